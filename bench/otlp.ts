@@ -4,8 +4,8 @@
  * exporter costs on a plain OpenTelemetry SDK holding the same series.
  *
  * - jobmeter: `createJobmeter({ otlp: { endpoint, protocol: 'http/protobuf' } })`, the series
- *   recorded through `jm.counter` / `jm.histogram` (the tallies, read by the push reader through
- *   the tallies' producer); one export is `jm.forceFlush()`.
+ *   recorded through `jm.counter` / `jm.histogram` (jobmeter's storages, read by the push reader
+ *   through the storages' producer); one export is `jm.forceFlush()`.
  * - otel SDK + official exporter: a `MeterProvider` with a `PeriodicExportingMetricReader` around
  *   `@opentelemetry/exporter-metrics-otlp-proto`'s `OTLPMetricExporter`, the same series recorded
  *   through SDK counters and histograms (sharded the same way); one export is
@@ -46,7 +46,7 @@ import { hostNames, referenceLayout, SHARD } from './series.ts';
 type Contender = 'jobmeter' | 'otel';
 const CONTENDERS: readonly Contender[] = ['jobmeter', 'otel'];
 const LABEL: Readonly<Record<Contender, string>> = {
-  jobmeter: 'jobmeter (tallies → push reader → official OTLP/proto exporter)',
+  jobmeter: 'jobmeter (storages → push reader → official OTLP/proto exporter)',
   otel: 'otel SDK + official OTLP/proto exporter',
 };
 

@@ -3,12 +3,12 @@
  *
  * jobmeter, three ways in:
  * - the domain API, `jm.counter(name)`, for a counter declared in `options.instruments`: the
- *   local tallies, bounded by the instrument's spec (allow-list, cap fold);
+ *   counter's storage, bounded by the instrument's spec (allow-list, cap fold);
  * - the OpenTelemetry API on jobmeter's provider, for the same declared counter:
- *   `jm.meter.createCounter(name)` hands out that same tally;
+ *   `jm.meter.createCounter(name)` hands out that same storage;
  * - the OpenTelemetry API on jobmeter's provider for an instrument nobody declared (a host's,
- *   `jm.meterProvider.getMeter('host').createCounter(name)`): the SDK's, with jobmeter's value
- *   check and lifetime series cap around it.
+ *   `jm.meterProvider.getMeter('host').createCounter(name)`): a host instrument's storage, its
+ *   attribute sets open up to the cardinality limit.
  * A host's own SDK `MeterProvider` is measured with each reader: the official `PrometheusExporter`
  * (the "otel" row) and `JobmeterReader`: same SDK, same record path, the reader must add nothing.
  * @prometheus-io/client and prom-client: both of their spellings. The pre-bound rows resolve the
@@ -47,13 +47,13 @@ const jobs = (p: HotPathParams) => [
   hotPathJob('jobmeter', 'jobmeter, domain API', 'jm.counter(name).add(1, { a, b })', p),
   hotPathJob(
     'jobmeter-api',
-    'jobmeter, OTel API, declared (the tally)',
+    "jobmeter, OTel API, declared (jobmeter's storage)",
     'jm.meter.createCounter(name).add(1, { a, b })',
     p,
   ),
   hotPathJob(
     'jobmeter-host',
-    "jobmeter's provider, OTel API, undeclared (a host tally)",
+    "jobmeter's provider, OTel API, undeclared (a host instrument's storage)",
     "jm.meterProvider.getMeter('host').createCounter(name).add(1, { a, b })",
     p,
   ),
@@ -179,7 +179,7 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
     const base = median('prometheus-io');
     const paths = [
       ['declared', median('jobmeter-api')],
-      ['undeclared (a host tally)', median('jobmeter-host')],
+      ["undeclared (a host instrument's storage)", median('jobmeter-host')],
     ] as const;
     const measured = paths
       .map(([what, ns]) => `${what} ${num(ns, 0)} vs ${num(base, 0)} ns: **${ratio(ns / base)}**`)

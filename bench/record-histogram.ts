@@ -4,12 +4,13 @@
  *
  * jobmeter: a histogram declared in `options.instruments` with the 15 bounds, recorded through the
  * domain API `jm.histogram(name)` and through the OpenTelemetry API on jobmeter's provider,
- * `jm.meter.createHistogram(name)`, which hands out the same tally (no min/max, as jobmeter's
+ * `jm.meter.createHistogram(name)`, which hands out the same storage (no min/max, as jobmeter's
  * views); and an undeclared one a host makes on jobmeter's provider
- * (`jm.meterProvider.getMeter('host')`): a host tally, given the bounds as advice (min/max
- * recorded, as the SDK would). A host's own SDK `MeterProvider` with the official `PrometheusExporter` ("otel") and
- * with `JobmeterReader`: the same SDK histogram (min/max recorded: the SDK's default), the reader
- * must add nothing per record. Pre-bound rows resolve the 64 series once.
+ * (`jm.meterProvider.getMeter('host')`): a host instrument's storage, given the bounds as advice
+ * (min/max recorded, as the SDK would). A host's own SDK `MeterProvider` with the official
+ * `PrometheusExporter` ("otel") and with `JobmeterReader`: the same SDK histogram (min/max
+ * recorded: the SDK's default), the reader must add nothing per record. Pre-bound rows resolve the
+ * 64 series once.
  */
 import {
   BUCKETS,
@@ -45,13 +46,13 @@ const jobs = (p: HotPathParams) => [
   hotPathJob('jobmeter', 'jobmeter, domain API', 'jm.histogram(name).record(v, { a, b })', p),
   hotPathJob(
     'jobmeter-api',
-    'jobmeter, OTel API, declared (the tally)',
+    "jobmeter, OTel API, declared (jobmeter's storage)",
     'jm.meter.createHistogram(name).record(v, { a, b })',
     p,
   ),
   hotPathJob(
     'jobmeter-host',
-    "jobmeter's provider, OTel API, undeclared (a host tally)",
+    "jobmeter's provider, OTel API, undeclared (a host instrument's storage)",
     "jm.meterProvider.getMeter('host').createHistogram(name).record(v, { a, b })",
     p,
   ),

@@ -210,7 +210,8 @@ export async function createJobmeter<
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
   const effective = withProfileBuckets(specs, bucketOverrides);
   // Host Views apply to every instrument, jobmeter's own too (an own one a View selects is the
-  // SDK's, not a tally: meter-provider.ts); jobmeter's bounds are its specs', applied at the record.
+  // SDK's, not jobmeter's storage: meter-provider.ts); jobmeter's bounds are its specs', applied at
+  // the record.
   checkViews(o.views);
   // Bad records are dropped, warned once per instrument and reason, and counted in a counter of
   // their own (after the domain's, so families keep the catalog's order); a host's long attribute
@@ -282,7 +283,7 @@ export async function createJobmeter<
       : (await import('./debug/debug-printer.ts')).createDebugPrinter(o.debug, o.otlp?.protocol);
 
   // A host's producers join the pull collection after the SDK's own metrics (the provider puts its
-  // tallies first). The ingest is read after them: by a scrape as its series sets (`ingestSeries`,
+  // storages first). The ingest is read after them: by a scrape as its series sets (`ingestSeries`,
   // no MetricData), by the push and the cluster report as a producer of MetricData.
   // With a state file, what a collection serves is written first (state-keeper.ts).
   const ingestProducer = keeper?.producer() ?? ingestStore;
@@ -298,7 +299,7 @@ export async function createJobmeter<
   // The primary's own collection for the cluster's aggregate: MetricData (the report's boundary),
   // the ingest's after the pull reader's, as the push reads them.
   const collectOwn = async (): Promise<ResourceMetrics> => {
-    const own = await meterProvider.collectWithTallies(pull);
+    const own = await meterProvider.collectWithStorages(pull);
     if (ingestProducer === undefined) return own;
     const { resourceMetrics } = await ingestProducer.collect();
     return {
@@ -398,8 +399,8 @@ export async function createJobmeter<
     pushFailures = () => otlpPushStats(reader)?.failedExports ?? 0;
     readers.push(pushReader);
   }
-  // Two engines behind one Metrics API: tallies for the own synchronous instruments no host View
-  // selects, the SDK for the rest; every reader reads both (meter-provider.ts).
+  // Two engines behind one Metrics API: jobmeter's storages for the own synchronous instruments no
+  // host View selects, the SDK for the rest; every reader reads both (meter-provider.ts).
   const scope = { name: JOBMETER_METER, version: VERSION };
   const meterProvider = new JobmeterMeterProvider(
     { resource, views: [...o.views], readers },
@@ -412,21 +413,21 @@ export async function createJobmeter<
       hostViewed: hostViewed(o.views),
       cardinalityLimit: o.cardinalityLimit,
       hostExemplars: o.hostExemplars,
-      // The scrape names the tallies' series store itself (a Collection), no MetricData between.
+      // The scrape names the storages' series store itself (a Collection), no MetricData between.
       readsStore: (reader) => reader === pull,
     },
   );
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
   // One namer for the scrape and the profile-named push (a closure above, run after this): what its
-  // counters served, and the ingested sources they merge, are the tallies' store's.
+  // counters served, and the ingested sources they merge, are the storages' store's.
   const namer = profileNamer(profile, o.hostInstruments, hostName, {
-    served: meterProvider.tallies.series.served,
+    served: meterProvider.storages.series.served,
     sources,
   });
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
   guard.countCutsInto(cutCounter(meter.createCounter(ATTRIBUTE_VALUES_TRUNCATED.name)));
   const recorder = createRecorder(meter, {
-    settleBeforeCollect: (pending) => meterProvider.tallies.series.settleBeforeCollect(pending),
+    settleBeforeCollect: (pending) => meterProvider.storages.series.settleBeforeCollect(pending),
     guard,
     declared: o.instruments,
     // Every original reports its build; default to jobmeter's own so the series is never absent.
@@ -448,17 +449,17 @@ export async function createJobmeter<
     : () => {};
 
   // Coalesced at the family level, so concurrent scrapes also share the naming pass.
-  // The SDK's collection first: its callbacks may record into the tallies' store. While the SDK
+  // The SDK's collection first: its callbacks may record into the storages' store. While the SDK
   // holds no instrument and the reader no producer, it would give nothing: the store alone (until
   // shutdown, where the reader's own refusal answers). The ingest's series sets last.
   const storeOnly = hostProducers.length === 0;
   let stopped = false;
   const collectStore = (): Promise<Collection> =>
     storeOnly && !stopped && !meterProvider.sdkInstruments
-      ? meterProvider.tallies.series.collect({ resource, scopeMetrics: [] })
+      ? meterProvider.storages.series.collect({ resource, scopeMetrics: [] })
       : pull
           .collect()
-          .then((result) => meterProvider.tallies.series.collect(result.resourceMetrics));
+          .then((result) => meterProvider.storages.series.collect(result.resourceMetrics));
   const collect = (): Promise<Collection> =>
     primary?.active === true
       ? primary.scrape()
@@ -566,7 +567,7 @@ export async function createJobmeter<
             o.cluster.reportTo !== undefined
               ? portChannel(o.cluster.reportTo)
               : clusterWorkerChannel(),
-          collect: () => meterProvider.collectWithTallies(pull).then((rm) => shadow?.(rm) ?? rm),
+          collect: () => meterProvider.collectWithStorages(pull).then((rm) => shadow?.(rm) ?? rm),
           welcomeMillis: CLUSTER_WELCOME_MILLIS,
           log: o.log,
           alone:

@@ -21,7 +21,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[] | typeof COMPOSI
   common: [],
   // The series store: every writer's series sets, their rules (carry, live), a Collection of them.
   series: [],
-  // The Metrics API's engines: the tallies write into the store.
+  // The Metrics API's engines: jobmeter's synchronous storages write into the store.
   domain: ['series'],
   views: ['domain'],
   exposition: [],
@@ -222,9 +222,9 @@ const KEEPS: Readonly<Record<string, string>> = {
     "the host's last job-store read (each queue's oldest waiting job's enqueue time), replaced whole by the next read; the gauge's values are the SDK's storages'",
   'domain/record-guard.ts': NOT_SERIES,
   'domain/recorder.ts': NOT_SERIES,
-  'domain/tallies/handles.ts': TABLE,
-  'domain/tallies/observed.ts': NOT_SERIES,
-  'domain/tallies/store.ts': 'per instrument: each tally writes its series into the store',
+  'domain/storage/handles.ts': TABLE,
+  'domain/storage/observed.ts': NOT_SERIES,
+  'domain/storage/registry.ts': 'per instrument: each storage writes its series into the store',
   'exposition/numbers.ts': MEMO,
   'exposition/protobuf.ts': SCRATCH,
   'exposition/render-memo.ts': MEMO,

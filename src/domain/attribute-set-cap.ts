@@ -49,7 +49,7 @@ export class AttributeSetCap {
 /**
  * The record-time bounds of an instrument jobmeter has a spec for, for an engine that does not fold
  * by itself (the SDK): the spec's allow-list and folds, then, past the spec's ceiling, the overflow
- * set — what a tally does on its own. A folded set is known by its values in the spec's key order
+ * set — what a storage does on its own. A folded set is known by its values in the spec's key order
  * (no sorting: the keys are the spec's).
  */
 export function specAdmit(

@@ -6,8 +6,8 @@
  * The SDK's own `createAllowListAttributesProcessor` only drops keys; it cannot fold values, so
  * this one replaces it rather than being chained after it (one pass instead of two).
  *
- * The same folds bound the domain's local tallies (tallies.ts), which apply them once per new
- * attribute set instead of on every record.
+ * The same folds bound jobmeter's synchronous storages (storage/spec-index.ts), which apply them
+ * once per new attribute set instead of on every record.
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
@@ -24,7 +24,7 @@ export const MAX_VALUE_LENGTH = 256;
 /**
  * Ceiling on series per instrument, whatever the vocabularies multiply to. Past it new attribute
  * sets fold into a single overflow series (`otel.metric.overflow=true`: the SDK's for its own
- * instruments, the tallies' for the domain's), which the naming stage renders with every label
+ * instruments, the storages' for the domain's), which the naming stage renders with every label
  * set to `other`.
  */
 export const MAX_SERIES_PER_INSTRUMENT = 10_000;
@@ -33,8 +33,9 @@ export const MAX_SERIES_PER_INSTRUMENT = 10_000;
 export { OVERFLOW_ATTRIBUTES } from '../series/positions.ts';
 
 /**
- * Marks an instrument that already bounds its records by its spec (a tally, or an SDK instrument of
- * jobmeter's provider behind its spec's folds): a recorder wraps any other in those folds itself.
+ * Marks an instrument that already bounds its records by its spec (a storage, or an SDK instrument
+ * of jobmeter's provider behind its spec's folds): a recorder wraps any other in those folds
+ * itself.
  */
 export const BOUNDED: unique symbol = Symbol('jobmeter.bounded');
 
@@ -130,8 +131,8 @@ export function limitLengths(
  * An object with exactly `keys` as its properties, in that order, all `''`. Spreading it
  * (`{ ...template }`) gives an object of exactly that shape and size. An object built from `{}`
  * keeps room for four properties whatever it holds, and so do its spread copies: 24 B more per
- * attribute set with one attribute, and the SDK and the tallies keep one per series. `JSON.parse`
- * sizes the objects it makes to their properties.
+ * attribute set with one attribute, and the SDK and jobmeter's storages keep one per series.
+ * `JSON.parse` sizes the objects it makes to their properties.
  */
 export function attributesTemplate(keys: readonly string[]): Attributes {
   return JSON.parse(JSON.stringify(Object.fromEntries(keys.map((k) => [k, ''])))) as Attributes;

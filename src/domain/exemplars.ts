@@ -4,8 +4,8 @@
  * (histograms), for instruments whose spec asks for them (`exemplars: true`). Memory is one small
  * object per series or bucket at most, replaced, never accumulated.
  *
- * The OpenTelemetry JS SDK keeps no exemplars, so only the tallies (jobmeter's own provider) have
- * them; an instrument recorded through the SDK serves none.
+ * The OpenTelemetry JS SDK keeps no exemplars, so only jobmeter's storages (its own provider's)
+ * have them; an instrument recorded through the SDK serves none.
  */
 import {
   context as api,

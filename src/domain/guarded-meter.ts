@@ -2,8 +2,8 @@
  * Meters whose every synchronous instrument checks a record before its engine sees it: the value
  * checks of record-guard.ts (a NaN never reaches a cumulative sum), and the attribute bounds — an
  * own instrument's spec folds (attribute-set-cap.ts `specAdmit`) or, for an instrument jobmeter
- * has no spec for, the host's series budget (`AttributeSetCap`). An instrument a local tally
- * records (an own one, or a host's no View selects) is the tally itself, which checks and bounds
+ * has no spec for, the host's series budget (`AttributeSetCap`). An instrument a local storage
+ * records (an own one, or a host's no View selects) is the storage itself, which checks and bounds
  * its records as it takes them. jobmeter's provider (meter-provider.ts) hands out only such
  * meters, so an instrument made anywhere on it is checked and bounded alike.
  *
@@ -12,7 +12,7 @@
  * sees it; the SDK keeps seeing only its own instruments (GuardedObservable). Their attribute
  * sets pass as they are: the SDK reads them once per collection and already bounds them over
  * their life; jobmeter's own observables fold in their callbacks. An own observable no host View
- * selects is the store's (tallies/observed.ts), checked the same way, and never the SDK's.
+ * selects is the store's (storage/observed.ts), checked the same way, and never the SDK's.
  *
  * A host instrument's attribute values, recorded or observed, on whichever engine, are cut to the
  * guard's attribute value length limit before anything sees them (record-guard.ts `cut`), so
@@ -37,7 +37,7 @@ import type { AttributeSetCap } from './attribute-set-cap.ts';
 import { BOUNDED, withinLength } from './bounded-attributes.ts';
 import { invalidValue, isRecordable, type RecordGuard } from './record-guard.ts';
 import { withHostBuckets } from './host-buckets.ts';
-import { ObservedTally, type ObservedKind } from './tallies/observed.ts';
+import { ObservedStorage, type ObservedKind } from './storage/observed.ts';
 
 export type SyncKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge';
 
@@ -61,22 +61,25 @@ export type Admit = (attributes: Attributes | undefined) => Attributes | undefin
 
 /** One synchronous instrument of jobmeter's own on this meter, or undefined when it is not one. */
 export interface OwnInstruments {
-  /** The tally that records `name` as `kind`, when one does (no host View selects it). */
-  tally(name: string, kind: SyncKind): Counter | UpDownCounter | Histogram | Gauge | undefined;
+  /** The storage that records `name` as `kind`, when one does (no host View selects it). */
+  storage(name: string, kind: SyncKind): Counter | UpDownCounter | Histogram | Gauge | undefined;
   /** The spec-given options (unit, description, buckets as advice) and bounds of an own instrument the SDK records. */
   sdk(name: string): { readonly options: MetricOptions; readonly admit: Admit } | undefined;
   /** The store's observable instrument that observes `name` as `kind`, when one does (no host View selects it). */
-  observed(name: string, kind: ObservedKind): ObservedTally | undefined;
+  observed(name: string, kind: ObservedKind): ObservedStorage | undefined;
   /** Batch callbacks over the store's observable instruments. */
-  addBatchCallback(callback: BatchObservableCallback, observables: readonly ObservedTally[]): void;
+  addBatchCallback(
+    callback: BatchObservableCallback,
+    observables: readonly ObservedStorage[],
+  ): void;
   removeBatchCallback(
     callback: BatchObservableCallback,
-    observables: readonly ObservedTally[],
+    observables: readonly ObservedStorage[],
   ): void;
 }
 
-/** A local tally for a host instrument no View selects (meter-provider.ts), or undefined: the SDK records it. */
-export type HostTallyFor = (
+/** A local storage for a host instrument no View selects (meter-provider.ts), or undefined: the SDK records it. */
+export type HostStorageFor = (
   instrument: InstrumentIdentity,
   options: MetricOptions | undefined,
 ) => Counter | UpDownCounter | Histogram | Gauge | undefined;
@@ -86,8 +89,8 @@ export interface GuardOptions {
   readonly capFor: CapFor;
   /** jobmeter's own instruments, on the meter they belong to. @default none */
   readonly own?: OwnInstruments;
-  /** Tallies for host instruments. @default none (every host instrument is the SDK's) */
-  readonly hostTally?: HostTallyFor;
+  /** Storages for host instruments. @default none (every host instrument is the SDK's) */
+  readonly hostStorage?: HostStorageFor;
 }
 
 type Method = 'add' | 'record';
@@ -127,15 +130,15 @@ function lengthLimit(name: string, guard: RecordGuard): Admit | undefined {
   return (a) => (a === undefined || withinLength(a, limit) ? a : guard.cut(name, a));
 }
 
-/** `tally` (a host instrument's) with each record's attributes through `limit` first. */
-function limitedTally<M extends Method, T extends Records<M>>(
-  tally: T,
+/** `storage` (a host instrument's) with each record's attributes through `limit` first. */
+function limitedStorage<M extends Method, T extends Records<M>>(
+  storage: T,
   method: M,
   limit: Admit,
 ): T {
   return {
     [method]: (value: number, attributes?: Attributes, context?: Context) =>
-      tally[method](value, limit(attributes), context),
+      storage[method](value, limit(attributes), context),
   } as unknown as T;
 }
 
@@ -203,13 +206,13 @@ class GuardedObservable {
  * registered with both, each running it for its own instruments.
  */
 function byEngine(observables: readonly Observable[]): {
-  store: ObservedTally[];
+  store: ObservedStorage[];
   sdk: Observable[];
 } {
-  const store: ObservedTally[] = [];
+  const store: ObservedStorage[] = [];
   const sdk: Observable[] = [];
   for (const o of observables) {
-    if (o instanceof ObservedTally) store.push(o);
+    if (o instanceof ObservedStorage) store.push(o);
     else sdk.push(innerOf(o));
   }
   return { store, sdk };
@@ -235,7 +238,7 @@ export function guardMeter(
   scope: InstrumentIdentity['meter'],
   options: GuardOptions,
 ): Meter {
-  const { guard, capFor, own, hostTally } = options;
+  const { guard, capFor, own, hostStorage } = options;
   function make<M extends Method, T extends Records<M>>(
     name: string,
     kind: SyncKind,
@@ -244,8 +247,8 @@ export function guardMeter(
     nonNegative: boolean,
     create: (o: MetricOptions | undefined) => T,
   ): T {
-    const tally = own?.tally(name, kind);
-    if (tally !== undefined) return tally as unknown as T;
+    const storage = own?.storage(name, kind);
+    if (storage !== undefined) return storage as unknown as T;
     const ownSdk = own?.sdk(name);
     if (ownSdk !== undefined)
       return guardInstrument(
@@ -259,9 +262,9 @@ export function guardMeter(
       );
     const identity = { name, kind, unit: o?.unit ?? '', meter: scope };
     const limit = lengthLimit(name, guard);
-    const local = hostTally?.(identity, o) as T | undefined;
+    const local = hostStorage?.(identity, o) as T | undefined;
     if (local !== undefined)
-      return limit === undefined ? local : limitedTally(local, method, limit);
+      return limit === undefined ? local : limitedStorage(local, method, limit);
     const cap = capFor(identity);
     // Cut first: the series budget counts sets as they are recorded.
     const admit: Admit | undefined =

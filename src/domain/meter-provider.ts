@@ -2,22 +2,22 @@
  * jobmeter's MeterProvider: the SDK's, with a second aggregation engine behind the same Metrics API.
  *
  * - jobmeter's own synchronous instruments (the catalog's, the self-metrics, those a host declares
- *   in `options.instruments`) record into local tallies (tallies/, writing into the series store
- *   of series/) unless a View of the host's
- *   selects them: `getMeter('jobmeter', VERSION).createCounter(name)` hands out the tally itself,
- *   so the domain API records through OpenTelemetry API instruments at the tallies' cost.
- * - A host's synchronous instrument that no View selects records into a local tally too, its
- *   attribute sets open up to the cardinality limit (tallies/open-index.ts): what the SDK would
- *   make of it with no View, at the tallies' cost.
+ *   in `options.instruments`) record into jobmeter's synchronous storages (storage/, writing into
+ *   the series store of series/) unless a View of the host's
+ *   selects them: `getMeter('jobmeter', VERSION).createCounter(name)` hands out the storage itself,
+ *   so the domain API records through OpenTelemetry API instruments at the storages' cost.
+ * - A host's synchronous instrument that no View selects records into a local storage too, its
+ *   attribute sets open up to the cardinality limit (series/open-index.ts): what the SDK would
+ *   make of it with no View, at the storages' cost.
  * - jobmeter's own observable instruments no host View selects are series sets of the same store,
- *   written by their callbacks at the store's instant (tallies/observed.ts).
+ *   written by their callbacks at the store's instant (storage/observed.ts).
  * - Every other instrument is the SDK's — a host's observable ones, and any a host View selects,
  *   own or not: Views then apply exactly as OpenTelemetry says (buckets, base-2 exponential, drop,
  *   allow-lists, renames, limits). An own one keeps its spec's folds and unit, description and
  *   buckets (as advice).
  * - Every reader given to the provider — jobmeter's own or a standard one (a periodic OTLP
  *   exporter, `PrometheusExporter`) — reads both engines: the provider binds it to one producer,
- *   the SDK's collection (its callbacks run first), then the tallies' series store as MetricData,
+ *   the SDK's collection (its callbacks run first), then the storages' series store as MetricData,
  *   put ahead of the SDK's metrics. A reader that reads the store itself (the pull scrape, which
  *   names a Collection: series/collection.ts) is bound to the SDK's alone.
  *
@@ -38,15 +38,15 @@ import { ValueType } from '@opentelemetry/api';
 import {
   guardMeter,
   type CapFor,
-  type HostTallyFor,
+  type HostStorageFor,
   type InstrumentIdentity,
   type OwnInstruments,
   type SyncKind,
 } from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
-import { TALLY_KINDS } from './tallies/handles.ts';
-import { OBSERVED_KINDS, type ObservedKind } from './tallies/observed.ts';
-import { TallyStore } from './tallies/store.ts';
+import { SYNC_STORAGE_KINDS } from './storage/handles.ts';
+import { OBSERVED_KINDS, type ObservedKind } from './storage/observed.ts';
+import { StorageRegistry } from './storage/registry.ts';
 import type { InstrumentSpec } from './types.ts';
 
 export interface EngineOptions {
@@ -60,16 +60,16 @@ export interface EngineOptions {
   /** The series budget of a host instrument the SDK records. */
   readonly capFor: CapFor;
   /**
-   * Whether a host View selects a host instrument: it is then the SDK's; otherwise a local tally
+   * Whether a host View selects a host instrument: it is then the SDK's; otherwise a local storage
    * holding at most {@link cardinalityLimit} series. @default every host instrument is the SDK's
    */
   readonly hostViewed?: (instrument: InstrumentIdentity) => boolean;
-  /** Series per host instrument a tally records, overflow included. @default 2000 */
+  /** Series per host instrument a storage records, overflow included. @default 2000 */
   readonly cardinalityLimit?: number;
-  /** Whether a host instrument's tally keeps trace-linked exemplars (domain/exemplars.ts). @default false */
+  /** Whether a host instrument's storage keeps trace-linked exemplars (domain/exemplars.ts). @default false */
   readonly hostExemplars?: boolean;
   /**
-   * Readers that read the tallies' series store themselves (the pull scrape: series-store.ts
+   * Readers that read the storages' series store themselves (the pull scrape: series-store.ts
    * `collect`): bound to the SDK's collection alone. @default none
    */
   readonly readsStore?: (reader: IMetricReader) => boolean;
@@ -142,35 +142,37 @@ const SAME_KIND: Readonly<Record<SyncKind, InstrumentSpec['kind']>> = {
 };
 
 export class JobmeterMeterProvider extends MeterProvider {
-  /** The tallies of the own instruments no host View selects. */
-  readonly tallies: TallyStore;
+  /** jobmeter's storages: of the own instruments no host View selects, and of the host's none selects. */
+  readonly storages: StorageRegistry;
   readonly #meters = new Map<string, Meter>();
   readonly #engine: EngineOptions;
   readonly #own: OwnInstruments;
-  readonly #hostTally: HostTallyFor | undefined;
+  readonly #hostStorage: HostStorageFor | undefined;
   readonly #cumulative: MetricProducer;
   #sdkInstruments = false;
 
   constructor(providerOptions: MeterProviderOptions, engine: EngineOptions) {
-    const tallied = engine.specs.filter((s) => TALLY_KINDS.has(s.kind) && !engine.viewed(s));
-    const tallies = new TallyStore(tallied, {
+    const unviewed = engine.specs.filter(
+      (s) => SYNC_STORAGE_KINDS.has(s.kind) && !engine.viewed(s),
+    );
+    const storages = new StorageRegistry(unviewed, {
       scope: engine.scope,
       guard: engine.guard,
       observedLimit: engine.cardinalityLimit ?? 2000,
     });
     const readers = (providerOptions.readers ?? []).map((reader) => {
       if (engine.readsStore?.(reader) === true) return reader;
-      const store = tallies.series.producer(
+      const store = storages.series.producer(
         reader.selectAggregationTemporality(InstrumentType.COUNTER),
       );
       return boundThrough(reader, (sdk) => withLeading(sdk, store));
     });
     super({ ...providerOptions, readers });
-    this.tallies = tallies;
-    this.#cumulative = tallies.series.producer();
+    this.storages = storages;
+    this.#cumulative = storages.series.producer();
     this.#engine = engine;
     const specs = new Map(
-      engine.specs.filter((s) => TALLY_KINDS.has(s.kind)).map((s) => [s.name, s]),
+      engine.specs.filter((s) => SYNC_STORAGE_KINDS.has(s.kind)).map((s) => [s.name, s]),
     );
     const sdk = new Map<string, ReturnType<OwnInstruments['sdk']>>();
     const observed = new Map(
@@ -184,20 +186,20 @@ export class JobmeterMeterProvider extends MeterProvider {
     this.#own = {
       observed(name, kind) {
         const spec = observed.get(name);
-        return spec === undefined || spec.kind !== kind ? undefined : tallies.observed(spec);
+        return spec === undefined || spec.kind !== kind ? undefined : storages.observed(spec);
       },
-      addBatchCallback: (callback, observables) => tallies.addBatchCallback(callback, observables),
+      addBatchCallback: (callback, observables) => storages.addBatchCallback(callback, observables),
       removeBatchCallback: (callback, observables) =>
-        tallies.removeBatchCallback(callback, observables),
-      tally(name, kind) {
+        storages.removeBatchCallback(callback, observables),
+      storage(name, kind) {
         const spec = specs.get(name);
-        if (spec === undefined || spec.kind !== SAME_KIND[kind] || !tallies.has(name))
+        if (spec === undefined || spec.kind !== SAME_KIND[kind] || !storages.has(name))
           return undefined;
         return spec.kind === 'histogram'
-          ? tallies.histogram(name)
+          ? storages.histogram(name)
           : spec.kind === 'gauge'
-            ? tallies.gauge(name)
-            : tallies.counter(name);
+            ? storages.gauge(name)
+            : storages.counter(name);
       },
       sdk(name) {
         const spec = specs.get(name);
@@ -221,13 +223,13 @@ export class JobmeterMeterProvider extends MeterProvider {
     const hostViewed = engine.hostViewed;
     const limit = engine.cardinalityLimit ?? 2000;
     // An integer-valued instrument stays with the SDK, which truncates its values as the API says.
-    this.#hostTally =
+    this.#hostStorage =
       hostViewed === undefined
         ? undefined
         : (instrument, options) =>
             hostViewed(instrument) || options?.valueType === ValueType.INT
               ? undefined
-              : tallies.host(
+              : storages.host(
                   instrument.meter,
                   instrument.name,
                   instrument.kind,
@@ -239,10 +241,10 @@ export class JobmeterMeterProvider extends MeterProvider {
 
   /**
    * What `reader` (one that reads the store itself, {@link EngineOptions.readsStore}) collects,
-   * with the tallies' series as cumulative MetricData ahead of it: for a consumer outside the
+   * with the storages' series as cumulative MetricData ahead of it: for a consumer outside the
    * scrape (the cluster's report).
    */
-  async collectWithTallies(reader: IMetricReader): Promise<ResourceMetrics> {
+  async collectWithStorages(reader: IMetricReader): Promise<ResourceMetrics> {
     return (await withLeading(reader, this.#cumulative).collect()).resourceMetrics;
   }
 
@@ -263,14 +265,14 @@ export class JobmeterMeterProvider extends MeterProvider {
         name === scope.name && version === scope.version && options.schemaUrl === undefined
           ? this.#own
           : undefined;
-      const hostTally = this.#hostTally;
+      const hostStorage = this.#hostStorage;
       const sdkMeter = noticing(super.getMeter(name, version, options), () => {
         this.#sdkInstruments = true;
       });
       meter = guardMeter(
         sdkMeter,
         { name, version, schemaUrl: options.schemaUrl },
-        { guard, capFor, ...(own && { own }), ...(hostTally && { hostTally }) },
+        { guard, capFor, ...(own && { own }), ...(hostStorage && { hostStorage }) },
       );
       this.#meters.set(key, meter);
     }

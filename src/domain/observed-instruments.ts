@@ -87,7 +87,7 @@ export function createObservable(meter: Meter, spec: InstrumentSpec): Observable
   }
 }
 
-export interface LiveTallies {
+export interface LiveCounts {
   readonly lastFailureSeconds: number | undefined;
   readonly outcomes: Readonly<Record<Outcome, number>>;
 }
@@ -99,7 +99,7 @@ export interface LiveTallies {
 export function registerSnapshotInstruments(
   meter: Meter,
   source: () => SnapshotCache | undefined,
-  live: () => LiveTallies,
+  live: () => LiveCounts,
   build: BuildInfo | undefined,
   guard: RecordGuard,
 ): void {
@@ -144,7 +144,7 @@ function observeSnapshot(
   r: Observe,
   get: (name: string) => Observable,
   s: HostSnapshot | undefined,
-  t: LiveTallies,
+  t: LiveCounts,
   build: BuildInfo | undefined,
 ): void {
   const lastFailure = s?.lastFailureSeconds ?? t.lastFailureSeconds;

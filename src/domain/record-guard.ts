@@ -1,7 +1,7 @@
 /**
  * What a record must be to be recorded, and what happens when it is not: the value checks every
- * record path shares (the tallies, the guarded OTel meter of guarded-meter.ts, the domain API),
- * kept apart from any one engine so a recorder built on OTel API instruments can reuse them.
+ * record path shares (jobmeter's storages, the guarded OTel meter of guarded-meter.ts, the domain
+ * API), kept apart from any one engine so a recorder built on OTel API instruments can reuse them.
  *
  * A bad record is never recorded (a NaN or an infinity would stick to a cumulative series for
  * good), gets one OTel `diag` warning per instrument and reason, and is counted in

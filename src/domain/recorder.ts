@@ -4,7 +4,7 @@
  * Every instrument is an OpenTelemetry API instrument of `meter`: synchronous ones (runs,
  * rejections, errors, sessions, and the counters, histograms and gauges a host declares) and
  * observable ones (the host snapshot, build info, `observe`). On jobmeter's provider the
- * synchronous ones are its tallies (a record is a few map lookups; meter-provider.ts); on a host's
+ * synchronous ones are its storages (a record is a few map lookups; meter-provider.ts); on a host's
  * provider they are its SDK's, wrapped here in their specs' folds, so they are bounded whatever
  * Views the host registered.
  */
@@ -57,14 +57,14 @@ import {
   type SnapshotSourceOptions,
 } from './snapshot.ts';
 import {
-  TALLY_KINDS,
+  SYNC_STORAGE_KINDS,
   type BoundCounter,
   type BoundGauge,
   type BoundHistogram,
   type DeclaredCounter,
   type DeclaredGauge,
   type DeclaredHistogram,
-} from './tallies/handles.ts';
+} from './storage/handles.ts';
 import {
   OUTCOMES,
   type BuildInfo,
@@ -260,7 +260,7 @@ export interface Recorder extends DeclaredInstruments {
 export interface RecorderOptions {
   /**
    * Registers what a collection of the synchronous instruments waits for first (the snapshot
-   * callback's pending read, whose failures it counts): jobmeter's provider passes its tallies'
+   * callback's pending read, whose failures it counts): jobmeter's provider passes its storages'
    * `settleBeforeCollect`. @default none (the SDK reads its synchronous instruments after its callbacks)
    */
   readonly settleBeforeCollect?: (pending: () => PromiseLike<unknown> | undefined) => void;
@@ -339,7 +339,7 @@ type Bindable = Partial<Pick<DeclaredCounter & DeclaredHistogram, 'bind'>> & {
 
 /**
  * The OpenTelemetry API instruments of `meter`. jobmeter's provider hands out instruments already
- * bounded by their specs (tallies, with a `bind` of their own that skips the attribute lookup); on
+ * bounded by their specs (storages, with a `bind` of their own that skips the attribute lookup); on
  * any other meter the spec's folds and the value checks wrap the instrument here, and `bind` is a
  * closure over the attributes (the API has no bound handles).
  */
@@ -475,8 +475,8 @@ function conventionInstruments(sync: SyncInstruments, convention: Convention): S
 
 /**
  * The recorder of each meter. A meter has one: the history and last-failure instruments are
- * observed from the recorder's tallies, and a second recorder's callback on the same instruments
- * would report its own tallies over the first's (each run counted by one of them only).
+ * observed from the recorder's counts, and a second recorder's callback on the same instruments
+ * would report its own counts over the first's (each run counted by one of them only).
  */
 const RECORDERS = new WeakMap<Meter, Recorder>();
 
@@ -574,9 +574,9 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     return attemptLabel;
   }
 
-  // Tallies behind the "since records began" instruments when the host keeps no records.
-  // The last failure is a tally, not an instrument, so "no failure yet" is an absent series
-  // rather than 0 (which would read as a failure in 1970).
+  // Counts behind the "since records began" instruments when the host keeps no records.
+  // The last failure is a plain variable, not an instrument, so "no failure yet" is an absent
+  // series rather than 0 (which would read as a failure in 1970).
   let lastFailureSeconds: number | undefined;
   const outcomes: Record<Outcome, number> = { success: 0, failure: 0, cancelled: 0, timeout: 0 };
 
@@ -626,7 +626,7 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     make: (spec: InstrumentSpec) => T,
   ): T {
     const spec = observableByName.get(name);
-    if (spec === undefined || !TALLY_KINDS.has(spec.kind) || !kinds.includes(spec.kind)) {
+    if (spec === undefined || !SYNC_STORAGE_KINDS.has(spec.kind) || !kinds.includes(spec.kind)) {
       throw new Error(
         `${JSON.stringify(name)}: no ${kinds.join(' or ')} instrument of that name declared in options.instruments`,
       );

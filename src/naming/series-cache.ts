@@ -20,7 +20,7 @@ import { classicBuckets, classicOfExponential, nativeBuckets } from './exponenti
  * their data point in its MetricData: the attributes object seen there and the label string
  * rendered from it (a histogram's series object too).
  *
- * Producers keep their points in a stable order (the domain tallies and the SDK's cumulative
+ * Producers keep their points in a stable order (jobmeter's storages and the SDK's cumulative
  * storages append new series at the end, and keep one attributes object per series), so position
  * i of a collection nearly always holds the same attributes object as position i of the last
  * one: an identity check, no hashing (a WeakMap costs a hash lookup per point and ≈ 40 B per

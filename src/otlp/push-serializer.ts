@@ -2,7 +2,7 @@
  * The bytes of an OTLP push: the official exporter's own serializer (`@opentelemetry/otlp-transformer`,
  * resolved from the exporter package's location, so it is the exporter's pinned release), plus the
  * one thing it leaves out — the data points' trace-linked exemplars (domain/exemplars.ts), which
- * the OTel JS SDK never produces but jobmeter's tallies do.
+ * the OTel JS SDK never produces but jobmeter's storages do.
  *
  * A request without exemplars is the official serializer's bytes unchanged. With some, the body is
  * decoded, each point with exemplars gets them (the transformer keeps scopes, metrics and points in

@@ -1,5 +1,6 @@
 /**
- * The two clocks every writer of the series store reads (the tallies, the ingest, the cluster):
+ * The two clocks every writer of the series store reads (jobmeter's storages, the ingest, the
+ * cluster):
  *
  * - **wall**: Unix milliseconds, for the times that leave the process: a point's time and start
  *   time, the time window a sender's point times must fall in (they are the sender's wall clock),

@@ -1,7 +1,7 @@
 /**
- * A tally's figures: a growable column of doubles in a Float64Array, off the JS heap. A record adds
- * into it in place, as into a plain array; a collection's snapshot copies it with one `set` of a
- * typed array, a memory copy, where copying a plain array into a typed one converts element by
+ * A storage's figures: a growable column of doubles in a Float64Array, off the JS heap. A record
+ * adds into it in place, as into a plain array; a collection's snapshot copies it with one `set` of
+ * a typed array, a memory copy, where copying a plain array into a typed one converts element by
  * element (that copy is made in one turn of the event loop, for every series at once). Off the
  * heap, the figures are also not what the young-generation collector copies or the heap grows by.
  *

@@ -5,9 +5,9 @@
  * temporality.ts), and the label strings readers made of its series (checked once, held here once
  * per series for a reader that reads them as an array: {@link labels}).
  *
- * A writer (the tallies, domain/tallies/) records into a set; the store (series-store.ts) reads
- * every set at one instant into a {@link Collection}, or into OpenTelemetry MetricData for a
- * reader outside the scrape.
+ * A writer (jobmeter's synchronous storages, domain/storage/) records into a set; the store
+ * (series-store.ts) reads every set at one instant into a {@link Collection}, or into OpenTelemetry
+ * MetricData for a reader outside the scrape.
  *
  * Removal (a writer whose series expire: the ingest, through a keyed index, keyed-index.ts): a
  * removed series is a hole until the writer calls {@link SeriesSet.compact}, which moves every

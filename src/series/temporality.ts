@@ -1,6 +1,6 @@
 /**
  * Cumulative → delta, once for every producer that keeps totals (series-store.ts `producer`: the
- * tallies' delta push, the cluster aggregate's): each export carries each series' change since the
+ * storages' delta push, the cluster aggregate's): each export carries each series' change since the
  * previous export, over the window from that export's instant to this one.
  *
  * What must stay true:

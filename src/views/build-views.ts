@@ -10,7 +10,7 @@ import {
   maxAttributeSets,
 } from '../domain/bounded-attributes.ts';
 
-// The ceiling is the domain's (its tallies apply the same one); re-exported for existing imports.
+// The ceiling is the domain's (its storages apply the same one); re-exported for existing imports.
 export { MAX_SERIES_PER_INSTRUMENT };
 
 export function buildViews(specs: readonly InstrumentSpec[]): ViewOptions[] {

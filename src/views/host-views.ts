@@ -4,8 +4,8 @@
  * allow-list that drops a `job_id`, buckets, a cardinality limit) or jobmeter's.
  *
  * They apply to jobmeter's own instruments too, as OpenTelemetry says: an own synchronous
- * instrument a View selects leaves the tallies for the SDK (domain/meter-provider.ts), which then
- * applies the View; its spec's folds still bound it at the record.
+ * instrument a View selects leaves jobmeter's storages for the SDK (domain/meter-provider.ts),
+ * which then applies the View; its spec's folds still bound it at the record.
  *
  * The same Views decide the series budget of a host instrument (attribute-set-cap.ts): its limit
  * is the View's `aggregationCardinalityLimit`, else the jobmeter's `cardinalityLimit`, and its

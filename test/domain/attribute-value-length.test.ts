@@ -1,6 +1,6 @@
 // A host's attribute values are bounded by default, as OpenTelemetry's attribute value length limit
 // has it (a string cut to the limit, each string of an array too, other values kept), on every path
-// a host's value takes: the tallies (a synchronous instrument no View selects), the SDK (an
+// a host's value takes: jobmeter's storages (a synchronous instrument no View selects), the SDK (an
 // observable, an instrument a View selects) and a host's own provider read by JobmeterReader. Each
 // value cut is counted in jobmeter_attribute_values_truncated_total and warned about once per
 // instrument; the limit is an option (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT under `jobmeter serve`).

@@ -254,7 +254,8 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
     const f = await scrapeByName(jm);
     assert.deepEqual(numberSeries(f.get('app_queue')), [['q="a"', 3]]);
     assert.equal(f.get('app_done_total'), undefined);
-    // Counted in the same collection (the tallies are read after the callbacks), at every collection.
+    // Counted in the same collection (jobmeter's storages are read after the callbacks), at every
+    // collection.
     const counts = (families: Awaited<ReturnType<typeof scrapeByName>>) =>
       numberSeries(families.get('jobmeter_records_dropped_total')).filter(([, v]) => v > 0);
     assert.deepEqual(counts(f), [

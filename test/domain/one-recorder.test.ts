@@ -1,5 +1,5 @@
 // One recorder per meter. The run history and the last failure are observed from a recorder's own
-// tallies, so two recorders on one meter would each observe theirs into the same instruments and
+// counts, so two recorders on one meter would each observe theirs into the same instruments and
 // the SDK would keep one: a second createRecorder asking for the same returns the first, one asking
 // for something else is a ConfigError that says how to share it.
 import assert from 'node:assert/strict';

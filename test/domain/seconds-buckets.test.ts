@@ -57,7 +57,7 @@ function recordTwo(
 }
 
 describe('buckets of a host histogram in seconds', () => {
-  it('on a local tally (no View): second-scale, so 0.2 s and 3 s fall in different buckets', async () => {
+  it('on a local storage (no View): second-scale, so 0.2 s and 3 s fall in different buckets', async () => {
     const jm = await jobmeter();
     recordTwo(jm.meter, 'app.job.latency', { unit: 's' });
     const b = await buckets(jm.pullAddress!.port, 'app_job_latency_seconds');

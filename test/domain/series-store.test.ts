@@ -7,7 +7,7 @@ import { AggregationTemporality, MetricReader, type MetricData } from '@opentele
 import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
 import { RecordGuard } from '../../src/domain/record-guard.ts';
 import { countingRender } from '../support/counting-render.ts';
-import { TallyStore } from '../../src/domain/tallies/store.ts';
+import { StorageRegistry } from '../../src/domain/storage/registry.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import { PullMetricReader } from '../../src/readers/pull-reader.ts';
 
@@ -24,7 +24,7 @@ const counting = () => countingRender('host');
 
 /** A store whose counter holds two series (`host` a and b), and a counting render. */
 function twoSeries() {
-  const store = new TallyStore([SPEC], { scope: SCOPE });
+  const store = new StorageRegistry([SPEC], { scope: SCOPE });
   const c = store.counter('c');
   c.add(1, { host: 'a' });
   c.add(1, { host: 'b' });
@@ -129,9 +129,9 @@ test('every reader reads the store after the SDK, bound once through its public 
   );
   assert.deepEqual(names(await flat(pull)), ['g'], 'the pull reader: the SDK alone');
   assert.deepEqual(
-    names((await provider.collectWithTallies(pull)).scopeMetrics.flatMap((s) => s.metrics)),
+    names((await provider.collectWithStorages(pull)).scopeMetrics.flatMap((s) => s.metrics)),
     ['c', 'g'],
-    'with the tallies for the cluster report',
+    'with the storages for the cluster report',
   );
   await provider.shutdown();
 });

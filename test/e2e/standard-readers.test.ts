@@ -1,7 +1,7 @@
 // jobmeter's provider is a MeterProvider any standard reader reads: a
 // PeriodicExportingMetricReader with the official OTLP/HTTP exporter, pushing to the real
 // Collector, and the official PrometheusExporter both see jobmeter's domain instruments (recorded
-// into its tallies), an own instrument a View sends to the SDK, and the host instruments made
+// into its storages), an own instrument a View sends to the SDK, and the host instruments made
 // on one of its meters — every instrument kind of the Metrics API.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';

@@ -9,8 +9,8 @@ import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { AggregationTemporality } from '@opentelemetry/sdk-metrics';
 import type { Collection } from '../../src/series/collection.ts';
-import { TallyStore } from '../../src/domain/tallies/store.ts';
-import type { SumTally } from '../../src/domain/tallies/sum.ts';
+import { StorageRegistry } from '../../src/domain/storage/registry.ts';
+import type { SumStorage } from '../../src/domain/storage/sum.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import { render } from '../../src/exposition/render.ts';
 import type { RenderFamily, RenderNumberFamily } from '../../src/exposition/render-model.ts';
@@ -85,7 +85,7 @@ const TABLE: TableProfile = {
   ],
 };
 
-function record(store: TallyStore, round: number): void {
+function record(store: StorageRegistry, round: number): void {
   const c = store.counter('c');
   const g = store.gauge('g');
   const h = store.histogram('h');
@@ -98,11 +98,11 @@ function record(store: TallyStore, round: number): void {
   store.counter('u').add(round - 2);
 }
 
-async function collect(store: TallyStore): Promise<Collection> {
+async function collect(store: StorageRegistry): Promise<Collection> {
   return store.series.collect();
 }
 
-async function points(store: TallyStore): Promise<ResourceMetrics> {
+async function points(store: StorageRegistry): Promise<ResourceMetrics> {
   return (await store.series.producer(AggregationTemporality.CUMULATIVE).collect()).resourceMetrics;
 }
 
@@ -115,7 +115,7 @@ const PROFILES: Array<[string, Profile]> = [
 
 for (const [what, profile] of PROFILES) {
   test(`${what}: the families read from columns are those read from points, scrape after scrape`, async () => {
-    const store = new TallyStore(SPECS, {
+    const store = new StorageRegistry(SPECS, {
       scope: SCOPE,
       clock: { wallMillis: () => 1_700_000_000_000, monotonicMillis: () => 0 },
     });
@@ -141,7 +141,7 @@ for (const [what, profile] of PROFILES) {
 }
 
 test('a counter family shares its label array while its series stay the same; families handed out earlier never change', async () => {
-  const store = new TallyStore(SPECS, { scope: SCOPE });
+  const store = new StorageRegistry(SPECS, { scope: SCOPE });
   const c = store.counter('c');
   for (const host of ['a', 'b']) c.add(1, { host, kind: 'x' });
   const namer = createNamer(otelProfile(false));
@@ -171,7 +171,7 @@ test('a counter family shares its label array while its series stay the same; fa
 });
 
 test('an instrument that keeps exemplars: its columns carry them, and the families are those read from its points', async () => {
-  const store = new TallyStore(
+  const store = new StorageRegistry(
     [
       { ...SPECS[0]!, exemplars: true },
       { ...SPECS[3]!, exemplars: true },
@@ -196,9 +196,9 @@ test('an instrument that keeps exemplars: its columns carry them, and the famili
 });
 
 test('two instruments feeding one family: the second merges into a copy, the label array it started from is not touched', async () => {
-  const store = new TallyStore([], { scope: SCOPE });
-  const a = store.host({ name: 'scope-a' }, 'x', 'counter', {}, 100) as SumTally;
-  const b = store.host({ name: 'scope-b' }, 'x', 'counter', {}, 100) as SumTally;
+  const store = new StorageRegistry([], { scope: SCOPE });
+  const a = store.host({ name: 'scope-a' }, 'x', 'counter', {}, 100) as SumStorage;
+  const b = store.host({ name: 'scope-b' }, 'x', 'counter', {}, 100) as SumStorage;
   a.add(1, { host: 'h1' });
   a.add(2, { host: 'h2' });
   b.add(10, { host: 'h2' });
@@ -227,7 +227,7 @@ test('two instruments feeding one family: the second merges into a copy, the lab
 });
 
 test('a collection given back lends its storage to the next one; families named from it keep their figures', async () => {
-  const store = new TallyStore(SPECS, { scope: SCOPE });
+  const store = new StorageRegistry(SPECS, { scope: SCOPE });
   const c = store.counter('c');
   const h = store.histogram('h');
   c.add(1, { host: 'a', kind: 'x' });

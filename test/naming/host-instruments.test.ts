@@ -84,7 +84,7 @@ describe('host instruments a legacy profile has no rule for', () => {
         expected.map((f) => f.name),
         'the profile families first, as before',
       );
-      // In the order the collection meets them (the tallies', then each meter's).
+      // In the order the collection meets them (jobmeter's storages', then each meter's).
       assert.deepEqual(names.slice(expected.length).sort(), [...HOST_FAMILIES].sort());
       for (let i = 0; i < expected.length; i++)
         assert.deepEqual(families[i]!.series, expected[i]!.series, expected[i]!.name);

@@ -12,7 +12,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { Collection } from '../../src/series/collection.ts';
-import { TallyStore } from '../../src/domain/tallies/store.ts';
+import { StorageRegistry } from '../../src/domain/storage/registry.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import type {
   RenderHistogramSeries as HistogramSeries,
@@ -41,12 +41,12 @@ const SPECS: InstrumentSpec[] = [
   },
 ];
 
-async function collection(store: TallyStore): Promise<Collection> {
+async function collection(store: StorageRegistry): Promise<Collection> {
   return store.series.collect();
 }
 
 test('counters come out as columns over kept label strings; unchanged histogram series are the same objects; earlier families stay as they were', async () => {
-  const store = new TallyStore(SPECS, { scope: SCOPE });
+  const store = new StorageRegistry(SPECS, { scope: SCOPE });
   const c = store.counter('c');
   const h = store.histogram('h');
   for (const host of ['a', 'b', 'c']) {
@@ -122,7 +122,7 @@ test('new attributes objects at a position (an observable instrument) are render
 });
 
 test('the sliced pass gives the same families as the plain one, and lets timers run on a large collection', async () => {
-  const store = new TallyStore(
+  const store = new StorageRegistry(
     Array.from({ length: 30 }, (_, k) => ({ ...SPECS[0]!, name: `c${k}` })),
     { scope: SCOPE },
   );

@@ -1,8 +1,8 @@
 /**
  * The soak's hostile sender: hostile requests case by case, one after another, for as long as
- * the soak runs. Each request's answer is tallied by case; a 5xx other than a 503 shed, or a connection error
- * where an answer was due, is a failure. Connections it holds open on purpose (stalled bodies,
- * idle sockets) are tallied by how long the server took to close them.
+ * the soak runs. Each request's answer is counted by case; a 5xx other than a 503 shed, or a
+ * connection error where an answer was due, is a failure. Connections it holds open on purpose
+ * (stalled bodies, idle sockets) are timed by how long the server took to close them.
  *
  *   huge-attribute     a new 10 MiB attribute value per request, gzipped to ~10 KiB
  *   huge-resource      the same on a resource attribute
@@ -41,14 +41,14 @@ export interface HostileOptions {
   readonly maxHeld?: number;
 }
 
-export interface CaseTally {
+export interface CaseCounts {
   /** Answer status (or `error:<code>`) → count. */
   statuses: Record<string, number>;
   maxMillis: number;
 }
 
 export interface HostileStats {
-  cases: Record<string, CaseTally>;
+  cases: Record<string, CaseCounts>;
   /** 5xx other than 503, or an error where an answer was due. */
   failures: string[];
   /** Held connections the server closed, and the longest it let one live (ms). */
@@ -137,7 +137,7 @@ export function startHostileSender(options: HostileOptions): {
   const emptyPoints = zstdCompressSync(emptyPointsRequest(9_500_000));
   const maxSize = maxSizeRequest().body;
 
-  const tally = (name: string, status: string, ms: number): void => {
+  const count = (name: string, status: string, ms: number): void => {
     const c = (stats.cases[name] ??= { statuses: {}, maxMillis: 0 });
     c.statuses[status] = (c.statuses[status] ?? 0) + 1;
     c.maxMillis = Math.max(c.maxMillis, ms);
@@ -161,10 +161,10 @@ export function startHostileSender(options: HostileOptions): {
         signal: AbortSignal.timeout(60_000),
       });
       await res.arrayBuffer();
-      tally(name, String(res.status), performance.now() - t0);
+      count(name, String(res.status), performance.now() - t0);
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      tally(name, `error:${cause}`, performance.now() - t0);
+      count(name, `error:${cause}`, performance.now() - t0);
     }
   };
 

@@ -1,6 +1,7 @@
 /**
  * What a host records through: the declared instruments' handles and their pre-bound forms. A
- * tally is one (jobmeter's provider hands it out as the OpenTelemetry API instrument it also is).
+ * synchronous storage is one (jobmeter's provider hands it out as the OpenTelemetry API instrument
+ * it also is).
  */
 import type { Attributes, Context } from '@opentelemetry/api';
 import type { InstrumentKind } from '../types.ts';
@@ -51,8 +52,8 @@ export interface BoundGauge {
   record(value: number): void;
 }
 
-/** The synchronous kinds a tally records; observable kinds stay with the SDK (recorder.ts). */
-export const TALLY_KINDS: ReadonlySet<InstrumentKind> = new Set([
+/** The synchronous kinds a storage records; observable kinds stay with the SDK (recorder.ts). */
+export const SYNC_STORAGE_KINDS: ReadonlySet<InstrumentKind> = new Set([
   'counter',
   'upDownCounter',
   'histogram',

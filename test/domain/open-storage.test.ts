@@ -1,4 +1,4 @@
-// Host instruments on jobmeter's provider that no View selects record into local tallies
+// Host instruments on jobmeter's provider that no View selects record into local storages
 // (series/open-index.ts): the same series and values as the SDK would give them, whatever the
 // attribute shapes — key orders, absent keys, arrays, numbers, booleans — and the lifetime series
 // budget with an overflow series.
@@ -88,7 +88,7 @@ const op: fc.Arbitrary<Op> = fc.record({
   attributes,
 });
 
-describe('host instruments as tallies', () => {
+describe('host instruments in local storages', () => {
   test('the same series and values as the SDK, for any attribute shapes', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {

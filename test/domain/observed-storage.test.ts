@@ -1,5 +1,5 @@
 // jobmeter's own observable instruments no host View selects are series sets of the store
-// (src/domain/tallies/observed.ts), run at the store's instant: what the SDK's asynchronous
+// (src/domain/storage/observed.ts), run at the store's instant: what the SDK's asynchronous
 // instruments do is kept — callbacks run once per collection, a callback's observations count once
 // it has returned, a failed one observes nothing and the others still run, a batch callback
 // observes only its own instruments, a set observed once stays with its last value, bad values
@@ -15,8 +15,8 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import { RecordGuard } from '../../src/domain/record-guard.ts';
-import type { ObservedKind } from '../../src/domain/tallies/observed.ts';
-import { TallyStore } from '../../src/domain/tallies/store.ts';
+import type { ObservedKind } from '../../src/domain/storage/observed.ts';
+import { StorageRegistry } from '../../src/domain/storage/registry.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 
 const SCOPE = { name: 'jobmeter', version: '1.0.0' };
@@ -30,7 +30,7 @@ const spec = (name: string, kind: ObservedKind): InstrumentSpec & { kind: Observ
 });
 
 async function collect(
-  store: TallyStore,
+  store: StorageRegistry,
   temporality = AggregationTemporality.CUMULATIVE,
   producer = store.series.producer(temporality),
 ): Promise<Map<string, MetricData>> {
@@ -59,9 +59,9 @@ async function withDiag(body: (errors: string[]) => Promise<void>): Promise<void
   }
 }
 
-describe('observed tallies', () => {
+describe('observed storages', () => {
   test('a gauge: a set observed once keeps its last value; kinds as the SDK reports them', async () => {
-    const store = new TallyStore([], { scope: SCOPE });
+    const store = new StorageRegistry([], { scope: SCOPE });
     const g = store.observed(spec('g', 'observableGauge'));
     const c = store.observed(spec('c', 'observableCounter'));
     const u = store.observed(spec('u', 'observableUpDownCounter'));
@@ -95,7 +95,7 @@ describe('observed tallies', () => {
   });
 
   test('a delta reader gets the change of an observed running total', async () => {
-    const store = new TallyStore([], { scope: SCOPE });
+    const store = new StorageRegistry([], { scope: SCOPE });
     let total = 4;
     store.observed(spec('c', 'observableCounter')).addCallback((r) => r.observe(total));
     const delta = store.series.producer(AggregationTemporality.DELTA);
@@ -110,7 +110,7 @@ describe('observed tallies', () => {
 
   test('a callback that throws or rejects observes nothing, the others still run, and it is reported', async () => {
     await withDiag(async (errors) => {
-      const store = new TallyStore([], { scope: SCOPE });
+      const store = new StorageRegistry([], { scope: SCOPE });
       const g = store.observed(spec('g', 'observableGauge'));
       g.addCallback((r) => {
         r.observe(1, { by: 'thrower' });
@@ -139,7 +139,7 @@ describe('observed tallies', () => {
   });
 
   test('callbacks: added once, removed, run once per collection; a batch callback observes only its own instruments', async () => {
-    const store = new TallyStore([], { scope: SCOPE });
+    const store = new StorageRegistry([], { scope: SCOPE });
     const a = store.observed(spec('a', 'observableGauge'));
     const b = store.observed(spec('b', 'observableGauge'));
     let calls = 0;
@@ -176,7 +176,7 @@ describe('observed tallies', () => {
       drops.push(`${instrument}:${reason}`);
       drop(instrument, reason, value);
     };
-    const store = new TallyStore([], { scope: SCOPE, guard });
+    const store = new StorageRegistry([], { scope: SCOPE, guard });
     store.observed(spec('c', 'observableCounter')).addCallback((r) => {
       r.observe(-1, { a: 'neg' });
       r.observe(NaN, { a: 'nan' });
@@ -190,7 +190,7 @@ describe('observed tallies', () => {
   });
 
   test('at most `limit - 1` attribute sets, then the overflow set', async () => {
-    const store = new TallyStore([], { scope: SCOPE, observedLimit: 3 });
+    const store = new StorageRegistry([], { scope: SCOPE, observedLimit: 3 });
     store.observed(spec('g', 'observableGauge')).addCallback((r) => {
       for (let i = 0; i < 5; i++) r.observe(i, { i: String(i) });
     });

@@ -1,8 +1,8 @@
 /**
- * The tallies: the first writer into the series store (series/). The synchronous
- * instruments jobmeter has specs for (the domain's, the self-metrics, those a host declares), and
- * those a host makes on jobmeter's provider with no View selecting them, each a series set of the
- * store with an OpenTelemetry API instrument's record face.
+ * jobmeter's synchronous storages: the first writer into the series store (series/). The
+ * synchronous instruments jobmeter has specs for (the domain's, the self-metrics, those a host
+ * declares), and those a host makes on jobmeter's provider with no View selecting them, each a
+ * series set of the store with an OpenTelemetry API instrument's record face.
  *
  * Why not the SDK's own synchronous instruments: a record through them builds a processed
  * attributes object, a sorted-JSON hash of it and an accumulation lookup, every time, and each
@@ -24,20 +24,20 @@ import type { Clock } from '../../series/clock.ts';
 import { SeriesStore } from '../../series/series-store.ts';
 import { SpecSeriesIndex } from './spec-index.ts';
 import type { InstrumentKind, InstrumentSpec } from '../types.ts';
-import { GaugeTally } from './gauge.ts';
+import { GaugeStorage } from './gauge.ts';
 import {
-  TALLY_KINDS,
+  SYNC_STORAGE_KINDS,
   type DeclaredCounter,
   type DeclaredGauge,
   type DeclaredHistogram,
 } from './handles.ts';
-import { HistogramTally } from './histogram.ts';
-import { ObservedCallbacks, ObservedTally, type ObservedKind } from './observed.ts';
-import { SumTally } from './sum.ts';
-import type { Tally } from './tally.ts';
+import { HistogramStorage } from './histogram.ts';
+import { ObservedCallbacks, ObservedStorage, type ObservedKind } from './observed.ts';
+import { SumStorage } from './sum.ts';
+import type { SyncStorage } from './sync-storage.ts';
 
-export interface TallyStoreOptions {
-  /** The instrumentation scope the tallies are reported under (the domain meter's). */
+export interface StorageRegistryOptions {
+  /** The instrumentation scope the storages are reported under (the domain meter's). */
   readonly scope: InstrumentationScope;
   /** The series store's clock (series/clock.ts). @default SYSTEM_CLOCK */
   readonly clock?: Clock;
@@ -47,7 +47,7 @@ export interface TallyStoreOptions {
   readonly observedLimit?: number;
 }
 
-function specTally(spec: InstrumentSpec, guard: RecordGuard): Tally {
+function specStorage(spec: InstrumentSpec, guard: RecordGuard): SyncStorage {
   const descriptor = {
     name: spec.name,
     description: spec.description,
@@ -60,24 +60,27 @@ function specTally(spec: InstrumentSpec, guard: RecordGuard): Tally {
   const index = (grow: () => void) => new SpecSeriesIndex(spec, grow);
   const exemplars = spec.exemplars === true;
   if (spec.kind === 'histogram')
-    return new HistogramTally(descriptor, guard, index, {
+    return new HistogramStorage(descriptor, guard, index, {
       bounds: spec.buckets ?? [],
       exemplars,
       minMax: false,
     });
-  if (spec.kind === 'gauge') return new GaugeTally(descriptor, guard, index);
-  return new SumTally(descriptor, guard, index, { monotonic: spec.kind === 'counter', exemplars });
+  if (spec.kind === 'gauge') return new GaugeStorage(descriptor, guard, index);
+  return new SumStorage(descriptor, guard, index, {
+    monotonic: spec.kind === 'counter',
+    exemplars,
+  });
 }
 
-/** A host instrument's tally: what the SDK would make of it with no View, its series open up to `limit`. */
-function openTally(
+/** A host instrument's storage: what the SDK would make of it with no View, its series open up to `limit`. */
+function openStorage(
   name: string,
   kind: InstrumentKind,
   options: MetricOptions,
   limit: number,
   guard: RecordGuard,
   exemplars: boolean,
-): Tally {
+): SyncStorage {
   const descriptor = {
     name,
     description: options.description ?? '',
@@ -88,33 +91,33 @@ function openTally(
   } as MetricDescriptor;
   const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
   if (kind === 'histogram') {
-    return new HistogramTally(descriptor, guard, index, {
+    return new HistogramStorage(descriptor, guard, index, {
       bounds: options.advice?.explicitBucketBoundaries ?? SDK_DEFAULT_BOUNDARIES,
       exemplars,
       minMax: true,
     });
   }
-  if (kind === 'gauge') return new GaugeTally(descriptor, guard, index);
-  return new SumTally(descriptor, guard, index, { monotonic: kind === 'counter', exemplars });
+  if (kind === 'gauge') return new GaugeStorage(descriptor, guard, index);
+  return new SumStorage(descriptor, guard, index, { monotonic: kind === 'counter', exemplars });
 }
 
 /**
- * The tallies of every synchronous instrument among `specs` (others are skipped), in spec order,
+ * The storages of every synchronous instrument among `specs` (others are skipped), in spec order,
  * then those of host instruments as they are made ({@link host}), scope by scope, all written into
  * one {@link SeriesStore}.
  */
-export class TallyStore {
-  /** Where the tallies' series are held and read from. */
+export class StorageRegistry {
+  /** Where the storages' series are held and read from. */
   readonly series: SeriesStore;
-  readonly #byName = new Map<string, Tally>();
-  readonly #hosts = new Map<string, Tally>();
-  readonly #observed = new Map<string, ObservedTally>();
+  readonly #byName = new Map<string, SyncStorage>();
+  readonly #hosts = new Map<string, SyncStorage>();
+  readonly #observed = new Map<string, ObservedStorage>();
   readonly #callbacks: ObservedCallbacks;
   readonly #scope: InstrumentationScope;
   readonly #observedLimit: number;
   readonly #guard: RecordGuard;
 
-  constructor(specs: readonly InstrumentSpec[], options: TallyStoreOptions) {
+  constructor(specs: readonly InstrumentSpec[], options: StorageRegistryOptions) {
     this.series = new SeriesStore(options.clock === undefined ? {} : { clock: options.clock });
     const guard = (this.#guard = options.guard ?? new RecordGuard());
     this.#scope = options.scope;
@@ -124,15 +127,15 @@ export class TallyStore {
     const callbacks = (this.#callbacks = new ObservedCallbacks(guard));
     this.series.settleBeforeCollect(() => callbacks.run());
     for (const spec of specs) {
-      if (!TALLY_KINDS.has(spec.kind) || this.#byName.has(spec.name)) continue;
-      const tally = specTally(spec, guard);
-      this.series.add(options.scope, tally);
-      this.#byName.set(spec.name, tally);
+      if (!SYNC_STORAGE_KINDS.has(spec.kind) || this.#byName.has(spec.name)) continue;
+      const storage = specStorage(spec, guard);
+      this.series.add(options.scope, storage);
+      this.#byName.set(spec.name, storage);
     }
   }
 
   /**
-   * The tally of a host instrument `name` of `kind` on the meter `scope` (made on first call, the
+   * The storage of a host instrument `name` of `kind` on the meter `scope` (made on first call, the
    * same one after), holding at most `limit` series, the overflow series included; keeping
    * trace-linked exemplars when `exemplars`.
    */
@@ -143,40 +146,43 @@ export class TallyStore {
     options: MetricOptions,
     limit: number,
     exemplars = false,
-  ): Tally {
+  ): SyncStorage {
     const scopeKey = `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}`;
     const key = `${scopeKey}\0${name}\0${kind}`;
-    let tally = this.#hosts.get(key);
-    if (tally === undefined) {
-      tally = openTally(name, kind, options, limit, this.#guard, exemplars);
-      this.#hosts.set(key, tally);
-      this.series.add(scope, tally);
+    let storage = this.#hosts.get(key);
+    if (storage === undefined) {
+      storage = openStorage(name, kind, options, limit, this.#guard, exemplars);
+      this.#hosts.set(key, storage);
+      this.series.add(scope, storage);
     }
-    return tally;
+    return storage;
   }
 
   /**
    * The observable instrument of `spec` (made on first call, the same one after), on the own
    * scope: its series join the store when it is made, after those made before it.
    */
-  observed(spec: InstrumentSpec & { kind: ObservedKind }): ObservedTally {
-    let tally = this.#observed.get(spec.name);
-    if (tally === undefined) {
-      tally = new ObservedTally(spec, this.#observedLimit, this.#callbacks);
-      this.#observed.set(spec.name, tally);
-      this.series.add(this.#scope, tally.set);
+  observed(spec: InstrumentSpec & { kind: ObservedKind }): ObservedStorage {
+    let storage = this.#observed.get(spec.name);
+    if (storage === undefined) {
+      storage = new ObservedStorage(spec, this.#observedLimit, this.#callbacks);
+      this.#observed.set(spec.name, storage);
+      this.series.add(this.#scope, storage.set);
     }
-    return tally;
+    return storage;
   }
 
-  /** Registers a batch callback over observed tallies (see ObservedCallbacks). */
-  addBatchCallback(callback: BatchObservableCallback, instruments: readonly ObservedTally[]): void {
+  /** Registers a batch callback over observed storages (see ObservedCallbacks). */
+  addBatchCallback(
+    callback: BatchObservableCallback,
+    instruments: readonly ObservedStorage[],
+  ): void {
     this.#callbacks.add(callback, instruments, true);
   }
 
   removeBatchCallback(
     callback: BatchObservableCallback,
-    instruments: readonly ObservedTally[],
+    instruments: readonly ObservedStorage[],
   ): void {
     this.#callbacks.remove(callback, instruments, true);
   }
@@ -187,26 +193,30 @@ export class TallyStore {
 
   /** The counter or up-down counter `name`. @throws Error when there is none. */
   counter(name: string): DeclaredCounter {
-    return this.#get(name, SumTally, 'a counter or upDownCounter');
+    return this.#get(name, SumStorage, 'a counter or upDownCounter');
   }
 
   /** The histogram `name`. @throws Error when there is none. */
   histogram(name: string): DeclaredHistogram {
-    return this.#get(name, HistogramTally, 'a histogram');
+    return this.#get(name, HistogramStorage, 'a histogram');
   }
 
   /** The gauge `name`. @throws Error when there is none. */
   gauge(name: string): DeclaredGauge {
-    return this.#get(name, GaugeTally, 'a gauge');
+    return this.#get(name, GaugeStorage, 'a gauge');
   }
 
-  #get<T extends Tally>(name: string, type: abstract new (...args: never[]) => T, what: string): T {
+  #get<T extends SyncStorage>(
+    name: string,
+    type: abstract new (...args: never[]) => T,
+    what: string,
+  ): T {
     const t = this.#byName.get(name);
     if (t instanceof type) return t;
     throw new Error(`${JSON.stringify(name)} is not declared as ${what} in options.instruments`);
   }
 
-  /** Series held across all tallies (for tests and diagnostics). */
+  /** Series held across all storages (for tests and diagnostics). */
   get seriesCount(): number {
     return this.series.seriesCount;
   }

@@ -1,4 +1,4 @@
-/** A histogram's tally: records into a histogram's series (series/histogram.ts). */
+/** A histogram's storage: records into a histogram's series (series/histogram.ts). */
 import type { Attributes, Context } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { BOUNDED } from '../bounded-attributes.ts';
@@ -9,7 +9,7 @@ import type { SeriesIndex } from '../../series/positions.ts';
 import type { BoundHistogram, DeclaredHistogram } from './handles.ts';
 import { reject } from './reject.ts';
 
-export class HistogramTally extends HistogramSeries implements DeclaredHistogram {
+export class HistogramStorage extends HistogramSeries implements DeclaredHistogram {
   readonly [BOUNDED] = true;
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;

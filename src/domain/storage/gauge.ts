@@ -1,4 +1,4 @@
-/** A synchronous gauge's tally: records into a gauge's series (series/gauge.ts). */
+/** A synchronous gauge's storage: records into a gauge's series (series/gauge.ts). */
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { BOUNDED } from '../bounded-attributes.ts';
@@ -8,7 +8,7 @@ import type { SeriesIndex } from '../../series/positions.ts';
 import type { BoundGauge, DeclaredGauge } from './handles.ts';
 import { reject } from './reject.ts';
 
-export class GaugeTally extends GaugeSeries implements DeclaredGauge {
+export class GaugeStorage extends GaugeSeries implements DeclaredGauge {
   readonly [BOUNDED] = true;
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;

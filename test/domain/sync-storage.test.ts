@@ -1,5 +1,6 @@
-// The domain tallies: the same series, values and bounds as the SDK instruments with jobmeter's
-// views, read through a MetricProducer (cumulative and delta), with memory bounded under churn.
+// jobmeter's synchronous storages: the same series, values and bounds as the SDK instruments with
+// jobmeter's views, read through a MetricProducer (cumulative and delta), with memory bounded under
+// churn.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
@@ -18,8 +19,8 @@ import {
 } from '../../src/domain/bounded-attributes.ts';
 import { DOMAIN_INSTRUMENTS, RUN_DURATION, RUN_FINISHED } from '../../src/domain/catalog.ts';
 import { createRecorder } from '../../src/domain/recorder.ts';
-import { RAW_KEYS_PER_INSTRUMENT } from '../../src/domain/tallies/spec-index.ts';
-import { TallyStore } from '../../src/domain/tallies/store.ts';
+import { RAW_KEYS_PER_INSTRUMENT } from '../../src/domain/storage/spec-index.ts';
+import { StorageRegistry } from '../../src/domain/storage/registry.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
 import { resolveProfile } from '../../src/naming/profiles/index.ts';
@@ -40,7 +41,7 @@ function counterSpec(
 }
 
 async function metrics(
-  store: TallyStore,
+  store: StorageRegistry,
   temporality = AggregationTemporality.CUMULATIVE,
 ): Promise<MetricData[]> {
   const { resourceMetrics } = await store.series.producer(temporality).collect();
@@ -51,13 +52,13 @@ function points(m: MetricData | undefined): Array<[Attributes, number]> {
   return ((m?.dataPoints ?? []) as DataPoint<number>[]).map((p) => [p.attributes, p.value]);
 }
 
-describe('tallies', () => {
+describe("jobmeter's synchronous storages", () => {
   test('a counter: series in first-record order, bounded like the views (allow-list, closed vocabulary, cap)', async () => {
     const spec = counterSpec('c', [
       { key: 'outcome', values: ['success', 'failure'] },
       { key: 'task', cap: 2 },
     ]);
-    const store = new TallyStore([spec], { scope: SCOPE });
+    const store = new StorageRegistry([spec], { scope: SCOPE });
     const c = store.counter('c');
     c.add(1, { outcome: 'success', task: 'a', 'job.id': 'x1' });
     c.add(2, { outcome: 'exploded', task: 'a' });
@@ -88,7 +89,7 @@ describe('tallies', () => {
   });
 
   test('values are cut and stringified as the views do; numbers and strings of one label share a series', async () => {
-    const store = new TallyStore(
+    const store = new StorageRegistry(
       [
         counterSpec('c', [
           { key: 'a', cap: 10 },
@@ -111,7 +112,7 @@ describe('tallies', () => {
   });
 
   test('a single capped attribute: the first `cap` values, then other; a literal "other" is one of the values', async () => {
-    const store = new TallyStore([counterSpec('c', [{ key: 'r', cap: 3 }])], { scope: SCOPE });
+    const store = new StorageRegistry([counterSpec('c', [{ key: 'r', cap: 3 }])], { scope: SCOPE });
     const c = store.counter('c');
     for (const r of ['a', 'other', 'b', 'c', 'd', 'a', 'e']) c.add(1, { r });
     assert.deepEqual(points((await metrics(store))[0]), [
@@ -122,7 +123,7 @@ describe('tallies', () => {
   });
 
   test('churn: 200 000 distinct values into a capped attribute keep the series and the remembered keys bounded', async () => {
-    const store = new TallyStore(
+    const store = new StorageRegistry(
       [
         counterSpec('c', [
           { key: 'task', cap: 5 },
@@ -141,7 +142,7 @@ describe('tallies', () => {
   });
 
   test('past MAX_SERIES_PER_INSTRUMENT sets go to one overflow series (otel.metric.overflow)', async () => {
-    const store = new TallyStore(
+    const store = new StorageRegistry(
       [
         counterSpec('c', [
           { key: 'a', cap: 200 },
@@ -169,7 +170,7 @@ describe('tallies', () => {
       buckets: [1, 5],
       attributes: [{ key: 'q', cap: 4 }],
     };
-    const store = new TallyStore([spec], { scope: SCOPE });
+    const store = new StorageRegistry([spec], { scope: SCOPE });
     const h = store.histogram('h');
     for (const v of [0, 1, 1.5, 5, 7, Infinity, -1, NaN]) h.record(v, { q: 'a' });
     h.record(NaN, { q: 'b' }); // dropped before its series is looked up: no series
@@ -183,7 +184,7 @@ describe('tallies', () => {
   });
 
   test('an up-down counter takes negative values; a gauge keeps the last one', async () => {
-    const store = new TallyStore(
+    const store = new StorageRegistry(
       [
         counterSpec('u', [], 'upDownCounter'),
         {
@@ -208,7 +209,7 @@ describe('tallies', () => {
   });
 
   test('bound handles write to their series', async () => {
-    const store = new TallyStore(
+    const store = new StorageRegistry(
       [counterSpec('c', [{ key: 'a', cap: 4 }]), { ...RUN_DURATION, name: 'h' }],
       { scope: SCOPE },
     );
@@ -225,7 +226,7 @@ describe('tallies', () => {
   });
 
   test('the points keep one attributes object per series across collections (the naming cache hits)', async () => {
-    const store = new TallyStore([RUN_FINISHED], { scope: SCOPE });
+    const store = new StorageRegistry([RUN_FINISHED], { scope: SCOPE });
     store
       .counter(RUN_FINISHED.name)
       .add(1, { task: 't', kind: 'k', runner: 'r', outcome: 'success' });
@@ -246,7 +247,7 @@ describe('tallies', () => {
       buckets: [1],
       attributes: [],
     };
-    const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 4 }]), spec], {
+    const store = new StorageRegistry([counterSpec('c', [{ key: 'a', cap: 4 }]), spec], {
       scope: SCOPE,
       clock: { wallMillis: () => now, monotonicMillis: () => now },
     });
@@ -285,15 +286,15 @@ describe('tallies', () => {
   });
 
   test('asking for an undeclared or wrong-kind instrument throws, naming it', () => {
-    const store = new TallyStore([counterSpec('c', [])], { scope: SCOPE });
+    const store = new StorageRegistry([counterSpec('c', [])], { scope: SCOPE });
     assert.throws(() => store.histogram('c'), /"c" is not declared as a histogram/);
     assert.throws(() => store.counter('nope'), /"nope" is not declared/);
   });
 });
 
-// The recorder over tallies renders exactly what it renders over the SDK with jobmeter's views:
-// same families, series, order and values, whatever the recording sequence.
-describe('tallies ≡ SDK instruments with views', () => {
+// The recorder over jobmeter's storages renders exactly what it renders over the SDK with
+// jobmeter's views: same families, series, order and values, whatever the recording sequence.
+describe("jobmeter's storages ≡ SDK instruments with views", () => {
   type Op =
     | {
         kind: 'run';
@@ -334,7 +335,7 @@ describe('tallies ≡ SDK instruments with views', () => {
   async function render(
     profileName: 'otel' | 'rm' | 'solti',
     ops: readonly Op[],
-    tallied: boolean,
+    ownStorage: boolean,
   ): Promise<unknown> {
     const profile =
       profileName === 'otel' ? otelProfile(false) : resolveProfile(profileName, false);
@@ -343,8 +344,9 @@ describe('tallies ≡ SDK instruments with views', () => {
       overrides[s.name] ? { ...s, buckets: overrides[s.name] } : s,
     );
     const reader = new PullMetricReader([]);
-    // jobmeter's provider (tallies) against a plain SDK provider with the profile's Views (jobmeterViews).
-    const provider = tallied
+    // jobmeter's provider (its storages) against a plain SDK provider with the profile's Views
+    // (jobmeterViews).
+    const provider = ownStorage
       ? new JobmeterMeterProvider(
           { readers: [reader] },
           {
@@ -410,8 +412,8 @@ describe('tallies ≡ SDK instruments with views', () => {
   }
 });
 
-// Through createJobmeter: declared synchronous instruments are recorded by the tallies, rendered
-// by the pull path like the domain's own, and asked for by name and kind.
+// Through createJobmeter: declared synchronous instruments are recorded by jobmeter's storages,
+// rendered by the pull path like the domain's own, and asked for by name and kind.
 describe('declared instruments on a jobmeter', () => {
   test('jm.counter / jm.histogram / jm.gauge record; a wrong name or kind throws', async () => {
     const { createJobmeter } = await import('../../src/jobmeter.ts');
@@ -496,7 +498,7 @@ describe('declared instruments on a jobmeter', () => {
         attributes: [{ key: 'host', cap: 10 }],
       },
     ];
-    const store = new TallyStore(specs, {
+    const store = new StorageRegistry(specs, {
       scope: SCOPE,
       clock: { wallMillis: () => 1_700_000_000_000, monotonicMillis: () => 0 },
     });
@@ -545,8 +547,8 @@ describe('declared instruments on a jobmeter', () => {
   });
 });
 
-test('bound series keep recording into their tally after it grew (its figures move to larger storage)', async () => {
-  const store = new TallyStore(
+test('bound series keep recording into their storage after it grew (its figures move to a larger column)', async () => {
+  const store = new StorageRegistry(
     [
       counterSpec('c', [{ key: 'k', cap: 1000 }]),
       {
@@ -584,7 +586,7 @@ test('bound series keep recording into their tally after it grew (its figures mo
   assert.equal(h!.dataPoints.length, 501);
 });
 
-test('a tally empty at one collection is read in full at the next: its first series are served at once, cumulative and delta', async () => {
+test('a storage empty at one collection is read in full at the next: its first series are served at once, cumulative and delta', async () => {
   const specs: InstrumentSpec[] = [
     counterSpec('c', [{ key: 'k', cap: 10 }]),
     {
@@ -597,7 +599,7 @@ test('a tally empty at one collection is read in full at the next: its first ser
     },
     { ...counterSpec('g', [{ key: 'k', cap: 10 }]), kind: 'gauge' },
   ];
-  const store = new TallyStore(specs, { scope: SCOPE });
+  const store = new StorageRegistry(specs, { scope: SCOPE });
   const delta = store.series.producer(AggregationTemporality.DELTA);
   const deltaMetrics = async () =>
     (await delta.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);

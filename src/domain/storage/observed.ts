@@ -45,7 +45,7 @@ const TYPE: Readonly<Record<ObservedKind, InstrumentType>> = {
 };
 
 /** One observable instrument: its series set, and the API face its callbacks are added through. */
-export class ObservedTally implements Observable {
+export class ObservedStorage implements Observable {
   /** The set the store reads: a sum (counters, up-down counters) or a gauge. */
   readonly set: SumSeries | GaugeSeries;
   readonly #callbacks: ObservedCallbacks;
@@ -107,18 +107,18 @@ export class ObservedTally implements Observable {
 /** A registered callback: one instrument's, or a batch callback over several. */
 interface Registered {
   readonly callback: ObservableCallback | BatchObservableCallback;
-  readonly instruments: ReadonlySet<ObservedTally>;
+  readonly instruments: ReadonlySet<ObservedStorage>;
   readonly batch: boolean;
 }
 
 /** Observations of one callback run, applied once it has returned. */
-type Pending = [ObservedTally, number, Attributes | undefined][];
+type Pending = [ObservedStorage, number, Attributes | undefined][];
 
-function sameSet(a: ReadonlySet<ObservedTally>, b: readonly ObservedTally[]): boolean {
+function sameSet(a: ReadonlySet<ObservedStorage>, b: readonly ObservedStorage[]): boolean {
   return a.size === b.length && b.every((x) => a.has(x));
 }
 
-/** The callbacks of every observed tally of one store, run at each of its instants. */
+/** The callbacks of every observed storage of one store, run at each of its instants. */
 export class ObservedCallbacks {
   readonly #registered: Registered[] = [];
   readonly #guard: RecordGuard;
@@ -130,7 +130,7 @@ export class ObservedCallbacks {
   /** Registers `callback` for `instruments` (one, or a batch callback's); the same one again is ignored. */
   add(
     callback: Registered['callback'],
-    instruments: readonly ObservedTally[],
+    instruments: readonly ObservedStorage[],
     batch: boolean,
   ): void {
     if (this.#find(callback, instruments, batch) >= 0) return;
@@ -139,7 +139,7 @@ export class ObservedCallbacks {
 
   remove(
     callback: Registered['callback'],
-    instruments: readonly ObservedTally[],
+    instruments: readonly ObservedStorage[],
     batch: boolean,
   ): void {
     const at = this.#find(callback, instruments, batch);
@@ -148,7 +148,7 @@ export class ObservedCallbacks {
 
   #find(
     callback: Registered['callback'],
-    instruments: readonly ObservedTally[],
+    instruments: readonly ObservedStorage[],
     batch: boolean,
   ): number {
     return this.#registered.findIndex(
@@ -182,7 +182,7 @@ export class ObservedCallbacks {
     return waits === undefined ? undefined : Promise.all(waits);
   }
 
-  #result(instrument: ObservedTally, pending: Pending): ObservableResult {
+  #result(instrument: ObservedStorage, pending: Pending): ObservableResult {
     const guard = this.#guard;
     return {
       observe(value: number, attributes?: Attributes) {
@@ -191,11 +191,11 @@ export class ObservedCallbacks {
     };
   }
 
-  #batchResult(instruments: ReadonlySet<ObservedTally>, pending: Pending): BatchObservableResult {
+  #batchResult(instruments: ReadonlySet<ObservedStorage>, pending: Pending): BatchObservableResult {
     const guard = this.#guard;
     return {
       observe(o: Observable, value: number, attributes?: Attributes) {
-        if (!(o instanceof ObservedTally) || !instruments.has(o)) return;
+        if (!(o instanceof ObservedStorage) || !instruments.has(o)) return;
         if (o.admits(value, guard)) pending.push([o, value, attributes]);
       },
     };

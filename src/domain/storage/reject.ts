@@ -1,4 +1,4 @@
-/** The record face's refusal, shared by every tally kind (kept apart from tally.ts's union of them). */
+/** The record face's refusal, shared by every storage kind (kept apart from sync-storage.ts's union of them). */
 import { invalidValue, type RecordGuard } from '../record-guard.ts';
 
 /** Reports a record refused by the fast check (`nonNegative` as given to it). */

@@ -1,4 +1,4 @@
-/** A counter's or up-down counter's tally: records into a sum's series (series/sum.ts). */
+/** A counter's or up-down counter's storage: records into a sum's series (series/sum.ts). */
 import type { Attributes, Context } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { BOUNDED } from '../bounded-attributes.ts';
@@ -9,7 +9,7 @@ import { SumSeries } from '../../series/sum.ts';
 import type { BoundCounter, DeclaredCounter } from './handles.ts';
 import { reject } from './reject.ts';
 
-export class SumTally extends SumSeries implements DeclaredCounter {
+export class SumStorage extends SumSeries implements DeclaredCounter {
   readonly [BOUNDED] = true;
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;
