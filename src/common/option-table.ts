@@ -5,13 +5,15 @@
  * - common/option-defaults.ts: `OPTION_DEFAULTS` is the rows' defaults;
  * - resolve-options.ts: a row's rule checks a value given (or its default) under its dotted key;
  * - config/json-schema.ts: each table of the file lists the rows' file keys, in row order (the
- *   order unknown-key errors list them in), each `$ref` to the row's definition;
- * - config/file-layer.ts: a file key is renamed to the row's key (`[metrics]` and runwisp's
- *   `[daemon]` too, whose rows are the config file's only); config/env-layer.ts reads a row's
- *   `env`, config/metrics-section.ts names a row's `flag`;
+ *   order unknown-key errors list them in, an original's spelling (`aliasOf`) left out), each
+ *   `$ref` to the row's definition;
+ * - config/file-layer.ts: a file key is renamed to the row's key (`[metrics]` too, whose rows are
+ *   the config file's only), an original's spelling to the option it spells (runwisp's `[daemon]`,
+ *   restic-manager's `metrics_token`); config/env-layer.ts reads a row's `env`,
+ *   config/metrics-section.ts names a row's `flag`;
  * - option-keys.ts: the keys an options object may have (an unknown one is a ConfigError with
  *   the config file's "did you mean");
- * - docs/options.md is generated from it (scripts/generate-docs.ts, test/config/options-doc.test.ts).
+ * - docs/options.md is generated from it (scripts/gen-options-doc.ts, test/config/options-doc.test.ts).
  *
  * What must stay true: a row's file key, default and rule say the same as its type in options.ts
  * (its `@default` tag is checked against the row's default by the docs test).
@@ -69,6 +71,13 @@ export interface OptionRow {
   readonly keys?: SectionName | 'open';
   /** A list whose items' keys are this section's. */
   readonly items?: SectionName;
+  /**
+   * An original's spelling of another option, which the config file accepts so the original's
+   * file carries over: `metrics.<key>` is the `[metrics]` row `<key>`; `metrics` on a table is
+   * `[metrics]` itself (its rows are spellings too). config/file-layer.ts reads it as that option
+   * and refuses both spellings in one file; unknown-key errors list the canonical key only.
+   */
+  readonly aliasOf?: 'metrics' | `metrics.${string}`;
   /** One line for docs/options.md. */
   readonly doc: string;
 }
@@ -510,10 +519,29 @@ export const METRICS_OPTIONS = fileOnly({
   },
 });
 
-/** runwisp.toml's `[daemon]`: its metrics keys, each the `[metrics]` key of its row's name. */
+/**
+ * An original's spelling `file` of the `[metrics]` row `key` (`original`: whose, for the docs). Its
+ * value is that row's: the same schema, read into the same option.
+ */
+function metricsSpelling<K extends keyof typeof METRICS_OPTIONS>(
+  key: K,
+  file: string,
+  original?: string,
+) {
+  const canonical = `\`[metrics] ${METRICS_OPTIONS[key].file}\``;
+  return {
+    file,
+    schema: METRICS_OPTIONS[key].schema,
+    library: false,
+    aliasOf: `metrics.${key}`,
+    doc: original === undefined ? `${canonical}.` : `${original}'s spelling of ${canonical}.`,
+  } as const;
+}
+
+/** runwisp.toml's `[daemon]`: its metrics keys, each a spelling of a `[metrics]` key. */
 export const DAEMON_OPTIONS = fileOnly({
-  enabled: { file: 'metrics_enabled', schema: 'boolean', doc: '`[metrics] enabled`.' },
-  listen: { file: 'metrics_listen', schema: 'loopbackListen', doc: '`[metrics] listen`.' },
+  enabled: metricsSpelling('enabled', 'metrics_enabled'),
+  listen: metricsSpelling('listen', 'metrics_listen'),
 });
 
 /** `rows` as the config file's only (`library: false`): a table no options object has. */
@@ -672,20 +700,11 @@ export const JOBMETER_OPTIONS = {
     schema: 'daemon',
     keys: 'daemon',
     library: false,
+    aliasOf: 'metrics',
     doc: "runwisp.toml's `[daemon]`: metrics_enabled, metrics_listen.",
   },
-  metricsToken: {
-    file: 'metrics_token',
-    schema: 'token',
-    library: false,
-    doc: "restic-manager's spelling of `[metrics] token`.",
-  },
-  metricsTrustedCidrs: {
-    file: 'metrics_trusted_cidrs',
-    schema: 'cidrList',
-    library: false,
-    doc: "restic-manager's spelling of `[metrics] trusted_cidrs`.",
-  },
+  metricsToken: metricsSpelling('token', 'metrics_token', 'restic-manager'),
+  metricsTrustedCidrs: metricsSpelling('trustedCidrs', 'metrics_trusted_cidrs', 'restic-manager'),
   build: {
     file: 'build',
     schema: 'build',

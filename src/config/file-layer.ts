@@ -25,15 +25,16 @@ import { oneServiceName } from '../common/option-rules.ts';
 import {
   BUILD_OPTIONS,
   CLUSTER_OPTIONS,
-  DAEMON_OPTIONS,
   fileNames,
   INGEST_OPTIONS,
   JOBMETER_OPTIONS,
   LISTENER_OPTIONS,
   METRICS_OPTIONS,
   OTLP_OPTIONS,
+  SECTIONS,
   TELEMETRY_OPTIONS,
   type Section,
+  type SectionName,
 } from '../common/option-table.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 import type { ProfileName } from '../options.ts';
@@ -69,6 +70,15 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       (out as Record<string, unknown>)[TOP_VALUES[key]!] = value;
       continue;
     }
+    if (Object.hasOwn(TOP_SPELLINGS, key)) {
+      out.metrics = { ...out.metrics, ...metrics({ [key]: value }, '', TOP_SPELLINGS) };
+      continue;
+    }
+    if (Object.hasOwn(METRICS_TABLES, key)) {
+      const table = value as Record<string, unknown> | null;
+      out.metrics = { ...out.metrics, ...metrics(table, key, METRICS_TABLES[key]!) };
+      continue;
+    }
     switch (key) {
       case 'profile':
         if (typeof value === 'string') out.profile = value as ProfileName;
@@ -102,10 +112,6 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         };
         break;
       }
-      case 'metrics':
-      case 'daemon':
-        out.metrics = { ...out.metrics, ...metrics(value as Record<string, unknown> | null, key) };
-        break;
       case 'telemetry': {
         const { listen, ...rest } = renameKeys(value, TELEMETRY_KEYS);
         out.telemetry = {
@@ -114,12 +120,6 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         };
         break;
       }
-      case 'metrics_token':
-        out.metrics = { ...out.metrics, token: value as string };
-        break;
-      case 'metrics_trusted_cidrs':
-        out.metrics = { ...out.metrics, trustedCidrs: trimmed(value) };
-        break;
       case 'build':
         out.build = renameKeys(value, BUILD_KEYS);
         break;
@@ -186,8 +186,40 @@ function pickNames(section: Section, keys: readonly string[]): Readonly<Record<s
   return Object.fromEntries(Object.entries(fileNames(section)).filter(([, k]) => keys.includes(k)));
 }
 
-/** `[metrics]`, and runwisp's `[daemon]`: rows named by the `[metrics]` field they set. */
-const METRICS_TABLES = { metrics: METRICS_OPTIONS, daemon: DAEMON_OPTIONS } as const;
+/** A table's file keys → the fields they set. */
+type Names = Readonly<Record<string, string>>;
+
+/**
+ * The originals' spellings of `[metrics]`' keys (the option table's `aliasOf`), each file key → the
+ * `[metrics]` field it sets.
+ */
+function metricsSpellings(section: Section): Names {
+  const out: Record<string, string> = {};
+  for (const row of Object.values(section))
+    if (row.aliasOf?.startsWith('metrics.')) out[row.file!] = row.aliasOf.slice('metrics.'.length);
+  return out;
+}
+
+/** The top level's spellings of `[metrics]` keys (restic-manager's `metrics_token`). */
+const TOP_SPELLINGS = metricsSpellings(JOBMETER_OPTIONS);
+
+/** The tables that spell `[metrics]` (runwisp's `[daemon]`), by file key: their keys → `[metrics]`' fields. */
+const SPELLED_TABLES: Readonly<Record<string, Names>> = Object.fromEntries(
+  Object.values(JOBMETER_OPTIONS as Section)
+    .filter((row) => row.aliasOf === 'metrics')
+    .map((row) => [row.file!, metricsSpellings(SECTIONS[row.keys as SectionName])]),
+);
+
+/** `[metrics]` and the tables that spell it: their keys → `[metrics]`' fields. */
+const METRICS_TABLES: Readonly<Record<string, Names>> = {
+  metrics: fileNames(METRICS_OPTIONS),
+  ...SPELLED_TABLES,
+};
+
+/** The file's dotted key for `file`, a key of table `key` (`''`: the top level). */
+function dotted(key: string, file: string): string {
+  return key === '' ? file : `${key}.${file}`;
+}
 
 /** A validated `[[profile.rules]]` table as a FamilyRule (only `zero_fill` is spelled differently). */
 function familyRule(table: Record<string, unknown>): FamilyRule {
@@ -205,12 +237,20 @@ function renameKeys(
   return out;
 }
 
-/** `[metrics]`, or runwisp's `[daemon]` (`key`): its values under `[metrics]`' fields. */
-function metrics(table: Record<string, unknown> | null, key: 'metrics' | 'daemon'): MetricsConfig {
-  const section = METRICS_TABLES[key];
-  const out = renameKeys(table, fileNames(section)) as MetricsConfig;
+/** The file key of `names` that sets `field`. */
+function fileOf(names: Names, field: string): string {
+  return Object.keys(names).find((k) => names[k] === field)!;
+}
+
+/**
+ * `[metrics]`, a table spelling it (runwisp's `[daemon]`) or spellings of its keys at the top level
+ * (`key` `''`), `names` its keys → `[metrics]`' fields: its values under those fields, each
+ * checked as `[metrics]`' own.
+ */
+function metrics(table: Record<string, unknown> | null, key: string, names: Names): MetricsConfig {
+  const out = renameKeys(table, names) as MetricsConfig;
   if (out.listen !== undefined)
-    out.listen = parseLoopbackListen(out.listen, `${key}.${section.listen.file}`);
+    out.listen = parseLoopbackListen(out.listen, dotted(key, fileOf(names, 'listen')));
   if (out.trustedProxies !== undefined) out.trustedProxies = trimmed(out.trustedProxies);
   return gateKeys(out, table, key);
 }
@@ -260,27 +300,23 @@ function oneOfPair(table: Record<string, unknown>, key: string, a: string, b: st
   }
 }
 
-/** An original's spelling and the `[metrics]` key it stands for, both in one file: refuse the pair. */
+/**
+ * An original's spelling and the `[metrics]` key it stands for, both in one file: refuse the pair
+ * (the top level's spellings looked at first, then each table's). A token's value is never shown.
+ */
 function checkOriginalSpellings(raw: Record<string, unknown>): void {
   const canonical = isTable(raw.metrics) ? raw.metrics : {};
-  const pairs: [string, unknown, string][] = [
-    ['metrics_token', raw.metrics_token, 'token'],
-    ['metrics_trusted_cidrs', raw.metrics_trusted_cidrs, 'trusted_cidrs'],
-  ];
-  const daemon = isTable(raw.daemon) ? raw.daemon : {};
-  for (const [field, row] of Object.entries(DAEMON_OPTIONS))
-    pairs.push([
-      `daemon.${row.file}`,
-      daemon[row.file],
-      METRICS_OPTIONS[field as keyof typeof DAEMON_OPTIONS].file,
-    ]);
-  for (const [alias, value, key] of pairs) {
-    if (value !== undefined && canonical[key] !== undefined) {
-      const shown = key === 'token' ? REDACTED : value;
+  const spelled: [string, Record<string, unknown>, Names][] = [['', raw, TOP_SPELLINGS]];
+  for (const [key, names] of Object.entries(SPELLED_TABLES))
+    spelled.push([key, isTable(raw[key]) ? raw[key] : {}, names]);
+  for (const [key, table, names] of spelled) {
+    for (const [file, field] of Object.entries(names)) {
+      const row = (METRICS_OPTIONS as Section)[field]!;
+      if (table[file] === undefined || canonical[row.file!] === undefined) continue;
       throw new ConfigError(
-        alias,
-        shown,
-        `no metrics.${key} in the same file (they are one setting: give one)`,
+        dotted(key, file),
+        row.schema === 'token' ? REDACTED : table[file],
+        `no metrics.${row.file!} in the same file (they are one setting: give one)`,
       );
     }
   }

@@ -77,15 +77,14 @@ export const MAX_INFLIGHT_SCRAPES = 1_000_000;
 export type Table = '' | 'listener' | 'otlp' | 'ingest' | 'metrics' | 'daemon' | 'naming';
 
 /**
- * The originals' own top-level spellings, accepted so their config files carry over: runwisp.toml's
- * `[daemon]` table, restic-manager's `metrics_token` / `metrics_trusted_cidrs`. Accepted and
- * suggested, but not listed in unknown-key errors (the canonical keys are).
+ * The originals' own top-level spellings (the option table's `aliasOf` rows), accepted so their
+ * config files carry over: runwisp.toml's `[daemon]` table, restic-manager's `metrics_token` /
+ * `metrics_trusted_cidrs`. Accepted and suggested, but not listed in unknown-key errors (the
+ * canonical keys are).
  */
-export const ORIGINAL_SPELLINGS: readonly string[] = [
-  'daemon',
-  'metrics_token',
-  'metrics_trusted_cidrs',
-];
+export const ORIGINAL_SPELLINGS: readonly string[] = Object.values(JOBMETER_OPTIONS as Section)
+  .filter((row) => row.aliasOf !== undefined)
+  .map((row) => row.file!);
 
 // ---------------------------------------------------------------------------------------------
 // Formats: the value checks a pattern cannot make. Names are prefixed so no validator mistakes

@@ -137,6 +137,7 @@ export function compileNative(
                 1,
                 starts ? seriesStartMillis(series, i) : undefined,
                 exemplarsAt(series.exemplars, i, series.stride),
+                undefined,
               ),
             );
         } else if (

@@ -123,7 +123,9 @@ export class SeriesCache {
   /**
    * As {@link histogram}, series `i` of a store's series set, `labels` the string the store holds
    * for it: a series never changes its attributes, so the same string is the same series. Its
-   * bounds are the set's, or its own in a view of several bucket layouts (collection.ts `boundsOf`).
+   * bounds are the set's, or its own in a view of several bucket layouts (collection.ts
+   * `boundsOf`). Its figures are the set's, or `row`'s where given: a source's carried part
+   * `[count, sum, …bucket counts]` over those bounds (series/carry.ts), its sum already scaled.
    */
   histogramAt(
     i: number,
@@ -132,51 +134,22 @@ export class SeriesCache {
     scale: number,
     created: number | undefined,
     exemplars: readonly Exemplar[] | undefined,
+    row: Float64Array | undefined,
   ): RenderHistogramSeries {
     const bounds = boundsOf(series, i);
     const prev = this.histograms[i];
     const same = prev !== undefined && prev.labels === labels;
+    const own = row === undefined;
     return this.#histogram(
       i,
       same,
       labels,
       bounds,
-      series.values,
-      i * series.stride,
+      own ? series.values : row,
+      own ? i * series.stride : 2,
       bounds.length + 1,
-      series.sums[i]! * scale,
-      series.counts[i]!,
-      scale,
-      created,
-      exemplars,
-    );
-  }
-
-  /**
-   * The histogram series at position `i` from a row `[count, sum, …bucket counts]` over `bounds`
-   * (a source's carried part, series/carry.ts), its sum already scaled.
-   */
-  histogramOfRow(
-    i: number,
-    labels: string,
-    bounds: readonly number[],
-    row: Float64Array,
-    scale: number,
-    created: number | undefined,
-    exemplars: readonly Exemplar[] | undefined,
-  ): RenderHistogramSeries {
-    const prev = this.histograms[i];
-    const same = prev !== undefined && prev.labels === labels;
-    return this.#histogram(
-      i,
-      same,
-      labels,
-      bounds,
-      row,
-      2,
-      bounds.length + 1,
-      row[1]!,
-      row[0]!,
+      own ? series.sums[i]! * scale : row[1]!,
+      own ? series.counts[i]! : row[0]!,
       scale,
       created,
       exemplars,

@@ -90,31 +90,17 @@ export function compileTableRule(
             addNumber(out, strings[i]!, part(i, scaled(series.sums[i]!, scale), created), created);
           else if (from === 'count')
             addNumber(out, strings[i]!, part(i, series.counts[i]!, created), created);
-          else if (sources !== undefined) {
-            const bounds = boundsOf(series, i);
-            const row = sources.reportHistogram(
+          else {
+            const row = sources?.reportHistogram(
               keys[i]!,
               strings[i]!,
-              bounds,
+              boundsOf(series, i),
               series.values,
               i * series.stride,
               scaled(series.sums[i]!, scale),
               series.counts[i]!,
               created,
             );
-            addHistogram(
-              out,
-              cache.histogramOfRow(
-                i,
-                strings[i]!,
-                bounds,
-                row,
-                scale,
-                starts ? created : undefined,
-                exemplarsAt(series.exemplars, i, series.stride),
-              ),
-            );
-          } else
             addHistogram(
               out,
               cache.histogramAt(
@@ -124,8 +110,10 @@ export function compileTableRule(
                 scale,
                 starts ? created : undefined,
                 exemplarsAt(series.exemplars, i, series.stride),
+                row,
               ),
             );
+          }
         }
       } else {
         for (let i = 0; i < n; i++) {

@@ -16,6 +16,13 @@ import { resolveServeConfig, resolveServiceConfig } from '../../src/config/resol
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import type { ServiceConfig } from '../../src/config/service-config.ts';
 import { POSTURES } from '../../src/common/postures.ts';
+import {
+  JOBMETER_OPTIONS,
+  METRICS_OPTIONS,
+  SECTIONS,
+  type Section,
+  type SectionName,
+} from '../../src/common/option-table.ts';
 
 const SECRET = 's3cret-7c1f0a9e';
 
@@ -112,6 +119,52 @@ max_inflight_scrapes = 8
       token: SECRET,
       trustedCidrs: ['10.0.0.0/8', '192.168.0.0/16'],
     });
+  });
+
+  it("reads every original's spelling as the [metrics] key it spells, and refuses the two together", () => {
+    // A value per schema of a spelled key; one more spelling with another schema needs one here.
+    const SAMPLES: Record<string, unknown> = {
+      token: SECRET,
+      cidrList: [' 10.0.0.0/8 ', '::1'],
+      boolean: false,
+      loopbackListen: '[::1]:9478',
+    };
+    const spellings: [string, (value: unknown) => Record<string, unknown>, string][] = [];
+    for (const row of Object.values(JOBMETER_OPTIONS as Section)) {
+      if (row.aliasOf === 'metrics') {
+        for (const inner of Object.values(SECTIONS[row.keys as SectionName] as Section))
+          spellings.push([
+            `${row.file!}.${inner.file!}`,
+            (v) => ({ [row.file!]: { [inner.file!]: v } }),
+            inner.aliasOf!,
+          ]);
+      } else if (row.aliasOf !== undefined)
+        spellings.push([row.file!, (v) => ({ [row.file!]: v }), row.aliasOf]);
+    }
+    assert.deepEqual(
+      spellings.map(([key]) => key),
+      ['daemon.metrics_enabled', 'daemon.metrics_listen', 'metrics_token', 'metrics_trusted_cidrs'],
+    );
+    for (const [key, spelled, aliasOf] of spellings) {
+      const row = (METRICS_OPTIONS as Section)[aliasOf.slice('metrics.'.length)]!;
+      const value = SAMPLES[row.schema!];
+      assert.notEqual(value, undefined, `a sample value of ${row.schema!}`);
+      const canonical = { [row.file!]: value };
+      assert.deepEqual(parse(spelled(value)).metrics, parse({ metrics: canonical }).metrics, key);
+      assert.throws(
+        () => parse({ ...spelled(value), metrics: canonical }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError, String(err));
+          assert.equal(err.key, key);
+          assert.equal(
+            err.expected,
+            `no metrics.${row.file!} in the same file (they are one setting: give one)`,
+          );
+          assert.ok(!err.message.includes(SECRET), 'no secret in the message');
+          return true;
+        },
+      );
+    }
   });
 
   it('reads JSON with the same keys', () => {
