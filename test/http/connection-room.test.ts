@@ -207,7 +207,11 @@ describe('stalled bodies at the cap (ingest; cap 3)', () => {
   });
 
   it('a newcomer is served: the body stalled longest is closed to make room', async () => {
-    jm = await createJobmeter({ processMetrics: false, ingest: { port: 0, maxConnections: 3 } });
+    jm = await createJobmeter({
+      processMetrics: false,
+      listener: false,
+      ingest: { port: 0, maxConnections: 3 },
+    });
     const port = jm.ingestAddress!.port;
     for (let i = 0; i < 3; i++) held.push(await stall(port));
     const extra = await hold(
