@@ -211,6 +211,11 @@ const KEEPS: Readonly<Record<string, string>> = {
   'cli/print-config.ts': TABLE,
   'cli/profile-views.ts': TABLE,
   'cli/shutdown.ts': NOT_SERIES,
+  'cluster/aggregate.ts':
+    "metric definitions by instrument, members by key, a row's scratch: each member's series are the store's (series/sources.ts SourceTable)",
+  'cluster/primary.ts': NOT_SERIES,
+  'cluster/report-encoder.ts':
+    "the wire's ids: per instrument, its series' ids by attribute set and which level series it reports (keys, no values: what was sent is the store's, series/sources.ts LastSent)",
   'common/held-shapes.ts': TABLE,
   'domain/attribute-set-cap.ts':
     "series identity for the SDK's instruments (the attribute sets admitted under a View's cap): keys, no values",
@@ -264,11 +269,6 @@ const KEEPS: Readonly<Record<string, string>> = {
   'readers/reader-ports.ts': NOT_SERIES,
   'readers/resilient-exporter.ts': NOT_SERIES,
   // Series state not yet in the store: each line goes when its move lands.
-  'cluster/aggregate.ts':
-    "series state: each member's last report per series (the carry rule's `last`), beside the cluster's own SeriesStore",
-  'cluster/primary.ts': NOT_SERIES,
-  'cluster/report-encoder.ts':
-    "series state: a member's last sent values per series (its reports are differences)",
   'ingest/exponential-series.ts':
     "series state: the ingest's exponential-histogram series set (a set kind the store has not)",
   'ingest/output-series.ts':

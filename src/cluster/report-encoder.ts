@@ -14,6 +14,7 @@ import {
   type WireKind,
 } from './wire.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
+import { LastSent } from '../series/sources.ts';
 
 interface SentMetric {
   readonly id: number;
@@ -41,8 +42,8 @@ export function wireKind(metric: MetricData): WireKind | undefined {
 export class ReportEncoder {
   readonly #instance: string;
   readonly #metrics = new Map<string, SentMetric>();
-  /** Last value sent per series: a number, or `[count, sum, min, max, …counts]` for a histogram. */
-  readonly #last = new Map<number, number | Array<number | null>>();
+  /** What was last sent of each series (by its id), kept by the store: a report carries what changed. */
+  readonly #last = new LastSent();
   readonly #warned = new Set<string>();
   #nextMetric = 0;
   #nextSeries = 0;
@@ -142,8 +143,7 @@ export class ReportEncoder {
               min?: number;
               max?: number;
             };
-            const prev = this.#last.get(sid) as Array<number | null> | undefined;
-            if (prev !== undefined && prev[0] === h.count && prev[1] === (h.sum ?? 0)) continue;
+            if (!this.#last.histogram(sid, h.count, h.sum ?? 0)) continue;
             const row: Array<number | null> = [
               h.count,
               h.sum ?? 0,
@@ -151,12 +151,10 @@ export class ReportEncoder {
               finiteOrNull(h.max),
               ...h.buckets.counts,
             ];
-            this.#last.set(sid, row);
             (chunk.h ??= []).push(sid, row.length, ...row);
           } else {
             const value = point.value as number;
-            if (this.#last.get(sid) === value) continue;
-            this.#last.set(sid, value);
+            if (!this.#last.number(sid, value)) continue;
             (chunk.v ??= []).push(sid, value);
             if (seen !== undefined) sent.observed.add(sid);
           }
@@ -166,7 +164,7 @@ export class ReportEncoder {
           for (const sid of sent.observed) {
             if (seen.has(sid)) continue;
             sent.observed.delete(sid);
-            this.#last.delete(sid);
+            this.#last.forget(sid);
             (chunk.x ??= []).push(sid);
             points++;
           }

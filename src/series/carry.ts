@@ -5,9 +5,10 @@
  * one; the series then never decreases while the sources come, go and restart.
  *
  * Every writer that carries a source's cumulative reports decides a restart by {@link isWhole}:
- * the cluster primary, its members' reports (cluster/aggregate.ts, with the functions below), and
- * the ingest, its senders' streams (ingest/stream-rules.ts: a series keeps what its ended and
- * restarted streams counted as a base beside its live streams' values, which sums the same).
+ * the cluster primary, its members' reports (sources.ts `SourceTable`, with the functions
+ * below), and the ingest, its senders' streams (ingest/stream-rules.ts: a series keeps what its
+ * ended and restarted streams counted as a base beside its live streams' values, which sums the
+ * same).
  *
  * What must stay true:
  * - A report smaller than the last (a histogram: a smaller count) means the source restarted: all

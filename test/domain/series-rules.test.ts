@@ -19,6 +19,7 @@ import { HistogramSeries } from '../../src/series/histogram.ts';
 import { LiveSeries, type Combine } from '../../src/series/live.ts';
 import { OpenSeriesIndex } from '../../src/series/open-index.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
+import { LastSent, MAX_ID_GAP, NONE, SourceTable } from '../../src/series/sources.ts';
 import { SumSeries } from '../../src/series/sum.ts';
 
 const D = (name: string) =>
@@ -258,4 +259,75 @@ test('an up-down counter read by a delta producer exports what changed; one with
   );
   u.release(s);
   assert.deepEqual((await delta.collect()).resourceMetrics.scopeMetrics, []);
+});
+
+test("a producer's source table carries its counters and rows, sets its levels, and refuses an id far past its others", async () => {
+  const store = new SeriesStore();
+  const c = new SumSeries(D('runs'), open(), { monotonic: true, exemplars: false });
+  const g = new LiveSeries(D('busy'), open(), { gauge: true, combine: 'sum' });
+  const h = new HistogramSeries(D('took'), open(), { bounds: [1], exemplars: false, minMax: true });
+  const sets = [c, g, h];
+  for (const set of sets) store.add(SCOPE, set);
+  const a = new SourceTable(sets);
+  const b = new SourceTable(sets);
+  for (const t of [a, b]) {
+    assert.ok(t.describe(0, 0, { q: 'x' }));
+    assert.ok(t.describe(1, 1, { q: 'x' }));
+    assert.ok(t.describe(2, 2, { q: 'x' }));
+  }
+  a.number(0, 5, false);
+  a.number(0, 8, false);
+  b.number(0, 4, false);
+  a.number(1, 3, false);
+  b.number(1, 4, false);
+  a.row(2, Float64Array.of(2, 3, 1, 2, 1, 1));
+  a.row(2, Float64Array.of(3, 7, 1, 4, 1, 2));
+  let { scraped } = await read(store);
+  assert.equal(scraped['runs{q="x"}'], 12, 'a: 5 then 8 (3 new); b: 4');
+  assert.equal(scraped['busy{q="x"}'], 7);
+  assert.equal(h.counts.data[0], 3, "the row's count carried: 2, then 1 new");
+  assert.equal(h.sums.data[0], 7);
+  // Described again: a counter starts over (its next report is whole), a level leaves.
+  assert.ok(a.describe(0, 0, { q: 'x' }));
+  a.number(0, 2, false);
+  assert.ok(a.describe(1, 1, { q: 'x' }));
+  ({ scraped } = await read(store));
+  assert.equal(scraped['runs{q="x"}'], 14);
+  assert.equal(scraped['busy{q="x"}'], 4, "a's level described again: gone until reported");
+  a.number(1, 3, false);
+  ({ scraped } = await read(store));
+  assert.equal(scraped['busy{q="x"}'], 7);
+  a.withdraw(1);
+  ({ scraped } = await read(store));
+  assert.equal(scraped['busy{q="x"}'], 4, "a's level withdrawn");
+  // A retired producer's counters stay; its levels leave.
+  b.retire();
+  a.number(1, 1, false);
+  ({ scraped } = await read(store));
+  assert.equal(scraped['runs{q="x"}'], 14);
+  assert.equal(scraped['busy{q="x"}'], 1);
+  assert.equal(b.setOf(0), NONE, 'retired: no source feeds a set');
+  // Ids are dense (3 known here): one past the gap is refused and nothing is allocated for it.
+  assert.equal(a.describe(4 + MAX_ID_GAP, 0, { q: 'y' }), false);
+  assert.equal(a.setOf(4 + MAX_ID_GAP), NONE);
+  assert.ok(a.describe(3 + MAX_ID_GAP, 0, { q: 'y' }));
+  assert.equal(a.setOf(3 + MAX_ID_GAP), 0);
+  assert.equal(a.setOf(3), NONE, 'an id skipped on the way feeds no set');
+  assert.equal(a.describe(-1, 0, { q: 'y' }), false);
+  assert.equal(a.describe(1.5, 0, { q: 'y' }), false);
+});
+
+test('what a producer last sent: a value or a histogram count and sum goes again only when it changed, or once forgotten', () => {
+  const sent = new LastSent();
+  assert.equal(sent.number(0, 0), true, 'nothing sent yet: even 0 goes');
+  assert.equal(sent.number(0, 0), false);
+  assert.equal(sent.number(0, 2), true);
+  sent.forget(0);
+  assert.equal(sent.number(0, 2), true, 'forgotten: sent again');
+  assert.equal(sent.number(40, 1), true, 'an id past the columns grows them');
+  assert.equal(sent.number(40, 1), false);
+  assert.equal(sent.histogram(1, 3, 5), true);
+  assert.equal(sent.histogram(1, 3, 5), false);
+  assert.equal(sent.histogram(1, 3, 6), true, 'the same count with another sum changed');
+  assert.equal(sent.histogram(1, 4, 6), true);
 });
