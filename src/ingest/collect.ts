@@ -10,7 +10,7 @@
  * scopes in the order of their oldest series, a scope's series in the order they were made —
  * across a histogram's bucket layouts too: as columns, a scope whose series are spread over
  * several sets (or out of order in one) is one view of them in that order ({@link merged}), each
- * series with its own bounds. Exponential histograms have no columns (exponential-series.ts): they
+ * series with its own bounds. Exponential histograms have no columns (series/exponential.ts): they
  * stay MetricData in both.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';

@@ -26,7 +26,7 @@ import {
   MAX_EXPONENTIAL_BUCKETS,
   type ExponentialSum,
 } from '../common/exponential-histogram.ts';
-import { ExponentialSeries } from './exponential-series.ts';
+import { ExponentialSeries } from '../series/exponential.ts';
 import { seriesBytes } from './memory-estimate.ts';
 
 /** The five output shapes: what the naming stage sees. */

@@ -1,10 +1,9 @@
 /**
- * The ingest's exponential histograms as a set of the series layer (series/): identity,
- * removal and per-series starts are the layer's; each series' figures are one summed
- * `ExponentialSum` (common/exponential-histogram.ts), since their scale and offsets change as points arrive
- * and fit no fixed columns. The naming pass cannot read them as columns: a collection gives them
- * as MetricData (`collected` is undefined), the boundary they stay at until the layer has a kind
- * for them.
+ * Exponential histograms as a set of the store (the ingest writes them): identity, removal and
+ * per-series starts are the set's (series-set.ts); each series' figures are one summed
+ * `ExponentialSum` (common/exponential-histogram.ts), since their scale and offsets change as
+ * points arrive and fit no fixed columns. The naming pass cannot read them as columns: a
+ * collection gives them as MetricData (`collected` is undefined).
  */
 import type { HrTime } from '@opentelemetry/api';
 import {
@@ -14,9 +13,9 @@ import {
   type ExponentialHistogram,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
-import type { CollectedSeries } from '../series/collection.ts';
-import { SeriesSet } from '../series/series-set.ts';
-import { NONE, type Snapshot, type SnapshotArena } from '../series/snapshot.ts';
+import type { CollectedSeries } from './collection.ts';
+import { SeriesSet } from './series-set.ts';
+import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import { bucketsOf, type ExponentialSum } from '../common/exponential-histogram.ts';
 
 export class ExponentialSeries extends SeriesSet {
