@@ -136,6 +136,22 @@ const CASES: readonly [string, unknown, string][] = [
     'invalid instruments[0].kind=meter: expected one of counter, upDownCounter, histogram, gauge, observableCounter, observableGauge, observableUpDownCounter',
   ],
   [
+    'instruments[0].unit',
+    {
+      listener: false,
+      instruments: [{ name: 'app.jobs', kind: 'counter', description: 'Jobs done.' }],
+    },
+    "invalid instruments[0].unit=undefined: expected a UCUM unit string ('s', '{job}', '1')",
+  ],
+  [
+    'instruments[0].description',
+    {
+      listener: false,
+      instruments: [{ name: 'app.jobs', kind: 'counter', unit: '{job}' }],
+    },
+    'invalid instruments[0].description=undefined: expected a description string',
+  ],
+  [
     'instruments[0].attributes[0]',
     {
       listener: false,

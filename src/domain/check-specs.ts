@@ -36,6 +36,12 @@ export function checkInstrumentSpecs(
     if (typeof spec.name !== 'string' || spec.name.trim() === '')
       throw new ConfigError(`${at}.name`, spec.name, 'a non-empty instrument name');
     oneOf(spec.kind, INSTRUMENT_KINDS, `${at}.kind`);
+    // The pull endpoint names a family from the unit and writes the description as its HELP: a
+    // spec without either would fail every scrape, long after this call.
+    if (typeof spec.unit !== 'string')
+      throw new ConfigError(`${at}.unit`, spec.unit, "a UCUM unit string ('s', '{job}', '1')");
+    if (typeof spec.description !== 'string')
+      throw new ConfigError(`${at}.description`, spec.description, 'a description string');
     if (spec.attributes === undefined) return { ...spec, attributes: [] };
     list(spec.attributes, `${at}.attributes`, 'attribute specs { key, values or cap }').forEach(
       (a, j) => {
