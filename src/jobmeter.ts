@@ -30,7 +30,7 @@ import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from '.
 import { registerProcessMetrics } from './domain/process-metrics.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
-import { SourceTotals } from './series/carry.ts';
+import { ReplacedZeros, SourceTotals } from './series/carry.ts';
 import { withIngested, type Collection } from './series/collection.ts';
 import { createRecorder, type Declared, type Recorder } from './domain/recorder.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
@@ -364,6 +364,7 @@ export async function createJobmeter<
       // Canonical names under a legacy table: the push carries the series the table fills with 0.
       const { createPushZeroFill } = await import('./naming/zero-fill-push.ts');
       const zeros = createPushZeroFill(profile, {
+        replaced: new ReplacedZeros(),
         specs: effective,
         scope: { name: JOBMETER_METER, version: VERSION },
         temporality,

@@ -278,12 +278,7 @@ const KEEPS: Readonly<Record<string, string>> = {
 };
 
 /** Per-series state kept in a closure, which the scan does not see: file → the variable, and what it keeps. */
-const CLOSURE_KEEPS: Readonly<Record<string, readonly [string, string]>> = {
-  'naming/zero-fill-push.ts': [
-    'retired',
-    "series state: the profile's zero series a recorded point replaced, never sent as 0 again",
-  ],
-};
+const CLOSURE_KEEPS: Readonly<Record<string, readonly [string, string]>> = {};
 
 /** A class field or module-level variable made (or a field set, `this.x =`) as a keyed container or a column. */
 const KEPT =

@@ -27,6 +27,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { OTHER, type AttributeSpec, type InstrumentSpec } from '../domain/types.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
+import type { ReplacedZeros } from '../series/carry.ts';
 
 /** One zero-filled profile series, as a canonical point. */
 interface ZeroSeries {
@@ -55,6 +56,8 @@ export interface PushZeroFillOptions {
   readonly temporality?: AggregationTemporality;
   /** The clock (Unix milliseconds). @default Date.now */
   readonly now?: () => number;
+  /** Where the series a recorded point replaced are kept: the store's, one per push. */
+  readonly replaced: ReplacedZeros;
 }
 
 export type PushZeroFill = (rm: ResourceMetrics) => ResourceMetrics;
@@ -220,8 +223,7 @@ export function createPushZeroFill(
       : { name: options.scope.name, version: options.scope.version };
   const instruments = [...new Set(series.map((s) => s.instrument))];
   const shapes = new Map(instruments.map((i) => [i, shapeOf(i, specs, profile.rules)]));
-  /** Counter and histogram series a recorded point replaced: their zero is not sent again. */
-  const retired = new Set<string>();
+  const { replaced } = options;
 
   /** A metric for an instrument nothing recorded, shaped as the sender's SDK would export it. */
   const emptyMetric = (instrument: string): MetricData | undefined => {
@@ -273,13 +275,13 @@ export function createPushZeroFill(
     const added = new Map<string, DataPoint<unknown>[]>();
     const fresh = new Map<string, MetricData>();
     for (const s of series) {
-      if (retired.has(s.id)) continue;
+      if (replaced.has(s.id)) continue;
       const at = found.get(s.instrument);
       const recorded =
         at === undefined ? undefined : rm.scopeMetrics[at.scope]!.metrics[at.metric]!;
       const points = (recorded?.dataPoints ?? []) as readonly DataPoint<unknown>[];
       if (points.some((p) => s.coveredBy(p.attributes))) {
-        if (shapes.get(s.instrument)!.monotonic) retired.add(s.id);
+        if (shapes.get(s.instrument)!.monotonic) replaced.replace(s.id);
         continue;
       }
       let metric = recorded;
