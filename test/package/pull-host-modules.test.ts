@@ -5,10 +5,15 @@
  * printer, the config files' parsers and schema validator, or the writers of the formats its
  * scrape did not ask for (protobuf, JSON, OpenMetrics 2.0). Counted in a fresh process, since
  * a module once loaded stays loaded; the resolve hook sees `import` and `require` alike.
+ *
+ * And what each of those modules costs the loader: Node looks up a module's package scope (the
+ * nearest package.json) for every module it loads and copies that file's `exports` map out each
+ * time; the built modules' scope is dist/src/package.json, `type` alone, not the root's.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { findPackageJSON } from 'node:module';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -49,7 +54,8 @@ const UNUSED = [
   '/dist/src/exposition/native-spans.js',
 ];
 
-test('a host serving only a pull listener loads no ingest, codec, push exporter, config parser or unrequested format writer', async () => {
+/** The resolved URLs a pull-only host loads, from a fresh process. */
+async function pullHostModules(): Promise<string[]> {
   assert.ok(
     existsSync(`${ROOT}dist/src/index.js`),
     'dist/src/index.js is missing: run `npm run build` (npm test builds it first)',
@@ -59,7 +65,11 @@ test('a host serving only a pull listener loads no ingest, codec, push exporter,
     ['--input-type=module', '-e', HOST],
     { cwd: ROOT, timeout: 60_000 },
   );
-  const loaded = JSON.parse(stdout) as string[];
+  return JSON.parse(stdout) as string[];
+}
+
+test('a host serving only a pull listener loads no ingest, codec, push exporter, config parser or unrequested format writer', async () => {
+  const loaded = await pullHostModules();
   // The hook saw the graph: the root, the SDK it builds on.
   assert.ok(
     loaded.some((url) => url.endsWith('/dist/src/index.js')),
@@ -73,4 +83,13 @@ test('a host serving only a pull listener loads no ingest, codec, push exporter,
     .filter((url) => UNUSED.some((part) => url.includes(part)))
     .map((url) => url.replace(`file://${ROOT}`, ''));
   assert.deepEqual(unused, []);
+});
+
+test("the built modules' package scope is a package.json of `type` alone, not the root's with its exports map", async () => {
+  const scope = `${ROOT}dist/src/package.json`;
+  assert.deepEqual(JSON.parse(readFileSync(scope, 'utf8')), { type: 'module' });
+  const built = (await pullHostModules()).filter((url) => url.includes('/dist/src/'));
+  assert.ok(built.length > 0, 'the host loaded the built modules');
+  const elsewhere = built.filter((url) => findPackageJSON(url) !== scope);
+  assert.deepEqual(elsewhere, [], `every built module's package scope is ${scope}`);
 });
