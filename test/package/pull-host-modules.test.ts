@@ -110,3 +110,29 @@ test('the built modules a pull host loads are ASCII, so V8 holds their source on
     .map((url) => url.replace(`file://${ROOT}`, ''));
   assert.deepEqual(wide, []);
 });
+
+/** The same host, counting the IPv6 addresses jobmeter reads with `node:net`'s `isIP`. */
+const IPV6_HOST = `
+import net from 'node:net';
+import { syncBuiltinESMExports } from 'node:module';
+let v6 = 0;
+const { isIP, isIPv6 } = net;
+net.isIP = (s) => { if (String(s).includes(':')) v6++; return isIP(s); };
+net.isIPv6 = (s) => { v6++; return isIPv6(s); };
+syncBuiltinESMExports();
+const { createJobmeter } = await import('jobmeter');
+const jm = await createJobmeter({ listener: { host: '127.0.0.1', port: 0 }, global: false });
+jm.meter.createCounter('host.requests').add(1);
+await (await fetch('http://127.0.0.1:' + jm.pullAddress.port + '/metrics')).text();
+await jm.shutdown();
+process.stdout.write(String(v6));
+`;
+
+test("a host served over IPv4 never has jobmeter read an IPv6 address (the first read compiles Node's IPv6 pattern, ~10 ms)", async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', IPV6_HOST],
+    { cwd: ROOT, timeout: 60_000 },
+  );
+  assert.equal(stdout, '0');
+});
