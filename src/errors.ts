@@ -45,7 +45,7 @@ export function inFile(err: unknown, path: string): unknown {
   return err;
 }
 
-/** `path: invalid key=value: expected …` when the error came from a file, else the message alone. */
+/** `path: invalid key=value: expected ...` when the error came from a file, else the message alone. */
 export function describeConfigError(err: ConfigError): string {
   return err.file === undefined ? err.message : `${err.file}: ${err.message}`;
 }
@@ -60,7 +60,7 @@ const SECRET_WORDS =
 /**
  * Whether the value at `key` (a dotted key, a flag or an environment variable) may be a secret,
  * judged by the key's last part alone: a value under such a key is never printed, even when the key
- * is unknown or misspelled. A `…_file` key holds a path, not the secret, and is shown.
+ * is unknown or misspelled. A `..._file` key holds a path, not the secret, and is shown.
  */
 export function secretKey(key: string): boolean {
   const last = (
@@ -88,14 +88,14 @@ export function maskUserinfo(url: string): string {
 
 // Strings print raw so that environment variables read back the way they were typed
 // (`invalid OTEL_EXPORTER_OTLP_PROTOCOL=grpc`); anything else prints as JSON so a config-file
-// `"9464"` is told apart from `9464` — except what JSON cannot spell: a number past the doubles
+// `"9464"` is told apart from `9464` -- except what JSON cannot spell: a number past the doubles
 // (TOML `1e400`) prints `Infinity`, not `null`, and YAML `!!binary` prints as written, not as a
 // Buffer's JSON.
 function formatValue(value: unknown): string {
   return typeof value === 'string' ? value : show(value, 0);
 }
 
-/** Longest base64 text of a `!!binary` value shown; the rest is cut with `…`. */
+/** Longest base64 text of a `!!binary` value shown; the rest is cut with `...`. */
 const MAX_BINARY_SHOWN = 48;
 
 function show(value: unknown, depth: number): string {
@@ -104,7 +104,7 @@ function show(value: unknown, depth: number): string {
   if (typeof value === 'bigint') return String(value);
   if (value instanceof Uint8Array) {
     const base64 = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-    return `!!binary ${base64.length > MAX_BINARY_SHOWN ? base64.slice(0, MAX_BINARY_SHOWN) + '…' : base64}`;
+    return `!!binary ${base64.length > MAX_BINARY_SHOWN ? base64.slice(0, MAX_BINARY_SHOWN) + '\u2026' : base64}`;
   }
   if (depth > 8 || value === null || typeof value !== 'object' || value instanceof Date) {
     try {

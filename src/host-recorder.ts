@@ -1,6 +1,6 @@
 /**
  * `createRecorder(meter)`: jobmeter's domain API (`startRun`, `recordRun`, `reject`,
- * `runnerError`, `sessionCreated`, declared instruments, snapshots) on a host's own Meter — its
+ * `runnerError`, `sessionCreated`, declared instruments, snapshots) on a host's own Meter -- its
  * NodeSDK's or MeterProvider's, read by a `JobmeterReader` under a profile:
  *
  *   const jm = createRecorder(metrics.getMeter('jobmeter'), { profile: 'solti' });

@@ -1,6 +1,6 @@
 /**
- * `jobmeter`: the host API — a jobmeter of its own, a reader for the host's provider, the domain
- * recorder on the host's meter, its Views — and the types their signatures name. Names are
+ * `jobmeter`: the host API -- a jobmeter of its own, a reader for the host's provider, the domain
+ * recorder on the host's meter, its Views -- and the types their signatures name. Names are
  * exported one by one; mounting the metrics route is `jobmeter/http`, the renderers
  * `jobmeter/exposition`, the instrument and vocabulary data `jobmeter/catalog`
  * (test/package/exports.test.ts pins every list).

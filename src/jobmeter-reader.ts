@@ -13,7 +13,7 @@
  *
  * Every scrape collects the host's provider (its instruments, its Views, its resource as
  * `target_info` under the otel profile; a legacy profile serves none, as in `createJobmeter`) and
- * renders it under the profile — negotiation, gzip, `?format=json`, the profile's own format — on
+ * renders it under the profile -- negotiation, gzip, `?format=json`, the profile's own format -- on
  * jobmeter's dedicated loopback listener. Under a legacy profile the host's instruments follow the
  * same rules as in `createJobmeter` (the table's, the host's own `rules`, the rest under native
  * names unless `hostInstruments: 'drop'`). Bounds are the host provider's (its Views and
@@ -141,8 +141,8 @@ export class JobmeterReader extends PullMetricReader {
   /**
    * Resolves once a provider has taken the reader and the listener is bound; rejects when it
    * cannot be: a port another reader of the provider keeps (a ConfigError naming it), a port in
-   * use (EADDRINUSE), the reader shut down before a provider took it, or —
-   * read before any provider has taken the reader — none taking it within READY_WAIT_MILLIS
+   * use (EADDRINUSE), the reader shut down before a provider took it, or --
+   * read before any provider has taken the reader -- none taking it within READY_WAIT_MILLIS
    * (read again once one has, it follows that provider's bind). Resolved at once without a listener.
    */
   get ready(): Promise<void> {

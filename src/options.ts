@@ -76,7 +76,7 @@ export interface PullListenerOptions {
 export interface OtlpPushOptions {
   /**
    * The metrics URL, e.g. `http://127.0.0.1:4318/v1/metrics`. A URL without a path is a base URL, as
-   * `OTEL_EXPORTER_OTLP_ENDPOINT` is: `/v1/metrics` is appended. No endpoint → no push reader.
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` is: `/v1/metrics` is appended. No endpoint -> no push reader.
    */
   endpoint?: string;
   /** Extra request headers (e.g. auth). Never logged. @default {} */
@@ -113,7 +113,7 @@ export interface IngestOptions {
   allowNonLoopback?: boolean;
   /** Largest request body, as sent and once decompressed; past it the answer is 413. @default 20971520 (20 MiB) */
   maxBodyBytes?: number;
-  /** Requests processed at once (a slot is taken once the body is in); one more waits for a slot, its body counted against the bytes in flight ((this + 1) × maxBodyBytes), past which the answer is 503 with Retry-After. @default 8 */
+  /** Requests processed at once (a slot is taken once the body is in); one more waits for a slot, its body counted against the bytes in flight ((this + 1) x maxBodyBytes), past which the answer is 503 with Retry-After. @default 8 */
   maxConcurrentRequests?: number;
   /** A request's headers and body must arrive within this many ms; past it 408 and the connection closes. @default 30000 */
   requestTimeoutMillis?: number;
@@ -172,7 +172,7 @@ export interface ProfileOptions {
    * Rules of the host's, the same shape as the built-in tables (src/naming/profiles/): each
    * renders one instrument (`instrument`, e.g. a host counter `app.tasks.started`) as one family
    * with the exact `name`, `type`, `help`, `unit`, `labels` (`[attribute, label]` pairs), `values`
-   * (attribute → { value → word }) and `zeroFill` (label → words always emitted). Under a legacy
+   * (attribute -> { value -> word }) and `zeroFill` (label -> words always emitted). Under a legacy
    * profile they come after the table's own; on `otel` they replace the native naming of the
    * instruments they name. Validated at start: a bad rule is a ConfigError naming it. @default []
    */
@@ -232,10 +232,10 @@ export interface JobmeterOptions<
   resourceAttributes?: Record<string, string>;
   /** Pull listener; `false` disables it (embed-only or push-only use). @default {} (enabled) */
   listener?: PullListenerOptions | false;
-  /** OTLP push; omitted or without `endpoint` → no push reader. */
+  /** OTLP push; omitted or without `endpoint` -> no push reader. */
   otlp?: OtlpPushOptions;
   /**
-   * OTLP/HTTP ingest listener (`POST /v1/metrics`); omitted or `false` → none. Ingested metrics
+   * OTLP/HTTP ingest listener (`POST /v1/metrics`); omitted or `false` -> none. Ingested metrics
    * join the pull endpoint and the OTLP push. @default none
    */
   ingest?: IngestOptions | false;
@@ -313,8 +313,8 @@ export interface JobmeterOptions<
    */
   global?: boolean;
   /**
-   * Series each host instrument may hold — one jobmeter has no spec for, created through
-   * `jm.meter`, `jm.meterProvider` or the global API — the overflow series included. Counted over
+   * Series each host instrument may hold -- one jobmeter has no spec for, created through
+   * `jm.meter`, `jm.meterProvider` or the global API -- the overflow series included. Counted over
    * the instrument's life (not per collection, as the SDK counts), so attribute churn (a `job_id`)
    * cannot grow memory: past it, new attribute sets record into one series with
    * `otel.metric.overflow="true"`. A View's `aggregationCardinalityLimit` overrides it for the
@@ -324,7 +324,7 @@ export interface JobmeterOptions<
   /**
    * Longest attribute value of a host's instruments, in characters (OpenTelemetry's attribute
    * value length limit, `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` under `jobmeter serve`): a longer
-   * string is cut to this many, its last `…`, and so is each string of an array; other values are
+   * string is cut to this many, its last `...`, and so is each string of an array; other values are
    * kept. Applied to every record and observation before aggregation (values that differ only past
    * it share a series), each value cut counted in `jobmeter.attribute_values.truncated`, one `diag`
    * warning per instrument. Always finite, so no label carries an unbounded value.
@@ -341,8 +341,8 @@ export interface JobmeterOptions<
   hostExemplars?: boolean;
   /**
    * OpenTelemetry Views (the SDK's `ViewOptions`) for every instrument on jobmeter's provider: the
-   * host's own — e.g. an attribute allow-list (`attributesProcessors:
-   * [createAllowListAttributesProcessor(['queue'])]`) that drops a `job_id`, buckets, a limit — and
+   * host's own -- e.g. an attribute allow-list (`attributesProcessors:
+   * [createAllowListAttributesProcessor(['queue'])]`) that drops a `job_id`, buckets, a limit -- and
    * jobmeter's (`{ instrumentName: 'jobmeter.run.duration', aggregation: { type:
    * AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [1, 10, 60] } } }`). An own
    * instrument a View selects keeps its spec's attribute bounds. Under a legacy profile, a View
@@ -350,8 +350,8 @@ export interface JobmeterOptions<
    */
   views?: readonly ViewOptions[];
   /**
-   * Standard OpenTelemetry readers of the host's choosing on jobmeter's provider — a
-   * `PeriodicExportingMetricReader` with an official OTLP exporter, a `PrometheusExporter` — beside
+   * Standard OpenTelemetry readers of the host's choosing on jobmeter's provider -- a
+   * `PeriodicExportingMetricReader` with an official OTLP exporter, a `PrometheusExporter` -- beside
    * jobmeter's own pull and push readers. They read every instrument (jobmeter's included) under
    * the canonical OpenTelemetry names. @default []
    */

@@ -8,7 +8,7 @@
  * The candidate `input` most likely meant: the same key spelled another way (case, `_`, `-`), an
  * alias's target, else one within 1 edit (keys of up to 4 characters) or 2 (longer ones).
  * @param exactOnly only the same key spelled another way, or an alias's target.
- * @param aliases normalized spelling → candidate (`url` → `endpoint`).
+ * @param aliases normalized spelling -> candidate (`url` -> `endpoint`).
  */
 export function nearestKey(
   input: string,
@@ -40,7 +40,7 @@ function normalize(s: string): string {
   return s.toLowerCase().replace(/[-_./]/g, '');
 }
 
-/** Optimal-string-alignment distance: edits plus adjacent transpositions (`prot` → `port` is 1). */
+/** Optimal-string-alignment distance: edits plus adjacent transpositions (`prot` -> `port` is 1). */
 function editDistance(a: string, b: string): number {
   if (a === b) return 0;
   const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];

@@ -9,7 +9,7 @@
  * covers `(b^(i-1), b^i]`), and its `schema` is the scale.
  *
  * Two histograms are added at the coarser scale of the two, made coarser still until each side
- * spans at most `maxBuckets` buckets — as the SDK's own aggregator does — so a sum never grows
+ * spans at most `maxBuckets` buckets -- as the SDK's own aggregator does -- so a sum never grows
  * with how far apart its parts' values lie.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Unknown keys of a programmatic options object are a ConfigError, worded as the config file's
- * (`invalid listner=<redacted>: expected a key of the options: profile, … (did you mean
+ * (`invalid listner=<redacted>: expected a key of the options: profile, ... (did you mean
  * listener?)`): a JS host, or options spread from JSON, has no type check to catch a typo that
  * would otherwise be ignored, silently (`listner: { port: 1 }` listening on 9464).
  *

@@ -17,7 +17,7 @@ export const POSITIVE_INTEGER = 'a positive integer';
 /** Longest wait a Node timer takes: above 2^31-1 ms it fires after 1 ms with only a warning. */
 export const MAX_MILLIS = 2_147_483_647;
 
-/** `value` if it is an integer ≥ 1. */
+/** `value` if it is an integer >= 1. */
 export function positiveInteger(value: unknown, key: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
     throw new ConfigError(key, value, POSITIVE_INTEGER);
@@ -143,7 +143,7 @@ export const nonEmptyString = rule<string>(
  * The service name given both as a name option and as the resource's `service.name` attribute:
  * one setting, so the attribute counts (never silently replaced by a default), the same value twice
  * is accepted and two different ones are refused under the attribute's key.
- * @param named the name option's value and how the error names it (`serviceName`, `service_name = …`).
+ * @param named the name option's value and how the error names it (`serviceName`, `service_name = ...`).
  */
 export function oneServiceName(
   fromAttribute: unknown,

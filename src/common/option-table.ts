@@ -331,7 +331,7 @@ export const CLUSTER_OPTIONS = {
     schema: 'mergePolicies',
     keys: 'open',
     defaultText: '{}',
-    doc: 'Instrument name → `sum` or `max`: how its series from several processes combine.',
+    doc: 'Instrument name \u2192 `sum` or `max`: how its series from several processes combine.',
   },
 } as const satisfies Section;
 
@@ -606,7 +606,7 @@ export const JOBMETER_OPTIONS = {
     schema: 'attributeValueLengthLimit',
     default: 256,
     rule: attributeValueLengthLimit,
-    doc: 'Longest host attribute value, in characters (the length jobmeter cuts its own to): a longer string, and each in an array, is cut, its last character `…`, and counted in `jobmeter.attribute_values.truncated`; `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` under `jobmeter serve`.',
+    doc: 'Longest host attribute value, in characters (the length jobmeter cuts its own to): a longer string, and each in an array, is cut, its last character `\u2026`, and counted in `jobmeter.attribute_values.truncated`; `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` under `jobmeter serve`.',
   },
   hostExemplars: {
     file: 'host_exemplars',
@@ -932,7 +932,7 @@ export function resolveOption<S extends Section, K extends keyof S & string>(
   ) as S[K] extends { readonly default: infer D } ? D : unknown;
 }
 
-/** The config file's key → the row's key, for the rows of `section` in the file's table `table` (`''`: the section's own). */
+/** The config file's key -> the row's key, for the rows of `section` in the file's table `table` (`''`: the section's own). */
 export function fileNames(section: Section, table = ''): Readonly<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [k, row] of Object.entries(section)) {

@@ -22,7 +22,7 @@ export const PROFILE_NAMES = [
  * ({@link PROFILE_NAMES}).
  */
 export type ProfileName = (typeof PROFILE_NAMES)[number];
-/** The profiles whose series are named by the OTel → Prometheus compatibility rules, not a table. */
+/** The profiles whose series are named by the OTel -> Prometheus compatibility rules, not a table. */
 export type NativeProfileName = 'otel' | 'semconv';
 /** The profiles that reproduce one existing system's series from a table. */
 export type LegacyProfileName = Exclude<ProfileName, NativeProfileName>;

@@ -105,7 +105,7 @@ export const POSTURES: Readonly<Record<PostureName, Posture>> = deepFreeze({
     accessLog: true,
     withholdJsonExtraWhenAuthenticated: true,
   },
-  /** Loopback (true client IP) always; remote needs the bearer token; no token configured → 404. */
+  /** Loopback (true client IP) always; remote needs the bearer token; no token configured -> 404. */
   crewshipd: {
     ...BASE,
     name: 'crewshipd',
@@ -114,7 +114,7 @@ export const POSTURES: Readonly<Record<PostureName, Posture>> = deepFreeze({
     trustedProxies: ['127.0.0.0/8', '::1/128'],
     env: { token: 'CREWSHIP_METRICS_TOKEN' },
   },
-  /** Token and/or trusted CIDR, both ANDed when both set; neither → the route is not registered. */
+  /** Token and/or trusted CIDR, both ANDed when both set; neither -> the route is not registered. */
   rm: {
     ...BASE,
     name: 'rm',

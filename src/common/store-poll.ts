@@ -23,7 +23,7 @@ export class StorePoll<T> {
   /** Reads of the store started (what a poll costs: the bench counts them). */
   reads = 0;
 
-  /** Reads now, then every `intervalMillis` (checked by the caller's option rule: 100 … 2^31−1). */
+  /** Reads now, then every `intervalMillis` (checked by the caller's option rule: 100 ... 2^31-1). */
   constructor(read: () => T | Promise<T>, intervalMillis: number, handlers: PollHandlers<T>) {
     this.#read = read;
     this.#handlers = handlers;

@@ -2,7 +2,7 @@
  * The series budget of one instrument jobmeter has no spec for (a host's own, made through
  * jobmeter's provider or the global API): at most `limit - 1` distinct attribute sets for the
  * instrument's life, then every new set records into the overflow series (`otel.metric.overflow`),
- * so the total, overflow included, is `limit` — the SDK's own count.
+ * so the total, overflow included, is `limit` -- the SDK's own count.
  *
  * Why here and not the SDK's cardinality limit alone: the SDK counts attribute sets per collection
  * interval, so behind a pull reader (a collection per scrape) a `job_id` attribute still grows the
@@ -28,7 +28,7 @@ export class AttributeSetCap {
   readonly #process: (attributes: Attributes) => Attributes;
 
   /**
-   * @param limit series the instrument may hold, the overflow series included (≥ 1).
+   * @param limit series the instrument may hold, the overflow series included (>= 1).
    * @param process what the instrument's View does to attributes before aggregation.
    */
   constructor(limit: number, process: (attributes: Attributes) => Attributes = (a) => a) {
@@ -49,7 +49,7 @@ export class AttributeSetCap {
 /**
  * The record-time bounds of an instrument jobmeter has a spec for, for an engine that does not fold
  * by itself (the SDK): the spec's allow-list and folds, then, past the spec's ceiling, the overflow
- * set — what a storage does on its own. A folded set is known by its values in the spec's key order
+ * set -- what a storage does on its own. A folded set is known by its values in the spec's key order
  * (no sorting: the keys are the spec's).
  */
 export function specAdmit(

@@ -15,7 +15,7 @@ import { OTHER, type AttributeSpec } from './types.ts';
 
 /**
  * Longest label value kept. Prometheus has no limit of its own, but a multi-megabyte value would
- * be copied into every scrape; a longer one is cut and marked with a trailing `…` ({@link cutString}).
+ * be copied into every scrape; a longer one is cut and marked with a trailing `...` ({@link cutString}).
  * Also the default attribute value length limit of a host's values (`attributeValueLengthLimit`),
  * so that a host's labels and jobmeter's own are bounded alike.
  */
@@ -67,9 +67,9 @@ export function createFold(spec: AttributeSpec): Fold {
   throw new Error(`attribute ${JSON.stringify(spec.key)}: declare either values or cap`);
 }
 
-/** `s` when at most `limit` characters long, else its first `limit - 1` and `…`: `limit` characters, the cut said. */
+/** `s` when at most `limit` characters long, else its first `limit - 1` and `...`: `limit` characters, the cut said. */
 export function cutString(s: string, limit: number): string {
-  return s.length > limit ? s.slice(0, limit - 1) + '…' : s;
+  return s.length > limit ? s.slice(0, limit - 1) + '\u2026' : s;
 }
 
 /** An attribute value as a label value: strings as they are, arrays as JSON, the rest `String`ed; cut past {@link MAX_VALUE_LENGTH}. */

@@ -337,7 +337,7 @@ export const SNAPSHOT_INSTRUMENTS: readonly InstrumentSpec[] = [
 export const BUILD_INFO = {
   name: 'jobmeter.build.info',
   kind: 'observableGauge',
-  // No unit: a '1' would make the native name `…_info_ratio`.
+  // No unit: a '1' would make the native name `..._info_ratio`.
   unit: '',
   description: 'Always 1; the attributes carry the running build.',
   attributes: [

@@ -20,7 +20,7 @@ export interface ConventionAttribute {
   readonly from?: string;
   /** The constant it carries (the convention's required attribute jobmeter has one value for). */
   readonly value?: string;
-  /** Canonical word → the convention's; words not listed pass unchanged. */
+  /** Canonical word -> the convention's; words not listed pass unchanged. */
   readonly values?: Readonly<Record<string, string>>;
   /** The canonical words it is set for (`error.type` on a failed run only); absent: every word. */
   readonly only?: readonly string[];

@@ -1,6 +1,6 @@
 /**
  * Meters whose every synchronous instrument checks a record before its engine sees it: the value
- * checks of record-guard.ts (a NaN never reaches a cumulative sum), and the attribute bounds — an
+ * checks of record-guard.ts (a NaN never reaches a cumulative sum), and the attribute bounds -- an
  * own instrument's spec folds (attribute-set-cap.ts `specAdmit`) or, for an instrument jobmeter
  * has no spec for, the host's series budget (`AttributeSetCap`). An instrument a local storage
  * records (an own one, or a host's no View selects) is the storage itself, which checks and bounds

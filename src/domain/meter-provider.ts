@@ -11,12 +11,12 @@
  *   make of it with no View, at the storages' cost.
  * - jobmeter's own observable instruments no host View selects are series sets of the same store,
  *   written by their callbacks at the store's instant (storage/observed.ts).
- * - Every other instrument is the SDK's — a host's observable ones, and any a host View selects,
+ * - Every other instrument is the SDK's -- a host's observable ones, and any a host View selects,
  *   own or not: Views then apply exactly as OpenTelemetry says (buckets, base-2 exponential, drop,
  *   allow-lists, renames, limits). An own one keeps its spec's folds and unit, description and
  *   buckets (as advice).
- * - Every reader given to the provider — jobmeter's own or a standard one (a periodic OTLP
- *   exporter, `PrometheusExporter`) — reads both engines: the provider binds it to one producer,
+ * - Every reader given to the provider -- jobmeter's own or a standard one (a periodic OTLP
+ *   exporter, `PrometheusExporter`) -- reads both engines: the provider binds it to one producer,
  *   the SDK's collection (its callbacks run first), then the storages' series store as MetricData,
  *   put ahead of the SDK's metrics. A reader that reads the store itself (the pull scrape, which
  *   names a Collection: series/collection.ts) is bound to the SDK's alone.
@@ -94,7 +94,7 @@ function withLeading(sdk: MetricProducer, leading: MetricProducer): MetricProduc
 
 /**
  * What the SDK is given for `reader`: the reader's own selectors, shutdown and flush, and where
- * the SDK's producer lands — `bind`, which binds the reader (through its public
+ * the SDK's producer lands -- `bind`, which binds the reader (through its public
  * `setMetricProducer`, once, as a provider does) to what it should read. So the reader itself is
  * never changed.
  */

@@ -64,7 +64,7 @@ export const SYSTEM_CPU_UTILIZATION = {
   kind: 'observableGauge',
   unit: '1',
   description:
-    'Host CPU busy fraction (0–1) since the previous collection (since boot on the first).',
+    'Host CPU busy fraction (0\u20131) since the previous collection (since boot on the first).',
   attributes: [],
 } as const satisfies InstrumentSpec;
 
@@ -86,7 +86,7 @@ export const SYSTEM_MEMORY_LIMIT = {
 
 /**
  * The active resources as the semantic conventions count them (`v8js.resource.active`): by the
- * type Node names each (`Timeout`, `TCPWrap`, …). The semconv profile's, in place of
+ * type Node names each (`Timeout`, `TCPWrap`, ...). The semconv profile's, in place of
  * {@link ACTIVE_RESOURCES}; Node's types are a short list, capped all the same.
  */
 export const V8JS_RESOURCE_ACTIVE = {

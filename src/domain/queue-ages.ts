@@ -38,11 +38,11 @@ export class QueueAgePoll {
   readonly #guard: RecordGuard;
   readonly #now: () => number;
   readonly #poll: StorePoll<OldestWaiting>;
-  /** Queue → enqueue time of its oldest waiting job (epoch ms), undefined when none waits. */
+  /** Queue -> enqueue time of its oldest waiting job (epoch ms), undefined when none waits. */
   #last = new Map<string, number | undefined>();
   #failing = false;
 
-  /** @throws ConfigError when `intervalMillis` is not an integer from 100 to 2^31−1 (a timer's bound). */
+  /** @throws ConfigError when `intervalMillis` is not an integer from 100 to 2^31-1 (a timer's bound). */
   constructor(
     read: () => OldestWaiting | Promise<OldestWaiting>,
     options: QueueSourceOptions,

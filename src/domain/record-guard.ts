@@ -31,8 +31,8 @@ const WHY: Readonly<Record<DropReason, string>> = {
   not_a_number: 'the value is not a number',
   nan: 'the value is NaN',
   infinite: 'the value is infinite',
-  negative: 'the instrument only takes values ≥ 0',
-  bad_attribute: "an attribute is not a string (a run's attempt: not a whole number ≥ 1)",
+  negative: 'the instrument only takes values \u2265 0',
+  bad_attribute: "an attribute is not a string (a run's attempt: not a whole number \u2265 1)",
   vocabulary: 'an attribute value is outside the closed set of values the original documents',
 };
 
@@ -50,7 +50,7 @@ export function invalidValue(value: unknown, nonNegative: boolean): DropReason |
 
 /** True when `value` can be recorded: the fast check, one branch for the common case. */
 export function isRecordable(value: unknown, nonNegative: boolean): value is number {
-  // x - x is 0 for every finite number, NaN for NaN and ±Infinity.
+  // x - x is 0 for every finite number, NaN for NaN and +/-Infinity.
   return typeof value === 'number' && value - value === 0 && (!nonNegative || value >= 0);
 }
 
@@ -158,7 +158,7 @@ export function cutCounter(counter: { add(value: number): void }): () => void {
 /** A value as a warning shows it: short, never an object's contents. */
 export function describe(value: unknown): string {
   if (typeof value === 'string')
-    return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+    return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '\u2026' : value);
   if (
     typeof value === 'number' ||
     typeof value === 'boolean' ||

@@ -92,7 +92,7 @@ export type {
 export interface RunAttributes {
   /** Task (job definition) name. Bounded by a cap: never put a run id here. */
   readonly task: string;
-  /** What sort of work: e.g. `task` or `service`; rm's job kinds (`backup`, `prune`…). @default 'task' */
+  /** What sort of work: e.g. `task` or `service`; rm's job kinds (`backup`, `prune`...). @default 'task' */
   readonly kind?: string;
   /** Execution backend: e.g. `subprocess`, `wasm`, `container`. @default 'default' */
   readonly runner?: string;
@@ -104,7 +104,7 @@ export interface FinishDetails {
   readonly outputTruncated?: boolean;
   /**
    * The run's duration as its runner timed it (a job library's own timestamps). Not a finite
-   * number ≥ 0: the run leaves the in-flight count and is otherwise dropped (warned, counted).
+   * number >= 0: the run leaves the in-flight count and is otherwise dropped (warned, counted).
    * @default the time since `startRun`
    */
   readonly durationSeconds?: number;
@@ -221,7 +221,7 @@ export interface Recorder extends DeclaredInstruments {
   startRun(attributes: RunAttributes, details?: StartDetails): RunHandle;
   /**
    * Record a run timed elsewhere: counted as started and finished, never in flight. A duration
-   * that is not a finite number ≥ 0, or attributes that are not strings, drop the whole run
+   * that is not a finite number >= 0, or attributes that are not strings, drop the whole run
    * (warned and counted), so runs and durations keep counting the same runs.
    * @throws TypeError when `outcome` is not one of {@link OUTCOMES}.
    */
@@ -678,7 +678,7 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
       if (!stringAttributes(run)) return guard.drop(RUN_FINISHED.name, 'bad_attribute', run.task);
       const bad = invalidValue(run.durationSeconds, true);
       if (bad !== undefined) return guard.drop(RUN_DURATION.name, bad, run.durationSeconds);
-      // A run reported after the fact was started too: keep started ≥ finished.
+      // A run reported after the fact was started too: keep started >= finished.
       const attrs = runAttributes(run);
       if (refused(RUN_FINISHED.name, attrs)) return;
       started.add(1, attrs);

@@ -1,6 +1,6 @@
 /**
- * What a run may say about itself before it ran — when it was enqueued or scheduled, which attempt
- * it is — and the figures drawn from it: its queue wait and schedule lateness (seconds) and its
+ * What a run may say about itself before it ran -- when it was enqueued or scheduled, which attempt
+ * it is -- and the figures drawn from it: its queue wait and schedule lateness (seconds) and its
  * attempt as a bounded attribute. Times come from the host's or its job store's clock, so each is
  * checked as any value from code is: a bad one is not recorded (the guard warns and counts it).
  */
@@ -29,7 +29,7 @@ export interface StartDetails {
   readonly startedAt?: TimeValue;
   /**
    * Which attempt at its job the run is: 1 for the first, 2 for the first retry. Counted on
-   * `jobmeter.run.attempts` when the run finishes, 4 and later as `4+`. A whole number ≥ 1.
+   * `jobmeter.run.attempts` when the run finishes, 4 and later as `4+`. A whole number >= 1.
    */
   readonly attempt?: number;
 }
@@ -57,7 +57,7 @@ export function secondsBetween(fromMillis: number, toMillis: number): number | D
   return ms >= -CLOCK_SKEW_MILLIS ? 0 : 'negative';
 }
 
-/** The `attempt` attribute of attempt `n`, or undefined when `n` is not a whole number ≥ 1. */
+/** The `attempt` attribute of attempt `n`, or undefined when `n` is not a whole number >= 1. */
 export function attemptValue(n: unknown): (typeof ATTEMPTS)[number] | undefined {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) return undefined;
   return n >= 4 ? '4+' : ATTEMPTS[n - 1];

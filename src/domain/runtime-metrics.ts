@@ -53,7 +53,7 @@ export const EVENT_LOOP_UTILIZATION = gauge(
   'Event loop utilization',
 );
 
-/** V8's heap spaces (about ten in Node 22–24); more than this many distinct names fold into `other`. */
+/** V8's heap spaces (about ten in Node 22-24); more than this many distinct names fold into `other`. */
 const HEAP_SPACE = [{ key: 'v8js.heap.space.name', cap: 24 }] as const;
 
 /** The instrumentation's four figures per heap space, in its order, with the `HeapSpaceInfo` field each reads. */

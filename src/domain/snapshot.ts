@@ -1,6 +1,6 @@
 /**
  * Snapshot metrics: figures a host keeps in its own database (assignments by status, hosts,
- * sessions, runs since its records began…). The host gives one callback returning a typed
+ * sessions, runs since its records began...). The host gives one callback returning a typed
  * {@link HostSnapshot}; jobmeter calls it at collection time, at most once per TTL, never longer
  * than a timeout, and serves the last good snapshot when a call fails or hangs.
  */

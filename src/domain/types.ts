@@ -30,7 +30,7 @@ export interface AttributeSpec {
   readonly values?: readonly string[];
   /**
    * What a value outside the closed vocabulary does: fold into `other` (default), or `drop` the
-   * observation, counted in `jobmeter.records.dropped{reason="vocabulary"}` — for a set the
+   * observation, counted in `jobmeter.records.dropped{reason="vocabulary"}` -- for a set the
    * original's document closes without an `other`.
    */
   readonly outside?: 'other' | 'drop';

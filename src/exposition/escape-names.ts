@@ -5,7 +5,7 @@
  * format without `allow-utf-8`) their metric and label names are escaped to the classic set by
  * the negotiated scheme, as prometheus/common's `model.EscapeName` does:
  *
- * - `underscores`: every character outside `[a-zA-Z0-9_:]` (a digit in first place too) → `_`;
+ * - `underscores`: every character outside `[a-zA-Z0-9_:]` (a digit in first place too) -> `_`;
  * - `values`: a classic name as it is, any other `U__` + its characters, `_` doubled and the
  *   others outside the set as `_<hex code point>_`.
  *

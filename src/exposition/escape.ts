@@ -32,7 +32,7 @@ function escapeChar(c: string): string {
 }
 
 /**
- * Escapes a label value for both text formats: `\` → `\\`, `"` → `\"`, newline → `\n`; lone
+ * Escapes a label value for both text formats: `\` -> `\\`, `"` -> `\"`, newline -> `\n`; lone
  * surrogates become U+FFFD. Returns the input itself when nothing needs changing.
  */
 export function escapeLabelValue(s: string): string {
@@ -40,7 +40,7 @@ export function escapeLabelValue(s: string): string {
   return LABEL_VALUE_SPECIAL.test(v) ? v.replace(LABEL_VALUE_SPECIAL_ALL, escapeChar) : v;
 }
 
-/** Escapes a HELP text for text 0.0.4: `\` → `\\`, newline → `\n` (quotes stay as they are). */
+/** Escapes a HELP text for text 0.0.4: `\` -> `\\`, newline -> `\n` (quotes stay as they are). */
 export function escapeHelpText(s: string): string {
   const v = wellFormed(s);
   return HELP_TEXT_SPECIAL.test(v) ? v.replace(HELP_TEXT_SPECIAL_ALL, escapeChar) : v;
@@ -71,8 +71,8 @@ export function renderLabelPairs(names: readonly string[], values: readonly stri
 
 /**
  * The pairs of a label string {@link renderLabelPairs} wrote, names and values unescaped:
- * `a="x",b="y\"z"` → `[['a', 'x'], ['b', 'y"z']]`; a quoted (UTF-8) name, `"a.b"="x"`, as
- * {@link labelNameText} writes it, → `['a.b', 'x']`. For renderers that need pairs, not text
+ * `a="x",b="y\"z"` -> `[['a', 'x'], ['b', 'y"z']]`; a quoted (UTF-8) name, `"a.b"="x"`, as
+ * {@link labelNameText} writes it, -> `['a.b', 'x']`. For renderers that need pairs, not text
  * (protobuf).
  * @throws Error on a string renderLabelPairs cannot have written.
  */

@@ -1,17 +1,17 @@
 /**
  * Content negotiation for the pull endpoint: which format, with which `escaping`, and which
- * compression — as prometheus/docs `content_negotiation.md` says and client_golang's
+ * compression -- as prometheus/docs `content_negotiation.md` says and client_golang's
  * `expfmt.NegotiateIncludingOpenMetrics` does.
  *
  * Media ranges are taken in order of decreasing q (more specific ranges first on a tie, then
  * header order); the first one we can serve decides: `application/openmetrics-text` with `version`
- * 1.0.0, 0.0.1 or none → OpenMetrics 1.0.0, with `version` 2.0.0 → OpenMetrics 2.0.0
+ * 1.0.0, 0.0.1 or none -> OpenMetrics 1.0.0, with `version` 2.0.0 -> OpenMetrics 2.0.0
  * (openmetrics2.ts; only when named: a range without a version stays 1.0.0, the spec's "MUST
- * default to the oldest version"); `text/plain` with `version` 1.0.0 → text 1.0.0; with
- * 0.0.4 or none → text 0.0.4; `application/vnd.google.protobuf` with
- * `proto=io.prometheus.client.MetricFamily` and `encoding=delimited` → protobuf (protobuf.ts).
+ * default to the oldest version"); `text/plain` with `version` 1.0.0 -> text 1.0.0; with
+ * 0.0.4 or none -> text 0.0.4; `application/vnd.google.protobuf` with
+ * `proto=io.prometheus.client.MetricFamily` and `encoding=delimited` -> protobuf (protobuf.ts).
  * Ranges we cannot serve (`*`/`*`, other versions or encodings, an `escaping` we do not write)
- * are passed over; nothing usable → text 0.0.4, the format every scraper understands.
+ * are passed over; nothing usable -> text 0.0.4, the format every scraper understands.
  *
  * The 1.0.0 formats and OpenMetrics 2.0.0 carry an `escaping` in the response's Content-Type: the
  * one asked for, or `underscores` (client_golang's default) when the range names none. Every name jobmeter writes is
@@ -60,7 +60,7 @@ interface MediaRange {
   readonly position: number;
 }
 
-/** Parses a q-value; invalid → 0 (as Go's `strconv.ParseFloat` error value in goautoneg). */
+/** Parses a q-value; invalid -> 0 (as Go's `strconv.ParseFloat` error value in goautoneg). */
 function parseQ(raw: string): number {
   const q = Number(raw.trim());
   return Number.isFinite(q) && raw.trim() !== '' ? Math.min(Math.max(q, 0), 1) : 0;
@@ -103,7 +103,7 @@ function parseAccept(header: string): MediaRange[] {
   );
 }
 
-/** A range's `escaping` as served: absent → the default; one we do not write → undefined. */
+/** A range's `escaping` as served: absent -> the default; one we do not write -> undefined. */
 function escapingOf(r: MediaRange): Escaping | undefined {
   switch (r.escaping) {
     case undefined:
@@ -212,7 +212,7 @@ export type ResponseEncoding = 'gzip' | 'zstd';
 /**
  * The compression an `Accept-Encoding` header asks for: of `zstd` and `gzip` (or `x-gzip`), the
  * one with the higher q > 0 (on a tie, the one named first); a coding not named takes `*`'s q;
- * `;q=0` refuses a coding even if `*` is acceptable. Neither acceptable → undefined (identity).
+ * `;q=0` refuses a coding even if `*` is acceptable. Neither acceptable -> undefined (identity).
  */
 export function chooseEncoding(acceptEncoding: string | undefined): ResponseEncoding | undefined {
   const { gzip, zstd } = preferences(acceptEncoding);

@@ -16,7 +16,7 @@
 
 /** Formats a sample value for text 0.0.4 and OpenMetrics 1.0.0. */
 export function formatSampleValue(v: number): string {
-  // `v - v` is 0 only for finite numbers (NaN and ±Infinity give NaN).
+  // `v - v` is 0 only for finite numbers (NaN and +/-Infinity give NaN).
   if (v - v === 0) return '' + v;
   return v !== v ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
 }
@@ -33,7 +33,7 @@ export function formatGoFloat(v: number): string {
   const a = v < 0 ? -v : v;
   // In [1e-4, 1e6) Go and JS both use fixed notation with the shortest digits.
   if (a >= 1e-4 && a < 1e6) return '' + v;
-  // `toExponential()` without an argument gives the shortest round-trip digits: `d.ddde±x`.
+  // `toExponential()` without an argument gives the shortest round-trip digits: `d.ddde+/-x`.
   const e = v.toExponential();
   const at = e.indexOf('e');
   const sign = e.charCodeAt(at + 1) === 45 /* - */ ? '-' : '+';

@@ -17,12 +17,12 @@
  *   reason as above. Info families never get a `# UNIT` (the spec requires an empty unit).
  * - gauge, unknown: family and samples are `name`.
  * - histogram: family `name`; per series its `_bucket` lines (cumulative, ascending canonical `le`,
- *   `+Inf` equal to `_count`), then `_sum`, then `_count` — neither when a bucket is negative (the
+ *   `+Inf` equal to `_count`), then `_sum`, then `_count` -- neither when a bucket is negative (the
  *   spec: no sum then, and a count only with a sum; the `+Inf` bucket holds the count).
  * - `_created`: a counter (`X_total`) or histogram series with a start time in the model
  *   (`created`, which the naming stage sets only when the profile asks for start timestamps) is
  *   followed by `X_created{...} <Unix seconds>`; without one, nothing.
- * - exemplars (trace-linked, when the model has them): ` # {trace_id="…",span_id="…"} value
+ * - exemplars (trace-linked, when the model has them): ` # {trace_id="...",span_id="..."} value
  *   timestamp` after a counter's `_total` sample and after the bucket sample they fall in.
  *
  * Families with no series are omitted entirely, as client_golang does (a family only appears once

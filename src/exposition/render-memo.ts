@@ -78,8 +78,8 @@ interface Kept {
   lengths: Lengths;
   nextLengths: Lengths;
   /**
-   * Number families: what tells the kept series apart — their label strings, or the keys of keyed
-   * columns (render-model.ts `KeyedLabels`, `maker` their maker) — and their values.
+   * Number families: what tells the kept series apart -- their label strings, or the keys of keyed
+   * columns (render-model.ts `KeyedLabels`, `maker` their maker) -- and their values.
    */
   keys: readonly unknown[];
   maker: object | undefined;

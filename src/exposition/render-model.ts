@@ -67,7 +67,7 @@ interface NameMark {
    */
   readonly utf8Names?: boolean;
   /**
-   * `true` when every series' label string is ASCII (U+0000–U+007F). The renderers then write the
+   * `true` when every series' label string is ASCII (U+0000-U+007F). The renderers then write the
    * family's lines as Latin-1 (a plain copy) rather than UTF-8; its name, help and unit they check
    * themselves.
    */

@@ -64,7 +64,7 @@ export interface Piece {
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** Whether `s` is all ASCII (U+0000–U+007F). */
+/** Whether `s` is all ASCII (U+0000-U+007F). */
 export function isAscii(s: string): boolean {
   return !NON_ASCII.test(s);
 }
@@ -311,7 +311,7 @@ export function writeHistogramSeries(
       const layout = layoutOf(lastBounds);
       suffixes = layout.suffixes;
       order = layout.order;
-      // A bucket line is negative for a finite bound below 0 (bounds may come unsorted; ±Inf and NaN write none).
+      // A bucket line is negative for a finite bound below 0 (bounds may come unsorted; +/-Inf and NaN write none).
       negative = noSumWithNegativeBuckets && lastBounds.some((b) => b < 0 && b > -Infinity);
     }
     const labels = s.labels;
@@ -378,7 +378,7 @@ export function writeHistogramSeries(
 
 /** What the two formats do differently around the shared sample loops. */
 export interface Dialect {
-  /** A family's metadata lines (`# HELP`, `# TYPE`, …). */
+  /** A family's metadata lines (`# HELP`, `# TYPE`, ...). */
   header(f: RenderFamily): string;
   /** The cached `le` strings of a `bounds` array. */
   readonly layoutOf: (bounds: readonly number[]) => LeLayout;

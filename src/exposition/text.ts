@@ -2,7 +2,7 @@
  * Prometheus text format 0.0.4 renderer.
  *
  * Per family: `# HELP name help` (only when non-empty; `\` and newline escaped), `# TYPE name t`
- * with t = counter | gauge | histogram | untyped (`info` → gauge, `unknown` → untyped), then the
+ * with t = counter | gauge | histogram | untyped (`info` -> gauge, `unknown` -> untyped), then the
  * samples. Every sample is named `name` as given (counters keep or lack `_total` exactly as the
  * profile chose); info samples are written with value 1. Histograms: per series `_bucket` lines
  * (cumulative, ascending `le`, `+Inf` equal to `_count`), `_sum`, `_count`. No `# EOF`.

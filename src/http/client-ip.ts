@@ -19,7 +19,7 @@ import { normalizeIp, type AddressSet } from '../common/addresses.ts';
  *
  * @param peer the connection's `socket.remoteAddress` (the one thing nobody can forge)
  * @param forwardedFor the `X-Forwarded-For` header(s) as Node gives them
- * @param trustedProxies proxies whose `X-Forwarded-For` is believed; none → the peer, always
+ * @param trustedProxies proxies whose `X-Forwarded-For` is believed; none -> the peer, always
  * @returns the normalized client address, or undefined when it cannot be known (no peer, or a
  *   trusted hop forwarded something that is not an address)
  */

@@ -5,8 +5,8 @@
  * every gate in force must pass (as the `otel` and `rm` metrics postures), open when none is
  * configured.
  *
- * A refused request is answered before its body is read — an unauthenticated sender cannot make
- * jobmeter buffer or decode anything — and with `Connection: close`, so the body it may still be
+ * A refused request is answered before its body is read -- an unauthenticated sender cannot make
+ * jobmeter buffer or decode anything -- and with `Connection: close`, so the body it may still be
  * sending is not read either. The answer (ingest-errors.ts) is what the Collector's OTLP receiver
  * clients act on: 401 UNAUTHENTICATED with `WWW-Authenticate: Bearer` while a token is asked for,
  * else 403 PERMISSION_DENIED for a client outside the trusted networks; both permanent errors to an

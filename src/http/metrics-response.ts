@@ -79,7 +79,7 @@ const MAX_MEMOS = 3;
 
 /**
  * An endpoint's memos of its last text renderings (exposition/render-memo.ts), one per
- * Content-Type (format × escaping), shared by identity and compressed bodies (compression comes
+ * Content-Type (format x escaping), shared by identity and compressed bodies (compression comes
  * after the plain bytes). At most {@link MAX_MEMOS}, the least recently used dropped first: each
  * holds one or two bodies' bytes, which identity bodies reference instead of copying.
  */

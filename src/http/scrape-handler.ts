@@ -3,7 +3,7 @@
  * and the host-app plugin alike):
  *
  * - Concurrent scrapes share one collection (upstream, `jobmeter.scrape()`) and, here, one
- *   rendering and one compression per variant (Content-Type × compression × JSON): a storm of N
+ *   rendering and one compression per variant (Content-Type x compression x JSON): a storm of N
  *   scrapes costs one collection, one render and one compression. A shared rendering lives only
  *   while it is in flight, so a later scrape never gets a stale body; each scrape that shared it
  *   holds the body's storage until its own response is done.
@@ -86,7 +86,7 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
   const store = new BodyStore();
   // The last text rendering per Content-Type: a scrape redoes only the series that changed.
   const memos = new RenderMemos();
-  // families array (one per collection) → variant → its rendering while in flight.
+  // families array (one per collection) -> variant -> its rendering while in flight.
   const rendering = new WeakMap<readonly Family[], Map<string, Shared>>();
 
   function failure(cause: ScrapeErrorCause): ScrapeAnswer {

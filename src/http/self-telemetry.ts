@@ -1,6 +1,6 @@
 /**
  * jobmeter's own telemetry, as the Collector keeps its own (`otelcol_receiver_accepted_metric_points`,
- * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`, `otelcol_process_*`):
+ * `..._refused_...`, `otelcol_exporter_sent_metric_points`, `..._send_failed_...`, `otelcol_process_*`):
  * its build (as `prometheus_build_info`), the process' memory, CPU time and event-loop delay,
  * points the ingest accepted and refused by reason, requests it answered by status and reason,
  * the series and bytes it holds against their cap and budget, whether `/ready` says ready, connections it shed to keep room by what they

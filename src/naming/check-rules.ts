@@ -50,12 +50,12 @@ export function checkFamilyRules(
   labelsByName = false,
 ): readonly FamilyRule[] {
   if (!Array.isArray(rules))
-    throw new ConfigError(key, rules, 'a list of rules ({ instrument, name, type, help, … })');
+    throw new ConfigError(key, rules, 'a list of rules ({ instrument, name, type, help, \u2026 })');
   const families = new Map<string, FamilyRule>(builtIn.map((r) => [r.name, r]));
   rules.forEach((rule: unknown, i) => {
     const at = `${key}[${i}]`;
     if (!isTable(rule))
-      throw new ConfigError(at, rule, 'a rule ({ instrument, name, type, help, … })');
+      throw new ConfigError(at, rule, 'a rule ({ instrument, name, type, help, \u2026 })');
     for (const k of Object.keys(rule)) {
       if (RULE_FIELDS.includes(k)) continue;
       const hint = nearestKey(k, RULE_FIELDS);
@@ -91,7 +91,7 @@ export function checkFamilyRules(
         Object.values(rule.values).every((m) => isTable(m) && Object.values(m).every(isString))
       )
     ) {
-      fail('values', "a table: attribute → { canonical value → the original's word }");
+      fail('values', "a table: attribute \u2192 { canonical value \u2192 the original's word }");
     }
     if (rule.zeroFill !== undefined) {
       const labelNames = labels.map(([, label]) => label);
@@ -106,7 +106,7 @@ export function checkFamilyRules(
       if (!ok)
         fail(
           'zeroFill',
-          "a table { <the family's one label> = [words…] }, on a counter or gauge with exactly one label",
+          "a table { <the family's one label> = [words\u2026] }, on a counter or gauge with exactly one label",
         );
     }
     const typed = rule as unknown as FamilyRule;

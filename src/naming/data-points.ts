@@ -67,7 +67,7 @@ export function seriesExemplar(
   return e === undefined || type !== 'counter' ? undefined : expositionExemplar(e, scale);
 }
 
-/** A histogram point's exemplars by bucket (the first bound ≥ value; the last slot is +Inf). */
+/** A histogram point's exemplars by bucket (the first bound >= value; the last slot is +Inf). */
 export function bucketExemplars(
   e: readonly Exemplar[],
   bounds: readonly number[],

@@ -31,7 +31,7 @@ export interface FamilyHead {
 
 /**
  * One family under construction. Series are appended (a number family's as two columns, see
- * `RenderNumberFamily.columns`); `index` (label string → position) exists only when merging is needed.
+ * `RenderNumberFamily.columns`); `index` (label string -> position) exists only when merging is needed.
  */
 export interface FamilyBuilder {
   readonly name: string;
@@ -195,7 +195,7 @@ for (const utf8 of [false, true]) {
   holdShape(toFamily(keyed));
 }
 
-/** Label string → position of every series so far: made when a family starts merging, and after a reorder. */
+/** Label string -> position of every series so far: made when a family starts merging, and after a reorder. */
 export function indexOf(b: FamilyBuilder): Map<string, number> {
   settle(b);
   const index = new Map<string, number>();

@@ -19,7 +19,7 @@ const SELF_METRIC_CLAIMS: ReadonlyArray<readonly [string, string]> = claimedName
 ).map((n) => [n, 'self-metric']);
 
 /**
- * Takes every name `family` claims, unless one is another family's — another name, or the same
+ * Takes every name `family` claims, unless one is another family's -- another name, or the same
  * name with another type (then nothing is taken). Owners are `name type`.
  */
 export function claim(

@@ -1,5 +1,5 @@
 /**
- * OpenTelemetry → Prometheus name rules of the OTel compatibility spec
+ * OpenTelemetry -> Prometheus name rules of the OTel compatibility spec
  * (specification/compatibility/prometheus_and_openmetrics.md): sanitizing, UCUM unit words as a
  * suffix, `_total` on monotonic counters. Used by the native profile only; legacy profiles name
  * every series explicitly in their tables.
@@ -59,8 +59,8 @@ export function sanitizeLabelName(name: string): string {
 }
 
 /**
- * The Prometheus unit word of a UCUM unit (`s` → `seconds`, `By/s` → `bytes_per_second`,
- * `{run}` → `''`). `1` becomes `ratio` for gauges only, as the spec says.
+ * The Prometheus unit word of a UCUM unit (`s` -> `seconds`, `By/s` -> `bytes_per_second`,
+ * `{run}` -> `''`). `1` becomes `ratio` for gauges only, as the spec says.
  */
 export function unitWord(ucum: string, isGauge: boolean): string {
   const unit = ucum.replace(/\{[^}]*\}/g, '').trim();

@@ -23,7 +23,7 @@ import { classicBuckets, classicOfExponential, nativeBuckets } from './exponenti
  * Producers keep their points in a stable order (jobmeter's storages and the SDK's cumulative
  * storages append new series at the end, and keep one attributes object per series), so position
  * i of a collection nearly always holds the same attributes object as position i of the last
- * one: an identity check, no hashing (a WeakMap costs a hash lookup per point and ≈ 40 B per
+ * one: an identity check, no hashing (a WeakMap costs a hash lookup per point and ~ 40 B per
  * entry). Then the label string (and a histogram's line prefix) is not rendered again.
  *
  * Number series keep no object: the label string goes into the family's columns with the value
@@ -125,7 +125,7 @@ export class SeriesCache {
    * for it: a series never changes its attributes, so the same string is the same series. Its
    * bounds are the set's, or its own in a view of several bucket layouts (collection.ts
    * `boundsOf`). Its figures are the set's, or `row`'s where given: a source's carried part
-   * `[count, sum, …bucket counts]` over those bounds (series/carry.ts), its sum already scaled.
+   * `[count, sum, ...bucket counts]` over those bounds (series/carry.ts), its sum already scaled.
    */
   histogramAt(
     i: number,

@@ -11,7 +11,7 @@ import { indexOf, ownValues, type FamilyBuilder } from './family-builder.ts';
 
 const PAIR = /="((?:[^"\\]|\\.)*)"/g;
 
-/** The label values of a rendered label string (`a="x",b="y\"z"` → x, y"z), unescaped, as UTF-8. */
+/** The label values of a rendered label string (`a="x",b="y\"z"` -> x, y"z), unescaped, as UTF-8. */
 function valuesOf(labels: string): Buffer[] {
   const out: Buffer[] = [];
   for (const m of labels.matchAll(PAIR)) {
@@ -44,8 +44,8 @@ export function compareNames(a: string, b: string): number {
 }
 
 /**
- * A `sorted` profile's order: the table's families — the first `count` builders,
- * seeded in the table's order — by name, and each one's series by label values. Host instruments
+ * A `sorted` profile's order: the table's families -- the first `count` builders,
+ * seeded in the table's order -- by name, and each one's series by label values. Host instruments
  * after them keep their order. The builders are this pass's own, so they are sorted in place.
  */
 export function sortTableFamilies(order: FamilyBuilder[], count: number): void {

@@ -1,7 +1,7 @@
 /**
  * The naming pass: a collection (series/collection.ts: the store's series sets as columns,
  * then producers' OpenTelemetry MetricData, then the ingest's series sets; or a plain
- * ResourceMetrics) → families as the renderers take them, under one profile. Each instrument's
+ * ResourceMetrics) -> families as the renderers take them, under one profile. Each instrument's
  * rules are compiled once (native-rules.ts, table-rules.ts) and kept with what they rendered last
  * time (series-cache.ts), so a steady-state scrape only checks identities and copies numbers; the
  * families are built (family-builder.ts), zero-filled (zero-fill.ts) and ordered (series-order.ts)
@@ -56,7 +56,7 @@ export interface Namer {
     collection: Collection | ResourceMetrics,
     sliceMillis?: number,
   ): Promise<RenderFamily[]>;
-  /** Compiled rules held (one per scope × instrument seen in the last two passes): for tests and diagnostics. */
+  /** Compiled rules held (one per scope x instrument seen in the last two passes): for tests and diagnostics. */
   readonly compiledCount: number;
 }
 

@@ -4,7 +4,7 @@
  * were aggregated with their values whole (jobmeter's provider cuts a host's as they are recorded:
  * domain/guarded-meter.ts), so here the limit applies to the data points: each point's attributes
  * are cut through the guard, and points whose sets are then one are added into one point, as one
- * series would have recorded them — sums added, histograms' buckets added (exponential ones at the
+ * series would have recorded them -- sums added, histograms' buckets added (exponential ones at the
  * coarser scale of the two), a gauge keeping the first series' value (which of them was recorded
  * last cannot be told).
  *
@@ -34,7 +34,7 @@ import { VERSION } from '../version.ts';
 export class CollectedLengthLimit {
   readonly #guard: RecordGuard;
   readonly #limit: number;
-  /** A series' attributes, as the SDK holds them → their cut copy. */
+  /** A series' attributes, as the SDK holds them -> their cut copy. */
   readonly #cut = new WeakMap<Attributes, Attributes>();
 
   /** @param guard the account cuts are counted on, with a value length limit. */

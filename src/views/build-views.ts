@@ -1,5 +1,5 @@
 /**
- * Instrument specs → SDK views: one view per instrument carrying its allow-list/fold processor,
+ * Instrument specs -> SDK views: one view per instrument carrying its allow-list/fold processor,
  * its histogram buckets and its cardinality limit.
  */
 import { AggregationType, type ViewOptions } from '@opentelemetry/sdk-metrics';

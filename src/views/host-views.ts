@@ -1,6 +1,6 @@
 /**
  * The host's Views (`createJobmeter({ views })`, `[[views]]`): OTel `ViewOptions` for any instrument
- * on jobmeter's provider — a host's own (through `jm.meter` or the global API: an attribute
+ * on jobmeter's provider -- a host's own (through `jm.meter` or the global API: an attribute
  * allow-list that drops a `job_id`, buckets, a cardinality limit) or jobmeter's.
  *
  * They apply to jobmeter's own instruments too, as OpenTelemetry says: an own synchronous

@@ -153,12 +153,16 @@ describe('the packed tarball', () => {
   });
 
   it('ships exactly the pinned files: the built library, its declarations, the docs, dashboards, rules, examples', async () => {
-    // dist/: one .js and one .d.ts per source file of src/ and instrumentation/, nothing else.
+    // dist/: one .js and one .d.ts per source file of src/ and instrumentation/, and the built
+    // modules' package scope (src/package.json, `type` alone), nothing else.
     const sources = [...(await sourceFiles('src')), ...(await sourceFiles('instrumentation'))];
-    const built = sources.flatMap((f) => [
-      `dist/${f.replace(/\.ts$/, '.js')}`,
-      `dist/${f.replace(/\.ts$/, '.d.ts')}`,
-    ]);
+    const built = [
+      ...sources.flatMap((f) => [
+        `dist/${f.replace(/\.ts$/, '.js')}`,
+        `dist/${f.replace(/\.ts$/, '.d.ts')}`,
+      ]),
+      'dist/src/package.json',
+    ];
     const dist = [...shipped].filter((p) => p.startsWith('dist/'));
     assert.deepEqual(
       dist.sort(),

@@ -5,10 +5,18 @@
  * printer, the config files' parsers and schema validator, or the writers of the formats its
  * scrape did not ask for (protobuf, JSON, OpenMetrics 2.0). Counted in a fresh process, since
  * a module once loaded stays loaded; the resolve hook sees `import` and `require` alike.
+ *
+ * And what each of those modules costs the loader: Node looks up a module's package scope (the
+ * nearest package.json) for every module it loads and copies that file's `exports` map out each
+ * time; the built modules' scope is dist/src/package.json, `type` alone, not the root's. And V8
+ * holds each module's source for as long as the process runs, two bytes a character if one
+ * character is past Latin-1: the modules stay ASCII (a `\u` escape in a string, plain words in a
+ * comment).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { findPackageJSON } from 'node:module';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -49,7 +57,8 @@ const UNUSED = [
   '/dist/src/exposition/native-spans.js',
 ];
 
-test('a host serving only a pull listener loads no ingest, codec, push exporter, config parser or unrequested format writer', async () => {
+/** The resolved URLs a pull-only host loads, from a fresh process. */
+async function pullHostModules(): Promise<string[]> {
   assert.ok(
     existsSync(`${ROOT}dist/src/index.js`),
     'dist/src/index.js is missing: run `npm run build` (npm test builds it first)',
@@ -59,7 +68,11 @@ test('a host serving only a pull listener loads no ingest, codec, push exporter,
     ['--input-type=module', '-e', HOST],
     { cwd: ROOT, timeout: 60_000 },
   );
-  const loaded = JSON.parse(stdout) as string[];
+  return JSON.parse(stdout) as string[];
+}
+
+test('a host serving only a pull listener loads no ingest, codec, push exporter, config parser or unrequested format writer', async () => {
+  const loaded = await pullHostModules();
   // The hook saw the graph: the root, the SDK it builds on.
   assert.ok(
     loaded.some((url) => url.endsWith('/dist/src/index.js')),
@@ -73,4 +86,53 @@ test('a host serving only a pull listener loads no ingest, codec, push exporter,
     .filter((url) => UNUSED.some((part) => url.includes(part)))
     .map((url) => url.replace(`file://${ROOT}`, ''));
   assert.deepEqual(unused, []);
+});
+
+test("the built modules' package scope is a package.json of `type` alone, not the root's with its exports map", async () => {
+  const scope = `${ROOT}dist/src/package.json`;
+  assert.deepEqual(JSON.parse(readFileSync(scope, 'utf8')), { type: 'module' });
+  const built = (await pullHostModules()).filter((url) => url.includes('/dist/src/'));
+  assert.ok(built.length > 0, 'the host loaded the built modules');
+  const elsewhere = built.filter((url) => findPackageJSON(url) !== scope);
+  assert.deepEqual(elsewhere, [], `every built module's package scope is ${scope}`);
+});
+
+/** Built modules not yet held to ASCII. */
+const NOT_YET_ASCII = ['/dist/src/cluster/', '/dist/src/series/'];
+
+test('the built modules a pull host loads are ASCII, so V8 holds their source one byte a character', async () => {
+  const built = (await pullHostModules()).filter(
+    (url) => url.includes('/dist/src/') && !NOT_YET_ASCII.some((part) => url.includes(part)),
+  );
+  assert.ok(built.length > 0, 'the host loaded the built modules');
+  const wide = built
+    .filter((url) => /[^\x00-\x7f]/.test(readFileSync(new URL(url), 'utf8')))
+    .map((url) => url.replace(`file://${ROOT}`, ''));
+  assert.deepEqual(wide, []);
+});
+
+/** The same host, counting the IPv6 addresses jobmeter reads with `node:net`'s `isIP`. */
+const IPV6_HOST = `
+import net from 'node:net';
+import { syncBuiltinESMExports } from 'node:module';
+let v6 = 0;
+const { isIP, isIPv6 } = net;
+net.isIP = (s) => { if (String(s).includes(':')) v6++; return isIP(s); };
+net.isIPv6 = (s) => { v6++; return isIPv6(s); };
+syncBuiltinESMExports();
+const { createJobmeter } = await import('jobmeter');
+const jm = await createJobmeter({ listener: { host: '127.0.0.1', port: 0 }, global: false });
+jm.meter.createCounter('host.requests').add(1);
+await (await fetch('http://127.0.0.1:' + jm.pullAddress.port + '/metrics')).text();
+await jm.shutdown();
+process.stdout.write(String(v6));
+`;
+
+test("a host served over IPv4 never has jobmeter read an IPv6 address (the first read compiles Node's IPv6 pattern, ~10 ms)", async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', IPV6_HOST],
+    { cwd: ROOT, timeout: 60_000 },
+  );
+  assert.equal(stdout, '0');
 });

@@ -1,13 +1,13 @@
 /**
- * The series index of an instrument jobmeter has a spec for: attribute sets → series indexes,
+ * The series index of an instrument jobmeter has a spec for: attribute sets -> series indexes,
  * bounded by the spec.
  *
  * How a record finds its series. The index keeps a compact trie (value-trie.ts) keyed by the *raw*
  * attribute values in the declared attribute order (no key sorting, no JSON, no string building:
  * at most one `Map#get` per declared attribute, on strings V8 has already hashed), ending in the
- * series' position, checked against the series' attributes. The bounds —
+ * series' position, checked against the series' attributes. The bounds --
  * allow-list, closed vocabulary or cap folding into `other`, values cut at 256 characters
- * (`MAX_VALUE_LENGTH`), at most {@link MAX_SERIES_PER_INSTRUMENT} series then one overflow series —
+ * (`MAX_VALUE_LENGTH`), at most {@link MAX_SERIES_PER_INSTRUMENT} series then one overflow series --
  * are the views' own folds (bounded-attributes.ts), applied once, the first time a raw set is
  * seen; raw sets that fold onto one attribute set share its series. Folding is deterministic once
  * a value has been seen (a capped vocabulary only grows, up to its cap), so remembering the result
@@ -16,7 +16,7 @@
  * Memory is bounded whatever the churn: the trie holds the folded sets (one per series, bounded by
  * the caps) plus at most {@link RAW_KEYS_PER_INSTRUMENT} aliases for raw sets that differ from
  * their folded set (values folded into `other`, numbers, cut values). Past that, such sets are
- * folded on every record without being remembered (slower, ≈ the SDK's cost, but flat memory).
+ * folded on every record without being remembered (slower, ~ the SDK's cost, but flat memory).
  * Values that are not primitives (arrays) are never remembered: a map would key them by identity.
  */
 import type { Attributes } from '@opentelemetry/api';

@@ -34,7 +34,7 @@ export const LEGACY_PROFILES: Readonly<Record<LegacyProfileName, TableProfile>> 
   solti: soltiProfile,
 };
 
-/** The naming of a native profile (`otel`, `semconv`): the OTel → Prometheus compatibility rules. */
+/** The naming of a native profile (`otel`, `semconv`): the OTel -> Prometheus compatibility rules. */
 function nativeProfile(name: 'otel' | 'semconv', scopeInfo: boolean): NativeProfile {
   return name === 'otel' ? otelProfile(scopeInfo) : semconvProfile(scopeInfo);
 }
@@ -70,14 +70,14 @@ export const PROFILE_DOCS: Readonly<Record<ProfileName, ProfileDoc>> = {
 
 /** What a profile sets for jobmeter's own instruments besides their names: empty for the native profile. */
 export interface ProfileSettings {
-  /** Histogram buckets that differ from the catalog's (instrument → bounds). */
+  /** Histogram buckets that differ from the catalog's (instrument -> bounds). */
   readonly buckets: Readonly<Record<string, readonly number[]>>;
-  /** Closed sets of canonical attribute values (attribute → values). */
+  /** Closed sets of canonical attribute values (attribute -> values). */
   readonly vocabularies: Readonly<Record<string, readonly string[]>> | undefined;
   /** The snapshot cache policy the original has. */
   readonly snapshot: TableProfile['snapshot'];
   /**
-   * Instrument → the attributes the profile's rules read (their labels'): the rest never reach its
+   * Instrument -> the attributes the profile's rules read (their labels'): the rest never reach its
    * series (a rule sums over them), so a View may drop them. Only the instruments it has rules for.
    */
   readonly attributes: Readonly<Record<string, readonly string[]>>;

@@ -5,7 +5,7 @@
 import type { NativeProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
 
-/** The native profile: OpenTelemetry names rendered by the OTel ↔ Prometheus compatibility rules. */
+/** The native profile: OpenTelemetry names rendered by the OTel <-> Prometheus compatibility rules. */
 export function otelProfile(scopeInfo: boolean): NativeProfile {
   return { kind: 'native', name: 'otel', format: 'negotiate', scopeInfo };
 }
@@ -14,7 +14,7 @@ export function otelProfile(scopeInfo: boolean): NativeProfile {
 export const otelDoc: ProfileDoc = {
   original: 'OpenTelemetry (native)',
   about: [
-    'The native profile: OpenTelemetry names rendered by the OTel ↔ Prometheus compatibility rules.',
+    'The native profile: OpenTelemetry names rendered by the OTel \u2194 Prometheus compatibility rules.',
   ],
   promtool: [],
 };

@@ -45,7 +45,7 @@ export const runwispProfile: TableProfile = {
       instrument: 'system.cpu.utilization',
       name: 'runwisp_daemon_cpu_percent',
       type: 'gauge',
-      help: 'Host CPU usage as seen by the daemon (0–100)',
+      help: 'Host CPU usage as seen by the daemon (0\u2013100)',
       scale: 100,
     },
     {

@@ -55,7 +55,7 @@ export const semconvConvention: Convention = {
       attributes: [
         PIPELINE_NAME,
         EXECUTING,
-        // jobmeter's outcomes are the convention's results but one word: `cancelled` → `cancellation`.
+        // jobmeter's outcomes are the convention's results but one word: `cancelled` -> `cancellation`.
         {
           key: 'cicd.pipeline.result',
           from: 'outcome',
@@ -114,7 +114,7 @@ export const semconvConvention: Convention = {
   ],
 };
 
-/** The semconv profile's pull naming: the native profile's (OTel → Prometheus compatibility rules). */
+/** The semconv profile's pull naming: the native profile's (OTel -> Prometheus compatibility rules). */
 export function semconvProfile(scopeInfo: boolean): NativeProfile {
   return { kind: 'native', name: 'semconv', format: 'negotiate', scopeInfo };
 }
@@ -127,7 +127,7 @@ export const semconvDoc: ProfileDoc = {
     'attributes and words where a convention defines the measure (the CI/CD metrics, release',
     'candidate since semantic-conventions v1.43; the process, V8 and Node.js runtime metrics), so a',
     'dashboard written for the conventions reads them unchanged: on the OTLP push exactly, on the',
-    "pull endpoint under the native profile's OTel → Prometheus names",
+    "pull endpoint under the native profile's OTel \u2192 Prometheus names",
     "(`cicd_pipeline_run_duration_seconds`). A finished run is the duration's executing state, with",
     'its result; a run that says when it was enqueued or due also records its wait as the pending',
     'state (the convention\'s "time spent in a queue"), beside `jobmeter.queue.wait`. What no',

@@ -23,7 +23,7 @@ export const soltiProfile: TableProfile = {
     error: ['cgroup_prepare_failed', 'backend_config_failed', 'spawn_failed', 'module_load_failed'],
   },
   buckets: {
-    // 0.01 … 3600 s, exactly solti's list (also jobmeter's default).
+    // 0.01 ... 3600 s, exactly solti's list (also jobmeter's default).
     'jobmeter.run.duration': DEFAULT_RUN_DURATION_BUCKETS,
   },
   rules: [

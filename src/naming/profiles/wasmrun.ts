@@ -35,7 +35,7 @@ export const wasmrunProfile: TableProfile = {
       instrument: 'jobmeter.run.duration',
       name: 'wasmrun_agent_exec_duration_ms_count',
       type: 'counter',
-      help: 'Number of executions in the sum — pair with _sum for the average.',
+      help: 'Number of executions in the sum \u2014 pair with _sum for the average.',
       from: 'count',
       emitZero: true,
     },
@@ -109,7 +109,7 @@ export const wasmrunDoc: ProfileDoc = {
         'metric names should not contain abbreviated units',
         'non-histogram and non-summary metrics should not have "_sum" suffix',
       ],
-      why: "wasmrun exposes the duration as two plain counters named like a histogram's parts, in milliseconds (`…_ms_sum`, `…_ms_count`); its dashboards divide one by the other.",
+      why: "wasmrun exposes the duration as two plain counters named like a histogram's parts, in milliseconds (`\u2026_ms_sum`, `\u2026_ms_count`); its dashboards divide one by the other.",
     },
     {
       metric: 'wasmrun_agent_exec_duration_ms_count',
