@@ -47,7 +47,7 @@ interface AggMetric {
   readonly set: SourceSet;
 }
 
-/** One member: its metric ids → the aggregate's metric (NONE: one that conflicts), and its series (series/sources.ts). */
+/** One member: its metric ids -> the aggregate's metric (NONE: one that conflicts), and its series (series/sources.ts). */
 interface Member {
   readonly metrics: Map<number, number>;
   readonly sources: SourceTable;

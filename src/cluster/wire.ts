@@ -33,7 +33,7 @@ export type MetricDef = [
 /** `[seriesId, metricId, attributes]` */
 export type SeriesDef = [number, number, Attributes];
 
-/** Member → primary: this member's jobmeter exists (`instance` tells a re-created one apart). */
+/** Member -> primary: this member's jobmeter exists (`instance` tells a re-created one apart). */
 export interface Hello {
   readonly tag: typeof WIRE_TAG;
   readonly t: 'hello';
@@ -41,7 +41,7 @@ export interface Hello {
 }
 
 /**
- * Member → primary: one chunk of a report. `seq` is the collect request it answers (0: sent
+ * Member -> primary: one chunk of a report. `seq` is the collect request it answers (0: sent
  * unasked, at the member's shutdown); `end` marks the report's last chunk; `bye` that the member's
  * jobmeter has shut down (its up-down counters and gauges leave the aggregate, its counters stay).
  */
@@ -59,7 +59,7 @@ export interface Report {
   /** Number series: `seriesId, value` pairs, flat. */
   readonly v?: number[];
   /**
-   * Histogram series: `seriesId, n, count, sum, min, max, bucketCounts…` (n: the row's length from
+   * Histogram series: `seriesId, n, count, sum, min, max, bucketCounts...` (n: the row's length from
    * `count` on), flat; min/max null when unknown.
    */
   readonly h?: Array<number | null>;
@@ -68,7 +68,7 @@ export interface Report {
 }
 
 /**
- * Primary → member: report now (`collect`), your hello was heard (`welcome`), or an aggregate has
+ * Primary -> member: report now (`collect`), your hello was heard (`welcome`), or an aggregate has
  * started and wants a hello (`ready`). `aggregate` names the aggregate (welcome, ready): a member
  * describes everything again only to an aggregate it has not reported to.
  */

@@ -15,7 +15,7 @@
  *   of it is new, and it is added whole (nothing is subtracted, so the series never goes back).
  * - Only a decrease is a restart. A new start time alone is none: a daemon that reports totals it
  *   keeps (in its database) sends the same totals with a new start time after a restart, and they
- *   must not be counted twice — the rule Prometheus applies to a scraped counter. The price:
+ *   must not be counted twice -- the rule Prometheus applies to a scraped counter. The price:
  *   increments a restarted in-memory counter made before its first report, up to its old value,
  *   are not seen.
  * - A source with no last report (`NaN`, `undefined`) adds its whole value.
@@ -27,7 +27,7 @@
  * that comes back is not counted twice. What is left, a merged total whose parts cannot be told
  * apart, has {@link ServedTotals}: there a decrease is a part going away, not a restart.
  *
- * Histogram reports are rows: `[count, sum, min, max, …bucket counts]`, min and max `NaN` when the
+ * Histogram reports are rows: `[count, sum, min, max, ...bucket counts]`, min and max `NaN` when the
  * source does not know them; a row's buckets are the series' (`stride` of them).
  */
 import type { Attributes } from '@opentelemetry/api';
@@ -152,7 +152,7 @@ export interface SourceTotal {
   start: number;
   /** The pass that last saw it. */
   seen: number;
-  /** A histogram's: its part as a row `[count, sum, …bucket counts]`, and the last report's. */
+  /** A histogram's: its part as a row `[count, sum, ...bucket counts]`, and the last report's. */
   row?: Float64Array;
   lastRow?: Float64Array;
   /** A histogram's bucket bounds. */
@@ -258,7 +258,7 @@ export class RuleSources {
 
   /**
    * A histogram source's part, as {@link report}: its report is `n` bucket counts of `counts` from
-   * `from`, over `bounds`, with `sum` and `count`. The row returned, `[count, sum, …bucket counts]`,
+   * `from`, over `bounds`, with `sum` and `count`. The row returned, `[count, sum, ...bucket counts]`,
    * is the source's own until its next report. A new bucket layout starts its part over (the
    * series cannot sum two layouts).
    */

@@ -1,5 +1,5 @@
 /**
- * The rules of a histogram: per series its bucket counts (the first bound ≥ value, le semantics),
+ * The rules of a histogram: per series its bucket counts (the first bound >= value, le semantics),
  * sum and count; min and max when the instrument records them (the SDK's default for a host's
  * histogram); the latest exemplar per bucket when kept.
  */
@@ -79,7 +79,7 @@ export class HistogramSeries extends SeriesSet {
   }
 
   /**
-   * Counts `value` (a number ≥ 0) into series `at`: the bucket is the first bound ≥ value (le
+   * Counts `value` (a number >= 0) into series `at`: the bucket is the first bound >= value (le
    * semantics). Returns the bucket's index in {@link buckets}.
    */
   observe(at: number, value: number): number {

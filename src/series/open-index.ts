@@ -1,5 +1,5 @@
 /**
- * The series index of an instrument jobmeter has no spec for — a host's, made on jobmeter's
+ * The series index of an instrument jobmeter has no spec for -- a host's, made on jobmeter's
  * provider, that no View selects: attribute sets as given, at most `limit - 1` of them for the
  * instrument's life, then one overflow series (`otel.metric.overflow`), the budget an SDK
  * instrument gets from AttributeSetCap.
@@ -61,7 +61,7 @@ export class OpenSeriesIndex implements SeriesIndex {
   #admitted = 0;
 
   /**
-   * @param limit series the instrument may hold, the overflow series included (≥ 1).
+   * @param limit series the instrument may hold, the overflow series included (>= 1).
    * @param grow adds the storage of one more series.
    */
   constructor(limit: number, grow: () => void) {

@@ -8,7 +8,7 @@ import type { Attributes } from '@opentelemetry/api';
 /** The attributes of the series that absorbs attribute sets past an instrument's bound (the SDK's spelling). */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
 
-/** Attribute sets → series indexes: what a storage looks its series up in. */
+/** Attribute sets -> series indexes: what a storage looks its series up in. */
 export interface SeriesIndex {
   /** The attributes of each series, by index (stable objects: a series keeps its object while held). */
   readonly attributes: Attributes[];

@@ -1,7 +1,7 @@
 /**
  * A producer's sources: each series another process reports (a cluster member's series), by the
- * dense id the producer gives it, is one series of a store set — the writer's index of the set, and
- * the series' position in it — and its last cumulative report (a value, a histogram row) or, of a
+ * dense id the producer gives it, is one series of a store set -- the writer's index of the set, and
+ * the series' position in it -- and its last cumulative report (a value, a histogram row) or, of a
  * level, its live slot (live.ts). A writer decodes reports and hands each source's value here; the
  * carry rules (carry.ts) add what is new into the set. Columns by id, no object per source.
  *
@@ -51,7 +51,7 @@ export class SourceTable {
   #at = new Int32Array(16);
   /** A counter's last value (`NaN`: none); a level's slot (live.ts); a histogram's row in {@link #rows} (NONE: none). */
   #last = new Float64Array(16);
-  /** Histograms' last rows (`[count, sum, min, max, …buckets]`, carry.ts). */
+  /** Histograms' last rows (`[count, sum, min, max, ...buckets]`, carry.ts). */
   readonly #rows = new Column();
 
   constructor(sets: readonly SourceSet[]) {

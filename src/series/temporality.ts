@@ -1,5 +1,5 @@
 /**
- * Cumulative → delta, once for every producer that keeps totals (series-store.ts `producer`: the
+ * Cumulative -> delta, once for every producer that keeps totals (series-store.ts `producer`: the
  * storages' delta push, the cluster aggregate's): each export carries each series' change since the
  * previous export, over the window from that export's instant to this one.
  *
@@ -115,7 +115,7 @@ export class DeltaWindows {
   }
 }
 
-/** `a + sign·b` without min and max (they are not a window's). */
+/** `a + sign,b` without min and max (they are not a window's). */
 function plus(a: Histogram, b: Histogram, sign: 1 | -1): Histogram {
   const counts = a.buckets.counts.map((c, k) => c + sign * (b.buckets.counts[k] ?? 0));
   return {

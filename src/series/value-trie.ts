@@ -1,8 +1,8 @@
 /**
- * Attribute values → series positions, compact: a trie keyed by the values in a walk order, one
+ * Attribute values -> series positions, compact: a trie keyed by the values in a walk order, one
  * lookup per level on strings V8 has already hashed (no key building, sorting or JSON), whose
- * paths stop as soon as they are unique. A leaf is a series position — checked against that
- * series' own attributes — or an {@link Alias} (a raw set remembered for the series it folds or
+ * paths stop as soon as they are unique. A leaf is a series position -- checked against that
+ * series' own attributes -- or an {@link Alias} (a raw set remembered for the series it folds or
  * resolves to, checked against its own values). So a series whose first value is its own costs one
  * map entry, not a map per level: the leaf check reads the rest from the attributes the series
  * keeps anyway. A level below the root starts as a small array of value/entry pairs, scanned (a
@@ -24,7 +24,7 @@ export interface Alias {
   readonly index: number;
 }
 
-/** A level of few values: value, entry, value, entry, … */
+/** A level of few values: value, entry, value, entry, ... */
 export type SmallLevel = unknown[];
 export type Level = Map<unknown, Entry> | SmallLevel;
 export type Entry = number | Alias | Level;
@@ -62,7 +62,7 @@ export class ValueTrie {
   }
 
   /**
-   * Remembers `path` → `leaf`: stops at the first level where the path is unique, pushing a leaf
+   * Remembers `path` -> `leaf`: stops at the first level where the path is unique, pushing a leaf
    * that was there one level down. Returns whether it is remembered (not when another leaf ends
    * on the same full path).
    */
@@ -97,7 +97,7 @@ export class ValueTrie {
 }
 
 /**
- * Adds `v` → `e` to `level`. A small level is replaced by a copy one pair longer, hung in its
+ * Adds `v` -> `e` to `level`. A small level is replaced by a copy one pair longer, hung in its
  * place (an array grown by `push` keeps room for half as much again), or past its size by a map.
  */
 function set(

@@ -98,12 +98,8 @@ test("the built modules' package scope is a package.json of `type` alone, not th
 });
 
 /** Built modules not yet held to ASCII. */
-const NOT_YET_ASCII = ['/dist/src/cluster/', '/dist/src/series/'];
-
 test('the built modules a pull host loads are ASCII, so V8 holds their source one byte a character', async () => {
-  const built = (await pullHostModules()).filter(
-    (url) => url.includes('/dist/src/') && !NOT_YET_ASCII.some((part) => url.includes(part)),
-  );
+  const built = (await pullHostModules()).filter((url) => url.includes('/dist/src/'));
   assert.ok(built.length > 0, 'the host loaded the built modules');
   const wide = built
     .filter((url) => /[^\x00-\x7f]/.test(readFileSync(new URL(url), 'utf8')))
