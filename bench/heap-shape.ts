@@ -151,8 +151,9 @@ async function jobmeterBuilt(l: WideLayout, declared: boolean): Promise<WideBuil
   }
   const jm: Jobmeter = await createJobmeter({
     listener: { port: 0 },
+    // A host's defaults but the process metrics (a fixed handful of series): the scope labels
+    // stay on every line, as a host serves them, though the Prometheus clients write none.
     processMetrics: false,
-    otelScopeInfo: false,
     cardinalityLimit: l.hosts * l.queues + 1,
     instruments: specs,
   });
