@@ -24,7 +24,7 @@ describe('the unit and peer test sets', () => {
   it('split exactly the files npm test runs, and npm run test:unit runs the unit set', () => {
     assert.match(
       scripts.test!,
-      /node --test --test-timeout=\d+ "test\/\*\*\/\*\.test\.ts"$/,
+      /node --test --test-concurrency=\d+ --test-timeout=\d+ "test\/\*\*\/\*\.test\.ts"$/,
       'npm test runs test/**/*.test.ts (the glob test-sets.ts splits)',
     );
     assert.equal(scripts['test:unit'], 'node test/support/run-unit.ts');
