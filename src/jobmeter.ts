@@ -16,14 +16,15 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { Member } from './cluster/member.ts';
+import { LazyPrimary } from './cluster/lazy-primary.ts';
 import { mergePolicies } from './cluster/merge-policy.ts';
-import { ClusterPrimary } from './cluster/primary.ts';
 import {
   clusterWorkerChannel,
   listenToClusterWorkers,
   listenToPort,
   portChannel,
 } from './cluster/transport.ts';
+import { messageOf } from './common/message-of.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { list, metricReader, nonEmptyString } from './common/option-rules.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
@@ -332,16 +333,21 @@ export async function createJobmeter<
     o.otlp?.temporality === 'delta'
       ? AggregationTemporality.DELTA
       : AggregationTemporality.CUMULATIVE;
-  // The primary's collections become the aggregate once a member has reported (src/cluster/).
+  // The primary's collections become the aggregate once a member has reported (src/cluster/); its
+  // code loads with a member's first message.
+  const clusterOptions = o.cluster;
   const primary =
-    role === 'primary' && o.cluster !== false
-      ? new ClusterPrimary({
-          resource,
-          policyFor: mergePolicies(o.cluster.merge),
-          timeoutMillis: o.cluster.timeoutMillis,
-          collectOwn,
-          temporality,
-        })
+    role === 'primary' && clusterOptions !== false
+      ? new LazyPrimary(
+          () => ({
+            resource,
+            policyFor: mergePolicies(clusterOptions.merge),
+            timeoutMillis: clusterOptions.timeoutMillis,
+            collectOwn,
+            temporality,
+          }),
+          (err) => o.log(`jobmeter: the cluster's aggregate could not load: ${messageOf(err)}`),
+        )
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
   const telemetry = new SelfTelemetry(buildInfoAttributes({ version: VERSION }));

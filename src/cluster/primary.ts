@@ -20,6 +20,8 @@ export interface PrimaryOptions extends AggregateOptions {
   readonly collectOwn: () => Promise<ResourceMetrics>;
   /** How long a collection waits for members' reports. */
   readonly timeoutMillis: number;
+  /** What members know this aggregate by (lazy-primary.ts tells them before this loads). @default a new UUID */
+  readonly id?: string;
 }
 
 interface Link {
@@ -30,7 +32,7 @@ interface Link {
 }
 
 export class ClusterPrimary implements PrimarySink {
-  readonly id = randomUUID();
+  readonly id: string;
   readonly #aggregate: ClusterAggregate;
   readonly #options: PrimaryOptions;
   readonly #own = new ReportEncoder(SELF);
@@ -44,6 +46,7 @@ export class ClusterPrimary implements PrimarySink {
   #inflight: Promise<ResourceMetrics | undefined> | undefined;
 
   constructor(options: PrimaryOptions) {
+    this.id = options.id ?? randomUUID();
     this.#options = options;
     this.#aggregate = new ClusterAggregate(options);
   }

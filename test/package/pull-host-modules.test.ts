@@ -2,9 +2,10 @@
  * What a host loads is what it uses: a process that imports the package root (the built dist/,
  * through the package's own name, as a host does), serves a pull listener and is scraped once loads
  * none of the OTLP ingest (its codecs, checksums, decode thread), the OTLP push exporter, the debug
- * printer, the config files' parsers and schema validator, or the writers of the formats its
- * scrape did not ask for (protobuf, JSON, OpenMetrics 2.0). Counted in a fresh process, since
- * a module once loaded stays loaded; the resolve hook sees `import` and `require` alike.
+ * printer, the config files' parsers and schema validator, the writers of the formats its scrape
+ * did not ask for (protobuf, JSON, OpenMetrics 2.0), or the cluster's aggregate, which no member
+ * reported to. Counted in a fresh process, since a module once loaded stays loaded; the resolve
+ * hook sees `import` and `require` alike.
  *
  * And what each of those modules costs the loader: Node looks up a module's package scope (the
  * nearest package.json) for every module it loads and copies that file's `exports` map out each
@@ -55,6 +56,12 @@ const UNUSED = [
   '/dist/src/exposition/json.js',
   '/dist/src/exposition/openmetrics2.js',
   '/dist/src/exposition/native-spans.js',
+  '/dist/src/cluster/primary.js',
+  '/dist/src/cluster/aggregate.js',
+  '/dist/src/cluster/report-encoder.js',
+  '/dist/src/cluster/member.js',
+  '/dist/src/series/live.js',
+  '/dist/src/series/sources.js',
 ];
 
 /** The resolved URLs a pull-only host loads, from a fresh process. */
@@ -71,7 +78,7 @@ async function pullHostModules(): Promise<string[]> {
   return JSON.parse(stdout) as string[];
 }
 
-test('a host serving only a pull listener loads no ingest, codec, push exporter, config parser or unrequested format writer', async () => {
+test('a host serving only a pull listener loads no ingest, codec, push exporter, config parser, unrequested format writer or cluster aggregate', async () => {
   const loaded = await pullHostModules();
   // The hook saw the graph: the root, the SDK it builds on.
   assert.ok(

@@ -1,0 +1,73 @@
+/**
+ * The primary as a process that aggregates nobody holds it: an id the members can be told and
+ * their messages, no more. The primary's code (primary.ts, the aggregate, the report encoder and
+ * the store's source tables) loads with the first message a member sends, which most processes
+ * never get; every process that imports jobmeter would otherwise pay for loading it.
+ *
+ * What must stay true: messages reach the primary in the order they arrived (each waits on the
+ * one load, in order, and once it is loaded they go straight through), and nothing but a
+ * member's hello makes the primary active, so until one has said hello every collection is the
+ * process's own, as it is with the primary loaded.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Collection } from '../series/collection.ts';
+import type { ClusterPrimary, PrimaryOptions } from './primary.ts';
+import type { PrimarySink } from './transport.ts';
+import type { FromMember, ToMember } from './wire.ts';
+
+export class LazyPrimary implements PrimarySink {
+  /** Told to members before the primary is loaded: the primary is made with it. */
+  readonly id = randomUUID();
+  readonly #options: () => PrimaryOptions;
+  readonly #failed: (err: unknown) => void;
+  #primary: ClusterPrimary | undefined;
+  #loading: Promise<ClusterPrimary> | undefined;
+
+  /**
+   * `options` is read when the primary loads; `failed` hears why it could not (the messages
+   * waiting for it are then dropped, as a primary that is not there would drop them).
+   */
+  constructor(options: () => PrimaryOptions, failed: (err: unknown) => void) {
+    this.#options = options;
+    this.#failed = failed;
+  }
+
+  /** True once a member has said hello (the primary is loaded by then). */
+  get active(): boolean {
+    return this.#primary?.active === true;
+  }
+
+  received(link: string, message: FromMember, reply: (message: ToMember) => void): void {
+    if (this.#primary !== undefined) this.#primary.received(link, message, reply);
+    else this.#load().then((p) => p.received(link, message, reply), this.#failed);
+  }
+
+  gone(link: string): void {
+    if (this.#primary !== undefined) this.#primary.gone(link);
+    // A link that leaves before the primary loaded said something first: it waits in line.
+    else if (this.#loading !== undefined) this.#loading.then((p) => p.gone(link), this.#failed);
+  }
+
+  /** The aggregate for a push ({@link ClusterPrimary.collect}); only once {@link active}. */
+  collect(pushed: ResourceMetrics): Promise<ResourceMetrics> {
+    return this.#primary!.collect(pushed);
+  }
+
+  /** The aggregate for a scrape ({@link ClusterPrimary.scrape}); only once {@link active}. */
+  scrape(): Promise<Collection> {
+    return this.#primary!.scrape();
+  }
+
+  /** {@link ClusterPrimary.settleOwn}: nothing to settle before a member has reported. */
+  async settleOwn(): Promise<void> {
+    await this.#primary?.settleOwn();
+  }
+
+  #load(): Promise<ClusterPrimary> {
+    return (this.#loading ??= import('./primary.ts').then(({ ClusterPrimary }) => {
+      this.#primary = new ClusterPrimary({ ...this.#options(), id: this.id });
+      return this.#primary;
+    }));
+  }
+}

@@ -1,0 +1,76 @@
+// The primary before its code has loaded: it has an id to tell members, is not active, and the
+// messages a member sends while the code loads reach the primary in the order they were sent.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { emptyResource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  MeterProvider,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { LazyPrimary } from '../../src/cluster/lazy-primary.ts';
+import { mergePolicies } from '../../src/cluster/merge-policy.ts';
+import { ReportEncoder } from '../../src/cluster/report-encoder.ts';
+import { WIRE_TAG, type ToMember } from '../../src/cluster/wire.ts';
+import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+
+const EMPTY: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [] };
+
+function lazyPrimary(failed: (err: unknown) => void = (err) => assert.fail(String(err))) {
+  return new LazyPrimary(
+    () => ({
+      resource: emptyResource(),
+      policyFor: mergePolicies(),
+      temporality: AggregationTemporality.CUMULATIVE,
+      // A collection waits this long for a member that does not answer (this test's never does).
+      timeoutMillis: 10,
+      collectOwn: () => Promise.resolve(EMPTY),
+    }),
+    failed,
+  );
+}
+
+test('a primary no member has said hello to is not active and has an id to tell members', () => {
+  const primary = lazyPrimary();
+  assert.equal(primary.active, false);
+  assert.match(primary.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  // A link that leaves before saying anything loads nothing and changes nothing.
+  primary.gone('worker 1');
+  assert.equal(primary.active, false);
+});
+
+test("a member's hello and report sent while the primary's code loads are merged in the order sent", async () => {
+  const primary = lazyPrimary();
+  // A member: its own provider, read and encoded as a member reports.
+  const reader = new PullMetricReader([], { cardinalityLimit: 100 });
+  const provider = new MeterProvider({ readers: [reader] });
+  provider.getMeter('app').createCounter('jobs').add(5);
+  const { resourceMetrics } = await reader.collect();
+  const instance = 'member-1';
+  const replies: ToMember[] = [];
+  const reply = (m: ToMember): void => {
+    replies.push(m);
+  };
+  // Both before the load completes: a report applied ahead of its hello would be dropped (the
+  // primary keeps only what a member it has welcomed sends).
+  primary.received('thread 1', { tag: WIRE_TAG, t: 'hello', instance }, reply);
+  for (const chunk of new ReportEncoder(instance).chunks(resourceMetrics, 0))
+    primary.received('thread 1', chunk, reply);
+  assert.equal(primary.active, false, 'not active before the hello has reached the primary');
+  for (let i = 0; i < 100 && !primary.active; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(primary.active, true);
+  assert.deepEqual(replies, [{ tag: WIRE_TAG, t: 'welcome', aggregate: primary.id }]);
+  const merged = (await primary.collect(EMPTY)).scopeMetrics
+    .flatMap((s) => s.metrics)
+    .find((m) => m.descriptor.name === 'jobs');
+  assert.ok(
+    merged !== undefined && merged.dataPointType === DataPointType.SUM,
+    'the report merged',
+  );
+  assert.deepEqual(
+    merged.dataPoints.map((p) => p.value),
+    [5],
+  );
+  await provider.shutdown();
+});
