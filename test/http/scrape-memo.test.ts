@@ -23,80 +23,85 @@ const VARIANTS = [
   { accept: 'application/openmetrics-text;version=1.0.0', encoding: 'zstd', format: 'openmetrics' },
 ] as const;
 
-test('through the scrape handler, every memoized scrape is the plain rendering of its collection', async () => {
-  const specs: InstrumentSpec[] = [
-    {
-      name: 'jobs',
-      kind: 'counter',
-      unit: '{job}',
-      description: 'Jobs.',
-      attributes: [{ key: 'host', cap: 500 }],
-    },
-    {
-      name: 'queue',
-      kind: 'gauge',
-      unit: '{job}',
-      description: 'Queue.',
-      attributes: [{ key: 'host', cap: 500 }],
-    },
-    {
-      name: 'latency',
-      kind: 'histogram',
-      unit: 's',
-      description: 'Latency.',
-      buckets: [0.01, 0.1, 1],
-      attributes: [{ key: 'host', cap: 500 }],
-    },
-  ];
-  const jm = await createJobmeter({
-    listener: false,
-    processMetrics: false,
-    otelScopeInfo: false,
-    instruments: specs,
-  });
-  let last: readonly Family[] = [];
-  const handler = createScrapeHandler({
-    scrape: async () => (last = await jm.scrape()),
-    format: 'negotiate',
-  });
-  try {
-    const jobs = jm.counter('jobs');
-    const latency = jm.histogram('latency');
-    const queue = jm.gauge('queue');
-    for (let i = 0; i < 300; i++) {
-      jobs.add(1 + i, { host: `h${i}` });
-      latency.record(i / 100, { host: `h${i % 50}` });
-    }
-    for (let round = 0; round < 6; round++) {
-      // A few series move, a few appear; the gauge family appears in round 2.
-      for (let i = round; i < 300; i += 37) jobs.add(1, { host: `h${i}` });
-      jobs.add(1, { host: `new${round}` });
-      latency.record(round, { host: `h${round}` });
-      if (round >= 2) queue.record(round, { host: `h${round}` });
-      for (const v of VARIANTS) {
-        const answer = await handler.answer({ accept: v.accept, acceptEncoding: v.encoding });
-        assert.equal(answer.status, 200);
-        const raw = Buffer.concat(answer.body);
-        const plain =
-          v.encoding === 'gzip'
-            ? gunzipSync(raw)
-            : v.encoding === 'zstd'
-              ? zstdDecompressSync(raw)
-              : raw;
-        assert.equal(answer.length, raw.length, `round ${round} ${v.format} ${v.encoding}: length`);
-        assert.ok(
-          plain.equals(Buffer.from(render(v.format, last), 'utf8')),
-          `round ${round} ${v.format} ${v.encoding ?? 'identity'}: the plain rendering's bytes`,
-        );
-        assert.ok(plain.includes(`new${round}`), `round ${round}: the new series is served`);
-        answer.release?.();
+for (const scope of [false, true])
+  test(`through the scrape handler, every memoized scrape is the plain rendering of its collection${scope ? ', scope labels on' : ''}`, async () => {
+    const specs: InstrumentSpec[] = [
+      {
+        name: 'jobs',
+        kind: 'counter',
+        unit: '{job}',
+        description: 'Jobs.',
+        attributes: [{ key: 'host', cap: 500 }],
+      },
+      {
+        name: 'queue',
+        kind: 'gauge',
+        unit: '{job}',
+        description: 'Queue.',
+        attributes: [{ key: 'host', cap: 500 }],
+      },
+      {
+        name: 'latency',
+        kind: 'histogram',
+        unit: 's',
+        description: 'Latency.',
+        buckets: [0.01, 0.1, 1],
+        attributes: [{ key: 'host', cap: 500 }],
+      },
+    ];
+    const jm = await createJobmeter({
+      listener: false,
+      processMetrics: false,
+      otelScopeInfo: scope,
+      instruments: specs,
+    });
+    let last: readonly Family[] = [];
+    const handler = createScrapeHandler({
+      scrape: async () => (last = await jm.scrape()),
+      format: 'negotiate',
+    });
+    try {
+      const jobs = jm.counter('jobs');
+      const latency = jm.histogram('latency');
+      const queue = jm.gauge('queue');
+      for (let i = 0; i < 300; i++) {
+        jobs.add(1 + i, { host: `h${i}` });
+        latency.record(i / 100, { host: `h${i % 50}` });
       }
+      for (let round = 0; round < 6; round++) {
+        // A few series move, a few appear; the gauge family appears in round 2.
+        for (let i = round; i < 300; i += 37) jobs.add(1, { host: `h${i}` });
+        jobs.add(1, { host: `new${round}` });
+        latency.record(round, { host: `h${round}` });
+        if (round >= 2) queue.record(round, { host: `h${round}` });
+        for (const v of VARIANTS) {
+          const answer = await handler.answer({ accept: v.accept, acceptEncoding: v.encoding });
+          assert.equal(answer.status, 200);
+          const raw = Buffer.concat(answer.body);
+          const plain =
+            v.encoding === 'gzip'
+              ? gunzipSync(raw)
+              : v.encoding === 'zstd'
+                ? zstdDecompressSync(raw)
+                : raw;
+          assert.equal(
+            answer.length,
+            raw.length,
+            `round ${round} ${v.format} ${v.encoding}: length`,
+          );
+          assert.ok(
+            plain.equals(Buffer.from(render(v.format, last), 'utf8')),
+            `round ${round} ${v.format} ${v.encoding ?? 'identity'}: the plain rendering's bytes`,
+          );
+          assert.ok(plain.includes(`new${round}`), `round ${round}: the new series is served`);
+          answer.release?.();
+        }
+      }
+    } finally {
+      handler.close();
+      await jm.shutdown();
     }
-  } finally {
-    handler.close();
-    await jm.shutdown();
-  }
-});
+  });
 
 /** A jobmeter with one declared counter over `hosts` series (with the scope labels a host's lines carry, when `scope`). */
 async function counterFleet(hosts: number, scope = false) {
