@@ -14,6 +14,12 @@
  * kept their place and the length of their lines (a counter from 41 to 42) is rewritten in place,
  * nothing copied.
  *
+ * A number family whose label strings all end with one run of labels (a host's scope labels, on
+ * every line) keeps its lines cut (see {@link Cut}): without their opener and that shared end,
+ * which it keeps once. Kept whole, those would be most of the memo (about 55 of a 109-byte line);
+ * the price is that such a family's lines are written out of the cut ones at every rendering, into
+ * new storage a body references, instead of being handed out as kept.
+ *
  * What must stay true:
  * - the bytes are those of render.ts `renderPieces`, encoded (test/exposition/render-memo);
  * - a family's arrays and series objects are not changed once handed to a renderer (render-model.ts);
@@ -24,7 +30,9 @@
  *   While a lease is out, a rendering writes nothing in place and no buffer a body may reference:
  *   its changed families go to new storage;
  * - a family missing from a completed rendering is forgotten, so memory follows the live families:
- *   up to two buffers per family (the kept bytes and the ones written next), about twice the body;
+ *   up to two buffers per family (the kept bytes and the ones written next), about twice the body,
+ *   a cut family one (its kept bytes are never lent: no spare is needed to write while a body
+ *   references them);
  *   storage grown while written is kept at the size of its bytes, and a spare that would not fit
  *   the bytes just written is replaced at once (a family that grew once does not step up again at
  *   a later scrape).
@@ -89,6 +97,23 @@ interface Kept {
   series: readonly RenderHistogramSeries[];
   /** Renderings left before rewriting in place is tried again, after it failed (lengths changed). */
   retryInPlace: number;
+  /** Number families: what every kept line leaves out (see {@link Cut}), or undefined: whole lines. */
+  cut: Cut | undefined;
+}
+
+/**
+ * What every line of a number family repeats, kept once for the family rather than in each kept
+ * line: the line's opener (`name{`) and the end of its label string that every series shares (a
+ * host's `otel_scope_name` and `otel_scope_version` labels), with the `}` after it. A kept line is
+ * then the rest of its labels and ` value\n`; the family's lines are written out of them, in new
+ * storage, at each rendering.
+ */
+interface Cut {
+  /** The end every label string of the family has (it starts with a comma). */
+  readonly suffix: string;
+  /** Each line's opener, and `suffix` with the `}`, as bytes. */
+  readonly head: Buffer;
+  readonly tail: Buffer;
 }
 
 /** One rendering's hold on the bytes it lent; counted once the rendering starts from the memo. */
@@ -107,6 +132,9 @@ export interface Lending {
     release(): void;
   };
 }
+
+/** The least storage made for {@link RenderMemo.#out} (small cut families share it). */
+const OUT_BYTES = 64 * 1024;
 
 /** Renderings a family skips rewriting in place after an attempt found a length changed. */
 const IN_PLACE_RETRY = 8;
@@ -145,6 +173,13 @@ export class RenderMemo {
   /** Small outputs gathered into one piece. */
   #gather: Buffer = NO_BYTES;
   #gathered = 0;
+  /**
+   * The lines of cut families as served, written at each rendering (see {@link Cut}); new storage
+   * for each rendering, never written over once a piece of it is out, and let go when the
+   * rendering ends (the bodies that reference it hold it until they are done).
+   */
+  #out: Buffer = NO_BYTES;
+  #outUsed = 0;
 
   constructor(format: 'text' | 'openmetrics') {
     this.#dialect = format === 'openmetrics' ? OPENMETRICS_DIALECT : TEXT_DIALECT;
@@ -211,6 +246,7 @@ export class RenderMemo {
     this.#keptEnds = new Uint32Array(0);
     this.#ends = new Uint32Array(0);
     this.#gather = NO_BYTES;
+    this.#out = NO_BYTES;
   }
 
   *#render(
@@ -263,6 +299,8 @@ export class RenderMemo {
         for (const [name, kept] of this.#kept) if (kept.round !== round) this.#kept.delete(name);
     } finally {
       this.#gathered = 0;
+      this.#out = NO_BYTES;
+      this.#outUsed = 0;
       this.#busy = false;
     }
   }
@@ -281,8 +319,7 @@ export class RenderMemo {
       k = fresh(f, columns === undefined ? histogramOpeners(f.name) : sampleOpeners(f.name));
       if (!this.#closed) this.#kept.set(f.name, k);
     }
-    // A family twice in one rendering (names are unique in an exposition) is not written over either.
-    const reuse = this.#reuse && k.round !== round;
+    const again = k.round === round;
     k.round = round;
     // Written again only when what it says changed: a string per family and scrape otherwise.
     const header =
@@ -362,11 +399,31 @@ export class RenderMemo {
         }
       }
     }
+    /** The label strings of the series new to the memo, each made once (a cut family needs them first). */
+    let labelsOf: (string | undefined)[] | undefined;
+    if (columns !== undefined && changed > 0 && (oldN === 0 || k.cut !== undefined)) {
+      for (let i = 0; i < n; i++)
+        if (match[i] === -1)
+          (labelsOf ??= new Array<string | undefined>(n))[i] =
+            keyed !== undefined ? keyed.at(i) : columns.labels[i]!;
+      if (labelsOf !== undefined) {
+        const suffix = sharedSuffix(labelsOf, n, oldN === 0 ? undefined : k.cut!.suffix);
+        const next = suffix === '' ? undefined : cutOf(k.openers as Openers, suffix);
+        // Every series new: the family's cut. Else a new series without the kept suffix: the kept
+        // lines rewritten for the suffix they all share now (none: whole lines).
+        if (oldN === 0) k.cut = next;
+        else if (suffix !== k.cut!.suffix) this.#recut(k, next);
+      }
+    }
+    const cut = k.cut;
+    // A family twice in one rendering (names are unique in an exposition) is not written over
+    // either; a cut family's kept bytes are never lent (its lines are served from new storage).
+    const reuse = (this.#reuse || cut !== undefined) && !again;
     if (same) {
       // Nothing changed: the kept bytes as they are (the newest arrays kept, the older ones let go).
       if (columns !== undefined) k.keys = keys;
       else k.series = series!;
-      yield* this.#emitKept(k, chunk);
+      yield* cut !== undefined ? this.#emitCut(k, cut, chunk) : this.#emitKept(k, chunk);
       return;
     }
     if (
@@ -379,7 +436,7 @@ export class RenderMemo {
     ) {
       if (
         columns !== undefined
-          ? this.#numbersInPlace(k, f, columns, n)
+          ? this.#numbersInPlace(k, f, columns, n, labelsOf)
           : this.#inPlace(k, f, series!, n)
       ) {
         if (columns !== undefined) {
@@ -387,13 +444,14 @@ export class RenderMemo {
           k.nextValues = k.values;
           k.values = values;
         } else k.series = series!;
-        yield* this.#emitKept(k, chunk);
+        yield* cut !== undefined ? this.#emitCut(k, cut, chunk) : this.#emitKept(k, chunk);
         return;
       }
       k.retryInPlace = IN_PLACE_RETRY;
     }
 
-    // Written into the other buffer, from the kept one.
+    // Written into the other buffer, from the kept one (a cut family: into new storage, served once
+    // written, see #emitCut).
     const old = k.bytes;
     const oldEnds = this.#keptEndsOf(k);
     if (this.#ends.length < n) this.#ends = new Uint32Array(grown(n));
@@ -465,9 +523,10 @@ export class RenderMemo {
         while (i < n && match[i]! < 0) {
           const m = match[i]!;
           if (m === -1) {
-            out += sampleLine(
+            out += keptLine(
               openers,
-              keyed !== undefined ? keyed.at(i) : columns.labels[i]!,
+              cut,
+              labelsOf?.[i] ?? (keyed !== undefined ? keyed.at(i) : columns.labels[i]!),
               vs[i]!,
               info,
             );
@@ -480,10 +539,10 @@ export class RenderMemo {
             }
             const was = CHANGED - m;
             const start = was === 0 ? k.headerEnd : oldEnds[was - 1]!;
-            const cut = valueStart(old, start, oldEnds[was]!);
+            const at = valueStart(old, start, oldEnds[was]!);
             const text = valueLine(vs[i]!);
-            buf = room(buf, p, cut - start + text.length);
-            p = copyBytes(old, start, cut, buf, p);
+            buf = room(buf, p, at - start + text.length);
+            p = copyBytes(old, start, at, buf, p);
             p = writeLatin1(text, buf, p);
             ends[i] = p;
           }
@@ -495,19 +554,25 @@ export class RenderMemo {
           p += buf.write(out, p, out.length, 'latin1');
         }
       }
-      if (p - shown >= chunk) {
+      if (cut === undefined && p - shown >= chunk) {
         yield* this.#emit(buf.subarray(shown, p), chunk);
         shown = p;
       }
     }
-    if (p > shown) yield* this.#emit(buf.subarray(shown, p), chunk);
+    if (cut === undefined && p > shown) yield* this.#emit(buf.subarray(shown, p), chunk);
     // Grown while written (a family seen the first time, or grown), storage can be up to twice its
     // bytes: kept at their size instead, since it is held until the next rendering.
     if (buf !== made && buf.length > p) buf = trimmed(buf, p);
     // Complete: the new bytes are kept, the old buffer is the next rendering's. A spare that would
     // not fit these bytes is replaced now, with room (not after a family's first rendering: most
     // families never change); otherwise the next rendering would, a step in memory at a later scrape.
-    k.next = oldN === 0 || fits(old, p) ? old : Buffer.allocUnsafeSlow(slack(p));
+    // A cut family keeps no spare: its bytes are a fraction of the body, made anew when they move.
+    k.next =
+      cut !== undefined
+        ? NO_BYTES
+        : oldN === 0 || fits(old, p)
+          ? old
+          : Buffer.allocUnsafeSlow(slack(p));
     k.bytes = buf;
     k.length = p;
     k.headerEnd = headerEnd;
@@ -522,6 +587,7 @@ export class RenderMemo {
       k.nextValues = k.values;
       k.values = values;
     } else k.series = series!;
+    if (cut !== undefined) yield* this.#emitCut(k, cut, chunk);
   }
 
   /**
@@ -531,7 +597,13 @@ export class RenderMemo {
    * nothing and returns false otherwise: every line is checked before the first byte is written,
    * so the kept bytes always match the kept values.
    */
-  #numbersInPlace(k: Kept, f: RenderFamily, columns: NumberColumns, n: number): boolean {
+  #numbersInPlace(
+    k: Kept,
+    f: RenderFamily,
+    columns: NumberColumns,
+    n: number,
+    labelsOf: readonly (string | undefined)[] | undefined,
+  ): boolean {
     const match = this.#match;
     const kept = this.#keptEndsOf(k);
     const bytes = k.bytes;
@@ -546,9 +618,10 @@ export class RenderMemo {
       const from = m === -1 ? start : valueStart(bytes, start, kept[i]!);
       const text =
         m === -1
-          ? sampleLine(
+          ? keptLine(
               k.openers as Openers,
-              keyed !== undefined ? keyed.at(i) : columns.labels[i]!,
+              k.cut,
+              labelsOf?.[i] ?? (keyed !== undefined ? keyed.at(i) : columns.labels[i]!),
               columns.values[i]!,
               info,
             )
@@ -648,6 +721,78 @@ export class RenderMemo {
     k.lengths = lengths;
   }
 
+  /**
+   * A cut family's lines as served: its header, then each kept line with the cut put back (the
+   * opener before it, the shared labels and `}` before its value), written into {@link #out} and
+   * handed out in pieces of about `chunk` (whole lines).
+   */
+  *#emitCut(k: Kept, cut: Cut, chunk: number): Generator<Uint8Array, void, undefined> {
+    const { head, tail } = cut;
+    const need = k.length + k.n * (head.length + tail.length);
+    if (this.#out.length - this.#outUsed < need) {
+      this.#out = Buffer.allocUnsafeSlow(Math.max(need, OUT_BYTES));
+      this.#outUsed = 0;
+    }
+    const out = this.#out;
+    const bytes = k.bytes;
+    const lengths = k.lengths;
+    let p = this.#outUsed;
+    let shown = p;
+    p += bytes.copy(out, p, 0, k.headerEnd);
+    let start = k.headerEnd;
+    for (let i = 0; i < k.n; i++) {
+      const end = start + lengths[i]!;
+      // The value is after the line's last space (a value has none).
+      const space = valueStart(bytes, start, end) - 1;
+      out.set(head, p);
+      p = copyBytes(bytes, start, space, out, p + head.length);
+      out.set(tail, p);
+      p = copyBytes(bytes, space, end, out, p + tail.length);
+      start = end;
+      if (p - shown >= chunk) {
+        this.#outUsed = p;
+        yield* this.#emit(out.subarray(shown, p), chunk);
+        shown = p;
+      }
+    }
+    this.#outUsed = p;
+    if (p > shown) yield* this.#emit(out.subarray(shown, p), chunk);
+  }
+
+  /**
+   * Rewrites the kept lines of cut family `k` for `cut`, a cut with a shorter suffix (the family got
+   * a series without the whole kept one) or none (whole lines): what the old cut left out and the
+   * new one does not is put back into each line. Into new storage: the lengths change.
+   */
+  #recut(k: Kept, cut: Cut | undefined): void {
+    const was = k.cut!;
+    const head = cut === undefined ? was.head : NO_BYTES;
+    const back = was.tail.subarray(0, was.tail.length - (cut === undefined ? 0 : cut.tail.length));
+    const n = k.n;
+    const old = k.bytes;
+    const oldEnds = this.#keptEndsOf(k);
+    const bytes = Buffer.allocUnsafeSlow(k.length + n * (head.length + back.length));
+    if (this.#ends.length < n) this.#ends = new Uint32Array(grown(n));
+    const ends = this.#ends;
+    let p = old.copy(bytes, 0, 0, k.headerEnd);
+    let start = k.headerEnd;
+    for (let i = 0; i < n; i++) {
+      const end = oldEnds[i]!;
+      const space = valueStart(old, start, end) - 1;
+      bytes.set(head, p);
+      p = copyBytes(old, start, space, bytes, p + head.length);
+      bytes.set(back, p);
+      p = copyBytes(old, space, end, bytes, p + back.length);
+      ends[i] = p;
+      start = end;
+    }
+    k.bytes = bytes;
+    k.next = NO_BYTES;
+    k.length = p;
+    k.cut = cut;
+    this.#keepLengths(k, ends, k.headerEnd, n);
+  }
+
   /** The kept bytes of a family, cut after series into pieces of about `chunk`. */
   *#emitKept(k: Kept, chunk: number): Generator<Piece | Uint8Array, void, undefined> {
     const lengths = k.lengths;
@@ -734,6 +879,60 @@ function fresh(f: RenderFamily, openers: Openers | HistogramOpeners): Kept {
     nextValues: NO_VALUES,
     series: [],
     retryInPlace: 0,
+    cut: undefined,
+  };
+}
+
+/**
+ * A kept line of a number series: its whole line (`cut` undefined), else its label string without
+ * the cut's suffix, then ` value\n` (see {@link Cut}).
+ */
+function keptLine(
+  openers: Openers,
+  cut: Cut | undefined,
+  labels: string,
+  value: number,
+  info: boolean,
+): string {
+  if (cut === undefined) return sampleLine(openers, labels, value, info);
+  return labels.slice(0, labels.length - cut.suffix.length) + ' ' + valueLine(info ? 1 : value);
+}
+
+/**
+ * The longest end starting with a comma that `kept` (when given) and every label string of
+ * `labels` given share, or '' when none: a family's {@link Cut} suffix.
+ */
+function sharedSuffix(
+  labels: readonly (string | undefined)[],
+  n: number,
+  kept: string | undefined,
+): string {
+  let s = kept;
+  for (let i = 0; i < n; i++) {
+    const l = labels[i];
+    if (l === undefined) continue;
+    if (s === undefined) s = l;
+    else if (!l.endsWith(s)) {
+      let a = s.length;
+      let b = l.length;
+      while (a > 0 && b > 0 && s.charCodeAt(a - 1) === l.charCodeAt(b - 1)) {
+        a--;
+        b--;
+      }
+      s = s.slice(a);
+      if (s === '') return '';
+    }
+  }
+  const comma = s === undefined ? -1 : s.indexOf(',');
+  return comma < 0 ? '' : s!.slice(comma);
+}
+
+/** The cut of a family whose label strings all end with `suffix` (see {@link Cut}). */
+function cutOf(openers: Openers, suffix: string): Cut {
+  return {
+    suffix,
+    head: Buffer.from(openers.open, 'latin1'),
+    tail: Buffer.from(suffix + '}', 'latin1'),
   };
 }
 

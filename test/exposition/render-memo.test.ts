@@ -48,6 +48,11 @@ const labelOf = (pick: number): string =>
     : pick % 41 === 6
       ? 'k="\u{1F680}"'
       : LABELS[pick % LABELS.length]!;
+/** Labels every series of a family may end with (a host's scope labels, or one other). */
+const SHARED = ['', ',otel_scope_name="s",otel_scope_version="1.0"', ',z="0"'];
+/** `labels` with a family's shared end, as the naming stage joins them (no comma when alone). */
+const withShared = (labels: string, shared: string): string =>
+  labels === '' ? shared.slice(1) : labels + shared;
 const NAMES = ['a_total', 'b_count', 'c_info', 'd', 'h_seconds', 'e_total', 'f_info_x'];
 const VALUES = [
   0,
@@ -86,6 +91,8 @@ interface Model {
   exemplars: (ExpositionExemplar | undefined)[] | undefined;
   /** The family's `ascii` mark as given: true only when it holds, or left out. */
   markAscii: boolean;
+  /** What its series' label strings end with (most of them: see `add` and `relabel`). */
+  shared: string;
 }
 
 type Op = {
@@ -165,6 +172,7 @@ function newFamily(name: string, pick: number): Model {
     created: undefined,
     exemplars: undefined,
     markAscii: pick % 7 !== 0,
+    shared: SHARED[pick % SHARED.length]!,
   };
   const n = pick % 4 === 3 ? 0 : 1 + (pick % 6);
   for (let i = 0; i < n; i++) add(m, i, pick + i * 13);
@@ -172,7 +180,8 @@ function newFamily(name: string, pick: number): Model {
 }
 
 function add(m: Model, at: number, pick: number): void {
-  const labels = labelOf(pick);
+  // Now and then a series without the family's shared labels (the memo's cut then shrinks).
+  const labels = pick % 17 === 3 ? labelOf(pick) : withShared(labelOf(pick), m.shared);
   if (m.type === 'histogram') {
     m.series = m.series.slice();
     m.series.splice(Math.min(at, m.series.length), 0, histogram(m.name, labels, pick));
@@ -188,9 +197,16 @@ function add(m: Model, at: number, pick: number): void {
   }
 }
 
-/** A family of `n` series with ASCII labels, marked so: one the memo keeps. */
-function asciiFamily(name: string, pick: number, n: number): Model {
-  const m = { ...newFamily(name, pick), labels: [], values: [], series: [], markAscii: true };
+/** A family of `n` series with ASCII labels, marked so: one the memo keeps (its lines whole, unless `shared`). */
+function asciiFamily(name: string, pick: number, n: number, shared = ''): Model {
+  const m = {
+    ...newFamily(name, pick),
+    labels: [],
+    values: [],
+    series: [],
+    markAscii: true,
+    shared,
+  };
   for (let i = 0; i < n; i++) add(m, i, i * 41);
   return m;
 }
@@ -269,7 +285,8 @@ function apply(world: Model[], op: Op): void {
     m.values.splice(at, 1);
     if (m.created) (m.created = m.created.slice()).splice(at, 1);
     if (m.exemplars) (m.exemplars = m.exemplars.slice()).splice(at, 1);
-  } else if (op.kind === 'relabel') m.labels[at] = labelOf(op.pick);
+  } else if (op.kind === 'relabel')
+    m.labels[at] = op.pick % 5 === 0 ? labelOf(op.pick) : withShared(labelOf(op.pick), m.shared);
   else m.values[at] = VALUES[op.pick % VALUES.length]!;
 }
 
@@ -444,6 +461,68 @@ describe('RenderMemo', () => {
     body(memo.pieces(families(world)));
     assert.equal(memo.size, 0);
     assert.equal(memo.bytes, 0);
+  });
+
+  /** A counter family of `n` series whose label strings all end with `shared`. */
+  const sharing = (n: number, shared: string): Model => {
+    const m = asciiFamily('a_total', 3, 0, shared);
+    m.labels = Array.from({ length: n }, (_, i) => `host="host-${i}"${shared}`);
+    m.values = m.labels.map((_, i) => 1 + (i % 7));
+    return m;
+  };
+  const SCOPE = ',otel_scope_name="jobmeter",otel_scope_version="1.2.3"';
+
+  test('labels every line of a family ends with are kept once, not in each line; one buffer after every line moved', () => {
+    const n = 2000;
+    const world = [sharing(n, SCOPE)];
+    const memo = new RenderMemo('text');
+    /** The body less what the family's lines repeat: each line's opener, the shared labels and `}`. */
+    const cut = (b: Buffer) => b.length - n * ('a_total{'.length + SCOPE.length + 1);
+    const first = families(world);
+    const one = body(memo.pieces(first));
+    assert.ok(one.equals(expected('text', first)));
+    assert.ok(memo.bytes <= cut(one), `${memo.bytes} B kept for a ${one.length} B body`);
+    // Every value changed to a longer line: the lines move, and are kept once still.
+    apply(world, { kind: 'all', family: 0, at: 0, pick: 0 });
+    const second = families(world);
+    const two = body(memo.pieces(second));
+    assert.ok(two.equals(expected('text', second)));
+    assert.ok(
+      memo.bytes <= 1.2 * cut(two) + 1024,
+      `${memo.bytes} B kept for a ${two.length} B body, after every line moved`,
+    );
+  });
+
+  test('a body lent from a family kept cut stays as it was while later renderings change it', () => {
+    const world = [sharing(500, SCOPE)];
+    const memo = new RenderMemo('text');
+    body(memo.pieces(families(world), 1024));
+    const one = families(world);
+    const lending = memo.lending(one, 1024);
+    // As the body store does: a lent piece referenced, any other copied before the next is asked for.
+    let lent = 0;
+    const held: Uint8Array[] = [];
+    for (const p of lending.pieces) {
+      if (!(p instanceof Uint8Array)) held.push(pieceBytes(p));
+      else if (lending.lent.lent(p)) {
+        held.push(p);
+        lent++;
+      } else held.push(Buffer.from(p));
+    }
+    assert.ok(lent > 0, 'pieces were lent');
+    const want = expected('text', one);
+    assert.ok(Buffer.concat(held).equals(want));
+    // Lines of the same length (rewritten in place), then a series without the shared labels.
+    world[0]!.values = world[0]!.values.map((v, i) => (i % 5 === 0 ? (v % 7) + 2 : v));
+    const two = families(world);
+    assert.ok(body(memo.pieces(two, 1024)).equals(expected('text', two)), 'in place');
+    world[0]!.labels = [...world[0]!.labels, 'host="late"'];
+    world[0]!.values = [...world[0]!.values, 3];
+    const three = families(world);
+    assert.ok(body(memo.pieces(three, 1024)).equals(expected('text', three)), 'cut no more');
+    assert.ok(Buffer.concat(held).equals(want), 'the lent body as it was');
+    lending.lent.release();
+    assert.equal(memo.leases, 0);
   });
 
   test('non-ASCII families and OpenMetrics counters with extras are rendered plainly, not kept', () => {
