@@ -28,7 +28,7 @@ import type {
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { MAX_SERIES_PER_INSTRUMENT } from '../domain/bounded-attributes.ts';
-import { ROW_BUCKETS } from '../series/carry.ts';
+import { ROW_BUCKETS, sameBounds } from '../series/carry.ts';
 import type { Collection } from '../series/collection.ts';
 import { HistogramSeries } from '../series/histogram.ts';
 import { LiveSeries } from '../series/live.ts';
@@ -219,8 +219,4 @@ export class ClusterAggregate {
     this.#warned.add(name);
     diag.warn(`jobmeter cluster: ${name}: ${why}`);
   }
-}
-
-function sameBounds(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

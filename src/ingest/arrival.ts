@@ -6,7 +6,7 @@
  */
 import type { IngestReport, Refusal } from './ingest-report.ts';
 import { compactKey, cut, MAX_SCOPE_LENGTH } from './input-bounds.ts';
-import type { Scope } from './series-state.ts';
+import type { Scope } from '../series/streams.ts';
 
 /** The point times accepted at one arrival, in Unix nanoseconds, and the words for a refusal (stream-rules.ts `timeWindow`). */
 export interface TimeWindow {

@@ -22,7 +22,7 @@ import {
   type DroppedAttributes,
 } from './input-bounds.ts';
 import { setAttribute } from '../common/set-attribute.ts';
-import type { Instrument } from './series-state.ts';
+import type { Instrument } from './instrument.ts';
 
 /** The fold of an instrument: its spec's bounds when it is canonical, else {@link plainFold}. */
 export function foldFor(spec: InstrumentSpec | undefined): (attributes: Attributes) => Attributes {

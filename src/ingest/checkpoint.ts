@@ -17,7 +17,7 @@
 import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
 import type { ExponentialSum } from '../common/exponential-histogram.ts';
-import type { HistogramAcc, Shape } from './series-state.ts';
+import type { HistogramAcc, Shape } from '../series/output-set.ts';
 import { counterFault, exponentialFault, histogramFault, MAX_GAPS } from './stream-rules.ts';
 import { messageOf } from '../common/message-of.ts';
 import type { SourcePart, SourcesSnapshot } from '../series/carry.ts';
@@ -70,7 +70,7 @@ export interface StreamSnapshot {
   /** Unix ms of its last point, all of one snapshot against one wall reading (series/clock.ts `wallTimes`): expiry goes on from it. */
   readonly updatedAt: number;
   /**
-   * A delta stream's counted windows (series-state.ts `from`, `gaps`; the checkpoint's `windows`);
+   * A delta stream's counted windows (series/streams.ts `from`, `gaps`; the checkpoint's `windows`);
    * 0n and undefined otherwise, or from a state written without them.
    */
   readonly from: bigint;

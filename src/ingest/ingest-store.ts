@@ -10,9 +10,10 @@
  * Instrumentation scopes are kept (the native profile shows them as `otel_scope_name`/`otel_scope_version`).
  *
  * The rest of the decisions (docs/collector.md explains them to users) are in the files that apply
- * them: series-state.ts (state per source series), output-series.ts (output per bounded series, sets of the series layer), stream-rules.ts
- * (validity, temporality, resets), attribute-fold.ts (bounded attributes), series-registry.ts
- * (caps, memory budget, expiry), ingest-report.ts (refusals), input-bounds.ts (lengths).
+ * them: the store's series/streams.ts (state per source series) and series/output-set.ts (output
+ * per bounded series, its base by the carry rule), stream-rules.ts (validity, temporality,
+ * resets), attribute-fold.ts (bounded attributes), series-registry.ts (caps, memory budget,
+ * expiry), ingest-report.ts (refusals), input-bounds.ts (lengths).
  * Memory is bounded by `maxSeries` streams (plus their bounded series) and by `maxMemoryBytes`,
  * whatever the senders do. `snapshot()`/`restore()` carry the state across a restart
  * (checkpoint.ts; state-keeper.ts decides when): the store stays the one owner of it.
@@ -28,6 +29,7 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries, IngestedPart } from '../series/collection.ts';
 import type { Clock } from '../series/clock.ts';
+import { collectScopes, collectSeries } from '../series/output-collect.ts';
 import { SnapshotStorage } from '../series/snapshot.ts';
 import { MAX_EXPONENTIAL_BUCKETS } from '../common/exponential-histogram.ts';
 import type {
@@ -39,7 +41,6 @@ import type {
 } from '../otlp/types.ts';
 import { VERSION } from '../version.ts';
 import { arrival, type Arrival } from './arrival.ts';
-import { collectScopes, collectSeries } from './collect.ts';
 import { derivedRunMetrics, LastFailure } from './derived-runs.ts';
 import {
   IngestReport,
@@ -52,7 +53,9 @@ import { attributesKey } from './input-bounds.ts';
 import { packedPoints, pointKey, type PackedChunk, type PointList } from './packed-chunk.ts';
 import type { StoreSnapshot } from './checkpoint.ts';
 import { groupKey, SeriesRegistry, type RestoreSummary } from './series-registry.ts';
-import { NO_SLOT, type Instrument, type Shape, type StreamTable } from './series-state.ts';
+import type { Instrument } from './instrument.ts';
+import { NO_SLOT, type Shape } from '../series/output-set.ts';
+import type { StreamTable } from '../series/streams.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
 import {
   applyHistogram,

@@ -13,7 +13,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 
-/** A source series: its slot in the stream columns (series-state.ts), its map entry, a histogram's accumulator header. */
+/** A source series: its slot in the stream columns (series/streams.ts), its map entry, a histogram's accumulator header. */
 const STREAM_BYTES = 256;
 /** An output series: its slot in the series columns, map entry, frozen attributes object; the naming stage's slots for it. */
 const SERIES_BYTES = 576;

@@ -1,5 +1,8 @@
 /**
- * The instruments, output series and source series the ingest store holds, and what bounds them.
+ * The ingest's policy over what its store holds: the instruments by name, and what bounds their
+ * output series and source series (streams), which are the store's (series/streams.ts
+ * `StreamStore`: the stream table, the groups, the output sets; the carry rule for what an ended
+ * stream leaves its series, series/output-set.ts).
  *
  * - **Caps.** New instruments past `maxInstruments`, new streams past `maxSeries` in all or past
  *   an instrument's own cap are refused; their points are counted as refused, never dropped
@@ -40,20 +43,17 @@ import type { IngestReport, Refusal } from './ingest-report.ts';
 import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
 import { instrumentBytes, scopeBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
 import { NameClaims } from './name-claims.ts';
-import { OutputSet, rebucket } from './output-series.ts';
+import { sameBounds } from '../series/carry.ts';
+import { NO_SLOT, type HistogramAcc, type OutputSet, type Shape } from '../series/output-set.ts';
 import {
-  EXPOSED_KIND,
-  NO_SLOT,
-  StreamTable,
-  type HistogramAcc,
-  type Instrument,
-  type Scope,
-  type ScopeSeries,
-  type Shape,
-  type StreamGroup,
-} from './series-state.ts';
+  instrumentSeries,
+  seriesInOrder,
+  StreamStore,
+  type StreamTable,
+} from '../series/streams.ts';
+import { EXPOSED_KIND, type Instrument } from './instrument.ts';
 import type { StoreSettings } from './store-options.ts';
-import { instrumentKind, retire, sameNumbers } from './stream-rules.ts';
+import { instrumentKind } from './stream-rules.ts';
 
 /** The key of the group of streams `instrument` holds from `at`'s resource and scope. */
 export function groupKey(instrument: Instrument, at: Arrival): string {
@@ -63,15 +63,9 @@ export function groupKey(instrument: Instrument, at: Arrival): string {
 export class SeriesRegistry {
   readonly #settings: StoreSettings;
   readonly #claims: NameClaims;
+  /** The instruments held, by name: each one's series and streams are in {@link #store}. */
   readonly #instruments = new Map<string, Instrument>();
-  /** Streams by instrument and origin, then by attributes (series-state.ts `StreamGroup`). */
-  readonly #groups = new Map<string, StreamGroup>();
-  /** Every stream held. */
-  readonly streams = new StreamTable();
-  /** Series made so far: each series' `seq`. */
-  #made = 0;
-  /** Sets with removed series not yet compacted away (output-series.ts). */
-  readonly #holed = new Set<OutputSet>();
+  readonly #store = new StreamStore<Instrument>(chargeOf);
   /** Estimated bytes held (memory-estimate.ts). */
   #bytes = 0;
   #lastSweep = Number.NEGATIVE_INFINITY;
@@ -83,9 +77,14 @@ export class SeriesRegistry {
     this.#claims = new NameClaims(settings.exposedNames, settings.reservedNames);
   }
 
+  /** Every stream held (the store's table). */
+  get streams(): StreamTable<Instrument> {
+    return this.#store.streams;
+  }
+
   /** Source series held. */
   get streamCount(): number {
-    return this.streams.size;
+    return this.#store.streams.size;
   }
 
   /** Estimated bytes held, the figure checked against `maxMemoryBytes`. */
@@ -149,9 +148,12 @@ export class SeriesRegistry {
     this.#bytes += bytes;
     this.#claims.claim(names, name);
     const instrument: Instrument = {
-      name,
-      shape,
-      descriptor: { name, description, unit, valueType: ValueType.DOUBLE },
+      ...instrumentSeries(name, shape, {
+        name,
+        description,
+        unit,
+        valueType: ValueType.DOUBLE,
+      }),
       spec,
       fold: foldFor(spec),
       closed: spec === undefined ? undefined : closedCheck(spec, this.#settings.vocabularies),
@@ -164,9 +166,6 @@ export class SeriesRegistry {
               maxSeriesPerInstrument,
               Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT),
             ),
-      scopes: new Map(),
-      seriesCount: 0,
-      streamCount: 0,
       bytes,
       names,
     };
@@ -179,7 +178,7 @@ export class SeriesRegistry {
    * while there are none. A metric's points look their streams up here, the group found once.
    */
   streamsOf(groupKey: string): ReadonlyMap<string, number> | undefined {
-    return this.#groups.get(groupKey)?.streams;
+    return this.#store.streamsOf(groupKey);
   }
 
   /**
@@ -200,12 +199,12 @@ export class SeriesRegistry {
     sentStart: bigint,
     bounds?: readonly number[],
   ): number {
-    const found = this.#groups.get(groupKey)?.streams.get(key);
+    const found = this.#store.streamsOf(groupKey)?.get(key);
     if (found !== undefined) return found;
     // Read only for a new stream: a packed point (packed-chunk.ts) rebuilds its attributes when read.
     const attributes = point.attributes;
     const report = at.report;
-    if (this.streams.size >= this.#settings.maxSeries) {
+    if (this.#store.streams.size >= this.#settings.maxSeries) {
       report.reject(
         instrument.name,
         1,
@@ -236,24 +235,24 @@ export class SeriesRegistry {
     const boundedKey = attributesKey(bounded);
     // One string for both keys when they are equal (nothing was folded), as they usually are.
     const seriesKey = boundedKey === key ? key : boundedKey;
-    const scope = instrument.scopes.get(at.scopeKey);
-    const held = scope === undefined ? undefined : seriesIn(scope, seriesKey);
+    const held = this.#store.seriesIn(instrument, at.scopeKey, seriesKey);
     const newSeriesBytes =
       held === undefined ? seriesBytes(at.scopeKey, seriesKey, bounded, buckets) : 0;
-    const newScope = scope === undefined ? scopeBytes(at.scopeKey) : 0;
+    const newScope = instrument.scopes.has(at.scopeKey) ? 0 : scopeBytes(at.scopeKey);
     const bytes = streamBytes(groupKey.length + key.length, buckets);
     if (!this.#charge(bytes + newSeriesBytes + newScope, instrument.name, 1, report))
       return NO_SLOT;
+    const store = this.#store;
     if (held !== undefined)
-      return this.#newStream(instrument, held.out, held.at, groupKey, key, bytes, at.monotonic);
+      return store.newStream(instrument, held.out, held.at, groupKey, key, bytes, at.monotonic);
     const spec = instrument.spec?.buckets;
-    if (bounds !== undefined && spec !== undefined && !sameNumbers(spec, bounds)) {
+    if (bounds !== undefined && spec !== undefined && !sameBounds(spec, bounds)) {
       report.warn(
         instrument.name,
         `bucket boundaries differ from the catalog's [${spec.join(', ')}]; the sender's are kept`,
       );
     }
-    const made = this.#newSeries(
+    const made = store.newSeries(
       instrument,
       seriesKey,
       at.scopeKey,
@@ -263,108 +262,22 @@ export class SeriesRegistry {
       newSeriesBytes,
       bounds?.slice(),
     );
-    return this.#newStream(instrument, made.out, made.at, groupKey, key, bytes, at.monotonic);
-  }
-
-  #newSeries(
-    instrument: Instrument,
-    key: string,
-    scopeKey: string,
-    scope: Scope,
-    attributes: Attributes,
-    startTime: HrTime,
-    bytes: number,
-    bounds: readonly number[] | undefined,
-    seq = this.#made++,
-  ): { out: OutputSet; at: number } {
-    let held: ScopeSeries | undefined = instrument.scopes.get(scopeKey);
-    if (held === undefined) instrument.scopes.set(scopeKey, (held = { scope, sets: [], live: 0 }));
-    const out = setFor(held, instrument, scopeKey, bounds);
-    const at = out.add(key, attributes, startTime, seq, bytes);
-    held.live++;
-    instrument.seriesCount++;
-    return { out, at };
-  }
-
-  #newStream(
-    instrument: Instrument,
-    out: OutputSet,
-    series: number,
-    groupKey: string,
-    key: string,
-    bytes: number,
-    updatedAt: number,
-  ): number {
-    let group = this.#groups.get(groupKey);
-    if (group === undefined)
-      this.#groups.set(groupKey, (group = { key: groupKey, instrument, streams: new Map() }));
-    const streams = this.streams;
-    const s = streams.take();
-    streams.key[s] = key;
-    streams.group[s] = group;
-    streams.out[s] = out;
-    streams.series[s] = series;
-    streams.updatedAt[s] = updatedAt;
-    streams.bytes[s] = bytes;
-    // Appended to its series' list, so its figures add streams up in the order they were made.
-    const last = out.last(series);
-    streams.prev[s] = last;
-    if (last === NO_SLOT) out.setFirst(series, s);
-    else streams.next[last] = s;
-    out.setLast(series, s);
-    instrument.streamCount++;
-    group.streams.set(key, s);
-    return s;
+    return store.newStream(instrument, made.out, made.at, groupKey, key, bytes, at.monotonic);
   }
 
   /**
    * The series of stream `s`, its only one, takes the explicit-bucket layout `bounds` (its sender
-   * changed it): it moves to the set of that layout, keeping its key, start and place in the order,
-   * and its counts, count and sum, re-bucketed (output-series.ts `rebucket`; stream-rules.ts
+   * changed it): series/streams.ts `relayout`, its counts re-bucketed (stream-rules.ts
    * `joinBounds`): a delta sender's total goes on from them, a cumulative one's replaces them or,
    * lower, is a reset.
    */
   relayout(s: number, bounds: readonly number[]): void {
-    const st = this.streams;
-    const old = st.out[s]!;
-    const pos = st.series[s]!;
-    const instrument = st.group[s]!.instrument;
-    const scope = instrument.scopes.get(old.scopeKey)!;
-    const key = old.index.keyAt(pos);
-    const attributes = old.set.attributes[pos]!;
-    const start = old.set.startOf(pos);
-    const seq = old.seq(pos);
-    const bytes = old.chargeOf(pos);
-    const from = old.bounds ?? [];
-    const base = old.baseAcc[pos] as HistogramAcc | undefined;
-    const acc = st.acc[s] as HistogramAcc | undefined;
-    this.#removeFrom(scope, old, pos);
-    const out = setFor(scope, instrument, old.scopeKey, bounds.slice());
-    const at = out.add(key, attributes, start, seq, bytes);
-    out.setFirst(at, s);
-    out.setLast(at, s);
-    st.out[s] = out;
-    st.series[s] = at;
-    out.baseAcc[at] = base === undefined ? undefined : rebucket(base, from, bounds);
-    st.acc[s] = acc === undefined ? undefined : rebucket(acc, from, bounds);
-    out.settle(at, st);
-  }
-
-  /** Takes series `pos` out of `out` (a hole until compacted), and `out` out of `scope` with its last series. */
-  #removeFrom(scope: ScopeSeries, out: OutputSet, pos: number): void {
-    out.remove(pos);
-    if (out.live > 0) {
-      this.#holed.add(out);
-      return;
-    }
-    this.#holed.delete(out);
-    scope.sets.splice(scope.sets.indexOf(out), 1);
+    this.#store.relayout(s, bounds);
   }
 
   /** Compacts the sets whose series were removed (before a collection or a snapshot reads them). */
   compact(): void {
-    for (const out of this.#holed) out.compact(this.streams);
-    this.#holed.clear();
+    this.#store.compact();
   }
 
   /**
@@ -374,7 +287,7 @@ export class SeriesRegistry {
   snapshot(): StoreSnapshot['instruments'] {
     this.compact();
     const instruments: InstrumentSnapshot[] = [];
-    const st = this.streams;
+    const st = this.#store.streams;
     const wall = wallTimes(this.#settings.clock);
     for (const instrument of this.#instruments.values()) {
       const series: SeriesSnapshot[] = [];
@@ -498,15 +411,15 @@ export class SeriesRegistry {
   ): number {
     const seriesKey = attributesKey(saved.attributes);
     const buckets = bucketsOf(instrument.shape, saved.bounds);
-    const scope = instrument.scopes.get(saved.scopeKey);
-    const found = scope === undefined ? undefined : seriesIn(scope, seriesKey);
+    const store = this.#store;
+    const found = store.seriesIn(instrument, saved.scopeKey, seriesKey);
     let out = found?.out;
     let series = found?.at ?? NO_SLOT;
-    const st = this.streams;
+    const st = store.streams;
     let restored = 0;
     for (const t of saved.streams) {
       const groupKey = instrument.name + t.origin;
-      if (this.#groups.get(groupKey)?.streams.has(t.key) === true) continue;
+      if (store.streamsOf(groupKey)?.has(t.key) === true) continue;
       if (st.size >= this.#settings.maxSeries || instrument.streamCount >= instrument.streamCap)
         break;
       const newSeriesBytes =
@@ -521,7 +434,7 @@ export class SeriesRegistry {
       if (out === undefined) {
         // A histogram saved before its first point had no layout: the first point gives it one (relayout).
         const bounds = instrument.shape === 'histogram' ? (saved.bounds?.slice() ?? []) : undefined;
-        const made = this.#newSeries(
+        const made = store.newSeries(
           instrument,
           seriesKey,
           saved.scopeKey,
@@ -541,7 +454,7 @@ export class SeriesRegistry {
               ? saved.baseExp
               : undefined;
       }
-      const s = this.#newStream(
+      const s = store.newStream(
         instrument,
         out,
         series,
@@ -570,43 +483,17 @@ export class SeriesRegistry {
 
   /** Ends the stream keyed `key` in the group `groupKey`, if one is held ("no recorded value"). */
   endStream(groupKey: string, key: string): void {
-    const s = this.#groups.get(groupKey)?.streams.get(key);
+    const s = this.#store.streamsOf(groupKey)?.get(key);
     if (s !== undefined) this.dropStream(s);
   }
 
-  /** Drops the stream in slot `s`, and its series with its last stream. */
+  /** Drops the stream in slot `s` (series/streams.ts `dropStream`), giving back its charges; its instrument with its last series. */
   dropStream(s: number): void {
-    const st = this.streams;
-    const group = st.group[s]!;
-    const instrument = group.instrument;
-    const out = st.out[s]!;
-    const series = st.series[s]!;
-    retire(st, s);
-    const prev = st.prev[s]!;
-    const next = st.next[s]!;
-    if (prev === NO_SLOT) out.setFirst(series, next);
-    else st.next[prev] = next;
-    if (next === NO_SLOT) out.setLast(series, prev);
-    else st.prev[next] = prev;
-    instrument.streamCount--;
-    group.streams.delete(st.key[s]!);
-    if (group.streams.size === 0) this.#groups.delete(group.key);
-    this.#bytes -= st.bytes[s]!;
-    st.release(s);
-    if (out.first(series) !== NO_SLOT) {
-      out.settle(series, st);
-      return;
-    }
-    const scopeKey = out.scopeKey;
-    const scope = instrument.scopes.get(scopeKey)!;
-    this.#bytes -= out.chargeOf(series);
-    this.#removeFrom(scope, out, series);
-    instrument.seriesCount--;
+    const instrument = this.#store.streams.group[s]!.instrument;
+    const dropped = this.#store.dropStream(s);
+    this.#bytes -= dropped.stream + dropped.series;
     // The scope's charge, taken with its first series, goes with its last.
-    if (--scope.live === 0) {
-      instrument.scopes.delete(scopeKey);
-      this.#bytes -= scopeBytes(scopeKey);
-    }
+    if (dropped.scope !== undefined) this.#bytes -= scopeBytes(dropped.scope);
     if (instrument.seriesCount === 0) this.#dropInstrument(instrument);
   }
 
@@ -615,13 +502,11 @@ export class SeriesRegistry {
     const expiry = this.#settings.expiryMillis;
     if (!force && now - this.#lastSweep < Math.min(1_000, expiry)) return;
     this.#lastSweep = now;
-    const updatedAt = this.streams.updatedAt;
-    for (const group of this.#groups.values()) {
-      for (const s of group.streams.values()) {
-        if (now - updatedAt[s]! >= expiry) {
-          this.dropStream(s);
-          this.#expired++;
-        }
+    const updatedAt = this.#store.streams.updatedAt;
+    for (const s of this.#store.slots()) {
+      if (now - updatedAt[s]! >= expiry) {
+        this.dropStream(s);
+        this.#expired++;
       }
     }
     // An instrument whose every point was refused holds no series: release its name and bytes.
@@ -631,8 +516,7 @@ export class SeriesRegistry {
   }
 
   #dropInstrument(instrument: Instrument): void {
-    for (const scope of instrument.scopes.values())
-      for (const out of scope.sets) this.#holed.delete(out);
+    this.#store.forget(instrument);
     this.#instruments.delete(instrument.name);
     this.#bytes -= instrument.bytes;
     this.#claims.release(instrument.names);
@@ -678,35 +562,19 @@ export function seriesStart(wall: number, sent: bigint): HrTime {
   return [Number(sent / 1_000_000_000n), Number(sent % 1_000_000_000n)];
 }
 
-/** The series of `instrument` (set and position) in the order they were made, across its scopes and sets (compacted). */
-export function seriesInOrder(instrument: Instrument): [OutputSet, number][] {
-  const all: [OutputSet, number][] = [];
-  for (const scope of instrument.scopes.values())
-    for (const out of scope.sets) for (let i = 0; i < out.set.size; i++) all.push([out, i]);
-  return all.sort((a, b) => a[0].seq(a[1]) - b[0].seq(b[1]));
-}
-
-/** The set and position of the series keyed `key` in `scope`, or undefined. */
-function seriesIn(scope: ScopeSeries, key: string): { out: OutputSet; at: number } | undefined {
-  for (const out of scope.sets) {
-    const at = out.positionOf(key);
-    if (at !== undefined) return { out, at };
-  }
-  return undefined;
-}
-
-/** The set of `scope` a new series goes to: its only one, or a histogram's of the same layout (made if none). */
-function setFor(
-  scope: ScopeSeries,
-  instrument: Instrument,
-  scopeKey: string,
-  bounds: readonly number[] | undefined,
-): OutputSet {
-  for (const out of scope.sets)
-    if (instrument.shape !== 'histogram' || sameNumbers(out.bounds!, bounds!)) return out;
-  const out = new OutputSet(instrument.shape, instrument.descriptor, scopeKey, bounds);
-  scope.sets.push(out);
-  return out;
+/**
+ * What the ingest charged for series `at` of `out` when it made it (series/streams.ts
+ * `SeriesCharge`): an explicit-bucket histogram's is kept with it; the other shapes' is made again
+ * from the series (memory-estimate.ts gives the same figure for the same series).
+ */
+function chargeOf(out: OutputSet, at: number): number {
+  if (out.shape === 'histogram') return out.charge(at);
+  return seriesBytes(
+    out.scopeKey,
+    out.index.keyAt(at),
+    out.set.attributes[at]!,
+    out.shape === 'exponentialHistogram' ? 2 * MAX_EXPONENTIAL_BUCKETS : 0,
+  );
 }
 
 /** What a restore held again, and the source series it left out (past a cap or the budget, or of an instrument that no longer fits). */

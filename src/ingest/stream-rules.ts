@@ -14,9 +14,9 @@
  *   refused, so the stream goes on with the sender's real points.
  * - **Temporality.** Delta points are accumulated; cumulative points replace the stream's value.
  *   A cumulative monotonic stream (a histogram: its count) restarts by the store's rule
- *   (series/carry.ts `isWhole`: only a decrease, never a new start time alone): what it had
- *   counted is kept in the series' base and the new value adds from there, so the series never
- *   jumps backwards because of one sender. Up-down sums and gauges are levels: a stream
+ *   (series/carry.ts `restarted`: only a decrease, never a new start time alone): what it had
+ *   counted is kept in the series' base (series/output-set.ts `reported`) and the new value adds
+ *   from there, so the series never jumps backwards because of one sender. Up-down sums and gauges are levels: a stream
  *   contributes its latest value. A cumulative point or a level at or
  *   before the stream's last time is superseded (a retried export, or out of order) and skipped.
  * - **Delta windows.** A delta point counts its window (start, time]. A window after the stream's
@@ -28,7 +28,9 @@
  *   ({@link MAX_GAPS} at most: past that the oldest is taken as counted, so a window in it is
  *   refused, never counted twice).
  */
-import { isWhole } from '../series/carry.ts';
+import { sameBounds } from '../series/carry.ts';
+import { addHistogram, plus, type HistogramAcc, type Shape } from '../series/output-set.ts';
+import type { StreamTable } from '../series/streams.ts';
 import { REFUSED_METRIC } from '../domain/catalog.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import {
@@ -50,15 +52,7 @@ import type {
 import type { Arrival, TimeWindow } from './arrival.ts';
 import type { IngestReport, Refusal } from './ingest-report.ts';
 import { MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from './input-bounds.ts';
-import {
-  addHistogram,
-  plus,
-  SHAPE_OF_KIND,
-  type HistogramAcc,
-  type Instrument,
-  type Shape,
-  type StreamTable,
-} from './series-state.ts';
+import { SHAPE_OF_KIND, type Instrument } from './instrument.ts';
 
 /** How number points combine: added up, replacing a running total (resets kept), or replacing a level. */
 export type NumberMode = 'delta' | 'cumulative' | 'level';
@@ -345,24 +339,17 @@ export function applyNumber(
   } else if (isStale(streams, s, point, mode === 'cumulative')) return false;
   const v = point.value!;
   const before = streams.value[s]!;
+  const out = streams.out[s]!;
   if (mode === 'delta') {
     streams.value[s] = before + v;
   } else {
-    const instrument = streams.group[s]!.instrument;
-    if (
-      instrument.shape === 'monotonicSum' &&
-      mode === 'cumulative' &&
-      streams.points[s]! > 0 &&
-      isWhole(before, v)
-    ) {
-      // The sender's counter started over: keep what it had counted, count on from there.
-      const out = streams.out[s]!;
-      out.setBase(streams.series[s]!, out.base(streams.series[s]!) + before);
-    }
+    // A counter's sender that started over: what it had counted stays, it counts on from there.
+    if (out.shape === 'monotonicSum' && mode === 'cumulative')
+      out.reported(streams.series[s]!, streams.points[s]! > 0 ? before : NaN, v);
     streams.value[s] = v;
   }
   applied(streams, s, point, at.monotonic, mode !== 'delta');
-  streams.out[s]!.settle(streams.series[s]!, streams);
+  out.settle(streams.series[s]!, streams);
   return streams.value[s] > before;
 }
 
@@ -370,7 +357,7 @@ export function applyNumber(
  * Checks a histogram point's bucket bounds against its series'. `refused` when they differ while
  * other streams share the series; `relayout` when the stream is the series' only one: its sender
  * changed its layout and the series takes the new one, its counts re-bucketed into it
- * (series-registry.ts `relayout`).
+ * (series/streams.ts `relayout`).
  */
 export function joinBounds(
   streams: StreamTable,
@@ -381,7 +368,7 @@ export function joinBounds(
   const out = streams.out[s]!;
   const series = streams.series[s]!;
   const bounds = out.bounds ?? [];
-  if (sameNumbers(bounds, point.explicitBounds)) return 'joined';
+  if (sameBounds(bounds, point.explicitBounds)) return 'joined';
   if (out.first(series) !== out.last(series)) {
     report.reject(
       streams.group[s]!.instrument.name,
@@ -409,31 +396,22 @@ export function applyHistogram(
     const refused = placeWindow(streams, s, point, at.window.earliest);
     if (refused !== undefined) return refused;
   } else if (isStale(streams, s, point, true)) return undefined;
-  const instrument = streams.group[s]!.instrument;
   const out = streams.out[s]!;
   const series = streams.series[s]!;
   const held = streams.acc[s];
+  // A cumulative sender that started over (its count went down): what it had counted stays.
+  const last = delta || streams.points[s] === 0 ? undefined : held;
   // An instrument's shape is the kind of every point it takes (instrumentKind).
-  if (instrument.shape === 'histogram') {
+  if (out.shape === 'histogram') {
     const incoming = histogramCounts(point as OtlpHistogramPoint);
-    if (wasReset(streams, s, held, incoming, delta))
-      out.baseAcc[series] = plus(
-        out.baseAcc[series] as HistogramAcc | undefined,
-        held as HistogramAcc,
-        addHistogram,
-      );
+    out.reportedCounts(series, last, incoming);
     streams.acc[s] = delta
       ? plus(held as HistogramAcc | undefined, incoming, addHistogram)
       : incoming;
   } else {
     const p = point as OtlpExponentialHistogramPoint;
     const incoming = sumOf(p, p.zeroThreshold);
-    if (wasReset(streams, s, held, incoming, delta))
-      out.baseAcc[series] = plus(
-        out.baseAcc[series] as ExponentialSum | undefined,
-        held as ExponentialSum,
-        addExponential,
-      );
+    out.reportedCounts(series, last, incoming);
     streams.acc[s] = delta
       ? plus(held as ExponentialSum | undefined, incoming, addExponential)
       : incoming;
@@ -450,40 +428,6 @@ function histogramCounts(point: OtlpHistogramPoint): HistogramAcc {
     sum: point.sum ?? 0,
     count: point.count,
   };
-}
-
-/** What an ending stream (slot `s`) leaves its series: a counter's counts stay counted while other streams keep the series alive. */
-export function retire(streams: StreamTable, s: number): void {
-  const out = streams.out[s]!;
-  const series = streams.series[s]!;
-  const shape = out.shape;
-  const acc = streams.acc[s];
-  if (shape === 'monotonicSum') out.setBase(series, out.base(series) + streams.value[s]!);
-  if (shape === 'histogram' && acc !== undefined)
-    out.baseAcc[series] = plus(
-      out.baseAcc[series] as HistogramAcc | undefined,
-      acc as HistogramAcc,
-      addHistogram,
-    );
-  if (shape === 'exponentialHistogram' && acc !== undefined)
-    out.baseAcc[series] = plus(
-      out.baseAcc[series] as ExponentialSum | undefined,
-      acc as ExponentialSum,
-      addExponential,
-    );
-}
-
-/** Whether a cumulative histogram's count went down: its sender restarted, and what it `held` goes to the series' base. */
-function wasReset(
-  streams: StreamTable,
-  s: number,
-  held: { readonly count: number } | undefined,
-  incoming: { readonly count: number },
-  delta: boolean,
-): boolean {
-  return (
-    !delta && held !== undefined && streams.points[s]! > 0 && isWhole(held.count, incoming.count)
-  );
 }
 
 /** A point at or before the last one applied (a retried export, or out of order). */
@@ -606,9 +550,4 @@ function addGap(streams: StreamTable, s: number, at: number, after: bigint, upTo
   const gaps = (streams.gaps[s] ??= []);
   gaps.splice(at, 0, after, upTo);
   if (gaps.length > 2 * MAX_GAPS) gaps.splice(0, 2);
-}
-
-/** Whether two bucket layouts are the same. */
-export function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -6,9 +6,9 @@
  *
  * Every writer that carries a source's cumulative reports decides a restart by {@link isWhole}:
  * the cluster primary, its members' reports (sources.ts `SourceTable`, with the functions
- * below), and the ingest, its senders' streams (ingest/stream-rules.ts: a series keeps what its
- * ended and restarted streams counted as a base beside its live streams' values, which sums the
- * same).
+ * below), and the ingest, its senders' streams (output-set.ts `OutputSet`: a series keeps what
+ * its ended and restarted streams counted as a base beside its live streams' last reports,
+ * {@link restarted}, which sums the same).
  *
  * What must stay true:
  * - A report smaller than the last (a histogram: a smaller count) means the source restarted: all
@@ -45,6 +45,16 @@ export const ROW_BUCKETS = 4;
 export function isWhole(last: number, value: number): boolean {
   // `NaN` compares false: a first report, like a restart, is added whole.
   return !(value >= last);
+}
+
+/**
+ * Whether a live source's cumulative report `value` (a histogram: its count) restarts it after its
+ * `last` (`NaN`: it has none). A series that adds up its live sources' last reports over a base
+ * (output-set.ts) then moves `last` into the base, so the series grows by `value` whole, as
+ * {@link carrySum} adds it; a source that stops reporting leaves its last report there too.
+ */
+export function restarted(last: number, value: number): boolean {
+  return last === last && isWhole(last, value);
 }
 
 /** Adds into `values[at]` what the cumulative `value` holds beyond `last` (`NaN`: none). */
@@ -187,7 +197,7 @@ function partOf(s: SourcePart): SourcePart {
 }
 
 /** Whether two bucket layouts are the same. */
-function sameBounds(a: readonly number[], b: readonly number[]): boolean {
+export function sameBounds(a: readonly number[], b: readonly number[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -1,11 +1,11 @@
-// The ingest's output series as sets of the series layer (src/ingest/output-series.ts): the order
+// The ingest's output series as sets of the store (src/series/output-set.ts): the order
 // a collection serves them in survives removal (expiry, an ended stream) and a sender's change of
 // bucket layout (its series moves to another set), and every charge comes back.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
-import { rebucket } from '../../src/ingest/output-series.ts';
+import { rebucket } from '../../src/series/output-set.ts';
 import {
   fakeClock,
   gauge,

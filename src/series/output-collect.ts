@@ -1,30 +1,25 @@
 /**
- * The ingest store's collection, read two ways in one order: as the naming pass reads it
- * ({@link collectSeries}: its output series sets, output-series.ts, as columns — a Collection's
- * `ingested` part, series/collection.ts) and as OpenTelemetry MetricData ({@link
+ * The collection of a stream store's output sets (streams.ts, output-set.ts: the ingest's), read
+ * two ways in one order: as the naming pass reads it ({@link collectSeries}: the sets as columns,
+ * a Collection's `ingested` part, collection.ts) and as OpenTelemetry MetricData ({@link
  * collectScopes}: what the OTLP push, a standard reader and the cluster report read, the boundary
  * out). Either way each set is compacted before, read at one instant (every series with its own
  * start time) and grouped by scope.
  *
  * The order is what it has always been: instruments in the order they were made, an instrument's
- * scopes in the order of their oldest series, a scope's series in the order they were made —
+ * scopes in the order of their oldest series, a scope's series in the order they were made --
  * across a histogram's bucket layouts too: as columns, a scope whose series are spread over
  * several sets (or out of order in one) is one view of them in that order ({@link merged}), each
- * series with its own bounds. Exponential histograms have no columns (series/exponential.ts): they
+ * series with its own bounds. Exponential histograms have no columns (exponential.ts): they
  * stay MetricData in both.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { DataPoint, MetricData, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import type {
-  CollectedSeries,
-  IngestedScope,
-  LabelColumn,
-  LabelRender,
-} from '../series/collection.ts';
-import { SnapshotArena } from '../series/snapshot.ts';
-import type { OutputSet } from './output-series.ts';
-import type { Instrument, ScopeSeries } from './series-state.ts';
+import type { CollectedSeries, IngestedScope, LabelColumn, LabelRender } from './collection.ts';
+import type { OutputSet } from './output-set.ts';
+import { SnapshotArena } from './snapshot.ts';
+import type { InstrumentSeries as Instrument, ScopeSeries } from './streams.ts';
 
 /** The series of `instruments` (compacted) at `endTime`, one ScopeMetrics per scope. */
 export function collectScopes(instruments: Iterable<Instrument>, endTime: HrTime): ScopeMetrics[] {

@@ -1,33 +1,28 @@
 /**
- * The ingest's output series (what the naming stage reads): series sets of the series layer
- * (series/), one per instrument and scope — and per bucket layout, for explicit-bucket
- * histograms whose senders differ — keyed by the bounded attributes' key (keyed-index.ts), each
- * series with its own start time. Beside each series' figures the ingest keeps, by the set's
- * positions: its base (what its ended or reset streams counted), its list of live streams (first,
- * last; the stream table's `next`), when it was made (`seq`: the order a collection serves series
- * in across a scope's sets) and, for explicit-bucket histograms, its charge against the memory
- * budget (the other shapes' charge is made again from the series when it goes: memory-estimate.ts
- * gives the same figure for the same series).
+ * A set kind of the store for a writer whose series each add up several sources that come and go
+ * (the ingest: an output series adds up its senders' streams, streams.ts `StreamTable`). It is a
+ * set of one of the plain kinds (sum.ts, gauge.ts, histogram.ts, exponential.ts), keyed by the
+ * writer's attribute-set key (keyed-index.ts), each series with its own start time, and beside
+ * each series: its base (what its ended or restarted sources counted, by carry.ts's rule:
+ * {@link OutputSet.reported}, {@link OutputSet.retired}), its list of live sources (first, last;
+ * the stream table's `next`), when it was made (`seq`: the order a collection serves series in
+ * across a scope's sets) and, for explicit-bucket histograms, the writer's charge for it.
  *
- * What must stay true: a series' figures in the set are its base plus its live streams', added in
- * the order the streams were made — {@link settle} writes them whenever a stream's value or the
- * list changes, so a collection copies columns and walks no list. A removed series is a hole until
- * {@link compact}, which moves the series down (keeping their order) and the streams' positions
- * with them.
+ * What must stay true: a series' figures in the set are its base plus its live sources', added in
+ * the order the sources were made -- {@link OutputSet.settle} writes them whenever a source's value
+ * or the list changes, so a collection copies columns and walks no list. A removed series is a
+ * hole until {@link OutputSet.compact}, which moves the series down (keeping their order) and the
+ * sources' positions with them.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { GaugeSeries } from '../series/gauge.ts';
-import { HistogramSeries } from '../series/histogram.ts';
-import { KeyedSeriesIndex } from '../series/keyed-index.ts';
-import { SumSeries } from '../series/sum.ts';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import {
-  addExponential,
-  MAX_EXPONENTIAL_BUCKETS,
-  type ExponentialSum,
-} from '../common/exponential-histogram.ts';
-import { ExponentialSeries } from '../series/exponential.ts';
-import { seriesBytes } from './memory-estimate.ts';
+import { addExponential, type ExponentialSum } from '../common/exponential-histogram.ts';
+import { restarted } from './carry.ts';
+import { ExponentialSeries } from './exponential.ts';
+import { GaugeSeries } from './gauge.ts';
+import { HistogramSeries } from './histogram.ts';
+import { KeyedSeriesIndex } from './keyed-index.ts';
+import { SumSeries } from './sum.ts';
 
 /** The five output shapes: what the naming stage sees. */
 export type Shape = 'monotonicSum' | 'sum' | 'gauge' | 'histogram' | 'exponentialHistogram';
@@ -41,7 +36,7 @@ export interface HistogramAcc {
 /** A histogram's or exponential histogram's counts (the instrument's shape says which). */
 export type Acc = HistogramAcc | ExponentialSum;
 
-/** No slot (an empty list of streams). */
+/** No slot (an empty list of sources). */
 export const NO_SLOT = -1;
 
 /** `b` added to `a`, or `b` when there is no `a` yet. */
@@ -80,7 +75,7 @@ export function rebucket(
   return { counts, sum: acc.sum, count: acc.count };
 }
 
-/** What a set reads of the streams (series-state.ts `StreamTable`): each one's series position, next in its list, figures. */
+/** What a set reads of its sources (streams.ts `StreamTable`): each one's series position, next in its list, figures. */
 export interface StreamLinks {
   readonly series: Int32Array;
   readonly next: Int32Array;
@@ -103,14 +98,15 @@ export class OutputSet {
   /** Explicit-bucket histograms: the bounds every series of the set has. */
   readonly bounds: readonly number[] | undefined;
   /**
-   * Per series, `#width` figures in a row: base, seq, first stream, last stream, and for an
-   * explicit-bucket histogram its charge (the other shapes': {@link chargeOf}). One plain array
+   * Per series, `#width` figures in a row: base, seq, first source, last source, and for an
+   * explicit-bucket histogram the writer's charge (the other shapes' the writer makes again from
+   * the series, streams.ts `SeriesCharge`). One plain array
    * (unboxed doubles), not a typed column each: a typed array and its buffer, or an array's spare
    * room, cost more than the figures, and many sets hold one series (a scope each).
    */
   readonly #rows: number[] = [];
   readonly #width: number;
-  /** Histograms of either kind: what reset or ended streams had counted (empty for the other shapes). */
+  /** Histograms of either kind: what restarted or ended sources had counted (empty for the other shapes). */
   readonly baseAcc: (Acc | undefined)[] = [];
   readonly #accs: boolean;
   /** Series held (holes not counted). */
@@ -196,7 +192,7 @@ export class OutputSet {
     return this.index.positionOf(key);
   }
 
-  /** A new series (no stream yet): its position. */
+  /** A new series (no source yet): its position; `bytes`, an explicit-bucket histogram's charge. */
   add(key: string, attributes: Attributes, start: HrTime, seq: number, bytes: number): number {
     const at = this.index.seriesOfKey(key, attributes);
     this.set.startAt(at, start);
@@ -208,25 +204,54 @@ export class OutputSet {
     return at;
   }
 
-  /** What series `at` was charged when it was made. */
-  chargeOf(at: number): number {
-    if (this.#width === 5) return this.#rows[at * 5 + BYTES]!;
-    return seriesBytes(
-      this.scopeKey,
-      this.index.keyAt(at),
-      this.set.attributes[at]!,
-      this.shape === 'exponentialHistogram' ? 2 * MAX_EXPONENTIAL_BUCKETS : 0,
-    );
+  /** An explicit-bucket histogram's series `at`: what the writer charged for it when it was made. */
+  charge(at: number): number {
+    return this.#width === 5 ? this.#rows[at * 5 + BYTES]! : 0;
   }
 
-  /** Removes series `at` (its streams gone): a hole until {@link compact}. */
+  /**
+   * A live source of series `at` reports the cumulative `value` after its `last` (`NaN`: its
+   * first): a restart (carry.ts `restarted`) leaves `last` in the base, and the source's `value`
+   * adds whole.
+   */
+  reported(at: number, last: number, value: number): void {
+    if (restarted(last, value)) this.setBase(at, this.base(at) + last);
+  }
+
+  /** As {@link reported}, a histogram source's counts: `held` (undefined: none yet) go to the base when `incoming`'s count restarts them. */
+  reportedCounts(at: number, held: Acc | undefined, incoming: Acc): void {
+    if (held !== undefined && restarted(held.count, incoming.count)) this.#addToBase(at, held);
+  }
+
+  /**
+   * A source of series `at` ends with its last report `value` (a histogram's: `acc`): a counter's
+   * and a histogram's counts stay in the series while other sources keep it (carry.ts: a source
+   * that stops reporting keeps what it added); a level's leave with it.
+   */
+  retired(at: number, value: number, acc: Acc | undefined): void {
+    if (this.shape === 'monotonicSum') this.setBase(at, this.base(at) + value);
+    else if (acc !== undefined) this.#addToBase(at, acc);
+  }
+
+  #addToBase(at: number, acc: Acc): void {
+    this.baseAcc[at] =
+      this.shape === 'histogram'
+        ? plus(this.baseAcc[at] as HistogramAcc | undefined, acc as HistogramAcc, addHistogram)
+        : plus(
+            this.baseAcc[at] as ExponentialSum | undefined,
+            acc as ExponentialSum,
+            addExponential,
+          );
+  }
+
+  /** Removes series `at` (its sources gone): a hole until {@link compact}. */
   remove(at: number): void {
     this.set.remove(at);
     if (this.#accs) this.baseAcc[at] = undefined;
     this.live--;
   }
 
-  /** Moves the series over the holes, their columns and their streams' positions with them. */
+  /** Moves the series over the holes, their columns and their sources' positions with them. */
   compact(streams: StreamLinks): void {
     const moves = this.set.compact();
     if (moves === undefined) return;
@@ -247,7 +272,7 @@ export class OutputSet {
     for (let i = 1; i < n; i++) if (this.seq(i) < this.seq(i - 1)) this.unordered = true;
   }
 
-  /** Writes series `at`'s figures: its base plus its live streams', in the order they were made. */
+  /** Writes series `at`'s figures: its base plus its live sources', in the order they were made. */
   settle(at: number, streams: StreamLinks): void {
     const first = this.first(at);
     const set = this.set;

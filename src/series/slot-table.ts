@@ -1,6 +1,6 @@
 /**
- * Rows kept as slots of columns (typed arrays and plain arrays, one per field: series-state.ts),
- * not an object each. A freed slot is taken again by the next row made, so the columns follow the
+ * Rows kept as slots of columns (typed arrays and plain arrays, one per field: streams.ts
+ * `StreamTable`), not an object each. A freed slot is taken again by the next row made, so the columns follow the
  * most rows held at once, and grow by doubling.
  *
  * What must stay true: a freed slot's fields that point at objects are cleared (`clear`), so a

@@ -1,0 +1,364 @@
+/**
+ * The sources of output sets (output-set.ts) that their writer keys itself and drops on its own
+ * terms: the ingest's sender streams. A stream is one (resource, scope, instrument, attribute set)
+ * as sent, and a source of the output series its attributes bound to, under one scope; the streams
+ * of one series are added up -- what the SDK does with the measurements of an embedded host.
+ * Cumulative re-aggregation needs each stream's last report, so the number of streams is what a
+ * writer's caps bound.
+ *
+ * Here: every stream's last report, times and delta windows in typed columns ({@link
+ * StreamTable}), found by its group's key and its attributes' key, and the output sets the streams
+ * feed, by instrument and scope, in the order their series were made ({@link StreamStore}). What a
+ * point does to its stream is the writer's rule (ingest/stream-rules.ts), and which streams and
+ * series it holds its policy (ingest/series-registry.ts: caps, memory budget, expiry); what an
+ * ended or restarted stream leaves its series is the store's carry rule (carry.ts, through the
+ * set's base).
+ *
+ * Streams are slots in typed columns (slot-table.ts), not an object each: a store holds hundreds
+ * of thousands of them, and an object, its hidden class slots and its boxed numbers cost several
+ * times the figures they hold. A slot is reused once freed.
+ *
+ * What must stay true: a stream is in its group's map, its series' list and the table, or in none
+ * of them; a series with no stream left is removed from its set (a hole until {@link
+ * StreamStore.compact}), a set with no series from its scope, a scope with no series from its
+ * instrument.
+ */
+import type { Attributes, HrTime } from '@opentelemetry/api';
+import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { sameBounds } from './carry.ts';
+import {
+  NO_SLOT,
+  OutputSet,
+  rebucket,
+  type Acc,
+  type HistogramAcc,
+  type Shape,
+} from './output-set.ts';
+import { SlotTable } from './slot-table.ts';
+
+export interface Scope {
+  readonly name: string;
+  readonly version: string;
+}
+
+/**
+ * An instrument's output series under one scope: one set (output-set.ts), or one per bucket
+ * layout of an explicit-bucket histogram whose senders differ.
+ */
+export interface ScopeSeries {
+  readonly scope: Scope;
+  readonly sets: OutputSet[];
+  /** Series held across its sets. */
+  live: number;
+}
+
+/** What the store keeps of an instrument: its output series by scope, and what it holds. A writer's instrument adds its policy to it. */
+export interface InstrumentSeries {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly descriptor: MetricDescriptor;
+  /** Output series by scope key. */
+  readonly scopes: Map<string, ScopeSeries>;
+  /** Output series held across its scopes. */
+  seriesCount: number;
+  streamCount: number;
+}
+
+/** A new instrument's part in the store: no series, no streams yet. */
+export function instrumentSeries(
+  name: string,
+  shape: Shape,
+  descriptor: MetricDescriptor,
+): InstrumentSeries {
+  return { name, shape, descriptor, scopes: new Map(), seriesCount: 0, streamCount: 0 };
+}
+
+/**
+ * The streams of one instrument sent under one resource and scope, by their attributes' key: a
+ * point's stream is found with one short key (its attributes') in the group its metric found once.
+ */
+export interface StreamGroup<I extends InstrumentSeries = InstrumentSeries> {
+  /** Its key in the store: the writer's (the ingest's: the instrument's name and the arrival's origin). */
+  readonly key: string;
+  readonly instrument: I;
+  /** Stream slots by attributes key. */
+  readonly streams: Map<string, number>;
+}
+
+/** Every source series the store holds. */
+export class StreamTable<I extends InstrumentSeries = InstrumentSeries> extends SlotTable {
+  /** Its key in `group.streams`. */
+  key: string[] = [];
+  group: (StreamGroup<I> | undefined)[] = [];
+  /** Histograms of either kind: its counts (replaced, never changed in place). */
+  acc: (Acc | undefined)[] = [];
+  /** Its series' set and position in it, and its neighbours in that series' list. */
+  out: (OutputSet | undefined)[] = [];
+  series = new Int32Array(0);
+  prev = new Int32Array(0);
+  next = new Int32Array(0);
+  start = new BigInt64Array(0);
+  /** Time of the last point applied (the latest time seen); 0n before the first. */
+  time = new BigInt64Array(0);
+  /**
+   * Delta streams: where the windows counted begin (the earliest counted window's start; 0n: as
+   * far back as anything may be, a stream restored from a state without windows). With `time` and
+   * `gaps` it tells a retried window from a late one (ingest/stream-rules.ts `placeWindow`).
+   */
+  from = new BigInt64Array(0);
+  /**
+   * Delta streams: the spans between `from` and `time` no window was counted in, oldest first, as
+   * pairs (after, upTo] -- undefined when there are none (the steady state). At most
+   * ingest/stream-rules.ts `MAX_GAPS` pairs.
+   */
+  gaps: (bigint[] | undefined)[] = [];
+  points = new Float64Array(0);
+  value = new Float64Array(0);
+  /** The monotonic clock at its last point (clock.ts): its expiry counts from it. */
+  updatedAt = new Float64Array(0);
+  /** Its charge against the writer's memory budget. */
+  bytes = new Float64Array(0);
+  /**
+   * The stream the next point of the same metric went to after this one's, last time: a sender
+   * sends its points in the same order export after export, so it is the first guess for where a
+   * point goes (checked: any slot, even a freed one, may be here).
+   */
+  after = new Int32Array(0);
+
+  protected zero(slot: number): void {
+    this.series[slot] = this.prev[slot] = this.next[slot] = this.after[slot] = NO_SLOT;
+    this.start[slot] = this.time[slot] = this.from[slot] = 0n;
+    this.points[slot] = this.value[slot] = this.updatedAt[slot] = this.bytes[slot] = 0;
+  }
+
+  protected clear(slot: number): void {
+    this.key[slot] = '';
+    this.group[slot] = this.acc[slot] = this.out[slot] = this.gaps[slot] = undefined;
+  }
+}
+
+/**
+ * What the writer charged for series `at` of `out` when it made it: made again from the series
+ * when it goes (an explicit-bucket histogram's is kept, `OutputSet.charge`).
+ */
+export type SeriesCharge = (out: OutputSet, at: number) => number;
+
+/** What a dropped stream gave back: its charge, its series' when the series went with it (else 0), its scope's key when that went too. */
+export interface Dropped {
+  readonly stream: number;
+  readonly series: number;
+  readonly scope: string | undefined;
+}
+
+/**
+ * The streams a writer holds and the output sets they feed: groups of streams by key, each
+ * instrument's sets by scope, the sets with holes to compact, the order series are made in.
+ */
+export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
+  /** Every stream held. */
+  readonly streams = new StreamTable<I>();
+  /** Streams by group key, then by attributes key. */
+  readonly #groups = new Map<string, StreamGroup<I>>();
+  /** Sets with removed series not yet compacted away. */
+  readonly #holed = new Set<OutputSet>();
+  /** Series made so far: each series' `seq`. */
+  #made = 0;
+  readonly #charge: SeriesCharge;
+
+  constructor(charge: SeriesCharge) {
+    this.#charge = charge;
+  }
+
+  /** The stream slots of the group keyed `groupKey`, by attributes key; undefined while there are none. */
+  streamsOf(groupKey: string): ReadonlyMap<string, number> | undefined {
+    return this.#groups.get(groupKey)?.streams;
+  }
+
+  /** Every stream slot, group by group (a stream dropped meanwhile is not given). */
+  *slots(): Generator<number> {
+    for (const group of this.#groups.values()) yield* group.streams.values();
+  }
+
+  /** The set and position of `instrument`'s series keyed `key` under `scopeKey`, or undefined. */
+  seriesIn(
+    instrument: I,
+    scopeKey: string,
+    key: string,
+  ): { out: OutputSet; at: number } | undefined {
+    const scope = instrument.scopes.get(scopeKey);
+    if (scope === undefined) return undefined;
+    for (const out of scope.sets) {
+      const at = out.positionOf(key);
+      if (at !== undefined) return { out, at };
+    }
+    return undefined;
+  }
+
+  /**
+   * A new series of `instrument` (no stream yet) under `scopeKey`, in the set of its bucket
+   * layout `bounds` (an explicit-bucket histogram's); `bytes`: such a histogram's charge.
+   */
+  newSeries(
+    instrument: I,
+    key: string,
+    scopeKey: string,
+    scope: Scope,
+    attributes: Attributes,
+    startTime: HrTime,
+    bytes: number,
+    bounds: readonly number[] | undefined,
+  ): { out: OutputSet; at: number } {
+    let held: ScopeSeries | undefined = instrument.scopes.get(scopeKey);
+    if (held === undefined) instrument.scopes.set(scopeKey, (held = { scope, sets: [], live: 0 }));
+    const out = setFor(held, instrument, scopeKey, bounds);
+    const at = out.add(key, attributes, startTime, this.#made++, bytes);
+    held.live++;
+    instrument.seriesCount++;
+    return { out, at };
+  }
+
+  /** A new stream of series `series` of `out`, in the group `groupKey` (made if none), keyed `key`: its slot. */
+  newStream(
+    instrument: I,
+    out: OutputSet,
+    series: number,
+    groupKey: string,
+    key: string,
+    bytes: number,
+    updatedAt: number,
+  ): number {
+    let group = this.#groups.get(groupKey);
+    if (group === undefined)
+      this.#groups.set(groupKey, (group = { key: groupKey, instrument, streams: new Map() }));
+    const streams = this.streams;
+    const s = streams.take();
+    streams.key[s] = key;
+    streams.group[s] = group;
+    streams.out[s] = out;
+    streams.series[s] = series;
+    streams.updatedAt[s] = updatedAt;
+    streams.bytes[s] = bytes;
+    // Appended to its series' list, so its figures add streams up in the order they were made.
+    const last = out.last(series);
+    streams.prev[s] = last;
+    if (last === NO_SLOT) out.setFirst(series, s);
+    else streams.next[last] = s;
+    out.setLast(series, s);
+    instrument.streamCount++;
+    group.streams.set(key, s);
+    return s;
+  }
+
+  /**
+   * The series of stream `s`, its only one, takes the explicit-bucket layout `bounds` (its sender
+   * changed it): it moves to the set of that layout, keeping its key, start and place in the order,
+   * and its counts, count and sum, re-bucketed (output-set.ts `rebucket`).
+   */
+  relayout(s: number, bounds: readonly number[]): void {
+    const st = this.streams;
+    const old = st.out[s]!;
+    const pos = st.series[s]!;
+    const instrument = st.group[s]!.instrument;
+    const scope = instrument.scopes.get(old.scopeKey)!;
+    const key = old.index.keyAt(pos);
+    const attributes = old.set.attributes[pos]!;
+    const start = old.set.startOf(pos);
+    const seq = old.seq(pos);
+    const bytes = old.charge(pos);
+    const from = old.bounds ?? [];
+    const base = old.baseAcc[pos] as HistogramAcc | undefined;
+    const acc = st.acc[s] as HistogramAcc | undefined;
+    this.#removeFrom(scope, old, pos);
+    const out = setFor(scope, instrument, old.scopeKey, bounds.slice());
+    const at = out.add(key, attributes, start, seq, bytes);
+    out.setFirst(at, s);
+    out.setLast(at, s);
+    st.out[s] = out;
+    st.series[s] = at;
+    out.baseAcc[at] = base === undefined ? undefined : rebucket(base, from, bounds);
+    st.acc[s] = acc === undefined ? undefined : rebucket(acc, from, bounds);
+    out.settle(at, st);
+  }
+
+  /**
+   * Drops the stream in slot `s`: what it counted stays in its series (output-set.ts `retired`)
+   * while other streams keep the series; the series goes with its last stream, the scope with
+   * its last series. The instrument stays, even with no series left: the writer drops it.
+   */
+  dropStream(s: number): Dropped {
+    const st = this.streams;
+    const group = st.group[s]!;
+    const instrument = group.instrument;
+    const out = st.out[s]!;
+    const series = st.series[s]!;
+    const bytes = st.bytes[s]!;
+    out.retired(series, st.value[s]!, st.acc[s]);
+    const prev = st.prev[s]!;
+    const next = st.next[s]!;
+    if (prev === NO_SLOT) out.setFirst(series, next);
+    else st.next[prev] = next;
+    if (next === NO_SLOT) out.setLast(series, prev);
+    else st.prev[next] = prev;
+    instrument.streamCount--;
+    group.streams.delete(st.key[s]!);
+    if (group.streams.size === 0) this.#groups.delete(group.key);
+    st.release(s);
+    if (out.first(series) !== NO_SLOT) {
+      out.settle(series, st);
+      return { stream: bytes, series: 0, scope: undefined };
+    }
+    const scopeKey = out.scopeKey;
+    const scope = instrument.scopes.get(scopeKey)!;
+    const charge = this.#charge(out, series);
+    this.#removeFrom(scope, out, series);
+    instrument.seriesCount--;
+    if (--scope.live > 0) return { stream: bytes, series: charge, scope: undefined };
+    instrument.scopes.delete(scopeKey);
+    return { stream: bytes, series: charge, scope: scopeKey };
+  }
+
+  /** `instrument` is no longer held: its sets need no compaction. */
+  forget(instrument: I): void {
+    for (const scope of instrument.scopes.values())
+      for (const out of scope.sets) this.#holed.delete(out);
+  }
+
+  /** Compacts the sets whose series were removed (before a collection or a snapshot reads them). */
+  compact(): void {
+    for (const out of this.#holed) out.compact(this.streams);
+    this.#holed.clear();
+  }
+
+  /** Takes series `pos` out of `out` (a hole until compacted), and `out` out of `scope` with its last series. */
+  #removeFrom(scope: ScopeSeries, out: OutputSet, pos: number): void {
+    out.remove(pos);
+    if (out.live > 0) {
+      this.#holed.add(out);
+      return;
+    }
+    this.#holed.delete(out);
+    scope.sets.splice(scope.sets.indexOf(out), 1);
+  }
+}
+
+/** The series of `instrument` (set and position) in the order they were made, across its scopes and sets (compacted). */
+export function seriesInOrder(instrument: InstrumentSeries): [OutputSet, number][] {
+  const all: [OutputSet, number][] = [];
+  for (const scope of instrument.scopes.values())
+    for (const out of scope.sets) for (let i = 0; i < out.set.size; i++) all.push([out, i]);
+  return all.sort((a, b) => a[0].seq(a[1]) - b[0].seq(b[1]));
+}
+
+/** The set of `scope` a new series goes to: its only one, or a histogram's of the same layout (made if none). */
+function setFor(
+  scope: ScopeSeries,
+  instrument: InstrumentSeries,
+  scopeKey: string,
+  bounds: readonly number[] | undefined,
+): OutputSet {
+  for (const out of scope.sets)
+    if (instrument.shape !== 'histogram' || sameBounds(out.bounds!, bounds!)) return out;
+  const out = new OutputSet(instrument.shape, instrument.descriptor, scopeKey, bounds);
+  scope.sets.push(out);
+  return out;
+}
