@@ -23,7 +23,7 @@ import {
 import type { CollectedSeries, Exemplar, LabelColumn, LabelRender } from './collection.ts';
 
 const NO_BOUNDS: readonly number[] = [];
-const NONE = new Float64Array(0);
+const NONE: Float64Array = new Float64Array(0);
 const NO_START: HrTime = [0, 0];
 
 /** One render's label strings of the points, by position (collection.ts `LabelColumn`). */
@@ -103,8 +103,23 @@ export class MetricColumns {
   readonly #labels = new Map<LabelRender, PointLabels>();
   /** The bounds last seen: the same array while they do not change (renderers cache `le` strings by identity). */
   #bounds: readonly number[] = NO_BOUNDS;
+  /**
+   * The figures' storage, reused from one collection to the next: the rules copy what they keep
+   * within the instrument's step (a typed array made per collection costs a backing store each).
+   */
+  readonly #scratch: Float64Array[] = [NONE, NONE, NONE, NONE, NONE];
 
-  /** `metric`'s points as a series set's columns; nothing of them is read after this call but the attributes. */
+  /** Scratch column `k`, `n` long (its contents left as they were). */
+  #column(k: number, n: number): Float64Array {
+    let buffer = this.#scratch[k]!;
+    if (buffer.length < n) buffer = this.#scratch[k] = new Float64Array(n + (n >> 2));
+    return buffer.subarray(0, n);
+  }
+
+  /**
+   * `metric`'s points as a series set's columns, read within the instrument's step of the naming
+   * pass: the next call reuses their storage.
+   */
   of(metric: MetricData): CollectedSeries {
     const points = metric.dataPoints as readonly DataPoint<unknown>[];
     const n = points.length;
@@ -115,9 +130,15 @@ export class MetricColumns {
     for (let i = 0; i < n; i++) {
       const dp = points[i]!;
       attributes[i] = dp.attributes;
-      if (dp.startTime !== startTime && startSeconds === undefined) {
-        startSeconds = new Float64Array(n);
-        startNanos = new Float64Array(n);
+      // One start for the set unless a point's differs (the SDK gives each point its own array).
+      const t = dp.startTime;
+      if (
+        t !== startTime &&
+        (t[0] !== startTime[0] || t[1] !== startTime[1]) &&
+        startSeconds === undefined
+      ) {
+        startSeconds = this.#column(0, n);
+        startNanos = this.#column(1, n);
         for (let k = 0; k < n; k++) {
           startSeconds[k] = points[k]!.startTime[0];
           startNanos[k] = points[k]!.startTime[1];
@@ -135,9 +156,11 @@ export class MetricColumns {
     let exponentials: ExponentialHistogram[] | undefined;
     if (type === DataPointType.HISTOGRAM) {
       const first = n > 0 ? (points[0] as DataPoint<Histogram>).value.buckets.boundaries : [];
-      for (let i = 1; i < n && seriesBounds === undefined; i++)
-        if (!sameBounds((points[i] as DataPoint<Histogram>).value.buckets.boundaries, first))
+      for (let i = 1; i < n && seriesBounds === undefined; i++) {
+        const b = (points[i] as DataPoint<Histogram>).value.buckets.boundaries;
+        if (b !== first && !sameBounds(b, first))
           seriesBounds = points.map((dp) => (dp as DataPoint<Histogram>).value.buckets.boundaries);
+      }
       if (seriesBounds === undefined) {
         if (!sameBounds(this.#bounds, first)) this.#bounds = first.slice();
         bounds = this.#bounds;
@@ -146,14 +169,15 @@ export class MetricColumns {
         bounds = seriesBounds[0]!;
         for (const b of seriesBounds) stride = Math.max(stride, b.length + 1);
       }
-      values = new Float64Array(n * stride);
-      sums = new Float64Array(n);
-      counts = new Float64Array(n);
+      values = this.#column(2, n * stride);
+      sums = this.#column(3, n);
+      counts = this.#column(4, n);
       for (let i = 0; i < n; i++) {
         const dp = points[i] as DataPoint<Histogram>;
         const h = dp.value;
         const c = h.buckets.counts;
         for (let k = 0; k < c.length; k++) values[i * stride + k] = c[k]!;
+        if (c.length < stride) values.fill(0, i * stride + c.length, (i + 1) * stride);
         sums[i] = h.sum ?? 0;
         counts[i] = h.count;
         const e = pointExemplars(dp);
@@ -172,8 +196,8 @@ export class MetricColumns {
     } else if (type === DataPointType.EXPONENTIAL_HISTOGRAM) {
       stride = 0;
       exponentials = new Array<ExponentialHistogram>(n);
-      sums = new Float64Array(n);
-      counts = new Float64Array(n);
+      sums = this.#column(3, n);
+      counts = this.#column(4, n);
       for (let i = 0; i < n; i++) {
         const h = (points[i] as DataPoint<ExponentialHistogram>).value;
         exponentials[i] = h;
@@ -181,7 +205,7 @@ export class MetricColumns {
         counts[i] = h.count;
       }
     } else {
-      values = new Float64Array(n);
+      values = this.#column(2, n);
       for (let i = 0; i < n; i++) {
         const dp = points[i] as DataPoint<number>;
         values[i] = dp.value;
