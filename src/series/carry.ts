@@ -187,7 +187,7 @@ function partOf(s: SourcePart): SourcePart {
 }
 
 /** Whether two bucket layouts are the same. */
-function sameBounds(a: readonly number[], b: readonly number[]): boolean {
+export function sameBounds(a: readonly number[], b: readonly number[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -20,6 +20,7 @@ import {
   type Histogram,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
+import { sameBounds } from './carry.ts';
 import type { CollectedSeries, Exemplar, LabelColumn, LabelRender } from './collection.ts';
 
 const NO_BOUNDS: readonly number[] = [];
@@ -91,13 +92,6 @@ function pointExemplars(dp: DataPoint<unknown>): readonly Exemplar[] | undefined
   return e === undefined || e.length === 0 ? undefined : e;
 }
 
-/** Whether two bucket layouts are the same bounds. */
-function sameBounds(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** One instrument's MetricData as columns, collection after collection (see the file comment). */
 export class MetricColumns {
   readonly #labels = new Map<LabelRender, PointLabels>();
@@ -158,7 +152,7 @@ export class MetricColumns {
       const first = n > 0 ? (points[0] as DataPoint<Histogram>).value.buckets.boundaries : [];
       for (let i = 1; i < n && seriesBounds === undefined; i++) {
         const b = (points[i] as DataPoint<Histogram>).value.buckets.boundaries;
-        if (b !== first && !sameBounds(b, first))
+        if (!sameBounds(b, first))
           seriesBounds = points.map((dp) => (dp as DataPoint<Histogram>).value.buckets.boundaries);
       }
       if (seriesBounds === undefined) {
