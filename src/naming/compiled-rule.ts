@@ -2,7 +2,6 @@
  * What a rule compiler (native-rules.ts, table-rules.ts) makes for one instrument of one scope,
  * and the naming pass (to-families.ts) keeps and runs at every collection.
  */
-import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
 import type { RuleSources } from '../series/carry.ts';
 import type { CollectedSeries } from '../series/collection.ts';
 import type { FamilyBuilder, FamilyHead } from './family-builder.ts';
@@ -17,16 +16,11 @@ export interface CompiledRule {
    */
   readonly carries: boolean;
   /**
-   * Appends a producer's instrument's series to `out`, from its points. `points` gives
-   * `metric.dataPoints`, read at most once by the pass for all the instrument's rules (see
-   * to-families.ts); `metric` gives their type.
+   * Appends one instrument's series to `out`, from its columns (a store's series set, or a
+   * producer's points as columns, series/metric-columns.ts), with the label strings the columns
+   * hold for this rule: nothing per series is made or kept here but a histogram's series object.
+   * `sources`: where each series is carried as a source of its served series (a set whose series
+   * expire, when the rule {@link carries}).
    */
-  emit(metric: MetricData, points: () => readonly DataPoint<unknown>[], out: FamilyBuilder): void;
-  /**
-   * Appends a series set of the store to `out`, from its columns, with the label strings the
-   * store holds for this rule (series/collection.ts): nothing per series is made or kept
-   * here but a histogram's series object. `sources`: where each series is carried as a source of
-   * its served series (a set whose series expire, when the rule {@link carries}).
-   */
-  emitSeries(series: CollectedSeries, out: FamilyBuilder, sources?: RuleSources): void;
+  emit(series: CollectedSeries, out: FamilyBuilder, sources?: RuleSources): void;
 }

@@ -1,9 +1,8 @@
 /**
- * What the rule compilers read off an OpenTelemetry data point, in exposition terms: its start
- * time in Unix ms, its exemplars as the renderers write them, a value in the rule's unit.
+ * What the rule compilers read off a series' columns, in exposition terms: its start time in Unix
+ * ms, its exemplars as the renderers write them, a value in the rule's unit.
  */
 import type { HrTime } from '@opentelemetry/api';
-import type { DataPoint } from '@opentelemetry/sdk-metrics';
 import type { Exemplar } from '../domain/exemplars.ts';
 import type { ExpositionExemplar, FamilyType } from '../exposition/types.ts';
 
@@ -24,19 +23,13 @@ export function seriesStartMillis(
 
 let lastStart: HrTime | undefined;
 let lastStartMillis = 0;
-/** A point's start time in Unix ms (producers share one HrTime across points: converted once). */
-export function startMillis(t: HrTime): number {
+/** A start time in Unix ms (producers share one HrTime across points: converted once). */
+function startMillis(t: HrTime): number {
   if (t !== lastStart) {
     lastStart = t;
     lastStartMillis = t[0] * 1000 + t[1] / 1e6;
   }
   return lastStartMillis;
-}
-
-/** The trace-linked exemplars of a point (domain/exemplars.ts), when it has any. */
-export function pointExemplars(dp: DataPoint<unknown>): readonly Exemplar[] | undefined {
-  const e = (dp as { exemplars?: readonly Exemplar[] }).exemplars;
-  return e === undefined || e.length === 0 ? undefined : e;
 }
 
 /** An exemplar as the renderers write it; `scale` as the series' values are scaled. */
@@ -46,16 +39,6 @@ function expositionExemplar(e: Exemplar, scale: number): ExpositionExemplar {
     value: scaled(e.value, scale),
     timestamp: e.timeMillis / 1000,
   };
-}
-
-/** A counter point's latest exemplar, rendered; undefined without one (or for other types). */
-export function counterExemplar(
-  dp: DataPoint<unknown>,
-  type: FamilyType,
-  scale: number,
-): ExpositionExemplar | undefined {
-  const e = type === 'counter' ? pointExemplars(dp) : undefined;
-  return e === undefined ? undefined : expositionExemplar(e[e.length - 1]!, scale);
 }
 
 /** A counter series' latest exemplar (a store's series set keeps one), rendered; undefined without one (or for other types). */

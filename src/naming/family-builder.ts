@@ -39,8 +39,8 @@ export interface FamilyBuilder {
   readonly help: string;
   readonly unit: string;
   /**
-   * Number families. While `shared`, `labels` is a rule's published label array ({@link addColumns}),
-   * never changed: whatever changes a family's series takes it as its own first ({@link ownValues}).
+   * Number families. While `shared`, `labels` is a label column's strings ({@link settle}), never
+   * changed: whatever changes a family's series takes it as its own first ({@link ownValues}).
    */
   labels: string[];
   values: number[];
@@ -234,38 +234,11 @@ export function addNumber(
 }
 
 /**
- * Adds series `0..labels.length-1`, `labels[i]` valued `values[i]` (no start times, no exemplars).
- * A family with no series yet that does not merge takes `labels` as it is, shared: a steady-state
- * scrape then builds no label array. `labels` must not change afterwards. The values are copied
- * (they may be views of a snapshot's storage, which its collection gives back after the pass),
- * unless `owned`: an array made for this family alone, taken as it is.
- */
-export function addColumns(
-  out: FamilyBuilder,
-  labels: readonly string[],
-  values: ArrayLike<number>,
-  owned = false,
-): void {
-  settle(out);
-  const n = labels.length;
-  if (out.labels.length === 0 && out.index === undefined && out.created === undefined) {
-    // Shared, not owned: the cast is what `shared` guards (see FamilyBuilder.labels).
-    out.labels = labels as string[];
-    out.shared = true;
-    if (owned && Array.isArray(values)) {
-      out.values = values as number[];
-      return;
-    }
-    out.values = copyOf(values, n);
-    return;
-  }
-  for (let i = 0; i < n; i++) addNumber(out, labels[i]!, values[i]!);
-}
-
-/**
- * As {@link addColumns}, the first `n` series of a store's series set, `labels` its label column:
- * a family with no series yet that does not merge takes the column itself (no label string read),
- * so a renderer that keeps its own rendering asks only for the strings of series new to it.
+ * Adds the first `n` series of a set's columns, `labels` its label column, `values[i]` series i's
+ * value (no start times, no exemplars). A family with no series yet that does not merge takes the
+ * column itself (no label string read), so a renderer that keeps its own rendering asks only for
+ * the strings of series new to it. The values are copied (they may be views of a snapshot's
+ * storage, which its collection gives back after the pass).
  */
 export function addKeyed(
   out: FamilyBuilder,

@@ -4,28 +4,16 @@
  * family of the resource.
  */
 import type { Attributes } from '@opentelemetry/api';
-import {
-  DataPointType,
-  type DataPoint,
-  type ExponentialHistogram,
-  type Histogram,
-  type MetricData,
-} from '@opentelemetry/sdk-metrics';
+import { DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue, isClassicMetricName } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
 import { exemplarsAt } from '../series/histogram.ts';
 import { renderAttributes } from './attribute-labels.ts';
 import type { CompiledRule } from './compiled-rule.ts';
-import {
-  counterExemplar,
-  pointExemplars,
-  seriesExemplar,
-  seriesStartMillis,
-  startMillis,
-} from './data-points.ts';
-import { addColumns, addHistogram, addKeyed, addNumber } from './family-builder.ts';
+import { seriesExemplar, seriesStartMillis } from './data-points.ts';
+import { addHistogram, addKeyed, addNumber } from './family-builder.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName } from './prometheus-names.ts';
-import { boundsInterner, SeriesCache } from './series-cache.ts';
+import { SeriesCache } from './series-cache.ts';
 import type { NativeProfile } from './types.ts';
 
 /** target_info reserves no label name. */
@@ -108,7 +96,6 @@ export function compileNative(
       ? (labels) => bucketLinePrefix(name, labels)
       : undefined,
   );
-  const intern = boundsInterner();
   const starts = profile.startTimestamps === true;
   return [
     {
@@ -121,7 +108,7 @@ export function compileNative(
       },
       merges: false,
       carries: false,
-      emitSeries(series, out) {
+      emit(series, out) {
         const n = series.n;
         const labels = series.labels(cache.labelRender);
         cache.trim(n);
@@ -140,11 +127,25 @@ export function compileNative(
                 undefined,
               ),
             );
+        } else if (series.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
+          const strings = labels.strings;
+          for (let i = 0; i < n; i++)
+            addHistogram(
+              out,
+              cache.exponential(
+                i,
+                strings[i]!,
+                series.exponentials![i]!,
+                1,
+                true,
+                starts ? seriesStartMillis(series, i) : undefined,
+              ),
+            );
         } else if (
           out.created === undefined &&
           (type !== 'counter' || series.exemplars === undefined)
         ) {
-          // The store's label column (no string read for a renderer that keeps its rendering), and one array of values.
+          // The label column as it is (no string read for a renderer that keeps its rendering), and one array of values.
           addKeyed(out, labels, n, series.values);
         } else {
           const created = out.created !== undefined;
@@ -159,67 +160,6 @@ export function compileNative(
             );
         }
         if (labels.nonAscii > 0) out.ascii = false;
-      },
-      emit(m, pointsOf, out) {
-        const points = pointsOf();
-        if (m.dataPointType === DataPointType.HISTOGRAM) {
-          for (let i = 0; i < points.length; i++) {
-            const dp = points[i] as DataPoint<Histogram>;
-            addHistogram(
-              out,
-              cache.histogram(
-                i,
-                dp.attributes,
-                intern(dp.value.buckets.boundaries),
-                dp.value,
-                1,
-                starts ? startMillis(dp.startTime) : undefined,
-                pointExemplars(dp),
-              ),
-            );
-          }
-        } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
-          for (let i = 0; i < points.length; i++) {
-            const dp = points[i] as DataPoint<ExponentialHistogram>;
-            addHistogram(
-              out,
-              cache.exponential(
-                i,
-                dp.attributes,
-                dp.value,
-                1,
-                true,
-                starts ? startMillis(dp.startTime) : undefined,
-              ),
-            );
-          }
-        } else if (
-          out.created === undefined &&
-          (type !== 'counter' || !points.some((dp) => pointExemplars(dp) !== undefined))
-        ) {
-          // As from columns: the cache's label array shared while no label changes, one array of values.
-          const values = new Array<number>(points.length);
-          for (let i = 0; i < points.length; i++) {
-            const dp = points[i] as DataPoint<number>;
-            cache.labelsAt(i, dp.attributes);
-            values[i] = dp.value;
-          }
-          cache.trim(points.length);
-          addColumns(out, cache.publish(), values, true);
-        } else {
-          for (let i = 0; i < points.length; i++) {
-            const dp = points[i] as DataPoint<number>;
-            addNumber(
-              out,
-              cache.labelsAt(i, dp.attributes),
-              dp.value,
-              out.created === undefined ? 0 : startMillis(dp.startTime),
-              counterExemplar(dp, type, 1),
-            );
-          }
-        }
-        cache.trim(points.length);
-        if (cache.nonAscii > 0) out.ascii = false;
       },
     },
   ];

@@ -3,27 +3,15 @@
  * labelled and worded as the original does.
  */
 import type { Attributes } from '@opentelemetry/api';
-import {
-  DataPointType,
-  type DataPoint,
-  type ExponentialHistogram,
-  type Histogram,
-} from '@opentelemetry/sdk-metrics';
+import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
 import { boundsOf } from '../series/collection.ts';
 import { exemplarsAt } from '../series/histogram.ts';
 import type { CompiledRule } from './compiled-rule.ts';
-import {
-  counterExemplar,
-  pointExemplars,
-  scaled,
-  seriesExemplar,
-  seriesStartMillis,
-  startMillis,
-} from './data-points.ts';
+import { scaled, seriesExemplar, seriesStartMillis } from './data-points.ts';
 import { addHistogram, addNumber } from './family-builder.ts';
-import { boundsInterner, SeriesCache } from './series-cache.ts';
+import { SeriesCache } from './series-cache.ts';
 import type { FamilyRule } from './types.ts';
 
 /** The attribute the SDK puts on the series that absorbs attribute sets past the cardinality limit. */
@@ -69,12 +57,11 @@ export function compileTableRule(
   // A counter's or histogram's sources are carried one by one when a set's series can leave
   // (carry.ts): the series merges them, and must not go down when one leaves.
   const carries = rule.type === 'counter' || rule.type === 'histogram';
-  const intern = boundsInterner();
   return {
     family: { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
     merges,
     carries,
-    emitSeries(series, out, sources) {
+    emit(series, out, sources) {
       const n = series.n;
       const labels = series.labels(cache.labelRender);
       const strings = labels.strings;
@@ -83,13 +70,28 @@ export function compileTableRule(
       const part = (i: number, value: number, created: number): number =>
         sources === undefined ? value : sources.report(keys[i]!, strings[i]!, value, created);
       cache.trim(n);
-      if (series.dataPointType === DataPointType.HISTOGRAM) {
+      const kind = series.dataPointType;
+      if (kind === DataPointType.HISTOGRAM || kind === DataPointType.EXPONENTIAL_HISTOGRAM) {
         for (let i = 0; i < n; i++) {
           const created = starts ? seriesStartMillis(series, i) : 0;
           if (from === 'sum')
             addNumber(out, strings[i]!, part(i, scaled(series.sums[i]!, scale), created), created);
           else if (from === 'count')
             addNumber(out, strings[i]!, part(i, series.counts[i]!, created), created);
+          else if (kind === DataPointType.EXPONENTIAL_HISTOGRAM)
+            // A host View gave the instrument base-2 exponential buckets: the family keeps its name
+            // and type, its buckets are the exponential ones (native in protobuf when unscaled).
+            addHistogram(
+              out,
+              cache.exponential(
+                i,
+                strings[i]!,
+                series.exponentials![i]!,
+                scale,
+                true,
+                starts ? created : undefined,
+              ),
+            );
           else {
             const row = sources?.reportHistogram(
               keys[i]!,
@@ -128,78 +130,6 @@ export function compileTableRule(
         }
       }
       if (labels.nonAscii > 0) out.ascii = false;
-    },
-    emit(m, pointsOf, out) {
-      const points = pointsOf();
-      if (m.dataPointType === DataPointType.HISTOGRAM) {
-        for (let i = 0; i < points.length; i++) {
-          const dp = points[i] as DataPoint<Histogram>;
-          const created = starts ? startMillis(dp.startTime) : 0;
-          if (from === 'sum')
-            addNumber(
-              out,
-              cache.labelsAt(i, dp.attributes),
-              scaled(dp.value.sum ?? 0, scale),
-              created,
-            );
-          else if (from === 'count')
-            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count, created);
-          else
-            addHistogram(
-              out,
-              cache.histogram(
-                i,
-                dp.attributes,
-                intern(dp.value.buckets.boundaries),
-                dp.value,
-                scale,
-                starts ? created : undefined,
-                pointExemplars(dp),
-              ),
-            );
-        }
-      } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
-        // A host View gave the instrument base-2 exponential buckets: the family keeps its name
-        // and type, its buckets are the exponential ones (native in protobuf when unscaled).
-        for (let i = 0; i < points.length; i++) {
-          const dp = points[i] as DataPoint<ExponentialHistogram>;
-          const created = starts ? startMillis(dp.startTime) : 0;
-          if (from === 'sum')
-            addNumber(
-              out,
-              cache.labelsAt(i, dp.attributes),
-              scaled(dp.value.sum ?? 0, scale),
-              created,
-            );
-          else if (from === 'count')
-            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count, created);
-          else
-            addHistogram(
-              out,
-              cache.exponential(
-                i,
-                dp.attributes,
-                dp.value,
-                scale,
-                true,
-                starts ? created : undefined,
-              ),
-            );
-        }
-      } else {
-        for (let i = 0; i < points.length; i++) {
-          const dp = points[i] as DataPoint<number>;
-          addNumber(
-            out,
-            cache.labelsAt(i, dp.attributes),
-            rule.type === 'info' ? 1 : scaled(dp.value, scale),
-            out.created === undefined ? 0 : startMillis(dp.startTime),
-            counterExemplar(dp, rule.type, scale),
-          );
-        }
-      }
-      cache.trim(points.length);
-      if (cache.nonAscii > 0) out.ascii = false;
     },
   };
 }

@@ -9,7 +9,7 @@
  */
 import { diag, type Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import type { DataPoint, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ServedTotals, type SourceTotal, type SourceTotals } from '../series/carry.ts';
 import {
   isMetricData,
@@ -17,6 +17,7 @@ import {
   type CollectedSeries,
   type Collection,
 } from '../series/collection.ts';
+import { MetricColumns } from '../series/metric-columns.ts';
 import { Slice, SLICE_MILLIS } from '../common/slices.ts';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
@@ -98,7 +99,11 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   // the last two passes is dropped (with its label strings), so the cache follows the live
   // instruments rather than every scope and instrument name ever seen (ingested ones expire).
   // Two passes, not one: a pull scrape and a profile-named push are both passes.
-  const compiled = new Map<string, { rules: readonly CompiledRule[]; pass: number }>();
+  // A producer's instrument keeps its points' columns there too (series/metric-columns.ts).
+  const compiled = new Map<
+    string,
+    { rules: readonly CompiledRule[]; pass: number; points?: MetricColumns }
+  >();
   let passes = 0;
   const constLabels =
     profile.kind === 'table' && profile.hostnameLabel !== undefined
@@ -173,11 +178,17 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         claim(claims!, info);
       }
     }
-    /** The compiled rules of an instrument, each with the builder of its family (undefined: not served). */
-    const ruled = (
-      metric: MetricHead,
-      scope: ScopeHead,
-    ): Array<[CompiledRule, FamilyBuilder, string]> => {
+    /**
+     * One instrument: a series set of a store, read as columns (its label strings the store's), or
+     * a producer's MetricData, made columns first (series/metric-columns.ts). Each compiled rule
+     * emits into the builder of its family. `expires`: the set's series can leave (the ingest's),
+     * so a rule that carries takes them as sources.
+     */
+    const emit = (
+      input: CollectedSeries | MetricData,
+      scope: InstrumentationScope,
+      expires: boolean,
+    ): void => {
       const key =
         scope.name +
         '\0' +
@@ -185,15 +196,35 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         '\0' +
         (scope.schemaUrl ?? '') +
         '\0' +
-        metric.descriptor.name;
+        input.descriptor.name;
       let entry = compiled.get(key);
       if (entry === undefined) {
-        entry = { rules: compile(metric, scope), pass: current };
+        entry = { rules: compile(input, scope), pass: current };
         compiled.set(key, entry);
       }
       entry.pass = current;
-      const out: Array<[CompiledRule, FamilyBuilder, string]> = [];
-      for (const rule of entry.rules) {
+      const served = ruled(input, entry.rules);
+      if (served.length === 0) return;
+      const points = isMetricData(input);
+      const series = points ? (entry.points ??= new MetricColumns()).of(input) : input;
+      // A producer's points are no set whose series expire.
+      const carried = expires && !points && sources !== undefined;
+      for (const [rule, builder] of served)
+        rule.emit(
+          series,
+          builder,
+          carried && rule.carries
+            ? sources?.of(key + '\0' + rule.family.name, rule.family.name)
+            : undefined,
+        );
+    };
+    /** An instrument's compiled rules, each with the builder of its family (a rule whose family is not served left out). */
+    const ruled = (
+      metric: MetricHead,
+      rules: readonly CompiledRule[],
+    ): Array<[CompiledRule, FamilyBuilder]> => {
+      const out: Array<[CompiledRule, FamilyBuilder]> = [];
+      for (const rule of rules) {
         let builder = builders.get(rule.family.name);
         if (builder === undefined) {
           // Native names come from whatever a sender or host chose: a family that would take a
@@ -218,56 +249,27 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
           }
           if (builder.index === undefined) builder.index = indexOf(builder);
         }
-        out.push([rule, builder, key]);
+        out.push([rule, builder]);
       }
       return out;
-    };
-    /**
-     * One series set of a store, read as columns (its label strings the store's); `expires`: its
-     * series can leave (the ingest's), so a rule that carries takes them as sources.
-     */
-    const emitSet = (
-      series: CollectedSeries,
-      scope: InstrumentationScope,
-      expires: boolean,
-    ): void => {
-      for (const [rule, builder, key] of ruled(series, scope))
-        rule.emitSeries(
-          series,
-          builder,
-          expires && rule.carries && sources !== undefined
-            ? sources.of(key + '\0' + rule.family.name, rule.family.name)
-            : undefined,
-        );
-    };
-    /**
-     * One producer's instrument. Its points are read here, at most once, and not kept past its
-     * step. Each rule's series cache is by point position, which holds because a producer keeps
-     * its points in a stable order (series-cache.ts).
-     */
-    const emitMetric = (metric: MetricData, scope: InstrumentationScope): void => {
-      let points: readonly DataPoint<unknown>[] | undefined;
-      const pointsOf = (): readonly DataPoint<unknown>[] => (points ??= metric.dataPoints);
-      for (const [rule, builder] of ruled(metric, scope)) rule.emit(metric, pointsOf, builder);
     };
     // The store's series sets first, then the producers' MetricData, then the ingest's sets (the
     // order families come out in, and claim native names in).
     for (const group of c.series) {
       for (const series of group.series) {
-        emitSet(series, group.scope, false);
+        emit(series, group.scope, false);
         yield;
       }
     }
     for (const scopeMetrics of c.metrics) {
       for (const metric of scopeMetrics.metrics) {
-        emitMetric(metric, scopeMetrics.scope);
+        emit(metric, scopeMetrics.scope, false);
         yield;
       }
     }
     for (const group of c.ingested) {
       for (const entry of group.series) {
-        if (isMetricData(entry)) emitMetric(entry, group.scope);
-        else emitSet(entry, group.scope, true);
+        emit(entry, group.scope, true);
         yield;
       }
     }

@@ -4,16 +4,16 @@
  * one thing it leaves out — the data points' trace-linked exemplars (domain/exemplars.ts), which
  * the OTel JS SDK never produces but jobmeter's storages do.
  *
- * A request without exemplars is the official serializer's bytes unchanged. With some, the body is
- * decoded, each point with exemplars gets them (the transformer keeps scopes, metrics and points in
- * order, so they are matched by position, checked by metric name), and encoded again.
+ * A request without exemplars is the official serializer's bytes unchanged. With some, each point
+ * with exemplars gets them (the transformer keeps scopes, metrics and points in order, so they are
+ * matched by position): in protobuf appended to the point's bytes (a message's fields may come in
+ * any order) and the length of each message around it written anew, nothing decoded; in JSON
+ * through the parsed body.
  */
 import { createRequire } from 'node:module';
 import type { DataPoint, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import protobuf from 'protobufjs/light.js';
 import type { Exemplar } from '../domain/exemplars.ts';
 import type { OtlpProtocol } from '../options.ts';
-import { OTLP_SCHEMA } from './schema.ts';
 
 /** The part of the transformer's serializers an exporter uses. */
 export interface MetricsSerializer {
@@ -125,29 +125,122 @@ function attachJson(body: Uint8Array, request: ResourceMetrics): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(wire));
 }
 
-let types: { request: protobuf.Type; exemplar: protobuf.Type } | undefined;
+/** Metric's data field (gauge 5, sum 7, histogram 9, exponential_histogram 10) -> its points' exemplars field. */
+const EXEMPLARS_FIELD: ReadonlyMap<number, number> = new Map([
+  [5, 5],
+  [7, 5],
+  [9, 8],
+  [10, 11],
+]);
 
 function attachProtobuf(body: Uint8Array, request: ResourceMetrics): Uint8Array {
-  if (types === undefined) {
-    const root = protobuf.Root.fromJSON(OTLP_SCHEMA);
-    types = {
-      request: root.lookupType(
-        'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
-      ),
-      exemplar: root.lookupType('opentelemetry.proto.metrics.v1.Exemplar'),
-    };
+  // ExportMetricsServiceRequest.resource_metrics (1, the one the transformer writes) ->
+  // .scope_metrics (2) -> .metrics (2) -> its data (EXEMPLARS_FIELD) -> .data_points (1).
+  return withFields(body, (f, _, rm) =>
+    f !== 1
+      ? undefined
+      : withFields(rm, (f, i, sm) =>
+          f !== 2
+            ? undefined
+            : withFields(sm, (f, j, m) => {
+                const metric = request.scopeMetrics[i]?.metrics[j];
+                if (f !== 2 || metric === undefined) return undefined;
+                const points = pointsOf(metric);
+                return withFields(m, (f, _, data) => {
+                  const field = EXEMPLARS_FIELD.get(f);
+                  if (field === undefined) return undefined;
+                  return withFields(data, (f, k, point) => {
+                    const exemplars = f === 1 ? points[k]?.exemplars : undefined;
+                    if (exemplars === undefined || exemplars.length === 0) return undefined;
+                    return concat([point, ...exemplars.map((e) => exemplarField(field, e))]);
+                  });
+                });
+              }),
+        ),
+  );
+}
+
+/**
+ * `message` with each length-delimited field `replace` gives new bytes for (by field number and
+ * its index among that field's occurrences) replaced by them, its length prefix written anew.
+ */
+function withFields(
+  message: Uint8Array,
+  replace: (field: number, index: number, payload: Uint8Array) => Uint8Array | undefined,
+): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const seen = new Map<number, number>();
+  let copied = 0;
+  let pos = 0;
+  while (pos < message.length) {
+    const start = pos;
+    const tag = readVarint(message, pos);
+    pos = tag.end;
+    const wire = tag.value % 8;
+    if (wire === 0) pos = readVarint(message, pos).end;
+    else if (wire === 1) pos += 8;
+    else if (wire === 5) pos += 4;
+    else if (wire === 2) {
+      const length = readVarint(message, pos);
+      const field = (tag.value - wire) / 8;
+      const index = seen.get(field) ?? 0;
+      seen.set(field, index + 1);
+      pos = length.end + length.value;
+      const payload = replace(field, index, message.subarray(length.end, pos));
+      if (payload !== undefined) {
+        parts.push(message.subarray(copied, start), varint(tag.value), varint(payload.length));
+        parts.push(payload);
+        copied = pos;
+      }
+    } else throw new Error(`push-serializer: wire type ${wire} in a metrics request`);
   }
-  const { request: requestType, exemplar } = types;
-  const wire = requestType.decode(body) as unknown as WireRequest;
-  eachPoint(wire, request, (exemplars, point) => {
-    point.exemplars = exemplars.map((e) =>
-      exemplar.fromObject({
-        timeUnixNano: nanos(e.timeMillis),
-        asDouble: e.value,
-        spanId: Buffer.from(e.spanId, 'hex'),
-        traceId: Buffer.from(e.traceId, 'hex'),
-      }),
-    );
-  });
-  return requestType.encode(wire).finish();
+  if (parts.length === 0) return message;
+  parts.push(message.subarray(copied));
+  return concat(parts);
+}
+
+function readVarint(bytes: Uint8Array, at: number): { value: number; end: number } {
+  let value = 0;
+  let scale = 1;
+  let pos = at;
+  for (;;) {
+    const b = bytes[pos++]!;
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) return { value, end: pos };
+    scale *= 128;
+  }
+}
+
+function varint(value: number): Uint8Array {
+  const out: number[] = [];
+  let v = value;
+  while (v >= 0x80) {
+    out.push((v % 128) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+  return Uint8Array.from(out);
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  return Buffer.concat(parts);
+}
+
+/**
+ * One exemplar as field `field` of its point: an Exemplar message of time_unix_nano (2, fixed64),
+ * as_double (3), span_id (4) and trace_id (5).
+ */
+function exemplarField(field: number, e: Exemplar): Uint8Array {
+  const m = Buffer.alloc(1 + 8 + 1 + 8 + 2 + 8 + 2 + 16);
+  m[0] = 0x11;
+  m.writeBigUInt64LE(BigInt(nanos(e.timeMillis)), 1);
+  m[9] = 0x19;
+  m.writeDoubleLE(e.value, 10);
+  m[18] = 0x22;
+  m[19] = 8;
+  m.write(e.spanId, 20, 'hex');
+  m[28] = 0x2a;
+  m[29] = 16;
+  m.write(e.traceId, 30, 'hex');
+  return concat([varint(field * 8 + 2), varint(m.length), m]);
 }

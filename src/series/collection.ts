@@ -11,6 +11,7 @@ import type { Resource } from '@opentelemetry/resources';
 import type {
   AggregationTemporality,
   DataPointType,
+  ExponentialHistogram,
   MetricData,
   MetricDescriptor,
   ResourceMetrics,
@@ -69,7 +70,10 @@ export interface LabelColumn {
 /** One instrument's series at the collection's instant. */
 export interface CollectedSeries {
   readonly descriptor: MetricDescriptor;
-  /** SUM, GAUGE or HISTOGRAM, as the MetricData of the same instrument would say. */
+  /**
+   * SUM, GAUGE or HISTOGRAM, as the MetricData of the same instrument would say; a producer's
+   * points (metric-columns.ts) may be EXPONENTIAL_HISTOGRAM too (see {@link exponentials}).
+   */
   readonly dataPointType: DataPointType;
   readonly isMonotonic: boolean;
   readonly aggregationTemporality: AggregationTemporality;
@@ -88,6 +92,11 @@ export interface CollectedSeries {
    * series' bounds with {@link boundsOf}.
    */
   readonly seriesBounds?: readonly (readonly number[])[];
+  /**
+   * Exponential histograms (a producer's points only: their buckets fit no columns): each series'
+   * figures; {@link sums} and {@link counts} hold their sums and counts too.
+   */
+  readonly exponentials?: readonly ExponentialHistogram[];
   /** Histograms: sum and count per series. */
   readonly sums: Float64Array;
   readonly counts: Float64Array;
