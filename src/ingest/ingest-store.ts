@@ -133,7 +133,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
 
   /** Source series held now (for tests and diagnostics). */
   get seriesCount(): number {
-    return this.#registry.streamCount;
+    return this.#registry.streams.size;
   }
 
   /**

@@ -82,11 +82,6 @@ export class SeriesRegistry {
     return this.#store.streams;
   }
 
-  /** Source series held. */
-  get streamCount(): number {
-    return this.#store.streams.size;
-  }
-
   /** Estimated bytes held, the figure checked against `maxMemoryBytes`. */
   get memoryBytes(): number {
     return this.#bytes;
