@@ -27,15 +27,18 @@ export const CONTENT_TYPE: Readonly<Record<OtlpEncoding, string>> = {
   json: 'application/json',
 };
 
-interface Types {
+export interface Types {
   readonly response: protobuf.Type;
   readonly status: protobuf.Type;
 }
 
 let types: Types | undefined;
 
-/** The message types written, built from the descriptor on first use. */
-function otlpTypes(): Types {
+/**
+ * The message types written, built from the descriptor on first use; a client reads the answers
+ * back with the same types (the tests' test/support/otlp-response.ts).
+ */
+export function otlpTypes(): Types {
   if (types === undefined) {
     const root = protobuf.Root.fromJSON(OTLP_SCHEMA);
     types = {

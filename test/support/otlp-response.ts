@@ -1,26 +1,10 @@
 /**
  * Reads back what the ingest answers an OTLP/HTTP export with, as a client would: the
  * `ExportMetricsServiceResponse` of an accepted request and the `google.rpc.Status` of a refused
- * one, in either encoding. The types come from the descriptor the ingest writes them with.
+ * one, in either encoding, with the message types the ingest writes them with.
  */
-import protobuf from 'protobufjs/light.js';
-import { OTLP_SCHEMA } from '../../src/otlp/schema.ts';
+import { otlpTypes } from '../../src/otlp/codec.ts';
 import type { OtlpEncoding, OtlpPartialSuccess } from '../../src/otlp/types.ts';
-
-let types: { response: protobuf.Type; status: protobuf.Type } | undefined;
-
-function otlpTypes(): { response: protobuf.Type; status: protobuf.Type } {
-  if (types === undefined) {
-    const root = protobuf.Root.fromJSON(OTLP_SCHEMA);
-    types = {
-      response: root.lookupType(
-        'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
-      ),
-      status: root.lookupType('google.rpc.Status'),
-    };
-  }
-  return types;
-}
 
 /** Decodes a `google.rpc.Status` body. */
 export function decodeStatus(
