@@ -49,13 +49,17 @@ const inflateAsync = promisify<Buffer, ZlibOptions, Buffer>(inflate);
 const zstdAsync = promisify<Buffer, ZstdOptions, Buffer>(zstdDecompress);
 
 /** zlib's formats by encoding name: their decoder on libuv's threads, and on the calling thread. */
-const ZLIB = new Map<string, readonly [ZlibAsync, ZlibSync]>([
-  ['gzip', [gunzipAsync, gunzipSync]],
-  ['x-gzip', [gunzipAsync, gunzipSync]],
-  ['deflate', [inflateAsync, inflateSync]],
-  ['zlib', [inflateAsync, inflateSync]],
-  ['zstd', [zstdAsync, zstdDecompressSync]],
-]);
+const ZLIB: Readonly<Record<string, readonly [ZlibAsync, ZlibSync]>> = {
+  gzip: [gunzipAsync, gunzipSync],
+  'x-gzip': [gunzipAsync, gunzipSync],
+  deflate: [inflateAsync, inflateSync],
+  zlib: [inflateAsync, inflateSync],
+  zstd: [zstdAsync, zstdDecompressSync],
+};
+
+function zlibOf(encoding: string): readonly [ZlibAsync, ZlibSync] | undefined {
+  return Object.hasOwn(ZLIB, encoding) ? ZLIB[encoding] : undefined;
+}
 
 /** Whether a `Content-Encoding` header says the body is not compressed. */
 export function isIdentity(contentEncoding: string | undefined): boolean {
@@ -112,7 +116,7 @@ export async function decodeBody(
 ): Promise<Buffer> {
   if (isIdentity(contentEncoding)) return raw;
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
-  const zlib = ZLIB.get(encoding);
+  const zlib = zlibOf(encoding);
   if (zlib === undefined) return decodeBodySync(raw, contentEncoding, maxBytes);
   try {
     return await zlibBounded(zlib[0], raw, maxBytes);
@@ -130,7 +134,7 @@ export function decodeBodySync(
   if (isIdentity(contentEncoding)) return raw;
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   try {
-    const zlib = ZLIB.get(encoding);
+    const zlib = zlibOf(encoding);
     if (zlib !== undefined) return zlibBoundedSync(zlib[1], raw, maxBytes);
     switch (encoding) {
       case 'snappy':
