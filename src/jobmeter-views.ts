@@ -45,11 +45,6 @@ export function profileCatalog(profile: ProfileName): {
       };
 }
 
-/** The histogram buckets a profile gives jobmeter's instruments where they differ from the catalog's. */
-export function profileBuckets(profile: ProfileName): Readonly<Record<string, readonly number[]>> {
-  return profileSettings(profile).buckets;
-}
-
 /** `specs` with the buckets a profile gives some of them (its `buckets` table) in place of the catalog's. */
 export function withProfileBuckets(
   specs: readonly InstrumentSpec[],

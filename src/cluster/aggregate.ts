@@ -83,11 +83,6 @@ export class ClusterAggregate {
     this.#producer = this.#store.producer(options.temporality, this.#windows);
   }
 
-  /** Members that have reported and not left. */
-  get memberCount(): number {
-    return this.#members.size;
-  }
-
   /** Merges one report chunk of `member` (any key unique to one jobmeter instance). */
   apply(member: string, report: Report): void {
     let state = this.#members.get(member);

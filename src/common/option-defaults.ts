@@ -32,8 +32,6 @@ export const OPTION_DEFAULTS = deepFreeze({
   snapshot: defaultsOf(SNAPSHOT_OPTIONS),
 });
 
-export type OptionDefaults = typeof OPTION_DEFAULTS;
-
 /** `object` deeply frozen, for defaults that many readers share. */
 export function deepFreeze<T extends object>(value: T): T {
   for (const v of Object.values(value)) {

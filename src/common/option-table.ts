@@ -84,6 +84,15 @@ export interface OptionRow {
 
 export type Section = Readonly<Record<string, OptionRow>>;
 
+/** Every listener's opt-in to a non-loopback `host`. */
+const ALLOW_NON_LOOPBACK = {
+  file: 'allow_non_loopback',
+  schema: 'boolean',
+  default: false,
+  rule: bool,
+  doc: 'Explicit opt-in to bind a non-loopback address.',
+} as const satisfies OptionRow;
+
 /** The timeouts and connection cap of every listener (http/server-limits.ts checks them). */
 const SERVER_LIMITS = {
   requestTimeoutMillis: {
@@ -131,13 +140,7 @@ export const LISTENER_OPTIONS = {
     rule: port,
     doc: 'TCP port; 0 picks a free one.',
   },
-  allowNonLoopback: {
-    file: 'allow_non_loopback',
-    schema: 'boolean',
-    default: false,
-    rule: bool,
-    doc: 'Explicit opt-in to bind a non-loopback address.',
-  },
+  allowNonLoopback: ALLOW_NON_LOOPBACK,
   format: {
     file: 'format',
     schema: 'listenerFormat',
@@ -219,13 +222,7 @@ export const INGEST_OPTIONS = {
     rule: port,
     doc: 'TCP port; 0 picks a free one.',
   },
-  allowNonLoopback: {
-    file: 'allow_non_loopback',
-    schema: 'boolean',
-    default: false,
-    rule: bool,
-    doc: 'Explicit opt-in to bind a non-loopback address.',
-  },
+  allowNonLoopback: ALLOW_NON_LOOPBACK,
   // The Collector's `max_request_body_size` default.
   maxBodyBytes: {
     file: 'max_body_bytes',

@@ -436,8 +436,3 @@ export function tableKeys(where: Table): readonly string[] {
     where === '' ? CONFIG_SCHEMA.properties : CONFIG_SCHEMA.definitions[where].properties;
   return Object.keys(properties);
 }
-
-/** docs/config.schema.json: {@link CONFIG_SCHEMA} as JSON, ending in a newline. */
-export function renderConfigSchema(): string {
-  return `${JSON.stringify(CONFIG_SCHEMA, null, 2)}\n`;
-}

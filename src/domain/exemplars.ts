@@ -19,11 +19,6 @@ import type { Exemplar } from '../series/collection.ts';
 
 export type { Exemplar };
 
-/** A data point's exemplars (jobmeter's own field: the SDK's points have none). */
-export interface WithExemplars {
-  readonly exemplars?: readonly Exemplar[];
-}
-
 /**
  * A context known to hold no sampled span: a caller that has looked once (a run's two records)
  * passes it on so no instrument looks again.

@@ -46,7 +46,6 @@ import {
   exemplarText,
   familyPieces,
   numberColumns,
-  renderWhole,
   sampleOpeners,
   secondsText,
   writeNumberLines,
@@ -230,11 +229,4 @@ export function* openMetrics2Pieces(
 ): Generator<Piece, void, undefined> {
   checkChunkBytes(chunkBytes);
   yield* familyPieces(families, chunkBytes, OPENMETRICS2_DIALECT);
-}
-
-/** Renders `families` as one OpenMetrics 2.0.0 exposition, ending with `# EOF\n`. */
-export function renderOpenMetrics2(families: readonly RenderFamily[]): string {
-  return renderWhole(function* (chunkBytes) {
-    for (const piece of openMetrics2Pieces(families, chunkBytes)) yield piece.text;
-  });
 }

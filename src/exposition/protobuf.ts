@@ -493,11 +493,6 @@ function* pieces(family: RenderFamily, out: Out): Generator<Buffer, void, undefi
 
 const EMPTY = Buffer.alloc(0);
 
-/** One family as a `MetricFamily` message, length-delimited, in one piece. */
-export function encodeFamily(family: RenderFamily): Uint8Array {
-  return Buffer.concat([...familyPieces(family)]);
-}
-
 /**
  * The exposition: each family's pieces (empty ones mark where a caller may yield). Families with no
  * series are left out, as in text.

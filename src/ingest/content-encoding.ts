@@ -48,6 +48,19 @@ const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
 const inflateAsync = promisify<Buffer, ZlibOptions, Buffer>(inflate);
 const zstdAsync = promisify<Buffer, ZstdOptions, Buffer>(zstdDecompress);
 
+/** zlib's formats by encoding name: their decoder on libuv's threads, and on the calling thread. */
+const ZLIB: Readonly<Record<string, readonly [ZlibAsync, ZlibSync]>> = {
+  gzip: [gunzipAsync, gunzipSync],
+  'x-gzip': [gunzipAsync, gunzipSync],
+  deflate: [inflateAsync, inflateSync],
+  zlib: [inflateAsync, inflateSync],
+  zstd: [zstdAsync, zstdDecompressSync],
+};
+
+function zlibOf(encoding: string): readonly [ZlibAsync, ZlibSync] | undefined {
+  return Object.hasOwn(ZLIB, encoding) ? ZLIB[encoding] : undefined;
+}
+
 /** Whether a `Content-Encoding` header says the body is not compressed. */
 export function isIdentity(contentEncoding: string | undefined): boolean {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
@@ -103,21 +116,13 @@ export async function decodeBody(
 ): Promise<Buffer> {
   if (isIdentity(contentEncoding)) return raw;
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  const zlib = zlibOf(encoding);
+  if (zlib === undefined) return decodeBodySync(raw, contentEncoding, maxBytes);
   try {
-    switch (encoding) {
-      case 'gzip':
-      case 'x-gzip':
-        return await zlibBounded(gunzipAsync, raw, maxBytes);
-      case 'deflate':
-      case 'zlib':
-        return await zlibBounded(inflateAsync, raw, maxBytes);
-      case 'zstd':
-        return await zlibBounded(zstdAsync, raw, maxBytes);
-    }
+    return await zlibBounded(zlib[0], raw, maxBytes);
   } catch (err) {
     throw decodeError(encoding, err);
   }
-  return decodeBodySync(raw, contentEncoding, maxBytes);
 }
 
 /** {@link decodeBody} on the calling thread (the decoding thread's). */
@@ -129,15 +134,9 @@ export function decodeBodySync(
   if (isIdentity(contentEncoding)) return raw;
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   try {
+    const zlib = zlibOf(encoding);
+    if (zlib !== undefined) return zlibBoundedSync(zlib[1], raw, maxBytes);
     switch (encoding) {
-      case 'gzip':
-      case 'x-gzip':
-        return zlibBoundedSync(gunzipSync, raw, maxBytes);
-      case 'deflate':
-      case 'zlib':
-        return zlibBoundedSync(inflateSync, raw, maxBytes);
-      case 'zstd':
-        return zlibBoundedSync(zstdDecompressSync, raw, maxBytes);
       case 'snappy':
         return startsWithSnappyStreamId(raw)
           ? snappyFramed(raw, maxBytes)
@@ -171,11 +170,13 @@ function tooLarge(maxBytes: number): TooLarge {
  */
 const ZLIB_CHUNK_BYTES = 1024 * 1024;
 
-async function zlibBounded(
-  decode: (raw: Buffer, options: { maxOutputLength: number; chunkSize: number }) => Promise<Buffer>,
+type ZlibAsync = (
   raw: Buffer,
-  maxBytes: number,
-): Promise<Buffer> {
+  options: { maxOutputLength: number; chunkSize: number },
+) => Promise<Buffer>;
+type ZlibSync = (raw: Buffer, options: { maxOutputLength: number }) => Buffer;
+
+async function zlibBounded(decode: ZlibAsync, raw: Buffer, maxBytes: number): Promise<Buffer> {
   try {
     return await decode(raw, { maxOutputLength: maxBytes, chunkSize: ZLIB_CHUNK_BYTES });
   } catch (err) {
@@ -184,11 +185,7 @@ async function zlibBounded(
   }
 }
 
-function zlibBoundedSync(
-  decode: (raw: Buffer, options: { maxOutputLength: number }) => Buffer,
-  raw: Buffer,
-  maxBytes: number,
-): Buffer {
+function zlibBoundedSync(decode: ZlibSync, raw: Buffer, maxBytes: number): Buffer {
   try {
     return decode(raw, { maxOutputLength: maxBytes });
   } catch (err) {

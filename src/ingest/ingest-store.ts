@@ -60,7 +60,8 @@ import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts
 import {
   applyHistogram,
   applyNumber,
-  invalidExponential,
+  exponentialFault,
+  histogramFault,
   invalidHistogram,
   invalidNumber,
   joinBounds,
@@ -133,7 +134,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
 
   /** Source series held now (for tests and diagnostics). */
   get seriesCount(): number {
-    return this.#registry.streamCount;
+    return this.#registry.streams.size;
   }
 
   /**
@@ -346,7 +347,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const s = this.#streamOf(
       into,
       point,
-      invalidHistogram(point, at),
+      invalidHistogram(point, histogramFault, at),
       point.bucketCounts.length,
       point.explicitBounds,
     );
@@ -369,7 +370,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const s = this.#streamOf(
       into,
       point,
-      invalidExponential(point, into.at),
+      invalidHistogram(point, exponentialFault, into.at),
       2 * MAX_EXPONENTIAL_BUCKETS,
     );
     if (s === NO_SLOT) return;

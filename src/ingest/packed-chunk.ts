@@ -13,8 +13,9 @@
  * The main thread reads the points where they are (`packedPoints`), through one object moved from
  * point to point, so ingesting a chunk makes no object per point.
  *
- * What must stay true: `packChunk(c)` read through `packedPoints` is `c` to the store — the same
- * points, values, times, attributes (key order included) — only cheaper to move and to read.
+ * What must stay true: a request `c` packed (PointPacker `request`, then `chunk`) and read through
+ * `packedPoints` is `c` to the store — the same points, values, times, attributes (key order
+ * included) — only cheaper to move and to read.
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
 import { attributeMemo, type MemoEntry } from '../otlp/decode-attribute-memo.ts';
@@ -101,15 +102,6 @@ export class SparePacker {
   giveBack(packer: PointPacker): void {
     if (packer.capacity <= SPARE_POINTS) this.#spare = packer;
   }
-}
-
-/** `chunk` packed, and the buffers to move with it. */
-export function packChunk(chunk: OtlpExportRequest): {
-  packed: PackedChunk;
-  transfer: ArrayBuffer[];
-} {
-  const packer = new PointPacker();
-  return packer.chunk(packer.request(chunk));
 }
 
 /** A request's resources and scopes, its metrics packed ({@link PointPacker.request}): their `first` counts from the request's first point. */

@@ -82,11 +82,6 @@ export class SeriesRegistry {
     return this.#store.streams;
   }
 
-  /** Source series held. */
-  get streamCount(): number {
-    return this.#store.streams.size;
-  }
-
   /** Estimated bytes held, the figure checked against `maxMemoryBytes`. */
   get memoryBytes(): number {
     return this.#bytes;
@@ -295,13 +290,7 @@ export class SeriesRegistry {
         const streams: StreamSnapshot[] = [];
         for (let t = out.first(slot); t !== NO_SLOT; t = st.next[t]!) {
           const origin = st.group[t]!.key.slice(instrument.name.length);
-          const acc = st.acc[t];
-          const hist =
-            instrument.shape === 'histogram' ? (acc as HistogramAcc | undefined) : undefined;
-          const exp =
-            instrument.shape === 'exponentialHistogram'
-              ? (acc as ExponentialSum | undefined)
-              : undefined;
+          const [hist, exp] = accsOf(instrument.shape, st.acc[t]);
           streams.push({
             origin,
             key: st.key[t]!,
@@ -317,19 +306,15 @@ export class SeriesRegistry {
           });
         }
         const scopeKey = out.scopeKey;
-        const baseAcc = out.baseAcc[slot];
+        const [baseHist, baseExp] = accsOf(instrument.shape, out.baseAcc[slot]);
         series.push({
           scopeKey,
           scope: instrument.scopes.get(scopeKey)!.scope,
           attributes: out.set.attributes[slot]!,
           startTime: out.set.startOf(slot),
           base: out.base(slot),
-          baseHist:
-            instrument.shape === 'histogram' ? (baseAcc as HistogramAcc | undefined) : undefined,
-          baseExp:
-            instrument.shape === 'exponentialHistogram'
-              ? (baseAcc as ExponentialSum | undefined)
-              : undefined,
+          baseHist,
+          baseExp,
           bounds: out.bounds,
           streams,
         });
@@ -447,12 +432,7 @@ export class SeriesRegistry {
         out = made.out;
         series = made.at;
         out.setBase(series, saved.base);
-        out.baseAcc[series] =
-          instrument.shape === 'histogram'
-            ? saved.baseHist
-            : instrument.shape === 'exponentialHistogram'
-              ? saved.baseExp
-              : undefined;
+        out.baseAcc[series] = accOf(instrument.shape, saved.baseHist, saved.baseExp);
       }
       const s = store.newStream(
         instrument,
@@ -469,12 +449,7 @@ export class SeriesRegistry {
       st.value[s] = t.value;
       st.from[s] = t.from;
       st.gaps[s] = t.gaps?.slice();
-      st.acc[s] =
-        instrument.shape === 'histogram'
-          ? t.hist
-          : instrument.shape === 'exponentialHistogram'
-            ? t.exp
-            : undefined;
+      st.acc[s] = accOf(instrument.shape, t.hist, t.exp);
       restored++;
     }
     if (out !== undefined) out.settle(series, st);
@@ -588,6 +563,25 @@ export interface RestoreSummary {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The bucket counts a series of `shape` is charged for, as arriving points are (ingest-store.ts). */
+/** A held accumulator as a snapshot keeps it: in the field of its shape (histogram, exponential). */
+function accsOf(
+  shape: Shape,
+  acc: HistogramAcc | ExponentialSum | undefined,
+): [HistogramAcc | undefined, ExponentialSum | undefined] {
+  if (shape === 'histogram') return [acc as HistogramAcc | undefined, undefined];
+  if (shape === 'exponentialHistogram') return [undefined, acc as ExponentialSum | undefined];
+  return [undefined, undefined];
+}
+
+/** The accumulator a snapshot's fields give back, {@link accsOf} undone. */
+function accOf(
+  shape: Shape,
+  hist: HistogramAcc | undefined,
+  exp: ExponentialSum | undefined,
+): HistogramAcc | ExponentialSum | undefined {
+  return shape === 'histogram' ? hist : shape === 'exponentialHistogram' ? exp : undefined;
+}
+
 function bucketsOf(shape: Shape, bounds: readonly number[] | undefined): number {
   if (shape === 'histogram') return bounds === undefined ? 0 : bounds.length + 1;
   return shape === 'exponentialHistogram' ? 2 * MAX_EXPONENTIAL_BUCKETS : 0;

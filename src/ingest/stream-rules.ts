@@ -240,10 +240,17 @@ export function counterFault(v: number): string | undefined {
   return undefined;
 }
 
-/** What makes an explicit-bucket point unusable on arrival `at`. */
-export function invalidHistogram(point: OtlpHistogramPoint, at: Arrival): Refusal | undefined {
+/**
+ * What makes a histogram point of either kind unusable on arrival `at`: what `fault` finds in its
+ * figures ({@link histogramFault}, {@link exponentialFault}), then its time.
+ */
+export function invalidHistogram<P extends OtlpHistogramPoint | OtlpExponentialHistogramPoint>(
+  point: P,
+  fault: (point: P) => string | undefined,
+  at: Arrival,
+): Refusal | undefined {
   if (point.unreadable !== undefined) return UNREADABLE[point.unreadable];
-  const text = histogramFault(point);
+  const text = fault(point);
   return text === undefined ? invalidTime(point, at.window) : { code: 'invalid_histogram', text };
 }
 
@@ -278,20 +285,11 @@ export function histogramFault(
 }
 
 /**
- * What makes an exponential point unusable on arrival `at`: a scale outside the data model's (or
- * too coarse for a Prometheus native histogram), a side wider than {@link MAX_EXPONENTIAL_BUCKETS},
- * counts that do not add up, a NaN, negative or infinite sum (as for explicit buckets), its time.
+ * What makes an exponential point's figures unservable: a scale outside the data model's (or too
+ * coarse for a Prometheus native histogram), a side wider than {@link MAX_EXPONENTIAL_BUCKETS},
+ * counts that do not add up, a NaN, negative or infinite sum (as for explicit buckets). Checked on
+ * arrival and on restore (checkpoint.ts).
  */
-export function invalidExponential(
-  point: OtlpExponentialHistogramPoint,
-  at: Arrival,
-): Refusal | undefined {
-  if (point.unreadable !== undefined) return UNREADABLE[point.unreadable];
-  const text = exponentialFault(point);
-  return text === undefined ? invalidTime(point, at.window) : { code: 'invalid_histogram', text };
-}
-
-/** What makes an exponential point's figures unservable: checked on arrival and on restore (checkpoint.ts). */
 export function exponentialFault(
   point: Pick<
     OtlpExponentialHistogramPoint,

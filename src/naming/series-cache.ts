@@ -56,43 +56,15 @@ export class SeriesCache {
   ): RenderHistogramSeries {
     const bounds = boundsOf(series, i);
     const prev = this.histograms[i];
-    const same = prev !== undefined && prev.labels === labels;
     const own = row === undefined;
-    return this.#histogram(
-      i,
-      same,
-      labels,
-      bounds,
-      own ? series.values : row,
-      own ? i * series.stride : 2,
-      bounds.length + 1,
-      own ? series.sums[i]! * scale : row[1]!,
-      own ? series.counts[i]! : row[0]!,
-      scale,
-      created,
-      exemplars,
-    );
-  }
-
-  /** The series whose bucket counts are `counts[from..from+n)`; an unchanged one is the last one, a new one gets its own copy of the counts. */
-  #histogram(
-    i: number,
-    same: boolean,
-    labels: string,
-    bounds: readonly number[],
-    counts: ArrayLike<number>,
-    from: number,
-    n: number,
-    sum: number,
-    count: number,
-    scale: number,
-    created: number | undefined,
-    exemplars: readonly Exemplar[] | undefined,
-  ): RenderHistogramSeries {
-    const prev = this.histograms[i];
+    const counts = own ? series.values : row;
+    const from = own ? i * series.stride : 2;
+    const n = bounds.length + 1;
+    const sum = own ? series.sums[i]! * scale : row[1]!;
+    const count = own ? series.counts[i]! : row[0]!;
     let prefix: string | undefined;
     // Exemplars change only with a record, which changes the counts too.
-    if (same && prev !== undefined) {
+    if (prev !== undefined && prev.labels === labels) {
       if (
         prev.count === count &&
         prev.sum === sum &&
@@ -105,25 +77,23 @@ export class SeriesCache {
     } else {
       prefix = this.#prefix?.(labels);
     }
-    const own =
-      from === 0 && Array.isArray(counts) && counts.length === n
-        ? (counts as readonly number[])
-        : countsAt(counts, from, n);
-    let series: RenderHistogramSeries =
+    // A new series gets its own copy of the counts.
+    const copy = countsAt(counts, from, n);
+    let made: RenderHistogramSeries =
       prefix === undefined && created === undefined
-        ? { labels, bounds, counts: own, sum, count }
+        ? { labels, bounds, counts: copy, sum, count }
         : {
             labels,
             bounds,
-            counts: own,
+            counts: copy,
             sum,
             count,
             ...(prefix !== undefined && { prefix }),
             ...(created !== undefined && { created }),
           };
     if (exemplars !== undefined)
-      series = { ...series, exemplars: bucketExemplars(exemplars, bounds, scale) };
-    return (this.histograms[i] = series);
+      made = { ...made, exemplars: bucketExemplars(exemplars, bounds, scale) };
+    return (this.histograms[i] = made);
   }
 
   /**

@@ -27,15 +27,18 @@ export const CONTENT_TYPE: Readonly<Record<OtlpEncoding, string>> = {
   json: 'application/json',
 };
 
-interface Types {
+export interface Types {
   readonly response: protobuf.Type;
   readonly status: protobuf.Type;
 }
 
 let types: Types | undefined;
 
-/** The message types written (and read back for clients), built from the descriptor on first use. */
-function otlpTypes(): Types {
+/**
+ * The message types written, built from the descriptor on first use; a client reads the answers
+ * back with the same types (the tests' test/support/otlp-response.ts).
+ */
+export function otlpTypes(): Types {
   if (types === undefined) {
     const root = protobuf.Root.fromJSON(OTLP_SCHEMA);
     types = {
@@ -137,40 +140,4 @@ export function encodeStatus(code: number, message: string, encoding: OtlpEncodi
   if (encoding === 'json') return Buffer.from(JSON.stringify({ code, message }));
   const { status } = otlpTypes();
   return Buffer.from(status.encode(status.fromObject({ code, message })).finish());
-}
-
-/** Decodes a `google.rpc.Status` body (for clients and tests). */
-export function decodeStatus(
-  body: Uint8Array,
-  encoding: OtlpEncoding,
-): { code: number; message: string } {
-  if (encoding === 'json') {
-    const o = JSON.parse(Buffer.from(body).toString('utf8')) as { code?: number; message?: string };
-    return { code: o.code ?? 0, message: o.message ?? '' };
-  }
-  const { status } = otlpTypes();
-  const o = status.toObject(status.decode(body), { defaults: true }) as {
-    code: number;
-    message: string;
-  };
-  return { code: o.code, message: o.message };
-}
-
-/** Decodes an `ExportMetricsServiceResponse` body (for clients and tests). */
-export function decodeExportResponse(
-  body: Uint8Array,
-  encoding: OtlpEncoding,
-): OtlpPartialSuccess | undefined {
-  let o: { partialSuccess?: { rejectedDataPoints?: string | number; errorMessage?: string } };
-  if (encoding === 'json') {
-    o = JSON.parse(Buffer.from(body).toString('utf8')) as typeof o;
-  } else {
-    const { response } = otlpTypes();
-    o = response.toObject(response.decode(body), { longs: String });
-  }
-  if (o.partialSuccess === undefined) return undefined;
-  return {
-    rejectedDataPoints: Number(o.partialSuccess.rejectedDataPoints ?? 0),
-    errorMessage: o.partialSuccess.errorMessage ?? '',
-  };
 }

@@ -12,8 +12,6 @@ import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import { numberPoints } from './sum.ts';
 
-const NO_BOUNDS: readonly number[] = [];
-
 export class GaugeSeries extends SeriesSet {
   readonly dataPointType = DataPointType.GAUGE;
   readonly values = new Column();
@@ -43,15 +41,7 @@ export class GaugeSeries extends SeriesSet {
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
     if (snap.n === 0) return undefined;
-    return this.collectedOf(snap, startTime, {
-      isMonotonic: false,
-      stride: 1,
-      bounds: NO_BOUNDS,
-      values: snap.values,
-      sums: NONE,
-      counts: NONE,
-      exemplars: undefined,
-    });
+    return this.collectedNumbers(snap, startTime, false, undefined);
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {

@@ -25,8 +25,6 @@ import type { SeriesIndex } from './positions.ts';
 /** How the live sources' values of one series combine. */
 export type Combine = 'sum' | 'max';
 
-const NO_BOUNDS: readonly number[] = [];
-
 export class LiveSeries extends SeriesSet {
   readonly dataPointType: DataPointType.SUM | DataPointType.GAUGE;
   readonly #combine: Combine;
@@ -129,16 +127,7 @@ export class LiveSeries extends SeriesSet {
     let live = 0;
     for (let i = 0; i < snap.n; i++) if (snap.counts[i]! > 0) live++;
     if (live === 0) return undefined;
-    const columns = {
-      isMonotonic: false,
-      stride: 1,
-      bounds: NO_BOUNDS,
-      values: snap.values,
-      sums: NONE,
-      counts: NONE,
-      exemplars: undefined,
-    };
-    const whole = this.collectedOf(snap, startTime, columns);
+    const whole = this.collectedNumbers(snap, startTime, false, undefined);
     if (live === snap.n) return whole;
     // Some series have no live source: the naming pass reads the others, their figures copied.
     const present = presentOf(snap);

@@ -30,7 +30,7 @@ import {
 import { holdShape } from '../common/held-shapes.ts';
 import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
 import { SeriesStarts } from './series-starts.ts';
-import type { Snapshot, SnapshotArena } from './snapshot.ts';
+import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
 export const INSTRUMENT_TYPE: Readonly<Record<string, InstrumentType>> = {
@@ -126,6 +126,9 @@ function detachedLabels(keys: readonly Attributes[], render: LabelRender, n: num
 holdShape(
   new StoreLabels([], { render: () => '', isAscii: () => true }, new Labels(), 0, 0, undefined),
 );
+
+/** A number series' bucket bounds: none. */
+const NO_BOUNDS: readonly number[] = [];
 
 export abstract class SeriesSet {
   readonly descriptor: MetricDescriptor;
@@ -336,6 +339,24 @@ export abstract class SeriesSet {
   abstract collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined;
   /** The cumulative MetricData of a snapshot, or undefined when it holds no series: points made now. */
   abstract cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined;
+
+  /** {@link collectedOf} for one value per series: a sum's, a gauge's. */
+  protected collectedNumbers(
+    snap: Snapshot,
+    startTime: HrTime,
+    isMonotonic: boolean,
+    exemplars: CollectedSeries['exemplars'],
+  ): CollectedSeries {
+    return this.collectedOf(snap, startTime, {
+      isMonotonic,
+      stride: 1,
+      bounds: NO_BOUNDS,
+      values: snap.values,
+      sums: NONE,
+      counts: NONE,
+      exemplars,
+    });
+  }
 
   /** The fields every collected set shares; `columns` gives the kind's figures. */
   protected collectedOf(

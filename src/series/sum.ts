@@ -15,8 +15,6 @@ import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
-const NO_BOUNDS: readonly number[] = [];
-
 export class SumSeries extends SeriesSet {
   readonly dataPointType = DataPointType.SUM;
   readonly monotonic: boolean;
@@ -67,15 +65,7 @@ export class SumSeries extends SeriesSet {
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
     if (snap.n === 0) return undefined;
-    return this.collectedOf(snap, startTime, {
-      isMonotonic: this.monotonic,
-      stride: 1,
-      bounds: NO_BOUNDS,
-      values: snap.values,
-      sums: NONE,
-      counts: NONE,
-      exemplars: snap.exemplars,
-    });
+    return this.collectedNumbers(snap, startTime, this.monotonic, snap.exemplars);
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {

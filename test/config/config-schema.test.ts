@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 
 import { Ajv } from 'ajv';
 
-import { CONFIG_SCHEMA, definitionAt, renderConfigSchema } from '../../src/config/json-schema.ts';
+import { CONFIG_SCHEMA, definitionAt } from '../../src/config/json-schema.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { loadConfigFile, parseConfigText } from '../../src/config/file-parser.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
@@ -30,7 +30,9 @@ function message(raw: unknown): string {
 
 describe('docs/config.schema.json', () => {
   it('is the schema in src/config/json-schema.ts', (t) => {
-    t.assert.fileSnapshot(renderConfigSchema(), DOC, { serializers: [(v: unknown) => v] });
+    t.assert.fileSnapshot(`${JSON.stringify(CONFIG_SCHEMA, null, 2)}\n`, DOC, {
+      serializers: [(v: unknown) => v],
+    });
   });
 
   it('compiles in a stock ajv that knows none of the jobmeter-* formats', async () => {

@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { decodeExportResponse, decodeStatus } from '../../src/otlp/codec.ts';
+import { decodeExportResponse, decodeStatus } from '../support/otlp-response.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import * as pb from '../support/otlp-protobuf-writer.ts';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';

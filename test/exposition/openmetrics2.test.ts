@@ -6,11 +6,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { openMetrics2Pieces, renderOpenMetrics2 } from '../../src/exposition/openmetrics2.ts';
+import { openMetrics2Pieces } from '../../src/exposition/openmetrics2.ts';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
 import type { RenderFamily } from '../../src/exposition/render-model.ts';
 import type { Family, HistogramSeries } from '../../src/exposition/types.ts';
+import { renderWhole } from '../../src/exposition/samples.ts';
 import { allTypes } from './fixtures.ts';
+
+/** `families` as one OpenMetrics 2.0.0 exposition, ending with `# EOF\n`: its pieces joined. */
+function renderOpenMetrics2(families: readonly RenderFamily[]): string {
+  return renderWhole(function* (chunkBytes) {
+    for (const piece of openMetrics2Pieces(families, chunkBytes)) yield piece.text;
+  });
+}
 
 const START_MS = 1732530000123;
 const EXEMPLAR = { labels: 'trace_id="abc"', value: 2, timestamp: 1732530005.5 };

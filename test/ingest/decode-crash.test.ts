@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { zstdCompressSync } from 'node:zlib';
-import { decodeStatus } from '../../src/otlp/codec.ts';
+import { decodeStatus } from '../support/otlp-response.ts';
 import { killChildren, EXIT_MS } from '../cli/harness.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { rssBytes, serveWithIngest } from '../support/serve.ts';

@@ -15,7 +15,8 @@ import { maxSizeRequest } from '../../bench/max-size-request.ts';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
 import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
-import { decodeExportRequest, decodeStatus } from '../../src/otlp/codec.ts';
+import { decodeExportRequest } from '../../src/otlp/codec.ts';
+import { decodeStatus } from '../support/otlp-response.ts';
 import {
   DECODED_BYTES_PER_BODY_BYTE,
   DecodeLimitExceeded,

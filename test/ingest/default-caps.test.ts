@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
-import { decodeExportResponse } from '../../src/otlp/codec.ts';
+import { decodeExportResponse } from '../support/otlp-response.ts';
 
 const NOW = String(BigInt(Date.now()) * 1_000_000n);
 

@@ -20,7 +20,7 @@ import type { IngestGateOptions } from '../../src/http/ingest-gate.ts';
 import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter, selfTelemetryOf } from '../../src/jobmeter.ts';
-import { decodeStatus } from '../../src/otlp/codec.ts';
+import { decodeStatus } from '../support/otlp-response.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
 
 const TOKEN = 'ingest-SECRET-7c1f';

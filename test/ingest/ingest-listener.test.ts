@@ -10,7 +10,7 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import { startIngestListener, type IngestListener } from '../../src/ingest/ingest-listener.ts';
 import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
-import { decodeExportResponse, decodeStatus } from '../../src/otlp/codec.ts';
+import { decodeExportResponse, decodeStatus } from '../support/otlp-response.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
 
 const MAX_BODY = 64 * 1024;

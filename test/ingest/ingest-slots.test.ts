@@ -28,7 +28,7 @@ import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
 import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
-import { decodeStatus } from '../../src/otlp/codec.ts';
+import { decodeStatus } from '../support/otlp-response.ts';
 
 const JSON_TYPE = 'application/json';
 

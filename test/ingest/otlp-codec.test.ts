@@ -13,12 +13,11 @@ import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import protobuf from 'protobufjs';
 import {
   decodeExportRequest,
-  decodeExportResponse,
-  decodeStatus,
   encodeExportResponse,
   encodeStatus,
   encodingOf,
 } from '../../src/otlp/codec.ts';
+import { decodeExportResponse, decodeStatus } from '../support/otlp-response.ts';
 import { OtlpDecodeError } from '../../src/otlp/types.ts';
 import { PullMetricReader } from '../../src/readers/pull-reader.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';

@@ -14,7 +14,6 @@ import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import {
-  packChunk,
   packedPoints,
   PointPacker,
   pointKey,
@@ -35,6 +34,12 @@ import {
   request,
   unpackChunk,
 } from './helpers.ts';
+
+/** `chunk` packed, and the buffers to move with it. */
+function packChunk(chunk: OtlpExportRequest): { packed: PackedChunk; transfer: ArrayBuffer[] } {
+  const packer = new PointPacker();
+  return packer.chunk(packer.request(chunk));
+}
 
 const ATTRIBUTE_SETS: Attributes[] = [
   {},

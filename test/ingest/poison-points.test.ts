@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { REFUSED_METRIC } from '../../src/domain/catalog.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
-import { decodeExportResponse } from '../../src/otlp/codec.ts';
+import { decodeExportResponse } from '../support/otlp-response.ts';
 import { MAX_AHEAD_MILLIS, MIN_MAX_AGE_MILLIS } from '../../src/ingest/stream-rules.ts';
 import type { OtlpNumberPoint } from '../../src/otlp/types.ts';
 import {

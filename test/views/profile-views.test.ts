@@ -11,13 +11,8 @@ import { SELF_INSTRUMENTS } from '../../src/domain/catalog.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import { createRecorder } from '../../src/host-recorder.ts';
 import { JobmeterReader } from '../../src/jobmeter-reader.ts';
-import {
-  jobmeterViews,
-  profileBuckets,
-  profileCatalog,
-  withProfileBuckets,
-} from '../../src/jobmeter-views.ts';
-import { PROFILE_NAMES } from '../../src/naming/profiles/index.ts';
+import { jobmeterViews, profileCatalog, withProfileBuckets } from '../../src/jobmeter-views.ts';
+import { PROFILE_NAMES, profileSettings } from '../../src/naming/profiles/index.ts';
 import type { ProfileName } from '../../src/options.ts';
 import { buildViews } from '../../src/views/build-views.ts';
 
@@ -91,7 +86,7 @@ for (const profile of PROFILE_NAMES) {
     // Each profile's own catalog (semconv's: the conventions' instruments in place of the ones they name).
     const own = profileCatalog(profile);
     const specs = [...own.domain, ...SELF_INSTRUMENTS, ...own.process];
-    const full = buildViews(withProfileBuckets(specs, profileBuckets(profile)));
+    const full = buildViews(withProfileBuckets(specs, profileSettings(profile).buckets));
     const narrowed = await served(profile, jobmeterViews(profile));
     assert.equal(narrowed, await served(profile, full));
     assert.match(narrowed, /\d/);
