@@ -21,8 +21,12 @@ const SERIES_BYTES = 576;
 const HISTOGRAM_BYTES = 512;
 /** An instrument: its object, descriptor, fold, series map and name claims; the naming stage's compiled rule and series cache. */
 const INSTRUMENT_BYTES = 3_072;
-/** A scope an instrument has series under: the naming stage's compiled rule and cache for that scope × instrument, the store's count of them. */
-const SCOPE_BYTES = 2_048;
+/**
+ * A scope an instrument has series under: the naming stage's compiled rule and cache for that
+ * scope × instrument, what reading its MetricData as columns keeps for it (series/metric-columns.ts:
+ * label strings by position, reused figures; about 600 B measured), the store's count of them.
+ */
+const SCOPE_BYTES = 2_816;
 /** A number in an array (bucket counts and bounds are plain double arrays). */
 const NUMBER_BYTES = 8;
 
