@@ -12,6 +12,7 @@
  */
 import { createRequire } from 'node:module';
 import type { DataPoint, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import protobuf from 'protobufjs/minimal.js';
 import type { Exemplar } from '../domain/exemplars.ts';
 import type { OtlpProtocol } from '../options.ts';
 
@@ -170,56 +171,30 @@ function withFields(
 ): Uint8Array {
   const parts: Uint8Array[] = [];
   const seen = new Map<number, number>();
+  const r = protobuf.Reader.create(message);
   let copied = 0;
-  let pos = 0;
-  while (pos < message.length) {
-    const start = pos;
-    const tag = readVarint(message, pos);
-    pos = tag.end;
-    const wire = tag.value % 8;
-    if (wire === 0) pos = readVarint(message, pos).end;
-    else if (wire === 1) pos += 8;
-    else if (wire === 5) pos += 4;
-    else if (wire === 2) {
-      const length = readVarint(message, pos);
-      const field = (tag.value - wire) / 8;
-      const index = seen.get(field) ?? 0;
-      seen.set(field, index + 1);
-      pos = length.end + length.value;
-      const payload = replace(field, index, message.subarray(length.end, pos));
-      if (payload !== undefined) {
-        parts.push(message.subarray(copied, start), varint(tag.value), varint(payload.length));
-        parts.push(payload);
-        copied = pos;
-      }
-    } else throw new Error(`push-serializer: wire type ${wire} in a metrics request`);
+  while (r.pos < r.len) {
+    const start = r.pos;
+    const tag = r.uint32();
+    if ((tag & 7) !== 2) {
+      r.skipType(tag & 7);
+      continue;
+    }
+    const field = tag >>> 3;
+    const index = seen.get(field) ?? 0;
+    seen.set(field, index + 1);
+    const length = r.uint32();
+    const payload = replace(field, index, message.subarray(r.pos, r.pos + length));
+    r.skip(length);
+    if (payload !== undefined) {
+      const prefix = protobuf.Writer.create().uint32(tag).uint32(payload.length).finish();
+      parts.push(message.subarray(copied, start), prefix, payload);
+      copied = r.pos;
+    }
   }
   if (parts.length === 0) return message;
   parts.push(message.subarray(copied));
   return concat(parts);
-}
-
-function readVarint(bytes: Uint8Array, at: number): { value: number; end: number } {
-  let value = 0;
-  let scale = 1;
-  let pos = at;
-  for (;;) {
-    const b = bytes[pos++]!;
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) return { value, end: pos };
-    scale *= 128;
-  }
-}
-
-function varint(value: number): Uint8Array {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return Uint8Array.from(out);
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
@@ -242,5 +217,11 @@ function exemplarField(field: number, e: Exemplar): Uint8Array {
   m[28] = 0x2a;
   m[29] = 16;
   m.write(e.traceId, 30, 'hex');
-  return concat([varint(field * 8 + 2), varint(m.length), m]);
+  return concat([
+    protobuf.Writer.create()
+      .uint32((field << 3) | 2)
+      .uint32(m.length)
+      .finish(),
+    m,
+  ]);
 }
