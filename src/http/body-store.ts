@@ -23,7 +23,7 @@
  * is given back, so an identity body from a memo is not one more copy of the body.
  */
 import type { Transform } from 'node:stream';
-import { createGzip, createZstdCompress } from 'node:zlib';
+import { createGzip, createZstdCompress, gzipSync, zstdCompressSync } from 'node:zlib';
 import type { ResponseEncoding } from '../exposition/negotiate.ts';
 import type { Piece } from '../exposition/samples.ts';
 import { inSlices } from '../common/slices.ts';
@@ -47,6 +47,13 @@ const IDLE_MAX = 2;
 const MIN_STORAGE = 64 * 1024;
 /** Bytes of plain text handed to the compressor at a time (each of the two staging buffers). */
 const STAGE_BYTES = 128 * 1024;
+/**
+ * A compressed body of at most this much plain text is compressed in one call on the event loop
+ * (~0.25 ms for gzip at 16 KiB here): at that size the hop to libuv's pool costs more than the
+ * work, and a host whose endpoint is small never starts the pool's four threads (~0.9 MiB of
+ * resident memory, the `startup` row of bench/README.md).
+ */
+const ONE_CALL_BYTES = 16 * 1024;
 
 /**
  * Pieces a body may reference instead of copying them: their source leaves them unchanged until
@@ -130,7 +137,8 @@ export class BodyStore {
   /**
    * `pieces` compressed (zlib runs on libuv's pool, beside the rendering) into storage: the plain
    * text staged in two small buffers taken in turn, one written to the compressor while the other
-   * fills; a buffer is filled again only once the compressor's callback said it was read.
+   * fills; a buffer is filled again only once the compressor's callback said it was read. A body
+   * that ends within {@link ONE_CALL_BYTES} of its first stage is compressed in one call instead.
    */
   async #compressed(
     pieces: Iterable<Piece | Uint8Array>,
@@ -138,22 +146,30 @@ export class BodyStore {
   ): Promise<Storage> {
     const kind = encoding === 'gzip' ? 1 : 2;
     const packed = this.#take(this.#lastLength[kind]!);
-    const zip: Transform = encoding === 'gzip' ? createGzip() : createZstdCompress();
-    const ended = new Promise<void>((resolve, reject) => {
-      zip.on('data', (chunk: Buffer) => this.#append(packed, chunk));
-      zip.once('end', resolve);
-      zip.once('error', reject);
-    });
-    // Awaited at the end; a failure before then must not count as unhandled.
-    ended.catch(() => {});
+    let zip: Transform | undefined;
+    let ended: Promise<void> | undefined;
+    /** The compressor, made when the first stage is sent (a small body never sends one). */
+    const compressor = (): Transform => {
+      if (zip !== undefined) return zip;
+      const made = (zip = encoding === 'gzip' ? createGzip() : createZstdCompress());
+      ended = new Promise<void>((resolve, reject) => {
+        made.on('data', (chunk: Buffer) => this.#append(packed, chunk));
+        made.once('end', resolve);
+        made.once('error', reject);
+      });
+      // Awaited at the end; a failure before then must not count as unhandled.
+      ended.catch(() => {});
+      return made;
+    };
     const stages: Stage[] = [this.#stage(), this.#stage()];
     let stage = stages[0]!;
     let turn = 0;
     const send = async (): Promise<void> => {
       if (stage.length === 0) return;
       const s = stage;
+      const z = compressor();
       s.read = new Promise<void>((resolve) =>
-        zip.write(s.bytes.subarray(0, s.length), () => resolve()),
+        z.write(s.bytes.subarray(0, s.length), () => resolve()),
       );
       s.length = 0;
       stage = stages[(turn ^= 1)]!;
@@ -201,12 +217,17 @@ export class BodyStore {
           stage.length = stage.bytes.write(text, 0, n, 'utf8');
         }
       }
-      await send();
-      zip.end();
-      await ended;
+      if (zip === undefined && stage.length <= ONE_CALL_BYTES) {
+        const plain = stage.bytes.subarray(0, stage.length);
+        this.#append(packed, encoding === 'gzip' ? gzipSync(plain) : zstdCompressSync(plain));
+      } else {
+        await send();
+        compressor().end();
+        await ended;
+      }
     } catch (err) {
       // A stage the compressor may still read is not reused.
-      zip.destroy();
+      zip?.destroy();
       this.#give(packed.bytes);
       throw err;
     }

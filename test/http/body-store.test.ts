@@ -2,7 +2,9 @@
 // next, held by every response they were rendered for, dropped when the endpoint closes; and the
 // transient protobuf pieces (src/exposition/protobuf.ts) it copies as they come.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { BodyStore } from '../../src/http/body-store.ts';
 import { protobufBuffers } from '../../src/exposition/protobuf.ts';
@@ -57,6 +59,44 @@ describe('BodyStore', () => {
     assert.equal(zstdDecompressSync(joined(zs.body)).toString('latin1'), text + text);
     gz.done();
     zs.done();
+  });
+
+  test('a small compressed body (gzip, zstd; empty, 16 KiB and one byte past) decompresses to the plain body', async () => {
+    const store = new BodyStore();
+    for (const length of [0, 16 * 1024, 16 * 1024 + 1]) {
+      const text = 'y'.repeat(length);
+      const gz = await store.write([{ text, ascii: true }], 'gzip');
+      assert.equal(gunzipSync(joined(gz.body)).toString('latin1'), text, `gzip, ${length} B`);
+      const zs = await store.write([{ text, ascii: true }], 'zstd');
+      assert.equal(
+        zstdDecompressSync(joined(zs.body)).toString('latin1'),
+        text,
+        `zstd, ${length} B`,
+      );
+      gz.done();
+      zs.done();
+    }
+  });
+
+  test("compressing a body of up to 16 KiB starts none of libuv's pool threads; a larger one does", async () => {
+    // A fresh process: this one's pool may be running already. Threads: /proc/self/task.
+    const child = (bytes: number) => `
+      import { readdirSync } from 'node:fs';
+      import { BodyStore } from ${JSON.stringify(new URL('../../src/http/body-store.ts', import.meta.url).href)};
+      const threads = () => readdirSync('/proc/self/task').length;
+      const before = threads();
+      const store = new BodyStore();
+      const b = await store.write([{ text: 'z{a="b"} 1\\n'.repeat(${bytes} / 11), ascii: true }], 'gzip');
+      b.done();
+      process.stdout.write(String(threads() - before));
+    `;
+    const started = async (bytes: number) =>
+      Number(
+        (await promisify(execFile)(process.execPath, ['--input-type=module', '-e', child(bytes)]))
+          .stdout,
+      );
+    assert.equal(await started(16 * 1024 - 11), 0);
+    assert.ok((await started(64 * 1024)) > 0, 'a 64 KiB body is compressed on the pool');
   });
 
   test('a compressed body larger than its staging (ASCII, UTF-8 and bytes, each past a stage) decompresses to the plain body, and only its compressed bytes are kept', async () => {
