@@ -5,7 +5,7 @@
  * endpoint serves what was pushed. Tells its parent the two ports over IPC (collector-fleet.ts
  * `IngestServerReady`), then serves until the parent disconnects.
  *
- * Plain JavaScript, running the built package (dist/, `npx tsc -p tsconfig.build.json`) as an
+ * Plain JavaScript, running the built package (dist/, `npm run build`) as an
  * installed `jobmeter serve` does: a process that loads TypeScript sources carries Node's type
  * stripper in its memory (on its decoding thread too), which no user's process does, and the
  * Collector is measured as the binary users run. Without dist/ it runs the sources and says so.
@@ -21,9 +21,7 @@ import { existsSync } from 'node:fs';
 
 const built = new URL('../dist/src/index.js', import.meta.url);
 if (!existsSync(built))
-  console.error(
-    'ingest-server: no dist/ (npx tsc -p tsconfig.build.json): running the TypeScript sources',
-  );
+  console.error('ingest-server: no dist/ (npm run build): running the TypeScript sources');
 const { createJobmeter } = await import(
   existsSync(built) ? built.href : new URL('../src/index.ts', import.meta.url).href
 );

@@ -153,14 +153,16 @@ describe('the packed tarball', () => {
   });
 
   it('ships exactly the pinned files: the built library, its declarations, the docs, dashboards, rules, examples', async () => {
-    // dist/: one .js and one .d.ts per source file of src/ and instrumentation/, and the built
-    // modules' package scope (src/package.json, `type` alone), nothing else.
+    // dist/: one .d.ts per source file of src/ and instrumentation/, the files the build bundled
+    // their modules into (dist/meta.json, which stays out), and the built files' package scope
+    // (src/package.json, `type` alone), nothing else.
     const sources = [...(await sourceFiles('src')), ...(await sourceFiles('instrumentation'))];
+    const bundles = Object.keys(
+      JSON.parse(await readFile(join(ROOT, 'dist/meta.json'), 'utf8')) as Record<string, unknown>,
+    );
     const built = [
-      ...sources.flatMap((f) => [
-        `dist/${f.replace(/\.ts$/, '.js')}`,
-        `dist/${f.replace(/\.ts$/, '.d.ts')}`,
-      ]),
+      ...sources.map((f) => `dist/${f.replace(/\.ts$/, '.d.ts')}`),
+      ...bundles,
       'dist/src/package.json',
     ];
     const dist = [...shipped].filter((p) => p.startsWith('dist/'));
@@ -211,7 +213,7 @@ describe('the packed tarball', () => {
     assert.deepEqual(atInstall, []);
     assert.equal(
       pkg.scripts?.['prepack'],
-      'tsc -p tsconfig.build.json',
+      'node scripts/build.ts',
       'npm pack and npm publish build dist/',
     );
   });

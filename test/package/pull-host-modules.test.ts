@@ -7,12 +7,15 @@
  * reported to. Counted in a fresh process, since a module once loaded stays loaded; the resolve
  * hook sees `import` and `require` alike.
  *
- * And what each of those modules costs the loader: Node looks up a module's package scope (the
- * nearest package.json) for every module it loads and copies that file's `exports` map out each
- * time; the built modules' scope is dist/src/package.json, `type` alone, not the root's. And V8
- * holds each module's source for as long as the process runs, two bytes a character if one
- * character is past Latin-1: the modules stay ASCII (a `\u` escape in a string, plain words in a
- * comment).
+ * The built files are bundles (scripts/build.ts): dist/meta.json says which of src/'s modules each
+ * holds, so a file loaded stands for the modules in it.
+ *
+ * And what each file costs the loader: Node keeps a record, a job, a compiled top level and the
+ * source of every module it loads, and looks up its package scope (the nearest package.json),
+ * copying that file's `exports` map out each time; the built files' scope is dist/src/package.json,
+ * `type` alone, not the root's. A pull host loads two (the root and the core chunk). And V8 holds
+ * each file's source for as long as the process runs, two bytes a character if one character is
+ * past Latin-1: the files stay ASCII (a `\u` escape in a string, plain words in a comment).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -64,6 +67,23 @@ const UNUSED = [
   '/dist/src/series/sources.js',
 ];
 
+/** dist/meta.json: each built file (`dist/src/…js`) → the modules of src/ in it (`dist/src/…js`). */
+function bundled(): Record<string, string[]> {
+  return JSON.parse(readFileSync(`${ROOT}dist/meta.json`, 'utf8')) as Record<string, string[]>;
+}
+
+/** The modules of src/ in the files at `urls`, as `/dist/src/…js` paths (what UNUSED names). */
+function modulesIn(urls: readonly string[]): string[] {
+  const meta = bundled();
+  return urls
+    .filter((url) => url.startsWith(`file://${ROOT}dist/`))
+    .flatMap((url) => {
+      const modules = meta[url.slice(`file://${ROOT}`.length)];
+      assert.ok(modules !== undefined, `${url} is in dist/meta.json`);
+      return modules.map((m) => `/${m}`);
+    });
+}
+
 /** The resolved URLs a pull-only host loads, from a fresh process. */
 async function pullHostModules(): Promise<string[]> {
   assert.ok(
@@ -89,10 +109,19 @@ test('a host serving only a pull listener loads no ingest, codec, push exporter,
     loaded.some((url) => url.includes('/node_modules/@opentelemetry/sdk-metrics/')),
     'the SDK loaded',
   );
-  const unused = loaded
-    .filter((url) => UNUSED.some((part) => url.includes(part)))
-    .map((url) => url.replace(`file://${ROOT}`, ''));
+  const modules = modulesIn(loaded);
+  assert.ok(modules.includes('/dist/src/jobmeter.js'), 'the modules in the files loaded are known');
+  const unused = [...loaded.filter((url) => url.includes('/node_modules/')), ...modules].filter(
+    (url) => UNUSED.some((part) => url.includes(part)),
+  );
   assert.deepEqual(unused, []);
+});
+
+test('a host serving only a pull listener loads two of the built files: the root and the core chunk every module it imports is in', async () => {
+  const built = (await pullHostModules())
+    .filter((url) => url.startsWith(`file://${ROOT}dist/`))
+    .map((url) => url.slice(`file://${ROOT}`.length).replace(/-[\w-]+\.js$/, '-*.js'));
+  assert.deepEqual(built.sort(), ['dist/src/core-*.js', 'dist/src/index.js']);
 });
 
 test("the built modules' package scope is a package.json of `type` alone, not the root's with its exports map", async () => {
