@@ -735,119 +735,58 @@ function text(r: Reader): string {
 /** Per field number of a message, the wire types it may have as bits (1 << type); 0: unknown. */
 type WireTypes = readonly number[] & { readonly message: string };
 
-const W_VARINT = 1 << VARINT;
-const W_FIXED64 = 1 << FIXED64;
-const W_LEN = 1 << LEN;
-
-/** The fields of an OTLP message (opentelemetry-proto v1), `[field number, wire types]`. */
-function wireTypes(message: string, fields: ReadonlyArray<readonly [number, number]>): WireTypes {
+/**
+ * The fields of an OTLP message (opentelemetry-proto v1): the numbers of its fields of each wire
+ * type (a repeated scalar has two: packed, and one field per element).
+ */
+function wireTypes(
+  message: string,
+  fields: { readonly varint?: number[]; readonly fixed64?: number[]; readonly len?: number[] },
+): WireTypes {
   const out = Object.assign([] as number[], { message });
-  for (const [field, types] of fields) {
-    while (out.length <= field) out.push(0);
-    out[field] = types;
-  }
+  const add = (numbers: readonly number[] = [], type: number) => {
+    for (const field of numbers) {
+      while (out.length <= field) out.push(0);
+      out[field]! |= 1 << type;
+    }
+  };
+  add(fields.varint, VARINT);
+  add(fields.fixed64, FIXED64);
+  add(fields.len, LEN);
   return out;
 }
 
-const REQUEST_FIELDS = wireTypes('ExportMetricsServiceRequest', [[1, W_LEN]]);
-const RESOURCE_METRICS_FIELDS = wireTypes('ResourceMetrics', [
-  [1, W_LEN],
-  [2, W_LEN],
-  [3, W_LEN],
-]);
-const RESOURCE_FIELDS = wireTypes('Resource', [
-  [1, W_LEN],
-  [2, W_VARINT],
-  [3, W_LEN],
-]);
-const SCOPE_METRICS_FIELDS = wireTypes('ScopeMetrics', [
-  [1, W_LEN],
-  [2, W_LEN],
-  [3, W_LEN],
-]);
-const SCOPE_FIELDS = wireTypes('InstrumentationScope', [
-  [1, W_LEN],
-  [2, W_LEN],
-  [3, W_LEN],
-  [4, W_VARINT],
-]);
-const METRIC_FIELDS = wireTypes('Metric', [
-  [1, W_LEN],
-  [2, W_LEN],
-  [3, W_LEN],
-  [5, W_LEN],
-  [7, W_LEN],
-  [9, W_LEN],
-  [10, W_LEN],
-  [11, W_LEN],
-  [12, W_LEN],
-]);
-const POINTS_FIELDS = wireTypes('Gauge', [[1, W_LEN]]);
-const SUM_FIELDS = wireTypes('Sum', [
-  [1, W_LEN],
-  [2, W_VARINT],
-  [3, W_VARINT],
-]);
-const HISTOGRAM_FIELDS = wireTypes('Histogram', [
-  [1, W_LEN],
-  [2, W_VARINT],
-]);
-const NUMBER_POINT_FIELDS = wireTypes('NumberDataPoint', [
-  [2, W_FIXED64],
-  [3, W_FIXED64],
-  [4, W_FIXED64],
-  [5, W_LEN],
-  [6, W_FIXED64],
-  [7, W_LEN],
-  [8, W_VARINT],
-]);
-const HISTOGRAM_POINT_FIELDS = wireTypes('HistogramDataPoint', [
-  [2, W_FIXED64],
-  [3, W_FIXED64],
-  [4, W_FIXED64],
-  [5, W_FIXED64],
-  [6, W_LEN | W_FIXED64],
-  [7, W_LEN | W_FIXED64],
-  [8, W_LEN],
-  [9, W_LEN],
-  [10, W_VARINT],
-  [11, W_FIXED64],
-  [12, W_FIXED64],
-]);
-const EXPONENTIAL_POINT_FIELDS = wireTypes('ExponentialHistogramDataPoint', [
-  [1, W_LEN],
-  [2, W_FIXED64],
-  [3, W_FIXED64],
-  [4, W_FIXED64],
-  [5, W_FIXED64],
-  [6, W_VARINT],
-  [7, W_FIXED64],
-  [8, W_LEN],
-  [9, W_LEN],
-  [10, W_VARINT],
-  [11, W_LEN],
-  [12, W_FIXED64],
-  [13, W_FIXED64],
-  [14, W_FIXED64],
-]);
-const BUCKETS_FIELDS = wireTypes('ExponentialHistogramDataPoint.Buckets', [
-  [1, W_VARINT],
-  [2, W_LEN | W_VARINT],
-]);
-const KEY_VALUE_FIELDS = wireTypes('KeyValue', [
-  [1, W_LEN],
-  [2, W_LEN],
-]);
-const ANY_VALUE_FIELDS = wireTypes('AnyValue', [
-  [1, W_LEN],
-  [2, W_VARINT],
-  [3, W_VARINT],
-  [4, W_FIXED64],
-  [5, W_LEN],
-  [6, W_LEN],
-  [7, W_LEN],
-]);
-const LIST_FIELDS = wireTypes('ArrayValue', [[1, W_LEN]]);
+const REQUEST_FIELDS = wireTypes('ExportMetricsServiceRequest', { len: [1] });
+const RESOURCE_METRICS_FIELDS = wireTypes('ResourceMetrics', { len: [1, 2, 3] });
+const RESOURCE_FIELDS = wireTypes('Resource', { varint: [2], len: [1, 3] });
+const SCOPE_METRICS_FIELDS = wireTypes('ScopeMetrics', { len: [1, 2, 3] });
+const SCOPE_FIELDS = wireTypes('InstrumentationScope', { varint: [4], len: [1, 2, 3] });
+const METRIC_FIELDS = wireTypes('Metric', { len: [1, 2, 3, 5, 7, 9, 10, 11, 12] });
+const POINTS_FIELDS = wireTypes('Gauge', { len: [1] });
+const SUM_FIELDS = wireTypes('Sum', { varint: [2, 3], len: [1] });
+const HISTOGRAM_FIELDS = wireTypes('Histogram', { varint: [2], len: [1] });
+const NUMBER_POINT_FIELDS = wireTypes('NumberDataPoint', {
+  varint: [8],
+  fixed64: [2, 3, 4, 6],
+  len: [5, 7],
+});
+const HISTOGRAM_POINT_FIELDS = wireTypes('HistogramDataPoint', {
+  varint: [10],
+  fixed64: [2, 3, 4, 5, 6, 7, 11, 12],
+  len: [6, 7, 8, 9],
+});
+const EXPONENTIAL_POINT_FIELDS = wireTypes('ExponentialHistogramDataPoint', {
+  varint: [6, 10],
+  fixed64: [2, 3, 4, 5, 7, 12, 13, 14],
+  len: [1, 8, 9, 11],
+});
+const BUCKETS_FIELDS = wireTypes('ExponentialHistogramDataPoint.Buckets', {
+  varint: [1, 2],
+  len: [2],
+});
+const KEY_VALUE_FIELDS = wireTypes('KeyValue', { len: [1, 2] });
+const ANY_VALUE_FIELDS = wireTypes('AnyValue', { varint: [2, 3], fixed64: [4], len: [1, 5, 6, 7] });
+const LIST_FIELDS = wireTypes('ArrayValue', { len: [1] });
 
 /**
  * A message the model does not keep (an exemplar, a summary point, the scope's attributes, a
@@ -872,33 +811,15 @@ const KEY_VALUE_SHAPE: Shape = { fields: KEY_VALUE_FIELDS, messages: { 2: () => 
 const ARRAY_SHAPE: Shape = { fields: LIST_FIELDS, messages: { 1: () => ANY_VALUE_SHAPE } };
 const KEY_VALUE_LIST_SHAPE: Shape = { fields: LIST_FIELDS, messages: { 1: () => KEY_VALUE_SHAPE } };
 const EXEMPLAR_SHAPE: Shape = {
-  fields: wireTypes('Exemplar', [
-    [2, W_FIXED64],
-    [3, W_FIXED64],
-    [4, W_LEN],
-    [5, W_LEN],
-    [6, W_FIXED64],
-    [7, W_LEN],
-  ]),
+  fields: wireTypes('Exemplar', { fixed64: [2, 3, 6], len: [4, 5, 7] }),
   messages: { 7: () => KEY_VALUE_SHAPE },
   ids: { 4: 8, 5: 16 },
 };
 const SUMMARY_POINT_SHAPE: Shape = {
-  fields: wireTypes('SummaryDataPoint', [
-    [2, W_FIXED64],
-    [3, W_FIXED64],
-    [4, W_FIXED64],
-    [5, W_FIXED64],
-    [6, W_LEN],
-    [7, W_LEN],
-    [8, W_VARINT],
-  ]),
+  fields: wireTypes('SummaryDataPoint', { varint: [8], fixed64: [2, 3, 4, 5], len: [6, 7] }),
   messages: {
     6: () => ({
-      fields: wireTypes('SummaryDataPoint.ValueAtQuantile', [
-        [1, W_FIXED64],
-        [2, W_FIXED64],
-      ]),
+      fields: wireTypes('SummaryDataPoint.ValueAtQuantile', { fixed64: [1, 2] }),
     }),
     7: () => KEY_VALUE_SHAPE,
   },
