@@ -118,33 +118,31 @@ function metric(raw: unknown, at: string): OtlpMetric {
 }
 
 function metricData(o: Obj, at: string): OtlpMetricData {
+  /** A data message's points, read by `item`. */
+  const points = <T>(data: Obj, name: string, item: (raw: unknown, at: string) => T): T[] =>
+    list(data, 'dataPoints', 'data_points', `${at}.${name}`, item);
+  const temporalityOf = (data: Obj, name: string): OtlpTemporality =>
+    temporality(
+      field(data, 'aggregationTemporality', 'aggregation_temporality'),
+      `${at}.${name}.aggregationTemporality`,
+    );
   const gauge = object(field(o, 'gauge'), `${at}.gauge`);
-  if (gauge !== undefined)
-    return {
-      type: 'gauge',
-      points: list(gauge, 'dataPoints', 'data_points', `${at}.gauge`, numberPoint),
-    };
+  if (gauge !== undefined) return { type: 'gauge', points: points(gauge, 'gauge', numberPoint) };
   const sum = object(field(o, 'sum'), `${at}.sum`);
   if (sum !== undefined) {
     return {
       type: 'sum',
       monotonic: boolean(field(sum, 'isMonotonic', 'is_monotonic'), `${at}.sum.isMonotonic`),
-      temporality: temporality(
-        field(sum, 'aggregationTemporality', 'aggregation_temporality'),
-        `${at}.sum.aggregationTemporality`,
-      ),
-      points: list(sum, 'dataPoints', 'data_points', `${at}.sum`, numberPoint),
+      temporality: temporalityOf(sum, 'sum'),
+      points: points(sum, 'sum', numberPoint),
     };
   }
   const histogram = object(field(o, 'histogram'), `${at}.histogram`);
   if (histogram !== undefined) {
     return {
       type: 'histogram',
-      temporality: temporality(
-        field(histogram, 'aggregationTemporality', 'aggregation_temporality'),
-        `${at}.histogram.aggregationTemporality`,
-      ),
-      points: list(histogram, 'dataPoints', 'data_points', `${at}.histogram`, histogramPoint),
+      temporality: temporalityOf(histogram, 'histogram'),
+      points: points(histogram, 'histogram', histogramPoint),
     };
   }
   const exponential = object(
@@ -154,26 +152,17 @@ function metricData(o: Obj, at: string): OtlpMetricData {
   if (exponential !== undefined) {
     return {
       type: 'exponentialHistogram',
-      temporality: temporality(
-        field(exponential, 'aggregationTemporality', 'aggregation_temporality'),
-        `${at}.exponentialHistogram.aggregationTemporality`,
-      ),
-      points: list(
-        exponential,
-        'dataPoints',
-        'data_points',
-        `${at}.exponentialHistogram`,
-        exponentialPoint,
-      ),
+      temporality: temporalityOf(exponential, 'exponentialHistogram'),
+      points: points(exponential, 'exponentialHistogram', exponentialPoint),
     };
   }
   const summary = object(field(o, 'summary'), `${at}.summary`);
   if (summary !== undefined) {
-    const points = field(summary, 'dataPoints', 'data_points');
-    if (points !== undefined && points !== null && !Array.isArray(points))
+    const raw = field(summary, 'dataPoints', 'data_points');
+    if (raw !== undefined && raw !== null && !Array.isArray(raw))
       throw new OtlpDecodeError(`${at}.summary.dataPoints: expected an array`);
-    if (Array.isArray(points)) charge('point', points.length);
-    return { type: 'summary', pointCount: Array.isArray(points) ? points.length : 0 };
+    if (Array.isArray(raw)) charge('point', raw.length);
+    return { type: 'summary', pointCount: Array.isArray(raw) ? raw.length : 0 };
   }
   return { type: 'empty' };
 }
