@@ -30,8 +30,8 @@
  * both formats' outputs describing the same set of series.
  */
 import type { RenderFamily } from './render-model.ts';
-import type { Dialect, Piece } from './samples.ts';
-import { checkChunkBytes, familyPieces, metadataName, renderWhole } from './samples.ts';
+import type { Dialect } from './samples.ts';
+import { familyPieces, metadataName, renderWhole } from './samples.ts';
 import { leLayoutOpenMetrics } from './numbers.ts';
 import { escapeHelpOpenMetrics } from './escape.ts';
 
@@ -87,17 +87,6 @@ export const OPENMETRICS_DIALECT: Dialect = {
 };
 
 /**
- * As {@link openMetricsChunks}, each piece with whether it is all ASCII: every family in it
- * marked `ascii` by the naming stage, and its metadata lines checked.
- */
-export function* openMetricsPieces(
-  families: readonly RenderFamily[],
-  chunkBytes: number,
-): Generator<Piece, void, undefined> {
-  yield* familyPieces(families, chunkBytes, OPENMETRICS_DIALECT);
-}
-
-/**
  * Renders `families` as OpenMetrics 1.0.0 in pieces of roughly `chunkBytes` characters (cut at
  * series boundaries, so every piece is whole lines; the last one ends with `# EOF\n`).
  * `chunkBytes = Infinity` yields the whole exposition as one string.
@@ -106,8 +95,7 @@ export function* openMetricsChunks(
   families: readonly RenderFamily[],
   chunkBytes: number,
 ): Generator<string, void, undefined> {
-  checkChunkBytes(chunkBytes);
-  for (const piece of openMetricsPieces(families, chunkBytes)) yield piece.text;
+  for (const piece of familyPieces(families, chunkBytes, OPENMETRICS_DIALECT)) yield piece.text;
 }
 
 /**

@@ -4,9 +4,15 @@
  */
 import type { RenderFamily } from './render-model.ts';
 import type { ExpositionFormat } from './types.ts';
-import { openMetricsChunks, openMetricsPieces, renderOpenMetrics } from './openmetrics.ts';
-import { prometheusTextChunks, prometheusTextPieces, renderPrometheusText } from './text.ts';
-import { checkChunkBytes, pieceBytes, type Piece } from './samples.ts';
+import { OPENMETRICS_DIALECT, openMetricsChunks, renderOpenMetrics } from './openmetrics.ts';
+import { prometheusTextChunks, renderPrometheusText, TEXT_DIALECT } from './text.ts';
+import { checkChunkBytes, familyPieces, pieceBytes, type Dialect, type Piece } from './samples.ts';
+
+/** The writer of each format around the shared sample loops (samples.ts). */
+const DIALECTS: Readonly<Record<ExpositionFormat, Dialect>> = {
+  openmetrics: OPENMETRICS_DIALECT,
+  text: TEXT_DIALECT,
+};
 
 /** Renders `families` in `format` as one string. */
 export function render(format: ExpositionFormat, families: readonly RenderFamily[]): string {
@@ -51,7 +57,8 @@ export function renderBuffers(
 
 /**
  * The pieces of {@link renderBuffers} before encoding: each piece's text and whether it is all
- * ASCII (then its Latin-1 bytes are its UTF-8 bytes), for a writer that encodes them itself.
+ * ASCII (every family in it marked `ascii` by the naming stage, and its metadata lines checked:
+ * then its Latin-1 bytes are its UTF-8 bytes), for a writer that encodes them itself.
  *
  * @throws RangeError when `chunkBytes` is not a positive number (at the call).
  */
@@ -61,9 +68,7 @@ export function renderPieces(
   chunkBytes = 65536,
 ): Generator<Piece, void, undefined> {
   checkChunkBytes(chunkBytes);
-  return format === 'openmetrics'
-    ? openMetricsPieces(families, chunkBytes)
-    : prometheusTextPieces(families, chunkBytes);
+  return familyPieces(families, chunkBytes, DIALECTS[format]);
 }
 
 function* encode(pieces: Iterable<Piece>): Generator<Buffer, void, undefined> {

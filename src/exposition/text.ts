@@ -12,8 +12,8 @@
  * labels (as client_golang writes it); Prometheus treats both spellings identically.
  */
 import type { RenderFamily } from './render-model.ts';
-import type { Dialect, Piece } from './samples.ts';
-import { checkChunkBytes, familyPieces, metadataName, renderWhole } from './samples.ts';
+import type { Dialect } from './samples.ts';
+import { familyPieces, metadataName, renderWhole } from './samples.ts';
 import { leLayoutText } from './numbers.ts';
 import { escapeHelpText } from './escape.ts';
 
@@ -37,17 +37,6 @@ function familyHeader(f: RenderFamily): string {
 export const TEXT_DIALECT: Dialect = { header: familyHeader, layoutOf: leLayoutText, end: '' };
 
 /**
- * As {@link prometheusTextChunks}, each piece with whether it is all ASCII: every family in it
- * marked `ascii` by the naming stage, and its metadata lines checked.
- */
-export function* prometheusTextPieces(
-  families: readonly RenderFamily[],
-  chunkBytes: number,
-): Generator<Piece, void, undefined> {
-  yield* familyPieces(families, chunkBytes, TEXT_DIALECT);
-}
-
-/**
  * Renders `families` as text 0.0.4 in pieces of roughly `chunkBytes` characters (cut at series
  * boundaries, so every piece is whole lines). `chunkBytes = Infinity` yields one string.
  */
@@ -55,8 +44,7 @@ export function* prometheusTextChunks(
   families: readonly RenderFamily[],
   chunkBytes: number,
 ): Generator<string, void, undefined> {
-  checkChunkBytes(chunkBytes);
-  for (const piece of prometheusTextPieces(families, chunkBytes)) yield piece.text;
+  for (const piece of familyPieces(families, chunkBytes, TEXT_DIALECT)) yield piece.text;
 }
 
 /**
