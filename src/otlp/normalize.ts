@@ -178,11 +178,11 @@ function pointBase(o: Obj, at: string) {
     invalidValues !== invalid ? 'invalid_utf8' : tooDeep !== deep ? 'too_deep' : undefined;
   return {
     attributes: attrs,
-    startTimeUnixNano: nanos(
+    startTimeUnixNano: uint64(
       field(o, 'startTimeUnixNano', 'start_time_unix_nano'),
       `${at}.startTimeUnixNano`,
     ),
-    timeUnixNano: nanos(field(o, 'timeUnixNano', 'time_unix_nano'), `${at}.timeUnixNano`),
+    timeUnixNano: uint64(field(o, 'timeUnixNano', 'time_unix_nano'), `${at}.timeUnixNano`),
     noRecordedValue: (flags & FLAG_NO_RECORDED_VALUE) !== 0,
     ...(unreadable !== undefined && { unreadable }),
   };
@@ -440,10 +440,6 @@ function uint64(raw: unknown, at: string): bigint {
   const v = int64(raw, at);
   if (v < 0n) throw new OtlpDecodeError(`${at}: expected an unsigned integer`);
   return v;
-}
-
-function nanos(raw: unknown, at: string): bigint {
-  return uint64(raw, at);
 }
 
 function integer(raw: unknown, at: string): number {
