@@ -28,6 +28,7 @@ import {
   type DataPoint,
   type ExponentialHistogram,
   type Histogram,
+  type MetricData,
   type ResourceMetrics,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
@@ -185,37 +186,23 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
           });
         }
       }
-      for (const [sm, points] of byScope) {
-        if (exponential) {
-          sm.metrics.push({
-            descriptor,
-            aggregationTemporality: temporality,
-            dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
-            dataPoints: points as DataPoint<ExponentialHistogram>[],
-          });
-        } else if (family.type === 'histogram') {
-          sm.metrics.push({
-            descriptor,
-            aggregationTemporality: temporality,
-            dataPointType: DataPointType.HISTOGRAM,
-            dataPoints: points as DataPoint<Histogram>[],
-          });
-        } else if (family.type === 'counter') {
-          sm.metrics.push({
-            descriptor,
-            aggregationTemporality: temporality,
-            dataPointType: DataPointType.SUM,
-            dataPoints: points as DataPoint<number>[],
-            isMonotonic: true,
-          });
-        } else {
-          sm.metrics.push({
-            descriptor,
-            aggregationTemporality: AggregationTemporality.CUMULATIVE,
-            dataPointType: DataPointType.GAUGE,
-            dataPoints: points as DataPoint<number>[],
-          });
-        }
+      const dataPointType = exponential
+        ? DataPointType.EXPONENTIAL_HISTOGRAM
+        : family.type === 'histogram'
+          ? DataPointType.HISTOGRAM
+          : family.type === 'counter'
+            ? DataPointType.SUM
+            : DataPointType.GAUGE;
+      for (const [sm, dataPoints] of byScope) {
+        sm.metrics.push({
+          descriptor,
+          // Gauges are written cumulative whatever `temporality` says.
+          aggregationTemporality:
+            dataPointType === DataPointType.GAUGE ? AggregationTemporality.CUMULATIVE : temporality,
+          dataPointType,
+          dataPoints,
+          ...(dataPointType === DataPointType.SUM && { isMonotonic: true }),
+        } as MetricData);
       }
     }
     return { resource, scopeMetrics: [...scopes.values()] };
