@@ -188,20 +188,17 @@ export function registerProcessMetrics(
       });
   gcObserver?.observe({ entryTypes: ['gc'] });
 
-  const opts = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
-  meter.createObservableGauge(PROCESS_UPTIME.name, opts(PROCESS_UPTIME)).addCallback((r) => {
+  createObservable(meter, PROCESS_UPTIME).addCallback((r) => {
     r.observe((Date.now() - startedAt) / 1000);
   });
-  meter.createObservableCounter(PROCESS_CPU_TIME.name, opts(PROCESS_CPU_TIME)).addCallback((r) => {
+  createObservable(meter, PROCESS_CPU_TIME).addCallback((r) => {
     const usage = process.cpuUsage();
     r.observe(usage.user / 1e6, { 'cpu.mode': 'user' });
     r.observe(usage.system / 1e6, { 'cpu.mode': 'system' });
   });
-  meter
-    .createObservableUpDownCounter(PROCESS_MEMORY_USAGE.name, opts(PROCESS_MEMORY_USAGE))
-    .addCallback((r) => {
-      r.observe(process.memoryUsage.rss());
-    });
+  createObservable(meter, PROCESS_MEMORY_USAGE).addCallback((r) => {
+    r.observe(process.memoryUsage.rss());
+  });
   registerHeapUsed(meter, spec(V8_HEAP_USED.name));
   if (conventions) {
     createObservable(meter, V8JS_RESOURCE_ACTIVE).addCallback((r) => {
@@ -211,28 +208,26 @@ export function registerProcessMetrics(
       for (const [type, n] of byType) r.observe(n, { 'v8js.resource.type': type });
     });
   } else {
-    meter.createObservableCounter(GC_COUNT.name, opts(GC_COUNT)).addCallback((r) => {
+    createObservable(meter, GC_COUNT).addCallback((r) => {
       r.observe(gcCount);
     });
-    meter.createObservableGauge(ACTIVE_RESOURCES.name, opts(ACTIVE_RESOURCES)).addCallback((r) => {
+    createObservable(meter, ACTIVE_RESOURCES).addCallback((r) => {
       r.observe(process.getActiveResourcesInfo().length);
     });
   }
   let prevCpu = { busy: 0, total: 0 };
   let lastUtilization: number | undefined;
-  meter
-    .createObservableGauge(SYSTEM_CPU_UTILIZATION.name, opts(SYSTEM_CPU_UTILIZATION))
-    .addCallback((r) => {
-      const cur = cpuTimes();
-      const total = cur.total - prevCpu.total;
-      // Two collections within one kernel tick see no CPU time pass: repeat the last figure rather
-      // than let the series blink out.
-      if (total > 0) {
-        lastUtilization = (cur.busy - prevCpu.busy) / total;
-        prevCpu = cur;
-      }
-      if (lastUtilization !== undefined) r.observe(lastUtilization);
-    });
+  createObservable(meter, SYSTEM_CPU_UTILIZATION).addCallback((r) => {
+    const cur = cpuTimes();
+    const total = cur.total - prevCpu.total;
+    // Two collections within one kernel tick see no CPU time pass: repeat the last figure rather
+    // than let the series blink out.
+    if (total > 0) {
+      lastUtilization = (cur.busy - prevCpu.busy) / total;
+      prevCpu = cur;
+    }
+    if (lastUtilization !== undefined) r.observe(lastUtilization);
+  });
   const memoryUsage = spec(SYSTEM_MEMORY_USAGE.name);
   // The conventions' usage is by state: this figure is the `used` one.
   const usedState =

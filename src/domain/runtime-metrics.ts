@@ -148,13 +148,9 @@ export function registerRuntimeMetrics(
   meter: Meter,
   heap: readonly InstrumentSpec[] = HEAP_BY_SPACE,
 ): () => void {
-  const opts = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
-
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   delay.enable();
-  const delayGauges = EVENT_LOOP_DELAY.map((spec) =>
-    meter.createObservableGauge(spec.name, opts(spec)),
-  );
+  const delayGauges = EVENT_LOOP_DELAY.map((spec) => createObservable(meter, spec));
   const read: readonly (() => number)[] = [
     () => delay.min,
     () => delay.max,
@@ -176,13 +172,11 @@ export function registerRuntimeMetrics(
   }, delayGauges);
 
   let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
-  meter
-    .createObservableGauge(EVENT_LOOP_UTILIZATION.name, opts(EVENT_LOOP_UTILIZATION))
-    .addCallback((r) => {
-      const now = performance.eventLoopUtilization();
-      r.observe(performance.eventLoopUtilization(now, lastElu).utilization);
-      lastElu = now;
-    });
+  createObservable(meter, EVENT_LOOP_UTILIZATION).addCallback((r) => {
+    const now = performance.eventLoopUtilization();
+    r.observe(performance.eventLoopUtilization(now, lastElu).utilization);
+    lastElu = now;
+  });
 
   const others = HEAP_FIGURES.filter(([name]) => name !== V8_HEAP_USED.name);
   const heapInstruments: Observable[] = others.map(([name]) =>
@@ -201,7 +195,8 @@ export function registerRuntimeMetrics(
   }, heapInstruments);
 
   const gcDuration = meter.createHistogram(GC_DURATION.name, {
-    ...opts(GC_DURATION),
+    unit: GC_DURATION.unit,
+    description: GC_DURATION.description,
     advice: { explicitBucketBoundaries: [...GC_DURATION.buckets] },
   });
   const gcObserver = new PerformanceObserver((list) => {
