@@ -13,6 +13,7 @@ import { pollMillis } from '../common/option-rules.ts';
 import { StorePoll } from '../common/store-poll.ts';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { QUEUE_OLDEST_AGE } from './catalog.ts';
+import { createObservable } from './observed-instruments.ts';
 import type { RecordGuard } from './record-guard.ts';
 import { CLOCK_SKEW_MILLIS, epochMillis, type TimeValue } from './run-timing.ts';
 
@@ -128,10 +129,7 @@ export function registerQueueAges(
   sources: () => Iterable<QueueAgePoll>,
   now: () => number,
 ): void {
-  const gauge = meter.createObservableGauge(QUEUE_OLDEST_AGE.name, {
-    unit: QUEUE_OLDEST_AGE.unit,
-    description: QUEUE_OLDEST_AGE.description,
-  });
+  const gauge = createObservable(meter, QUEUE_OLDEST_AGE);
   const processor = createBoundedAttributesProcessor(QUEUE_OLDEST_AGE.attributes);
   gauge.addCallback((result) => {
     const at = now();
