@@ -41,7 +41,6 @@ import {
   type HostStorageFor,
   type InstrumentIdentity,
   type OwnInstruments,
-  type SyncKind,
 } from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
 import { SYNC_STORAGE_KINDS } from './storage/handles.ts';
@@ -134,13 +133,6 @@ function noticing(meter: Meter, made: () => void): Meter {
   };
 }
 
-const SAME_KIND: Readonly<Record<SyncKind, InstrumentSpec['kind']>> = {
-  counter: 'counter',
-  upDownCounter: 'upDownCounter',
-  histogram: 'histogram',
-  gauge: 'gauge',
-};
-
 export class JobmeterMeterProvider extends MeterProvider {
   /** jobmeter's storages: of the own instruments no host View selects, and of the host's none selects. */
   readonly storages: StorageRegistry;
@@ -193,8 +185,7 @@ export class JobmeterMeterProvider extends MeterProvider {
         storages.removeBatchCallback(callback, observables),
       storage(name, kind) {
         const spec = specs.get(name);
-        if (spec === undefined || spec.kind !== SAME_KIND[kind] || !storages.has(name))
-          return undefined;
+        if (spec === undefined || spec.kind !== kind || !storages.has(name)) return undefined;
         return spec.kind === 'histogram'
           ? storages.histogram(name)
           : spec.kind === 'gauge'
