@@ -182,7 +182,8 @@ export const SNAPSHOT_FAILURES = {
 // Snapshot instruments: observed from the host's snapshot callback (counts a host keeps in its
 // database), see snapshot.ts.
 
-const gauge = (
+/** An observable gauge's spec (runtime-metrics.ts's too), without attributes unless given. */
+export const gauge = (
   name: string,
   unit: string,
   description: string,

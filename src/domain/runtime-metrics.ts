@@ -21,16 +21,9 @@ import {
 } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 
+import { gauge } from './catalog.ts';
 import { createObservable } from './observed-instruments.ts';
 import type { InstrumentSpec } from './types.ts';
-
-const gauge = (name: string, unit: string, description: string): InstrumentSpec => ({
-  name,
-  kind: 'observableGauge',
-  unit,
-  description,
-  attributes: [],
-});
 
 /** `nodejs.eventloop.delay.*` in the instrumentation's order, each with its statistic of the delay histogram. */
 const DELAY_FIGURES = [
