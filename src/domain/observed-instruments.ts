@@ -154,9 +154,7 @@ function observeSnapshot(
     const n = runs[outcome];
     if (n !== undefined) r.observe(get('jobmeter.run.history'), n, { outcome });
   }
-  if (build !== undefined) {
-    r.observe(get(BUILD_INFO.name), 1, buildInfoAttributes(build));
-  }
+  if (build !== undefined) r.observe(get(BUILD_INFO.name), 1, buildInfoAttributes(build));
   if (s === undefined) return;
 
   const one = (name: string, value: number | undefined, attributes?: Attributes) => {
