@@ -224,14 +224,12 @@ export async function createJobmeter<
     o.ingest === false
       ? undefined
       : {
+          // The store takes its limits (expiry, series caps, memory budget) and ignores the rest.
+          ...o.ingest,
           instruments: withProfileBuckets(
             [...own.domain, ...own.process, ...o.instruments],
             bucketOverrides,
           ),
-          expiryMillis: o.ingest.expiryMillis,
-          maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument,
-          maxSeries: o.ingest.maxSeries,
-          maxMemoryBytes: o.ingest.maxMemoryBytes,
           // Native names come from the sender: refuse those that would clash on the pull endpoint.
           ...(profile.kind === 'native' && {
             exposedNames: nativeClaimedNames,
@@ -508,18 +506,7 @@ export async function createJobmeter<
         onScrape: (seconds) => telemetry.scraped(seconds),
       });
     if (o.ingest !== false && ingestStore !== undefined && ingest !== undefined) {
-      const {
-        host,
-        port,
-        maxBodyBytes,
-        maxConcurrentRequests,
-        requestTimeoutMillis,
-        idleTimeoutMillis,
-        maxConnections,
-        gate,
-        maxMemoryBytes,
-        maxSeries,
-      } = o.ingest;
+      const { maxMemoryBytes, maxSeries } = o.ingest;
       const onRequest = debug?.received;
       telemetry.ingestFrom({
         refused: () => ingestStore.refusedByReason(),
@@ -534,15 +521,9 @@ export async function createJobmeter<
       });
       if (keeper !== undefined) telemetry.checkpointsFrom(() => keeper.health());
       ingestListener = await ingest.startIngestListener({
+        // The listener takes its address, limits and gate; the store's options it ignores.
+        ...o.ingest,
         sink: countedSink(ingestStore, telemetry),
-        host,
-        port,
-        maxBodyBytes,
-        maxConcurrentRequests,
-        requestTimeoutMillis,
-        idleTimeoutMillis,
-        maxConnections,
-        gate,
         // jobmeter's own count: a profile's rejection series is its original's API's alone.
         onAnswered: (answer) => telemetry.ingestAnswered(answer),
         onShed: (reason) => telemetry.connectionShed(reason),

@@ -355,7 +355,6 @@ function logFormatOf(args: readonly string[]): LogFormat {
  * functions, so the messages are the same.
  */
 async function validate(args: readonly string[], env: Env, io: CliIo): Promise<number> {
-  let config: ServeConfig;
   let flags: ReturnType<typeof parseServeFlags>;
   try {
     flags = parseServeFlags(args);
@@ -363,12 +362,8 @@ async function validate(args: readonly string[], env: Env, io: CliIo): Promise<n
       io.stdout(USAGE);
       return EXIT_OK;
     }
-    config = await resolveServeConfig({ argv: args, env });
-  } catch (err) {
-    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
-  }
-  const { options } = config;
-  try {
+    const config = await resolveServeConfig({ argv: args, env });
+    const { options } = config;
     const { resolveOptions } = await import('../resolve-options.ts');
     // The state directory serve would keep the ingest state in, made (or refused) as serve makes it.
     const { ingest } = resolveOptions(withServeStateDir(options, env).options);
@@ -384,17 +379,13 @@ async function validate(args: readonly string[], env: Env, io: CliIo): Promise<n
       global: false,
     });
     await dry.shutdown();
-  } catch (err) {
-    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
-  }
-  if (flags.printConfig === true) {
-    try {
+    if (flags.printConfig === true) {
       const { printConfig } = await import('./print-config.ts');
       io.stdout(printConfig(config, env, flags.config));
-    } catch (err) {
-      return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+      return EXIT_OK;
     }
-    return EXIT_OK;
+  } catch (err) {
+    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
   io.stdout(`jobmeter: ${flags.config === undefined ? '' : `${flags.config}: `}configuration OK`);
   return EXIT_OK;

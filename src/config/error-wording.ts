@@ -299,38 +299,26 @@ export function toConfigError(
   if (error.keyword === 'additionalProperties') {
     // An unknown key's value is never shown: nothing says what it holds (a misplaced token, a header).
     const name = (error.params as { additionalProperty: string }).additionalProperty;
-    if (definition === 'apiKey') {
-      const keys = Object.keys(fileNames(API_KEY_OPTIONS));
+    const notKnownIn = (what: string, keys: readonly string[]): ConfigError => {
       const hint = nearest(name, keys);
-      return new ConfigError(
-        `${at}.${name}`,
-        REDACTED,
-        `a key of an API key: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`,
-      );
-    }
-    if (definition === 'profileSetting' || definition === 'profileRule') {
-      const keys =
-        definition === 'profileRule' ? RULE_KEYS : Object.keys(fileNames(PROFILE_TABLE_OPTIONS));
-      const hint = nearest(name, keys);
-      const what = definition === 'profileRule' ? 'a [[profile.rules]] rule' : '[profile]';
       return new ConfigError(
         `${at}.${name}`,
         REDACTED,
         `a key of ${what}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`,
       );
-    }
+    };
+    if (definition === 'apiKey')
+      return notKnownIn('an API key', Object.keys(fileNames(API_KEY_OPTIONS)));
+    if (definition === 'profileSetting')
+      return notKnownIn('[profile]', Object.keys(fileNames(PROFILE_TABLE_OPTIONS)));
+    if (definition === 'profileRule') return notKnownIn('a [[profile.rules]] rule', RULE_KEYS);
     const viewTable = definition === undefined ? undefined : VIEW_TABLES[definition];
     if (viewTable !== undefined) {
       const keys = Object.keys(
         (CONFIG_SCHEMA.definitions[definition!] as { properties?: object }).properties ??
           CONFIG_SCHEMA.definitions.view.allOf[0].properties,
       );
-      const hint = nearest(name, keys);
-      return new ConfigError(
-        `${at}.${name}`,
-        REDACTED,
-        `a key of ${viewTable}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`,
-      );
+      return notKnownIn(viewTable, keys);
     }
     return unknownKey(name, (definition ?? '') as Table);
   }

@@ -6,16 +6,8 @@
  * checks them). The same readers as `[metrics]`' (metrics-section.ts): the same file formats, and
  * errors that name the key and the file, never a secret.
  */
-import { mergeGateConfig, readApiKeysFile, readTokenFile } from './metrics-section.ts';
+import { readApiKeysFile, readTokenFile } from './metrics-section.ts';
 import type { IngestConfig } from './service-config.ts';
-
-/** `over`'s set fields win; a value and its file are one setting. Inputs are not mutated. */
-export function mergeIngestConfig(
-  base: Readonly<IngestConfig>,
-  over: Readonly<IngestConfig>,
-): IngestConfig {
-  return mergeGateConfig(base, over);
-}
 
 /**
  * `ingest` with its secret files read into `token` and `apiKeys` (the file keys removed).

@@ -36,8 +36,9 @@ import { POSTURES, postureForProfile } from '../common/postures.ts';
 import { ConfigError, inFile } from '../errors.ts';
 import { envLayer } from './env-layer.ts';
 import { loadConfigFile } from './file-parser.ts';
-import { mergeIngestConfig, readIngestSecrets } from './ingest-section.ts';
+import { readIngestSecrets } from './ingest-section.ts';
 import {
+  mergeGateConfig,
   mergeMetricsConfig,
   metricsEnvLayer,
   resolveMetrics,
@@ -230,7 +231,7 @@ export function mergeServiceConfig(
     out.otlp = otlp;
   }
   if (base.ingest !== undefined || over.ingest !== undefined) {
-    out.ingest = mergeIngestConfig(base.ingest ?? {}, over.ingest ?? {});
+    out.ingest = mergeGateConfig(base.ingest ?? {}, over.ingest ?? {});
   }
   if (base.cluster !== undefined || over.cluster !== undefined) {
     out.cluster = { ...base.cluster, ...definedOnly(over.cluster ?? {}) };

@@ -49,11 +49,6 @@ export interface MainServer {
 
 /** @throws TypeError naming a bad metrics option; the bind's error. */
 export async function startMainServer(options: MainServerOptions): Promise<MainServer> {
-  const limits: ServerLimits = {
-    requestTimeoutMillis: options.requestTimeoutMillis,
-    idleTimeoutMillis: options.idleTimeoutMillis,
-    maxConnections: options.maxConnections,
-  };
   let metrics = options.metrics === undefined ? undefined : createMetricsHandler(options.metrics);
   // The metrics handler sees every request first: with the access log on, every request is logged.
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
@@ -68,7 +63,7 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
   const server = await startHttpServer({
     host: options.host,
     port: options.port,
-    limits,
+    limits: options,
     handler,
     onClosing: () => metrics?.close(),
   });

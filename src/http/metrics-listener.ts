@@ -51,11 +51,6 @@ const OTHER_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'DELETE', 'PA
 export async function startMetricsListener(
   options: MetricsListenerOptions,
 ): Promise<MetricsListener> {
-  const limits: ServerLimits = {
-    requestTimeoutMillis: options.requestTimeoutMillis,
-    idleTimeoutMillis: options.idleTimeoutMillis,
-    maxConnections: options.maxConnections,
-  };
   // Same scrape path as a host's metrics route: shared collection and rendering, 500 on failure.
   const scrapes = createScrapeHandler({
     scrape: options.scrape,
@@ -110,7 +105,7 @@ export async function startMetricsListener(
   const server = await startHttpServer({
     host: options.host,
     port: options.port,
-    limits,
+    limits: options,
     handler,
     onClosed: () => scrapes.close(),
   });

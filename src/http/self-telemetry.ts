@@ -226,30 +226,25 @@ export class SelfTelemetry {
     }
     const ingest = this.#ingest;
     if (ingest !== undefined) {
-      out.push(
-        counter('jobmeter_ingest_accepted_points_total', 'OTLP data points the ingest kept.', [
-          { labels: '', value: this.#accepted },
-        ]),
-      );
       const counts = ingest.refused();
       const refused = [...new Set([...ingest.reasons, ...counts.keys()])]
         .sort()
         .map((reason) => [reason, counts.get(reason) ?? 0] as const);
+      const held = ingest.held();
       out.push(
+        counter('jobmeter_ingest_accepted_points_total', 'OTLP data points the ingest kept.', [
+          { labels: '', value: this.#accepted },
+        ]),
         counter(
           'jobmeter_ingest_refused_points_total',
           'OTLP data points the ingest refused, by reason (as jobmeter.ingest.refused and each partial_success).',
           refused.map(([reason, value]) => ({ labels: `reason="${reason}"`, value })),
         ),
-      );
-      out.push(
         counter(
           'jobmeter_ingest_connections_shed_total',
           'Connections the ingest listener closed to make room for new ones at its cap, by what they held (idle, headers, slow_body) or full: a newcomer closed while every connection had a whole request in.',
           [...this.#shed].map(([reason, value]) => ({ labels: `reason="${reason}"`, value })),
         ),
-      );
-      out.push(
         counter(
           'jobmeter_ingest_requests_total',
           'OTLP/HTTP requests the ingest listener answered, by HTTP status code and reason (accepted, partial: some points refused, or what refused the whole request).',
@@ -258,40 +253,29 @@ export class SelfTelemetry {
             value,
           })),
         ),
-      );
-      out.push(
         counter(
           'jobmeter_ingest_series_expired_total',
           'Source series the ingest dropped because no point came for expiry_ms; a series that comes back starts over, its start time telling a scraper where its value counts from.',
           [{ labels: '', value: ingest.expired() }],
         ),
-      );
-      const held = ingest.held();
-      out.push(
         gauge(
           'jobmeter_ingest_series',
           "Source series the ingest holds (each sender's streams).",
           '',
           held.series,
         ),
-      );
-      out.push(
         gauge(
           'jobmeter_ingest_series_limit',
           'Source series the ingest may hold in all: past it, points of new series are refused (series_cap).',
           '',
           held.maxSeries,
         ),
-      );
-      out.push(
         gauge(
           'jobmeter_ingest_memory_usage_bytes',
           'Estimated bytes the ingest holds, the figure checked against its memory budget (/ready says 503 from 95% of it).',
           'bytes',
           held.memoryBytes,
         ),
-      );
-      out.push(
         gauge(
           'jobmeter_ingest_memory_limit_bytes',
           "The ingest's memory budget (ingest.max_memory_bytes): past it, new series are refused (memory_budget).",
@@ -327,15 +311,11 @@ export class SelfTelemetry {
           'Data points in OTLP exports the endpoint accepted.',
           [{ labels: '', value: p.sentPoints }],
         ),
-      );
-      out.push(
         counter(
           'jobmeter_push_failed_points_total',
           'Data points in OTLP exports that failed (dropped: nothing is queued).',
           [{ labels: '', value: p.failedPoints }],
         ),
-      );
-      out.push(
         counter('jobmeter_push_exports_total', 'OTLP exports by outcome.', [
           { labels: 'outcome="sent"', value: p.sentExports },
           { labels: 'outcome="failed"', value: p.failedExports },
@@ -351,8 +331,6 @@ export class SelfTelemetry {
           '',
           successful ? 1 : 0,
         ),
-      );
-      out.push(
         gauge(
           'jobmeter_config_last_reload_success_timestamp_seconds',
           'When the configuration last loaded successfully, Unix seconds.',

@@ -52,10 +52,10 @@ import {
 import { attributesKey } from './input-bounds.ts';
 import { packedPoints, pointKey, type PackedChunk, type PointList } from './packed-chunk.ts';
 import type { StoreSnapshot } from './checkpoint.ts';
-import { groupKey, SeriesRegistry, type RestoreSummary } from './series-registry.ts';
+import { chargeOf, groupKey, SeriesRegistry, type RestoreSummary } from './series-registry.ts';
 import type { Instrument } from './instrument.ts';
 import { NO_SLOT, type Shape } from '../series/output-set.ts';
-import type { StreamTable } from '../series/streams.ts';
+import { StreamStore, type StreamTable } from '../series/streams.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
 import {
   applyHistogram,
@@ -114,6 +114,8 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   readonly #clock: Clock;
   /** How old a point may be: the longer of an hour and the expiry (stream-rules.ts). */
   readonly #maxAgeMillis: number;
+  /** The streams and their series: their values are updated here, the registry's policy holds them. */
+  readonly #store = new StreamStore<Instrument>(chargeOf);
   readonly #registry: SeriesRegistry;
   readonly #refused: RefusedCounts;
   readonly #lastFailure = new LastFailure();
@@ -128,13 +130,13 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const settings = resolveStoreOptions(options);
     this.#clock = settings.clock;
     this.#maxAgeMillis = Math.max(MIN_MAX_AGE_MILLIS, settings.expiryMillis);
-    this.#registry = new SeriesRegistry(settings);
+    this.#registry = new SeriesRegistry(settings, this.#store);
     this.#refused = new RefusedCounts(millisToHrTime(this.#clock.wallMillis()));
   }
 
   /** Source series held now (for tests and diagnostics). */
   get seriesCount(): number {
-    return this.#registry.streams.size;
+    return this.#store.streams.size;
   }
 
   /**
@@ -258,7 +260,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   /** Expires what is due and compacts the sets a collection reads: its end time. */
   #instant(): HrTime {
     this.#registry.sweep(this.#clock.monotonicMillis(), true);
-    this.#registry.compact();
+    this.#store.compact();
     return millisToHrTime(this.#clock.wallMillis());
   }
 
@@ -305,7 +307,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const into: Into = {
       instrument,
       group,
-      streams: this.#registry.streamsOf(group),
+      streams: this.#store.streamsOf(group),
       at,
       cumulative: data.type !== 'gauge' && data.temporality === 'cumulative',
       last: NO_SLOT,
@@ -336,7 +338,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       0,
     );
     if (s === NO_SLOT) return;
-    const applied = applyNumber(this.#registry.streams, s, point, mode, at);
+    const applied = applyNumber(this.#store.streams, s, point, mode, at);
     if (typeof applied === 'object') return at.report.refuse(instrument.name, 1, applied);
     if (applied) this.#lastFailure.rose(instrument.name, point);
     at.report.accepted++;
@@ -352,14 +354,16 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       point.explicitBounds,
     );
     if (s === NO_SLOT) return;
-    const streams = this.#registry.streams;
+    const streams = this.#store.streams;
     const joined = joinBounds(streams, s, point, at.report);
     if (joined === 'refused') {
       // A source series created for this point only holds nothing: do not keep it.
       if (streams.points[s] === 0) this.#registry.dropStream(s);
       return;
     }
-    if (joined === 'relayout') this.#registry.relayout(s, point.explicitBounds);
+    // Its counts re-bucketed (joinBounds): a delta sender's total goes on from them, a cumulative
+    // one's replaces them or, lower, is a reset.
+    if (joined === 'relayout') this.#store.relayout(s, point.explicitBounds);
     const refused = applyHistogram(streams, s, point, delta, at);
     if (refused !== undefined) return at.report.refuse(into.instrument.name, 1, refused);
     at.report.accepted++;
@@ -374,7 +378,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       2 * MAX_EXPONENTIAL_BUCKETS,
     );
     if (s === NO_SLOT) return;
-    const refused = applyHistogram(this.#registry.streams, s, point, delta, into.at);
+    const refused = applyHistogram(this.#store.streams, s, point, delta, into.at);
     if (refused !== undefined) return into.at.report.refuse(into.instrument.name, 1, refused);
     into.at.report.accepted++;
   }
@@ -401,7 +405,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       at.report.refuse(instrument.name, 1, invalid);
       return NO_SLOT;
     }
-    const table = this.#registry.streams;
+    const table = this.#store.streams;
     const guess = into.last === NO_SLOT ? NO_SLOT : table.after[into.last]!;
     const found =
       guess !== NO_SLOT && table.key[guess] === key && table.group[guess]?.streams === into.streams
@@ -412,8 +416,8 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const s = this.#registry.streamFor(instrument, point, group, key, buckets, at, sent, bounds);
     if (s === NO_SLOT) return s;
     // The group may have been made (or made again) for this stream.
-    into.streams = this.#registry.streams.group[s]!.streams;
-    return follows(this.#registry.streams, into, s);
+    into.streams = this.#store.streams.group[s]!.streams;
+    return follows(this.#store.streams, into, s);
   }
 }
 

@@ -45,12 +45,7 @@ import { instrumentBytes, scopeBytes, seriesBytes, streamBytes } from './memory-
 import { NameClaims } from './name-claims.ts';
 import { sameBounds } from '../series/carry.ts';
 import { NO_SLOT, type HistogramAcc, type OutputSet, type Shape } from '../series/output-set.ts';
-import {
-  instrumentSeries,
-  seriesInOrder,
-  StreamStore,
-  type StreamTable,
-} from '../series/streams.ts';
+import { instrumentSeries, seriesInOrder, type StreamStore } from '../series/streams.ts';
 import { EXPOSED_KIND, type Instrument } from './instrument.ts';
 import type { StoreSettings } from './store-options.ts';
 import { instrumentKind } from './stream-rules.ts';
@@ -65,21 +60,19 @@ export class SeriesRegistry {
   readonly #claims: NameClaims;
   /** The instruments held, by name: each one's series and streams are in {@link #store}. */
   readonly #instruments = new Map<string, Instrument>();
-  readonly #store = new StreamStore<Instrument>(chargeOf);
+  /** The ingest store's too: it reads and updates the streams' values, this holds the policy over them. */
+  readonly #store: StreamStore<Instrument>;
   /** Estimated bytes held (memory-estimate.ts). */
   #bytes = 0;
   #lastSweep = Number.NEGATIVE_INFINITY;
   /** Source series dropped by expiry since the registry was made. */
   #expired = 0;
 
-  constructor(settings: StoreSettings) {
+  /** `store`: made with {@link chargeOf}, empty. */
+  constructor(settings: StoreSettings, store: StreamStore<Instrument>) {
     this.#settings = settings;
+    this.#store = store;
     this.#claims = new NameClaims(settings.exposedNames, settings.reservedNames);
-  }
-
-  /** Every stream held (the store's table). */
-  get streams(): StreamTable<Instrument> {
-    return this.#store.streams;
   }
 
   /** Estimated bytes held, the figure checked against `maxMemoryBytes`. */
@@ -169,14 +162,6 @@ export class SeriesRegistry {
   }
 
   /**
-   * The stream slots of the group `groupKey` (see {@link groupKey}), by attributes key; undefined
-   * while there are none. A metric's points look their streams up here, the group found once.
-   */
-  streamsOf(groupKey: string): ReadonlyMap<string, number> | undefined {
-    return this.#store.streamsOf(groupKey);
-  }
-
-  /**
    * The slot of the stream a `point` of `instrument` (its attributes keyed `key`) from `at` feeds,
    * created (with its series, `buckets` wide) on first sight; {@link NO_SLOT} when refused.
    * `groupKey` is {@link groupKey}`(instrument, at)`, made once for all the points of a metric.
@@ -261,26 +246,11 @@ export class SeriesRegistry {
   }
 
   /**
-   * The series of stream `s`, its only one, takes the explicit-bucket layout `bounds` (its sender
-   * changed it): series/streams.ts `relayout`, its counts re-bucketed (stream-rules.ts
-   * `joinBounds`): a delta sender's total goes on from them, a cumulative one's replaces them or,
-   * lower, is a reset.
-   */
-  relayout(s: number, bounds: readonly number[]): void {
-    this.#store.relayout(s, bounds);
-  }
-
-  /** Compacts the sets whose series were removed (before a collection or a snapshot reads them). */
-  compact(): void {
-    this.#store.compact();
-  }
-
-  /**
    * What the registry holds, as plain data (checkpoint.ts). It shares the held accumulators, which
    * are replaced, never changed in place: encode it before the store takes more points.
    */
   snapshot(): StoreSnapshot['instruments'] {
-    this.compact();
+    this.#store.compact();
     const instruments: InstrumentSnapshot[] = [];
     const st = this.#store.streams;
     const wall = wallTimes(this.#settings.clock);
@@ -542,7 +512,7 @@ export function seriesStart(wall: number, sent: bigint): HrTime {
  * `SeriesCharge`): an explicit-bucket histogram's is kept with it; the other shapes' is made again
  * from the series (memory-estimate.ts gives the same figure for the same series).
  */
-function chargeOf(out: OutputSet, at: number): number {
+export function chargeOf(out: OutputSet, at: number): number {
   if (out.shape === 'histogram') return out.charge(at);
   return seriesBytes(
     out.scopeKey,

@@ -151,12 +151,9 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
     ),
   );
 
-  const wrap = (
-    name: string,
-    handler: WorkHandler<unknown>,
-    perJob: boolean,
-  ): WorkHandler<unknown> => {
-    return async (jobs: Job<unknown>[], ...rest: unknown[]) => {
+  const wrap =
+    (name: string, handler: WorkHandler<unknown>, perJob: boolean): WorkHandler<unknown> =>
+    async (jobs: Job<unknown>[], ...rest: unknown[]) => {
       const t0 = performance.now();
       const task = (job: Job<unknown>): string => (opts.task === 'name' ? job.name : name);
       // One attempt, one run, keyed by the job object this call was handed.
@@ -187,7 +184,6 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
         throw error;
       }
     };
-  };
 
   restore.push(
     replace(
@@ -204,9 +200,8 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
             const withTimes = { includeMetadata: true, ...given };
             if (args.length > 1) args[0] = withTimes;
             else args.unshift(withTimes);
-          }
-          if (typeof handler === 'function')
             args[args.length - 1] = wrap(String(name), handler as WorkHandler<unknown>, perJob);
+          }
           return work.call(this, name, ...args);
         },
     ),

@@ -239,27 +239,10 @@ export function createPushZeroFill(
       unit: spec?.unit ?? '',
       valueType: shape.type === DataPointType.HISTOGRAM ? ValueType.DOUBLE : ValueType.INT,
     };
-    if (shape.type === DataPointType.HISTOGRAM)
-      return {
-        descriptor,
-        aggregationTemporality,
-        dataPointType: DataPointType.HISTOGRAM,
-        dataPoints: [],
-      };
+    const head = { descriptor, aggregationTemporality };
     if (shape.type === DataPointType.SUM)
-      return {
-        descriptor,
-        aggregationTemporality,
-        dataPointType: DataPointType.SUM,
-        isMonotonic: shape.monotonic,
-        dataPoints: [],
-      };
-    return {
-      descriptor,
-      aggregationTemporality,
-      dataPointType: DataPointType.GAUGE,
-      dataPoints: [],
-    };
+      return { ...head, dataPointType: shape.type, isMonotonic: shape.monotonic, dataPoints: [] };
+    return { ...head, dataPointType: shape.type, dataPoints: [] };
   };
 
   return (rm) => {
