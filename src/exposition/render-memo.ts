@@ -39,10 +39,9 @@
  * Families not marked ASCII, and OpenMetrics counters with exemplars or start times (lines the
  * kept values do not describe), are rendered plainly and not kept.
  */
-import type { FamilyType } from './types.ts';
+import type { ExpositionFormat, FamilyType } from './types.ts';
 import type { NumberColumns, RenderFamily, RenderHistogramSeries } from './render-model.ts';
-import { OPENMETRICS_DIALECT } from './openmetrics.ts';
-import { TEXT_DIALECT } from './text.ts';
+import { DIALECTS } from './render.ts';
 import {
   checkChunkBytes,
   familyPieces,
@@ -181,8 +180,8 @@ export class RenderMemo {
   #out: Buffer = NO_BYTES;
   #outUsed = 0;
 
-  constructor(format: 'text' | 'openmetrics') {
-    this.#dialect = format === 'openmetrics' ? OPENMETRICS_DIALECT : TEXT_DIALECT;
+  constructor(format: ExpositionFormat) {
+    this.#dialect = DIALECTS[format];
     this.#plain = { ...this.#dialect, end: '' };
   }
 

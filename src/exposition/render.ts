@@ -9,7 +9,7 @@ import { prometheusTextChunks, renderPrometheusText, TEXT_DIALECT } from './text
 import { checkChunkBytes, familyPieces, pieceBytes, type Dialect, type Piece } from './samples.ts';
 
 /** The writer of each format around the shared sample loops (samples.ts). */
-const DIALECTS: Readonly<Record<ExpositionFormat, Dialect>> = {
+export const DIALECTS: Readonly<Record<ExpositionFormat, Dialect>> = {
   openmetrics: OPENMETRICS_DIALECT,
   text: TEXT_DIALECT,
 };
