@@ -2,7 +2,11 @@
 // (startup.ts starts it): `node bench/startup-host.mjs <contender> <port>`. Plain JavaScript that
 // imports only its contender, jobmeter as a host gets it (the package root: the built dist/), so
 // the process holds what that host would and nothing of the bench. Prints `READY` once listening.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { findPackageJSON } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const [contender, portArg] = process.argv.slice(2);
 const port = Number(portArg);
@@ -21,6 +25,16 @@ async function promLibrary(pkg) {
   );
 }
 
+/** The ESM entry of the sdk-metrics release `@opentelemetry/exporter-prometheus` itself resolves. */
+function exporterSdk() {
+  const json = findPackageJSON(
+    '@opentelemetry/sdk-metrics',
+    import.meta.resolve('@opentelemetry/exporter-prometheus'),
+  );
+  const entry = JSON.parse(readFileSync(json, 'utf8')).exports['.'].default.default;
+  return pathToFileURL(join(dirname(json), entry)).href;
+}
+
 function listen(handler) {
   return new Promise((resolve) => createServer(handler).listen(port, host, resolve));
 }
@@ -36,8 +50,15 @@ switch (contender) {
     jm.meter.createCounter('requests').add(1);
     break;
   }
-  case 'otel': {
-    const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
+  case 'otel':
+  case 'otel-one-sdk': {
+    // `otel`: the host's own sdk-metrics, the newest, beside the release the exporter pins (its
+    // dependencies are exact versions): two copies of the SDK, core and resources, as installing
+    // both packages gives while their releases differ. `otel-one-sdk`: the host takes the
+    // exporter's copy, so one loads.
+    const { MeterProvider } = await import(
+      contender === 'otel' ? '@opentelemetry/sdk-metrics' : exporterSdk()
+    );
     const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
     let listening;
     const started = new Promise((resolve) => (listening = resolve));

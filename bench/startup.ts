@@ -28,6 +28,7 @@ const STARTUP_CONTENDERS = [
   'jobmeter',
   'jobmeter-no-process-metrics',
   'otel',
+  'otel-one-sdk',
   'prom-client',
   'prometheus-io',
   'node',
@@ -37,6 +38,7 @@ const LABEL: Record<StartupContender, string> = {
   jobmeter: 'jobmeter `createJobmeter({ listener })`',
   'jobmeter-no-process-metrics': '… with `processMetrics: false`',
   otel: '`sdk-metrics` + `exporter-prometheus`',
+  'otel-one-sdk': "… the host on the exporter's own `sdk-metrics` (one copy of the SDK)",
   'prom-client': 'prom-client + node:http',
   'prometheus-io': '@prometheus-io/client + node:http',
   node: 'bare Node (node:http, a constant body)',
@@ -155,8 +157,19 @@ export const scenario: Scenario<Params, StartupContender, Result> = {
   targets(_p, results): TargetResult[] {
     const j = medians(results, 'jobmeter');
     const a = medians(results, ANCHOR);
-    const measured = `RSS ${num(j.rss, 1)} vs ${num(a.rss, 1)} MiB: **${ratio(j.rss / a.rss)}**; first scrape ${num(j.ms, 0)} vs ${num(a.ms, 0)} ms: **${ratio(j.ms / a.ms)}** (CPU ${num(j.cpu, 0)} vs ${num(a.cpu, 0)} ms: ${ratio(j.cpu / a.cpu)})`;
-    return [{ id: 'startup', measured, met: j.rss <= a.rss && j.ms <= a.ms }];
+    // The exporter pins the SDK's release exactly: while the newest sdk-metrics is another, the
+    // anchor holds two copies. Met only against the one-copy anchor as well (the stricter).
+    const one = medians(results, 'otel-one-sdk');
+    const measured =
+      `RSS ${num(j.rss, 1)} vs ${num(a.rss, 1)} MiB: **${ratio(j.rss / a.rss)}**; first scrape ${num(j.ms, 0)} vs ${num(a.ms, 0)} ms: **${ratio(j.ms / a.ms)}** (CPU ${num(j.cpu, 0)} vs ${num(a.cpu, 0)} ms: ${ratio(j.cpu / a.cpu)}); ` +
+      `against one copy of the SDK: RSS ${num(one.rss, 1)} MiB, **${ratio(j.rss / one.rss)}**; first scrape ${num(one.ms, 0)} ms, **${ratio(j.ms / one.ms)}**`;
+    return [
+      {
+        id: 'startup',
+        measured,
+        met: j.rss <= a.rss && j.ms <= a.ms && j.rss <= one.rss && j.ms <= one.ms,
+      },
+    ];
   },
 };
 

@@ -22,11 +22,19 @@
  * host's; values are checked where the host asks: `createRecorder(meter)` and `guardMeter(meter)`
  * (host-guard.ts).
  */
-import { type MetricProducer } from '@opentelemetry/sdk-metrics';
+import type {
+  AggregationOption,
+  CollectionResult,
+  IMetricReader,
+  InstrumentType,
+  MetricProducer,
+  MetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { ServedTotals } from './series/carry.ts';
 import { metricsCollection } from './series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
+import type { AggregationTemporality } from './common/otel-sdk.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
 import { JOBMETER_OPTIONS, resolveOption } from './common/option-table.ts';
 import { RecordGuard } from './domain/record-guard.ts';
@@ -36,7 +44,7 @@ import { buildProfile, coalescedScrape, jsonView, profileNamer } from './scrape-
 import { withExpositionOptions } from './naming/profile-options.ts';
 import type { Profile } from './naming/types.ts';
 import type { JobmeterOptions } from './options.ts';
-import { PullMetricReader } from './readers/pull-reader.ts';
+import { newPullReader } from './readers/pull-reader.ts';
 import { givenListenerPort, portGivenToAnother, siblingReaders } from './readers/reader-ports.ts';
 
 /**
@@ -71,8 +79,15 @@ export type JobmeterReaderOptions = Pick<
  *   const provider = new MeterProvider({ views: jobmeterViews('solti'), readers: [reader] });
  *   await reader.ready;
  */
-export class JobmeterReader extends PullMetricReader {
+export class JobmeterReader implements IMetricReader {
   readonly profile: Profile;
+  /**
+   * The SDK's MetricReader this one is (the pull reader), held rather than extended: the package
+   * root imports this class, and a host that makes no reader does not load the SDK
+   * (common/otel-sdk.ts); made with the first reader, it binds to the host's provider and runs
+   * this reader's shutdown.
+   */
+  readonly #reader: MetricReader;
   /** One scrape's families (concurrent calls share a collection and a naming pass). */
   readonly scrape: () => Promise<RenderFamily[]>;
   readonly #listen: (() => Promise<MetricsListener>) | undefined;
@@ -90,7 +105,6 @@ export class JobmeterReader extends PullMetricReader {
 
   /** @throws ConfigError on a bad profile, rule or option, a non-loopback host without its opt-in too (as createJobmeter). */
   constructor(options: JobmeterReaderOptions = {}) {
-    super(options.metricProducers ?? []);
     checkOptionKeys(options, 'reader');
     const choice = resolveProfileChoice(options.profile, options.hostInstruments);
     const profile = withExpositionOptions(
@@ -98,6 +112,9 @@ export class JobmeterReader extends PullMetricReader {
       options,
     );
     this.profile = profile;
+    this.#reader = newPullReader(options.metricProducers ?? [], {
+      onShutdown: () => this.#onShutdown(),
+    });
     // No series store here (the host's provider holds the storages): the reader keeps what its
     // zero-filled counters served.
     const namer = profileNamer(profile, choice.hostInstruments, options.hostname, {
@@ -112,7 +129,10 @@ export class JobmeterReader extends PullMetricReader {
     const limit = new CollectedLengthLimit(guard);
     const counted = cutCount(guard);
     this.scrape = coalescedScrape(
-      () => this.collect().then((r) => metricsCollection(counted(limit.apply(r.resourceMetrics)))),
+      () =>
+        this.#reader
+          .collect()
+          .then((r) => metricsCollection(counted(limit.apply(r.resourceMetrics)))),
       namer,
     );
     const listener: ResolvedOptions['listener'] = resolveListener(options.listener);
@@ -169,8 +189,8 @@ export class JobmeterReader extends PullMetricReader {
   }
 
   /** The provider takes the reader: the listener binds once every reader of it is known. */
-  override setMetricProducer(producer: MetricProducer): void {
-    super.setMetricProducer(producer);
+  setMetricProducer(producer: MetricProducer): void {
+    this.#reader.setMetricProducer(producer);
     this.#taken = true;
     if (this.#listen !== undefined) queueMicrotask(() => this.#bind(producer));
   }
@@ -191,8 +211,35 @@ export class JobmeterReader extends PullMetricReader {
     return this.#listener?.address;
   }
 
+  selectAggregation(instrumentType: InstrumentType): AggregationOption {
+    return this.#reader.selectAggregation(instrumentType);
+  }
+
+  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
+    return this.#reader.selectAggregationTemporality(instrumentType);
+  }
+
+  selectCardinalityLimit(instrumentType: InstrumentType): number {
+    return this.#reader.selectCardinalityLimit(instrumentType);
+  }
+
+  /** The host provider's collection, with the producers given to this reader after it. */
+  collect(options?: Parameters<MetricReader['collect']>[0]): Promise<CollectionResult> {
+    return this.#reader.collect(options);
+  }
+
+  /** Shuts the reader down: the listener closes. */
+  shutdown(options?: Parameters<MetricReader['shutdown']>[0]): Promise<void> {
+    return this.#reader.shutdown(options);
+  }
+
+  /** Nothing is buffered: resolves at once (while the reader is not shut down). */
+  forceFlush(options?: Parameters<MetricReader['forceFlush']>[0]): Promise<void> {
+    return this.#reader.forceFlush(options);
+  }
+
   /** The provider's shutdown closes the listener. */
-  protected override async onShutdown(): Promise<void> {
+  async #onShutdown(): Promise<void> {
     this.#shut = true;
     await this.#binding;
     // Not taken by a provider (or refused): nothing listens, and `ready` says so.

@@ -4,17 +4,18 @@
  * whose store joins both (a scrape reads its series sets, the push its MetricData), assembled from
  * options resolved once (resolve-options.ts) and the scrape path's pieces (scrape-pipeline.ts).
  */
-import { metrics, type Meter } from '@opentelemetry/api';
+import { AggregationTemporality, sdkResources } from './common/otel-sdk.ts';
+import { metrics, type Meter, type MeterProvider as MetricsApiProvider } from '@opentelemetry/api';
 import cluster from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  type IMetricReader,
-  type MeterProvider,
-  type PeriodicExportingMetricReader,
-  type ResourceMetrics,
+import type {
+  IMetricReader,
+  MeterProvider,
+  MetricReader,
+  PeriodicExportingMetricReader,
+  ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
 import type { Member } from './cluster/member.ts';
 import { LazyPrimary } from './cluster/lazy-primary.ts';
 import { mergePolicies } from './cluster/merge-policy.ts';
@@ -54,7 +55,7 @@ import type { PushTransform } from './readers/otlp-push.ts';
 import { answerHealth, type PipelineState } from './http/health-route.ts';
 import { SelfTelemetry } from './http/self-telemetry.ts';
 import { buildInfoAttributes } from './domain/observed-instruments.ts';
-import { PullMetricReader } from './readers/pull-reader.ts';
+import { newPullReader } from './readers/pull-reader.ts';
 import { portGivenToAnother } from './readers/reader-ports.ts';
 import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
 import {
@@ -88,9 +89,10 @@ export interface Jobmeter extends Recorder {
   /**
    * jobmeter's MeterProvider (the global one unless `global: false` or another was registered
    * first). Its meters check every synchronous record and bound every instrument jobmeter has no
-   * spec for (`cardinalityLimit`, the host's `views`).
+   * spec for (`cardinalityLimit`, the host's `views`). The SDK's own provider behind it is made
+   * when something first needs it (domain/meter-provider.ts).
    */
-  readonly meterProvider: MeterProvider;
+  readonly meterProvider: Pick<MeterProvider, 'getMeter' | 'forceFlush' | 'shutdown'>;
   /** The meter the domain records through, for hosts that add plain OTel instruments. */
   readonly meter: Meter;
   /** Where the pull listener is bound; undefined when it is disabled. */
@@ -165,7 +167,7 @@ function globalMeterProviderTaken(): boolean {
  * Registers `provider` as the global MeterProvider unless one is already registered (then one
  * line says what to do). Returns how to undo it: unregisters only if it is still jobmeter's.
  */
-function registerGlobal(provider: MeterProvider, log: (line: string) => void): () => void {
+function registerGlobal(provider: MetricsApiProvider, log: (line: string) => void): () => void {
   // Checked first: refused, the API would report the duplicate registration through the host's
   // diag logger, with a stack trace, beside jobmeter's one line.
   if (globalMeterProviderTaken() || !metrics.setGlobalMeterProvider(provider)) {
@@ -294,11 +296,15 @@ export async function createJobmeter<
     ...hostProducers,
     ...(ingestProducer === undefined ? [] : [ingestProducer]),
   ];
-  const pull = new PullMetricReader(hostProducers, { cardinalityLimit: o.cardinalityLimit });
+  // The pull reader is the SDK's MetricReader: made with the SDK's provider, when that is first
+  // needed (a scrape of the store alone reads neither: collectStore below).
+  let pullReader: MetricReader | undefined;
+  const pull = (): MetricReader =>
+    (pullReader ??= newPullReader(hostProducers, { cardinalityLimit: o.cardinalityLimit }));
   // The primary's own collection for the cluster's aggregate: MetricData (the report's boundary),
   // the ingest's after the pull reader's, as the push reads them.
   const collectOwn = async (): Promise<ResourceMetrics> => {
-    const own = await meterProvider.collectWithStorages(pull);
+    const own = await meterProvider.collectWithStorages(pull());
     if (ingestProducer === undefined) return own;
     const { resourceMetrics } = await ingestProducer.collect();
     return {
@@ -306,12 +312,12 @@ export async function createJobmeter<
       scopeMetrics: [...own.scopeMetrics, ...resourceMetrics.scopeMetrics],
     };
   };
-  const readers: IMetricReader[] = [
-    pull,
-    ...list(options.readers ?? [], 'readers', 'OpenTelemetry MetricReaders').map((r, i) =>
-      metricReader(r, `readers[${i}]`),
-    ),
-  ];
+  // Readers besides the pull reader: a host's, then the push.
+  const readers: IMetricReader[] = list(
+    options.readers ?? [],
+    'readers',
+    'OpenTelemetry MetricReaders',
+  ).map((r, i) => metricReader(r, `readers[${i}]`));
   // A port a standard reader in `readers` was given stays its own (readers/reader-ports.ts).
   const portTaken =
     o.listener === false
@@ -321,11 +327,16 @@ export async function createJobmeter<
   // The resource attributes the profile's labels are read from on the Collector path (crewshipd's
   // `hostname` from `host.name`), valued as the pull's labels, so the push carries them; a host's own
   // attributes win.
-  const resource = resourceFromAttributes({
+  const resourceAttributes = {
     ...resourceAttributesFor(profile, hostName),
     ...o.resourceAttributes,
     'service.name': o.serviceName,
-  });
+  };
+  // A Resource object only where MetricData is made (the SDK's provider, the cluster's aggregate):
+  // a scrape of the store alone reads the attributes (series/collection.ts).
+  let resourceObject: Resource | undefined;
+  const resource = (): Resource =>
+    (resourceObject ??= sdkResources().resourceFromAttributes(resourceAttributes));
   // The push's temporality, which the cluster's aggregate is read in too.
   const temporality =
     o.otlp?.temporality === 'delta'
@@ -338,7 +349,7 @@ export async function createJobmeter<
     role === 'primary' && clusterOptions !== false
       ? new LazyPrimary(
           () => ({
-            resource,
+            resource: resource(),
             policyFor: mergePolicies(clusterOptions.merge),
             timeoutMillis: clusterOptions.timeoutMillis,
             collectOwn,
@@ -407,8 +418,17 @@ export async function createJobmeter<
   // Two engines behind one Metrics API: jobmeter's storages for the own synchronous instruments no
   // host View selects, the SDK for the rest; every reader reads both (meter-provider.ts).
   const scope = { name: JOBMETER_METER, version: VERSION };
+  // The SDK's provider is made at once when something needs it from the start (a View, a reader
+  // or producer of the host's, the push); otherwise when first needed.
+  const sdkOptions = () => ({
+    resource: resource(),
+    views: [...o.views],
+    readers: [pull(), ...readers],
+  });
   const meterProvider = new JobmeterMeterProvider(
-    { resource, views: [...o.views], readers },
+    o.views.length > 0 || readers.length > 0 || hostProducers.length > 0
+      ? sdkOptions()
+      : sdkOptions,
     {
       guard,
       specs: [...effective, ...SELF_INSTRUMENTS],
@@ -419,7 +439,7 @@ export async function createJobmeter<
       cardinalityLimit: o.cardinalityLimit,
       hostExemplars: o.hostExemplars,
       // The scrape names the storages' series store itself (a Collection), no MetricData between.
-      readsStore: (reader) => reader === pull,
+      readsStore: (reader) => reader === pullReader,
     },
   );
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
@@ -459,12 +479,18 @@ export async function createJobmeter<
   // shutdown, where the reader's own refusal answers). The ingest's series sets last.
   const storeOnly = hostProducers.length === 0;
   let stopped = false;
-  const collectStore = (): Promise<Collection> =>
-    storeOnly && !stopped && !meterProvider.sdkInstruments
-      ? meterProvider.storages.series.collect({ resource, scopeMetrics: [] })
-      : pull
-          .collect()
-          .then((result) => meterProvider.storages.series.collect(result.resourceMetrics));
+  const collectStore = (): Promise<Collection> => {
+    if (stopped) return Promise.reject(new Error('jobmeter is shutdown: it collects no more'));
+    if (storeOnly && !meterProvider.sdkInstruments)
+      return meterProvider.storages.series.collect({
+        resource: { attributes: resourceAttributes },
+        scopeMetrics: [],
+      });
+    meterProvider.sdk();
+    return pull()
+      .collect()
+      .then((result) => meterProvider.storages.series.collect(result.resourceMetrics));
+  };
   const collect = (): Promise<Collection> =>
     primary?.active === true
       ? primary.scrape()
@@ -555,7 +581,7 @@ export async function createJobmeter<
             o.cluster.reportTo !== undefined
               ? portChannel(o.cluster.reportTo)
               : clusterWorkerChannel(),
-          collect: () => meterProvider.collectWithStorages(pull).then((rm) => shadow?.(rm) ?? rm),
+          collect: () => meterProvider.collectWithStorages(pull()).then((rm) => shadow?.(rm) ?? rm),
           welcomeMillis: CLUSTER_WELCOME_MILLIS,
           log: o.log,
           alone:

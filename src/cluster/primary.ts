@@ -3,8 +3,9 @@
  * (a scrape, an OTLP export), merge what arrives within the timeout, and retire a member when its
  * worker or thread leaves. A member that does not answer in time counts with its last report.
  */
+import { AggregationTemporality } from '../common/otel-sdk.ts';
 import { randomUUID } from 'node:crypto';
-import { AggregationTemporality, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { Slice } from '../common/slices.ts';
 import type { Collection } from '../series/collection.ts';
 import { ClusterAggregate, type AggregateOptions } from './aggregate.ts';

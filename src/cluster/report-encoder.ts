@@ -3,8 +3,9 @@
  * each metric and series once and then carry only what changed since the previous report.
  * One encoder per member and per destination (it remembers what it has sent).
  */
+import { DataPointType } from '../common/otel-sdk.ts';
 import { diag, type Attributes } from '@opentelemetry/api';
-import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import {
   REPORT_CHUNK_POINTS,
   WIRE_TAG,

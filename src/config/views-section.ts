@@ -10,11 +10,10 @@
  * The schema (json-schema.ts) has checked every key and type; what it cannot say — boundaries
  * in increasing order — is checked here, naming the key.
  */
+import { AggregationType, InstrumentType } from '../common/otel-sdk.ts';
 import {
-  AggregationType,
   createAllowListAttributesProcessor,
   createDenyListAttributesProcessor,
-  InstrumentType,
   type AggregationOption,
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';

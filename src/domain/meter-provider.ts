@@ -23,15 +23,20 @@
  *
  * Meters are guarded (guarded-meter.ts): values checked, host instruments bounded over their life.
  */
-import type { Meter, MeterOptions } from '@opentelemetry/api';
+import { InstrumentType, sdkMetrics } from '../common/otel-sdk.ts';
 import {
-  InstrumentType,
+  createNoopMeter,
+  type Meter,
+  type MeterOptions,
+  type MeterProvider as ApiMeterProvider,
+} from '@opentelemetry/api';
+import type {
+  CollectionResult,
+  IMetricReader,
   MeterProvider,
-  type CollectionResult,
-  type IMetricReader,
-  type MeterProviderOptions,
-  type MetricProducer,
-  type ResourceMetrics,
+  MeterProviderOptions,
+  MetricProducer,
+  ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { specAdmit } from './attribute-set-cap.ts';
 import { ValueType } from '@opentelemetry/api';
@@ -112,28 +117,32 @@ function boundThrough(
   };
 }
 
-/** `meter`, calling `made` whenever an instrument is created on it. */
-function noticing(meter: Meter, made: () => void): Meter {
-  const notice =
-    <A extends unknown[], R>(create: (...args: A) => R) =>
-    (...args: A): R => {
-      made();
-      return create(...args);
-    };
+/**
+ * The SDK's meter that `meter()` gives, asked for when an instrument is first created on it (so the
+ * SDK loads then, not before), calling `made` whenever one is.
+ */
+function sdkMeter(meter: () => Meter, made: () => void): Meter {
+  const created = <T>(create: () => T): T => {
+    made();
+    return create();
+  };
   return {
-    createCounter: notice(meter.createCounter.bind(meter)),
-    createUpDownCounter: notice(meter.createUpDownCounter.bind(meter)),
-    createHistogram: notice(meter.createHistogram.bind(meter)),
-    createGauge: notice(meter.createGauge.bind(meter)),
-    createObservableGauge: notice(meter.createObservableGauge.bind(meter)),
-    createObservableCounter: notice(meter.createObservableCounter.bind(meter)),
-    createObservableUpDownCounter: notice(meter.createObservableUpDownCounter.bind(meter)),
-    addBatchObservableCallback: meter.addBatchObservableCallback.bind(meter),
-    removeBatchObservableCallback: meter.removeBatchObservableCallback.bind(meter),
+    createCounter: (name, o) => created(() => meter().createCounter(name, o)),
+    createUpDownCounter: (name, o) => created(() => meter().createUpDownCounter(name, o)),
+    createHistogram: (name, o) => created(() => meter().createHistogram(name, o)),
+    createGauge: (name, o) => created(() => meter().createGauge(name, o)),
+    createObservableGauge: (name, o) => created(() => meter().createObservableGauge(name, o)),
+    createObservableCounter: (name, o) => created(() => meter().createObservableCounter(name, o)),
+    createObservableUpDownCounter: (name, o) =>
+      created(() => meter().createObservableUpDownCounter(name, o)),
+    addBatchObservableCallback: (callback, observables) =>
+      meter().addBatchObservableCallback(callback, observables),
+    removeBatchObservableCallback: (callback, observables) =>
+      meter().removeBatchObservableCallback(callback, observables),
   };
 }
 
-export class JobmeterMeterProvider extends MeterProvider {
+export class JobmeterMeterProvider implements ApiMeterProvider {
   /** jobmeter's storages: of the own instruments no host View selects, and of the host's none selects. */
   readonly storages: StorageRegistry;
   readonly #meters = new Map<string, Meter>();
@@ -141,9 +150,21 @@ export class JobmeterMeterProvider extends MeterProvider {
   readonly #own: OwnInstruments;
   readonly #hostStorage: HostStorageFor | undefined;
   readonly #cumulative: MetricProducer;
+  /** What the SDK's provider is made with, when it is first needed. */
+  readonly #sdkOptions: () => MeterProviderOptions;
+  #sdk: MeterProvider | undefined;
   #sdkInstruments = false;
+  #shutdown = false;
 
-  constructor(providerOptions: MeterProviderOptions, engine: EngineOptions) {
+  /**
+   * @param providerOptions the SDK provider's options: given as they are, the SDK's provider is
+   *   made at once (its readers bound now); as a function, when first needed -- an instrument the
+   *   SDK records, {@link sdk} -- so a host that needs none never loads the SDK (common/otel-sdk.ts).
+   */
+  constructor(
+    providerOptions: MeterProviderOptions | (() => MeterProviderOptions),
+    engine: EngineOptions,
+  ) {
     const unviewed = engine.specs.filter(
       (s) => SYNC_STORAGE_KINDS.has(s.kind) && !engine.viewed(s),
     );
@@ -152,17 +173,12 @@ export class JobmeterMeterProvider extends MeterProvider {
       guard: engine.guard,
       observedLimit: engine.cardinalityLimit ?? 2000,
     });
-    const readers = (providerOptions.readers ?? []).map((reader) => {
-      if (engine.readsStore?.(reader) === true) return reader;
-      const store = storages.series.producer(
-        reader.selectAggregationTemporality(InstrumentType.COUNTER),
-      );
-      return boundThrough(reader, (sdk) => withLeading(sdk, store));
-    });
-    super({ ...providerOptions, readers });
+    this.#sdkOptions =
+      typeof providerOptions === 'function' ? providerOptions : () => providerOptions;
     this.storages = storages;
     this.#cumulative = storages.series.producer();
     this.#engine = engine;
+    if (typeof providerOptions !== 'function') this.sdk();
     const specs = new Map(
       engine.specs.filter((s) => SYNC_STORAGE_KINDS.has(s.kind)).map((s) => [s.name, s]),
     );
@@ -231,11 +247,31 @@ export class JobmeterMeterProvider extends MeterProvider {
   }
 
   /**
+   * The SDK's MeterProvider, made (the SDK loaded, every reader bound) on the first call: every
+   * reader given reads both engines, the SDK's collection and then the storages' series store as
+   * MetricData, but for one that reads the store itself ({@link EngineOptions.readsStore}).
+   */
+  sdk(): MeterProvider {
+    if (this.#sdk !== undefined) return this.#sdk;
+    const options = this.#sdkOptions();
+    const readers = (options.readers ?? []).map((reader) => {
+      if (this.#engine.readsStore?.(reader) === true) return reader;
+      const store = this.storages.series.producer(
+        reader.selectAggregationTemporality(InstrumentType.COUNTER),
+      );
+      return boundThrough(reader, (sdk) => withLeading(sdk, store));
+    });
+    this.#sdk = new (sdkMetrics().MeterProvider)({ ...options, readers });
+    return this.#sdk;
+  }
+
+  /**
    * What `reader` (one that reads the store itself, {@link EngineOptions.readsStore}) collects,
    * with the storages' series as cumulative MetricData ahead of it: for a consumer outside the
-   * scrape (the cluster's report).
+   * scrape (the cluster's report). The SDK's provider is made first, binding the reader.
    */
   async collectWithStorages(reader: IMetricReader): Promise<ResourceMetrics> {
+    this.sdk();
     return (await withLeading(reader, this.#cumulative).collect()).resourceMetrics;
   }
 
@@ -247,7 +283,7 @@ export class JobmeterMeterProvider extends MeterProvider {
     return this.#sdkInstruments;
   }
 
-  override getMeter(name: string, version = '', options: MeterOptions = {}): Meter {
+  getMeter(name: string, version = '', options: MeterOptions = {}): Meter {
     const key = `${name}\0${version}\0${options.schemaUrl ?? ''}`;
     let meter = this.#meters.get(key);
     if (meter === undefined) {
@@ -257,16 +293,32 @@ export class JobmeterMeterProvider extends MeterProvider {
           ? this.#own
           : undefined;
       const hostStorage = this.#hostStorage;
-      const sdkMeter = noticing(super.getMeter(name, version, options), () => {
-        this.#sdkInstruments = true;
-      });
+      // Shut down before the SDK was needed, it is not loaded for instruments that record nothing
+      // (the SDK's provider, shut down, gives a no-op meter as well).
+      const inner = () =>
+        this.#shutdown && this.#sdk === undefined
+          ? createNoopMeter()
+          : this.sdk().getMeter(name, version, options);
       meter = guardMeter(
-        sdkMeter,
+        sdkMeter(inner, () => {
+          this.#sdkInstruments = true;
+        }),
         { name, version, schemaUrl: options.schemaUrl },
         { guard, capFor, ...(own && { own }), ...(hostStorage && { hostStorage }) },
       );
       this.#meters.set(key, meter);
     }
     return meter;
+  }
+
+  /** Flushes the SDK's readers (the push), if the SDK's provider was made. */
+  async forceFlush(options?: Parameters<MeterProvider['forceFlush']>[0]): Promise<void> {
+    await this.#sdk?.forceFlush(options);
+  }
+
+  /** Shuts the SDK's provider and its readers down, if it was made. */
+  async shutdown(options?: Parameters<MeterProvider['shutdown']>[0]): Promise<void> {
+    this.#shutdown = true;
+    await this.#sdk?.shutdown(options);
   }
 }

@@ -8,8 +8,9 @@
  * `runwisp_runs_last_failure_timestamp_seconds`), so the ingest derives these two when the senders
  * push `run.finished` and not the derived name itself.
  */
+import { DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { DataPointType, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
 import { RUN_FINISHED, RUN_HISTORY, RUN_LAST_FAILURE } from '../domain/catalog.ts';
 import { isMetricData, startOf, type CollectedSeries } from '../series/collection.ts';
 
@@ -63,7 +64,7 @@ export function derivedRunMetrics(
       },
       ...sum,
       dataPoints,
-    } as MetricData);
+    });
   }
   if (!names.has(RUN_LAST_FAILURE.name) && lastFailureSeconds !== undefined) {
     const startTime = isMetricData(template)

@@ -5,13 +5,9 @@
  * the store the refusals are also counted by reason and served as the self-metric
  * `jobmeter.ingest.refused{reason}` (a name no sender may use).
  */
+import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import { ValueType, type HrTime } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type MetricData,
-} from '@opentelemetry/sdk-metrics';
+import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
 import type { OtlpPartialSuccess } from '../otlp/types.ts';
 import { REFUSED_METRIC } from '../domain/catalog.ts';
 import { cut } from './input-bounds.ts';

@@ -18,8 +18,8 @@
  * whatever the senders do. `snapshot()`/`restore()` carry the state across a restart
  * (checkpoint.ts; state-keeper.ts decides when): the store stays the one owner of it.
  */
+import { millisToHrTime } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import type {
   CollectionResult,

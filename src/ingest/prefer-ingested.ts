@@ -12,13 +12,8 @@
  *   the naming stage adds up the series that land on the same labels. Replacing one with the
  *   other would make a counter on the pull endpoint go backwards.
  */
-import {
-  AggregationTemporality,
-  DataPointType,
-  type MetricData,
-  type ResourceMetrics,
-  type ScopeMetrics,
-} from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
+import type { MetricData, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import type { Collection } from '../series/collection.ts';
 
 /** What {@link shadowed} reads of a metric: a MetricData, or a series set of the store (series/collection.ts). */

@@ -23,8 +23,8 @@
  * What must stay true: whatever is dropped gives back exactly what it was charged, so the held
  * bytes, the name claims and the maps follow the live series and shrink when they expire.
  */
+import { millisToHrTime } from '../common/otel-sdk.ts';
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
-import { millisToHrTime } from '@opentelemetry/core';
 import { maxAttributeSets } from '../domain/bounded-attributes.ts';
 import { resumedTimes, wallTimes } from '../series/clock.ts';
 import type { InstrumentSpec } from '../domain/types.ts';

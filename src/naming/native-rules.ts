@@ -3,8 +3,9 @@
  * (prometheus-names.ts), every attribute a label (attribute-labels.ts); and the `target_info`
  * family of the resource.
  */
+import { DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes } from '@opentelemetry/api';
-import { DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue, isClassicMetricName } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
 import { exemplarsAt } from '../series/histogram.ts';

@@ -2,8 +2,8 @@
  * The rule compiler of a legacy profile's table (naming/types.ts FamilyRule): every family named,
  * labelled and worded as the original does.
  */
+import { DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes } from '@opentelemetry/api';
-import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
 import { boundsOf } from '../series/collection.ts';

@@ -15,15 +15,13 @@
  * - Cumulative only: under delta a sum or histogram zero would be a 0 delta every interval, so
  *   those get none; gauges and up-down sums (cumulative whatever the preference) keep theirs.
  */
+import { AggregationTemporality, DataPointType, millisToHrTime } from '../common/otel-sdk.ts';
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
-import { millisToHrTime } from '@opentelemetry/core';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type MetricData,
-  type ResourceMetrics,
-  type ScopeMetrics,
+import type {
+  DataPoint,
+  MetricData,
+  ResourceMetrics,
+  ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { OTHER, type AttributeSpec, type InstrumentSpec } from '../domain/types.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
@@ -41,7 +39,8 @@ interface ZeroSeries {
 
 /** What the sender's SDK makes of an instrument: the point type, and for a sum whether it is monotonic. */
 interface Shape {
-  readonly type: DataPointType.SUM | DataPointType.GAUGE | DataPointType.HISTOGRAM;
+  readonly type:
+    typeof DataPointType.SUM | typeof DataPointType.GAUGE | typeof DataPointType.HISTOGRAM;
   readonly monotonic: boolean;
   /** A counter or histogram: its temporality is the push's preference. */
   readonly preferred: boolean;

@@ -21,16 +21,15 @@
  * - Every point carries one start time (when the converter was made): the totals are cumulative
  *   from there, as on the pull endpoint.
  */
+import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type ExponentialHistogram,
-  type Histogram,
-  type MetricData,
-  type ResourceMetrics,
-  type ScopeMetrics,
+import type {
+  DataPoint,
+  ExponentialHistogram,
+  Histogram,
+  MetricData,
+  ResourceMetrics,
+  ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type {
   ExpositionExemplar,

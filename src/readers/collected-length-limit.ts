@@ -11,18 +11,16 @@
  * A series is counted once, when first seen cut: the SDK keeps one attributes object per series
  * for its life, and so does this (its cut copy, so the series' labels are made once too).
  */
+import { AggregationTemporality, DataPointType, InstrumentType } from '../common/otel-sdk.ts';
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  InstrumentType,
-  type DataPoint,
-  type ExponentialHistogram,
-  type Histogram,
-  type MetricData,
-  type MetricDescriptor,
-  type MetricProducer,
-  type ResourceMetrics,
+import type {
+  DataPoint,
+  ExponentialHistogram,
+  Histogram,
+  MetricData,
+  MetricDescriptor,
+  MetricProducer,
+  ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { withinLength } from '../domain/bounded-attributes.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED } from '../domain/catalog.ts';

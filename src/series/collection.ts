@@ -7,7 +7,6 @@
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import type { Resource } from '@opentelemetry/resources';
 import type {
   AggregationTemporality,
   DataPointType,
@@ -132,9 +131,24 @@ export interface IngestedPart {
   done(): void;
 }
 
+/**
+ * The resource a collection describes, as the naming pass reads it: its attributes. A Resource of
+ * `@opentelemetry/resources` is one; a collection of the store alone needs no such object (the
+ * package stays unloaded: common/otel-sdk.ts).
+ */
+export interface CollectionResource {
+  readonly attributes: Attributes;
+}
+
+/** What producers outside the store gave: a ResourceMetrics, or the store's resource alone. */
+export interface CollectedOthers {
+  readonly resource: CollectionResource;
+  readonly scopeMetrics: readonly ScopeMetrics[];
+}
+
 export interface Collection {
   /** The resource every series describes. */
-  readonly resource: Resource;
+  readonly resource: CollectionResource;
   /** The store's instruments, scope by scope (read first). */
   readonly series: readonly CollectedScope[];
   /** What producers outside the store gave (read after). */

@@ -5,14 +5,9 @@
  * points arrive and fit no fixed columns. The naming pass cannot read them as columns: a
  * collection gives them as MetricData (`collected` is undefined).
  */
+import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type ExponentialHistogram,
-  type MetricData,
-} from '@opentelemetry/sdk-metrics';
+import type { DataPoint, ExponentialHistogram, MetricData } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries } from './collection.ts';
 import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';

@@ -1,11 +1,7 @@
 /** The rules of a synchronous gauge: the last value recorded per series. */
+import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type GaugeMetricData,
-  type MetricData,
-} from '@opentelemetry/sdk-metrics';
+import type { GaugeMetricData, MetricData } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';

@@ -3,15 +3,14 @@
  * sum and count; min and max when the instrument records them (the SDK's default for a host's
  * histogram); the latest exemplar per bucket when kept.
  */
+import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type Histogram,
-  type HistogramMetricData,
-  type MetricData,
-  type MetricDescriptor,
+import type {
+  DataPoint,
+  Histogram,
+  HistogramMetricData,
+  MetricData,
+  MetricDescriptor,
 } from '@opentelemetry/sdk-metrics';
 import type { Exemplar } from './collection.ts';
 import type { CollectedSeries } from './collection.ts';

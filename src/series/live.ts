@@ -8,14 +8,9 @@
  * as reports arrive, withdraws it when the source no longer reports that series, and releases it
  * when the source is gone; released slots are reused, so memory follows the live sources.
  */
+import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type MetricData,
-  type MetricDescriptor,
-} from '@opentelemetry/sdk-metrics';
+import type { DataPoint, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
 import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';
@@ -26,7 +21,7 @@ import type { SeriesIndex } from './positions.ts';
 export type Combine = 'sum' | 'max';
 
 export class LiveSeries extends SeriesSet {
-  readonly dataPointType: DataPointType.SUM | DataPointType.GAUGE;
+  readonly dataPointType: typeof DataPointType.SUM | typeof DataPointType.GAUGE;
   readonly #combine: Combine;
   /** Per series, as of the last read: the combined value, and how many live sources made it (0: absent). */
   readonly #values = new Column();

@@ -12,13 +12,13 @@
  * at every collection) is rendered again; when it renders the string already there, it is the same
  * series, with the same key.
  */
+import { DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import {
-  DataPointType,
-  type DataPoint,
-  type ExponentialHistogram,
-  type Histogram,
-  type MetricData,
+import type {
+  DataPoint,
+  ExponentialHistogram,
+  Histogram,
+  MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { sameBounds } from './carry.ts';
 import type { CollectedSeries, Exemplar, LabelColumn, LabelRender } from './collection.ts';

@@ -19,14 +19,9 @@
  * `labels` call); a compaction makes new arrays (attributes, strings), never changes one handed
  * out, so a snapshot read over several turns stays right.
  */
+import { AggregationTemporality, InstrumentType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  InstrumentType,
-  type DataPointType,
-  type MetricData,
-  type MetricDescriptor,
-} from '@opentelemetry/sdk-metrics';
+import type { DataPointType, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { holdShape } from '../common/held-shapes.ts';
 import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
 import { SeriesStarts } from './series-starts.ts';

@@ -11,21 +11,26 @@
  *   last export (the SDK exports every set recorded in the interval, even if the records added up
  *   to 0), and a histogram's min and max only on its first export (they are its life's).
  */
+import { AggregationTemporality, millisToHrTime, sdkResources } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import { millisToHrTime, type InstrumentationScope } from '@opentelemetry/core';
-import { emptyResource } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  type CollectionResult,
-  type MetricData,
-  type MetricProducer,
-  type ResourceMetrics,
-  type ScopeMetrics,
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type {
+  CollectionResult,
+  MetricData,
+  MetricProducer,
+  ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { Slice } from '../common/slices.ts';
 import { ServedTotals } from './carry.ts';
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
-import type { CollectedScope, CollectedSeries, Collection } from './collection.ts';
+import type {
+  CollectedOthers,
+  CollectedScope,
+  CollectedSeries,
+  Collection,
+  CollectionResource,
+} from './collection.ts';
 import type { SeriesSet } from './series-set.ts';
 import { EMPTY_SNAPSHOT, SnapshotStorage, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import { DeltaWindows } from './temporality.ts';
@@ -35,7 +40,9 @@ export interface SeriesStoreOptions {
   readonly clock?: Clock;
 }
 
-const RESOURCE = emptyResource();
+/** The resource of a collection no producer gave one for, and of the store's MetricData (a provider's replaces it). */
+const RESOURCE: CollectionResource = { attributes: {} };
+let emptyResource: Resource | undefined;
 
 interface ScopeSets {
   readonly scope: InstrumentationScope;
@@ -97,7 +104,7 @@ export class SeriesStore {
    * The store at one instant, with `others` (what producers outside the store gave, collected
    * before: their callbacks may record into the store) after it. Nothing per series is made.
    */
-  async collect(others?: ResourceMetrics): Promise<Collection> {
+  async collect(others?: CollectedOthers): Promise<Collection> {
     const { groups, snaps, arena } = await this.#instant();
     const start = this.start;
     const series: CollectedScope[] = [];
@@ -190,6 +197,8 @@ export class SeriesStore {
     }
     // The points hold copies of the figures: the storage serves the next collection.
     this.#storage.lend(arena)();
-    return { resourceMetrics: { resource: RESOURCE, scopeMetrics }, errors: [] };
+    // Read by a provider's reader, which loaded the SDK (its Resource replaces this one).
+    emptyResource ??= sdkResources().emptyResource();
+    return { resourceMetrics: { resource: emptyResource, scopeMetrics }, errors: [] };
   }
 }

@@ -1,12 +1,11 @@
 /** The rules of a sum (a counter or up-down counter): one value per series, added to; the latest exemplar per series when kept. */
+import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type MetricData,
-  type MetricDescriptor,
-  type SumMetricData,
+import type {
+  DataPoint,
+  MetricData,
+  MetricDescriptor,
+  SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import type { Exemplar } from './collection.ts';
 import type { CollectedSeries } from './collection.ts';

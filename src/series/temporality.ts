@@ -19,16 +19,15 @@
  *   no increment is exported twice, and a series the other reader never exported is exported in
  *   full once.
  */
+import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type Histogram,
-  type MetricData,
-  type MetricDescriptor,
-  type ResourceMetrics,
-  type ScopeMetrics,
+import type {
+  DataPoint,
+  Histogram,
+  MetricData,
+  MetricDescriptor,
+  ResourceMetrics,
+  ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { attributeSetKey } from './attribute-key.ts';
 

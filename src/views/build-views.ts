@@ -2,7 +2,8 @@
  * Instrument specs -> SDK views: one view per instrument carrying its allow-list/fold processor,
  * its histogram buckets and its cardinality limit.
  */
-import { AggregationType, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { AggregationType } from '../common/otel-sdk.ts';
+import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { InstrumentSpec } from '../domain/types.ts';
 import {
   createBoundedAttributesProcessor,

@@ -11,8 +11,9 @@
  * is the View's `aggregationCardinalityLimit`, else the jobmeter's `cardinalityLimit`, and its
  * attribute sets are counted as the View's processors leave them.
  */
+import { InstrumentType } from '../common/otel-sdk.ts';
 import type { Attributes } from '@opentelemetry/api';
-import { InstrumentType, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../errors.ts';
 import { AttributeSetCap } from '../domain/attribute-set-cap.ts';
 import type { CapFor, InstrumentIdentity } from '../domain/guarded-meter.ts';

@@ -13,7 +13,7 @@ import { LazyPrimary } from '../../src/cluster/lazy-primary.ts';
 import { mergePolicies } from '../../src/cluster/merge-policy.ts';
 import { ReportEncoder } from '../../src/cluster/report-encoder.ts';
 import { WIRE_TAG, type ToMember } from '../../src/cluster/wire.ts';
-import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+import { newPullReader } from '../../src/readers/pull-reader.ts';
 
 const EMPTY: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [] };
 
@@ -43,7 +43,7 @@ test('a primary no member has said hello to is not active and has an id to tell 
 test("a member's hello and report sent while the primary's code loads are merged in the order sent", async () => {
   const primary = lazyPrimary();
   // A member: its own provider, read and encoded as a member reports.
-  const reader = new PullMetricReader([], { cardinalityLimit: 100 });
+  const reader = newPullReader([], { cardinalityLimit: 100 });
   const provider = new MeterProvider({ readers: [reader] });
   provider.getMeter('app').createCounter('jobs').add(5);
   const { resourceMetrics } = await reader.collect();

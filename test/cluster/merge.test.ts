@@ -22,11 +22,11 @@ import {
   MAX_SERIES_PER_INSTRUMENT,
   OVERFLOW_ATTRIBUTES,
 } from '../../src/domain/bounded-attributes.ts';
-import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+import { newPullReader } from '../../src/readers/pull-reader.ts';
 
 /** A process of the cluster: its own provider and reader, and the encoder it reports with. */
 function member(name: string) {
-  const reader = new PullMetricReader([], { cardinalityLimit: 100_000 });
+  const reader = newPullReader([], { cardinalityLimit: 100_000 });
   const provider = new MeterProvider({ readers: [reader] });
   const meter = provider.getMeter('app', '1.0.0');
   const encoder = new ReportEncoder(name);
@@ -468,7 +468,7 @@ class DeltaReader extends MetricReader {
 test("a delta aggregate that takes over from the primary's own reader continues from what that reader exported, series folded past the cap included", async () => {
   const agg = aggregate({}, AggregationTemporality.DELTA);
   // The primary: a cumulative reader (its own collection for the aggregate) and its delta push reader.
-  const pull = new PullMetricReader([], { cardinalityLimit: 100_000 });
+  const pull = newPullReader([], { cardinalityLimit: 100_000 });
   const push = new DeltaReader();
   const provider = new MeterProvider({ readers: [pull, push] });
   const own = provider.getMeter('app', '1.0.0');

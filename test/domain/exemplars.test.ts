@@ -11,7 +11,7 @@ import type { Exemplar } from '../../src/domain/exemplars.ts';
 import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
 import { RecordGuard } from '../../src/domain/record-guard.ts';
 import { createRecorder, type Recorder } from '../../src/domain/recorder.ts';
-import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+import { newPullReader } from '../../src/readers/pull-reader.ts';
 import { startTracing, type Tracing } from '../support/tracing.ts';
 
 const SCOPE = { name: 'jobmeter', version: 'test' };
@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 function setup(): { recorder: Recorder; collect: () => Promise<Map<string, MetricData>> } {
-  const reader = new PullMetricReader([]);
+  const reader = newPullReader([]);
   const guard = new RecordGuard();
   const provider = new JobmeterMeterProvider(
     { readers: [reader] },

@@ -12,14 +12,15 @@ import {
   type DataPoint,
   type Histogram,
   type MetricData,
+  type MetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
 import { RecordGuard } from '../../src/domain/record-guard.ts';
-import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+import { newPullReader } from '../../src/readers/pull-reader.ts';
 
 const SCOPE = { name: 'jobmeter', version: 'test' };
 
-function jobmeterProvider(reader: PullMetricReader, limit = 2000): JobmeterMeterProvider {
+function jobmeterProvider(reader: MetricReader, limit = 2000): JobmeterMeterProvider {
   return new JobmeterMeterProvider(
     { readers: [reader] },
     {
@@ -64,7 +65,7 @@ function table(metrics: readonly MetricData[]): Record<string, string[]> {
   return out;
 }
 
-async function collect(reader: PullMetricReader): Promise<MetricData[]> {
+async function collect(reader: MetricReader): Promise<MetricData[]> {
   return (await reader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
 }
 
@@ -92,8 +93,8 @@ describe('host instruments in local storages', () => {
   test('the same series and values as the SDK, for any attribute shapes', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {
-        const ours = new PullMetricReader([]);
-        const sdk = new PullMetricReader([]);
+        const ours = newPullReader([]);
+        const sdk = newPullReader([]);
         const providers = [jobmeterProvider(ours), new MeterProvider({ readers: [sdk] })] as const;
         for (const provider of providers) {
           const meter = provider.getMeter('host-app', '1.0.0');
@@ -115,8 +116,8 @@ describe('host instruments in local storages', () => {
   });
 
   test('descriptors as the SDK makes them: unit, description, advice buckets, kind', async () => {
-    const ours = new PullMetricReader([]);
-    const sdk = new PullMetricReader([]);
+    const ours = newPullReader([]);
+    const sdk = newPullReader([]);
     for (const provider of [jobmeterProvider(ours), new MeterProvider({ readers: [sdk] })]) {
       const meter = provider.getMeter('host-app');
       meter
@@ -138,7 +139,7 @@ describe('host instruments in local storages', () => {
   });
 
   test('a lifetime budget: past the limit, new sets record into one overflow series; memory stays flat under churn', async () => {
-    const reader = new PullMetricReader([]);
+    const reader = newPullReader([]);
     const provider = jobmeterProvider(reader, 100);
     const c = provider.getMeter('host-app').createCounter('jobs');
     for (let round = 0; round < 20; round++) {
@@ -153,7 +154,7 @@ describe('host instruments in local storages', () => {
   });
 
   test('a host View takes the instrument to the SDK (the View applies)', async () => {
-    const reader = new PullMetricReader([]);
+    const reader = newPullReader([]);
     const provider = new JobmeterMeterProvider(
       { readers: [reader], views: [{ instrumentName: 'jobs', name: 'jobs.renamed' }] },
       {
@@ -177,7 +178,7 @@ describe('host instruments in local storages', () => {
 });
 
 test('an attribute whose value is undefined or null is left out: the set is the one without it (the SDK keeps it apart, a second series with the same labels)', async () => {
-  const reader = new PullMetricReader([]);
+  const reader = newPullReader([]);
   const c = jobmeterProvider(reader).getMeter('host-app').createCounter('jobs');
   c.add(1, { queue: 'a' });
   c.add(2, { queue: 'a', region: undefined });

@@ -9,7 +9,7 @@ import { RecordGuard } from '../../src/domain/record-guard.ts';
 import { countingRender } from '../support/counting-render.ts';
 import { StorageRegistry } from '../../src/domain/storage/registry.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
-import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+import { newPullReader } from '../../src/readers/pull-reader.ts';
 
 const SCOPE = { name: 'jobmeter', version: '1' };
 const SPEC: InstrumentSpec = {
@@ -98,7 +98,7 @@ test('every reader reads the store after the SDK, bound once through its public 
   const standard = new PlainReader({
     aggregationTemporalitySelector: () => AggregationTemporality.DELTA,
   });
-  const pull = new PullMetricReader([]);
+  const pull = newPullReader([]);
   const provider = new JobmeterMeterProvider(
     { readers: [standard, pull] },
     {

@@ -25,7 +25,7 @@ import type { InstrumentSpec } from '../../src/domain/types.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
 import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
-import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+import { newPullReader } from '../../src/readers/pull-reader.ts';
 import { buildViews } from '../../src/views/build-views.ts';
 import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
 import { RecordGuard } from '../../src/domain/record-guard.ts';
@@ -343,7 +343,7 @@ describe("jobmeter's storages ≡ SDK instruments with views", () => {
     const specs = DOMAIN_INSTRUMENTS.map((s) =>
       overrides[s.name] ? { ...s, buckets: overrides[s.name] } : s,
     );
-    const reader = new PullMetricReader([]);
+    const reader = newPullReader([]);
     // jobmeter's provider (its storages) against a plain SDK provider with the profile's Views
     // (jobmeterViews).
     const provider = ownStorage

@@ -23,7 +23,7 @@ import {
   DEFAULT_DECODE_LIMITS,
   type DecodeLimits,
 } from '../../src/otlp/decode-limits.ts';
-import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+import { newPullReader } from '../../src/readers/pull-reader.ts';
 import { OtlpDecodeError } from '../../src/otlp/types.ts';
 import { emptyPointsRequest } from './hostile-bodies.ts';
 import { lengthDelimited } from '../support/otlp-protobuf-writer.ts';
@@ -39,7 +39,7 @@ const TIGHT: DecodeLimits = {
 
 /** The densest shapes the JS SDK exports: many series with one small attribute, and histograms of one-byte bucket counts. */
 async function sdkRequest(): Promise<ResourceMetrics> {
-  const reader = new PullMetricReader();
+  const reader = newPullReader();
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': 'dense' }),
     readers: [reader],

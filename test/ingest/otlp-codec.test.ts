@@ -19,7 +19,7 @@ import {
 } from '../../src/otlp/codec.ts';
 import { decodeExportResponse, decodeStatus } from '../support/otlp-response.ts';
 import { OtlpDecodeError } from '../../src/otlp/types.ts';
-import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+import { newPullReader } from '../../src/readers/pull-reader.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
 import { PROTO_DIR, renderSchemaModule, SCHEMA_FILE } from './generate-otlp-schema.ts';
 
@@ -30,7 +30,7 @@ describe('schema', () => {
 });
 
 async function sdkRequest() {
-  const reader = new PullMetricReader();
+  const reader = newPullReader();
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': 'go-daemon', 'host.arch': 'amd64' }),
     readers: [reader],

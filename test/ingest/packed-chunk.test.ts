@@ -25,7 +25,7 @@ import { decodeExportRequest } from '../../src/otlp/codec.ts';
 import { AttributeMemo } from '../../src/otlp/decode-attribute-memo.ts';
 import { decodeLimitsFor } from '../../src/otlp/decode-limits.ts';
 import type { OtlpExportRequest, OtlpMetric, OtlpNumberPoint } from '../../src/otlp/types.ts';
-import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+import { newPullReader } from '../../src/readers/pull-reader.ts';
 import {
   exponentialPoint,
   fakeClock,
@@ -232,7 +232,7 @@ test('a packer taken again packs the next request as a fresh one does; one grown
 
 /** An SDK's protobuf export: two scopes; counters, a histogram, an exponential histogram and a gauge; attribute keys in and out of order. */
 async function sdkBody(): Promise<Uint8Array> {
-  const reader = new PullMetricReader();
+  const reader = newPullReader();
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': 'fleet' }),
     readers: [reader],

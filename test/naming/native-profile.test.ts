@@ -7,11 +7,11 @@ import { createRecorder } from '../../src/domain/recorder.ts';
 import type { HistogramSeries, NumberSeries } from '../../src/exposition/types.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
-import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+import { newPullReader } from '../../src/readers/pull-reader.ts';
 import { buildViews } from '../../src/views/build-views.ts';
 
 function setup(scopeInfo: boolean) {
-  const reader = new PullMetricReader();
+  const reader = newPullReader();
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': 'svc', 'host.name': 'h1' }),
     views: buildViews(DOMAIN_INSTRUMENTS),

@@ -543,15 +543,22 @@ for (const [major, node] of [
       assert.equal(await within(exited, STEP_MS), 0, stderr);
     });
 
-    it('the library serves through the package exports (its listener and the node:http handler), and its diag warnings reach the host', async () => {
+    it("the library serves through the package exports (its listener and the node:http handler), its diag warnings reach the host, and a host's observable instrument loads the SDK when made", async () => {
       await writeFile(join(app, 'library.mjs'), await readFile(join(FIXTURES, 'library.mjs')));
       const r = await exec(node(), ['library.mjs'], {});
       assert.equal(r.code, 0, r.stderr);
-      const { body, handlerBody, warnings } = JSON.parse(r.stdout) as {
+      const { body, observedBody, handlerBody, warnings, processWarnings } = JSON.parse(
+        r.stdout,
+      ) as {
         body: string;
+        observedBody: string;
         handlerBody: string;
         warnings: string[];
+        processWarnings: string[];
       };
+      assert.doesNotMatch(body, /^app_pool_size/m);
+      assert.match(observedBody, /^app_pool_size(\{[^}]*\})? 4$/m);
+      assert.deepEqual(processWarnings, []);
       for (const served of [body, handlerBody]) {
         assert.match(
           served,

@@ -1,7 +1,7 @@
 /**
  * What a host loads is what it uses: a process that imports the package root (the built dist/,
  * through the package's own name, as a host does), serves a pull listener and is scraped once loads
- * none of the OTLP ingest (its codecs, checksums, decode thread), the OTLP push exporter, the debug
+ * none of the OpenTelemetry SDK (no instrument of it is the SDK's), the OTLP ingest (its codecs, checksums, decode thread), the OTLP push exporter, the debug
  * printer, the config files' parsers and schema validator, the writers of the formats its scrape
  * did not ask for (protobuf, JSON, OpenMetrics 2.0), or the cluster's aggregate, which no member
  * reported to. Counted in a fresh process, since a module once loaded stays loaded; the resolve
@@ -42,6 +42,11 @@ process.stdout.write(JSON.stringify([...loaded]));
 
 /** What a pull-only host has no use for, as a part of a resolved module URL. */
 const UNUSED = [
+  // The SDK: no instrument of this host is the SDK's, no View, reader or push (common/otel-sdk.ts).
+  '/node_modules/@opentelemetry/sdk-metrics/',
+  '/node_modules/@opentelemetry/resources/',
+  '/node_modules/@opentelemetry/core/',
+  '/node_modules/@opentelemetry/semantic-conventions/',
   '/node_modules/protobufjs/',
   '/node_modules/@opentelemetry/exporter-metrics-otlp-http/',
   '/node_modules/@opentelemetry/exporter-metrics-otlp-proto/',
@@ -100,14 +105,14 @@ async function pullHostModules(): Promise<string[]> {
 
 test('a host serving only a pull listener loads no ingest, codec, push exporter, config parser, unrequested format writer or cluster aggregate', async () => {
   const loaded = await pullHostModules();
-  // The hook saw the graph: the root, the SDK it builds on.
+  // The hook saw the graph: the root, the Metrics API it builds on.
   assert.ok(
     loaded.some((url) => url.endsWith('/dist/src/index.js')),
     'the package root resolved to dist/',
   );
   assert.ok(
-    loaded.some((url) => url.includes('/node_modules/@opentelemetry/sdk-metrics/')),
-    'the SDK loaded',
+    loaded.some((url) => url.includes('/node_modules/@opentelemetry/api/')),
+    'the Metrics API loaded',
   );
   const modules = modulesIn(loaded);
   assert.ok(modules.includes('/dist/src/jobmeter.js'), 'the modules in the files loaded are known');

@@ -13,7 +13,7 @@ import {
 } from '../../src/domain/snapshot.ts';
 import { crewshipdProfile } from '../../src/naming/profiles/crewshipd.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
-import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+import { newPullReader } from '../../src/readers/pull-reader.ts';
 import { buildViews } from '../../src/views/build-views.ts';
 import { countingSource, numberSeries, scrapeByName, testJobmeter, within } from './helpers.ts';
 
@@ -44,7 +44,7 @@ function deferred<T>(): {
  * clock, hence the hand assembly.
  */
 function crewshipdWithClock(now: () => number) {
-  const reader = new PullMetricReader();
+  const reader = newPullReader();
   const provider = new MeterProvider({ views: buildViews(DOMAIN_INSTRUMENTS), readers: [reader] });
   const recorder = createRecorder(provider.getMeter('jobmeter'), {
     now,

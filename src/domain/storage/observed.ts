@@ -13,6 +13,7 @@
  * is served with its last value until observed again; at most `limit - 1` sets, then the overflow
  * set (series/open-index.ts); a value the instrument cannot take is dropped through the guard.
  */
+import { InstrumentType } from '../../common/otel-sdk.ts';
 import {
   diag,
   ValueType,
@@ -23,7 +24,7 @@ import {
   type ObservableCallback,
   type ObservableResult,
 } from '@opentelemetry/api';
-import { InstrumentType, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { invalidValue, isRecordable, type RecordGuard } from '../record-guard.ts';
 import { GaugeSeries } from '../../series/gauge.ts';
 import { OpenSeriesIndex } from '../../series/open-index.ts';

@@ -1,0 +1,89 @@
+/**
+ * What jobmeter takes from the OpenTelemetry SDK (`@opentelemetry/sdk-metrics`, `resources`,
+ * `core`) without loading it: the enums' values MetricData is written with, the time conversion
+ * its points carry, and the modules themselves, loaded the first time something needs them.
+ *
+ * Why: the SDK and what it imports (`core`, `resources`, the semantic conventions) are most of what
+ * a process that imports it pays before its first scrape (~11 MiB of resident memory more than
+ * `@opentelemetry/api` alone here, bench/README.md's `startup` row). A host that serves a pull
+ * endpoint and makes no instrument the SDK records (a host's observable instrument, one a View
+ * selects), no reader of its own and no push never needs it: jobmeter's storages and the series
+ * store write MetricData's shapes with these values (test/package/pull-host-modules.test.ts pins
+ * that such a host loads none of the three).
+ *
+ * What must stay true:
+ * - Each value equals the SDK's (test/common/otel-sdk.test.ts compares every member).
+ * - A module is loaded through the path of its ESM entry: `require('@opentelemetry/sdk-metrics')`
+ *   would take the package's CommonJS build, a second copy beside the one a host's `import` loads,
+ *   whose classes and enums are other objects. `require` of an ES module shares the loader's
+ *   cache with `import` (Node >= 22.12), so both get one instance.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { HrTime } from '@opentelemetry/api';
+import type * as Resources from '@opentelemetry/resources';
+import type * as SdkMetrics from '@opentelemetry/sdk-metrics';
+import type {
+  AggregationTemporality as SdkAggregationTemporality,
+  AggregationType as SdkAggregationType,
+  DataPointType as SdkDataPointType,
+  InstrumentType as SdkInstrumentType,
+} from '@opentelemetry/sdk-metrics';
+
+export const AggregationTemporality = {
+  DELTA: 0 as SdkAggregationTemporality.DELTA,
+  CUMULATIVE: 1 as SdkAggregationTemporality.CUMULATIVE,
+} as const;
+export type AggregationTemporality = SdkAggregationTemporality;
+
+export const DataPointType = {
+  HISTOGRAM: 0 as SdkDataPointType.HISTOGRAM,
+  EXPONENTIAL_HISTOGRAM: 1 as SdkDataPointType.EXPONENTIAL_HISTOGRAM,
+  GAUGE: 2 as SdkDataPointType.GAUGE,
+  SUM: 3 as SdkDataPointType.SUM,
+} as const;
+export type DataPointType = SdkDataPointType;
+
+export const InstrumentType = {
+  COUNTER: 'COUNTER' as SdkInstrumentType.COUNTER,
+  GAUGE: 'GAUGE' as SdkInstrumentType.GAUGE,
+  HISTOGRAM: 'HISTOGRAM' as SdkInstrumentType.HISTOGRAM,
+  UP_DOWN_COUNTER: 'UP_DOWN_COUNTER' as SdkInstrumentType.UP_DOWN_COUNTER,
+  OBSERVABLE_COUNTER: 'OBSERVABLE_COUNTER' as SdkInstrumentType.OBSERVABLE_COUNTER,
+  OBSERVABLE_GAUGE: 'OBSERVABLE_GAUGE' as SdkInstrumentType.OBSERVABLE_GAUGE,
+  OBSERVABLE_UP_DOWN_COUNTER:
+    'OBSERVABLE_UP_DOWN_COUNTER' as SdkInstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
+} as const;
+export type InstrumentType = SdkInstrumentType;
+
+export const AggregationType = {
+  DEFAULT: 0 as SdkAggregationType.DEFAULT,
+  DROP: 1 as SdkAggregationType.DROP,
+  SUM: 2 as SdkAggregationType.SUM,
+  LAST_VALUE: 3 as SdkAggregationType.LAST_VALUE,
+  EXPLICIT_BUCKET_HISTOGRAM: 4 as SdkAggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+  EXPONENTIAL_HISTOGRAM: 5 as SdkAggregationType.EXPONENTIAL_HISTOGRAM,
+} as const;
+export type AggregationType = SdkAggregationType;
+
+/** Epoch milliseconds as the `[seconds, nanoseconds]` a data point carries (`core`'s `millisToHrTime`). */
+export function millisToHrTime(epochMillis: number): HrTime {
+  const seconds = Math.trunc(epochMillis / 1000);
+  return [seconds, Math.round((epochMillis % 1000) * 1_000_000)];
+}
+
+const require = createRequire(import.meta.url);
+const esm = (name: string): unknown => require(fileURLToPath(import.meta.resolve(name)));
+
+let metricsModule: typeof SdkMetrics | undefined;
+let resourcesModule: typeof Resources | undefined;
+
+/** `@opentelemetry/sdk-metrics`, loaded on the first call. */
+export function sdkMetrics(): typeof SdkMetrics {
+  return (metricsModule ??= esm('@opentelemetry/sdk-metrics') as typeof SdkMetrics);
+}
+
+/** `@opentelemetry/resources`, loaded on the first call. */
+export function sdkResources(): typeof Resources {
+  return (resourcesModule ??= esm('@opentelemetry/resources') as typeof Resources);
+}
