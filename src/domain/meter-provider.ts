@@ -1,5 +1,7 @@
 /**
  * jobmeter's MeterProvider: the SDK's, with a second aggregation engine behind the same Metrics API.
+ * The SDK's provider is made, and the SDK loaded, when something first needs it (see {@link
+ * JobmeterMeterProvider.sdk}): a host whose instruments are all jobmeter's storages never loads it.
  *
  * - jobmeter's own synchronous instruments (the catalog's, the self-metrics, those a host declares
  *   in `options.instruments`) record into jobmeter's synchronous storages (storage/, writing into
