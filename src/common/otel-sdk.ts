@@ -16,7 +16,8 @@
  * - A module is loaded through the path of its ESM entry: `require('@opentelemetry/sdk-metrics')`
  *   would take the package's CommonJS build, a second copy beside the one a host's `import` loads,
  *   whose classes and enums are other objects. `require` of an ES module shares the loader's
- *   cache with `import` (Node >= 22.12), so both get one instance.
+ *   cache with `import` (Node >= 22.12), so both get one instance (but while a host's own
+ *   `import()` of it is in flight: {@link esm}).
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -73,7 +74,21 @@ export function millisToHrTime(epochMillis: number): HrTime {
 }
 
 const require = createRequire(import.meta.url);
-const esm = (name: string): unknown => require(fileURLToPath(import.meta.resolve(name)));
+
+/**
+ * Module `name` as a host's `import` gets it. While the host's own `import()` of it (or of a
+ * module it imports) is still loading, Node refuses to `require` it
+ * (ERR_REQUIRE_ESM_RACE_CONDITION): the package's CommonJS build serves then, a second copy in
+ * memory that works alike (the SDK takes readers, Views and resources by their shape).
+ */
+function esm(name: string): unknown {
+  try {
+    return require(fileURLToPath(import.meta.resolve(name)));
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ERR_REQUIRE_ESM_RACE_CONDITION') throw err;
+    return require(name);
+  }
+}
 
 let metricsModule: typeof SdkMetrics | undefined;
 let resourcesModule: typeof Resources | undefined;

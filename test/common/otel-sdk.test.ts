@@ -68,3 +68,24 @@ test('loaded first on demand, the SDK is still the instance a later import gets'
     'no warning (require of an ES module is not experimental on the Node engines admits)',
   );
 });
+
+test("a host's observable instrument made while its own import() of the SDK is in flight is served", async () => {
+  // Node refuses to require an ES module still loading (ERR_REQUIRE_ESM_RACE_CONDITION on Node 24).
+  const url = new URL('../../src/index.ts', import.meta.url).href;
+  const script = `
+    const { createJobmeter } = await import(${JSON.stringify(url)});
+    const jm = await createJobmeter({ listener: false, global: false, processMetrics: false });
+    const inflight = import('@opentelemetry/sdk-metrics');
+    jm.meterProvider.getMeter('host').createObservableGauge('pool.size').addCallback((r) => r.observe(4));
+    await inflight;
+    const families = await jm.scrape();
+    await jm.shutdown();
+    process.stdout.write(JSON.stringify(families.filter((f) => f.name === 'pool_size').length));
+  `;
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', script],
+    { cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 60_000 },
+  );
+  assert.equal(stdout, '1', stderr);
+});
