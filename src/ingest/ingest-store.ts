@@ -18,9 +18,9 @@
  * whatever the senders do. `snapshot()`/`restore()` carry the state across a restart
  * (checkpoint.ts; state-keeper.ts decides when): the store stays the one owner of it.
  */
-import { millisToHrTime } from '../common/otel-sdk.ts';
+import { millisToHrTime, sdkResources } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import { emptyResource } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
 import type {
   CollectionResult,
   MetricData,
@@ -107,7 +107,8 @@ interface Into {
   last: number;
 }
 
-const RESOURCE = emptyResource();
+/** The resource of the store's MetricData (a provider's replaces it), made when first read. */
+let emptyResource: Resource | undefined;
 const JOBMETER_SCOPE = { name: 'jobmeter', version: VERSION };
 
 export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
@@ -221,7 +222,13 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     ))
       scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics });
     for (const sm of scopeMetrics) this.#produced.add(sm);
-    return Promise.resolve({ resourceMetrics: { resource: RESOURCE, scopeMetrics }, errors: [] });
+    // Its readers (the push, a standard reader, the cluster report) loaded the SDK already; a
+    // scrape reads the series sets (collectSeries) and loads nothing of it.
+    emptyResource ??= sdkResources().emptyResource();
+    return Promise.resolve({
+      resourceMetrics: { resource: emptyResource, scopeMetrics },
+      errors: [],
+    });
   }
 
   /**

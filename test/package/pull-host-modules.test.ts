@@ -173,3 +173,42 @@ test("a host served over IPv4 never has jobmeter read an IPv6 address (the first
   );
   assert.equal(stdout, '0');
 });
+
+/** A host with the OTLP ingest and no push: it receives one point and is scraped twice. */
+const INGEST_HOST = `
+import { registerHooks } from 'node:module';
+const loaded = new Set();
+registerHooks({ resolve: (specifier, context, next) => { const r = next(specifier, context); loaded.add(r.url); return r; } });
+const { createJobmeter } = await import('jobmeter');
+const jm = await createJobmeter({ listener: { host: '127.0.0.1', port: 0 }, ingest: { port: 0 }, global: false });
+const pull = 'http://127.0.0.1:' + jm.pullAddress.port + '/metrics';
+await (await fetch(pull)).text();
+const point = { asDouble: 7, timeUnixNano: String(Date.now() * 1e6) };
+const sent = await fetch('http://' + jm.ingestAddress.host + ':' + jm.ingestAddress.port + '/v1/metrics', {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'queue.depth', gauge: { dataPoints: [point] } }] }] }] }),
+});
+if (sent.status !== 200) throw new Error('the ingest answered ' + sent.status);
+const body = await (await fetch(pull)).text();
+if (!/^queue_depth(\\{[^}]*\\})? 7$/m.test(body)) throw new Error('the scrape did not serve the point:\\n' + body);
+await jm.shutdown();
+process.stdout.write(JSON.stringify([...loaded]));
+`;
+
+test('a host that ingests OTLP and pushes nothing loads none of the OpenTelemetry SDK either', async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', INGEST_HOST],
+    { cwd: ROOT, timeout: 60_000 },
+  );
+  const loaded = JSON.parse(stdout) as string[];
+  assert.ok(
+    loaded.some((url) => url.includes('/node_modules/protobufjs/')),
+    'the ingest loaded (its codecs)',
+  );
+  const sdk = loaded.filter((url) =>
+    /\/node_modules\/@opentelemetry\/(sdk-metrics|resources|core|semantic-conventions)\//.test(url),
+  );
+  assert.deepEqual(sdk, []);
+});
