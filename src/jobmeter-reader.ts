@@ -24,6 +24,7 @@
  */
 import type {
   AggregationOption,
+  AggregationTemporality,
   CollectionResult,
   IMetricReader,
   InstrumentType,
@@ -34,7 +35,6 @@ import { ServedTotals } from './series/carry.ts';
 import { metricsCollection } from './series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
-import type { AggregationTemporality } from './common/otel-sdk.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
 import { JOBMETER_OPTIONS, resolveOption } from './common/option-table.ts';
 import { RecordGuard } from './domain/record-guard.ts';

@@ -92,6 +92,7 @@ function esm(name: string): unknown {
 
 let metricsModule: typeof SdkMetrics | undefined;
 let resourcesModule: typeof Resources | undefined;
+let empty: Resources.Resource | undefined;
 
 /** `@opentelemetry/sdk-metrics`, loaded on the first call. */
 export function sdkMetrics(): typeof SdkMetrics {
@@ -101,4 +102,13 @@ export function sdkMetrics(): typeof SdkMetrics {
 /** `@opentelemetry/resources`, loaded on the first call. */
 export function sdkResources(): typeof Resources {
   return (resourcesModule ??= esm('@opentelemetry/resources') as typeof Resources);
+}
+
+/**
+ * The empty Resource, made on the first call: what a producer's MetricData carries where the
+ * reader's provider puts its own (the series store's, the ingest's). Only a reader of the SDK's
+ * reads it, so the SDK is loaded by then.
+ */
+export function emptyResource(): Resources.Resource {
+  return (empty ??= sdkResources().emptyResource());
 }

@@ -18,9 +18,8 @@
  * whatever the senders do. `snapshot()`/`restore()` carry the state across a restart
  * (checkpoint.ts; state-keeper.ts decides when): the store stays the one owner of it.
  */
-import { millisToHrTime, sdkResources } from '../common/otel-sdk.ts';
+import { emptyResource, millisToHrTime } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import type { Resource } from '@opentelemetry/resources';
 import type {
   CollectionResult,
   MetricData,
@@ -107,8 +106,6 @@ interface Into {
   last: number;
 }
 
-/** The resource of the store's MetricData (a provider's replaces it), made when first read. */
-let emptyResource: Resource | undefined;
 const JOBMETER_SCOPE = { name: 'jobmeter', version: VERSION };
 
 export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
@@ -222,11 +219,9 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     ))
       scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics });
     for (const sm of scopeMetrics) this.#produced.add(sm);
-    // Its readers (the push, a standard reader, the cluster report) loaded the SDK already; a
-    // scrape reads the series sets (collectSeries) and loads nothing of it.
-    emptyResource ??= sdkResources().emptyResource();
+    // A scrape reads the series sets (collectSeries) instead: it loads nothing of the SDK.
     return Promise.resolve({
-      resourceMetrics: { resource: emptyResource, scopeMetrics },
+      resourceMetrics: { resource: emptyResource(), scopeMetrics },
       errors: [],
     });
   }

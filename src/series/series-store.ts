@@ -11,10 +11,9 @@
  *   last export (the SDK exports every set recorded in the interval, even if the records added up
  *   to 0), and a histogram's min and max only on its first export (they are its life's).
  */
-import { AggregationTemporality, millisToHrTime, sdkResources } from '../common/otel-sdk.ts';
+import { AggregationTemporality, emptyResource, millisToHrTime } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import type { Resource } from '@opentelemetry/resources';
 import type {
   CollectionResult,
   MetricData,
@@ -40,9 +39,8 @@ export interface SeriesStoreOptions {
   readonly clock?: Clock;
 }
 
-/** The resource of a collection no producer gave one for, and of the store's MetricData (a provider's replaces it). */
+/** The resource of a collection no producer gave one for. */
 const RESOURCE: CollectionResource = { attributes: {} };
-let emptyResource: Resource | undefined;
 
 interface ScopeSets {
   readonly scope: InstrumentationScope;
@@ -197,8 +195,6 @@ export class SeriesStore {
     }
     // The points hold copies of the figures: the storage serves the next collection.
     this.#storage.lend(arena)();
-    // Read by a provider's reader, which loaded the SDK (its Resource replaces this one).
-    emptyResource ??= sdkResources().emptyResource();
-    return { resourceMetrics: { resource: emptyResource, scopeMetrics }, errors: [] };
+    return { resourceMetrics: { resource: emptyResource(), scopeMetrics }, errors: [] };
   }
 }
