@@ -355,7 +355,10 @@ export async function createJobmeter<
             collectOwn,
             temporality,
           }),
-          (err) => o.log(`jobmeter: the cluster's aggregate could not load: ${messageOf(err)}`),
+          (err) =>
+            o.log(
+              `jobmeter: the cluster's aggregate could not load (${messageOf(err)}): this process serves its own metrics only, and its members' reports are dropped`,
+            ),
         )
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.

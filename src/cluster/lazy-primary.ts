@@ -21,16 +21,26 @@ export class LazyPrimary implements PrimarySink {
   readonly id = randomUUID();
   readonly #options: () => PrimaryOptions;
   readonly #failed: (err: unknown) => void;
+  readonly #load: () => Promise<typeof import('./primary.ts')>;
   #primary: ClusterPrimary | undefined;
-  #loading: Promise<ClusterPrimary> | undefined;
+  /** What arrived while the code loads, in arrival order; undefined before the first message. */
+  #waiting: Array<(primary: ClusterPrimary) => void> | undefined;
+  /** The code could not load: nothing will aggregate, messages are dropped as they arrive. */
+  #broken = false;
 
   /**
-   * `options` is read when the primary loads; `failed` hears why it could not (the messages
-   * waiting for it are then dropped, as a primary that is not there would drop them).
+   * `options` is read when the primary loads; `failed` hears once why it could not (the messages
+   * waiting for it, and every later one, are then dropped, as a primary that is not there would
+   * drop them). `load`: where the primary's code comes from.
    */
-  constructor(options: () => PrimaryOptions, failed: (err: unknown) => void) {
+  constructor(
+    options: () => PrimaryOptions,
+    failed: (err: unknown) => void,
+    load: () => Promise<typeof import('./primary.ts')> = () => import('./primary.ts'),
+  ) {
     this.#options = options;
     this.#failed = failed;
+    this.#load = load;
   }
 
   /** True once a member has said hello (the primary is loaded by then). */
@@ -40,13 +50,13 @@ export class LazyPrimary implements PrimarySink {
 
   received(link: string, message: FromMember, reply: (message: ToMember) => void): void {
     if (this.#primary !== undefined) this.#primary.received(link, message, reply);
-    else this.#load().then((p) => p.received(link, message, reply), this.#failed);
+    else this.#wait((p) => p.received(link, message, reply));
   }
 
   gone(link: string): void {
     if (this.#primary !== undefined) this.#primary.gone(link);
     // A link that leaves before the primary loaded said something first: it waits in line.
-    else if (this.#loading !== undefined) this.#loading.then((p) => p.gone(link), this.#failed);
+    else if (this.#waiting !== undefined) this.#wait((p) => p.gone(link));
   }
 
   /** The aggregate for a push ({@link ClusterPrimary.collect}); only once {@link active}. */
@@ -64,10 +74,25 @@ export class LazyPrimary implements PrimarySink {
     await this.#primary?.settleOwn();
   }
 
-  #load(): Promise<ClusterPrimary> {
-    return (this.#loading ??= import('./primary.ts').then(({ ClusterPrimary }) => {
-      this.#primary = new ClusterPrimary({ ...this.#options(), id: this.id });
-      return this.#primary;
-    }));
+  /** `step` runs once the primary is loaded, after every step that arrived before it. */
+  #wait(step: (primary: ClusterPrimary) => void): void {
+    if (this.#broken) return;
+    if (this.#waiting !== undefined) {
+      this.#waiting.push(step);
+      return;
+    }
+    this.#waiting = [step];
+    this.#load().then(
+      ({ ClusterPrimary }) => {
+        const primary = (this.#primary = new ClusterPrimary({ ...this.#options(), id: this.id }));
+        for (const waiting of this.#waiting!) waiting(primary);
+        this.#waiting = [];
+      },
+      (err: unknown) => {
+        this.#broken = true;
+        this.#waiting = [];
+        this.#failed(err);
+      },
+    );
   }
 }

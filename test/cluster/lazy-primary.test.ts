@@ -17,7 +17,10 @@ import { newPullReader } from '../../src/readers/pull-reader.ts';
 
 const EMPTY: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [] };
 
-function lazyPrimary(failed: (err: unknown) => void = (err) => assert.fail(String(err))) {
+function lazyPrimary(
+  failed: (err: unknown) => void = (err) => assert.fail(String(err)),
+  load?: () => Promise<typeof import('../../src/cluster/primary.ts')>,
+) {
   return new LazyPrimary(
     () => ({
       resource: emptyResource(),
@@ -28,6 +31,7 @@ function lazyPrimary(failed: (err: unknown) => void = (err) => assert.fail(Strin
       collectOwn: () => Promise.resolve(EMPTY),
     }),
     failed,
+    load,
   );
 }
 
@@ -73,4 +77,34 @@ test("a member's hello and report sent while the primary's code loads are merged
     [5],
   );
   await provider.shutdown();
+});
+
+test("a primary whose code cannot load says so once and drops every member's message", async () => {
+  const failures: unknown[] = [];
+  let loads = 0;
+  const primary = lazyPrimary(
+    (err) => failures.push(err),
+    () => {
+      loads++;
+      return Promise.reject(new Error('chunk missing'));
+    },
+  );
+  const replies: ToMember[] = [];
+  const reply = (m: ToMember): void => {
+    replies.push(m);
+  };
+  for (let i = 0; i < 5; i++)
+    primary.received(`thread ${i}`, { tag: WIRE_TAG, t: 'hello', instance: `m${i}` }, reply);
+  primary.gone('thread 0');
+  await new Promise((r) => setTimeout(r, 10));
+  // Later messages are dropped too, with no second attempt and no second line.
+  primary.received('thread 9', { tag: WIRE_TAG, t: 'hello', instance: 'm9' }, reply);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(loads, 1);
+  assert.deepEqual(
+    failures.map((e) => (e as Error).message),
+    ['chunk missing'],
+  );
+  assert.equal(primary.active, false);
+  assert.deepEqual(replies, [], 'no member is welcomed: each says nobody aggregates');
 });
