@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 
@@ -183,15 +184,14 @@ test('no import circles between files of src/ (type imports included)', () => {
 });
 
 /**
- * One owner of series state: the series store (src/series/). What a file keeps from one
- * call to the next sits in a class field or a module-level variable; per-series values take the
- * shape of a keyed container (Map, WeakMap, Set, WeakSet) or a column (a typed array, an array).
- * Only the store's files may declare one; every other file that does is listed in KEEPS with what
- * it keeps and why that is not per-series values. A listed file that keeps nothing any more must
- * leave the list.
- *
- * What the check does not see: state a factory function's closure keeps (a `const` inside
- * `createX`). The known per-series state of that kind is listed too (naming/zero-fill-push.ts).
+ * One owner of series state: the series store (src/series/). What a file keeps from one call to
+ * the next sits in a class field, a module-level variable, or a variable a function's closure
+ * keeps (one a function it makes refers to, other than a callback it hands straight to a call);
+ * per-series values take the shape of a keyed container (Map, WeakMap, Set, WeakSet), a column (a
+ * typed array, an array) or a record (`{}`, `Object.create(null)`). Only the store's files may
+ * make one; every other file that does is listed in KEEPS with each name it keeps and why that is
+ * not per-series values. A new name in a listed file fails as a new file does; a listed name kept
+ * no more must leave the list.
  */
 const STORE = 'series/';
 
@@ -203,134 +203,324 @@ const NOT_SERIES = 'keyed by something other than a series';
 const SCRATCH = 'scratch storage reused between calls';
 /** Made again from what a collection gives (label strings, rendered text, frozen attributes): dropping it changes no output. */
 const MEMO = 'a memo: dropping it changes no output';
+/** A local of one call that the call's own helper closures share: made at each call, dropped after it. */
+const ONE_CALL = "one call's, shared with that call's helpers";
 
-const KEEPS: Readonly<Record<string, string>> = {
-  'cli/collector-config.ts': TABLE,
-  'cli/main.ts': TABLE,
-  'cli/print-config.ts': TABLE,
-  'cli/profile-views.ts': TABLE,
-  'cli/shutdown.ts': NOT_SERIES,
-  'cluster/aggregate.ts':
+/** File → why it keeps what it keeps, and the names it keeps (`fn › name`: a closure's variable). */
+const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
+  'cli/collector-config.ts': [TABLE, ['CATALOG']],
+  'cli/main.ts': [TABLE, ['LIVE_KEYS', 'INGEST_LIVE_KEYS']],
+  'cli/print-config.ts': [TABLE, ['NOT_SECRET_UNDER_A_SECRET']],
+  'cli/profile-views.ts': [TABLE, ['CATALOG']],
+  'cli/shutdown.ts': [NOT_SERIES, ['waiting', 'pending']],
+  'cluster/aggregate.ts': [
     "metric definitions by instrument, members by key, a row's scratch: each member's series are the store's (series/sources.ts SourceTable)",
-  'cluster/primary.ts': NOT_SERIES,
-  'cluster/report-encoder.ts':
+    ['#list', '#sets', '#metrics', '#members', '#row', '#warned'],
+  ],
+  'cluster/lazy-primary.ts': ["members' messages waiting for the primary's code", ['#waiting']],
+  'cluster/primary.ts': [NOT_SERIES, ['#links']],
+  'cluster/report-encoder.ts': [
     "the wire's ids: per instrument, its series' ids by attribute set and which level series it reports (keys, no values: what was sent is the store's, series/sources.ts LastSent)",
-  'common/held-shapes.ts': TABLE,
-  'domain/attribute-set-cap.ts':
+    ['#metrics', '#warned'],
+  ],
+  'common/held-shapes.ts': [TABLE, ['held']],
+  'config/file-parser.ts': [ONE_CALL, ['boundedText › chunks']],
+  'domain/attribute-set-cap.ts': [
     "series identity for the SDK's instruments (the attribute sets admitted under a View's cap): keys, no values",
-  'domain/guarded-meter.ts': NOT_SERIES,
-  'domain/meter-provider.ts': NOT_SERIES,
-  'domain/observed-instruments.ts':
+    ['#admitted', 'specAdmit › admitted'],
+  ],
+  'domain/bounded-attributes.ts': [
+    "an attribute's vocabulary: the values allowed, or admitted under its cap (keys, no values)",
+    ['closedVocabulary › allowed', 'cappedVocabulary › seen'],
+  ],
+  'domain/guarded-meter.ts': [NOT_SERIES, ['#wrappers', 'BATCH_WRAPPERS']],
+  'domain/meter-provider.ts': [NOT_SERIES, ['#meters', 'specs', 'sdk', 'observed']],
+  'domain/observed-instruments.ts': [
     "per instrument, and one observation's values until its callbacks end (the SDK's storages keep them)",
-  'domain/queue-ages.ts':
+    [
+      '#processors',
+      '#dropChecks',
+      '#values',
+      '#pending',
+      '#ids',
+      'registerSnapshotInstruments › inst',
+    ],
+  ],
+  'domain/queue-ages.ts': [
     "the host's last job-store read (each queue's oldest waiting job's enqueue time), replaced whole by the next read; the gauge's values are the SDK's storages'",
-  'domain/record-guard.ts': NOT_SERIES,
-  'domain/recorder.ts': NOT_SERIES,
-  'domain/storage/handles.ts': TABLE,
-  'domain/storage/observed.ts': NOT_SERIES,
-  'domain/storage/registry.ts': 'per instrument: each storage writes its series into the store',
-  'exposition/numbers.ts': MEMO,
-  'exposition/protobuf.ts': SCRATCH,
-  'exposition/render-memo.ts': MEMO,
-  'host-guard.ts': NOT_SERIES,
-  'host-recorder.ts': NOT_SERIES,
-  'http/access-log.ts': NOT_SERIES,
-  'http/body-store.ts': SCRATCH,
-  'http/metrics-listener.ts': TABLE,
-  'http/metrics-response.ts': MEMO,
-  'http/self-telemetry.ts': NOT_SERIES,
-  'ingest/attribute-fold.ts': MEMO,
-  'ingest/body-chunks.ts': SCRATCH,
-  'ingest/decode-worker.ts': SCRATCH,
-  'ingest/decoder-pool.ts': SCRATCH,
-  'ingest/derived-runs.ts': MEMO,
-  'ingest/ingest-report.ts': NOT_SERIES,
-  'ingest/ingest-store.ts': NOT_SERIES,
-  'ingest/lz4-frame.ts': SCRATCH,
-  'ingest/name-claims.ts': 'names claimed per family, not series',
-  'ingest/series-registry.ts':
+    ['#last'],
+  ],
+  'domain/record-guard.ts': [NOT_SERIES, ['#warned', 'dropCounter › byReason']],
+  'domain/recorder.ts': [
+    NOT_SERIES,
+    [
+      'OUTCOME_SET',
+      'RECORDERS',
+      'conventionInstruments › made',
+      'buildRecorder › queueSources',
+      'buildRecorder › observableByName',
+      'buildRecorder › observed',
+      'buildRecorder › handles',
+    ],
+  ],
+  'domain/storage/handles.ts': [TABLE, ['SYNC_STORAGE_KINDS']],
+  'domain/storage/observed.ts': [NOT_SERIES, ['OBSERVED_KINDS', '#registered']],
+  'domain/storage/registry.ts': [
+    'per instrument: each storage writes its series into the store',
+    ['#byName', '#hosts', '#observed'],
+  ],
+  'exposition/numbers.ts': [MEMO, ['textLayouts', 'openMetricsLayouts', 'openMetrics2Layouts']],
+  'exposition/protobuf.ts': [
+    SCRATCH,
+    ['F64', 'F64_BYTES', 'done', 'owned', 'spare', 'idle', 'idleTransient'],
+  ],
+  'exposition/render-memo.ts': [
+    MEMO,
+    ['NO_LENGTHS', 'NO_VALUES', 'NO_KEYS', '#kept', '#match', '#lineEnds', '#keptEnds', '#ends'],
+  ],
+  'host-guard.ts': [NOT_SERIES, ['GUARDS', 'GUARDED']],
+  'host-recorder.ts': [NOT_SERIES, ['ASKED']],
+  'http/access-log.ts': [NOT_SERIES, ['entries']],
+  'http/body-store.ts': [SCRATCH, ['#idle', '#stages']],
+  'http/connection-room.ts': [NOT_SERIES, ['keepRoom › held', 'keepRoom › groups']],
+  'http/metrics-listener.ts': [TABLE, ['OTHER_METHODS']],
+  'http/metrics-response.ts': [MEMO, ['#byType']],
+  'http/scrape-handler.ts': [
+    'the rendering in flight per variant, shared by the scrapes that wait for it',
+    ['createScrapeHandler › rendering'],
+  ],
+  'http/self-telemetry.ts': [NOT_SERIES, ['#shed', '#answers']],
+  'ingest/attribute-fold.ts': [MEMO, ['shared']],
+  'ingest/body-chunks.ts': [SCRATCH, ['wholeBodies', 'chunks']],
+  'ingest/checkpoint.ts': [ONE_CALL, ['encodeCheckpoint › origins']],
+  'ingest/decode-worker.ts': [SCRATCH, ['waiting']],
+  'ingest/decoder-pool.ts': [SCRATCH, ['#sent', '#queue']],
+  'ingest/derived-runs.ts': [MEMO, ['OUTCOME_ATTRIBUTES']],
+  'ingest/ingest-listener.ts': [NOT_SERIES, ['startIngestListener › waiting']],
+  'ingest/ingest-report.ts': [NOT_SERIES, ['#counts', '#reasons', '#warnings']],
+  'ingest/ingest-store.ts': [NOT_SERIES, ['#produced']],
+  'ingest/lz4-frame.ts': [SCRATCH, ['buf']],
+  'ingest/name-claims.ts': [
+    'names claimed per family, not series',
+    ['PROMETHEUS_SCRAPE_SERIES', '#claims', '#reserved'],
+  ],
+  'ingest/packed-chunk.ts': [
+    SCRATCH,
+    [
+      '#keys',
+      '#texts',
+      '#exact',
+      '#starts',
+      '#times',
+      '#values',
+      '#sums',
+      '#flags',
+      '#spans',
+      '#numbers',
+      '#ranges',
+      '#words',
+      'chunks › metrics',
+      'explicitBounds',
+      'bucketCounts',
+    ],
+  ],
+  'ingest/series-registry.ts': [
     "the ingest's instruments by name, with their caps, charges and name claims: their series and streams are the store's (series/streams.ts StreamStore)",
-  'ingest/packed-chunk.ts': SCRATCH,
-  'ingest/state-keeper.ts': NOT_SERIES,
-  'integrations/bullmq.ts':
+    ['#instruments'],
+  ],
+  'ingest/state-keeper.ts': [NOT_SERIES, ['#heldScopes']],
+  'integrations/bullmq.ts': [
     'the Redis clients the oldest-job script is defined on: connections, not series',
-  'integrations/handle.ts': NOT_SERIES,
-  'integrations/job-runs.ts': 'runs open in a job library, until they end: a run, not a series',
-  'jobmeter.ts': NOT_SERIES,
-  'naming/attribute-labels.ts': MEMO,
-  'naming/family-builder.ts': MEMO,
-  'naming/native-rules.ts': TABLE,
-  'naming/series-cache.ts': MEMO,
-  'naming/zero-fill.ts': TABLE,
-  'otlp/decode-protobuf.ts': TABLE,
-  'otlp/push-serializer.ts': NOT_SERIES,
-  'readers/collected-length-limit.ts': MEMO,
-  'readers/otlp-push.ts': NOT_SERIES,
-  'readers/reader-ports.ts': NOT_SERIES,
-  'readers/resilient-exporter.ts': NOT_SERIES,
+    ['DEFINED'],
+  ],
+  'integrations/handle.ts': [NOT_SERIES, ['INSTRUMENTED']],
+  'integrations/job-runs.ts': [
+    'runs open in a job library, until they end: a run, not a series',
+    ['#open'],
+  ],
+  'integrations/pg-boss.ts': [NOT_SERIES, ['instrumentBoss › queues']],
+  'jobmeter.ts': [NOT_SERIES, ['createJobmeter › stopThreads', 'telemetries', 'ingestListeners']],
+  'naming/attribute-labels.ts': [MEMO, ['labelNameCache']],
+  'naming/family-builder.ts': [MEMO, ['rowSources']],
+  'naming/native-rules.ts': [TABLE, ['NO_RESERVED']],
+  'naming/series-cache.ts': [MEMO, ['histograms', 'natives']],
+  'naming/to-families.ts': [
+    "compiled rules per instrument and the name clashes warned of; a pass's families, its own",
+    ['createNamer › compiled', 'createNamer › clashes', 'pass › builders', 'pass › order'],
+  ],
+  'naming/zero-fill-push.ts': [
+    "the profile's specs and each instrument's shape (a fixed table); an export's zeros, its own",
+    ['createPushZeroFill › specs', 'createPushZeroFill › shapes', 'added'],
+  ],
+  'naming/zero-fill.ts': [TABLE, ['#filled']],
+  'otlp/decode-protobuf.ts': [TABLE, ['HALVES', 'LAST_LO', 'LAST_HI']],
+  'otlp/families-to-metrics.ts': [
+    "label strings' attributes (a memo); an export's scopes, its own",
+    ['createFamiliesToMetrics › labelCache', 'scopes'],
+  ],
+  'otlp/push-serializer.ts': [NOT_SERIES, ['serializers', 'EXEMPLARS_FIELD']],
+  'readers/collected-length-limit.ts': [MEMO, ['#cut']],
+  'readers/otlp-push.ts': [NOT_SERIES, ['stats']],
+  'readers/reader-ports.ts': [NOT_SERIES, ['listenerPorts']],
+  'readers/resilient-exporter.ts': [NOT_SERIES, ['#pending']],
 };
 
-/** Per-series state kept in a closure, which the scan does not see: file → the variable, and what it keeps. */
-const CLOSURE_KEEPS: Readonly<Record<string, readonly [string, string]>> = {};
+const CONTAINER =
+  /^(?:Map|WeakMap|Set|WeakSet|Array|(?:Float64|Float32|Int32|Uint32|Int16|Uint16|Int8|Uint8|BigInt64|BigUint64)Array)$/;
 
-/** A class field or module-level variable made (or a field set, `this.x =`) as a keyed container or a column. */
-const KEPT =
-  /^(?:(?:export )?(?:const|let) ([A-Za-z_$][\w$]*)| {2}(?:(?:private|protected|public) )?(?:(?:readonly|static) )*(#?[A-Za-z_$][\w$]*)|\s+this\.(#?[A-Za-z_$][\w$]*))\s*(?::[^=;\n]+)?=\s*(?:new (?:Map|WeakMap|Set|WeakSet|(?:Float64|Float32|Int32|Uint32|Uint8|BigInt64)Array)\b|\[\](?=;))/gm;
+/** Whether `e` makes a keyed container, a column or a record. */
+function makesContainer(e: ts.Expression | undefined): boolean {
+  while (
+    e !== undefined &&
+    (ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isParenthesizedExpression(e))
+  )
+    e = e.expression;
+  if (e === undefined) return false;
+  if (ts.isNewExpression(e))
+    return ts.isIdentifier(e.expression) && CONTAINER.test(e.expression.text);
+  if (ts.isArrayLiteralExpression(e)) return e.elements.length === 0;
+  if (ts.isObjectLiteralExpression(e)) return e.properties.length === 0;
+  return ts.isCallExpression(e) && e.expression.getText() === 'Object.create';
+}
 
-/** Each file of src/ outside the store that declares something KEPT matches, with the names. */
-function keepers(): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+function isFunction(n: ts.Node): n is ts.FunctionLikeDeclaration {
+  return (
+    ts.isFunctionDeclaration(n) ||
+    ts.isFunctionExpression(n) ||
+    ts.isArrowFunction(n) ||
+    ts.isMethodDeclaration(n) ||
+    ts.isGetAccessor(n) ||
+    ts.isSetAccessor(n) ||
+    ts.isConstructorDeclaration(n)
+  );
+}
+
+/** A function's name as KEEPS writes it: its own, or the variable or property it is assigned to. */
+function functionName(fn: ts.Node): string | undefined {
+  if ((ts.isFunctionDeclaration(fn) || ts.isMethodDeclaration(fn)) && fn.name !== undefined)
+    return fn.name.getText();
+  const parent = fn.parent;
+  if (
+    (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent)) &&
+    ts.isIdentifier(parent.name)
+  )
+    return parent.name.text;
+  return undefined;
+}
+
+/**
+ * Whether `name`, declared in `fn`, is read by a function made in `fn` other than a callback
+ * handed straight to a call (`list.map((x) => …)`, `new Promise((resolve) => …)`): such a
+ * function can outlive the call, and the variable with it.
+ */
+function captured(fn: ts.FunctionLikeDeclaration, name: string): boolean {
+  const look = (n: ts.Node, inner: boolean): boolean => {
+    if (isFunction(n)) {
+      const call = n.parent;
+      const handed =
+        (ts.isCallExpression(call) || ts.isNewExpression(call)) &&
+        (call.arguments ?? []).some((a) => a === n);
+      return ts.forEachChild(n, (c) => look(c, inner || !handed)) === true;
+    }
+    if (inner && ts.isIdentifier(n) && n.text === name) return true;
+    return ts.forEachChild(n, (c) => look(c, inner)) === true;
+  };
+  return fn.body !== undefined && ts.forEachChild(fn.body, (c) => look(c, false)) === true;
+}
+
+/** The names `text` keeps across calls: class fields, module-level variables, closure variables. */
+function keptIn(text: string): Set<string> {
+  const source = ts.createSourceFile('kept.ts', text, ts.ScriptTarget.Latest, true);
+  const kept = new Set<string>();
+  const visit = (n: ts.Node, fn: ts.FunctionLikeDeclaration | undefined): void => {
+    if (ts.isPropertyDeclaration(n) && makesContainer(n.initializer)) kept.add(n.name.getText());
+    else if (
+      ts.isBinaryExpression(n) &&
+      n.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isPropertyAccessExpression(n.left) &&
+      n.left.expression.kind === ts.SyntaxKind.ThisKeyword &&
+      makesContainer(n.right)
+    )
+      kept.add(n.left.name.getText());
+    else if (
+      ts.isVariableDeclaration(n) &&
+      ts.isIdentifier(n.name) &&
+      makesContainer(n.initializer)
+    ) {
+      if (fn === undefined) kept.add(n.name.text);
+      else if (captured(fn, n.name.text)) {
+        const owner = functionName(fn);
+        kept.add(owner === undefined ? n.name.text : `${owner} › ${n.name.text}`);
+      }
+    }
+    ts.forEachChild(n, (c) => visit(c, isFunction(n) ? n : fn));
+  };
+  visit(source, undefined);
+  return kept;
+}
+
+/** Each file of src/ outside the store that keeps something across calls, with the names. */
+function keepers(): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
   for (const file of files(SRC)) {
     const rel = relative(SRC, file);
     if (rel.startsWith(STORE)) continue;
-    const names = [...readFileSync(file, 'utf8').matchAll(KEPT)].map((m) => m[1] ?? m[2] ?? m[3]!);
-    if (names.length > 0) out.set(rel, names);
+    const names = keptIn(readFileSync(file, 'utf8'));
+    if (names.size > 0) out.set(rel, names);
   }
   return out;
 }
 
-test('the keeper scan sees class fields and module-level maps and columns, not locals', () => {
+test('the keeper scan sees class fields, module-level and closure containers, not locals', () => {
   const text = [
     'const a = new Map<string, number>();',
     'export let b: number[] = [];',
+    'const c = Object.create(null) as Record<string, number>;',
     // Parameters a formatter puts one per line are not kept state.
     'function f(',
     '  given: object | undefined,',
     '  except: readonly string[] = [],',
-    '): void {}',
+    '): void {',
+    '  const local = new Map();',
+    '  const handed = new Set();',
+    '  [1].forEach((x) => handed.add(x));',
+    '}',
     'class C {',
-    '  readonly #c = new Float64Array(4);',
-    '  d = new WeakMap();',
-    '  readonly #e: Map<string, number>;',
+    '  readonly #d = new Float64Array(4);',
+    '  e = new WeakMap();',
+    '  readonly #f: Map<string, number>;',
     '  constructor() {',
-    '    this.#e = new Map();',
+    '    this.#f = new Map();',
     '    const local = new Map();',
     '  }',
     '}',
+    'export function createG() {',
+    '  const g: Record<string, number> = {};',
+    '  return (k: string) => (g[k] = (g[k] ?? 0) + 1);',
+    '}',
+    'export const makeH = () => {',
+    '  const h = new Array<number>();',
+    '  return { add: (v: number) => h.push(v) };',
+    '};',
   ].join('\n');
-  assert.deepEqual(
-    [...text.matchAll(KEPT)].map((m) => m[1] ?? m[2] ?? m[3]),
-    ['a', 'b', '#c', 'd', '#e'],
-  );
+  assert.deepEqual([...keptIn(text)], ['a', 'b', 'c', '#d', 'e', '#f', 'createG › g', 'makeH › h']);
 });
 
-test('only the series store keeps per-series values across collections (every other keeper is listed with why)', () => {
+test('only the series store keeps per-series values across collections (every other keeper is listed, name by name, with why)', () => {
   const found = keepers();
   const unlisted = [...found]
-    .filter(([file]) => KEEPS[file] === undefined)
+    .map(
+      ([file, names]) => [file, [...names].filter((n) => !KEEPS[file]?.[1].includes(n))] as const,
+    )
+    .filter(([, names]) => names.length > 0)
     .map(([file, names]) => `${file}: ${names.join(', ')}`);
   assert.deepEqual(
     unlisted,
     [],
-    'a file outside src/series/ keeps state across calls: move per-series values into the store, or list the file in KEEPS saying why it is none',
+    'a file outside src/series/ keeps state across calls: move per-series values into the store, or list the name in KEEPS saying why it is none',
   );
-  const stale = Object.keys(KEEPS).filter((file) => !found.has(file));
-  assert.deepEqual(stale, [], 'listed in KEEPS but keeping nothing any more: take it off the list');
-  for (const [file, [name]] of Object.entries(CLOSURE_KEEPS)) {
-    assert.match(
-      readFileSync(join(SRC, file), 'utf8'),
-      new RegExp(`\\bconst ${name} = new `),
-      `${file} keeps ${name} no more: take it off CLOSURE_KEEPS`,
-    );
-  }
+  const stale = Object.entries(KEEPS).flatMap(([file, [, names]]) =>
+    names.filter((n) => found.get(file)?.has(n) !== true).map((n) => `${file}: ${n}`),
+  );
+  assert.deepEqual(stale, [], 'listed in KEEPS but kept no more: take it off the list');
 });
