@@ -437,11 +437,17 @@ function isStale(
 ): boolean {
   if (streams.points[s] === 0 || point.timeUnixNano === 0n || point.timeUnixNano > streams.time[s]!)
     return false;
-  // A cumulative point from a restarted sender may carry an earlier clock; let the reset logic see it.
-  return !(cumulative && restarted(streams, s, point));
+  // A cumulative point with a new start time is a new life of its sender, whose clock may read
+  // earlier: it is no retry, and the carry rule (series/carry.ts) judges its value.
+  return !(cumulative && newStart(streams, s, point));
 }
 
-function restarted(streams: StreamTable, s: number, point: { startTimeUnixNano: bigint }): boolean {
+/**
+ * Whether `point` names a start time other than its stream's. Only a point's place in time is
+ * judged by it: whether the stream restarted is the carry rule's (series/carry.ts `restarted`),
+ * for which a new start time alone is none.
+ */
+function newStart(streams: StreamTable, s: number, point: { startTimeUnixNano: bigint }): boolean {
   return point.startTimeUnixNano !== 0n && point.startTimeUnixNano !== streams.start[s];
 }
 
@@ -457,7 +463,7 @@ function applied(
   cumulative: boolean,
 ): void {
   const newer = point.timeUnixNano > streams.time[s]!;
-  if (newer || (cumulative && restarted(streams, s, point))) streams.time[s] = point.timeUnixNano;
+  if (newer || (cumulative && newStart(streams, s, point))) streams.time[s] = point.timeUnixNano;
   if (newer || cumulative || streams.points[s] === 0) streams.start[s] = point.startTimeUnixNano;
   streams.points[s] = streams.points[s]! + 1;
   streams.updatedAt[s] = monotonic;
