@@ -296,6 +296,44 @@ export function isTenant(value: unknown): value is string {
   return typeof value === 'string' && TENANT.test(value);
 }
 
+/** What a gate's `apiKeys` must be. */
+export const API_KEYS_EXPECTED = 'an array of { key, tenant }';
+
+/**
+ * A gate's credentials: a bearer `token` and `apiKeys` (`{ key, tenant }` each), checked under
+ * `prefix` + their keys (`''`, `'ingest.'`). No error shows a token or a key, nor the list that
+ * holds them: they are secrets.
+ */
+export function gateCredentials(
+  token: unknown,
+  apiKeys: unknown,
+  prefix: string,
+): { token: string; tenant?: string }[] {
+  const out: { token: string; tenant?: string }[] =
+    token === undefined ? [] : [{ token: checkToken(token, `${prefix}token`) }];
+  if (apiKeys === undefined) return out;
+  if (!Array.isArray(apiKeys))
+    throw new ConfigError(`${prefix}apiKeys`, REDACTED, API_KEYS_EXPECTED);
+  apiKeys.forEach((k: unknown, i) => {
+    const { key, tenant } = (typeof k === 'object' && k !== null ? k : {}) as {
+      key?: unknown;
+      tenant?: unknown;
+    };
+    const checked = checkToken(key, `${prefix}apiKeys[${i}].key`);
+    if (!isTenant(tenant))
+      throw new ConfigError(`${prefix}apiKeys[${i}].tenant`, shown(tenant), TENANT_EXPECTED);
+    out.push({ token: checked, tenant });
+  });
+  return out;
+}
+
+/** `value` if it is an array of strings (CIDRs, addresses). */
+export function cidrList(value: unknown, key: string): readonly string[] {
+  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string'))
+    throw new ConfigError(key, shown(value), 'an array of CIDR strings');
+  return value as readonly string[];
+}
+
 /** A route path: what a request line's path can match exactly. */
 export const ROUTE_PATH_PATTERN = '^/[^\\s?#]*$';
 export const ROUTE_PATH_EXPECTED = 'a path starting with / (no spaces, ? or #)';

@@ -15,9 +15,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 
-import { checkToken, isTenant, shown, TENANT_EXPECTED } from '../common/option-rules.ts';
+import { cidrList, gateCredentials } from '../common/option-rules.ts';
 import type { Posture } from '../common/postures.ts';
-import { ConfigError, REDACTED } from '../errors.ts';
 import { compileGate, describeGate, type Credential, type Gate } from './gate.ts';
 import type { ApiKey } from './route-options.ts';
 
@@ -72,20 +71,8 @@ export interface IngestGate {
  *   secret), `ingest.apiKeys[i].tenant` or `ingest.trustedCidrs` for a value that cannot be used.
  */
 export function compileIngestGate(options: IngestGateOptions): IngestGate {
-  const credentials: Credential[] =
-    options.token === undefined ? [] : [{ token: checkToken(options.token, 'ingest.token') }];
-  const apiKeys = options.apiKeys ?? [];
-  if (!Array.isArray(apiKeys))
-    throw new ConfigError('ingest.apiKeys', REDACTED, 'an array of { key, tenant }');
-  apiKeys.forEach((k: ApiKey, i: number) => {
-    const token = checkToken(k?.key, `ingest.apiKeys[${i}].key`);
-    if (!isTenant(k.tenant))
-      throw new ConfigError(`ingest.apiKeys[${i}].tenant`, shown(k.tenant), TENANT_EXPECTED);
-    credentials.push({ token, tenant: k.tenant });
-  });
-  const cidrs = options.trustedCidrs ?? [];
-  if (!Array.isArray(cidrs) || cidrs.some((c) => typeof c !== 'string'))
-    throw new ConfigError('ingest.trustedCidrs', shown(cidrs), 'an array of CIDR strings');
+  const credentials: Credential[] = gateCredentials(options.token, options.apiKeys, 'ingest.');
+  const cidrs = cidrList(options.trustedCidrs ?? [], 'ingest.trustedCidrs');
   const gate: Gate = compileGate(INGEST_POSTURE, {
     credentials,
     trustedCidrs: cidrs,
@@ -100,7 +87,7 @@ export function compileIngestGate(options: IngestGateOptions): IngestGate {
     gated,
     description: describeGate(gate, {
       tokens: options.token === undefined ? 0 : 1,
-      apiKeys: apiKeys.length,
+      apiKeys: options.apiKeys?.length ?? 0,
       cidrs: cidrs.length,
     }),
     withCredentials: (credentials) =>

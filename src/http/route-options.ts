@@ -16,13 +16,12 @@ import {
 import type { JsonView } from './metrics-response.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 import {
-  checkToken,
+  cidrList,
+  gateCredentials,
   isRoutePath,
-  isTenant,
   oneOf,
   ROUTE_PATH_EXPECTED,
   shown,
-  TENANT_EXPECTED,
 } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
 import { checkOptionKeys } from '../common/option-keys.ts';
@@ -180,21 +179,9 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
   const path = opts.path ?? posture.path;
   if (!isRoutePath(path)) fail('path', ROUTE_PATH_EXPECTED, path);
 
-  const credentials: Credential[] = [];
-  if (opts.token !== undefined) credentials.push({ token: checkToken(opts.token, 'token') });
-  if (opts.apiKeys !== undefined) {
-    if (!Array.isArray(opts.apiKeys)) fail('apiKeys', 'an array of { key, tenant }', opts.apiKeys);
-    opts.apiKeys.forEach((k: ApiKey, i: number) => {
-      const token = checkToken(k?.key, `apiKeys[${i}].key`);
-      if (!isTenant(k.tenant)) fail(`apiKeys[${i}].tenant`, TENANT_EXPECTED, k.tenant);
-      credentials.push({ token, tenant: k.tenant });
-    });
-  }
-  for (const name of ['trustedCidrs', 'trustProxy'] as const) {
-    const list = opts[name];
-    if (list !== undefined && (!Array.isArray(list) || list.some((s) => typeof s !== 'string')))
-      fail(name, 'an array of CIDR strings', list);
-  }
+  const credentials: Credential[] = gateCredentials(opts.token, opts.apiKeys, '');
+  if (opts.trustedCidrs !== undefined) cidrList(opts.trustedCidrs, 'trustedCidrs');
+  if (opts.trustProxy !== undefined) cidrList(opts.trustProxy, 'trustProxy');
 
   const gate = compileGate(posture, {
     credentials,

@@ -171,6 +171,12 @@ export const BAD_OPTIONS: readonly [string, Partial<JobmeterMetricsOptions>, Reg
     /^ConfigError: invalid apiKeys\[0\]\.key=<redacted>: expected a non-empty token/,
   ],
   [
+    // The key itself where the list belongs: the error must not show it.
+    'API keys not a list',
+    { posture: 'wasmrun', apiKeys: 's3cret-key' as never },
+    /^ConfigError: invalid apiKeys=<redacted>: expected an array of \{ key, tenant \}$/,
+  ],
+  [
     'bad tenant',
     { posture: 'wasmrun', apiKeys: [{ key: 'k', tenant: 'a b' }] },
     /^ConfigError: invalid apiKeys\[0\]\.tenant=a b: expected a tenant id of 1 to 128 printable ASCII characters/,
