@@ -1,9 +1,9 @@
 // What a host writes to serve one counter on a pull endpoint, one contender per process
 // (startup.ts starts it): `node bench/startup-host.mjs <contender> <port>`. Plain JavaScript that
 // imports only its contender, jobmeter as a host gets it (the package root: the built dist/), so
-// the process holds what that host would and nothing of the bench. Prints `READY` once listening.
+// the process holds what that host would and nothing of the bench: node:http only where the host
+// itself makes a server. Prints `READY` once listening.
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { findPackageJSON } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -35,7 +35,9 @@ function exporterSdk() {
   return pathToFileURL(join(dirname(json), entry)).href;
 }
 
-function listen(handler) {
+/** node:http, imported by the contenders that make their own server (jobmeter's opens its own). */
+async function listen(handler) {
+  const { createServer } = await import('node:http');
   return new Promise((resolve) => createServer(handler).listen(port, host, resolve));
 }
 

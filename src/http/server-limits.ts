@@ -18,10 +18,15 @@
  * What must stay true: a response being written to a client that reads slowly is not cut by these
  * (only by the socket inactivity timeout, twice the longer of the two above, when nothing moves).
  */
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { MAX_MILLIS } from '../common/option-rules.ts';
 import { keepRoom, type OnShed } from './connection-room.ts';
+
+// Taken from the module object, not by `import`: an ESM import of node:http reads every export,
+// and its WebSocket getters load undici, ~40 ms of a host's start (the bench's startup row; a
+// test in pull-host-modules.test.ts fails if a pull host loads undici).
+const { createServer } = process.getBuiltinModule('node:http');
 
 export interface ServerLimits {
   /** Headers and body must arrive within this many ms; past it 408. @default 30000 */

@@ -174,6 +174,36 @@ test("a host served over IPv4 never has jobmeter read an IPv6 address (the first
   assert.equal(stdout, '0');
 });
 
+/** The same host, scraping itself without fetch (which loads undici), saying whether undici loaded. */
+const UNDICI_HOST = `
+const http = process.getBuiltinModule('node:http');
+const { createJobmeter } = await import('jobmeter');
+const jm = await createJobmeter({ listener: { host: '127.0.0.1', port: 0 }, global: false });
+jm.meter.createCounter('host.requests').add(1);
+const body = await new Promise((resolve, reject) =>
+  http.get('http://127.0.0.1:' + jm.pullAddress.port + '/metrics', (res) => {
+    let text = '';
+    res.setEncoding('utf8').on('data', (d) => (text += d)).on('end', () => resolve(text));
+  }).on('error', reject),
+);
+if (!body.includes('host_requests')) throw new Error('the scrape did not serve the counter:\\n' + body);
+await jm.shutdown();
+process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => m.includes('undici'))));
+`;
+
+test("a host serving a pull listener loads no undici (an ESM import of node:http would, for its WebSocket getters: ~40 ms of the host's start)", async () => {
+  assert.ok(
+    existsSync(`${ROOT}dist/src/index.js`),
+    'dist/src/index.js is missing: run `npm run build` (npm test builds it first)',
+  );
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', UNDICI_HOST],
+    { cwd: ROOT, timeout: 60_000 },
+  );
+  assert.deepEqual(JSON.parse(stdout), []);
+});
+
 /** A host with the OTLP ingest and no push: it receives one point and is scraped twice. */
 const INGEST_HOST = `
 import { registerHooks } from 'node:module';
