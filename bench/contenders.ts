@@ -15,6 +15,11 @@
  *   exporter's `getMetricsRequestHandler` does per request, minus the HTTP write (the default
  *   `ExporterConfig` builds its serializer with these same defaults: target_info and
  *   `otel_scope_*` labels on).
+ * - **otel-jobmeter-reader** (the full-scrape table only, {@link SCRAPE_CONTENDERS}): the same
+ *   provider and instruments as otel, but jobmeter's `JobmeterReader` in place of the exporter, as
+ *   docs/host-apps.md has a host with its own MeterProvider add it (reader defaults: native
+ *   profile, `target_info` and `otel_scope_*` labels on, like the exporter's). Its scrape is what
+ *   the reader's listener does: `await reader.scrape()` then `renderBuffers(format, families)`.
  */
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Meter } from '@opentelemetry/api';
@@ -33,6 +38,14 @@ import { DEFAULT_RUN_DURATION_BUCKETS } from '../src/index-catalog.ts';
 
 export const CONTENDERS = ['jobmeter', 'prometheus-io', 'prom-client', 'otel'] as const;
 export type Contender = (typeof CONTENDERS)[number];
+
+/**
+ * The full scrape's contenders: {@link CONTENDERS} and a host's own SDK with jobmeter as its
+ * reader. Kept apart so the other scenarios that run every contender (heap, and what shares
+ * series.ts's `Built`) stay as they are.
+ */
+export const SCRAPE_CONTENDERS = [...CONTENDERS, 'otel-jobmeter-reader'] as const;
+export type ScrapeContender = (typeof SCRAPE_CONTENDERS)[number];
 
 /** The two Prometheus client libraries: one API, two packages. */
 export const PROM_LIBS = ['prometheus-io', 'prom-client'] as const;
@@ -150,10 +163,19 @@ export interface HostSdk {
  * A host's own SDK `MeterProvider` with jobmeter as its reader (`JobmeterReader`, listener off):
  * the same provider as {@link plainOtel} but for the reader, so the two show what the reader
  * costs per record.
+ * @param o.otelScopeInfo the reader's option; off by default (a bench instance, as
+ *   {@link benchJobmeter}: nothing the record path sees).
+ * @param o.cardinalityLimit as {@link plainOtel}'s.
  */
-export function hostSdkWithJobmeterReader(): HostSdk {
-  const reader = new JobmeterReader({ listener: false, otelScopeInfo: false });
-  const provider = new MeterProvider({ readers: [reader] });
+export function hostSdkWithJobmeterReader(
+  o: { otelScopeInfo?: boolean; cardinalityLimit?: number } = {},
+): HostSdk {
+  const reader = new JobmeterReader({ listener: false, otelScopeInfo: o.otelScopeInfo ?? false });
+  const views =
+    o.cardinalityLimit === undefined
+      ? []
+      : [{ instrumentName: '*', aggregationCardinalityLimit: o.cardinalityLimit }];
+  const provider = new MeterProvider({ readers: [reader], views });
   return { provider, reader, meter: provider.getMeter('bench') };
 }
 

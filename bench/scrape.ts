@@ -14,6 +14,9 @@
  *   Metric, a histogram's buckets + 3, counted by decoding the body).
  * - @prometheus-io/client and prom-client: `await registry.metrics()`.
  * - otel: `await exporter.collect()` → `new PrometheusSerializer().serialize(resourceMetrics)`.
+ * - otel-jobmeter-reader (text only): the otel contender's provider and instruments with a
+ *   `JobmeterReader` for reader, served as its listener serves it: `await reader.scrape()` (the
+ *   provider's collect + naming) → `renderBuffers('text', families)`, as jobmeter's.
  *
  * jobmeter is timed on the plain rendering, without the render memo its endpoint keeps
  * (exposition/render-memo.ts): what every scrape cost before the memo, and what a scrape costs
@@ -29,7 +32,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { protobufBuffers } from '../src/exposition/protobuf.ts';
 import { renderBuffers } from '../src/exposition/render.ts';
-import { CONTENDERS, PROM_LABEL, type Contender } from './contenders.ts';
+import { PROM_LABEL, SCRAPE_CONTENDERS, type ScrapeContender } from './contenders.ts';
 import {
   bytes,
   cli,
@@ -53,8 +56,8 @@ import {
   sampleLines,
   setUp,
   SHARD,
-  type Built,
   type Layout,
+  type ScrapeBuilt,
   type SizePlan,
 } from './series.ts';
 
@@ -65,7 +68,7 @@ interface Params {
 }
 
 interface Arg extends SizePlan {
-  readonly contender: Contender;
+  readonly contender: ScrapeContender;
 }
 
 export type Format = 'text' | 'openmetrics' | 'protobuf';
@@ -113,7 +116,10 @@ function defaultParams(quick: boolean): Params {
 
 const jobs = (p: Params): Job<Arg>[] =>
   p.sizes.flatMap((s) =>
-    CONTENDERS.map((contender) => ({ id: `${contender}@${s.n}`, arg: { ...s, contender } })),
+    SCRAPE_CONTENDERS.map((contender) => ({
+      id: `${contender}@${s.n}`,
+      arg: { ...s, contender },
+    })),
   );
 
 /** One timed scrape as a list of phases; returns the body's size, its text (for the check) and each phase's ms. */
@@ -124,14 +130,17 @@ export type Phased = () => Promise<{
   ms: Record<string, number>;
 }>;
 
-export function phasesOf(b: Built, format: Format): Phased {
+export function phasesOf(b: ScrapeBuilt, format: Format): Phased {
   switch (b.contender) {
     case 'jobmeter':
+    case 'otel-jobmeter-reader': {
       // What jobmeter's listener writes: the pieces of renderBuffers (whole lines, ~64 KiB each,
-      // Latin-1-encoded when ASCII), not one string.
+      // Latin-1-encoded when ASCII), not one string. The reader's listener serves its own
+      // `scrape` the same way (http/metrics-listener.ts), so the two share the timing.
+      const source = b.contender === 'jobmeter' ? b.jm : b.host.reader;
       return async () => {
         const t0 = performance.now();
-        const families = await b.jm.scrape();
+        const families = await source.scrape();
         const t1 = performance.now();
         const chunks =
           format === 'protobuf'
@@ -151,6 +160,7 @@ export function phasesOf(b: Built, format: Format): Phased {
           ms: { 'scrape()': t1 - t0, 'render → bytes': t2 - t1 },
         };
       };
+    }
     case 'prometheus-io':
     case 'prom-client':
       return async () => {
@@ -189,7 +199,7 @@ async function measure(arg: Arg): Promise<Result> {
   const layout: Layout = referenceLayout(arg.n);
   const hosts = hostNames(arg.n);
   const t0 = performance.now();
-  const built = (await setUp(arg.contender, layout)).populate(hosts);
+  const built: ScrapeBuilt = (await setUp(arg.contender, layout)).populate(hosts);
   log(
     `    ${arg.contender}@${arg.n}: ${layout.counters + layout.histograms} series recorded in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
@@ -262,13 +272,14 @@ function pool(rs: readonly FormatResult[]): FormatResult {
 }
 
 /** The table's rows per size: contender, format, label. */
-const CELLS: readonly [Contender, Format, string][] = [
+const CELLS: readonly [ScrapeContender, Format, string][] = [
   ['jobmeter', 'text', 'jobmeter, text 0.0.4'],
   ['jobmeter', 'openmetrics', 'jobmeter, OpenMetrics'],
   ['jobmeter', 'protobuf', 'jobmeter, protobuf'],
   ['prometheus-io', 'text', PROM_LABEL['prometheus-io']],
   ['prom-client', 'text', 'prom-client'],
   ['otel', 'text', 'otel PrometheusExporter'],
+  ['otel-jobmeter-reader', 'text', 'otel SDK + JobmeterReader'],
 ];
 
 function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): string {
@@ -276,7 +287,7 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
   const phaseRows: string[][] = [];
   for (const size of p.sizes) {
     const layout = referenceLayout(size.n);
-    const get = (c: Contender, f: Format) => {
+    const get = (c: ScrapeContender, f: Format) => {
       const r = pool(results.get(`${c}@${size.n}`)!.map((x) => x.formats[f]!));
       return { r, total: stats(r.totalMs) };
     };
@@ -304,7 +315,7 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
   // smallest and the largest size (b = 1: time per series flat).
   const first = p.sizes[0]!;
   const last = p.sizes[p.sizes.length - 1]!;
-  const perSeries = (c: Contender, f: Format, n: number) => {
+  const perSeries = (c: ScrapeContender, f: Format, n: number) => {
     const layout = referenceLayout(n);
     return (
       (stats(pool(results.get(`${c}@${n}`)!.map((x) => x.formats[f]!)).totalMs).median * 1000) /
@@ -375,7 +386,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
   targets(p, results): TargetResult[] {
     // The scrape target is judged at the smallest size of the reference mix (1,000 counter + 100 histogram series).
     const n = p.sizes[0]!.n;
-    const median = (c: Contender) =>
+    const median = (c: ScrapeContender) =>
       stats(pool(results.get(`${c}@${n}`)!.map((x) => x.formats.text!)).totalMs).median;
     const jm = median('jobmeter');
     const io = median('prometheus-io');

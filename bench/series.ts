@@ -13,19 +13,23 @@
  * for comparison with figures taken that way; jobmeter would then fold, and fail the line check.
  */
 import protobuf from 'protobufjs/light.js';
+import type { Meter } from '@opentelemetry/api';
 import type { DeclaredCounter, DeclaredHistogram, InstrumentSpec, Jobmeter } from '../src/index.ts';
 import { renderPrometheusText } from '../src/index-exposition.ts';
 import {
   BUCKETS,
   benchJobmeter,
+  hostSdkWithJobmeterReader,
   otelScrape,
   plainOtel,
   promLib,
   promRegistry,
   type Contender,
+  type HostSdk,
   type PlainOtel,
   type PromLibName,
   type PromRegistry,
+  type ScrapeContender,
 } from './contenders.ts';
 import { VALUES } from './hot-path.ts';
 
@@ -116,16 +120,29 @@ export type Built =
   | { readonly contender: PromLibName; readonly registry: PromRegistry; touch(i: number): void }
   | { readonly contender: 'otel'; readonly otel: PlainOtel; touch(i: number): void };
 
-export interface Empty {
+/** {@link Built}, or the full scrape's host SDK with jobmeter as its reader. */
+export type ScrapeBuilt =
+  | Built
+  | { readonly contender: 'otel-jobmeter-reader'; readonly host: HostSdk; touch(i: number): void };
+
+export interface Empty<B = Built> {
   /** Records the layout's series (host `i` of `hosts` is the i-th counter series). */
-  populate(hosts: readonly string[]): Built;
+  populate(hosts: readonly string[]): B;
 }
 
 /**
  * Sets the contender up with its instruments but no series yet (the heap scenario takes its
  * baseline here); `populate` records them.
  */
-export async function setUp(contender: Contender, layout: Layout): Promise<Empty> {
+export async function setUp(contender: Contender, layout: Layout): Promise<Empty>;
+export async function setUp(
+  contender: ScrapeContender,
+  layout: Layout,
+): Promise<Empty<ScrapeBuilt>>;
+export async function setUp(
+  contender: ScrapeContender,
+  layout: Layout,
+): Promise<Empty<ScrapeBuilt>> {
   const nc = Math.ceil(layout.counters / SHARD);
   const nh = Math.ceil(layout.histograms / SHARD);
   const counterName = (k: number) => `bench.requests.${k}`;
@@ -147,6 +164,25 @@ export async function setUp(contender: Contender, layout: Layout): Promise<Empty
       const j = i % layout.counters;
       add((j / SHARD) | 0, hosts[j]!, 1);
       if (j < layout.histograms) observe((j / SHARD) | 0, hosts[j]!, VALUES[i & 1023]!);
+    };
+  };
+
+  // Past the SDK's default limit (only with BENCH_SHARD > 1998), raise it so nothing folds.
+  const otelLimit = SHARD + 1 >= 2000 ? SHARD + 2 : undefined;
+  /** The layout's instruments on an OTel SDK meter: otel and otel-jobmeter-reader record alike. */
+  const otelInstruments = (meter: Meter) => {
+    const counters = Array.from({ length: nc }, (_, k) =>
+      meter.createCounter(counterName(k), counterOptions),
+    );
+    const histos = Array.from({ length: nh }, (_, k) =>
+      meter.createHistogram(histogramName(k), {
+        ...histogramOptions,
+        advice: { explicitBucketBoundaries: [...BUCKETS] },
+      }),
+    );
+    return {
+      add: (k: number, h: string, v: number) => counters[k]!.add(v, { host: h }),
+      observe: (k: number, h: string, v: number) => histos[k]!.record(v, { host: h }),
     };
   };
 
@@ -222,27 +258,19 @@ export async function setUp(contender: Contender, layout: Layout): Promise<Empty
       };
     }
     case 'otel': {
-      // Past the SDK's default limit (only with BENCH_SHARD > 1998), raise it so nothing folds.
-      const otel = plainOtel(SHARD + 1 >= 2000 ? SHARD + 2 : undefined);
-      const counters = Array.from({ length: nc }, (_, k) =>
-        otel.meter.createCounter(counterName(k), counterOptions),
-      );
-      const histos = Array.from({ length: nh }, (_, k) =>
-        otel.meter.createHistogram(histogramName(k), {
-          ...histogramOptions,
-          advice: { explicitBucketBoundaries: [...BUCKETS] },
-        }),
-      );
+      const otel = plainOtel(otelLimit);
+      const { add, observe } = otelInstruments(otel.meter);
       return {
-        populate: (hosts) => ({
-          contender,
-          otel,
-          touch: fill(
-            hosts,
-            (k, h, v) => counters[k]!.add(v, { host: h }),
-            (k, h, v) => histos[k]!.record(v, { host: h }),
-          ),
-        }),
+        populate: (hosts) => ({ contender, otel, touch: fill(hosts, add, observe) }),
+      };
+    }
+    case 'otel-jobmeter-reader': {
+      // The reader's own default (a host's `new JobmeterReader(...)` keeps it): `target_info` and
+      // `otel_scope_*` labels, as the otel contender's exporter serves them.
+      const host = hostSdkWithJobmeterReader({ otelScopeInfo: true, cardinalityLimit: otelLimit });
+      const { add, observe } = otelInstruments(host.meter);
+      return {
+        populate: (hosts) => ({ contender, host, touch: fill(hosts, add, observe) }),
       };
     }
   }
