@@ -11,6 +11,7 @@
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
+import { attributesTemplate } from '../common/set-attribute.ts';
 import { OTHER, type AttributeSpec } from './types.ts';
 
 /**
@@ -125,17 +126,6 @@ export function limitLengths(
     }
   }
   return out;
-}
-
-/**
- * An object with exactly `keys` as its properties, in that order, all `''`. Spreading it
- * (`{ ...template }`) gives an object of exactly that shape and size. An object built from `{}`
- * keeps room for four properties whatever it holds, and so do its spread copies: 24 B more per
- * attribute set with one attribute, and the SDK and jobmeter's storages keep one per series.
- * `JSON.parse` sizes the objects it makes to their properties.
- */
-export function attributesTemplate(keys: readonly string[]): Attributes {
-  return JSON.parse(JSON.stringify(Object.fromEntries(keys.map((k) => [k, ''])))) as Attributes;
 }
 
 export function createBoundedAttributesProcessor(

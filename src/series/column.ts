@@ -17,10 +17,13 @@ export class Column {
     this.data = new Float64Array(capacity);
   }
 
-  /** Appends `value` (new series' slots). */
+  /**
+   * Appends `value` (new series' slots). The storage grows by a quarter: doubling left up to half
+   * of it unused, ~5 B a series of a 10k-series instrument (bench/heap.ts).
+   */
   push(value: number): void {
     if (this.length === this.data.length) {
-      const larger = new Float64Array(this.data.length * 2);
+      const larger = new Float64Array(this.data.length + Math.max(16, this.data.length >> 2));
       larger.set(this.data);
       this.data = larger;
     }

@@ -18,7 +18,7 @@
  * would key an array by identity.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { setAttribute } from '../common/set-attribute.ts';
+import { attributesTemplate, setAttribute } from '../common/set-attribute.ts';
 import { attributeSetKey } from './attribute-key.ts';
 import { Positions } from './positions.ts';
 import { EMPTY, type SeriesIndex } from './positions.ts';
@@ -51,8 +51,8 @@ export class OpenSeriesIndex implements SeriesIndex {
 
   readonly #max: number;
   readonly #trie: ValueTrie;
-  /** The key orders series were made in, by their joined names. */
-  readonly #shapes = new Map<string, readonly string[]>();
+  /** The key orders series were made in, by their joined names, each with its attributes' template. */
+  readonly #shapes = new Map<string, { keys: readonly string[]; template: Attributes }>();
   /** Sets holding arrays, by their key. */
   readonly #byKey = new Map<string, number>();
   #paths = 0;
@@ -114,10 +114,12 @@ export class OpenSeriesIndex implements SeriesIndex {
         this.#remember(values, { attributes: copyOf(a, keys), path: values, index });
         return index;
       }
-      index = this.#positions.add(copyOf(a, keys));
-      this.#admitted++;
       const names = keys.join('\0');
-      if (this.#shapes.size < MAX_SHAPES && !this.#shapes.has(names)) this.#shapes.set(names, keys);
+      let shape = this.#shapes.get(names);
+      if (shape === undefined && this.#shapes.size < MAX_SHAPES)
+        this.#shapes.set(names, (shape = { keys, template: attributesTemplate(keys) }));
+      index = this.#positions.add(copyOf(a, keys, shape?.template));
+      this.#admitted++;
       if (this.#trie.insert(values, index)) this.#paths++;
       return index;
     }
@@ -127,7 +129,7 @@ export class OpenSeriesIndex implements SeriesIndex {
 
   /** The series of `a` (its defined `keys`) walked in each remembered key order of the same keys. */
   #inShapes(a: Attributes, keys: readonly string[]): number | undefined {
-    for (const shape of this.#shapes.values()) {
+    for (const { keys: shape } of this.#shapes.values()) {
       if (shape.length !== keys.length) continue;
       const e = this.#trie.walk(shape.map((k) => a[k]));
       if (
@@ -168,9 +170,13 @@ export class OpenSeriesIndex implements SeriesIndex {
   }
 }
 
-/** `a`'s defined entries, in its key order (labels render in it): the caller may reuse its object. */
-function copyOf(a: Attributes, keys: readonly string[]): Attributes {
-  const copy: Attributes = {};
+/**
+ * `a`'s defined entries, in its key order (labels render in it): the caller may reuse its object.
+ * Spread from `template` (`keys` as its properties, in order) when given, so the copy, one a
+ * series, is exactly its size (common/set-attribute.ts `attributesTemplate`).
+ */
+function copyOf(a: Attributes, keys: readonly string[], template?: Attributes): Attributes {
+  const copy: Attributes = template === undefined ? {} : { ...template };
   for (const k of keys) setAttribute(copy, k, a[k]);
   return copy;
 }

@@ -20,8 +20,8 @@
  * Values that are not primitives (arrays) are never remembered: a map would key them by identity.
  */
 import type { Attributes } from '@opentelemetry/api';
+import { attributesTemplate } from '../../common/set-attribute.ts';
 import {
-  attributesTemplate,
   createFold,
   MAX_SERIES_PER_INSTRUMENT,
   maxAttributeSets,
