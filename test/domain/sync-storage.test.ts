@@ -638,3 +638,71 @@ test('a storage empty at one collection is read in full at the next: its first s
     'a series added later is served too',
   );
 });
+
+test('attributes with small vocabularies (a dense table of their sets): the same series and values as the SDK with the views, whatever is recorded', async () => {
+  // Two and three attributes, closed and capped, small enough that the folded sets are a table
+  // (spec-index.ts DenseSets); raw values in and out of the vocabularies, `other` itself, left out,
+  // null, numbers and over-long strings.
+  const specs = [
+    counterSpec('dense.two', [
+      { key: 'a', values: ['x', 'y', 'z'] },
+      { key: 'b', cap: 4 },
+    ]),
+    counterSpec('dense.three', [
+      { key: 'a', cap: 3 },
+      { key: 'b', values: ['x', 'other'] },
+      { key: 'c', cap: 2 },
+    ]),
+  ];
+  const value = fc.oneof(
+    fc.constantFrom('x', 'y', 'z', 'w', 'v', 'u', 'other', 'Other', '7'),
+    fc.constantFrom(undefined, null, 7, true, 'x'.repeat(MAX_VALUE_LENGTH + 3)),
+  );
+  const record = fc.record({
+    name: fc.constantFrom('dense.two', 'dense.three'),
+    a: value,
+    b: value,
+    c: value,
+    increment: fc.integer({ min: 1, max: 5 }),
+  });
+  type Recorded = typeof record extends fc.Arbitrary<infer R> ? R : never;
+  const series = async (records: readonly Recorded[], own: boolean) => {
+    const reader = newPullReader([]);
+    const provider = own
+      ? new JobmeterMeterProvider(
+          { readers: [reader] },
+          {
+            guard: new RecordGuard(),
+            specs,
+            scope: SCOPE,
+            viewed: () => false,
+            capFor: () => undefined,
+          },
+        )
+      : new MeterProvider({ views: buildViews(specs), readers: [reader] });
+    const meter = provider.getMeter(SCOPE.name, SCOPE.version);
+    const counters = new Map(specs.map((s) => [s.name, meter.createCounter(s.name)]));
+    for (const r of records) {
+      const attributes: Attributes = {};
+      for (const k of ['a', 'b', 'c'] as const) if (r[k] !== undefined) attributes[k] = r[k];
+      counters.get(r.name)!.add(r.increment, attributes);
+    }
+    const { resourceMetrics } = await reader.collect();
+    await provider.shutdown();
+    return resourceMetrics.scopeMetrics
+      .flatMap((s) => s.metrics)
+      .map((m) => ({
+        name: m.descriptor.name,
+        points: points(m)
+          .map(([a, v]) => [JSON.stringify(Object.entries(a).sort()), v] as const)
+          .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+      }))
+      .sort((x, y) => (x.name < y.name ? -1 : 1));
+  };
+  await fc.assert(
+    fc.asyncProperty(fc.array(record, { maxLength: 200 }), async (records) => {
+      assert.deepEqual(await series(records, true), await series(records, false));
+    }),
+    { numRuns: 60 },
+  );
+});

@@ -13,6 +13,11 @@
  * a value has been seen (a capped vocabulary only grows, up to its cap), so remembering the result
  * is the same as folding on every record, as the SDK's views do.
  *
+ * With two or more attributes whose vocabularies are small enough ({@link DenseSets}), the folded
+ * sets are a table instead, indexed by each value's code: 4 B a set where a trie level's map
+ * entry costs ~36 (bench/heap.ts), and the same two map lookups a record. A raw value with a code
+ * is a folded value, which folds to itself, so a record found there needs no check.
+ *
  * Memory is bounded whatever the churn: the trie holds the folded sets (one per series, bounded by
  * the caps) plus at most {@link RAW_KEYS_PER_INSTRUMENT} aliases for raw sets that differ from
  * their folded set (values folded into `other`, numbers, cut values). Past that, such sets are
@@ -35,6 +40,61 @@ import { isLevel, step, ValueTrie, type Entry } from '../../series/value-trie.ts
 /** Raw attribute sets remembered per instrument beyond the folded ones (see the file comment). */
 export const RAW_KEYS_PER_INSTRUMENT = 1024;
 
+/** Most slots of a {@link DenseSets} table (4 B each). */
+const MAX_DENSE_SLOTS = 65_536;
+
+/**
+ * An instrument's folded attribute sets by their values' codes: per attribute, each folded value
+ * (at most its vocabulary and `other`) gets a code from 1 in the order first seen, 0 standing for
+ * the attribute left out; a set's slot is its codes in mixed radix, holding its position + 1.
+ */
+class DenseSets {
+  readonly codes: Map<unknown, number>[];
+  readonly radix: readonly number[];
+  table: Int32Array | undefined;
+  readonly #slots: number;
+
+  constructor(radix: readonly number[], slots: number) {
+    this.radix = radix;
+    this.#slots = slots;
+    this.codes = radix.map(() => new Map<unknown, number>());
+  }
+
+  /** The slot of folded set `folded` (undefined: left out); -1 when a value has no code (and `assign` is false). */
+  slotOf(folded: readonly (string | undefined)[], assign: boolean): number {
+    let slot = 0;
+    for (let i = 0; i < folded.length; i++) {
+      const v = folded[i];
+      const codes = this.codes[i]!;
+      let c = v === undefined ? 0 : codes.get(v);
+      if (c === undefined) {
+        // A fold gives at most its vocabulary and `other`: a code past the radix is a broken fold.
+        if (!assign || codes.size + 1 >= this.radix[i]!) return -1;
+        codes.set(v, (c = codes.size + 1));
+      }
+      slot = slot * this.radix[i]! + c;
+    }
+    return slot;
+  }
+
+  /** Position + 1 at `slot` (0: none). */
+  at(slot: number): number {
+    return slot < 0 || this.table === undefined ? 0 : this.table[slot]!;
+  }
+
+  set(slot: number, index: number): void {
+    (this.table ??= new Int32Array(this.#slots))[slot] = index + 1;
+  }
+}
+
+/** The dense table of `spec`'s folded sets, when it has two or more attributes and the table is small beside its limit. */
+function denseSets(spec: InstrumentSpec, limit: number): DenseSets | undefined {
+  if (spec.attributes.length < 2) return undefined;
+  const radix = spec.attributes.map((a) => (a.values?.length ?? a.cap ?? 0) + 2);
+  const slots = radix.reduce((n, r) => n * r, 1);
+  return slots <= MAX_DENSE_SLOTS && slots <= 4 * limit ? new DenseSets(radix, slots) : undefined;
+}
+
 export class SpecSeriesIndex implements SeriesIndex {
   readonly attributes: Attributes[];
   readonly #positions: Positions;
@@ -47,6 +107,8 @@ export class SpecSeriesIndex implements SeriesIndex {
   readonly #limit: number;
   /** The cap of a single capped attribute, enforced on the series map itself (no second set); -1 otherwise. */
   readonly #soleCap: number;
+  /** The folded sets as a table (then not in the trie, which keeps the aliases), when small enough. */
+  readonly #dense: DenseSets | undefined;
   #admitted = 0;
   #rawEntries = 0;
   #only = -1;
@@ -65,6 +127,7 @@ export class SpecSeriesIndex implements SeriesIndex {
         : -1;
     this.#folds = this.#soleCap >= 0 ? [] : spec.attributes.map(createFold);
     this.#template = attributesTemplate(keys);
+    const dense = (this.#dense = denseSets(spec, this.#limit));
 
     const attributes = this.attributes;
     this.#trie = new ValueTrie((i) => keys.map((k) => attributes[i]![k]));
@@ -86,6 +149,24 @@ export class SpecSeriesIndex implements SeriesIndex {
         };
         break;
       case 2:
+        if (dense !== undefined) {
+          // The folded sets are the table's; the trie holds the aliases only.
+          const [codes0, codes1] = dense.codes as [Map<unknown, number>, Map<unknown, number>];
+          const radix1 = dense.radix[1]!;
+          this.seriesOf = (a = EMPTY) => {
+            const v0 = a[k0];
+            const v1 = a[k1];
+            const c0 = v0 === undefined ? 0 : codes0.get(v0);
+            const c1 = v1 === undefined ? 0 : codes1.get(v1);
+            const table = dense.table;
+            if (c0 !== undefined && c1 !== undefined && table !== undefined) {
+              const p = table[c0 * radix1 + c1]!;
+              if (p > 0) return p - 1;
+            }
+            return this.#find(this.#trie.walk([v0, v1]), a) ?? this.#resolve(a);
+          };
+          break;
+        }
         this.seriesOf = (a = EMPTY) => {
           const v0 = a[k0];
           const v1 = a[k1];
@@ -116,6 +197,10 @@ export class SpecSeriesIndex implements SeriesIndex {
         break;
       case 3:
         this.seriesOf = (a = EMPTY) => {
+          if (dense !== undefined) {
+            const p = denseAt(dense, a, keys);
+            if (p > 0) return p - 1;
+          }
           let e = root.get(a[k0]);
           if (e !== undefined && isLevel(e)) e = step(e, a[k1]);
           if (e !== undefined && isLevel(e)) e = step(e, a[k2]);
@@ -128,6 +213,10 @@ export class SpecSeriesIndex implements SeriesIndex {
         break;
       default:
         this.seriesOf = (a = EMPTY) => {
+          if (dense !== undefined) {
+            const p = denseAt(dense, a, keys);
+            if (p > 0) return p - 1;
+          }
           let e: Entry | undefined = root;
           for (let d = 0; e !== undefined && isLevel(e); d++) e = step(e, a[keys[d]!]);
           return this.#find(e, a) ?? this.#resolve(a);
@@ -177,7 +266,9 @@ export class SpecSeriesIndex implements SeriesIndex {
         overflowed = true;
       } else {
         index = this.#positions.add(foldedSet);
-        this.#trie.insert(folded, index);
+        const slot = this.#dense?.slotOf(folded, true) ?? -1;
+        if (slot >= 0) this.#dense!.set(slot, index);
+        else this.#trie.insert(folded, index);
       }
     }
     if ((overflowed || !same) && rememberable && this.#rawEntries < RAW_KEYS_PER_INSTRUMENT) {
@@ -199,8 +290,9 @@ export class SpecSeriesIndex implements SeriesIndex {
   }
 
   /** The series of the folded set (`path`, as `set`), when there is one. */
-  #findPath(path: readonly unknown[], set: Attributes): number | undefined {
-    return this.#find(this.#trie.walk(path), set);
+  #findPath(path: readonly (string | undefined)[], set: Attributes): number | undefined {
+    const p = this.#dense?.at(this.#dense.slotOf(path, false)) ?? 0;
+    return p > 0 ? p - 1 : this.#find(this.#trie.walk(path), set);
   }
 
   #attributesOf(folded: readonly (string | undefined)[]): Attributes {
@@ -210,4 +302,16 @@ export class SpecSeriesIndex implements SeriesIndex {
     for (let i = 0; i < keys.length; i++) if (folded[i] !== undefined) out[keys[i]!] = folded[i];
     return out;
   }
+}
+
+/** Position + 1 of raw set `a` in `dense` (0: not there: a value without a code, or no such set). */
+function denseAt(dense: DenseSets, a: Attributes, keys: readonly string[]): number {
+  let slot = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const v = a[keys[i]!];
+    const c = v === undefined ? 0 : dense.codes[i]!.get(v);
+    if (c === undefined) return 0;
+    slot = slot * dense.radix[i]! + c;
+  }
+  return dense.at(slot);
 }
