@@ -40,6 +40,26 @@ function counterSpec(
   return { name, kind, unit: '{x}', description: name, attributes };
 }
 
+/** `specs` recorded by jobmeter's provider (its storages, `own`), or by the SDK with their views. */
+function storagesOrViews(
+  specs: readonly InstrumentSpec[],
+  reader: ReturnType<typeof newPullReader>,
+  own: boolean,
+): JobmeterMeterProvider | MeterProvider {
+  return own
+    ? new JobmeterMeterProvider(
+        { readers: [reader] },
+        {
+          guard: new RecordGuard(),
+          specs,
+          scope: SCOPE,
+          viewed: () => false,
+          capFor: () => undefined,
+        },
+      )
+    : new MeterProvider({ views: buildViews(specs), readers: [reader] });
+}
+
 async function metrics(
   store: StorageRegistry,
   temporality = AggregationTemporality.CUMULATIVE,
@@ -346,18 +366,7 @@ describe("jobmeter's storages ≡ SDK instruments with views", () => {
     const reader = newPullReader([]);
     // jobmeter's provider (its storages) against a plain SDK provider with the profile's Views
     // (jobmeterViews).
-    const provider = ownStorage
-      ? new JobmeterMeterProvider(
-          { readers: [reader] },
-          {
-            guard: new RecordGuard(),
-            specs,
-            scope: SCOPE,
-            viewed: () => false,
-            capFor: () => undefined,
-          },
-        )
-      : new MeterProvider({ views: buildViews(specs), readers: [reader] });
+    const provider = storagesOrViews(specs, reader, ownStorage);
     const recorder = createRecorder(provider.getMeter(SCOPE.name, SCOPE.version), {
       now: () => 1_700_000_000_000,
     });
@@ -668,18 +677,7 @@ test('attributes with small vocabularies (a dense table of their sets): the same
   type Recorded = typeof record extends fc.Arbitrary<infer R> ? R : never;
   const series = async (records: readonly Recorded[], own: boolean) => {
     const reader = newPullReader([]);
-    const provider = own
-      ? new JobmeterMeterProvider(
-          { readers: [reader] },
-          {
-            guard: new RecordGuard(),
-            specs,
-            scope: SCOPE,
-            viewed: () => false,
-            capFor: () => undefined,
-          },
-        )
-      : new MeterProvider({ views: buildViews(specs), readers: [reader] });
+    const provider = storagesOrViews(specs, reader, own);
     const meter = provider.getMeter(SCOPE.name, SCOPE.version);
     const counters = new Map(specs.map((s) => [s.name, meter.createCounter(s.name)]));
     for (const r of records) {
