@@ -132,9 +132,20 @@ export class SpecSeriesIndex implements SeriesIndex {
     const attributes = this.attributes;
     this.#trie = new ValueTrie((i) => keys.map((k) => attributes[i]![k]));
     const root = this.#trie.root;
-    // One lookup per arity, so the common sizes are straight-line code: the walk, then the check of
-    // the leaf it reaches (value-trie.ts).
     const [k0, k1, k2] = keys as [string, string, string];
+    // Any arity: the table's slot when there is one, else the trie's walk, then the check of the
+    // leaf it reaches (value-trie.ts).
+    const walk = (a: Attributes = EMPTY): number => {
+      if (dense !== undefined) {
+        const p = denseAt(dense, a, keys);
+        if (p > 0) return p - 1;
+      }
+      let e: Entry | undefined = root;
+      for (let d = 0; e !== undefined && isLevel(e); d++) e = step(e, a[keys[d]!]);
+      return this.#find(e, a) ?? this.#resolve(a);
+    };
+    // Straight-line code for what bench/record-*.ts records: one attribute (a reason), two in a
+    // table (the record-counter row), three in the trie (a run's task, kind and runner).
     switch (keys.length) {
       case 0:
         this.seriesOf = () => (this.#only >= 0 ? this.#only : this.#resolve(EMPTY));
@@ -149,7 +160,11 @@ export class SpecSeriesIndex implements SeriesIndex {
         };
         break;
       case 2:
-        if (dense !== undefined) {
+        if (dense === undefined) {
+          this.seriesOf = walk;
+          break;
+        }
+        {
           // The folded sets are the table's; the trie holds the aliases only.
           const [codes0, codes1] = dense.codes as [Map<unknown, number>, Map<unknown, number>];
           const radix1 = dense.radix[1]!;
@@ -165,42 +180,14 @@ export class SpecSeriesIndex implements SeriesIndex {
             }
             return this.#find(this.#trie.walk([v0, v1]), a) ?? this.#resolve(a);
           };
+        }
+        break;
+      case 3:
+        if (dense !== undefined) {
+          this.seriesOf = walk;
           break;
         }
         this.seriesOf = (a = EMPTY) => {
-          const v0 = a[k0];
-          const v1 = a[k1];
-          let e = root.get(v0);
-          if (Array.isArray(e)) {
-            // A small level, scanned inline (value-trie.ts `step`).
-            let found: Entry | undefined;
-            for (let i = 0; i < e.length; i += 2) {
-              if (e[i] === v1) {
-                found = e[i + 1] as Entry;
-                break;
-              }
-            }
-            e = found;
-          } else if (e instanceof Map) e = e.get(v1);
-          if (typeof e === 'number') {
-            const s = attributes[e]!;
-            if (s[k0] === v0 && s[k1] === v1) return e;
-          } else if (
-            e !== undefined &&
-            !isLevel(e) &&
-            e.attributes[k0] === v0 &&
-            e.attributes[k1] === v1
-          )
-            return e.index;
-          return this.#resolve(a);
-        };
-        break;
-      case 3:
-        this.seriesOf = (a = EMPTY) => {
-          if (dense !== undefined) {
-            const p = denseAt(dense, a, keys);
-            if (p > 0) return p - 1;
-          }
           let e = root.get(a[k0]);
           if (e !== undefined && isLevel(e)) e = step(e, a[k1]);
           if (e !== undefined && isLevel(e)) e = step(e, a[k2]);
@@ -212,15 +199,7 @@ export class SpecSeriesIndex implements SeriesIndex {
         };
         break;
       default:
-        this.seriesOf = (a = EMPTY) => {
-          if (dense !== undefined) {
-            const p = denseAt(dense, a, keys);
-            if (p > 0) return p - 1;
-          }
-          let e: Entry | undefined = root;
-          for (let d = 0; e !== undefined && isLevel(e); d++) e = step(e, a[keys[d]!]);
-          return this.#find(e, a) ?? this.#resolve(a);
-        };
+        this.seriesOf = walk;
     }
   }
 
