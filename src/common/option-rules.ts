@@ -104,6 +104,13 @@ export const attributeValueLengthLimit = integerRule(
   MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT,
   'characters',
 );
+/** Largest in-flight scrape limit accepted. */
+export const MAX_INFLIGHT_SCRAPES = 1_000_000;
+/** Scrapes served at once on the metrics route, past which one gets 503; 0: no limit. */
+export const inflightScrapes = rule<number>(
+  { type: 'integer', minimum: 0, maximum: MAX_INFLIGHT_SCRAPES },
+  `an integer from 0 (no limit) to ${MAX_INFLIGHT_SCRAPES}`,
+);
 /** A TCP port to bind; 0 picks a free one. */
 export const port = integerRule(0, 65535);
 

@@ -26,6 +26,7 @@ import {
   cardinalityLimit,
   concurrentRequests,
   connections,
+  inflightScrapes,
   memoryBytes,
   nonEmptyString,
   oneOfRule,
@@ -511,6 +512,7 @@ export const METRICS_OPTIONS = fileOnly({
   maxInflightScrapes: {
     file: 'max_inflight_scrapes',
     schema: 'inflight',
+    rule: inflightScrapes,
     default: 0,
     doc: 'Scrapes at once past which a scrape gets 503; 0: no limit.',
   },

@@ -46,6 +46,7 @@ import {
   cardinalityLimit,
   concurrentRequests,
   connections,
+  inflightScrapes,
   memoryBytes,
   millis,
   nonEmptyString,
@@ -70,8 +71,6 @@ export const INSTRUMENT_TYPES = [
   'observable_up_down_counter',
   'observable_gauge',
 ] as const;
-/** Largest in-flight scrape limit accepted. */
-export const MAX_INFLIGHT_SCRAPES = 1_000_000;
 
 /** The tables whose keys are checked, by their file name (`''` is the top level). */
 export type Table = '' | 'listener' | 'otlp' | 'ingest' | 'metrics' | 'daemon' | 'naming';
@@ -364,7 +363,7 @@ export const CONFIG_SCHEMA = {
     cidrList: { type: 'array', items: ref('cidr') },
     cidr: { type: 'string', format: 'jobmeter-cidr' },
     tenant: { type: 'string', pattern: TENANT_PATTERN },
-    inflight: integer(0, MAX_INFLIGHT_SCRAPES),
+    inflight: inflightScrapes.schema,
     cardinalityLimit: cardinalityLimit.schema,
     attributeValueLengthLimit: attributeValueLengthLimit.schema,
     hostInstruments: JOBMETER_OPTIONS.hostInstruments.rule.schema,

@@ -18,6 +18,7 @@ import { POSTURES, postureForProfile, type Posture, type PostureName } from '../
 import {
   cidrList,
   gateCredentials,
+  inflightScrapes,
   isRoutePath,
   oneOf,
   ROUTE_PATH_EXPECTED,
@@ -204,9 +205,7 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
   const accessLog =
     accessLogOption === false ? undefined : accessLogOption === true ? {} : accessLogOption;
 
-  const maxInflight = opts.maxInflightScrapes ?? 0;
-  if (!Number.isSafeInteger(maxInflight) || maxInflight < 0)
-    fail('maxInflightScrapes', 'an integer >= 0 (0: no limit)', maxInflight);
+  const maxInflight = inflightScrapes(opts.maxInflightScrapes ?? 0, 'maxInflightScrapes');
 
   const format = opts.format ?? jm.format;
   oneOf(format, LISTENER_FORMATS, 'format');

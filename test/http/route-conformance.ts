@@ -204,7 +204,7 @@ export const BAD_OPTIONS: readonly [string, Partial<JobmeterMetricsOptions>, Reg
   [
     'negative limit',
     { maxInflightScrapes: -1 },
-    /^ConfigError: invalid maxInflightScrapes=-1: expected an integer >= 0 \(0: no limit\)$/,
+    /^ConfigError: invalid maxInflightScrapes=-1: expected an integer from 0 \(no limit\) to 1000000$/,
   ],
   [
     'bad format',
