@@ -49,41 +49,50 @@ const MAX_DENSE_SLOTS = 65_536;
  * the attribute left out; a set's slot is its codes in mixed radix, holding its position + 1.
  */
 class DenseSets {
+  readonly keys: readonly string[];
   readonly codes: Map<unknown, number>[];
   readonly radix: readonly number[];
   table: Int32Array | undefined;
   readonly #slots: number;
 
-  constructor(radix: readonly number[], slots: number) {
+  constructor(keys: readonly string[], radix: readonly number[], slots: number) {
+    this.keys = keys;
     this.radix = radix;
     this.#slots = slots;
     this.codes = radix.map(() => new Map<unknown, number>());
   }
 
-  /** The slot of folded set `folded` (undefined: left out); -1 when a value has no code (and `assign` is false). */
-  slotOf(folded: readonly (string | undefined)[], assign: boolean): number {
+  /** Position + 1 of set `a` (raw or folded); 0 when a value has no code or the set no series. */
+  find(a: Attributes): number {
+    let slot = 0;
+    for (let i = 0; i < this.keys.length; i++) {
+      const v = a[this.keys[i]!];
+      const c = v === undefined ? 0 : this.codes[i]!.get(v);
+      if (c === undefined) return 0;
+      slot = slot * this.radix[i]! + c;
+    }
+    return this.table === undefined ? 0 : this.table[slot]!;
+  }
+
+  /**
+   * Puts folded set `folded` (undefined: left out) at `index`, coding its new values. False when a
+   * value would take a code past its radix: a fold gives at most its vocabulary and `other`, so
+   * only a broken one would (the set then stays in the trie).
+   */
+  add(folded: readonly (string | undefined)[], index: number): boolean {
     let slot = 0;
     for (let i = 0; i < folded.length; i++) {
       const v = folded[i];
       const codes = this.codes[i]!;
       let c = v === undefined ? 0 : codes.get(v);
       if (c === undefined) {
-        // A fold gives at most its vocabulary and `other`: a code past the radix is a broken fold.
-        if (!assign || codes.size + 1 >= this.radix[i]!) return -1;
+        if (codes.size + 1 >= this.radix[i]!) return false;
         codes.set(v, (c = codes.size + 1));
       }
       slot = slot * this.radix[i]! + c;
     }
-    return slot;
-  }
-
-  /** Position + 1 at `slot` (0: none). */
-  at(slot: number): number {
-    return slot < 0 || this.table === undefined ? 0 : this.table[slot]!;
-  }
-
-  set(slot: number, index: number): void {
     (this.table ??= new Int32Array(this.#slots))[slot] = index + 1;
+    return true;
   }
 }
 
@@ -92,7 +101,13 @@ function denseSets(spec: InstrumentSpec, limit: number): DenseSets | undefined {
   if (spec.attributes.length < 2) return undefined;
   const radix = spec.attributes.map((a) => (a.values?.length ?? a.cap ?? 0) + 2);
   const slots = radix.reduce((n, r) => n * r, 1);
-  return slots <= MAX_DENSE_SLOTS && slots <= 4 * limit ? new DenseSets(radix, slots) : undefined;
+  return slots <= MAX_DENSE_SLOTS && slots <= 4 * limit
+    ? new DenseSets(
+        spec.attributes.map((a) => a.key),
+        radix,
+        slots,
+      )
+    : undefined;
 }
 
 export class SpecSeriesIndex implements SeriesIndex {
@@ -137,7 +152,7 @@ export class SpecSeriesIndex implements SeriesIndex {
     // leaf it reaches (value-trie.ts).
     const walk = (a: Attributes = EMPTY): number => {
       if (dense !== undefined) {
-        const p = denseAt(dense, a, keys);
+        const p = dense.find(a);
         if (p > 0) return p - 1;
       }
       let e: Entry | undefined = root;
@@ -245,9 +260,7 @@ export class SpecSeriesIndex implements SeriesIndex {
         overflowed = true;
       } else {
         index = this.#positions.add(foldedSet);
-        const slot = this.#dense?.slotOf(folded, true) ?? -1;
-        if (slot >= 0) this.#dense!.set(slot, index);
-        else this.#trie.insert(folded, index);
+        if (this.#dense?.add(folded, index) !== true) this.#trie.insert(folded, index);
       }
     }
     if ((overflowed || !same) && rememberable && this.#rawEntries < RAW_KEYS_PER_INSTRUMENT) {
@@ -270,7 +283,7 @@ export class SpecSeriesIndex implements SeriesIndex {
 
   /** The series of the folded set (`path`, as `set`), when there is one. */
   #findPath(path: readonly (string | undefined)[], set: Attributes): number | undefined {
-    const p = this.#dense?.at(this.#dense.slotOf(path, false)) ?? 0;
+    const p = this.#dense?.find(set) ?? 0;
     return p > 0 ? p - 1 : this.#find(this.#trie.walk(path), set);
   }
 
@@ -281,16 +294,4 @@ export class SpecSeriesIndex implements SeriesIndex {
     for (let i = 0; i < keys.length; i++) if (folded[i] !== undefined) out[keys[i]!] = folded[i];
     return out;
   }
-}
-
-/** Position + 1 of raw set `a` in `dense` (0: not there: a value without a code, or no such set). */
-function denseAt(dense: DenseSets, a: Attributes, keys: readonly string[]): number {
-  let slot = 0;
-  for (let i = 0; i < keys.length; i++) {
-    const v = a[keys[i]!];
-    const c = v === undefined ? 0 : dense.codes[i]!.get(v);
-    if (c === undefined) return 0;
-    slot = slot * dense.radix[i]! + c;
-  }
-  return dense.at(slot);
 }
