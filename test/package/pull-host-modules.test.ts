@@ -89,18 +89,23 @@ function modulesIn(urls: readonly string[]): string[] {
     });
 }
 
-/** The resolved URLs a pull-only host loads, from a fresh process. */
-async function pullHostModules(): Promise<string[]> {
+/** What host script `script` prints, run in a fresh process against the built package. */
+async function runHost(script: string): Promise<string> {
   assert.ok(
     existsSync(`${ROOT}dist/src/index.js`),
     'dist/src/index.js is missing: run `npm run build` (npm test builds it first)',
   );
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--input-type=module', '-e', HOST],
+    ['--input-type=module', '-e', script],
     { cwd: ROOT, timeout: 60_000 },
   );
-  return JSON.parse(stdout) as string[];
+  return stdout;
+}
+
+/** The resolved URLs a pull-only host loads, from a fresh process. */
+async function pullHostModules(): Promise<string[]> {
+  return JSON.parse(await runHost(HOST)) as string[];
 }
 
 test('a host serving only a pull listener loads no ingest, codec, push exporter, config parser, unrequested format writer or cluster aggregate', async () => {
@@ -166,11 +171,7 @@ process.stdout.write(String(v6));
 `;
 
 test("a host served over IPv4 never has jobmeter read an IPv6 address (the first read compiles Node's IPv6 pattern, ~10 ms)", async () => {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--input-type=module', '-e', IPV6_HOST],
-    { cwd: ROOT, timeout: 60_000 },
-  );
+  const stdout = await runHost(IPV6_HOST);
   assert.equal(stdout, '0');
 });
 
@@ -192,16 +193,7 @@ process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => m.inclu
 `;
 
 test("a host serving a pull listener loads no undici (an ESM import of node:http would, for its WebSocket getters: ~40 ms of the host's start)", async () => {
-  assert.ok(
-    existsSync(`${ROOT}dist/src/index.js`),
-    'dist/src/index.js is missing: run `npm run build` (npm test builds it first)',
-  );
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--input-type=module', '-e', UNDICI_HOST],
-    { cwd: ROOT, timeout: 60_000 },
-  );
-  assert.deepEqual(JSON.parse(stdout), []);
+  assert.deepEqual(JSON.parse(await runHost(UNDICI_HOST)), []);
 });
 
 /** A host with the OTLP ingest and no push: it receives one point and is scraped twice. */
@@ -227,11 +219,7 @@ process.stdout.write(JSON.stringify([...loaded]));
 `;
 
 test('a host that ingests OTLP and pushes nothing loads none of the OpenTelemetry SDK either', async () => {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--input-type=module', '-e', INGEST_HOST],
-    { cwd: ROOT, timeout: 60_000 },
-  );
+  const stdout = await runHost(INGEST_HOST);
   const loaded = JSON.parse(stdout) as string[];
   assert.ok(
     loaded.some((url) => url.includes('/node_modules/protobufjs/')),
