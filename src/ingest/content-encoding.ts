@@ -63,8 +63,13 @@ function zlibOf(encoding: string): readonly [ZlibAsync, ZlibSync] | undefined {
 
 /** Whether a `Content-Encoding` header says the body is not compressed. */
 export function isIdentity(contentEncoding: string | undefined): boolean {
-  const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  const encoding = encodingName(contentEncoding);
   return encoding === '' || encoding === 'identity';
+}
+
+/** A `Content-Encoding` header as its value is compared: trimmed, in lower case ('' when absent). */
+function encodingName(contentEncoding: string | undefined): string {
+  return (contentEncoding ?? '').trim().toLowerCase();
 }
 
 /**
@@ -78,7 +83,7 @@ export function decodesOffThread(
   raw: Uint8Array,
   bytes: number,
 ): boolean {
-  const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  const encoding = encodingName(contentEncoding);
   if (encoding === 'snappy' || encoding === 'x-snappy-framed' || encoding === 'lz4') return true;
   if (encoding === 'gzip' || encoding === 'x-gzip') return gzipAnnounced(raw) >= bytes;
   if (encoding === 'zstd') return zstdAnnounced(raw) >= bytes;
@@ -114,14 +119,13 @@ export async function decodeBody(
   contentEncoding: string | undefined,
   maxBytes: number,
 ): Promise<Buffer> {
-  if (isIdentity(contentEncoding)) return raw;
-  const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  const encoding = encodingName(contentEncoding);
   const zlib = zlibOf(encoding);
   if (zlib === undefined) return decodeBodySync(raw, contentEncoding, maxBytes);
   try {
-    return await zlibBounded(zlib[0], raw, maxBytes);
+    return await zlib[0](raw, { maxOutputLength: maxBytes, chunkSize: ZLIB_CHUNK_BYTES });
   } catch (err) {
-    throw decodeError(encoding, err);
+    throw decodeError(encoding, err, maxBytes);
   }
 }
 
@@ -132,10 +136,10 @@ export function decodeBodySync(
   maxBytes: number,
 ): Buffer {
   if (isIdentity(contentEncoding)) return raw;
-  const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  const encoding = encodingName(contentEncoding);
   try {
     const zlib = zlibOf(encoding);
-    if (zlib !== undefined) return zlibBoundedSync(zlib[1], raw, maxBytes);
+    if (zlib !== undefined) return zlib[1](raw, { maxOutputLength: maxBytes });
     switch (encoding) {
       case 'snappy':
         return startsWithSnappyStreamId(raw)
@@ -147,15 +151,17 @@ export function decodeBodySync(
         return bufferOf(decodeLz4Frames(raw, maxBytes));
     }
   } catch (err) {
-    throw decodeError(encoding, err);
+    throw decodeError(encoding, err, maxBytes);
   }
   throw new OtlpDecodeError(
     `unsupported Content-Encoding: ${encoding} (supported: ${SUPPORTED_ENCODINGS.join(', ')})`,
   );
 }
 
-function decodeError(encoding: string, err: unknown): Error {
+/** What a decoder threw, as the ingest answers it: past `maxBytes` (zlib's `maxOutputLength` too) TooLarge, else undecodable. */
+function decodeError(encoding: string, err: unknown, maxBytes: number): Error {
   if (err instanceof TooLarge) return err;
+  if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return tooLarge(maxBytes);
   return new OtlpDecodeError(`invalid ${encoding} body: ${messageOf(err)}`);
 }
 
@@ -175,24 +181,6 @@ type ZlibAsync = (
   options: { maxOutputLength: number; chunkSize: number },
 ) => Promise<Buffer>;
 type ZlibSync = (raw: Buffer, options: { maxOutputLength: number }) => Buffer;
-
-async function zlibBounded(decode: ZlibAsync, raw: Buffer, maxBytes: number): Promise<Buffer> {
-  try {
-    return await decode(raw, { maxOutputLength: maxBytes, chunkSize: ZLIB_CHUNK_BYTES });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBytes);
-    throw err;
-  }
-}
-
-function zlibBoundedSync(decode: ZlibSync, raw: Buffer, maxBytes: number): Buffer {
-  try {
-    return decode(raw, { maxOutputLength: maxBytes });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBytes);
-    throw err;
-  }
-}
 
 // The snappy framing format (google/snappy framing_format.txt). No maintained npm package reads
 // it without a native build, so it is read here: chunks of type (1 byte) + length (3 bytes, LE);
