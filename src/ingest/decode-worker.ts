@@ -26,24 +26,23 @@
  * (a job), `{ id, taken }` (the main thread took that many of job `id`'s chunks), `{ release: true }`
  * (see {@link Release}). Out, on the chunk port: `{ id, chunk }`… (a chunk's number and histogram
  * points in columns, packed-chunk.ts); on the parent port: `{ id, posted, bytes }` (chunks posted
- * so far), then `{ id, done: true, bytes, chunks }`, or instead `{ id, error: { kind, message }, bytes }`
- * (`kind`: `decode` → 400, `too-large` → 413, `other`; no chunk was posted).
+ * so far), then `{ id, done: true, bytes, chunks }`, or instead `{ id, error: { reason, message }, bytes }`
+ * (the refusal it is answered with, ingest-errors.ts `refusalOf`; no chunk was posted).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { decodeExportRequest } from '../otlp/codec.ts';
-import { DecodeLimitExceeded, type DecodeLimits } from '../otlp/decode-limits.ts';
-import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest } from '../otlp/types.ts';
+import type { DecodeLimits } from '../otlp/decode-limits.ts';
+import type { OtlpEncoding, OtlpExportRequest } from '../otlp/types.ts';
 import { decodeBodySync } from './content-encoding.ts';
+import { refusalOf, type RefusedReason } from './ingest-errors.ts';
 import {
   SparePacker,
   type PackedChunk,
   type PackedRequest,
   type PointPacker,
 } from './packed-chunk.ts';
-import { TooLarge } from './too-large.ts';
-import { messageOf } from '../common/message-of.ts';
 
 export interface DecodeJob {
   readonly id: number;
@@ -98,7 +97,7 @@ export type DecodeMessage =
   | { readonly id: number; readonly done: true; readonly bytes: number; readonly chunks: number }
   | {
       readonly id: number;
-      readonly error: { readonly kind: 'decode' | 'too-large' | 'other'; readonly message: string };
+      readonly error: { readonly reason: RefusedReason; readonly message: string };
       readonly bytes: number;
     };
 
@@ -170,9 +169,10 @@ function startNext(): void {
       request = packer.request(decodeJob(job, size, packer));
     } catch (err) {
       packers.giveBack(packer);
+      const { reason, message } = refusalOf(err);
       parentPort!.postMessage({
         id: job.id,
-        error: { kind: kindOf(err), message: messageOf(err) },
+        error: { reason, message },
         bytes: size.bytes,
       } satisfies DecodeMessage);
       continue;
@@ -254,9 +254,4 @@ function decodeJob(
     decoded++ === 0 ? false : undefined,
     packer,
   );
-}
-
-function kindOf(err: unknown): 'decode' | 'too-large' | 'other' {
-  if (err instanceof TooLarge || err instanceof DecodeLimitExceeded) return 'too-large';
-  return err instanceof OtlpDecodeError ? 'decode' : 'other';
 }

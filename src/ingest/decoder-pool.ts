@@ -40,6 +40,7 @@ import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { decodeLimitsFor } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding } from '../otlp/types.ts';
 import { ownsItsMemory } from './body-chunks.ts';
+import { Refused } from './ingest-errors.ts';
 import type {
   ChunkMessage,
   DecodeJob,
@@ -50,15 +51,6 @@ import type {
   Taken,
 } from './decode-worker.ts';
 import type { PackedChunk } from './packed-chunk.ts';
-
-/** Why a request was not decoded: `decode` → 400, `too-large` → 413 (past the decode limits or `maxBodyBytes`, or the worker died), `other` → 500. */
-export class DecodeFailed extends Error {
-  readonly kind: 'decode' | 'too-large' | 'other';
-  constructor(kind: 'decode' | 'too-large' | 'other', message: string) {
-    super(message);
-    this.kind = kind;
-  }
-}
 
 export interface DecoderPoolOptions {
   /** Largest body, decompressed; the decode limits are those for it (decode-limits.ts). @default 20971520 */
@@ -168,7 +160,7 @@ export class DecoderPool {
     handOver = false,
     contentEncoding?: string,
   ): Promise<void> {
-    if (this.#closed) return Promise.reject(new DecodeFailed('other', 'the ingest is closing'));
+    if (this.#closed) return Promise.reject(new Error('the ingest is closing'));
     return new Promise((resolve, reject) => {
       const job: DecodeJob = {
         id: this.#nextId++,
@@ -189,7 +181,7 @@ export class DecoderPool {
   async close(): Promise<void> {
     this.#closed = true;
     for (const p of [...this.#sent.splice(0), ...this.#queue.splice(0)])
-      p.reject(new DecodeFailed('other', 'the ingest is closing'));
+      p.reject(new Error('the ingest is closing'));
     await this.#retire();
   }
 
@@ -285,8 +277,8 @@ export class DecoderPool {
       this.#chunks = undefined;
       this.#decodedBytes = 0;
       // A request whose chunks were all posted has them on the port still; the others are lost.
-      const lost = new DecodeFailed(
-        'too-large',
+      const lost = new Refused(
+        'too_large',
         `the request could not be decoded within the decoder's ${this.#options.maxHeapMegabytes} MiB (${why})`,
       );
       for (let i = this.#sent.length - 1; i >= 0; i--) {
@@ -314,7 +306,7 @@ export class DecoderPool {
     if ('error' in message) {
       this.#sent.splice(at, 1);
       this.#decodedBytes += message.bytes;
-      pending.reject(new DecodeFailed(message.error.kind, message.error.message));
+      pending.reject(new Refused(message.error.reason, message.error.message));
       this.#next();
       return;
     }
@@ -348,7 +340,7 @@ export class DecoderPool {
       const received = receiveMessageOnPort(decoded.port);
       if (received === undefined) {
         // Posted before it was announced, so here unless the port was closed (the pool closing).
-        this.#fail(pending, new DecodeFailed('other', 'the decoded request was lost'));
+        this.#fail(pending, new Error('the decoded request was lost'));
         this.#finish(pending);
         return;
       }

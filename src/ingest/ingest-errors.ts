@@ -12,7 +12,6 @@ import { DecodeLimitExceeded } from '../otlp/decode-limits.ts';
 import { OtlpDecodeError, RPC_CODE, type OtlpEncoding } from '../otlp/types.ts';
 import type { IngestAnswer } from '../http/self-telemetry.ts';
 import { BodyUnreadable } from './body-chunks.ts';
-import { DecodeFailed } from './decoder-pool.ts';
 import { TooLarge } from './too-large.ts';
 
 export type RefusedReason = Exclude<IngestAnswer, 'accepted' | 'partial'>;
@@ -80,8 +79,6 @@ export function refusalOf(err: unknown): Refused {
   if (err instanceof TooLarge || err instanceof DecodeLimitExceeded)
     return new Refused('too_large', err.message);
   if (err instanceof OtlpDecodeError) return new Refused('bad_request', err.message);
-  if (err instanceof DecodeFailed && err.kind !== 'other')
-    return new Refused(err.kind === 'too-large' ? 'too_large' : 'bad_request', err.message);
   return new Refused('internal');
 }
 

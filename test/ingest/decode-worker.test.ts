@@ -22,7 +22,8 @@ import type {
   DecodeWorkerData,
   Taken,
 } from '../../src/ingest/decode-worker.ts';
-import { DecodeFailed, DecoderPool } from '../../src/ingest/decoder-pool.ts';
+import { DecoderPool } from '../../src/ingest/decoder-pool.ts';
+import { Refused } from '../../src/ingest/ingest-errors.ts';
 import { DEFAULT_DECODE_LIMITS } from '../../src/otlp/decode-limits.ts';
 import type { PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
@@ -97,7 +98,7 @@ test(
       assert.deepEqual(first, { id: 1, done: true, bytes: gaugeRequest(25).length, chunks: 3 });
       const [second] = (await once(worker, 'message')) as [DecodeMessage];
       assert.ok(
-        'error' in second && second.id === 2 && second.error.kind === 'decode',
+        'error' in second && second.id === 2 && second.error.reason === 'bad_request',
         JSON.stringify(second),
       );
       const [third] = (await once(worker, 'message')) as [DecodeMessage];
@@ -219,7 +220,7 @@ test(
         ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
       );
       const refused = (results[1] as PromiseRejectedResult).reason;
-      assert.ok(refused instanceof DecodeFailed && refused.kind === 'decode', String(refused));
+      assert.ok(refused instanceof Refused && refused.reason === 'bad_request', String(refused));
       await new Promise((r) => setImmediate(r));
       assert.deepEqual(seen, [
         'a:10',
