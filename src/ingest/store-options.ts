@@ -12,13 +12,8 @@ import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import type { ExposedNames } from './name-claims.ts';
 
-export const DEFAULT_INGEST_EXPIRY_MILLIS = OPTION_DEFAULTS.ingest.expiryMillis;
-/** The OpenTelemetry SDKs' default cardinality limit: what a sender itself keeps per instrument. */
-export const DEFAULT_MAX_SERIES_PER_INSTRUMENT = OPTION_DEFAULTS.ingest.maxSeriesPerInstrument;
-export const DEFAULT_MAX_SERIES = OPTION_DEFAULTS.ingest.maxSeries;
-export const DEFAULT_MAX_INSTRUMENTS = 1_000;
-/** Estimated bytes the store may hold (memory-estimate.ts). */
-export const DEFAULT_MAX_MEMORY_BYTES = OPTION_DEFAULTS.ingest.maxMemoryBytes;
+/** Distinct instrument names a store holds (no row of the option table: a store's own option). */
+const DEFAULT_MAX_INSTRUMENTS = 1_000;
 
 export interface IngestStoreOptions {
   /**
@@ -94,6 +89,7 @@ export interface StoreSettings {
 
 /** @throws {ConfigError} for a `maxInstruments` that is not a positive integer. */
 export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings {
+  const defaults = OPTION_DEFAULTS.ingest;
   return {
     specs: new Map(
       (options.instruments ?? [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS]).map((s) => [
@@ -101,14 +97,14 @@ export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings 
         s,
       ]),
     ),
-    expiryMillis: options.expiryMillis ?? DEFAULT_INGEST_EXPIRY_MILLIS,
-    maxSeriesPerInstrument: options.maxSeriesPerInstrument ?? DEFAULT_MAX_SERIES_PER_INSTRUMENT,
-    maxSeries: options.maxSeries ?? DEFAULT_MAX_SERIES,
+    expiryMillis: options.expiryMillis ?? defaults.expiryMillis,
+    maxSeriesPerInstrument: options.maxSeriesPerInstrument ?? defaults.maxSeriesPerInstrument,
+    maxSeries: options.maxSeries ?? defaults.maxSeries,
     maxInstruments: positiveInteger(
       options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS,
       'ingest.maxInstruments',
     ),
-    maxMemoryBytes: options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES,
+    maxMemoryBytes: options.maxMemoryBytes ?? defaults.maxMemoryBytes,
     clock: options.clock ?? SYSTEM_CLOCK,
     exposedNames: options.exposedNames,
     reservedNames: options.reservedNames,
