@@ -108,16 +108,12 @@ export class IngestReport {
     this.#refused = refused;
   }
 
-  reject(metric: string, count: number, code: RefusalReason, reason: string): void {
+  refuse(metric: string, count: number, refusal: Refusal): void {
     if (count <= 0) return;
     this.rejected += count;
-    this.#refused.add(code, count);
-    const key = `${cut(metric, 64) || '(unnamed)'}: ${reason}`;
+    this.#refused.add(refusal.code, count);
+    const key = `${cut(metric, 64) || '(unnamed)'}: ${refusal.text}`;
     this.#reasons.set(key, (this.#reasons.get(key) ?? 0) + count);
-  }
-
-  refuse(metric: string, count: number, refusal: Refusal): void {
-    this.reject(metric, count, refusal.code, refusal.text);
   }
 
   warn(metric: string, text: string): void {

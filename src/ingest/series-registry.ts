@@ -132,8 +132,7 @@ export class SeriesRegistry {
       };
     const description = spec?.description ?? cut(sentDescription, MAX_DESCRIPTION_LENGTH);
     const bytes = instrumentBytes(name, description, unit);
-    if (!this.#fits(bytes)) return this.#overBudget();
-    this.#bytes += bytes;
+    if (!this.#take(bytes)) return this.#overBudget();
     this.#claims.claim(names, name);
     const instrument: Instrument = {
       ...instrumentSeries(name, shape, {
@@ -184,33 +183,25 @@ export class SeriesRegistry {
     // Read only for a new stream: a packed point (packed-chunk.ts) rebuilds its attributes when read.
     const attributes = point.attributes;
     const report = at.report;
-    if (this.#store.streams.size >= this.#settings.maxSeries) {
-      report.reject(
-        instrument.name,
-        1,
-        'series_cap',
-        `over the cap of ${this.#settings.maxSeries} source series in all`,
-      );
+    const refused = (refusal: Refusal): number => {
+      report.refuse(instrument.name, 1, refusal);
       return NO_SLOT;
-    }
-    if (instrument.streamCount >= instrument.streamCap) {
-      report.reject(
-        instrument.name,
-        1,
-        'series_cap',
-        `over the cap of ${instrument.streamCap} source series per instrument`,
-      );
-      return NO_SLOT;
-    }
-    if (instrument.closed?.(attributes) !== undefined) {
-      report.reject(
-        instrument.name,
-        1,
-        'vocabulary',
-        "an attribute value outside the closed set the profile's original documents",
-      );
-      return NO_SLOT;
-    }
+    };
+    if (this.#store.streams.size >= this.#settings.maxSeries)
+      return refused({
+        code: 'series_cap',
+        text: `over the cap of ${this.#settings.maxSeries} source series in all`,
+      });
+    if (instrument.streamCount >= instrument.streamCap)
+      return refused({
+        code: 'series_cap',
+        text: `over the cap of ${instrument.streamCap} source series per instrument`,
+      });
+    if (instrument.closed?.(attributes) !== undefined)
+      return refused({
+        code: 'vocabulary',
+        text: "an attribute value outside the closed set the profile's original documents",
+      });
     const bounded = seriesAttributes(instrument, attributes, report);
     const boundedKey = attributesKey(bounded);
     // One string for both keys when they are equal (nothing was folded), as they usually are.
@@ -220,8 +211,7 @@ export class SeriesRegistry {
       held === undefined ? seriesBytes(at.scopeKey, seriesKey, bounded, buckets) : 0;
     const newScope = instrument.scopes.has(at.scopeKey) ? 0 : scopeBytes(at.scopeKey);
     const bytes = streamBytes(groupKey.length + key.length, buckets);
-    if (!this.#charge(bytes + newSeriesBytes + newScope, instrument.name, 1, report))
-      return NO_SLOT;
+    if (!this.#take(bytes + newSeriesBytes + newScope)) return refused(this.#overBudget());
     const store = this.#store;
     if (held !== undefined)
       return store.newStream(instrument, held.out, held.at, groupKey, key, bytes, at.monotonic);
@@ -384,8 +374,7 @@ export class SeriesRegistry {
           ? scopeBytes(saved.scopeKey)
           : 0;
       const bytes = streamBytes(groupKey.length + t.key.length, buckets);
-      if (!this.#fits(bytes + newSeriesBytes + newScope)) break;
-      this.#bytes += bytes + newSeriesBytes + newScope;
+      if (!this.#take(bytes + newSeriesBytes + newScope)) break;
       if (out === undefined) {
         // A histogram saved before its first point had no layout: the first point gives it one (relayout).
         const bounds = instrument.shape === 'histogram' ? (saved.bounds?.slice() ?? []) : undefined;
@@ -467,18 +456,11 @@ export class SeriesRegistry {
     this.#claims.release(instrument.names);
   }
 
-  /** Charges `bytes` when they stay within the memory budget; refuses the points otherwise. */
-  #charge(bytes: number, metric: string, points: number, report: IngestReport): boolean {
-    if (!this.#fits(bytes)) {
-      report.refuse(metric, points, this.#overBudget());
-      return false;
-    }
+  /** Charges `bytes` when they stay within the memory budget: whether it did. */
+  #take(bytes: number): boolean {
+    if (this.#bytes + bytes > this.#settings.maxMemoryBytes) return false;
     this.#bytes += bytes;
     return true;
-  }
-
-  #fits(bytes: number): boolean {
-    return this.#bytes + bytes <= this.#settings.maxMemoryBytes;
   }
 
   #overBudget(): Refusal {
@@ -532,7 +514,6 @@ export interface RestoreSummary {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** The bucket counts a series of `shape` is charged for, as arriving points are (ingest-store.ts). */
 /** A held accumulator as a snapshot keeps it: in the field of its shape (histogram, exponential). */
 function accsOf(
   shape: Shape,
@@ -552,6 +533,7 @@ function accOf(
   return shape === 'histogram' ? hist : shape === 'exponentialHistogram' ? exp : undefined;
 }
 
+/** The bucket counts a series of `shape` is charged for, as arriving points are (ingest-store.ts). */
 function bucketsOf(shape: Shape, bounds: readonly number[] | undefined): number {
   if (shape === 'histogram') return bounds === undefined ? 0 : bounds.length + 1;
   return shape === 'exponentialHistogram' ? 2 * MAX_EXPONENTIAL_BUCKETS : 0;

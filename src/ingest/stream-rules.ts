@@ -368,12 +368,10 @@ export function joinBounds(
   const bounds = out.bounds ?? [];
   if (sameBounds(bounds, point.explicitBounds)) return 'joined';
   if (out.first(series) !== out.last(series)) {
-    report.reject(
-      streams.group[s]!.instrument.name,
-      1,
-      'bounds_conflict',
-      `bucket boundaries [${point.explicitBounds.join(', ')}] differ from the series' [${bounds.join(', ')}]`,
-    );
+    report.refuse(streams.group[s]!.instrument.name, 1, {
+      code: 'bounds_conflict',
+      text: `bucket boundaries [${point.explicitBounds.join(', ')}] differ from the series' [${bounds.join(', ')}]`,
+    });
     return 'refused';
   }
   return 'relayout';
