@@ -157,15 +157,13 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
     'ingest.retryAfterSeconds',
   );
-  const limits: ServerLimits = {
-    requestTimeoutMillis: options.requestTimeoutMillis,
-    idleTimeoutMillis: options.idleTimeoutMillis,
-    maxConnections: options.maxConnections,
-  };
   let gate = options.gate;
 
   // A sink that takes a request in parts is fed by the decoding thread; any other decodes here.
   const pool = options.sink.begin !== undefined ? new DecoderPool({ maxBodyBytes }) : undefined;
+  // A body goes to the decoding thread moved (its memory handed over, not copied) unless the debug
+  // printer still wants it; only then may it go as it arrived (in chunks, or compressed).
+  const handOver = pool !== undefined && options.onRequest === undefined;
   const decodeLimits = decodeLimitsFor(maxBodyBytes);
   let inFlight = 0;
   // Requests whose body is in, waiting for a slot, first come first served; each is handed a slot
@@ -185,7 +183,6 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   const ingestOffThread = async (
     body: Buffer | BodyChunks,
     encoding: OtlpEncoding,
-    handOver: boolean,
     contentEncoding?: string,
   ): Promise<OtlpPartialSuccess> => {
     const batch = options.sink.begin!();
@@ -205,28 +202,16 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   ): Promise<OtlpPartialSuccess> => {
     // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread; a
     // snappy or LZ4 one, or one that says it inflates to a big one, compressed, inflated there.
-    if (
-      pool !== undefined &&
-      options.onRequest === undefined &&
-      isIdentity(contentEncoding) &&
-      chunksLength(chunks) >= OFF_THREAD_BYTES
-    ) {
-      return ingestOffThread(chunks, encoding, true);
-    }
+    if (handOver && isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES)
+      return ingestOffThread(chunks, encoding);
     const raw = joinChunks(chunks);
-    if (
-      pool !== undefined &&
-      options.onRequest === undefined &&
-      decodesOffThread(contentEncoding, raw, OFF_THREAD_BYTES)
-    ) {
-      return ingestOffThread(raw, encoding, true, contentEncoding);
-    }
+    if (handOver && decodesOffThread(contentEncoding, raw, OFF_THREAD_BYTES))
+      return ingestOffThread(raw, encoding, contentEncoding);
     const body = await decodeBody(raw, contentEncoding, maxBodyBytes);
     if (!isIdentity(contentEncoding)) hold(body.length);
     const result =
       pool !== undefined && body.length >= OFF_THREAD_BYTES
-        ? // The body moves to the decoding thread unless the debug printer still wants it.
-          await ingestOffThread(body, encoding, options.onRequest === undefined)
+        ? await ingestOffThread(body, encoding)
         : ingestHere(options.sink, body, encoding, decodeLimits);
     try {
       options.onRequest?.(body, encoding, result);
@@ -342,13 +327,13 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     options.onShed?.(reason);
     if (opensEpisode)
       options.log?.(
-        `OTLP ingest: ${limits.maxConnections} connections open (ingest.maxConnections): shedding those holding room without progress (first: ${reason}) so new senders get in; counted by reason in jobmeter_ingest_connections_shed_total`,
+        `OTLP ingest: ${options.maxConnections} connections open (ingest.maxConnections): shedding those holding room without progress (first: ${reason}) so new senders get in; counted by reason in jobmeter_ingest_connections_shed_total`,
       );
   };
   const server = await startHttpServer({
     host,
     port,
-    limits,
+    limits: options,
     handler,
     onClosed: () => pool?.close(),
     onShed,
