@@ -14,9 +14,9 @@
  * ended or restarted stream leaves its series is the store's carry rule (carry.ts, through the
  * set's base).
  *
- * Streams are slots in typed columns (slot-table.ts), not an object each: a store holds hundreds
- * of thousands of them, and an object, its hidden class slots and its boxed numbers cost several
- * times the figures they hold. A slot is reused once freed.
+ * Streams are slots in typed columns ({@link StreamTable}), not an object each: a store holds
+ * hundreds of thousands of them, and an object, its hidden class slots and its boxed numbers cost
+ * several times the figures they hold. A slot is reused once freed.
  *
  * What must stay true: a stream is in its group's map, its series' list and the table, or in none
  * of them; a series with no stream left is removed from its set (a hole until {@link
@@ -34,7 +34,6 @@ import {
   type HistogramAcc,
   type Shape,
 } from './output-set.ts';
-import { SlotTable } from './slot-table.ts';
 
 export interface Scope {
   readonly name: string;
@@ -85,8 +84,20 @@ export interface StreamGroup<I extends InstrumentSeries = InstrumentSeries> {
   readonly streams: Map<string, number>;
 }
 
-/** Every source series the store holds. */
-export class StreamTable<I extends InstrumentSeries = InstrumentSeries> extends SlotTable {
+/**
+ * Every source series the store holds, as slots of columns (typed arrays and plain arrays, one per
+ * field). A freed slot is taken again by the next stream made, so the columns follow the most
+ * streams held at once, and grow by doubling.
+ *
+ * What must stay true: a freed slot's fields that point at objects are cleared (`release`), so a
+ * dropped stream keeps nothing alive; every typed array the table holds as a public field is one
+ * of its columns (growing replaces them all), read through the table at each use.
+ */
+export class StreamTable<I extends InstrumentSeries = InstrumentSeries> {
+  #capacity = 0;
+  #used = 0;
+  #free: number[] = [];
+  #live = 0;
   /** Its key in `group.streams`. */
   key: string[] = [];
   group: (StreamGroup<I> | undefined)[] = [];
@@ -125,16 +136,53 @@ export class StreamTable<I extends InstrumentSeries = InstrumentSeries> extends 
    */
   after = new Int32Array(0);
 
-  protected zero(slot: number): void {
+  /** Streams held. */
+  get size(): number {
+    return this.#live;
+  }
+
+  /** A slot for a new stream (its typed fields zeroed, its other fields to be set by the caller). */
+  take(): number {
+    this.#live++;
+    let slot = this.#free.pop();
+    if (slot === undefined) {
+      if (this.#used === this.#capacity) {
+        this.#capacity = Math.max(16, this.#capacity * 2);
+        this.#resize(this.#capacity);
+      }
+      slot = this.#used++;
+    }
     this.series[slot] = this.prev[slot] = this.next[slot] = this.after[slot] = NO_SLOT;
     this.start[slot] = this.time[slot] = this.from[slot] = 0n;
     this.points[slot] = this.value[slot] = this.updatedAt[slot] = this.bytes[slot] = 0;
+    return slot;
   }
 
-  protected clear(slot: number): void {
+  /** Gives `slot` back, dropping what its plain fields point at. */
+  release(slot: number): void {
+    this.#live--;
     this.key[slot] = '';
     this.group[slot] = this.acc[slot] = this.out[slot] = this.gaps[slot] = undefined;
+    this.#free.push(slot);
   }
+
+  /** Grows every typed column (each typed array among the fields) to `capacity`. */
+  #resize(capacity: number): void {
+    const fields = this as unknown as Record<string, unknown>;
+    for (const name of Object.keys(fields)) {
+      const column = fields[name];
+      if (!isColumn(column)) continue;
+      const larger = new (column.constructor as new (n: number) => TypedColumn)(capacity);
+      larger.set(column as never);
+      fields[name] = larger;
+    }
+  }
+}
+
+type TypedColumn = Float64Array | Int32Array | BigInt64Array;
+
+function isColumn(v: unknown): v is TypedColumn {
+  return v instanceof Float64Array || v instanceof Int32Array || v instanceof BigInt64Array;
 }
 
 /**
