@@ -51,7 +51,7 @@ import {
 import { attributesKey } from './input-bounds.ts';
 import { packedPoints, pointKey, type PackedChunk, type PointList } from './packed-chunk.ts';
 import type { StoreSnapshot } from './checkpoint.ts';
-import { chargeOf, groupKey, SeriesRegistry, type RestoreSummary } from './series-registry.ts';
+import { groupKey, SeriesRegistry, type RestoreSummary } from './series-registry.ts';
 import type { Instrument } from './instrument.ts';
 import { NO_SLOT, type Shape } from '../series/output-set.ts';
 import { StreamStore, type StreamTable } from '../series/streams.ts';
@@ -113,7 +113,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   /** How old a point may be: the longer of an hour and the expiry (stream-rules.ts). */
   readonly #maxAgeMillis: number;
   /** The streams and their series: their values are updated here, the registry's policy holds them. */
-  readonly #store = new StreamStore<Instrument>(chargeOf);
+  readonly #store = new StreamStore<Instrument>();
   readonly #registry: SeriesRegistry;
   readonly #refused: RefusedCounts;
   readonly #lastFailure = new LastFailure();

@@ -44,7 +44,7 @@ import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
 import { instrumentBytes, scopeBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
 import { NameClaims } from './name-claims.ts';
 import { sameBounds } from '../series/carry.ts';
-import { NO_SLOT, type HistogramAcc, type OutputSet, type Shape } from '../series/output-set.ts';
+import { NO_SLOT, type HistogramAcc, type Shape } from '../series/output-set.ts';
 import { instrumentSeries, seriesInOrder, type StreamStore } from '../series/streams.ts';
 import { EXPOSED_KIND, type Instrument } from './instrument.ts';
 import type { StoreSettings } from './store-options.ts';
@@ -68,7 +68,7 @@ export class SeriesRegistry {
   /** Source series dropped by expiry since the registry was made. */
   #expired = 0;
 
-  /** `store`: made with {@link chargeOf}, empty. */
+  /** `store`: empty. */
   constructor(settings: StoreSettings, store: StreamStore<Instrument>) {
     this.#settings = settings;
     this.#store = store;
@@ -487,21 +487,6 @@ export class SeriesRegistry {
 export function seriesStart(wall: number, sent: bigint): HrTime {
   if (sent === 0n || sent > BigInt(Math.floor(wall)) * 1_000_000n) return millisToHrTime(wall);
   return [Number(sent / 1_000_000_000n), Number(sent % 1_000_000_000n)];
-}
-
-/**
- * What the ingest charged for series `at` of `out` when it made it (series/streams.ts
- * `SeriesCharge`): an explicit-bucket histogram's is kept with it; the other shapes' is made again
- * from the series (memory-estimate.ts gives the same figure for the same series).
- */
-export function chargeOf(out: OutputSet, at: number): number {
-  if (out.shape === 'histogram') return out.charge(at);
-  return seriesBytes(
-    out.scopeKey,
-    out.index.keyAt(at),
-    out.set.attributes[at]!,
-    out.shape === 'exponentialHistogram' ? 2 * MAX_EXPONENTIAL_BUCKETS : 0,
-  );
 }
 
 /** What a restore held again, and the source series it left out (past a cap or the budget, or of an instrument that no longer fits). */

@@ -6,7 +6,7 @@
  * each series: its base (what its ended or restarted sources counted, by carry.ts's rule:
  * {@link OutputSet.reported}, {@link OutputSet.retired}), its list of live sources (first, last;
  * the stream table's `next`), when it was made (`seq`: the order a collection serves series in
- * across a scope's sets) and, for explicit-bucket histograms, the writer's charge for it.
+ * across a scope's sets) and the writer's charge for it.
  *
  * What must stay true: a series' figures in the set are its base plus its live sources', added in
  * the order the sources were made -- {@link OutputSet.settle} writes them whenever a source's value
@@ -89,6 +89,7 @@ const SEQ = 1;
 const FIRST = 2;
 const LAST = 3;
 const BYTES = 4;
+const WIDTH = 5;
 
 export class OutputSet {
   readonly shape: Shape;
@@ -98,14 +99,12 @@ export class OutputSet {
   /** Explicit-bucket histograms: the bounds every series of the set has. */
   readonly bounds: readonly number[] | undefined;
   /**
-   * Per series, `#width` figures in a row: base, seq, first source, last source, and for an
-   * explicit-bucket histogram the writer's charge (the other shapes' the writer makes again from
-   * the series, streams.ts `SeriesCharge`). One plain array
-   * (unboxed doubles), not a typed column each: a typed array and its buffer, or an array's spare
-   * room, cost more than the figures, and many sets hold one series (a scope each).
+   * Per series, `WIDTH` figures in a row: base, seq, first source, last source, the writer's
+   * charge. One plain array (unboxed doubles), not a typed column each: a typed array and its
+   * buffer, or an array's spare room, cost more than the figures, and many sets hold one series (a
+   * scope each).
    */
   readonly #rows: number[] = [];
-  readonly #width: number;
   /** Histograms of either kind: what restarted or ended sources had counted (empty for the other shapes). */
   readonly baseAcc: (Acc | undefined)[] = [];
   readonly #accs: boolean;
@@ -122,7 +121,6 @@ export class OutputSet {
   ) {
     this.shape = shape;
     this.#accs = shape === 'histogram' || shape === 'exponentialHistogram';
-    this.#width = shape === 'histogram' ? 5 : 4;
     this.scopeKey = scopeKey;
     this.bounds = bounds;
     let index: KeyedSeriesIndex | undefined;
@@ -151,40 +149,39 @@ export class OutputSet {
   }
 
   #grow(): void {
-    this.#rows.push(0, 0, NO_SLOT, NO_SLOT);
-    if (this.#width === 5) this.#rows.push(0);
+    this.#rows.push(0, 0, NO_SLOT, NO_SLOT, 0);
     if (this.#accs) this.baseAcc.push(undefined);
   }
 
   /** What series `at`'s ended or reset streams counted (sums and gauges). */
   base(at: number): number {
-    return this.#rows[at * this.#width + BASE]!;
+    return this.#rows[at * WIDTH + BASE]!;
   }
 
   setBase(at: number, value: number): void {
-    this.#rows[at * this.#width + BASE] = value;
+    this.#rows[at * WIDTH + BASE] = value;
   }
 
   /** When series `at` was made, in the order of the store. */
   seq(at: number): number {
-    return this.#rows[at * this.#width + SEQ]!;
+    return this.#rows[at * WIDTH + SEQ]!;
   }
 
   /** The first and last of series `at`'s streams (NO_SLOT: none). */
   first(at: number): number {
-    return this.#rows[at * this.#width + FIRST]!;
+    return this.#rows[at * WIDTH + FIRST]!;
   }
 
   last(at: number): number {
-    return this.#rows[at * this.#width + LAST]!;
+    return this.#rows[at * WIDTH + LAST]!;
   }
 
   setFirst(at: number, s: number): void {
-    this.#rows[at * this.#width + FIRST] = s;
+    this.#rows[at * WIDTH + FIRST] = s;
   }
 
   setLast(at: number, s: number): void {
-    this.#rows[at * this.#width + LAST] = s;
+    this.#rows[at * WIDTH + LAST] = s;
   }
 
   /** The position of the series keyed `key`, or undefined. */
@@ -192,21 +189,20 @@ export class OutputSet {
     return this.index.positionOf(key);
   }
 
-  /** A new series (no source yet): its position; `bytes`, an explicit-bucket histogram's charge. */
+  /** A new series (no source yet): its position; `bytes`, what the writer charged for it. */
   add(key: string, attributes: Attributes, start: HrTime, seq: number, bytes: number): number {
     const at = this.index.seriesOfKey(key, attributes);
     this.set.startAt(at, start);
     if (at > 0 && seq < this.seq(at - 1)) this.unordered = true;
-    const row = at * this.#width;
-    this.#rows[row + SEQ] = seq;
-    if (this.#width === 5) this.#rows[row + BYTES] = bytes;
+    this.#rows[at * WIDTH + SEQ] = seq;
+    this.#rows[at * WIDTH + BYTES] = bytes;
     this.live++;
     return at;
   }
 
-  /** An explicit-bucket histogram's series `at`: what the writer charged for it when it was made. */
+  /** What the writer charged for series `at` when it was made (given back when it goes). */
   charge(at: number): number {
-    return this.#width === 5 ? this.#rows[at * 5 + BYTES]! : 0;
+    return this.#rows[at * WIDTH + BYTES]!;
   }
 
   /**
@@ -261,12 +257,11 @@ export class OutputSet {
       if (to < 0) continue;
       n = to + 1;
       if (to === i) continue;
-      const w = this.#width;
-      for (let k = 0; k < w; k++) this.#rows[to * w + k] = this.#rows[i * w + k]!;
+      for (let k = 0; k < WIDTH; k++) this.#rows[to * WIDTH + k] = this.#rows[i * WIDTH + k]!;
       if (this.#accs) this.baseAcc[to] = this.baseAcc[i];
       for (let s = this.first(to); s !== NO_SLOT; s = streams.next[s]!) streams.series[s] = to;
     }
-    this.#rows.length = n * this.#width;
+    this.#rows.length = n * WIDTH;
     if (this.#accs) this.baseAcc.length = n;
     this.unordered = false;
     for (let i = 1; i < n; i++) if (this.seq(i) < this.seq(i - 1)) this.unordered = true;

@@ -185,12 +185,6 @@ function isColumn(v: unknown): v is TypedColumn {
   return v instanceof Float64Array || v instanceof Int32Array || v instanceof BigInt64Array;
 }
 
-/**
- * What the writer charged for series `at` of `out` when it made it: made again from the series
- * when it goes (an explicit-bucket histogram's is kept, `OutputSet.charge`).
- */
-export type SeriesCharge = (out: OutputSet, at: number) => number;
-
 /** What a dropped stream gave back: its charge, its series' when the series went with it (else 0), its scope's key when that went too. */
 export interface Dropped {
   readonly stream: number;
@@ -211,11 +205,6 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
   readonly #holed = new Set<OutputSet>();
   /** Series made so far: each series' `seq`. */
   #made = 0;
-  readonly #charge: SeriesCharge;
-
-  constructor(charge: SeriesCharge) {
-    this.#charge = charge;
-  }
 
   /** The stream slots of the group keyed `groupKey`, by attributes key; undefined while there are none. */
   streamsOf(groupKey: string): ReadonlyMap<string, number> | undefined {
@@ -244,7 +233,7 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
 
   /**
    * A new series of `instrument` (no stream yet) under `scopeKey`, in the set of its bucket
-   * layout `bounds` (an explicit-bucket histogram's); `bytes`: such a histogram's charge.
+   * layout `bounds` (an explicit-bucket histogram's); `bytes`: what the writer charged for it.
    */
   newSeries(
     instrument: I,
@@ -357,7 +346,7 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     }
     const scopeKey = out.scopeKey;
     const scope = instrument.scopes.get(scopeKey)!;
-    const charge = this.#charge(out, series);
+    const charge = out.charge(series);
     this.#removeFrom(scope, out, series);
     instrument.seriesCount--;
     if (--scope.live > 0) return { stream: bytes, series: charge, scope: undefined };

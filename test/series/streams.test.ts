@@ -15,7 +15,7 @@ const SCOPE = { name: 'worker', version: '1.0.0' };
 
 /** A store with one series of `shape` fed by two streams, `a` and `b`, and a way to report and read. */
 function twoStreams(shape: Shape) {
-  const store = new StreamStore(() => 100);
+  const store = new StreamStore();
   const instrument = instrumentSeries('jobs', shape, {
     name: 'jobs',
     description: '',
@@ -29,7 +29,7 @@ function twoStreams(shape: Shape) {
     SCOPE,
     { queue: 'a' },
     [0, 0],
-    0,
+    100,
     undefined,
   );
   const a = store.newStream(instrument, out, at, 'jobs|sender-1', 'queue=a', 10, 0);
