@@ -46,6 +46,7 @@ import {
   readStateFile,
   StateFileError,
   writeStateFile,
+  type StateFileRead,
 } from './state-file.ts';
 import { messageOf } from '../common/message-of.ts';
 
@@ -270,10 +271,7 @@ export class StateKeeper {
   #read(
     store: IngestStore,
     start = false,
-  ):
-    | { status: 'missing' }
-    | { status: 'unusable'; reason: string }
-    | { status: 'restored'; summary: RestoreSummary } {
+  ): Exclude<StateFileRead, { status: 'ok' }> | { status: 'restored'; summary: RestoreSummary } {
     const read = readStateFile(this.path, KIND, CHECKPOINT_VERSION, this.#options.maxBytes);
     if (read.status !== 'ok') return read;
     let snapshot;
