@@ -10,7 +10,7 @@
  *
  * What a request may cost the worker is bounded by counting as it decodes (decode-limits.ts, for
  * `maxBodyBytes`): past the limits it is refused (413) and the worker goes on. The worker's heap
- * is capped too (`maxHeapMegabytes`), well above what the limits let decoding reach, as a backstop
+ * is capped too (`MAX_HEAP_MEGABYTES`), well above what the limits let decoding reach, as a backstop
  * only: Node does not promise a worker reaching it dies alone (nodejs/node#47224). A worker that
  * dies all the same has its request refused (413) and the next one gets a new worker.
  *
@@ -52,6 +52,15 @@ import type {
 } from './decode-worker.ts';
 import type { PackedChunk } from './packed-chunk.ts';
 
+/** The worker's old-generation heap, in MiB. */
+const MAX_HEAP_MEGABYTES = 1_024;
+/**
+ * The worker's young generation, in MiB. V8 grows it to its own ceiling (over 100 MiB) under a
+ * fleet's back-to-back bodies, and keeps it: resident memory for the life of the worker, where
+ * what a chunk's points make is done with long before.
+ */
+const MAX_YOUNG_MEGABYTES = 32;
+
 export interface DecoderPoolOptions {
   /** Largest body, decompressed; the decode limits are those for it (decode-limits.ts). @default 20971520 */
   readonly maxBodyBytes?: number;
@@ -59,14 +68,6 @@ export interface DecoderPoolOptions {
   readonly pointsPerChunk?: number;
   /** Chunks the worker posts ahead of those handed to `onChunk`: a request of that many or fewer is posted whole, freeing the worker for the next. @default 16 */
   readonly chunksAhead?: number;
-  /** The worker's old-generation heap, in MiB. @default 1024 */
-  readonly maxHeapMegabytes?: number;
-  /**
-   * The worker's young generation, in MiB. V8 grows it to its own ceiling (over 100 MiB) under a
-   * fleet's back-to-back bodies, and keeps it: resident memory for the life of the worker, where
-   * what a chunk's points make is done with long before. @default 32
-   */
-  readonly maxYoungMegabytes?: number;
   /** Once it decoded this many bytes since it last gave its heap back, the worker gives it back when no request came for `releaseQuietMillis`. @default 4194304 (4 MiB) */
   readonly releaseAfterBytes?: number;
   /**
@@ -128,8 +129,6 @@ export class DecoderPool {
       maxBodyBytes: OPTION_DEFAULTS.ingest.maxBodyBytes,
       pointsPerChunk: 2_000,
       chunksAhead: 16,
-      maxHeapMegabytes: 1_024,
-      maxYoungMegabytes: 32,
       releaseAfterBytes: 4 * 1024 * 1024,
       releaseQuietMillis: 100,
       idleMillis: 1_000,
@@ -262,8 +261,8 @@ export class DecoderPool {
       workerData: { chunks: port2 } satisfies DecodeWorkerData,
       transferList: [port2],
       resourceLimits: {
-        maxOldGenerationSizeMb: this.#options.maxHeapMegabytes,
-        maxYoungGenerationSizeMb: this.#options.maxYoungMegabytes,
+        maxOldGenerationSizeMb: MAX_HEAP_MEGABYTES,
+        maxYoungGenerationSizeMb: MAX_YOUNG_MEGABYTES,
       },
     });
     worker.unref();
@@ -279,7 +278,7 @@ export class DecoderPool {
       // A request whose chunks were all posted has them on the port still; the others are lost.
       const lost = new Refused(
         'too_large',
-        `the request could not be decoded within the decoder's ${this.#options.maxHeapMegabytes} MiB (${why})`,
+        `the request could not be decoded within the decoder's ${MAX_HEAP_MEGABYTES} MiB (${why})`,
       );
       for (let i = this.#sent.length - 1; i >= 0; i--) {
         const p = this.#sent[i]!;
