@@ -72,20 +72,14 @@ export interface IngestStoreOptions {
   vocabularies?: Readonly<Record<string, readonly string[]>>;
 }
 
-/** The options with their defaults, checked. */
-export interface StoreSettings {
-  /** The canonical instruments by name. */
-  readonly specs: ReadonlyMap<string, InstrumentSpec>;
-  readonly expiryMillis: number;
-  readonly maxSeriesPerInstrument: number;
-  readonly maxSeries: number;
-  readonly maxInstruments: number;
-  readonly maxMemoryBytes: number;
-  readonly clock: Clock;
-  readonly exposedNames: ExposedNames | undefined;
-  readonly reservedNames: ReadonlyMap<string, string> | undefined;
-  readonly vocabularies: Readonly<Record<string, readonly string[]>> | undefined;
-}
+/** Options that stay unset when not given: they have no default. */
+type WithoutDefault = 'exposedNames' | 'reservedNames' | 'vocabularies';
+
+/** The options with their defaults, checked, and the canonical instruments by name (`specs`). */
+export type StoreSettings = Readonly<
+  Required<Omit<IngestStoreOptions, 'instruments' | WithoutDefault>> &
+    Pick<IngestStoreOptions, WithoutDefault> & { specs: ReadonlyMap<string, InstrumentSpec> }
+>;
 
 /** @throws {ConfigError} for a `maxInstruments` that is not a positive integer. */
 export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings {
