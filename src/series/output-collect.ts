@@ -88,27 +88,28 @@ function oldest(scope: ScopeSeries): number {
   return min;
 }
 
-/** Whether a scope's series are one set's, in its order (else they are merged by `seq`). */
-function inOneSet(sets: readonly OutputSet[]): boolean {
-  return sets.length === 1 && !sets[0]!.unordered;
+/**
+ * What `read` gives of the scope's series: of its one set when they are that set's, in its order;
+ * else of each set, merged by `merge` in the order the series were made (undefined when no set gives any).
+ */
+function ofScope<T>(
+  scope: ScopeSeries,
+  read: (out: OutputSet) => T | undefined,
+  merge: (parts: readonly { out: OutputSet; series: T }[]) => T,
+): T | undefined {
+  const sets = scope.sets;
+  if (sets.length === 1 && !sets[0]!.unordered) return read(sets[0]!);
+  const parts: { out: OutputSet; series: T }[] = [];
+  for (const out of sets) {
+    const series = read(out);
+    if (series !== undefined) parts.push({ out, series });
+  }
+  return parts.length === 0 ? undefined : merge(parts);
 }
 
 /** The scope's series as one MetricData: one set's points, or several sets' merged in the order their series were made. */
 function metricOf(scope: ScopeSeries, endTime: HrTime): MetricData | undefined {
-  const sets = scope.sets;
-  if (inOneSet(sets)) return pointsOf(sets[0]!, endTime);
-  const made: { seq: number; point: DataPoint<unknown> }[] = [];
-  let head: MetricData | undefined;
-  for (const out of sets) {
-    const m = pointsOf(out, endTime);
-    if (m === undefined) continue;
-    head ??= m;
-    const points = m.dataPoints as DataPoint<unknown>[];
-    for (let i = 0; i < points.length; i++) made.push({ seq: out.seq(i), point: points[i]! });
-  }
-  if (head === undefined) return undefined;
-  made.sort((a, b) => a.seq - b.seq);
-  return { ...head, dataPoints: made.map((m) => m.point) } as MetricData;
+  return ofScope(scope, (out) => pointsOf(out, endTime), mergedPoints);
 }
 
 function pointsOf(out: OutputSet, endTime: HrTime): MetricData | undefined {
@@ -118,22 +119,23 @@ function pointsOf(out: OutputSet, endTime: HrTime): MetricData | undefined {
   return set.cumulative(snap, endTime, endTime);
 }
 
+/** Several sets' points as one MetricData, in the order their series were made. */
+function mergedPoints(parts: readonly { out: OutputSet; series: MetricData }[]): MetricData {
+  const made = parts.flatMap(({ out, series }) =>
+    (series.dataPoints as DataPoint<unknown>[]).map((point, i) => ({ seq: out.seq(i), point })),
+  );
+  made.sort((a, b) => a.seq - b.seq);
+  return { ...parts[0]!.series, dataPoints: made.map((m) => m.point) } as MetricData;
+}
+
 /** The scope's series as columns: one set's, or one view of several sets' in the order their series were made. */
 function seriesOf(
   scope: ScopeSeries,
   arena: SnapshotArena,
   endTime: HrTime,
 ): CollectedSeries | undefined {
-  const sets = scope.sets;
   // Every series has its own start (the set keeps them): the set's start time is not read.
-  if (inOneSet(sets)) return sets[0]!.set.collected(sets[0]!.set.snapshot(arena), endTime);
-  const parts: { out: OutputSet; series: CollectedSeries }[] = [];
-  for (const out of sets) {
-    const series = out.set.collected(out.set.snapshot(arena), endTime);
-    if (series !== undefined) parts.push({ out, series });
-  }
-  if (parts.length === 0) return undefined;
-  return merged(parts);
+  return ofScope(scope, (out) => out.set.collected(out.set.snapshot(arena), endTime), merged);
 }
 
 /**
