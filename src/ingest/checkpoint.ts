@@ -110,12 +110,15 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
     if (i === undefined) origins.set(origin, (i = origins.size));
     return i;
   };
-  const instruments = snapshot.instruments.map((i) => ({
+  // Delta streams' windows, [instrument, series, stream, from, ...gaps] by position: a field of its
+  // own, so a state with none is written as before and a reader that does not know it ignores it.
+  const windows: (number | string)[][] = [];
+  const instruments = snapshot.instruments.map((i, a) => ({
     name: i.name,
     shape: i.shape,
     description: i.description,
     unit: i.unit,
-    series: i.series.map((s) => ({
+    series: i.series.map((s, b) => ({
       scopeKey: s.scopeKey,
       scope: { name: s.scope.name, version: s.scope.version },
       attributes: Object.entries(s.attributes).map(([k, v]) => [k, attributeOut(v)]),
@@ -125,30 +128,23 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
       baseExp: s.baseExp === undefined ? null : expOut(s.baseExp),
       bounds: s.bounds === undefined ? null : s.bounds.map(num),
       // [origin, key, start, time, points, value, hist, exp, updatedAt]
-      streams: s.streams.map((t) => [
-        originOf(t.origin),
-        t.key,
-        t.start.toString(),
-        t.time.toString(),
-        t.points,
-        num(t.value),
-        t.hist === undefined ? null : histOut(t.hist),
-        t.exp === undefined ? null : expOut(t.exp),
-        t.updatedAt,
-      ]),
-    })),
-  }));
-  // Delta streams' windows, [instrument, series, stream, from, ...gaps] by position: a field of its
-  // own, so a state with none is written as before and a reader that does not know it ignores it.
-  const windows: (number | string)[][] = [];
-  snapshot.instruments.forEach((i, a) =>
-    i.series.forEach((s, b) =>
-      s.streams.forEach((t, c) => {
+      streams: s.streams.map((t, c) => {
         if (t.from !== 0n || t.gaps !== undefined)
           windows.push([a, b, c, ...[t.from, ...(t.gaps ?? [])].map(String)]);
+        return [
+          originOf(t.origin),
+          t.key,
+          t.start.toString(),
+          t.time.toString(),
+          t.points,
+          num(t.value),
+          t.hist === undefined ? null : histOut(t.hist),
+          t.exp === undefined ? null : expOut(t.exp),
+          t.updatedAt,
+        ];
       }),
-    ),
-  );
+    })),
+  }));
   // The carry too is a field of its own, written only when it holds something.
   const carry = snapshot.carry?.rules.filter((r) => r.sources.length + r.folded.length > 0) ?? [];
   return JSON.stringify({
