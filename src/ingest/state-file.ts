@@ -122,23 +122,15 @@ export function readStateFile(
   maxVersion: number,
   maxBytes: number,
 ): StateFileRead {
+  const unusable = (reason: string): StateFileRead => ({ status: 'unusable', reason });
   let bytes: Buffer;
-  let fd: number;
+  let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
-    return { status: 'unusable', reason: `cannot be read (${messageOf(err)})` };
-  }
-  try {
     const stat = fstatSync(fd);
-    if (!stat.isFile())
-      return { status: 'unusable', reason: `not a regular file (${fileKind(stat)})` };
+    if (!stat.isFile()) return unusable(`not a regular file (${fileKind(stat)})`);
     if (stat.size > maxBytes)
-      return {
-        status: 'unusable',
-        reason: `${stat.size} bytes, more than the ${maxBytes} allowed`,
-      };
+      return unusable(`${stat.size} bytes, more than the ${maxBytes} allowed`);
     // One byte more than allowed, to tell a file that grew since the fstat.
     const buffer = Buffer.allocUnsafe(stat.size + 1);
     let length = 0;
@@ -148,40 +140,39 @@ export function readStateFile(
       (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0;
     )
       length += n;
-    if (length > maxBytes)
-      return { status: 'unusable', reason: `more than the ${maxBytes} bytes allowed` };
+    if (length > maxBytes) return unusable(`more than the ${maxBytes} bytes allowed`);
     bytes = buffer.subarray(0, length);
   } catch (err) {
-    return { status: 'unusable', reason: `cannot be read (${messageOf(err)})` };
+    if (fd === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT')
+      return { status: 'missing' };
+    return unusable(`cannot be read (${messageOf(err)})`);
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
   }
   const newline = bytes.indexOf(0x0a);
-  if (newline < 0 || newline > MAX_HEADER_BYTES)
-    return { status: 'unusable', reason: 'not a jobmeter state file (no header line)' };
-  const header = bytes.subarray(0, newline).toString('latin1').split(' ');
-  if (header[0] !== MAGIC)
-    return { status: 'unusable', reason: 'not a jobmeter state file (no header line)' };
+  const header =
+    newline < 0 || newline > MAX_HEADER_BYTES
+      ? []
+      : bytes.subarray(0, newline).toString('latin1').split(' ');
+  if (header[0] !== MAGIC) return unusable('not a jobmeter state file (no header line)');
   if (header.length !== 5 || header[1] !== kind)
-    return { status: 'unusable', reason: `not a jobmeter ${kind} state file` };
+    return unusable(`not a jobmeter ${kind} state file`);
   const version = /^v(\d{1,9})$/.exec(header[2]!)?.[1];
   const digest = /^sha256:([0-9a-f]{64})$/.exec(header[3]!)?.[1];
   const length = /^\d{1,15}$/.test(header[4]!) ? Number(header[4]) : undefined;
   if (version === undefined || digest === undefined || length === undefined)
-    return { status: 'unusable', reason: 'a malformed header line' };
+    return unusable('a malformed header line');
   if (Number(version) > maxVersion)
-    return {
-      status: 'unusable',
-      reason: `written by a newer jobmeter (format v${version}; this one reads up to v${maxVersion})`,
-    };
+    return unusable(
+      `written by a newer jobmeter (format v${version}; this one reads up to v${maxVersion})`,
+    );
   const payload = bytes.subarray(newline + 1);
   if (payload.length !== length)
-    return {
-      status: 'unusable',
-      reason: `truncated or extended (${payload.length} bytes of payload, the header says ${length})`,
-    };
+    return unusable(
+      `truncated or extended (${payload.length} bytes of payload, the header says ${length})`,
+    );
   if (createHash('sha256').update(payload).digest('hex') !== digest)
-    return { status: 'unusable', reason: 'its checksum does not match (corrupt)' };
+    return unusable('its checksum does not match (corrupt)');
   return { status: 'ok', version: Number(version), payload: payload.toString('utf8') };
 }
 
