@@ -184,11 +184,6 @@ export class OutputSet {
     this.#rows[at * WIDTH + LAST] = s;
   }
 
-  /** The position of the series keyed `key`, or undefined. */
-  positionOf(key: string): number | undefined {
-    return this.index.positionOf(key);
-  }
-
   /** A new series (no source yet): its position; `bytes`, what the writer charged for it. */
   add(key: string, attributes: Attributes, start: HrTime, seq: number, bytes: number): number {
     const at = this.index.seriesOfKey(key, attributes);

@@ -225,7 +225,7 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     const scope = instrument.scopes.get(scopeKey);
     if (scope === undefined) return undefined;
     for (const out of scope.sets) {
-      const at = out.positionOf(key);
+      const at = out.index.positionOf(key);
       if (at !== undefined) return { out, at };
     }
     return undefined;
