@@ -22,7 +22,7 @@
  * message it holds over in one go, and deserialising them all would block the main thread for the
  * whole request again.
  *
- * Messages in: `{ id, body, encoding, contentEncoding, maxBodyBytes, limits, pointsPerChunk, chunksAhead }`
+ * Messages in: `{ id, body, encoding, contentEncoding, maxBodyBytes, pointsPerChunk, chunksAhead }`
  * (a job), `{ id, taken }` (the main thread took that many of job `id`'s chunks), `{ release: true }`
  * (see {@link Release}). Out, on the chunk port: `{ id, chunk }`… (a chunk's number and histogram
  * points in columns, packed-chunk.ts); on the parent port: `{ id, posted, bytes }` (chunks posted
@@ -33,7 +33,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { decodeExportRequest } from '../otlp/codec.ts';
-import type { DecodeLimits } from '../otlp/decode-limits.ts';
+import { decodeLimitsFor } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding, OtlpExportRequest } from '../otlp/types.ts';
 import { decodeBodySync } from './content-encoding.ts';
 import { refusalOf, type RefusedReason } from './ingest-errors.ts';
@@ -51,9 +51,8 @@ export interface DecodeJob {
   readonly encoding: OtlpEncoding;
   /** The body's Content-Encoding when it is still compressed (decompressed here). */
   readonly contentEncoding?: string;
-  /** Largest body once decompressed. */
+  /** Largest body once decompressed; the decode limits are those for it (decode-limits.ts). */
   readonly maxBodyBytes: number;
-  readonly limits: DecodeLimits;
   readonly pointsPerChunk: number;
   /** Chunks posted ahead of those the main thread took. */
   readonly chunksAhead: number;
@@ -250,7 +249,7 @@ function decodeJob(
   return decodeExportRequest(
     body,
     job.encoding,
-    job.limits,
+    decodeLimitsFor(job.maxBodyBytes),
     decoded++ === 0 ? false : undefined,
     packer,
   );

@@ -37,7 +37,6 @@ import {
   type MessagePort,
 } from 'node:worker_threads';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { decodeLimitsFor } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding } from '../otlp/types.ts';
 import { ownsItsMemory } from './body-chunks.ts';
 import { Refused } from './ingest-errors.ts';
@@ -167,7 +166,6 @@ export class DecoderPool {
         encoding,
         ...(contentEncoding === undefined ? {} : { contentEncoding }),
         maxBodyBytes: this.#options.maxBodyBytes,
-        limits: decodeLimitsFor(this.#options.maxBodyBytes),
         pointsPerChunk: this.#options.pointsPerChunk,
         chunksAhead: this.#options.chunksAhead,
       };

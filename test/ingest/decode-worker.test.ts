@@ -24,12 +24,11 @@ import type {
 } from '../../src/ingest/decode-worker.ts';
 import { DecoderPool } from '../../src/ingest/decoder-pool.ts';
 import { Refused } from '../../src/ingest/ingest-errors.ts';
-import { DEFAULT_DECODE_LIMITS } from '../../src/otlp/decode-limits.ts';
 import type { PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 import { unpackChunk } from './helpers.ts';
 
-const LIMITS = { maxBodyBytes: 20 * 1024 * 1024, limits: DEFAULT_DECODE_LIMITS };
+const LIMITS = { maxBodyBytes: 20 * 1024 * 1024 };
 
 function gaugeRequest(points: number): Uint8Array {
   const dataPoints = Array.from({ length: points }, (_, i) => ({
