@@ -99,17 +99,15 @@ export class SeriesRegistry {
     const existing = this.#instruments.get(metric.name);
     const spec = existing?.spec ?? this.#settings.specs.get(metric.name);
     const kind = instrumentKind(metric, incoming, existing, spec);
-    if ('code' in kind) {
-      report.refuse(metric.name, points, kind);
-      return undefined;
-    }
-    if (existing !== undefined) return existing;
-    const made = this.#newInstrument(metric.name, kind.shape, kind.unit, metric.description, spec);
-    if ('code' in made) {
-      report.refuse(metric.name, points, made);
-      return undefined;
-    }
-    return made;
+    // Refused for its kind, else the instrument held or made (or refused for its cap, name, bytes).
+    const held =
+      'code' in kind
+        ? kind
+        : (existing ??
+          this.#newInstrument(metric.name, kind.shape, kind.unit, metric.description, spec));
+    if (!('code' in held)) return held;
+    report.refuse(metric.name, points, held);
+    return undefined;
   }
 
   /** A new instrument, held from now on; the refusal when a cap, a name clash or the budget stops it. */
