@@ -57,6 +57,14 @@ const ZLIB: Readonly<Record<string, readonly [ZlibAsync, ZlibSync]>> = {
   zstd: [zstdAsync, zstdDecompressSync],
 };
 
+/** The formats decoded in JavaScript, by encoding name: wherever called (the listener sends them to the decoding thread). */
+const IN_JS: Readonly<Record<string, (raw: Buffer, maxBytes: number) => Buffer>> = {
+  snappy: (raw, maxBytes) =>
+    startsWithSnappyStreamId(raw) ? snappyFramed(raw, maxBytes) : decodeSnappyBlock(raw, maxBytes),
+  'x-snappy-framed': snappyFramed,
+  lz4: (raw, maxBytes) => bufferOf(decodeLz4Frames(raw, maxBytes)),
+};
+
 function zlibOf(encoding: string): readonly [ZlibAsync, ZlibSync] | undefined {
   return Object.hasOwn(ZLIB, encoding) ? ZLIB[encoding] : undefined;
 }
@@ -84,7 +92,7 @@ export function decodesOffThread(
   bytes: number,
 ): boolean {
   const encoding = encodingName(contentEncoding);
-  if (encoding === 'snappy' || encoding === 'x-snappy-framed' || encoding === 'lz4') return true;
+  if (Object.hasOwn(IN_JS, encoding)) return true;
   if (encoding === 'gzip' || encoding === 'x-gzip') return gzipAnnounced(raw) >= bytes;
   if (encoding === 'zstd') return zstdAnnounced(raw) >= bytes;
   return false;
@@ -140,16 +148,7 @@ export function decodeBodySync(
   try {
     const zlib = zlibOf(encoding);
     if (zlib !== undefined) return zlib[1](raw, { maxOutputLength: maxBytes });
-    switch (encoding) {
-      case 'snappy':
-        return startsWithSnappyStreamId(raw)
-          ? snappyFramed(raw, maxBytes)
-          : decodeSnappyBlock(raw, maxBytes);
-      case 'x-snappy-framed':
-        return snappyFramed(raw, maxBytes);
-      case 'lz4':
-        return bufferOf(decodeLz4Frames(raw, maxBytes));
-    }
+    if (Object.hasOwn(IN_JS, encoding)) return IN_JS[encoding]!(raw, maxBytes);
   } catch (err) {
     throw decodeError(encoding, err, maxBytes);
   }
