@@ -168,11 +168,11 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   let inFlight = 0;
   // Requests whose body is in, waiting for a slot, first come first served; each is handed a slot
   // by the request that gives it back.
-  const waiting: Array<() => void> = [];
+  const waiting: Array<(handed: boolean) => void> = [];
   const giveBackSlot = (): void => {
     const next = waiting.shift();
     if (next === undefined) inFlight--;
-    else next();
+    else next(true);
   };
   // Bytes of bodies held by requests not yet answered; one body more than the slots, so a body
   // alone never passes it (past maxBodyBytes it is a 413).
@@ -234,15 +234,16 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     // are given back once, as the answer is written or when the connection goes first.
     let held = 0;
     let counted = false;
-    // While waiting for a slot: its place in the line, and how to stop waiting.
-    let inLine: (() => void) | undefined;
-    let stopWaiting: (() => void) | undefined;
+    // While waiting for a slot: its place in the line, called with whether it was handed the slot
+    // (or the connection went) to stop waiting.
+    let inLine: ((handed: boolean) => void) | undefined;
     const release = (): void => {
       bodyBytes -= held;
       held = 0;
-      if (inLine !== undefined) waiting.splice(waiting.indexOf(inLine), 1);
-      inLine = undefined;
-      stopWaiting?.();
+      if (inLine !== undefined) {
+        waiting.splice(waiting.indexOf(inLine), 1);
+        inLine(false);
+      }
       if (counted) giveBackSlot();
       counted = false;
     };
@@ -264,15 +265,13 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       }
       // Handed a slot synchronously (so a connection gone right after passes it on), resumed after.
       await new Promise<void>((resume) => {
-        stopWaiting = resume;
-        inLine = () => {
+        inLine = (handed) => {
           inLine = undefined;
-          counted = true;
+          counted = handed;
           resume();
         };
         waiting.push(inLine);
       });
-      stopWaiting = undefined;
       if (!counted || response.destroyed)
         throw new BodyAborted('the connection closed while the request waited for a slot');
     };
