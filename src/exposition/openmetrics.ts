@@ -31,7 +31,7 @@
  */
 import type { RenderFamily } from './render-model.ts';
 import type { Dialect } from './samples.ts';
-import { familyPieces, metadataName, renderWhole } from './samples.ts';
+import { metadataName, renderWhole } from './samples.ts';
 import { leLayoutOpenMetrics } from './numbers.ts';
 import { escapeHelpOpenMetrics } from './escape.ts';
 
@@ -87,22 +87,10 @@ export const OPENMETRICS_DIALECT: Dialect = {
 };
 
 /**
- * Renders `families` as OpenMetrics 1.0.0 in pieces of roughly `chunkBytes` characters (cut at
- * series boundaries, so every piece is whole lines; the last one ends with `# EOF\n`).
- * `chunkBytes = Infinity` yields the whole exposition as one string.
- */
-export function* openMetricsChunks(
-  families: readonly RenderFamily[],
-  chunkBytes: number,
-): Generator<string, void, undefined> {
-  for (const piece of familyPieces(families, chunkBytes, OPENMETRICS_DIALECT)) yield piece.text;
-}
-
-/**
  * Renders `families` as one OpenMetrics 1.0.0 exposition, ending with `# EOF\n`.
  * @example
  *   const body = renderOpenMetrics(await jm.scrape());
  */
 export function renderOpenMetrics(families: readonly RenderFamily[]): string {
-  return renderWhole((chunkBytes) => openMetricsChunks(families, chunkBytes));
+  return renderWhole(families, OPENMETRICS_DIALECT);
 }

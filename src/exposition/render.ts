@@ -4,9 +4,16 @@
  */
 import type { RenderFamily } from './render-model.ts';
 import type { ExpositionFormat } from './types.ts';
-import { OPENMETRICS_DIALECT, openMetricsChunks, renderOpenMetrics } from './openmetrics.ts';
-import { prometheusTextChunks, renderPrometheusText, TEXT_DIALECT } from './text.ts';
-import { checkChunkBytes, familyPieces, pieceBytes, type Dialect, type Piece } from './samples.ts';
+import { OPENMETRICS_DIALECT } from './openmetrics.ts';
+import { TEXT_DIALECT } from './text.ts';
+import {
+  checkChunkBytes,
+  familyPieces,
+  pieceBytes,
+  renderWhole,
+  type Dialect,
+  type Piece,
+} from './samples.ts';
 
 /** The writer of each format around the shared sample loops (samples.ts). */
 export const DIALECTS: Readonly<Record<ExpositionFormat, Dialect>> = {
@@ -16,7 +23,7 @@ export const DIALECTS: Readonly<Record<ExpositionFormat, Dialect>> = {
 
 /** Renders `families` in `format` as one string. */
 export function render(format: ExpositionFormat, families: readonly RenderFamily[]): string {
-  return format === 'openmetrics' ? renderOpenMetrics(families) : renderPrometheusText(families);
+  return renderWhole(families, DIALECTS[format]);
 }
 
 /**
@@ -33,10 +40,7 @@ export function renderChunks(
   families: readonly RenderFamily[],
   chunkBytes = 65536,
 ): Generator<string, void, undefined> {
-  checkChunkBytes(chunkBytes);
-  return format === 'openmetrics'
-    ? openMetricsChunks(families, chunkBytes)
-    : prometheusTextChunks(families, chunkBytes);
+  return texts(renderPieces(format, families, chunkBytes));
 }
 
 /**
@@ -69,6 +73,10 @@ export function renderPieces(
 ): Generator<Piece, void, undefined> {
   checkChunkBytes(chunkBytes);
   return familyPieces(families, chunkBytes, DIALECTS[format]);
+}
+
+function* texts(pieces: Iterable<Piece>): Generator<string, void, undefined> {
+  for (const piece of pieces) yield piece.text;
 }
 
 function* encode(pieces: Iterable<Piece>): Generator<Buffer, void, undefined> {

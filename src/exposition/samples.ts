@@ -474,15 +474,16 @@ export function* familyPieces(
 const WHOLE_PIECE = 65536;
 
 /**
- * Renders with `chunks(WHOLE_PIECE)` and joins the flattened pieces. `charCodeAt` is how the
- * flattening is triggered: V8 flattens a rope before reading a character of it (the same trick as
- * the `flatstr` package, which uses `Number(s)`); on an engine that does not, this is merely a join.
+ * Renders `families` in `dialect` as one string: pieces of `WHOLE_PIECE`, flattened, then joined.
+ * `charCodeAt` is how the flattening is triggered: V8 flattens a rope before reading a character of
+ * it (the same trick as the `flatstr` package, which uses `Number(s)`); on an engine that does
+ * not, this is merely a join.
  */
-export function renderWhole(chunks: (chunkBytes: number) => Iterable<string>): string {
+export function renderWhole(families: readonly RenderFamily[], dialect: Dialect): string {
   let out = '';
-  for (const piece of chunks(WHOLE_PIECE)) {
-    piece.charCodeAt(0);
-    out += piece;
+  for (const { text } of familyPieces(families, WHOLE_PIECE, dialect)) {
+    text.charCodeAt(0);
+    out += text;
   }
   return out;
 }

@@ -13,7 +13,7 @@
  */
 import type { RenderFamily } from './render-model.ts';
 import type { Dialect } from './samples.ts';
-import { familyPieces, metadataName, renderWhole } from './samples.ts';
+import { metadataName, renderWhole } from './samples.ts';
 import { leLayoutText } from './numbers.ts';
 import { escapeHelpText } from './escape.ts';
 
@@ -37,21 +37,10 @@ function familyHeader(f: RenderFamily): string {
 export const TEXT_DIALECT: Dialect = { header: familyHeader, layoutOf: leLayoutText, end: '' };
 
 /**
- * Renders `families` as text 0.0.4 in pieces of roughly `chunkBytes` characters (cut at series
- * boundaries, so every piece is whole lines). `chunkBytes = Infinity` yields one string.
- */
-export function* prometheusTextChunks(
-  families: readonly RenderFamily[],
-  chunkBytes: number,
-): Generator<string, void, undefined> {
-  for (const piece of familyPieces(families, chunkBytes, TEXT_DIALECT)) yield piece.text;
-}
-
-/**
  * Renders `families` as one text 0.0.4 exposition (`''` when no family has a series).
  * @example
  *   const body = renderPrometheusText(await jm.scrape());
  */
 export function renderPrometheusText(families: readonly RenderFamily[]): string {
-  return renderWhole((chunkBytes) => prometheusTextChunks(families, chunkBytes));
+  return renderWhole(families, TEXT_DIALECT);
 }

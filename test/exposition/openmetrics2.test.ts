@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { openMetrics2Pieces } from '../../src/exposition/openmetrics2.ts';
+import { OPENMETRICS2_DIALECT, openMetrics2Pieces } from '../../src/exposition/openmetrics2.ts';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
 import type { RenderFamily } from '../../src/exposition/render-model.ts';
 import type { Family, HistogramSeries } from '../../src/exposition/types.ts';
@@ -15,9 +15,7 @@ import { allTypes } from './fixtures.ts';
 
 /** `families` as one OpenMetrics 2.0.0 exposition, ending with `# EOF\n`: its pieces joined. */
 function renderOpenMetrics2(families: readonly RenderFamily[]): string {
-  return renderWhole(function* (chunkBytes) {
-    for (const piece of openMetrics2Pieces(families, chunkBytes)) yield piece.text;
-  });
+  return renderWhole(families, OPENMETRICS2_DIALECT);
 }
 
 const START_MS = 1732530000123;
