@@ -33,16 +33,23 @@ export function nativeBuckets(
 /** `h` in Prometheus indexing, downscaled to {@link MAX_NATIVE_SCHEMA} when finer (its scale unchecked). */
 function nativeOf(h: ExponentialHistogram, zeroThreshold: number): NativeBuckets {
   const shift = Math.max(0, h.scale - MAX_NATIVE_SCHEMA);
-  const positive = nativeSide(
-    downscale({ offset: h.positive.offset, counts: h.positive.bucketCounts }, shift),
-  );
-  const negative = nativeSide(
-    downscale({ offset: h.negative.offset, counts: h.negative.bucketCounts }, shift),
-  );
-  return {
-    schema: h.scale - shift,
+  return nativeOfSum({
+    scale: h.scale - shift,
     zeroThreshold,
     zeroCount: h.zeroCount,
+    positive: downscale({ offset: h.positive.offset, counts: h.positive.bucketCounts }, shift),
+    negative: downscale({ offset: h.negative.offset, counts: h.negative.bucketCounts }, shift),
+  });
+}
+
+/** OTel-indexed buckets as native ones: the scale is the schema, each side's index one higher. */
+function nativeOfSum(s: Omit<ExponentialSum, 'sum' | 'count'>): NativeBuckets {
+  const positive = nativeSide(s.positive);
+  const negative = nativeSide(s.negative);
+  return {
+    schema: s.scale,
+    zeroThreshold: s.zeroThreshold,
+    zeroCount: s.zeroCount,
     positiveOffset: positive.offset,
     positiveCounts: positive.counts,
     negativeOffset: negative.offset,
@@ -97,18 +104,7 @@ export function classicOfExponential(
  * coarser schema, each side at most 160 buckets wide), then back.
  */
 export function addNative(a: NativeBuckets, b: NativeBuckets): NativeBuckets {
-  const sum = addExponential(otelOf(a), otelOf(b));
-  const positive = nativeSide(sum.positive);
-  const negative = nativeSide(sum.negative);
-  return {
-    schema: sum.scale,
-    zeroThreshold: sum.zeroThreshold,
-    zeroCount: sum.zeroCount,
-    positiveOffset: positive.offset,
-    positiveCounts: positive.counts,
-    negativeOffset: negative.offset,
-    negativeCounts: negative.counts,
-  };
+  return nativeOfSum(addExponential(otelOf(a), otelOf(b)));
 }
 
 /** Native buckets in OTel indexing (one less); sum and count do not matter here. */
