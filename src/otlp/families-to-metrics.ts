@@ -21,8 +21,8 @@
  * - Every point carries one start time (when the converter was made): the totals are cumulative
  *   from there, as on the pull endpoint.
  */
-import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
-import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, millisToHrTime } from '../common/otel-sdk.ts';
+import { ValueType, type Attributes } from '@opentelemetry/api';
 import type {
   DataPoint,
   ExponentialHistogram,
@@ -75,7 +75,7 @@ interface ParsedLabels {
 
 export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): FamiliesToMetrics {
   const now = options.now ?? Date.now;
-  const startTime = hrTime(now());
+  const startTime = millisToHrTime(now());
   const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
   const defaultScope =
     options.scope.version === undefined
@@ -111,7 +111,7 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
   };
 
   return (families, resource) => {
-    const endTime = hrTime(now());
+    const endTime = millisToHrTime(now());
     const scopes = new Map<string, ScopeMetrics>();
     const scopeFor = (p: ParsedLabels): ScopeMetrics => {
       let sm = scopes.get(p.scopeKey);
@@ -244,9 +244,4 @@ function exponentialOf(h: HistogramSeries, n: NativeBuckets): ExponentialHistogr
     positive: { offset: positive.offset, bucketCounts: [...positive.counts] },
     negative: { offset: negative.offset, bucketCounts: [...negative.counts] },
   };
-}
-
-function hrTime(ms: number): HrTime {
-  const seconds = Math.floor(ms / 1000);
-  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
