@@ -154,6 +154,9 @@ function acceptable(accept: string | undefined): MediaRange[] {
 function pick(ranges: readonly MediaRange[], protobuf: boolean, openMetrics2: boolean): Negotiated {
   for (const r of ranges) {
     const v = r.version;
+    // Undefined: the range names an escaping not written here; protobuf and text 0.0.4 then escape
+    // names as by default, the 1.0.0 and 2.0.0 formats pass the range over.
+    const escaping = escapingOf(r);
     if (
       protobuf &&
       r.type === 'application/vnd.google.protobuf' &&
@@ -161,27 +164,17 @@ function pick(ranges: readonly MediaRange[], protobuf: boolean, openMetrics2: bo
       r.encoding === 'delimited'
     ) {
       // Names are escaped unless the range asks for UTF-8 (client_golang's default for protobuf too).
-      return r.escaping === undefined
+      return r.escaping === undefined || escaping === undefined
         ? { format: 'protobuf' }
-        : escapingOf(r) === undefined
-          ? { format: 'protobuf' }
-          : { format: 'protobuf', escaping: escapingOf(r)! };
+        : { format: 'protobuf', escaping };
     }
-    if (
-      r.type === 'application/openmetrics-text' &&
-      (v === undefined || v === '1.0.0' || v === '0.0.1')
-    ) {
-      const escaping = escapingOf(r);
-      if (escaping !== undefined) return { format: 'openmetrics', version: '1.0.0', escaping };
-    }
-    if (openMetrics2 && r.type === 'application/openmetrics-text' && v === '2.0.0') {
-      const escaping = escapingOf(r);
-      if (escaping !== undefined) return { format: 'openmetrics2', version: '2.0.0', escaping };
-    }
-    if (r.type === 'text/plain' && v === '1.0.0') {
-      const escaping = escapingOf(r);
-      if (escaping !== undefined) return { format: 'text', version: '1.0.0', escaping };
-    }
+    const om = escaping !== undefined && r.type === 'application/openmetrics-text';
+    if (om && (v === undefined || v === '1.0.0' || v === '0.0.1'))
+      return { format: 'openmetrics', version: '1.0.0', escaping };
+    if (om && openMetrics2 && v === '2.0.0')
+      return { format: 'openmetrics2', version: '2.0.0', escaping };
+    if (escaping !== undefined && r.type === 'text/plain' && v === '1.0.0')
+      return { format: 'text', version: '1.0.0', escaping };
     if (r.type === 'text/plain' && (v === undefined || v === '0.0.4')) return TEXT_004;
   }
   return TEXT_004;
