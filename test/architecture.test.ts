@@ -37,7 +37,8 @@ export const ALLOWED: Readonly<Record<string, readonly string[] | typeof COMPOSI
   // HTTP stage's server limits; the views' bounds for what it ingests.
   ingest: ['series', 'domain', 'views', 'otlp', 'http'],
   http: ['exposition', 'naming'],
-  debug: ['otlp', 'readers'],
+  // The debug exporter's text prints doubles as Go does, as the exposition's `le` bounds.
+  debug: ['otlp', 'readers', 'exposition'],
   demo: ['domain'],
   // Job-library adapters (BullMQ, pg-boss, …): they record through the domain API (its Recorder
   // and types) like any host, and make their depth gauges on the Meter they are given.

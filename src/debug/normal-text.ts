@@ -32,6 +32,7 @@
  * releases also print `le…` lower bounds); summaries print `count= sum=%f q…=`. jobmeter refuses
  * both on ingest and never pushes them, so they appear only on the received side.
  */
+import { formatGoFloat } from '../exposition/numbers.ts';
 
 type Obj = Readonly<Record<string, unknown>>;
 
@@ -300,23 +301,11 @@ function goJsonString(s: string): string {
 // Go number formats
 
 /**
- * Go's `%v` for a float64 (`strconv.FormatFloat(f, 'g', -1, 64)`): the shortest digits that
- * round-trip (JavaScript's `toExponential()` gives the same digits), in exponent form when the
- * decimal exponent is below -4 or at least 6 — at least two exponent digits — else plain.
+ * Go's `%v` for a float64 (`strconv.FormatFloat(f, 'g', -1, 64)`): the exposition's formatGoFloat,
+ * with the sign of -0 kept (Go writes `-0`; the exposition's bucket bounds drop it).
  */
 export function goFloat(f: number): string {
-  if (Number.isNaN(f)) return 'NaN';
-  if (f === Infinity) return '+Inf';
-  if (f === -Infinity) return '-Inf';
-  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
-  const [mantissa, exponentText] = f.toExponential().split('e') as [string, string];
-  const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 6) {
-    const sign = exponent < 0 ? '-' : '+';
-    return `${mantissa}e${sign}${String(Math.abs(exponent)).padStart(2, '0')}`;
-  }
-  // Within that range JavaScript's own text is plain notation with the same shortest digits.
-  return String(f);
+  return Object.is(f, -0) ? '-0' : formatGoFloat(f);
 }
 
 /**
