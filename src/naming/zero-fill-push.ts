@@ -37,13 +37,14 @@ interface ZeroSeries {
   readonly coveredBy: (attributes: Attributes) => boolean;
 }
 
-/** What the sender's SDK makes of an instrument: the point type, and for a sum whether it is monotonic. */
+/**
+ * What the sender's SDK makes of an instrument: the point type, and whether it counts (a counter
+ * or histogram: a monotonic sum's or histogram's points, in the push's temporality preference).
+ */
 interface Shape {
   readonly type:
     typeof DataPointType.SUM | typeof DataPointType.GAUGE | typeof DataPointType.HISTOGRAM;
   readonly monotonic: boolean;
-  /** A counter or histogram: its temporality is the push's preference. */
-  readonly preferred: boolean;
 }
 
 export interface PushZeroFillOptions {
@@ -152,20 +153,15 @@ function shapeOf(
   rules: readonly FamilyRule[],
 ): Shape {
   const kind = specs.get(instrument)?.kind;
-  if (kind === 'histogram')
-    return { type: DataPointType.HISTOGRAM, monotonic: true, preferred: true };
-  if (kind === 'counter' || kind === 'observableCounter')
-    return { type: DataPointType.SUM, monotonic: true, preferred: true };
-  if (kind === 'upDownCounter' || kind === 'observableUpDownCounter')
-    return { type: DataPointType.SUM, monotonic: false, preferred: false };
-  if (kind !== undefined) return { type: DataPointType.GAUGE, monotonic: false, preferred: false };
   // An instrument no spec describes (a host's rule): as its rule reads it.
-  const rule = rules.find((r) => r.instrument === instrument)!;
-  if (rule.from === 'sum' || rule.from === 'count')
-    return { type: DataPointType.HISTOGRAM, monotonic: true, preferred: true };
-  return rule.type === 'counter'
-    ? { type: DataPointType.SUM, monotonic: true, preferred: true }
-    : { type: DataPointType.GAUGE, monotonic: false, preferred: false };
+  const rule = kind === undefined ? rules.find((r) => r.instrument === instrument)! : undefined;
+  if (kind === 'histogram' || rule?.from === 'sum' || rule?.from === 'count')
+    return { type: DataPointType.HISTOGRAM, monotonic: true };
+  if (kind === 'counter' || kind === 'observableCounter' || rule?.type === 'counter')
+    return { type: DataPointType.SUM, monotonic: true };
+  if (kind === 'upDownCounter' || kind === 'observableUpDownCounter')
+    return { type: DataPointType.SUM, monotonic: false };
+  return { type: DataPointType.GAUGE, monotonic: false };
 }
 
 /** A zero point of `metric`'s type (an exponential histogram's at its first point's scale). */
@@ -228,7 +224,7 @@ export function createPushZeroFill(
   const emptyMetric = (instrument: string): MetricData | undefined => {
     const shape = shapes.get(instrument)!;
     const spec = specs.get(instrument);
-    const aggregationTemporality = shape.preferred
+    const aggregationTemporality = shape.monotonic
       ? temporality
       : AggregationTemporality.CUMULATIVE;
     if (aggregationTemporality === AggregationTemporality.DELTA) return undefined;
