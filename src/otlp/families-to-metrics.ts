@@ -139,10 +139,7 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
         family.type === 'histogram' &&
         family.series.length > 0 &&
         family.series.every((h) => h.native !== undefined);
-      const byScope = new Map<
-        ScopeMetrics,
-        DataPoint<number>[] | DataPoint<Histogram>[] | DataPoint<ExponentialHistogram>[]
-      >();
+      const byScope = new Map<ScopeMetrics, DataPoint<unknown>[]>();
       for (const s of family.series) {
         const p = parsed(s.labels);
         const sm = scopeFor(p);
@@ -151,39 +148,30 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
           points = [];
           byScope.set(sm, points);
         }
-        if (exponential) {
+        let value: number | Histogram | ExponentialHistogram;
+        let exemplars: Exemplar[] = [];
+        if (family.type === 'histogram') {
           const h = s as HistogramSeries;
-          (points as DataPoint<ExponentialHistogram>[]).push({
-            startTime,
-            endTime,
-            attributes: p.attributes,
-            value: exponentialOf(h, h.native!),
-          });
-        } else if (family.type === 'histogram') {
-          const h = s as HistogramSeries;
-          const exemplars = otlpExemplars(h.exemplars ?? []);
-          (points as DataPoint<Histogram>[]).push({
-            startTime,
-            endTime,
-            attributes: p.attributes,
-            value: {
+          if (exponential) value = exponentialOf(h, h.native!);
+          else {
+            value = {
               buckets: { boundaries: [...h.bounds], counts: [...h.counts] },
               sum: h.sum,
               count: h.count,
-            },
-            ...(exemplars.length > 0 && { exemplars }),
-          });
+            };
+            exemplars = otlpExemplars(h.exemplars ?? []);
+          }
         } else {
-          const exemplar = (s as NumberSeries).exemplar;
-          const exemplars = exemplar === undefined ? [] : otlpExemplars([exemplar]);
-          (points as DataPoint<number>[]).push({
-            startTime,
-            endTime,
-            attributes: p.attributes,
-            value: (s as NumberSeries).value,
-            ...(exemplars.length > 0 && { exemplars }),
-          });
+          value = (s as NumberSeries).value;
+          exemplars = otlpExemplars([(s as NumberSeries).exemplar]);
         }
+        points.push({
+          startTime,
+          endTime,
+          attributes: p.attributes,
+          value,
+          ...(exemplars.length > 0 && { exemplars }),
+        });
       }
       const dataPointType = exponential
         ? DataPointType.EXPONENTIAL_HISTOGRAM
