@@ -13,19 +13,14 @@ import {
   profileSettings,
 } from '../../src/naming/profiles/index.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
-import { semconvConvention, semconvProfile } from '../../src/naming/profiles/semconv.ts';
+import { semconvConvention } from '../../src/naming/profiles/semconv.ts';
 import { isNativeProfileName } from '../../src/common/option-values.ts';
 
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
 for (const name of PROFILE_NAMES) {
   test(`${name}: its naming and its docs are plain data`, () => {
-    const naming =
-      name === 'otel'
-        ? otelProfile(true)
-        : name === 'semconv'
-          ? semconvProfile(true)
-          : LEGACY_PROFILES[name];
+    const naming = isNativeProfileName(name) ? otelProfile(true, name) : LEGACY_PROFILES[name];
     assert.deepEqual(plain(naming), naming);
     const { convention } = profileSettings(name);
     assert.deepEqual(plain(convention ?? null), convention ?? null);

@@ -11,13 +11,13 @@ import {
   type ProfileName,
 } from '../../common/option-values.ts';
 import type { Convention } from '../../domain/convention.ts';
-import type { FamilyRule, NativeProfile, Profile, TableProfile } from '../types.ts';
+import type { FamilyRule, Profile, TableProfile } from '../types.ts';
 import { crewshipdDoc, crewshipdProfile } from './crewshipd.ts';
 import { otelDoc, otelProfile } from './otel.ts';
 import type { ProfileDoc } from './profile-doc.ts';
 import { rmDoc, rmProfile } from './rm.ts';
 import { runwispDoc, runwispProfile } from './runwisp.ts';
-import { semconvConvention, semconvDoc, semconvProfile } from './semconv.ts';
+import { semconvConvention, semconvDoc } from './semconv.ts';
 import { soltiDoc, soltiProfile } from './solti.ts';
 import { wasmrunDoc, wasmrunProfile } from './wasmrun.ts';
 
@@ -34,11 +34,6 @@ export const LEGACY_PROFILES: Readonly<Record<LegacyProfileName, TableProfile>> 
   solti: soltiProfile,
 };
 
-/** The naming of a native profile (`otel`, `semconv`): the OTel -> Prometheus compatibility rules. */
-function nativeProfile(name: 'otel' | 'semconv', scopeInfo: boolean): NativeProfile {
-  return name === 'otel' ? otelProfile(scopeInfo) : semconvProfile(scopeInfo);
-}
-
 /**
  * The profile `name`, extended with the host's own `rules` (check-rules.ts validates them): after
  * a legacy table's rules, their families after its own; on a native profile, they name the
@@ -50,7 +45,7 @@ export function resolveProfile(
   rules: readonly FamilyRule[] = [],
 ): Profile {
   if (isNativeProfileName(name)) {
-    const native = nativeProfile(name, scopeInfo);
+    const native = otelProfile(scopeInfo, name);
     return rules.length === 0 ? native : { ...native, rules };
   }
   const table = LEGACY_PROFILES[name];

@@ -5,9 +5,15 @@
 import type { NativeProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
 
-/** The native profile: OpenTelemetry names rendered by the OTel <-> Prometheus compatibility rules. */
-export function otelProfile(scopeInfo: boolean): NativeProfile {
-  return { kind: 'native', name: 'otel', format: 'negotiate', scopeInfo };
+/**
+ * The native profile: OpenTelemetry names rendered by the OTel <-> Prometheus compatibility rules;
+ * `semconv` names its instruments by the same rules (profiles/semconv.ts).
+ */
+export function otelProfile(
+  scopeInfo: boolean,
+  name: NativeProfile['name'] = 'otel',
+): NativeProfile {
+  return { kind: 'native', name, format: 'negotiate', scopeInfo };
 }
 
 /** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */

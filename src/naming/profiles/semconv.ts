@@ -1,15 +1,14 @@
 /**
  * The semconv profile, one module of data: OpenTelemetry's semantic conventions in place of
  * jobmeter's names where a convention defines the measure (its table, semconvConvention), named on
- * the pull endpoint by the native profile's rules (semconvProfile), and what the docs say of it
- * (semconvDoc); docs/profiles.md is generated from all three.
+ * the pull endpoint by the native profile's rules (otel.ts otelProfile), and what the docs say of
+ * it (semconvDoc); docs/profiles.md is generated from both and that naming.
  *
  * The words are written out here, not imported from `@opentelemetry/semantic-conventions`:
  * test/naming/semconv-conformance.test.ts holds them to that package's constants, so a convention
  * that moves fails a test instead of silently renaming a user's series.
  */
 import type { Convention } from '../../domain/convention.ts';
-import type { NativeProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
 
 /** A run's task is its pipeline: the name the CI/CD conventions require on every run instrument. */
@@ -113,11 +112,6 @@ export const semconvConvention: Convention = {
     },
   ],
 };
-
-/** The semconv profile's pull naming: the native profile's (OTel -> Prometheus compatibility rules). */
-export function semconvProfile(scopeInfo: boolean): NativeProfile {
-  return { kind: 'native', name: 'semconv', format: 'negotiate', scopeInfo };
-}
 
 /** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
 export const semconvDoc: ProfileDoc = {
