@@ -69,28 +69,22 @@ export class ResilientExporter implements PushMetricExporter {
       this.#log.record(result, abandoned);
       resultCallback(result);
     };
-    const abandon = (why: Abandoned): void =>
+    const fail = (err: unknown, abandoned?: Abandoned): void =>
       settle(
         {
           code: ExportResultCode.FAILED,
-          error: new Error(`export abandoned at shutdown (${why})`),
+          error: err instanceof Error ? err : new Error(String(err)),
         },
-        why,
+        abandoned,
       );
+    const abandon = (why: Abandoned): void =>
+      fail(new Error(`export abandoned at shutdown (${why})`), why);
     this.#pending.add(abandon);
     this.maxInFlight = Math.max(this.maxInFlight, this.#pending.size);
     if (this.#expired) {
       abandon('deadline');
       return;
     }
-    const fail = (err: unknown): void =>
-      settle(
-        {
-          code: ExportResultCode.FAILED,
-          error: err instanceof Error ? err : new Error(String(err)),
-        },
-        undefined,
-      );
     const send = (payload: ResourceMetrics): void => {
       if (settled) return;
       let exported: ExportAck = undefined;
