@@ -153,7 +153,7 @@ function attachProtobuf(body: Uint8Array, request: ResourceMetrics): Uint8Array 
                   return withFields(data, (f, k, point) => {
                     const exemplars = f === 1 ? points[k]?.exemplars : undefined;
                     if (exemplars === undefined || exemplars.length === 0) return undefined;
-                    return concat([point, ...exemplars.map((e) => exemplarField(field, e))]);
+                    return Buffer.concat([point, ...exemplars.map((e) => exemplarField(field, e))]);
                   });
                 });
               }),
@@ -194,10 +194,6 @@ function withFields(
   }
   if (parts.length === 0) return message;
   parts.push(message.subarray(copied));
-  return concat(parts);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
   return Buffer.concat(parts);
 }
 
@@ -217,7 +213,7 @@ function exemplarField(field: number, e: Exemplar): Uint8Array {
   m[28] = 0x2a;
   m[29] = 16;
   m.write(e.traceId, 30, 'hex');
-  return concat([
+  return Buffer.concat([
     protobuf.Writer.create()
       .uint32((field << 3) | 2)
       .uint32(m.length)
