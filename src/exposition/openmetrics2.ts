@@ -42,7 +42,6 @@ import type {
 } from './render-model.ts';
 import type { ExpositionExemplar, NativeBuckets } from './types.ts';
 import {
-  checkChunkBytes,
   exemplarText,
   familyPieces,
   numberColumns,
@@ -223,10 +222,9 @@ export const OPENMETRICS2_DIALECT: Dialect = {
  * Renders `families` as OpenMetrics 2.0.0 in pieces of roughly `chunkBytes` characters (cut at
  * series boundaries; the last ends with `# EOF\n`), each with whether it is all ASCII.
  */
-export function* openMetrics2Pieces(
+export function openMetrics2Pieces(
   families: readonly RenderFamily[],
   chunkBytes = 65536,
 ): Generator<Piece, void, undefined> {
-  checkChunkBytes(chunkBytes);
-  yield* familyPieces(families, chunkBytes, OPENMETRICS2_DIALECT);
+  return familyPieces(families, chunkBytes, OPENMETRICS2_DIALECT);
 }
