@@ -194,17 +194,15 @@ function anyValueAsString(raw: unknown): string {
     case 'empty':
       return '';
     case 'str':
+    case 'int':
+    case 'bytes':
       return v.value;
     case 'bool':
       return v.value ? 'true' : 'false';
-    case 'int':
-      return v.value;
     case 'double':
       return Number.isFinite(v.value)
         ? jsonFloat(v.value)
         : `json: unsupported value: ${goFloat(v.value)}`;
-    case 'bytes':
-      return v.value;
     case 'slice':
     case 'map':
       // json.Marshal fails on NaN or ±Inf anywhere inside; AsString then gives "".
