@@ -39,9 +39,10 @@ import {
   type ScopeHead,
 } from './native-rules.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames } from './prometheus-names.ts';
+import { otelProfile } from './profiles/otel.ts';
 import { sortTableFamilies } from './series-order.ts';
 import { compileTableRule } from './table-rules.ts';
-import type { FamilyRule, NativeProfile, Profile } from './types.ts';
+import type { FamilyRule, Profile } from './types.ts';
 import { ZeroFill } from './zero-fill.ts';
 
 export interface Namer {
@@ -87,12 +88,7 @@ export interface NamerOptions {
 }
 
 /** How a legacy profile renders a host instrument it has no rule for. */
-const HOST_NATIVE: NativeProfile = {
-  kind: 'native',
-  name: 'otel',
-  format: 'negotiate',
-  scopeInfo: false,
-};
+const HOST_NATIVE = otelProfile(false);
 
 export function createNamer(profile: Profile, options: NamerOptions = {}): Namer {
   // Compiled rules by scope + instrument, with the pass that last used them. An entry not used by
