@@ -7,22 +7,12 @@
  * compares them: by their UTF-8 bytes.
  */
 
+import { parseLabelPairs } from '../exposition/escape.ts';
 import { indexOf, ownValues, type FamilyBuilder } from './family-builder.ts';
-
-const PAIR = /="((?:[^"\\]|\\.)*)"/g;
 
 /** The label values of a rendered label string (`a="x",b="y\"z"` -> x, y"z), unescaped, as UTF-8. */
 function valuesOf(labels: string): Buffer[] {
-  const out: Buffer[] = [];
-  for (const m of labels.matchAll(PAIR)) {
-    out.push(
-      Buffer.from(
-        m[1]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)),
-        'utf8',
-      ),
-    );
-  }
-  return out;
+  return parseLabelPairs(labels).map(([, value]) => Buffer.from(value, 'utf8'));
 }
 
 /** Orders label strings as the crate orders series. */
