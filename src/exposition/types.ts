@@ -105,12 +105,3 @@ export type Family = NumberFamily | HistogramFamily;
 
 /** The two wire formats the pull endpoint speaks. */
 export type ExpositionFormat = 'openmetrics' | 'text';
-
-/**
- * Each format's Content-Type when the client names no `escaping` (negotiate.ts `contentTypeOf`
- * gives the one for any negotiation; OpenMetrics 1.0.0 always carries its escaping).
- */
-export const CONTENT_TYPE: Readonly<Record<ExpositionFormat, string>> = {
-  openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores',
-  text: 'text/plain; version=0.0.4; charset=utf-8',
-};

@@ -6,12 +6,18 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { runDemo } from '../../src/demo/scenarios.ts';
-import { CONTENT_TYPE, type ExpositionFormat } from '../../src/exposition/types.ts';
+import type { ExpositionFormat } from '../../src/exposition/types.ts';
 import type { ProfileName } from '../../src/options.ts';
 import { checkExposition } from '../support/exposition-parser.ts';
 import { serveOnce, type ServeOptions } from './helpers.ts';
 
 const GOLDEN_DIR = new URL('./golden/', import.meta.url);
+
+/** Each format's Content-Type when the scraper names no `escaping`. */
+const CONTENT_TYPE: Readonly<Record<ExpositionFormat, string>> = {
+  openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores',
+  text: 'text/plain; version=0.0.4; charset=utf-8',
+};
 
 /**
  * Samples whose value depends on the machine or the moment (process and host figures). Their
