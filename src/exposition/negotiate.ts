@@ -139,7 +139,7 @@ export function negotiate(accept: string | undefined, forced?: ExpositionFormat)
       escaping: om === undefined ? DEFAULT_ESCAPING : escapingOf(om)!,
     };
   }
-  return pick(ranges, true, true);
+  return pick(ranges);
 }
 
 /** The ranges of an `Accept` header that are acceptable (q > 0), most preferred first. */
@@ -147,18 +147,14 @@ function acceptable(accept: string | undefined): MediaRange[] {
   return accept === undefined || accept === '' ? [] : parseAccept(accept).filter((r) => r.q > 0);
 }
 
-/**
- * The first of `ranges` we serve (protobuf only when `protobuf`, OpenMetrics 2.0.0 only when
- * `openMetrics2`); text 0.0.4 when none.
- */
-function pick(ranges: readonly MediaRange[], protobuf: boolean, openMetrics2: boolean): Negotiated {
+/** The first of `ranges` we serve; text 0.0.4 when none. */
+function pick(ranges: readonly MediaRange[]): Negotiated {
   for (const r of ranges) {
     const v = r.version;
     // Undefined: the range names an escaping not written here; protobuf and text 0.0.4 then escape
     // names as by default, the 1.0.0 and 2.0.0 formats pass the range over.
     const escaping = escapingOf(r);
     if (
-      protobuf &&
       r.type === 'application/vnd.google.protobuf' &&
       r.proto === 'io.prometheus.client.metricfamily' &&
       r.encoding === 'delimited'
@@ -171,22 +167,12 @@ function pick(ranges: readonly MediaRange[], protobuf: boolean, openMetrics2: bo
     const om = escaping !== undefined && r.type === 'application/openmetrics-text';
     if (om && (v === undefined || v === '1.0.0' || v === '0.0.1'))
       return { format: 'openmetrics', version: '1.0.0', escaping };
-    if (om && openMetrics2 && v === '2.0.0')
-      return { format: 'openmetrics2', version: '2.0.0', escaping };
+    if (om && v === '2.0.0') return { format: 'openmetrics2', version: '2.0.0', escaping };
     if (escaping !== undefined && r.type === 'text/plain' && v === '1.0.0')
       return { format: 'text', version: '1.0.0', escaping };
     if (r.type === 'text/plain' && (v === undefined || v === '0.0.4')) return TEXT_004;
   }
   return TEXT_004;
-}
-
-/**
- * The text format alone: `openmetrics` when OpenMetrics 1.0.0 is the most preferred text format we
- * serve, else `text` (protobuf, and OpenMetrics 2.0.0, which only the scrape handler serves, are
- * passed over here).
- */
-export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  return pick(acceptable(accept), false, false).format as ExpositionFormat;
 }
 
 /** The response's Content-Type: media type, version, charset, and for 1.0.0 and 2.0.0 formats the escaping. */
@@ -212,11 +198,6 @@ export function chooseEncoding(acceptEncoding: string | undefined): ResponseEnco
   if (gzip.q <= 0 && zstd.q <= 0) return undefined;
   if (zstd.q > gzip.q || (zstd.q === gzip.q && zstd.position < gzip.position)) return 'zstd';
   return 'gzip';
-}
-
-/** Whether an `Accept-Encoding` header allows gzip (`*` counts; `gzip;q=0` refuses it). */
-export function acceptsGzip(acceptEncoding: string | undefined): boolean {
-  return preferences(acceptEncoding).gzip.q > 0;
 }
 
 /** Each served coding's q and first position in the header (`*`'s when it is not named); q -1: not acceptable at all. */

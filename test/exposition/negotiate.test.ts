@@ -2,11 +2,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  acceptsGzip,
   chooseEncoding,
   contentTypeOf,
   negotiate,
-  negotiateFormat,
+  type Negotiated,
 } from '../../src/exposition/negotiate.ts';
 
 /** The Accept header Prometheus 2.42 sends when scraping (scrape/scrape.go, acceptHeader). */
@@ -14,8 +13,8 @@ const PROMETHEUS_2_42 =
   'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,' +
   'text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
-describe('negotiateFormat', () => {
-  const table: Array<[string | undefined, 'openmetrics' | 'text']> = [
+describe('negotiate: the format', () => {
+  const table: Array<[string | undefined, Negotiated['format']]> = [
     [PROMETHEUS_2_42, 'openmetrics'],
     // Prometheus 3 style: escaping parameters, and a text/plain version we do not speak.
     [
@@ -38,17 +37,17 @@ describe('negotiateFormat', () => {
     ['Application/OpenMetrics-Text;Version=1.0.0', 'openmetrics'],
     ['application/openmetrics-text;version=1.0.0;q=0.1,text/plain;q=0.9', 'text'],
     ['text/plain;q=0.5,application/openmetrics-text;version=1.0.0;q=0.6', 'openmetrics'],
-    // A version we do not speak is passed over.
-    ['application/openmetrics-text;version=2.0.0,text/plain;q=0.5', 'text'],
-    ['application/openmetrics-text;version=2.0.0', 'text'],
+    // Version 2.0.0 is OpenMetrics 2.0.0.
+    ['application/openmetrics-text;version=2.0.0,text/plain;q=0.5', 'openmetrics2'],
+    ['application/openmetrics-text;version=2.0.0', 'openmetrics2'],
     // q=0 means "not acceptable".
     ['application/openmetrics-text;version=1.0.0;q=0', 'text'],
     ['application/openmetrics-text;q=0,*/*', 'text'],
-    // Protobuf first (not served), then OpenMetrics.
+    // Protobuf first, then OpenMetrics.
     [
       'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,' +
         'application/openmetrics-text;version=1.0.0;q=0.8',
-      'openmetrics',
+      'protobuf',
     ],
     // Equal q: a specific range beats a wildcard; otherwise header order decides.
     ['*/*;q=0.5,application/openmetrics-text;q=0.5', 'openmetrics'],
@@ -57,34 +56,7 @@ describe('negotiateFormat', () => {
   ];
   for (const [accept, expected] of table) {
     test(`${JSON.stringify(accept)} → ${expected}`, () => {
-      assert.equal(negotiateFormat(accept), expected);
-    });
-  }
-});
-
-describe('acceptsGzip', () => {
-  const table: Array<[string | undefined, boolean]> = [
-    [undefined, false],
-    ['', false],
-    ['gzip', true],
-    ['GZIP', true],
-    ['gzip, deflate, br', true],
-    ['deflate, br', false],
-    ['identity', false],
-    ['gzip;q=0', false],
-    ['gzip; q=0.0', false],
-    ['gzip;q=0.001', true],
-    ['x-gzip', true],
-    ['*', true],
-    ['*;q=0', false],
-    ['gzip;q=0, *', false],
-    ['*, gzip;q=0', false],
-    ['br, *;q=0.1', true],
-    ['gzip;q=bogus', false],
-  ];
-  for (const [header, expected] of table) {
-    test(`${JSON.stringify(header)} → ${expected}`, () => {
-      assert.equal(acceptsGzip(header), expected);
+      assert.equal(negotiate(accept).format, expected);
     });
   }
 });
@@ -189,9 +161,8 @@ describe('negotiate: OpenMetrics 2.0.0 only when a range names version=2.0.0', (
     });
   }
 
-  test('a forced OpenMetrics is 1.0.0 whatever version is asked; negotiateFormat, the text formats alone, never answers 2.0.0', () => {
+  test('a forced OpenMetrics is 1.0.0 whatever version is asked', () => {
     assert.equal(contentTypeOf(negotiate(P3_OM2, 'openmetrics')), `${OM1}; escaping=allow-utf-8`);
-    assert.equal(negotiateFormat(P3_OM2), 'text');
   });
 });
 
@@ -213,6 +184,17 @@ describe('chooseEncoding', () => {
     ['deflate, gzip, br, zstd', 'gzip'],
     ['x-gzip', 'gzip'],
     ['ZSTD;Q=1', 'zstd'],
+    ['GZIP', 'gzip'],
+    ['gzip, deflate, br', 'gzip'],
+    ['deflate, br', undefined],
+    ['gzip;q=0', undefined],
+    ['gzip; q=0.0', undefined],
+    ['gzip;q=0.001', 'gzip'],
+    ['gzip;q=bogus', undefined],
+    ['br, *;q=0.1', 'gzip'],
+    // `*` takes zstd; gzip is refused.
+    ['gzip;q=0, *', 'zstd'],
+    ['*, gzip;q=0', 'zstd'],
   ];
   for (const [header, expected] of table) {
     test(`${JSON.stringify(header)} → ${expected}`, () =>
