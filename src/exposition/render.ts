@@ -27,24 +27,7 @@ export function render(format: ExpositionFormat, families: readonly RenderFamily
 }
 
 /**
- * Renders `families` in `format` as pieces of roughly `chunkBytes` characters each (a piece ends
- * after the first series that reaches the size, so it is whole lines and may overshoot by one
- * series; for ASCII output characters are bytes). Joined, the pieces equal {@link render}'s
- * result. Families are read lazily, so they must not change until the generator is done.
- *
- * @param chunkBytes target piece size; must be > 0; `Infinity` gives one piece. @default 65536
- * @throws RangeError when `chunkBytes` is not a positive number (at the call, not on `next()`).
- */
-export function renderChunks(
-  format: ExpositionFormat,
-  families: readonly RenderFamily[],
-  chunkBytes = 65536,
-): Generator<string, void, undefined> {
-  return texts(renderPieces(format, families, chunkBytes));
-}
-
-/**
- * The exposition's bytes, in the pieces of {@link renderChunks} (whole lines, roughly
+ * The exposition's bytes, in the pieces of {@link renderPieces} (whole lines, roughly
  * `chunkBytes` each): what an HTTP response writes. Same bytes as
  * `Buffer.from(render(format, families))`, without ever holding the whole text as one string;
  * pieces whose families the naming stage marked `ascii` are written as Latin-1 (a plain copy).
@@ -60,11 +43,16 @@ export function renderBuffers(
 }
 
 /**
- * The pieces of {@link renderBuffers} before encoding: each piece's text and whether it is all
- * ASCII (every family in it marked `ascii` by the naming stage, and its metadata lines checked:
- * then its Latin-1 bytes are its UTF-8 bytes), for a writer that encodes them itself.
+ * Renders `families` in `format` as pieces of roughly `chunkBytes` characters each (a piece ends
+ * after the first series that reaches the size, so it is whole lines and may overshoot by one
+ * series; for ASCII output characters are bytes). Joined, the pieces' texts equal {@link render}'s
+ * result. Families are read lazily, so they must not change until the generator is done. Each
+ * piece says whether it is all ASCII (every family in it marked `ascii` by the naming stage, and
+ * its metadata lines checked: then its Latin-1 bytes are its UTF-8 bytes), for a writer that
+ * encodes them itself.
  *
- * @throws RangeError when `chunkBytes` is not a positive number (at the call).
+ * @param chunkBytes target piece size; must be > 0; `Infinity` gives one piece. @default 65536
+ * @throws RangeError when `chunkBytes` is not a positive number (at the call, not on `next()`).
  */
 export function renderPieces(
   format: ExpositionFormat,
@@ -73,10 +61,6 @@ export function renderPieces(
 ): Generator<Piece, void, undefined> {
   checkChunkBytes(chunkBytes);
   return familyPieces(families, chunkBytes, DIALECTS[format]);
-}
-
-function* texts(pieces: Iterable<Piece>): Generator<string, void, undefined> {
-  for (const piece of pieces) yield piece.text;
 }
 
 function* encode(pieces: Iterable<Piece>): Generator<Buffer, void, undefined> {

@@ -1,12 +1,16 @@
-// render / renderChunks: dispatch, and chunks that join back to the whole exposition.
+// render / renderPieces: dispatch, and pieces that join back to the whole exposition.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Family } from '../../src/exposition/types.ts';
-import { render, renderChunks } from '../../src/exposition/render.ts';
+import { render, renderPieces } from '../../src/exposition/render.ts';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import { checkExposition } from '../support/exposition-parser.ts';
 import { allTypes } from './fixtures.ts';
+
+/** The texts of renderPieces' pieces. */
+const texts = (...args: Parameters<typeof renderPieces>): string[] =>
+  Array.from(renderPieces(...args), (piece) => piece.text);
 
 function big(counterSeries: number, histogramSeries: number): Family[] {
   const bounds = [0.01, 0.1, 1, 10];
@@ -46,13 +50,13 @@ describe('render', () => {
   });
 });
 
-describe('renderChunks', () => {
+describe('renderPieces', () => {
   for (const format of ['text', 'openmetrics'] as const) {
     test(`${format}: chunks join to render(), are whole lines, and respect the size`, () => {
       const families = big(3000, 300);
       const whole = render(format, families);
       for (const size of [1, 100, 4096, 65536]) {
-        const chunks = [...renderChunks(format, families, size)];
+        const chunks = texts(format, families, size);
         assert.equal(chunks.join(''), whole, `chunk size ${size}`);
         for (const c of chunks) assert.ok(c.endsWith('\n'), 'a chunk ends mid-line');
         // Every chunk but the last reached the size; none overshoots by more than one series
@@ -66,26 +70,23 @@ describe('renderChunks', () => {
   }
 
   test('the default size is 64 KiB', () => {
-    const chunks = [...renderChunks('text', big(3000, 300))];
+    const chunks = texts('text', big(3000, 300));
     assert.ok(chunks.length > 1);
     assert.ok(chunks[0]!.length >= 65536 && chunks[0]!.length < 65536 + 400);
   });
 
   test('Infinity gives a single chunk', () => {
-    assert.deepEqual(
-      [...renderChunks('openmetrics', allTypes(), Infinity)],
-      [renderOpenMetrics(allTypes())],
-    );
+    assert.deepEqual(texts('openmetrics', allTypes(), Infinity), [renderOpenMetrics(allTypes())]);
   });
 
   test('no families: OpenMetrics still yields # EOF, text yields nothing', () => {
-    assert.deepEqual([...renderChunks('openmetrics', [])], ['# EOF\n']);
-    assert.deepEqual([...renderChunks('text', [])], []);
+    assert.deepEqual(texts('openmetrics', []), ['# EOF\n']);
+    assert.deepEqual(texts('text', []), []);
   });
 
   test('a bad chunk size throws at the call, naming the option', () => {
     for (const bad of [0, -1, NaN]) {
-      assert.throws(() => renderChunks('text', allTypes(), bad), {
+      assert.throws(() => renderPieces('text', allTypes(), bad), {
         name: 'RangeError',
         message: /chunkBytes/,
       });
