@@ -212,10 +212,7 @@ export function createPushZeroFill(
   const now = options.now ?? Date.now;
   const startTime = millisToHrTime(now());
   const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
-  const scope =
-    options.scope.version === undefined
-      ? { name: options.scope.name }
-      : { name: options.scope.name, version: options.scope.version };
+  const { scope } = options;
   const instruments = [...new Set(series.map((s) => s.instrument))];
   const shapes = new Map(instruments.map((i) => [i, shapeOf(i, specs, profile.rules)]));
   const { replaced } = options;

@@ -77,10 +77,7 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
   const now = options.now ?? Date.now;
   const startTime = millisToHrTime(now());
   const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
-  const defaultScope =
-    options.scope.version === undefined
-      ? { name: options.scope.name }
-      : { name: options.scope.name, version: options.scope.version };
+  const defaultScope = options.scope;
   const labelCache = new Map<string, ParsedLabels>();
   const parsed = (labels: string): ParsedLabels => {
     let p = labelCache.get(labels);
