@@ -144,20 +144,18 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     const current = ++passes;
     sources?.begin();
     const claims = profile.kind === 'native' ? newClaims() : undefined;
-    {
-      // Legacy families come out in the table's order (the original's), whatever the SDK's.
-      for (const rule of seeded) {
-        if (builders.has(rule.name)) continue;
-        // The host's own rules on the native profile claim their names like any native family.
-        if (claims !== undefined && !claim(claims, { name: rule.name, type: rule.type })) continue;
-        const builder = newBuilder(
-          { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
-          true,
-          starts,
-        );
-        builders.set(rule.name, builder);
-        order.push(builder);
-      }
+    // Legacy families come out in the table's order (the original's), whatever the SDK's.
+    for (const rule of seeded) {
+      if (builders.has(rule.name)) continue;
+      // The host's own rules on the native profile claim their names like any native family.
+      if (claims !== undefined && !claim(claims, { name: rule.name, type: rule.type })) continue;
+      const builder = newBuilder(
+        { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
+        true,
+        starts,
+      );
+      builders.set(rule.name, builder);
+      order.push(builder);
     }
     if (profile.kind === 'native' && profile.scopeInfo) {
       const attributes = c.resource.attributes;
