@@ -4,13 +4,36 @@
  * profile series as an embedded Node host.
  */
 import { DROP_REASONS } from './record-guard.ts';
-import { OUTCOMES, type AttributeSpec, type InstrumentSpec } from './types.ts';
+import { OUTCOMES, type AttributeSpec, type InstrumentKind, type InstrumentSpec } from './types.ts';
+
+/**
+ * An instrument's spec: its kind, then its name, unit and description, with no attributes unless
+ * given (runtime-metrics.ts and process-metrics.ts spell theirs with these too).
+ */
+const instrument =
+  (kind: InstrumentKind) =>
+  (
+    name: string,
+    unit: string,
+    description: string,
+    attributes: readonly AttributeSpec[] = [],
+    more?: Pick<InstrumentSpec, 'buckets' | 'exemplars'>,
+  ): InstrumentSpec => ({ name, kind, unit, description, attributes, ...more });
+export const counter = instrument('counter');
+const upDownCounter = instrument('upDownCounter');
+const histogram = instrument('histogram');
+export const gauge = instrument('observableGauge');
+export const observableCounter = instrument('observableCounter');
+export const observableUpDownCounter = instrument('observableUpDownCounter');
 
 /** Task names are host-chosen but few; cap them so a runaway host cannot explode the series set. */
 const TASK: AttributeSpec = { key: 'task', cap: 500 };
 const KIND: AttributeSpec = { key: 'kind', cap: 16 };
 const RUNNER: AttributeSpec = { key: 'runner', cap: 16 };
 const OUTCOME: AttributeSpec = { key: 'outcome', values: OUTCOMES };
+/** A run's attributes, and a finished run's. */
+const RUN = [TASK, KIND, RUNNER];
+const FINISHED_RUN = [...RUN, OUTCOME];
 
 /**
  * Default run-duration buckets (seconds): from 10 ms shell steps to hour-long backups. These are
@@ -22,56 +45,38 @@ export const DEFAULT_RUN_DURATION_BUCKETS: readonly number[] = [
   0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600,
 ];
 
-export const RUN_STARTED = {
-  name: 'jobmeter.run.started',
-  kind: 'counter',
-  unit: '{run}',
-  description: 'Runs started.',
-  attributes: [TASK, KIND, RUNNER],
-} as const satisfies InstrumentSpec;
+export const RUN_STARTED = counter('jobmeter.run.started', '{run}', 'Runs started.', RUN);
 
-export const RUN_FINISHED = {
-  name: 'jobmeter.run.finished',
-  kind: 'counter',
-  unit: '{run}',
-  description: 'Runs that reached a terminal outcome.',
-  attributes: [TASK, KIND, RUNNER, OUTCOME],
-  exemplars: true,
-} as const satisfies InstrumentSpec;
+export const RUN_FINISHED = counter(
+  'jobmeter.run.finished',
+  '{run}',
+  'Runs that reached a terminal outcome.',
+  FINISHED_RUN,
+  { exemplars: true },
+);
 
-export const RUN_DURATION = {
-  name: 'jobmeter.run.duration',
-  kind: 'histogram',
-  unit: 's',
-  description: 'Wall-clock duration of finished runs.',
-  attributes: [TASK, KIND, RUNNER, OUTCOME],
-  buckets: DEFAULT_RUN_DURATION_BUCKETS,
-  exemplars: true,
-} as const satisfies InstrumentSpec;
+export const RUN_DURATION = histogram(
+  'jobmeter.run.duration',
+  's',
+  'Wall-clock duration of finished runs.',
+  FINISHED_RUN,
+  { buckets: DEFAULT_RUN_DURATION_BUCKETS, exemplars: true },
+);
 
-export const RUN_ACTIVE = {
-  name: 'jobmeter.run.active',
-  kind: 'upDownCounter',
-  unit: '{run}',
-  description: 'Runs in flight.',
-  attributes: [TASK, KIND, RUNNER],
-} as const satisfies InstrumentSpec;
+export const RUN_ACTIVE = upDownCounter('jobmeter.run.active', '{run}', 'Runs in flight.', RUN);
 
-export const RUN_LAST_FAILURE = {
-  name: 'jobmeter.run.last_failure.time',
-  kind: 'observableGauge',
-  unit: 's',
-  description: 'Unix time of the most recent failed run; absent until a run fails.',
-  attributes: [],
-} as const satisfies InstrumentSpec;
+export const RUN_LAST_FAILURE = gauge(
+  'jobmeter.run.last_failure.time',
+  's',
+  'Unix time of the most recent failed run; absent until a run fails.',
+);
 
-export const REQUEST_REJECTED = {
-  name: 'jobmeter.request.rejected',
-  kind: 'counter',
-  unit: '{request}',
-  description: 'Requests rejected before doing any work, by reason.',
-  attributes: [{ key: 'reason', cap: 32 }],
-} as const satisfies InstrumentSpec;
+export const REQUEST_REJECTED = counter(
+  'jobmeter.request.rejected',
+  '{request}',
+  'Requests rejected before doing any work, by reason.',
+  [{ key: 'reason', cap: 32 }],
+);
 
 // ---------------------------------------------------------------------------------------------
 // Before a run: how long it waited, how late it started, which attempt it is. No semantic
@@ -97,124 +102,95 @@ export const WAIT_BUCKETS: readonly number[] = [
 export const ATTEMPTS = ['1', '2', '3', '4+'] as const;
 const ATTEMPT: AttributeSpec = { key: 'attempt', values: ATTEMPTS };
 
-export const QUEUE_WAIT = {
-  name: 'jobmeter.queue.wait',
-  kind: 'histogram',
-  unit: 's',
-  description:
-    'Seconds a run waited between becoming ready (enqueued, or its delay or schedule passed) and starting.',
-  attributes: [TASK, KIND, RUNNER],
-  buckets: WAIT_BUCKETS,
-} as const satisfies InstrumentSpec;
+export const QUEUE_WAIT = histogram(
+  'jobmeter.queue.wait',
+  's',
+  'Seconds a run waited between becoming ready (enqueued, or its delay or schedule passed) and starting.',
+  RUN,
+  { buckets: WAIT_BUCKETS },
+);
 
-export const QUEUE_OLDEST_AGE = {
-  name: 'jobmeter.queue.oldest.age',
-  kind: 'observableGauge',
-  unit: 's',
-  description:
-    'Seconds since the oldest job waiting in the queue at the last read of the job store was enqueued; 0 when none waits.',
-  attributes: [{ key: 'queue', cap: 100 }],
-} as const satisfies InstrumentSpec;
+export const QUEUE_OLDEST_AGE = gauge(
+  'jobmeter.queue.oldest.age',
+  's',
+  'Seconds since the oldest job waiting in the queue at the last read of the job store was enqueued; 0 when none waits.',
+  [{ key: 'queue', cap: 100 }],
+);
 
-export const RUN_ATTEMPTS = {
-  name: 'jobmeter.run.attempts',
-  kind: 'counter',
-  unit: '{run}',
-  description:
-    "Finished runs by attempt: 1 is a job's first run, 2 its first retry, 4+ any later retry.",
-  attributes: [TASK, KIND, RUNNER, OUTCOME, ATTEMPT],
-} as const satisfies InstrumentSpec;
+export const RUN_ATTEMPTS = counter(
+  'jobmeter.run.attempts',
+  '{run}',
+  "Finished runs by attempt: 1 is a job's first run, 2 its first retry, 4+ any later retry.",
+  [...FINISHED_RUN, ATTEMPT],
+);
 
-export const SCHEDULE_LATENESS = {
-  name: 'jobmeter.schedule.lateness',
-  kind: 'histogram',
-  unit: 's',
-  description: 'Seconds a scheduled run started after its scheduled time.',
-  attributes: [TASK, KIND, RUNNER],
-  buckets: WAIT_BUCKETS,
-} as const satisfies InstrumentSpec;
+export const SCHEDULE_LATENESS = histogram(
+  'jobmeter.schedule.lateness',
+  's',
+  'Seconds a scheduled run started after its scheduled time.',
+  RUN,
+  { buckets: WAIT_BUCKETS },
+);
 
-export const SCHEDULE_MISSED = {
-  name: 'jobmeter.schedule.missed',
-  kind: 'counter',
-  unit: '{run}',
-  description:
-    'Scheduled runs that never started: their time passed while the scheduler was busy or down.',
-  attributes: [TASK, KIND, RUNNER],
-} as const satisfies InstrumentSpec;
+export const SCHEDULE_MISSED = counter(
+  'jobmeter.schedule.missed',
+  '{run}',
+  'Scheduled runs that never started: their time passed while the scheduler was busy or down.',
+  RUN,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Live events beyond the run lifecycle.
 
-export const RUN_OUTPUT_TRUNCATED = {
-  name: 'jobmeter.run.output_truncated',
-  kind: 'counter',
-  unit: '{run}',
-  description: 'Runs whose captured output hit the output cap.',
-  attributes: [TASK, KIND, RUNNER],
-} as const satisfies InstrumentSpec;
+export const RUN_OUTPUT_TRUNCATED = counter(
+  'jobmeter.run.output_truncated',
+  '{run}',
+  'Runs whose captured output hit the output cap.',
+  RUN,
+);
 
-export const RUNNER_ERROR = {
-  name: 'jobmeter.runner.error',
-  kind: 'counter',
-  unit: '{error}',
-  description: 'Runner setup/teardown errors (not task failures), by error kind.',
-  attributes: [RUNNER, { key: 'error', cap: 32 }],
-} as const satisfies InstrumentSpec;
+export const RUNNER_ERROR = counter(
+  'jobmeter.runner.error',
+  '{error}',
+  'Runner setup/teardown errors (not task failures), by error kind.',
+  [RUNNER, { key: 'error', cap: 32 }],
+);
 
-export const SESSION_CREATED = {
-  name: 'jobmeter.session.created',
-  kind: 'counter',
-  unit: '{session}',
-  description: 'Sessions created since start.',
-  attributes: [],
-} as const satisfies InstrumentSpec;
+export const SESSION_CREATED = counter(
+  'jobmeter.session.created',
+  '{session}',
+  'Sessions created since start.',
+);
 
-export const SNAPSHOT_FAILURES = {
-  name: 'jobmeter.snapshot.failures',
-  kind: 'counter',
-  unit: '{failure}',
-  description: 'Snapshot callbacks that failed or timed out (the last good snapshot was served).',
-  attributes: [{ key: 'reason', values: ['error', 'timeout'] }],
-} as const satisfies InstrumentSpec;
+export const SNAPSHOT_FAILURES = counter(
+  'jobmeter.snapshot.failures',
+  '{failure}',
+  'Snapshot callbacks that failed or timed out (the last good snapshot was served).',
+  [{ key: 'reason', values: ['error', 'timeout'] }],
+);
 
 // ---------------------------------------------------------------------------------------------
 // Snapshot instruments: observed from the host's snapshot callback (counts a host keeps in its
 // database), see snapshot.ts.
 
-/** An observable gauge's spec (runtime-metrics.ts's too), without attributes unless given. */
-export const gauge = (
-  name: string,
-  unit: string,
-  description: string,
-  attributes: InstrumentSpec['attributes'] = [],
-): InstrumentSpec => ({
-  name,
-  kind: 'observableGauge',
-  unit,
-  description,
-  attributes,
-});
-
 /** Fleet sizes are host-chosen; the cap keeps a runaway enrolment from exploding the series set. */
 const HOST_ID: AttributeSpec = { key: 'host.id', cap: 5000 };
 const HOST_NAME: AttributeSpec = { key: 'host.name', cap: 5000 };
 
-export const RUN_HISTORY = {
-  name: 'jobmeter.run.history',
-  kind: 'observableCounter',
-  unit: '{run}',
-  description:
-    "Runs that reached a terminal outcome since the host's records began (since start when it keeps none).",
-  attributes: [OUTCOME],
-} as const satisfies InstrumentSpec;
+export const RUN_HISTORY = observableCounter(
+  'jobmeter.run.history',
+  '{run}',
+  "Runs that reached a terminal outcome since the host's records began (since start when it keeps none).",
+  [OUTCOME],
+);
 
 export const AGENT_RUN_EVENTS = {
   name: 'jobmeter.agent_run.events',
   kind: 'observableCounter',
   unit: '{event}',
   description: "Agent run lifecycle events from the host's journal.",
-  // crewshipd's journal events: a closed set with no `other` in its document.
+  // crewshipd's journal events: a closed set with no `other` in its document (its profile
+  // zero-fills this set, read from the literal type this spec keeps).
   attributes: [
     {
       key: 'event',
@@ -226,20 +202,18 @@ export const AGENT_RUN_EVENTS = {
 
 /** LLM providers are few; past the cap new ones fold into `other` (crewshipd's rule). */
 export const LLM_PROVIDER_CAP = 10;
-export const LLM_CALLS = {
-  name: 'jobmeter.llm.calls',
-  kind: 'observableCounter',
-  unit: '{call}',
-  description: 'LLM invocations recorded in the cost ledger.',
-  attributes: [{ key: 'provider', cap: LLM_PROVIDER_CAP }],
-} as const satisfies InstrumentSpec;
-export const LLM_COST = {
-  name: 'jobmeter.llm.cost',
-  kind: 'observableCounter',
-  unit: '{USD}',
-  description: 'Cumulative LLM spend in USD.',
-  attributes: [{ key: 'provider', cap: LLM_PROVIDER_CAP }],
-} as const satisfies InstrumentSpec;
+export const LLM_CALLS = observableCounter(
+  'jobmeter.llm.calls',
+  '{call}',
+  'LLM invocations recorded in the cost ledger.',
+  [{ key: 'provider', cap: LLM_PROVIDER_CAP }],
+);
+export const LLM_COST = observableCounter(
+  'jobmeter.llm.cost',
+  '{USD}',
+  'Cumulative LLM spend in USD.',
+  [{ key: 'provider', cap: LLM_PROVIDER_CAP }],
+);
 
 export const ASSIGNMENT_STATUSES = [
   'pending',
@@ -335,18 +309,17 @@ export const SNAPSHOT_INSTRUMENTS: readonly InstrumentSpec[] = [
   ),
 ];
 
-export const BUILD_INFO = {
-  name: 'jobmeter.build.info',
-  kind: 'observableGauge',
-  // No unit: a '1' would make the native name `..._info_ratio`.
-  unit: '',
-  description: 'Always 1; the attributes carry the running build.',
-  attributes: [
+/** No unit: a '1' would make the native name `..._info_ratio`. */
+export const BUILD_INFO = gauge(
+  'jobmeter.build.info',
+  '',
+  'Always 1; the attributes carry the running build.',
+  [
     { key: 'version', cap: 4 },
     { key: 'commit', cap: 4 },
     { key: 'runtime.version', cap: 4 },
   ],
-} as const satisfies InstrumentSpec;
+);
 
 /**
  * Every instrument the domain API records (process metrics are in process-metrics.ts).
@@ -378,25 +351,22 @@ export const DOMAIN_INSTRUMENTS: readonly InstrumentSpec[] = [
  * (record-guard.ts). Served under the native profile; a legacy profile has no rule for it, so its
  * surface stays exactly its original's (as with `jobmeter_scrape_errors_total`).
  */
-export const RECORDS_DROPPED = {
-  name: 'jobmeter.records.dropped',
-  kind: 'counter',
-  unit: '{record}',
-  description: 'Records not recorded because a value or an attribute was invalid, by reason.',
-  attributes: [{ key: 'reason', values: DROP_REASONS }],
-} as const satisfies InstrumentSpec;
+export const RECORDS_DROPPED = counter(
+  'jobmeter.records.dropped',
+  '{record}',
+  'Records not recorded because a value or an attribute was invalid, by reason.',
+  [{ key: 'reason', values: DROP_REASONS }],
+);
 
 /**
  * jobmeter's own health too: a host's attribute values cut to the attribute value length limit
  * (record-guard.ts `cut`), so that a label never carries an unbounded value unsaid.
  */
-export const ATTRIBUTE_VALUES_TRUNCATED = {
-  name: 'jobmeter.attribute_values.truncated',
-  kind: 'counter',
-  unit: '{value}',
-  description: 'Host attribute values cut to the attribute value length limit.',
-  attributes: [],
-} as const satisfies InstrumentSpec;
+export const ATTRIBUTE_VALUES_TRUNCATED = counter(
+  'jobmeter.attribute_values.truncated',
+  '{value}',
+  'Host attribute values cut to the attribute value length limit.',
+);
 
 /** The ingest's self-metric counting refused data points by reason (ingest/ingest-report.ts); a sender may not use the name. */
 export const REFUSED_METRIC = 'jobmeter.ingest.refused';

@@ -6,6 +6,7 @@
 import type { Meter } from '@opentelemetry/api';
 import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { gauge, observableCounter, observableUpDownCounter } from './catalog.ts';
 import { createObservable } from './observed-instruments.ts';
 import {
   CONVENTION_HEAP_BY_SPACE,
@@ -18,84 +19,58 @@ import {
 } from './runtime-metrics.ts';
 import type { InstrumentSpec } from './types.ts';
 
-export const PROCESS_UPTIME = {
-  name: 'process.uptime',
-  kind: 'observableGauge',
-  unit: 's',
-  description: 'Seconds since the process started.',
-  attributes: [],
-} as const satisfies InstrumentSpec;
+export const PROCESS_UPTIME = gauge('process.uptime', 's', 'Seconds since the process started.');
 
-export const PROCESS_CPU_TIME = {
-  name: 'process.cpu.time',
-  kind: 'observableCounter',
-  unit: 's',
-  description: 'CPU time used by the process, by mode.',
-  attributes: [{ key: 'cpu.mode', values: ['user', 'system'] }],
-} as const satisfies InstrumentSpec;
+export const PROCESS_CPU_TIME = observableCounter(
+  'process.cpu.time',
+  's',
+  'CPU time used by the process, by mode.',
+  [{ key: 'cpu.mode', values: ['user', 'system'] }],
+);
 
-export const PROCESS_MEMORY_USAGE = {
-  name: 'process.memory.usage',
-  kind: 'observableUpDownCounter',
-  unit: 'By',
-  description: 'Resident set size of the process.',
-  attributes: [],
-} as const satisfies InstrumentSpec;
+export const PROCESS_MEMORY_USAGE = observableUpDownCounter(
+  'process.memory.usage',
+  'By',
+  'Resident set size of the process.',
+);
 
-export const GC_COUNT = {
-  name: 'jobmeter.process.gc.count',
-  kind: 'observableCounter',
-  unit: '{collection}',
-  description: 'Garbage collections completed since start.',
-  attributes: [],
-} as const satisfies InstrumentSpec;
+export const GC_COUNT = observableCounter(
+  'jobmeter.process.gc.count',
+  '{collection}',
+  'Garbage collections completed since start.',
+);
 
-export const ACTIVE_RESOURCES = {
-  name: 'jobmeter.process.active_resources',
-  kind: 'observableGauge',
-  unit: '{resource}',
-  description:
-    'Active libuv handles and requests keeping the event loop alive (the nearest Node figure to a goroutine count).',
-  attributes: [],
-} as const satisfies InstrumentSpec;
+export const ACTIVE_RESOURCES = gauge(
+  'jobmeter.process.active_resources',
+  '{resource}',
+  'Active libuv handles and requests keeping the event loop alive (the nearest Node figure to a goroutine count).',
+);
 
-export const SYSTEM_CPU_UTILIZATION = {
-  name: 'system.cpu.utilization',
-  kind: 'observableGauge',
-  unit: '1',
-  description:
-    'Host CPU busy fraction (0\u20131) since the previous collection (since boot on the first).',
-  attributes: [],
-} as const satisfies InstrumentSpec;
+export const SYSTEM_CPU_UTILIZATION = gauge(
+  'system.cpu.utilization',
+  '1',
+  'Host CPU busy fraction (0\u20131) since the previous collection (since boot on the first).',
+);
 
-export const SYSTEM_MEMORY_USAGE = {
-  name: 'system.memory.usage',
-  kind: 'observableGauge',
-  unit: 'By',
-  description: 'Host memory in use (total minus available).',
-  attributes: [],
-} as const satisfies InstrumentSpec;
+export const SYSTEM_MEMORY_USAGE = gauge(
+  'system.memory.usage',
+  'By',
+  'Host memory in use (total minus available).',
+);
 
-export const SYSTEM_MEMORY_LIMIT = {
-  name: 'system.memory.limit',
-  kind: 'observableGauge',
-  unit: 'By',
-  description: 'Total host memory.',
-  attributes: [],
-} as const satisfies InstrumentSpec;
+export const SYSTEM_MEMORY_LIMIT = gauge('system.memory.limit', 'By', 'Total host memory.');
 
 /**
  * The active resources as the semantic conventions count them (`v8js.resource.active`): by the
  * type Node names each (`Timeout`, `TCPWrap`, ...). The semconv profile's, in place of
  * {@link ACTIVE_RESOURCES}; Node's types are a short list, capped all the same.
  */
-export const V8JS_RESOURCE_ACTIVE = {
-  name: 'v8js.resource.active',
-  kind: 'observableGauge',
-  unit: '{resource}',
-  description: 'Active resources keeping the event loop alive, by type.',
-  attributes: [{ key: 'v8js.resource.type', cap: 64 }],
-} as const satisfies InstrumentSpec;
+export const V8JS_RESOURCE_ACTIVE = gauge(
+  'v8js.resource.active',
+  '{resource}',
+  'Active resources keeping the event loop alive, by type.',
+  [{ key: 'v8js.resource.type', cap: 64 }],
+);
 
 /** The host's memory figures as the conventions define them: updowncounters, the usage by state. */
 const CONVENTION_SYSTEM_MEMORY_USAGE: InstrumentSpec = {
