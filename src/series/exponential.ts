@@ -5,7 +5,7 @@
  * points arrive and fit no fixed columns. The naming pass cannot read them as columns: a
  * collection gives them as MetricData (`collected` is undefined).
  */
-import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
+import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
 import type { DataPoint, ExponentialHistogram, MetricData } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries } from './collection.ts';
@@ -44,25 +44,16 @@ export class ExponentialSeries extends SeriesSet {
 
   /** The points of the first `snap.n` series, their counts as they are now (read in the turn of the snapshot). */
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    if (snap.n === 0) return undefined;
     const keys = this.keysOf(snap);
     const dataPoints = new Array<DataPoint<ExponentialHistogram>>(snap.n);
-    for (let i = 0; i < snap.n; i++) {
-      const start: HrTime =
-        snap.startSeconds === undefined ? startTime : [snap.startSeconds[i]!, snap.startNanos![i]!];
+    for (let i = 0; i < snap.n; i++)
       dataPoints[i] = {
-        startTime: start,
+        startTime: this.pointStart(snap, i, startTime),
         endTime,
         attributes: keys[i]!,
         value: exponentialValue(this.values[i]),
       };
-    }
-    return {
-      descriptor: this.descriptor,
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
-      dataPoints,
-    };
+    return this.metricData(dataPoints);
   }
 }
 

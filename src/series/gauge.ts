@@ -1,12 +1,11 @@
 /** The rules of a synchronous gauge: the last value recorded per series. */
-import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
+import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import type { GaugeMetricData, MetricData } from '@opentelemetry/sdk-metrics';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
-import { numberPoints } from './sum.ts';
 
 export class GaugeSeries extends SeriesSet {
   readonly dataPointType = DataPointType.GAUGE;
@@ -41,12 +40,6 @@ export class GaugeSeries extends SeriesSet {
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    if (snap.n === 0) return undefined;
-    return {
-      descriptor: this.descriptor,
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.GAUGE,
-      dataPoints: numberPoints(this.keysOf(snap), snap, startTime, endTime),
-    } satisfies GaugeMetricData;
+    return this.metricData(this.numberPoints(snap, startTime, endTime));
   }
 }

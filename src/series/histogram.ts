@@ -3,12 +3,11 @@
  * sum and count; min and max when the instrument records them (the SDK's default for a host's
  * histogram); the latest exemplar per bucket when kept.
  */
-import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
+import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
 import type {
   DataPoint,
   Histogram,
-  HistogramMetricData,
   MetricData,
   MetricDescriptor,
 } from '@opentelemetry/sdk-metrics';
@@ -123,13 +122,9 @@ export class HistogramSeries extends SeriesSet {
       if (Number.isFinite(snap.mins[i]!)) value.min = snap.mins[i]!;
       if (Number.isFinite(snap.maxs![i]!)) value.max = snap.maxs![i]!;
     }
-    const own =
-      snap.startSeconds === undefined
-        ? startTime
-        : ([snap.startSeconds[i]!, snap.startNanos![i]!] as HrTime);
     const point: DataPoint<Histogram> & { exemplars?: readonly Exemplar[] } = {
       attributes: this.keysOf(snap)[i]!,
-      startTime: own,
+      startTime: this.pointStart(snap, i, startTime),
       endTime,
       value,
     };
@@ -185,7 +180,6 @@ export class HistogramSeries extends SeriesSet {
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
     const n = snap.n;
-    if (n === 0) return undefined;
     const stride = this.stride;
     const dataPoints = new Array<DataPoint<Histogram>>(n);
     for (let i = 0; i < n; i++)
@@ -198,12 +192,7 @@ export class HistogramSeries extends SeriesSet {
         snap.counts[i]!,
         snap,
       );
-    return {
-      descriptor: this.descriptor,
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.HISTOGRAM,
-      dataPoints,
-    } satisfies HistogramMetricData;
+    return this.metricData(dataPoints);
   }
 }
 

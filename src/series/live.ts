@@ -8,7 +8,7 @@
  * as reports arrive, withdraws it when the source no longer reports that series, and releases it
  * when the source is gone; released slots are reused, so memory follows the live sources.
  */
-import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
+import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
 import type { DataPoint, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
@@ -167,21 +167,14 @@ export class LiveSeries extends SeriesSet {
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
     const keys = this.keysOf(snap);
-    const dataPoints = presentOf(snap).map((i): DataPoint<number> => ({
-      attributes: keys[i]!,
-      startTime,
-      endTime,
-      value: snap.values[i]!,
-    }));
-    if (dataPoints.length === 0) return undefined;
-    const head = {
-      descriptor: this.descriptor,
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPoints,
-    };
-    return this.dataPointType === DataPointType.GAUGE
-      ? { ...head, dataPointType: DataPointType.GAUGE }
-      : { ...head, dataPointType: DataPointType.SUM, isMonotonic: false };
+    return this.metricData(
+      presentOf(snap).map((i): DataPoint<number> => ({
+        attributes: keys[i]!,
+        startTime,
+        endTime,
+        value: snap.values[i]!,
+      })),
+    );
   }
 }
 

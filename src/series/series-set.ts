@@ -19,11 +19,11 @@
  * `labels` call); a compaction makes new arrays (attributes, strings), never changes one handed
  * out, so a snapshot read over several turns stays right.
  */
-import { AggregationTemporality, InstrumentType } from '../common/otel-sdk.ts';
+import { AggregationTemporality, DataPointType, InstrumentType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import type { DataPointType, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import type { DataPoint, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { holdShape } from '../common/held-shapes.ts';
-import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
+import type { CollectedSeries, Exemplar, LabelColumn, LabelRender } from './collection.ts';
 import { SeriesStarts } from './series-starts.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
@@ -334,6 +334,45 @@ export abstract class SeriesSet {
   abstract collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined;
   /** The cumulative MetricData of a snapshot, or undefined when it holds no series: points made now. */
   abstract cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined;
+
+  /** {@link cumulative} of `dataPoints` (undefined when there are none); a sum's `isMonotonic`. */
+  protected metricData(
+    dataPoints: DataPoint<unknown>[],
+    isMonotonic = false,
+  ): MetricData | undefined {
+    if (dataPoints.length === 0) return undefined;
+    return {
+      descriptor: this.descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: this.dataPointType,
+      dataPoints,
+      ...(this.dataPointType === DataPointType.SUM && { isMonotonic }),
+    } as MetricData;
+  }
+
+  /** Point `i`'s start: its series' own when the snapshot holds one, else `startTime`. */
+  protected pointStart(snap: Snapshot, i: number, startTime: HrTime): HrTime {
+    const seconds = snap.startSeconds;
+    return seconds === undefined ? startTime : [seconds[i]!, snap.startNanos![i]!];
+  }
+
+  /** The points of a sum or gauge snapshot, with a sum's exemplars. */
+  protected numberPoints(snap: Snapshot, startTime: HrTime, endTime: HrTime): DataPoint<number>[] {
+    const keys = this.keysOf(snap);
+    const points = new Array<DataPoint<number>>(snap.n);
+    for (let i = 0; i < snap.n; i++) {
+      const point: DataPoint<number> & { exemplars?: readonly Exemplar[] } = {
+        attributes: keys[i]!,
+        startTime: this.pointStart(snap, i, startTime),
+        endTime,
+        value: snap.values[i]!,
+      };
+      const e = snap.exemplars?.[i];
+      if (e !== undefined) point.exemplars = [e];
+      points[i] = point;
+    }
+    return points;
+  }
 
   /** {@link collectedOf} for one value per series: a sum's, a gauge's. */
   protected collectedNumbers(

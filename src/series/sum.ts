@@ -1,14 +1,8 @@
 /** The rules of a sum (a counter or up-down counter): one value per series, added to; the latest exemplar per series when kept. */
-import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
-import type { Attributes, HrTime } from '@opentelemetry/api';
-import type {
-  DataPoint,
-  MetricData,
-  MetricDescriptor,
-  SumMetricData,
-} from '@opentelemetry/sdk-metrics';
-import type { Exemplar } from './collection.ts';
-import type { CollectedSeries } from './collection.ts';
+import { DataPointType } from '../common/otel-sdk.ts';
+import type { HrTime } from '@opentelemetry/api';
+import type { MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import type { CollectedSeries, Exemplar } from './collection.ts';
 import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
@@ -68,47 +62,6 @@ export class SumSeries extends SeriesSet {
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    if (snap.n === 0) return undefined;
-    const dataPoints = numberPoints(this.keysOf(snap), snap, startTime, endTime);
-    return {
-      descriptor: this.descriptor,
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.SUM,
-      dataPoints,
-      isMonotonic: this.monotonic,
-    } satisfies SumMetricData;
+    return this.metricData(this.numberPoints(snap, startTime, endTime), this.monotonic);
   }
-}
-
-/** The points of a sum or gauge snapshot (each series' own start when the snapshot holds one). */
-export function numberPoints(
-  attributes: readonly Attributes[],
-  snap: Snapshot,
-  startTime: HrTime,
-  endTime: HrTime,
-): DataPoint<number>[] {
-  const n = snap.n;
-  const values = snap.values;
-  const points = new Array<DataPoint<number>>(n);
-  const seconds = snap.startSeconds;
-  if (seconds === undefined)
-    for (let i = 0; i < n; i++)
-      points[i] = { attributes: attributes[i]!, startTime, endTime, value: values[i]! };
-  else
-    for (let i = 0; i < n; i++)
-      points[i] = {
-        attributes: attributes[i]!,
-        startTime: [seconds[i]!, snap.startNanos![i]!],
-        endTime,
-        value: values[i]!,
-      };
-  const exemplars = snap.exemplars;
-  if (exemplars !== undefined) {
-    for (let i = 0; i < n; i++) {
-      const e = exemplars[i];
-      if (e !== undefined)
-        (points[i] as DataPoint<number> & { exemplars?: readonly Exemplar[] }).exemplars = [e];
-    }
-  }
-  return points;
 }
