@@ -43,7 +43,7 @@ import type { RenderFamily } from './exposition/render-model.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import type { IngestListener } from './ingest/ingest-listener.ts';
-import type { IngestSink } from './ingest/ingest-store.ts';
+import type { IngestSink, IngestStore } from './ingest/ingest-store.ts';
 import type { IngestResult, RefusalReason } from './ingest/ingest-report.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
@@ -139,17 +139,30 @@ export const DEFAULT_CARDINALITY_LIMIT = OPTION_DEFAULTS.cardinalityLimit;
 export const CLUSTER_WELCOME_MILLIS = 5000;
 
 /**
- * The ingest's code (its listener, OTLP codecs, decode thread, state files): loaded when the ingest
- * is configured, so a host that only serves pulls never loads it.
+ * The ingest: its code (its listener, OTLP codecs, decode thread, state files), loaded when the
+ * ingest is configured, so a host that only serves pulls never loads it; its store, made with
+ * `settings` beside `options` (the store takes its limits: expiry, series caps, memory budget, and
+ * ignores the rest); and its state file, loaded now, before the listener takes a request
+ * (state-keeper.ts; a second store is made only to serve the last state file written while
+ * writes fail). `sources`: what a profile's series carry of the ingested sources, kept in its
+ * checkpoint.
  */
-async function loadIngest() {
-  const [listener, store, prefer, state] = await Promise.all([
+async function openIngest(
+  options: Exclude<ResolvedOptions['ingest'], false>,
+  log: (line: string) => void,
+  sources: SourceTotals,
+  settings: ConstructorParameters<typeof IngestStore>[0],
+) {
+  const [listener, storeCode, prefer, state] = await Promise.all([
     import('./ingest/ingest-listener.ts'),
     import('./ingest/ingest-store.ts'),
     import('./ingest/prefer-ingested.ts'),
     import('./ingest/state-keeper.ts'),
   ]);
-  return { ...listener, ...store, ...prefer, ...state };
+  const newStore = () => new storeCode.IngestStore({ ...options, ...settings });
+  const store = newStore();
+  const keeper = state.openIngestState(store, newStore, options, log, sources);
+  return { ...listener, ...prefer, options, store, keeper };
 }
 
 /**
@@ -220,14 +233,15 @@ export async function createJobmeter<
   // their own (after the domain's, so families keep the catalog's order); a host's long attribute
   // values are cut, warned once per instrument, and counted in another.
   const guard = new RecordGuard({ valueLengthLimit: o.attributeValueLengthLimit });
+  // What a profile's series carry of the ingested sources they merge: the namer's, kept in the
+  // ingest's checkpoint (series/carry.ts).
+  const sources = new SourceTotals();
   // OTLP ingest: every canonical name is bounded by its spec (process metrics too, whether or not
   // jobmeter records its own), with the profile's buckets.
-  const ingestSettings =
+  const ingest =
     o.ingest === false
       ? undefined
-      : {
-          // The store takes its limits (expiry, series caps, memory budget) and ignores the rest.
-          ...o.ingest,
+      : await openIngest(o.ingest, o.log, sources, {
           instruments: withProfileBuckets(
             [...own.domain, ...own.process, ...o.instruments],
             bucketOverrides,
@@ -240,31 +254,13 @@ export async function createJobmeter<
           ...(profile.kind === 'table' && profile.vocabularies !== undefined
             ? { vocabularies: profile.vocabularies }
             : {}),
-        };
-  // A second store is made only to serve the last state file written while writes fail (state-keeper.ts).
-  const ingest = o.ingest === false ? undefined : await loadIngest();
-  // What a profile's series carry of the ingested sources they merge: the namer's, kept in the
-  // ingest's checkpoint (series/carry.ts).
-  const sources = new SourceTotals();
-  const newIngestStore =
-    ingestSettings === undefined || ingest === undefined
-      ? undefined
-      : () => new ingest.IngestStore(ingestSettings);
-  const ingestStore = newIngestStore?.();
-  // The ingest state file: loaded now, before the listener takes a request (state-keeper.ts).
-  const keeper =
-    ingestStore === undefined ||
-    newIngestStore === undefined ||
-    o.ingest === false ||
+        });
+  // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
+  const shadow =
     ingest === undefined
       ? undefined
-      : ingest.openIngestState(ingestStore, newIngestStore, o.ingest, o.log, sources);
-  // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
-  const ingestOwner = keeper ?? ingestStore;
-  const shadow =
-    ingestOwner === undefined || ingest === undefined
-      ? undefined
-      : (rm: ResourceMetrics) => ingest.preferIngested(rm, (sm) => ingestOwner.owns(sm));
+      : (rm: ResourceMetrics) =>
+          ingest.preferIngested(rm, (sm) => (ingest.keeper ?? ingest.store).owns(sm));
   const hostName = hostNameOf(
     options.hostname === undefined ? undefined : nonEmptyString(options.hostname, 'hostname'),
   );
@@ -287,8 +283,8 @@ export async function createJobmeter<
   // storages first). The ingest is read after them: by a scrape as its series sets (`ingestSeries`,
   // no MetricData), by the push and the cluster report as a producer of MetricData.
   // With a state file, what a collection serves is written first (state-keeper.ts).
-  const ingestProducer = keeper?.producer() ?? ingestStore;
-  const ingestSeries = keeper?.series() ?? ingestStore;
+  const ingestProducer = ingest?.keeper?.producer() ?? ingest?.store;
+  const ingestSeries = ingest?.keeper?.series() ?? ingest?.store;
   // A host's MetricData is a host's values too: bounded as its records are, on the same account.
   const producerLimit = new CollectedLengthLimit(guard);
   const hostProducers = (options.metricProducers ?? []).map((p) => producerLimit.producer(p));
@@ -514,10 +510,11 @@ export async function createJobmeter<
   const pipeline = (): PipelineState => ({
     push: pushReader === undefined ? undefined : { failedExports: pushFailures() },
     ingest:
-      ingestStore === undefined || o.ingest === false
+      ingest === undefined
         ? undefined
-        : { memoryBytes: ingestStore.memoryBytes, maxMemoryBytes: o.ingest.maxMemoryBytes },
-    checkpoint: keeper === undefined ? undefined : { failing: keeper.health().failing },
+        : { memoryBytes: ingest.store.memoryBytes, maxMemoryBytes: ingest.options.maxMemoryBytes },
+    checkpoint:
+      ingest?.keeper === undefined ? undefined : { failing: ingest.keeper.health().failing },
   });
   telemetry.readinessFrom(pipeline);
   let ingestListener: IngestListener | undefined;
@@ -534,8 +531,9 @@ export async function createJobmeter<
         pipeline,
         onScrape: (seconds) => telemetry.scraped(seconds),
       });
-    if (o.ingest !== false && ingestStore !== undefined && ingest !== undefined) {
-      const { maxMemoryBytes, maxSeries } = o.ingest;
+    if (ingest !== undefined) {
+      const { store: ingestStore, keeper, options: ingestOptions } = ingest;
+      const { maxMemoryBytes, maxSeries } = ingestOptions;
       const onRequest = debug?.received;
       telemetry.ingestFrom({
         refused: () => ingestStore.refusedByReason(),
@@ -551,7 +549,7 @@ export async function createJobmeter<
       if (keeper !== undefined) telemetry.checkpointsFrom(() => keeper.health());
       ingestListener = await ingest.startIngestListener({
         // The listener takes its address, limits and gate; the store's options it ignores.
-        ...o.ingest,
+        ...ingestOptions,
         sink: countedSink(ingestStore, telemetry),
         // jobmeter's own count: a profile's rejection series is its original's API's alone.
         onAnswered: (answer) => telemetry.ingestAnswered(answer),
@@ -569,7 +567,7 @@ export async function createJobmeter<
     throw err;
   }
 
-  keeper?.start();
+  ingest?.keeper?.start();
   // Last, once nothing can fail: a jobmeter that failed to start leaves no global behind.
   const unregisterGlobal = o.global ? registerGlobal(meterProvider, o.log) : () => {};
   const stopClusterWorkers =
@@ -635,7 +633,7 @@ export async function createJobmeter<
         await ingestListener?.close();
         // Everything ingested is in: the last checkpoint (a SIGTERM restart loses nothing). When
         // it fails, the rest still closes and shutdown rejects with why (serve exits non-zero).
-        const unsaved = await keeper?.close().then(
+        const unsaved = await ingest?.keeper?.close().then(
           () => undefined,
           (err: unknown) => ({ err }),
         );
