@@ -36,7 +36,7 @@ import { OpenSeriesIndex } from '../series/open-index.ts';
 import { SeriesStore } from '../series/series-store.ts';
 import { NONE, SourceTable, type SourceSet } from '../series/sources.ts';
 import { SumSeries } from '../series/sum.ts';
-import { DeltaWindows, exportedTotals } from '../series/temporality.ts';
+import { DeltaWindows, exportedTotals, metricKey } from '../series/temporality.ts';
 import type { MergePolicy } from './merge-policy.ts';
 import type { MetricDef, Report, WireKind } from './wire.ts';
 
@@ -150,9 +150,7 @@ export class ClusterAggregate {
     const { totals, at } = exportedTotals(own, exported);
     if (at !== undefined) this.#windows.resume(at);
     for (const { scope, metric, attributes, total } of totals) {
-      const m = this.#metrics.get(
-        `${scope.name}\0${scope.version ?? ''}\0${metric.descriptor.name}`,
-      );
+      const m = this.#metrics.get(metricKey(scope, metric.descriptor.name));
       const set = m === undefined ? undefined : this.#list[m]!.set;
       // A series the aggregate left out (a conflicting kind) has nothing to continue.
       if (set === undefined || set instanceof HistogramSeries !== (typeof total !== 'number'))
@@ -173,7 +171,7 @@ export class ClusterAggregate {
   /** The aggregate's metric of `def` (made on first sight), or NONE when it conflicts with it. */
   #metricFor(def: MetricDef): number {
     const [, scopeName, scopeVersion, name, description, unit, kind, valueType, boundaries] = def;
-    const key = `${scopeName}\0${scopeVersion}\0${name}`;
+    const key = metricKey({ name: scopeName, version: scopeVersion }, name);
     const known = this.#metrics.get(key);
     if (known !== undefined) {
       const metric = this.#list[known]!;

@@ -16,6 +16,7 @@ import {
 } from './wire.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
 import { LastSent } from '../series/sources.ts';
+import { metricKey } from '../series/temporality.ts';
 
 interface SentMetric {
   readonly id: number;
@@ -77,7 +78,7 @@ export class ReportEncoder {
           metric.dataPoints;
         // A histogram is described with its first point's buckets.
         if (kind === 'h' && dataPoints.length === 0) continue;
-        const mkey = `${sm.scope.name}\0${sm.scope.version ?? ''}\0${metric.descriptor.name}`;
+        const mkey = metricKey(sm.scope, metric.descriptor.name);
         let sent = this.#metrics.get(mkey);
         if (sent === undefined) {
           sent = {

@@ -4,7 +4,7 @@
  * the lifecycle code knows no transport. Messages are tagged: the host's own messages on the same
  * channel pass by untouched (and the host's handlers see jobmeter's, which carry `tag`).
  */
-import cluster from 'node:cluster';
+import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { isWire, WIRE_TAG, type FromMember, type ToMember } from './wire.ts';
 
@@ -70,32 +70,21 @@ let claimed = false;
 export function listenToClusterWorkers(sink: PrimarySink): (() => void) | undefined {
   if (claimed) return undefined;
   claimed = true;
-  const onMessage = (
-    worker: {
-      id: number;
-      send: (m: unknown, h?: undefined, o?: undefined, cb?: (e: Error | null) => void) => boolean;
-      isConnected(): boolean;
-    },
-    msg: unknown,
-  ): void => {
-    if (!isWire(msg)) return;
-    sink.received(`worker ${worker.id}`, msg as FromMember, (reply) => {
-      if (worker.isConnected()) worker.send(reply, undefined, undefined, () => {});
-    });
+  // A worker gone (or going) has nobody to hear a reply; a send that fails is dropped.
+  const reply =
+    (worker: ClusterWorker) =>
+    (message: ToMember): void => {
+      if (worker.isConnected()) worker.send(message, undefined, undefined, () => {});
+    };
+  const onMessage = (worker: ClusterWorker, msg: unknown): void => {
+    if (isWire(msg)) sink.received(`worker ${worker.id}`, msg as FromMember, reply(worker));
   };
   const onExit = (worker: { id: number }): void => sink.gone(`worker ${worker.id}`);
   cluster.on('message', onMessage);
   cluster.on('exit', onExit);
   // Workers forked before the primary's jobmeter started said hello to nobody: ask again.
-  for (const worker of Object.values(cluster.workers ?? {})) {
-    if (worker?.isConnected())
-      worker.send(
-        { tag: WIRE_TAG, t: 'ready', aggregate: sink.id } satisfies ToMember,
-        undefined,
-        undefined,
-        () => {},
-      );
-  }
+  for (const worker of Object.values(cluster.workers ?? {}))
+    if (worker !== undefined) reply(worker)({ tag: WIRE_TAG, t: 'ready', aggregate: sink.id });
   return () => {
     cluster.off('message', onMessage);
     cluster.off('exit', onExit);

@@ -145,8 +145,6 @@ export function exportedTotals(
   totals: ResourceMetrics,
   exported: ResourceMetrics,
 ): { totals: ExportedTotal[]; at: HrTime | undefined } {
-  const key = (scope: ScopeMetrics['scope'], m: MetricData) =>
-    `${scope.name}\0${scope.version ?? ''}\0${m.descriptor.name}`;
   const now = new Map<string, { metric: MetricData; points: Map<string, DataPoint<unknown>> }>();
   let at: HrTime | undefined;
   for (const sm of exported.scopeMetrics) {
@@ -160,7 +158,7 @@ export function exportedTotals(
         )
           at = p.startTime;
       }
-      now.set(key(sm.scope, m), { metric: m, points });
+      now.set(metricKey(sm.scope, m.descriptor.name), { metric: m, points });
     }
   }
   const out: ExportedTotal[] = [];
@@ -168,7 +166,7 @@ export function exportedTotals(
     for (const m of sm.metrics) {
       if (m.dataPointType !== DataPointType.SUM && m.dataPointType !== DataPointType.HISTOGRAM)
         continue;
-      const since = now.get(key(sm.scope, m));
+      const since = now.get(metricKey(sm.scope, m.descriptor.name));
       const cumulative = since?.metric.aggregationTemporality === AggregationTemporality.CUMULATIVE;
       for (const p of m.dataPoints as DataPoint<number | Histogram>[]) {
         const q = since?.points.get(attributeSetKey(p.attributes)) as
@@ -186,6 +184,11 @@ export function exportedTotals(
     }
   }
   return { totals: out, at };
+}
+
+/** One instrument's identity across collections: its scope's name and version, and its name. */
+export function metricKey(scope: { name: string; version?: string }, name: string): string {
+  return `${scope.name}\0${scope.version ?? ''}\0${name}`;
 }
 
 function earlier(a: HrTime, b: HrTime): boolean {
