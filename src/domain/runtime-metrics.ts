@@ -17,6 +17,7 @@ import {
   PerformanceObserver,
   performance,
   type EventLoopUtilization,
+  type Histogram,
   type PerformanceEntry,
 } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
@@ -26,15 +27,15 @@ import { createObservable } from './observed-instruments.ts';
 import type { InstrumentSpec } from './types.ts';
 
 /** `nodejs.eventloop.delay.*` in the instrumentation's order, each with its statistic of the delay histogram. */
-const DELAY_FIGURES = [
-  ['min', 'Event loop minimum delay.'],
-  ['max', 'Event loop maximum delay.'],
-  ['mean', 'Event loop mean delay.'],
-  ['stddev', 'Event loop standard deviation delay.'],
-  ['p50', 'Event loop 50 percentile delay.'],
-  ['p90', 'Event loop 90 percentile delay.'],
-  ['p99', 'Event loop 99 percentile delay.'],
-] as const;
+const DELAY_FIGURES: readonly (readonly [string, string, (delay: Histogram) => number])[] = [
+  ['min', 'Event loop minimum delay.', (d) => d.min],
+  ['max', 'Event loop maximum delay.', (d) => d.max],
+  ['mean', 'Event loop mean delay.', (d) => d.mean],
+  ['stddev', 'Event loop standard deviation delay.', (d) => d.stddev],
+  ['p50', 'Event loop 50 percentile delay.', (d) => d.percentile(50)],
+  ['p90', 'Event loop 90 percentile delay.', (d) => d.percentile(90)],
+  ['p99', 'Event loop 99 percentile delay.', (d) => d.percentile(99)],
+];
 
 export const EVENT_LOOP_DELAY: readonly InstrumentSpec[] = DELAY_FIGURES.map(
   ([figure, description]) => gauge(`nodejs.eventloop.delay.${figure}`, 's', description),
@@ -144,21 +145,12 @@ export function registerRuntimeMetrics(
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   delay.enable();
   const delayGauges = EVENT_LOOP_DELAY.map((spec) => createObservable(meter, spec));
-  const read: readonly (() => number)[] = [
-    () => delay.min,
-    () => delay.max,
-    () => delay.mean,
-    () => delay.stddev,
-    () => delay.percentile(50),
-    () => delay.percentile(90),
-    () => delay.percentile(99),
-  ];
   // A collection too soon after the previous one for a sample serves the previous figures again:
   // a gauge that comes and goes between scrapes would be marked stale by Prometheus in between.
   let last: number[] | undefined;
   meter.addBatchObservableCallback((r: BatchObservableResult) => {
     if (delay.count > 0) {
-      last = read.map((f) => nanosToSeconds(f()));
+      last = DELAY_FIGURES.map(([, , figure]) => nanosToSeconds(figure(delay)));
       delay.reset();
     }
     if (last !== undefined) delayGauges.forEach((g, i) => r.observe(g, last![i]!));
