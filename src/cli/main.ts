@@ -71,7 +71,13 @@ import {
 } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo } from './io.ts';
 import { MIN_NODE_VERSION } from './node-support.ts';
-import { HangupReloader, type ReloadAnswer } from './reload.ts';
+import {
+  gated,
+  HangupReloader,
+  INGEST_CREDENTIALS,
+  METRICS_CREDENTIALS,
+  type ReloadAnswer,
+} from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
 import { messageOf } from '../common/message-of.ts';
 
@@ -433,9 +439,6 @@ async function startTelemetryListener(
   };
 }
 
-/** The keys a SIGHUP applies live: the metrics route's credentials, rotated without a restart. */
-const LIVE_KEYS: ReadonlySet<string> = new Set(['metrics.token', 'metrics.apiKeys']);
-
 /**
  * SIGHUP's live part (reload.ts): new credentials of the main server's metrics route replace the
  * route, when they leave its gate mode as it is (open, gated or unmounted: a change of mode is a
@@ -451,7 +454,7 @@ function applyCredentials(
   next: ServeConfig,
   changed: readonly string[],
 ): readonly string[] {
-  const live = changed.filter((k) => LIVE_KEYS.has(k));
+  const live = changed.filter((k) => METRICS_CREDENTIALS.includes(k));
   if (live.length === 0) return [];
   const options = pluginOptions(
     jm,
@@ -463,9 +466,6 @@ function applyCredentials(
   server.replaceMetrics(options);
   return live;
 }
-
-/** The keys a SIGHUP applies live to the ingest gate: its credentials, rotated without a restart. */
-const INGEST_LIVE_KEYS: ReadonlySet<string> = new Set(['ingest.token', 'ingest.apiKeys']);
 
 /**
  * SIGHUP's live part for the ingest: new credentials replace the gate's, when the gate stays in
@@ -479,24 +479,13 @@ function applyIngestCredentials(
   next: ServeConfig,
   changed: readonly string[],
 ): readonly string[] {
-  const live = changed.filter((k) => INGEST_LIVE_KEYS.has(k));
-  const [before, after] = [running.options.ingest, next.options.ingest];
-  if (
-    live.length === 0 ||
-    before === undefined ||
-    before === false ||
-    after === undefined ||
-    after === false
-  )
-    return [];
-  const credentials = {
+  const live = changed.filter((k) => INGEST_CREDENTIALS.includes(k));
+  const after = next.options.ingest;
+  if (live.length === 0 || !gated(running.options.ingest) || !gated(after)) return [];
+  listener.replaceCredentials({
     ...(after.token !== undefined && { token: after.token }),
     ...(after.apiKeys !== undefined && { apiKeys: after.apiKeys }),
-  };
-  const gatedNow = before.token !== undefined || (before.apiKeys ?? []).length > 0;
-  const gatedNext = after.token !== undefined || (after.apiKeys ?? []).length > 0;
-  if (!gatedNow || !gatedNext) return [];
-  listener.replaceCredentials(credentials);
+  });
   return live;
 }
 

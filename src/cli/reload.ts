@@ -33,9 +33,27 @@ import { messageOf } from '../common/message-of.ts';
 /** Changed keys named in one line at most; past it `…and N more`. */
 const MAX_KEYS_NAMED = 8;
 
-/** The metrics route's credentials: while one is set, a scrape must present one. */
-const METRICS_CREDENTIALS: readonly string[] = ['metrics.token', 'metrics.apiKeys'];
-const INGEST_CREDENTIALS: readonly string[] = ['ingest.token', 'ingest.apiKeys'];
+/**
+ * The keys of the metrics route's credentials, and of the ingest gate's: while one is set, a
+ * scrape (a push) must present one. What a SIGHUP can apply live (main.ts).
+ */
+export const METRICS_CREDENTIALS: readonly string[] = ['metrics.token', 'metrics.apiKeys'];
+export const INGEST_CREDENTIALS: readonly string[] = ['ingest.token', 'ingest.apiKeys'];
+
+/** A gate's credentials: the metrics route's, the ingest's. */
+interface Credentials {
+  readonly token?: string | undefined;
+  readonly apiKeys?: readonly unknown[] | undefined;
+}
+
+/** Whether a gate is in force: it has a token or an API key. */
+export function gated<C extends Credentials>(gate: C | false | undefined): gate is C {
+  return (
+    gate !== undefined &&
+    gate !== false &&
+    (gate.token !== undefined || (gate.apiKeys ?? []).length > 0)
+  );
+}
 
 /**
  * Applies what it can of `next` to the running service; returns the keys of `changed` it applied.
@@ -225,13 +243,6 @@ function removedCredentials(
   next: ServeConfig,
   changed: readonly string[],
 ): string[] {
-  const gated = (
-    m:
-      | { readonly token?: string | undefined; readonly apiKeys?: readonly unknown[] | undefined }
-      | false
-      | undefined,
-  ): boolean =>
-    m !== undefined && m !== false && (m.token !== undefined || (m.apiKeys ?? []).length > 0);
   return [
     ...(gated(running.metrics) && !gated(next.metrics)
       ? changed.filter((k) => METRICS_CREDENTIALS.includes(k))
