@@ -9,7 +9,7 @@
  * shows as a climbing age rather than as old counts passed off as new. One poll at a time: a
  * hung store holds at most one call.
  */
-import type { Meter, ObservableResult } from '@opentelemetry/api';
+import type { Meter, MetricOptions, ObservableResult } from '@opentelemetry/api';
 import { StorePoll } from '../common/store-poll.ts';
 import type { CheckedOptions } from './job-runs.ts';
 
@@ -36,6 +36,9 @@ export const QUEUE_POLL_AGE = {
     'Age of the queue depth served: seconds since the read that counted it was sent to the job store.',
 } as const;
 
+/** The options an instrument above is made with: its unit and description. */
+const optionsOf = ({ unit, description }: MetricOptions): MetricOptions => ({ unit, description });
+
 /** Queues served per poller: the queues a worker or boss was given, never job data. */
 const MAX_QUEUES = 100;
 
@@ -53,19 +56,10 @@ export class QueueDepthPoll {
   #lastAt: number | undefined;
 
   constructor(meter: Meter, read: () => Promise<DepthCounts>, intervalMillis: number) {
-    this.#age = meter.createObservableGauge(QUEUE_POLL_AGE.name, {
-      unit: QUEUE_POLL_AGE.unit,
-      description: QUEUE_POLL_AGE.description,
-    });
+    this.#age = meter.createObservableGauge(QUEUE_POLL_AGE.name, optionsOf(QUEUE_POLL_AGE));
     this.#age.addCallback(this.#ageCallback);
-    this.#gauge = meter.createObservableGauge(QUEUE_DEPTH.name, {
-      unit: QUEUE_DEPTH.unit,
-      description: QUEUE_DEPTH.description,
-    });
-    this.#failures = meter.createCounter(QUEUE_POLL_FAILURES.name, {
-      unit: QUEUE_POLL_FAILURES.unit,
-      description: QUEUE_POLL_FAILURES.description,
-    });
+    this.#gauge = meter.createObservableGauge(QUEUE_DEPTH.name, optionsOf(QUEUE_DEPTH));
+    this.#failures = meter.createCounter(QUEUE_POLL_FAILURES.name, optionsOf(QUEUE_POLL_FAILURES));
     this.#gauge.addCallback(this.#callback);
     // While a read is still out (a hung store) no second is sent: the interval it missed is
     // counted as a timeout, and the depth goes stale.
