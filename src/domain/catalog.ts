@@ -174,8 +174,10 @@ export const SNAPSHOT_FAILURES = counter(
 // database), see snapshot.ts.
 
 /** Fleet sizes are host-chosen; the cap keeps a runaway enrolment from exploding the series set. */
-const HOST_ID: AttributeSpec = { key: 'host.id', cap: 5000 };
-const HOST_NAME: AttributeSpec = { key: 'host.name', cap: 5000 };
+const HOST: readonly AttributeSpec[] = [
+  { key: 'host.id', cap: 5000 },
+  { key: 'host.name', cap: 5000 },
+];
 
 export const RUN_HISTORY = observableCounter(
   'jobmeter.run.history',
@@ -273,39 +275,32 @@ export const SNAPSHOT_INSTRUMENTS: readonly InstrumentSpec[] = [
   gauge('jobmeter.alert.open', '{alert}', 'Open alerts by severity.', [
     { key: 'severity', values: ALERT_SEVERITIES, outside: 'drop' },
   ]),
-  gauge('jobmeter.host.agent.online', '', "1 if the host's agent is online, 0 otherwise.", [
-    HOST_ID,
-    HOST_NAME,
-  ]),
+  gauge('jobmeter.host.agent.online', '', "1 if the host's agent is online, 0 otherwise.", HOST),
   gauge(
     'jobmeter.host.last_backup.time',
     's',
     "Unix time of the host's most recent backup; absent before the first.",
-    [HOST_ID, HOST_NAME],
+    HOST,
   ),
   gauge(
     'jobmeter.host.last_backup.success',
     '',
     "1 if the host's most recent backup succeeded; absent before the first.",
-    [HOST_ID, HOST_NAME],
+    HOST,
   ),
-  gauge('jobmeter.host.repo.size', 'By', 'Latest reported repository size; absent when unknown.', [
-    HOST_ID,
-    HOST_NAME,
-  ]),
-  gauge('jobmeter.host.snapshots', '{snapshot}', "Snapshots known in the host's repository.", [
-    HOST_ID,
-    HOST_NAME,
-  ]),
-  gauge('jobmeter.host.alert.open', '{alert}', 'Open alerts attached to the host.', [
-    HOST_ID,
-    HOST_NAME,
-  ]),
+  gauge(
+    'jobmeter.host.repo.size',
+    'By',
+    'Latest reported repository size; absent when unknown.',
+    HOST,
+  ),
+  gauge('jobmeter.host.snapshots', '{snapshot}', "Snapshots known in the host's repository.", HOST),
+  gauge('jobmeter.host.alert.open', '{alert}', 'Open alerts attached to the host.', HOST),
   gauge(
     'jobmeter.host.repo.status',
     '',
     'Always 1; the status attribute carries the repository state.',
-    [HOST_ID, HOST_NAME, { key: 'status', values: REPO_STATUSES, outside: 'drop' }],
+    [...HOST, { key: 'status', values: REPO_STATUSES, outside: 'drop' }],
   ),
 ];
 
