@@ -9,6 +9,7 @@
 import type { Context, Meter } from '@opentelemetry/api';
 import { pollMillisOrOff } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
+import { AGENT_RUN_EVENTS } from '../domain/catalog.ts';
 import type { OldestWaiting, Recorder, RunHandle, StartDetails } from '../domain/recorder.ts';
 import type { HostSnapshot } from '../domain/snapshot.ts';
 import type { Outcome } from '../domain/types.ts';
@@ -114,14 +115,10 @@ export class JobRuns {
   readonly #kind: string;
   readonly #runner: string;
   readonly #open = new Map<unknown, RunHandle>();
-  /** Run events since start, in crewshipd's journal words (for {@link JobRuns.events}). */
-  readonly #events: Record<string, number> = {
-    started: 0,
-    completed: 0,
-    failed: 0,
-    cancelled: 0,
-    timeout: 0,
-  };
+  /** Run events since start, in crewshipd's journal words, the catalog's (for {@link JobRuns.events}). */
+  readonly #events: Record<string, number> = Object.fromEntries(
+    AGENT_RUN_EVENTS.attributes[0].values.map((event) => [event, 0]),
+  );
 
   constructor(options: CheckedOptions) {
     this.recorder = options.recorder;
