@@ -9,136 +9,43 @@
  * ajv decides whether and where a value is wrong; this file only decides what to say. The wording
  * is chosen by the definition of json-schema.ts that failed (`#/definitions/port` → "an integer
  * from 0 to 65535"), never by ajv's own messages, so the texts stay ours whatever ajv's version.
+ * A definition an option's rule states (the option table's row) reads as the rule's words, a
+ * closed list as "one of …", so neither is worded twice; the tables' keys are the schema's own.
  */
-import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import type { ErrorObject } from 'ajv';
 
-import { CIDR_EXPECTED } from '../common/addresses.ts';
-import { POSTURE_NAMES } from '../common/postures.ts';
 import {
   CONFIG_SCHEMA,
   definitionAt,
-  INSTRUMENT_TYPES,
   ORIGINAL_SPELLINGS,
   tableKeys,
   type DefinitionName,
   type Table,
 } from './json-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
+import { PROFILE_NAMES } from '../options.ts';
+import { CIDR_EXPECTED } from '../common/addresses.ts';
 import {
-  HOST_INSTRUMENTS,
-  LISTENER_FORMATS,
-  OTLP_NAMINGS,
-  OTLP_PROTOCOLS,
-  PROFILE_NAMES,
-  TEMPORALITIES,
-} from '../options.ts';
-import {
-  attributeValueLengthLimit,
-  bodyBytes,
-  bool,
-  cardinalityLimit,
-  concurrentRequests,
-  connections,
-  inflightScrapes,
-  memoryBytes,
-  millis,
-  nonEmptyString,
   oneOfExpected,
-  port,
-  STRING_TABLE_EXPECTED,
   ROUTE_PATH_EXPECTED,
-  stateDir,
+  STRING_TABLE_EXPECTED,
   TENANT_EXPECTED,
   TOKEN_EXPECTED,
+  type Rule,
+  type ValueSchema,
 } from '../common/option-rules.ts';
 import { nearestKey } from '../common/did-you-mean.ts';
-import { API_KEY_OPTIONS, fileNames, PROFILE_TABLE_OPTIONS } from '../common/option-table.ts';
-import { RULE_TYPES } from '../naming/check-rules.ts';
-import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
+import { SECTIONS, type OptionRow } from '../common/option-table.ts';
 
-/** The keys of a `[[profile.rules]]` rule, required ones first. */
-const RULE_KEYS: readonly string[] = [
-  'instrument',
-  'name',
-  'type',
-  'help',
-  'unit',
-  'labels',
-  'values',
-  'zero_fill',
-];
+const TABLE = 'a table';
+const VIEW_SELECTOR =
+  'a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url';
 
-/** Expectation texts, shared with the flag parser so messages read the same everywhere. */
-export const EXPECT = {
-  profile: oneOfExpected(PROFILE_NAMES),
-  nonEmptyString: nonEmptyString.expected,
-  boolean: bool.expected,
-  table: 'a table',
-  stringTable: STRING_TABLE_EXPECTED,
-  string: 'a string',
-  host: 'an IP address or host name (IPv6 without brackets)',
-  port: port.expected,
-  format: oneOfExpected(LISTENER_FORMATS),
-  endpoint: 'an http:// or https:// URL',
-  protocol: oneOfExpected(OTLP_PROTOCOLS),
-  millis: millis.expected,
-  temporality: oneOfExpected(TEMPORALITIES),
-  headerName: "an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
-  headerValue: 'a string without line breaks',
-  attributeName: 'a non-empty attribute name other than __proto__',
-  naming: oneOfExpected(OTLP_NAMINGS),
-  translationStrategy: oneOfExpected(TRANSLATION_STRATEGIES),
-  bodyBytes: bodyBytes.expected,
-  concurrent: concurrentRequests.expected,
-  memoryBytes: memoryBytes.expected,
-  connections: connections.expected,
-  posture: oneOfExpected(POSTURE_NAMES),
-  path: ROUTE_PATH_EXPECTED,
-  loopbackListen:
-    'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
-  token: TOKEN_EXPECTED,
-  filePath: 'a non-empty file path',
-  cidrList: 'a list of IP addresses or CIDRs, e.g. ["10.0.0.0/8"]',
-  cidr: CIDR_EXPECTED,
-  apiKeys: 'a list of { tenant, key } tables',
-  apiKey: 'a { tenant, key } table',
-  tenant: TENANT_EXPECTED,
-  inflight: inflightScrapes.expected,
-  profileSetting: `a profile name (one of ${PROFILE_NAMES.join(', ')}) or a [profile] table with name and rules`,
-  profileRules: 'a list of [[profile.rules]] tables',
-  profileRule:
-    'a rule table: instrument, name, type, help, and optionally unit, labels, values, zero_fill',
-  ruleType: oneOfExpected(RULE_TYPES),
-  ruleLabels: 'a list of [attribute, label] pairs, e.g. [["runner", "runner"]]',
-  ruleValues: 'a table: attribute → { canonical value = "the original\'s word" }',
-  ruleZeroFill: 'a table: label → [words always emitted]',
-  cardinalityLimit: cardinalityLimit.expected,
-  attributeValueLengthLimit: attributeValueLengthLimit.expected,
-  hostInstruments: oneOfExpected(HOST_INSTRUMENTS),
-  mergePolicies: 'a table: instrument name = "sum" or "max"',
-  mergePolicy: oneOfExpected(MERGE_POLICIES),
-  views: 'a list of [[views]] tables, each with a selector and a stream',
-  view: 'a [[views]] table: selector, and optionally stream',
-  viewSelector:
-    'a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url',
-  viewStream:
-    'a stream table: name, description, aggregation, attribute_keys, aggregation_cardinality_limit',
-  viewAggregation:
-    'exactly one aggregation: default, drop, sum, last_value, explicit_bucket_histogram or base2_exponential_bucket_histogram',
-  emptyTable: 'an empty table, e.g. drop = {}',
-  explicitBuckets: 'a table: boundaries = [numbers], and optionally record_min_max',
-  exponentialBuckets: 'a table: max_size (2-16384), max_scale (-10-20), record_min_max',
-  attributeKeys: 'a table: included and/or excluded lists of attribute keys',
-  instrumentType: oneOfExpected(INSTRUMENT_TYPES),
-  boundaries: 'a list of numbers in increasing order, e.g. [1, 10, 60]',
-  exponentialSize: 'an integer from 2 to 16384 (buckets)',
-  exponentialScale: 'an integer from -10 to 20',
-  keyList: 'a list of attribute keys, e.g. ["queue"]',
-} as const;
-
-/** The `[[views]]` tables, as an unknown key's error names them. */
-const VIEW_TABLES: Partial<Record<DefinitionName, string>> = {
+/** The closed tables below the file's own, as an unknown key's error names them. */
+const TABLE_NAMES: Partial<Record<DefinitionName, string>> = {
+  apiKey: 'an API key',
+  profileSetting: '[profile]',
+  profileRule: 'a [[profile.rules]] rule',
   view: '[[views]]',
   viewSelector: 'a view selector',
   viewStream: 'a view stream',
@@ -164,103 +71,111 @@ const choice =
     expected: expected + didYouMeanValue(value, allowed),
   });
 
-/** Every definition of the schema, and how its failure reads. */
-const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
-  listener: plain(EXPECT.table),
-  naming: plain(EXPECT.table),
-  otlp: plain(EXPECT.table),
-  ingest: plain(EXPECT.table),
-  cluster: plain(EXPECT.table),
-  metrics: plain(EXPECT.table),
-  telemetry: plain(EXPECT.table),
-  daemon: plain(EXPECT.table),
-  build: plain(EXPECT.table),
-  resourceAttributes: plain(EXPECT.stringTable),
-  headers: plain(EXPECT.stringTable),
+/**
+ * How the failure of each definition no option's rule states reads. The others read as their
+ * rule's words ({@link fromSchema}).
+ */
+const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
+  listener: plain(TABLE),
+  naming: plain(TABLE),
+  otlp: plain(TABLE),
+  ingest: plain(TABLE),
+  cluster: plain(TABLE),
+  metrics: plain(TABLE),
+  telemetry: plain(TABLE),
+  daemon: plain(TABLE),
+  build: plain(TABLE),
+  resourceAttributes: plain(STRING_TABLE_EXPECTED),
+  headers: plain(STRING_TABLE_EXPECTED),
   apiKeys: (value) => ({
     shown: REDACTED,
-    expected: `${EXPECT.apiKeys} (got ${describeType(value)})`,
+    expected: `a list of { tenant, key } tables (got ${describeType(value)})`,
   }),
   apiKey: (value) => ({
     shown: REDACTED,
-    expected: `${EXPECT.apiKey} (got ${describeType(value)})`,
+    expected: `a { tenant, key } table (got ${describeType(value)})`,
   }),
-  profile: choice(EXPECT.profile, PROFILE_NAMES),
   profileSetting: (value) =>
     typeof value === 'string'
-      ? choice(EXPECT.profile, PROFILE_NAMES)(value)
-      : { expected: EXPECT.profileSetting },
-  profileRules: plain(EXPECT.profileRules),
-  profileRule: plain(EXPECT.profileRule),
-  ruleType: choice(EXPECT.ruleType, RULE_TYPES),
-  ruleLabels: plain(EXPECT.ruleLabels),
-  ruleValues: plain(EXPECT.ruleValues),
-  ruleZeroFill: plain(EXPECT.ruleZeroFill),
-  text: plain(EXPECT.string),
-  nonEmptyString: plain(EXPECT.nonEmptyString),
-  boolean: quoted(EXPECT.boolean),
-  host: plain(EXPECT.host),
-  port: quoted(EXPECT.port),
-  listenerFormat: choice(EXPECT.format, LISTENER_FORMATS),
+      ? fromSchema('profile')(value)
+      : {
+          expected: `a profile name (one of ${PROFILE_NAMES.join(', ')}) or a [profile] table with name and rules`,
+        },
+  profileRules: plain('a list of [[profile.rules]] tables'),
+  profileRule: plain(
+    'a rule table: instrument, name, type, help, and optionally unit, labels, values, zero_fill',
+  ),
+  ruleLabels: plain('a list of [attribute, label] pairs, e.g. [["runner", "runner"]]'),
+  ruleValues: plain('a table: attribute → { canonical value = "the original\'s word" }'),
+  ruleZeroFill: plain('a table: label → [words always emitted]'),
+  text: plain('a string'),
+  host: plain('an IP address or host name (IPv6 without brackets)'),
   // user:password in a rejected endpoint is masked before it is echoed.
   endpoint: (value) => ({
     shown: typeof value === 'string' ? maskUserinfo(value) : value,
-    expected: EXPECT.endpoint,
+    expected: 'an http:// or https:// URL',
   }),
-  protocol: choice(EXPECT.protocol, OTLP_PROTOCOLS),
-  millis: quoted(EXPECT.millis),
-  temporality: choice(EXPECT.temporality, TEMPORALITIES),
-  otlpNaming: choice(EXPECT.naming, OTLP_NAMINGS),
-  translationStrategy: choice(EXPECT.translationStrategy, TRANSLATION_STRATEGIES),
-  bodyBytes: quoted(EXPECT.bodyBytes),
-  concurrent: quoted(EXPECT.concurrent),
-  memoryBytes: quoted(EXPECT.memoryBytes),
-  connections: quoted(EXPECT.connections),
-  posture: choice(EXPECT.posture, POSTURE_NAMES),
-  path: plain(EXPECT.path),
-  loopbackListen: plain(EXPECT.loopbackListen),
+  path: plain(ROUTE_PATH_EXPECTED),
+  loopbackListen: plain(
+    'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
+  ),
   // A secret: never echoed.
   token: (value) => ({
     shown: REDACTED,
-    expected: `${EXPECT.token} (got ${typeof value === 'string' ? (value === '' ? 'an empty string' : 'whitespace in it') : describeType(value)})`,
+    expected: `${TOKEN_EXPECTED} (got ${typeof value === 'string' ? (value === '' ? 'an empty string' : 'whitespace in it') : describeType(value)})`,
   }),
-  filePath: plain(EXPECT.filePath),
-  stateDir: plain(stateDir.expected),
+  filePath: plain('a non-empty file path'),
   // A comma-separated string is the environment's form, not a file's.
   cidrList: (value) => ({
     expected:
-      EXPECT.cidrList +
+      'a list of IP addresses or CIDRs, e.g. ["10.0.0.0/8"]' +
       (typeof value === 'string' ? ' (a list, not a comma-separated string)' : ''),
   }),
-  cidr: plain(EXPECT.cidr),
-  tenant: plain(EXPECT.tenant),
-  inflight: quoted(EXPECT.inflight),
-  cardinalityLimit: quoted(EXPECT.cardinalityLimit),
-  attributeValueLengthLimit: quoted(EXPECT.attributeValueLengthLimit),
-  hostInstruments: choice(EXPECT.hostInstruments, HOST_INSTRUMENTS),
-  mergePolicies: plain(EXPECT.mergePolicies),
-  mergePolicy: choice(EXPECT.mergePolicy, MERGE_POLICIES),
-  views: plain(EXPECT.views),
-  view: plain(EXPECT.view),
-  viewSelector: plain(EXPECT.viewSelector),
-  viewStream: plain(EXPECT.viewStream),
-  viewAggregation: plain(EXPECT.viewAggregation),
-  emptyTable: plain(EXPECT.emptyTable),
-  explicitBuckets: plain(EXPECT.explicitBuckets),
-  exponentialBuckets: plain(EXPECT.exponentialBuckets),
-  attributeKeys: plain(EXPECT.attributeKeys),
-  instrumentType: choice(EXPECT.instrumentType, INSTRUMENT_TYPES),
-  boundaries: plain(EXPECT.boundaries),
-  exponentialSize: quoted(EXPECT.exponentialSize),
-  exponentialScale: quoted(EXPECT.exponentialScale),
-  keyList: plain(EXPECT.keyList),
-  attributeValue: plain(EXPECT.string),
+  cidr: plain(CIDR_EXPECTED),
+  tenant: plain(TENANT_EXPECTED),
+  mergePolicies: plain('a table: instrument name = "sum" or "max"'),
+  views: plain('a list of [[views]] tables, each with a selector and a stream'),
+  view: plain('a [[views]] table: selector, and optionally stream'),
+  viewSelector: plain(VIEW_SELECTOR),
+  viewStream: plain(
+    'a stream table: name, description, aggregation, attribute_keys, aggregation_cardinality_limit',
+  ),
+  viewAggregation: plain(
+    'exactly one aggregation: default, drop, sum, last_value, explicit_bucket_histogram or base2_exponential_bucket_histogram',
+  ),
+  emptyTable: plain('an empty table, e.g. drop = {}'),
+  explicitBuckets: plain('a table: boundaries = [numbers], and optionally record_min_max'),
+  exponentialBuckets: plain('a table: max_size (2-16384), max_scale (-10-20), record_min_max'),
+  attributeKeys: plain('a table: included and/or excluded lists of attribute keys'),
+  boundaries: plain('a list of numbers in increasing order, e.g. [1, 10, 60]'),
+  exponentialSize: quoted('an integer from 2 to 16384 (buckets)'),
+  exponentialScale: quoted('an integer from -10 to 20'),
+  keyList: plain('a list of attribute keys, e.g. ["queue"]'),
+  attributeValue: plain('a string'),
   // Never echo a header value: it is usually a credential. Say only what type it was.
   headerValue: (value) => ({
     shown: REDACTED,
-    expected: `${EXPECT.headerValue} (got ${typeof value === 'string' ? 'a line break' : describeType(value)})`,
+    expected: `a string without line breaks (got ${typeof value === 'string' ? 'a line break' : describeType(value)})`,
   }),
 };
+
+/**
+ * How a value definition without words of its own in {@link DESCRIBE} fails: a closed list as
+ * "one of …" with a "did you mean", else in its rule's words, with "(got a string)" where a string
+ * is the wrong type.
+ */
+function fromSchema(definition: DefinitionName): Describe {
+  const schema = CONFIG_SCHEMA.definitions[definition] as ValueSchema;
+  if (schema.enum !== undefined) return choice(oneOfExpected(schema.enum), schema.enum);
+  // The rule of an option (the option table's row) whose file definition this is.
+  const rule = Object.values(SECTIONS)
+    .flatMap((section) => Object.values<OptionRow>(section))
+    .find((row) => row.schema === definition && row.rule !== undefined)?.rule as
+    Rule<unknown> | undefined;
+  if (rule === undefined) throw new Error(`no words for the ${definition} definition`);
+  const expected = rule.expected;
+  return schema.type.includes('string') ? plain(expected) : quoted(expected);
+}
 
 /**
  * The ConfigError for ajv's first error.
@@ -290,10 +205,14 @@ export function toConfigError(
   if (propertyName !== undefined) {
     const value = (node as Record<string, unknown>)[propertyName];
     if (definition === 'headers')
-      return new ConfigError(`${at}.${propertyName}`, REDACTED, EXPECT.headerName);
+      return new ConfigError(
+        `${at}.${propertyName}`,
+        REDACTED,
+        "an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
+      );
     // resourceAttributes: a blank name reads as `""`, which is what it is.
     const key = propertyName.trim() === '' ? `${at}.""` : `${at}.${propertyName}`;
-    return new ConfigError(key, value, EXPECT.attributeName);
+    return new ConfigError(key, value, 'a non-empty attribute name other than __proto__');
   }
 
   if (error.keyword === 'additionalProperties') {
@@ -307,19 +226,8 @@ export function toConfigError(
         `a key of ${what}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`,
       );
     };
-    if (definition === 'apiKey')
-      return notKnownIn('an API key', Object.keys(fileNames(API_KEY_OPTIONS)));
-    if (definition === 'profileSetting')
-      return notKnownIn('[profile]', Object.keys(fileNames(PROFILE_TABLE_OPTIONS)));
-    if (definition === 'profileRule') return notKnownIn('a [[profile.rules]] rule', RULE_KEYS);
-    const viewTable = definition === undefined ? undefined : VIEW_TABLES[definition];
-    if (viewTable !== undefined) {
-      const keys = Object.keys(
-        (CONFIG_SCHEMA.definitions[definition!] as { properties?: object }).properties ??
-          CONFIG_SCHEMA.definitions.view.allOf[0].properties,
-      );
-      return notKnownIn(viewTable, keys);
-    }
+    const tableName = definition === undefined ? undefined : TABLE_NAMES[definition];
+    if (tableName !== undefined) return notKnownIn(tableName, keysOf(definition!));
     return unknownKey(name, (definition ?? '') as Table);
   }
 
@@ -330,10 +238,9 @@ export function toConfigError(
       return new ConfigError(
         `${at}.${name}`,
         undefined,
-        `the rule's ${name} (required: ${RULE_KEYS.slice(0, 4).join(', ')})`,
+        `the rule's ${name} (required: ${CONFIG_SCHEMA.definitions.profileRule.allOf[1].required.join(', ')})`,
       );
-    if (definition === 'view')
-      return new ConfigError(`${at}.${name}`, undefined, EXPECT.viewSelector);
+    if (definition === 'view') return new ConfigError(`${at}.${name}`, undefined, VIEW_SELECTOR);
     return describe(name === 'key' ? 'token' : 'tenant', undefined, `${at}.${name}`);
   }
 
@@ -345,8 +252,20 @@ export function toConfigError(
 }
 
 function describe(definition: DefinitionName, value: unknown, key: string): ConfigError {
-  const { shown = value, expected } = DESCRIBE[definition](value);
+  const { shown = value, expected } = (DESCRIBE[definition] ?? fromSchema(definition))(value);
   return new ConfigError(key, shown, expected);
+}
+
+/** The keys a closed table below the file's own takes, in schema order. */
+function keysOf(definition: DefinitionName): string[] {
+  const schema = CONFIG_SCHEMA.definitions[definition] as {
+    properties?: object;
+    allOf?: readonly { properties?: object }[];
+    else?: { properties?: object };
+  };
+  return Object.keys(
+    schema.properties ?? schema.allOf?.[0]?.properties ?? schema.else?.properties ?? {},
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

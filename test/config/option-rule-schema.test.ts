@@ -123,3 +123,11 @@ for (const [name, rule, definition] of ruleRows()) {
     }
   });
 }
+
+test('every definition has its words, its own or its rule’s', () => {
+  for (const definition of Object.keys(CONFIG_SCHEMA.definitions) as DefinitionName[]) {
+    // A TOML date is of no JSON type: every definition refuses it.
+    const message = verdict(() => check(new Date(0), 'k', definition));
+    assert.match(message ?? '', /: expected \S/, definition);
+  }
+});
