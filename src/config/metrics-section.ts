@@ -106,14 +106,6 @@ function read(env: NodeJS.ProcessEnv, name: string | undefined): string | undefi
 // ---------------------------------------------------------------------------------------------
 // Merging
 
-/** `over`'s set fields win; a value and its file are one setting. Inputs are not mutated. */
-export function mergeMetricsConfig(
-  base: Readonly<MetricsConfig>,
-  over: Readonly<MetricsConfig>,
-): MetricsConfig {
-  return mergeGateConfig(base, over);
-}
-
 /** The secret settings `[metrics]` and `[ingest]` share: each a value or the file holding it. */
 export interface SecretPairs {
   token?: string;
@@ -122,7 +114,10 @@ export interface SecretPairs {
   apiKeysFile?: string;
 }
 
-/** `over`'s set fields win; a value and its file are one setting. Inputs are not mutated. */
+/**
+ * `over`'s set fields win; a value and its file are one setting. Inputs are not mutated. For
+ * `[metrics]` and `[ingest]`.
+ */
 export function mergeGateConfig<T extends SecretPairs>(base: Readonly<T>, over: Readonly<T>): T {
   const out: T = { ...base };
   if (over.token !== undefined || over.tokenFile !== undefined) {

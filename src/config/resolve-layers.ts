@@ -39,13 +39,12 @@ import { loadConfigFile } from './file-parser.ts';
 import { readIngestSecrets } from './ingest-section.ts';
 import {
   mergeGateConfig,
-  mergeMetricsConfig,
   metricsEnvLayer,
   resolveMetrics,
   type MetricsLayer,
   type ResolvedMetrics,
 } from './metrics-section.ts';
-import type { LayerSource, MetricsConfig, OtlpConfig, ServiceConfig } from './service-config.ts';
+import type { LayerSource, MetricsConfig, ServiceConfig } from './service-config.ts';
 import {
   flagsLayer,
   parseServeFlags,
@@ -122,12 +121,10 @@ export async function resolveServeConfig({
   const withEnv: MetricsLayer[] = layers.map((l) => ({
     source: l.source,
     metrics:
-      l.source === 'env'
-        ? mergeMetricsConfig(l.config.metrics ?? {}, postureEnv)
-        : l.config.metrics,
+      l.source === 'env' ? mergeGateConfig(l.config.metrics ?? {}, postureEnv) : l.config.metrics,
   }));
   let metrics: MetricsConfig = {};
-  for (const layer of withEnv) metrics = mergeMetricsConfig(metrics, layer.metrics ?? {});
+  for (const layer of withEnv) metrics = mergeGateConfig(metrics, layer.metrics ?? {});
   const file = layers.find((l) => l.source === 'file');
   let resolved: ResolvedMetrics;
   try {
@@ -216,33 +213,21 @@ export function mergeServiceConfig(
   // rules, the views.
   for (const key of ['profile', 'profileRules', 'views', ...Object.values(TOP_VALUES)] as const)
     if (over[key] !== undefined) set[key] = over[key];
-  // Tables of single values, merged per field.
-  for (const key of ['build', 'naming', 'listener'] as const)
+  // Tables of single values, merged per field; the string maps in them per key.
+  for (const key of ['build', 'naming', 'listener', 'otlp', 'cluster', 'telemetry'] as const)
     if (base[key] !== undefined || over[key] !== undefined)
       set[key] = { ...base[key], ...definedOnly(over[key] ?? {}) };
+  if (base.otlp?.headers !== undefined || over.otlp?.headers !== undefined)
+    out.otlp!.headers = mergeHeaders(base.otlp?.headers ?? {}, over.otlp?.headers ?? {});
+  if (base.cluster?.merge !== undefined || over.cluster?.merge !== undefined)
+    out.cluster!.merge = { ...base.cluster?.merge, ...over.cluster?.merge };
   if (base.resourceAttributes !== undefined || over.resourceAttributes !== undefined) {
     out.resourceAttributes = { ...base.resourceAttributes, ...over.resourceAttributes };
   }
-  if (base.otlp !== undefined || over.otlp !== undefined) {
-    const otlp: OtlpConfig = { ...base.otlp, ...definedOnly(over.otlp ?? {}) };
-    if (base.otlp?.headers !== undefined || over.otlp?.headers !== undefined) {
-      otlp.headers = mergeHeaders(base.otlp?.headers ?? {}, over.otlp?.headers ?? {});
-    }
-    out.otlp = otlp;
-  }
-  if (base.ingest !== undefined || over.ingest !== undefined) {
-    out.ingest = mergeGateConfig(base.ingest ?? {}, over.ingest ?? {});
-  }
-  if (base.cluster !== undefined || over.cluster !== undefined) {
-    out.cluster = { ...base.cluster, ...definedOnly(over.cluster ?? {}) };
-    if (base.cluster?.merge !== undefined || over.cluster?.merge !== undefined)
-      out.cluster.merge = { ...base.cluster?.merge, ...over.cluster?.merge };
-  }
-  if (base.metrics !== undefined || over.metrics !== undefined) {
-    out.metrics = mergeMetricsConfig(base.metrics ?? {}, over.metrics ?? {});
-  }
-  if (base.telemetry !== undefined || over.telemetry !== undefined)
-    out.telemetry = { ...base.telemetry, ...definedOnly(over.telemetry ?? {}) };
+  // The gates' tables: a value and its file are one setting.
+  for (const key of ['ingest', 'metrics'] as const)
+    if (base[key] !== undefined || over[key] !== undefined)
+      set[key] = mergeGateConfig(base[key] ?? {}, over[key] ?? {});
   return out;
 }
 

@@ -10,11 +10,11 @@ import { tempFiles } from '../support/temp-files.ts';
 
 import { ConfigError, describeConfigError } from '../../src/errors.ts';
 import { parseConfigText } from '../../src/config/file-parser.ts';
-import { mergeMetricsConfig, metricsEnvLayer } from '../../src/config/metrics-section.ts';
+import { mergeGateConfig, metricsEnvLayer } from '../../src/config/metrics-section.ts';
 import { parseServeFlags } from '../../src/config/serve-flags.ts';
 import { resolveServeConfig, resolveServiceConfig } from '../../src/config/resolve-layers.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
-import type { ServiceConfig } from '../../src/config/service-config.ts';
+import type { MetricsConfig, ServiceConfig } from '../../src/config/service-config.ts';
 import { POSTURES } from '../../src/common/postures.ts';
 import {
   JOBMETER_OPTIONS,
@@ -565,15 +565,23 @@ describe('precedence: defaults < env < file < flags', () => {
     assert.equal(metrics.token, SECRET);
   });
 
-  it('mergeMetricsConfig: a higher layer setting either half of a pair drops both below', () => {
-    assert.deepEqual(mergeMetricsConfig({ token: 'a', verbose: true }, { tokenFile: '/t' }), {
-      verbose: true,
-      tokenFile: '/t',
+  it('mergeGateConfig: a higher layer setting either half of a pair drops both below', () => {
+    assert.deepEqual(
+      mergeGateConfig<MetricsConfig>({ token: 'a', verbose: true }, { tokenFile: '/t' }),
+      {
+        verbose: true,
+        tokenFile: '/t',
+      },
+    );
+    assert.deepEqual(mergeGateConfig<MetricsConfig>({ apiKeysFile: '/k' }, { apiKeys: [] }), {
+      apiKeys: [],
     });
-    assert.deepEqual(mergeMetricsConfig({ apiKeysFile: '/k' }, { apiKeys: [] }), { apiKeys: [] });
-    assert.deepEqual(mergeMetricsConfig({ trustedCidrs: ['10.0.0.0/8'] }, { trustedCidrs: [] }), {
-      trustedCidrs: [],
-    });
+    assert.deepEqual(
+      mergeGateConfig<MetricsConfig>({ trustedCidrs: ['10.0.0.0/8'] }, { trustedCidrs: [] }),
+      {
+        trustedCidrs: [],
+      },
+    );
   });
 });
 
