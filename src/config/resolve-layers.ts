@@ -125,16 +125,9 @@ export async function resolveServeConfig({
   }));
   let metrics: MetricsConfig = {};
   for (const layer of withEnv) metrics = mergeGateConfig(metrics, layer.metrics ?? {});
-  const file = layers.find((l) => l.source === 'file');
-  let resolved: ResolvedMetrics;
-  try {
-    resolved = await resolveMetrics(metrics, withEnv, profile);
-  } catch (err) {
-    // Keys of the file (`metrics.*`) name the file; variables and flags name themselves.
-    throw file?.path !== undefined && err instanceof ConfigError && err.key.startsWith('metrics.')
-      ? inFile(err, file.path)
-      : err;
-  }
+  const resolved = await namingTheFile(layers, 'metrics.', () =>
+    resolveMetrics(metrics, withEnv, profile),
+  );
   checkSomethingToServe(merged, resolved, layers);
   return {
     options: toJobmeterOptions(merged),
@@ -167,26 +160,36 @@ async function collectLayers(
 
   let merged: ServiceConfig = {};
   for (const layer of layers) merged = mergeServiceConfig(merged, layer.config);
+  merged = await namingTheFile(layers, 'otlp.timeout_ms', () =>
+    settleOtlpTimeout(merged, layers, env),
+  );
+  checkLoopbackBinds(merged, layers, flags, keys);
+  const ingest = merged.ingest;
+  if (ingest !== undefined)
+    merged = {
+      ...merged,
+      ingest: await namingTheFile(layers, 'ingest.', () => readIngestSecrets(ingest)),
+    };
+  return { layers, merged };
+}
+
+/**
+ * `run`'s result. A ConfigError it throws for a key of the file (`prefix`…) names the file, when
+ * one was read; variables and flags name themselves.
+ */
+async function namingTheFile<T>(
+  layers: readonly Layer[],
+  prefix: string,
+  run: () => T | Promise<T>,
+): Promise<T> {
   try {
-    merged = settleOtlpTimeout(merged, layers, env);
+    return await run();
   } catch (err) {
-    const file = layers.find((l) => l.source === 'file');
-    throw file?.path !== undefined && err instanceof ConfigError && err.key === 'otlp.timeout_ms'
-      ? inFile(err, file.path)
+    const path = layers.find((l) => l.source === 'file')?.path;
+    throw path !== undefined && err instanceof ConfigError && err.key.startsWith(prefix)
+      ? inFile(err, path)
       : err;
   }
-  checkLoopbackBinds(merged, layers, flags, keys);
-  if (merged.ingest !== undefined) {
-    const file = layers.find((l) => l.source === 'file');
-    try {
-      merged = { ...merged, ingest: await readIngestSecrets(merged.ingest) };
-    } catch (err) {
-      throw file?.path !== undefined && err instanceof ConfigError && err.key.startsWith('ingest.')
-        ? inFile(err, file.path)
-        : err;
-    }
-  }
-  return { layers, merged };
 }
 
 // ---------------------------------------------------------------------------------------------
