@@ -41,16 +41,6 @@ export interface ViewTable {
   };
 }
 
-const INSTRUMENT_TYPE: Readonly<Record<string, InstrumentType>> = {
-  counter: InstrumentType.COUNTER,
-  up_down_counter: InstrumentType.UP_DOWN_COUNTER,
-  histogram: InstrumentType.HISTOGRAM,
-  gauge: InstrumentType.GAUGE,
-  observable_counter: InstrumentType.OBSERVABLE_COUNTER,
-  observable_up_down_counter: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
-  observable_gauge: InstrumentType.OBSERVABLE_GAUGE,
-};
-
 function aggregation(
   spec: NonNullable<NonNullable<ViewTable['stream']>['aggregation']>,
   key: string,
@@ -102,7 +92,9 @@ export function viewOptions(table: ViewTable, key: string): ViewOptions {
   const out: ViewOptions = {
     ...(selector.instrument_name !== undefined && { instrumentName: selector.instrument_name }),
     ...(selector.instrument_type !== undefined && {
-      instrumentType: INSTRUMENT_TYPE[selector.instrument_type]!,
+      // The declarative configuration's names are the SDK's, in lower case.
+      instrumentType:
+        InstrumentType[selector.instrument_type.toUpperCase() as keyof typeof InstrumentType],
     }),
     ...(selector.unit !== undefined && { instrumentUnit: selector.unit }),
     ...(selector.meter_name !== undefined && { meterName: selector.meter_name }),

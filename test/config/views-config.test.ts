@@ -9,6 +9,7 @@ import { ConfigError } from '../../src/errors.ts';
 import { parseConfigText } from '../../src/config/file-parser.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
+import { INSTRUMENT_TYPES } from '../../src/config/json-schema.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 
 const TOML = `
@@ -46,6 +47,24 @@ afterEach(async () => {
 });
 
 describe('[[views]]', () => {
+  it("selects each instrument_type as the SDK's instrument type of that name", () => {
+    const sdk: Readonly<Record<string, InstrumentType>> = {
+      counter: InstrumentType.COUNTER,
+      up_down_counter: InstrumentType.UP_DOWN_COUNTER,
+      histogram: InstrumentType.HISTOGRAM,
+      gauge: InstrumentType.GAUGE,
+      observable_counter: InstrumentType.OBSERVABLE_COUNTER,
+      observable_up_down_counter: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
+      observable_gauge: InstrumentType.OBSERVABLE_GAUGE,
+    };
+    assert.deepEqual(Object.keys(sdk), [...INSTRUMENT_TYPES]);
+    for (const [type, expected] of Object.entries(sdk))
+      assert.equal(
+        parse({ views: [{ selector: { instrument_type: type } }] }).views![0]!.instrumentType,
+        expected,
+      );
+  });
+
   it('maps each table onto OTel ViewOptions', () => {
     const views = parse(parseConfigText(TOML, 'toml', 'jobmeter.toml')).views!;
     assert.equal(views.length, 4);
