@@ -208,16 +208,11 @@ function serviceNameOf(
 
 function resolveCluster(c: JobmeterOptions['cluster']): ResolvedOptions['cluster'] {
   if (c === false) return false;
-  const timeoutMillis = resolveOption(
-    CLUSTER_OPTIONS,
-    'timeoutMillis',
-    c?.timeoutMillis,
-    'cluster',
-  );
+  const section = resolveSection(c, CLUSTER_OPTIONS, 'cluster');
   const merge = c?.merge ?? {};
   for (const [name, policy] of Object.entries(merge))
     oneOf(policy, MERGE_POLICIES, `cluster.merge.${name}`);
-  return { timeoutMillis, reportTo: c?.reportTo, merge };
+  return { ...section, reportTo: c?.reportTo, merge };
 }
 
 /** A member reports to the primary: it binds nothing and pushes nothing of its own. */
