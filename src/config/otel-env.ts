@@ -14,8 +14,8 @@
  * Values are never logged here; header values and endpoint credentials never appear in an error.
  */
 import type { OtlpProtocol, OtlpPushOptions } from '../options.ts';
-import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
-import { attributeValueLengthLimit, millis } from '../common/option-rules.ts';
+import { ConfigError, REDACTED } from '../errors.ts';
+import { attributeValueLengthLimit, httpUrl, millis } from '../common/option-rules.ts';
 
 /** What the environment says about the resource. */
 export interface EnvResource {
@@ -149,30 +149,13 @@ export function temporalityFromEnv(env: NodeJS.ProcessEnv): 'cumulative' | 'delt
 
 function endpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   const specific = read(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
-  if (specific !== undefined) {
-    parseHttpUrl('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', specific);
-    return specific;
-  }
+  if (specific !== undefined) return httpUrl(specific, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
   const base = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   if (base === undefined) return undefined;
-  const url = parseHttpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base);
+  const url = new URL(httpUrl(base, 'OTEL_EXPORTER_OTLP_ENDPOINT'));
   // Appending to the path (not to the string) keeps a query string, if any, after the path.
   url.pathname = (url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`) + SIGNAL_PATH;
   return url.href;
-}
-
-function parseHttpUrl(key: string, raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    // No `cause`: Node's invalid-URL TypeError keeps the raw input, credentials included.
-    throw new ConfigError(key, maskUserinfo(raw), 'an absolute http:// or https:// URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(key, maskUserinfo(raw), 'an absolute http:// or https:// URL');
-  }
-  return url;
 }
 
 function headersFromEnv(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
