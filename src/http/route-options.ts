@@ -16,6 +16,7 @@ import {
 import type { JsonView } from './metrics-response.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 import {
+  bool,
   cidrList,
   gateCredentials,
   inflightScrapes,
@@ -210,10 +211,8 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
   const format = opts.format ?? jm.format;
   oneOf(format, LISTENER_FORMATS, 'format');
 
-  const enabled = opts.enabled ?? true;
-  if (typeof enabled !== 'boolean') fail('enabled', 'a boolean', enabled);
-  const selfMetrics = opts.selfMetrics ?? jm.profile.kind === 'native';
-  if (typeof selfMetrics !== 'boolean') fail('selfMetrics', 'a boolean', selfMetrics);
+  const enabled = bool(opts.enabled ?? true, 'enabled');
+  const selfMetrics = bool(opts.selfMetrics ?? jm.profile.kind === 'native', 'selfMetrics');
 
   // With auth on, only aggregates: the JSON view's extra members (wasmrun's sessions) are withheld.
   const json: JsonView =

@@ -212,6 +212,16 @@ export const BAD_OPTIONS: readonly [string, Partial<JobmeterMetricsOptions>, Reg
     /^ConfigError: invalid format=json: expected one of negotiate, text, openmetrics$/,
   ],
   [
+    'bad enabled',
+    { enabled: 'no' as never },
+    /^ConfigError: invalid enabled=no: expected true or false$/,
+  ],
+  [
+    'bad selfMetrics',
+    { selfMetrics: 1 as never },
+    /^ConfigError: invalid selfMetrics=1: expected true or false$/,
+  ],
+  [
     'bad accessLog',
     { accessLog: 'yes' as never },
     /^ConfigError: invalid accessLog=yes: expected a boolean or/,
