@@ -42,7 +42,6 @@ import { isTable } from './error-wording.ts';
 import { check, parseLoopbackListen } from './schema-validator.ts';
 import type {
   ApiKeyConfig,
-  ClusterConfig,
   IngestConfig,
   MetricsConfig,
   NamingConfig,
@@ -74,6 +73,10 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       out.metrics = { ...out.metrics, ...metrics({ [key]: value }, '', TOP_SPELLINGS) };
       continue;
     }
+    if (Object.hasOwn(TABLES, key)) {
+      (out as Record<string, unknown>)[key] = renameKeys(value, TABLES[key]!);
+      continue;
+    }
     if (Object.hasOwn(METRICS_TABLES, key)) {
       const table = value as Record<string, unknown> | null;
       out.metrics = { ...out.metrics, ...metrics(table, key, METRICS_TABLES[key]!) };
@@ -91,43 +94,25 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       case 'resource_attributes':
         out.resourceAttributes = { ...(value as Record<string, string> | null) };
         break;
-      case 'naming':
-        out.naming = renameKeys(value, NAMING_VALUES);
-        break;
-      case 'listener':
-        out.listener = renameKeys(value, LISTENER_KEYS);
-        break;
-      case 'otlp':
-        out.otlp = renameKeys(value, OTLP_KEYS);
-        if (out.otlp.headers !== undefined) out.otlp.headers = { ...out.otlp.headers };
-        break;
       case 'ingest':
         out.ingest = ingest(value as Record<string, unknown> | null);
-        break;
-      case 'cluster': {
-        const { merge, ...rest } = renameKeys(value, CLUSTER_KEYS) as ClusterConfig;
-        out.cluster = {
-          ...rest,
-          ...(merge !== undefined && merge !== null && { merge: { ...merge } }),
-        };
-        break;
-      }
-      case 'telemetry': {
-        const { listen, ...rest } = renameKeys(value, TELEMETRY_KEYS);
-        out.telemetry = {
-          ...rest,
-          ...(listen !== undefined && { listen: parseLoopbackListen(listen, 'telemetry.listen') }),
-        };
-        break;
-      }
-      case 'build':
-        out.build = renameKeys(value, BUILD_KEYS);
         break;
       case 'views':
         out.views = (value as ViewTable[]).map((v, i) => viewOptions(v, `views[${i}]`));
         break;
     }
   }
+  // The tables' own maps copied, `[telemetry] listen` read as the address.
+  if (out.otlp?.headers !== undefined) out.otlp.headers = { ...out.otlp.headers };
+  if (out.cluster !== undefined) {
+    const { merge, ...rest } = out.cluster;
+    out.cluster = {
+      ...rest,
+      ...(merge !== undefined && merge !== null && { merge: { ...merge } }),
+    };
+  }
+  if (out.telemetry?.listen !== undefined)
+    out.telemetry.listen = parseLoopbackListen(out.telemetry.listen, 'telemetry.listen');
   if (out.metrics !== undefined) checkOriginalSpellings(raw);
   liftServiceName(out);
   return out;
@@ -170,16 +155,20 @@ export const TOP_VALUES = pickNames(JOBMETER_OPTIONS, [
   'hostExemplars',
   'hostInstruments',
 ]) as Readonly<Record<string, keyof ServiceConfig>>;
-const LISTENER_KEYS = fileNames(LISTENER_OPTIONS);
-const OTLP_KEYS = fileNames(OTLP_OPTIONS);
 /** `[naming]`'s keys are top-level options of the library's. */
 export const NAMING_VALUES = fileNames(JOBMETER_OPTIONS, 'naming') as Readonly<
   Record<string, keyof NamingConfig>
 >;
-const BUILD_KEYS = fileNames(BUILD_OPTIONS);
-const CLUSTER_KEYS = fileNames(CLUSTER_OPTIONS);
+/** The tables of values taken as they are, by file key: their file keys → their fields. */
+const TABLES: Readonly<Record<string, Names>> = {
+  naming: NAMING_VALUES,
+  listener: fileNames(LISTENER_OPTIONS),
+  otlp: fileNames(OTLP_OPTIONS),
+  cluster: fileNames(CLUSTER_OPTIONS),
+  telemetry: fileNames(TELEMETRY_OPTIONS),
+  build: fileNames(BUILD_OPTIONS),
+};
 const INGEST_KEYS = fileNames(INGEST_OPTIONS);
-const TELEMETRY_KEYS = fileNames(TELEMETRY_OPTIONS);
 
 /** The file keys of `keys` (rows of `section`) → the keys. */
 function pickNames(section: Section, keys: readonly string[]): Readonly<Record<string, string>> {
