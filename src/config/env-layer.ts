@@ -8,6 +8,7 @@
 import {
   attributeValueLengthLimitFromEnv,
   otlpOptionsFromEnv,
+  readEnv,
   resourceFromEnv,
 } from './otel-env.ts';
 import { BUILD_OPTIONS } from '../common/option-table.ts';
@@ -31,8 +32,8 @@ export function envLayer(env: NodeJS.ProcessEnv): ServiceConfig {
   if (otlp !== undefined) out.otlp = { ...otlp };
   const build = buildFromEnv(env);
   if (build !== undefined) out.build = build;
-  const listen = env[TELEMETRY_LISTEN_ENV]?.trim();
-  if (listen !== undefined && listen !== '')
+  const listen = readEnv(env, TELEMETRY_LISTEN_ENV);
+  if (listen !== undefined)
     out.telemetry = { listen: parseLoopbackListen(listen, TELEMETRY_LISTEN_ENV) };
   return out;
 }
@@ -44,8 +45,8 @@ export const TELEMETRY_LISTEN_ENV = 'JOBMETER_TELEMETRY_LISTEN';
 function buildFromEnv(env: NodeJS.ProcessEnv): BuildConfig | undefined {
   const out: BuildConfig = {};
   for (const [key, row] of Object.entries(BUILD_OPTIONS)) {
-    const value = env[row.env]?.trim();
-    if (value !== undefined && value !== '') out[key as keyof BuildConfig] = value;
+    const value = readEnv(env, row.env);
+    if (value !== undefined) out[key as keyof BuildConfig] = value;
   }
   return Object.keys(out).length === 0 ? undefined : out;
 }

@@ -22,6 +22,7 @@ import { ConfigError } from '../errors.ts';
 import { checkToken, isTenant, isToken } from '../common/option-rules.ts';
 import { METRICS_OPTIONS, type OptionRow } from '../common/option-table.ts';
 import { readTextFile } from './file-parser.ts';
+import { readEnv } from './otel-env.ts';
 import type { ApiKeyConfig, LayerSource, MetricsConfig } from './service-config.ts';
 
 /** The settings the main server's metrics route and the dedicated listener run with. */
@@ -62,8 +63,8 @@ export interface MetricsLayer {
 export function metricsEnvLayer(env: NodeJS.ProcessEnv, posture: Posture): MetricsConfig {
   const out: MetricsConfig = {};
   const names = posture.env;
-  const token = read(env, names.token);
-  const tokenFile = read(env, names.tokenFile);
+  const token = readEnv(env, names.token);
+  const tokenFile = readEnv(env, names.tokenFile);
   if (token !== undefined && tokenFile !== undefined) {
     throw new ConfigError(
       names.tokenFile!,
@@ -73,9 +74,9 @@ export function metricsEnvLayer(env: NodeJS.ProcessEnv, posture: Posture): Metri
   }
   if (token !== undefined) out.token = checkToken(token, names.token!);
   if (tokenFile !== undefined) out.tokenFile = tokenFile;
-  const cidrs = read(env, names.trustedCidrs);
+  const cidrs = readEnv(env, names.trustedCidrs);
   if (cidrs !== undefined) out.trustedCidrs = commaList(names.trustedCidrs!, cidrs);
-  const proxies = read(env, names.trustedProxies);
+  const proxies = readEnv(env, names.trustedProxies);
   if (proxies !== undefined) out.trustedProxies = commaList(names.trustedProxies!, proxies);
   return out;
 }
@@ -95,12 +96,6 @@ function commaList(name: string, raw: string): string[] {
     }
   }
   return entries;
-}
-
-function read(env: NodeJS.ProcessEnv, name: string | undefined): string | undefined {
-  if (name === undefined) return undefined;
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -91,13 +91,13 @@ export function otlpOptionsFromEnv(env: NodeJS.ProcessEnv): OtlpPushOptions | un
  *   specification says to discard the whole variable then; refusing says why).
  */
 export function resourceFromEnv(env: NodeJS.ProcessEnv): EnvResource {
-  const raw = read(env, 'OTEL_RESOURCE_ATTRIBUTES');
+  const raw = readEnv(env, 'OTEL_RESOURCE_ATTRIBUTES');
   const resourceAttributes =
     raw === undefined ? {} : parsePairs('OTEL_RESOURCE_ATTRIBUTES', raw, false);
   const fromAttributes = resourceAttributes['service.name'];
   delete resourceAttributes['service.name'];
   const serviceName =
-    read(env, 'OTEL_SERVICE_NAME') ?? (fromAttributes === '' ? undefined : fromAttributes);
+    readEnv(env, 'OTEL_SERVICE_NAME') ?? (fromAttributes === '' ? undefined : fromAttributes);
   return serviceName === undefined ? { resourceAttributes } : { serviceName, resourceAttributes };
 }
 
@@ -107,7 +107,7 @@ export function resourceFromEnv(env: NodeJS.ProcessEnv): EnvResource {
  */
 export function metricsExportersFromEnv(env: NodeJS.ProcessEnv): EnvMetricsExporters | undefined {
   const key = 'OTEL_METRICS_EXPORTER';
-  const raw = read(env, key);
+  const raw = readEnv(env, key);
   if (raw === undefined) return undefined;
   const names = raw
     .split(',')
@@ -134,7 +134,7 @@ export function metricsExportersFromEnv(env: NodeJS.ProcessEnv): EnvMetricsExpor
  */
 export function temporalityFromEnv(env: NodeJS.ProcessEnv): 'cumulative' | 'delta' | undefined {
   const key = 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE';
-  const raw = read(env, key);
+  const raw = readEnv(env, key);
   if (raw === undefined) return undefined;
   switch (raw.toLowerCase()) {
     case 'cumulative':
@@ -148,9 +148,9 @@ export function temporalityFromEnv(env: NodeJS.ProcessEnv): 'cumulative' | 'delt
 }
 
 function endpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
-  const specific = read(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
+  const specific = readEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
   if (specific !== undefined) return httpUrl(specific, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
-  const base = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const base = readEnv(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   if (base === undefined) return undefined;
   const url = new URL(httpUrl(base, 'OTEL_EXPORTER_OTLP_ENDPOINT'));
   // Appending to the path (not to the string) keeps a query string, if any, after the path.
@@ -159,8 +159,8 @@ function endpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 function headersFromEnv(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
-  const generic = read(env, 'OTEL_EXPORTER_OTLP_HEADERS');
-  const specific = read(env, 'OTEL_EXPORTER_OTLP_METRICS_HEADERS');
+  const generic = readEnv(env, 'OTEL_EXPORTER_OTLP_HEADERS');
+  const specific = readEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_HEADERS');
   if (generic === undefined && specific === undefined) return undefined;
   return {
     ...(generic === undefined ? {} : parsePairs('OTEL_EXPORTER_OTLP_HEADERS', generic, true)),
@@ -172,10 +172,10 @@ function headersFromEnv(env: NodeJS.ProcessEnv): Record<string, string> | undefi
 
 function protocolFromEnv(env: NodeJS.ProcessEnv): OtlpProtocol | undefined {
   const key =
-    read(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined
+    readEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined
       ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
       : 'OTEL_EXPORTER_OTLP_PROTOCOL';
-  const raw = read(env, key);
+  const raw = readEnv(env, key);
   if (raw === undefined) return undefined;
   const value = raw.toLowerCase();
   if (value === 'http/protobuf' || value === 'http/json') return value;
@@ -208,14 +208,14 @@ function timeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
  */
 export function attributeValueLengthLimitFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   const key = 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT';
-  const raw = read(env, key);
+  const raw = readEnv(env, key);
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw)) throw new ConfigError(key, raw, attributeValueLengthLimit.expected);
   return attributeValueLengthLimit(Number(raw), key);
 }
 
 function millisFromEnv(env: NodeJS.ProcessEnv, key: string): number | undefined {
-  const raw = read(env, key);
+  const raw = readEnv(env, key);
   if (raw === undefined) return undefined;
   // Digits only: `Number()` would also take `1e3`, `0x10` and `10.5`, none of which the
   // specification's integer durations allow; the number is then held to the duration rule.
@@ -261,7 +261,11 @@ function parsePairs(key: string, raw: string, secret: boolean): Record<string, s
   return result;
 }
 
-function read(env: NodeJS.ProcessEnv, key: string): string | undefined {
-  const value = env[key]?.trim();
+/**
+ * The variable `key`, trimmed; undefined when unset or empty (the specification's rule for its
+ * own, which jobmeter holds every variable it reads to). No name: undefined.
+ */
+export function readEnv(env: NodeJS.ProcessEnv, key: string | undefined): string | undefined {
+  const value = key === undefined ? undefined : env[key]?.trim();
   return value === undefined || value === '' ? undefined : value;
 }
