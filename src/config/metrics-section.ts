@@ -23,6 +23,7 @@ import { checkToken, isTenant, isToken } from '../common/option-rules.ts';
 import { METRICS_OPTIONS, type OptionRow } from '../common/option-table.ts';
 import { readTextFile } from './file-parser.ts';
 import { readEnv } from './otel-env.ts';
+import { definedOnly } from './service-config.ts';
 import type { ApiKeyConfig, LayerSource, MetricsConfig } from './service-config.ts';
 
 /** The settings the main server's metrics route and the dedicated listener run with. */
@@ -123,10 +124,7 @@ export function mergeGateConfig<T extends SecretPairs>(base: Readonly<T>, over: 
     delete out.apiKeys;
     delete out.apiKeysFile;
   }
-  for (const [k, v] of Object.entries(over)) {
-    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  }
-  return out;
+  return { ...out, ...definedOnly(over) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ import {
   type MetricsLayer,
   type ResolvedMetrics,
 } from './metrics-section.ts';
+import { definedOnly } from './service-config.ts';
 import type { LayerSource, MetricsConfig, ServiceConfig } from './service-config.ts';
 import {
   flagsLayer,
@@ -244,14 +245,6 @@ function mergeHeaders(
       if (existing.toLowerCase() === name.toLowerCase()) delete out[existing];
     }
     out[name] = value;
-  }
-  return out;
-}
-
-function definedOnly<T extends object>(obj: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   }
   return out;
 }

@@ -4,7 +4,7 @@
  */
 import type { JobmeterOptions } from '../options.ts';
 import { NAMING_VALUES, TOP_VALUES } from './file-layer.ts';
-import type { ServiceConfig } from './service-config.ts';
+import { definedOnly, type ServiceConfig } from './service-config.ts';
 
 /**
  * Maps a (merged) config onto library options. Fields not set stay unset, so the library's own
@@ -35,10 +35,10 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
   }
   if (cfg.listener !== undefined) {
     const { enabled, ...listenerOptions } = cfg.listener;
-    out.listener = enabled === false ? false : stripUndefined(listenerOptions);
+    out.listener = enabled === false ? false : definedOnly(listenerOptions);
   }
   if (cfg.otlp !== undefined) {
-    const otlpOptions = stripUndefined({ ...cfg.otlp });
+    const otlpOptions = definedOnly(cfg.otlp);
     if (cfg.otlp.headers !== undefined) otlpOptions.headers = { ...cfg.otlp.headers };
     out.otlp = otlpOptions;
   }
@@ -48,21 +48,14 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
       enabled === false
         ? false
         : {
-            ...stripUndefined(clusterOptions),
+            ...definedOnly(clusterOptions),
             ...(merge !== undefined && { merge: { ...merge } }),
           };
   }
   // Off unless enabled: the library's `ingest` is absent (no listener) by default too.
   if (cfg.ingest?.enabled === true) {
     const { enabled: _enabled, ...ingestOptions } = cfg.ingest;
-    out.ingest = stripUndefined(ingestOptions);
+    out.ingest = definedOnly(ingestOptions);
   }
   return out;
-}
-
-function stripUndefined<T extends object>(obj: T): T {
-  for (const k of Object.keys(obj) as (keyof T)[]) {
-    if (obj[k] === undefined) delete obj[k];
-  }
-  return obj;
 }
