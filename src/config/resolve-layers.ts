@@ -29,7 +29,7 @@
 import type { JobmeterOptions } from '../options.ts';
 import { DEFAULT_SERVICE_CONFIG } from './service-defaults.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { resolveOption, TELEMETRY_OPTIONS } from '../common/option-table.ts';
+import { resolveSection, TELEMETRY_OPTIONS } from '../common/option-table.ts';
 import { bindAllowed } from '../common/loopback.ts';
 import { LOOPBACK_EXPECTED, timeoutWithinInterval } from '../common/option-rules.ts';
 import { POSTURES, postureForProfile } from '../common/postures.ts';
@@ -373,13 +373,9 @@ const DEFAULT_TELEMETRY_LISTEN = parseLoopbackListen(
  */
 function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]): ServeConfig['telemetry'] {
   const given = merged.telemetry;
-  const enabled = resolveOption(TELEMETRY_OPTIONS, 'enabled', given?.enabled, 'telemetry');
-  const enableReload = resolveOption(
-    TELEMETRY_OPTIONS,
-    'enableReload',
-    given?.enableReload,
-    'telemetry',
-  );
+  const { enabled, enableReload } = resolveSection(given, TELEMETRY_OPTIONS, 'telemetry', [
+    'listen',
+  ]);
   if (enabled) return { ...(given?.listen ?? DEFAULT_TELEMETRY_LISTEN), enableReload };
   if (!enableReload) return undefined;
   const setBy = [...layers].reverse().find((l) => l.config.telemetry?.enableReload !== undefined);
