@@ -17,13 +17,6 @@ export const POSITIVE_INTEGER = 'a positive integer';
 /** Longest wait a Node timer takes: above 2^31-1 ms it fires after 1 ms with only a warning. */
 export const MAX_MILLIS = 2_147_483_647;
 
-/** `value` if it is an integer >= 1. */
-export function positiveInteger(value: unknown, key: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
-    throw new ConfigError(key, value, POSITIVE_INTEGER);
-  return value;
-}
-
 /**
  * The part of JSON Schema the rules are written in: what ajv decides for the config file, and
  * {@link rule} decides the same way for a value from code.
@@ -72,6 +65,9 @@ export function rule<T>(schema: ValueSchema, expected: string): Rule<T> {
     { schema, expected },
   );
 }
+
+/** An integer >= 1. */
+export const positiveInteger = rule<number>({ type: 'integer', minimum: 1 }, POSITIVE_INTEGER);
 
 /** An integer from `min` to `max`; `unit` says what it counts. */
 function integerRule(min: number, max: number, unit?: string): Rule<number> {
@@ -128,13 +124,11 @@ export const pollMillisOrOff = rule<number | false>(
   `${pollMillis.expected}, or false`,
 );
 
-/** `value` if it is 0 (none) or a {@link millis} duration. */
-export function millisOrZero(value: unknown, key: string): number {
-  if (value === 0) return 0;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_MILLIS)
-    throw new ConfigError(key, value, `0 or ${millis.expected}`);
-  return value;
-}
+/** 0 (none) or a {@link millis} duration. */
+export const millisOrZero = rule<number>(
+  { type: 'integer', minimum: 0, maximum: MAX_MILLIS },
+  `0 or ${millis.expected}`,
+);
 
 export const STRING_TABLE_EXPECTED = 'a table of string values';
 
@@ -251,9 +245,7 @@ export function oneOfRule<T extends string>(allowed: readonly T[]): Rule<T> {
 
 /** `value` if it is one of `allowed`. */
 export function oneOf<T extends string>(value: unknown, allowed: readonly T[], key: string): T {
-  if (!(allowed as readonly unknown[]).includes(value))
-    throw new ConfigError(key, value, oneOfExpected(allowed));
-  return value as T;
+  return oneOfRule(allowed)(value, key);
 }
 
 /**
