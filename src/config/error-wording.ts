@@ -18,9 +18,7 @@ import {
   CONFIG_SCHEMA,
   definitionAt,
   ORIGINAL_SPELLINGS,
-  tableKeys,
   type DefinitionName,
-  type Table,
 } from './json-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { PROFILE_NAMES } from '../options.ts';
@@ -228,7 +226,7 @@ export function toConfigError(
     };
     const tableName = definition === undefined ? undefined : TABLE_NAMES[definition];
     if (tableName !== undefined) return notKnownIn(tableName, keysOf(definition!));
-    return unknownKey(name, (definition ?? '') as Table);
+    return unknownKey(name, definition ?? '');
   }
 
   if (error.keyword === 'required') {
@@ -256,9 +254,12 @@ function describe(definition: DefinitionName, value: unknown, key: string): Conf
   return new ConfigError(key, shown, expected);
 }
 
-/** The keys a closed table below the file's own takes, in schema order. */
-function keysOf(definition: DefinitionName): string[] {
-  const schema = CONFIG_SCHEMA.definitions[definition] as {
+/** A closed table of the file: a definition, or `''` for the top level. */
+type Table = DefinitionName | '';
+
+/** The keys a closed table takes, in file spelling and schema order. */
+function keysOf(where: Table): string[] {
+  const schema = (where === '' ? CONFIG_SCHEMA : CONFIG_SCHEMA.definitions[where]) as {
     properties?: object;
     allOf?: readonly { properties?: object }[];
     else?: { properties?: object };
@@ -331,7 +332,7 @@ function describeType(value: unknown): string {
 
 /** Known keys of a table, as listed in errors: the canonical ones, not the originals' spellings. */
 function knownKeys(where: Table): readonly string[] {
-  const keys = tableKeys(where);
+  const keys = keysOf(where);
   return where === '' ? keys.filter((k) => !ORIGINAL_SPELLINGS.includes(k)) : keys;
 }
 
@@ -365,7 +366,7 @@ const ALIASES: Readonly<Record<string, string>> = {
  */
 function suggestKey(key: string, where: Table): string | undefined {
   const prefix = (w: string): string => (w === '' ? '' : `${w}.`);
-  const inTable = nearest(key, tableKeys(where));
+  const inTable = nearest(key, keysOf(where));
   if (inTable !== undefined) return prefix(where) + inTable;
   // [metrics] before [ingest]: a stray `token` is more often the metrics route's.
   for (const other of ['', 'listener', 'otlp', 'metrics', 'ingest', 'naming'] as const) {

@@ -72,9 +72,6 @@ export const INSTRUMENT_TYPES = [
   'observable_gauge',
 ] as const;
 
-/** The tables whose keys are checked, by their file name (`''` is the top level). */
-export type Table = '' | 'listener' | 'otlp' | 'ingest' | 'metrics' | 'daemon' | 'naming';
-
 /**
  * The originals' own top-level spellings (the option table's `aliasOf` rows), accepted so their
  * config files carry over: runwisp.toml's `[daemon]` table, restic-manager's `metrics_token` /
@@ -427,11 +424,4 @@ function childOf(schema: SchemaNode, key: string): { readonly $ref: string } | u
     if (hit !== undefined) return hit;
   }
   return typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
-}
-
-/** Keys of each table in file spelling, in schema order. */
-export function tableKeys(where: Table): readonly string[] {
-  const properties =
-    where === '' ? CONFIG_SCHEMA.properties : CONFIG_SCHEMA.definitions[where].properties;
-  return Object.keys(properties);
 }
