@@ -74,15 +74,6 @@ const choice =
  * rule's words ({@link fromSchema}).
  */
 const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
-  listener: plain(TABLE),
-  naming: plain(TABLE),
-  otlp: plain(TABLE),
-  ingest: plain(TABLE),
-  cluster: plain(TABLE),
-  metrics: plain(TABLE),
-  telemetry: plain(TABLE),
-  daemon: plain(TABLE),
-  build: plain(TABLE),
   resourceAttributes: plain(STRING_TABLE_EXPECTED),
   headers: plain(STRING_TABLE_EXPECTED),
   apiKeys: (value) => ({
@@ -158,12 +149,14 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
 };
 
 /**
- * How a value definition without words of its own in {@link DESCRIBE} fails: a closed list as
- * "one of …" with a "did you mean", else in its rule's words, with "(got a string)" where a string
- * is the wrong type.
+ * How a definition without words of its own in {@link DESCRIBE} fails: a table ([listener],
+ * [otlp], …) as "a table", a closed list as "one of …" with a "did you mean", else in its rule's
+ * words, with "(got a string)" where a string is the wrong type.
  */
 function fromSchema(definition: DefinitionName): Describe {
   const schema = CONFIG_SCHEMA.definitions[definition] as ValueSchema;
+  const types: readonly string[] = [schema.type].flat();
+  if (types.includes('object')) return plain(TABLE);
   if (schema.enum !== undefined) return choice(oneOfExpected(schema.enum), schema.enum);
   // The rule of an option (the option table's row) whose file definition this is.
   const rule = Object.values(SECTIONS)
@@ -172,7 +165,7 @@ function fromSchema(definition: DefinitionName): Describe {
     Rule<unknown> | undefined;
   if (rule === undefined) throw new Error(`no words for the ${definition} definition`);
   const expected = rule.expected;
-  return schema.type.includes('string') ? plain(expected) : quoted(expected);
+  return types.includes('string') ? plain(expected) : quoted(expected);
 }
 
 /**
