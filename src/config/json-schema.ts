@@ -146,6 +146,18 @@ const oneOfStrings = (values: readonly string[]) =>
 const table = (properties: Readonly<Record<string, { $ref: string }>>) =>
   ({ type: ['object', 'null'], additionalProperties: false, properties }) as const;
 
+/**
+ * A table of the host's own names matching `pattern` (attributes, headers, instruments), each
+ * value a `value`. `__proto__` would not survive as a key of a plain object: refused rather than
+ * dropped.
+ */
+const namedTable = (pattern: string, value: string) =>
+  ({
+    type: ['object', 'null'],
+    propertyNames: { not: { const: '__proto__' }, pattern },
+    additionalProperties: ref(value),
+  }) as const;
+
 /** A table's properties: the option table's rows with a file key in `name` (`''`: the section's own), in row order. */
 function fileTable(section: Section, name = ''): Readonly<Record<string, { $ref: string }>> {
   const out: Record<string, { $ref: string }> = {};
@@ -181,17 +193,8 @@ export const CONFIG_SCHEMA = {
     telemetry: table(fileTable(TELEMETRY_OPTIONS)),
     /** runwisp.toml's `[daemon]`: only its metrics keys. */
     daemon: table(fileTable(DAEMON_OPTIONS)),
-    resourceAttributes: {
-      type: ['object', 'null'],
-      // `__proto__` would not survive as a key of a plain object: refused rather than dropped.
-      propertyNames: { not: { const: '__proto__' }, pattern: '\\S' },
-      additionalProperties: ref('attributeValue'),
-    },
-    headers: {
-      type: ['object', 'null'],
-      propertyNames: { not: { const: '__proto__' }, pattern: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$" },
-      additionalProperties: ref('headerValue'),
-    },
+    resourceAttributes: namedTable('\\S', 'attributeValue'),
+    headers: namedTable("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$", 'headerValue'),
     apiKeys: { type: 'array', items: ref('apiKey') },
     apiKey: {
       type: 'object',
@@ -365,11 +368,7 @@ export const CONFIG_SCHEMA = {
     attributeValueLengthLimit: attributeValueLengthLimit.schema,
     hostInstruments: JOBMETER_OPTIONS.hostInstruments.rule.schema,
     /** Instrument name → how its series from several processes combine. */
-    mergePolicies: {
-      type: ['object', 'null'],
-      propertyNames: { not: { const: '__proto__' }, pattern: '\\S' },
-      additionalProperties: ref('mergePolicy'),
-    },
+    mergePolicies: namedTable('\\S', 'mergePolicy'),
     mergePolicy: oneOfStrings(MERGE_POLICIES),
     attributeValue: { type: 'string' },
     headerValue: { type: 'string', pattern: '^[^\\r\\n\\u0000]*$' },
