@@ -158,6 +158,17 @@ const namedTable = (pattern: string, value: string) =>
     additionalProperties: ref(value),
   }) as const;
 
+/**
+ * A table of `properties` only, `required` among them. Unknown keys are checked before missing
+ * ones, so `tennant = "a"` is answered with "did you mean tenant" rather than "tenant is missing":
+ * ajv checks `required` before `additionalProperties` in one schema, but allOf's parts in order.
+ */
+const withRequired = <const P extends object, const R extends readonly string[]>(
+  properties: P,
+  required: R,
+) =>
+  ({ type: 'object', allOf: [{ additionalProperties: false, properties }, { required }] }) as const;
+
 /** A table's properties: the option table's rows with a file key in `name` (`''`: the section's own), in row order. */
 function fileTable(section: Section, name = ''): Readonly<Record<string, { $ref: string }>> {
   const out: Record<string, { $ref: string }> = {};
@@ -196,16 +207,7 @@ export const CONFIG_SCHEMA = {
     resourceAttributes: namedTable('\\S', 'attributeValue'),
     headers: namedTable("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$", 'headerValue'),
     apiKeys: { type: 'array', items: ref('apiKey') },
-    apiKey: {
-      type: 'object',
-      // Unknown keys before missing ones, so `tennant = "a"` is answered with "did you mean
-      // tenant" rather than "tenant is missing": ajv checks `required` before
-      // `additionalProperties` in one schema, but allOf's parts in order.
-      allOf: [
-        { additionalProperties: false, properties: fileTable(API_KEY_OPTIONS) },
-        { required: ['tenant', 'key'] },
-      ],
-    },
+    apiKey: withRequired(fileTable(API_KEY_OPTIONS), ['tenant', 'key']),
 
     /**
      * `profile = "solti"`, or a `[profile]` table: `name` and the host's own `[[profile.rules]]`
@@ -221,26 +223,19 @@ export const CONFIG_SCHEMA = {
       },
     },
     profileRules: { type: 'array', items: ref('profileRule') },
-    profileRule: {
-      type: 'object',
-      // Unknown keys before missing ones (as apiKey).
-      allOf: [
-        {
-          additionalProperties: false,
-          properties: {
-            instrument: ref('nonEmptyString'),
-            name: ref('nonEmptyString'),
-            type: ref('ruleType'),
-            help: ref('text'),
-            unit: ref('text'),
-            labels: ref('ruleLabels'),
-            values: ref('ruleValues'),
-            zero_fill: ref('ruleZeroFill'),
-          },
-        },
-        { required: ['instrument', 'name', 'type', 'help'] },
-      ],
-    },
+    profileRule: withRequired(
+      {
+        instrument: ref('nonEmptyString'),
+        name: ref('nonEmptyString'),
+        type: ref('ruleType'),
+        help: ref('text'),
+        unit: ref('text'),
+        labels: ref('ruleLabels'),
+        values: ref('ruleValues'),
+        zero_fill: ref('ruleZeroFill'),
+      },
+      ['instrument', 'name', 'type', 'help'],
+    ),
     ruleLabels: {
       type: 'array',
       items: { type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 2 },
@@ -259,16 +254,7 @@ export const CONFIG_SCHEMA = {
      * (`selector` + `stream`), for any instrument, jobmeter's own included (config/views-section.ts).
      */
     views: { type: 'array', items: ref('view') },
-    view: {
-      type: 'object',
-      allOf: [
-        {
-          additionalProperties: false,
-          properties: { selector: ref('viewSelector'), stream: ref('viewStream') },
-        },
-        { required: ['selector'] },
-      ],
-    },
+    view: withRequired({ selector: ref('viewSelector'), stream: ref('viewStream') }, ['selector']),
     viewSelector: {
       type: 'object',
       additionalProperties: false,
