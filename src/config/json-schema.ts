@@ -145,6 +145,9 @@ const oneOfStrings = (values: readonly string[]) =>
 /** A table. `null` counts as empty: in YAML, `otlp:` with every child commented out is null. */
 const table = (properties: Readonly<Record<string, { $ref: string }>>) =>
   ({ type: ['object', 'null'], additionalProperties: false, properties }) as const;
+/** A table that must be one (not null). */
+const closed = (properties: Readonly<Record<string, { $ref: string }>>) =>
+  ({ type: 'object', additionalProperties: false, properties }) as const;
 
 /**
  * A table of the host's own names matching `pattern` (attributes, headers, instruments), each
@@ -216,11 +219,7 @@ export const CONFIG_SCHEMA = {
     profileSetting: {
       if: { type: 'string' },
       then: ref('profile'),
-      else: {
-        type: 'object',
-        additionalProperties: false,
-        properties: fileTable(PROFILE_TABLE_OPTIONS),
-      },
+      else: closed(fileTable(PROFILE_TABLE_OPTIONS)),
     },
     profileRules: { type: 'array', items: ref('profileRule') },
     profileRule: withRequired(
@@ -268,17 +267,13 @@ export const CONFIG_SCHEMA = {
         meter_schema_url: ref('text'),
       },
     },
-    viewStream: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        name: ref('nonEmptyString'),
-        description: ref('text'),
-        aggregation: ref('viewAggregation'),
-        attribute_keys: ref('attributeKeys'),
-        aggregation_cardinality_limit: ref('cardinalityLimit'),
-      },
-    },
+    viewStream: closed({
+      name: ref('nonEmptyString'),
+      description: ref('text'),
+      aggregation: ref('viewAggregation'),
+      attribute_keys: ref('attributeKeys'),
+      aggregation_cardinality_limit: ref('cardinalityLimit'),
+    }),
     /** One aggregation, by its declarative-configuration name. */
     viewAggregation: {
       type: 'object',
@@ -294,26 +289,14 @@ export const CONFIG_SCHEMA = {
         base2_exponential_bucket_histogram: ref('exponentialBuckets'),
       },
     },
-    emptyTable: { type: ['object', 'null'], additionalProperties: false, properties: {} },
-    explicitBuckets: {
-      type: ['object', 'null'],
-      additionalProperties: false,
-      properties: { boundaries: ref('boundaries'), record_min_max: ref('boolean') },
-    },
-    exponentialBuckets: {
-      type: ['object', 'null'],
-      additionalProperties: false,
-      properties: {
-        max_size: ref('exponentialSize'),
-        max_scale: ref('exponentialScale'),
-        record_min_max: ref('boolean'),
-      },
-    },
-    attributeKeys: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { included: ref('keyList'), excluded: ref('keyList') },
-    },
+    emptyTable: table({}),
+    explicitBuckets: table({ boundaries: ref('boundaries'), record_min_max: ref('boolean') }),
+    exponentialBuckets: table({
+      max_size: ref('exponentialSize'),
+      max_scale: ref('exponentialScale'),
+      record_min_max: ref('boolean'),
+    }),
+    attributeKeys: closed({ included: ref('keyList'), excluded: ref('keyList') }),
 
     // Values
     profile: oneOfStrings(PROFILE_NAMES),
