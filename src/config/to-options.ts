@@ -27,11 +27,7 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
   if (cfg.views !== undefined) out.views = [...cfg.views];
   if (cfg.build !== undefined && Object.keys(cfg.build).length > 0) {
     // A daemon that names only its commit or runtime still is not jobmeter: its version is unknown.
-    out.build = {
-      version: cfg.build.version ?? 'unknown',
-      ...(cfg.build.commit !== undefined && { commit: cfg.build.commit }),
-      ...(cfg.build.runtimeVersion !== undefined && { runtimeVersion: cfg.build.runtimeVersion }),
-    };
+    out.build = { version: 'unknown', ...definedOnly(cfg.build) };
   }
   if (cfg.listener !== undefined) {
     const { enabled, ...listenerOptions } = cfg.listener;
