@@ -114,13 +114,8 @@ export function parseHostPort(value: string): { host?: string; port: number } | 
 }
 
 function isHttpUrl(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  const url = URL.parse(value);
+  return (url?.protocol === 'http:' || url?.protocol === 'https:') && url.hostname !== '';
 }
 
 /** Custom formats used by {@link CONFIG_SCHEMA}, for `ajv.addFormat`. */
