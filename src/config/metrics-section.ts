@@ -103,12 +103,7 @@ function commaList(name: string, raw: string): string[] {
 // Merging
 
 /** The secret settings `[metrics]` and `[ingest]` share: each a value or the file holding it. */
-export interface SecretPairs {
-  token?: string;
-  tokenFile?: string;
-  apiKeys?: ApiKeyConfig[];
-  apiKeysFile?: string;
-}
+type SecretPairs = Pick<MetricsConfig, 'token' | 'tokenFile' | 'apiKeys' | 'apiKeysFile'>;
 
 /**
  * `over`'s set fields win; a value and its file are one setting. Inputs are not mutated. For
