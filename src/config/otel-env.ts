@@ -15,6 +15,7 @@
  */
 import type { OtlpProtocol, OtlpPushOptions } from '../options.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
+import { definedOnly } from './service-config.ts';
 import { attributeValueLengthLimit, httpUrl, millis } from '../common/option-rules.ts';
 
 /** What the environment says about the resource. */
@@ -69,18 +70,14 @@ export function otlpOptionsFromEnv(env: NodeJS.ProcessEnv): OtlpPushOptions | un
   const endpoint = endpointFromEnv(env);
   if (exporters === undefined && endpoint === undefined) return undefined;
 
-  const options: OtlpPushOptions = { endpoint: endpoint ?? DEFAULT_OTLP_METRICS_ENDPOINT };
-  const headers = headersFromEnv(env);
-  if (headers !== undefined) options.headers = headers;
-  const protocol = protocolFromEnv(env);
-  if (protocol !== undefined) options.protocol = protocol;
-  const intervalMillis = millisFromEnv(env, 'OTEL_METRIC_EXPORT_INTERVAL');
-  if (intervalMillis !== undefined) options.intervalMillis = intervalMillis;
-  const timeoutMillis = timeoutFromEnv(env);
-  if (timeoutMillis !== undefined) options.timeoutMillis = timeoutMillis;
-  const temporality = temporalityFromEnv(env);
-  if (temporality !== undefined) options.temporality = temporality;
-  return options;
+  return definedOnly<OtlpPushOptions>({
+    endpoint: endpoint ?? DEFAULT_OTLP_METRICS_ENDPOINT,
+    headers: headersFromEnv(env),
+    protocol: protocolFromEnv(env),
+    intervalMillis: millisFromEnv(env, 'OTEL_METRIC_EXPORT_INTERVAL'),
+    timeoutMillis: timeoutFromEnv(env),
+    temporality: temporalityFromEnv(env),
+  });
 }
 
 /**
