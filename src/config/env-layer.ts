@@ -13,29 +13,26 @@ import {
 } from './otel-env.ts';
 import { BUILD_OPTIONS } from '../common/option-table.ts';
 import { parseLoopbackListen } from './schema-validator.ts';
-import type { BuildConfig, ServiceConfig } from './service-config.ts';
+import { definedOnly, type BuildConfig, type ServiceConfig } from './service-config.ts';
 
 /**
  * The OTEL_* environment as a config layer (otel-env.ts validates and throws ConfigError), with the
  * daemon's JOBMETER_BUILD_* and JOBMETER_TELEMETRY_LISTEN.
  */
 export function envLayer(env: NodeJS.ProcessEnv): ServiceConfig {
-  const out: ServiceConfig = {};
-  const resource = resourceFromEnv(env);
-  if (resource.serviceName !== undefined) out.serviceName = resource.serviceName;
-  if (Object.keys(resource.resourceAttributes).length > 0) {
-    out.resourceAttributes = { ...resource.resourceAttributes };
-  }
-  const valueLength = attributeValueLengthLimitFromEnv(env);
-  if (valueLength !== undefined) out.attributeValueLengthLimit = valueLength;
-  const otlp = otlpOptionsFromEnv(env);
-  if (otlp !== undefined) out.otlp = { ...otlp };
-  const build = buildFromEnv(env);
-  if (build !== undefined) out.build = build;
+  const { serviceName, resourceAttributes } = resourceFromEnv(env);
   const listen = readEnv(env, TELEMETRY_LISTEN_ENV);
-  if (listen !== undefined)
-    out.telemetry = { listen: parseLoopbackListen(listen, TELEMETRY_LISTEN_ENV) };
-  return out;
+  return definedOnly<ServiceConfig>({
+    serviceName,
+    resourceAttributes: Object.keys(resourceAttributes).length > 0 ? resourceAttributes : undefined,
+    attributeValueLengthLimit: attributeValueLengthLimitFromEnv(env),
+    otlp: otlpOptionsFromEnv(env),
+    build: buildFromEnv(env),
+    telemetry:
+      listen === undefined
+        ? undefined
+        : { listen: parseLoopbackListen(listen, TELEMETRY_LISTEN_ENV) },
+  });
 }
 
 /** `[telemetry] listen`'s variable: below the file, as every variable is. */
