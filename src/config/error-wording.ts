@@ -35,7 +35,6 @@ import {
 import { nearestKey } from '../common/did-you-mean.ts';
 import { SECTIONS, type OptionRow } from '../common/option-table.ts';
 
-const TABLE = 'a table';
 const VIEW_SELECTOR =
   'a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url';
 
@@ -69,21 +68,20 @@ const choice =
     expected: expected + didYouMeanValue(value, allowed),
   });
 
+/** A secret's failure: never echoed; only what it `got` is said (by default, its type). */
+const secret =
+  (expected: string, got: (value: unknown) => string = describeType): Describe =>
+  (value) => ({ shown: REDACTED, expected: `${expected} (got ${got(value)})` });
+
 /**
- * How the failure of each definition no option's rule states reads. The others read as their
- * rule's words ({@link fromSchema}).
+ * How the failure of each definition with words of its own reads. The others read as their schema
+ * says ({@link fromSchema}): a table, a closed list, or the words of the option's rule.
  */
 const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
   resourceAttributes: plain(STRING_TABLE_EXPECTED),
   headers: plain(STRING_TABLE_EXPECTED),
-  apiKeys: (value) => ({
-    shown: REDACTED,
-    expected: `a list of { tenant, key } tables (got ${describeType(value)})`,
-  }),
-  apiKey: (value) => ({
-    shown: REDACTED,
-    expected: `a { tenant, key } table (got ${describeType(value)})`,
-  }),
+  apiKeys: secret('a list of { tenant, key } tables'),
+  apiKey: secret('a { tenant, key } table'),
   profileSetting: (value) =>
     typeof value === 'string'
       ? fromSchema('profile')(value)
@@ -108,11 +106,13 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
   loopbackListen: plain(
     'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
   ),
-  // A secret: never echoed.
-  token: (value) => ({
-    shown: REDACTED,
-    expected: `${TOKEN_EXPECTED} (got ${typeof value === 'string' ? (value === '' ? 'an empty string' : 'whitespace in it') : describeType(value)})`,
-  }),
+  token: secret(TOKEN_EXPECTED, (value) =>
+    typeof value === 'string'
+      ? value === ''
+        ? 'an empty string'
+        : 'whitespace in it'
+      : describeType(value),
+  ),
   filePath: plain('a non-empty file path'),
   // A comma-separated string is the environment's form, not a file's.
   cidrList: (value) => ({
@@ -141,11 +141,10 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
   exponentialScale: quoted('an integer from -10 to 20'),
   keyList: plain('a list of attribute keys, e.g. ["queue"]'),
   attributeValue: plain('a string'),
-  // Never echo a header value: it is usually a credential. Say only what type it was.
-  headerValue: (value) => ({
-    shown: REDACTED,
-    expected: `a string without line breaks (got ${typeof value === 'string' ? 'a line break' : describeType(value)})`,
-  }),
+  // A header value is usually a credential.
+  headerValue: secret('a string without line breaks', (value) =>
+    typeof value === 'string' ? 'a line break' : describeType(value),
+  ),
 };
 
 /**
@@ -156,7 +155,7 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
 function fromSchema(definition: DefinitionName): Describe {
   const schema = CONFIG_SCHEMA.definitions[definition] as ValueSchema;
   const types: readonly string[] = [schema.type].flat();
-  if (types.includes('object')) return plain(TABLE);
+  if (types.includes('object')) return plain('a table');
   if (schema.enum !== undefined) return choice(oneOfExpected(schema.enum), schema.enum);
   // The rule of an option (the option table's row) whose file definition this is.
   const rule = Object.values(SECTIONS)
