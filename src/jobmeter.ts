@@ -44,7 +44,7 @@ import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import type { IngestListener } from './ingest/ingest-listener.ts';
 import type { IngestSink, IngestStore } from './ingest/ingest-store.ts';
-import type { IngestResult, RefusalReason } from './ingest/ingest-report.ts';
+import type { IngestResult } from './ingest/ingest-report.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import { resourceAttributesFor } from './naming/resource-labels.ts';
@@ -153,16 +153,17 @@ async function openIngest(
   sources: SourceTotals,
   settings: ConstructorParameters<typeof IngestStore>[0],
 ) {
-  const [listener, storeCode, prefer, state] = await Promise.all([
+  const [listener, storeCode, prefer, state, { REFUSAL_REASONS }] = await Promise.all([
     import('./ingest/ingest-listener.ts'),
     import('./ingest/ingest-store.ts'),
     import('./ingest/prefer-ingested.ts'),
     import('./ingest/state-keeper.ts'),
+    import('./ingest/ingest-report.ts'),
   ]);
   const newStore = () => new storeCode.IngestStore({ ...options, ...settings });
   const store = newStore();
   const keeper = state.openIngestState(store, newStore, options, log, sources);
-  return { ...listener, ...prefer, options, store, keeper };
+  return { ...listener, ...prefer, options, store, keeper, refusalReasons: REFUSAL_REASONS };
 }
 
 /**
@@ -532,12 +533,12 @@ export async function createJobmeter<
         onScrape: (seconds) => telemetry.scraped(seconds),
       });
     if (ingest !== undefined) {
-      const { store: ingestStore, keeper, options: ingestOptions } = ingest;
+      const { store: ingestStore, keeper, options: ingestOptions, refusalReasons } = ingest;
       const { maxMemoryBytes, maxSeries } = ingestOptions;
       const onRequest = debug?.received;
       telemetry.ingestFrom({
         refused: () => ingestStore.refusedByReason(),
-        reasons: REFUSAL_REASONS,
+        reasons: refusalReasons,
         expired: () => ingestStore.expiredSeries,
         held: () => ({
           series: ingestStore.seriesCount,
@@ -651,29 +652,6 @@ export async function createJobmeter<
   if (ingestListener !== undefined) ingestListeners.set(jm, ingestListener);
   return jm;
 }
-
-/** Every reason the ingest refuses points for, served at 0 from start (tsc keeps it whole). */
-const REFUSAL_REASONS = Object.keys({
-  no_name: true,
-  too_long: true,
-  reserved_name: true,
-  name_clash: true,
-  unsupported_type: true,
-  type_conflict: true,
-  unit_conflict: true,
-  invalid_point: true,
-  invalid_histogram: true,
-  time_ahead: true,
-  time_too_old: true,
-  time_before_start: true,
-  bounds_conflict: true,
-  delta_repeat: true,
-  delta_overlap: true,
-  instrument_cap: true,
-  series_cap: true,
-  memory_budget: true,
-  vocabulary: true,
-} satisfies Record<RefusalReason, true>);
 
 const telemetries = new WeakMap<Jobmeter, SelfTelemetry>();
 const ingestListeners = new WeakMap<Jobmeter, IngestListener>();

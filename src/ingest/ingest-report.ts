@@ -12,27 +12,34 @@ import type { OtlpPartialSuccess } from '../otlp/types.ts';
 import { REFUSED_METRIC } from '../domain/catalog.ts';
 import { cut } from './input-bounds.ts';
 
-/** Why data points were refused: the `reason` attribute of {@link REFUSED_METRIC}. */
-export type RefusalReason =
-  | 'no_name'
-  | 'too_long'
-  | 'reserved_name'
-  | 'name_clash'
-  | 'unsupported_type'
-  | 'type_conflict'
-  | 'unit_conflict'
-  | 'invalid_point'
-  | 'invalid_histogram'
-  | 'time_ahead'
-  | 'time_too_old'
-  | 'time_before_start'
-  | 'bounds_conflict'
-  | 'delta_repeat'
-  | 'delta_overlap'
-  | 'instrument_cap'
-  | 'series_cap'
-  | 'memory_budget'
-  | 'vocabulary';
+/**
+ * Every reason data points are refused for: the `reason` attribute of {@link REFUSED_METRIC},
+ * each served at 0 from start, in this order.
+ */
+export const REFUSAL_REASONS = [
+  'no_name',
+  'too_long',
+  'reserved_name',
+  'name_clash',
+  'unsupported_type',
+  'type_conflict',
+  'unit_conflict',
+  'invalid_point',
+  'invalid_histogram',
+  'time_ahead',
+  'time_too_old',
+  'time_before_start',
+  'bounds_conflict',
+  'delta_repeat',
+  'delta_overlap',
+  'instrument_cap',
+  'series_cap',
+  'memory_budget',
+  'vocabulary',
+] as const;
+
+/** Why data points were refused: one of {@link REFUSAL_REASONS}. */
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** A refusal: its reason and the words the sender reads. */
 export interface Refusal {
