@@ -7,6 +7,7 @@ import { AggregationTemporality } from '../common/otel-sdk.ts';
 import { randomUUID } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { Slice } from '../common/slices.ts';
+import { withinMillis } from '../common/within-millis.ts';
 import type { Collection } from '../series/collection.ts';
 import { ClusterAggregate, type AggregateOptions } from './aggregate.ts';
 import { ReportEncoder } from './report-encoder.ts';
@@ -140,12 +141,7 @@ export class ClusterPrimary implements PrimarySink {
     // report stands, as a silent member's does.
     const own = given ?? (await this.#options.collectOwn().catch(() => undefined));
     if (own !== undefined) await this.#merge(own, seq);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(answers),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#options.timeoutMillis))),
-    ]);
-    clearTimeout(timer);
+    await withinMillis(Promise.all(answers), this.#options.timeoutMillis);
     return this.#lastOwn;
   }
 

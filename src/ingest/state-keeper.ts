@@ -49,6 +49,7 @@ import {
   type StateFileRead,
 } from './state-file.ts';
 import { messageOf } from '../common/message-of.ts';
+import { withinMillis } from '../common/within-millis.ts';
 
 /** How often held changes are written: the most a SIGKILL loses of delta senders' increments. */
 export const CHECKPOINT_INTERVAL_MILLIS = 5_000;
@@ -210,7 +211,7 @@ export class StateKeeper {
   ): Promise<T> {
     const changes = this.#store.changes;
     const result = await collect(this.#store);
-    if (changes !== this.#written) await withinMillis(this.save(), SERVE_WAIT_MILLIS);
+    if (changes !== this.#written) await withinMillis(this.save(), SERVE_WAIT_MILLIS, true);
     if (this.#written >= changes) return result;
     release(result);
     const held = await collect(this.#heldStore());
@@ -406,19 +407,5 @@ export function openStateDir(dir: string, key: string): void {
       `a directory jobmeter can create or use, or false to keep no state file (${messageOf(err)})`,
       { cause: err },
     );
-  }
-}
-
-/** `promise`, or nothing after `millis`. */
-async function withinMillis(promise: Promise<void>, millis: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, millis);
-    timer.unref();
-  });
-  try {
-    await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

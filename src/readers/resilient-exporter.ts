@@ -11,6 +11,7 @@ import type {
   PushMetricExporter,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { withinMillis } from '../common/within-millis.ts';
 
 /** Rewrites each collection before it is encoded (otlp-push.ts `OtlpPushHooks.transform`). */
 export type PushTransform = (
@@ -140,15 +141,8 @@ export class ResilientExporter implements PushMetricExporter {
   async #withinDeadline(work: Promise<void>): Promise<void> {
     if (this.#deadline === undefined) return work;
     const remaining = Math.max(0, this.#deadline - performance.now());
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        work.catch(() => {}),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining))),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const settled = work.catch(() => {});
+    return withinMillis(settled, remaining);
   }
 }
 
