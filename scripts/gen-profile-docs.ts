@@ -23,9 +23,13 @@ import {
   CONVENTION_PROCESS_INSTRUMENTS,
   PROCESS_INSTRUMENTS,
 } from '../src/domain/process-metrics.ts';
-import type { InstrumentKind, InstrumentSpec } from '../src/domain/types.ts';
+import {
+  EXPOSED_KIND,
+  SHAPE_OF_KIND,
+  type InstrumentKind,
+  type InstrumentSpec,
+} from '../src/domain/types.ts';
 import { prometheusName } from '../src/naming/prometheus-names.ts';
-import { EXPOSED_KIND_OF } from '../src/scrape-pipeline.ts';
 import { semconvConvention } from '../src/naming/profiles/semconv.ts';
 import { OPTION_DEFAULTS } from '../src/common/option-defaults.ts';
 import {
@@ -299,7 +303,7 @@ function otelSection(): string {
 
 /** The OTel → Prometheus name the native naming gives an instrument (default strategy, unit words). */
 function nativeName(spec: InstrumentSpec): string {
-  return prometheusName(spec.name, spec.unit, EXPOSED_KIND_OF[spec.kind]).name;
+  return prometheusName(spec.name, spec.unit, EXPOSED_KIND[SHAPE_OF_KIND[spec.kind]]).name;
 }
 
 /** The OpenTelemetry instrument type, as the conventions' tables write it. */

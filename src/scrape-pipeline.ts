@@ -9,10 +9,9 @@ import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
 import type { ServedTotals, SourceTotals } from './series/carry.ts';
 import type { Collection } from './series/collection.ts';
 import type { HostSnapshot } from './domain/snapshot.ts';
-import type { InstrumentSpec } from './domain/types.ts';
+import { EXPOSED_KIND, SHAPE_OF_KIND, type InstrumentSpec } from './domain/types.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import type { JsonView } from './http/metrics-response.ts';
-import type { ExposedKind } from './ingest/name-claims.ts';
 import { checkFamilyRules } from './naming/check-rules.ts';
 import { SCRAPE_ERRORS_FAMILY } from './naming/name-claims.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
@@ -50,17 +49,6 @@ export function jsonView(
   };
 }
 
-/** The Prometheus type each instrument kind is exposed as under the native naming. */
-export const EXPOSED_KIND_OF: Readonly<Record<InstrumentSpec['kind'], ExposedKind>> = {
-  counter: 'counter',
-  observableCounter: 'counter',
-  upDownCounter: 'gauge',
-  observableUpDownCounter: 'gauge',
-  gauge: 'gauge',
-  observableGauge: 'gauge',
-  histogram: 'histogram',
-};
-
 /**
  * The names jobmeter serves itself under the native profile, by owner: its instruments' (a sender
  * may feed those very instruments), `target_info`, and the self-metrics (no sender may take those).
@@ -71,8 +59,8 @@ export function reservedNativeNames(
 ): Map<string, string> {
   const out = new Map<string, string>();
   for (const spec of [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...specs]) {
-    for (const n of nativeClaimedNames(spec.name, spec.unit, EXPOSED_KIND_OF[spec.kind]))
-      out.set(n, spec.name);
+    const kind = EXPOSED_KIND[SHAPE_OF_KIND[spec.kind]];
+    for (const n of nativeClaimedNames(spec.name, spec.unit, kind)) out.set(n, spec.name);
   }
   if (scopeInfo) for (const n of claimedNames('target_info', 'info')) out.set(n, 'target_info');
   for (const n of claimedNames(SCRAPE_ERRORS_FAMILY, 'counter'))

@@ -3,6 +3,7 @@
  * Instrument specs are data; the views and naming stages read them, nothing here reads them back.
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
+import type { Shape } from '../series/output-set.ts';
 
 /** Canonical terminal outcome of a run. Profiles map it to their own words. */
 export type Outcome = 'success' | 'failure' | 'cancelled' | 'timeout';
@@ -47,6 +48,29 @@ export type InstrumentKind =
   | 'observableCounter'
   | 'observableGauge'
   | 'observableUpDownCounter';
+
+/** The series shape each instrument kind's points are kept in. */
+export const SHAPE_OF_KIND: Readonly<Record<InstrumentKind, Shape>> = {
+  counter: 'monotonicSum',
+  observableCounter: 'monotonicSum',
+  upDownCounter: 'sum',
+  observableUpDownCounter: 'sum',
+  gauge: 'gauge',
+  observableGauge: 'gauge',
+  histogram: 'histogram',
+};
+
+/** The instrument kinds the exposition tells apart. */
+export type ExposedKind = 'counter' | 'gauge' | 'histogram';
+
+/** The Prometheus type each series shape is exposed as. */
+export const EXPOSED_KIND: Readonly<Record<Shape, ExposedKind>> = {
+  monotonicSum: 'counter',
+  sum: 'gauge',
+  gauge: 'gauge',
+  histogram: 'histogram',
+  exponentialHistogram: 'histogram',
+};
 
 /** An instrument as jobmeter declares it (its catalog, `jobmeter/catalog`): name, kind, unit, the attributes it keeps and their bounds. */
 export interface InstrumentSpec {

@@ -5,29 +5,9 @@
  * charge against the memory budget and the exposed names it claims.
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { InstrumentKind, InstrumentSpec } from '../domain/types.ts';
+import type { InstrumentSpec } from '../domain/types.ts';
 import type { VocabularyCheck } from '../domain/vocabulary.ts';
-import type { Shape } from '../series/output-set.ts';
 import type { InstrumentSeries } from '../series/streams.ts';
-import type { ExposedKind } from './name-claims.ts';
-
-export const SHAPE_OF_KIND: Readonly<Record<InstrumentKind, Shape>> = {
-  counter: 'monotonicSum',
-  observableCounter: 'monotonicSum',
-  upDownCounter: 'sum',
-  observableUpDownCounter: 'sum',
-  gauge: 'gauge',
-  observableGauge: 'gauge',
-  histogram: 'histogram',
-};
-
-export const EXPOSED_KIND: Readonly<Record<Shape, ExposedKind>> = {
-  monotonicSum: 'counter',
-  sum: 'gauge',
-  gauge: 'gauge',
-  histogram: 'histogram',
-  exponentialHistogram: 'histogram',
-};
 
 /**
  * An instrument the ingest holds. Each of its scopes is charged (memory-estimate.ts `scopeBytes`)

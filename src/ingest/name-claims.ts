@@ -6,9 +6,7 @@
  * What must stay true: an instrument's names are released with it, so the claims follow the live
  * instruments and shrink when they expire.
  */
-
-/** The instrument kinds the exposition tells apart. */
-export type ExposedKind = 'counter' | 'gauge' | 'histogram';
+import type { ExposedKind } from '../domain/types.ts';
 
 /** The names an instrument takes on the pull endpoint (the native profile's `nativeClaimedNames`). */
 export type ExposedNames = (name: string, unit: string, kind: ExposedKind) => readonly string[];

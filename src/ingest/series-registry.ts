@@ -46,7 +46,8 @@ import { NameClaims } from './name-claims.ts';
 import { sameBounds } from '../series/carry.ts';
 import { NO_SLOT, type HistogramAcc, type Shape } from '../series/output-set.ts';
 import { instrumentSeries, seriesInOrder, type StreamStore } from '../series/streams.ts';
-import { EXPOSED_KIND, type Instrument } from './instrument.ts';
+import { EXPOSED_KIND } from '../domain/types.ts';
+import type { Instrument } from './instrument.ts';
 import type { StoreSettings } from './store-options.ts';
 import { instrumentKind } from './stream-rules.ts';
 

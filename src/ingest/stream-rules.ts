@@ -52,7 +52,8 @@ import type {
 import type { Arrival, TimeWindow } from './arrival.ts';
 import type { IngestReport, Refusal } from './ingest-report.ts';
 import { MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from './input-bounds.ts';
-import { SHAPE_OF_KIND, type Instrument } from './instrument.ts';
+import { SHAPE_OF_KIND } from '../domain/types.ts';
+import type { Instrument } from './instrument.ts';
 
 /** How number points combine: added up, replacing a running total (resets kept), or replacing a level. */
 export type NumberMode = 'delta' | 'cumulative' | 'level';
