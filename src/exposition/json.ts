@@ -7,30 +7,17 @@
  *   where a series is `{ labels: {…}, value }` or, for histograms,
  *   `{ labels, buckets: [[le, cumulative count], …, ["+Inf", count]], sum, count }`.
  */
+import { parseLabelPairs } from './escape.ts';
 import type { Family, HistogramSeries, NumberSeries } from './types.ts';
 
 export type JsonShape = 'flat' | 'generic';
 
-/** Parses a pre-rendered label string (`a="x",b="y\\"z"`) back into pairs. */
-export function parseLabels(labels: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  let i = 0;
-  while (i < labels.length) {
-    const eq = labels.indexOf('=', i);
-    const name = labels.slice(i, eq);
-    let j = eq + 2; // skip `="`
-    let value = '';
-    while (j < labels.length && labels[j] !== '"') {
-      if (labels[j] === '\\') {
-        const next = labels[j + 1];
-        value += next === 'n' ? '\n' : next;
-        j += 2;
-      } else value += labels[j++];
-    }
-    out[name] = value;
-    i = j + 2; // skip `",`
-  }
-  return out;
+/**
+ * A rendered label string (`a="x",b="y\\"z"`, a UTF-8 name quoted: `"a.b"="x"`) as an object of
+ * its names and values, unescaped.
+ */
+function parseLabels(labels: string): Record<string, string> {
+  return Object.fromEntries(parseLabelPairs(labels));
 }
 
 function genericSeries(family: Family): unknown[] {

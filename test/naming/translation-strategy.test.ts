@@ -33,7 +33,7 @@ afterEach(async () => {
 
 async function serve(
   translationStrategy: TranslationStrategy,
-): Promise<(accept: string) => Promise<Response>> {
+): Promise<(accept: string, path?: string) => Promise<Response>> {
   const reader = new JobmeterReader({
     listener: { port: 0 },
     translationStrategy,
@@ -52,8 +52,8 @@ async function serve(
     })
     .record(0.5, { 'http.method': 'GET' });
   await reader.ready;
-  return (accept) =>
-    fetch(`http://127.0.0.1:${reader.pullAddress!.port}/metrics`, { headers: { accept } });
+  return (accept, path = '/metrics') =>
+    fetch(`http://127.0.0.1:${reader.pullAddress!.port}${path}`, { headers: { accept } });
 }
 
 /** The sample lines of a text body (no comments, no EOF). */
@@ -176,6 +176,21 @@ describe('translation strategies of the native profile', () => {
           `${strategy}, ${accept}: no label name starts with __: ${line}`,
         );
       }
+    }
+  });
+
+  it('?format=json: a label name kept in UTF-8 is its plain name as the key, never its quoted form', async () => {
+    for (const strategy of ['NoUTF8EscapingWithSuffixes', 'NoTranslation'] as const) {
+      const get = await serve(strategy);
+      const doc = (await (await get('*/*', '/metrics?format=json')).json()) as {
+        families: Array<{ name: string; series: unknown[] }>;
+      };
+      const family = doc.families.find((f) => f.name.startsWith('http.server.requests'));
+      assert.deepEqual(
+        family?.series,
+        [{ labels: { 'http.method': 'GET' }, value: 3 }],
+        `${strategy}: ${JSON.stringify(doc)}`,
+      );
     }
   });
 
