@@ -94,7 +94,7 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
   ),
   ruleLabels: plain('a list of [attribute, label] pairs, e.g. [["runner", "runner"]]'),
   ruleValues: plain('a table: attribute → { canonical value = "the original\'s word" }'),
-  ruleZeroFill: plain('a table: label → [words always emitted]'),
+  ruleZeroFill: plain('a table: label → [words always emitted, each once]'),
   text: plain('a string'),
   host: plain('an IP address or host name (IPv6 without brackets)'),
   // user:password in a rejected endpoint is masked before it is echoed.

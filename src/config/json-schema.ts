@@ -238,9 +238,10 @@ export const CONFIG_SCHEMA = {
       type: 'object',
       additionalProperties: { type: 'object', additionalProperties: { type: 'string' } },
     },
+    // A word twice would serve its series twice (OpenMetrics: a family's label sets are unique).
     ruleZeroFill: {
       type: 'object',
-      additionalProperties: { type: 'array', items: { type: 'string' } },
+      additionalProperties: { type: 'array', items: { type: 'string' }, uniqueItems: true },
     },
 
     /**

@@ -101,12 +101,16 @@ export function checkFamilyRules(
         labelNames.length === 1 &&
         Object.entries(rule.zeroFill).every(
           ([label, words]) =>
-            label === labelNames[0] && Array.isArray(words) && words.every(isString),
+            label === labelNames[0] &&
+            Array.isArray(words) &&
+            words.every(isString) &&
+            // A word twice would serve its series twice (OpenMetrics: a family's label sets are unique).
+            new Set(words).size === words.length,
         );
       if (!ok)
         fail(
           'zeroFill',
-          "a table { <the family's one label> = [words\u2026] }, on a counter or gauge with exactly one label",
+          "a table { <the family's one label> = [words\u2026, each once] }, on a counter or gauge with exactly one label",
         );
     }
     const typed = rule as unknown as FamilyRule;

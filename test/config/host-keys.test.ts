@@ -90,6 +90,23 @@ describe('global, cardinality_limit, host_exemplars, host_instruments, [profile]
       'invalid profile.rules[0].labels[0]=["a"]: expected a list of [attribute, label] pairs, e.g. [["runner", "runner"]]',
     ],
     [
+      {
+        profile: {
+          rules: [
+            {
+              instrument: 'a',
+              name: 'b',
+              type: 'gauge',
+              help: '',
+              labels: [['s', 'state']],
+              zero_fill: { state: ['idle', 'idle'] },
+            },
+          ],
+        },
+      },
+      'invalid profile.rules[0].zero_fill.state=["idle","idle"]: expected a table: label → [words always emitted, each once]',
+    ],
+    [
       { profile: { nme: 'solti' } },
       'invalid profile.nme=<redacted>: expected a key of [profile]: name, rules (did you mean profile.name?)',
     ],

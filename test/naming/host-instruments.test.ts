@@ -257,6 +257,19 @@ describe('rules of the host own', () => {
       /exactly one label/,
     ],
     [
+      'zero-fill with a word twice (its series would be served twice)',
+      {
+        instrument: 'a',
+        name: 'x',
+        type: 'gauge',
+        help: '',
+        labels: [['s', 'state']],
+        zeroFill: { state: ['idle', 'busy', 'idle'] },
+      },
+      'profile.rules[0].zeroFill',
+      /each once/,
+    ],
+    [
       'a built-in family with another type',
       {
         instrument: 'a',
