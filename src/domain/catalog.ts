@@ -22,7 +22,7 @@ const instrument =
 export const counter = instrument('counter');
 const upDownCounter = instrument('upDownCounter');
 const histogram = instrument('histogram');
-export const gauge = instrument('observableGauge');
+export const observableGauge = instrument('observableGauge');
 export const observableCounter = instrument('observableCounter');
 export const observableUpDownCounter = instrument('observableUpDownCounter');
 
@@ -65,7 +65,7 @@ export const RUN_DURATION = histogram(
 
 export const RUN_ACTIVE = upDownCounter('jobmeter.run.active', '{run}', 'Runs in flight.', RUN);
 
-export const RUN_LAST_FAILURE = gauge(
+export const RUN_LAST_FAILURE = observableGauge(
   'jobmeter.run.last_failure.time',
   's',
   'Unix time of the most recent failed run; absent until a run fails.',
@@ -110,7 +110,7 @@ export const QUEUE_WAIT = histogram(
   { buckets: WAIT_BUCKETS },
 );
 
-export const QUEUE_OLDEST_AGE = gauge(
+export const QUEUE_OLDEST_AGE = observableGauge(
   'jobmeter.queue.oldest.age',
   's',
   'Seconds since the oldest job waiting in the queue at the last read of the job store was enqueued; 0 when none waits.',
@@ -239,64 +239,90 @@ export const REPO_STATUSES = ['unknown', 'ready', 'init_failed'] as const;
 
 export const SNAPSHOT_INSTRUMENTS: readonly InstrumentSpec[] = [
   RUN_HISTORY,
-  gauge('jobmeter.session.active', '{session}', 'Active (non-expired) sessions.'),
-  gauge(
+  observableGauge('jobmeter.session.active', '{session}', 'Active (non-expired) sessions.'),
+  observableGauge(
     'jobmeter.session.tracked',
     '{session}',
     'Sessions tracked, including expired but not yet cleaned.',
   ),
-  gauge('jobmeter.session.disk.usage', 'By', 'On-disk footprint across active sessions.'),
-  gauge('jobmeter.assignments', '{assignment}', 'Assignments by status.', [
+  observableGauge('jobmeter.session.disk.usage', 'By', 'On-disk footprint across active sessions.'),
+  observableGauge('jobmeter.assignments', '{assignment}', 'Assignments by status.', [
     { key: 'status', values: ASSIGNMENT_STATUSES },
   ]),
-  gauge('jobmeter.pipeline_runs', '{run}', 'Pipeline runs by status.', [
+  observableGauge('jobmeter.pipeline_runs', '{run}', 'Pipeline runs by status.', [
     { key: 'status', values: PIPELINE_RUN_STATUSES },
   ]),
-  gauge('jobmeter.queue.depth', '{assignment}', 'Queued work across all groups.'),
-  gauge('jobmeter.queue.groups', '{group}', 'Groups (crews) with at least one queued item.'),
-  gauge('jobmeter.queue.depth.max', '{assignment}', 'Queued items in the most backlogged group.'),
+  observableGauge('jobmeter.queue.depth', '{assignment}', 'Queued work across all groups.'),
+  observableGauge(
+    'jobmeter.queue.groups',
+    '{group}',
+    'Groups (crews) with at least one queued item.',
+  ),
+  observableGauge(
+    'jobmeter.queue.depth.max',
+    '{assignment}',
+    'Queued items in the most backlogged group.',
+  ),
   AGENT_RUN_EVENTS,
   LLM_CALLS,
   LLM_COST,
-  gauge(
+  observableGauge(
     'jobmeter.container.tracked',
     '{container}',
     'Containers registered with the stats collector.',
   ),
-  gauge(
+  observableGauge(
     'jobmeter.container.reporting',
     '{container}',
     'Tracked containers with a collected stats sample.',
   ),
-  gauge('jobmeter.db.migration.version', '{version}', 'Highest applied schema migration version.'),
-  gauge('jobmeter.websocket.connections', '{connection}', 'Active WebSocket connections.'),
-  gauge('jobmeter.fleet.hosts', '{host}', 'Enrolled hosts.'),
-  gauge('jobmeter.fleet.hosts.online', '{host}', 'Hosts currently online.'),
-  gauge('jobmeter.alert.open', '{alert}', 'Open alerts by severity.', [
+  observableGauge(
+    'jobmeter.db.migration.version',
+    '{version}',
+    'Highest applied schema migration version.',
+  ),
+  observableGauge(
+    'jobmeter.websocket.connections',
+    '{connection}',
+    'Active WebSocket connections.',
+  ),
+  observableGauge('jobmeter.fleet.hosts', '{host}', 'Enrolled hosts.'),
+  observableGauge('jobmeter.fleet.hosts.online', '{host}', 'Hosts currently online.'),
+  observableGauge('jobmeter.alert.open', '{alert}', 'Open alerts by severity.', [
     { key: 'severity', values: ALERT_SEVERITIES, outside: 'drop' },
   ]),
-  gauge('jobmeter.host.agent.online', '', "1 if the host's agent is online, 0 otherwise.", HOST),
-  gauge(
+  observableGauge(
+    'jobmeter.host.agent.online',
+    '',
+    "1 if the host's agent is online, 0 otherwise.",
+    HOST,
+  ),
+  observableGauge(
     'jobmeter.host.last_backup.time',
     's',
     "Unix time of the host's most recent backup; absent before the first.",
     HOST,
   ),
-  gauge(
+  observableGauge(
     'jobmeter.host.last_backup.success',
     '',
     "1 if the host's most recent backup succeeded; absent before the first.",
     HOST,
   ),
-  gauge(
+  observableGauge(
     'jobmeter.host.repo.size',
     'By',
     'Latest reported repository size; absent when unknown.',
     HOST,
   ),
-  gauge('jobmeter.host.snapshots', '{snapshot}', "Snapshots known in the host's repository.", HOST),
-  gauge('jobmeter.host.alert.open', '{alert}', 'Open alerts attached to the host.', HOST),
-  gauge(
+  observableGauge(
+    'jobmeter.host.snapshots',
+    '{snapshot}',
+    "Snapshots known in the host's repository.",
+    HOST,
+  ),
+  observableGauge('jobmeter.host.alert.open', '{alert}', 'Open alerts attached to the host.', HOST),
+  observableGauge(
     'jobmeter.host.repo.status',
     '',
     'Always 1; the status attribute carries the repository state.',
@@ -305,7 +331,7 @@ export const SNAPSHOT_INSTRUMENTS: readonly InstrumentSpec[] = [
 ];
 
 /** No unit: a '1' would make the native name `..._info_ratio`. */
-export const BUILD_INFO = gauge(
+export const BUILD_INFO = observableGauge(
   'jobmeter.build.info',
   '',
   'Always 1; the attributes carry the running build.',

@@ -6,7 +6,7 @@
 import type { Meter } from '@opentelemetry/api';
 import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { gauge, observableCounter, observableUpDownCounter } from './catalog.ts';
+import { observableGauge, observableCounter, observableUpDownCounter } from './catalog.ts';
 import { createObservable } from './observed-instruments.ts';
 import {
   CONVENTION_HEAP_BY_SPACE,
@@ -19,7 +19,11 @@ import {
 } from './runtime-metrics.ts';
 import type { InstrumentSpec } from './types.ts';
 
-export const PROCESS_UPTIME = gauge('process.uptime', 's', 'Seconds since the process started.');
+export const PROCESS_UPTIME = observableGauge(
+  'process.uptime',
+  's',
+  'Seconds since the process started.',
+);
 
 export const PROCESS_CPU_TIME = observableCounter(
   'process.cpu.time',
@@ -40,32 +44,36 @@ export const GC_COUNT = observableCounter(
   'Garbage collections completed since start.',
 );
 
-export const ACTIVE_RESOURCES = gauge(
+export const ACTIVE_RESOURCES = observableGauge(
   'jobmeter.process.active_resources',
   '{resource}',
   'Active libuv handles and requests keeping the event loop alive (the nearest Node figure to a goroutine count).',
 );
 
-export const SYSTEM_CPU_UTILIZATION = gauge(
+export const SYSTEM_CPU_UTILIZATION = observableGauge(
   'system.cpu.utilization',
   '1',
   'Host CPU busy fraction (0\u20131) since the previous collection (since boot on the first).',
 );
 
-export const SYSTEM_MEMORY_USAGE = gauge(
+export const SYSTEM_MEMORY_USAGE = observableGauge(
   'system.memory.usage',
   'By',
   'Host memory in use (total minus available).',
 );
 
-export const SYSTEM_MEMORY_LIMIT = gauge('system.memory.limit', 'By', 'Total host memory.');
+export const SYSTEM_MEMORY_LIMIT = observableGauge(
+  'system.memory.limit',
+  'By',
+  'Total host memory.',
+);
 
 /**
  * The active resources as the semantic conventions count them (`v8js.resource.active`): by the
  * type Node names each (`Timeout`, `TCPWrap`, ...). The semconv profile's, in place of
  * {@link ACTIVE_RESOURCES}; Node's types are a short list, capped all the same.
  */
-export const V8JS_RESOURCE_ACTIVE = gauge(
+export const V8JS_RESOURCE_ACTIVE = observableGauge(
   'v8js.resource.active',
   '{resource}',
   'Active resources keeping the event loop alive, by type.',

@@ -22,7 +22,7 @@ import {
 } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 
-import { gauge } from './catalog.ts';
+import { observableGauge } from './catalog.ts';
 import { createObservable } from './observed-instruments.ts';
 import type { InstrumentSpec } from './types.ts';
 
@@ -38,10 +38,10 @@ const DELAY_FIGURES: readonly (readonly [string, string, (delay: Histogram) => n
 ];
 
 export const EVENT_LOOP_DELAY: readonly InstrumentSpec[] = DELAY_FIGURES.map(
-  ([figure, description]) => gauge(`nodejs.eventloop.delay.${figure}`, 's', description),
+  ([figure, description]) => observableGauge(`nodejs.eventloop.delay.${figure}`, 's', description),
 );
 
-export const EVENT_LOOP_UTILIZATION = gauge(
+export const EVENT_LOOP_UTILIZATION = observableGauge(
   'nodejs.eventloop.utilization',
   '1',
   'Event loop utilization',
