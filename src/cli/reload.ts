@@ -1,14 +1,16 @@
 /**
- * SIGHUP in `jobmeter serve`, and `POST /-/reload` on its telemetry listener when
- * `[telemetry] enable_reload` is set (as Prometheus' `--web.enable-lifecycle`), the one same
- * re-read, its line starting with what asked for it: the configuration is re-read (file, secret
- * files, environment and the same flags) and checked as at startup, and one line says what came of it, naming the changed
- * keys as the config file spells them (never a value). What serve can apply live it applies (the metrics route's token and API
- * keys: credentials are rotated without a restart); everything else — listeners, the push, the
- * profile — was built at startup and takes effect at restart, as the line says. A reload that
- * would leave a gated route without any credential is not applied live: the running credentials
- * stay until a restart, and the line says the removal waits for it. A file that no longer loads is
- * reported with serve's own message and the running configuration is kept.
+ * SIGHUP in `jobmeter serve`, and `POST /-/reload` on its telemetry listener when `[telemetry]
+ * enable_reload` is set (as Prometheus' `--web.enable-lifecycle`), the one same re-read, its line
+ * starting with what asked for it: the configuration is re-read (file, secret files, environment
+ * and the same flags) and checked as at startup, and one line says what came of it, naming the keys
+ * whose value in the file differs from the one in force, as the config file spells them (never a
+ * value). What serve can apply live it applies (the metrics route's and the ingest gate's tokens
+ * and API keys: credentials are rotated without a restart), and from then on that value is the one
+ * in force; everything else — listeners, the push, the profile — was built at startup and takes
+ * effect at restart, as the line says. A reload that would leave a gated route without any
+ * credential is not applied live: the running credentials stay until a restart, and the line says
+ * the removal waits for it. A file that no longer loads is reported with serve's own message and
+ * the running configuration is kept.
  *
  * serve listens from before it reads the configuration: a SIGHUP during that first read (which may
  * have seen the file before the change the SIGHUP announces) re-reads once the read is done.
@@ -215,8 +217,8 @@ export class HangupReloader {
  * to an operator without naming a value.
  */
 export function changedKeys(before: ServeConfig, after: ServeConfig): string[] {
-  const a = flatten({ ...before.options, metrics: before.metrics, telemetry: telemetryOf(before) });
-  const b = flatten({ ...after.options, metrics: after.metrics, telemetry: telemetryOf(after) });
+  const a = flatten(tablesOf(before));
+  const b = flatten(tablesOf(after));
   const keys = new Set([...a.keys(), ...b.keys()]);
   const changed = [...keys].filter((k) => a.get(k) !== b.get(k)).sort();
   // The telemetry listener turned off or on is that one setting, `[telemetry] enabled`, not also
@@ -226,10 +228,27 @@ export function changedKeys(before: ServeConfig, after: ServeConfig): string[] {
     : changed;
 }
 
-function telemetryOf(config: ServeConfig): object {
-  return config.telemetry === undefined
-    ? { enabled: false }
-    : { enabled: true, ...config.telemetry };
+/**
+ * A configuration as one record of tables, the shape {@link changedKeys} names its keys in (the
+ * options' own, `metrics`, `telemetry` with its `enabled`); {@link fromTables} is its inverse.
+ */
+function tablesOf(config: ServeConfig): Record<string, unknown> {
+  return {
+    ...config.options,
+    metrics: config.metrics,
+    telemetry:
+      config.telemetry === undefined ? { enabled: false } : { enabled: true, ...config.telemetry },
+  };
+}
+
+function fromTables(tables: Record<string, unknown>): ServeConfig {
+  const { metrics, telemetry, ...options } = tables;
+  const { enabled, ...address } = telemetry as { enabled: boolean };
+  return {
+    options,
+    metrics: metrics as ServeConfig['metrics'],
+    telemetry: enabled ? (address as ServeConfig['telemetry']) : undefined,
+  };
 }
 
 /**
@@ -286,19 +305,35 @@ export function fileKey(path: string): string {
   return inner === undefined ? `[${row.file}] ${field}` : `[${row.file}] ${inner}`;
 }
 
-/** `running` with the `metrics.*` keys in `applied` taken from `next`: what the service now runs with. */
+/**
+ * What the service runs with once `applied` is in force: each key of `applied` (as
+ * {@link changedKeys} names it, of any table) has its value in `next`, every other key its value in
+ * `running`. The next reload compares the file against this, so a key is named as changed exactly
+ * when the file's value differs from the one in force: a rotation back to an earlier value is a
+ * change, and an applied one is not named again. What must stay true: an {@link ApplyLive} returns
+ * only keys it put in force, and every key it can return is carried here by this one rule.
+ */
 function withApplied(
   running: ServeConfig,
   next: ServeConfig,
   applied: readonly string[],
 ): ServeConfig {
-  const fields = applied
-    .filter((k) => k.startsWith('metrics.'))
-    .map((k) => k.slice('metrics.'.length) as keyof ServeConfig['metrics']);
-  if (fields.length === 0) return running;
-  const metrics = { ...running.metrics } as Record<string, unknown>;
-  for (const f of fields) metrics[f] = next.metrics[f];
-  return { ...running, metrics: metrics as unknown as ServeConfig['metrics'] };
+  if (applied.length === 0) return running;
+  const tables = tablesOf(running);
+  const from = tablesOf(next);
+  for (const key of applied) {
+    const dot = key.indexOf('.');
+    if (dot < 0) {
+      tables[key] = from[key];
+      continue;
+    }
+    const [table, field] = [key.slice(0, dot), key.slice(dot + 1)];
+    tables[table] = {
+      ...(tables[table] as object),
+      [field]: (from[table] as Record<string, unknown> | undefined)?.[field],
+    };
+  }
+  return fromTables(tables);
 }
 
 function flatten(config: object): Map<string, string> {
