@@ -430,6 +430,22 @@ export class SeriesRegistry {
     if (instrument.seriesCount === 0) this.#dropInstrument(instrument);
   }
 
+  /**
+   * Each stream held here takes its last update from the same stream (group and key) in `live`,
+   * the store its senders push to, on the same clock; one `live` no longer holds (expired there,
+   * or ended by its sender) is dropped. For a copy of what `live` held (state-keeper.ts: the last
+   * checkpoint, served while writes fail): what must stay true is that its expiry follows each
+   * sender's silence, never the copy's age, so a stream whose sender keeps pushing stays.
+   */
+  idleAs(live: StreamStore<Instrument>): void {
+    const st = this.#store.streams;
+    for (const s of this.#store.slots()) {
+      const l = live.streamsOf(st.group[s]!.key)?.get(st.key[s]!);
+      if (l === undefined) this.dropStream(s);
+      else st.updatedAt[s] = live.streams.updatedAt[l]!;
+    }
+  }
+
   /** Drops streams idle for the expiry time at the monotonic `now`; at most once a second unless `force`. */
   sweep(now: number, force: boolean): void {
     const expiry = this.#settings.expiryMillis;

@@ -16,7 +16,8 @@
  * collection whose values are not in the file once its write is over (the write failed, or is
  * still running after {@link SERVE_WAIT_MILLIS}) is not served: the last file written is read into
  * an empty store, the one a restart would make, and that store's collection is served instead
- * until a write succeeds. The store goes on taking points meanwhile, and the next write holds them.
+ * until a write succeeds; its series expire as their senders go silent in the store, never as the
+ * file ages. The store goes on taking points meanwhile, and the next write holds them.
  * A failed write is retried at every occasion; the keeper's {@link StateKeeper.health} counts it
  * (`/ready`, the self-telemetry), one line says when writes start failing, when the reason changes
  * and when they succeed again, and {@link StateKeeper.close} rejects when the last one fails.
@@ -219,12 +220,17 @@ export class StateKeeper {
     return held;
   }
 
-  /** What a restart would serve: the last file written, read into an empty store (once per failing spell). */
+  /**
+   * What a restart would serve: the last file written, read into an empty store (once per failing
+   * spell). Its series expire as their senders go silent in the store, never as the file ages: a
+   * failing disk freezes a series whose sender is alive, it does not remove it.
+   */
   #heldStore(): IngestStore {
     if (this.#held === undefined) {
       this.#held = this.#options.emptyStore();
       this.#read(this.#held);
     }
+    this.#held.expireAs(this.#store);
     return this.#held;
   }
 
