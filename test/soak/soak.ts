@@ -11,6 +11,7 @@
  *   npm run soak                                   30 minutes, Prometheus 2.42, into docs/soak/
  *   npm run soak -- --minutes 2 --out /tmp/soak    a short run elsewhere
  *   npm run soak -- --prometheus 3                 the pinned Prometheus 3 instead
+ *   npm run soak -- --model --minutes 30 --seed S  the model-based fault soak (test/model/soak-model.ts)
  *
  * With `--faults` (or a fault's own `--…-at-s`), faults a host really has are injected while the
  * senders go on, each for a stretch: the state directory on a small tmpfs that is filled
@@ -55,6 +56,12 @@ const START_TIMEOUT_MS = 20_000;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 /** When RSS is read after a max-size request's answer: past the decoding thread's retirement and V8's unmapping of its pages (~8 s). */
 const AFTER_BIG_S = 20;
+
+// `--model`: the model-based fault soak instead (test/model/soak-model.ts, its own flags).
+if (process.argv.includes('--model')) {
+  await import('../model/soak-model.ts');
+  process.exit();
+}
 
 const { values: flags } = parseArgs({
   options: {

@@ -1,0 +1,93 @@
+/**
+ * The steps of the model-based fault test, as fast-check commands: each acts on the real serve and
+ * the model together (world.ts), then scrapes and holds every served value to the model. A failing
+ * sequence shrinks, and its commands print as the script that replays it (`toString`).
+ */
+import fc from 'fast-check';
+import { KEYS } from './model.ts';
+import { TOKENS, World } from './world.ts';
+
+export const SENDERS = 2;
+
+/** Each kind of step, by name: a run counts how often each ran (every one must, in `npm test`). */
+export const STEP_KINDS = [
+  'push',
+  'retryDelta',
+  'lateDeltas',
+  'restartSender',
+  'restartServe',
+  'failDisk',
+  'healDisk',
+  'stepClock',
+  'rotateToken',
+  'staleToken',
+  'silence',
+] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+type Cmd = fc.AsyncCommand<object, World>;
+
+/** One step: what it does to the world, and how it prints in a replay script. */
+class Step implements Cmd {
+  readonly kind: StepKind;
+  private readonly script: string;
+  private readonly act: (world: World) => Promise<void> | void;
+  constructor(
+    kind: StepKind,
+    args: readonly unknown[],
+    act: (world: World) => Promise<void> | void,
+  ) {
+    this.kind = kind;
+    this.script = `${kind}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
+    this.act = act;
+  }
+  check(): boolean {
+    return true;
+  }
+  async run(_: object, world: World): Promise<void> {
+    world.counts.set(this.kind, (world.counts.get(this.kind) ?? 0) + 1);
+    world.log.push(this.script);
+    await world.keepAlive();
+    await this.act(world);
+    await world.check();
+  }
+  toString(): string {
+    return this.script;
+  }
+}
+
+const slot = fc.integer({ min: 0, max: SENDERS - 1 });
+const keys = fc.subarray([...KEYS], { minLength: 1 });
+const small = fc.integer({ min: 0, max: 9 });
+
+const level = fc.integer({ min: 0, max: 99 });
+const push = fc
+  .tuple(slot, keys, small, level)
+  .map(([s, k, a, l]) => new Step('push', [s, k, a, l], (w) => w.push(s, k, a, l)));
+
+/** Every step, weighted: pushes most, the slow faults (restarts, silences) least. */
+export const steps: fc.Arbitrary<Cmd>[] = [
+  push,
+  push,
+  push,
+  slot.map((s) => new Step('retryDelta', [s], (w) => w.retryDelta(s))),
+  fc
+    .tuple(slot, keys, small, small)
+    .map(([s, k, a, b]) => new Step('lateDeltas', [s, k, a, b], (w) => w.lateDeltas(s, k, a, b))),
+  fc
+    .tuple(slot, fc.boolean())
+    .map(([s, n]) => new Step('restartSender', [s, n], (w) => w.restartSender(s, n))),
+  fc
+    .constantFrom<'SIGTERM' | 'SIGKILL'>('SIGTERM', 'SIGKILL')
+    .map((sig) => new Step('restartServe', [sig], (w) => w.restartServe(sig))),
+  fc.constant(new Step('failDisk', [], (w) => w.failDisk())),
+  fc.constant(new Step('healDisk', [], (w) => w.healDisk())),
+  fc
+    .constantFrom(0, 300, -300, -1800, 4000)
+    .map((s) => new Step('stepClock', [s], (w) => w.stepClock(s))),
+  fc.constantFrom(...TOKENS).map((t) => new Step('rotateToken', [t], (w) => w.rotateToken(t))),
+  slot.map((s) => new Step('staleToken', [s], (w) => w.staleTokenPush(s))),
+  slot.map((s) => new Step('silence', [s], (w) => w.silence(s))),
+];
+
+export const sequences = (maxCommands: number) => fc.commands(steps, { maxCommands, size: 'max' });

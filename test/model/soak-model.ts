@@ -1,0 +1,66 @@
+/**
+ * `npm run soak -- --model --minutes N [--seed S] [--commands C]`: the model-based fault test
+ * (model-fault.test.ts) on random seeds, S, S+1, …, one sequence each, until N minutes have passed.
+ * Every failure is shrunk to a minimal sequence and printed with the seed that replays it; the end
+ * prints the seeds run, the steps taken (by kind) and the distinct findings.
+ *
+ *   npm run soak -- --model --minutes 30 --seed 1000
+ *   npm run soak -- --model --seed 1017 --minutes 0     replays seed 1017 once
+ */
+import { parseArgs } from 'node:util';
+import fc from 'fast-check';
+import { killChildren } from '../cli/harness.ts';
+import { sequences, STEP_KINDS } from './commands.ts';
+import { World } from './world.ts';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'boolean', default: true },
+    minutes: { type: 'string', default: '30' },
+    seed: { type: 'string', default: String(Date.now() % 1_000_000) },
+    commands: { type: 'string', default: '40' },
+  },
+});
+const deadline = Date.now() + Number(values.minutes) * 60_000;
+const first = Number(values.seed);
+const counts = new Map<string, number>();
+const findings = new Map<string, { seed: number; steps: string }>();
+let seed = first;
+let sequencesRun = 0;
+
+do {
+  let log: string[] = [];
+  const result = await fc.check(
+    fc.asyncProperty(sequences(Number(values.commands)), async (cmds) => {
+      const world = await World.create();
+      try {
+        await fc.asyncModelRun(() => ({ model: {}, real: world }), cmds);
+      } finally {
+        log = world.log;
+        for (const [k, n] of world.counts) counts.set(k, (counts.get(k) ?? 0) + n);
+        await world.dispose();
+        killChildren();
+      }
+    }),
+    { seed, numRuns: 1 },
+  );
+  sequencesRun++;
+  if (result.failed) {
+    const message = String(
+      (result.errorInstance as Error | undefined)?.message ?? result.errorInstance,
+    );
+    const headline = message.split('\n').slice(0, 2).join(' / ');
+    console.log(`seed ${seed}: FAILED: ${headline}\n  minimal steps:\n    ${log.join('\n    ')}`);
+    if (!findings.has(headline)) findings.set(headline, { seed, steps: log.join('; ') });
+  } else console.log(`seed ${seed}: ok`);
+  seed++;
+} while (Date.now() < deadline);
+
+const steps = [...counts.values()].reduce((a, b) => a + b, 0);
+console.log(
+  `\nseeds ${first}..${seed - 1}: ${sequencesRun} sequences, ${steps} steps (${STEP_KINDS.map((k) => `${k} ${counts.get(k) ?? 0}`).join(', ')})`,
+);
+console.log(`${findings.size} distinct findings`);
+for (const [headline, { seed: s, steps: st }] of findings)
+  console.log(`- ${headline}\n  seed ${s}: ${st}`);
+process.exitCode = findings.size === 0 ? 0 : 1;

@@ -1,0 +1,326 @@
+/**
+ * The real side of the model-based fault test: a `jobmeter serve` child with its ingest on, at fixed
+ * ports and a state directory on a small tmpfs of its own (so a restart finds its state, and the
+ * disk can be made read-only), its wall clock under libfaketime; and senders that push OTLP/JSON
+ * as an SDK would (cumulative totals kept in the sender, delta windows, levels). Nothing here knows
+ * what serve should answer: that is model.ts.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { start, START_MS, EXIT_MS, type Running } from '../cli/harness.ts';
+import { steppedClockEnv, stepTo } from '../support/faketime.ts';
+import { freePort } from '../support/free-port.ts';
+import { mountSmallDisk, unmountSmallDisk } from '../support/small-disk.ts';
+import { INSTRUMENTS, KEYS, type Key, type Point } from './model.ts';
+
+export const EXPIRY_MS = 6000;
+
+export interface ServeSettings {
+  readonly token: string;
+}
+
+/** One `jobmeter serve` across restarts: same ports, same state directory. */
+export class Serve {
+  readonly dir: string;
+  private readonly config: string;
+  private readonly clockFile: string;
+  running: Running | undefined;
+  private reloads = 0;
+
+  readonly ingestPort: number;
+  readonly pullPort: number;
+  readonly telemetryPort: number;
+
+  private constructor(ingestPort: number, pullPort: number, telemetryPort: number) {
+    this.ingestPort = ingestPort;
+    this.pullPort = pullPort;
+    this.telemetryPort = telemetryPort;
+    this.dir = mountSmallDisk('64m');
+    this.config = join(this.dir, '..', `${this.dir.split('/').pop()!}.toml`);
+    this.clockFile = join(this.dir, '..', `${this.dir.split('/').pop()!}.clock`);
+  }
+
+  static async create(settings: ServeSettings): Promise<Serve> {
+    const serve = new Serve(await freePort(), await freePort(), await freePort());
+    serve.writeConfig(settings);
+    await serve.start();
+    return serve;
+  }
+
+  writeConfig({ token }: ServeSettings): void {
+    writeFileSync(
+      this.config,
+      [
+        'process_metrics = false',
+        '[listener]',
+        `port = ${this.pullPort}`,
+        '[ingest]',
+        'enabled = true',
+        `port = ${this.ingestPort}`,
+        `state_dir = "${join(this.dir, 'state')}"`,
+        `expiry_ms = ${EXPIRY_MS}`,
+        `token = "${token}"`,
+        '[telemetry]',
+        `listen = "127.0.0.1:${this.telemetryPort}"`,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  async start(): Promise<void> {
+    const child = start(['serve', '--config', this.config], steppedClockEnv(this.clockFile));
+    this.running = child;
+    this.reloads = 0;
+    await child.stderrMatches(/receiving OTLP\/HTTP metrics on/, START_MS);
+    await child.stderrMatches(/serving jobmeter's own telemetry on/, START_MS);
+    await child.stderrMatches(/metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/, START_MS);
+  }
+
+  /** Stops serve by `signal` and starts it again on the same ports and state. */
+  async restart(signal: 'SIGTERM' | 'SIGKILL'): Promise<number | string> {
+    const running = this.running!;
+    running.child.kill(signal);
+    const code = await running.exited(EXIT_MS);
+    await this.start();
+    return code;
+  }
+
+  /** Rewrites the configuration and sends SIGHUP: resolves once serve has said the re-read's outcome. */
+  async reload(settings: ServeSettings): Promise<string> {
+    this.writeConfig(settings);
+    const running = this.running!;
+    const n = ++this.reloads;
+    running.child.kill('SIGHUP');
+    const line = new RegExp(`(?:[^\\n]*configuration re-read[^\\n]*\\n[\\s\\S]*?){${n}}`);
+    await running.stderrMatches(line, START_MS);
+    const lines = running
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('configuration re-read'));
+    return lines[n - 1] ?? '';
+  }
+
+  /** serve's wall clock, `seconds` from the real one (the monotonic clock is untouched). */
+  stepClock(seconds: number): void {
+    stepTo(this.clockFile, seconds);
+  }
+
+  /** The state disk read-only, or writable again. */
+  remount(mode: 'ro' | 'rw'): void {
+    execFileSync('mount', ['-o', `remount,${mode}`, this.dir]);
+  }
+
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (
+      running !== undefined &&
+      running.child.exitCode === null &&
+      running.child.signalCode === null
+    ) {
+      running.child.kill('SIGKILL');
+      await running.exited(EXIT_MS).catch(() => undefined);
+    }
+    try {
+      this.remount('rw');
+    } catch {
+      // already writable, or never mounted
+    }
+    unmountSmallDisk(this.dir);
+  }
+
+  /** The ingested series as served (text format), `name{k="…"}` → value. */
+  async scrape(): Promise<Map<string, number>> {
+    const res = await fetch(`http://127.0.0.1:${this.pullPort}/metrics`, {
+      headers: { accept: 'text/plain' },
+    });
+    assert.equal(res.status, 200, `the pull endpoint answered ${res.status}`);
+    const out = new Map<string, number>();
+    for (const line of (await res.text()).split('\n')) {
+      const m = /^(model_[a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
+      if (m === null) continue;
+      const k = /(?:^|,)k="([^"]*)"/.exec(m[2]!)?.[1];
+      const label = `${m[1]!}{k="${k ?? ''}"}`;
+      assert.ok(!out.has(label), `${label} served twice`);
+      out.set(label, Number(m[3]));
+    }
+    return out;
+  }
+
+  /** serve's own telemetry: series text → value. */
+  async telemetry(): Promise<Map<string, number>> {
+    const res = await fetch(`http://127.0.0.1:${this.telemetryPort}/metrics`, {
+      headers: { accept: 'text/plain' },
+    });
+    const out = new Map<string, number>();
+    for (const line of (await res.text()).split('\n')) {
+      const m = /^(jobmeter_ingest_\S+) (\S+)$/.exec(line);
+      if (m !== null) out.set(m[1]!, Number(m[2]));
+    }
+    return out;
+  }
+
+  async ready(): Promise<{ status: number; body: string }> {
+    const res = await fetch(`http://127.0.0.1:${this.pullPort}/ready`);
+    return { status: res.status, body: await res.text() };
+  }
+
+  /** POSTs an OTLP/JSON body; `status` and the parsed answer. */
+  async push(body: string, token: string): Promise<{ status: number; rejected: number }> {
+    const res = await fetch(`http://127.0.0.1:${this.ingestPort}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    });
+    const text = await res.text();
+    let rejected = 0;
+    if (res.status === 200 && text.length > 0) {
+      const answer = JSON.parse(text) as {
+        partialSuccess?: { rejectedDataPoints?: string | number };
+      };
+      rejected = Number(answer.partialSuccess?.rejectedDataPoints ?? 0);
+    }
+    return { status: res.status, rejected };
+  }
+}
+
+const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
+
+/** A daemon that records with an OTel SDK and exports OTLP: its own totals, its own start time. */
+export class Sender {
+  instanceId: string;
+  private start = nowNanos();
+  private totals = new Map<Key, number>(KEYS.map((k) => [k, 0]));
+  private windowEnd = this.start;
+  private restarts = 0;
+  /** The last delta export, to send again as a retrying exporter would. */
+  lastDelta: { body: string; points: Point[] } | undefined;
+
+  readonly slot: number;
+
+  constructor(slot: number) {
+    this.slot = slot;
+    this.instanceId = `sender-${slot}`;
+  }
+
+  get resource(): string {
+    return `modeld/${this.instanceId}`;
+  }
+
+  /** The process restarts: its counters start from zero, with a new start time. */
+  restart(newInstanceId: boolean): void {
+    this.restarts++;
+    if (newInstanceId) this.instanceId = `sender-${this.slot}-r${this.restarts}`;
+    this.start = nowNanos();
+    this.totals = new Map(KEYS.map((k) => [k, 0]));
+    this.windowEnd = this.start;
+  }
+
+  /**
+   * One export: for each key in `keys`, the counter's total after `add` more, a delta window of
+   * `add`, and the level `level`. Bodies come as one request, or split into the two halves of the
+   * delta window sent later half first (`late`).
+   */
+  async export(
+    keys: readonly Key[],
+    add: number,
+    level: number,
+  ): Promise<{ body: string; points: Point[] }> {
+    await sleep(2); // a window has a length
+    const time = nowNanos();
+    const points: Point[] = [];
+    const metrics = INSTRUMENTS.map((instrument) => {
+      const dataPoints = keys.map((key) => {
+        const attributes = [{ key: 'k', value: { stringValue: key } }];
+        if (instrument.kind === 'counter') {
+          const total = this.totals.get(key)! + add;
+          this.totals.set(key, total);
+          points.push({ instrument, key, value: total });
+          return {
+            attributes,
+            startTimeUnixNano: String(this.start),
+            timeUnixNano: String(time),
+            asInt: String(total),
+          };
+        }
+        if (instrument.kind === 'delta') {
+          points.push({ instrument, key, value: add });
+          return {
+            attributes,
+            startTimeUnixNano: String(this.windowEnd),
+            timeUnixNano: String(time),
+            asInt: String(add),
+          };
+        }
+        points.push({ instrument, key, value: level });
+        return { attributes, timeUnixNano: String(time), asDouble: level };
+      });
+      if (instrument.kind === 'gauge') return { name: instrument.name, gauge: { dataPoints } };
+      const aggregationTemporality = instrument.kind === 'delta' ? 1 : 2;
+      return {
+        name: instrument.name,
+        sum: { aggregationTemporality, isMonotonic: true, dataPoints },
+      };
+    });
+    this.windowEnd = time;
+    const body = this.body(metrics);
+    const deltaMetrics = metrics.filter((m) => m.name === 'model.delta_events');
+    this.lastDelta = {
+      body: this.body(deltaMetrics),
+      points: points.filter((p) => p.instrument.kind === 'delta'),
+    };
+    return { body, points };
+  }
+
+  /** Two delta windows, the later one's body first (an exporter's queue drained after an outage). */
+  async lateDeltas(
+    keys: readonly Key[],
+    first: number,
+    second: number,
+  ): Promise<{ body: string; points: Point[] }[]> {
+    await sleep(2);
+    const from = this.windowEnd;
+    const middle = nowNanos();
+    await sleep(2);
+    const to = nowNanos();
+    const instrument = INSTRUMENTS.find((i) => i.kind === 'delta')!;
+    const window = (start: bigint, end: bigint, add: number) => ({
+      body: this.body([
+        {
+          name: instrument.name,
+          sum: {
+            aggregationTemporality: 1,
+            isMonotonic: true,
+            dataPoints: keys.map((key) => ({
+              attributes: [{ key: 'k', value: { stringValue: key } }],
+              startTimeUnixNano: String(start),
+              timeUnixNano: String(end),
+              asInt: String(add),
+            })),
+          },
+        },
+      ]),
+      points: keys.map((key) => ({ instrument, key, value: add })),
+    });
+    this.windowEnd = to;
+    return [window(middle, to, second), window(from, middle, first)];
+  }
+
+  private body(metrics: unknown[]): string {
+    return JSON.stringify({
+      resourceMetrics: [
+        {
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: 'modeld' } },
+              { key: 'service.instance.id', value: { stringValue: this.instanceId } },
+            ],
+          },
+          scopeMetrics: [{ scope: { name: 'model' }, metrics }],
+        },
+      ],
+    });
+  }
+}

@@ -1,0 +1,343 @@
+/**
+ * The model and the real serve side by side: each step acts on the real one (a push, a restart, a
+ * fault), says what the model acknowledges, then scrapes and holds every served value to the
+ * model ({@link World.check}). Where a fault leaves the truth open — a SIGKILL loses what was not
+ * yet written, and a periodic write may have come in between — the model keeps every state the
+ * file could hold and the scrape says which one it was; nothing else is ever adopted.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  applyPush,
+  cloneState,
+  expireResource,
+  isCounterSeries,
+  served,
+  KEYS,
+  type Key,
+  type ModelState,
+  type Point,
+} from './model.ts';
+import { EXPIRY_MS, Sender, Serve } from './system.ts';
+
+/** A sender that pushed less recently than this pushes again before the next step (keep-alive). */
+const KEEPALIVE_MS = 2000;
+/**
+ * Expiry is certain this long past `expiry_ms` of silence as the test measures it, and certain not
+ * to have happened this long before: serve's idle clock starts when it received the point (before
+ * the test's answer arrived) and, after a restart, from the restored file's last point.
+ */
+const EXPIRY_LATE_MS = 3000;
+const EXPIRY_EARLY_MS = 1000;
+
+export const TOKENS = ['token-A', 'token-B'] as const;
+
+/** Telemetry series whose every change the model predicts: reason → count since serve started. */
+type Told = Map<string, number>;
+
+export class World {
+  state: ModelState = new Map();
+  /** The states the state file may hold, oldest first: every state since the last one known written. */
+  private written: ModelState[] = [new Map()];
+  /** While the disk refuses writes: the last state written, which is what is served. */
+  private frozen: ModelState | undefined;
+  /** After a SIGKILL, the states serve may have restored (resolved by the next scrape). */
+  private candidates: ModelState[] | undefined;
+  private order = 0;
+  token: string = TOKENS[0];
+  clockOffset = 0;
+  readonly senders: Sender[];
+  private readonly lastPush = new Map<Sender, number>();
+  /** When each resource's last point was acknowledged (performance.now()): its idle time starts there. */
+  private readonly lastAccepted = new Map<string, number>();
+  private readonly silent = new Set<Sender>();
+  private readonly levels = new Map<Sender, number>();
+  private told: Told = new Map();
+  private lastServed = new Map<string, number>();
+  /** What was done, step by step: a failing run prints it. */
+  readonly log: string[] = [];
+  /** How often each kind of step ran. */
+  readonly counts = new Map<string, number>();
+
+  readonly serve: Serve;
+
+  private constructor(serve: Serve, senders: number) {
+    this.serve = serve;
+    this.senders = Array.from({ length: senders }, (_, i) => new Sender(i));
+  }
+
+  static async create(senders = 2): Promise<World> {
+    return new World(await Serve.create({ token: TOKENS[0] }), senders);
+  }
+
+  async dispose(): Promise<void> {
+    await this.serve.stop();
+  }
+
+  get diskFailing(): boolean {
+    return this.frozen !== undefined;
+  }
+
+  /** Whether points sent now at the real time are outside serve's window (its clock stepped). */
+  private clockRefuses(): string | undefined {
+    if (this.clockOffset < -600) return 'time_ahead';
+    if (this.clockOffset > 3600) return 'time_too_old';
+    return undefined;
+  }
+
+  private tell(key: string, n = 1): void {
+    this.told.set(key, (this.told.get(key) ?? 0) + n);
+  }
+
+  /** Every state the model may be in takes the push. */
+  private acknowledge(resource: string, points: readonly Point[]): void {
+    const order = ++this.order;
+    this.lastAccepted.set(resource, performance.now());
+    applyPush(this.state, resource, points, order);
+    if (this.candidates !== undefined)
+      for (const c of this.candidates) applyPush(c, resource, points, order);
+    if (!this.diskFailing) this.written.push(cloneState(this.state));
+  }
+
+  /** Sends `body` as `sender`; the answer must be what the model says of it. */
+  private async send(
+    sender: Sender,
+    body: string,
+    points: readonly Point[],
+    expect: 'accepted' | 'delta_repeat' = 'accepted',
+  ): Promise<void> {
+    const answer = await this.serve.push(body, this.token);
+    this.lastPush.set(sender, performance.now());
+    assert.equal(answer.status, 200, `push of ${sender.resource}: HTTP ${answer.status}`);
+    const refusal = this.clockRefuses() ?? (expect === 'delta_repeat' ? 'delta_repeat' : undefined);
+    if (refusal !== undefined) {
+      assert.equal(answer.rejected, points.length, `${refusal}: every point refused`);
+      this.tell(`refused{reason="${refusal}"}`, points.length);
+      return;
+    }
+    assert.equal(
+      answer.rejected,
+      0,
+      `push of ${sender.resource}: ${answer.rejected} points refused`,
+    );
+    this.tell('accepted', points.length);
+    this.acknowledge(sender.resource, points);
+  }
+
+  async push(slot: number, keys: readonly Key[], add: number, level: number): Promise<void> {
+    const sender = this.senders[slot]!;
+    this.silent.delete(sender);
+    this.levels.set(sender, level);
+    const { body, points } = await sender.export(keys, add, level);
+    await this.send(sender, body, points);
+  }
+
+  /** The sender's exporter sends its last delta export again (a retry after a lost answer). */
+  async retryDelta(slot: number): Promise<void> {
+    const sender = this.senders[slot]!;
+    const last = sender.lastDelta;
+    if (last === undefined || this.silent.has(sender)) return;
+    // Counted once already in every state the file may hold: a repeat. (A window that was refused,
+    // or lost with a SIGKILL, is not; the step that made it so clears lastDelta.)
+    await this.send(sender, last.body, last.points, 'delta_repeat');
+  }
+
+  async lateDeltas(
+    slot: number,
+    keys: readonly Key[],
+    first: number,
+    second: number,
+  ): Promise<void> {
+    const sender = this.senders[slot]!;
+    this.silent.delete(sender);
+    for (const { body, points } of await sender.lateDeltas(keys, first, second))
+      await this.send(sender, body, points);
+    sender.lastDelta = undefined;
+  }
+
+  restartSender(slot: number, newInstanceId: boolean): void {
+    const sender = this.senders[slot]!;
+    sender.restart(newInstanceId);
+    sender.lastDelta = undefined;
+    // The old instance is silent from now on; the model expires it when it would expire.
+    if (newInstanceId) this.lastPush.delete(sender);
+  }
+
+  async restartServe(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    const code = await this.serve.restart(signal);
+    // Idle time is serve's: each resource's as of the last point serve received, going on from the
+    // restart (the time it was down is not counted).
+    const up = performance.now();
+    const last = Math.max(0, ...this.lastAccepted.values());
+    for (const [resource, at] of this.lastAccepted)
+      this.lastAccepted.set(resource, up - (last - at));
+    if (signal === 'SIGTERM')
+      assert.equal(code, this.diskFailing ? 1 : 0, `serve's exit code on SIGTERM`);
+    this.told = new Map();
+    // What the restart restores: the last state written. After SIGTERM with a working disk that is
+    // everything; else any state since the last one known written.
+    const restored = this.diskFailing
+      ? [cloneState(this.frozen!)]
+      : signal === 'SIGTERM'
+        ? [cloneState(this.state)]
+        : this.written.map(cloneState);
+    if (restored.length === 1) {
+      this.state = restored[0]!;
+      this.written = [cloneState(this.state)];
+    } else this.candidates = restored;
+    for (const s of this.senders) s.lastDelta = undefined;
+  }
+
+  /** The state disk goes read-only; serve keeps what it last wrote. */
+  async failDisk(): Promise<void> {
+    if (this.diskFailing) return;
+    await this.check(); // the scrape writes the state first: the file holds the model's state
+    this.serve.remount('ro');
+    this.frozen = cloneState(this.state);
+  }
+
+  async healDisk(): Promise<void> {
+    if (!this.diskFailing) return;
+    this.serve.remount('rw');
+    this.frozen = undefined;
+    this.written = [cloneState(this.state)];
+  }
+
+  stepClock(seconds: number): Promise<void> {
+    this.clockOffset = seconds;
+    this.serve.stepClock(seconds);
+    return Promise.resolve();
+  }
+
+  /** The token rotates (SIGHUP): the new one is in force at once, the old one refused. */
+  async rotateToken(token: string): Promise<void> {
+    const changed = token !== this.token;
+    const line = await this.serve.reload({ token });
+    this.token = token;
+    assert.equal(
+      /unchanged/.test(line),
+      !changed,
+      `the re-read line after ${changed ? 'a token change' : 'no change'}: ${line}`,
+    );
+  }
+
+  /** A push with a token not in force: 401, nothing counted. */
+  async staleTokenPush(slot: number): Promise<void> {
+    const stale = TOKENS.find((t) => t !== this.token)!;
+    const sender = this.senders[slot]!;
+    const { body } = await sender.export([], 0, this.levels.get(sender) ?? 0);
+    const answer = await this.serve.push(body, stale);
+    assert.equal(answer.status, 401, `a push with the token not in force: HTTP ${answer.status}`);
+    this.tell('requests{code="401"}');
+  }
+
+  /** A sender goes silent until its series must have expired; the others keep pushing. */
+  async silence(slot: number): Promise<void> {
+    const sender = this.senders[slot]!;
+    this.silent.add(sender);
+    const since = this.lastAccepted.get(sender.resource) ?? performance.now();
+    while (performance.now() - since < EXPIRY_MS + EXPIRY_LATE_MS + 500) {
+      await this.keepAlive();
+      await sleep(500);
+    }
+  }
+
+  /** Senders not silenced push their current totals again when they were quiet a while. */
+  async keepAlive(): Promise<void> {
+    for (const sender of this.senders) {
+      if (this.silent.has(sender)) continue;
+      const last = this.lastPush.get(sender);
+      if (last !== undefined && performance.now() - last < KEEPALIVE_MS) continue;
+      if (last === undefined && !this.everPushed(sender)) continue;
+      const { body, points } = await sender.export(KEYS, 0, this.levels.get(sender) ?? 0);
+      await this.send(sender, body, points);
+    }
+  }
+
+  private everPushed(sender: Sender): boolean {
+    for (const k of this.state.keys()) if (k.startsWith(`${sender.resource}|`)) return true;
+    return false;
+  }
+
+  /**
+   * The state as expiry leaves it now: resources silent past `expiry_ms` expired; one at the edge
+   * (see EXPIRY_LATE_MS) either way, so the scrape tells which.
+   */
+  private expiryVariants(state: ModelState): ModelState[] {
+    const now = performance.now();
+    let variants = [cloneState(state)];
+    for (const [resource, at] of this.lastAccepted) {
+      const idle = now - at;
+      if (idle > EXPIRY_MS + EXPIRY_LATE_MS) for (const v of variants) expireResource(v, resource);
+      else if (idle > EXPIRY_MS - EXPIRY_EARLY_MS)
+        variants = variants.flatMap((v) => {
+          const gone = cloneState(v);
+          expireResource(gone, resource);
+          return [v, gone];
+        });
+    }
+    return variants;
+  }
+
+  /** What the model says is served now. */
+  private expected(state: ModelState): Map<string, number> {
+    const live = served(state);
+    if (this.frozen === undefined) return live;
+    const out = new Map<string, number>();
+    for (const [label, value] of served(this.frozen)) if (live.has(label)) out.set(label, value);
+    return out;
+  }
+
+  /** Scrapes serve and holds every ingested series, and the telemetry's counts, to the model. */
+  async check(): Promise<void> {
+    const got = await this.serve.scrape();
+    const options = (this.candidates ?? [this.state]).flatMap((s) => this.expiryVariants(s));
+    const match = options.find((c) => sameSeries(this.expected(c), got) === undefined);
+    if (match === undefined) {
+      const closest = options.at(-1)!;
+      assert.fail(
+        `served values differ from the model${options.length > 1 ? ` (${options.length} states possible: a SIGKILL's or an expiry's timing; the newest shown)` : ''}:\n${sameSeries(this.expected(closest), got)!}`,
+      );
+    }
+    this.state = match;
+    this.candidates = undefined;
+    for (const [label, value] of got) {
+      const before = this.lastServed.get(label);
+      if (isCounterSeries(label) && before !== undefined)
+        assert.ok(value >= before, `${label} went back from ${before} to ${value}`);
+    }
+    this.lastServed = got;
+    if (!this.diskFailing) this.written = [cloneState(this.state)];
+    await this.checkTelemetry();
+  }
+
+  private async checkTelemetry(): Promise<void> {
+    const tele = await this.serve.telemetry();
+    const read = (key: string): number =>
+      key === 'accepted'
+        ? (tele.get('jobmeter_ingest_accepted_points_total') ?? 0)
+        : key.startsWith('refused')
+          ? (tele.get(`jobmeter_ingest_refused_points_total${key.slice('refused'.length)}`) ?? 0)
+          : (tele.get(`jobmeter_ingest_requests_total{code="401",reason="unauthorized"}`) ?? 0);
+    for (const key of [
+      'accepted',
+      'requests{code="401"}',
+      'refused{reason="delta_repeat"}',
+      'refused{reason="time_ahead"}',
+      'refused{reason="time_too_old"}',
+    ])
+      assert.equal(read(key), this.told.get(key) ?? 0, `self-telemetry ${key}`);
+  }
+}
+
+/** Undefined when both say the same series with the same values; else what differs. */
+function sameSeries(want: Map<string, number>, got: Map<string, number>): string | undefined {
+  const lines: string[] = [];
+  for (const [label, value] of want)
+    if (!got.has(label)) lines.push(`missing ${label} (model: ${value})`);
+    else if (got.get(label) !== value)
+      lines.push(`${label}: served ${got.get(label)}, model ${value}`);
+  for (const [label, value] of got)
+    if (!want.has(label)) lines.push(`served ${label} ${value}, not in the model`);
+  return lines.length === 0 ? undefined : lines.join('\n');
+}
