@@ -9,16 +9,25 @@
  * description, the last failure's time derived from the senders' runs — so a store restored from it serves the same values and goes on from them.
  *
  * What must stay true: `decodeCheckpoint` accepts only what `encodeCheckpoint` writes (every field
- * checked, of its type, and every value by the ingest's own rules), and throws
- * {@link CheckpointError} for anything else, never a TypeError later: a file from a crash or from
- * someone else means a fresh start, not a broken store.
+ * checked, of its type), and throws {@link CheckpointError} for anything else, never a TypeError
+ * later: a file from a crash or from someone else means a fresh start, not a broken store. Every
+ * value is checked by the rules the ingest applies on arrival (stream-rules.ts, the same functions):
+ * one it would refuse is left out and listed (`refused`), as the ingest refuses a point and keeps
+ * the rest of its request, so the store never holds what an arriving point could not give it.
  * A new field or meaning is a new {@link CHECKPOINT_VERSION}.
  */
 import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
 import type { ExponentialSum } from '../common/exponential-histogram.ts';
 import type { HistogramAcc, Shape } from '../series/output-set.ts';
-import { counterFault, exponentialFault, histogramFault, MAX_GAPS } from './stream-rules.ts';
+import {
+  counterRefusal,
+  exponentialFault,
+  histogramFault,
+  histogramRefusal,
+  MAX_GAPS,
+} from './stream-rules.ts';
+import type { Refusal } from './ingest-report.ts';
 import { messageOf } from '../common/message-of.ts';
 import type { SourcePart, SourcesSnapshot } from '../series/carry.ts';
 
@@ -34,6 +43,20 @@ export interface StoreSnapshot {
   readonly carry?: SourcesSnapshot;
   /** When a sender's `jobmeter.run.finished{outcome="failure"}` last went up (derived-runs.ts), in seconds. */
   readonly lastFailureSeconds: number | undefined;
+  /**
+   * What {@link decodeCheckpoint} left out of a file: values the ingest refuses, to be counted and
+   * said as its refusals are. A store's own snapshot has none.
+   */
+  readonly refused?: readonly RefusedValue[];
+}
+
+/** A value of a checkpoint the ingest would refuse on arrival, left out of the snapshot. */
+export interface RefusedValue {
+  /** The instrument it is of (a profile's carry: the family). */
+  readonly name: string;
+  readonly refusal: Refusal;
+  /** The source series left out with it: its own, or, for a series' base, all of the series'. */
+  readonly points: number;
 }
 
 export interface InstrumentSnapshot {
@@ -175,7 +198,7 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
   }
   const root = record(raw, 'the checkpoint');
   const origins = array(root.origins, 'origins').map((o, i) => string(o, `origins[${i}]`));
-  const instruments = array(root.instruments, 'instruments').map((v, i) =>
+  const read = array(root.instruments, 'instruments').map((v, i) =>
     instrumentIn(v, `instruments[${i}]`, origins),
   );
   if (root.windows !== undefined) {
@@ -185,7 +208,7 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
       if (row.length < 4 || row.length % 2 !== 0 || row.length > 4 + 2 * MAX_GAPS)
         throw new CheckpointError(`${at}: not a stream's windows`);
       const [a, b, c] = [0, 1, 2].map((k) => integer(row[k], `${at}[${k}]`));
-      const stream = instruments[a!]?.series[b!]?.streams[c!] as
+      const stream = read[a!]?.series[b!]?.streams[c!] as
         { from: bigint; gaps: readonly bigint[] | undefined } | undefined;
       if (stream === undefined) throw new CheckpointError(`${at}: no such source series`);
       const times = row.slice(3).map((v, k) => bigintIn(v, `${at}[${k + 3}]`));
@@ -193,13 +216,20 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
       stream.gaps = times.length > 1 ? times.slice(1) : undefined;
     }
   }
+  // Checked once the windows are placed: they name source series by position in the file.
+  const refused: RefusedValue[] = [];
+  const instruments = read.map((i) => ({
+    ...i,
+    series: i.series.flatMap((s) => admitted(i, s, refused)),
+  }));
   return {
     instruments,
     lastFailureSeconds:
       root.lastFailureSeconds === null
         ? undefined
         : finite(root.lastFailureSeconds, 'lastFailureSeconds'),
-    ...(root.carry !== undefined && { carry: carryIn(root.carry) }),
+    ...(root.carry !== undefined && { carry: carryIn(root.carry, refused) }),
+    ...(refused.length > 0 && { refused }),
   };
 }
 
@@ -217,15 +247,25 @@ function partOut(p: SourcePart): unknown[] {
   ];
 }
 
-function carryIn(v: unknown): SourcesSnapshot {
+/** The carry `v`; a part whose served total the ingest would refuse (a counter's rule) is left out, in `refused`. */
+function carryIn(v: unknown, refused: RefusedValue[]): SourcesSnapshot {
   const rules = array(v, 'carry').map((r, i) => {
     const at = `carry[${i}]`;
     const o = record(r, at);
+    const family = string(o.family, `${at}.family`);
+    const parts = (list: unknown, where: string): SourcePart[] =>
+      array(list, where)
+        .map((p, k) => partIn(p, `${where}[${k}]`))
+        .filter((p) => {
+          const refusal = counterRefusal(p.total);
+          if (refusal !== undefined) refused.push({ name: family, refusal, points: 1 });
+          return refusal === undefined;
+        });
     return {
       key: string(o.key, `${at}.key`),
-      family: string(o.family, `${at}.family`),
-      sources: array(o.sources, `${at}.sources`).map((p, k) => partIn(p, `${at}.sources[${k}]`)),
-      folded: array(o.folded, `${at}.folded`).map((p, k) => partIn(p, `${at}.folded[${k}]`)),
+      family,
+      sources: parts(o.sources, `${at}.sources`),
+      folded: parts(o.folded, `${at}.folded`),
     };
   });
   return { rules };
@@ -263,7 +303,6 @@ function instrumentIn(v: unknown, at: string, origins: readonly string[]): Instr
   const series = array(o.series, `${at}.series`).map((s, i) =>
     seriesIn(s, `${at}.series[${i}]`, origins),
   );
-  series.forEach((s, i) => checkFigures(shape, s, `${at}.series[${i}]`));
   return {
     name: string(o.name, `${at}.name`),
     shape,
@@ -274,50 +313,66 @@ function instrumentIn(v: unknown, at: string, origins: readonly string[]): Instr
 }
 
 /**
- * Refuses what the ingest refuses on arrival (stream-rules.ts, the same rules): a counter that is
- * negative, NaN or infinite, a histogram whose sum is or whose buckets do not add up to its count.
- * The store never holds one, so a file that does is not this store's.
+ * `s` as the ingest could hold it, in a list of one, or none. A figure the ingest refuses on
+ * arrival (stream-rules.ts, the same refusals: a counter that is negative, NaN or infinite, a
+ * histogram whose counts are not counts or do not add up, whose sum is negative or not finite) is
+ * left out and listed in `refused`: a source series' value, that source series (the series goes on
+ * with the others); the series' own base, the series.
  */
-function checkFigures(shape: Shape, s: SeriesSnapshot, at: string): void {
-  const check = (fault: string | undefined, where: string): void => {
-    if (fault !== undefined)
-      throw new CheckpointError(`${where}: ${fault} (the ingest refuses it)`);
-  };
-  const each = <T>(
-    base: T | undefined,
-    of: (t: StreamSnapshot) => T | undefined,
-    fault: (v: T) => string | undefined,
-  ): void => {
-    if (base !== undefined) check(fault(base), `${at}.base`);
-    s.streams.forEach((t, i) => {
-      const v = of(t);
-      if (v !== undefined) check(fault(v), `${at}.streams[${i}]`);
-    });
-  };
-  if (shape === 'monotonicSum') each(s.base, (t) => t.value, counterFault);
-  if (shape === 'histogram')
-    each(
-      s.baseHist,
-      (t) => t.hist,
-      (h) =>
-        histogramFault({
-          explicitBounds: s.bounds ?? [],
-          bucketCounts: h.counts,
-          sum: h.sum,
-          count: h.count,
-        }),
-    );
-  if (shape === 'exponentialHistogram') {
-    each(
-      s.baseExp,
-      (t) => t.exp,
-      (e) =>
-        exponentialFault({
-          ...e,
-          positive: { bucketCounts: e.positive.counts },
-          negative: { bucketCounts: e.negative.counts },
-        }),
-    );
+function admitted(
+  i: InstrumentSnapshot,
+  s: SeriesSnapshot,
+  refused: RefusedValue[],
+): SeriesSnapshot[] {
+  const refusal = figuresRefusal(i.shape, s.bounds);
+  const base = refusal(s.base, s.baseHist, s.baseExp);
+  if (base !== undefined) {
+    refused.push({ name: i.name, refusal: base, points: Math.max(1, s.streams.length) });
+    return [];
+  }
+  const streams = s.streams.filter((t) => {
+    const fault = refusal(t.value, t.hist, t.exp);
+    if (fault !== undefined) refused.push({ name: i.name, refusal: fault, points: 1 });
+    return fault === undefined;
+  });
+  return [streams.length === s.streams.length ? s : { ...s, streams }];
+}
+
+/** How the ingest refuses the figures of a point of `shape` (a series' `bounds`): what it holds of one. */
+function figuresRefusal(
+  shape: Shape,
+  bounds: readonly number[] | undefined,
+): (
+  value: number,
+  hist: HistogramAcc | undefined,
+  exp: ExponentialSum | undefined,
+) => Refusal | undefined {
+  switch (shape) {
+    case 'monotonicSum':
+      return (value) => counterRefusal(value);
+    case 'histogram':
+      return (_, h) =>
+        h === undefined
+          ? undefined
+          : histogramRefusal(
+              { explicitBounds: bounds ?? [], bucketCounts: h.counts, sum: h.sum, count: h.count },
+              histogramFault,
+            );
+    case 'exponentialHistogram':
+      return (_, _h, e) =>
+        e === undefined
+          ? undefined
+          : histogramRefusal(
+              {
+                ...e,
+                positive: { bucketCounts: e.positive.counts },
+                negative: { bucketCounts: e.negative.counts },
+              },
+              exponentialFault,
+            );
+    default:
+      // Levels (an up-down sum, a gauge) take any number, NaN too.
+      return () => undefined;
   }
 }
 

@@ -70,6 +70,12 @@ import {
   type NumberMode,
 } from './stream-rules.ts';
 
+/** What a restore held again and left out (series-registry.ts), and what of the file the ingest refuses. */
+export interface StoreRestore extends RestoreSummary {
+  /** Its values the ingest refuses, left out: counted and worded as a request's refused points. */
+  readonly refused: IngestResult;
+}
+
 /** What the listener needs of a store. */
 export interface IngestSink {
   ingest(request: OtlpExportRequest): IngestResult;
@@ -180,14 +186,18 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    * Holds `snapshot` (from {@link snapshot}, maybe of another process) in this store, which must
    * be empty: it serves the same series and values, and senders' next points go on from them (a
    * cumulative sender's value is no reset, a delta sender's add to its total). What no longer
-   * fits this store's caps, budget or canonical instruments is left out and counted.
+   * fits this store's caps, budget or canonical instruments is left out and counted. The values
+   * of the file the ingest refuses (`snapshot.refused`, left out) are counted as its refused
+   * points are, and said in the words a sender's report would use (`refused`).
    */
-  restore(snapshot: StoreSnapshot): RestoreSummary {
+  restore(snapshot: StoreSnapshot): StoreRestore {
+    const report = new IngestReport(this.#refused);
+    for (const r of snapshot.refused ?? []) report.refuse(r.name, r.points, r.refusal);
     const summary = this.#registry.restore(snapshot.instruments);
     this.#lastFailure.seconds = snapshot.lastFailureSeconds;
     this.#changes++;
     this.#registry.sweep(this.#clock.monotonicMillis(), true);
-    return summary;
+    return { ...summary, refused: report.result() };
   }
 
   /**

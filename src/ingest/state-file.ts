@@ -2,10 +2,13 @@
  * A state file on disk: one header line — what it is, the format's version, the payload's
  * SHA-256 and length — then the payload. What the payload means is its writer's (checkpoint.ts).
  *
- * - **Atomic replace.** A write goes to `FILE.tmp`, made anew (exclusively, never through a link),
- *   is fsync'd, then renamed over `FILE` (and the directory fsync'd where the platform allows): a
- *   crash at any point leaves the old file or the new one whole, and a failed write leaves the old
- *   one.
+ * - **Atomic replace.** A write goes to a temporary file of a name of its own, `FILE.tmp-<random>`,
+ *   made anew (exclusively, never through a link), fsync'd, then renamed over `FILE` (and the
+ *   directory fsync'd where the platform allows): a crash at any point leaves the old file or the
+ *   new one whole, and a failed write leaves the old one. Nothing left where a temporary file once
+ *   went (a crash's file, a directory, a FIFO, a link someone placed) stops a write: no write uses a
+ *   name it did not just make. A crash's temporary files are removed at the next start
+ *   ({@link removeTempLeftovers}).
  * - **Bounded.** A payload whose file would pass `maxBytes` is not written (the old file stays),
  *   and only a regular file of at most `maxBytes` is read.
  * - **Checked.** A missing file is a first start. A file that is truncated, corrupt, foreign, of
@@ -13,25 +16,30 @@
  *   moves it aside ({@link moveAside}: kept, for a look or a newer version's use) and starts
  *   afresh. Reading never throws for what is in the file.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
   fstatSync,
+  lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
   renameSync,
   statSync,
+  unlinkSync,
   type Stats,
 } from 'node:fs';
-import { open, rename, rm, unlink } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { messageOf } from '../common/message-of.ts';
 
 const MAGIC = 'jobmeter-state';
 /** The header line is short; a file whose first line is longer is not a state file. */
 const MAX_HEADER_BYTES = 200;
+/** Between a state file's name and the random part of a write's temporary file's. */
+const TEMP_INFIX = '.tmp-';
 
 /** What reading a state file found. */
 export type StateFileRead =
@@ -198,14 +206,12 @@ export async function writeStateFile(
       `not written: ${size} bytes, more than the ${maxBytes} allowed`,
       'too_large',
     );
-  const temp = `${path}.tmp`;
+  // A name no one has used: whatever is left where another write's temporary file went (a crash's
+  // file, a directory, a FIFO, a link someone placed: the directory may be writable by others) is
+  // never in the way. Made anew, O_EXCL and O_NOFOLLOW: never opened through a link or over a file
+  // that appeared meanwhile.
+  const temp = `${path}${TEMP_INFIX}${randomBytes(8).toString('hex')}`;
   try {
-    // Made anew, never opened through a link or over a file someone else placed there (the
-    // directory may be writable by others): one left by a crash is removed first (unlink removes a
-    // link, not what it points to), and O_EXCL fails if another appears meanwhile.
-    await unlink(temp).catch((err: unknown) => {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    });
     const file = await open(
       temp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
@@ -221,13 +227,41 @@ export async function writeStateFile(
     }
     await rename(temp, path);
   } catch (err) {
-    await rm(temp, { force: true }).catch(() => {});
+    await unlink(temp).catch(() => {});
+    // Worded without the random part: the same failure reads the same at every write (the keeper
+    // says a failure once while its words stay).
     throw new StateFileError(
-      `not written (${messageOf(err)})`,
+      `not written (${messageOf(err).replaceAll(temp, `${path}${TEMP_INFIX}*`)})`,
       (err as NodeJS.ErrnoException).code ?? 'error',
     );
   }
   await syncDir(join(path, '..'));
+}
+
+/**
+ * Removes what writes of the state file `path` left when a crash cut them short: every entry named
+ * `path.tmp` or `path.tmp-…` that is not a directory, each unlinked (a link itself, never what it
+ * points to). A write never makes a directory, so one there is someone else's and stays; it is in
+ * no write's way. Never throws: what cannot be removed stays, and is in no write's way either.
+ * What must stay true: no write of `path` is under way (its temporary file is one of these).
+ */
+export function removeTempLeftovers(path: string): void {
+  const dir = dirname(path);
+  const name = basename(path);
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (entry !== `${name}.tmp` && !entry.startsWith(`${name}${TEMP_INFIX}`)) continue;
+    try {
+      if (!lstatSync(join(dir, entry)).isDirectory()) unlinkSync(join(dir, entry));
+    } catch {
+      // Gone meanwhile, or not ours to remove: no write uses its name.
+    }
+  }
 }
 
 function fileKind(stat: Stats): string {

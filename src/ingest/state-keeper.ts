@@ -34,10 +34,9 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
 } from './checkpoint.ts';
-import type { RestoreSummary } from './series-registry.ts';
 import type { SourceTotals } from '../series/carry.ts';
 import type { IngestedPart } from '../series/collection.ts';
-import type { IngestSeries, IngestStore } from './ingest-store.ts';
+import type { IngestSeries, IngestStore, StoreRestore } from './ingest-store.ts';
 import { ConfigError } from '../errors.ts';
 import type { IngestOptions } from '../options.ts';
 import {
@@ -45,6 +44,7 @@ import {
   makeStateDir,
   moveAside,
   readStateFile,
+  removeTempLeftovers,
   StateFileError,
   writeStateFile,
   type StateFileRead,
@@ -121,6 +121,8 @@ export class StateKeeper {
   static open(store: IngestStore, options: StateKeeperOptions): StateKeeper {
     openStateDir(options.dir, 'ingest.stateDir');
     const keeper = new StateKeeper(store, options);
+    // No write is under way yet: what a crash left of one goes now, or crashes would pile them up.
+    removeTempLeftovers(keeper.path);
     keeper.#load();
     return keeper;
   }
@@ -271,6 +273,10 @@ export class StateKeeper {
       log(
         `ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}`,
       );
+      if (summary.refused.rejectedDataPoints > 0)
+        log(
+          `warning: ingest state file ${this.path} holds values the ingest refuses, left out (counted in jobmeter.ingest.refused): ${summary.refused.errorMessage}`,
+        );
     }
   }
 
@@ -278,7 +284,7 @@ export class StateKeeper {
   #read(
     store: IngestStore,
     start = false,
-  ): Exclude<StateFileRead, { status: 'ok' }> | { status: 'restored'; summary: RestoreSummary } {
+  ): Exclude<StateFileRead, { status: 'ok' }> | { status: 'restored'; summary: StoreRestore } {
     const read = readStateFile(this.path, KIND, CHECKPOINT_VERSION, this.#options.maxBytes);
     if (read.status !== 'ok') return read;
     let snapshot;

@@ -228,9 +228,7 @@ export function invalidNumber(
       code: 'invalid_point',
       text: 'a data point without a value (neither asDouble nor asInt)',
     };
-  const fault = monotonic ? counterFault(v) : undefined;
-  if (fault !== undefined) return { code: 'invalid_point', text: fault };
-  return invalidTime(point, at.window);
+  return (monotonic ? counterRefusal(v) : undefined) ?? invalidTime(point, at.window);
 }
 
 /** What makes `v` no value of a monotonic Sum (nor a count): checked on arrival and on restore (checkpoint.ts). */
@@ -239,6 +237,33 @@ export function counterFault(v: number): string | undefined {
   // Served, +Inf would stay the counter's value for good: nothing added to it or reset from it counts.
   if (v === Infinity) return 'an infinite value on a monotonic Sum';
   return undefined;
+}
+
+/**
+ * A monotonic Sum's value `v` refused as the ingest refuses it, or undefined: the one refusal of
+ * such a value, on arrival and on restore (checkpoint.ts).
+ */
+export function counterRefusal(v: number): Refusal | undefined {
+  const text = counterFault(v);
+  return text === undefined ? undefined : { code: 'invalid_point', text };
+}
+
+/**
+ * A histogram point of either kind refused for what `fault` finds in its figures
+ * ({@link histogramFault}, {@link exponentialFault}), or undefined: the one refusal of such figures,
+ * on arrival and on restore (checkpoint.ts).
+ */
+export function histogramRefusal<P>(
+  point: P,
+  fault: (point: P) => string | undefined,
+): Refusal | undefined {
+  const text = fault(point);
+  return text === undefined ? undefined : { code: 'invalid_histogram', text };
+}
+
+/** Whether `v` cannot be a count of observations (negative, NaN or infinite). */
+function badCount(v: number): boolean {
+  return !(v >= 0) || v === Infinity;
 }
 
 /**
@@ -251,8 +276,7 @@ export function invalidHistogram<P extends OtlpHistogramPoint | OtlpExponentialH
   at: Arrival,
 ): Refusal | undefined {
   if (point.unreadable !== undefined) return UNREADABLE[point.unreadable];
-  const text = fault(point);
-  return text === undefined ? invalidTime(point, at.window) : { code: 'invalid_histogram', text };
+  return histogramRefusal(point, fault) ?? invalidTime(point, at.window);
 }
 
 /** What makes an explicit-bucket point's figures unservable: checked on arrival and on restore (checkpoint.ts). */
@@ -276,9 +300,16 @@ export function histogramFault(
   if (point.sum !== undefined && point.sum < 0) return 'an invalid Histogram point (negative sum)';
   // An infinite _sum would stay in the series for good, as on a counter.
   if (point.sum === Infinity) return 'an invalid Histogram point (infinite sum)';
+  // Counts that add up may still not be counts: a bucket of -1 beside one of +1 is served as a
+  // bucket going down (`le="1"} -1`), and an infinite one equals an infinite count.
+  const badCounts = 'an invalid Histogram point (a negative, NaN or infinite count)';
+  if (badCount(point.count)) return badCounts;
   if (counts.length > 0) {
     let total = 0;
-    for (const c of counts) total += c;
+    for (const c of counts) {
+      if (badCount(c)) return badCounts;
+      total += c;
+    }
     if (total !== point.count)
       return `an invalid Histogram point (bucketCounts add up to ${total}, count is ${point.count})`;
   }
@@ -288,7 +319,8 @@ export function histogramFault(
 /**
  * What makes an exponential point's figures unservable: a scale outside the data model's (or too
  * coarse for a Prometheus native histogram), a side wider than {@link MAX_EXPONENTIAL_BUCKETS},
- * counts that do not add up, a NaN, negative or infinite sum (as for explicit buckets). Checked on
+ * a count that is negative, NaN or infinite, counts that do not add up, a NaN, negative or infinite
+ * sum (as for explicit buckets). Checked on
  * arrival and on restore (checkpoint.ts).
  */
 export function exponentialFault(
@@ -313,9 +345,15 @@ export function exponentialFault(
   if (point.sum !== undefined && point.sum < 0)
     return 'an invalid ExponentialHistogram point (negative sum)';
   if (point.sum === Infinity) return 'an invalid ExponentialHistogram point (infinite sum)';
+  const badCounts = 'an invalid ExponentialHistogram point (a negative, NaN or infinite count)';
+  if (badCount(point.count) || badCount(point.zeroCount)) return badCounts;
   let total = point.zeroCount;
-  for (const c of point.positive.bucketCounts) total += c;
-  for (const c of point.negative.bucketCounts) total += c;
+  for (const side of [point.positive, point.negative]) {
+    for (const c of side.bucketCounts) {
+      if (badCount(c)) return badCounts;
+      total += c;
+    }
+  }
   if (total !== point.count)
     return `an invalid ExponentialHistogram point (buckets add up to ${total}, count is ${point.count})`;
   return undefined;

@@ -3,28 +3,21 @@
  * restart would restore. While writes fail, collections — the push's MetricData and a scrape's
  * series sets — serve the last file written; the store keeps taking points and the first write
  * that succeeds serves them; the failures are counted and said once per change; the shutdown write
- * failing rejects. The failure is a real one of the file system: a directory where the temporary
- * file goes. A full or read-only disk under `jobmeter serve`: test/cli/serve-checkpoint-failure.test.ts.
+ * failing rejects. The failure is a real one of the file system: the state directory is a small
+ * tmpfs remounted read-only (this needs root, and fails saying so otherwise). A full or read-only
+ * disk under `jobmeter serve`: test/cli/serve-checkpoint-failure.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, rmdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { StateKeeper } from '../../src/ingest/state-keeper.ts';
-import { tempFiles } from '../support/temp-files.ts';
+import { smallDisks } from '../support/small-disk.ts';
 import { fakeClock, metric, numberPoint, request, sum } from './helpers.ts';
 
-const files = tempFiles('jobmeter-checkpoint-failure-');
-let dirs = 0;
+const disks = smallDisks();
 
-function keeperOn(
-  clock: ReturnType<typeof fakeClock>,
-  lines: string[],
-  dir = join(files.dir, `d${++dirs}`),
-) {
-  mkdirSync(dir, { recursive: true });
+function keeperOn(clock: ReturnType<typeof fakeClock>, lines: string[], dir = disks.mount()) {
   const store = new IngestStore({ clock });
   const keeper = StateKeeper.open(store, {
     dir,
@@ -72,28 +65,28 @@ describe('a checkpoint that cannot be written', () => {
   it('serves the last file written until a write succeeds, then what the store holds', async () => {
     const clock = fakeClock();
     const lines: string[] = [];
-    const { store, keeper } = keeperOn(clock, lines);
+    const { store, keeper, dir } = keeperOn(clock, lines);
     const producer = keeper.producer();
     push(store, 100);
     assert.equal(await pushed(producer), 100);
 
-    mkdirSync(`${keeper.path}.tmp`);
+    disks.remount(dir, 'ro');
     push(store, 150);
     assert.equal(await pushed(producer), 100, 'held at the last checkpoint written');
     push(store, 175);
     assert.equal(await pushed(producer), 100);
     const health = keeper.health();
     assert.equal(health.failures, 2);
-    assert.equal(health.failing?.reason, 'EISDIR');
+    assert.equal(health.failing?.reason, 'EROFS');
     assert.equal(health.failing?.inRow, 2);
     const warnings = lines.filter((l) => l.startsWith('warning: '));
-    assert.equal(warnings.length, 1, 'one line while the reason stays');
+    assert.equal(warnings.length, 1, `one line while the reason stays: ${warnings.join('\n')}`);
     assert.match(
       warnings[0]!,
       /served as of the last checkpoint written \(what a restart restores\) until a write succeeds/,
     );
 
-    rmdirSync(`${keeper.path}.tmp`);
+    disks.remount(dir, 'rw');
     assert.equal(await pushed(producer), 175, 'written, then served');
     assert.equal(keeper.health().failing, undefined);
     assert.match(lines.at(-1)!, /^ingest state written again to .* after 2 failed writes/);
@@ -102,24 +95,24 @@ describe('a checkpoint that cannot be written', () => {
 
   it("holds a scrape's series sets the same way", async () => {
     const clock = fakeClock();
-    const { store, keeper } = keeperOn(clock, []);
+    const { store, keeper, dir } = keeperOn(clock, []);
     push(store, 100);
     assert.equal(await scraped(keeper), 100);
-    mkdirSync(`${keeper.path}.tmp`);
+    disks.remount(dir, 'ro');
     push(store, 150);
     assert.equal(await scraped(keeper), 100);
-    rmdirSync(`${keeper.path}.tmp`);
+    disks.remount(dir, 'rw');
     assert.equal(await scraped(keeper), 150);
     await keeper.close();
   });
 
   it('serves nothing of the ingest when no file was ever written: a restart would start afresh', async () => {
     const clock = fakeClock();
-    const { store, keeper } = keeperOn(clock, []);
-    mkdirSync(`${keeper.path}.tmp`);
+    const { store, keeper, dir } = keeperOn(clock, []);
+    disks.remount(dir, 'ro');
     push(store, 150);
     assert.equal(await pushed(keeper.producer()), undefined);
-    rmdirSync(`${keeper.path}.tmp`);
+    disks.remount(dir, 'rw');
     await keeper.close();
   });
 
@@ -128,13 +121,13 @@ describe('a checkpoint that cannot be written', () => {
     const { store, keeper, dir } = keeperOn(clock, []);
     push(store, 100);
     await keeper.save();
-    mkdirSync(`${keeper.path}.tmp`);
+    disks.remount(dir, 'ro');
     push(store, 150);
     await assert.rejects(
       keeper.close(),
-      /^StateFileError: ingest state .* at shutdown: not written \(EISDIR.*\); a restart restores the last checkpoint written, without what was received since$/,
+      /^StateFileError: ingest state .* at shutdown: not written \(EROFS.*\); a restart restores the last checkpoint written, without what was received since$/,
     );
-    rmdirSync(`${keeper.path}.tmp`);
+    disks.remount(dir, 'rw');
     const lines: string[] = [];
     const next = keeperOn(clock, lines, dir);
     assert.match(lines[0]!, /restored 1 series/);

@@ -29,6 +29,7 @@ import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import { EXIT_MS, run, start, START_MS } from '../cli/harness.ts';
 import { freePort } from '../support/free-port.ts';
+import { smallDisks } from '../support/small-disk.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import {
   collected,
@@ -48,6 +49,7 @@ import {
   values,
 } from './helpers.ts';
 
+const disks = smallDisks();
 const files = tempFiles('jobmeter-state-');
 let dirs = 0;
 const freshDir = (): string => {
@@ -340,15 +342,17 @@ describe('state file', () => {
   });
 
   it('leaves the old file when a write fails or would pass the cap', async () => {
-    const path = join(freshDir(), 'ingest.state');
+    const dir = disks.mount();
+    const path = join(dir, 'ingest.state');
     await writeStateFile(path, 'ingest', 1, payload, 1e6);
     const before = readFileSync(path);
-    // The temporary file cannot be made: a directory is in its place.
-    mkdirSync(`${path}.tmp`);
+    // The temporary file cannot be made: a real file system, read-only (a small tmpfs: root only).
+    disks.remount(dir, 'ro');
     await assert.rejects(
       writeStateFile(path, 'ingest', 1, '{"instruments":[{}]}', 1e6),
-      StateFileError,
+      (err: unknown) => err instanceof StateFileError && err.code === 'EROFS',
     );
+    disks.remount(dir, 'rw');
     assert.deepEqual(readFileSync(path), before);
     await assert.rejects(
       writeStateFile(`${path}2`, 'ingest', 1, 'x'.repeat(100), 50),
