@@ -26,6 +26,7 @@
 import { millisToHrTime } from '../common/otel-sdk.ts';
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { maxAttributeSets } from '../domain/bounded-attributes.ts';
+import { mergeRuleOf, SENDER_LEVEL_RULE } from '../domain/merge-rules.ts';
 import { resumedTimes, wallTimes } from '../series/clock.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import { MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../common/exponential-histogram.ts';
@@ -134,12 +135,14 @@ export class SeriesRegistry {
     if (!this.#take(bytes)) return this.#overBudget();
     this.#claims.claim(names, name);
     const instrument: Instrument = {
-      ...instrumentSeries(name, shape, {
+      // A level from several senders (a daemon restarted under a new resource, its old process
+      // not yet expired) follows the instrument's merge rule, never a sum of the two.
+      ...instrumentSeries(
         name,
-        description,
-        unit,
-        valueType: ValueType.DOUBLE,
-      }),
+        shape,
+        { name, description, unit, valueType: ValueType.DOUBLE },
+        SENDER_LEVEL_RULE[mergeRuleOf(name)],
+      ),
       spec,
       fold: foldFor(spec),
       closed: spec === undefined ? undefined : closedCheck(spec, this.#settings.vocabularies),

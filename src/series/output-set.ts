@@ -8,9 +8,11 @@
  * the stream table's `next`), when it was made (`seq`: the order a collection serves series in
  * across a scope's sets) and the writer's charge for it.
  *
- * What must stay true: a series' figures in the set are its base plus its live sources', added in
- * the order the sources were made -- {@link OutputSet.settle} writes them whenever a source's value
- * or the list changes, so a collection copies columns and walks no list. A removed series is a
+ * What must stay true: a counter's or histogram's figures in the set are its base plus its live
+ * sources', added in the order the sources were made; a level's (gauge, up-down sum) are its live
+ * sources' combined by the set's {@link LevelRule}, never added unless the rule says `sum` --
+ * {@link OutputSet.settle} writes them whenever a source's value or the list changes, so a
+ * collection copies columns and walks no list. A removed series is a
  * hole until {@link OutputSet.compact}, which moves the series down (keeping their order) and the
  * sources' positions with them.
  */
@@ -35,6 +37,13 @@ export interface HistogramAcc {
 
 /** A histogram's or exponential histogram's counts (the instrument's shape says which). */
 export type Acc = HistogramAcc | ExponentialSum;
+
+/**
+ * How a level's series (gauge, up-down sum) combines its live sources' values, the writer's choice
+ * per instrument: `sum` adds them, `max` takes the largest, `last` the value of the source written
+ * last (the greatest `updatedAt`; of two written at once, the one made later).
+ */
+export type LevelRule = 'sum' | 'max' | 'last';
 
 /** No slot (an empty list of sources). */
 export const NO_SLOT = -1;
@@ -75,12 +84,13 @@ export function rebucket(
   return { counts, sum: acc.sum, count: acc.count };
 }
 
-/** What a set reads of its sources (streams.ts `StreamTable`): each one's series position, next in its list, figures. */
+/** What a set reads of its sources (streams.ts `StreamTable`): each one's series position, next in its list, figures, when it was last written. */
 export interface StreamLinks {
   readonly series: Int32Array;
   readonly next: Int32Array;
   readonly value: Float64Array;
   readonly acc: readonly (Acc | undefined)[];
+  readonly updatedAt: Float64Array;
 }
 
 /** Where each figure of a series' row is (see `OutputSet.#rows`). */
@@ -93,6 +103,8 @@ const WIDTH = 5;
 
 export class OutputSet {
   readonly shape: Shape;
+  /** How a level's sources combine (unread for counters and histograms, which add up). */
+  readonly levelRule: LevelRule;
   readonly set: SumSeries | GaugeSeries | HistogramSeries | ExponentialSeries;
   readonly index: KeyedSeriesIndex;
   readonly scopeKey: string;
@@ -118,8 +130,10 @@ export class OutputSet {
     descriptor: MetricDescriptor,
     scopeKey: string,
     bounds: readonly number[] | undefined,
+    levelRule: LevelRule = 'sum',
   ) {
     this.shape = shape;
+    this.levelRule = levelRule;
     this.#accs = shape === 'histogram' || shape === 'exponentialHistogram';
     this.scopeKey = scopeKey;
     this.bounds = bounds;
@@ -262,7 +276,10 @@ export class OutputSet {
     for (let i = 1; i < n; i++) if (this.seq(i) < this.seq(i - 1)) this.unordered = true;
   }
 
-  /** Writes series `at`'s figures: its base plus its live sources', in the order they were made. */
+  /**
+   * Writes series `at`'s figures: a counter's or histogram's base plus its live sources', in the
+   * order they were made; a level's its live sources' by the set's rule.
+   */
   settle(at: number, streams: StreamLinks): void {
     const first = this.first(at);
     const set = this.set;
@@ -283,12 +300,29 @@ export class OutputSet {
         if (e !== undefined) acc = plus(acc, e, addExponential);
       }
       set.values[at] = acc;
-    } else {
+    } else if (this.shape === 'monotonicSum' || this.levelRule === 'sum') {
       let v = this.base(at);
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!) v += streams.value[s]!;
       set.values.data[at] = v;
+    } else set.values.data[at] = combined(this.levelRule, first, streams);
+  }
+}
+
+/** The live sources from `first` on, combined by `rule` (`max` or `last`); 0 when there are none. */
+function combined(rule: LevelRule, first: number, streams: StreamLinks): number {
+  if (first === NO_SLOT) return 0;
+  let v = streams.value[first]!;
+  let at = streams.updatedAt[first]!;
+  for (let s = streams.next[first]!; s !== NO_SLOT; s = streams.next[s]!) {
+    const value = streams.value[s]!;
+    if (rule === 'max') {
+      if (value > v) v = value;
+    } else if (streams.updatedAt[s]! >= at) {
+      v = value;
+      at = streams.updatedAt[s]!;
     }
   }
+  return v;
 }
 
 /** Adds a histogram's counts into series row `from` (its sum and count at `from / stride`). */

@@ -2,7 +2,9 @@
  * The sources of output sets (output-set.ts) that their writer keys itself and drops on its own
  * terms: the ingest's sender streams. A stream is one (resource, scope, instrument, attribute set)
  * as sent, and a source of the output series its attributes bound to, under one scope; the streams
- * of one series are added up -- what the SDK does with the measurements of an embedded host.
+ * of a counter's or histogram's series are added up -- what the SDK does with the measurements of
+ * an embedded host -- and a level's are combined by its instrument's rule (output-set.ts
+ * `LevelRule`, the writer's choice).
  * Cumulative re-aggregation needs each stream's last report, so the number of streams is what a
  * writer's caps bound.
  *
@@ -32,6 +34,7 @@ import {
   rebucket,
   type Acc,
   type HistogramAcc,
+  type LevelRule,
   type Shape,
 } from './output-set.ts';
 
@@ -56,6 +59,8 @@ export interface InstrumentSeries {
   readonly name: string;
   readonly shape: Shape;
   readonly descriptor: MetricDescriptor;
+  /** How a level's streams combine into its series (counters and histograms add up). */
+  readonly levelRule: LevelRule;
   /** Output series by scope key. */
   readonly scopes: Map<string, ScopeSeries>;
   /** Output series held across its scopes. */
@@ -68,8 +73,9 @@ export function instrumentSeries(
   name: string,
   shape: Shape,
   descriptor: MetricDescriptor,
+  levelRule: LevelRule,
 ): InstrumentSeries {
-  return { name, shape, descriptor, scopes: new Map(), seriesCount: 0, streamCount: 0 };
+  return { name, shape, descriptor, levelRule, scopes: new Map(), seriesCount: 0, streamCount: 0 };
 }
 
 /**
@@ -395,7 +401,13 @@ function setFor(
 ): OutputSet {
   for (const out of scope.sets)
     if (instrument.shape !== 'histogram' || sameBounds(out.bounds!, bounds!)) return out;
-  const out = new OutputSet(instrument.shape, instrument.descriptor, scopeKey, bounds);
+  const out = new OutputSet(
+    instrument.shape,
+    instrument.descriptor,
+    scopeKey,
+    bounds,
+    instrument.levelRule,
+  );
   scope.sets.push(out);
   return out;
 }

@@ -212,7 +212,7 @@ describe('temporality', () => {
     assert.deepEqual(await values(store, 'daemon.level'), { '{}': 3 });
   });
 
-  it('treats up-down sums and gauges as levels: the latest value of each source, added up', async () => {
+  it('treats up-down sums and gauges as levels: the latest value of each source; of several sources, the last written, never added', async () => {
     const store = new IngestStore();
     store.ingest(
       request([metric('daemon.depth', gauge([numberPoint(5, {}, 0, 10)]))], {
@@ -231,8 +231,8 @@ describe('temporality', () => {
     );
     assert.deepEqual(
       await values(store, 'daemon.depth'),
-      { '{}': 6 },
-      'two resources are merged: 2 + 4',
+      { '{}': 4 },
+      "two resources are merged: b's 4, written last (a new resource is the daemon's next process), not 2 + 4",
     );
   });
 
@@ -844,10 +844,17 @@ describe('a point finds its stream whatever followed the point before it last ti
     send(store, [point(undefined, 'b', 20, true)]); // b's stream ends, its slot is free
     send(store, [point(7, 'b', 20)], 'b'); // service b's own stream of host b takes that slot
     send(store, [point(5, 'a', 30), point(6, 'b', 30)]); // service a's b again: a stream of its own
-    // Gauges of two sources are added up: 6 + 7.
+    // A gauge of two sources is the last written: service a's 6.
     assert.deepEqual(await values(store, 'daemon.depth'), {
       [key({ host: 'a' })]: 5,
-      [key({ host: 'b' })]: 13,
+      [key({ host: 'b' })]: 6,
+    });
+    send(store, [point(undefined, 'b', 40, true)], 'b'); // service b's stream of host b ends
+    // Service a's own stream of host b still holds the series (had its point gone to service b's
+    // stream, the series would have ended with it).
+    assert.deepEqual(await values(store, 'daemon.depth'), {
+      [key({ host: 'a' })]: 5,
+      [key({ host: 'b' })]: 6,
     });
   });
 });

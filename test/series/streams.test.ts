@@ -1,12 +1,13 @@
 // The store's sender streams and the output series they add up to (src/series/streams.ts,
-// src/series/output-set.ts), without the ingest: a series is its base plus its live streams'
-// last reports; a counter's restarted or ended stream leaves what it counted in the base (the
-// store's carry rule), a level's ended stream leaves with it; a series goes with its last stream
-// and gives back what was charged for it.
+// src/series/output-set.ts), without the ingest: a counter's series is its base plus its live
+// streams' last reports, a level's its live streams' last reports combined by its rule (added,
+// the largest, or the last written); a counter's restarted or ended stream leaves what it counted
+// in the base (the store's carry rule), a level's ended stream leaves with it; a series goes with
+// its last stream and gives back what was charged for it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ValueType } from '@opentelemetry/api';
-import type { Shape } from '../../src/series/output-set.ts';
+import type { LevelRule, Shape } from '../../src/series/output-set.ts';
 import { GaugeSeries } from '../../src/series/gauge.ts';
 import { instrumentSeries, StreamStore } from '../../src/series/streams.ts';
 import { SumSeries } from '../../src/series/sum.ts';
@@ -14,14 +15,14 @@ import { SumSeries } from '../../src/series/sum.ts';
 const SCOPE = { name: 'worker', version: '1.0.0' };
 
 /** A store with one series of `shape` fed by two streams, `a` and `b`, and a way to report and read. */
-function twoStreams(shape: Shape) {
+function twoStreams(shape: Shape, levelRule: LevelRule = 'sum') {
   const store = new StreamStore();
-  const instrument = instrumentSeries('jobs', shape, {
-    name: 'jobs',
-    description: '',
-    unit: '',
-    valueType: ValueType.DOUBLE,
-  });
+  const instrument = instrumentSeries(
+    'jobs',
+    shape,
+    { name: 'jobs', description: '', unit: '', valueType: ValueType.DOUBLE },
+    levelRule,
+  );
   const { out, at } = store.newSeries(
     instrument,
     'queue=a',
@@ -35,11 +36,13 @@ function twoStreams(shape: Shape) {
   const a = store.newStream(instrument, out, at, 'jobs|sender-1', 'queue=a', 10, 0);
   const b = store.newStream(instrument, out, at, 'jobs|sender-2', 'queue=a', 20, 0);
   const st = store.streams;
+  let clock = 0;
   /** Stream `s` reports the running total or level `value` (after its last, if it had one). */
   const report = (s: number, value: number): void => {
     if (shape === 'monotonicSum') out.reported(at, st.points[s]! > 0 ? st.value[s]! : NaN, value);
     st.value[s] = value;
     st.points[s] = st.points[s]! + 1;
+    st.updatedAt[s] = ++clock;
     out.settle(at, st);
   };
   const value = (): number => (out.set as SumSeries | GaugeSeries).values.data[at]!;
@@ -70,6 +73,35 @@ test("a level series adds its streams' last values; an ended stream's value leav
   assert.equal(value(), 7, 'a lower level is no restart: it replaces');
   store.dropStream(b);
   assert.equal(value(), 1);
+});
+
+test("a level series under `max` is its streams' largest last value; under `last`, the last written stream's", () => {
+  const max = twoStreams('gauge', 'max');
+  max.report(max.a, 1_700_000_000);
+  max.report(max.b, 1_600_000_000);
+  assert.equal(max.value(), 1_700_000_000, 'the largest, not the last written');
+  max.store.dropStream(max.a);
+  assert.equal(max.value(), 1_600_000_000, "an ended stream's value leaves with it");
+
+  for (const shape of ['gauge', 'sum'] as const) {
+    const last = twoStreams(shape, 'last');
+    last.report(last.a, 93);
+    last.report(last.b, 41);
+    assert.equal(last.value(), 41, `${shape}: the last written, not 134`);
+    last.report(last.a, 50);
+    assert.equal(last.value(), 50);
+    last.store.dropStream(last.a);
+    assert.equal(last.value(), 41);
+  }
+});
+
+test('under `max` or `last`, a counter series still adds its streams', () => {
+  for (const rule of ['max', 'last'] as const) {
+    const { report, value, a, b } = twoStreams('monotonicSum', rule);
+    report(a, 5);
+    report(b, 3);
+    assert.equal(value(), 8, rule);
+  }
 });
 
 test('a series goes with its last stream, its scope with its last series, each charge given back', () => {
