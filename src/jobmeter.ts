@@ -45,6 +45,7 @@ import { startMetricsListener, type MetricsListener } from './http/metrics-liste
 import type { IngestListener } from './ingest/ingest-listener.ts';
 import type { IngestSink, IngestStore } from './ingest/ingest-store.ts';
 import type { IngestResult } from './ingest/ingest-report.ts';
+import type { ClockRefusals } from './ingest/clock-refusals.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import { resourceAttributesFor } from './naming/resource-labels.ts';
@@ -110,7 +111,7 @@ export interface Jobmeter extends Recorder {
   readonly jsonView: JsonView;
   /** Pushes now (when OTLP is configured). */
   forceFlush(): Promise<void>;
-  /** What `serve`'s `/ready` judges (health-route.ts): the push's failures in a row, the ingest's memory, its state's checkpoints. */
+  /** What `serve`'s `/ready` judges (health-route.ts): the push's failures in a row, the ingest's memory, its state's checkpoints, its refusals for point times. */
   pipeline(): PipelineState;
   /**
    * `primary`: serves (and pushes) its own metrics and, once a member has reported, the aggregate
@@ -145,7 +146,7 @@ export const CLUSTER_WELCOME_MILLIS = 5000;
  * ignores the rest); and its state file, loaded now, before the listener takes a request
  * (state-keeper.ts; a second store is made only to serve the last state file written while
  * writes fail). `sources`: what a profile's series carry of the ingested sources, kept in its
- * checkpoint.
+ * checkpoint. `clock` watches the store's answers for a wrong clock (clock-refusals.ts).
  */
 async function openIngest(
   options: Exclude<ResolvedOptions['ingest'], false>,
@@ -153,17 +154,20 @@ async function openIngest(
   sources: SourceTotals,
   settings: ConstructorParameters<typeof IngestStore>[0],
 ) {
-  const [listener, storeCode, prefer, state, { REFUSAL_REASONS }] = await Promise.all([
-    import('./ingest/ingest-listener.ts'),
-    import('./ingest/ingest-store.ts'),
-    import('./ingest/prefer-ingested.ts'),
-    import('./ingest/state-keeper.ts'),
-    import('./ingest/ingest-report.ts'),
-  ]);
+  const [listener, storeCode, prefer, state, { REFUSAL_REASONS }, { ClockRefusals }] =
+    await Promise.all([
+      import('./ingest/ingest-listener.ts'),
+      import('./ingest/ingest-store.ts'),
+      import('./ingest/prefer-ingested.ts'),
+      import('./ingest/state-keeper.ts'),
+      import('./ingest/ingest-report.ts'),
+      import('./ingest/clock-refusals.ts'),
+    ]);
   const newStore = () => new storeCode.IngestStore({ ...options, ...settings });
   const store = newStore();
   const keeper = state.openIngestState(store, newStore, options, log, sources);
-  return { ...listener, ...prefer, options, store, keeper, refusalReasons: REFUSAL_REASONS };
+  const clock = new ClockRefusals({ maxAgeMillis: store.maxAgeMillis, log });
+  return { ...listener, ...prefer, options, store, keeper, clock, refusalReasons: REFUSAL_REASONS };
 }
 
 /**
@@ -516,6 +520,7 @@ export async function createJobmeter<
         : { memoryBytes: ingest.store.memoryBytes, maxMemoryBytes: ingest.options.maxMemoryBytes },
     checkpoint:
       ingest?.keeper === undefined ? undefined : { failing: ingest.keeper.health().failing },
+    clock: ingest === undefined ? undefined : { refusing: ingest.clock.refusing() },
   });
   telemetry.readinessFrom(pipeline);
   let ingestListener: IngestListener | undefined;
@@ -551,7 +556,7 @@ export async function createJobmeter<
       ingestListener = await ingest.startIngestListener({
         // The listener takes its address, limits and gate; the store's options it ignores.
         ...ingestOptions,
-        sink: countedSink(ingestStore, telemetry),
+        sink: countedSink(ingestStore, telemetry, ingest.clock),
         // jobmeter's own count: a profile's rejection series is its original's API's alone.
         onAnswered: (answer) => telemetry.ingestAnswered(answer),
         onShed: (reason) => telemetry.connectionShed(reason),
@@ -666,10 +671,11 @@ export function selfTelemetryOf(jm: Jobmeter): SelfTelemetry | undefined {
   return telemetries.get(jm);
 }
 
-/** `sink`, counting the points each request had accepted; `begin` stays absent when the sink has none. */
-function countedSink(sink: IngestSink, telemetry: SelfTelemetry): IngestSink {
+/** `sink`, counting the points each request had accepted and telling `clock` what it did; `begin` stays absent when the sink has none. */
+function countedSink(sink: IngestSink, telemetry: SelfTelemetry, clock: ClockRefusals): IngestSink {
   const counted = (result: IngestResult): IngestResult => {
     telemetry.accepted(result.acceptedDataPoints);
+    clock.record(result);
     return result;
   };
   const begin = sink.begin?.bind(sink);

@@ -293,6 +293,10 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'ingest/attribute-fold.ts': [MEMO, ['shared']],
   'ingest/body-chunks.ts': [SCRATCH, ['wholeBodies', 'chunks']],
   'ingest/checkpoint.ts': [ONE_CALL, ['encodeCheckpoint › origins']],
+  'ingest/clock-refusals.ts': [
+    "the last five minutes' refusal counts by half-minute slot, for /ready: no series",
+    ['#slots'],
+  ],
   'ingest/decode-worker.ts': [SCRATCH, ['waiting']],
   'ingest/decoder-pool.ts': [SCRATCH, ['#sent', '#queue']],
   'ingest/derived-runs.ts': [MEMO, ['OUTCOME_ATTRIBUTES']],

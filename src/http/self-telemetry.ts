@@ -218,7 +218,7 @@ export class SelfTelemetry {
       out.push(
         gauge(
           'jobmeter_ready',
-          'Whether /ready answers 200 (1) or 503 (0): the push, the ingest memory budget and its checkpoints, as /ready judges them.',
+          'Whether /ready answers 200 (1) or 503 (0): the push, the ingest memory budget, its checkpoints and its refusals for point times, as /ready judges them.',
           '',
           notReadyReasons(this.#pipeline()).length === 0 ? 1 : 0,
         ),

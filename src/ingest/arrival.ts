@@ -10,6 +10,8 @@ import type { Scope } from '../series/streams.ts';
 
 /** The point times accepted at one arrival, in Unix nanoseconds, and the words for a refusal (stream-rules.ts `timeWindow`). */
 export interface TimeWindow {
+  /** jobmeter's clock: a refused time's offset is taken from it. */
+  readonly now: bigint;
   readonly earliest: bigint;
   readonly latest: bigint;
   readonly tooOld: Refusal;

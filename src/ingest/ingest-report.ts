@@ -45,6 +45,15 @@ export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 export interface Refusal {
   readonly code: RefusalReason;
   readonly text: string;
+  /** A refusal for the point's time (`time_ahead`, `time_too_old`): that time minus jobmeter's clock, in ms. */
+  readonly offsetMillis?: number;
+}
+
+/** The points of one request refused for their time, and how far their times were from jobmeter's clock (ms, point minus clock). */
+export interface TimeRefused {
+  readonly points: number;
+  readonly minOffsetMillis: number;
+  readonly maxOffsetMillis: number;
 }
 
 /** Longest `partial_success.error_message`; the rest is cut with `…`. */
@@ -56,6 +65,8 @@ const MAX_WARNINGS = 16;
 /** What one export request did. */
 export interface IngestResult extends OtlpPartialSuccess {
   readonly acceptedDataPoints: number;
+  /** Of its refused points, those refused for their time (ingest/clock-refusals.ts tells a wrong clock by them); undefined: none. */
+  readonly timeRefused?: TimeRefused;
 }
 
 /** Data points refused since the store was made, by reason: the self-metric. */
@@ -109,6 +120,7 @@ export class IngestReport {
   readonly #reasons = new Map<string, number>();
   readonly #warnings = new Set<string>();
   readonly #refused: RefusedCounts;
+  #time: { points: number; minOffsetMillis: number; maxOffsetMillis: number } | undefined;
 
   /** `refused`: the store's running counts, added to as points are refused. */
   constructor(refused: RefusedCounts) {
@@ -119,6 +131,13 @@ export class IngestReport {
     if (count <= 0) return;
     this.rejected += count;
     this.#refused.add(refusal.code, count);
+    const offset = refusal.offsetMillis;
+    if (offset !== undefined) {
+      const time = (this.#time ??= { points: 0, minOffsetMillis: offset, maxOffsetMillis: offset });
+      time.points += count;
+      time.minOffsetMillis = Math.min(time.minOffsetMillis, offset);
+      time.maxOffsetMillis = Math.max(time.maxOffsetMillis, offset);
+    }
     const key = `${cut(metric, 64) || '(unnamed)'}: ${refusal.text}`;
     this.#reasons.set(key, (this.#reasons.get(key) ?? 0) + count);
   }
@@ -142,6 +161,7 @@ export class IngestReport {
       acceptedDataPoints: this.accepted,
       rejectedDataPoints: this.rejected,
       errorMessage: message,
+      ...(this.#time !== undefined && { timeRefused: { ...this.#time } }),
     };
   }
 }

@@ -151,6 +151,11 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     return this.#registry.expiredStreams;
   }
 
+  /** How far behind jobmeter's clock a point's time may be (`time_too_old` past it): the longer of an hour and the expiry. */
+  get maxAgeMillis(): number {
+    return this.#maxAgeMillis;
+  }
+
   /** Data points refused since the store was made, by reason: what `jobmeter.ingest.refused` reports. */
   refusedByReason(): ReadonlyMap<RefusalReason, number> {
     return this.#refused.counts();

@@ -164,6 +164,7 @@ const BEFORE_START: Refusal = {
 export function timeWindow(now: number, maxAgeMillis: number): TimeWindow {
   const ms = 1_000_000n;
   return {
+    now: BigInt(Math.round(now)) * ms,
     earliest: BigInt(Math.floor(now - maxAgeMillis)) * ms,
     latest: BigInt(Math.ceil(now + MAX_AHEAD_MILLIS)) * ms,
     tooOld: {
@@ -174,8 +175,9 @@ export function timeWindow(now: number, maxAgeMillis: number): TimeWindow {
 }
 
 /**
- * Why a point's times are refused at `window`. A time of 0 (unset) passes, as does any start
- * time in the past: a counter's start may be years ago.
+ * Why a point's times are refused at `window`, with how far the time refused is from jobmeter's
+ * clock (ingest/clock-refusals.ts tells a wrong clock by it). A time of 0 (unset) passes, as does
+ * any start time in the past: a counter's start may be years ago.
  */
 function invalidTime(
   point: { readonly timeUnixNano: bigint; readonly startTimeUnixNano: bigint },
@@ -183,11 +185,16 @@ function invalidTime(
 ): Refusal | undefined {
   const time = point.timeUnixNano;
   const start = point.startTimeUnixNano;
-  if (time > window.latest || start > window.latest) return AHEAD;
+  if (time > window.latest || start > window.latest)
+    return offTime(AHEAD, time > window.latest ? time : start, window);
   if (time === 0n) return undefined;
-  if (time < window.earliest) return window.tooOld;
+  if (time < window.earliest) return offTime(window.tooOld, time, window);
   if (time < start) return BEFORE_START;
   return undefined;
+}
+
+function offTime(refusal: Refusal, time: bigint, window: TimeWindow): Refusal {
+  return { ...refusal, offsetMillis: Number((time - window.now) / 1_000_000n) };
 }
 
 function durationWords(millis: number): string {

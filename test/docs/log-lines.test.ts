@@ -352,3 +352,53 @@ test('the unusable state file line docs/collector.md quotes is the one serve pri
     START_MS,
   );
 });
+
+test("the ingest's clock lines docs/collector.md quotes are the ones serve prints: every point refused for its time, then one accepted", async () => {
+  const config = file(
+    'clock.toml',
+    '[listener]\nport = 0\n[ingest]\nenabled = true\nport = 0\nstate_dir = false\n',
+  );
+  const refusing = quotedLine(
+    'docs/collector.md',
+    'jobmeter: warning: ingest refusing every point for its time',
+  );
+  const accepting = quotedLine('docs/collector.md', 'jobmeter: ingest accepting points again');
+  const serve = start(['serve', '--config', config]);
+  const [, port] = await serve.stderrMatches(
+    /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
+    START_MS,
+  );
+  // A lone sender whose clock is 30 minutes ahead refuses alike as a serve 30 minutes behind.
+  const push = async (aheadSeconds: number, points: number): Promise<void> => {
+    const time = String(BigInt(Date.now() + aheadSeconds * 1000) * 1_000_000n);
+    const res = await fetch(`http://127.0.0.1:${port}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceMetrics: [
+          {
+            scopeMetrics: [
+              {
+                metrics: Array.from({ length: points }, (_, i) => ({
+                  name: `g${i}`,
+                  gauge: { dataPoints: [{ asDouble: 1, timeUnixNano: time }] },
+                })),
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    assert.equal(res.status, 200, await res.text());
+  };
+  await push(1800, 6);
+  await serve.stderrMatches(lineLike(refusing, [['+1800 s,', '\\+18\\d\\d s,']]), START_MS);
+  await push(0, 1);
+  await serve.stderrMatches(
+    lineLike(accepting, [
+      ['340', '6'],
+      ['95 s', '\\d+ s'],
+    ]),
+    START_MS,
+  );
+});
