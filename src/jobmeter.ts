@@ -259,6 +259,8 @@ export async function createJobmeter<
           ...(profile.kind === 'table' && profile.vocabularies !== undefined
             ? { vocabularies: profile.vocabularies }
             : {}),
+          // A sender's canonical instruments become the convention's, as the recorder's records do.
+          ...(convention !== undefined && { convention }),
         });
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const shadow =

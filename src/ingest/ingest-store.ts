@@ -19,7 +19,7 @@
  * (checkpoint.ts; state-keeper.ts decides when): the store stays the one owner of it.
  */
 import { emptyResource, millisToHrTime } from '../common/otel-sdk.ts';
-import type { HrTime } from '@opentelemetry/api';
+import type { Attributes, HrTime } from '@opentelemetry/api';
 import type {
   CollectionResult,
   MetricData,
@@ -39,6 +39,14 @@ import type {
   OtlpNumberPoint,
 } from '../otlp/types.ts';
 import { VERSION } from '../version.ts';
+import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
+import {
+  conventionRecords,
+  replacedBy,
+  type Convention,
+  type ConventionRecord,
+} from '../domain/convention.ts';
+import type { InstrumentSpec } from '../domain/types.ts';
 import { arrival, type Arrival } from './arrival.ts';
 import { derivedRunMetrics, LastFailure } from './derived-runs.ts';
 import {
@@ -110,6 +118,46 @@ interface Into {
   readonly cumulative: boolean;
   /** The stream of the metric's point before, or NO_SLOT. */
   last: number;
+  /**
+   * A convention's instrument fed from a canonical one ({@link derivedPoint}): each point's stream
+   * is its canonical stream's key, not its attributes'.
+   */
+  readonly derived?: boolean;
+}
+
+/** A convention instrument's {@link Into} from one canonical metric, and what it makes of a point's attributes. */
+interface DerivedInto {
+  readonly into: Into;
+  readonly attributes: ConventionRecord<InstrumentSpec>['attributes'];
+}
+
+/**
+ * A canonical point as a convention's instrument takes it: the convention's `attributes`, and the
+ * key of the canonical point's own stream (`key`), so two canonical streams whose attributes the
+ * convention makes one (runs of one task under two kinds) stay two streams adding up to one series.
+ */
+function derivedPoint<P extends { readonly attributes: Attributes }>(
+  point: P,
+  attributes: Attributes,
+): P & { readonly key: string } {
+  return { ...point, attributes, key: pointKey(point) };
+}
+
+/**
+ * The convention's instruments each canonical instrument feeds, by the canonical name: the
+ * recorder's own derivation (domain/convention.ts `conventionRecords`), so a sender's points and
+ * an embedded host's records come out as the same instruments, attributes and words.
+ */
+function derivations(
+  convention: Convention | undefined,
+): ReadonlyMap<string, readonly ConventionRecord<InstrumentSpec>[]> {
+  const out = new Map<string, readonly ConventionRecord<InstrumentSpec>[]>();
+  if (convention === undefined) return out;
+  for (const spec of DOMAIN_INSTRUMENTS) {
+    const records = conventionRecords(convention, DOMAIN_INSTRUMENTS, spec, (s) => s);
+    if (records !== undefined && records.targets.length > 0) out.set(spec.name, records.targets);
+  }
+  return out;
 }
 
 const JOBMETER_SCOPE = { name: 'jobmeter', version: VERSION };
@@ -123,6 +171,13 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   readonly #registry: SeriesRegistry;
   readonly #refused: RefusedCounts;
   readonly #lastFailure = new LastFailure();
+  /** Under a convention: the instruments it derives from each canonical one (by its name). */
+  readonly #derivations: ReadonlyMap<string, readonly ConventionRecord<InstrumentSpec>[]>;
+  /**
+   * Under a convention: the canonical instruments it replaces. Held, as sent (the runs are derived
+   * from `jobmeter.run.finished`, derived-runs.ts), never served: the convention's are.
+   */
+  readonly #replaced: ReadonlySet<string>;
   /** The ScopeMetrics this store produced as MetricData, so a push can tell them from the SDK's own. */
   readonly #produced = new WeakSet<ScopeMetrics>();
   /** The storage of the last {@link collectSeries} given back, for the next. */
@@ -136,6 +191,9 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     this.#maxAgeMillis = Math.max(MIN_MAX_AGE_MILLIS, settings.expiryMillis);
     this.#registry = new SeriesRegistry(settings, this.#store);
     this.#refused = new RefusedCounts(millisToHrTime(this.#clock.wallMillis()));
+    this.#derivations = derivations(settings.convention);
+    this.#replaced =
+      settings.convention === undefined ? new Set() : replacedBy(settings.convention);
   }
 
   /** Source series held now (for tests and diagnostics). */
@@ -237,12 +295,17 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   /** The store as OpenTelemetry MetricData: what the OTLP push, a standard reader and the cluster report read. */
   collect(): Promise<CollectionResult> {
     const endTime = this.#instant();
-    const scopeMetrics = collectScopes(this.#registry.instruments(), endTime);
-    for (const metrics of this.#after(
-      scopeMetrics.flatMap((sm) => sm.metrics),
+    const collected = collectScopes(this.#registry.instruments(), endTime);
+    const after = this.#after(
+      collected.flatMap((sm) => sm.metrics),
       endTime,
-    ))
-      scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics });
+    );
+    const scopeMetrics = this.#served(
+      collected,
+      (sm) => sm.metrics,
+      (sm, metrics) => ({ ...sm, metrics }),
+    );
+    for (const metrics of after) scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics });
     for (const sm of scopeMetrics) this.#produced.add(sm);
     // A scrape reads the series sets (collectSeries) instead: it loads nothing of the SDK.
     return Promise.resolve({
@@ -259,15 +322,33 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    */
   collectSeries(): Promise<IngestedPart> {
     const endTime = this.#instant();
-    const { scopes, arena } = collectSeries([...this.#registry.instruments()], endTime, (figures) =>
+    const collected = collectSeries([...this.#registry.instruments()], endTime, (figures) =>
       this.#storage.arena(figures),
     );
-    for (const metrics of this.#after(
-      scopes.flatMap((s) => s.series),
+    const after = this.#after(
+      collected.scopes.flatMap((s) => s.series),
       endTime,
-    ))
-      scopes.push({ scope: JOBMETER_SCOPE, series: metrics });
-    return Promise.resolve({ scopes, done: this.#storage.lend(arena) });
+    );
+    const scopes = this.#served(
+      collected.scopes,
+      (s) => s.series,
+      (s, series) => ({ ...s, series }),
+    );
+    for (const metrics of after) scopes.push({ scope: JOBMETER_SCOPE, series: metrics });
+    return Promise.resolve({ scopes, done: this.#storage.lend(collected.arena) });
+  }
+
+  /** `scopes` without the canonical instruments a convention replaces, and without the scopes that leaves empty. */
+  #served<S, E extends { readonly descriptor: { readonly name: string } }>(
+    scopes: S[],
+    entries: (scope: S) => readonly E[],
+    withEntries: (scope: S, kept: E[]) => S,
+  ): S[] {
+    if (this.#replaced.size === 0) return scopes;
+    return scopes.flatMap((s) => {
+      const kept = entries(s).filter((m) => !this.#replaced.has(m.descriptor.name));
+      return kept.length === 0 ? [] : [withEntries(s, kept)];
+    });
   }
 
   /**
@@ -339,20 +420,97 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       cumulative: data.type !== 'gauge' && data.temporality === 'cumulative',
       last: NO_SLOT,
     };
+    const derived = this.#derivedInto(metric, incoming, count, at, into.cumulative);
     // A packed list hands out one point object moved from point to point: each is done with
     // before the next is read (packed-chunk.ts PointList).
     if (data.type === 'histogram') {
       const delta = data.temporality === 'delta';
       const list = (points ?? data.points) as PointList<OtlpHistogramPoint>;
-      for (let i = 0; i < count; i++) this.#ingestHistogramPoint(into, list.at(i)!, delta);
+      if (derived === undefined)
+        for (let i = 0; i < count; i++) this.#ingestHistogramPoint(into, list.at(i)!, delta);
+      else
+        for (let i = 0; i < count; i++)
+          this.#derive(into, list.at(i)!, derived, (to, p) =>
+            this.#ingestHistogramPoint(to, p, delta),
+          );
     } else if (data.type === 'exponentialHistogram') {
       const delta = data.temporality === 'delta';
-      for (const point of data.points) this.#ingestExponentialPoint(into, point, delta);
+      for (const point of data.points)
+        this.#derive(into, point, derived, (to, p) => this.#ingestExponentialPoint(to, p, delta));
     } else {
       const mode: NumberMode =
         data.type === 'gauge' ? 'level' : data.temporality === 'delta' ? 'delta' : 'cumulative';
       const list = (points ?? data.points) as PointList<OtlpNumberPoint>;
-      for (let i = 0; i < count; i++) this.#ingestNumberPoint(into, list.at(i)!, mode);
+      if (derived === undefined)
+        for (let i = 0; i < count; i++) this.#ingestNumberPoint(into, list.at(i)!, mode);
+      else
+        for (let i = 0; i < count; i++)
+          this.#derive(into, list.at(i)!, derived, (to, p) => this.#ingestNumberPoint(to, p, mode));
+    }
+  }
+
+  /**
+   * Under a convention, where a canonical `metric` (held as `into`) feeds the convention's
+   * instruments: one {@link Into} for each, its streams apart from the sender's own points of that
+   * instrument (its origin names the canonical instrument). The sender's points were taken as the
+   * instrument it sent, so what the convention's refuse of them is counted
+   * (`jobmeter.ingest.refused`), not told to the sender. Undefined when nothing is derived.
+   */
+  #derivedInto(
+    metric: OtlpMetric,
+    incoming: Shape,
+    count: number,
+    at: Arrival,
+    cumulative: boolean,
+  ): DerivedInto[] | undefined {
+    const targets = this.#derivations.get(metric.name);
+    if (targets === undefined) return undefined;
+    const derivedAt: Arrival = {
+      ...at,
+      report: new IngestReport(this.#refused),
+      origin: at.origin + metric.name + '\0',
+    };
+    const out: DerivedInto[] = [];
+    for (const { handle: spec, attributes } of targets) {
+      const as = { ...metric, name: spec.name, unit: spec.unit, description: spec.description };
+      const instrument = this.#registry.instrumentFor(as, incoming, count, derivedAt.report);
+      if (instrument === undefined) continue;
+      const group = groupKey(instrument, derivedAt);
+      const streams = this.#store.streamsOf(group);
+      out.push({
+        into: {
+          instrument,
+          group,
+          streams,
+          at: derivedAt,
+          cumulative,
+          last: NO_SLOT,
+          derived: true,
+        },
+        attributes,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * `ingest`s `point` into `into`, then, once it is taken, into each instrument a convention
+   * derives from it that takes it (a finished run is an error only when it failed), as the
+   * recorder records one canonical record on each (domain/recorder.ts `conventionInstruments`).
+   */
+  #derive<P extends { readonly attributes: Attributes }>(
+    into: Into,
+    point: P,
+    derived: readonly DerivedInto[] | undefined,
+    ingest: (into: Into, point: P) => void,
+  ): void {
+    const report = into.at.report;
+    const taken = report.accepted;
+    ingest(into, point);
+    if (derived === undefined || report.accepted === taken) return;
+    for (const d of derived) {
+      const attributes = d.attributes(point.attributes);
+      if (attributes !== undefined) ingest(d.into, derivedPoint(point, attributes));
     }
   }
 
@@ -422,7 +580,8 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     bounds?: readonly number[],
   ): number {
     const { instrument, group, at } = into;
-    const key = pointKey(point);
+    const key =
+      into.derived === true ? (point as unknown as { readonly key: string }).key : pointKey(point);
     if (point.noRecordedValue) {
       this.#registry.endStream(group, key);
       at.report.accepted++;

@@ -7,6 +7,7 @@
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { positiveInteger } from '../common/option-rules.ts';
 import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
+import { replacedBy, type Convention } from '../domain/convention.ts';
 import { SYSTEM_CLOCK, type Clock } from '../series/clock.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
@@ -70,10 +71,17 @@ export interface IngestStoreOptions {
    * (`outside: 'drop'`) — is refused, as an embedded host drops the record. @default none
    */
   vocabularies?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The semantic convention the profile records in place of the canonical instruments it names
+   * (naming/profiles/semconv.ts): a sender's points of those are held as sent, and the
+   * convention's instruments are derived from them as an embedded host's recorder derives them
+   * (domain/convention.ts); the ones it replaces are not served. @default none
+   */
+  convention?: Convention;
 }
 
 /** Options that stay unset when not given: they have no default. */
-type WithoutDefault = 'exposedNames' | 'reservedNames' | 'vocabularies';
+type WithoutDefault = 'exposedNames' | 'reservedNames' | 'vocabularies' | 'convention';
 
 /** The options with their defaults, checked, and the canonical instruments by name (`specs`). */
 export type StoreSettings = Readonly<
@@ -84,13 +92,19 @@ export type StoreSettings = Readonly<
 /** @throws {ConfigError} for a `maxInstruments` that is not a positive integer. */
 export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings {
   const defaults = OPTION_DEFAULTS.ingest;
+  const specs = new Map(
+    (options.instruments ?? [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS]).map((s) => [
+      s.name,
+      s,
+    ]),
+  );
+  // The canonical instruments a convention replaces stay canonical here: their points are checked
+  // and bounded by their own specs, as an embedded host's records are before it derives.
+  const replaced = options.convention === undefined ? undefined : replacedBy(options.convention);
+  for (const spec of DOMAIN_INSTRUMENTS)
+    if (replaced?.has(spec.name) === true && !specs.has(spec.name)) specs.set(spec.name, spec);
   return {
-    specs: new Map(
-      (options.instruments ?? [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS]).map((s) => [
-        s.name,
-        s,
-      ]),
-    ),
+    specs,
     expiryMillis: options.expiryMillis ?? defaults.expiryMillis,
     maxSeriesPerInstrument: options.maxSeriesPerInstrument ?? defaults.maxSeriesPerInstrument,
     maxSeries: options.maxSeries ?? defaults.maxSeries,
@@ -103,5 +117,6 @@ export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings 
     exposedNames: options.exposedNames,
     reservedNames: options.reservedNames,
     vocabularies: options.vocabularies,
+    convention: options.convention,
   };
 }
