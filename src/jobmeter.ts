@@ -33,7 +33,7 @@ import { registerProcessMetrics } from './domain/process-metrics.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
 import { ReplacedZeros, SourceTotals } from './series/carry.ts';
-import { withIngested, type Collection } from './series/collection.ts';
+import { metricsCollection, withIngested, type Collection } from './series/collection.ts';
 import { createRecorder, type Declared, type Recorder } from './domain/recorder.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
 import { cutCounter, dropCounter, RecordGuard } from './domain/record-guard.ts';
@@ -367,6 +367,9 @@ export async function createJobmeter<
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
   const telemetry = new SelfTelemetry(buildInfoAttributes({ version: VERSION }));
   let pushReader: PeriodicExportingMetricReader | undefined;
+  // Whether the push serialises the pull's families (naming = profile): its reader then reads
+  // no ingest, which the scrape's collection reads.
+  let profilePush = false;
   let pushFailures = (): number => 0;
   if (o.otlp !== undefined) {
     // The push's exporter and encoders: loaded only when a push is configured.
@@ -376,11 +379,21 @@ export async function createJobmeter<
     // An explicit `profile` with delta is refused by resolveOptions; the default follows suit.
     const naming =
       o.otlpNaming ?? (profile.kind === 'table' && cumulative ? 'profile' : 'canonical');
-    let named = shadow;
+    let named: PushTransform | undefined = shadow;
     if (naming === 'profile') {
+      // The families the pull serves, named in the scrape's own pass (`namedPass`, below) from the
+      // collection the pull renders (`collectWith`): the ingest's series sets, whose sources the
+      // pass carries; this reader's collection (the SDK's and the store's instruments, the same
+      // series the pull reader's gives) in the store's place, as the pull reader is closed
+      // alongside the last push. The ingest read as MetricData would be counted once more on top
+      // of what the pass carries of it, and two passes must not interleave over the carry.
       const { createFamiliesToMetrics } = await import('./otlp/families-to-metrics.ts');
       const toMetrics = createFamiliesToMetrics({ scope: { name: 'jobmeter', version: VERSION } });
-      named = (rm) => toMetrics(namer.toFamilies(shadow?.(rm) ?? rm), rm.resource);
+      profilePush = true;
+      named = (rm) =>
+        namedPass(() => collectWith(() => Promise.resolve(metricsCollection(rm)))).then(
+          (families) => toMetrics(families, rm.resource),
+        );
     } else if (profile.kind === 'table') {
       // Canonical names under a legacy table: the push carries the series the table fills with 0.
       const { createPushZeroFill } = await import('./naming/zero-fill-push.ts');
@@ -393,7 +406,8 @@ export async function createJobmeter<
       named = (rm) => zeros(shadow?.(rm) ?? rm);
     }
     let transform: PushTransform | undefined = named;
-    if (primary !== undefined) {
+    // (The profile-named push reads the aggregate as the pull does: collectWith.)
+    if (primary !== undefined && !profilePush) {
       // Once members report, the export is the aggregate (the primary's own metrics included),
       // once for the whole cluster, in the push's temporality (the aggregate's store differences it).
       transform = (rm) => {
@@ -403,7 +417,8 @@ export async function createJobmeter<
     }
     telemetry.pushConfigured();
     pushReader = createOtlpPushReader(o.otlp, {
-      metricProducers: extraProducers,
+      // The profile-named push reads the ingest's series sets itself, as the pull does.
+      metricProducers: profilePush ? hostProducers : extraProducers,
       cardinalityLimit: o.cardinalityLimit,
       // Serve's writer: the push's lines take its --log-format like every other line.
       log: o.log,
@@ -479,14 +494,13 @@ export async function createJobmeter<
       })
     : () => {};
 
-  // Coalesced at the family level, so concurrent scrapes also share the naming pass.
-  // The SDK's collection first: its callbacks may record into the storages' store. While the SDK
-  // holds no instrument and the reader no producer, it would give nothing: the store alone (until
-  // shutdown, where the reader's own refusal answers). The ingest's series sets last.
+  // Coalesced at the family level, so concurrent scrapes (and the profile-named push) share the
+  // naming pass. The SDK's collection first: its callbacks may record into the storages' store.
+  // While the SDK holds no instrument and the reader no producer, it would give nothing: the store
+  // alone. The ingest's series sets last.
   const storeOnly = hostProducers.length === 0;
   let stopped = false;
   const collectStore = (): Promise<Collection> => {
-    if (stopped) return Promise.reject(new Error('jobmeter is shutdown: it collects no more'));
     if (storeOnly && !meterProvider.sdkInstruments)
       return meterProvider.storages.series.collect({
         resource: { attributes: resourceAttributes },
@@ -497,18 +511,21 @@ export async function createJobmeter<
       .collect()
       .then((result) => meterProvider.storages.series.collect(result.resourceMetrics));
   };
-  const collect = (): Promise<Collection> =>
-    primary?.active === true
-      ? primary.scrape()
-      : ingestSeries === undefined
-        ? collectStore()
-        : collectStore().then((c) =>
-            ingestSeries.collectSeries().then((part) => withIngested(c, part)),
-          );
-  const scrape = coalescedScrape(
-    ingest === undefined ? collect : () => collect().then(ingest.preferIngestedIn),
-    namer,
-  );
+  /** What the pull renders, the store's part from `store` (the pull reader's, or the push's). */
+  const collectWith = (store: () => Promise<Collection>): Promise<Collection> => {
+    const c =
+      primary?.active === true
+        ? primary.scrape()
+        : ingestSeries === undefined
+          ? store()
+          : store().then((c) => ingestSeries.collectSeries().then((part) => withIngested(c, part)));
+    return ingest === undefined ? c : c.then(ingest.preferIngestedIn);
+  };
+  const namedPass = coalescedScrape(() => collectWith(collectStore), namer);
+  // Refused once shutdown begins, before a pass starts: the last push's pass, which runs after,
+  // then never waits on a scrape's that is bound to fail.
+  const scrape = (): Promise<RenderFamily[]> =>
+    stopped ? Promise.reject(new Error('jobmeter is shutdown: it collects no more')) : namedPass();
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
   const json = jsonView(profile, () => recorder.lastSnapshot());

@@ -120,14 +120,18 @@ export function profileNamer(
  * the naming pass is sliced, so a large collection never holds the event loop for long. The
  * families keep nothing of the collection's figures (they are copied): the collection is done
  * once the pass is over, and the store copies the next one into the same storage.
+ *
+ * `collectNow`: where this call's collection comes from, when it starts one (the profile-named
+ * push's, read from its own reader); a call while a pass is in flight shares that one. So two
+ * passes of `namer` never interleave: a pass carries what it reads into the namer's state.
  */
 export function coalescedScrape(
   collect: () => Promise<Collection>,
   namer: Namer,
-): () => Promise<RenderFamily[]> {
+): (collectNow?: () => Promise<Collection>) => Promise<RenderFamily[]> {
   let inflight: Promise<RenderFamily[]> | undefined;
-  return () =>
-    (inflight ??= collect()
+  return (collectNow = collect) =>
+    (inflight ??= collectNow()
       .then((c) => namer.toFamiliesSliced(c).finally(() => c.done()))
       .finally(() => {
         inflight = undefined;
