@@ -282,7 +282,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'host-recorder.ts': [NOT_SERIES, ['ASKED']],
   'http/access-log.ts': [NOT_SERIES, ['entries']],
   'http/body-store.ts': [SCRATCH, ['#idle', '#stages']],
-  'http/connection-room.ts': [NOT_SERIES, ['keepRoom › held', 'keepRoom › groups']],
+  'http/connection-room.ts': [NOT_SERIES, ['keepRoom › held']],
   'http/metrics-listener.ts': [TABLE, ['OTHER_METHODS']],
   'http/metrics-response.ts': [MEMO, ['#byType']],
   'http/scrape-handler.ts': [

@@ -116,7 +116,7 @@ const SERVER_LIMITS = {
     schema: 'connections',
     default: 256,
     rule: connections,
-    doc: 'Connections open at once; one more evicts the one longest without progress (idle, or a body still arriving), or is closed when every one has a whole request in.',
+    doc: 'Connections open at once; one more evicts one holding room without progress, whatever its address: one with no whole request yet (headers, or a body short of 64 KiB) before an idle keep-alive one, and that before a larger body still arriving, each the longest without progress first; or is closed when every one has a whole request in.',
   },
 } as const satisfies Section;
 export const SERVER_LIMIT_KEYS = Object.keys(SERVER_LIMITS) as (keyof typeof SERVER_LIMITS)[];

@@ -33,7 +33,7 @@ export interface ServerLimits {
   readonly requestTimeoutMillis: number;
   /** An idle keep-alive connection is closed after this many ms. @default 30000 */
   readonly idleTimeoutMillis: number;
-  /** Connections open at once; one more evicts the one longest without progress (idle, or a body still arriving), or is closed when every one has a whole request in. @default 256 */
+  /** Connections open at once; one more evicts one holding room without progress, whatever its address: one with no whole request yet (headers, or a body short of 64 KiB) before an idle keep-alive one, and that before a larger body still arriving, each the longest without progress first; or is closed when every one has a whole request in. @default 256 */
   readonly maxConnections: number;
 }
 

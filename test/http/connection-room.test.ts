@@ -163,7 +163,7 @@ describe('who is evicted (cap 4)', () => {
     await jm.shutdown();
   });
 
-  it('the idlest connection of the address holding most; a scraper holding one keeps it', async () => {
+  it('connections that never sent a request go first, the longest silent first; a scraper holding one keeps it', async () => {
     jm = await createJobmeter({ processMetrics: false, listener: { port: 0, maxConnections: 4 } });
     port = jm.pullAddress!.port;
     // The scraper's keep-alive connection is the oldest idle one of all.
@@ -191,9 +191,9 @@ describe('who is evicted (cap 4)', () => {
 const STALLED =
   'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n{"resou';
 
-/** `hold` with STALLED, once the server has begun the request. */
-async function stall(port: number): Promise<Held> {
-  const h = await hold(port, STALLED);
+/** `hold` with STALLED (from `localAddress`), once the server has begun the request. */
+async function stall(port: number, localAddress?: string): Promise<Held> {
+  const h = await hold(port, STALLED, localAddress);
   await new Promise<void>((resolve) => h.socket.once('data', () => resolve()));
   return h;
 }
@@ -242,8 +242,12 @@ describe('a flood of stalled bodies past the cap (cap 64)', () => {
     const work = keepRoom(server, 64);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
-    // Another address, as a scraper's usually is: the flood's address holds the most and pays first.
+    // A scraper's kept connection, answered once before the flood: it has shown progress, which
+    // none of the flood's has.
     const scraper = await hold(port, '', '127.0.0.2');
+    const first = answered(scraper);
+    scraper.socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
+    await first;
     for (let i = 0; i < 63; i++) held.push(await stall(port));
     const before = { ...work };
     // Each one evicts the body stalled longest; the scraper's request every few keeps it active.
@@ -334,6 +338,87 @@ describe("a sender's kept connection under a flood of stalled bodies (cap 8)", (
     );
     const next = answered(sender);
     sender.socket.write(POST);
+    await next;
+  });
+});
+
+describe('senders sharing one address under stalled bodies from many addresses (cap 8)', () => {
+  const held: Held[] = [];
+  const server = createServer((request, response) =>
+    request.resume().on('end', () => response.end('done')),
+  );
+  after(async () => {
+    for (const h of held) h.socket.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('their kept connections stay, though their address holds the most, and take the next export', async () => {
+    keepRoom(server, 8);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const POST = 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}';
+    const senders: Held[] = [];
+    for (let i = 0; i < 3; i++) {
+      const sender = await hold(port);
+      const first = answered(sender);
+      sender.socket.write(POST);
+      await first;
+      senders.push(sender);
+    }
+    held.push(...senders);
+    // Each stalled body from an address of its own: every address holds one, the senders' three.
+    for (let i = 0; i < 40; i++) held.push(await stall(port, `127.0.1.${1 + i}`));
+    assert.deepEqual(
+      senders.map((h) => h.isClosed()),
+      [false, false, false],
+      "a sender's kept connection was evicted for bodies stalled since their headers",
+    );
+    for (const sender of senders) {
+      const next = answered(sender);
+      sender.socket.write(POST);
+      await next;
+    }
+  });
+});
+
+describe('a scraper under bodies answered before they arrive, from many addresses (cap 8)', () => {
+  const held: Held[] = [];
+  // As the pull listener answers a POST: at once, the body unread (Node reads what follows).
+  const server = createServer((_request, response) => {
+    response.statusCode = 405;
+    response.setHeader('content-length', 2);
+    response.end('no');
+  });
+  after(async () => {
+    for (const h of held) h.socket.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('its kept connection stays: an answer is not progress while the body is still owed', async () => {
+    keepRoom(server, 8);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const scraper = await hold(port, GET);
+    await answered(scraper);
+    held.push(scraper);
+    for (let i = 0; i < 40; i++) {
+      const h = await hold(
+        port,
+        'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nx',
+        `127.0.1.${1 + i}`,
+      );
+      await answered(h);
+      held.push(h);
+    }
+    assert.equal(
+      scraper.isClosed(),
+      false,
+      "the scraper's kept connection was evicted for bodies that never arrived",
+    );
+    const next = answered(scraper);
+    scraper.socket.write(GET);
     await next;
   });
 });
