@@ -1,8 +1,9 @@
 /**
  * A slow-body flood, run as a process of its own
- * (`node test/e2e/slow-body-flood.ts PORT COUNT [ADDRESSES [PATH]]`) so its connection churn never
+ * (`node test/e2e/slow-body-flood.ts PORT COUNT [ADDRESSES [PATH [TOKEN]]]`) so its connection churn never
  * delays the test's real sender: COUNT connections to 127.0.0.1:PORT that each send `POST PATH`
- * (`/v1/metrics` unless given) headers announcing a 1 MB body, one body byte, then nothing; each
+ * (`/v1/metrics` unless given; with TOKEN, as `Authorization: Bearer TOKEN`, a sender the gate
+ * admits) headers announcing a 1 MB body, one body byte, then nothing; each
  * one the server closes is opened again at once, from the same source address. With ADDRESSES
  * (at most 60000), connection i is bound to the (i mod ADDRESSES)th loopback address from
  * 127.0.1.1 on (Linux routes all of 127/8 to lo), so the flood comes from that many clients, none
@@ -14,11 +15,13 @@ import { connect } from 'node:net';
 
 const [port, count, addresses] = process.argv.slice(2, 5).map(Number) as [number, number, number?];
 const path = process.argv[5] ?? '/v1/metrics';
-const HEAD = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000000\r\n\r\n`;
+const token = process.argv[6];
+const AUTH = token === undefined ? '' : `Authorization: Bearer ${token}\r\n`;
+const HEAD = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-protobuf\r\n${AUTH}Content-Length: 1000000\r\n\r\n`;
 
 /** The source address of connection `i`: 127.0.1.1, 127.0.1.2, … 127.0.1.250, 127.0.2.1, … */
 const sourceOf = (i: number): string | undefined => {
-  if (addresses === undefined || Number.isNaN(addresses)) return undefined;
+  if (addresses === undefined || Number.isNaN(addresses) || addresses === 0) return undefined;
   const k = i % addresses;
   return `127.0.${1 + Math.floor(k / 250)}.${1 + (k % 250)}`;
 };

@@ -22,6 +22,7 @@ export const STEP_KINDS = [
   'rotateToken',
   'staleToken',
   'silence',
+  'flood',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
@@ -86,8 +87,11 @@ export const steps: fc.Arbitrary<Cmd>[] = [
     .constantFrom(0, 300, -300, -1800, 4000)
     .map((s) => new Step('stepClock', [s], (w) => w.stepClock(s))),
   fc.constantFrom(...TOKENS).map((t) => new Step('rotateToken', [t], (w) => w.rotateToken(t))),
-  slot.map((s) => new Step('staleToken', [s], (w) => w.staleTokenPush(s))),
+  slot.map((s) => new Step('staleToken', [s], (w) => w.staleToken(s))),
   slot.map((s) => new Step('silence', [s], (w) => w.silence(s))),
+  fc
+    .constantFrom<'one' | 'many'>('one', 'many')
+    .map((a) => new Step('flood', [a], (w) => w.flood(a))),
 ];
 
 export const sequences = (maxCommands: number) => fc.commands(steps, { maxCommands, size: 'max' });

@@ -19,18 +19,27 @@ import { World } from './world.ts';
 
 after(killChildren);
 
-const SEEDS = [1, 2, 3, 4];
+/**
+ * Each seed with the serve it drives: the native profile alone, or pushing to a real Collector
+ * under a legacy profile's naming, under canonical naming, and from the native profile.
+ */
+const SEEDS = [
+  { seed: 1 },
+  { seed: 2, profile: 'solti', push: 'profile' },
+  { seed: 3, profile: 'solti', push: 'canonical' },
+  { seed: 4, push: 'canonical' },
+] as const satisfies readonly { seed: number; profile?: string; push?: 'profile' | 'canonical' }[];
 const COMMANDS = 24;
 const counts = new Map<string, number>();
 
-for (const seed of SEEDS)
+for (const { seed, ...options } of SEEDS)
   it(
-    `every value served equals the model's through a random sequence of faults (seed ${seed})`,
+    `every value served and pushed equals the model's through a random sequence of faults (seed ${seed}${'profile' in options ? `, profile ${options.profile}` : ''}${'push' in options ? `, pushing to a Collector under ${options.push} naming` : ''})`,
     { timeout: 600_000 },
     async () => {
       await fc.assert(
         fc.asyncProperty(sequences(COMMANDS), async (cmds) => {
-          const world = await World.create();
+          const world = await World.create(options);
           try {
             await fc.asyncModelRun(() => ({ model: {}, real: world }), cmds);
           } catch (err) {

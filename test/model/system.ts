@@ -6,9 +6,10 @@
  * what serve should answer: that is model.ts.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { start, START_MS, EXIT_MS, type Running } from '../cli/harness.ts';
 import { steppedClockEnv, stepTo } from '../support/faketime.ts';
@@ -17,10 +18,19 @@ import { mountSmallDisk, unmountSmallDisk } from '../support/small-disk.ts';
 import { INSTRUMENTS, KEYS, type Key, type Point } from './model.ts';
 
 export const EXPIRY_MS = 6000;
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const FLOOD = join(ROOT, 'test/e2e/slow-body-flood.ts');
 
 export interface ServeSettings {
   readonly token: string;
+  /** The naming profile (`otel` by default); the senders' instruments are served natively under each. */
+  readonly profile?: string;
+  /** Where `[otlp]` pushes (a Collector's OTLP/HTTP port), and under which naming. */
+  readonly push?: { readonly port: number; readonly naming: 'profile' | 'canonical' };
 }
+
+/** serve's push interval: a step's check waits for a push or two. */
+export const PUSH_INTERVAL_MS = 500;
 
 /** One `jobmeter serve` across restarts: same ports, same state directory. */
 export class Serve {
@@ -43,6 +53,8 @@ export class Serve {
     this.clockFile = join(this.dir, '..', `${this.dir.split('/').pop()!}.clock`);
   }
 
+  private settings: ServeSettings = { token: '' };
+
   static async create(settings: ServeSettings): Promise<Serve> {
     const serve = new Serve(await freePort(), await freePort(), await freePort());
     serve.writeConfig(settings);
@@ -50,11 +62,14 @@ export class Serve {
     return serve;
   }
 
-  writeConfig({ token }: ServeSettings): void {
+  writeConfig(settings: ServeSettings): void {
+    this.settings = settings;
+    const { token, profile = 'otel', push } = settings;
     writeFileSync(
       this.config,
       [
         'process_metrics = false',
+        `profile = "${profile}"`,
         '[listener]',
         `port = ${this.pullPort}`,
         '[ingest]',
@@ -65,6 +80,14 @@ export class Serve {
         `token = "${token}"`,
         '[telemetry]',
         `listen = "127.0.0.1:${this.telemetryPort}"`,
+        ...(push === undefined
+          ? []
+          : [
+              '[otlp]',
+              `endpoint = "http://127.0.0.1:${push.port}"`,
+              `interval_ms = ${PUSH_INTERVAL_MS}`,
+              `naming = "${push.naming}"`,
+            ]),
         '',
       ].join('\n'),
     );
@@ -80,17 +103,21 @@ export class Serve {
   }
 
   /** Stops serve by `signal` and starts it again on the same ports and state. */
-  async restart(signal: 'SIGTERM' | 'SIGKILL'): Promise<number | string> {
+  async restart(
+    signal: 'SIGTERM' | 'SIGKILL',
+    whileDown: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<number | string> {
     const running = this.running!;
     running.child.kill(signal);
     const code = await running.exited(EXIT_MS);
+    await whileDown();
     await this.start();
     return code;
   }
 
   /** Rewrites the configuration and sends SIGHUP: resolves once serve has said the re-read's outcome. */
-  async reload(settings: ServeSettings): Promise<string> {
-    this.writeConfig(settings);
+  async reload(token: string): Promise<string> {
+    this.writeConfig({ ...this.settings, token });
     const running = this.running!;
     const n = ++this.reloads;
     running.child.kill('SIGHUP');
@@ -133,20 +160,7 @@ export class Serve {
 
   /** The ingested series as served (text format), `name{k="…"}` → value. */
   async scrape(): Promise<Map<string, number>> {
-    const res = await fetch(`http://127.0.0.1:${this.pullPort}/metrics`, {
-      headers: { accept: 'text/plain' },
-    });
-    assert.equal(res.status, 200, `the pull endpoint answered ${res.status}`);
-    const out = new Map<string, number>();
-    for (const line of (await res.text()).split('\n')) {
-      const m = /^(model_[a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
-      if (m === null) continue;
-      const k = /(?:^|,)k="([^"]*)"/.exec(m[2]!)?.[1];
-      const label = `${m[1]!}{k="${k ?? ''}"}`;
-      assert.ok(!out.has(label), `${label} served twice`);
-      out.set(label, Number(m[3]));
-    }
-    return out;
+    return scrapeModelSeries(`http://127.0.0.1:${this.pullPort}/metrics`);
   }
 
   /** serve's own telemetry: series text → value. */
@@ -162,28 +176,93 @@ export class Serve {
     return out;
   }
 
+  /**
+   * A slow-body flood on the ingest (test/e2e/slow-body-flood.ts, a process of its own): `count`
+   * connections that send headers (with the token in force: senders the gate admits, stalled) and
+   * one body byte, from 127.0.0.1 (`addresses` 0) or from `addresses` other loopback addresses. Resolves once they are all holding; call the result to end it.
+   */
+  async flood(count: number, addresses: number, token: string): Promise<() => Promise<void>> {
+    const flood = spawn(
+      join(ROOT, 'node_modules/.bin/node'),
+      [FLOOD, String(this.ingestPort), String(count), String(addresses), '/v1/metrics', token],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    flood.stdout.setEncoding('utf8');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`the flood did not hold ${count} connections`)),
+        START_MS,
+      );
+      flood.stdout.on('data', (d: string) => {
+        out += d;
+        if (out.includes('holding')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      flood.once('exit', () => reject(new Error(`the flood exited: ${out}`)));
+    });
+    return async () => {
+      const exited = new Promise((resolve) => flood.once('exit', resolve));
+      flood.kill('SIGTERM');
+      await exited;
+    };
+  }
+
   async ready(): Promise<{ status: number; body: string }> {
     const res = await fetch(`http://127.0.0.1:${this.pullPort}/ready`);
     return { status: res.status, body: await res.text() };
   }
 
-  /** POSTs an OTLP/JSON body; `status` and the parsed answer. */
+  /**
+   * POSTs an OTLP/JSON body; `status` and the parsed answer. A connection the listener closed before
+   * answering, or a 503, is retried as an SDK's exporter retries: twice at most.
+   */
   async push(body: string, token: string): Promise<{ status: number; rejected: number }> {
-    const res = await fetch(`http://127.0.0.1:${this.ingestPort}/v1/metrics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body,
-    });
-    const text = await res.text();
-    let rejected = 0;
-    if (res.status === 200 && text.length > 0) {
-      const answer = JSON.parse(text) as {
-        partialSuccess?: { rejectedDataPoints?: string | number };
-      };
-      rejected = Number(answer.partialSuccess?.rejectedDataPoints ?? 0);
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(`http://127.0.0.1:${this.ingestPort}/v1/metrics`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body,
+        });
+      } catch (err) {
+        if (attempt < 2) continue;
+        throw err;
+      }
+      const text = await res.text();
+      if (res.status === 503 && attempt < 2) {
+        await sleep(200);
+        continue;
+      }
+      let rejected = 0;
+      if (res.status === 200 && text.length > 0) {
+        const answer = JSON.parse(text) as {
+          partialSuccess?: { rejectedDataPoints?: string | number };
+        };
+        rejected = Number(answer.partialSuccess?.rejectedDataPoints ?? 0);
+      }
+      return { status: res.status, rejected };
     }
-    return { status: res.status, rejected };
   }
+}
+
+/** The senders' series at a Prometheus endpoint (serve's or a Collector's), `name{k="…"}` → value. */
+export async function scrapeModelSeries(url: string): Promise<Map<string, number>> {
+  const res = await fetch(url, { headers: { accept: 'text/plain' } });
+  assert.equal(res.status, 200, `${url} answered ${res.status}`);
+  const out = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^(model_[a-z_]+)\{([^}]*)\} (\S+)/.exec(line);
+    if (m === null) continue;
+    const k = /(?:^|,)k="([^"]*)"/.exec(m[2]!)?.[1];
+    const label = `${m[1]!}{k="${k ?? ''}"}`;
+    assert.ok(!out.has(label), `${label} served twice at ${url}`);
+    out.set(label, Number(m[3]));
+  }
+  return out;
 }
 
 const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;

@@ -18,7 +18,20 @@ import {
   type ModelState,
   type Point,
 } from './model.ts';
-import { EXPIRY_MS, Sender, Serve } from './system.ts';
+import { startCollector, type CollectorHandle } from '../support/collector.ts';
+import { EXPIRY_MS, PUSH_INTERVAL_MS, scrapeModelSeries, Sender, Serve } from './system.ts';
+
+/** A Collector as an operator runs one behind serve: OTLP/HTTP in, its prometheus exporter out. */
+function startModelCollector(): Promise<CollectorHandle<'otlp' | 'prom'>> {
+  return startCollector({
+    ports: ['otlp', 'prom'],
+    config: (p) => ({
+      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
+      exporters: { prometheus: { endpoint: `127.0.0.1:${p.prom}`, metric_expiration: '60m' } },
+      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['prometheus'] } } },
+    }),
+  });
+}
 
 /** A sender that pushed less recently than this pushes again before the next step (keep-alive). */
 const KEEPALIVE_MS = 2000;
@@ -31,6 +44,8 @@ const EXPIRY_LATE_MS = 3000;
 const EXPIRY_EARLY_MS = 1000;
 
 export const TOKENS = ['token-A', 'token-B'] as const;
+/** Past the ingest's `max_connections` (256 by default). */
+const FLOOD_CONNECTIONS = 300;
 
 /** Telemetry series whose every change the model predicts: reason → count since serve started. */
 type Told = Map<string, number>;
@@ -66,12 +81,37 @@ export class World {
     this.senders = Array.from({ length: senders }, (_, i) => new Sender(i));
   }
 
-  static async create(senders = 2): Promise<World> {
-    return new World(await Serve.create({ token: TOKENS[0] }), senders);
+  /**
+   * A world of `senders` senders and one serve under `profile`; with `push`, serve pushes to a real
+   * Collector under that naming, and every step also holds the Collector's series to the model.
+   */
+  static async create(
+    options: { profile?: string; push?: 'profile' | 'canonical'; senders?: number } = {},
+  ): Promise<World> {
+    const collector = options.push === undefined ? undefined : await startModelCollector();
+    try {
+      const serve = await Serve.create({
+        token: TOKENS[0],
+        ...(options.profile === undefined ? {} : { profile: options.profile }),
+        ...(collector === undefined
+          ? {}
+          : { push: { port: collector.ports.otlp, naming: options.push! } }),
+      });
+      const world = new World(serve, options.senders ?? 2);
+      world.collector = collector;
+      return world;
+    } catch (err) {
+      await collector?.stop();
+      throw err;
+    }
   }
+
+  private collector: CollectorHandle<'otlp' | 'prom'> | undefined;
+  private lastPushed = new Map<string, number>();
 
   async dispose(): Promise<void> {
     await this.serve.stop();
+    await this.collector?.stop();
   }
 
   get diskFailing(): boolean {
@@ -164,13 +204,11 @@ export class World {
   }
 
   async restartServe(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
-    const code = await this.serve.restart(signal);
-    // Idle time is serve's: each resource's as of the last point serve received, going on from the
-    // restart (the time it was down is not counted).
-    const up = performance.now();
-    const last = Math.max(0, ...this.lastAccepted.values());
-    for (const [resource, at] of this.lastAccepted)
-      this.lastAccepted.set(resource, up - (last - at));
+    const code = await this.serve.restart(signal, async () => {
+      if (signal === 'SIGTERM' && !this.diskFailing) await this.checkShutdownPush();
+    });
+    // Idle time is each resource's silence, the time serve was down included: its last accepted
+    // point stays where it was (serve counts the downtime on the boot's monotonic clock).
     if (signal === 'SIGTERM')
       assert.equal(code, this.diskFailing ? 1 : 0, `serve's exit code on SIGTERM`);
     this.told = new Map();
@@ -212,7 +250,7 @@ export class World {
   /** The token rotates (SIGHUP): the new one is in force at once, the old one refused. */
   async rotateToken(token: string): Promise<void> {
     const changed = token !== this.token;
-    const line = await this.serve.reload({ token });
+    const line = await this.serve.reload(token);
     this.token = token;
     assert.equal(
       /unchanged/.test(line),
@@ -222,13 +260,35 @@ export class World {
   }
 
   /** A push with a token not in force: 401, nothing counted. */
-  async staleTokenPush(slot: number): Promise<void> {
+  async staleToken(slot: number): Promise<void> {
     const stale = TOKENS.find((t) => t !== this.token)!;
     const sender = this.senders[slot]!;
     const { body } = await sender.export([], 0, this.levels.get(sender) ?? 0);
     const answer = await this.serve.push(body, stale);
     assert.equal(answer.status, 401, `a push with the token not in force: HTTP ${answer.status}`);
     this.tell('requests{code="401"}');
+  }
+
+  /**
+   * A slow-body flood of more connections than the ingest admits, from one address or from many:
+   * every sender's export and every scrape still goes through (a sender may retry a connection the
+   * listener closed, as an SDK's exporter does, twice at most).
+   */
+  async flood(addresses: 'one' | 'many'): Promise<void> {
+    const stop = await this.serve.flood(
+      FLOOD_CONNECTIONS,
+      addresses === 'one' ? 0 : FLOOD_CONNECTIONS,
+      this.token,
+    );
+    try {
+      for (const [slot, sender] of this.senders.entries()) {
+        if (this.silent.has(sender)) continue;
+        await this.push(slot, KEYS, 1, this.levels.get(sender) ?? 0);
+      }
+      await this.check();
+    } finally {
+      await stop();
+    }
   }
 
   /** A sender goes silent until its series must have expired; the others keep pushing. */
@@ -309,6 +369,77 @@ export class World {
     this.lastServed = got;
     if (!this.diskFailing) this.written = [cloneState(this.state)];
     await this.checkTelemetry();
+    await this.checkReady();
+    await this.checkCollector(this.expected(match));
+  }
+
+  /**
+   * After serve's SIGTERM: the Collector holds its last push, which must carry what was served (the
+   * counters the last step's scrape read; nothing was added since, the keep-alive only repeats).
+   */
+  private async checkShutdownPush(): Promise<void> {
+    if (this.collector === undefined) return;
+    const got = await scrapeModelSeries(`http://127.0.0.1:${this.collector.ports.prom}/metrics`);
+    const lines: string[] = [];
+    for (const [label, value] of this.lastServed)
+      if (isCounterSeries(label) && got.get(label) !== value)
+        lines.push(`${label}: served ${value}, pushed at shutdown ${got.get(label) ?? 'nothing'}`);
+    assert.equal(lines.length, 0, `serve's last push at SIGTERM:\n${lines.join('\n')}`);
+  }
+
+  /**
+   * What reached the Collector equals what is served: each series the model serves, at the
+   * Collector's prometheus exporter within a few pushes, and no counter there going back unless the
+   * model's did. (The Collector keeps a series serve no longer serves until its own expiry.)
+   */
+  private async checkCollector(want: Map<string, number>): Promise<void> {
+    if (this.collector === undefined) return;
+    const url = `http://127.0.0.1:${this.collector.ports.prom}/metrics`;
+    const deadline = performance.now() + 20 * PUSH_INTERVAL_MS;
+    let diff: string | undefined;
+    let got: Map<string, number>;
+    do {
+      await sleep(PUSH_INTERVAL_MS);
+      got = await scrapeModelSeries(url);
+      const lines: string[] = [];
+      for (const [label, value] of want)
+        if (got.get(label) !== value)
+          lines.push(
+            `${label}: the Collector has ${got.get(label) ?? 'nothing'}, serve and the model ${value}`,
+          );
+      diff = lines.length === 0 ? undefined : lines.join('\n');
+    } while (diff !== undefined && performance.now() < deadline);
+    assert.equal(diff, undefined, `what serve pushed to the Collector:\n${diff}`);
+    for (const [label, value] of got) {
+      const before = this.lastPushed.get(label);
+      if (isCounterSeries(label) && before !== undefined && want.has(label))
+        assert.ok(value >= before, `the Collector's ${label} went back from ${before} to ${value}`);
+    }
+    this.lastPushed = got;
+  }
+
+  /**
+   * A serve whose clock refuses every point says so on /ready (503, naming it) until one is
+   * accepted; while it accepts, /ready names no such reason. (Within the first five minutes after a
+   * start: the tests never run longer without a restart that matters here.)
+   */
+  private async checkReady(): Promise<void> {
+    const ready = await this.serve.ready();
+    const refusing = (this.told.get('accepted') ?? 0) === 0 && this.refusedForTime() > 0;
+    const said = /refusing every point for its time/.test(ready.body);
+    assert.equal(
+      said,
+      refusing,
+      `/ready (${ready.status}) ${refusing ? 'does not say' : 'says'} the clock refuses every point: ${ready.body}`,
+    );
+    if (refusing) assert.equal(ready.status, 503, `/ready: ${ready.body}`);
+  }
+
+  private refusedForTime(): number {
+    return (
+      (this.told.get('refused{reason="time_ahead"}') ?? 0) +
+      (this.told.get('refused{reason="time_too_old"}') ?? 0)
+    );
   }
 
   private async checkTelemetry(): Promise<void> {

@@ -1,0 +1,38 @@
+/**
+ * Replays a sequence of steps the model-based fault test printed, against a fresh real serve:
+ *
+ *   node test/model/replay.ts [--profile solti] [--push profile|canonical] 'push(1, ["a"], 5, 97)' 'failDisk()' …
+ *
+ * Each step runs as in the test (keep-alive, the step, the check); the first difference from the
+ * model throws with what differs. Exit 0: the sequence holds.
+ */
+import { parseArgs } from 'node:util';
+import { killChildren } from '../cli/harness.ts';
+import { World } from './world.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { profile: { type: 'string' }, push: { type: 'string' } },
+});
+const world = await World.create({
+  ...(values.profile === undefined ? {} : { profile: values.profile }),
+  ...(values.push === undefined ? {} : { push: values.push as 'profile' | 'canonical' }),
+});
+try {
+  for (const step of positionals) {
+    const m = /^(\w+)\((.*)\)$/s.exec(step.trim());
+    if (m === null) throw new Error(`not a step: ${step}`);
+    const act = (world as unknown as Record<string, (...args: unknown[]) => Promise<void> | void>)[
+      m[1]!
+    ];
+    if (typeof act !== 'function') throw new Error(`no step named ${m[1]!}`);
+    console.log(step);
+    await world.keepAlive();
+    await act.apply(world, JSON.parse(`[${m[2]!}]`) as unknown[]);
+    await world.check();
+  }
+  console.log('the sequence holds');
+} finally {
+  await world.dispose();
+  killChildren();
+}
