@@ -76,8 +76,8 @@ export const steps: fc.Arbitrary<Cmd>[] = [
     .tuple(slot, keys, small, small)
     .map(([s, k, a, b]) => new Step('lateDeltas', [s, k, a, b], (w) => w.lateDeltas(s, k, a, b))),
   fc
-    .tuple(slot, fc.boolean())
-    .map(([s, n]) => new Step('restartSender', [s, n], (w) => w.restartSender(s, n))),
+    .tuple(slot, fc.boolean(), fc.boolean())
+    .map(([s, n, r]) => new Step('restartSender', [s, n, r], (w) => w.restartSender(s, n, r))),
   fc
     .constantFrom<'SIGTERM' | 'SIGKILL'>('SIGTERM', 'SIGKILL')
     .map((sig) => new Step('restartServe', [sig], (w) => w.restartServe(sig))),

@@ -12,6 +12,13 @@
  *   restart of the sender (a reset), and what it had counted stays counted (its base). A new start
  *   time alone is no reset (Prometheus' own rule: only a decrease is).
  * - Delta counter: each window is added; a window sent again is refused (`delta_repeat`).
+ * - A counter whose sender changes its temporality (a restart with another exporter setting): what
+ *   it counted stays counted, and its points count by their new temporality from there.
+ * - Cumulative histogram: as a cumulative counter, the count deciding a reset. A source that sends
+ *   a new bucket layout keeps what its series counted: each old bucket's count goes to the first
+ *   new bucket whose bound is at or above its own, and its points count in the new layout from
+ *   there. Senders of one series must agree on its layout: a point whose layout another live
+ *   source of the series does not share is refused (`bounds_conflict`).
  * - Gauge: a level. Across resources the newest point wins: a restarted daemon with a new
  *   `service.instance.id` replaces the old instance's level, never adds to it.
  * - Counters across resources add up. A source that expires stays counted while its series is still
@@ -23,7 +30,7 @@
  *   the series whose every source expired since.
  */
 
-export type Kind = 'counter' | 'delta' | 'gauge';
+export type Kind = 'counter' | 'delta' | 'gauge' | 'histogram';
 
 export interface Instrument {
   /** The OTLP metric name the senders use. */
@@ -37,24 +44,43 @@ export const INSTRUMENTS: readonly Instrument[] = [
   { name: 'model.events', kind: 'counter', served: 'model_events_total' },
   { name: 'model.delta_events', kind: 'delta', served: 'model_delta_events_total' },
   { name: 'model.level', kind: 'gauge', served: 'model_level' },
+  { name: 'model.latency', kind: 'histogram', served: 'model_latency' },
 ];
 
 /** The values of the one attribute, `k`, the senders record. */
 export const KEYS = ['a', 'b'] as const;
 export type Key = (typeof KEYS)[number];
 
-/** A point as a sender sends it; `value` is a cumulative total, a window's increments or a level. */
+export type Temporality = 'cumulative' | 'delta';
+
+/** A histogram point's buckets: `counts[i]` observations in bucket i (the last one past every bound). */
+export interface Buckets {
+  readonly bounds: readonly number[];
+  readonly counts: readonly number[];
+  readonly sum: number;
+}
+
+/**
+ * A point as a sender sends it: `value` is a cumulative total or a window's increments (by
+ * `temporality`), or a level; `buckets`, a cumulative histogram's.
+ */
 export interface Point {
   readonly instrument: Instrument;
   readonly key: Key;
   readonly value: number;
+  readonly temporality?: Temporality;
+  readonly buckets?: Buckets;
 }
 
 interface Source {
-  /** A counter's last total, a delta's sum of windows, a gauge's level. */
+  /** A cumulative counter's last total, a delta's sum of windows, a gauge's level. */
   value: number;
-  /** What a cumulative source counted before its restarts. */
+  /** What a counter counted before its restarts and changes of temporality. */
   base: number;
+  temporality: Temporality | undefined;
+  /** A histogram's last point, and what it counted before (in the series' layout). */
+  buckets: Buckets | undefined;
+  bucketBase: Buckets | undefined;
   /** The order of the push that last wrote it (gauges: the newest wins). */
   written: number;
   expired: boolean;
@@ -71,14 +97,49 @@ export function cloneState(state: ModelState): ModelState {
   return new Map([...state].map(([k, s]) => [k, { ...s }]));
 }
 
-/** The acknowledged effect of one push (all its points were accepted). */
+const total = (b: Buckets): number => b.counts.reduce((x, y) => x + y, 0);
+const sameLayout = (a: Buckets, b: Buckets): boolean =>
+  a.bounds.length === b.bounds.length && a.bounds.every((x, i) => x === b.bounds[i]);
+export const emptyBuckets = (bounds: readonly number[]): Buckets => ({
+  bounds,
+  counts: bounds.map(() => 0).concat(0),
+  sum: 0,
+});
+function addBuckets(a: Buckets, b: Buckets): Buckets {
+  return { bounds: a.bounds, counts: a.counts.map((c, i) => c + b.counts[i]!), sum: a.sum + b.sum };
+}
+/** `b` in the layout `bounds`: each bucket's count in the first bucket whose bound is at or above its own. */
+function relayout(b: Buckets, bounds: readonly number[]): Buckets {
+  const counts = bounds.map(() => 0).concat(0);
+  b.counts.forEach((c, i) => {
+    const upper = b.bounds[i] ?? Infinity;
+    const j = bounds.findIndex((x) => x >= upper);
+    counts[j === -1 ? bounds.length : j]! += c;
+  });
+  return { bounds, counts, sum: b.sum };
+}
+
+/** Why serve refuses `point` from `resource` in `state`, or undefined: it is taken. */
+export function refusal(state: ModelState, resource: string, point: Point): string | undefined {
+  if (point.buckets === undefined) return undefined;
+  const own = sourceKey(resource, point.instrument.name, point.key);
+  const series = seriesOf(own);
+  for (const [k, s] of state)
+    if (k !== own && seriesOf(k) === series && !s.expired && s.buckets !== undefined)
+      if (!sameLayout(s.buckets, point.buckets)) return 'bounds_conflict';
+  return undefined;
+}
+
+/** The acknowledged effect of one push: its points that serve takes (see {@link refusal}). */
 export function applyPush(
   state: ModelState,
   resource: string,
   points: readonly Point[],
   order: number,
 ): void {
-  for (const { instrument, key, value } of points) {
+  for (const point of points) {
+    if (refusal(state, resource, point) !== undefined) continue;
+    const { instrument, key, value, temporality, buckets } = point;
     const id = sourceKey(resource, instrument.name, key);
     const series = seriesOf(id);
     // A series all of whose sources expired was forgotten: it is made again from this point.
@@ -86,18 +147,49 @@ export function applyPush(
       for (const k of [...state.keys()]) if (seriesOf(k) === series) state.delete(k);
     const source = state.get(id);
     if (source === undefined) {
-      state.set(id, { value, base: 0, written: order, expired: false });
+      state.set(id, {
+        value,
+        base: 0,
+        temporality,
+        buckets,
+        bucketBase: buckets === undefined ? undefined : emptyBuckets(buckets.bounds),
+        written: order,
+        expired: false,
+      });
       continue;
     }
     source.expired = false;
     source.written = order;
-    if (instrument.kind === 'delta') source.value += value;
-    else if (instrument.kind === 'gauge') source.value = value;
+    if (instrument.kind === 'gauge') source.value = value;
+    else if (buckets !== undefined) applyBuckets(state, series, source, buckets);
+    else if (temporality !== source.temporality) {
+      source.base += source.value;
+      source.value = value;
+      source.temporality = temporality;
+    } else if (temporality === 'delta') source.value += value;
     else {
       if (value < source.value) source.base += source.value;
       source.value = value;
     }
   }
+}
+
+function applyBuckets(state: ModelState, series: string, source: Source, buckets: Buckets): void {
+  const last = source.buckets!;
+  if (sameLayout(last, buckets)) {
+    if (total(buckets) < total(last)) source.bucketBase = addBuckets(source.bucketBase!, last);
+    source.buckets = buckets;
+    return;
+  }
+  // A new layout: everything the series counted moves into it (other sources, expired ones,
+  // included: a live one with the old layout would have refused the point).
+  for (const [k, s] of state)
+    if (seriesOf(k) === series && s !== source && s.buckets !== undefined) {
+      s.bucketBase = relayout(addBuckets(s.bucketBase!, s.buckets), buckets.bounds);
+      s.buckets = emptyBuckets(buckets.bounds);
+    }
+  source.bucketBase = relayout(addBuckets(source.bucketBase!, last), buckets.bounds);
+  source.buckets = buckets;
 }
 
 /** A sender silent past `expiry_ms`: its sources expire. */
@@ -110,9 +202,12 @@ function isServed(state: ModelState, series: string): boolean {
   return false;
 }
 
-/** The pull endpoint's ingested series, `name{k="…"}` → value, as the model says. */
+const le = (bound: number | undefined): string => (bound === undefined ? '+Inf' : String(bound));
+
+/** The pull endpoint's ingested series, `name{k="…"}` (and `le`) → value, as the model says. */
 export function served(state: ModelState): Map<string, number> {
   const out = new Map<string, number>();
+  const add = (label: string, v: number): void => void out.set(label, (out.get(label) ?? 0) + v);
   const newest = new Map<string, number>();
   for (const [k, s] of state) {
     const series = seriesOf(k);
@@ -124,7 +219,16 @@ export function served(state: ModelState): Map<string, number> {
       if (s.expired || s.written <= (newest.get(label) ?? -1)) continue;
       newest.set(label, s.written);
       out.set(label, s.value);
-    } else out.set(label, (out.get(label) ?? 0) + s.base + s.value);
+    } else if (s.buckets !== undefined) {
+      const b = addBuckets(s.bucketBase!, s.buckets);
+      let cumulative = 0;
+      b.counts.forEach((c, i) => {
+        cumulative += c;
+        add(`${instrument.served}_bucket{k="${key}",le="${le(b.bounds[i])}"}`, cumulative);
+      });
+      add(`${instrument.served}_count{k="${key}"}`, cumulative);
+      add(`${instrument.served}_sum{k="${key}"}`, b.sum);
+    } else add(label, s.base + s.value);
   }
   return out;
 }

@@ -15,7 +15,15 @@ import { start, START_MS, EXIT_MS, type Running } from '../cli/harness.ts';
 import { steppedClockEnv, stepTo } from '../support/faketime.ts';
 import { freePort } from '../support/free-port.ts';
 import { mountSmallDisk, unmountSmallDisk } from '../support/small-disk.ts';
-import { INSTRUMENTS, KEYS, type Key, type Point } from './model.ts';
+import {
+  emptyBuckets,
+  INSTRUMENTS,
+  KEYS,
+  type Buckets,
+  type Key,
+  type Point,
+  type Temporality,
+} from './model.ts';
 
 export const EXPIRY_MS = 6000;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -258,7 +266,10 @@ export async function scrapeModelSeries(url: string): Promise<Map<string, number
     const m = /^(model_[a-z_]+)\{([^}]*)\} (\S+)/.exec(line);
     if (m === null) continue;
     const k = /(?:^|,)k="([^"]*)"/.exec(m[2]!)?.[1];
-    const label = `${m[1]!}{k="${k ?? ''}"}`;
+    const le = /(?:^|,)le="([^"]*)"/.exec(m[2]!)?.[1];
+    // `le` as a number reads it ("1.0" in OpenMetrics and Prometheus 3 is "1").
+    const bound = le === undefined ? '' : `,le="${le === '+Inf' ? le : String(Number(le))}"`;
+    const label = `${m[1]!}{k="${k ?? ''}"${bound}}`;
     assert.ok(!out.has(label), `${label} served twice at ${url}`);
     out.set(label, Number(m[3]));
   }
@@ -268,12 +279,22 @@ export async function scrapeModelSeries(url: string): Promise<Map<string, number
 const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 /** A daemon that records with an OTel SDK and exports OTLP: its own totals, its own start time. */
+/** The histogram's two bucket layouts: a sender reconfigured at a restart takes the other. */
+export const LAYOUTS: readonly (readonly number[])[] = [
+  [1, 5],
+  [1, 2, 5],
+];
+
 export class Sender {
   instanceId: string;
   private start = nowNanos();
   private totals = new Map<Key, number>(KEYS.map((k) => [k, 0]));
+  private histograms = new Map<Key, Buckets>();
   private windowEnd = this.start;
   private restarts = 0;
+  /** How it exports `model.events`, and its histogram's layout: a restart may change both. */
+  private temporality: Temporality = 'cumulative';
+  private layout = 0;
   /** The last delta export, to send again as a retrying exporter would. */
   lastDelta: { body: string; points: Point[] } | undefined;
 
@@ -288,19 +309,27 @@ export class Sender {
     return `modeld/${this.instanceId}`;
   }
 
-  /** The process restarts: its counters start from zero, with a new start time. */
-  restart(newInstanceId: boolean): void {
+  /**
+   * The process restarts: its counters start from zero, with a new start time; `reconfigured`, it
+   * comes back exporting `model.events` with the other temporality and its histogram in the other
+   * layout.
+   */
+  restart(newInstanceId: boolean, reconfigured = false): void {
     this.restarts++;
     if (newInstanceId) this.instanceId = `sender-${this.slot}-r${this.restarts}`;
+    if (reconfigured) {
+      this.temporality = this.temporality === 'cumulative' ? 'delta' : 'cumulative';
+      this.layout = 1 - this.layout;
+    }
     this.start = nowNanos();
     this.totals = new Map(KEYS.map((k) => [k, 0]));
+    this.histograms = new Map();
     this.windowEnd = this.start;
   }
 
   /**
-   * One export: for each key in `keys`, the counter's total after `add` more, a delta window of
-   * `add`, and the level `level`. Bodies come as one request, or split into the two halves of the
-   * delta window sent later half first (`late`).
+   * One export: for each key in `keys`, `add` more events (the counter's total or window, the delta
+   * window), the level `level`, and `add` observations of `level % 7` in the histogram.
    */
   async export(
     keys: readonly Key[],
@@ -310,37 +339,51 @@ export class Sender {
     await sleep(2); // a window has a length
     const time = nowNanos();
     const points: Point[] = [];
+    const window = { startTimeUnixNano: String(this.windowEnd), timeUnixNano: String(time) };
+    const since = { startTimeUnixNano: String(this.start), timeUnixNano: String(time) };
     const metrics = INSTRUMENTS.map((instrument) => {
       const dataPoints = keys.map((key) => {
         const attributes = [{ key: 'k', value: { stringValue: key } }];
-        if (instrument.kind === 'counter') {
+        if (instrument.kind === 'counter' && this.temporality === 'cumulative') {
           const total = this.totals.get(key)! + add;
           this.totals.set(key, total);
-          points.push({ instrument, key, value: total });
-          return {
-            attributes,
-            startTimeUnixNano: String(this.start),
-            timeUnixNano: String(time),
-            asInt: String(total),
-          };
+          points.push({ instrument, key, value: total, temporality: 'cumulative' });
+          return { attributes, ...since, asInt: String(total) };
         }
-        if (instrument.kind === 'delta') {
-          points.push({ instrument, key, value: add });
+        if (instrument.kind === 'counter' || instrument.kind === 'delta') {
+          points.push({ instrument, key, value: add, temporality: 'delta' });
+          return { attributes, ...window, asInt: String(add) };
+        }
+        if (instrument.kind === 'histogram') {
+          const bounds = LAYOUTS[this.layout]!;
+          const before = this.histograms.get(key) ?? emptyBuckets(bounds);
+          const observed = level % 7;
+          const at = bounds.findIndex((b) => observed <= b);
+          const counts = before.counts.map(
+            (c, i) => c + (i === (at === -1 ? bounds.length : at) ? add : 0),
+          );
+          const buckets = { bounds, counts, sum: before.sum + add * observed };
+          this.histograms.set(key, buckets);
+          points.push({ instrument, key, value: 0, buckets });
           return {
             attributes,
-            startTimeUnixNano: String(this.windowEnd),
-            timeUnixNano: String(time),
-            asInt: String(add),
+            ...since,
+            count: String(counts.reduce((x, y) => x + y, 0)),
+            sum: buckets.sum,
+            bucketCounts: counts.map(String),
+            explicitBounds: bounds,
           };
         }
         points.push({ instrument, key, value: level });
         return { attributes, timeUnixNano: String(time), asDouble: level };
       });
       if (instrument.kind === 'gauge') return { name: instrument.name, gauge: { dataPoints } };
-      const aggregationTemporality = instrument.kind === 'delta' ? 1 : 2;
+      if (instrument.kind === 'histogram')
+        return { name: instrument.name, histogram: { aggregationTemporality: 2, dataPoints } };
+      const delta = instrument.kind === 'delta' || this.temporality === 'delta';
       return {
         name: instrument.name,
-        sum: { aggregationTemporality, isMonotonic: true, dataPoints },
+        sum: { aggregationTemporality: delta ? 1 : 2, isMonotonic: true, dataPoints },
       };
     });
     this.windowEnd = time;
@@ -381,7 +424,7 @@ export class Sender {
           },
         },
       ]),
-      points: keys.map((key) => ({ instrument, key, value: add })),
+      points: keys.map((key) => ({ instrument, key, value: add, temporality: 'delta' as const })),
     });
     this.windowEnd = to;
     return [window(middle, to, second), window(from, middle, first)];
