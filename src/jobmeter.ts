@@ -34,6 +34,7 @@ import { profileSettings } from './naming/profiles/index.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
 import { ReplacedZeros, SourceTotals } from './series/carry.ts';
 import { metricsCollection, withIngested, type Collection } from './series/collection.ts';
+import { pointMillis, SYSTEM_CLOCK } from './series/clock.ts';
 import { createRecorder, type Declared, type Recorder } from './domain/recorder.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
 import { cutCounter, dropCounter, RecordGuard } from './domain/record-guard.ts';
@@ -388,7 +389,11 @@ export async function createJobmeter<
       // alongside the last push. The ingest read as MetricData would be counted once more on top
       // of what the pass carries of it, and two passes must not interleave over the carry.
       const { createFamiliesToMetrics } = await import('./otlp/families-to-metrics.ts');
-      const toMetrics = createFamiliesToMetrics({ scope: { name: 'jobmeter', version: VERSION } });
+      // Stamped on the point clock, as every point of the canonical push: never back in time.
+      const toMetrics = createFamiliesToMetrics({
+        scope: { name: 'jobmeter', version: VERSION },
+        now: () => pointMillis(SYSTEM_CLOCK),
+      });
       profilePush = true;
       named = (rm) =>
         namedPass(() => collectWith(() => Promise.resolve(metricsCollection(rm)))).then(

@@ -19,11 +19,11 @@ export interface TimeWindow {
 
 export interface Arrival {
   readonly report: IngestReport;
-  /** The wall clock (Unix milliseconds) when the request, or its part, arrived: a new series' start. */
-  readonly wall: number;
+  /** The point clock (series/clock.ts `pointMillis`, Unix ms) when the request, or its part, arrived: a new series' start. */
+  readonly stamp: number;
   /** The monotonic clock then (series/clock.ts): a stream's last update, its expiry's start. */
   readonly monotonic: number;
-  /** The point times accepted at {@link wall} (stream-rules.ts `timeWindow`). */
+  /** The point times accepted then, judged against the wall clock (stream-rules.ts `timeWindow`). */
   readonly window: TimeWindow;
   readonly scopeKey: string;
   /** The scope as it is kept: name and version cut to length. */
@@ -38,7 +38,7 @@ export interface Arrival {
  */
 export function arrival(
   report: IngestReport,
-  wall: number,
+  stamp: number,
   monotonic: number,
   window: TimeWindow,
   resourceKey: string,
@@ -47,7 +47,7 @@ export function arrival(
   const scopeKey = compactKey(scope.name + '\0' + scope.version);
   return {
     report,
-    wall,
+    stamp,
     monotonic,
     window,
     scopeKey,

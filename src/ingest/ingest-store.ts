@@ -27,7 +27,7 @@ import type {
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries, IngestedPart } from '../series/collection.ts';
-import type { Clock } from '../series/clock.ts';
+import { pointMillis, type Clock } from '../series/clock.ts';
 import { collectScopes, collectSeries } from '../series/output-collect.ts';
 import { SnapshotStorage } from '../series/snapshot.ts';
 import { MAX_EXPONENTIAL_BUCKETS } from '../common/exponential-histogram.ts';
@@ -190,7 +190,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     this.#clock = settings.clock;
     this.#maxAgeMillis = Math.max(MIN_MAX_AGE_MILLIS, settings.expiryMillis);
     this.#registry = new SeriesRegistry(settings, this.#store);
-    this.#refused = new RefusedCounts(millisToHrTime(this.#clock.wallMillis()));
+    this.#refused = new RefusedCounts(millisToHrTime(pointMillis(this.#clock)));
     this.#derivations = derivations(settings.convention);
     this.#replaced =
       settings.convention === undefined ? new Set() : replacedBy(settings.convention);
@@ -369,7 +369,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   #instant(): HrTime {
     this.#registry.sweep(this.#clock.monotonicMillis(), true);
     this.#store.compact();
-    return millisToHrTime(this.#clock.wallMillis());
+    return millisToHrTime(pointMillis(this.#clock));
   }
 
   #ingestInto(part: OtlpExportRequest | PackedChunk, report: IngestReport): void {
@@ -378,11 +378,14 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const monotonic = this.#clock.monotonicMillis();
     this.#registry.sweep(monotonic, false);
     const packed = 'keys' in part ? part : undefined;
+    // Senders' point times are their wall clocks: judged against jobmeter's. A series made now
+    // starts on the point clock its collections stamp, never after their times.
     const window = timeWindow(wall, this.#maxAgeMillis);
+    const stamp = pointMillis(this.#clock);
     for (const rm of part.resourceMetrics) {
       const resourceKey = attributesKey(rm.resource);
       for (const sm of rm.scopeMetrics) {
-        const at = arrival(report, wall, monotonic, window, resourceKey, sm.scope);
+        const at = arrival(report, stamp, monotonic, window, resourceKey, sm.scope);
         for (const m of sm.metrics) {
           if ('first' in m) this.#ingestMetric(m.metric, at, packedPoints(packed!, m));
           else this.#ingestMetric(m, at, undefined);

@@ -230,7 +230,7 @@ export class SeriesRegistry {
       at.scopeKey,
       at.scope,
       Object.freeze(bounded),
-      seriesStart(at.wall, sentStart),
+      seriesStart(at.stamp, sentStart),
       newSeriesBytes,
       bounds?.slice(),
     );
@@ -490,20 +490,22 @@ export class SeriesRegistry {
 }
 
 /**
- * When a series made now (wall clock `wall`, Unix ms) by a point whose start time is `sent` (Unix
- * ns; 0: none, or not a cumulative point) starts: where the value it serves counts from. A series
- * is made again when its sender comes back after it expired (or jobmeter restarted without its
- * state), and a scraper that reads start times (Prometheus' created-timestamp ingestion) stores a
- * 0 at a start newer than the series' last sample, so:
+ * When a series made now (`now`, Unix ms, on the point clock its collections stamp: series/clock.ts)
+ * by a point whose start time is `sent` (Unix ns; 0: none, or not a cumulative point) starts: where
+ * the value it serves counts from. A series is made again when its sender comes back after it
+ * expired (or jobmeter restarted without its state), and a scraper that reads start times
+ * (Prometheus' created-timestamp ingestion) stores a 0 at a start newer than the series' last
+ * sample, so:
  * - a cumulative point's running total counts from its own start: the series starts there, before
  *   whatever a scraper stored of the series that expired, and a total that went on is read as
  *   going on (at the arrival, the sender's old total would be counted twice);
  * - a delta sender's total and a level start when the store first holds them, the arrival: the
  *   total starts over from 0 (a delta window's start may lie before the expiry).
- * A start after the arrival (a sender's clock ahead) is the arrival too.
+ * A start after the arrival (a sender's clock ahead of jobmeter's point clock) is the arrival too:
+ * no start is after a time the series is collected at.
  */
-export function seriesStart(wall: number, sent: bigint): HrTime {
-  if (sent === 0n || sent > BigInt(Math.floor(wall)) * 1_000_000n) return millisToHrTime(wall);
+export function seriesStart(now: number, sent: bigint): HrTime {
+  if (sent === 0n || sent > BigInt(Math.floor(now)) * 1_000_000n) return millisToHrTime(now);
   return [Number(sent / 1_000_000_000n), Number(sent % 1_000_000_000n)];
 }
 

@@ -46,8 +46,8 @@ export interface IngestStoreOptions {
    */
   maxMemoryBytes?: number;
   /**
-   * The clocks (series/clock.ts): the monotonic one decides expiry, the wall one stamps
-   * points and bounds the point times accepted. @default SYSTEM_CLOCK
+   * The clocks (series/clock.ts): the monotonic one decides expiry, the point one stamps
+   * points, the wall one bounds the point times accepted. @default SYSTEM_CLOCK
    */
   clock?: Clock;
   /**

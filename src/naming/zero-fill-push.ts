@@ -26,6 +26,7 @@ import type {
 import { OTHER, type AttributeSpec, type InstrumentSpec } from '../domain/types.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
 import type { ReplacedZeros } from '../series/carry.ts';
+import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
 
 /** One zero-filled profile series, as a canonical point. */
 interface ZeroSeries {
@@ -54,7 +55,7 @@ export interface PushZeroFillOptions {
   readonly scope: { readonly name: string; readonly version?: string };
   /** The push's temporality preference. @default CUMULATIVE */
   readonly temporality?: AggregationTemporality;
-  /** The clock (Unix milliseconds). @default Date.now */
+  /** The clock (Unix milliseconds). @default the point clock (series/clock.ts `pointMillis`) */
   readonly now?: () => number;
   /** Where the series a recorded point replaced are kept: the store's, one per push. */
   readonly replaced: ReplacedZeros;
@@ -209,7 +210,7 @@ export function createPushZeroFill(
   const specs = new Map(options.specs.map((s) => [s.name, s]));
   const series = zeroSeries(profile, specs);
   if (series.length === 0) return (rm) => rm;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => pointMillis(SYSTEM_CLOCK));
   const startTime = millisToHrTime(now());
   const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
   const { scope } = options;

@@ -26,6 +26,7 @@ import { withinLength } from '../domain/bounded-attributes.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED } from '../domain/catalog.ts';
 import type { RecordGuard } from '../domain/record-guard.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
+import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
 import { addExponential, sumOf } from '../common/exponential-histogram.ts';
 import { VERSION } from '../version.ts';
 
@@ -104,7 +105,8 @@ const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), (ms % 1000) * 1e6
  */
 export function cutCount(
   guard: RecordGuard,
-  now: () => number = Date.now,
+  // Whole milliseconds (hrTime above), on the point clock as the SDK's points beside them.
+  now: () => number = () => Math.round(pointMillis(SYSTEM_CLOCK)),
 ): (rm: ResourceMetrics) => ResourceMetrics {
   const start = hrTime(now());
   let count = 0;

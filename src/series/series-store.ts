@@ -22,7 +22,7 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import { Slice } from '../common/slices.ts';
 import { ServedTotals } from './carry.ts';
-import { SYSTEM_CLOCK, type Clock } from './clock.ts';
+import { pointMillis, SYSTEM_CLOCK, type Clock } from './clock.ts';
 import type {
   CollectedOthers,
   CollectedScope,
@@ -35,7 +35,7 @@ import { EMPTY_SNAPSHOT, SnapshotStorage, type Snapshot, type SnapshotArena } fr
 import { DeltaWindows } from './temporality.ts';
 
 export interface SeriesStoreOptions {
-  /** Its wall clock stamps the points (clock.ts); nothing here is decided by time. @default SYSTEM_CLOCK */
+  /** Its point clock stamps the points (clock.ts); nothing here is decided by time. @default SYSTEM_CLOCK */
   readonly clock?: Clock;
 }
 
@@ -71,7 +71,7 @@ export class SeriesStore {
 
   constructor(options: SeriesStoreOptions = {}) {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
-    this.start = millisToHrTime(this.#clock.wallMillis());
+    this.start = millisToHrTime(pointMillis(this.#clock));
   }
 
   /** Adds `set` to `scope`'s sets (the scope made on first use, after those already held). */
@@ -164,7 +164,7 @@ export class SeriesStore {
       if (p !== undefined) (waits ??= []).push(p);
     }
     if (waits !== undefined) await Promise.allSettled(waits);
-    const end = millisToHrTime(this.#clock.wallMillis());
+    const end = millisToHrTime(pointMillis(this.#clock));
     const groups = this.#scopes.map((g) => ({ scope: g.scope, sets: g.sets.slice() }));
     let figures = 0;
     for (const g of groups) for (const s of g.sets) figures += s.snapshotLength();
