@@ -13,6 +13,7 @@ export const SENDERS = 2;
 export const STEP_KINDS = [
   'push',
   'retryDelta',
+  'overlapDelta',
   'lateDeltas',
   'restartSender',
   'restartServe',
@@ -73,6 +74,9 @@ export const steps: fc.Arbitrary<Cmd>[] = [
   push,
   slot.map((s) => new Step('retryDelta', [s], (w) => w.retryDelta(s))),
   fc
+    .tuple(slot, keys, small)
+    .map(([s, k, a]) => new Step('overlapDelta', [s, k, a], (w) => w.overlapDelta(s, k, a))),
+  fc
     .tuple(slot, keys, small, small)
     .map(([s, k, a, b]) => new Step('lateDeltas', [s, k, a, b], (w) => w.lateDeltas(s, k, a, b))),
   fc
@@ -81,12 +85,16 @@ export const steps: fc.Arbitrary<Cmd>[] = [
   fc
     .constantFrom<'SIGTERM' | 'SIGKILL'>('SIGTERM', 'SIGKILL')
     .map((sig) => new Step('restartServe', [sig], (w) => w.restartServe(sig))),
-  fc.constant(new Step('failDisk', [], (w) => w.failDisk())),
+  fc
+    .constantFrom<'read-only' | 'full'>('read-only', 'full')
+    .map((how) => new Step('failDisk', [how], (w) => w.failDisk(how))),
   fc.constant(new Step('healDisk', [], (w) => w.healDisk())),
   fc
     .constantFrom(0, 300, -300, -1800, 4000)
     .map((s) => new Step('stepClock', [s], (w) => w.stepClock(s))),
-  fc.constantFrom(...TOKENS).map((t) => new Step('rotateToken', [t], (w) => w.rotateToken(t))),
+  fc
+    .tuple(fc.constantFrom(...TOKENS), fc.constantFrom<'SIGHUP' | 'endpoint'>('SIGHUP', 'endpoint'))
+    .map(([t, via]) => new Step('rotateToken', [t, via], (w) => w.rotateToken(t, via))),
   slot.map((s) => new Step('staleToken', [s], (w) => w.staleToken(s))),
   slot.map((s) => new Step('silence', [s], (w) => w.silence(s))),
   fc

@@ -42,7 +42,8 @@ do {
         killChildren();
       }
     }),
-    { seed, numRuns: 1 },
+    // Shrinking starts a serve per try: bounded, so a long run goes on to other seeds.
+    { seed, numRuns: 1, interruptAfterTimeLimit: 300_000, markInterruptAsFailure: true },
   );
   sequencesRun++;
   if (result.failed) {
@@ -50,8 +51,11 @@ do {
       (result.errorInstance as Error | undefined)?.message ?? result.errorInstance,
     );
     const headline = message.split('\n').slice(0, 2).join(' / ');
-    console.log(`seed ${seed}: FAILED: ${headline}\n  minimal steps:\n    ${log.join('\n    ')}`);
-    if (!findings.has(headline)) findings.set(headline, { seed, steps: log.join('; ') });
+    // The shrunk sequence, as replay.ts takes it.
+    const minimal =
+      result.counterexample === null ? log.join(', ') : String(result.counterexample[0]);
+    console.log(`seed ${seed}: FAILED: ${headline}\n  minimal: ${minimal}`);
+    if (!findings.has(headline)) findings.set(headline, { seed, steps: minimal });
   } else console.log(`seed ${seed}: ok`);
   seed++;
 } while (Date.now() < deadline);

@@ -7,14 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { start, START_MS, EXIT_MS, type Running } from '../cli/harness.ts';
 import { steppedClockEnv, stepTo } from '../support/faketime.ts';
 import { freePort } from '../support/free-port.ts';
-import { mountSmallDisk, unmountSmallDisk } from '../support/small-disk.ts';
+import { fillDisk, mountSmallDisk, unmountSmallDisk } from '../support/small-disk.ts';
 import {
   emptyBuckets,
   INSTRUMENTS,
@@ -88,6 +88,7 @@ export class Serve {
         `token = "${token}"`,
         '[telemetry]',
         `listen = "127.0.0.1:${this.telemetryPort}"`,
+        'enable_reload = true',
         ...(push === undefined
           ? []
           : [
@@ -123,12 +124,21 @@ export class Serve {
     return code;
   }
 
-  /** Rewrites the configuration and sends SIGHUP: resolves once serve has said the re-read's outcome. */
-  async reload(token: string): Promise<string> {
+  /**
+   * Rewrites the configuration with `token` and has serve re-read it, by SIGHUP or by
+   * `POST /-/reload`: resolves with the re-read's line once serve has said it.
+   */
+  async reload(token: string, via: 'SIGHUP' | 'endpoint'): Promise<string> {
     this.writeConfig({ ...this.settings, token });
     const running = this.running!;
     const n = ++this.reloads;
-    running.child.kill('SIGHUP');
+    if (via === 'SIGHUP') running.child.kill('SIGHUP');
+    else {
+      const res = await fetch(`http://127.0.0.1:${this.telemetryPort}/-/reload`, {
+        method: 'POST',
+      });
+      assert.equal(res.status, 200, `POST /-/reload: ${res.status} ${await res.text()}`);
+    }
     const line = new RegExp(`(?:[^\\n]*configuration re-read[^\\n]*\\n[\\s\\S]*?){${n}}`);
     await running.stderrMatches(line, START_MS);
     const lines = running
@@ -136,6 +146,17 @@ export class Serve {
       .split('\n')
       .filter((l) => l.includes('configuration re-read'));
     return lines[n - 1] ?? '';
+  }
+
+  /** The state disk read-only, or full (a file fills it), or as it was. */
+  failDisk(how: 'read-only' | 'full'): void {
+    if (how === 'full') fillDisk(this.dir);
+    else this.remount('ro');
+  }
+
+  healDisk(): void {
+    this.remount('rw');
+    rmSync(join(this.dir, 'filler'), { force: true });
   }
 
   /** serve's wall clock, `seconds` from the real one (the monotonic clock is untouched). */
@@ -296,7 +317,7 @@ export class Sender {
   private temporality: Temporality = 'cumulative';
   private layout = 0;
   /** The last delta export, to send again as a retrying exporter would. */
-  lastDelta: { body: string; points: Point[] } | undefined;
+  lastDelta: { body: string; points: Point[]; start: bigint; end: bigint } | undefined;
 
   readonly slot: number;
 
@@ -386,12 +407,15 @@ export class Sender {
         sum: { aggregationTemporality: delta ? 1 : 2, isMonotonic: true, dataPoints },
       };
     });
+    const start = this.windowEnd;
     this.windowEnd = time;
     const body = this.body(metrics);
     const deltaMetrics = metrics.filter((m) => m.name === 'model.delta_events');
     this.lastDelta = {
       body: this.body(deltaMetrics),
       points: points.filter((p) => p.instrument.kind === 'delta'),
+      start,
+      end: time,
     };
     return { body, points };
   }
@@ -407,8 +431,40 @@ export class Sender {
     const middle = nowNanos();
     await sleep(2);
     const to = nowNanos();
+    const window = (start: bigint, end: bigint, add: number) =>
+      this.deltaWindow(keys, start, end, add);
+    this.windowEnd = to;
+    return [window(middle, to, second), window(from, middle, first)];
+  }
+
+  /**
+   * Two delta windows, as an exporter that lost a window and then sent one it should not have: the
+   * first starts a while after the last one ends (the span between stays open for a late window),
+   * the second covers the later half of that span and the start of the first (it would count some
+   * increments twice). Their bodies and points, in the order sent; the windows go on after the first.
+   */
+  async overlapping(
+    keys: readonly Key[],
+    add: number,
+  ): Promise<{ body: string; points: Point[] }[]> {
+    const from = this.windowEnd;
+    await sleep(4);
+    const skipped = nowNanos();
+    await sleep(4);
+    const to = nowNanos();
+    this.windowEnd = to;
+    const window = (start: bigint, end: bigint) => this.deltaWindow(keys, start, end, add);
+    return [window(skipped, to), window((from + skipped) / 2n, (skipped + to) / 2n)];
+  }
+
+  private deltaWindow(
+    keys: readonly Key[],
+    start: bigint,
+    end: bigint,
+    add: number,
+  ): { body: string; points: Point[] } {
     const instrument = INSTRUMENTS.find((i) => i.kind === 'delta')!;
-    const window = (start: bigint, end: bigint, add: number) => ({
+    return {
       body: this.body([
         {
           name: instrument.name,
@@ -425,9 +481,7 @@ export class Sender {
         },
       ]),
       points: keys.map((key) => ({ instrument, key, value: add, temporality: 'delta' as const })),
-    });
-    this.windowEnd = to;
-    return [window(middle, to, second), window(from, middle, first)];
+    };
   }
 
   private body(metrics: unknown[]): string {

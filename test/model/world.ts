@@ -145,13 +145,15 @@ export class World {
     sender: Sender,
     body: string,
     points: readonly Point[],
-    expect: 'accepted' | 'delta_repeat' = 'accepted',
+    expect: 'accepted' | 'delta_repeat' | 'delta_overlap' = 'accepted',
   ): Promise<void> {
     const answer = await this.serve.push(body, this.token);
     this.lastPush.set(sender, performance.now());
     assert.equal(answer.status, 200, `push of ${sender.resource}: HTTP ${answer.status}`);
-    const everyPoint =
-      this.clockRefuses() ?? (expect === 'delta_repeat' ? 'delta_repeat' : undefined);
+    const clock = this.clockRefuses();
+    // A window refused for its time was never counted: sending it again is no repeat.
+    if (clock !== undefined) sender.lastDelta = undefined;
+    const everyPoint = clock ?? (expect === 'accepted' ? undefined : expect);
     if (everyPoint !== undefined) {
       assert.equal(answer.rejected, points.length, `${everyPoint}: every point refused`);
       this.tell(`refused{reason="${everyPoint}"}`, points.length);
@@ -190,6 +192,19 @@ export class World {
     // Counted once already in every state the file may hold: a repeat. (A window that was refused,
     // or lost with a SIGKILL, is not; the step that made it so clears lastDelta.)
     await this.send(sender, last.body, last.points, 'delta_repeat');
+  }
+
+  /**
+   * The sender skips a span, then sends a late window across part of it and part of the window
+   * after it: the first is counted, the second refused whole (`delta_overlap`).
+   */
+  async overlapDelta(slot: number, keys: readonly Key[], add: number): Promise<void> {
+    const sender = this.senders[slot]!;
+    this.silent.delete(sender);
+    const [first, overlap] = await sender.overlapping(keys, add);
+    await this.send(sender, first!.body, first!.points);
+    await this.send(sender, overlap!.body, overlap!.points, 'delta_overlap');
+    sender.lastDelta = undefined;
   }
 
   async lateDeltas(
@@ -238,19 +253,20 @@ export class World {
     if (this.candidates !== undefined) await this.check();
   }
 
-  /** The state disk goes read-only; serve keeps what it last wrote. */
-  async failDisk(): Promise<void> {
+  /** The state disk goes read-only or fills up; serve keeps serving what it last wrote. */
+  async failDisk(how: 'read-only' | 'full' = 'read-only'): Promise<void> {
     if (this.diskFailing) return;
     await this.check(); // the scrape writes the state first: the file holds the model's state
-    this.serve.remount('ro');
+    this.serve.failDisk(how);
     this.frozen = cloneState(this.state);
   }
 
-  async healDisk(): Promise<void> {
-    if (!this.diskFailing) return;
-    this.serve.remount('rw');
+  healDisk(): Promise<void> {
+    if (!this.diskFailing) return Promise.resolve();
+    this.serve.healDisk();
     this.frozen = undefined;
     this.written = [cloneState(this.state)];
+    return Promise.resolve();
   }
 
   stepClock(seconds: number): Promise<void> {
@@ -259,10 +275,13 @@ export class World {
     return Promise.resolve();
   }
 
-  /** The token rotates (SIGHUP): the new one is in force at once, the old one refused. */
-  async rotateToken(token: string): Promise<void> {
+  /**
+   * The token rotates (SIGHUP or POST /-/reload): the new one is in force at once, the old one
+   * refused, and the re-read's line says whether anything changed.
+   */
+  async rotateToken(token: string, via: 'SIGHUP' | 'endpoint' = 'SIGHUP'): Promise<void> {
     const changed = token !== this.token;
-    const line = await this.serve.reload(token);
+    const line = await this.serve.reload(token, via);
     this.token = token;
     assert.equal(
       /unchanged/.test(line),
@@ -463,6 +482,7 @@ export class World {
       'accepted',
       'requests{code="401"}',
       'refused{reason="delta_repeat"}',
+      'refused{reason="delta_overlap"}',
       'refused{reason="time_ahead"}',
       'refused{reason="time_too_old"}',
       'refused{reason="bounds_conflict"}',
