@@ -14,7 +14,10 @@
  * value is checked by the rules the ingest applies on arrival (stream-rules.ts, the same functions):
  * one it would refuse is left out and listed (`refused`), as the ingest refuses a point and keeps
  * the rest of its request, so the store never holds what an arriving point could not give it.
- * A new field or meaning is a new {@link CHECKPOINT_VERSION}.
+ * A new meaning of a field, or a field a reader cannot do without, is a new
+ * {@link CHECKPOINT_VERSION}; a field an older reader may ignore (it restores as it did before the
+ * field was written: `windows`, `carry`, `written`) keeps the version, so a downgrade still restores
+ * the file rather than moving it aside.
  */
 import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
@@ -30,12 +33,20 @@ import {
 import type { Refusal } from './ingest-report.ts';
 import { messageOf } from '../common/message-of.ts';
 import type { SourcePart, SourcesSnapshot } from '../series/carry.ts';
+import type { WrittenAt } from '../series/clock.ts';
 
 /** The encoding's version: a file of a higher one is refused (written by a newer jobmeter). */
 export const CHECKPOINT_VERSION = 1;
 
 export interface StoreSnapshot {
   readonly instruments: readonly InstrumentSnapshot[];
+  /**
+   * When the snapshot was made: the wall reading its streams' `updatedAt` are against and the
+   * system's monotonic clock then (series/clock.ts `writtenTimes`), so a restart in the same boot
+   * counts the time since as idle (`resumedTimes`). Written only with a boot reading; a file
+   * without it restores each stream as idle as it was before the newest point the file holds.
+   */
+  readonly written?: WrittenAt;
   /**
    * What a profile's series carry of the ingested sources they merge (series/carry.ts): the
    * namer's, not the store's, written beside it so a restart serves what was served.
@@ -90,7 +101,7 @@ export interface StreamSnapshot {
   readonly value: number;
   readonly hist: HistogramAcc | undefined;
   readonly exp: ExponentialSum | undefined;
-  /** Unix ms of its last point, all of one snapshot against one wall reading (series/clock.ts `wallTimes`): expiry goes on from it. */
+  /** Unix ms of its last point, all of one snapshot against one wall reading (series/clock.ts `writtenTimes`, the snapshot's `written.wall`): expiry goes on from it. */
   readonly updatedAt: number;
   /**
    * A delta stream's counted windows (series/streams.ts `from`, `gaps`; the checkpoint's `windows`);
@@ -170,10 +181,18 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
   }));
   // The carry too is a field of its own, written only when it holds something.
   const carry = snapshot.carry?.rules.filter((r) => r.sources.length + r.folded.length > 0) ?? [];
+  // The instant of the write, a field of its own too: a reader that does not know it restores
+  // each stream's idle time as before, not counting the time since.
+  const boot = snapshot.written?.boot;
   return JSON.stringify({
     lastFailureSeconds: snapshot.lastFailureSeconds ?? null,
     origins: [...origins.keys()],
     instruments,
+    ...(boot !== undefined
+      ? {
+          written: { wall: snapshot.written!.wall, boot: boot.id, monotonic: boot.monotonicMillis },
+        }
+      : {}),
     ...(windows.length > 0 ? { windows } : {}),
     ...(carry.length > 0
       ? {
@@ -228,8 +247,20 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
       root.lastFailureSeconds === null
         ? undefined
         : finite(root.lastFailureSeconds, 'lastFailureSeconds'),
+    ...(root.written !== undefined && { written: writtenIn(root.written) }),
     ...(root.carry !== undefined && { carry: carryIn(root.carry, refused) }),
     ...(refused.length > 0 && { refused }),
+  };
+}
+
+function writtenIn(v: unknown): WrittenAt {
+  const o = record(v, 'written');
+  return {
+    wall: finite(o.wall, 'written.wall'),
+    boot: {
+      id: string(o.boot, 'written.boot'),
+      monotonicMillis: finite(o.monotonic, 'written.monotonic'),
+    },
   };
 }
 

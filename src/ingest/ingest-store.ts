@@ -240,7 +240,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    */
   snapshot(): StoreSnapshot {
     return {
-      instruments: this.#registry.snapshot(),
+      ...this.#registry.snapshot(),
       lastFailureSeconds: this.#lastFailure.seconds,
     };
   }
@@ -256,10 +256,9 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   restore(snapshot: StoreSnapshot): StoreRestore {
     const report = new IngestReport(this.#refused);
     for (const r of snapshot.refused ?? []) report.refuse(r.name, r.points, r.refusal);
-    const summary = this.#registry.restore(snapshot.instruments);
+    const summary = this.#registry.restore(snapshot);
     this.#lastFailure.seconds = snapshot.lastFailureSeconds;
     this.#changes++;
-    this.#registry.sweep(this.#clock.monotonicMillis(), true);
     return { ...summary, refused: report.result() };
   }
 

@@ -17,8 +17,9 @@
  *   ({@link seriesStart}), and the expired streams are counted (`expiredStreams`). Nothing runs
  *   on a timer: expiry is applied when data arrives and when a collection reads the store,
  *   against the store's monotonic clock (series/clock.ts), so a step of the wall clock expires
- *   nothing. Across a restart a stream keeps the idle time it
- *   had when the checkpoint was written (`snapshot`, `restore`).
+ *   nothing. Across a restart a stream's idle time goes on: in the same boot the time since the
+ *   checkpoint was written counts, jobmeter's downtime included, so a stream whose sender fell
+ *   silent expires as if jobmeter had stayed up (`snapshot`, `restore`).
  *
  * What must stay true: whatever is dropped gives back exactly what it was charged, so the held
  * bytes, the name claims and the maps follow the live series and shrink when they expire.
@@ -27,7 +28,7 @@ import { millisToHrTime } from '../common/otel-sdk.ts';
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { maxAttributeSets } from '../domain/bounded-attributes.ts';
 import { mergeRuleOf, SENDER_LEVEL_RULE } from '../domain/merge-rules.ts';
-import { resumedTimes, wallTimes } from '../series/clock.ts';
+import { resumedTimes, writtenTimes } from '../series/clock.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import { MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../common/exponential-histogram.ts';
 import type { OtlpMetric } from '../otlp/types.ts';
@@ -241,11 +242,11 @@ export class SeriesRegistry {
    * What the registry holds, as plain data (checkpoint.ts). It shares the held accumulators, which
    * are replaced, never changed in place: encode it before the store takes more points.
    */
-  snapshot(): StoreSnapshot['instruments'] {
+  snapshot(): Pick<StoreSnapshot, 'instruments' | 'written'> {
     this.#store.compact();
     const instruments: InstrumentSnapshot[] = [];
     const st = this.#store.streams;
-    const wall = wallTimes(this.#settings.clock);
+    const { at, times: wall } = writtenTimes(this.#settings.clock);
     for (const instrument of this.#instruments.values()) {
       const series: SeriesSnapshot[] = [];
       for (const [out, slot] of seriesInOrder(instrument)) {
@@ -290,23 +291,33 @@ export class SeriesRegistry {
         series,
       });
     }
-    return instruments;
+    return { instruments, written: at };
   }
 
   /**
    * Holds again the `instruments` {@link snapshot} gave, into an empty registry, through the same caps, name claims
    * and budget as arriving points: what no longer fits (lower caps, another profile's canonical
-   * instruments) is left out and counted. Each stream is as idle as it was when the snapshot was
-   * made (clock.ts `resumedTimes`): expiry goes on from there, whatever the wall clock says now.
+   * instruments) is left out and counted. Each stream's idle time goes on (clock.ts
+   * `resumedTimes`): in the same boot, plus the time since the snapshot was made, jobmeter's
+   * downtime included; whatever the wall clock says now. A stream idle for the expiry time by then
+   * expires here, as it would have had jobmeter stayed up: counted (`expiredStreams`,
+   * `summary.expiredStreams`), not held.
    */
-  restore(instruments: StoreSnapshot['instruments']): RestoreSummary {
+  restore(snapshot: Pick<StoreSnapshot, 'instruments' | 'written'>): RestoreSummary {
     if (this.#instruments.size > 0) throw new Error('restore() needs an empty store');
-    const resumed = resumedTimes(this.#settings.clock, updateTimes(instruments));
+    const { instruments } = snapshot;
+    const { downtime, time: resumed } = resumedTimes(
+      this.#settings.clock,
+      updateTimes(instruments),
+      snapshot.written,
+    );
     const summary: Mutable<RestoreSummary> = {
       instruments: 0,
       series: 0,
       streams: 0,
       skippedStreams: 0,
+      expiredStreams: 0,
+      downtimeCounted: downtime,
     };
     for (const saved of instruments) {
       const count = saved.series.reduce((n, s) => n + s.streams.length, 0);
@@ -325,6 +336,19 @@ export class SeriesRegistry {
       if (instrument.seriesCount === 0) {
         this.#dropInstrument(instrument);
         summary.instruments--;
+      }
+    }
+    // Through the one expiry rule: what an expired stream leaves its series is as when it expires
+    // while jobmeter is up. What is held afterwards is what the restore gave.
+    const expired = this.#expired;
+    this.sweep(this.#settings.clock.monotonicMillis(), true);
+    summary.expiredStreams = this.#expired - expired;
+    if (summary.expiredStreams > 0) {
+      summary.instruments = this.#instruments.size;
+      summary.series = summary.streams = 0;
+      for (const i of this.#instruments.values()) {
+        summary.series += i.seriesCount;
+        summary.streams += i.streamCount;
       }
     }
     return summary;
@@ -515,6 +539,10 @@ export interface RestoreSummary {
   readonly series: number;
   readonly streams: number;
   readonly skippedStreams: number;
+  /** Source series idle for the expiry time by the restore (their senders silent, jobmeter's downtime counted): expired, not held. */
+  readonly expiredStreams: number;
+  /** Whether the time since the snapshot was made counted as idle (written in this boot), or each stream went on from its idle time before the newest point (clock.ts `resumedTimes`). */
+  readonly downtimeCounted: boolean;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -264,14 +264,24 @@ export class StateKeeper {
       this.#moveAside();
     } else {
       const { summary } = read;
-      this.#written = this.#store.changes;
+      // A source series that expired at the restore leaves the file at the next write, so the
+      // next start neither counts nor says it again.
+      this.#written = this.#store.changes - (summary.expiredStreams > 0 ? 1 : 0);
       this.#writtenAt = Date.now();
       const skipped =
         summary.skippedStreams === 0
           ? ''
           : `; ${summary.skippedStreams} left out (past this configuration's caps or budget, or of instruments that no longer fit)`;
+      const expired =
+        summary.expiredStreams === 0
+          ? ''
+          : `; ${summary.expiredStreams} source series expired (their senders silent for expiry_ms, the time jobmeter was down included)`;
+      const idle =
+        summary.downtimeCounted || summary.streams === 0
+          ? ''
+          : '; written in another boot (or without its boot clock): each source series is as idle as it was at the newest point the file holds, the time jobmeter was down not counted';
       log(
-        `ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}`,
+        `ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}${expired}${idle}`,
       );
       if (summary.refused.rejectedDataPoints > 0)
         log(

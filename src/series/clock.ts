@@ -13,15 +13,29 @@
  * - **monotonic**: milliseconds from an origin of this process's, never stepped: every duration
  *   that decides something (how long a source series has been idle, when the next expiry sweep is
  *   due).
+ * - **boot** (optional): the system's monotonic clock, in milliseconds since the boot it names,
+ *   one clock for every process of that boot: how long jobmeter was down between two of its
+ *   processes, for expiry across a restart ({@link resumedTimes}).
  *
  * What must stay true: no expiry, staleness or age is decided by comparing two wall readings, so
  * a step of the wall clock either way expires nothing and resets nothing.
  */
+import { readFileSync, readlinkSync } from 'node:fs';
+
 export interface Clock {
   wallMillis(): number;
   monotonicMillis(): number;
   /** The point clock; without it, {@link pointMillis} anchors one on the first wall reading. */
   pointMillis?(): number;
+  /** A reading of the system's monotonic clock and the boot it counts from; undefined where there is none to read. */
+  boot?(): BootReading | undefined;
+}
+
+/** A reading of a monotonic clock every process of one boot shares. */
+export interface BootReading {
+  /** What names the boot (and the time namespace): two readings compare only under one id. */
+  readonly id: string;
+  readonly monotonicMillis: number;
 }
 
 export const SYSTEM_CLOCK: Clock = {
@@ -30,6 +44,7 @@ export const SYSTEM_CLOCK: Clock = {
   // The SDK's own anchor (the wall clock when the process started), so jobmeter's points and the
   // SDK's in one export are on one clock.
   pointMillis: () => performance.timeOrigin + performance.now(),
+  boot: systemBoot,
 };
 
 /** The anchors of clocks that have no point clock of their own: wall minus monotonic, at first use. */
@@ -51,24 +66,81 @@ export function pointMillis(clock: Clock): number {
 }
 
 /**
- * Monotonic readings as a checkpoint writes them: each as the wall time it was, all against one
- * wall reading, so the distances between them are monotonic ones whatever steps came before.
+ * Linux's CLOCK_MONOTONIC (what `process.hrtime` reads) counts from the boot, for every process
+ * alike, under the boot id the kernel makes anew at each boot. A time namespace (Linux 5.6+) may
+ * offset that clock for its processes, so its identity is part of the id: two processes of one
+ * boot in different namespaces never compare readings. Read at each call (a few bytes of /proc,
+ * once per checkpoint written or read). Elsewhere, or without /proc: none.
  */
-export function wallTimes(clock: Clock): (monotonic: number) => number {
-  const offset = clock.wallMillis() - clock.monotonicMillis();
-  return (monotonic) => monotonic + offset;
+function systemBoot(): BootReading | undefined {
+  if (process.platform !== 'linux') return undefined;
+  let id: string;
+  try {
+    id = readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+  } catch {
+    return undefined;
+  }
+  if (id === '') return undefined;
+  let namespace = '';
+  try {
+    namespace = ` ${readlinkSync('/proc/self/ns/time')}`;
+  } catch {
+    // A kernel without time namespaces: one monotonic clock per boot.
+  }
+  return { id: id + namespace, monotonicMillis: Number(process.hrtime.bigint()) / 1e6 };
+}
+
+/** The instant a checkpoint was made, as it writes it ({@link writtenTimes}). */
+export interface WrittenAt {
+  /** The wall reading its times are against. */
+  readonly wall: number;
+  /** The system's monotonic clock then, where there is one. */
+  readonly boot: BootReading | undefined;
 }
 
 /**
- * Wall times one process wrote at one instant ({@link wallTimes}), as monotonic readings of this
- * one (whose origin is another): the newest of `written` is taken as now, and each keeps its
- * distance to it. No wall reading of this process is compared with the written ones, so a step
- * between the two processes (NTP at boot) changes nothing; the time between the newest and now
- * (jobmeter down, restarting) is not counted.
+ * Monotonic readings as a checkpoint writes them (`times`): each as the wall time it was, all
+ * against one wall reading (`at.wall`), so the distances between them, and to `at.wall`, are
+ * monotonic ones whatever steps came before.
  */
-export function resumedTimes(clock: Clock, written: Iterable<number>): (wall: number) => number {
+export function writtenTimes(clock: Clock): {
+  readonly at: WrittenAt;
+  readonly times: (monotonic: number) => number;
+} {
+  const boot = clock.boot?.();
+  const wall = clock.wallMillis();
+  const offset = wall - clock.monotonicMillis();
+  return { at: { wall, boot }, times: (monotonic) => monotonic + offset };
+}
+
+/**
+ * Wall times one process wrote at one instant ({@link writtenTimes}), as monotonic readings of this
+ * one (whose origin is another), so each source keeps the idle time it has now. No wall reading of
+ * this process is compared with the written ones: a step between the two processes (NTP at boot)
+ * changes nothing.
+ * - Written in this boot (`at.boot` of this boot's id): each is as far from now as it was from the
+ *   write, plus the time since the write on the system's monotonic clock — the time jobmeter was
+ *   down counted exactly (`downtime`).
+ * - Else (another boot, a file written without `at`): the newest of `written` is taken as now, and
+ *   each keeps its distance to it; the time between the newest and now is not counted.
+ */
+export function resumedTimes(
+  clock: Clock,
+  written: Iterable<number>,
+  at: WrittenAt | undefined,
+): { readonly downtime: boolean; readonly time: (wall: number) => number } {
+  const now = clock.monotonicMillis();
+  const boot = at?.boot === undefined ? undefined : clock.boot?.();
+  const since =
+    boot === undefined || boot.id !== at!.boot!.id
+      ? Number.NaN
+      : boot.monotonicMillis - at!.boot!.monotonicMillis;
+  // A clock that went back cannot be this boot's: the rule that needs no shared clock.
+  if (since >= 0) {
+    const wallAt = at!.wall;
+    return { downtime: true, time: (wall) => now - (wallAt - wall) - since };
+  }
   let newest = Number.NEGATIVE_INFINITY;
   for (const w of written) if (w > newest) newest = w;
-  const now = clock.monotonicMillis();
-  return (wall) => now - (newest - wall);
+  return { downtime: false, time: (wall) => now - (newest - wall) };
 }

@@ -131,3 +131,100 @@ describe('a restart whose wall clock is stepped', () => {
     });
   }
 });
+
+/**
+ * `clock` with the system's monotonic clock of one boot (series/clock.ts `boot`): `id` names the
+ * boot, and the reading is `clock`'s monotonic one plus `origin` (another process's origin).
+ */
+function booted(clock: ReturnType<typeof fakeClock>, id: string, origin: number) {
+  return Object.assign(clock, {
+    boot: () => ({ id, monotonicMillis: clock.monotonicMillis() + origin }),
+  });
+}
+
+/** A store fed for 100 s, then 240 s in which daemon.jobs is silent (250 s since its last point); its snapshot's payload. */
+function jobsSilent(clock: ReturnType<typeof fakeClock>): string {
+  const store = fed(clock);
+  for (let i = 1; i <= 24; i++) {
+    clock.advance(10_000);
+    const time = 100 + 10 * i;
+    store.ingest(
+      request([metric('daemon.sent', sum([numberPoint(1, {}, time - 10, time)], 'delta'))], {
+        'service.name': 'd',
+      }),
+    );
+    store.ingest(
+      request([metric('daemon.depth', gauge([numberPoint(3, {}, 0, time)]))], {
+        'service.name': 'g',
+      }),
+    );
+  }
+  return encodeCheckpoint(store.snapshot());
+}
+
+describe('a restart in the same boot', () => {
+  for (const step of [0, DAY, -DAY]) {
+    const wall = step === 0 ? 'as it was' : step > 0 ? 'a day ahead' : 'a day behind';
+    it(`(its wall clock ${wall}) counts the time jobmeter was down as idle`, async () => {
+      const before = booted(fakeClock(), 'boot-1', 1_000_000);
+      const payload = jobsSilent(before);
+      // Down 40 s: another process, whose monotonic clock starts anew, under the same boot.
+      const after = booted(fakeClock(before.wallMillis() + step), 'boot-1', 1_040_000 + 340_000);
+      const restored = new IngestStore({ clock: after, expiryMillis: EXPIRY });
+      const summary = restored.restore(decodeCheckpoint(payload));
+      assert.equal(summary.downtimeCounted, true);
+      assert.equal(restored.seriesCount, 3);
+      // daemon.jobs: idle 250 s at the write, 40 s down; 10 s more expires it.
+      after.advance(10_000 - 1);
+      await restored.collect();
+      assert.equal(restored.seriesCount, 3);
+      after.advance(1);
+      await restored.collect();
+      assert.equal(restored.seriesCount, 2);
+      assert.equal(restored.expiredSeries, 1);
+    });
+  }
+
+  it('does not restore a source series idle for the expiry by then: counted as expired', async () => {
+    const before = booted(fakeClock(), 'boot-1', 0);
+    const payload = jobsSilent(before);
+    // Down 50 s: daemon.jobs is silent for the expiry.
+    const after = booted(fakeClock(before.wallMillis()), 'boot-1', 340_000 + 50_000);
+    const restored = new IngestStore({ clock: after, expiryMillis: EXPIRY });
+    const summary = restored.restore(decodeCheckpoint(payload));
+    assert.deepEqual(
+      { series: summary.series, streams: summary.streams, expired: summary.expiredStreams },
+      { series: 2, streams: 2, expired: 1 },
+    );
+    assert.equal(restored.seriesCount, 2);
+    assert.equal(restored.expiredSeries, 1);
+    assert.deepEqual(await values(restored, 'daemon.jobs'), {});
+  });
+
+  const fallbacks: [string, (id: string) => string, number][] = [
+    ['after a reboot (another boot id)', () => 'boot-2', 10_000],
+    ['whose system clock reads behind the write (another time namespace)', (id) => id, 0],
+  ];
+  for (const [what, id, origin] of fallbacks) {
+    it(`${what}: idle as at the newest point, the time since not counted`, async () => {
+      const before = booted(fakeClock(), 'boot-1', 1_000_000);
+      const payload = jobsSilent(before);
+      const after = booted(fakeClock(before.wallMillis()), id('boot-1'), origin);
+      const restored = new IngestStore({ clock: after, expiryMillis: EXPIRY });
+      assert.equal(restored.restore(decodeCheckpoint(payload)).downtimeCounted, false);
+      // daemon.jobs was idle 250 s before the newest point: 50 s more expires it.
+      after.advance(50_000 - 1);
+      await restored.collect();
+      assert.equal(restored.seriesCount, 3);
+      after.advance(1);
+      await restored.collect();
+      assert.equal(restored.seriesCount, 2);
+    });
+  }
+
+  it('is written only with a boot clock: a file without it restores as before', () => {
+    assert.equal('written' in JSON.parse(jobsSilent(fakeClock())), false);
+    const written = JSON.parse(jobsSilent(booted(fakeClock(), 'boot-1', 0)));
+    assert.deepEqual(Object.keys(written.written), ['wall', 'boot', 'monotonic']);
+  });
+});
