@@ -57,17 +57,21 @@ async function serve(
   };
 }
 
-/** Resolves once the process catches SIGHUP (bit 0 of SigCgt in /proc/PID/status). */
+const ALL_THREE = (1n << 0n) | (1n << 1n) | (1n << 14n);
+
+/** Resolves once the process catches the signals early-signals.ts takes (SigCgt in /proc/PID/status). */
 async function firstCaught(child: Running): Promise<void> {
   const deadline = Date.now() + START_MS;
   for (;;) {
     const status = readFileSync(`/proc/${child.child.pid}/status`, 'utf8');
     const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
     assert.ok(caught !== undefined, status);
-    if ((BigInt(`0x${caught}`) & 1n) === 1n) return;
+    // SIGHUP (bit 0), SIGINT (1) and SIGTERM (14): each is its own sigaction, so the first caught
+    // is not yet all three; a SIGTERM sent between them ends the process by default.
+    if ((BigInt(`0x${caught}`) & ALL_THREE) === ALL_THREE) return;
     assert.ok(
       Date.now() < deadline,
-      `SIGHUP not caught within ${START_MS} ms; stderr:\n${child.stderr()}`,
+      `SIGHUP, SIGINT and SIGTERM not caught within ${START_MS} ms; stderr:\n${child.stderr()}`,
     );
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
