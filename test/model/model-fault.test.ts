@@ -29,14 +29,17 @@ const SEEDS = [
   { seed: 3, profile: 'solti', push: 'canonical' },
   { seed: 4, push: 'canonical' },
 ] as const satisfies readonly { seed: number; profile?: string; push?: 'profile' | 'canonical' }[];
-const COMMANDS = 24;
+const COMMANDS = 30;
+/** Sequences per seed. */
+const RUNS = 2;
 const counts = new Map<string, number>();
 
 for (const { seed, ...options } of SEEDS)
   it(
     `every value served and pushed equals the model's through a random sequence of faults (seed ${seed}${'profile' in options ? `, profile ${options.profile}` : ''}${'push' in options ? `, pushing to a Collector under ${options.push} naming` : ''})`,
     { timeout: 600_000 },
-    async () => {
+    async (t) => {
+      let steps = 0;
       await fc.assert(
         fc.asyncProperty(sequences(COMMANDS), async (cmds) => {
           const world = await World.create(options);
@@ -47,13 +50,15 @@ for (const { seed, ...options } of SEEDS)
               cause: err,
             });
           } finally {
+            steps += world.log.length;
             for (const [k, n] of world.counts) counts.set(k, (counts.get(k) ?? 0) + n);
             await world.dispose();
           }
         }),
         // A failure shrinks to a minimal sequence, within a bound: each try starts a serve.
-        { seed, numRuns: 1, interruptAfterTimeLimit: 240_000, markInterruptAsFailure: true },
+        { seed, numRuns: RUNS, interruptAfterTimeLimit: 240_000, markInterruptAsFailure: true },
       );
+      t.diagnostic(`${steps} steps`);
     },
   );
 

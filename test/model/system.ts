@@ -47,6 +47,7 @@ export class Serve {
   private readonly clockFile: string;
   running: Running | undefined;
   private reloads = 0;
+  private clockEnv: Record<string, string> | undefined;
 
   readonly ingestPort: number;
   readonly pullPort: number;
@@ -103,7 +104,9 @@ export class Serve {
   }
 
   async start(): Promise<void> {
-    const child = start(['serve', '--config', this.config], steppedClockEnv(this.clockFile));
+    // The clock's offset is the world's: a restart keeps it (steppedClockEnv would set it to 0).
+    this.clockEnv ??= steppedClockEnv(this.clockFile);
+    const child = start(['serve', '--config', this.config], this.clockEnv);
     this.running = child;
     this.reloads = 0;
     await child.stderrMatches(/receiving OTLP\/HTTP metrics on/, START_MS);
