@@ -1,8 +1,8 @@
 /**
  * The dedicated pull listener: a plain node:http server that serves `GET`/`HEAD /metrics` and,
  * given a pipeline to judge (serve's telemetry listener), `/health` and `/ready`, and given a
- * reload, `POST /-/reload`; nothing else (404 elsewhere, 405 for other methods on `/metrics` and
- * `/-/reload`). Loopback-only unless opted
+ * reload, `POST /-/reload`, refusing one a web page may have sent (reload-guard.ts: 403); nothing
+ * else (404 elsewhere, 405 for other methods on `/metrics` and `/-/reload`). Loopback-only unless opted
  * out, since labels carry task names and versions an exposed daemon should not leak by accident:
  * judged where its options are resolved, so it binds the host it is given.
  */
@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import { answerHealth, type PipelineState } from './health-route.ts';
 import { pathOf, sendText, startHttpServer, timeAnswer } from './http-server.ts';
+import { browserReloadRefusal } from './reload-guard.ts';
 import type { ServerLimits } from './server-limits.ts';
 import type { JsonView } from './metrics-response.ts';
 import { createScrapeHandler, scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
@@ -88,6 +89,17 @@ export async function startMetricsListener(
       }
       // The body means nothing: read and dropped, so the connection stays usable.
       request.resume();
+      const refusal = browserReloadRefusal(request);
+      if (refusal !== undefined) {
+        sendText(
+          response,
+          403,
+          'text/plain; charset=utf-8',
+          `configuration not reloaded: ${refusal}\n`,
+          { 'cache-control': 'no-store' },
+        );
+        return;
+      }
       void options.reload().then(
         ({ ok, said }) =>
           sendText(response, ok ? 200 : 500, 'text/plain; charset=utf-8', `${said}\n`, {
