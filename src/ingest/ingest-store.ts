@@ -264,12 +264,12 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
 
   /**
    * Expiry as `live` decides it, for a store holding a copy of what `live` held (state-keeper.ts:
-   * the last checkpoint, served while writes fail): each source series here is as idle as it is in
-   * `live`, where its sender pushes, and one `live` no longer holds goes (series-registry.ts
-   * `idleAs`). Call it before each collection of the copy.
+   * the last checkpoint, served while writes fail): a series here stays, as copied, while `live`
+   * holds it (a sender of it alive there), and goes when `live` no longer does
+   * (series-registry.ts `idleAs`). Call it before each collection of the copy.
    */
   expireAs(live: IngestStore): void {
-    this.#registry.idleAs(live.#store);
+    this.#registry.idleAs(live.#registry);
   }
 
   /** Whether `scopeMetrics` came out of this store's `collect()` (MetricData: the push's; a scrape's part is its own, `collectSeries`). */

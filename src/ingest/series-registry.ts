@@ -46,7 +46,7 @@ import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
 import { instrumentBytes, scopeBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
 import { NameClaims } from './name-claims.ts';
 import { sameBounds } from '../series/carry.ts';
-import { NO_SLOT, type HistogramAcc, type Shape } from '../series/output-set.ts';
+import { NO_SLOT, type HistogramAcc, type OutputSet, type Shape } from '../series/output-set.ts';
 import { instrumentSeries, seriesInOrder, type StreamStore } from '../series/streams.ts';
 import { EXPOSED_KIND } from '../domain/types.ts';
 import type { Instrument } from './instrument.ts';
@@ -70,6 +70,8 @@ export class SeriesRegistry {
   #lastSweep = Number.NEGATIVE_INFINITY;
   /** Source series dropped by expiry since the registry was made. */
   #expired = 0;
+  /** A copy whose expiry another registry decides ({@link idleAs}): its own sweep expires nothing. */
+  #followsLive = false;
 
   /** `store`: empty. */
   constructor(settings: StoreSettings, store: StreamStore<Instrument>) {
@@ -458,23 +460,39 @@ export class SeriesRegistry {
   }
 
   /**
-   * Each stream held here takes its last update from the same stream (group and key) in `live`,
-   * the store its senders push to, on the same clock; one `live` no longer holds (expired there,
-   * or ended by its sender) is dropped. For a copy of what `live` held (state-keeper.ts: the last
-   * checkpoint, served while writes fail): what must stay true is that its expiry follows each
-   * sender's silence, never the copy's age, so a stream whose sender keeps pushing stays.
+   * Expiry as `live` decides it, series by series, for a copy of what `live` held (state-keeper.ts:
+   * the last checkpoint, served while writes fail): a series here stays, every stream of it with
+   * its value as copied, while `live` holds that series (instrument, scope, attributes) — any
+   * sender of it alive there, one the copy never knew included; a series `live` no longer holds
+   * (each of its sources expired there, or ended by its sender) goes. From the first call this
+   * registry's own sweep expires nothing: what must stay true is that a failing disk freezes a
+   * series whose sender is alive and never removes it, and that its expiry follows the senders'
+   * silence, never the copy's age.
    */
-  idleAs(live: StreamStore<Instrument>): void {
+  idleAs(live: SeriesRegistry): void {
+    this.#followsLive = true;
     const st = this.#store.streams;
-    for (const s of this.#store.slots()) {
-      const l = live.streamsOf(st.group[s]!.key)?.get(st.key[s]!);
-      if (l === undefined) this.dropStream(s);
-      else st.updatedAt[s] = live.streams.updatedAt[l]!;
+    const held = new Map<OutputSet, Map<number, boolean>>();
+    for (const s of [...this.#store.slots()]) {
+      const out = st.out[s]!;
+      const at = st.series[s]!;
+      let byPosition = held.get(out);
+      if (byPosition === undefined) held.set(out, (byPosition = new Map<number, boolean>()));
+      let kept = byPosition.get(at);
+      if (kept === undefined) {
+        const instrument = live.#instruments.get(st.group[s]!.instrument.name);
+        kept =
+          instrument !== undefined &&
+          live.#store.seriesIn(instrument, out.scopeKey, out.index.keyAt(at)) !== undefined;
+        byPosition.set(at, kept);
+      }
+      if (!kept) this.dropStream(s);
     }
   }
 
   /** Drops streams idle for the expiry time at the monotonic `now`; at most once a second unless `force`. */
   sweep(now: number, force: boolean): void {
+    if (this.#followsLive) return;
     const expiry = this.#settings.expiryMillis;
     if (!force && now - this.#lastSweep < Math.min(1_000, expiry)) return;
     this.#lastSweep = now;

@@ -16,8 +16,8 @@
  * collection whose values are not in the file once its write is over (the write failed, or is
  * still running after {@link SERVE_WAIT_MILLIS}) is not served: the last file written is read into
  * an empty store, the one a restart would make, and that store's collection is served instead
- * until a write succeeds; its series expire as their senders go silent in the store, never as the
- * file ages. The store goes on taking points meanwhile, and the next write holds them.
+ * until a write succeeds; a series of it stays while any sender of it is alive in the store (one
+ * new since the write included) and goes when every one has expired there, never as the file ages. The store goes on taking points meanwhile, and the next write holds them.
  * A failed write is retried at every occasion; the keeper's {@link StateKeeper.health} counts it
  * (`/ready`, the self-telemetry), one line says when writes start failing, when the reason changes
  * and when they succeed again, and {@link StateKeeper.close} rejects when the last one fails.
@@ -224,8 +224,9 @@ export class StateKeeper {
 
   /**
    * What a restart would serve: the last file written, read into an empty store (once per failing
-   * spell). Its series expire as their senders go silent in the store, never as the file ages: a
-   * failing disk freezes a series whose sender is alive, it does not remove it.
+   * spell). A series of it stays, frozen, while the store holds that series (any sender of it alive)
+   * and goes when the store no longer does, never as the file ages: a failing disk freezes a series
+   * whose sender is alive, it does not remove it.
    */
   #heldStore(): IngestStore {
     if (this.#held === undefined) {

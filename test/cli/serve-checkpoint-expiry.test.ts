@@ -162,3 +162,120 @@ it(
     assert.match(serve.child.stderr(), /ingest state written again to \S+ after \d+ failed writes/);
   },
 );
+
+/** One sender's points: cumulative counters and gauges by name, each one point, from its own resource. */
+async function pushPoints(
+  ingestPort: string,
+  sender: string,
+  counters: Record<string, number>,
+  gauges: Record<string, number> = {},
+): Promise<void> {
+  const point = (value: number) => ({
+    asDouble: value,
+    startTimeUnixNano: '1000000000',
+    timeUnixNano: `${Date.now()}000000`,
+  });
+  const metrics = [
+    ...Object.entries(counters).map(([name, total]) => ({
+      name,
+      sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [point(total)] },
+    })),
+    ...Object.entries(gauges).map(([name, level]) => ({
+      name,
+      gauge: { dataPoints: [point(level)] },
+    })),
+  ];
+  const body = {
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.instance.id', value: { stringValue: sender } }] },
+        scopeMetrics: [{ scope: { name: 'daemon' }, metrics }],
+      },
+    ],
+  };
+  const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+/** The `handover_*` and `shared_*` series the pull endpoint serves, by name. */
+async function scrapeSeries(pullPort: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${pullPort}/metrics`)).text();
+  const served = new Map<string, number>();
+  for (const m of text.matchAll(/^((?:handover|shared)_\w+?)(?:\{[^}]*\})? (\S+)$/gm))
+    served.set(m[1]!, Number(m[2]));
+  return served;
+}
+
+it(
+  'a read-only state disk: a series stays served, frozen, while any sender of it pushes, a sender new since the last write included, though the one the write knew went silent (issue 55)',
+  { timeout: 180_000 },
+  async () => {
+    const dir = disks.mount();
+    const serve = await serveWithIngest(files, {
+      ingestPort: await freePort(),
+      lines: [`state_dir = "${dir}"`, `expiry_ms = ${EXPIRY_MS}`],
+    });
+    const { ingestPort, pullPort } = serve;
+    // 'old' is the only sender of handover.* the checkpoint knows; 'steady' shares shared.jobs.
+    await pushPoints(
+      ingestPort,
+      'old',
+      { 'handover.jobs': 3, 'shared.jobs': 5 },
+      {
+        'handover.level': 97,
+      },
+    );
+    await pushPoints(ingestPort, 'steady', { 'shared.jobs': 7 });
+    const frozen = new Map([
+      ['handover_jobs_total', 3],
+      ['handover_level', 97],
+      ['shared_jobs_total', 12],
+    ]);
+    assert.deepEqual(await scrapeSeries(pullPort), frozen, 'written before it was served');
+
+    disks.remount(dir, 'ro');
+    const failedAt = performance.now();
+    // 'old' says nothing from now on; 'successor' (new since the write) and 'steady' push.
+    let n = 0;
+    let checked = 0;
+    while (performance.now() - failedAt < FAILURE_MS) {
+      n++;
+      await pushPoints(ingestPort, 'successor', { 'handover.jobs': n }, { 'handover.level': n });
+      await pushPoints(ingestPort, 'steady', { 'shared.jobs': 7 + n });
+      const lastPushed = performance.now();
+      await sleep(250);
+      const scrapeAt = performance.now();
+      const served = await scrapeSeries(pullPort);
+      // A sender of each series pushed within expiry_ms of this scrape: each is served, as of the
+      // last checkpoint written. (A scrape the machine delayed past that proves nothing.)
+      if (scrapeAt - lastPushed < EXPIRY_MS - 1_000) {
+        assert.deepEqual(
+          served,
+          frozen,
+          `${Math.round(scrapeAt - failedAt)} ms into the failure (expiry_ms ${EXPIRY_MS}), its senders pushing`,
+        );
+        if (scrapeAt - failedAt > EXPIRY_MS + 1_000) checked++;
+      }
+    }
+    assert.ok(checked >= 3, `only ${checked} scrapes checked past expiry_ms into the failure`);
+
+    // The disk back: what was received is served; 'old' expired, what it counted stays counted.
+    disks.remount(dir, 'rw');
+    const want = new Map([
+      ['handover_jobs_total', 3 + n],
+      ['handover_level', n],
+      ['shared_jobs_total', 5 + 7 + n],
+    ]);
+    const deadline = performance.now() + WAIT_MS;
+    let served = await scrapeSeries(pullPort);
+    while (served.get('shared_jobs_total') !== 12 + n && performance.now() < deadline) {
+      await sleep(200);
+      served = await scrapeSeries(pullPort);
+    }
+    assert.deepEqual(served, want, 'caught up with what was received');
+  },
+);
