@@ -74,6 +74,7 @@ import {
   hostCaps,
   hostViewed,
   JOBMETER_METER,
+  viewSelection,
   viewSelects,
 } from './views/host-views.ts';
 
@@ -451,6 +452,7 @@ export async function createJobmeter<
     views: [...o.views],
     readers: [pull(), ...readers],
   });
+  const selection = viewSelection(o.views);
   const meterProvider = new JobmeterMeterProvider(
     o.views.length > 0 || readers.length > 0 || hostProducers.length > 0
       ? sdkOptions()
@@ -459,9 +461,9 @@ export async function createJobmeter<
       guard,
       specs: [...effective, ...SELF_INSTRUMENTS],
       scope,
-      viewed: (spec) => viewSelects(o.views, spec, scope),
-      capFor: hostCaps({ views: o.views, cardinalityLimit: o.cardinalityLimit }),
-      hostViewed: hostViewed(o.views),
+      viewed: (spec) => viewSelects(selection, spec, scope),
+      capFor: hostCaps({ selection, cardinalityLimit: o.cardinalityLimit }),
+      hostViewed: hostViewed(selection),
       cardinalityLimit: o.cardinalityLimit,
       hostExemplars: o.hostExemplars,
       // The scrape names the storages' series store itself (a Collection), no MetricData between.

@@ -11,7 +11,7 @@
  * is the View's `aggregationCardinalityLimit`, else the jobmeter's `cardinalityLimit`, and its
  * attribute sets are counted as the View's processors leave them.
  */
-import { InstrumentType } from '../common/otel-sdk.ts';
+import { emptyResource, InstrumentType, sdkMetrics } from '../common/otel-sdk.ts';
 import type { Attributes } from '@opentelemetry/api';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../errors.ts';
@@ -32,32 +32,63 @@ const TYPE_OF: Readonly<Record<InstrumentSpec['kind'], InstrumentType>> = {
   observableGauge: InstrumentType.OBSERVABLE_GAUGE,
 };
 
-/** The SDK's instrument-name pattern: `*` matches any run of characters, the rest is literal. */
-function namePattern(pattern: string | undefined): (name: string) => boolean {
-  if (pattern === undefined || pattern === '*') return () => true;
-  const re = new RegExp(
-    '^' +
-      pattern
-        .split('*')
-        .map((part) => part.replace(/[\^$\\.+?()[\]{}|]/g, '\\$&'))
-        .join('.*') +
-      '$',
-  );
-  return (name) => re.test(name);
+/** An SDK View as its ViewRegistry gives it: what the series budget reads of it. */
+interface SdkView {
+  readonly attributesProcessor: { process(attributes: Attributes): Attributes };
+  readonly aggregationCardinalityLimit?: number;
 }
 
-function selects(
-  view: ViewOptions,
-  i: Omit<InstrumentIdentity, 'kind'> & { readonly kind: InstrumentSpec['kind'] },
-): boolean {
-  return (
-    namePattern(view.instrumentName)(i.name) &&
-    (view.instrumentType === undefined || view.instrumentType === TYPE_OF[i.kind]) &&
-    (view.instrumentUnit === undefined || view.instrumentUnit === i.unit) &&
-    (view.meterName === undefined || view.meterName === i.meter.name) &&
-    (view.meterVersion === undefined || view.meterVersion === i.meter.version) &&
-    (view.meterSchemaUrl === undefined || view.meterSchemaUrl === i.meter.schemaUrl)
-  );
+/** The SDK's ViewRegistry: which of its Views select an instrument of a meter. */
+interface SdkViewRegistry {
+  findViews(
+    instrument: { readonly name: string; readonly type: InstrumentType; readonly unit: string },
+    meter: { readonly name: string; readonly version: string; readonly schemaUrl?: string },
+  ): readonly SdkView[];
+}
+
+/** The SDK's Views that select an instrument, in the order the host gave them. */
+export type ViewSelection = (i: InstrumentIdentity | SpecIdentity) => readonly SdkView[];
+type SpecIdentity = Omit<InstrumentIdentity, 'kind'> & { readonly kind: InstrumentSpec['kind'] };
+
+/**
+ * Which of `views` select an instrument, as the SDK decides it: the SDK's own ViewRegistry, of a
+ * MeterProvider made with `views` and nothing else (no reader: it records nothing), made on the
+ * first question, so a host without Views never loads the SDK.
+ *
+ * Why the SDK's and not a matcher of ours: whether a View selects decides which engine records an
+ * instrument (the SDK applies the View, jobmeter's storages do not), so a selection that differs
+ * from the SDK's serves attributes a View drops. The SDK's rules have corners a restatement
+ * misses (only the first `*` of a name pattern is a wildcard, a later one a regular-expression
+ * `*`; a meterSchemaUrl selects a meter with no schema URL), and they are the installed SDK's,
+ * whatever its version. The SDK exports no selector, so this reads the provider's
+ * `_sharedState.viewRegistry`, and says so loudly if an SDK has moved it.
+ * test/views/view-selection-matches-sdk.test.ts pins the selection to a plain SDK provider's.
+ */
+export function viewSelection(views: readonly ViewOptions[]): ViewSelection {
+  if (views.length === 0) return () => [];
+  let registry: SdkViewRegistry | undefined;
+  return (i) => {
+    if (registry === undefined) {
+      const provider = new (sdkMetrics().MeterProvider)({
+        views: [...views],
+        resource: emptyResource(),
+      }) as unknown as { _sharedState?: { viewRegistry?: Partial<SdkViewRegistry> } };
+      const found = provider._sharedState?.viewRegistry;
+      if (typeof found?.findViews !== 'function')
+        throw new Error(
+          "jobmeter: this @opentelemetry/sdk-metrics has no MeterProvider._sharedState.viewRegistry.findViews, which jobmeter's View selection reads",
+        );
+      registry = found as SdkViewRegistry;
+    }
+    return registry.findViews(
+      { name: i.name, type: TYPE_OF[i.kind], unit: i.unit },
+      {
+        name: i.meter.name,
+        version: i.meter.version,
+        ...(i.meter.schemaUrl !== undefined && { schemaUrl: i.meter.schemaUrl }),
+      },
+    );
+  };
 }
 
 /** Each View is an object (the SDK would throw a TypeError of its own at the first instrument). */
@@ -68,43 +99,38 @@ export function checkViews(views: readonly ViewOptions[], key = 'views'): void {
   });
 }
 
-/** Whether one of `views` selects the own instrument `spec` (synchronous or observable), on jobmeter's meter `scope`. */
+/** Whether a host View selects the own instrument `spec` (synchronous or observable), on jobmeter's meter `scope`. */
 export function viewSelects(
-  views: readonly ViewOptions[],
+  selection: ViewSelection,
   spec: InstrumentSpec,
   scope: { readonly name: string; readonly version: string },
 ): boolean {
-  const instrument = {
+  const selected = selection({
     name: spec.name,
     kind: spec.kind,
     unit: spec.unit ?? '',
     meter: { ...scope, schemaUrl: undefined },
-  };
-  return views.some((v) => selects(v, instrument));
+  });
+  return selected.length > 0;
 }
 
 export interface HostCapsOptions {
-  readonly views: readonly ViewOptions[];
+  readonly selection: ViewSelection;
   /** Series per host instrument, overflow included, when its View sets no limit. */
   readonly cardinalityLimit: number;
 }
 
-/** Whether one of `views` selects `instrument` (then the SDK records it, and the View applies). */
-export function hostViewed(
-  views: readonly ViewOptions[],
-): (instrument: InstrumentIdentity) => boolean {
-  return (instrument) => views.some((v) => selects(v, instrument));
+/** Whether a host View selects `instrument` (then the SDK records it, and the View applies). */
+export function hostViewed(selection: ViewSelection): (instrument: InstrumentIdentity) => boolean {
+  return (instrument) => selection(instrument).length > 0;
 }
 
 /** The series budget of each host instrument, from the host's Views (see the file comment). */
 export function hostCaps(options: HostCapsOptions): CapFor {
   return (instrument) => {
-    const view = options.views.find((v) => selects(v, instrument));
-    const processors = view?.attributesProcessors ?? [];
+    const view = options.selection(instrument)[0];
     const process =
-      processors.length === 0
-        ? undefined
-        : (a: Attributes) => processors.reduce((acc, p) => p.process(acc), a);
+      view === undefined ? undefined : (a: Attributes) => view.attributesProcessor.process(a);
     return new AttributeSetCap(
       view?.aggregationCardinalityLimit ?? options.cardinalityLimit,
       process,
