@@ -46,10 +46,11 @@ series from jobmeter's canonical instruments pushed over OTLP (docs/collector-pr
   --health HOST:PORT     the health_check extension's address (default ${COLLECTOR_CONFIG_DEFAULTS.health})
   --telemetry HOST:PORT  where the Collector serves its own metrics (default ${COLLECTOR_CONFIG_DEFAULTS.telemetry})
 A sharded tier, when one Collector cannot hold the fleet (docs/collector-profiles.md):
-  --front                the front: the profile's processors, then a load_balancing exporter routing
-                         each stream to one worker (routing_key: streamID)
+  --front                the front: the profile's processors and batch, then a load_balancing exporter
+                         routing each stream to one worker (routing_key: streamID), its
+                         sending_queue and retry_on_failure written out
   --workers LIST         the workers' OTLP/gRPC addresses, comma-separated (with --front)
-  --worker               a worker: OTLP/gRPC in on --otlp (default ${WORKER_OTLP_DEFAULT}), deltatocumulative,
+  --worker               a worker: OTLP/gRPC in on --otlp (default ${WORKER_OTLP_DEFAULT}), delta_to_cumulative,
                          then --prometheus, --gateway or --remote-write; no --profile needed`;
 
 const ADDRESS_EXPECTED = 'HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535';
@@ -135,10 +136,13 @@ export function collectorConfigCommand(args: readonly string[]): string {
       front: { type: 'boolean' },
       workers: { type: 'string' },
       worker: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
     allowPositionals: false,
   });
+  if (values.help === true)
+    return `Usage: ${COLLECTOR_CONFIG_USAGE.trimStart()}\n\n${COLLECTOR_CONFIG_HELP}`;
   const worker = values.worker === true;
   if (worker && values.front === true)
     throw new ConfigError(
@@ -238,7 +242,7 @@ export const ZERO_FILLED_PREFIX =
 
 function servedBy(exporters: object): string {
   if ('prometheus' in exporters) return "the prometheus exporter serves the profile's series";
-  if ('loadbalancing' in exporters)
+  if ('load_balancing' in exporters)
     return 'this front renames them and routes each stream to one of its workers (jobmeter collector-config --worker), which export';
   return "the gateway forwards the profile's series to its store";
 }

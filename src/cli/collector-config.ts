@@ -17,7 +17,7 @@
  * balancer's probe, the gateway's especially); `service.telemetry` serving the Collector's own
  * metrics (`otelcol_receiver_refused_metric_points`, `otelcol_processor_*`, `otelcol_exporter_*`,
  * `otelcol_process_*`) on a loopback pull endpoint; and, beside a single daemon (not a gateway), a
- * `resourcedetection` processor with the `system` detector for the host attributes the profile's
+ * `resource_detection` processor with the `system` detector for the host attributes the profile's
  * labels read (naming/resource-labels.ts: crewshipd's `hostname` from `host.name`), never overriding
  * what the sender set.
  *
@@ -369,15 +369,38 @@ function gatewayExporters(
 }
 
 /**
+ * The front's queue and retries, written out (the exporter helper's defaults but for the consumers)
+ * at both of `load_balancing`'s levels: its own, off unless written, and each worker's `otlp`. One
+ * consumer per queue keeps a stream's points in the order they came to the worker: two requests
+ * sent at once (a queue drained after a worker's outage) can arrive swapped, and the worker's
+ * `delta_to_cumulative` refuses a delta window older than one it took, losing its counts.
+ */
+const FRONT_QUEUE = { enabled: true, num_consumers: 1, queue_size: 1000 };
+const FRONT_RETRY = {
+  enabled: true,
+  initial_interval: '5s',
+  max_interval: '30s',
+  max_elapsed_time: '300s',
+};
+
+/**
  * The front's exporter: each data point stream (resource, scope, metric and attributes, as the
- * profile's transform left them) always to the same worker, so a worker's `deltatocumulative` and
+ * profile's transform left them) always to the same worker, so a worker's `delta_to_cumulative` and
  * `prometheus` exporter see every point of the streams they hold and no stream is served twice. The
  * workers are reached over OTLP/gRPC, the only protocol `load_balancing` speaks.
  */
 function loadBalancing(workers: readonly string[]): Record<string, unknown> {
   return {
     routing_key: 'streamID',
-    protocol: { otlp: { tls: { insecure: true } } },
+    sending_queue: FRONT_QUEUE,
+    retry_on_failure: FRONT_RETRY,
+    protocol: {
+      otlp: {
+        tls: { insecure: true },
+        sending_queue: FRONT_QUEUE,
+        retry_on_failure: FRONT_RETRY,
+      },
+    },
     resolver: { static: { hostnames: [...workers] } },
   };
 }
@@ -386,12 +409,12 @@ function loadBalancing(workers: readonly string[]): Record<string, unknown> {
  * A sharded tier's worker. It holds state only (delta streams made cumulative, the exporter's
  * series): the profile's processors ran in the front, where every stream a renamed or summed series
  * is made of arrives in one request — a worker sees only its share of the streams, so a sum over
- * dropped attributes there would be split between workers. `deltatocumulative` lets delta senders
+ * dropped attributes there would be split between workers. `delta_to_cumulative` lets delta senders
  * (the OTel SDKs' delta preference, a Go or Rust daemon's) be served as Prometheus counters; it
  * leaves cumulative streams alone.
  */
 function workerConfig(endpoints: CollectorEndpoints): Record<string, unknown> {
-  const processors = { memory_limiter: GATEWAY_MEMORY_LIMITER, deltatocumulative: {}, batch: {} };
+  const processors = { memory_limiter: GATEWAY_MEMORY_LIMITER, delta_to_cumulative: {}, batch: {} };
   return collectorOf(endpoints, 'grpc', processors, storeExporters(endpoints));
 }
 
@@ -473,18 +496,18 @@ export function compileCollectorConfig(
   )})`;
   const processors: Record<string, unknown> = {
     ...(gateway && { memory_limiter: GATEWAY_MEMORY_LIMITER }),
-    ...(!gateway && fromResource.length > 0 && { 'resourcedetection/system': SYSTEM_DETECTION }),
+    ...(!gateway && fromResource.length > 0 && { 'resource_detection/system': SYSTEM_DETECTION }),
     ...(drops.length > 0 && {
       'filter/vocabulary': { error_mode: 'ignore', metrics: { datapoint: drops } },
     }),
     transform: { error_mode: 'ignore', metric_statements: metricStatementGroups },
     'filter/profile': { error_mode: 'ignore', metrics: { metric: [served] } },
-    // A front routes each request's points as they come; its workers batch.
-    ...(gateway && front === undefined && { batch: {} }),
+    // Last, so it batches only what the profile kept; a front's batches are routed per stream.
+    ...(gateway && { batch: {} }),
   };
   const exporters =
     front !== undefined
-      ? { loadbalancing: loadBalancing(front.workers) }
+      ? { load_balancing: loadBalancing(front.workers) }
       : storeExporters(endpoints);
   const config = collectorOf(endpoints, 'http', processors, exporters);
   // Every rule of the legacy tables compiles (checkCompilable): none is left to the pull endpoint

@@ -27,10 +27,16 @@ for a Go, Rust, Java or Node SDK recording jobmeter's canonical instruments:
 export function viewsCommand(args: readonly string[]): string {
   const { values } = parseArgs({
     args: [...args],
-    options: { profile: { type: 'string' }, config: { type: 'string' }, otlp: { type: 'string' } },
+    options: {
+      profile: { type: 'string' },
+      config: { type: 'string' },
+      otlp: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
     allowPositionals: false,
   });
+  if (values.help === true) return `Usage: ${VIEWS_USAGE.trimStart()}\n\n${VIEWS_HELP}`;
   // The native names need no compiling, but a sender still needs the catalog's buckets (semconv's:
   // the conventions' instruments it records in place of the canonical ones they name).
   const native =

@@ -339,20 +339,20 @@ describe('collector-config: production-shaped', () => {
 
   it("crewshipd beside its daemon detects host.name on the Collector's host without overriding the sender's; a gateway does not (its host is not its senders')", () => {
     const agent = shaped(['--profile', 'crewshipd']);
-    assert.equal(agent.service.pipelines.metrics.processors[0], 'resourcedetection/system');
-    assert.deepEqual(agent.processors['resourcedetection/system']!.detectors, ['system']);
-    assert.equal(agent.processors['resourcedetection/system']!.override, false);
+    assert.equal(agent.service.pipelines.metrics.processors[0], 'resource_detection/system');
+    assert.deepEqual(agent.processors['resource_detection/system']!.detectors, ['system']);
+    assert.equal(agent.processors['resource_detection/system']!.override, false);
     const gateway = shaped([
       '--profile',
       'crewshipd',
       '--gateway',
       'http://127.0.0.1:9090/api/v1/otlp',
     ]);
-    assert.ok(!gateway.service.pipelines.metrics.processors.includes('resourcedetection/system'));
+    assert.ok(!gateway.service.pipelines.metrics.processors.includes('resource_detection/system'));
     // A profile no label of which reads a host attribute gets no detection.
     assert.ok(
       !shaped(['--profile', 'solti']).service.pipelines.metrics.processors.includes(
-        'resourcedetection/system',
+        'resource_detection/system',
       ),
     );
   });
@@ -586,11 +586,23 @@ describe('collector-config: a sharded tier (--front / --worker)', () => {
       'filter/vocabulary',
       'transform',
       'filter/profile',
+      'batch',
     ]);
-    assert.deepEqual(front.service.pipelines.metrics.exporters, ['loadbalancing']);
-    assert.deepEqual(front.exporters['loadbalancing'], {
+    assert.deepEqual(front.service.pipelines.metrics.exporters, ['load_balancing']);
+    const queue = { enabled: true, num_consumers: 1, queue_size: 1000 };
+    const retry = {
+      enabled: true,
+      initial_interval: '5s',
+      max_interval: '30s',
+      max_elapsed_time: '300s',
+    };
+    assert.deepEqual(front.exporters['load_balancing'], {
       routing_key: 'streamID',
-      protocol: { otlp: { tls: { insecure: true } } },
+      sending_queue: queue,
+      retry_on_failure: retry,
+      protocol: {
+        otlp: { tls: { insecure: true }, sending_queue: queue, retry_on_failure: retry },
+      },
       resolver: { static: { hostnames: ['w1:4317', 'w2:4317', '[::1]:14317'] } },
     });
   });
@@ -600,7 +612,7 @@ describe('collector-config: a sharded tier (--front / --worker)', () => {
     assert.deepEqual(worker.receivers.otlp.protocols, { grpc: { endpoint: '127.0.0.1:4317' } });
     assert.deepEqual(worker.service.pipelines.metrics.processors, [
       'memory_limiter',
-      'deltatocumulative',
+      'delta_to_cumulative',
       'batch',
     ]);
     assert.deepEqual(worker.service.pipelines.metrics.exporters, ['prometheus']);
