@@ -54,7 +54,8 @@ do {
     // The shrunk sequence, as replay.ts takes it.
     const minimal =
       result.counterexample === null ? log.join(', ') : String(result.counterexample[0]);
-    console.log(`seed ${seed}: FAILED: ${headline}\n  minimal: ${minimal}`);
+    const detail = message.split('\n').slice(0, 20).join('\n    ');
+    console.log(`seed ${seed}: FAILED: ${headline}\n  minimal: ${minimal}\n    ${detail}`);
     if (!findings.has(headline)) findings.set(headline, { seed, steps: minimal });
   } else console.log(`seed ${seed}: ok`);
   seed++;

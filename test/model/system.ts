@@ -64,11 +64,22 @@ export class Serve {
 
   private settings: ServeSettings = { token: '' };
 
+  /**
+   * A serve on three free ports. Another process may take a port between freePort() and serve's
+   * bind: that start is tried again on new ports (three times at most), as startCollector does.
+   */
   static async create(settings: ServeSettings): Promise<Serve> {
-    const serve = new Serve(await freePort(), await freePort(), await freePort());
-    serve.writeConfig(settings);
-    await serve.start();
-    return serve;
+    for (let attempt = 1; ; attempt++) {
+      const serve = new Serve(await freePort(), await freePort(), await freePort());
+      serve.writeConfig(settings);
+      try {
+        await serve.start();
+        return serve;
+      } catch (err) {
+        await serve.stop();
+        if (attempt >= 3 || !/EADDRINUSE|address already in use/i.test(String(err))) throw err;
+      }
+    }
   }
 
   writeConfig(settings: ServeSettings): void {
