@@ -271,13 +271,13 @@ export class SeriesRegistry {
           });
         }
         const scopeKey = out.scopeKey;
-        const [baseHist, baseExp] = accsOf(instrument.shape, out.baseAcc[slot]);
+        const [baseHist, baseExp] = accsOf(instrument.shape, out.carriedAcc(slot));
         series.push({
           scopeKey,
           scope: instrument.scopes.get(scopeKey)!.scope,
           attributes: out.set.attributes[slot]!,
           startTime: out.set.startOf(slot),
-          base: out.base(slot),
+          base: out.carried(slot),
           baseHist,
           baseExp,
           bounds: out.bounds,

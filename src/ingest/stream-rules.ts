@@ -382,6 +382,8 @@ export function applyNumber(
     if (refused !== undefined) return refused;
   } else if (isStale(streams, s, point, mode === 'cumulative')) return false;
   const v = point.value!;
+  // A source back after it expired goes on from the last report its series kept of it.
+  const held = streams.points[s]! > 0 || streams.resume(s);
   const before = streams.value[s]!;
   const out = streams.out[s]!;
   if (mode === 'delta') {
@@ -389,7 +391,7 @@ export function applyNumber(
   } else {
     // A counter's sender that started over: what it had counted stays, it counts on from there.
     if (out.shape === 'monotonicSum' && mode === 'cumulative')
-      out.reported(streams.series[s]!, streams.points[s]! > 0 ? before : NaN, v);
+      out.reported(streams.series[s]!, held ? before : NaN, v);
     streams.value[s] = v;
   }
   applied(streams, s, point, at.monotonic, mode !== 'delta');
@@ -440,9 +442,11 @@ export function applyHistogram(
   } else if (isStale(streams, s, point, true)) return undefined;
   const out = streams.out[s]!;
   const series = streams.series[s]!;
+  // A source back after it expired goes on from the last counts its series kept of it.
+  const resumed = streams.points[s]! > 0 || streams.resume(s);
   const held = streams.acc[s];
   // A cumulative sender that started over (its count went down): what it had counted stays.
-  const last = delta || streams.points[s] === 0 ? undefined : held;
+  const last = delta || !resumed ? undefined : held;
   // An instrument's shape is the kind of every point it takes (instrumentKind).
   if (out.shape === 'histogram') {
     const incoming = histogramCounts(point as OtlpHistogramPoint);

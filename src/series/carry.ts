@@ -7,8 +7,9 @@
  * Every writer that carries a source's cumulative reports decides a restart by {@link isWhole}:
  * the cluster primary, its members' reports (sources.ts `SourceTable`, with the functions
  * below), and the ingest, its senders' streams (output-set.ts `OutputSet`: a series keeps what
- * its ended and restarted streams counted as a base beside its live streams' last reports,
- * {@link restarted}, which sums the same).
+ * its restarted streams counted as a base and its ended streams' last reports apart, by identity,
+ * beside its live streams' last reports, {@link restarted}, which sums the same; an ended stream
+ * that comes back takes its last report back and goes on from it by {@link isWhole}).
  *
  * What must stay true:
  * - A report smaller than the last (a histogram: a smaller count) means the source restarted: all

@@ -3,14 +3,22 @@
  * (the ingest: an output series adds up its senders' streams, streams.ts `StreamTable`). It is a
  * set of one of the plain kinds (sum.ts, gauge.ts, histogram.ts, exponential.ts), keyed by the
  * writer's attribute-set key (keyed-index.ts), each series with its own start time, and beside
- * each series: its base (what its ended or restarted sources counted, by carry.ts's rule:
- * {@link OutputSet.reported}, {@link OutputSet.retired}), its list of live sources (first, last;
- * the stream table's `next`), when it was made (`seq`: the order a collection serves series in
- * across a scope's sets) and the writer's charge for it.
+ * each series: its base (what its restarted sources counted, by carry.ts's rule:
+ * {@link OutputSet.reported}), its gone sources (each ended source's last report, by the source's
+ * identity, while the series is held: {@link OutputSet.retired}), its list of live sources (first,
+ * last; the stream table's `next`), when it was made (`seq`: the order a collection serves series
+ * in across a scope's sets) and the writer's charge for it.
  *
- * What must stay true: a counter's or histogram's figures in the set are its base plus its live
- * sources', added in the order the sources were made; a level's (gauge, up-down sum) are its live
- * sources' combined by the set's {@link LevelRule}, never added unless the rule says `sum` --
+ * A gone source is kept apart, not added into the base, so that when it comes back (the same
+ * identity: an expired sender that pushes again) it takes its last report back
+ * ({@link OutputSet.resume}) and carry.ts's rule judges its next report against it: at or above
+ * it goes on from there, below it is a restart and adds whole -- never its kept part and its total
+ * whole both (the rule naming's `SourceTotals` applies to the series this set serves).
+ *
+ * What must stay true: a counter's or histogram's figures in the set are its base plus its gone
+ * sources' plus its live sources', added in the order the sources were made (a source is live or
+ * gone, never both, and gone only while its series is held); a level's (gauge, up-down sum) are
+ * its live sources' combined by the set's {@link LevelRule}, never added unless the rule says `sum` --
  * {@link OutputSet.settle} writes them whenever a source's value or the list changes, so a
  * collection copies columns and walks no list. A removed series is a
  * hole until {@link OutputSet.compact}, which moves the series down (keeping their order) and the
@@ -19,7 +27,7 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { addExponential, type ExponentialSum } from '../common/exponential-histogram.ts';
-import { restarted } from './carry.ts';
+import { MAX_GONE_SOURCES, restarted } from './carry.ts';
 import { ExponentialSeries } from './exponential.ts';
 import { GaugeSeries } from './gauge.ts';
 import { HistogramSeries } from './histogram.ts';
@@ -93,6 +101,12 @@ export interface StreamLinks {
   readonly updatedAt: Float64Array;
 }
 
+/** A source that ended while its series stayed: its last report (a histogram's: `acc`). */
+export interface GoneSource {
+  readonly value: number;
+  readonly acc: Acc | undefined;
+}
+
 /** Where each figure of a series' row is (see `OutputSet.#rows`). */
 const BASE = 0;
 const SEQ = 1;
@@ -117,8 +131,15 @@ export class OutputSet {
    * scope each).
    */
   readonly #rows: number[] = [];
-  /** Histograms of either kind: what restarted or ended sources had counted (empty for the other shapes). */
+  /** Histograms of either kind: what restarted sources had counted (empty for the other shapes). */
   readonly baseAcc: (Acc | undefined)[] = [];
+  /**
+   * Per series, its gone sources by identity (undefined: none), oldest first; at most
+   * {@link MAX_GONE_SOURCES} across the set, past which the oldest of a series fold into its base
+   * (still counted; one of them that comes back then counts whole).
+   */
+  readonly #gone: (Map<string, GoneSource> | undefined)[] = [];
+  #goneCount = 0;
   readonly #accs: boolean;
   /** Series held (holes not counted). */
   live = 0;
@@ -164,12 +185,30 @@ export class OutputSet {
 
   #grow(): void {
     this.#rows.push(0, 0, NO_SLOT, NO_SLOT, 0);
+    this.#gone.push(undefined);
     if (this.#accs) this.baseAcc.push(undefined);
   }
 
-  /** What series `at`'s ended or reset streams counted (sums and gauges). */
+  /** What series `at`'s restarted streams counted (sums); its gone sources' are apart ({@link carried}). */
   base(at: number): number {
     return this.#rows[at * WIDTH + BASE]!;
+  }
+
+  /** What series `at` carries beyond its live sources: its base and its gone sources' last reports. */
+  carried(at: number): number {
+    let v = this.base(at);
+    const gone = this.#gone[at];
+    if (gone !== undefined) for (const g of gone.values()) v += g.value;
+    return v;
+  }
+
+  /** A histogram's {@link carried}: its base counts and its gone sources' (undefined: none). */
+  carriedAcc(at: number): Acc | undefined {
+    let acc = this.baseAcc[at];
+    const gone = this.#gone[at];
+    if (gone !== undefined)
+      for (const g of gone.values()) if (g.acc !== undefined) acc = this.#plus(acc, g.acc);
+    return acc;
   }
 
   setBase(at: number, value: number): void {
@@ -229,30 +268,69 @@ export class OutputSet {
   }
 
   /**
-   * A source of series `at` ends with its last report `value` (a histogram's: `acc`): a counter's
-   * and a histogram's counts stay in the series while other sources keep it (carry.ts: a source
-   * that stops reporting keeps what it added); a level's leave with it.
+   * The source `id` of series `at` ends with its last report `value` (a histogram's: `acc`): a
+   * counter's and a histogram's counts stay in the series while other sources keep it (carry.ts: a
+   * source that stops reporting keeps what it added), kept apart as a gone source until it comes
+   * back ({@link resume}); a level's leave with it.
    */
-  retired(at: number, value: number, acc: Acc | undefined): void {
-    if (this.shape === 'monotonicSum') this.setBase(at, this.base(at) + value);
-    else if (acc !== undefined) this.#addToBase(at, acc);
+  retired(at: number, id: string, value: number, acc: Acc | undefined): void {
+    if (this.shape !== 'monotonicSum' && acc === undefined) return;
+    let gone = this.#gone[at];
+    if (gone === undefined) this.#gone[at] = gone = new Map();
+    const held = gone.get(id);
+    if (held !== undefined) {
+      // Not expected (a source comes back through resume), but what it left must stay counted.
+      gone.delete(id);
+      this.#goneCount--;
+      this.#fold(at, held);
+    }
+    gone.set(id, { value, acc });
+    if (++this.#goneCount <= MAX_GONE_SOURCES) return;
+    // Map order is insertion order: the series' oldest gone source folds.
+    const [oldest, part] = gone.entries().next().value!;
+    gone.delete(oldest);
+    this.#goneCount--;
+    this.#fold(at, part);
+  }
+
+  /**
+   * The source `id` of series `at` is back, before its first report: its last report when it ended
+   * (no longer counted apart: the source's own again), or undefined when the series keeps none of
+   * it (it never ended here, or it folded into the base).
+   */
+  resume(at: number, id: string): GoneSource | undefined {
+    const gone = this.#gone[at];
+    const part = gone?.get(id);
+    if (part === undefined) return undefined;
+    gone!.delete(id);
+    this.#goneCount--;
+    if (gone!.size === 0) this.#gone[at] = undefined;
+    return part;
+  }
+
+  /** Adds a gone source's last report into series `at`'s base. */
+  #fold(at: number, part: GoneSource): void {
+    if (this.shape === 'monotonicSum') this.setBase(at, this.base(at) + part.value);
+    else if (part.acc !== undefined) this.#addToBase(at, part.acc);
   }
 
   #addToBase(at: number, acc: Acc): void {
-    this.baseAcc[at] =
-      this.shape === 'histogram'
-        ? plus(this.baseAcc[at] as HistogramAcc | undefined, acc as HistogramAcc, addHistogram)
-        : plus(
-            this.baseAcc[at] as ExponentialSum | undefined,
-            acc as ExponentialSum,
-            addExponential,
-          );
+    this.baseAcc[at] = this.#plus(this.baseAcc[at], acc);
+  }
+
+  /** `b` added to a histogram's `a` (undefined: none yet), as the set's shape adds. */
+  #plus(a: Acc | undefined, b: Acc): Acc {
+    return this.shape === 'histogram'
+      ? plus(a as HistogramAcc | undefined, b as HistogramAcc, addHistogram)
+      : plus(a as ExponentialSum | undefined, b as ExponentialSum, addExponential);
   }
 
   /** Removes series `at` (its sources gone): a hole until {@link compact}. */
   remove(at: number): void {
     this.set.remove(at);
     if (this.#accs) this.baseAcc[at] = undefined;
+    this.#goneCount -= this.#gone[at]?.size ?? 0;
+    this.#gone[at] = undefined;
     this.live--;
   }
 
@@ -267,22 +345,25 @@ export class OutputSet {
       n = to + 1;
       if (to === i) continue;
       for (let k = 0; k < WIDTH; k++) this.#rows[to * WIDTH + k] = this.#rows[i * WIDTH + k]!;
+      this.#gone[to] = this.#gone[i];
       if (this.#accs) this.baseAcc[to] = this.baseAcc[i];
       for (let s = this.first(to); s !== NO_SLOT; s = streams.next[s]!) streams.series[s] = to;
     }
     this.#rows.length = n * WIDTH;
+    this.#gone.length = n;
     if (this.#accs) this.baseAcc.length = n;
     this.unordered = false;
     for (let i = 1; i < n; i++) if (this.seq(i) < this.seq(i - 1)) this.unordered = true;
   }
 
   /**
-   * Writes series `at`'s figures: a counter's or histogram's base plus its live sources', in the
-   * order they were made; a level's its live sources' by the set's rule.
+   * Writes series `at`'s figures: a counter's or histogram's base plus its gone sources' plus its
+   * live sources', in the order they were made; a level's its live sources' by the set's rule.
    */
   settle(at: number, streams: StreamLinks): void {
     const first = this.first(at);
     const set = this.set;
+    const gone = this.#gone[at];
     if (set instanceof HistogramSeries) {
       const stride = set.stride;
       const buckets = set.buckets.data;
@@ -291,17 +372,19 @@ export class OutputSet {
       set.sums.data[at] = 0;
       set.counts.data[at] = 0;
       addInto(set, from, this.baseAcc[at] as HistogramAcc | undefined);
+      if (gone !== undefined)
+        for (const g of gone.values()) addInto(set, from, g.acc as HistogramAcc | undefined);
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!)
         addInto(set, from, streams.acc[s] as HistogramAcc | undefined);
     } else if (set instanceof ExponentialSeries) {
-      let acc = this.baseAcc[at] as ExponentialSum | undefined;
+      let acc = this.carriedAcc(at) as ExponentialSum | undefined;
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!) {
         const e = streams.acc[s] as ExponentialSum | undefined;
         if (e !== undefined) acc = plus(acc, e, addExponential);
       }
       set.values[at] = acc;
     } else if (this.shape === 'monotonicSum' || this.levelRule === 'sum') {
-      let v = this.base(at);
+      let v = this.carried(at);
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!) v += streams.value[s]!;
       set.values.data[at] = v;
     } else set.values.data[at] = combined(this.levelRule, first, streams);

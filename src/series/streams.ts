@@ -147,6 +147,26 @@ export class StreamTable<I extends InstrumentSeries = InstrumentSeries> {
     return this.#live;
   }
 
+  /** Stream `s`'s identity across its absences: its group and attributes keys. */
+  identity(s: number): string {
+    return `${this.group[s]!.key}\0${this.key[s]!}`;
+  }
+
+  /**
+   * Stream `s`, before its first point is applied, takes back the last report it left its series
+   * when it ended under the same identity (an expired sender that pushes again): whether it holds a
+   * last report now, which carry.ts's rule judges its point against (output-set.ts `resume`).
+   * Taken at the first point applied, not when the stream is made: a stream made for a point that
+   * is refused leaves its series as it was.
+   */
+  resume(s: number): boolean {
+    const part = this.out[s]!.resume(this.series[s]!, this.identity(s));
+    if (part === undefined) return false;
+    this.value[s] = part.value;
+    this.acc[s] = part.acc;
+    return true;
+  }
+
   /** A slot for a new stream (its typed fields zeroed, its other fields to be set by the caller). */
   take(): number {
     this.#live++;
@@ -309,7 +329,9 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     const seq = old.seq(pos);
     const bytes = old.charge(pos);
     const from = old.bounds ?? [];
-    const base = old.baseAcc[pos] as HistogramAcc | undefined;
+    // Its gone sources' counts go into the new layout's base with the rest: one that comes back
+    // counts whole, as a source whose own layout changed does.
+    const base = old.carriedAcc(pos) as HistogramAcc | undefined;
     const acc = st.acc[s] as HistogramAcc | undefined;
     this.#removeFrom(scope, old, pos);
     const out = setFor(scope, instrument, old.scopeKey, bounds.slice());
@@ -324,9 +346,10 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
   }
 
   /**
-   * Drops the stream in slot `s`: what it counted stays in its series (output-set.ts `retired`)
-   * while other streams keep the series; the series goes with its last stream, the scope with
-   * its last series. The instrument stays, even with no series left: the writer drops it.
+   * Drops the stream in slot `s`: what it counted stays in its series (output-set.ts `retired`,
+   * told apart by its identity until it comes back, {@link StreamTable.resume}) while other
+   * streams keep the series; the series goes with its last stream, the scope with its last
+   * series. The instrument stays, even with no series left: the writer drops it.
    */
   dropStream(s: number): Dropped {
     const st = this.streams;
@@ -335,7 +358,8 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     const out = st.out[s]!;
     const series = st.series[s]!;
     const bytes = st.bytes[s]!;
-    out.retired(series, st.value[s]!, st.acc[s]);
+    // A stream that took no point counted nothing (and took back nothing: resume).
+    if (st.points[s]! > 0) out.retired(series, st.identity(s), st.value[s]!, st.acc[s]);
     const prev = st.prev[s]!;
     const next = st.next[s]!;
     if (prev === NO_SLOT) out.setFirst(series, next);
