@@ -208,7 +208,7 @@ export class Serve {
 
   /** serve's own telemetry: series text → value. */
   async telemetry(): Promise<Map<string, number>> {
-    const res = await fetch(`http://127.0.0.1:${this.telemetryPort}/metrics`, {
+    const res = await get(`http://127.0.0.1:${this.telemetryPort}/metrics`, {
       headers: { accept: 'text/plain' },
     });
     const out = new Map<string, number>();
@@ -254,7 +254,7 @@ export class Serve {
   }
 
   async ready(): Promise<{ status: number; body: string }> {
-    const res = await fetch(`http://127.0.0.1:${this.pullPort}/ready`);
+    const res = await get(`http://127.0.0.1:${this.pullPort}/ready`);
     return { status: res.status, body: await res.text() };
   }
 
@@ -292,9 +292,21 @@ export class Serve {
   }
 }
 
+/**
+ * A GET, as a scraper makes it: a kept-alive connection the server closed (a restarted serve is
+ * a new process on the same port) fails the first try; a second on a new connection must answer.
+ */
+async function get(url: string, init: RequestInit = {}): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    return fetch(url, init);
+  }
+}
+
 /** The senders' series at a Prometheus endpoint (serve's or a Collector's), `name{k="…"}` → value. */
 export async function scrapeModelSeries(url: string): Promise<Map<string, number>> {
-  const res = await fetch(url, { headers: { accept: 'text/plain' } });
+  const res = await get(url, { headers: { accept: 'text/plain' } });
   assert.equal(res.status, 200, `${url} answered ${res.status}`);
   const out = new Map<string, number>();
   for (const line of (await res.text()).split('\n')) {
