@@ -329,8 +329,8 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ],
   ],
   'ingest/series-registry.ts': [
-    "the ingest's instruments by name, with their caps, charges and name claims: their series and streams are the store's (series/streams.ts StreamStore)",
-    ['#instruments'],
+    "the ingest's instruments by name, with their caps, charges and name claims: their series and streams are the store's (series/streams.ts StreamStore); dormant series (restored with no source known alive) as the state file had them, plain snapshot data no collection reads, written back unchanged until a point puts them into the store or the expiry drops them, their count per instrument and the ones woken since the last sweep",
+    ['#instruments', '#dormant', '#dormantOf', '#woken'],
   ],
   'ingest/state-keeper.ts': [NOT_SERIES, ['#heldScopes']],
   'integrations/bullmq.ts': [

@@ -225,12 +225,13 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   }
 
   /**
-   * Counts what may have changed the held state (each part of a request ingested, a restore): a
-   * checkpoint is due when it moved since the last one. Expiry does not move it: a restored state
-   * expires again by its own idle times.
+   * Counts what may have changed the held state (each part of a request ingested, a restore, a
+   * source series expired): a checkpoint is due when it moved since the last one. An expiry is
+   * written too, so a restart does not hold again, dormant, a source that expired before it
+   * (series-registry.ts `restore`).
    */
   get changes(): number {
-    return this.#changes;
+    return this.#changes + this.#registry.expiredStreams;
   }
 
   /**
@@ -251,12 +252,14 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    * cumulative sender's value is no reset, a delta sender's add to its total). What no longer
    * fits this store's caps, budget or canonical instruments is left out and counted. The values
    * of the file the ingest refuses (`snapshot.refused`, left out) are counted as its refused
-   * points are, and said in the words a sender's report would use (`refused`).
+   * points are, and said in the words a sender's report would use (`refused`). A source series
+   * silent past the expiry by now (`asWritten`: by the write) is dormant (series-registry.ts
+   * `restore`).
    */
-  restore(snapshot: StoreSnapshot): StoreRestore {
+  restore(snapshot: StoreSnapshot, asWritten = false): StoreRestore {
     const report = new IngestReport(this.#refused);
     for (const r of snapshot.refused ?? []) report.refuse(r.name, r.points, r.refusal);
-    const summary = this.#registry.restore(snapshot);
+    const summary = this.#registry.restore(snapshot, asWritten);
     this.#lastFailure.seconds = snapshot.lastFailureSeconds;
     this.#changes++;
     return { ...summary, refused: report.result() };

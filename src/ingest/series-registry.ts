@@ -72,6 +72,19 @@ export class SeriesRegistry {
   #expired = 0;
   /** A copy whose expiry another registry decides ({@link idleAs}): its own sweep expires nothing. */
   #followsLive = false;
+  /**
+   * Dormant series: restored with no source known to be alive (each silent past the expiry as far
+   * as the file knows: pushes it acknowledged and could not write are unknown to it), held as the
+   * file had them and not served, by {@link dormantKey}. A point of one of its sources wakes the
+   * series ({@link streamFor}); none within the expiry after the restore, it goes (counted expired).
+   */
+  readonly #dormant = new Map<string, DormantSeries>();
+  /** Dormant series per instrument: an instrument with one stays held (its names claimed), serving nothing. */
+  readonly #dormantOf = new Map<Instrument, number>();
+  /** The monotonic clock at the restore: dormant sources go the expiry after it. */
+  #restoredAt = Number.NEGATIVE_INFINITY;
+  /** Dormant series woken since the last sweep: one whose point was refused after all is dormant again ({@link sweep}). */
+  #woken: [Instrument, string, string][] = [];
 
   /** `store`: empty. */
   constructor(settings: StoreSettings, store: StreamStore<Instrument>) {
@@ -211,6 +224,11 @@ export class SeriesRegistry {
     const boundedKey = attributesKey(bounded);
     // One string for both keys when they are equal (nothing was folded), as they usually are.
     const seriesKey = boundedKey === key ? key : boundedKey;
+    // A dormant series of it wakes: its sources, this one among them or not, go on from the file.
+    if (this.#wake(instrument, at.scopeKey, seriesKey)) {
+      const woken = this.#store.streamsOf(groupKey)?.get(key);
+      if (woken !== undefined) return woken;
+    }
     const held = this.#store.seriesIn(instrument, at.scopeKey, seriesKey);
     const newSeriesBytes =
       held === undefined ? seriesBytes(at.scopeKey, seriesKey, bounded, buckets) : 0;
@@ -247,43 +265,22 @@ export class SeriesRegistry {
   snapshot(): Pick<StoreSnapshot, 'instruments' | 'written'> {
     this.#store.compact();
     const instruments: InstrumentSnapshot[] = [];
-    const st = this.#store.streams;
     const { at, times: wall } = writtenTimes(this.#settings.clock);
+    const dormant = new Map<Instrument, SeriesSnapshot[]>();
+    // A dormant series is written as the file had it, its sources' silence going on.
+    for (const d of this.#dormant.values()) {
+      let of = dormant.get(d.instrument);
+      if (of === undefined) dormant.set(d.instrument, (of = []));
+      of.push({
+        ...d.saved,
+        streams: d.saved.streams.map((t, i) => ({ ...t, updatedAt: wall(d.lastPoints[i]!) })),
+      });
+    }
     for (const instrument of this.#instruments.values()) {
       const series: SeriesSnapshot[] = [];
-      for (const [out, slot] of seriesInOrder(instrument)) {
-        const streams: StreamSnapshot[] = [];
-        for (let t = out.first(slot); t !== NO_SLOT; t = st.next[t]!) {
-          const origin = st.group[t]!.key.slice(instrument.name.length);
-          const [hist, exp] = accsOf(instrument.shape, st.acc[t]);
-          streams.push({
-            origin,
-            key: st.key[t]!,
-            start: st.start[t]!,
-            time: st.time[t]!,
-            points: st.points[t]!,
-            value: st.value[t]!,
-            hist,
-            exp,
-            updatedAt: wall(st.updatedAt[t]!),
-            from: st.from[t]!,
-            gaps: st.gaps[t]?.slice(),
-          });
-        }
-        const scopeKey = out.scopeKey;
-        const [baseHist, baseExp] = accsOf(instrument.shape, out.carriedAcc(slot));
-        series.push({
-          scopeKey,
-          scope: instrument.scopes.get(scopeKey)!.scope,
-          attributes: out.set.attributes[slot]!,
-          startTime: out.set.startOf(slot),
-          base: out.carried(slot),
-          baseHist,
-          baseExp,
-          bounds: out.bounds,
-          streams,
-        });
-      }
+      for (const [out, slot] of seriesInOrder(instrument))
+        series.push(this.#seriesSnapshot(instrument, out, slot, wall));
+      series.push(...(dormant.get(instrument) ?? []));
       const { description, unit } = instrument.descriptor;
       instruments.push({
         name: instrument.name,
@@ -296,16 +293,67 @@ export class SeriesRegistry {
     return { instruments, written: at };
   }
 
+  /** Series `slot` of `out` (of `instrument`) as a snapshot, its streams' times by `wall` (a dormant one's as of its last point). */
+  #seriesSnapshot(
+    instrument: Instrument,
+    out: OutputSet,
+    slot: number,
+    wall: (monotonic: number) => number,
+  ): SeriesSnapshot {
+    const st = this.#store.streams;
+    const streams: StreamSnapshot[] = [];
+    for (let t = out.first(slot); t !== NO_SLOT; t = st.next[t]!) {
+      const origin = st.group[t]!.key.slice(instrument.name.length);
+      const [hist, exp] = accsOf(instrument.shape, st.acc[t]);
+      const slept = st.slept[t]!;
+      streams.push({
+        origin,
+        key: st.key[t]!,
+        start: st.start[t]!,
+        time: st.time[t]!,
+        points: st.points[t]!,
+        value: st.value[t]!,
+        hist,
+        exp,
+        updatedAt: wall(slept === slept ? slept : st.updatedAt[t]!),
+        from: st.from[t]!,
+        gaps: st.gaps[t]?.slice(),
+      });
+    }
+    const scopeKey = out.scopeKey;
+    const [baseHist, baseExp] = accsOf(instrument.shape, out.carriedAcc(slot));
+    return {
+      scopeKey,
+      scope: instrument.scopes.get(scopeKey)!.scope,
+      attributes: out.set.attributes[slot]!,
+      startTime: out.set.startOf(slot),
+      base: out.carried(slot),
+      baseHist,
+      baseExp,
+      bounds: out.bounds,
+      streams,
+    };
+  }
+
   /**
    * Holds again the `instruments` {@link snapshot} gave, into an empty registry, through the same caps, name claims
    * and budget as arriving points: what no longer fits (lower caps, another profile's canonical
    * instruments) is left out and counted. Each stream's idle time goes on (clock.ts
    * `resumedTimes`): in the same boot, plus the time since the snapshot was made, jobmeter's
    * downtime included; whatever the wall clock says now. A stream idle for the expiry time by then
-   * expires here, as it would have had jobmeter stayed up: counted (`expiredStreams`,
-   * `summary.expiredStreams`), not held.
+   * is dormant (`summary.dormantStreams`): the file cannot know whether its sender pushed after the
+   * write (while writes failed, or in the seconds before a SIGKILL), so it is neither served nor
+   * forgotten. It counts in its series, which is served only while a source of it is awake; no
+   * level of it is served; a point wakes it and it goes on from what the file held (a delta
+   * sender's total goes on, a cumulative one's is judged by the reset rule); with no point within
+   * the expiry after the restore it goes, counted expired ({@link sweep}). `asWritten`: dormant as
+   * at the write, not now (the copy served while writes fail, state-keeper.ts: its expiry is the
+   * live store's, {@link idleAs}).
    */
-  restore(snapshot: Pick<StoreSnapshot, 'instruments' | 'written'>): RestoreSummary {
+  restore(
+    snapshot: Pick<StoreSnapshot, 'instruments' | 'written'>,
+    asWritten = false,
+  ): RestoreSummary {
     if (this.#instruments.size > 0) throw new Error('restore() needs an empty store');
     const { instruments } = snapshot;
     const { downtime, time: resumed } = resumedTimes(
@@ -313,12 +361,16 @@ export class SeriesRegistry {
       updateTimes(instruments),
       snapshot.written,
     );
+    const now = this.#settings.clock.monotonicMillis();
+    this.#restoredAt = asWritten
+      ? resumed(snapshot.written?.wall ?? newest(updateTimes(instruments)))
+      : now;
     const summary: Mutable<RestoreSummary> = {
       instruments: 0,
       series: 0,
       streams: 0,
       skippedStreams: 0,
-      expiredStreams: 0,
+      dormantStreams: 0,
       downtimeCounted: downtime,
     };
     for (const saved of instruments) {
@@ -330,30 +382,92 @@ export class SeriesRegistry {
       }
       summary.instruments++;
       for (const s of saved.series) {
-        const restored = this.#restoreSeries(instrument, s, resumed);
+        const lastPoints = s.streams.map((t) => resumed(t.updatedAt));
+        const restored =
+          lastPoints.length > 0 && lastPoints.every((t) => this.#asleep(t))
+            ? this.#putDormant(instrument, s, lastPoints)
+            : this.#restoreSeries(instrument, s, lastPoints);
         summary.streams += restored;
         summary.skippedStreams += s.streams.length - restored;
         if (restored > 0) summary.series++;
+        summary.dormantStreams += lastPoints
+          .slice(0, restored)
+          .filter((t) => this.#asleep(t)).length;
       }
-      if (instrument.seriesCount === 0) {
+      if (this.#unheld(instrument)) {
         this.#dropInstrument(instrument);
         summary.instruments--;
       }
     }
-    // Through the one expiry rule: what an expired stream leaves its series is as when it expires
-    // while jobmeter is up. What is held afterwards is what the restore gave.
-    const expired = this.#expired;
-    this.sweep(this.#settings.clock.monotonicMillis(), true);
-    summary.expiredStreams = this.#expired - expired;
-    if (summary.expiredStreams > 0) {
-      summary.instruments = this.#instruments.size;
-      summary.series = summary.streams = 0;
-      for (const i of this.#instruments.values()) {
-        summary.series += i.seriesCount;
-        summary.streams += i.streamCount;
-      }
-    }
     return summary;
+  }
+
+  /** Whether a stream whose last point was at the monotonic `lastPoint` is dormant at the restore. */
+  #asleep(lastPoint: number): boolean {
+    return this.#restoredAt - lastPoint >= this.#settings.expiryMillis;
+  }
+
+  /** `instrument` holds nothing: no series, no dormant one. */
+  #unheld(instrument: Instrument): boolean {
+    return instrument.seriesCount === 0 && !this.#dormantOf.has(instrument);
+  }
+
+  /**
+   * Holds `saved`, a series of `instrument` none of whose sources is awake (their last points at
+   * `lastPoints`), dormant, charged as a restored series is: how many of its streams (all or none).
+   */
+  #putDormant(instrument: Instrument, saved: SeriesSnapshot, lastPoints: number[]): number {
+    const seriesKey = attributesKey(saved.attributes);
+    const buckets = bucketsOf(instrument.shape, saved.bounds);
+    let bytes = seriesBytes(saved.scopeKey, seriesKey, saved.attributes, buckets);
+    for (const t of saved.streams)
+      bytes += streamBytes(instrument.name.length + t.origin.length + t.key.length, buckets);
+    const id = dormantKey(instrument.name, saved.scopeKey, seriesKey);
+    if (this.#dormant.has(id) || !this.#take(bytes)) return 0;
+    this.#dormant.set(id, { instrument, saved, lastPoints, bytes });
+    this.#dormantOf.set(instrument, (this.#dormantOf.get(instrument) ?? 0) + 1);
+    return saved.streams.length;
+  }
+
+  /** Gives back the dormant series `id`'s charge and place. */
+  #forgetDormant(id: string, d: DormantSeries): void {
+    this.#dormant.delete(id);
+    this.#bytes -= d.bytes;
+    const left = this.#dormantOf.get(d.instrument)! - 1;
+    if (left === 0) this.#dormantOf.delete(d.instrument);
+    else this.#dormantOf.set(d.instrument, left);
+  }
+
+  /** The dormant series of `instrument` keyed `seriesKey` under `scopeKey`, if there is one, held again (its sources still dormant): whether there was. */
+  #wake(instrument: Instrument, scopeKey: string, seriesKey: string): boolean {
+    const id = dormantKey(instrument.name, scopeKey, seriesKey);
+    const d = this.#dormant.get(id);
+    if (d === undefined) return false;
+    this.#forgetDormant(id, d);
+    this.#restoreSeries(instrument, d.saved, d.lastPoints);
+    this.#woken.push([instrument, scopeKey, seriesKey]);
+    return true;
+  }
+
+  /**
+   * Series `at` of `out`, all of whose streams are dormant now (its awake ones expired or ended),
+   * is held dormant: not served, its sources still resumable until the restore's expiry.
+   */
+  #putToSleep(out: OutputSet, at: number): void {
+    const st = this.#store.streams;
+    const first = out.first(at);
+    const instrument = st.group[first]!.instrument;
+    const saved = this.#seriesSnapshot(instrument, out, at, (t) => t);
+    const lastPoints = saved.streams.map((t) => t.updatedAt);
+    const slots: number[] = [];
+    for (let t = first; t !== NO_SLOT; t = st.next[t]!) slots.push(t);
+    // Held dormant before its streams go, so its instrument stays; then its charge is its own.
+    this.#dormantOf.set(instrument, (this.#dormantOf.get(instrument) ?? 0) + 1);
+    for (const t of slots) this.dropStream(t);
+    this.#dormantOf.set(instrument, this.#dormantOf.get(instrument)! - 1);
+    if (this.#dormantOf.get(instrument) === 0) this.#dormantOf.delete(instrument);
+    if (this.#putDormant(instrument, saved, lastPoints) === 0 && this.#unheld(instrument))
+      this.#dropInstrument(instrument);
   }
 
   #restoreInstrument(saved: InstrumentSnapshot): Instrument | undefined {
@@ -377,11 +491,7 @@ export class SeriesRegistry {
   }
 
   /** Restores the streams of a saved series that fit; returns how many. */
-  #restoreSeries(
-    instrument: Instrument,
-    saved: SeriesSnapshot,
-    resumed: (wall: number) => number,
-  ): number {
+  #restoreSeries(instrument: Instrument, saved: SeriesSnapshot, lastPoints: number[]): number {
     const seriesKey = attributesKey(saved.attributes);
     const buckets = bucketsOf(instrument.shape, saved.bounds);
     const store = this.#store;
@@ -390,7 +500,7 @@ export class SeriesRegistry {
     let series = found?.at ?? NO_SLOT;
     const st = store.streams;
     let restored = 0;
-    for (const t of saved.streams) {
+    for (const [i, t] of saved.streams.entries()) {
       const groupKey = instrument.name + t.origin;
       if (store.streamsOf(groupKey)?.has(t.key) === true) continue;
       if (st.size >= this.#settings.maxSeries || instrument.streamCount >= instrument.streamCap)
@@ -421,6 +531,9 @@ export class SeriesRegistry {
         out.setBase(series, saved.base);
         out.baseAcc[series] = accOf(instrument.shape, saved.baseHist, saved.baseExp);
       }
+      // A dormant stream goes the expiry after the restore unless a point wakes it.
+      const lastPoint = lastPoints[i]!;
+      const asleep = this.#asleep(lastPoint);
       const s = store.newStream(
         instrument,
         out,
@@ -428,8 +541,9 @@ export class SeriesRegistry {
         groupKey,
         t.key,
         bytes,
-        resumed(t.updatedAt),
+        asleep ? this.#restoredAt : lastPoint,
       );
+      if (asleep) st.slept[s] = lastPoint;
       st.start[s] = t.start;
       st.time[s] = t.time;
       st.points[s] = t.points;
@@ -446,7 +560,20 @@ export class SeriesRegistry {
   /** Ends the stream keyed `key` in the group `groupKey`, if one is held ("no recorded value"). */
   endStream(groupKey: string, key: string): void {
     const s = this.#store.streamsOf(groupKey)?.get(key);
-    if (s !== undefined) this.dropStream(s);
+    if (s === undefined) return;
+    const out = this.#store.streams.out[s]!;
+    const at = this.#store.streams.series[s]!;
+    this.dropStream(s);
+    this.#sleepIfDormant(out, at);
+  }
+
+  /** Series `at` of `out`, when it is still held and each of its streams is dormant, held dormant ({@link #putToSleep}). */
+  #sleepIfDormant(out: OutputSet, at: number): void {
+    const st = this.#store.streams;
+    const first = out.first(at);
+    if (first === NO_SLOT) return;
+    for (let t = first; t !== NO_SLOT; t = st.next[t]!) if (st.slept[t] !== st.slept[t]) return;
+    this.#putToSleep(out, at);
   }
 
   /** Drops the stream in slot `s` (series/streams.ts `dropStream`), giving back its charges; its instrument with its last series. */
@@ -456,7 +583,7 @@ export class SeriesRegistry {
     this.#bytes -= dropped.stream + dropped.series;
     // The scope's charge, taken with its first series, goes with its last.
     if (dropped.scope !== undefined) this.#bytes -= scopeBytes(dropped.scope);
-    if (instrument.seriesCount === 0) this.#dropInstrument(instrument);
+    if (this.#unheld(instrument)) this.#dropInstrument(instrument);
   }
 
   /**
@@ -464,48 +591,88 @@ export class SeriesRegistry {
    * the last checkpoint, served while writes fail): a series here stays, every stream of it with
    * its value as copied, while `live` holds that series (instrument, scope, attributes) — any
    * sender of it alive there, one the copy never knew included; a series `live` no longer holds
-   * (each of its sources expired there, or ended by its sender) goes. From the first call this
-   * registry's own sweep expires nothing: what must stay true is that a failing disk freezes a
-   * series whose sender is alive and never removes it, and that its expiry follows the senders'
-   * silence, never the copy's age.
+   * (each of its sources expired there, or ended by its sender) goes, and one `live` holds dormant
+   * (after a restart, no sender of it known alive) is held dormant here too, served again when
+   * `live` serves it (unless the copy had it dormant as well). From the first call this registry's
+   * own sweep expires nothing: what must stay true is that a failing disk freezes a series whose
+   * sender is alive and never removes it, and that its expiry follows the senders' silence, never
+   * the copy's age.
    */
   idleAs(live: SeriesRegistry): void {
     this.#followsLive = true;
     const st = this.#store.streams;
-    const held = new Map<OutputSet, Map<number, boolean>>();
-    for (const s of [...this.#store.slots()]) {
+    const seen = new Map<OutputSet, Set<number>>();
+    const series: [OutputSet, number, Instrument][] = [];
+    for (const s of this.#store.slots()) {
       const out = st.out[s]!;
       const at = st.series[s]!;
-      let byPosition = held.get(out);
-      if (byPosition === undefined) held.set(out, (byPosition = new Map<number, boolean>()));
-      let kept = byPosition.get(at);
-      if (kept === undefined) {
-        const instrument = live.#instruments.get(st.group[s]!.instrument.name);
-        kept =
-          instrument !== undefined &&
-          live.#store.seriesIn(instrument, out.scopeKey, out.index.keyAt(at)) !== undefined;
-        byPosition.set(at, kept);
-      }
-      if (!kept) this.dropStream(s);
+      let positions = seen.get(out);
+      if (positions === undefined) seen.set(out, (positions = new Set<number>()));
+      if (positions.has(at)) continue;
+      positions.add(at);
+      series.push([out, at, st.group[s]!.instrument]);
+    }
+    for (const [out, at, instrument] of series) {
+      const where = live.#holds(instrument.name, out.scopeKey, out.index.keyAt(at));
+      // Held dormant there (no sender of it known alive): not served here either, until one is.
+      if (where === 'dormant') this.#putToSleep(out, at);
+      else if (where === undefined)
+        for (let t = out.first(at), next; t !== NO_SLOT; t = next) {
+          next = st.next[t]!;
+          this.dropStream(t);
+        }
+    }
+    for (const [id, d] of [...this.#dormant]) {
+      const { scopeKey, attributes } = d.saved;
+      const where = live.#holds(d.instrument.name, scopeKey, attributesKey(attributes));
+      if (where === undefined) {
+        this.#forgetDormant(id, d);
+        if (this.#unheld(d.instrument)) this.#dropInstrument(d.instrument);
+      } else if (where === 'served' && d.lastPoints.some((t) => !this.#asleep(t)))
+        this.#wake(d.instrument, scopeKey, attributesKey(attributes));
     }
   }
 
-  /** Drops streams idle for the expiry time at the monotonic `now`; at most once a second unless `force`. */
+  /** Whether the series (instrument name, scope key, attributes key) is held here: served (in the store), dormant, or not (undefined). */
+  #holds(name: string, scopeKey: string, seriesKey: string): 'served' | 'dormant' | undefined {
+    const instrument = this.#instruments.get(name);
+    if (instrument === undefined) return undefined;
+    if (this.#store.seriesIn(instrument, scopeKey, seriesKey) !== undefined) return 'served';
+    return this.#dormant.has(dormantKey(name, scopeKey, seriesKey)) ? 'dormant' : undefined;
+  }
+
+  /**
+   * Drops streams idle for the expiry time at the monotonic `now`, and the dormant ones the expiry
+   * after the restore; at most once a second unless `force`. A series left with dormant streams
+   * only is held dormant, not served.
+   */
   sweep(now: number, force: boolean): void {
     if (this.#followsLive) return;
     const expiry = this.#settings.expiryMillis;
     if (!force && now - this.#lastSweep < Math.min(1_000, expiry)) return;
     this.#lastSweep = now;
-    const updatedAt = this.#store.streams.updatedAt;
-    for (const s of this.#store.slots()) {
-      if (now - updatedAt[s]! >= expiry) {
+    const st = this.#store.streams;
+    const left: [OutputSet, number][] = [];
+    for (const [instrument, scopeKey, seriesKey] of this.#woken.splice(0)) {
+      const found = this.#store.seriesIn(instrument, scopeKey, seriesKey);
+      if (found !== undefined) left.push([found.out, found.at]);
+    }
+    for (const s of [...this.#store.slots()]) {
+      if (now - st.updatedAt[s]! >= expiry) {
+        left.push([st.out[s]!, st.series[s]!]);
         this.dropStream(s);
         this.#expired++;
       }
     }
+    for (const [out, at] of left) this.#sleepIfDormant(out, at);
+    if (this.#dormant.size > 0 && now - this.#restoredAt >= expiry)
+      for (const [id, d] of this.#dormant) {
+        this.#forgetDormant(id, d);
+        this.#expired += d.saved.streams.length;
+      }
     // An instrument whose every point was refused holds no series: release its name and bytes.
     for (const instrument of this.#instruments.values()) {
-      if (instrument.seriesCount === 0) this.#dropInstrument(instrument);
+      if (this.#unheld(instrument)) this.#dropInstrument(instrument);
     }
   }
 
@@ -557,13 +724,28 @@ export interface RestoreSummary {
   readonly series: number;
   readonly streams: number;
   readonly skippedStreams: number;
-  /** Source series idle for the expiry time by the restore (their senders silent, jobmeter's downtime counted): expired, not held. */
-  readonly expiredStreams: number;
+  /**
+   * Of `streams`, those idle for the expiry time by the restore as far as the file knows (jobmeter's
+   * downtime counted): dormant, held and not served until a point wakes them, gone the expiry after.
+   */
+  readonly dormantStreams: number;
   /** Whether the time since the snapshot was made counted as idle (written in this boot), or each stream went on from its idle time before the newest point (clock.ts `resumedTimes`). */
   readonly downtimeCounted: boolean;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A dormant series ({@link SeriesRegistry}): as the file had it, each stream's last point on this process's monotonic clock, and its charge. */
+interface DormantSeries {
+  readonly instrument: Instrument;
+  readonly saved: SeriesSnapshot;
+  readonly lastPoints: number[];
+  readonly bytes: number;
+}
+
+/** A dormant series' key: its instrument's name, its scope's key and its attributes' key. */
+const dormantKey = (instrument: string, scopeKey: string, seriesKey: string): string =>
+  `${instrument}\0${scopeKey}\0${seriesKey}`;
 
 /** A held accumulator as a snapshot keeps it: in the field of its shape (histogram, exponential). */
 function accsOf(
@@ -588,6 +770,13 @@ function accOf(
 function bucketsOf(shape: Shape, bounds: readonly number[] | undefined): number {
   if (shape === 'histogram') return bounds === undefined ? 0 : bounds.length + 1;
   return shape === 'exponentialHistogram' ? 2 * MAX_EXPONENTIAL_BUCKETS : 0;
+}
+
+/** The largest of `times`. */
+function newest(times: Iterable<number>): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const t of times) if (t > max) max = t;
+  return max;
 }
 
 /** Every stream's update time in `instruments`. */

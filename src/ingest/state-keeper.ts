@@ -212,8 +212,9 @@ export class StateKeeper {
     release: (result: T) => void,
     heldOut: (result: T) => void,
   ): Promise<T> {
-    const changes = this.#store.changes;
     const result = await collect(this.#store);
+    // Read after the collection: what it expired is written with it.
+    const changes = this.#store.changes;
     if (changes !== this.#written) await withinMillis(this.save(), SERVE_WAIT_MILLIS, true);
     if (this.#written >= changes) return result;
     release(result);
@@ -265,24 +266,22 @@ export class StateKeeper {
       this.#moveAside();
     } else {
       const { summary } = read;
-      // A source series that expired at the restore leaves the file at the next write, so the
-      // next start neither counts nor says it again.
-      this.#written = this.#store.changes - (summary.expiredStreams > 0 ? 1 : 0);
+      this.#written = this.#store.changes;
       this.#writtenAt = Date.now();
       const skipped =
         summary.skippedStreams === 0
           ? ''
           : `; ${summary.skippedStreams} left out (past this configuration's caps or budget, or of instruments that no longer fit)`;
-      const expired =
-        summary.expiredStreams === 0
+      const dormant =
+        summary.dormantStreams === 0
           ? ''
-          : `; ${summary.expiredStreams} source series expired (their senders silent for expiry_ms, the time jobmeter was down included)`;
+          : `; ${summary.dormantStreams} source series dormant (silent for expiry_ms as far as the file knows, the time jobmeter was down included): not served until their senders push again, gone if they do not within expiry_ms`;
       const idle =
         summary.downtimeCounted || summary.streams === 0
           ? ''
           : '; written in another boot (or without its boot clock): each source series is as idle as it was at the newest point the file holds, the time jobmeter was down not counted';
       log(
-        `ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}${expired}${idle}`,
+        `ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}${dormant}${idle}`,
       );
       if (summary.refused.rejectedDataPoints > 0)
         log(
@@ -306,7 +305,8 @@ export class StateKeeper {
       return { status: 'unusable', reason: `unreadable (${err.message})` };
     }
     if (start && snapshot.carry !== undefined) this.#options.carry?.restore(snapshot.carry);
-    return { status: 'restored', summary: store.restore(snapshot) };
+    // At start, dormant as now; the held copy, as at the write (its expiry is the store's).
+    return { status: 'restored', summary: store.restore(snapshot, !start) };
   }
 
   /**

@@ -515,6 +515,8 @@ function applied(
   if (newer || cumulative || streams.points[s] === 0) streams.start[s] = point.startTimeUnixNano;
   streams.points[s] = streams.points[s]! + 1;
   streams.updatedAt[s] = monotonic;
+  // A dormant stream (restored past expiry) is awake again: its sender is alive.
+  streams.slept[s] = Number.NaN;
 }
 
 /**

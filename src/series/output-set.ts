@@ -99,6 +99,8 @@ export interface StreamLinks {
   readonly value: Float64Array;
   readonly acc: readonly (Acc | undefined)[];
   readonly updatedAt: Float64Array;
+  /** NaN for an awake source; a dormant one (streams.ts `slept`) is no level's. */
+  readonly slept: Float64Array;
 }
 
 /** A source that ended while its series stayed: its last report (a histogram's: `acc`). */
@@ -383,27 +385,33 @@ export class OutputSet {
         if (e !== undefined) acc = plus(acc, e, addExponential);
       }
       set.values[at] = acc;
-    } else if (this.shape === 'monotonicSum' || this.levelRule === 'sum') {
+    } else if (this.shape === 'monotonicSum') {
       let v = this.carried(at);
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!) v += streams.value[s]!;
       set.values.data[at] = v;
-    } else set.values.data[at] = combined(this.levelRule, first, streams);
+    } else set.values.data[at] = combined(this.levelRule, first, streams, this.carried(at));
   }
 }
 
-/** The live sources from `first` on, combined by `rule` (`max` or `last`); 0 when there are none. */
-function combined(rule: LevelRule, first: number, streams: StreamLinks): number {
-  if (first === NO_SLOT) return 0;
-  let v = streams.value[first]!;
-  let at = streams.updatedAt[first]!;
-  for (let s = streams.next[first]!; s !== NO_SLOT; s = streams.next[s]!) {
+/**
+ * The awake sources from `first` on, combined by `rule` (`sum` over `base`); 0 when none is
+ * awake. A dormant source (streams.ts `slept`) is no level's: its sender is not known to be alive.
+ */
+function combined(rule: LevelRule, first: number, streams: StreamLinks, base: number): number {
+  let v = rule === 'sum' ? base : 0;
+  let at = Number.NEGATIVE_INFINITY;
+  let seen = false;
+  for (let s = first; s !== NO_SLOT; s = streams.next[s]!) {
+    if (streams.slept[s] === streams.slept[s]) continue;
     const value = streams.value[s]!;
-    if (rule === 'max') {
-      if (value > v) v = value;
+    if (rule === 'sum') v += value;
+    else if (rule === 'max') {
+      if (!seen || value > v) v = value;
     } else if (streams.updatedAt[s]! >= at) {
       v = value;
       at = streams.updatedAt[s]!;
     }
+    seen = true;
   }
   return v;
 }

@@ -133,6 +133,13 @@ export class StreamTable<I extends InstrumentSeries = InstrumentSeries> {
   value = new Float64Array(0);
   /** The monotonic clock at its last point (clock.ts): its expiry counts from it. */
   updatedAt = new Float64Array(0);
+  /**
+   * A dormant stream's last point, on the monotonic clock (NaN: awake, as every stream but the
+   * ingest's restored ones): restored with a silence past the writer's expiry, it is counted in
+   * its series but no level of it is served until a point wakes it (output-set.ts `settle`), and
+   * its `updatedAt` is the restore's (ingest/series-registry.ts `restore`).
+   */
+  slept = new Float64Array(0);
   /** Its charge against the writer's memory budget. */
   bytes = new Float64Array(0);
   /**
@@ -181,6 +188,7 @@ export class StreamTable<I extends InstrumentSeries = InstrumentSeries> {
     this.series[slot] = this.prev[slot] = this.next[slot] = this.after[slot] = NO_SLOT;
     this.start[slot] = this.time[slot] = this.from[slot] = 0n;
     this.points[slot] = this.value[slot] = this.updatedAt[slot] = this.bytes[slot] = 0;
+    this.slept[slot] = Number.NaN;
     return slot;
   }
 

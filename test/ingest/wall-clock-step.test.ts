@@ -185,20 +185,26 @@ describe('a restart in the same boot', () => {
     });
   }
 
-  it('does not restore a source series idle for the expiry by then: counted as expired', async () => {
+  it('holds a source series idle for the expiry by then dormant: not served, gone (counted) the expiry after the restore', async () => {
     const before = booted(fakeClock(), 'boot-1', 0);
     const payload = jobsSilent(before);
-    // Down 50 s: daemon.jobs is silent for the expiry.
+    // Down 50 s: daemon.jobs is silent for the expiry as far as the file knows.
     const after = booted(fakeClock(before.wallMillis()), 'boot-1', 340_000 + 50_000);
     const restored = new IngestStore({ clock: after, expiryMillis: EXPIRY });
     const summary = restored.restore(decodeCheckpoint(payload));
     assert.deepEqual(
-      { series: summary.series, streams: summary.streams, expired: summary.expiredStreams },
-      { series: 2, streams: 2, expired: 1 },
+      { series: summary.series, streams: summary.streams, dormant: summary.dormantStreams },
+      { series: 3, streams: 3, dormant: 1 },
     );
-    assert.equal(restored.seriesCount, 2);
-    assert.equal(restored.expiredSeries, 1);
     assert.deepEqual(await values(restored, 'daemon.jobs'), {});
+    assert.equal(restored.expiredSeries, 0);
+    // The two others, idle 50 s, expire 250 s on; the dormant one the expiry after the restore.
+    after.advance(EXPIRY - 1);
+    await restored.collect();
+    assert.equal(restored.expiredSeries, 2);
+    after.advance(1);
+    await restored.collect();
+    assert.equal(restored.expiredSeries, 3);
   });
 
   const fallbacks: [string, (id: string) => string, number][] = [
