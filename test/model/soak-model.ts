@@ -9,7 +9,6 @@
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { killChildren } from '../cli/harness.ts';
 import { sequences, STEP_KINDS } from './commands.ts';
 import { World } from './world.ts';
 
@@ -38,8 +37,8 @@ do {
       } finally {
         log = world.log;
         for (const [k, n] of world.counts) counts.set(k, (counts.get(k) ?? 0) + n);
+        // Its own serve only: a run that outlives an interrupted shrink must not kill the next's.
         await world.dispose();
-        killChildren();
       }
     }),
     // Shrinking starts a serve per try: bounded, so a long run goes on to other seeds.
