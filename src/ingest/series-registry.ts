@@ -643,8 +643,10 @@ export class SeriesRegistry {
 
   /**
    * Drops streams idle for the expiry time at the monotonic `now`, and the dormant ones the expiry
-   * after the restore; at most once a second unless `force`. A series left with dormant streams
-   * only is held dormant, not served.
+   * after the restore; at most once a second unless `force`. A restored stream its sender has not
+   * pushed to since the restore goes dormant instead while the restore is younger than the expiry
+   * (the file cannot know that its sender is silent). A series left with dormant streams only is
+   * held dormant, not served.
    */
   sweep(now: number, force: boolean): void {
     if (this.#followsLive) return;
@@ -657,12 +659,20 @@ export class SeriesRegistry {
       const found = this.#store.seriesIn(instrument, scopeKey, seriesKey);
       if (found !== undefined) left.push([found.out, found.at]);
     }
+    const restored = now - this.#restoredAt < expiry;
     for (const s of [...this.#store.slots()]) {
-      if (now - st.updatedAt[s]! >= expiry) {
-        left.push([st.out[s]!, st.series[s]!]);
-        this.dropStream(s);
-        this.#expired++;
+      if (now - st.updatedAt[s]! < expiry) continue;
+      left.push([st.out[s]!, st.series[s]!]);
+      if (restored && st.updatedAt[s]! < this.#restoredAt) {
+        // Restored, and silent since as far as the file knows: its sender may have pushed what the
+        // file never held. Dormant, as at the restore, until the expiry after it.
+        st.slept[s] = st.updatedAt[s]!;
+        st.updatedAt[s] = this.#restoredAt;
+        st.out[s]!.settle(st.series[s]!, st);
+        continue;
       }
+      this.dropStream(s);
+      this.#expired++;
     }
     for (const [out, at] of left) this.#sleepIfDormant(out, at);
     if (this.#dormant.size > 0 && now - this.#restoredAt >= expiry)
