@@ -16,8 +16,8 @@
  *   it counted stays counted, and its points count by their new temporality from there.
  * - Cumulative histogram: as a cumulative counter, the count deciding a reset. A source that sends
  *   a new bucket layout keeps what its series counted: each old bucket's count goes to the first
- *   new bucket whose bound is at or above its own, and its points count in the new layout from
- *   there. Senders of one series must agree on its layout: a point whose layout another live
+ *   new bucket whose bound is at or above its own; its next total replaces its last or, lower, is
+ *   a reset, as in one layout. The series' expired sources move into the new layout whole. Senders of one series must agree on its layout: a point whose layout another live
  *   source of the series does not share is refused (`bounds_conflict`).
  * - Gauge: a level. Across resources the newest point wins: a restarted daemon with a new
  *   `service.instance.id` replaces the old instance's level, never adds to it.
@@ -28,6 +28,12 @@
  * - Expiry follows each source's silence on the monotonic clock (not the disk, not the wall clock).
  * - While the state disk refuses writes, what is served is the last state written (frozen), less
  *   the series whose every source expired since.
+ * - A restart of serve: a source whose last point the state file knows is older than `expiry_ms`
+ *   (at the restart, or later while its sender has not pushed since) is dormant (serve cannot know
+ *   whether its sender pushed after the write): counted in its series as an expired source is,
+ *   never a level, and a series with no source awake is not served; but not forgotten: its
+ *   sender's next point goes on from it (dormant sources keep their series held). One not pushed
+ *   within `expiry_ms` of the restart expires.
  */
 
 export type Kind = 'counter' | 'delta' | 'gauge' | 'histogram';
@@ -84,6 +90,8 @@ interface Source {
   /** The order of the push that last wrote it (gauges: the newest wins). */
   written: number;
   expired: boolean;
+  /** Restored past `expiry_ms` (see the header): held, not served, until its sender pushes. */
+  dormant?: boolean;
 }
 
 /** Source series keyed `resource|instrument|key`. */
@@ -125,7 +133,7 @@ export function refusal(state: ModelState, resource: string, point: Point): stri
   const own = sourceKey(resource, point.instrument.name, point.key);
   const series = seriesOf(own);
   for (const [k, s] of state)
-    if (k !== own && seriesOf(k) === series && !s.expired && s.buckets !== undefined)
+    if (k !== own && seriesOf(k) === series && awake(s) && s.buckets !== undefined)
       if (!sameLayout(s.buckets, point.buckets)) return 'bounds_conflict';
   return undefined;
 }
@@ -143,7 +151,7 @@ export function applyPush(
     const id = sourceKey(resource, instrument.name, key);
     const series = seriesOf(id);
     // A series all of whose sources expired was forgotten: it is made again from this point.
-    if (!isServed(state, series))
+    if (!isHeld(state, series))
       for (const k of [...state.keys()]) if (seriesOf(k) === series) state.delete(k);
     const source = state.get(id);
     if (source === undefined) {
@@ -159,6 +167,7 @@ export function applyPush(
       continue;
     }
     source.expired = false;
+    source.dormant = false;
     source.written = order;
     if (instrument.kind === 'gauge') source.value = value;
     else if (buckets !== undefined) applyBuckets(state, series, source, buckets);
@@ -188,18 +197,48 @@ function applyBuckets(state: ModelState, series: string, source: Source, buckets
       s.bucketBase = relayout(addBuckets(s.bucketBase!, s.buckets), buckets.bounds);
       s.buckets = emptyBuckets(buckets.bounds);
     }
-  source.bucketBase = relayout(addBuckets(source.bucketBase!, last), buckets.bounds);
+  // Its own last point moves too, and the new one replaces it or, lower, is a reset.
+  const moved = relayout(last, buckets.bounds);
+  source.bucketBase = relayout(source.bucketBase!, buckets.bounds);
+  if (total(buckets) < total(moved)) source.bucketBase = addBuckets(source.bucketBase, moved);
   source.buckets = buckets;
 }
 
-/** A sender silent past `expiry_ms`: its sources expire. */
+/** A sender silent past `expiry_ms`: its sources expire (a dormant one by the restart's clock). */
 export function expireResource(state: ModelState, resource: string): void {
-  for (const [k, s] of state) if (k.startsWith(`${resource}|`)) s.expired = true;
+  for (const [k, s] of state)
+    if (k.startsWith(`${resource}|`) && s.dormant !== true) s.expired = true;
 }
 
+/** A restart of serve: each source `isDormant` says the file knows silent past `expiry_ms` is dormant. */
+export function restoreDormant(state: ModelState, isDormant: (s: Source) => boolean): void {
+  for (const s of state.values()) if (!s.expired && isDormant(s)) s.dormant = true;
+}
+
+/** `expiry_ms` after the restart: the dormant sources expire. */
+export function expireDormant(state: ModelState): void {
+  for (const s of state.values()) if (s.dormant === true) [s.dormant, s.expired] = [false, true];
+}
+
+const awake = (s: Source): boolean => !s.expired && s.dormant !== true;
+
 function isServed(state: ModelState, series: string): boolean {
+  for (const [k, s] of state) if (seriesOf(k) === series && awake(s)) return true;
+  return false;
+}
+
+function isHeld(state: ModelState, series: string): boolean {
   for (const [k, s] of state) if (seriesOf(k) === series && !s.expired) return true;
   return false;
+}
+
+/**
+ * While the disk fails: `frozen` (the last state written) less the series `live` no longer holds
+ * (every source of it expired there): forgotten, such a series is not served again from the file,
+ * nor is one made again later (it is not the series the file holds).
+ */
+export function forgetGone(frozen: ModelState, live: ModelState): void {
+  for (const k of [...frozen.keys()]) if (!isHeld(live, seriesOf(k))) frozen.delete(k);
 }
 
 const le = (bound: number | undefined): string => (bound === undefined ? '+Inf' : String(bound));
@@ -216,7 +255,7 @@ export function served(state: ModelState): Map<string, number> {
     const instrument = INSTRUMENTS.find((i) => i.name === name)!;
     const label = `${instrument.served}{k="${key}"}`;
     if (instrument.kind === 'gauge') {
-      if (s.expired || s.written <= (newest.get(label) ?? -1)) continue;
+      if (!awake(s) || s.written <= (newest.get(label) ?? -1)) continue;
       newest.set(label, s.written);
       out.set(label, s.value);
     } else if (s.buckets !== undefined) {

@@ -10,7 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   applyPush,
   cloneState,
+  expireDormant,
   expireResource,
+  forgetGone,
+  restoreDormant,
   refusal,
   isCounterSeries,
   served,
@@ -66,6 +69,10 @@ export class World {
   private readonly lastPush = new Map<Sender, number>();
   /** When each resource's last point was acknowledged (performance.now()): its idle time starts there. */
   private readonly lastAccepted = new Map<string, number>();
+  /** When each push (by its order) was acknowledged: what a state file knows of its sources' silence. */
+  private readonly pushedAt: number[] = [];
+  /** The last restart of serve: between these serve restored its file (dormant sources expire expiry_ms on). */
+  private restarted: { killedAt: number; startedAt: number; order: number } | undefined;
   private readonly silent = new Set<Sender>();
   private readonly levels = new Map<Sender, number>();
   private told: Told = new Map();
@@ -133,7 +140,7 @@ export class World {
   /** Every state the model may be in takes the push. */
   private acknowledge(resource: string, points: readonly Point[]): void {
     const order = ++this.order;
-    this.lastAccepted.set(resource, performance.now());
+    this.lastAccepted.set(resource, (this.pushedAt[order] = performance.now()));
     applyPush(this.state, resource, points, order);
     if (this.candidates !== undefined)
       for (const c of this.candidates) applyPush(c, resource, points, order);
@@ -229,9 +236,12 @@ export class World {
   }
 
   async restartServe(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    let killedAt = performance.now();
     const code = await this.serve.restart(signal, async () => {
       if (signal === 'SIGTERM' && !this.diskFailing) await this.checkShutdownPush();
+      killedAt = performance.now();
     });
+    this.restarted = { killedAt, startedAt: performance.now(), order: this.order };
     // Idle time is each resource's silence, the time serve was down included: its last accepted
     // point stays where it was (serve counts the downtime on the boot's monotonic clock).
     if (signal === 'SIGTERM')
@@ -239,11 +249,15 @@ export class World {
     this.told = new Map();
     // What the restart restores: the last state written. After SIGTERM with a working disk that is
     // everything; else any state since the last one known written.
-    const restored = this.diskFailing
-      ? [cloneState(this.frozen!)]
-      : signal === 'SIGTERM'
-        ? [cloneState(this.state)]
-        : this.written.map(cloneState);
+    const restored = (
+      this.diskFailing ? [this.frozen!] : signal === 'SIGTERM' ? [this.state] : this.written
+    ).flatMap((s) =>
+      this.dormancyVariants(
+        s,
+        (t) => killedAt - t >= EXPIRY_MS,
+        (t) => this.restarted!.startedAt - t > EXPIRY_MS - EXPIRY_EARLY_MS,
+      ),
+    );
     if (restored.length === 1) {
       this.state = restored[0]!;
       this.written = [cloneState(this.state)];
@@ -251,6 +265,33 @@ export class World {
     for (const s of this.senders) s.lastDelta = undefined;
     // Which state the file held is read off the first scrape, before any sender pushes again.
     if (this.candidates !== undefined) await this.check();
+  }
+
+  /**
+   * `state` as the last restart left it: a restored source its sender has not pushed to since, whose
+   * last push as the file knows it was `expiry_ms` before now (`certain`, or `maybe`: at the edge),
+   * is dormant. Serve restores at an instant between the kill and its start and sweeps at its own,
+   * so the sources pushed before a cutoff among those at the edge: the scrape says which.
+   */
+  private dormancyVariants(
+    state: ModelState,
+    certain: (pushedAt: number) => boolean,
+    maybe: (pushedAt: number) => boolean,
+  ): ModelState[] {
+    const restart = this.restarted!;
+    const pushed = (s: { written: number }): number =>
+      s.written > restart.order ? Infinity : (this.pushedAt[s.written] ?? -Infinity);
+    const edge = [...new Set([...state.values()].map(pushed))].filter(
+      (t) => t !== Infinity && !certain(t) && maybe(t),
+    );
+    return [-Infinity, ...edge].map((cutoff) => {
+      const v = cloneState(state);
+      restoreDormant(
+        v,
+        (s) => pushed(s) !== Infinity && (certain(pushed(s)) || pushed(s) <= cutoff),
+      );
+      return v;
+    });
   }
 
   /** The state disk goes read-only or fills up; serve keeps serving what it last wrote. */
@@ -356,7 +397,15 @@ export class World {
    */
   private expiryVariants(state: ModelState): ModelState[] {
     const now = performance.now();
-    let variants = [cloneState(state)];
+    // Restored sources silent since the restart as far as the file knows go dormant, not expired.
+    let variants =
+      this.restarted === undefined
+        ? [cloneState(state)]
+        : this.dormancyVariants(
+            state,
+            (t) => now - t > EXPIRY_MS + EXPIRY_LATE_MS,
+            (t) => now - t > EXPIRY_MS - EXPIRY_EARLY_MS,
+          );
     for (const [resource, at] of this.lastAccepted) {
       const idle = now - at;
       if (idle > EXPIRY_MS + EXPIRY_LATE_MS) for (const v of variants) expireResource(v, resource);
@@ -367,6 +416,16 @@ export class World {
           return [v, gone];
         });
     }
+    // Dormant sources expire `expiry_ms` after serve restored them, unless their senders pushed.
+    const restart = this.restarted;
+    if (restart !== undefined && variants.some((v) => [...v.values()].some((s) => s.dormant)))
+      if (now - restart.startedAt > EXPIRY_MS + EXPIRY_LATE_MS) variants.forEach(expireDormant);
+      else if (now - restart.killedAt > EXPIRY_MS - EXPIRY_EARLY_MS)
+        variants = variants.flatMap((v) => {
+          const gone = cloneState(v);
+          expireDormant(gone);
+          return [v, gone];
+        });
     return variants;
   }
 
@@ -374,8 +433,10 @@ export class World {
   private expected(state: ModelState): Map<string, number> {
     const live = served(state);
     if (this.frozen === undefined) return live;
+    const frozen = cloneState(this.frozen);
+    forgetGone(frozen, state);
     const out = new Map<string, number>();
-    for (const [label, value] of served(this.frozen)) if (live.has(label)) out.set(label, value);
+    for (const [label, value] of served(frozen)) if (live.has(label)) out.set(label, value);
     return out;
   }
 
@@ -392,6 +453,7 @@ export class World {
     }
     this.state = match;
     this.candidates = undefined;
+    if (this.frozen !== undefined) forgetGone(this.frozen, match);
     // Every value equals the model's, so a counter served goes back only where the model's does: a
     // series all of whose sources expired, made again from a sender's new points.
     this.lastServed = got;
