@@ -204,6 +204,11 @@ export class OutputSet {
     return v;
   }
 
+  /** Series `at`'s gone sources by identity, oldest first (undefined: none). */
+  goneOf(at: number): ReadonlyMap<string, GoneSource> | undefined {
+    return this.#gone[at];
+  }
+
   /** A histogram's {@link carried}: its base counts and its gone sources' (undefined: none). */
   carriedAcc(at: number): Acc | undefined {
     let acc = this.baseAcc[at];
