@@ -1,6 +1,7 @@
 /**
  * Generates docs/options.md from the option table (src/common/option-table.ts: the only source;
- * nothing here restates an option).
+ * nothing here restates an option): each row's values, and its doc comment (read with the
+ * TypeScript checker, as an editor shows it on the options' types).
  *
  *   node scripts/gen-options-doc.ts           rewrite docs/options.md
  *   node scripts/gen-options-doc.ts --check   exit 1 if it is out of date; write nothing
@@ -9,11 +10,53 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { millis } from '../src/common/option-rules.ts';
 import { SECTIONS, type OptionRow, type SectionName } from '../src/common/option-table.ts';
 
 export const OPTIONS_DOC = fileURLToPath(new URL('../docs/options.md', import.meta.url));
+const TABLE = fileURLToPath(new URL('../src/common/option-table.ts', import.meta.url));
 const REGENERATE = 'node scripts/gen-options-doc.ts';
+
+/** A row's doc comment: its text on one line (`{@link x}` as `x` in code), and its `@default` tag's. */
+export interface RowDoc {
+  readonly text: string;
+  readonly defaultTag: string | undefined;
+}
+
+/** The doc comment of the property `symbol` (a row, or an options type's field), read by `checker`. */
+export function docOf(symbol: ts.Symbol, checker: ts.TypeChecker): RowDoc {
+  const parts = (ps: readonly ts.SymbolDisplayPart[] = []): string =>
+    ps
+      .map((p) => (p.kind === 'link' ? '\u0001' : p.text))
+      .join('')
+      .replace(/\u0001\s*([^\u0001]*?)\s*\u0001/g, '`$1`')
+      .replace(/\s+/g, ' ')
+      .trim();
+  const tag = symbol.getJsDocTags(checker).find((t) => t.name === 'default');
+  return {
+    text: parts(symbol.getDocumentationComment(checker)),
+    defaultTag: tag === undefined ? undefined : parts(tag.text),
+  };
+}
+
+/** Every row's doc comment, by section and key, as the option table's source has them. */
+export function rowDocs(): ReadonlyMap<SectionName, ReadonlyMap<string, RowDoc>> {
+  const program = ts.createProgram([TABLE], { noEmit: true, strict: true, types: [] });
+  const checker = program.getTypeChecker();
+  const file = program.getSourceFile(TABLE)!;
+  const sections = checker
+    .getExportsOfModule(checker.getSymbolAtLocation(file)!)
+    .find((s) => s.name === 'SECTIONS')!;
+  const out = new Map<SectionName, Map<string, RowDoc>>();
+  for (const section of checker.getTypeOfSymbol(sections).getProperties()) {
+    const rows = new Map<string, RowDoc>();
+    for (const row of checker.getTypeOfSymbol(section).getProperties())
+      rows.set(row.name, docOf(row, checker));
+    out.set(section.name as SectionName, rows);
+  }
+  return out;
+}
 
 /** Each section's heading, in the document's order. */
 const HEADINGS: Readonly<Record<SectionName, string>> = {
@@ -39,16 +82,16 @@ const HEADINGS: Readonly<Record<SectionName, string>> = {
   telemetry: "`[telemetry]` — `jobmeter serve`'s own telemetry listener",
 };
 
-function defaultOf(row: OptionRow): string {
-  if (row.defaultText !== undefined) return row.defaultText;
-  if (!('default' in row)) return '—';
-  return `\`${JSON.stringify(row.default)}\``;
+function defaultOf(row: OptionRow, doc: RowDoc): string {
+  if ('default' in row) return `\`${JSON.stringify(row.default)}\``;
+  return doc.defaultTag ?? '—';
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 
 /** docs/options.md as it should be. */
 export function renderOptionsDoc(): string {
+  const docs = rowDocs();
   const out: string[] = [
     '# Options',
     '',
@@ -72,7 +115,8 @@ export function renderOptionsDoc(): string {
     for (const [key, row] of Object.entries(SECTIONS[name]) as [string, OptionRow][]) {
       const option = row.library === false ? '—' : `\`${key}\``;
       const file = row.file === undefined ? '—' : `\`${row.file}\``;
-      out.push(`| ${option} | ${file} | ${cell(defaultOf(row))} | ${cell(row.doc)} |`);
+      const doc = docs.get(name)!.get(key)!;
+      out.push(`| ${option} | ${file} | ${cell(defaultOf(row, doc))} | ${cell(doc.text)} |`);
     }
     out.push('');
   }

@@ -1,7 +1,10 @@
 /**
- * Every option, defined once: its library key (the row's), its config file key, the config file
- * schema's definition of its value, its default, the rule the library checks it with, and its one
- * line of docs. What reads it:
+ * Every option, declared once: its library key (the row's), its config file key, the config file
+ * schema's definition of its value, its default, the rule the library checks it with, and its doc:
+ * the row's doc comment, `@default` included (the words where no one value is the default). What
+ * reads it:
+ * - options.ts: the public options types are the rows mapped (`OptionsOf`), so an editor shows
+ *   each row's doc comment on its field;
  * - common/option-defaults.ts: `OPTION_DEFAULTS` is the rows' defaults;
  * - resolve-options.ts: a row's rule checks a value given (or its default) under its dotted key;
  * - config/json-schema.ts: each table of the file lists the rows' file keys, in row order (the
@@ -13,10 +16,11 @@
  *   config/metrics-section.ts names a row's `flag`;
  * - option-keys.ts: the keys an options object may have (an unknown one is a ConfigError with
  *   the config file's "did you mean");
- * - docs/options.md is generated from it (scripts/gen-options-doc.ts, test/config/options-doc.test.ts).
+ * - docs/options.md is generated from it, doc comments read with the TypeScript checker
+ *   (scripts/gen-options-doc.ts, test/config/options-doc.test.ts).
  *
- * What must stay true: a row's file key, default and rule say the same as its type in options.ts
- * (its `@default` tag is checked against the row's default by the docs test).
+ * What must stay true: a row's `@default` tag starts with its `default` where it has one
+ * (test/config/options-doc.test.ts).
  */
 import {
   attributeValueLengthLimit,
@@ -58,10 +62,8 @@ export interface OptionRow {
   readonly env?: string;
   /** The command-line flag of `jobmeter serve` that sets it, where one does. */
   readonly flag?: string;
-  /** The default; absent where there is none, or it depends on others ({@link defaultText} says). */
+  /** The default; absent where there is none, or it depends on others (the row's `@default` says). */
   readonly default?: unknown;
-  /** The default in words, where no one value is it. */
-  readonly defaultText?: string;
   /** Checks a value (given, or the default) under its dotted key; absent: checked where it is used. */
   readonly rule?: (value: never, key: string) => unknown;
   /**
@@ -79,8 +81,6 @@ export interface OptionRow {
    * and refuses both spellings in one file; unknown-key errors list the canonical key only.
    */
   readonly aliasOf?: 'metrics' | `metrics.${string}`;
-  /** One line for docs/options.md. */
-  readonly doc: string;
 }
 
 export type Section = Readonly<Record<string, OptionRow>>;
@@ -91,306 +91,387 @@ const ALLOW_NON_LOOPBACK = {
   schema: 'boolean',
   default: false,
   rule: bool,
-  doc: 'Explicit opt-in to bind a non-loopback address.',
 } as const satisfies OptionRow;
 
 /** The timeouts and connection cap of every listener (http/server-limits.ts checks them). */
 const SERVER_LIMITS = {
+  /**
+   * A request's headers (and body) must arrive within this many ms; past it 408 and the connection
+   * closes.
+   * @default 30000
+   */
   requestTimeoutMillis: {
     file: 'request_timeout_ms',
     schema: 'millis',
     default: 30_000,
     rule: millis,
-    doc: "A request's headers (and body) must arrive within this many ms; past it 408 and the connection closes.",
   },
   // Outlasts Prometheus's default 15 s scrape interval, so a scraper's connection is reused.
+  /** A keep-alive connection with no request in progress is closed after this many ms. @default 30000 */
   idleTimeoutMillis: {
     file: 'idle_timeout_ms',
     schema: 'millis',
     default: 30_000,
     rule: millis,
-    doc: 'A keep-alive connection with no request in progress is closed after this many ms.',
   },
+  /**
+   * Connections open at once; one more evicts one holding room without progress, whatever its
+   * address: one with no whole request yet (headers, or a body short of 64 KiB) before an idle
+   * keep-alive one, and that before a larger body still arriving, each the longest without progress
+   * first; or is closed when every one has a whole request in.
+   * @default 256
+   */
   maxConnections: {
     file: 'max_connections',
     schema: 'connections',
     default: 256,
     rule: connections,
-    doc: 'Connections open at once; one more evicts one holding room without progress, whatever its address: one with no whole request yet (headers, or a body short of 64 KiB) before an idle keep-alive one, and that before a larger body still arriving, each the longest without progress first; or is closed when every one has a whole request in.',
   },
 } as const satisfies Section;
 export const SERVER_LIMIT_KEYS = Object.keys(SERVER_LIMITS) as (keyof typeof SERVER_LIMITS)[];
 
 export const LISTENER_OPTIONS = {
+  /** `false` disables the pull listener (the library: `listener: false`). */
   enabled: {
     file: 'enabled',
     schema: 'boolean',
     library: false,
-    doc: '`false` disables the pull listener (the library: `listener: false`).',
   },
+  /**
+   * Address to bind. Must be a loopback address (127.0.0.0/8, ::1, `localhost`) unless {@link
+   * allowNonLoopback} is true.
+   * @default '127.0.0.1'
+   */
   host: {
     file: 'host',
     schema: 'host',
     default: '127.0.0.1',
-    doc: 'Address to bind: loopback (127.0.0.0/8, ::1, localhost) unless allowNonLoopback.',
   },
+  /** TCP port; 0 picks a free port (read it back from `jobmeter.pullAddress`). @default 9464 */
   port: {
     file: 'port',
     schema: 'port',
     default: 9464,
     rule: port,
-    doc: 'TCP port; 0 picks a free one.',
   },
+  /** Explicit opt-in to bind a non-loopback address. @default false */
   allowNonLoopback: ALLOW_NON_LOOPBACK,
+  /**
+   * Which format to serve. `negotiate` follows the client's `Accept` (OpenMetrics 1.0.0 when
+   * preferred, text 0.0.4 otherwise); `text` / `openmetrics` force one.
+   * @default the profile's original's (`negotiate` for `otel` and `semconv`)
+   */
   format: {
     file: 'format',
     schema: 'listenerFormat',
-    defaultText: "the profile's original's",
     rule: oneOfRule(LISTENER_FORMATS),
-    doc: '`negotiate` (from `Accept`), `text` or `openmetrics`.',
   },
   ...SERVER_LIMITS,
 } as const satisfies Section;
 
 export const OTLP_OPTIONS = {
+  /**
+   * The metrics URL, e.g. `http://127.0.0.1:4318/v1/metrics`. A URL without a path is a base URL,
+   * as `OTEL_EXPORTER_OTLP_ENDPOINT` is: `/v1/metrics` is appended. No endpoint -> no push reader.
+   * @default none (no push)
+   */
   endpoint: {
     file: 'endpoint',
     schema: 'endpoint',
-    defaultText: 'none (no push)',
-    doc: 'The metrics URL; one without a path gets `/v1/metrics`.',
   },
+  /** The OTLP/HTTP encoding: `http/protobuf` or `http/json`. @default 'http/protobuf' */
   protocol: {
     file: 'protocol',
     schema: 'protocol',
     default: 'http/protobuf',
     rule: oneOfRule(OTLP_PROTOCOLS),
-    doc: '`http/protobuf` or `http/json`.',
   },
+  /** Export interval in ms. @default 60000 */
   intervalMillis: {
     file: 'interval_ms',
     schema: 'millis',
     default: 60_000,
     rule: millis,
-    doc: 'Export interval in ms.',
   },
+  /** Export timeout in ms; must not exceed the interval. @default 30000 */
   timeoutMillis: {
     file: 'timeout_ms',
     schema: 'millis',
     default: 30_000,
     rule: millis,
-    doc: 'Export timeout in ms; at most the interval.',
   },
+  /** `cumulative` or `delta`. @default 'cumulative' */
   temporality: {
     file: 'temporality',
     schema: 'temporality',
     default: 'cumulative',
     rule: oneOfRule(TEMPORALITIES),
-    doc: '`cumulative` or `delta`.',
   },
+  /** Extra request headers (e.g. auth). Never logged. @default {} */
   headers: {
     file: 'headers',
     schema: 'headers',
     keys: 'open',
-    defaultText: '{}',
-    doc: 'Extra request headers (e.g. auth); never logged.',
   },
+  /**
+   * The names pushed. `canonical`: the OpenTelemetry instrument names (`jobmeter.run.finished`).
+   * `profile`: the profile's exact series names, labels and values, as on the pull endpoint
+   * (`solti_runner_tasks_completed_total`), for a Collector that re-exposes them unchanged
+   * (otel-collector.yaml, docs/collector.md). `profile` needs cumulative temporality (a ConfigError
+   * otherwise).
+   * @default 'profile' with a legacy profile and cumulative temporality, else 'canonical'
+   */
   naming: {
     file: 'naming',
     schema: 'otlpNaming',
-    defaultText: '`profile` with a legacy profile and cumulative temporality, else `canonical`',
     rule: oneOfRule(OTLP_NAMINGS),
-    doc: "`canonical` OpenTelemetry names, or the profile's exact series.",
   },
 } as const satisfies Section;
 
 export const INGEST_OPTIONS = {
+  /** `true` turns the ingest listener on (the library: an `ingest` object). */
   enabled: {
     file: 'enabled',
     schema: 'boolean',
     library: false,
-    doc: '`true` turns the ingest listener on (the library: an `ingest` object).',
   },
+  /** Address to bind; loopback unless {@link allowNonLoopback}. @default '127.0.0.1' */
   host: {
     file: 'host',
     schema: 'host',
     default: '127.0.0.1',
-    doc: 'Address to bind: loopback unless allowNonLoopback.',
   },
+  /** TCP port; 0 picks a free one (read it back from `jobmeter.ingestAddress`). @default 4318 */
   port: {
     file: 'port',
     schema: 'port',
     default: 4318,
     rule: port,
-    doc: 'TCP port; 0 picks a free one.',
   },
+  /** Explicit opt-in to bind a non-loopback address. @default false */
   allowNonLoopback: ALLOW_NON_LOOPBACK,
   // The Collector's `max_request_body_size` default.
+  /**
+   * Largest request body, as sent and once decompressed; past it the answer is 413.
+   * @default 20971520 (20 MiB)
+   */
   maxBodyBytes: {
     file: 'max_body_bytes',
     schema: 'bodyBytes',
     default: 20 * 1024 * 1024,
     rule: bodyBytes,
-    doc: 'Largest request body, as sent and once decompressed; past it 413.',
   },
+  /**
+   * Requests processed at once (a slot is taken once the body is in); one more waits for a slot,
+   * its body counted against the bytes in flight ((this + 1) x maxBodyBytes), past which the answer
+   * is 503 with Retry-After.
+   * @default 8
+   */
   maxConcurrentRequests: {
     file: 'max_concurrent_requests',
     schema: 'concurrent',
     default: 8,
     rule: concurrentRequests,
-    doc: 'Requests processed at once; past it 503 with Retry-After.',
   },
   // The Collector's Prometheus exporter `metric_expiration` default.
+  /**
+   * A series not updated for this long disappears (the Collector's `metric_expiration`).
+   * @default 300000
+   */
   expiryMillis: {
     file: 'expiry_ms',
     schema: 'millis',
     default: 5 * 60_000,
     rule: millis,
-    doc: 'A series not updated for this long disappears.',
   },
+  /**
+   * Source series one instrument may hold; points of new ones past it are refused.
+   * @default 2000
+   */
   maxSeriesPerInstrument: {
     default: 2000,
     rule: positiveInteger,
-    doc: 'Source series one instrument may hold; points of new ones past it are refused.',
   },
+  /** Source series in all; points of new ones past it are refused. @default 50000 */
   maxSeries: {
     default: 50_000,
     rule: positiveInteger,
-    doc: 'Source series in all; points of new ones past it are refused.',
   },
+  /**
+   * Estimated bytes the ingested state may take (series keys, attributes, the naming stage's label
+   * strings; docs/collector.md "Limits"); points of new series past it are refused with
+   * `partial_success` and counted in `jobmeter.ingest.refused{reason="memory_budget"}`.
+   * @default 134217728 (128 MiB)
+   */
   maxMemoryBytes: {
     file: 'max_memory_bytes',
     schema: 'memoryBytes',
     default: 128 * 1024 * 1024,
     rule: memoryBytes,
-    doc: 'Estimated bytes the ingested state may take; points of new series past it are refused.',
   },
   // The library keeps no file unasked; `jobmeter serve` defaults it (config/service-defaults.ts).
+  /**
+   * Directory of the ingest state file (created if missing), so a restart goes on from what was
+   * ingested: loaded at start, before the listener takes a request; written every 5 s when
+   * something changed, before a collection serves what was not yet written, and at `shutdown()`.
+   * The file is named after the listener's `host` and `port` (two jobmeters never share one; none
+   * is kept with port 0) and is at most {@link maxMemoryBytes}. A file that cannot be used is one
+   * warning line and a fresh start. `false`: no state file, a restart starts the ingested series
+   * afresh (docs/collector.md "jobmeter's own restart"). `jobmeter serve` sets it by default.
+   * @default false
+   */
   stateDir: {
     file: 'state_dir',
     schema: 'stateDir',
     default: false,
     rule: stateDir,
-    doc: 'Directory of the ingest state file, so a restart goes on; `false`: none.',
   },
   ...SERVER_LIMITS,
+  /**
+   * A bearer token every sender must present (`Authorization: Bearer <token>`; a Collector's
+   * `otlphttp` exporter: `headers`). Puts the gate in force: without it the answer is 401
+   * UNAUTHENTICATED, before the body is read (docs/collector.md "The ingest gate"). Never logged.
+   * @default none (no token asked)
+   */
   token: {
     file: 'token',
     schema: 'token',
-    defaultText: 'none',
-    doc: 'A bearer token every sender must present; never logged.',
   },
+  /** A file holding the token. */
   tokenFile: {
     file: 'token_file',
     schema: 'filePath',
     library: false,
-    doc: 'A file holding the token.',
   },
+  /**
+   * API keys (each a token) and their tenants, accepted like {@link token}; with it, any one is.
+   * @default []
+   */
   apiKeys: {
     file: 'api_keys',
     schema: 'apiKeys',
     items: 'apiKey',
-    defaultText: '[]',
-    doc: 'API keys and their tenants, accepted like the token.',
   },
+  /** A file holding the API keys. */
   apiKeysFile: {
     file: 'api_keys_file',
     schema: 'filePath',
     library: false,
-    doc: 'A file holding the API keys.',
   },
+  /**
+   * Networks (CIDRs or addresses) a sender's TCP peer must be in; outside them the answer is 403
+   * PERMISSION_DENIED (401 while a token is asked too: both must pass).
+   * @default [] (any peer)
+   */
   trustedCidrs: {
     file: 'trusted_cidrs',
     schema: 'cidrList',
-    defaultText: '[] (any peer)',
-    doc: "Networks a sender's TCP peer must be in.",
   },
 } as const satisfies Section;
 
 export const CLUSTER_OPTIONS = {
+  /** `false`: every process stands alone (the library: `cluster: false`). */
   enabled: {
     file: 'enabled',
     schema: 'boolean',
     library: false,
-    doc: '`false`: every process stands alone (the library: `cluster: false`).',
   },
+  /**
+   * How long a scrape (or an OTLP export) of the primary waits for its members' reports. A member
+   * that answers late, or not at all, counts with its last report: never less than before.
+   * @default 1000
+   */
   timeoutMillis: {
     file: 'timeout_ms',
     schema: 'millis',
     default: 1000,
     rule: millis,
-    doc: "How long a primary's collection waits for its members' reports.",
   },
-  reportTo: {
-    defaultText: 'none',
-    doc: 'In a worker thread: the port to report to (`parentPort`).',
-  },
+  /**
+   * In a worker thread: report to the thread that aggregates over this port (usually `parentPort`
+   * from node:worker_threads) instead of serving.
+   * @default none (a `node:cluster` worker reports to its primary by itself)
+   */
+  reportTo: {},
+  /**
+   * How an instrument's series from several processes combine, by instrument name: `sum` (the
+   * default; counters and histograms keep the totals of exited members, up-down counters and gauges
+   * count live members only) or `max` (every process observes the same value: jobmeter's snapshot
+   * instruments, build info, last failure time, uptime and system.* default to it).
+   * @default {} (src/cluster/merge-policy.ts has jobmeter's own)
+   */
   merge: {
     file: 'merge',
     schema: 'mergePolicies',
     keys: 'open',
-    defaultText: '{}',
-    doc: 'Instrument name \u2192 `sum` or `max`: how its series from several processes combine.',
   },
 } as const satisfies Section;
 
 export const BUILD_OPTIONS = {
+  /** The version reported as `jobmeter.build.info`. */
   version: {
     file: 'version',
     schema: 'nonEmptyString',
     env: 'JOBMETER_BUILD_VERSION',
-    doc: 'The version reported as `jobmeter.build.info`.',
   },
+  /** The commit reported with it. */
   commit: {
     file: 'commit',
     schema: 'nonEmptyString',
     env: 'JOBMETER_BUILD_COMMIT',
-    doc: 'The commit reported with it.',
   },
+  /** The runtime version reported with it. */
   runtimeVersion: {
     file: 'runtime_version',
     schema: 'nonEmptyString',
     env: 'JOBMETER_BUILD_RUNTIME_VERSION',
-    doc: 'The runtime version reported with it.',
   },
 } as const satisfies Section;
 
 export const SNAPSHOT_OPTIONS = {
+  /** How long a snapshot is reused (crewshipd's profile: 15000). */
   ttlMillis: {
     default: 0,
-    doc: "How long a snapshot is reused (crewshipd's profile: 15000).",
   },
+  /** How long a scrape waits for the host's snapshot callback. */
   timeoutMillis: {
     default: 2000,
-    doc: "How long a scrape waits for the host's snapshot callback.",
   },
 } as const satisfies Section;
 
 /** An instrument a host declares (`instruments[]`; domain/check-specs.ts checks its values). */
 export const INSTRUMENT_SPEC_OPTIONS = {
-  name: { doc: 'Canonical OpenTelemetry instrument name, e.g. `app.jobs.processed`.' },
-  kind: { doc: '`counter`, `upDownCounter`, `histogram`, `gauge`, or an observable one.' },
-  unit: { doc: 'UCUM unit (`s`, `By`, `{run}`, `1`).' },
-  description: { doc: 'The description (HELP).' },
+  /** Canonical OpenTelemetry instrument name, e.g. `app.jobs.processed`. */
+  name: {},
+  /** `counter`, `upDownCounter`, `histogram`, `gauge`, or an observable one. */
+  kind: {},
+  /** UCUM unit (`s`, `By`, `{run}`, `1`). */
+  unit: {},
+  /** The description (HELP). */
+  description: {},
+  /**
+   * The allow-list: attributes not listed are dropped before aggregation; left out, none are kept.
+   * @default [] (none kept)
+   */
   attributes: {
     items: 'attributeSpec',
-    defaultText: '[] (none kept)',
-    doc: 'The allow-list: attributes not listed are dropped before aggregation; left out, none are kept.',
   },
-  buckets: { defaultText: 'none', doc: 'Histogram bucket upper bounds (ascending, without +Inf).' },
-  exemplars: { default: false, doc: 'Keep trace-linked exemplars.' },
+  /** Histogram bucket upper bounds (ascending, without +Inf). @default none */
+  buckets: {},
+  /** Keep trace-linked exemplars. */
+  exemplars: { default: false },
 } as const satisfies Section;
 
 /** One attribute of an instrument spec: exactly one of `values`, `cap` bounds it. */
 export const ATTRIBUTE_SPEC_OPTIONS = {
-  key: { doc: 'The attribute key.' },
-  values: { doc: 'Closed vocabulary: any other value folds into `other` (or is dropped).' },
-  outside: {
-    defaultText: '`other`',
-    doc: 'A value outside the closed vocabulary: fold into `other`, or `drop` it.',
-  },
-  cap: {
-    doc: 'Open vocabulary: the first `cap` distinct values are kept, later ones fold into `other`.',
-  },
+  /** The attribute key. */
+  key: {},
+  /** Closed vocabulary: any other value folds into `other` (or is dropped). */
+  values: {},
+  /** A value outside the closed vocabulary: fold into `other`, or `drop` it. @default `other` */
+  outside: {},
+  /** Open vocabulary: the first `cap` distinct values are kept, later ones fold into `other`. */
+  cap: {},
 } as const satisfies Section;
 
 /**
@@ -399,53 +480,69 @@ export const ATTRIBUTE_SPEC_OPTIONS = {
  * the process to say how it fares before anyone thought to ask. Loopback only, as every listener.
  */
 export const TELEMETRY_OPTIONS = {
+  /** `false` turns the telemetry listener off, and `POST /-/reload` with it. */
   enabled: {
     file: 'enabled',
     schema: 'boolean',
     library: false,
     default: true,
     rule: bool,
-    doc: '`false` turns the telemetry listener off, and `POST /-/reload` with it.',
   },
+  /**
+   * Loopback `HOST:PORT` serving jobmeter serve's own telemetry at `/metrics`, and `/health`,
+   * `/ready`; `JOBMETER_TELEMETRY_LISTEN` when the file sets none. Taken at start: serve exits 1
+   * naming it.
+   */
   listen: {
     file: 'listen',
     schema: 'loopbackListen',
     library: false,
     default: '127.0.0.1:9465',
-    doc: "Loopback `HOST:PORT` serving jobmeter serve's own telemetry at `/metrics`, and `/health`, `/ready`; `JOBMETER_TELEMETRY_LISTEN` when the file sets none. Taken at start: serve exits 1 naming it.",
   },
+  /**
+   * `true` (or `jobmeter serve --enable-reload`): `POST /-/reload` on the telemetry listener
+   * re-reads the configuration as SIGHUP does, as Prometheus' `--web.enable-lifecycle`; needs the
+   * listener on.
+   */
   enableReload: {
     file: 'enable_reload',
     schema: 'boolean',
     library: false,
     default: false,
     rule: bool,
-    doc: "`true` (or `jobmeter serve --enable-reload`): `POST /-/reload` on the telemetry listener re-reads the configuration as SIGHUP does, as Prometheus' `--web.enable-lifecycle`; needs the listener on.",
   },
 } as const satisfies Section;
 
 /** `profile: { name, rules }`. */
 export const PROFILE_TABLE_OPTIONS = {
+  /** The profile the host's rules extend. @default 'otel' */
   name: {
     file: 'name',
     schema: 'profile',
     default: 'otel',
-    doc: 'The profile the host rules extend.',
   },
+  /**
+   * Rules of the host's, the same shape as the built-in tables (src/naming/profiles/): each renders
+   * one instrument (`instrument`, e.g. a host counter `app.tasks.started`) as one family with the
+   * exact `name`, `type`, `help`, `unit`, `labels` (`[attribute, label]` pairs), `values`
+   * (attribute -> { value -> word }) and `zeroFill` (label -> words always emitted). Under a legacy
+   * profile they come after the table's own; on `otel` they replace the native naming of the
+   * instruments they name. Validated at start: a bad rule is a ConfigError naming it.
+   * @default []
+   */
   rules: {
     file: 'rules',
     schema: 'profileRules',
-    defaultText: '[]',
-    doc: "Rules of the host's own, shaped like the built-in tables (naming/check-rules.ts checks them).",
   },
 } as const satisfies Section;
 
 export const API_KEY_OPTIONS = {
-  tenant: { file: 'tenant', schema: 'tenant', doc: 'The tenant the key authenticates.' },
+  /** The tenant the key authenticates. */
+  tenant: { file: 'tenant', schema: 'tenant' },
+  /** The key a client sends as `Authorization: Bearer <key>`. */
   key: {
     file: 'key',
     schema: 'token',
-    doc: 'The key a client sends as `Authorization: Bearer <key>`.',
   },
 } as const satisfies Section;
 
@@ -455,91 +552,85 @@ export const API_KEY_OPTIONS = {
  * are the posture's (common/postures.ts `env`).
  */
 export const METRICS_OPTIONS = fileOnly({
+  /** `false`: no metrics route anywhere. @default true, unless the posture is opt-in (runwisp) */
   enabled: {
     file: 'enabled',
     schema: 'boolean',
-    defaultText: 'true, unless the posture is opt-in (runwisp)',
-    doc: '`false`: no metrics route anywhere.',
   },
-  path: { file: 'path', schema: 'path', defaultText: "the posture's", doc: 'The route.' },
+  /** The route. @default the posture's */
+  path: { file: 'path', schema: 'path' },
+  /** Whose path, gates and access log the route takes. @default the profile's original's */
   posture: {
     file: 'posture',
     schema: 'posture',
-    defaultText: "the profile's original's",
-    doc: 'Whose path, gates and access log the route takes.',
   },
+  /** A dedicated loopback `HOST:PORT`, unauthenticated; metrics move there. @default none */
   listen: {
     file: 'listen',
     schema: 'loopbackListen',
-    defaultText: 'none',
-    doc: 'A dedicated loopback `HOST:PORT`, unauthenticated; metrics move there.',
   },
-  token: { file: 'token', schema: 'token', doc: 'A bearer token; never logged.' },
-  tokenFile: { file: 'token_file', schema: 'filePath', doc: 'A file holding it.' },
-  apiKeys: { file: 'api_keys', schema: 'apiKeys', doc: 'API keys and their tenants.' },
-  apiKeysFile: { file: 'api_keys_file', schema: 'filePath', doc: 'A file of `tenant:key` lines.' },
+  /** A bearer token; never logged. */
+  token: { file: 'token', schema: 'token' },
+  /** A file holding it. */
+  tokenFile: { file: 'token_file', schema: 'filePath' },
+  /** API keys and their tenants. */
+  apiKeys: { file: 'api_keys', schema: 'apiKeys' },
+  /** A file of `tenant:key` lines. */
+  apiKeysFile: { file: 'api_keys_file', schema: 'filePath' },
+  /**
+   * wasmrun's `--auth`: `true` refuses to start without credentials.
+   * @default on with credentials
+   */
   auth: {
     file: 'auth',
     schema: 'boolean',
     flag: '--auth',
-    defaultText: 'on with credentials',
-    doc: "wasmrun's `--auth`: `true` refuses to start without credentials.",
   },
+  /** Networks the cidr gate allows. */
   trustedCidrs: {
     file: 'trusted_cidrs',
     schema: 'cidrList',
-    doc: 'Networks the cidr gate allows.',
   },
+  /** Proxies whose `X-Forwarded-For` is believed. @default the posture's */
   trustedProxies: {
     file: 'trusted_proxies',
     schema: 'cidrList',
-    defaultText: "the posture's",
-    doc: 'Proxies whose `X-Forwarded-For` is believed.',
   },
+  /** The access line on every request. @default the posture's */
   accessLog: {
     file: 'access_log',
     schema: 'boolean',
-    defaultText: "the posture's",
-    doc: 'The access line on every request.',
   },
+  /** A request-received line ahead of each access line. */
   verbose: {
     file: 'verbose',
     schema: 'boolean',
     flag: '--verbose',
     default: false,
-    doc: 'A request-received line ahead of each access line.',
   },
+  /** Scrapes at once past which a scrape gets 503; 0: no limit. */
   maxInflightScrapes: {
     file: 'max_inflight_scrapes',
     schema: 'inflight',
     rule: inflightScrapes,
     default: 0,
-    doc: 'Scrapes at once past which a scrape gets 503; 0: no limit.',
   },
 });
 
 /**
- * An original's spelling `file` of the `[metrics]` row `key` (`original`: whose, for the docs). Its
- * value is that row's: the same schema, read into the same option.
+ * An original's spelling `file` of the `[metrics]` row `key`. Its value is that row's: the same
+ * schema, read into the same option.
  */
-function metricsSpelling<K extends keyof typeof METRICS_OPTIONS>(
-  key: K,
-  file: string,
-  original?: string,
-) {
-  const canonical = `\`[metrics] ${METRICS_OPTIONS[key].file}\``;
-  return {
-    file,
-    schema: METRICS_OPTIONS[key].schema,
-    library: false,
-    aliasOf: `metrics.${key}`,
-    doc: original === undefined ? `${canonical}.` : `${original}'s spelling of ${canonical}.`,
-  } as const;
+function metricsSpelling<K extends keyof typeof METRICS_OPTIONS>(key: K, file: string) {
+  const schema = METRICS_OPTIONS[key].schema;
+  return { file, schema, library: false, aliasOf: `metrics.${key}` } as const;
 }
 
 /** runwisp.toml's `[daemon]`: its metrics keys, each a spelling of a `[metrics]` key. */
 export const DAEMON_OPTIONS = fileOnly({
+  /** `[metrics] enabled`. */
   enabled: metricsSpelling('enabled', 'metrics_enabled'),
+  /** `[metrics] listen`. */
   listen: metricsSpelling('listen', 'metrics_listen'),
 });
 
@@ -554,198 +645,310 @@ function fileOnly<const S extends Section>(
 
 /** createJobmeter's options (and the config file's top level), in the file's key order. */
 export const JOBMETER_OPTIONS = {
+  /**
+   * Naming profile the pull endpoint renders, by name or with rules of the host's own.
+   * @default 'otel'
+   */
   profile: {
     file: 'profile',
     schema: 'profileSetting',
     keys: 'profileTable',
     default: 'otel',
-    doc: 'Naming profile, by name or `{ name, rules }`.',
   },
+  /**
+   * OpenTelemetry `service.name` resource attribute. The library reads no environment itself; the
+   * instrumentation entry and `jobmeter serve` map OTEL_SERVICE_NAME here.
+   * @default 'jobmeter'
+   */
   serviceName: {
     file: 'service_name',
     schema: 'nonEmptyString',
     default: 'jobmeter',
     rule: nonEmptyString,
-    doc: 'The `service.name` resource attribute.',
   },
+  /** Record Node process/runtime metrics. @default true */
   processMetrics: {
     file: 'process_metrics',
     schema: 'boolean',
     default: true,
     rule: bool,
-    doc: 'Record Node process/runtime metrics.',
   },
+  /**
+   * Native profile only: keep `target_info` and `otel_scope_*` labels. Legacy profiles never emit
+   * them, as the originals do not.
+   * @default true
+   */
   otelScopeInfo: {
     file: 'otel_scope_info',
     schema: 'boolean',
     default: true,
     rule: bool,
-    doc: 'Native profile: keep `target_info` and `otel_scope_*` labels.',
   },
+  /**
+   * Register jobmeter's MeterProvider as the global one (`metrics.setGlobalMeterProvider`), so
+   * instruments a host or a library creates later with `metrics.getMeter(name)` are served on
+   * jobmeter's endpoint. When another provider is already registered, jobmeter leaves it and logs
+   * one line saying what to do. `shutdown()` unregisters what it registered. `false` opts out.
+   * @default true
+   */
   global: {
     file: 'global',
     schema: 'boolean',
     default: true,
     rule: bool,
-    doc: "Register jobmeter's MeterProvider as the global one (unless one is).",
   },
   // OpenTelemetry's default cardinality limit: series per host instrument, overflow included.
+  /**
+   * Series each host instrument may hold -- one jobmeter has no spec for, created through
+   * `jm.meter`, `jm.meterProvider` or the global API -- the overflow series included. Counted over
+   * the instrument's life (not per collection, as the SDK counts), so attribute churn (a `job_id`)
+   * cannot grow memory: past it, new attribute sets record into one series with
+   * `otel.metric.overflow="true"`. A View's `aggregationCardinalityLimit` overrides it for the
+   * instruments it selects.
+   * @default 2000 (OpenTelemetry's default limit)
+   */
   cardinalityLimit: {
     file: 'cardinality_limit',
     schema: 'cardinalityLimit',
     default: 2000,
     rule: cardinalityLimit,
-    doc: 'Series each host instrument may hold, the overflow series included.',
   },
   // jobmeter's own label value length (domain/bounded-attributes.ts MAX_VALUE_LENGTH, the same
   // number: a test holds it): a host's labels bounded as jobmeter's are. OpenTelemetry's default,
   // no limit, is never a label's.
+  /**
+   * Longest attribute value of a host's instruments, in characters (OpenTelemetry's attribute value
+   * length limit, `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` under `jobmeter serve`): a longer string is
+   * cut to this many, its last `...`, and so is each string of an array; other values are kept.
+   * Applied to every record and observation before aggregation (values that differ only past it
+   * share a series), each value cut counted in `jobmeter.attribute_values.truncated`, one `diag`
+   * warning per instrument. Always finite, so no label carries an unbounded value.
+   * @default 256 (the length jobmeter cuts its own attribute values to)
+   */
   attributeValueLengthLimit: {
     file: 'attribute_value_length_limit',
     schema: 'attributeValueLengthLimit',
     default: 256,
     rule: attributeValueLengthLimit,
-    doc: 'Longest host attribute value, in characters (the length jobmeter cuts its own to): a longer string, and each in an array, is cut, its last character `\u2026`, and counted in `jobmeter.attribute_values.truncated`; `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` under `jobmeter serve`.',
   },
+  /**
+   * Trace-linked exemplars on host instruments (made on `jm.meter`, `jm.meterProvider` or the
+   * global API) as on jobmeter's own: a counter's or a histogram's record made in a sampled span
+   * keeps that span's ids, the latest per series (per bucket for a histogram), served in
+   * OpenMetrics and protobuf under the host's own scope. One small object per series or bucket at
+   * most. An instrument a View selects is the SDK's, which keeps none.
+   * @default false
+   */
   hostExemplars: {
     file: 'host_exemplars',
     schema: 'boolean',
     default: false,
     rule: bool,
-    doc: 'Trace-linked exemplars on host instruments.',
   },
+  /**
+   * Instruments of the host's (declared, observed, made on `jm.meter` or the global API, or
+   * ingested) that the profile has no rule for. `native`: served after the profile's families under
+   * native OTel naming (`app_jobs_total`), never silently dropped; `drop`: left out, with a startup
+   * line saying how many declared ones are. jobmeter's own instruments a legacy profile has no rule
+   * for are always left out (the original has no such series). Rules of the host's own (`profile: {
+   * name, rules }`) name any instrument exactly as the built-in tables do.
+   * @default 'native'
+   */
   hostInstruments: {
     file: 'host_instruments',
     schema: 'hostInstruments',
     default: 'native',
     rule: oneOfRule(HOST_INSTRUMENTS),
-    doc: 'Host instruments a profile has no rule for: `native` names, or `drop`.',
   },
+  /** Extra resource attributes (merged over OTEL_RESOURCE_ATTRIBUTES). @default {} */
   resourceAttributes: {
     file: 'resource_attributes',
     schema: 'resourceAttributes',
     keys: 'open',
-    defaultText: '{}',
-    doc: 'Extra resource attributes.',
   },
+  /**
+   * The `otel` profile's naming of OTel instruments, the OTel spec's translation strategies:
+   * `UnderscoreEscapingWithSuffixes` (`http_server_duration_seconds`),
+   * `UnderscoreEscapingWithoutSuffixes` (`http_server_duration`), `NoUTF8EscapingWithSuffixes`
+   * (`http.server.duration_seconds`, label names as the attribute keys), `NoTranslation`
+   * (`http.server.duration`). UTF-8 names are served only to scrapers that negotiate
+   * `escaping=allow-utf-8` (Prometheus 3 does by default); any other gets them escaped
+   * (`underscores`, or `values` when asked). Legacy profiles never change names: setting it with
+   * one is a ConfigError.
+   * @default 'UnderscoreEscapingWithSuffixes'
+   */
   translationStrategy: {
     file: 'naming.translation_strategy',
     schema: 'translationStrategy',
-    defaultText: '`UnderscoreEscapingWithSuffixes`',
-    doc: "The `otel` profile's naming of OTel instruments (the OTel spec's translation strategies).",
   },
+  /**
+   * `false`: the `otel` profile's names leave out the unit word (`app_job_latency`, not
+   * `app_job_latency_seconds`; `_total` stays on counters): exactly the series names and labels
+   * `@opentelemetry/exporter-prometheus` serves, so a switch from it keeps every series. Legacy
+   * profiles never change names: setting it with one is a ConfigError.
+   * @default true
+   */
   unitSuffixes: {
     file: 'naming.unit_suffixes',
     schema: 'boolean',
     default: true,
-    doc: "`false`: the `otel` profile's names without the unit word (`_total` stays), as `@opentelemetry/exporter-prometheus` names them.",
   },
+  /**
+   * Counters and histograms carry their start time on the pull endpoint: OpenMetrics `_created`
+   * samples and protobuf `created_timestamp` (text 0.0.4 has no place for it). Off by default, for
+   * every profile (the legacy originals never wrote them; client_golang leaves OpenMetrics
+   * `_created` off too): Prometheus 2.x stores each `_created` sample as a series of its own.
+   * Prometheus 3 with `--enable-feature=created-timestamp-zero-ingestion` reads both as the start
+   * of the series instead.
+   * @default false
+   */
   startTimestamps: {
     file: 'naming.start_timestamps',
     schema: 'boolean',
     default: false,
-    doc: 'Counters and histograms carry their start time (`_created`, `created_timestamp`).',
   },
+  /** The `[naming]` table: translation_strategy, unit_suffixes, start_timestamps. */
   naming: {
     file: 'naming',
     schema: 'naming',
     library: false,
-    doc: 'The `[naming]` table: translation_strategy, unit_suffixes, start_timestamps.',
   },
+  /** Pull listener; `false` disables it (embed-only or push-only use). @default {} (enabled) */
   listener: {
     file: 'listener',
     schema: 'listener',
     keys: 'listener',
-    defaultText: '{} (on)',
-    doc: 'The pull listener; `false` disables it.',
   },
+  /** OTLP push; omitted or without `endpoint` -> no push reader. @default none */
   otlp: {
     file: 'otlp',
     schema: 'otlp',
     keys: 'otlp',
-    defaultText: 'none',
-    doc: 'OTLP push; without `endpoint` no push reader.',
   },
+  /**
+   * OTLP/HTTP ingest listener (`POST /v1/metrics`); omitted or `false` -> none. Ingested metrics
+   * join the pull endpoint and the OTLP push.
+   * @default none
+   */
   ingest: {
     file: 'ingest',
     schema: 'ingest',
     keys: 'ingest',
-    defaultText: 'none',
-    doc: 'OTLP/HTTP ingest listener; omitted or `false`: none.',
   },
+  /**
+   * `node:cluster` and worker threads ({@link ClusterOptions}). In a cluster worker (or with
+   * `reportTo`) jobmeter reports to the primary and binds no listener, pushes nothing and takes no
+   * ingest, whatever `listener`, `otlp` and `ingest` say; the primary serves the aggregate.
+   * `false`: every process stands alone (then workers must not share one listener port).
+   * @default {} (on)
+   */
   cluster: {
     file: 'cluster',
     schema: 'cluster',
     keys: 'cluster',
-    defaultText: '{} (on)',
-    doc: '`node:cluster` and worker threads; `false`: every process stands alone.',
   },
+  /** `jobmeter serve`'s metrics route (the library: the handler, middleware and plugin options). */
   metrics: {
     file: 'metrics',
     schema: 'metrics',
     keys: 'metrics',
     library: false,
-    doc: "`jobmeter serve`'s metrics route (the library: the handler, middleware and plugin options).",
   },
+  /** `jobmeter serve`'s own telemetry listener. */
   telemetry: {
     file: 'telemetry',
     schema: 'telemetry',
     keys: 'telemetry',
     library: false,
-    doc: "`jobmeter serve`'s own telemetry listener.",
   },
+  /** runwisp.toml's `[daemon]`: metrics_enabled, metrics_listen. */
   daemon: {
     file: 'daemon',
     schema: 'daemon',
     keys: 'daemon',
     library: false,
     aliasOf: 'metrics',
-    doc: "runwisp.toml's `[daemon]`: metrics_enabled, metrics_listen.",
   },
-  metricsToken: metricsSpelling('token', 'metrics_token', 'restic-manager'),
-  metricsTrustedCidrs: metricsSpelling('trustedCidrs', 'metrics_trusted_cidrs', 'restic-manager'),
+  /** restic-manager's spelling of `[metrics] token`. */
+  metricsToken: metricsSpelling('token', 'metrics_token'),
+  /** restic-manager's spelling of `[metrics] trusted_cidrs`. */
+  metricsTrustedCidrs: metricsSpelling('trustedCidrs', 'metrics_trusted_cidrs'),
+  /**
+   * Reported as `jobmeter.build.info` (runwisp_build_info, rm_build_info). Omitted when absent.
+   * @default jobmeter's own version
+   */
   build: {
     file: 'build',
     schema: 'build',
     keys: 'build',
-    defaultText: "jobmeter's own version",
-    doc: 'Reported as `jobmeter.build.info`.',
   },
+  /**
+   * OpenTelemetry Views (the SDK's `ViewOptions`) for every instrument on jobmeter's provider: the
+   * host's own -- e.g. an attribute allow-list (`attributesProcessors:
+   * [createAllowListAttributesProcessor(['queue'])]`) that drops a `job_id`, buckets, a limit --
+   * and jobmeter's (`{ instrumentName: 'jobmeter.run.duration', aggregation: { type:
+   * AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [1, 10, 60] } } }`). An own
+   * instrument a View selects keeps its spec's attribute bounds. Under a legacy profile, a View
+   * that renames an own instrument takes it out of the profile's rule for it.
+   * @default []
+   */
   views: {
     file: 'views',
     schema: 'views',
-    defaultText: '[]',
-    doc: "OpenTelemetry Views for every instrument on jobmeter's provider.",
   },
+  /**
+   * Extra instruments the host declares, bounded like the domain's own (their attributes are
+   * declared here): observable ones it feeds with `jobmeter.observe(name, callback)` (e.g. counts
+   * it keeps in its database), and counters, up-down counters, histograms and gauges it records
+   * with `jobmeter.counter(name)`, `jobmeter.histogram(name)`, `jobmeter.gauge(name)` (the domain's
+   * fast record path).
+   * @default []
+   */
   instruments: {
     items: 'instrumentSpec',
-    defaultText: '[]',
-    doc: "Instruments the host declares, bounded like the domain's own.",
   },
+  /**
+   * Cache policy for the host's snapshot callback (`jobmeter.setSnapshotSource`).
+   * @default the profile's (crewshipd: ttlMillis 15000), else { ttlMillis: 0, timeoutMillis: 2000 }
+   */
   snapshot: {
     keys: 'snapshot',
-    defaultText: "the profile's, else `{ ttlMillis: 0, timeoutMillis: 2000 }`",
-    doc: "Cache policy for the host's snapshot callback.",
   },
+  /** Value of the `hostname` label that crewshipd puts on every series. @default os.hostname() */
   hostname: {
-    defaultText: '`os.hostname()`',
     rule: nonEmptyString,
-    doc: 'The `hostname` label crewshipd puts on every series.',
   },
-  metricProducers: {
-    defaultText: '[]',
-    doc: 'Producers whose metrics join every pull collection.',
-  },
+  /**
+   * Producers whose metrics join every pull collection, after the SDK's own (OTLP ingest uses
+   * this). They bypass the SDK's views, so they must bound their own attributes.
+   * @default []
+   */
+  metricProducers: {},
+  /**
+   * Where to print, one call per line, every OTLP request the ingest listener decodes and every
+   * OTLP export pushed, as the Collector's `debug` exporter prints them at `verbosity: normal`
+   * (`name{attrs} value` per data point; src/debug/). Never headers or tokens. `jobmeter serve
+   * --debug` writes them to stderr.
+   * @default none (nothing printed, no cost)
+   */
   debug: {
-    defaultText: 'none',
     rule: callback,
-    doc: "Where to print every OTLP request ingested and export pushed, as the Collector's `debug` exporter.",
   },
-  readers: { defaultText: '[]', doc: "Standard OpenTelemetry readers on jobmeter's provider." },
+  /**
+   * Standard OpenTelemetry readers of the host's choosing on jobmeter's provider -- a
+   * `PeriodicExportingMetricReader` with an official OTLP exporter, a `PrometheusExporter` --
+   * beside jobmeter's own pull and push readers. They read every instrument (jobmeter's included)
+   * under the canonical OpenTelemetry names.
+   * @default []
+   */
+  readers: {},
+  /**
+   * Where jobmeter writes its lines: startup (a global provider already registered; host
+   * instruments a profile drops), the OTLP push failing and recovering, the ingest state.
+   * @default one line each on stderr, prefixed `jobmeter: `
+   */
   log: {
-    defaultText: 'stderr, prefixed `jobmeter: `',
     rule: callback,
-    doc: 'Where jobmeter writes its lines: startup, the OTLP push failing and recovering, the ingest state.',
   },
 } as const satisfies Section;
 
@@ -762,19 +965,18 @@ export const READER_OPTIONS = {
     'unitSuffixes',
     'attributeValueLengthLimit',
   ]),
-  metricProducers: {
-    defaultText: '[]',
-    doc: "Producers whose metrics join every collection, after the provider's own.",
-  },
+  /** Producers whose metrics join every collection, after the provider's own. @default [] */
+  metricProducers: {},
 } as const satisfies Section;
 
 /** `createRecorder(meter, options)`. */
 export const RECORDER_OPTIONS = {
   ...pick(JOBMETER_OPTIONS, ['instruments', 'build', 'snapshot']),
-  profile: {
-    defaultText: '`otel`',
-    doc: "The profile the host's JobmeterReader serves: its vocabularies, buckets and snapshot policy.",
-  },
+  /**
+   * The profile the host's JobmeterReader serves: its vocabularies, buckets and snapshot policy.
+   * @default `otel`
+   */
+  profile: {},
 } as const satisfies Section;
 
 /** `jobmeterViews(profile, options)`. */
@@ -782,34 +984,46 @@ export const VIEWS_OPTIONS = pick(JOBMETER_OPTIONS, ['instruments']);
 
 /** The options of a metrics route on a host's server (the handler, the middleware, the fastify plugin). */
 export const ROUTE_OPTIONS = {
-  jobmeter: { doc: 'The jobmeter whose metrics are served (required).' },
-  posture: { defaultText: "the jobmeter profile's original", doc: 'A posture name or object.' },
-  path: { defaultText: "the posture's", doc: 'The route.' },
-  enabled: { default: true, doc: '`false` mounts nothing.' },
-  token: { defaultText: 'none', doc: 'A bearer token; never logged.' },
-  apiKeys: { items: 'apiKey', defaultText: '[]', doc: 'API keys and their tenants.' },
-  trustedCidrs: { defaultText: '[]', doc: 'Networks allowed by the cidr gate.' },
-  trustProxy: { defaultText: "the posture's", doc: 'Proxies whose `X-Forwarded-For` is believed.' },
+  /** The jobmeter whose metrics are served (required). */
+  jobmeter: {},
+  /** A posture name or object. @default the jobmeter profile's original */
+  posture: {},
+  /** The route. @default the posture's */
+  path: {},
+  /** `false` mounts nothing. */
+  enabled: { default: true },
+  /** A bearer token; never logged. @default none */
+  token: {},
+  /** API keys and their tenants. @default [] */
+  apiKeys: { items: 'apiKey' },
+  /** Networks allowed by the cidr gate. @default [] */
+  trustedCidrs: {},
+  /** Proxies whose `X-Forwarded-For` is believed. @default the posture's */
+  trustProxy: {},
+  /**
+   * The access line on every request: `true`, or `{ stream, verbose, now }`.
+   * @default the posture's
+   */
   accessLog: {
     keys: 'accessLog',
-    defaultText: "the posture's",
-    doc: 'The access line on every request: `true`, or `{ stream, verbose, now }`.',
   },
+  /** Scrapes at once past which a scrape gets 503; 0: no limit. */
   maxInflightScrapes: {
     default: 0,
-    doc: 'Scrapes at once past which a scrape gets 503; 0: no limit.',
   },
-  format: { defaultText: "the jobmeter's", doc: '`negotiate`, `text` or `openmetrics`.' },
-  selfMetrics: {
-    defaultText: 'true for the native profile',
-    doc: 'Serve `jobmeter_scrape_errors_total{cause}`.',
-  },
+  /** `negotiate`, `text` or `openmetrics`. @default the jobmeter's */
+  format: {},
+  /** Serve `jobmeter_scrape_errors_total{cause}`. @default true for the native profile */
+  selfMetrics: {},
 } as const satisfies Section;
 
 export const ACCESS_LOG_OPTIONS = {
-  stream: { defaultText: 'process.stderr', doc: 'Where lines go.' },
-  verbose: { default: false, doc: 'A request-received line ahead of each access line.' },
-  now: { defaultText: 'Date.now', doc: 'The clock for `ts` (tests).' },
+  /** Where lines go. @default process.stderr */
+  stream: {},
+  /** A request-received line ahead of each access line. */
+  verbose: { default: false },
+  /** The clock for `ts` (tests). @default Date.now */
+  now: {},
 } as const satisfies Section;
 
 /** Every section, by the name rows' `keys` and `items` use. */

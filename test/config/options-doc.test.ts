@@ -1,12 +1,14 @@
-// The option table (src/common/option-table.ts) is the one definition of every option: docs/options.md
-// is generated from it, and the options' TypeScript types must name the same keys and document the
-// same defaults. This fails when one of them changed without the others.
+// The option table (src/common/option-table.ts) is the one declaration of every option: docs/options.md
+// is generated from it, the options' public TypeScript types are its rows mapped, so an editor shows
+// what the docs say. This fails when one of them changed without the others.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { OPTIONS_DOC, renderOptionsDoc } from '../../scripts/gen-options-doc.ts';
+import ts from 'typescript';
+
+import { docOf, OPTIONS_DOC, renderOptionsDoc, rowDocs } from '../../scripts/gen-options-doc.ts';
 import {
   libraryKeys,
   SECTIONS,
@@ -38,14 +40,78 @@ function fields(file: string, name: string): Map<string, string | undefined> {
   return out;
 }
 
-/** Each section and the interface that types it. */
+/** The options types of src/options.ts, each the section whose rows it maps. */
+const PUBLIC: readonly [SectionName, string][] = [
+  ['jobmeter', 'JobmeterOptions'],
+  ['profileTable', 'ProfileOptions'],
+  ['listener', 'PullListenerOptions'],
+  ['otlp', 'OtlpPushOptions'],
+  ['ingest', 'IngestOptions'],
+  ['cluster', 'ClusterOptions'],
+];
+
+/** The "what" cell of each row of docs/options.md, by its heading's section and its option. */
+function docsCells(): Map<string, string> {
+  const out = new Map<string, string>();
+  let heading = '';
+  for (const line of readFileSync(OPTIONS_DOC, 'utf8').split('\n')) {
+    if (line.startsWith('## ')) heading = line;
+    const m = /^\| `(\w+)` \| .*? \| .*? \| (.*) \|$/.exec(line);
+    if (m !== null) out.set(`${heading} ${m[1]}`, m[2]!.replace(/\\\|/g, '|'));
+  }
+  return out;
+}
+
+test("an editor shows each public option's doc as docs/options.md says it, and its @default", () => {
+  const file = join(SRC, 'options.ts');
+  const program = ts.createProgram([file], { noEmit: true, strict: true, types: [] });
+  const checker = program.getTypeChecker();
+  const exports = checker.getExportsOfModule(
+    checker.getSymbolAtLocation(program.getSourceFile(file)!)!,
+  );
+  const cells = docsCells();
+  const headings = [...cells.keys()].map((k) => k.slice(0, k.lastIndexOf(' ')));
+  const rows = rowDocs();
+  for (const [section, name] of PUBLIC) {
+    const type = checker.getDeclaredTypeOfSymbol(exports.find((s) => s.name === name)!);
+    const fields = checker.getPropertiesOfType(type);
+    assert.deepEqual(fields.map((f) => f.name).sort(), libraryKeys(SECTIONS[section]).sort());
+    // The heading whose rows are this section's (its first field's row is in it).
+    for (const field of fields) {
+      const shown = docOf(field, checker);
+      const heading = headings.find(
+        (h) => cells.get(`${h} ${field.name}`) === rows.get(section)!.get(field.name)!.text,
+      );
+      assert.ok(heading !== undefined, `${name}.${field.name}: no docs/options.md row says it`);
+      assert.equal(shown.text, cells.get(`${heading} ${field.name}`), `${name}.${field.name}`);
+      assert.equal(shown.defaultTag, rows.get(section)!.get(field.name)!.defaultTag);
+    }
+  }
+});
+
+test("every row's @default tag starts with its default, and a public option's row has one", () => {
+  const docs = rowDocs();
+  const typed = new Set(PUBLIC.map(([section]) => section));
+  for (const [section, rows] of Object.entries(SECTIONS) as [
+    SectionName,
+    Readonly<Record<string, OptionRow>>,
+  ][]) {
+    for (const [key, row] of Object.entries(rows)) {
+      const tag = docs.get(section)!.get(key)!.defaultTag;
+      assert.ok(docs.get(section)!.get(key)!.text !== '', `${section}.${key} has a doc comment`);
+      if (!('default' in row)) continue;
+      const want = typeof row.default === 'string' ? `'${row.default}'` : String(row.default);
+      if (tag === undefined && !typed.has(section)) continue;
+      assert.ok(
+        tag !== undefined && (tag === want || tag.startsWith(`${want} `)),
+        `${section}.${key}: @default ${tag}, the row's default is ${want}`,
+      );
+    }
+  }
+});
+
+/** Each section the public types do not map, and the interface that types it. */
 const TYPED: readonly [SectionName, string, string][] = [
-  ['jobmeter', 'options.ts', 'JobmeterOptions'],
-  ['profileTable', 'options.ts', 'ProfileOptions'],
-  ['listener', 'options.ts', 'PullListenerOptions'],
-  ['otlp', 'options.ts', 'OtlpPushOptions'],
-  ['ingest', 'options.ts', 'IngestOptions'],
-  ['cluster', 'options.ts', 'ClusterOptions'],
   ['apiKey', 'http/route-options.ts', 'ApiKey'],
   ['build', 'domain/types.ts', 'BuildInfo'],
   ['snapshot', 'domain/snapshot.ts', 'SnapshotSourceOptions'],
