@@ -42,7 +42,6 @@ const VIEW_SELECTOR =
 const TABLE_NAMES: Partial<Record<DefinitionName, string>> = {
   apiKey: 'an API key',
   profileSetting: '[profile]',
-  profileRule: 'a [[profile.rules]] rule',
   view: '[[views]]',
   viewSelector: 'a view selector',
   viewStream: 'a view stream',
@@ -89,12 +88,7 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
           expected: `a profile name (one of ${PROFILE_NAMES.join(', ')}) or a [profile] table with name and rules`,
         },
   profileRules: plain('a list of [[profile.rules]] tables'),
-  profileRule: plain(
-    'a rule table: instrument, name, type, help, and optionally unit, labels, values, zero_fill',
-  ),
-  ruleLabels: plain('a list of [attribute, label] pairs, e.g. [["runner", "runner"]]'),
-  ruleValues: plain('a table: attribute → { canonical value = "the original\'s word" }'),
-  ruleZeroFill: plain('a table: label → [words always emitted, each once]'),
+  profileRule: plain('a rule table: instrument, name, type, help, \u2026'),
   text: plain('a string'),
   host: plain('an IP address or host name (IPv6 without brackets)'),
   // user:password in a rejected endpoint is masked before it is echoed.
@@ -222,14 +216,8 @@ export function toConfigError(
   }
 
   if (error.keyword === 'required') {
-    // API keys and profile rules have required fields: a missing one is an undefined value.
+    // API keys and views have required fields: a missing one is an undefined value.
     const name = (error.params as { missingProperty: string }).missingProperty;
-    if (definition === 'profileRule')
-      return new ConfigError(
-        `${at}.${name}`,
-        undefined,
-        `the rule's ${name} (required: ${CONFIG_SCHEMA.definitions.profileRule.allOf[1].required.join(', ')})`,
-      );
     if (definition === 'view') return new ConfigError(`${at}.${name}`, undefined, VIEW_SELECTOR);
     return describe(name === 'key' ? 'token' : 'tenant', undefined, `${at}.${name}`);
   }

@@ -20,7 +20,7 @@
  * level's unknown keys, then each table in the order json-schema.ts lists it (its unknown keys,
  * then its values), then the checks across keys.
  */
-import type { FamilyRule } from '../naming/types.ts';
+import { checkFamilyRules } from '../naming/check-rules.ts';
 import { oneServiceName } from '../common/option-rules.ts';
 import {
   BUILD_OPTIONS,
@@ -88,7 +88,8 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         else {
           const table = (value ?? {}) as { name?: ProfileName; rules?: Record<string, unknown>[] };
           if (table.name !== undefined) out.profile = table.name;
-          if (table.rules !== undefined) out.profileRules = table.rules.map(familyRule);
+          if (table.rules !== undefined)
+            out.profileRules = checkFamilyRules(table.rules, [], 'profile.rules', false, true);
         }
         break;
       case 'resource_attributes':
@@ -211,11 +212,6 @@ function dotted(key: string, file: string): string {
 }
 
 /** A validated `[[profile.rules]]` table as a FamilyRule (only `zero_fill` is spelled differently). */
-function familyRule(table: Record<string, unknown>): FamilyRule {
-  const { zero_fill: zeroFill, ...rest } = table;
-  return { ...rest, ...(zeroFill !== undefined && { zeroFill }) } as unknown as FamilyRule;
-}
-
 /** A validated table (null: empty) with its keys renamed; values as they are. */
 function renameKeys(
   value: unknown,

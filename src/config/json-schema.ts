@@ -22,7 +22,7 @@ import { parseCidr } from '../common/addresses.ts';
 import { isLoopbackHost } from '../common/loopback.ts';
 import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import { POSTURE_NAMES } from '../common/postures.ts';
-import { RULE_TYPES } from '../naming/check-rules.ts';
+import { RULE_FILE_KEYS } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 import {
   API_KEY_OPTIONS,
@@ -209,7 +209,8 @@ export const CONFIG_SCHEMA = {
 
     /**
      * `profile = "solti"`, or a `[profile]` table: `name` and the host's own `[[profile.rules]]`
-     * (validated further at start: src/naming/check-rules.ts).
+     * (a rule's fields are named here for editors; src/naming/check-rules.ts checks them, for the
+     * file as for the options object).
      */
     profileSetting: {
       if: { type: 'string' },
@@ -217,31 +218,9 @@ export const CONFIG_SCHEMA = {
       else: closed(fileTable(PROFILE_TABLE_OPTIONS)),
     },
     profileRules: { type: 'array', items: ref('profileRule') },
-    profileRule: withRequired(
-      {
-        instrument: ref('nonEmptyString'),
-        name: ref('nonEmptyString'),
-        type: ref('ruleType'),
-        help: ref('text'),
-        unit: ref('text'),
-        labels: ref('ruleLabels'),
-        values: ref('ruleValues'),
-        zero_fill: ref('ruleZeroFill'),
-      },
-      ['instrument', 'name', 'type', 'help'],
-    ),
-    ruleLabels: {
-      type: 'array',
-      items: { type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 2 },
-    },
-    ruleValues: {
+    profileRule: {
       type: 'object',
-      additionalProperties: { type: 'object', additionalProperties: { type: 'string' } },
-    },
-    // A word twice would serve its series twice (OpenMetrics: a family's label sets are unique).
-    ruleZeroFill: {
-      type: 'object',
-      additionalProperties: { type: 'array', items: { type: 'string' }, uniqueItems: true },
+      properties: Object.fromEntries(RULE_FILE_KEYS.map((k) => [k, {}])),
     },
 
     /**
@@ -301,7 +280,6 @@ export const CONFIG_SCHEMA = {
     exponentialSize: integer(2, 16384),
     exponentialScale: integer(-10, 20),
     keyList: { type: 'array', items: { type: 'string', pattern: '\\S' } },
-    ruleType: oneOfStrings(RULE_TYPES),
     text: { type: 'string' },
     nonEmptyString: nonEmptyString.schema,
     boolean: bool.schema,

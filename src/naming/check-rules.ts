@@ -1,7 +1,9 @@
 /**
  * Validates the rules a host adds to a profile (`profile: { name, rules }`, `[[profile.rules]]`),
- * the same shape as the built-in tables (types.ts `FamilyRule`), at start: a bad rule is a
- * ConfigError naming the rule by its index, its family and the field, never a broken exposition.
+ * the same shape as the built-in tables (types.ts `FamilyRule`): the one validator of a rule, for
+ * the options object at start and for the config file as it is read (config/file-layer.ts; the
+ * file's schema only names the fields, for editors). A bad rule is a ConfigError naming the rule by
+ * its index, its family and the field (as its caller spells it), never a broken exposition.
  *
  * What must stay true of a rule: a Prometheus metric name and label names (the exposition
  * escapes values, never names); labels not repeated; zero-fill only on a counter or gauge with
@@ -13,21 +15,7 @@ import { ConfigError, REDACTED } from '../errors.ts';
 import type { FamilyRule } from './types.ts';
 
 export const RULE_TYPES: readonly FamilyRule['type'][] = ['counter', 'gauge', 'histogram', 'info'];
-
-/** Every field of a FamilyRule: another key is a typo (`zerofill`) that would be ignored. */
-const RULE_FIELDS: readonly string[] = [
-  'instrument',
-  'name',
-  'type',
-  'help',
-  'unit',
-  'from',
-  'scale',
-  'labels',
-  'values',
-  'zeroFill',
-  'emitZero',
-] satisfies readonly (keyof FamilyRule)[];
+const FROM: readonly unknown[] = ['value', 'sum', 'count'] satisfies FamilyRule['from'][];
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -36,11 +24,93 @@ const isTable = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 
+const isLabelPair = (pair: unknown): pair is readonly [string, string] =>
+  Array.isArray(pair) &&
+  pair.length === 2 &&
+  isString(pair[0]) &&
+  pair[0] !== '' &&
+  isString(pair[1]) &&
+  LABEL_NAME.test(pair[1]) &&
+  !pair[1].startsWith('__');
+
+/** One field of a rule: the config file's spelling where it differs, and what its value must be. */
+interface Field {
+  readonly file?: string;
+  readonly required?: true;
+  readonly check: (value: unknown) => boolean;
+  readonly expected: string;
+}
+
+const ZERO_FILL_EXPECTED =
+  "a table { <the family's one label> = [words\u2026, each once] }, on a counter or gauge with exactly one label";
+
+/** Every field of a FamilyRule, in the order they are checked; another key is a typo (`zerofill`). */
+const FIELDS = {
+  instrument: {
+    required: true,
+    check: (v) => isString(v) && v.trim() !== '',
+    expected: 'the name of the instrument the family is rendered from',
+  },
+  name: {
+    required: true,
+    check: (v) => isString(v) && METRIC_NAME.test(v),
+    expected: 'a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)',
+  },
+  type: {
+    required: true,
+    check: (v) => RULE_TYPES.includes(v as FamilyRule['type']),
+    expected: `one of ${RULE_TYPES.join(', ')}`,
+  },
+  help: { required: true, check: isString, expected: 'a string (the # HELP text)' },
+  unit: { check: isString, expected: 'a string' },
+  from: { check: (v) => FROM.includes(v), expected: `one of ${FROM.join(', ')}` },
+  scale: {
+    check: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
+    expected: 'a positive number',
+  },
+  labels: {
+    check: (v) =>
+      Array.isArray(v) &&
+      v.every(isLabelPair) &&
+      new Set(v.map(([, label]) => label)).size === v.length,
+    expected:
+      'a list of [attribute, label] pairs, label names [a-zA-Z_][a-zA-Z0-9_]* not starting with __, each once',
+  },
+  values: {
+    check: (v) =>
+      isTable(v) && Object.values(v).every((m) => isTable(m) && Object.values(m).every(isString)),
+    expected: "a table: attribute \u2192 { canonical value \u2192 the original's word }",
+  },
+  zeroFill: {
+    file: 'zero_fill',
+    check: (v) =>
+      isTable(v) &&
+      Object.values(v).every(
+        // A word twice would serve its series twice (OpenMetrics: a family's label sets are unique).
+        (words) =>
+          Array.isArray(words) && words.every(isString) && new Set(words).size === words.length,
+      ),
+    expected: ZERO_FILL_EXPECTED,
+  },
+  emitZero: { file: 'emit_zero', check: (v) => typeof v === 'boolean', expected: 'true or false' },
+} as const satisfies Record<keyof FamilyRule, Field>;
+
+type FieldName = keyof typeof FIELDS;
+const spelling = (k: FieldName, file: boolean): string =>
+  file ? ((FIELDS[k] as Field).file ?? k) : k;
+
+/** A rule's keys as the config file spells them (the file's schema names them, for editors). */
+export const RULE_FILE_KEYS: readonly string[] = Object.keys(FIELDS).map((k) =>
+  spelling(k as FieldName, true),
+);
+
 /**
  * Checks `rules` (as given: anything) against each other and the profile's own `builtIn` rules.
  * @param key where the rules were set, e.g. `profile.rules`.
  * @param labelsByName the profile writes label pairs sorted by name (`order: 'sorted'`, solti), so
  *   a rule must list its labels that way.
+ * @param file the rules are the config file's tables (`zero_fill`): errors name its keys.
+ * @returns the rules, each a FamilyRule (the file's keys as the options spell them).
  * @throws ConfigError on the first bad field.
  */
 export function checkFamilyRules(
@@ -48,72 +118,58 @@ export function checkFamilyRules(
   builtIn: readonly FamilyRule[],
   key = 'profile.rules',
   labelsByName = false,
+  file = false,
 ): readonly FamilyRule[] {
   if (!Array.isArray(rules))
     throw new ConfigError(key, rules, 'a list of rules ({ instrument, name, type, help, \u2026 })');
   const families = new Map<string, FamilyRule>(builtIn.map((r) => [r.name, r]));
-  rules.forEach((rule: unknown, i) => {
+  const names = Object.keys(FIELDS) as FieldName[];
+  const known = names.map((k) => spelling(k, file));
+  return rules.map((given: unknown, i) => {
     const at = `${key}[${i}]`;
-    if (!isTable(rule))
-      throw new ConfigError(at, rule, 'a rule ({ instrument, name, type, help, \u2026 })');
-    for (const k of Object.keys(rule)) {
-      if (RULE_FIELDS.includes(k)) continue;
-      const hint = nearestKey(k, RULE_FIELDS);
+    if (!isTable(given))
+      throw new ConfigError(at, given, 'a rule ({ instrument, name, type, help, \u2026 })');
+    for (const k of Object.keys(given)) {
+      if (known.includes(k)) continue;
+      const hint = nearestKey(k, known);
       throw new ConfigError(
         `${at}.${k}`,
         REDACTED,
-        `a key of a rule: ${RULE_FIELDS.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`,
+        `a key of a rule: ${known.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`,
       );
     }
-    const named = isString(rule.name) ? ` (rule ${rule.name})` : '';
-    const fail = (field: string, expected: string): never => {
-      throw new ConfigError(`${at}.${field}`, rule[field], expected + named);
+    const named = isString(given['name']) ? ` (rule ${given['name']})` : '';
+    const fail = (field: FieldName, expected: string = FIELDS[field].expected): never => {
+      const spelled = spelling(field, file);
+      const hint = field === 'type' ? nearestKey(String(given[spelled]), RULE_TYPES) : undefined;
+      throw new ConfigError(
+        `${at}.${spelled}`,
+        given[spelled],
+        `${expected}${named}${hint === undefined ? '' : ` (did you mean ${hint}?)`}`,
+      );
     };
-    if (!isString(rule.instrument) || rule.instrument.trim() === '')
-      fail('instrument', 'the name of the instrument the family is rendered from');
-    if (!isString(rule.name) || !METRIC_NAME.test(rule.name))
-      fail('name', 'a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)');
-    if (!RULE_TYPES.includes(rule.type as FamilyRule['type']))
-      fail('type', `one of ${RULE_TYPES.join(', ')}`);
-    if (!isString(rule.help)) fail('help', 'a string (the # HELP text)');
-    if (rule.unit !== undefined && !isString(rule.unit)) fail('unit', 'a string');
-    const labels = checkLabels(rule.labels, fail);
-    if (labelsByName && labels.some(([, label], j) => j > 0 && label < labels[j - 1]![1])) {
+    const rule: Record<string, unknown> = {};
+    for (const k of names) {
+      const value = given[spelling(k, file)];
+      if (value === undefined && !('required' in FIELDS[k])) continue;
+      if (!FIELDS[k].check(value)) fail(k);
+      rule[k] = value;
+    }
+    const typed = rule as unknown as FamilyRule;
+    const labels = (typed.labels ?? []).map(([, label]) => label);
+    if (labelsByName && labels.some((label, j) => j > 0 && label < labels[j - 1]!)) {
       fail(
         'labels',
         'labels listed by name (this profile writes label pairs sorted by name, as its original does)',
       );
     }
     if (
-      rule.values !== undefined &&
-      !(
-        isTable(rule.values) &&
-        Object.values(rule.values).every((m) => isTable(m) && Object.values(m).every(isString))
-      )
-    ) {
-      fail('values', "a table: attribute \u2192 { canonical value \u2192 the original's word }");
-    }
-    if (rule.zeroFill !== undefined) {
-      const labelNames = labels.map(([, label]) => label);
-      const ok =
-        isTable(rule.zeroFill) &&
-        rule.type !== 'histogram' &&
-        labelNames.length === 1 &&
-        Object.entries(rule.zeroFill).every(
-          ([label, words]) =>
-            label === labelNames[0] &&
-            Array.isArray(words) &&
-            words.every(isString) &&
-            // A word twice would serve its series twice (OpenMetrics: a family's label sets are unique).
-            new Set(words).size === words.length,
-        );
-      if (!ok)
-        fail(
-          'zeroFill',
-          "a table { <the family's one label> = [words\u2026, each once] }, on a counter or gauge with exactly one label",
-        );
-    }
-    const typed = rule as unknown as FamilyRule;
+      typed.zeroFill !== undefined &&
+      (typed.type === 'histogram' ||
+        labels.length !== 1 ||
+        Object.keys(typed.zeroFill).some((label) => label !== labels[0]))
+    )
+      fail('zeroFill');
     const same = families.get(typed.name);
     if (same !== undefined && (same.type !== typed.type || !sameLabels(same, typed))) {
       fail(
@@ -122,32 +178,8 @@ export function checkFamilyRules(
       );
     }
     families.set(typed.name, typed);
+    return typed;
   });
-  return rules as FamilyRule[];
-}
-
-function checkLabels(
-  labels: unknown,
-  fail: (field: string, expected: string) => never,
-): readonly (readonly [string, string])[] {
-  if (labels === undefined) return [];
-  const expected =
-    'a list of [attribute, label] pairs, label names [a-zA-Z_][a-zA-Z0-9_]* not starting with __, each once';
-  if (!Array.isArray(labels)) return fail('labels', expected);
-  const seen = new Set<string>();
-  for (const pair of labels as unknown[]) {
-    const ok =
-      Array.isArray(pair) &&
-      pair.length === 2 &&
-      isString(pair[0]) &&
-      pair[0] !== '' &&
-      isString(pair[1]) &&
-      LABEL_NAME.test(pair[1]) &&
-      !pair[1].startsWith('__');
-    if (!ok || seen.has(pair[1] as string)) return fail('labels', expected);
-    seen.add(pair[1] as string);
-  }
-  return labels as (readonly [string, string])[];
 }
 
 const labelList = (rule: FamilyRule): string =>

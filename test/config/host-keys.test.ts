@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
+import { createJobmeter } from '../../src/jobmeter.ts';
 
 describe('global, cardinality_limit, host_exemplars, host_instruments, [profile] rules', () => {
   it('a [profile] table with rules maps onto profile: { name, rules } (zero_fill → zeroFill)', () => {
@@ -75,11 +76,11 @@ describe('global, cardinality_limit, host_exemplars, host_instruments, [profile]
     ],
     [
       { profile: { rules: [{ instrument: 'a', name: 'b', type: 'gaug', help: '' }] } },
-      'invalid profile.rules[0].type=gaug: expected one of counter, gauge, histogram, info (did you mean gauge?)',
+      'invalid profile.rules[0].type=gaug: expected one of counter, gauge, histogram, info (rule b) (did you mean gauge?)',
     ],
     [
       { profile: { rules: [{ instrument: 'a', name: 'b', type: 'gauge' }] } },
-      "invalid profile.rules[0].help=undefined: expected the rule's help (required: instrument, name, type, help)",
+      'invalid profile.rules[0].help=undefined: expected a string (the # HELP text) (rule b)',
     ],
     [
       {
@@ -87,7 +88,7 @@ describe('global, cardinality_limit, host_exemplars, host_instruments, [profile]
           rules: [{ instrument: 'a', name: 'b', type: 'gauge', help: '', labels: [['a']] }],
         },
       },
-      'invalid profile.rules[0].labels[0]=["a"]: expected a list of [attribute, label] pairs, e.g. [["runner", "runner"]]',
+      'invalid profile.rules[0].labels=[["a"]]: expected a list of [attribute, label] pairs, label names [a-zA-Z_][a-zA-Z0-9_]* not starting with __, each once (rule b)',
     ],
     [
       {
@@ -104,7 +105,7 @@ describe('global, cardinality_limit, host_exemplars, host_instruments, [profile]
           ],
         },
       },
-      'invalid profile.rules[0].zero_fill.state=["idle","idle"]: expected a table: label → [words always emitted, each once]',
+      'invalid profile.rules[0].zero_fill={"state":["idle","idle"]}: expected a table { <the family\'s one label> = [words…, each once] }, on a counter or gauge with exactly one label (rule b)',
     ],
     [
       { profile: { nme: 'solti' } },
@@ -115,6 +116,50 @@ describe('global, cardinality_limit, host_exemplars, host_instruments, [profile]
       assert.throws(
         () => parseServiceConfig(raw, 'jobmeter.toml'),
         (err: unknown) => err instanceof ConfigError && err.message === message,
+      );
+    });
+  }
+});
+
+describe('a [[profile.rules]] rule and a rule of the options object have one validator', () => {
+  const base = { instrument: 'a', name: 'b', type: 'gauge', help: '' };
+  const BAD: readonly Record<string, unknown>[] = [
+    { ...base, type: 'gaug' },
+    { instrument: 'a', name: 'b', type: 'gauge' },
+    { ...base, name: 'b-c' },
+    { ...base, labels: [['a']] },
+    { ...base, labels: [['s', 'state']], zero_fill: { state: ['idle', 'idle'] } },
+    { ...base, labels: [['s', 'state']], zero_fill: { status: ['idle'] } },
+    { ...base, values: { s: { a: 1 } } },
+    { ...base, from: 'total' },
+    { ...base, scale: -1 },
+    { ...base, emit_zero: 'yes' },
+    { ...base, zerofill: {} },
+  ];
+  const camel = (k: string) => k.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
+  for (const rule of BAD) {
+    it(`refuses ${JSON.stringify(rule)} from the file as from code, naming the key as each spells it`, async () => {
+      let fromFile: ConfigError | undefined;
+      try {
+        parseServiceConfig({ profile: { rules: [rule] } }, 'jobmeter.toml');
+      } catch (err) {
+        if (err instanceof ConfigError) fromFile = err;
+      }
+      assert.ok(fromFile !== undefined, 'the file refuses it');
+      const options = Object.fromEntries(
+        Object.entries(rule).map(([k, v]) => [k === 'zerofill' ? k : camel(k), v]),
+      );
+      await assert.rejects(
+        createJobmeter({
+          profile: { name: 'otel', rules: [options as never] },
+          listener: false,
+          global: false,
+        }),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.key === camel(fromFile.key) &&
+          err.message.replace(err.key, '') ===
+            fromFile.message.replace(fromFile.key, '').replace(/zero_fill|emit_zero/g, camel),
       );
     });
   }
