@@ -16,7 +16,7 @@
  * the rest of its request, so the store never holds what an arriving point could not give it.
  * A new meaning of a field, or a field a reader cannot do without, is a new
  * {@link CHECKPOINT_VERSION}; a field an older reader may ignore (it restores as it did before the
- * field was written: `windows`, `carry`, `written`) keeps the version, so a downgrade still restores
+ * field was written: `windows`, `gone`, `carry`, `written`) keeps the version, so a downgrade still restores
  * the file rather than moving it aside.
  */
 import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
@@ -88,6 +88,28 @@ export interface SeriesSnapshot {
   readonly baseExp: ExponentialSum | undefined;
   readonly bounds: readonly number[] | undefined;
   readonly streams: readonly StreamSnapshot[];
+  /**
+   * `base` (`baseHist`, `baseExp`) is all the series carries beyond its live sources; `gone` splits
+   * it into its own base and its gone sources' last reports (output-set.ts `retired`), so that a
+   * source coming back after a restart takes its part back and is counted once. Undefined: none
+   * (or a file written without it).
+   */
+  readonly gone?: GoneSplit;
+}
+
+export interface GoneSplit {
+  readonly base: number;
+  readonly baseHist: HistogramAcc | undefined;
+  readonly baseExp: ExponentialSum | undefined;
+  readonly parts: readonly GonePart[];
+}
+
+/** A gone source's last report, by its identity in its instrument (series/streams.ts `identity`, less the instrument's name). */
+export interface GonePart {
+  readonly source: string;
+  readonly value: number;
+  readonly hist: HistogramAcc | undefined;
+  readonly exp: ExponentialSum | undefined;
 }
 
 export interface StreamSnapshot {
@@ -147,37 +169,44 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
   // Delta streams' windows, [instrument, series, stream, from, ...gaps] by position: a field of its
   // own, so a state with none is written as before and a reader that does not know it ignores it.
   const windows: (number | string)[][] = [];
+  // Series' gone sources, [instrument, series, base, baseHist, baseExp, [[source, value, hist,
+  // exp], ...]]: a field of its own too, so a reader that does not know it restores the
+  // series' `base` (all it carries) as before.
+  const gone: unknown[][] = [];
   const instruments = snapshot.instruments.map((i, a) => ({
     name: i.name,
     shape: i.shape,
     description: i.description,
     unit: i.unit,
-    series: i.series.map((s, b) => ({
-      scopeKey: s.scopeKey,
-      scope: { name: s.scope.name, version: s.scope.version },
-      attributes: Object.entries(s.attributes).map(([k, v]) => [k, attributeOut(v)]),
-      startTime: [s.startTime[0], s.startTime[1]],
-      base: num(s.base),
-      baseHist: s.baseHist === undefined ? null : histOut(s.baseHist),
-      baseExp: s.baseExp === undefined ? null : expOut(s.baseExp),
-      bounds: s.bounds === undefined ? null : s.bounds.map(num),
-      // [origin, key, start, time, points, value, hist, exp, updatedAt]
-      streams: s.streams.map((t, c) => {
-        if (t.from !== 0n || t.gaps !== undefined)
-          windows.push([a, b, c, ...[t.from, ...(t.gaps ?? [])].map(String)]);
-        return [
-          originOf(t.origin),
-          t.key,
-          t.start.toString(),
-          t.time.toString(),
-          t.points,
-          num(t.value),
-          t.hist === undefined ? null : histOut(t.hist),
-          t.exp === undefined ? null : expOut(t.exp),
-          t.updatedAt,
-        ];
-      }),
-    })),
+    series: i.series.map((s, b) => {
+      if (s.gone !== undefined) gone.push([a, b, ...splitOut(s.gone)]);
+      return {
+        scopeKey: s.scopeKey,
+        scope: { name: s.scope.name, version: s.scope.version },
+        attributes: Object.entries(s.attributes).map(([k, v]) => [k, attributeOut(v)]),
+        startTime: [s.startTime[0], s.startTime[1]],
+        base: num(s.base),
+        baseHist: s.baseHist === undefined ? null : histOut(s.baseHist),
+        baseExp: s.baseExp === undefined ? null : expOut(s.baseExp),
+        bounds: s.bounds === undefined ? null : s.bounds.map(num),
+        // [origin, key, start, time, points, value, hist, exp, updatedAt]
+        streams: s.streams.map((t, c) => {
+          if (t.from !== 0n || t.gaps !== undefined)
+            windows.push([a, b, c, ...[t.from, ...(t.gaps ?? [])].map(String)]);
+          return [
+            originOf(t.origin),
+            t.key,
+            t.start.toString(),
+            t.time.toString(),
+            t.points,
+            num(t.value),
+            t.hist === undefined ? null : histOut(t.hist),
+            t.exp === undefined ? null : expOut(t.exp),
+            t.updatedAt,
+          ];
+        }),
+      };
+    }),
   }));
   // The carry too is a field of its own, written only when it holds something.
   const carry = snapshot.carry?.rules.filter((r) => r.sources.length + r.folded.length > 0) ?? [];
@@ -194,6 +223,7 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
         }
       : {}),
     ...(windows.length > 0 ? { windows } : {}),
+    ...(gone.length > 0 ? { gone } : {}),
     ...(carry.length > 0
       ? {
           carry: carry.map((r) => ({
@@ -235,7 +265,18 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
       stream.gaps = times.length > 1 ? times.slice(1) : undefined;
     }
   }
-  // Checked once the windows are placed: they name source series by position in the file.
+  if (root.gone !== undefined) {
+    for (const [n, g] of array(root.gone, 'gone').entries()) {
+      const at = `gone[${n}]`;
+      const row = array(g, at);
+      if (row.length !== 6) throw new CheckpointError(`${at}: not a series' gone sources`);
+      const [a, b] = [0, 1].map((k) => integer(row[k], `${at}[${k}]`));
+      const series = read[a!]?.series[b!] as { gone?: GoneSplit } | undefined;
+      if (series === undefined) throw new CheckpointError(`${at}: no such series`);
+      series.gone = splitIn(row.slice(2), at);
+    }
+  }
+  // Checked once the windows and gone sources are placed: they name series by position in the file.
   const refused: RefusedValue[] = [];
   const instruments = read.map((i) => ({
     ...i,
@@ -366,7 +407,16 @@ function admitted(
     if (fault !== undefined) refused.push({ name: i.name, refusal: fault, points: 1 });
     return fault === undefined;
   });
-  return [streams.length === s.streams.length ? s : { ...s, streams }];
+  // A split with a figure the ingest refuses is not used: the series restores its whole base, as
+  // from a file without the split (the base itself passed above).
+  const g = s.gone;
+  const split =
+    g === undefined ||
+    (refusal(g.base, g.baseHist, g.baseExp) === undefined &&
+      g.parts.every((p) => refusal(p.value, p.hist, p.exp) === undefined))
+      ? g
+      : undefined;
+  return [streams.length === s.streams.length && split === g ? s : { ...s, streams, gone: split }];
 }
 
 /** How the ingest refuses the figures of a point of `shape` (a series' `bounds`): what it holds of one. */
@@ -462,6 +512,40 @@ function streamIn(v: unknown, at: string, origins: readonly string[]): StreamSna
     // Set from the checkpoint's `windows`, when it has them.
     from: 0n,
     gaps: undefined,
+  };
+}
+
+function splitOut(g: GoneSplit): unknown[] {
+  return [
+    num(g.base),
+    g.baseHist === undefined ? null : histOut(g.baseHist),
+    g.baseExp === undefined ? null : expOut(g.baseExp),
+    g.parts.map((p) => [
+      p.source,
+      num(p.value),
+      p.hist === undefined ? null : histOut(p.hist),
+      p.exp === undefined ? null : expOut(p.exp),
+    ]),
+  ];
+}
+
+function splitIn(row: unknown[], at: string): GoneSplit {
+  const [base, hist, exp, parts] = row;
+  return {
+    base: numIn(base, `${at}[2]`),
+    baseHist: hist === null ? undefined : histIn(hist, `${at}[3]`),
+    baseExp: exp === null ? undefined : expIn(exp, `${at}[4]`),
+    parts: array(parts, `${at}[5]`).map((v, k) => {
+      const where = `${at}[5][${k}]`;
+      const p = array(v, where);
+      if (p.length !== 4) throw new CheckpointError(`${where}: not a gone source`);
+      return {
+        source: string(p[0], `${where}[0]`),
+        value: numIn(p[1], `${where}[1]`),
+        hist: p[2] === null ? undefined : histIn(p[2], `${where}[2]`),
+        exp: p[3] === null ? undefined : expIn(p[3], `${where}[3]`),
+      };
+    }),
   };
 }
 

@@ -322,7 +322,20 @@ export class SeriesRegistry {
     }
     const scopeKey = out.scopeKey;
     const [baseHist, baseExp] = accsOf(instrument.shape, out.carriedAcc(slot));
+    const gone = out.goneOf(slot);
+    const [ownHist, ownExp] = accsOf(instrument.shape, out.baseAcc[slot]);
     return {
+      ...(gone !== undefined && {
+        gone: {
+          base: out.base(slot),
+          baseHist: ownHist,
+          baseExp: ownExp,
+          parts: [...gone].map(([id, part]) => {
+            const [hist, exp] = accsOf(instrument.shape, part.acc);
+            return { source: id.slice(instrument.name.length), value: part.value, hist, exp };
+          }),
+        },
+      }),
       scopeKey,
       scope: instrument.scopes.get(scopeKey)!.scope,
       attributes: out.set.attributes[slot]!,
@@ -528,8 +541,17 @@ export class SeriesRegistry {
         );
         out = made.out;
         series = made.at;
-        out.setBase(series, saved.base);
-        out.baseAcc[series] = accOf(instrument.shape, saved.baseHist, saved.baseExp);
+        // Its gone sources apart, as they were (a file without them: all in the base).
+        const { base, baseHist, baseExp } = saved.gone ?? saved;
+        out.setBase(series, base);
+        out.baseAcc[series] = accOf(instrument.shape, baseHist, baseExp);
+        for (const p of saved.gone?.parts ?? [])
+          out.retired(
+            series,
+            instrument.name + p.source,
+            p.value,
+            accOf(instrument.shape, p.hist, p.exp),
+          );
       }
       // A dormant stream goes the expiry after the restore unless a point wakes it.
       const lastPoint = lastPoints[i]!;

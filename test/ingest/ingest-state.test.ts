@@ -213,6 +213,57 @@ describe('checkpoint: snapshot → restore', () => {
     assert.deepEqual(await values(fromOld, 'daemon.sent'), { '{}': 8 });
   });
 
+  it("keeps an expired source's part apart, so that coming back it is counted once, not its part and its total both", async () => {
+    const clock = fakeClock();
+    const store = new IngestStore({ clock, expiryMillis: 10_000 });
+    const push = (s: IngestStore, daemon: string, total: number, time: number) =>
+      s.ingest(
+        request(
+          [
+            metric('daemon.jobs', sum([numberPoint(total, {}, 100, time)])),
+            metric(
+              'daemon.latency',
+              histogram([histogramPoint([1], [total, 0], total, {}, 100, time)]),
+            ),
+          ],
+          { 'service.instance.id': daemon },
+        ),
+      );
+    push(store, 'a', 5, 110);
+    push(store, 'b', 2, 110);
+    clock.advance(6_000);
+    push(store, 'b', 3, 116);
+    clock.advance(6_000);
+    // a expired; its 5 stay in the series b keeps served.
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 8 });
+    const payload = encodeCheckpoint(store.snapshot());
+    const restored = new IngestStore({ clock, expiryMillis: 10_000 });
+    restored.restore(decodeCheckpoint(payload));
+    assert.deepEqual(await values(restored, 'daemon.jobs'), { '{}': 8 });
+    // a comes back with the total it had: it goes on from its part (5 + 3), then counts on.
+    push(restored, 'a', 5, 122);
+    assert.deepEqual(await values(restored, 'daemon.jobs'), { '{}': 8 });
+    assert.equal((await histograms(restored, 'daemon.latency'))['{}']!.count, 8);
+    push(restored, 'a', 7, 124);
+    assert.deepEqual(await values(restored, 'daemon.jobs'), { '{}': 10 });
+    assert.equal((await histograms(restored, 'daemon.latency'))['{}']!.count, 10);
+    // A reader that does not know the gone parts reads the series' base as before: all it carries.
+    const old = JSON.parse(payload) as {
+      gone?: unknown;
+      instruments: { series: { base: number }[] }[];
+    };
+    assert.ok(old.gone !== undefined);
+    assert.equal(old.instruments.find((_, i) => i === 0)!.series[0]!.base, 5);
+    delete old.gone;
+    const fromOld = new IngestStore({ clock, expiryMillis: 10_000 });
+    fromOld.restore(decodeCheckpoint(JSON.stringify(old)));
+    assert.deepEqual(await values(fromOld, 'daemon.jobs'), { '{}': 8 });
+    assert.throws(
+      () => decodeCheckpoint(JSON.stringify({ ...old, gone: [[0, 9, 0, null, null, []]] })),
+      /gone\[0\]: no such series/,
+    );
+  });
+
   it('expires restored series by their own times, as the originals would', async () => {
     const clock = fakeClock();
     const store = filledStore(clock);

@@ -9,6 +9,17 @@ import { TOKENS, World } from './world.ts';
 
 export const SENDERS = 2;
 
+/**
+ * The serves a sequence drives: the native profile alone, or pushing to a real Collector under a
+ * legacy profile's naming, under canonical naming, and from the native profile.
+ */
+export const SERVES = [
+  {},
+  { profile: 'solti', push: 'profile' },
+  { profile: 'solti', push: 'canonical' },
+  { push: 'canonical' },
+] as const satisfies readonly { profile?: string; push?: 'profile' | 'canonical' }[];
+
 /** Each kind of step, by name: a run counts how often each ran (every one must, in `npm test`). */
 export const STEP_KINDS = [
   'push',

@@ -14,21 +14,13 @@ import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import fc from 'fast-check';
 import { killChildren } from '../cli/harness.ts';
-import { sequences, STEP_KINDS } from './commands.ts';
+import { SERVES, sequences, STEP_KINDS } from './commands.ts';
 import { World } from './world.ts';
 
 after(killChildren);
 
-/**
- * Each seed with the serve it drives: the native profile alone, or pushing to a real Collector
- * under a legacy profile's naming, under canonical naming, and from the native profile.
- */
-const SEEDS = [
-  { seed: 1 },
-  { seed: 2, profile: 'solti', push: 'profile' },
-  { seed: 3, profile: 'solti', push: 'canonical' },
-  { seed: 4, push: 'canonical' },
-] as const satisfies readonly { seed: number; profile?: string; push?: 'profile' | 'canonical' }[];
+/** Each seed with the serve it drives (commands.ts {@link SERVES}, in order). */
+const SEEDS = SERVES.map((serve, i) => ({ seed: i + 1, ...serve }));
 const COMMANDS = 30;
 /** Sequences per seed. */
 const RUNS = 2;

@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { sequences, STEP_KINDS } from './commands.ts';
+import { SERVES, sequences, STEP_KINDS } from './commands.ts';
 import { World } from './world.ts';
 
 const { values } = parseArgs({
@@ -29,9 +29,14 @@ let sequencesRun = 0;
 
 do {
   let log: string[] = [];
+  // The seeds go round the serves the test drives: a finding's replay flags say which.
+  const serve = SERVES[seed % SERVES.length]!;
+  const flags = Object.entries(serve)
+    .map(([k, v]) => `--${k} ${v} `)
+    .join('');
   const result = await fc.check(
     fc.asyncProperty(sequences(Number(values.commands)), async (cmds) => {
-      const world = await World.create();
+      const world = await World.create(serve);
       try {
         await fc.asyncModelRun(() => ({ model: {}, real: world }), cmds);
       } finally {
@@ -54,9 +59,9 @@ do {
     const minimal =
       result.counterexample === null ? log.join(', ') : String(result.counterexample[0]);
     const detail = message.split('\n').slice(0, 20).join('\n    ');
-    console.log(`seed ${seed}: FAILED: ${headline}\n  minimal: ${minimal}\n    ${detail}`);
-    if (!findings.has(headline)) findings.set(headline, { seed, steps: minimal });
-  } else console.log(`seed ${seed}: ok`);
+    console.log(`seed ${seed}: FAILED: ${headline}\n  minimal: ${flags}${minimal}\n    ${detail}`);
+    if (!findings.has(headline)) findings.set(headline, { seed, steps: flags + minimal });
+  } else console.log(`seed ${seed}: ok ${flags}`);
   seed++;
 } while (Date.now() < deadline);
 
