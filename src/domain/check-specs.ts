@@ -42,6 +42,19 @@ export function checkInstrumentSpecs(
       throw new ConfigError(`${at}.unit`, spec.unit, "a UCUM unit string ('s', '{job}', '1')");
     if (typeof spec.description !== 'string')
       throw new ConfigError(`${at}.description`, spec.description, 'a description string');
+    // Out of order, a bucket's count would be wrong (a value goes to the first bound at or above it).
+    if (
+      spec.buckets !== undefined &&
+      (!Array.isArray(spec.buckets) ||
+        !spec.buckets.every(
+          (b, k, all) => Number.isFinite(b) && (k === 0 || (b as number) > all[k - 1]!),
+        ))
+    )
+      throw new ConfigError(
+        `${at}.buckets`,
+        spec.buckets,
+        'finite bucket bounds in strictly increasing order (e.g. [0.1, 0.5, 1, 5])',
+      );
     if (spec.attributes === undefined) return { ...spec, attributes: [] };
     list(spec.attributes, `${at}.attributes`, 'attribute specs { key, values or cap }').forEach(
       (a, j) => {

@@ -82,7 +82,7 @@ export interface InstrumentSpec {
   readonly description: string;
   /** The allow-list: attributes not listed here are dropped before aggregation. */
   readonly attributes: readonly AttributeSpec[];
-  /** Histogram bucket upper bounds (ascending, without +Inf). Histograms only. */
+  /** Histogram bucket upper bounds: finite, strictly increasing, without +Inf (else a ConfigError). Histograms only. */
   readonly buckets?: readonly number[];
   /**
    * Keep trace-linked exemplars (domain/exemplars.ts): the latest per series (counters) or per
