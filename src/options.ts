@@ -9,6 +9,7 @@
 import type { IMetricReader, MetricProducer, ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { MessagePort } from 'node:worker_threads';
 import type {
+  RowValue,
   CLUSTER_OPTIONS,
   INGEST_OPTIONS,
   JOBMETER_OPTIONS,
@@ -49,15 +50,7 @@ export {
 export type OptionsOf<S, T extends { readonly [K in keyof S]?: unknown } = object> = {
   -readonly [
     K in keyof S as S[K] extends { readonly library: false } ? never : K
-  ]?: K extends keyof T
-    ? T[K]
-    : S[K] extends { readonly rule: (value: never, key: string) => infer V }
-      ? V
-      : S[K] extends { readonly default: infer D }
-        ? D extends boolean
-          ? boolean
-          : D
-        : unknown;
+  ]?: K extends keyof T ? T[K] : RowValue<S[K]>;
 };
 
 /**

@@ -11,6 +11,7 @@ import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
 import {
   CLUSTER_OPTIONS,
+  type Defaults,
   INGEST_OPTIONS,
   JOBMETER_OPTIONS,
   LISTENER_OPTIONS,
@@ -32,7 +33,6 @@ import { assertBindAllowed } from './common/loopback.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
-import type { ServerLimits } from './http/server-limits.ts';
 import { compileIngestGate, type IngestGate } from './http/ingest-gate.ts';
 import {
   PROFILE_NAMES,
@@ -46,34 +46,29 @@ import {
 } from './options.ts';
 import type { ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 
-export interface ResolvedOptions {
+/** createJobmeter's options resolved: the rows with a default each its checked value, and the rest. */
+export interface ResolvedOptions extends Omit<
+  Defaults<typeof JOBMETER_OPTIONS>,
+  'profile' | 'hostInstruments' | 'startTimestamps'
+> {
   readonly profile: ProfileName;
   /** The host's own rules, as given (checked against the profile's by checkFamilyRules). */
   readonly profileRules: unknown;
   readonly hostInstruments: HostInstruments;
-  readonly serviceName: string;
   readonly resourceAttributes: Readonly<Record<string, string>>;
   readonly listener:
-    | ({
+    | (Omit<Defaults<typeof LISTENER_OPTIONS>, 'host'> & {
         readonly host: string;
-        readonly port: number;
-        readonly allowNonLoopback: boolean;
         readonly format: 'negotiate' | ExpositionFormat | undefined;
-      } & ServerLimits)
+      })
     | false;
   readonly otlp: ResolvedOtlpPushOptions | undefined;
   /** undefined: the profile decides (canonical for `otel`, profile for the legacy ones). */
   readonly otlpNaming: 'canonical' | 'profile' | undefined;
   /** The gate keys compiled into the gate the listener applies (a bad one refused here). */
   readonly ingest: (Required<Omit<IngestOptions, IngestGateKey>> & { gate: IngestGate }) | false;
-  readonly processMetrics: boolean;
-  readonly otelScopeInfo: boolean;
   readonly instruments: readonly InstrumentSpec[];
   readonly debug: ((line: string) => void) | undefined;
-  readonly global: boolean;
-  readonly cardinalityLimit: number;
-  readonly attributeValueLengthLimit: number;
-  readonly hostExemplars: boolean;
   readonly views: readonly ViewOptions[];
   readonly log: (line: string) => void;
   readonly cluster:

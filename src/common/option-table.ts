@@ -1074,12 +1074,23 @@ export function libraryKeys(section: Section): string[] {
   return Object.keys(section).filter((k) => section[k]!.library !== false);
 }
 
-type Defaults<S> = {
-  readonly [K in keyof S as S[K] extends { readonly default: unknown } ? K : never]: S[K] extends {
-    readonly default: infer D;
-  }
-    ? D
-    : never;
+/**
+ * The value a row takes: what its rule returns, else its default's type (a boolean or a number
+ * widened; a string stays the word it is, or says `as string`).
+ */
+export type RowValue<R> = R extends { readonly rule: (value: never, key: string) => infer V }
+  ? V
+  : R extends { readonly default: infer D }
+    ? D extends boolean
+      ? boolean
+      : D extends number
+        ? number
+        : D
+    : unknown;
+
+/** A section's rows that have a default, each its value: what resolving the section gives. */
+export type Defaults<S> = {
+  readonly [K in keyof S as S[K] extends { readonly default: unknown } ? K : never]: RowValue<S[K]>;
 };
 
 /** A section's defaults, by key (rows without one left out; `except`'s keys too). */
@@ -1137,12 +1148,12 @@ export function resolveOption<S extends Section, K extends keyof S & string>(
   key: K,
   value: unknown,
   prefix = '',
-): S[K] extends { readonly default: infer D } ? D : unknown {
+): RowValue<S[K]> {
   const row = section[key]!;
   const v = value ?? row.default;
   return (
     row.rule === undefined ? v : row.rule(v as never, prefix === '' ? key : `${prefix}.${key}`)
-  ) as S[K] extends { readonly default: infer D } ? D : unknown;
+  ) as RowValue<S[K]>;
 }
 
 /** The config file's key -> the row's key, for the rows of `section` in the file's table `table` (`''`: the section's own). */

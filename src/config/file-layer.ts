@@ -46,6 +46,7 @@ import type {
   MetricsConfig,
   NamingConfig,
   ServiceConfig,
+  TopValueKey,
 } from './service-config.ts';
 import { viewOptions, type ViewTable } from './views-section.ts';
 
@@ -145,17 +146,15 @@ function liftServiceName(out: ServiceConfig): void {
 // ---------------------------------------------------------------------------------------------
 // Tables, already validated: renamed to camelCase, plus the checks across keys.
 
-/** The top level's single values, taken as they are (the option table's file keys → its keys). */
-export const TOP_VALUES = pickNames(JOBMETER_OPTIONS, [
-  'serviceName',
-  'processMetrics',
-  'otelScopeInfo',
-  'global',
-  'cardinalityLimit',
-  'attributeValueLengthLimit',
-  'hostExemplars',
-  'hostInstruments',
-]) as Readonly<Record<string, keyof ServiceConfig>>;
+/**
+ * The top level's single values, taken as they are (the option table's file keys → its keys): the
+ * rows with a rule and a file key of the top level ({@link TopValueKey}).
+ */
+export const TOP_VALUES = Object.fromEntries(
+  Object.entries(fileNames(JOBMETER_OPTIONS)).filter(
+    ([, k]) => (JOBMETER_OPTIONS as Section)[k]!.rule !== undefined,
+  ),
+) as Readonly<Record<string, TopValueKey>>;
 /** `[naming]`'s keys are top-level options of the library's. */
 export const NAMING_VALUES = fileNames(JOBMETER_OPTIONS, 'naming') as Readonly<
   Record<string, keyof NamingConfig>
@@ -170,11 +169,6 @@ const TABLES: Readonly<Record<string, Names>> = {
   build: fileNames(BUILD_OPTIONS),
 };
 const INGEST_KEYS = fileNames(INGEST_OPTIONS);
-
-/** The file keys of `keys` (rows of `section`) → the keys. */
-function pickNames(section: Section, keys: readonly string[]): Readonly<Record<string, string>> {
-  return Object.fromEntries(Object.entries(fileNames(section)).filter(([, k]) => keys.includes(k)));
-}
 
 /** A table's file keys → the fields they set. */
 type Names = Readonly<Record<string, string>>;

@@ -7,6 +7,7 @@
  */
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 
+import type { JOBMETER_OPTIONS } from '../common/option-table.ts';
 import type { PostureName } from '../common/postures.ts';
 import type { BuildInfo } from '../domain/recorder.ts';
 import type { ApiKey } from '../http/route-options.ts';
@@ -108,20 +109,24 @@ export interface TelemetryConfig {
   enableReload?: boolean;
 }
 
+/**
+ * The options the config file sets as single values of its top level: the rows with a rule and a
+ * file key outside a table (`service_name`, `process_metrics`, …).
+ */
+export type TopValueKey = {
+  [K in keyof typeof JOBMETER_OPTIONS]: (typeof JOBMETER_OPTIONS)[K] extends {
+    readonly file: infer F extends string;
+    readonly rule: unknown;
+  }
+    ? F extends `${string}.${string}`
+      ? never
+      : K
+    : never;
+}[keyof typeof JOBMETER_OPTIONS];
+
 /** A validated config layer. */
 export interface ServiceConfig extends Layer<
-  Pick<
-    JobmeterOptions,
-    | 'serviceName'
-    | 'processMetrics'
-    | 'otelScopeInfo'
-    | 'global'
-    | 'cardinalityLimit'
-    | 'attributeValueLengthLimit'
-    | 'hostExemplars'
-    | 'hostInstruments'
-    | 'resourceAttributes'
-  >
+  Pick<JobmeterOptions, TopValueKey | 'resourceAttributes'>
 > {
   /** The profile's name; its rules apart (a file's `[profile]` table holds both). */
   profile?: ProfileName;

@@ -8,6 +8,9 @@ import { mergeServiceConfig, resolveServiceConfig } from '../../src/config/resol
 import { parseListen, parseServeFlags } from '../../src/config/serve-flags.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
+import { JOBMETER_OPTIONS, type Section } from '../../src/common/option-table.ts';
+import { parseServiceConfig, TOP_VALUES } from '../../src/config/file-layer.ts';
+import { resolveOptions } from '../../src/resolve-options.ts';
 
 const temp = tempFiles('jobmeter-resolve-');
 const file = temp.file;
@@ -357,4 +360,34 @@ describe('parseServeFlags / mergeServiceConfig', () => {
     });
     assert.deepEqual(base, { otlp: { headers: { A: '1' } }, resourceAttributes: { a: '1' } });
   });
+});
+
+describe('an option declared once', () => {
+  // Adding a boolean option is its row and its use: from the row alone it is a key of the file,
+  // read through the layers into the options, checked and resolved with its default.
+  const rows = Object.entries(JOBMETER_OPTIONS as Section).filter(
+    ([key, row]) => row.schema === 'boolean' && Object.values(TOP_VALUES).includes(key as never),
+  );
+  it('every boolean single value of the top level has a row the file sets', () => {
+    assert.ok(rows.length >= 4, rows.map(([k]) => k).join(', '));
+  });
+  for (const [key, row] of rows) {
+    it(`${row.file} = ${String(!row.default)} in the file is ${key}: ${String(!row.default)}, resolved`, async () => {
+      const path = await file(`${key}.json`, JSON.stringify({ [row.file!]: !row.default }));
+      const options = await resolveServiceConfig({ argv: ['--config', path], env: {} });
+      assert.equal((options as Record<string, unknown>)[key], !row.default);
+      const resolved = resolveOptions({ ...options, listener: false });
+      assert.equal((resolved as unknown as Record<string, unknown>)[key], !row.default);
+      assert.equal(
+        (resolveOptions({ listener: false }) as unknown as Record<string, unknown>)[key],
+        row.default,
+      );
+      assert.throws(
+        () => parseServiceConfig({ [row.file!]: 'yes' }, 'c.json'),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.message.includes(`${row.file}=yes: expected true or false`),
+      );
+    });
+  }
 });
