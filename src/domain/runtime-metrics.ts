@@ -5,37 +5,24 @@
  * legacy original had them, so the legacy profiles neither map nor register them.
  *
  * Like the instrumentation: the event-loop delay figures cover the time since the previous
- * collection (the histogram is reset after each; one too soon for a sample repeats the previous
- * figures) and are not observed before it has a sample; the
+ * collection (common/event-loop-delay.ts) and are not observed before it has a sample; the
  * utilization is the fraction of that time the loop was busy. Every attribute is bounded: GC kinds
  * are V8's four, heap spaces are V8's handful (capped all the same).
  */
 import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import {
   constants,
-  monitorEventLoopDelay,
   PerformanceObserver,
   performance,
   type EventLoopUtilization,
-  type Histogram,
   type PerformanceEntry,
 } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 
+import { DELAY_FIGURES, sampleEventLoopDelay } from '../common/event-loop-delay.ts';
 import { observableGauge } from './catalog.ts';
 import { createObservable } from './observed-instruments.ts';
 import type { InstrumentSpec } from './types.ts';
-
-/** `nodejs.eventloop.delay.*` in the instrumentation's order, each with its statistic of the delay histogram. */
-const DELAY_FIGURES: readonly (readonly [string, string, (delay: Histogram) => number])[] = [
-  ['min', 'Event loop minimum delay.', (d) => d.min],
-  ['max', 'Event loop maximum delay.', (d) => d.max],
-  ['mean', 'Event loop mean delay.', (d) => d.mean],
-  ['stddev', 'Event loop standard deviation delay.', (d) => d.stddev],
-  ['p50', 'Event loop 50 percentile delay.', (d) => d.percentile(50)],
-  ['p90', 'Event loop 90 percentile delay.', (d) => d.percentile(90)],
-  ['p99', 'Event loop 99 percentile delay.', (d) => d.percentile(99)],
-];
 
 export const EVENT_LOOP_DELAY: readonly InstrumentSpec[] = DELAY_FIGURES.map(
   ([figure, description]) => observableGauge(`nodejs.eventloop.delay.${figure}`, 's', description),
@@ -123,9 +110,6 @@ export const RUNTIME_INSTRUMENTS: readonly InstrumentSpec[] = runtimeInstruments
 export const CONVENTION_RUNTIME_INSTRUMENTS: readonly InstrumentSpec[] =
   runtimeInstruments(CONVENTION_HEAP_BY_SPACE);
 
-/** The instrumentation's default `monitoringPrecision`: the delay is sampled every 10 ms. */
-const DELAY_RESOLUTION_MS = 10;
-
 /** Observes `v8js.memory.heap.used` by space on `meter` as `spec` declares it, for every profile. */
 export function registerHeapUsed(meter: Meter, spec: InstrumentSpec = V8_HEAP_USED): void {
   createObservable(meter, spec).addCallback((r) => {
@@ -142,18 +126,11 @@ export function registerRuntimeMetrics(
   meter: Meter,
   heap: readonly InstrumentSpec[] = HEAP_BY_SPACE,
 ): () => void {
-  const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
-  delay.enable();
+  const delay = sampleEventLoopDelay();
   const delayGauges = EVENT_LOOP_DELAY.map((spec) => createObservable(meter, spec));
-  // A collection too soon after the previous one for a sample serves the previous figures again:
-  // a gauge that comes and goes between scrapes would be marked stale by Prometheus in between.
-  let last: number[] | undefined;
   meter.addBatchObservableCallback((r: BatchObservableResult) => {
-    if (delay.count > 0) {
-      last = DELAY_FIGURES.map(([, , figure]) => nanosToSeconds(figure(delay)));
-      delay.reset();
-    }
-    if (last !== undefined) delayGauges.forEach((g, i) => r.observe(g, last![i]!));
+    const figures = delay.read();
+    if (figures !== undefined) delayGauges.forEach((g, i) => r.observe(g, figures[i]!));
   }, delayGauges);
 
   let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
@@ -195,10 +172,6 @@ export function registerRuntimeMetrics(
 
   return () => {
     gcObserver.disconnect();
-    delay.disable();
+    delay.stop();
   };
-}
-
-function nanosToSeconds(nanos: number): number {
-  return Number.isFinite(nanos) ? nanos / 1e9 : 0;
 }

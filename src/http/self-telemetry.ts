@@ -16,8 +16,8 @@
  * families are built only when the telemetry listener is scraped.
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
 
+import { DELAY_FIGURES, sampleEventLoopDelay } from '../common/event-loop-delay.ts';
 import { renderLabelPairs } from '../exposition/escape.ts';
 import type { Family } from '../exposition/types.ts';
 import { sanitizeLabelName } from '../naming/prometheus-names.ts';
@@ -49,23 +49,6 @@ export const INGEST_ANSWERS = Object.freeze({
   unavailable: 503,
 } as const);
 export type IngestAnswer = keyof typeof INGEST_ANSWERS;
-
-/** `@opentelemetry/instrumentation-runtime-node`'s default `monitoringPrecision`: the delay is sampled every 10 ms. */
-const DELAY_RESOLUTION_MS = 10;
-
-/**
- * The event-loop delay figures, under `nodejs.eventloop.delay.*` (as runtime-metrics.ts serves them
- * to the native profile), each read from the delay histogram in nanoseconds.
- */
-const DELAY_FIGURES: readonly (readonly [string, (h: ELDHistogram) => number])[] = [
-  ['min', (h) => h.min],
-  ['max', (h) => h.max],
-  ['mean', (h) => h.mean],
-  ['stddev', (h) => h.stddev],
-  ['p50', (h) => h.percentile(50)],
-  ['p90', (h) => h.percentile(90)],
-  ['p99', (h) => h.percentile(99)],
-];
 
 /** Where the ingest's figures are read from (its store, the figures `/ready` judges). */
 export interface IngestSource {
@@ -110,8 +93,7 @@ export class SelfTelemetry {
   #scrapeSum = 0;
   #scrapeCount = 0;
   #pushing = false;
-  #delay: ELDHistogram | undefined;
-  #lastDelay: number[] = DELAY_FIGURES.map(() => 0);
+  #delay: ReturnType<typeof sampleEventLoopDelay> | undefined;
 
   /** `build`: the attributes of the running build (`jobmeter.build.info`'s, for jobmeter itself). */
   constructor(build: Readonly<Record<string, string>>) {
@@ -146,11 +128,9 @@ export class SelfTelemetry {
    * read); returns what stops the sampler.
    */
   sampleEventLoop(): () => void {
-    const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
-    delay.enable();
-    this.#delay = delay;
+    const delay = (this.#delay = sampleEventLoopDelay());
     return () => {
-      delay.disable();
+      delay.stop();
       this.#delay = undefined;
     };
   }
@@ -340,19 +320,15 @@ export class SelfTelemetry {
       );
     }
     out.push(...processFamilies());
-    // The delay since the previous scrape; a scrape too soon for a sample repeats the previous figures.
-    if (this.#delay !== undefined && this.#delay.count > 0) {
-      const delay = this.#delay;
-      this.#lastDelay = DELAY_FIGURES.map(([, read]) => read(delay) / 1e9);
-      delay.reset();
-    }
+    // The delay since the previous scrape (the previous figures when too soon for a sample).
+    const delay = this.#delay?.read();
     DELAY_FIGURES.forEach(([figure], i) =>
       out.push(
         gauge(
           `jobmeter_nodejs_eventloop_delay_${figure}_seconds`,
           `Event loop ${figure} delay since the previous scrape (nodejs.eventloop.delay.${figure}); 0 before the first sample.`,
           'seconds',
-          this.#lastDelay[i]!,
+          delay?.[i] ?? 0,
         ),
       ),
     );
