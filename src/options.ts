@@ -58,31 +58,20 @@ export type OptionsOf<S, T extends { readonly [K in keyof S]?: unknown } = objec
  * @example
  *   const listener: PullListenerOptions = { host: '127.0.0.1', port: 9464 };
  */
-export type PullListenerOptions = OptionsOf<typeof LISTENER_OPTIONS, { host: string }>;
+export type PullListenerOptions = OptionsOf<typeof LISTENER_OPTIONS>;
 
 /**
  * The option `otlp`: where and how jobmeter pushes its metrics over OTLP/HTTP.
  * @example
  *   const otlp: OtlpPushOptions = { endpoint: 'http://127.0.0.1:4318/v1/metrics', intervalMillis: 15_000 };
  */
-export type OtlpPushOptions = OptionsOf<
-  typeof OTLP_OPTIONS,
-  { endpoint: string; headers: Record<string, string> }
->;
+export type OtlpPushOptions = OptionsOf<typeof OTLP_OPTIONS>;
 
 /**
  * OTLP/HTTP ingest: a listener where foreign OpenTelemetry SDKs push metrics that then join every
  * collection, through the same bounds and naming profile (docs/collector.md).
  */
-export type IngestOptions = OptionsOf<
-  typeof INGEST_OPTIONS,
-  {
-    host: string;
-    token: string;
-    apiKeys: readonly ApiKey[];
-    trustedCidrs: readonly string[];
-  }
->;
+export type IngestOptions = OptionsOf<typeof INGEST_OPTIONS, { apiKeys: readonly ApiKey[] }>;
 
 /** The ingest gate's options: without defaults, compiled and checked where options are resolved (http/ingest-gate.ts). */
 export type IngestGateKey = 'token' | 'apiKeys' | 'trustedCidrs';
@@ -119,7 +108,6 @@ export type JobmeterOptions<
   typeof JOBMETER_OPTIONS,
   {
     profile: ProfileName | ProfileOptions;
-    resourceAttributes: Record<string, string>;
     translationStrategy: TranslationStrategy;
     listener: PullListenerOptions | false;
     otlp: OtlpPushOptions;

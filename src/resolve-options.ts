@@ -57,8 +57,7 @@ export interface ResolvedOptions extends Omit<
   readonly hostInstruments: HostInstruments;
   readonly resourceAttributes: Readonly<Record<string, string>>;
   readonly listener:
-    | (Omit<Defaults<typeof LISTENER_OPTIONS>, 'host'> & {
-        readonly host: string;
+    | (Defaults<typeof LISTENER_OPTIONS> & {
         readonly format: 'negotiate' | ExpositionFormat | undefined;
       })
     | false;

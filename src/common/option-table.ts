@@ -1074,19 +1074,34 @@ export function libraryKeys(section: Section): string[] {
   return Object.keys(section).filter((k) => section[k]!.library !== false);
 }
 
+/** What a value of a schema definition is, for the rows without a rule that one types. */
+interface SchemaValues {
+  readonly boolean: boolean;
+  readonly host: string;
+  readonly endpoint: string;
+  readonly token: string;
+  readonly tenant: string;
+  readonly filePath: string;
+  readonly path: string;
+  readonly nonEmptyString: string;
+  readonly cidrList: readonly string[];
+  readonly headers: Record<string, string>;
+  readonly resourceAttributes: Record<string, string>;
+}
+
 /**
- * The value a row takes: what its rule returns, else its default's type (a boolean or a number
- * widened; a string stays the word it is, or says `as string`).
+ * The value a row takes: what its rule returns, else its schema definition's (SchemaValues), else
+ * its default's type (a number widened); the host's types are the options types' own (options.ts).
  */
 export type RowValue<R> = R extends { readonly rule: (value: never, key: string) => infer V }
   ? V
-  : R extends { readonly default: infer D }
-    ? D extends boolean
-      ? boolean
-      : D extends number
+  : R extends { readonly schema: infer D extends keyof SchemaValues }
+    ? SchemaValues[D]
+    : R extends { readonly default: infer D }
+      ? D extends number
         ? number
         : D
-    : unknown;
+      : unknown;
 
 /** A section's rows that have a default, each its value: what resolving the section gives. */
 export type Defaults<S> = {

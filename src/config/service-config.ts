@@ -7,13 +7,18 @@
  */
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 
-import type { JOBMETER_OPTIONS } from '../common/option-table.ts';
+import type {
+  INGEST_OPTIONS,
+  JOBMETER_OPTIONS,
+  METRICS_OPTIONS,
+  RowValue,
+  TELEMETRY_OPTIONS,
+} from '../common/option-table.ts';
 import type { PostureName } from '../common/postures.ts';
 import type { BuildInfo } from '../domain/recorder.ts';
 import type { ApiKey } from '../http/route-options.ts';
 import type {
   ClusterOptions,
-  IngestOptions,
   JobmeterOptions,
   OtlpPushOptions,
   ProfileName,
@@ -43,20 +48,14 @@ export type ListenerConfig = PullListenerOptions & { enabled?: boolean };
 export type OtlpConfig = OtlpPushOptions;
 
 /**
- * `[ingest]` — {@link IngestOptions} but the series caps, plus `enabled` (only `true` turns the
- * listener on) and the files holding the gate's secrets (read when the layers are merged:
+ * `[ingest]` — the rows of IngestOptions but the series caps, plus `enabled` (only `true` turns
+ * the listener on) and the files holding the gate's secrets (read when the layers are merged:
  * ingest-section.ts).
  */
-export type IngestConfig = Layer<
-  Omit<IngestOptions, 'maxSeriesPerInstrument' | 'maxSeries' | 'apiKeys' | 'trustedCidrs'>
-> & {
-  enabled?: boolean;
-  /** Secrets. Never echoed in errors. */
-  apiKeys?: ApiKeyConfig[];
-  trustedCidrs?: string[];
-  tokenFile?: string;
-  apiKeysFile?: string;
-};
+export type IngestConfig = FileRows<
+  Omit<typeof INGEST_OPTIONS, 'maxSeriesPerInstrument' | 'maxSeries'>,
+  { apiKeys: ApiKeyConfig[] }
+>;
 
 /** `[cluster]` — {@link ClusterOptions} but the thread's port; `enabled = false` is `cluster: false`. */
 export type ClusterConfig = Omit<ClusterOptions, 'reportTo'> & { enabled?: boolean };
@@ -74,40 +73,29 @@ export type BuildConfig = Layer<BuildInfo>;
 export type ApiKeyConfig = ApiKey;
 
 /**
+ * A file-only section's rows as a layer's fields (each keeping its row's doc comment): typed as
+ * options.ts types the options' rows, `T`'s where a layer holds the value parsed.
+ */
+type FileRows<S, T extends { readonly [K in keyof S]?: unknown }> = {
+  -readonly [K in keyof S]?: K extends keyof T ? T[K] : RowValue<S[K]>;
+};
+
+/**
  * `[metrics]` — the metrics route of `jobmeter serve`'s main server and its auth posture
  * (src/common/postures.ts). Also fed by the originals' own spellings: runwisp's `[daemon]
  * metrics_enabled` / `metrics_listen`, rm's top-level `metrics_token` / `metrics_trusted_cidrs`,
  * and, under each posture, that original's environment variables (metrics-section.ts).
  */
-export interface MetricsConfig {
-  enabled?: boolean;
-  path?: string;
-  posture?: PostureName;
-  /** The dedicated loopback listener (runwisp `metrics_listen`); metrics move there. */
-  listen?: { host: string; port: number };
-  /** Secret. Never echoed in errors. */
-  token?: string;
-  tokenFile?: string;
-  /** Secrets. Never echoed in errors. */
-  apiKeys?: ApiKeyConfig[];
-  apiKeysFile?: string;
-  auth?: boolean;
-  trustedCidrs?: string[];
-  trustedProxies?: string[];
-  accessLog?: boolean;
-  verbose?: boolean;
-  maxInflightScrapes?: number;
-}
+export type MetricsConfig = FileRows<
+  typeof METRICS_OPTIONS,
+  { posture: PostureName; listen: { host: string; port: number }; apiKeys: ApiKeyConfig[] }
+>;
 
-/**
- * `[telemetry]` — `enabled`: `false` turns the listener off; `listen`: the loopback address of the
- * listener serving jobmeter's own telemetry; `enable_reload`: its `POST /-/reload`.
- */
-export interface TelemetryConfig {
-  enabled?: boolean;
-  listen?: { host: string; port: number };
-  enableReload?: boolean;
-}
+/** `[telemetry]`: serve's own telemetry listener, its `listen` address parsed. */
+export type TelemetryConfig = FileRows<
+  typeof TELEMETRY_OPTIONS,
+  { listen: { host: string; port: number } }
+>;
 
 /**
  * The options the config file sets as single values of its top level: the rows with a rule and a
