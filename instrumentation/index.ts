@@ -16,6 +16,7 @@
  * Exit codes are the service's: a configuration problem exits 2 naming the variable or file key
  * the user set (JOBMETER_PROFILE, not the flag it stands for); any other startup failure exits 1.
  */
+import { refuseUnsupportedNode } from '../src/common/node-support.ts';
 import { ConfigError, describeConfigError } from '../src/errors.ts';
 import { PRELOAD_FLAG_KEYS } from '../src/config/serve-flags.ts';
 import { resolveServiceConfig } from '../src/config/resolve-layers.ts';
@@ -31,6 +32,7 @@ function argvFromEnv(env: NodeJS.ProcessEnv): string[] {
 }
 
 async function start(): Promise<Jobmeter> {
+  refuseUnsupportedNode();
   try {
     const options = await resolveServiceConfig({
       argv: argvFromEnv(process.env),

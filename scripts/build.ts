@@ -73,6 +73,9 @@ try {
       seen.add(id);
       todo.push(...(getModuleInfo(id)?.importedIds ?? []).filter((d) => !external(d)));
     }
+    // The entry's own code stays in its file: its refusal of an old Node (common/node-support.ts)
+    // must not run when the bin loads the core.
+    seen.delete(ROOT_ENTRY);
     return seen;
   };
 

@@ -2,6 +2,9 @@
  * `jobmeter/catalog`: the data behind the host API — jobmeter's own instruments and their default
  * buckets, the run outcomes, the fold value of capped attributes, the profile names.
  */
+import { refuseUnsupportedNode } from './common/node-support.ts';
+
+refuseUnsupportedNode();
 export {
   ATTEMPTS,
   DOMAIN_INSTRUMENTS,

@@ -3,6 +3,9 @@
  * handler, the Express / connect middleware — and the auth postures they mount it behind.
  * Importing it loads no fastify (an optional peer): the plugin uses fastify's types only.
  */
+import { refuseUnsupportedNode } from './common/node-support.ts';
+
+refuseUnsupportedNode();
 export { jobmeterMetrics } from './http/plugin.ts';
 export type { JobmeterMetricsPlugin } from './http/plugin.ts';
 export { createMetricsHandler } from './http/node-handler.ts';

@@ -5,6 +5,9 @@
  * `jobmeter/exposition`, the instrument and vocabulary data `jobmeter/catalog`
  * (test/package/exports.test.ts pins every list).
  */
+import { refuseUnsupportedNode } from './common/node-support.ts';
+
+refuseUnsupportedNode();
 export { createJobmeter } from './jobmeter.ts';
 export type { Jobmeter } from './jobmeter.ts';
 export { JobmeterReader } from './jobmeter-reader.ts';

@@ -8,7 +8,7 @@
  */
 import { catchSignalsEarly } from './early-signals.ts';
 import { serveReexecArgv } from './node-flags.ts';
-import { EXIT_UNSUPPORTED_NODE, unsupportedNode } from './node-support.ts';
+import { EXIT_UNSUPPORTED_NODE, unsupportedNode } from '../common/node-support.ts';
 
 const unsupported = unsupportedNode(process.versions.node);
 if (unsupported !== undefined) {

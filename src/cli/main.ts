@@ -70,7 +70,7 @@ import {
   versionLine,
 } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo } from './io.ts';
-import { MIN_NODE_VERSION } from './node-support.ts';
+import { MIN_NODE_VERSION } from '../common/node-support.ts';
 import {
   gated,
   HangupReloader,

@@ -32,3 +32,19 @@ export function unsupportedNode(version: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Throws, in the one line the bin prints, on a Node below the floor: called by every entry of the
+ * package as it is imported, after its modules have loaded. What must stay true: every module of
+ * the package links and evaluates on such a Node (a named import it lacks would throw a
+ * SyntaxError of its own first: http/body-store.ts imports node:zlib as a namespace);
+ * test/package/installed.test.ts imports every entry on one.
+ */
+export function refuseUnsupportedNode(): void {
+  const refused = unsupportedNode(process.versions.node);
+  if (refused === undefined) return;
+  const err = new Error(`jobmeter: ${refused}`);
+  // The one line, not a stack into the package's chunks.
+  err.stack = err.message;
+  throw err;
+}

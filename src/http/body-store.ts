@@ -23,7 +23,9 @@
  * is given back, so an identity body from a memo is not one more copy of the body.
  */
 import type { Transform } from 'node:stream';
-import { createGzip, createZstdCompress, gzipSync, zstdCompressSync } from 'node:zlib';
+// A namespace, not named imports: a Node without zstd (below the floor, common/node-support.ts) must
+// link this module, so the library's import can say which Node it needs (refuseUnsupportedNode).
+import * as zlib from 'node:zlib';
 import type { ResponseEncoding } from '../exposition/negotiate.ts';
 import type { Piece } from '../exposition/samples.ts';
 import { inSlices } from '../common/slices.ts';
@@ -151,7 +153,7 @@ export class BodyStore {
     /** The compressor, made when the first stage is sent (a small body never sends one). */
     const compressor = (): Transform => {
       if (zip !== undefined) return zip;
-      const made = (zip = encoding === 'gzip' ? createGzip() : createZstdCompress());
+      const made = (zip = encoding === 'gzip' ? zlib.createGzip() : zlib.createZstdCompress());
       ended = new Promise<void>((resolve, reject) => {
         made.on('data', (chunk: Buffer) => this.#append(packed, chunk));
         made.once('end', resolve);
@@ -219,7 +221,10 @@ export class BodyStore {
       }
       if (zip === undefined && stage.length <= ONE_CALL_BYTES) {
         const plain = stage.bytes.subarray(0, stage.length);
-        this.#append(packed, encoding === 'gzip' ? gzipSync(plain) : zstdCompressSync(plain));
+        this.#append(
+          packed,
+          encoding === 'gzip' ? zlib.gzipSync(plain) : zlib.zstdCompressSync(plain),
+        );
       } else {
         await send();
         compressor().end();

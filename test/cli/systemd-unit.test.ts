@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { it } from 'node:test';
 
 import { EXIT_USAGE } from '../../src/cli/io.ts';
-import { EXIT_UNSUPPORTED_NODE } from '../../src/cli/node-support.ts';
+import { EXIT_UNSUPPORTED_NODE } from '../../src/common/node-support.ts';
 
 const UNIT = fileURLToPath(new URL('../../examples/systemd/jobmeter.service', import.meta.url));
 const text = readFileSync(UNIT, 'utf8');

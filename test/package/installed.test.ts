@@ -26,7 +26,7 @@ import {
   EXIT_UNSUPPORTED_NODE,
   MIN_NODE_VERSION,
   NODE_ENGINES,
-} from '../../src/cli/node-support.ts';
+} from '../../src/common/node-support.ts';
 import { VERSION } from '../../src/version.ts';
 import { ANY_TELEMETRY_PORT } from '../cli/harness.ts';
 import { nodeRuntime } from '../support/node-runtimes.ts';
@@ -596,6 +596,24 @@ describe('installed, below the supported Node', () => {
       assert.equal(
         r.stderr,
         `jobmeter: Node.js >=${MIN_NODE_VERSION} is required; this is Node.js ${version}\n`,
+      );
+    }
+  });
+
+  it("the library's every entry refuses at import in the same one line (issue 59, point 3)", async () => {
+    const old = nodeRuntime('NODE_BELOW_SUPPORTED');
+    const version = (await run(old, ['--version'])).stdout.trim().replace(/^v/, '');
+    const entries = ['jobmeter', 'jobmeter/http', 'jobmeter/exposition', 'jobmeter/catalog'];
+    for (const entry of [...entries, 'jobmeter/instrumentation']) {
+      const r = await exec(
+        old,
+        ['-e', `import(${JSON.stringify(entry)}).catch((e) => console.log(e.stack))`],
+        {},
+      );
+      assert.equal(
+        r.stdout,
+        `jobmeter: Node.js >=${MIN_NODE_VERSION} is required; this is Node.js ${version}\n`,
+        `import('${entry}') on Node ${version}: ${r.stdout}${r.stderr}`,
       );
     }
   });
