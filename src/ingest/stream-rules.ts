@@ -29,17 +29,16 @@
  *   refused, never counted twice).
  */
 import { sameBounds } from '../series/carry.ts';
-import { addHistogram, plus, type HistogramAcc, type Shape } from '../series/output-set.ts';
+import { mergeInto, type HistogramAcc } from '../series/aggregation.ts';
+import type { Shape } from '../series/output-set.ts';
 import type { StreamTable } from '../series/streams.ts';
 import { REFUSED_METRIC } from '../domain/catalog.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import {
-  addExponential,
   MAX_EXPONENTIAL_BUCKETS,
   MAX_SCALE,
   MIN_NATIVE_SCHEMA,
   sumOf,
-  type ExponentialSum,
 } from '../common/exponential-histogram.ts';
 import { MAX_ANY_VALUE_DEPTH } from '../otlp/normalize.ts';
 import type {
@@ -448,20 +447,13 @@ export function applyHistogram(
   // A cumulative sender that started over (its count went down): what it had counted stays.
   const last = delta || !resumed ? undefined : held;
   // An instrument's shape is the kind of every point it takes (instrumentKind).
-  if (out.shape === 'histogram') {
-    const incoming = histogramCounts(point as OtlpHistogramPoint);
-    out.reportedCounts(series, last, incoming);
-    streams.acc[s] = delta
-      ? plus(held as HistogramAcc | undefined, incoming, addHistogram)
-      : incoming;
-  } else {
-    const p = point as OtlpExponentialHistogramPoint;
-    const incoming = sumOf(p, p.zeroThreshold);
-    out.reportedCounts(series, last, incoming);
-    streams.acc[s] = delta
-      ? plus(held as ExponentialSum | undefined, incoming, addExponential)
-      : incoming;
-  }
+  const p = point as OtlpExponentialHistogramPoint;
+  const incoming =
+    out.shape === 'histogram'
+      ? histogramCounts(point as OtlpHistogramPoint)
+      : sumOf(p, p.zeroThreshold);
+  out.reportedCounts(series, last, incoming);
+  streams.acc[s] = delta ? mergeInto(out.aggregator!, held, incoming) : incoming;
   applied(streams, s, point, at.monotonic, !delta);
   out.settle(series, streams);
   return undefined;

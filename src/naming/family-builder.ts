@@ -17,6 +17,8 @@ import type {
 } from '../exposition/render-model.ts';
 import type { LabelColumn } from '../series/collection.ts';
 import { holdShape } from '../common/held-shapes.ts';
+import { HISTOGRAM } from '../series/aggregation.ts';
+import { sameBounds } from '../series/carry.ts';
 import { addNative, classicBuckets } from './exponential.ts';
 
 /** What a family is called and typed, as a compiled rule names it. */
@@ -314,33 +316,19 @@ export function addHistogram(out: FamilyBuilder, series: RenderHistogramSeries):
   const prev = out.series[at]!;
   if (prev.native !== undefined && series.native !== undefined) {
     const native = addNative(prev.native, series.native);
-    const classic = classicBuckets(native);
-    const merged = {
-      labels,
-      bounds: classic.bounds,
-      counts: classic.counts,
-      sum: prev.sum + series.sum,
-      count: prev.count + series.count,
-      native,
-    };
+    const { sum, count } = HISTOGRAM.merge(prev, series);
+    const merged = { labels, ...classicBuckets(native), sum, count, native };
     out.series[at] = withExtras(merged, prev, series);
     return;
   }
   // Different bucket layouts cannot be summed (an exponential histogram beside an explicit one, or
   // two scaled exponential ones).
-  if (
-    prev.bounds.length !== series.bounds.length ||
-    prev.bounds.some((b, i) => b !== series.bounds[i])
-  )
-    return;
-  const counts = prev.counts.map((c, i) => c + (series.counts[i] ?? 0));
+  if (!sameBounds(prev.bounds, series.bounds)) return;
   const exemplars = latestExemplars(prev.exemplars, series.exemplars);
   const merged = {
     labels,
     bounds: prev.bounds,
-    counts,
-    sum: prev.sum + series.sum,
-    count: prev.count + series.count,
+    ...HISTOGRAM.merge(prev, series),
     ...(exemplars !== undefined && { exemplars }),
   };
   out.series[at] = withExtras(merged, prev, series);

@@ -27,7 +27,7 @@ import { ATTRIBUTE_VALUES_TRUNCATED } from '../domain/catalog.ts';
 import type { RecordGuard } from '../domain/record-guard.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
 import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
-import { addExponential, sumOf } from '../common/exponential-histogram.ts';
+import { EXPONENTIAL_HISTOGRAM, HISTOGRAM, type Aggregator } from '../series/aggregation.ts';
 import { VERSION } from '../version.ts';
 
 export class CollectedLengthLimit {
@@ -178,45 +178,26 @@ function added(
   if (type === DataPointType.SUM)
     return { ...a, startTime, value: (a.value as number) + (b.value as number) };
   if (type === DataPointType.GAUGE) return a;
-  if (type === DataPointType.HISTOGRAM) {
-    // One stream's points share its View's boundaries.
-    const x = a.value as Histogram;
-    const y = b.value as Histogram;
-    const value: Histogram = {
-      buckets: {
-        boundaries: x.buckets.boundaries,
-        counts: x.buckets.counts.map((c, i) => c + y.buckets.counts[i]!),
-      },
-      count: x.count + y.count,
-      ...spread(x, y),
-    };
-    return { ...a, startTime, value };
-  }
-  const x = a.value as ExponentialHistogram;
-  const y = b.value as ExponentialHistogram;
-  const sum = addExponential(sumOf(x), sumOf(y));
-  const value: ExponentialHistogram = {
-    count: sum.count,
-    scale: sum.scale,
-    zeroCount: sum.zeroCount,
-    positive: { offset: sum.positive.offset, bucketCounts: [...sum.positive.counts] },
-    negative: { offset: sum.negative.offset, bucketCounts: [...sum.negative.counts] },
-    ...spread(x, y),
-  };
-  return { ...a, startTime, value };
-}
-
-/** The sum, min and max of two histograms' records, each where both have it. */
-function spread(
-  x: Histogram | ExponentialHistogram,
-  y: Histogram | ExponentialHistogram,
-): Pick<Histogram, 'sum' | 'min' | 'max'> {
+  // One stream's points share its View's boundaries.
+  const aggregator = (
+    type === DataPointType.HISTOGRAM ? HISTOGRAM : EXPONENTIAL_HISTOGRAM
+  ) as Aggregator<unknown, Histogram | ExponentialHistogram>;
+  const x = a.value as Histogram | ExponentialHistogram;
+  const y = b.value as Histogram | ExponentialHistogram;
+  const merged = aggregator.merge(aggregator.fromPoint(x), aggregator.fromPoint(y));
+  const { sum: _, ...value } = aggregator.toPoint(merged, x);
+  // The sum, min and max of both's records, each where both have it.
   const sum = both(x.sum, y.sum, plus);
   const min = both(x.min, y.min, Math.min);
   const max = both(x.max, y.max, Math.max);
   return {
-    ...(sum !== undefined && { sum }),
-    ...(min !== undefined && { min }),
-    ...(max !== undefined && { max }),
+    ...a,
+    startTime,
+    value: {
+      ...value,
+      ...(sum !== undefined && { sum }),
+      ...(min !== undefined && { min }),
+      ...(max !== undefined && { max }),
+    },
   };
 }

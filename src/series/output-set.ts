@@ -26,7 +26,14 @@
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import { addExponential, type ExponentialSum } from '../common/exponential-histogram.ts';
+import type { ExponentialSum } from '../common/exponential-histogram.ts';
+import {
+  EXPONENTIAL_HISTOGRAM,
+  HISTOGRAM,
+  mergeInto,
+  type Aggregator,
+  type HistogramAcc,
+} from './aggregation.ts';
 import { MAX_GONE_SOURCES, restarted } from './carry.ts';
 import { ExponentialSeries } from './exponential.ts';
 import { GaugeSeries } from './gauge.ts';
@@ -34,14 +41,10 @@ import { HistogramSeries } from './histogram.ts';
 import { KeyedSeriesIndex } from './keyed-index.ts';
 import { SumSeries } from './sum.ts';
 
+export type { HistogramAcc } from './aggregation.ts';
+
 /** The five output shapes: what the naming stage sees. */
 export type Shape = 'monotonicSum' | 'sum' | 'gauge' | 'histogram' | 'exponentialHistogram';
-
-export interface HistogramAcc {
-  counts: number[];
-  sum: number;
-  count: number;
-}
 
 /** A histogram's or exponential histogram's counts (the instrument's shape says which). */
 export type Acc = HistogramAcc | ExponentialSum;
@@ -55,42 +58,6 @@ export type LevelRule = 'sum' | 'max' | 'last';
 
 /** No slot (an empty list of sources). */
 export const NO_SLOT = -1;
-
-/** `b` added to `a`, or `b` when there is no `a` yet. */
-export function plus<T>(a: T | undefined, b: T, add: (a: T, b: T) => T): T {
-  return a === undefined ? b : add(a, b);
-}
-
-export function addHistogram(a: HistogramAcc, b: HistogramAcc): HistogramAcc {
-  return {
-    counts: a.counts.map((c, i) => c + (b.counts[i] ?? 0)),
-    sum: a.sum + b.sum,
-    count: a.count + b.count,
-  };
-}
-
-/**
- * `acc`'s counts moved from the bucket layout `from` to the layout `to`, count and sum kept: each
- * bucket's count goes to the first bucket of `to` whose upper bound is at or above its own (the
- * +Inf bucket to +Inf). Nothing moves to a lower bound, so every bound both layouts have keeps its
- * cumulative count exactly and each served `le` series stays monotonic; an old bucket the new
- * layout splits is counted in its upper part (a quantile errs high, never low).
- */
-export function rebucket(
-  acc: HistogramAcc,
-  from: readonly number[],
-  to: readonly number[],
-): HistogramAcc {
-  const counts = new Array<number>(to.length + 1).fill(0);
-  let j = 0;
-  for (let i = 0; i < acc.counts.length; i++) {
-    if (i < from.length) {
-      while (j < to.length && to[j]! < from[i]!) j++;
-      counts[j]! += acc.counts[i]!;
-    } else counts[to.length]! += acc.counts[i]!;
-  }
-  return { counts, sum: acc.sum, count: acc.count };
-}
 
 /** What a set reads of its sources (streams.ts `StreamTable`): each one's series position, next in its list, figures, when it was last written. */
 export interface StreamLinks {
@@ -142,7 +109,8 @@ export class OutputSet {
    */
   readonly #gone: (Map<string, GoneSource> | undefined)[] = [];
   #goneCount = 0;
-  readonly #accs: boolean;
+  /** Histograms of either kind: how their counts add (undefined for the other shapes). */
+  readonly aggregator: Aggregator<Acc, unknown> | undefined;
   /** Series held (holes not counted). */
   live = 0;
   /** A series was added with an earlier `seq` than the last one's (moved from another layout): positions are not in `seq` order. */
@@ -157,7 +125,12 @@ export class OutputSet {
   ) {
     this.shape = shape;
     this.levelRule = levelRule;
-    this.#accs = shape === 'histogram' || shape === 'exponentialHistogram';
+    this.aggregator =
+      shape === 'histogram'
+        ? HISTOGRAM
+        : shape === 'exponentialHistogram'
+          ? EXPONENTIAL_HISTOGRAM
+          : undefined;
     this.scopeKey = scopeKey;
     this.bounds = bounds;
     let index: KeyedSeriesIndex | undefined;
@@ -188,7 +161,7 @@ export class OutputSet {
   #grow(): void {
     this.#rows.push(0, 0, NO_SLOT, NO_SLOT, 0);
     this.#gone.push(undefined);
-    if (this.#accs) this.baseAcc.push(undefined);
+    if (this.aggregator !== undefined) this.baseAcc.push(undefined);
   }
 
   /** What series `at`'s restarted streams counted (sums); its gone sources' are apart ({@link carried}). */
@@ -214,7 +187,8 @@ export class OutputSet {
     let acc = this.baseAcc[at];
     const gone = this.#gone[at];
     if (gone !== undefined)
-      for (const g of gone.values()) if (g.acc !== undefined) acc = this.#plus(acc, g.acc);
+      for (const g of gone.values())
+        if (g.acc !== undefined) acc = mergeInto(this.aggregator!, acc, g.acc);
     return acc;
   }
 
@@ -271,7 +245,7 @@ export class OutputSet {
 
   /** As {@link reported}, a histogram source's counts: `held` (undefined: none yet) go to the base when `incoming`'s count restarts them. */
   reportedCounts(at: number, held: Acc | undefined, incoming: Acc): void {
-    if (held !== undefined && restarted(held.count, incoming.count)) this.#addToBase(at, held);
+    if (held !== undefined && this.aggregator!.restarted(held, incoming)) this.#addToBase(at, held);
   }
 
   /**
@@ -322,20 +296,13 @@ export class OutputSet {
   }
 
   #addToBase(at: number, acc: Acc): void {
-    this.baseAcc[at] = this.#plus(this.baseAcc[at], acc);
-  }
-
-  /** `b` added to a histogram's `a` (undefined: none yet), as the set's shape adds. */
-  #plus(a: Acc | undefined, b: Acc): Acc {
-    return this.shape === 'histogram'
-      ? plus(a as HistogramAcc | undefined, b as HistogramAcc, addHistogram)
-      : plus(a as ExponentialSum | undefined, b as ExponentialSum, addExponential);
+    this.baseAcc[at] = mergeInto(this.aggregator!, this.baseAcc[at], acc);
   }
 
   /** Removes series `at` (its sources gone): a hole until {@link compact}. */
   remove(at: number): void {
     this.set.remove(at);
-    if (this.#accs) this.baseAcc[at] = undefined;
+    if (this.aggregator !== undefined) this.baseAcc[at] = undefined;
     this.#goneCount -= this.#gone[at]?.size ?? 0;
     this.#gone[at] = undefined;
     this.live--;
@@ -353,12 +320,12 @@ export class OutputSet {
       if (to === i) continue;
       for (let k = 0; k < WIDTH; k++) this.#rows[to * WIDTH + k] = this.#rows[i * WIDTH + k]!;
       this.#gone[to] = this.#gone[i];
-      if (this.#accs) this.baseAcc[to] = this.baseAcc[i];
+      if (this.aggregator !== undefined) this.baseAcc[to] = this.baseAcc[i];
       for (let s = this.first(to); s !== NO_SLOT; s = streams.next[s]!) streams.series[s] = to;
     }
     this.#rows.length = n * WIDTH;
     this.#gone.length = n;
-    if (this.#accs) this.baseAcc.length = n;
+    if (this.aggregator !== undefined) this.baseAcc.length = n;
     this.unordered = false;
     for (let i = 1; i < n; i++) if (this.seq(i) < this.seq(i - 1)) this.unordered = true;
   }
@@ -387,7 +354,7 @@ export class OutputSet {
       let acc = this.carriedAcc(at) as ExponentialSum | undefined;
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!) {
         const e = streams.acc[s] as ExponentialSum | undefined;
-        if (e !== undefined) acc = plus(acc, e, addExponential);
+        if (e !== undefined) acc = mergeInto(EXPONENTIAL_HISTOGRAM, acc, e);
       }
       set.values[at] = acc;
     } else if (this.shape === 'monotonicSum') {

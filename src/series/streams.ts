@@ -27,16 +27,9 @@
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { HISTOGRAM, type HistogramAcc } from './aggregation.ts';
 import { sameBounds } from './carry.ts';
-import {
-  NO_SLOT,
-  OutputSet,
-  rebucket,
-  type Acc,
-  type HistogramAcc,
-  type LevelRule,
-  type Shape,
-} from './output-set.ts';
+import { NO_SLOT, OutputSet, type Acc, type LevelRule, type Shape } from './output-set.ts';
 
 export interface Scope {
   readonly name: string;
@@ -323,7 +316,7 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
   /**
    * The series of stream `s`, its only one, takes the explicit-bucket layout `bounds` (its sender
    * changed it): it moves to the set of that layout, keeping its key, start and place in the order,
-   * and its counts, count and sum, re-bucketed (output-set.ts `rebucket`).
+   * and its counts, count and sum, re-bucketed (aggregation.ts `HISTOGRAM.rebucket`).
    */
   relayout(s: number, bounds: readonly number[]): void {
     const st = this.streams;
@@ -348,8 +341,8 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     out.setLast(at, s);
     st.out[s] = out;
     st.series[s] = at;
-    out.baseAcc[at] = base === undefined ? undefined : rebucket(base, from, bounds);
-    st.acc[s] = acc === undefined ? undefined : rebucket(acc, from, bounds);
+    out.baseAcc[at] = base === undefined ? undefined : HISTOGRAM.rebucket(base, from, bounds);
+    st.acc[s] = acc === undefined ? undefined : HISTOGRAM.rebucket(acc, from, bounds);
     out.settle(at, st);
   }
 

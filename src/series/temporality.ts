@@ -29,6 +29,7 @@ import type {
   ResourceMetrics,
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { HISTOGRAM } from './aggregation.ts';
 import { attributeSetKey } from './attribute-key.ts';
 
 export class DeltaWindows {
@@ -114,14 +115,10 @@ export class DeltaWindows {
   }
 }
 
-/** `a + sign,b` without min and max (they are not a window's). */
+/** `a` merged with `b` (`sign` -1: `a` less `b`) by the histogram aggregation, without min and max (they are not a window's). */
 function plus(a: Histogram, b: Histogram, sign: 1 | -1): Histogram {
-  const counts = a.buckets.counts.map((c, k) => c + sign * (b.buckets.counts[k] ?? 0));
-  return {
-    buckets: { boundaries: a.buckets.boundaries, counts },
-    sum: (a.sum ?? 0) + sign * (b.sum ?? 0),
-    count: a.count + sign * b.count,
-  };
+  const [x, y] = [HISTOGRAM.fromPoint(a), HISTOGRAM.fromPoint(b)];
+  return HISTOGRAM.toPoint(sign === 1 ? HISTOGRAM.merge(x, y) : HISTOGRAM.diff(y, x), a);
 }
 
 /** One series' total that a reader has exported. */

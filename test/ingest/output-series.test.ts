@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
-import { rebucket } from '../../src/series/output-set.ts';
+import { HISTOGRAM } from '../../src/series/aggregation.ts';
 import {
   fakeClock,
   gauge,
@@ -136,20 +136,20 @@ test('expiry removes idle series and gives their charge back; the others keep th
 test('a layout change re-buckets counts upwards: shared bounds keep their cumulative counts, nothing moves down', () => {
   const acc = { counts: [5, 3, 2, 1], sum: 40, count: 11 };
   // [1, 2, 4] → [2, 3, 4, 8]: ≤1 and (1,2] into ≤2, (2,4] into (3,4], +Inf stays +Inf.
-  assert.deepEqual(rebucket(acc, [1, 2, 4], [2, 3, 4, 8]), {
+  assert.deepEqual(HISTOGRAM.rebucket(acc, [1, 2, 4], [2, 3, 4, 8]), {
     counts: [8, 0, 2, 0, 1],
     sum: 40,
     count: 11,
   });
   // A bound dropped: its bucket goes up to the next one left.
-  assert.deepEqual(rebucket(acc, [1, 2, 4], [2]), { counts: [8, 3], sum: 40, count: 11 });
+  assert.deepEqual(HISTOGRAM.rebucket(acc, [1, 2, 4], [2]), { counts: [8, 3], sum: 40, count: 11 });
   // No bounds either way: everything is the +Inf bucket.
-  assert.deepEqual(rebucket(acc, [1, 2, 4], []), { counts: [11], sum: 40, count: 11 });
-  assert.deepEqual(rebucket({ counts: [7], sum: 9, count: 7 }, [], [1, 2]), {
+  assert.deepEqual(HISTOGRAM.rebucket(acc, [1, 2, 4], []), { counts: [11], sum: 40, count: 11 });
+  assert.deepEqual(HISTOGRAM.rebucket({ counts: [7], sum: 9, count: 7 }, [], [1, 2]), {
     counts: [0, 0, 7],
     sum: 9,
     count: 7,
   });
   // The same layout is the identity.
-  assert.deepEqual(rebucket(acc, [1, 2, 4], [1, 2, 4]), acc);
+  assert.deepEqual(HISTOGRAM.rebucket(acc, [1, 2, 4], [1, 2, 4]), acc);
 });
