@@ -125,6 +125,21 @@ export class Serve {
     await child.stderrMatches(/metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/, START_MS);
   }
 
+  /**
+   * What this run of serve said it restored: its source series and how many of them are dormant
+   * (state-keeper.ts's start-up line); undefined when it said neither (a file it could not use).
+   */
+  restored(): { streams: number; dormant: number } | undefined {
+    const line = this.running!.stderr()
+      .split('\n')
+      .find((l) => l.includes('ingest state: '));
+    if (line?.includes('none yet') === true) return { streams: 0, dormant: 0 };
+    const streams = /restored \d+ series \((\d+) source series/.exec(line ?? '')?.[1];
+    if (streams === undefined) return undefined;
+    const dormant = /; (\d+) source series dormant/.exec(line!)?.[1] ?? '0';
+    return { streams: Number(streams), dormant: Number(dormant) };
+  }
+
   /** Stops serve by `signal` and starts it again on the same ports and state. */
   async restart(
     signal: 'SIGTERM' | 'SIGKILL',

@@ -258,6 +258,16 @@ export class World {
         (t) => this.restarted!.startedAt - t > EXPIRY_MS - EXPIRY_EARLY_MS,
       ),
     );
+    // States the scrape cannot tell apart (a write the kill may have lost, of a source now dormant
+    // and unserved either way) the start-up line can: how many source series, how many dormant.
+    const told = this.serve.restored();
+    const fit = restored.filter(
+      (s) =>
+        told !== undefined &&
+        [...s.values()].filter((x) => !x.expired).length === told.streams &&
+        [...s.values()].filter((x) => x.dormant === true).length === told.dormant,
+    );
+    if (fit.length > 0 && fit.length < restored.length) restored.splice(0, Infinity, ...fit);
     if (restored.length === 1) {
       this.state = restored[0]!;
       this.written = [cloneState(this.state)];
