@@ -13,7 +13,8 @@
  * - config/file-layer.ts: a file key is renamed to the row's key (`[metrics]` too, whose rows are
  *   the config file's only), an original's spelling to the option it spells (runwisp's `[daemon]`,
  *   restic-manager's `metrics_token`); config/env-layer.ts reads a row's `env`,
- *   config/metrics-section.ts names a row's `flag`;
+ *   config/serve-flags.ts makes a boolean row's `flag` a flag of `jobmeter serve` that sets it
+ *   true, and config/metrics-section.ts names it;
  * - option-keys.ts: the keys an options object may have (an unknown one is a ConfigError with
  *   the config file's "did you mean");
  * - docs/options.md is generated from it, doc comments read with the TypeScript checker
@@ -60,8 +61,10 @@ export interface OptionRow {
   readonly library?: false;
   /** The environment variable `jobmeter serve` reads it from, where one is its own. */
   readonly env?: string;
-  /** The command-line flag of `jobmeter serve` that sets it, where one does. */
-  readonly flag?: string;
+  /** The flag of `jobmeter serve` that sets a boolean row true (config/serve-flags.ts), where one does. */
+  readonly flag?: `--${string}`;
+  /** The flag's one-letter form (`-v`). */
+  readonly short?: string;
   /** The default; absent where there is none, or it depends on others (the row's `@default` says). */
   readonly default?: unknown;
   /** Checks a value (given, or the default) under its dotted key; absent: checked where it is used. */
@@ -155,7 +158,7 @@ export const LISTENER_OPTIONS = {
     rule: port,
   },
   /** Explicit opt-in to bind a non-loopback address. @default false */
-  allowNonLoopback: ALLOW_NON_LOOPBACK,
+  allowNonLoopback: { ...ALLOW_NON_LOOPBACK, flag: '--allow-non-loopback' },
   /**
    * Which format to serve. `negotiate` follows the client's `Accept` (OpenMetrics 1.0.0 when
    * preferred, text 0.0.4 otherwise); `text` / `openmetrics` force one.
@@ -508,6 +511,7 @@ export const TELEMETRY_OPTIONS = {
     file: 'enable_reload',
     schema: 'boolean',
     library: false,
+    flag: '--enable-reload',
     default: false,
     rule: bool,
   },
@@ -606,6 +610,7 @@ export const METRICS_OPTIONS = fileOnly({
     file: 'verbose',
     schema: 'boolean',
     flag: '--verbose',
+    short: 'v',
     default: false,
   },
   /** Scrapes at once past which a scrape gets 503; 0: no limit. */

@@ -205,7 +205,6 @@ function dotted(key: string, file: string): string {
   return key === '' ? file : `${key}.${file}`;
 }
 
-/** A validated `[[profile.rules]]` table as a FamilyRule (only `zero_fill` is spelled differently). */
 /** A validated table (null: empty) with its keys renamed; values as they are. */
 function renameKeys(
   value: unknown,

@@ -380,7 +380,7 @@ function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]): ServeConf
   if (!enableReload) return undefined;
   const setBy = [...layers].reverse().find((l) => l.config.telemetry?.enableReload !== undefined);
   const err = new ConfigError(
-    setBy?.source === 'flags' ? '--enable-reload' : 'telemetry.enable_reload',
+    setBy?.source === 'flags' ? TELEMETRY_OPTIONS.enableReload.flag : 'telemetry.enable_reload',
     true,
     'false while [telemetry] enabled = false: POST /-/reload is answered on the telemetry listener',
   );

@@ -4,11 +4,13 @@
  *
  * Flags: `--config FILE`, `--profile NAME`, `--listen HOST:PORT` (also `[IPV6]:PORT` and
  * `:PORT`; implies `listener.enabled = true`), `--host HOST` (the host alone, for a `--listen`
- * without one), `--allow-non-loopback`, `--auth` (`metrics.auth = true`), `-v` / `--verbose`
+ * without one), and the option table's boolean rows with a `flag`, each setting its row true:
+ * `--allow-non-loopback`, `--auth` (`metrics.auth = true`), `-v` / `--verbose`
  * (`metrics.verbose = true`), `--enable-reload` (`telemetry.enable_reload = true`).
  */
 import { parseArgs } from 'node:util';
 
+import { SECTIONS, type Section } from '../common/option-table.ts';
 import { ConfigError } from '../errors.ts';
 import { parseHostPort } from './json-schema.ts';
 import { parseHost, parseProfile } from './schema-validator.ts';
@@ -44,15 +46,22 @@ export const PRELOAD_FLAG_KEYS: FlagKeys = {
   allowNonLoopback: undefined,
 };
 
+/** Each boolean row with a flag: the flag's name (`auth`), its short form, and what it sets true. */
+const ROW_FLAGS = (['listener', 'metrics', 'telemetry'] as const).flatMap((table) =>
+  Object.entries(SECTIONS[table] as Section)
+    .filter(([, row]) => row.flag !== undefined)
+    .map(([field, row]) => ({ name: row.flag!.slice(2), short: row.short, table, field })),
+);
+
 /** `node:util` parseArgs spec of `jobmeter serve`. `help` is handled by the CLI, ignored here. */
 export const SERVE_FLAGS = {
   config: { type: 'string' },
   profile: { type: 'string' },
   listen: { type: 'string' },
   host: { type: 'string' },
-  'allow-non-loopback': { type: 'boolean' },
-  auth: { type: 'boolean' },
-  verbose: { type: 'boolean', short: 'v' },
+  ...(Object.fromEntries(
+    ROW_FLAGS.map(({ name, short }) => [name, { type: 'boolean', ...(short && { short }) }]),
+  ) as Record<string, { type: 'boolean'; short?: string }>),
   demo: { type: 'boolean' },
   debug: { type: 'boolean' },
   'log-format': { type: 'string' },
@@ -68,22 +77,17 @@ export interface ServeFlags {
   listen?: string;
   /** The main server's host (`listener.host`). */
   host?: string;
-  allowNonLoopback?: boolean;
-  /** wasmrun's `--auth`: require API keys (`metrics.auth = true`). */
-  auth?: boolean;
-  /** wasmrun's `-v`: a request-received line before each access line (`metrics.verbose = true`). */
-  verbose?: boolean;
   /** Feed the profile's built-in demo scenario (handled by the CLI, not a config key). */
   demo?: boolean;
   /** Print OTLP received and pushed in the debug exporter's normal form (handled by the CLI, not a config key). */
   debug?: boolean;
   /** How stderr lines are written (handled by the CLI, not a config key). */
   logFormat?: LogFormat;
-  /** `POST /-/reload` on the telemetry listener (`telemetry.enable_reload = true`). */
-  enableReload?: boolean;
   /** Print the effective configuration and exit: serve's `--print-config`, validate's `--print` (handled by the CLI, not a config key). */
   printConfig?: boolean;
   help?: boolean;
+  /** The rows' flags (`allowNonLoopback`, `auth`, …), each true when given. */
+  readonly [rowFlag: string]: unknown;
 }
 
 /** `--log-format`'s values, as Prometheus' `--log.format` names them; `text` (the default) is the plain `jobmeter: …` line. */
@@ -106,11 +110,8 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
   // Each flag under its name in camelCase (`--allow-non-loopback`: allowNonLoopback); validate's
   // `--print` is `--print-config`.
   const flags: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(values)) {
-    const field =
-      name === 'print' ? 'printConfig' : name.replace(/-(.)/g, (_, c: string) => c.toUpperCase());
-    if (value !== undefined) flags[field] = value;
-  }
+  for (const [name, value] of Object.entries(values))
+    if (value !== undefined) flags[name === 'print' ? 'printConfig' : camel(name)] = value;
   if (values['log-format'] !== undefined) flags.logFormat = parseLogFormat(values['log-format']);
   return flags;
 }
@@ -135,14 +136,13 @@ export function flagsLayer(flags: ServeFlags, keys: FlagKeys = SERVE_FLAG_KEYS):
     }
     out.listener = { ...out.listener, host: parseHost(flags.host, '--host') };
   }
-  if (flags.allowNonLoopback === true) {
-    out.listener = { ...out.listener, allowNonLoopback: true };
-  }
-  if (flags.auth === true) out.metrics = { ...out.metrics, auth: true };
-  if (flags.verbose === true) out.metrics = { ...out.metrics, verbose: true };
-  if (flags.enableReload === true) out.telemetry = { enableReload: true };
+  for (const { name, table, field } of ROW_FLAGS)
+    if (flags[camel(name)] === true) out[table] = { ...out[table], [field]: true };
   return out;
 }
+
+/** A flag's name as a field (`allow-non-loopback`: allowNonLoopback). */
+const camel = (name: string): string => name.replace(/-(.)/g, (_, c: string) => c.toUpperCase());
 
 const LISTEN_EXPECTED = 'HOST:PORT, [IPV6]:PORT or :PORT with PORT from 0 to 65535';
 

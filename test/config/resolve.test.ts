@@ -5,10 +5,10 @@ import { tempFiles } from '../support/temp-files.ts';
 import { DEFAULT_SERVICE_CONFIG } from '../../src/config/service-defaults.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { mergeServiceConfig, resolveServiceConfig } from '../../src/config/resolve-layers.ts';
-import { parseListen, parseServeFlags } from '../../src/config/serve-flags.ts';
+import { flagsLayer, parseListen, parseServeFlags } from '../../src/config/serve-flags.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
-import { JOBMETER_OPTIONS, type Section } from '../../src/common/option-table.ts';
+import { JOBMETER_OPTIONS, SECTIONS, type Section } from '../../src/common/option-table.ts';
 import { parseServiceConfig, TOP_VALUES } from '../../src/config/file-layer.ts';
 import { resolveOptions } from '../../src/resolve-options.ts';
 
@@ -363,6 +363,25 @@ describe('parseServeFlags / mergeServiceConfig', () => {
 });
 
 describe('an option declared once', () => {
+  it("a boolean row's flag is a flag of serve that sets the row true", () => {
+    const flagged = (['listener', 'metrics', 'telemetry'] as const).flatMap((table) =>
+      Object.entries(SECTIONS[table] as Section)
+        .filter(([, row]) => row.flag !== undefined)
+        .map(([field, row]) => [table, field, row] as const),
+    );
+    assert.deepEqual(
+      flagged.map(([, , row]) => row.flag),
+      ['--allow-non-loopback', '--auth', '--verbose', '--enable-reload'],
+    );
+    for (const [table, field, row] of flagged) {
+      for (const given of [row.flag!, ...(row.short === undefined ? [] : [`-${row.short}`])]) {
+        const layer = flagsLayer(parseServeFlags([given]));
+        assert.deepEqual(layer, { [table]: { [field]: true } }, given);
+      }
+    }
+    assert.deepEqual(flagsLayer(parseServeFlags([])), {});
+  });
+
   // Adding a boolean option is its row and its use: from the row alone it is a key of the file,
   // read through the layers into the options, checked and resolved with its default.
   const rows = Object.entries(JOBMETER_OPTIONS as Section).filter(
