@@ -36,25 +36,16 @@ import {
   METRICS_OPTIONS,
   OTLP_OPTIONS,
   PROFILE_TABLE_OPTIONS,
+  SECTIONS,
   TELEMETRY_OPTIONS,
   type Section,
 } from '../common/option-table.ts';
 import {
-  attributeValueLengthLimit,
-  bodyBytes,
-  bool,
-  cardinalityLimit,
-  concurrentRequests,
-  connections,
-  inflightScrapes,
-  memoryBytes,
-  millis,
-  nonEmptyString,
-  port,
   ROUTE_PATH_PATTERN,
-  stateDir,
   TENANT_PATTERN,
   TOKEN_PATTERN,
+  type Rule,
+  type ValueSchema,
 } from '../common/option-rules.ts';
 import { PROFILE_NAMES } from '../options.ts';
 
@@ -175,6 +166,29 @@ function fileTable(section: Section, name = ''): Readonly<Record<string, { $ref:
   return out;
 }
 
+/** The definitions rows name whose rule states a schema (port, millis, …): a union of names. */
+type RuleDefinition = {
+  [S in keyof typeof SECTIONS]: {
+    [K in keyof (typeof SECTIONS)[S]]: (typeof SECTIONS)[S][K] extends {
+      readonly schema: infer N extends string;
+      readonly rule: Rule<unknown>;
+    }
+      ? N
+      : never;
+  }[keyof (typeof SECTIONS)[S]];
+}[keyof typeof SECTIONS];
+
+/**
+ * Each definition an option's rule states is the rule's own schema (common/option-rules.ts), so
+ * ajv checks a file's value as the rule checks one from code (test/config/option-rule-schema.test.ts).
+ */
+const RULE_DEFINITIONS = Object.fromEntries(
+  Object.values(SECTIONS as Readonly<Record<string, Section>>)
+    .flatMap((rows) => Object.values(rows))
+    .filter((row) => row.schema !== undefined && row.rule !== undefined && 'schema' in row.rule)
+    .map((row) => [row.schema, (row.rule as Rule<unknown>).schema]),
+) as Readonly<Record<RuleDefinition, ValueSchema>>;
+
 /**
  * The config file schema. Property order is the order keys are listed in unknown-key errors, and
  * the order values are checked in (the first problem found is the one reported).
@@ -274,6 +288,7 @@ export const CONFIG_SCHEMA = {
     attributeKeys: closed({ included: ref('keyList'), excluded: ref('keyList') }),
 
     // Values
+    ...RULE_DEFINITIONS,
     profile: oneOfStrings(PROFILE_NAMES),
     instrumentType: oneOfStrings(INSTRUMENT_TYPES),
     boundaries: { type: 'array', items: { type: 'number' } },
@@ -281,35 +296,17 @@ export const CONFIG_SCHEMA = {
     exponentialScale: integer(-10, 20),
     keyList: { type: 'array', items: { type: 'string', pattern: '\\S' } },
     text: { type: 'string' },
-    nonEmptyString: nonEmptyString.schema,
-    boolean: bool.schema,
     host: { type: 'string', format: 'jobmeter-host' },
-    port: port.schema,
-    listenerFormat: LISTENER_OPTIONS.format.rule.schema,
     endpoint: { type: 'string', format: 'jobmeter-http-url' },
-    protocol: OTLP_OPTIONS.protocol.rule.schema,
-    millis: millis.schema,
-    temporality: OTLP_OPTIONS.temporality.rule.schema,
-    otlpNaming: OTLP_OPTIONS.naming.rule.schema,
     translationStrategy: oneOfStrings(TRANSLATION_STRATEGIES),
-    bodyBytes: bodyBytes.schema,
-    concurrent: concurrentRequests.schema,
-    memoryBytes: memoryBytes.schema,
-    connections: connections.schema,
     posture: oneOfStrings(POSTURE_NAMES),
     path: { type: 'string', pattern: ROUTE_PATH_PATTERN },
     loopbackListen: { type: 'string', format: 'jobmeter-loopback-host-port' },
     token: { type: 'string', pattern: TOKEN_PATTERN },
     filePath: { type: 'string', pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$' },
-    /** `[ingest] state_dir`: a directory, or false for no state file. */
-    stateDir: stateDir.schema,
     cidrList: { type: 'array', items: ref('cidr') },
     cidr: { type: 'string', format: 'jobmeter-cidr' },
     tenant: { type: 'string', pattern: TENANT_PATTERN },
-    inflight: inflightScrapes.schema,
-    cardinalityLimit: cardinalityLimit.schema,
-    attributeValueLengthLimit: attributeValueLengthLimit.schema,
-    hostInstruments: JOBMETER_OPTIONS.hostInstruments.rule.schema,
     /** Instrument name → how its series from several processes combine. */
     mergePolicies: namedTable('\\S', 'mergePolicy'),
     mergePolicy: oneOfStrings(MERGE_POLICIES),
