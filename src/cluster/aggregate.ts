@@ -30,12 +30,12 @@ import type {
 import { MAX_SERIES_PER_INSTRUMENT } from '../domain/bounded-attributes.ts';
 import { ROW_BUCKETS, sameBounds } from '../series/carry.ts';
 import type { Collection } from '../series/collection.ts';
-import { HistogramSeries } from '../series/histogram.ts';
-import { LiveSeries } from '../series/live.ts';
+import { HistogramSet } from '../series/histogram.ts';
+import { LiveSet } from '../series/live.ts';
 import { OpenSeriesIndex } from '../series/open-index.ts';
 import { SeriesStore } from '../series/series-store.ts';
 import { NONE, SourceTable, type SourceSet } from '../series/sources.ts';
-import { SumSeries } from '../series/sum.ts';
+import { SumSet } from '../series/sum.ts';
 import { DeltaWindows, exportedTotals, metricKey } from '../series/temporality.ts';
 import type { MergePolicy } from './merge-policy.ts';
 import type { MetricDef, Report, WireKind } from './wire.ts';
@@ -115,7 +115,7 @@ export class ClusterAggregate {
       i = from + n;
       const m = sources.setOf(sid);
       const set = m === NONE ? undefined : this.#list[m]!.set;
-      if (set instanceof HistogramSeries && n === ROW_BUCKETS + set.stride && i <= h.length)
+      if (set instanceof HistogramSet && n === ROW_BUCKETS + set.stride && i <= h.length)
         sources.row(sid, this.#rowOf(h, from, n));
     }
     for (const sid of report.x ?? []) sources.withdraw(sid);
@@ -153,7 +153,7 @@ export class ClusterAggregate {
       const m = this.#metrics.get(metricKey(scope, metric.descriptor.name));
       const set = m === undefined ? undefined : this.#list[m]!.set;
       // A series the aggregate left out (a conflicting kind) has nothing to continue.
-      if (set === undefined || set instanceof HistogramSeries !== (typeof total !== 'number'))
+      if (set === undefined || set instanceof HistogramSet !== (typeof total !== 'number'))
         continue;
       this.#windows.exported(set.descriptor, set.attributes[set.seriesOf(attributes)]!, total);
     }
@@ -193,10 +193,10 @@ export class ClusterAggregate {
     const bounds = boundaries ?? [];
     const set =
       kind === 'h'
-        ? new HistogramSeries(descriptor, index, { bounds, exemplars: false, minMax: true })
+        ? new HistogramSet(descriptor, index, { bounds, exemplars: false, minMax: true })
         : kind === 'c'
-          ? new SumSeries(descriptor, index, { monotonic: true, exemplars: false })
-          : new LiveSeries(descriptor, index, { gauge: kind === 'g', combine: policy });
+          ? new SumSet(descriptor, index, { monotonic: true, exemplars: false })
+          : new LiveSet(descriptor, index, { gauge: kind === 'g', combine: policy });
     this.#list.push({ kind, policy, boundaries: bounds, set });
     this.#sets.push(set);
     this.#metrics.set(key, this.#list.length - 1);

@@ -33,7 +33,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { attributeSetKey } from './attribute-key.ts';
-import type { HistogramSeries } from './histogram.ts';
+import type { HistogramSet } from './histogram.ts';
 
 /** Where a histogram row's bucket counts start. */
 export const ROW_BUCKETS = 4;
@@ -73,7 +73,7 @@ export function carryLargest(values: Float64Array, at: number, value: number): v
  * min and max become the extremes of every row seen.
  */
 export function carryHistogram(
-  set: HistogramSeries,
+  set: HistogramSet,
   at: number,
   last: ArrayLike<number> | undefined,
   row: ArrayLike<number>,

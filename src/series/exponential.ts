@@ -13,7 +13,7 @@ import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import { bucketsOf, type ExponentialSum } from '../common/exponential-histogram.ts';
 
-export class ExponentialSeries extends SeriesSet {
+export class ExponentialSet extends SeriesSet {
   readonly dataPointType = DataPointType.EXPONENTIAL_HISTOGRAM;
   /** Each series' counts (undefined: none yet), replaced, never changed in place. */
   readonly values: (ExponentialSum | undefined)[] = [];

@@ -7,7 +7,7 @@ import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 
-export class GaugeSeries extends SeriesSet {
+export class GaugeSet extends SeriesSet {
   readonly dataPointType = DataPointType.GAUGE;
   readonly values = new Column();
 

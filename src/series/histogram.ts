@@ -18,7 +18,7 @@ import { SeriesSet } from './series-set.ts';
 import type { Snapshot, SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
-export class HistogramSeries extends SeriesSet {
+export class HistogramSet extends SeriesSet {
   readonly dataPointType = DataPointType.HISTOGRAM;
   readonly bounds: readonly number[];
   /** Buckets per series: the bounds' and the +Inf one. */

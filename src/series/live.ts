@@ -4,7 +4,7 @@
  * `max` (the writer's merge policy), made when the set is read. A series no live source reports is
  * absent from what is read (its position stays: series never move).
  *
- * A writer gives each (source, series) pair a slot ({@link LiveSeries.source}), sets the slot's value
+ * A writer gives each (source, series) pair a slot ({@link LiveSet.source}), sets the slot's value
  * as reports arrive, withdraws it when the source no longer reports that series, and releases it
  * when the source is gone; released slots are reused, so memory follows the live sources.
  */
@@ -20,7 +20,7 @@ import type { SeriesIndex } from './positions.ts';
 /** How the live sources' values of one series combine. */
 export type Combine = 'sum' | 'max';
 
-export class LiveSeries extends SeriesSet {
+export class LiveSet extends SeriesSet {
   readonly dataPointType: typeof DataPointType.SUM | typeof DataPointType.GAUGE;
   readonly #combine: Combine;
   /** Per series, as of the last read: the combined value, and how many live sources made it (0: absent). */

@@ -35,11 +35,11 @@ import {
   type HistogramAcc,
 } from './aggregation.ts';
 import { MAX_GONE_SOURCES, restarted } from './carry.ts';
-import { ExponentialSeries } from './exponential.ts';
-import { GaugeSeries } from './gauge.ts';
-import { HistogramSeries } from './histogram.ts';
+import { ExponentialSet } from './exponential.ts';
+import { GaugeSet } from './gauge.ts';
+import { HistogramSet } from './histogram.ts';
 import { KeyedSeriesIndex } from './keyed-index.ts';
-import { SumSeries } from './sum.ts';
+import { SumSet } from './sum.ts';
 
 export type { HistogramAcc } from './aggregation.ts';
 
@@ -88,7 +88,7 @@ export class OutputSet {
   readonly shape: Shape;
   /** How a level's sources combine (unread for counters and histograms, which add up). */
   readonly levelRule: LevelRule;
-  readonly set: SumSeries | GaugeSeries | HistogramSeries | ExponentialSeries;
+  readonly set: SumSet | GaugeSet | HistogramSet | ExponentialSet;
   readonly index: KeyedSeriesIndex;
   readonly scopeKey: string;
   /** Explicit-bucket histograms: the bounds every series of the set has. */
@@ -141,16 +141,16 @@ export class OutputSet {
       }));
     this.set =
       shape === 'histogram'
-        ? new HistogramSeries(descriptor, keyed, {
+        ? new HistogramSet(descriptor, keyed, {
             bounds: bounds ?? [],
             exemplars: false,
             minMax: false,
           })
         : shape === 'exponentialHistogram'
-          ? new ExponentialSeries(descriptor, keyed)
+          ? new ExponentialSet(descriptor, keyed)
           : shape === 'gauge'
-            ? new GaugeSeries(descriptor, keyed)
-            : new SumSeries(descriptor, keyed, {
+            ? new GaugeSet(descriptor, keyed)
+            : new SumSet(descriptor, keyed, {
                 monotonic: shape === 'monotonicSum',
                 exemplars: false,
               });
@@ -338,7 +338,7 @@ export class OutputSet {
     const first = this.first(at);
     const set = this.set;
     const gone = this.#gone[at];
-    if (set instanceof HistogramSeries) {
+    if (set instanceof HistogramSet) {
       const stride = set.stride;
       const buckets = set.buckets.data;
       const from = at * stride;
@@ -350,7 +350,7 @@ export class OutputSet {
         for (const g of gone.values()) addInto(set, from, g.acc as HistogramAcc | undefined);
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!)
         addInto(set, from, streams.acc[s] as HistogramAcc | undefined);
-    } else if (set instanceof ExponentialSeries) {
+    } else if (set instanceof ExponentialSet) {
       let acc = this.carriedAcc(at) as ExponentialSum | undefined;
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!) {
         const e = streams.acc[s] as ExponentialSum | undefined;
@@ -389,7 +389,7 @@ function combined(rule: LevelRule, first: number, streams: StreamLinks, base: nu
 }
 
 /** Adds a histogram's counts into series row `from` (its sum and count at `from / stride`). */
-function addInto(set: HistogramSeries, from: number, acc: HistogramAcc | undefined): void {
+function addInto(set: HistogramSet, from: number, acc: HistogramAcc | undefined): void {
   if (acc === undefined) return;
   const at = from / set.stride;
   const buckets = set.buckets.data;

@@ -18,9 +18,9 @@
 import type { Attributes } from '@opentelemetry/api';
 import { carryHistogram, carryLargest, carrySum } from './carry.ts';
 import { Column } from './column.ts';
-import { HistogramSeries } from './histogram.ts';
-import { LiveSeries } from './live.ts';
-import { SumSeries } from './sum.ts';
+import { HistogramSet } from './histogram.ts';
+import { LiveSet } from './live.ts';
+import { SumSet } from './sum.ts';
 
 /** No set, no histogram row yet. */
 export const NONE = -1;
@@ -28,7 +28,7 @@ export const NONE = -1;
 export const MAX_ID_GAP = 1 << 16;
 
 /** The sets a source can feed: a counter's (carried), a level's (live), a histogram's (carried). */
-export type SourceSet = SumSeries | LiveSeries | HistogramSeries;
+export type SourceSet = SumSet | LiveSet | HistogramSet;
 
 /** `column` grown to `size` (at least), its new entries `fill`. */
 function grown<T extends Int32Array | Float64Array>(column: T, size: number, fill: number): T {
@@ -81,7 +81,7 @@ export class SourceTable {
     const at = series.seriesOf(attributes);
     this.#at[sid] = at;
     this.#last[sid] =
-      series instanceof LiveSeries ? series.source(at) : series instanceof SumSeries ? NaN : NONE;
+      series instanceof LiveSet ? series.source(at) : series instanceof SumSet ? NaN : NONE;
     return true;
   }
 
@@ -89,8 +89,8 @@ export class SourceTable {
   number(id: number, value: number, largest: boolean): void {
     const series = this.#sets[this.#set[id]!]!;
     const at = this.#at[id]!;
-    if (series instanceof LiveSeries) series.set(this.#last[id]!, value);
-    else if (series instanceof SumSeries) {
+    if (series instanceof LiveSet) series.set(this.#last[id]!, value);
+    else if (series instanceof SumSet) {
       if (largest) carryLargest(series.values.data, at, value);
       else carrySum(series.values.data, at, this.#last[id]!, value);
       this.#last[id] = value;
@@ -103,7 +103,7 @@ export class SourceTable {
     let at = this.#last[id]!;
     const rows = this.#rows;
     carryHistogram(
-      this.#sets[this.#set[id]!]! as HistogramSeries,
+      this.#sets[this.#set[id]!]! as HistogramSet,
       this.#at[id]!,
       at === NONE ? undefined : rows.data.subarray(at, at + n),
       row,
@@ -120,7 +120,7 @@ export class SourceTable {
   withdraw(id: unknown): void {
     const set = this.setOf(id);
     const series = set === NONE ? undefined : this.#sets[set]!;
-    if (series instanceof LiveSeries) series.withdraw(this.#last[id as number]!);
+    if (series instanceof LiveSet) series.withdraw(this.#last[id as number]!);
   }
 
   /** Source `id` is no longer described: a level's value leaves; what a counter added stays. */
@@ -128,7 +128,7 @@ export class SourceTable {
     const set = this.#set[id]!;
     if (set === NONE) return;
     const series = this.#sets[set]!;
-    if (series instanceof LiveSeries) series.release(this.#last[id]!);
+    if (series instanceof LiveSet) series.release(this.#last[id]!);
     this.#set[id] = NONE;
   }
 

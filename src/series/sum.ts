@@ -8,7 +8,7 @@ import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
-export class SumSeries extends SeriesSet {
+export class SumSet extends SeriesSet {
   readonly dataPointType = DataPointType.SUM;
   readonly monotonic: boolean;
   readonly values = new Column();

@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import { ValueType } from '@opentelemetry/api';
 import type { MetricDescriptor, DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
 import { countingRender } from '../support/counting-render.ts';
-import { HistogramSeries } from '../../src/series/histogram.ts';
+import { HistogramSet } from '../../src/series/histogram.ts';
 import { KeyedSeriesIndex } from '../../src/series/keyed-index.ts';
 import { OpenSeriesIndex } from '../../src/series/open-index.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
-import { SumSeries } from '../../src/series/sum.ts';
-import { GaugeSeries } from '../../src/series/gauge.ts';
+import { SumSet } from '../../src/series/sum.ts';
+import { GaugeSet } from '../../src/series/gauge.ts';
 
 const D: MetricDescriptor = { name: 'c', description: '', unit: '', valueType: ValueType.DOUBLE };
 const keyed = (grow: () => void) => new KeyedSeriesIndex(grow);
@@ -19,7 +19,7 @@ const render = () => countingRender('h');
 
 function sums(hosts: string[]) {
   const store = new SeriesStore({ clock: { wallMillis: () => 1000, monotonicMillis: () => 0 } });
-  const set = new SumSeries(D, keyed, { monotonic: true, exemplars: false });
+  const set = new SumSet(D, keyed, { monotonic: true, exemplars: false });
   store.add({ name: 's' }, set);
   for (const [i, h] of hosts.entries()) set.values.data[set.seriesOf({ h })] = i + 1;
   return { store, set };
@@ -117,8 +117,8 @@ test('a reader two compactions behind makes its strings again, right', async () 
 
 test('histograms and gauges compact every column (buckets by stride, sums, counts, min and max)', async () => {
   const store = new SeriesStore();
-  const h = new HistogramSeries(D, keyed, { bounds: [1, 2], exemplars: false, minMax: true });
-  const g = new GaugeSeries(D, keyed);
+  const h = new HistogramSet(D, keyed, { bounds: [1, 2], exemplars: false, minMax: true });
+  const g = new GaugeSet(D, keyed);
   store.add({ name: 's' }, h);
   store.add({ name: 's' }, g);
   for (const [v, host] of [
@@ -153,7 +153,7 @@ test('histograms and gauges compact every column (buckets by stride, sums, count
 
 test("a set that keeps starts carries each series' own start time, through a compaction, into columns and points", async () => {
   const store = new SeriesStore({ clock: { wallMillis: () => 5000, monotonicMillis: () => 0 } });
-  const set = new SumSeries(D, keyed, { monotonic: true, exemplars: false });
+  const set = new SumSet(D, keyed, { monotonic: true, exemplars: false });
   set.keepStarts();
   store.add({ name: 's' }, set);
   for (const [h, start] of [
@@ -179,14 +179,14 @@ test("a set that keeps starts carries each series' own start time, through a com
   );
   assert.throws(
     () =>
-      new SumSeries(D, keyed, { monotonic: true, exemplars: false }).keepStarts() === undefined &&
+      new SumSet(D, keyed, { monotonic: true, exemplars: false }).keepStarts() === undefined &&
       set.keepStarts(),
     /before the first series/,
   );
 });
 
 test('a set whose index never removes series refuses remove()', () => {
-  const set = new SumSeries(D, (grow) => new OpenSeriesIndex(10, grow), {
+  const set = new SumSet(D, (grow) => new OpenSeriesIndex(10, grow), {
     monotonic: true,
     exemplars: false,
   });

@@ -15,12 +15,12 @@ import {
 import { OVERFLOW_ATTRIBUTES } from '../../src/domain/bounded-attributes.ts';
 import { carryHistogram, carryLargest, carrySum } from '../../src/series/carry.ts';
 import type { LabelRender } from '../../src/series/collection.ts';
-import { HistogramSeries } from '../../src/series/histogram.ts';
-import { LiveSeries, type Combine } from '../../src/series/live.ts';
+import { HistogramSet } from '../../src/series/histogram.ts';
+import { LiveSet, type Combine } from '../../src/series/live.ts';
 import { OpenSeriesIndex } from '../../src/series/open-index.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
 import { LastSent, MAX_ID_GAP, NONE, SourceTable } from '../../src/series/sources.ts';
-import { SumSeries } from '../../src/series/sum.ts';
+import { SumSet } from '../../src/series/sum.ts';
 
 const D = (name: string) =>
   ({ name, description: '', unit: '', valueType: ValueType.DOUBLE }) as MetricDescriptor;
@@ -111,7 +111,7 @@ test('carrySum: a first report and a report below the last are added whole; carr
 
 test('a histogram carried from rows: counts, sum and buckets add what is new, a smaller count is a restart added whole, min/max the extremes known', async () => {
   const store = new SeriesStore();
-  const h = new HistogramSeries(D('wait'), open(), {
+  const h = new HistogramSet(D('wait'), open(), {
     bounds: [1, 10],
     exemplars: false,
     minMax: true,
@@ -160,7 +160,7 @@ test('a histogram carried from rows: counts, sum and buckets add what is new, a 
 for (const combine of ['sum', 'max'] as Combine[]) {
   test(`levels of live sources combine by ${combine}; a withdrawn or released source leaves, a series with none is not read`, async () => {
     const store = new SeriesStore();
-    const g = new LiveSeries(D('heap'), open(), { gauge: true, combine });
+    const g = new LiveSet(D('heap'), open(), { gauge: true, combine });
     store.add(SCOPE, g);
     const x = g.seriesOf({ q: 'x' });
     const y = g.seriesOf({ q: 'y' });
@@ -211,7 +211,7 @@ for (const combine of ['sum', 'max'] as Combine[]) {
 
 test("an up-down counter's series past the cap fold into the overflow series, every live source of it counted", async () => {
   const store = new SeriesStore();
-  const u = new LiveSeries(D('busy'), open(3), { gauge: false, combine: 'sum' });
+  const u = new LiveSet(D('busy'), open(3), { gauge: false, combine: 'sum' });
   store.add(SCOPE, u);
   const slots: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -235,8 +235,8 @@ test("an up-down counter's series past the cap fold into the overflow series, ev
 
 test('an up-down counter read by a delta producer exports what changed; one with no live source exports nothing', async () => {
   const store = new SeriesStore();
-  const u = new LiveSeries(D('inflight'), open(), { gauge: false, combine: 'sum' });
-  const c = new SumSeries(D('jobs'), open(), { monotonic: true, exemplars: false });
+  const u = new LiveSet(D('inflight'), open(), { gauge: false, combine: 'sum' });
+  const c = new SumSet(D('jobs'), open(), { monotonic: true, exemplars: false });
   store.add(SCOPE, u);
   store.add(SCOPE, c);
   const delta = store.producer(AggregationTemporality.DELTA);
@@ -263,9 +263,9 @@ test('an up-down counter read by a delta producer exports what changed; one with
 
 test("a producer's source table carries its counters and rows, sets its levels, and refuses an id far past its others", async () => {
   const store = new SeriesStore();
-  const c = new SumSeries(D('runs'), open(), { monotonic: true, exemplars: false });
-  const g = new LiveSeries(D('busy'), open(), { gauge: true, combine: 'sum' });
-  const h = new HistogramSeries(D('took'), open(), { bounds: [1], exemplars: false, minMax: true });
+  const c = new SumSet(D('runs'), open(), { monotonic: true, exemplars: false });
+  const g = new LiveSet(D('busy'), open(), { gauge: true, combine: 'sum' });
+  const h = new HistogramSet(D('took'), open(), { bounds: [1], exemplars: false, minMax: true });
   const sets = [c, g, h];
   for (const set of sets) store.add(SCOPE, set);
   const a = new SourceTable(sets);

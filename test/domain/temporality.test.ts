@@ -13,11 +13,11 @@ import {
   type MetricDescriptor,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
-import { HistogramSeries } from '../../src/series/histogram.ts';
-import { LiveSeries } from '../../src/series/live.ts';
+import { HistogramSet } from '../../src/series/histogram.ts';
+import { LiveSet } from '../../src/series/live.ts';
 import { OpenSeriesIndex } from '../../src/series/open-index.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
-import { SumSeries } from '../../src/series/sum.ts';
+import { SumSet } from '../../src/series/sum.ts';
 
 const D = (name: string) =>
   ({ name, description: '', unit: '', valueType: ValueType.DOUBLE }) as MetricDescriptor;
@@ -32,7 +32,7 @@ async function metrics(producer: {
 
 test("a histogram's delta point carries min and max only when its window is the series' whole life", async () => {
   const store = new SeriesStore();
-  const h = new HistogramSeries(D('wait'), open, { bounds: [1], exemplars: false, minMax: true });
+  const h = new HistogramSet(D('wait'), open, { bounds: [1], exemplars: false, minMax: true });
   store.add(SCOPE, h);
   const delta = store.producer(AggregationTemporality.DELTA);
   h.observe(h.seriesOf({}), 0.25);
@@ -81,13 +81,13 @@ test('the delta points of every export add up to the cumulative totals, whatever
   await fc.assert(
     fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
       const store = new SeriesStore();
-      const c = new SumSeries(D('c'), open, { monotonic: true, exemplars: false });
-      const h = new HistogramSeries(D('h'), open, {
+      const c = new SumSet(D('c'), open, { monotonic: true, exemplars: false });
+      const h = new HistogramSet(D('h'), open, {
         bounds: [1, 3],
         exemplars: false,
         minMax: false,
       });
-      const u = new LiveSeries(D('u'), open, { gauge: false, combine: 'sum' });
+      const u = new LiveSet(D('u'), open, { gauge: false, combine: 'sum' });
       for (const set of [c, h, u]) store.add(SCOPE, set);
       const slot = u.source(u.seriesOf({}));
       const delta = store.producer(AggregationTemporality.DELTA);

@@ -14,10 +14,10 @@ import {
   type Collection,
   type IngestedPart,
 } from '../../src/series/collection.ts';
-import { GaugeSeries } from '../../src/series/gauge.ts';
-import { HistogramSeries } from '../../src/series/histogram.ts';
+import { GaugeSet } from '../../src/series/gauge.ts';
+import { HistogramSet } from '../../src/series/histogram.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
-import { SumSeries } from '../../src/series/sum.ts';
+import { SumSet } from '../../src/series/sum.ts';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
 import type { RenderFamily } from '../../src/exposition/render-model.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
@@ -458,9 +458,9 @@ describe('createJobmeter with an ingest: the scrape', () => {
     const parts: Promise<IngestedPart>[] = [];
     const collections: Promise<Collection>[] = [];
     const pointsMade = [
-      counted(SumSeries.prototype, 'cumulative'),
-      counted(GaugeSeries.prototype, 'cumulative'),
-      counted(HistogramSeries.prototype, 'cumulative'),
+      counted(SumSet.prototype, 'cumulative'),
+      counted(GaugeSet.prototype, 'cumulative'),
+      counted(HistogramSet.prototype, 'cumulative'),
     ];
     const metricData = counted(IngestStore.prototype, 'collect');
     counted(IngestStore.prototype, 'collectSeries', (p) => parts.push(p as Promise<IngestedPart>));

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ValueType } from '@opentelemetry/api';
 import type { LevelRule, Shape } from '../../src/series/output-set.ts';
-import { GaugeSeries } from '../../src/series/gauge.ts';
+import { GaugeSet } from '../../src/series/gauge.ts';
 import { instrumentSeries, StreamStore } from '../../src/series/streams.ts';
-import { SumSeries } from '../../src/series/sum.ts';
+import { SumSet } from '../../src/series/sum.ts';
 
 const SCOPE = { name: 'worker', version: '1.0.0' };
 
@@ -45,7 +45,7 @@ function twoStreams(shape: Shape, levelRule: LevelRule = 'sum') {
     st.updatedAt[s] = ++clock;
     out.settle(at, st);
   };
-  const value = (): number => (out.set as SumSeries | GaugeSeries).values.data[at]!;
+  const value = (): number => (out.set as SumSet | GaugeSet).values.data[at]!;
   return { store, instrument, out, a, b, report, value };
 }
 

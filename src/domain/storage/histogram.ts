@@ -4,12 +4,12 @@ import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { BOUNDED } from '../bounded-attributes.ts';
 import { exemplarOf } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
-import { HistogramSeries } from '../../series/histogram.ts';
+import { HistogramSet } from '../../series/histogram.ts';
 import type { SeriesIndex } from '../../series/positions.ts';
 import type { BoundHistogram, DeclaredHistogram } from './handles.ts';
 import { reject } from './reject.ts';
 
-export class HistogramStorage extends HistogramSeries implements DeclaredHistogram {
+export class HistogramStorage extends HistogramSet implements DeclaredHistogram {
   readonly [BOUNDED] = true;
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;

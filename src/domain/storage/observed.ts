@@ -26,9 +26,9 @@ import {
 } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { invalidValue, isRecordable, type RecordGuard } from '../record-guard.ts';
-import { GaugeSeries } from '../../series/gauge.ts';
+import { GaugeSet } from '../../series/gauge.ts';
 import { OpenSeriesIndex } from '../../series/open-index.ts';
-import { SumSeries } from '../../series/sum.ts';
+import { SumSet } from '../../series/sum.ts';
 import type { InstrumentSpec } from '../types.ts';
 
 export type ObservedKind = 'observableCounter' | 'observableUpDownCounter' | 'observableGauge';
@@ -48,7 +48,7 @@ const TYPE: Readonly<Record<ObservedKind, InstrumentType>> = {
 /** One observable instrument: its series set, and the API face its callbacks are added through. */
 export class ObservedStorage implements Observable {
   /** The set the store reads: a sum (counters, up-down counters) or a gauge. */
-  readonly set: SumSeries | GaugeSeries;
+  readonly set: SumSet | GaugeSet;
   readonly #callbacks: ObservedCallbacks;
   /** An observable counter's values are running totals: never negative. */
   readonly #nonNegative: boolean;
@@ -69,8 +69,8 @@ export class ObservedStorage implements Observable {
     const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
     this.set =
       spec.kind === 'observableGauge'
-        ? new GaugeSeries(descriptor, index)
-        : new SumSeries(descriptor, index, {
+        ? new GaugeSet(descriptor, index)
+        : new SumSet(descriptor, index, {
             monotonic: spec.kind === 'observableCounter',
             exemplars: false,
           });

@@ -5,11 +5,11 @@ import { BOUNDED } from '../bounded-attributes.ts';
 import { exemplarOf } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import type { SeriesIndex } from '../../series/positions.ts';
-import { SumSeries } from '../../series/sum.ts';
+import { SumSet } from '../../series/sum.ts';
 import type { BoundCounter, DeclaredCounter } from './handles.ts';
 import { reject } from './reject.ts';
 
-export class SumStorage extends SumSeries implements DeclaredCounter {
+export class SumStorage extends SumSet implements DeclaredCounter {
   readonly [BOUNDED] = true;
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;
