@@ -55,6 +55,11 @@ export interface StoreSnapshot {
   /** When a sender's `jobmeter.run.finished{outcome="failure"}` last went up (derived-runs.ts), in seconds. */
   readonly lastFailureSeconds: number | undefined;
   /**
+   * The point clock when the snapshot was made (series/clock.ts `pointMillis`): a restored process
+   * stamps its points after it (`pointFloor`), whatever its wall clock says. A field of its own.
+   */
+  readonly point?: number;
+  /**
    * What {@link decodeCheckpoint} left out of a file: values the ingest refuses, to be counted and
    * said as its refusals are. A store's own snapshot has none.
    */
@@ -224,6 +229,7 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
       : {}),
     ...(windows.length > 0 ? { windows } : {}),
     ...(gone.length > 0 ? { gone } : {}),
+    ...(snapshot.point !== undefined ? { point: snapshot.point } : {}),
     ...(carry.length > 0
       ? {
           carry: carry.map((r) => ({
@@ -289,6 +295,7 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
         ? undefined
         : finite(root.lastFailureSeconds, 'lastFailureSeconds'),
     ...(root.written !== undefined && { written: writtenIn(root.written) }),
+    ...(root.point !== undefined && { point: finite(root.point, 'point') }),
     ...(root.carry !== undefined && { carry: carryIn(root.carry, refused) }),
     ...(refused.length > 0 && { refused }),
   };

@@ -27,7 +27,7 @@ import type {
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries, IngestedPart } from '../series/collection.ts';
-import { pointMillis, type Clock } from '../series/clock.ts';
+import { pointFloor, pointMillis, type Clock } from '../series/clock.ts';
 import { collectScopes, collectSeries } from '../series/output-collect.ts';
 import { SnapshotStorage } from '../series/snapshot.ts';
 import { MAX_EXPONENTIAL_BUCKETS } from '../common/exponential-histogram.ts';
@@ -260,6 +260,9 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const report = new IngestReport(this.#refused);
     for (const r of snapshot.refused ?? []) report.refuse(r.name, r.points, r.refusal);
     const summary = this.#registry.restore(snapshot, asWritten);
+    // Points go on after the writer's, though this process's wall clock be behind it.
+    if (!asWritten && snapshot.point !== undefined)
+      this.#clock.holdPointsAfter?.(pointFloor(this.#clock, snapshot.point, snapshot.written));
     this.#lastFailure.seconds = snapshot.lastFailureSeconds;
     this.#changes++;
     return { ...summary, refused: report.result() };

@@ -28,7 +28,7 @@ import { millisToHrTime } from '../common/otel-sdk.ts';
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { maxAttributeSets } from '../domain/bounded-attributes.ts';
 import { mergeRuleOf, SENDER_LEVEL_RULE } from '../domain/merge-rules.ts';
-import { resumedTimes, writtenTimes } from '../series/clock.ts';
+import { pointMillis, resumedTimes, writtenTimes } from '../series/clock.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import { MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../common/exponential-histogram.ts';
 import type { OtlpMetric } from '../otlp/types.ts';
@@ -262,7 +262,7 @@ export class SeriesRegistry {
    * What the registry holds, as plain data (checkpoint.ts). It shares the held accumulators, which
    * are replaced, never changed in place: encode it before the store takes more points.
    */
-  snapshot(): Pick<StoreSnapshot, 'instruments' | 'written'> {
+  snapshot(): Pick<StoreSnapshot, 'instruments' | 'written' | 'point'> {
     this.#store.compact();
     const instruments: InstrumentSnapshot[] = [];
     const { at, times: wall } = writtenTimes(this.#settings.clock);
@@ -290,7 +290,7 @@ export class SeriesRegistry {
         series,
       });
     }
-    return { instruments, written: at };
+    return { instruments, written: at, point: pointMillis(this.#settings.clock) };
   }
 
   /** Series `slot` of `out` (of `instrument`) as a snapshot, its streams' times by `wall` (a dormant one's as of its last point). */

@@ -29,6 +29,12 @@ export interface Clock {
   pointMillis?(): number;
   /** A reading of the system's monotonic clock and the boot it counts from; undefined where there is none to read. */
   boot?(): BootReading | undefined;
+  /**
+   * Points from now on are stamped after `millis`, a point time an earlier process of this
+   * jobmeter reached ({@link pointFloor}), while this clock reads earlier (a wall clock stepped back
+   * before the restart): see {@link SYSTEM_CLOCK}.
+   */
+  holdPointsAfter?(millis: number): void;
 }
 
 /** A reading of a monotonic clock every process of one boot shares. */
@@ -38,14 +44,50 @@ export interface BootReading {
   readonly monotonicMillis: number;
 }
 
+/**
+ * How fast a held point clock moves (ms a second) until the system's overtakes it: slow enough
+ * that a step back is soon made up, fast enough that every export is newer than the last.
+ */
+const HELD_POINT_RATE = 1 / 1000;
+
+/** SYSTEM_CLOCK's hold: the point time it went on from, and when (monotonic); undefined: none. */
+let hold: { from: number; at: number } | undefined;
+
 export const SYSTEM_CLOCK: Clock = {
   wallMillis: () => Date.now(),
   monotonicMillis: () => performance.now(),
   // The SDK's own anchor (the wall clock when the process started), so jobmeter's points and the
-  // SDK's in one export are on one clock.
-  pointMillis: () => performance.timeOrigin + performance.now(),
+  // SDK's in one export are on one clock. Held (a restart after the wall clock stepped back), it
+  // goes on slowly from the last process's until its own passes: a Collector, a TSDB, keep only a
+  // point newer than the one they hold, and would drop every point until the step is made up.
+  pointMillis: () => {
+    const now = performance.now();
+    const own = performance.timeOrigin + now;
+    if (hold === undefined) return own;
+    const held = hold.from + (now - hold.at) * HELD_POINT_RATE;
+    if (own > held) hold = undefined;
+    return Math.max(own, held);
+  },
+  holdPointsAfter: (millis) => {
+    const now = performance.now();
+    if (millis > performance.timeOrigin + now) hold = { from: millis, at: now };
+  },
   boot: systemBoot,
 };
+
+/**
+ * Where a restored process's point clock must be after (Clock.holdPointsAfter): the point clock
+ * `point` of the process that wrote at `at`, advanced by the time since on the boot's monotonic
+ * clock when this is that boot (every point that process stamped is before it); else `point`.
+ */
+export function pointFloor(clock: Clock, point: number, at: WrittenAt | undefined): number {
+  const boot = at?.boot === undefined ? undefined : clock.boot?.();
+  const since =
+    boot === undefined || boot.id !== at!.boot!.id
+      ? Number.NaN
+      : boot.monotonicMillis - at!.boot!.monotonicMillis;
+  return since >= 0 ? point + since : point;
+}
 
 /** The anchors of clocks that have no point clock of their own: wall minus monotonic, at first use. */
 const anchors = new WeakMap<Clock, number>();

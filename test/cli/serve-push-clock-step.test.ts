@@ -9,7 +9,8 @@
  * every point time serve pushed: per series, no time before the one pushed before it, and no start
  * time after its point's time (a series made after the step too). The sender's clock is this
  * process's, not stepped: serve's ingest still judges its point times against serve's own wall
- * clock, 300 s behind, within what it accepts ahead.
+ * clock, 300 s behind, within what it accepts ahead. Then serve restarts on that clock: its points
+ * go on after the first process's (its state file holds its point clock), across both processes.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { EXIT_MS, killChildren } from './harness.ts';
 import { startCollector, type CollectorHandle } from '../support/collector.ts';
 import { steppedClockEnv, stepTo } from '../support/faketime.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
+import { freePort } from '../support/free-port.ts';
 import { serveWithIngest } from '../support/serve.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
@@ -121,7 +123,9 @@ describe('serve pushes point times that never go back when its wall clock steps 
       receiver.requests.length = 0;
       const peer = (collector = await collectorFor(receiver));
       const offset = join(files.dir, `offset-${c.naming}`);
-      const { child, ingestPort } = await serveWithIngest(files, {
+      // A fixed ingest port: the restart below finds its state file (named after the address).
+      const options = {
+        ingestPort: await freePort(),
         lines: [
           '[otlp]',
           `endpoint = "http://127.0.0.1:${peer.ports.otlp}/v1/metrics"`,
@@ -130,7 +134,8 @@ describe('serve pushes point times that never go back when its wall clock steps 
         ],
         args: c.args,
         env: { XDG_STATE_HOME: files.dir, ...steppedClockEnv(offset) },
-      });
+      };
+      const { child, ingestPort } = await serveWithIngest(files, options);
 
       const startNanos = BigInt(Date.now() - 60_000) * 1_000_000n;
       let total = 0;
@@ -225,6 +230,20 @@ describe('serve pushes point times that never go back when its wall clock steps 
 
       child.child.kill('SIGTERM');
       assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+
+      // Restarted with the wall clock still 300 s behind the first process's point clock: its
+      // points go on after the last ones pushed (the state file says where), or the Collector keeps
+      // the values from before the restart until the wall clock has caught up.
+      const again = await serveWithIngest(files, options);
+      await push(false);
+      assert.equal(
+        await collectorReaches(total),
+        total,
+        `the Collector serves the total pushed after a restart on the stepped-back clock within ${CATCH_UP_MS / 1000} s`,
+      );
+      await receiver.waitForRequests(receiver.requests.length + 2, CATCH_UP_MS);
+      again.child.child.kill('SIGTERM');
+      assert.equal(await again.child.exited(EXIT_MS), 0, again.child.stderr());
 
       // Every point time serve pushed, series by series, in push order.
       const last = new Map<string, bigint>();
