@@ -299,28 +299,32 @@ export function isTenant(value: unknown): value is string {
 export const API_KEYS_EXPECTED = 'an array of { key, tenant }';
 
 /**
- * A gate's credentials: a bearer `token` and `apiKeys` (`{ key, tenant }` each), checked under
- * `prefix` + their keys (`''`, `'ingest.'`). No error shows a token or a key, nor the list that
- * holds them: they are secrets.
+ * A gate's credentials: a bearer `token` and `apiKeys` (`{ key, tenant }` each, a key once), checked
+ * under `prefix` + their keys (`''`, `'ingest.'`; the list as `listKey` spells it). The one check of
+ * both, for the options object and the config file. No error shows a token or a key, nor the list
+ * that holds them: they are secrets.
  */
 export function gateCredentials(
   token: unknown,
   apiKeys: unknown,
   prefix: string,
+  listKey = 'apiKeys',
 ): { token: string; tenant?: string }[] {
   const out: { token: string; tenant?: string }[] =
     token === undefined ? [] : [{ token: checkToken(token, `${prefix}token`) }];
   if (apiKeys === undefined) return out;
-  if (!Array.isArray(apiKeys))
-    throw new ConfigError(`${prefix}apiKeys`, REDACTED, API_KEYS_EXPECTED);
+  const list = `${prefix}${listKey}`;
+  if (!Array.isArray(apiKeys)) throw new ConfigError(list, REDACTED, API_KEYS_EXPECTED);
   apiKeys.forEach((k: unknown, i) => {
     const { key, tenant } = (typeof k === 'object' && k !== null ? k : {}) as {
       key?: unknown;
       tenant?: unknown;
     };
-    const checked = checkToken(key, `${prefix}apiKeys[${i}].key`);
+    const checked = checkToken(key, `${list}[${i}].key`);
     if (!isTenant(tenant))
-      throw new ConfigError(`${prefix}apiKeys[${i}].tenant`, shown(tenant), TENANT_EXPECTED);
+      throw new ConfigError(`${list}[${i}].tenant`, shown(tenant), TENANT_EXPECTED);
+    if (out.some((c) => c.tenant !== undefined && c.token === checked))
+      throw new ConfigError(`${list}[${i}].key`, REDACTED, 'a key not already listed');
     out.push({ token: checked, tenant });
   });
   return out;

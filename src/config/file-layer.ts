@@ -21,7 +21,7 @@
  * then its values), then the checks across keys.
  */
 import { checkFamilyRules } from '../naming/check-rules.ts';
-import { oneServiceName } from '../common/option-rules.ts';
+import { gateCredentials, oneServiceName } from '../common/option-rules.ts';
 import {
   BUILD_OPTIONS,
   CLUSTER_OPTIONS,
@@ -243,23 +243,15 @@ function gateKeys<
   T extends { trustedCidrs?: readonly string[]; apiKeys?: readonly ApiKeyConfig[] },
 >(out: T, table: Record<string, unknown> | null, key: string): T {
   if (out.trustedCidrs !== undefined) out.trustedCidrs = trimmed(out.trustedCidrs);
-  if (out.apiKeys !== undefined) out.apiKeys = apiKeys(out.apiKeys, `${key}.api_keys`);
+  if (out.apiKeys !== undefined)
+    out.apiKeys = gateCredentials(undefined, out.apiKeys, `${key}.`, 'api_keys').map(
+      ({ token, tenant }) => ({ tenant: tenant!, key: token }),
+    );
   if (table !== null) {
     oneOfPair(table, key, 'token', 'token_file');
     oneOfPair(table, key, 'api_keys', 'api_keys_file');
   }
   return out;
-}
-
-/** Copies the entries; refuses a key listed twice (no schema keyword compares one field across items). */
-function apiKeys(entries: readonly ApiKeyConfig[], key: string): ApiKeyConfig[] {
-  const seen = new Set<string>();
-  return entries.map((entry, i) => {
-    if (seen.has(entry.key))
-      throw new ConfigError(`${key}[${i}].key`, REDACTED, 'a key not already listed');
-    seen.add(entry.key);
-    return { tenant: entry.tenant, key: entry.key };
-  });
 }
 
 /** A validated list of addresses / CIDRs, each trimmed (parseCidr allows surrounding spaces). */

@@ -14,6 +14,7 @@ import { mergeGateConfig, metricsEnvLayer } from '../../src/config/metrics-secti
 import { parseServeFlags } from '../../src/config/serve-flags.ts';
 import { resolveServeConfig, resolveServiceConfig } from '../../src/config/resolve-layers.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { resolveOptions } from '../../src/resolve-options.ts';
 import type { MetricsConfig, ServiceConfig } from '../../src/config/service-config.ts';
 import { POSTURES } from '../../src/common/postures.ts';
 import {
@@ -779,6 +780,36 @@ describe('flags', () => {
         message:
           'invalid --host=[::1]: expected an IP address or host name (IPv6 without brackets)',
       },
+    );
+  });
+});
+
+describe('an API key listed twice', () => {
+  const keys = [
+    { tenant: 'a', key: 'k-1' },
+    { tenant: 'b', key: 'k-1' },
+  ];
+  it('is refused from the file and from code alike, the key never shown', () => {
+    const refused = (run: () => unknown): ConfigError => {
+      try {
+        run();
+      } catch (err) {
+        if (err instanceof ConfigError) return err;
+        throw err;
+      }
+      assert.fail('not refused');
+    };
+    const file = refused(() =>
+      parseServiceConfig({ ingest: { enabled: true, api_keys: keys } }, 'c.toml'),
+    );
+    const code = refused(() => resolveOptions({ ingest: { apiKeys: keys }, listener: false }));
+    assert.equal(
+      file.message,
+      'invalid ingest.api_keys[1].key=<redacted>: expected a key not already listed',
+    );
+    assert.equal(
+      code.message,
+      'invalid ingest.apiKeys[1].key=<redacted>: expected a key not already listed',
     );
   });
 });
