@@ -263,12 +263,19 @@ export function timeoutWithinInterval(
   return timeout;
 }
 
-/** An OTLP endpoint: an absolute http(s) URL. A user:password in it is masked in the error. */
+export const HTTP_URL_EXPECTED = 'an absolute http:// or https:// URL';
+
+/** An absolute http(s) URL: an OTLP endpoint, from code, a variable or the file (its `jobmeter-http-url`). */
+export function isHttpUrl(value: unknown): value is string {
+  const protocol = typeof value === 'string' ? URL.parse(value)?.protocol : undefined;
+  return protocol === 'http:' || protocol === 'https:';
+}
+
+/** `value` if {@link isHttpUrl}. A user:password in it is masked in the error. */
 export function httpUrl(value: unknown, key: string): string {
-  const protocol = URL.parse(value as string)?.protocol;
-  if (protocol === 'http:' || protocol === 'https:') return value as string;
+  if (isHttpUrl(value)) return value;
   const given = typeof value === 'string' ? maskUserinfo(value) : shown(value);
-  throw new ConfigError(key, given, 'an absolute http:// or https:// URL');
+  throw new ConfigError(key, given, HTTP_URL_EXPECTED);
 }
 
 /** A bearer token or API key: an `Authorization` header carries it whole, so no whitespace. */

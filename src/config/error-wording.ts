@@ -24,6 +24,7 @@ import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { PROFILE_NAMES } from '../options.ts';
 import { CIDR_EXPECTED } from '../common/addresses.ts';
 import {
+  HTTP_URL_EXPECTED,
   oneOfExpected,
   ROUTE_PATH_EXPECTED,
   STRING_TABLE_EXPECTED,
@@ -94,7 +95,7 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
   // user:password in a rejected endpoint is masked before it is echoed.
   endpoint: (value) => ({
     shown: typeof value === 'string' ? maskUserinfo(value) : value,
-    expected: 'an http:// or https:// URL',
+    expected: HTTP_URL_EXPECTED,
   }),
   path: plain(ROUTE_PATH_EXPECTED),
   loopbackListen: plain(

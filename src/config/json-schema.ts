@@ -41,6 +41,7 @@ import {
   type Section,
 } from '../common/option-table.ts';
 import {
+  isHttpUrl,
   ROUTE_PATH_PATTERN,
   TENANT_PATTERN,
   TOKEN_PATTERN,
@@ -102,11 +103,6 @@ export function parseHostPort(value: string): { host?: string; port: number } | 
   }
   if (plain === undefined || plain === '') return { port };
   return isHost(plain) ? { host: plain, port } : undefined;
-}
-
-function isHttpUrl(value: string): boolean {
-  const url = URL.parse(value);
-  return (url?.protocol === 'http:' || url?.protocol === 'https:') && url.hostname !== '';
 }
 
 /** Custom formats used by {@link CONFIG_SCHEMA}, for `ajv.addFormat`. */

@@ -136,14 +136,18 @@ describe('parseServiceConfig: every key, good and bad', () => {
     [
       'otlp.endpoint',
       'collector:4318',
-      'invalid otlp.endpoint=collector:4318: expected an http:// or https:// URL',
+      'invalid otlp.endpoint=collector:4318: expected an absolute http:// or https:// URL',
     ],
     [
       'otlp.endpoint',
       'grpc://collector:4317',
-      'invalid otlp.endpoint=grpc://collector:4317: expected an http:// or https:// URL',
+      'invalid otlp.endpoint=grpc://collector:4317: expected an absolute http:// or https:// URL',
     ],
-    ['otlp.endpoint', 4318, 'invalid otlp.endpoint=4318: expected an http:// or https:// URL'],
+    [
+      'otlp.endpoint',
+      4318,
+      'invalid otlp.endpoint=4318: expected an absolute http:// or https:// URL',
+    ],
     [
       'otlp.protocol',
       'grpc',
@@ -210,7 +214,7 @@ describe('parseServiceConfig: secrets', () => {
   it('masks credentials of a rejected endpoint', () => {
     rejects(
       { otlp: { endpoint: 'ftp://user:s3cret@collector/v1/metrics' } },
-      'invalid otlp.endpoint=ftp://***@collector/v1/metrics: expected an http:// or https:// URL',
+      'invalid otlp.endpoint=ftp://***@collector/v1/metrics: expected an absolute http:// or https:// URL',
     );
   });
 });
