@@ -109,12 +109,16 @@ export function renderOptionsDoc(): string {
     out.push(
       `## ${heading}`,
       '',
-      '| option | config file | default | what |',
+      '| option | config file, `serve` flag, variable | default | what |',
       '| :-- | :-- | :-- | :-- |',
     );
     for (const [key, row] of Object.entries(SECTIONS[name]) as [string, OptionRow][]) {
       const option = row.library === false ? '—' : `\`${key}\``;
-      const file = row.file === undefined ? '—' : `\`${row.file}\``;
+      const file =
+        [row.file, row.flag, row.short && `-${row.short}`, row.env]
+          .filter((k) => k !== undefined)
+          .map((k) => `\`${k}\``)
+          .join(', ') || '—';
       const doc = docs.get(name)!.get(key)!;
       out.push(`| ${option} | ${file} | ${cell(defaultOf(row, doc))} | ${cell(doc.text)} |`);
     }
