@@ -85,34 +85,36 @@ export class DeltaWindows {
     }
     let last = this.#last.get(metric.descriptor);
     if (last === undefined) this.#last.set(metric.descriptor, (last = new WeakMap()));
-    if (metric.dataPointType === DataPointType.SUM) {
-      const dataPoints: DataPoint<number>[] = [];
-      for (const p of metric.dataPoints) {
-        const before = (last.get(p.attributes) as number | undefined) ?? 0;
-        if (p.value === before) continue;
-        last.set(p.attributes, p.value);
-        dataPoints.push({ ...p, startTime: from, value: p.value - before });
-      }
-      return dataPoints.length === 0
-        ? undefined
-        : { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
-    }
-    const dataPoints: DataPoint<Histogram>[] = [];
-    for (const p of metric.dataPoints) {
-      const before = last.get(p.attributes) as Histogram | undefined;
-      const v = p.value;
-      if (v.count === (before?.count ?? 0)) continue;
-      last.set(p.attributes, v);
-      if (before === undefined) {
-        dataPoints.push({ ...p, startTime: from });
-        continue;
-      }
-      dataPoints.push({ ...p, startTime: from, value: plus(v, before, -1) });
+    const dataPoints: DataPoint<number | Histogram>[] = [];
+    for (const p of metric.dataPoints as DataPoint<number | Histogram>[]) {
+      const before = last.get(p.attributes);
+      // A sum changed when its value did, a histogram when its count did.
+      if (countOf(p.value) === (before === undefined ? 0 : countOf(before))) continue;
+      last.set(p.attributes, p.value);
+      dataPoints.push({ ...p, startTime: from, value: deltaOf(p.value, before) });
     }
     return dataPoints.length === 0
       ? undefined
-      : { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
+      : ({
+          ...metric,
+          aggregationTemporality: AggregationTemporality.DELTA,
+          dataPoints,
+        } as MetricData);
   }
+}
+
+const countOf = (v: number | Histogram): number => (typeof v === 'number' ? v : v.count);
+
+/**
+ * What the cumulative `v` holds beyond `before` (undefined: nothing before it), by its kind's
+ * aggregation: a histogram's whole point (min and max too: the window is its life) when first.
+ */
+function deltaOf(
+  v: number | Histogram,
+  before: number | Histogram | undefined,
+): number | Histogram {
+  if (typeof v === 'number') return v - ((before as number | undefined) ?? 0);
+  return before === undefined ? v : plus(v, before as Histogram, -1);
 }
 
 /** `a` merged with `b` (`sign` -1: `a` less `b`) by the histogram aggregation, without min and max (they are not a window's). */
@@ -169,13 +171,9 @@ export function exportedTotals(
         const q = since?.points.get(attributeSetKey(p.attributes)) as
           DataPoint<number | Histogram> | undefined;
         let total = p.value;
-        if (q !== undefined) {
-          if (cumulative) total = q.value;
-          else if (typeof total === 'number') total -= q.value as number;
-          else total = plus(total, q.value as Histogram, -1);
-        }
+        if (q !== undefined) total = cumulative ? q.value : deltaOf(total, q.value);
         // Nothing exported: the series starts from nothing (its first window is its whole life).
-        if (typeof total === 'number' ? total !== 0 : total.count !== 0)
+        if (countOf(total) !== 0)
           out.push({ scope: sm.scope, metric: m, attributes: p.attributes, total });
       }
     }
