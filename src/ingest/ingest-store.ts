@@ -550,8 +550,12 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const streams = this.#store.streams;
     const joined = joinBounds(streams, s, point, at.report);
     if (joined === 'refused') {
-      // A source series created for this point only holds nothing: do not keep it.
+      // A source series created for this point only holds nothing: do not keep it. One that holds
+      // points is alive (its sender sends it): it expires by its sender's silence, not by how long
+      // another source's layout refuses its points, or the series would go with the other's expiry
+      // while it is still sent, and come back from 0 (a counter going back).
       if (streams.points[s] === 0) this.#registry.dropStream(s);
+      else if (streams.slept[s] !== streams.slept[s]) streams.updatedAt[s] = at.monotonic;
       return;
     }
     // Its counts re-bucketed (joinBounds): a delta sender's total goes on from them, a cumulative

@@ -680,6 +680,42 @@ describe('expiry', () => {
     assert.equal(store.seriesCount, 1);
   });
 
+  it("a source whose points another's bucket layout refuses stays alive while it is sent: the series keeps the other's counts past its expiry, re-bucketed when the layout changes", async () => {
+    const clock = fakeClock();
+    const store = new IngestStore({ clock, expiryMillis: 10_000 });
+    const send = (
+      daemon: string,
+      bounds: number[],
+      counts: number[],
+      start: number,
+      time: number,
+    ) =>
+      store.ingest(
+        request(
+          [
+            metric(
+              'daemon.latency',
+              histogram([histogramPoint(bounds, counts, counts[2]! * 6, {}, start, time)], 'delta'),
+            ),
+          ],
+          { 'service.instance.id': daemon },
+        ),
+      );
+    assert.equal(send('b', [1, 5], [0, 0, 0], 100, 105).acceptedDataPoints, 1);
+    assert.equal(send('a', [1, 5], [0, 0, 5], 100, 110).acceptedDataPoints, 1);
+    // b comes back with another layout: refused while a, in the series' layout, is alive.
+    assert.equal(send('b', [2, 10], [0, 0, 0], 105, 110).rejectedDataPoints, 1);
+    clock.advance(6_000);
+    assert.equal(send('b', [2, 10], [0, 0, 0], 110, 116).rejectedDataPoints, 1);
+    clock.advance(6_000);
+    // a expired; b, still sending the series, keeps it served with a's 5.
+    assert.equal((await histograms(store, 'daemon.latency'))['{}']?.count, 5);
+    // b's layout is the series' now: a's counts move into it.
+    assert.equal(send('b', [2, 10], [0, 0, 0], 116, 122).acceptedDataPoints, 1);
+    const h = (await histograms(store, 'daemon.latency'))['{}']!;
+    assert.deepEqual([h.buckets.boundaries, h.buckets.counts, h.count], [[2, 10], [0, 0, 5], 5]);
+  });
+
   it('a gauge drops the level of an expired source', async () => {
     const clock = fakeClock();
     const store = new IngestStore({ clock, expiryMillis: 10_000 });
