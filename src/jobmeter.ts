@@ -528,7 +528,11 @@ export async function createJobmeter<
           : store().then((c) => ingestSeries.collectSeries().then((part) => withIngested(c, part)));
     return ingest === undefined ? c : c.then(ingest.preferIngestedIn);
   };
-  const namedPass = coalescedScrape(() => collectWith(collectStore), namer);
+  const namedPass = coalescedScrape(
+    () => collectWith(collectStore),
+    namer,
+    () => ingest?.store.changes ?? 0,
+  );
   // Refused once shutdown begins, before a pass starts: the last push's pass, which runs after,
   // then never waits on a scrape's that is bound to fail.
   const scrape = (): Promise<RenderFamily[]> =>

@@ -122,18 +122,42 @@ export function profileNamer(
  * once the pass is over, and the store copies the next one into the same storage.
  *
  * `collectNow`: where this call's collection comes from, when it starts one (the profile-named
- * push's, read from its own reader); a call while a pass is in flight shares that one. So two
- * passes of `namer` never interleave: a pass carries what it reads into the namer's state.
+ * push's, read from its own reader); a call while a pass is in flight shares that one unless
+ * `version` (what was written: the ingest's changes) moved since it began: then it gets the pass
+ * after it, so a scrape holds every push acknowledged before it arrived. Two passes of `namer`
+ * never interleave: a pass carries what it reads into the namer's state.
  */
 export function coalescedScrape(
   collect: () => Promise<Collection>,
   namer: Namer,
+  version: () => number = () => 0,
 ): (collectNow?: () => Promise<Collection>) => Promise<RenderFamily[]> {
-  let inflight: Promise<RenderFamily[]> | undefined;
-  return (collectNow = collect) =>
-    (inflight ??= collectNow()
-      .then((c) => namer.toFamiliesSliced(c).finally(() => c.done()))
-      .finally(() => {
-        inflight = undefined;
+  let inflight: { readonly families: Promise<RenderFamily[]>; readonly at: number } | undefined;
+  let next: Promise<RenderFamily[]> | undefined;
+  const start = (collectNow: () => Promise<Collection>): Promise<RenderFamily[]> => {
+    const pass = {
+      at: version(),
+      families: collectNow()
+        .then((c) => namer.toFamiliesSliced(c).finally(() => c.done()))
+        .finally(() => {
+          if (inflight === pass) inflight = undefined;
+        }),
+    };
+    inflight = pass;
+    return pass.families;
+  };
+  return (collectNow = collect) => {
+    if (inflight === undefined) return start(collectNow);
+    if (inflight.at === version()) return inflight.families;
+    // Written since the pass in flight began: one pass after it, for every call that came since.
+    return (next ??= inflight.families
+      .then(
+        () => {},
+        () => {},
+      )
+      .then(() => {
+        next = undefined;
+        return inflight?.families ?? start(collectNow);
       }));
+  };
 }
