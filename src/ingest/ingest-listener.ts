@@ -44,7 +44,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { positiveInteger } from '../common/option-rules.ts';
 import type { ShedReason } from '../http/connection-room.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
 import { INGEST_ANSWERS, type IngestAnswer } from '../http/self-telemetry.ts';
@@ -153,10 +152,7 @@ export interface IngestListener {
 /** @throws the bind's error; the options were checked when resolved. */
 export async function startIngestListener(options: IngestListenerOptions): Promise<IngestListener> {
   const { host, port, maxBodyBytes, maxConcurrentRequests: maxConcurrent } = options;
-  const retryAfter = positiveInteger(
-    options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
-    'ingest.retryAfterSeconds',
-  );
+  const retryAfter = options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
   let gate = options.gate;
 
   // A sink that takes a request in parts is fed by the decoding thread; any other decodes here.

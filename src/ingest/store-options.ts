@@ -5,18 +5,26 @@
  * is made from those values and checks none again.
  */
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { positiveInteger } from '../common/option-rules.ts';
 import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
 import { replacedBy, type Convention } from '../domain/convention.ts';
 import { SYSTEM_CLOCK, type Clock } from '../series/clock.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
+import type { IngestOptions } from '../options.ts';
 import type { ExposedNames } from './name-claims.ts';
 
 /** Distinct instrument names a store holds (no row of the option table: a store's own option). */
 const DEFAULT_MAX_INSTRUMENTS = 1_000;
 
-export interface IngestStoreOptions {
+/**
+ * The store's options: the ingest rows' bounds (their docs and defaults the option table's; a
+ * canonical instrument may hold more series than `maxSeriesPerInstrument` when its attribute specs
+ * allow more sets, up to the views' ceiling of 10000, as on an embedded host), and the store's own.
+ */
+export interface IngestStoreOptions extends Pick<
+  IngestOptions,
+  'expiryMillis' | 'maxSeriesPerInstrument' | 'maxSeries' | 'maxMemoryBytes'
+> {
   /**
    * The canonical instruments: their names fix the data type and unit a sender must use, and
    * their attribute specs bound the attributes as an embedded host's views do. Names not listed
@@ -24,27 +32,8 @@ export interface IngestStoreOptions {
    * @default the domain catalog and the process instruments (DOMAIN_INSTRUMENTS, PROCESS_INSTRUMENTS)
    */
   instruments?: readonly InstrumentSpec[];
-  /**
-   * Milliseconds a source series is kept after its last point (the Collector's
-   * `metric_expiration`). Must be positive. @default 300000 (5 minutes)
-   */
-  expiryMillis?: number;
-  /**
-   * Source series (distinct resource × scope × attribute set) one instrument may hold; points of
-   * new ones past it are refused. A canonical instrument may hold more when its attribute specs
-   * allow more sets (up to the views' ceiling of 10000, as on an embedded host). A positive
-   * integer. @default 2000
-   */
-  maxSeriesPerInstrument?: number;
-  /** Source series across all instruments; points of new ones past it are refused. @default 50000 */
-  maxSeries?: number;
   /** Distinct instrument names; metrics under new names past it are refused. @default 1000 */
   maxInstruments?: number;
-  /**
-   * Estimated bytes of state the store may hold (memory-estimate.ts); points of new series or
-   * instruments that would pass it are refused. A positive integer. @default 134217728 (128 MiB)
-   */
-  maxMemoryBytes?: number;
   /**
    * The clocks (series/clock.ts): the monotonic one decides expiry, the point one stamps
    * points, the wall one bounds the point times accepted. @default SYSTEM_CLOCK
@@ -89,7 +78,6 @@ export type StoreSettings = Readonly<
     Pick<IngestStoreOptions, WithoutDefault> & { specs: ReadonlyMap<string, InstrumentSpec> }
 >;
 
-/** @throws {ConfigError} for a `maxInstruments` that is not a positive integer. */
 export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings {
   const defaults = OPTION_DEFAULTS.ingest;
   const specs = new Map(
@@ -108,10 +96,7 @@ export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings 
     expiryMillis: options.expiryMillis ?? defaults.expiryMillis,
     maxSeriesPerInstrument: options.maxSeriesPerInstrument ?? defaults.maxSeriesPerInstrument,
     maxSeries: options.maxSeries ?? defaults.maxSeries,
-    maxInstruments: positiveInteger(
-      options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS,
-      'ingest.maxInstruments',
-    ),
+    maxInstruments: options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS,
     maxMemoryBytes: options.maxMemoryBytes ?? defaults.maxMemoryBytes,
     clock: options.clock ?? SYSTEM_CLOCK,
     exposedNames: options.exposedNames,
