@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -265,7 +266,37 @@ export class Serve {
       const exited = new Promise((resolve) => flood.once('exit', resolve));
       flood.kill('SIGTERM');
       await exited;
+      // Connections the flood opened that serve has not accepted yet wait in the listen backlog,
+      // their headers sent: serve reads them when it accepts them, by the token then in force, so
+      // a reload after this would refuse them (401s no sender made). One more connection, behind
+      // them in the backlog, answered: serve has taken them all (shed, it is sent again).
+      for (let attempt = 0; ; attempt++)
+        try {
+          await this.#behindBacklog(token);
+          return;
+        } catch (err) {
+          if (attempt === 2) throw err;
+        }
     };
+  }
+
+  /** An empty push over a connection of its own (see flood). */
+  #behindBacklog(token: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const req = request(
+        {
+          port: this.ingestPort,
+          host: '127.0.0.1',
+          path: '/v1/metrics',
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        },
+        (res) => res.resume().once('end', resolve),
+      );
+      req.once('error', reject);
+      req.end('{"resourceMetrics":[]}');
+    });
   }
 
   async ready(): Promise<{ status: number; body: string }> {
