@@ -59,7 +59,12 @@ export interface OptionRow {
   readonly schema?: string;
   /** `false`: the config file's only (`enabled`, `token_file`), no library option. */
   readonly library?: false;
-  /** The environment variable `jobmeter serve` reads it from, where one is its own. */
+  /**
+   * The environment variable `jobmeter serve` (and the preload) reads it from, below the config
+   * file (config/otel-env.ts `rowsFromEnv`: an integer row's digits, held to its rule). The OTEL_*
+   * variables the specification pairs, merges or maps (the endpoint, headers, protocol, timeout,
+   * temporality, the resource) are read by otel-env.ts as it says.
+   */
   readonly env?: string;
   /** The flag of `jobmeter serve` that sets a boolean row true (config/serve-flags.ts), where one does. */
   readonly flag?: `--${string}`;
@@ -193,6 +198,7 @@ export const OTLP_OPTIONS = {
   intervalMillis: {
     file: 'interval_ms',
     schema: 'millis',
+    env: 'OTEL_METRIC_EXPORT_INTERVAL',
     default: 60_000,
     rule: millis,
   },
@@ -500,6 +506,7 @@ export const TELEMETRY_OPTIONS = {
     file: 'listen',
     schema: 'loopbackListen',
     library: false,
+    env: 'JOBMETER_TELEMETRY_LISTEN',
     default: '127.0.0.1:9465',
   },
   /**
@@ -733,6 +740,7 @@ export const JOBMETER_OPTIONS = {
   attributeValueLengthLimit: {
     file: 'attribute_value_length_limit',
     schema: 'attributeValueLengthLimit',
+    env: 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
     default: 256,
     rule: attributeValueLengthLimit,
   },

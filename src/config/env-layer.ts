@@ -5,45 +5,27 @@
  * (so a serve run on flags alone can move it off a taken port). An empty variable is unset, as
  * the OpenTelemetry specification has it for its own.
  */
-import {
-  attributeValueLengthLimitFromEnv,
-  otlpOptionsFromEnv,
-  readEnv,
-  resourceFromEnv,
-} from './otel-env.ts';
-import { BUILD_OPTIONS } from '../common/option-table.ts';
-import { parseLoopbackListen } from './schema-validator.ts';
-import { definedOnly, type BuildConfig, type ServiceConfig } from './service-config.ts';
+import { otlpOptionsFromEnv, resourceFromEnv, rowsFromEnv } from './otel-env.ts';
+import { BUILD_OPTIONS, JOBMETER_OPTIONS, TELEMETRY_OPTIONS } from '../common/option-table.ts';
+import { definedOnly, type ServiceConfig } from './service-config.ts';
 
 /**
- * The OTEL_* environment as a config layer (otel-env.ts validates and throws ConfigError), with the
- * daemon's JOBMETER_BUILD_* and JOBMETER_TELEMETRY_LISTEN.
+ * The environment as a config layer (otel-env.ts validates and throws ConfigError): the rows'
+ * `env` variables (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, OTEL_METRIC_EXPORT_INTERVAL, the daemon's
+ * JOBMETER_BUILD_*, JOBMETER_TELEMETRY_LISTEN) and the OTEL_* variables otel-env.ts reads as the
+ * specification says.
  */
 export function envLayer(env: NodeJS.ProcessEnv): ServiceConfig {
   const { serviceName, resourceAttributes } = resourceFromEnv(env);
-  const listen = readEnv(env, TELEMETRY_LISTEN_ENV);
   return definedOnly<ServiceConfig>({
+    ...(rowsFromEnv(env, JOBMETER_OPTIONS) as ServiceConfig),
     serviceName,
     resourceAttributes: Object.keys(resourceAttributes).length > 0 ? resourceAttributes : undefined,
-    attributeValueLengthLimit: attributeValueLengthLimitFromEnv(env),
     otlp: otlpOptionsFromEnv(env),
-    build: buildFromEnv(env),
-    telemetry:
-      listen === undefined
-        ? undefined
-        : { listen: parseLoopbackListen(listen, TELEMETRY_LISTEN_ENV) },
+    build: rowsFromEnv(env, BUILD_OPTIONS),
+    telemetry: rowsFromEnv(env, TELEMETRY_OPTIONS),
   });
 }
 
 /** `[telemetry] listen`'s variable: below the file, as every variable is. */
-export const TELEMETRY_LISTEN_ENV = 'JOBMETER_TELEMETRY_LISTEN';
-
-/** `[build]`'s variables (its rows' `env`): the daemon's identity, set where its unit or container is defined. */
-function buildFromEnv(env: NodeJS.ProcessEnv): BuildConfig | undefined {
-  const out: BuildConfig = {};
-  for (const [key, row] of Object.entries(BUILD_OPTIONS)) {
-    const value = readEnv(env, row.env);
-    if (value !== undefined) out[key as keyof BuildConfig] = value;
-  }
-  return Object.keys(out).length === 0 ? undefined : out;
-}
+export const TELEMETRY_LISTEN_ENV = TELEMETRY_OPTIONS.listen.env;

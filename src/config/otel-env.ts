@@ -16,7 +16,9 @@
 import type { OtlpProtocol, OtlpPushOptions } from '../options.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 import { definedOnly } from './service-config.ts';
-import { attributeValueLengthLimit, httpUrl, millis } from '../common/option-rules.ts';
+import { httpUrl, type Rule } from '../common/option-rules.ts';
+import { OTLP_OPTIONS, type OptionRow, type Section } from '../common/option-table.ts';
+import { parseLoopbackListen } from './schema-validator.ts';
 
 /** What the environment says about the resource. */
 export interface EnvResource {
@@ -74,7 +76,7 @@ export function otlpOptionsFromEnv(env: NodeJS.ProcessEnv): OtlpPushOptions | un
     endpoint: endpoint ?? DEFAULT_OTLP_METRICS_ENDPOINT,
     headers: headersFromEnv(env),
     protocol: protocolFromEnv(env),
-    intervalMillis: millisFromEnv(env, 'OTEL_METRIC_EXPORT_INTERVAL'),
+    ...rowsFromEnv(env, OTLP_OPTIONS),
     timeoutMillis: timeoutFromEnv(env),
     temporality: temporalityFromEnv(env),
   });
@@ -190,35 +192,46 @@ function protocolFromEnv(env: NodeJS.ProcessEnv): OtlpProtocol | undefined {
 }
 
 function timeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const exportTimeout = millisFromEnv(env, 'OTEL_METRIC_EXPORT_TIMEOUT');
+  const millisFromEnv = (key: string) =>
+    rowFromEnv(env, key, OTLP_OPTIONS.timeoutMillis) as number | undefined;
+  const exportTimeout = millisFromEnv('OTEL_METRIC_EXPORT_TIMEOUT');
   const requestTimeout =
-    millisFromEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT') ??
-    millisFromEnv(env, 'OTEL_EXPORTER_OTLP_TIMEOUT');
+    millisFromEnv('OTEL_EXPORTER_OTLP_METRICS_TIMEOUT') ??
+    millisFromEnv('OTEL_EXPORTER_OTLP_TIMEOUT');
   if (exportTimeout === undefined) return requestTimeout;
   if (requestTimeout === undefined) return exportTimeout;
   return Math.min(exportTimeout, requestTimeout);
 }
 
 /**
- * `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, or undefined when unset. The specification's default, no
- * limit, and its 0 are refused: jobmeter's labels are always bounded, and an empty one says nothing.
+ * The rows of `section` whose `env` variable is set, each value read as its row says: an integer
+ * row's digits only (`Number()` would also take `1e3`, `0x10` and `10.5`, none of which the
+ * specification's integers allow), held to its rule; a loopback `HOST:PORT` parsed; any other
+ * string as it is. Undefined when none is set.
+ * @throws {ConfigError} naming the variable.
  */
-export function attributeValueLengthLimitFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const key = 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT';
-  const raw = readEnv(env, key);
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(key, raw, attributeValueLengthLimit.expected);
-  return attributeValueLengthLimit(Number(raw), key);
+export function rowsFromEnv(
+  env: NodeJS.ProcessEnv,
+  section: Section,
+): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [k, row] of Object.entries(section)) {
+    const value = rowFromEnv(env, row.env, row);
+    if (value !== undefined) out[k] = value;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
 }
 
-function millisFromEnv(env: NodeJS.ProcessEnv, key: string): number | undefined {
+function rowFromEnv(env: NodeJS.ProcessEnv, key: string | undefined, row: OptionRow): unknown {
   const raw = readEnv(env, key);
   if (raw === undefined) return undefined;
-  // Digits only: `Number()` would also take `1e3`, `0x10` and `10.5`, none of which the
-  // specification's integer durations allow; the number is then held to the duration rule.
-  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value)) throw new ConfigError(key, raw, millis.expected);
-  return millis(value, key);
+  const rule = row.rule as Rule<unknown> | undefined;
+  if (rule?.schema.type === 'integer') {
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value)) throw new ConfigError(key!, raw, rule.expected);
+    return rule(value, key!);
+  }
+  return row.schema === 'loopbackListen' ? parseLoopbackListen(raw, key!) : raw;
 }
 
 /**

@@ -10,6 +10,8 @@ import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
 import { JOBMETER_OPTIONS, SECTIONS, type Section } from '../../src/common/option-table.ts';
 import { parseServiceConfig, TOP_VALUES } from '../../src/config/file-layer.ts';
+import { envLayer } from '../../src/config/env-layer.ts';
+import type { Rule } from '../../src/common/option-rules.ts';
 import { resolveOptions } from '../../src/resolve-options.ts';
 
 const temp = tempFiles('jobmeter-resolve-');
@@ -409,4 +411,50 @@ describe('an option declared once', () => {
       );
     });
   }
+
+  it("a row's env variable is read into serve's environment layer, by its row's rule", () => {
+    const withEnv = (['jobmeter', 'otlp', 'build', 'telemetry'] as const).flatMap((table) =>
+      Object.entries(SECTIONS[table] as Section)
+        .filter(([, row]) => row.env !== undefined)
+        .map(([field, row]) => [table, field, row] as const),
+    );
+    assert.deepEqual(
+      withEnv.map(([, , row]) => row.env),
+      [
+        'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+        'OTEL_METRIC_EXPORT_INTERVAL',
+        'JOBMETER_BUILD_VERSION',
+        'JOBMETER_BUILD_COMMIT',
+        'JOBMETER_BUILD_RUNTIME_VERSION',
+        'JOBMETER_TELEMETRY_LISTEN',
+      ],
+    );
+    // The OTLP rows are read only when the environment asks for a push.
+    const base = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+    for (const [table, field, row] of withEnv) {
+      const rule = row.rule as Rule<unknown> | undefined;
+      const [given, read] =
+        rule?.schema.type === 'integer'
+          ? [' 1234 ', 1234]
+          : row.schema === 'loopbackListen'
+            ? ['127.0.0.1:9999', { host: '127.0.0.1', port: 9999 }]
+            : [' v1 ', 'v1'];
+      const layer = envLayer({ ...base, [row.env!]: given }) as Record<string, unknown>;
+      const at = table === 'jobmeter' ? layer : (layer[table] as Record<string, unknown>);
+      assert.deepEqual(at[field], read, row.env);
+      assert.equal(
+        (envLayer({ ...base, [row.env!]: '' }) as Record<string, unknown>)[field],
+        undefined,
+      );
+      if (rule?.schema.type === 'integer')
+        for (const bad of ['1e3', '0x10', '10.5', '0'])
+          assert.throws(
+            () => envLayer({ ...base, [row.env!]: bad }),
+            (err: unknown) =>
+              err instanceof ConfigError &&
+              err.message === `invalid ${row.env}=${bad}: expected ${rule.expected}`,
+            `${row.env}=${bad}`,
+          );
+    }
+  });
 });
