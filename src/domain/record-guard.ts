@@ -17,12 +17,13 @@ import { limitLengths } from './bounded-attributes.ts';
 
 /** Why a record was dropped: the closed vocabulary of `jobmeter.records.dropped`'s `reason`. */
 export type DropReason =
-  'not_a_number' | 'nan' | 'infinite' | 'negative' | 'bad_attribute' | 'vocabulary';
+  'not_a_number' | 'nan' | 'infinite' | 'negative' | 'not_a_time' | 'bad_attribute' | 'vocabulary';
 export const DROP_REASONS: readonly DropReason[] = [
   'not_a_number',
   'nan',
   'infinite',
   'negative',
+  'not_a_time',
   'bad_attribute',
   'vocabulary',
 ];
@@ -32,6 +33,8 @@ const WHY: Readonly<Record<DropReason, string>> = {
   nan: 'the value is NaN',
   infinite: 'the value is infinite',
   negative: 'the instrument only takes values \u2265 0',
+  not_a_time:
+    "the time is not a job's: before 2000 or after 2099 (epoch seconds or microseconds where milliseconds are taken?)",
   bad_attribute: "an attribute is not a string (a run's attempt: not a whole number \u2265 1)",
   vocabulary: 'an attribute value is outside the closed set of values the original documents',
 };

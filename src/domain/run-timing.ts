@@ -41,10 +41,21 @@ export interface StartDetails {
  */
 export const CLOCK_SKEW_MILLIS = 1000;
 
+/**
+ * The times a job's may be: a number outside them is a unit mistake (epoch seconds read as
+ * milliseconds fall in January 1970, microseconds tens of thousands of years ahead), not a time.
+ */
+const EARLIEST_MILLIS = Date.UTC(2000, 0, 1);
+const LATEST_MILLIS = Date.UTC(2100, 0, 1);
+
 /** `value` as epoch milliseconds, or why it cannot be one. */
 export function epochMillis(value: unknown): number | DropReason {
   const ms = value instanceof Date ? value.getTime() : value;
-  return invalidValue(ms, false) ?? (ms as number);
+  const invalid = invalidValue(ms, false);
+  if (invalid !== undefined) return invalid;
+  return (ms as number) >= EARLIEST_MILLIS && (ms as number) < LATEST_MILLIS
+    ? (ms as number)
+    : 'not_a_time';
 }
 
 /**

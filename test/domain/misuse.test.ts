@@ -72,6 +72,7 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
       nan: 0,
       infinite: 0,
       negative: 0,
+      not_a_time: 0,
       bad_attribute: 0,
       vocabulary: 0,
     });
@@ -137,6 +138,7 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
       nan: 1,
       infinite: 1,
       negative: 2,
+      not_a_time: 0,
       bad_attribute: 0,
       vocabulary: 0,
     });

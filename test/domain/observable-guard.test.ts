@@ -91,6 +91,7 @@ describe("jobmeter's provider: the global API's observables are checked", () => 
       nan: 1,
       infinite: 1,
       negative: 1,
+      not_a_time: 0,
       bad_attribute: 0,
       vocabulary: 0,
     });
@@ -101,6 +102,7 @@ describe("jobmeter's provider: the global API's observables are checked", () => 
       nan: 2,
       infinite: 2,
       negative: 2,
+      not_a_time: 0,
       bad_attribute: 0,
       vocabulary: 0,
     });
@@ -132,6 +134,7 @@ describe("jobmeter's provider: the global API's observables are checked", () => 
       nan: 1,
       infinite: 1,
       negative: 0,
+      not_a_time: 0,
       bad_attribute: 0,
       vocabulary: 0,
     });
@@ -164,6 +167,7 @@ describe("jobmeter's provider: the global API's observables are checked", () => 
       nan: 1,
       infinite: 1,
       negative: 1,
+      not_a_time: 0,
       bad_attribute: 0,
       vocabulary: 0,
     });
@@ -278,6 +282,7 @@ describe("a host's own provider: the guard is opt-in", () => {
       nan: 3,
       infinite: 2,
       negative: 2,
+      not_a_time: 0,
       bad_attribute: 0,
       vocabulary: 0,
     });

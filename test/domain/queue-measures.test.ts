@@ -190,6 +190,9 @@ test('bad times are not recorded: warned, counted, and the run still recorded', 
     [{}, 'not_a_number'],
     // An hour after the start: a wrong clock or unit, not a wait.
     [T + 3_600_000, 'negative'],
+    // Epoch seconds, or microseconds, where milliseconds are taken: no job's time (issue 59).
+    [T / 1000, 'not_a_time'],
+    [T * 1000, 'not_a_time'],
   ];
   for (const [enqueuedAt] of cases)
     jm.startRun({ task: 'bad-time' }, { enqueuedAt } as never).finish('success');
@@ -215,8 +218,8 @@ test('bad times are not recorded: warned, counted, and the run still recorded', 
   );
   const delta = (reason: string) => dropped(families, reason) - dropped(before, reason);
   assert.deepEqual(
-    ['nan', 'infinite', 'not_a_number', 'negative', 'bad_attribute'].map(delta),
-    [2, 1, 2, 1, 3],
+    ['nan', 'infinite', 'not_a_number', 'negative', 'not_a_time', 'bad_attribute'].map(delta),
+    [2, 1, 2, 1, 2, 3],
   );
   // One warning per instrument and reason; a wait in the future shows as the negative wait it is.
   assert.deepEqual(
@@ -226,6 +229,7 @@ test('bad times are not recorded: warned, counted, and the run still recorded', 
       'jobmeter: jobmeter.queue.wait: record of Infinity',
       'jobmeter: jobmeter.queue.wait: record of "2026-11-25T06:59:00Z"',
       'jobmeter: jobmeter.queue.wait: record of -3600',
+      `jobmeter: jobmeter.queue.wait: record of ${T / 1000}`,
       'jobmeter: jobmeter.run.attempts: record of 0',
     ],
   );
