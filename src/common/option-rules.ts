@@ -37,6 +37,10 @@ export interface Rule<T> {
   readonly schema: ValueSchema;
   /** What a value that fails it is told it should be. */
   readonly expected: string;
+  /** Whether a value meets it. */
+  readonly is: (value: unknown) => value is T;
+  /** The value is a credential: no error shows it, whatever its key (`<redacted>`). */
+  readonly secret: boolean;
 }
 
 const IS_TYPE = {
@@ -45,11 +49,11 @@ const IS_TYPE = {
   string: (v: unknown) => typeof v === 'string',
 } as const;
 
-/** The rule `schema` states, worded `expected`. */
-export function rule<T>(schema: ValueSchema, expected: string): Rule<T> {
+/** The rule `schema` states, worded `expected`; `secret`: see {@link Rule.secret}. */
+export function rule<T>(schema: ValueSchema, expected: string, secret = false): Rule<T> {
   const types = typeof schema.type === 'string' ? [schema.type] : schema.type;
   const pattern = schema.pattern === undefined ? undefined : new RegExp(schema.pattern, 'u');
-  const meets = (v: unknown): boolean =>
+  const meets = (v: unknown): v is T =>
     types.some((t) => IS_TYPE[t](v)) &&
     (typeof v !== 'number' ||
       ((schema.minimum === undefined || v >= schema.minimum) &&
@@ -59,10 +63,10 @@ export function rule<T>(schema: ValueSchema, expected: string): Rule<T> {
     (schema.enum === undefined || schema.enum.includes(v as string));
   return Object.assign(
     (value: unknown, key: string): T => {
-      if (!meets(value)) throw new ConfigError(key, value, expected);
-      return value as T;
+      if (!meets(value)) throw new ConfigError(key, secret ? REDACTED : value, expected);
+      return value;
     },
-    { schema, expected },
+    { schema, expected, is: meets, secret },
   );
 }
 
@@ -161,13 +165,15 @@ export function oneServiceName(
   );
 }
 
-/** A directory to keep state in (a path with something other than whitespace, no NUL), or `false` for none. */
+/** A path: something other than whitespace, no NUL. */
+const PATH = '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$';
+
+/** A file a secret is read from (`token_file`, `api_keys_file`). */
+export const filePath = rule<string>({ type: 'string', pattern: PATH }, 'a non-empty file path');
+
+/** A directory to keep state in, or `false` for none. */
 export const stateDir = rule<string | false>(
-  {
-    type: ['string', 'boolean'],
-    pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$',
-    not: { const: true },
-  },
+  { type: ['string', 'boolean'], pattern: PATH, not: { const: true } },
   'a directory path, or false to keep no state file',
 );
 
@@ -279,28 +285,17 @@ export function httpUrl(value: unknown, key: string): string {
 }
 
 /** A bearer token or API key: an `Authorization` header carries it whole, so no whitespace. */
-export const TOKEN_PATTERN = '^\\S+$';
-export const TOKEN_EXPECTED = 'a non-empty token without whitespace';
-const TOKEN = new RegExp(TOKEN_PATTERN);
-
-export function isToken(value: unknown): value is string {
-  return typeof value === 'string' && TOKEN.test(value);
-}
-
-/** `value` if it is a token. The error never shows the value: it is a secret. */
-export function checkToken(value: unknown, key: string): string {
-  if (!isToken(value)) throw new ConfigError(key, REDACTED, TOKEN_EXPECTED);
-  return value;
-}
+export const token = rule<string>(
+  { type: 'string', pattern: '^\\S+$' },
+  'a non-empty token without whitespace',
+  true,
+);
 
 /** The tenant an API key authenticates: one field of the access log line. */
-export const TENANT_PATTERN = '^[\\x21-\\x7e]{1,128}$';
-export const TENANT_EXPECTED = 'a tenant id of 1 to 128 printable ASCII characters without spaces';
-const TENANT = new RegExp(TENANT_PATTERN);
-
-export function isTenant(value: unknown): value is string {
-  return typeof value === 'string' && TENANT.test(value);
-}
+export const tenant = rule<string>(
+  { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
+  'a tenant id of 1 to 128 printable ASCII characters without spaces',
+);
 
 /** What a gate's `apiKeys` must be. */
 export const API_KEYS_EXPECTED = 'an array of { key, tenant }';
@@ -312,27 +307,27 @@ export const API_KEYS_EXPECTED = 'an array of { key, tenant }';
  * that holds them: they are secrets.
  */
 export function gateCredentials(
-  token: unknown,
+  given: unknown,
   apiKeys: unknown,
   prefix: string,
   listKey = 'apiKeys',
 ): { token: string; tenant?: string }[] {
   const out: { token: string; tenant?: string }[] =
-    token === undefined ? [] : [{ token: checkToken(token, `${prefix}token`) }];
+    given === undefined ? [] : [{ token: token(given, `${prefix}token`) }];
   if (apiKeys === undefined) return out;
   const list = `${prefix}${listKey}`;
   if (!Array.isArray(apiKeys)) throw new ConfigError(list, REDACTED, API_KEYS_EXPECTED);
   apiKeys.forEach((k: unknown, i) => {
-    const { key, tenant } = (typeof k === 'object' && k !== null ? k : {}) as {
+    const { key, tenant: owner } = (typeof k === 'object' && k !== null ? k : {}) as {
       key?: unknown;
       tenant?: unknown;
     };
-    const checked = checkToken(key, `${list}[${i}].key`);
-    if (!isTenant(tenant))
-      throw new ConfigError(`${list}[${i}].tenant`, shown(tenant), TENANT_EXPECTED);
+    const checked = token(key, `${list}[${i}].key`);
+    if (!tenant.is(owner))
+      throw new ConfigError(`${list}[${i}].tenant`, shown(owner), tenant.expected);
     if (out.some((c) => c.tenant !== undefined && c.token === checked))
       throw new ConfigError(`${list}[${i}].key`, REDACTED, 'a key not already listed');
-    out.push({ token: checked, tenant });
+    out.push({ token: checked, tenant: owner });
   });
   return out;
 }
@@ -345,13 +340,12 @@ export function cidrList(value: unknown, key: string): readonly string[] {
 }
 
 /** A route path: what a request line's path can match exactly. */
-export const ROUTE_PATH_PATTERN = '^/[^\\s?#]*$';
-export const ROUTE_PATH_EXPECTED = 'a path starting with / (no spaces, ? or #)';
-const ROUTE_PATH = new RegExp(ROUTE_PATH_PATTERN);
-
-export function isRoutePath(value: unknown): value is string {
-  return typeof value === 'string' && ROUTE_PATH.test(value);
-}
+export const routePath = rule<string>(
+  { type: 'string', pattern: '^/[^\\s?#]*$' },
+  'a path starting with / (no spaces, ? or #)',
+);
+export const isRoutePath = routePath.is;
+export const ROUTE_PATH_EXPECTED = routePath.expected;
 
 /** A listener binds loopback unless its opt-in is set; `optIn` names it as the caller's user spells it. */
 export const LOOPBACK_EXPECTED = 'a loopback address (127.0.0.0/8, ::1 or localhost)';

@@ -39,6 +39,10 @@ import {
   positiveInteger,
   millis,
   stateDir,
+  filePath,
+  routePath,
+  tenant,
+  token,
 } from './option-rules.ts';
 import {
   HOST_INSTRUMENTS,
@@ -345,11 +349,13 @@ export const INGEST_OPTIONS = {
   token: {
     file: 'token',
     schema: 'token',
+    rule: token,
   },
   /** A file holding the token. */
   tokenFile: {
     file: 'token_file',
     schema: 'filePath',
+    rule: filePath,
     library: false,
   },
   /**
@@ -365,6 +371,7 @@ export const INGEST_OPTIONS = {
   apiKeysFile: {
     file: 'api_keys_file',
     schema: 'filePath',
+    rule: filePath,
     library: false,
   },
   /**
@@ -549,11 +556,12 @@ export const PROFILE_TABLE_OPTIONS = {
 
 export const API_KEY_OPTIONS = {
   /** The tenant the key authenticates. */
-  tenant: { file: 'tenant', schema: 'tenant' },
+  tenant: { file: 'tenant', schema: 'tenant', rule: tenant },
   /** The key a client sends as `Authorization: Bearer <key>`. */
   key: {
     file: 'key',
     schema: 'token',
+    rule: token,
   },
 } as const satisfies Section;
 
@@ -569,7 +577,7 @@ export const METRICS_OPTIONS = fileOnly({
     schema: 'boolean',
   },
   /** The route. @default the posture's */
-  path: { file: 'path', schema: 'path' },
+  path: { file: 'path', schema: 'path', rule: routePath },
   /** Whose path, gates and access log the route takes. @default the profile's original's */
   posture: {
     file: 'posture',
@@ -581,13 +589,13 @@ export const METRICS_OPTIONS = fileOnly({
     schema: 'loopbackListen',
   },
   /** A bearer token; never logged. */
-  token: { file: 'token', schema: 'token' },
+  token: { file: 'token', schema: 'token', rule: token },
   /** A file holding it. */
-  tokenFile: { file: 'token_file', schema: 'filePath' },
+  tokenFile: { file: 'token_file', schema: 'filePath', rule: filePath },
   /** API keys and their tenants. */
   apiKeys: { file: 'api_keys', schema: 'apiKeys' },
   /** A file of `tenant:key` lines. */
-  apiKeysFile: { file: 'api_keys_file', schema: 'filePath' },
+  apiKeysFile: { file: 'api_keys_file', schema: 'filePath', rule: filePath },
   /**
    * wasmrun's `--auth`: `true` refuses to start without credentials.
    * @default on with credentials
@@ -1092,10 +1100,6 @@ interface SchemaValues {
   readonly boolean: boolean;
   readonly host: string;
   readonly endpoint: string;
-  readonly token: string;
-  readonly tenant: string;
-  readonly filePath: string;
-  readonly path: string;
   readonly nonEmptyString: string;
   readonly cidrList: readonly string[];
   readonly headers: Record<string, string>;

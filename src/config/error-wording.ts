@@ -26,10 +26,8 @@ import { CIDR_EXPECTED } from '../common/addresses.ts';
 import {
   HTTP_URL_EXPECTED,
   oneOfExpected,
-  ROUTE_PATH_EXPECTED,
   STRING_TABLE_EXPECTED,
-  TENANT_EXPECTED,
-  TOKEN_EXPECTED,
+  token,
   type Rule,
   type ValueSchema,
 } from '../common/option-rules.ts';
@@ -97,18 +95,16 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
     shown: typeof value === 'string' ? maskUserinfo(value) : value,
     expected: HTTP_URL_EXPECTED,
   }),
-  path: plain(ROUTE_PATH_EXPECTED),
   loopbackListen: plain(
     'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
   ),
-  token: secret(TOKEN_EXPECTED, (value) =>
+  token: secret(token.expected, (value) =>
     typeof value === 'string'
       ? value === ''
         ? 'an empty string'
         : 'whitespace in it'
       : describeType(value),
   ),
-  filePath: plain('a non-empty file path'),
   // A comma-separated string is the environment's form, not a file's.
   cidrList: (value) => ({
     expected:
@@ -116,7 +112,6 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
       (typeof value === 'string' ? ' (a list, not a comma-separated string)' : ''),
   }),
   cidr: plain(CIDR_EXPECTED),
-  tenant: plain(TENANT_EXPECTED),
   mergePolicies: plain('a table: instrument name = "sum" or "max"'),
   views: plain('a list of [[views]] tables, each with a selector and a stream'),
   view: plain('a [[views]] table: selector, and optionally stream'),

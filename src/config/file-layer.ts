@@ -21,7 +21,7 @@
  * then its values), then the checks across keys.
  */
 import { checkFamilyRules } from '../naming/check-rules.ts';
-import { gateCredentials, oneServiceName } from '../common/option-rules.ts';
+import { gateCredentials, oneServiceName, type Rule } from '../common/option-rules.ts';
 import {
   BUILD_OPTIONS,
   CLUSTER_OPTIONS,
@@ -285,7 +285,7 @@ function checkOriginalSpellings(raw: Record<string, unknown>): void {
       if (table[file] === undefined || canonical[row.file!] === undefined) continue;
       throw new ConfigError(
         dotted(key, file),
-        row.schema === 'token' ? REDACTED : table[file],
+        (row.rule as Rule<unknown> | undefined)?.secret === true ? REDACTED : table[file],
         `no metrics.${row.file!} in the same file (they are one setting: give one)`,
       );
     }

@@ -40,14 +40,7 @@ import {
   TELEMETRY_OPTIONS,
   type Section,
 } from '../common/option-table.ts';
-import {
-  isHttpUrl,
-  ROUTE_PATH_PATTERN,
-  TENANT_PATTERN,
-  TOKEN_PATTERN,
-  type Rule,
-  type ValueSchema,
-} from '../common/option-rules.ts';
+import { isHttpUrl, type Rule, type ValueSchema } from '../common/option-rules.ts';
 import { PROFILE_NAMES } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -296,13 +289,9 @@ export const CONFIG_SCHEMA = {
     endpoint: { type: 'string', format: 'jobmeter-http-url' },
     translationStrategy: oneOfStrings(TRANSLATION_STRATEGIES),
     posture: oneOfStrings(POSTURE_NAMES),
-    path: { type: 'string', pattern: ROUTE_PATH_PATTERN },
     loopbackListen: { type: 'string', format: 'jobmeter-loopback-host-port' },
-    token: { type: 'string', pattern: TOKEN_PATTERN },
-    filePath: { type: 'string', pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$' },
     cidrList: { type: 'array', items: ref('cidr') },
     cidr: { type: 'string', format: 'jobmeter-cidr' },
-    tenant: { type: 'string', pattern: TENANT_PATTERN },
     /** Instrument name → how its series from several processes combine. */
     mergePolicies: namedTable('\\S', 'mergePolicy'),
     mergePolicy: oneOfStrings(MERGE_POLICIES),

@@ -19,7 +19,7 @@ import { HEALTH_PATH, READY_PATH } from '../http/health-route.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 import type { ProfileName } from '../options.ts';
 import { ConfigError } from '../errors.ts';
-import { checkToken, isTenant, isToken } from '../common/option-rules.ts';
+import { tenant as tenantRule, token as tokenRule } from '../common/option-rules.ts';
 import { METRICS_OPTIONS, type OptionRow } from '../common/option-table.ts';
 import { readTextFile } from './file-parser.ts';
 import { readEnv } from './otel-env.ts';
@@ -73,7 +73,7 @@ export function metricsEnvLayer(env: NodeJS.ProcessEnv, posture: Posture): Metri
       `it unset while ${names.token} is set (one or the other)`,
     );
   }
-  if (token !== undefined) out.token = checkToken(token, names.token!);
+  if (token !== undefined) out.token = tokenRule(token, names.token!);
   if (tokenFile !== undefined) out.tokenFile = tokenFile;
   const cidrs = readEnv(env, names.trustedCidrs);
   if (cidrs !== undefined) out.trustedCidrs = commaList(names.trustedCidrs!, cidrs);
@@ -229,7 +229,7 @@ function credentialField(merged: Readonly<MetricsConfig>, token: string | undefi
 export async function readTokenFile(path: string, key: string): Promise<string> {
   const text = (await readTextFile(path, key)).trim();
   if (text === '') throw new ConfigError(key, path, 'a file holding a token (it is empty)');
-  if (!isToken(text))
+  if (!tokenRule.is(text))
     throw new ConfigError(key, path, 'a file holding one token without whitespace');
   return text;
 }
@@ -249,7 +249,7 @@ export async function readApiKeysFile(path: string, key: string): Promise<ApiKey
     const colon = line.indexOf(':');
     const tenant = colon === -1 ? '' : line.slice(0, colon).trim();
     const apiKey = colon === -1 ? '' : line.slice(colon + 1).trim();
-    if (!isTenant(tenant) || !isToken(apiKey)) {
+    if (!tenantRule.is(tenant) || !tokenRule.is(apiKey)) {
       throw new ConfigError(key, path, `lines of tenant:key (line ${i + 1} is not)`);
     }
     if (seen.has(apiKey))

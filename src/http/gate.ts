@@ -17,7 +17,7 @@ import { AddressSet, LOOPBACK } from '../common/addresses.ts';
 import { clientIp } from './client-ip.ts';
 import type { DenyStatus, GateKind, Posture } from '../common/postures.ts';
 import { GATE_KINDS } from '../common/postures.ts';
-import { checkToken } from '../common/option-rules.ts';
+import { token } from '../common/option-rules.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 
 /** A token or API key the bearer gate accepts, with the tenant it authenticates (for the access log). */
@@ -93,7 +93,7 @@ export function compileGate(posture: Posture, config: GateConfig = {}): Gate {
     { credentials: names.credentials, cidrs: names.trustedCidrs },
   );
   const digests = credentials.map((c, i) => ({
-    digest: sha256(checkToken(c?.token, `${names.credentials}[${i}].token`)),
+    digest: sha256(token(c?.token, `${names.credentials}[${i}].token`)),
     tenant: c.tenant,
   }));
   const trustedCidrs = AddressSet.from(cidrs, names.trustedCidrs);

@@ -97,6 +97,10 @@ test('every option with a rule and a file key has one rule: its schema is the fi
     'nonEmptyString',
     'stateDir',
     'hostInstruments',
+    'token',
+    'tenant',
+    'path',
+    'filePath',
   ] as const) {
     assert.ok(
       ruleRows().some(([, , d]) => d === definition),
@@ -117,6 +121,9 @@ for (const [name, rule, definition] of ruleRows()) {
         `${String(value)}: code ${fromCode ?? 'accepts'}, file ${fromFile ?? 'accepts'}`,
       );
       if (fromCode === undefined) continue;
+      // A secret rule's value is shown by neither, under any key ('k' names no credential).
+      if (rule.secret) assert.ok(fromCode.startsWith('invalid k=<redacted>'), fromCode);
+      if (rule.secret) assert.ok(fromFile!.startsWith('invalid k=<redacted>'), fromFile);
       assert.ok(fromCode.endsWith(`: expected ${rule.expected}`), fromCode);
       // The file's words may add a hint ("(got a string)") after the rule's.
       assert.ok(fromFile!.includes(`: expected ${rule.expected}`), fromFile);
