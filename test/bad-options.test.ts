@@ -364,6 +364,17 @@ test('snapshot.timeoutMillis: a fraction of a millisecond is refused when the so
 // Judged once, where the options are resolved: the listeners bind the host and apply the gate
 // they are given, so resolving alone (nothing bound) refuses these.
 const AT_RESOLUTION: readonly [string, JobmeterOptions, string][] = [
+  // A host is held to the config file's rule from code too (it failed at bind, with the OS's words).
+  [
+    'listener.host',
+    { listener: { host: 'not a host', port: 0, allowNonLoopback: true } },
+    'invalid listener.host=not a host: expected an IP address or host name (IPv6 without brackets)',
+  ],
+  [
+    'ingest.host',
+    { listener: false, ingest: { host: '[::1]', port: 0 } },
+    'invalid ingest.host=[::1]: expected an IP address or host name (IPv6 without brackets)',
+  ],
   [
     'listener.host',
     { listener: { host: '0.0.0.0', port: 0 } },

@@ -11,6 +11,8 @@
  * Not for internal invariants (a plain Error) or bad network input (a 4xx): only for values an
  * operator or a host's code chose.
  */
+import { isIP } from 'node:net';
+
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 
 export const POSITIVE_INTEGER = 'a positive integer';
@@ -29,6 +31,8 @@ export interface ValueSchema {
   readonly pattern?: string;
   readonly not?: { readonly const: unknown };
   readonly enum?: readonly string[];
+  /** A string's check a pattern cannot make ({@link FORMATS}; the file's ajv runs the same). */
+  readonly format?: keyof typeof FORMATS;
 }
 
 /** A rule: checks a value under the key the caller names; its schema and words are the config file's. */
@@ -59,6 +63,7 @@ export function rule<T>(schema: ValueSchema, expected: string, secret = false): 
       ((schema.minimum === undefined || v >= schema.minimum) &&
         (schema.maximum === undefined || v <= schema.maximum))) &&
     (typeof v !== 'string' || pattern === undefined || pattern.test(v)) &&
+    (typeof v !== 'string' || schema.format === undefined || FORMATS[schema.format](v)) &&
     (schema.not === undefined || v !== schema.not.const) &&
     (schema.enum === undefined || schema.enum.includes(v as string));
   return Object.assign(
@@ -346,6 +351,26 @@ export const routePath = rule<string>(
 );
 export const isRoutePath = routePath.is;
 export const ROUTE_PATH_EXPECTED = routePath.expected;
+
+/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/**
+ * The formats a rule may name, for `ajv.addFormat` too (config/json-schema.ts). Names are prefixed
+ * so no validator mistakes them for the standard `hostname` / `uri` formats, whose rules differ.
+ */
+export const FORMATS = {
+  /** A bind host: an IPv4/IPv6 literal (no brackets) or a DNS name. */
+  'jobmeter-host': (value: string): boolean => isIP(value) !== 0 || HOSTNAME.test(value),
+  'jobmeter-http-url': isHttpUrl,
+};
+
+/** Address to bind: whether it is loopback is judged apart (loopback.ts, the row's opt-in). */
+export const host = rule<string>(
+  { type: 'string', format: 'jobmeter-host' },
+  'an IP address or host name (IPv6 without brackets)',
+);
 
 /** A listener binds loopback unless its opt-in is set; `optIn` names it as the caller's user spells it. */
 export const LOOPBACK_EXPECTED = 'a loopback address (127.0.0.0/8, ::1 or localhost)';

@@ -40,6 +40,7 @@ import {
   millis,
   stateDir,
   filePath,
+  host,
   routePath,
   tenant,
   token,
@@ -158,6 +159,7 @@ export const LISTENER_OPTIONS = {
     file: 'host',
     schema: 'host',
     default: '127.0.0.1',
+    rule: host,
   },
   /** TCP port; 0 picks a free port (read it back from `jobmeter.pullAddress`). @default 9464 */
   port: {
@@ -253,6 +255,7 @@ export const INGEST_OPTIONS = {
     file: 'host',
     schema: 'host',
     default: '127.0.0.1',
+    rule: host,
   },
   /** TCP port; 0 picks a free one (read it back from `jobmeter.ingestAddress`). @default 4318 */
   port: {
@@ -1098,7 +1101,6 @@ export function libraryKeys(section: Section): string[] {
 /** What a value of a schema definition is, for the rows without a rule that one types. */
 interface SchemaValues {
   readonly boolean: boolean;
-  readonly host: string;
   readonly endpoint: string;
   readonly nonEmptyString: string;
   readonly cidrList: readonly string[];

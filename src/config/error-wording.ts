@@ -89,7 +89,6 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
   profileRules: plain('a list of [[profile.rules]] tables'),
   profileRule: plain('a rule table: instrument, name, type, help, \u2026'),
   text: plain('a string'),
-  host: plain('an IP address or host name (IPv6 without brackets)'),
   // user:password in a rejected endpoint is masked before it is echoed.
   endpoint: (value) => ({
     shown: typeof value === 'string' ? maskUserinfo(value) : value,

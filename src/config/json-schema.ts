@@ -40,7 +40,12 @@ import {
   TELEMETRY_OPTIONS,
   type Section,
 } from '../common/option-table.ts';
-import { isHttpUrl, type Rule, type ValueSchema } from '../common/option-rules.ts';
+import {
+  FORMATS as RULE_FORMATS,
+  host,
+  type Rule,
+  type ValueSchema,
+} from '../common/option-rules.ts';
 import { PROFILE_NAMES } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -68,17 +73,8 @@ export const ORIGINAL_SPELLINGS: readonly string[] = Object.values(JOBMETER_OPTI
   .map((row) => row.file!);
 
 // ---------------------------------------------------------------------------------------------
-// Formats: the value checks a pattern cannot make. Names are prefixed so no validator mistakes
-// them for the standard `hostname` / `uri` formats, whose rules differ.
-
-/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
-const HOSTNAME =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-
-/** A bind host: an IPv4/IPv6 literal (no brackets) or a DNS name. */
-export function isHost(value: string): boolean {
-  return isIP(value) !== 0 || HOSTNAME.test(value);
-}
+// Formats: the value checks a pattern cannot make (a rule's own, common/option-rules.ts FORMATS,
+// and the file's).
 
 /**
  * `127.0.0.1:9464`, `localhost:0`, `[::1]:9464` or `:9464` (no host). Undefined when malformed;
@@ -95,13 +91,12 @@ export function parseHostPort(value: string): { host?: string; port: number } | 
     return bracketed.includes(':') && isIP(bracketed) === 6 ? { host: bracketed, port } : undefined;
   }
   if (plain === undefined || plain === '') return { port };
-  return isHost(plain) ? { host: plain, port } : undefined;
+  return host.is(plain) ? { host: plain, port } : undefined;
 }
 
 /** Custom formats used by {@link CONFIG_SCHEMA}, for `ajv.addFormat`. */
 export const FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
-  'jobmeter-host': isHost,
-  'jobmeter-http-url': isHttpUrl,
+  ...RULE_FORMATS,
   'jobmeter-cidr': (value) => parseCidr(value) !== undefined,
   'jobmeter-loopback-host-port': (value) => {
     const parsed = parseHostPort(value);
@@ -285,7 +280,6 @@ export const CONFIG_SCHEMA = {
     exponentialScale: integer(-10, 20),
     keyList: { type: 'array', items: { type: 'string', pattern: '\\S' } },
     text: { type: 'string' },
-    host: { type: 'string', format: 'jobmeter-host' },
     endpoint: { type: 'string', format: 'jobmeter-http-url' },
     translationStrategy: oneOfStrings(TRANSLATION_STRATEGIES),
     posture: oneOfStrings(POSTURE_NAMES),

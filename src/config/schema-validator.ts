@@ -85,15 +85,6 @@ export function parseProfile(value: unknown, key: string): ProfileName {
   return value as ProfileName;
 }
 
-/**
- * A bind host: an IPv4/IPv6 literal (no brackets) or a DNS name. Whether it is loopback is
- * checked by createJobmeter, which owns the `allowNonLoopback` policy.
- */
-export function parseHost(value: unknown, key: string): string {
-  check(value, key, 'host');
-  return value as string;
-}
-
 /** `HOST:PORT` (or `[IPV6]:PORT`) on a loopback address. */
 export function parseLoopbackListen(value: unknown, key: string): { host: string; port: number } {
   check(value, key, 'loopbackListen');

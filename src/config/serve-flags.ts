@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import { SECTIONS, type Section } from '../common/option-table.ts';
 import { ConfigError } from '../errors.ts';
 import { parseHostPort } from './json-schema.ts';
-import { parseHost, parseProfile } from './schema-validator.ts';
+import { parseProfile } from './schema-validator.ts';
+import { host } from '../common/option-rules.ts';
 import type { ServiceConfig } from './service-config.ts';
 
 /**
@@ -134,7 +135,7 @@ export function flagsLayer(flags: ServeFlags, keys: FlagKeys = SERVE_FLAG_KEYS):
         'no host in --listen as well (give --listen :PORT with --host)',
       );
     }
-    out.listener = { ...out.listener, host: parseHost(flags.host, '--host') };
+    out.listener = { ...out.listener, host: host(flags.host, '--host') };
   }
   for (const { name, table, field } of ROW_FLAGS)
     if (flags[camel(name)] === true) out[table] = { ...out[table], [field]: true };
