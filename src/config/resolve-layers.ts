@@ -29,7 +29,7 @@
 import type { JobmeterOptions } from '../options.ts';
 import { DEFAULT_SERVICE_CONFIG } from './service-defaults.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { resolveSection, TELEMETRY_OPTIONS } from '../common/option-table.ts';
+import { OTLP_OPTIONS, resolveSection, TELEMETRY_OPTIONS } from '../common/option-table.ts';
 import { bindAllowed } from '../common/loopback.ts';
 import { LOOPBACK_EXPECTED, timeoutWithinInterval } from '../common/option-rules.ts';
 import { POSTURES, postureForProfile } from '../common/postures.ts';
@@ -261,7 +261,7 @@ const ENV_TIMEOUT_KEYS = [
 
 const INTERVAL_KEY: Readonly<Record<LayerSource, string>> = {
   defaults: 'the default otlp.interval_ms',
-  env: 'OTEL_METRIC_EXPORT_INTERVAL',
+  env: OTLP_OPTIONS.intervalMillis.env,
   file: 'otlp.interval_ms',
   flags: 'otlp.interval_ms',
 };
@@ -305,39 +305,21 @@ function checkLoopbackBinds(
   flags: ServeFlags,
   keys: FlagKeys,
 ): void {
-  const listener = merged.listener;
-  if (
-    listener?.enabled !== false &&
-    listener?.host !== undefined &&
-    !bindAllowed(listener.host, listener.allowNonLoopback)
-  ) {
-    const optIn =
+  const optIn = {
+    listener:
       keys.allowNonLoopback === undefined
-        ? 'listener.allow_non_loopback = true in the config file'
-        : `${keys.allowNonLoopback} (listener.allow_non_loopback = true)`;
-    throw hostError(
-      layers,
-      'listener',
-      listener.host,
-      flags,
-      keys,
-      `${LOOPBACK_EXPECTED}, or ${optIn} to expose it`,
-    );
-  }
-  const ingest = merged.ingest;
-  if (
-    ingest?.enabled === true &&
-    ingest.host !== undefined &&
-    !bindAllowed(ingest.host, ingest.allowNonLoopback)
-  ) {
-    throw hostError(
-      layers,
-      'ingest',
-      ingest.host,
-      flags,
-      keys,
-      `${LOOPBACK_EXPECTED}, or ingest.allow_non_loopback = true to expose the OTLP ingest listener`,
-    );
+        ? 'listener.allow_non_loopback = true in the config file to expose it'
+        : `${keys.allowNonLoopback} (listener.allow_non_loopback = true) to expose it`,
+    ingest: 'ingest.allow_non_loopback = true to expose the OTLP ingest listener',
+  };
+  for (const section of ['listener', 'ingest'] as const) {
+    const given = merged[section];
+    // The main server is on unless turned off; the ingest off unless turned on.
+    const on = section === 'listener' ? given?.enabled !== false : given?.enabled === true;
+    if (on && given?.host !== undefined && !bindAllowed(given.host, given.allowNonLoopback)) {
+      const expected = `${LOOPBACK_EXPECTED}, or ${optIn[section]}`;
+      throw hostError(layers, section, given.host, flags, keys, expected);
+    }
   }
 }
 
