@@ -19,7 +19,7 @@ import { HEALTH_PATH, READY_PATH } from '../http/health-route.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 import type { ProfileName } from '../options.ts';
 import { ConfigError } from '../errors.ts';
-import { tenant as tenantRule, token as tokenRule } from '../common/option-rules.ts';
+import { tenant, token } from '../common/option-rules.ts';
 import { METRICS_OPTIONS, type OptionRow } from '../common/option-table.ts';
 import { readTextFile } from './file-parser.ts';
 import { readEnv } from './otel-env.ts';
@@ -62,23 +62,21 @@ export interface MetricsLayer {
  * @throws ConfigError naming the variable.
  */
 export function metricsEnvLayer(env: NodeJS.ProcessEnv, posture: Posture): MetricsConfig {
-  const out: MetricsConfig = {};
+  const out: Record<string, unknown> = {};
+  for (const [field, name] of Object.entries(posture.env)) {
+    const raw = readEnv(env, name);
+    const row = ROWS[field as Field];
+    // A list's variable is comma-separated; any other value is held to its row's rule.
+    if (raw !== undefined)
+      out[field] = row.schema === 'cidrList' ? commaList(name, raw) : row.rule!(raw as never, name);
+  }
   const names = posture.env;
-  const token = readEnv(env, names.token);
-  const tokenFile = readEnv(env, names.tokenFile);
-  if (token !== undefined && tokenFile !== undefined) {
+  if (out.token !== undefined && out.tokenFile !== undefined)
     throw new ConfigError(
       names.tokenFile!,
-      tokenFile,
+      out.tokenFile,
       `it unset while ${names.token} is set (one or the other)`,
     );
-  }
-  if (token !== undefined) out.token = tokenRule(token, names.token!);
-  if (tokenFile !== undefined) out.tokenFile = tokenFile;
-  const cidrs = readEnv(env, names.trustedCidrs);
-  if (cidrs !== undefined) out.trustedCidrs = commaList(names.trustedCidrs!, cidrs);
-  const proxies = readEnv(env, names.trustedProxies);
-  if (proxies !== undefined) out.trustedProxies = commaList(names.trustedProxies!, proxies);
   return out;
 }
 
@@ -229,7 +227,7 @@ function credentialField(merged: Readonly<MetricsConfig>, token: string | undefi
 export async function readTokenFile(path: string, key: string): Promise<string> {
   const text = (await readTextFile(path, key)).trim();
   if (text === '') throw new ConfigError(key, path, 'a file holding a token (it is empty)');
-  if (!tokenRule.is(text))
+  if (!token.is(text))
     throw new ConfigError(key, path, 'a file holding one token without whitespace');
   return text;
 }
@@ -247,15 +245,15 @@ export async function readApiKeysFile(path: string, key: string): Promise<ApiKey
     const line = lines[i]!.trim();
     if (line === '' || line.startsWith('#')) continue;
     const colon = line.indexOf(':');
-    const tenant = colon === -1 ? '' : line.slice(0, colon).trim();
+    const owner = colon === -1 ? '' : line.slice(0, colon).trim();
     const apiKey = colon === -1 ? '' : line.slice(colon + 1).trim();
-    if (!tenantRule.is(tenant) || !tokenRule.is(apiKey)) {
+    if (!tenant.is(owner) || !token.is(apiKey)) {
       throw new ConfigError(key, path, `lines of tenant:key (line ${i + 1} is not)`);
     }
     if (seen.has(apiKey))
       throw new ConfigError(key, path, `each key once (line ${i + 1} repeats one)`);
     seen.add(apiKey);
-    out.push({ tenant, key: apiKey });
+    out.push({ tenant: owner, key: apiKey });
   }
   if (out.length === 0)
     throw new ConfigError(key, path, 'a file with at least one tenant:key line (it has none)');
