@@ -16,7 +16,6 @@ import type {
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
-import type { Member } from './cluster/member.ts';
 import { LazyPrimary } from './cluster/lazy-primary.ts';
 import { mergePolicies } from './cluster/merge-policy.ts';
 import {
@@ -26,6 +25,7 @@ import {
   portChannel,
 } from './cluster/transport.ts';
 import { messageOf } from './common/message-of.ts';
+import { Parts } from './common/parts.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { list, metricReader, nonEmptyString } from './common/option-rules.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
@@ -131,7 +131,7 @@ export interface Jobmeter extends Recorder {
   /**
    * Closes the ingest listener, writes the ingest state (`ingest.stateDir`), flushes the last OTLP
    * export, closes the pull listener. A member sends its last report first. Idempotent. Rejects,
-   * once all of that is done, when the ingest state could not be written.
+   * once all of that is done, with the first failure (the ingest state not written).
    */
   shutdown(): Promise<void>;
 }
@@ -470,6 +470,22 @@ export async function createJobmeter<
       readsStore: (reader) => reader === pullReader,
     },
   );
+  // Parts stop in reverse start order; the order below is the shutdown's. The primary hears its
+  // workers and threads until the last push (which still asks them) is done. The pull listener,
+  // started below, closes alongside the provider's shutdown (the last push), so shutdown waits one
+  // close grace (server-limits.ts) less than if it closed first.
+  const parts = new Parts();
+  const stopThreads = new Set<() => void>();
+  let threads = 0;
+  if (primary !== undefined) {
+    const stopWorkers = cluster.isPrimary ? listenToClusterWorkers(primary) : undefined;
+    parts.add(() => {
+      stopWorkers?.();
+      for (const stop of stopThreads) stop();
+    });
+  }
+  let listener: MetricsListener | undefined;
+  parts.add(() => Promise.all([listener?.close(), meterProvider.shutdown()]));
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
   // One namer for the scrape and the profile-named push (a closure above, run after this): what its
   // counters served, and the ingested sources they merge, are the storages' store's.
@@ -494,12 +510,15 @@ export async function createJobmeter<
       : {}),
     ...(convention !== undefined && { convention }),
   });
-  const stopProcessMetrics = o.processMetrics
-    ? registerProcessMetrics(meter, {
+  if (o.processMetrics)
+    parts.add(
+      registerProcessMetrics(meter, {
         runtime: profile.kind === 'native',
         conventions: convention !== undefined,
-      })
-    : () => {};
+      }),
+    );
+  // The last push reads the aggregate once the primary's own collection has settled.
+  if (primary !== undefined) parts.add(() => primary.settleOwn());
 
   // Coalesced at the family level, so concurrent scrapes (and the profile-named push) share the
   // naming pass. The SDK's collection first: its callbacks may record into the storages' store.
@@ -540,7 +559,6 @@ export async function createJobmeter<
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
   const json = jsonView(profile, () => recorder.lastSnapshot());
-  let listener: MetricsListener | undefined;
   /** What `/ready` reads, on every listener that answers it. */
   const pipeline = (): PipelineState => ({
     push: pushReader === undefined ? undefined : { failedExports: pushFailures() },
@@ -553,82 +571,89 @@ export async function createJobmeter<
     clock: ingest === undefined ? undefined : { refusing: ingest.clock.refusing() },
   });
   telemetry.readinessFrom(pipeline);
-  let ingestListener: IngestListener | undefined;
-  try {
-    // `/health` and `/ready` on every listener serve has, the pull listener too (serve's
-    // `[metrics] listen`): an operator probes the listener Prometheus scrapes. runwisp's own
-    // metrics_listen answers nothing else; the operating issue asked for health everywhere.
-    if (o.listener !== false)
-      listener = await startMetricsListener({
-        ...o.listener,
+  // `/health` and `/ready` on every listener serve has, the pull listener too (serve's
+  // `[metrics] listen`): an operator probes the listener Prometheus scrapes. runwisp's own
+  // metrics_listen answers nothing else; the operating issue asked for health everywhere.
+  if (o.listener !== false) {
+    const pullOptions = o.listener;
+    listener = await parts.start(() =>
+      startMetricsListener({
+        ...pullOptions,
         format,
         json,
         scrape,
         pipeline,
         onScrape: (seconds) => telemetry.scraped(seconds),
-      });
-    if (ingest !== undefined) {
-      const { store: ingestStore, keeper, options: ingestOptions, refusalReasons } = ingest;
-      const { maxMemoryBytes, maxSeries } = ingestOptions;
-      const onRequest = debug?.received;
-      telemetry.ingestFrom({
-        refused: () => ingestStore.refusedByReason(),
-        reasons: refusalReasons,
-        expired: () => ingestStore.expiredSeries,
-        held: () => ({
-          series: ingestStore.seriesCount,
-          maxSeries,
-          memoryBytes: ingestStore.memoryBytes,
-          maxMemoryBytes,
-        }),
-      });
-      if (keeper !== undefined) telemetry.checkpointsFrom(() => keeper.health());
-      ingestListener = await ingest.startIngestListener({
-        // The listener takes its address, limits and gate; the store's options it ignores.
-        ...ingestOptions,
-        sink: countedSink(ingestStore, telemetry, ingest.clock),
-        // jobmeter's own count: a profile's rejection series is its original's API's alone.
-        onAnswered: (answer) => telemetry.ingestAnswered(answer),
-        onShed: (reason) => telemetry.connectionShed(reason),
-        health: (request, response) => answerHealth(request, response, pipeline),
-        log: o.log,
-        ...(onRequest && { onRequest }),
-      });
-    }
-  } catch (err) {
-    guard.close();
-    stopProcessMetrics();
-    await listener?.close().catch(() => {});
-    await meterProvider.shutdown().catch(() => {});
-    throw err;
+      }),
+    );
   }
-
-  ingest?.keeper?.start();
-  // Last, once nothing can fail: a jobmeter that failed to start leaves no global behind.
-  const unregisterGlobal = o.global ? registerGlobal(meterProvider, o.log) : () => {};
-  const stopClusterWorkers =
-    (primary !== undefined && cluster.isPrimary ? listenToClusterWorkers(primary) : undefined) ??
-    (() => {});
-  const stopThreads = new Set<() => void>();
-  let threads = 0;
-  const member: Member | undefined =
-    memberCode !== undefined && o.cluster !== false
-      ? memberCode.startMember({
-          channel:
-            o.cluster.reportTo !== undefined
-              ? portChannel(o.cluster.reportTo)
-              : clusterWorkerChannel(),
-          collect: () => meterProvider.collectWithStorages(pull()).then((rm) => shadow?.(rm) ?? rm),
-          welcomeMillis: CLUSTER_WELCOME_MILLIS,
+  let ingestListener: IngestListener | undefined;
+  if (ingest !== undefined) {
+    const { store: ingestStore, keeper, options: ingestOptions, refusalReasons } = ingest;
+    const { maxMemoryBytes, maxSeries } = ingestOptions;
+    const onRequest = debug?.received;
+    telemetry.ingestFrom({
+      refused: () => ingestStore.refusedByReason(),
+      reasons: refusalReasons,
+      expired: () => ingestStore.expiredSeries,
+      held: () => ({
+        series: ingestStore.seriesCount,
+        maxSeries,
+        memoryBytes: ingestStore.memoryBytes,
+        maxMemoryBytes,
+      }),
+    });
+    // The last checkpoint once the ingest listener is closed: everything ingested is in (a SIGTERM
+    // restart loses nothing). When it fails, the rest still stops and shutdown rejects with why
+    // (serve exits non-zero).
+    if (keeper !== undefined) {
+      telemetry.checkpointsFrom(() => keeper.health());
+      keeper.start();
+      parts.add(() => keeper.close());
+    }
+    // The ingest listener stops first among the listeners, so the last export holds everything
+    // received.
+    ingestListener = await parts.start(
+      () =>
+        ingest.startIngestListener({
+          // The listener takes its address, limits and gate; the store's options it ignores.
+          ...ingestOptions,
+          sink: countedSink(ingestStore, telemetry, ingest.clock),
+          // jobmeter's own count: a profile's rejection series is its original's API's alone.
+          onAnswered: (answer) => telemetry.ingestAnswered(answer),
+          onShed: (reason) => telemetry.connectionShed(reason),
+          health: (request, response) => answerHealth(request, response, pipeline),
           log: o.log,
-          alone:
-            o.cluster.reportTo !== undefined
-              ? 'this thread reports over cluster.reportTo, but no jobmeter answered on the other end: call jm.aggregate(worker) where the thread was started'
-              : "this cluster worker reports to the primary, but no jobmeter answered there: call createJobmeter() in the primary too (it serves the workers' metrics; cluster: false makes each process stand alone)",
-        })
-      : undefined;
+          ...(onRequest && { onRequest }),
+        }),
+      (started) => started.close(),
+    );
+  }
+  // Once nothing can fail: a jobmeter that failed to start leaves no global behind.
+  if (o.global) parts.add(registerGlobal(meterProvider, o.log));
+  if (memberCode !== undefined && o.cluster !== false) {
+    const member = memberCode.startMember({
+      channel:
+        o.cluster.reportTo !== undefined ? portChannel(o.cluster.reportTo) : clusterWorkerChannel(),
+      collect: () => meterProvider.collectWithStorages(pull()).then((rm) => shadow?.(rm) ?? rm),
+      welcomeMillis: CLUSTER_WELCOME_MILLIS,
+      log: o.log,
+      alone:
+        o.cluster.reportTo !== undefined
+          ? 'this thread reports over cluster.reportTo, but no jobmeter answered on the other end: call jm.aggregate(worker) where the thread was started'
+          : "this cluster worker reports to the primary, but no jobmeter answered there: call createJobmeter() in the primary too (it serves the workers' metrics; cluster: false makes each process stand alone)",
+    });
+    // A member's last report: everything accepted, read while the instruments still are.
+    parts.add(() => member.close());
+  }
+  // First to stop: records from then on are refused with one warning rather than accepted and
+  // lost, and scrapes before a pass starts (the last push's pass then never waits on a scrape's
+  // that is bound to fail).
+  parts.add(() => {
+    stopped = true;
+    guard.close();
+  });
 
-  let closing: Promise<void> | undefined;
   const jm: Jobmeter = {
     ...recorder,
     profile,
@@ -654,34 +679,7 @@ export async function createJobmeter<
         stopThreads.delete(stop);
       };
     },
-    shutdown() {
-      closing ??= (async () => {
-        stopped = true;
-        // Records from now on are refused with one warning rather than accepted and lost.
-        guard.close();
-        // A member's last report: everything accepted, read while the instruments still are.
-        await member?.close();
-        unregisterGlobal();
-        stopProcessMetrics();
-        // Stop taking ingest first, so the last export holds everything received; the pull
-        // listener's bounded close runs alongside the last export, so shutdown stays within
-        // one close grace (server-limits.ts) twice plus the export's bound and one state write.
-        await ingestListener?.close();
-        // Everything ingested is in: the last checkpoint (a SIGTERM restart loses nothing). When
-        // it fails, the rest still closes and shutdown rejects with why (serve exits non-zero).
-        const unsaved = await ingest?.keeper?.close().then(
-          () => undefined,
-          (err: unknown) => ({ err }),
-        );
-        await primary?.settleOwn();
-        await Promise.all([listener?.close(), meterProvider.shutdown()]);
-        // After the last push, which still asks the members.
-        stopClusterWorkers();
-        for (const stop of stopThreads) stop();
-        if (unsaved !== undefined) throw unsaved.err;
-      })();
-      return closing;
-    },
+    shutdown: () => parts.stop(),
   };
   telemetries.set(jm, telemetry);
   if (ingestListener !== undefined) ingestListeners.set(jm, ingestListener);

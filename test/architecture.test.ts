@@ -224,6 +224,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['#metrics', '#warned'],
   ],
   'common/held-shapes.ts': [TABLE, ['held']],
+  'common/parts.ts': ["each started part's stop, in start order", ['#stops']],
   'config/file-parser.ts': [ONE_CALL, ['boundedText › chunks']],
   'domain/attribute-set-cap.ts': [
     "series identity for the SDK's instruments (the attribute sets admitted under a View's cap): keys, no values",

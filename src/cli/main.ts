@@ -79,6 +79,7 @@ import {
   type ReloadAnswer,
 } from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
+import { Parts } from '../common/parts.ts';
 import { messageOf } from '../common/message-of.ts';
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, SHUTDOWN_GRACE_MS, type CliIo } from './io.ts';
@@ -241,90 +242,75 @@ async function served(
   // SIGINT/SIGTERM from here on shut down once started, saving the ingest state loaded next; before
   // here, nothing is loaded and the bin's early listener exits at once (early-signals.ts).
   const signals = new SignalWaiter();
+  // jobmeter, the main server, the telemetry listener: started in order, stopped in reverse (the
+  // main server before jobmeter, so no scrape starts on a jobmeter that is shutting down).
+  const parts = new Parts();
   try {
-    let jm: Jobmeter;
-    try {
-      jm = await jobmeterModule.createJobmeter({
-        ...options,
-        ...(debug && { debug: (line: string) => io.stderr(line) }),
-        log: (line: string) => io.stderr(`jobmeter: ${line}`),
-        listener:
-          dedicated === undefined
-            ? false
-            : { ...dedicated, allowNonLoopback: false, ...formatOf(main), ...limitsOf(main) },
-      });
-    } catch (err) {
-      return isUsageError(err) ? usageError(io, err) : startupError(io, err);
-    }
-    let telemetryListener: MetricsListener | undefined;
+    const jm = await parts.start(
+      () =>
+        jobmeterModule.createJobmeter({
+          ...options,
+          ...(debug && { debug: (line: string) => io.stderr(line) }),
+          log: (line: string) => io.stderr(`jobmeter: ${line}`),
+          listener:
+            dedicated === undefined
+              ? false
+              : { ...dedicated, allowNonLoopback: false, ...formatOf(main), ...limitsOf(main) },
+        }),
+      (started) => started.shutdown(),
+    );
     const telemetry =
       config.telemetry === undefined ? undefined : jobmeterModule.selfTelemetryOf(jm);
     telemetry?.configFrom(() => hangups.lastReload());
-    let server: MainServer | undefined;
-    if (main !== undefined) {
-      try {
-        const { startMainServer } = await import('../http/main-server.ts');
-        server = await startMainServer({
-          host: main.host ?? OPTION_DEFAULTS.listener.host,
-          port: main.port ?? OPTION_DEFAULTS.listener.port,
-          ...limitsOf(main),
-          pipeline: () => jm.pipeline(),
-          ...(telemetry !== undefined && {
-            onScrape: (seconds: number) => telemetry.scraped(seconds),
-          }),
-          ...(metrics.enabled && dedicated === undefined
-            ? { metrics: pluginOptions(jm, metrics, main, io) }
-            : {}),
-        });
-      } catch (err) {
-        await jm.shutdown().catch(() => {});
-        return isUsageError(err) ? usageError(io, err) : startupError(io, err);
-      }
-    }
+    const server =
+      main === undefined
+        ? undefined
+        : await parts.start(
+            async () =>
+              (await import('../http/main-server.ts')).startMainServer({
+                host: main.host ?? OPTION_DEFAULTS.listener.host,
+                port: main.port ?? OPTION_DEFAULTS.listener.port,
+                ...limitsOf(main),
+                pipeline: () => jm.pipeline(),
+                ...(telemetry !== undefined && {
+                  onScrape: (seconds: number) => telemetry.scraped(seconds),
+                }),
+                ...(metrics.enabled && dedicated === undefined
+                  ? { metrics: pluginOptions(jm, metrics, main, io) }
+                  : {}),
+              }),
+            (started) => started.close(),
+          );
+    let telemetryListener: MetricsListener | undefined;
     if (config.telemetry !== undefined && telemetry !== undefined) {
-      try {
-        const { enableReload, ...address } = config.telemetry;
-        const reload = enableReload ? () => hangups.reload('POST /-/reload') : undefined;
-        telemetryListener = await startTelemetryListener(
-          address,
-          telemetry,
-          limitsOf(main),
-          () => jm.pipeline(),
-          reload,
-        );
-      } catch (err) {
-        await server?.close().catch(() => {});
-        await jm.shutdown().catch(() => {});
-        if (isUsageError(err)) return usageError(io, err);
-        const { host, port } = config.telemetry;
-        const isDefault = hostPort({ host, port }) === TELEMETRY_OPTIONS.listen.default;
-        return startupError(io, telemetryListenFailed({ host, port }, isDefault, err));
-      }
+      const { enableReload, ...address } = config.telemetry;
+      const reload = enableReload ? () => hangups.reload('POST /-/reload') : undefined;
+      telemetryListener = await parts
+        .start(
+          () =>
+            startTelemetryListener(address, telemetry, limitsOf(main), () => jm.pipeline(), reload),
+          (started) => started.close(),
+        )
+        .catch((err: unknown) => {
+          if (isUsageError(err)) throw err;
+          const isDefault = hostPort(address) === TELEMETRY_OPTIONS.listen.default;
+          throw new Error(telemetryListenFailed(address, isDefault, err));
+        });
     }
-    {
-      const [routed, on, ingest] = [
-        server?.metrics !== undefined ? server : undefined,
-        main,
-        jobmeterModule.ingestListenerOf(jm),
-      ];
-      hangups.applyLiveWith((running, next, changed) => [
-        ...(routed !== undefined && on !== undefined
-          ? applyCredentials(routed, jm, on, io, running, next, changed)
-          : []),
-        ...(ingest !== undefined ? applyIngestCredentials(ingest, running, next, changed) : []),
-      ]);
-    }
-    let liveDemo: { stop(): void } | undefined;
+    const ingest = jobmeterModule.ingestListenerOf(jm);
     if (demo) {
-      liveDemo = startLiveDemo(jm, jm.profile.name as ProfileName);
+      const liveDemo = startLiveDemo(jm, jm.profile.name as ProfileName);
+      parts.add(() => liveDemo.stop());
     }
-    for (const line of servingLines(
-      options,
-      metrics,
-      jm,
-      server,
-      jobmeterModule.ingestListenerOf(jm),
-    ))
+    const routed = server?.metrics !== undefined ? server : undefined;
+    hangups.applyLiveWith((running, next, changed) => [
+      ...(routed !== undefined && main !== undefined
+        ? applyCredentials(routed, jm, main, io, running, next, changed)
+        : []),
+      ...(ingest !== undefined ? applyIngestCredentials(ingest, running, next, changed) : []),
+    ]);
+    parts.add(() => hangups.stopApplying());
+    for (const line of servingLines(options, metrics, jm, server, ingest))
       io.stderr(`jobmeter: ${line}`);
     if (stateOff !== undefined) io.stderr(`jobmeter: ${stateOff}`);
     if (telemetryListener !== undefined)
@@ -336,10 +322,9 @@ async function served(
 
     const signal = await signals.next();
     io.stderr(`jobmeter: ${signal} received, shutting down`);
-    hangups.stopApplying();
-    liveDemo?.stop();
-    await telemetryListener?.close();
-    return await shutdownWithin(jm, server, io, signals);
+    return await shutdownWithin(() => parts.stop(), io, signals);
+  } catch (err) {
+    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   } finally {
     signals.dispose();
   }

@@ -1,17 +1,13 @@
 /**
- * How `jobmeter serve` stops: on SIGINT/SIGTERM, the main server first (no scrape starts on a
- * jobmeter that is shutting down), then jobmeter, within SHUTDOWN_GRACE_MS; a second signal gives
- * up waiting at once.
+ * How `jobmeter serve` stops: on SIGINT/SIGTERM, its parts in reverse start order (main.ts), within
+ * SHUTDOWN_GRACE_MS; a second signal gives up waiting at once.
  */
-import type { MainServer } from '../http/main-server.ts';
-import type { Jobmeter } from '../jobmeter.ts';
 import { EXIT_FAILURE, EXIT_OK, SHUTDOWN_GRACE_MS, type CliIo } from './io.ts';
 import { messageOf } from '../common/message-of.ts';
 
 /** Shutdown bounded by SHUTDOWN_GRACE_MS; a second signal gives up waiting at once. */
 export async function shutdownWithin(
-  jm: Jobmeter,
-  server: MainServer | undefined,
+  stop: () => Promise<void>,
   io: CliIo,
   signals: SignalWaiter,
 ): Promise<number> {
@@ -29,16 +25,13 @@ export async function shutdownWithin(
     io.stderr(`jobmeter: ${signal} received again, exiting without waiting for shutdown`);
     return EXIT_FAILURE;
   });
-  // The main server first, so no scrape starts on a jobmeter that is shutting down.
-  const finished = (server?.close() ?? Promise.resolve())
-    .then(() => jm.shutdown())
-    .then(
-      () => EXIT_OK,
-      (err: unknown) => {
-        io.stderr(`jobmeter: shutdown failed: ${messageOf(err)}`, 'error');
-        return EXIT_FAILURE;
-      },
-    );
+  const finished = stop().then(
+    () => EXIT_OK,
+    (err: unknown) => {
+      io.stderr(`jobmeter: shutdown failed: ${messageOf(err)}`, 'error');
+      return EXIT_FAILURE;
+    },
+  );
   try {
     return await Promise.race([finished, timedOut, interrupted]);
   } finally {
