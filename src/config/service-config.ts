@@ -41,12 +41,6 @@ export function definedOnly<T extends object>(obj: T): Partial<T> {
 /** Every field optional and settable: a layer is built up field by field. */
 type Layer<T> = { -readonly [K in keyof T]?: T[K] };
 
-/** `[listener]` — {@link PullListenerOptions} plus `enabled` (`false` maps to `listener: false`). */
-export type ListenerConfig = PullListenerOptions & { enabled?: boolean };
-
-/** `[otlp]` — {@link OtlpPushOptions} (`interval_ms` → `intervalMillis`, …). */
-export type OtlpConfig = OtlpPushOptions;
-
 /**
  * `[ingest]` — the rows of IngestOptions but the series caps, plus `enabled` (only `true` turns
  * the listener on) and the files holding the gate's secrets (read when the layers are merged:
@@ -57,17 +51,11 @@ export type IngestConfig = FileRows<
   { apiKeys: ApiKeyConfig[] }
 >;
 
-/** `[cluster]` — {@link ClusterOptions} but the thread's port; `enabled = false` is `cluster: false`. */
-export type ClusterConfig = Omit<ClusterOptions, 'reportTo'> & { enabled?: boolean };
-
 /** `[naming]`: the pull endpoint's names and start times (the options of the same names). */
 export type NamingConfig = Pick<
   JobmeterOptions,
   'translationStrategy' | 'unitSuffixes' | 'startTimestamps'
 >;
-
-/** `[build]`: the daemon's identity. */
-export type BuildConfig = Layer<BuildInfo>;
 
 /** An API key and the tenant it authenticates (wasmrun `--auth`), as the metrics route takes it. */
 export type ApiKeyConfig = ApiKey;
@@ -121,15 +109,18 @@ export interface ServiceConfig extends Layer<
   /** `[[profile.rules]]`: the host's own rules (`zero_fill` → `zeroFill`), checked at start. */
   profileRules?: ProfileOptions['rules'];
   naming?: NamingConfig;
-  listener?: ListenerConfig;
-  otlp?: OtlpConfig;
+  /** `[listener]` — {@link PullListenerOptions} plus `enabled` (`false` maps to `listener: false`). */
+  listener?: PullListenerOptions & { enabled?: boolean };
+  /** `[otlp]` — {@link OtlpPushOptions} (`interval_ms` → `intervalMillis`, …). */
+  otlp?: OtlpPushOptions;
   ingest?: IngestConfig;
-  cluster?: ClusterConfig;
+  /** `[cluster]` — {@link ClusterOptions} but the thread's port; `enabled = false` is `cluster: false`. */
+  cluster?: Omit<ClusterOptions, 'reportTo'> & { enabled?: boolean };
   metrics?: MetricsConfig;
   /** `[telemetry]`: serve's own telemetry; on (at its default address) unless `enabled = false`. */
   telemetry?: TelemetryConfig;
   /** `[build]`: the daemon's identity under `jobmeter serve`, until the daemon pushes its own. */
-  build?: BuildConfig;
+  build?: Layer<BuildInfo>;
   /** `[[views]]`: OpenTelemetry Views (views-section.ts). */
   views?: readonly ViewOptions[];
 }
