@@ -137,14 +137,25 @@ export class World {
     this.told.set(key, (this.told.get(key) ?? 0) + n);
   }
 
+  /** The states the model may be in: `state`, or the candidates no scrape has told apart yet. */
+  private possible(): ModelState[] {
+    return this.candidates ?? [this.state];
+  }
+
+  /** `states`, each once: several left, the candidates (`state` the first), else that one. */
+  private narrowTo(states: readonly ModelState[]): void {
+    const seen = new Map(states.map((s) => [JSON.stringify([...s]), s]));
+    const distinct = [...seen.values()];
+    this.state = distinct[0]!;
+    this.candidates = distinct.length > 1 ? distinct : undefined;
+  }
+
   /** Every state the model may be in takes the push. */
   private acknowledge(resource: string, points: readonly Point[]): void {
     const order = ++this.order;
     this.lastAccepted.set(resource, (this.pushedAt[order] = performance.now()));
-    applyPush(this.state, resource, points, order);
-    if (this.candidates !== undefined)
-      for (const c of this.candidates) applyPush(c, resource, points, order);
-    if (!this.diskFailing) this.written.push(cloneState(this.state));
+    for (const s of this.possible()) applyPush(s, resource, points, order);
+    if (!this.diskFailing) this.written.push(...this.possible().map(cloneState));
   }
 
   /** Sends `body` as `sender`; the answer must be what the model says of it. */
@@ -168,16 +179,19 @@ export class World {
     }
     // Which points serve refuses may hang on whether a source at the edge of its expiry is gone:
     // the answer says which.
-    const options = this.expiryVariants(this.state).map((state) => ({
-      state,
-      refused: points.flatMap((p) => refusal(state, sender.resource, p) ?? []),
-    }));
+    const options = this.possible()
+      .flatMap((s) => this.expiryVariants(s))
+      .map((state) => ({
+        state,
+        refused: points.flatMap((p) => refusal(state, sender.resource, p) ?? []),
+      }));
     const taken = options.find((o) => o.refused.length === answer.rejected);
     assert.ok(
       taken !== undefined,
       `push of ${sender.resource}: ${answer.rejected} points refused, the model refuses ${options.map((o) => o.refused.length).join(' or ')} (${[...new Set(options.flatMap((o) => o.refused))].join(', ')})`,
     );
-    this.state = taken.state;
+    const reasons = (o: { refused: string[] }): string => o.refused.toSorted().join();
+    this.narrowTo(options.filter((o) => reasons(o) === reasons(taken)).map((o) => o.state));
     for (const reason of taken.refused) this.tell(`refused{reason="${reason}"}`);
     this.tell('accepted', points.length - taken.refused.length);
     this.acknowledge(sender.resource, points);
@@ -250,7 +264,7 @@ export class World {
     // What the restart restores: the last state written. After SIGTERM with a working disk that is
     // everything; else any state since the last one known written.
     const restored = (
-      this.diskFailing ? [this.frozen!] : signal === 'SIGTERM' ? [this.state] : this.written
+      this.diskFailing ? [this.frozen!] : signal === 'SIGTERM' ? this.possible() : this.written
     ).flatMap((s) =>
       this.dormancyVariants(
         s,
@@ -268,10 +282,8 @@ export class World {
         [...s.values()].filter((x) => x.dormant === true).length === told.dormant,
     );
     if (fit.length > 0 && fit.length < restored.length) restored.splice(0, Infinity, ...fit);
-    if (restored.length === 1) {
-      this.state = restored[0]!;
-      this.written = [cloneState(this.state)];
-    } else this.candidates = restored;
+    this.narrowTo(restored);
+    this.written = this.possible().map(cloneState);
     for (const s of this.senders) s.lastDelta = undefined;
     // Which state the file held is read off the first scrape, before any sender pushes again.
     if (this.candidates !== undefined) await this.check();
@@ -316,7 +328,7 @@ export class World {
     if (!this.diskFailing) return Promise.resolve();
     this.serve.healDisk();
     this.frozen = undefined;
-    this.written = [cloneState(this.state)];
+    this.written = this.possible().map(cloneState);
     return Promise.resolve();
   }
 
@@ -453,21 +465,23 @@ export class World {
   /** Scrapes serve and holds every ingested series, and the telemetry's counts, to the model. */
   async check(): Promise<void> {
     const got = await this.serve.scrape();
-    const options = (this.candidates ?? [this.state]).flatMap((s) => this.expiryVariants(s));
-    const match = options.find((c) => sameSeries(this.expected(c), got) === undefined);
+    const options = this.possible().flatMap((s) => this.expiryVariants(s));
+    // The states the scrape cannot tell apart (a source dormant or gone, unserved either way) stay
+    // candidates until a later answer or scrape does.
+    const matches = options.filter((c) => sameSeries(this.expected(c), got) === undefined);
+    const match = matches[0];
     if (match === undefined) {
       const closest = options.at(-1)!;
       assert.fail(
         `served values differ from the model${options.length > 1 ? ` (${options.length} states possible: a SIGKILL's or an expiry's timing; the newest shown)` : ''}:\n${sameSeries(this.expected(closest), got)!}`,
       );
     }
-    this.state = match;
-    this.candidates = undefined;
+    this.narrowTo(matches);
     if (this.frozen !== undefined) forgetGone(this.frozen, match);
     // Every value equals the model's, so a counter served goes back only where the model's does: a
     // series all of whose sources expired, made again from a sender's new points.
     this.lastServed = got;
-    if (!this.diskFailing) this.written = [cloneState(this.state)];
+    if (!this.diskFailing) this.written = this.possible().map(cloneState);
     await this.checkTelemetry();
     await this.checkReady();
     await this.checkCollector(this.expected(match));
