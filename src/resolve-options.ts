@@ -22,11 +22,12 @@ import {
 import { ConfigError } from './errors.ts';
 import {
   callback,
+  headers as headersRule,
   httpUrl,
   list,
   oneOf,
   oneServiceName,
-  stringTable,
+  resourceAttributes as attributesRule,
   timeoutWithinInterval,
 } from './common/option-rules.ts';
 import { assertBindAllowed } from './common/loopback.ts';
@@ -119,7 +120,7 @@ export function resolveIngest(given: IngestOptions): Exclude<ResolvedOptions['in
 function resolveOtlp(given: OtlpPushOptions): ResolvedOtlpPushOptions {
   // The same URLs as the file's `endpoint` definition; a library caller's words are its own.
   const endpoint = httpUrl(given.endpoint, 'otlp.endpoint');
-  const headers = stringTable(given.headers ?? {}, 'otlp.headers', true);
+  const headers = headersRule(given.headers ?? {}, 'otlp.headers');
   const rest = resolveSection(given, OTLP_OPTIONS, 'otlp', ['timeoutMillis']);
   const timeoutMillis =
     given.timeoutMillis === undefined
@@ -166,7 +167,7 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
     );
   }
   const ingest = o.ingest === undefined || o.ingest === false ? false : resolveIngest(o.ingest);
-  const resourceAttributes = stringTable(o.resourceAttributes ?? {}, 'resourceAttributes');
+  const resourceAttributes = attributesRule(o.resourceAttributes ?? {}, 'resourceAttributes');
   return {
     ...resolveProfileChoice(o.profile, o.hostInstruments),
     ...resolveSection(o, JOBMETER_OPTIONS, '', ['profile', 'hostInstruments', 'startTimestamps']),

@@ -214,7 +214,32 @@ const CASES: readonly [string, unknown, string][] = [
       listener: false,
       otlp: { endpoint: 'http://127.0.0.1:4318', headers: { authorization: ['Bearer s3cr3t'] } },
     },
-    'invalid otlp.headers.authorization=<redacted>: expected a string',
+    'invalid otlp.headers.authorization=<redacted>: expected a string without line breaks (got an array)',
+  ],
+  // The tables of the host's names have the config file's rule from code too (code took these).
+  [
+    'otlp.headers.authorization',
+    {
+      listener: false,
+      otlp: {
+        endpoint: 'http://127.0.0.1:4318',
+        headers: { authorization: 'Bearer s3cr3t\r\nX: 1' },
+      },
+    },
+    'invalid otlp.headers.authorization=<redacted>: expected a string without line breaks (got a line break)',
+  ],
+  [
+    'otlp.headers.x token',
+    {
+      listener: false,
+      otlp: { endpoint: 'http://127.0.0.1:4318', headers: { 'x token': 's3cr3t' } },
+    },
+    "invalid otlp.headers.x token=<redacted>: expected an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
+  ],
+  [
+    'resourceAttributes.""',
+    { listener: false, resourceAttributes: { ' ': 'x' } },
+    'invalid resourceAttributes.""=x: expected a non-empty attribute name other than __proto__',
   ],
   [
     'processMetrics',

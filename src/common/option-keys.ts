@@ -11,6 +11,7 @@
  */
 import { ConfigError, REDACTED } from '../errors.ts';
 import { nearestKey } from './did-you-mean.ts';
+import { isTable } from './option-rules.ts';
 import { libraryKeys, SECTIONS, type Section, type SectionName } from './option-table.ts';
 
 /** How an error names each section's object. */
@@ -36,12 +37,6 @@ const WHAT: Readonly<Record<SectionName, string>> = {
   telemetry: '[telemetry]',
 };
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-};
-
 /**
  * Refuses a key of `value` (and of the nested objects the section's rows name) that is not an
  * option of `section`. Values that are not plain objects are left to their rules.
@@ -49,7 +44,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => {
  * @throws ConfigError naming the first unknown key.
  */
 export function checkOptionKeys(value: unknown, section: SectionName, at = ''): void {
-  if (!isPlainObject(value)) return;
+  if (!isTable(value)) return;
   const rows: Section = SECTIONS[section];
   const known = libraryKeys(rows);
   const prefix = at === '' ? '' : `${at}.`;

@@ -182,20 +182,66 @@ export const stateDir = rule<string | false>(
   'a directory path, or false to keep no state file',
 );
 
-/** A table of string values (resource attributes, headers). Values of secret tables are not shown. */
-export function stringTable(
-  value: unknown,
-  key: string,
-  secret = false,
-): Readonly<Record<string, string>> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new ConfigError(key, secret ? REDACTED : value, STRING_TABLE_EXPECTED);
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string')
-      throw new ConfigError(`${key}.${k}`, secret ? REDACTED : v, 'a string');
-  }
-  return value as Readonly<Record<string, string>>;
+/**
+ * The rule of a table of the host's own names (resource attributes, headers), each matching
+ * `names` (never `__proto__`, which no plain object keeps) with a string value matching `values`;
+ * null (an emptied YAML table) is empty. The one check, for code, the file and the environment. A
+ * secret table shows none of its values, only what was wrong with one.
+ */
+function stringTable(names: RegExp, name: string, values: RegExp, value: string, secret = false) {
+  const hide = (v: unknown): unknown => (secret ? REDACTED : v);
+  return (given: unknown, key: string): Readonly<Record<string, string>> => {
+    if (given === null) return {};
+    if (typeof given !== 'object' || Array.isArray(given))
+      throw new ConfigError(key, hide(given), STRING_TABLE_EXPECTED);
+    for (const [k, v] of Object.entries(given)) {
+      const at = `${key}.${k.trim() === '' ? '""' : k}`;
+      if (k === '__proto__' || !names.test(k)) throw new ConfigError(at, hide(v), name);
+      if (typeof v === 'string' && values.test(v)) continue;
+      throw new ConfigError(
+        at,
+        hide(v),
+        secret
+          ? `${value} (got ${typeof v === 'string' ? 'a line break' : describeType(v)})`
+          : value,
+      );
+    }
+    return given as Readonly<Record<string, string>>;
+  };
 }
+
+/** Plain objects only: TOML (null-prototype) tables, YAML maps, JSON objects. Not dates/arrays. */
+export function isTable(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** For messages that must not show the value itself. */
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (isTable(value)) return 'a table';
+  if (typeof value === 'object') return 'a date';
+  return `a ${typeof value}`;
+}
+
+/** `resourceAttributes` / `[resource_attributes]`. */
+export const resourceAttributes = stringTable(
+  /\S/,
+  'a non-empty attribute name other than __proto__',
+  /^/,
+  'a string',
+);
+
+/** `otlp.headers`: HTTP header names; a value is usually a credential. */
+export const headers = stringTable(
+  /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/,
+  "an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
+  /^[^\r\n\u0000]*$/,
+  'a string without line breaks',
+  true,
+);
 
 /** A callback the host passes (a log or debug line writer). */
 export function callback<T extends (...args: never[]) => unknown>(value: T, key: string): T {

@@ -26,6 +26,7 @@ import { CIDR_EXPECTED } from '../common/addresses.ts';
 import {
   HTTP_URL_EXPECTED,
   oneOfExpected,
+  describeType,
   STRING_TABLE_EXPECTED,
   token,
   type Rule,
@@ -129,11 +130,6 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
   exponentialSize: quoted('an integer from 2 to 16384 (buckets)'),
   exponentialScale: quoted('an integer from -10 to 20'),
   keyList: plain('a list of attribute keys, e.g. ["queue"]'),
-  attributeValue: plain('a string'),
-  // A header value is usually a credential.
-  headerValue: secret('a string without line breaks', (value) =>
-    typeof value === 'string' ? 'a line break' : describeType(value),
-  ),
 };
 
 /**
@@ -183,12 +179,6 @@ export function toConfigError(
       : undefined);
   if (propertyName !== undefined) {
     const value = (node as Record<string, unknown>)[propertyName];
-    if (definition === 'headers')
-      return new ConfigError(
-        `${at}.${propertyName}`,
-        REDACTED,
-        "an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
-      );
     // resourceAttributes: a blank name reads as `""`, which is what it is.
     const key = propertyName.trim() === '' ? `${at}.""` : `${at}.${propertyName}`;
     return new ConfigError(key, value, 'a non-empty attribute name other than __proto__');
@@ -284,22 +274,6 @@ function dotted(rootKey: string, segments: readonly (string | number)[]): string
  */
 function quotedHint(value: unknown): string {
   return typeof value === 'string' ? ' (got a string)' : '';
-}
-
-/** Plain objects only: TOML (null-prototype) tables, YAML maps, JSON objects. Not dates/arrays. */
-export function isTable(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-/** For messages that must not show the value itself. */
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (isTable(value)) return 'a table';
-  if (typeof value === 'object') return 'a date';
-  return `a ${typeof value}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,7 +21,14 @@
  * then its values), then the checks across keys.
  */
 import { checkFamilyRules } from '../naming/check-rules.ts';
-import { gateCredentials, oneServiceName, type Rule } from '../common/option-rules.ts';
+import {
+  gateCredentials,
+  headers,
+  isTable,
+  oneServiceName,
+  resourceAttributes,
+  type Rule,
+} from '../common/option-rules.ts';
 import {
   BUILD_OPTIONS,
   CLUSTER_OPTIONS,
@@ -38,7 +45,6 @@ import {
 } from '../common/option-table.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 import type { ProfileName } from '../options.ts';
-import { isTable } from './error-wording.ts';
 import { check, parseLoopbackListen } from './schema-validator.ts';
 import type {
   ApiKeyConfig,
@@ -94,7 +100,7 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         }
         break;
       case 'resource_attributes':
-        out.resourceAttributes = { ...(value as Record<string, string> | null) };
+        out.resourceAttributes = { ...resourceAttributes(value, 'resource_attributes') };
         break;
       case 'ingest':
         out.ingest = ingest(value as Record<string, unknown> | null);
@@ -105,7 +111,8 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
     }
   }
   // The tables' own maps copied, `[telemetry] listen` read as the address.
-  if (out.otlp?.headers !== undefined) out.otlp.headers = { ...out.otlp.headers };
+  if (out.otlp?.headers !== undefined)
+    out.otlp.headers = { ...headers(out.otlp.headers, 'otlp.headers') };
   if (out.cluster !== undefined) {
     const { merge, ...rest } = out.cluster;
     out.cluster = {

@@ -120,18 +120,6 @@ const closed = (properties: Readonly<Record<string, { $ref: string }>>) =>
   ({ type: 'object', additionalProperties: false, properties }) as const;
 
 /**
- * A table of the host's own names matching `pattern` (attributes, headers, instruments), each
- * value a `value`. `__proto__` would not survive as a key of a plain object: refused rather than
- * dropped.
- */
-const namedTable = (pattern: string, value: string) =>
-  ({
-    type: ['object', 'null'],
-    propertyNames: { not: { const: '__proto__' }, pattern },
-    additionalProperties: ref(value),
-  }) as const;
-
-/**
  * A table of `properties` only, `required` among them. Unknown keys are checked before missing
  * ones, so `tennant = "a"` is answered with "did you mean tenant" rather than "tenant is missing":
  * ajv checks `required` before `additionalProperties` in one schema, but allOf's parts in order.
@@ -200,8 +188,9 @@ export const CONFIG_SCHEMA = {
     telemetry: table(fileTable(TELEMETRY_OPTIONS)),
     /** runwisp.toml's `[daemon]`: only its metrics keys. */
     daemon: table(fileTable(DAEMON_OPTIONS)),
-    resourceAttributes: namedTable('\\S', 'attributeValue'),
-    headers: namedTable("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$", 'headerValue'),
+    // Tables of the host's names: their rules (common/option-rules.ts) check them, for the file too.
+    resourceAttributes: { type: ['object', 'null'] },
+    headers: { type: ['object', 'null'] },
     apiKeys: { type: 'array', items: ref('apiKey') },
     apiKey: withRequired(fileTable(API_KEY_OPTIONS), ['tenant', 'key']),
 
@@ -286,11 +275,16 @@ export const CONFIG_SCHEMA = {
     loopbackListen: { type: 'string', format: 'jobmeter-loopback-host-port' },
     cidrList: { type: 'array', items: ref('cidr') },
     cidr: { type: 'string', format: 'jobmeter-cidr' },
-    /** Instrument name → how its series from several processes combine. */
-    mergePolicies: namedTable('\\S', 'mergePolicy'),
+    /**
+     * Instrument name → how its series from several processes combine. `__proto__` would not
+     * survive as a key of a plain object: refused rather than dropped.
+     */
+    mergePolicies: {
+      type: ['object', 'null'],
+      propertyNames: { not: { const: '__proto__' }, pattern: '\\S' },
+      additionalProperties: ref('mergePolicy'),
+    },
     mergePolicy: oneOfStrings(MERGE_POLICIES),
-    attributeValue: { type: 'string' },
-    headerValue: { type: 'string', pattern: '^[^\\r\\n\\u0000]*$' },
   },
 } as const;
 

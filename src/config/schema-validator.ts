@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
 
 import type { ProfileName } from '../options.ts';
-import { isTable, toConfigError } from './error-wording.ts';
+import { isTable } from '../common/option-rules.ts';
+import { toConfigError } from './error-wording.ts';
 import { CONFIG_SCHEMA, FORMATS, parseHostPort, type DefinitionName } from './json-schema.ts';
 
 /**

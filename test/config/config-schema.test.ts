@@ -52,7 +52,7 @@ describe('definitionAt', () => {
     assert.equal(definitionAt([]), undefined);
     assert.equal(definitionAt(['listener']), 'listener');
     assert.equal(definitionAt(['listener', 'port']), 'port');
-    assert.equal(definitionAt(['otlp', 'headers', 'x-any']), 'headerValue');
+    assert.equal(definitionAt(['cluster', 'merge', 'x-any']), 'mergePolicy');
     assert.equal(definitionAt(['metrics', 'api_keys', 0, 'tenant']), 'tenant');
     assert.equal(definitionAt(['metrics_trusted_cidrs', 3]), 'cidr');
     assert.equal(definitionAt([1], 'cidrList'), 'cidr');
