@@ -17,8 +17,9 @@
  * - Cumulative histogram: as a cumulative counter, the count deciding a reset. A source that sends
  *   a new bucket layout keeps what its series counted: each old bucket's count goes to the first
  *   new bucket whose bound is at or above its own; its next total replaces its last or, lower, is
- *   a reset, as in one layout. The series' expired sources move into the new layout whole. Senders of one series must agree on its layout: a point whose layout another live
- *   source of the series does not share is refused (`bounds_conflict`).
+ *   a reset, as in one layout. The series' expired sources move into the new layout whole.
+ *   Senders of one series must agree on its layout: a point whose layout another source the series
+ *   holds (live, or dormant after a restart) does not share is refused (`bounds_conflict`).
  * - Gauge: a level. Across resources the newest point wins: a restarted daemon with a new
  *   `service.instance.id` replaces the old instance's level, never adds to it.
  * - Counters across resources add up. A source that expires stays counted while its series is still
@@ -133,7 +134,7 @@ export function refusal(state: ModelState, resource: string, point: Point): stri
   const own = sourceKey(resource, point.instrument.name, point.key);
   const series = seriesOf(own);
   for (const [k, s] of state)
-    if (k !== own && seriesOf(k) === series && awake(s) && s.buckets !== undefined)
+    if (k !== own && seriesOf(k) === series && !s.expired && s.buckets !== undefined)
       if (!sameLayout(s.buckets, point.buckets)) return 'bounds_conflict';
   return undefined;
 }
