@@ -66,7 +66,6 @@ export const SERVE_FLAGS = {
   demo: { type: 'boolean' },
   debug: { type: 'boolean' },
   'log-format': { type: 'string' },
-  'enable-reload': { type: 'boolean' },
   'print-config': { type: 'boolean' },
   print: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
