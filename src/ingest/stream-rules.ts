@@ -387,10 +387,24 @@ export function applyNumber(
   const out = streams.out[s]!;
   if (mode === 'delta') {
     streams.value[s] = before + v;
+    // `from` set marks the stream's points delta (placeWindow sets it at a first window; one that
+    // was cumulative before has it from its first window here, where placeWindow would put it).
+    if (streams.from[s] === 0n) {
+      const { startTimeUnixNano: start, timeUnixNano: time } = point;
+      streams.from[s] = start !== 0n && start < time ? start : time > 0n ? time - 1n : 1n;
+    }
   } else {
-    // A counter's sender that started over: what it had counted stays, it counts on from there.
-    if (out.shape === 'monotonicSum' && mode === 'cumulative')
-      out.reported(streams.series[s]!, held ? before : NaN, v);
+    if (out.shape === 'monotonicSum' && mode === 'cumulative') {
+      // A sender that changed temporality keeps what its windows counted, and its total counts
+      // whole from here: it is no continuation of their sum, whatever it reads.
+      if (held && streams.from[s] !== 0n) {
+        out.setBase(streams.series[s]!, out.base(streams.series[s]!) + before);
+        streams.from[s] = 0n;
+        streams.gaps[s] = undefined;
+      }
+      // A counter's sender that started over: what it had counted stays, it counts on from there.
+      else out.reported(streams.series[s]!, held ? before : NaN, v);
+    }
     streams.value[s] = v;
   }
   applied(streams, s, point, at.monotonic, mode !== 'delta');

@@ -12,6 +12,7 @@ import {
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { emptyResource } from '@opentelemetry/resources';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/ingest/checkpoint.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { preferIngested } from '../../src/ingest/prefer-ingested.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
@@ -234,6 +235,30 @@ describe('temporality', () => {
       { '{}': 4 },
       "two resources are merged: b's 4, written last (a new resource is the daemon's next process), not 2 + 4",
     );
+  });
+
+  it('a sender that changes temporality keeps what it counted, and its next total counts whole, whatever it reads, across a restore too', async () => {
+    const store = new IngestStore();
+    const send = (s: IngestStore, v: number, start: number, end: number, delta: boolean) =>
+      s.ingest(
+        request([
+          metric('daemon.jobs', sum([numberPoint(v, {}, start, end)], delta ? 'delta' : undefined)),
+        ]),
+      );
+    send(store, 3, 100, 110, true);
+    send(store, 2, 110, 120, true);
+    // The same sender restarted cumulative: its first total, 5, reads as the windows' sum.
+    send(store, 5, 200, 210, false);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 10 });
+    send(store, 7, 200, 220, false);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 12 });
+    // And back to delta, then through a checkpoint, to cumulative again.
+    send(store, 1, 220, 230, true);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 13 });
+    const restored = new IngestStore();
+    restored.restore(decodeCheckpoint(encodeCheckpoint(store.snapshot())));
+    send(restored, 13, 300, 310, false);
+    assert.deepEqual(await values(restored, 'daemon.jobs'), { '{}': 26 });
   });
 
   it('ignores a cumulative point older than the last one', async () => {
