@@ -141,6 +141,9 @@ export class Serve {
     return { streams: Number(streams), dormant: Number(dormant) };
   }
 
+  /** What the run {@link restart} stopped wrote on stderr. */
+  stoppedStderr = '';
+
   /** Stops serve by `signal` and starts it again on the same ports and state. */
   async restart(
     signal: 'SIGTERM' | 'SIGKILL',
@@ -149,6 +152,7 @@ export class Serve {
     const running = this.running!;
     running.child.kill(signal);
     const code = await running.exited(EXIT_MS);
+    this.stoppedStderr = running.stderr();
     await whileDown();
     await this.start();
     return code;
