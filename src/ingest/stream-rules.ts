@@ -389,10 +389,7 @@ export function applyNumber(
     streams.value[s] = before + v;
     // `from` set marks the stream's points delta (placeWindow sets it at a first window; one that
     // was cumulative before has it from its first window here, where placeWindow would put it).
-    if (streams.from[s] === 0n) {
-      const { startTimeUnixNano: start, timeUnixNano: time } = point;
-      streams.from[s] = start !== 0n && start < time ? start : time > 0n ? time - 1n : 1n;
-    }
+    if (streams.from[s] === 0n) streams.from[s] = point.timeUnixNano > 0n ? windowStart(point) : 1n;
   } else {
     if (out.shape === 'monotonicSum' && mode === 'cumulative') {
       // A sender that changed temporality keeps what its windows counted, and its total counts
@@ -541,6 +538,17 @@ const OVERLAP: Refusal = {
   text: 'a delta window that overlaps windows already counted',
 };
 
+/** Where a delta point's window starts: its start time, or just before its time when it has none before it. */
+function windowStart(point: {
+  readonly timeUnixNano: bigint;
+  readonly startTimeUnixNano: bigint;
+}): bigint {
+  const time = point.timeUnixNano;
+  return point.startTimeUnixNano !== 0n && point.startTimeUnixNano < time
+    ? point.startTimeUnixNano
+    : time - 1n;
+}
+
 /**
  * Where a delta point's window (start, time] lies against the windows stream `s` has counted:
  * undefined when it is new (recorded as counted), else why it must not be added. A point without
@@ -564,10 +572,7 @@ export function placeWindow(
   }
   const time = point.timeUnixNano;
   if (time === 0n) return undefined;
-  const start =
-    point.startTimeUnixNano !== 0n && point.startTimeUnixNano < time
-      ? point.startTimeUnixNano
-      : time - 1n;
+  const start = windowStart(point);
   const last = streams.time[s]!;
   if (streams.points[s] === 0 || last === 0n) {
     streams.from[s] = start;

@@ -81,12 +81,19 @@ export const SYSTEM_CLOCK: Clock = {
  * clock when this is that boot (every point that process stamped is before it); else `point`.
  */
 export function pointFloor(clock: Clock, point: number, at: WrittenAt | undefined): number {
-  const boot = at?.boot === undefined ? undefined : clock.boot?.();
-  const since =
-    boot === undefined || boot.id !== at!.boot!.id
-      ? Number.NaN
-      : boot.monotonicMillis - at!.boot!.monotonicMillis;
+  const since = sinceWritten(clock, at);
   return since >= 0 ? point + since : point;
+}
+
+/**
+ * Milliseconds since the write `at` on the boot's monotonic clock, when this is that boot; NaN
+ * otherwise (another boot, no boot reading, or a clock that went back: not this boot's).
+ */
+function sinceWritten(clock: Clock, at: WrittenAt | undefined): number {
+  const boot = at?.boot === undefined ? undefined : clock.boot?.();
+  return boot === undefined || boot.id !== at!.boot!.id
+    ? Number.NaN
+    : boot.monotonicMillis - at!.boot!.monotonicMillis;
 }
 
 /** The anchors of clocks that have no point clock of their own: wall minus monotonic, at first use. */
@@ -172,11 +179,7 @@ export function resumedTimes(
   at: WrittenAt | undefined,
 ): { readonly downtime: boolean; readonly time: (wall: number) => number } {
   const now = clock.monotonicMillis();
-  const boot = at?.boot === undefined ? undefined : clock.boot?.();
-  const since =
-    boot === undefined || boot.id !== at!.boot!.id
-      ? Number.NaN
-      : boot.monotonicMillis - at!.boot!.monotonicMillis;
+  const since = sinceWritten(clock, at);
   // A clock that went back cannot be this boot's: the rule that needs no shared clock.
   if (since >= 0) {
     const wallAt = at!.wall;
