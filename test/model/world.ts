@@ -277,9 +277,11 @@ export class World {
       );
     this.told = new Map();
     // What the restart restores: the last state written. After SIGTERM with a working disk that is
-    // everything; else any state since the last one known written.
+    // everything; else any state since the last one known written. With the disk failing that is
+    // the file as it was when writes stopped, not what is served (`frozen`): a series forgotten
+    // since (every source expired) is in the file still, and comes back dormant (the soak's 6050).
     const restored = (
-      this.diskFailing ? [this.frozen!] : signal === 'SIGTERM' ? this.possible() : this.written
+      signal === 'SIGTERM' && !this.diskFailing ? this.possible() : this.written
     ).flatMap((s) =>
       this.dormancyVariants(
         s,
