@@ -28,6 +28,7 @@ import type {
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { MAX_SERIES_PER_INSTRUMENT } from '../domain/bounded-attributes.ts';
+import type { MergePolicy } from '../domain/merge-rules.ts';
 import { ROW_BUCKETS, sameBounds } from '../series/carry.ts';
 import type { Collection } from '../series/collection.ts';
 import { HistogramSet } from '../series/histogram.ts';
@@ -37,7 +38,6 @@ import { SeriesStore } from '../series/series-store.ts';
 import { NONE, SourceTable, type SourceSet } from '../series/sources.ts';
 import { SumSet } from '../series/sum.ts';
 import { DeltaWindows, exportedTotals, metricKey } from '../series/temporality.ts';
-import type { MergePolicy } from './merge-policy.ts';
 import type { MetricDef, Report, WireKind } from './wire.ts';
 
 interface AggMetric {

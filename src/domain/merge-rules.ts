@@ -1,7 +1,8 @@
 /**
  * How one instrument's series from several sources combine into one series: one table, data, read
- * by node:cluster (a primary's members: cluster/merge-policy.ts) and by the ingest (its senders'
- * resources: ingest/series-registry.ts), each through its reading below.
+ * by node:cluster (a primary's members, under the host's `cluster.merge`: {@link mergePolicies})
+ * and by the ingest (its senders' resources: ingest/series-registry.ts), each through its reading
+ * below; a level's merge itself is series/aggregation.ts `LEVEL`.
  *
  * A rule says what the instrument's figure is:
  * - `sum` (any instrument not listed): each process's share of the work. Counters and histograms
@@ -21,7 +22,7 @@
  * process-metrics.ts, runtime-metrics.ts), and the rule is given by naming the declaration, never
  * by matching a name's shape.
  */
-import type { LevelRule } from '../series/output-set.ts';
+import type { LevelRule } from '../series/aggregation.ts';
 import { BUILD_INFO, QUEUE_OLDEST_AGE, RUN_LAST_FAILURE, SNAPSHOT_INSTRUMENTS } from './catalog.ts';
 import {
   PROCESS_UPTIME,
@@ -85,12 +86,32 @@ export function mergeRuleOf(name: string): MergeRule {
   return Object.hasOwn(MERGE_RULES, name) ? MERGE_RULES[name]! : 'sum';
 }
 
-/** node:cluster's reading of a rule: the policy its primary combines live members' series by. */
+/**
+ * node:cluster's reading of a rule: the policy its primary combines members' series by. `sum`:
+ * counters and histograms over every member that ever reported (an exited member's last totals
+ * stay, so a counter never goes backwards), levels over the live members; `max`: the largest live
+ * member's level, a counter's largest total ever reported.
+ */
 export const CLUSTER_POLICY: Readonly<Record<MergeRule, MergePolicy>> = Object.freeze({
   sum: 'sum',
   max: 'max',
   latest: 'max',
 });
+
+/** jobmeter's own instruments whose cluster policy is not `sum`: the table, as the cluster reads it. */
+export const DEFAULT_MERGE_POLICIES: Readonly<Record<string, MergePolicy>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(MERGE_RULES).map(([name, rule]) => [name, CLUSTER_POLICY[rule]]),
+  ),
+);
+
+/** The cluster policy of each instrument name: the host's overrides, then the table's. */
+export function mergePolicies(
+  overrides: Readonly<Record<string, MergePolicy>> = {},
+): (name: string) => MergePolicy {
+  return (name) =>
+    Object.hasOwn(overrides, name) ? overrides[name]! : CLUSTER_POLICY[mergeRuleOf(name)];
+}
 
 /**
  * The ingest's reading of a rule for a level (a gauge, an up-down sum): how an output series

@@ -1,10 +1,12 @@
 /**
- * One aggregation per histogram kind, in the shape of sdk-metrics' `Aggregator<T>`
- * (aggregator/types.ts, Histogram.ts): how two accumulations of one series merge (two sources, a
- * delta window onto a total, two points cut to one attribute set), how a cumulative report
- * restarts (carry.ts's rule, {@link isWhole}, on the count), and the SDK's data point in and out.
- * Every stage that adds histograms adds them here: the ingest's output sets and streams, the
- * cumulative -> delta windows, the attribute length limit's folds and the naming's merges.
+ * One aggregation per kind, in the shape of sdk-metrics' `Aggregator<T>` (aggregator/types.ts,
+ * Histogram.ts, LastValue.ts): how two accumulations of one series merge (two sources, a delta
+ * window onto a total, two points cut to one attribute set), how a cumulative report restarts
+ * ({@link isWhole}, on a histogram's count), what it adds since the last, and the SDK's data point
+ * in and out; of a level (gauge, up-down sum), how several sources' values merge by the
+ * instrument's rule ({@link LEVEL}). Every stage that adds histograms or combines levels does it
+ * here: the ingest's output sets and streams, the cluster's sources, the cumulative -> delta
+ * windows, the attribute length limit's folds and the naming's merges.
  *
  * What must stay true: `merge` and `diff` keep count, sum and each bucket's count exactly (an
  * exponential merge at the coarser scale of the two: common/exponential-histogram.ts), never
@@ -17,7 +19,40 @@ import {
   sumOf,
   type ExponentialSum,
 } from '../common/exponential-histogram.ts';
-import { isWhole } from './carry.ts';
+
+/**
+ * Whether a source's cumulative report `value` (a histogram: its count) is new whole: its first
+ * (`last` is `NaN`) or, below `last`, the first after a restart. Otherwise what is new is the
+ * difference. Only a decrease is a restart (carry.ts says why).
+ */
+export function isWhole(last: number, value: number): boolean {
+  // `NaN` compares false: a first report, like a restart, is added whole.
+  return !(value >= last);
+}
+
+/**
+ * Whether a live source's cumulative report `value` (a histogram: its count) restarts it after its
+ * `last` (`NaN`: it has none). A series that adds up its live sources' last reports over a base
+ * (output-set.ts) then moves `last` into the base, so the series grows by `value` whole; a source
+ * that stops reporting leaves its last report there too.
+ */
+export function restarted(last: number, value: number): boolean {
+  return last === last && isWhole(last, value);
+}
+
+/**
+ * How a level's (a gauge's, an up-down sum's) live sources combine into its series, the
+ * instrument's rule (domain/merge-rules.ts): `sum` adds them, `max` takes the largest, `last` the
+ * value of the source written last (sdk-metrics' LastValue merge: the later sample wins).
+ */
+export type LevelRule = 'sum' | 'max' | 'last';
+
+/** Each level rule's merge of the value so far and a source's `next` (written at or after it). */
+export const LEVEL: Readonly<Record<LevelRule, (previous: number, next: number) => number>> = {
+  sum: (previous, next) => previous + next,
+  max: (previous, next) => (next > previous ? next : previous),
+  last: (_, next) => next,
+};
 
 /**
  * An explicit-bucket histogram's accumulation, the one point the store holds: per-bucket counts
@@ -42,7 +77,7 @@ export interface Aggregator<T, P> {
   toPoint(acc: T, like: P): P;
 }
 
-const restarted = (last: { count: number }, current: { count: number }): boolean =>
+const countDown = (last: { count: number }, current: { count: number }): boolean =>
   isWhole(last.count, current.count);
 
 /** `a`'s counts plus `sign` times `b`'s (a missing bucket of `b` counts 0). */
@@ -57,11 +92,18 @@ function combine(a: HistogramAcc, b: HistogramAcc, sign: 1 | -1): HistogramAcc {
 export const HISTOGRAM: Aggregator<HistogramAcc, Histogram> & {
   /** What the cumulative `current` holds beyond `previous`: a delta. */
   diff(previous: HistogramAcc, current: HistogramAcc): HistogramAcc;
+  /**
+   * What a source's cumulative report `current` adds to a series that carries it after its `last`
+   * (undefined: none): all of it when first or restarted, else the {@link diff}.
+   */
+  since(last: HistogramAcc | undefined, current: HistogramAcc): HistogramAcc;
   rebucket(acc: HistogramAcc, from: readonly number[], to: readonly number[]): HistogramAcc;
 } = {
   merge: (previous, delta) => combine(previous, delta, 1),
   diff: (previous, current) => combine(current, previous, -1),
-  restarted,
+  since: (last, current) =>
+    last === undefined || countDown(last, current) ? current : combine(current, last, -1),
+  restarted: countDown,
   fromPoint: (h) => ({ counts: h.buckets.counts.slice(), sum: h.sum ?? 0, count: h.count }),
   toPoint: (acc, like) => ({
     buckets: { boundaries: like.buckets.boundaries, counts: acc.counts.slice() },
@@ -90,7 +132,7 @@ export const HISTOGRAM: Aggregator<HistogramAcc, Histogram> & {
 
 export const EXPONENTIAL_HISTOGRAM: Aggregator<ExponentialSum, ExponentialHistogram> = {
   merge: (previous, delta) => addExponential(previous, delta),
-  restarted,
+  restarted: countDown,
   fromPoint: (h) => sumOf(h),
   toPoint: (acc) => bucketsOf(acc),
 };

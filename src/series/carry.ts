@@ -4,12 +4,12 @@
  * previous report. A writer keeps each source's last report (`last`) and calls these with the new
  * one; the series then never decreases while the sources come, go and restart.
  *
- * Every writer that carries a source's cumulative reports decides a restart by {@link isWhole}:
- * the cluster primary, its members' reports (sources.ts `SourceTable`, with the functions
- * below), and the ingest, its senders' streams (output-set.ts `OutputSet`: a series keeps what
- * its restarted streams counted as a base and its ended streams' last reports apart, by identity,
- * beside its live streams' last reports, {@link restarted}, which sums the same; an ended stream
- * that comes back takes its last report back and goes on from it by {@link isWhole}).
+ * Every writer that carries a source's cumulative reports decides a restart by aggregation.ts
+ * `isWhole`: the cluster primary, its members' reports (sources.ts `SourceTable`, with the
+ * functions below), and the ingest, its senders' streams (output-set.ts `OutputSet`: a series
+ * keeps what its restarted streams counted as a base and its ended streams' last reports apart, by
+ * identity, beside its live streams' last reports, aggregation.ts `restarted`, which sums the
+ * same; an ended stream that comes back takes its last report back and goes on from it).
  *
  * What must stay true:
  * - A report smaller than the last (a histogram: a smaller count) means the source restarted: all
@@ -27,35 +27,19 @@
  * ({@link SourceTotals}), so a source that goes away keeps what it counted in the series and one
  * that comes back is not counted twice. What is left, a merged total whose parts cannot be told
  * apart, has {@link ServedTotals}: there a decrease is a part going away, not a restart.
- *
- * Histogram reports are rows: `[count, sum, min, max, ...bucket counts]`, min and max `NaN` when the
- * source does not know them; a row's buckets are the series' (`stride` of them).
  */
 import type { Attributes } from '@opentelemetry/api';
+import { HISTOGRAM, isWhole, type HistogramAcc } from './aggregation.ts';
 import { attributeSetKey } from './attribute-key.ts';
 import type { HistogramSet } from './histogram.ts';
 
-/** Where a histogram row's bucket counts start. */
+/** Where a cluster report's histogram row, `[count, sum, min, max, ...bucket counts]` (cluster/wire.ts), has its bucket counts. */
 export const ROW_BUCKETS = 4;
 
-/**
- * Whether a source's cumulative report `value` (a histogram: its count) is new whole: its first
- * (`last` is `NaN`) or, below `last`, the first after a restart. Otherwise what is new is the
- * difference.
- */
-export function isWhole(last: number, value: number): boolean {
-  // `NaN` compares false: a first report, like a restart, is added whole.
-  return !(value >= last);
-}
-
-/**
- * Whether a live source's cumulative report `value` (a histogram: its count) restarts it after its
- * `last` (`NaN`: it has none). A series that adds up its live sources' last reports over a base
- * (output-set.ts) then moves `last` into the base, so the series grows by `value` whole, as
- * {@link carrySum} adds it; a source that stops reporting leaves its last report there too.
- */
-export function restarted(last: number, value: number): boolean {
-  return last === last && isWhole(last, value);
+/** The point a cluster report's histogram row reports. */
+export function pointOfRow(row: ArrayLike<number>): HistogramAcc {
+  const counts = Array.prototype.slice.call(row, ROW_BUCKETS) as number[];
+  return { counts, sum: row[1]!, count: row[0]! };
 }
 
 /** Adds into `values[at]` what the cumulative `value` holds beyond `last` (`NaN`: none). */
@@ -69,8 +53,9 @@ export function carryLargest(values: Float64Array, at: number, value: number): v
 }
 
 /**
- * Adds into series `at` of `set` what the histogram `row` holds beyond `last` (undefined: none);
- * min and max become the extremes of every row seen.
+ * Adds into series `at` of `set` what the histogram `row` holds beyond the source's `last` row
+ * (undefined: none), by the histogram aggregation; min and max become the extremes of every row
+ * seen.
  */
 export function carryHistogram(
   set: HistogramSet,
@@ -78,20 +63,8 @@ export function carryHistogram(
   last: ArrayLike<number> | undefined,
   row: ArrayLike<number>,
 ): void {
-  const whole = last === undefined || isWhole(last[0]!, row[0]!);
-  set.counts.data[at]! += whole ? row[0]! : row[0]! - last[0]!;
-  set.sums.data[at]! += whole ? row[1]! : row[1]! - last[1]!;
-  const buckets = set.buckets.data;
-  const from = at * set.stride;
-  for (let k = 0; k < set.stride; k++)
-    buckets[from + k]! += whole
-      ? row[ROW_BUCKETS + k]!
-      : row[ROW_BUCKETS + k]! - last[ROW_BUCKETS + k]!;
-  if (set.mins !== undefined) {
-    // NaN (unknown) never wins either comparison.
-    if (row[2]! < set.mins.data[at]!) set.mins.data[at] = row[2]!;
-    if (row[3]! > set.maxs!.data[at]!) set.maxs!.data[at] = row[3]!;
-  }
+  const since = HISTOGRAM.since(last && pointOfRow(last), pointOfRow(row));
+  set.add(at, since, row[2], row[3]);
 }
 
 /** A served total's memory: what was served last, and what its sources' value is added to. */

@@ -11,6 +11,7 @@ import type {
   MetricData,
   MetricDescriptor,
 } from '@opentelemetry/sdk-metrics';
+import type { HistogramAcc } from './aggregation.ts';
 import type { Exemplar } from './collection.ts';
 import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
@@ -102,6 +103,23 @@ export class HistogramSet extends SeriesSet {
     return bucket;
   }
 
+  /**
+   * Adds `point`'s counts, sum and count into series `at` (a bucket `point` lacks counts 0); `min`
+   * and `max`, a source's extremes (`NaN`: unknown), widen the series' when it keeps them.
+   */
+  add(at: number, point: HistogramAcc, min = NaN, max = NaN): void {
+    const buckets = this.buckets.data;
+    const counts = point.counts;
+    for (let k = 0, from = at * this.stride; k < this.stride; k++)
+      buckets[from + k]! += counts[k] ?? 0;
+    this.sums.data[at]! += point.sum;
+    this.counts.data[at]! += point.count;
+    if (this.mins === undefined) return;
+    // NaN (unknown) never wins either comparison.
+    if (min < this.mins.data[at]!) this.mins.data[at] = min;
+    if (max > this.maxs!.data[at]!) this.maxs!.data[at] = max;
+  }
+
   #point(
     i: number,
     startTime: HrTime,
@@ -117,7 +135,7 @@ export class HistogramSet extends SeriesSet {
       count,
     };
     // The life's min and max (a delta point carries them only when its window is the life: temporality.ts).
-    // A writer that carries other sources' rows (series/carry.ts) may know no min or max: none is given.
+    // A writer that carries other sources' points (sources.ts) may know no min or max: none is given.
     if (snap.mins !== undefined && count > 0) {
       if (Number.isFinite(snap.mins[i]!)) value.min = snap.mins[i]!;
       if (Number.isFinite(snap.maxs![i]!)) value.max = snap.maxs![i]!;

@@ -1,8 +1,9 @@
 /**
  * The rules of a level several sources report at once (an up-down counter, a gauge): each source's
- * last value is held while the source is live, and a series' value is their combination, `sum` or
- * `max` (the writer's merge policy), made when the set is read. A series no live source reports is
- * absent from what is read (its position stays: series never move).
+ * last value is held while the source is live, and a series' value is their merge by the
+ * instrument's rule (aggregation.ts `LEVEL`: the writer's merge policy), made when the set is
+ * read. A series no live source reports is absent from what is read (its position stays: series
+ * never move).
  *
  * A writer gives each (source, series) pair a slot ({@link LiveSet.source}), sets the slot's value
  * as reports arrive, withdraws it when the source no longer reports that series, and releases it
@@ -11,18 +12,19 @@
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
 import type { DataPoint, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { LEVEL, type LevelRule } from './aggregation.ts';
 import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
 import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
-/** How the live sources' values of one series combine. */
-export type Combine = 'sum' | 'max';
+/** How the live sources' values of one series combine (a cluster's policies: `sum`, `max`). */
+export type Combine = LevelRule;
 
 export class LiveSet extends SeriesSet {
   readonly dataPointType: typeof DataPointType.SUM | typeof DataPointType.GAUGE;
-  readonly #combine: Combine;
+  readonly #merge: (previous: number, next: number) => number;
   /** Per series, as of the last read: the combined value, and how many live sources made it (0: absent). */
   readonly #values = new Column();
   readonly #sources = new Column();
@@ -39,7 +41,7 @@ export class LiveSet extends SeriesSet {
   ) {
     super(descriptor, index);
     this.dataPointType = options.gauge ? DataPointType.GAUGE : DataPointType.SUM;
-    this.#combine = options.combine;
+    this.#merge = LEVEL[options.combine];
   }
 
   protected grow(): void {
@@ -90,13 +92,12 @@ export class LiveSet extends SeriesSet {
     sources.fill(0, 0, n);
     const at = this.#at.data;
     const value = this.#value.data;
-    const max = this.#combine === 'max';
+    const merge = this.#merge;
     for (let s = 0; s < this.#at.length; s++) {
       const v = value[s]!;
       if (v !== v) continue;
       const i = at[s]!;
-      if (sources[i]!++ === 0) values[i] = max ? v : 0 + v;
-      else values[i] = max ? Math.max(values[i]!, v) : values[i]! + v;
+      values[i] = sources[i]!++ === 0 ? v : merge(values[i]!, v);
     }
   }
 

@@ -30,11 +30,14 @@ import type { ExponentialSum } from '../common/exponential-histogram.ts';
 import {
   EXPONENTIAL_HISTOGRAM,
   HISTOGRAM,
+  LEVEL,
   mergeInto,
+  restarted,
   type Aggregator,
   type HistogramAcc,
+  type LevelRule,
 } from './aggregation.ts';
-import { MAX_GONE_SOURCES, restarted } from './carry.ts';
+import { MAX_GONE_SOURCES } from './carry.ts';
 import { ExponentialSet } from './exponential.ts';
 import { GaugeSet } from './gauge.ts';
 import { HistogramSet } from './histogram.ts';
@@ -48,13 +51,6 @@ export type Shape = 'monotonicSum' | 'sum' | 'gauge' | 'histogram' | 'exponentia
 
 /** A histogram's or exponential histogram's counts (the instrument's shape says which). */
 export type Acc = HistogramAcc | ExponentialSum;
-
-/**
- * How a level's series (gauge, up-down sum) combines its live sources' values, the writer's choice
- * per instrument: `sum` adds them, `max` takes the largest, `last` the value of the source written
- * last (the greatest `updatedAt`; of two written at once, the one made later).
- */
-export type LevelRule = 'sum' | 'max' | 'last';
 
 /** No slot (an empty list of sources). */
 export const NO_SLOT = -1;
@@ -345,11 +341,14 @@ export class OutputSet {
       buckets.fill(0, from, from + stride);
       set.sums.data[at] = 0;
       set.counts.data[at] = 0;
-      addInto(set, from, this.baseAcc[at] as HistogramAcc | undefined);
+      const base = this.baseAcc[at] as HistogramAcc | undefined;
+      if (base !== undefined) set.add(at, base);
       if (gone !== undefined)
-        for (const g of gone.values()) addInto(set, from, g.acc as HistogramAcc | undefined);
-      for (let s = first; s !== NO_SLOT; s = streams.next[s]!)
-        addInto(set, from, streams.acc[s] as HistogramAcc | undefined);
+        for (const g of gone.values()) if (g.acc !== undefined) set.add(at, g.acc as HistogramAcc);
+      for (let s = first; s !== NO_SLOT; s = streams.next[s]!) {
+        const acc = streams.acc[s] as HistogramAcc | undefined;
+        if (acc !== undefined) set.add(at, acc);
+      }
     } else if (set instanceof ExponentialSet) {
       let acc = this.carriedAcc(at) as ExponentialSum | undefined;
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!) {
@@ -366,35 +365,21 @@ export class OutputSet {
 }
 
 /**
- * The awake sources from `first` on, combined by `rule` (`sum` over `base`); 0 when none is
+ * The awake sources from `first` on, merged by `rule` (aggregation.ts `LEVEL`; `sum` over `base`,
+ * `last` the greatest `updatedAt`, of two written at once the one made later); 0 when none is
  * awake. A dormant source (streams.ts `slept`) is no level's: its sender is not known to be alive.
  */
 function combined(rule: LevelRule, first: number, streams: StreamLinks, base: number): number {
+  const merge = LEVEL[rule];
   let v = rule === 'sum' ? base : 0;
   let at = Number.NEGATIVE_INFINITY;
-  let seen = false;
+  let seen = rule === 'sum';
   for (let s = first; s !== NO_SLOT; s = streams.next[s]!) {
     if (streams.slept[s] === streams.slept[s]) continue;
-    const value = streams.value[s]!;
-    if (rule === 'sum') v += value;
-    else if (rule === 'max') {
-      if (!seen || value > v) v = value;
-    } else if (streams.updatedAt[s]! >= at) {
-      v = value;
-      at = streams.updatedAt[s]!;
-    }
+    if (rule === 'last' && streams.updatedAt[s]! < at) continue;
+    at = streams.updatedAt[s]!;
+    v = seen ? merge(v, streams.value[s]!) : streams.value[s]!;
     seen = true;
   }
   return v;
-}
-
-/** Adds a histogram's counts into series row `from` (its sum and count at `from / stride`). */
-function addInto(set: HistogramSet, from: number, acc: HistogramAcc | undefined): void {
-  if (acc === undefined) return;
-  const at = from / set.stride;
-  const buckets = set.buckets.data;
-  const counts = acc.counts;
-  for (let k = 0; k < set.stride; k++) buckets[from + k]! += counts[k] ?? 0;
-  set.sums.data[at]! += acc.sum;
-  set.counts.data[at]! += acc.count;
 }

@@ -1,9 +1,10 @@
 /**
  * A producer's sources: each series another process reports (a cluster member's series), by the
  * dense id the producer gives it, is one series of a store set -- the writer's index of the set, and
- * the series' position in it -- and its last cumulative report (a value, a histogram row) or, of a
- * level, its live slot (live.ts). A writer decodes reports and hands each source's value here; the
- * carry rules (carry.ts) add what is new into the set. Columns by id, no object per source.
+ * the series' position in it -- and its last cumulative report (a value, a histogram's point) or,
+ * of a level, its live slot (live.ts). A writer decodes reports and hands each source's value here;
+ * the carry rules (carry.ts, aggregation.ts) add what is new into the set. Columns by id, no object
+ * per source but a histogram's last point.
  *
  * What must stay true:
  * - Ids are dense: one far past the producer's known ids ({@link MAX_ID_GAP}) is refused, not
@@ -16,13 +17,13 @@
  * so that it sends only what changed.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { carryHistogram, carryLargest, carrySum } from './carry.ts';
-import { Column } from './column.ts';
+import { HISTOGRAM, type HistogramAcc } from './aggregation.ts';
+import { carryLargest, carrySum, pointOfRow } from './carry.ts';
 import { HistogramSet } from './histogram.ts';
 import { LiveSet } from './live.ts';
 import { SumSet } from './sum.ts';
 
-/** No set, no histogram row yet. */
+/** No set. */
 export const NONE = -1;
 /** How far past a producer's known source ids a new one may be. */
 export const MAX_ID_GAP = 1 << 16;
@@ -49,10 +50,10 @@ export class SourceTable {
   /** Per id: the writer's set (NONE: none) and the series' position in it. */
   #set = new Int32Array(16).fill(NONE);
   #at = new Int32Array(16);
-  /** A counter's last value (`NaN`: none); a level's slot (live.ts); a histogram's row in {@link #rows} (NONE: none). */
+  /** A counter's last value (`NaN`: none); a level's slot (live.ts). */
   #last = new Float64Array(16);
-  /** Histograms' last rows (`[count, sum, min, max, ...buckets]`, carry.ts). */
-  readonly #rows = new Column();
+  /** A histogram's last point, by id (none: no report yet). */
+  readonly #points = new Map<number, HistogramAcc>();
 
   constructor(sets: readonly SourceSet[]) {
     this.#sets = sets;
@@ -76,12 +77,12 @@ export class SourceTable {
     this.#reach(sid);
     this.forget(sid);
     this.#set[sid] = set;
+    this.#points.delete(sid);
     if (set === NONE) return true;
     const series = this.#sets[set]!;
     const at = series.seriesOf(attributes);
     this.#at[sid] = at;
-    this.#last[sid] =
-      series instanceof LiveSet ? series.source(at) : series instanceof SumSet ? NaN : NONE;
+    this.#last[sid] = series instanceof LiveSet ? series.source(at) : NaN;
     return true;
   }
 
@@ -97,23 +98,16 @@ export class SourceTable {
     }
   }
 
-  /** Source `id` (described, of a histogram) reports `row`, `ROW_BUCKETS` + the set's stride long: carried, and kept as its last. */
-  row(id: number, row: Float64Array): void {
-    const n = row.length;
-    let at = this.#last[id]!;
-    const rows = this.#rows;
-    carryHistogram(
-      this.#sets[this.#set[id]!]! as HistogramSet,
-      this.#at[id]!,
-      at === NONE ? undefined : rows.data.subarray(at, at + n),
-      row,
-    );
-    if (at === NONE) {
-      at = rows.length;
-      for (let k = 0; k < n; k++) rows.push(0);
-      this.#last[id] = at;
-    }
-    rows.data.set(row, at);
+  /**
+   * Source `id` (described, of a histogram) reports `row` (carry.ts `ROW_BUCKETS` + the set's
+   * stride long): what its point adds since the last is carried, min and max widen the series'
+   * extremes, and the point is kept as its last.
+   */
+  row(id: number, row: ArrayLike<number>): void {
+    const point = pointOfRow(row);
+    const set = this.#sets[this.#set[id]!]! as HistogramSet;
+    set.add(this.#at[id]!, HISTOGRAM.since(this.#points.get(id), point), row[2], row[3]);
+    this.#points.set(id, point);
   }
 
   /** Source `id` no longer reports its series (a level's leaves until it reports again). */

@@ -3,7 +3,7 @@
  * terms: the ingest's sender streams. A stream is one (resource, scope, instrument, attribute set)
  * as sent, and a source of the output series its attributes bound to, under one scope; the streams
  * of a counter's or histogram's series are added up -- what the SDK does with the measurements of
- * an embedded host -- and a level's are combined by its instrument's rule (output-set.ts
+ * an embedded host -- and a level's are combined by its instrument's rule (aggregation.ts
  * `LevelRule`, the writer's choice).
  * Cumulative re-aggregation needs each stream's last report, so the number of streams is what a
  * writer's caps bound.
@@ -27,9 +27,9 @@
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import { HISTOGRAM, type HistogramAcc } from './aggregation.ts';
+import { HISTOGRAM, type HistogramAcc, type LevelRule } from './aggregation.ts';
 import { sameBounds } from './carry.ts';
-import { NO_SLOT, OutputSet, type Acc, type LevelRule, type Shape } from './output-set.ts';
+import { NO_SLOT, OutputSet, type Acc, type Shape } from './output-set.ts';
 
 export interface Scope {
   readonly name: string;

@@ -1,8 +1,14 @@
-// One aggregation per histogram kind (src/series/aggregation.ts): merge, diff, restart and the SDK's
-// point in and out, as every stage that adds histograms uses them.
+// One aggregation per kind (src/series/aggregation.ts): a histogram's merge, diff, restart, what a
+// report adds since the last and the SDK's point in and out; a level's merge by its rule.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EXPONENTIAL_HISTOGRAM, HISTOGRAM, mergeInto } from '../../src/series/aggregation.ts';
+import {
+  EXPONENTIAL_HISTOGRAM,
+  HISTOGRAM,
+  LEVEL,
+  mergeInto,
+  type LevelRule,
+} from '../../src/series/aggregation.ts';
 
 const a = { counts: [1, 2, 3], sum: 10, count: 6 };
 const b = { counts: [0, 1, 1], sum: 4, count: 2 };
@@ -19,6 +25,17 @@ test('a cumulative report restarted when its count went down', () => {
   assert.equal(HISTOGRAM.restarted(a, b), true);
   assert.equal(HISTOGRAM.restarted(b, a), false);
   assert.equal(HISTOGRAM.restarted(a, a), false);
+});
+
+test("what a cumulative report adds since the source's last: all of it when first or restarted", () => {
+  assert.equal(HISTOGRAM.since(undefined, a), a);
+  assert.deepEqual(HISTOGRAM.since(b, a), { counts: [1, 1, 2], sum: 6, count: 4 });
+  assert.equal(HISTOGRAM.since(a, b), b, 'its count went down: a restart, added whole');
+});
+
+test("a level's sources merge by the instrument's rule: added, the largest, the last written", () => {
+  const merged = (rule: LevelRule) => [3, 7, 5].reduce(LEVEL[rule]);
+  assert.deepEqual((['sum', 'max', 'last'] as const).map(merged), [15, 7, 5]);
 });
 
 test("the SDK's points in and out: explicit keeps the bounds, exponential adds at the coarser scale", () => {

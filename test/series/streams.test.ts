@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ValueType } from '@opentelemetry/api';
-import type { LevelRule, Shape } from '../../src/series/output-set.ts';
+import type { LevelRule } from '../../src/series/aggregation.ts';
+import type { Shape } from '../../src/series/output-set.ts';
 import { GaugeSet } from '../../src/series/gauge.ts';
 import { instrumentSeries, StreamStore } from '../../src/series/streams.ts';
 import { SumSet } from '../../src/series/sum.ts';
