@@ -272,10 +272,21 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    * Expiry as `live` decides it, for a store holding a copy of what `live` held (state-keeper.ts:
    * the last checkpoint, served while writes fail): a series here stays, as copied, while `live`
    * holds it (a sender of it alive there), and goes when `live` no longer does
-   * (series-registry.ts `idleAs`). Call it before each collection of the copy.
+   * (series-registry.ts `idleAs`), or made it again since the copy (`madeBefore`: `live`'s
+   * {@link seriesMade} when the copy was written). Call it before each collection of the copy.
    */
-  expireAs(live: IngestStore): void {
-    this.#registry.idleAs(live.#registry);
+  expireAs(live: IngestStore, madeBefore: number): void {
+    this.#registry.idleAs(live.#registry, madeBefore);
+  }
+
+  /** How many series the store has made so far (a checkpoint notes it: see {@link expireAs}). */
+  seriesMade(): number {
+    return this.#registry.seriesMade();
+  }
+
+  /** A checkpoint of the first `made` series was written ({@link seriesMade} when it was taken). */
+  written(made: number): void {
+    this.#registry.written(made);
   }
 
   /** Whether `scopeMetrics` came out of this store's `collect()` (MetricData: the push's; a scrape's part is its own, `collectSeries`). */

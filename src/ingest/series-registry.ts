@@ -83,6 +83,11 @@ export class SeriesRegistry {
   readonly #dormantOf = new Map<Instrument, number>();
   /** The monotonic clock at the restore: dormant sources go the expiry after it. */
   #restoredAt = Number.NEGATIVE_INFINITY;
+  /**
+   * The `seq` of each series woken from dormant since the last write ({@link written}): made anew
+   * in the store, it is still the series the file held (see {@link idleAs}).
+   */
+  readonly #wokenSeq = new Set<number>();
   /** Dormant series woken since the last sweep: one whose point was refused after all is dormant again ({@link sweep}). */
   #woken: [Instrument, string, string][] = [];
 
@@ -101,6 +106,21 @@ export class SeriesRegistry {
   /** Source series dropped because they were idle for the expiry time, since the registry was made. */
   get expiredStreams(): number {
     return this.#expired;
+  }
+
+  /** A checkpoint of the first `made` series ({@link seriesMade}) was written: series woken before it are in it. */
+  written(made: number): void {
+    for (const seq of this.#wokenSeq) if (seq < made) this.#wokenSeq.delete(seq);
+  }
+
+  /** How many series were made so far: a series made from now on has a `seq` at or past it. */
+  seriesMade(): number {
+    let made = 0;
+    for (const instrument of this.#instruments.values())
+      for (const scope of instrument.scopes.values())
+        for (const out of scope.sets)
+          for (let i = 0; i < out.set.size; i++) made = Math.max(made, out.seq(i) + 1);
+    return made;
   }
 
   instruments(): IterableIterator<Instrument> {
@@ -459,6 +479,8 @@ export class SeriesRegistry {
     this.#forgetDormant(id, d);
     this.#restoreSeries(instrument, d.saved, d.lastPoints);
     this.#woken.push([instrument, scopeKey, seriesKey]);
+    const found = this.#store.seriesIn(instrument, scopeKey, seriesKey);
+    if (found !== undefined) this.#wokenSeq.add(found.out.seq(found.at));
     return true;
   }
 
@@ -618,9 +640,11 @@ export class SeriesRegistry {
    * `live` serves it (unless the copy had it dormant as well). From the first call this registry's
    * own sweep expires nothing: what must stay true is that a failing disk freezes a series whose
    * sender is alive and never removes it, and that its expiry follows the senders' silence, never
-   * the copy's age.
+   * the copy's age. A series `live` made after the copy was written (`madeBefore`: the series
+   * `live` had made then) is another series under the same name: the copy's went when every
+   * source of it expired, in between, so it goes here too.
    */
-  idleAs(live: SeriesRegistry): void {
+  idleAs(live: SeriesRegistry, madeBefore: number): void {
     this.#followsLive = true;
     const st = this.#store.streams;
     const seen = new Map<OutputSet, Set<number>>();
@@ -635,7 +659,7 @@ export class SeriesRegistry {
       series.push([out, at, st.group[s]!.instrument]);
     }
     for (const [out, at, instrument] of series) {
-      const where = live.#holds(instrument.name, out.scopeKey, out.index.keyAt(at));
+      const where = live.#holds(instrument.name, out.scopeKey, out.index.keyAt(at), madeBefore);
       // Held dormant there (no sender of it known alive): not served here either, until one is.
       if (where === 'dormant') this.#putToSleep(out, at);
       else if (where === undefined)
@@ -646,7 +670,7 @@ export class SeriesRegistry {
     }
     for (const [id, d] of [...this.#dormant]) {
       const { scopeKey, attributes } = d.saved;
-      const where = live.#holds(d.instrument.name, scopeKey, attributesKey(attributes));
+      const where = live.#holds(d.instrument.name, scopeKey, attributesKey(attributes), madeBefore);
       if (where === undefined) {
         this.#forgetDormant(id, d);
         if (this.#unheld(d.instrument)) this.#dropInstrument(d.instrument);
@@ -655,11 +679,23 @@ export class SeriesRegistry {
     }
   }
 
-  /** Whether the series (instrument name, scope key, attributes key) is held here: served (in the store), dormant, or not (undefined). */
-  #holds(name: string, scopeKey: string, seriesKey: string): 'served' | 'dormant' | undefined {
+  /**
+   * Whether the series (instrument name, scope key, attributes key) is held here: served (in the
+   * store), dormant, or not (undefined); one made here from the `madeBefore`th series on is not.
+   */
+  #holds(
+    name: string,
+    scopeKey: string,
+    seriesKey: string,
+    madeBefore: number,
+  ): 'served' | 'dormant' | undefined {
     const instrument = this.#instruments.get(name);
     if (instrument === undefined) return undefined;
-    if (this.#store.seriesIn(instrument, scopeKey, seriesKey) !== undefined) return 'served';
+    const found = this.#store.seriesIn(instrument, scopeKey, seriesKey);
+    if (found !== undefined) {
+      const seq = found.out.seq(found.at);
+      return seq < madeBefore || this.#wokenSeq.has(seq) ? 'served' : undefined;
+    }
     return this.#dormant.has(dormantKey(name, scopeKey, seriesKey)) ? 'dormant' : undefined;
   }
 

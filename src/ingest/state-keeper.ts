@@ -97,6 +97,8 @@ export class StateKeeper {
   readonly #options: StateKeeperOptions;
   /** The store's `changes` when the file was last written (or read). */
   #written = -1;
+  /** The store's series made when the last file was written or read (the held copy forgets series made again since). */
+  #madeWritten = 0;
   #timer: NodeJS.Timeout | undefined;
   /** The last write queued or running; writes run one after another. */
   #tail: Promise<void> = Promise.resolve();
@@ -234,7 +236,7 @@ export class StateKeeper {
       this.#held = this.#options.emptyStore();
       this.#read(this.#held);
     }
-    this.#held.expireAs(this.#store);
+    this.#held.expireAs(this.#store, this.#madeWritten);
     return this.#held;
   }
 
@@ -267,6 +269,7 @@ export class StateKeeper {
     } else {
       const { summary } = read;
       this.#written = this.#store.changes;
+      this.#madeWritten = this.#store.seriesMade();
       this.#writtenAt = Date.now();
       const skipped =
         summary.skippedStreams === 0
@@ -337,6 +340,7 @@ export class StateKeeper {
   async #write(): Promise<void> {
     const changes = this.#store.changes;
     if (changes === this.#written) return;
+    const made = this.#store.seriesMade();
     try {
       if (this.#unusable !== undefined) this.#moveAside(true);
       const carry = this.#options.carry?.snapshot();
@@ -350,6 +354,8 @@ export class StateKeeper {
       return;
     }
     this.#written = changes;
+    this.#madeWritten = made;
+    this.#store.written(made);
     this.#writtenAt = Date.now();
     this.#held = undefined;
     if (this.#failing !== undefined) {

@@ -17,24 +17,33 @@ import { fakeClock, metric, numberPoint, request, sum } from './helpers.ts';
 
 const disks = smallDisks();
 
-function keeperOn(clock: ReturnType<typeof fakeClock>, lines: string[], dir = disks.mount()) {
-  const store = new IngestStore({ clock });
+function keeperOn(
+  clock: ReturnType<typeof fakeClock>,
+  lines: string[],
+  dir = disks.mount(),
+  expiryMillis?: number,
+) {
+  const settings = { clock, ...(expiryMillis !== undefined && { expiryMillis }) };
+  const store = new IngestStore(settings);
   const keeper = StateKeeper.open(store, {
     dir,
     host: '127.0.0.1',
     port: 4318,
     maxBytes: 1e6,
     log: (l) => lines.push(l),
-    emptyStore: () => new IngestStore({ clock }),
+    emptyStore: () => new IngestStore(settings),
   });
   return { store, keeper, dir };
 }
 
-/** A cumulative counter's total, as one sender pushes it. */
-function push(store: IngestStore, total: number): void {
+/** A cumulative counter's total, as one sender (`daemon` by default) pushes it. */
+function push(store: IngestStore, total: number, daemon = 'daemon'): void {
   assert.equal(
-    store.ingest(request([metric('daemon.jobs', sum([numberPoint(total, {}, 100, 100 + total)]))]))
-      .acceptedDataPoints,
+    store.ingest(
+      request([metric('daemon.jobs', sum([numberPoint(total, {}, 100, 100 + total)]))], {
+        'service.name': daemon,
+      }),
+    ).acceptedDataPoints,
     1,
   );
 }
@@ -103,6 +112,25 @@ describe('a checkpoint that cannot be written', () => {
     assert.equal(await scraped(keeper), 100);
     disks.remount(dir, 'rw');
     assert.equal(await scraped(keeper), 150);
+    await keeper.close();
+  });
+
+  it('a series forgotten and made again since the last write is not served from the file: the one in the file is gone', async () => {
+    // The file holds one sender's 5; while no write succeeds, that sender expires (the series is
+    // forgotten) and another makes the series again with 2. What is served is the file less the
+    // series forgotten since, and the new one is not written: nothing, never the file's 5 with it.
+    const clock = fakeClock();
+    const { store, keeper, dir } = keeperOn(clock, [], disks.mount(), 10_000);
+    const producer = keeper.producer();
+    push(store, 5, 'old');
+    assert.equal(await pushed(producer), 5);
+    disks.remount(dir, 'ro');
+    clock.advance(20_000);
+    push(store, 2, 'new');
+    assert.equal(await pushed(producer), undefined, 'pushed while writes fail');
+    assert.equal(await scraped(keeper), undefined, 'scraped while writes fail');
+    disks.remount(dir, 'rw');
+    assert.equal(await pushed(producer), 2, 'written, then served');
     await keeper.close();
   });
 

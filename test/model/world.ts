@@ -299,6 +299,10 @@ export class World {
         [...s.values()].filter((x) => x.dormant === true).length === told.dormant,
     );
     if (fit.length > 0 && fit.length < restored.length) restored.splice(0, Infinity, ...fit);
+    // With the disk still failing, what is served is the file as written, its values as they were
+    // (the states written differ only where no scrape told them apart), for the series held now
+    // (the soak's seed 7062).
+    if (this.diskFailing) this.frozen = cloneState(this.written[0]!);
     this.narrowTo(restored);
     this.written = this.possible().map(cloneState);
     for (const s of this.senders) s.lastDelta = undefined;
