@@ -3,8 +3,10 @@
  * config files or programmatic options. Callers catch this type and show `message`, which already
  * names the key to fix and what it accepts.
  *
- * A thrower holding a secret (a header value, a token) passes a redacted stand-in as `value`:
- * the field is printed by `util.inspect`, so whatever is stored here ends up in logs.
+ * It shows the value it is given. A thrower holding a secret (a header value, a token) passes a
+ * redacted stand-in as `value`: the field is printed by `util.inspect`, so whatever is stored here
+ * ends up in logs. Which values are secret is the option table's (common/option-table.ts
+ * `isSecret`: a row whose rule is secret), and every option's rule redacts its own.
  * @example
  *   try { await createJobmeter({ profile: 'runwsip' }); }
  *   catch (err) { if (err instanceof ConfigError) console.error(err.message); } // names `profile`, and 'runwisp'
@@ -23,12 +25,10 @@ export class ConfigError extends Error {
   file: string | undefined = undefined;
 
   constructor(key: string, value: unknown, expected: string, options?: ErrorOptions) {
-    const shown =
-      secretKey(key) && typeof value !== 'boolean' && value !== undefined ? REDACTED : value;
-    super(`invalid ${key}=${formatValue(shown)}: expected ${expected}`, options);
+    super(`invalid ${key}=${formatValue(value)}: expected ${expected}`, options);
     this.name = 'ConfigError';
     this.key = key;
-    this.value = shown;
+    this.value = value;
     this.expected = expected;
   }
 }
@@ -52,28 +52,6 @@ export function describeConfigError(err: ConfigError): string {
 
 /** Placeholder to pass as `value` when the real value must not reach a log. */
 export const REDACTED = '<redacted>';
-
-/** Words that make a key's value a credential, whatever table the key is in (`tokne` included: a near miss of one). */
-const SECRET_WORDS =
-  /tok|secret|passw|pwd|apikey|credential|authoriz|cookie|bearer|header|privatekey|signature|session/;
-
-/**
- * Whether the value at `key` (a dotted key, a flag or an environment variable) may be a secret,
- * judged by the key's last part alone: a value under such a key is never printed, even when the key
- * is unknown or misspelled. A `..._file` key holds a path, not the secret, and is shown.
- */
-export function secretKey(key: string): boolean {
-  const last = (
-    key
-      .split(/[.[\]]/)
-      .filter((part) => part !== '')
-      .at(-1) ?? key
-  )
-    .toLowerCase()
-    .replace(/[-_\s"]/g, '');
-  if (last.endsWith('file')) return false;
-  return SECRET_WORDS.test(last);
-}
 
 /**
  * A URL with its `user:password@` masked, for echoing a rejected endpoint without its

@@ -16,6 +16,7 @@
 import { inspect, isDeepStrictEqual } from 'node:util';
 import type { Meter } from '@opentelemetry/api';
 import { checkOptionKeys } from './common/option-keys.ts';
+import type { OptionsOf, RECORDER_OPTIONS } from './common/option-table.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import {
   createRecorder as createDomainRecorder,
@@ -33,26 +34,18 @@ import { profileSettings } from './naming/profiles/index.ts';
 import type { ProfileName } from './options.ts';
 
 /**
- * What {@link createRecorder} is given. `I`: the `instruments` declared, kept literal so the
- * recorder's `counter`, `histogram`, `gauge` and `observe` take only their names and attribute keys.
+ * What {@link createRecorder} is given: the option table's recorder rows. `I`: the `instruments`
+ * declared, kept literal so the recorder's `counter`, `histogram`, `gauge` and `observe` take only
+ * their names and attribute keys.
  * @example
  *   const options: HostRecorderOptions = { profile: 'solti', snapshot: { ttlMillis: 15_000 } };
  */
-export interface HostRecorderOptions<
+export type HostRecorderOptions<
   I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[],
-> {
-  /**
-   * The profile the host's JobmeterReader serves: its closed vocabularies, buckets and snapshot
-   * policy; `semconv`: the semantic conventions' instruments in place of the ones they name. @default 'otel'
-   */
-  readonly profile?: ProfileName;
-  /** Instruments the host declares, as `createJobmeter`'s `instruments`. @default [] */
-  readonly instruments?: I;
-  /** Reported as `jobmeter.build.info`. @default jobmeter's own version */
-  readonly build?: BuildInfo;
-  /** Snapshot cache policy. @default the profile's */
-  readonly snapshot?: SnapshotSourceOptions;
-}
+> = OptionsOf<
+  typeof RECORDER_OPTIONS,
+  { profile: ProfileName; instruments: I; build: BuildInfo; snapshot: SnapshotSourceOptions }
+>;
 
 /** What each host recorder was asked for, so a second call asking for the same gets it back. */
 const ASKED = new WeakMap<Recorder, HostRecorderOptions>();

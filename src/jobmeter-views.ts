@@ -18,15 +18,16 @@ import type { DeclaredInstrumentSpec, InstrumentSpec } from './domain/types.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import { PROFILE_NAMES, type ProfileName } from './options.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
+import type { OptionsOf, VIEWS_OPTIONS } from './common/option-table.ts';
 import { oneOf } from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import { buildViews } from './views/build-views.ts';
 
-/** What {@link jobmeterViews} is given besides the profile. */
-export interface JobmeterViewsOptions {
-  /** Instruments the host declares (as `createJobmeter`'s `instruments`): they get Views too. @default [] */
-  readonly instruments?: readonly DeclaredInstrumentSpec[];
-}
+/** What {@link jobmeterViews} is given besides the profile: the option table's views rows. */
+export type JobmeterViewsOptions = OptionsOf<
+  typeof VIEWS_OPTIONS,
+  { instruments: readonly DeclaredInstrumentSpec[] }
+>;
 
 /**
  * jobmeter's own instruments as `profile` records them: the domain's (a semantic convention's in

@@ -9,7 +9,7 @@
 import type { IMetricReader, MetricProducer, ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { MessagePort } from 'node:worker_threads';
 import type {
-  RowValue,
+  OptionsOf,
   CLUSTER_OPTIONS,
   INGEST_OPTIONS,
   JOBMETER_OPTIONS,
@@ -23,9 +23,9 @@ import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
 import type { TranslationStrategy } from './naming/prometheus-names.ts';
 import type { FamilyRule } from './naming/types.ts';
-import type { ApiKey } from './http/route-options.ts';
 import type { ProfileName } from './common/option-values.ts';
 
+export type { OptionsOf } from './common/option-table.ts';
 export {
   HOST_INSTRUMENTS,
   LISTENER_FORMATS,
@@ -40,18 +40,6 @@ export {
   type ProfileName,
   type Temporality,
 } from './common/option-values.ts';
-
-/**
- * The options object a section of the option table types: one optional field per library row
- * (the config file's only left out), each keeping the row's doc comment. A field's type is `T`'s
- * where the row's value is a host's type (an object, a callback, a type of another stage), else
- * the one its rule returns, else its default's.
- */
-export type OptionsOf<S, T extends { readonly [K in keyof S]?: unknown } = object> = {
-  -readonly [
-    K in keyof S as S[K] extends { readonly library: false } ? never : K
-  ]?: K extends keyof T ? T[K] : RowValue<S[K]>;
-};
 
 /**
  * The option `listener`: jobmeter's own pull listener (`GET /metrics`), loopback unless allowed otherwise.
@@ -71,7 +59,7 @@ export type OtlpPushOptions = OptionsOf<typeof OTLP_OPTIONS>;
  * OTLP/HTTP ingest: a listener where foreign OpenTelemetry SDKs push metrics that then join every
  * collection, through the same bounds and naming profile (docs/collector.md).
  */
-export type IngestOptions = OptionsOf<typeof INGEST_OPTIONS, { apiKeys: readonly ApiKey[] }>;
+export type IngestOptions = OptionsOf<typeof INGEST_OPTIONS>;
 
 /** The ingest gate's options: without defaults, compiled and checked where options are resolved (http/ingest-gate.ts). */
 export type IngestGateKey = 'token' | 'apiKeys' | 'trustedCidrs';

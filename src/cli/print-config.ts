@@ -8,10 +8,9 @@
  * shows the defaults it would start with. `[[views]]` and `[[profile.rules]]` are counted, not
  * printed back: they are kept as the library takes them, not as the file spells them.
  *
- * What must stay true: no secret is printed. A value is `<redacted>` when its key may hold one
- * (errors.ts `secretKey`: tokens, API keys, passwords, headers), and so is every value under such
- * a key (each header, each API key's `key`: not its `tenant`); a URL's `user:password@` and its
- * query are masked wherever it appears.
+ * What must stay true: no secret is printed. A value is `<redacted>` when its row is secret
+ * (option-table.ts `isSecret`: a token, each header's value, each API key's `key`: not its
+ * `tenant`); a URL's `user:password@` and its query are masked wherever it appears.
  */
 import { extname } from 'node:path';
 import { isNativeProfileName } from '../common/option-values.ts';
@@ -25,6 +24,7 @@ import {
   defaultsOf,
   fileNames,
   INGEST_OPTIONS,
+  isSecret,
   JOBMETER_OPTIONS,
   LISTENER_OPTIONS,
   METRICS_OPTIONS,
@@ -34,13 +34,10 @@ import {
   type Section,
   type SectionName,
 } from '../common/option-table.ts';
-import { maskUserinfo, REDACTED, secretKey } from '../errors.ts';
+import { maskUserinfo, REDACTED } from '../errors.ts';
 import { resolveOptions } from '../resolve-options.ts';
 import type { IngestGateKey, IngestOptions } from '../options.ts';
 import { hostPort } from './serving-lines.ts';
-
-/** The one field of an API key that is no secret: whose key it is. */
-const NOT_SECRET_UNDER_A_SECRET: ReadonlySet<string> = new Set(['tenant']);
 
 /**
  * The effective configuration as the text of a config file named like `configPath` (TOML when
@@ -52,7 +49,7 @@ export function printConfig(
   env: NodeJS.ProcessEnv,
   configPath: string | undefined,
 ): string {
-  const file = redacted(effectiveFile(config, env)) as Record<string, unknown>;
+  const file = redacted(effectiveFile(config, env), JOBMETER_OPTIONS) as Record<string, unknown>;
   const ext = configPath === undefined ? '' : extname(configPath).toLowerCase();
   if (ext === '.json') return JSON.stringify(file, null, 2);
   const head = `# jobmeter serve's effective configuration: ${configPath ?? 'no file'}, the environment and the flags over the defaults; secrets ${REDACTED}.`;
@@ -116,18 +113,12 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
       : { enabled: true, ...fileTable(CLUSTER_OPTIONS, resolved.cluster) };
   out['metrics'] = metricsTable(config.metrics);
   // Off, it shows the address it would listen on, as the other tables that are off do.
-  out['telemetry'] =
-    config.telemetry === undefined
-      ? {
-          enabled: false,
-          listen: TELEMETRY_OPTIONS.listen.default,
-          enable_reload: TELEMETRY_OPTIONS.enableReload.default,
-        }
-      : {
-          enabled: true,
-          listen: hostPort(config.telemetry),
-          enable_reload: config.telemetry.enableReload,
-        };
+  const telemetry = config.telemetry;
+  out['telemetry'] = {
+    enabled: telemetry !== undefined,
+    listen: telemetry === undefined ? TELEMETRY_OPTIONS.listen.default : hostPort(telemetry),
+    enable_reload: telemetry?.enableReload ?? TELEMETRY_OPTIONS.enableReload.default,
+  };
   if (options.build !== undefined) out['build'] = fileTable(SECTIONS.build, options.build);
   return out;
 }
@@ -178,16 +169,26 @@ function leftOut(config: ServeConfig): string[] {
 }
 
 /**
- * `value` with every secret replaced by {@link REDACTED}: under a key that may hold one, every
- * value (but an API key's tenant); anywhere, a URL's userinfo and query.
+ * `value`, a value of the config file whose keys are `rows`' file keys, every secret replaced by
+ * {@link REDACTED}: a secret row's value (each value of a table of them: a header's), the tables
+ * and lists below by their own rows (an API key's `key`, not its `tenant`); anywhere, a URL's
+ * userinfo and query.
  */
-function redacted(value: unknown, key = '', underSecret = false): unknown {
-  const secret = secretKey(key) || (underSecret && !NOT_SECRET_UNDER_A_SECRET.has(key));
-  if (Array.isArray(value)) return value.map((v) => redacted(v, '', secret));
-  if (value !== null && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redacted(v, k, secret)]));
-  if (secret) return REDACTED;
-  return typeof value === 'string' && value.includes('://') ? maskedUrl(value) : value;
+function redacted(value: unknown, rows: Section = {}): unknown {
+  if (typeof value === 'string') return value.includes('://') ? maskedUrl(value) : value;
+  if (Array.isArray(value)) return value.map((v) => redacted(v, rows));
+  if (typeof value !== 'object' || value === null) return value;
+  const names = fileNames(rows);
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]: [string, unknown]) => {
+      const row = Object.hasOwn(names, k) ? rows[names[k]!]! : undefined;
+      const below = row?.items ?? (row?.keys === 'open' ? undefined : row?.keys);
+      if (below !== undefined) return [k, redacted(v, SECTIONS[below])];
+      if (row === undefined || !isSecret(row)) return [k, redacted(v)];
+      const table = typeof v === 'object' && v !== null;
+      return [k, table ? Object.fromEntries(Object.keys(v).map((h) => [h, REDACTED])) : REDACTED];
+    }),
+  );
 }
 
 /** A URL without its `user:password@` and with its query's values masked. */

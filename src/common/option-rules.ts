@@ -14,6 +14,7 @@
 import { isIP } from 'node:net';
 
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
+import { CIDR_EXPECTED, parseCidr } from './addresses.ts';
 
 export const POSITIVE_INTEGER = 'a positive integer';
 /** Longest wait a Node timer takes: above 2^31-1 ms it fires after 1 ms with only a warning. */
@@ -45,6 +46,8 @@ export interface Rule<T> {
   readonly is: (value: unknown) => value is T;
   /** The value is a credential: no error shows it, whatever its key (`<redacted>`). */
   readonly secret: boolean;
+  /** What an error shows of a value it refuses: `<redacted>` for a secret, a URL's userinfo masked. */
+  readonly shown: (value: unknown) => unknown;
 }
 
 const IS_TYPE = {
@@ -53,8 +56,14 @@ const IS_TYPE = {
   string: (v: unknown) => typeof v === 'string',
 } as const;
 
-/** The rule `schema` states, worded `expected`; `secret`: see {@link Rule.secret}. */
-export function rule<T>(schema: ValueSchema, expected: string, secret = false): Rule<T> {
+/** The rule `schema` states, worded `expected`; `how`: see {@link Rule.secret}, {@link Rule.shown}. */
+export function rule<T>(
+  schema: ValueSchema,
+  expected: string,
+  how: { readonly secret?: boolean; readonly shown?: (value: unknown) => unknown } = {},
+): Rule<T> {
+  const secret = how.secret === true;
+  const show = secret ? () => REDACTED : (how.shown ?? ((v: unknown) => v));
   const types = typeof schema.type === 'string' ? [schema.type] : schema.type;
   const pattern = schema.pattern === undefined ? undefined : new RegExp(schema.pattern, 'u');
   const meets = (v: unknown): v is T =>
@@ -68,10 +77,10 @@ export function rule<T>(schema: ValueSchema, expected: string, secret = false): 
     (schema.enum === undefined || schema.enum.includes(v as string));
   return Object.assign(
     (value: unknown, key: string): T => {
-      if (!meets(value)) throw new ConfigError(key, secret ? REDACTED : value, expected);
+      if (!meets(value)) throw new ConfigError(key, show(value), expected);
       return value;
     },
-    { schema, expected, is: meets, secret },
+    { schema, expected, is: meets, secret, shown: show },
   );
 }
 
@@ -190,7 +199,7 @@ export const stateDir = rule<string | false>(
  */
 function stringTable(names: RegExp, name: string, values: RegExp, value: string, secret = false) {
   const hide = (v: unknown): unknown => (secret ? REDACTED : v);
-  return (given: unknown, key: string): Readonly<Record<string, string>> => {
+  const check = (given: unknown, key: string): Readonly<Record<string, string>> => {
     if (given === null) return {};
     if (typeof given !== 'object' || Array.isArray(given))
       throw new ConfigError(key, hide(given), STRING_TABLE_EXPECTED);
@@ -208,6 +217,7 @@ function stringTable(names: RegExp, name: string, values: RegExp, value: string,
     }
     return given as Readonly<Record<string, string>>;
   };
+  return Object.assign(check, { secret });
 }
 
 /** Plain objects only: TOML (null-prototype) tables, YAML maps, JSON objects. Not dates/arrays. */
@@ -320,26 +330,18 @@ export function timeoutWithinInterval(
   return timeout;
 }
 
-export const HTTP_URL_EXPECTED = 'an absolute http:// or https:// URL';
-
-/** An absolute http(s) URL: an OTLP endpoint, from code, a variable or the file (its `jobmeter-http-url`). */
-export function isHttpUrl(value: unknown): value is string {
-  const protocol = typeof value === 'string' ? URL.parse(value)?.protocol : undefined;
-  return protocol === 'http:' || protocol === 'https:';
-}
-
-/** `value` if {@link isHttpUrl}. A user:password in it is masked in the error. */
-export function httpUrl(value: unknown, key: string): string {
-  if (isHttpUrl(value)) return value;
-  const given = typeof value === 'string' ? maskUserinfo(value) : shown(value);
-  throw new ConfigError(key, given, HTTP_URL_EXPECTED);
-}
+/** An absolute http(s) URL: an OTLP endpoint. A user:password in it is masked in the error. */
+export const httpUrl = rule<string>(
+  { type: 'string', format: 'jobmeter-http-url' },
+  'an absolute http:// or https:// URL',
+  { shown: (v) => (typeof v === 'string' ? maskUserinfo(v) : shown(v)) },
+);
 
 /** A bearer token or API key: an `Authorization` header carries it whole, so no whitespace. */
 export const token = rule<string>(
   { type: 'string', pattern: '^\\S+$' },
   'a non-empty token without whitespace',
-  true,
+  { secret: true },
 );
 
 /** The tenant an API key authenticates: one field of the access log line. */
@@ -383,10 +385,19 @@ export function gateCredentials(
   return out;
 }
 
-/** `value` if it is an array of strings (CIDRs, addresses). */
+/** A network a gate admits or a proxy it believes: an IP address or a CIDR. */
+export const cidr = rule<string>({ type: 'string', format: 'jobmeter-cidr' }, CIDR_EXPECTED);
+
+/** What a list of {@link cidr}s must be; a string is the environment's form, not a list. */
+export function cidrListExpected(value: unknown): string {
+  const list = 'a list of IP addresses or CIDRs, e.g. ["10.0.0.0/8"]';
+  return typeof value === 'string' ? `${list} (a list, not a comma-separated string)` : list;
+}
+
+/** `value` if it is a list of {@link cidr}s (an entry refused under `key[i]`). */
 export function cidrList(value: unknown, key: string): readonly string[] {
-  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string'))
-    throw new ConfigError(key, shown(value), 'an array of CIDR strings');
+  if (!Array.isArray(value)) throw new ConfigError(key, shown(value), cidrListExpected(value));
+  value.forEach((entry, i) => cidr(entry, `${key}[${i}]`));
   return value as readonly string[];
 }
 
@@ -395,8 +406,6 @@ export const routePath = rule<string>(
   { type: 'string', pattern: '^/[^\\s?#]*$' },
   'a path starting with / (no spaces, ? or #)',
 );
-export const isRoutePath = routePath.is;
-export const ROUTE_PATH_EXPECTED = routePath.expected;
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
 const HOSTNAME =
@@ -409,7 +418,9 @@ const HOSTNAME =
 export const FORMATS = {
   /** A bind host: an IPv4/IPv6 literal (no brackets) or a DNS name. */
   'jobmeter-host': (value: string): boolean => isIP(value) !== 0 || HOSTNAME.test(value),
-  'jobmeter-http-url': isHttpUrl,
+  'jobmeter-http-url': (value: string): boolean =>
+    /^https?:$/.test(URL.parse(value)?.protocol ?? ''),
+  'jobmeter-cidr': (value: string): boolean => parseCidr(value) !== undefined,
 };
 
 /** Address to bind: whether it is loopback is judged apart (loopback.ts, the row's opt-in). */

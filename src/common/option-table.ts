@@ -29,6 +29,7 @@ import {
   bool,
   callback,
   cardinalityLimit,
+  cidrList,
   concurrentRequests,
   connections,
   inflightScrapes,
@@ -40,7 +41,9 @@ import {
   millis,
   stateDir,
   filePath,
+  headers,
   host,
+  httpUrl,
   routePath,
   tenant,
   token,
@@ -66,9 +69,11 @@ export interface OptionRow {
   readonly library?: false;
   /**
    * The environment variable `jobmeter serve` (and the preload) reads it from, below the config
-   * file (config/otel-env.ts `rowsFromEnv`: an integer row's digits, held to its rule). The OTEL_*
-   * variables the specification pairs, merges or maps (the endpoint, headers, protocol, timeout,
-   * temporality, the resource) are read by otel-env.ts as it says.
+   * file, held to its rule (config/otel-env.ts `rowFromEnv`); an `OTEL_EXPORTER_OTLP_METRICS_*`
+   * one over the specification's general `OTEL_EXPORTER_OTLP_*` (a table of names, the headers,
+   * merged over it). The OTEL_* variables the specification maps rather than pairs (the endpoint,
+   * whose general one is a base URL, the export timeout, the temporality, the resource) are
+   * otel-env.ts's.
    */
   readonly env?: string;
   /** The flag of `jobmeter serve` that sets a boolean row true (config/serve-flags.ts), where one does. */
@@ -87,6 +92,8 @@ export interface OptionRow {
   readonly keys?: SectionName | 'open';
   /** A list whose items' keys are this section's. */
   readonly items?: SectionName;
+  /** An options object must have it (an API key's `key`, an instrument's `name`): its type's field is not optional. */
+  readonly required?: true;
   /**
    * An original's spelling of another option, which the config file accepts so the original's
    * file carries over: `metrics.<key>` is the `[metrics]` row `<key>`; `metrics` on a table is
@@ -192,11 +199,13 @@ export const OTLP_OPTIONS = {
   endpoint: {
     file: 'endpoint',
     schema: 'endpoint',
+    rule: httpUrl,
   },
   /** The OTLP/HTTP encoding: `http/protobuf` or `http/json`. @default 'http/protobuf' */
   protocol: {
     file: 'protocol',
     schema: 'protocol',
+    env: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
     default: 'http/protobuf',
     rule: oneOfRule(OTLP_PROTOCOLS),
   },
@@ -212,6 +221,7 @@ export const OTLP_OPTIONS = {
   timeoutMillis: {
     file: 'timeout_ms',
     schema: 'millis',
+    env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT',
     default: 30_000,
     rule: millis,
   },
@@ -226,7 +236,9 @@ export const OTLP_OPTIONS = {
   headers: {
     file: 'headers',
     schema: 'headers',
+    env: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS',
     keys: 'open',
+    rule: headers,
   },
   /**
    * The names pushed. `canonical`: the OpenTelemetry instrument names (`jobmeter.run.finished`).
@@ -432,14 +444,19 @@ export const BUILD_OPTIONS = {
     file: 'version',
     schema: 'nonEmptyString',
     env: 'JOBMETER_BUILD_VERSION',
+    required: true,
   },
-  /** The commit reported with it. */
+  /** The commit reported with it. @default 'unknown' */
   commit: {
     file: 'commit',
     schema: 'nonEmptyString',
     env: 'JOBMETER_BUILD_COMMIT',
   },
-  /** The runtime version reported with it. */
+  /**
+   * The daemon's runtime reported with it (rm's `go_version` label): `jobmeter serve`'s `[build]
+   * runtime_version` names the daemon's Go or Rust version.
+   * @default this Node's `process.version`
+   */
   runtimeVersion: {
     file: 'runtime_version',
     schema: 'nonEmptyString',
@@ -461,13 +478,13 @@ export const SNAPSHOT_OPTIONS = {
 /** An instrument a host declares (`instruments[]`; domain/check-specs.ts checks its values). */
 export const INSTRUMENT_SPEC_OPTIONS = {
   /** Canonical OpenTelemetry instrument name, e.g. `app.jobs.processed`. */
-  name: {},
+  name: { required: true },
   /** `counter`, `upDownCounter`, `histogram`, `gauge`, or an observable one. */
-  kind: {},
+  kind: { required: true },
   /** UCUM unit (`s`, `By`, `{run}`, `1`). */
-  unit: {},
+  unit: { required: true },
   /** The description (HELP). */
-  description: {},
+  description: { required: true },
   /**
    * The allow-list: attributes not listed are dropped before aggregation; left out, none are kept.
    * @default [] (none kept)
@@ -475,19 +492,32 @@ export const INSTRUMENT_SPEC_OPTIONS = {
   attributes: {
     items: 'attributeSpec',
   },
-  /** Histogram bucket upper bounds (ascending, without +Inf). @default none */
+  /**
+   * Histogram bucket upper bounds: finite, strictly increasing, without +Inf (else a ConfigError).
+   * Histograms only.
+   * @default none
+   */
   buckets: {},
-  /** Keep trace-linked exemplars. */
+  /**
+   * Keep trace-linked exemplars (domain/exemplars.ts): the latest per series (counters) or per
+   * bucket (histograms) of the records made while a sampled span is active.
+   * @default false
+   */
   exemplars: { default: false },
 } as const satisfies Section;
 
 /** One attribute of an instrument spec: exactly one of `values`, `cap` bounds it. */
 export const ATTRIBUTE_SPEC_OPTIONS = {
   /** The attribute key. */
-  key: {},
-  /** Closed vocabulary: any other value folds into `other` (or is dropped). */
+  key: { required: true },
+  /** Closed vocabulary: any other value folds into `other` (or is dropped: `outside`). */
   values: {},
-  /** A value outside the closed vocabulary: fold into `other`, or `drop` it. @default `other` */
+  /**
+   * What a value outside the closed vocabulary does: fold into `other`, or `drop` the observation,
+   * counted in `jobmeter.records.dropped{reason="vocabulary"}` -- for a set the original's document
+   * closes without an `other`.
+   * @default `other`
+   */
   outside: {},
   /** Open vocabulary: the first `cap` distinct values are kept, later ones fold into `other`. */
   cap: {},
@@ -558,13 +588,14 @@ export const PROFILE_TABLE_OPTIONS = {
 } as const satisfies Section;
 
 export const API_KEY_OPTIONS = {
-  /** The tenant the key authenticates. */
-  tenant: { file: 'tenant', schema: 'tenant', rule: tenant },
+  /** The tenant the key authenticates, written as `tenant=` in the access log. */
+  tenant: { file: 'tenant', schema: 'tenant', rule: tenant, required: true },
   /** The key a client sends as `Authorization: Bearer <key>`. */
   key: {
     file: 'key',
     schema: 'token',
     rule: token,
+    required: true,
   },
 } as const satisfies Section;
 
@@ -596,7 +627,7 @@ export const METRICS_OPTIONS = fileOnly({
   /** A file holding it. */
   tokenFile: { file: 'token_file', schema: 'filePath', rule: filePath },
   /** API keys and their tenants. */
-  apiKeys: { file: 'api_keys', schema: 'apiKeys' },
+  apiKeys: { file: 'api_keys', schema: 'apiKeys', items: 'apiKey' },
   /** A file of `tenant:key` lines. */
   apiKeysFile: { file: 'api_keys_file', schema: 'filePath', rule: filePath },
   /**
@@ -997,8 +1028,9 @@ export const READER_OPTIONS = {
 export const RECORDER_OPTIONS = {
   ...pick(JOBMETER_OPTIONS, ['instruments', 'build', 'snapshot']),
   /**
-   * The profile the host's JobmeterReader serves: its vocabularies, buckets and snapshot policy.
-   * @default `otel`
+   * The profile the host's JobmeterReader serves: its closed vocabularies, buckets and snapshot
+   * policy; `semconv`: the semantic conventions' instruments in place of the ones they name.
+   * @default 'otel'
    */
   profile: {},
 } as const satisfies Section;
@@ -1006,39 +1038,69 @@ export const RECORDER_OPTIONS = {
 /** `jobmeterViews(profile, options)`. */
 export const VIEWS_OPTIONS = pick(JOBMETER_OPTIONS, ['instruments']);
 
-/** The options of a metrics route on a host's server (the handler, the middleware, the fastify plugin). */
+/**
+ * The options of a metrics route on a host's server (the handler, the middleware, the fastify
+ * plugin): which jobmeter it serves, under which posture (gates, path, access log), with which
+ * credentials.
+ */
 export const ROUTE_OPTIONS = {
-  /** The jobmeter whose metrics are served (required). */
-  jobmeter: {},
-  /** A posture name or object. @default the jobmeter profile's original */
-  posture: {},
-  /** The route. @default the posture's */
-  path: {},
-  /** `false` mounts nothing. */
-  enabled: { default: true },
-  /** A bearer token; never logged. @default none */
-  token: {},
-  /** API keys and their tenants. @default [] */
-  apiKeys: { items: 'apiKey' },
-  /** Networks allowed by the cidr gate. @default [] */
-  trustedCidrs: {},
-  /** Proxies whose `X-Forwarded-For` is believed. @default the posture's */
-  trustProxy: {},
+  /** The jobmeter whose metrics are served (`createJobmeter`'s result). */
+  jobmeter: { required: true },
   /**
-   * The access line on every request: `true`, or `{ stream, verbose, now }`.
-   * @default the posture's
+   * A posture name (`otel`, `runwisp`, `wasmrun`, `crewshipd`, `rm`, `solti`) or a posture object.
+   * @default the jobmeter profile's original (`otel` for the native profile)
+   */
+  posture: {},
+  /** The route. @default the posture's path: `/api/v1/metrics` for wasmrun, `/metrics` otherwise */
+  path: { rule: routePath },
+  /**
+   * `false` mounts nothing at all (runwisp's `[daemon] metrics_enabled = false`). Mounting the
+   * route is the opt-in, so this is true even for the opt-in runwisp posture.
+   * @default true
+   */
+  enabled: { default: true, rule: bool },
+  /**
+   * A bearer token (crewshipd's CREWSHIP_METRICS_TOKEN, rm's RM_METRICS_TOKEN). Puts the bearer
+   * gate in force; an error under a posture without one. Never logged.
+   * @default none
+   */
+  token: { rule: token },
+  /** API keys and their tenants (wasmrun `--auth`); with `token`, all are accepted. @default [] */
+  apiKeys: { items: 'apiKey' },
+  /**
+   * Networks allowed by the cidr gate (rm's RM_METRICS_TRUSTED_CIDR), as CIDRs or addresses.
+   * @default []
+   */
+  trustedCidrs: { rule: cidrList },
+  /**
+   * Proxies (CIDRs or addresses) whose `X-Forwarded-For` is believed, walking right to left past
+   * trusted hops (rm's RM_TRUSTED_PROXY, runwisp's RUNWISP_TRUST_PROXY). `[]` trusts none.
+   * @default the posture's: loopback for crewshipd, none otherwise
+   */
+  trustProxy: { rule: cidrList },
+  /**
+   * The key=value access line on every request of the server, with `X-Request-Id`; `true` writes
+   * to stderr, an object picks the stream, `-v` (verbose) and clock.
+   * @default the posture's (wasmrun: on)
    */
   accessLog: {
     keys: 'accessLog',
   },
-  /** Scrapes at once past which a scrape gets 503; 0: no limit. */
-  maxInflightScrapes: {
-    default: 0,
-  },
-  /** `negotiate`, `text` or `openmetrics`. @default the jobmeter's */
-  format: {},
-  /** Serve `jobmeter_scrape_errors_total{cause}`. @default true for the native profile */
-  selfMetrics: {},
+  /**
+   * Scrapes being collected or rendered at once past which a scrape gets 503 (with `Retry-After:
+   * 1`). 0 means no limit: concurrent scrapes share one collection and one rendering, so a storm
+   * costs little; the limit bounds the rest. Negative is an error.
+   * @default 0
+   */
+  maxInflightScrapes: { default: 0, rule: inflightScrapes },
+  /** Force a format, or `negotiate` from `Accept`. @default the jobmeter's (its profile's original) */
+  format: { rule: oneOfRule(LISTENER_FORMATS) },
+  /**
+   * Serve `jobmeter_scrape_errors_total{cause}` after the collected families. Legacy profiles must
+   * not grow series their original never had.
+   * @default true for the native profile, false otherwise
+   */
+  selfMetrics: { rule: bool },
 } as const satisfies Section;
 
 export const ACCESS_LOG_OPTIONS = {
@@ -1093,6 +1155,15 @@ export type SectionName =
   | 'accessLog'
   | 'telemetry';
 
+/**
+ * Whether a row's value is a credential, or a list of them: its rule is secret (a token, the
+ * headers), or an item's row is (an API key's `key`). No error and no printed configuration shows it.
+ */
+export function isSecret(row: OptionRow): boolean {
+  if ((row.rule as { readonly secret?: boolean } | undefined)?.secret === true) return true;
+  return row.items !== undefined && Object.values<OptionRow>(SECTIONS[row.items]).some(isSecret);
+}
+
 /** The rows of a section a library options object may have (not the config file's only). */
 export function libraryKeys(section: Section): string[] {
   return Object.keys(section).filter((k) => section[k]!.library !== false);
@@ -1101,26 +1172,53 @@ export function libraryKeys(section: Section): string[] {
 /** What a value of a schema definition is, for the rows without a rule that one types. */
 interface SchemaValues {
   readonly boolean: boolean;
-  readonly endpoint: string;
   readonly nonEmptyString: string;
   readonly cidrList: readonly string[];
-  readonly headers: Record<string, string>;
   readonly resourceAttributes: Record<string, string>;
 }
 
 /**
- * The value a row takes: what its rule returns, else its schema definition's (SchemaValues), else
- * its default's type (a number widened); the host's types are the options types' own (options.ts).
+ * The value a row takes: what its rule returns, else a list of its items' section's options, else
+ * its schema definition's (SchemaValues), else its default's type (a number or a boolean widened);
+ * the host's types are the options types' own ({@link OptionsOf}'s `T`).
  */
 export type RowValue<R> = R extends { readonly rule: (value: never, key: string) => infer V }
   ? V
-  : R extends { readonly schema: infer D extends keyof SchemaValues }
-    ? SchemaValues[D]
-    : R extends { readonly default: infer D }
-      ? D extends number
-        ? number
-        : D
-      : unknown;
+  : R extends { readonly items: infer I extends SectionName }
+    ? readonly OptionsOf<(typeof SECTIONS)[I]>[]
+    : R extends { readonly schema: infer D extends keyof SchemaValues }
+      ? SchemaValues[D]
+      : R extends { readonly default: infer D }
+        ? D extends number
+          ? number
+          : D extends boolean
+            ? boolean
+            : D
+        : unknown;
+
+/**
+ * The options object a section of the table types: one field per library row (the config file's
+ * only left out), optional unless the row is `required`, each keeping the row's doc comment. A
+ * field's type is `T`'s where the row's value is a host's type (an object, a callback, a type of
+ * another stage), else {@link RowValue}.
+ */
+export type OptionsOf<S, T extends { readonly [K in keyof S]?: unknown } = object> = {
+  -readonly [
+    K in keyof S as S[K] extends { readonly library: false } | { readonly required: true }
+      ? never
+      : K
+  ]?: K extends keyof T ? T[K] : RowValue<S[K]>;
+} & ([MustHave<S>] extends [never]
+  ? unknown
+  : {
+      -readonly [K in keyof S as K extends MustHave<S> ? K : never]: K extends keyof T
+        ? T[K]
+        : RowValue<S[K]>;
+    });
+/** The rows of `S` an options object must have. */
+type MustHave<S> = {
+  [K in keyof S]: S[K] extends { readonly required: true } ? K : never;
+}[keyof S];
 
 /** A section's rows that have a default, each its value: what resolving the section gives. */
 export type Defaults<S> = {
@@ -1148,7 +1246,10 @@ export function fileDefaults<S extends Section, X extends keyof S = never>(
   return out as Partial<Omit<Defaults<S>, X>>;
 }
 
-function pick<S extends Section, K extends keyof S>(section: S, keys: readonly K[]): Pick<S, K> {
+function pick<S extends Section, const K extends keyof S>(
+  section: S,
+  keys: readonly K[],
+): Pick<S, K> {
   return Object.fromEntries(keys.map((k) => [k, section[k]])) as Pick<S, K>;
 }
 

@@ -2,9 +2,9 @@
  * Turns ajv's first error into the {@link ConfigError} a user reads:
  * `invalid <dotted.key>=<value>: expected <what>`, with the hints people need to fix it — "did you
  * mean" for near-miss keys and enum values, "(got a string)" where a quoted number or boolean was
- * the mistake — and secrets (tokens, API keys, header values) replaced by `<redacted>`, as is the
- * value of every unknown key (a misspelled `tokne` holds a token; nothing says an unknown key does
- * not) and of every key whose name says credential (errors.ts `secretKey`).
+ * the mistake — and secrets (the value of a definition a secret row takes: option-table.ts
+ * `isSecret`) replaced by `<redacted>`, as is the value of every unknown key (a misspelled `tokne`
+ * holds a token; nothing says an unknown key does not).
  *
  * ajv decides whether and where a value is wrong; this file only decides what to say. The wording
  * is chosen by the definition of json-schema.ts that failed (`#/definitions/port` → "an integer
@@ -20,11 +20,11 @@ import {
   ORIGINAL_SPELLINGS,
   type DefinitionName,
 } from './json-schema.ts';
-import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
+import { ConfigError, REDACTED } from '../errors.ts';
 import { PROFILE_NAMES } from '../options.ts';
-import { CIDR_EXPECTED } from '../common/addresses.ts';
 import {
-  HTTP_URL_EXPECTED,
+  cidr,
+  cidrListExpected,
   oneOfExpected,
   describeType,
   STRING_TABLE_EXPECTED,
@@ -33,7 +33,7 @@ import {
   type ValueSchema,
 } from '../common/option-rules.ts';
 import { nearestKey } from '../common/did-you-mean.ts';
-import { SECTIONS, type OptionRow } from '../common/option-table.ts';
+import { isSecret, SECTIONS, type OptionRow } from '../common/option-table.ts';
 
 const VIEW_SELECTOR =
   'a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url';
@@ -90,11 +90,6 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
   profileRules: plain('a list of [[profile.rules]] tables'),
   profileRule: plain('a rule table: instrument, name, type, help, \u2026'),
   text: plain('a string'),
-  // user:password in a rejected endpoint is masked before it is echoed.
-  endpoint: (value) => ({
-    shown: typeof value === 'string' ? maskUserinfo(value) : value,
-    expected: HTTP_URL_EXPECTED,
-  }),
   loopbackListen: plain(
     'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
   ),
@@ -105,13 +100,8 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
         : 'whitespace in it'
       : describeType(value),
   ),
-  // A comma-separated string is the environment's form, not a file's.
-  cidrList: (value) => ({
-    expected:
-      'a list of IP addresses or CIDRs, e.g. ["10.0.0.0/8"]' +
-      (typeof value === 'string' ? ' (a list, not a comma-separated string)' : ''),
-  }),
-  cidr: plain(CIDR_EXPECTED),
+  cidrList: (value) => ({ expected: cidrListExpected(value) }),
+  cidr: plain(cidr.expected),
   mergePolicies: plain('a table: instrument name = "sum" or "max"'),
   views: plain('a list of [[views]] tables, each with a selector and a stream'),
   view: plain('a [[views]] table: selector, and optionally stream'),
@@ -142,14 +132,23 @@ function fromSchema(definition: DefinitionName): Describe {
   const types: readonly string[] = [schema.type].flat();
   if (types.includes('object')) return plain('a table');
   if (schema.enum !== undefined) return choice(oneOfExpected(schema.enum), schema.enum);
-  // The rule of an option (the option table's row) whose file definition this is.
-  const rule = Object.values(SECTIONS)
-    .flatMap((section) => Object.values<OptionRow>(section))
-    .find((row) => row.schema === definition && row.rule !== undefined)?.rule as
-    Rule<unknown> | undefined;
+  const rule = ruleOf(definition);
   if (rule === undefined) throw new Error(`no words for the ${definition} definition`);
-  const expected = rule.expected;
-  return types.includes('string') ? plain(expected) : quoted(expected);
+  const words = types.includes('string') ? plain(rule.expected) : quoted(rule.expected);
+  return (value) => ({ shown: rule.shown(value), ...words(value) });
+}
+
+const ROWS = Object.values(SECTIONS).flatMap((section) => Object.values<OptionRow>(section));
+
+/** The rule of an option (the option table's row) whose file definition this is. */
+function ruleOf(definition: DefinitionName): Rule<unknown> | undefined {
+  return ROWS.find((row) => row.schema === definition && row.rule !== undefined)?.rule as
+    Rule<unknown> | undefined;
+}
+
+/** Whether `definition` is a secret row's (option-table.ts `isSecret`): no error shows its value. */
+function secretDefinition(definition: DefinitionName): boolean {
+  return ROWS.some((row) => row.schema === definition && isSecret(row));
 }
 
 /**
@@ -216,7 +215,7 @@ export function toConfigError(
 
 function describe(definition: DefinitionName, value: unknown, key: string): ConfigError {
   const { shown = value, expected } = (DESCRIBE[definition] ?? fromSchema(definition))(value);
-  return new ConfigError(key, shown, expected);
+  return new ConfigError(key, secretDefinition(definition) ? REDACTED : shown, expected);
 }
 
 /** A closed table of the file: a definition, or `''` for the top level. */

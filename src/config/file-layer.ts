@@ -27,13 +27,13 @@ import {
   isTable,
   oneServiceName,
   resourceAttributes,
-  type Rule,
 } from '../common/option-rules.ts';
 import {
   BUILD_OPTIONS,
   CLUSTER_OPTIONS,
   fileNames,
   INGEST_OPTIONS,
+  isSecret,
   JOBMETER_OPTIONS,
   LISTENER_OPTIONS,
   METRICS_OPTIONS,
@@ -47,7 +47,6 @@ import { ConfigError, REDACTED } from '../errors.ts';
 import type { ProfileName } from '../options.ts';
 import { check, parseLoopbackListen } from './schema-validator.ts';
 import type {
-  ApiKeyConfig,
   IngestConfig,
   MetricsConfig,
   NamingConfig,
@@ -55,6 +54,7 @@ import type {
   TopValueKey,
 } from './service-config.ts';
 import { viewOptions, type ViewTable } from './views-section.ts';
+import type { ApiKey } from '../http/route-options.ts';
 
 /**
  * Validates one parsed config document (from {@link loadConfigFile}) and returns it in camelCase.
@@ -246,9 +246,11 @@ function ingest(table: Record<string, unknown> | null): IngestConfig {
 }
 
 /** The gate keys `[metrics]` and `[ingest]` share: networks trimmed, API keys once each, a value or its file. */
-function gateKeys<
-  T extends { trustedCidrs?: readonly string[]; apiKeys?: readonly ApiKeyConfig[] },
->(out: T, table: Record<string, unknown> | null, key: string): T {
+function gateKeys<T extends { trustedCidrs?: readonly string[]; apiKeys?: readonly ApiKey[] }>(
+  out: T,
+  table: Record<string, unknown> | null,
+  key: string,
+): T {
   if (out.trustedCidrs !== undefined) out.trustedCidrs = trimmed(out.trustedCidrs);
   if (out.apiKeys !== undefined)
     out.apiKeys = gateCredentials(undefined, out.apiKeys, `${key}.`, 'api_keys').map(
@@ -292,7 +294,7 @@ function checkOriginalSpellings(raw: Record<string, unknown>): void {
       if (table[file] === undefined || canonical[row.file!] === undefined) continue;
       throw new ConfigError(
         dotted(key, file),
-        (row.rule as Rule<unknown> | undefined)?.secret === true ? REDACTED : table[file],
+        isSecret(row) ? REDACTED : table[file],
         `no metrics.${row.file!} in the same file (they are one setting: give one)`,
       );
     }

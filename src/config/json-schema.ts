@@ -10,15 +10,15 @@
  * value from code and one from the file are held to the one rule.
  *
  * What JSON Schema cannot say is code, in two places:
- * - Custom `format`s (FORMATS below) for host literals, URLs, CIDRs and loopback HOST:PORT, which
- *   need `node:net` / `URL` parsing. Editors ignore formats they do not know; ajv here runs them.
+ * - Custom `format`s (FORMATS below: the rules' own, and loopback HOST:PORT) for host literals,
+ *   URLs and CIDRs, which need `node:net` / `URL` parsing. Editors ignore formats they do not
+ *   know; ajv here runs them.
  * - Checks across keys (a value and its file both given, duplicate API keys, an original's spelling
  *   next to the canonical key), run after the schema pass (file-layer.ts); timeout_ms ≤ interval_ms
  *   once the layers are merged (resolve-layers.ts), as it may hold across them.
  */
 import { isIP } from 'node:net';
 
-import { parseCidr } from '../common/addresses.ts';
 import { isLoopbackHost } from '../common/loopback.ts';
 import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import { POSTURE_NAMES } from '../common/postures.ts';
@@ -41,6 +41,7 @@ import {
   type Section,
 } from '../common/option-table.ts';
 import {
+  cidr,
   FORMATS as RULE_FORMATS,
   host,
   type Rule,
@@ -97,7 +98,6 @@ export function parseHostPort(value: string): { host?: string; port: number } | 
 /** Custom formats used by {@link CONFIG_SCHEMA}, for `ajv.addFormat`. */
 export const FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
   ...RULE_FORMATS,
-  'jobmeter-cidr': (value) => parseCidr(value) !== undefined,
   'jobmeter-loopback-host-port': (value) => {
     const parsed = parseHostPort(value);
     return parsed?.host !== undefined && isLoopbackHost(parsed.host);
@@ -269,12 +269,11 @@ export const CONFIG_SCHEMA = {
     exponentialScale: integer(-10, 20),
     keyList: { type: 'array', items: { type: 'string', pattern: '\\S' } },
     text: { type: 'string' },
-    endpoint: { type: 'string', format: 'jobmeter-http-url' },
     translationStrategy: oneOfStrings(TRANSLATION_STRATEGIES),
     posture: oneOfStrings(POSTURE_NAMES),
     loopbackListen: { type: 'string', format: 'jobmeter-loopback-host-port' },
     cidrList: { type: 'array', items: ref('cidr') },
-    cidr: { type: 'string', format: 'jobmeter-cidr' },
+    cidr: cidr.schema,
     /**
      * Instrument name → how its series from several processes combine. `__proto__` would not
      * survive as a key of a plain object: refused rather than dropped.

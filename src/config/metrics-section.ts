@@ -13,18 +13,18 @@
  * setting: a higher layer that sets either replaces both from lower layers; one layer setting both
  * is an error. Secrets never appear in a message: a bad token reads `<redacted>`.
  */
-import { parseCidr } from '../common/addresses.ts';
 import { checkPostureGates } from '../http/gate.ts';
 import { HEALTH_PATH, READY_PATH } from '../http/health-route.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 import type { ProfileName } from '../options.ts';
 import { ConfigError } from '../errors.ts';
-import { tenant, token } from '../common/option-rules.ts';
+import { cidr, tenant, token } from '../common/option-rules.ts';
 import { METRICS_OPTIONS, type OptionRow } from '../common/option-table.ts';
 import { readTextFile } from './file-parser.ts';
 import { readEnv } from './otel-env.ts';
 import { definedOnly } from './service-config.ts';
-import type { ApiKeyConfig, LayerSource, MetricsConfig } from './service-config.ts';
+import type { LayerSource, MetricsConfig } from './service-config.ts';
+import type { ApiKey } from '../http/route-options.ts';
 
 /** The settings the main server's metrics route and the dedicated listener run with. */
 export interface ResolvedMetrics {
@@ -37,7 +37,7 @@ export interface ResolvedMetrics {
   /** Secret. */
   readonly token: string | undefined;
   /** Secrets. Empty when auth is off. */
-  readonly apiKeys: readonly ApiKeyConfig[];
+  readonly apiKeys: readonly ApiKey[];
   readonly trustedCidrs: readonly string[];
   /** Undefined: the posture's default (loopback proxies for crewshipd, none otherwise). */
   readonly trustedProxies: readonly string[] | undefined;
@@ -85,15 +85,13 @@ function commaList(name: string, raw: string): string[] {
     .split(',')
     .map((e) => e.trim())
     .filter((e) => e !== '');
-  for (const entry of entries) {
-    if (parseCidr(entry) === undefined) {
-      throw new ConfigError(
-        name,
-        raw,
-        `comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.5 (${entry} is not one)`,
-      );
-    }
-  }
+  const bad = entries.find((entry): boolean => !cidr.is(entry));
+  if (bad !== undefined)
+    throw new ConfigError(
+      name,
+      raw,
+      `comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.5 (${bad} is not one)`,
+    );
   return entries;
 }
 
@@ -236,9 +234,9 @@ export async function readTokenFile(path: string, key: string): Promise<string> 
  * The API keys file: one `tenant:key` per line; blank lines and lines starting with `#` are
  * skipped. Errors name the line, never its content.
  */
-export async function readApiKeysFile(path: string, key: string): Promise<ApiKeyConfig[]> {
+export async function readApiKeysFile(path: string, key: string): Promise<ApiKey[]> {
   const text = await readTextFile(path, key);
-  const out: ApiKeyConfig[] = [];
+  const out: ApiKey[] = [];
   const seen = new Set<string>();
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {

@@ -13,11 +13,11 @@
  *
  * Values are never logged here; header values and endpoint credentials never appear in an error.
  */
-import type { OtlpProtocol, OtlpPushOptions } from '../options.ts';
+import type { OtlpPushOptions } from '../options.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 import { definedOnly } from './service-config.ts';
 import { httpUrl, type Rule } from '../common/option-rules.ts';
-import { OTLP_OPTIONS, type OptionRow, type Section } from '../common/option-table.ts';
+import { isSecret, OTLP_OPTIONS, type OptionRow, type Section } from '../common/option-table.ts';
 import { parseLoopbackListen } from './schema-validator.ts';
 
 /** What the environment says about the resource. */
@@ -47,16 +47,17 @@ const EXPORTERS_EXPECTED = '"none", or a comma-separated list of "otlp" and "pro
  * OTLP push options from the environment, or undefined when the environment asks for no push.
  * Only the options the environment sets are present, so programmatic defaults still apply.
  *
+ * - The [otlp] rows' variables ({@link rowsFromEnv}), each the metrics-specific one over the
+ *   generic one: the protocol, the headers (merged, names lower-cased so the override is
+ *   case-insensitive), the interval and the exporter's timeout.
  * - Endpoint: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` used as-is, else `OTEL_EXPORTER_OTLP_ENDPOINT`
  *   as a base URL with `v1/metrics` appended to its path.
  * - Push happens when `OTEL_METRICS_EXPORTER` lists `otlp` (then without an endpoint variable,
  *   to {@link DEFAULT_OTLP_METRICS_ENDPOINT}), or, with `OTEL_METRICS_EXPORTER` unset, when an
  *   endpoint variable is set.
- * - Headers: `OTEL_EXPORTER_OTLP_HEADERS` with `OTEL_EXPORTER_OTLP_METRICS_HEADERS` merged over it,
- *   names lower-cased so the override is case-insensitive.
  * - Timeout: the smaller of `OTEL_METRIC_EXPORT_TIMEOUT` (the reader's budget for one export) and
- *   `OTEL_EXPORTER_OTLP_[METRICS_]TIMEOUT` (the exporter's budget for one request with its
- *   retries): one export is bounded by both, and jobmeter has a single option for it.
+ *   the row's `OTEL_EXPORTER_OTLP_[METRICS_]TIMEOUT` (the exporter's budget for one request with
+ *   its retries): one export is bounded by both, and jobmeter has a single option for it.
  * - Temporality: `lowmemory` maps to `delta`, see {@link temporalityFromEnv}.
  *
  * Variables set to the empty string count as unset, as the specification requires. Variables the
@@ -71,16 +72,20 @@ export function otlpOptionsFromEnv(env: NodeJS.ProcessEnv): OtlpPushOptions | un
   if (exporters !== undefined && !exporters.otlp) return undefined;
   const endpoint = endpointFromEnv(env);
   if (exporters === undefined && endpoint === undefined) return undefined;
-
+  refuseGrpc(env);
+  const rows = rowsFromEnv(env, OTLP_OPTIONS) as OtlpPushOptions | undefined;
+  const exportTimeout = rowFromEnv(env, { ...OTLP_OPTIONS.timeoutMillis, env: EXPORT_TIMEOUT });
+  const timeouts = [rows?.timeoutMillis, exportTimeout].filter((t) => t !== undefined);
   return definedOnly<OtlpPushOptions>({
+    ...rows,
     endpoint: endpoint ?? DEFAULT_OTLP_METRICS_ENDPOINT,
-    headers: headersFromEnv(env),
-    protocol: protocolFromEnv(env),
-    ...rowsFromEnv(env, OTLP_OPTIONS),
-    timeoutMillis: timeoutFromEnv(env),
+    timeoutMillis: timeouts.length === 0 ? undefined : Math.min(...(timeouts as number[])),
     temporality: temporalityFromEnv(env),
   });
 }
+
+/** The reader's timeout for one export, which bounds the exporter's (the row's variables) too. */
+export const EXPORT_TIMEOUT = 'OTEL_METRIC_EXPORT_TIMEOUT';
 
 /**
  * `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` (`k=v,k2=v2`, percent-decoded, whitespace
@@ -157,57 +162,25 @@ function endpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   return url.href;
 }
 
-function headersFromEnv(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
-  const generic = readEnv(env, 'OTEL_EXPORTER_OTLP_HEADERS');
-  const specific = readEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_HEADERS');
-  if (generic === undefined && specific === undefined) return undefined;
-  return {
-    ...(generic === undefined ? {} : parsePairs('OTEL_EXPORTER_OTLP_HEADERS', generic, true)),
-    ...(specific === undefined
-      ? {}
-      : parsePairs('OTEL_EXPORTER_OTLP_METRICS_HEADERS', specific, true)),
-  };
-}
-
-function protocolFromEnv(env: NodeJS.ProcessEnv): OtlpProtocol | undefined {
-  const key =
-    readEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined
-      ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
-      : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+/** A protocol variable saying `grpc` is refused with why: jobmeter ships only OTLP/HTTP exporters. */
+function refuseGrpc(env: NodeJS.ProcessEnv): void {
+  const specific = OTLP_OPTIONS.protocol.env;
+  const generic = generalOf(specific);
+  const key = readEnv(env, specific) !== undefined ? specific : generic;
   const raw = readEnv(env, key);
-  if (raw === undefined) return undefined;
-  const value = raw.toLowerCase();
-  if (value === 'http/protobuf' || value === 'http/json') return value;
-  if (value === 'grpc') {
-    throw new ConfigError(
-      key,
-      raw,
-      'http/protobuf or http/json: OTLP over gRPC is not supported by jobmeter' +
-        (key === 'OTEL_EXPORTER_OTLP_PROTOCOL'
-          ? ' (set OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/protobuf to keep grpc for other signals)'
-          : ''),
-    );
-  }
-  throw new ConfigError(key, raw, 'http/protobuf or http/json');
-}
-
-function timeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const millisFromEnv = (key: string) =>
-    rowFromEnv(env, key, OTLP_OPTIONS.timeoutMillis) as number | undefined;
-  const exportTimeout = millisFromEnv('OTEL_METRIC_EXPORT_TIMEOUT');
-  const requestTimeout =
-    millisFromEnv('OTEL_EXPORTER_OTLP_METRICS_TIMEOUT') ??
-    millisFromEnv('OTEL_EXPORTER_OTLP_TIMEOUT');
-  if (exportTimeout === undefined) return requestTimeout;
-  if (requestTimeout === undefined) return exportTimeout;
-  return Math.min(exportTimeout, requestTimeout);
+  if (raw?.toLowerCase() !== 'grpc') return;
+  const others =
+    key === generic ? ` (set ${specific}=http/protobuf to keep grpc for other signals)` : '';
+  throw new ConfigError(
+    key,
+    raw,
+    `${OTLP_OPTIONS.protocol.rule.expected}: OTLP over gRPC is not supported by jobmeter${others}`,
+  );
 }
 
 /**
- * The rows of `section` whose `env` variable is set, each value read as its row says: an integer
- * row's digits only (`Number()` would also take `1e3`, `0x10` and `10.5`, none of which the
- * specification's integers allow), held to its rule; a loopback `HOST:PORT` parsed; any other
- * string as it is. Undefined when none is set.
+ * The rows of `section` with a variable set, each read as its row says ({@link rowFromEnv}).
+ * Undefined when none is set.
  * @throws {ConfigError} naming the variable.
  */
 export function rowsFromEnv(
@@ -216,22 +189,56 @@ export function rowsFromEnv(
 ): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   for (const [k, row] of Object.entries(section)) {
-    const value = rowFromEnv(env, row.env, row);
+    const value = rowFromEnv(env, row);
     if (value !== undefined) out[k] = value;
   }
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
-function rowFromEnv(env: NodeJS.ProcessEnv, key: string | undefined, row: OptionRow): unknown {
-  const raw = readEnv(env, key);
-  if (raw === undefined) return undefined;
-  const rule = row.rule as Rule<unknown> | undefined;
-  if (rule?.schema.type === 'integer') {
-    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isSafeInteger(value)) throw new ConfigError(key!, raw, rule.expected);
-    return rule(value, key!);
+/**
+ * The specification's general variable below a signal's own: `OTEL_EXPORTER_OTLP_METRICS_X` over
+ * `OTEL_EXPORTER_OTLP_X` (any other variable is its own).
+ */
+export function generalOf(key: string): string {
+  return key.replace(/^OTEL_EXPORTER_OTLP_METRICS_/, 'OTEL_EXPORTER_OTLP_');
+}
+
+/**
+ * A row's value from its variable (and the general one below it, {@link generalOf}), held to its
+ * rule: a table of names (the headers) from both, each `k=v` pairs, the signal's own merged over
+ * the general; any other value from the signal's own, else the general: an integer row's digits only
+ * (`Number()` would also take `1e3`, `0x10` and `10.5`, none of which the specification's integers
+ * allow), a closed list's word in any case, a loopback `HOST:PORT` parsed, any other string as it is.
+ */
+function rowFromEnv(env: NodeJS.ProcessEnv, row: OptionRow): unknown {
+  if (row.env === undefined) return undefined;
+  const keys = [...new Set([row.env, generalOf(row.env)])].filter(
+    (k) => readEnv(env, k) !== undefined,
+  );
+  const rule = row.rule as
+    (Partial<Rule<unknown>> & ((v: unknown, k: string) => unknown)) | undefined;
+  if (row.keys === 'open') {
+    if (keys.length === 0) return undefined;
+    const tables = keys
+      .reverse()
+      .map((k) => rule!(parsePairs(k, readEnv(env, k)!, isSecret(row)), k));
+    return Object.assign({}, ...tables) as unknown;
   }
-  return row.schema === 'loopbackListen' ? parseLoopbackListen(raw, key!) : raw;
+  const key = keys[0];
+  if (key === undefined) return undefined;
+  const raw = readEnv(env, key)!;
+  const schema = rule?.schema;
+  if (schema?.type === 'integer') {
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value)) throw new ConfigError(key, raw, rule!.expected!);
+    return rule!(value, key);
+  }
+  if (schema?.enum !== undefined) {
+    if (!rule!.is!(raw.toLowerCase())) throw new ConfigError(key, raw, rule!.expected!);
+    return raw.toLowerCase();
+  }
+  if (row.schema === 'loopbackListen') return parseLoopbackListen(raw, key);
+  return rule === undefined ? raw : rule(raw, key);
 }
 
 /**

@@ -35,6 +35,7 @@ import { LOOPBACK_EXPECTED, timeoutWithinInterval } from '../common/option-rules
 import { POSTURES, postureForProfile } from '../common/postures.ts';
 import { ConfigError, inFile } from '../errors.ts';
 import { envLayer } from './env-layer.ts';
+import { EXPORT_TIMEOUT, generalOf } from './otel-env.ts';
 import { loadConfigFile } from './file-parser.ts';
 import { readIngestSecrets } from './ingest-section.ts';
 import {
@@ -254,9 +255,9 @@ function mergeHeaders(
 
 /** Where an env timeout came from: otel-env.ts takes the smallest of these. */
 const ENV_TIMEOUT_KEYS = [
-  'OTEL_METRIC_EXPORT_TIMEOUT',
-  'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT',
-  'OTEL_EXPORTER_OTLP_TIMEOUT',
+  EXPORT_TIMEOUT,
+  OTLP_OPTIONS.timeoutMillis.env,
+  generalOf(OTLP_OPTIONS.timeoutMillis.env),
 ] as const;
 
 const INTERVAL_KEY: Readonly<Record<LayerSource, string>> = {

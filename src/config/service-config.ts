@@ -16,7 +16,6 @@ import type {
 } from '../common/option-table.ts';
 import type { PostureName } from '../common/postures.ts';
 import type { BuildInfo } from '../domain/recorder.ts';
-import type { ApiKey } from '../http/route-options.ts';
 import type {
   ClusterOptions,
   JobmeterOptions,
@@ -47,8 +46,7 @@ type Layer<T> = { -readonly [K in keyof T]?: T[K] };
  * ingest-section.ts).
  */
 export type IngestConfig = FileRows<
-  Omit<typeof INGEST_OPTIONS, 'maxSeriesPerInstrument' | 'maxSeries'>,
-  { apiKeys: ApiKeyConfig[] }
+  Omit<typeof INGEST_OPTIONS, 'maxSeriesPerInstrument' | 'maxSeries'>
 >;
 
 /** `[naming]`: the pull endpoint's names and start times (the options of the same names). */
@@ -57,14 +55,11 @@ export type NamingConfig = Pick<
   'translationStrategy' | 'unitSuffixes' | 'startTimestamps'
 >;
 
-/** An API key and the tenant it authenticates (wasmrun `--auth`), as the metrics route takes it. */
-export type ApiKeyConfig = ApiKey;
-
 /**
  * A file-only section's rows as a layer's fields (each keeping its row's doc comment): typed as
  * options.ts types the options' rows, `T`'s where a layer holds the value parsed.
  */
-type FileRows<S, T extends { readonly [K in keyof S]?: unknown }> = {
+type FileRows<S, T extends { readonly [K in keyof S]?: unknown } = object> = {
   -readonly [K in keyof S]?: K extends keyof T ? T[K] : RowValue<S[K]>;
 };
 
@@ -76,7 +71,7 @@ type FileRows<S, T extends { readonly [K in keyof S]?: unknown }> = {
  */
 export type MetricsConfig = FileRows<
   typeof METRICS_OPTIONS,
-  { posture: PostureName; listen: { host: string; port: number }; apiKeys: ApiKeyConfig[] }
+  { posture: PostureName; listen: { host: string; port: number } }
 >;
 
 /** `[telemetry]`: serve's own telemetry listener, its `listen` address parsed. */

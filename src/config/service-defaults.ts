@@ -21,62 +21,8 @@
  *
  * The listeners' timeouts and connection cap are left to the library (src/http/server-limits.ts).
  *
- * As a file, this is:
- * ```toml
- * profile = "otel"
- * service_name = "jobmeter"
- * process_metrics = true
- * otel_scope_info = true
- * global = true                # register as the global MeterProvider unless one is
- * cardinality_limit = 2000     # series per host instrument, overflow included
- * attribute_value_length_limit = 256   # longest host attribute value; longer ones are cut
- * host_exemplars = false       # trace-linked exemplars on host instruments
- * host_instruments = "native"  # legacy profiles serve host instruments they have no rule for
- *
- * [naming]                     # unset: the library's defaults
- * # translation_strategy = "UnderscoreEscapingWithSuffixes"   # otel profile only
- * # unit_suffixes = true        # otel profile only; false: @opentelemetry/exporter-prometheus's names
- * # start_timestamps = false
- *
- * [listener]
- * enabled = true
- * host = "127.0.0.1"
- * port = 9464
- * allow_non_loopback = false
- * # format: unset, so each profile serves what its original does (otel: negotiate,
- * # runwisp: openmetrics, the other legacy profiles: text)
- *
- * [otlp]
- * # endpoint = "http://127.0.0.1:4318/v1/metrics"   # unset: no push
- * protocol = "http/protobuf"
- * interval_ms = 60000
- * timeout_ms = 30000
- * temporality = "cumulative"
- * # naming = "profile"       # unset: canonical names with `otel`, the profile's with the others
- *
- * [cluster]                    # node:cluster workers (or threads) report to the primary
- * enabled = true
- * timeout_ms = 1000            # how long a scrape waits for the workers' reports
- * # [cluster.merge]            # instrument = "sum" | "max" (src/cluster/merge-policy.ts)
- *
- * [ingest]
- * enabled = false
- * host = "127.0.0.1"
- * port = 4318
- * allow_non_loopback = false
- * max_body_bytes = 20971520
- * max_concurrent_requests = 8
- * expiry_ms = 300000
- * max_memory_bytes = 134217728
- * # state_dir: unset, so $STATE_DIRECTORY, else $XDG_STATE_HOME/jobmeter, else ~/.local/state/jobmeter
- *
- * [telemetry]                  # serve's own telemetry (resolve-layers.ts fills these in)
- * enabled = true
- * listen = "127.0.0.1:9465"
- * enable_reload = false
- *
- * # [build]: unset, so the build info is jobmeter's own version and this Node's
- * ```
+ * As a file: `jobmeter serve --print-config` with no file and no variables prints it, each value
+ * the option table's (common/option-table.ts).
  */
 import { isAbsolute, join } from 'node:path';
 

@@ -3,6 +3,12 @@
  * Instrument specs are data; the views and naming stages read them, nothing here reads them back.
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
+import type {
+  ATTRIBUTE_SPEC_OPTIONS,
+  BUILD_OPTIONS,
+  INSTRUMENT_SPEC_OPTIONS,
+  OptionsOf,
+} from '../common/option-table.ts';
 import type { Shape } from '../series/output-set.ts';
 
 /** Canonical terminal outcome of a run. Profiles map it to their own words. */
@@ -22,22 +28,13 @@ export const OUTCOMES: readonly Outcome[] = ['success', 'failure', 'cancelled', 
 export const OTHER = 'other';
 
 /**
- * One attribute an instrument accepts. Exactly one of `values` / `cap` bounds it, so no host can
- * turn an unbounded value (a job id, a path) into a label.
+ * One attribute an instrument accepts (the option table's attributeSpec rows). Exactly one of
+ * `values` / `cap` bounds it, so no host can turn an unbounded value (a job id, a path) into a label.
  */
-export interface AttributeSpec {
-  readonly key: string;
-  /** Closed vocabulary: any other value folds into `other` (or is dropped: {@link outside}). */
-  readonly values?: readonly string[];
-  /**
-   * What a value outside the closed vocabulary does: fold into `other` (default), or `drop` the
-   * observation, counted in `jobmeter.records.dropped{reason="vocabulary"}` -- for a set the
-   * original's document closes without an `other`.
-   */
-  readonly outside?: 'other' | 'drop';
-  /** Open vocabulary: the first `cap` distinct values are kept, later ones fold into `other`. */
-  readonly cap?: number;
-}
+export type AttributeSpec = OptionsOf<
+  typeof ATTRIBUTE_SPEC_OPTIONS,
+  { key: string; values: readonly string[]; outside: 'other' | 'drop'; cap: number }
+>;
 
 /** The OpenTelemetry instrument kinds an {@link InstrumentSpec} declares. */
 export type InstrumentKind =
@@ -72,34 +69,27 @@ export const EXPOSED_KIND: Readonly<Record<Shape, ExposedKind>> = {
   exponentialHistogram: 'histogram',
 };
 
-/** An instrument as jobmeter declares it (its catalog, `jobmeter/catalog`): name, kind, unit, the attributes it keeps and their bounds. */
-export interface InstrumentSpec {
-  /** Canonical OpenTelemetry instrument name, e.g. `jobmeter.run.duration`. */
-  readonly name: string;
-  readonly kind: InstrumentKind;
-  /** UCUM unit (`s`, `By`, `{run}`, `1`). */
-  readonly unit: string;
-  readonly description: string;
-  /** The allow-list: attributes not listed here are dropped before aggregation. */
-  readonly attributes: readonly AttributeSpec[];
-  /** Histogram bucket upper bounds: finite, strictly increasing, without +Inf (else a ConfigError). Histograms only. */
-  readonly buckets?: readonly number[];
-  /**
-   * Keep trace-linked exemplars (domain/exemplars.ts): the latest per series (counters) or per
-   * bucket (histograms) of the records made while a sampled span is active. @default false
-   */
-  readonly exemplars?: boolean;
-}
-
 /**
  * An instrument as a host declares it (`instruments` of createJobmeter, createRecorder and
- * jobmeterViews): an {@link InstrumentSpec} whose `attributes` may be left out, for an instrument
- * recorded without attributes. @example { name: 'app.queue.depth', kind: 'gauge', unit: '{job}', description: 'Jobs waiting.' }
+ * jobmeterViews; the option table's instrumentSpec rows): `attributes` may be left out, for an
+ * instrument recorded without attributes.
+ * @example { name: 'app.queue.depth', kind: 'gauge', unit: '{job}', description: 'Jobs waiting.' }
  */
-export type DeclaredInstrumentSpec = Omit<InstrumentSpec, 'attributes'> & {
-  /** The allow-list (attributes not listed are dropped before aggregation). @default [] (none kept) */
-  readonly attributes?: readonly AttributeSpec[];
-};
+export type DeclaredInstrumentSpec = OptionsOf<
+  typeof INSTRUMENT_SPEC_OPTIONS,
+  {
+    name: string;
+    kind: InstrumentKind;
+    unit: string;
+    description: string;
+    attributes: readonly AttributeSpec[];
+    buckets: readonly number[];
+  }
+>;
+
+/** An instrument as jobmeter declares it (its catalog, `jobmeter/catalog`): its `attributes` given. */
+export type InstrumentSpec = DeclaredInstrumentSpec &
+  Required<Pick<DeclaredInstrumentSpec, 'attributes'>>;
 
 /**
  * The names of the instruments among `D` whose kind is one of `K`: the declared names when the
@@ -132,14 +122,5 @@ export type DeclaredAttributes<Key extends string> = string extends Key
     ? { readonly [key: string]: never }
     : { readonly [P in Key]?: AnyValue };
 
-/** What `jobmeter.build.info` reports (runwisp_build_info, rm_build_info). */
-export interface BuildInfo {
-  readonly version: string;
-  /** @default 'unknown' */
-  readonly commit?: string;
-  /**
-   * The daemon's runtime (rm's `go_version` label): `jobmeter serve`'s `[build] runtime_version`
-   * names the daemon's Go or Rust version. @default this Node's `process.version`
-   */
-  readonly runtimeVersion?: string;
-}
+/** What `jobmeter.build.info` reports (runwisp_build_info, rm_build_info): the option table's build rows. */
+export type BuildInfo = OptionsOf<typeof BUILD_OPTIONS>;

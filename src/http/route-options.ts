@@ -15,19 +15,15 @@ import {
 } from './gate.ts';
 import type { JsonView } from './metrics-response.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
+import { bool, cidrList, gateCredentials, routePath, shown } from '../common/option-rules.ts';
 import {
-  bool,
-  cidrList,
-  gateCredentials,
-  inflightScrapes,
-  isRoutePath,
-  oneOf,
-  ROUTE_PATH_EXPECTED,
-  shown,
-} from '../common/option-rules.ts';
+  API_KEY_OPTIONS,
+  resolveOption,
+  ROUTE_OPTIONS,
+  type OptionsOf,
+} from '../common/option-table.ts';
 import { ConfigError } from '../errors.ts';
 import { checkOptionKeys } from '../common/option-keys.ts';
-import { LISTENER_FORMATS } from '../common/option-values.ts';
 
 /** What a metrics route needs of a {@link Jobmeter}. */
 export interface MetricsSource {
@@ -38,69 +34,23 @@ export interface MetricsSource {
   reject(reason: string): void;
 }
 
-/** An API key of the metrics route and the tenant it authenticates (`apiKeys`). */
-export interface ApiKey {
-  /** The key a client sends as `Authorization: Bearer <key>`. */
-  readonly key: string;
-  /** The tenant it authenticates, written as `tenant=` in the access log. */
-  readonly tenant: string;
-}
+/** An API key of the metrics route (and of the ingest) and the tenant it authenticates. */
+export type ApiKey = OptionsOf<typeof API_KEY_OPTIONS>;
 
 /**
- * How a metrics route is mounted: which jobmeter it serves, under which posture (gates, path,
- * access log), with which credentials.
+ * How a metrics route is mounted: the option table's route rows.
  * @example
  *   const options: JobmeterMetricsOptions = { jobmeter: jm, posture: 'wasmrun', apiKeys: [{ key: process.env.METRICS_KEY ?? '', tenant: 'ops' }] };
  */
-export interface JobmeterMetricsOptions {
-  /** The jobmeter whose metrics are served (`createJobmeter`'s result). Required. */
-  readonly jobmeter: MetricsSource;
-  /**
-   * A posture name (`otel`, `runwisp`, `wasmrun`, `crewshipd`, `rm`, `solti`) or a posture object.
-   * @default the jobmeter profile's original (`otel` for the native profile)
-   */
-  readonly posture?: PostureName | Posture;
-  /** The route. @default the posture's path: `/api/v1/metrics` for wasmrun, `/metrics` otherwise */
-  readonly path?: string;
-  /**
-   * `false` mounts nothing at all (runwisp's `[daemon] metrics_enabled = false`). Mounting the
-   * route is the opt-in, so this is true even for the opt-in runwisp posture. @default true
-   */
-  readonly enabled?: boolean;
-  /**
-   * A bearer token (crewshipd's CREWSHIP_METRICS_TOKEN, rm's RM_METRICS_TOKEN). Puts the bearer
-   * gate in force; an error under a posture without one. Never logged. @default none
-   */
-  readonly token?: string;
-  /** API keys and their tenants (wasmrun `--auth`); with `token`, all are accepted. @default [] */
-  readonly apiKeys?: readonly ApiKey[];
-  /** Networks allowed by the cidr gate (rm's RM_METRICS_TRUSTED_CIDR), as CIDRs or addresses. @default [] */
-  readonly trustedCidrs?: readonly string[];
-  /**
-   * Proxies (CIDRs or addresses) whose `X-Forwarded-For` is believed, walking right to left past
-   * trusted hops (rm's RM_TRUSTED_PROXY, runwisp's RUNWISP_TRUST_PROXY). `[]` trusts none.
-   * @default the posture's: loopback for crewshipd, none otherwise
-   */
-  readonly trustProxy?: readonly string[];
-  /**
-   * The key=value access line on every request of the server, with `X-Request-Id`; `true` writes
-   * to stderr, an object picks the stream, `-v` (verbose) and clock. @default the posture's (wasmrun: on)
-   */
-  readonly accessLog?: boolean | AccessLogOptions;
-  /**
-   * Scrapes being collected or rendered at once past which a scrape gets 503 (with `Retry-After:
-   * 1`). 0 means no limit: concurrent scrapes share one collection and one rendering, so a storm
-   * costs little; the limit bounds the rest. Negative is an error. @default 0
-   */
-  readonly maxInflightScrapes?: number;
-  /** Force a format, or `negotiate` from `Accept`. @default the jobmeter's (its profile's original) */
-  readonly format?: 'negotiate' | ExpositionFormat;
-  /**
-   * Serve `jobmeter_scrape_errors_total{cause}` after the collected families. Legacy profiles must
-   * not grow series their original never had. @default true for the native profile, false otherwise
-   */
-  readonly selfMetrics?: boolean;
-}
+export type JobmeterMetricsOptions = OptionsOf<
+  typeof ROUTE_OPTIONS,
+  {
+    jobmeter: MetricsSource;
+    posture: PostureName | Posture;
+    accessLog: boolean | AccessLogOptions;
+    format: 'negotiate' | ExpositionFormat;
+  }
+>;
 
 /** Resolved once when the route is made; every default applied here. */
 export interface ResolvedRoute {
@@ -178,12 +128,10 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
     posture = opts.posture;
   }
 
-  const path = opts.path ?? posture.path;
-  if (!isRoutePath(path)) fail('path', ROUTE_PATH_EXPECTED, path);
-
+  const path = routePath(opts.path ?? posture.path, 'path');
   const credentials: Credential[] = gateCredentials(opts.token, opts.apiKeys, '');
-  if (opts.trustedCidrs !== undefined) cidrList(opts.trustedCidrs, 'trustedCidrs');
-  if (opts.trustProxy !== undefined) cidrList(opts.trustProxy, 'trustProxy');
+  for (const key of ['trustedCidrs', 'trustProxy'] as const)
+    if (opts[key] !== undefined) cidrList(opts[key], key);
 
   const gate = compileGate(posture, {
     credentials,
@@ -206,12 +154,9 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
   const accessLog =
     accessLogOption === false ? undefined : accessLogOption === true ? {} : accessLogOption;
 
-  const maxInflight = inflightScrapes(opts.maxInflightScrapes ?? 0, 'maxInflightScrapes');
-
-  const format = opts.format ?? jm.format;
-  oneOf(format, LISTENER_FORMATS, 'format');
-
-  const enabled = bool(opts.enabled ?? true, 'enabled');
+  const maxInflight = resolveOption(ROUTE_OPTIONS, 'maxInflightScrapes', opts.maxInflightScrapes);
+  const format = ROUTE_OPTIONS.format.rule(opts.format ?? jm.format, 'format');
+  const enabled = resolveOption(ROUTE_OPTIONS, 'enabled', opts.enabled);
   const selfMetrics = bool(opts.selfMetrics ?? jm.profile.kind === 'native', 'selfMetrics');
 
   // With auth on, only aggregates: the JSON view's extra members (wasmrun's sessions) are withheld.

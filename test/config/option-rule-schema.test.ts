@@ -80,6 +80,8 @@ test('every option with a rule and a file key has one rule: its schema is the fi
   for (const [section, rows] of Object.entries(SECTIONS)) {
     for (const [key, row] of Object.entries(rows as Readonly<Record<string, OptionRow>>)) {
       const name = `${section}.${key}`;
+      // A table of the host's names (headers) is checked by its rule after the file's shape.
+      if (row.keys === 'open') continue;
       if (row.rule !== undefined && row.schema !== undefined && !checked.has(name)) two.push(name);
     }
   }

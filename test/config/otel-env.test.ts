@@ -276,19 +276,19 @@ describe('otlpOptionsFromEnv: protocol', () => {
   it('refuses grpc with a message naming the variable that said it', () => {
     throwsConfig(
       () => otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
-      'invalid OTEL_EXPORTER_OTLP_PROTOCOL=grpc: expected http/protobuf or http/json: OTLP over gRPC is not supported ' +
+      'invalid OTEL_EXPORTER_OTLP_PROTOCOL=grpc: expected one of http/protobuf, http/json: OTLP over gRPC is not supported ' +
         'by jobmeter (set OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/protobuf to keep grpc for other signals)',
     );
     throwsConfig(
       () => otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc' }),
-      'invalid OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=grpc: expected http/protobuf or http/json: OTLP over gRPC is not supported by jobmeter',
+      'invalid OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=grpc: expected one of http/protobuf, http/json: OTLP over gRPC is not supported by jobmeter',
     );
   });
 
   it('refuses unknown protocols', () => {
     throwsConfig(
       () => otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/xml' }),
-      'invalid OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/xml: expected http/protobuf or http/json',
+      'invalid OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/xml: expected one of http/protobuf, http/json',
     );
   });
 });

@@ -422,7 +422,10 @@ describe('an option declared once', () => {
       withEnv.map(([, , row]) => row.env),
       [
         'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+        'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
         'OTEL_METRIC_EXPORT_INTERVAL',
+        'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT',
+        'OTEL_EXPORTER_OTLP_METRICS_HEADERS',
         'JOBMETER_BUILD_VERSION',
         'JOBMETER_BUILD_COMMIT',
         'JOBMETER_BUILD_RUNTIME_VERSION',
@@ -432,13 +435,17 @@ describe('an option declared once', () => {
     // The OTLP rows are read only when the environment asks for a push.
     const base = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
     for (const [table, field, row] of withEnv) {
-      const rule = row.rule as Rule<unknown> | undefined;
+      const rule = row.rule as Partial<Rule<unknown>> | undefined;
       const [given, read] =
-        rule?.schema.type === 'integer'
+        rule?.schema?.type === 'integer'
           ? [' 1234 ', 1234]
-          : row.schema === 'loopbackListen'
-            ? ['127.0.0.1:9999', { host: '127.0.0.1', port: 9999 }]
-            : [' v1 ', 'v1'];
+          : rule?.schema?.enum !== undefined
+            ? [` ${rule.schema.enum[0]!.toUpperCase()} `, rule.schema.enum[0]]
+            : row.keys === 'open'
+              ? [' A = v1 ', { a: 'v1' }]
+              : row.schema === 'loopbackListen'
+                ? ['127.0.0.1:9999', { host: '127.0.0.1', port: 9999 }]
+                : [' v1 ', 'v1'];
       const layer = envLayer({ ...base, [row.env!]: given }) as Record<string, unknown>;
       const at = table === 'jobmeter' ? layer : (layer[table] as Record<string, unknown>);
       assert.deepEqual(at[field], read, row.env);
@@ -446,13 +453,13 @@ describe('an option declared once', () => {
         (envLayer({ ...base, [row.env!]: '' }) as Record<string, unknown>)[field],
         undefined,
       );
-      if (rule?.schema.type === 'integer')
+      if (rule?.schema?.type === 'integer')
         for (const bad of ['1e3', '0x10', '10.5', '0'])
           assert.throws(
             () => envLayer({ ...base, [row.env!]: bad }),
             (err: unknown) =>
               err instanceof ConfigError &&
-              err.message === `invalid ${row.env}=${bad}: expected ${rule.expected}`,
+              err.message === `invalid ${row.env}=${bad}: expected ${rule.expected!}`,
             `${row.env}=${bad}`,
           );
     }
