@@ -1,0 +1,101 @@
+/**
+ * The ingest as a part of a jobmeter, loaded only where the ingest is configured. Opened before the
+ * meter provider: its store (made with `settings` beside the listener's options: the store takes
+ * its limits and ignores the rest), its state file loaded before the listener takes a request
+ * (state-keeper.ts; a second store is made only to serve the last state file written while writes
+ * fail), and a watch on its answers for a wrong clock (clock-refusals.ts). Started after the pull
+ * listener: its checkpoints, then its listener, so the listener stops first and the last checkpoint
+ * holds everything received (a SIGTERM restart loses nothing).
+ */
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+
+import type { Parts } from '../common/parts.ts';
+import { answerHealth, type PipelineState } from '../http/health-route.ts';
+import type { IngestGate } from '../http/ingest-gate.ts';
+import type { SelfTelemetry } from '../http/self-telemetry.ts';
+import type { IngestGateKey, IngestOptions } from '../options.ts';
+import type { SourceTotals } from '../series/carry.ts';
+import { ClockRefusals } from './clock-refusals.ts';
+import { INGEST_ANSWERS } from './ingest-errors.ts';
+import { startIngestListener, type IngestListenerOptions } from './ingest-listener.ts';
+import { REFUSAL_REASONS, type IngestResult } from './ingest-report.ts';
+import { IngestStore } from './ingest-store.ts';
+import { preferIngested, preferIngestedIn } from './prefer-ingested.ts';
+import { openIngestState } from './state-keeper.ts';
+import type { IngestStoreOptions } from './store-options.ts';
+
+export function openIngest(
+  options: Required<Omit<IngestOptions, IngestGateKey>> & { readonly gate: IngestGate },
+  settings: IngestStoreOptions,
+  log: (line: string) => void,
+  sources: SourceTotals,
+) {
+  const newStore = () => new IngestStore({ ...options, ...settings });
+  const store = newStore();
+  const keeper = openIngestState(store, newStore, options, log, sources);
+  const clock = new ClockRefusals({ maxAgeMillis: store.maxAgeMillis, log });
+  return {
+    // What the push and a member's report read (MetricData), and a scrape (series sets): the state
+    // keeper's, which writes the state file first.
+    producer: keeper?.producer() ?? store,
+    series: keeper?.series() ?? store,
+    /** What was written: moves with every request ingested and every series expired. */
+    changes: () => store.changes,
+    /** A name a sender pushes replaces jobmeter's own (its process.uptime, its build info). */
+    shadow: (rm: ResourceMetrics) => preferIngested(rm, (sm) => (keeper ?? store).owns(sm)),
+    preferIngestedIn,
+    /** What `/ready` judges of the ingest. */
+    state: (): Pick<PipelineState, 'ingest' | 'checkpoint' | 'clock'> => ({
+      ingest: { memoryBytes: store.memoryBytes, maxMemoryBytes: options.maxMemoryBytes },
+      checkpoint: keeper === undefined ? undefined : { failing: keeper.health().failing },
+      clock: { refusing: clock.refusing() },
+    }),
+    /** Starts the checkpoints, then the listener, as `parts`, counted in `telemetry`; `onRequest`: the debug printer's. */
+    start(
+      parts: Parts,
+      telemetry: SelfTelemetry,
+      pipeline: () => PipelineState,
+      onRequest: IngestListenerOptions['onRequest'],
+    ) {
+      // Each request's points counted, and watched for a wrong clock.
+      const counted = (result: IngestResult): IngestResult => {
+        telemetry.accepted(result.acceptedDataPoints);
+        clock.record(result);
+        return result;
+      };
+      const { maxSeries, maxMemoryBytes } = options;
+      telemetry.ingestFrom({
+        store,
+        maxSeries,
+        maxMemoryBytes,
+        reasons: REFUSAL_REASONS,
+        answers: INGEST_ANSWERS,
+        checkpoints: keeper && (() => keeper.health()),
+      });
+      if (keeper !== undefined) {
+        keeper.start();
+        parts.add(() => keeper.close());
+      }
+      return parts.start(
+        () =>
+          startIngestListener({
+            ...options,
+            sink: {
+              ingest: (request) => counted(store.ingest(request)),
+              begin: () => {
+                const batch = store.begin();
+                return { add: (part) => batch.add(part), result: () => counted(batch.result()) };
+              },
+            },
+            // jobmeter's own count: a profile's rejection series is its original's API's alone.
+            onAnswered: (answer) => telemetry.ingestAnswered(answer),
+            onShed: (reason) => telemetry.connectionShed(reason),
+            health: (request, response) => answerHealth(request, response, pipeline),
+            log,
+            ...(onRequest && { onRequest }),
+          }),
+        (started) => started.close(),
+      );
+    },
+  };
+}
