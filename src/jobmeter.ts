@@ -1,8 +1,9 @@
 /**
- * The composition root: one MeterProvider with the domain instruments, their views, a pull reader
- * behind the loopback listener, an optional OTLP push reader and an optional OTLP ingest listener
- * whose store joins both (a scrape reads its series sets, the push its MetricData), assembled from
- * options resolved once (resolve-options.ts) and the scrape path's pieces (scrape-pipeline.ts).
+ * The composition root: one MeterProvider with the domain instruments and their views, read by a
+ * scrape (scrape-pipeline.ts) and an optional OTLP push, with its parts: the cluster's primary or
+ * member (cluster/cluster-part.ts), the pull listener, the ingest (ingest/ingest-part.ts), the
+ * global registration. Options are resolved once (resolve-options.ts); parts start in order and
+ * stop in reverse (common/parts.ts).
  */
 import { AggregationTemporality, sdkResources } from './common/otel-sdk.ts';
 import { metrics, type Meter, type MeterProvider as MetricsApiProvider } from '@opentelemetry/api';
@@ -13,21 +14,13 @@ import type {
   MeterProvider,
   MetricReader,
   PeriodicExportingMetricReader,
-  ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
-import { LazyPrimary } from './cluster/lazy-primary.ts';
-import { mergePolicies } from './cluster/merge-policy.ts';
-import {
-  clusterWorkerChannel,
-  listenToClusterWorkers,
-  listenToPort,
-  portChannel,
-} from './cluster/transport.ts';
-import { messageOf } from './common/message-of.ts';
+import { clusterPrimary, startClusterMember } from './cluster/cluster-part.ts';
+import { listenToClusterWorkers, listenToPort } from './cluster/transport.ts';
 import { Parts } from './common/parts.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
-import { list, metricReader, nonEmptyString } from './common/option-rules.ts';
+import { list, metricReader } from './common/option-rules.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { registerProcessMetrics } from './domain/process-metrics.ts';
 import { profileSettings } from './naming/profiles/index.ts';
@@ -44,9 +37,6 @@ import type { RenderFamily } from './exposition/render-model.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import type { IngestListener } from './ingest/ingest-listener.ts';
-import type { IngestSink, IngestStore } from './ingest/ingest-store.ts';
-import type { IngestResult } from './ingest/ingest-report.ts';
-import type { ClockRefusals } from './ingest/clock-refusals.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import { resourceAttributesFor } from './naming/resource-labels.ts';
@@ -54,7 +44,7 @@ import { profileCatalog, withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
 import type { JobmeterOptions } from './options.ts';
 import type { PushTransform } from './readers/otlp-push.ts';
-import { answerHealth, type PipelineState } from './http/health-route.ts';
+import type { PipelineState } from './http/health-route.ts';
 import { SelfTelemetry } from './http/self-telemetry.ts';
 import { buildInfoAttributes } from './domain/observed-instruments.ts';
 import { newPullReader } from './readers/pull-reader.ts';
@@ -63,6 +53,7 @@ import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.
 import {
   buildProfile,
   coalescedScrape,
+  dropLine,
   hostNameOf,
   jsonView,
   profileNamer,
@@ -138,39 +129,6 @@ export interface Jobmeter extends Recorder {
 
 /** Series per host instrument, overflow included (OpenTelemetry's default cardinality limit). */
 export const DEFAULT_CARDINALITY_LIMIT = OPTION_DEFAULTS.cardinalityLimit;
-/** How long a member waits for the primary's welcome before saying that nobody aggregates. */
-export const CLUSTER_WELCOME_MILLIS = 5000;
-
-/**
- * The ingest: its code (its listener, OTLP codecs, decode thread, state files), loaded when the
- * ingest is configured, so a host that only serves pulls never loads it; its store, made with
- * `settings` beside `options` (the store takes its limits: expiry, series caps, memory budget, and
- * ignores the rest); and its state file, loaded now, before the listener takes a request
- * (state-keeper.ts; a second store is made only to serve the last state file written while
- * writes fail). `sources`: what a profile's series carry of the ingested sources, kept in its
- * checkpoint. `clock` watches the store's answers for a wrong clock (clock-refusals.ts).
- */
-async function openIngest(
-  options: Exclude<ResolvedOptions['ingest'], false>,
-  log: (line: string) => void,
-  sources: SourceTotals,
-  settings: ConstructorParameters<typeof IngestStore>[0],
-) {
-  const [listener, storeCode, prefer, state, { REFUSAL_REASONS }, { ClockRefusals }] =
-    await Promise.all([
-      import('./ingest/ingest-listener.ts'),
-      import('./ingest/ingest-store.ts'),
-      import('./ingest/prefer-ingested.ts'),
-      import('./ingest/state-keeper.ts'),
-      import('./ingest/ingest-report.ts'),
-      import('./ingest/clock-refusals.ts'),
-    ]);
-  const newStore = () => new storeCode.IngestStore({ ...options, ...settings });
-  const store = newStore();
-  const keeper = state.openIngestState(store, newStore, options, log, sources);
-  const clock = new ClockRefusals({ maxAgeMillis: store.maxAgeMillis, log });
-  return { ...listener, ...prefer, options, store, keeper, clock, refusalReasons: REFUSAL_REASONS };
-}
 
 /**
  * Whether a MeterProvider is registered globally, read from the OTel API's global registry (the
@@ -220,10 +178,9 @@ export async function createJobmeter<
 >(options: JobmeterOptions<I> = {}): Promise<Declared<Jobmeter, I[number]>> {
   const resolved = resolveOptions(options);
   const role = roleOf(resolved);
+  // A member serves, pushes and receives nothing: it reports to the primary.
   const o: ResolvedOptions =
     role === 'member' ? { ...resolved, listener: false, otlp: undefined, ingest: false } : resolved;
-  // What a member reports with: loaded in a member only.
-  const memberCode = role === 'member' ? await import('./cluster/member.ts') : undefined;
   const profile = withExpositionOptions(buildProfile(o, o.otelScopeInfo), options);
   // A profile that follows a semantic convention records the convention's instruments in place of
   // the canonical ones it names (semconv: cicd.pipeline.run.*), and its process metrics.
@@ -232,6 +189,13 @@ export async function createJobmeter<
   const specs = [...own.domain, ...(o.processMetrics ? own.process : []), ...o.instruments];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
   const effective = withProfileBuckets(specs, bucketOverrides);
+  // What the recorder's records and a sender's points are both named by.
+  const conventions = {
+    ...(profile.kind === 'table' && profile.vocabularies !== undefined
+      ? { vocabularies: profile.vocabularies }
+      : {}),
+    ...(convention !== undefined && { convention }),
+  };
   // Host Views apply to every instrument, jobmeter's own too (an own one a View selects is the
   // SDK's, not jobmeter's storage: meter-provider.ts); jobmeter's bounds are its specs', applied at
   // the record.
@@ -243,45 +207,32 @@ export async function createJobmeter<
   // What a profile's series carry of the ingested sources they merge: the namer's, kept in the
   // ingest's checkpoint (series/carry.ts).
   const sources = new SourceTotals();
-  // OTLP ingest: every canonical name is bounded by its spec (process metrics too, whether or not
-  // jobmeter records its own), with the profile's buckets.
+  // Every canonical name a sender pushes is bounded by its spec (process metrics too, whether or
+  // not jobmeter records its own), with the profile's buckets; native names that would clash on
+  // the pull endpoint are refused.
   const ingest =
     o.ingest === false
       ? undefined
-      : await openIngest(o.ingest, o.log, sources, {
-          instruments: withProfileBuckets(
-            [...own.domain, ...own.process, ...o.instruments],
-            bucketOverrides,
-          ),
-          // Native names come from the sender: refuse those that would clash on the pull endpoint.
-          ...(profile.kind === 'native' && {
-            exposedNames: nativeClaimedNames,
-            reservedNames: reservedNativeNames(specs, profile.scopeInfo),
-          }),
-          ...(profile.kind === 'table' && profile.vocabularies !== undefined
-            ? { vocabularies: profile.vocabularies }
-            : {}),
-          // A sender's canonical instruments become the convention's, as the recorder's records do.
-          ...(convention !== undefined && { convention }),
-        });
-  // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
-  const shadow =
-    ingest === undefined
-      ? undefined
-      : (rm: ResourceMetrics) =>
-          ingest.preferIngested(rm, (sm) => (ingest.keeper ?? ingest.store).owns(sm));
-  const hostName = hostNameOf(
-    options.hostname === undefined ? undefined : nonEmptyString(options.hostname, 'hostname'),
-  );
-  if (profile.kind === 'table' && o.hostInstruments === 'drop') {
-    const ruled = new Set(profile.rules.map((r) => r.instrument));
-    const dropped = o.instruments.filter((s) => !ruled.has(s.name)).map((s) => s.name);
-    o.log(
-      `profile ${profile.name} drops host instruments it has no rule for (hostInstruments: drop): ${dropped.length} declared` +
-        (dropped.length > 0 ? ` (${dropped.join(', ')})` : '') +
-        ', and any made later on jobmeter.meter or the global API',
-    );
-  }
+      : (await import('./ingest/ingest-part.ts')).openIngest(
+          o.ingest,
+          {
+            instruments: withProfileBuckets(
+              [...own.domain, ...own.process, ...o.instruments],
+              bucketOverrides,
+            ),
+            ...(profile.kind === 'native' && {
+              exposedNames: nativeClaimedNames,
+              reservedNames: reservedNativeNames(specs, profile.scopeInfo),
+            }),
+            ...conventions,
+          },
+          o.log,
+          sources,
+        );
+  const shadow = ingest?.shadow;
+  const hostName = hostNameOf(options.hostname);
+  if (profile.kind === 'table' && o.hostInstruments === 'drop')
+    o.log(dropLine(profile, o.instruments));
   // The debug printer decodes with protobufjs: loaded only when asked for.
   const debug =
     o.debug === undefined
@@ -289,11 +240,9 @@ export async function createJobmeter<
       : (await import('./debug/debug-printer.ts')).createDebugPrinter(o.debug, o.otlp?.protocol);
 
   // A host's producers join the pull collection after the SDK's own metrics (the provider puts its
-  // storages first). The ingest is read after them: by a scrape as its series sets (`ingestSeries`,
-  // no MetricData), by the push and the cluster report as a producer of MetricData.
-  // With a state file, what a collection serves is written first (state-keeper.ts).
-  const ingestProducer = ingest?.keeper?.producer() ?? ingest?.store;
-  const ingestSeries = ingest?.keeper?.series() ?? ingest?.store;
+  // storages first). The ingest is read after them: by a scrape as its series sets, by the push
+  // and the cluster report as a producer of MetricData.
+  const ingestProducer = ingest?.producer;
   // A host's MetricData is a host's values too: bounded as its records are, on the same account.
   const producerLimit = new CollectedLengthLimit(guard);
   const hostProducers = (options.metricProducers ?? []).map((p) => producerLimit.producer(p));
@@ -306,17 +255,6 @@ export async function createJobmeter<
   let pullReader: MetricReader | undefined;
   const pull = (): MetricReader =>
     (pullReader ??= newPullReader(hostProducers, { cardinalityLimit: o.cardinalityLimit }));
-  // The primary's own collection for the cluster's aggregate: MetricData (the report's boundary),
-  // the ingest's after the pull reader's, as the push reads them.
-  const collectOwn = async (): Promise<ResourceMetrics> => {
-    const own = await meterProvider.collectWithStorages(pull());
-    if (ingestProducer === undefined) return own;
-    const { resourceMetrics } = await ingestProducer.collect();
-    return {
-      resource: own.resource,
-      scopeMetrics: [...own.scopeMetrics, ...resourceMetrics.scopeMetrics],
-    };
-  };
   // Readers besides the pull reader: a host's, then the push.
   const readers: IMetricReader[] = list(
     options.readers ?? [],
@@ -347,24 +285,22 @@ export async function createJobmeter<
     o.otlp?.temporality === 'delta'
       ? AggregationTemporality.DELTA
       : AggregationTemporality.CUMULATIVE;
-  // The primary's collections become the aggregate once a member has reported (src/cluster/); its
-  // code loads with a member's first message.
-  const clusterOptions = o.cluster;
   const primary =
-    role === 'primary' && clusterOptions !== false
-      ? new LazyPrimary(
-          () => ({
-            resource: resource(),
-            policyFor: mergePolicies(clusterOptions.merge),
-            timeoutMillis: clusterOptions.timeoutMillis,
-            collectOwn,
-            temporality,
-          }),
-          (err) =>
-            o.log(
-              `jobmeter: the cluster's aggregate could not load (${messageOf(err)}): this process serves its own metrics only, and its members' reports are dropped`,
-            ),
-        )
+    role === 'primary' && o.cluster !== false
+      ? clusterPrimary(o.cluster, o.log, () => ({
+          resource: resource(),
+          temporality,
+          // The primary's own collection, as the push reads it: the ingest's after the pull reader's.
+          collectOwn: async () => {
+            const own = await meterProvider.collectWithStorages(pull());
+            if (ingestProducer === undefined) return own;
+            const { resourceMetrics } = await ingestProducer.collect();
+            return {
+              resource: own.resource,
+              scopeMetrics: [...own.scopeMetrics, ...resourceMetrics.scopeMetrics],
+            };
+          },
+        }))
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
   const telemetry = new SelfTelemetry(buildInfoAttributes({ version: VERSION }));
@@ -389,7 +325,7 @@ export async function createJobmeter<
       // series the pull reader's gives) in the store's place, as the pull reader is closed
       // alongside the last push. The ingest read as MetricData would be counted once more on top
       // of what the pass carries of it, and two passes must not interleave over the carry.
-      const { createFamiliesToMetrics } = await import('./otlp/families-to-metrics.ts');
+      const { createFamiliesToMetrics } = await import('./naming/families-to-metrics.ts');
       // Stamped on the point clock, as every point of the canonical push: never back in time.
       const toMetrics = createFamiliesToMetrics({
         scope: { name: 'jobmeter', version: VERSION },
@@ -445,18 +381,9 @@ export async function createJobmeter<
   // Two engines behind one Metrics API: jobmeter's storages for the own synchronous instruments no
   // host View selects, the SDK for the rest; every reader reads both (meter-provider.ts).
   const scope = { name: JOBMETER_METER, version: VERSION };
-  // The SDK's provider is made at once when something needs it from the start (a View, a reader
-  // or producer of the host's, the push); otherwise when first needed.
-  const sdkOptions = () => ({
-    resource: resource(),
-    views: [...o.views],
-    readers: [pull(), ...readers],
-  });
   const selection = viewSelection(o.views);
   const meterProvider = new JobmeterMeterProvider(
-    o.views.length > 0 || readers.length > 0 || hostProducers.length > 0
-      ? sdkOptions()
-      : sdkOptions,
+    () => ({ resource: resource(), views: [...o.views], readers: [pull(), ...readers] }),
     {
       guard,
       specs: [...effective, ...SELF_INSTRUMENTS],
@@ -470,25 +397,12 @@ export async function createJobmeter<
       readsStore: (reader) => reader === pullReader,
     },
   );
-  // Parts stop in reverse start order; the order below is the shutdown's. The primary hears its
-  // workers and threads until the last push (which still asks them) is done. The pull listener,
-  // started below, closes alongside the provider's shutdown (the last push), so shutdown waits one
-  // close grace (server-limits.ts) less than if it closed first.
-  const parts = new Parts();
-  const stopThreads = new Set<() => void>();
-  let threads = 0;
-  if (primary !== undefined) {
-    const stopWorkers = cluster.isPrimary ? listenToClusterWorkers(primary) : undefined;
-    parts.add(() => {
-      stopWorkers?.();
-      for (const stop of stopThreads) stop();
-    });
-  }
-  let listener: MetricsListener | undefined;
-  parts.add(() => Promise.all([listener?.close(), meterProvider.shutdown()]));
+  // The SDK's provider is made at once when something needs it from the start (a View, a reader
+  // or producer of the host's, the push); otherwise when first needed.
+  if (o.views.length > 0 || readers.length > 0 || hostProducers.length > 0) meterProvider.sdk();
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
-  // One namer for the scrape and the profile-named push (a closure above, run after this): what its
-  // counters served, and the ingested sources they merge, are the storages' store's.
+  // One namer for the scrape and the profile-named push: what its counters served, and the
+  // ingested sources they merge, are the storages' store's.
   const namer = profileNamer(profile, o.hostInstruments, hostName, {
     served: meterProvider.storages.series.served,
     sources,
@@ -505,29 +419,16 @@ export async function createJobmeter<
       ...(profile.kind === 'table' ? profile.snapshot : undefined),
       ...options.snapshot,
     },
-    ...(profile.kind === 'table' && profile.vocabularies !== undefined
-      ? { vocabularies: profile.vocabularies }
-      : {}),
-    ...(convention !== undefined && { convention }),
+    ...conventions,
   });
-  if (o.processMetrics)
-    parts.add(
-      registerProcessMetrics(meter, {
-        runtime: profile.kind === 'native',
-        conventions: convention !== undefined,
-      }),
-    );
-  // The last push reads the aggregate once the primary's own collection has settled.
-  if (primary !== undefined) parts.add(() => primary.settleOwn());
 
   // Coalesced at the family level, so concurrent scrapes (and the profile-named push) share the
   // naming pass. The SDK's collection first: its callbacks may record into the storages' store.
   // While the SDK holds no instrument and the reader no producer, it would give nothing: the store
   // alone. The ingest's series sets last.
-  const storeOnly = hostProducers.length === 0;
   let stopped = false;
   const collectStore = (): Promise<Collection> => {
-    if (storeOnly && !meterProvider.sdkInstruments)
+    if (hostProducers.length === 0 && !meterProvider.sdkInstruments)
       return meterProvider.storages.series.collect({
         resource: { attributes: resourceAttributes },
         scopeMetrics: [],
@@ -542,35 +443,57 @@ export async function createJobmeter<
     const c =
       primary?.active === true
         ? primary.scrape()
-        : ingestSeries === undefined
+        : ingest === undefined
           ? store()
-          : store().then((c) => ingestSeries.collectSeries().then((part) => withIngested(c, part)));
+          : store().then((c) =>
+              ingest.series.collectSeries().then((part) => withIngested(c, part)),
+            );
     return ingest === undefined ? c : c.then(ingest.preferIngestedIn);
   };
   const namedPass = coalescedScrape(
     () => collectWith(collectStore),
     namer,
-    () => ingest?.store.changes ?? 0,
+    () => ingest?.changes() ?? 0,
   );
   // Refused once shutdown begins, before a pass starts: the last push's pass, which runs after,
   // then never waits on a scrape's that is bound to fail.
   const scrape = (): Promise<RenderFamily[]> =>
     stopped ? Promise.reject(new Error('jobmeter is shutdown: it collects no more')) : namedPass();
-
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
   const json = jsonView(profile, () => recorder.lastSnapshot());
   /** What `/ready` reads, on every listener that answers it. */
   const pipeline = (): PipelineState => ({
     push: pushReader === undefined ? undefined : { failedExports: pushFailures() },
-    ingest:
-      ingest === undefined
-        ? undefined
-        : { memoryBytes: ingest.store.memoryBytes, maxMemoryBytes: ingest.options.maxMemoryBytes },
-    checkpoint:
-      ingest?.keeper === undefined ? undefined : { failing: ingest.keeper.health().failing },
-    clock: ingest === undefined ? undefined : { refusing: ingest.clock.refusing() },
+    ingest: undefined,
+    ...ingest?.state(),
   });
   telemetry.readinessFrom(pipeline);
+
+  // The parts, started in order and stopped in reverse (the order below is the shutdown's). The
+  // primary hears its workers and threads until the last push (which still asks them) is done.
+  const parts = new Parts();
+  const stopThreads = new Set<() => void>();
+  let threads = 0;
+  if (primary !== undefined) {
+    const stopWorkers = cluster.isPrimary ? listenToClusterWorkers(primary) : undefined;
+    parts.add(() => {
+      stopWorkers?.();
+      for (const stop of stopThreads) stop();
+    });
+  }
+  // The pull listener closes alongside the provider's shutdown (the last push), so shutdown waits
+  // one close grace (server-limits.ts) less than if it closed first.
+  let listener: MetricsListener | undefined;
+  parts.add(() => Promise.all([listener?.close(), meterProvider.shutdown()]));
+  if (o.processMetrics)
+    parts.add(
+      registerProcessMetrics(meter, {
+        runtime: profile.kind === 'native',
+        conventions: convention !== undefined,
+      }),
+    );
+  // The last push reads the aggregate once the primary's own collection has settled.
+  if (primary !== undefined) parts.add(() => primary.settleOwn());
   // `/health` and `/ready` on every listener serve has, the pull listener too (serve's
   // `[metrics] listen`): an operator probes the listener Prometheus scrapes. runwisp's own
   // metrics_listen answers nothing else; the operating issue asked for health everywhere.
@@ -587,64 +510,17 @@ export async function createJobmeter<
       }),
     );
   }
-  let ingestListener: IngestListener | undefined;
-  if (ingest !== undefined) {
-    const { store: ingestStore, keeper, options: ingestOptions, refusalReasons } = ingest;
-    const { maxMemoryBytes, maxSeries } = ingestOptions;
-    const onRequest = debug?.received;
-    telemetry.ingestFrom({
-      refused: () => ingestStore.refusedByReason(),
-      reasons: refusalReasons,
-      expired: () => ingestStore.expiredSeries,
-      held: () => ({
-        series: ingestStore.seriesCount,
-        maxSeries,
-        memoryBytes: ingestStore.memoryBytes,
-        maxMemoryBytes,
-      }),
-    });
-    // The last checkpoint once the ingest listener is closed: everything ingested is in (a SIGTERM
-    // restart loses nothing). When it fails, the rest still stops and shutdown rejects with why
-    // (serve exits non-zero).
-    if (keeper !== undefined) {
-      telemetry.checkpointsFrom(() => keeper.health());
-      keeper.start();
-      parts.add(() => keeper.close());
-    }
-    // The ingest listener stops first among the listeners, so the last export holds everything
-    // received.
-    ingestListener = await parts.start(
-      () =>
-        ingest.startIngestListener({
-          // The listener takes its address, limits and gate; the store's options it ignores.
-          ...ingestOptions,
-          sink: countedSink(ingestStore, telemetry, ingest.clock),
-          // jobmeter's own count: a profile's rejection series is its original's API's alone.
-          onAnswered: (answer) => telemetry.ingestAnswered(answer),
-          onShed: (reason) => telemetry.connectionShed(reason),
-          health: (request, response) => answerHealth(request, response, pipeline),
-          log: o.log,
-          ...(onRequest && { onRequest }),
-        }),
-      (started) => started.close(),
-    );
-  }
+  // The ingest stops first among the listeners, so the last export holds everything received.
+  const ingestListener = await ingest?.start(parts, telemetry, pipeline, debug?.received);
   // Once nothing can fail: a jobmeter that failed to start leaves no global behind.
   if (o.global) parts.add(registerGlobal(meterProvider, o.log));
-  if (memberCode !== undefined && o.cluster !== false) {
-    const member = memberCode.startMember({
-      channel:
-        o.cluster.reportTo !== undefined ? portChannel(o.cluster.reportTo) : clusterWorkerChannel(),
-      collect: () => meterProvider.collectWithStorages(pull()).then((rm) => shadow?.(rm) ?? rm),
-      welcomeMillis: CLUSTER_WELCOME_MILLIS,
-      log: o.log,
-      alone:
-        o.cluster.reportTo !== undefined
-          ? 'this thread reports over cluster.reportTo, but no jobmeter answered on the other end: call jm.aggregate(worker) where the thread was started'
-          : "this cluster worker reports to the primary, but no jobmeter answered there: call createJobmeter() in the primary too (it serves the workers' metrics; cluster: false makes each process stand alone)",
-    });
-    // A member's last report: everything accepted, read while the instruments still are.
-    parts.add(() => member.close());
+  // A member's last report: everything accepted, read while the instruments still are.
+  if (role === 'member' && o.cluster !== false) {
+    const { reportTo } = o.cluster;
+    await parts.start(
+      () => startClusterMember(reportTo, () => meterProvider.collectWithStorages(pull()), o.log),
+      (member) => member.close(),
+    );
   }
   // First to stop: records from then on are refused with one warning rather than accepted and
   // lost, and scrapes before a pass starts (the last push's pass then never waits on a scrape's
@@ -697,23 +573,4 @@ export function ingestListenerOf(jm: Jobmeter): IngestListener | undefined {
 /** The self-telemetry of a jobmeter made by {@link createJobmeter} (what `serve`'s [telemetry] listener serves). */
 export function selfTelemetryOf(jm: Jobmeter): SelfTelemetry | undefined {
   return telemetries.get(jm);
-}
-
-/** `sink`, counting the points each request had accepted and telling `clock` what it did; `begin` stays absent when the sink has none. */
-function countedSink(sink: IngestSink, telemetry: SelfTelemetry, clock: ClockRefusals): IngestSink {
-  const counted = (result: IngestResult): IngestResult => {
-    telemetry.accepted(result.acceptedDataPoints);
-    clock.record(result);
-    return result;
-  };
-  const begin = sink.begin?.bind(sink);
-  return {
-    ingest: (request) => counted(sink.ingest(request)),
-    ...(begin !== undefined && {
-      begin: () => {
-        const batch = begin();
-        return { add: (part) => batch.add(part), result: () => counted(batch.result()) };
-      },
-    }),
-  };
 }

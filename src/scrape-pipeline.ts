@@ -4,6 +4,7 @@
  * scrapes coalesce (a collection and its naming pass).
  */
 import { hostname } from 'node:os';
+import { nonEmptyString } from './common/option-rules.ts';
 import { DOMAIN_INSTRUMENTS, REFUSED_METRIC, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
 import type { ServedTotals, SourceTotals } from './series/carry.ts';
@@ -17,7 +18,7 @@ import { SCRAPE_ERRORS_FAMILY } from './naming/name-claims.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import { claimedNames, nativeClaimedNames } from './naming/prometheus-names.ts';
 import { createNamer, type Namer } from './naming/to-families.ts';
-import type { Profile } from './naming/types.ts';
+import type { Profile, TableProfile } from './naming/types.ts';
 import type { HostInstruments } from './options.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
 
@@ -84,9 +85,23 @@ export function buildProfile(
   );
 }
 
-/** The value of a profile's hostname label: the `hostname` option, or the machine's name. */
-export function hostNameOf(option: string | undefined): string {
-  return option ?? hostname();
+/** What a legacy profile says it drops under `hostInstruments: 'drop'`: the declared instruments it has no rule for. */
+export function dropLine(profile: TableProfile, declared: readonly InstrumentSpec[]): string {
+  const ruled = new Set(profile.rules.map((r) => r.instrument));
+  const dropped = declared.filter((s) => !ruled.has(s.name)).map((s) => s.name);
+  return (
+    `profile ${profile.name} drops host instruments it has no rule for (hostInstruments: drop): ${dropped.length} declared` +
+    (dropped.length > 0 ? ` (${dropped.join(', ')})` : '') +
+    ', and any made later on jobmeter.meter or the global API'
+  );
+}
+
+/**
+ * The value of a profile's hostname label: the `hostname` option, or the machine's name.
+ * @throws ConfigError when the option is given but not a non-empty string.
+ */
+export function hostNameOf(option: unknown): string {
+  return option === undefined ? hostname() : nonEmptyString(option, 'hostname');
 }
 
 /**

@@ -29,49 +29,26 @@ export const SCRAPE_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
-/**
- * What the ingest listener answers a request with, by reason, and the HTTP status of each: the one
- * table of them (ingest-listener.ts answers through it). A 200 is `partial` when points were
- * refused (`partial_success`). Requests Node itself answers (408 past `requestTimeoutMillis`) and
- * connections shed for room (`jobmeter_ingest_connections_shed_total`) never reach it.
- */
-export const INGEST_ANSWERS = Object.freeze({
-  accepted: 200,
-  partial: 200,
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  too_large: 413,
-  unsupported_media_type: 415,
-  internal: 500,
-  unavailable: 503,
-} as const);
-export type IngestAnswer = keyof typeof INGEST_ANSWERS;
-
-/** Where the ingest's figures are read from (its store, the figures `/ready` judges). */
+/** Where the ingest's figures are read from (its store and its listener's table of answers). */
 export interface IngestSource {
-  /** Points refused by reason (the store's running counts). */
-  readonly refused: () => ReadonlyMap<string, number>;
+  /** Points refused by reason, source series expired since start, series and bytes held. */
+  readonly store: {
+    refusedByReason(): ReadonlyMap<string, number>;
+    readonly expiredSeries: number;
+    readonly seriesCount: number;
+    readonly memoryBytes: number;
+  };
+  /** The caps the held series and bytes are served against. */
+  readonly maxSeries: number;
+  readonly maxMemoryBytes: number;
   /** Every reason points may be refused for: each served from start, 0 until its first refusal. */
   readonly reasons: readonly string[];
-  /** Source series dropped since start because no point came for the expiry time. */
-  readonly expired: () => number;
-  /** Source series held against their cap, and the bytes they take against the budget. */
-  readonly held: () => {
-    readonly series: number;
-    readonly maxSeries: number;
-    readonly memoryBytes: number;
-    readonly maxMemoryBytes: number;
-  };
+  /** Every answer of the listener, by reason, with its HTTP status (ingest/ingest-errors.ts). */
+  readonly answers: Readonly<Record<string, { readonly status: number }>>;
+  /** Its state's checkpoints, when it keeps one: failures and last success (state-keeper.ts `health`). */
+  readonly checkpoints:
+    (() => { readonly failures: number; readonly writtenSeconds: number | undefined }) | undefined;
 }
-
-/** Where the ingest state's checkpoints are read from (state-keeper.ts `health`). */
-export type CheckpointSource = () => {
-  readonly failures: number;
-  readonly writtenSeconds: number | undefined;
-};
 
 /** Where the outcome of the last configuration load is read from (serve's reload.ts). */
 export type ConfigSource = () => { readonly successful: boolean; readonly successSeconds: number };
@@ -81,12 +58,9 @@ export class SelfTelemetry {
   #accepted = 0;
   readonly #shed = new Map<ShedReason, number>(SHED_REASONS.map((r) => [r, 0]));
   // Every answer from start, so an alert on a rate needs no absent().
-  readonly #answers = new Map<IngestAnswer, number>(
-    Object.keys(INGEST_ANSWERS).map((a) => [a as IngestAnswer, 0]),
-  );
+  readonly #answers = new Map<string, number>();
   #ingest: IngestSource | undefined;
   #config: ConfigSource | undefined;
-  #checkpoints: CheckpointSource | undefined;
   #pipeline: (() => PipelineState) | undefined;
   readonly #push = { sentPoints: 0, failedPoints: 0, sentExports: 0, failedExports: 0 };
   readonly #scrapeCounts = new Array<number>(SCRAPE_BUCKETS.length + 1).fill(0);
@@ -103,19 +77,15 @@ export class SelfTelemetry {
     );
   }
 
-  /** The ingest is on: its counts are served, its refusals and holdings read from `source`. */
+  /** The ingest is on: its counts are served, its refusals, holdings and checkpoints read from `source`. */
   ingestFrom(source: IngestSource): void {
     this.#ingest = source;
+    for (const answer of Object.keys(source.answers)) this.#answers.set(answer, 0);
   }
 
   /** The configuration is (re)loaded from files: how its last load went is served, read from `source`. */
   configFrom(source: ConfigSource): void {
     this.#config = source;
-  }
-
-  /** The ingest state is kept: its checkpoints' failures and last success are served, read from `source`. */
-  checkpointsFrom(source: CheckpointSource): void {
-    this.#checkpoints = source;
   }
 
   /** `/ready`'s judgement is served as `jobmeter_ready`, read from `pipeline` (health-route.ts judges it). */
@@ -141,7 +111,7 @@ export class SelfTelemetry {
   }
 
   /** One request the ingest listener answered, by what it answered. */
-  ingestAnswered(answer: IngestAnswer): void {
+  ingestAnswered(answer: string): void {
     this.#answers.set(answer, this.#answers.get(answer)! + 1);
   }
 
@@ -206,11 +176,11 @@ export class SelfTelemetry {
     }
     const ingest = this.#ingest;
     if (ingest !== undefined) {
-      const counts = ingest.refused();
+      const { store } = ingest;
+      const counts = store.refusedByReason();
       const refused = [...new Set([...ingest.reasons, ...counts.keys()])]
         .sort()
         .map((reason) => [reason, counts.get(reason) ?? 0] as const);
-      const held = ingest.held();
       out.push(
         counter('jobmeter_ingest_accepted_points_total', 'OTLP data points the ingest kept.', [
           { labels: '', value: this.#accepted },
@@ -229,43 +199,44 @@ export class SelfTelemetry {
           'jobmeter_ingest_requests_total',
           'OTLP/HTTP requests the ingest listener answered, by HTTP status code and reason (accepted, partial: some points refused, or what refused the whole request).',
           [...this.#answers].map(([reason, value]) => ({
-            labels: `code="${INGEST_ANSWERS[reason]}",reason="${reason}"`,
+            labels: `code="${ingest.answers[reason]!.status}",reason="${reason}"`,
             value,
           })),
         ),
         counter(
           'jobmeter_ingest_series_expired_total',
           'Source series the ingest dropped because no point came for expiry_ms; a series that comes back starts over, its start time telling a scraper where its value counts from.',
-          [{ labels: '', value: ingest.expired() }],
+          [{ labels: '', value: store.expiredSeries }],
         ),
         gauge(
           'jobmeter_ingest_series',
           "Source series the ingest holds (each sender's streams).",
           '',
-          held.series,
+          store.seriesCount,
         ),
         gauge(
           'jobmeter_ingest_series_limit',
           'Source series the ingest may hold in all: past it, points of new series are refused (series_cap).',
           '',
-          held.maxSeries,
+          ingest.maxSeries,
         ),
         gauge(
           'jobmeter_ingest_memory_usage_bytes',
           'Estimated bytes the ingest holds, the figure checked against its memory budget (/ready says 503 from 95% of it).',
           'bytes',
-          held.memoryBytes,
+          store.memoryBytes,
         ),
         gauge(
           'jobmeter_ingest_memory_limit_bytes',
           "The ingest's memory budget (ingest.max_memory_bytes): past it, new series are refused (memory_budget).",
           'bytes',
-          held.maxMemoryBytes,
+          ingest.maxMemoryBytes,
         ),
       );
     }
-    if (this.#checkpoints !== undefined) {
-      const { failures, writtenSeconds } = this.#checkpoints();
+    const checkpoints = this.#ingest?.checkpoints;
+    if (checkpoints !== undefined) {
+      const { failures, writtenSeconds } = checkpoints();
       out.push(
         counter(
           'jobmeter_ingest_checkpoint_failures_total',

@@ -1,24 +1,28 @@
 /**
- * What the OTLP ingest answers each error with: the one error → answer table, as the Collector's
- * receiver has one (receiver/otlpreceiver/internal/errors/errors.go). Every step of a request
- * (ingest-listener.ts) returns or throws; {@link refusalOf} names the reason of what it threw, and
- * the reason's row says the body and headers. The HTTP status is the reason's (self-telemetry.ts
- * `INGEST_ANSWERS`, the `code` and `reason` of `jobmeter_ingest_requests_total`). Status bodies
+ * What the OTLP ingest answers, by reason: the one table of reason, HTTP status and what is said,
+ * as the Collector's receiver has one (receiver/otlpreceiver/internal/errors/errors.go). Every
+ * step of a request (ingest-listener.ts) returns or throws; {@link refusalOf} names the reason of
+ * what it threw, and the reason's row says the status, body and headers. The same rows label
+ * `jobmeter_ingest_requests_total` (`code` and `reason`, http/self-telemetry.ts). Status bodies
  * are in the request's encoding; a refusal while the body is still arriving adds `Connection:
  * close`, so the rest of it is not read.
  */
-import { CONTENT_TYPE, encodeStatus } from '../otlp/codec.ts';
+import { CONTENT_TYPE, encodeExportResponse, encodeStatus } from '../otlp/codec.ts';
 import { DecodeLimitExceeded } from '../otlp/decode-limits.ts';
-import { OtlpDecodeError, RPC_CODE, type OtlpEncoding } from '../otlp/types.ts';
-import type { IngestAnswer } from '../http/self-telemetry.ts';
+import {
+  OtlpDecodeError,
+  RPC_CODE,
+  type OtlpEncoding,
+  type OtlpPartialSuccess,
+} from '../otlp/types.ts';
 import { BodyUnreadable } from './body-chunks.ts';
 import { TooLarge } from './too-large.ts';
 
-export type RefusedReason = Exclude<IngestAnswer, 'accepted' | 'partial'>;
-
-interface Row {
-  /** A fixed text body and its Content-Type, whatever the request's encoding. */
-  readonly text?: { readonly body: string; readonly contentType: string };
+interface Answer {
+  readonly status: number;
+  /** A fixed text body and its Content-Type (`type`), whatever the request's encoding. */
+  readonly text?: string;
+  readonly type?: string;
   /** The google.rpc.Status code otherwise. */
   readonly code?: number;
   /** The Status message when the error brings none. */
@@ -28,43 +32,57 @@ interface Row {
   readonly retryAfter?: true;
 }
 
-const ROWS: Readonly<Record<RefusedReason, Row>> = Object.freeze({
-  not_found: { text: { body: '404 page not found\n', contentType: 'text/plain; charset=utf-8' } },
-  method_not_allowed: {
-    text: { body: '405 method not allowed, supported: [POST]', contentType: 'text/plain' },
-    headers: { allow: 'POST' },
-  },
-  unsupported_media_type: {
-    text: {
-      body: `415 unsupported media type, supported: [${CONTENT_TYPE.json}, ${CONTENT_TYPE.protobuf}]`,
-      contentType: 'text/plain',
-    },
-  },
+/**
+ * Every answer of the listener. A 200 is `partial` when points were refused (`partial_success`).
+ * Requests Node itself answers (408 past `requestTimeoutMillis`) and connections shed for room
+ * (`jobmeter_ingest_connections_shed_total`) never reach it.
+ */
+const ANSWERS = {
+  accepted: { status: 200 },
+  partial: { status: 200 },
+  bad_request: { status: 400, code: RPC_CODE.INVALID_ARGUMENT, message: 'invalid request' },
   // The gate's refusals are permanent to an OTLP exporter; the message is fixed, so no reason and
   // no configured token ever leaves.
   unauthorized: {
+    status: 401,
     code: RPC_CODE.UNAUTHENTICATED,
     message: 'unauthenticated: a valid bearer token is required',
     headers: { 'www-authenticate': 'Bearer', connection: 'close' },
   },
   forbidden: {
+    status: 403,
     code: RPC_CODE.PERMISSION_DENIED,
     message: 'permission denied',
     headers: { connection: 'close' },
   },
-  bad_request: { code: RPC_CODE.INVALID_ARGUMENT, message: 'invalid request' },
+  not_found: { status: 404, text: '404 page not found\n', type: 'text/plain; charset=utf-8' },
+  method_not_allowed: {
+    status: 405,
+    text: '405 method not allowed, supported: [POST]',
+    type: 'text/plain',
+    headers: { allow: 'POST' },
+  },
   // 413 where the Collector answers 400: OTLP/HTTP asks it of an oversized request (docs/collector.md).
-  too_large: { code: RPC_CODE.INVALID_ARGUMENT },
-  unavailable: { code: RPC_CODE.UNAVAILABLE, retryAfter: true },
-  internal: { code: RPC_CODE.INTERNAL, message: 'internal error' },
-});
+  too_large: { status: 413, code: RPC_CODE.INVALID_ARGUMENT },
+  unsupported_media_type: {
+    status: 415,
+    text: `415 unsupported media type, supported: [${CONTENT_TYPE.json}, ${CONTENT_TYPE.protobuf}]`,
+    type: 'text/plain',
+  },
+  internal: { status: 500, code: RPC_CODE.INTERNAL, message: 'internal error' },
+  unavailable: { status: 503, code: RPC_CODE.UNAVAILABLE, retryAfter: true },
+} satisfies Record<string, Answer>;
+
+export type IngestAnswer = keyof typeof ANSWERS;
+export type RefusedReason = Exclude<IngestAnswer, 'accepted' | 'partial'>;
+export const INGEST_ANSWERS: Readonly<Record<IngestAnswer, Answer>> = Object.freeze(ANSWERS);
 
 /** A request answered by its reason's row rather than ingested. */
 export class Refused extends Error {
   readonly reason: RefusedReason;
   /** `message`: what the Status says; the row's own message when none is given. */
   constructor(reason: RefusedReason, message?: string) {
-    super(message ?? ROWS[reason].message ?? reason);
+    super(message ?? INGEST_ANSWERS[reason].message ?? reason);
     this.reason = reason;
   }
 }
@@ -82,30 +100,33 @@ export function refusalOf(err: unknown): Refused {
   return new Refused('internal');
 }
 
-/** The answer's Content-Type, body and headers (its status is the reason's). */
+/** What `outcome` is answered: its reason, and its row's status, Content-Type, body and headers. */
 export function answerOf(
-  refused: Refused,
+  outcome: OtlpPartialSuccess | Refused,
   encoding: OtlpEncoding | undefined,
   retryAfterSeconds: number,
   bodyLeft: boolean,
-): {
-  readonly contentType: string;
-  readonly body: string | Uint8Array;
-  readonly headers: Readonly<Record<string, string>>;
-} {
-  const row = ROWS[refused.reason];
-  const headers = {
-    ...row.headers,
-    ...(row.retryAfter && { 'retry-after': String(retryAfterSeconds) }),
-    ...(bodyLeft && { connection: 'close' }),
+) {
+  if (!(outcome instanceof Refused)) {
+    const answer: IngestAnswer = outcome.rejectedDataPoints > 0 ? 'partial' : 'accepted';
+    // Accepted only once its Content-Type named an encoding.
+    const body = encodeExportResponse(outcome, encoding!);
+    const { status } = INGEST_ANSWERS[answer];
+    return { answer, status, contentType: CONTENT_TYPE[encoding!], body, headers: {} };
+  }
+  const row = INGEST_ANSWERS[outcome.reason];
+  const said = {
+    answer: outcome.reason,
+    status: row.status,
+    headers: {
+      ...row.headers,
+      ...(row.retryAfter && { 'retry-after': String(retryAfterSeconds) }),
+      ...(bodyLeft && { connection: 'close' }),
+    },
   };
-  if (row.text !== undefined)
-    return { contentType: row.text.contentType, body: row.text.body, headers };
+  if (row.text !== undefined) return { ...said, contentType: row.type!, body: row.text };
   if (encoding === undefined)
-    return { contentType: 'text/plain; charset=utf-8', body: `${refused.message}\n`, headers };
-  return {
-    contentType: CONTENT_TYPE[encoding],
-    body: encodeStatus(row.code!, refused.message, encoding),
-    headers,
-  };
+    return { ...said, contentType: 'text/plain; charset=utf-8', body: `${outcome.message}\n` };
+  const body = encodeStatus(row.code!, outcome.message, encoding);
+  return { ...said, contentType: CONTENT_TYPE[encoding], body };
 }

@@ -3,7 +3,7 @@
  * Collector's OTLP receiver does (receiver/otlpreceiver/otlphttp.go), so any OTel SDK's OTLP/HTTP
  * exporter can point at `jobmeter serve`.
  *
- * | request                                                       | answer: status and reason (its body and headers: ingest-errors.ts) |
+ * | request                                                       | answer: status and reason (ingest-errors.ts, with its body and headers) |
  * |---------------------------------------------------------------|--------------------------------------------------------------------|
  * | GET/HEAD `/health`, `/ready` (when `health` is set)            | the main server's answers (http/health-route.ts), not counted as ingest requests |
  * | another path                                                  | 404 `not_found` (Go's ServeMux)                                    |
@@ -46,14 +46,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ShedReason } from '../http/connection-room.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
-import { INGEST_ANSWERS, type IngestAnswer } from '../http/self-telemetry.ts';
 import type { ServerLimits } from '../http/server-limits.ts';
-import {
-  CONTENT_TYPE,
-  decodeExportRequest,
-  encodeExportResponse,
-  encodingOf,
-} from '../otlp/codec.ts';
+import { decodeExportRequest, encodingOf } from '../otlp/codec.ts';
 import { decodeLimitsFor, type DecodeLimits } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
 import { DecoderPool } from './decoder-pool.ts';
@@ -66,7 +60,7 @@ import {
 } from './body-chunks.ts';
 import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
 import type { IngestGate, IngestGateOptions } from '../http/ingest-gate.ts';
-import { answerOf, Refused, refusalOf } from './ingest-errors.ts';
+import { answerOf, Refused, refusalOf, type IngestAnswer } from './ingest-errors.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { SparePacker } from './packed-chunk.ts';
 
@@ -116,8 +110,8 @@ export interface IngestListenerOptions extends ServerLimits {
    */
   readonly onRequest?: (body: Buffer, encoding: OtlpEncoding, result: OtlpPartialSuccess) => void;
   /**
-   * Called once with what every request was answered (self-telemetry.ts `INGEST_ANSWERS`: its
-   * status and reason), as the answer is written; jobmeter counts it. A throw is ignored. @default none
+   * Called once with what every request was answered (its reason: ingest-errors.ts
+   * `INGEST_ANSWERS`), as the answer is written; jobmeter counts it. A throw is ignored. @default none
    */
   readonly onAnswered?: (answer: IngestAnswer) => void;
   /**
@@ -293,28 +287,13 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     release();
     // Nobody to answer: nothing written, nothing counted.
     if (response.destroyed || outcome instanceof BodyAborted) return;
-    const answered: IngestAnswer =
-      outcome instanceof Refused
-        ? outcome.reason
-        : outcome.rejectedDataPoints > 0
-          ? 'partial'
-          : 'accepted';
+    const said = answerOf(outcome, encoding, retryAfter, reading);
     try {
-      options.onAnswered?.(answered);
+      options.onAnswered?.(said.answer);
     } catch {
       // Counting never changes the answer.
     }
-    if (outcome instanceof Refused) {
-      const { contentType, body, headers } = answerOf(outcome, encoding, retryAfter, reading);
-      sendText(response, INGEST_ANSWERS[answered], contentType, body, headers);
-    } else {
-      sendText(
-        response,
-        INGEST_ANSWERS[answered],
-        CONTENT_TYPE[encoding!],
-        encodeExportResponse(outcome, encoding!),
-      );
-    }
+    sendText(response, said.status, said.contentType, said.body, said.headers);
   };
 
   // One line per episode, not per connection: a flood closes thousands a second.
