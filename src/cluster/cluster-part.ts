@@ -1,7 +1,8 @@
 /**
  * The cluster's parts of a jobmeter: the primary, which serves (and pushes) the aggregate of every
  * member's reports once one has reported, and a member (a `node:cluster` worker, or a thread
- * given `cluster.reportTo`), which reports to it and serves nothing.
+ * given `cluster.reportTo`), which reports to it and serves nothing. The primary's hearing of its
+ * workers and threads stays in createJobmeter, which `jm.aggregate` adds threads to.
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { MessagePort } from 'node:worker_threads';

@@ -24,6 +24,7 @@ import { preferIngested, preferIngestedIn } from './prefer-ingested.ts';
 import { openIngestState } from './state-keeper.ts';
 import type { IngestStoreOptions } from './store-options.ts';
 
+/** `sources`: what a profile's series carry of the ingested sources, kept in its checkpoint. */
 export function openIngest(
   options: Required<Omit<IngestOptions, IngestGateKey>> & { readonly gate: IngestGate },
   settings: IngestStoreOptions,

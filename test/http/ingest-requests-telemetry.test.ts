@@ -1,7 +1,8 @@
 /**
  * The ingest's answers are one table (ingest/ingest-errors.ts): the status a request is answered
  * with is the `code` jobmeter_ingest_requests_total counts it under, for every reason a request
- * here can be given, and every row of the table is served from the start, at 0.
+ * here can be given (the gate's 401 and 403: ingest-gate.test.ts), and every row of the table is
+ * served from the start, at 0.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
