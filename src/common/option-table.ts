@@ -105,13 +105,21 @@ export interface OptionRow {
 
 export type Section = Readonly<Record<string, OptionRow>>;
 
-/** Every listener's opt-in to a non-loopback `host`. */
-const ALLOW_NON_LOOPBACK = {
-  file: 'allow_non_loopback',
-  schema: 'boolean',
-  default: false,
-  rule: bool,
-} as const satisfies OptionRow;
+/** A duration's row: an integer of milliseconds, the config file's `file`, `by` by default. */
+function duration<const F extends string, const D extends number>(file: F, by: D) {
+  return { file, schema: 'millis', default: by, rule: millis } as const;
+}
+
+/** A boolean's row: the config file's `file`, `by` by default. */
+function boolean<const F extends string, const D extends boolean>(file: F, by: D) {
+  return { file, schema: 'boolean', default: by, rule: bool } as const;
+}
+
+/** A table's `enabled`: the config file's only (the library's is the table itself, or `false`). */
+const ENABLED = { file: 'enabled', schema: 'boolean', library: false } as const;
+
+/** A listener's address: loopback unless its `allowNonLoopback` (common/loopback.ts). */
+const LOOPBACK_HOST = { file: 'host', schema: 'host', default: '127.0.0.1', rule: host } as const;
 
 /** The timeouts and connection cap of every listener (http/server-limits.ts checks them). */
 const SERVER_LIMITS = {
@@ -120,20 +128,10 @@ const SERVER_LIMITS = {
    * closes.
    * @default 30000
    */
-  requestTimeoutMillis: {
-    file: 'request_timeout_ms',
-    schema: 'millis',
-    default: 30_000,
-    rule: millis,
-  },
+  requestTimeoutMillis: duration('request_timeout_ms', 30_000),
   // Outlasts Prometheus's default 15 s scrape interval, so a scraper's connection is reused.
   /** A keep-alive connection with no request in progress is closed after this many ms. @default 30000 */
-  idleTimeoutMillis: {
-    file: 'idle_timeout_ms',
-    schema: 'millis',
-    default: 30_000,
-    rule: millis,
-  },
+  idleTimeoutMillis: duration('idle_timeout_ms', 30_000),
   /**
    * Connections open at once; one more evicts one holding room without progress, whatever its
    * address: one with no whole request yet (headers, or a body short of 64 KiB) before an idle
@@ -152,22 +150,13 @@ export const SERVER_LIMIT_KEYS = Object.keys(SERVER_LIMITS) as (keyof typeof SER
 
 export const LISTENER_OPTIONS = {
   /** `false` disables the pull listener (the library: `listener: false`). */
-  enabled: {
-    file: 'enabled',
-    schema: 'boolean',
-    library: false,
-  },
+  enabled: ENABLED,
   /**
    * Address to bind. Must be a loopback address (127.0.0.0/8, ::1, `localhost`) unless {@link
    * allowNonLoopback} is true.
    * @default '127.0.0.1'
    */
-  host: {
-    file: 'host',
-    schema: 'host',
-    default: '127.0.0.1',
-    rule: host,
-  },
+  host: LOOPBACK_HOST,
   /** TCP port; 0 picks a free port (read it back from `jobmeter.pullAddress`). @default 9464 */
   port: {
     file: 'port',
@@ -176,7 +165,7 @@ export const LISTENER_OPTIONS = {
     rule: port,
   },
   /** Explicit opt-in to bind a non-loopback address. @default false */
-  allowNonLoopback: { ...ALLOW_NON_LOOPBACK, flag: '--allow-non-loopback' },
+  allowNonLoopback: { ...boolean('allow_non_loopback', false), flag: '--allow-non-loopback' },
   /**
    * Which format to serve. `negotiate` follows the client's `Accept` (OpenMetrics 1.0.0 when
    * preferred, text 0.0.4 otherwise); `text` / `openmetrics` force one.
@@ -210,21 +199,9 @@ export const OTLP_OPTIONS = {
     rule: oneOfRule(OTLP_PROTOCOLS),
   },
   /** Export interval in ms. @default 60000 */
-  intervalMillis: {
-    file: 'interval_ms',
-    schema: 'millis',
-    env: 'OTEL_METRIC_EXPORT_INTERVAL',
-    default: 60_000,
-    rule: millis,
-  },
+  intervalMillis: { ...duration('interval_ms', 60_000), env: 'OTEL_METRIC_EXPORT_INTERVAL' },
   /** Export timeout in ms; must not exceed the interval. @default 30000 */
-  timeoutMillis: {
-    file: 'timeout_ms',
-    schema: 'millis',
-    env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT',
-    default: 30_000,
-    rule: millis,
-  },
+  timeoutMillis: { ...duration('timeout_ms', 30_000), env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT' },
   /** `cumulative` or `delta`. @default 'cumulative' */
   temporality: {
     file: 'temporality',
@@ -257,18 +234,9 @@ export const OTLP_OPTIONS = {
 
 export const INGEST_OPTIONS = {
   /** `true` turns the ingest listener on (the library: an `ingest` object). */
-  enabled: {
-    file: 'enabled',
-    schema: 'boolean',
-    library: false,
-  },
+  enabled: ENABLED,
   /** Address to bind; loopback unless {@link allowNonLoopback}. @default '127.0.0.1' */
-  host: {
-    file: 'host',
-    schema: 'host',
-    default: '127.0.0.1',
-    rule: host,
-  },
+  host: LOOPBACK_HOST,
   /** TCP port; 0 picks a free one (read it back from `jobmeter.ingestAddress`). @default 4318 */
   port: {
     file: 'port',
@@ -277,7 +245,7 @@ export const INGEST_OPTIONS = {
     rule: port,
   },
   /** Explicit opt-in to bind a non-loopback address. @default false */
-  allowNonLoopback: ALLOW_NON_LOOPBACK,
+  allowNonLoopback: boolean('allow_non_loopback', false),
   // The Collector's `max_request_body_size` default.
   /**
    * Largest request body, as sent and once decompressed; past it the answer is 413.
@@ -306,12 +274,7 @@ export const INGEST_OPTIONS = {
    * A series not updated for this long disappears (the Collector's `metric_expiration`).
    * @default 300000
    */
-  expiryMillis: {
-    file: 'expiry_ms',
-    schema: 'millis',
-    default: 5 * 60_000,
-    rule: millis,
-  },
+  expiryMillis: duration('expiry_ms', 5 * 60_000),
   /**
    * Source series one instrument may hold; points of new ones past it are refused.
    * @default 2000
@@ -402,22 +365,13 @@ export const INGEST_OPTIONS = {
 
 export const CLUSTER_OPTIONS = {
   /** `false`: every process stands alone (the library: `cluster: false`). */
-  enabled: {
-    file: 'enabled',
-    schema: 'boolean',
-    library: false,
-  },
+  enabled: ENABLED,
   /**
    * How long a scrape (or an OTLP export) of the primary waits for its members' reports. A member
    * that answers late, or not at all, counts with its last report: never less than before.
    * @default 1000
    */
-  timeoutMillis: {
-    file: 'timeout_ms',
-    schema: 'millis',
-    default: 1000,
-    rule: millis,
-  },
+  timeoutMillis: duration('timeout_ms', 1000),
   /**
    * In a worker thread: report to the thread that aggregates over this port (usually `parentPort`
    * from node:worker_threads) instead of serving.
@@ -530,13 +484,7 @@ export const ATTRIBUTE_SPEC_OPTIONS = {
  */
 export const TELEMETRY_OPTIONS = {
   /** `false` turns the telemetry listener off, and `POST /-/reload` with it. */
-  enabled: {
-    file: 'enabled',
-    schema: 'boolean',
-    library: false,
-    default: true,
-    rule: bool,
-  },
+  enabled: { ...boolean('enabled', true), library: false },
   /**
    * Loopback `HOST:PORT` serving jobmeter serve's own telemetry at `/metrics`, and `/health`,
    * `/ready`; `JOBMETER_TELEMETRY_LISTEN` when the file sets none. Taken at start: serve exits 1
@@ -554,14 +502,7 @@ export const TELEMETRY_OPTIONS = {
    * re-reads the configuration as SIGHUP does, as Prometheus' `--web.enable-lifecycle`; needs the
    * listener on.
    */
-  enableReload: {
-    file: 'enable_reload',
-    schema: 'boolean',
-    library: false,
-    flag: '--enable-reload',
-    default: false,
-    rule: bool,
-  },
+  enableReload: { ...boolean('enable_reload', false), library: false, flag: '--enable-reload' },
 } as const satisfies Section;
 
 /** `profile: { name, rules }`. */
@@ -721,23 +662,13 @@ export const JOBMETER_OPTIONS = {
     rule: nonEmptyString,
   },
   /** Record Node process/runtime metrics. @default true */
-  processMetrics: {
-    file: 'process_metrics',
-    schema: 'boolean',
-    default: true,
-    rule: bool,
-  },
+  processMetrics: boolean('process_metrics', true),
   /**
    * Native profile only: keep `target_info` and `otel_scope_*` labels. Legacy profiles never emit
    * them, as the originals do not.
    * @default true
    */
-  otelScopeInfo: {
-    file: 'otel_scope_info',
-    schema: 'boolean',
-    default: true,
-    rule: bool,
-  },
+  otelScopeInfo: boolean('otel_scope_info', true),
   /**
    * Register jobmeter's MeterProvider as the global one (`metrics.setGlobalMeterProvider`), so
    * instruments a host or a library creates later with `metrics.getMeter(name)` are served on
@@ -745,12 +676,7 @@ export const JOBMETER_OPTIONS = {
    * one line saying what to do. `shutdown()` unregisters what it registered. `false` opts out.
    * @default true
    */
-  global: {
-    file: 'global',
-    schema: 'boolean',
-    default: true,
-    rule: bool,
-  },
+  global: boolean('global', true),
   // OpenTelemetry's default cardinality limit: series per host instrument, overflow included.
   /**
    * Series each host instrument may hold -- one jobmeter has no spec for, created through
@@ -794,12 +720,7 @@ export const JOBMETER_OPTIONS = {
    * most. An instrument a View selects is the SDK's, which keeps none.
    * @default false
    */
-  hostExemplars: {
-    file: 'host_exemplars',
-    schema: 'boolean',
-    default: false,
-    rule: bool,
-  },
+  hostExemplars: boolean('host_exemplars', false),
   /**
    * Instruments of the host's (declared, observed, made on `jm.meter` or the global API, or
    * ingested) that the profile has no rule for. `native`: served after the profile's families under
