@@ -41,7 +41,6 @@ import { RecordGuard } from './domain/record-guard.ts';
 import { CollectedLengthLimit, cutCount } from './readers/collected-length-limit.ts';
 import { resolveListener, resolveProfileChoice, type ResolvedOptions } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer } from './scrape-pipeline.ts';
-import { withExpositionOptions } from './naming/profile-options.ts';
 import type { Profile } from './naming/types.ts';
 import type { JobmeterOptions } from './options.ts';
 import { newPullReader } from './readers/pull-reader.ts';
@@ -107,10 +106,7 @@ export class JobmeterReader implements IMetricReader {
   constructor(options: JobmeterReaderOptions = {}) {
     checkOptionKeys(options, 'reader');
     const choice = resolveProfileChoice(options.profile, options.hostInstruments);
-    const profile = withExpositionOptions(
-      buildProfile(choice, options.otelScopeInfo ?? true),
-      options,
-    );
+    const profile = buildProfile(choice, options.otelScopeInfo ?? true, options);
     this.profile = profile;
     this.#reader = newPullReader(options.metricProducers ?? [], {
       onShutdown: () => this.#onShutdown(),

@@ -38,7 +38,6 @@ import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import type { IngestListener } from './ingest/ingest-listener.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
-import { withExpositionOptions } from './naming/profile-options.ts';
 import { resourceAttributesFor } from './naming/resource-labels.ts';
 import { profileCatalog, withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
@@ -181,7 +180,7 @@ export async function createJobmeter<
   // A member serves, pushes and receives nothing: it reports to the primary.
   const o: ResolvedOptions =
     role === 'member' ? { ...resolved, listener: false, otlp: undefined, ingest: false } : resolved;
-  const profile = withExpositionOptions(buildProfile(o, o.otelScopeInfo), options);
+  const profile = buildProfile(o, o.otelScopeInfo, options);
   // A profile that follows a semantic convention records the convention's instruments in place of
   // the canonical ones it names (semconv: cicd.pipeline.run.*), and its process metrics.
   const { convention } = profileSettings(o.profile);

@@ -14,6 +14,7 @@ import { EXPOSED_KIND, SHAPE_OF_KIND, type InstrumentSpec } from './domain/types
 import type { RenderFamily } from './exposition/render-model.ts';
 import type { JsonView } from './http/metrics-response.ts';
 import { checkFamilyRules } from './naming/check-rules.ts';
+import { withExpositionOptions, type ProfileExpositionOptions } from './naming/profile-options.ts';
 import { SCRAPE_ERRORS_FAMILY } from './naming/name-claims.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import { claimedNames, nativeClaimedNames } from './naming/prometheus-names.ts';
@@ -71,18 +72,21 @@ export function reservedNativeNames(
   return out;
 }
 
-/** The profile, extended with the host's rules once they are checked against it. */
+/** The profile, extended with the host's rules once they are checked against it, under `exposition`. */
 export function buildProfile(
   choice: Pick<ResolvedOptions, 'profile' | 'profileRules'>,
   scopeInfo: boolean,
+  exposition: ProfileExpositionOptions,
 ): Profile {
   const builtIn = resolveProfile(choice.profile, scopeInfo);
   const labelsByName = builtIn.kind === 'table' && builtIn.order === 'sorted';
-  return resolveProfile(
-    choice.profile,
-    scopeInfo,
-    checkFamilyRules(choice.profileRules, builtIn.rules ?? [], 'profile.rules', labelsByName),
+  const rules = checkFamilyRules(
+    choice.profileRules,
+    builtIn.rules ?? [],
+    'profile.rules',
+    labelsByName,
   );
+  return withExpositionOptions(resolveProfile(choice.profile, scopeInfo, rules), exposition);
 }
 
 /** What a legacy profile says it drops under `hostInstruments: 'drop'`: the declared instruments it has no rule for. */
