@@ -158,12 +158,7 @@ export const LISTENER_OPTIONS = {
    */
   host: LOOPBACK_HOST,
   /** TCP port; 0 picks a free port (read it back from `jobmeter.pullAddress`). @default 9464 */
-  port: {
-    file: 'port',
-    schema: 'port',
-    default: 9464,
-    rule: port,
-  },
+  port: { file: 'port', schema: 'port', default: 9464, rule: port },
   /** Explicit opt-in to bind a non-loopback address. @default false */
   allowNonLoopback: { ...boolean('allow_non_loopback', false), flag: '--allow-non-loopback' },
   /**
@@ -171,11 +166,7 @@ export const LISTENER_OPTIONS = {
    * preferred, text 0.0.4 otherwise); `text` / `openmetrics` force one.
    * @default the profile's original's (`negotiate` for `otel` and `semconv`)
    */
-  format: {
-    file: 'format',
-    schema: 'listenerFormat',
-    rule: oneOfRule(LISTENER_FORMATS),
-  },
+  format: { file: 'format', schema: 'listenerFormat', rule: oneOfRule(LISTENER_FORMATS) },
   ...SERVER_LIMITS,
 } as const satisfies Section;
 
@@ -185,11 +176,7 @@ export const OTLP_OPTIONS = {
    * as `OTEL_EXPORTER_OTLP_ENDPOINT` is: `/v1/metrics` is appended. No endpoint -> no push reader.
    * @default none (no push)
    */
-  endpoint: {
-    file: 'endpoint',
-    schema: 'endpoint',
-    rule: httpUrl,
-  },
+  endpoint: { file: 'endpoint', schema: 'endpoint', rule: httpUrl },
   /** The OTLP/HTTP encoding: `http/protobuf` or `http/json`. @default 'http/protobuf' */
   protocol: {
     file: 'protocol',
@@ -225,11 +212,7 @@ export const OTLP_OPTIONS = {
    * otherwise).
    * @default 'profile' with a legacy profile and cumulative temporality, else 'canonical'
    */
-  naming: {
-    file: 'naming',
-    schema: 'otlpNaming',
-    rule: oneOfRule(OTLP_NAMINGS),
-  },
+  naming: { file: 'naming', schema: 'otlpNaming', rule: oneOfRule(OTLP_NAMINGS) },
 } as const satisfies Section;
 
 export const INGEST_OPTIONS = {
@@ -238,12 +221,7 @@ export const INGEST_OPTIONS = {
   /** Address to bind; loopback unless {@link allowNonLoopback}. @default '127.0.0.1' */
   host: LOOPBACK_HOST,
   /** TCP port; 0 picks a free one (read it back from `jobmeter.ingestAddress`). @default 4318 */
-  port: {
-    file: 'port',
-    schema: 'port',
-    default: 4318,
-    rule: port,
-  },
+  port: { file: 'port', schema: 'port', default: 4318, rule: port },
   /** Explicit opt-in to bind a non-loopback address. @default false */
   allowNonLoopback: boolean('allow_non_loopback', false),
   // The Collector's `max_request_body_size` default.
@@ -279,15 +257,9 @@ export const INGEST_OPTIONS = {
    * Source series one instrument may hold; points of new ones past it are refused.
    * @default 2000
    */
-  maxSeriesPerInstrument: {
-    default: 2000,
-    rule: positiveInteger,
-  },
+  maxSeriesPerInstrument: { default: 2000, rule: positiveInteger },
   /** Source series in all; points of new ones past it are refused. @default 50000 */
-  maxSeries: {
-    default: 50_000,
-    rule: positiveInteger,
-  },
+  maxSeries: { default: 50_000, rule: positiveInteger },
   /**
    * Estimated bytes the ingested state may take (series keys, attributes, the naming stage's label
    * strings; docs/collector.md "Limits"); points of new series past it are refused with
@@ -311,12 +283,7 @@ export const INGEST_OPTIONS = {
    * afresh (docs/collector.md "jobmeter's own restart"). `jobmeter serve` sets it by default.
    * @default false
    */
-  stateDir: {
-    file: 'state_dir',
-    schema: 'stateDir',
-    default: false,
-    rule: stateDir,
-  },
+  stateDir: { file: 'state_dir', schema: 'stateDir', default: false, rule: stateDir },
   ...SERVER_LIMITS,
   /**
    * A bearer token every sender must present (`Authorization: Bearer <token>`; a Collector's
@@ -324,43 +291,22 @@ export const INGEST_OPTIONS = {
    * UNAUTHENTICATED, before the body is read (docs/collector.md "The ingest gate"). Never logged.
    * @default none (no token asked)
    */
-  token: {
-    file: 'token',
-    schema: 'token',
-    rule: token,
-  },
+  token: { file: 'token', schema: 'token', rule: token },
   /** A file holding the token. */
-  tokenFile: {
-    file: 'token_file',
-    schema: 'filePath',
-    rule: filePath,
-    library: false,
-  },
+  tokenFile: { file: 'token_file', schema: 'filePath', rule: filePath, library: false },
   /**
    * API keys (each a token) and their tenants, accepted like {@link token}; with it, any one is.
    * @default []
    */
-  apiKeys: {
-    file: 'api_keys',
-    schema: 'apiKeys',
-    items: 'apiKey',
-  },
+  apiKeys: { file: 'api_keys', schema: 'apiKeys', items: 'apiKey' },
   /** A file holding the API keys. */
-  apiKeysFile: {
-    file: 'api_keys_file',
-    schema: 'filePath',
-    rule: filePath,
-    library: false,
-  },
+  apiKeysFile: { file: 'api_keys_file', schema: 'filePath', rule: filePath, library: false },
   /**
    * Networks (CIDRs or addresses) a sender's TCP peer must be in; outside them the answer is 403
    * PERMISSION_DENIED (401 while a token is asked too: both must pass).
    * @default [] (any peer)
    */
-  trustedCidrs: {
-    file: 'trusted_cidrs',
-    schema: 'cidrList',
-  },
+  trustedCidrs: { file: 'trusted_cidrs', schema: 'cidrList' },
 } as const satisfies Section;
 
 export const CLUSTER_OPTIONS = {
@@ -385,11 +331,7 @@ export const CLUSTER_OPTIONS = {
    * instruments, build info, last failure time, uptime and system.* default to it).
    * @default {} (src/cluster/merge-policy.ts has jobmeter's own)
    */
-  merge: {
-    file: 'merge',
-    schema: 'mergePolicies',
-    keys: 'open',
-  },
+  merge: { file: 'merge', schema: 'mergePolicies', keys: 'open' },
 } as const satisfies Section;
 
 export const BUILD_OPTIONS = {
@@ -401,11 +343,7 @@ export const BUILD_OPTIONS = {
     required: true,
   },
   /** The commit reported with it. @default 'unknown' */
-  commit: {
-    file: 'commit',
-    schema: 'nonEmptyString',
-    env: 'JOBMETER_BUILD_COMMIT',
-  },
+  commit: { file: 'commit', schema: 'nonEmptyString', env: 'JOBMETER_BUILD_COMMIT' },
   /**
    * The daemon's runtime reported with it (rm's `go_version` label): `jobmeter serve`'s `[build]
    * runtime_version` names the daemon's Go or Rust version.
@@ -420,13 +358,9 @@ export const BUILD_OPTIONS = {
 
 export const SNAPSHOT_OPTIONS = {
   /** How long a snapshot is reused (crewshipd's profile: 15000). */
-  ttlMillis: {
-    default: 0,
-  },
+  ttlMillis: { default: 0 },
   /** How long a scrape waits for the host's snapshot callback. */
-  timeoutMillis: {
-    default: 2000,
-  },
+  timeoutMillis: { default: 2000 },
 } as const satisfies Section;
 
 /** An instrument a host declares (`instruments[]`; domain/check-specs.ts checks its values). */
@@ -443,9 +377,7 @@ export const INSTRUMENT_SPEC_OPTIONS = {
    * The allow-list: attributes not listed are dropped before aggregation; left out, none are kept.
    * @default [] (none kept)
    */
-  attributes: {
-    items: 'attributeSpec',
-  },
+  attributes: { items: 'attributeSpec' },
   /**
    * Histogram bucket upper bounds: finite, strictly increasing, without +Inf (else a ConfigError).
    * Histograms only.
@@ -508,11 +440,7 @@ export const TELEMETRY_OPTIONS = {
 /** `profile: { name, rules }`. */
 export const PROFILE_TABLE_OPTIONS = {
   /** The profile the host's rules extend. @default 'otel' */
-  name: {
-    file: 'name',
-    schema: 'profile',
-    default: 'otel',
-  },
+  name: { file: 'name', schema: 'profile', default: 'otel' },
   /**
    * Rules of the host's, the same shape as the built-in tables (src/naming/profiles/): each renders
    * one instrument (`instrument`, e.g. a host counter `app.tasks.started`) as one family with the
@@ -522,22 +450,14 @@ export const PROFILE_TABLE_OPTIONS = {
    * instruments they name. Validated at start: a bad rule is a ConfigError naming it.
    * @default []
    */
-  rules: {
-    file: 'rules',
-    schema: 'profileRules',
-  },
+  rules: { file: 'rules', schema: 'profileRules' },
 } as const satisfies Section;
 
 export const API_KEY_OPTIONS = {
   /** The tenant the key authenticates, written as `tenant=` in the access log. */
   tenant: { file: 'tenant', schema: 'tenant', rule: tenant, required: true },
   /** The key a client sends as `Authorization: Bearer <key>`. */
-  key: {
-    file: 'key',
-    schema: 'token',
-    rule: token,
-    required: true,
-  },
+  key: { file: 'key', schema: 'token', rule: token, required: true },
 } as const satisfies Section;
 
 /**
@@ -547,22 +467,13 @@ export const API_KEY_OPTIONS = {
  */
 export const METRICS_OPTIONS = fileOnly({
   /** `false`: no metrics route anywhere. @default true, unless the posture is opt-in (runwisp) */
-  enabled: {
-    file: 'enabled',
-    schema: 'boolean',
-  },
+  enabled: { file: 'enabled', schema: 'boolean' },
   /** The route. @default the posture's */
   path: { file: 'path', schema: 'path', rule: routePath },
   /** Whose path, gates and access log the route takes. @default the profile's original's */
-  posture: {
-    file: 'posture',
-    schema: 'posture',
-  },
+  posture: { file: 'posture', schema: 'posture' },
   /** A dedicated loopback `HOST:PORT`, unauthenticated; metrics move there. @default none */
-  listen: {
-    file: 'listen',
-    schema: 'loopbackListen',
-  },
+  listen: { file: 'listen', schema: 'loopbackListen' },
   /** A bearer token; never logged. */
   token: { file: 'token', schema: 'token', rule: token },
   /** A file holding it. */
@@ -575,34 +486,15 @@ export const METRICS_OPTIONS = fileOnly({
    * wasmrun's `--auth`: `true` refuses to start without credentials.
    * @default on with credentials
    */
-  auth: {
-    file: 'auth',
-    schema: 'boolean',
-    flag: '--auth',
-  },
+  auth: { file: 'auth', schema: 'boolean', flag: '--auth' },
   /** Networks the cidr gate allows. */
-  trustedCidrs: {
-    file: 'trusted_cidrs',
-    schema: 'cidrList',
-  },
+  trustedCidrs: { file: 'trusted_cidrs', schema: 'cidrList' },
   /** Proxies whose `X-Forwarded-For` is believed. @default the posture's */
-  trustedProxies: {
-    file: 'trusted_proxies',
-    schema: 'cidrList',
-  },
+  trustedProxies: { file: 'trusted_proxies', schema: 'cidrList' },
   /** The access line on every request. @default the posture's */
-  accessLog: {
-    file: 'access_log',
-    schema: 'boolean',
-  },
+  accessLog: { file: 'access_log', schema: 'boolean' },
   /** A request-received line ahead of each access line. */
-  verbose: {
-    file: 'verbose',
-    schema: 'boolean',
-    flag: '--verbose',
-    short: 'v',
-    default: false,
-  },
+  verbose: { file: 'verbose', schema: 'boolean', flag: '--verbose', short: 'v', default: false },
   /** Scrapes at once past which a scrape gets 503; 0: no limit. */
   maxInflightScrapes: {
     file: 'max_inflight_scrapes',
@@ -644,12 +536,7 @@ export const JOBMETER_OPTIONS = {
    * Naming profile the pull endpoint renders, by name or with rules of the host's own.
    * @default 'otel'
    */
-  profile: {
-    file: 'profile',
-    schema: 'profileSetting',
-    keys: 'profileTable',
-    default: 'otel',
-  },
+  profile: { file: 'profile', schema: 'profileSetting', keys: 'profileTable', default: 'otel' },
   /**
    * OpenTelemetry `service.name` resource attribute. The library reads no environment itself; the
    * instrumentation entry and `jobmeter serve` map OTEL_SERVICE_NAME here.
@@ -737,11 +624,7 @@ export const JOBMETER_OPTIONS = {
     rule: oneOfRule(HOST_INSTRUMENTS),
   },
   /** Extra resource attributes (merged over OTEL_RESOURCE_ATTRIBUTES). @default {} */
-  resourceAttributes: {
-    file: 'resource_attributes',
-    schema: 'resourceAttributes',
-    keys: 'open',
-  },
+  resourceAttributes: { file: 'resource_attributes', schema: 'resourceAttributes', keys: 'open' },
   /**
    * The `otel` profile's naming of OTel instruments, the OTel spec's translation strategies:
    * `UnderscoreEscapingWithSuffixes` (`http_server_duration_seconds`),
@@ -753,10 +636,7 @@ export const JOBMETER_OPTIONS = {
    * one is a ConfigError.
    * @default 'UnderscoreEscapingWithSuffixes'
    */
-  translationStrategy: {
-    file: 'naming.translation_strategy',
-    schema: 'translationStrategy',
-  },
+  translationStrategy: { file: 'naming.translation_strategy', schema: 'translationStrategy' },
   /**
    * `false`: the `otel` profile's names leave out the unit word (`app_job_latency`, not
    * `app_job_latency_seconds`; `_total` stays on counters): exactly the series names and labels
@@ -764,11 +644,7 @@ export const JOBMETER_OPTIONS = {
    * profiles never change names: setting it with one is a ConfigError.
    * @default true
    */
-  unitSuffixes: {
-    file: 'naming.unit_suffixes',
-    schema: 'boolean',
-    default: true,
-  },
+  unitSuffixes: { file: 'naming.unit_suffixes', schema: 'boolean', default: true },
   /**
    * Counters and histograms carry their start time on the pull endpoint: OpenMetrics `_created`
    * samples and protobuf `created_timestamp` (text 0.0.4 has no place for it). Off by default, for
@@ -778,39 +654,19 @@ export const JOBMETER_OPTIONS = {
    * of the series instead.
    * @default false
    */
-  startTimestamps: {
-    file: 'naming.start_timestamps',
-    schema: 'boolean',
-    default: false,
-  },
+  startTimestamps: { file: 'naming.start_timestamps', schema: 'boolean', default: false },
   /** The `[naming]` table: translation_strategy, unit_suffixes, start_timestamps. */
-  naming: {
-    file: 'naming',
-    schema: 'naming',
-    library: false,
-  },
+  naming: { file: 'naming', schema: 'naming', library: false },
   /** Pull listener; `false` disables it (embed-only or push-only use). @default {} (enabled) */
-  listener: {
-    file: 'listener',
-    schema: 'listener',
-    keys: 'listener',
-  },
+  listener: { file: 'listener', schema: 'listener', keys: 'listener' },
   /** OTLP push; omitted or without `endpoint` -> no push reader. @default none */
-  otlp: {
-    file: 'otlp',
-    schema: 'otlp',
-    keys: 'otlp',
-  },
+  otlp: { file: 'otlp', schema: 'otlp', keys: 'otlp' },
   /**
    * OTLP/HTTP ingest listener (`POST /v1/metrics`); omitted or `false` -> none. Ingested metrics
    * join the pull endpoint and the OTLP push.
    * @default none
    */
-  ingest: {
-    file: 'ingest',
-    schema: 'ingest',
-    keys: 'ingest',
-  },
+  ingest: { file: 'ingest', schema: 'ingest', keys: 'ingest' },
   /**
    * `node:cluster` and worker threads ({@link ClusterOptions}). In a cluster worker (or with
    * `reportTo`) jobmeter reports to the primary and binds no listener, pushes nothing and takes no
@@ -818,33 +674,13 @@ export const JOBMETER_OPTIONS = {
    * `false`: every process stands alone (then workers must not share one listener port).
    * @default {} (on)
    */
-  cluster: {
-    file: 'cluster',
-    schema: 'cluster',
-    keys: 'cluster',
-  },
+  cluster: { file: 'cluster', schema: 'cluster', keys: 'cluster' },
   /** `jobmeter serve`'s metrics route (the library: the handler, middleware and plugin options). */
-  metrics: {
-    file: 'metrics',
-    schema: 'metrics',
-    keys: 'metrics',
-    library: false,
-  },
+  metrics: { file: 'metrics', schema: 'metrics', keys: 'metrics', library: false },
   /** `jobmeter serve`'s own telemetry listener. */
-  telemetry: {
-    file: 'telemetry',
-    schema: 'telemetry',
-    keys: 'telemetry',
-    library: false,
-  },
+  telemetry: { file: 'telemetry', schema: 'telemetry', keys: 'telemetry', library: false },
   /** runwisp.toml's `[daemon]`: metrics_enabled, metrics_listen. */
-  daemon: {
-    file: 'daemon',
-    schema: 'daemon',
-    keys: 'daemon',
-    library: false,
-    aliasOf: 'metrics',
-  },
+  daemon: { file: 'daemon', schema: 'daemon', keys: 'daemon', library: false, aliasOf: 'metrics' },
   /** restic-manager's spelling of `[metrics] token`. */
   metricsToken: metricsSpelling('token', 'metrics_token'),
   /** restic-manager's spelling of `[metrics] trusted_cidrs`. */
@@ -853,11 +689,7 @@ export const JOBMETER_OPTIONS = {
    * Reported as `jobmeter.build.info` (runwisp_build_info, rm_build_info). Omitted when absent.
    * @default jobmeter's own version
    */
-  build: {
-    file: 'build',
-    schema: 'build',
-    keys: 'build',
-  },
+  build: { file: 'build', schema: 'build', keys: 'build' },
   /**
    * OpenTelemetry Views (the SDK's `ViewOptions`) for every instrument on jobmeter's provider: the
    * host's own -- e.g. an attribute allow-list (`attributesProcessors:
@@ -868,10 +700,7 @@ export const JOBMETER_OPTIONS = {
    * that renames an own instrument takes it out of the profile's rule for it.
    * @default []
    */
-  views: {
-    file: 'views',
-    schema: 'views',
-  },
+  views: { file: 'views', schema: 'views' },
   /**
    * Extra instruments the host declares, bounded like the domain's own (their attributes are
    * declared here): observable ones it feeds with `jobmeter.observe(name, callback)` (e.g. counts
@@ -880,20 +709,14 @@ export const JOBMETER_OPTIONS = {
    * fast record path).
    * @default []
    */
-  instruments: {
-    items: 'instrumentSpec',
-  },
+  instruments: { items: 'instrumentSpec' },
   /**
    * Cache policy for the host's snapshot callback (`jobmeter.setSnapshotSource`).
    * @default the profile's (crewshipd: ttlMillis 15000), else { ttlMillis: 0, timeoutMillis: 2000 }
    */
-  snapshot: {
-    keys: 'snapshot',
-  },
+  snapshot: { keys: 'snapshot' },
   /** Value of the `hostname` label that crewshipd puts on every series. @default os.hostname() */
-  hostname: {
-    rule: nonEmptyString,
-  },
+  hostname: { rule: nonEmptyString },
   /**
    * Producers whose metrics join every pull collection, after the SDK's own (OTLP ingest uses
    * this). They bypass the SDK's views, so they must bound their own attributes.
@@ -907,9 +730,7 @@ export const JOBMETER_OPTIONS = {
    * --debug` writes them to stderr.
    * @default none (nothing printed, no cost)
    */
-  debug: {
-    rule: callback,
-  },
+  debug: { rule: callback },
   /**
    * Standard OpenTelemetry readers of the host's choosing on jobmeter's provider -- a
    * `PeriodicExportingMetricReader` with an official OTLP exporter, a `PrometheusExporter` --
@@ -923,9 +744,7 @@ export const JOBMETER_OPTIONS = {
    * instruments a profile drops), the OTLP push failing and recovering, the ingest state.
    * @default one line each on stderr, prefixed `jobmeter: `
    */
-  log: {
-    rule: callback,
-  },
+  log: { rule: callback },
 } as const satisfies Section;
 
 /** `new JobmeterReader(options)`: the createJobmeter options that make sense for a reader of someone else's provider. */
@@ -1004,9 +823,7 @@ export const ROUTE_OPTIONS = {
    * to stderr, an object picks the stream, `-v` (verbose) and clock.
    * @default the posture's (wasmrun: on)
    */
-  accessLog: {
-    keys: 'accessLog',
-  },
+  accessLog: { keys: 'accessLog' },
   /**
    * Scrapes being collected or rendered at once past which a scrape gets 503 (with `Retry-After:
    * 1`). 0 means no limit: concurrent scrapes share one collection and one rendering, so a storm
