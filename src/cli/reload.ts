@@ -21,10 +21,12 @@
  * prints a secret's value.
  */
 import {
+  isSecret,
   JOBMETER_OPTIONS,
   SECTIONS,
   TELEMETRY_OPTIONS,
   type OptionRow,
+  type Section,
 } from '../common/option-table.ts';
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
@@ -36,11 +38,15 @@ import { messageOf } from '../common/message-of.ts';
 const MAX_KEYS_NAMED = 8;
 
 /**
- * The keys of the metrics route's credentials, and of the ingest gate's: while one is set, a
- * scrape (a push) must present one. What a SIGHUP can apply live (main.ts).
+ * The keys of the metrics route's credentials, and of the ingest gate's (their secret rows): while
+ * one is set, a scrape (a push) must present one. What a SIGHUP can apply live (main.ts).
  */
-export const METRICS_CREDENTIALS: readonly string[] = ['metrics.token', 'metrics.apiKeys'];
-export const INGEST_CREDENTIALS: readonly string[] = ['ingest.token', 'ingest.apiKeys'];
+const credentialsOf = (table: 'metrics' | 'ingest'): readonly string[] =>
+  Object.entries(SECTIONS[table] as Section).flatMap(([k, row]) =>
+    isSecret(row) ? `${table}.${k}` : [],
+  );
+export const METRICS_CREDENTIALS = credentialsOf('metrics');
+export const INGEST_CREDENTIALS = credentialsOf('ingest');
 
 /** A gate's credentials: the metrics route's, the ingest's. */
 interface Credentials {
