@@ -177,7 +177,6 @@ export async function createJobmeter<
 >(options: JobmeterOptions<I> = {}): Promise<Declared<Jobmeter, I[number]>> {
   const resolved = resolveOptions(options);
   const role = roleOf(resolved);
-  // A member serves, pushes and receives nothing: it reports to the primary.
   const o: ResolvedOptions =
     role === 'member' ? { ...resolved, listener: false, otlp: undefined, ingest: false } : resolved;
   const profile = buildProfile(o, o.otelScopeInfo, options);
@@ -206,9 +205,8 @@ export async function createJobmeter<
   // What a profile's series carry of the ingested sources they merge: the namer's, kept in the
   // ingest's checkpoint (series/carry.ts).
   const sources = new SourceTotals();
-  // Every canonical name a sender pushes is bounded by its spec (process metrics too, whether or
-  // not jobmeter records its own), with the profile's buckets; native names that would clash on
-  // the pull endpoint are refused.
+  // A sender's canonical names are bounded by their specs (process metrics too), native ones that
+  // would clash on the pull endpoint refused.
   const ingest =
     o.ingest === false
       ? undefined

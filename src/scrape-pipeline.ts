@@ -100,10 +100,7 @@ export function dropLine(profile: TableProfile, declared: readonly InstrumentSpe
   );
 }
 
-/**
- * The value of a profile's hostname label: the `hostname` option, or the machine's name.
- * @throws ConfigError when the option is given but not a non-empty string.
- */
+/** The value of a profile's hostname label: the `hostname` option (checked), or the machine's name. */
 export function hostNameOf(option: unknown): string {
   return option === undefined ? hostname() : nonEmptyString(option, 'hostname');
 }

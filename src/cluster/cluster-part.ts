@@ -1,8 +1,6 @@
 /**
- * The cluster's parts of a jobmeter: the primary, which serves (and pushes) the aggregate of every
- * member's reports once one has reported, and a member (a `node:cluster` worker, or a thread
- * given `cluster.reportTo`), which reports to it and serves nothing. The primary's hearing of its
- * workers and threads stays in createJobmeter, which `jm.aggregate` adds threads to.
+ * The cluster's parts of a jobmeter: the primary, serving the aggregate of its members' reports,
+ * and a member, reporting to it (its hearing of threads is createJobmeter's: `jm.aggregate`).
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { MessagePort } from 'node:worker_threads';

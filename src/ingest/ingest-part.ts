@@ -1,11 +1,9 @@
 /**
- * The ingest as a part of a jobmeter, loaded only where the ingest is configured. Opened before the
- * meter provider: its store (made with `settings` beside the listener's options: the store takes
- * its limits and ignores the rest), its state file loaded before the listener takes a request
- * (state-keeper.ts; a second store is made only to serve the last state file written while writes
- * fail), and a watch on its answers for a wrong clock (clock-refusals.ts). Started after the pull
- * listener: its checkpoints, then its listener, so the listener stops first and the last checkpoint
- * holds everything received (a SIGTERM restart loses nothing).
+ * The ingest as a part of a jobmeter, loaded only where it is configured. Opened before the meter
+ * provider: its store (`settings` beside the listener's options), its state file loaded before the
+ * listener takes a request (state-keeper.ts), a watch for a wrong clock (clock-refusals.ts).
+ * Started after the pull listener: its checkpoints, then its listener, so the listener stops first
+ * and the last checkpoint holds everything received (a SIGTERM restart loses nothing).
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
