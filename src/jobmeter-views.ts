@@ -16,10 +16,13 @@ import { CONVENTION_PROCESS_INSTRUMENTS, PROCESS_INSTRUMENTS } from './domain/pr
 import { conventionCatalog } from './domain/convention.ts';
 import type { DeclaredInstrumentSpec, InstrumentSpec } from './domain/types.ts';
 import { profileSettings } from './naming/profiles/index.ts';
-import { PROFILE_NAMES, type ProfileName } from './options.ts';
+import type { ProfileName } from './options.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
-import type { OptionsOf, VIEWS_OPTIONS } from './common/option-table.ts';
-import { oneOf } from './common/option-rules.ts';
+import {
+  PROFILE_TABLE_OPTIONS,
+  type OptionsOf,
+  type VIEWS_OPTIONS,
+} from './common/option-table.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import { buildViews } from './views/build-views.ts';
 
@@ -58,7 +61,7 @@ export function withProfileBuckets(
  * The Views a host's provider needs for jobmeter's instruments (and the ones it declares) to be
  * served as `profile` serves them: the profile's histogram buckets and attribute allow-lists, and
  * the bounds jobmeter puts on each instrument's series.
- * @throws ConfigError for a profile that is not one of {@link PROFILE_NAMES}, or a bad instrument spec.
+ * @throws ConfigError for a profile that is not one of PROFILE_NAMES, or a bad instrument spec.
  * @example
  *   const sdk = new NodeSDK({ metricReaders: [new JobmeterReader({ profile: 'rm' })], views: jobmeterViews('rm') });
  */
@@ -66,7 +69,7 @@ export function jobmeterViews(
   profile: ProfileName = 'otel',
   options: JobmeterViewsOptions = {},
 ): ViewOptions[] {
-  oneOf(profile, PROFILE_NAMES, 'profile');
+  PROFILE_TABLE_OPTIONS.name.rule(profile, 'profile');
   checkOptionKeys(options, 'views');
   const settings = profileSettings(profile);
   const own = profileCatalog(profile);

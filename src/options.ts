@@ -67,7 +67,7 @@ export type IngestGateKey = 'token' | 'apiKeys' | 'trustedCidrs';
 /** A profile extended with rules of the host's own (the config file's `[profile]` table). */
 export type ProfileOptions = OptionsOf<
   typeof PROFILE_TABLE_OPTIONS,
-  { name: ProfileName; rules: readonly FamilyRule[] }
+  { rules: readonly FamilyRule[] }
 >;
 
 /**

@@ -16,6 +16,7 @@ import {
   JOBMETER_OPTIONS,
   LISTENER_OPTIONS,
   OTLP_OPTIONS,
+  PROFILE_TABLE_OPTIONS,
   resolveOption,
   resolveSection,
 } from './common/option-table.ts';
@@ -36,7 +37,6 @@ import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import { compileIngestGate, type IngestGate } from './http/ingest-gate.ts';
 import {
-  PROFILE_NAMES,
   type HostInstruments,
   type IngestGateKey,
   type IngestOptions,
@@ -141,9 +141,8 @@ export function resolveProfileChoice(
   host: HostInstruments | undefined,
 ): Pick<ResolvedOptions, 'profile' | 'profileRules' | 'hostInstruments'> {
   const table = typeof given === 'object' && given !== null;
-  const profile = oneOf(
+  const profile = PROFILE_TABLE_OPTIONS.name.rule(
     (table ? given.name : given) ?? OPTION_DEFAULTS.profile,
-    PROFILE_NAMES,
     table ? 'profile.name' : 'profile',
   );
   const hostInstruments = resolveOption(JOBMETER_OPTIONS, 'hostInstruments', host);

@@ -53,6 +53,7 @@ import {
   LISTENER_FORMATS,
   OTLP_NAMINGS,
   OTLP_PROTOCOLS,
+  PROFILE_NAMES,
   TEMPORALITIES,
 } from './option-values.ts';
 
@@ -440,7 +441,7 @@ export const TELEMETRY_OPTIONS = {
 /** `profile: { name, rules }`. */
 export const PROFILE_TABLE_OPTIONS = {
   /** The profile the host's rules extend. @default 'otel' */
-  name: { file: 'name', schema: 'profile', default: 'otel' },
+  name: { file: 'name', schema: 'profile', default: 'otel', rule: oneOfRule(PROFILE_NAMES) },
   /**
    * Rules of the host's, the same shape as the built-in tables (src/naming/profiles/): each renders
    * one instrument (`instrument`, e.g. a host counter `app.tasks.started`) as one family with the

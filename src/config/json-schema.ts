@@ -47,7 +47,6 @@ import {
   type Rule,
   type ValueSchema,
 } from '../common/option-rules.ts';
-import { PROFILE_NAMES } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The file's own vocabulary, and the limits its values are held to
@@ -262,7 +261,6 @@ export const CONFIG_SCHEMA = {
 
     // Values
     ...RULE_DEFINITIONS,
-    profile: oneOfStrings(PROFILE_NAMES),
     instrumentType: oneOfStrings(INSTRUMENT_TYPES),
     boundaries: { type: 'array', items: { type: 'number' } },
     exponentialSize: integer(2, 16384),
