@@ -12,30 +12,34 @@
 import { ConfigError, REDACTED } from '../errors.ts';
 import { nearestKey } from './did-you-mean.ts';
 import { isTable } from './option-rules.ts';
-import { libraryKeys, SECTIONS, type Section, type SectionName } from './option-table.ts';
+import {
+  JOBMETER_OPTIONS,
+  libraryKeys,
+  ROUTE_OPTIONS,
+  SECTIONS,
+  type Section,
+  type SectionName,
+} from './option-table.ts';
 
-/** How an error names each section's object. */
-const WHAT: Readonly<Record<SectionName, string>> = {
+/** How an error names the objects no row of the options holds (the others: {@link what}). */
+const WHAT: Partial<Record<SectionName, string>> = {
   jobmeter: 'the options',
-  profileTable: 'profile',
-  listener: 'listener',
-  otlp: 'otlp',
-  ingest: 'ingest',
   apiKey: 'an API key',
-  cluster: 'cluster',
-  build: 'build',
-  metrics: '[metrics]',
-  daemon: '[daemon]',
-  snapshot: 'snapshot',
   instrumentSpec: 'an instrument spec',
   attributeSpec: 'an attribute spec',
   reader: "JobmeterReader's options",
   recorder: "createRecorder's options",
   views: "jobmeterViews' options",
   route: "the metrics route's options",
-  accessLog: 'accessLog',
-  telemetry: '[telemetry]',
 };
+
+/** How an error names `section`'s object: the key of the row holding it (`[metrics]`: the file's only), else WHAT's words. */
+function what(section: SectionName): string {
+  for (const rows of [JOBMETER_OPTIONS, ROUTE_OPTIONS] as Section[])
+    for (const [key, row] of Object.entries(rows))
+      if (row.keys === section) return row.library === false ? `[${row.file!}]` : key;
+  return WHAT[section]!;
+}
 
 /**
  * Refuses a key of `value` (and of the nested objects the section's rows name) that is not an
@@ -55,7 +59,7 @@ export function checkOptionKeys(value: unknown, section: SectionName, at = ''): 
       throw new ConfigError(
         `${prefix}${key}`,
         REDACTED,
-        `a key of ${WHAT[section]}: ${known.join(', ')}${hint === undefined ? '' : ` (did you mean ${prefix}${hint}?)`}`,
+        `a key of ${what(section)}: ${known.join(', ')}${hint === undefined ? '' : ` (did you mean ${prefix}${hint}?)`}`,
       );
     }
     const child = value[key];
