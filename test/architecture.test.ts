@@ -26,10 +26,11 @@ export const ALLOWED: Readonly<Record<string, readonly string[] | typeof COMPOSI
   domain: ['series'],
   views: ['domain'],
   exposition: [],
-  // A Collection of the store in; the exposition model it produces.
+  // A Collection of the store in; the exposition model it produces (and its MetricData, for the
+  // profile-named push).
   naming: ['series', 'domain', 'exposition'],
-  // OTLP codecs; the profile-named push reads the exposition model back into OTLP.
-  otlp: ['domain', 'exposition'],
+  // OTLP codecs.
+  otlp: ['domain'],
   readers: ['series', 'domain', 'otlp'],
   // The primary merges its members' reports into a store of its own.
   cluster: ['series', 'domain'],
@@ -347,7 +348,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'jobmeter.ts': [NOT_SERIES, ['createJobmeter › stopThreads', 'telemetries', 'ingestListeners']],
   'naming/attribute-labels.ts': [MEMO, ['labelNameCache']],
   'naming/family-builder.ts': [MEMO, ['rowSources']],
-  'naming/native-rules.ts': [TABLE, ['NO_RESERVED']],
+  'naming/native-rules.ts': [TABLE, ['NO_RESERVED', 'compileNative › reserved']],
   'naming/series-cache.ts': [MEMO, ['histograms', 'natives']],
   'naming/to-families.ts': [
     "compiled rules per instrument and the name clashes warned of; a pass's families, its own",
@@ -359,10 +360,6 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   ],
   'naming/zero-fill.ts': [TABLE, ['#filled']],
   'otlp/decode-protobuf.ts': [TABLE, ['HALVES', 'LAST_LO', 'LAST_HI']],
-  'otlp/families-to-metrics.ts': [
-    "label strings' attributes (a memo); an export's scopes, its own",
-    ['createFamiliesToMetrics › labelCache', 'scopes'],
-  ],
   'otlp/push-serializer.ts': [NOT_SERIES, ['serializers', 'EXEMPLARS_FIELD']],
   'readers/collected-length-limit.ts': [MEMO, ['#cut']],
   'readers/otlp-push.ts': [NOT_SERIES, ['stats']],

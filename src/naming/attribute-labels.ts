@@ -36,14 +36,14 @@ export function renderAttributes(
   for (const key in attributes) {
     const v = attributes[key];
     if (v === undefined || v === null) continue;
-    const name = exposedLabelName(key, reserved, utf8);
+    const name = exposedName(key, reserved, utf8);
     if (name === '') continue;
     if (names.length > 0) {
       if (names.includes(name)) return renderMerged(attributes, suffix, reserved, utf8);
       parts.push(',');
     }
     names.push(name);
-    parts.push(name, '="', escapeLabelValue(labelValue(v)), '"');
+    parts.push(utf8 ? labelNameText(name) : name, '="', escapeLabelValue(labelValue(v)), '"');
   }
   if (suffix !== '') {
     if (parts.length > 0) parts.push(',');
@@ -59,21 +59,10 @@ function renderMerged(
   reserved: ReadonlySet<string>,
   utf8: boolean,
 ): string {
-  const byName = new Map<string, Array<[string, string]>>();
-  for (const key in attributes) {
-    const v = attributes[key];
-    if (v === undefined || v === null) continue;
-    const name = exposedLabelName(key, reserved, utf8);
-    if (name === '') continue;
-    const list = byName.get(name);
-    if (list === undefined) byName.set(name, [[key, labelValue(v)]]);
-    else list.push([key, labelValue(v)]);
-  }
   const parts: string[] = [];
-  for (const [name, list] of byName) {
-    list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [name, value] of labelPairs(attributes, reserved, utf8)) {
     if (parts.length > 0) parts.push(',');
-    parts.push(name, '="', escapeLabelValue(list.map(([, value]) => value).join(';')), '"');
+    parts.push(utf8 ? labelNameText(name) : name, '="', escapeLabelValue(value), '"');
   }
   if (suffix !== '') {
     if (parts.length > 0) parts.push(',');
@@ -83,16 +72,51 @@ function renderMerged(
 }
 
 /**
+ * The labels {@link renderAttributes} writes, as attributes (label name → value, unescaped): what
+ * the profile-named push sends for the series.
+ */
+export function labelAttributes(
+  attributes: Attributes,
+  reserved: ReadonlySet<string>,
+  utf8: boolean,
+): Attributes {
+  return Object.fromEntries(labelPairs(attributes, reserved, utf8));
+}
+
+/** Label name → value of an attribute set: one per name, the values of keys with one name joined with `;` in key order. */
+function labelPairs(
+  attributes: Attributes,
+  reserved: ReadonlySet<string>,
+  utf8: boolean,
+): Map<string, string> {
+  const byName = new Map<string, Array<[string, string]>>();
+  for (const key in attributes) {
+    const v = attributes[key];
+    if (v === undefined || v === null) continue;
+    const name = exposedName(key, reserved, utf8);
+    if (name === '') continue;
+    const list = byName.get(name);
+    if (list === undefined) byName.set(name, [[key, labelValue(v)]]);
+    else list.push([key, labelValue(v)]);
+  }
+  const out = new Map<string, string>();
+  for (const [name, list] of byName) {
+    list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    out.set(name, list.map(([, value]) => value).join(';'));
+  }
+  return out;
+}
+
+/**
  * The label name of an attribute key: sanitised, `exported_` before a reserved name, `''` to drop
  * it. With `utf8` (a translation strategy that keeps OTel's names) the key itself, quoted in the
  * label string when it is not a classic name (exposition/escape.ts `labelNameText`); a key that
  * starts with `__` gets `exported_` too, since Prometheus keeps such names for itself (`__name__`
  * would name the series a second time). Sanitising already collapses a leading `__`.
  */
-function exposedLabelName(key: string, reserved: ReadonlySet<string>, utf8: boolean): string {
+function exposedName(key: string, reserved: ReadonlySet<string>, utf8: boolean): string {
   const name = utf8 ? key : labelName(key);
-  const exposed = reserved.has(name) || (utf8 && name.startsWith('__')) ? 'exported_' + name : name;
-  return utf8 && exposed !== '' ? labelNameText(exposed) : exposed;
+  return reserved.has(name) || (utf8 && name.startsWith('__')) ? 'exported_' + name : name;
 }
 
 function labelValue(v: AnyValue): string {

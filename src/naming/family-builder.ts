@@ -15,6 +15,8 @@ import type {
   RenderHistogramSeries,
   RenderNumberFamily,
 } from '../exposition/render-model.ts';
+import type { Attributes } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import type { LabelColumn } from '../series/collection.ts';
 import { holdShape } from '../common/held-shapes.ts';
 import { HISTOGRAM } from '../series/aggregation.ts';
@@ -29,6 +31,21 @@ export interface FamilyHead {
   readonly unit: string;
   /** Names may be UTF-8 (the render model's `utf8Names`). */
   readonly utf8?: boolean;
+}
+
+/**
+ * Series a pass put into a family: the first `n` of a label column (its strings, and the
+ * attributes each was made from), how their maker (a compiled rule, the zero fill) names such
+ * attributes as the labels it renders (label name → value, unescaped), and the scope they go under
+ * in OTLP (the native profile's `otel_scope_*` labels; none: the push's own). Kept by reference
+ * only: the push makes the attributes when it asks (families-to-metrics.ts), so a pull's pass pays
+ * nothing per series for them.
+ */
+export interface Feed {
+  readonly column: Pick<LabelColumn, 'strings' | 'keys'>;
+  readonly n: number;
+  readonly named: (key: Attributes) => Attributes;
+  readonly scope?: InstrumentationScope | undefined;
 }
 
 /**
@@ -64,6 +81,8 @@ export interface FamilyBuilder {
   ascii: boolean;
   /** Names may be UTF-8 (the render model's `utf8Names`). */
   readonly utf8: boolean;
+  /** What fed its series in this pass. */
+  readonly feeds: Feed[];
 }
 
 /** An empty family; `merges`: points may share a label set (then an index is kept); `starts`: counters keep start times. */
@@ -84,6 +103,7 @@ export function newBuilder(family: FamilyHead, merges: boolean, starts: boolean)
     index: merges ? new Map() : undefined,
     ascii: true,
     utf8: family.utf8 === true,
+    feeds: [],
   };
 }
 
@@ -106,15 +126,18 @@ export function settle(b: FamilyBuilder): void {
 /** The finished family. A number family's `series` objects are made only if someone reads them. */
 export function toFamily(b: FamilyBuilder): RenderFamily {
   if (b.type === 'histogram')
-    return {
-      name: b.name,
-      type: 'histogram',
-      help: b.help,
-      unit: b.unit,
-      series: b.series,
-      ascii: b.ascii,
-      ...(b.utf8 && { utf8Names: true }),
-    };
+    return withFeeds(
+      {
+        name: b.name,
+        type: 'histogram',
+        help: b.help,
+        unit: b.unit,
+        series: b.series,
+        ascii: b.ascii,
+        ...(b.utf8 && { utf8Names: true }),
+      },
+      b.feeds,
+    );
   const exemplars = b.exemplars;
   const keyed = b.keyed;
   const columns: NumberColumns =
@@ -137,7 +160,20 @@ export function toFamily(b: FamilyBuilder): RenderFamily {
   };
   Object.defineProperty(family, 'series', { get: familySeries, enumerable: true });
   rowSources.set(family, { columns, created: b.created, rows: undefined });
-  return family as RenderNumberFamily;
+  return withFeeds(family as RenderNumberFamily, b.feeds);
+}
+
+/** Where a family keeps what fed it: not enumerable, so it is no part of what the family says. */
+const FEEDS = Symbol('feeds');
+
+function withFeeds<F extends RenderFamily>(family: F, feeds: readonly Feed[]): F {
+  Object.defineProperty(family, FEEDS, { value: feeds });
+  return family;
+}
+
+/** What fed a family of a naming pass (toFamily's); none for a family made elsewhere (target_info). */
+export function feedsOf(family: object): readonly Feed[] {
+  return (family as { [FEEDS]?: readonly Feed[] })[FEEDS] ?? [];
 }
 
 /**

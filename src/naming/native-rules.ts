@@ -9,7 +9,7 @@ import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue, isClassicMetricName } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
 import { exemplarsAt } from '../series/histogram.ts';
-import { renderAttributes } from './attribute-labels.ts';
+import { labelAttributes, renderAttributes } from './attribute-labels.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import { seriesExemplar, seriesStartMillis } from './data-points.ts';
 import { addHistogram, addKeyed, addNumber } from './family-builder.ts';
@@ -109,6 +109,9 @@ export function compileNative(
       },
       merges: false,
       carries: false,
+      named: (attributes) => labelAttributes(attributes, reserved, utf8),
+      // The scope labels are the scope again in OTLP.
+      ...(profile.scopeInfo && { scope }),
       emit(series, out) {
         const n = series.n;
         const labels = series.labels(cache.labelRender);
@@ -161,6 +164,7 @@ export function compileNative(
             );
         }
         if (labels.nonAscii > 0) out.ascii = false;
+        return labels;
       },
     },
   ];

@@ -4,6 +4,7 @@
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes } from '@opentelemetry/api';
+import { setAttribute } from '../common/set-attribute.ts';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
 import { boundsOf } from '../series/collection.ts';
@@ -17,10 +18,16 @@ import type { FamilyRule } from './types.ts';
 /** The attribute the SDK puts on the series that absorbs attribute sets past the cardinality limit. */
 const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
 
-/** `rule` compiled; `constLabels` (the hostname label, rendered) end every series' label string. */
+/** The labels every series of a table ends with (crewshipd's `hostname`): rendered, and as attributes. */
+export interface ConstLabels {
+  readonly text: string;
+  readonly attributes: Attributes;
+}
+
+/** `rule` compiled; `constLabels` end every series' labels. */
 export function compileTableRule(
   rule: FamilyRule,
-  constLabels: string,
+  constLabels: ConstLabels,
   starts: boolean,
 ): CompiledRule {
   const pairs = rule.labels ?? [];
@@ -29,23 +36,37 @@ export function compileTableRule(
   const scale = rule.scale ?? 1;
   const from = rule.from ?? 'value';
   const labelNames = pairs.map(([, label]) => label);
+  /** Label `i`'s word for `attributes` (undefined: the series has no such label); `overflow`: the SDK's overflow series, whose every label reads `other`. */
+  const wordAt = (attributes: Attributes, i: number, overflow: boolean): string | undefined => {
+    const raw = overflow ? 'other' : attributes[attrKeys[i]!];
+    if (raw === undefined || raw === null) return undefined;
+    const word = String(raw);
+    return valueMaps[i]?.[word] ?? word;
+  };
   const render = (attributes: Attributes): string => {
     const parts: string[] = [];
-    // The SDK's overflow series carries no real attributes: every label reads `other`.
     const overflow = attributes[OVERFLOW_ATTRIBUTE] === true;
     for (let i = 0; i < attrKeys.length; i++) {
-      const raw = overflow ? 'other' : attributes[attrKeys[i]!];
-      if (raw === undefined || raw === null) continue;
-      const word = String(raw);
-      const mapped = valueMaps[i]?.[word] ?? word;
+      const word = wordAt(attributes, i, overflow);
+      if (word === undefined) continue;
       if (parts.length > 0) parts.push(',');
-      parts.push(labelNames[i]!, '="', escapeLabelValue(mapped), '"');
+      parts.push(labelNames[i]!, '="', escapeLabelValue(word), '"');
     }
-    if (constLabels !== '') {
+    if (constLabels.text !== '') {
       if (parts.length > 0) parts.push(',');
-      parts.push(constLabels);
+      parts.push(constLabels.text);
     }
     return parts.join('');
+  };
+  const named = (attributes: Attributes): Attributes => {
+    const out: Attributes = {};
+    const overflow = attributes[OVERFLOW_ATTRIBUTE] === true;
+    for (let i = 0; i < attrKeys.length; i++) {
+      const word = wordAt(attributes, i, overflow);
+      if (word !== undefined) setAttribute(out, labelNames[i]!, word);
+    }
+    for (const key in constLabels.attributes) setAttribute(out, key, constLabels.attributes[key]);
+    return out;
   };
   const histogramShaped = rule.type === 'histogram' && from === 'value';
   const cache = new SeriesCache(
@@ -61,6 +82,7 @@ export function compileTableRule(
     family: { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
     merges,
     carries,
+    named,
     emit(series, out, sources) {
       const n = series.n;
       const labels = series.labels(cache.labelRender);
@@ -130,6 +152,7 @@ export function compileTableRule(
         }
       }
       if (labels.nonAscii > 0) out.ascii = false;
+      return labels;
     },
   };
 }

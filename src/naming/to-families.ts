@@ -5,7 +5,8 @@
  * rules are compiled once (native-rules.ts, table-rules.ts) and kept with what they rendered last
  * time (series-cache.ts), so a steady-state scrape only checks identities and copies numbers; the
  * families are built (family-builder.ts), zero-filled (zero-fill.ts) and ordered (series-order.ts)
- * here.
+ * here. Each family keeps what fed it (family-builder.ts `Feed`), from which the profile-named push
+ * sends the same series as OTLP (families-to-metrics.ts).
  */
 import { diag, type Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
@@ -41,7 +42,7 @@ import {
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames } from './prometheus-names.ts';
 import { otelProfile } from './profiles/otel.ts';
 import { sortTableFamilies } from './series-order.ts';
-import { compileTableRule } from './table-rules.ts';
+import { compileTableRule, type ConstLabels } from './table-rules.ts';
 import type { FamilyRule, Profile } from './types.ts';
 import { ZeroFill } from './zero-fill.ts';
 
@@ -101,10 +102,13 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     { rules: readonly CompiledRule[]; pass: number; points?: MetricColumns }
   >();
   let passes = 0;
-  const constLabels =
+  const constLabels: ConstLabels =
     profile.kind === 'table' && profile.hostnameLabel !== undefined
-      ? profile.hostnameLabel + '="' + escapeLabelValue(options.hostname ?? '') + '"'
-      : '';
+      ? {
+          text: profile.hostnameLabel + '="' + escapeLabelValue(options.hostname ?? '') + '"',
+          attributes: { [profile.hostnameLabel]: options.hostname ?? '' },
+        }
+      : { text: '', attributes: {} };
   // The families of a legacy table, or the host's own rules on the native profile: emitted in
   // their order (zero-filled where they say so) ahead of anything else.
   const seeded: readonly FamilyRule[] = profile.rules ?? [];
@@ -203,14 +207,16 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       const series = points ? (entry.points ??= new MetricColumns()).of(input) : input;
       // A producer's points are no set whose series expire.
       const carried = expires && !points && sources !== undefined;
-      for (const [rule, builder] of served)
-        rule.emit(
+      for (const [rule, builder] of served) {
+        const column = rule.emit(
           series,
           builder,
           carried && rule.carries
             ? sources?.of(key + '\0' + rule.family.name, rule.family.name)
             : undefined,
         );
+        builder.feeds.push({ column, n: series.n, named: rule.named, scope: rule.scope });
+      }
     };
     /** An instrument's compiled rules, each with the builder of its family (a rule whose family is not served left out). */
     const ruled = (

@@ -25,11 +25,12 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import { OTHER, type AttributeSpec, type InstrumentSpec } from '../domain/types.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
+import { zeroSeries } from './zero-fill.ts';
 import type { ReplacedZeros } from '../series/carry.ts';
 import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
 
 /** One zero-filled profile series, as a canonical point. */
-interface ZeroSeries {
+interface ZeroPoint {
   readonly id: string;
   readonly instrument: string;
   /** `{}` for a label-less family (`emitZero`), else the one attribute whose value is the word. */
@@ -103,47 +104,37 @@ function survivor(
     );
 }
 
-/** The table's zero-filled series, in canonical form (one per instrument and attribute value; a word no value is written as has none). */
-function zeroSeries(
+/** The table's zero series (zero-fill.ts), in canonical form (one per instrument and attribute value; a word no value is written as has none). */
+function canonicalZeros(
   profile: TableProfile,
   specs: ReadonlyMap<string, InstrumentSpec>,
-): ZeroSeries[] {
-  const out = new Map<string, ZeroSeries>();
-  for (const rule of profile.rules) {
-    if (rule.type === 'histogram') continue;
+): ZeroPoint[] {
+  const out = new Map<string, ZeroPoint>();
+  for (const { rule, label } of zeroSeries(profile.rules)) {
     const spec = specs.get(rule.instrument);
     const survives = survivor(profile, spec);
-    if (rule.emitZero === true) {
-      const id = rule.instrument;
-      out.set(id, {
-        id,
-        instrument: rule.instrument,
-        attributes: Object.freeze({}),
-        coveredBy: survives,
-      });
+    const id = rule.instrument;
+    if (label === undefined) {
+      out.set(id, { id, instrument: id, attributes: Object.freeze({}), coveredBy: survives });
+      continue;
     }
-    for (const [label, words] of Object.entries(rule.zeroFill ?? {})) {
-      const key = rule.labels?.find(([, l]) => l === label)?.[0];
-      // check-rules refuses a zeroFill on anything but the family's one label.
-      if (key === undefined) continue;
-      const attribute = spec?.attributes.find((a) => a.key === key);
-      const map = rule.values?.[key];
-      for (const word of words) {
-        const value = canonicalOf(attribute, map, word);
-        if (value === undefined) continue;
-        const id = `${rule.instrument}\0${key}\0${value}`;
-        const coveredBy = (attributes: Attributes): boolean =>
-          attributes[key] !== undefined &&
-          survives(attributes) &&
-          wordOf(attribute, map, String(attributes[key])) === word;
-        out.set(id, {
-          id,
-          instrument: rule.instrument,
-          attributes: Object.freeze({ [key]: value }),
-          coveredBy,
-        });
-      }
-    }
+    const key = rule.labels?.find(([, l]) => l === label.name)?.[0];
+    // check-rules refuses a zeroFill on anything but the family's one label.
+    if (key === undefined) continue;
+    const attribute = spec?.attributes.find((a) => a.key === key);
+    const map = rule.values?.[key];
+    const value = canonicalOf(attribute, map, label.word);
+    if (value === undefined) continue;
+    const coveredBy = (attributes: Attributes): boolean =>
+      attributes[key] !== undefined &&
+      survives(attributes) &&
+      wordOf(attribute, map, String(attributes[key])) === label.word;
+    out.set(`${id}\0${key}\0${value}`, {
+      id: `${id}\0${key}\0${value}`,
+      instrument: id,
+      attributes: Object.freeze({ [key]: value }),
+      coveredBy,
+    });
   }
   return [...out.values()];
 }
@@ -208,7 +199,7 @@ export function createPushZeroFill(
   options: PushZeroFillOptions,
 ): PushZeroFill {
   const specs = new Map(options.specs.map((s) => [s.name, s]));
-  const series = zeroSeries(profile, specs);
+  const series = canonicalZeros(profile, specs);
   if (series.length === 0) return (rm) => rm;
   const now = options.now ?? (() => pointMillis(SYSTEM_CLOCK));
   const startTime = millisToHrTime(now());

@@ -1,14 +1,39 @@
 /**
- * A legacy table's zero-filled families (FamilyRule `emitZero`, `zeroFill`): emitted even when
- * nothing was recorded yet, that is their point. Their vocabulary comes first, in order, so the
- * output reads like the original's.
+ * A legacy table's zero-filled series (FamilyRule `emitZero`, `zeroFill`): emitted even when
+ * nothing was recorded yet, that is their point. {@link zeroSeries} says which they are, once:
+ * the pull writes them as label strings here, the canonical push as points of the canonical
+ * instruments (zero-fill-push.ts). Their vocabulary comes first, in order, so the output reads
+ * like the original's.
  */
+import type { Attributes } from '@opentelemetry/api';
 import type { ServedTotals } from '../series/carry.ts';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { ExpositionExemplar } from '../exposition/types.ts';
-import { addNumber, indexOf, ownValues, type FamilyBuilder } from './family-builder.ts';
+import { addNumber, indexOf, ownValues, type Feed, type FamilyBuilder } from './family-builder.ts';
+import type { ConstLabels } from './table-rules.ts';
 import type { FamilyRule } from './types.ts';
+
+/** One series a table serves as 0 before anything is recorded: its rule, and its one label's word (none: `emitZero`'s label-less series). */
+export interface ZeroSeries {
+  readonly rule: FamilyRule;
+  readonly label?: { readonly name: string; readonly word: string };
+}
+
+/**
+ * The table's zero series, rule by rule: the label-less one (`emitZero`), then each `zeroFill`
+ * word in order. A histogram has none: it has no single value to zero.
+ */
+export function zeroSeries(rules: readonly FamilyRule[]): ZeroSeries[] {
+  const out: ZeroSeries[] = [];
+  for (const rule of rules) {
+    if (rule.type === 'histogram') continue;
+    if (rule.emitZero === true) out.push({ rule });
+    for (const [name, words] of Object.entries(rule.zeroFill ?? {}))
+      for (const word of words) out.push({ rule, label: { name, word } });
+  }
+  return out;
+}
 
 /**
  * Zero-fills the families whose rules say so, pass after pass of one namer. A zero-filled counter
@@ -19,34 +44,55 @@ import type { FamilyRule } from './types.ts';
  * and label string; bounded by the rules' vocabularies). Gauges fill with 0, a level.
  */
 export class ZeroFill {
-  readonly #rules: readonly FamilyRule[];
   readonly #constLabels: string;
   readonly #totals: ServedTotals;
   /** When a zero-filled series with no source yet started: when this namer did. */
   readonly #born = Date.now();
-  /** The label strings each family is filled with. */
-  readonly #filled = new Map<string, Set<string>>();
+  /**
+   * Per family: whether it has the label-less series, its words' label strings in order, and every
+   * zero series as the push's feed (a filled series' attributes are already its label and word).
+   */
+  readonly #filled = new Map<
+    string,
+    {
+      zero: boolean;
+      readonly words: string[];
+      readonly feed: { column: { strings: string[]; keys: Attributes[] }; n: number } & Feed;
+    }
+  >();
 
   /**
-   * `rules`: the table's; `constLabels` end every label string, as the rules' compiled ones;
+   * `rules`: the table's; `constLabels` end every series' labels, as the rules' compiled ones;
    * `totals`: the store's memory of what its counters served.
    */
-  constructor(rules: readonly FamilyRule[], constLabels: string, totals: ServedTotals) {
-    this.#rules = rules;
-    this.#constLabels = constLabels;
+  constructor(rules: readonly FamilyRule[], constLabels: ConstLabels, totals: ServedTotals) {
+    this.#constLabels = constLabels.text;
     this.#totals = totals;
-    for (const rule of rules) {
-      let set = this.#filled.get(rule.name);
-      if (set === undefined) this.#filled.set(rule.name, (set = new Set()));
-      if (rule.emitZero === true) set.add(constLabels);
-      for (const [label, words] of Object.entries(rule.zeroFill ?? {}))
-        for (const word of words) set.add(this.#labelsOf(label, word));
+    for (const { rule, label } of zeroSeries(rules)) {
+      let filled = this.#filled.get(rule.name);
+      if (filled === undefined) {
+        const feed = { column: { strings: [], keys: [] }, n: 0, named: (a: Attributes) => a };
+        this.#filled.set(rule.name, (filled = { zero: false, words: [], feed }));
+      }
+      const labels =
+        label === undefined ? constLabels.text : this.#labelsOf(label.name, label.word);
+      const { column } = filled.feed;
+      if (column.strings.includes(labels)) continue;
+      if (label === undefined) filled.zero = true;
+      else filled.words.push(labels);
+      column.strings.push(labels);
+      column.keys.push(
+        label === undefined
+          ? constLabels.attributes
+          : { [label.name]: label.word, ...constLabels.attributes },
+      );
+      filled.feed.n++;
     }
   }
 
   /** Whether `family` is filled with the series `labels` (served even with no source). */
   fills(family: string, labels: string): boolean {
-    return this.#filled.get(family)?.has(labels) === true;
+    return this.#filled.get(family)?.feed.column.strings.includes(labels) === true;
   }
 
   /** The label string of the filled series `label="word"`. */
@@ -63,20 +109,19 @@ export class ZeroFill {
     const totals = this.#totals;
     const born = this.#born;
     const constLabels = this.#constLabels;
-    for (const rule of this.#rules) {
-      const builder = builders.get(rule.name)!;
-      // Zero-filling is for counters and gauges: a histogram has no single value to zero.
-      if (builder.type === 'histogram') continue;
+    for (const [family, { zero, words, feed }] of this.#filled) {
+      const builder = builders.get(family)!;
+      builder.feeds.push(feed);
       const counter = builder.type === 'counter';
       /** The value to serve for series `l`, whose source has `current` (undefined: none now). */
       const served = (l: string, current: number | undefined): number =>
-        counter ? totals.serve(rule.name + '\0' + l, current) : (current ?? 0);
+        counter ? totals.serve(family + '\0' + l, current) : (current ?? 0);
       // A zero-filled counter counts on from what it last served, across its sources: it started
       // when this namer did.
-      if (rule.emitZero && builder.labels.length === 0)
+      if (zero && builder.labels.length === 0)
         addNumber(builder, constLabels, served(constLabels, undefined), born);
       else if (
-        rule.emitZero &&
+        zero &&
         counter &&
         builder.labels.length === 1 &&
         builder.labels[0] === constLabels
@@ -86,47 +131,44 @@ export class ZeroFill {
         if (builder.created !== undefined) builder.created[0] = born;
       }
       if (builder.ascii && !isAscii(constLabels)) builder.ascii = false;
-      if (rule.zeroFill === undefined) continue;
-      for (const [label, words] of Object.entries(rule.zeroFill)) {
-        const labels: string[] = [];
-        const values: number[] = [];
-        const created: number[] = [];
-        // A counter's exemplars follow its series to their new positions.
-        const exemplars: (ExpositionExemplar | undefined)[] = [];
-        const had = builder.exemplars;
-        const taken = new Set<number>();
-        for (const word of words) {
-          const l = this.#labelsOf(label, word);
-          if (builder.ascii && !isAscii(l)) builder.ascii = false;
-          const at = builder.index!.get(l);
-          labels.push(l);
-          created.push(born);
-          exemplars.push(at === undefined ? undefined : had?.[at]);
-          if (at === undefined) values.push(served(l, undefined));
-          else {
-            values.push(served(l, builder.values[at]));
-            taken.add(at);
-          }
+      if (words.length === 0) continue;
+      const labels: string[] = [];
+      const values: number[] = [];
+      const created: number[] = [];
+      // A counter's exemplars follow its series to their new positions.
+      const exemplars: (ExpositionExemplar | undefined)[] = [];
+      const had = builder.exemplars;
+      const taken = new Set<number>();
+      for (const l of words) {
+        if (builder.ascii && !isAscii(l)) builder.ascii = false;
+        const at = builder.index!.get(l);
+        labels.push(l);
+        created.push(born);
+        exemplars.push(at === undefined ? undefined : had?.[at]);
+        if (at === undefined) values.push(served(l, undefined));
+        else {
+          values.push(served(l, builder.values[at]));
+          taken.add(at);
         }
-        for (let i = 0; i < builder.labels.length; i++) {
-          if (taken.has(i)) continue;
-          labels.push(builder.labels[i]!);
-          values.push(builder.values[i]!);
-          created.push(builder.created?.[i] ?? born);
-          exemplars.push(had?.[i]);
-        }
-        const own = ownValues(builder);
-        builder.labels.length = 0;
-        own.length = 0;
-        if (builder.created !== undefined) builder.created.length = 0;
-        for (let i = 0; i < labels.length; i++) {
-          builder.labels.push(labels[i]!);
-          own.push(values[i]!);
-          builder.created?.push(created[i]!);
-        }
-        if (had !== undefined) builder.exemplars = exemplars;
-        builder.index = indexOf(builder);
       }
+      for (let i = 0; i < builder.labels.length; i++) {
+        if (taken.has(i)) continue;
+        labels.push(builder.labels[i]!);
+        values.push(builder.values[i]!);
+        created.push(builder.created?.[i] ?? born);
+        exemplars.push(had?.[i]);
+      }
+      const own = ownValues(builder);
+      builder.labels.length = 0;
+      own.length = 0;
+      if (builder.created !== undefined) builder.created.length = 0;
+      for (let i = 0; i < labels.length; i++) {
+        builder.labels.push(labels[i]!);
+        own.push(values[i]!);
+        builder.created?.push(created[i]!);
+      }
+      if (had !== undefined) builder.exemplars = exemplars;
+      builder.index = indexOf(builder);
     }
   }
 }

@@ -21,7 +21,7 @@ import { DOMAIN_INSTRUMENTS } from '../../src/domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from '../../src/domain/process-metrics.ts';
 import type { AttributeSpec, InstrumentKind, InstrumentSpec } from '../../src/domain/types.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
-import { createFamiliesToMetrics } from '../../src/otlp/families-to-metrics.ts';
+import { createFamiliesToMetrics } from '../../src/naming/families-to-metrics.ts';
 import { VERSION } from '../../src/version.ts';
 import { debugExporterOutput } from '../support/collector-debug.ts';
 import { replaceBlock } from '../support/generated-block.ts';

@@ -1,5 +1,5 @@
 /**
- * Profile-named OTLP (src/otlp/families-to-metrics.ts): for every profile, the metrics pushed
+ * Profile-named OTLP (src/naming/families-to-metrics.ts): for every profile, the metrics pushed
  * with `otlp.naming = 'profile'` are exactly the pull endpoint's series — same names, attributes
  * and values — so a Collector's prometheus exporter that adds no suffixes re-exposes the same
  * series. The request is encoded by the OTLP exporter's own serializer and decoded by jobmeter's
@@ -19,7 +19,8 @@ import type { Family } from '../../src/exposition/types.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
 import { decodeExportRequest } from '../../src/otlp/codec.ts';
-import { createFamiliesToMetrics, parseLabels } from '../../src/otlp/families-to-metrics.ts';
+import { parseLabelPairs } from '../../src/exposition/escape.ts';
+import { createFamiliesToMetrics } from '../../src/naming/families-to-metrics.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 import { createOtlpPushReader } from '../../src/readers/otlp-push.ts';
 import { VERSION } from '../../src/version.ts';
@@ -101,11 +102,11 @@ function pushedByName(request: OtlpExportRequest): Map<string, Pushed> {
   return out;
 }
 
+const SCOPE_LABELS = new Set(['otel_scope_name', 'otel_scope_version', 'otel_scope_schema_url']);
+
+/** A pull series' labels as attributes, the scope's left out (the push names the scope instead). */
 function withoutScopeLabels(labels: string): Attributes {
-  const a = parseLabels(labels);
-  delete a['otel_scope_name'];
-  delete a['otel_scope_version'];
-  return a;
+  return Object.fromEntries(parseLabelPairs(labels).filter(([name]) => !SCOPE_LABELS.has(name)));
 }
 
 describe('profile-named push', () => {
@@ -172,19 +173,18 @@ describe('the push reader transform hook', () => {
         log: (l) => lines.push(l),
         transform: (rm) => {
           if (fail) throw new Error('boom');
-          const toMetrics = createFamiliesToMetrics({ scope: { name: 'renamed' } });
-          return toMetrics(
-            [
+          const [metric] = rm.scopeMetrics[0]!.metrics;
+          return {
+            resource: rm.resource,
+            scopeMetrics: [
               {
-                name: 'renamed_total',
-                type: 'counter',
-                help: '',
-                unit: '',
-                series: [{ labels: 'a="b"', value: 5 }],
+                scope: { name: 'renamed' },
+                metrics: [
+                  { ...metric!, descriptor: { ...metric!.descriptor, name: 'renamed_total' } },
+                ],
               },
             ],
-            rm.resource,
-          );
+          };
         },
       },
     );
@@ -207,16 +207,5 @@ describe('the push reader transform hook', () => {
     await provider.forceFlush();
     assert.equal(collector.requests.length, 2);
     await provider.shutdown();
-  });
-});
-
-describe('parseLabels', () => {
-  it('inverts the exposition escaping', () => {
-    assert.deepEqual(parseLabels(''), {});
-    assert.deepEqual(parseLabels('a="x",b="say \\"hi\\" \\\\ bye\\nnext",c=""'), {
-      a: 'x',
-      b: 'say "hi" \\ bye\nnext',
-      c: '',
-    });
   });
 });

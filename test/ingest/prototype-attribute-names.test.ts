@@ -1,7 +1,7 @@
 /**
  * An attribute named after a property of Object.prototype — `__proto__`, `constructor`,
  * `hasOwnProperty`, `toString` — is an attribute like any other: sent through the OTLP ingest (JSON
- * and protobuf), recorded on a host counter, or read back from a pushed family's labels, it is
+ * and protobuf), recorded on a host counter, or pushed under a profile's label of its name, it is
  * served as a label (its name sanitised as any key is), never dropped. A plain assignment of
  * `__proto__` sets an object's prototype instead: every attribute set is built with setAttribute
  * (common/set-attribute.ts).
@@ -11,12 +11,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { metrics } from '@opentelemetry/api';
+import { metrics, ValueType } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 
 import { sanitizeLabelName } from '../../src/naming/prometheus-names.ts';
-import { parseLabels } from '../../src/otlp/families-to-metrics.ts';
+import { createFamiliesToMetrics } from '../../src/naming/families-to-metrics.ts';
+import { createNamer } from '../../src/naming/to-families.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { freePort } from '../support/free-port.ts';
 
@@ -168,8 +175,49 @@ test('prototype names as attribute keys of an ingested series come back from the
 });
 
 test("a pushed family's label named __proto__ stays an attribute, the object's prototype untouched", () => {
-  const parsed = parseLabels('__proto__="x",constructor="y"');
+  const namer = createNamer({
+    kind: 'table',
+    name: 'keys',
+    prefix: '',
+    format: 'negotiate',
+    rules: [
+      {
+        instrument: 'c',
+        name: 'c_total',
+        type: 'counter',
+        help: '',
+        labels: [
+          ['__proto__', '__proto__'],
+          ['constructor', 'constructor'],
+        ],
+      },
+    ],
+  });
+  const rm = {
+    resource: { attributes: {} },
+    scopeMetrics: [
+      {
+        scope: { name: 's' },
+        metrics: [
+          {
+            descriptor: { name: 'c', description: '', unit: '', valueType: ValueType.INT },
+            dataPointType: DataPointType.SUM,
+            isMonotonic: true,
+            aggregationTemporality: AggregationTemporality.CUMULATIVE,
+            dataPoints: [
+              { startTime: [0, 0], endTime: [0, 0], attributes: attributes('x'), value: 1 },
+            ],
+          },
+        ],
+      },
+    ],
+  } as unknown as ResourceMetrics;
+  const pushed = createFamiliesToMetrics({ scope: { name: 'jobmeter' } })(
+    namer.toFamilies(rm),
+    rm.resource,
+  );
+  const parsed = pushed.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!.attributes;
   assert.deepEqual(Object.keys(parsed), ['__proto__', 'constructor']);
   assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
-  assert.equal(Object.getOwnPropertyDescriptor(parsed, '__proto__')?.value, 'x');
+  assert.equal(Object.getOwnPropertyDescriptor(parsed, '__proto__')?.value, 'x0');
 });

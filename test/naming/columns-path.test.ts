@@ -234,7 +234,7 @@ for (const [what, profile] of PROFILES) {
   });
 }
 
-test('a compiled rule, native or from a table, has one function: emit, reading columns', () => {
+test('a compiled rule, native or from a table, has one emit path, reading columns (and names a series for the push)', () => {
   const native = compileNative(
     otelProfile(true),
     {
@@ -244,24 +244,27 @@ test('a compiled rule, native or from a table, has one function: emit, reading c
     },
     SCOPE,
   );
-  for (const rule of [...native, ...TABLE.rules.map((r) => compileTableRule(r, '', false))]) {
+  const noLabels = { text: '', attributes: {} };
+  for (const rule of [...native, ...TABLE.rules.map((r) => compileTableRule(r, noLabels, false))]) {
     const functions = Object.entries(rule)
       .filter(([, v]) => typeof v === 'function')
-      .map(([k]) => k);
-    assert.deepEqual(functions, ['emit'], `${rule.family.name}: one emit path`);
+      .map(([k]) => k)
+      .sort();
+    assert.deepEqual(functions, ['emit', 'named'], `${rule.family.name}: one emit path`);
   }
-  // The type says so too (tsc checks this file): a second function member fails to compile here.
-  const onlyEmit: OneFunction<CompiledRule> = 'emit';
-  assert.equal(onlyEmit, 'emit');
+  // The type says so too (tsc checks this file): another function member fails to compile here.
+  const only: OnlyFunctions<CompiledRule> = 'emit';
+  assert.equal(only, 'emit');
 });
 
-/** `'emit'` when `emit` is T's one function member, else `never`. */
+/** T's function members. */
 type FunctionKeys<T> = {
   [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never;
 }[keyof T];
-type OneFunction<T> = [FunctionKeys<T>] extends ['emit']
-  ? ['emit'] extends [FunctionKeys<T>]
-    ? 'emit'
+/** `'emit' | 'named'` when those are T's function members, else `never`. */
+type OnlyFunctions<T> = [FunctionKeys<T>] extends ['emit' | 'named']
+  ? ['emit' | 'named'] extends [FunctionKeys<T>]
+    ? 'emit' | 'named'
     : never
   : never;
 

@@ -1,6 +1,6 @@
 /**
- * Profile-named OTLP: the naming stage's output (`Family[]`, what the pull endpoint serves) turned
- * back into SDK-shaped `ResourceMetrics`, so the OTLP push can carry a profile's exact series names
+ * Profile-named OTLP: the naming stage's families (what the pull endpoint serves) as SDK-shaped
+ * `ResourceMetrics`, so the OTLP push carries a profile's exact series names
  * (`runwisp_runs_total`, `wasmrun_agent_exec_duration_ms_sum`, …) instead of the canonical
  * instrument names.
  *
@@ -14,15 +14,16 @@
  * - Counters become monotonic Sums (in the reader's temporality), histograms Histograms (an
  *   exponential one, whose series all carry native buckets, an ExponentialHistogram), gauges,
  *   `info` and `unknown` families Gauges.
- * - Labels become attributes (parsed back from the pre-rendered label strings), except the native
- *   profile's `otel_scope_name`/`otel_scope_version`/`otel_scope_schema_url`, which become the instrumentation scope
- *   again (other series go under `options.scope`). `target_info` is left out: the resource is
- *   exported as the resource.
+ * - A series' attributes are its labels as the pass made them, from the attributes it rendered
+ *   them from (family-builder.ts `Feed`): no label string is read back. The native profile's
+ *   `otel_scope_*` labels are the instrumentation scope again (other series go under
+ *   `options.scope`). `target_info` is left out: the resource is exported as the resource.
  * - Every point carries one start time (when the converter was made): the totals are cumulative
  *   from there, as on the pull endpoint.
  */
 import { AggregationTemporality, DataPointType, millisToHrTime } from '../common/otel-sdk.ts';
 import { ValueType, type Attributes } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import type {
   DataPoint,
   ExponentialHistogram,
@@ -40,8 +41,8 @@ import type {
 } from '../exposition/types.ts';
 import type { Exemplar } from '../domain/exemplars.ts';
 import { otelSide } from '../common/exponential-histogram.ts';
-import { setAttribute } from '../common/set-attribute.ts';
-import { parseLabelPairs } from '../exposition/escape.ts';
+import { exemplarOf } from './data-points.ts';
+import { feedsOf } from './family-builder.ts';
 
 export interface FamiliesToMetricsOptions {
   /** The instrumentation scope of every metric. */
@@ -52,75 +53,25 @@ export interface FamiliesToMetricsOptions {
   readonly now?: () => number;
 }
 
-/** Largest number of label strings whose parsed attributes are kept between exports. */
-const LABEL_CACHE_LIMIT = 50_000;
-
+/** Families of a naming pass (naming/to-families.ts) as one export. */
 export type FamiliesToMetrics = (
   families: readonly Family[],
   resource: ResourceMetrics['resource'],
 ) => ResourceMetrics;
 
-/** Labels the native profile adds from the scope; in OTLP they go back into the scope. */
-const SCOPE_NAME_LABEL = 'otel_scope_name';
-const SCOPE_VERSION_LABEL = 'otel_scope_version';
-const SCOPE_SCHEMA_URL_LABEL = 'otel_scope_schema_url';
-
-interface ParsedLabels {
-  readonly attributes: Attributes;
-  /** `''` for the default scope, else the native profile's scope labels. */
-  readonly scopeKey: string;
-  readonly scope:
-    { readonly name: string; readonly version?: string; readonly schemaUrl?: string } | undefined;
-}
-
 export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): FamiliesToMetrics {
   const now = options.now ?? Date.now;
   const startTime = millisToHrTime(now());
   const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
-  const defaultScope = options.scope;
-  const labelCache = new Map<string, ParsedLabels>();
-  const parsed = (labels: string): ParsedLabels => {
-    let p = labelCache.get(labels);
-    if (p === undefined) {
-      const attributes = parseLabels(labels);
-      const name = attributes[SCOPE_NAME_LABEL];
-      const version = attributes[SCOPE_VERSION_LABEL];
-      const schemaUrl = attributes[SCOPE_SCHEMA_URL_LABEL];
-      delete attributes[SCOPE_NAME_LABEL];
-      delete attributes[SCOPE_VERSION_LABEL];
-      delete attributes[SCOPE_SCHEMA_URL_LABEL];
-      p =
-        typeof name === 'string'
-          ? {
-              attributes: Object.freeze(attributes),
-              scopeKey: name + '\0' + String(version ?? '') + '\0' + String(schemaUrl ?? ''),
-              scope: {
-                name,
-                ...(typeof version === 'string' && { version }),
-                ...(typeof schemaUrl === 'string' && { schemaUrl }),
-              },
-            }
-          : { attributes: Object.freeze(attributes), scopeKey: '', scope: undefined };
-      if (labelCache.size >= LABEL_CACHE_LIMIT) labelCache.clear();
-      labelCache.set(labels, p);
-    }
-    return p;
-  };
+  const defaultScope: InstrumentationScope = options.scope;
 
   return (families, resource) => {
     const endTime = millisToHrTime(now());
     const scopes = new Map<string, ScopeMetrics>();
-    const scopeFor = (p: ParsedLabels): ScopeMetrics => {
-      let sm = scopes.get(p.scopeKey);
-      if (sm === undefined) {
-        sm = { scope: p.scope ?? defaultScope, metrics: [] };
-        scopes.set(p.scopeKey, sm);
-      }
-      return sm;
-    };
     for (const family of families) {
       // The resource is exported as such; a receiver derives its own target_info from it.
       if (family.name === 'target_info') continue;
+      const named = namedSeries(family);
       // Integer-valued families go as integers (`asInt`), as the originals count.
       const integral =
         family.type !== 'histogram' && family.series.every((s) => Number.isSafeInteger(s.value));
@@ -137,13 +88,25 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
         family.series.length > 0 &&
         family.series.every((h) => h.native !== undefined);
       const byScope = new Map<ScopeMetrics, DataPoint<unknown>[]>();
+      let lastScope: InstrumentationScope | undefined | null = null;
+      let points: DataPoint<unknown>[] = [];
       for (const s of family.series) {
-        const p = parsed(s.labels);
-        const sm = scopeFor(p);
-        let points = byScope.get(sm);
-        if (points === undefined) {
-          points = [];
-          byScope.set(sm, points);
+        const series = named.get(s.labels);
+        if (series === undefined)
+          throw new Error(`${family.name}{${s.labels}}: a series no naming pass made`);
+        if (series.scope !== lastScope) {
+          lastScope = series.scope;
+          const { name, version, schemaUrl } = series.scope ?? defaultScope;
+          const key = name + '\0' + (version ?? '') + '\0' + (schemaUrl ?? '');
+          let sm = scopes.get(key);
+          // A version or schema URL as the scope labels have them: only when there is one.
+          if (sm === undefined) {
+            const scope = { name, ...(version && { version }), ...(schemaUrl && { schemaUrl }) };
+            scopes.set(key, (sm = { scope, metrics: [] }));
+          }
+          let list = byScope.get(sm);
+          if (list === undefined) byScope.set(sm, (list = []));
+          points = list;
         }
         let value: number | Histogram | ExponentialHistogram;
         let exemplars: Exemplar[] = [];
@@ -165,7 +128,7 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
         points.push({
           startTime,
           endTime,
-          attributes: p.attributes,
+          attributes: series.attributes,
           value,
           ...(exemplars.length > 0 && { exemplars }),
         });
@@ -193,27 +156,29 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
   };
 }
 
-/** Exemplars back in the points' shape (domain/exemplars.ts), for the push serializer; ids from their labels. */
-function otlpExemplars(list: readonly (ExpositionExemplar | undefined)[]): Exemplar[] {
-  const out: Exemplar[] = [];
-  for (const e of list) {
-    if (e === undefined) continue;
-    const labels = parseLabels(e.labels);
-    const traceId = labels['trace_id'];
-    const spanId = labels['span_id'];
-    if (typeof traceId === 'string' && typeof spanId === 'string')
-      out.push({ value: e.value, timeMillis: Math.round(e.timestamp * 1000), traceId, spanId });
+/** A family's series by label string, their labels as attributes and their scope, from what fed them in the pass. */
+function namedSeries(
+  family: Family,
+): Map<string, { attributes: Attributes; scope: InstrumentationScope | undefined }> {
+  const out = new Map<
+    string,
+    { attributes: Attributes; scope: InstrumentationScope | undefined }
+  >();
+  for (const { column, n, named, scope } of feedsOf(family)) {
+    const { strings, keys } = column;
+    for (let i = 0; i < n; i++)
+      if (!out.has(strings[i]!)) out.set(strings[i]!, { attributes: named(keys[i]!), scope });
   }
   return out;
 }
 
-/**
- * `a="x",b="y \"q\""` → `{ a: 'x', b: 'y "q"' }`: the inverse of the exposition's label rendering
- * (values escape `\\`, `\"` and newline as `\n`).
- */
-export function parseLabels(labels: string): Attributes {
-  const out: Attributes = {};
-  for (const [name, value] of parseLabelPairs(labels)) setAttribute(out, name, value);
+/** Exemplars in the points' shape (domain/exemplars.ts), for the push serializer. */
+function otlpExemplars(list: readonly (ExpositionExemplar | undefined)[]): Exemplar[] {
+  const out: Exemplar[] = [];
+  for (const e of list) {
+    const x = e === undefined ? undefined : exemplarOf(e);
+    if (x !== undefined) out.push(x);
+  }
   return out;
 }
 
