@@ -24,7 +24,7 @@
  *   out.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,27 @@ const tsc = (...args: string[]) =>
     stdio: 'inherit',
   });
 
+/**
+ * dist/cjs/: every declaration of dist/src/ again as CommonJS (`.d.cts`, its relative imports
+ * `.cjs`), which package.json's `require` conditions point at. Why: TypeScript's `module: node16`
+ * in a CommonJS package refuses an ES module's declarations to `import` (TS1479), though every
+ * Node the package runs on can `require` it; a `.d.cts` that only re-exports the `.d.ts` is
+ * refused the same way, so the tree is copied (test/package/typescript-setups.test.ts).
+ */
+function writeCommonJsDeclarations(from: string, to: string): void {
+  for (const entry of readdirSync(from, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.d.ts')) continue;
+    const path = join(entry.parentPath, entry.name);
+    const text = readFileSync(path, 'utf8').replace(
+      /((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]*?)\.(?:js|ts)(['"])/g,
+      '$1$2.cjs$3',
+    );
+    const out = join(to, relative(from, path)).replace(/\.d\.ts$/, '.d.cts');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, text);
+  }
+}
+
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   exports: Record<string, { default: string }>;
   bin: Record<string, string>;
@@ -48,6 +69,7 @@ try {
   // Declarations keep their comments (an editor shows them); the modules a host runs do not.
   rmSync(DIST, { recursive: true, force: true });
   tsc('--emitDeclarationOnly');
+  writeCommonJsDeclarations(join(DIST, 'src'), join(DIST, 'cjs'));
   tsc('--removeComments', '--declaration', 'false', '--outDir', scratch);
 
   /** Output name (under dist/, no extension) → the module tsc compiled. */

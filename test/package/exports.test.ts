@@ -134,7 +134,12 @@ const SURFACE: Record<string, [string[], string[]]> = {
 
 const PKG = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
   name: string;
-  exports: Record<string, { types: string; default: string }>;
+  types: string;
+  typesVersions: Record<'*', Record<string, string[]>>;
+  exports: Record<
+    string,
+    { types: string; default: string; require?: { types: string; default: string } }
+  >;
 };
 
 /** The names a declaration file exports as types only (`export type { A, B } from …`, `export type X = …`, `export interface X`). */
@@ -160,6 +165,23 @@ function typeNames(dts: string): string[] {
 describe('the package exports', () => {
   it('exactly these subpaths', () => {
     assert.deepEqual(Object.keys(PKG.exports).sort(), Object.keys(SURFACE).sort());
+  });
+
+  it('every subpath has its types where TypeScript looks without `exports` (node10: `types`, `typesVersions`) and under `require` (CommonJS declarations, the same module)', () => {
+    const { ['.']: root, ...subpaths } = PKG.exports;
+    assert.equal(PKG.types, root!.types);
+    assert.deepEqual(
+      PKG.typesVersions['*'],
+      Object.fromEntries(Object.entries(subpaths).map(([k, e]) => [k.slice(2), [e.types]])),
+    );
+    for (const [subpath, entry] of Object.entries(PKG.exports)) {
+      // The preload's module has top-level await: `require` cannot load it, so it has no `require`.
+      if (subpath === './instrumentation') continue;
+      assert.deepEqual(entry.require, {
+        types: entry.types.replace('./dist/src/', './dist/cjs/').replace(/\.d\.ts$/, '.d.cts'),
+        default: entry.default,
+      });
+    }
   });
 
   it("every subpath is named in docs/host-apps.md's opening section", () => {

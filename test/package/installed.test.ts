@@ -153,15 +153,19 @@ describe('the packed tarball', () => {
   });
 
   it('ships exactly the pinned files: the built library, its declarations, the docs, dashboards, rules, examples', async () => {
-    // dist/: one .d.ts per source file of src/ and instrumentation/, the files the build bundled
-    // their modules into (dist/meta.json, which stays out), and the built files' package scope
-    // (src/package.json, `type` alone), nothing else.
+    // dist/: one .d.ts per source file of src/ and instrumentation/, one .d.cts per source file of
+    // src/ (dist/cjs/, the `require` conditions' types), the files the build bundled their modules
+    // into (dist/meta.json, which stays out), and the built files' package scope (src/package.json,
+    // `type` alone), nothing else.
     const sources = [...(await sourceFiles('src')), ...(await sourceFiles('instrumentation'))];
     const bundles = Object.keys(
       JSON.parse(await readFile(join(ROOT, 'dist/meta.json'), 'utf8')) as Record<string, unknown>,
     );
     const built = [
       ...sources.map((f) => `dist/${f.replace(/\.ts$/, '.d.ts')}`),
+      ...sources
+        .filter((f) => f.startsWith('src/'))
+        .map((f) => `dist/cjs/${f.slice('src/'.length).replace(/\.ts$/, '.d.cts')}`),
       ...bundles,
       'dist/src/package.json',
     ];
