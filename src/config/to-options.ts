@@ -29,29 +29,14 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
     // A daemon that names only its commit or runtime still is not jobmeter: its version is unknown.
     out.build = { version: 'unknown', ...definedOnly(cfg.build) };
   }
-  if (cfg.listener !== undefined) {
-    const { enabled, ...listenerOptions } = cfg.listener;
-    out.listener = enabled === false ? false : definedOnly(listenerOptions);
-  }
-  if (cfg.otlp !== undefined) {
-    const otlpOptions = definedOnly(cfg.otlp);
-    if (cfg.otlp.headers !== undefined) otlpOptions.headers = { ...cfg.otlp.headers };
-    out.otlp = otlpOptions;
-  }
-  if (cfg.cluster !== undefined) {
-    const { enabled, merge, ...clusterOptions } = cfg.cluster;
-    out.cluster =
-      enabled === false
-        ? false
-        : {
-            ...definedOnly(clusterOptions),
-            ...(merge !== undefined && { merge: { ...merge } }),
-          };
-  }
-  // Off unless enabled: the library's `ingest` is absent (no listener) by default too.
-  if (cfg.ingest?.enabled === true) {
-    const { enabled: _enabled, ...ingestOptions } = cfg.ingest;
-    out.ingest = definedOnly(ingestOptions);
+  // A table's `enabled = false` is the library's `false`; the ingest is off unless enabled, as the
+  // library's absent `ingest` is. Each is copied, its maps too (the headers, the merge policies).
+  for (const key of ['listener', 'otlp', 'cluster', 'ingest'] as const) {
+    const table = cfg[key] as { enabled?: boolean } | undefined;
+    if (table === undefined || (key === 'ingest' && table.enabled !== true)) continue;
+    const { enabled, ...options } = table;
+    (out as Record<string, unknown>)[key] =
+      enabled === false ? false : structuredClone(definedOnly(options));
   }
   return out;
 }
