@@ -226,6 +226,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   ],
   'common/held-shapes.ts': [TABLE, ['held']],
   'common/parts.ts': ["each started part's stop, in start order", ['#stops']],
+  'common/warn.ts': ['the warning lines printed once (bounded), no series', ['printed']],
   'config/file-parser.ts': [ONE_CALL, ['boundedText › chunks']],
   'domain/attribute-set-cap.ts': [
     "series identity for the SDK's instruments (the attribute sets admitted under a View's cap): keys, no values",
@@ -331,8 +332,8 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ],
   ],
   'ingest/series-registry.ts': [
-    "the ingest's instruments by name, with their caps, charges and name claims: their series and streams are the store's (series/streams.ts StreamStore); dormant series (restored with no source known alive) as the state file had them, plain snapshot data no collection reads, written back unchanged until a point puts them into the store or the expiry drops them, their count per instrument and the ones woken since the last sweep",
-    ['#instruments', '#dormant', '#dormantOf', '#woken'],
+    "the ingest's instruments by name, with their caps, charges and name claims: their series and streams are the store's (series/streams.ts StreamStore); dormant series (restored with no source known alive) as the state file had them, plain snapshot data no collection reads, written back unchanged until a point puts them into the store or the expiry drops them, their count per instrument and the ones woken since the last sweep; the seq of those woken since the last write (numbers, no values)",
+    ['#instruments', '#dormant', '#dormantOf', '#woken', '#wokenSeq'],
   ],
   'ingest/state-keeper.ts': [NOT_SERIES, ['#heldScopes']],
   'integrations/bullmq.ts': [

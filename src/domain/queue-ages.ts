@@ -5,10 +5,11 @@
  * collection from that time, so while that job still waits the age is exact whenever the read
  * ran; it can only be too old, by at most one interval, when the job was taken since. A read that
  * fails keeps the last good times (the ages keep climbing, never reset to a comforting 0); one
- * `diag` warning until a read succeeds again. The poll is common/store-poll.ts's.
+ * warning (common/warn.ts) until a read succeeds again. The poll is common/store-poll.ts's.
  */
-import { diag, type Meter } from '@opentelemetry/api';
+import type { Meter } from '@opentelemetry/api';
 import { messageOf } from '../common/message-of.ts';
+import { warn } from '../common/warn.ts';
 import { pollMillis } from '../common/option-rules.ts';
 import { StorePoll } from '../common/store-poll.ts';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
@@ -64,7 +65,7 @@ export class QueueAgePoll {
       fail: (err) => {
         if (this.#failing) return;
         this.#failing = true;
-        diag.warn(
+        warn(
           `jobmeter: ${QUEUE_OLDEST_AGE.name}: the queue source's read failed (${messageOf(err)}); serving the last good read (one warning until a read succeeds)`,
         );
       },

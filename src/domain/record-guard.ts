@@ -4,7 +4,7 @@
  * API), kept apart from any one engine so a recorder built on OTel API instruments can reuse them.
  *
  * A bad record is never recorded (a NaN or an infinity would stick to a cumulative series for
- * good), gets one OTel `diag` warning per instrument and reason, and is counted in
+ * good), gets one warning (common/warn.ts: the app's `diag` logger, else the console) per instrument and reason, and is counted in
  * `jobmeter.records.dropped{reason}`. A record after shutdown gets one warning, once.
  *
  * A host's attribute value longer than the account's attribute value length limit is cut
@@ -12,7 +12,8 @@
  * cut counted in `jobmeter.attribute_values.truncated`, so a label never carries an unbounded
  * value and the cut is said.
  */
-import { diag, type Attributes } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
+import { warn } from '../common/warn.ts';
 import { limitLengths } from './bounded-attributes.ts';
 
 /** Why a record was dropped: the closed vocabulary of `jobmeter.records.dropped`'s `reason`. */
@@ -101,7 +102,7 @@ export class RecordGuard {
       const warnKey = instrument + '\0cut';
       if (this.#warned.has(warnKey)) return;
       this.#warned.add(warnKey);
-      diag.warn(
+      warn(
         `jobmeter: ${instrument}: the value of attribute ${describe(key)} cut to ${limit} characters, the attribute value length limit (attributeValueLengthLimit) ` +
           `(counted in jobmeter.attribute_values.truncated; further cuts of this instrument are counted without a warning)`,
       );
@@ -124,7 +125,7 @@ export class RecordGuard {
     const key = instrument + '\0' + reason;
     if (this.#warned.has(key)) return;
     this.#warned.add(key);
-    diag.warn(
+    warn(
       `jobmeter: ${instrument}: record of ${describe(value)} dropped: ${WHY[reason]} ` +
         `(counted in jobmeter.records.dropped{reason="${reason}"}; further ${reason} drops of this instrument are counted without a warning)`,
     );
@@ -134,7 +135,7 @@ export class RecordGuard {
   afterShutdown(instrument: string): void {
     if (this.#warnedClosed) return;
     this.#warnedClosed = true;
-    diag.warn(
+    warn(
       `jobmeter: ${instrument}: record after shutdown() dropped; nothing is collected any more (further records are dropped without a warning)`,
     );
   }

@@ -115,6 +115,12 @@ export class JobRuns {
   readonly #kind: string;
   readonly #runner: string;
   readonly #open = new Map<unknown, RunHandle>();
+  /**
+   * Set when the integration is removed: a library may still call what it was handed (a handler
+   * pg-boss or graphile-worker holds, a listener a library fires once more), and from then on
+   * nothing of it is a run here.
+   */
+  #closed = false;
   /** Run events since start, in crewshipd's journal words, the catalog's (for {@link JobRuns.events}). */
   readonly #events: Record<string, number> = Object.fromEntries(
     AGENT_RUN_EVENTS.attributes[0].values.map((event) => [event, 0]),
@@ -134,6 +140,7 @@ export class JobRuns {
    * the library's own record (its queue wait, lateness and attempt).
    */
   start(id: unknown, task: string, details?: StartDetails): boolean {
+    if (this.#closed) return false;
     const stale = this.#open.get(id);
     stale?.finish('cancelled');
     this.#open.set(
@@ -157,6 +164,7 @@ export class JobRuns {
     context?: Context,
     attempt?: number,
   ): void {
+    if (this.#closed) return;
     const open = this.#open.get(id);
     this.#events[EVENT_OF[outcome]]!++;
     if (open !== undefined) {
@@ -178,17 +186,18 @@ export class JobRuns {
   }
 
   reject(reason: string): void {
-    this.recorder.reject(reason);
+    if (!this.#closed) this.recorder.reject(reason);
   }
 
   /** A scheduled run of `task` whose time passed without it starting. */
   missed(task: string): void {
-    this.recorder.missedSchedule({ task, kind: this.#kind, runner: this.#runner });
+    if (!this.#closed)
+      this.recorder.missedSchedule({ task, kind: this.#kind, runner: this.#runner });
   }
 
   /** A runner error (the worker's `error` event): `error` is a bounded word, never a message. */
   error(kind: string): void {
-    this.recorder.runnerError(this.#runner, kind);
+    if (!this.#closed) this.recorder.runnerError(this.#runner, kind);
   }
 
   /** Run events since start, in crewshipd's journal words (`HostSnapshot.agentRunEvents`). */
@@ -196,8 +205,12 @@ export class JobRuns {
     return { ...this.#events };
   }
 
-  /** Runs still open when the integration is removed stay in flight no longer: ended as cancelled. */
+  /**
+   * The integration is removed: runs still open stay in flight no longer (ended as cancelled), and
+   * nothing after is recorded.
+   */
   close(): void {
+    this.#closed = true;
     for (const run of this.#open.values()) run.finish('cancelled');
     this.#open.clear();
   }

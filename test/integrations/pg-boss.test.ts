@@ -420,6 +420,41 @@ test('a send pg-boss refuses is a rejection', async () => {
   );
 });
 
+test('removing the instrumentation stops the handlers it wrapped from recording: pg-boss keeps calling them, no run is counted', async () => {
+  const other = new PgBoss({ connectionString: pg.url, supervise: false, schedule: false });
+  other.on('error', () => {});
+  const own = await createJobmeter({ listener: { port: 0 }, global: false });
+  const off = instrumentBoss(other, { jobmeter: own, depthIntervalMillis: false });
+  try {
+    await other.start();
+    await other.createQueue('removed');
+    let handled = 0;
+    await other.work('removed', WORK, async () => {
+      handled++;
+    });
+    await other.send('removed', {});
+    await until('the first job to be handled', 60_000, async () =>
+      handled === 1 ? true : `${handled} handled`,
+    );
+    await drained('removed');
+    off();
+    await other.send('removed', {});
+    await until('the second job to be handled', 60_000, async () =>
+      handled === 2 ? true : `${handled} handled`,
+    );
+    await drained('removed');
+    const text = await scrapeText(own.pullAddress!.port);
+    assert.equal(value(text, 'jobmeter_run_started_total', { task: 'removed' }), 1);
+    assert.equal(
+      value(text, 'jobmeter_run_finished_total', { task: 'removed', outcome: 'success' }),
+      1,
+    );
+  } finally {
+    await other.stop({ graceful: false, timeout: 1000 }).catch(() => {});
+    await own.shutdown();
+  }
+});
+
 test('PostgreSQL goes away: scrapes still answer, the failed polls are counted', async () => {
   await pg.stop();
   void stop.pollDepth();

@@ -15,7 +15,6 @@
  */
 import { InstrumentType } from '../../common/otel-sdk.ts';
 import {
-  diag,
   ValueType,
   type Attributes,
   type BatchObservableCallback,
@@ -25,6 +24,7 @@ import {
   type ObservableResult,
 } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { warn } from '../../common/warn.ts';
 import { invalidValue, isRecordable, type RecordGuard } from '../record-guard.ts';
 import { GaugeSet } from '../../series/gauge.ts';
 import { OpenSeriesIndex } from '../../series/open-index.ts';
@@ -160,7 +160,7 @@ export class ObservedCallbacks {
   /**
    * Runs every callback and writes what each observed once it has returned; a promise when one of
    * them is asynchronous (settled when all are), else undefined. A failed callback is reported
-   * through `diag` and observes nothing.
+   * through common/warn.ts and observes nothing.
    */
   run(): PromiseLike<unknown> | undefined {
     let waits: PromiseLike<unknown>[] | undefined;
@@ -212,8 +212,9 @@ function apply(pending: Pending): void {
 }
 
 function failed(err: unknown): void {
-  diag.error(
+  warn(
     'jobmeter: an observable callback failed; its observations are not served in this collection',
     err,
+    'error',
   );
 }
