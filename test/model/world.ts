@@ -303,7 +303,9 @@ export class World {
     // (the soak's seed 7062).
     if (this.diskFailing) this.frozen = cloneState(this.written[0]!);
     this.narrowTo(restored);
-    this.written = this.possible().map(cloneState);
+    // A failing disk is not written at the restart either: the file stays as the last write left
+    // it, for the next restart (the soak's seed 8012).
+    if (!this.diskFailing) this.written = this.possible().map(cloneState);
     for (const s of this.senders) s.lastDelta = undefined;
     // Which state the file held is read off the first scrape, before any sender pushes again.
     if (this.candidates !== undefined) await this.check();
