@@ -19,6 +19,7 @@ import { definedOnly } from './service-config.ts';
 import { httpUrl, type Rule } from '../common/option-rules.ts';
 import { isSecret, OTLP_OPTIONS, type OptionRow, type Section } from '../common/option-table.ts';
 import { parseLoopbackListen } from './schema-validator.ts';
+import { OTLP_METRICS_PATH } from '../readers/otlp-endpoint.ts';
 
 /** What the environment says about the resource. */
 export interface EnvResource {
@@ -40,7 +41,6 @@ export interface EnvMetricsExporters {
 /** Where the specification puts an OTLP/HTTP collector when nothing says otherwise. */
 export const DEFAULT_OTLP_METRICS_ENDPOINT = 'http://localhost:4318/v1/metrics';
 
-const SIGNAL_PATH = 'v1/metrics';
 const EXPORTERS_EXPECTED = '"none", or a comma-separated list of "otlp" and "prometheus"';
 
 /**
@@ -158,7 +158,7 @@ function endpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   if (base === undefined) return undefined;
   const url = new URL(httpUrl(base, 'OTEL_EXPORTER_OTLP_ENDPOINT'));
   // Appending to the path (not to the string) keeps a query string, if any, after the path.
-  url.pathname = (url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`) + SIGNAL_PATH;
+  url.pathname = url.pathname.replace(/\/?$/, OTLP_METRICS_PATH);
   return url.href;
 }
 
