@@ -26,25 +26,18 @@ import { definedOnly } from './service-config.ts';
 import type { LayerSource, MetricsConfig } from './service-config.ts';
 import type { ApiKey } from '../http/route-options.ts';
 
-/** The settings the main server's metrics route and the dedicated listener run with. */
-export interface ResolvedMetrics {
-  /** false: no metrics route anywhere (runwisp without `metrics_enabled = true`). */
-  readonly enabled: boolean;
-  readonly posture: PostureName;
-  readonly path: string;
-  /** The dedicated loopback listener; when set, metrics are served there and not on the main server. */
-  readonly listen: { readonly host: string; readonly port: number } | undefined;
-  /** Secret. */
-  readonly token: string | undefined;
-  /** Secrets. Empty when auth is off. */
-  readonly apiKeys: readonly ApiKey[];
-  readonly trustedCidrs: readonly string[];
-  /** Undefined: the posture's default (loopback proxies for crewshipd, none otherwise). */
-  readonly trustedProxies: readonly string[] | undefined;
-  readonly accessLog: boolean;
-  readonly verbose: boolean;
-  readonly maxInflightScrapes: number;
-}
+/**
+ * The settings the main server's metrics route and the dedicated listener run with: `[metrics]`'s
+ * rows, each set (the posture's where the layers set none), the secret files read into `token`
+ * and `apiKeys`; `listen` (the dedicated listener: metrics are served there, not on the main
+ * server), `token` and `trustedProxies` (the posture's) may stay unset.
+ */
+export type ResolvedMetrics = Readonly<
+  Required<Omit<MetricsConfig, Unset | 'tokenFile' | 'apiKeysFile' | 'auth'>> & {
+    [K in Unset]: MetricsConfig[K];
+  }
+>;
+type Unset = 'listen' | 'token' | 'trustedProxies';
 
 type Field = keyof MetricsConfig;
 const ROWS: Readonly<Record<Field, OptionRow>> = METRICS_OPTIONS;
