@@ -206,9 +206,11 @@ function applyBuckets(state: ModelState, series: string, source: Source, buckets
 }
 
 /** A sender silent past `expiry_ms`: its sources expire (a dormant one by the restart's clock). */
-export function expireResource(state: ModelState, resource: string): void {
+/** The sources of `resource`'s series of attribute `key` (every instrument) expire. */
+export function expireSeries(state: ModelState, resource: string, key: Key): void {
   for (const [k, s] of state)
-    if (k.startsWith(`${resource}|`) && s.dormant !== true) s.expired = true;
+    if (k.startsWith(`${resource}|`) && k.endsWith(`|${key}`) && s.dormant !== true)
+      s.expired = true;
 }
 
 /** A restart of serve: each source `isDormant` says the file knows silent past `expiry_ms` is dormant. */

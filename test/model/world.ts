@@ -11,7 +11,7 @@ import {
   applyPush,
   cloneState,
   expireDormant,
-  expireResource,
+  expireSeries,
   forgetGone,
   restoreDormant,
   refusal,
@@ -67,8 +67,11 @@ export class World {
   clockOffset = 0;
   readonly senders: Sender[];
   private readonly lastPush = new Map<Sender, number>();
-  /** When each resource's last point was acknowledged (performance.now()): its idle time starts there. */
-  private readonly lastAccepted = new Map<string, number>();
+  /**
+   * When each resource's last point of each attribute value was acknowledged (performance.now()):
+   * its series' idle time starts there (a push may carry some of a sender's series only).
+   */
+  private readonly lastAccepted = new Map<string, Map<Key, number>>();
   /** When each push (by its order) was acknowledged: what a state file knows of its sources' silence. */
   private readonly pushedAt: number[] = [];
   /** The last restart of serve: between these serve restored its file (dormant sources expire expiry_ms on). */
@@ -155,7 +158,10 @@ export class World {
     // it again (the soak's seed 6027): forgotten here, not only at the next scrape.
     if (this.frozen !== undefined) forgetGone(this.frozen, this.state);
     const order = ++this.order;
-    this.lastAccepted.set(resource, (this.pushedAt[order] = performance.now()));
+    const at = (this.pushedAt[order] = performance.now());
+    let byKey = this.lastAccepted.get(resource);
+    if (byKey === undefined) this.lastAccepted.set(resource, (byKey = new Map()));
+    for (const point of points) byKey.set(point.key, at);
     for (const s of this.possible()) applyPush(s, resource, points, order);
     if (!this.diskFailing) this.written.push(...this.possible().map(cloneState));
   }
@@ -411,7 +417,9 @@ export class World {
   async silence(slot: number): Promise<void> {
     const sender = this.senders[slot]!;
     this.silent.add(sender);
-    const since = this.lastAccepted.get(sender.resource) ?? performance.now();
+    const since = Math.max(
+      ...(this.lastAccepted.get(sender.resource)?.values() ?? [performance.now()]),
+    );
     while (performance.now() - since < EXPIRY_MS + EXPIRY_LATE_MS + 500) {
       await this.keepAlive();
       await sleep(500);
@@ -450,16 +458,18 @@ export class World {
             (t) => now - t > EXPIRY_MS + EXPIRY_LATE_MS,
             (t) => now - t > EXPIRY_MS - EXPIRY_EARLY_MS,
           );
-    for (const [resource, at] of this.lastAccepted) {
-      const idle = now - at;
-      if (idle > EXPIRY_MS + EXPIRY_LATE_MS) for (const v of variants) expireResource(v, resource);
-      else if (idle > EXPIRY_MS - EXPIRY_EARLY_MS)
-        variants = variants.flatMap((v) => {
-          const gone = cloneState(v);
-          expireResource(gone, resource);
-          return [v, gone];
-        });
-    }
+    for (const [resource, byKey] of this.lastAccepted)
+      for (const [key, at] of byKey) {
+        const idle = now - at;
+        if (idle > EXPIRY_MS + EXPIRY_LATE_MS)
+          for (const v of variants) expireSeries(v, resource, key);
+        else if (idle > EXPIRY_MS - EXPIRY_EARLY_MS)
+          variants = variants.flatMap((v) => {
+            const gone = cloneState(v);
+            expireSeries(gone, resource, key);
+            return [v, gone];
+          });
+      }
     // Dormant sources expire `expiry_ms` after serve restored them, unless their senders pushed.
     const restart = this.restarted;
     if (restart !== undefined && variants.some((v) => [...v.values()].some((s) => s.dormant)))
