@@ -211,7 +211,6 @@ const ONE_CALL = "one call's, shared with that call's helpers";
 /** File → why it keeps what it keeps, and the names it keeps (`fn › name`: a closure's variable). */
 const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'cli/collector-config.ts': [TABLE, ['CATALOG']],
-  'cli/print-config.ts': [TABLE, ['NOT_SECRET_UNDER_A_SECRET']],
   'cli/profile-views.ts': [TABLE, ['CATALOG']],
   'cli/shutdown.ts': [NOT_SERIES, ['waiting', 'pending']],
   'cluster/aggregate.ts': [
