@@ -348,7 +348,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'jobmeter.ts': [NOT_SERIES, ['createJobmeter › stopThreads', 'telemetries', 'ingestListeners']],
   'naming/attribute-labels.ts': [MEMO, ['labelNameCache']],
   'naming/family-builder.ts': [MEMO, ['rowSources']],
-  'naming/native-rules.ts': [TABLE, ['NO_RESERVED', 'compileNative › reserved']],
+  'naming/native-rules.ts': [TABLE, ['NO_RESERVED', 'LABEL_NAMING', 'labelNaming › reserved']],
   'naming/series-cache.ts': [MEMO, ['histograms', 'natives']],
   'naming/to-families.ts': [
     "compiled rules per instrument and the name clashes warned of; a pass's families, its own",

@@ -49,6 +49,35 @@ export type ScopeHead = {
 };
 
 /** The rules (none or one) that render `metric` of `scope` under a native profile. */
+/**
+ * The label names a series' attributes may not take (`exported_` is put before them: `quantile`,
+ * a histogram's `le`, the scope labels when served) and how they are named as labels for the
+ * push, by kind: one of each for every rule of that kind, since a rule is compiled per scope and
+ * instrument and a pass keeps them all (held-heap.test.ts counts the bytes a series holds).
+ */
+const LABEL_NAMING = new Map<
+  string,
+  { reserved: ReadonlySet<string>; named: (attributes: Attributes) => Attributes }
+>();
+function labelNaming(
+  histogram: boolean,
+  scopeLabels: boolean,
+  utf8: boolean,
+): { reserved: ReadonlySet<string>; named: (attributes: Attributes) => Attributes } {
+  const key = `${histogram}${scopeLabels}${utf8}`;
+  let naming = LABEL_NAMING.get(key);
+  if (naming === undefined) {
+    const reserved = new Set(['quantile']);
+    if (histogram) reserved.add('le');
+    if (scopeLabels)
+      reserved.add('otel_scope_name').add('otel_scope_version').add('otel_scope_schema_url');
+    const named = (attributes: Attributes): Attributes =>
+      labelAttributes(attributes, reserved, utf8);
+    LABEL_NAMING.set(key, (naming = { reserved, named }));
+  }
+  return naming;
+}
+
 export function compileNative(
   profile: NativeProfile,
   metric: MetricHead,
@@ -86,10 +115,7 @@ export function compileNative(
     if (scope.schemaUrl)
       scopeLabels += ',otel_scope_schema_url="' + escapeLabelValue(scope.schemaUrl) + '"';
   }
-  const reserved = new Set(['quantile']);
-  if (type === 'histogram') reserved.add('le');
-  if (profile.scopeInfo)
-    reserved.add('otel_scope_name').add('otel_scope_version').add('otel_scope_schema_url');
+  const { reserved, named } = labelNaming(type === 'histogram', profile.scopeInfo, utf8);
   const cache = new SeriesCache(
     (attributes) => renderAttributes(attributes, scopeLabels, reserved, utf8),
     // A UTF-8 name's lines open differently (exposition/samples.ts sampleOpeners): no prefix kept.
@@ -109,7 +135,7 @@ export function compileNative(
       },
       merges: false,
       carries: false,
-      named: (attributes) => labelAttributes(attributes, reserved, utf8),
+      named,
       // The scope labels are the scope again in OTLP.
       ...(profile.scopeInfo && { scope }),
       emit(series, out) {
