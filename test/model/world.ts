@@ -489,8 +489,14 @@ export class World {
     if (this.frozen === undefined) return live;
     const frozen = cloneState(this.frozen);
     forgetGone(frozen, state);
+    // Series by series, as written: a histogram the file holds in another bucket layout than the
+    // live one is served in the file's, whole (the soak's seed 9035).
+    const seriesOf = (label: string): string =>
+      label.replace(/_(?:bucket|sum|count)\{/, '{').replace(/,le="[^"]*"/, '');
+    const held = new Set([...live.keys()].map(seriesOf));
     const out = new Map<string, number>();
-    for (const [label, value] of served(frozen)) if (live.has(label)) out.set(label, value);
+    for (const [label, value] of served(frozen))
+      if (held.has(seriesOf(label))) out.set(label, value);
     return out;
   }
 
