@@ -330,7 +330,7 @@ export const CLUSTER_OPTIONS = {
    * default; counters and histograms keep the totals of exited members, up-down counters and gauges
    * count live members only) or `max` (every process observes the same value: jobmeter's snapshot
    * instruments, build info, last failure time, uptime and system.* default to it).
-   * @default {} (src/cluster/merge-policy.ts has jobmeter's own)
+   * @default {} (src/domain/merge-rules.ts has jobmeter's own)
    */
   merge: { file: 'merge', schema: 'mergePolicies', keys: 'open' },
 } as const satisfies Section;
