@@ -25,10 +25,14 @@ export class ConfigError extends Error {
   file: string | undefined = undefined;
 
   constructor(key: string, value: unknown, expected: string, options?: ErrorOptions) {
-    super(`invalid ${key}=${formatValue(value)}: expected ${expected}`, options);
+    // Besides the rows' own redaction: a key whose name says credential is never shown, whatever
+    // table it is in (a resource attribute, a misspelled key), since no row can vouch for it.
+    const shown =
+      secretKey(key) && typeof value !== 'boolean' && value !== undefined ? REDACTED : value;
+    super(`invalid ${key}=${formatValue(shown)}: expected ${expected}`, options);
     this.name = 'ConfigError';
     this.key = key;
-    this.value = value;
+    this.value = shown;
     this.expected = expected;
   }
 }
@@ -52,6 +56,27 @@ export function describeConfigError(err: ConfigError): string {
 
 /** Placeholder to pass as `value` when the real value must not reach a log. */
 export const REDACTED = '<redacted>';
+
+/** Words that make a key's value a credential, whatever table the key is in (`tokne` included: a near miss of one). */
+const SECRET_WORDS =
+  /tok|secret|passw|pwd|apikey|credential|authoriz|cookie|bearer|header|privatekey|signature|session/;
+
+/**
+ * Whether the value at `key` (a dotted key, a flag or an environment variable) may be a secret,
+ * judged by the key's last part alone. A `..._file` key holds a path, not the secret, and is shown.
+ */
+export function secretKey(key: string): boolean {
+  const last = (
+    key
+      .split(/[.[\]]/)
+      .filter((part) => part !== '')
+      .at(-1) ?? key
+  )
+    .toLowerCase()
+    .replace(/[-_\s"]/g, '');
+  if (last.endsWith('file')) return false;
+  return SECRET_WORDS.test(last);
+}
 
 /**
  * A URL with its `user:password@` masked, for echoing a rejected endpoint without its

@@ -14,7 +14,7 @@ import { inspect } from 'node:util';
 import { parseConfigText, MAX_DEPTH } from '../../src/config/file-parser.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { isSecret, SECTIONS, type Section } from '../../src/common/option-table.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError, secretKey } from '../../src/errors.ts';
 import { killChildren, run } from '../cli/harness.ts';
 
 const SECRET = 'SUPERSECRET1';
@@ -90,6 +90,24 @@ describe('config errors never print a secret', () => {
       'route.apiKeys',
       'route.token',
     ]);
+  });
+
+  it('besides the rows, a key whose name says credential is never shown, in any table or misspelled', () => {
+    for (const key of [
+      'metrics.token',
+      'metrics.tokne',
+      'otlp.header',
+      'x.api_key',
+      'a.password',
+      'b.client_secret',
+      'resource.attributes.token',
+      'OTEL_EXPORTER_OTLP_HEADERS',
+    ]) {
+      assert.ok(secretKey(key), key);
+      assertNoSecret(new ConfigError(key, SECRET, 'something else'));
+    }
+    for (const key of ['metrics.token_file', 'listener.port', 'otlp.endpoint', 'service_name'])
+      assert.ok(!secretKey(key), key);
   });
 
   it('a known key that is not a credential still shows its value (the hint users need)', () => {
