@@ -115,12 +115,7 @@ export class SeriesRegistry {
 
   /** How many series were made so far: a series made from now on has a `seq` at or past it. */
   seriesMade(): number {
-    let made = 0;
-    for (const instrument of this.#instruments.values())
-      for (const scope of instrument.scopes.values())
-        for (const out of scope.sets)
-          for (let i = 0; i < out.set.size; i++) made = Math.max(made, out.seq(i) + 1);
-    return made;
+    return this.#store.made;
   }
 
   instruments(): IterableIterator<Instrument> {

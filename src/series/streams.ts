@@ -233,6 +233,11 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
   /** Series made so far: each series' `seq`. */
   #made = 0;
 
+  /** How many series were made so far: a series made from now on has a `seq` at or past it. */
+  get made(): number {
+    return this.#made;
+  }
+
   /** The stream slots of the group keyed `groupKey`, by attributes key; undefined while there are none. */
   streamsOf(groupKey: string): ReadonlyMap<string, number> | undefined {
     return this.#groups.get(groupKey)?.streams;
