@@ -15,8 +15,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +29,7 @@ import {
 import { VERSION } from '../../src/version.ts';
 import { ANY_TELEMETRY_PORT } from '../cli/harness.ts';
 import { nodeRuntime } from '../support/node-runtimes.ts';
+import { packTarball } from './pack.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -44,20 +44,10 @@ let tarball: string;
 let readmeInstall: ReadmeInstall;
 
 before(async () => {
-  assert.ok(
-    existsSync(join(ROOT, 'dist/src/cli/bin.js')),
-    'dist/ is missing: run `npm run build` (npm test builds it first)',
-  );
-  dir = await mkdtemp(join(tmpdir(), 'jobmeter-installed-'));
-  // --ignore-scripts: dist/ is built already (npm test builds it); `prepack` would build it again.
-  const { stdout } = await run(
-    'npm',
-    ['pack', '--json', '--ignore-scripts', '--pack-destination', dir],
-    { cwd: ROOT, maxBuffer: 16 << 20 },
-  );
-  const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
-  tarball = join(dir, packed!.filename);
-  shipped = new Set(packed!.files.map((f) => f.path));
+  const packed = await packTarball('jobmeter-installed-');
+  dir = packed.dir;
+  tarball = packed.tarball;
+  shipped = new Set(packed.files);
   app = join(dir, 'app');
   await mkdir(app);
   await writeFile(
@@ -67,7 +57,7 @@ before(async () => {
   // The README's own install line, with the tarball's real path (and quiet, offline-first flags).
   readmeInstall = readmeInstallLines(await readFile(join(ROOT, 'README.md'), 'utf8'));
   assert.equal(
-    packed!.filename,
+    packed.filename,
     readmeInstall.tarball,
     "the README's install lines name the tarball npm pack writes",
   );

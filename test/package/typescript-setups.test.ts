@@ -8,13 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { packTarball } from './pack.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,17 +53,8 @@ let dir: string;
 let app: string;
 
 before(async () => {
-  assert.ok(
-    existsSync(join(ROOT, 'dist/src/index.d.ts')),
-    'dist/ is missing: run `npm run build` (npm test builds it first)',
-  );
-  dir = await mkdtemp(join(tmpdir(), 'jobmeter-typescript-'));
-  const { stdout } = await run(
-    'npm',
-    ['pack', '--json', '--ignore-scripts', '--pack-destination', dir],
-    { cwd: ROOT, maxBuffer: 16 << 20 },
-  );
-  const [packed] = JSON.parse(stdout) as { filename: string }[];
+  const packed = await packTarball('jobmeter-typescript-');
+  dir = packed.dir;
   app = join(dir, 'app');
   await mkdir(app);
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'apps', private: true }));
@@ -81,7 +71,7 @@ before(async () => {
     'npm',
     [
       'install',
-      join(dir, packed!.filename),
+      packed.tarball,
       `@types/node@${nodeTypes}`,
       '--no-audit',
       '--no-fund',
