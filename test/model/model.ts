@@ -27,8 +27,9 @@
  *   the scrape and is forgotten: when a source comes back it starts from what that source sends
  *   (a cumulative total, or a delta window's increments).
  * - Expiry follows each source's silence on the monotonic clock (not the disk, not the wall clock).
- * - While the state disk refuses writes, what is served is the last state written (frozen), less
- *   the series whose every source expired since.
+ * - While the state disk refuses writes, what is served is the last state written (frozen), series
+ *   by series, for the series held since the write: one whose every source expired since is
+ *   forgotten, and one made again after that is another series than the file's.
  * - A restart of serve: a source whose last point the state file knows is older than `expiry_ms`
  *   (at the restart, or later while its sender has not pushed since) is dormant (serve cannot know
  *   whether its sender pushed after the write): counted in its series as an expired source is,
@@ -90,6 +91,8 @@ interface Source {
   bucketBase: Buckets | undefined;
   /** The order of the push that last wrote it (gauges: the newest wins). */
   written: number;
+  /** The order of the push that made its series (every source of a series has the same). */
+  made: number;
   expired: boolean;
   /** Restored past `expiry_ms` (see the header): held, not served, until its sender pushes. */
   dormant?: boolean;
@@ -156,7 +159,10 @@ export function applyPush(
       for (const k of [...state.keys()]) if (seriesOf(k) === series) state.delete(k);
     const source = state.get(id);
     if (source === undefined) {
+      let made = order;
+      for (const [k, s] of state) if (seriesOf(k) === series) made = s.made;
       state.set(id, {
+        made,
         value,
         base: 0,
         temporality,
@@ -236,12 +242,20 @@ function isHeld(state: ModelState, series: string): boolean {
 }
 
 /**
- * While the disk fails: `frozen` (the last state written) less the series `live` no longer holds
- * (every source of it expired there): forgotten, such a series is not served again from the file,
- * nor is one made again later (it is not the series the file holds).
+ * While the disk fails, what of `frozen` (the last state written, after the push of order
+ * `writtenAt`) is served: the series `live` still holds as the file's. One whose every source
+ * expired there since was forgotten, and one made again after the write is another series under
+ * that name (the soak's seeds 6027, 9021: which it is may differ from one possible state to
+ * another, so this is asked of each).
  */
-export function forgetGone(frozen: ModelState, live: ModelState): void {
-  for (const k of [...frozen.keys()]) if (!isHeld(live, seriesOf(k))) frozen.delete(k);
+export function fileSeries(frozen: ModelState, live: ModelState, writtenAt: number): ModelState {
+  const out = cloneState(frozen);
+  for (const k of [...out.keys()]) {
+    const series = seriesOf(k);
+    const held = [...live].find(([l, s]) => seriesOf(l) === series && !s.expired)?.[1];
+    if (held === undefined || held.made > writtenAt) out.delete(k);
+  }
+  return out;
 }
 
 const le = (bound: number | undefined): string => (bound === undefined ? '+Inf' : String(bound));

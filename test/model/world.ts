@@ -12,7 +12,7 @@ import {
   cloneState,
   expireDormant,
   expireSeries,
-  forgetGone,
+  fileSeries,
   restoreDormant,
   refusal,
   isCounterSeries,
@@ -60,6 +60,8 @@ export class World {
   private written: ModelState[] = [new Map()];
   /** While the disk refuses writes: the last state written, which is what is served. */
   private frozen: ModelState | undefined;
+  /** The order of the last push `frozen` holds. */
+  private frozenAt = 0;
   /** After a SIGKILL, the states serve may have restored (resolved by the next scrape). */
   private candidates: ModelState[] | undefined;
   private order = 0;
@@ -154,9 +156,6 @@ export class World {
 
   /** Every state the model may be in takes the push. */
   private acknowledge(resource: string, points: readonly Point[]): void {
-    // A series every source of which expired before this push is not the file's, if the push makes
-    // it again (the soak's seed 6027): forgotten here, not only at the next scrape.
-    if (this.frozen !== undefined) forgetGone(this.frozen, this.state);
     const order = ++this.order;
     const at = (this.pushedAt[order] = performance.now());
     let byKey = this.lastAccepted.get(resource);
@@ -350,6 +349,7 @@ export class World {
     await this.check(); // the scrape writes the state first: the file holds the model's state
     this.serve.failDisk(how);
     this.frozen = cloneState(this.state);
+    this.frozenAt = this.order;
   }
 
   healDisk(): Promise<void> {
@@ -487,8 +487,7 @@ export class World {
   private expected(state: ModelState): Map<string, number> {
     const live = served(state);
     if (this.frozen === undefined) return live;
-    const frozen = cloneState(this.frozen);
-    forgetGone(frozen, state);
+    const frozen = fileSeries(this.frozen, state, this.frozenAt);
     // Series by series, as written: a histogram the file holds in another bucket layout than the
     // live one is served in the file's, whole (the soak's seed 9035).
     const seriesOf = (label: string): string =>
@@ -515,7 +514,6 @@ export class World {
       );
     }
     this.narrowTo(matches);
-    if (this.frozen !== undefined) forgetGone(this.frozen, match);
     if (!this.diskFailing) this.written = this.possible().map(cloneState);
     await this.checkTelemetry();
     await this.checkReady();
