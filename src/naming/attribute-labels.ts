@@ -1,9 +1,10 @@
 /**
- * OpenTelemetry attributes as a Prometheus label string, as the OTel compatibility spec renders
- * them (the native naming's labels, target_info's).
+ * OpenTelemetry attributes as Prometheus labels, as the OTel compatibility spec names them (the
+ * native naming's labels, target_info's), and any series' labels as its label string.
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
 import { escapeLabelValue, labelNameText } from '../exposition/escape.ts';
+import { setAttribute } from '../common/set-attribute.ts';
 import { sanitizeLabelName } from './prometheus-names.ts';
 
 const labelNameCache = new Map<string, string>();
@@ -17,78 +18,38 @@ function labelName(key: string): string {
 }
 
 /**
- * The label pairs of an attribute set, as the OTel compatibility spec renders them: keys
- * sanitised; a key that sanitises to nothing dropped; a name in `reserved` (what the exposition
- * itself writes on this family: `le` on a histogram, the scope labels, `quantile`) prefixed with
- * `exported_`, as Prometheus renames a target's labels that clash with its own; keys that end up
- * with the same name merged into one label, their values joined with `;` in the lexicographic
- * order of the original keys. So no attribute set can give a duplicate or invalid label name.
- */
-export function renderAttributes(
-  attributes: Attributes,
-  suffix: string,
-  reserved: ReadonlySet<string>,
-  utf8 = false,
-): string {
-  // The usual case, in one pass as fast as plain rendering: no two keys with one name.
-  const parts: string[] = [];
-  const names: string[] = [];
-  for (const key in attributes) {
-    const v = attributes[key];
-    if (v === undefined || v === null) continue;
-    const name = exposedName(key, reserved, utf8);
-    if (name === '') continue;
-    if (names.length > 0) {
-      if (names.includes(name)) return renderMerged(attributes, suffix, reserved, utf8);
-      parts.push(',');
-    }
-    names.push(name);
-    parts.push(utf8 ? labelNameText(name) : name, '="', escapeLabelValue(labelValue(v)), '"');
-  }
-  if (suffix !== '') {
-    if (parts.length > 0) parts.push(',');
-    parts.push(suffix);
-  }
-  return parts.join('');
-}
-
-/** {@link renderAttributes} when keys collide: one label per name, values joined with `;` in key order. */
-function renderMerged(
-  attributes: Attributes,
-  suffix: string,
-  reserved: ReadonlySet<string>,
-  utf8: boolean,
-): string {
-  const parts: string[] = [];
-  for (const [name, value] of labelPairs(attributes, reserved, utf8)) {
-    if (parts.length > 0) parts.push(',');
-    parts.push(utf8 ? labelNameText(name) : name, '="', escapeLabelValue(value), '"');
-  }
-  if (suffix !== '') {
-    if (parts.length > 0) parts.push(',');
-    parts.push(suffix);
-  }
-  return parts.join('');
-}
-
-/**
- * The labels {@link renderAttributes} writes, as attributes (label name → value, unescaped): what
- * the profile-named push sends for the series.
+ * The labels of an attribute set (label name → value), as the OTel compatibility spec names them:
+ * keys sanitised; a key that sanitises to nothing dropped; a name in `reserved` (what the
+ * exposition itself writes on this family: `le` on a histogram, the scope labels, `quantile`)
+ * prefixed with `exported_`, as Prometheus renames a target's labels that clash with its own; keys
+ * that end up with the same name merged into one label, their values joined with `;` in the
+ * lexicographic order of the original keys. So no attribute set can give a duplicate or invalid
+ * label name. What the profile-named push sends, and what {@link labelsText} writes.
  */
 export function labelAttributes(
   attributes: Attributes,
   reserved: ReadonlySet<string>,
   utf8: boolean,
 ): Attributes {
-  return Object.fromEntries(labelPairs(attributes, reserved, utf8));
+  // The usual case, in one pass: no two keys with one name.
+  const out: Attributes = {};
+  for (const key in attributes) {
+    const v = attributes[key];
+    if (v === undefined || v === null) continue;
+    const name = exposedName(key, reserved, utf8);
+    if (name === '') continue;
+    if (Object.hasOwn(out, name)) return mergedLabels(attributes, reserved, utf8);
+    setAttribute(out, name, labelValue(v));
+  }
+  return out;
 }
 
-/** Label name → value of an attribute set: one per name, the values of keys with one name joined with `;` in key order. */
-function labelPairs(
+/** {@link labelAttributes} when keys collide: one label per name, values joined with `;` in key order. */
+function mergedLabels(
   attributes: Attributes,
   reserved: ReadonlySet<string>,
   utf8: boolean,
-): Map<string, string> {
+): Attributes {
   const byName = new Map<string, Array<[string, string]>>();
   for (const key in attributes) {
     const v = attributes[key];
@@ -99,12 +60,36 @@ function labelPairs(
     if (list === undefined) byName.set(name, [[key, labelValue(v)]]);
     else list.push([key, labelValue(v)]);
   }
-  const out = new Map<string, string>();
+  const out: Attributes = {};
   for (const [name, list] of byName) {
     list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    out.set(name, list.map(([, value]) => value).join(';'));
+    setAttribute(out, name, list.map(([, value]) => value).join(';'));
   }
   return out;
+}
+
+/**
+ * The label string of a series whose labels are `labels` (label name → value, as a rule names a
+ * series' attributes): the pairs in their order, then `suffix` (label pairs already written, the
+ * native scope labels). With `utf8`, a name outside the classic set is quoted. Every label string
+ * of a naming pass is written here, so a series' labels and its label string say the same.
+ */
+export function labelsText(labels: Attributes, utf8: boolean, suffix = ''): string {
+  const parts: string[] = [];
+  for (const name in labels) {
+    if (parts.length > 0) parts.push(',');
+    parts.push(
+      utf8 ? labelNameText(name) : name,
+      '="',
+      escapeLabelValue(String(labels[name])),
+      '"',
+    );
+  }
+  if (suffix !== '') {
+    if (parts.length > 0) parts.push(',');
+    parts.push(suffix);
+  }
+  return parts.join('');
 }
 
 /**

@@ -6,10 +6,10 @@
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
-import { escapeLabelValue, isClassicMetricName } from '../exposition/escape.ts';
+import { isClassicMetricName } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
 import { exemplarsAt } from '../series/histogram.ts';
-import { labelAttributes, renderAttributes } from './attribute-labels.ts';
+import { labelAttributes, labelsText } from './attribute-labels.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import { seriesExemplar, seriesStartMillis } from './data-points.ts';
 import { addHistogram, addKeyed, addNumber } from './family-builder.ts';
@@ -22,7 +22,7 @@ const NO_RESERVED: ReadonlySet<string> = new Set();
 
 /** The resource's attributes as the `target_info` family (no series when it has none). */
 export function renderTargetInfo(attributes: Attributes, utf8: boolean): RenderFamily {
-  const labels = renderAttributes(attributes, '', NO_RESERVED, utf8);
+  const labels = labelsText(labelAttributes(attributes, NO_RESERVED, utf8), utf8);
   const series = labels === '' ? [] : [{ labels, value: 1 }];
   return utf8
     ? {
@@ -48,36 +48,32 @@ export type ScopeHead = {
   readonly schemaUrl?: string;
 };
 
-/** The rules (none or one) that render `metric` of `scope` under a native profile. */
 /**
- * The label names a series' attributes may not take (`exported_` is put before them: `quantile`,
- * a histogram's `le`, the scope labels when served) and how they are named as labels for the
- * push, by kind: one of each for every rule of that kind, since a rule is compiled per scope and
- * instrument and a pass keeps them all (held-heap.test.ts counts the bytes a series holds).
+ * How a series' attributes are named as labels, by kind: the label names they may not take
+ * (`exported_` is put before them: `quantile`, a histogram's `le`, the scope labels when served).
+ * One for every rule of that kind, since a rule is compiled per scope and instrument and a pass
+ * keeps them all (held-heap.test.ts counts the bytes a series holds).
  */
-const LABEL_NAMING = new Map<
-  string,
-  { reserved: ReadonlySet<string>; named: (attributes: Attributes) => Attributes }
->();
+const LABEL_NAMING = new Map<string, (attributes: Attributes) => Attributes>();
 function labelNaming(
   histogram: boolean,
   scopeLabels: boolean,
   utf8: boolean,
-): { reserved: ReadonlySet<string>; named: (attributes: Attributes) => Attributes } {
+): (attributes: Attributes) => Attributes {
   const key = `${histogram}${scopeLabels}${utf8}`;
-  let naming = LABEL_NAMING.get(key);
-  if (naming === undefined) {
+  let named = LABEL_NAMING.get(key);
+  if (named === undefined) {
     const reserved = new Set(['quantile']);
     if (histogram) reserved.add('le');
     if (scopeLabels)
       reserved.add('otel_scope_name').add('otel_scope_version').add('otel_scope_schema_url');
-    const named = (attributes: Attributes): Attributes =>
-      labelAttributes(attributes, reserved, utf8);
-    LABEL_NAMING.set(key, (naming = { reserved, named }));
+    named = (attributes) => labelAttributes(attributes, reserved, utf8);
+    LABEL_NAMING.set(key, named);
   }
-  return naming;
+  return named;
 }
 
+/** The rules (none or one) that render `metric` of `scope` under a native profile. */
 export function compileNative(
   profile: NativeProfile,
   metric: MetricHead,
@@ -107,17 +103,19 @@ export function compileNative(
     strategy,
     profile.unitSuffixes !== false,
   );
-  let scopeLabels = '';
-  if (profile.scopeInfo) {
-    scopeLabels = 'otel_scope_name="' + escapeLabelValue(scope.name) + '"';
-    if (scope.version)
-      scopeLabels += ',otel_scope_version="' + escapeLabelValue(scope.version) + '"';
-    if (scope.schemaUrl)
-      scopeLabels += ',otel_scope_schema_url="' + escapeLabelValue(scope.schemaUrl) + '"';
-  }
-  const { reserved, named } = labelNaming(type === 'histogram', profile.scopeInfo, utf8);
+  const scopeLabels = profile.scopeInfo
+    ? labelsText(
+        {
+          otel_scope_name: scope.name,
+          ...(scope.version && { otel_scope_version: scope.version }),
+          ...(scope.schemaUrl && { otel_scope_schema_url: scope.schemaUrl }),
+        },
+        false,
+      )
+    : '';
+  const named = labelNaming(type === 'histogram', profile.scopeInfo, utf8);
   const cache = new SeriesCache(
-    (attributes) => renderAttributes(attributes, scopeLabels, reserved, utf8),
+    (attributes) => labelsText(named(attributes), utf8, scopeLabels),
     // A UTF-8 name's lines open differently (exposition/samples.ts sampleOpeners): no prefix kept.
     type === 'histogram' && isClassicMetricName(name)
       ? (labels) => bucketLinePrefix(name, labels)

@@ -7,30 +7,32 @@
  * compares them: by their UTF-8 bytes.
  */
 
-import { parseLabelPairs } from '../exposition/escape.ts';
 import { indexOf, ownValues, type FamilyBuilder } from './family-builder.ts';
 
-/** The label values of a rendered label string (`a="x",b="y\"z"` -> x, y"z), unescaped, as UTF-8. */
-function valuesOf(labels: string): Buffer[] {
-  return parseLabelPairs(labels).map(([, value]) => Buffer.from(value, 'utf8'));
-}
-
-/** Orders label strings as the crate orders series. */
-export function compareByLabelValues(a: string, b: string): number {
-  if (a === b) return 0;
-  const va = valuesOf(a);
-  const vb = valuesOf(b);
-  if (va.length !== vb.length) return va.length - vb.length;
-  for (let i = 0; i < va.length; i++) {
-    const c = Buffer.compare(va[i]!, vb[i]!);
+/** Orders two series' label values (unescaped, in label order) as the crate orders series. */
+export function compareLabelValues(a: readonly string[], b: readonly string[]): number {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let i = 0; i < a.length; i++) {
+    const c = compareNames(a[i]!, b[i]!);
     if (c !== 0) return c;
   }
   return 0;
 }
 
-/** Orders family names as the crate does. */
+/** Orders family names (and label values) as the crate does. */
 export function compareNames(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  return a === b ? 0 : Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** The label values of each series of `b` by its label string: the labels its rule (or the zero fill) named it with. */
+function labelValues(b: FamilyBuilder): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const { column, n, named } of b.feeds)
+    for (let i = 0; i < n; i++) {
+      const labels = column.strings[i]!;
+      if (!out.has(labels)) out.set(labels, Object.values(named(column.keys[i]!)).map(String));
+    }
+  return out;
 }
 
 /**
@@ -42,13 +44,14 @@ export function sortTableFamilies(order: FamilyBuilder[], count: number): void {
   const table = order.slice(0, count).sort((a, b) => compareNames(a.name, b.name));
   order.splice(0, count, ...table);
   for (const b of table) {
+    const byLabels = labelValues(b);
+    const compare = (x: string, y: string): number =>
+      x === y ? 0 : compareLabelValues(byLabels.get(x)!, byLabels.get(y)!);
     if (b.type === 'histogram') {
-      b.series.sort((x, y) => compareByLabelValues(x.labels, y.labels));
+      b.series.sort((x, y) => compare(x.labels, y.labels));
       continue;
     }
-    const at = b.labels
-      .map((_, i) => i)
-      .sort((x, y) => compareByLabelValues(b.labels[x]!, b.labels[y]!));
+    const at = b.labels.map((_, i) => i).sort((x, y) => compare(b.labels[x]!, b.labels[y]!));
     const labels = at.map((i) => b.labels[i]!);
     const values = at.map((i) => b.values[i]!);
     ownValues(b).splice(0, values.length, ...values);

@@ -5,10 +5,10 @@
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
-import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
 import { boundsOf } from '../series/collection.ts';
 import { exemplarsAt } from '../series/histogram.ts';
+import { labelsText } from './attribute-labels.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import { scaled, seriesExemplar, seriesStartMillis } from './data-points.ts';
 import { addHistogram, addNumber } from './family-builder.ts';
@@ -18,16 +18,13 @@ import type { FamilyRule } from './types.ts';
 /** The attribute the SDK puts on the series that absorbs attribute sets past the cardinality limit. */
 const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
 
-/** The labels every series of a table ends with (crewshipd's `hostname`): rendered, and as attributes. */
-export interface ConstLabels {
-  readonly text: string;
-  readonly attributes: Attributes;
-}
-
-/** `rule` compiled; `constLabels` end every series' labels. */
+/**
+ * `rule` compiled; `constLabels` (label name → value: crewshipd's `hostname`) end every series'
+ * labels.
+ */
 export function compileTableRule(
   rule: FamilyRule,
-  constLabels: ConstLabels,
+  constLabels: Attributes,
   starts: boolean,
 ): CompiledRule {
   const pairs = rule.labels ?? [];
@@ -36,38 +33,20 @@ export function compileTableRule(
   const scale = rule.scale ?? 1;
   const from = rule.from ?? 'value';
   const labelNames = pairs.map(([, label]) => label);
-  /** Label `i`'s word for `attributes` (undefined: the series has no such label); `overflow`: the SDK's overflow series, whose every label reads `other`. */
-  const wordAt = (attributes: Attributes, i: number, overflow: boolean): string | undefined => {
-    const raw = overflow ? 'other' : attributes[attrKeys[i]!];
-    if (raw === undefined || raw === null) return undefined;
-    const word = String(raw);
-    return valueMaps[i]?.[word] ?? word;
-  };
-  const render = (attributes: Attributes): string => {
-    const parts: string[] = [];
-    const overflow = attributes[OVERFLOW_ATTRIBUTE] === true;
-    for (let i = 0; i < attrKeys.length; i++) {
-      const word = wordAt(attributes, i, overflow);
-      if (word === undefined) continue;
-      if (parts.length > 0) parts.push(',');
-      parts.push(labelNames[i]!, '="', escapeLabelValue(word), '"');
-    }
-    if (constLabels.text !== '') {
-      if (parts.length > 0) parts.push(',');
-      parts.push(constLabels.text);
-    }
-    return parts.join('');
-  };
+  /** A series' labels: each label's word for its attribute, in label order (the SDK's overflow series reads `other` in each), then the table's own. */
   const named = (attributes: Attributes): Attributes => {
     const out: Attributes = {};
     const overflow = attributes[OVERFLOW_ATTRIBUTE] === true;
     for (let i = 0; i < attrKeys.length; i++) {
-      const word = wordAt(attributes, i, overflow);
-      if (word !== undefined) setAttribute(out, labelNames[i]!, word);
+      const raw = overflow ? 'other' : attributes[attrKeys[i]!];
+      if (raw === undefined || raw === null) continue;
+      const word = String(raw);
+      setAttribute(out, labelNames[i]!, valueMaps[i]?.[word] ?? word);
     }
-    for (const key in constLabels.attributes) setAttribute(out, key, constLabels.attributes[key]);
+    for (const key in constLabels) setAttribute(out, key, constLabels[key]);
     return out;
   };
+  const render = (attributes: Attributes): string => labelsText(named(attributes), false);
   const histogramShaped = rule.type === 'histogram' && from === 'value';
   const cache = new SeriesCache(
     render,

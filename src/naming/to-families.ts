@@ -20,7 +20,6 @@ import {
 } from '../series/collection.ts';
 import { MetricColumns } from '../series/metric-columns.ts';
 import { Slice, SLICE_MILLIS } from '../common/slices.ts';
-import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import {
@@ -42,7 +41,7 @@ import {
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames } from './prometheus-names.ts';
 import { otelProfile } from './profiles/otel.ts';
 import { sortTableFamilies } from './series-order.ts';
-import { compileTableRule, type ConstLabels } from './table-rules.ts';
+import { compileTableRule } from './table-rules.ts';
 import type { FamilyRule, Profile } from './types.ts';
 import { ZeroFill } from './zero-fill.ts';
 
@@ -102,13 +101,10 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     { rules: readonly CompiledRule[]; pass: number; points?: MetricColumns }
   >();
   let passes = 0;
-  const constLabels: ConstLabels =
+  const constLabels: Attributes =
     profile.kind === 'table' && profile.hostnameLabel !== undefined
-      ? {
-          text: profile.hostnameLabel + '="' + escapeLabelValue(options.hostname ?? '') + '"',
-          attributes: { [profile.hostnameLabel]: options.hostname ?? '' },
-        }
-      : { text: '', attributes: {} };
+      ? { [profile.hostnameLabel]: options.hostname ?? '' }
+      : {};
   // The families of a legacy table, or the host's own rules on the native profile: emitted in
   // their order (zero-filled where they say so) ahead of anything else.
   const seeded: readonly FamilyRule[] = profile.rules ?? [];

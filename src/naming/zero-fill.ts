@@ -7,11 +7,10 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { ServedTotals } from '../series/carry.ts';
-import { escapeLabelValue } from '../exposition/escape.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { ExpositionExemplar } from '../exposition/types.ts';
+import { labelsText } from './attribute-labels.ts';
 import { addNumber, indexOf, ownValues, type Feed, type FamilyBuilder } from './family-builder.ts';
-import type { ConstLabels } from './table-rules.ts';
 import type { FamilyRule } from './types.ts';
 
 /** One series a table serves as 0 before anything is recorded: its rule, and its one label's word (none: `emitZero`'s label-less series). */
@@ -62,11 +61,12 @@ export class ZeroFill {
   >();
 
   /**
-   * `rules`: the table's; `constLabels` end every series' labels, as the rules' compiled ones;
+   * `rules`: the table's; `constLabels` (label name → value) end every series' labels, as the
+   * rules' compiled ones;
    * `totals`: the store's memory of what its counters served.
    */
-  constructor(rules: readonly FamilyRule[], constLabels: ConstLabels, totals: ServedTotals) {
-    this.#constLabels = constLabels.text;
+  constructor(rules: readonly FamilyRule[], constLabels: Attributes, totals: ServedTotals) {
+    this.#constLabels = labelsText(constLabels, false);
     this.#totals = totals;
     for (const { rule, label } of zeroSeries(rules)) {
       let filled = this.#filled.get(rule.name);
@@ -74,18 +74,14 @@ export class ZeroFill {
         const feed = { column: { strings: [], keys: [] }, n: 0, named: (a: Attributes) => a };
         this.#filled.set(rule.name, (filled = { zero: false, words: [], feed }));
       }
-      const labels =
-        label === undefined ? constLabels.text : this.#labelsOf(label.name, label.word);
+      const key = label === undefined ? constLabels : { [label.name]: label.word, ...constLabels };
+      const labels = labelsText(key, false);
       const { column } = filled.feed;
       if (column.strings.includes(labels)) continue;
       if (label === undefined) filled.zero = true;
       else filled.words.push(labels);
       column.strings.push(labels);
-      column.keys.push(
-        label === undefined
-          ? constLabels.attributes
-          : { [label.name]: label.word, ...constLabels.attributes },
-      );
+      column.keys.push(key);
       filled.feed.n++;
     }
   }
@@ -93,12 +89,6 @@ export class ZeroFill {
   /** Whether `family` is filled with the series `labels` (served even with no source). */
   fills(family: string, labels: string): boolean {
     return this.#filled.get(family)?.feed.column.strings.includes(labels) === true;
-  }
-
-  /** The label string of the filled series `label="word"`. */
-  #labelsOf(label: string, word: string): string {
-    const l = label + '="' + escapeLabelValue(word) + '"';
-    return this.#constLabels === '' ? l : l + ',' + this.#constLabels;
   }
 
   /**
