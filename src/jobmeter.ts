@@ -354,7 +354,7 @@ export async function createJobmeter<
         return primary.collect(rm).then((agg) => named?.(agg) ?? agg);
       };
     }
-    telemetry.pushConfigured();
+    const exported = telemetry.pushConfigured();
     pushReader = createOtlpPushReader(o.otlp, {
       // The profile-named push reads the ingest's series sets itself, as the pull does.
       metricProducers: profilePush ? hostProducers : extraProducers,
@@ -363,7 +363,7 @@ export async function createJobmeter<
       log: o.log,
       ...(transform !== undefined && { transform }),
       onExport: (rm) => {
-        const counted = telemetry.exporting(rm);
+        const counted = exported(rm);
         const printed = debug?.pushed(rm);
         return (result) => {
           counted(result);

@@ -6,21 +6,32 @@
  * the series and bytes it holds against their cap and budget, whether `/ready` says ready, connections it shed to keep room by what they
  * held, the ingest state's failed checkpoints and last success, points and exports the OTLP push
  * sent and failed, how the last configuration load went (as Prometheus'), and how long scrapes
- * of the metrics route took. Every family a configured part has is served from the first scrape,
- * at 0 before its first event (an alert needs no absent()), but the checkpoint's last success
- * time: no state file read or written yet, no time to tell.
- * `jobmeter serve` serves these families on a listener of their own (`[telemetry] listen`), so
- * they never mix into a profile's body, whose series set is the original's.
+ * of the metrics route took. `jobmeter serve` serves these families on a listener of their own
+ * (`[telemetry] listen`), so they never mix into a profile's body, whose series set is the original's.
  *
- * What must stay true: recording is a few additions (it runs on every scrape and export); the
- * families are built only when the telemetry listener is scraped.
+ * They are instruments of jobmeter's own engine (domain/storage/: the storages declared
+ * instruments record into), on a meter of their own that no reader of the pipeline reads:
+ * counters with attributes, observable instruments read at the collection (what the ingest holds,
+ * `/ready`'s judgement, the process), and a histogram of scrape durations. The telemetry listener
+ * renders a collection of them by the native naming without scope labels or `target_info`.
+ *
+ * What must stay true: every family a configured part has is served from the first scrape, at 0
+ * before its first event (an alert needs no absent()): its series are made when the part is
+ * configured (a bound or 0-added series, an observation). The checkpoint's last success time
+ * alone waits for one: no state file read or written yet, no time to tell. Recording is an array
+ * add (it runs on every scrape and export); the families are named only when collected.
  */
+import type { ObservableCallback } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
 import { DELAY_FIGURES, sampleEventLoopDelay } from '../common/event-loop-delay.ts';
-import { renderLabelPairs } from '../exposition/escape.ts';
-import type { Family } from '../exposition/types.ts';
-import { sanitizeLabelName } from '../naming/prometheus-names.ts';
+import { counter } from '../domain/catalog.ts';
+import { StorageRegistry } from '../domain/storage/registry.ts';
+import type { BoundCounter } from '../domain/storage/handles.ts';
+import type { InstrumentSpec } from '../domain/types.ts';
+import type { RenderFamily } from '../exposition/render-model.ts';
+import { otelProfile } from '../naming/profiles/otel.ts';
+import { createNamer } from '../naming/to-families.ts';
 import { SHED_REASONS, type ShedReason } from './connection-room.ts';
 import { notReadyReasons, type PipelineState } from './health-route.ts';
 
@@ -28,6 +39,46 @@ import { notReadyReasons, type PipelineState } from './health-route.ts';
 export const SCRAPE_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
+
+const REASON = { key: 'reason', cap: 64 };
+const ACCEPTED = counter(
+  'jobmeter.ingest.accepted_points',
+  '{data_point}',
+  'OTLP data points the ingest kept.',
+);
+const SHED = counter(
+  'jobmeter.ingest.connections_shed',
+  '{connection}',
+  'Connections the ingest listener closed to make room for new ones at its cap, by what they held (idle, headers, slow_body) or full: a newcomer closed while every connection had a whole request in.',
+  [REASON],
+);
+const REQUESTS = counter(
+  'jobmeter.ingest.requests',
+  '{request}',
+  'OTLP/HTTP requests the ingest listener answered, by HTTP status code and reason (accepted, partial: some points refused, or what refused the whole request).',
+  [{ key: 'code', cap: 64 }, REASON],
+);
+const SENT = counter(
+  'jobmeter.push.sent_points',
+  '{data_point}',
+  'Data points in OTLP exports the endpoint accepted.',
+);
+const FAILED = counter(
+  'jobmeter.push.failed_points',
+  '{data_point}',
+  'Data points in OTLP exports that failed (dropped: nothing is queued).',
+);
+const EXPORTS = counter('jobmeter.push.exports', '{export}', 'OTLP exports by outcome.', [
+  { key: 'outcome', values: ['sent', 'failed'] },
+]);
+const SCRAPES: InstrumentSpec = {
+  name: 'jobmeter.scrape.duration',
+  kind: 'histogram',
+  unit: 's',
+  description: 'Scrapes of the metrics route, from the request to the last byte of the answer.',
+  attributes: [],
+  buckets: SCRAPE_BUCKETS,
+};
 
 /** Where the ingest's figures are read from (its store and its listener's table of answers). */
 export interface IngestSource {
@@ -54,43 +105,188 @@ export interface IngestSource {
 export type ConfigSource = () => { readonly successful: boolean; readonly successSeconds: number };
 
 export class SelfTelemetry {
-  readonly #buildLabels: string;
-  #accepted = 0;
-  readonly #shed = new Map<ShedReason, number>(SHED_REASONS.map((r) => [r, 0]));
-  // Every answer from start, so an alert on a rate needs no absent().
-  readonly #answers = new Map<string, number>();
-  #ingest: IngestSource | undefined;
-  #config: ConfigSource | undefined;
-  #pipeline: (() => PipelineState) | undefined;
-  readonly #push = { sentPoints: 0, failedPoints: 0, sentExports: 0, failedExports: 0 };
-  readonly #scrapeCounts = new Array<number>(SCRAPE_BUCKETS.length + 1).fill(0);
-  #scrapeSum = 0;
-  #scrapeCount = 0;
-  #pushing = false;
+  readonly #meter = new StorageRegistry(
+    [ACCEPTED, SHED, REQUESTS, SENT, FAILED, EXPORTS, SCRAPES],
+    {
+      scope: { name: 'jobmeter.telemetry' },
+    },
+  );
+  readonly #namer = createNamer(otelProfile(false));
+  readonly #scrapes = this.#meter.histogram(SCRAPES.name).bind();
+  /** The ingest's series, bound when it is configured. */
+  #ingest:
+    | {
+        readonly accepted: BoundCounter;
+        readonly answered: Readonly<Record<string, BoundCounter>>;
+        readonly shed: Readonly<Record<ShedReason, BoundCounter>>;
+      }
+    | undefined;
   #delay: ReturnType<typeof sampleEventLoopDelay> | undefined;
 
   /** `build`: the attributes of the running build (`jobmeter.build.info`'s, for jobmeter itself). */
   constructor(build: Readonly<Record<string, string>>) {
-    this.#buildLabels = renderLabelPairs(
-      Object.keys(build).map(sanitizeLabelName),
-      Object.values(build),
+    this.#observe(
+      'observableGauge',
+      'jobmeter.build_info',
+      '',
+      'Always 1; the labels carry the running build of jobmeter.',
+      (r) => r.observe(1, build),
     );
+    this.#observe(
+      'observableGauge',
+      'jobmeter.process.memory_usage',
+      'By',
+      'Resident set size of the process (process.memory.usage).',
+      (r) => r.observe(process.memoryUsage.rss()),
+    );
+    this.#observe(
+      'observableCounter',
+      'jobmeter.process.cpu_time',
+      's',
+      'CPU time used by the process, by mode (process.cpu.time).',
+      (r) => {
+        const cpu = process.cpuUsage();
+        r.observe(cpu.user / 1e6, { cpu_mode: 'user' });
+        r.observe(cpu.system / 1e6, { cpu_mode: 'system' });
+      },
+    );
+    const delays = DELAY_FIGURES.map(([figure]) =>
+      this.#meter.observed({
+        name: `jobmeter.nodejs.eventloop.delay.${figure}`,
+        kind: 'observableGauge',
+        unit: 's',
+        description: `Event loop ${figure} delay since the previous scrape (nodejs.eventloop.delay.${figure}); 0 before the first sample.`,
+        attributes: [],
+      }),
+    );
+    // The delay since the previous collection (the previous figures when too soon for a sample).
+    this.#meter.addBatchCallback((r) => {
+      const delay = this.#delay?.read();
+      delays.forEach((gauge, i) => r.observe(gauge, delay?.[i] ?? 0));
+    }, delays);
+  }
+
+  /** An observable instrument of the telemetry's meter, read by `callback` at each collection. */
+  #observe(
+    kind: 'observableGauge' | 'observableCounter',
+    name: string,
+    unit: string,
+    description: string,
+    callback: ObservableCallback,
+  ): void {
+    this.#meter.observed({ name, kind, unit, description, attributes: [] }).addCallback(callback);
   }
 
   /** The ingest is on: its counts are served, its refusals, holdings and checkpoints read from `source`. */
   ingestFrom(source: IngestSource): void {
-    this.#ingest = source;
-    for (const answer of Object.keys(source.answers)) this.#answers.set(answer, 0);
+    const { store, checkpoints } = source;
+    const requests = this.#meter.counter(REQUESTS.name);
+    const shed = this.#meter.counter(SHED.name);
+    this.#ingest = {
+      accepted: this.#meter.counter(ACCEPTED.name).bind(),
+      answered: Object.fromEntries(
+        Object.entries(source.answers).map(([reason, { status }]) => [
+          reason,
+          requests.bind({ code: String(status), reason }),
+        ]),
+      ),
+      shed: Object.fromEntries(
+        SHED_REASONS.map((reason) => [reason, shed.bind({ reason })]),
+      ) as Record<ShedReason, BoundCounter>,
+    };
+    this.#observe(
+      'observableCounter',
+      'jobmeter.ingest.refused_points',
+      '{data_point}',
+      'OTLP data points the ingest refused, by reason (as jobmeter.ingest.refused and each partial_success).',
+      (r) => {
+        const counts = store.refusedByReason();
+        for (const reason of new Set([...source.reasons, ...counts.keys()]))
+          r.observe(counts.get(reason) ?? 0, { reason });
+      },
+    );
+    this.#observe(
+      'observableCounter',
+      'jobmeter.ingest.series_expired',
+      '{series}',
+      'Source series the ingest dropped because no point came for expiry_ms; a series that comes back starts over, its start time telling a scraper where its value counts from.',
+      (r) => r.observe(store.expiredSeries),
+    );
+    this.#observe(
+      'observableGauge',
+      'jobmeter.ingest.series',
+      '{series}',
+      "Source series the ingest holds (each sender's streams).",
+      (r) => r.observe(store.seriesCount),
+    );
+    this.#observe(
+      'observableGauge',
+      'jobmeter.ingest.series_limit',
+      '{series}',
+      'Source series the ingest may hold in all: past it, points of new series are refused (series_cap).',
+      (r) => r.observe(source.maxSeries),
+    );
+    this.#observe(
+      'observableGauge',
+      'jobmeter.ingest.memory_usage',
+      'By',
+      'Estimated bytes the ingest holds, the figure checked against its memory budget (/ready says 503 from 95% of it).',
+      (r) => r.observe(store.memoryBytes),
+    );
+    this.#observe(
+      'observableGauge',
+      'jobmeter.ingest.memory_limit',
+      'By',
+      "The ingest's memory budget (ingest.max_memory_bytes): past it, new series are refused (memory_budget).",
+      (r) => r.observe(source.maxMemoryBytes),
+    );
+    if (checkpoints === undefined) return;
+    this.#observe(
+      'observableCounter',
+      'jobmeter.ingest.checkpoint_failures',
+      '{write}',
+      'Writes of the ingest state file that failed (the ingested series are then served as of the last one written).',
+      (r) => r.observe(checkpoints().failures),
+    );
+    this.#observe(
+      'observableGauge',
+      'jobmeter.ingest.checkpoint_last_success_timestamp',
+      's',
+      'When the ingest state file last took the held state (its last write, or its read at start), Unix seconds; nothing is written while nothing arrives.',
+      (r) => {
+        const written = checkpoints().writtenSeconds;
+        if (written !== undefined) r.observe(written);
+      },
+    );
   }
 
   /** The configuration is (re)loaded from files: how its last load went is served, read from `source`. */
   configFrom(source: ConfigSource): void {
-    this.#config = source;
+    this.#observe(
+      'observableGauge',
+      'jobmeter.config.last_reload_successful',
+      '',
+      'Whether the last configuration load (at start or on SIGHUP) succeeded: 1, or 0 while the running configuration is kept over a file that does not load.',
+      (r) => r.observe(source().successful ? 1 : 0),
+    );
+    this.#observe(
+      'observableGauge',
+      'jobmeter.config.last_reload_success_timestamp',
+      's',
+      'When the configuration last loaded successfully, Unix seconds.',
+      (r) => r.observe(source().successSeconds),
+    );
   }
 
   /** `/ready`'s judgement is served as `jobmeter_ready`, read from `pipeline` (health-route.ts judges it). */
   readinessFrom(pipeline: () => PipelineState): void {
-    this.#pipeline = pipeline;
+    this.#observe(
+      'observableGauge',
+      'jobmeter.ready',
+      '',
+      'Whether /ready answers 200 (1) or 503 (0): the push, the ingest memory budget, its checkpoints and its refusals for point times, as /ready judges them.',
+      (r) => r.observe(notReadyReasons(pipeline()).length === 0 ? 1 : 0),
+    );
   }
 
   /**
@@ -107,255 +303,53 @@ export class SelfTelemetry {
 
   /** Points of one request the ingest kept. */
   accepted(points: number): void {
-    this.#accepted += points;
+    this.#ingest!.accepted.add(points);
   }
 
-  /** One request the ingest listener answered, by what it answered. */
+  /** One request the ingest listener answered, by what it answered (a row of `IngestSource.answers`). */
   ingestAnswered(answer: string): void {
-    this.#answers.set(answer, this.#answers.get(answer)! + 1);
+    this.#ingest!.answered[answer]!.add(1);
   }
 
   /** One connection the ingest listener closed to keep room, by what it held (connection-room.ts). */
   connectionShed(reason: ShedReason): void {
-    this.#shed.set(reason, this.#shed.get(reason)! + 1);
+    this.#ingest!.shed[reason].add(1);
   }
 
   /**
-   * One export about to be handed to the exporter: returns what to call with its outcome (the
-   * push reader's `onExport` contract).
+   * The push is configured: its counts are served from now on (0 until the first export). Returns
+   * what is called with each export about to be handed to the exporter, which returns what is
+   * called with its outcome (the push reader's `onExport` contract).
    */
-  exporting(payload: ResourceMetrics): (result: { readonly code: number }) => void {
-    this.#pushing = true;
-    const points = pointsOf(payload);
-    return (result) => {
-      // ExportResultCode.SUCCESS is 0.
-      if (result.code === 0) {
-        this.#push.sentExports++;
-        this.#push.sentPoints += points;
-      } else {
-        this.#push.failedExports++;
-        this.#push.failedPoints += points;
-      }
+  pushConfigured(): (payload: ResourceMetrics) => (result: { readonly code: number }) => void {
+    const exports = this.#meter.counter(EXPORTS.name);
+    const sent = [exports.bind({ outcome: 'sent' }), this.#meter.counter(SENT.name).bind()];
+    const failed = [exports.bind({ outcome: 'failed' }), this.#meter.counter(FAILED.name).bind()];
+    return (payload) => {
+      let points = 0;
+      for (const sm of payload.scopeMetrics)
+        for (const m of sm.metrics) points += m.dataPoints.length;
+      return (result) => {
+        // ExportResultCode.SUCCESS is 0.
+        const [exported, pointsOf] = result.code === 0 ? sent : failed;
+        exported!.add(1);
+        pointsOf!.add(points);
+      };
     };
-  }
-
-  /** The push is configured: its counts are served (zero until the first export). */
-  pushConfigured(): void {
-    this.#pushing = true;
   }
 
   /** One scrape of the metrics route answered, `seconds` from its request to its last byte. */
   scraped(seconds: number): void {
-    let i = 0;
-    while (i < SCRAPE_BUCKETS.length && seconds > SCRAPE_BUCKETS[i]!) i++;
-    this.#scrapeCounts[i]!++;
-    this.#scrapeSum += seconds;
-    this.#scrapeCount++;
+    this.#scrapes.record(seconds);
   }
 
-  /** The families, for the telemetry listener. */
-  families(): Family[] {
-    const out: Family[] = [
-      {
-        name: 'jobmeter_build_info',
-        type: 'gauge',
-        help: 'Always 1; the labels carry the running build of jobmeter.',
-        unit: '',
-        series: [{ labels: this.#buildLabels, value: 1 }],
-      },
-    ];
-    if (this.#pipeline !== undefined) {
-      out.push(
-        gauge(
-          'jobmeter_ready',
-          'Whether /ready answers 200 (1) or 503 (0): the push, the ingest memory budget, its checkpoints and its refusals for point times, as /ready judges them.',
-          '',
-          notReadyReasons(this.#pipeline()).length === 0 ? 1 : 0,
-        ),
-      );
+  /** The families, for the telemetry listener: a collection of the meter, named. */
+  async families(): Promise<RenderFamily[]> {
+    const collection = await this.#meter.series.collect();
+    try {
+      return this.#namer.toFamilies(collection);
+    } finally {
+      collection.done();
     }
-    const ingest = this.#ingest;
-    if (ingest !== undefined) {
-      const { store } = ingest;
-      const counts = store.refusedByReason();
-      const refused = [...new Set([...ingest.reasons, ...counts.keys()])]
-        .sort()
-        .map((reason) => [reason, counts.get(reason) ?? 0] as const);
-      out.push(
-        counter('jobmeter_ingest_accepted_points_total', 'OTLP data points the ingest kept.', [
-          { labels: '', value: this.#accepted },
-        ]),
-        counter(
-          'jobmeter_ingest_refused_points_total',
-          'OTLP data points the ingest refused, by reason (as jobmeter.ingest.refused and each partial_success).',
-          refused.map(([reason, value]) => ({ labels: `reason="${reason}"`, value })),
-        ),
-        counter(
-          'jobmeter_ingest_connections_shed_total',
-          'Connections the ingest listener closed to make room for new ones at its cap, by what they held (idle, headers, slow_body) or full: a newcomer closed while every connection had a whole request in.',
-          [...this.#shed].map(([reason, value]) => ({ labels: `reason="${reason}"`, value })),
-        ),
-        counter(
-          'jobmeter_ingest_requests_total',
-          'OTLP/HTTP requests the ingest listener answered, by HTTP status code and reason (accepted, partial: some points refused, or what refused the whole request).',
-          [...this.#answers].map(([reason, value]) => ({
-            labels: `code="${ingest.answers[reason]!.status}",reason="${reason}"`,
-            value,
-          })),
-        ),
-        counter(
-          'jobmeter_ingest_series_expired_total',
-          'Source series the ingest dropped because no point came for expiry_ms; a series that comes back starts over, its start time telling a scraper where its value counts from.',
-          [{ labels: '', value: store.expiredSeries }],
-        ),
-        gauge(
-          'jobmeter_ingest_series',
-          "Source series the ingest holds (each sender's streams).",
-          '',
-          store.seriesCount,
-        ),
-        gauge(
-          'jobmeter_ingest_series_limit',
-          'Source series the ingest may hold in all: past it, points of new series are refused (series_cap).',
-          '',
-          ingest.maxSeries,
-        ),
-        gauge(
-          'jobmeter_ingest_memory_usage_bytes',
-          'Estimated bytes the ingest holds, the figure checked against its memory budget (/ready says 503 from 95% of it).',
-          'bytes',
-          store.memoryBytes,
-        ),
-        gauge(
-          'jobmeter_ingest_memory_limit_bytes',
-          "The ingest's memory budget (ingest.max_memory_bytes): past it, new series are refused (memory_budget).",
-          'bytes',
-          ingest.maxMemoryBytes,
-        ),
-      );
-    }
-    const checkpoints = this.#ingest?.checkpoints;
-    if (checkpoints !== undefined) {
-      const { failures, writtenSeconds } = checkpoints();
-      out.push(
-        counter(
-          'jobmeter_ingest_checkpoint_failures_total',
-          'Writes of the ingest state file that failed (the ingested series are then served as of the last one written).',
-          [{ labels: '', value: failures }],
-        ),
-      );
-      if (writtenSeconds !== undefined) {
-        out.push({
-          name: 'jobmeter_ingest_checkpoint_last_success_timestamp_seconds',
-          type: 'gauge',
-          help: 'When the ingest state file last took the held state (its last write, or its read at start), Unix seconds; nothing is written while nothing arrives.',
-          unit: 'seconds',
-          series: [{ labels: '', value: writtenSeconds }],
-        });
-      }
-    }
-    if (this.#pushing) {
-      const p = this.#push;
-      out.push(
-        counter(
-          'jobmeter_push_sent_points_total',
-          'Data points in OTLP exports the endpoint accepted.',
-          [{ labels: '', value: p.sentPoints }],
-        ),
-        counter(
-          'jobmeter_push_failed_points_total',
-          'Data points in OTLP exports that failed (dropped: nothing is queued).',
-          [{ labels: '', value: p.failedPoints }],
-        ),
-        counter('jobmeter_push_exports_total', 'OTLP exports by outcome.', [
-          { labels: 'outcome="sent"', value: p.sentExports },
-          { labels: 'outcome="failed"', value: p.failedExports },
-        ]),
-      );
-    }
-    if (this.#config !== undefined) {
-      const { successful, successSeconds } = this.#config();
-      out.push(
-        gauge(
-          'jobmeter_config_last_reload_successful',
-          'Whether the last configuration load (at start or on SIGHUP) succeeded: 1, or 0 while the running configuration is kept over a file that does not load.',
-          '',
-          successful ? 1 : 0,
-        ),
-        gauge(
-          'jobmeter_config_last_reload_success_timestamp_seconds',
-          'When the configuration last loaded successfully, Unix seconds.',
-          'seconds',
-          successSeconds,
-        ),
-      );
-    }
-    out.push(...processFamilies());
-    // The delay since the previous scrape (the previous figures when too soon for a sample).
-    const delay = this.#delay?.read();
-    DELAY_FIGURES.forEach(([figure], i) =>
-      out.push(
-        gauge(
-          `jobmeter_nodejs_eventloop_delay_${figure}_seconds`,
-          `Event loop ${figure} delay since the previous scrape (nodejs.eventloop.delay.${figure}); 0 before the first sample.`,
-          'seconds',
-          delay?.[i] ?? 0,
-        ),
-      ),
-    );
-    out.push({
-      name: 'jobmeter_scrape_duration_seconds',
-      type: 'histogram',
-      help: 'Scrapes of the metrics route, from the request to the last byte of the answer.',
-      unit: 'seconds',
-      series: [
-        {
-          labels: '',
-          bounds: SCRAPE_BUCKETS,
-          counts: [...this.#scrapeCounts],
-          sum: this.#scrapeSum,
-          count: this.#scrapeCount,
-        },
-      ],
-    });
-    return out;
   }
-}
-
-/** The process' own figures under semantic-convention names, as the Collector serves `otelcol_process_*`. */
-function processFamilies(): Family[] {
-  const cpu = process.cpuUsage();
-  return [
-    gauge(
-      'jobmeter_process_memory_usage_bytes',
-      'Resident set size of the process (process.memory.usage).',
-      'bytes',
-      process.memoryUsage.rss(),
-    ),
-    {
-      ...counter(
-        'jobmeter_process_cpu_time_seconds_total',
-        'CPU time used by the process, by mode (process.cpu.time).',
-        [
-          { labels: 'cpu_mode="user"', value: cpu.user / 1e6 },
-          { labels: 'cpu_mode="system"', value: cpu.system / 1e6 },
-        ],
-      ),
-      unit: 'seconds',
-    },
-  ];
-}
-
-function gauge(name: string, help: string, unit: string, value: number): Family {
-  return { name, type: 'gauge', help, unit, series: [{ labels: '', value }] };
-}
-
-function counter(name: string, help: string, series: { labels: string; value: number }[]): Family {
-  return { name, type: 'counter', help, unit: '', series };
-}
-
-function pointsOf(payload: ResourceMetrics): number {
-  let points = 0;
-  for (const sm of payload.scopeMetrics) for (const m of sm.metrics) points += m.dataPoints.length;
-  return points;
 }

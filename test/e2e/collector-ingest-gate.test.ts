@@ -111,10 +111,10 @@ function rejected(series: Map<string, number>): number {
 }
 
 /** The ingest's 401s in jobmeter's own telemetry. */
-function unauthorized(): number {
-  const requests = selfTelemetryOf(jm)!
-    .families()
-    .find((f) => f.name === 'jobmeter_ingest_requests_total')!.series;
+async function unauthorized(): Promise<number> {
+  const requests = (await selfTelemetryOf(jm)!.families()).find(
+    (f) => f.name === 'jobmeter_ingest_requests_total',
+  )!.series;
   return (
     (
       requests.find((s) => s.labels === 'code="401",reason="unauthorized"') as
@@ -144,7 +144,7 @@ describe('the real Collector sending to a gated ingest (otlphttp headers)', () =
   ] as const) {
     it(`with ${what}: nothing arrives, the Collector reports the 401, jobmeter counts it`, async () => {
       const before = rejected(await served());
-      const before401 = unauthorized();
+      const before401 = await unauthorized();
       const name = `gate.${what.replace(/\W+/g, '_')}`;
       const { status, logs } = await throughCollector(headers, name);
       // The Collector reads jobmeter's google.rpc.Status: a permanent UNAUTHENTICATED, not retried,
@@ -162,7 +162,7 @@ describe('the real Collector sending to a gated ingest (otlphttp headers)', () =
         ![...series.keys()].some((k) => k.startsWith(name.replace('.', '_'))),
         [...series.keys()].join('\n'),
       );
-      assert.equal(unauthorized(), before401 + 1);
+      assert.equal(await unauthorized(), before401 + 1);
       assert.equal(
         rejected(series),
         before,

@@ -19,15 +19,14 @@ test('each request is counted under the status it was answered with, every row s
     ingest: { port: 0, maxBodyBytes: 1024 },
   });
   try {
-    const requests = (): Map<string, number> =>
+    const requests = async (): Promise<Map<string, number>> =>
       new Map(
-        selfTelemetryOf(jm)!
-          .families()
+        (await selfTelemetryOf(jm)!.families())
           .find((f) => f.name === 'jobmeter_ingest_requests_total')!
           .series.map((s) => [s.labels, (s as { value: number }).value]),
       );
     assert.deepEqual(
-      [...requests()],
+      [...(await requests())],
       Object.entries(INGEST_ANSWERS).map(([reason, { status }]) => [
         `code="${status}",reason="${reason}"`,
         0,
@@ -51,7 +50,7 @@ test('each request is counted under the status it was answered with, every row s
     }
     assert.deepEqual([...answered.keys()].sort(), ['200', '400', '404', '405', '413', '415']);
     const counted = new Map<string, number>();
-    for (const [labels, value] of requests()) {
+    for (const [labels, value] of await requests()) {
       const code = /code="(\d+)"/.exec(labels)![1]!;
       counted.set(code, (counted.get(code) ?? 0) + value);
     }

@@ -384,9 +384,9 @@ describe('createJobmeter({ ingest: { token } })', () => {
         [],
         JSON.stringify(rejected),
       );
-      const requests = selfTelemetryOf(jm)!
-        .families()
-        .find((f) => f.name === 'jobmeter_ingest_requests_total')!.series;
+      const requests = (await selfTelemetryOf(jm)!.families()).find(
+        (f) => f.name === 'jobmeter_ingest_requests_total',
+      )!.series;
       const value = (labels: string): number | undefined =>
         (requests.find((s) => s.labels === labels) as { value: number } | undefined)?.value;
       assert.equal(value('code="401",reason="unauthorized"'), 2);
