@@ -157,6 +157,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       builders.set(rule.name, builder);
       order.push(builder);
     }
+    zeroFill?.seed(builders);
     if (profile.kind === 'native' && profile.scopeInfo) {
       const attributes = c.resource.attributes;
       if (targetInfo?.attributes !== attributes)
@@ -274,9 +275,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       for (const rs of sources.rules()) {
         const builder = builders.get(rs.family);
         rs.settle(
-          (labels) =>
-            builder !== undefined &&
-            (builder.index?.has(labels) === true || zeroFill?.fills(rs.family, labels) === true),
+          (labels) => builder?.index?.has(labels) === true,
           (part) => {
             keepPart(builder!, part);
           },
