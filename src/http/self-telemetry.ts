@@ -80,6 +80,8 @@ const SCRAPES: InstrumentSpec = {
   buckets: SCRAPE_BUCKETS,
 };
 
+const RECORDED = [ACCEPTED, SHED, REQUESTS, SENT, FAILED, EXPORTS, SCRAPES];
+
 /** Where the ingest's figures are read from (its store and its listener's table of answers). */
 export interface IngestSource {
   /** Points refused by reason, source series expired since start, series and bytes held. */
@@ -105,42 +107,30 @@ export interface IngestSource {
 export type ConfigSource = () => { readonly successful: boolean; readonly successSeconds: number };
 
 export class SelfTelemetry {
-  readonly #meter = new StorageRegistry(
-    [ACCEPTED, SHED, REQUESTS, SENT, FAILED, EXPORTS, SCRAPES],
-    {
-      scope: { name: 'jobmeter.telemetry' },
-    },
-  );
+  readonly #meter = new StorageRegistry(RECORDED, { scope: { name: 'jobmeter.telemetry' } });
   readonly #namer = createNamer(otelProfile(false));
   readonly #scrapes = this.#meter.histogram(SCRAPES.name).bind();
-  /** The ingest's series, bound when it is configured. */
-  #ingest:
-    | {
-        readonly accepted: BoundCounter;
-        readonly answered: Readonly<Record<string, BoundCounter>>;
-        readonly shed: Readonly<Record<ShedReason, BoundCounter>>;
-      }
-    | undefined;
+  // The ingest's series, bound when it is configured.
+  #accepted: BoundCounter | undefined;
+  #answered: Readonly<Record<string, BoundCounter>> | undefined;
+  #shed: Readonly<Record<ShedReason, BoundCounter>> | undefined;
   #delay: ReturnType<typeof sampleEventLoopDelay> | undefined;
 
   /** `build`: the attributes of the running build (`jobmeter.build.info`'s, for jobmeter itself). */
   constructor(build: Readonly<Record<string, string>>) {
     this.#observe(
-      'observableGauge',
       'jobmeter.build_info',
       '',
       'Always 1; the labels carry the running build of jobmeter.',
       (r) => r.observe(1, build),
     );
     this.#observe(
-      'observableGauge',
       'jobmeter.process.memory_usage',
       'By',
       'Resident set size of the process (process.memory.usage).',
       (r) => r.observe(process.memoryUsage.rss()),
     );
     this.#observe(
-      'observableCounter',
       'jobmeter.process.cpu_time',
       's',
       'CPU time used by the process, by mode (process.cpu.time).',
@@ -149,6 +139,7 @@ export class SelfTelemetry {
         r.observe(cpu.user / 1e6, { cpu_mode: 'user' });
         r.observe(cpu.system / 1e6, { cpu_mode: 'system' });
       },
+      'observableCounter',
     );
     const delays = DELAY_FIGURES.map(([figure]) =>
       this.#meter.observed({
@@ -168,11 +159,11 @@ export class SelfTelemetry {
 
   /** An observable instrument of the telemetry's meter, read by `callback` at each collection. */
   #observe(
-    kind: 'observableGauge' | 'observableCounter',
     name: string,
     unit: string,
     description: string,
     callback: ObservableCallback,
+    kind: 'observableGauge' | 'observableCounter' = 'observableGauge',
   ): void {
     this.#meter.observed({ name, kind, unit, description, attributes: [] }).addCallback(callback);
   }
@@ -182,20 +173,17 @@ export class SelfTelemetry {
     const { store, checkpoints } = source;
     const requests = this.#meter.counter(REQUESTS.name);
     const shed = this.#meter.counter(SHED.name);
-    this.#ingest = {
-      accepted: this.#meter.counter(ACCEPTED.name).bind(),
-      answered: Object.fromEntries(
-        Object.entries(source.answers).map(([reason, { status }]) => [
-          reason,
-          requests.bind({ code: String(status), reason }),
-        ]),
-      ),
-      shed: Object.fromEntries(
-        SHED_REASONS.map((reason) => [reason, shed.bind({ reason })]),
-      ) as Record<ShedReason, BoundCounter>,
-    };
+    this.#accepted = this.#meter.counter(ACCEPTED.name).bind();
+    this.#answered = Object.fromEntries(
+      Object.entries(source.answers).map(([reason, { status }]) => [
+        reason,
+        requests.bind({ code: String(status), reason }),
+      ]),
+    );
+    this.#shed = Object.fromEntries(
+      SHED_REASONS.map((reason) => [reason, shed.bind({ reason })]),
+    ) as Record<ShedReason, BoundCounter>;
     this.#observe(
-      'observableCounter',
       'jobmeter.ingest.refused_points',
       '{data_point}',
       'OTLP data points the ingest refused, by reason (as jobmeter.ingest.refused and each partial_success).',
@@ -204,37 +192,34 @@ export class SelfTelemetry {
         for (const reason of new Set([...source.reasons, ...counts.keys()]))
           r.observe(counts.get(reason) ?? 0, { reason });
       },
+      'observableCounter',
     );
     this.#observe(
-      'observableCounter',
       'jobmeter.ingest.series_expired',
       '{series}',
       'Source series the ingest dropped because no point came for expiry_ms; a series that comes back starts over, its start time telling a scraper where its value counts from.',
       (r) => r.observe(store.expiredSeries),
+      'observableCounter',
     );
     this.#observe(
-      'observableGauge',
       'jobmeter.ingest.series',
       '{series}',
       "Source series the ingest holds (each sender's streams).",
       (r) => r.observe(store.seriesCount),
     );
     this.#observe(
-      'observableGauge',
       'jobmeter.ingest.series_limit',
       '{series}',
       'Source series the ingest may hold in all: past it, points of new series are refused (series_cap).',
       (r) => r.observe(source.maxSeries),
     );
     this.#observe(
-      'observableGauge',
       'jobmeter.ingest.memory_usage',
       'By',
       'Estimated bytes the ingest holds, the figure checked against its memory budget (/ready says 503 from 95% of it).',
       (r) => r.observe(store.memoryBytes),
     );
     this.#observe(
-      'observableGauge',
       'jobmeter.ingest.memory_limit',
       'By',
       "The ingest's memory budget (ingest.max_memory_bytes): past it, new series are refused (memory_budget).",
@@ -242,14 +227,13 @@ export class SelfTelemetry {
     );
     if (checkpoints === undefined) return;
     this.#observe(
-      'observableCounter',
       'jobmeter.ingest.checkpoint_failures',
       '{write}',
       'Writes of the ingest state file that failed (the ingested series are then served as of the last one written).',
       (r) => r.observe(checkpoints().failures),
+      'observableCounter',
     );
     this.#observe(
-      'observableGauge',
       'jobmeter.ingest.checkpoint_last_success_timestamp',
       's',
       'When the ingest state file last took the held state (its last write, or its read at start), Unix seconds; nothing is written while nothing arrives.',
@@ -263,14 +247,12 @@ export class SelfTelemetry {
   /** The configuration is (re)loaded from files: how its last load went is served, read from `source`. */
   configFrom(source: ConfigSource): void {
     this.#observe(
-      'observableGauge',
       'jobmeter.config.last_reload_successful',
       '',
       'Whether the last configuration load (at start or on SIGHUP) succeeded: 1, or 0 while the running configuration is kept over a file that does not load.',
       (r) => r.observe(source().successful ? 1 : 0),
     );
     this.#observe(
-      'observableGauge',
       'jobmeter.config.last_reload_success_timestamp',
       's',
       'When the configuration last loaded successfully, Unix seconds.',
@@ -281,7 +263,6 @@ export class SelfTelemetry {
   /** `/ready`'s judgement is served as `jobmeter_ready`, read from `pipeline` (health-route.ts judges it). */
   readinessFrom(pipeline: () => PipelineState): void {
     this.#observe(
-      'observableGauge',
       'jobmeter.ready',
       '',
       'Whether /ready answers 200 (1) or 503 (0): the push, the ingest memory budget, its checkpoints and its refusals for point times, as /ready judges them.',
@@ -303,17 +284,17 @@ export class SelfTelemetry {
 
   /** Points of one request the ingest kept. */
   accepted(points: number): void {
-    this.#ingest!.accepted.add(points);
+    this.#accepted!.add(points);
   }
 
   /** One request the ingest listener answered, by what it answered (a row of `IngestSource.answers`). */
   ingestAnswered(answer: string): void {
-    this.#ingest!.answered[answer]!.add(1);
+    this.#answered![answer]!.add(1);
   }
 
   /** One connection the ingest listener closed to keep room, by what it held (connection-room.ts). */
   connectionShed(reason: ShedReason): void {
-    this.#ingest!.shed[reason].add(1);
+    this.#shed![reason].add(1);
   }
 
   /**
