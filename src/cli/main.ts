@@ -296,6 +296,8 @@ async function served(
           const isDefault = hostPort(address) === TELEMETRY_OPTIONS.listen.default;
           throw new Error(telemetryListenFailed(address, isDefault, err));
         });
+      // The event-loop delay is sampled while its figures are read.
+      parts.add(telemetry.sampleEventLoop());
     }
     const ingest = jobmeterModule.ingestListenerOf(jm);
     if (demo) {
@@ -406,22 +408,14 @@ async function startTelemetryListener(
   reload: (() => Promise<ReloadAnswer>) | undefined,
 ): Promise<MetricsListener> {
   const { startMetricsListener } = await import('../http/metrics-listener.ts');
-  const listener = await startMetricsListener({
+  return startMetricsListener({
     ...address,
     ...limits,
     format: 'negotiate',
-    scrape: () => Promise.resolve(telemetry.families()),
+    scrape: () => telemetry.families(),
     pipeline,
     ...(reload !== undefined && { reload }),
   });
-  const stopSampling = telemetry.sampleEventLoop();
-  return {
-    address: listener.address,
-    close: () => {
-      stopSampling();
-      return listener.close();
-    },
-  };
 }
 
 /**
