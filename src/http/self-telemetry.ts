@@ -189,7 +189,7 @@ export class SelfTelemetry {
       'OTLP data points the ingest refused, by reason (as jobmeter.ingest.refused and each partial_success).',
       (r) => {
         const counts = store.refusedByReason();
-        for (const reason of new Set([...source.reasons, ...counts.keys()]))
+        for (const reason of [...new Set([...source.reasons, ...counts.keys()])].sort())
           r.observe(counts.get(reason) ?? 0, { reason });
       },
       'observableCounter',
