@@ -7,7 +7,7 @@
  * compares them: by their UTF-8 bytes.
  */
 
-import { indexOf, ownValues, type FamilyBuilder } from './family-builder.ts';
+import { addNumber, newBuilder, type FamilyBuilder } from './family-builder.ts';
 
 /** Orders two series' label values (unescaped, in label order) as the crate orders series. */
 export function compareLabelValues(a: readonly string[], b: readonly string[]): number {
@@ -38,33 +38,28 @@ function labelValues(b: FamilyBuilder): Map<string, string[]> {
 /**
  * A `sorted` profile's order: the table's families -- the first `count` builders,
  * seeded in the table's order -- by name, and each one's series by label values. Host instruments
- * after them keep their order. The builders are this pass's own, so they are sorted in place.
+ * after them keep their order. The builders are this pass's own: `order` is sorted in place.
  */
 export function sortTableFamilies(order: FamilyBuilder[], count: number): void {
   const table = order.slice(0, count).sort((a, b) => compareNames(a.name, b.name));
-  order.splice(0, count, ...table);
-  for (const b of table) {
-    const byLabels = labelValues(b);
-    const compare = (x: string, y: string): number =>
-      x === y ? 0 : compareLabelValues(byLabels.get(x)!, byLabels.get(y)!);
-    if (b.type === 'histogram') {
-      b.series.sort((x, y) => compare(x.labels, y.labels));
-      continue;
-    }
-    const at = b.labels.map((_, i) => i).sort((x, y) => compare(b.labels[x]!, b.labels[y]!));
-    const labels = at.map((i) => b.labels[i]!);
-    const values = at.map((i) => b.values[i]!);
-    ownValues(b).splice(0, values.length, ...values);
-    b.labels.splice(0, labels.length, ...labels);
-    if (b.created !== undefined) {
-      const created = at.map((i) => b.created![i]!);
-      b.created.splice(0, created.length, ...created);
-    }
-    // A counter's exemplars follow its series.
-    if (b.exemplars !== undefined) {
-      const had = b.exemplars;
-      b.exemplars = at.map((i) => had[i]);
-    }
-    if (b.index !== undefined) b.index = indexOf(b);
+  order.splice(0, count, ...table.map(sortedSeries));
+}
+
+/** `b` with its series ordered by label values (a number family's added again, in that order, to a builder of its own). */
+function sortedSeries(b: FamilyBuilder): FamilyBuilder {
+  const byLabels = labelValues(b);
+  const compare = (x: string, y: string): number =>
+    x === y ? 0 : compareLabelValues(byLabels.get(x)!, byLabels.get(y)!);
+  if (b.type === 'histogram') {
+    b.series.sort((x, y) => compare(x.labels, y.labels));
+    return b;
   }
+  const sorted = newBuilder(b, true, b.created !== undefined);
+  sorted.ascii = b.ascii;
+  sorted.feeds.push(...b.feeds);
+  const at = b.labels.map((_, i) => i).sort((x, y) => compare(b.labels[x]!, b.labels[y]!));
+  // A counter's start times and exemplars follow its series.
+  for (const i of at)
+    addNumber(sorted, b.labels[i]!, b.values[i]!, b.created?.[i], b.exemplars?.[i]);
+  return sorted;
 }
