@@ -104,6 +104,14 @@ try {
   const bundle = await rollup({
     input,
     external,
+    // A JSON module (the OTLP descriptor, src/otlp/otlp-metrics.json, which tsc copies beside the
+    // modules) becomes a module of the bundle: nothing beside the chunks to ship or to find.
+    plugins: [
+      {
+        name: 'json',
+        transform: (code, id) => (id.endsWith('.json') ? `export default ${code};` : null),
+      },
+    ],
     onwarn(warning, warn) {
       // Import cycles are fine in ESM (and tested as modules); anything else fails the build.
       if (warning.code === 'CIRCULAR_DEPENDENCY') return;

@@ -2,9 +2,10 @@
  * OTLP request bodies in their wire shape, for `--debug` (normal-text.ts prints that shape):
  *
  * - {@link decodeWire}: a received body, protobuf or JSON, as an OTLP/JSON-shaped object. Protobuf
- *   goes through the same committed descriptor as the ingest decoder (src/otlp/schema.ts), so what
- *   is printed is what the ingest decoded, before the ingest model drops int/double, min/max,
- *   scope attributes and schema URLs.
+ *   goes through the same committed descriptor as the ingest's answers (src/otlp/otlp-metrics.json,
+ *   generated from the .proto files the ingest decoder reads), so what is printed is what the
+ *   ingest decoded, before the ingest model drops int/double, min/max, scope attributes and schema
+ *   URLs.
  * - {@link serializePush}: what jobmeter's push reader sends for a collection, serialized by the
  *   very serializer its OTLP exporter uses, then decoded like a received body: both sides of
  *   `--debug` go through one decoder and one formatter, so the same series prints the same line.
@@ -13,7 +14,7 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import protobuf from 'protobufjs/light.js';
 import type { OtlpProtocol } from '../options.ts';
 import { pushSerializer } from '../otlp/push-serializer.ts';
-import { OTLP_SCHEMA } from '../otlp/schema.ts';
+import OTLP_SCHEMA from '../otlp/otlp-metrics.json' with { type: 'json' };
 import type { OtlpEncoding } from '../otlp/types.ts';
 
 let requestType: protobuf.Type | undefined;

@@ -3,9 +3,15 @@
  * the `ExportMetricsServiceResponse` and the `google.rpc.Status` of a refused request.
  *
  * A protobuf request is read field by field over protobufjs's reader (decode-protobuf.ts); the
- * responses and statuses go through protobufjs against the committed descriptor (schema.ts,
- * generated from the .proto files). JSON follows the OTLP/JSON rules (see normalize.ts). Both
+ * responses and statuses go through protobufjs against the committed descriptor
+ * (otlp-metrics.json, generated from the .proto files), the types a client reads them back with
+ * (test/support/otlp-response.ts). JSON follows the OTLP/JSON rules (see normalize.ts). Both
  * encodings decode into the same {@link OtlpExportRequest}.
+ *
+ * The descriptor is data, a JSON module: Node ≥22.15 loads it without a warning, a bundler inlines
+ * it, scripts/build.ts makes it a module of dist/. The answers are encoded from it rather than by
+ * hand over protobufjs's Writer because `--debug` needs the descriptor anyway (debug/wire.ts), and
+ * from it the bytes follow the .proto files' field numbers and types by construction.
  */
 import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs/light.js';
@@ -13,7 +19,7 @@ import { DecodeMeter, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-
 import type { AttributeMemo } from './decode-attribute-memo.ts';
 import { decodeProtobufRequest, type PointSink } from './decode-protobuf.ts';
 import { normalizeExportRequest } from './normalize.ts';
-import { OTLP_SCHEMA } from './schema.ts';
+import OTLP_SCHEMA from './otlp-metrics.json' with { type: 'json' };
 import {
   OtlpDecodeError,
   type OtlpEncoding,

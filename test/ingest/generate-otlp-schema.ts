@@ -1,12 +1,12 @@
 /**
- * Generates src/otlp/schema.ts — the OTLP metrics service and google.rpc.Status as a protobufjs
- * JSON descriptor — from the .proto files under src/otlp/proto/, with protobufjs's own API
- * (`Root.loadSync` + `toJSON`). The runtime then needs neither the .proto files (tsc does not copy
- * them to dist/) nor protobufjs's parser.
+ * Generates src/otlp/otlp-metrics.json — the OTLP metrics service and google.rpc.Status as a
+ * protobufjs JSON descriptor — from the .proto files under src/otlp/proto/, with protobufjs's own
+ * API (`Root.loadSync` + `toJSON`). The runtime then needs neither the .proto files (tsc does not
+ * copy them to dist/) nor protobufjs's parser.
  *
- *   node test/ingest/generate-otlp-schema.ts          # rewrites src/otlp/schema.ts
+ *   node test/ingest/generate-otlp-schema.ts          # rewrites src/otlp/otlp-metrics.json
  *
- * test/ingest/otlp-schema.test.ts regenerates the text and compares it with the committed file, so
+ * test/ingest/otlp-codec.test.ts regenerates the text and compares it with the committed file, so
  * the two cannot drift.
  */
 import { writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import protobuf from 'protobufjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PROTO_DIR = path.join(ROOT, 'src/otlp/proto');
-export const SCHEMA_FILE = path.join(ROOT, 'src/otlp/schema.ts');
+export const SCHEMA_FILE = path.join(ROOT, 'src/otlp/otlp-metrics.json');
 
 /** The entry files; everything they import comes along. */
 export const PROTO_ENTRIES = [
@@ -33,27 +33,12 @@ export function buildDescriptor(): protobuf.INamespace {
   return root.toJSON({ keepComments: false });
 }
 
-/** The text of src/otlp/schema.ts. */
-export function renderSchemaModule(): string {
-  const json = JSON.stringify(buildDescriptor(), null, 2);
-  return `/**
- * GENERATED FILE — do not edit. Regenerate with \`node test/ingest/generate-otlp-schema.ts\`.
- *
- * The OTLP metrics service (opentelemetry.proto.collector.metrics.v1 and the messages it uses) and
- * google.rpc.Status, as a protobufjs JSON descriptor built from src/otlp/proto/**.proto by
- * protobufjs itself. test/ingest/otlp-schema.test.ts checks that this file matches the .proto
- * files.
- */
-import type { INamespace } from 'protobufjs';
-
-// A variable first: protobufjs's \`IField\` type lacks the \`protoName\` key its own toJSON writes.
-const descriptor = ${json};
-
-export const OTLP_SCHEMA: INamespace = descriptor;
-`;
+/** The text of src/otlp/otlp-metrics.json. */
+export function renderSchemaFile(): string {
+  return `${JSON.stringify(buildDescriptor(), null, 2)}\n`;
 }
 
 if (import.meta.main) {
-  writeFileSync(SCHEMA_FILE, renderSchemaModule());
+  writeFileSync(SCHEMA_FILE, renderSchemaFile());
   process.stdout.write(`wrote ${path.relative(ROOT, SCHEMA_FILE)}\n`);
 }

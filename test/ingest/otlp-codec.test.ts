@@ -21,11 +21,11 @@ import { decodeExportResponse, decodeStatus } from '../support/otlp-response.ts'
 import { OtlpDecodeError } from '../../src/otlp/types.ts';
 import { newPullReader } from '../../src/readers/pull-reader.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
-import { PROTO_DIR, renderSchemaModule, SCHEMA_FILE } from './generate-otlp-schema.ts';
+import { PROTO_DIR, renderSchemaFile, SCHEMA_FILE } from './generate-otlp-schema.ts';
 
 describe('schema', () => {
-  it('src/otlp/schema.ts is what the .proto files generate (run node test/ingest/generate-otlp-schema.ts after editing them)', () => {
-    assert.equal(readFileSync(SCHEMA_FILE, 'utf8'), renderSchemaModule());
+  it('src/otlp/otlp-metrics.json is what the .proto files generate (run node test/ingest/generate-otlp-schema.ts after editing them)', () => {
+    assert.equal(readFileSync(SCHEMA_FILE, 'utf8'), renderSchemaFile());
   });
 });
 

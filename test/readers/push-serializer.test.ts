@@ -11,7 +11,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import protobuf from 'protobufjs';
-import { OTLP_SCHEMA } from '../../src/otlp/schema.ts';
+import OTLP_SCHEMA from '../../src/otlp/otlp-metrics.json' with { type: 'json' };
 import { EXPORTER_PACKAGE, pushSerializer } from '../../src/otlp/push-serializer.ts';
 
 function request(exemplars: boolean): ResourceMetrics {
