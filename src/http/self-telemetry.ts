@@ -110,10 +110,6 @@ export class SelfTelemetry {
   readonly #meter = new StorageRegistry(RECORDED, { scope: { name: 'jobmeter.telemetry' } });
   readonly #namer = createNamer(otelProfile(false));
   readonly #scrapes = this.#meter.histogram(SCRAPES.name).bind();
-  // The ingest's series, bound when it is configured.
-  #accepted: BoundCounter | undefined;
-  #answered: Readonly<Record<string, BoundCounter>> | undefined;
-  #shed: Readonly<Record<ShedReason, BoundCounter>> | undefined;
   #delay: ReturnType<typeof sampleEventLoopDelay> | undefined;
 
   /** `build`: the attributes of the running build (`jobmeter.build.info`'s, for jobmeter itself). */
@@ -168,21 +164,14 @@ export class SelfTelemetry {
     this.#meter.observed({ name, kind, unit, description, attributes: [] }).addCallback(callback);
   }
 
-  /** The ingest is on: its counts are served, its refusals, holdings and checkpoints read from `source`. */
-  ingestFrom(source: IngestSource): void {
+  /**
+   * The ingest is on: its refusals, holdings and checkpoints are served, read from `source`.
+   * Returns its counters' series, each at 0 from now on: points kept, requests by the answer they
+   * got (a row of `source.answers`), connections shed to keep room by what they held
+   * (connection-room.ts).
+   */
+  ingestFrom(source: IngestSource) {
     const { store, checkpoints } = source;
-    const requests = this.#meter.counter(REQUESTS.name);
-    const shed = this.#meter.counter(SHED.name);
-    this.#accepted = this.#meter.counter(ACCEPTED.name).bind();
-    this.#answered = Object.fromEntries(
-      Object.entries(source.answers).map(([reason, { status }]) => [
-        reason,
-        requests.bind({ code: String(status), reason }),
-      ]),
-    );
-    this.#shed = Object.fromEntries(
-      SHED_REASONS.map((reason) => [reason, shed.bind({ reason })]),
-    ) as Record<ShedReason, BoundCounter>;
     this.#observe(
       'jobmeter.ingest.refused_points',
       '{data_point}',
@@ -225,23 +214,38 @@ export class SelfTelemetry {
       "The ingest's memory budget (ingest.max_memory_bytes): past it, new series are refused (memory_budget).",
       (r) => r.observe(source.maxMemoryBytes),
     );
-    if (checkpoints === undefined) return;
-    this.#observe(
-      'jobmeter.ingest.checkpoint_failures',
-      '{write}',
-      'Writes of the ingest state file that failed (the ingested series are then served as of the last one written).',
-      (r) => r.observe(checkpoints().failures),
-      'observableCounter',
-    );
-    this.#observe(
-      'jobmeter.ingest.checkpoint_last_success_timestamp',
-      's',
-      'When the ingest state file last took the held state (its last write, or its read at start), Unix seconds; nothing is written while nothing arrives.',
-      (r) => {
-        const written = checkpoints().writtenSeconds;
-        if (written !== undefined) r.observe(written);
-      },
-    );
+    if (checkpoints !== undefined) {
+      this.#observe(
+        'jobmeter.ingest.checkpoint_failures',
+        '{write}',
+        'Writes of the ingest state file that failed (the ingested series are then served as of the last one written).',
+        (r) => r.observe(checkpoints().failures),
+        'observableCounter',
+      );
+      this.#observe(
+        'jobmeter.ingest.checkpoint_last_success_timestamp',
+        's',
+        'When the ingest state file last took the held state (its last write, or its read at start), Unix seconds; nothing is written while nothing arrives.',
+        (r) => {
+          const written = checkpoints().writtenSeconds;
+          if (written !== undefined) r.observe(written);
+        },
+      );
+    }
+    const requests = this.#meter.counter(REQUESTS.name);
+    const shed = this.#meter.counter(SHED.name);
+    return {
+      accepted: this.#meter.counter(ACCEPTED.name).bind(),
+      answered: Object.fromEntries(
+        Object.entries(source.answers).map(([reason, { status }]) => [
+          reason,
+          requests.bind({ code: String(status), reason }),
+        ]),
+      ),
+      shed: Object.fromEntries(
+        SHED_REASONS.map((reason) => [reason, shed.bind({ reason })]),
+      ) as Record<ShedReason, BoundCounter>,
+    };
   }
 
   /** The configuration is (re)loaded from files: how its last load went is served, read from `source`. */
@@ -280,21 +284,6 @@ export class SelfTelemetry {
       delay.stop();
       this.#delay = undefined;
     };
-  }
-
-  /** Points of one request the ingest kept. */
-  accepted(points: number): void {
-    this.#accepted!.add(points);
-  }
-
-  /** One request the ingest listener answered, by what it answered (a row of `IngestSource.answers`). */
-  ingestAnswered(answer: string): void {
-    this.#answered![answer]!.add(1);
-  }
-
-  /** One connection the ingest listener closed to keep room, by what it held (connection-room.ts). */
-  connectionShed(reason: ShedReason): void {
-    this.#shed![reason].add(1);
   }
 
   /**

@@ -56,14 +56,8 @@ export function openIngest(
       pipeline: () => PipelineState,
       onRequest: IngestListenerOptions['onRequest'],
     ) {
-      // Each request's points counted, and watched for a wrong clock.
-      const counted = (result: IngestResult): IngestResult => {
-        telemetry.accepted(result.acceptedDataPoints);
-        clock.record(result);
-        return result;
-      };
       const { maxSeries, maxMemoryBytes } = options;
-      telemetry.ingestFrom({
+      const counts = telemetry.ingestFrom({
         store,
         maxSeries,
         maxMemoryBytes,
@@ -71,6 +65,12 @@ export function openIngest(
         answers: INGEST_ANSWERS,
         checkpoints: keeper && (() => keeper.health()),
       });
+      // Each request's points counted, and watched for a wrong clock.
+      const counted = (result: IngestResult): IngestResult => {
+        counts.accepted.add(result.acceptedDataPoints);
+        clock.record(result);
+        return result;
+      };
       if (keeper !== undefined) {
         keeper.start();
         parts.add(() => keeper.close());
@@ -87,8 +87,8 @@ export function openIngest(
               },
             },
             // jobmeter's own count: a profile's rejection series is its original's API's alone.
-            onAnswered: (answer) => telemetry.ingestAnswered(answer),
-            onShed: (reason) => telemetry.connectionShed(reason),
+            onAnswered: (answer) => counts.answered[answer]!.add(1),
+            onShed: (reason) => counts.shed[reason].add(1),
             health: (request, response) => answerHealth(request, response, pipeline),
             log,
             ...(onRequest && { onRequest }),
