@@ -41,11 +41,9 @@ import { parseServeFlags, type LogFormat } from '../config/serve-flags.ts';
 import { resolveServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
 import { startLiveDemo } from '../demo/live.ts';
-import type { PipelineState } from '../http/health-route.ts';
 import type { MainServer } from '../http/main-server.ts';
 import type { MetricsListener } from '../http/metrics-listener.ts';
 import type { ServerLimits } from '../http/server-limits.ts';
-import type { SelfTelemetry } from '../http/self-telemetry.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { TELEMETRY_OPTIONS } from '../common/option-table.ts';
 import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route-options.ts';
@@ -71,13 +69,7 @@ import {
 } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo } from './io.ts';
 import { MIN_NODE_VERSION } from '../common/node-support.ts';
-import {
-  gated,
-  HangupReloader,
-  INGEST_CREDENTIALS,
-  METRICS_CREDENTIALS,
-  type ReloadAnswer,
-} from './reload.ts';
+import { gated, HangupReloader, INGEST_CREDENTIALS, METRICS_CREDENTIALS } from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
 import { Parts } from '../common/parts.ts';
 import { messageOf } from '../common/message-of.ts';
@@ -284,11 +276,21 @@ async function served(
     let telemetryListener: MetricsListener | undefined;
     if (config.telemetry !== undefined && telemetry !== undefined) {
       const { enableReload, ...address } = config.telemetry;
-      const reload = enableReload ? () => hangups.reload('POST /-/reload') : undefined;
+      // jobmeter's own telemetry (self-telemetry.ts) on a loopback listener of its own, in text or
+      // OpenMetrics as asked, under `[listener]`'s limits, with `/health` and `/ready` judged as
+      // the main server's, and `POST /-/reload` when `[telemetry] enable_reload` asks for it
+      // (loopback only, as the listener is).
       telemetryListener = await parts
         .start(
-          () =>
-            startTelemetryListener(address, telemetry, limitsOf(main), () => jm.pipeline(), reload),
+          async () =>
+            (await import('../http/metrics-listener.ts')).startMetricsListener({
+              ...address,
+              ...limitsOf(main),
+              format: 'negotiate',
+              scrape: () => telemetry.families(),
+              pipeline: () => jm.pipeline(),
+              ...(enableReload && { reload: () => hangups.reload('POST /-/reload') }),
+            }),
           (started) => started.close(),
         )
         .catch((err: unknown) => {
@@ -392,30 +394,6 @@ function printed(command: () => string, io: CliIo): number {
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
-}
-
-/**
- * `[telemetry] listen`: jobmeter's own telemetry (self-telemetry.ts) on a loopback listener of its
- * own, in text or OpenMetrics as asked, under `[listener]`'s limits, with `/health` and `/ready`
- * judged as the main server's, and `POST /-/reload` when `[telemetry] enable_reload` asks for it
- * (loopback only, as the listener is).
- */
-async function startTelemetryListener(
-  address: { readonly host: string; readonly port: number },
-  telemetry: SelfTelemetry,
-  limits: ReturnType<typeof limitsOf>,
-  pipeline: () => PipelineState,
-  reload: (() => Promise<ReloadAnswer>) | undefined,
-): Promise<MetricsListener> {
-  const { startMetricsListener } = await import('../http/metrics-listener.ts');
-  return startMetricsListener({
-    ...address,
-    ...limits,
-    format: 'negotiate',
-    scrape: () => telemetry.families(),
-    pipeline,
-    ...(reload !== undefined && { reload }),
-  });
 }
 
 /**
