@@ -101,7 +101,7 @@ interface Source {
 /** Source series keyed `resource|instrument|key`. */
 export type ModelState = Map<string, Source>;
 
-const sourceKey = (resource: string, instrument: string, key: Key): string =>
+export const sourceKey = (resource: string, instrument: string, key: Key): string =>
   `${resource}|${instrument}|${key}`;
 const seriesOf = (sourceKey: string): string => sourceKey.slice(sourceKey.indexOf('|') + 1);
 
@@ -211,12 +211,10 @@ function applyBuckets(state: ModelState, series: string, source: Source, buckets
   source.buckets = buckets;
 }
 
-/** A sender silent past `expiry_ms`: its sources expire (a dormant one by the restart's clock). */
-/** The sources of `resource`'s series of attribute `key` (every instrument) expire. */
-export function expireSeries(state: ModelState, resource: string, key: Key): void {
-  for (const [k, s] of state)
-    if (k.startsWith(`${resource}|`) && k.endsWith(`|${key}`) && s.dormant !== true)
-      s.expired = true;
+/** A source series silent past `expiry_ms` expires (a dormant one by the restart's clock): `id`, as `sourceKey` makes it. */
+export function expireSource(state: ModelState, id: string): void {
+  const s = state.get(id);
+  if (s !== undefined && s.dormant !== true) s.expired = true;
 }
 
 /** A restart of serve: each source `isDormant` says the file knows silent past `expiry_ms` is dormant. */

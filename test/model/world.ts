@@ -11,7 +11,8 @@ import {
   applyPush,
   cloneState,
   expireDormant,
-  expireSeries,
+  expireSource,
+  sourceKey,
   fileSeries,
   restoreDormant,
   refusal,
@@ -70,10 +71,11 @@ export class World {
   readonly senders: Sender[];
   private readonly lastPush = new Map<Sender, number>();
   /**
-   * When each resource's last point of each attribute value was acknowledged (performance.now()):
-   * its series' idle time starts there (a push may carry some of a sender's series only).
+   * When each source series' last point was acknowledged (performance.now()), by resource and
+   * source key: its idle time starts there. Expiry is per source series (instrument × attributes of
+   * one resource): a push may carry some of a sender's series only (the soak's seeds 8013, 10026).
    */
-  private readonly lastAccepted = new Map<string, Map<Key, number>>();
+  private readonly lastAccepted = new Map<string, Map<string, number>>();
   /** When each push (by its order) was acknowledged: what a state file knows of its sources' silence. */
   private readonly pushedAt: number[] = [];
   /** The last restart of serve: between these serve restored its file (dormant sources expire expiry_ms on). */
@@ -160,7 +162,8 @@ export class World {
     const at = (this.pushedAt[order] = performance.now());
     let byKey = this.lastAccepted.get(resource);
     if (byKey === undefined) this.lastAccepted.set(resource, (byKey = new Map()));
-    for (const point of points) byKey.set(point.key, at);
+    for (const point of points)
+      byKey.set(sourceKey(resource, point.instrument.name, point.key), at);
     for (const s of this.possible()) applyPush(s, resource, points, order);
     if (!this.diskFailing) this.written.push(...this.possible().map(cloneState));
   }
@@ -458,18 +461,30 @@ export class World {
             (t) => now - t > EXPIRY_MS + EXPIRY_LATE_MS,
             (t) => now - t > EXPIRY_MS - EXPIRY_EARLY_MS,
           );
-    for (const [resource, byKey] of this.lastAccepted)
-      for (const [key, at] of byKey) {
-        const idle = now - at;
-        if (idle > EXPIRY_MS + EXPIRY_LATE_MS)
-          for (const v of variants) expireSeries(v, resource, key);
-        else if (idle > EXPIRY_MS - EXPIRY_EARLY_MS)
-          variants = variants.flatMap((v) => {
-            const gone = cloneState(v);
-            expireSeries(gone, resource, key);
-            return [v, gone];
-          });
-      }
+    // Serve expires, at each sweep, every source silent past `expiry_ms` then: those silent longest
+    // first. So of the sources at the edge, some prefix by their last point has expired.
+    const sources = [...this.lastAccepted.values()].flatMap((byKey) => [...byKey]);
+    for (const [id, at] of sources)
+      if (now - at > EXPIRY_MS + EXPIRY_LATE_MS) for (const v of variants) expireSource(v, id);
+    const edge = [
+      ...new Set(
+        sources
+          .map(([, at]) => at)
+          .filter(
+            (at) =>
+              now - at <= EXPIRY_MS + EXPIRY_LATE_MS && now - at > EXPIRY_MS - EXPIRY_EARLY_MS,
+          ),
+      ),
+    ].sort((a, b) => a - b);
+    variants = variants.flatMap((v) => [
+      v,
+      ...edge.map((cutoff) => {
+        const gone = cloneState(v);
+        for (const [id, at] of sources)
+          if (edge.includes(at) && at <= cutoff) expireSource(gone, id);
+        return gone;
+      }),
+    ]);
     // Dormant sources expire `expiry_ms` after serve restored them, unless their senders pushed.
     const restart = this.restarted;
     if (restart !== undefined && variants.some((v) => [...v.values()].some((s) => s.dormant)))
