@@ -27,18 +27,10 @@ import type { ProfileName } from './common/option-values.ts';
 
 export type { OptionsOf } from './common/option-table.ts';
 export {
-  HOST_INSTRUMENTS,
-  LISTENER_FORMATS,
-  OTLP_NAMINGS,
-  OTLP_PROTOCOLS,
   PROFILE_NAMES,
-  TEMPORALITIES,
   type HostInstruments,
-  type ListenerFormat,
-  type OtlpNaming,
   type OtlpProtocol,
   type ProfileName,
-  type Temporality,
 } from './common/option-values.ts';
 
 /**

@@ -42,15 +42,12 @@ export type HostInstruments = (typeof HOST_INSTRUMENTS)[number];
 
 /** What a pull listener serves: the client's choice from `Accept`, or one format forced (an ExpositionFormat). */
 export const LISTENER_FORMATS = ['negotiate', 'text', 'openmetrics'] as const;
-export type ListenerFormat = (typeof LISTENER_FORMATS)[number];
 
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
 /** The OTLP/HTTP encoding of the push (`otlp.protocol`, `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`). */
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 export const TEMPORALITIES = ['cumulative', 'delta'] as const;
-export type Temporality = (typeof TEMPORALITIES)[number];
 
 /** The names an OTLP push carries (OtlpPushOptions `naming`). */
 export const OTLP_NAMINGS = ['canonical', 'profile'] as const;
-export type OtlpNaming = (typeof OTLP_NAMINGS)[number];
