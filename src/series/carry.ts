@@ -53,18 +53,19 @@ export function carryLargest(values: Float64Array, at: number, value: number): v
 }
 
 /**
- * Adds into series `at` of `set` what the histogram `row` holds beyond the source's `last` row
+ * Adds into series `at` of `set` what the histogram `row` holds beyond the source's `last` point
  * (undefined: none), by the histogram aggregation; min and max become the extremes of every row
- * seen.
+ * seen. Returns the row's point, the source's `last` for its next row.
  */
 export function carryHistogram(
   set: HistogramSet,
   at: number,
-  last: ArrayLike<number> | undefined,
+  last: HistogramAcc | undefined,
   row: ArrayLike<number>,
-): void {
-  const since = HISTOGRAM.since(last && pointOfRow(last), pointOfRow(row));
-  set.add(at, since, row[2], row[3]);
+): HistogramAcc {
+  const point = pointOfRow(row);
+  set.add(at, HISTOGRAM.since(last, point), row[2], row[3]);
+  return point;
 }
 
 /** A served total's memory: what was served last, and what its sources' value is added to. */

@@ -17,8 +17,8 @@
  * so that it sends only what changed.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { HISTOGRAM, type HistogramAcc } from './aggregation.ts';
-import { carryLargest, carrySum, pointOfRow } from './carry.ts';
+import type { HistogramAcc } from './aggregation.ts';
+import { carryHistogram, carryLargest, carrySum } from './carry.ts';
 import { HistogramSet } from './histogram.ts';
 import { LiveSet } from './live.ts';
 import { SumSet } from './sum.ts';
@@ -104,10 +104,8 @@ export class SourceTable {
    * extremes, and the point is kept as its last.
    */
   row(id: number, row: ArrayLike<number>): void {
-    const point = pointOfRow(row);
     const set = this.#sets[this.#set[id]!]! as HistogramSet;
-    set.add(this.#at[id]!, HISTOGRAM.since(this.#points.get(id), point), row[2], row[3]);
-    this.#points.set(id, point);
+    this.#points.set(id, carryHistogram(set, this.#at[id]!, this.#points.get(id), row));
   }
 
   /** Source `id` no longer reports its series (a level's leaves until it reports again). */

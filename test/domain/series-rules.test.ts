@@ -13,7 +13,7 @@ import {
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { OVERFLOW_ATTRIBUTES } from '../../src/domain/bounded-attributes.ts';
-import { carryHistogram, carryLargest, carrySum } from '../../src/series/carry.ts';
+import { carryHistogram, carryLargest, carrySum, pointOfRow } from '../../src/series/carry.ts';
 import type { LabelRender } from '../../src/series/collection.ts';
 import { HistogramSet } from '../../src/series/histogram.ts';
 import { LiveSet, type Combine } from '../../src/series/live.ts';
@@ -130,10 +130,10 @@ test('a histogram carried from rows: counts, sum and buckets add what is new, a 
   const b1 = row(1, 0.2, 0.2, 0.2, 1, 0, 0);
   carryHistogram(h, at, undefined, a1);
   carryHistogram(h, at, undefined, b1);
-  carryHistogram(h, at, a1, a2);
+  carryHistogram(h, at, pointOfRow(a1), a2);
   // a restarted: one observation since, bigger than any before.
   const a3 = row(1, 50, 50, 50, 0, 0, 1);
-  carryHistogram(h, at, a2, a3);
+  carryHistogram(h, at, pointOfRow(a2), a3);
   let { metrics } = await read(store);
   let p = metrics[0]!.dataPoints[0]!.value as {
     buckets: { counts: number[] };
