@@ -25,7 +25,7 @@ import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from '.
 import { registerProcessMetrics } from './domain/process-metrics.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
-import { ReplacedZeros, SourceTotals } from './series/carry.ts';
+import { SourceTotals } from './series/carry.ts';
 import { metricsCollection, withIngested, type Collection } from './series/collection.ts';
 import { pointMillis, SYSTEM_CLOCK } from './series/clock.ts';
 import { createRecorder, type Declared, type Recorder } from './domain/recorder.ts';
@@ -337,7 +337,7 @@ export async function createJobmeter<
       // Canonical names under a legacy table: the push carries the series the table fills with 0.
       const { createPushZeroFill } = await import('./naming/zero-fill-push.ts');
       const zeros = createPushZeroFill(profile, {
-        replaced: new ReplacedZeros(),
+        replaced: new Set(),
         specs: effective,
         scope: { name: JOBMETER_METER, version: VERSION },
         temporality,

@@ -26,7 +26,6 @@ import type {
 import { OTHER, type AttributeSpec, type InstrumentSpec } from '../domain/types.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
 import { zeroSeries } from './zero-fill.ts';
-import type { ReplacedZeros } from '../series/carry.ts';
 import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
 
 /** One zero-filled profile series, as a canonical point. */
@@ -58,8 +57,12 @@ export interface PushZeroFillOptions {
   readonly temporality?: AggregationTemporality;
   /** The clock (Unix milliseconds). @default the point clock (series/clock.ts `pointMillis`) */
   readonly now?: () => number;
-  /** Where the series a recorded point replaced are kept: the store's, one per push. */
-  readonly replaced: ReplacedZeros;
+  /**
+   * The ids of the zero-filled counter and histogram series a recorded series replaced, one set per
+   * push: their 0 is never sent again, since a 0 after a count reads as a reset. Bounded by the
+   * profile's zero series.
+   */
+  readonly replaced: Set<string>;
 }
 
 export type PushZeroFill = (rm: ResourceMetrics) => ResourceMetrics;
@@ -248,7 +251,7 @@ export function createPushZeroFill(
         at === undefined ? undefined : rm.scopeMetrics[at.scope]!.metrics[at.metric]!;
       const points = (recorded?.dataPoints ?? []) as readonly DataPoint<unknown>[];
       if (points.some((p) => s.coveredBy(p.attributes))) {
-        if (shapes.get(s.instrument)!.monotonic) replaced.replace(s.id);
+        if (shapes.get(s.instrument)!.monotonic) replaced.add(s.id);
         continue;
       }
       let metric = recorded;

@@ -106,23 +106,6 @@ export class ServedTotals {
   }
 }
 
-/**
- * A push's zero-filled counter and histogram series that a recorded series replaced
- * (naming/zero-fill-push.ts): their 0 is never sent again, since a 0 after a count reads as a
- * reset. Bounded by the profile's zero series (their ids).
- */
-export class ReplacedZeros {
-  readonly #ids = new Set<string>();
-
-  has(id: string): boolean {
-    return this.#ids.has(id);
-  }
-
-  replace(id: string): void {
-    this.#ids.add(id);
-  }
-}
-
 /** One source of a served series: what it counted across its restarts and absences. */
 export interface SourceTotal {
   /** Its identity across absences: the attribute-set key (attribute-key.ts). */

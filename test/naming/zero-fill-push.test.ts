@@ -22,7 +22,6 @@ import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import type { TableProfile } from '../../src/naming/types.ts';
 import { createPushZeroFill } from '../../src/naming/zero-fill-push.ts';
-import { ReplacedZeros } from '../../src/series/carry.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
 import {
   startOtlpReceiver,
@@ -57,7 +56,7 @@ describe('the canonical zero points, named by the profile, are the pull endpoint
   for (const [name, profile] of Object.entries(LEGACY_PROFILES)) {
     it(name, () => {
       const zeros = createPushZeroFill(profile, {
-        replaced: new ReplacedZeros(),
+        replaced: new Set<string>(),
         specs: withProfileBuckets(DOMAIN_INSTRUMENTS, profile.buckets ?? {}),
         scope: SCOPE,
       });
@@ -77,7 +76,7 @@ describe('the canonical zero points, named by the profile, are the pull endpoint
 
 describe('zero points in a collection', () => {
   const zeros = createPushZeroFill(LEGACY_PROFILES.runwisp, {
-    replaced: new ReplacedZeros(),
+    replaced: new Set<string>(),
     specs: DOMAIN_INSTRUMENTS,
     scope: SCOPE,
   });
@@ -119,7 +118,7 @@ describe('zero points in a collection', () => {
 
   it('a gauge zero comes back when its word is no longer observed (a level, as the pull serves it)', () => {
     const rm = createPushZeroFill(LEGACY_PROFILES.rm, {
-      replaced: new ReplacedZeros(),
+      replaced: new Set<string>(),
       specs: DOMAIN_INSTRUMENTS,
       scope: SCOPE,
     });
@@ -164,7 +163,7 @@ describe('zero points in a collection', () => {
 
   it("a zero joins the instrument's metric as the collection shapes it (an exponential histogram's zero is one)", () => {
     const wasmrun = createPushZeroFill(LEGACY_PROFILES.wasmrun, {
-      replaced: new ReplacedZeros(),
+      replaced: new Set<string>(),
       specs: DOMAIN_INSTRUMENTS,
       scope: SCOPE,
     });
