@@ -46,11 +46,6 @@ export function escapeHelpText(s: string): string {
   return HELP_TEXT_SPECIAL.test(v) ? v.replace(HELP_TEXT_SPECIAL_ALL, escapeChar) : v;
 }
 
-/** Escapes a HELP text for OpenMetrics 1.0.0: `\`, newline and `"`, like a label value. */
-export function escapeHelpOpenMetrics(s: string): string {
-  return escapeLabelValue(s);
-}
-
 /**
  * Renders label pairs without braces: `a="x",b="y"`, `''` for none. Values are escaped; names are
  * written as given (the naming layer has validated them). Pairs keep the given order.

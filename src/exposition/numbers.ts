@@ -41,11 +41,6 @@ export function formatGoFloat(v: number): string {
   return e.slice(0, at) + 'e' + sign + (digits.length === 1 ? '0' + digits : digits);
 }
 
-/** Formats a bucket bound as a text 0.0.4 `le` value: `1`, `0.025`, `+Inf`. */
-export function formatLeText(bound: number): string {
-  return formatSampleValue(bound);
-}
-
 /** Formats a bucket bound as an OpenMetrics canonical `le` value: `1.0`, `0.025`, `1e+06`, `+Inf`. */
 export function formatLeOpenMetrics(bound: number): string {
   const s = formatGoFloat(bound);
@@ -131,9 +126,9 @@ function cachedLayout(
   return layout;
 }
 
-/** The cached text 0.0.4 `le` layout of `bounds` (keyed by array identity). */
+/** The cached text 0.0.4 `le` layout of `bounds` (keyed by array identity): a bound spelled as a sample value. */
 export function leLayoutText(bounds: readonly number[]): LeLayout {
-  return cachedLayout(textLayouts, bounds, formatLeText, '"} ');
+  return cachedLayout(textLayouts, bounds, formatSampleValue, '"} ');
 }
 
 /** The cached OpenMetrics `le` layout of `bounds` (keyed by array identity). */

@@ -33,7 +33,7 @@ import type { RenderFamily } from './render-model.ts';
 import type { Dialect } from './samples.ts';
 import { metadataName, renderWhole } from './samples.ts';
 import { leLayoutOpenMetrics } from './numbers.ts';
-import { escapeHelpOpenMetrics } from './escape.ts';
+import { escapeLabelValue } from './escape.ts';
 
 /**
  * A family's `# TYPE`, `# UNIT` (when `unit` is not empty) and `# HELP` (when `help` is not empty)
@@ -48,7 +48,8 @@ export function metadataLines(
   const name = metadataName(familyName);
   let h = '# TYPE ' + name + ' ' + type + '\n';
   if (unit !== '') h += '# UNIT ' + name + ' ' + unit + '\n';
-  if (help !== '') h += '# HELP ' + name + ' ' + escapeHelpOpenMetrics(help) + '\n';
+  // OpenMetrics escapes a HELP text as a label value: `\`, newline and `"`.
+  if (help !== '') h += '# HELP ' + name + ' ' + escapeLabelValue(help) + '\n';
   return h;
 }
 

@@ -5,12 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Family } from '../../src/exposition/types.ts';
-import {
-  escapeHelpOpenMetrics,
-  escapeHelpText,
-  escapeLabelValue,
-  renderLabelPairs,
-} from '../../src/exposition/escape.ts';
+import { escapeHelpText, escapeLabelValue, renderLabelPairs } from '../../src/exposition/escape.ts';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import { checkExposition, parseExposition } from '../support/exposition-parser.ts';
@@ -152,7 +147,7 @@ describe('HELP escaping', () => {
   });
 
   test('OpenMetrics also escapes quotes', () => {
-    assert.equal(escapeHelpOpenMetrics('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
+    assert.equal(escapeLabelValue('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
   });
 
   test('property: HELP texts round-trip in both formats as valid UTF-8', () => {

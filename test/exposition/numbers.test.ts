@@ -5,7 +5,6 @@ import fc from 'fast-check';
 import {
   formatGoFloat,
   formatLeOpenMetrics,
-  formatLeText,
   formatSampleValue,
   leLayoutOpenMetrics,
   leLayoutText,
@@ -49,14 +48,14 @@ describe('formatSampleValue', () => {
 
 describe('le rendering', () => {
   test('text 0.0.4: plain JS spelling, as prom-client writes it', () => {
-    assert.deepEqual([1, 0.025, 10, 1e6, 0.5].map(formatLeText), [
+    assert.deepEqual([1, 0.025, 10, 1e6, 0.5].map(formatSampleValue), [
       '1',
       '0.025',
       '10',
       '1000000',
       '0.5',
     ]);
-    assert.equal(formatLeText(Infinity), '+Inf');
+    assert.equal(formatSampleValue(Infinity), '+Inf');
   });
 
   test('OpenMetrics: the canonical examples of the OpenMetrics 1.0 spec', () => {
