@@ -115,11 +115,6 @@ export class DecodeMeter {
     return this.#bodyBytes;
   }
 
-  /** Estimated bytes charged so far. */
-  get spent(): number {
-    return this.#spent;
-  }
-
   /**
    * Charges `n` elements of `kind`, about to be made with `at` body bytes read (the whole body
    * when the decoder cannot tell).

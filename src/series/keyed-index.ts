@@ -27,11 +27,6 @@ export class KeyedSeriesIndex implements SeriesIndex {
     this.seriesOf = (a = EMPTY) => this.seriesOfKey(attributeSetKey(a), a);
   }
 
-  /** Series held (removed ones not yet compacted away included). */
-  get size(): number {
-    return this.attributes.length;
-  }
-
   /** The position of the series keyed `key`, or undefined. */
   positionOf(key: string): number | undefined {
     return this.#byKey.get(key);
