@@ -11,7 +11,7 @@
  * - Metric names are the family names, as Prometheus stores them (a counter carries its `_total`
  *   when the profile's does); units are left empty, since the names already hold their unit words
  *   and a unit would make a suffix-adding exporter append another.
- * - Counters become monotonic Sums (in the reader's temporality), histograms Histograms (an
+ * - Counters become cumulative monotonic Sums, histograms cumulative Histograms (an
  *   exponential one, whose series all carry native buckets, an ExponentialHistogram), gauges,
  *   `info` and `unknown` families Gauges.
  * - A series' attributes are its labels as the pass made them, from the attributes it rendered
@@ -47,8 +47,6 @@ import { feedsOf } from './family-builder.ts';
 export interface FamiliesToMetricsOptions {
   /** The instrumentation scope of every metric. */
   readonly scope: { readonly name: string; readonly version?: string };
-  /** Temporality written on counters and histograms. @default CUMULATIVE */
-  readonly temporality?: AggregationTemporality;
   /** The clock (Unix milliseconds). @default Date.now */
   readonly now?: () => number;
 }
@@ -62,7 +60,6 @@ export type FamiliesToMetrics = (
 export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): FamiliesToMetrics {
   const now = options.now ?? Date.now;
   const startTime = millisToHrTime(now());
-  const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
   const defaultScope: InstrumentationScope = options.scope;
 
   return (families, resource) => {
@@ -143,9 +140,7 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
       for (const [sm, dataPoints] of byScope) {
         sm.metrics.push({
           descriptor,
-          // Gauges are written cumulative whatever `temporality` says.
-          aggregationTemporality:
-            dataPointType === DataPointType.GAUGE ? AggregationTemporality.CUMULATIVE : temporality,
+          aggregationTemporality: AggregationTemporality.CUMULATIVE,
           dataPointType,
           dataPoints,
           ...(dataPointType === DataPointType.SUM && { isMonotonic: true }),

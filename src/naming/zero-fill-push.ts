@@ -55,8 +55,6 @@ export interface PushZeroFillOptions {
   readonly scope: { readonly name: string; readonly version?: string };
   /** The push's temporality preference. @default CUMULATIVE */
   readonly temporality?: AggregationTemporality;
-  /** The clock (Unix milliseconds). @default the point clock (series/clock.ts `pointMillis`) */
-  readonly now?: () => number;
   /**
    * The ids of the zero-filled counter and histogram series a recorded series replaced, one set per
    * push: their 0 is never sent again, since a 0 after a count reads as a reset. Bounded by the
@@ -204,7 +202,8 @@ export function createPushZeroFill(
   const specs = new Map(options.specs.map((s) => [s.name, s]));
   const series = canonicalZeros(profile, specs);
   if (series.length === 0) return (rm) => rm;
-  const now = options.now ?? (() => pointMillis(SYSTEM_CLOCK));
+  // The point clock (series/clock.ts), as every point of the canonical push: never back in time.
+  const now = () => pointMillis(SYSTEM_CLOCK);
   const startTime = millisToHrTime(now());
   const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
   const { scope } = options;
