@@ -57,8 +57,6 @@ export interface LiveDemo {
 export interface LiveDemoOptions {
   /** Milliseconds between two recorded runs. @default {@link DEMO_TICK_MS} */
   readonly tickMs?: number;
-  /** The clock (ms since the epoch). @default Date.now */
-  readonly now?: () => number;
 }
 
 /**
@@ -71,7 +69,7 @@ export function startLiveDemo(
   profile: ProfileName,
   options: LiveDemoOptions = {},
 ): LiveDemo {
-  const now = options.now ?? Date.now;
+  const now = Date.now;
   const t0 = now();
   const base = demoSnapshot(t0 / 1000);
   runDemo(recorder, profile);

@@ -68,8 +68,6 @@ export interface StateKeeperOptions {
   readonly maxBytes: number;
   /** One line per event worth an operator's eye (restored, unusable file, failed write). */
   readonly log: (line: string) => void;
-  /** @default CHECKPOINT_INTERVAL_MILLIS */
-  readonly intervalMillis?: number;
   /** A new, empty store configured as the kept one: what a restart would make (the last file written is read into it while writes fail). */
   readonly emptyStore: () => IngestStore;
   /**
@@ -138,10 +136,7 @@ export class StateKeeper {
   /** Writes every interval from now on, when something changed. */
   start(): void {
     if (this.#closed || this.#timer !== undefined) return;
-    this.#timer = setInterval(
-      () => void this.save(),
-      this.#options.intervalMillis ?? CHECKPOINT_INTERVAL_MILLIS,
-    );
+    this.#timer = setInterval(() => void this.save(), CHECKPOINT_INTERVAL_MILLIS);
     this.#timer.unref();
   }
 
@@ -374,7 +369,7 @@ export class StateKeeper {
     this.#failing = { line, reason, inRow: (before?.inRow ?? 0) + 1 };
     if (line === before?.line) return;
     this.#options.log(
-      `warning: ingest state ${this.path}: ${line}; the ingested series are served as of the last checkpoint written (what a restart restores) until a write succeeds, retried every ${(this.#options.intervalMillis ?? CHECKPOINT_INTERVAL_MILLIS) / 1000} s`,
+      `warning: ingest state ${this.path}: ${line}; the ingested series are served as of the last checkpoint written (what a restart restores) until a write succeeds, retried every ${CHECKPOINT_INTERVAL_MILLIS / 1000} s`,
     );
   }
 }
