@@ -36,8 +36,9 @@ export function earlyLogFormat(args: readonly string[]): LogFormat {
   return format === 'json' || format === 'logfmt' ? format : 'text';
 }
 
-/** A stderr line in the format `--log-format` asks for (`jobmeter serve …`: its flags from argv[3] on). */
-function stderrLine(): (line: string) => void {
+/** Catches SIGHUP, SIGINT and SIGTERM for the rest of the process (see the top of this file). */
+export function catchSignalsEarly(): void {
+  // Its lines go to stderr in the format `--log-format` asks for (`jobmeter serve …`: its flags from argv[3] on).
   const io = formattedIo(
     {
       stdout: (line) => void process.stdout.write(`${line}\n`),
@@ -45,20 +46,17 @@ function stderrLine(): (line: string) => void {
     },
     earlyLogFormat(process.argv.slice(3)),
   );
-  return (line) => io.stderr(line);
-}
-
-/** Catches SIGHUP, SIGINT and SIGTERM for the rest of the process (see the top of this file). */
-export function catchSignalsEarly(write: (line: string) => void = stderrLine()): void {
   for (const signal of CAUGHT) {
     process.on(signal, () => {
       // Another listener is serve's own: it answers.
       if (process.listenerCount(signal) > 1) return;
       if (signal === 'SIGHUP') {
-        write('jobmeter: SIGHUP: received before the configuration was loaded: nothing to reload');
+        io.stderr(
+          'jobmeter: SIGHUP: received before the configuration was loaded: nothing to reload',
+        );
         return;
       }
-      write(
+      io.stderr(
         `jobmeter: ${signal} received before the ingest state was loaded: nothing to save, exiting`,
       );
       process.exit(0);

@@ -17,8 +17,8 @@ import { otlpMetricsUrl, printableUrl } from '../readers/otlp-endpoint.ts';
 import { VERSION } from '../version.ts';
 
 /** The first startup line, printed once the configuration is read and before anything starts. */
-export function versionLine(nodeVersion: string = process.version): string {
-  return `version ${VERSION} (Node.js ${nodeVersion})`;
+export function versionLine(): string {
+  return `version ${VERSION} (Node.js ${process.version})`;
 }
 
 /**

@@ -73,17 +73,13 @@ export function createLimitedServer(
 
 /**
  * Closes `close()`'s server boundedly: stops accepting, closes idle connections (keep-alive, or a
- * client that never sent a whole request) at once, and after `graceMillis` every connection still
+ * client that never sent a whole request) at once, and after CLOSE_GRACE_MILLIS every connection still
  * open, so a held-open or stalled client cannot keep shutdown waiting.
  */
-export async function closeServer(
-  server: Server,
-  close: () => Promise<void>,
-  graceMillis = CLOSE_GRACE_MILLIS,
-): Promise<void> {
+export async function closeServer(server: Server, close: () => Promise<void>): Promise<void> {
   const closing = close();
   server.closeIdleConnections();
-  const timer = setTimeout(() => server.closeAllConnections(), graceMillis);
+  const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MILLIS);
   timer.unref();
   try {
     await closing;
