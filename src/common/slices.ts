@@ -47,18 +47,16 @@ holdShape(new Slice());
 /**
  * `items` one by one, in slices: the first in a turn of its own, and a turn given back whenever
  * the slice is due. The clock runs on while the consumer handles an item (a piece written to a
- * socket, gzip), so that work counts against the same slice. An item `skip` says yes to is not
- * handed out, only checked at: a point where the producer lets the loop yield.
+ * socket, gzip), so that work counts against the same slice.
  */
 export async function* inSlices<T>(
   items: Iterable<T>,
   budget = SLICE_MILLIS,
-  skip?: (item: T) => boolean,
 ): AsyncGenerator<T, void, undefined> {
   const slice = new Slice(budget);
   await slice.next();
   for (const item of items) {
-    if (skip === undefined || !skip(item)) yield item;
+    yield item;
     if (slice.due()) await slice.next();
   }
 }

@@ -35,11 +35,7 @@ export function exemplarContext(ctx: Context | undefined): Context {
 }
 
 /** The exemplar of `value` recorded in `ctx` (else the active context), when a sampled span is in it. */
-export function exemplarOf(
-  value: number,
-  ctx: Context | undefined,
-  now: () => number = Date.now,
-): Exemplar | undefined {
+export function exemplarOf(value: number, ctx: Context | undefined): Exemplar | undefined {
   if (ctx === NO_EXEMPLAR) return undefined;
   const span = trace.getSpanContext(ctx ?? api.active());
   if (
@@ -48,5 +44,5 @@ export function exemplarOf(
     !isSpanContextValid(span)
   )
     return undefined;
-  return { value, timeMillis: now(), traceId: span.traceId, spanId: span.spanId };
+  return { value, timeMillis: Date.now(), traceId: span.traceId, spanId: span.spanId };
 }

@@ -23,19 +23,17 @@ import {
 } from '../common/exponential-histogram.ts';
 
 /** A histogram's native buckets, or undefined when its scale is below {@link MIN_NATIVE_SCHEMA}. */
-export function nativeBuckets(
-  h: ExponentialHistogram,
-  zeroThreshold = 0,
-): NativeBuckets | undefined {
-  return h.scale >= MIN_NATIVE_SCHEMA ? nativeOf(h, zeroThreshold) : undefined;
+export function nativeBuckets(h: ExponentialHistogram): NativeBuckets | undefined {
+  return h.scale >= MIN_NATIVE_SCHEMA ? nativeOf(h) : undefined;
 }
 
 /** `h` in Prometheus indexing, downscaled to {@link MAX_NATIVE_SCHEMA} when finer (its scale unchecked). */
-function nativeOf(h: ExponentialHistogram, zeroThreshold: number): NativeBuckets {
+function nativeOf(h: ExponentialHistogram): NativeBuckets {
   const shift = Math.max(0, h.scale - MAX_NATIVE_SCHEMA);
   return nativeOfSum({
     scale: h.scale - shift,
-    zeroThreshold,
+    // The SDK's exponential histogram has no zero threshold: its zero bucket holds exact zeros.
+    zeroThreshold: 0,
     zeroCount: h.zeroCount,
     positive: downscale({ offset: h.positive.offset, counts: h.positive.bucketCounts }, shift),
     negative: downscale({ offset: h.negative.offset, counts: h.negative.bucketCounts }, shift),
@@ -94,7 +92,7 @@ export function classicOfExponential(
   h: ExponentialHistogram,
   scale: number,
 ): { bounds: number[]; counts: number[] } {
-  const c = classicBuckets(nativeOf(h, 0));
+  const c = classicBuckets(nativeOf(h));
   if (scale !== 1) for (let i = 0; i < c.bounds.length; i++) c.bounds[i]! *= scale;
   return c;
 }

@@ -103,11 +103,9 @@ const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), (ms % 1000) * 1e6
  * a collection, once anything was cut, as `jobmeter.attribute_values.truncated` under jobmeter's
  * scope, after the rest (so a host's endpoint gains no family of jobmeter's until then).
  */
-export function cutCount(
-  guard: RecordGuard,
+export function cutCount(guard: RecordGuard): (rm: ResourceMetrics) => ResourceMetrics {
   // Whole milliseconds (hrTime above), on the point clock as the SDK's points beside them.
-  now: () => number = () => Math.round(pointMillis(SYSTEM_CLOCK)),
-): (rm: ResourceMetrics) => ResourceMetrics {
+  const now = () => Math.round(pointMillis(SYSTEM_CLOCK));
   const start = hrTime(now());
   let count = 0;
   guard.countCutsInto(() => {

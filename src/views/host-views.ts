@@ -92,10 +92,10 @@ export function viewSelection(views: readonly ViewOptions[]): ViewSelection {
 }
 
 /** Each View is an object (the SDK would throw a TypeError of its own at the first instrument). */
-export function checkViews(views: readonly ViewOptions[], key = 'views'): void {
+export function checkViews(views: readonly ViewOptions[]): void {
   views.forEach((view, i) => {
     if (typeof view !== 'object' || view === null)
-      throw new ConfigError(`${key}[${i}]`, view, 'an OpenTelemetry ViewOptions object');
+      throw new ConfigError(`views[${i}]`, view, 'an OpenTelemetry ViewOptions object');
   });
 }
 
