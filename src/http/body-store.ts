@@ -27,6 +27,7 @@ import type { Transform } from 'node:stream';
 // link this module, so the library's import can say which Node it needs (refuseUnsupportedNode).
 import * as zlib from 'node:zlib';
 import type { ResponseEncoding } from '../exposition/negotiate.ts';
+import type { Lending } from '../exposition/render-memo.ts';
 import type { Piece } from '../exposition/samples.ts';
 import { inSlices } from '../common/slices.ts';
 
@@ -61,10 +62,7 @@ const ONE_CALL_BYTES = 16 * 1024;
  * Pieces a body may reference instead of copying them: their source leaves them unchanged until
  * `release`, which the store calls once, when the body's last hold is given back (or it failed).
  */
-export interface LentBytes {
-  lent(piece: Uint8Array): boolean;
-  release(): void;
-}
+export type LentBytes = Lending['lent'];
 
 interface Storage {
   bytes: Buffer;
