@@ -165,7 +165,6 @@ export function compileNative(
                 strings[i]!,
                 series.exponentials![i]!,
                 1,
-                true,
                 starts ? seriesStartMillis(series, i) : undefined,
               ),
             );

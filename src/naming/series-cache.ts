@@ -98,8 +98,8 @@ export class SeriesCache {
 
   /**
    * The histogram series at position `i` of an exponential histogram, `labels` as for {@link histogramAt}: classic buckets derived from
-   * it (bounds times `scale`), and its native buckets when `native` (a scaled one has none: scale
-   * factors other than powers of two have no native form). The last series when nothing changed,
+   * it (bounds times `scale`), and its native buckets (a scaled one has none: scale factors other
+   * than powers of two have no native form). The last series when nothing changed,
    * its bounds array when the bucket layout did not (renderers cache `le` strings by identity).
    */
   exponential(
@@ -107,7 +107,6 @@ export class SeriesCache {
     labels: string,
     h: ExponentialHistogram,
     scale: number,
-    native: boolean,
     created: number | undefined,
   ): RenderHistogramSeries {
     const prev = this.histograms[i];
@@ -144,7 +143,7 @@ export class SeriesCache {
       sum,
       count: h.count,
     };
-    const withNative = native && scale === 1 && buckets !== undefined;
+    const withNative = scale === 1 && buckets !== undefined;
     return (this.histograms[i] =
       prefix === undefined && !withNative && created === undefined
         ? series

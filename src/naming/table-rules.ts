@@ -89,7 +89,6 @@ export function compileTableRule(
                 strings[i]!,
                 series.exponentials![i]!,
                 scale,
-                true,
                 starts ? created : undefined,
               ),
             );
