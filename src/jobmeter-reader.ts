@@ -194,7 +194,7 @@ export class JobmeterReader implements IMetricReader {
   #bind(producer: MetricProducer): void {
     const settle = this.#settle!;
     if (this.#shut) return;
-    const taken = portGivenToAnother(siblingReaders(producer, this), this.#port, 'listener.port');
+    const taken = portGivenToAnother(siblingReaders(producer, this), this.#port);
     if (taken !== undefined) return settle.reject(taken);
     this.#binding = this.#listen!().then((l) => {
       this.#listener = l;

@@ -259,10 +259,7 @@ export async function createJobmeter<
     'OpenTelemetry MetricReaders',
   ).map((r, i) => metricReader(r, `readers[${i}]`));
   // A port a standard reader in `readers` was given stays its own (readers/reader-ports.ts).
-  const portTaken =
-    o.listener === false
-      ? undefined
-      : portGivenToAnother(readers, o.listener.port, 'listener.port');
+  const portTaken = o.listener === false ? undefined : portGivenToAnother(readers, o.listener.port);
   if (portTaken !== undefined) throw portTaken;
   // The resource attributes the profile's labels are read from on the Collector path (crewshipd's
   // `hostname` from `host.name`), valued as the pull's labels, so the push carries them; a host's own

@@ -80,12 +80,7 @@ export function buildProfile(
 ): Profile {
   const builtIn = resolveProfile(choice.profile, scopeInfo);
   const labelsByName = builtIn.kind === 'table' && builtIn.order === 'sorted';
-  const rules = checkFamilyRules(
-    choice.profileRules,
-    builtIn.rules ?? [],
-    'profile.rules',
-    labelsByName,
-  );
+  const rules = checkFamilyRules(choice.profileRules, builtIn.rules ?? [], labelsByName);
   return withExpositionOptions(resolveProfile(choice.profile, scopeInfo, rules), exposition);
 }
 

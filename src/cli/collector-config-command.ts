@@ -80,12 +80,7 @@ export function commandProfile(
   if (name !== undefined && file.profile !== undefined && name !== file.profile)
     throw new ConfigError('--profile', name, `the profile of --config (${file.profile}) or none`);
   const table = legacyProfile(name ?? file.profile);
-  const rules = checkFamilyRules(
-    file.profileRules ?? [],
-    table.rules,
-    'profile.rules',
-    table.order === 'sorted',
-  );
+  const rules = checkFamilyRules(file.profileRules ?? [], table.rules, table.order === 'sorted');
   return rules.length === 0 ? table : { ...table, rules: [...table.rules, ...rules] };
 }
 

@@ -96,7 +96,7 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
           const table = (value ?? {}) as { name?: ProfileName; rules?: Record<string, unknown>[] };
           if (table.name !== undefined) out.profile = table.name;
           if (table.rules !== undefined)
-            out.profileRules = checkFamilyRules(table.rules, [], 'profile.rules', false, true);
+            out.profileRules = checkFamilyRules(table.rules, [], false, true);
         }
         break;
       case 'resource_attributes':

@@ -105,8 +105,8 @@ export const RULE_FILE_KEYS: readonly string[] = Object.keys(FIELDS).map((k) =>
 );
 
 /**
- * Checks `rules` (as given: anything) against each other and the profile's own `builtIn` rules.
- * @param key where the rules were set, e.g. `profile.rules`.
+ * Checks `rules` (as given: anything, set at `profile.rules`) against each other and the profile's
+ * own `builtIn` rules.
  * @param labelsByName the profile writes label pairs sorted by name (`order: 'sorted'`, solti), so
  *   a rule must list its labels that way.
  * @param file the rules are the config file's tables (`zero_fill`): errors name its keys.
@@ -116,10 +116,10 @@ export const RULE_FILE_KEYS: readonly string[] = Object.keys(FIELDS).map((k) =>
 export function checkFamilyRules(
   rules: unknown,
   builtIn: readonly FamilyRule[],
-  key = 'profile.rules',
   labelsByName = false,
   file = false,
 ): readonly FamilyRule[] {
+  const key = 'profile.rules';
   if (!Array.isArray(rules))
     throw new ConfigError(key, rules, 'a list of rules ({ instrument, name, type, help, \u2026 })');
   const families = new Map<string, FamilyRule>(builtIn.map((r) => [r.name, r]));

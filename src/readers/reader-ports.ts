@@ -44,14 +44,13 @@ export function siblingReaders(producer: MetricProducer, self: object): unknown[
 }
 
 /**
- * A ConfigError for `key` when one of `readers` was given `port` (createJobmeter's own reader keeps
+ * A ConfigError for `listener.port` when one of `readers` was given `port` (createJobmeter's own reader keeps
  * its port private: it is never found here); undefined when none was. Port 0 (any free port)
  * clashes with nothing.
  */
 export function portGivenToAnother(
   readers: readonly unknown[],
   port: number,
-  key: string,
 ): ConfigError | undefined {
   if (port === 0) return undefined;
   const other = readers.find((r) => portOf(r) === port) as
@@ -59,7 +58,7 @@ export function portGivenToAnother(
   if (other === undefined) return undefined;
   const which = listenerPorts.has(other) ? 'another JobmeterReader' : other.constructor.name;
   return new ConfigError(
-    key,
+    'listener.port',
     port,
     `a port no other reader of the same MeterProvider was given: ${which} was given ${port} and keeps it, so jobmeter does not listen there (give one of them another port)`,
   );
