@@ -18,6 +18,9 @@
  *   whose classes and enums are other objects. `require` of an ES module shares the loader's
  *   cache with `import` (Node >= 22.12), so both get one instance (but while a host's own
  *   `import()` of it is in flight: {@link esm}).
+ * - A bundler sees each module: `require` of its name, which is what a bundle defines `require`
+ *   as (esbuild bundles the package there); in Node's ES modules `require` is not defined, so
+ *   Node takes {@link esm} (test/package/bundlers.test.ts).
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -73,8 +76,6 @@ export function millisToHrTime(epochMillis: number): HrTime {
   return [seconds, Math.round((epochMillis % 1000) * 1_000_000)];
 }
 
-const require = createRequire(import.meta.url);
-
 /**
  * Module `name` as a host's `import` gets it. While the host's own `import()` of it (or of a
  * module it imports) is still loading, Node refuses to `require` it
@@ -82,6 +83,7 @@ const require = createRequire(import.meta.url);
  * memory that works alike (the SDK takes readers, Views and resources by their shape).
  */
 function esm(name: string): unknown {
+  const require = createRequire(import.meta.url);
   try {
     return require(fileURLToPath(import.meta.resolve(name)));
   } catch (err) {
@@ -94,15 +96,29 @@ let metricsModule: typeof SdkMetrics | undefined;
 let resourcesModule: typeof Resources | undefined;
 let empty: Resources.Resource | undefined;
 
+/**
+ * Module `name`: in a bundle, the bundle's copy (`bundled`, its `require` of the name, which a
+ * bundler sees); in Node, where an ES module has no `require`, {@link esm}'s.
+ */
+function load(name: string, bundled: () => unknown): unknown {
+  return typeof require === 'function' ? bundled() : esm(name);
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports -- a bundle's require (see load) */
 /** `@opentelemetry/sdk-metrics`, loaded on the first call. */
 export function sdkMetrics(): typeof SdkMetrics {
-  return (metricsModule ??= esm('@opentelemetry/sdk-metrics') as typeof SdkMetrics);
+  return (metricsModule ??= load('@opentelemetry/sdk-metrics', () =>
+    require('@opentelemetry/sdk-metrics'),
+  ) as typeof SdkMetrics);
 }
 
 /** `@opentelemetry/resources`, loaded on the first call. */
 export function sdkResources(): typeof Resources {
-  return (resourcesModule ??= esm('@opentelemetry/resources') as typeof Resources);
+  return (resourcesModule ??= load('@opentelemetry/resources', () =>
+    require('@opentelemetry/resources'),
+  ) as typeof Resources);
 }
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
  * The empty Resource, made on the first call: what a producer's MetricData carries where the

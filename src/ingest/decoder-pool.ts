@@ -24,10 +24,14 @@
  * it runs a last-resort GC (which empties the pool); an idle worker is then stopped (the next
  * request starts a new one, tens of milliseconds on its own thread), its small pool left to V8.
  *
+ * The worker's module is beside this one (scripts/build.ts writes it so; a bundled app bundles it as
+ * an entry point of its own): a pool without it is refused at once, not at the first large body.
+ *
  * A body the caller hands over is moved to the worker (its ArrayBuffer transferred, when the body
  * is the whole of it; a small Buffer may share Node's pool), not copied: copying a large body into
  * the message, and the message into the worker, would hold the main thread.
  */
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -123,7 +127,12 @@ export class DecoderPool {
   /** Bytes the worker decoded since it last gave its heap back. */
   #decodedBytes = 0;
 
+  /** @throws when the worker's module is not beside this one: a bundle that left it out. */
   constructor(options: DecoderPoolOptions = {}) {
+    if (!existsSync(WORKER_URL))
+      throw new Error(
+        `jobmeter's OTLP ingest decodes in a worker, ${fileURLToPath(WORKER_URL)}, which is missing: bundle jobmeter/dist/src/decode-worker.js as an entry point of its own beside the app's (docs/host-apps.md, "Bundlers")`,
+      );
     this.#options = {
       maxBodyBytes: OPTION_DEFAULTS.ingest.maxBodyBytes,
       pointsPerChunk: 2_000,

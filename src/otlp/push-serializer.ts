@@ -1,7 +1,7 @@
 /**
  * The bytes of an OTLP push: the official exporter's own serializer (`@opentelemetry/otlp-transformer`,
- * resolved from the exporter package's location, so it is the exporter's pinned release), plus the
- * one thing it leaves out — the data points' trace-linked exemplars (domain/exemplars.ts), which
+ * imported as the exporter packages import it, so a bundler sees it), plus the one thing it leaves
+ * out — the data points' trace-linked exemplars (domain/exemplars.ts), which
  * the OTel JS SDK never produces but jobmeter's storages do.
  *
  * A request without exemplars is the official serializer's bytes unchanged. With some, each point
@@ -10,8 +10,8 @@
  * any order) and the length of each message around it written anew, nothing decoded; in JSON
  * through the parsed body.
  */
-import { createRequire } from 'node:module';
 import type { DataPoint, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import protobuf from 'protobufjs/minimal.js';
 import type { Exemplar } from '../domain/exemplars.ts';
 import type { OtlpProtocol } from '../options.ts';
@@ -22,21 +22,10 @@ export interface MetricsSerializer {
   deserializeResponse(data: Uint8Array): unknown;
 }
 
-export const EXPORTER_PACKAGE: Readonly<Record<OtlpProtocol, string>> = {
-  'http/protobuf': '@opentelemetry/exporter-metrics-otlp-proto',
-  'http/json': '@opentelemetry/exporter-metrics-otlp-http',
+const SERIALIZER: Readonly<Record<OtlpProtocol, MetricsSerializer>> = {
+  'http/protobuf': ProtobufMetricsSerializer,
+  'http/json': JsonMetricsSerializer,
 };
-const SERIALIZER: Readonly<
-  Record<OtlpProtocol, 'ProtobufMetricsSerializer' | 'JsonMetricsSerializer'>
-> = {
-  'http/protobuf': 'ProtobufMetricsSerializer',
-  'http/json': 'JsonMetricsSerializer',
-};
-
-/** `require` as the exporter package for `protocol` sees it (its own dependency tree). */
-export function exporterRequire(protocol: OtlpProtocol): NodeJS.Require {
-  return createRequire(createRequire(import.meta.url).resolve(EXPORTER_PACKAGE[protocol]));
-}
 
 const serializers = new Map<OtlpProtocol, MetricsSerializer>();
 
@@ -44,13 +33,7 @@ const serializers = new Map<OtlpProtocol, MetricsSerializer>();
 export function pushSerializer(protocol: OtlpProtocol): MetricsSerializer {
   let serializer = serializers.get(protocol);
   if (serializer === undefined) {
-    const transformer = exporterRequire(protocol)('@opentelemetry/otlp-transformer') as Record<
-      string,
-      MetricsSerializer | undefined
-    >;
-    const official = transformer[SERIALIZER[protocol]];
-    if (official === undefined)
-      throw new Error(`@opentelemetry/otlp-transformer has no ${SERIALIZER[protocol]}`);
+    const official = SERIALIZER[protocol];
     const attach = protocol === 'http/json' ? attachJson : attachProtobuf;
     serializer = {
       serializeRequest(request) {
