@@ -17,7 +17,7 @@ import type {
   OTLP_OPTIONS,
   PROFILE_TABLE_OPTIONS,
 } from './common/option-table.ts';
-import type { MergePolicy } from './cluster/merge-policy.ts';
+import type { MergePolicy } from './domain/merge-rules.ts';
 import type { BuildInfo } from './domain/recorder.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';

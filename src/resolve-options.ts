@@ -6,7 +6,7 @@
 import cluster from 'node:cluster';
 import type { MessagePort } from 'node:worker_threads';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
-import { MERGE_POLICIES, type MergePolicy } from './cluster/merge-policy.ts';
+import { MERGE_POLICIES, type MergePolicy } from './domain/merge-rules.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
 import {

@@ -8,7 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { messageOf } from '../common/message-of.ts';
 import { LazyPrimary } from './lazy-primary.ts';
 import type { Member } from './member.ts';
-import { mergePolicies } from './merge-policy.ts';
+import { mergePolicies } from '../domain/merge-rules.ts';
 import type { PrimaryOptions } from './primary.ts';
 import { clusterWorkerChannel, portChannel } from './transport.ts';
 

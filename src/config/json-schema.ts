@@ -20,7 +20,7 @@
 import { isIP } from 'node:net';
 
 import { isLoopbackHost } from '../common/loopback.ts';
-import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
+import { MERGE_POLICIES } from '../domain/merge-rules.ts';
 import { POSTURE_NAMES } from '../common/postures.ts';
 import { RULE_FILE_KEYS } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';

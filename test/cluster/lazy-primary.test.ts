@@ -10,7 +10,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { LazyPrimary } from '../../src/cluster/lazy-primary.ts';
-import { mergePolicies } from '../../src/cluster/merge-policy.ts';
+import { mergePolicies } from '../../src/domain/merge-rules.ts';
 import { ReportEncoder } from '../../src/cluster/report-encoder.ts';
 import { WIRE_TAG, type ToMember } from '../../src/cluster/wire.ts';
 import { newPullReader } from '../../src/readers/pull-reader.ts';

@@ -15,7 +15,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { ClusterAggregate } from '../../src/cluster/aggregate.ts';
-import { DEFAULT_MERGE_POLICIES, mergePolicies } from '../../src/cluster/merge-policy.ts';
+import { DEFAULT_MERGE_POLICIES, mergePolicies } from '../../src/domain/merge-rules.ts';
 import { ReportEncoder } from '../../src/cluster/report-encoder.ts';
 import { REPORT_CHUNK_POINTS, type Report } from '../../src/cluster/wire.ts';
 import {

@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 
-import { mergePolicies } from '../../src/cluster/merge-policy.ts';
+import { mergePolicies } from '../../src/domain/merge-rules.ts';
 import { RUNTIME_INSTRUMENTS } from '../../src/domain/runtime-metrics.ts';
 import type { Family, HistogramSeries } from '../../src/exposition/types.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { DEFAULT_MERGE_POLICIES, mergePolicies } from '../../src/cluster/merge-policy.ts';
+import { DEFAULT_MERGE_POLICIES, mergePolicies } from '../../src/domain/merge-rules.ts';
 import { DOMAIN_INSTRUMENTS } from '../../src/domain/catalog.ts';
 import {
   CLUSTER_POLICY,
