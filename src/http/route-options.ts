@@ -62,8 +62,6 @@ export interface ResolvedRoute {
   readonly format: 'negotiate' | ExpositionFormat;
   readonly json: JsonView;
   readonly selfMetrics: boolean;
-  /** How many tokens / API keys the bearer gate accepts. */
-  readonly credentials: number;
 }
 
 /** What mounting a metrics route with these options does, for startup lines and tests. */
@@ -179,6 +177,5 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
     format,
     json,
     selfMetrics,
-    credentials: credentials.length,
   };
 }
