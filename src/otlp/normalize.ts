@@ -281,7 +281,6 @@ function attributes(o: Obj, at: string): Attributes {
 /** An AnyValue with its nesting kept, before it becomes an attribute value. */
 export type PlainValue =
   string | number | boolean | null | PlainValue[] | { [key: string]: PlainValue };
-type Plain = PlainValue;
 
 function anyValue(raw: unknown, at: string, depth: number): AnyValue {
   const plain = anyValuePlain(raw, at, depth);
@@ -297,7 +296,7 @@ export function attributeValue(plain: PlainValue): AnyValue {
   return JSON.stringify(plain);
 }
 
-function anyValuePlain(raw: unknown, at: string, depth: number): Plain | undefined {
+function anyValuePlain(raw: unknown, at: string, depth: number): PlainValue | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (depth > MAX_ANY_VALUE_DEPTH) {
     // Not read: the point it belongs to is refused (pointBase).
@@ -335,7 +334,7 @@ function anyValuePlain(raw: unknown, at: string, depth: number): Plain | undefin
   }
   const kvlist = object(field(o, 'kvlistValue', 'kvlist_value'), `${at}.kvlistValue`);
   if (kvlist !== undefined) {
-    const out: { [key: string]: Plain } = {};
+    const out: { [key: string]: PlainValue } = {};
     const values = array(field(kvlist, 'values'), `${at}.kvlistValue.values`);
     charge('attribute', values.length);
     for (let k = 0; k < values.length; k++) {

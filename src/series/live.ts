@@ -19,9 +19,6 @@ import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
-/** How the live sources' values of one series combine (a cluster's policies: `sum`, `max`). */
-export type Combine = LevelRule;
-
 export class LiveSet extends SeriesSet {
   readonly dataPointType: typeof DataPointType.SUM | typeof DataPointType.GAUGE;
   readonly #merge: (previous: number, next: number) => number;
@@ -37,7 +34,7 @@ export class LiveSet extends SeriesSet {
   constructor(
     descriptor: MetricDescriptor,
     index: (grow: () => void) => SeriesIndex,
-    options: { gauge: boolean; combine: Combine },
+    options: { gauge: boolean; combine: LevelRule },
   ) {
     super(descriptor, index);
     this.dataPointType = options.gauge ? DataPointType.GAUGE : DataPointType.SUM;

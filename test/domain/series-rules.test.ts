@@ -16,7 +16,8 @@ import { OVERFLOW_ATTRIBUTES } from '../../src/domain/bounded-attributes.ts';
 import { carryHistogram, carryLargest, carrySum, pointOfRow } from '../../src/series/carry.ts';
 import type { LabelRender } from '../../src/series/collection.ts';
 import { HistogramSet } from '../../src/series/histogram.ts';
-import { LiveSet, type Combine } from '../../src/series/live.ts';
+import type { LevelRule } from '../../src/series/aggregation.ts';
+import { LiveSet } from '../../src/series/live.ts';
 import { OpenSeriesIndex } from '../../src/series/open-index.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
 import { LastSent, MAX_ID_GAP, NONE, SourceTable } from '../../src/series/sources.ts';
@@ -157,7 +158,7 @@ test('a histogram carried from rows: counts, sum and buckets add what is new, a 
   assert.equal('max' in p, false);
 });
 
-for (const combine of ['sum', 'max'] as Combine[]) {
+for (const combine of ['sum', 'max'] as LevelRule[]) {
   test(`levels of live sources combine by ${combine}; a withdrawn or released source leaves, a series with none is not read`, async () => {
     const store = new SeriesStore();
     const g = new LiveSet(D('heap'), open(), { gauge: true, combine });
