@@ -98,13 +98,6 @@ export const CLUSTER_POLICY: Readonly<Record<MergeRule, MergePolicy>> = Object.f
   latest: 'max',
 });
 
-/** jobmeter's own instruments whose cluster policy is not `sum`: the table, as the cluster reads it. */
-export const DEFAULT_MERGE_POLICIES: Readonly<Record<string, MergePolicy>> = Object.freeze(
-  Object.fromEntries(
-    Object.entries(MERGE_RULES).map(([name, rule]) => [name, CLUSTER_POLICY[rule]]),
-  ),
-);
-
 /** The cluster policy of each instrument name: the host's overrides, then the table's. */
 export function mergePolicies(
   overrides: Readonly<Record<string, MergePolicy>> = {},

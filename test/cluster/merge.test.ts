@@ -15,7 +15,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { ClusterAggregate } from '../../src/cluster/aggregate.ts';
-import { DEFAULT_MERGE_POLICIES, mergePolicies } from '../../src/domain/merge-rules.ts';
+import { CLUSTER_POLICY, mergePolicies } from '../../src/domain/merge-rules.ts';
 import { ReportEncoder } from '../../src/cluster/report-encoder.ts';
 import { REPORT_CHUNK_POINTS, type Report } from '../../src/cluster/wire.ts';
 import {
@@ -234,7 +234,7 @@ test("jobmeter's instruments that every process observes alike default to max", 
   assert.equal(policy('jobmeter.run.active'), 'sum');
   assert.equal(policy('process.memory.usage'), 'sum');
   assert.equal(mergePolicies({ 'process.uptime': 'sum' })('process.uptime'), 'sum');
-  assert.ok(Object.isFrozen(DEFAULT_MERGE_POLICIES));
+  assert.ok(Object.isFrozen(CLUSTER_POLICY));
 });
 
 test("the oldest waiting job's age: each process that reads the store sees the same job, so the oldest wins", async () => {
