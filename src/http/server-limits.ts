@@ -19,7 +19,6 @@
  * (only by the socket inactivity timeout, twice the longer of the two above, when nothing moves).
  */
 import type { RequestListener, Server } from 'node:http';
-import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { MAX_MILLIS } from '../common/option-rules.ts';
 import { keepRoom, type OnShed } from './connection-room.ts';
 
@@ -36,8 +35,6 @@ export interface ServerLimits {
   /** Connections open at once; one more evicts one holding room without progress, whatever its address: one with no whole request yet (headers, or a body short of 64 KiB) before an idle keep-alive one, and that before a larger body still arriving, each the longest without progress first; or is closed when every one has a whole request in. @default 256 */
   readonly maxConnections: number;
 }
-
-export const DEFAULT_SERVER_LIMITS: ServerLimits = OPTION_DEFAULTS.serverLimits;
 
 /** How long `closeServer` lets requests in flight finish before closing their connections. */
 export const CLOSE_GRACE_MILLIS = 1_500;

@@ -12,7 +12,8 @@ import { createServer, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { keepRoom, type ShedReason } from '../../src/http/connection-room.ts';
-import { createLimitedServer, DEFAULT_SERVER_LIMITS } from '../../src/http/server-limits.ts';
+import { OPTION_DEFAULTS } from '../../src/common/option-defaults.ts';
+import { createLimitedServer } from '../../src/http/server-limits.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 
@@ -433,7 +434,7 @@ async function holdingServer(maxConnections: number): Promise<{
   const waiting: Array<() => void> = [];
   const shed: Array<[ShedReason, boolean]> = [];
   const server = createLimitedServer(
-    { ...DEFAULT_SERVER_LIMITS, maxConnections },
+    { ...OPTION_DEFAULTS.serverLimits, maxConnections },
     (request, response) => {
       if (request.method === 'GET') response.end('done');
       else request.resume().on('end', () => waiting.push(() => response.end('done')));

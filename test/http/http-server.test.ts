@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 
 import { startHttpServer } from '../../src/http/http-server.ts';
-import { DEFAULT_SERVER_LIMITS } from '../../src/http/server-limits.ts';
+import { OPTION_DEFAULTS } from '../../src/common/option-defaults.ts';
 
 /** A socket and everything it has received so far. */
 function open(
@@ -42,7 +42,7 @@ describe('startHttpServer', () => {
     const server = await startHttpServer({
       host: '127.0.0.1',
       port: 0,
-      limits: DEFAULT_SERVER_LIMITS,
+      limits: OPTION_DEFAULTS.serverLimits,
       handler: async (_request, response) => {
         seen++;
         await held;
@@ -78,7 +78,7 @@ describe('startHttpServer', () => {
     const server = await startHttpServer({
       host: '127.0.0.1',
       port: 0,
-      limits: DEFAULT_SERVER_LIMITS,
+      limits: OPTION_DEFAULTS.serverLimits,
       handler: (request, response) => {
         if (request.url === '/throw') throw new Error('secret cause');
         if (request.url === '/reject') return Promise.reject(new Error('secret cause'));
@@ -102,7 +102,7 @@ describe('startHttpServer', () => {
     const first = await startHttpServer({
       host: '127.0.0.1',
       port: 0,
-      limits: DEFAULT_SERVER_LIMITS,
+      limits: OPTION_DEFAULTS.serverLimits,
       handler: (_q, r) => void r.end(),
     });
     let closed = 0;
@@ -111,7 +111,7 @@ describe('startHttpServer', () => {
         startHttpServer({
           host: '127.0.0.1',
           port: first.port,
-          limits: DEFAULT_SERVER_LIMITS,
+          limits: OPTION_DEFAULTS.serverLimits,
           handler: (_q, r) => void r.end(),
           onClosed: () => {
             closed++;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { startMainServer } from '../../src/http/main-server.ts';
-import { DEFAULT_SERVER_LIMITS } from '../../src/http/server-limits.ts';
+import { OPTION_DEFAULTS } from '../../src/common/option-defaults.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 
 let jm: Jobmeter;
@@ -14,7 +14,7 @@ after(() => jm.shutdown());
 describe('startMainServer', () => {
   it('serves /health, the metrics route under the posture, and 404 elsewhere', async () => {
     const server = await startMainServer({
-      ...DEFAULT_SERVER_LIMITS,
+      ...OPTION_DEFAULTS.serverLimits,
       host: '127.0.0.1',
       port: 0,
       metrics: { jobmeter: jm, token: 'main-server-token' },
@@ -47,7 +47,7 @@ describe('startMainServer', () => {
 
   it('a denied 404 reads like any other 404 of the server', async () => {
     const server = await startMainServer({
-      ...DEFAULT_SERVER_LIMITS,
+      ...OPTION_DEFAULTS.serverLimits,
       host: '127.0.0.1',
       port: 0,
       metrics: { jobmeter: jm, trustedCidrs: ['10.0.0.0/8'] },
@@ -63,7 +63,7 @@ describe('startMainServer', () => {
 
   it('reports an unmounted route and serves health only', async () => {
     const server = await startMainServer({
-      ...DEFAULT_SERVER_LIMITS,
+      ...OPTION_DEFAULTS.serverLimits,
       host: '127.0.0.1',
       port: 0,
       metrics: { jobmeter: jm },
@@ -78,7 +78,11 @@ describe('startMainServer', () => {
   });
 
   it('without metrics options, no route and metrics undefined', async () => {
-    const server = await startMainServer({ ...DEFAULT_SERVER_LIMITS, host: '127.0.0.1', port: 0 });
+    const server = await startMainServer({
+      ...OPTION_DEFAULTS.serverLimits,
+      host: '127.0.0.1',
+      port: 0,
+    });
     try {
       assert.equal(server.metrics, undefined);
       assert.equal((await fetch(`http://127.0.0.1:${server.address.port}/metrics`)).status, 404);
@@ -90,7 +94,11 @@ describe('startMainServer', () => {
   // serve's configuration holds the host to loopback unless opted out (config/resolve-layers.ts;
   // test/cli/serve-postures.test.ts pins its refusal): the server binds the host it is given.
   it('binds the host it is given, judging nothing of it', async () => {
-    const open = await startMainServer({ ...DEFAULT_SERVER_LIMITS, host: '0.0.0.0', port: 0 });
+    const open = await startMainServer({
+      ...OPTION_DEFAULTS.serverLimits,
+      host: '0.0.0.0',
+      port: 0,
+    });
     assert.equal(open.address.host, '0.0.0.0');
     await open.close();
   });
@@ -98,7 +106,7 @@ describe('startMainServer', () => {
   it('a bad plugin option fails the start, naming the option', async () => {
     await assert.rejects(
       startMainServer({
-        ...DEFAULT_SERVER_LIMITS,
+        ...OPTION_DEFAULTS.serverLimits,
         host: '127.0.0.1',
         port: 0,
         metrics: { jobmeter: jm, posture: 'crewshipd', trustedCidrs: ['10.0.0.0/8'] },

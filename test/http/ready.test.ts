@@ -8,7 +8,7 @@ import { after, it } from 'node:test';
 
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { startMainServer, type MainServer } from '../../src/http/main-server.ts';
-import { DEFAULT_SERVER_LIMITS } from '../../src/http/server-limits.ts';
+import { OPTION_DEFAULTS } from '../../src/common/option-defaults.ts';
 import { notReadyReasons, READY_PUSH_FAILURES } from '../../src/http/health-route.ts';
 import { resolveServeConfig } from '../../src/config/resolve-layers.ts';
 import { tempFiles } from '../support/temp-files.ts';
@@ -55,7 +55,12 @@ it('/ready turns 503 once the ingest holds its memory budget; /health stays 200'
     ingest: { port: 0, maxMemoryBytes: BUDGET },
   });
   const pipeline = jm.pipeline.bind(jm);
-  main = await startMainServer({ ...DEFAULT_SERVER_LIMITS, host: '127.0.0.1', port: 0, pipeline });
+  main = await startMainServer({
+    ...OPTION_DEFAULTS.serverLimits,
+    host: '127.0.0.1',
+    port: 0,
+    pipeline,
+  });
   const base = `http://127.0.0.1:${main.address.port}`;
   const ready = async (): Promise<[number, string]> => {
     const res = await fetch(`${base}/ready`);
