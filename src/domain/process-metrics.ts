@@ -1,19 +1,23 @@
 /**
  * Node process and runtime metrics, under OpenTelemetry semantic-convention names. Legacy
  * profiles that reported Go runtime figures map their series onto these (see naming/profiles).
- * The runtime figures of `@opentelemetry/instrumentation-runtime-node` are runtime-metrics.ts's.
+ * The runtime figures of `@opentelemetry/instrumentation-runtime-node` are declared in
+ * runtime-metrics.ts; what every one of them observes is this file's one table of reads.
  */
-import type { Meter } from '@opentelemetry/api';
+import type { Attributes, Meter } from '@opentelemetry/api';
 import os from 'node:os';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
+
+import { sampleEventLoopDelay } from '../common/event-loop-delay.ts';
 import { observableGauge, observableCounter, observableUpDownCounter } from './catalog.ts';
 import { createObservable } from './observed-instruments.ts';
 import {
-  CONVENTION_HEAP_BY_SPACE,
-  CONVENTION_RUNTIME_INSTRUMENTS,
+  EVENT_LOOP_DELAY,
+  EVENT_LOOP_UTILIZATION,
+  GC_DURATION,
+  GC_KINDS,
   HEAP_BY_SPACE,
-  registerHeapUsed,
-  registerRuntimeMetrics,
   RUNTIME_INSTRUMENTS,
   V8_HEAP_USED,
 } from './runtime-metrics.ts';
@@ -80,17 +84,6 @@ export const V8JS_RESOURCE_ACTIVE = observableGauge(
   [{ key: 'v8js.resource.type', cap: 64 }],
 );
 
-/** The host's memory figures as the conventions define them: updowncounters, the usage by state. */
-const CONVENTION_SYSTEM_MEMORY_USAGE: InstrumentSpec = {
-  ...SYSTEM_MEMORY_USAGE,
-  kind: 'observableUpDownCounter',
-  attributes: [{ key: 'system.memory.state', values: ['used'] }],
-};
-const CONVENTION_SYSTEM_MEMORY_LIMIT: InstrumentSpec = {
-  ...SYSTEM_MEMORY_LIMIT,
-  kind: 'observableUpDownCounter',
-};
-
 /**
  * The process and runtime instruments jobmeter observes when `processMetrics` is on.
  * @example
@@ -109,6 +102,17 @@ export const PROCESS_INSTRUMENTS: readonly InstrumentSpec[] = [
   ...RUNTIME_INSTRUMENTS,
 ];
 
+/** The conventions' kinds (and the usage's `used` state) where they differ from jobmeter's. */
+const UP_DOWN = 'observableUpDownCounter';
+const CONVENTION_KINDS: Readonly<Record<string, Partial<InstrumentSpec>>> = {
+  ...Object.fromEntries(HEAP_BY_SPACE.map((s) => [s.name, { kind: UP_DOWN }])),
+  [SYSTEM_MEMORY_USAGE.name]: {
+    kind: UP_DOWN,
+    attributes: [{ key: 'system.memory.state', values: ['used'] }],
+  },
+  [SYSTEM_MEMORY_LIMIT.name]: { kind: UP_DOWN },
+};
+
 /**
  * {@link PROCESS_INSTRUMENTS} as the semantic conventions define them (the semconv profile's):
  * `v8js.resource.active` by type for jobmeter's active-resource count, no GC count of jobmeter's
@@ -117,17 +121,11 @@ export const PROCESS_INSTRUMENTS: readonly InstrumentSpec[] = [
  * @example
  *   console.log(CONVENTION_PROCESS_INSTRUMENTS.map((spec) => `${spec.name} (${spec.kind})`));
  */
-export const CONVENTION_PROCESS_INSTRUMENTS: readonly InstrumentSpec[] = [
-  PROCESS_UPTIME,
-  PROCESS_CPU_TIME,
-  PROCESS_MEMORY_USAGE,
-  CONVENTION_HEAP_BY_SPACE.find((s) => s.name === V8_HEAP_USED.name)!,
-  V8JS_RESOURCE_ACTIVE,
-  SYSTEM_CPU_UTILIZATION,
-  CONVENTION_SYSTEM_MEMORY_USAGE,
-  CONVENTION_SYSTEM_MEMORY_LIMIT,
-  ...CONVENTION_RUNTIME_INSTRUMENTS,
-];
+export const CONVENTION_PROCESS_INSTRUMENTS: readonly InstrumentSpec[] = PROCESS_INSTRUMENTS.filter(
+  (s) => s !== GC_COUNT,
+).map((s) =>
+  s === ACTIVE_RESOURCES ? V8JS_RESOURCE_ACTIVE : { ...s, ...CONVENTION_KINDS[s.name] },
+);
 
 function cpuTimes(): { busy: number; total: number } {
   let busy = 0;
@@ -140,6 +138,21 @@ function cpuTimes(): { busy: number; total: number } {
   }
   return { busy, total };
 }
+
+/** Observes the figure of the `i`th instrument of a reading. */
+type Observe = (i: number, value: number, attributes?: Attributes) => void;
+
+/** Instruments observed by one read per collection (a batch callback): each by its index in `specs`. */
+interface Reading {
+  readonly specs: readonly InstrumentSpec[];
+  readonly read: (observe: Observe) => void;
+}
+
+/** A reading of one instrument. */
+const one = (spec: InstrumentSpec, read: (observe: Observe) => void): Reading => ({
+  specs: [spec],
+  read,
+});
 
 export interface ProcessMetricsOptions {
   /**
@@ -154,80 +167,113 @@ export interface ProcessMetricsOptions {
   readonly conventions?: boolean;
 }
 
-/** Registers the process instruments on `meter`; returns a function that stops their observers. */
+/** Registers the process instruments on `meter`; returns a function that stops their samplers. */
 export function registerProcessMetrics(
   meter: Meter,
   options: ProcessMetricsOptions = {},
 ): () => void {
   const conventions = options.conventions === true;
-  const specs = conventions ? CONVENTION_PROCESS_INSTRUMENTS : PROCESS_INSTRUMENTS;
-  const spec = (name: string): InstrumentSpec => specs.find((s) => s.name === name)!;
-  const startedAt = performance.timeOrigin;
-  let gcCount = 0;
-  const gcObserver = conventions
-    ? undefined
-    : new PerformanceObserver((list) => {
-        gcCount += list.getEntries().length;
-      });
-  gcObserver?.observe({ entryTypes: ['gc'] });
+  const runtime = new Set(options.runtime === false ? RUNTIME_INSTRUMENTS.map((s) => s.name) : []);
+  const wanted = new Map(
+    (conventions ? CONVENTION_PROCESS_INSTRUMENTS : PROCESS_INSTRUMENTS)
+      .filter((s) => !runtime.has(s.name))
+      .map((s) => [s.name, s]),
+  );
 
-  createObservable(meter, PROCESS_UPTIME).addCallback((r) => {
-    r.observe((Date.now() - startedAt) / 1000);
+  // One observer of V8's collections: their count (GC_COUNT) and durations (GC_DURATION).
+  let gcCount = 0;
+  const gcDuration = wanted.has(GC_DURATION.name)
+    ? meter.createHistogram(GC_DURATION.name, {
+        unit: GC_DURATION.unit,
+        description: GC_DURATION.description,
+        advice: { explicitBucketBoundaries: [...GC_DURATION.buckets] },
+      })
+    : undefined;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcCount++;
+      const kind =
+        GC_KINDS[(entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1];
+      if (kind !== undefined) gcDuration?.record(entry.duration / 1000, { 'v8js.gc.type': kind });
+    }
   });
-  createObservable(meter, PROCESS_CPU_TIME).addCallback((r) => {
-    const usage = process.cpuUsage();
-    r.observe(usage.user / 1e6, { 'cpu.mode': 'user' });
-    r.observe(usage.system / 1e6, { 'cpu.mode': 'system' });
-  });
-  createObservable(meter, PROCESS_MEMORY_USAGE).addCallback((r) => {
-    r.observe(process.memoryUsage.rss());
-  });
-  registerHeapUsed(meter, spec(V8_HEAP_USED.name));
-  if (conventions) {
-    createObservable(meter, V8JS_RESOURCE_ACTIVE).addCallback((r) => {
+  if (gcDuration !== undefined || wanted.has(GC_COUNT.name))
+    gcObserver.observe({ entryTypes: ['gc'] });
+  const delay = wanted.has(EVENT_LOOP_DELAY[0]!.name) ? sampleEventLoopDelay() : undefined;
+
+  const startedAt = performance.timeOrigin;
+  let prevCpu = { busy: 0, total: 0 };
+  let lastUtilization: number | undefined;
+  let lastElu = performance.eventLoopUtilization();
+  const readings: Reading[] = [
+    one(PROCESS_UPTIME, (o) => o(0, (Date.now() - startedAt) / 1000)),
+    one(PROCESS_CPU_TIME, (o) => {
+      const usage = process.cpuUsage();
+      o(0, usage.user / 1e6, { 'cpu.mode': 'user' });
+      o(0, usage.system / 1e6, { 'cpu.mode': 'system' });
+    }),
+    one(PROCESS_MEMORY_USAGE, (o) => o(0, process.memoryUsage.rss())),
+    one(GC_COUNT, (o) => o(0, gcCount)),
+    one(ACTIVE_RESOURCES, (o) => o(0, process.getActiveResourcesInfo().length)),
+    one(V8JS_RESOURCE_ACTIVE, (o) => {
       const byType = new Map<string, number>();
       for (const type of process.getActiveResourcesInfo())
         byType.set(type, (byType.get(type) ?? 0) + 1);
-      for (const [type, n] of byType) r.observe(n, { 'v8js.resource.type': type });
+      for (const [type, n] of byType) o(0, n, { 'v8js.resource.type': type });
+    }),
+    one(SYSTEM_CPU_UTILIZATION, (o) => {
+      const cur = cpuTimes();
+      const total = cur.total - prevCpu.total;
+      // Two collections within one kernel tick see no CPU time pass: repeat the last figure rather
+      // than let the series blink out.
+      if (total > 0) {
+        lastUtilization = (cur.busy - prevCpu.busy) / total;
+        prevCpu = cur;
+      }
+      if (lastUtilization !== undefined) o(0, lastUtilization);
+    }),
+    // libuv's free memory is MemAvailable on Linux, so this is what `free` calls used; the
+    // conventions' usage is by state, and this figure is the `used` one.
+    one(SYSTEM_MEMORY_USAGE, (o) =>
+      o(0, os.totalmem() - os.freemem(), conventions ? { 'system.memory.state': 'used' } : {}),
+    ),
+    one(SYSTEM_MEMORY_LIMIT, (o) => o(0, os.totalmem())),
+    {
+      specs: HEAP_BY_SPACE,
+      read(o) {
+        for (const space of getHeapSpaceStatistics()) {
+          const attributes = { 'v8js.heap.space.name': space.space_name };
+          o(0, space.space_size, attributes);
+          o(1, space.space_used_size, attributes);
+          o(2, space.space_available_size, attributes);
+          o(3, space.physical_space_size, attributes);
+        }
+      },
+    },
+    // One read of the delay for its seven figures: a read starts the next interval.
+    { specs: EVENT_LOOP_DELAY, read: (o) => delay?.read()?.forEach((s, i) => o(i, s)) },
+    one(EVENT_LOOP_UTILIZATION, (o) => {
+      const now = performance.eventLoopUtilization();
+      o(0, performance.eventLoopUtilization(now, lastElu).utilization);
+      lastElu = now;
+    }),
+  ];
+  for (const { specs, read } of readings) {
+    const instruments = specs.map((s) => {
+      const spec = wanted.get(s.name);
+      return spec && createObservable(meter, spec);
     });
-  } else {
-    createObservable(meter, GC_COUNT).addCallback((r) => {
-      r.observe(gcCount);
-    });
-    createObservable(meter, ACTIVE_RESOURCES).addCallback((r) => {
-      r.observe(process.getActiveResourcesInfo().length);
-    });
+    const observed = instruments.filter((o) => o !== undefined);
+    if (observed.length > 0)
+      meter.addBatchObservableCallback((r) => {
+        read((i, value, attributes) => {
+          const o = instruments[i];
+          if (o !== undefined) r.observe(o, value, attributes);
+        });
+      }, observed);
   }
-  let prevCpu = { busy: 0, total: 0 };
-  let lastUtilization: number | undefined;
-  createObservable(meter, SYSTEM_CPU_UTILIZATION).addCallback((r) => {
-    const cur = cpuTimes();
-    const total = cur.total - prevCpu.total;
-    // Two collections within one kernel tick see no CPU time pass: repeat the last figure rather
-    // than let the series blink out.
-    if (total > 0) {
-      lastUtilization = (cur.busy - prevCpu.busy) / total;
-      prevCpu = cur;
-    }
-    if (lastUtilization !== undefined) r.observe(lastUtilization);
-  });
-  const memoryUsage = spec(SYSTEM_MEMORY_USAGE.name);
-  // The conventions' usage is by state: this figure is the `used` one.
-  const usedState =
-    memoryUsage.attributes.length === 0 ? undefined : { 'system.memory.state': 'used' };
-  createObservable(meter, memoryUsage).addCallback((r) => {
-    // libuv's free memory is MemAvailable on Linux, so this is what `free` calls used.
-    r.observe(os.totalmem() - os.freemem(), usedState);
-  });
-  createObservable(meter, spec(SYSTEM_MEMORY_LIMIT.name)).addCallback((r) => {
-    r.observe(os.totalmem());
-  });
-  const stopRuntime =
-    options.runtime === false
-      ? () => {}
-      : registerRuntimeMetrics(meter, conventions ? CONVENTION_HEAP_BY_SPACE : HEAP_BY_SPACE);
   return () => {
-    gcObserver?.disconnect();
-    stopRuntime();
+    gcObserver.disconnect();
+    delay?.stop();
   };
 }
