@@ -6,8 +6,6 @@
  */
 import { BlockList, isIP } from 'node:net';
 
-import { ConfigError } from '../errors.ts';
-
 export const CIDR_EXPECTED = 'an IP address or CIDR, e.g. 10.0.0.0/8 or ::1';
 
 /** One parsed CIDR (a bare address is a /32 or /128). */
@@ -52,18 +50,11 @@ export class AddressSet {
   }
 
   /**
-   * Builds a set from CIDR strings.
-   * @param what names the option in the error, e.g. `trustedCidrs`.
-   * @throws ConfigError naming `what[i]` and the first entry that is not a CIDR or address.
+   * Builds a set from CIDR strings a validator has held to {@link parseCidr} (option-rules.ts
+   * `cidrList`, the config schema's `jobmeter-cidr`): none is checked again here.
    */
-  static from(entries: readonly string[], what: string): AddressSet {
-    const parsed: Cidr[] = [];
-    entries.forEach((entry, i) => {
-      const cidr = typeof entry === 'string' ? parseCidr(entry) : undefined;
-      if (cidr === undefined) throw new ConfigError(`${what}[${i}]`, entry, CIDR_EXPECTED);
-      parsed.push(cidr);
-    });
-    return new AddressSet(parsed);
+  static from(entries: readonly string[]): AddressSet {
+    return new AddressSet(entries.map((entry) => parseCidr(entry)!));
   }
 
   /** Builds a set from CIDRs already parsed ({@link parseCidr}'s results), reading no address. */

@@ -17,29 +17,23 @@ import { AddressSet, LOOPBACK } from '../common/addresses.ts';
 import { clientIp } from './client-ip.ts';
 import type { DenyStatus, GateKind, Posture } from '../common/postures.ts';
 import { GATE_KINDS } from '../common/postures.ts';
-import { token } from '../common/option-rules.ts';
+import { cidrList, gateCredentials } from '../common/option-rules.ts';
+import type { API_KEY_OPTIONS, OptionsOf } from '../common/option-table.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 
-/** A token or API key the bearer gate accepts, with the tenant it authenticates (for the access log). */
-export interface Credential {
-  readonly token: string;
-  /** Shown as `tenant=` in the access log; undefined shows `-`. */
-  readonly tenant?: string;
-}
-
+/**
+ * Who may pass, as the operator configures it: the metrics route's keys, and the ingest's (under
+ * `ingest.`). Checked here, once, whatever layer they came from.
+ */
 export interface GateConfig {
-  /** Accepted bearer tokens / API keys. Empty: the bearer gate is not in force. @default [] */
-  readonly credentials?: readonly Credential[];
+  /** A bearer token, presented as `Authorization: Bearer <token>`. Never shown. @default none */
+  readonly token?: string | undefined;
+  /** API keys (each a token) and their tenants; with `token`, any one is accepted. @default [] */
+  readonly apiKeys?: readonly OptionsOf<typeof API_KEY_OPTIONS>[] | undefined;
   /** Networks the `cidr` gate lets through. Empty: the cidr gate is not in force. @default [] */
-  readonly trustedCidrs?: readonly string[];
+  readonly trustedCidrs?: readonly string[] | undefined;
   /** Proxies whose X-Forwarded-For is believed. @default the posture's `trustedProxies` */
-  readonly trustedProxies?: readonly string[];
-  /** What the caller calls these fields, for error messages (`trustProxy`). @default the field names */
-  readonly names?: {
-    readonly credentials?: string;
-    readonly trustedCidrs?: string;
-    readonly trustedProxies?: string;
-  };
+  readonly trustProxy?: readonly string[] | undefined;
 }
 
 /** What the route does before any request: serve everyone, register nothing, or check each request. */
@@ -66,41 +60,44 @@ export interface Gate {
   readonly inForce: readonly GateKind[];
   /** The bearer gate is in force (wasmrun's "auth on"). */
   readonly authenticated: boolean;
+  /**
+   * What the gate lets through, in words, without a secret: `open (no gate configured)`,
+   * `loopback client or bearer token`, `API key (3 keys) and client in trusted CIDRs (2)`. The
+   * bearer gate is named by what was configured: a token, API keys (counted), or either.
+   */
+  readonly description: string;
   check(request: GateRequest): GateDecision;
 }
 
 const OPEN: GateDecision = Object.freeze({ ok: true, tenant: undefined });
 
 /**
- * Compiles a posture and its configuration.
+ * Checks and compiles a posture and its configuration.
+ * @param prefix what the caller's keys are named under in errors (`ingest.`).
  * @throws ConfigError naming the option for a configuration the posture cannot use (a CIDR list
- *   under a posture without a cidr gate, a token where there is no bearer gate), a bad CIDR, or an
- *   empty token.
+ *   under a posture without a cidr gate, a token where there is no bearer gate), a bad CIDR, or a
+ *   bad token or API key (the value redacted).
  */
-export function compileGate(posture: Posture, config: GateConfig = {}): Gate {
+export function compileGate(posture: Posture, config: GateConfig = {}, prefix = ''): Gate {
   checkPosture(posture);
-  const credentials = config.credentials ?? [];
-  const cidrs = config.trustedCidrs ?? [];
-  const names = {
-    credentials: 'credentials',
-    trustedCidrs: 'trustedCidrs',
-    trustedProxies: 'trustedProxies',
-    ...config.names,
-  };
+  const credentials = gateCredentials(config.token, config.apiKeys, prefix);
+  const cidrs =
+    config.trustedCidrs === undefined ? [] : cidrList(config.trustedCidrs, `${prefix}trustedCidrs`);
+  const proxies =
+    config.trustProxy === undefined
+      ? posture.trustedProxies
+      : cidrList(config.trustProxy, `${prefix}trustProxy`);
   checkPostureGates(
     posture,
     { credentials: credentials.length > 0, cidrs },
-    { credentials: names.credentials, cidrs: names.trustedCidrs },
+    {
+      credentials: `${prefix}${config.token !== undefined ? 'token' : 'apiKeys'}`,
+      cidrs: `${prefix}trustedCidrs`,
+    },
   );
-  const digests = credentials.map((c, i) => ({
-    digest: sha256(token(c?.token, `${names.credentials}[${i}].token`)),
-    tenant: c.tenant,
-  }));
-  const trustedCidrs = AddressSet.from(cidrs, names.trustedCidrs);
-  const trustedProxies = AddressSet.from(
-    config.trustedProxies ?? posture.trustedProxies,
-    names.trustedProxies,
-  );
+  const digests = credentials.map((c) => ({ digest: sha256(c.token), tenant: c.tenant }));
+  const trustedCidrs = AddressSet.from(cidrs);
+  const trustedProxies = AddressSet.from(proxies);
 
   const inForce = posture.gates.filter(
     (g) =>
@@ -140,7 +137,23 @@ export function compileGate(posture: Posture, config: GateConfig = {}): Gate {
     return allowed ? { ok: true, tenant } : denied;
   }
 
-  return { posture, mode, inForce, authenticated, check };
+  const apiKeys = config.apiKeys?.length ?? 0;
+  const keys = `API key (${apiKeys} ${apiKeys === 1 ? 'key' : 'keys'})`;
+  const bearer =
+    apiKeys === 0 ? 'bearer token' : config.token === undefined ? keys : `bearer token or ${keys}`;
+  const words = {
+    loopback: 'loopback client',
+    bearer,
+    cidr: `client in trusted CIDRs (${cidrs.length})`,
+  };
+  const description =
+    mode === 'open'
+      ? 'open (no gate configured)'
+      : mode === 'unmounted'
+        ? 'route not registered (no gate configured)'
+        : inForce.map((kind) => words[kind]).join(posture.combine === 'all' ? ' and ' : ' or ');
+
+  return { posture, mode, inForce, authenticated, description, check };
 }
 
 /**
@@ -231,28 +244,5 @@ export function checkPosture(p: Posture): void {
   for (const k of ['credential', 'network'] as const) {
     if (![401, 403, 404].includes(p.deny?.[k])) fail(`deny.${k}`, '401, 403 or 404');
   }
-}
-
-/**
- * What a compiled gate lets through, in words, without a secret: `open`, `not registered`,
- * `loopback client or bearer token`, `API key (3 keys) and client in trusted CIDRs (2)`. The
- * bearer gate is named by what was configured: a token, API keys (counted), or either.
- */
-export function describeGate(
-  gate: Gate,
-  counts: { readonly tokens: number; readonly apiKeys: number; readonly cidrs: number },
-): string {
-  if (gate.mode === 'open') return 'open (no gate configured)';
-  if (gate.mode === 'unmounted') return 'route not registered (no gate configured)';
-  const keys = `API key (${counts.apiKeys} ${counts.apiKeys === 1 ? 'key' : 'keys'})`;
-  const bearer =
-    counts.apiKeys === 0 ? 'bearer token' : counts.tokens === 0 ? keys : `bearer token or ${keys}`;
-  const words = gate.inForce.map((kind) =>
-    kind === 'loopback'
-      ? 'loopback client'
-      : kind === 'bearer'
-        ? bearer
-        : `client in trusted CIDRs (${counts.cidrs})`,
-  );
-  return words.join(gate.posture.combine === 'all' ? ' and ' : ' or ');
+  cidrList(p.trustedProxies, 'posture.trustedProxies');
 }

@@ -12,46 +12,20 @@
  * else 403 PERMISSION_DENIED for a client outside the trusted networks; both permanent errors to an
  * OTLP exporter (no retry), counted as jobmeter's own `jobmeter_ingest_requests_total`. The reason
  * never leaves: the message is fixed, and no configured token appears in any answer or error.
+ * The posture is common/postures.ts `INGEST_POSTURE`.
  */
 import type { IncomingMessage } from 'node:http';
 
-import { cidrList, gateCredentials } from '../common/option-rules.ts';
-import type { Posture } from '../common/postures.ts';
-import { compileGate, describeGate, type Credential, type Gate } from './gate.ts';
-import type { ApiKey } from './route-options.ts';
+import { INGEST_POSTURE } from '../common/postures.ts';
+import { compileGate, type GateConfig } from './gate.ts';
 
 /** Who may send: the `[ingest]` gate keys (`IngestOptions`' `token`, `apiKeys`, `trustedCidrs`). */
-export interface IngestGateOptions {
-  /** A bearer token senders present as `Authorization: Bearer <token>`. Never logged. @default none */
-  readonly token?: string;
-  /** API keys (each a token) and their tenants; with `token`, any one is accepted. @default [] */
-  readonly apiKeys?: readonly ApiKey[];
-  /** Networks (CIDRs or addresses) a sender's TCP peer must be in. @default [] */
-  readonly trustedCidrs?: readonly string[];
-}
-
-/**
- * The ingest's posture: token and networks ANDed when both are set, open when neither is. The
- * TCP peer is the client (no proxy's `X-Forwarded-For` is believed): OTLP senders connect directly.
- */
-export const INGEST_POSTURE: Posture = Object.freeze({
-  name: 'ingest',
-  path: '/v1/metrics',
-  gates: Object.freeze(['bearer', 'cidr'] as const),
-  combine: 'all',
-  unconfigured: 'open',
-  deny: Object.freeze({ credential: 401, network: 403 } as const),
-  accessLog: false,
-  withholdJsonExtraWhenAuthenticated: false,
-  optIn: false,
-  trustedProxies: Object.freeze([]),
-  env: Object.freeze({}),
-});
+export type IngestGateOptions = Pick<GateConfig, 'token' | 'apiKeys' | 'trustedCidrs'>;
 
 export interface IngestGate {
   /** Whether any gate is in force (false: every sender is let in). */
   readonly gated: boolean;
-  /** What the gate lets through, in words, without a secret (http/gate.ts `describeGate`). */
+  /** What the gate lets through, in words, without a secret (http/gate.ts `Gate.description`). */
   readonly description: string;
   /**
    * Why `request` is refused (its answer: ingest-errors.ts), or undefined when it may be read.
@@ -71,30 +45,13 @@ export interface IngestGate {
  *   secret), `ingest.apiKeys[i].tenant` or `ingest.trustedCidrs` for a value that cannot be used.
  */
 export function compileIngestGate(options: IngestGateOptions): IngestGate {
-  const credentials: Credential[] = gateCredentials(options.token, options.apiKeys, 'ingest.');
-  const cidrs = cidrList(options.trustedCidrs ?? [], 'ingest.trustedCidrs');
-  const gate: Gate = compileGate(INGEST_POSTURE, {
-    credentials,
-    trustedCidrs: cidrs,
-    // The tokens and keys were checked above: only a bad network is named from here.
-    names: {
-      credentials: options.token === undefined ? 'ingest.apiKeys' : 'ingest.token',
-      trustedCidrs: 'ingest.trustedCidrs',
-    },
-  });
+  const gate = compileGate(INGEST_POSTURE, options, 'ingest.');
   const gated = gate.mode === 'gated';
   return {
     gated,
-    description: describeGate(gate, {
-      tokens: options.token === undefined ? 0 : 1,
-      apiKeys: options.apiKeys?.length ?? 0,
-      cidrs: cidrs.length,
-    }),
+    description: gate.description,
     withCredentials: (credentials) =>
-      compileIngestGate({
-        ...credentials,
-        ...(options.trustedCidrs !== undefined && { trustedCidrs: options.trustedCidrs }),
-      }),
+      compileIngestGate({ ...credentials, trustedCidrs: options.trustedCidrs }),
     check(request) {
       if (!gated) return undefined;
       const decision = gate.check({

@@ -5,17 +5,10 @@
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import type { Profile } from '../naming/types.ts';
 import type { AccessLogOptions } from './access-log.ts';
-import {
-  checkPosture,
-  compileGate,
-  describeGate,
-  type Credential,
-  type Gate,
-  type GateMode,
-} from './gate.ts';
+import { checkPosture, compileGate, type Gate, type GateMode } from './gate.ts';
 import type { JsonView } from './metrics-response.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
-import { bool, cidrList, gateCredentials, routePath, shown } from '../common/option-rules.ts';
+import { bool, routePath, shown } from '../common/option-rules.ts';
 import {
   API_KEY_OPTIONS,
   resolveOption,
@@ -86,11 +79,7 @@ export function describeMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute
     path: o.path,
     posture: o.gate.posture.name,
     mode: o.gate.mode,
-    description: describeGate(o.gate, {
-      tokens: opts.token === undefined ? 0 : 1,
-      apiKeys: opts.apiKeys?.length ?? 0,
-      cidrs: opts.trustedCidrs?.length ?? 0,
-    }),
+    description: o.gate.description,
   };
 }
 
@@ -127,20 +116,7 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
   }
 
   const path = routePath(opts.path ?? posture.path, 'path');
-  const credentials: Credential[] = gateCredentials(opts.token, opts.apiKeys, '');
-  for (const key of ['trustedCidrs', 'trustProxy'] as const)
-    if (opts[key] !== undefined) cidrList(opts[key], key);
-
-  const gate = compileGate(posture, {
-    credentials,
-    ...(opts.trustedCidrs !== undefined ? { trustedCidrs: opts.trustedCidrs } : {}),
-    ...(opts.trustProxy !== undefined ? { trustedProxies: opts.trustProxy } : {}),
-    // The tokens and keys were checked above: only the posture's refusal names credentials.
-    names: {
-      credentials: opts.token !== undefined ? 'token' : 'apiKeys',
-      trustedProxies: 'trustProxy',
-    },
-  });
+  const gate = compileGate(posture, opts);
 
   const accessLogOption = opts.accessLog ?? posture.accessLog;
   if (

@@ -62,7 +62,7 @@ describe('normalizeIp', () => {
 
 describe('AddressSet', () => {
   it('checks IPv4, IPv6 and IPv4-mapped addresses', () => {
-    const set = AddressSet.from(['10.0.0.0/8', '2001:db8::/32'], 'test');
+    const set = AddressSet.from(['10.0.0.0/8', '2001:db8::/32']);
     assert.ok(set.has('10.20.30.40'));
     assert.ok(set.has('::ffff:10.20.30.40'));
     assert.ok(set.has('2001:db8::5'));
@@ -75,7 +75,7 @@ describe('AddressSet', () => {
   });
 
   it('an empty set holds nothing', () => {
-    const set = AddressSet.from([], 'test');
+    const set = AddressSet.from([]);
     assert.ok(!set.has('127.0.0.1'));
   });
 
@@ -84,25 +84,14 @@ describe('AddressSet', () => {
       assert.ok(LOOPBACK.has(ip), ip);
     for (const ip of ['128.0.0.1', '::2', '0.0.0.0', '::']) assert.ok(!LOOPBACK.has(ip), ip);
   });
-
-  it('refuses a bad entry naming the option and the entry', () => {
-    assert.throws(() => AddressSet.from(['10.0.0.0/8', '10.0.0.0/40'], 'trustedCidrs'), {
-      name: 'ConfigError',
-      message:
-        'invalid trustedCidrs[1]=10.0.0.0/40: expected an IP address or CIDR, e.g. 10.0.0.0/8 or ::1',
-    });
-  });
 });
 
 describe('clientIp', () => {
-  const proxies = AddressSet.from(['127.0.0.1', '10.0.0.0/8'], 'trustProxy');
+  const proxies = AddressSet.from(['127.0.0.1', '10.0.0.0/8']);
 
   it('is the peer when no proxy is trusted, whatever X-Forwarded-For says', () => {
     assert.equal(clientIp('203.0.113.9', '127.0.0.1', undefined), '203.0.113.9');
-    assert.equal(
-      clientIp('::ffff:203.0.113.9', '127.0.0.1', AddressSet.from([], 'x')),
-      '203.0.113.9',
-    );
+    assert.equal(clientIp('::ffff:203.0.113.9', '127.0.0.1', AddressSet.from([])), '203.0.113.9');
   });
 
   it('is the peer when the peer is not a trusted proxy (a spoofed header is ignored)', () => {

@@ -9,11 +9,11 @@ import { describe, it } from 'node:test';
 import {
   checkPosture,
   compileGate,
-  describeGate,
   type GateConfig,
   type GateRequest,
 } from '../../src/http/gate.ts';
 import {
+  INGEST_POSTURE,
   POSTURE_NAMES,
   POSTURES,
   postureForProfile,
@@ -91,7 +91,7 @@ const SETUPS: Setup[] = [
   {
     posture: 'crewshipd',
     name: 'token',
-    config: { credentials: [{ token: TOKEN }] },
+    config: { token: TOKEN },
     mode: 'gated',
     rows: [
       ['loopback, no token', LOOP, {}, 200],
@@ -118,7 +118,7 @@ const SETUPS: Setup[] = [
   {
     posture: 'crewshipd',
     name: 'token, a remote trusted proxy',
-    config: { credentials: [{ token: TOKEN }], trustedProxies: [PROXY] },
+    config: { token: TOKEN, trustProxy: [PROXY] },
     mode: 'gated',
     rows: [
       ['proxy forwarding 127.0.0.1', PROXY, { 'x-forwarded-for': '127.0.0.1' }, 200],
@@ -143,7 +143,7 @@ const SETUPS: Setup[] = [
   {
     posture: 'rm',
     name: 'token only',
-    config: { credentials: [{ token: TOKEN }] },
+    config: { token: TOKEN },
     mode: 'gated',
     rows: [
       ['remote, right token', REMOTE, bearer(TOKEN), 200],
@@ -172,7 +172,7 @@ const SETUPS: Setup[] = [
   {
     posture: 'rm',
     name: 'both',
-    config: { credentials: [{ token: TOKEN }], trustedCidrs: [NET] },
+    config: { token: TOKEN, trustedCidrs: [NET] },
     mode: 'gated',
     rows: [
       ['inside, right token', REMOTE, bearer(TOKEN), 200],
@@ -189,7 +189,7 @@ const SETUPS: Setup[] = [
   {
     posture: 'rm',
     name: 'CIDR, RM_TRUSTED_PROXY',
-    config: { trustedCidrs: [NET], trustedProxies: [PROXY] },
+    config: { trustedCidrs: [NET], trustProxy: [PROXY] },
     mode: 'gated',
     rows: [
       ['trusted proxy forwarding an inside client', PROXY, { 'x-forwarded-for': REMOTE }, 200],
@@ -228,9 +228,9 @@ const SETUPS: Setup[] = [
     posture: 'wasmrun',
     name: '--auth',
     config: {
-      credentials: [
-        { token: TOKEN, tenant: 'acme' },
-        { token: 'other-key', tenant: 'globex' },
+      apiKeys: [
+        { key: TOKEN, tenant: 'acme' },
+        { key: 'other-key', tenant: 'globex' },
       ],
     },
     mode: 'gated',
@@ -250,7 +250,7 @@ const SETUPS: Setup[] = [
   {
     posture: 'runwisp',
     name: 'RUNWISP_TRUST_PROXY',
-    config: { trustedProxies: [PROXY] },
+    config: { trustProxy: [PROXY] },
     mode: 'open',
     rows: [['proxied', PROXY, { 'x-forwarded-for': REMOTE }, 200]],
   },
@@ -274,7 +274,7 @@ const SETUPS: Setup[] = [
   {
     posture: 'otel',
     name: 'token and CIDR',
-    config: { credentials: [{ token: TOKEN }], trustedCidrs: [NET] },
+    config: { token: TOKEN, trustedCidrs: [NET] },
     mode: 'gated',
     rows: [
       ['inside, right token', REMOTE, bearer(TOKEN), 200],
@@ -300,9 +300,9 @@ for (const setup of SETUPS) {
 describe('gate details', () => {
   it('reports the tenant of the matching API key', () => {
     const gate = compileGate(POSTURES.wasmrun, {
-      credentials: [
-        { token: 'k1', tenant: 'acme' },
-        { token: 'k2', tenant: 'globex' },
+      apiKeys: [
+        { key: 'k1', tenant: 'acme' },
+        { key: 'k2', tenant: 'globex' },
       ],
     });
     assert.deepEqual(gate.check({ peer: REMOTE, headers: bearer('k2') }), {
@@ -317,13 +317,13 @@ describe('gate details', () => {
   });
 
   it('a decision carries nothing but ok/status/tenant (no reason to leak)', () => {
-    const gate = compileGate(POSTURES.rm, { credentials: [{ token: TOKEN }], trustedCidrs: [NET] });
+    const gate = compileGate(POSTURES.rm, { token: TOKEN, trustedCidrs: [NET] });
     assert.deepEqual(Object.keys(gate.check({ peer: LOOP, headers: {} })).sort(), ['ok', 'status']);
   });
 
   it('the gates in force follow what is configured', () => {
     assert.deepEqual(compileGate(POSTURES.crewshipd).inForce, ['loopback']);
-    assert.deepEqual(compileGate(POSTURES.crewshipd, { credentials: [{ token: TOKEN }] }).inForce, [
+    assert.deepEqual(compileGate(POSTURES.crewshipd, { token: TOKEN }).inForce, [
       'loopback',
       'bearer',
     ]);
@@ -338,58 +338,62 @@ describe('gate details', () => {
     );
     for (const name of ['runwisp', 'solti'] as const) {
       assert.throws(
-        () => compileGate(POSTURES[name], { credentials: [{ token: TOKEN }] }),
+        () => compileGate(POSTURES[name], { token: TOKEN }),
         new RegExp(
-          `^ConfigError: invalid credentials=<redacted>: expected nothing under the ${name} posture, which checks no token`,
+          `^ConfigError: invalid token=<redacted>: expected nothing under the ${name} posture, which checks no token`,
         ),
       );
     }
     assert.throws(
-      () => compileGate(POSTURES.rm, { credentials: [{ token: '' }] }),
-      /^ConfigError: invalid credentials\[0\]\.token=<redacted>: expected a non-empty token without whitespace$/,
+      () => compileGate(POSTURES.rm, { token: '' }),
+      /^ConfigError: invalid token=<redacted>: expected a non-empty token without whitespace$/,
     );
     assert.throws(
-      () => compileGate(POSTURES.rm, { credentials: [{ token: 'a b' }] }),
-      /^ConfigError: invalid credentials\[0\]\.token=<redacted>/,
+      () => compileGate(POSTURES.rm, { apiKeys: [{ key: 'a b', tenant: 'ops' }] }),
+      /^ConfigError: invalid apiKeys\[0\]\.key=<redacted>/,
+    );
+    assert.throws(() => compileGate(POSTURES.rm, { trustedCidrs: ['10.0.0.0/8', '10.0.0.0/40'] }), {
+      name: 'ConfigError',
+      message:
+        'invalid trustedCidrs[1]=10.0.0.0/40: expected an IP address or CIDR, e.g. 10.0.0.0/8 or ::1',
+    });
+    assert.throws(
+      () => compileGate(INGEST_POSTURE, { trustedCidrs: ['10.0.0.0/99'] }, 'ingest.'),
+      /^ConfigError: invalid ingest\.trustedCidrs\[0\]=10\.0\.0\.0\/99: expected an IP address/,
     );
     assert.throws(
-      () => compileGate(POSTURES.rm, { trustedCidrs: ['10.0.0.0/99'] }),
-      /^ConfigError: invalid trustedCidrs\[0\]=10\.0\.0\.0\/99: expected an IP address or CIDR/,
+      () => compileGate(POSTURES.crewshipd, { trustProxy: ['proxy.local'] }),
+      /^ConfigError: invalid trustProxy\[0\]=proxy\.local: expected an IP address/,
+    );
+    assert.throws(
+      () => compileGate({ ...POSTURES.crewshipd, trustedProxies: ['::1/129'] }),
+      /^ConfigError: invalid posture\.trustedProxies\[0\]=::1\/129: expected an IP address/,
     );
   });
 
   it('describes what it lets through without secrets', () => {
-    assert.equal(
-      describeGate(compileGate(POSTURES.solti), { tokens: 0, apiKeys: 0, cidrs: 0 }),
-      'open (no gate configured)',
-    );
-    assert.equal(
-      describeGate(compileGate(POSTURES.rm), { tokens: 0, apiKeys: 0, cidrs: 0 }),
-      'route not registered (no gate configured)',
-    );
-    const crew = compileGate(POSTURES.crewshipd, { credentials: [{ token: TOKEN }] });
-    assert.equal(
-      describeGate(crew, { tokens: 1, apiKeys: 0, cidrs: 0 }),
-      'loopback client or bearer token',
-    );
+    assert.equal(compileGate(POSTURES.solti).description, 'open (no gate configured)');
+    assert.equal(compileGate(POSTURES.rm).description, 'route not registered (no gate configured)');
+    const crew = compileGate(POSTURES.crewshipd, { token: TOKEN });
+    assert.equal(crew.description, 'loopback client or bearer token');
     const rm = compileGate(POSTURES.rm, {
-      credentials: [{ token: TOKEN }],
+      token: TOKEN,
       trustedCidrs: [NET, '10.0.0.0/8'],
     });
-    const text = describeGate(rm, { tokens: 1, apiKeys: 0, cidrs: 2 });
+    const text = rm.description;
     assert.equal(text, 'bearer token and client in trusted CIDRs (2)');
     assert.ok(!text.includes(TOKEN));
   });
 
   it('names API keys as API keys, counted, never as a bearer token, and never the key', () => {
     const keys = [
-      { token: TOKEN, tenant: 'acme' },
-      { token: 'other-key', tenant: 'ops' },
+      { key: TOKEN, tenant: 'acme' },
+      { key: 'other-key', tenant: 'ops' },
     ];
-    const wasmrun = compileGate(POSTURES.wasmrun, { credentials: keys.slice(0, 1) });
-    assert.equal(describeGate(wasmrun, { tokens: 0, apiKeys: 1, cidrs: 0 }), 'API key (1 key)');
-    const both = compileGate(POSTURES.rm, { credentials: [{ token: 'the-token' }, ...keys] });
-    const text = describeGate(both, { tokens: 1, apiKeys: 2, cidrs: 0 });
+    const wasmrun = compileGate(POSTURES.wasmrun, { apiKeys: keys.slice(0, 1) });
+    assert.equal(wasmrun.description, 'API key (1 key)');
+    const both = compileGate(POSTURES.rm, { token: 'the-token', apiKeys: keys });
+    const text = both.description;
     assert.equal(text, 'bearer token or API key (2 keys)');
     assert.ok(!text.includes(TOKEN) && !text.includes('other-key'));
   });
