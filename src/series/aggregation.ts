@@ -2,11 +2,12 @@
  * One aggregation per kind, in the shape of sdk-metrics' `Aggregator<T>` (aggregator/types.ts,
  * Histogram.ts, LastValue.ts): how two accumulations of one series merge (two sources, a delta
  * window onto a total, two points cut to one attribute set), how a cumulative report restarts
- * ({@link isWhole}, on a histogram's count), what it adds since the last, and the SDK's data point
+ (its count went down), what it adds since the last, and the SDK's data point
  * in and out; of a level (gauge, up-down sum), how several sources' values merge by the
  * instrument's rule ({@link LEVEL}). Every stage that adds histograms or combines levels does it
  * here: the ingest's output sets and streams, the cluster's sources, the cumulative -> delta
- * windows, the attribute length limit's folds and the naming's merges.
+ * windows, the attribute length limit's folds and the naming's merges; a sum's cumulative value
+ * ({@link SUM}) restarts and is differenced by the same rule as a histogram's.
  *
  * What must stay true: `merge` and `diff` keep count, sum and each bucket's count exactly (an
  * exponential merge at the coarser scale of the two: common/exponential-histogram.ts), never
@@ -19,26 +20,6 @@ import {
   sumOf,
   type ExponentialSum,
 } from '../common/exponential-histogram.ts';
-
-/**
- * Whether a source's cumulative report `value` (a histogram: its count) is new whole: its first
- * (`last` is `NaN`) or, below `last`, the first after a restart. Otherwise what is new is the
- * difference. Only a decrease is a restart (carry.ts says why).
- */
-export function isWhole(last: number, value: number): boolean {
-  // `NaN` compares false: a first report, like a restart, is added whole.
-  return !(value >= last);
-}
-
-/**
- * Whether a live source's cumulative report `value` (a histogram: its count) restarts it after its
- * `last` (`NaN`: it has none). A series that adds up its live sources' last reports over a base
- * (output-set.ts) then moves `last` into the base, so the series grows by `value` whole; a source
- * that stops reporting leaves its last report there too.
- */
-export function restarted(last: number, value: number): boolean {
-  return last === last && isWhole(last, value);
-}
 
 /**
  * How a level's (a gauge's, an up-down sum's) live sources combine into its series, the
@@ -69,7 +50,10 @@ export interface HistogramAcc {
 export interface Aggregator<T, P> {
   /** `previous` and `delta` of one series as one. */
   merge(previous: T, delta: T): T;
-  /** Whether the source whose last cumulative report was `last` restarted to report `current`: its count went down. */
+  /**
+   * Whether the source whose last cumulative report was `last` restarted to report `current`: it
+   * went down (a histogram: its count). Only a decrease is a restart (carry.ts says why).
+   */
   restarted(last: T, current: T): boolean;
   /** An SDK point's value as an accumulation (its counts copied). */
   fromPoint(point: P): T;
@@ -77,8 +61,37 @@ export interface Aggregator<T, P> {
   toPoint(acc: T, like: P): P;
 }
 
-const countDown = (last: { count: number }, current: { count: number }): boolean =>
-  isWhole(last.count, current.count);
+/** A kind whose cumulative reports are differenced (a sum, an explicit-bucket histogram). */
+export interface Cumulative<T, P> extends Aggregator<T, P> {
+  /** What the cumulative `current` holds beyond `previous`: a delta. */
+  diff(previous: T, current: T): T;
+  /**
+   * What a source's cumulative report `current` adds to a series that carries it after its `last`
+   * (undefined, or a sum's `NaN`: none): all of it when first or restarted, else the {@link diff}.
+   */
+  since(last: T | undefined, current: T): T;
+}
+
+/** `kind` with its {@link Cumulative.since}, written once for every kind. */
+function cumulative<T, P>(kind: Omit<Cumulative<T, P>, 'since'>): Cumulative<T, P> {
+  return {
+    ...kind,
+    // `last !== last`: a sum's NaN, no report yet.
+    since: (last, current) =>
+      last === undefined || last !== last || kind.restarted(last, current)
+        ? current
+        : kind.diff(last, current),
+  };
+}
+
+/** A sum's (a counter's) cumulative value. */
+export const SUM: Cumulative<number, number> = cumulative({
+  merge: (previous, delta) => previous + delta,
+  diff: (previous, current) => current - previous,
+  restarted: (last, current) => current < last,
+  fromPoint: (v) => v,
+  toPoint: (v) => v,
+});
 
 /** `a`'s counts plus `sign` times `b`'s (a missing bucket of `b` counts 0). */
 function combine(a: HistogramAcc, b: HistogramAcc, sign: 1 | -1): HistogramAcc {
@@ -89,26 +102,19 @@ function combine(a: HistogramAcc, b: HistogramAcc, sign: 1 | -1): HistogramAcc {
   };
 }
 
-export const HISTOGRAM: Aggregator<HistogramAcc, Histogram> & {
-  /** What the cumulative `current` holds beyond `previous`: a delta. */
-  diff(previous: HistogramAcc, current: HistogramAcc): HistogramAcc;
-  /**
-   * What a source's cumulative report `current` adds to a series that carries it after its `last`
-   * (undefined: none): all of it when first or restarted, else the {@link diff}.
-   */
-  since(last: HistogramAcc | undefined, current: HistogramAcc): HistogramAcc;
+export const HISTOGRAM: Cumulative<HistogramAcc, Histogram> & {
   rebucket(acc: HistogramAcc, from: readonly number[], to: readonly number[]): HistogramAcc;
 } = {
-  merge: (previous, delta) => combine(previous, delta, 1),
-  diff: (previous, current) => combine(current, previous, -1),
-  since: (last, current) =>
-    last === undefined || countDown(last, current) ? current : combine(current, last, -1),
-  restarted: countDown,
-  fromPoint: (h) => ({ counts: h.buckets.counts.slice(), sum: h.sum ?? 0, count: h.count }),
-  toPoint: (acc, like) => ({
-    buckets: { boundaries: like.buckets.boundaries, counts: acc.counts.slice() },
-    sum: acc.sum,
-    count: acc.count,
+  ...cumulative<HistogramAcc, Histogram>({
+    merge: (previous, delta) => combine(previous, delta, 1),
+    diff: (previous, current) => combine(current, previous, -1),
+    restarted: (last, current) => current.count < last.count,
+    fromPoint: (h) => ({ counts: h.buckets.counts.slice(), sum: h.sum ?? 0, count: h.count }),
+    toPoint: (acc, like) => ({
+      buckets: { boundaries: like.buckets.boundaries, counts: acc.counts.slice() },
+      sum: acc.sum,
+      count: acc.count,
+    }),
   }),
   /**
    * `acc`'s counts moved from the bucket layout `from` to the layout `to`, count and sum kept:
@@ -132,7 +138,7 @@ export const HISTOGRAM: Aggregator<HistogramAcc, Histogram> & {
 
 export const EXPONENTIAL_HISTOGRAM: Aggregator<ExponentialSum, ExponentialHistogram> = {
   merge: (previous, delta) => addExponential(previous, delta),
-  restarted: countDown,
+  restarted: (last, current) => current.count < last.count,
   fromPoint: (h) => sumOf(h),
   toPoint: (acc) => bucketsOf(acc),
 };

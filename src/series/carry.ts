@@ -1,15 +1,16 @@
 /**
  * The rules that fold a source's cumulative values into a series that outlives the source: the
  * source reports its running total again and again, and the series adds what is new since its
- * previous report. A writer keeps each source's last report (`last`) and calls these with the new
- * one; the series then never decreases while the sources come, go and restart.
+ * previous report. A writer keeps each source's last report (`last`) and adds what its kind's
+ * aggregation says the new one holds beyond it (aggregation.ts `since`, `restarted`); the series
+ * then never decreases while the sources come, go and restart.
  *
- * Every writer that carries a source's cumulative reports decides a restart by aggregation.ts
- * `isWhole`: the cluster primary, its members' reports (sources.ts `SourceTable`, with the
- * functions below), and the ingest, its senders' streams (output-set.ts `OutputSet`: a series
- * keeps what its restarted streams counted as a base and its ended streams' last reports apart, by
- * identity, beside its live streams' last reports, aggregation.ts `restarted`, which sums the
- * same; an ended stream that comes back takes its last report back and goes on from it).
+ * Every writer that carries a source's cumulative reports decides a restart by that one rule: the
+ * cluster primary, its members' reports (sources.ts `SourceTable`), and the ingest, its senders'
+ * streams (output-set.ts `OutputSet`: a series keeps what its restarted streams counted as a base
+ * and its ended streams' last reports apart, by identity, beside its live streams' last reports,
+ * which sums the same; an ended stream that comes back takes its last report back and goes on
+ * from it).
  *
  * What must stay true:
  * - A report smaller than the last (a histogram: a smaller count) means the source restarted: all
@@ -29,9 +30,8 @@
  * apart, has {@link ServedTotals}: there a decrease is a part going away, not a restart.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { HISTOGRAM, isWhole, type HistogramAcc } from './aggregation.ts';
+import { SUM, type HistogramAcc } from './aggregation.ts';
 import { attributeSetKey } from './attribute-key.ts';
-import type { HistogramSet } from './histogram.ts';
 
 /** Where a cluster report's histogram row, `[count, sum, min, max, ...bucket counts]` (cluster/wire.ts), has its bucket counts. */
 export const ROW_BUCKETS = 4;
@@ -40,32 +40,6 @@ export const ROW_BUCKETS = 4;
 export function pointOfRow(row: ArrayLike<number>): HistogramAcc {
   const counts = Array.prototype.slice.call(row, ROW_BUCKETS) as number[];
   return { counts, sum: row[1]!, count: row[0]! };
-}
-
-/** Adds into `values[at]` what the cumulative `value` holds beyond `last` (`NaN`: none). */
-export function carrySum(values: Float64Array, at: number, last: number, value: number): void {
-  values[at]! += isWhole(last, value) ? value : value - last;
-}
-
-/** The largest cumulative value any source has reported: the series keeps it (a `max` merge). */
-export function carryLargest(values: Float64Array, at: number, value: number): void {
-  if (value > values[at]!) values[at] = value;
-}
-
-/**
- * Adds into series `at` of `set` what the histogram `row` holds beyond the source's `last` point
- * (undefined: none), by the histogram aggregation; min and max become the extremes of every row
- * seen. Returns the row's point, the source's `last` for its next row.
- */
-export function carryHistogram(
-  set: HistogramSet,
-  at: number,
-  last: HistogramAcc | undefined,
-  row: ArrayLike<number>,
-): HistogramAcc {
-  const point = pointOfRow(row);
-  set.add(at, HISTOGRAM.since(last, point), row[2], row[3]);
-  return point;
 }
 
 /** A served total's memory: what was served last, and what its sources' value is added to. */
@@ -87,7 +61,7 @@ interface Served {
  *   producer's series no longer reported; the ingest's, which expire, are carried one by one
  *   before this, {@link SourceTotals}) or one restarted lower: the total stays, and later
  *   increases add on from there. What a source counted while gone is not seen, and nothing is counted twice (a
- *   merged decrease cannot tell a restart from a part leaving, so unlike {@link carrySum} nothing
+ *   merged decrease cannot tell a restart from a part leaving, so unlike a source's restart nothing
  *   is added).
  */
 export class ServedTotals {
@@ -171,7 +145,7 @@ export const MAX_GONE_SOURCES = 10_000;
 
 /**
  * The sources of one rule's served series (a profile family fed by one instrument of one scope),
- * each carried by {@link isWhole} across its restarts, and across its absences: a source not
+ * each carried by aggregation.ts `since` across its restarts, and across its absences: a source not
  * reported in a pass (an ingested series that expired) is gone, and while its label set is still
  * served (by other sources, or as a zero-filled word) it stays in it with what it counted. When it
  * comes back (the same attributes), a report at or above its last goes on from there and one below
@@ -219,7 +193,7 @@ export class RuleSources {
    */
   report(attributes: Attributes, labels: string, value: number, start: number): number {
     const s = this.#source(attributes, labels, start);
-    s.total += isWhole(s.last, value) ? value : value - s.last;
+    s.total += SUM.since(s.last, value);
     s.last = value;
     return s.total;
   }
@@ -250,7 +224,7 @@ export class RuleSources {
     }
     const row = s.row!;
     const last = s.lastRow;
-    const whole = last === undefined || isWhole(last[0]!, count);
+    const whole = last === undefined || SUM.restarted(last[0]!, count);
     row[0]! += whole ? count : count - last[0]!;
     row[1]! += whole ? sum : sum - last[1]!;
     for (let k = 0; k < n; k++) {

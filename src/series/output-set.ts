@@ -32,7 +32,7 @@ import {
   HISTOGRAM,
   LEVEL,
   mergeInto,
-  restarted,
+  SUM,
   type Aggregator,
   type HistogramAcc,
   type LevelRule,
@@ -232,11 +232,11 @@ export class OutputSet {
 
   /**
    * A live source of series `at` reports the cumulative `value` after its `last` (`NaN`: its
-   * first): a restart (carry.ts `restarted`) leaves `last` in the base, and the source's `value`
-   * adds whole.
+   * first): a restart (aggregation.ts `SUM.restarted`) leaves `last` in the base, and the
+   * source's `value` adds whole.
    */
   reported(at: number, last: number, value: number): void {
-    if (restarted(last, value)) this.setBase(at, this.base(at) + last);
+    if (SUM.restarted(last, value)) this.setBase(at, this.base(at) + last);
   }
 
   /** As {@link reported}, a histogram source's counts: `held` (undefined: none yet) go to the base when `incoming`'s count restarts them. */

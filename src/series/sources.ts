@@ -17,8 +17,8 @@
  * so that it sends only what changed.
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { HistogramAcc } from './aggregation.ts';
-import { carryHistogram, carryLargest, carrySum } from './carry.ts';
+import { HISTOGRAM, LEVEL, SUM, type HistogramAcc } from './aggregation.ts';
+import { pointOfRow } from './carry.ts';
 import { HistogramSet } from './histogram.ts';
 import { LiveSet } from './live.ts';
 import { SumSet } from './sum.ts';
@@ -92,8 +92,10 @@ export class SourceTable {
     const at = this.#at[id]!;
     if (series instanceof LiveSet) series.set(this.#last[id]!, value);
     else if (series instanceof SumSet) {
-      if (largest) carryLargest(series.values.data, at, value);
-      else carrySum(series.values.data, at, this.#last[id]!, value);
+      const values = series.values.data;
+      values[at] = largest
+        ? LEVEL.max(values[at]!, value)
+        : values[at]! + SUM.since(this.#last[id], value);
       this.#last[id] = value;
     }
   }
@@ -105,7 +107,9 @@ export class SourceTable {
    */
   row(id: number, row: ArrayLike<number>): void {
     const set = this.#sets[this.#set[id]!]! as HistogramSet;
-    this.#points.set(id, carryHistogram(set, this.#at[id]!, this.#points.get(id), row));
+    const point = pointOfRow(row);
+    set.add(this.#at[id]!, HISTOGRAM.since(this.#points.get(id), point), row[2], row[3]);
+    this.#points.set(id, point);
   }
 
   /** Source `id` no longer reports its series (a level's leaves until it reports again). */

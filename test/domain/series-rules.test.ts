@@ -13,10 +13,9 @@ import {
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { OVERFLOW_ATTRIBUTES } from '../../src/domain/bounded-attributes.ts';
-import { carryHistogram, carryLargest, carrySum, pointOfRow } from '../../src/series/carry.ts';
 import type { LabelRender } from '../../src/series/collection.ts';
 import { HistogramSet } from '../../src/series/histogram.ts';
-import type { LevelRule } from '../../src/series/aggregation.ts';
+import { SUM, type LevelRule } from '../../src/series/aggregation.ts';
 import { LiveSet } from '../../src/series/live.ts';
 import { OpenSeriesIndex } from '../../src/series/open-index.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
@@ -86,7 +85,7 @@ test('a sum carried from cumulative reports adds, per source, the last value of 
           streams.forEach((reports, s) => {
             if (step >= reports.length) return;
             more = true;
-            carrySum(values, 0, last[s]!, reports[step]!);
+            values[0]! += SUM.since(last[s], reports[step]!);
             last[s] = reports[step]!;
             assert.ok(values[0]! >= previous, 'never decreases');
             previous = values[0]!;
@@ -98,16 +97,16 @@ test('a sum carried from cumulative reports adds, per source, the last value of 
   );
 });
 
-test('carrySum: a first report and a report below the last are added whole; carryLargest keeps the largest ever', () => {
-  const v = new Float64Array(2);
-  carrySum(v, 0, NaN, 5);
-  carrySum(v, 0, 5, 8);
-  carrySum(v, 0, 8, 2);
-  assert.equal(v[0], 10, '5, +3, then 2 after the restart');
-  carryLargest(v, 1, 4);
-  carryLargest(v, 1, 9);
-  carryLargest(v, 1, 3);
-  assert.equal(v[1], 9);
+test("a source's counter: a first report and a report below the last are added whole; a `max` counter keeps the largest ever", () => {
+  const carried = new SumSet(D('jobs'), open(), { monotonic: true, exemplars: false });
+  const largest = new SumSet(D('age'), open(), { monotonic: true, exemplars: false });
+  const t = new SourceTable([carried, largest]);
+  assert.ok(t.describe(0, 0, {}));
+  assert.ok(t.describe(1, 1, {}));
+  for (const v of [5, 8, 2]) t.number(0, v, false);
+  assert.equal(carried.values.data[0], 10, '5, +3, then 2 after the restart');
+  for (const v of [4, 9, 3]) t.number(1, v, true);
+  assert.equal(largest.values.data[0], 9);
 });
 
 test('a histogram carried from rows: counts, sum and buckets add what is new, a smaller count is a restart added whole, min/max the extremes known', async () => {
@@ -118,7 +117,14 @@ test('a histogram carried from rows: counts, sum and buckets add what is new, a 
     minMax: true,
   });
   store.add(SCOPE, h);
-  const at = h.seriesOf({ q: 'x' });
+  // Sources 0 and 1 report series x, source 2 series y.
+  const t = new SourceTable([h]);
+  for (const [id, q] of [
+    [0, 'x'],
+    [1, 'x'],
+    [2, 'y'],
+  ] as const)
+    assert.ok(t.describe(id, 0, { q }));
   const row = (count: number, sum: number, min: number, max: number, ...buckets: number[]) => [
     count,
     sum,
@@ -129,12 +135,12 @@ test('a histogram carried from rows: counts, sum and buckets add what is new, a 
   const a1 = row(2, 3, 0.5, 2.5, 1, 1, 0);
   const a2 = row(3, 23, 0.5, 20, 1, 1, 1);
   const b1 = row(1, 0.2, 0.2, 0.2, 1, 0, 0);
-  carryHistogram(h, at, undefined, a1);
-  carryHistogram(h, at, undefined, b1);
-  carryHistogram(h, at, pointOfRow(a1), a2);
+  t.row(0, a1);
+  t.row(1, b1);
+  t.row(0, a2);
   // a restarted: one observation since, bigger than any before.
   const a3 = row(1, 50, 50, 50, 0, 0, 1);
-  carryHistogram(h, at, pointOfRow(a2), a3);
+  t.row(0, a3);
   let { metrics } = await read(store);
   let p = metrics[0]!.dataPoints[0]!.value as {
     buckets: { counts: number[] };
@@ -149,8 +155,7 @@ test('a histogram carried from rows: counts, sum and buckets add what is new, a 
   assert.equal(p.min, 0.2);
   assert.equal(p.max, 50);
   // A series whose sources know no min or max gives none.
-  const other = h.seriesOf({ q: 'y' });
-  carryHistogram(h, other, undefined, row(2, 4, NaN, NaN, 0, 2, 0));
+  t.row(2, row(2, 4, NaN, NaN, 0, 2, 0));
   ({ metrics } = await read(store));
   p = metrics[0]!.dataPoints[1]!.value as typeof p;
   assert.equal(p.count, 2);
@@ -243,7 +248,9 @@ test('an up-down counter read by a delta producer exports what changed; one with
   const delta = store.producer(AggregationTemporality.DELTA);
   const s = u.source(u.seriesOf({}));
   u.set(s, 4);
-  carrySum(c.values.data, c.seriesOf({}), NaN, 2);
+  const t = new SourceTable([c]);
+  assert.ok(t.describe(0, 0, {}));
+  t.number(0, 2, false);
   const first = (await delta.collect()).resourceMetrics.scopeMetrics[0]!.metrics;
   assert.deepEqual(
     first.map((m) => [m.descriptor.name, m.dataPoints[0]!.value]),

@@ -7,6 +7,7 @@ import {
   HISTOGRAM,
   LEVEL,
   mergeInto,
+  SUM,
   type LevelRule,
 } from '../../src/series/aggregation.ts';
 
@@ -31,6 +32,17 @@ test("what a cumulative report adds since the source's last: all of it when firs
   assert.equal(HISTOGRAM.since(undefined, a), a);
   assert.deepEqual(HISTOGRAM.since(b, a), { counts: [1, 1, 2], sum: 6, count: 4 });
   assert.equal(HISTOGRAM.since(a, b), b, 'its count went down: a restart, added whole');
+});
+
+test("a sum's cumulative report restarts and adds by the same rule: first (NaN) or lower is whole", () => {
+  assert.deepEqual(
+    [SUM.since(NaN, 5), SUM.since(5, 8), SUM.since(8, 2), SUM.since(undefined, 3)],
+    [5, 3, 2, 3],
+  );
+  assert.deepEqual(
+    [SUM.restarted(NaN, 1), SUM.restarted(8, 2), SUM.restarted(2, 2)],
+    [false, true, false],
+  );
 });
 
 test("a level's sources merge by the instrument's rule: added, the largest, the last written", () => {
