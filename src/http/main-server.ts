@@ -13,7 +13,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { answerHealth, type PipelineState } from './health-route.ts';
-import { sendText, startHttpServer, timeAnswer } from './http-server.ts';
+import { pathOf, sendText, startHttpServer, timeAnswer } from './http-server.ts';
+import { answerReload, RELOAD_PATH, type Reload } from './reload-guard.ts';
 import { createMetricsHandler } from './node-handler.ts';
 import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
 import type { ServerLimits } from './server-limits.ts';
@@ -51,15 +52,12 @@ export interface MainServer {
 export async function startMainServer(options: MainServerOptions): Promise<MainServer> {
   let metrics = options.metrics === undefined ? undefined : createMetricsHandler(options.metrics);
   // The metrics handler sees every request first: with the access log on, every request is logged.
-  const handler = (request: IncomingMessage, response: ServerResponse): void => {
-    const start = performance.now();
-    if (metrics?.(request, response) === true) {
-      if (options.onScrape !== undefined) timeAnswer(response, start, options.onScrape);
-      return;
-    }
-    if (!answerHealth(request, response, options.pipeline))
-      sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
-  };
+  const handler = routeRequests({
+    metrics: (request, response) => metrics?.(request, response) === true,
+    onScrape: options.onScrape,
+    health: true,
+    pipeline: options.pipeline,
+  });
   const server = await startHttpServer({
     host: options.host,
     port: options.port,
@@ -81,5 +79,34 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
       return replacement.route;
     },
     close: () => server.close(),
+  };
+}
+
+/** What a listener of jobmeter's own answers, in this order; anything else is 404. */
+export interface Routes {
+  /** The metrics route: answers the requests it takes and returns whether it took one. */
+  readonly metrics: (request: IncomingMessage, response: ServerResponse) => boolean;
+  /** Called with each `GET`/`HEAD` the metrics route took: its duration, request to last byte, in seconds. */
+  readonly onScrape?: ((seconds: number) => void) | undefined;
+  /** `POST /-/reload` re-reads the configuration through this (reload-guard.ts). @default not served */
+  readonly reload?: Reload | undefined;
+  /** `/health` and `/ready` are answered (health-route.ts), `/ready` judged by `pipeline` (undefined: always ready). */
+  readonly health: boolean;
+  readonly pipeline?: (() => PipelineState) | undefined;
+}
+
+/** The request handler of {@link Routes}, shared by the main server and the pull listener. */
+export function routeRequests(
+  routes: Routes,
+): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    const start = performance.now();
+    if (routes.metrics(request, response)) {
+      if (routes.onScrape !== undefined && (request.method === 'GET' || request.method === 'HEAD'))
+        timeAnswer(response, start, routes.onScrape);
+    } else if (routes.reload !== undefined && pathOf(request.url) === RELOAD_PATH)
+      answerReload(request, response, routes.reload);
+    else if (!routes.health || !answerHealth(request, response, routes.pipeline))
+      sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
   };
 }

@@ -1,17 +1,16 @@
 /**
  * The dedicated pull listener: a plain node:http server that serves `GET`/`HEAD /metrics` and,
  * given a pipeline to judge (serve's telemetry listener), `/health` and `/ready`, and given a
- * reload, `POST /-/reload`, refusing one a web page may have sent (reload-guard.ts: 403); nothing
- * else (404 elsewhere, 405 for other methods on `/metrics` and `/-/reload`). Loopback-only unless opted
+ * reload, `POST /-/reload` (reload-guard.ts); nothing else (404 elsewhere, 405 for other methods
+ * on `/metrics` and `/-/reload`): the routes of main-server.ts `routeRequests`. Loopback-only unless opted
  * out, since labels carry task names and versions an exposed daemon should not leak by accident:
  * judged where its options are resolved, so it binds the host it is given.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
-import { answerHealth, type PipelineState } from './health-route.ts';
-import { pathOf, sendText, startHttpServer, timeAnswer } from './http-server.ts';
-import { browserReloadRefusal } from './reload-guard.ts';
+import type { PipelineState } from './health-route.ts';
+import { pathOf, sendText, startHttpServer } from './http-server.ts';
+import { routeRequests } from './main-server.ts';
+import type { Reload } from './reload-guard.ts';
 import type { ServerLimits } from './server-limits.ts';
 import type { JsonView } from './metrics-response.ts';
 import { createScrapeHandler, scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
@@ -35,7 +34,7 @@ export interface MetricsListenerOptions extends ServerLimits {
    * `POST /-/reload` re-reads the configuration through this (serve's reload.ts), answered 200
    * with its line, or 500 with why the running configuration is kept. @default not served (404)
    */
-  readonly reload?: () => Promise<{ readonly ok: boolean; readonly said: string }>;
+  readonly reload?: Reload;
 }
 
 export interface MetricsListener {
@@ -45,8 +44,6 @@ export interface MetricsListener {
 }
 
 const METRICS_PATH = '/metrics';
-/** Prometheus' own path for it (`--web.enable-lifecycle`). */
-export const RELOAD_PATH = '/-/reload';
 const OTHER_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
 export async function startMetricsListener(
@@ -58,60 +55,25 @@ export async function startMetricsListener(
     format: options.format,
     ...(options.json !== undefined ? { json: options.json } : {}),
   });
-
-  const handler = (request: IncomingMessage, response: ServerResponse): void => {
-    if (pathOf(request.url) === METRICS_PATH) {
-      if (request.method === 'GET' || request.method === 'HEAD') {
-        if (options.onScrape !== undefined)
-          timeAnswer(response, performance.now(), options.onScrape);
+  const handler = routeRequests({
+    metrics(request, response) {
+      if (pathOf(request.url) !== METRICS_PATH) return false;
+      if (request.method === 'GET' || request.method === 'HEAD')
         void scrapes
           .answer(scrapeRequestOf(request))
           .then((answer) => writeAnswer(request, response, answer));
-        return;
-      }
-      if (OTHER_METHODS.has(request.method ?? '')) {
+      else if (OTHER_METHODS.has(request.method ?? ''))
         sendText(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n', {
           allow: 'GET, HEAD',
         });
-        return;
-      }
-    }
-    if (options.reload !== undefined && pathOf(request.url) === RELOAD_PATH) {
-      if (request.method !== 'POST') {
-        sendText(
-          response,
-          405,
-          'text/plain; charset=utf-8',
-          'method not allowed: POST reloads the configuration\n',
-          { allow: 'POST' },
-        );
-        return;
-      }
-      // The body means nothing: read and dropped, so the connection stays usable.
-      request.resume();
-      const refusal = browserReloadRefusal(request);
-      if (refusal !== undefined) {
-        sendText(
-          response,
-          403,
-          'text/plain; charset=utf-8',
-          `configuration not reloaded: ${refusal}\n`,
-          { 'cache-control': 'no-store' },
-        );
-        return;
-      }
-      void options.reload().then(
-        ({ ok, said }) =>
-          sendText(response, ok ? 200 : 500, 'text/plain; charset=utf-8', `${said}\n`, {
-            'cache-control': 'no-store',
-          }),
-        () => sendText(response, 500, 'text/plain; charset=utf-8', 'configuration not reloaded\n'),
-      );
-      return;
-    }
-    if (options.pipeline !== undefined && answerHealth(request, response, options.pipeline)) return;
-    sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
-  };
+      else return false;
+      return true;
+    },
+    onScrape: options.onScrape,
+    reload: options.reload,
+    health: options.pipeline !== undefined,
+    pipeline: options.pipeline,
+  });
 
   // The bodies' storage is dropped once no response is left to read it.
   const server = await startHttpServer({

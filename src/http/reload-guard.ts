@@ -1,5 +1,6 @@
 /**
- * Which `POST /-/reload` requests a web page could have made. A browser sends a page's "simple"
+ * `POST /-/reload` (Prometheus' own path for it, `--web.enable-lifecycle`) on serve's telemetry
+ * listener, and which of those requests a web page could have made. A browser sends a page's "simple"
  * POST to any address without a preflight (no CORS answer is needed to send it, only to read the
  * answer), so a page the operator opens could reload serve unless the endpoint refuses what a
  * browser cannot help sending. An operator's tool (`curl -X POST http://127.0.0.1:9465/-/reload`,
@@ -17,9 +18,47 @@
  *   listener answering `/-/reload` is loopback-only (`[telemetry] listen`); a listener elsewhere
  *   would need its own names here.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { isLoopbackHost } from '../common/loopback.ts';
+import { sendText } from './http-server.ts';
+
+export const RELOAD_PATH = '/-/reload';
+
+/** Re-reads the configuration (serve's reload.ts): its line, and whether the new one runs. */
+export type Reload = () => Promise<{ readonly ok: boolean; readonly said: string }>;
+
+const TEXT = 'text/plain; charset=utf-8';
+const NO_STORE = { 'cache-control': 'no-store' };
+
+/**
+ * Answers a request of {@link RELOAD_PATH}: 405 but for `POST`, 403 for one a web page may have
+ * sent ({@link browserReloadRefusal}), else 200 with `reload`'s line, or 500 with why the running
+ * configuration is kept.
+ */
+export function answerReload(
+  request: IncomingMessage,
+  response: ServerResponse,
+  reload: Reload,
+): void {
+  if (request.method !== 'POST') {
+    sendText(response, 405, TEXT, 'method not allowed: POST reloads the configuration\n', {
+      allow: 'POST',
+    });
+    return;
+  }
+  // The body means nothing: read and dropped, so the connection stays usable.
+  request.resume();
+  const refusal = browserReloadRefusal(request);
+  if (refusal !== undefined) {
+    sendText(response, 403, TEXT, `configuration not reloaded: ${refusal}\n`, NO_STORE);
+    return;
+  }
+  void reload().then(
+    ({ ok, said }) => sendText(response, ok ? 200 : 500, TEXT, `${said}\n`, NO_STORE),
+    () => sendText(response, 500, TEXT, 'configuration not reloaded\n'),
+  );
+}
 
 /** The Content-Types a browser sends cross-site without a preflight (the Fetch standard's). */
 const SIMPLE_TYPE = /^(?:text\/plain|application\/x-www-form-urlencoded|multipart\/form-data)$/;
