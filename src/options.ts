@@ -10,16 +10,17 @@ import type { IMetricReader, MetricProducer, ViewOptions } from '@opentelemetry/
 import type { MessagePort } from 'node:worker_threads';
 import type {
   OptionsOf,
+  ACCESS_LOG_OPTIONS,
   CLUSTER_OPTIONS,
   INGEST_OPTIONS,
   JOBMETER_OPTIONS,
   LISTENER_OPTIONS,
   OTLP_OPTIONS,
   PROFILE_TABLE_OPTIONS,
+  SNAPSHOT_OPTIONS,
 } from './common/option-table.ts';
 import type { MergePolicy } from './domain/merge-rules.ts';
 import type { BuildInfo } from './domain/recorder.ts';
-import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
 import type { TranslationStrategy } from './naming/prometheus-names.ts';
 import type { FamilyRule } from './naming/types.ts';
@@ -73,6 +74,15 @@ export type ProfileOptions = OptionsOf<
 export type ClusterOptions = OptionsOf<
   typeof CLUSTER_OPTIONS,
   { reportTo: MessagePort; merge: Record<string, MergePolicy> }
+>;
+
+/** The option `snapshot`, and `setSnapshotSource`'s: how the host's snapshot callback is cached. */
+export type SnapshotSourceOptions = OptionsOf<typeof SNAPSHOT_OPTIONS>;
+
+/** A metrics route's `accessLog` as an object: where its lines go, verbose lines, the clock. */
+export type AccessLogOptions = OptionsOf<
+  typeof ACCESS_LOG_OPTIONS,
+  { stream: { write(chunk: string): unknown }; now: () => number }
 >;
 
 /**

@@ -40,6 +40,7 @@ import type { Env, ServeConfig } from '../config/resolve-layers.ts';
 import { parseServeFlags, type LogFormat } from '../config/serve-flags.ts';
 import { resolveServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
+import { definedOnly } from '../config/service-config.ts';
 import { startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
 import type { MetricsListener } from '../http/metrics-listener.ts';
@@ -450,14 +451,15 @@ function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerO
   return listener?.format === undefined ? {} : { format: listener.format };
 }
 
-/** `[listener]`'s timeouts and connection cap (they hold for the server on its address and for the dedicated metrics listener alike): the main listener's limits as serve's config gave them (checked by its schema), else the option table's defaults. */
+/**
+ * `[listener]`'s timeouts and connection cap, which hold for the main server, the dedicated metrics
+ * listener and the telemetry listener alike: the main listener's as serve's config gave them
+ * (checked by its schema), each the option table's default where unset.
+ */
 function limitsOf(listener: PullListenerOptions | undefined): ServerLimits {
   const { requestTimeoutMillis, idleTimeoutMillis, maxConnections } = listener ?? {};
-  return {
-    requestTimeoutMillis: requestTimeoutMillis ?? OPTION_DEFAULTS.serverLimits.requestTimeoutMillis,
-    idleTimeoutMillis: idleTimeoutMillis ?? OPTION_DEFAULTS.serverLimits.idleTimeoutMillis,
-    maxConnections: maxConnections ?? OPTION_DEFAULTS.serverLimits.maxConnections,
-  };
+  const given = { requestTimeoutMillis, idleTimeoutMillis, maxConnections };
+  return { ...OPTION_DEFAULTS.serverLimits, ...definedOnly(given) };
 }
 
 /** The plugin's options from the resolved `[metrics]` settings. */

@@ -42,6 +42,24 @@ function what(section: SectionName): string {
 }
 
 /**
+ * The one wording of an unknown key, for an options object, the config file and a profile's rules:
+ * its value never shown (nothing says what it holds: a misplaced token), the keys `what` takes
+ * listed, and the near miss `hint` (a dotted key) when there is one.
+ */
+export function unknownKeyError(
+  key: string,
+  what: string,
+  known: readonly string[],
+  hint: string | undefined,
+): ConfigError {
+  return new ConfigError(
+    key,
+    REDACTED,
+    `a key of ${what}: ${known.join(', ')}${hint === undefined ? '' : ` (did you mean ${hint}?)`}`,
+  );
+}
+
+/**
  * Refuses a key of `value` (and of the nested objects the section's rows name) that is not an
  * option of `section`. Values that are not plain objects are left to their rules.
  * @param at the dotted key `value` sits at (`''` for a whole options object).
@@ -56,11 +74,7 @@ export function checkOptionKeys(value: unknown, section: SectionName, at = ''): 
     const row = Object.hasOwn(rows, key) ? rows[key] : undefined;
     if (row === undefined || row.library === false) {
       const hint = nearestKey(key, known);
-      throw new ConfigError(
-        `${prefix}${key}`,
-        REDACTED,
-        `a key of ${what(section)}: ${known.join(', ')}${hint === undefined ? '' : ` (did you mean ${prefix}${hint}?)`}`,
-      );
+      throw unknownKeyError(`${prefix}${key}`, what(section), known, hint && `${prefix}${hint}`);
     }
     const child = value[key];
     if (row.keys !== undefined && row.keys !== 'open')

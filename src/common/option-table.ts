@@ -357,10 +357,19 @@ export const BUILD_OPTIONS = {
   },
 } as const satisfies Section;
 
+/** How a snapshot callback's results are cached and how long a call may take. */
 export const SNAPSHOT_OPTIONS = {
-  /** How long a snapshot is reused (crewshipd's profile: 15000). */
+  /**
+   * How long a snapshot is reused; 0 calls the host on every collection (crewshipd's profile:
+   * 15000).
+   * @default 0
+   */
   ttlMillis: { default: 0 },
-  /** How long a scrape waits for the host's snapshot callback. */
+  /**
+   * How long a scrape waits for the host's snapshot callback; past it the last good snapshot is
+   * served.
+   * @default 2000
+   */
   timeoutMillis: { default: 2000 },
 } as const satisfies Section;
 
@@ -842,12 +851,13 @@ export const ROUTE_OPTIONS = {
   selfMetrics: { rule: bool },
 } as const satisfies Section;
 
+/** How the metrics route's access log writes: where its lines go, and wasmrun's verbose request lines. */
 export const ACCESS_LOG_OPTIONS = {
-  /** Where lines go. @default process.stderr */
+  /** Where lines go: anything with `write(string)` (a Writable, a test's collector). @default process.stderr */
   stream: {},
-  /** A request-received line ahead of each access line. */
+  /** wasmrun `-v`: a request-received line ahead of each access line. @default false */
   verbose: { default: false },
-  /** The clock for `ts` (tests). @default Date.now */
+  /** The clock for `ts`, in ms since the epoch (tests). @default Date.now */
   now: {},
 } as const satisfies Section;
 

@@ -33,6 +33,7 @@ import {
   type ValueSchema,
 } from '../common/option-rules.ts';
 import { nearestKey } from '../common/did-you-mean.ts';
+import { unknownKeyError } from '../common/option-keys.ts';
 import { isSecret, SECTIONS, type OptionRow } from '../common/option-table.ts';
 
 const VIEW_SELECTOR =
@@ -186,16 +187,12 @@ export function toConfigError(
   if (error.keyword === 'additionalProperties') {
     // An unknown key's value is never shown: nothing says what it holds (a misplaced token, a header).
     const name = (error.params as { additionalProperty: string }).additionalProperty;
-    const notKnownIn = (what: string, keys: readonly string[]): ConfigError => {
-      const hint = nearest(name, keys);
-      return new ConfigError(
-        `${at}.${name}`,
-        REDACTED,
-        `a key of ${what}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`,
-      );
-    };
     const tableName = definition === undefined ? undefined : TABLE_NAMES[definition];
-    if (tableName !== undefined) return notKnownIn(tableName, keysOf(definition!));
+    if (tableName !== undefined) {
+      const keys = keysOf(definition!);
+      const hint = nearest(name, keys);
+      return unknownKeyError(`${at}.${name}`, tableName, keys, hint && `${at}.${hint}`);
+    }
     return unknownKey(name, definition ?? '');
   }
 
@@ -285,13 +282,11 @@ function knownKeys(where: Table): readonly string[] {
 }
 
 function unknownKey(key: string, where: Table): ConfigError {
-  const dottedKey = where === '' ? key : `${where}.${key}`;
-  const tableName = where === '' ? 'the top level' : `[${where}]`;
-  const hint = suggestKey(key, where);
-  return new ConfigError(
-    dottedKey,
-    REDACTED,
-    `a key of ${tableName}: ${knownKeys(where).join(', ')}${hint === undefined ? '' : ` (did you mean ${hint}?)`}`,
+  return unknownKeyError(
+    where === '' ? key : `${where}.${key}`,
+    where === '' ? 'the top level' : `[${where}]`,
+    knownKeys(where),
+    suggestKey(key, where),
   );
 }
 

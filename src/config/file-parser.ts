@@ -10,7 +10,6 @@
  * Duplicate keys are errors in TOML and YAML; JSON.parse keeps the last one (as JSON allows).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 
 import { parse as parseToml, TomlError } from 'smol-toml';
@@ -32,23 +31,19 @@ const KEY = '--config';
 
 /**
  * Loads and parses `path`. Returns the parsed document (tables as plain objects; an empty YAML
- * file gives `null`), to be validated with `parseServiceConfig(raw, path)`.
+ * file gives `null`), to be validated with `parseServiceConfig(raw, path)`. Read synchronously
+ * (a config file is at most {@link MAX_CONFIG_FILE_BYTES}): a one-shot command that prints and
+ * exits (`jobmeter collector-config --config`) reads it as serve does.
  * @throws ConfigError for an unknown extension, an unreadable file or a syntax error.
- */
-export async function loadConfigFile(path: string, key: string = KEY): Promise<unknown> {
-  const format = formatOf(path, key);
-  return parseConfigText(await readTextFile(path, key), format, path, key);
-}
-
-/**
- * {@link loadConfigFile} for a one-shot command that prints and exits (`jobmeter collector-config
- * --config`), with the same checks and wording.
- * @throws ConfigError as loadConfigFile.
  */
 export function loadConfigFileSync(path: string, key: string = KEY): unknown {
   const format = formatOf(path, key);
   return parseConfigText(readTextFileSync(path, key), format, path, key);
 }
+
+/** {@link loadConfigFileSync} as a promise, for the layers' async reading. */
+export const loadConfigFile = async (path: string, key: string = KEY): Promise<unknown> =>
+  loadConfigFileSync(path, key);
 
 function formatOf(path: string, key: string): ConfigFormat {
   const format = FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
@@ -72,28 +67,6 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
  * blocking (a FIFO with no writer) and checked on the open file, so what is checked is what is read.
  * @throws ConfigError on `key` naming the path and why it cannot be read.
  */
-export async function readTextFile(path: string, key: string): Promise<string> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, OPEN_FLAGS);
-  } catch (err) {
-    throw openFailure(err, key, path);
-  }
-  try {
-    checkReadable(await handle.stat(), key, path);
-    const text = boundedText(key, path);
-    for (;;) {
-      const { bytesRead, buffer } = await handle.read({ buffer: Buffer.alloc(READ_BYTES) });
-      if (!text.add(buffer, bytesRead)) return text.read();
-    }
-  } catch (err) {
-    throw readFailure(err, key, path);
-  } finally {
-    await handle.close().catch(() => {});
-  }
-}
-
-/** {@link readTextFile}, synchronously: the same checks, bound and wording. */
 export function readTextFileSync(path: string, key: string): string {
   let fd: number;
   try {
@@ -103,11 +76,12 @@ export function readTextFileSync(path: string, key: string): string {
   }
   try {
     checkReadable(fstatSync(fd), key, path);
-    const text = boundedText(key, path);
-    for (;;) {
-      const buffer = Buffer.alloc(READ_BYTES);
-      if (!text.add(buffer, readSync(fd, buffer))) return text.read();
-    }
+    // One byte past the bound tells a file that grew past it while it was read.
+    const buffer = Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1);
+    let total = 0;
+    for (let n = 1; n > 0; total += n) n = readSync(fd, buffer, total, buffer.length - total, null);
+    if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
+    return buffer.toString('utf8', 0, total);
   } catch (err) {
     throw readFailure(err, key, path);
   } finally {
@@ -115,29 +89,9 @@ export function readTextFileSync(path: string, key: string): string {
   }
 }
 
-const READ_BYTES = 64 * 1024;
-
-/**
- * The chunks of a file read: `add` takes one (false at the end: 0 bytes), `read` gives the text.
- * Bounded even if the file grows while it is read.
- */
-function boundedText(
-  key: string,
-  path: string,
-): { add(buffer: Buffer, bytesRead: number): boolean; read(): string } {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  return {
-    add(buffer, bytesRead) {
-      if (bytesRead === 0) return false;
-      total += bytesRead;
-      if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
-      chunks.push(buffer.subarray(0, bytesRead));
-      return true;
-    },
-    read: () => Buffer.concat(chunks).toString('utf8'),
-  };
-}
+/** {@link readTextFileSync} as a promise, for the secret files read once the layers are merged. */
+export const readTextFile = async (path: string, key: string): Promise<string> =>
+  readTextFileSync(path, key);
 
 /** Without blocking: a FIFO with no writer would hold the open. */
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
