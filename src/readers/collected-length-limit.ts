@@ -27,7 +27,13 @@ import { ATTRIBUTE_VALUES_TRUNCATED } from '../domain/catalog.ts';
 import type { RecordGuard } from '../domain/record-guard.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
 import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
-import { EXPONENTIAL_HISTOGRAM, HISTOGRAM, type Aggregator } from '../series/aggregation.ts';
+import {
+  EXPONENTIAL_HISTOGRAM,
+  HISTOGRAM,
+  mergePoints,
+  SUM,
+  type Aggregator,
+} from '../series/aggregation.ts';
 import { VERSION } from '../version.ts';
 
 export class CollectedLengthLimit {
@@ -164,7 +170,13 @@ const both = (
   b: number | undefined,
   f: (x: number, y: number) => number,
 ): number | undefined => (a === undefined || b === undefined ? undefined : f(a, b));
-const plus = (x: number, y: number): number => x + y;
+
+/** Each kind's aggregation (a gauge's: the first series' value, which was recorded last cannot be told). */
+const KIND: Readonly<Partial<Record<DataPointType, Aggregator<unknown, unknown>>>> = {
+  [DataPointType.SUM]: SUM,
+  [DataPointType.HISTOGRAM]: HISTOGRAM,
+  [DataPointType.EXPONENTIAL_HISTOGRAM]: EXPONENTIAL_HISTOGRAM,
+};
 
 /** Two points of one series, as one: what the series would hold had it recorded both's records. */
 function added(
@@ -172,27 +184,24 @@ function added(
   a: DataPoint<unknown>,
   b: DataPoint<unknown>,
 ): DataPoint<unknown> {
-  const startTime = earlier(a.startTime, b.startTime);
-  if (type === DataPointType.SUM)
-    return { ...a, startTime, value: (a.value as number) + (b.value as number) };
-  if (type === DataPointType.GAUGE) return a;
+  const kind = KIND[type];
+  if (kind === undefined) return a;
   // One stream's points share its View's boundaries.
-  const aggregator = (
-    type === DataPointType.HISTOGRAM ? HISTOGRAM : EXPONENTIAL_HISTOGRAM
-  ) as Aggregator<unknown, Histogram | ExponentialHistogram>;
+  const value = mergePoints(kind, a.value, b.value);
+  const startTime = earlier(a.startTime, b.startTime);
+  if (typeof value === 'number') return { ...a, startTime, value };
   const x = a.value as Histogram | ExponentialHistogram;
   const y = b.value as Histogram | ExponentialHistogram;
-  const merged = aggregator.merge(aggregator.fromPoint(x), aggregator.fromPoint(y));
-  const { sum: _, ...value } = aggregator.toPoint(merged, x);
   // The sum, min and max of both's records, each where both have it.
-  const sum = both(x.sum, y.sum, plus);
+  const { sum: _, ...counts } = value as Histogram | ExponentialHistogram;
+  const sum = both(x.sum, y.sum, (p, q) => p + q);
   const min = both(x.min, y.min, Math.min);
   const max = both(x.max, y.max, Math.max);
   return {
     ...a,
     startTime,
     value: {
-      ...value,
+      ...counts,
       ...(sum !== undefined && { sum }),
       ...(min !== undefined && { min }),
       ...(max !== undefined && { max }),

@@ -143,6 +143,16 @@ export const EXPONENTIAL_HISTOGRAM: Aggregator<ExponentialSum, ExponentialHistog
   toPoint: (acc) => bucketsOf(acc),
 };
 
+/** Two SDK point values of one series merged by `kind`, as a point like `a` (without min and max). */
+export function mergePoints<T, P>(kind: Aggregator<T, P>, a: P, b: P): P {
+  return kind.toPoint(kind.merge(kind.fromPoint(a), kind.fromPoint(b)), a);
+}
+
+/** What the SDK point value `current` holds beyond `previous`, by `kind` (without min and max). */
+export function diffPoints<T, P>(kind: Cumulative<T, P>, previous: P, current: P): P {
+  return kind.toPoint(kind.diff(kind.fromPoint(previous), kind.fromPoint(current)), current);
+}
+
 /** `b` merged into `a` by `aggregator`, or `b` when there is no `a` yet. */
 export function mergeInto<T>(aggregator: Aggregator<T, unknown>, a: T | undefined, b: T): T {
   return a === undefined ? b : aggregator.merge(a, b);

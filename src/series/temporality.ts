@@ -29,11 +29,11 @@ import type {
   ResourceMetrics,
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { HISTOGRAM } from './aggregation.ts';
+import { diffPoints, HISTOGRAM, mergePoints, SUM, type Cumulative } from './aggregation.ts';
 import { attributeSetKey } from './attribute-key.ts';
 
 export class DeltaWindows {
-  readonly #last = new WeakMap<MetricDescriptor, WeakMap<Attributes, number | Histogram>>();
+  readonly #last = new WeakMap<MetricDescriptor, WeakMap<Attributes, Total>>();
   /** The current window's start (the previous export's instant) and the latest export's instant. */
   #from: HrTime;
   #end: HrTime;
@@ -60,15 +60,13 @@ export class DeltaWindows {
    * change is measured from it. Totals of series that fold into one (an overflow series) add up.
    * Before this producer's first export only.
    */
-  exported(descriptor: MetricDescriptor, attributes: Attributes, total: number | Histogram): void {
+  exported(descriptor: MetricDescriptor, attributes: Attributes, total: Total): void {
     let last = this.#last.get(descriptor);
     if (last === undefined) this.#last.set(descriptor, (last = new WeakMap()));
     const before = last.get(attributes);
     if (before === undefined) last.set(attributes, total);
-    else if (typeof before === 'number' && typeof total === 'number')
-      last.set(attributes, before + total);
-    else if (typeof before !== 'number' && typeof total !== 'number')
-      last.set(attributes, plus(before, total, 1));
+    else if (typeof before === typeof total)
+      last.set(attributes, mergePoints(kindOf(total), before, total));
   }
 
   /** The change of `metric` (cumulative) since the previous export; undefined when nothing changed. */
@@ -85,8 +83,8 @@ export class DeltaWindows {
     }
     let last = this.#last.get(metric.descriptor);
     if (last === undefined) this.#last.set(metric.descriptor, (last = new WeakMap()));
-    const dataPoints: DataPoint<number | Histogram>[] = [];
-    for (const p of metric.dataPoints as DataPoint<number | Histogram>[]) {
+    const dataPoints: DataPoint<Total>[] = [];
+    for (const p of metric.dataPoints as DataPoint<Total>[]) {
       const before = last.get(p.attributes);
       // A sum changed when its value did, a histogram when its count did.
       if (countOf(p.value) === (before === undefined ? 0 : countOf(before))) continue;
@@ -103,24 +101,21 @@ export class DeltaWindows {
   }
 }
 
-const countOf = (v: number | Histogram): number => (typeof v === 'number' ? v : v.count);
+/** A series' cumulative value as a reader holds it: a sum's, a histogram's point. */
+type Total = number | Histogram;
+
+const countOf = (v: Total): number => (typeof v === 'number' ? v : v.count);
+
+/** The aggregation of `v`'s kind. */
+const kindOf = (v: Total) => (typeof v === 'number' ? SUM : HISTOGRAM) as Cumulative<Total, Total>;
 
 /**
  * What the cumulative `v` holds beyond `before` (undefined: nothing before it), by its kind's
- * aggregation: a histogram's whole point (min and max too: the window is its life) when first.
+ * aggregation: a histogram's whole point (min and max too: the window is its life) when first,
+ * none of a later window's (they are not a window's).
  */
-function deltaOf(
-  v: number | Histogram,
-  before: number | Histogram | undefined,
-): number | Histogram {
-  if (typeof v === 'number') return v - ((before as number | undefined) ?? 0);
-  return before === undefined ? v : plus(v, before as Histogram, -1);
-}
-
-/** `a` merged with `b` (`sign` -1: `a` less `b`) by the histogram aggregation, without min and max (they are not a window's). */
-function plus(a: Histogram, b: Histogram, sign: 1 | -1): Histogram {
-  const [x, y] = [HISTOGRAM.fromPoint(a), HISTOGRAM.fromPoint(b)];
-  return HISTOGRAM.toPoint(sign === 1 ? HISTOGRAM.merge(x, y) : HISTOGRAM.diff(y, x), a);
+function deltaOf(v: Total, before: Total | undefined): Total {
+  return before === undefined ? v : diffPoints(kindOf(v), before, v);
 }
 
 /** One series' total that a reader has exported. */
@@ -128,7 +123,7 @@ export interface ExportedTotal {
   readonly scope: ScopeMetrics['scope'];
   readonly metric: MetricData;
   readonly attributes: Attributes;
-  readonly total: number | Histogram;
+  readonly total: Total;
 }
 
 /**
@@ -167,9 +162,8 @@ export function exportedTotals(
         continue;
       const since = now.get(metricKey(sm.scope, m.descriptor.name));
       const cumulative = since?.metric.aggregationTemporality === AggregationTemporality.CUMULATIVE;
-      for (const p of m.dataPoints as DataPoint<number | Histogram>[]) {
-        const q = since?.points.get(attributeSetKey(p.attributes)) as
-          DataPoint<number | Histogram> | undefined;
+      for (const p of m.dataPoints as DataPoint<Total>[]) {
+        const q = since?.points.get(attributeSetKey(p.attributes)) as DataPoint<Total> | undefined;
         let total = p.value;
         if (q !== undefined) total = cumulative ? q.value : deltaOf(total, q.value);
         // Nothing exported: the series starts from nothing (its first window is its whole life).
