@@ -230,7 +230,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'config/file-parser.ts': [ONE_CALL, ['boundedText › chunks']],
   'domain/attribute-set-cap.ts': [
     "series identity for the SDK's instruments (the attribute sets admitted under a View's cap): keys, no values",
-    ['#admitted', 'specAdmit › admitted'],
+    ['#admitted'],
   ],
   'domain/bounded-attributes.ts': [
     "an attribute's vocabulary: the values allowed, or admitted under its cap (keys, no values)",

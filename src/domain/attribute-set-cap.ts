@@ -15,7 +15,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import {
   createBoundedAttributesProcessor,
-  MAX_SERIES_PER_INSTRUMENT,
   maxAttributeSets,
   OVERFLOW_ATTRIBUTES,
 } from './bounded-attributes.ts';
@@ -49,23 +48,12 @@ export class AttributeSetCap {
 /**
  * The record-time bounds of an instrument jobmeter has a spec for, for an engine that does not fold
  * by itself (the SDK): the spec's allow-list and folds, then, past the spec's ceiling, the overflow
- * set -- what a storage does on its own. A folded set is known by its values in the spec's key order
- * (no sorting: the keys are the spec's).
+ * set -- what a storage does on its own.
  */
 export function specAdmit(
   attributes: readonly AttributeSpec[],
 ): (attributes: Attributes | undefined) => Attributes | undefined {
   const processor = createBoundedAttributesProcessor(attributes);
-  const keys = attributes.map((a) => a.key);
-  const max = Math.min(maxAttributeSets(attributes), MAX_SERIES_PER_INSTRUMENT);
-  const admitted = new Set<string>();
-  return (a) => {
-    const folded = processor.process(a ?? {});
-    let key = '';
-    for (let i = 0; i < keys.length; i++) key += String(folded[keys[i]!] ?? '\u0002') + '\u0001';
-    if (admitted.has(key)) return folded;
-    if (admitted.size >= max) return OVERFLOW_ATTRIBUTES;
-    admitted.add(key);
-    return folded;
-  };
+  const cap = new AttributeSetCap(maxAttributeSets(attributes) + 1);
+  return (a) => cap.admit(processor.process(a ?? {}));
 }

@@ -156,9 +156,13 @@ export function createBoundedAttributesProcessor(
   };
 }
 
-/** Largest number of distinct attribute sets the specs allow (each vocabulary plus `other`). */
+/**
+ * Series an instrument of these attributes holds before its overflow series: the distinct
+ * attribute sets the specs allow (each vocabulary plus `other`), at most
+ * {@link MAX_SERIES_PER_INSTRUMENT}.
+ */
 export function maxAttributeSets(specs: readonly AttributeSpec[]): number {
   let n = 1;
   for (const s of specs) n *= (s.values !== undefined ? s.values.length : (s.cap ?? 0)) + 1;
-  return n;
+  return Math.min(n, MAX_SERIES_PER_INSTRUMENT);
 }

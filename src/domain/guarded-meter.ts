@@ -35,7 +35,7 @@ import type {
 } from '@opentelemetry/api';
 import type { AttributeSetCap } from './attribute-set-cap.ts';
 import { BOUNDED, withinLength } from './bounded-attributes.ts';
-import { invalidValue, isRecordable, type RecordGuard } from './record-guard.ts';
+import { isRecordable, type RecordGuard } from './record-guard.ts';
 import { withHostBuckets } from './host-buckets.ts';
 import { ObservedStorage, type ObservedKind } from './storage/observed.ts';
 
@@ -114,7 +114,7 @@ export function guardInstrument<M extends Method, T extends Records<M>>(
   const record = inner[method].bind(inner);
   const check = (value: number, attributes?: Attributes, context?: Context): void => {
     if (!isRecordable(value, nonNegative) || guard.closed)
-      return guard.drop(name, invalidValue(value, nonNegative) ?? 'not_a_number', value);
+      return guard.refuse(name, value, nonNegative);
     record(value, admit === undefined ? attributes : admit(attributes), context);
   };
   return (bounded ? { [method]: check, [BOUNDED]: true } : { [method]: check }) as unknown as T;
@@ -178,9 +178,7 @@ class GuardedObservable {
 
   /** Whether `value` may be observed; otherwise it is dropped through the guard. */
   admits(value: number): boolean {
-    if (isRecordable(value, this.#nonNegative)) return true;
-    this.#guard.drop(this.#name, invalidValue(value, this.#nonNegative) ?? 'not_a_number', value);
-    return false;
+    return this.#guard.admits(this.#name, value, this.#nonNegative);
   }
 
   readonly #wrap =

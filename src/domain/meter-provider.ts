@@ -201,15 +201,7 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
       addBatchCallback: (callback, observables) => storages.addBatchCallback(callback, observables),
       removeBatchCallback: (callback, observables) =>
         storages.removeBatchCallback(callback, observables),
-      storage(name, kind) {
-        const spec = specs.get(name);
-        if (spec === undefined || spec.kind !== kind || !storages.has(name)) return undefined;
-        return spec.kind === 'histogram'
-          ? storages.histogram(name)
-          : spec.kind === 'gauge'
-            ? storages.gauge(name)
-            : storages.counter(name);
-      },
+      storage: (name, kind) => (specs.get(name)?.kind === kind ? storages.get(name) : undefined),
       sdk(name) {
         const spec = specs.get(name);
         if (spec === undefined) return undefined;

@@ -9,7 +9,7 @@ import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { BUILD_INFO, RUN_LAST_FAILURE, SNAPSHOT_INSTRUMENTS } from './catalog.ts';
 import type { BuildInfo } from './types.ts';
-import { invalidValue, isRecordable, type RecordGuard } from './record-guard.ts';
+import type { RecordGuard } from './record-guard.ts';
 import type { HostSnapshot, SnapshotCache } from './snapshot.ts';
 import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
 import { dropOutsideCheck, type VocabularyCheck } from './vocabulary.ts';
@@ -43,8 +43,7 @@ export class FoldingObserver {
 
   add(inst: Observable, value: number, attributes: Attributes = {}): void {
     const { name, nonNegative } = this.#values.get(inst)!;
-    if (!isRecordable(value, nonNegative))
-      return this.#guard.drop(name, invalidValue(value, nonNegative) ?? 'not_a_number', value);
+    if (!this.#guard.admits(name, value, nonNegative)) return;
     const drop = this.#dropChecks.get(inst);
     const outside = drop?.check(attributes);
     if (outside !== undefined) return this.#guard.drop(drop!.name, 'vocabulary', outside);

@@ -131,6 +131,18 @@ export class RecordGuard {
     );
   }
 
+  /** Drops a record of `instrument` the fast check ({@link isRecordable}) refused, or made after {@link close}. */
+  refuse(instrument: string, value: unknown, nonNegative: boolean): void {
+    this.drop(instrument, invalidValue(value, nonNegative) ?? 'not_a_number', value);
+  }
+
+  /** Whether an observation's `value` may be kept; otherwise it is dropped ({@link refuse}). */
+  admits(instrument: string, value: unknown, nonNegative: boolean): value is number {
+    if (isRecordable(value, nonNegative)) return true;
+    this.refuse(instrument, value, nonNegative);
+    return false;
+  }
+
   /** A record made after shutdown: one warning, the first time. */
   afterShutdown(instrument: string): void {
     if (this.#warnedClosed) return;

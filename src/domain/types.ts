@@ -3,6 +3,7 @@
  * Instrument specs are data; the views and naming stages read them, nothing here reads them back.
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
+import { InstrumentType } from '../common/otel-sdk.ts';
 import type {
   ATTRIBUTE_SPEC_OPTIONS,
   BUILD_OPTIONS,
@@ -45,6 +46,17 @@ export type InstrumentKind =
   | 'observableCounter'
   | 'observableGauge'
   | 'observableUpDownCounter';
+
+/** The SDK's instrument type of each kind (a View's `instrumentType`, a descriptor's `type`). */
+export const INSTRUMENT_TYPE_OF: Readonly<Record<InstrumentKind, InstrumentType>> = {
+  counter: InstrumentType.COUNTER,
+  upDownCounter: InstrumentType.UP_DOWN_COUNTER,
+  histogram: InstrumentType.HISTOGRAM,
+  gauge: InstrumentType.GAUGE,
+  observableCounter: InstrumentType.OBSERVABLE_COUNTER,
+  observableUpDownCounter: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
+  observableGauge: InstrumentType.OBSERVABLE_GAUGE,
+};
 
 /** The series shape each instrument kind's points are kept in. */
 export const SHAPE_OF_KIND: Readonly<Record<InstrumentKind, Shape>> = {

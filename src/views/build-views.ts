@@ -20,8 +20,7 @@ export function buildViews(specs: readonly InstrumentSpec[]): ViewOptions[] {
       instrumentName: spec.name,
       attributesProcessors: [createBoundedAttributesProcessor(spec.attributes)],
       // +1: the SDK counts its overflow series inside the limit.
-      aggregationCardinalityLimit:
-        Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT) + 1,
+      aggregationCardinalityLimit: maxAttributeSets(spec.attributes) + 1,
     };
     if (spec.kind === 'histogram') {
       view.aggregation = {

@@ -17,20 +17,10 @@ import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../errors.ts';
 import { AttributeSetCap } from '../domain/attribute-set-cap.ts';
 import type { CapFor, InstrumentIdentity } from '../domain/guarded-meter.ts';
-import type { InstrumentSpec } from '../domain/types.ts';
+import { INSTRUMENT_TYPE_OF, type InstrumentSpec } from '../domain/types.ts';
 
 /** The meter jobmeter's own instruments are created on. */
 export const JOBMETER_METER = 'jobmeter';
-
-const TYPE_OF: Readonly<Record<InstrumentSpec['kind'], InstrumentType>> = {
-  counter: InstrumentType.COUNTER,
-  upDownCounter: InstrumentType.UP_DOWN_COUNTER,
-  histogram: InstrumentType.HISTOGRAM,
-  gauge: InstrumentType.GAUGE,
-  observableCounter: InstrumentType.OBSERVABLE_COUNTER,
-  observableUpDownCounter: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
-  observableGauge: InstrumentType.OBSERVABLE_GAUGE,
-};
 
 /** An SDK View as its ViewRegistry gives it: what the series budget reads of it. */
 interface SdkView {
@@ -81,7 +71,7 @@ export function viewSelection(views: readonly ViewOptions[]): ViewSelection {
       registry = found as SdkViewRegistry;
     }
     return registry.findViews(
-      { name: i.name, type: TYPE_OF[i.kind], unit: i.unit },
+      { name: i.name, type: INSTRUMENT_TYPE_OF[i.kind], unit: i.unit },
       {
         name: i.meter.name,
         version: i.meter.version,

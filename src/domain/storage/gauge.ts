@@ -6,7 +6,6 @@ import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import { GaugeSet } from '../../series/gauge.ts';
 import type { SeriesIndex } from '../../series/positions.ts';
 import type { BoundGauge, DeclaredGauge } from './handles.ts';
-import { reject } from './reject.ts';
 
 export class GaugeStorage extends GaugeSet implements DeclaredGauge {
   readonly [BOUNDED] = true;
@@ -24,7 +23,7 @@ export class GaugeStorage extends GaugeSet implements DeclaredGauge {
 
   record(value: number, attributes?: Attributes): void {
     if (!isRecordable(value, false) || this.guard.closed)
-      return reject(this.guard, this.descriptor.name, value, false);
+      return this.guard.refuse(this.descriptor.name, value, false);
     // The series first: a new one may move the figures to larger storage.
     const at = this.seriesOf(attributes);
     this.values.data[at] = value;
@@ -37,7 +36,7 @@ export class GaugeStorage extends GaugeSet implements DeclaredGauge {
     const name = this.descriptor.name;
     return {
       record: (value: number): void => {
-        if (!isRecordable(value, false) || guard.closed) return reject(guard, name, value, false);
+        if (!isRecordable(value, false) || guard.closed) return guard.refuse(name, value, false);
         values.data[at] = value;
       },
     };

@@ -7,7 +7,6 @@ import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import { HistogramSet } from '../../series/histogram.ts';
 import type { SeriesIndex } from '../../series/positions.ts';
 import type { BoundHistogram, DeclaredHistogram } from './handles.ts';
-import { reject } from './reject.ts';
 
 export class HistogramStorage extends HistogramSet implements DeclaredHistogram {
   readonly [BOUNDED] = true;
@@ -26,7 +25,7 @@ export class HistogramStorage extends HistogramSet implements DeclaredHistogram 
 
   record(value: number, attributes?: Attributes, context?: Context): void {
     if (!isRecordable(value, true) || this.guard.closed)
-      return reject(this.guard, this.descriptor.name, value, true);
+      return this.guard.refuse(this.descriptor.name, value, true);
     const bucket = this.observe(this.seriesOf(attributes), value);
     if (this.exemplars === undefined) return;
     const e = exemplarOf(value, context);
@@ -39,7 +38,7 @@ export class HistogramStorage extends HistogramSet implements DeclaredHistogram 
     const name = this.descriptor.name;
     return {
       record: (value: number): void => {
-        if (!isRecordable(value, true) || guard.closed) return reject(guard, name, value, true);
+        if (!isRecordable(value, true) || guard.closed) return guard.refuse(name, value, true);
         const bucket = this.observe(at, value);
         if (this.exemplars === undefined) return;
         const e = exemplarOf(value, undefined);

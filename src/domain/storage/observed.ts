@@ -13,23 +13,21 @@
  * is served with its last value until observed again; at most `limit - 1` sets, then the overflow
  * set (series/open-index.ts); a value the instrument cannot take is dropped through the guard.
  */
-import { InstrumentType } from '../../common/otel-sdk.ts';
-import {
-  ValueType,
-  type Attributes,
-  type BatchObservableCallback,
-  type BatchObservableResult,
-  type Observable,
-  type ObservableCallback,
-  type ObservableResult,
+import type {
+  Attributes,
+  BatchObservableCallback,
+  BatchObservableResult,
+  Observable,
+  ObservableCallback,
+  ObservableResult,
 } from '@opentelemetry/api';
-import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { warn } from '../../common/warn.ts';
-import { invalidValue, isRecordable, type RecordGuard } from '../record-guard.ts';
+import type { RecordGuard } from '../record-guard.ts';
 import { GaugeSet } from '../../series/gauge.ts';
 import { OpenSeriesIndex } from '../../series/open-index.ts';
 import { SumSet } from '../../series/sum.ts';
 import type { InstrumentSpec } from '../types.ts';
+import { descriptorOf } from './sync-storage.ts';
 
 export type ObservedKind = 'observableCounter' | 'observableUpDownCounter' | 'observableGauge';
 
@@ -38,12 +36,6 @@ export const OBSERVED_KINDS: ReadonlySet<InstrumentSpec['kind']> = new Set<Obser
   'observableUpDownCounter',
   'observableGauge',
 ]);
-
-const TYPE: Readonly<Record<ObservedKind, InstrumentType>> = {
-  observableCounter: InstrumentType.OBSERVABLE_COUNTER,
-  observableUpDownCounter: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
-  observableGauge: InstrumentType.OBSERVABLE_GAUGE,
-};
 
 /** One observable instrument: its series set, and the API face its callbacks are added through. */
 export class ObservedStorage implements Observable {
@@ -58,14 +50,7 @@ export class ObservedStorage implements Observable {
     limit: number,
     callbacks: ObservedCallbacks,
   ) {
-    const descriptor = {
-      name: spec.name,
-      description: spec.description,
-      unit: spec.unit,
-      valueType: ValueType.DOUBLE,
-      type: TYPE[spec.kind],
-      advice: {},
-    } as MetricDescriptor;
+    const descriptor = descriptorOf(spec.name, spec.kind, spec);
     const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
     this.set =
       spec.kind === 'observableGauge'
@@ -80,13 +65,7 @@ export class ObservedStorage implements Observable {
 
   /** Whether `value` may be observed; otherwise it is dropped through the guard. */
   admits(value: unknown, guard: RecordGuard): value is number {
-    if (isRecordable(value, this.#nonNegative)) return true;
-    guard.drop(
-      this.set.descriptor.name,
-      invalidValue(value, this.#nonNegative) ?? 'not_a_number',
-      value,
-    );
-    return false;
+    return guard.admits(this.set.descriptor.name, value, this.#nonNegative);
   }
 
   /** Writes one observation (a callback's, once it has returned). */

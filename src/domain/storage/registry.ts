@@ -13,13 +13,12 @@
  * life of the instrument (the SDK counts attribute sets per collection interval, so over many
  * intervals its cumulative state can exceed it); the store's (series-store.ts) for the rest.
  */
-import { ValueType, type BatchObservableCallback, type MetricOptions } from '@opentelemetry/api';
+import type { BatchObservableCallback, MetricOptions } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { SDK_DEFAULT_BOUNDARIES } from '../host-buckets.ts';
 import { RecordGuard } from '../record-guard.ts';
 import { OpenSeriesIndex } from '../../series/open-index.ts';
-import { INSTRUMENT_TYPE } from '../../series/series-set.ts';
 import type { Clock } from '../../series/clock.ts';
 import { SeriesStore } from '../../series/series-store.ts';
 import { SpecSeriesIndex } from './spec-index.ts';
@@ -34,7 +33,8 @@ import {
 import { HistogramStorage } from './histogram.ts';
 import { ObservedCallbacks, ObservedStorage, type ObservedKind } from './observed.ts';
 import { SumStorage } from './sum.ts';
-import type { SyncStorage } from './sync-storage.ts';
+import { descriptorOf, type SyncStorage } from './sync-storage.ts';
+import type { SeriesIndex } from '../../series/positions.ts';
 
 export interface StorageRegistryOptions {
   /** The instrumentation scope the storages are reported under (the domain meter's). */
@@ -47,56 +47,20 @@ export interface StorageRegistryOptions {
   readonly observedLimit?: number;
 }
 
-function specStorage(spec: InstrumentSpec, guard: RecordGuard): SyncStorage {
-  const descriptor = {
-    name: spec.name,
-    description: spec.description,
-    unit: spec.unit,
-    valueType: ValueType.DOUBLE,
-    // Not in the MetricDescriptor type, but on every descriptor the SDK produces.
-    type: INSTRUMENT_TYPE[spec.kind],
-    advice: {},
-  } as MetricDescriptor;
-  const index = (grow: () => void) => new SpecSeriesIndex(spec, grow);
-  const exemplars = spec.exemplars === true;
-  if (spec.kind === 'histogram')
-    return new HistogramStorage(descriptor, guard, index, {
-      bounds: spec.buckets ?? [],
-      exemplars,
-      minMax: false,
-    });
-  if (spec.kind === 'gauge') return new GaugeStorage(descriptor, guard, index);
-  return new SumStorage(descriptor, guard, index, {
-    monotonic: spec.kind === 'counter',
-    exemplars,
-  });
-}
-
-/** A host instrument's storage: what the SDK would make of it with no View, its series open up to `limit`. */
-function openStorage(
-  name: string,
+/**
+ * The storage of a synchronous instrument: a spec's (its buckets, no min and max, as the views
+ * give it) or a host's (the SDK's defaults, min and max kept).
+ */
+function syncStorage(
+  descriptor: MetricDescriptor,
   kind: InstrumentKind,
-  options: MetricOptions,
-  limit: number,
   guard: RecordGuard,
+  index: (grow: () => void) => SeriesIndex,
+  histogram: { readonly bounds: readonly number[]; readonly minMax: boolean },
   exemplars: boolean,
 ): SyncStorage {
-  const descriptor = {
-    name,
-    description: options.description ?? '',
-    unit: options.unit ?? '',
-    valueType: ValueType.DOUBLE,
-    type: INSTRUMENT_TYPE[kind],
-    advice: options.advice ?? {},
-  } as MetricDescriptor;
-  const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
-  if (kind === 'histogram') {
-    return new HistogramStorage(descriptor, guard, index, {
-      bounds: options.advice?.explicitBucketBoundaries ?? SDK_DEFAULT_BOUNDARIES,
-      exemplars,
-      minMax: true,
-    });
-  }
+  if (kind === 'histogram')
+    return new HistogramStorage(descriptor, guard, index, { ...histogram, exemplars });
   if (kind === 'gauge') return new GaugeStorage(descriptor, guard, index);
   return new SumStorage(descriptor, guard, index, { monotonic: kind === 'counter', exemplars });
 }
@@ -128,7 +92,16 @@ export class StorageRegistry {
     this.series.settleBeforeCollect(() => callbacks.run());
     for (const spec of specs) {
       if (!SYNC_STORAGE_KINDS.has(spec.kind) || this.#byName.has(spec.name)) continue;
-      const storage = specStorage(spec, guard);
+      const index = (grow: () => void) => new SpecSeriesIndex(spec, grow);
+      const histogram = { bounds: spec.buckets ?? [], minMax: false };
+      const storage = syncStorage(
+        descriptorOf(spec.name, spec.kind, spec),
+        spec.kind,
+        guard,
+        index,
+        histogram,
+        spec.exemplars === true,
+      );
       this.series.add(options.scope, storage);
       this.#byName.set(spec.name, storage);
     }
@@ -151,7 +124,17 @@ export class StorageRegistry {
     const key = `${scopeKey}\0${name}\0${kind}`;
     let storage = this.#hosts.get(key);
     if (storage === undefined) {
-      storage = openStorage(name, kind, options, limit, this.#guard, exemplars);
+      // What the SDK would make of it with no View, its series open up to `limit`.
+      const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
+      const bounds = options.advice?.explicitBucketBoundaries ?? SDK_DEFAULT_BOUNDARIES;
+      storage = syncStorage(
+        descriptorOf(name, kind, options),
+        kind,
+        this.#guard,
+        index,
+        { bounds, minMax: true },
+        exemplars,
+      );
       this.#hosts.set(key, storage);
       this.series.add(scope, storage);
     }
@@ -187,8 +170,9 @@ export class StorageRegistry {
     this.#callbacks.remove(callback, instruments, true);
   }
 
-  has(name: string): boolean {
-    return this.#byName.has(name);
+  /** The storage of the spec'd instrument `name`, when there is one. */
+  get(name: string): SyncStorage | undefined {
+    return this.#byName.get(name);
   }
 
   /** The counter or up-down counter `name`. @throws Error when there is none. */
@@ -214,10 +198,5 @@ export class StorageRegistry {
     const t = this.#byName.get(name);
     if (t instanceof type) return t;
     throw new Error(`${JSON.stringify(name)} is not declared as ${what} in options.instruments`);
-  }
-
-  /** Series held across all storages (for tests and diagnostics). */
-  get seriesCount(): number {
-    return this.series.seriesCount;
   }
 }

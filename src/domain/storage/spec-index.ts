@@ -26,13 +26,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { attributesTemplate } from '../../common/set-attribute.ts';
-import {
-  createFold,
-  MAX_SERIES_PER_INSTRUMENT,
-  maxAttributeSets,
-  toLabelString,
-  type Fold,
-} from '../bounded-attributes.ts';
+import { createFold, maxAttributeSets, toLabelString, type Fold } from '../bounded-attributes.ts';
 import { OTHER, type InstrumentSpec } from '../types.ts';
 import { EMPTY, Positions, type SeriesIndex } from '../../series/positions.ts';
 import { isLevel, step, ValueTrie, type Entry } from '../../series/value-trie.ts';
@@ -134,7 +128,7 @@ export class SpecSeriesIndex implements SeriesIndex {
     this.attributes = this.#positions.attributes;
     const keys = spec.attributes.map((a) => a.key);
     this.#keys = keys;
-    this.#limit = Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT);
+    this.#limit = maxAttributeSets(spec.attributes);
     const sole = spec.attributes.length === 1 ? spec.attributes[0]! : undefined;
     this.#soleCap =
       sole?.values === undefined && sole?.cap !== undefined && sole.cap < this.#limit

@@ -7,7 +7,6 @@ import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import type { SeriesIndex } from '../../series/positions.ts';
 import { SumSet } from '../../series/sum.ts';
 import type { BoundCounter, DeclaredCounter } from './handles.ts';
-import { reject } from './reject.ts';
 
 export class SumStorage extends SumSet implements DeclaredCounter {
   readonly [BOUNDED] = true;
@@ -26,7 +25,7 @@ export class SumStorage extends SumSet implements DeclaredCounter {
 
   add(value: number, attributes?: Attributes, context?: Context): void {
     if (!isRecordable(value, this.monotonic) || this.guard.closed)
-      return reject(this.guard, this.descriptor.name, value, this.monotonic);
+      return this.guard.refuse(this.descriptor.name, value, this.monotonic);
     // The series first: a new one may move the figures to larger storage.
     const at = this.seriesOf(attributes);
     this.values.data[at]! += value;
@@ -45,7 +44,7 @@ export class SumStorage extends SumSet implements DeclaredCounter {
     return {
       add: (value: number): void => {
         if (!isRecordable(value, monotonic) || guard.closed)
-          return reject(guard, name, value, monotonic);
+          return guard.refuse(name, value, monotonic);
         values.data[at]! += value;
         if (exemplars === undefined) return;
         const e = exemplarOf(value, undefined);
