@@ -24,12 +24,11 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
-import { setAccessLogTenant } from './access-log.ts';
-import { addAccessLogHook } from './fastify-access-log.ts';
+import { createAccessLog, logExchange, setAccessLogTenant } from './access-log.ts';
 import { bodyStream } from './metrics-response.ts';
 import { createMetricsRoute } from './metrics-route.ts';
 import type { JobmeterMetricsOptions } from './route-options.ts';
-import { scrapeRequestOf, type ScrapeAnswer } from './scrape-handler.ts';
+import { answerHeaders, scrapeRequestOf, type ScrapeAnswer } from './scrape-handler.ts';
 
 const NAME = 'jobmeter-metrics';
 
@@ -47,7 +46,15 @@ async function plugin(
   const route = createMetricsRoute(own);
   const o = route.options;
   if (!o.enabled) return;
-  if (o.accessLog !== undefined) addAccessLogHook(fastify, o.accessLog);
+  if (o.accessLog !== undefined) {
+    // On the whole server: logExchange writes the line and sets `X-Request-Id`, as under the
+    // node:http handler.
+    const log = createAccessLog(o.accessLog);
+    fastify.addHook('onRequest', (request, reply, done) => {
+      logExchange(log, request.raw, reply.raw, request.url);
+      done();
+    });
+  }
   if (!route.mounted) return;
 
   fastify.route({
@@ -102,14 +109,7 @@ export const jobmeterMetrics: JobmeterMetricsPlugin = Object.assign(
 
 /** Writes an answer through fastify's reply (so the host's onSend hooks see it), as `writeAnswer` does on a Node response. */
 function sendAnswer(reply: FastifyReply, answer: ScrapeAnswer): FastifyReply {
-  reply
-    .code(answer.status)
-    .header('content-type', answer.contentType)
-    .header('vary', 'Accept, Accept-Encoding');
-  if (answer.contentEncoding !== undefined)
-    reply.header('content-encoding', answer.contentEncoding);
-  if (answer.headers !== undefined) reply.headers(answer.headers);
-  reply.header('content-length', answer.length);
+  reply.code(answer.status).headers(answerHeaders(answer));
   // 'close' comes after the last write completed, or once the connection is gone.
   if (answer.release !== undefined) reply.raw.once('close', answer.release);
   return reply.send(answer.body.length === 1 ? answer.body[0] : bodyStream(answer.body));

@@ -26,6 +26,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ExpositionFormat, Family, NumberFamily } from '../exposition/types.ts';
 import { chooseEncoding, contentTypeOf, negotiate } from '../exposition/negotiate.ts';
+import { SCRAPE_ERRORS_FAMILY } from '../naming/name-claims.ts';
 import { BodyStore } from './body-store.ts';
 import {
   bodyOf,
@@ -38,9 +39,6 @@ import {
 } from './metrics-response.ts';
 
 export type ScrapeErrorCause = 'collection' | 'encoding';
-
-/** The self-metric's name, as Prometheus stores it. */
-export const SCRAPE_ERRORS_METRIC = 'jobmeter_scrape_errors_total';
 
 export interface ScrapeHandlerOptions {
   /** Produces the families of one scrape; concurrent calls are expected to coalesce upstream. */
@@ -201,12 +199,8 @@ export function writeAnswer(
     return;
   }
   response.statusCode = answer.status;
-  response.setHeader('content-type', answer.contentType);
-  response.setHeader('vary', 'Accept, Accept-Encoding');
-  if (answer.contentEncoding !== undefined)
-    response.setHeader('content-encoding', answer.contentEncoding);
-  for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value);
-  response.setHeader('content-length', answer.length);
+  for (const [name, value] of Object.entries(answerHeaders(answer)))
+    response.setHeader(name, value);
   // 'close' comes after the last write completed, or once the connection is gone: either way the
   // body's storage is no longer read.
   if (answer.release !== undefined) response.once('close', answer.release);
@@ -217,6 +211,17 @@ export function writeAnswer(
     bodyStream(answer.body)
       .on('error', () => response.destroy())
       .pipe(response);
+}
+
+/** An answer's headers: content type, `Vary`, `Content-Encoding` when compressed, its own, the length up front. */
+export function answerHeaders(answer: ScrapeAnswer): Record<string, string | number> {
+  return {
+    'content-type': answer.contentType,
+    vary: 'Accept, Accept-Encoding',
+    ...(answer.contentEncoding !== undefined && { 'content-encoding': answer.contentEncoding }),
+    ...answer.headers,
+    'content-length': answer.length,
+  };
 }
 
 /** A small plain-text answer with a fixed body (refusals, 503s). */
@@ -236,7 +241,7 @@ export function fixedAnswer(
 
 function errorsFamily(errors: Readonly<Record<ScrapeErrorCause, number>>): NumberFamily {
   return {
-    name: SCRAPE_ERRORS_METRIC,
+    name: SCRAPE_ERRORS_FAMILY,
     type: 'counter',
     help: 'Scrapes of this metrics endpoint answered with an error, by cause.',
     unit: '',

@@ -6,8 +6,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
-import { SCRAPE_ERRORS_METRIC } from '../../src/http/scrape-handler.ts';
-import { SCRAPE_ERRORS_FAMILY } from '../../src/naming/name-claims.ts';
 import { checkExposition } from '../support/exposition-parser.ts';
 
 let jm: Jobmeter;
@@ -199,8 +197,4 @@ describe('kept, as valid and unique labels', () => {
     );
     assert.match(text, /^with_le_bucket\{exported_le="mine",otel_scope_name="sender",le="1"\} 0$/m);
   });
-});
-
-it('the naming stage spells the scrape handler self-metric as the handler does', () => {
-  assert.equal(SCRAPE_ERRORS_FAMILY, SCRAPE_ERRORS_METRIC);
 });
