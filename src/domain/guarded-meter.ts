@@ -100,7 +100,8 @@ type Records<M extends Method> = {
 
 /**
  * `inner` whose `add` / `record` checks the value and, with `admit`, passes the bounded attribute
- * set. Marked {@link BOUNDED} when `admit` applies an own instrument's spec.
+ * set; its `bind` is a closure over the attributes (the API has no bound handles). Marked
+ * {@link BOUNDED} when `admit` applies an own instrument's spec.
  */
 export function guardInstrument<M extends Method, T extends Records<M>>(
   inner: T,
@@ -117,7 +118,12 @@ export function guardInstrument<M extends Method, T extends Records<M>>(
       return guard.refuse(name, value, nonNegative);
     record(value, admit === undefined ? attributes : admit(attributes), context);
   };
-  return (bounded ? { [method]: check, [BOUNDED]: true } : { [method]: check }) as unknown as T;
+  const bind = (attributes?: Attributes) => ({
+    [method]: (value: number) => check(value, attributes),
+  });
+  return (bounded
+    ? { [method]: check, bind, [BOUNDED]: true }
+    : { [method]: check, bind }) as unknown as T;
 }
 
 /**

@@ -333,15 +333,10 @@ interface SyncInstruments {
   gauge(spec: InstrumentSpec): DeclaredGauge;
 }
 
-type Bindable = Partial<Pick<DeclaredCounter & DeclaredHistogram, 'bind'>> & {
-  readonly [BOUNDED]?: true;
-};
-
 /**
  * The OpenTelemetry API instruments of `meter`. jobmeter's provider hands out instruments already
- * bounded by their specs (storages, with a `bind` of their own that skips the attribute lookup); on
- * any other meter the spec's folds and the value checks wrap the instrument here, and `bind` is a
- * closure over the attributes (the API has no bound handles).
+ * bounded by their specs, with a `bind` (storages, whose `bind` skips the attribute lookup); on any
+ * other meter the spec's folds and the value checks wrap the instrument here.
  */
 function apiInstruments(
   meter: Meter,
@@ -349,66 +344,41 @@ function apiInstruments(
   buckets: Readonly<Record<string, readonly number[]>>,
 ): SyncInstruments {
   const options = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
-  function bounded<
-    M extends 'add' | 'record',
-    T extends { [K in M]: (v: number, a?: Attributes) => void } & Bindable,
-  >(inst: T, method: M, spec: InstrumentSpec, nonNegative: boolean): T {
-    return inst[BOUNDED] === true
+  const bounded = <H>(
+    inst: (Counter | Histogram | Gauge) & { readonly [BOUNDED]?: true },
+    method: 'add' | 'record',
+    spec: InstrumentSpec,
+    nonNegative: boolean,
+  ): H =>
+    (inst[BOUNDED] === true
       ? inst
       : guardInstrument(
-          inst,
+          inst as Counter & Histogram,
           method,
           spec.name,
           nonNegative,
           guard,
           specAdmit(spec.attributes),
           true,
-        );
-  }
+        )) as unknown as H;
   return {
     counter(spec) {
       const up = spec.kind === 'upDownCounter';
-      const c = bounded(
-        up
-          ? meter.createUpDownCounter(spec.name, options(spec))
-          : meter.createCounter(spec.name, options(spec)),
-        'add',
-        spec,
-        !up,
-      ) as Counter & Bindable;
-      if (c.bind !== undefined) return c as unknown as DeclaredCounter;
-      return {
-        add: (v, a, ctx) => c.add(v, a, ctx),
-        bind: (a) => ({ add: (v: number) => c.add(v, a) }),
-      };
+      const made = up
+        ? meter.createUpDownCounter(spec.name, options(spec))
+        : meter.createCounter(spec.name, options(spec));
+      return bounded(made, 'add', spec, !up);
     },
     histogram(spec) {
       const advice = { explicitBucketBoundaries: [...(buckets[spec.name] ?? spec.buckets ?? [])] };
-      const h = bounded(
+      return bounded(
         meter.createHistogram(spec.name, { ...options(spec), advice }),
         'record',
         spec,
         true,
-      ) as Histogram & Bindable;
-      if (h.bind !== undefined) return h as unknown as DeclaredHistogram;
-      return {
-        record: (v, a, ctx) => h.record(v, a, ctx),
-        bind: (a) => ({ record: (v: number) => h.record(v, a) }),
-      };
+      );
     },
-    gauge(spec) {
-      const g = bounded(
-        meter.createGauge(spec.name, options(spec)),
-        'record',
-        spec,
-        false,
-      ) as Gauge & Bindable;
-      if (g.bind !== undefined) return g as unknown as DeclaredGauge;
-      return {
-        record: (v, a) => g.record(v, a),
-        bind: (a) => ({ record: (v: number) => g.record(v, a) }),
-      };
-    },
+    gauge: (spec) => bounded(meter.createGauge(spec.name, options(spec)), 'record', spec, false),
   };
 }
 
