@@ -189,102 +189,72 @@ function sumMinMax(p: Obj): string {
 // Attribute values: pcommon.Value.AsString
 
 function anyValueAsString(raw: unknown): string {
-  const v = anyValue(raw);
-  switch (v.type) {
-    case 'empty':
-      return '';
-    case 'str':
-    case 'int':
-    case 'bytes':
-      return v.value;
-    case 'bool':
-      return v.value ? 'true' : 'false';
-    case 'double':
-      return Number.isFinite(v.value)
-        ? jsonFloat(v.value)
-        : `json: unsupported value: ${goFloat(v.value)}`;
-    case 'slice':
-    case 'map':
-      // json.Marshal fails on NaN or ±Inf anywhere inside; AsString then gives "".
-      return goJson(v) ?? '';
-  }
+  return anyText(raw, false) ?? '';
 }
 
-type AnyValue =
-  | { readonly type: 'empty' }
-  | { readonly type: 'str'; readonly value: string }
-  | { readonly type: 'bool'; readonly value: boolean }
-  /** Decimal text: int64 is exact. */
-  | { readonly type: 'int'; readonly value: string }
-  | { readonly type: 'double'; readonly value: number }
-  /** Base64, as both protobufjs (`bytes: String`) and OTLP/JSON carry it. */
-  | { readonly type: 'bytes'; readonly value: string }
-  | { readonly type: 'slice'; readonly values: readonly AnyValue[] }
-  | { readonly type: 'map'; readonly entries: readonly (readonly [string, AnyValue])[] };
+/** An AnyValue's fields, in the order they are read; int64 as decimal text, bytes as base64. */
+const ANY_FIELDS = [
+  ['stringValue', 'string_value'],
+  ['boolValue', 'bool_value'],
+  ['intValue', 'int_value'],
+  ['doubleValue', 'double_value'],
+  ['arrayValue', 'array_value'],
+  ['kvlistValue', 'kvlist_value'],
+  ['bytesValue', 'bytes_value'],
+] as const;
 
-function anyValue(raw: unknown): AnyValue {
-  if (raw === undefined || raw === null || typeof raw !== 'object') return { type: 'empty' };
-  const o = raw as Obj;
-  const s = get(o, 'stringValue', 'string_value');
-  if (s !== undefined && s !== null) return { type: 'str', value: String(s) };
-  const b = get(o, 'boolValue', 'bool_value');
-  if (b !== undefined && b !== null) return { type: 'bool', value: b === true };
-  const i = get(o, 'intValue', 'int_value');
-  if (i !== undefined && i !== null) return { type: 'int', value: intText(i) };
-  const d = get(o, 'doubleValue', 'double_value');
-  if (d !== undefined && d !== null) return { type: 'double', value: double(d) };
-  const arr = get(o, 'arrayValue', 'array_value');
-  if (arr !== undefined && arr !== null)
-    return { type: 'slice', values: array(get(asObj(arr), 'values')).map(anyValue) };
-  const kv = get(o, 'kvlistValue', 'kvlist_value');
-  if (kv !== undefined && kv !== null) {
-    return {
-      type: 'map',
-      entries: array(get(asObj(kv), 'values')).map(
-        (e) => [str(get(asObj(e), 'key')), anyValue(get(asObj(e), 'value'))] as const,
-      ),
-    };
-  }
-  const bytes = get(o, 'bytesValue', 'bytes_value');
-  if (bytes !== undefined && bytes !== null) return { type: 'bytes', value: String(bytes) };
-  return { type: 'empty' };
-}
-
-/** encoding/json of `AsRaw()`; undefined where json.Marshal fails (NaN, ±Inf). */
-function goJson(v: AnyValue): string | undefined {
-  switch (v.type) {
-    case 'empty':
-      return 'null';
-    case 'str':
-    case 'bytes':
-      return goJsonString(v.value);
-    case 'bool':
-      return v.value ? 'true' : 'false';
-    case 'int':
-      return v.value;
-    case 'double':
-      return Number.isFinite(v.value) ? jsonFloat(v.value) : undefined;
-    case 'slice': {
-      const parts: string[] = [];
-      for (const item of v.values) {
-        const text = goJson(item);
-        if (text === undefined) return undefined;
-        parts.push(text);
-      }
-      return `[${parts.join(',')}]`;
+/**
+ * `AsString()` of an AnyValue, or with `json` the encoding/json of its `AsRaw()`: undefined where
+ * json.Marshal fails (NaN, ±Inf anywhere inside), which `AsString()` of a slice or map gives as "".
+ */
+function anyText(raw: unknown, json: boolean): string | undefined {
+  const o = asObj(raw);
+  let field: (typeof ANY_FIELDS)[number][0] | undefined;
+  let v: unknown;
+  for (const [camel, snake] of ANY_FIELDS) {
+    v = get(o, camel, snake);
+    if (v !== undefined && v !== null) {
+      field = camel;
+      break;
     }
-    case 'map': {
+  }
+  const all = (parts: readonly (string | undefined)[], open: string, close: string) =>
+    parts.includes(undefined) ? (json ? undefined : '') : open + parts.join(',') + close;
+  switch (field) {
+    case 'stringValue':
+    case 'bytesValue':
+      return json ? goJsonString(String(v)) : String(v);
+    case 'boolValue':
+      return v === true ? 'true' : 'false';
+    case 'intValue':
+      return intText(v);
+    case 'doubleValue': {
+      const d = double(v);
+      if (Number.isFinite(d)) return jsonFloat(d);
+      return json ? undefined : `json: unsupported value: ${goFloat(d)}`;
+    }
+    case 'arrayValue':
+      return all(
+        array(get(asObj(v), 'values')).map((item) => anyText(item, true)),
+        '[',
+        ']',
+      );
+    case 'kvlistValue': {
       // A Go map: the last value of a repeated key wins, and json.Marshal sorts the keys.
-      const byKey = new Map<string, AnyValue>();
-      for (const [key, value] of v.entries) byKey.set(key, value);
-      const parts: string[] = [];
-      for (const key of [...byKey.keys()].sort()) {
-        const text = goJson(byKey.get(key)!);
-        if (text === undefined) return undefined;
-        parts.push(`${goJsonString(key)}:${text}`);
-      }
-      return `{${parts.join(',')}}`;
+      const byKey = new Map(
+        array(get(asObj(v), 'values')).map((e) => [
+          str(get(asObj(e), 'key')),
+          get(asObj(e), 'value'),
+        ]),
+      );
+      const parts = [...byKey.keys()].sort().map((key) => {
+        const text = anyText(byKey.get(key), true);
+        return text === undefined ? undefined : `${goJsonString(key)}:${text}`;
+      });
+      return all(parts, '{', '}');
     }
+    case undefined:
+      return json ? 'null' : '';
   }
 }
 
