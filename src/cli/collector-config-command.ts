@@ -12,6 +12,7 @@ import { parseServiceConfig } from '../config/file-layer.ts';
 import { loadConfigFileSync } from '../config/file-parser.ts';
 import { parseHostPort } from '../config/json-schema.ts';
 import { ConfigError } from '../errors.ts';
+import { httpUrl } from '../common/option-rules.ts';
 import { checkFamilyRules } from '../naming/check-rules.ts';
 import { LEGACY_PROFILES } from '../naming/profiles/index.ts';
 import type { TableProfile } from '../naming/types.ts';
@@ -96,24 +97,9 @@ export function legacyProfile(name: string | undefined): TableProfile {
   return LEGACY_PROFILES[name as keyof typeof LEGACY_PROFILES];
 }
 
-/** An http(s) URL flag. @throws ConfigError naming the flag. */
-export function storeUrl(flag: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (
-    url === undefined ||
-    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    url.hostname === ''
-  ) {
-    throw new ConfigError(flag, value, 'an http:// or https:// URL');
-  }
-  return value;
-}
+/** An http(s) URL flag, held to the OTLP endpoint's rule. @throws ConfigError naming the flag. */
+export const storeUrl = (flag: string, value: string | undefined): string | undefined =>
+  value === undefined ? undefined : httpUrl(value, flag);
 
 /** The command's arguments → the text it prints (without a final newline). @throws ConfigError, or parseArgs' errors. */
 export function collectorConfigCommand(args: readonly string[]): string {

@@ -29,34 +29,43 @@ export interface ViewConfig {
   };
 }
 
+/** The view of `instrument`: its allow-list and buckets, where each changes something. */
+function view(
+  instrument: string,
+  included: readonly string[],
+  buckets: readonly number[] | undefined,
+): ViewConfig {
+  return {
+    selector: { instrument_name: instrument },
+    stream: {
+      ...(included.length > 0 && { attribute_keys: { included } }),
+      ...(buckets !== undefined && {
+        aggregation: { explicit_bucket_histogram: { boundaries: [...buckets] } },
+      }),
+    },
+  };
+}
+
+/** The views that change something (a view with an empty stream keeps the SDK's default). */
+const changing = (views: readonly ViewConfig[]): ViewConfig[] =>
+  views.filter((v) => Object.keys(v.stream).length > 0);
+
 /** A view per canonical instrument the profile's rules read, in the rules' order, where it changes something. */
 export function profileViews(profile: TableProfile): ViewConfig[] {
   const instruments = [...new Set(profile.rules.map((r) => r.instrument))];
-  const views = instruments.map((instrument): ViewConfig => {
-    const rules = profile.rules.filter((r) => r.instrument === instrument);
-    const spec = CATALOG.get(instrument);
-    const closed = Object.keys(profile.vocabularies ?? {}).filter((key) =>
-      spec?.attributes.some((a) => a.key === key),
-    );
-    const included = [
-      ...new Set([
-        ...rules.flatMap((r) => (r.labels ?? []).map(([attribute]) => attribute)),
-        ...closed,
-      ]),
-    ];
-    const buckets =
-      profile.buckets?.[instrument] ?? (spec?.kind === 'histogram' ? spec.buckets : undefined);
-    return {
-      selector: { instrument_name: instrument },
-      stream: {
-        ...(included.length > 0 && { attribute_keys: { included } }),
-        ...(buckets !== undefined && {
-          aggregation: { explicit_bucket_histogram: { boundaries: [...buckets] } },
-        }),
-      },
-    };
-  });
-  return views.filter((v) => Object.keys(v.stream).length > 0);
+  return changing(
+    instruments.map((instrument) => {
+      const rules = profile.rules.filter((r) => r.instrument === instrument);
+      const spec = CATALOG.get(instrument);
+      const closed = Object.keys(profile.vocabularies ?? {}).filter((key) =>
+        spec?.attributes.some((a) => a.key === key),
+      );
+      const labels = rules.flatMap((r) => (r.labels ?? []).map(([attribute]) => attribute));
+      const buckets =
+        profile.buckets?.[instrument] ?? (spec?.kind === 'histogram' ? spec.buckets : undefined);
+      return view(instrument, [...new Set([...labels, ...closed])], buckets);
+    }),
+  );
 }
 
 /**
@@ -66,20 +75,15 @@ export function profileViews(profile: TableProfile): ViewConfig[] {
  * lateness' 1 ms … 6 h), as jobmeter's own provider records them.
  */
 export function nativeViews(specs: readonly InstrumentSpec[] = DOMAIN_INSTRUMENTS): ViewConfig[] {
-  return specs
-    .map((spec): ViewConfig => ({
-      selector: { instrument_name: spec.name },
-      stream: {
-        ...(spec.attributes.length > 0 && {
-          attribute_keys: { included: spec.attributes.map((a) => a.key) },
-        }),
-        ...(spec.kind === 'histogram' &&
-          spec.buckets !== undefined && {
-            aggregation: { explicit_bucket_histogram: { boundaries: [...spec.buckets] } },
-          }),
-      },
-    }))
-    .filter((v) => Object.keys(v.stream).length > 0);
+  return changing(
+    specs.map((spec) =>
+      view(
+        spec.name,
+        spec.attributes.map((a) => a.key),
+        spec.kind === 'histogram' ? spec.buckets : undefined,
+      ),
+    ),
+  );
 }
 
 /**

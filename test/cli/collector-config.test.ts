@@ -547,7 +547,7 @@ describe('jobmeter views', () => {
     assert.equal(cmd.code, 2);
     assert.match(
       cmd.stderr,
-      /invalid --otlp=127\.0\.0\.1:4318: expected an http:\/\/ or https:\/\/ URL/,
+      /invalid --otlp=127\.0\.0\.1:4318: expected an absolute http:\/\/ or https:\/\/ URL/,
     );
     const ok = await run(['views', '--profile', 'solti']);
     assert.equal(ok.code, 0, ok.stderr);
