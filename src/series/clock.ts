@@ -38,7 +38,7 @@ export interface Clock {
 }
 
 /** A reading of a monotonic clock every process of one boot shares. */
-export interface BootReading {
+interface BootReading {
   /** What names the boot (and the time namespace): two readings compare only under one id. */
   readonly id: string;
   readonly monotonicMillis: number;

@@ -103,7 +103,7 @@ export interface CollectedSeries {
   readonly exemplars: readonly (Exemplar | undefined)[] | undefined;
   /** Every series' start time (the store's start), unless the set keeps one per series: */
   readonly startTime: HrTime;
-  /** Sets that keep a start per series (series-starts.ts): its two parts, by series. */
+  /** Sets that keep a start per series (series-set.ts `keepStarts`): its two parts, by series. */
   readonly startSeconds?: Float64Array;
   readonly startNanos?: Float64Array;
   /** The label strings of the `n` series as `render` makes them: each checked once, kept by the store once read as an array. */

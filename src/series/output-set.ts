@@ -67,7 +67,7 @@ export interface StreamLinks {
 }
 
 /** A source that ended while its series stayed: its last report (a histogram's: `acc`). */
-export interface GoneSource {
+interface GoneSource {
   readonly value: number;
   readonly acc: Acc | undefined;
 }
@@ -84,7 +84,7 @@ export class OutputSet {
   readonly shape: Shape;
   /** How a level's sources combine (unread for counters and histograms, which add up). */
   readonly levelRule: LevelRule;
-  readonly set: SumSet | GaugeSet | HistogramSet | ExponentialSet;
+  readonly set: SumSet | HistogramSet | ExponentialSet;
   readonly index: KeyedSeriesIndex;
   readonly scopeKey: string;
   /** Explicit-bucket histograms: the bounds every series of the set has. */

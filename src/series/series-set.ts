@@ -19,21 +19,13 @@
  * `labels` call); a compaction makes new arrays (attributes, strings), never changes one handed
  * out, so a snapshot read over several turns stays right.
  */
-import { AggregationTemporality, DataPointType, InstrumentType } from '../common/otel-sdk.ts';
+import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { DataPoint, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { holdShape } from '../common/held-shapes.ts';
 import type { CollectedSeries, Exemplar, LabelColumn, LabelRender } from './collection.ts';
-import { SeriesStarts } from './series-starts.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
-
-export const INSTRUMENT_TYPE: Readonly<Record<string, InstrumentType>> = {
-  counter: InstrumentType.COUNTER,
-  upDownCounter: InstrumentType.UP_DOWN_COUNTER,
-  histogram: InstrumentType.HISTOGRAM,
-  gauge: InstrumentType.GAUGE,
-};
 
 /** What a set holds of one reader's label strings (see {@link SeriesSet.labels}). */
 class Labels {
@@ -133,8 +125,13 @@ export abstract class SeriesSet {
   /** Label strings by the reader's render (dropped with it); made when first read (a writer's many small sets may never be). */
   #labels: WeakMap<LabelRender, Labels> | undefined;
   readonly #index: SeriesIndex;
-  /** Each series' start, when the writer keeps one ({@link keepStarts}). */
-  #starts: SeriesStarts | undefined;
+  /**
+   * Each series' start, when the writer keeps one ({@link keepStarts}): an HrTime's two parts, so
+   * a saved start comes back exactly as it was; plain arrays (of unboxed doubles), not columns: such
+   * a writer holds many sets of a series or two (a scope each), where a typed array and its buffer
+   * cost more than the figures.
+   */
+  #starts: { seconds: number[]; nanos: number[] } | undefined;
   /** Removed series not yet compacted away. */
   #removed: number[] = [];
   #compactions = 0;
@@ -145,7 +142,8 @@ export abstract class SeriesSet {
     this.descriptor = descriptor;
     const made = index(() => {
       this.grow();
-      this.#starts?.push();
+      this.#starts?.seconds.push(0);
+      this.#starts?.nanos.push(0);
     });
     this.#index = made;
     this.seriesOf = made.seriesOf;
@@ -162,22 +160,24 @@ export abstract class SeriesSet {
   }
 
   /**
-   * Keeps a start time per series (series-starts.ts), set by the writer with {@link startAt};
-   * call before the first series. Collections and points then carry each series' own start.
+   * Keeps a start time per series, set by the writer with {@link startAt} (the ingest: a series
+   * starts when its first point arrives, and a restored one keeps its saved start); call before the
+   * first series. Collections and points then carry each series' own start.
    */
   keepStarts(): void {
     if (this.size > 0) throw new Error('keepStarts() before the first series');
-    this.#starts = new SeriesStarts();
+    this.#starts = { seconds: [], nanos: [] };
   }
 
   /** Series `at` starts at `start` (a set that {@link keepStarts}). */
   startAt(at: number, start: HrTime): void {
-    this.#starts!.set(at, start);
+    this.#starts!.seconds[at] = start[0];
+    this.#starts!.nanos[at] = start[1];
   }
 
   /** Series `at`'s start time (a set that {@link keepStarts}). */
   startOf(at: number): HrTime {
-    return this.#starts!.at(at);
+    return [this.#starts!.seconds[at]!, this.#starts!.nanos[at]!];
   }
 
   /** Removed series waiting for {@link compact}. */
@@ -217,12 +217,15 @@ export abstract class SeriesSet {
       moves[i] = n;
       if (i !== n) {
         this.moveSeries(i, n);
-        this.#starts?.move(i, n);
+        if (this.#starts !== undefined) {
+          this.#starts.seconds[n] = this.#starts.seconds[i]!;
+          this.#starts.nanos[n] = this.#starts.nanos[i]!;
+        }
       }
       n++;
     }
     this.keepSeries(n);
-    this.#starts?.truncate(n);
+    if (this.#starts !== undefined) this.#starts.seconds.length = this.#starts.nanos.length = n;
     this.#index.compacted!(moves, n);
     this.#compactions++;
     this.#last = { moves, removed };

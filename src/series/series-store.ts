@@ -34,7 +34,7 @@ import type { SeriesSet } from './series-set.ts';
 import { EMPTY_SNAPSHOT, SnapshotStorage, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import { DeltaWindows } from './temporality.ts';
 
-export interface SeriesStoreOptions {
+interface SeriesStoreOptions {
   /** Its point clock stamps the points (clock.ts); nothing here is decided by time. @default SYSTEM_CLOCK */
   readonly clock?: Clock;
 }

@@ -25,7 +25,7 @@ export interface Snapshot {
   readonly maxs?: Float64Array;
   /** Sets that keep exemplars: the latest per series (sums) or per bucket (histograms). */
   readonly exemplars?: readonly (Exemplar | undefined)[];
-  /** Sets that keep a start per series (series-starts.ts): its two parts. */
+  /** Sets that keep a start per series (series-set.ts `keepStarts`): its two parts. */
   readonly startSeconds?: Float64Array;
   readonly startNanos?: Float64Array;
   /**

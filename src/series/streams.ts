@@ -75,7 +75,7 @@ export function instrumentSeries(
  * The streams of one instrument sent under one resource and scope, by their attributes' key: a
  * point's stream is found with one short key (its attributes') in the group its metric found once.
  */
-export interface StreamGroup<I extends InstrumentSeries = InstrumentSeries> {
+interface StreamGroup<I extends InstrumentSeries = InstrumentSeries> {
   /** Its key in the store: the writer's (the ingest's: the instrument's name and the arrival's origin). */
   readonly key: string;
   readonly instrument: I;

@@ -1,4 +1,8 @@
-/** The rules of a sum (a counter or up-down counter): one value per series, added to; the latest exemplar per series when kept. */
+/**
+ * The rules of a sum (a counter or up-down counter): one value per series, added to; the latest
+ * exemplar per series when kept. A synchronous gauge's series (gauge.ts) are the same column, the
+ * last value recorded written over, read as a gauge.
+ */
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
 import type { MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
@@ -9,7 +13,7 @@ import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
 export class SumSet extends SeriesSet {
-  readonly dataPointType = DataPointType.SUM;
+  readonly dataPointType: typeof DataPointType.SUM | typeof DataPointType.GAUGE;
   readonly monotonic: boolean;
   readonly values = new Column();
   /** The latest exemplar per series; undefined when the set keeps none. */
@@ -18,9 +22,10 @@ export class SumSet extends SeriesSet {
   constructor(
     descriptor: MetricDescriptor,
     index: (grow: () => void) => SeriesIndex,
-    options: { monotonic: boolean; exemplars: boolean },
+    options: { monotonic: boolean; exemplars: boolean; gauge?: boolean },
   ) {
     super(descriptor, index);
+    this.dataPointType = options.gauge === true ? DataPointType.GAUGE : DataPointType.SUM;
     this.monotonic = options.monotonic;
     this.exemplars = options.exemplars ? [] : undefined;
   }

@@ -119,7 +119,7 @@ function deltaOf(v: Total, before: Total | undefined): Total {
 }
 
 /** One series' total that a reader has exported. */
-export interface ExportedTotal {
+interface ExportedTotal {
   readonly scope: ScopeMetrics['scope'];
   readonly metric: MetricData;
   readonly attributes: Attributes;

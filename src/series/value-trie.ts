@@ -25,12 +25,12 @@ export interface Alias {
 }
 
 /** A level of few values: value, entry, value, entry, ... */
-export type SmallLevel = unknown[];
+type SmallLevel = unknown[];
 export type Level = Map<unknown, Entry> | SmallLevel;
 export type Entry = number | Alias | Level;
 
 /** Values a small level holds before it becomes a map. */
-export const SMALL_LEVEL = 16;
+const SMALL_LEVEL = 16;
 
 /** Whether `e` is a level (else a leaf, or nothing). */
 export function isLevel(e: Entry | undefined): e is Level {

@@ -1,5 +1,5 @@
 // The series layer's removal (series-set.ts `remove`/`compact`, keyed-index.ts) and per-series
-// start times (series-starts.ts): what a writer whose series expire (the ingest) needs of it.
+// start times (series-set.ts `keepStarts`): what a writer whose series expire (the ingest) needs of it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ValueType } from '@opentelemetry/api';
