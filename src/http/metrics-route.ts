@@ -8,6 +8,7 @@
  * indistinguishable from no route. A refusal is counted with `jobmeter.reject(reason)` when the
  * posture names a reason (wasmrun).
  */
+import type { DenyStatus } from '../common/postures.ts';
 import type { GateRequest } from './gate.ts';
 import type { ScrapeRequest } from './metrics-response.ts';
 import {
@@ -39,8 +40,12 @@ export interface MetricsRoute {
   close(): void;
 }
 
-const UNAUTHORIZED = fixedAnswer(401, 'unauthorized\n', { 'www-authenticate': 'Bearer' });
-const FORBIDDEN = fixedAnswer(403, 'forbidden\n');
+/** A refusal's answer by its status: 404 is none, the host's own not-found answers. */
+const REFUSALS: Readonly<Record<DenyStatus, ScrapeAnswer | undefined>> = {
+  401: fixedAnswer(401, 'unauthorized\n', { 'www-authenticate': 'Bearer' }),
+  403: fixedAnswer(403, 'forbidden\n'),
+  404: undefined,
+};
 const SHUTTING_DOWN = fixedAnswer(503, 'shutting down\n', { 'retry-after': '1' });
 const BUSY = fixedAnswer(503, 'too many concurrent scrapes\n', { 'retry-after': '1' });
 
@@ -65,11 +70,7 @@ export function createMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute {
       const decision = o.gate.check(request);
       if (decision.ok) return decision;
       if (posture.rejectReason !== undefined) jobmeter.reject(posture.rejectReason);
-      return {
-        ok: false,
-        answer:
-          decision.status === 401 ? UNAUTHORIZED : decision.status === 403 ? FORBIDDEN : undefined,
-      };
+      return { ok: false, answer: REFUSALS[decision.status] };
     },
     async answer(request) {
       if (closing) return SHUTTING_DOWN;

@@ -26,14 +26,13 @@ import { createAccessLog, logExchange, setAccessLogTenant } from './access-log.t
 import { pathOf } from './http-server.ts';
 import { createMetricsRoute } from './metrics-route.ts';
 import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
-import { describeMetricsRoute } from './route-options.ts';
 import { scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
 
 /** A node:http request handler serving the metrics route ({@link createMetricsHandler}); other paths get `false` back, for the host to answer. */
 export interface MetricsHandler {
   /** Answers `request` when it is the metrics route's; false leaves `response` to the host. */
   (request: IncomingMessage, response: ServerResponse): boolean;
-  /** What the handler serves, as {@link describeMetricsRoute} says it. */
+  /** What the handler serves, as route-options.ts `describeMetricsRoute` says it. */
   readonly route: MetricsRouteInfo;
   /**
    * From now on a scrape gets 503 (`Retry-After: 1`) instead of starting a collection; call it
@@ -76,5 +75,5 @@ export function createMetricsHandler(opts: JobmeterMetricsOptions): MetricsHandl
       .then((answer) => writeAnswer(request, response, answer));
     return true;
   };
-  return Object.assign(handle, { route: describeMetricsRoute(opts), close: () => route.close() });
+  return Object.assign(handle, { route: o.info, close: () => route.close() });
 }

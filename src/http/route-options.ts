@@ -55,6 +55,7 @@ export interface ResolvedRoute {
   readonly format: 'negotiate' | ExpositionFormat;
   readonly json: JsonView;
   readonly selfMetrics: boolean;
+  readonly info: MetricsRouteInfo;
 }
 
 /** What mounting a metrics route with these options does, for startup lines and tests. */
@@ -74,13 +75,7 @@ export interface MetricsRouteInfo {
  *   console.log(describeMetricsRoute({ jobmeter: jm, posture: 'rm' }).description);
  */
 export function describeMetricsRoute(opts: JobmeterMetricsOptions): MetricsRouteInfo {
-  const o = resolveRouteOptions(opts);
-  return {
-    path: o.path,
-    posture: o.gate.posture.name,
-    mode: o.gate.mode,
-    description: o.gate.description,
-  };
+  return resolveRouteOptions(opts).info;
 }
 
 /** Applies every default and checks every option. @throws ConfigError naming the option. */
@@ -144,14 +139,6 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
         }
       : jm.jsonView;
 
-  return {
-    enabled,
-    path,
-    gate,
-    accessLog,
-    maxInflight,
-    format,
-    json,
-    selfMetrics,
-  };
+  const info = { path, posture: posture.name, mode: gate.mode, description: gate.description };
+  return { enabled, path, gate, accessLog, maxInflight, format, json, selfMetrics, info };
 }
