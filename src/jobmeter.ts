@@ -5,7 +5,7 @@
  * global registration. Options are resolved once (resolve-options.ts); parts start in order and
  * stop in reverse (common/parts.ts).
  */
-import { AggregationTemporality, sdkResources } from './common/otel-sdk.ts';
+import { AggregationTemporality, millisToHrTime, sdkResources } from './common/otel-sdk.ts';
 import { metrics, type Meter, type MeterProvider as MetricsApiProvider } from '@opentelemetry/api';
 import cluster from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
@@ -24,6 +24,7 @@ import { list, metricReader } from './common/option-rules.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { registerProcessMetrics } from './domain/process-metrics.ts';
 import { profileSettings } from './naming/profiles/index.ts';
+import { namedMetrics } from './naming/family-builder.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
 import { SourceTotals } from './series/carry.ts';
 import { metricsCollection, withIngested, type Collection } from './series/collection.ts';
@@ -319,16 +320,20 @@ export async function createJobmeter<
       // series the pull reader's gives) in the store's place, as the pull reader is closed
       // alongside the last push. The ingest read as MetricData would be counted once more on top
       // of what the pass carries of it, and two passes must not interleave over the carry.
-      const { createFamiliesToMetrics } = await import('./naming/families-to-metrics.ts');
       // Stamped on the point clock, as every point of the canonical push: never back in time.
-      const toMetrics = createFamiliesToMetrics({
-        scope: { name: 'jobmeter', version: VERSION },
-        now: () => pointMillis(SYSTEM_CLOCK),
-      });
+      const startTime = millisToHrTime(pointMillis(SYSTEM_CLOCK));
+      const scope = { name: 'jobmeter', version: VERSION };
       profilePush = true;
       named = (rm) =>
         namedPass(() => collectWith(() => Promise.resolve(metricsCollection(rm)))).then(
-          (families) => toMetrics(families, rm.resource),
+          (families) =>
+            namedMetrics(
+              families,
+              rm.resource,
+              scope,
+              startTime,
+              millisToHrTime(pointMillis(SYSTEM_CLOCK)),
+            ),
         );
     } else if (profile.kind === 'table') {
       // Canonical names under a legacy table: the push carries the series the table fills with 0.

@@ -32,28 +32,23 @@ function startMillis(t: HrTime): number {
   return lastStartMillis;
 }
 
-const TRACE_ID = 'trace_id="';
-const SPAN_ID = '",span_id="';
-
-/** An exemplar as the renderers write it; `scale` as the series' values are scaled. */
-function expositionExemplar(e: Exemplar, scale: number): ExpositionExemplar {
-  return {
-    labels: TRACE_ID + e.traceId + SPAN_ID + e.spanId + '"',
-    value: scaled(e.value, scale),
-    timestamp: e.timeMillis / 1000,
-  };
+/**
+ * An exemplar as the renderers write it, with the exemplar in OTel terms it was made from (its
+ * value scaled as the series'), which the profile-named push sends: nothing is read back from the
+ * label text.
+ */
+export interface NamedExemplar extends ExpositionExemplar {
+  readonly otel: Exemplar;
 }
 
-/** An exemplar {@link expositionExemplar} made, as the push sends it (its ids read off the fixed form of its labels); undefined for any other. */
-export function exemplarOf(e: ExpositionExemplar): Exemplar | undefined {
-  const labels = e.labels;
-  const span = labels.indexOf(SPAN_ID);
-  if (!labels.startsWith(TRACE_ID) || span < 0 || !labels.endsWith('"')) return undefined;
+/** An exemplar as the renderers write it; `scale` as the series' values are scaled. */
+function expositionExemplar(e: Exemplar, scale: number): NamedExemplar {
+  const value = scaled(e.value, scale);
   return {
-    value: e.value,
-    timeMillis: Math.round(e.timestamp * 1000),
-    traceId: labels.slice(TRACE_ID.length, span),
-    spanId: labels.slice(span + SPAN_ID.length, -1),
+    labels: `trace_id="${e.traceId}",span_id="${e.spanId}"`,
+    value,
+    timestamp: e.timeMillis / 1000,
+    otel: value === e.value ? e : { ...e, value },
   };
 }
 

@@ -7,16 +7,26 @@ import type {
   ExpositionExemplar,
   FamilyType,
   HistogramSeries,
+  NativeBuckets,
   NumberSeries,
 } from '../exposition/types.ts';
 import type {
   NumberColumns,
   RenderFamily,
   RenderHistogramSeries,
-  RenderNumberFamily,
 } from '../exposition/render-model.ts';
-import type { Attributes } from '@opentelemetry/api';
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
+import type {
+  DataPoint,
+  ExponentialHistogram,
+  MetricData,
+  ResourceMetrics,
+  ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
+import { otelSide } from '../common/exponential-histogram.ts';
+import type { NamedExemplar } from './data-points.ts';
 import type { LabelColumn } from '../series/collection.ts';
 import { holdShape } from '../common/held-shapes.ts';
 import { HISTOGRAM } from '../series/aggregation.ts';
@@ -38,7 +48,7 @@ export interface FamilyHead {
  * attributes each was made from), how their maker (a compiled rule, the zero fill) names such
  * attributes as the labels it renders (label name → value, unescaped), and the scope they go under
  * in OTLP (the native profile's `otel_scope_*` labels; none: the push's own). Kept by reference
- * only: the push makes the attributes when it asks (families-to-metrics.ts), so a pull's pass pays
+ * only: the push makes the attributes when it asks (named-metrics.ts), so a pull's pass pays
  * nothing per series for them.
  */
 export interface Feed {
@@ -46,6 +56,8 @@ export interface Feed {
   readonly n: number;
   readonly named: (key: Attributes) => Attributes;
   readonly scope?: InstrumentationScope | undefined;
+  /** The instrument is a non-monotonic sum (an up-down counter): pushed as one, not as a gauge. */
+  readonly upDown?: boolean;
 }
 
 /**
@@ -123,57 +135,50 @@ export function settle(b: FamilyBuilder): void {
   b.keyed = undefined;
 }
 
+/**
+ * A family of a naming pass with what fed it (none: a family made elsewhere, target_info), which the
+ * profile-named push sends its series from ({@link namedMetrics}). `feeds` is not enumerable: what
+ * fed a family is no part of what it says, so two families of the same series compare equal.
+ */
+export type NamedFamily = RenderFamily & { readonly feeds?: readonly Feed[] };
+
 /** The finished family. A number family's `series` objects are made only if someone reads them. */
-export function toFamily(b: FamilyBuilder): RenderFamily {
+export function toFamily(b: FamilyBuilder): NamedFamily {
+  let family: RenderFamily;
   if (b.type === 'histogram')
-    return withFeeds(
-      {
-        name: b.name,
-        type: 'histogram',
-        help: b.help,
-        unit: b.unit,
-        series: b.series,
-        ascii: b.ascii,
-        ...(b.utf8 && { utf8Names: true }),
-      },
-      b.feeds,
-    );
-  const exemplars = b.exemplars;
-  const keyed = b.keyed;
-  const columns: NumberColumns =
-    keyed !== undefined
-      ? keyedColumns(keyed, b.values)
-      : {
-          labels: b.labels,
-          values: b.values,
-          ...(b.created !== undefined && { created: b.created }),
-          ...(exemplars !== undefined && { exemplars }),
-        };
-  const family = {
-    name: b.name,
-    type: b.type,
-    help: b.help,
-    unit: b.unit,
-    columns,
-    ascii: b.ascii,
-    ...(b.utf8 && { utf8Names: true }),
-  };
-  Object.defineProperty(family, 'series', { get: familySeries, enumerable: true });
-  rowSources.set(family, { columns, created: b.created, rows: undefined });
-  return withFeeds(family as RenderNumberFamily, b.feeds);
-}
-
-/** Where a family keeps what fed it: not enumerable, so it is no part of what the family says. */
-const FEEDS = Symbol('feeds');
-
-function withFeeds<F extends RenderFamily>(family: F, feeds: readonly Feed[]): F {
-  Object.defineProperty(family, FEEDS, { value: feeds });
-  return family;
-}
-
-/** What fed a family of a naming pass (toFamily's); none for a family made elsewhere (target_info). */
-export function feedsOf(family: object): readonly Feed[] {
-  return (family as { [FEEDS]?: readonly Feed[] })[FEEDS] ?? [];
+    family = {
+      name: b.name,
+      type: 'histogram',
+      help: b.help,
+      unit: b.unit,
+      series: b.series,
+      ascii: b.ascii,
+      ...(b.utf8 && { utf8Names: true }),
+    };
+  else {
+    const exemplars = b.exemplars;
+    const columns: NumberColumns =
+      b.keyed !== undefined
+        ? keyedColumns(b.keyed, b.values)
+        : {
+            labels: b.labels,
+            values: b.values,
+            ...(b.created !== undefined && { created: b.created }),
+            ...(exemplars !== undefined && { exemplars }),
+          };
+    family = {
+      name: b.name,
+      type: b.type,
+      help: b.help,
+      unit: b.unit,
+      columns,
+      ascii: b.ascii,
+      ...(b.utf8 && { utf8Names: true }),
+    } as RenderFamily;
+    Object.defineProperty(family, 'series', { get: familySeries, enumerable: true });
+    rowSources.set(family, { columns, created: b.created, rows: undefined });
+  }
+  return Object.defineProperty(family, 'feeds', { value: b.feeds });
 }
 
 /**
@@ -386,5 +391,127 @@ function withExtras(
     ...merged,
     ...(prev.prefix !== undefined && { prefix: prev.prefix }),
     ...(created !== undefined && { created }),
+  };
+}
+
+/**
+ * Families of a naming pass (what the pull serves) as one OTLP export, so the push carries a
+ * profile's exact series names (`runwisp_runs_total`, `wasmrun_agent_exec_duration_ms_sum`):
+ * - names are the family names, units empty (the names hold their unit words, and a unit would
+ *   make a suffix-adding exporter append another); integer-valued families go as integers;
+ * - counters go as monotonic sums, a family fed by up-down counters as a non-monotonic sum (what an
+ *   OTel reader expects of one), histograms as histograms (exponential ones, whose every series has
+ *   native buckets, as such), any other family as a gauge; all cumulative from `startTime`;
+ * - a series' attributes are its labels as the pass made them, from the attributes it rendered
+ *   them from ({@link Feed}), its scope the feed's (the native profile's `otel_scope_*` labels)
+ *   or `scope`; its exemplars are the ones it was rendered from (data-points.ts NamedExemplar);
+ * - a family no pass fed (target_info) is left out: the resource is exported as the resource.
+ */
+export function namedMetrics(
+  families: readonly NamedFamily[],
+  resource: ResourceMetrics['resource'],
+  scope: InstrumentationScope,
+  startTime: HrTime,
+  endTime: HrTime,
+): ResourceMetrics {
+  const scopes = new Map<string, ScopeMetrics>();
+  for (const family of families) {
+    if (family.feeds === undefined) continue;
+    // A series' first feed names it (merged series share their labels).
+    const fed = new Map<string, { feed: Feed; key: Attributes }>();
+    for (const feed of family.feeds)
+      for (let i = 0; i < feed.n; i++)
+        if (!fed.has(feed.column.strings[i]!))
+          fed.set(feed.column.strings[i]!, { feed, key: feed.column.keys[i]! });
+    const histogram = family.type === 'histogram';
+    const exponential =
+      histogram && family.series.length > 0 && family.series.every((h) => h.native !== undefined);
+    const dataPointType = exponential
+      ? DataPointType.EXPONENTIAL_HISTOGRAM
+      : histogram
+        ? DataPointType.HISTOGRAM
+        : family.type === 'counter' || family.feeds.some((f) => f.upDown === true)
+          ? DataPointType.SUM
+          : DataPointType.GAUGE;
+    const descriptor = {
+      name: family.name,
+      description: family.help,
+      unit: '',
+      valueType:
+        !histogram && family.series.every((s) => Number.isSafeInteger(s.value))
+          ? ValueType.INT
+          : ValueType.DOUBLE,
+    };
+    const metrics = new Map<ScopeMetrics, MetricData>();
+    for (const s of family.series as readonly (NumberSeries | HistogramSeries)[]) {
+      const from = fed.get(s.labels);
+      if (from === undefined)
+        throw new Error(`${family.name}{${s.labels}}: a series no naming pass made`);
+      const sm = scopeMetricsOf(scopes, from.feed.scope ?? scope);
+      let metric = metrics.get(sm);
+      if (metric === undefined) {
+        metric = {
+          descriptor,
+          aggregationTemporality: AggregationTemporality.CUMULATIVE,
+          dataPointType,
+          dataPoints: [],
+          ...(dataPointType === DataPointType.SUM && { isMonotonic: family.type === 'counter' }),
+        } as MetricData;
+        metrics.set(sm, metric);
+        sm.metrics.push(metric);
+      }
+      const h = s as HistogramSeries;
+      const value = !histogram
+        ? (s as NumberSeries).value
+        : exponential
+          ? exponentialOf(h, h.native!)
+          : {
+              buckets: { boundaries: [...h.bounds], counts: [...h.counts] },
+              sum: h.sum,
+              count: h.count,
+            };
+      const rendered = exponential
+        ? []
+        : histogram
+          ? (h.exemplars ?? [])
+          : [(s as NumberSeries).exemplar];
+      const exemplars = rendered.flatMap((e) => (e as NamedExemplar | undefined)?.otel ?? []);
+      (metric.dataPoints as DataPoint<unknown>[]).push({
+        startTime,
+        endTime,
+        attributes: from.feed.named(from.key),
+        value,
+        ...(exemplars.length > 0 && { exemplars }),
+      });
+    }
+  }
+  return { resource, scopeMetrics: [...scopes.values()] };
+}
+
+/** The export's metrics of `scope`, made on first use (a version or schema URL only when there is one, as the scope labels have them). */
+function scopeMetricsOf(
+  scopes: Map<string, ScopeMetrics>,
+  { name, version, schemaUrl }: InstrumentationScope,
+): ScopeMetrics {
+  const key = name + '\0' + (version ?? '') + '\0' + (schemaUrl ?? '');
+  let sm = scopes.get(key);
+  if (sm === undefined) {
+    const scope = { name, ...(version && { version }), ...(schemaUrl && { schemaUrl }) };
+    scopes.set(key, (sm = { scope, metrics: [] }));
+  }
+  return sm;
+}
+
+/** A native series in OTel terms: its schema is the scale, a Prometheus bucket index is the OTel one plus 1. */
+function exponentialOf(h: HistogramSeries, n: NativeBuckets): ExponentialHistogram {
+  const positive = otelSide(n.positiveOffset, n.positiveCounts);
+  const negative = otelSide(n.negativeOffset, n.negativeCounts);
+  return {
+    count: h.count,
+    sum: h.sum,
+    scale: n.schema,
+    zeroCount: n.zeroCount,
+    positive: { offset: positive.offset, bucketCounts: [...positive.counts] },
+    negative: { offset: negative.offset, bucketCounts: [...negative.counts] },
   };
 }

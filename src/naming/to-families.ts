@@ -6,9 +6,10 @@
  * time (series-cache.ts), so a steady-state scrape only checks identities and copies numbers; the
  * families are built (family-builder.ts), zero-filled (zero-fill.ts) and ordered (series-order.ts)
  * here. Each family keeps what fed it (family-builder.ts `Feed`), from which the profile-named push
- * sends the same series as OTLP (families-to-metrics.ts).
+ * sends the same series as OTLP (family-builder.ts `namedMetrics`).
  */
 import { diag, type Attributes } from '@opentelemetry/api';
+import { DataPointType } from '../common/otel-sdk.ts';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ServedTotals, type SourceTotal, type SourceTotals } from '../series/carry.ts';
@@ -30,6 +31,7 @@ import {
   seriesCount,
   toFamily,
   type FamilyBuilder,
+  type NamedFamily,
 } from './family-builder.ts';
 import { claim, newClaims } from './name-claims.ts';
 import {
@@ -47,7 +49,7 @@ import { ZeroFill } from './zero-fill.ts';
 
 export interface Namer {
   /** Renders one collection. Families come out in a stable order: first appearance. */
-  toFamilies(collection: Collection | ResourceMetrics): RenderFamily[];
+  toFamilies(collection: Collection | ResourceMetrics): NamedFamily[];
   /**
    * The same families, built in slices (common/slices.ts): the event loop is given back before the
    * pass, and between two instruments whenever the pass has held it for `sliceMillis` (one
@@ -57,7 +59,7 @@ export interface Namer {
   toFamiliesSliced(
     collection: Collection | ResourceMetrics,
     sliceMillis?: number,
-  ): Promise<RenderFamily[]>;
+  ): Promise<NamedFamily[]>;
   /** Compiled rules held (one per scope x instrument seen in the last two passes): for tests and diagnostics. */
   readonly compiledCount: number;
 }
@@ -136,7 +138,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   let targetInfo: { attributes: Attributes; family: RenderFamily } | undefined;
 
   /** One naming pass; yields after each instrument, so a caller can slice it. */
-  function* pass(input: Collection | ResourceMetrics): Generator<void, RenderFamily[], undefined> {
+  function* pass(input: Collection | ResourceMetrics): Generator<void, NamedFamily[], undefined> {
     const c = 'scopeMetrics' in input ? metricsCollection(input) : input;
     const builders = new Map<string, FamilyBuilder>();
     const order: FamilyBuilder[] = [];
@@ -202,6 +204,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       if (served.length === 0) return;
       const points = isMetricData(input);
       const series = points ? (entry.points ??= new MetricColumns()).of(input) : input;
+      const upDown = input.dataPointType === DataPointType.SUM && !input.isMonotonic;
       // A producer's points are no set whose series expire.
       const carried = expires && !points && sources !== undefined;
       for (const [rule, builder] of served) {
@@ -212,7 +215,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
             ? sources?.of(key + '\0' + rule.family.name, rule.family.name)
             : undefined,
         );
-        builder.feeds.push({ column, n: series.n, named: rule.named, scope: rule.scope });
+        builder.feeds.push({ column, n: series.n, named: rule.named, scope: rule.scope, upDown });
       }
     };
     /** An instrument's compiled rules, each with the builder of its family (a rule whose family is not served left out). */
@@ -284,7 +287,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     zeroFill?.fill(builders);
     if (sorted) sortTableFamilies(order, tableFamilies);
     for (const [key, entry] of compiled) if (entry.pass < current - 1) compiled.delete(key);
-    const families: RenderFamily[] = info === undefined ? [] : [info];
+    const families: NamedFamily[] = info === undefined ? [] : [info];
     for (const b of order) if (seriesCount(b) > 0) families.push(toFamily(b));
     return families;
   }

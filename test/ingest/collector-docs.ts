@@ -21,7 +21,8 @@ import { DOMAIN_INSTRUMENTS } from '../../src/domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from '../../src/domain/process-metrics.ts';
 import type { AttributeSpec, InstrumentKind, InstrumentSpec } from '../../src/domain/types.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
-import { createFamiliesToMetrics } from '../../src/naming/families-to-metrics.ts';
+import { namedMetrics } from '../../src/naming/family-builder.ts';
+import { millisToHrTime } from '../../src/common/otel-sdk.ts';
 import { VERSION } from '../../src/version.ts';
 import { debugExporterOutput } from '../support/collector-debug.ts';
 import { replaceBlock } from '../support/generated-block.ts';
@@ -101,15 +102,12 @@ export async function sampleRequest(): Promise<{ protobuf: Uint8Array; json: Uin
       durationSeconds: 42,
     });
     jm.runnerError('subprocess', 'spawn_failed');
-    let t = T0;
-    const toMetrics = createFamiliesToMetrics({
-      scope: { name: 'jobmeter', version: VERSION },
-      now: () => t,
-    });
-    t = T0 + 60_000;
-    const rm = toMetrics(
+    const rm = namedMetrics(
       await jm.scrape(),
       resourceFromAttributes({ 'service.name': 'solti-runner' }),
+      { name: 'jobmeter', version: VERSION },
+      millisToHrTime(T0),
+      millisToHrTime(T0 + 60_000),
     );
     const protobuf = ProtobufMetricsSerializer.serializeRequest(rm)!;
     const json = JsonMetricsSerializer.serializeRequest(rm)!;

@@ -1,5 +1,5 @@
 /**
- * Profile-named OTLP (src/naming/families-to-metrics.ts): for every profile, the metrics pushed
+ * Profile-named OTLP (src/naming/family-builder.ts namedMetrics): for every profile, the metrics pushed
  * with `otlp.naming = 'profile'` are exactly the pull endpoint's series — same names, attributes
  * and values — so a Collector's prometheus exporter that adds no suffixes re-exposes the same
  * series. The request is encoded by the OTLP exporter's own serializer and decoded by jobmeter's
@@ -20,7 +20,10 @@ import { createJobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
 import { decodeExportRequest } from '../../src/otlp/codec.ts';
 import { parseLabelPairs } from '../../src/exposition/escape.ts';
-import { createFamiliesToMetrics } from '../../src/naming/families-to-metrics.ts';
+import { namedMetrics } from '../../src/naming/family-builder.ts';
+import { resolveProfile } from '../../src/naming/profiles/index.ts';
+import { RUN_ACTIVE } from '../../src/domain/catalog.ts';
+import { millisToHrTime } from '../../src/common/otel-sdk.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 import { createOtlpPushReader } from '../../src/readers/otlp-push.ts';
 import { VERSION } from '../../src/version.ts';
@@ -44,8 +47,14 @@ async function pushFor(
   try {
     runDemo(jm, profile);
     const families = await jm.scrape();
-    const toMetrics = createFamiliesToMetrics({ scope: { name: 'jobmeter', version: VERSION } });
-    const rm = toMetrics(families, resourceFromAttributes({ 'service.name': `${profile}-daemon` }));
+    const now = millisToHrTime(Date.now());
+    const rm = namedMetrics(
+      families,
+      resourceFromAttributes({ 'service.name': `${profile}-daemon` }),
+      { name: 'jobmeter', version: VERSION },
+      now,
+      now,
+    );
     const request = decodeExportRequest(
       ProtobufMetricsSerializer.serializeRequest(rm)!,
       'protobuf',
@@ -102,6 +111,16 @@ function pushedByName(request: OtlpExportRequest): Map<string, Pushed> {
   return out;
 }
 
+/** The families a profile serves from jobmeter.run.active, the catalog's one up-down counter. */
+function upDownFamilies(profile: ProfileName): Set<string> {
+  const p = resolveProfile(profile, true);
+  return new Set(
+    p.kind === 'table'
+      ? p.rules.filter((r) => r.instrument === RUN_ACTIVE.name).map((r) => r.name)
+      : ['jobmeter_run_active'],
+  );
+}
+
 const SCOPE_LABELS = new Set(['otel_scope_name', 'otel_scope_version', 'otel_scope_schema_url']);
 
 /** A pull series' labels as attributes, the scope's left out (the push names the scope instead). */
@@ -118,12 +137,18 @@ describe('profile-named push', () => {
       for (const family of families) {
         const p = pushed.get(family.name)!;
         assert.match(family.name, METRIC_NAME);
+        // An up-down counter's family is a gauge on the pull and a non-monotonic sum pushed.
+        const upDown = upDownFamilies(name).has(family.name);
         assert.equal(
           p.type,
-          family.type === 'histogram' ? 'histogram' : family.type === 'counter' ? 'sum' : 'gauge',
+          family.type === 'histogram'
+            ? 'histogram'
+            : family.type === 'counter' || upDown
+              ? 'sum'
+              : 'gauge',
           family.name,
         );
-        if (family.type === 'counter') assert.equal(p.monotonic, true);
+        if (p.type === 'sum') assert.equal(p.monotonic, !upDown, family.name);
         assert.equal(p.points.length, family.series.length, family.name);
         family.series.forEach((s, i) => {
           const point = p.points[i]!;
@@ -139,6 +164,16 @@ describe('profile-named push', () => {
       }
     });
   }
+
+  it('an up-down counter (jobmeter.run.active) goes as a non-monotonic sum', async () => {
+    for (const [profile, family] of [
+      ['otel', 'jobmeter_run_active'],
+      ['runwisp', 'runwisp_task_active_runs'],
+    ] as const) {
+      const active = pushedByName((await pushFor(profile)).request).get(family);
+      assert.deepEqual([active?.type, active?.monotonic], ['sum', false], family);
+    }
+  });
 
   it('otel: the scope labels go back into the instrumentation scope', async () => {
     const { request } = await pushFor('otel');

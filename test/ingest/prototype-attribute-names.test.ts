@@ -22,7 +22,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 
 import { sanitizeLabelName } from '../../src/naming/prometheus-names.ts';
-import { createFamiliesToMetrics } from '../../src/naming/families-to-metrics.ts';
+import { namedMetrics } from '../../src/naming/family-builder.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { freePort } from '../support/free-port.ts';
@@ -212,9 +212,12 @@ test("a pushed family's label named __proto__ stays an attribute, the object's p
       },
     ],
   } as unknown as ResourceMetrics;
-  const pushed = createFamiliesToMetrics({ scope: { name: 'jobmeter' } })(
+  const pushed = namedMetrics(
     namer.toFamilies(rm),
     rm.resource,
+    { name: 'jobmeter' },
+    [0, 0],
+    [0, 0],
   );
   const parsed = pushed.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!.attributes;
   assert.deepEqual(Object.keys(parsed), ['__proto__', 'constructor']);

@@ -11,12 +11,13 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { parseLabelPairs } from '../../src/exposition/escape.ts';
 import type { Family } from '../../src/exposition/types.ts';
-import { createFamiliesToMetrics } from '../../src/naming/families-to-metrics.ts';
+import { namedMetrics } from '../../src/naming/family-builder.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import type { NativeProfile, Profile } from '../../src/naming/types.ts';
 import { newPullReader } from '../../src/readers/pull-reader.ts';
 
+const SCOPE = { name: 'jobmeter', version: '1' };
 const SCOPE_LABELS = new Set(['otel_scope_name', 'otel_scope_version', 'otel_scope_schema_url']);
 
 /** A provider whose collections `push` names under `profile` and converts as the push does. */
@@ -27,11 +28,13 @@ function setup(profile: Profile, hostname?: string) {
     readers: [reader],
   });
   const namer = createNamer(profile, hostname === undefined ? {} : { hostname });
-  const toMetrics = createFamiliesToMetrics({ scope: { name: 'jobmeter', version: '1' } });
   const push = async (): Promise<{ families: Family[]; pushed: ResourceMetrics }> => {
     const { resourceMetrics } = await reader.collect();
     const families = namer.toFamilies(resourceMetrics);
-    return { families, pushed: toMetrics(families, resourceMetrics.resource) };
+    return {
+      families,
+      pushed: namedMetrics(families, resourceMetrics.resource, SCOPE, [0, 0], [0, 0]),
+    };
   };
   return { meter: (name: string, version?: string) => provider.getMeter(name, version), push };
 }
