@@ -22,7 +22,7 @@
 import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
 import type { ExponentialSum } from '../common/exponential-histogram.ts';
-import type { HistogramAcc, Shape } from '../series/output-set.ts';
+import type { Acc, HistogramAcc, Shape } from '../series/output-set.ts';
 import {
   counterRefusal,
   exponentialFault,
@@ -89,12 +89,11 @@ export interface SeriesSnapshot {
   readonly attributes: Attributes;
   readonly startTime: HrTime;
   readonly base: number;
-  readonly baseHist: HistogramAcc | undefined;
-  readonly baseExp: ExponentialSum | undefined;
+  readonly baseAcc: Acc | undefined;
   readonly bounds: readonly number[] | undefined;
   readonly streams: readonly StreamSnapshot[];
   /**
-   * `base` (`baseHist`, `baseExp`) is all the series carries beyond its live sources; `gone` splits
+   * `base` (`baseAcc`) is all the series carries beyond its live sources; `gone` splits
    * it into its own base and its gone sources' last reports (output-set.ts `retired`), so that a
    * source coming back after a restart takes its part back and is counted once. Undefined: none
    * (or a file written without it).
@@ -104,8 +103,7 @@ export interface SeriesSnapshot {
 
 export interface GoneSplit {
   readonly base: number;
-  readonly baseHist: HistogramAcc | undefined;
-  readonly baseExp: ExponentialSum | undefined;
+  readonly baseAcc: Acc | undefined;
   readonly parts: readonly GonePart[];
 }
 
@@ -113,8 +111,7 @@ export interface GoneSplit {
 export interface GonePart {
   readonly source: string;
   readonly value: number;
-  readonly hist: HistogramAcc | undefined;
-  readonly exp: ExponentialSum | undefined;
+  readonly acc: Acc | undefined;
 }
 
 export interface StreamSnapshot {
@@ -126,8 +123,7 @@ export interface StreamSnapshot {
   readonly time: bigint;
   readonly points: number;
   readonly value: number;
-  readonly hist: HistogramAcc | undefined;
-  readonly exp: ExponentialSum | undefined;
+  readonly acc: Acc | undefined;
   /** Unix ms of its last point, all of one snapshot against one wall reading (series/clock.ts `writtenTimes`, the snapshot's `written.wall`): expiry goes on from it. */
   readonly updatedAt: number;
   /**
@@ -191,8 +187,8 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
         attributes: Object.entries(s.attributes).map(([k, v]) => [k, attributeOut(v)]),
         startTime: [s.startTime[0], s.startTime[1]],
         base: num(s.base),
-        baseHist: s.baseHist === undefined ? null : histOut(s.baseHist),
-        baseExp: s.baseExp === undefined ? null : expOut(s.baseExp),
+        baseHist: accOut(s.baseAcc)[0],
+        baseExp: accOut(s.baseAcc)[1],
         bounds: s.bounds === undefined ? null : s.bounds.map(num),
         // [origin, key, start, time, points, value, hist, exp, updatedAt]
         streams: s.streams.map((t, c) => {
@@ -205,8 +201,7 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
             t.time.toString(),
             t.points,
             num(t.value),
-            t.hist === undefined ? null : histOut(t.hist),
-            t.exp === undefined ? null : expOut(t.exp),
+            ...accOut(t.acc),
             t.updatedAt,
           ];
         }),
@@ -279,7 +274,7 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
       const [a, b] = [0, 1].map((k) => integer(row[k], `${at}[${k}]`));
       const series = read[a!]?.series[b!] as { gone?: GoneSplit } | undefined;
       if (series === undefined) throw new CheckpointError(`${at}: no such series`);
-      series.gone = splitIn(row.slice(2), at);
+      series.gone = splitIn(row.slice(2), at, read[a!]!.shape);
     }
   }
   // Checked once the windows and gone sources are placed: they name series by position in the file.
@@ -380,7 +375,7 @@ function instrumentIn(v: unknown, at: string, origins: readonly string[]): Instr
   if (!SHAPES.includes(shape))
     throw new CheckpointError(`${at}.shape: unknown shape ${JSON.stringify(shape)}`);
   const series = array(o.series, `${at}.series`).map((s, i) =>
-    seriesIn(s, `${at}.series[${i}]`, origins),
+    seriesIn(s, `${at}.series[${i}]`, origins, shape),
   );
   return {
     name: string(o.name, `${at}.name`),
@@ -404,13 +399,13 @@ function admitted(
   refused: RefusedValue[],
 ): SeriesSnapshot[] {
   const refusal = figuresRefusal(i.shape, s.bounds);
-  const base = refusal(s.base, s.baseHist, s.baseExp);
+  const base = refusal(s.base, s.baseAcc);
   if (base !== undefined) {
     refused.push({ name: i.name, refusal: base, points: Math.max(1, s.streams.length) });
     return [];
   }
   const streams = s.streams.filter((t) => {
-    const fault = refusal(t.value, t.hist, t.exp);
+    const fault = refusal(t.value, t.acc);
     if (fault !== undefined) refused.push({ name: i.name, refusal: fault, points: 1 });
     return fault === undefined;
   });
@@ -419,8 +414,8 @@ function admitted(
   const g = s.gone;
   const split =
     g === undefined ||
-    (refusal(g.base, g.baseHist, g.baseExp) === undefined &&
-      g.parts.every((p) => refusal(p.value, p.hist, p.exp) === undefined))
+    (refusal(g.base, g.baseAcc) === undefined &&
+      g.parts.every((p) => refusal(p.value, p.acc) === undefined))
       ? g
       : undefined;
   return [streams.length === s.streams.length && split === g ? s : { ...s, streams, gone: split }];
@@ -430,41 +425,30 @@ function admitted(
 function figuresRefusal(
   shape: Shape,
   bounds: readonly number[] | undefined,
-): (
-  value: number,
-  hist: HistogramAcc | undefined,
-  exp: ExponentialSum | undefined,
-) => Refusal | undefined {
-  switch (shape) {
-    case 'monotonicSum':
-      return (value) => counterRefusal(value);
-    case 'histogram':
-      return (_, h) =>
-        h === undefined
-          ? undefined
-          : histogramRefusal(
-              { explicitBounds: bounds ?? [], bucketCounts: h.counts, sum: h.sum, count: h.count },
-              histogramFault,
-            );
-    case 'exponentialHistogram':
-      return (_, _h, e) =>
-        e === undefined
-          ? undefined
-          : histogramRefusal(
-              {
-                ...e,
-                positive: { bucketCounts: e.positive.counts },
-                negative: { bucketCounts: e.negative.counts },
-              },
-              exponentialFault,
-            );
-    default:
-      // Levels (an up-down sum, a gauge) take any number, NaN too.
-      return () => undefined;
-  }
+): (value: number, acc: Acc | undefined) => Refusal | undefined {
+  if (shape === 'monotonicSum') return (value) => counterRefusal(value);
+  // Levels (an up-down sum, a gauge) take any number, NaN too, and hold no counts (accIn).
+  return (_, acc) => {
+    if (acc === undefined) return undefined;
+    if ('counts' in acc) {
+      const { counts: bucketCounts, sum, count } = acc;
+      return histogramRefusal(
+        { explicitBounds: bounds ?? [], bucketCounts, sum, count },
+        histogramFault,
+      );
+    }
+    const positive = { bucketCounts: acc.positive.counts };
+    const negative = { bucketCounts: acc.negative.counts };
+    return histogramRefusal({ ...acc, positive, negative }, exponentialFault);
+  };
 }
 
-function seriesIn(v: unknown, at: string, origins: readonly string[]): SeriesSnapshot {
+function seriesIn(
+  v: unknown,
+  at: string,
+  origins: readonly string[],
+  shape: Shape,
+): SeriesSnapshot {
   const o = record(v, at);
   const scope = record(o.scope, `${at}.scope`);
   const attributes: Attributes = {};
@@ -489,19 +473,23 @@ function seriesIn(v: unknown, at: string, origins: readonly string[]): SeriesSna
     attributes,
     startTime: [integer(start[0], `${at}.startTime[0]`), integer(start[1], `${at}.startTime[1]`)],
     base: numIn(o.base, `${at}.base`),
-    baseHist: o.baseHist === null ? undefined : histIn(o.baseHist, `${at}.baseHist`),
-    baseExp: o.baseExp === null ? undefined : expIn(o.baseExp, `${at}.baseExp`),
+    baseAcc: accIn(shape, o.baseHist, o.baseExp, `${at}.baseHist`, `${at}.baseExp`),
     bounds:
       o.bounds === null
         ? undefined
         : array(o.bounds, `${at}.bounds`).map((b, i) => numIn(b, `${at}.bounds[${i}]`)),
     streams: array(o.streams, `${at}.streams`).map((s, i) =>
-      streamIn(s, `${at}.streams[${i}]`, origins),
+      streamIn(s, `${at}.streams[${i}]`, origins, shape),
     ),
   };
 }
 
-function streamIn(v: unknown, at: string, origins: readonly string[]): StreamSnapshot {
+function streamIn(
+  v: unknown,
+  at: string,
+  origins: readonly string[],
+  shape: Shape,
+): StreamSnapshot {
   const t = array(v, at);
   if (t.length !== 9) throw new CheckpointError(`${at}: not a source series`);
   const origin = origins[integer(t[0], `${at}[0]`)];
@@ -513,8 +501,7 @@ function streamIn(v: unknown, at: string, origins: readonly string[]): StreamSna
     time: bigintIn(t[3], `${at}[3]`),
     points: integer(t[4], `${at}[4]`),
     value: numIn(t[5], `${at}[5]`),
-    hist: t[6] === null ? undefined : histIn(t[6], `${at}[6]`),
-    exp: t[7] === null ? undefined : expIn(t[7], `${at}[7]`),
+    acc: accIn(shape, t[6], t[7], `${at}[6]`, `${at}[7]`),
     updatedAt: finite(t[8], `${at}[8]`),
     // Set from the checkpoint's `windows`, when it has them.
     from: 0n,
@@ -525,23 +512,16 @@ function streamIn(v: unknown, at: string, origins: readonly string[]): StreamSna
 function splitOut(g: GoneSplit): unknown[] {
   return [
     num(g.base),
-    g.baseHist === undefined ? null : histOut(g.baseHist),
-    g.baseExp === undefined ? null : expOut(g.baseExp),
-    g.parts.map((p) => [
-      p.source,
-      num(p.value),
-      p.hist === undefined ? null : histOut(p.hist),
-      p.exp === undefined ? null : expOut(p.exp),
-    ]),
+    ...accOut(g.baseAcc),
+    g.parts.map((p) => [p.source, num(p.value), ...accOut(p.acc)]),
   ];
 }
 
-function splitIn(row: unknown[], at: string): GoneSplit {
+function splitIn(row: unknown[], at: string, shape: Shape): GoneSplit {
   const [base, hist, exp, parts] = row;
   return {
     base: numIn(base, `${at}[2]`),
-    baseHist: hist === null ? undefined : histIn(hist, `${at}[3]`),
-    baseExp: exp === null ? undefined : expIn(exp, `${at}[4]`),
+    baseAcc: accIn(shape, hist, exp, `${at}[3]`, `${at}[4]`),
     parts: array(parts, `${at}[5]`).map((v, k) => {
       const where = `${at}[5][${k}]`;
       const p = array(v, where);
@@ -549,11 +529,23 @@ function splitIn(row: unknown[], at: string): GoneSplit {
       return {
         source: string(p[0], `${where}[0]`),
         value: numIn(p[1], `${where}[1]`),
-        hist: p[2] === null ? undefined : histIn(p[2], `${where}[2]`),
-        exp: p[3] === null ? undefined : expIn(p[3], `${where}[3]`),
+        acc: accIn(shape, p[2], p[3], `${where}[2]`, `${where}[3]`),
       };
     }),
   };
+}
+
+/** `acc` as the file writes it: [hist, exp], in the field of its kind, null in the other. */
+function accOut(acc: Acc | undefined): [unknown, unknown] {
+  if (acc === undefined) return [null, null];
+  return 'counts' in acc ? [histOut(acc), null] : [null, expOut(acc)];
+}
+
+/** The accumulator of an instrument of `shape` from the file's two fields, each checked ({@link accOut} undone). */
+function accIn(shape: Shape, hist: unknown, exp: unknown, atHist: string, atExp: string) {
+  const h = hist === null ? undefined : histIn(hist, atHist);
+  const e = exp === null ? undefined : expIn(exp, atExp);
+  return shape === 'histogram' ? h : shape === 'exponentialHistogram' ? e : undefined;
 }
 
 function histOut(h: HistogramAcc): unknown {

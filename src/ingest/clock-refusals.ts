@@ -73,30 +73,17 @@ export class ClockRefusals {
     if (time !== undefined || other > 0) {
       const index = Math.floor(now / SLOT_MILLIS);
       let slot = this.#slots[index % SLOTS];
-      if (slot?.index !== index) {
-        slot = {
-          index,
-          time: 0,
-          other: 0,
-          first: Number.POSITIVE_INFINITY,
-          last: Number.NEGATIVE_INFINITY,
-          minOffset: Number.POSITIVE_INFINITY,
-          maxOffset: Number.NEGATIVE_INFINITY,
-        };
-        this.#slots[index % SLOTS] = slot;
-      }
-      slot.other += other;
+      if (slot?.index !== index) this.#slots[index % SLOTS] = slot = emptySlot(index);
+      const refused = { ...emptySlot(index), other };
       if (time !== undefined) {
-        slot.time += time.points;
-        slot.first = Math.min(slot.first, now);
-        slot.last = now;
-        slot.minOffset = Math.min(slot.minOffset, time.minOffsetMillis);
-        slot.maxOffset = Math.max(slot.maxOffset, time.maxOffsetMillis);
+        const { points, minOffsetMillis: minOffset, maxOffsetMillis: maxOffset } = time;
+        Object.assign(refused, { time: points, first: now, last: now, minOffset, maxOffset });
         if (this.#episode !== undefined) {
           this.#episode.refused += time.points;
           this.#episode.last = now;
         }
       }
+      addSlot(slot, refused);
     }
     this.refusing();
   }
@@ -129,21 +116,10 @@ export class ClockRefusals {
   #judge(now: number): [ClockRefusing, number, number] | undefined {
     if (now - this.#lastAccepted < CLOCK_WINDOW_MILLIS) return undefined;
     const from = Math.floor((now - CLOCK_WINDOW_MILLIS) / SLOT_MILLIS);
-    let time = 0;
-    let other = 0;
-    let first = Number.POSITIVE_INFINITY;
-    let last = Number.NEGATIVE_INFINITY;
-    let minOffset = Number.POSITIVE_INFINITY;
-    let maxOffset = Number.NEGATIVE_INFINITY;
-    for (const slot of this.#slots) {
-      if (slot === undefined || slot.index < from) continue;
-      time += slot.time;
-      other += slot.other;
-      first = Math.min(first, slot.first);
-      last = Math.max(last, slot.last);
-      minOffset = Math.min(minOffset, slot.minOffset);
-      maxOffset = Math.max(maxOffset, slot.maxOffset);
-    }
+    const window = emptySlot(from);
+    for (const slot of this.#slots)
+      if (slot !== undefined && slot.index >= from) addSlot(window, slot);
+    const { time, other, first, last, minOffset, maxOffset } = window;
     if (time === 0 || time < CLOCK_REFUSED_SHARE * (time + other)) return undefined;
     const judged = {
       refused: time,
@@ -168,6 +144,22 @@ export class ClockRefusals {
 }
 
 /** The bounds the offsets seen are past, and what sets each. */
+/** A slot with nothing refused in it yet. */
+function emptySlot(index: number): Slot {
+  const [first, last] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  return { index, time: 0, other: 0, first, last, minOffset: first, maxOffset: last };
+}
+
+/** `from`'s refusals added into `to`'s. */
+function addSlot(to: Slot, from: Slot): void {
+  to.time += from.time;
+  to.other += from.other;
+  to.first = Math.min(to.first, from.first);
+  to.last = Math.max(to.last, from.last);
+  to.minOffset = Math.min(to.minOffset, from.minOffset);
+  to.maxOffset = Math.max(to.maxOffset, from.maxOffset);
+}
+
 function pastWords(r: ClockRefusing): string {
   const past: string[] = [];
   if (r.maxOffsetMillis > r.aheadMillis)

@@ -430,15 +430,11 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       data.type === 'sum' ? (data.monotonic ? 'monotonicSum' : 'sum') : data.type;
     const instrument = this.#registry.instrumentFor(metric, incoming, count, at.report);
     if (instrument === undefined) return;
-    const group = groupKey(instrument, at);
-    const into: Into = {
+    const into = this.#into(
       instrument,
-      group,
-      streams: this.#store.streamsOf(group),
       at,
-      cumulative: data.type !== 'gauge' && data.temporality === 'cumulative',
-      last: NO_SLOT,
-    };
+      data.type !== 'gauge' && data.temporality === 'cumulative',
+    );
     const derived = this.#derivedInto(metric, incoming, count, at, into.cumulative);
     // A packed list hands out one point object moved from point to point: each is done with
     // before the next is read (packed-chunk.ts PointList).
@@ -493,23 +489,25 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     for (const { handle: spec, attributes } of targets) {
       const as = { ...metric, name: spec.name, unit: spec.unit, description: spec.description };
       const instrument = this.#registry.instrumentFor(as, incoming, count, derivedAt.report);
-      if (instrument === undefined) continue;
-      const group = groupKey(instrument, derivedAt);
-      const streams = this.#store.streamsOf(group);
-      out.push({
-        into: {
-          instrument,
-          group,
-          streams,
-          at: derivedAt,
-          cumulative,
-          last: NO_SLOT,
-          derived: true,
-        },
-        attributes,
-      });
+      if (instrument !== undefined)
+        out.push({ into: this.#into(instrument, derivedAt, cumulative, true), attributes });
     }
     return out;
+  }
+
+  /** Where points of `instrument` from `at` go, its group's streams found once for them all. */
+  #into(instrument: Instrument, at: Arrival, cumulative: boolean, derived?: true): Into {
+    const group = groupKey(instrument, at);
+    const streams = this.#store.streamsOf(group);
+    return {
+      instrument,
+      group,
+      streams,
+      at,
+      cumulative,
+      last: NO_SLOT,
+      ...(derived && { derived }),
+    };
   }
 
   /**

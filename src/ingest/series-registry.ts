@@ -30,7 +30,7 @@ import { maxAttributeSets } from '../domain/bounded-attributes.ts';
 import { mergeRuleOf, SENDER_LEVEL_RULE } from '../domain/merge-rules.ts';
 import { pointMillis, resumedTimes, writtenTimes } from '../series/clock.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
-import { MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../common/exponential-histogram.ts';
+import { MAX_EXPONENTIAL_BUCKETS } from '../common/exponential-histogram.ts';
 import type { OtlpMetric } from '../otlp/types.ts';
 import { MAX_SERIES_PER_INSTRUMENT } from '../views/build-views.ts';
 import type { Arrival } from './arrival.ts';
@@ -46,7 +46,7 @@ import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
 import { instrumentBytes, scopeBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
 import { NameClaims } from './name-claims.ts';
 import { sameBounds } from '../series/carry.ts';
-import { NO_SLOT, type HistogramAcc, type OutputSet, type Shape } from '../series/output-set.ts';
+import { NO_SLOT, type OutputSet, type Shape } from '../series/output-set.ts';
 import { instrumentSeries, seriesInOrder, type StreamStore } from '../series/streams.ts';
 import { EXPOSED_KIND } from '../domain/types.ts';
 import type { Instrument } from './instrument.ts';
@@ -319,7 +319,6 @@ export class SeriesRegistry {
     const streams: StreamSnapshot[] = [];
     for (let t = out.first(slot); t !== NO_SLOT; t = st.next[t]!) {
       const origin = st.group[t]!.key.slice(instrument.name.length);
-      const [hist, exp] = accsOf(instrument.shape, st.acc[t]);
       const slept = st.slept[t]!;
       streams.push({
         origin,
@@ -328,27 +327,24 @@ export class SeriesRegistry {
         time: st.time[t]!,
         points: st.points[t]!,
         value: st.value[t]!,
-        hist,
-        exp,
+        acc: st.acc[t],
         updatedAt: wall(slept === slept ? slept : st.updatedAt[t]!),
         from: st.from[t]!,
         gaps: st.gaps[t]?.slice(),
       });
     }
     const scopeKey = out.scopeKey;
-    const [baseHist, baseExp] = accsOf(instrument.shape, out.carriedAcc(slot));
     const gone = out.goneOf(slot);
-    const [ownHist, ownExp] = accsOf(instrument.shape, out.baseAcc[slot]);
     return {
       ...(gone !== undefined && {
         gone: {
           base: out.base(slot),
-          baseHist: ownHist,
-          baseExp: ownExp,
-          parts: [...gone].map(([id, part]) => {
-            const [hist, exp] = accsOf(instrument.shape, part.acc);
-            return { source: id.slice(instrument.name.length), value: part.value, hist, exp };
-          }),
+          baseAcc: out.baseAcc[slot],
+          parts: [...gone].map(([id, part]) => ({
+            source: id.slice(instrument.name.length),
+            value: part.value,
+            acc: part.acc,
+          })),
         },
       }),
       scopeKey,
@@ -356,8 +352,7 @@ export class SeriesRegistry {
       attributes: out.set.attributes[slot]!,
       startTime: out.set.startOf(slot),
       base: out.carried(slot),
-      baseHist,
-      baseExp,
+      baseAcc: out.carriedAcc(slot),
       bounds: out.bounds,
       streams,
     };
@@ -559,16 +554,11 @@ export class SeriesRegistry {
         out = made.out;
         series = made.at;
         // Its gone sources apart, as they were (a file without them: all in the base).
-        const { base, baseHist, baseExp } = saved.gone ?? saved;
+        const { base, baseAcc } = saved.gone ?? saved;
         out.setBase(series, base);
-        out.baseAcc[series] = accOf(instrument.shape, baseHist, baseExp);
+        out.baseAcc[series] = baseAcc;
         for (const p of saved.gone?.parts ?? [])
-          out.retired(
-            series,
-            instrument.name + p.source,
-            p.value,
-            accOf(instrument.shape, p.hist, p.exp),
-          );
+          out.retired(series, instrument.name + p.source, p.value, p.acc);
       }
       // A dormant stream goes the expiry after the restore unless a point wakes it.
       const lastPoint = lastPoints[i]!;
@@ -589,7 +579,7 @@ export class SeriesRegistry {
       st.value[s] = t.value;
       st.from[s] = t.from;
       st.gaps[s] = t.gaps?.slice();
-      st.acc[s] = accOf(instrument.shape, t.hist, t.exp);
+      st.acc[s] = t.acc;
       restored++;
     }
     if (out !== undefined) out.settle(series, st);
@@ -809,25 +799,6 @@ interface DormantSeries {
 /** A dormant series' key: its instrument's name, its scope's key and its attributes' key. */
 const dormantKey = (instrument: string, scopeKey: string, seriesKey: string): string =>
   `${instrument}\0${scopeKey}\0${seriesKey}`;
-
-/** A held accumulator as a snapshot keeps it: in the field of its shape (histogram, exponential). */
-function accsOf(
-  shape: Shape,
-  acc: HistogramAcc | ExponentialSum | undefined,
-): [HistogramAcc | undefined, ExponentialSum | undefined] {
-  if (shape === 'histogram') return [acc as HistogramAcc | undefined, undefined];
-  if (shape === 'exponentialHistogram') return [undefined, acc as ExponentialSum | undefined];
-  return [undefined, undefined];
-}
-
-/** The accumulator a snapshot's fields give back, {@link accsOf} undone. */
-function accOf(
-  shape: Shape,
-  hist: HistogramAcc | undefined,
-  exp: ExponentialSum | undefined,
-): HistogramAcc | ExponentialSum | undefined {
-  return shape === 'histogram' ? hist : shape === 'exponentialHistogram' ? exp : undefined;
-}
 
 /** The bucket counts a series of `shape` is charged for, as arriving points are (ingest-store.ts). */
 function bucketsOf(shape: Shape, bounds: readonly number[] | undefined): number {

@@ -237,21 +237,17 @@ export function invalidNumber(
   return (monotonic ? counterRefusal(v) : undefined) ?? invalidTime(point, at.window);
 }
 
-/** What makes `v` no value of a monotonic Sum (nor a count): checked on arrival and on restore (checkpoint.ts). */
-export function counterFault(v: number): string | undefined {
-  if (!(v >= 0)) return 'a negative or NaN value on a monotonic Sum';
-  // Served, +Inf would stay the counter's value for good: nothing added to it or reset from it counts.
-  if (v === Infinity) return 'an infinite value on a monotonic Sum';
-  return undefined;
-}
-
 /**
- * A monotonic Sum's value `v` refused as the ingest refuses it, or undefined: the one refusal of
- * such a value, on arrival and on restore (checkpoint.ts).
+ * A monotonic Sum's value `v` (or a count) refused as the ingest refuses it, or undefined: the one
+ * refusal of such a value, on arrival and on restore (checkpoint.ts).
  */
 export function counterRefusal(v: number): Refusal | undefined {
-  const text = counterFault(v);
-  return text === undefined ? undefined : { code: 'invalid_point', text };
+  if (!(v >= 0))
+    return { code: 'invalid_point', text: 'a negative or NaN value on a monotonic Sum' };
+  // Served, +Inf would stay the counter's value for good: nothing added to it or reset from it counts.
+  if (v === Infinity)
+    return { code: 'invalid_point', text: 'an infinite value on a monotonic Sum' };
+  return undefined;
 }
 
 /**
@@ -299,26 +295,42 @@ export function histogramFault(
       return 'an invalid Histogram point (explicitBounds must be finite and strictly increasing)';
     }
   }
-  if (point.sum !== undefined && Number.isNaN(point.sum))
-    return 'an invalid Histogram point (sum is NaN)';
+  // No buckets: the count alone (a histogram of its _count and _sum).
+  return countsFault('Histogram', 'bucketCounts', point, counts.length > 0 ? [counts] : [], 0);
+}
+
+/**
+ * What makes a histogram point's sum and counts unservable, of either kind (`kind` in the words):
+ * its `buckets` (each side's) with `zero` must add up to its count, when it has any.
+ */
+function countsFault(
+  kind: string,
+  buckets: string,
+  point: { readonly sum?: number | undefined; readonly count: number },
+  sides: readonly (readonly number[])[],
+  zero: number,
+): string | undefined {
+  const invalid = `an invalid ${kind} point`;
+  const sum = point.sum;
+  if (sum !== undefined && Number.isNaN(sum)) return `${invalid} (sum is NaN)`;
   // Served as is, these break the exposition: a bucket above +Inf (= count), a negative _sum
   // (OpenMetrics forbids it beside buckets, and a sender with negative observations must omit it).
-  if (point.sum !== undefined && point.sum < 0) return 'an invalid Histogram point (negative sum)';
+  if (sum !== undefined && sum < 0) return `${invalid} (negative sum)`;
   // An infinite _sum would stay in the series for good, as on a counter.
-  if (point.sum === Infinity) return 'an invalid Histogram point (infinite sum)';
+  if (sum === Infinity) return `${invalid} (infinite sum)`;
   // Counts that add up may still not be counts: a bucket of -1 beside one of +1 is served as a
   // bucket going down (`le="1"} -1`), and an infinite one equals an infinite count.
-  const badCounts = 'an invalid Histogram point (a negative, NaN or infinite count)';
-  if (badCount(point.count)) return badCounts;
-  if (counts.length > 0) {
-    let total = 0;
-    for (const c of counts) {
+  const badCounts = `${invalid} (a negative, NaN or infinite count)`;
+  if (badCount(point.count) || badCount(zero)) return badCounts;
+  if (sides.length === 0) return undefined;
+  let total = zero;
+  for (const side of sides)
+    for (const c of side) {
       if (badCount(c)) return badCounts;
       total += c;
     }
-    if (total !== point.count)
-      return `an invalid Histogram point (bucketCounts add up to ${total}, count is ${point.count})`;
-  }
+  if (total !== point.count)
+    return `${invalid} (${buckets} add up to ${total}, count is ${point.count})`;
   return undefined;
 }
 
@@ -346,23 +358,8 @@ export function exponentialFault(
   }
   if (!(point.zeroThreshold >= 0) || !Number.isFinite(point.zeroThreshold))
     return 'an invalid ExponentialHistogram point (zeroThreshold must be finite and not negative)';
-  if (point.sum !== undefined && Number.isNaN(point.sum))
-    return 'an invalid ExponentialHistogram point (sum is NaN)';
-  if (point.sum !== undefined && point.sum < 0)
-    return 'an invalid ExponentialHistogram point (negative sum)';
-  if (point.sum === Infinity) return 'an invalid ExponentialHistogram point (infinite sum)';
-  const badCounts = 'an invalid ExponentialHistogram point (a negative, NaN or infinite count)';
-  if (badCount(point.count) || badCount(point.zeroCount)) return badCounts;
-  let total = point.zeroCount;
-  for (const side of [point.positive, point.negative]) {
-    for (const c of side.bucketCounts) {
-      if (badCount(c)) return badCounts;
-      total += c;
-    }
-  }
-  if (total !== point.count)
-    return `an invalid ExponentialHistogram point (buckets add up to ${total}, count is ${point.count})`;
-  return undefined;
+  const sides = [point.positive.bucketCounts, point.negative.bucketCounts];
+  return countsFault('ExponentialHistogram', 'buckets', point, sides, point.zeroCount);
 }
 
 /**

@@ -93,17 +93,10 @@ export class DecodeMeter {
   readonly #limits: DecodeLimits;
   readonly #bodyBytes: number;
   #spent = 0;
-  readonly #counts: Record<DecodeCostKind, number> = {
-    resource: 0,
-    scope: 0,
-    metric: 0,
-    point: 0,
-    attribute: 0,
-    element: 0,
-    bucket: 0,
-    container: 0,
-    member: 0,
-  };
+  readonly #counts = Object.fromEntries(Object.keys(DECODE_COST).map((k) => [k, 0])) as Record<
+    DecodeCostKind,
+    number
+  >;
 
   constructor(bodyBytes: number, limits: DecodeLimits) {
     this.#bodyBytes = bodyBytes;
