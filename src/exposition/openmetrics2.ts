@@ -44,15 +44,16 @@ import type { ExpositionExemplar, NativeBuckets } from './types.ts';
 import {
   exemplarText,
   familyPieces,
+  lineHead,
   numberColumns,
   sampleOpeners,
   secondsText,
+  writeNumberExtras,
   writeNumberLines,
   type Dialect,
   type Openers,
   type Piece,
   type SeriesWriter,
-  type Sink,
 } from './samples.ts';
 import { formatSampleValue, leLayoutOpenMetrics2 } from './numbers.ts';
 import { metadataLines } from './openmetrics.ts';
@@ -83,42 +84,9 @@ function hasNaN(values: ArrayLike<number>): boolean {
   return false;
 }
 
-/** `name{labels} ` or `name ` (a quoted name inside the braces when not classic). */
-function head(openers: Openers, labels: string): string {
-  return labels === '' ? openers.bare : openers.open + labels + '} ';
-}
-
 /** ` st@<seconds>` when the series has a start time. */
 function startText(ms: number | undefined): string {
   return ms === undefined ? '' : ' st@' + secondsText(ms);
-}
-
-/** Counters: value, start time, exemplar, one line a series. */
-function writeCounterLines(
-  sink: Sink,
-  openers: Openers,
-  columns: NumberColumns,
-  from: number,
-  limit: number,
-): number {
-  const n = columns.labels.length;
-  const created = columns.created;
-  const exemplars = columns.exemplars;
-  let out = sink.out;
-  let i = from;
-  while (i < n) {
-    const e = exemplars?.[i];
-    out +=
-      head(openers, columns.labels[i]!) +
-      formatSampleValue(columns.values[i]!) +
-      startText(created?.[i]) +
-      (e === undefined ? '' : exemplarText(e)) +
-      '\n';
-    i++;
-    if (out.length >= limit) break;
-  }
-  sink.out = out;
-  return i;
 }
 
 /** `,negative_spans:[…],negative_buckets:[…]` (or positive), or `''` when that side has no bucket. */
@@ -170,7 +138,7 @@ function histogramLine(openers: Openers, s: RenderHistogramSeries): string {
   if (inf !== undefined) withExemplars += exemplarText(inf);
   const count = formatSampleValue(s.count);
   return (
-    head(openers, s.labels) +
+    lineHead(openers, s.labels) +
     '{count:' +
     count +
     ',sum:' +
@@ -204,7 +172,8 @@ function seriesWriter(f: RenderFamily, columns: NumberColumns | undefined): Seri
   }
   const n = columns.labels.length;
   if (f.type === 'counter' && (columns.created !== undefined || columns.exemplars !== undefined))
-    return (sink, from, limit) => writeCounterLines(sink, openers, columns, from, limit);
+    return (sink, from, limit) =>
+      writeNumberExtras(sink, openers, columns, from, limit, columns.exemplars, 'inline');
   const constantOne = f.type === 'info';
   return (sink, from, limit) =>
     writeNumberLines(sink, openers, columns, from, n, limit, constantOne);

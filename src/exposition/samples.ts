@@ -141,47 +141,9 @@ export function exemplarText(e: ExpositionExemplar): string {
 }
 
 /**
- * Writes `name{labels} value` lines for series `from..` of `columns`; returns the index of the
- * first series not written. With `constantOne` every value is written as `1` (info samples). With
- * `extras`: each series' exemplar after its value (`columns.exemplars`), and its start time as a
- * `createdName{labels} seconds` line after it (`columns.created`).
- */
-export function writeNumberSeries(
-  sink: Sink,
-  name: string,
-  columns: NumberColumns,
-  from: number,
-  limit: number,
-  constantOne: boolean,
-  extras?: { readonly exemplars: boolean; readonly createdName: string | undefined },
-): number {
-  const exemplars = extras?.exemplars === true ? columns.exemplars : undefined;
-  const created = extras?.createdName !== undefined ? columns.created : undefined;
-  if (exemplars !== undefined || created !== undefined)
-    return writeNumberSeriesWithExtras(
-      sink,
-      name,
-      columns,
-      from,
-      limit,
-      exemplars,
-      created,
-      extras!.createdName,
-    );
-  return writeNumberLines(
-    sink,
-    sampleOpeners(name),
-    columns,
-    from,
-    columns.labels.length,
-    limit,
-    constantOne,
-  );
-}
-
-/**
- * {@link writeNumberSeries} without extras, for series `from..to` and the metric's
- * {@link sampleOpeners} made by the caller (once per family); records each series' end in
+ * Writes `name{labels} value` lines for series `from..to` of `columns` (the value 1 when
+ * `constantOne`: info samples), the metric's {@link sampleOpeners} made by the caller (once per
+ * family); returns the index of the first series not written. Records each series' end in
  * `sink.ends` when given.
  */
 export function writeNumberLines(
@@ -209,34 +171,42 @@ export function writeNumberLines(
   return i;
 }
 
-/** {@link writeNumberSeries} with exemplars and/or `_created` lines (OpenMetrics counters; kept out of the hot loop). */
-function writeNumberSeriesWithExtras(
+/** `name{labels} ` or `name ` (a quoted name inside the braces when not classic). */
+export function lineHead(openers: Openers, labels: string): string {
+  return labels === '' ? openers.bare : openers.open + labels + '} ';
+}
+
+/**
+ * {@link writeNumberLines} with each series' exemplar after its value, and its start time
+ * (`columns.created`) as a line of its own after it (OpenMetrics 1.0: `created` the openers of
+ * `<family>_created`) or inline as ` st@<seconds>` before the exemplar (OpenMetrics 2.0:
+ * `'inline'`). Counters only, kept out of the hot loop.
+ */
+export function writeNumberExtras(
   sink: Sink,
-  name: string,
+  openers: Openers,
   columns: NumberColumns,
   from: number,
   limit: number,
   exemplars: readonly (ExpositionExemplar | undefined)[] | undefined,
-  created: readonly number[] | undefined,
-  createdName: string | undefined,
+  created: Openers | 'inline' | undefined,
 ): number {
   const n = columns.labels.length;
-  const sample = sampleOpeners(name);
-  const createdSample = createdName === undefined ? undefined : sampleOpeners(createdName);
+  const starts = created === undefined ? undefined : columns.created;
   let out = sink.out;
   let i = from;
   while (i < n) {
     const labels = columns.labels[i]!;
     const e = exemplars?.[i];
+    const start = starts?.[i];
     out +=
-      (labels === '' ? sample.bare : sample.open + labels + '} ') +
-      (e === undefined
-        ? valueLine(columns.values[i]!)
-        : formatSampleValue(columns.values[i]!) + exemplarText(e) + '\n');
-    if (created !== undefined && createdSample !== undefined)
-      out +=
-        (labels === '' ? createdSample.bare : createdSample.open + labels + '} ') +
-        createdLine(created[i]!);
+      lineHead(openers, labels) +
+      formatSampleValue(columns.values[i]!) +
+      (start !== undefined && created === 'inline' ? ' st@' + secondsText(start) : '') +
+      (e === undefined ? '' : exemplarText(e)) +
+      '\n';
+    if (start !== undefined && typeof created === 'object')
+      out += lineHead(created, labels) + createdLine(start);
     i++;
     if (out.length >= limit) break;
   }
@@ -417,14 +387,21 @@ function sharedSeriesWriter(
       writeHistogramSeries(sink, openers, series, from, series.length, limit, dialect);
   }
   // A counter's start time is `<family>_created`; one written as `unknown` (no `_total`) has none.
-  const counterTotal = f.type === 'counter' && f.name.endsWith('_total');
-  const createdName =
-    dialect.created === true && counterTotal ? f.name.slice(0, -6) + '_created' : undefined;
   // OpenMetrics allows exemplars on counter samples only (a counter without `_total` is written as unknown).
-  const extras = { exemplars: dialect.exemplars === true && counterTotal, createdName };
+  const counterTotal = f.type === 'counter' && f.name.endsWith('_total');
+  const exemplars = dialect.exemplars === true && counterTotal ? columns.exemplars : undefined;
+  const created =
+    dialect.created === true && counterTotal && columns.created !== undefined
+      ? sampleOpeners(f.name.slice(0, -6) + '_created')
+      : undefined;
+  const openers = sampleOpeners(f.name);
+  if (exemplars !== undefined || created !== undefined)
+    return (sink, from, limit) =>
+      writeNumberExtras(sink, openers, columns, from, limit, exemplars, created);
+  const n = columns.labels.length;
   const constantOne = f.type === 'info';
   return (sink, from, limit) =>
-    writeNumberSeries(sink, f.name, columns, from, limit, constantOne, extras);
+    writeNumberLines(sink, openers, columns, from, n, limit, constantOne);
 }
 
 /**
