@@ -16,7 +16,7 @@ import type { ErrorObject } from 'ajv';
 
 import {
   CONFIG_SCHEMA,
-  definitionAt,
+  DEFINITION_OF,
   ORIGINAL_SPELLINGS,
   type DefinitionName,
 } from './json-schema.ts';
@@ -159,18 +159,12 @@ function secretDefinition(definition: DefinitionName): boolean {
  *   the first of a `propertyNames` pair).
  * @param root the value validated, as given (not the copy ajv saw), to read the rejected value from.
  * @param rootKey the key `root` sits at: `''` for a whole file, else a flag or dotted key.
- * @param rootDefinition the definition `root` was validated against; undefined for a whole file.
  */
-export function toConfigError(
-  error: ErrorObject,
-  root: unknown,
-  rootKey: string,
-  rootDefinition: DefinitionName | undefined,
-): ConfigError {
-  const segments = pointerSegments(error.instancePath, root);
+export function toConfigError(error: ErrorObject, root: unknown, rootKey: string): ConfigError {
+  const { segments, node } = pointerSegments(error.instancePath, root);
   const at = dotted(rootKey, segments);
-  const node = valueAt(root, segments);
-  const definition = definitionAt(segments, rootDefinition);
+  // ajv runs `verbose`: the schema object holding the keyword that failed names its definition.
+  const definition = DEFINITION_OF.get(error.parentSchema as object);
 
   const propertyName =
     error.propertyName ??
@@ -233,24 +227,23 @@ function keysOf(where: Table): string[] {
 // ---------------------------------------------------------------------------------------------
 // Paths
 
-/** `/otlp/headers/x~1y` → `['otlp', 'headers', 'x/y']`; array indices as numbers. */
-function pointerSegments(pointer: string, root: unknown): (string | number)[] {
-  if (pointer === '') return [];
-  const out: (string | number)[] = [];
+/**
+ * `/otlp/headers/x~1y` → `['otlp', 'headers', 'x/y']`, array indices as numbers, and the value
+ * there in `root`.
+ */
+function pointerSegments(
+  pointer: string,
+  root: unknown,
+): { segments: (string | number)[]; node: unknown } {
+  const segments: (string | number)[] = [];
   let node = root;
-  for (const raw of pointer.slice(1).split('/')) {
+  for (const raw of pointer === '' ? [] : pointer.slice(1).split('/')) {
     const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     const step = Array.isArray(node) ? Number(segment) : segment;
-    out.push(step);
+    segments.push(step);
     node = (node as Record<string | number, unknown>)[step];
   }
-  return out;
-}
-
-function valueAt(root: unknown, segments: readonly (string | number)[]): unknown {
-  let node = root;
-  for (const s of segments) node = (node as Record<string | number, unknown>)[s];
-  return node;
+  return { segments, node };
 }
 
 /** `metrics`, `api_keys`, 0, `tenant` → `metrics.api_keys[0].tenant`. */

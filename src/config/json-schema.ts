@@ -289,48 +289,19 @@ export const CONFIG_SCHEMA = {
 export type DefinitionName = keyof (typeof CONFIG_SCHEMA)['definitions'];
 
 /**
- * The definition describing the value at `path` (object keys and array indices) below a value of
- * definition `from` (undefined: the whole file); undefined for the top level itself. Every child
- * schema of CONFIG_SCHEMA is a `$ref`, so the walk reads names, not ajv's compiled paths (which
- * name a definition only when ajv chose to inline it).
+ * The definition each object of {@link CONFIG_SCHEMA}'s definitions belongs to (the definition's
+ * own, its parts', its items'), by identity: ajv's `parentSchema` of the keyword that failed is one
+ * of them, so it names the definition whose words the error takes. The top level's own objects
+ * belong to none.
  */
-export function definitionAt(
-  path: readonly (string | number)[],
-  from?: DefinitionName,
-): DefinitionName | undefined {
-  let name = from;
-  for (const segment of path) {
-    const schema = (
-      name === undefined ? CONFIG_SCHEMA : CONFIG_SCHEMA.definitions[name]
-    ) as SchemaNode;
-    const child = typeof segment === 'number' ? schema.items : childOf(schema, segment);
-    if (child?.$ref === undefined) return name;
-    name = child.$ref.slice('#/definitions/'.length) as DefinitionName;
-  }
-  return name;
-}
-
-interface SchemaNode {
-  readonly properties?: Readonly<Record<string, { readonly $ref: string }>>;
-  /** A table that may also be written as a single value (`profile`): its table form. */
-  readonly else?: SchemaNode;
-  readonly additionalProperties?: boolean | { readonly $ref: string };
-  readonly items?: { readonly $ref: string };
-  readonly allOf?: readonly SchemaNode[];
-}
-
-function childOf(schema: SchemaNode, key: string): { readonly $ref: string } | undefined {
-  const own =
-    schema.properties !== undefined && Object.hasOwn(schema.properties, key)
-      ? schema.properties[key]
-      : undefined;
-  if (own !== undefined) return own;
-  for (const part of [
-    ...(schema.allOf ?? []),
-    ...(schema.else === undefined ? [] : [schema.else]),
-  ]) {
-    const hit = childOf(part, key);
-    if (hit !== undefined) return hit;
-  }
-  return typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
-}
+export const DEFINITION_OF: ReadonlyMap<object, DefinitionName> = (() => {
+  const out = new Map<object, DefinitionName>();
+  const visit = (node: unknown, name: DefinitionName): void => {
+    if (typeof node !== 'object' || node === null || '$ref' in node || out.has(node)) return;
+    out.set(node, name);
+    for (const child of Object.values(node)) visit(child, name);
+  };
+  for (const [name, definition] of Object.entries(CONFIG_SCHEMA.definitions))
+    visit(definition, name as DefinitionName);
+  return out;
+})();

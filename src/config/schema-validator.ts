@@ -27,8 +27,10 @@ function validator(definition?: DefinitionName): ValidateFunction {
     ajv = new Ajv({
       // The first error only, in schema order: the one to report.
       allErrors: false,
-      // Our own wording (error-wording.ts) replaces ajv's messages.
+      // Our own wording (error-wording.ts) replaces ajv's messages, chosen by the definition whose
+      // schema failed: `verbose` puts it on the error (`parentSchema`).
       messages: false,
+      verbose: true,
       strict: true,
       // Tables may be null (an emptied YAML table); `required` sits apart from its properties
       // (see apiKey in json-schema.ts).
@@ -50,7 +52,7 @@ const SCHEMA_KEY = 'jobmeter-config';
 /** Validates `value` against the schema or one definition; `key` names it in the error. */
 export function check(value: unknown, key: string, definition?: DefinitionName): void {
   const validate = validator(definition);
-  if (!validate(jsonData(value))) throw toConfigError(validate.errors![0]!, value, key, definition);
+  if (!validate(jsonData(value))) throw toConfigError(validate.errors![0]!, value, key);
 }
 
 /**

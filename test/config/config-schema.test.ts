@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 
 import { Ajv } from 'ajv';
 
-import { CONFIG_SCHEMA, definitionAt } from '../../src/config/json-schema.ts';
+import { CONFIG_SCHEMA } from '../../src/config/json-schema.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { loadConfigFile, parseConfigText } from '../../src/config/file-parser.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
@@ -47,41 +47,42 @@ describe('docs/config.schema.json', () => {
   });
 });
 
-describe('definitionAt', () => {
-  it('follows properties, allOf parts, free-form tables and list items', () => {
-    assert.equal(definitionAt([]), undefined);
-    assert.equal(definitionAt(['listener']), 'listener');
-    assert.equal(definitionAt(['listener', 'port']), 'port');
-    assert.equal(definitionAt(['cluster', 'merge', 'x-any']), 'mergePolicy');
-    assert.equal(definitionAt(['metrics', 'api_keys', 0, 'tenant']), 'tenant');
-    assert.equal(definitionAt(['metrics_trusted_cidrs', 3]), 'cidr');
-    assert.equal(definitionAt([1], 'cidrList'), 'cidr');
+describe('the definitions', () => {
+  it('are each referenced: no definition is dead', () => {
+    const text = JSON.stringify(CONFIG_SCHEMA);
+    for (const name of Object.keys(CONFIG_SCHEMA.definitions))
+      assert.ok(text.includes(`"#/definitions/${name}"`), name);
   });
 
-  it('reaches every definition from the top level', () => {
-    const reached = new Set<string>();
-    const walk = (path: (string | number)[]): void => {
-      const name = definitionAt(path);
-      if (name === undefined ? path.length > 0 : reached.has(name)) return;
-      if (name !== undefined) reached.add(name);
-      const schema = (name === undefined ? CONFIG_SCHEMA : CONFIG_SCHEMA.definitions[name]) as {
-        properties?: object;
-        allOf?: { properties?: object }[];
-        else?: { properties?: object };
-        items?: unknown;
-        additionalProperties?: unknown;
-      };
-      const keys = [
-        schema.properties,
-        ...(schema.allOf ?? []).map((p) => p.properties),
-        schema.else?.properties,
-      ].flatMap((p) => Object.keys(p ?? {}));
-      for (const key of keys) walk([...path, key]);
-      if (schema.items !== undefined) walk([...path, 0]);
-      if (typeof schema.additionalProperties === 'object') walk([...path, 'any']);
-    };
-    walk([]);
-    assert.deepEqual([...reached].sort(), Object.keys(CONFIG_SCHEMA.definitions).sort());
+  it('word an error by the definition that failed, its parts, free-form tables and list items included', () => {
+    assert.equal(
+      message({ listener: { port: 'x' } }),
+      'invalid listener.port=x: expected an integer from 0 to 65535 (got a string)',
+    );
+    assert.equal(
+      message({ cluster: { merge: { 'app.x': 'avg' } } }),
+      'invalid cluster.merge.app.x=avg: expected one of sum, max',
+    );
+    assert.equal(
+      message({ metrics_trusted_cidrs: ['10.0.0.0/8', 'x'] }),
+      'invalid metrics_trusted_cidrs[1]=x: expected an IP address or CIDR, e.g. 10.0.0.0/8 or ::1',
+    );
+    assert.equal(
+      message({
+        views: [
+          { selector: { instrument_name: 'a' }, stream: { attribute_keys: { included: [' '] } } },
+        ],
+      }),
+      'invalid views[0].stream.attribute_keys.included[0]= : expected a list of attribute keys, e.g. ["queue"]',
+    );
+    assert.equal(
+      message({ profile: { name: 'x' } }),
+      'invalid profile.name=x: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti, semconv',
+    );
+    assert.equal(
+      message({ profile: { nme: 'rm' } }),
+      'invalid profile.nme=<redacted>: expected a key of [profile]: name, rules (did you mean profile.name?)',
+    );
   });
 });
 
