@@ -108,15 +108,15 @@ function boundThrough(
   reader: IMetricReader,
   bind: (sdk: MetricProducer) => MetricProducer,
 ): IMetricReader {
-  return {
-    setMetricProducer: (sdk) => reader.setMetricProducer(bind(sdk)),
-    selectAggregation: (type) => reader.selectAggregation(type),
-    selectAggregationTemporality: (type) => reader.selectAggregationTemporality(type),
-    selectCardinalityLimit: (type) => reader.selectCardinalityLimit(type),
-    collect: (options) => reader.collect(options),
-    shutdown: (options) => reader.shutdown(options),
-    forceFlush: (options) => reader.forceFlush(options),
-  };
+  return new Proxy(reader, {
+    get(target, key) {
+      if (key === 'setMetricProducer')
+        return (sdk: MetricProducer) => target.setMetricProducer(bind(sdk));
+      const value: unknown = Reflect.get(target, key);
+      // Called on the reader itself: its private fields are its own, not the proxy's.
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
 }
 
 /**
@@ -124,24 +124,15 @@ function boundThrough(
  * SDK loads then, not before), calling `made` whenever one is.
  */
 function sdkMeter(meter: () => Meter, made: () => void): Meter {
-  const created = <T>(create: () => T): T => {
-    made();
-    return create();
-  };
-  return {
-    createCounter: (name, o) => created(() => meter().createCounter(name, o)),
-    createUpDownCounter: (name, o) => created(() => meter().createUpDownCounter(name, o)),
-    createHistogram: (name, o) => created(() => meter().createHistogram(name, o)),
-    createGauge: (name, o) => created(() => meter().createGauge(name, o)),
-    createObservableGauge: (name, o) => created(() => meter().createObservableGauge(name, o)),
-    createObservableCounter: (name, o) => created(() => meter().createObservableCounter(name, o)),
-    createObservableUpDownCounter: (name, o) =>
-      created(() => meter().createObservableUpDownCounter(name, o)),
-    addBatchObservableCallback: (callback, observables) =>
-      meter().addBatchObservableCallback(callback, observables),
-    removeBatchObservableCallback: (callback, observables) =>
-      meter().removeBatchObservableCallback(callback, observables),
-  };
+  return new Proxy({} as Meter, {
+    get:
+      (_, key: keyof Meter) =>
+      (...args: unknown[]): unknown => {
+        if (key.startsWith('create')) made();
+        const m = meter();
+        return Reflect.apply(Reflect.get(m, key) as (...a: unknown[]) => unknown, m, args);
+      },
+  });
 }
 
 export class JobmeterMeterProvider implements ApiMeterProvider {
