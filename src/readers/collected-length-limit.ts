@@ -11,7 +11,12 @@
  * A series is counted once, when first seen cut: the SDK keeps one attributes object per series
  * for its life, and so does this (its cut copy, so the series' labels are made once too).
  */
-import { AggregationTemporality, DataPointType, InstrumentType } from '../common/otel-sdk.ts';
+import {
+  AggregationTemporality,
+  DataPointType,
+  InstrumentType,
+  millisToHrTime,
+} from '../common/otel-sdk.ts';
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import type {
   DataPoint,
@@ -102,17 +107,15 @@ export class CollectedLengthLimit {
   }
 }
 
-const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), (ms % 1000) * 1e6];
-
 /**
  * The count of `guard`'s cuts for a reader with no meter of its own (`JobmeterReader`): what joins
  * a collection, once anything was cut, as `jobmeter.attribute_values.truncated` under jobmeter's
  * scope, after the rest (so a host's endpoint gains no family of jobmeter's until then).
  */
 export function cutCount(guard: RecordGuard): (rm: ResourceMetrics) => ResourceMetrics {
-  // Whole milliseconds (hrTime above), on the point clock as the SDK's points beside them.
+  // Whole milliseconds, on the point clock as the SDK's points beside them.
   const now = () => Math.round(pointMillis(SYSTEM_CLOCK));
-  const start = hrTime(now());
+  const start = millisToHrTime(now());
   let count = 0;
   guard.countCutsInto(() => {
     count++;
@@ -134,7 +137,9 @@ export function cutCount(guard: RecordGuard): (rm: ResourceMetrics) => ResourceM
       aggregationTemporality: AggregationTemporality.CUMULATIVE,
       dataPointType: DataPointType.SUM,
       isMonotonic: true,
-      dataPoints: [{ startTime: start, endTime: hrTime(now()), attributes: {}, value: count }],
+      dataPoints: [
+        { startTime: start, endTime: millisToHrTime(now()), attributes: {}, value: count },
+      ],
     };
     return {
       resource: rm.resource,

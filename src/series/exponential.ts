@@ -51,22 +51,19 @@ export class ExponentialSet extends SeriesSet {
         startTime: this.pointStart(snap, i, startTime),
         endTime,
         attributes: keys[i]!,
-        value: exponentialValue(this.values[i]),
+        value: bucketsOf(this.values[i] ?? EMPTY),
       };
     return this.metricData(dataPoints);
   }
 }
 
-/** A series' sum as the SDK shapes it. */
-function exponentialValue(acc: ExponentialSum | undefined): ExponentialHistogram {
-  if (acc === undefined)
-    return {
-      count: 0,
-      sum: 0,
-      scale: 0,
-      zeroCount: 0,
-      positive: { offset: 0, bucketCounts: [] },
-      negative: { offset: 0, bucketCounts: [] },
-    };
-  return bucketsOf(acc);
-}
+/** A series with no counts yet. */
+const EMPTY: ExponentialSum = {
+  scale: 0,
+  zeroCount: 0,
+  zeroThreshold: 0,
+  positive: { offset: 0, counts: [] },
+  negative: { offset: 0, counts: [] },
+  sum: 0,
+  count: 0,
+};

@@ -82,15 +82,7 @@ export class HistogramSet extends SeriesSet {
    * semantics). Returns the bucket's index in {@link buckets}.
    */
   observe(at: number, value: number): number {
-    const bounds = this.bounds;
-    let lo = 0;
-    let hi = bounds.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (bounds[mid]! < value) lo = mid + 1;
-      else hi = mid;
-    }
-    const bucket = at * this.stride + lo;
+    const bucket = at * this.stride + bucketOf(this.bounds, value);
     this.buckets.data[bucket]!++;
     this.sums.data[at]! += value;
     this.counts.data[at]!++;
@@ -212,6 +204,18 @@ export class HistogramSet extends SeriesSet {
       );
     return this.metricData(dataPoints);
   }
+}
+
+/** The bucket `value` counts in among `bounds` (the +Inf one is `bounds.length`): the first bound >= value, le semantics. */
+export function bucketOf(bounds: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = bounds.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (bounds[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The exemplars kept for series `i` (one slot per bucket, `stride` per series); undefined when none. */

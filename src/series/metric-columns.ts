@@ -22,6 +22,7 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import { sameBounds } from './carry.ts';
 import type { CollectedSeries, Exemplar, LabelColumn, LabelRender } from './collection.ts';
+import { bucketOf } from './histogram.ts';
 
 const NO_BOUNDS: readonly number[] = [];
 const NONE: Float64Array = new Float64Array(0);
@@ -181,8 +182,7 @@ export class MetricColumns {
         const b = seriesBounds === undefined ? bounds : seriesBounds[i]!;
         const held = (exemplars ??= new Array<Exemplar | undefined>(n * stride));
         for (const x of e) {
-          let k = i * stride;
-          for (let j = 0; j < b.length && b[j]! < x.value; j++) k++;
+          const k = i * stride + bucketOf(b, x.value);
           const had = held[k];
           if (had === undefined || had.timeMillis / 1000 <= x.timeMillis / 1000) held[k] = x;
         }
