@@ -1,20 +1,14 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 
 import { ConfigError } from '../errors.ts';
+import { LOOPBACK } from './addresses.ts';
 import { LOOPBACK_EXPECTED } from './option-rules.ts';
-
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
-loopback.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
 
 /** Whether `host` (an address or `localhost`, brackets allowed) is a loopback address. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (h === 'localhost') return true;
-  const family = isIP(h);
-  if (family === 0) return false;
-  return loopback.check(h, family === 4 ? 'ipv4' : 'ipv6');
+  // An address as written: LOOPBACK alone would read a port off.
+  return h === 'localhost' || (isIP(h) !== 0 && LOOPBACK.has(h));
 }
 
 /** Whether a listener may bind `host`: loopback, or anywhere once the operator opted in. */
