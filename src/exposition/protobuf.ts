@@ -400,21 +400,6 @@ function writeBuckets(
 }
 
 /**
- * One family as a length-delimited `MetricFamily`, in pieces: its series are encoded
- * {@link SERIES_PER_PIECE} at a time, with an empty Buffer after each batch as a point where the
- * caller may yield; the length prefix and the family's own fields come once the size is known.
- * Protobuf takes fields in any order, so `metric` after `unit` is as valid as before it.
- */
-export function* familyPieces(family: RenderFamily): Generator<Buffer, void, undefined> {
-  const out = takeOut();
-  try {
-    yield* pieces(family, out);
-  } finally {
-    giveBack(out);
-  }
-}
-
-/**
  * Writers outlive an exposition: a renderer that finished gives its writer back for the next one
  * (whose pieces continue in the same 64 KiB buffer, after the bytes handed out). Fresh writers
  * per scrape made V8 drop the encoder's optimised code at each GC ("embedded weak objects
@@ -437,6 +422,12 @@ function giveBack(out: Out): void {
   if (pool.length < MAX_IDLE) pool.push(out);
 }
 
+/**
+ * One family as a length-delimited `MetricFamily`, in pieces: its series are encoded
+ * {@link SERIES_PER_PIECE} at a time, with an empty Buffer after each batch as a point where the
+ * caller may yield; the length prefix and the family's own fields come once the size is known.
+ * Protobuf takes fields in any order, so `metric` after `unit` is as valid as before it.
+ */
 function* pieces(family: RenderFamily, out: Out): Generator<Buffer, void, undefined> {
   const columns: NumberColumns | undefined =
     family.type === 'histogram' ? undefined : numberColumns(family);

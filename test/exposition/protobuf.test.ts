@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import protobuf from 'protobufjs';
 import { runDemo } from '../../src/demo/scenarios.ts';
 import { escapeLabelValue } from '../../src/exposition/escape.ts';
-import { familyPieces, protobufBuffers, SERIES_PER_PIECE } from '../../src/exposition/protobuf.ts';
+import { protobufBuffers, SERIES_PER_PIECE } from '../../src/exposition/protobuf.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import type { RenderFamily as Family } from '../../src/exposition/render-model.ts';
 import type { Jobmeter } from '../../src/jobmeter.ts';
@@ -154,7 +154,7 @@ describe('protobuf exposition of a large family', () => {
       unit: '',
       series: Array.from({ length: n }, (_, i) => ({ labels: `host="h${i}"`, value: i })),
     };
-    const pieces = [...familyPieces(family)];
+    const pieces = [...protobufBuffers([family])];
     assert.equal(pieces.filter((p) => p.length === 0).length, 3, 'one yield point per batch');
     const [decoded] = await decodeAll(Buffer.concat(pieces));
     assert.equal(decoded!.metric.length, n);
