@@ -111,7 +111,12 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
     resolved.cluster === false
       ? { enabled: false }
       : { enabled: true, ...fileTable(CLUSTER_OPTIONS, resolved.cluster) };
-  out['metrics'] = metricsTable(config.metrics);
+  // `[metrics]` as resolved (the posture's defaults in).
+  const { metrics } = config;
+  out['metrics'] = fileTable(METRICS_OPTIONS, {
+    ...metrics,
+    listen: metrics.listen === undefined ? undefined : hostPort(metrics.listen),
+  });
   // Off, it shows the address it would listen on, as the other tables that are off do.
   const telemetry = config.telemetry;
   out['telemetry'] = {
@@ -135,25 +140,12 @@ function fileTable(section: Section, values: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, row] of Object.entries(section)) {
     const value = (values as Record<string, unknown>)[key];
-    if (row.file === undefined || row.library === false || value === undefined) continue;
+    if (row.file === undefined || value === undefined) continue;
     out[row.file] =
       row.items === undefined
         ? value
         : (value as object[]).map((item) => fileTable(SECTIONS[row.items as SectionName], item));
   }
-  return out;
-}
-
-/** `[metrics]` as resolved (the posture's defaults in), under its rows' file keys. */
-function metricsTable(metrics: ServeConfig['metrics']): Record<string, unknown> {
-  const values: Record<string, unknown> = {
-    ...metrics,
-    listen: metrics.listen === undefined ? undefined : hostPort(metrics.listen),
-    apiKeys: metrics.apiKeys.map((k) => ({ tenant: k.tenant, key: k.key })),
-  };
-  const out: Record<string, unknown> = {};
-  for (const [file, field] of Object.entries(fileNames(METRICS_OPTIONS)))
-    if (values[field] !== undefined) out[file] = values[field];
   return out;
 }
 

@@ -183,7 +183,8 @@ export function toConfigError(error: ErrorObject, root: unknown, rootKey: string
     const name = (error.params as { additionalProperty: string }).additionalProperty;
     const tableName = definition === undefined ? undefined : TABLE_NAMES[definition];
     if (tableName !== undefined) {
-      const keys = keysOf(definition!);
+      // The part of the table's schema that failed lists its keys (an allOf part, a table form).
+      const keys = Object.keys((error.parentSchema as { properties: object }).properties);
       const hint = nearest(name, keys);
       return unknownKeyError(`${at}.${name}`, tableName, keys, hint && `${at}.${hint}`);
     }
@@ -212,16 +213,10 @@ function describe(definition: DefinitionName, value: unknown, key: string): Conf
 /** A closed table of the file: a definition, or `''` for the top level. */
 type Table = DefinitionName | '';
 
-/** The keys a closed table takes, in file spelling and schema order. */
+/** The keys a table of the file takes (the top level's, a plain table's), in file spelling and schema order. */
 function keysOf(where: Table): string[] {
-  const schema = (where === '' ? CONFIG_SCHEMA : CONFIG_SCHEMA.definitions[where]) as {
-    properties?: object;
-    allOf?: readonly { properties?: object }[];
-    else?: { properties?: object };
-  };
-  return Object.keys(
-    schema.properties ?? schema.allOf?.[0]?.properties ?? schema.else?.properties ?? {},
-  );
+  const schema = where === '' ? CONFIG_SCHEMA : CONFIG_SCHEMA.definitions[where];
+  return Object.keys((schema as { properties?: object }).properties ?? {});
 }
 
 // ---------------------------------------------------------------------------------------------
