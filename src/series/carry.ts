@@ -30,17 +30,11 @@
  * apart, has {@link ServedTotals}: there a decrease is a part going away, not a restart.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { SUM, type HistogramAcc } from './aggregation.ts';
+import { SUM } from './aggregation.ts';
 import { attributeSetKey } from './attribute-key.ts';
 
 /** Where a cluster report's histogram row, `[count, sum, min, max, ...bucket counts]` (cluster/wire.ts), has its bucket counts. */
 export const ROW_BUCKETS = 4;
-
-/** The point a cluster report's histogram row reports. */
-export function pointOfRow(row: ArrayLike<number>): HistogramAcc {
-  const counts = Array.prototype.slice.call(row, ROW_BUCKETS) as number[];
-  return { counts, sum: row[1]!, count: row[0]! };
-}
 
 /** A served total's memory: what was served last, and what its sources' value is added to. */
 interface Served {

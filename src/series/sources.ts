@@ -18,7 +18,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { HISTOGRAM, LEVEL, SUM, type HistogramAcc } from './aggregation.ts';
-import { pointOfRow } from './carry.ts';
+import { ROW_BUCKETS } from './carry.ts';
 import { HistogramSet } from './histogram.ts';
 import { LiveSet } from './live.ts';
 import { SumSet } from './sum.ts';
@@ -30,6 +30,12 @@ export const MAX_ID_GAP = 1 << 16;
 
 /** The sets a source can feed: a counter's (carried), a level's (live), a histogram's (carried). */
 export type SourceSet = SumSet | LiveSet | HistogramSet;
+
+/** The point a cluster report's histogram row reports. */
+function pointOfRow(row: ArrayLike<number>): HistogramAcc {
+  const counts = Array.prototype.slice.call(row, ROW_BUCKETS) as number[];
+  return { counts, sum: row[1]!, count: row[0]! };
+}
 
 /** `column` grown to `size` (at least), its new entries `fill`. */
 function grown<T extends Int32Array | Float64Array>(column: T, size: number, fill: number): T {
