@@ -266,8 +266,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
       'buildRecorder › handles',
     ],
   ],
-  'domain/storage/handles.ts': [TABLE, ['SYNC_STORAGE_KINDS']],
-  'domain/storage/observed.ts': [NOT_SERIES, ['OBSERVED_KINDS', '#registered']],
+  'domain/storage/observed.ts': [NOT_SERIES, ['#registered']],
   'domain/storage/registry.ts': [
     'per instrument: each storage writes its series into the store',
     ['#byName', '#hosts', '#observed'],

@@ -5,17 +5,7 @@
  */
 import { list, oneOf, positiveInteger } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
-import type { DeclaredInstrumentSpec, InstrumentKind, InstrumentSpec } from './types.ts';
-
-export const INSTRUMENT_KINDS = [
-  'counter',
-  'upDownCounter',
-  'histogram',
-  'gauge',
-  'observableCounter',
-  'observableGauge',
-  'observableUpDownCounter',
-] as const satisfies readonly InstrumentKind[];
+import { INSTRUMENT_TYPE_OF, type DeclaredInstrumentSpec, type InstrumentSpec } from './types.ts';
 
 /**
  * `specs` if each is usable, each with its `attributes` (left out: none).
@@ -35,7 +25,7 @@ export function checkInstrumentSpecs(
       );
     if (typeof spec.name !== 'string' || spec.name.trim() === '')
       throw new ConfigError(`${at}.name`, spec.name, 'a non-empty instrument name');
-    oneOf(spec.kind, INSTRUMENT_KINDS, `${at}.kind`);
+    oneOf(spec.kind, Object.keys(INSTRUMENT_TYPE_OF), `${at}.kind`);
     // The pull endpoint names a family from the unit and writes the description as its HELP: a
     // spec without either would fail every scrape, long after this call.
     if (typeof spec.unit !== 'string')

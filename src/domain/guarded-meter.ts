@@ -37,7 +37,8 @@ import type { AttributeSetCap } from './attribute-set-cap.ts';
 import { BOUNDED, withinLength } from './bounded-attributes.ts';
 import { isRecordable, type RecordGuard } from './record-guard.ts';
 import { withHostBuckets } from './host-buckets.ts';
-import { ObservedStorage, type ObservedKind } from './storage/observed.ts';
+import { ObservedStorage } from './storage/observed.ts';
+import type { ObservedKind } from './types.ts';
 
 export type SyncKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge';
 

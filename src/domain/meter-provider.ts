@@ -50,10 +50,8 @@ import {
   type OwnInstruments,
 } from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
-import { SYNC_STORAGE_KINDS } from './storage/handles.ts';
-import { OBSERVED_KINDS, type ObservedKind } from './storage/observed.ts';
 import { StorageRegistry } from './storage/registry.ts';
-import type { InstrumentSpec } from './types.ts';
+import { isObserved, type InstrumentSpec, type ObservedKind } from './types.ts';
 
 export interface EngineOptions {
   readonly guard: RecordGuard;
@@ -158,9 +156,7 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     providerOptions: MeterProviderOptions | (() => MeterProviderOptions),
     engine: EngineOptions,
   ) {
-    const unviewed = engine.specs.filter(
-      (s) => SYNC_STORAGE_KINDS.has(s.kind) && !engine.viewed(s),
-    );
+    const unviewed = engine.specs.filter((s) => !isObserved(s.kind) && !engine.viewed(s));
     const storages = new StorageRegistry(unviewed, {
       scope: engine.scope,
       guard: engine.guard,
@@ -172,15 +168,13 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     this.#cumulative = storages.series.producer();
     this.#engine = engine;
     if (typeof providerOptions !== 'function') this.sdk();
-    const specs = new Map(
-      engine.specs.filter((s) => SYNC_STORAGE_KINDS.has(s.kind)).map((s) => [s.name, s]),
-    );
+    const specs = new Map(engine.specs.filter((s) => !isObserved(s.kind)).map((s) => [s.name, s]));
     const sdk = new Map<string, ReturnType<OwnInstruments['sdk']>>();
     const observed = new Map(
       engine.specs
         .filter(
           (s): s is InstrumentSpec & { kind: ObservedKind } =>
-            OBSERVED_KINDS.has(s.kind) && !engine.viewed(s),
+            isObserved(s.kind) && !engine.viewed(s),
         )
         .map((s) => [s.name, s]),
     );

@@ -57,7 +57,6 @@ import {
   type SnapshotSourceOptions,
 } from './snapshot.ts';
 import {
-  SYNC_STORAGE_KINDS,
   type BoundCounter,
   type BoundGauge,
   type BoundHistogram,
@@ -344,12 +343,13 @@ function apiInstruments(
   buckets: Readonly<Record<string, readonly number[]>>,
 ): SyncInstruments {
   const options = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
-  const bounded = <H>(
+  // Bounded, an instrument is a handle of its kind (the kind of `method`).
+  const bounded = (
     inst: (Counter | Histogram | Gauge) & { readonly [BOUNDED]?: true },
     method: 'add' | 'record',
     spec: InstrumentSpec,
     nonNegative: boolean,
-  ): H =>
+  ): DeclaredCounter & DeclaredHistogram & DeclaredGauge =>
     (inst[BOUNDED] === true
       ? inst
       : guardInstrument(
@@ -360,7 +360,7 @@ function apiInstruments(
           guard,
           specAdmit(spec.attributes),
           true,
-        )) as unknown as H;
+        )) as unknown as DeclaredCounter & DeclaredHistogram & DeclaredGauge;
   return {
     counter(spec) {
       const up = spec.kind === 'upDownCounter';
@@ -596,7 +596,7 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     make: (spec: InstrumentSpec) => T,
   ): T {
     const spec = observableByName.get(name);
-    if (spec === undefined || !SYNC_STORAGE_KINDS.has(spec.kind) || !kinds.includes(spec.kind)) {
+    if (spec === undefined || !kinds.includes(spec.kind)) {
       throw new Error(
         `${JSON.stringify(name)}: no ${kinds.join(' or ')} instrument of that name declared in options.instruments`,
       );

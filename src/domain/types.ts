@@ -54,9 +54,16 @@ export const INSTRUMENT_TYPE_OF: Readonly<Record<InstrumentKind, InstrumentType>
   histogram: InstrumentType.HISTOGRAM,
   gauge: InstrumentType.GAUGE,
   observableCounter: InstrumentType.OBSERVABLE_COUNTER,
-  observableUpDownCounter: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
   observableGauge: InstrumentType.OBSERVABLE_GAUGE,
+  observableUpDownCounter: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
 };
+
+/** The observable kinds: observed by callbacks at each collection. */
+export type ObservedKind = 'observableCounter' | 'observableUpDownCounter' | 'observableGauge';
+
+/** Whether `kind` is observable; the others are synchronous, recorded as they happen. */
+export const isObserved = (kind: InstrumentKind): kind is ObservedKind =>
+  kind.startsWith('observable');
 
 /** The series shape each instrument kind's points are kept in. */
 export const SHAPE_OF_KIND: Readonly<Record<InstrumentKind, Shape>> = {

@@ -15,9 +15,8 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import { RecordGuard } from '../../src/domain/record-guard.ts';
-import type { ObservedKind } from '../../src/domain/storage/observed.ts';
 import { StorageRegistry } from '../../src/domain/storage/registry.ts';
-import type { InstrumentSpec } from '../../src/domain/types.ts';
+import type { InstrumentSpec, ObservedKind } from '../../src/domain/types.ts';
 
 const SCOPE = { name: 'jobmeter', version: '1.0.0' };
 

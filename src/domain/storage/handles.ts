@@ -4,7 +4,6 @@
  * it also is).
  */
 import type { Attributes, Context } from '@opentelemetry/api';
-import type { InstrumentKind } from '../types.ts';
 
 /**
  * A declared counter or up-down counter. A value that is not a finite number (or, for a counter,
@@ -51,11 +50,3 @@ export interface DeclaredGauge<A extends Attributes = Attributes> {
 export interface BoundGauge {
   record(value: number): void;
 }
-
-/** The synchronous kinds a storage records; observable kinds stay with the SDK (recorder.ts). */
-export const SYNC_STORAGE_KINDS: ReadonlySet<InstrumentKind> = new Set([
-  'counter',
-  'upDownCounter',
-  'histogram',
-  'gauge',
-]);

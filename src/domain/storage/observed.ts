@@ -26,16 +26,8 @@ import type { RecordGuard } from '../record-guard.ts';
 import { GaugeSet } from '../../series/gauge.ts';
 import { OpenSeriesIndex } from '../../series/open-index.ts';
 import { SumSet } from '../../series/sum.ts';
-import type { InstrumentSpec } from '../types.ts';
+import type { InstrumentSpec, ObservedKind } from '../types.ts';
 import { descriptorOf } from './sync-storage.ts';
-
-export type ObservedKind = 'observableCounter' | 'observableUpDownCounter' | 'observableGauge';
-
-export const OBSERVED_KINDS: ReadonlySet<InstrumentSpec['kind']> = new Set<ObservedKind>([
-  'observableCounter',
-  'observableUpDownCounter',
-  'observableGauge',
-]);
 
 /** One observable instrument: its series set, and the API face its callbacks are added through. */
 export class ObservedStorage implements Observable {

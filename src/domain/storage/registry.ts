@@ -22,16 +22,16 @@ import { OpenSeriesIndex } from '../../series/open-index.ts';
 import type { Clock } from '../../series/clock.ts';
 import { SeriesStore } from '../../series/series-store.ts';
 import { SpecSeriesIndex } from './spec-index.ts';
-import type { InstrumentKind, InstrumentSpec } from '../types.ts';
-import { GaugeStorage } from './gauge.ts';
 import {
-  SYNC_STORAGE_KINDS,
-  type DeclaredCounter,
-  type DeclaredGauge,
-  type DeclaredHistogram,
-} from './handles.ts';
+  isObserved,
+  type InstrumentKind,
+  type InstrumentSpec,
+  type ObservedKind,
+} from '../types.ts';
+import { GaugeStorage } from './gauge.ts';
+import type { DeclaredCounter, DeclaredGauge, DeclaredHistogram } from './handles.ts';
 import { HistogramStorage } from './histogram.ts';
-import { ObservedCallbacks, ObservedStorage, type ObservedKind } from './observed.ts';
+import { ObservedCallbacks, ObservedStorage } from './observed.ts';
 import { SumStorage } from './sum.ts';
 import { descriptorOf, type SyncStorage } from './sync-storage.ts';
 import type { SeriesIndex } from '../../series/positions.ts';
@@ -91,7 +91,7 @@ export class StorageRegistry {
     const callbacks = (this.#callbacks = new ObservedCallbacks(guard));
     this.series.settleBeforeCollect(() => callbacks.run());
     for (const spec of specs) {
-      if (!SYNC_STORAGE_KINDS.has(spec.kind) || this.#byName.has(spec.name)) continue;
+      if (isObserved(spec.kind) || this.#byName.has(spec.name)) continue;
       const index = (grow: () => void) => new SpecSeriesIndex(spec, grow);
       const histogram = { bounds: spec.buckets ?? [], minMax: false };
       const storage = syncStorage(
