@@ -187,11 +187,9 @@ async function namingTheFile<T>(
   try {
     return await run();
   } catch (err) {
-    throw err instanceof ConfigError && err.key.startsWith(prefix)
-      ? ofLayer(
-          err,
-          layers.find((l) => l.source === 'file'),
-        )
+    const path = layers.find((l) => l.source === 'file')?.path;
+    throw path !== undefined && err instanceof ConfigError && err.key.startsWith(prefix)
+      ? inFile(err, path)
       : err;
   }
 }
@@ -204,19 +202,6 @@ interface Layer {
   readonly config: Readonly<ServiceConfig>;
   /** The file a `file` layer was read from. */
   readonly path?: string;
-}
-
-/** The highest layer that sets the value `read` reads: the one an error about it names. */
-function highest(
-  layers: readonly Layer[],
-  read: (config: Readonly<ServiceConfig>) => unknown,
-): Layer | undefined {
-  return layers.findLast((l) => read(l.config) !== undefined);
-}
-
-/** `err` naming the file `layer` was read from, when it was. */
-function ofLayer(err: ConfigError, layer: Layer | undefined): ConfigError {
-  return layer?.path === undefined ? err : (inFile(err, layer.path) as ConfigError);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -290,11 +275,11 @@ function settleOtlpTimeout(
   const interval = merged.otlp?.intervalMillis;
   const timeout = merged.otlp?.timeoutMillis;
   if (interval === undefined || timeout === undefined || timeout <= interval) return merged;
-  const setBy = highest(layers, (c) => c.otlp?.timeoutMillis);
+  const setBy = [...layers].reverse().find((l) => l.config.otlp?.timeoutMillis !== undefined);
   if (setBy === undefined || setBy.source === 'defaults') {
     return { ...merged, otlp: { ...merged.otlp, timeoutMillis: interval } };
   }
-  const intervalBy = highest(layers, (c) => c.otlp?.intervalMillis);
+  const intervalBy = [...layers].reverse().find((l) => l.config.otlp?.intervalMillis !== undefined);
   timeoutWithinInterval(
     timeout,
     interval,
@@ -347,13 +332,14 @@ function hostError(
   keys: FlagKeys,
   expected: string,
 ): ConfigError {
-  const setBy = highest(layers, (c) => c[section]?.host);
+  const setBy = [...layers].reverse().find((l) => l.config[section]?.host !== undefined);
   if (setBy?.source === 'flags') {
     return flags.host !== undefined
       ? new ConfigError(keys.host, flags.host, expected)
       : new ConfigError(keys.listen, flags.listen, expected);
   }
-  return ofLayer(new ConfigError(`${section}.host`, host, expected), setBy);
+  const err = new ConfigError(`${section}.host`, host, expected);
+  return setBy?.path !== undefined ? (inFile(err, setBy.path) as ConfigError) : err;
 }
 
 /** `[telemetry] listen`'s default, as the option table has it. */
@@ -375,13 +361,13 @@ function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]): ServeConf
   ]);
   if (enabled) return { ...(given?.listen ?? DEFAULT_TELEMETRY_LISTEN), enableReload };
   if (!enableReload) return undefined;
-  const setBy = highest(layers, (c) => c.telemetry?.enableReload);
+  const setBy = [...layers].reverse().find((l) => l.config.telemetry?.enableReload !== undefined);
   const err = new ConfigError(
     setBy?.source === 'flags' ? TELEMETRY_OPTIONS.enableReload.flag : 'telemetry.enable_reload',
     true,
     'false while [telemetry] enabled = false: POST /-/reload is answered on the telemetry listener',
   );
-  throw ofLayer(err, setBy);
+  throw setBy?.path !== undefined ? inFile(err, setBy.path) : err;
 }
 
 /**
@@ -401,13 +387,11 @@ function checkSomethingToServe(
     merged.ingest?.enabled === true
   )
     return;
+  const setBy = [...layers].reverse().find((l) => l.config.listener?.enabled !== undefined);
   const err = new ConfigError(
     'listener.enabled',
     false,
     'true, or with the main server off an [otlp] endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT), [ingest] enabled = true or [metrics] listen: otherwise nothing is served',
   );
-  throw ofLayer(
-    err,
-    highest(layers, (c) => c.listener?.enabled),
-  );
+  throw setBy?.path !== undefined ? inFile(err, setBy.path) : err;
 }
