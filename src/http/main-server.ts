@@ -19,18 +19,29 @@ import { createMetricsHandler } from './node-handler.ts';
 import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
 import type { ServerLimits } from './server-limits.ts';
 
-/** The limits are resolved ones (serve's config, checked by its schema, with the table's defaults): none is checked again here. */
-export interface MainServerOptions extends ServerLimits {
-  /** Address to bind (the CLI's `--host`), as resolved (held to loopback there unless opted out). */
+/**
+ * Where and how a listener of jobmeter's own serves: values resolved where its options are (the
+ * bind's loopback rule, the limits' schema and defaults), none checked again here.
+ */
+export interface ListenerOptions extends ServerLimits {
+  /** Address to bind, as resolved (held to loopback there unless opted out). */
   readonly host: string;
   /** TCP port; 0 picks a free one. */
   readonly port: number;
+  /**
+   * What `/ready` judges, read per request (health-route.ts). The main server answers `/health`
+   * and `/ready` always (undefined: always ready), the pull listener only given one.
+   */
+  readonly pipeline?: (() => PipelineState) | undefined;
+  /** Called with each `GET`/`HEAD` the metrics route took: its duration, request to last byte, in seconds. @default none */
+  readonly onScrape?: ((seconds: number) => void) | undefined;
+  /** `POST /-/reload` re-reads the configuration through this (reload-guard.ts). @default not served (404) */
+  readonly reload?: Reload | undefined;
+}
+
+export interface MainServerOptions extends ListenerOptions {
   /** The metrics route. Undefined: none (metrics off, or served by the dedicated listener). */
   readonly metrics?: JobmeterMetricsOptions;
-  /** What `/ready` judges, read per request. Undefined: `/ready` always answers 200. */
-  readonly pipeline?: () => PipelineState;
-  /** Called with each answer of the metrics route: its duration, request to last byte, in seconds. @default none */
-  readonly onScrape?: (seconds: number) => void;
 }
 
 export interface MainServer {
@@ -52,12 +63,11 @@ export interface MainServer {
 export async function startMainServer(options: MainServerOptions): Promise<MainServer> {
   let metrics = options.metrics === undefined ? undefined : createMetricsHandler(options.metrics);
   // The metrics handler sees every request first: with the access log on, every request is logged.
-  const handler = routeRequests({
-    metrics: (request, response) => metrics?.(request, response) === true,
-    onScrape: options.onScrape,
-    health: true,
-    pipeline: options.pipeline,
-  });
+  const handler = routeRequests(
+    options,
+    true,
+    (request, response) => metrics?.(request, response) === true,
+  );
   const server = await startHttpServer({
     host: options.host,
     port: options.port,
@@ -82,31 +92,25 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
   };
 }
 
-/** What a listener of jobmeter's own answers, in this order; anything else is 404. */
-export interface Routes {
-  /** The metrics route: answers the requests it takes and returns whether it took one. */
-  readonly metrics: (request: IncomingMessage, response: ServerResponse) => boolean;
-  /** Called with each `GET`/`HEAD` the metrics route took: its duration, request to last byte, in seconds. */
-  readonly onScrape?: ((seconds: number) => void) | undefined;
-  /** `POST /-/reload` re-reads the configuration through this (reload-guard.ts). @default not served */
-  readonly reload?: Reload | undefined;
-  /** `/health` and `/ready` are answered (health-route.ts), `/ready` judged by `pipeline` (undefined: always ready). */
-  readonly health: boolean;
-  readonly pipeline?: (() => PipelineState) | undefined;
-}
-
-/** The request handler of {@link Routes}, shared by the main server and the pull listener. */
+/**
+ * The request handler of jobmeter's own listeners: `metrics` (which answers what it takes and
+ * returns whether it took it), `POST /-/reload`, `/health` and `/ready` (with `health`), in this
+ * order; anything else is 404.
+ */
 export function routeRequests(
-  routes: Routes,
+  options: ListenerOptions,
+  health: boolean,
+  metrics: (request: IncomingMessage, response: ServerResponse) => boolean,
 ): (request: IncomingMessage, response: ServerResponse) => void {
+  const { onScrape, reload, pipeline } = options;
   return (request, response) => {
     const start = performance.now();
-    if (routes.metrics(request, response)) {
-      if (routes.onScrape !== undefined && (request.method === 'GET' || request.method === 'HEAD'))
-        timeAnswer(response, start, routes.onScrape);
-    } else if (routes.reload !== undefined && pathOf(request.url) === RELOAD_PATH)
-      answerReload(request, response, routes.reload);
-    else if (!routes.health || !answerHealth(request, response, routes.pipeline))
+    if (metrics(request, response)) {
+      if (onScrape !== undefined && (request.method === 'GET' || request.method === 'HEAD'))
+        timeAnswer(response, start, onScrape);
+    } else if (reload !== undefined && pathOf(request.url) === RELOAD_PATH)
+      answerReload(request, response, reload);
+    else if (!health || !answerHealth(request, response, pipeline))
       sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
   };
 }

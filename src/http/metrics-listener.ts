@@ -7,34 +7,18 @@
  * judged where its options are resolved, so it binds the host it is given.
  */
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
-import type { PipelineState } from './health-route.ts';
 import { pathOf, sendText, startHttpServer } from './http-server.ts';
-import { routeRequests } from './main-server.ts';
-import type { Reload } from './reload-guard.ts';
-import type { ServerLimits } from './server-limits.ts';
+import { routeRequests, type ListenerOptions } from './main-server.ts';
 import type { JsonView } from './metrics-response.ts';
 import { createScrapeHandler, scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
 
-/** Resolved values (resolve-options.ts `resolveListener`, the bind's loopback rule too): none is checked again here. */
-export interface MetricsListenerOptions extends ServerLimits {
-  /** Address to bind, as resolved (held to loopback there unless opted out). */
-  readonly host: string;
-  /** TCP port; 0 picks a free one. */
-  readonly port: number;
+/** Resolved values (resolve-options.ts `resolveListener`, the bind's loopback rule too). */
+export interface MetricsListenerOptions extends ListenerOptions {
   readonly format: 'negotiate' | ExpositionFormat;
   /** `?format=json` rendering. @default generic shape */
   readonly json?: JsonView;
   /** Produces the families of one scrape. Concurrent calls are expected to coalesce upstream. */
   readonly scrape: () => Promise<readonly Family[]>;
-  /** Called with each answered scrape's duration, request to last byte, in seconds. @default none */
-  readonly onScrape?: (seconds: number) => void;
-  /** `/health` and `/ready` are answered too, `/ready` judged by this (health-route.ts). @default neither */
-  readonly pipeline?: () => PipelineState;
-  /**
-   * `POST /-/reload` re-reads the configuration through this (serve's reload.ts), answered 200
-   * with its line, or 500 with why the running configuration is kept. @default not served (404)
-   */
-  readonly reload?: Reload;
 }
 
 export interface MetricsListener {
@@ -55,24 +39,18 @@ export async function startMetricsListener(
     format: options.format,
     ...(options.json !== undefined ? { json: options.json } : {}),
   });
-  const handler = routeRequests({
-    metrics(request, response) {
-      if (pathOf(request.url) !== METRICS_PATH) return false;
-      if (request.method === 'GET' || request.method === 'HEAD')
-        void scrapes
-          .answer(scrapeRequestOf(request))
-          .then((answer) => writeAnswer(request, response, answer));
-      else if (OTHER_METHODS.has(request.method ?? ''))
-        sendText(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n', {
-          allow: 'GET, HEAD',
-        });
-      else return false;
-      return true;
-    },
-    onScrape: options.onScrape,
-    reload: options.reload,
-    health: options.pipeline !== undefined,
-    pipeline: options.pipeline,
+  const handler = routeRequests(options, options.pipeline !== undefined, (request, response) => {
+    if (pathOf(request.url) !== METRICS_PATH) return false;
+    if (request.method === 'GET' || request.method === 'HEAD')
+      void scrapes
+        .answer(scrapeRequestOf(request))
+        .then((answer) => writeAnswer(request, response, answer));
+    else if (OTHER_METHODS.has(request.method ?? ''))
+      sendText(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n', {
+        allow: 'GET, HEAD',
+      });
+    else return false;
+    return true;
   });
 
   // The bodies' storage is dropped once no response is left to read it.
