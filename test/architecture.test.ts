@@ -240,14 +240,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'domain/meter-provider.ts': [NOT_SERIES, ['#meters', 'specs', 'sdk', 'observed']],
   'domain/observed-instruments.ts': [
     "per instrument, and one observation's values until its callbacks end (the SDK's storages keep them)",
-    [
-      '#processors',
-      '#dropChecks',
-      '#values',
-      '#pending',
-      '#ids',
-      'registerSnapshotInstruments › inst',
-    ],
+    ['#instruments', 'registerSnapshotInstruments › inst'],
   ],
   'domain/queue-ages.ts': [
     "the host's last job-store read (each queue's oldest waiting job's enqueue time), replaced whole by the next read; the gauge's values are the SDK's storages'",

@@ -22,51 +22,55 @@ import { dropOutsideCheck, type VocabularyCheck } from './vocabulary.ts';
  * otherwise overwrite each other instead of adding up.
  */
 export class FoldingObserver {
-  readonly #processors = new Map<Observable, IAttributesProcessor>();
-  /** Per instrument: its closed attributes that drop an outside value instead of folding it. */
-  readonly #dropChecks = new Map<Observable, { name: string; check: VocabularyCheck }>();
-  /** Per instrument: its name, and whether its values are running totals (never negative). */
-  readonly #values = new Map<Observable, { name: string; nonNegative: boolean }>();
+  /**
+   * Per instrument: its name, whether its values are running totals (never negative), its folds,
+   * the check of its closed attributes that drop an outside value instead of folding it, and the
+   * sums of this collection by folded attribute set.
+   */
+  readonly #instruments = new Map<
+    Observable,
+    {
+      readonly name: string;
+      readonly nonNegative: boolean;
+      readonly processor: IAttributesProcessor;
+      readonly drop: VocabularyCheck | undefined;
+      readonly pending: Map<string, { attributes: Attributes; value: number }>;
+    }
+  >();
   readonly #guard: RecordGuard;
-  #pending = new Map<string, { inst: Observable; attributes: Attributes; value: number }>();
 
   constructor(guard: RecordGuard) {
     this.#guard = guard;
   }
 
   register(inst: Observable, spec: InstrumentSpec): void {
-    this.#processors.set(inst, createBoundedAttributesProcessor(spec.attributes));
-    this.#values.set(inst, { name: spec.name, nonNegative: spec.kind === 'observableCounter' });
-    const check = dropOutsideCheck(spec.attributes);
-    if (check !== undefined) this.#dropChecks.set(inst, { name: spec.name, check });
+    this.#instruments.set(inst, {
+      name: spec.name,
+      nonNegative: spec.kind === 'observableCounter',
+      processor: createBoundedAttributesProcessor(spec.attributes),
+      drop: dropOutsideCheck(spec.attributes),
+      pending: new Map(),
+    });
   }
 
   add(inst: Observable, value: number, attributes: Attributes = {}): void {
-    const { name, nonNegative } = this.#values.get(inst)!;
-    if (!this.#guard.admits(name, value, nonNegative)) return;
-    const drop = this.#dropChecks.get(inst);
-    const outside = drop?.check(attributes);
-    if (outside !== undefined) return this.#guard.drop(drop!.name, 'vocabulary', outside);
-    const folded = this.#processors.get(inst)!.process(attributes);
+    const i = this.#instruments.get(inst)!;
+    if (!this.#guard.admits(i.name, value, i.nonNegative)) return;
+    const outside = i.drop?.(attributes);
+    if (outside !== undefined) return this.#guard.drop(i.name, 'vocabulary', outside);
+    const folded = i.processor.process(attributes);
     let key = '';
     for (const k in folded) key += k + '\0' + String(folded[k]) + '\0';
-    const id = this.#idOf(inst) + '\u0001' + key;
-    const prev = this.#pending.get(id);
-    if (prev === undefined) this.#pending.set(id, { inst, attributes: folded, value });
+    const prev = i.pending.get(key);
+    if (prev === undefined) i.pending.set(key, { attributes: folded, value });
     else prev.value += value;
   }
 
   flush(observe: (inst: Observable, value: number, attributes: Attributes) => void): void {
-    const pending = this.#pending;
-    this.#pending = new Map();
-    for (const p of pending.values()) observe(p.inst, p.value, p.attributes);
-  }
-
-  readonly #ids = new Map<Observable, number>();
-  #idOf(inst: Observable): number {
-    let id = this.#ids.get(inst);
-    if (id === undefined) this.#ids.set(inst, (id = this.#ids.size));
-    return id;
+    for (const [inst, { pending }] of this.#instruments) {
+      for (const p of pending.values()) observe(inst, p.value, p.attributes);
+      pending.clear();
+    }
   }
 }
 
