@@ -13,8 +13,9 @@ import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
 import type { DataPoint, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { LEVEL, type LevelRule } from './aggregation.ts';
-import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
+import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
+import { MetricColumns } from './metric-columns.ts';
 import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
@@ -120,47 +121,10 @@ export class LiveSet extends SeriesSet {
     let live = 0;
     for (let i = 0; i < snap.n; i++) if (snap.counts[i]! > 0) live++;
     if (live === 0) return undefined;
-    const whole = this.collectedNumbers(snap, startTime, false, undefined);
-    if (live === snap.n) return whole;
-    // Some series have no live source: the naming pass reads the others, their figures copied.
-    const present = presentOf(snap);
-    const values = pick(snap.values, present);
-    const labels = (render: LabelRender): LabelColumn => {
-      const all = this.labels(render, snap.n);
-      let nonAscii = 0;
-      if (all.nonAscii > 0) for (const i of present) if (!render.isAscii(all.at(i))) nonAscii++;
-      let strings: string[] | undefined;
-      return {
-        get strings() {
-          return (strings ??= present.map((i) => all.strings[i]!));
-        },
-        at: (k: number) => all.at(present[k]!),
-        keys: attributes,
-        maker: all.maker,
-        nonAscii,
-      };
-    };
-    const keys = this.keysOf(snap);
-    const attributes = present.map((i) => keys[i]!);
-    // Written out in collectedOf's order (series-set.ts), not spread: the same hidden class.
-    return {
-      descriptor: whole.descriptor,
-      dataPointType: whole.dataPointType,
-      aggregationTemporality: whole.aggregationTemporality,
-      n: present.length,
-      attributes,
-      startTime: whole.startTime,
-      labels,
-      isMonotonic: whole.isMonotonic,
-      stride: whole.stride,
-      bounds: whole.bounds,
-      values,
-      sums: whole.sums,
-      counts: whole.counts,
-      exemplars: whole.exemplars,
-      startSeconds: whole.startSeconds && pick(whole.startSeconds, present),
-      startNanos: whole.startNanos && pick(whole.startNanos, present),
-    };
+    if (live === snap.n) return this.collectedNumbers(snap, startTime, false, undefined);
+    // Some series have no live source: the naming pass reads the others' points, as a producer's
+    // (metric-columns.ts; one of its own: a collection is read after the next may be made).
+    return new MetricColumns().of(this.cumulative(snap, startTime, startTime)!);
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
@@ -174,13 +138,6 @@ export class LiveSet extends SeriesSet {
       })),
     );
   }
-}
-
-/** `column`'s figures at `positions`, copied. */
-function pick(column: Float64Array, positions: readonly number[]): Float64Array {
-  const out = new Float64Array(positions.length);
-  for (let k = 0; k < positions.length; k++) out[k] = column[positions[k]!]!;
-  return out;
 }
 
 /** The positions of the series a snapshot holds a live source of. */
