@@ -23,7 +23,8 @@ const CAUGHT = ['SIGHUP', 'SIGINT', 'SIGTERM'] as const;
 /**
  * `--log-format`'s value in `args` (`--log-format json` or `--log-format=json`, the last one
  * given, as serve's own parse takes it), or `text` when there is none or it names no format
- * (serve's parse then says why and exits 2).
+ * (serve's parse then says why and exits 2). Read before any parse, so every line serve and
+ * validate write takes it, a usage error's included (main.ts).
  */
 export function earlyLogFormat(args: readonly string[]): LogFormat {
   let format: string | undefined;

@@ -37,7 +37,8 @@ import { parseArgs } from 'node:util';
 import type { ResolvedMetrics } from '../config/metrics-section.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
 import type { Env, ServeConfig } from '../config/resolve-layers.ts';
-import { parseServeFlags, type LogFormat } from '../config/serve-flags.ts';
+import { parseServeFlags } from '../config/serve-flags.ts';
+import { earlyLogFormat } from './early-signals.ts';
 import { resolveServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
 import { definedOnly } from '../config/service-config.ts';
@@ -146,7 +147,7 @@ export async function runCli(
 ): Promise<number> {
   if (argv[0] === 'serve') return serve(argv.slice(1), env, io);
   if (argv[0] === 'validate')
-    return validate(argv.slice(1), env, formattedIo(io, logFormatOf(argv.slice(1))));
+    return validate(argv.slice(1), env, formattedIo(io, earlyLogFormat(argv.slice(1))));
   if (argv[0] === 'collector-config')
     return printed(() => collectorConfigCommand(argv.slice(1)), io);
   if (argv[0] === 'views') return printed(() => viewsCommand(argv.slice(1)), io);
@@ -184,7 +185,7 @@ export async function runCli(
 async function serve(args: readonly string[], env: Env, plain: CliIo): Promise<number> {
   // Every line serve writes, from here on, in the asked format; a bad --log-format is reported
   // (in the plain form) by the full parse below.
-  const io = formattedIo(plain, logFormatOf(args));
+  const io = formattedIo(plain, earlyLogFormat(args));
   // SIGHUP re-reads the configuration and never stops serve (reload.ts); caught from before the
   // first read, so a change made during it is not missed.
   const hangups = new HangupReloader(args, env, io);
@@ -332,15 +333,6 @@ async function served(
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   } finally {
     signals.dispose();
-  }
-}
-
-/** `--log-format`, or `text` when it is unset or not a format (the full parse says why). */
-function logFormatOf(args: readonly string[]): LogFormat {
-  try {
-    return parseServeFlags(args).logFormat ?? 'text';
-  } catch {
-    return 'text';
   }
 }
 
