@@ -82,9 +82,7 @@ export const OPENMETRICS_DIALECT: Dialect = {
   header: familyHeader,
   layoutOf: leLayoutOpenMetrics,
   end: '# EOF\n',
-  exemplars: true,
-  created: true,
-  noSumWithNegativeBuckets: true,
+  openMetrics: true,
 };
 
 /**

@@ -281,8 +281,8 @@ export class RenderMemo {
           if (n === 0) continue;
           // Extras the kept values do not describe (text 0.0.4 writes neither).
           const extras =
-            (this.#dialect.exemplars === true && columns.exemplars !== undefined) ||
-            (this.#dialect.created === true && columns.created !== undefined);
+            this.#dialect.openMetrics === true &&
+            (columns.exemplars !== undefined || columns.created !== undefined);
           if (f.ascii === true && !extras && isAscii(f.name)) {
             yield* this.#family(f, round, chunk, n, columns, undefined);
             continue;

@@ -257,9 +257,7 @@ export function writeHistogramSeries(
   dialect: Dialect,
 ): number {
   const layoutOf = dialect.layoutOf;
-  const withExemplars = dialect.exemplars === true;
-  const created = dialect.created === true;
-  const noSumWithNegativeBuckets = dialect.noSumWithNegativeBuckets === true;
+  const openMetrics = dialect.openMetrics === true;
   const { open: createdOpen, bare: createdBare } = openers.created;
   const bucketOpen = openers.bucket.open;
   const bucketBare = bucketOpen + 'le="';
@@ -282,7 +280,7 @@ export function writeHistogramSeries(
       suffixes = layout.suffixes;
       order = layout.order;
       // A bucket line is negative for a finite bound below 0 (bounds may come unsorted; +/-Inf and NaN write none).
-      negative = noSumWithNegativeBuckets && lastBounds.some((b) => b < 0 && b > -Infinity);
+      negative = openMetrics && lastBounds.some((b) => b < 0 && b > -Infinity);
     }
     const labels = s.labels;
     const head = s.prefix ?? (labels === '' ? bucketBare : bucketOpen + labels + ',le="');
@@ -292,7 +290,7 @@ export function writeHistogramSeries(
     // Cumulative counts repeat (empty buckets): the line of the previous bucket is reused.
     let line = SMALL_LINES[0]!;
     let lineOf = 0;
-    const exemplars = withExemplars ? s.exemplars : undefined;
+    const exemplars = openMetrics ? s.exemplars : undefined;
     if (exemplars !== undefined) {
       // A bucket line with its exemplar: rare, written plainly.
       for (let k = 0; k < nb; k++) {
@@ -337,7 +335,7 @@ export function writeHistogramSeries(
         labels === ''
           ? sumBare + sumLine + countBare + countLine
           : sumOpen + labels + '} ' + sumLine + countOpen + labels + '} ' + countLine;
-    if (created && s.created !== undefined)
+    if (openMetrics && s.created !== undefined)
       out += (labels === '' ? createdBare : createdOpen + labels + '} ') + createdLine(s.created);
     if (ends !== undefined) ends[i - 1] = base + out.length;
     if (out.length >= limit) break;
@@ -354,12 +352,12 @@ export interface Dialect {
   readonly layoutOf: (bounds: readonly number[]) => LeLayout;
   /** What ends the exposition (`# EOF\n` in OpenMetrics); `''` for nothing. */
   readonly end: string;
-  /** Whether exemplars are written (OpenMetrics). @default false */
-  readonly exemplars?: boolean;
-  /** Series' start times as `_created` samples (OpenMetrics; text 0.0.4 has none). */
-  readonly created?: boolean;
-  /** No `_sum` and `_count` for a histogram with a negative bucket (OpenMetrics). @default false */
-  readonly noSumWithNegativeBuckets?: boolean;
+  /**
+   * OpenMetrics 1.0's sample lines: exemplars, series' start times as `_created` samples, and no
+   * `_sum` or `_count` for a histogram with a negative bucket (text 0.0.4 has none of these).
+   * @default false
+   */
+  readonly openMetrics?: boolean;
   /**
    * How a family's series are written, made once per family (`columns` for a number family);
    * absent, the loops here: a line per sample, a histogram as `_bucket`, `_sum` and `_count`
@@ -389,9 +387,9 @@ function sharedSeriesWriter(
   // A counter's start time is `<family>_created`; one written as `unknown` (no `_total`) has none.
   // OpenMetrics allows exemplars on counter samples only (a counter without `_total` is written as unknown).
   const counterTotal = f.type === 'counter' && f.name.endsWith('_total');
-  const exemplars = dialect.exemplars === true && counterTotal ? columns.exemplars : undefined;
+  const exemplars = dialect.openMetrics === true && counterTotal ? columns.exemplars : undefined;
   const created =
-    dialect.created === true && counterTotal && columns.created !== undefined
+    dialect.openMetrics === true && counterTotal && columns.created !== undefined
       ? sampleOpeners(f.name.slice(0, -6) + '_created')
       : undefined;
   const openers = sampleOpeners(f.name);
