@@ -19,7 +19,6 @@ import type { Resource } from '@opentelemetry/resources';
 import { clusterPrimary, startClusterMember } from './cluster/cluster-part.ts';
 import { listenToClusterWorkers, listenToPort } from './cluster/transport.ts';
 import { Parts } from './common/parts.ts';
-import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { list, metricReader } from './common/option-rules.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { registerProcessMetrics } from './domain/process-metrics.ts';
@@ -127,8 +126,16 @@ export interface Jobmeter extends Recorder {
   shutdown(): Promise<void>;
 }
 
-/** Series per host instrument, overflow included (OpenTelemetry's default cardinality limit). */
-export const DEFAULT_CARDINALITY_LIMIT = OPTION_DEFAULTS.cardinalityLimit;
+/** A part of a jobmeter: started by `start`, stopped by `stop` with what `start` made (common/parts.ts). */
+function part<T>(
+  start: () => T | Promise<T>,
+  stop?: (started: T) => unknown,
+): (parts: Parts) => Promise<T> {
+  return (parts) => parts.start(async () => start(), stop);
+}
+
+/** A part with nothing to start: it only stops. */
+const noStart = (): void => {};
 
 /**
  * Whether a MeterProvider is registered globally, read from the OTel API's global registry (the
@@ -468,66 +475,83 @@ export async function createJobmeter<
   });
   telemetry.readinessFrom(pipeline);
 
-  // The parts, started in order and stopped in reverse (the order below is the shutdown's). The
-  // primary hears its workers and threads until the last push (which still asks them) is done.
-  const parts = new Parts();
+  // The parts, started in this order and stopped in reverse: each stops before every part above it.
+  let listener: MetricsListener | undefined;
+  let ingestListener: IngestListener | undefined;
   const stopThreads = new Set<() => void>();
   let threads = 0;
-  if (primary !== undefined) {
-    const stopWorkers = cluster.isPrimary ? listenToClusterWorkers(primary) : undefined;
-    parts.add(() => {
-      stopWorkers?.();
-      for (const stop of stopThreads) stop();
-    });
-  }
-  // The pull listener closes alongside the provider's shutdown (the last push), so shutdown waits
-  // one close grace (server-limits.ts) less than if it closed first.
-  let listener: MetricsListener | undefined;
-  parts.add(() => Promise.all([listener?.close(), meterProvider.shutdown()]));
-  if (o.processMetrics)
-    parts.add(
-      registerProcessMetrics(meter, {
-        runtime: profile.kind === 'native',
-        conventions: convention !== undefined,
+  const { listener: pullOptions, cluster: clusterOptions } = o;
+  const lifecycle = [
+    // The primary hears its workers and threads until the last push (which still asks them) is done.
+    primary !== undefined &&
+      part(
+        () => (cluster.isPrimary ? listenToClusterWorkers(primary) : undefined),
+        (stopWorkers) => {
+          stopWorkers?.();
+          for (const stop of stopThreads) stop();
+        },
+      ),
+    // The pull listener closes alongside the provider's shutdown (the last push), so shutdown waits
+    // one close grace (server-limits.ts) less than if it closed first.
+    part(noStart, () => Promise.all([listener?.close(), meterProvider.shutdown()])),
+    o.processMetrics &&
+      part(
+        () =>
+          registerProcessMetrics(meter, {
+            runtime: profile.kind === 'native',
+            conventions: convention !== undefined,
+          }),
+        (unregister) => unregister(),
+      ),
+    // The last push reads the aggregate once the primary's own collection has settled.
+    primary !== undefined && part(noStart, () => primary.settleOwn()),
+    // `/health` and `/ready` on every listener serve has, the pull listener too (serve's
+    // `[metrics] listen`): an operator probes the listener Prometheus scrapes.
+    pullOptions !== false &&
+      part(async () => {
+        listener = await startMetricsListener({
+          ...pullOptions,
+          format,
+          json,
+          scrape,
+          pipeline,
+          onScrape: (seconds) => telemetry.scraped(seconds),
+        });
       }),
-    );
-  // The last push reads the aggregate once the primary's own collection has settled.
-  if (primary !== undefined) parts.add(() => primary.settleOwn());
-  // `/health` and `/ready` on every listener serve has, the pull listener too (serve's
-  // `[metrics] listen`): an operator probes the listener Prometheus scrapes. runwisp's own
-  // metrics_listen answers nothing else; the operating issue asked for health everywhere.
-  if (o.listener !== false) {
-    const pullOptions = o.listener;
-    listener = await parts.start(() =>
-      startMetricsListener({
-        ...pullOptions,
-        format,
-        json,
-        scrape,
-        pipeline,
-        onScrape: (seconds) => telemetry.scraped(seconds),
+    // The ingest stops first among the listeners, so the last export holds everything received;
+    // its checkpoints and listener are parts of their own (ingest-part.ts).
+    ingest !== undefined &&
+      part(async () => {
+        ingestListener = await ingest.start(parts, telemetry, pipeline, debug?.received);
       }),
-    );
-  }
-  // The ingest stops first among the listeners, so the last export holds everything received.
-  const ingestListener = await ingest?.start(parts, telemetry, pipeline, debug?.received);
-  // Once nothing can fail: a jobmeter that failed to start leaves no global behind.
-  if (o.global) parts.add(registerGlobal(meterProvider, o.log));
-  // A member's last report: everything accepted, read while the instruments still are.
-  if (role === 'member' && o.cluster !== false) {
-    const { reportTo } = o.cluster;
-    await parts.start(
-      () => startClusterMember(reportTo, () => meterProvider.collectWithStorages(pull()), o.log),
-      (member) => member.close(),
-    );
-  }
-  // First to stop: records from then on are refused with one warning rather than accepted and
-  // lost, and scrapes before a pass starts (the last push's pass then never waits on a scrape's
-  // that is bound to fail).
-  parts.add(() => {
-    stopped = true;
-    guard.close();
-  });
+    // Once nothing can fail: a jobmeter that failed to start leaves no global behind.
+    o.global &&
+      part(
+        () => registerGlobal(meterProvider, o.log),
+        (undo) => undo(),
+      ),
+    // A member's last report: everything accepted, read while the instruments still are.
+    role === 'member' &&
+      clusterOptions !== false &&
+      part(
+        () =>
+          startClusterMember(
+            clusterOptions.reportTo,
+            () => meterProvider.collectWithStorages(pull()),
+            o.log,
+          ),
+        (member) => member.close(),
+      ),
+    // First to stop: records from then on are refused with one warning rather than accepted and
+    // lost, and scrapes before a pass starts (the last push's pass then never waits on a scrape's
+    // that is bound to fail).
+    part(noStart, () => {
+      stopped = true;
+      guard.close();
+    }),
+  ];
+  const parts = new Parts();
+  for (const p of lifecycle) if (p !== false) await p(parts);
 
   const jm: Jobmeter = {
     ...recorder,

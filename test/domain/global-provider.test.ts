@@ -6,7 +6,8 @@ import { afterEach, describe, test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { createAllowListAttributesProcessor, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../../src/errors.ts';
-import { createJobmeter, DEFAULT_CARDINALITY_LIMIT, type Jobmeter } from '../../src/jobmeter.ts';
+import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
+import { OPTION_DEFAULTS } from '../../src/common/option-defaults.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
 
 const open: Jobmeter[] = [];
@@ -102,18 +103,18 @@ describe('global registration', () => {
 });
 
 describe('bounded by default: every host instrument has a series budget over its life', () => {
-  test(`default ${DEFAULT_CARDINALITY_LIMIT}: 3000 job_id values, then 3000 more after a scrape, never pass it; the overflow series holds the rest`, async () => {
+  test(`default ${OPTION_DEFAULTS.cardinalityLimit}: 3000 job_id values, then 3000 more after a scrape, never pass it; the overflow series holds the rest`, async () => {
     const jm = await start({ otelScopeInfo: false });
     const c = metrics.getMeter('host-app').createCounter('host.jobs');
     for (let i = 0; i < 3000; i++) c.add(1, { job_id: `job-${i}` });
     let lines = samples(await pull(jm), 'host_jobs_total');
-    assert.equal(lines.length, DEFAULT_CARDINALITY_LIMIT);
+    assert.equal(lines.length, OPTION_DEFAULTS.cardinalityLimit);
     assert.ok(lines.includes('host_jobs_total{otel_metric_overflow="true"} 1001'), lines.at(-1));
     // The SDK alone counts sets per collection: after a scrape, 3000 new ones would be 2000 more.
     for (let i = 3000; i < 6000; i++) c.add(1, { job_id: `job-${i}` });
     c.add(1, { job_id: 'job-0' });
     lines = samples(await pull(jm), 'host_jobs_total');
-    assert.equal(lines.length, DEFAULT_CARDINALITY_LIMIT);
+    assert.equal(lines.length, OPTION_DEFAULTS.cardinalityLimit);
     assert.ok(lines.includes('host_jobs_total{otel_metric_overflow="true"} 4001'));
     assert.ok(lines.includes('host_jobs_total{job_id="job-0"} 2'));
   });
