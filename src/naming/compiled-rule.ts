@@ -1,12 +1,24 @@
 /**
  * What a rule compiler (native-rules.ts, table-rules.ts) makes for one instrument of one scope,
- * and the naming pass (to-families.ts) keeps and runs at every collection.
+ * and the naming pass (to-families.ts) keeps and runs at every collection; and the one way a
+ * compiled rule emits an instrument's series into its family ({@link emitSeries}).
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
+import { DataPointType } from '../common/otel-sdk.ts';
+import type { FamilyType } from '../exposition/types.ts';
 import type { RuleSources } from '../series/carry.ts';
-import type { CollectedSeries, LabelColumn } from '../series/collection.ts';
-import type { FamilyBuilder, FamilyHead } from './family-builder.ts';
+import { boundsOf, type CollectedSeries, type LabelColumn } from '../series/collection.ts';
+import { exemplarsAt } from '../series/histogram.ts';
+import { scaled, seriesExemplar, seriesStartMillis } from './data-points.ts';
+import {
+  addHistogram,
+  addKeyed,
+  addNumber,
+  type FamilyBuilder,
+  type FamilyHead,
+} from './family-builder.ts';
+import type { SeriesCache } from './series-cache.ts';
 
 export interface CompiledRule {
   readonly family: FamilyHead;
@@ -29,4 +41,103 @@ export interface CompiledRule {
   readonly named: (key: Attributes) => Attributes;
   /** The scope the push sends the family's series under (the native profile's scope labels); none: its own. */
   readonly scope?: InstrumentationScope;
+}
+
+/** How a compiled rule reads an instrument's series. */
+export interface EmitRule {
+  /** The family's type (an `info` family's value is 1). */
+  readonly type: FamilyType;
+  /** Which figure of a histogram: its buckets (`value`), or its `sum` or `count` as a number. */
+  readonly from: 'value' | 'sum' | 'count';
+  /** Multiplier of values and sums (seconds → milliseconds: 1000). */
+  readonly scale: number;
+  /** Series carry their start times. */
+  readonly starts: boolean;
+  /** A number family that takes a set's label column as it is when it can (addKeyed: native rules). */
+  readonly keyed: boolean;
+}
+
+/** Appends `series` to `out` as `rule` reads it, its label strings `cache`'s (see CompiledRule.emit). */
+export function emitSeries(
+  rule: EmitRule,
+  cache: SeriesCache,
+  series: CollectedSeries,
+  out: FamilyBuilder,
+  sources: RuleSources | undefined,
+): LabelColumn {
+  const { type, from, scale, starts } = rule;
+  const n = series.n;
+  const labels = series.labels(cache.labelRender);
+  const { strings, keys } = labels;
+  /** Series i's `value` as its part of the served series (carried when sources are). */
+  const part = (i: number, value: number, created: number): number =>
+    sources === undefined ? value : sources.report(keys[i]!, strings[i]!, value, created);
+  cache.trim(n);
+  const kind = series.dataPointType;
+  const histogram =
+    kind === DataPointType.HISTOGRAM || kind === DataPointType.EXPONENTIAL_HISTOGRAM;
+  if (
+    !histogram &&
+    rule.keyed &&
+    out.created === undefined &&
+    (type !== 'counter' || series.exemplars === undefined)
+  ) {
+    // The label column as it is (no string read for a renderer that keeps its rendering), and one array of values.
+    addKeyed(out, labels, n, series.values);
+  } else {
+    for (let i = 0; i < n; i++) {
+      const created = starts ? seriesStartMillis(series, i) : 0;
+      if (!histogram)
+        addNumber(
+          out,
+          strings[i]!,
+          type === 'info' ? 1 : part(i, scaled(series.values[i]!, scale), created),
+          created,
+          seriesExemplar(series.exemplars?.[i], type, scale),
+        );
+      else if (from === 'sum')
+        addNumber(out, strings[i]!, part(i, scaled(series.sums[i]!, scale), created), created);
+      else if (from === 'count')
+        addNumber(out, strings[i]!, part(i, series.counts[i]!, created), created);
+      else if (kind === DataPointType.EXPONENTIAL_HISTOGRAM)
+        // Base-2 exponential buckets (the instrument's, or a host View's): the family keeps its
+        // name and type, its buckets are the exponential ones (native in protobuf when unscaled).
+        addHistogram(
+          out,
+          cache.exponential(
+            i,
+            strings[i]!,
+            series.exponentials![i]!,
+            scale,
+            starts ? created : undefined,
+          ),
+        );
+      else {
+        const row = sources?.reportHistogram(
+          keys[i]!,
+          strings[i]!,
+          boundsOf(series, i),
+          series.values,
+          i * series.stride,
+          scaled(series.sums[i]!, scale),
+          series.counts[i]!,
+          created,
+        );
+        addHistogram(
+          out,
+          cache.histogramAt(
+            i,
+            series,
+            strings[i]!,
+            scale,
+            starts ? created : undefined,
+            exemplarsAt(series.exemplars, i, series.stride),
+            row,
+          ),
+        );
+      }
+    }
+  }
+  if (labels.nonAscii > 0) out.ascii = false;
+  return labels;
 }

@@ -8,11 +8,8 @@ import type { Attributes } from '@opentelemetry/api';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { isClassicMetricName } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
-import { exemplarsAt } from '../series/histogram.ts';
 import { labelAttributes, labelsText } from './attribute-labels.ts';
-import type { CompiledRule } from './compiled-rule.ts';
-import { seriesExemplar, seriesStartMillis } from './data-points.ts';
-import { addHistogram, addKeyed, addNumber } from './family-builder.ts';
+import { emitSeries, type CompiledRule } from './compiled-rule.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName } from './prometheus-names.ts';
 import { SeriesCache } from './series-cache.ts';
 import type { NativeProfile } from './types.ts';
@@ -121,7 +118,13 @@ export function compileNative(
       ? (labels) => bucketLinePrefix(name, labels)
       : undefined,
   );
-  const starts = profile.startTimestamps === true;
+  const how = {
+    type,
+    from: 'value',
+    scale: 1,
+    starts: profile.startTimestamps === true,
+    keyed: true,
+  } as const;
   return [
     {
       family: {
@@ -136,59 +139,7 @@ export function compileNative(
       named,
       // The scope labels are the scope again in OTLP.
       ...(profile.scopeInfo && { scope }),
-      emit(series, out) {
-        const n = series.n;
-        const labels = series.labels(cache.labelRender);
-        cache.trim(n);
-        if (series.dataPointType === DataPointType.HISTOGRAM) {
-          const strings = labels.strings;
-          for (let i = 0; i < n; i++)
-            addHistogram(
-              out,
-              cache.histogramAt(
-                i,
-                series,
-                strings[i]!,
-                1,
-                starts ? seriesStartMillis(series, i) : undefined,
-                exemplarsAt(series.exemplars, i, series.stride),
-                undefined,
-              ),
-            );
-        } else if (series.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
-          const strings = labels.strings;
-          for (let i = 0; i < n; i++)
-            addHistogram(
-              out,
-              cache.exponential(
-                i,
-                strings[i]!,
-                series.exponentials![i]!,
-                1,
-                starts ? seriesStartMillis(series, i) : undefined,
-              ),
-            );
-        } else if (
-          out.created === undefined &&
-          (type !== 'counter' || series.exemplars === undefined)
-        ) {
-          // The label column as it is (no string read for a renderer that keeps its rendering), and one array of values.
-          addKeyed(out, labels, n, series.values);
-        } else {
-          const created = out.created !== undefined;
-          const strings = labels.strings;
-          for (let i = 0; i < n; i++)
-            addNumber(
-              out,
-              strings[i]!,
-              series.values[i]!,
-              created ? seriesStartMillis(series, i) : 0,
-              seriesExemplar(series.exemplars?.[i], type, 1),
-            );
-        }
-        if (labels.nonAscii > 0) out.ascii = false;
-        return labels;
-      },
+      emit: (series, out) => emitSeries(how, cache, series, out, undefined),
     },
   ];
 }

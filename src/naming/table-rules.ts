@@ -2,16 +2,11 @@
  * The rule compiler of a legacy profile's table (naming/types.ts FamilyRule): every family named,
  * labelled and worded as the original does.
  */
-import { DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
-import { boundsOf } from '../series/collection.ts';
-import { exemplarsAt } from '../series/histogram.ts';
 import { labelsText } from './attribute-labels.ts';
-import type { CompiledRule } from './compiled-rule.ts';
-import { scaled, seriesExemplar, seriesStartMillis } from './data-points.ts';
-import { addHistogram, addNumber } from './family-builder.ts';
+import { emitSeries, type CompiledRule } from './compiled-rule.ts';
 import { SeriesCache } from './series-cache.ts';
 import type { FamilyRule } from './types.ts';
 
@@ -52,6 +47,7 @@ export function compileTableRule(
     render,
     histogramShaped ? (labels) => bucketLinePrefix(rule.name, labels) : undefined,
   );
+  const how = { type: rule.type, from, scale, starts, keyed: false };
   // Dropped attributes or many-to-one value words can make two points share a label set.
   const merges = true;
   // A counter's or histogram's sources are carried one by one when a set's series can leave
@@ -62,75 +58,6 @@ export function compileTableRule(
     merges,
     carries,
     named,
-    emit(series, out, sources) {
-      const n = series.n;
-      const labels = series.labels(cache.labelRender);
-      const strings = labels.strings;
-      const keys = labels.keys;
-      /** Series i's `value` as its part of the served series (carried when sources are). */
-      const part = (i: number, value: number, created: number): number =>
-        sources === undefined ? value : sources.report(keys[i]!, strings[i]!, value, created);
-      cache.trim(n);
-      const kind = series.dataPointType;
-      if (kind === DataPointType.HISTOGRAM || kind === DataPointType.EXPONENTIAL_HISTOGRAM) {
-        for (let i = 0; i < n; i++) {
-          const created = starts ? seriesStartMillis(series, i) : 0;
-          if (from === 'sum')
-            addNumber(out, strings[i]!, part(i, scaled(series.sums[i]!, scale), created), created);
-          else if (from === 'count')
-            addNumber(out, strings[i]!, part(i, series.counts[i]!, created), created);
-          else if (kind === DataPointType.EXPONENTIAL_HISTOGRAM)
-            // A host View gave the instrument base-2 exponential buckets: the family keeps its name
-            // and type, its buckets are the exponential ones (native in protobuf when unscaled).
-            addHistogram(
-              out,
-              cache.exponential(
-                i,
-                strings[i]!,
-                series.exponentials![i]!,
-                scale,
-                starts ? created : undefined,
-              ),
-            );
-          else {
-            const row = sources?.reportHistogram(
-              keys[i]!,
-              strings[i]!,
-              boundsOf(series, i),
-              series.values,
-              i * series.stride,
-              scaled(series.sums[i]!, scale),
-              series.counts[i]!,
-              created,
-            );
-            addHistogram(
-              out,
-              cache.histogramAt(
-                i,
-                series,
-                strings[i]!,
-                scale,
-                starts ? created : undefined,
-                exemplarsAt(series.exemplars, i, series.stride),
-                row,
-              ),
-            );
-          }
-        }
-      } else {
-        for (let i = 0; i < n; i++) {
-          const created = starts ? seriesStartMillis(series, i) : 0;
-          addNumber(
-            out,
-            strings[i]!,
-            rule.type === 'info' ? 1 : part(i, scaled(series.values[i]!, scale), created),
-            created,
-            seriesExemplar(series.exemplars?.[i], rule.type, scale),
-          );
-        }
-      }
-      if (labels.nonAscii > 0) out.ascii = false;
-      return labels;
-    },
+    emit: (series, out, sources) => emitSeries(how, cache, series, out, sources),
   };
 }
