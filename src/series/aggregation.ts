@@ -2,9 +2,9 @@
  * One aggregation per kind, in the shape of sdk-metrics' `Aggregator<T>` (aggregator/types.ts,
  * Histogram.ts, LastValue.ts): how two accumulations of one series merge (two sources, a delta
  * window onto a total, two points cut to one attribute set), how a cumulative report restarts
- (its count went down), what it adds since the last, and the SDK's data point
- * in and out; of a level (gauge, up-down sum), how several sources' values merge by the
- * instrument's rule ({@link LEVEL}). Every stage that adds histograms or combines levels does it
+ * (it went down), what it adds since the last, and the SDK's data point in and out; of a level
+ * (gauge, up-down sum), how several sources' values merge by the instrument's rule
+ * ({@link LEVEL}). Every stage that adds histograms or combines levels does it
  * here: the ingest's output sets and streams, the cluster's sources, the cumulative -> delta
  * windows, the attribute length limit's folds and the naming's merges; a sum's cumulative value
  * ({@link SUM}) restarts and is differenced by the same rule as a histogram's.
