@@ -155,6 +155,17 @@ const NON_FINITE: Readonly<Record<string, number>> = {
   '-Infinity': Number.NEGATIVE_INFINITY,
 };
 
+// The file's rows, by position: a source series, a source's part (series/carry.ts), a series' gone
+// sources (its base and the last report of each gone source).
+const HIST = nullOr(histIn);
+const EXP = nullOr(expIn);
+const NUMBERS = nullOr(listOf(numIn));
+const STREAM_ROW = [integer, string, timeIn, timeIn, integer, numIn, HIST, EXP, finite] as const;
+const PART_ROW = [string, string, numIn, numIn, finite, NUMBERS, NUMBERS, NUMBERS] as const;
+const GONE_PART = (v: unknown, at: string) =>
+  row(v, at, 'a gone source', [string, numIn, HIST, EXP]);
+const GONE_ROW = [integer, integer, numIn, HIST, EXP, listOf(GONE_PART)] as const;
+
 /**
  * `snapshot` as the checkpoint's payload (JSON text). A source series is a list, not an object,
  * and its origin (a sender's resource and scope, shared by all its series) an index into one
@@ -247,35 +258,33 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
     throw new CheckpointError(`not JSON (${messageOf(err)})`);
   }
   const root = record(raw, 'the checkpoint');
-  const origins = array(root.origins, 'origins').map((o, i) => string(o, `origins[${i}]`));
-  const read = array(root.instruments, 'instruments').map((v, i) =>
-    instrumentIn(v, `instruments[${i}]`, origins),
-  );
-  if (root.windows !== undefined) {
-    for (const [n, w] of array(root.windows, 'windows').entries()) {
-      const at = `windows[${n}]`;
-      const row = array(w, at);
-      if (row.length < 4 || row.length % 2 !== 0 || row.length > 4 + 2 * MAX_GAPS)
-        throw new CheckpointError(`${at}: not a stream's windows`);
-      const [a, b, c] = [0, 1, 2].map((k) => integer(row[k], `${at}[${k}]`));
-      const stream = read[a!]?.series[b!]?.streams[c!] as
-        { from: bigint; gaps: readonly bigint[] | undefined } | undefined;
-      if (stream === undefined) throw new CheckpointError(`${at}: no such source series`);
-      const times = row.slice(3).map((v, k) => bigintIn(v, `${at}[${k + 3}]`));
-      stream.from = times[0]!;
-      stream.gaps = times.length > 1 ? times.slice(1) : undefined;
-    }
+  const origins = listOf(string)(root.origins, 'origins');
+  const read = listOf((v, at) => instrumentIn(v, at, origins))(root.instruments, 'instruments');
+  const windows = root.windows === undefined ? [] : array(root.windows, 'windows');
+  for (const [n, w] of windows.entries()) {
+    const at = `windows[${n}]`;
+    const items = array(w, at);
+    if (items.length < 4 || items.length % 2 !== 0 || items.length > 4 + 2 * MAX_GAPS)
+      throw new CheckpointError(`${at}: not a stream's windows`);
+    const [a, b, c] = [0, 1, 2].map((k) => integer(items[k], `${at}[${k}]`));
+    const stream = read[a!]?.series[b!]?.streams[c!] as
+      { from: bigint; gaps: readonly bigint[] | undefined } | undefined;
+    if (stream === undefined) throw new CheckpointError(`${at}: no such source series`);
+    const times = items.slice(3).map((v, k) => timeIn(v, `${at}[${k + 3}]`));
+    stream.from = times[0]!;
+    stream.gaps = times.length > 1 ? times.slice(1) : undefined;
   }
-  if (root.gone !== undefined) {
-    for (const [n, g] of array(root.gone, 'gone').entries()) {
-      const at = `gone[${n}]`;
-      const row = array(g, at);
-      if (row.length !== 6) throw new CheckpointError(`${at}: not a series' gone sources`);
-      const [a, b] = [0, 1].map((k) => integer(row[k], `${at}[${k}]`));
-      const series = read[a!]?.series[b!] as { gone?: GoneSplit } | undefined;
-      if (series === undefined) throw new CheckpointError(`${at}: no such series`);
-      series.gone = splitIn(row.slice(2), at, read[a!]!.shape);
-    }
+  for (const [n, g] of (root.gone === undefined ? [] : array(root.gone, 'gone')).entries()) {
+    const at = `gone[${n}]`;
+    const [a, b, base, hist, exp, parts] = row(g, at, "a series' gone sources", GONE_ROW);
+    const series = read[a]?.series[b] as { gone?: GoneSplit } | undefined;
+    if (series === undefined) throw new CheckpointError(`${at}: no such series`);
+    const acc = accOf(read[a]!.shape);
+    series.gone = {
+      base,
+      baseAcc: acc(hist, exp),
+      parts: parts.map(([source, value, h, e]) => ({ source, value, acc: acc(h, e) })),
+    };
   }
   // Checked once the windows and gone sources are placed: they name series by position in the file.
   const refused: RefusedValue[] = [];
@@ -285,10 +294,7 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
   }));
   return {
     instruments,
-    lastFailureSeconds:
-      root.lastFailureSeconds === null
-        ? undefined
-        : finite(root.lastFailureSeconds, 'lastFailureSeconds'),
+    lastFailureSeconds: nullOr(finite)(root.lastFailureSeconds, 'lastFailureSeconds'),
     ...(root.written !== undefined && { written: writtenIn(root.written) }),
     ...(root.point !== undefined && { point: finite(root.point, 'point') }),
     ...(root.carry !== undefined && { carry: carryIn(root.carry, refused) }),
@@ -297,14 +303,12 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
 }
 
 function writtenIn(v: unknown): WrittenAt {
-  const o = record(v, 'written');
-  return {
-    wall: finite(o.wall, 'written.wall'),
-    boot: {
-      id: string(o.boot, 'written.boot'),
-      monotonicMillis: finite(o.monotonic, 'written.monotonic'),
-    },
-  };
+  const { wall, boot, monotonic } = fields(v, 'written', {
+    wall: finite,
+    boot: string,
+    monotonic: finite,
+  });
+  return { wall, boot: { id: boot, monotonicMillis: monotonic } };
 }
 
 // [key, labels, total, last, start, bounds, row, lastRow]: a histogram's last three, else null.
@@ -323,49 +327,44 @@ function partOut(p: SourcePart): unknown[] {
 
 /** The carry `v`; a part whose served total the ingest would refuse (a counter's rule) is left out, in `refused`. */
 function carryIn(v: unknown, refused: RefusedValue[]): SourcesSnapshot {
-  const rules = array(v, 'carry').map((r, i) => {
-    const at = `carry[${i}]`;
-    const o = record(r, at);
-    const family = string(o.family, `${at}.family`);
-    const parts = (list: unknown, where: string): SourcePart[] =>
-      array(list, where)
-        .map((p, k) => partIn(p, `${where}[${k}]`))
-        .filter((p) => {
-          const refusal = counterRefusal(p.total);
-          if (refusal !== undefined) refused.push({ name: family, refusal, points: 1 });
-          return refusal === undefined;
-        });
-    return {
-      key: string(o.key, `${at}.key`),
-      family,
-      sources: parts(o.sources, `${at}.sources`),
-      folded: parts(o.folded, `${at}.folded`),
-    };
-  });
-  return { rules };
+  const rules = listOf((r, at) =>
+    fields(r, at, { family: string, key: string, sources: listOf(partIn), folded: listOf(partIn) }),
+  )(v, 'carry');
+  const kept = (family: string, parts: SourcePart[]): SourcePart[] =>
+    parts.filter((p) => {
+      const refusal = counterRefusal(p.total);
+      if (refusal !== undefined) refused.push({ name: family, refusal, points: 1 });
+      return refusal === undefined;
+    });
+  return {
+    rules: rules.map((r) => ({
+      ...r,
+      sources: kept(r.family, r.sources),
+      folded: kept(r.family, r.folded),
+    })),
+  };
 }
 
 function partIn(v: unknown, at: string): SourcePart {
-  const row = array(v, at);
-  if (row.length !== 8) throw new CheckpointError(`${at}: not a source's part`);
-  const list = (x: unknown, k: number): number[] | undefined =>
-    x === null ? undefined : array(x, `${at}[${k}]`).map((n, j) => numIn(n, `${at}[${k}][${j}]`));
-  const bounds = list(row[5], 5);
-  const figures = list(row[6], 6);
-  const last = list(row[7], 7);
+  const [key, labels, total, last, start, bounds, figures, lastRow] = row(
+    v,
+    at,
+    "a source's part",
+    PART_ROW,
+  );
   // A histogram's part holds its count, sum and a count per bucket; a sum's none of them.
   const width = bounds === undefined ? undefined : bounds.length + 3;
-  if (figures?.length !== width || (last !== undefined && last.length !== width))
+  if (figures?.length !== width || (lastRow !== undefined && lastRow.length !== width))
     throw new CheckpointError(`${at}: its rows do not fit its bounds`);
   return {
-    key: string(row[0], `${at}[0]`),
-    labels: string(row[1], `${at}[1]`),
-    total: numIn(row[2], `${at}[2]`),
-    last: numIn(row[3], `${at}[3]`),
-    start: finite(row[4], `${at}[4]`),
+    key,
+    labels,
+    total,
+    last,
+    start,
     ...(bounds !== undefined && { bounds }),
     ...(figures !== undefined && { row: Float64Array.from(figures) }),
-    ...(last !== undefined && { lastRow: Float64Array.from(last) }),
+    ...(lastRow !== undefined && { lastRow: Float64Array.from(lastRow) }),
   };
 }
 
@@ -374,15 +373,10 @@ function instrumentIn(v: unknown, at: string, origins: readonly string[]): Instr
   const shape = string(o.shape, `${at}.shape`) as Shape;
   if (!SHAPES.includes(shape))
     throw new CheckpointError(`${at}.shape: unknown shape ${JSON.stringify(shape)}`);
-  const series = array(o.series, `${at}.series`).map((s, i) =>
-    seriesIn(s, `${at}.series[${i}]`, origins, shape),
-  );
   return {
-    name: string(o.name, `${at}.name`),
+    ...fields(o, at, { name: string, description: string, unit: string }),
     shape,
-    description: string(o.description, `${at}.description`),
-    unit: string(o.unit, `${at}.unit`),
-    series,
+    series: listOf((s, where) => seriesIn(s, where, origins, shape))(o.series, `${at}.series`),
   };
 }
 
@@ -427,7 +421,7 @@ function figuresRefusal(
   bounds: readonly number[] | undefined,
 ): (value: number, acc: Acc | undefined) => Refusal | undefined {
   if (shape === 'monotonicSum') return (value) => counterRefusal(value);
-  // Levels (an up-down sum, a gauge) take any number, NaN too, and hold no counts (accIn).
+  // Levels (an up-down sum, a gauge) take any number, NaN too, and hold no counts (accOf).
   return (_, acc) => {
     if (acc === undefined) return undefined;
     if ('counts' in acc) {
@@ -449,39 +443,22 @@ function seriesIn(
   origins: readonly string[],
   shape: Shape,
 ): SeriesSnapshot {
-  const o = record(v, at);
-  const scope = record(o.scope, `${at}.scope`);
+  const s = fields(v, at, {
+    scope: (x, where) => fields(x, where, { name: string, version: string }),
+    scopeKey: string,
+    attributes: listOf((x, where) => row(x, where, 'a [key, value] pair', [string, attributeIn])),
+    startTime: (x, where) => row(x, where, '[seconds, nanoseconds]', [integer, integer]),
+    base: numIn,
+    baseHist: HIST,
+    baseExp: EXP,
+    bounds: nullOr(listOf(numIn)),
+    streams: listOf((x, where) => streamIn(x, where, origins, shape)),
+  });
   const attributes: Attributes = {};
-  for (const [i, entry] of array(o.attributes, `${at}.attributes`).entries()) {
-    const pair = array(entry, `${at}.attributes[${i}]`);
-    if (pair.length !== 2)
-      throw new CheckpointError(`${at}.attributes[${i}]: not a [key, value] pair`);
-    setAttribute(
-      attributes,
-      string(pair[0], `${at}.attributes[${i}][0]`),
-      attributeIn(pair[1], `${at}.attributes[${i}][1]`),
-    );
-  }
-  const start = array(o.startTime, `${at}.startTime`);
-  if (start.length !== 2) throw new CheckpointError(`${at}.startTime: not [seconds, nanoseconds]`);
-  return {
-    scopeKey: string(o.scopeKey, `${at}.scopeKey`),
-    scope: {
-      name: string(scope.name, `${at}.scope.name`),
-      version: string(scope.version, `${at}.scope.version`),
-    },
-    attributes,
-    startTime: [integer(start[0], `${at}.startTime[0]`), integer(start[1], `${at}.startTime[1]`)],
-    base: numIn(o.base, `${at}.base`),
-    baseAcc: accIn(shape, o.baseHist, o.baseExp, `${at}.baseHist`, `${at}.baseExp`),
-    bounds:
-      o.bounds === null
-        ? undefined
-        : array(o.bounds, `${at}.bounds`).map((b, i) => numIn(b, `${at}.bounds[${i}]`)),
-    streams: array(o.streams, `${at}.streams`).map((s, i) =>
-      streamIn(s, `${at}.streams[${i}]`, origins, shape),
-    ),
-  };
+  for (const [key, value] of s.attributes) setAttribute(attributes, key, value);
+  const { scopeKey, scope, startTime, base, bounds, streams } = s;
+  const baseAcc = accOf(shape)(s.baseHist, s.baseExp);
+  return { scopeKey, scope, attributes, startTime, base, baseAcc, bounds, streams };
 }
 
 function streamIn(
@@ -490,23 +467,17 @@ function streamIn(
   origins: readonly string[],
   shape: Shape,
 ): StreamSnapshot {
-  const t = array(v, at);
-  if (t.length !== 9) throw new CheckpointError(`${at}: not a source series`);
-  const origin = origins[integer(t[0], `${at}[0]`)];
+  const [o, key, start, time, points, value, hist, exp, updatedAt] = row(
+    v,
+    at,
+    'a source series',
+    STREAM_ROW,
+  );
+  const origin = origins[o];
   if (origin === undefined) throw new CheckpointError(`${at}[0]: no such origin`);
-  return {
-    origin,
-    key: string(t[1], `${at}[1]`),
-    start: bigintIn(t[2], `${at}[2]`),
-    time: bigintIn(t[3], `${at}[3]`),
-    points: integer(t[4], `${at}[4]`),
-    value: numIn(t[5], `${at}[5]`),
-    acc: accIn(shape, t[6], t[7], `${at}[6]`, `${at}[7]`),
-    updatedAt: finite(t[8], `${at}[8]`),
-    // Set from the checkpoint's `windows`, when it has them.
-    from: 0n,
-    gaps: undefined,
-  };
+  const acc = accOf(shape)(hist, exp);
+  // `from` and `gaps` are set from the checkpoint's `windows`, when it has them.
+  return { origin, key, start, time, points, value, acc, updatedAt, from: 0n, gaps: undefined };
 }
 
 function splitOut(g: GoneSplit): unknown[] {
@@ -517,35 +488,18 @@ function splitOut(g: GoneSplit): unknown[] {
   ];
 }
 
-function splitIn(row: unknown[], at: string, shape: Shape): GoneSplit {
-  const [base, hist, exp, parts] = row;
-  return {
-    base: numIn(base, `${at}[2]`),
-    baseAcc: accIn(shape, hist, exp, `${at}[3]`, `${at}[4]`),
-    parts: array(parts, `${at}[5]`).map((v, k) => {
-      const where = `${at}[5][${k}]`;
-      const p = array(v, where);
-      if (p.length !== 4) throw new CheckpointError(`${where}: not a gone source`);
-      return {
-        source: string(p[0], `${where}[0]`),
-        value: numIn(p[1], `${where}[1]`),
-        acc: accIn(shape, p[2], p[3], `${where}[2]`, `${where}[3]`),
-      };
-    }),
-  };
-}
-
 /** `acc` as the file writes it: [hist, exp], in the field of its kind, null in the other. */
 function accOut(acc: Acc | undefined): [unknown, unknown] {
   if (acc === undefined) return [null, null];
   return 'counts' in acc ? [histOut(acc), null] : [null, expOut(acc)];
 }
 
-/** The accumulator of an instrument of `shape` from the file's two fields, each checked ({@link accOut} undone). */
-function accIn(shape: Shape, hist: unknown, exp: unknown, atHist: string, atExp: string) {
-  const h = hist === null ? undefined : histIn(hist, atHist);
-  const e = exp === null ? undefined : expIn(exp, atExp);
-  return shape === 'histogram' ? h : shape === 'exponentialHistogram' ? e : undefined;
+/** The accumulator of an instrument of `shape` from the file's two fields ({@link accOut} undone). */
+function accOf(
+  shape: Shape,
+): (hist: HistogramAcc | undefined, exp: ExponentialSum | undefined) => Acc | undefined {
+  return (hist, exp) =>
+    shape === 'histogram' ? hist : shape === 'exponentialHistogram' ? exp : undefined;
 }
 
 function histOut(h: HistogramAcc): unknown {
@@ -553,12 +507,7 @@ function histOut(h: HistogramAcc): unknown {
 }
 
 function histIn(v: unknown, at: string): HistogramAcc {
-  const o = record(v, at);
-  return {
-    counts: array(o.counts, `${at}.counts`).map((c, i) => numIn(c, `${at}.counts[${i}]`)),
-    sum: numIn(o.sum, `${at}.sum`),
-    count: numIn(o.count, `${at}.count`),
-  };
+  return fields(v, at, { counts: listOf(numIn), sum: numIn, count: numIn });
 }
 
 function expOut(e: ExponentialSum): unknown {
@@ -574,23 +523,16 @@ function expOut(e: ExponentialSum): unknown {
 }
 
 function expIn(v: unknown, at: string): ExponentialSum {
-  const o = record(v, at);
-  const side = (s: unknown, where: string) => {
-    const r = record(s, where);
-    return {
-      offset: integer(r.offset, `${where}.offset`),
-      counts: array(r.counts, `${where}.counts`).map((c, i) => numIn(c, `${where}.counts[${i}]`)),
-    };
+  const side = (x: unknown, where: string) =>
+    fields(x, where, { offset: integer, counts: listOf(numIn) });
+  const figures = {
+    scale: integer,
+    zeroCount: numIn,
+    zeroThreshold: numIn,
+    sum: numIn,
+    count: numIn,
   };
-  return {
-    scale: integer(o.scale, `${at}.scale`),
-    zeroCount: numIn(o.zeroCount, `${at}.zeroCount`),
-    zeroThreshold: numIn(o.zeroThreshold, `${at}.zeroThreshold`),
-    positive: side(o.positive, `${at}.positive`),
-    negative: side(o.negative, `${at}.negative`),
-    sum: numIn(o.sum, `${at}.sum`),
-    count: numIn(o.count, `${at}.count`),
-  };
+  return fields(v, at, { ...figures, positive: side, negative: side });
 }
 
 function num(v: number): number | string {
@@ -624,6 +566,42 @@ function attributeIn(v: unknown, at: string): AnyValue {
   return items;
 }
 
+/** A check of the value at a place of the file (`at`, named in its error): the value it holds. */
+type Check<T> = (v: unknown, at: string) => T;
+type Checked<C> = { -readonly [K in keyof C]: C[K] extends Check<infer T> ? T : never };
+
+/** The fields of the object `v` that `checks` names, each checked (others are ignored). */
+function fields<C extends Record<string, Check<unknown>>>(
+  v: unknown,
+  at: string,
+  checks: C,
+): Checked<C> {
+  const o = record(v, at);
+  const out: Record<string, unknown> = {};
+  for (const [key, check] of Object.entries(checks)) out[key] = check(o[key], `${at}.${key}`);
+  return out as Checked<C>;
+}
+
+/** The list `v`, one item per check (`what` it is, for the error), each checked. */
+function row<const C extends readonly Check<unknown>[]>(
+  v: unknown,
+  at: string,
+  what: string,
+  checks: C,
+): Checked<C> {
+  const items = array(v, at);
+  if (items.length !== checks.length) throw new CheckpointError(`${at}: not ${what}`);
+  return checks.map((check, k) => check(items[k], `${at}[${k}]`)) as Checked<C>;
+}
+
+function listOf<T>(check: Check<T>): Check<T[]> {
+  return (v, at) => array(v, at).map((x, i) => check(x, `${at}[${i}]`));
+}
+
+function nullOr<T>(check: Check<T>): Check<T | undefined> {
+  return (v, at) => (v === null ? undefined : check(v, at));
+}
+
 function record(v: unknown, at: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw new CheckpointError(`${at}: not an object`);
@@ -651,7 +629,7 @@ function integer(v: unknown, at: string): number {
   return v as number;
 }
 
-function bigintIn(v: unknown, at: string): bigint {
+function timeIn(v: unknown, at: string): bigint {
   if (typeof v !== 'string' || !/^\d{1,20}$/.test(v))
     throw new CheckpointError(`${at}: not a time in nanoseconds`);
   return BigInt(v);
