@@ -55,14 +55,14 @@ function flatValue(family: Family): unknown {
 export function renderJson(
   families: readonly Family[],
   shape: JsonShape,
-  options: { prefix?: string; extra?: Record<string, unknown> } = {},
+  prefix = '',
+  extra?: Record<string, unknown>,
 ): string {
   if (shape === 'flat') {
     const out: Record<string, unknown> = {};
-    const prefix = options.prefix ?? '';
     for (const f of families)
       out[f.name.startsWith(prefix) ? f.name.slice(prefix.length) : f.name] = flatValue(f);
-    return JSON.stringify({ ...out, ...options.extra }, null, 2) + '\n';
+    return JSON.stringify({ ...out, ...extra }, null, 2) + '\n';
   }
   const doc = {
     families: families.map((f) => ({
@@ -72,7 +72,7 @@ export function renderJson(
       unit: f.unit,
       series: genericSeries(f),
     })),
-    ...options.extra,
+    ...extra,
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }

@@ -134,11 +134,7 @@ export async function buildMetricsResponse(
     // them: most endpoints are only ever scraped as text, and every module loaded costs startup
     // time and memory.
     const { renderJson } = await import('../exposition/json.ts');
-    const extra = json.extra?.();
-    const text = renderJson(families, json.shape, {
-      ...(json.prefix !== undefined ? { prefix: json.prefix } : {}),
-      ...(extra ? { extra } : {}),
-    });
+    const text = renderJson(families, json.shape, json.prefix, json.extra?.());
     // One piece already: nothing to collect.
     if (encoding === undefined) return { contentType, contentEncoding: undefined, ...bodyOf(text) };
     pieces = [Buffer.from(text, 'utf8')];
