@@ -112,37 +112,6 @@ export class HistogramSet extends SeriesSet {
     if (max > this.maxs!.data[at]!) this.maxs!.data[at] = max;
   }
 
-  #point(
-    i: number,
-    startTime: HrTime,
-    endTime: HrTime,
-    counts: number[],
-    sum: number,
-    count: number,
-    snap: Snapshot,
-  ): DataPoint<Histogram> {
-    const value: Histogram = {
-      buckets: { boundaries: this.bounds as number[], counts },
-      sum,
-      count,
-    };
-    // The life's min and max (a delta point carries them only when its window is the life: temporality.ts).
-    // A writer that carries other sources' points (sources.ts) may know no min or max: none is given.
-    if (snap.mins !== undefined && count > 0) {
-      if (Number.isFinite(snap.mins[i]!)) value.min = snap.mins[i]!;
-      if (Number.isFinite(snap.maxs![i]!)) value.max = snap.maxs![i]!;
-    }
-    const point: DataPoint<Histogram> & { exemplars?: readonly Exemplar[] } = {
-      attributes: this.keysOf(snap)[i]!,
-      startTime: this.pointStart(snap, i, startTime),
-      endTime,
-      value,
-    };
-    const exemplars = exemplarsAt(snap.exemplars, i, this.stride);
-    if (exemplars !== undefined) point.exemplars = exemplars;
-    return point;
-  }
-
   snapshotLength(): number {
     // Read in the same turn as snapshot(): the series count cannot change in between.
     return (
@@ -189,19 +158,35 @@ export class HistogramSet extends SeriesSet {
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    const n = snap.n;
+    const keys = this.keysOf(snap);
     const stride = this.stride;
-    const dataPoints = new Array<DataPoint<Histogram>>(n);
-    for (let i = 0; i < n; i++)
-      dataPoints[i] = this.#point(
-        i,
-        startTime,
+    const dataPoints = new Array<DataPoint<Histogram>>(snap.n);
+    for (let i = 0; i < snap.n; i++) {
+      const count = snap.counts[i]!;
+      const value: Histogram = {
+        buckets: {
+          boundaries: this.bounds as number[],
+          counts: Array.from(snap.values.subarray(i * stride, (i + 1) * stride)),
+        },
+        sum: snap.sums[i]!,
+        count,
+      };
+      // The life's min and max (a delta point carries them only when its window is the life: temporality.ts).
+      // A writer that carries other sources' points (sources.ts) may know no min or max: none is given.
+      if (snap.mins !== undefined && count > 0) {
+        if (Number.isFinite(snap.mins[i]!)) value.min = snap.mins[i]!;
+        if (Number.isFinite(snap.maxs![i]!)) value.max = snap.maxs![i]!;
+      }
+      const point: DataPoint<Histogram> & { exemplars?: readonly Exemplar[] } = {
+        attributes: keys[i]!,
+        startTime: this.pointStart(snap, i, startTime),
         endTime,
-        countsAt(snap.values, i * stride, stride),
-        snap.sums[i]!,
-        snap.counts[i]!,
-        snap,
-      );
+        value,
+      };
+      const exemplars = exemplarsAt(snap.exemplars, i, stride);
+      if (exemplars !== undefined) point.exemplars = exemplars;
+      dataPoints[i] = point;
+    }
     return this.metricData(dataPoints);
   }
 }
@@ -229,11 +214,4 @@ export function exemplarsAt(
   for (let k = i * stride, end = k + stride; k < end; k++)
     if (held[k] !== undefined) (out ??= []).push(held[k]!);
   return out;
-}
-
-/** One series' bucket counts out of a snapshot, as the plain array a point carries. */
-function countsAt(values: Float64Array, from: number, stride: number): number[] {
-  const counts = new Array<number>(stride);
-  for (let k = 0; k < stride; k++) counts[k] = values[from + k]!;
-  return counts;
 }
