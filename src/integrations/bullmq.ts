@@ -23,12 +23,11 @@ import {
   checkOptions,
   errorKind,
   JobRuns,
-  oldestSource,
   secondsBetween,
   type IntegrationOptions,
 } from './job-runs.ts';
-import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
-import { depthPoll, type DepthCounts } from './queue-depth.ts';
+import { instrumentation, listen, refuseSecond, type Instrumentation } from './handle.ts';
+import type { DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
@@ -202,13 +201,15 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
   };
   const onError = (error: Error): void => runs.error(errorKind(error));
 
-  worker.on('active', onActive);
-  worker.on('completed', onCompleted);
-  worker.on('failed', onFailed);
-  worker.on('stalled', onStalled);
-  worker.on('error', onError);
+  const unlisten = listen(worker, {
+    active: onActive,
+    completed: onCompleted,
+    failed: onFailed,
+    stalled: onStalled,
+    error: onError,
+  });
 
-  const depth = depthPoll(opts, async (): Promise<DepthCounts> => {
+  const depth = async (): Promise<DepthCounts> => {
     const c = await queue.getJobCounts(...COUNT_TYPES);
     return new Map([
       [
@@ -221,26 +222,18 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
         },
       ],
     ]);
-  });
-
-  const stopOldest = oldestSource(
-    opts,
-    async (): Promise<OldestWaiting> =>
-      new Map([[worker.name, await oldestReady(queue, Date.now())]]),
-  );
+  };
+  const oldest = async (): Promise<OldestWaiting> =>
+    new Map([[worker.name, await oldestReady(queue, Date.now())]]);
 
   return instrumentation(
     worker,
     () => {
-      stopOldest();
-      worker.off('active', onActive);
-      worker.off('completed', onCompleted);
-      worker.off('failed', onFailed);
-      worker.off('stalled', onStalled);
-      worker.off('error', onError);
+      unlisten();
       if (ownQueue) void queue.close().catch(quiet);
     },
     runs,
-    depth,
+    opts,
+    { depth, oldest },
   );
 }

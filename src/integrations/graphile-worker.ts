@@ -21,11 +21,10 @@ import {
   checkSchema,
   errorKind,
   JobRuns,
-  oldestSource,
   type IntegrationOptions,
 } from './job-runs.ts';
-import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
-import { depthOfRows, depthPoll, type DepthCounts } from './queue-depth.ts';
+import { instrumentation, listen, refuseSecond, type Instrumentation } from './handle.ts';
+import { depthOfRows, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
@@ -122,36 +121,21 @@ export function instrumentRunner(
     'worker:getJob:error': ({ error }: { error: unknown }) => runs.error(errorKind(error)),
     'pool:listen:error': ({ error }: { error: unknown }) => runs.error(errorKind(error)),
   };
-  const on = events as unknown as {
-    on(e: string, f: (p: never) => void): void;
-    off(e: string, f: (p: never) => void): void;
-  };
-  for (const [event, fn] of Object.entries(listeners)) on.on(event, fn);
+  const unlisten = listen(events, listeners);
 
   const sql = depthSql(schema);
-  // Without a pool, checkOptions was told depthIntervalMillis: false.
-  const depth = depthPoll(opts, async (): Promise<DepthCounts> => {
-    return depthOfRows((await pool!.query(sql)).rows);
-  });
-
-  const oldest = oldestSql(schema);
-  const stopOldest = oldestSource(opts, async () => {
-    const { rows } = await pool!.query(oldest);
-    return new Map(
-      rows.map((r) => [
-        String(r['queue']),
-        r['ready'] == null ? undefined : new Date(r['ready'] as Date | string),
-      ]),
-    );
-  });
-
-  return instrumentation(
-    events,
-    () => {
-      stopOldest();
-      for (const [event, fn] of Object.entries(listeners)) on.off(event, fn);
+  const oldestQuery = oldestSql(schema);
+  // Without a pool, checkOptions was told depthIntervalMillis: false: neither read is made.
+  return instrumentation(events, unlisten, runs, opts, {
+    depth: async (): Promise<DepthCounts> => depthOfRows((await pool!.query(sql)).rows),
+    oldest: async () => {
+      const { rows } = await pool!.query(oldestQuery);
+      return new Map(
+        rows.map((r) => [
+          String(r['queue']),
+          r['ready'] == null ? undefined : new Date(r['ready'] as Date | string),
+        ]),
+      );
     },
-    runs,
-    depth,
-  );
+  });
 }

@@ -6,8 +6,9 @@
 import { ConfigError } from '../errors.ts';
 import type { Recorder } from '../domain/recorder.ts';
 import type { HostSnapshot } from '../domain/snapshot.ts';
-import type { JobRuns } from './job-runs.ts';
-import { queueAggregates, type QueueDepthPoll } from './queue-depth.ts';
+import type { OldestWaiting } from '../domain/recorder.ts';
+import type { CheckedOptions, JobRuns } from './job-runs.ts';
+import { QueueDepthPoll, queueAggregates, type DepthCounts } from './queue-depth.ts';
 
 /**
  * What an integration returns: call it to remove the instrumentation; it also reads the queue
@@ -57,13 +58,54 @@ export function refuseSecond(call: string, target: object, recorder: Recorder, w
   );
 }
 
-/** The function an integration returns for `target`, now instrumented into `runs`' recorder ({@link refuseSecond}); `remove` takes its listeners off. */
+/**
+ * Adds `listeners` to `emitter` (a library's event emitter: `on` and `off` by event name); returns
+ * what takes them off.
+ */
+export function listen(
+  emitter: object,
+  listeners: Readonly<Record<string, (...args: never[]) => unknown>>,
+): () => void {
+  const e = emitter as {
+    on(event: string, f: unknown): void;
+    off(event: string, f: unknown): void;
+  };
+  for (const [event, f] of Object.entries(listeners)) e.on(event, f);
+  return () => {
+    for (const [event, f] of Object.entries(listeners)) e.off(event, f);
+  };
+}
+
+/** The reads of the job store an integration makes once per depth interval (none: it reads none). */
+export interface StoreReads {
+  /** Queue depth by state (queue-depth.ts). */
+  readonly depth?: () => Promise<DepthCounts>;
+  /** When each queue's oldest waiting job became ready (the domain's queue source). */
+  readonly oldest?: () => Promise<OldestWaiting>;
+}
+
+/**
+ * The function an integration returns for `target`, now instrumented into `runs`' recorder
+ * ({@link refuseSecond}), reading the store as `reads` say, at the options' interval (none with
+ * `depthIntervalMillis: false`); `remove` takes its listeners off.
+ */
 export function instrumentation(
   target: object,
   remove: () => void,
   runs: JobRuns,
-  depth: QueueDepthPoll | undefined,
+  opts: CheckedOptions,
+  reads: StoreReads = {},
 ): Instrumentation {
+  // checkOptions made sure of a meter unless depthIntervalMillis is false.
+  const interval = opts.depthIntervalMillis;
+  const depth =
+    reads.depth && interval !== false && opts.meter !== undefined
+      ? new QueueDepthPoll(opts.meter, reads.depth, interval)
+      : undefined;
+  const stopOldest =
+    reads.oldest &&
+    interval !== false &&
+    opts.recorder.addQueueSource(reads.oldest, { intervalMillis: interval });
   const objects = instrumentedInto(runs.recorder);
   objects.add(target);
   let removed = false;
@@ -71,6 +113,7 @@ export function instrumentation(
     if (removed) return;
     removed = true;
     objects.delete(target);
+    if (stopOldest) stopOldest();
     remove();
     depth?.close();
     runs.close();

@@ -10,7 +10,7 @@ import type { Context, Meter } from '@opentelemetry/api';
 import { pollMillisOrOff } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
 import { AGENT_RUN_EVENTS } from '../domain/catalog.ts';
-import type { OldestWaiting, Recorder, RunHandle, StartDetails } from '../domain/recorder.ts';
+import type { Recorder, RunHandle, StartDetails } from '../domain/recorder.ts';
 import type { HostSnapshot } from '../domain/snapshot.ts';
 import type { Outcome } from '../domain/types.ts';
 
@@ -214,15 +214,6 @@ export class JobRuns {
     for (const run of this.#open.values()) run.finish('cancelled');
     this.#open.clear();
   }
-}
-
-/**
- * The oldest-waiting-job source of an instrumented worker: `read` once per depth interval (the
- * domain's queue source), none with `depthIntervalMillis: false`. Returns what stops it.
- */
-export function oldestSource(opts: CheckedOptions, read: () => Promise<OldestWaiting>): () => void {
-  if (opts.depthIntervalMillis === false) return () => {};
-  return opts.recorder.addQueueSource(read, { intervalMillis: opts.depthIntervalMillis });
 }
 
 /** Seconds between two of the library's millisecond timestamps, when both are there. */

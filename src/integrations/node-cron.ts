@@ -23,7 +23,7 @@ import {
   secondsBetween,
   type IntegrationOptions,
 } from './job-runs.ts';
-import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
+import { instrumentation, listen, refuseSecond, type Instrumentation } from './handle.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
@@ -149,14 +149,14 @@ export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): I
     };
     unhook = () => Object.assign(runner, { onMatch, onFinished, onError });
   }
-  for (const [event, fn] of listeners) task.on(event, fn);
+  const unlisten = listen(task, Object.fromEntries(listeners));
   return instrumentation(
     task,
     () => {
       unhook();
-      for (const [event, fn] of listeners) task.off(event, fn);
+      unlisten();
     },
     runs,
-    undefined,
+    opts,
   );
 }

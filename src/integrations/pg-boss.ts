@@ -23,12 +23,11 @@ import {
   checkSchema,
   errorKind,
   JobRuns,
-  oldestSource,
   type IntegrationOptions,
 } from './job-runs.ts';
 import { ConfigError } from '../errors.ts';
 import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
-import { depthOfRows, depthPoll, type DepthCounts } from './queue-depth.ts';
+import { depthOfRows, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
@@ -209,29 +208,28 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
   const onError = (error: Error): void => runs.error(errorKind(error));
   boss.on('error', onError);
 
-  const depth = depthPoll(opts, async (): Promise<DepthCounts> => {
-    if (queues.size === 0) return new Map();
-    return depthOfRows((await boss.getDb().executeSql(sql, [[...queues]])).rows);
-  });
-
-  const oldest = oldestSql(schema);
-  const stopOldest = oldestSource(opts, async () => {
-    const ready = new Map<string, Date | undefined>([...queues].map((q) => [q, undefined]));
-    if (queues.size === 0) return ready;
-    const { rows } = await boss.getDb().executeSql(oldest, [[...queues]]);
-    for (const r of rows as { queue: string; ready: Date | string }[])
-      ready.set(r.queue, new Date(r.ready));
-    return ready;
-  });
-
+  const oldestQuery = oldestSql(schema);
   return instrumentation(
     boss,
     () => {
-      stopOldest();
       for (const undo of restore) undo();
       boss.off('error', onError);
     },
     runs,
-    depth,
+    opts,
+    {
+      depth: async (): Promise<DepthCounts> => {
+        if (queues.size === 0) return new Map();
+        return depthOfRows((await boss.getDb().executeSql(sql, [[...queues]])).rows);
+      },
+      oldest: async () => {
+        const ready = new Map<string, Date | undefined>([...queues].map((q) => [q, undefined]));
+        if (queues.size === 0) return ready;
+        const { rows } = await boss.getDb().executeSql(oldestQuery, [[...queues]]);
+        for (const r of rows as { queue: string; ready: Date | string }[])
+          ready.set(r.queue, new Date(r.ready));
+        return ready;
+      },
+    },
   );
 }

@@ -11,7 +11,6 @@
  */
 import type { Meter, MetricOptions, ObservableResult } from '@opentelemetry/api';
 import { StorePoll } from '../common/store-poll.ts';
-import type { CheckedOptions } from './job-runs.ts';
 
 /** The states served; a library's other states (completed, paused, …) are not depth. */
 export const DEPTH_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -128,16 +127,6 @@ export function depthOfRows(rows: readonly Record<string, unknown>[]): DepthCoun
       },
     ]),
   );
-}
-
-/** The depth poll the options ask for: none with `depthIntervalMillis: false` (checkOptions made sure a meter is there otherwise). */
-export function depthPoll(
-  opts: CheckedOptions,
-  read: () => Promise<DepthCounts>,
-): QueueDepthPoll | undefined {
-  return opts.depthIntervalMillis === false || opts.meter === undefined
-    ? undefined
-    : new QueueDepthPoll(opts.meter, read, opts.depthIntervalMillis);
 }
 
 /** crewshipd's queue aggregates from the last poll: waiting + delayed jobs, queues with any, the biggest. */
