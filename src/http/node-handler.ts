@@ -22,11 +22,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { createAccessLog, logExchange, setAccessLogTenant } from './access-log.ts';
+import { createAccessLog, logExchange } from './access-log.ts';
 import { pathOf } from './http-server.ts';
 import { createMetricsRoute } from './metrics-route.ts';
 import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
-import { scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
+import { writeAnswer } from './scrape-handler.ts';
 
 /** A node:http request handler serving the metrics route ({@link createMetricsHandler}); other paths get `false` back, for the host to answer. */
 export interface MetricsHandler {
@@ -63,17 +63,9 @@ export function createMetricsHandler(opts: JobmeterMetricsOptions): MetricsHandl
     if (log !== undefined) logExchange(log, request, response, request.originalUrl ?? request.url);
     if (!route.mounted || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
     if (pathOf(request.url) !== o.path) return false;
-    const admission = route.admit({ peer: request.socket.remoteAddress, headers: request.headers });
-    if (!admission.ok) {
-      if (admission.answer === undefined) return false;
-      writeAnswer(request, response, admission.answer);
-      return true;
-    }
-    if (admission.tenant !== undefined) setAccessLogTenant(request, admission.tenant);
-    void route
-      .answer(scrapeRequestOf(request))
-      .then((answer) => writeAnswer(request, response, answer));
-    return true;
+    const answer = route.handle(request);
+    void answer?.then((a) => writeAnswer(request, response, a));
+    return answer !== undefined;
   };
   return Object.assign(handle, { route: o.info, close: () => route.close() });
 }

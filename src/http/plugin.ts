@@ -24,11 +24,11 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
-import { createAccessLog, logExchange, setAccessLogTenant } from './access-log.ts';
+import { createAccessLog, logExchange } from './access-log.ts';
 import { bodyStream } from './metrics-response.ts';
 import { createMetricsRoute } from './metrics-route.ts';
 import type { JobmeterMetricsOptions } from './route-options.ts';
-import { answerHeaders, scrapeRequestOf, type ScrapeAnswer } from './scrape-handler.ts';
+import { answerHeaders, type ScrapeAnswer } from './scrape-handler.ts';
 
 const NAME = 'jobmeter-metrics';
 
@@ -61,17 +61,10 @@ async function plugin(
     method: 'GET',
     url: o.path,
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      const admission = route.admit({
-        peer: request.socket.remoteAddress,
-        headers: request.headers,
-      });
-      if (!admission.ok) {
-        if (admission.answer !== undefined) return sendAnswer(reply, admission.answer);
-        reply.callNotFound();
-        return reply;
-      }
-      if (admission.tenant !== undefined) setAccessLogTenant(request, admission.tenant);
-      return sendAnswer(reply, await route.answer(scrapeRequestOf(request.raw)));
+      const answer = route.handle(request.raw);
+      if (answer !== undefined) return sendAnswer(reply, await answer);
+      reply.callNotFound();
+      return reply;
     },
   });
 
