@@ -137,18 +137,6 @@ function lengthLimit(name: string, guard: RecordGuard): Admit | undefined {
   return (a) => (a === undefined || withinLength(a, limit) ? a : guard.cut(name, a));
 }
 
-/** `storage` (a host instrument's) with each record's attributes through `limit` first. */
-function limitedStorage<M extends Method, T extends Records<M>>(
-  storage: T,
-  method: M,
-  limit: Admit,
-): T {
-  return {
-    [method]: (value: number, attributes?: Attributes, context?: Context) =>
-      storage[method](value, limit(attributes), context),
-  } as unknown as T;
-}
-
 /** One wrapper per callback, so that removing a callback removes what was added for it. */
 function wrapperOf<C extends object>(
   wrappers: WeakMap<C, C>,
@@ -268,8 +256,11 @@ export function guardMeter(
     const identity = { name, kind, unit: o?.unit ?? '', meter: scope };
     const limit = lengthLimit(name, guard);
     const local = hostStorage?.(identity, o) as T | undefined;
+    // The storage checks values itself: wrapped only to cut attribute values first.
     if (local !== undefined)
-      return limit === undefined ? local : limitedStorage(local, method, limit);
+      return limit === undefined
+        ? local
+        : guardInstrument(local, method, name, nonNegative, guard, limit);
     const cap = capFor(identity);
     // Cut first: the series budget counts sets as they are recorded.
     const admit: Admit | undefined =

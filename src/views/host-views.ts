@@ -95,19 +95,7 @@ export function viewSelects(
   spec: InstrumentSpec,
   scope: { readonly name: string; readonly version: string },
 ): boolean {
-  const selected = selection({
-    name: spec.name,
-    kind: spec.kind,
-    unit: spec.unit ?? '',
-    meter: { ...scope, schemaUrl: undefined },
-  });
-  return selected.length > 0;
-}
-
-export interface HostCapsOptions {
-  readonly selection: ViewSelection;
-  /** Series per host instrument, overflow included, when its View sets no limit. */
-  readonly cardinalityLimit: number;
+  return selection({ ...spec, meter: { ...scope, schemaUrl: undefined } }).length > 0;
 }
 
 /** Whether a host View selects `instrument` (then the SDK records it, and the View applies). */
@@ -115,8 +103,14 @@ export function hostViewed(selection: ViewSelection): (instrument: InstrumentIde
   return (instrument) => selection(instrument).length > 0;
 }
 
-/** The series budget of each host instrument, from the host's Views (see the file comment). */
-export function hostCaps(options: HostCapsOptions): CapFor {
+/**
+ * The series budget of each host instrument, from the host's Views (see the file comment):
+ * `cardinalityLimit` series, overflow included, when its View sets no limit.
+ */
+export function hostCaps(options: {
+  readonly selection: ViewSelection;
+  readonly cardinalityLimit: number;
+}): CapFor {
   return (instrument) => {
     const view = options.selection(instrument)[0];
     const process =
