@@ -40,6 +40,7 @@ import {
   OTLP_OPTIONS,
   SECTIONS,
   TELEMETRY_OPTIONS,
+  type OptionRow,
   type Section,
   type SectionName,
 } from '../common/option-table.ts';
@@ -76,17 +77,8 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       (out as Record<string, unknown>)[TOP_VALUES[key]!] = value;
       continue;
     }
-    if (Object.hasOwn(TOP_SPELLINGS, key)) {
-      out.metrics = { ...out.metrics, ...metrics({ [key]: value }, '', TOP_SPELLINGS) };
-      continue;
-    }
     if (Object.hasOwn(TABLES, key)) {
       (out as Record<string, unknown>)[key] = renameKeys(value, TABLES[key]!);
-      continue;
-    }
-    if (Object.hasOwn(METRICS_TABLES, key)) {
-      const table = value as Record<string, unknown> | null;
-      out.metrics = { ...out.metrics, ...metrics(table, key, METRICS_TABLES[key]!) };
       continue;
     }
     switch (key) {
@@ -122,7 +114,8 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
   }
   if (out.telemetry?.listen !== undefined)
     out.telemetry.listen = parseLoopbackListen(out.telemetry.listen, 'telemetry.listen');
-  if (out.metrics !== undefined) checkOriginalSpellings(raw);
+  const metricsTable = spelledMetrics(raw);
+  if (metricsTable !== undefined) out.metrics = metrics(metricsTable);
   liftServiceName(out);
   return out;
 }
@@ -181,35 +174,47 @@ const INGEST_KEYS = fileNames(INGEST_OPTIONS);
 type Names = Readonly<Record<string, string>>;
 
 /**
- * The originals' spellings of `[metrics]`' keys (the option table's `aliasOf`), each file key → the
- * `[metrics]` field it sets.
+ * The originals' spellings of `[metrics]`' keys (the option table's `aliasOf` rows): the table each
+ * sits in (`''`: the top level, as restic-manager's `metrics_token`; runwisp's `[daemon]`), its key
+ * there, and the `[metrics]` row it sets.
  */
-function metricsSpellings(section: Section): Names {
-  const out: Record<string, string> = {};
-  for (const row of Object.values(section))
-    if (row.aliasOf?.startsWith('metrics.')) out[row.file!] = row.aliasOf.slice('metrics.'.length);
-  return out;
-}
-
-/** The top level's spellings of `[metrics]` keys (restic-manager's `metrics_token`). */
-const TOP_SPELLINGS = metricsSpellings(JOBMETER_OPTIONS);
-
-/** The tables that spell `[metrics]` (runwisp's `[daemon]`), by file key: their keys → `[metrics]`' fields. */
-const SPELLED_TABLES: Readonly<Record<string, Names>> = Object.fromEntries(
-  Object.values(JOBMETER_OPTIONS as Section)
+const SPELLINGS: readonly (readonly [table: string, file: string, row: OptionRow])[] = [
+  ['', JOBMETER_OPTIONS as Section] as const,
+  ...Object.values(JOBMETER_OPTIONS as Section)
     .filter((row) => row.aliasOf === 'metrics')
-    .map((row) => [row.file!, metricsSpellings(SECTIONS[row.keys as SectionName])]),
+    .map((row) => [row.file!, SECTIONS[row.keys as SectionName] as Section] as const),
+].flatMap(([table, section]) =>
+  Object.values(section)
+    .filter((row) => row.aliasOf?.startsWith('metrics.'))
+    .map((row) => {
+      const field = row.aliasOf!.slice('metrics.'.length) as keyof typeof METRICS_OPTIONS;
+      return [table, row.file!, METRICS_OPTIONS[field]] as const;
+    }),
 );
 
-/** `[metrics]` and the tables that spell it: their keys → `[metrics]`' fields. */
-const METRICS_TABLES: Readonly<Record<string, Names>> = {
-  metrics: fileNames(METRICS_OPTIONS),
-  ...SPELLED_TABLES,
-};
-
-/** The file's dotted key for `file`, a key of table `key` (`''`: the top level). */
-function dotted(key: string, file: string): string {
-  return key === '' ? file : `${key}.${file}`;
+/**
+ * `[metrics]` in its own keys, the originals' spellings moved in (undefined: the file has neither).
+ * @throws ConfigError for a spelling beside the key it spells (the top level's looked at first,
+ *   then each table's); a token's value is never shown.
+ */
+function spelledMetrics(raw: Record<string, unknown>): Record<string, unknown> | undefined {
+  const canonical = isTable(raw.metrics) ? raw.metrics : {};
+  const out: Record<string, unknown> = { ...canonical };
+  let given = raw.metrics !== undefined;
+  for (const [table, file, row] of SPELLINGS) {
+    given ||= raw[table] !== undefined;
+    const from = table === '' ? raw : isTable(raw[table]) ? raw[table] : {};
+    if (from[file] === undefined) continue;
+    given = true;
+    if (canonical[row.file!] !== undefined)
+      throw new ConfigError(
+        table === '' ? file : `${table}.${file}`,
+        isSecret(row) ? REDACTED : from[file],
+        `no metrics.${row.file!} in the same file (they are one setting: give one)`,
+      );
+    out[row.file!] = from[file];
+  }
+  return given ? out : undefined;
 }
 
 /** A validated table (null: empty) with its keys renamed; values as they are. */
@@ -222,22 +227,12 @@ function renameKeys(
   return out;
 }
 
-/** The file key of `names` that sets `field`. */
-function fileOf(names: Names, field: string): string {
-  return Object.keys(names).find((k) => names[k] === field)!;
-}
-
-/**
- * `[metrics]`, a table spelling it (runwisp's `[daemon]`) or spellings of its keys at the top level
- * (`key` `''`), `names` its keys → `[metrics]`' fields: its values under those fields, each
- * checked as `[metrics]`' own.
- */
-function metrics(table: Record<string, unknown> | null, key: string, names: Names): MetricsConfig {
-  const out = renameKeys(table, names) as MetricsConfig;
-  if (out.listen !== undefined)
-    out.listen = parseLoopbackListen(out.listen, dotted(key, fileOf(names, 'listen')));
+/** `[metrics]` (its originals' spellings moved in): its values under its fields. */
+function metrics(table: Record<string, unknown>): MetricsConfig {
+  const out = renameKeys(table, fileNames(METRICS_OPTIONS)) as MetricsConfig;
+  if (out.listen !== undefined) out.listen = parseLoopbackListen(out.listen, 'metrics.listen');
   if (out.trustedProxies !== undefined) out.trustedProxies = trimmed(out.trustedProxies);
-  return gateKeys(out, table, key);
+  return gateKeys(out, table, 'metrics');
 }
 
 /** `[ingest]`: its gate keys are `[metrics]`' own, checked the same way. */
@@ -276,27 +271,5 @@ function oneOfPair(table: Record<string, unknown>, key: string, a: string, b: st
       table[b],
       `no ${key}.${a} in the same file (${a} and ${b} are one setting: give one)`,
     );
-  }
-}
-
-/**
- * An original's spelling and the `[metrics]` key it stands for, both in one file: refuse the pair
- * (the top level's spellings looked at first, then each table's). A token's value is never shown.
- */
-function checkOriginalSpellings(raw: Record<string, unknown>): void {
-  const canonical = isTable(raw.metrics) ? raw.metrics : {};
-  const spelled: [string, Record<string, unknown>, Names][] = [['', raw, TOP_SPELLINGS]];
-  for (const [key, names] of Object.entries(SPELLED_TABLES))
-    spelled.push([key, isTable(raw[key]) ? raw[key] : {}, names]);
-  for (const [key, table, names] of spelled) {
-    for (const [file, field] of Object.entries(names)) {
-      const row = (METRICS_OPTIONS as Section)[field]!;
-      if (table[file] === undefined || canonical[row.file!] === undefined) continue;
-      throw new ConfigError(
-        dotted(key, file),
-        isSecret(row) ? REDACTED : table[file],
-        `no metrics.${row.file!} in the same file (they are one setting: give one)`,
-      );
-    }
   }
 }
