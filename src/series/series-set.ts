@@ -23,7 +23,7 @@ import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { DataPoint, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { holdShape } from '../common/held-shapes.ts';
-import type { CollectedSeries, Exemplar, LabelColumn, LabelRender } from './collection.ts';
+import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
@@ -357,24 +357,6 @@ export abstract class SeriesSet {
   protected pointStart(snap: Snapshot, i: number, startTime: HrTime): HrTime {
     const seconds = snap.startSeconds;
     return seconds === undefined ? startTime : [seconds[i]!, snap.startNanos![i]!];
-  }
-
-  /** The points of a sum or gauge snapshot, with a sum's exemplars. */
-  protected numberPoints(snap: Snapshot, startTime: HrTime, endTime: HrTime): DataPoint<number>[] {
-    const keys = this.keysOf(snap);
-    const points = new Array<DataPoint<number>>(snap.n);
-    for (let i = 0; i < snap.n; i++) {
-      const point: DataPoint<number> & { exemplars?: readonly Exemplar[] } = {
-        attributes: keys[i]!,
-        startTime: this.pointStart(snap, i, startTime),
-        endTime,
-        value: snap.values[i]!,
-      };
-      const e = snap.exemplars?.[i];
-      if (e !== undefined) point.exemplars = [e];
-      points[i] = point;
-    }
-    return points;
   }
 
   /** {@link collectedOf} for one value per series: a sum's, a gauge's. */

@@ -5,7 +5,7 @@
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import type { MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import type { DataPoint, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries, Exemplar } from './collection.ts';
 import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';
@@ -66,7 +66,21 @@ export class SumSet extends SeriesSet {
     return this.collectedNumbers(snap, startTime, this.monotonic, snap.exemplars);
   }
 
+  /** The points of a snapshot, with a sum's exemplars. */
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    return this.metricData(this.numberPoints(snap, startTime, endTime), this.monotonic);
+    const keys = this.keysOf(snap);
+    const points = new Array<DataPoint<number>>(snap.n);
+    for (let i = 0; i < snap.n; i++) {
+      const point: DataPoint<number> & { exemplars?: readonly Exemplar[] } = {
+        attributes: keys[i]!,
+        startTime: this.pointStart(snap, i, startTime),
+        endTime,
+        value: snap.values[i]!,
+      };
+      const e = snap.exemplars?.[i];
+      if (e !== undefined) point.exemplars = [e];
+      points[i] = point;
+    }
+    return this.metricData(points, this.monotonic);
   }
 }
