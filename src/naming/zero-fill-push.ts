@@ -23,7 +23,8 @@ import type {
   ResourceMetrics,
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { OTHER, type AttributeSpec, type InstrumentSpec } from '../domain/types.ts';
+import { OTHER, SHAPE_OF_KIND, type AttributeSpec, type InstrumentSpec } from '../domain/types.ts';
+import type { Shape } from '../series/output-set.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
 import { zeroSeries } from './zero-fill.ts';
 import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
@@ -36,16 +37,6 @@ interface ZeroPoint {
   readonly attributes: Attributes;
   /** Whether a recorded point's attributes land in this series under the profile. */
   readonly coveredBy: (attributes: Attributes) => boolean;
-}
-
-/**
- * What the sender's SDK makes of an instrument: the point type, and whether it counts (a counter
- * or histogram: a monotonic sum's or histogram's points, in the push's temporality preference).
- */
-interface Shape {
-  readonly type:
-    typeof DataPointType.SUM | typeof DataPointType.GAUGE | typeof DataPointType.HISTOGRAM;
-  readonly monotonic: boolean;
 }
 
 export interface PushZeroFillOptions {
@@ -64,6 +55,9 @@ export interface PushZeroFillOptions {
 }
 
 export type PushZeroFill = (rm: ResourceMetrics) => ResourceMetrics;
+
+/** A counter's or histogram's points count (a sum that only goes up, in the push's temporality preference). */
+const counts = (shape: Shape): boolean => shape === 'monotonicSum' || shape === 'histogram';
 
 /** A canonical value → the profile's word: the closed set's `other` fold, then the rule's words; undefined where the set drops it. */
 function wordOf(
@@ -140,21 +134,17 @@ function canonicalZeros(
   return [...out.values()];
 }
 
+/** What the sender's SDK makes of `instrument`: its spec's shape, or as its rule reads it (a host's rule). */
 function shapeOf(
   instrument: string,
   specs: ReadonlyMap<string, InstrumentSpec>,
   rules: readonly FamilyRule[],
 ): Shape {
   const kind = specs.get(instrument)?.kind;
-  // An instrument no spec describes (a host's rule): as its rule reads it.
-  const rule = kind === undefined ? rules.find((r) => r.instrument === instrument)! : undefined;
-  if (kind === 'histogram' || rule?.from === 'sum' || rule?.from === 'count')
-    return { type: DataPointType.HISTOGRAM, monotonic: true };
-  if (kind === 'counter' || kind === 'observableCounter' || rule?.type === 'counter')
-    return { type: DataPointType.SUM, monotonic: true };
-  if (kind === 'upDownCounter' || kind === 'observableUpDownCounter')
-    return { type: DataPointType.SUM, monotonic: false };
-  return { type: DataPointType.GAUGE, monotonic: false };
+  if (kind !== undefined) return SHAPE_OF_KIND[kind];
+  const rule = rules.find((r) => r.instrument === instrument)!;
+  if (rule.from === 'sum' || rule.from === 'count') return 'histogram';
+  return rule.type === 'counter' ? 'monotonicSum' : 'gauge';
 }
 
 /** A zero point of `metric`'s type (an exponential histogram's at its first point's scale). */
@@ -212,23 +202,28 @@ export function createPushZeroFill(
   const { replaced } = options;
 
   /** A metric for an instrument nothing recorded, shaped as the sender's SDK would export it. */
-  const emptyMetric = (instrument: string): MetricData | undefined => {
+  const emptyMetric = (instrument: string): MetricData => {
     const shape = shapes.get(instrument)!;
     const spec = specs.get(instrument);
-    const aggregationTemporality = shape.monotonic
-      ? temporality
-      : AggregationTemporality.CUMULATIVE;
-    if (aggregationTemporality === AggregationTemporality.DELTA) return undefined;
-    const descriptor = {
-      name: instrument,
-      description: spec?.description ?? '',
-      unit: spec?.unit ?? '',
-      valueType: shape.type === DataPointType.HISTOGRAM ? ValueType.DOUBLE : ValueType.INT,
-    };
-    const head = { descriptor, aggregationTemporality };
-    if (shape.type === DataPointType.SUM)
-      return { ...head, dataPointType: shape.type, isMonotonic: shape.monotonic, dataPoints: [] };
-    return { ...head, dataPointType: shape.type, dataPoints: [] };
+    const dataPointType =
+      shape === 'histogram'
+        ? DataPointType.HISTOGRAM
+        : shape === 'gauge'
+          ? DataPointType.GAUGE
+          : DataPointType.SUM;
+    return {
+      descriptor: {
+        name: instrument,
+        description: spec?.description ?? '',
+        unit: spec?.unit ?? '',
+        valueType: shape === 'histogram' ? ValueType.DOUBLE : ValueType.INT,
+      },
+      // Sums that go up and down are cumulative whatever the preference, as the SDK's.
+      aggregationTemporality: counts(shape) ? temporality : AggregationTemporality.CUMULATIVE,
+      dataPointType,
+      dataPoints: [],
+      ...(dataPointType === DataPointType.SUM && { isMonotonic: shape === 'monotonicSum' }),
+    } as MetricData;
   };
 
   return (rm) => {
@@ -250,19 +245,17 @@ export function createPushZeroFill(
         at === undefined ? undefined : rm.scopeMetrics[at.scope]!.metrics[at.metric]!;
       const points = (recorded?.dataPoints ?? []) as readonly DataPoint<unknown>[];
       if (points.some((p) => s.coveredBy(p.attributes))) {
-        if (shapes.get(s.instrument)!.monotonic) replaced.add(s.id);
+        if (counts(shapes.get(s.instrument)!)) replaced.add(s.id);
         continue;
       }
-      let metric = recorded;
-      if (metric === undefined) {
-        metric = fresh.get(s.instrument) ?? emptyMetric(s.instrument);
-        if (metric === undefined) continue;
-        fresh.set(s.instrument, metric);
-      }
-      const delta =
+      const metric = recorded ?? fresh.get(s.instrument) ?? emptyMetric(s.instrument);
+      // Under delta a count's zero would be a 0 delta every interval.
+      if (
         metric.aggregationTemporality === AggregationTemporality.DELTA &&
-        metric.dataPointType !== DataPointType.GAUGE;
-      if (delta) continue;
+        metric.dataPointType !== DataPointType.GAUGE
+      )
+        continue;
+      if (recorded === undefined) fresh.set(s.instrument, metric);
       let list = added.get(s.instrument);
       if (list === undefined) added.set(s.instrument, (list = []));
       list.push(
