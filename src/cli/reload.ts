@@ -24,9 +24,9 @@ import {
   isSecret,
   JOBMETER_OPTIONS,
   SECTIONS,
-  TELEMETRY_OPTIONS,
   type OptionRow,
   type Section,
+  type SectionName,
 } from '../common/option-table.ts';
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
@@ -295,20 +295,16 @@ function named(keys: readonly string[]): string {
  */
 export function fileKey(path: string): string {
   const [table, field] = path.split('.', 2) as [string, string | undefined];
+  const rows = (section: SectionName | 'open' | undefined): Record<string, OptionRow> =>
+    section === undefined || section === 'open' ? {} : SECTIONS[section];
   if (table === 'telemetry')
-    return `[telemetry] ${(TELEMETRY_OPTIONS as Record<string, OptionRow>)[field ?? '']?.file ?? 'listen'}`;
+    return `[telemetry] ${rows('telemetry')[field ?? '']?.file ?? 'listen'}`;
   const row: OptionRow | undefined = (JOBMETER_OPTIONS as Record<string, OptionRow>)[table];
   if (row?.file === undefined) return path;
-  const tableKey = (file: string): string =>
-    file.includes('.')
-      ? `[${file.slice(0, file.indexOf('.'))}] ${file.slice(file.indexOf('.') + 1)}`
-      : file;
-  if (field === undefined) return tableKey(row.file);
-  const inner =
-    row.keys !== undefined && row.keys !== 'open'
-      ? (SECTIONS[row.keys] as Record<string, OptionRow>)[field]?.file
-      : undefined;
-  return inner === undefined ? `[${row.file}] ${field}` : `[${row.file}] ${inner}`;
+  const file =
+    field === undefined ? row.file : `${row.file}.${rows(row.keys)[field]?.file ?? field}`;
+  const dot = file.indexOf('.');
+  return dot === -1 ? file : `[${file.slice(0, dot)}] ${file.slice(dot + 1)}`;
 }
 
 /**
