@@ -129,17 +129,3 @@ export function pathOf(url: string | undefined): string {
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
 }
-
-/**
- * Reports how long `response` took, from `start` (`performance.now()`) to its last byte handed to
- * the socket; nothing when the client left first.
- */
-export function timeAnswer(
-  response: ServerResponse,
-  start: number,
-  report: (seconds: number) => void,
-): void {
-  const done = (): void => report((performance.now() - start) / 1000);
-  if (response.writableFinished) done();
-  else response.once('finish', done);
-}

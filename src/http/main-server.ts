@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { answerHealth, type PipelineState } from './health-route.ts';
-import { pathOf, sendText, startHttpServer, timeAnswer } from './http-server.ts';
+import { pathOf, sendText, startHttpServer } from './http-server.ts';
 import { answerReload, RELOAD_PATH, type Reload } from './reload-guard.ts';
 import { createMetricsHandler } from './node-handler.ts';
 import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
@@ -106,8 +106,11 @@ export function routeRequests(
   return (request, response) => {
     const start = performance.now();
     if (metrics(request, response)) {
-      if (onScrape !== undefined && (request.method === 'GET' || request.method === 'HEAD'))
-        timeAnswer(response, start, onScrape);
+      // Timed to its last byte handed to the socket; nothing when the client left first.
+      if (onScrape === undefined || (request.method !== 'GET' && request.method !== 'HEAD')) return;
+      const done = (): void => onScrape((performance.now() - start) / 1000);
+      if (response.writableFinished) done();
+      else response.once('finish', done);
     } else if (reload !== undefined && pathOf(request.url) === RELOAD_PATH)
       answerReload(request, response, reload);
     else if (!health || !answerHealth(request, response, pipeline))
