@@ -61,6 +61,10 @@ export function seriesExemplar(
   return e === undefined || type !== 'counter' ? undefined : expositionExemplar(e, scale);
 }
 
+/** Whether an exemplar of `timestamp` (Unix s) takes the place of `had`: the latest wins, the later one of a tie. */
+export const replaces = (had: ExpositionExemplar | undefined, timestamp: number): boolean =>
+  had === undefined || had.timestamp <= timestamp;
+
 /** A histogram point's exemplars by bucket (the first bound >= value; the last slot is +Inf). */
 export function bucketExemplars(
   e: readonly Exemplar[],
@@ -71,8 +75,7 @@ export function bucketExemplars(
   for (const x of e) {
     let k = 0;
     while (k < bounds.length && bounds[k]! < x.value) k++;
-    if (out[k] === undefined || out[k]!.timestamp <= x.timeMillis / 1000)
-      out[k] = expositionExemplar(x, scale);
+    if (replaces(out[k], x.timeMillis / 1000)) out[k] = expositionExemplar(x, scale);
   }
   return out;
 }

@@ -26,7 +26,7 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import { otelSide } from '../common/exponential-histogram.ts';
-import type { NamedExemplar } from './data-points.ts';
+import { replaces, type NamedExemplar } from './data-points.ts';
 import type { LabelColumn } from '../series/collection.ts';
 import { holdShape } from '../common/held-shapes.ts';
 import { HISTOGRAM } from '../series/aggregation.ts';
@@ -323,8 +323,7 @@ export function ownValues(b: FamilyBuilder): number[] {
 /** Series `at`'s exemplar: the latest of what it has and `e` (series merged from several points). */
 function setExemplar(out: FamilyBuilder, at: number, e: ExpositionExemplar): void {
   const exemplars = (out.exemplars ??= []);
-  const had = exemplars[at];
-  if (had === undefined || had.timestamp <= e.timestamp) exemplars[at] = e;
+  if (replaces(exemplars[at], e.timestamp)) exemplars[at] = e;
 }
 
 /** The latest of two per-bucket exemplar lists (histogram series merged from several points). */
@@ -336,8 +335,7 @@ function latestExemplars(
   if (b === undefined) return a;
   const out = a.slice();
   for (let k = 0; k < b.length; k++)
-    if (b[k] !== undefined && (out[k] === undefined || out[k]!.timestamp <= b[k]!.timestamp))
-      out[k] = b[k];
+    if (b[k] !== undefined && replaces(out[k], b[k]!.timestamp)) out[k] = b[k];
   return out;
 }
 
