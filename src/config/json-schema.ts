@@ -20,6 +20,7 @@
 import { isIP } from 'node:net';
 
 import { isLoopbackHost } from '../common/loopback.ts';
+import { InstrumentType } from '../common/otel-sdk.ts';
 import { MERGE_POLICIES } from '../domain/merge-rules.ts';
 import { POSTURE_NAMES } from '../common/postures.ts';
 import { RULE_FILE_KEYS } from '../naming/check-rules.ts';
@@ -51,16 +52,11 @@ import {
 // ---------------------------------------------------------------------------------------------
 // The file's own vocabulary, and the limits its values are held to
 
-/** `[[views]]` `selector.instrument_type`: the declarative configuration's instrument types. */
-export const INSTRUMENT_TYPES = [
-  'counter',
-  'up_down_counter',
-  'histogram',
-  'gauge',
-  'observable_counter',
-  'observable_up_down_counter',
-  'observable_gauge',
-] as const;
+/**
+ * `[[views]]` `selector.instrument_type`: the declarative configuration's instrument types, the
+ * SDK's own names in lower case (config/views-section.ts reads them back).
+ */
+export const INSTRUMENT_TYPES = Object.keys(InstrumentType).map((t) => t.toLowerCase());
 
 /**
  * The originals' own top-level spellings (the option table's `aliasOf` rows), accepted so their

@@ -50,12 +50,12 @@ describe('[[views]]', () => {
   it("selects each instrument_type as the SDK's instrument type of that name", () => {
     const sdk: Readonly<Record<string, InstrumentType>> = {
       counter: InstrumentType.COUNTER,
-      up_down_counter: InstrumentType.UP_DOWN_COUNTER,
-      histogram: InstrumentType.HISTOGRAM,
       gauge: InstrumentType.GAUGE,
+      histogram: InstrumentType.HISTOGRAM,
+      up_down_counter: InstrumentType.UP_DOWN_COUNTER,
       observable_counter: InstrumentType.OBSERVABLE_COUNTER,
-      observable_up_down_counter: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
       observable_gauge: InstrumentType.OBSERVABLE_GAUGE,
+      observable_up_down_counter: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
     };
     assert.deepEqual(Object.keys(sdk), [...INSTRUMENT_TYPES]);
     for (const [type, expected] of Object.entries(sdk))
@@ -151,7 +151,7 @@ describe('[[views]]', () => {
     ],
     [
       { views: [{ selector: { instrument_type: 'countr' } }] },
-      'invalid views[0].selector.instrument_type=countr: expected one of counter, up_down_counter, histogram, gauge, observable_counter, observable_up_down_counter, observable_gauge (did you mean counter?)',
+      'invalid views[0].selector.instrument_type=countr: expected one of counter, gauge, histogram, up_down_counter, observable_counter, observable_gauge, observable_up_down_counter (did you mean counter?)',
     ],
     [
       { views: [{ selector: { instrument_name: 'a' }, stream: { aggregation: {} } }] },
