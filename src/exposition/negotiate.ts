@@ -71,32 +71,51 @@ function unquote(v: string): string {
   return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
 }
 
+/**
+ * The elements of an `Accept` or `Accept-Encoding` list, in order: each value lowercased, its
+ * parameters by their lowercased keys (values as written; the last of a repeated key), its q.
+ */
+function parseList(
+  header: string,
+): { value: string; params: Map<string, string>; q: number; position: number }[] {
+  return header.split(',').map((part, position) => {
+    const [value, ...rest] = part.split(';');
+    const params = new Map<string, string>();
+    for (const param of rest) {
+      const eq = param.indexOf('=');
+      if (eq >= 0) params.set(param.slice(0, eq).trim().toLowerCase(), param.slice(eq + 1));
+    }
+    const q = params.get('q');
+    return {
+      value: value!.trim().toLowerCase(),
+      params,
+      q: q === undefined ? 1 : parseQ(q),
+      position,
+    };
+  });
+}
+
+/** A parameter's value unquoted and lowercased; undefined when absent. */
+function lowered(raw: string | undefined): string | undefined {
+  return raw === undefined ? undefined : unquote(raw).toLowerCase();
+}
+
 function parseAccept(header: string): MediaRange[] {
   const ranges: MediaRange[] = [];
-  const parts = header.split(',');
-  for (let position = 0; position < parts.length; position++) {
-    const params = parts[position]!.split(';');
-    const type = params[0]!.trim().toLowerCase();
+  for (const { value: type, params, q, position } of parseList(header)) {
     const slash = type.indexOf('/');
     if (slash <= 0 || slash === type.length - 1) continue;
-    let version: string | undefined;
-    let escaping: string | undefined;
-    let proto: string | undefined;
-    let encoding: string | undefined;
-    let q = 1;
-    for (let p = 1; p < params.length; p++) {
-      const param = params[p]!;
-      const eq = param.indexOf('=');
-      if (eq < 0) continue;
-      const key = param.slice(0, eq).trim().toLowerCase();
-      if (key === 'q') q = parseQ(param.slice(eq + 1));
-      else if (key === 'version') version = unquote(param.slice(eq + 1));
-      else if (key === 'escaping') escaping = unquote(param.slice(eq + 1)).toLowerCase();
-      else if (key === 'proto') proto = unquote(param.slice(eq + 1)).toLowerCase();
-      else if (key === 'encoding') encoding = unquote(param.slice(eq + 1)).toLowerCase();
-    }
-    const specificity = type === '*/*' ? 0 : type.endsWith('/*') ? 1 : 2;
-    ranges.push({ type, version, escaping, proto, encoding, q, specificity, position });
+    const version = params.get('version');
+    ranges.push({
+      type,
+      version: version === undefined ? undefined : unquote(version),
+      escaping: lowered(params.get('escaping')),
+      proto: lowered(params.get('proto')),
+      encoding: lowered(params.get('encoding')),
+      q,
+      specificity: type === '*/*' ? 0 : type.endsWith('/*') ? 1 : 2,
+      position,
+    });
   }
   return ranges.sort(
     (a, b) => b.q - a.q || b.specificity - a.specificity || a.position - b.position,
@@ -209,20 +228,11 @@ function preferences(
     zstd: { q: -1, position: Infinity },
     '*': { q: -1, position: Infinity },
   };
-  const parts = acceptEncoding === undefined ? [] : acceptEncoding.split(',');
-  for (let position = 0; position < parts.length; position++) {
-    const params = parts[position]!.split(';');
-    const raw = params[0]!.trim().toLowerCase();
-    const coding = raw === 'x-gzip' ? 'gzip' : raw;
+  for (const { value, q: given, position } of parseList(acceptEncoding ?? '')) {
+    const coding = value === 'x-gzip' ? 'gzip' : value;
     if (coding !== 'gzip' && coding !== 'zstd' && coding !== '*') continue;
-    let value = 1;
-    for (let p = 1; p < params.length; p++) {
-      const eq = params[p]!.indexOf('=');
-      if (eq >= 0 && params[p]!.slice(0, eq).trim().toLowerCase() === 'q')
-        value = parseQ(params[p]!.slice(eq + 1));
-    }
-    if (value > q[coding].q)
-      q[coding] = { q: value, position: Math.min(position, q[coding].position) };
+    if (given > q[coding].q)
+      q[coding] = { q: given, position: Math.min(position, q[coding].position) };
   }
   const effective = (c: ResponseEncoding) => (q[c].q >= 0 ? q[c] : q['*']);
   return { gzip: effective('gzip'), zstd: effective('zstd') };
