@@ -105,10 +105,10 @@ function parseAccept(header: string): MediaRange[] {
   for (const { value: type, params, q, position } of parseList(header)) {
     const slash = type.indexOf('/');
     if (slash <= 0 || slash === type.length - 1) continue;
-    const version = params.get('version');
     ranges.push({
       type,
-      version: version === undefined ? undefined : unquote(version),
+      // Lowercased too: every version served is digits and dots.
+      version: lowered(params.get('version')),
       escaping: lowered(params.get('escaping')),
       proto: lowered(params.get('proto')),
       encoding: lowered(params.get('encoding')),
