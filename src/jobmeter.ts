@@ -9,12 +9,7 @@ import { AggregationTemporality, millisToHrTime, sdkResources } from './common/o
 import { metrics, type Meter, type MeterProvider as MetricsApiProvider } from '@opentelemetry/api';
 import cluster from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
-import type {
-  IMetricReader,
-  MeterProvider,
-  MetricReader,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
+import type { IMetricReader, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import { clusterPrimary, startClusterMember } from './cluster/cluster-part.ts';
 import { listenToClusterWorkers, listenToPort } from './cluster/transport.ts';
@@ -306,11 +301,11 @@ export async function createJobmeter<
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
   const telemetry = new SelfTelemetry(buildInfoAttributes({ version: VERSION }));
-  let pushReader: PeriodicExportingMetricReader | undefined;
   // Whether the push serialises the pull's families (naming = profile): its reader then reads
   // no ingest, which the scrape's collection reads.
   let profilePush = false;
-  let pushFailures = (): number => 0;
+  // The push's failed exports in a row, when there is a push.
+  let pushFailures: (() => number) | undefined;
   if (o.otlp !== undefined) {
     // The push's exporter and encoders: loaded only when a push is configured.
     const { createOtlpPushReader, otlpPushStats } = await import('./readers/otlp-push.ts');
@@ -364,7 +359,7 @@ export async function createJobmeter<
       };
     }
     const exported = telemetry.pushConfigured();
-    pushReader = createOtlpPushReader(o.otlp, {
+    const reader = createOtlpPushReader(o.otlp, {
       // The profile-named push reads the ingest's series sets itself, as the pull does.
       metricProducers: profilePush ? hostProducers : extraProducers,
       cardinalityLimit: o.cardinalityLimit,
@@ -380,9 +375,8 @@ export async function createJobmeter<
         };
       },
     });
-    const reader = pushReader;
     pushFailures = () => otlpPushStats(reader)?.failedExports ?? 0;
-    readers.push(pushReader);
+    readers.push(reader);
   }
   // Two engines behind one Metrics API: jobmeter's storages for the own synchronous instruments no
   // host View selects, the SDK for the rest; every reader reads both (meter-provider.ts).
@@ -469,7 +463,7 @@ export async function createJobmeter<
   const json = jsonView(profile, () => recorder.lastSnapshot());
   /** What `/ready` reads, on every listener that answers it. */
   const pipeline = (): PipelineState => ({
-    push: pushReader === undefined ? undefined : { failedExports: pushFailures() },
+    push: pushFailures === undefined ? undefined : { failedExports: pushFailures() },
     ingest: undefined,
     ...ingest?.state(),
   });
@@ -580,20 +574,22 @@ export async function createJobmeter<
     },
     shutdown: () => parts.stop(),
   };
-  telemetries.set(jm, telemetry);
-  if (ingestListener !== undefined) ingestListeners.set(jm, ingestListener);
+  serveParts.set(jm, { telemetry, ingestListener });
   return jm;
 }
 
-const telemetries = new WeakMap<Jobmeter, SelfTelemetry>();
-const ingestListeners = new WeakMap<Jobmeter, IngestListener>();
+/** What `serve` reads of a jobmeter besides its API, by jobmeter. */
+const serveParts = new WeakMap<
+  Jobmeter,
+  { readonly telemetry: SelfTelemetry; readonly ingestListener: IngestListener | undefined }
+>();
 
 /** The ingest listener of a jobmeter made by {@link createJobmeter} (`serve` rotates its credentials on SIGHUP). */
 export function ingestListenerOf(jm: Jobmeter): IngestListener | undefined {
-  return ingestListeners.get(jm);
+  return serveParts.get(jm)?.ingestListener;
 }
 
 /** The self-telemetry of a jobmeter made by {@link createJobmeter} (what `serve`'s [telemetry] listener serves). */
 export function selfTelemetryOf(jm: Jobmeter): SelfTelemetry | undefined {
-  return telemetries.get(jm);
+  return serveParts.get(jm)?.telemetry;
 }

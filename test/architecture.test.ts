@@ -264,7 +264,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     'per instrument: each storage writes its series into the store',
     ['#byName', '#hosts', '#observed'],
   ],
-  'exposition/numbers.ts': [MEMO, ['textLayouts', 'openMetricsLayouts', 'openMetrics2Layouts']],
+  'exposition/numbers.ts': [MEMO, ['cachedLayouts › layouts']],
   'exposition/protobuf.ts': [
     SCRATCH,
     ['F64', 'F64_BYTES', 'done', 'owned', 'spare', 'idle', 'idleTransient'],
@@ -337,7 +337,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['#open'],
   ],
   'integrations/pg-boss.ts': [NOT_SERIES, ['instrumentBoss › queues']],
-  'jobmeter.ts': [NOT_SERIES, ['createJobmeter › stopThreads', 'telemetries', 'ingestListeners']],
+  'jobmeter.ts': [NOT_SERIES, ['createJobmeter › stopThreads', 'serveParts']],
   'naming/attribute-labels.ts': [MEMO, ['labelNameCache']],
   'naming/family-builder.ts': [MEMO, ['rowSources']],
   'naming/native-rules.ts': [TABLE, ['NO_RESERVED', 'LABEL_NAMING', 'labelNaming › reserved']],
