@@ -93,10 +93,7 @@ export function resolveListener(
   return {
     ...section,
     // undefined: what the profile's original serves (resolved once the profile is known)
-    format:
-      l?.format === undefined
-        ? undefined
-        : LISTENER_OPTIONS.format.rule(l.format, 'listener.format'),
+    format: resolveOption(LISTENER_OPTIONS, 'format', l?.format, 'listener'),
   };
 }
 
@@ -153,10 +150,7 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
   checkOptionKeys(o, 'jobmeter');
   const listener = resolveListener(o.listener);
   const otlp = o.otlp?.endpoint === undefined ? undefined : resolveOtlp(o.otlp);
-  const otlpNaming =
-    o.otlp?.naming === undefined
-      ? undefined
-      : OTLP_OPTIONS.naming.rule(o.otlp.naming, 'otlp.naming');
+  const otlpNaming = resolveOption(OTLP_OPTIONS, 'naming', o.otlp?.naming, 'otlp');
   // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
   if (otlp !== undefined && otlpNaming === 'profile' && otlp.temporality !== 'cumulative') {
     throw new ConfigError(

@@ -1026,18 +1026,24 @@ export function resolveSection<S extends Section, X extends keyof S = never>(
   return out as Omit<Defaults<S>, X>;
 }
 
-/** The option `key` of `section`: `value`, or the row's default when undefined, checked by the row's rule. */
+/**
+ * The option `key` of `section`: `value`, or the row's default when undefined, checked by the row's
+ * rule; an option without a default left unset stays undefined (its user decides: the profile's
+ * format, its OTLP naming).
+ */
 export function resolveOption<S extends Section, K extends keyof S & string>(
   section: S,
   key: K,
   value: unknown,
   prefix = '',
-): RowValue<S[K]> {
+): S[K] extends { readonly default: unknown } ? RowValue<S[K]> : RowValue<S[K]> | undefined {
   const row = section[key]!;
   const v = value ?? row.default;
   return (
-    row.rule === undefined ? v : row.rule(v as never, prefix === '' ? key : `${prefix}.${key}`)
-  ) as RowValue<S[K]>;
+    row.rule === undefined || v === undefined
+      ? v
+      : row.rule(v as never, prefix === '' ? key : `${prefix}.${key}`)
+  ) as never;
 }
 
 /** The config file's key -> the row's key, for the rows of `section` in the file's table `table` (`''`: the section's own). */
