@@ -107,39 +107,24 @@ function buildLayout(bounds: readonly number[], format: LeFormatter, tail: strin
   return { suffixes, order };
 }
 
-const textLayouts = new WeakMap<readonly number[], LeLayout>();
-const openMetricsLayouts = new WeakMap<readonly number[], LeLayout>();
-const openMetrics2Layouts = new WeakMap<readonly number[], LeLayout>();
-
-/** The layout of `bounds` in `cache`, built on first use (keyed by array identity). */
-function cachedLayout(
-  cache: WeakMap<readonly number[], LeLayout>,
-  bounds: readonly number[],
-  format: LeFormatter,
-  tail: string,
-): LeLayout {
-  let layout = cache.get(bounds);
-  if (layout === undefined) {
-    layout = buildLayout(bounds, format, tail);
-    cache.set(bounds, layout);
-  }
-  return layout;
+/** The layouts of `format` and `tail`, each built on first use and kept by its `bounds` array's identity. */
+function cachedLayouts(format: LeFormatter, tail: string): (bounds: readonly number[]) => LeLayout {
+  const layouts = new WeakMap<readonly number[], LeLayout>();
+  return (bounds) => {
+    let layout = layouts.get(bounds);
+    if (layout === undefined) layouts.set(bounds, (layout = buildLayout(bounds, format, tail)));
+    return layout;
+  };
 }
 
-/** The cached text 0.0.4 `le` layout of `bounds` (keyed by array identity): a bound spelled as a sample value. */
-export function leLayoutText(bounds: readonly number[]): LeLayout {
-  return cachedLayout(textLayouts, bounds, formatSampleValue, '"} ');
-}
+/** The cached text 0.0.4 `le` layout of `bounds`: a bound spelled as a sample value. */
+export const leLayoutText = cachedLayouts(formatSampleValue, '"} ');
 
-/** The cached OpenMetrics `le` layout of `bounds` (keyed by array identity). */
-export function leLayoutOpenMetrics(bounds: readonly number[]): LeLayout {
-  return cachedLayout(openMetricsLayouts, bounds, formatLeOpenMetrics, '"} ');
-}
+/** The cached OpenMetrics `le` layout of `bounds`. */
+export const leLayoutOpenMetrics = cachedLayouts(formatLeOpenMetrics, '"} ');
 
 /**
  * The cached OpenMetrics 2.0 layout of `bounds`: each suffix is `<le>:`, an entry of a classic
  * bucket list (`bucket:[0.1:3,1.0:5,+Inf:7]`), the `le` spelled as OpenMetrics 1.0 spells it.
  */
-export function leLayoutOpenMetrics2(bounds: readonly number[]): LeLayout {
-  return cachedLayout(openMetrics2Layouts, bounds, formatLeOpenMetrics, ':');
-}
+export const leLayoutOpenMetrics2 = cachedLayouts(formatLeOpenMetrics, ':');
