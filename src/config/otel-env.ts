@@ -117,15 +117,11 @@ export function metricsExportersFromEnv(env: NodeJS.ProcessEnv): EnvMetricsExpor
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter((s) => s !== '');
-  const result: EnvMetricsExporters = { otlp: false, prometheus: false };
-  for (const name of names) {
-    if (name === 'otlp' || name === 'prometheus') result[name] = true;
-    else if (name !== 'none') throw new ConfigError(key, raw, EXPORTERS_EXPECTED);
-  }
-  if (names.includes('none') && names.some((n) => n !== 'none')) {
+  // `none` beside another name is refused rather than guessed at.
+  const known = names.every((n) => n === 'otlp' || n === 'prometheus' || n === 'none');
+  if (!known || (names.includes('none') && names.some((n) => n !== 'none')))
     throw new ConfigError(key, raw, EXPORTERS_EXPECTED);
-  }
-  return result;
+  return { otlp: names.includes('otlp'), prometheus: names.includes('prometheus') };
 }
 
 /**
@@ -140,15 +136,10 @@ export function temporalityFromEnv(env: NodeJS.ProcessEnv): 'cumulative' | 'delt
   const key = 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE';
   const raw = readEnv(env, key);
   if (raw === undefined) return undefined;
-  switch (raw.toLowerCase()) {
-    case 'cumulative':
-      return 'cumulative';
-    case 'delta':
-    case 'lowmemory':
-      return 'delta';
-    default:
-      throw new ConfigError(key, raw, 'cumulative, delta or lowmemory');
-  }
+  const value = raw.toLowerCase();
+  if (value === 'cumulative') return value;
+  if (value === 'delta' || value === 'lowmemory') return 'delta';
+  throw new ConfigError(key, raw, 'cumulative, delta or lowmemory');
 }
 
 function endpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
