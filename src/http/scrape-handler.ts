@@ -62,8 +62,6 @@ export interface ScrapeAnswer extends MetricsResponse {
 
 export interface ScrapeHandler {
   answer(request: ScrapeRequest): Promise<ScrapeAnswer>;
-  /** Scrapes answered 500 so far, by cause (every scrape that shared a failed collection counts). */
-  readonly errors: Readonly<Record<ScrapeErrorCause, number>>;
   /** Drops the bodies' idle storage and the kept renderings; call when the endpoint closes. */
   close(): void;
 }
@@ -141,7 +139,6 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
   }
 
   return {
-    errors,
     close: () => {
       store.close();
       memos.close();
