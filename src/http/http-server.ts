@@ -8,7 +8,7 @@
  * than starting work on something shutting down. A handler that throws or rejects answers 500 when
  * nothing was written yet; the cause stays server-side.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { OnShed } from './connection-room.ts';
 import { closeServer, createLimitedServer, type ServerLimits } from './server-limits.ts';
@@ -34,7 +34,6 @@ export interface HttpServerOptions {
 }
 
 export interface HttpServer {
-  readonly server: Server;
   /** The bound port (the real one when 0 was asked). */
   readonly port: number;
   /** Stops accepting and closes every connection within the grace (server-limits.ts). Idempotent. */
@@ -79,7 +78,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   }
   const bound = server.address();
   return {
-    server,
     port: typeof bound === 'object' && bound !== null ? bound.port : options.port,
     close() {
       closing ??= (async () => {
