@@ -240,7 +240,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'domain/meter-provider.ts': [NOT_SERIES, ['#meters', 'specs', 'sdk', 'observed']],
   'domain/observed-instruments.ts': [
     "per instrument, and one observation's values until its callbacks end (the SDK's storages keep them)",
-    ['#instruments', 'registerSnapshotInstruments › inst'],
+    ['observeFolded › instruments'],
   ],
   'domain/queue-ages.ts': [
     "the host's last job-store read (each queue's oldest waiting job's enqueue time), replaced whole by the next read; the gauge's values are the SDK's storages'",
@@ -354,7 +354,6 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'otlp/decode-protobuf.ts': [TABLE, ['HALVES', 'LAST_LO', 'LAST_HI']],
   'otlp/push-serializer.ts': [NOT_SERIES, ['serializers', 'EXEMPLARS_FIELD']],
   'readers/collected-length-limit.ts': [MEMO, ['#cut']],
-  'readers/otlp-push.ts': [NOT_SERIES, ['stats']],
   'readers/reader-ports.ts': [NOT_SERIES, ['listenerPorts']],
   'readers/resilient-exporter.ts': [NOT_SERIES, ['#pending']],
 };

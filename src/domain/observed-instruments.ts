@@ -5,73 +5,70 @@
  * the last value per attribute set of an asynchronous instrument.
  */
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
-import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { BUILD_INFO, RUN_LAST_FAILURE, SNAPSHOT_INSTRUMENTS } from './catalog.ts';
 import type { BuildInfo } from './types.ts';
 import type { RecordGuard } from './record-guard.ts';
 import type { HostSnapshot, SnapshotCache } from './snapshot.ts';
 import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
-import { dropOutsideCheck, type VocabularyCheck } from './vocabulary.ts';
+import { dropOutsideCheck } from './vocabulary.ts';
+
+/** Observes `value` of the instrument `name` (one of those given) with `attributes`. */
+export type ObserveFolded = (name: string, value: number, attributes?: Attributes) => void;
+
+/** The sums of one collection's observations, by folded attribute set. */
+type Sums = Map<string, { o: Observable; attributes: Attributes; value: number }>;
+
+function observeSums(result: BatchObservableResult, sums: Sums): void {
+  for (const { o, value, attributes } of sums.values()) result.observe(o, value, attributes);
+}
 
 /**
- * Checks each observation's value (a bad one is dropped through the guard before it can spoil a
- * sum), folds it with the instrument's own bounds and sums those that land on the same
- * attribute set, then observes each set once. The SDK keeps only the last value an asynchronous
- * instrument observes per (processed) attribute set, so two providers folded into `other` would
- * otherwise overwrite each other instead of adding up.
+ * Observes `specs`' instruments on `meter` by one batch callback, `read`, at each collection.
+ * Each observation's value is checked (a bad one is dropped through the guard before it can spoil
+ * a sum), folded with the instrument's own bounds, and summed with those that land on the same
+ * attribute set; each set is observed once, when `read` has returned (or its promise resolved).
+ * The SDK keeps only the last value an asynchronous instrument observes per (processed) attribute
+ * set, so two providers folded into `other` would otherwise overwrite each other.
  */
-export class FoldingObserver {
-  /**
-   * Per instrument: its name, whether its values are running totals (never negative), its folds,
-   * the check of its closed attributes that drop an outside value instead of folding it, and the
-   * sums of this collection by folded attribute set.
-   */
-  readonly #instruments = new Map<
-    Observable,
-    {
-      readonly name: string;
-      readonly nonNegative: boolean;
-      readonly processor: IAttributesProcessor;
-      readonly drop: VocabularyCheck | undefined;
-      readonly pending: Map<string, { attributes: Attributes; value: number }>;
-    }
-  >();
-  readonly #guard: RecordGuard;
-
-  constructor(guard: RecordGuard) {
-    this.#guard = guard;
-  }
-
-  register(inst: Observable, spec: InstrumentSpec): void {
-    this.#instruments.set(inst, {
-      name: spec.name,
-      nonNegative: spec.kind === 'observableCounter',
-      processor: createBoundedAttributesProcessor(spec.attributes),
-      drop: dropOutsideCheck(spec.attributes),
-      pending: new Map(),
-    });
-  }
-
-  add(inst: Observable, value: number, attributes: Attributes = {}): void {
-    const i = this.#instruments.get(inst)!;
-    if (!this.#guard.admits(i.name, value, i.nonNegative)) return;
-    const outside = i.drop?.(attributes);
-    if (outside !== undefined) return this.#guard.drop(i.name, 'vocabulary', outside);
-    const folded = i.processor.process(attributes);
-    let key = '';
-    for (const k in folded) key += k + '\0' + String(folded[k]) + '\0';
-    const prev = i.pending.get(key);
-    if (prev === undefined) i.pending.set(key, { attributes: folded, value });
-    else prev.value += value;
-  }
-
-  flush(observe: (inst: Observable, value: number, attributes: Attributes) => void): void {
-    for (const [inst, { pending }] of this.#instruments) {
-      for (const p of pending.values()) observe(inst, p.value, p.attributes);
-      pending.clear();
-    }
-  }
+export function observeFolded(
+  meter: Meter,
+  specs: readonly InstrumentSpec[],
+  guard: RecordGuard,
+  read: (observe: ObserveFolded) => void | PromiseLike<void>,
+): void {
+  const instruments = new Map(
+    specs.map((spec) => [
+      spec.name,
+      {
+        observable: createObservable(meter, spec),
+        nonNegative: spec.kind === 'observableCounter',
+        processor: createBoundedAttributesProcessor(spec.attributes),
+        // Its closed attributes that drop an outside value instead of folding it.
+        drop: dropOutsideCheck(spec.attributes),
+      },
+    ]),
+  );
+  meter.addBatchObservableCallback(
+    (result: BatchObservableResult) => {
+      const sums: Sums = new Map();
+      const returned = read((name, value, attributes = {}) => {
+        const i = instruments.get(name)!;
+        if (!guard.admits(name, value, i.nonNegative)) return;
+        const outside = i.drop?.(attributes);
+        if (outside !== undefined) return guard.drop(name, 'vocabulary', outside);
+        const folded = i.processor.process(attributes);
+        let key = name;
+        for (const k in folded) key += '\0' + k + '\0' + String(folded[k]);
+        const sum = sums.get(key);
+        if (sum === undefined) sums.set(key, { o: i.observable, attributes: folded, value });
+        else sum.value += value;
+      });
+      if (returned === undefined) return observeSums(result, sums);
+      return Promise.resolve(returned).then(() => observeSums(result, sums));
+    },
+    [...instruments.values()].map((i) => i.observable),
+  );
 }
 
 export function createObservable(meter: Meter, spec: InstrumentSpec): Observable {
@@ -106,30 +103,10 @@ export function registerSnapshotInstruments(
   build: BuildInfo | undefined,
   guard: RecordGuard,
 ): void {
-  const inst = new Map<string, Observable>();
-  const folding = new FoldingObserver(guard);
-  for (const spec of [RUN_LAST_FAILURE, ...SNAPSHOT_INSTRUMENTS, BUILD_INFO]) {
-    const o = createObservable(meter, spec);
-    inst.set(spec.name, o);
-    folding.register(o, spec);
-  }
-  const get = (name: string): Observable => inst.get(name)!;
-
-  meter.addBatchObservableCallback(
-    async (result: BatchObservableResult) => {
-      const s = await source()?.get();
-      const r = {
-        observe: (o: Observable, value: number, attributes?: Attributes) =>
-          folding.add(o, value, attributes),
-      };
-      try {
-        observeSnapshot(r, get, s, live(), build);
-      } finally {
-        folding.flush((o, value, attributes) => result.observe(o, value, attributes));
-      }
-    },
-    [...inst.values()],
-  );
+  const specs = [RUN_LAST_FAILURE, ...SNAPSHOT_INSTRUMENTS, BUILD_INFO];
+  observeFolded(meter, specs, guard, async (observe) => {
+    observeSnapshot(observe, await source()?.get(), live(), build);
+  });
 }
 
 /** The attributes of `jobmeter.build.info` for `build` (also serve's own `jobmeter_build_info`). */
@@ -141,27 +118,24 @@ export function buildInfoAttributes(build: BuildInfo): Readonly<Record<string, s
   };
 }
 
-type Observe = { observe(o: Observable, value: number, attributes?: Attributes): void };
-
 function observeSnapshot(
-  r: Observe,
-  get: (name: string) => Observable,
+  observe: ObserveFolded,
   s: HostSnapshot | undefined,
   t: LiveCounts,
   build: BuildInfo | undefined,
 ): void {
   const lastFailure = s?.lastFailureSeconds ?? t.lastFailureSeconds;
-  if (lastFailure !== undefined) r.observe(get(RUN_LAST_FAILURE.name), lastFailure);
+  if (lastFailure !== undefined) observe(RUN_LAST_FAILURE.name, lastFailure);
   const runs = s?.runsByOutcome ?? t.outcomes;
   for (const outcome of OUTCOMES) {
     const n = runs[outcome];
-    if (n !== undefined) r.observe(get('jobmeter.run.history'), n, { outcome });
+    if (n !== undefined) observe('jobmeter.run.history', n, { outcome });
   }
-  if (build !== undefined) r.observe(get(BUILD_INFO.name), 1, buildInfoAttributes(build));
+  if (build !== undefined) observe(BUILD_INFO.name, 1, buildInfoAttributes(build));
   if (s === undefined) return;
 
   const one = (name: string, value: number | undefined, attributes?: Attributes) => {
-    if (value !== undefined) r.observe(get(name), value, attributes);
+    if (value !== undefined) observe(name, value, attributes);
   };
   const byKey = (
     name: string,
@@ -169,7 +143,7 @@ function observeSnapshot(
     values: Readonly<Record<string, number>> | undefined,
   ) => {
     if (values === undefined) return;
-    for (const [k, v] of Object.entries(values)) r.observe(get(name), v, { [key]: k });
+    for (const [k, v] of Object.entries(values)) observe(name, v, { [key]: k });
   };
   one('jobmeter.session.active', s.sessions?.active);
   one('jobmeter.session.tracked', s.sessions?.tracked);
@@ -181,8 +155,8 @@ function observeSnapshot(
   one('jobmeter.queue.depth.max', s.queue?.depthMax);
   byKey('jobmeter.agent_run.events', 'event', s.agentRunEvents);
   for (const l of s.llm ?? []) {
-    r.observe(get('jobmeter.llm.calls'), l.calls, { provider: l.provider });
-    r.observe(get('jobmeter.llm.cost'), l.costUsd, { provider: l.provider });
+    observe('jobmeter.llm.calls', l.calls, { provider: l.provider });
+    observe('jobmeter.llm.cost', l.costUsd, { provider: l.provider });
   }
   one('jobmeter.container.tracked', s.containers?.tracked);
   one('jobmeter.container.reporting', s.containers?.reporting);

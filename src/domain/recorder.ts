@@ -15,7 +15,6 @@ import {
   type Gauge,
   type Histogram,
   type Meter,
-  type ObservableResult,
 } from '@opentelemetry/api';
 import {
   DOMAIN_INSTRUMENTS,
@@ -45,11 +44,7 @@ import {
   type QueueSourceOptions,
 } from './queue-ages.ts';
 import { describe, invalidValue, RecordGuard, type DropReason } from './record-guard.ts';
-import {
-  createObservable,
-  FoldingObserver,
-  registerSnapshotInstruments,
-} from './observed-instruments.ts';
+import { observeFolded, registerSnapshotInstruments } from './observed-instruments.ts';
 import {
   SnapshotCache,
   type HostSnapshot,
@@ -723,17 +718,12 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
       if (observed.has(name))
         throw new Error(`observe(${JSON.stringify(name)}): a callback is already registered`);
       observed.add(name);
-      const inst = createObservable(meter, spec);
-      const folding = new FoldingObserver(guard);
-      folding.register(inst, spec);
       // Bad values (an observed counter is a running total: never negative) are dropped by the folding, not served.
-      inst.addCallback((result: ObservableResult) => {
+      observeFolded(meter, [spec], guard, (observe) => {
         const value = callback();
         if (value === undefined) return;
-        if (!Array.isArray(value)) folding.add(inst, value as number);
-        else
-          for (const o of value as readonly Observation[]) folding.add(inst, o.value, o.attributes);
-        folding.flush((_, v, attributes) => result.observe(v, attributes));
+        if (!Array.isArray(value)) observe(name, value as number);
+        else for (const o of value as readonly Observation[]) observe(name, o.value, o.attributes);
       });
     },
   };
