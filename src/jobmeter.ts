@@ -308,7 +308,7 @@ export async function createJobmeter<
   let pushFailures: (() => number) | undefined;
   if (o.otlp !== undefined) {
     // The push's exporter and encoders: loaded only when a push is configured.
-    const { createOtlpPushReader, otlpPushStats } = await import('./readers/otlp-push.ts');
+    const { createOtlpPushReader } = await import('./readers/otlp-push.ts');
     // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
     const cumulative = o.otlp.temporality === 'cumulative';
     // An explicit `profile` with delta is refused by resolveOptions; the default follows suit.
@@ -375,7 +375,7 @@ export async function createJobmeter<
         };
       },
     });
-    pushFailures = () => otlpPushStats(reader)?.failedExports ?? 0;
+    pushFailures = () => reader.stats().failedExports;
     readers.push(reader);
   }
   // Two engines behind one Metrics API: jobmeter's storages for the own synchronous instruments no

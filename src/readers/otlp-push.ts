@@ -90,13 +90,6 @@ export interface OtlpPushStats {
   readonly maxInFlight: number;
 }
 
-const stats = new WeakMap<PeriodicExportingMetricReader, () => OtlpPushStats>();
-
-/** The state of a reader made by {@link createOtlpPushReader}; undefined for any other reader. */
-export function otlpPushStats(reader: PeriodicExportingMetricReader): OtlpPushStats | undefined {
-  return stats.get(reader)?.();
-}
-
 /**
  * A reader that exports every `intervalMillis`, on `forceFlush()`, and once more on shutdown, so
  * the last measurements before exit reach the collector.
@@ -113,7 +106,7 @@ export function otlpPushStats(reader: PeriodicExportingMetricReader): OtlpPushSt
 export function createOtlpPushReader(
   options: ResolvedOtlpPushOptions,
   hooks: OtlpPushHooks = {},
-): PeriodicExportingMetricReader {
+): OtlpPushReader {
   const shutdownMillis =
     hooks.shutdownTimeoutMillis ?? Math.min(options.timeoutMillis, DEFAULT_SHUTDOWN_EXPORT_MILLIS);
   millis(shutdownMillis, 'otlp.shutdownTimeoutMillis');
@@ -149,7 +142,7 @@ export function createOtlpPushReader(
     options.temporality === 'cumulative',
     hooks.onExport,
   );
-  const reader = new ResilientPushReader(
+  return new OtlpPushReader(
     {
       exporter,
       exportIntervalMillis: options.intervalMillis,
@@ -160,30 +153,38 @@ export function createOtlpPushReader(
       }),
     },
     exporter,
+    log,
     shutdownMillis,
   );
-  stats.set(reader, () => ({
-    state: log.state,
-    failedExports: log.failed,
-    inFlight: exporter.inFlight,
-    maxInFlight: exporter.maxInFlight,
-  }));
-  return reader;
 }
 
-/** The SDK's periodic reader, with a shutdown that bounds its last export. */
-class ResilientPushReader extends PeriodicExportingMetricReader {
+/** The SDK's periodic reader, with a shutdown that bounds its last export, and its push state. */
+export class OtlpPushReader extends PeriodicExportingMetricReader {
   readonly #exporter: ResilientExporter;
+  readonly #log: StateLog;
   readonly #shutdownMillis: number;
 
   constructor(
     options: ConstructorParameters<typeof PeriodicExportingMetricReader>[0],
     exporter: ResilientExporter,
+    log: StateLog,
     shutdownMillis: number,
   ) {
     super(options);
     this.#exporter = exporter;
+    this.#log = log;
     this.#shutdownMillis = shutdownMillis;
+  }
+
+  /** The push state, for `/ready`, diagnostics and tests. */
+  stats(): OtlpPushStats {
+    const exporter = this.#exporter;
+    return {
+      state: this.#log.state,
+      failedExports: this.#log.failed,
+      inFlight: exporter.inFlight,
+      maxInFlight: exporter.maxInFlight,
+    };
   }
 
   protected override async onShutdown(): Promise<void> {

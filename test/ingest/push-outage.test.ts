@@ -20,7 +20,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import {
   createOtlpPushReader,
-  otlpPushStats,
   type OtlpPushHooks,
   type ResolvedOtlpPushOptions,
 } from '../../src/readers/otlp-push.ts';
@@ -98,7 +97,7 @@ describe('collector down, then back', () => {
       counter.add(1);
       await provider.forceFlush();
     }
-    assert.deepEqual(otlpPushStats(reader), {
+    assert.deepEqual(reader.stats(), {
       state: 'failing',
       failedExports: OUTAGE_EXPORTS,
       inFlight: 0,
@@ -124,7 +123,7 @@ describe('collector down, then back', () => {
       lines[1]!,
       /^OTLP push to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics recovered after 30 failed exports; this export carried the full cumulative totals, no increment was lost$/,
     );
-    assert.equal(otlpPushStats(reader)!.state, 'ok');
+    assert.equal(reader.stats().state, 'ok');
     assertNoSecrets(lines);
     await provider.shutdown();
   });
