@@ -14,6 +14,7 @@ import { constants } from 'node:perf_hooks';
 
 import { DELAY_FIGURES } from '../common/event-loop-delay.ts';
 import { observableGauge } from './catalog.ts';
+import { SECONDS_BOUNDARIES } from './host-buckets.ts';
 import type { InstrumentSpec } from './types.ts';
 
 export const EVENT_LOOP_DELAY: readonly InstrumentSpec[] = DELAY_FIGURES.map(
@@ -70,8 +71,8 @@ export const GC_DURATION = {
   unit: 's',
   description: 'Garbage collection duration by kind, one of major, minor, incremental or weakcb.',
   attributes: [{ key: 'v8js.gc.type', values: Object.values(GC_KINDS) }],
-  // The instrumentation's DEFAULT_GC_DURATION_BUCKETS.
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+  // The instrumentation's DEFAULT_GC_DURATION_BUCKETS: the conventions' duration buckets.
+  buckets: SECONDS_BOUNDARIES,
 } as const satisfies InstrumentSpec;
 
 /** Served by the native profile only (the heap's `v8js.memory.heap.used` is a process instrument). */
