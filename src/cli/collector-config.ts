@@ -31,6 +31,7 @@ import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import { RUNTIME_INSTRUMENTS } from '../domain/runtime-metrics.ts';
 import { OTHER, type InstrumentSpec } from '../domain/types.ts';
 import { resourceLabels, type ResourceLabel } from '../naming/resource-labels.ts';
+import { parseHostPort } from '../config/json-schema.ts';
 import type { FamilyRule, TableProfile } from '../naming/types.ts';
 
 export interface CollectorEndpoints {
@@ -334,9 +335,7 @@ const SYSTEM_DETECTION = {
 
 /** `service.telemetry`: the Collector's own metrics, pulled from `address` (HOST:PORT). */
 function telemetryOf(address: string): Record<string, unknown> {
-  const colon = address.lastIndexOf(':');
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(address.slice(colon + 1));
+  const { host, port } = parseHostPort(address)!;
   return {
     metrics: { level: 'normal', readers: [{ pull: { exporter: { prometheus: { host, port } } } }] },
   };
