@@ -185,16 +185,13 @@ export async function createJobmeter<
   const profile = buildProfile(o, o.otelScopeInfo, options);
   // A profile that follows a semantic convention records the convention's instruments in place of
   // the canonical ones it names (semconv: cicd.pipeline.run.*), and its process metrics.
-  const { convention } = profileSettings(o.profile);
+  const { convention, buckets, vocabularies, snapshot } = profileSettings(o.profile);
   const own = profileCatalog(o.profile);
   const specs = [...own.domain, ...(o.processMetrics ? own.process : []), ...o.instruments];
-  const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
-  const effective = withProfileBuckets(specs, bucketOverrides);
+  const effective = withProfileBuckets(specs, buckets);
   // What the recorder's records and a sender's points are both named by.
   const conventions = {
-    ...(profile.kind === 'table' && profile.vocabularies !== undefined
-      ? { vocabularies: profile.vocabularies }
-      : {}),
+    ...(vocabularies !== undefined && { vocabularies }),
     ...(convention !== undefined && { convention }),
   };
   // Host Views apply to every instrument, jobmeter's own too (an own one a View selects is the
@@ -218,7 +215,7 @@ export async function createJobmeter<
           {
             instruments: withProfileBuckets(
               [...own.domain, ...own.process, ...o.instruments],
-              bucketOverrides,
+              buckets,
             ),
             ...(profile.kind === 'native' && {
               exposedNames: nativeClaimedNames,
@@ -416,7 +413,7 @@ export async function createJobmeter<
     // Every original reports its build; default to jobmeter's own so the series is never absent.
     build: options.build ?? { version: VERSION },
     snapshotDefaults: {
-      ...(profile.kind === 'table' ? profile.snapshot : undefined),
+      ...snapshot,
       ...options.snapshot,
     },
     ...conventions,
