@@ -39,6 +39,9 @@ import { isSecret, SECTIONS, type OptionRow } from '../common/option-table.ts';
 const VIEW_SELECTOR =
   'a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url';
 
+/** `[[views]]` explicit buckets: the schema checks the numbers, views-section.ts their order. */
+export const BOUNDARIES_EXPECTED = 'a list of numbers in increasing order, e.g. [1, 10, 60]';
+
 /** The closed tables below the file's own, as an unknown key's error names them. */
 const TABLE_NAMES: Partial<Record<DefinitionName, string>> = {
   apiKey: 'an API key',
@@ -117,7 +120,7 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
   explicitBuckets: plain('a table: boundaries = [numbers], and optionally record_min_max'),
   exponentialBuckets: plain('a table: max_size (2-16384), max_scale (-10-20), record_min_max'),
   attributeKeys: plain('a table: included and/or excluded lists of attribute keys'),
-  boundaries: plain('a list of numbers in increasing order, e.g. [1, 10, 60]'),
+  boundaries: plain(BOUNDARIES_EXPECTED),
   exponentialSize: quoted('an integer from 2 to 16384 (buckets)'),
   exponentialScale: quoted('an integer from -10 to 20'),
   keyList: plain('a list of attribute keys, e.g. ["queue"]'),

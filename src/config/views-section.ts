@@ -18,6 +18,7 @@ import {
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../errors.ts';
+import { BOUNDARIES_EXPECTED } from './error-wording.ts';
 
 /** A `[[views]]` table as the schema has validated it (file spelling). */
 export interface ViewTable {
@@ -60,7 +61,7 @@ function aggregation(
         throw new ConfigError(
           `${key}.explicit_bucket_histogram.boundaries`,
           boundaries,
-          'a list of numbers in increasing order, e.g. [1, 10, 60]',
+          BOUNDARIES_EXPECTED,
         );
       }
       // Without boundaries: the instrument's advice, else the SDK's defaults.
