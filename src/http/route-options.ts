@@ -5,7 +5,7 @@
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import type { Profile } from '../naming/types.ts';
 import type { AccessLogOptions } from './access-log.ts';
-import { checkPosture, compileGate, type Gate, type GateMode } from './gate.ts';
+import { compileGate, type Gate, type GateMode } from './gate.ts';
 import type { JsonView } from './metrics-response.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 import { bool, routePath, shown } from '../common/option-rules.ts';
@@ -95,23 +95,18 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
     fail('jobmeter', 'a jobmeter (createJobmeter result)', jm);
   }
 
-  let posture: Posture;
-  if (opts.posture === undefined) posture = postureForProfile(jm.profile.name);
-  else if (typeof opts.posture === 'string') {
-    posture =
-      POSTURES[opts.posture] ??
-      fail(
-        'posture',
-        `one of ${Object.keys(POSTURES).join(', ')} or a posture object`,
-        opts.posture,
-      );
-  } else {
-    checkPosture(opts.posture);
-    posture = opts.posture;
-  }
-
-  const path = routePath(opts.path ?? posture.path, 'path');
+  const named = (name: string): Posture =>
+    POSTURES[name as PostureName] ??
+    fail('posture', `one of ${Object.keys(POSTURES).join(', ')} or a posture object`, name);
+  const posture =
+    opts.posture === undefined
+      ? postureForProfile(jm.profile.name)
+      : typeof opts.posture === 'string'
+        ? named(opts.posture)
+        : opts.posture;
+  // A host's own posture object is checked here too, with what it is configured with.
   const gate = compileGate(posture, opts);
+  const path = routePath(opts.path ?? posture.path, 'path');
 
   const accessLogOption = opts.accessLog ?? posture.accessLog;
   if (
