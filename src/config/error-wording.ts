@@ -16,7 +16,7 @@ import type { ErrorObject } from 'ajv';
 
 import {
   CONFIG_SCHEMA,
-  DEFINITION_OF,
+  definitionOf,
   ORIGINAL_SPELLINGS,
   type DefinitionName,
 } from './json-schema.ts';
@@ -167,7 +167,7 @@ export function toConfigError(error: ErrorObject, root: unknown, rootKey: string
   const { segments, node } = pointerSegments(error.instancePath, root);
   const at = dotted(rootKey, segments);
   // ajv runs `verbose`: the schema object holding the keyword that failed names its definition.
-  const definition = DEFINITION_OF.get(error.parentSchema as object);
+  const definition = definitionOf(error.parentSchema);
 
   const propertyName =
     error.propertyName ??

@@ -285,19 +285,18 @@ export const CONFIG_SCHEMA = {
 export type DefinitionName = keyof (typeof CONFIG_SCHEMA)['definitions'];
 
 /**
- * The definition each object of {@link CONFIG_SCHEMA}'s definitions belongs to (the definition's
- * own, its parts', its items'), by identity: ajv's `parentSchema` of the keyword that failed is one
- * of them, so it names the definition whose words the error takes. The top level's own objects
- * belong to none.
+ * The definition `node`, an object of {@link CONFIG_SCHEMA}, belongs to (the definition itself, one
+ * of its parts, its items'), by identity: ajv's `parentSchema` of the keyword that failed is one of
+ * them, so it names the definition whose words the error takes. The top level's own objects belong
+ * to none. Searched on an error only.
  */
-export const DEFINITION_OF: ReadonlyMap<object, DefinitionName> = (() => {
-  const out = new Map<object, DefinitionName>();
-  const visit = (node: unknown, name: DefinitionName): void => {
-    if (typeof node !== 'object' || node === null || '$ref' in node || out.has(node)) return;
-    out.set(node, name);
-    for (const child of Object.values(node)) visit(child, name);
-  };
-  for (const [name, definition] of Object.entries(CONFIG_SCHEMA.definitions))
-    visit(definition, name as DefinitionName);
-  return out;
-})();
+export function definitionOf(node: unknown): DefinitionName | undefined {
+  const holds = (tree: unknown): boolean =>
+    tree === node ||
+    (typeof tree === 'object' &&
+      tree !== null &&
+      !('$ref' in tree) &&
+      Object.values(tree).some(holds));
+  const names = Object.keys(CONFIG_SCHEMA.definitions) as DefinitionName[];
+  return names.find((name) => holds(CONFIG_SCHEMA.definitions[name]));
+}
