@@ -60,14 +60,12 @@ export type CapFor = (instrument: InstrumentIdentity) => AttributeSetCap | undef
 /** What a record's attributes become before the engine sees them: folded, or the overflow set. */
 export type Admit = (attributes: Attributes | undefined) => Attributes | undefined;
 
-/** One synchronous instrument of jobmeter's own on this meter, or undefined when it is not one. */
+/** jobmeter's own instruments no host View selects, on the meter they belong to: its storages (storage/registry.ts). */
 export interface OwnInstruments {
-  /** The storage that records `name` as `kind`, when one does (no host View selects it). */
+  /** The storage that records `name` as `kind`, when one does. */
   storage(name: string, kind: SyncKind): Counter | UpDownCounter | Histogram | Gauge | undefined;
-  /** The spec-given options (unit, description, buckets as advice) and bounds of an own instrument the SDK records. */
-  sdk(name: string): { readonly options: MetricOptions; readonly admit: Admit } | undefined;
-  /** The store's observable instrument that observes `name` as `kind`, when one does (no host View selects it). */
-  observed(name: string, kind: ObservedKind): ObservedStorage | undefined;
+  /** The store's observable instrument that observes `name` as `kind`, when one does. */
+  observedOf(name: string, kind: ObservedKind): ObservedStorage | undefined;
   /** Batch callbacks over the store's observable instruments. */
   addBatchCallback(
     callback: BatchObservableCallback,
@@ -78,6 +76,11 @@ export interface OwnInstruments {
     observables: readonly ObservedStorage[],
   ): void;
 }
+
+/** The spec-given options (unit, description, buckets as advice) and bounds of an own instrument the SDK records. */
+export type OwnSdk = (
+  name: string,
+) => { readonly options: MetricOptions; readonly admit: Admit } | undefined;
 
 /** A local storage for a host instrument no View selects (meter-provider.ts), or undefined: the SDK records it. */
 export type HostStorageFor = (
@@ -90,6 +93,8 @@ export interface GuardOptions {
   readonly capFor: CapFor;
   /** jobmeter's own instruments, on the meter they belong to. @default none */
   readonly own?: OwnInstruments;
+  /** Those a host View selects, recorded by the SDK. @default none */
+  readonly ownSdk?: OwnSdk;
   /** Storages for host instruments. @default none (every host instrument is the SDK's) */
   readonly hostStorage?: HostStorageFor;
 }
@@ -231,7 +236,7 @@ export function guardMeter(
   scope: InstrumentIdentity['meter'],
   options: GuardOptions,
 ): Meter {
-  const { guard, capFor, own, hostStorage } = options;
+  const { guard, capFor, own, ownSdk: sdkOf, hostStorage } = options;
   function make<M extends Method, T extends Records<M>>(
     name: string,
     kind: SyncKind,
@@ -242,7 +247,7 @@ export function guardMeter(
   ): T {
     const storage = own?.storage(name, kind);
     if (storage !== undefined) return storage as unknown as T;
-    const ownSdk = own?.sdk(name);
+    const ownSdk = sdkOf?.(name);
     if (ownSdk !== undefined)
       return guardInstrument(
         create(ownSdk.options),
@@ -285,13 +290,13 @@ export function guardMeter(
     createGauge: (name, o) =>
       make<'record', Gauge>(name, 'gauge', o, 'record', false, (x) => meter.createGauge(name, x)),
     createObservableGauge: (name, o) =>
-      own?.observed(name, 'observableGauge') ??
+      own?.observedOf(name, 'observableGauge') ??
       new GuardedObservable(meter.createObservableGauge(name, o), name, false, guard),
     createObservableCounter: (name, o) =>
-      own?.observed(name, 'observableCounter') ??
+      own?.observedOf(name, 'observableCounter') ??
       new GuardedObservable(meter.createObservableCounter(name, o), name, true, guard),
     createObservableUpDownCounter: (name, o) =>
-      own?.observed(name, 'observableUpDownCounter') ??
+      own?.observedOf(name, 'observableUpDownCounter') ??
       new GuardedObservable(meter.createObservableUpDownCounter(name, o), name, false, guard),
     addBatchObservableCallback: (callback, observables) => {
       const { store, sdk } = byEngine(observables);

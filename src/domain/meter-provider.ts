@@ -47,11 +47,11 @@ import {
   type CapFor,
   type HostStorageFor,
   type InstrumentIdentity,
-  type OwnInstruments,
+  type OwnSdk,
 } from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
 import { StorageRegistry } from './storage/registry.ts';
-import { isObserved, type InstrumentSpec, type ObservedKind } from './types.ts';
+import { isObserved, type InstrumentSpec } from './types.ts';
 
 export interface EngineOptions {
   readonly guard: RecordGuard;
@@ -138,7 +138,7 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
   readonly storages: StorageRegistry;
   readonly #meters = new Map<string, Meter>();
   readonly #engine: EngineOptions;
-  readonly #own: OwnInstruments;
+  readonly #ownSdk: OwnSdk;
   readonly #hostStorage: HostStorageFor | undefined;
   readonly #cumulative: MetricProducer;
   /** What the SDK's provider is made with, when it is first needed. */
@@ -156,12 +156,10 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     providerOptions: MeterProviderOptions | (() => MeterProviderOptions),
     engine: EngineOptions,
   ) {
-    const unviewed = engine.specs.filter((s) => !isObserved(s.kind) && !engine.viewed(s));
-    const storages = new StorageRegistry(unviewed, {
-      scope: engine.scope,
-      guard: engine.guard,
-      observedLimit: engine.cardinalityLimit ?? 2000,
-    });
+    const storages = new StorageRegistry(
+      engine.specs.filter((s) => !engine.viewed(s)),
+      { scope: engine.scope, guard: engine.guard, observedLimit: engine.cardinalityLimit ?? 2000 },
+    );
     this.#sdkOptions =
       typeof providerOptions === 'function' ? providerOptions : () => providerOptions;
     this.storages = storages;
@@ -169,42 +167,24 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     this.#engine = engine;
     if (typeof providerOptions !== 'function') this.sdk();
     const specs = new Map(engine.specs.filter((s) => !isObserved(s.kind)).map((s) => [s.name, s]));
-    const sdk = new Map<string, ReturnType<OwnInstruments['sdk']>>();
-    const observed = new Map(
-      engine.specs
-        .filter(
-          (s): s is InstrumentSpec & { kind: ObservedKind } =>
-            isObserved(s.kind) && !engine.viewed(s),
-        )
-        .map((s) => [s.name, s]),
-    );
-    this.#own = {
-      observed(name, kind) {
-        const spec = observed.get(name);
-        return spec === undefined || spec.kind !== kind ? undefined : storages.observed(spec);
-      },
-      addBatchCallback: (callback, observables) => storages.addBatchCallback(callback, observables),
-      removeBatchCallback: (callback, observables) =>
-        storages.removeBatchCallback(callback, observables),
-      storage: (name, kind) => (specs.get(name)?.kind === kind ? storages.get(name) : undefined),
-      sdk(name) {
-        const spec = specs.get(name);
-        if (spec === undefined) return undefined;
-        let made = sdk.get(name);
-        if (made === undefined) {
-          const advice =
-            spec.buckets === undefined
-              ? {}
-              : { advice: { explicitBucketBoundaries: [...spec.buckets] } };
-          // One bound per instrument, shared by every handle on it (a capped fold remembers its values).
-          made = {
-            options: { unit: spec.unit, description: spec.description, ...advice },
-            admit: specAdmit(spec.attributes),
-          };
-          sdk.set(name, made);
-        }
-        return made;
-      },
+    const sdk = new Map<string, ReturnType<OwnSdk>>();
+    this.#ownSdk = (name) => {
+      const spec = specs.get(name);
+      if (spec === undefined) return undefined;
+      let made = sdk.get(name);
+      if (made === undefined) {
+        const advice =
+          spec.buckets === undefined
+            ? {}
+            : { advice: { explicitBucketBoundaries: [...spec.buckets] } };
+        // One bound per instrument, shared by every handle on it (a capped fold remembers its values).
+        made = {
+          options: { unit: spec.unit, description: spec.description, ...advice },
+          admit: specAdmit(spec.attributes),
+        };
+        sdk.set(name, made);
+      }
+      return made;
     };
     const hostViewed = engine.hostViewed;
     const limit = engine.cardinalityLimit ?? 2000;
@@ -269,7 +249,7 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
       const { guard, capFor, scope } = this.#engine;
       const own =
         name === scope.name && version === scope.version && options.schemaUrl === undefined
-          ? this.#own
+          ? { own: this.storages, ownSdk: this.#ownSdk }
           : undefined;
       const hostStorage = this.#hostStorage;
       // Shut down before the SDK was needed, it is not loaded for instruments that record nothing
@@ -283,7 +263,7 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
           this.#sdkInstruments = true;
         }),
         { name, version, schemaUrl: options.schemaUrl },
-        { guard, capFor, ...(own && { own }), ...(hostStorage && { hostStorage }) },
+        { guard, capFor, ...own, ...(hostStorage && { hostStorage }) },
       );
       this.#meters.set(key, meter);
     }

@@ -73,6 +73,8 @@ function syncStorage(
 export class StorageRegistry {
   /** Where the storages' series are held and read from. */
   readonly series: SeriesStore;
+  /** The specs given, by name (the first of a name): the synchronous ones have their storage. */
+  readonly #specs = new Map<string, InstrumentSpec>();
   readonly #byName = new Map<string, SyncStorage>();
   readonly #hosts = new Map<string, SyncStorage>();
   readonly #observed = new Map<string, ObservedStorage>();
@@ -91,7 +93,9 @@ export class StorageRegistry {
     const callbacks = (this.#callbacks = new ObservedCallbacks(guard));
     this.series.settleBeforeCollect(() => callbacks.run());
     for (const spec of specs) {
-      if (isObserved(spec.kind) || this.#byName.has(spec.name)) continue;
+      if (this.#specs.has(spec.name)) continue;
+      this.#specs.set(spec.name, spec);
+      if (isObserved(spec.kind)) continue;
       const index = (grow: () => void) => new SpecSeriesIndex(spec, grow);
       const histogram = { bounds: spec.buckets ?? [], minMax: false };
       const storage = syncStorage(
@@ -170,9 +174,15 @@ export class StorageRegistry {
     this.#callbacks.remove(callback, instruments, true);
   }
 
-  /** The storage of the spec'd instrument `name`, when there is one. */
-  get(name: string): SyncStorage | undefined {
-    return this.#byName.get(name);
+  /** The storage of the instrument `name` given as a spec of `kind`, when there is one. */
+  storage(name: string, kind: InstrumentKind): SyncStorage | undefined {
+    return this.#specs.get(name)?.kind === kind ? this.#byName.get(name) : undefined;
+  }
+
+  /** The observable instrument `name` given as a spec of `kind` ({@link observed}), when there is one. */
+  observedOf(name: string, kind: ObservedKind): ObservedStorage | undefined {
+    const spec = this.#specs.get(name);
+    return spec?.kind === kind ? this.observed({ ...spec, kind }) : undefined;
   }
 
   /** The counter or up-down counter `name`. @throws Error when there is none. */
