@@ -227,7 +227,6 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'common/held-shapes.ts': [TABLE, ['held']],
   'common/parts.ts': ["each started part's stop, in start order", ['#stops']],
   'common/warn.ts': ['the warning lines printed once (bounded), no series', ['printed']],
-  'config/file-parser.ts': [ONE_CALL, ['boundedText › chunks']],
   'domain/attribute-set-cap.ts': [
     "series identity for the SDK's instruments (the attribute sets admitted under a View's cap): keys, no values",
     ['#admitted'],
@@ -237,7 +236,11 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['closedVocabulary › allowed', 'cappedVocabulary › seen'],
   ],
   'domain/guarded-meter.ts': [NOT_SERIES, ['#wrappers', 'BATCH_WRAPPERS']],
-  'domain/meter-provider.ts': [NOT_SERIES, ['#meters', 'specs', 'sdk']],
+  'domain/meter-provider.ts': [NOT_SERIES, ['#meters', 'specs', 'sdk', 'observed']],
+  'domain/observed-instruments.ts': [
+    "per instrument, and one observation's values until its callbacks end (the SDK's storages keep them)",
+    ['observeFolded › instruments'],
+  ],
   'domain/queue-ages.ts': [
     "the host's last job-store read (each queue's oldest waiting job's enqueue time), replaced whole by the next read; the gauge's values are the SDK's storages'",
     ['#last'],
@@ -258,7 +261,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'domain/storage/observed.ts': [NOT_SERIES, ['#registered']],
   'domain/storage/registry.ts': [
     'per instrument: each storage writes its series into the store',
-    ['#specs', '#byName', '#hosts', '#observed'],
+    ['#byName', '#hosts', '#observed'],
   ],
   'exposition/numbers.ts': [MEMO, ['cachedLayouts › layouts']],
   'exposition/protobuf.ts': [
