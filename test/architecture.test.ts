@@ -236,11 +236,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['closedVocabulary › allowed', 'cappedVocabulary › seen'],
   ],
   'domain/guarded-meter.ts': [NOT_SERIES, ['#wrappers', 'BATCH_WRAPPERS']],
-  'domain/meter-provider.ts': [NOT_SERIES, ['#meters', 'specs', 'sdk', 'observed']],
-  'domain/observed-instruments.ts': [
-    "per instrument, and one observation's values until its callbacks end (the SDK's storages keep them)",
-    ['observeFolded › instruments'],
-  ],
+  'domain/meter-provider.ts': [NOT_SERIES, ['#meters', 'specs', 'sdk']],
   'domain/queue-ages.ts': [
     "the host's last job-store read (each queue's oldest waiting job's enqueue time), replaced whole by the next read; the gauge's values are the SDK's storages'",
     ['#last'],
@@ -261,7 +257,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'domain/storage/observed.ts': [NOT_SERIES, ['#registered']],
   'domain/storage/registry.ts': [
     'per instrument: each storage writes its series into the store',
-    ['#byName', '#hosts', '#observed'],
+    ['#specs', '#byName', '#hosts', '#observed'],
   ],
   'exposition/numbers.ts': [MEMO, ['cachedLayouts › layouts']],
   'exposition/protobuf.ts': [
