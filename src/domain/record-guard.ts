@@ -17,19 +17,10 @@ import { warn } from '../common/warn.ts';
 import { limitLengths } from './bounded-attributes.ts';
 
 /** Why a record was dropped: the closed vocabulary of `jobmeter.records.dropped`'s `reason`. */
-export type DropReason =
-  'not_a_number' | 'nan' | 'infinite' | 'negative' | 'not_a_time' | 'bad_attribute' | 'vocabulary';
-export const DROP_REASONS: readonly DropReason[] = [
-  'not_a_number',
-  'nan',
-  'infinite',
-  'negative',
-  'not_a_time',
-  'bad_attribute',
-  'vocabulary',
-];
+export type DropReason = keyof typeof WHY;
 
-const WHY: Readonly<Record<DropReason, string>> = {
+/** Each reason a record is dropped for, in order, with what its warning says. */
+const WHY = {
   not_a_number: 'the value is not a number',
   nan: 'the value is NaN',
   infinite: 'the value is infinite',
@@ -38,7 +29,8 @@ const WHY: Readonly<Record<DropReason, string>> = {
     "the time is not a job's: before 2000 or after 2099 (epoch seconds or microseconds where milliseconds are taken?)",
   bad_attribute: "an attribute is not a string (a run's attempt: not a whole number \u2265 1)",
   vocabulary: 'an attribute value is outside the closed set of values the original documents',
-};
+} as const;
+export const DROP_REASONS = Object.keys(WHY) as readonly DropReason[];
 
 /**
  * Why `value` cannot be recorded, or undefined when it can. `nonNegative`: a counter's or a

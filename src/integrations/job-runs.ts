@@ -36,14 +36,9 @@ export interface IntegrationOptions {
 export const DEFAULT_DEPTH_INTERVAL_MILLIS = 10_000;
 
 /** The options after their checks: one place that says what each accepts. */
-export interface CheckedOptions {
-  readonly recorder: Recorder;
-  readonly meter: Meter | undefined;
-  readonly task: 'queue' | 'name';
-  readonly kind: string;
-  readonly runner: string;
-  readonly depthIntervalMillis: number | false;
-}
+export type CheckedOptions = Required<
+  Pick<IntegrationOptions, 'task' | 'kind' | 'runner' | 'depthIntervalMillis'>
+> & { readonly recorder: Recorder; readonly meter: Meter | undefined };
 
 /** @throws ConfigError naming the option that is not what it should be. */
 export function checkOptions(
