@@ -5,11 +5,14 @@
  * the store the refusals are also counted by reason and served as the self-metric
  * `jobmeter.ingest.refused{reason}` (a name no sender may use).
  */
-import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
-import { ValueType, type HrTime } from '@opentelemetry/api';
-import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
+import type { HrTime } from '@opentelemetry/api';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { OtlpPartialSuccess } from '../otlp/types.ts';
-import { REFUSED_METRIC } from '../domain/catalog.ts';
+import { counter, REFUSED_METRIC } from '../domain/catalog.ts';
+import { StorageRegistry } from '../domain/storage/registry.ts';
+import { SumStorage } from '../domain/storage/sum.ts';
+import type { CollectedSeries } from '../series/collection.ts';
+import { SnapshotArena, type Snapshot } from '../series/snapshot.ts';
 import { cut } from './input-bounds.ts';
 
 /**
@@ -69,9 +72,20 @@ export interface IngestResult extends OtlpPartialSuccess {
   readonly timeRefused?: TimeRefused;
 }
 
-/** Data points refused since the store was made, by reason: the self-metric. */
+/** {@link REFUSED_METRIC}: a counter of jobmeter's own engine (domain/storage/), a series per reason. */
+const REFUSED = counter(
+  REFUSED_METRIC,
+  '{data_point}',
+  'OTLP data points the ingest refused, by reason (the reasons are in each partial_success).',
+  [{ key: 'reason', values: REFUSAL_REASONS }],
+);
+
+/**
+ * Data points refused since the store was made, by reason: the self-metric, recorded on a meter of
+ * its own (as http/self-telemetry.ts records jobmeter's), its series held by the storage.
+ */
 export class RefusedCounts {
-  readonly #counts = new Map<RefusalReason, number>();
+  readonly #counter = refusedCounter();
   readonly #start: HrTime;
 
   /** `start`: when counting began, the self-metric's start time. */
@@ -80,37 +94,39 @@ export class RefusedCounts {
   }
 
   add(code: RefusalReason, count: number): void {
-    this.#counts.set(code, (this.#counts.get(code) ?? 0) + count);
+    this.#counter.add(count, { reason: code });
   }
 
   /** The running counts by reason (serve's self-telemetry reads them). */
   counts(): ReadonlyMap<RefusalReason, number> {
-    return this.#counts;
+    const { attributes, values } = this.#counter;
+    return new Map(attributes.map((a, i) => [a['reason'] as RefusalReason, values.data[i]!]));
   }
 
-  /** {@link REFUSED_METRIC} at `endTime`; undefined while nothing was refused. */
+  /** {@link REFUSED_METRIC} as MetricData at `endTime` (the push's); undefined while nothing was refused. */
   metric(endTime: HrTime): MetricData | undefined {
-    if (this.#counts.size === 0) return undefined;
-    const dataPoints: DataPoint<number>[] = [...this.#counts].map(([reason, value]) => ({
-      startTime: this.#start,
-      endTime,
-      attributes: { reason },
-      value,
-    }));
-    return {
-      descriptor: {
-        name: REFUSED_METRIC,
-        description:
-          'OTLP data points the ingest refused, by reason (the reasons are in each partial_success).',
-        unit: '{data_point}',
-        valueType: ValueType.INT,
-      },
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.SUM,
-      dataPoints,
-      isMonotonic: true,
-    };
+    return this.#counter.cumulative(this.#snapshot(), this.#start, endTime);
   }
+
+  /** {@link REFUSED_METRIC} as columns (a scrape's); undefined while nothing was refused. */
+  series(): CollectedSeries | undefined {
+    return this.#counter.collected(this.#snapshot(), this.#start);
+  }
+
+  #snapshot(): Snapshot {
+    return this.#counter.snapshot(
+      new SnapshotArena(new Float64Array(this.#counter.snapshotLength())),
+    );
+  }
+}
+
+/** {@link REFUSED}'s storage, read as a sum's series set (its MetricData, its values). */
+function refusedCounter(): SumStorage {
+  const storage = new StorageRegistry([REFUSED], { scope: { name: 'jobmeter' } }).counter(
+    REFUSED_METRIC,
+  );
+  if (storage instanceof SumStorage) return storage;
+  throw new Error(`${REFUSED_METRIC} is a counter's sum`);
 }
 
 /** Accepted/refused counts and reasons of one request. */

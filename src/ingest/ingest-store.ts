@@ -315,6 +315,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const after = this.#after(
       collected.flatMap((sm) => sm.metrics),
       endTime,
+      this.#refused.metric(endTime),
     );
     const scopeMetrics = this.#served(
       collected,
@@ -344,6 +345,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const after = this.#after(
       collected.scopes.flatMap((s) => s.series),
       endTime,
+      this.#refused.series(),
     );
     const scopes = this.#served(
       collected.scopes,
@@ -369,14 +371,17 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
 
   /**
    * What a collection gives after the sets `entries` (either way: as columns or MetricData), each
-   * its own scope of jobmeter's: the runs derived from them, then the refused points. MetricData
-   * either way: no series of a set (derived-runs.ts, ingest-report.ts).
+   * its own scope of jobmeter's: the runs derived from them (MetricData either way: no series of a
+   * set, derived-runs.ts), then the `refused` points (ingest-report.ts, read the collection's way).
    */
-  #after(entries: Iterable<CollectedSeries | MetricData>, endTime: HrTime): MetricData[][] {
-    const out: MetricData[][] = [];
+  #after<R>(
+    entries: Iterable<CollectedSeries | MetricData>,
+    endTime: HrTime,
+    refused: R | undefined,
+  ): (MetricData | R)[][] {
+    const out: (MetricData | R)[][] = [];
     const derived = derivedRunMetrics(entries, this.#lastFailure.seconds, endTime);
     if (derived.length > 0) out.push(derived);
-    const refused = this.#refused.metric(endTime);
     if (refused !== undefined) out.push([refused]);
     return out;
   }
