@@ -344,7 +344,12 @@ function semconvSection(): string {
     );
   }
   const omitted = semconvConvention.omitted.map((o) => `${code(o.instrument)} (${o.why})`);
-  const changed = CONVENTION_PROCESS_INSTRUMENTS.filter((s) => !PROCESS_INSTRUMENTS.includes(s));
+  // By content: the conventions' list is derived from jobmeter's, so an unchanged spec is an equal copy.
+  const same = (a: InstrumentSpec, b: InstrumentSpec): boolean =>
+    JSON.stringify(a) === JSON.stringify(b);
+  const changed = CONVENTION_PROCESS_INSTRUMENTS.filter(
+    (s) => !PROCESS_INSTRUMENTS.some((p) => same(p, s)),
+  );
   const dropped = PROCESS_INSTRUMENTS.filter(
     (s) => !CONVENTION_PROCESS_INSTRUMENTS.some((c) => c.name === s.name),
   );
