@@ -32,7 +32,6 @@ import { pointMillis, resumedTimes, writtenTimes } from '../series/clock.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import { MAX_EXPONENTIAL_BUCKETS } from '../common/exponential-histogram.ts';
 import type { OtlpMetric } from '../otlp/types.ts';
-import { MAX_SERIES_PER_INSTRUMENT } from '../views/build-views.ts';
 import type { Arrival } from './arrival.ts';
 import { closedCheck, foldFor, seriesAttributes } from './attribute-fold.ts';
 import type {
@@ -177,15 +176,12 @@ export class SeriesRegistry {
       spec,
       fold: foldFor(spec),
       closed: spec === undefined ? undefined : closedCheck(spec, this.#settings.vocabularies),
-      // A canonical instrument may hold as many series as its vocabularies allow, up to the views'
+      // A canonical instrument may hold as many series as its vocabularies allow, up to the domain's
       // ceiling, as on an embedded host (rm's per-host gauges: 5000 hosts).
       streamCap:
         spec === undefined
           ? maxSeriesPerInstrument
-          : Math.max(
-              maxSeriesPerInstrument,
-              Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT),
-            ),
+          : Math.max(maxSeriesPerInstrument, maxAttributeSets(spec.attributes)),
       bytes,
       names,
     };

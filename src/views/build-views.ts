@@ -7,12 +7,8 @@ import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { InstrumentSpec } from '../domain/types.ts';
 import {
   createBoundedAttributesProcessor,
-  MAX_SERIES_PER_INSTRUMENT,
   maxAttributeSets,
 } from '../domain/bounded-attributes.ts';
-
-// The ceiling is the domain's (its storages apply the same one); re-exported for existing imports.
-export { MAX_SERIES_PER_INSTRUMENT };
 
 export function buildViews(specs: readonly InstrumentSpec[]): ViewOptions[] {
   return specs.map((spec) => {
