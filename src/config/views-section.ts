@@ -8,7 +8,7 @@
  *   stream = { aggregation = { explicit_bucket_histogram = { boundaries = [1, 10, 60] } } }
  *
  * The schema (json-schema.ts) has checked every key and type; what it cannot say — boundaries
- * in increasing order — is checked here, naming the key.
+ * in increasing order — is checked here by the domain's rule (check-specs.ts), naming the key.
  */
 import { AggregationType, InstrumentType } from '../common/otel-sdk.ts';
 import {
@@ -17,6 +17,7 @@ import {
   type AggregationOption,
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
+import { isBucketBounds } from '../domain/check-specs.ts';
 import { ConfigError } from '../errors.ts';
 import { BOUNDARIES_EXPECTED } from './error-wording.ts';
 
@@ -57,7 +58,7 @@ function aggregation(
       return { type: AggregationType.LAST_VALUE };
     case 'explicit_bucket_histogram': {
       const boundaries = options.boundaries as number[] | undefined;
-      if (boundaries !== undefined && boundaries.some((b, i) => i > 0 && b <= boundaries[i - 1]!)) {
+      if (boundaries !== undefined && !isBucketBounds(boundaries)) {
         throw new ConfigError(
           `${key}.explicit_bucket_histogram.boundaries`,
           boundaries,

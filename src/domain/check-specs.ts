@@ -8,6 +8,18 @@ import { ConfigError } from '../errors.ts';
 import { INSTRUMENT_TYPE_OF, type DeclaredInstrumentSpec, type InstrumentSpec } from './types.ts';
 
 /**
+ * Whether `bounds` are histogram bucket bounds: finite and strictly increasing. Out of order, a
+ * bucket's count would be wrong (a value goes to the first bound at or above it). The one rule for
+ * declared specs and `[[views]]` boundaries alike.
+ */
+export function isBucketBounds(bounds: unknown): bounds is readonly number[] {
+  return (
+    Array.isArray(bounds) &&
+    bounds.every((b, k, all) => Number.isFinite(b) && (k === 0 || b > all[k - 1]))
+  );
+}
+
+/**
  * `specs` if each is usable, each with its `attributes` (left out: none).
  * @throws ConfigError naming the spec (`instruments[2].kind`) and what it needs.
  */
@@ -32,14 +44,7 @@ export function checkInstrumentSpecs(
       throw new ConfigError(`${at}.unit`, spec.unit, "a UCUM unit string ('s', '{job}', '1')");
     if (typeof spec.description !== 'string')
       throw new ConfigError(`${at}.description`, spec.description, 'a description string');
-    // Out of order, a bucket's count would be wrong (a value goes to the first bound at or above it).
-    if (
-      spec.buckets !== undefined &&
-      (!Array.isArray(spec.buckets) ||
-        !spec.buckets.every(
-          (b, k, all) => Number.isFinite(b) && (k === 0 || (b as number) > all[k - 1]!),
-        ))
-    )
+    if (spec.buckets !== undefined && !isBucketBounds(spec.buckets))
       throw new ConfigError(
         `${at}.buckets`,
         spec.buckets,
