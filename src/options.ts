@@ -17,11 +17,10 @@ import type {
   LISTENER_OPTIONS,
   OTLP_OPTIONS,
   PROFILE_TABLE_OPTIONS,
-  SNAPSHOT_OPTIONS,
 } from './common/option-table.ts';
 import type { MergePolicy } from './domain/merge-rules.ts';
-import type { BuildInfo } from './domain/recorder.ts';
-import type { DeclaredInstrumentSpec } from './domain/types.ts';
+import type { SnapshotSourceOptions } from './domain/snapshot.ts';
+import type { BuildInfo, DeclaredInstrumentSpec } from './domain/types.ts';
 import type { TranslationStrategy } from './naming/prometheus-names.ts';
 import type { FamilyRule } from './naming/types.ts';
 import type { ProfileName } from './common/option-values.ts';
@@ -75,9 +74,6 @@ export type ClusterOptions = OptionsOf<
   typeof CLUSTER_OPTIONS,
   { reportTo: MessagePort; merge: Record<string, MergePolicy> }
 >;
-
-/** The option `snapshot`, and `setSnapshotSource`'s: how the host's snapshot callback is cached. */
-export type SnapshotSourceOptions = OptionsOf<typeof SNAPSHOT_OPTIONS>;
 
 /** A metrics route's `accessLog` as an object: where its lines go, verbose lines, the clock. */
 export type AccessLogOptions = OptionsOf<

@@ -6,6 +6,7 @@
  */
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { millis, millisOrZero } from '../common/option-rules.ts';
+import type { OptionsOf, SNAPSHOT_OPTIONS } from '../common/option-table.ts';
 import type { Outcome } from './types.ts';
 
 /** One host of crewshipd's fleet, in a {@link HostSnapshot}. */
@@ -76,17 +77,8 @@ export interface HostSnapshot {
  */
 export type SnapshotCallback = () => HostSnapshot | Promise<HostSnapshot>;
 
-/** How a snapshot callback's results are cached and how long a call may take. */
-export interface SnapshotSourceOptions {
-  /**
-   * How long a snapshot is reused. 0 calls the host on every collection.
-   * crewshipd's DB-derived block uses 15 000.
-   * @default 0
-   */
-  readonly ttlMillis?: number;
-  /** Longest wait for the callback; past it the last good snapshot is served. @default 2000 */
-  readonly timeoutMillis?: number;
-}
+/** The option `snapshot`, and `setSnapshotSource`'s: how the host's snapshot callback is cached. */
+export type SnapshotSourceOptions = OptionsOf<typeof SNAPSHOT_OPTIONS>;
 
 export type SnapshotFailure = 'error' | 'timeout';
 

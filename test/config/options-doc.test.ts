@@ -52,6 +52,7 @@ const PUBLIC: readonly [SectionName, string, string][] = [
   ['build', 'domain/types.ts', 'BuildInfo'],
   ['instrumentSpec', 'domain/types.ts', 'DeclaredInstrumentSpec'],
   ['attributeSpec', 'domain/types.ts', 'AttributeSpec'],
+  ['snapshot', 'domain/snapshot.ts', 'SnapshotSourceOptions'],
   ['recorder', 'host-recorder.ts', 'HostRecorderOptions'],
   ['views', 'jobmeter-views.ts', 'JobmeterViewsOptions'],
   ['route', 'http/route-options.ts', 'JobmeterMetricsOptions'],
@@ -119,7 +120,6 @@ test("every row's @default tag starts with its default, and a public option's ro
 
 /** Each section the public types do not map, and the interface that types it. */
 const TYPED: readonly [SectionName, string, string][] = [
-  ['snapshot', 'domain/snapshot.ts', 'SnapshotSourceOptions'],
   ['accessLog', 'http/access-log.ts', 'AccessLogOptions'],
 ];
 
