@@ -357,7 +357,7 @@ async function validate(args: readonly string[], env: Env, io: CliIo): Promise<n
     const { ingest } = resolveOptions(withServeStateDir(options, env).options);
     const { openStateDir, stateDirOf } = await import('../ingest/state-keeper.ts');
     const stateDir = ingest === false ? undefined : stateDirOf(ingest);
-    if (stateDir !== undefined) openStateDir(stateDir, 'ingest.stateDir');
+    if (stateDir !== undefined) openStateDir(stateDir);
     const { createJobmeter } = await import('../jobmeter.ts');
     const dry = await createJobmeter({
       ...options,

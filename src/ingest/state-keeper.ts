@@ -119,7 +119,7 @@ export class StateKeeper {
    * @throws {ConfigError} when the directory cannot be made ({@link openStateDir}).
    */
   static open(store: IngestStore, options: StateKeeperOptions): StateKeeper {
-    openStateDir(options.dir, 'ingest.stateDir');
+    openStateDir(options.dir);
     const keeper = new StateKeeper(store, options);
     // No write is under way yet: what a crash left of one goes now, or crashes would pile them up.
     removeTempLeftovers(keeper.path);
@@ -419,14 +419,14 @@ export function openIngestState(
 /**
  * Creates the state directory `dir` if it is missing (state-file.ts `makeStateDir`: bounded in
  * time), as `serve` and `validate` both check it before anything starts.
- * @throws {ConfigError} naming `key` when it cannot be made or is not a directory.
+ * @throws {ConfigError} naming `ingest.stateDir` when it cannot be made or is not a directory.
  */
-export function openStateDir(dir: string, key: string): void {
+export function openStateDir(dir: string): void {
   try {
     makeStateDir(dir);
   } catch (err) {
     throw new ConfigError(
-      key,
+      'ingest.stateDir',
       dir,
       `a directory jobmeter can create or use, or false to keep no state file (${messageOf(err)})`,
       { cause: err },
