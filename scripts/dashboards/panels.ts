@@ -25,6 +25,13 @@ const instanceVar = (anchor: string): VariableSpec => ({
   query: `label_values(${anchor}{job=~"$job"}, instance)`,
 });
 
+/**
+ * The otel and semconv pickers' family: on every pull endpoint and push of those profiles (each
+ * reason at 0 from start) and never on serve's [telemetry] listener, which serves
+ * jobmeter_build_info too (so a picker on that would list serve's own telemetry target).
+ */
+const JOBMETER_ANCHOR = 'jobmeter_records_dropped_total';
+
 // ---------------------------------------------------------------------------------------------
 
 const runwisp: DashboardSpec = {
@@ -751,7 +758,7 @@ const otel: DashboardSpec = {
   title: 'jobmeter (OpenTelemetry names)',
   description:
     'Any host on the native profile: run failure ratio, outcomes, runs in flight, p95 duration per task, rejected requests, runner errors, queue backlog, LLM spend and the process; before the runs: how long they waited in their queue, the oldest job still waiting, how many are retries, and scheduled runs that started late or never.',
-  variables: [jobVar('jobmeter_build_info'), instanceVar('jobmeter_build_info')],
+  variables: [jobVar(JOBMETER_ANCHOR), instanceVar(JOBMETER_ANCHOR)],
   panels: [
     {
       title: 'Run failure ratio',
@@ -980,7 +987,7 @@ const semconv: DashboardSpec = {
   title: 'jobmeter (OpenTelemetry semantic conventions)',
   description:
     "Any host on the semconv profile, read through the CI/CD semantic conventions' names: pipeline run failure ratio, results, p95 duration per pipeline, runs in flight, run and system errors by error.type, and the process.",
-  variables: [jobVar('jobmeter_build_info'), instanceVar('jobmeter_build_info')],
+  variables: [jobVar(JOBMETER_ANCHOR), instanceVar(JOBMETER_ANCHOR)],
   panels: [
     {
       title: 'Pipeline run failure ratio',

@@ -7,7 +7,11 @@
  */
 import type { DashboardSpec } from './spec.ts';
 
-const ANCHOR = 'jobmeter_build_info';
+/**
+ * The family the pickers list targets by: served by the [telemetry] listener alone (always, at 0 or
+ * 1), where jobmeter_build_info is on every otel and semconv pull endpoint too.
+ */
+const ANCHOR = 'jobmeter_ready';
 
 export const SERVE_DASHBOARD: DashboardSpec = {
   profile: 'serve',

@@ -32,6 +32,7 @@ import {
   type EvaluationContext,
 } from '../../scripts/dashboards/evaluate.ts';
 import { panelExpr } from '../../scripts/dashboards/grafana.ts';
+import { DASHBOARDS } from '../../scripts/dashboards/panels.ts';
 import { answeringExpr, loadRules } from '../../scripts/dashboards/rules-file.ts';
 import { SERVE_DASHBOARD as spec } from '../../scripts/dashboards/serve-panels.ts';
 import { killChildren, start, START_MS, type Running } from '../cli/harness.ts';
@@ -222,11 +223,13 @@ for (const major of PROMETHEUS_MAJORS) {
     assert.deepEqual(missing, []);
   });
 
-  test(`Prometheus ${major}: serve: the variables list the job and its instance`, async () => {
+  test(`Prometheus ${major}: serve: the variables list the telemetry job and its instance, not the otel pull endpoint's`, async () => {
     const names = spec.variables.map((v) => v.name);
     const [jobVar, instanceVar] = spec.variables;
-    assert.ok(
-      (await labelValues(p(major).url, jobVar!.query, context(), names)).includes(JOB),
+    // jobmeter-metrics serves jobmeter_build_info too: only the telemetry listener's job is serve's.
+    assert.deepEqual(
+      await labelValues(p(major).url, jobVar!.query, context(), names),
+      [JOB],
       jobVar!.query,
     );
     assert.equal(
@@ -234,6 +237,17 @@ for (const major of PROMETHEUS_MAJORS) {
       1,
       instanceVar!.query,
     );
+  });
+
+  test(`Prometheus ${major}: the otel and semconv dashboards' job pickers list the pull endpoint's job, never serve's telemetry job`, async () => {
+    for (const dashboard of [DASHBOARDS.otel, DASHBOARDS.semconv]) {
+      const names = dashboard.variables.map((v) => v.name);
+      const jobs = await labelValues(p(major).url, dashboard.variables[0]!.query, context(), names);
+      // The pull endpoint serves the otel profile: semconv's picker may list it (the same
+      // self-metrics), yet neither may offer the telemetry listener, whose families are serve's.
+      assert.ok(!jobs.includes(JOB), `${dashboard.profile}: ${jobs.join(', ')}`);
+      if (dashboard.profile === 'otel') assert.deepEqual(jobs, [`${JOB}-metrics`]);
+    }
   });
 
   test(`Prometheus ${major}: serve: every panel's queries are valid and have data`, async () => {
