@@ -1,12 +1,28 @@
 /**
+ * The process' readings for both that serve them: the process and runtime metrics
+ * (domain/process-metrics.ts, runtime-metrics.ts) and jobmeter's own telemetry
+ * (http/self-telemetry.ts). The resident set size is `process.memory.usage`'s figure; the CPU
+ * time is `process.cpu.time`'s, by `cpu.mode`.
+ *
  * The event-loop delay as `@opentelemetry/instrumentation-runtime-node` serves it
- * (`nodejs.eventloop.delay.*`), for both that serve it: the native profile's runtime metrics
- * (domain/runtime-metrics.ts) and jobmeter's own telemetry (http/self-telemetry.ts). Like the
+ * (`nodejs.eventloop.delay.*`). Like the
  * instrumentation, the figures cover the time since the previous read (the histogram is reset
  * after each); a read too soon for a sample gives the previous figures again, so a gauge does not
  * come and go between scrapes (Prometheus would mark it stale in between).
  */
 import { monitorEventLoopDelay, type Histogram } from 'node:perf_hooks';
+
+/** Bytes resident in memory (RSS), as `process.memory.usage` counts the process' memory. */
+export const residentBytes = (): number => process.memoryUsage.rss();
+
+/** CPU time the process has used since it started, seconds by mode (`user`, `system`). */
+export function cpuSeconds(): readonly (readonly [mode: 'user' | 'system', seconds: number])[] {
+  const { user, system } = process.cpuUsage();
+  return [
+    ['user', user / 1e6],
+    ['system', system / 1e6],
+  ];
+}
 
 /** The figures in the instrumentation's order: name, description, how each reads the histogram (ns). */
 export const DELAY_FIGURES: readonly (readonly [string, string, (h: Histogram) => number])[] = [

@@ -24,8 +24,10 @@
 import type { ObservableCallback } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
-import { DELAY_FIGURES, sampleEventLoopDelay } from '../common/event-loop-delay.ts';
+import { cpuSeconds, residentBytes, sampleEventLoopDelay } from '../common/event-loop-delay.ts';
 import { counter } from '../domain/catalog.ts';
+import { PROCESS_CPU_TIME, PROCESS_MEMORY_USAGE } from '../domain/process-metrics.ts';
+import { EVENT_LOOP_DELAY } from '../domain/runtime-metrics.ts';
 import { StorageRegistry } from '../domain/storage/registry.ts';
 import type { BoundCounter } from '../domain/storage/handles.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
@@ -120,29 +122,28 @@ export class SelfTelemetry {
       'Always 1; the labels carry the running build of jobmeter.',
       (r) => r.observe(1, build),
     );
+    // The conventions' process and event-loop instruments (domain/), each under jobmeter's own
+    // name, read as the profiles read them: the help names the instrument it stands for.
+    const like = (spec: InstrumentSpec) => `${spec.description.slice(0, -1)} (${spec.name}).`;
     this.#observe(
       'jobmeter.process.memory_usage',
-      'By',
-      'Resident set size of the process (process.memory.usage).',
-      (r) => r.observe(process.memoryUsage.rss()),
+      PROCESS_MEMORY_USAGE.unit,
+      like(PROCESS_MEMORY_USAGE),
+      (r) => r.observe(residentBytes()),
     );
     this.#observe(
       'jobmeter.process.cpu_time',
-      's',
-      'CPU time used by the process, by mode (process.cpu.time).',
-      (r) => {
-        const cpu = process.cpuUsage();
-        r.observe(cpu.user / 1e6, { cpu_mode: 'user' });
-        r.observe(cpu.system / 1e6, { cpu_mode: 'system' });
-      },
+      PROCESS_CPU_TIME.unit,
+      like(PROCESS_CPU_TIME),
+      (r) => cpuSeconds().forEach(([mode, s]) => r.observe(s, { cpu_mode: mode })),
       'observableCounter',
     );
-    const delays = DELAY_FIGURES.map(([figure]) =>
+    const delays = EVENT_LOOP_DELAY.map((spec) =>
       this.#meter.observed({
-        name: `jobmeter.nodejs.eventloop.delay.${figure}`,
+        name: `jobmeter.${spec.name}`,
         kind: 'observableGauge',
-        unit: 's',
-        description: `Event loop ${figure} delay since the previous scrape (nodejs.eventloop.delay.${figure}); 0 before the first sample.`,
+        unit: spec.unit,
+        description: `Event loop ${spec.name.split('.').pop()} delay since the previous scrape (${spec.name}); 0 before the first sample.`,
         attributes: [],
       }),
     );
