@@ -15,13 +15,10 @@ import { monitorEventLoopDelay, type Histogram } from 'node:perf_hooks';
 /** Bytes resident in memory (RSS), as `process.memory.usage` counts the process' memory. */
 export const residentBytes = (): number => process.memoryUsage.rss();
 
-/** CPU time the process has used since it started, seconds by mode (`user`, `system`). */
-export function cpuSeconds(): readonly (readonly [mode: 'user' | 'system', seconds: number])[] {
+/** CPU time the process has used since it started, seconds by mode (`cpu.mode`'s values). */
+export function cpuSeconds(): { readonly user: number; readonly system: number } {
   const { user, system } = process.cpuUsage();
-  return [
-    ['user', user / 1e6],
-    ['system', system / 1e6],
-  ];
+  return { user: user / 1e6, system: system / 1e6 };
 }
 
 /** The figures in the instrumentation's order: name, description, how each reads the histogram (ns). */

@@ -135,7 +135,7 @@ export class SelfTelemetry {
       'jobmeter.process.cpu_time',
       PROCESS_CPU_TIME.unit,
       like(PROCESS_CPU_TIME),
-      (r) => cpuSeconds().forEach(([mode, s]) => r.observe(s, { cpu_mode: mode })),
+      (r) => Object.entries(cpuSeconds()).forEach(([mode, s]) => r.observe(s, { cpu_mode: mode })),
       'observableCounter',
     );
     const delays = EVENT_LOOP_DELAY.map((spec) =>
