@@ -9,7 +9,7 @@ import os from 'node:os';
 import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 
-import { sampleEventLoopDelay } from '../common/event-loop-delay.ts';
+import { cpuSeconds, residentBytes, sampleEventLoopDelay } from '../common/event-loop-delay.ts';
 import { observableGauge, observableCounter, observableUpDownCounter } from './catalog.ts';
 import { createObservable } from './observed-instruments.ts';
 import {
@@ -208,11 +208,10 @@ export function registerProcessMetrics(
   const readings: Reading[] = [
     one(PROCESS_UPTIME, (o) => o(0, (Date.now() - startedAt) / 1000)),
     one(PROCESS_CPU_TIME, (o) => {
-      const usage = process.cpuUsage();
-      o(0, usage.user / 1e6, { 'cpu.mode': 'user' });
-      o(0, usage.system / 1e6, { 'cpu.mode': 'system' });
+      for (const [mode, seconds] of Object.entries(cpuSeconds()))
+        o(0, seconds, { 'cpu.mode': mode });
     }),
-    one(PROCESS_MEMORY_USAGE, (o) => o(0, process.memoryUsage.rss())),
+    one(PROCESS_MEMORY_USAGE, (o) => o(0, residentBytes())),
     one(GC_COUNT, (o) => o(0, gcCount)),
     one(ACTIVE_RESOURCES, (o) => o(0, process.getActiveResourcesInfo().length)),
     one(V8JS_RESOURCE_ACTIVE, (o) => {
