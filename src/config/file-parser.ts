@@ -10,6 +10,7 @@
  * Duplicate keys are errors in TOML and YAML; JSON.parse keeps the last one (as JSON allows).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 
 import { parse as parseToml, TomlError } from 'smol-toml';
@@ -41,9 +42,15 @@ export function loadConfigFileSync(path: string, key: string = KEY): unknown {
   return parseConfigText(readTextFileSync(path, key), format, path, key);
 }
 
-/** {@link loadConfigFileSync} as a promise, for the layers' async reading. */
-export const loadConfigFile = async (path: string, key: string = KEY): Promise<unknown> =>
-  loadConfigFileSync(path, key);
+/**
+ * {@link loadConfigFileSync} read without blocking: serve's start and reload. Its I/O gives the
+ * event loop turns, so a signal caught while the file is read is answered before anything starts
+ * (test/cli/serve-early-signals.test.ts), and a reload never stalls a scrape on a slow disk.
+ */
+export async function loadConfigFile(path: string, key: string = KEY): Promise<unknown> {
+  const format = formatOf(path, key);
+  return parseConfigText(await readTextFile(path, key), format, path, key);
+}
 
 function formatOf(path: string, key: string): ConfigFormat {
   const format = FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
@@ -76,12 +83,10 @@ export function readTextFileSync(path: string, key: string): string {
   }
   try {
     checkReadable(fstatSync(fd), key, path);
-    // One byte past the bound tells a file that grew past it while it was read.
     const buffer = Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1);
     let total = 0;
     for (let n = 1; n > 0; total += n) n = readSync(fd, buffer, total, buffer.length - total, null);
-    if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
-    return buffer.toString('utf8', 0, total);
+    return boundedText(buffer, total, key, path);
   } catch (err) {
     throw readFailure(err, key, path);
   } finally {
@@ -89,9 +94,33 @@ export function readTextFileSync(path: string, key: string): string {
   }
 }
 
-/** {@link readTextFileSync} as a promise, for the secret files read once the layers are merged. */
-export const readTextFile = async (path: string, key: string): Promise<string> =>
-  readTextFileSync(path, key);
+/** {@link readTextFileSync} without blocking (see {@link loadConfigFile}). */
+export async function readTextFile(path: string, key: string): Promise<string> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, OPEN_FLAGS);
+  } catch (err) {
+    throw openFailure(err, key, path);
+  }
+  try {
+    checkReadable(await handle.stat(), key, path);
+    const buffer = Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1);
+    let total = 0;
+    for (let n = 1; n > 0; total += n)
+      ({ bytesRead: n } = await handle.read(buffer, total, buffer.length - total, null));
+    return boundedText(buffer, total, key, path);
+  } catch (err) {
+    throw readFailure(err, key, path);
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/** The text read, refused past the bound: the buffer holds one byte more, so a file that grew past it while it was read is told. */
+function boundedText(buffer: Buffer, total: number, key: string, path: string): string {
+  if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
+  return buffer.toString('utf8', 0, total);
+}
 
 /** Without blocking: a FIFO with no writer would hold the open. */
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
