@@ -26,7 +26,8 @@ const NODE_GLOBALS = Object.fromEntries(
 );
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', 'coverage/'] },
+  // .tmp/ is the tests' scratch (docs blocks written out to run): a killed run leaves it behind.
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.tmp/'] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {
