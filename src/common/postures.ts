@@ -132,11 +132,6 @@ export const POSTURES: Readonly<Record<PostureName, Posture>> = deepFreeze({
 });
 
 /**
- * The names of {@link POSTURES}, one per profile.
- * @example
- *   for (const name of POSTURE_NAMES) console.log(name, POSTURES[name].path);
- */
-/**
  * The ingest's posture (http/ingest-gate.ts): token and networks ANDed when both are set, open
  * when neither is; a refusal 401 while a token is asked for, else 403. The TCP peer is the client
  * (no proxy's `X-Forwarded-For` is believed): OTLP senders connect directly.
@@ -149,6 +144,11 @@ export const INGEST_POSTURE: Posture = deepFreeze({
   deny: { credential: 401, network: 403 },
 });
 
+/**
+ * The names of {@link POSTURES}, one per profile.
+ * @example
+ *   for (const name of POSTURE_NAMES) console.log(name, POSTURES[name].path);
+ */
 export const POSTURE_NAMES = Object.keys(POSTURES) as readonly PostureName[];
 
 export const GATE_KINDS: readonly GateKind[] = ['loopback', 'bearer', 'cidr'];

@@ -60,7 +60,7 @@ export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
         path: safe(pathOf(url)),
         tenant: undefined,
       };
-      if (verbose) stream.write(`→ ${entry.method} ${entry.path} (id=${entry.id})\n`);
+      if (verbose) stream.write(`\u2192 ${entry.method} ${entry.path} (id=${entry.id})\n`);
       return entry;
     },
     end(entry, status, durationMs) {
