@@ -26,7 +26,7 @@ import {
 import { DASHBOARDS } from '../../scripts/dashboards/panels.ts';
 import { startLiveDemo, type LiveDemo } from '../../src/demo/live.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
-import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+import { settled, startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 
 const PROFILES = ['otel', 'semconv'] as const;
 type Profile = (typeof PROFILES)[number];
@@ -100,16 +100,6 @@ const context = (profile: Profile): EvaluationContext => ({
   variables: { job: serviceOf(profile) }, // instance: All
 });
 
-async function settled<T>(evaluate: () => Promise<T>, ok: (result: T) => boolean): Promise<T> {
-  const deadline = Date.now() + SETTLE_MS;
-  let result = await evaluate();
-  while (!ok(result) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    result = await evaluate();
-  }
-  return result;
-}
-
 for (const profile of PROFILES) {
   const spec = DASHBOARDS[profile];
 
@@ -119,6 +109,7 @@ for (const profile of PROFILES) {
     const jobs = await settled(
       () => labelValues(prom.url, jobVar!.query, context(profile), names),
       (v) => v.includes(serviceOf(profile)),
+      SETTLE_MS,
     );
     assert.ok(jobs.includes(serviceOf(profile)), `${jobVar!.query}: ${jobs.join(', ')}`);
     assert.equal(
@@ -135,6 +126,7 @@ for (const profile of PROFILES) {
       const r = await settled(
         () => evaluatePanel(prom.url, spec, panel, context(profile)),
         hasData,
+        SETTLE_MS,
       );
       if (!hasData(r))
         empty.push(`"${panel.title}": no data\n  ${r.targets.map((t) => t.expr).join('\n  ')}`);

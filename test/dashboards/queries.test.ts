@@ -37,6 +37,7 @@ import { answeringExpr, loadRules } from '../../scripts/dashboards/rules-file.ts
 import type { DataSource } from '../../scripts/dashboards/spec.ts';
 import {
   PROMETHEUS_MAJORS,
+  settled,
   startEachPrometheus,
   type PrometheusHandle,
   type PrometheusMajor,
@@ -98,20 +99,11 @@ after(async () => {
 });
 
 /**
- * `evaluate()` until `ok` holds, for up to SETTLE_MS. Each server scrapes twelve targets every
+ * How long settled() asks a query again. Each server scrapes twelve targets every
  * second with a 1 s timeout; on a loaded 2-core machine one scrape can time out, and Prometheus
  * then marks that target's series stale until its next scrape: a query in between sees none.
  */
 const SETTLE_MS = 10_000;
-async function settled<T>(evaluate: () => Promise<T>, ok: (result: T) => boolean): Promise<T> {
-  const deadline = Date.now() + SETTLE_MS;
-  let result = await evaluate();
-  while (!ok(result) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    result = await evaluate();
-  }
-  return result;
-}
 
 function context(profile: ProfileName, source: DataSource): EvaluationContext {
   return {
@@ -188,6 +180,7 @@ for (const major of PROMETHEUS_MAJORS) {
           const r = await settled(
             () => evaluatePanel(p(major).url, spec, panel, context(profile, source)),
             (res) => !expected || hasData(res),
+            SETTLE_MS,
           );
           if (hasData(r) !== expected) {
             wrong.push(
@@ -208,6 +201,7 @@ for (const major of PROMETHEUS_MAJORS) {
         const result = await settled(
           () => instantQuery(p(major).url, r.expr, Date.now() / 1000),
           (res) => res.length > 0,
+          SETTLE_MS,
         );
         if (result.length === 0) empty.push(r.record);
       }
@@ -237,6 +231,7 @@ for (const major of PROMETHEUS_MAJORS) {
       const result = await settled(
         () => instantQuery(p(major).url, expr, Date.now() / 1000),
         (res) => res.length > 0,
+        SETTLE_MS,
       );
       if (result.length === 0) empty.push(`${alert}: ${expr}`);
     }

@@ -39,6 +39,7 @@ import { killChildren, start, START_MS, type Running } from '../cli/harness.ts';
 import { freePort } from '../support/free-port.ts';
 import {
   PROMETHEUS_MAJORS,
+  settled,
   startEachPrometheus,
   type PrometheusHandle,
   type PrometheusMajor,
@@ -186,16 +187,6 @@ after(async () => {
   if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
 });
 
-async function settled<T>(evaluate: () => Promise<T>, ok: (result: T) => boolean): Promise<T> {
-  const deadline = Date.now() + SETTLE_MS;
-  let result = await evaluate();
-  while (!ok(result) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    result = await evaluate();
-  }
-  return result;
-}
-
 const context = (): EvaluationContext => ({
   scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
   rangeSeconds: RANGE_SECONDS,
@@ -253,7 +244,11 @@ for (const major of PROMETHEUS_MAJORS) {
   test(`Prometheus ${major}: serve: every panel's queries are valid and have data`, async () => {
     const empty: string[] = [];
     for (const panel of spec.panels) {
-      const r = await settled(() => evaluatePanel(p(major).url, spec, panel, context()), hasData);
+      const r = await settled(
+        () => evaluatePanel(p(major).url, spec, panel, context()),
+        hasData,
+        SETTLE_MS,
+      );
       if (!hasData(r))
         empty.push(`"${panel.title}": no data\n  ${r.targets.map((t) => t.expr).join('\n  ')}`);
     }
@@ -271,6 +266,7 @@ for (const major of PROMETHEUS_MAJORS) {
       const result = await settled(
         () => instantQuery(p(major).url, expr, Date.now() / 1000),
         (res) => res.length > 0,
+        SETTLE_MS,
       );
       if (result.length === 0) empty.push(`${name}: ${expr}`);
     }

@@ -33,7 +33,7 @@ import { loadRules } from '../../scripts/dashboards/rules-file.ts';
 import { DEFAULT_RUN_DURATION_BUCKETS, WAIT_BUCKETS } from '../../src/domain/catalog.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { killChildren } from '../cli/harness.ts';
-import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+import { settled, startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 import { serveWithIngest, type Serving } from '../support/serve.ts';
 import { seriesTable } from '../support/series-diff.ts';
 import { tempFiles } from '../support/temp-files.ts';
@@ -189,16 +189,6 @@ after(async () => {
   killChildren();
 });
 
-async function settled<T>(evaluate: () => Promise<T>, ok: (result: T) => boolean): Promise<T> {
-  const deadline = Date.now() + SETTLE_MS;
-  let result = await evaluate();
-  while (!ok(result) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    result = await evaluate();
-  }
-  return result;
-}
-
 const context = (): EvaluationContext => ({
   scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
   rangeSeconds: RANGE_SECONDS,
@@ -212,7 +202,7 @@ test('every panel of the semconv dashboard has data from the ingested daemon', a
   const url = prom!.url;
   const empty: string[] = [];
   for (const panel of spec.panels) {
-    const r = await settled(() => evaluatePanel(url, spec, panel, context()), hasData);
+    const r = await settled(() => evaluatePanel(url, spec, panel, context()), hasData, SETTLE_MS);
     if (!hasData(r))
       empty.push(`"${panel.title}": no data\n  ${r.targets.map((t) => t.expr).join('\n  ')}`);
   }
@@ -226,6 +216,7 @@ test('every recording rule of semconv.rules.yml has data', async () => {
     const result = await settled(
       () => instantQuery(url, r.expr, Date.now() / 1000),
       (res) => res.some((s) => s.values.some(([, v]) => Number.isFinite(v))),
+      SETTLE_MS,
     );
     if (!result.some((s) => s.values.some(([, v]) => Number.isFinite(v))))
       empty.push(`${r.record}: ${r.expr}`);

@@ -558,3 +558,22 @@ function makeHandle(proc: Proc, configFile: string, jobCount: number): Prometheu
     stop,
   };
 }
+
+/**
+ * `evaluate()` until `ok` holds, for up to `ms`, then its last result (for the caller to assert).
+ * A query can miss a series for a moment: one scrape timing out on a loaded machine marks the
+ * target's series stale until its next scrape, and a push may land after the query.
+ */
+export async function settled<T>(
+  evaluate: () => Promise<T>,
+  ok: (result: T) => boolean,
+  ms: number,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let result = await evaluate();
+  while (!ok(result) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    result = await evaluate();
+  }
+  return result;
+}
