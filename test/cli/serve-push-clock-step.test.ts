@@ -76,7 +76,7 @@ function collectorFor(receiver: OtlpReceiver): Promise<CollectorHandle<'otlp' | 
       receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
       exporters: {
         // No queue and no retry: each push is forwarded, as received, before it is answered.
-        otlphttp: {
+        otlp_http: {
           metrics_endpoint: receiver.url,
           compression: 'none',
           sending_queue: { enabled: false },
@@ -85,7 +85,7 @@ function collectorFor(receiver: OtlpReceiver): Promise<CollectorHandle<'otlp' | 
         prometheus: { endpoint: `127.0.0.1:${p.prom}`, metric_expiration: '60m' },
       },
       service: {
-        pipelines: { metrics: { receivers: ['otlp'], exporters: ['otlphttp', 'prometheus'] } },
+        pipelines: { metrics: { receivers: ['otlp'], exporters: ['otlp_http', 'prometheus'] } },
       },
     }),
   });

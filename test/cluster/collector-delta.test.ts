@@ -1,4 +1,4 @@
-// A cluster primary's delta push, read by the real Collector (deltatocumulative, then its
+// A cluster primary's delta push, read by the real Collector (delta_to_cumulative, then its
 // Prometheus exporter): the totals it serves are what was recorded, across the hand-over from the
 // primary's own reader to the aggregate and after the member leaves, and no point is refused.
 import assert from 'node:assert/strict';
@@ -45,7 +45,7 @@ test('the Collector counts every run of a delta-pushing cluster once: before, ac
     ports: ['otlp', 'prometheus', 'telemetry'],
     config: (p) => ({
       receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      processors: { deltatocumulative: {} },
+      processors: { delta_to_cumulative: {} },
       exporters: {
         prometheus: {
           endpoint: `127.0.0.1:${p.prometheus}`,
@@ -65,7 +65,7 @@ test('the Collector counts every run of a delta-pushing cluster once: before, ac
         pipelines: {
           metrics: {
             receivers: ['otlp'],
-            processors: ['deltatocumulative'],
+            processors: ['delta_to_cumulative'],
             exporters: ['prometheus'],
           },
         },
@@ -136,7 +136,11 @@ test('the Collector counts every run of a delta-pushing cluster once: before, ac
         /^otelcol_deltatocumulative_datapoints(?:_total)?\{[^}]*error="[^"]+"[^}]*\} (\S+)$/gm,
       ),
     ].reduce((n, m) => n + Number(m[1]), 0);
-    assert.equal(refused, 0, 'deltatocumulative refused no point (start times follow one another)');
+    assert.equal(
+      refused,
+      0,
+      'delta_to_cumulative refused no point (start times follow one another)',
+    );
   } finally {
     await Promise.all(threads.map((t) => t.terminate()));
     await parent.shutdown();

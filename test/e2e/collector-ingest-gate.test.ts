@@ -1,6 +1,6 @@
 /**
  * The ingest gate with the real Collector as the sender (the release pinned in
- * test/peers/versions.env): its `otlphttp` exporter forwards to an ingest that asks for a token.
+ * test/peers/versions.env): its `otlp_http` exporter forwards to an ingest that asks for a token.
  * With the right token in the exporter's `headers` the points arrive; with none or a wrong one
  * they do not, the Collector reports the failure (its log, and the error it hands its own sender),
  * and jobmeter counts the refusal as its own (jobmeter_ingest_requests_total), never in the profile's
@@ -69,18 +69,18 @@ async function throughCollector(
     config: (p) => ({
       receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
       exporters: {
-        otlphttp: {
+        otlp_http: {
           metrics_endpoint: `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`,
           ...(headers !== undefined && { headers }),
           retry_on_failure: { enabled: false },
           sending_queue: { enabled: false },
         },
       },
-      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['otlphttp'] } } },
+      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['otlp_http'] } } },
     }),
   });
   try {
-    // Without a queue, the Collector answers its sender once otlphttp has delivered (or failed).
+    // Without a queue, the Collector answers its sender once otlp_http has delivered (or failed).
     const res = await fetch(`http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -123,7 +123,7 @@ async function unauthorized(): Promise<number> {
   );
 }
 
-describe('the real Collector sending to a gated ingest (otlphttp headers)', () => {
+describe('the real Collector sending to a gated ingest (otlp_http headers)', () => {
   it('with the right token: the points arrive', async () => {
     const { status, logs } = await throughCollector(
       { authorization: `Bearer ${TOKEN}` },

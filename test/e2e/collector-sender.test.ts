@@ -1,5 +1,5 @@
 /**
- * The Collector as a sender (the release pinned in test/peers/versions.env): its `otlphttp`
+ * The Collector as a sender (the release pinned in test/peers/versions.env): its `otlp_http`
  * exporter forwards to jobmeter's ingest with each `compression` it offers — none, gzip, zstd,
  * zlib, deflate, snappy, x-snappy-framed, lz4 — and jobmeter's pull endpoint shows the same series
  * as when the same data is pushed to it directly.
@@ -77,7 +77,7 @@ after(async () => {
   await direct?.shutdown();
 });
 
-describe('the real Collector forwarding to jobmeter serve (otlphttp exporter)', () => {
+describe('the real Collector forwarding to jobmeter serve (otlp_http exporter)', () => {
   for (const compression of COMPRESSIONS) {
     it(`compression: ${compression}`, async () => {
       const viaCollector = await receiver();
@@ -87,18 +87,18 @@ describe('the real Collector forwarding to jobmeter serve (otlphttp exporter)', 
           config: (p) => ({
             receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
             exporters: {
-              otlphttp: {
+              otlp_http: {
                 metrics_endpoint: ingestUrl(viaCollector),
                 compression,
                 retry_on_failure: { enabled: false },
                 sending_queue: { enabled: false },
               },
             },
-            service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['otlphttp'] } } },
+            service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['otlp_http'] } } },
           }),
         });
         try {
-          // Without a queue, the Collector answers the sender once otlphttp has delivered.
+          // Without a queue, the Collector answers the sender once otlp_http has delivered.
           await sendDemo(`http://127.0.0.1:${collector.ports.otlp}/v1/metrics`);
         } finally {
           await collector.stop();

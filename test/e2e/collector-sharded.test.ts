@@ -2,7 +2,7 @@
  * A sharded Collector tier from `jobmeter collector-config --front` / `--worker`, against the real
  * Collector and Prometheus 3: senders push to a front (the profile's processors, then
  * `load_balancing` with `routing_key: streamID`) that routes each stream to one of two workers
- * (`deltatocumulative`, the `prometheus` exporter), which Prometheus 3 scrapes. The same senders
+ * (`delta_to_cumulative`, the `prometheus` exporter), which Prometheus 3 scrapes. The same senders
  * push the same runs to one jobmeter ingest (what `jobmeter serve` serves), which the same
  * Prometheus scrapes: the oracle.
  *
@@ -389,7 +389,7 @@ describe('a sharded tier (front → two workers → Prometheus 3) against one jo
     );
   });
 
-  it("a delta stream whose points the profile folds together is refused by the worker's deltatocumulative, and counted there", async () => {
+  it("a delta stream whose points the profile folds together is refused by the worker's delta_to_cumulative, and counted there", async () => {
     let refused = 0;
     for (const w of workers) {
       const text = await (
@@ -403,7 +403,7 @@ describe('a sharded tier (front → two workers → Prometheus 3) against one jo
         refused += Number(m[1]);
     }
     // Each run's task is a stream of its own at the sender; summed into one by the front, the points'
-    // start times no longer follow one another, which deltatocumulative refuses (ErrOutOfOrder).
+    // start times no longer follow one another, which delta_to_cumulative refuses (ErrOutOfOrder).
     assert.ok(refused > 0, `refused ${refused}`);
   });
 });

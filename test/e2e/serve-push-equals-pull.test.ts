@@ -4,7 +4,7 @@
  * ingest on and `[otlp]` pushing through the real Collector, an official OTLP exporter pushing
  * cumulative counters and a histogram to the ingest, then stopping.
  *
- * The Collector's pipeline has two exporters: `otlphttp` to a loopback receiver with no queue (the
+ * The Collector's pipeline has two exporters: `otlp_http` to a loopback receiver with no queue (the
  * receiver answers before the Collector does, so it holds every push as the Collector got it, one
  * request per push), and `prometheus` as otel-collector.yaml configures it, which under profile
  * naming must serve the pull endpoint's series before serve's SIGTERM and after it.
@@ -210,7 +210,7 @@ function collectorFor(receiver: OtlpReceiver): Promise<CollectorHandle<'otlp' | 
       receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
       exporters: {
         // No queue and no retry: each push is forwarded, as received, before it is answered.
-        otlphttp: {
+        otlp_http: {
           metrics_endpoint: receiver.url,
           compression: 'none',
           sending_queue: { enabled: false },
@@ -219,7 +219,7 @@ function collectorFor(receiver: OtlpReceiver): Promise<CollectorHandle<'otlp' | 
         prometheus: { ...FILE_CONFIG.exporters.prometheus, endpoint: `127.0.0.1:${p.prom}` },
       },
       service: {
-        pipelines: { metrics: { receivers: ['otlp'], exporters: ['otlphttp', 'prometheus'] } },
+        pipelines: { metrics: { receivers: ['otlp'], exporters: ['otlp_http', 'prometheus'] } },
       },
     }),
   });

@@ -39,6 +39,12 @@ export interface CollectorOptions<P extends string> {
   readyTimeoutMs?: number;
   /** Ports to listen on instead of free ones: a Collector restarted where its peers expect it. */
   fixedPorts?: Partial<Record<P, number>>;
+  /**
+   * A test that sets a deprecated key on purpose (to show what the Collector does with it) says so;
+   * otherwise a start-up log that warns of anything deprecated fails the start, so no test leans
+   * on a name the Collector is about to drop. @default false
+   */
+  deprecatedOnPurpose?: boolean;
 }
 
 export interface CollectorHandle<P extends string> {
@@ -112,7 +118,18 @@ export async function startCollector<P extends string>(
       configFile,
       opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
     );
-    if (started.ok) return makeHandle(started.proc, ports, configFile);
+    if (started.ok) {
+      const warned = started.proc
+        .stderr()
+        .split('\n')
+        .filter((line) => /deprecat/i.test(line));
+      if (warned.length === 0 || opts.deprecatedOnPurpose === true)
+        return makeHandle(started.proc, ports, configFile);
+      await killAndWait(started.proc.child, started.proc.exited);
+      started.proc.forget();
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`otelcol warned of something deprecated at start:\n${warned.join('\n')}`);
+    }
     await rm(dir, { recursive: true, force: true });
     lastError = started.error;
     if (!/address already in use/i.test(started.error.message)) break;
