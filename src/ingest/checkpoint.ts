@@ -148,7 +148,8 @@ const SHAPES: readonly Shape[] = [
 ];
 
 // JSON has no NaN, ±Infinity or bigint: numbers that are not finite are written as these strings
-// (a gauge may hold NaN), times as decimal strings.
+// (a gauge may hold NaN; {@link encodeCheckpoint}'s replacer writes every one so), times as
+// decimal strings.
 const NON_FINITE: Readonly<Record<string, number>> = {
   NaN: Number.NaN,
   Infinity: Number.POSITIVE_INFINITY,
@@ -197,10 +198,10 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
         scope: { name: s.scope.name, version: s.scope.version },
         attributes: Object.entries(s.attributes).map(([k, v]) => [k, attributeOut(v)]),
         startTime: [s.startTime[0], s.startTime[1]],
-        base: num(s.base),
+        base: s.base,
         baseHist: accOut(s.baseAcc)[0],
         baseExp: accOut(s.baseAcc)[1],
-        bounds: s.bounds === undefined ? null : s.bounds.map(num),
+        bounds: s.bounds ?? null,
         // [origin, key, start, time, points, value, hist, exp, updatedAt]
         streams: s.streams.map((t, c) => {
           if (t.from !== 0n || t.gaps !== undefined)
@@ -211,7 +212,7 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
             t.start.toString(),
             t.time.toString(),
             t.points,
-            num(t.value),
+            t.value,
             ...accOut(t.acc),
             t.updatedAt,
           ];
@@ -224,7 +225,7 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
   // The instant of the write, a field of its own too: a reader that does not know it restores
   // each stream's idle time as before, not counting the time since.
   const boot = snapshot.written?.boot;
-  return JSON.stringify({
+  const payload = {
     lastFailureSeconds: snapshot.lastFailureSeconds ?? null,
     origins: [...origins.keys()],
     instruments,
@@ -246,7 +247,10 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
           })),
         }
       : {}),
-  });
+  };
+  return JSON.stringify(payload, (_, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+  );
 }
 
 /** The snapshot `payload` holds. @throws {CheckpointError} for anything {@link encodeCheckpoint} does not write. */
@@ -316,12 +320,12 @@ function partOut(p: SourcePart): unknown[] {
   return [
     p.key,
     p.labels,
-    num(p.total),
-    num(p.last),
+    p.total,
+    p.last,
     p.start,
-    p.bounds?.map(num) ?? null,
-    p.row === undefined ? null : [...p.row].map(num),
-    p.lastRow === undefined ? null : [...p.lastRow].map(num),
+    p.bounds ?? null,
+    p.row === undefined ? null : [...p.row],
+    p.lastRow === undefined ? null : [...p.lastRow],
   ];
 }
 
@@ -481,11 +485,7 @@ function streamIn(
 }
 
 function splitOut(g: GoneSplit): unknown[] {
-  return [
-    num(g.base),
-    ...accOut(g.baseAcc),
-    g.parts.map((p) => [p.source, num(p.value), ...accOut(p.acc)]),
-  ];
+  return [g.base, ...accOut(g.baseAcc), g.parts.map((p) => [p.source, p.value, ...accOut(p.acc)])];
 }
 
 /** `acc` as the file writes it: [hist, exp], in the field of its kind, null in the other. */
@@ -503,7 +503,7 @@ function accOf(
 }
 
 function histOut(h: HistogramAcc): unknown {
-  return { counts: h.counts.map(num), sum: num(h.sum), count: num(h.count) };
+  return { counts: h.counts, sum: h.sum, count: h.count };
 }
 
 function histIn(v: unknown, at: string): HistogramAcc {
@@ -511,15 +511,9 @@ function histIn(v: unknown, at: string): HistogramAcc {
 }
 
 function expOut(e: ExponentialSum): unknown {
-  return {
-    scale: e.scale,
-    zeroCount: num(e.zeroCount),
-    zeroThreshold: num(e.zeroThreshold),
-    positive: { offset: e.positive.offset, counts: e.positive.counts.map(num) },
-    negative: { offset: e.negative.offset, counts: e.negative.counts.map(num) },
-    sum: num(e.sum),
-    count: num(e.count),
-  };
+  const { scale, zeroCount, zeroThreshold, positive, negative, sum, count } = e;
+  const sides = [positive, negative].map(({ offset, counts }) => ({ offset, counts }));
+  return { scale, zeroCount, zeroThreshold, positive: sides[0], negative: sides[1], sum, count };
 }
 
 function expIn(v: unknown, at: string): ExponentialSum {
@@ -535,10 +529,6 @@ function expIn(v: unknown, at: string): ExponentialSum {
   return fields(v, at, { ...figures, positive: side, negative: side });
 }
 
-function num(v: number): number | string {
-  return Number.isFinite(v) ? v : String(v);
-}
-
 function numIn(v: unknown, at: string): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'string' && Object.hasOwn(NON_FINITE, v)) return NON_FINITE[v]!;
@@ -547,11 +537,9 @@ function numIn(v: unknown, at: string): number {
 
 /** Attribute values: strings, booleans, numbers (maybe not finite) and arrays of them (maybe with nulls). */
 function attributeOut(v: AnyValue): unknown {
-  if (typeof v === 'number') return { n: num(v) };
+  if (typeof v === 'number') return { n: v };
   if (Array.isArray(v))
-    return {
-      a: (v as unknown[]).map((x) => (typeof x === 'number' ? { n: num(x) } : (x ?? null))),
-    };
+    return { a: (v as unknown[]).map((x) => (typeof x === 'number' ? { n: x } : (x ?? null))) };
   return v ?? null;
 }
 

@@ -30,7 +30,6 @@ import type { CollectedSeries, IngestedPart } from '../series/collection.ts';
 import { pointFloor, pointMillis, type Clock } from '../series/clock.ts';
 import { collectScopes, collectSeries } from '../series/output-collect.ts';
 import { SnapshotStorage } from '../series/snapshot.ts';
-import { MAX_EXPONENTIAL_BUCKETS } from '../common/exponential-histogram.ts';
 import type {
   OtlpExponentialHistogramPoint,
   OtlpExportRequest,
@@ -542,7 +541,6 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       into,
       point,
       invalidNumber(point, instrument.shape === 'monotonicSum', at),
-      0,
     );
     if (s === NO_SLOT) return;
     const applied = applyNumber(this.#store.streams, s, point, mode, at);
@@ -557,7 +555,6 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       into,
       point,
       invalidHistogram(point, histogramFault, at),
-      point.bucketCounts.length,
       point.explicitBounds,
     );
     if (s === NO_SLOT) return;
@@ -581,13 +578,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   }
 
   #ingestExponentialPoint(into: Into, point: OtlpExponentialHistogramPoint, delta: boolean): void {
-    // Charged for the widest a sum of its points may get: both sides full.
-    const s = this.#streamOf(
-      into,
-      point,
-      invalidHistogram(point, exponentialFault, into.at),
-      2 * MAX_EXPONENTIAL_BUCKETS,
-    );
+    const s = this.#streamOf(into, point, invalidHistogram(point, exponentialFault, into.at));
     if (s === NO_SLOT) return;
     const refused = applyHistogram(this.#store.streams, s, point, delta, into.at);
     if (refused !== undefined) return into.at.report.refuse(into.instrument.name, 1, refused);
@@ -595,14 +586,13 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   }
 
   /**
-   * The slot of the stream a point joins, `buckets` wide; {@link NO_SLOT} when the point is done
+   * The slot of the stream a point joins; {@link NO_SLOT} when the point is done
    * with: it ended its stream ("no recorded value"), it is `invalid`, or it was refused.
    */
   #streamOf(
     into: Into,
     point: OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint,
     invalid: Refusal | undefined,
-    buckets: number,
     bounds?: readonly number[],
   ): number {
     const { instrument, group, at } = into;
@@ -625,7 +615,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
         : into.streams?.get(key);
     if (found !== undefined) return follows(table, into, found);
     const sent = into.cumulative ? point.startTimeUnixNano : 0n;
-    const s = this.#registry.streamFor(instrument, point, group, key, buckets, at, sent, bounds);
+    const s = this.#registry.streamFor(instrument, point, group, key, at, sent, bounds);
     if (s === NO_SLOT) return s;
     // The group may have been made (or made again) for this stream.
     into.streams = this.#store.streams.group[s]!.streams;

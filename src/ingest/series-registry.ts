@@ -191,7 +191,7 @@ export class SeriesRegistry {
 
   /**
    * The slot of the stream a `point` of `instrument` (its attributes keyed `key`) from `at` feeds,
-   * created (with its series, `buckets` wide) on first sight; {@link NO_SLOT} when refused.
+   * created (with its series) on first sight; {@link NO_SLOT} when refused.
    * `groupKey` is {@link groupKey}`(instrument, at)`, made once for all the points of a metric.
    * `sentStart`: a cumulative point's start time (0 for any other point), where a series it makes
    * starts ({@link seriesStart}). `bounds`: an explicit-bucket histogram point's, the layout of a
@@ -202,13 +202,13 @@ export class SeriesRegistry {
     point: { readonly attributes: Attributes },
     groupKey: string,
     key: string,
-    buckets: number,
     at: Arrival,
     sentStart: bigint,
     bounds?: readonly number[],
   ): number {
     const found = this.#store.streamsOf(groupKey)?.get(key);
     if (found !== undefined) return found;
+    const buckets = bucketsOf(instrument.shape, bounds);
     // Read only for a new stream: a packed point (packed-chunk.ts) rebuilds its attributes when read.
     const attributes = point.attributes;
     const report = at.report;
@@ -796,7 +796,10 @@ interface DormantSeries {
 const dormantKey = (instrument: string, scopeKey: string, seriesKey: string): string =>
   `${instrument}\0${scopeKey}\0${seriesKey}`;
 
-/** The bucket counts a series of `shape` is charged for, as arriving points are (ingest-store.ts). */
+/**
+ * The bucket counts a stream and a series of `shape` are charged for, arriving or restored: an
+ * exponential one's the widest a sum of its points may get, both sides full.
+ */
 function bucketsOf(shape: Shape, bounds: readonly number[] | undefined): number {
   if (shape === 'histogram') return bounds === undefined ? 0 : bounds.length + 1;
   return shape === 'exponentialHistogram' ? 2 * MAX_EXPONENTIAL_BUCKETS : 0;
