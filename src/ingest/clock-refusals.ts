@@ -143,7 +143,6 @@ export class ClockRefusals {
   }
 }
 
-/** The bounds the offsets seen are past, and what sets each. */
 /** A slot with nothing refused in it yet. */
 function emptySlot(index: number): Slot {
   const [first, last] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
@@ -160,6 +159,7 @@ function addSlot(to: Slot, from: Slot): void {
   to.maxOffset = Math.max(to.maxOffset, from.maxOffset);
 }
 
+/** The bounds the offsets seen are past, and what sets each. */
 function pastWords(r: ClockRefusing): string {
   const past: string[] = [];
   if (r.maxOffsetMillis > r.aheadMillis)
