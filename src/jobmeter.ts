@@ -17,6 +17,7 @@ import { Parts } from './common/parts.ts';
 import { list, metricReader } from './common/option-rules.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { registerProcessMetrics } from './domain/process-metrics.ts';
+import { PROMETHEUS_CLIENT_INSTRUMENTS } from './domain/prometheus-client-names.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import { namedMetrics } from './naming/family-builder.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
@@ -187,7 +188,12 @@ export async function createJobmeter<
   // the canonical ones it names (semconv: cicd.pipeline.run.*), and its process metrics.
   const { convention, buckets, vocabularies, snapshot } = profileSettings(o.profile);
   const own = profileCatalog(o.profile);
-  const specs = [...own.domain, ...(o.processMetrics ? own.process : []), ...o.instruments];
+  const specs = [
+    ...own.domain,
+    ...(o.processMetrics ? own.process : []),
+    ...(o.prometheusClientNames ? PROMETHEUS_CLIENT_INSTRUMENTS : []),
+    ...o.instruments,
+  ];
   const effective = withProfileBuckets(specs, buckets);
   // What the recorder's records and a sender's points are both named by.
   const conventions = {
@@ -485,10 +491,12 @@ export async function createJobmeter<
     // The pull listener closes alongside the provider's shutdown (the last push), so shutdown waits
     // one close grace (server-limits.ts) less than if it closed first.
     part(noStart, () => Promise.all([listener?.close(), meterProvider.shutdown()])),
-    o.processMetrics &&
+    (o.processMetrics || o.prometheusClientNames) &&
       part(
         () =>
           registerProcessMetrics(meter, {
+            process: o.processMetrics,
+            prometheusClientNames: o.prometheusClientNames,
             runtime: profile.kind === 'native',
             conventions: convention !== undefined,
           }),

@@ -561,6 +561,16 @@ export const JOBMETER_OPTIONS = {
   /** Record Node process/runtime metrics. @default true */
   processMetrics: boolean('process_metrics', true),
   /**
+   * Serve the Node process and runtime figures under the Prometheus client libraries' names as
+   * well (prom-client's and `@prometheus-io/client`'s default metrics: `process_cpu_seconds_total`,
+   * `process_resident_memory_bytes`, `nodejs_eventloop_lag_seconds`,
+   * `nodejs_heap_space_size_used_bytes{space}`, `nodejs_gc_duration_seconds{kind}`...), so the
+   * common Node.js dashboards answer; the OpenTelemetry names stay. Under a legacy profile they are
+   * served as a host's instruments are (`host_instruments`).
+   * @default false
+   */
+  prometheusClientNames: boolean('prometheus_client_names', false),
+  /**
    * Native profile only: keep `target_info` and `otel_scope_*` labels. Legacy profiles never emit
    * them, as the originals do not.
    * @default true

@@ -5,6 +5,7 @@
  * runtime-metrics.ts; what every one of them observes is this file's one table of reads.
  */
 import type { Attributes, Meter } from '@opentelemetry/api';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
@@ -21,6 +22,22 @@ import {
   RUNTIME_INSTRUMENTS,
   V8_HEAP_USED,
 } from './runtime-metrics.ts';
+import {
+  ACTIVE,
+  EVENTLOOP_LAG,
+  EVENTLOOP_LAG_FIGURES,
+  GC_DURATION_SECONDS,
+  HEAP,
+  HEAP_SPACES,
+  PROCESS_CPU_SYSTEM,
+  PROCESS_CPU_TOTAL,
+  PROCESS_CPU_USER,
+  PROCESS_FDS,
+  PROCESS_MEMORY,
+  PROCESS_START_TIME,
+  PROMETHEUS_CLIENT_INSTRUMENTS,
+  VERSION_INFO,
+} from './prometheus-client-names.ts';
 import type { InstrumentSpec } from './types.ts';
 
 export const PROCESS_UPTIME = observableGauge(
@@ -154,7 +171,67 @@ const one = (spec: InstrumentSpec, read: (observe: Observe) => void): Reading =>
   read,
 });
 
+/** The count of each name in `names` (resource types, or handles' and requests' class names). */
+function byType(names: Iterable<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return counts;
+}
+
+/** The class names of libuv's active handles or requests, as the Prometheus clients read them. */
+function classNames(list: (() => unknown[]) | undefined): string[] | undefined {
+  return list?.()
+    .filter((o) => (o as object | null)?.constructor !== undefined)
+    .map((o) => (o as object).constructor.name);
+}
+
+const internals = process as unknown as {
+  _getActiveHandles?: () => unknown[];
+  _getActiveRequests?: () => unknown[];
+};
+
+/** /proc/self/status' VmRSS, VmSize and VmData in bytes (Linux; undefined elsewhere or unreadable). */
+function procStatus(): readonly (number | undefined)[] | undefined {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    return ['VmRSS', 'VmSize', 'VmData'].map((key) => {
+      const kb = new RegExp(`^${key}:\\s*(\\d+) kB`, 'm').exec(status)?.[1];
+      return kb === undefined ? undefined : Number(kb) * 1024;
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The soft limit on open files, from /proc/self/limits (Linux; undefined elsewhere). */
+function maxFds(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const limit = Number(line?.split(/  +/)[1]);
+    return Number.isFinite(limit) ? limit : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `spec`'s histogram on `meter`, its buckets given as advice. */
+const histogram = (meter: Meter, spec: InstrumentSpec) =>
+  meter.createHistogram(spec.name, {
+    unit: spec.unit,
+    description: spec.description,
+    advice: { explicitBucketBoundaries: [...(spec.buckets ?? [])] },
+  });
+
 export interface ProcessMetricsOptions {
+  /** Register the OpenTelemetry-named process instruments. @default true */
+  readonly process?: boolean;
+  /**
+   * Register {@link PROMETHEUS_CLIENT_INSTRUMENTS} too: the same figures under the Prometheus
+   * clients' names (`process_*`, `nodejs_*`). @default false
+   */
+  readonly prometheusClientNames?: boolean;
   /**
    * Register {@link RUNTIME_INSTRUMENTS} too (event-loop delay and utilization, heap by space, GC
    * duration): the native profile serves them, no legacy profile does. @default true
@@ -175,31 +252,46 @@ export function registerProcessMetrics(
   const conventions = options.conventions === true;
   const runtime = new Set(options.runtime === false ? RUNTIME_INSTRUMENTS.map((s) => s.name) : []);
   const wanted = new Map(
-    (conventions ? CONVENTION_PROCESS_INSTRUMENTS : PROCESS_INSTRUMENTS)
+    [
+      ...(options.process === false
+        ? []
+        : conventions
+          ? CONVENTION_PROCESS_INSTRUMENTS
+          : PROCESS_INSTRUMENTS),
+      ...(options.prometheusClientNames === true ? PROMETHEUS_CLIENT_INSTRUMENTS : []),
+    ]
       .filter((s) => !runtime.has(s.name))
       .map((s) => [s.name, s]),
   );
-
-  // One observer of V8's collections: their count (GC_COUNT) and durations (GC_DURATION).
+  // One observer of V8's collections: their count (GC_COUNT) and durations (GC_DURATION, and
+  // under the clients' name).
   let gcCount = 0;
-  const gcDuration = wanted.has(GC_DURATION.name)
-    ? meter.createHistogram(GC_DURATION.name, {
-        unit: GC_DURATION.unit,
-        description: GC_DURATION.description,
-        advice: { explicitBucketBoundaries: [...GC_DURATION.buckets] },
-      })
+  const gcDuration = wanted.has(GC_DURATION.name) ? histogram(meter, GC_DURATION) : undefined;
+  const gcSeconds = wanted.has(GC_DURATION_SECONDS.name)
+    ? histogram(meter, GC_DURATION_SECONDS)
     : undefined;
   const gcObserver = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       gcCount++;
       const kind =
         GC_KINDS[(entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1];
-      if (kind !== undefined) gcDuration?.record(entry.duration / 1000, { 'v8js.gc.type': kind });
+      if (kind === undefined) continue;
+      gcDuration?.record(entry.duration / 1000, { 'v8js.gc.type': kind });
+      gcSeconds?.record(entry.duration / 1000, { kind });
     }
   });
-  if (gcDuration !== undefined || wanted.has(GC_COUNT.name))
+  if (gcDuration !== undefined || gcSeconds !== undefined || wanted.has(GC_COUNT.name))
     gcObserver.observe({ entryTypes: ['gc'] });
-  const delay = wanted.has(EVENT_LOOP_DELAY[0]!.name) ? sampleEventLoopDelay() : undefined;
+  // One sampler for both namings' delay figures: a read in the same collection gives the same ones.
+  const delay =
+    wanted.has(EVENT_LOOP_DELAY[0]!.name) || wanted.has(EVENTLOOP_LAG_FIGURES[0]!.name)
+      ? sampleEventLoopDelay()
+      : undefined;
+  // The clients' lag: the time a setImmediate queued at a collection waits, seen at the next.
+  let lag = 0;
+  const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
+  const [major, minor, patch] = process.version.slice(1).split('.');
+  const version = { version: process.version, major, minor, patch };
 
   const startedAt = performance.timeOrigin;
   let prevCpu = { busy: 0, total: 0 };
@@ -215,10 +307,8 @@ export function registerProcessMetrics(
     one(GC_COUNT, (o) => o(0, gcCount)),
     one(ACTIVE_RESOURCES, (o) => o(0, process.getActiveResourcesInfo().length)),
     one(V8JS_RESOURCE_ACTIVE, (o) => {
-      const byType = new Map<string, number>();
-      for (const type of process.getActiveResourcesInfo())
-        byType.set(type, (byType.get(type) ?? 0) + 1);
-      for (const [type, n] of byType) o(0, n, { 'v8js.resource.type': type });
+      for (const [type, n] of byType(process.getActiveResourcesInfo()))
+        o(0, n, { 'v8js.resource.type': type });
     }),
     one(SYSTEM_CPU_UTILIZATION, (o) => {
       const cur = cpuTimes();
@@ -251,6 +341,81 @@ export function registerProcessMetrics(
     },
     // One read of the delay for its seven figures: a read starts the next interval.
     { specs: EVENT_LOOP_DELAY, read: (o) => delay?.read()?.forEach((s, i) => o(i, s)) },
+    {
+      specs: [PROCESS_CPU_USER, PROCESS_CPU_SYSTEM, PROCESS_CPU_TOTAL],
+      read(o) {
+        const { user, system } = cpuSeconds();
+        o(0, user);
+        o(1, system);
+        o(2, user + system);
+      },
+    },
+    one(PROCESS_START_TIME, (o) => o(0, startSeconds)),
+    {
+      specs: PROCESS_MEMORY,
+      read(o) {
+        const figures = procStatus() ?? [residentBytes()];
+        figures.forEach((bytes, i) => bytes !== undefined && o(i, bytes));
+      },
+    },
+    {
+      specs: PROCESS_FDS,
+      read(o) {
+        try {
+          // Less the descriptor readdir itself holds open, as the clients count.
+          o(0, readdirSync('/proc/self/fd').length - 1);
+        } catch {
+          // not Linux
+        }
+        const max = maxFds();
+        if (max !== undefined) o(1, max);
+      },
+    },
+    one(EVENTLOOP_LAG, (o) => {
+      o(0, lag);
+      const start = process.hrtime.bigint();
+      setImmediate(() => {
+        lag = Number(process.hrtime.bigint() - start) / 1e9;
+      });
+    }),
+    { specs: EVENTLOOP_LAG_FIGURES, read: (o) => delay?.read()?.forEach((s, i) => o(i, s)) },
+    {
+      specs: ACTIVE,
+      read(o) {
+        const lists = [
+          process.getActiveResourcesInfo(),
+          classNames(internals._getActiveHandles?.bind(process)),
+          classNames(internals._getActiveRequests?.bind(process)),
+        ];
+        lists.forEach((names, i) => {
+          if (names === undefined) return;
+          for (const [type, n] of byType(names)) o(2 * i, n, { type });
+          o(2 * i + 1, names.length);
+        });
+      },
+    },
+    {
+      specs: HEAP,
+      read(o) {
+        const { heapTotal, heapUsed, external } = process.memoryUsage();
+        o(0, heapTotal);
+        o(1, heapUsed);
+        o(2, external);
+      },
+    },
+    {
+      specs: HEAP_SPACES,
+      read(o) {
+        for (const space of getHeapSpaceStatistics()) {
+          const name = space.space_name;
+          const attributes = { space: name.slice(0, Math.max(0, name.indexOf('_space'))) };
+          o(0, space.space_size, attributes);
+          o(1, space.space_used_size, attributes);
+          o(2, space.space_available_size, attributes);
+        }
+      },
+    },
+    one(VERSION_INFO, (o) => o(0, 1, version)),
     one(EVENT_LOOP_UTILIZATION, (o) => {
       const now = performance.eventLoopUtilization();
       o(0, performance.eventLoopUtilization(now, lastElu).utilization);

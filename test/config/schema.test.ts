@@ -223,15 +223,15 @@ describe('parseServiceConfig: unknown keys', () => {
   const cases: [raw: Record<string, unknown>, message: string][] = [
     [
       { serviceName: 'x' },
-      'invalid serviceName=<redacted>: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, attribute_value_length_limit, host_exemplars, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views (did you mean service_name?)',
+      'invalid serviceName=<redacted>: expected a key of the top level: profile, service_name, process_metrics, prometheus_client_names, otel_scope_info, global, cardinality_limit, attribute_value_length_limit, host_exemplars, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views (did you mean service_name?)',
     ],
     [
       { port: 9464 },
-      'invalid port=<redacted>: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, attribute_value_length_limit, host_exemplars, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views (did you mean listener.port?)',
+      'invalid port=<redacted>: expected a key of the top level: profile, service_name, process_metrics, prometheus_client_names, otel_scope_info, global, cardinality_limit, attribute_value_length_limit, host_exemplars, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views (did you mean listener.port?)',
     ],
     [
       { endpoint: 'http://c:4318/v1/metrics' },
-      'invalid endpoint=<redacted>: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, attribute_value_length_limit, host_exemplars, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views (did you mean otlp.endpoint?)',
+      'invalid endpoint=<redacted>: expected a key of the top level: profile, service_name, process_metrics, prometheus_client_names, otel_scope_info, global, cardinality_limit, attribute_value_length_limit, host_exemplars, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views (did you mean otlp.endpoint?)',
     ],
     [
       { listener: { prot: 9464 } },
@@ -251,7 +251,7 @@ describe('parseServiceConfig: unknown keys', () => {
     ],
     [
       { zzz: 1 },
-      'invalid zzz=<redacted>: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, attribute_value_length_limit, host_exemplars, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views',
+      'invalid zzz=<redacted>: expected a key of the top level: profile, service_name, process_metrics, prometheus_client_names, otel_scope_info, global, cardinality_limit, attribute_value_length_limit, host_exemplars, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views',
     ],
   ];
   for (const [raw, message] of cases) {
