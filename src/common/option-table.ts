@@ -660,7 +660,8 @@ export const JOBMETER_OPTIONS = {
   /**
    * `false`: the `otel` profile's names leave out the unit word (`app_job_latency`, not
    * `app_job_latency_seconds`; `_total` stays on counters): exactly the series names and labels
-   * `@opentelemetry/exporter-prometheus` serves, so a switch from it keeps every series. Legacy
+   * `@opentelemetry/exporter-prometheus` serves, so a switch from it keeps every series; jobmeter's
+   * own instruments keep theirs (`jobmeter_run_duration_seconds`), which its dashboards read. Legacy
    * profiles never change names: setting it with one is a ConfigError.
    * @default true
    */

@@ -126,7 +126,16 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   const compile = (metric: MetricHead, scope: ScopeHead): readonly CompiledRule[] => {
     const named = ruleMap.get(metric.descriptor.name);
     if (named !== undefined) return named.map((r) => compileTableRule(r, constLabels, starts));
-    if (profile.kind === 'native') return compileNative(profile, metric, scope);
+    if (profile.kind === 'native')
+      // jobmeter's own names never change (its dashboards and alerts read them): `unitSuffixes`
+      // is for the host's instruments, as the exporter it stands in for named them.
+      return compileNative(
+        profile.unitSuffixes === false && own.has(metric.descriptor.name)
+          ? { ...profile, unitSuffixes: true }
+          : profile,
+        metric,
+        scope,
+      );
     if (hostNative && !own.has(metric.descriptor.name))
       return compileNative(
         starts ? { ...HOST_NATIVE, startTimestamps: true } : HOST_NATIVE,

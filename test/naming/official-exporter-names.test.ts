@@ -13,6 +13,7 @@ import type { Meter } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../../src/errors.ts';
+import { createJobmeter } from '../../src/jobmeter.ts';
 import { JobmeterReader, type JobmeterReaderOptions } from '../../src/jobmeter-reader.ts';
 import { parseExposition, type Sample } from '../support/exposition-parser.ts';
 
@@ -163,6 +164,27 @@ describe('series names against @opentelemetry/exporter-prometheus', () => {
       );
       assert.notDeepEqual(sorted(got), sorted(official), format);
     }
+  });
+
+  it("unitSuffixes: false keeps jobmeter's own names, which its dashboards read, and drops the host's unit words", async () => {
+    const jm = await createJobmeter({
+      unitSuffixes: false,
+      global: false,
+      processMetrics: false,
+      listener: { port: 0 },
+    });
+    closers.push(() => jm.shutdown());
+    jm.recordRun({ task: 't', outcome: 'success', durationSeconds: 1 });
+    jm.meter.createHistogram('app.job.latency', { unit: 's' }).record(0.25);
+    const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
+      headers: { accept: 'text/plain;version=0.0.4' },
+    });
+    const names = new Set([...shapes(await res.text(), 'text')].map((s) => s.split('{')[0]));
+    assert.ok(names.has('jobmeter_run_duration_seconds_count'));
+    assert.ok(names.has('jobmeter_run_finished_total'));
+    assert.ok(!names.has('jobmeter_run_duration_count'));
+    assert.ok(names.has('app_job_latency_count'));
+    assert.ok(!names.has('app_job_latency_seconds_count'));
   });
 
   it('a legacy profile, whose names never change, refuses unitSuffixes', () => {
