@@ -137,4 +137,25 @@ describe("a CommonJS app's emitted require('jobmeter')", () => {
     );
     assert.match(stdout.trim(), /^function 0 \d+$/);
   });
+
+  it("serves a CommonJS host's own MeterProvider (the SDK's CommonJS build beside jobmeter's ES modules)", async () => {
+    // The host requires the SDK (its CommonJS build) and jobmeter (ES modules, which import the
+    // SDK's ES build): two copies of the SDK's code, one global API, and the reader works with it.
+    const host = `const { MeterProvider } = require('@opentelemetry/sdk-metrics');
+const { JobmeterReader } = require('jobmeter');
+(async () => {
+  const reader = new JobmeterReader({ listener: { port: 0 } });
+  const provider = new MeterProvider({ readers: [reader] });
+  provider.getMeter('app').createCounter('app.jobs').add(2, { queue: 'emails' });
+  await reader.ready;
+  const res = await fetch('http://127.0.0.1:' + reader.pullAddress.port + '/metrics');
+  const cjs = Object.keys(require.cache).some((f) => f.includes('sdk-metrics') && f.endsWith('.cjs'));
+  console.log(cjs, (await res.text()).match(/^app_jobs_total\\{[^}]*\\} \\S+$/m)?.[0]);
+  await provider.shutdown();
+})();
+`;
+    await writeFile(join(app, 'sdk-host.cjs'), host);
+    const { stdout } = await run(process.execPath, ['sdk-host.cjs'], { cwd: app });
+    assert.match(stdout.trim(), /^true app_jobs_total\{queue="emails",otel_scope_name="app"\} 2$/);
+  });
 });
