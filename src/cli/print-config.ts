@@ -7,6 +7,7 @@
  * Keys are the config file's, from the option table (common/option-table.ts); a section that is off (`[ingest] enabled = false`, no `[otlp] endpoint`)
  * shows the defaults it would start with. `[[views]]` and `[[profile.rules]]` are counted, not
  * printed back: they are kept as the library takes them, not as the file spells them.
+ * Every other key the table declares for the file is printed (test/cli/print-config-keys.test.ts).
  *
  * What must stay true: no secret is printed. A value is `<redacted>` when its row is secret
  * (option-table.ts `isSecret`: a token, each header's value, each API key's `key`: not its
@@ -113,9 +114,11 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
       : { enabled: true, ...fileTable(CLUSTER_OPTIONS, resolved.cluster) };
   // `[metrics]` as resolved (the posture's defaults in).
   const { metrics } = config;
+  // `auth` as resolved: on exactly when there are credentials (metrics-section.ts refuses the rest).
   out['metrics'] = fileTable(METRICS_OPTIONS, {
     ...metrics,
     listen: metrics.listen === undefined ? undefined : hostPort(metrics.listen),
+    auth: metrics.token !== undefined || metrics.apiKeys.length > 0,
   });
   // Off, it shows the address it would listen on, as the other tables that are off do.
   const telemetry = config.telemetry;
