@@ -14,6 +14,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { clusterPrimary, startClusterMember } from './cluster/cluster-part.ts';
 import { listenToClusterWorkers, listenToPort } from './cluster/transport.ts';
 import { Parts } from './common/parts.ts';
+import { ConfigError } from './errors.ts';
 import { list, metricReader } from './common/option-rules.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { registerProcessMetrics } from './domain/process-metrics.ts';
@@ -204,6 +205,13 @@ export async function createJobmeter<
   // SDK's, not jobmeter's storage: meter-provider.ts); jobmeter's bounds are its specs', applied at
   // the record.
   checkViews(o.views);
+  // Served as a host's instruments are under a legacy profile: asked for and dropped, none would be.
+  if (o.prometheusClientNames && profile.kind === 'table' && o.hostInstruments === 'drop')
+    throw new ConfigError(
+      'prometheusClientNames',
+      true,
+      `false under profile ${profile.name} with hostInstruments: 'drop', which leaves the names out (hostInstruments: 'native' serves them)`,
+    );
   // Bad records are dropped, warned once per instrument and reason, and counted in a counter of
   // their own (after the domain's, so families keep the catalog's order); a host's long attribute
   // values are cut, warned once per instrument, and counted in another.

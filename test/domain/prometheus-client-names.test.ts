@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ConfigError } from '../../src/errors.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -178,5 +179,18 @@ describe('prometheusClientNames', () => {
     );
     assert.ok(only.has('process_cpu_seconds_total'));
     assert.ok(!only.has('process_cpu_time_seconds_total'));
+  });
+
+  it('is refused under a legacy profile whose host instruments are dropped, which would serve none of them', async () => {
+    await assert.rejects(
+      createJobmeter({
+        prometheusClientNames: true,
+        profile: 'rm',
+        hostInstruments: 'drop',
+        global: false,
+        listener: false,
+      }),
+      (e: unknown) => e instanceof ConfigError && e.key === 'prometheusClientNames',
+    );
   });
 });
