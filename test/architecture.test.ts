@@ -215,8 +215,8 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'cli/profile-views.ts': [TABLE, ['CATALOG']],
   'cli/shutdown.ts': [NOT_SERIES, ['waiting', 'pending']],
   'cluster/aggregate.ts': [
-    "metric definitions by instrument, members by key, a row's scratch: each member's series are the store's (series/sources.ts SourceTable)",
-    ['#list', '#sets', '#metrics', '#members', '#row', '#warned'],
+    "metric definitions by instrument, members by key (their series ids' streams): each member's series are streams of the store (series/streams.ts)",
+    ['#metrics', '#members', '#warned'],
   ],
   'cluster/lazy-primary.ts': ["members' messages waiting for the primary's code", ['#waiting']],
   'cluster/primary.ts': [NOT_SERIES, ['#links']],

@@ -4,22 +4,25 @@
  * (series/) that the primary's scrape reads as columns.
  *
  * What must stay true:
- * - Counters and histograms never decrease. Each member's last cumulative value is kept (its
- *   source table, below); a report adds what is new since it, a member that restarted adds its
- *   whole new value, and a member that exits leaves its contribution in the aggregate
- *   (series/carry.ts). A `max` counter keeps the largest value ever reported.
- * - Up-down counters and gauges are combined over live members only, at read time, by the
- *   instrument's {@link MergePolicy} (series/live.ts); a member's leave drops its values.
+ * - Each member's series is a stream of the store the ingest keeps its senders' in
+ *   (series/streams.ts), a source of one output series (series/output-set.ts); its last report is
+ *   the stream's.
+ * - Counters and histograms never decrease: a report adds what is new since the stream's last, a
+ *   member that restarted adds its whole new value, and a member that exits leaves its
+ *   contribution in the series, which outlives its streams (series/carry.ts). A `max` counter
+ *   keeps the largest value ever reported.
+ * - Up-down counters and gauges are combined over live members only by the instrument's
+ *   {@link MergePolicy}; a series no live member reports is absent from what is read (its position
+ *   kept), and a member's leave drops its values.
  * - Output series keep one attributes object each and their order of first appearance, as the
  *   naming stage expects of every producer; past the series cap new attribute sets fold into the
  *   overflow series (series/open-index.ts), so the aggregate's memory stays bounded.
  * - Read by a delta push, the aggregate's first export continues from what the primary's own reader
  *   exported before ({@link ClusterAggregate.handOver}): no increment goes out twice.
- * - A member's series are a source table of the store (series/sources.ts), columns by the ids its
- *   encoder hands out densely from 0 (report-encoder.ts): an id far past the member's known ones
- *   is refused, not allocated for.
+ * - A member's series are streams by the ids its encoder hands out densely from 0
+ *   (report-encoder.ts): an id far past the member's known ones is refused, not allocated for.
  */
-import { diag, ValueType } from '@opentelemetry/api';
+import { diag, ValueType, type Attributes } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type {
   AggregationTemporality,
@@ -29,28 +32,44 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import { MAX_SERIES_PER_INSTRUMENT } from '../domain/bounded-attributes.ts';
 import type { MergePolicy } from '../domain/merge-rules.ts';
+import type { HistogramAcc } from '../series/aggregation.ts';
+import { attributeSetKey } from '../series/attribute-key.ts';
 import { ROW_BUCKETS, sameBounds } from '../series/carry.ts';
 import type { Collection } from '../series/collection.ts';
 import { HistogramSet } from '../series/histogram.ts';
-import { LiveSet } from '../series/live.ts';
-import { OpenSeriesIndex } from '../series/open-index.ts';
+import { NO_SLOT, type OutputSet, type Shape } from '../series/output-set.ts';
+import { OVERFLOW_ATTRIBUTES } from '../series/positions.ts';
 import { SeriesStore } from '../series/series-store.ts';
-import { NONE, SourceTable, type SourceSet } from '../series/sources.ts';
-import { SumSet } from '../series/sum.ts';
+import { instrumentSeries, StreamStore, type InstrumentSeries } from '../series/streams.ts';
 import { DeltaWindows, exportedTotals, metricKey } from '../series/temporality.ts';
 import type { MetricDef, Report, WireKind } from './wire.ts';
 
-interface AggMetric {
+/** How far past a member's known series ids a new one may be. */
+export const MAX_ID_GAP = 1 << 16;
+
+const SHAPES: Readonly<Record<WireKind, Shape>> = {
+  c: 'monotonicSum',
+  u: 'sum',
+  g: 'gauge',
+  h: 'histogram',
+};
+const OVERFLOW_KEY = attributeSetKey(OVERFLOW_ATTRIBUTES);
+
+/** One metric of the aggregate: its series in the store, under its one scope. */
+interface AggMetric extends InstrumentSeries {
   readonly kind: WireKind;
-  readonly policy: MergePolicy;
   readonly boundaries: readonly number[];
-  readonly set: SourceSet;
+  readonly scopeKey: string;
+  readonly scope: { name: string; version: string };
+  /** Series made, the overflow series not included. */
+  admitted: number;
 }
 
-/** One member: its metric ids -> the aggregate's metric (NONE: one that conflicts), and its series (series/sources.ts). */
+/** One member: its metric ids -> the aggregate's metric (undefined: one that conflicts), and its series ids -> stream slots. */
 interface Member {
-  readonly metrics: Map<number, number>;
-  readonly sources: SourceTable;
+  readonly key: string;
+  readonly metrics: Map<number, AggMetric | undefined>;
+  readonly streams: number[];
 }
 
 export interface AggregateOptions {
@@ -66,14 +85,11 @@ export class ClusterAggregate {
   readonly #store = new SeriesStore();
   readonly #producer: MetricProducer;
   readonly #windows: DeltaWindows;
-  /** Metrics by index (the sets a member's source table names), and by scope and name. */
-  readonly #list: AggMetric[] = [];
-  /** Their sets, by the same index (what a member's source table reads). */
-  readonly #sets: SourceSet[] = [];
-  readonly #metrics = new Map<string, number>();
+  /** The members' series: one stream each, the output sets they feed. */
+  readonly #streams = new StreamStore<AggMetric>();
+  /** Metrics by scope and name. */
+  readonly #metrics = new Map<string, AggMetric>();
   readonly #members = new Map<string, Member>();
-  /** A histogram row as it arrives, normalized. */
-  #row = new Float64Array(0);
   readonly #warned = new Set<string>();
 
   constructor(options: AggregateOptions) {
@@ -86,45 +102,69 @@ export class ClusterAggregate {
   /** Merges one report chunk of `member` (any key unique to one jobmeter instance). */
   apply(member: string, report: Report): void {
     let state = this.#members.get(member);
-    if (state === undefined) {
-      const sources = new SourceTable(this.#sets);
-      this.#members.set(member, (state = { metrics: new Map(), sources }));
-    }
-    const { metrics, sources } = state;
-    for (const def of report.m ?? []) metrics.set(def[0], this.#metricFor(def));
+    if (state === undefined)
+      this.#members.set(member, (state = { key: member, metrics: new Map(), streams: [] }));
+    for (const def of report.m ?? []) state.metrics.set(def[0], this.#metricFor(def));
     for (const [sid, mid, attributes] of report.s ?? [])
-      if (!sources.describe(sid, metrics.get(mid) ?? NONE, attributes))
+      if (!this.#describe(state, sid, state.metrics.get(mid), attributes))
         this.#warnOnce(
           'series ids',
           'a member described a series with an id far past its others; that series is left out',
         );
+    const st = this.#streams.streams;
     const v = report.v ?? [];
     for (let i = 0; i + 1 < v.length; i += 2) {
-      const sid = v[i]!;
-      const m = sources.setOf(sid);
+      const s = slotOf(state, v[i]);
       const value = v[i + 1];
       // JSON turns a non-finite number into null: such a value was never recorded.
-      if (m !== NONE && typeof value === 'number' && Number.isFinite(value))
-        sources.number(sid, value, this.#list[m]!.policy === 'max');
+      if (s === NO_SLOT || typeof value !== 'number' || !Number.isFinite(value)) continue;
+      const out = st.out[s]!;
+      if (out.set instanceof HistogramSet) continue;
+      const at = st.series[s]!;
+      out.reported(at, st.points[s]! > 0 ? st.value[s]! : NaN, value);
+      this.#took(s);
+      st.value[s] = value;
+      out.settle(at, st);
     }
     const h = report.h ?? [];
     for (let i = 0; i + 1 < h.length;) {
-      const sid = h[i]!;
+      const s = slotOf(state, h[i]);
       const n = h[i + 1]!;
       const from = i + 2;
       i = from + n;
-      const m = sources.setOf(sid);
-      const set = m === NONE ? undefined : this.#list[m]!.set;
-      if (set instanceof HistogramSet && n === ROW_BUCKETS + set.stride && i <= h.length)
-        sources.row(sid, this.#rowOf(h, from, n));
+      const out = s === NO_SLOT ? undefined : st.out[s]!;
+      const set = out?.set;
+      if (!(set instanceof HistogramSet) || n !== ROW_BUCKETS + set.stride || i > h.length)
+        continue;
+      const at = st.series[s]!;
+      // JSON's null: an unknown min or max; otherwise a figure never recorded, counted as 0.
+      const acc: HistogramAcc = {
+        counts: h.slice(from + ROW_BUCKETS, i).map((c) => c ?? 0),
+        sum: h[from + 1] ?? 0,
+        count: h[from] ?? 0,
+      };
+      out!.reportedCounts(at, st.acc[s], acc);
+      this.#took(s);
+      st.acc[s] = acc;
+      out!.settle(at, st);
+      out!.widen(at, h[from + 2] ?? NaN, h[from + 3] ?? NaN);
     }
-    for (const sid of report.x ?? []) sources.withdraw(sid);
+    for (const sid of report.x ?? []) {
+      const s = slotOf(state, sid);
+      // A level's source sleeps until it reports again; a counter's keeps what it reported.
+      const shape = s === NO_SLOT ? undefined : st.out[s]!.shape;
+      if (shape !== 'sum' && shape !== 'gauge') continue;
+      if (st.slept[s] !== st.slept[s]) st.slept[s] = 0;
+      st.out[s]!.settle(st.series[s]!, st);
+    }
     if (report.bye === true) this.retire(member);
   }
 
   /** `member` is gone: its up-down counters and gauges leave; its counters and histograms stay. */
   retire(member: string): void {
-    this.#members.get(member)?.sources.retire();
+    const state = this.#members.get(member);
+    if (state === undefined) return;
+    for (const s of state.streams) if (s !== NO_SLOT) this.#streams.dropStream(s, true);
     this.#members.delete(member);
   }
 
@@ -151,36 +191,97 @@ export class ClusterAggregate {
     if (at !== undefined) this.#windows.resume(at);
     for (const { scope, metric, attributes, total } of totals) {
       const m = this.#metrics.get(metricKey(scope, metric.descriptor.name));
-      const set = m === undefined ? undefined : this.#list[m]!.set;
       // A series the aggregate left out (a conflicting kind) has nothing to continue.
-      if (set === undefined || set instanceof HistogramSet !== (typeof total !== 'number'))
-        continue;
-      this.#windows.exported(set.descriptor, set.attributes[set.seriesOf(attributes)]!, total);
+      if (m === undefined || (m.shape === 'histogram') !== (typeof total !== 'number')) continue;
+      const { out, at: series } = this.#seriesOf(m, attributes);
+      this.#windows.exported(out.set.descriptor, out.set.attributes[series]!, total);
     }
   }
 
-  /** The row `h[from, from + n)` as it arrived, normalized (valid until the next). */
-  #rowOf(h: ReadonlyArray<number | null>, from: number, n: number): Float64Array {
-    if (this.#row.length !== n) this.#row = new Float64Array(n);
-    const row = this.#row;
-    // JSON's null: an unknown min or max; otherwise a figure never recorded, counted as 0.
-    for (let k = 0; k < n; k++) row[k] = h[from + k] ?? (k === 2 || k === 3 ? NaN : 0);
-    return row;
+  /**
+   * Series id `sid` of `member` is series `attributes` of `metric` (undefined: one the aggregate
+   * leaves out): its stream, a new one (a series described again starts over; what its stream
+   * reported stays in the series it fed). False, and nothing kept, when `sid` is no dense id.
+   */
+  #describe(
+    member: Member,
+    sid: unknown,
+    metric: AggMetric | undefined,
+    attributes: Attributes,
+  ): boolean {
+    const streams = member.streams;
+    if (
+      !Number.isInteger(sid) ||
+      (sid as number) < 0 ||
+      (sid as number) > streams.length + MAX_ID_GAP
+    )
+      return false;
+    const id = sid as number;
+    while (streams.length <= id) streams.push(NO_SLOT);
+    if (streams[id] !== NO_SLOT) this.#streams.dropStream(streams[id]!, true);
+    streams[id] = NO_SLOT;
+    if (metric === undefined) return true;
+    const { out, at } = this.#seriesOf(metric, attributes);
+    const group = `${member.key}\0${metric.scopeKey}`;
+    streams[id] = this.#streams.newStream(metric, out, at, group, String(id), 0, 0);
+    // Not reported yet: no level of it until it is.
+    this.#streams.streams.slept[streams[id]] = 0;
+    return true;
   }
 
-  /** The aggregate's metric of `def` (made on first sight), or NONE when it conflicts with it. */
-  #metricFor(def: MetricDef): number {
+  /** `metric`'s series of `attributes` (made on first sight; past the cap, the overflow series). */
+  #seriesOf(metric: AggMetric, attributes: Attributes): { out: OutputSet; at: number } {
+    let key = attributeSetKey(attributes);
+    const found = this.#streams.seriesIn(metric, metric.scopeKey, key);
+    if (found !== undefined) return found;
+    if (metric.admitted >= MAX_SERIES_PER_INSTRUMENT - 1) {
+      key = OVERFLOW_KEY;
+      attributes = OVERFLOW_ATTRIBUTES;
+      const overflow = this.#streams.seriesIn(metric, metric.scopeKey, key);
+      if (overflow !== undefined) return overflow;
+    } else metric.admitted++;
+    const held = metric.scopes.get(metric.scopeKey)?.sets.length ?? 0;
+    const made = this.#streams.newSeries(
+      metric,
+      key,
+      metric.scopeKey,
+      metric.scope,
+      attributes,
+      this.#store.start,
+      0,
+      metric.shape === 'histogram' ? metric.boundaries : undefined,
+    );
+    // The store reads each set the metric's series are in (one: a metric has one bucket layout).
+    if (metric.scopes.get(metric.scopeKey)!.sets.length > held)
+      this.#store.add(
+        {
+          name: metric.scope.name,
+          ...(metric.scope.version !== '' && { version: metric.scope.version }),
+        },
+        made.out.set,
+      );
+    return made;
+  }
+
+  /** Stream `s` took a report: counted, and awake. */
+  #took(s: number): void {
+    const st = this.#streams.streams;
+    st.points[s]!++;
+    st.slept[s] = NaN;
+  }
+
+  /** The aggregate's metric of `def` (made on first sight), or undefined when it conflicts with it. */
+  #metricFor(def: MetricDef): AggMetric | undefined {
     const [, scopeName, scopeVersion, name, description, unit, kind, valueType, boundaries] = def;
-    const key = metricKey({ name: scopeName, version: scopeVersion }, name);
-    const known = this.#metrics.get(key);
+    const scopeKey = metricKey({ name: scopeName, version: scopeVersion }, name);
+    const known = this.#metrics.get(scopeKey);
     if (known !== undefined) {
-      const metric = this.#list[known]!;
-      if (metric.kind === kind && sameBounds(metric.boundaries, boundaries ?? [])) return known;
+      if (known.kind === kind && sameBounds(known.boundaries, boundaries ?? [])) return known;
       this.#warnOnce(
         name,
         "a member reports it with another kind or other buckets than the first did; that member's points are left out (give every process the same options)",
       );
-      return NONE;
+      return undefined;
     }
     const descriptor = {
       name,
@@ -189,22 +290,20 @@ export class ClusterAggregate {
       valueType: valueType === ValueType.INT ? ValueType.INT : ValueType.DOUBLE,
     } as MetricDescriptor;
     const policy = this.#policyFor(name);
-    const index = (grow: () => void) => new OpenSeriesIndex(MAX_SERIES_PER_INSTRUMENT, grow);
-    const bounds = boundaries ?? [];
-    const set =
-      kind === 'h'
-        ? new HistogramSet(descriptor, index, { bounds, exemplars: false, minMax: true })
-        : kind === 'c'
-          ? new SumSet(descriptor, index, { monotonic: true, exemplars: false })
-          : new LiveSet(descriptor, index, { gauge: kind === 'g', combine: policy });
-    this.#list.push({ kind, policy, boundaries: bounds, set });
-    this.#sets.push(set);
-    this.#metrics.set(key, this.#list.length - 1);
-    this.#store.add(
-      { name: scopeName, ...(scopeVersion !== '' && { version: scopeVersion }) },
-      set,
-    );
-    return this.#list.length - 1;
+    const metric: AggMetric = {
+      ...instrumentSeries(name, SHAPES[kind], descriptor, policy, {
+        minMax: true,
+        idleAbsent: true,
+        largest: policy === 'max',
+      }),
+      kind,
+      boundaries: boundaries ?? [],
+      scopeKey,
+      scope: { name: scopeName, version: scopeVersion },
+      admitted: 0,
+    };
+    this.#metrics.set(scopeKey, metric);
+    return metric;
   }
 
   #warnOnce(name: string, why: string): void {
@@ -212,4 +311,11 @@ export class ClusterAggregate {
     this.#warned.add(name);
     diag.warn(`jobmeter cluster: ${name}: ${why}`);
   }
+}
+
+/** The stream of `member`'s series id `sid`, or NO_SLOT (not described, left out, or not an id). */
+function slotOf(member: Member, sid: unknown): number {
+  return Number.isInteger(sid) && (sid as number) >= 0 && (sid as number) < member.streams.length
+    ? member.streams[sid as number]!
+    : NO_SLOT;
 }

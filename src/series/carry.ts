@@ -5,12 +5,12 @@
  * aggregation says the new one holds beyond it (aggregation.ts `since`, `restarted`); the series
  * then never decreases while the sources come, go and restart.
  *
- * Every writer that carries a source's cumulative reports decides a restart by that one rule: the
- * cluster primary, its members' reports (sources.ts `SourceTable`), and the ingest, its senders'
- * streams (output-set.ts `OutputSet`: a series keeps what its restarted streams counted as a base
- * and its ended streams' last reports apart, by identity, beside its live streams' last reports,
- * which sums the same; an ended stream that comes back takes its last report back and goes on
- * from it).
+ * Every writer that carries a source's cumulative reports decides a restart by that one rule, in
+ * one place: the streams of a stream store (output-set.ts `OutputSet`: a series keeps what its
+ * restarted streams counted as a base and its ended streams' last reports apart, by identity,
+ * beside its live streams' last reports, which sums the same; an ended stream that comes back
+ * takes its last report back and goes on from it) -- the ingest's senders' and the cluster
+ * primary's members' (cluster/aggregate.ts).
  *
  * What must stay true:
  * - A report smaller than the last (a histogram: a smaller count) means the source restarted: all

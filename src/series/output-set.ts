@@ -52,6 +52,19 @@ export type Shape = 'monotonicSum' | 'sum' | 'gauge' | 'histogram' | 'exponentia
 /** A histogram's or exponential histogram's counts (the instrument's shape says which). */
 export type Acc = HistogramAcc | ExponentialSum;
 
+/**
+ * What a writer's sets keep beyond the ingest's defaults (the cluster aggregate's: its members
+ * report min and max, a level no live member reports is absent, a `max` counter is no sum).
+ */
+export interface SetOptions {
+  /** Histograms: each series' min and max, widened by the writer ({@link OutputSet.widen}). */
+  readonly minMax?: boolean;
+  /** Levels: a series no awake source reports is left out of reads (its position kept), not read as 0. */
+  readonly idleAbsent?: boolean;
+  /** Counters: the series is the largest value any source ever reported, kept in its base, not a sum. */
+  readonly largest?: boolean;
+}
+
 /** No slot (an empty list of sources). */
 export const NO_SLOT = -1;
 
@@ -109,6 +122,8 @@ export class OutputSet {
   readonly aggregator: Aggregator<Acc, unknown> | undefined;
   /** Series held (holes not counted). */
   live = 0;
+  /** Counters: the largest report ever, not a sum (see {@link SetOptions}). */
+  readonly #largest: boolean;
   /** A series was added with an earlier `seq` than the last one's (moved from another layout): positions are not in `seq` order. */
   unordered = false;
 
@@ -118,9 +133,11 @@ export class OutputSet {
     scopeKey: string,
     bounds: readonly number[] | undefined,
     levelRule: LevelRule = 'sum',
+    options: SetOptions = {},
   ) {
     this.shape = shape;
     this.levelRule = levelRule;
+    this.#largest = options.largest === true && shape === 'monotonicSum';
     this.aggregator =
       shape === 'histogram'
         ? HISTOGRAM
@@ -140,15 +157,17 @@ export class OutputSet {
         ? new HistogramSet(descriptor, keyed, {
             bounds: bounds ?? [],
             exemplars: false,
-            minMax: false,
+            minMax: options.minMax === true,
           })
         : shape === 'exponentialHistogram'
           ? new ExponentialSet(descriptor, keyed)
-          : shape === 'gauge'
+          : shape === 'gauge' && options.idleAbsent !== true
             ? new GaugeSet(descriptor, keyed)
             : new SumSet(descriptor, keyed, {
                 monotonic: shape === 'monotonicSum',
                 exemplars: false,
+                gauge: shape === 'gauge',
+                idleAbsent: options.idleAbsent === true && shape !== 'monotonicSum',
               });
     this.index = index!;
     this.set.keepStarts();
@@ -236,7 +255,8 @@ export class OutputSet {
    * source's `value` adds whole.
    */
   reported(at: number, last: number, value: number): void {
-    if (SUM.restarted(last, value)) this.setBase(at, this.base(at) + last);
+    if (this.#largest) this.setBase(at, LEVEL.max(this.base(at), value));
+    else if (SUM.restarted(last, value)) this.setBase(at, this.base(at) + last);
   }
 
   /** As {@link reported}, a histogram source's counts: `held` (undefined: none yet) go to the base when `incoming`'s count restarts them. */
@@ -251,7 +271,7 @@ export class OutputSet {
    * back ({@link resume}); a level's leave with it.
    */
   retired(at: number, id: string, value: number, acc: Acc | undefined): void {
-    if (this.shape !== 'monotonicSum' && acc === undefined) return;
+    if ((this.shape !== 'monotonicSum' && acc === undefined) || this.#largest) return;
     let gone = this.#gone[at];
     if (gone === undefined) this.#gone[at] = gone = new Map();
     const held = gone.get(id);
@@ -356,12 +376,32 @@ export class OutputSet {
         if (e !== undefined) acc = mergeInto(EXPONENTIAL_HISTOGRAM, acc, e);
       }
       set.values[at] = acc;
-    } else if (this.shape === 'monotonicSum') {
+    } else if (this.#largest) set.values.data[at] = this.base(at);
+    else if (this.shape === 'monotonicSum') {
       let v = this.carried(at);
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!) v += streams.value[s]!;
       set.values.data[at] = v;
-    } else set.values.data[at] = combined(this.levelRule, first, streams, this.carried(at));
+    } else {
+      set.values.data[at] = combined(this.levelRule, first, streams, this.carried(at));
+      if (set.awake !== undefined) set.awake.data[at] = awake(first, streams);
+    }
   }
+
+  /** A histogram source of series `at` reported `min` and `max` (`NaN`: unknown): the series' widen, when it keeps them. */
+  widen(at: number, min: number, max: number): void {
+    (this.set as HistogramSet).add(at, NOTHING, min, max);
+  }
+}
+
+/** No counts: what widens a histogram's min and max alone. */
+const NOTHING: HistogramAcc = { counts: [], sum: 0, count: 0 };
+
+/** How many of the sources from `first` on are awake (streams.ts `slept`). */
+function awake(first: number, streams: StreamLinks): number {
+  let n = 0;
+  for (let s = first; s !== NO_SLOT; s = streams.next[s]!)
+    if (streams.slept[s] !== streams.slept[s]) n++;
+  return n;
 }
 
 /**

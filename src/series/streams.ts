@@ -29,7 +29,7 @@ import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { HISTOGRAM, type HistogramAcc, type LevelRule } from './aggregation.ts';
 import { sameBounds } from './carry.ts';
-import { NO_SLOT, OutputSet, type Acc, type Shape } from './output-set.ts';
+import { NO_SLOT, OutputSet, type Acc, type SetOptions, type Shape } from './output-set.ts';
 
 export interface Scope {
   readonly name: string;
@@ -54,6 +54,8 @@ export interface InstrumentSeries {
   readonly descriptor: MetricDescriptor;
   /** How a level's streams combine into its series (counters and histograms add up). */
   readonly levelRule: LevelRule;
+  /** What its sets keep beyond the defaults (output-set.ts). */
+  readonly setOptions: SetOptions;
   /** Output series by scope key. */
   readonly scopes: Map<string, ScopeSeries>;
   /** Output series held across its scopes. */
@@ -67,8 +69,18 @@ export function instrumentSeries(
   shape: Shape,
   descriptor: MetricDescriptor,
   levelRule: LevelRule,
+  setOptions: SetOptions = {},
 ): InstrumentSeries {
-  return { name, shape, descriptor, levelRule, scopes: new Map(), seriesCount: 0, streamCount: 0 };
+  return {
+    name,
+    shape,
+    descriptor,
+    levelRule,
+    setOptions,
+    scopes: new Map(),
+    seriesCount: 0,
+    streamCount: 0,
+  };
 }
 
 /**
@@ -355,9 +367,10 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
    * Drops the stream in slot `s`: what it counted stays in its series (output-set.ts `retired`,
    * told apart by its identity until it comes back, {@link StreamTable.resume}) while other
    * streams keep the series; the series goes with its last stream, the scope with its last
-   * series. The instrument stays, even with no series left: the writer drops it.
+   * series -- unless `keepSeries` (a writer whose series outlive their sources: the cluster's). The
+   * instrument stays, even with no series left: the writer drops it.
    */
-  dropStream(s: number): Dropped {
+  dropStream(s: number, keepSeries = false): Dropped {
     const st = this.streams;
     const group = st.group[s]!;
     const instrument = group.instrument;
@@ -376,7 +389,7 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     group.streams.delete(st.key[s]!);
     if (group.streams.size === 0) this.#groups.delete(group.key);
     st.release(s);
-    if (out.first(series) !== NO_SLOT) {
+    if (out.first(series) !== NO_SLOT || keepSeries) {
       out.settle(series, st);
       return { stream: bytes, series: 0, scope: undefined };
     }
@@ -437,6 +450,7 @@ function setFor(
     scopeKey,
     bounds,
     instrument.levelRule,
+    instrument.setOptions,
   );
   scope.sets.push(out);
   return out;

@@ -2,12 +2,17 @@
  * The rules of a sum (a counter or up-down counter): one value per series, added to; the latest
  * exemplar per series when kept. A synchronous gauge's series (gauge.ts) are the same column, the
  * last value recorded written over, read as a gauge.
+ *
+ * A level several sources report (the cluster's members: output-set.ts `idleAbsent`) keeps per
+ * series how many of them are awake; a series none is awake for is absent from what is read (its
+ * position stays: series never move).
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
 import type { DataPoint, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries, Exemplar } from './collection.ts';
 import { Column } from './column.ts';
+import { MetricColumns } from './metric-columns.ts';
 import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
@@ -18,34 +23,40 @@ export class SumSet extends SeriesSet {
   readonly values = new Column();
   /** The latest exemplar per series; undefined when the set keeps none. */
   readonly exemplars: (Exemplar | undefined)[] | undefined;
+  /** Per series, the sources awake for it (0: absent from reads); undefined when every series is read. */
+  readonly awake: Column | undefined;
 
   constructor(
     descriptor: MetricDescriptor,
     index: (grow: () => void) => SeriesIndex,
-    options: { monotonic: boolean; exemplars: boolean; gauge?: boolean },
+    options: { monotonic: boolean; exemplars: boolean; gauge?: boolean; idleAbsent?: boolean },
   ) {
     super(descriptor, index);
     this.dataPointType = options.gauge === true ? DataPointType.GAUGE : DataPointType.SUM;
     this.monotonic = options.monotonic;
     this.exemplars = options.exemplars ? [] : undefined;
+    this.awake = options.idleAbsent === true ? new Column() : undefined;
   }
 
   protected grow(): void {
     this.values.push(0);
+    this.awake?.push(0);
   }
 
   protected override moveSeries(from: number, to: number): void {
     this.values.move(from, to);
+    this.awake?.move(from, to);
     if (this.exemplars !== undefined) this.exemplars[to] = this.exemplars[from];
   }
 
   protected override keepSeries(n: number): void {
     this.values.truncate(n);
+    this.awake?.truncate(n);
     if (this.exemplars !== undefined && this.exemplars.length > n) this.exemplars.length = n;
   }
 
   snapshotLength(): number {
-    return this.values.length + this.heldLength();
+    return this.values.length * (this.awake === undefined ? 1 : 2) + this.heldLength();
   }
 
   snapshot(arena: SnapshotArena): Snapshot {
@@ -53,7 +64,7 @@ export class SumSet extends SeriesSet {
       n: this.values.length,
       values: arena.copy(this.values),
       sums: NONE,
-      counts: NONE,
+      counts: this.awake === undefined ? NONE : arena.copy(this.awake),
     };
     return this.held(
       this.exemplars === undefined ? snap : { ...snap, exemplars: this.exemplars.slice(0, snap.n) },
@@ -63,14 +74,24 @@ export class SumSet extends SeriesSet {
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
     if (snap.n === 0) return undefined;
+    if (this.awake !== undefined) {
+      let read = 0;
+      for (let i = 0; i < snap.n; i++) if (snap.counts[i]! > 0) read++;
+      if (read === 0) return undefined;
+      // Some series are absent: the naming pass reads the others' points, as a producer's
+      // (metric-columns.ts; one of its own: a collection is read after the next may be made).
+      if (read < snap.n)
+        return new MetricColumns().of(this.cumulative(snap, startTime, startTime)!);
+    }
     return this.collectedNumbers(snap, startTime, this.monotonic, snap.exemplars);
   }
 
   /** The points of a snapshot, with a sum's exemplars. */
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
     const keys = this.keysOf(snap);
-    const points = new Array<DataPoint<number>>(snap.n);
+    const points: DataPoint<number>[] = [];
     for (let i = 0; i < snap.n; i++) {
+      if (this.awake !== undefined && snap.counts[i] === 0) continue;
       const point: DataPoint<number> & { exemplars?: readonly Exemplar[] } = {
         attributes: keys[i]!,
         startTime: this.pointStart(snap, i, startTime),
@@ -79,7 +100,7 @@ export class SumSet extends SeriesSet {
       };
       const e = snap.exemplars?.[i];
       if (e !== undefined) point.exemplars = [e];
-      points[i] = point;
+      points.push(point);
     }
     return this.metricData(points, this.monotonic);
   }
