@@ -1,7 +1,8 @@
 /**
  * jobmeter's own telemetry, as the Collector keeps its own (`otelcol_receiver_accepted_metric_points`,
  * `..._refused_...`, `otelcol_exporter_sent_metric_points`, `..._send_failed_...`, `otelcol_process_*`):
- * its build (as `prometheus_build_info`), the process' memory, CPU time and event-loop delay,
+ * its build (as `prometheus_build_info`), the process' start time (as Prometheus'), memory, heap
+ * (as the Collector's), CPU time and event-loop delay,
  * points the ingest accepted and refused by reason, requests it answered by status and reason,
  * the series and bytes it holds against their cap and budget, whether `/ready` says ready, connections it shed to keep room by what they
  * held, the ingest state's failed checkpoints and last success, points and exports the OTLP push
@@ -137,6 +138,21 @@ export class SelfTelemetry {
       like(PROCESS_CPU_TIME),
       (r) => Object.entries(cpuSeconds()).forEach(([mode, s]) => r.observe(s, { cpu_mode: mode })),
       'observableCounter',
+    );
+    // Prometheus' own name (its client libraries' too): `time() - process_start_time_seconds` is
+    // how a dashboard tells a restart, whatever else the process serves.
+    this.#observe(
+      'process_start_time_seconds',
+      '',
+      'Start time of the process since unix epoch in seconds.',
+      (r) => r.observe(Math.round(Date.now() / 1000 - process.uptime())),
+    );
+    // The Collector's name for its heap (`otelcol_process_runtime_heap_alloc_bytes`): V8's used heap.
+    this.#observe(
+      'jobmeter.process.runtime.heap_alloc',
+      'By',
+      'Bytes of the V8 heap in use by live objects and not yet collected garbage (process.memoryUsage().heapUsed).',
+      (r) => r.observe(process.memoryUsage().heapUsed),
     );
     const delays = EVENT_LOOP_DELAY.map((spec) =>
       this.#meter.observed({

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { createJobmeter, selfTelemetryOf } from '../../src/jobmeter.ts';
 import { VERSION } from '../../src/version.ts';
 
-const MOVING = /^jobmeter_(process|nodejs)_/;
+const MOVING = /^(jobmeter_)?(process|nodejs)_/;
 
 test('every family of the self-telemetry, from the first collection', async () => {
   const jm = await createJobmeter({
