@@ -6,7 +6,8 @@
 # test needs (scripts/ensure-node-runtimes.sh) and the peers built from Go modules (the
 # OpenTelemetry Collector and Prometheus 3: scripts/build-test-peers.sh). Run by `npm test` as its
 # `pretest`. Also Debian's `redis-server` and `postgresql` (the job-library integrations' tests,
-# test/integrations/, start their own on loopback in temp dirs; the system services stay stopped).
+# test/integrations/, start their own on loopback in temp dirs; the system services stay stopped),
+# and Debian's `chromium` (the status page's browser test, test/status/).
 #
 # - Both on PATH: print their versions, exit 0.
 # - Missing, running as root: apt-get update, install the package, check again.
@@ -150,8 +151,26 @@ ensure_faketime() {
   echo "ensure-test-deps: $(compgen -G '/usr/lib/*/faketime/libfaketime.so.1' | head -n 1): faketime $(dpkg-query -W -f='${Version}' libfaketime 2>/dev/null || echo '(version unknown)')"
 }
 
+# Debian's chromium (package `chromium`): test/status/ reads serve's status page in it, headless,
+# driven by puppeteer-core, which downloads no browser of its own. It starts no service.
+ensure_chromium() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    require_root_apt "chromium is" "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium"
+    echo "ensure-test-deps: chromium missing; installing the chromium package"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+    hash -r
+    if ! command -v chromium >/dev/null 2>&1; then
+      echo "ensure-test-deps: 'chromium' installed but still not on PATH" >&2
+      exit 1
+    fi
+  fi
+  echo "ensure-test-deps: $(command -v chromium): $(chromium --version 2>/dev/null | head -n 1)"
+}
+
 ensure_python_parser
 ensure_systemd_analyze
+ensure_chromium
 ensure_job_stores
 ensure_faketime
 

@@ -292,6 +292,12 @@ async function served(
               scrape: () => telemetry.families(),
               pipeline: () => jm.pipeline(),
               ...(enableReload && { reload: () => hangups.reload('POST /-/reload') }),
+              status: (await import('../http/status-page.ts')).statusRoute({
+                profile: jm.profile.name,
+                telemetry: () => telemetry.families(),
+                scrape: () => jm.scrape(),
+                pipeline: () => jm.pipeline(),
+              }),
             }),
           (started) => started.close(),
         )

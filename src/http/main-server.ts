@@ -37,6 +37,8 @@ export interface ListenerOptions extends ServerLimits {
   readonly onScrape?: ((seconds: number) => void) | undefined;
   /** `POST /-/reload` re-reads the configuration through this (reload-guard.ts). @default not served (404) */
   readonly reload?: Reload | undefined;
+  /** Answers `/status` and `/status.json` when it returns true (status-page.ts `statusRoute`). @default not served (404) */
+  readonly status?: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
 }
 
 export interface MainServerOptions extends ListenerOptions {
@@ -94,7 +96,7 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
 
 /**
  * The request handler of jobmeter's own listeners: `metrics` (which answers what it takes and
- * returns whether it took it), `POST /-/reload`, `/health` and `/ready` (with `health`), in this
+ * returns whether it took it), the status page (with `status`), `POST /-/reload`, `/health` and `/ready` (with `health`), in this
  * order; anything else is 404.
  */
 export function routeRequests(
@@ -102,7 +104,7 @@ export function routeRequests(
   health: boolean,
   metrics: (request: IncomingMessage, response: ServerResponse) => boolean,
 ): (request: IncomingMessage, response: ServerResponse) => void {
-  const { onScrape, reload, pipeline } = options;
+  const { onScrape, reload, pipeline, status } = options;
   return (request, response) => {
     const start = performance.now();
     if (metrics(request, response)) {
@@ -111,7 +113,8 @@ export function routeRequests(
       const done = (): void => onScrape((performance.now() - start) / 1000);
       if (response.writableFinished) done();
       else response.once('finish', done);
-    } else if (reload !== undefined && pathOf(request.url) === RELOAD_PATH)
+    } else if (status?.(request, response) === true) return;
+    else if (reload !== undefined && pathOf(request.url) === RELOAD_PATH)
       answerReload(request, response, reload);
     else if (!health || !answerHealth(request, response, pipeline))
       sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');

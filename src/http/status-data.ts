@@ -1,0 +1,190 @@
+/**
+ * What serve's status page shows (status-page.ts), gathered at each request from what serve
+ * already reads, so the page says what `/metrics` and `/ready` say: its own telemetry
+ * (self-telemetry.ts: the build, the ingest's points, series and bytes against their caps, the
+ * checkpoints, the last configuration load), `/ready`'s judgement, and one collection of the
+ * profile's series (the largest families).
+ *
+ * A family's name may come from a sender: it is cut to {@link MAX_TEXT} characters here and
+ * escaped where it is written, never trusted.
+ */
+import type { RenderFamily } from '../exposition/render-model.ts';
+import { numberColumns } from '../exposition/samples.ts';
+import { notReadyReasons, type PipelineState } from './health-route.ts';
+
+/** Where the figures are read from: serve's own readers, each called once per request. */
+export interface StatusSource {
+  /** The profile serve serves under. */
+  readonly profile: string;
+  /** jobmeter's own telemetry, as the telemetry listener's `/metrics` collects it. */
+  telemetry(): Promise<readonly RenderFamily[]>;
+  /** The profile's families, as a scrape of its metrics route collects them. */
+  scrape(): Promise<readonly RenderFamily[]>;
+  /** What `/ready` judges. */
+  pipeline(): PipelineState;
+}
+
+/** Longest string shown of one value a sender chose; the rest is cut with `…`. */
+export const MAX_TEXT = 256;
+/** Families listed, the largest by series first. */
+export const TOP_FAMILIES = 20;
+
+export interface StatusData {
+  /** When this was gathered, ISO 8601. */
+  readonly generated: string;
+  /** `jobmeter_build_info`'s labels: version, commit, runtime. */
+  readonly build: Readonly<Record<string, string>>;
+  readonly profile: string;
+  readonly uptimeSeconds: number;
+  readonly ready: { readonly ready: boolean; readonly reasons: readonly string[] };
+  /** Undefined: the ingest is off. */
+  readonly ingest:
+    | {
+        readonly acceptedPoints: number;
+        /** Points refused since start, by reason (each reason, 0 included). */
+        readonly refusedPoints: Readonly<Record<string, number>>;
+        readonly series: number;
+        readonly seriesLimit: number;
+        readonly memoryBytes: number;
+        readonly memoryLimitBytes: number;
+      }
+    | undefined;
+  /** Undefined: no ingest state kept. */
+  readonly checkpoint:
+    | {
+        readonly failures: number;
+        /** The last write (or the read at start), ISO 8601; undefined before the first. */
+        readonly lastSuccess: string | undefined;
+        readonly ageSeconds: number | undefined;
+      }
+    | undefined;
+  /** The last configuration load (at start or a reload); undefined: not loaded from files. */
+  readonly reload:
+    | { readonly successful: boolean; readonly lastSuccess: string; readonly ageSeconds: number }
+    | undefined;
+  /** The largest families by series, at most {@link TOP_FAMILIES}. */
+  readonly families: readonly {
+    readonly name: string;
+    readonly type: string;
+    readonly series: number;
+  }[];
+  /** Every family and series the profile serves. */
+  readonly totals: { readonly families: number; readonly series: number };
+}
+
+export async function gatherStatus(source: StatusSource): Promise<StatusData> {
+  const [own, served] = await Promise.all([source.telemetry(), source.scrape()]);
+  const now = Date.now();
+  const named = (name: string) => own.find((f) => f.name === name);
+  const value = (name: string): number | undefined => {
+    const family = named(name);
+    return family === undefined || family.type === 'histogram'
+      ? undefined
+      : numberColumns(family).values[0];
+  };
+  const isoOf = (seconds: number | undefined) =>
+    seconds === undefined ? undefined : new Date(seconds * 1000).toISOString();
+  const ageOf = (seconds: number | undefined) =>
+    seconds === undefined ? undefined : Math.max(0, Math.round(now / 1000 - seconds));
+
+  const refused = named('jobmeter_ingest_refused_points_total');
+  const ingest =
+    refused === undefined || refused.type === 'histogram'
+      ? undefined
+      : {
+          acceptedPoints: value('jobmeter_ingest_accepted_points_total') ?? 0,
+          refusedPoints: Object.fromEntries(
+            rows(refused).map(([labels, n]) => [labels['reason'] ?? '', n]),
+          ),
+          series: value('jobmeter_ingest_series') ?? 0,
+          seriesLimit: value('jobmeter_ingest_series_limit') ?? 0,
+          memoryBytes: value('jobmeter_ingest_memory_usage_bytes') ?? 0,
+          memoryLimitBytes: value('jobmeter_ingest_memory_limit_bytes') ?? 0,
+        };
+  const failures = value('jobmeter_ingest_checkpoint_failures_total');
+  const written = value('jobmeter_ingest_checkpoint_last_success_timestamp_seconds');
+  const reloaded = value('jobmeter_config_last_reload_success_timestamp_seconds');
+  const reasons = notReadyReasons(source.pipeline());
+  const buildInfo = named('jobmeter_build_info');
+  return {
+    generated: new Date(now).toISOString(),
+    build: buildInfo === undefined ? {} : (rows(buildInfo)[0]?.[0] ?? {}),
+    profile: source.profile,
+    uptimeSeconds: Math.round(process.uptime()),
+    ready: { ready: reasons.length === 0, reasons },
+    ingest,
+    checkpoint:
+      failures === undefined
+        ? undefined
+        : { failures, lastSuccess: isoOf(written), ageSeconds: ageOf(written) },
+    reload:
+      reloaded === undefined
+        ? undefined
+        : {
+            successful: value('jobmeter_config_last_reload_successful') === 1,
+            lastSuccess: isoOf(reloaded)!,
+            ageSeconds: ageOf(reloaded)!,
+          },
+    ...familiesOf(served),
+  };
+}
+
+/** A family's series: each one's labels and its value (a histogram's: its count). */
+function rows(family: RenderFamily): [Record<string, string>, number][] {
+  if (family.type === 'histogram')
+    return family.series.map((s) => [parseLabels(s.labels), s.count]);
+  const { labels, values } = numberColumns(family);
+  return labels.map((l, i) => [parseLabels(l), values[i]!]);
+}
+
+function seriesCount(family: RenderFamily): number {
+  return family.type === 'histogram' ? family.series.length : numberColumns(family).values.length;
+}
+
+function familiesOf(served: readonly RenderFamily[]): Pick<StatusData, 'families' | 'totals'> {
+  const sized = served.map((f) => ({ name: cut(f.name), type: f.type, series: seriesCount(f) }));
+  return {
+    families: sized.sort((a, b) => b.series - a.series).slice(0, TOP_FAMILIES),
+    totals: { families: sized.length, series: sized.reduce((n, f) => n + f.series, 0) },
+  };
+}
+
+/** `s` cut to {@link MAX_TEXT} characters, the last one `…` (a pair split there is written as U+FFFD). */
+export function cut(s: string): string {
+  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s;
+}
+
+/**
+ * A label string back into its pairs: `a="x",b="y"`, names possibly quoted (`"http.method"="GET"`),
+ * values escaped as the exposition escapes them (`\\`, `\"`, `\n`).
+ */
+export function parseLabels(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let i = 0;
+  const quoted = (): string => {
+    let s = '';
+    for (i++; i < text.length && text[i] !== '"'; i++) {
+      if (text[i] === '\\' && i + 1 < text.length) {
+        i++;
+        s += text[i] === 'n' ? '\n' : text[i];
+      } else s += text[i];
+    }
+    i++;
+    return s;
+  };
+  while (i < text.length) {
+    let name: string;
+    if (text[i] === '"') name = quoted();
+    else {
+      const eq = text.indexOf('=', i);
+      if (eq === -1) break;
+      name = text.slice(i, eq);
+      i = eq;
+    }
+    if (text[i] !== '=' || text[i + 1] !== '"') break;
+    i++;
+    out[name] = quoted();
+    if (text[i] === ',') i++;
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+/**
+ * A child `jobmeter serve` under the otel profile with its ingest and an ingest state directory,
+ * its telemetry listener on any free port, and OTLP/JSON pushes of senders to it: what the status
+ * page tests read the page of.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+
+import { EXIT_MS, start, START_MS, type Running } from '../cli/harness.ts';
+import { freePort } from '../support/free-port.ts';
+import type { TempFiles } from '../support/temp-files.ts';
+
+export interface StatusServe {
+  readonly running: Running;
+  /** The telemetry listener's base URL, `http://127.0.0.1:PORT`. */
+  readonly telemetry: string;
+  /** The ingest's `/v1/metrics` URL. */
+  readonly ingest: string;
+  stop(): Promise<void>;
+}
+
+export async function serveForStatus(files: TempFiles): Promise<StatusServe> {
+  await files.file('.made', '');
+  const config = await files.file(
+    'serve.toml',
+    [
+      'profile = "otel"',
+      'process_metrics = false',
+      '[listener]',
+      'port = 0',
+      '[ingest]',
+      'enabled = true',
+      // A fixed port: the ingest state is kept only for one.
+      `port = ${String(await freePort())}`,
+      `state_dir = "${join(files.dir, 'state')}"`,
+      '[telemetry]',
+      'listen = "127.0.0.1:0"',
+      '',
+    ].join('\n'),
+  );
+  const running = start(['serve', '--config', config]);
+  const [, telemetry] = await running.stderrMatches(
+    /serving jobmeter's own telemetry on (http:\/\/\S+)\/metrics\n/,
+    START_MS,
+  );
+  const [, ingest] = /receiving OTLP\/HTTP metrics on (http:\/\/\S+)\n/.exec(running.stderr())!;
+  return {
+    running,
+    telemetry: telemetry!,
+    ingest: ingest!,
+    async stop() {
+      running.child.kill('SIGTERM');
+      assert.equal(await running.exited(EXIT_MS), 0, running.stderr());
+    },
+  };
+}
+
+/**
+ * One sender's push: `counters` cumulative counters (`<prefix>.<i>`) under a resource of
+ * `attributes`, as a sender's SDK sends them in OTLP/JSON. Resolves with the ingest's answer.
+ */
+export async function pushAs(
+  ingest: string,
+  attributes: Readonly<Record<string, string>>,
+  counters: number,
+  prefix = 'work.done',
+): Promise<{ status: number; body: string }> {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const metrics = Array.from({ length: counters }, (_, i) => ({
+    name: `${prefix}.${String(i)}`,
+    unit: '{task}',
+    sum: {
+      aggregationTemporality: 2,
+      isMonotonic: true,
+      dataPoints: [
+        {
+          asInt: '1',
+          startTimeUnixNano: String(now - 60_000_000_000n),
+          timeUnixNano: String(now),
+        },
+      ],
+    },
+  }));
+  const body = JSON.stringify({
+    resourceMetrics: [
+      {
+        resource: {
+          attributes: Object.entries(attributes).map(([key, v]) => ({
+            key,
+            value: { stringValue: v },
+          })),
+        },
+        scopeMetrics: [{ scope: { name: 'sender' }, metrics }],
+      },
+    ],
+  });
+  const response = await fetch(ingest, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  return { status: response.status, body: await response.text() };
+}

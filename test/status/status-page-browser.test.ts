@@ -1,0 +1,128 @@
+/**
+ * serve's status page (`/status` on the telemetry listener) read in a real browser: Debian's
+ * `chromium`, headless, driven by puppeteer-core (no browser of its own downloaded; the test
+ * preflight, scripts/ensure-test-deps.sh, installs chromium). Senders push OTLP to a child
+ * `jobmeter serve`; the rendered page shows what they made (points accepted and refused, series
+ * against their cap, the largest families), loads nothing from elsewhere, runs no script, and the
+ * browser reports no violation of its Content-Security-Policy (its inline style is allowed).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, afterEach, before, it } from 'node:test';
+import puppeteer, { type Browser } from 'puppeteer-core';
+
+import { killChildren } from '../cli/harness.ts';
+import { tempFiles } from '../support/temp-files.ts';
+import { pushAs, serveForStatus } from './serve-status.ts';
+
+const files = tempFiles('jobmeter-status-browser-');
+afterEach(killChildren);
+
+/** Debian's chromium; the preflight installs it, so its absence is a failure, not a skip. */
+function chromiumPath(): string {
+  try {
+    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error(
+      'chromium not found: run scripts/ensure-test-deps.sh (as root it runs: apt-get install chromium)',
+    );
+  }
+}
+
+let browser: Browser;
+before(async () => {
+  browser = await puppeteer.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+  });
+});
+after(async () => {
+  await browser?.close();
+});
+
+it(
+  'the status page, rendered in chromium while senders push, shows their points, budgets and families',
+  { timeout: 240_000 },
+  async () => {
+    const s = await serveForStatus(files);
+    for (const [instance, counters] of [
+      ['a', 3],
+      ['b', 4],
+    ] as const) {
+      const r = await pushAs(
+        s.ingest,
+        { 'service.name': 'jobs', 'service.instance.id': instance },
+        counters,
+      );
+      assert.equal(r.status, 200, r.body);
+    }
+    // One point refused for its name.
+    const refused = await fetch(s.ingest, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceMetrics: [
+          { scopeMetrics: [{ metrics: [{ name: '', gauge: { dataPoints: [{ asDouble: 1 }] } }] }] },
+        ],
+      }),
+    });
+    assert.equal(refused.status, 200);
+
+    const page = await browser.newPage();
+    const requested: string[] = [];
+    const problems: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    page.on('console', (m) => problems.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (err) => problems.push(`pageerror: ${String(err)}`));
+    const response = await page.goto(`${s.telemetry}/status`, { waitUntil: 'load' });
+    assert.equal(response?.status(), 200);
+
+    // What the browser rendered, row by row: each table row's cells as text.
+    // (Read by expressions in the page: this project's TypeScript has no DOM types.)
+    const rows = (await page.evaluate(
+      '[...document.querySelectorAll("tr")].map((tr) => [...tr.children].map((c) => c.innerText.trim()))',
+    )) as string[][];
+    const rowOf = (first: string) => rows.find((r) => r[0] === first);
+    assert.deepEqual(rowOf('profile'), ['profile', 'otel']);
+    assert.deepEqual(rowOf('ready'), ['ready', 'ready']);
+    assert.deepEqual(rowOf('accepted'), ['accepted', '7']);
+    assert.deepEqual(rowOf('refused: no_name'), ['refused: no_name', '1']);
+    assert.deepEqual(rowOf('series')?.slice(0, 3), ['series', '7', '50000']);
+    assert.deepEqual(rowOf('failures'), ['failures', '0']);
+    assert.deepEqual(rowOf('last load'), ['last load', 'successful']);
+    assert.ok(
+      rows.some((r) => r[0] === 'work_done_0_total' && r[1] === 'counter'),
+      JSON.stringify(rows),
+    );
+    const headings = (await page.evaluate(
+      '[...document.querySelectorAll("h2")].map((h) => h.textContent)',
+    )) as string[];
+    assert.deepEqual(
+      headings.map((h) => h.replace(/ \(.*/, '')),
+      ['Budgets', 'Points', 'Checkpoint', 'Configuration', 'Largest families'],
+    );
+
+    // The style applied (allowed by its hash), no script anywhere, nothing fetched from elsewhere.
+    const tableBorder = await page.evaluate(
+      'getComputedStyle(document.querySelector("table")).borderCollapse',
+    );
+    assert.equal(tableBorder, 'collapse');
+    assert.equal(await page.evaluate('document.scripts.length'), 0);
+    const origin = new URL(s.telemetry).origin;
+    assert.deepEqual(
+      requested.filter((u) => !u.startsWith(origin)),
+      [],
+    );
+    assert.deepEqual(problems, []);
+
+    // The link to the JSON leads to the same figures.
+    await Promise.all([page.waitForNavigation(), page.click('a[href="status.json"]')]);
+    const json = JSON.parse((await page.evaluate('document.body.innerText')) as string) as {
+      ingest: { acceptedPoints: number };
+    };
+    assert.equal(json.ingest.acceptedPoints, 7);
+    await page.close();
+    await s.stop();
+  },
+);
