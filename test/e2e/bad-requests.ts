@@ -46,6 +46,12 @@ interface BadRequest {
   series?: boolean;
   /** Why jobmeter answers differently, when it does: the row fails the test without it. */
   why?: string;
+  /**
+   * A request with data points that jobmeter answers with another status than the Collector's,
+   * on purpose (`why` says why): the two statuses, the Collector's then jobmeter's, which the test
+   * holds. Without it such a row must be answered as the Collector answers.
+   */
+  statuses?: readonly [collector: number, jobmeter: number];
 }
 
 const PROTOBUF = 'application/x-protobuf';
@@ -168,6 +174,54 @@ export const REQUESTS: readonly BadRequest[] = [
     what: 'JSON of the wrong shape',
     contentType: 'application/json',
     body: Buffer.from('{"resourceMetrics": 5}'),
+  },
+  {
+    what: 'a JSON request with trailing bytes after it (`{…} garbage`)',
+    contentType: JSON_TYPE,
+    body: Buffer.from(`${jsonWith(jsonPoint({}))} garbage`),
+    series: true,
+    statuses: [200, 400],
+    why: 'a body is one JSON value, as JSON.parse reads it: the whole request is refused; the Collector reads the first value and leaves the rest',
+  },
+  {
+    what: 'a JSON request after a byte-order mark',
+    contentType: JSON_TYPE,
+    body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(jsonWith(jsonPoint({})))]),
+    series: true,
+    statuses: [500, 400],
+    why: 'JSON has no byte-order mark (RFC 8259, 8.1): a bad request, 400; the Collector answers 500',
+  },
+  {
+    what: 'a JSON `asInt` past int64 (`"9223372036854775808"`)',
+    contentType: JSON_TYPE,
+    body: Buffer.from(
+      jsonWith({
+        name: 'bad',
+        gauge: {
+          // The time first and a constant attribute between: the Collector's message quotes the
+          // bytes around the value, which must not hold the time (the table would change each run).
+          dataPoints: [
+            {
+              timeUnixNano: String(pb.nowNanos()),
+              attributes: [{ key: 'padding', value: { stringValue: 'p'.repeat(120) } }],
+              asInt: '9223372036854775808',
+            },
+          ],
+        },
+      }),
+    ),
+    series: true,
+    statuses: [400, 200],
+    why: 'jobmeter serves the value as the double it reads (9.223372036854776e18), as it does every number; the Collector refuses the whole request (a value no int64 holds)',
+  },
+  {
+    what: '`Content-Encoding: GZIP` (upper case) on a good gzip body',
+    contentType: PROTOBUF,
+    contentEncoding: 'GZIP',
+    body: gzipSync(pb.request(pb.goodGauges(3))),
+    series: true,
+    statuses: [400, 200],
+    why: 'content codings are case-insensitive (RFC 9110, 8.4.1): GZIP is gzip; the Collector matches the lower-case name only',
   },
   {
     what: 'body over 20 MiB as sent',
