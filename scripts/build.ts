@@ -20,6 +20,8 @@
  *   import.meta.url)` in ingest/decoder-pool.ts: the worker is an entry point written beside the
  *   chunk that holds decoder-pool.ts (checked below).
  * - Dependencies stay imports: a host's `@opentelemetry/api` is the one jobmeter uses.
+ * - The built copy of src/version.ts carries the commit it was built from (`unknown` outside git):
+ *   a tarball installed anywhere reports its own build, never the git repository it lands in.
  * - dist/meta.json lists the modules in each written file; the tests read it, the tarball leaves it
  *   out.
  */
@@ -29,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rollup, type GetModuleInfo } from 'rollup';
+import { gitCommit } from '../src/version.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -63,6 +66,9 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   exports: Record<string, { default: string }>;
   bin: Record<string, string>;
 };
+
+const BUILT_LINE = "const BUILT_COMMIT = '';";
+const built = `const BUILT_COMMIT = ${JSON.stringify(gitCommit(ROOT) ?? 'unknown')};`;
 
 const scratch = mkdtempSync(join(tmpdir(), 'jobmeter-build-'));
 try {
@@ -110,6 +116,14 @@ try {
       {
         name: 'json',
         transform: (code, id) => (id.endsWith('.json') ? `export default ${code};` : null),
+      },
+      {
+        name: 'build-identity',
+        transform(code, id) {
+          if (id !== join(scratch, 'src/version.js')) return null;
+          if (!code.includes(BUILT_LINE)) throw new Error(`build: no '${BUILT_LINE}' in ${id}`);
+          return code.replace(BUILT_LINE, built);
+        },
       },
     ],
     onwarn(warning, warn) {

@@ -55,7 +55,7 @@ import {
   profileNamer,
   reservedNativeNames,
 } from './scrape-pipeline.ts';
-import { VERSION } from './version.ts';
+import { buildCommit, VERSION } from './version.ts';
 import {
   checkViews,
   hostCaps,
@@ -311,7 +311,9 @@ export async function createJobmeter<
         }))
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
-  const telemetry = new SelfTelemetry(buildInfoAttributes({ version: VERSION }));
+  const telemetry = new SelfTelemetry(
+    buildInfoAttributes({ version: VERSION, commit: buildCommit() }),
+  );
   // Whether the push serialises the pull's families (naming = profile): its reader then reads
   // no ingest, which the scrape's collection reads.
   let profilePush = false;

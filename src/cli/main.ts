@@ -52,7 +52,7 @@ import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route
 import type { Jobmeter } from '../jobmeter.ts';
 import type { IngestListener } from '../ingest/ingest-listener.ts';
 import { PROFILE_NAMES, type ProfileName, type PullListenerOptions } from '../options.ts';
-import { VERSION } from '../version.ts';
+import { buildLine } from '../version.ts';
 import {
   COLLECTOR_CONFIG_HELP,
   COLLECTOR_CONFIG_USAGE,
@@ -169,7 +169,7 @@ export async function runCli(
     return EXIT_OK;
   }
   if (values.version === true) {
-    io.stdout(`jobmeter ${VERSION}`);
+    io.stdout(`jobmeter ${buildLine()}`);
     return EXIT_OK;
   }
   if (positionals.length === 0) {

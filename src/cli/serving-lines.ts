@@ -14,11 +14,11 @@ import type { IngestListener } from '../ingest/ingest-listener.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import type { JobmeterOptions } from '../options.ts';
 import { otlpMetricsUrl, printableUrl } from '../readers/otlp-endpoint.ts';
-import { VERSION } from '../version.ts';
+import { buildLine } from '../version.ts';
 
 /** The first startup line, printed once the configuration is read and before anything starts. */
 export function versionLine(): string {
-  return `version ${VERSION} (Node.js ${process.version})`;
+  return `version ${buildLine()}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `jobmeter serve`'s first startup line names its version (package.json's) and the Node.js it
+ * `jobmeter serve`'s first startup line names its version (package.json's), its commit and the Node.js it
  * runs on, before anything else is printed.
  */
 import assert from 'node:assert/strict';
@@ -18,6 +18,7 @@ const CHILD_NODE = execFileSync(
   ['--version'],
   { encoding: 'utf8' },
 ).trim();
+const COMMIT = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
 const PACKAGE_VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -28,7 +29,10 @@ it("serve's first stderr line is its version and Node's", async () => {
   const child = start(['serve', '--listen', '127.0.0.1:0', '--profile', 'otel']);
   await child.stderrMatches(/^jobmeter: serving otel metrics on /m, START_MS);
   const first = child.stderr().split('\n')[0];
-  assert.equal(first, `jobmeter: version ${PACKAGE_VERSION} (Node.js ${CHILD_NODE})`);
+  assert.equal(
+    first,
+    `jobmeter: version ${PACKAGE_VERSION} (commit ${COMMIT}, Node.js ${CHILD_NODE})`,
+  );
   child.child.kill('SIGTERM');
   assert.equal(await child.exited(START_MS), 0);
 });

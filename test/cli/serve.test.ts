@@ -38,7 +38,10 @@ describe('jobmeter --help / --version / usage', () => {
   it('--version prints the version and exits 0', async () => {
     const { code, stdout } = await run(['--version']);
     assert.equal(code, 0);
-    assert.match(stdout, /^jobmeter \d+\.\d+\.\d+\n$/);
+    assert.match(
+      stdout,
+      /^jobmeter \d+\.\d+\.\d+ \(commit ([0-9a-f]{40}|unknown), Node\.js v[\d.]+\)\n$/,
+    );
   });
 
   it('an unknown command or flag exits 2', async () => {
