@@ -50,6 +50,30 @@ describe('temporality', () => {
     assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ a: '1', b: '2' })]: 5 });
   });
 
+  it('keeps the first of two cumulative points of one series at one time in one request (a retry: the later is ignored, not refused)', async () => {
+    const store = new IngestStore();
+    const result = store.ingest(
+      request([
+        metric(
+          'daemon.jobs',
+          sum([numberPoint(3, { q: 'a' }, 100, 110), numberPoint(9, { q: 'a' }, 100, 110)]),
+        ),
+      ]),
+    );
+    assert.equal(result.rejectedDataPoints, 0);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 3 });
+    // At a later time the second is the newer report, whichever order they come in.
+    store.ingest(
+      request([
+        metric(
+          'daemon.jobs',
+          sum([numberPoint(12, { q: 'a' }, 100, 130), numberPoint(10, { q: 'a' }, 100, 120)]),
+        ),
+      ]),
+    );
+    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 12 });
+  });
+
   it('accumulates delta points into a cumulative sum and skips a retried (duplicate) delta, saying so', async () => {
     const store = new IngestStore();
     const send = (v: number, start: number, end: number) =>
