@@ -45,7 +45,7 @@ import { DeltaWindows, exportedTotals, metricKey } from '../series/temporality.t
 import type { MetricDef, Report, WireKind } from './wire.ts';
 
 /** How far past a member's known series ids a new one may be. */
-export const MAX_ID_GAP = 1 << 16;
+const MAX_ID_GAP = 1 << 16;
 
 const SHAPES: Readonly<Record<WireKind, Shape>> = {
   c: 'monotonicSum',
@@ -295,6 +295,7 @@ export class ClusterAggregate {
         minMax: true,
         idleAbsent: true,
         largest: policy === 'max',
+        foldGone: true,
       }),
       kind,
       boundaries: boundaries ?? [],

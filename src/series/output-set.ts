@@ -63,6 +63,11 @@ export interface SetOptions {
   readonly idleAbsent?: boolean;
   /** Counters: the series is the largest value any source ever reported, kept in its base, not a sum. */
   readonly largest?: boolean;
+  /**
+   * Sources never come back under the same identity (a cluster member's key is its process's): a
+   * gone source's last report folds into the base at once, nothing kept apart for its return.
+   */
+  readonly foldGone?: boolean;
 }
 
 /** No slot (an empty list of sources). */
@@ -124,6 +129,7 @@ export class OutputSet {
   live = 0;
   /** Counters: the largest report ever, not a sum (see {@link SetOptions}). */
   readonly #largest: boolean;
+  readonly #foldGone: boolean;
   /** A series was added with an earlier `seq` than the last one's (moved from another layout): positions are not in `seq` order. */
   unordered = false;
 
@@ -138,6 +144,7 @@ export class OutputSet {
     this.shape = shape;
     this.levelRule = levelRule;
     this.#largest = options.largest === true && shape === 'monotonicSum';
+    this.#foldGone = options.foldGone === true;
     this.aggregator =
       shape === 'histogram'
         ? HISTOGRAM
@@ -268,10 +275,14 @@ export class OutputSet {
    * The source `id` of series `at` ends with its last report `value` (a histogram's: `acc`): a
    * counter's and a histogram's counts stay in the series while other sources keep it (carry.ts: a
    * source that stops reporting keeps what it added), kept apart as a gone source until it comes
-   * back ({@link resume}); a level's leave with it.
+   * back ({@link resume}) -- or folded into the base at once (`foldGone`) --; a level's leave with it.
    */
   retired(at: number, id: string, value: number, acc: Acc | undefined): void {
     if ((this.shape !== 'monotonicSum' && acc === undefined) || this.#largest) return;
+    if (this.#foldGone) {
+      this.#fold(at, { value, acc });
+      return;
+    }
     let gone = this.#gone[at];
     if (gone === undefined) this.#gone[at] = gone = new Map();
     const held = gone.get(id);
