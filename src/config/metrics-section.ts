@@ -11,7 +11,8 @@
  *
  * A value and the file holding it (`token` / `token_file`, `api_keys` / `api_keys_file`) are one
  * setting: a higher layer that sets either replaces both from lower layers; one layer setting both
- * is an error. Secrets never appear in a message: a bad token reads `<redacted>`.
+ * is an error. `[ingest]`'s gate keys are merged and read the same way (mergeGateConfig,
+ * readSecretFiles). Secrets never appear in a message: a bad token reads `<redacted>`.
  */
 import { checkPostureGates } from '../http/gate.ts';
 import { HEALTH_PATH, READY_PATH } from '../http/health-route.ts';
@@ -135,12 +136,7 @@ export async function resolveMetrics(
     return fileKey;
   };
 
-  let token = merged.token;
-  if (merged.tokenFile !== undefined)
-    token = await readTokenFile(merged.tokenFile, keyOf('tokenFile'));
-  let apiKeys = merged.apiKeys ?? [];
-  if (merged.apiKeysFile !== undefined)
-    apiKeys = await readApiKeysFile(merged.apiKeysFile, keyOf('apiKeysFile'));
+  const { token, apiKeys = [] } = await readSecretFiles(merged, keyOf);
 
   // wasmrun's --auth: on by default when credentials exist; asked for without any, refuse to
   // start open. auth = false beside credentials is a contradiction (it would serve open what the
@@ -214,8 +210,24 @@ function credentialField(merged: Readonly<MetricsConfig>, token: string | undefi
         : 'apiKeys';
 }
 
+/**
+ * A gate's table (`[metrics]`, `[ingest]`) with its secret files read into `token` and `apiKeys`,
+ * the file fields removed. `keyOf` names a file's key (a file key, a variable) in errors.
+ * @throws ConfigError naming that key and the path, never the secret.
+ */
+export async function readSecretFiles<T extends SecretPairs>(
+  table: Readonly<T>,
+  keyOf: (field: 'tokenFile' | 'apiKeysFile') => string,
+): Promise<Omit<T, 'tokenFile' | 'apiKeysFile'>> {
+  const { tokenFile, apiKeysFile, ...out } = table as SecretPairs;
+  if (tokenFile !== undefined) out.token = await readTokenFile(tokenFile, keyOf('tokenFile'));
+  if (apiKeysFile !== undefined)
+    out.apiKeys = await readApiKeysFile(apiKeysFile, keyOf('apiKeysFile'));
+  return out as Omit<T, 'tokenFile' | 'apiKeysFile'>;
+}
+
 /** The token file: one token, surrounding whitespace (the trailing newline) ignored. */
-export async function readTokenFile(path: string, key: string): Promise<string> {
+async function readTokenFile(path: string, key: string): Promise<string> {
   const text = (await readTextFile(path, key)).trim();
   if (text === '') throw new ConfigError(key, path, 'a file holding a token (it is empty)');
   if (!token.is(text))
@@ -227,7 +239,7 @@ export async function readTokenFile(path: string, key: string): Promise<string> 
  * The API keys file: one `tenant:key` per line; blank lines and lines starting with `#` are
  * skipped. Errors name the line, never its content.
  */
-export async function readApiKeysFile(path: string, key: string): Promise<ApiKey[]> {
+async function readApiKeysFile(path: string, key: string): Promise<ApiKey[]> {
   const text = await readTextFile(path, key);
   const out: ApiKey[] = [];
   const seen = new Set<string>();

@@ -29,7 +29,12 @@
 import type { JobmeterOptions } from '../options.ts';
 import { DEFAULT_SERVICE_CONFIG } from './service-defaults.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { OTLP_OPTIONS, resolveSection, TELEMETRY_OPTIONS } from '../common/option-table.ts';
+import {
+  INGEST_OPTIONS,
+  OTLP_OPTIONS,
+  resolveSection,
+  TELEMETRY_OPTIONS,
+} from '../common/option-table.ts';
 import { bindAllowed } from '../common/loopback.ts';
 import { LOOPBACK_EXPECTED, timeoutWithinInterval } from '../common/option-rules.ts';
 import { POSTURES, postureForProfile } from '../common/postures.ts';
@@ -37,10 +42,10 @@ import { ConfigError, inFile } from '../errors.ts';
 import { envLayer } from './env-layer.ts';
 import { EXPORT_TIMEOUT, generalOf } from './otel-env.ts';
 import { loadConfigFile } from './file-parser.ts';
-import { readIngestSecrets } from './ingest-section.ts';
 import {
   mergeGateConfig,
   metricsEnvLayer,
+  readSecretFiles,
   resolveMetrics,
   type MetricsLayer,
   type ResolvedMetrics,
@@ -170,7 +175,9 @@ async function collectLayers(
   if (ingest !== undefined)
     merged = {
       ...merged,
-      ingest: await namingTheFile(layers, 'ingest.', () => readIngestSecrets(ingest)),
+      ingest: await namingTheFile(layers, 'ingest.', () =>
+        readSecretFiles(ingest, (field) => `ingest.${INGEST_OPTIONS[field].file}`),
+      ),
     };
   return { layers, merged };
 }

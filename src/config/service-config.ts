@@ -43,7 +43,7 @@ type Layer<T> = { -readonly [K in keyof T]?: T[K] };
 /**
  * `[ingest]` — the rows of IngestOptions but the series caps, plus `enabled` (only `true` turns
  * the listener on) and the files holding the gate's secrets (read when the layers are merged:
- * ingest-section.ts).
+ * metrics-section.ts readSecretFiles).
  */
 export type IngestConfig = FileRows<
   Omit<typeof INGEST_OPTIONS, 'maxSeriesPerInstrument' | 'maxSeries'>

@@ -313,7 +313,7 @@ describe('unknown keys name the closest valid one', () => {
   const KEYS =
     'enabled, path, posture, listen, token, token_file, api_keys, api_keys_file, auth, trusted_cidrs, trusted_proxies, access_log, verbose, max_inflight_scrapes';
   const TOP =
-    'profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, attribute_value_length_limit, host_exemplars, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views';
+    'profile, service_name, process_metrics, prometheus_client_names, otel_scope_info, global, cardinality_limit, attribute_value_length_limit, host_exemplars, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views';
   const cases: [Record<string, unknown>, string][] = [
     [
       { metrics: { tokn: 'x' } },
