@@ -144,17 +144,11 @@ export type NamedFamily = RenderFamily & { readonly feeds?: readonly Feed[] };
 
 /** The finished family. A number family's `series` objects are made only if someone reads them. */
 export function toFamily(b: FamilyBuilder): NamedFamily {
+  const head = { name: b.name, type: b.type, help: b.help, unit: b.unit };
+  const utf8 = b.utf8 && { utf8Names: true };
   let family: RenderFamily;
   if (b.type === 'histogram')
-    family = {
-      name: b.name,
-      type: 'histogram',
-      help: b.help,
-      unit: b.unit,
-      series: b.series,
-      ascii: b.ascii,
-      ...(b.utf8 && { utf8Names: true }),
-    };
+    family = { ...head, series: b.series, ascii: b.ascii, ...utf8 } as RenderFamily;
   else {
     const exemplars = b.exemplars;
     const columns: NumberColumns =
@@ -166,15 +160,7 @@ export function toFamily(b: FamilyBuilder): NamedFamily {
             ...(b.created !== undefined && { created: b.created }),
             ...(exemplars !== undefined && { exemplars }),
           };
-    family = {
-      name: b.name,
-      type: b.type,
-      help: b.help,
-      unit: b.unit,
-      columns,
-      ascii: b.ascii,
-      ...(b.utf8 && { utf8Names: true }),
-    } as RenderFamily;
+    family = { ...head, columns, ascii: b.ascii, ...utf8 } as RenderFamily;
     Object.defineProperty(family, 'series', { get: familySeries, enumerable: true });
     rowSources.set(family, { columns, created: b.created, rows: undefined });
   }

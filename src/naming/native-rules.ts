@@ -70,27 +70,26 @@ function labelNaming(
   return named;
 }
 
+/** The family type of a data point type other than a sum (whose monotonicity decides); none: not served. */
+const FAMILY_TYPE: Partial<Record<DataPointType, 'gauge' | 'histogram'>> = {
+  [DataPointType.GAUGE]: 'gauge',
+  [DataPointType.HISTOGRAM]: 'histogram',
+  [DataPointType.EXPONENTIAL_HISTOGRAM]: 'histogram',
+};
+
 /** The rules (none or one) that render `metric` of `scope` under a native profile. */
 export function compileNative(
   profile: NativeProfile,
   metric: MetricHead,
   scope: ScopeHead,
 ): CompiledRule[] {
-  let type: 'counter' | 'gauge' | 'histogram';
-  switch (metric.dataPointType) {
-    case DataPointType.SUM:
-      type = metric.isMonotonic ? 'counter' : 'gauge';
-      break;
-    case DataPointType.GAUGE:
-      type = 'gauge';
-      break;
-    case DataPointType.HISTOGRAM:
-    case DataPointType.EXPONENTIAL_HISTOGRAM:
-      type = 'histogram';
-      break;
-    default:
-      return [];
-  }
+  const type =
+    metric.dataPointType === DataPointType.SUM
+      ? metric.isMonotonic
+        ? 'counter'
+        : 'gauge'
+      : FAMILY_TYPE[metric.dataPointType];
+  if (type === undefined) return [];
   const strategy = profile.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY;
   const utf8 = !escapesNames(strategy);
   const { name, unit } = prometheusName(

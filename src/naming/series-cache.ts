@@ -24,10 +24,10 @@ import { classicBuckets, classicOfExponential, nativeBuckets } from './exponenti
  * the values (`RenderNumberFamily.columns`). The arrays are cut to the last collection's size.
  */
 export class SeriesCache {
-  /** Histogram rules: the series object made at each position. */
-  readonly histograms: RenderHistogramSeries[] = [];
+  /** The series object made at each position. */
+  readonly #histograms: RenderHistogramSeries[] = [];
   /** Exponential histogram rules: the native buckets last seen at each position. */
-  readonly natives: Array<NativeBuckets | undefined> = [];
+  readonly #natives: Array<NativeBuckets | undefined> = [];
   /** Histogram rules: the bucket line prefix of a label string. */
   readonly #prefix: ((labels: string) => string) | undefined;
   /** What the columns render this rule's label strings with (the same object for the rule's life). */
@@ -55,45 +55,33 @@ export class SeriesCache {
     row: Float64Array | undefined,
   ): RenderHistogramSeries {
     const bounds = boundsOf(series, i);
-    const prev = this.histograms[i];
+    const prev = this.#at(i, labels);
     const own = row === undefined;
     const counts = own ? series.values : row;
     const from = own ? i * series.stride : 2;
     const n = bounds.length + 1;
     const sum = own ? series.sums[i]! * scale : row[1]!;
     const count = own ? series.counts[i]! : row[0]!;
-    let prefix: string | undefined;
     // Exemplars change only with a record, which changes the counts too.
-    if (prev !== undefined && prev.labels === labels) {
-      if (
-        prev.count === count &&
-        prev.sum === sum &&
-        prev.bounds === bounds &&
-        prev.created === created &&
-        sameCounts(prev.counts, counts, from, n)
-      )
-        return prev;
-      prefix = prev.prefix;
-    } else {
-      prefix = this.#prefix?.(labels);
-    }
+    if (
+      prev?.count === count &&
+      prev.sum === sum &&
+      prev.bounds === bounds &&
+      prev.created === created &&
+      sameCounts(prev.counts, counts, from, n)
+    )
+      return prev;
     // A new series gets its own copy of the counts.
-    const copy = countsAt(counts, from, n);
-    let made: RenderHistogramSeries =
-      prefix === undefined && created === undefined
-        ? { labels, bounds, counts: copy, sum, count }
-        : {
-            labels,
-            bounds,
-            counts: copy,
-            sum,
-            count,
-            ...(prefix !== undefined && { prefix }),
-            ...(created !== undefined && { created }),
-          };
-    if (exemplars !== undefined)
-      made = { ...made, exemplars: bucketExemplars(exemplars, bounds, scale) };
-    return (this.histograms[i] = made);
+    const made = this.#made(
+      i,
+      { labels, bounds, counts: countsAt(counts, from, n), sum, count },
+      created,
+    );
+    if (exemplars === undefined) return made;
+    return (this.#histograms[i] = {
+      ...made,
+      exemplars: bucketExemplars(exemplars, bounds, scale),
+    });
   }
 
   /**
@@ -109,56 +97,66 @@ export class SeriesCache {
     scale: number,
     created: number | undefined,
   ): RenderHistogramSeries {
-    const prev = this.histograms[i];
-    const same = prev !== undefined && prev.labels === labels;
+    const prev = this.#at(i, labels);
     const sum = (h.sum ?? 0) * scale;
     const buckets = nativeBuckets(h);
-    const last = this.natives[i];
-    this.natives[i] = buckets;
+    const last = this.#natives[i];
+    this.#natives[i] = buckets;
     const classic =
       buckets === undefined || scale !== 1
         ? classicOfExponential(h, scale)
         : classicBuckets(buckets);
-    let prefix: string | undefined;
-    let bounds: readonly number[] = classic.bounds;
-    if (same) {
-      if (buckets !== undefined && last !== undefined && sameLayout(last, buckets)) {
-        bounds = prev.bounds;
-        if (
-          prev.count === h.count &&
-          prev.sum === sum &&
-          prev.created === created &&
-          sameCounts(prev.counts, classic.counts, 0, classic.counts.length)
-        )
-          return prev;
-      }
-      prefix = prev.prefix;
-    } else {
-      prefix = this.#prefix?.(labels);
-    }
-    const series: RenderHistogramSeries = {
-      labels,
-      bounds,
-      counts: classic.counts,
-      sum,
-      count: h.count,
-    };
-    const withNative = scale === 1 && buckets !== undefined;
-    return (this.histograms[i] =
-      prefix === undefined && !withNative && created === undefined
+    const laidOut =
+      prev !== undefined &&
+      buckets !== undefined &&
+      last !== undefined &&
+      sameLayout(last, buckets);
+    if (
+      laidOut &&
+      prev.count === h.count &&
+      prev.sum === sum &&
+      prev.created === created &&
+      sameCounts(prev.counts, classic.counts, 0, classic.counts.length)
+    )
+      return prev;
+    const bounds = laidOut ? prev.bounds : classic.bounds;
+    return this.#made(
+      i,
+      { labels, bounds, counts: classic.counts, sum, count: h.count },
+      created,
+      scale === 1 ? buckets : undefined,
+    );
+  }
+
+  /** The series last made at position `i`, when it has these labels (the same series). */
+  #at(i: number, labels: string): RenderHistogramSeries | undefined {
+    const prev = this.#histograms[i];
+    return prev?.labels === labels ? prev : undefined;
+  }
+
+  /** `series` kept at position `i`, with its bucket line prefix (its predecessor's, when the same series), native buckets and start. */
+  #made(
+    i: number,
+    series: RenderHistogramSeries,
+    created: number | undefined,
+    native?: NativeBuckets,
+  ): RenderHistogramSeries {
+    const prefix = this.#at(i, series.labels)?.prefix ?? this.#prefix?.(series.labels);
+    return (this.#histograms[i] =
+      prefix === undefined && native === undefined && created === undefined
         ? series
         : {
             ...series,
             ...(prefix !== undefined && { prefix }),
-            ...(withNative && { native: buckets }),
+            ...(native !== undefined && { native }),
             ...(created !== undefined && { created }),
           });
   }
 
   /** Drops positions past `n` (the collection had fewer points). */
   trim(n: number): void {
-    if (this.histograms.length > n) this.histograms.length = n;
-    if (this.natives.length > n) this.natives.length = n;
+    if (this.#histograms.length > n) this.#histograms.length = n;
+    if (this.#natives.length > n) this.#natives.length = n;
   }
 }
 

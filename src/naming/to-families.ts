@@ -110,7 +110,8 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   // The families of a legacy table, or the host's own rules on the native profile: emitted in
   // their order (zero-filled where they say so) ahead of anything else.
   const seeded: readonly FamilyRule[] = profile.rules ?? [];
-  const ruleMap = groupRules(seeded);
+  const ruleMap = new Map<string, FamilyRule[]>();
+  for (const r of seeded) ruleMap.set(r.instrument, [...(ruleMap.get(r.instrument) ?? []), r]);
   const zeroFill =
     seeded.length > 0
       ? new ZeroFill(seeded, constLabels, options.totals ?? new ServedTotals())
@@ -195,14 +196,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       scope: InstrumentationScope,
       expires: boolean,
     ): void => {
-      const key =
-        scope.name +
-        '\0' +
-        (scope.version ?? '') +
-        '\0' +
-        (scope.schemaUrl ?? '') +
-        '\0' +
-        input.descriptor.name;
+      const key = `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}\0${input.descriptor.name}`;
       let entry = compiled.get(key);
       if (entry === undefined) {
         entry = { rules: compile(input, scope), pass: current };
@@ -344,14 +338,4 @@ function keepPart(builder: FamilyBuilder, part: Readonly<SourceTotal>): void {
     prefix: bucketLinePrefix(builder.name, part.labels),
     ...(created !== undefined && { created }),
   });
-}
-
-function groupRules(rules: readonly FamilyRule[]): Map<string, FamilyRule[]> {
-  const byInstrument = new Map<string, FamilyRule[]>();
-  for (const rule of rules) {
-    const list = byInstrument.get(rule.instrument);
-    if (list === undefined) byInstrument.set(rule.instrument, [rule]);
-    else list.push(rule);
-  }
-  return byInstrument;
 }
