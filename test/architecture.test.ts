@@ -336,10 +336,16 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'naming/attribute-labels.ts': [MEMO, ['labelNameCache']],
   'naming/family-builder.ts': [MEMO, ['rowSources']],
   'naming/native-rules.ts': [TABLE, ['NO_RESERVED', 'LABEL_NAMING', 'labelNaming › reserved']],
-  'naming/series-cache.ts': [MEMO, ['histograms', 'natives']],
+  'naming/series-cache.ts': [MEMO, ['#histograms', '#natives']],
   'naming/to-families.ts': [
-    "compiled rules per instrument and the name clashes warned of; a pass's families, its own",
-    ['createNamer › compiled', 'createNamer › clashes', 'pass › builders', 'pass › order'],
+    "the table's rules and the compiled rules per instrument, the name clashes warned of; a pass's families, its own",
+    [
+      'createNamer › ruleMap',
+      'createNamer › compiled',
+      'createNamer › clashes',
+      'pass › builders',
+      'pass › order',
+    ],
   ],
   'naming/zero-fill-push.ts': [
     "the profile's specs and each instrument's shape (a fixed table); an export's zeros, its own",
