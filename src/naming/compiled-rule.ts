@@ -87,19 +87,17 @@ export function emitSeries(
   } else {
     for (let i = 0; i < n; i++) {
       const created = starts ? seriesStartMillis(series, i) : 0;
-      if (!histogram)
-        addNumber(
-          out,
-          strings[i]!,
-          type === 'info' ? 1 : part(i, scaled(series.values[i]!, scale), created),
-          created,
-          seriesExemplar(series.exemplars?.[i], type, scale),
-        );
-      else if (from === 'sum')
-        addNumber(out, strings[i]!, part(i, scaled(series.sums[i]!, scale), created), created);
-      else if (from === 'count')
-        addNumber(out, strings[i]!, part(i, series.counts[i]!, created), created);
-      else if (kind === DataPointType.EXPONENTIAL_HISTOGRAM)
+      if (!histogram || from !== 'value') {
+        // A number series' value, or a histogram's sum or count as one (an info's value is 1).
+        const value = !histogram
+          ? scaled(series.values[i]!, scale)
+          : from === 'sum'
+            ? scaled(series.sums[i]!, scale)
+            : series.counts[i]!;
+        const exemplar = histogram ? undefined : seriesExemplar(series.exemplars?.[i], type, scale);
+        const served = type === 'info' && !histogram ? 1 : part(i, value, created);
+        addNumber(out, strings[i]!, served, created, exemplar);
+      } else if (kind === DataPointType.EXPONENTIAL_HISTOGRAM)
         // Base-2 exponential buckets (the instrument's, or a host View's): the family keeps its
         // name and type, its buckets are the exponential ones (native in protobuf when unscaled).
         addHistogram(

@@ -28,6 +28,7 @@ import type { Shape } from '../series/output-set.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
 import { zeroSeries } from './zero-fill.ts';
 import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
+import { dropOutsideCheck, vocabularyCheck } from '../domain/vocabulary.ts';
 
 /** One zero-filled profile series, as a canonical point. */
 interface ZeroPoint {
@@ -85,18 +86,13 @@ function canonicalOf(
   return [word, ...Object.keys(words ?? {})].find((c) => wordOf(spec, words, c) === word);
 }
 
-/** Whether the Collector's `filter/vocabulary` keeps a point: the profile's vocabularies and the spec's `outside: 'drop'` sets. */
+/** Whether the Collector's `filter/vocabulary` keeps a point: the profile's vocabularies and the spec's `outside: 'drop'` sets, checked as a record is (domain/vocabulary.ts). */
 function survivor(
   profile: TableProfile,
   spec: InstrumentSpec | undefined,
 ): (attributes: Attributes) => boolean {
-  const closed: [string, readonly string[]][] = Object.entries(profile.vocabularies ?? {});
-  for (const a of spec?.attributes ?? [])
-    if (a.values !== undefined && a.outside === 'drop') closed.push([a.key, a.values]);
-  return (attributes) =>
-    closed.every(
-      ([key, values]) => attributes[key] === undefined || values.includes(String(attributes[key])),
-    );
+  const checks = [vocabularyCheck(profile.vocabularies), dropOutsideCheck(spec?.attributes ?? [])];
+  return (attributes) => checks.every((check) => check?.(attributes) === undefined);
 }
 
 /** The table's zero series (zero-fill.ts), in canonical form (one per instrument and attribute value; a word no value is written as has none). */
