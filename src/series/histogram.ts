@@ -172,7 +172,7 @@ export class HistogramSet extends SeriesSet {
         count,
       };
       // The life's min and max (a delta point carries them only when its window is the life: temporality.ts).
-      // A writer that carries other sources' points (sources.ts) may know no min or max: none is given.
+      // A writer that carries other sources' points (a cluster member's: output-set.ts `widen`) may know no min or max: none is given.
       if (snap.mins !== undefined && count > 0) {
         if (Number.isFinite(snap.mins[i]!)) value.min = snap.mins[i]!;
         if (Number.isFinite(snap.maxs![i]!)) value.max = snap.maxs![i]!;
