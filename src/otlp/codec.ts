@@ -5,8 +5,9 @@
  * A protobuf request is read field by field over protobufjs's reader (decode-protobuf.ts); the
  * responses and statuses go through protobufjs against the committed descriptor
  * (otlp-metrics.json, generated from the .proto files), the types a client reads them back with
- * (test/support/otlp-response.ts). JSON follows the OTLP/JSON rules (see normalize.ts). Both
- * encodings decode into the same {@link OtlpExportRequest}.
+ * (test/support/otlp-response.ts). JSON follows the OTLP/JSON rules (see normalize.ts), which
+ * rewrites it as protobuf for the one decoder: both encodings decode into the same
+ * {@link OtlpExportRequest} by the same rules.
  *
  * The descriptor is data, a JSON module: Node ≥22.15 loads it without a warning, a bundler inlines
  * it, scripts/build.ts makes it a module of dist/. The answers are encoded from it rather than by
@@ -18,7 +19,7 @@ import protobuf from 'protobufjs/light.js';
 import { DecodeMeter, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits.ts';
 import type { AttributeMemo } from './decode-attribute-memo.ts';
 import { decodeProtobufRequest, type PointSink } from './decode-protobuf.ts';
-import { normalizeExportRequest } from './normalize.ts';
+import { jsonToProtobuf } from './normalize.ts';
 import OTLP_SCHEMA from './otlp-metrics.json' with { type: 'json' };
 import {
   OtlpDecodeError,
@@ -66,8 +67,8 @@ export function encodingOf(contentType: string | undefined): OtlpEncoding | unde
 }
 
 /**
- * Decodes within `limits` (decode-limits.ts): JSON is scanned before `JSON.parse` and counted as
- * it is normalized, protobuf counted as it is read.
+ * Decodes within `limits` (decode-limits.ts): JSON is scanned before `JSON.parse`, then counted
+ * as the protobuf made of it is read, all at the body's end; protobuf counted as it is read.
  * `attributeMemo`: protobuf's (decode-protobuf.ts): this thread's by default, `false` for none.
  * `points`: protobuf's number and histogram points go there instead of the request
  * (decode-protobuf.ts `PointSink`); JSON's stay in the request.
@@ -105,7 +106,9 @@ export function decodeExportRequest(
     throw new OtlpDecodeError(`invalid JSON: ${messageOf(err)}`, { cause: err });
   }
   // Not UTF-8: read with U+FFFD for each bad sequence, as the Collector keeps the bytes (normalize.ts).
-  return normalizeExportRequest(raw, meter, !isUtf8(body));
+  const protobufBody = jsonToProtobuf(raw, !isUtf8(body));
+  meter.readAll();
+  return decodeProtobufRequest(protobufBody, limits, attributeMemo, undefined, meter);
 }
 
 /**

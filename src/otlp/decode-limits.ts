@@ -93,6 +93,8 @@ export class DecodeMeter {
   readonly #limits: DecodeLimits;
   readonly #bodyBytes: number;
   #spent = 0;
+  /** The position every charge is at least at (see {@link readAll}). */
+  #read = 0;
   readonly #counts = Object.fromEntries(Object.keys(DECODE_COST).map((k) => [k, 0])) as Record<
     DecodeCostKind,
     number
@@ -113,7 +115,16 @@ export class DecodeMeter {
    * when the decoder cannot tell).
    * @throws {DecodeLimitExceeded} when the sum passes the limit at `at`.
    */
-  charge(kind: DecodeCostKind, at: number, n = 1): void {
+  /**
+   * The whole body is read: later charges are at its end, whatever position they give (the
+   * positions of bytes made from the body, as normalize.ts makes protobuf of OTLP/JSON).
+   */
+  readAll(): void {
+    this.#read = this.#bodyBytes;
+  }
+
+  charge(kind: DecodeCostKind, position: number, n = 1): void {
+    const at = Math.max(position, this.#read);
     this.#counts[kind] += n;
     this.#spent += DECODE_COST[kind] * n;
     if (

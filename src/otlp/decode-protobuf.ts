@@ -10,14 +10,15 @@
  * attribute value nested too deep marks its point `too_deep`, an unknown temporality its metric
  * (types.ts `OtlpUnreadable`): refused per point by the ingest, never the whole request.
  *
- * Why a decode loop of our own rather than `Type.decode` + `toObject` + normalize.ts: that route
- * builds protobufjs's message tree, then a JSON-shaped copy of it (every fixed64 a long.js object
- * turned into a decimal string), then the model from that — three object trees per data point, the
+ * It is the one decoder: OTLP/JSON comes here too, rewritten as protobuf by normalize.ts.
+ * Why a decode loop of our own rather than `Type.decode` + `toObject`: that route builds
+ * protobufjs's message tree, then a JSON-shaped copy of it (every fixed64 a long.js object turned
+ * into a decimal string), then the model from that — three object trees per data point, the
  * ingest's largest cost. This reads each field once into the model, and skips what the model does
  * not keep (exemplars, summary points' contents, metadata, schema URLs) without decoding it.
  *
- * What must stay true: the result is what normalize.ts makes of the same request in OTLP/JSON
- * (test/ingest/otlp-codec.test.ts compares the two), and what protobufjs made of it: of a oneof
+ * What must stay true: the result is what protobufjs made of it
+ * (test/ingest/otlp-codec.test.ts compares it with the same request in OTLP/JSON): of a oneof
  * (a metric's data, a point's value, an AnyValue) the member last on the wire, an empty AnyValue
  * as no attribute. A malformed body throws (codec.ts makes it an OtlpDecodeError).
  *
@@ -39,12 +40,6 @@ import { attributeMemo, type AttributeMemo, type MemoEntry } from './decode-attr
 import { DecodeMeter, type DecodeLimits } from './decode-limits.ts';
 import { setAttribute } from '../common/set-attribute.ts';
 import {
-  attributeValue,
-  FLAG_NO_RECORDED_VALUE,
-  MAX_ANY_VALUE_DEPTH,
-  type PlainValue,
-} from './normalize.ts';
-import {
   OtlpDecodeError,
   type OtlpExponentialBuckets,
   type OtlpExponentialHistogramPoint,
@@ -58,9 +53,27 @@ import {
   type OtlpTemporality,
   type OtlpUnreadable,
 } from './types.ts';
-import type { Attributes } from '@opentelemetry/api';
+import type { AnyValue, Attributes } from '@opentelemetry/api';
 
 type Reader = protobuf.Reader;
+
+/** `DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK`. */
+const FLAG_NO_RECORDED_VALUE = 1;
+
+/** Deepest `arrayValue`/`kvlistValue` nesting converted; a point with a value deeper is marked `too_deep`. */
+export const MAX_ANY_VALUE_DEPTH = 8;
+
+/** An AnyValue with its nesting kept, before it becomes an attribute value. */
+type PlainValue = string | number | boolean | null | PlainValue[] | { [key: string]: PlainValue };
+
+/** An AnyValue as an attribute value: scalars as they are, arrays of scalars as arrays, the rest as JSON text. */
+function attributeValue(plain: PlainValue): AnyValue {
+  if (plain === null || typeof plain !== 'object') return plain ?? undefined;
+  if (Array.isArray(plain) && plain.every((v) => typeof v === 'string')) return plain;
+  if (Array.isArray(plain) && plain.every((v) => typeof v === 'number')) return plain;
+  if (Array.isArray(plain) && plain.every((v) => typeof v === 'boolean')) return plain;
+  return JSON.stringify(plain);
+}
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -110,6 +123,7 @@ const scratch: { -readonly [K in keyof OtlpNumberPoint]: OtlpNumberPoint[K] } = 
 /**
  * `attributes`: this thread's memo (decode-attribute-memo.ts), another, or `false` for none.
  * `points`: where number and histogram points go instead of the request (see {@link PointSink}).
+ * `charged`: the meter of the body `body` was made from (normalize.ts), else one for `body`.
  * @throws {DecodeLimitExceeded} past `limits`
  * @throws {Error} when `body` is not a valid request (wire errors keep protobufjs's messages).
  */
@@ -118,9 +132,10 @@ export function decodeProtobufRequest(
   limits: DecodeLimits,
   attributes: AttributeMemo | false = attributeMemo,
   points?: PointSink,
+  charged?: DecodeMeter,
 ): OtlpExportRequest {
   const r = protobuf.Reader.create(body);
-  meter = new DecodeMeter(body.length, limits);
+  meter = charged ?? new DecodeMeter(body.length, limits);
   memo = attributes;
   sink = points;
   try {
@@ -594,7 +609,7 @@ function readBuckets(r: Reader, stop: number): OtlpExponentialBuckets {
 // ---------------------------------------------------------------------------------------------
 // Attributes
 
-/** A KeyValue into `out`, as normalize.ts sets it (an empty AnyValue is no attribute). */
+/** A KeyValue into `out` (an empty AnyValue is no attribute). */
 function readKeyValue(r: Reader, stop: number, out: Attributes): void {
   meter.charge('attribute', r.pos);
   let key = '';
@@ -609,7 +624,7 @@ function readKeyValue(r: Reader, stop: number, out: Attributes): void {
   if (v !== undefined) setAttribute(out, key, v);
 }
 
-/** An AnyValue as normalize.ts's plain value: undefined when no field is set. */
+/** An AnyValue as a plain value: undefined when no field is set. */
 function readAnyValue(r: Reader, stop: number, depth: number): PlainValue | undefined {
   if (depth > MAX_ANY_VALUE_DEPTH) {
     // Not read: the point it belongs to is refused (Common's `deep`).
@@ -880,7 +895,7 @@ function fixed64(r: Reader, field: typeof START | typeof TIME): bigint {
   return value;
 }
 
-/** A fixed64 as the nearest double (what normalize.ts's `Number(uint64)` gives). */
+/** A fixed64 as the nearest double. */
 function fixed64Number(r: Reader): number {
   halves(r);
   return HALVES[1]! * 0x100000000 + HALVES[0]!;
