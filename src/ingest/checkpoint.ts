@@ -55,6 +55,12 @@ export interface StoreSnapshot {
   /** When a sender's `jobmeter.run.finished{outcome="failure"}` last went up (derived-runs.ts), in seconds. */
   readonly lastFailureSeconds: number | undefined;
   /**
+   * Which jobmeter wrote it (`0.1.0 (commit …)`), so a restore by another build says so. A field of
+   * its own: a reader that does not know it ignores it, and a file without it came from a jobmeter
+   * that did not record it.
+   */
+  readonly writer?: string;
+  /**
    * The point clock when the snapshot was made (series/clock.ts `pointMillis`): a restored process
    * stamps its points after it (`pointFloor`), whatever its wall clock says. A field of its own.
    */
@@ -234,6 +240,7 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
           written: { wall: snapshot.written!.wall, boot: boot.id, monotonic: boot.monotonicMillis },
         }
       : {}),
+    ...(snapshot.writer !== undefined ? { writer: snapshot.writer } : {}),
     ...(windows.length > 0 ? { windows } : {}),
     ...(gone.length > 0 ? { gone } : {}),
     ...(snapshot.point !== undefined ? { point: snapshot.point } : {}),
@@ -300,6 +307,7 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
     instruments,
     lastFailureSeconds: nullOr(finite)(root.lastFailureSeconds, 'lastFailureSeconds'),
     ...(root.written !== undefined && { written: writtenIn(root.written) }),
+    ...(root.writer !== undefined && { writer: string(root.writer, 'writer') }),
     ...(root.point !== undefined && { point: finite(root.point, 'point') }),
     ...(root.carry !== undefined && { carry: carryIn(root.carry, refused) }),
     ...(refused.length > 0 && { refused }),

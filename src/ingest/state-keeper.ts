@@ -38,6 +38,7 @@ import type { SourceTotals } from '../series/carry.ts';
 import type { IngestedPart } from '../series/collection.ts';
 import type { IngestSeries, IngestStore, StoreRestore } from './ingest-store.ts';
 import { ConfigError } from '../errors.ts';
+import { buildCommit, VERSION } from '../version.ts';
 import type { IngestOptions } from '../options.ts';
 import {
   ingestStateFileName,
@@ -51,6 +52,9 @@ import {
 } from './state-file.ts';
 import { messageOf } from '../common/message-of.ts';
 import { withinMillis } from '../common/within-millis.ts';
+
+/** This build, as a state file it writes names its writer (checkpoint.ts `writer`). */
+const WRITER = `${VERSION} (commit ${buildCommit()})`;
 
 /** How often held changes are written: the most a SIGKILL loses of delta senders' increments. */
 export const CHECKPOINT_INTERVAL_MILLIS = 5_000;
@@ -278,8 +282,12 @@ export class StateKeeper {
         summary.downtimeCounted || summary.streams === 0
           ? ''
           : '; written in another boot (or without its boot clock): each source series is as idle as it was at the newest point the file holds, the time jobmeter was down not counted';
+      const writer =
+        read.writer === WRITER
+          ? ''
+          : `; written by ${read.writer === undefined ? 'a jobmeter that did not record its version' : `jobmeter ${read.writer}`} (this is ${WRITER})`;
       log(
-        `ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}${dormant}${idle}`,
+        `ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}${dormant}${idle}${writer}`,
       );
       if (summary.refused.rejectedDataPoints > 0)
         log(
@@ -292,7 +300,9 @@ export class StateKeeper {
   #read(
     store: IngestStore,
     start = false,
-  ): Exclude<StateFileRead, { status: 'ok' }> | { status: 'restored'; summary: StoreRestore } {
+  ):
+    | Exclude<StateFileRead, { status: 'ok' }>
+    | { status: 'restored'; summary: StoreRestore; writer: string | undefined } {
     const read = readStateFile(this.path, KIND, CHECKPOINT_VERSION, this.#options.maxBytes);
     if (read.status !== 'ok') return read;
     let snapshot;
@@ -304,7 +314,11 @@ export class StateKeeper {
     }
     if (start && snapshot.carry !== undefined) this.#options.carry?.restore(snapshot.carry);
     // At start, dormant as now; the held copy, as at the write (its expiry is the store's).
-    return { status: 'restored', summary: store.restore(snapshot, !start) };
+    return {
+      status: 'restored',
+      summary: store.restore(snapshot, !start),
+      writer: snapshot.writer,
+    };
   }
 
   /**
@@ -342,6 +356,7 @@ export class StateKeeper {
       const payload = encodeCheckpoint({
         ...this.#store.snapshot(),
         ...(carry !== undefined && { carry }),
+        writer: WRITER,
       });
       await writeStateFile(this.path, KIND, CHECKPOINT_VERSION, payload, this.#options.maxBytes);
     } catch (err) {

@@ -121,7 +121,10 @@ test("serve's startup, opt-out and push-failure lines in docs/collector.md are t
   const version = quotedSpan('docs/collector.md', 'jobmeter: version ');
   assert.match(
     stderr.split('\n')[0] ?? '',
-    lineLike(version, [['v24.x.y', 'v\\d+\\.\\d+\\.\\d+']]),
+    lineLike(version, [
+      ['v24.x.y', 'v\\d+\\.\\d+\\.\\d+'],
+      ['<git commit>', '(?:[0-9a-f]{40}|unknown)'],
+    ]),
   );
   const notKept = quotedLine('docs/collector.md', 'jobmeter: ingest state not kept');
   assert.match(stderr, lineLike(notKept));

@@ -17,6 +17,7 @@ import {
 } from '../../src/ingest/checkpoint.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { StateKeeper } from '../../src/ingest/state-keeper.ts';
+import { buildCommit, VERSION } from '../../src/version.ts';
 import {
   ingestStateFileName,
   readStateFile,
@@ -454,7 +455,36 @@ describe('state keeper', () => {
     const next = new IngestStore({ clock });
     StateKeeper.open(next, options(dir, lines));
     assert.match(lines.at(-1)!, /restored 1 series \(1 source series, 1 instruments\)/);
+    // Written by this build: the line names no other.
+    assert.doesNotMatch(lines.at(-1)!, /written by/);
     assert.deepEqual(await values(next, 'daemon.sent'), { '{}': 7 });
+  });
+
+  it('names the build that wrote a state file when another one restores it', async () => {
+    const dir = freshDir();
+    const lines: string[] = [];
+    const path = StateKeeper.open(new IngestStore(), options(dir, lines)).path;
+    const snapshot = { instruments: [], lastFailureSeconds: undefined };
+    const self = `${VERSION} (commit ${buildCommit()})`;
+    for (const [writer, said] of [
+      ['0.0.9 (commit 1234567)', 'written by jobmeter 0.0.9 (commit 1234567)'],
+      [undefined, 'written by a jobmeter that did not record its version'],
+    ] as const) {
+      const payload = encodeCheckpoint({ ...snapshot, ...(writer !== undefined && { writer }) });
+      await writeStateFile(path, 'ingest', CHECKPOINT_VERSION, payload, 1e6);
+      StateKeeper.open(new IngestStore(), options(dir, lines));
+      assert.ok(lines.at(-1)!.endsWith(`; ${said} (this is ${self})`), lines.at(-1));
+    }
+    // Its own files name it.
+    await writeStateFile(
+      path,
+      'ingest',
+      CHECKPOINT_VERSION,
+      encodeCheckpoint({ ...snapshot, writer: self }),
+      1e6,
+    );
+    StateKeeper.open(new IngestStore(), options(dir, lines));
+    assert.doesNotMatch(lines.at(-1)!, /written by/);
   });
 
   it('writes what a collection serves before it is served', async () => {
