@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 
 import { EXIT_MS, killChildren, start, START_MS, type Running } from './harness.ts';
-import { VERSION } from '../../src/version.ts';
+import { buildCommit, VERSION } from '../../src/version.ts';
 import { checkMetrics } from '../support/promtool.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
@@ -152,7 +152,8 @@ it(
     );
     assert.deepEqual(pairs, {
       version: VERSION,
-      commit: 'unknown',
+      // serve runs from this checkout's sources: the commit git names (scripts/build.ts's for a build).
+      commit: buildCommit(),
       runtime_version: process.version,
     });
     assert.match(body, /# TYPE jobmeter_build_info gauge\n/);
