@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { createJobmeter, selfTelemetryOf } from '../../src/jobmeter.ts';
-import { VERSION } from '../../src/version.ts';
+import { buildCommit, VERSION } from '../../src/version.ts';
 
 const MOVING = /^(jobmeter_)?(process|nodejs)_/;
 
@@ -37,6 +37,7 @@ test('every family of the self-telemetry, from the first collection', async () =
         ...f.series.map((s) => {
           const labels = s.labels
             .replace(`version="${VERSION}"`, 'version="VERSION"')
+            .replace(`commit="${buildCommit()}"`, 'commit="COMMIT"')
             .replace(`runtime_version="${process.version}"`, 'runtime_version="RUNTIME"');
           if (!('value' in s))
             return `  ${labels} ${JSON.stringify([s.bounds, s.counts, s.sum, s.count])}`;
