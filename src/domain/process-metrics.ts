@@ -5,12 +5,19 @@
  * runtime-metrics.ts; what every one of them observes is this file's one table of reads.
  */
 import type { Attributes, Meter } from '@opentelemetry/api';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 
-import { cpuSeconds, residentBytes, sampleEventLoopDelay } from '../common/event-loop-delay.ts';
+import {
+  cpuSeconds,
+  maxFds,
+  PROCESS_START_SECONDS,
+  procStatus,
+  residentBytes,
+  sampleEventLoopDelay,
+} from '../common/process-readings.ts';
 import { observableGauge, observableCounter, observableUpDownCounter } from './catalog.ts';
 import { createObservable } from './observed-instruments.ts';
 import {
@@ -190,32 +197,6 @@ const internals = process as unknown as {
   _getActiveRequests?: () => unknown[];
 };
 
-/** /proc/self/status' VmRSS, VmSize and VmData in bytes (Linux; undefined elsewhere or unreadable). */
-function procStatus(): readonly (number | undefined)[] | undefined {
-  try {
-    const status = readFileSync('/proc/self/status', 'utf8');
-    return ['VmRSS', 'VmSize', 'VmData'].map((key) => {
-      const kb = new RegExp(`^${key}:\\s*(\\d+) kB`, 'm').exec(status)?.[1];
-      return kb === undefined ? undefined : Number(kb) * 1024;
-    });
-  } catch {
-    return undefined;
-  }
-}
-
-/** The soft limit on open files, from /proc/self/limits (Linux; undefined elsewhere). */
-function maxFds(): number | undefined {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    const limit = Number(line?.split(/  +/)[1]);
-    return Number.isFinite(limit) ? limit : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** `spec`'s histogram on `meter`, its buckets given as advice. */
 const histogram = (meter: Meter, spec: InstrumentSpec) =>
   meter.createHistogram(spec.name, {
@@ -289,7 +270,6 @@ export function registerProcessMetrics(
       : undefined;
   // The clients' lag: the time a setImmediate queued at a collection waits, seen at the next.
   let lag = 0;
-  const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
   const [major, minor, patch] = process.version.slice(1).split('.');
   const version = { version: process.version, major, minor, patch };
 
@@ -350,7 +330,7 @@ export function registerProcessMetrics(
         o(2, user + system);
       },
     },
-    one(PROCESS_START_TIME, (o) => o(0, startSeconds)),
+    one(PROCESS_START_TIME, (o) => o(0, PROCESS_START_SECONDS)),
     {
       specs: PROCESS_MEMORY,
       read(o) {

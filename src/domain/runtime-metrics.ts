@@ -6,13 +6,13 @@
  * observes is process-metrics.ts's (one table of reads for every process and runtime figure).
  *
  * Like the instrumentation: the event-loop delay figures cover the time since the previous
- * collection (common/event-loop-delay.ts) and are not observed before it has a sample; the
+ * collection (common/process-readings.ts) and are not observed before it has a sample; the
  * utilization is the fraction of that time the loop was busy. Every attribute is bounded: GC kinds
  * are V8's four, heap spaces are V8's handful (capped all the same).
  */
 import { constants } from 'node:perf_hooks';
 
-import { DELAY_FIGURES } from '../common/event-loop-delay.ts';
+import { DELAY_FIGURES } from '../common/process-readings.ts';
 import { observableGauge } from './catalog.ts';
 import { SECONDS_BOUNDARIES } from './host-buckets.ts';
 import type { InstrumentSpec } from './types.ts';

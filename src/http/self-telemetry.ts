@@ -25,7 +25,12 @@
 import type { ObservableCallback } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
-import { cpuSeconds, residentBytes, sampleEventLoopDelay } from '../common/event-loop-delay.ts';
+import {
+  cpuSeconds,
+  PROCESS_START_SECONDS,
+  residentBytes,
+  sampleEventLoopDelay,
+} from '../common/process-readings.ts';
 import { counter } from '../domain/catalog.ts';
 import { PROCESS_CPU_TIME, PROCESS_MEMORY_USAGE } from '../domain/process-metrics.ts';
 import { EVENT_LOOP_DELAY } from '../domain/runtime-metrics.ts';
@@ -145,7 +150,7 @@ export class SelfTelemetry {
       'process_start_time_seconds',
       '',
       'Start time of the process since unix epoch in seconds.',
-      (r) => r.observe(Math.round(Date.now() / 1000 - process.uptime())),
+      (r) => r.observe(PROCESS_START_SECONDS),
     );
     // The Collector's name for its heap (`otelcol_process_runtime_heap_alloc_bytes`): V8's used heap.
     this.#observe(

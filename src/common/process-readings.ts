@@ -1,8 +1,9 @@
 /**
  * The process' readings for both that serve them: the process and runtime metrics
  * (domain/process-metrics.ts, runtime-metrics.ts) and jobmeter's own telemetry
- * (http/self-telemetry.ts). The resident set size is `process.memory.usage`'s figure; the CPU
- * time is `process.cpu.time`'s, by `cpu.mode`.
+ * (http/self-telemetry.ts), each read by one function here. The resident set size is
+ * `process.memory.usage`'s figure; the CPU time is `process.cpu.time`'s, by `cpu.mode`; the start
+ * time, /proc's memory figures and the descriptor limit are the Prometheus client libraries'.
  *
  * The event-loop delay as `@opentelemetry/instrumentation-runtime-node` serves it
  * (`nodejs.eventloop.delay.*`). Like the
@@ -10,7 +11,15 @@
  * after each); a read too soon for a sample gives the previous figures again, so a gauge does not
  * come and go between scrapes (Prometheus would mark it stale in between).
  */
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type Histogram } from 'node:perf_hooks';
+
+/**
+ * When the process started, whole Unix seconds, as the Prometheus client libraries serve it: read
+ * once, so a clock step or the rounding never makes a scrape see another start (a restart to
+ * `changes(process_start_time_seconds)`).
+ */
+export const PROCESS_START_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
 
 /** Bytes resident in memory (RSS), as `process.memory.usage` counts the process' memory. */
 export const residentBytes = (): number => process.memoryUsage.rss();
@@ -19,6 +28,32 @@ export const residentBytes = (): number => process.memoryUsage.rss();
 export function cpuSeconds(): { readonly user: number; readonly system: number } {
   const { user, system } = process.cpuUsage();
   return { user: user / 1e6, system: system / 1e6 };
+}
+
+/** /proc/self/status' VmRSS, VmSize and VmData in bytes (Linux; undefined elsewhere or unreadable). */
+export function procStatus(): readonly (number | undefined)[] | undefined {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    return ['VmRSS', 'VmSize', 'VmData'].map((key) => {
+      const kb = new RegExp(`^${key}:\\s*(\\d+) kB`, 'm').exec(status)?.[1];
+      return kb === undefined ? undefined : Number(kb) * 1024;
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The soft limit on open files, from /proc/self/limits (Linux; undefined elsewhere). */
+export function maxFds(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const limit = Number(line?.split(/  +/)[1]);
+    return Number.isFinite(limit) ? limit : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The figures in the instrumentation's order: name, description, how each reads the histogram (ns). */
