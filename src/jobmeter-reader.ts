@@ -38,7 +38,6 @@ import { startMetricsListener, type MetricsListener } from './http/metrics-liste
 import { checkOptionKeys } from './common/option-keys.ts';
 import { JOBMETER_OPTIONS, resolveOption } from './common/option-table.ts';
 import { RecordGuard } from './domain/record-guard.ts';
-import { ConfigError, REDACTED } from './errors.ts';
 import { CollectedLengthLimit, cutCount } from './readers/collected-length-limit.ts';
 import { resolveListener, resolveProfileChoice, type ResolvedOptions } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer } from './scrape-pipeline.ts';
@@ -52,35 +51,6 @@ import { givenListenerPort, portGivenToAnother, siblingReaders } from './readers
  * `sdk.start()` would otherwise wait forever, since nothing else binds the listener.
  */
 export const READY_WAIT_MILLIS = 5_000;
-
-/**
- * What stands in for each option of `@opentelemetry/exporter-prometheus`'s `PrometheusExporter`
- * (its ExporterConfig), for a host switching from it: given to JobmeterReader, one is refused
- * naming what to use (docs/host-apps.md, "Coming from @opentelemetry/exporter-prometheus").
- */
-const EXPORTER_OPTIONS: Readonly<Record<string, string>> = {
-  host: 'listener: { host }',
-  port: 'listener: { port }',
-  endpoint: 'nothing: the listener serves /metrics, as Prometheus scrapes by default',
-  prefix: 'a View that names each instrument (`name`), or rules of the profile',
-  appendTimestamp: 'nothing: samples carry no timestamp, Prometheus stamps each scrape',
-  withResourceConstantLabels:
-    'target_info, joined in a query (`* on(job, instance) group_left(...) target_info`)',
-  withoutScopeInfo: 'otelScopeInfo: false (target_info goes too)',
-  withoutTargetInfo: 'otelScopeInfo: false (the otel_scope_* labels go too)',
-  preventServerStart: 'listener: false, and scrape() for the families',
-};
-
-/** Refuses a PrometheusExporter option, naming what to use in its place. */
-function refuseExporterOptions(options: object): void {
-  for (const key of Object.keys(options))
-    if (Object.hasOwn(EXPORTER_OPTIONS, key))
-      throw new ConfigError(
-        key,
-        REDACTED,
-        `${EXPORTER_OPTIONS[key]!} (\`${key}\` is PrometheusExporter's option, not JobmeterReader's)`,
-      );
-}
 
 /** The `createJobmeter` options that make sense for a reader of someone else's provider. */
 export type JobmeterReaderOptions = Pick<
@@ -134,7 +104,6 @@ export class JobmeterReader implements IMetricReader {
 
   /** @throws ConfigError on a bad profile, rule or option, a non-loopback host without its opt-in too (as createJobmeter). */
   constructor(options: JobmeterReaderOptions = {}) {
-    refuseExporterOptions(options);
     checkOptionKeys(options, 'reader');
     const choice = resolveProfileChoice(options.profile, options.hostInstruments);
     const profile = buildProfile(choice, options.otelScopeInfo ?? true, options);

@@ -33,6 +33,32 @@ const WHAT: Partial<Record<SectionName, string>> = {
   route: "the metrics route's options",
 };
 
+/**
+ * Another library's option names a section is met with, and what stands in for each: the
+ * options of `@opentelemetry/exporter-prometheus`'s `PrometheusExporter` (its ExporterConfig) given
+ * to JobmeterReader by a host switching from it (docs/host-apps.md, "Coming from
+ * @opentelemetry/exporter-prometheus"). Such a key is refused naming what to use.
+ */
+const FOREIGN_KEYS: Partial<
+  Record<SectionName, { of: string; use: Readonly<Record<string, string>> }>
+> = {
+  reader: {
+    of: 'PrometheusExporter',
+    use: {
+      host: 'listener: { host }',
+      port: 'listener: { port }',
+      endpoint: 'nothing: the listener serves /metrics, as Prometheus scrapes by default',
+      prefix: 'a View that names each instrument (`name`), or rules of the profile',
+      appendTimestamp: 'nothing: samples carry no timestamp, Prometheus stamps each scrape',
+      withResourceConstantLabels:
+        'target_info, joined in a query (`* on(job, instance) group_left(...) target_info`)',
+      withoutScopeInfo: 'otelScopeInfo: false (target_info goes too)',
+      withoutTargetInfo: 'otelScopeInfo: false (the otel_scope_* labels go too)',
+      preventServerStart: 'listener: false, and scrape() for the families',
+    },
+  },
+};
+
 /** How an error names `section`'s object: the key of the row holding it (`[metrics]`: the file's only), else WHAT's words. */
 function what(section: SectionName): string {
   for (const rows of [JOBMETER_OPTIONS, ROUTE_OPTIONS] as Section[])
@@ -73,6 +99,13 @@ export function checkOptionKeys(value: unknown, section: SectionName, at = ''): 
   for (const key of Object.keys(value)) {
     const row = Object.hasOwn(rows, key) ? rows[key] : undefined;
     if (row === undefined || row.library === false) {
+      const foreign = FOREIGN_KEYS[section];
+      if (foreign !== undefined && Object.hasOwn(foreign.use, key))
+        throw new ConfigError(
+          `${prefix}${key}`,
+          REDACTED,
+          `${foreign.use[key]!} (\`${key}\` is ${foreign.of}'s option, not one of ${what(section)})`,
+        );
       const hint = nearestKey(key, known);
       throw unknownKeyError(`${prefix}${key}`, what(section), known, hint && `${prefix}${hint}`);
     }
