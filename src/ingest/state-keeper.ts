@@ -53,8 +53,8 @@ import {
 import { messageOf } from '../common/message-of.ts';
 import { withinMillis } from '../common/within-millis.ts';
 
-/** This build, as a state file it writes names its writer (checkpoint.ts `writer`). */
-const WRITER = `${VERSION} (commit ${buildCommit()})`;
+/** This build, as a state file it writes names its writer (checkpoint.ts `writer`); asked when used, not at import. */
+const writer = (): string => `${VERSION} (commit ${buildCommit()})`;
 
 /** How often held changes are written: the most a SIGKILL loses of delta senders' increments. */
 export const CHECKPOINT_INTERVAL_MILLIS = 5_000;
@@ -282,12 +282,13 @@ export class StateKeeper {
         summary.downtimeCounted || summary.streams === 0
           ? ''
           : '; written in another boot (or without its boot clock): each source series is as idle as it was at the newest point the file holds, the time jobmeter was down not counted';
-      const writer =
-        read.writer === WRITER
+      const self = writer();
+      const wroteIt =
+        read.writer === self
           ? ''
-          : `; written by ${read.writer === undefined ? 'a jobmeter that did not record its version' : `jobmeter ${read.writer}`} (this is ${WRITER})`;
+          : `; written by ${read.writer === undefined ? 'a jobmeter that did not record its version' : `jobmeter ${read.writer}`} (this is ${self})`;
       log(
-        `ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}${dormant}${idle}${writer}`,
+        `ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}${dormant}${idle}${wroteIt}`,
       );
       if (summary.refused.rejectedDataPoints > 0)
         log(
@@ -356,7 +357,7 @@ export class StateKeeper {
       const payload = encodeCheckpoint({
         ...this.#store.snapshot(),
         ...(carry !== undefined && { carry }),
-        writer: WRITER,
+        writer: writer(),
       });
       await writeStateFile(this.path, KIND, CHECKPOINT_VERSION, payload, this.#options.maxBytes);
     } catch (err) {
