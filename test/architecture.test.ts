@@ -289,7 +289,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'ingest/decode-worker.ts': [SCRATCH, ['waiting']],
   'ingest/decoder-pool.ts': [SCRATCH, ['#sent', '#queue']],
   'ingest/derived-runs.ts': [MEMO, ['OUTCOME_ATTRIBUTES']],
-  'ingest/ingest-listener.ts': [NOT_SERIES, ['startIngestListener › waiting']],
+  'ingest/ingest-step.ts': [NOT_SERIES, ['ingestStep › waiting']],
   'ingest/ingest-report.ts': [NOT_SERIES, ['#reasons', '#warnings']],
   'ingest/ingest-store.ts': [NOT_SERIES, ['#produced']],
   'ingest/lz4-frame.ts': [SCRATCH, ['buf']],

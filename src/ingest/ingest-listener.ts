@@ -29,86 +29,38 @@
  * filled in. Loopback only unless `allowNonLoopback` (judged when the options are resolved), like
  * the pull listener.
  *
- * A request takes one of the `maxConcurrentRequests` slots once its body has arrived, for as long
- * as it is decoded and ingested: a body still trickling in holds a connection, never a slot, and
- * that connection is the first closed when a new one needs room under `maxConnections`
- * (connection-room.ts; bounded in time by `requestTimeoutMillis`, server-limits.ts), so stalled
- * senders cannot lock real ones out. A request whose body is in while every slot is taken waits for one, in
- * arrival order, as the Collector's receiver lets a sender wait rather than turning it away: what
- * bounds the waiting is the bytes of bodies held (being received, waiting or processed), at most
- * `(maxConcurrentRequests + 1) × maxBodyBytes`, as sent and once decompressed here. Only a request
- * whose body would pass that is shed, with 503 and `Retry-After` (as OTLP/HTTP asks of a server
- * that is overloaded), as it arrives (and its connection closed) or once decompressed, so many fast
- * senders, or many small bombs, cannot fill memory. A request's bytes and slot (or its place in
- * the line) are given back when its response is done or its connection is gone.
+ * A request takes a slot of the ingest step (ingest-step.ts) once its body has arrived: a body still
+ * trickling in holds a connection, never a slot, and that connection is the first closed when a new
+ * one needs room under `maxConnections` (connection-room.ts; bounded in time by
+ * `requestTimeoutMillis`, server-limits.ts), so stalled senders cannot lock real ones out. A
+ * request shed for the bytes in flight is answered 503 with `Retry-After` (as OTLP/HTTP asks of a
+ * server that is overloaded), and its connection closed when its body was still arriving.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ShedReason } from '../http/connection-room.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
-import type { ServerLimits } from '../http/server-limits.ts';
-import { decodeExportRequest, encodingOf } from '../otlp/codec.ts';
-import { decodeLimitsFor, type DecodeLimits } from '../otlp/decode-limits.ts';
-import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
-import { DecoderPool } from './decoder-pool.ts';
-import {
-  BodyAborted,
-  chunksLength,
-  joinChunks,
-  readBodyChunks,
-  type BodyChunks,
-} from './body-chunks.ts';
-import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
 import type { IngestGate, IngestGateOptions } from '../http/ingest-gate.ts';
+import type { ServerLimits } from '../http/server-limits.ts';
+import { encodingOf } from '../otlp/codec.ts';
+import { BodyAborted, readBodyChunks } from './body-chunks.ts';
 import { answerOf, Refused, refusalOf, type IngestAnswer } from './ingest-errors.ts';
-import type { IngestSink } from './ingest-store.ts';
-import { SparePacker } from './packed-chunk.ts';
+import { ingestStep, type IngestOutcome, type IngestStepOptions } from './ingest-step.ts';
 
-export const DEFAULT_RETRY_AFTER_SECONDS = 1;
-
-export const METRICS_PATH = '/v1/metrics';
-
-/**
- * Decompressed bodies from this size on are decoded on the decoding thread and ingested in chunks
- * (decoder-pool.ts); smaller ones decode on the main thread in about a millisecond, cheaper than
- * the round trip (within the decode limits for this size: a few MiB at most). Snappy and LZ4
- * bodies, whose decompression is JavaScript, go to the decoding thread whatever their size, and
- * gzip and zstd ones that announce this size or more (content-encoding.ts), so the main thread
- * never holds them inflated.
- */
-export const OFF_THREAD_BYTES = 256 * 1024;
+const METRICS_PATH = '/v1/metrics';
 
 /**
  * The option values are resolved ones (resolve-options.ts `resolveIngest`: the option table's
  * defaults and rules, the host's loopback rule and the gate keys, each checked once there), so
  * none is defaulted or checked again here.
  */
-export interface IngestListenerOptions extends ServerLimits {
-  /** Where decoded requests go. */
-  readonly sink: IngestSink;
+export interface IngestListenerOptions extends ServerLimits, IngestStepOptions {
   /** Address to bind, as resolved (held to loopback there unless opted out). */
   readonly host: string;
   /** TCP port; 0 picks a free one (read it back from `address`). */
   readonly port: number;
   /** Who may send, compiled from the gate keys at resolution (http/ingest-gate.ts). */
   readonly gate: IngestGate;
-  /** Largest request body, as sent and once decompressed, in bytes; past it the answer is 413. */
-  readonly maxBodyBytes: number;
-  /**
-   * Requests processed (decoded and ingested) at once; one more waits for a slot once its body is
-   * in, its body counted against the bytes in flight, `(maxConcurrentRequests + 1) × maxBodyBytes`,
-   * past which a request is shed with 503 and `Retry-After`.
-   */
-  readonly maxConcurrentRequests: number;
-  /** `Retry-After` of a shed request, in whole seconds. @default 1 */
-  readonly retryAfterSeconds?: number;
-  /**
-   * Called with every request that decoded — its body (decompressed) and encoding, not its headers
-   * — and what the sink made of it, after the sink (`jobmeter serve --debug` prints it). The body
-   * rather than the decoded request, because that model drops what a printout must show (int or
-   * double, histogram min/max, scope attributes). A throw is ignored. @default none
-   */
-  readonly onRequest?: (body: Buffer, encoding: OtlpEncoding, result: OtlpPartialSuccess) => void;
   /**
    * Called once with what every request was answered (its reason: ingest-errors.ts
    * `INGEST_ANSWERS`), as the answer is written; jobmeter counts it. A throw is ignored. @default none
@@ -145,130 +97,20 @@ export interface IngestListener {
 
 /** @throws the bind's error; the options were checked when resolved. */
 export async function startIngestListener(options: IngestListenerOptions): Promise<IngestListener> {
-  const { host, port, maxBodyBytes, maxConcurrentRequests: maxConcurrent } = options;
-  const retryAfter = options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+  const { host, port, maxBodyBytes } = options;
   let gate = options.gate;
-
-  // A sink that takes a request in parts is fed by the decoding thread; any other decodes here.
-  const pool = options.sink.begin !== undefined ? new DecoderPool({ maxBodyBytes }) : undefined;
-  // A body goes to the decoding thread moved (its memory handed over, not copied) unless the debug
-  // printer still wants it; only then may it go as it arrived (in chunks, or compressed).
-  const handOver = pool !== undefined && options.onRequest === undefined;
-  const decodeLimits = decodeLimitsFor(maxBodyBytes);
-  let inFlight = 0;
-  // Requests whose body is in, waiting for a slot, first come first served; each is handed a slot
-  // by the request that gives it back.
-  const waiting: Array<(handed: boolean) => void> = [];
-  const giveBackSlot = (): void => {
-    const next = waiting.shift();
-    if (next === undefined) inFlight--;
-    else next(true);
-  };
-  // Bytes of bodies held by requests not yet answered; one body more than the slots, so a body
-  // alone never passes it (past maxBodyBytes it is a 413).
-  const bodyBudget = maxBodyBytes * (maxConcurrent + 1);
-  let bodyBytes = 0;
-
-  /** Decodes off the main thread and ingests a chunk per turn (decoder-pool.ts). */
-  const ingestOffThread = async (
-    body: Buffer | BodyChunks,
-    encoding: OtlpEncoding,
-    contentEncoding?: string,
-  ): Promise<OtlpPartialSuccess> => {
-    const batch = options.sink.begin!();
-    await pool!.decode(body, encoding, (chunk) => batch.add(chunk), handOver, contentEncoding);
-    return batch.result();
-  };
+  const step = ingestStep(options);
 
   /**
-   * Decodes and ingests a whole body: what the sink made of it. `hold` counts a body decompressed
-   * here against the bytes in flight (it throws the 503 past them).
-   */
-  const ingest = async (
-    chunks: BodyChunks,
-    encoding: OtlpEncoding,
-    contentEncoding: string | undefined,
-    hold: (bytes: number) => void,
-  ): Promise<OtlpPartialSuccess> => {
-    // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread; a
-    // snappy or LZ4 one, or one that says it inflates to a big one, compressed, inflated there.
-    if (handOver && isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES)
-      return ingestOffThread(chunks, encoding);
-    const raw = joinChunks(chunks);
-    if (handOver && decodesOffThread(contentEncoding, raw, OFF_THREAD_BYTES))
-      return ingestOffThread(raw, encoding, contentEncoding);
-    const body = await decodeBody(raw, contentEncoding, maxBodyBytes);
-    if (!isIdentity(contentEncoding)) hold(body.length);
-    const result =
-      pool !== undefined && body.length >= OFF_THREAD_BYTES
-        ? await ingestOffThread(body, encoding)
-        : ingestHere(options.sink, body, encoding, decodeLimits);
-    try {
-      options.onRequest?.(body, encoding, result);
-    } catch {
-      // Debug output never changes the answer.
-    }
-    return result;
-  };
-
-  /**
-   * gate → read body → slot → decode and store → respond: each step returns or throws, and what it
-   * threw is answered at one place, by its reason's row (ingest-errors.ts).
+   * path → method → gate → media type → the ingest step (body, slot, decode and store) → respond:
+   * each step returns or throws, and what it threw is answered at one place, by its reason's row
+   * (ingest-errors.ts).
    */
   const handler = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const onPath = pathOf(request.url) === METRICS_PATH;
     if (!onPath && options.health?.(request, response) === true) return;
     const encoding = encodingOf(request.headers['content-type']);
-
-    // Received bytes count against the budget as they arrive, the slot once the body is in; both
-    // are given back once, as the answer is written or when the connection goes first.
-    let held = 0;
-    let counted = false;
-    // While waiting for a slot: its place in the line, called with whether it was handed the slot
-    // (or the connection went) to stop waiting.
-    let inLine: ((handed: boolean) => void) | undefined;
-    const release = (): void => {
-      bodyBytes -= held;
-      held = 0;
-      if (inLine !== undefined) {
-        waiting.splice(waiting.indexOf(inLine), 1);
-        inLine(false);
-      }
-      if (counted) giveBackSlot();
-      counted = false;
-    };
-    response.once('close', release);
-    const hold = (bytes: number): void => {
-      held += bytes;
-      bodyBytes += bytes;
-      if (bodyBytes > bodyBudget)
-        throw new Refused(
-          'unavailable',
-          `jobmeter is busy (request bodies past ${bodyBudget} bytes in flight); retry after ${retryAfter} s`,
-        );
-    };
-    const takeSlot = async (): Promise<void> => {
-      if (inFlight < maxConcurrent) {
-        inFlight++;
-        counted = true;
-        return;
-      }
-      // Handed a slot synchronously (so a connection gone right after passes it on), resumed after.
-      await new Promise<void>((resume) => {
-        inLine = (handed) => {
-          inLine = undefined;
-          counted = handed;
-          resume();
-        };
-        waiting.push(inLine);
-      });
-      if (!counted || response.destroyed)
-        throw new BodyAborted('the connection closed while the request waited for a slot');
-    };
-
-    // While the body is arriving a refusal leaves the rest unread: the client may still be sending it.
-    let reading = false;
-    let outcome: OtlpPartialSuccess | Refused | BodyAborted;
+    let result: IngestOutcome;
     try {
       if (!onPath) throw new Refused('not_found');
       if (request.method !== 'POST') throw new Refused('method_not_allowed');
@@ -276,18 +118,20 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       const denied = gate.check(request);
       if (denied !== undefined) throw new Refused(denied);
       if (encoding === undefined) throw new Refused('unsupported_media_type');
-      reading = true;
-      const chunks = await readBodyChunks(request, maxBodyBytes, hold);
-      reading = false;
-      await takeSlot();
-      outcome = await ingest(chunks, encoding, request.headers['content-encoding'], hold);
+      result = await step.run({
+        encoding,
+        contentEncoding: request.headers['content-encoding'],
+        read: (hold) => readBodyChunks(request, maxBodyBytes, hold),
+        onGone: (release) => response.once('close', release),
+        gone: () => response.destroyed,
+      });
     } catch (err) {
-      outcome = err instanceof BodyAborted ? err : refusalOf(err);
+      result = { outcome: refusalOf(err), bodyLeft: false };
     }
-    release();
+    const { outcome, bodyLeft } = result;
     // Nobody to answer: nothing written, nothing counted.
     if (response.destroyed || outcome instanceof BodyAborted) return;
-    const said = answerOf(outcome, encoding, retryAfter, reading);
+    const said = answerOf(outcome, encoding, step.retryAfterSeconds, bodyLeft);
     try {
       options.onAnswered?.(said.answer);
     } catch {
@@ -309,7 +153,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     port,
     limits: options,
     handler,
-    onClosed: () => pool?.close(),
+    onClosed: () => step.close(),
     onShed,
   });
   return {
@@ -322,30 +166,3 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     },
   };
 }
-
-/**
- * A body decoded and ingested in this turn: a protobuf one's points decoded straight into columns
- * (packed-chunk.ts `PointPacker`) when the sink takes them, as the decoding thread hands them over,
- * rather than an object per point.
- */
-function ingestHere(
-  sink: IngestSink,
-  body: Buffer,
-  encoding: OtlpEncoding,
-  limits: DecodeLimits,
-): OtlpPartialSuccess {
-  if (encoding !== 'protobuf' || sink.begin === undefined)
-    return sink.ingest(decodeExportRequest(body, encoding, limits));
-  const packer = packers.take();
-  try {
-    const request = packer.request(decodeExportRequest(body, encoding, limits, undefined, packer));
-    const batch = sink.begin();
-    batch.add(packer.chunk(request).packed);
-    return batch.result();
-  } finally {
-    packers.giveBack(packer);
-  }
-}
-
-/** The main thread's packer (one request decodes here at a time: synchronously). */
-const packers = new SparePacker();
