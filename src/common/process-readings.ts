@@ -3,7 +3,7 @@
  * (domain/process-metrics.ts, runtime-metrics.ts) and jobmeter's own telemetry
  * (http/self-telemetry.ts), each read by one function here. The resident set size is
  * `process.memory.usage`'s figure; the CPU time is `process.cpu.time`'s, by `cpu.mode`; the start
- * time, /proc's memory figures and the descriptor limit are the Prometheus client libraries'.
+ * time, /proc's memory figures, the open descriptors and their limit are the Prometheus client libraries'.
  *
  * The event-loop delay as `@opentelemetry/instrumentation-runtime-node` serves it
  * (`nodejs.eventloop.delay.*`). Like the
@@ -11,7 +11,7 @@
  * after each); a read too soon for a sample gives the previous figures again, so a gauge does not
  * come and go between scrapes (Prometheus would mark it stale in between).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type Histogram } from 'node:perf_hooks';
 
 /**
@@ -38,6 +38,16 @@ export function procStatus(): readonly (number | undefined)[] | undefined {
       const kb = new RegExp(`^${key}:\\s*(\\d+) kB`, 'm').exec(status)?.[1];
       return kb === undefined ? undefined : Number(kb) * 1024;
     });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The open file descriptors, from /proc/self/fd (Linux; undefined elsewhere). */
+export function openFds(): number | undefined {
+  try {
+    // Less the descriptor readdir itself holds open, as the clients count.
+    return readdirSync('/proc/self/fd').length - 1;
   } catch {
     return undefined;
   }

@@ -5,7 +5,6 @@
  * runtime-metrics.ts; what every one of them observes is this file's one table of reads.
  */
 import type { Attributes, Meter } from '@opentelemetry/api';
-import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
@@ -13,6 +12,7 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import {
   cpuSeconds,
   maxFds,
+  openFds,
   PROCESS_START_SECONDS,
   procStatus,
   residentBytes,
@@ -341,12 +341,8 @@ export function registerProcessMetrics(
     {
       specs: PROCESS_FDS,
       read(o) {
-        try {
-          // Less the descriptor readdir itself holds open, as the clients count.
-          o(0, readdirSync('/proc/self/fd').length - 1);
-        } catch {
-          // not Linux
-        }
+        const open = openFds();
+        if (open !== undefined) o(0, open);
         const max = maxFds();
         if (max !== undefined) o(1, max);
       },

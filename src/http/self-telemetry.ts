@@ -1,8 +1,8 @@
 /**
  * jobmeter's own telemetry, as the Collector keeps its own (`otelcol_receiver_accepted_metric_points`,
  * `..._refused_...`, `otelcol_exporter_sent_metric_points`, `..._send_failed_...`, `otelcol_process_*`):
- * its build (as `prometheus_build_info`), the process' start time (as Prometheus'), memory, heap
- * (as the Collector's), CPU time and event-loop delay,
+ * its build (as `prometheus_build_info`), the process' start time and open and max file descriptors
+ * (as Prometheus'), memory, heap (as the Collector's), CPU time and event-loop delay,
  * points the ingest accepted and refused by reason, requests it answered by status and reason,
  * the series and bytes it holds against their cap and budget, whether `/ready` says ready, connections it shed to keep room by what they
  * held, the ingest state's failed checkpoints and last success, points and exports the OTLP push
@@ -27,12 +27,15 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
 import {
   cpuSeconds,
+  maxFds,
+  openFds,
   PROCESS_START_SECONDS,
   residentBytes,
   sampleEventLoopDelay,
 } from '../common/process-readings.ts';
 import { counter } from '../domain/catalog.ts';
 import { PROCESS_CPU_TIME, PROCESS_MEMORY_USAGE } from '../domain/process-metrics.ts';
+import { PROCESS_FDS } from '../domain/prometheus-client-names.ts';
 import { EVENT_LOOP_DELAY } from '../domain/runtime-metrics.ts';
 import { StorageRegistry } from '../domain/storage/registry.ts';
 import type { BoundCounter } from '../domain/storage/handles.ts';
@@ -43,8 +46,11 @@ import { createNamer } from '../naming/to-families.ts';
 import { SHED_REASONS, type ShedReason } from './connection-room.ts';
 import { notReadyReasons, type PipelineState } from './health-route.ts';
 
-/** Upper bounds of the scrape duration histogram, in seconds (Prometheus' scrape timeout defaults to 10 s). */
-export const SCRAPE_BUCKETS: readonly number[] = [
+/**
+ * Upper bounds of the duration histograms, in seconds: the Prometheus clients' defaults, up to the
+ * scrape timeout's default (10 s); a checkpoint that a collection waits for more than 2 s is late.
+ */
+export const DURATION_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
@@ -85,10 +91,21 @@ const SCRAPES: InstrumentSpec = {
   unit: 's',
   description: 'Scrapes of the metrics route, from the request to the last byte of the answer.',
   attributes: [],
-  buckets: SCRAPE_BUCKETS,
+  buckets: DURATION_BUCKETS,
+};
+// As Prometheus times its own writes (`prometheus_tsdb_compaction_duration_seconds`); it has no
+// checkpoint duration of its own.
+const CHECKPOINTS: InstrumentSpec = {
+  name: 'jobmeter.ingest.checkpoint_duration',
+  kind: 'histogram',
+  unit: 's',
+  description:
+    'Successful writes of the ingest state file, from reading the held state to the file in place.',
+  attributes: [],
+  buckets: DURATION_BUCKETS,
 };
 
-const RECORDED = [ACCEPTED, SHED, REQUESTS, SENT, FAILED, EXPORTS, SCRAPES];
+const RECORDED = [ACCEPTED, SHED, REQUESTS, SENT, FAILED, EXPORTS, SCRAPES, CHECKPOINTS];
 
 /** Where the ingest's figures are read from (its store and its listener's table of answers). */
 export interface IngestSource {
@@ -106,9 +123,16 @@ export interface IngestSource {
   readonly reasons: readonly string[];
   /** Every answer of the listener, by reason, with its HTTP status (ingest/ingest-errors.ts). */
   readonly answers: Readonly<Record<string, { readonly status: number }>>;
-  /** Its state's checkpoints, when it keeps one: failures and last success (state-keeper.ts `health`). */
-  readonly checkpoints:
-    (() => { readonly failures: number; readonly writtenSeconds: number | undefined }) | undefined;
+  /** Its state's checkpoints, when it keeps one (state-keeper.ts `health`). */
+  readonly checkpoints: (() => CheckpointFigures) | undefined;
+}
+
+/** What is served of the checkpoints (state-keeper.ts `CheckpointHealth`). */
+export interface CheckpointFigures {
+  readonly failures: number;
+  readonly writtenSeconds: number | undefined;
+  readonly bytes: number | undefined;
+  readonly lastWriteSeconds: number | undefined;
 }
 
 /** Where the outcome of the last configuration load is read from (serve's reload.ts). */
@@ -152,6 +176,14 @@ export class SelfTelemetry {
       'Start time of the process since unix epoch in seconds.',
       (r) => r.observe(PROCESS_START_SECONDS),
     );
+    // Prometheus' own names (client_golang's, as its `process_open_fds / process_max_fds` alerts
+    // read them): the Collector serves none. Linux only, absent elsewhere. Read in PROCESS_FDS' order.
+    PROCESS_FDS.forEach(({ name, unit, description }, i) =>
+      this.#observe(name, unit, description, (r) => {
+        const fds = [openFds, maxFds][i]!();
+        if (fds !== undefined) r.observe(fds);
+      }),
+    );
     // The Collector's name for its heap (`otelcol_process_runtime_heap_alloc_bytes`): V8's used heap.
     this.#observe(
       'jobmeter.process.runtime.heap_alloc',
@@ -190,7 +222,7 @@ export class SelfTelemetry {
    * The ingest is on: its refusals, holdings and checkpoints are served, read from `source`.
    * Returns its counters' series, each at 0 from now on: points kept, requests by the answer they
    * got (a row of `source.answers`), connections shed to keep room by what they held
-   * (connection-room.ts).
+   * (connection-room.ts); and, when it keeps a state, what records each checkpoint's duration.
    */
   ingestFrom(source: IngestSource) {
     const { store, checkpoints } = source;
@@ -244,14 +276,36 @@ export class SelfTelemetry {
         (r) => r.observe(checkpoints().failures),
         'observableCounter',
       );
-      this.#observe(
+      // Each figure waits for the first write or read: until then there is none to tell.
+      const figure = (
+        name: string,
+        unit: string,
+        description: string,
+        of: (health: CheckpointFigures) => number | undefined,
+      ) =>
+        this.#observe(name, unit, description, (r) => {
+          const value = of(checkpoints());
+          if (value !== undefined) r.observe(value);
+        });
+      figure(
         'jobmeter.ingest.checkpoint_last_success_timestamp',
         's',
         'When the ingest state file last took the held state (its last write, or its read at start), Unix seconds; nothing is written while nothing arrives.',
-        (r) => {
-          const written = checkpoints().writtenSeconds;
-          if (written !== undefined) r.observe(written);
-        },
+        (health) => health.writtenSeconds,
+      );
+      figure(
+        'jobmeter.ingest.checkpoint_size',
+        'By',
+        'Bytes of the ingest state file as it was last written (or read at start).',
+        (health) => health.bytes,
+      );
+      // As Prometheus' `prometheus_rule_group_last_duration_seconds` beside its histogram: what
+      // the last one took, which a histogram cannot tell (the status page shows it).
+      figure(
+        'jobmeter.ingest.checkpoint_last_duration',
+        's',
+        'How long the last successful write of the ingest state file took.',
+        (health) => health.lastWriteSeconds,
       );
     }
     const requests = this.#meter.counter(REQUESTS.name);
@@ -267,6 +321,8 @@ export class SelfTelemetry {
       shed: Object.fromEntries(
         SHED_REASONS.map((reason) => [reason, shed.bind({ reason })]),
       ) as Record<ShedReason, BoundCounter>,
+      checkpointed:
+        checkpoints === undefined ? undefined : this.#meter.histogram(CHECKPOINTS.name).bind(),
     };
   }
 

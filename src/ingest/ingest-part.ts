@@ -72,7 +72,7 @@ export function openIngest(
         return result;
       };
       if (keeper !== undefined) {
-        keeper.start();
+        keeper.start((seconds) => counts.checkpointed?.record(seconds));
         parts.add(() => keeper.close());
       }
       return parts.start(

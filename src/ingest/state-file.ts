@@ -44,7 +44,13 @@ const TEMP_INFIX = '.tmp-';
 /** What reading a state file found. */
 export type StateFileRead =
   | { readonly status: 'missing' }
-  | { readonly status: 'ok'; readonly version: number; readonly payload: string }
+  | {
+      readonly status: 'ok';
+      readonly version: number;
+      readonly payload: string;
+      /** The file's size, header included. */
+      readonly bytes: number;
+    }
   | { readonly status: 'unusable'; readonly reason: string };
 
 /** A write that did not happen (the old file, if any, is left as it was). */
@@ -181,11 +187,17 @@ export function readStateFile(
     );
   if (createHash('sha256').update(payload).digest('hex') !== digest)
     return unusable('its checksum does not match (corrupt)');
-  return { status: 'ok', version: Number(version), payload: payload.toString('utf8') };
+  return {
+    status: 'ok',
+    version: Number(version),
+    payload: payload.toString('utf8'),
+    bytes: bytes.length,
+  };
 }
 
 /**
- * Replaces the state file `path` with `payload` atomically (see the top of this file).
+ * Replaces the state file `path` with `payload` atomically (see the top of this file); resolves
+ * with the file's size, header included.
  * @throws {StateFileError} when the file would pass `maxBytes` or the write fails; the old file stays.
  */
 export async function writeStateFile(
@@ -194,7 +206,7 @@ export async function writeStateFile(
   version: number,
   payload: string,
   maxBytes: number,
-): Promise<void> {
+): Promise<number> {
   const body = Buffer.from(payload, 'utf8');
   const header = Buffer.from(
     `${MAGIC} ${kind} v${version} sha256:${createHash('sha256').update(body).digest('hex')} ${body.length}\n`,
@@ -236,6 +248,7 @@ export async function writeStateFile(
     );
   }
   await syncDir(join(path, '..'));
+  return size;
 }
 
 /**

@@ -90,6 +90,10 @@ export interface CheckpointHealth {
   readonly failing: { readonly reason: string; readonly inRow: number } | undefined;
   /** When the file last took the store's state (the last write, or the read at start), Unix seconds. */
   readonly writtenSeconds: number | undefined;
+  /** The file's size then, header included. */
+  readonly bytes: number | undefined;
+  /** How long the last successful write took, from reading the store to the file in place; undefined before one. */
+  readonly lastWriteSeconds: number | undefined;
 }
 
 export class StateKeeper {
@@ -110,6 +114,10 @@ export class StateKeeper {
   #failing: { line: string; reason: string; inRow: number } | undefined;
   #failures = 0;
   #writtenAt: number | undefined;
+  #bytes: number | undefined;
+  #lastWriteSeconds: number | undefined;
+  /** Told each successful write's duration (the self-telemetry's histogram). */
+  #onWritten: ((seconds: number) => void) | undefined;
   /** While writes fail: the last file written, read into an empty store (served in the store's place). */
   #held: IngestStore | undefined;
   /** ScopeMetrics a collection of {@link #held} gave (its MetricData is the ingest's too: {@link owns}). */
@@ -137,9 +145,10 @@ export class StateKeeper {
     this.path = join(options.dir, ingestStateFileName(options.host, options.port));
   }
 
-  /** Writes every interval from now on, when something changed. */
-  start(): void {
+  /** Writes every interval from now on, when something changed; `onWritten` is told each successful write's duration. */
+  start(onWritten?: (seconds: number) => void): void {
     if (this.#closed || this.#timer !== undefined) return;
+    this.#onWritten = onWritten;
     this.#timer = setInterval(() => void this.save(), CHECKPOINT_INTERVAL_MILLIS);
     this.#timer.unref();
   }
@@ -200,6 +209,8 @@ export class StateKeeper {
       failures: this.#failures,
       failing: failing === undefined ? undefined : { reason: failing.reason, inRow: failing.inRow },
       writtenSeconds: this.#writtenAt === undefined ? undefined : this.#writtenAt / 1000,
+      bytes: this.#bytes,
+      lastWriteSeconds: this.#lastWriteSeconds,
     };
   }
 
@@ -270,6 +281,7 @@ export class StateKeeper {
       this.#written = this.#store.changes;
       this.#madeWritten = this.#store.seriesMade();
       this.#writtenAt = Date.now();
+      this.#bytes = read.bytes;
       const skipped =
         summary.skippedStreams === 0
           ? ''
@@ -303,7 +315,7 @@ export class StateKeeper {
     start = false,
   ):
     | Exclude<StateFileRead, { status: 'ok' }>
-    | { status: 'restored'; summary: StoreRestore; writer: string | undefined } {
+    | { status: 'restored'; summary: StoreRestore; writer: string | undefined; bytes: number } {
     const read = readStateFile(this.path, KIND, CHECKPOINT_VERSION, this.#options.maxBytes);
     if (read.status !== 'ok') return read;
     let snapshot;
@@ -319,6 +331,7 @@ export class StateKeeper {
       status: 'restored',
       summary: store.restore(snapshot, !start),
       writer: snapshot.writer,
+      bytes: read.bytes,
     };
   }
 
@@ -351,6 +364,8 @@ export class StateKeeper {
     const changes = this.#store.changes;
     if (changes === this.#written) return;
     const made = this.#store.seriesMade();
+    const began = performance.now();
+    let bytes: number;
     try {
       if (this.#unusable !== undefined) this.#moveAside(true);
       const carry = this.#options.carry?.snapshot();
@@ -359,7 +374,13 @@ export class StateKeeper {
         ...(carry !== undefined && { carry }),
         writer: writer(),
       });
-      await writeStateFile(this.path, KIND, CHECKPOINT_VERSION, payload, this.#options.maxBytes);
+      bytes = await writeStateFile(
+        this.path,
+        KIND,
+        CHECKPOINT_VERSION,
+        payload,
+        this.#options.maxBytes,
+      );
     } catch (err) {
       this.#failed(err);
       return;
@@ -368,6 +389,9 @@ export class StateKeeper {
     this.#madeWritten = made;
     this.#store.written(made);
     this.#writtenAt = Date.now();
+    this.#bytes = bytes;
+    this.#lastWriteSeconds = (performance.now() - began) / 1000;
+    this.#onWritten?.(this.#lastWriteSeconds);
     this.#held = undefined;
     if (this.#failing !== undefined) {
       this.#options.log(

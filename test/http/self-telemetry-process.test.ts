@@ -1,10 +1,12 @@
 /**
  * Issue 60 point 4: the self-telemetry serves the process' start time under Prometheus' own name
  * (`process_start_time_seconds`, what `time() - process_start_time_seconds` reads) and its heap
- * under the Collector's (`otelcol_process_runtime_heap_alloc_bytes`, here jobmeter_'s), each
- * with the figure of this process: read against what Node says at the same collection.
+ * under the Collector's (`otelcol_process_runtime_heap_alloc_bytes`, here jobmeter_'s), and its
+ * open and max file descriptors under client_golang's (`process_open_fds`, `process_max_fds`),
+ * each with the figure of this process: read against what Node and /proc say at the same collection.
  */
 import assert from 'node:assert/strict';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { SelfTelemetry } from '../../src/http/self-telemetry.ts';
@@ -38,4 +40,19 @@ test('jobmeter_process_runtime_heap_alloc_bytes follows the V8 heap in use', asy
   const second = await valueOf(telemetry, 'jobmeter_process_runtime_heap_alloc_bytes');
   assert.ok(second - Math.max(first, before) > 32 * 2 ** 20, `${first} -> ${second}`);
   assert.equal(held.length, 1 << 20);
+});
+
+test('process_open_fds and process_max_fds follow the descriptors this process holds', async () => {
+  const telemetry = new SelfTelemetry({});
+  const limit = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1];
+  assert.equal(await valueOf(telemetry, 'process_max_fds'), Number(limit));
+  const first = await valueOf(telemetry, 'process_open_fds');
+  assert.equal(first, readdirSync('/proc/self/fd').length - 1);
+  // 20 more held open across the next collection: served 20 more.
+  const held = Array.from({ length: 20 }, () => openSync('/proc/self/status', 'r'));
+  try {
+    assert.equal(await valueOf(telemetry, 'process_open_fds'), first + 20);
+  } finally {
+    held.forEach((fd) => closeSync(fd));
+  }
 });

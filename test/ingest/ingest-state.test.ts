@@ -358,11 +358,17 @@ describe('checkpoint: snapshot → restore', () => {
 describe('state file', () => {
   const payload = encodeCheckpoint({ instruments: [], lastFailureSeconds: undefined });
 
-  it('reads back what it wrote; a missing file is a first start', async () => {
+  it('reads back what it wrote, each telling its size; a missing file is a first start', async () => {
     const path = join(freshDir(), 'ingest.state');
     assert.deepEqual(readStateFile(path, 'ingest', 1, 1e6), { status: 'missing' });
-    await writeStateFile(path, 'ingest', 1, payload, 1e6);
-    assert.deepEqual(readStateFile(path, 'ingest', 1, 1e6), { status: 'ok', version: 1, payload });
+    const bytes = await writeStateFile(path, 'ingest', 1, payload, 1e6);
+    assert.equal(bytes, statSync(path).size);
+    assert.deepEqual(readStateFile(path, 'ingest', 1, 1e6), {
+      status: 'ok',
+      version: 1,
+      payload,
+      bytes,
+    });
     assert.equal(statSync(path).mode & 0o777, 0o600, 'private to the user');
   });
 
@@ -458,6 +464,35 @@ describe('state keeper', () => {
     // Written by this build: the line names no other.
     assert.doesNotMatch(lines.at(-1)!, /written by/);
     assert.deepEqual(await values(next, 'daemon.sent'), { '{}': 7 });
+  });
+
+  it("tells each write's size and duration, and the size of the file read at start", async () => {
+    const clock = fakeClock();
+    const dir = freshDir();
+    const store = new IngestStore({ clock });
+    const keeper = StateKeeper.open(store, options(dir, []));
+    assert.deepEqual(
+      [keeper.health().bytes, keeper.health().lastWriteSeconds],
+      [undefined, undefined],
+    );
+    const told: number[] = [];
+    keeper.start((seconds) => told.push(seconds));
+    for (const [i, name] of ['daemon.sent', 'daemon.received'].entries()) {
+      store.ingest(request([metric(name, sum([numberPoint(3, {}, 100, 110)], 'delta'))]));
+      await keeper.save();
+      const { bytes, lastWriteSeconds } = keeper.health();
+      assert.equal(bytes, statSync(keeper.path).size);
+      assert.equal(told.length, i + 1);
+      assert.equal(lastWriteSeconds, told[i]);
+      assert.ok(lastWriteSeconds! > 0 && lastWriteSeconds! < 5, String(lastWriteSeconds));
+    }
+    // Nothing changed: no write, nothing told.
+    await keeper.save();
+    assert.equal(told.length, 2);
+    await keeper.close();
+    const size = statSync(keeper.path).size;
+    const next = StateKeeper.open(new IngestStore({ clock }), options(dir, []));
+    assert.deepEqual([next.health().bytes, next.health().lastWriteSeconds], [size, undefined]);
   });
 
   it('names the build that wrote a state file when another one restores it', async () => {
