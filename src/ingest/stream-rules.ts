@@ -17,8 +17,10 @@
  *   (series/carry.ts `restarted`: only a decrease, never a new start time alone): what it had
  *   counted is kept in the series' base (series/output-set.ts `reported`) and the new value adds
  *   from there, so the series never jumps backwards because of one sender. Up-down sums and gauges are levels: a stream
- *   contributes its latest value. A cumulative point or a level at or
- *   before the stream's last time is superseded (a retried export, or out of order) and skipped.
+ *   contributes its latest value. A cumulative point or a level before the
+ *   stream's last time is superseded (out of order) and skipped; one at that time replaces it (a
+ *   retried export changes nothing; of two in one request the later stays, as the Collector's
+ *   `prometheus` exporter keeps it).
  * - **Delta windows.** A delta point counts its window (start, time]. A window after the stream's
  *   last time is added. A late one (ending at or before it) is added when it lies wholly in a span
  *   no counted window covers — an export queued through an outage and delivered after a newer one,
@@ -476,17 +478,21 @@ function histogramCounts(point: OtlpHistogramPoint): HistogramAcc {
   };
 }
 
-/** A point at or before the last one applied (a retried export, or out of order). */
+/** A point before the last one applied (out of order). */
 function isStale(
   streams: StreamTable,
   s: number,
   point: { timeUnixNano: bigint; startTimeUnixNano: bigint },
   cumulative: boolean,
 ): boolean {
-  if (streams.points[s] === 0 || point.timeUnixNano === 0n || point.timeUnixNano > streams.time[s]!)
+  if (
+    streams.points[s] === 0 ||
+    point.timeUnixNano === 0n ||
+    point.timeUnixNano >= streams.time[s]!
+  )
     return false;
   // A cumulative point with a new start time is a new life of its sender, whose clock may read
-  // earlier: it is no retry, and the carry rule (series/carry.ts) judges its value.
+  // earlier: it is not out of order, and the carry rule (series/carry.ts) judges its value.
   return !(cumulative && newStart(streams, s, point));
 }
 

@@ -98,15 +98,16 @@ export function decodeExportRequest(
     }
   }
   const meter = new DecodeMeter(body.length, limits);
-  meter.scanJson(body);
+  // Bytes after the request's object are left unread, as the Collector leaves them.
+  const text = Buffer.from(body.buffer, body.byteOffset, meter.scanJson(body));
   let raw: unknown;
   try {
-    raw = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    raw = JSON.parse(text.toString('utf8'));
   } catch (err) {
     throw new OtlpDecodeError(`invalid JSON: ${messageOf(err)}`, { cause: err });
   }
   // Not UTF-8: read with U+FFFD for each bad sequence, as the Collector keeps the bytes (normalize.ts).
-  const protobufBody = jsonToProtobuf(raw, !isUtf8(body));
+  const protobufBody = jsonToProtobuf(raw, !isUtf8(text));
   meter.readAll();
   return decodeProtobufRequest(protobufBody, limits, attributeMemo, undefined, meter);
 }

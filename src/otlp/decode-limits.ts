@@ -136,18 +136,21 @@ export class DecodeMeter {
 
   /**
    * JSON before `JSON.parse`: charges the containers and members of `text` (UTF-8), outside
-   * strings, checking as it goes. A tight byte loop; it does not validate the JSON, but refuses
-   * one nested deeper than {@link MAX_JSON_DEPTH}.
+   * strings, checking as it goes, up to the end of its first object or array, which it returns
+   * (`text.length` when there is none). The request is that value: the Collector reads one and
+   * leaves whatever follows it unread, so that is neither charged nor parsed. A tight byte loop;
+   * it does not validate the JSON, but refuses one nested deeper than {@link MAX_JSON_DEPTH}.
    * @throws {DecodeLimitExceeded}
    * @throws {OtlpDecodeError} past {@link MAX_JSON_DEPTH}
    */
-  scanJson(text: Uint8Array): void {
+  scanJson(text: Uint8Array): number {
     const { capBytes, perBodyByte, slackBytes } = this.#limits;
     let spent = this.#spent;
     let containers = 0;
     let members = 0;
     let inString = false;
     let depth = 0;
+    let end = text.length;
     for (let i = 0; i < text.length; i++) {
       const c = text[i]!;
       if (inString) {
@@ -166,7 +169,10 @@ export class DecodeMeter {
             `invalid JSON: objects and arrays nested deeper than ${MAX_JSON_DEPTH} levels at byte ${i}`,
           );
       } else if (c === 0x7d || c === 0x5d) {
-        depth--;
+        if (--depth === 0) {
+          end = i + 1;
+          break;
+        }
         continue;
       } else if (c === 0x2c || c === 0x3a) {
         members++;
@@ -182,6 +188,7 @@ export class DecodeMeter {
     this.#counts.container += containers;
     this.#counts.member += members;
     this.#spent = spent;
+    return end;
   }
 
   #refuse(at: number): never {

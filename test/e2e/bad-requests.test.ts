@@ -27,24 +27,33 @@ test('the same bad requests to the real Collector and to jobmeter: the documente
     assert.deepEqual([r.collector.status, r.jobmeter.status], [400, 413], r.request.what);
   // A request with data points: what the Collector accepts is accepted, what it refuses refused,
   // and the series served are the Collector's, or (where the row says why) one fewer: the one
-  // point refused in partial_success, never the request.
+  // point refused in partial_success, never the request; their values, where the row compares
+  // them, are the Collector's, or (where the row says why) the two it names.
   const withSeries = rows.filter((r) => r.request.series === true);
   assert.ok(withSeries.length >= 12);
   for (const r of withSeries) {
     // A status of its own only where the row says so, and then exactly that one.
-    const statuses = r.request.statuses;
+    const { statuses, values, why, what } = r.request;
     if (statuses !== undefined) {
-      assert.ok(r.request.why !== undefined, r.request.what);
-      assert.deepEqual([r.collector.status, r.jobmeter.status], statuses, r.request.what);
+      assert.ok(why !== undefined, what);
+      assert.deepEqual([r.collector.status, r.jobmeter.status], statuses, what);
       continue;
     }
-    assert.equal(r.jobmeter.status, r.collector.status, r.request.what);
+    assert.equal(r.jobmeter.status, r.collector.status, what);
+    if (Array.isArray(values)) {
+      assert.ok(why !== undefined, what);
+      assert.equal(r.jobmeter.served, r.collector.served, what);
+      assert.deepEqual([r.collector.values, r.jobmeter.values], values, what);
+      continue;
+    }
     assert.equal(
       r.jobmeter.served,
-      r.request.why === undefined ? r.collector.served : r.collector.served! - 1,
-      r.request.what,
+      why === undefined ? r.collector.served : r.collector.served! - 1,
+      what,
     );
+    if (values === true) assert.equal(r.jobmeter.values, r.collector.values, what);
   }
+  assert.ok(withSeries.some((r) => r.request.values === true && r.jobmeter.served! >= 3));
   assert.ok(withSeries.some((r) => r.collector.status === 200 && r.jobmeter.served! >= 100));
   assert.ok(withSeries.some((r) => r.collector.status === 400));
   const doc = readFileSync(DOC, 'utf8');

@@ -52,6 +52,12 @@ interface BadRequest {
    * holds. Without it such a row must be answered as the Collector answers.
    */
   statuses?: readonly [collector: number, jobmeter: number];
+  /**
+   * The values of the series served are compared too (`series` only), not only their count:
+   * `true`, they must be alike; the two lists, the Collector's then jobmeter's, where they differ
+   * on purpose (`why` says why), which the test holds.
+   */
+  values?: true | readonly [collector: string, jobmeter: string];
 }
 
 const PROTOBUF = 'application/x-protobuf';
@@ -81,6 +87,41 @@ const jsonPoint = (point: object): object => ({
   name: 'bad',
   gauge: { dataPoints: [{ asDouble: 7, timeUnixNano: String(pb.nowNanos()), ...point }] },
 });
+/**
+ * An OTLP/JSON request of `metrics`, each `[name, kind, points]`: a cumulative monotonic sum or a
+ * gauge whose points are `[value, seconds before now]`, all of one series (attribute `q`).
+ */
+function jsonSeries(
+  metrics: ReadonlyArray<
+    readonly [string, 'sum' | 'gauge', ReadonlyArray<readonly [number, number]>]
+  >,
+): string {
+  const now = pb.nowNanos();
+  const start = String(now - 60_000_000_000n);
+  return JSON.stringify({
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'probe' } }] },
+        scopeMetrics: [
+          {
+            scope: { name: 'probe-scope' },
+            metrics: metrics.map(([name, kind, points]) => {
+              const dataPoints = points.map(([v, ago]) => ({
+                asDouble: v,
+                startTimeUnixNano: start,
+                timeUnixNano: String(now - BigInt(ago) * 1_000_000_000n),
+                attributes: [{ key: 'q', value: { stringValue: 'a' } }],
+              }));
+              return kind === 'gauge'
+                ? { name, gauge: { dataPoints } }
+                : { name, sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints } };
+            }),
+          },
+        ],
+      },
+    ],
+  });
+}
 let nestedJson: object = { stringValue: 'leaf' };
 for (let i = 0; i < 12; i++) nestedJson = { arrayValue: { values: [nestedJson] } };
 
@@ -180,8 +221,21 @@ export const REQUESTS: readonly BadRequest[] = [
     contentType: JSON_TYPE,
     body: Buffer.from(`${jsonWith(jsonPoint({}))} garbage`),
     series: true,
-    statuses: [200, 400],
-    why: 'a body is one JSON value, as JSON.parse reads it: the whole request is refused; the Collector reads the first value and leaves the rest',
+  },
+  {
+    what: 'a JSON request followed by another (`{…}{…}`, 2 gauges more) and bytes that are no JSON (`]]"\\xff[[`)',
+    contentType: JSON_TYPE,
+    body: Buffer.concat([
+      Buffer.from(jsonWith(jsonPoint({}))),
+      Buffer.from(
+        jsonSeries([
+          ['after_0', 'gauge', [[1, 0]]],
+          ['after_1', 'gauge', [[2, 0]]],
+        ]),
+      ),
+      Buffer.from(']]"\xff[[', 'latin1'),
+    ]),
+    series: true,
   },
   {
     what: 'a JSON request after a byte-order mark',
@@ -189,7 +243,7 @@ export const REQUESTS: readonly BadRequest[] = [
     body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(jsonWith(jsonPoint({})))]),
     series: true,
     statuses: [500, 400],
-    why: 'JSON has no byte-order mark (RFC 8259, 8.1): a bad request, 400; the Collector answers 500',
+    why: "JSON has no byte-order mark (RFC 8259, 8.1): a bad request, 400; the Collector answers 500, a server error for a client's body",
   },
   {
     what: 'a JSON `asInt` past int64 (`"9223372036854775808"`)',
@@ -260,6 +314,59 @@ export const REQUESTS: readonly BadRequest[] = [
         ],
       }),
     ),
+  },
+  {
+    what: 'two points of one series at one time in one request, the later higher (a counter 3 then 9, a gauge 5 then 4), and a counter at two times, the later first (12 then 10, 1 s before)',
+    contentType: JSON_TYPE,
+    body: Buffer.from(
+      jsonSeries([
+        [
+          'twice',
+          'sum',
+          [
+            [3, 0],
+            [9, 0],
+          ],
+        ],
+        [
+          'level',
+          'gauge',
+          [
+            [5, 0],
+            [4, 0],
+          ],
+        ],
+        [
+          'reordered',
+          'sum',
+          [
+            [12, 0],
+            [10, 1],
+          ],
+        ],
+      ]),
+    ),
+    series: true,
+    values: true,
+  },
+  {
+    what: 'two points of a counter at one time in one request, the later lower (9 then 3)',
+    contentType: JSON_TYPE,
+    body: Buffer.from(
+      jsonSeries([
+        [
+          'twice',
+          'sum',
+          [
+            [9, 0],
+            [3, 0],
+          ],
+        ],
+      ]),
+    ),
+    series: true,
+    values: ['3', '12'],
+    why: "the later is the report, and a lower total is a restart of its sender at one time as at any: what it had counted stays, the counter never goes back; the Collector's exporter serves the lower value",
   },
   // What the Collector accepts: at most the points it is on are lost.
   {
@@ -428,6 +535,8 @@ export interface Answer {
   text: string;
   /** Series served after the request, for a request with `series`. */
   served?: number;
+  /** Their values, in increasing order, for a request with `values`. */
+  values?: string;
 }
 
 /** The answer as one table cell: status, and the Status message or the text body. */
@@ -474,24 +583,29 @@ async function send(base: string, r: BadRequest): Promise<Answer> {
   return answer(res);
 }
 
-/** Series the Collector's prometheus exporter serves, `target_info` left out. */
-async function collectorSeries(port: number): Promise<number> {
+/** The values of series, in increasing order. */
+const inOrder = (values: readonly number[]): string => values.toSorted((a, b) => a - b).join(', ');
+
+/** The values of the series the Collector's prometheus exporter serves, `target_info` left out. */
+async function collectorSeries(port: number): Promise<number[]> {
   const text = await (
     await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(30_000) })
   ).text();
   return text
     .split('\n')
-    .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('target_info')).length;
+    .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('target_info'))
+    .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
 }
 
-/** Series jobmeter's store serves, its self-metrics left out. */
-async function jobmeterSeries(store: IngestStore): Promise<number> {
+/** The values of the series jobmeter's store serves, its self-metrics left out. */
+async function jobmeterSeries(store: IngestStore): Promise<number[]> {
   const { resourceMetrics } = await store.collect();
-  let n = 0;
+  const values: number[] = [];
   for (const sm of resourceMetrics.scopeMetrics)
     for (const m of sm.metrics)
-      if (!m.descriptor.name.startsWith('jobmeter.')) n += m.dataPoints.length;
-  return n;
+      if (!m.descriptor.name.startsWith('jobmeter.'))
+        for (const p of m.dataPoints) values.push(typeof p.value === 'number' ? p.value : NaN);
+  return values;
 }
 
 /**
@@ -513,9 +627,13 @@ async function withSeries(request: BadRequest): Promise<{ collector: Answer; job
   try {
     const c = await send(`http://127.0.0.1:${collector.ports.otlp}`, request);
     const j = await send(`http://127.0.0.1:${ingest.address.port}`, request);
+    const served = (values: number[]): Pick<Answer, 'served' | 'values'> => ({
+      served: values.length,
+      ...(request.values !== undefined && { values: inOrder(values) }),
+    });
     return {
-      collector: { ...c, served: await collectorSeries(collector.ports.prom) },
-      jobmeter: { ...j, served: await jobmeterSeries(store) },
+      collector: { ...c, ...served(await collectorSeries(collector.ports.prom)) },
+      jobmeter: { ...j, ...served(await jobmeterSeries(store)) },
     };
   } finally {
     await ingest.close();
@@ -563,7 +681,7 @@ export const UNEXPLAINED = '**unexplained**';
 
 /** The last column: the same answer, the same but in other words, or the row's reason. */
 function comparison(request: BadRequest, c: Answer, j: Answer): string {
-  if (c.status !== j.status || c.kind !== j.kind || c.served !== j.served)
+  if (c.status !== j.status || c.kind !== j.kind || c.served !== j.served || c.values !== j.values)
     return request.why ?? UNEXPLAINED;
   if (c.text === j.text) return 'the same';
   if (c.status === 200)
@@ -573,7 +691,7 @@ function comparison(request: BadRequest, c: Answer, j: Answer): string {
 
 export function renderTable(rows: Awaited<ReturnType<typeof collectAnswers>>): string {
   const cell = (a: Answer): string =>
-    `${a.status} ${a.kind}: ${a.text}${a.served === undefined ? '' : `; ${a.served} series served`}`;
+    `${a.status} ${a.kind}: ${a.text}${a.served === undefined ? '' : `; ${a.served} series served`}${a.values === undefined ? '' : ` (${a.values})`}`;
   return [
     `| request | the Collector's otlp receiver (${peerVersions().otelcol}) | jobmeter's ingest | compared |`,
     '|---|---|---|---|',

@@ -50,28 +50,31 @@ describe('temporality', () => {
     assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ a: '1', b: '2' })]: 5 });
   });
 
-  it('keeps the first of two cumulative points of one series at one time in one request (a retry: the later is ignored, not refused)', async () => {
+  it("keeps the last of two cumulative points of one series at one time in one request, as the Collector's prometheus exporter does", async () => {
     const store = new IngestStore();
-    const result = store.ingest(
-      request([
-        metric(
-          'daemon.jobs',
-          sum([numberPoint(3, { q: 'a' }, 100, 110), numberPoint(9, { q: 'a' }, 100, 110)]),
-        ),
-      ]),
-    );
-    assert.equal(result.rejectedDataPoints, 0);
-    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 3 });
-    // At a later time the second is the newer report, whichever order they come in.
+    const at110 = (...v: number[]) =>
+      store.ingest(
+        request([metric('daemon.jobs', sum(v.map((x) => numberPoint(x, { q: 'a' }, 100, 110))))]),
+      );
+    assert.equal(at110(3, 9).rejectedDataPoints, 0);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 9 });
+    // The point held sent again (a retried export) changes nothing.
+    at110(9);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 9 });
+    // A lower total at that time is a restart of its sender, as at any time: what it counted stays
+    // (the Collector's exporter would serve 4: its counter goes back).
+    at110(4);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 13 });
+    // At two later times the later is the report, whichever order they come in.
     store.ingest(
       request([
         metric(
           'daemon.jobs',
-          sum([numberPoint(12, { q: 'a' }, 100, 130), numberPoint(10, { q: 'a' }, 100, 120)]),
+          sum([numberPoint(16, { q: 'a' }, 100, 130), numberPoint(14, { q: 'a' }, 100, 120)]),
         ),
       ]),
     );
-    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 12 });
+    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 16 + 9 });
   });
 
   it('accumulates delta points into a cumulative sum and skips a retried (duplicate) delta, saying so', async () => {
