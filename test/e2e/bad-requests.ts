@@ -223,7 +223,7 @@ export const REQUESTS: readonly BadRequest[] = [
     series: true,
   },
   {
-    what: 'a JSON request followed by another (`{…}{…}`, 2 gauges more) and bytes that are no JSON (`]]"\\xff[[`)',
+    what: 'a JSON request followed by another (`{…}{…}`, 2 gauges more), bytes that are no JSON (`]]"\\xff`) and 10,001 `[`',
     contentType: JSON_TYPE,
     body: Buffer.concat([
       Buffer.from(jsonWith(jsonPoint({}))),
@@ -233,9 +233,30 @@ export const REQUESTS: readonly BadRequest[] = [
           ['after_1', 'gauge', [[2, 0]]],
         ]),
       ),
-      Buffer.from(']]"\xff[[', 'latin1'),
+      Buffer.from(`]]"\xff${'['.repeat(10_001)}`, 'latin1'),
     ]),
     series: true,
+  },
+  {
+    what: 'a JSON request naming `resourceMetrics` twice (2 gauges, then 1)',
+    contentType: JSON_TYPE,
+    body: Buffer.from(
+      jsonSeries([
+        ['first_0', 'gauge', [[1, 0]]],
+        ['first_1', 'gauge', [[2, 0]]],
+      ]).replace(/}$/, `,${jsonSeries([['second', 'gauge', [[3, 0]]]]).slice(1)}`),
+    ),
+    series: true,
+    values: ['1, 2, 3', '3'],
+    why: "JSON.parse keeps the last of a repeated member (RFC 8259 leaves it to the parser: names should be unique); the Collector's decoder adds both lists",
+  },
+  {
+    what: 'a JSON body that is a lone `}`',
+    contentType: JSON_TYPE,
+    body: Buffer.from('}'),
+    series: true,
+    statuses: [200, 400],
+    why: "no JSON text, a bad request; the Collector's decoder takes it for the end of an empty object",
   },
   {
     what: 'a JSON request after a byte-order mark',
