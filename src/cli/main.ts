@@ -297,6 +297,7 @@ async function served(
                 telemetry: () => telemetry.families(),
                 scrape: () => jm.scrape(),
                 pipeline: () => jm.pipeline(),
+                reloaded: () => hangups.lastReload(),
               }),
             }),
           (started) => started.close(),

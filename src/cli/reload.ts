@@ -79,6 +79,12 @@ export interface ReloadOutcome {
   readonly successful: boolean;
   /** When the last successful one was, Unix seconds. */
   readonly successSeconds: number;
+  /**
+   * The keys that one found changed in the file against the configuration in force (applied now
+   * or at restart, as its line says), as the file spells them: never a value; none at start. What
+   * the status page says the last reload changed.
+   */
+  readonly changed: readonly string[];
 }
 
 /** What asked for a re-read: its line starts with it. */
@@ -99,7 +105,7 @@ export class HangupReloader {
   private apply: ApplyLive | undefined;
   /** A SIGHUP came before the configuration serve started with was loaded. */
   private missed = false;
-  private outcome: ReloadOutcome = { successful: false, successSeconds: 0 };
+  private outcome: ReloadOutcome = { successful: false, successSeconds: 0, changed: [] };
   private readonly onHangup = (): void => {
     if (this.running === undefined) this.missed = true;
     else void this.reload('SIGHUP');
@@ -140,8 +146,12 @@ export class HangupReloader {
     return this.outcome;
   }
 
-  private succeeded(): void {
-    this.outcome = { successful: true, successSeconds: Date.now() / 1000 };
+  private succeeded(changed: readonly string[] = []): void {
+    this.outcome = {
+      successful: true,
+      successSeconds: Date.now() / 1000,
+      changed: spelled(changed),
+    };
   }
 
   private failed(trigger: ReloadTrigger, err: unknown): ReloadAnswer {
@@ -202,7 +212,7 @@ export class HangupReloader {
       return this.failed(trigger, err);
     }
     this.running = withApplied(running, next, applied);
-    this.succeeded();
+    this.succeeded(changed);
     const atRestart = changed.filter((k) => !applied.includes(k) && !removed.includes(k));
     const parts = [
       ...(applied.length > 0 ? [`applied now: ${named(applied)}`] : []),
@@ -279,11 +289,14 @@ function removedCredentials(
 }
 
 /** `keys` as the config file spells them, each once. */
+const spelled = (keys: readonly string[]): string[] => [...new Set(keys.map(fileKey))];
+
+/** `keys` as the config file spells them, in one line: at most {@link MAX_KEYS_NAMED}. */
 function named(keys: readonly string[]): string {
-  const spelled = [...new Set(keys.map(fileKey))];
+  const names = spelled(keys);
   return (
-    spelled.slice(0, MAX_KEYS_NAMED).join(', ') +
-    (spelled.length > MAX_KEYS_NAMED ? ` …and ${spelled.length - MAX_KEYS_NAMED} more` : '')
+    names.slice(0, MAX_KEYS_NAMED).join(', ') +
+    (names.length > MAX_KEYS_NAMED ? ` …and ${names.length - MAX_KEYS_NAMED} more` : '')
   );
 }
 

@@ -22,6 +22,8 @@ export interface StatusSource {
   scrape(): Promise<readonly RenderFamily[]>;
   /** What `/ready` judges. */
   pipeline(): PipelineState;
+  /** The last configuration load's changed keys, names only (cli/reload.ts `lastReload`); none when not loaded from files. */
+  readonly reloaded?: () => { readonly changed: readonly string[] };
 }
 
 /** Longest string shown of one value a sender chose; the rest is cut with `…`. */
@@ -56,11 +58,20 @@ export interface StatusData {
         /** The last write (or the read at start), ISO 8601; undefined before the first. */
         readonly lastSuccess: string | undefined;
         readonly ageSeconds: number | undefined;
+        /** The state file's size then; how long the last write took. Undefined before the first. */
+        readonly bytes: number | undefined;
+        readonly lastWriteSeconds: number | undefined;
       }
     | undefined;
   /** The last configuration load (at start or a reload); undefined: not loaded from files. */
   readonly reload:
-    | { readonly successful: boolean; readonly lastSuccess: string; readonly ageSeconds: number }
+    | {
+        readonly successful: boolean;
+        readonly lastSuccess: string;
+        readonly ageSeconds: number;
+        /** The keys the last successful load changed, as the config file spells them (never a value). */
+        readonly changed: readonly string[];
+      }
     | undefined;
   /** The largest families by series, at most {@link TOP_FAMILIES}. */
   readonly families: readonly {
@@ -116,7 +127,13 @@ export async function gatherStatus(source: StatusSource): Promise<StatusData> {
     checkpoint:
       failures === undefined
         ? undefined
-        : { failures, lastSuccess: isoOf(written), ageSeconds: ageOf(written) },
+        : {
+            failures,
+            lastSuccess: isoOf(written),
+            ageSeconds: ageOf(written),
+            bytes: value('jobmeter_ingest_checkpoint_size_bytes'),
+            lastWriteSeconds: value('jobmeter_ingest_checkpoint_last_duration_seconds'),
+          },
     reload:
       reloaded === undefined
         ? undefined
@@ -124,6 +141,7 @@ export async function gatherStatus(source: StatusSource): Promise<StatusData> {
             successful: value('jobmeter_config_last_reload_successful') === 1,
             lastSuccess: isoOf(reloaded)!,
             ageSeconds: ageOf(reloaded)!,
+            changed: source.reloaded?.().changed ?? [],
           },
     ...familiesOf(served),
   };

@@ -144,6 +144,18 @@ export function renderStatusPage(data: StatusData): string {
             ? `<td class="bad">${e(String(checkpoint.failures))}</td>`
             : num(0),
         ),
+        row(
+          td('size (bytes)'),
+          checkpoint.bytes === undefined ? td('none yet') : num(checkpoint.bytes),
+        ),
+        row(
+          td('last write took'),
+          td(
+            checkpoint.lastWriteSeconds === undefined
+              ? 'none yet'
+              : `${(checkpoint.lastWriteSeconds * 1000).toFixed(1)} ms`,
+          ),
+        ),
       ]),
     );
   if (reload !== undefined)
@@ -158,6 +170,12 @@ export function renderStatusPage(data: StatusData): string {
         ),
         row(td('last success'), td(reload.lastSuccess)),
         row(td('age'), td(seconds(reload.ageSeconds))),
+        row(
+          td('changed'),
+          reload.changed.length === 0
+            ? td('nothing')
+            : `<td>${reload.changed.map((key) => `<code>${e(key)}</code>`).join(', ')}</td>`,
+        ),
       ]),
     );
   parts.push(

@@ -7,6 +7,8 @@
  * CSP that allows no script.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, it } from 'node:test';
 
 import { killChildren } from '../cli/harness.ts';
@@ -72,6 +74,14 @@ it(
     assert.equal(refused.status, 200);
     const after = await statusOf(s.telemetry);
     assert.equal(after.ingest?.refusedPoints['no_name'], 1);
+    // The checkpoint the collections wrote: the state file's size, and how long its write took.
+    const settled = await statusOf(s.telemetry);
+    const stateDir = join(files.dir, 'state');
+    const [stateFile] = readdirSync(stateDir).filter((f) => !f.includes('.tmp'));
+    assert.equal(settled.checkpoint?.bytes, statSync(join(stateDir, stateFile!)).size);
+    const took = settled.checkpoint.lastWriteSeconds!;
+    assert.ok(took > 0 && took < 2, String(took));
+    assert.deepEqual(settled.reload?.changed, [], 'nothing reloaded yet');
     await s.stop();
   },
 );
@@ -136,15 +146,22 @@ it('every text on the page is escaped: markup, quotes, lone surrogates, huge val
       memoryBytes: 1,
       memoryLimitBytes: 4,
     },
-    checkpoint: { failures: 3, lastSuccess: HOSTILE, ageSeconds: 5 },
-    reload: { successful: false, lastSuccess: HOSTILE, ageSeconds: 5 },
+    checkpoint: {
+      failures: 3,
+      lastSuccess: HOSTILE,
+      ageSeconds: 5,
+      bytes: 100,
+      lastWriteSeconds: 0.01,
+    },
+    reload: { successful: false, lastSuccess: HOSTILE, ageSeconds: 5, changed: [HOSTILE] },
     families: [{ name: HOSTILE, type: HOSTILE, series: 7 }],
     totals: { families: 1, series: 7 },
   });
   assert.ok(!html.includes('<script'), html);
   assert.ok(!html.includes(`"x"`), html);
-  // profile, build key and value, reason, refusal, last success x2, generated, family name and type
-  assert.equal(html.split(ESCAPED).length - 1, 10, html);
+  // profile, build key and value, reason, refusal, last success x2, generated, a changed key,
+  // family name and type
+  assert.equal(html.split(ESCAPED).length - 1, 11, html);
   assert.ok(html.includes('1d 1h 1m 1s'));
   // Written out as UTF-8, a lone surrogate becomes U+FFFD: the page is valid UTF-8.
   const bytes = Buffer.from(html);

@@ -8,6 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, afterEach, before, it } from 'node:test';
 import puppeteer, { type Browser } from 'puppeteer-core';
 
@@ -68,6 +70,18 @@ it(
       }),
     });
     assert.equal(refused.status, 200);
+    // A reload that changes a secret and a setting: the page names both keys, no value.
+    const config = join(files.dir, 'serve.toml');
+    const secret = 'browser-SECRET-token';
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace('process_metrics = false', 'process_metrics = true') +
+        `[metrics]\ntoken = "${secret}"\n`,
+    );
+    s.running.child.kill('SIGHUP');
+    await s.running.stderrMatches(/SIGHUP: configuration re-read; /, 10_000);
+    // A collection writes the checkpoint before it is served: the page shows that write.
+    await (await fetch(`${s.telemetry}/status.json`)).arrayBuffer();
 
     const page = await browser.newPage();
     const requested: string[] = [];
@@ -91,6 +105,16 @@ it(
     assert.deepEqual(rowOf('series')?.slice(0, 3), ['series', '7', '50000']);
     assert.deepEqual(rowOf('failures'), ['failures', '0']);
     assert.deepEqual(rowOf('last load'), ['last load', 'successful']);
+    assert.deepEqual(rowOf('changed'), ['changed', '[metrics] token, process_metrics']);
+    const html = (await page.content()) + JSON.stringify(rows);
+    assert.ok(!html.includes(secret), 'no secret value on the page');
+    const stateDir = join(files.dir, 'state');
+    const [stateFile] = readdirSync(stateDir).filter((f) => !f.includes('.tmp'));
+    assert.deepEqual(rowOf('size (bytes)'), [
+      'size (bytes)',
+      String(statSync(join(stateDir, stateFile!)).size),
+    ]);
+    assert.match(rowOf('last write took')?.[1] ?? '', /^\d+\.\d ms$/);
     assert.ok(
       rows.some((r) => r[0] === 'work_done_0_total' && r[1] === 'counter'),
       JSON.stringify(rows),
