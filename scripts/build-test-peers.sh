@@ -4,6 +4,7 @@
 #
 # - the OpenTelemetry Collector, with its official builder (OCB) from test/peers/otelcol-builder.yaml;
 # - test/peers/go-daemon, a small Go program on the OpenTelemetry Go SDK (its go.mod pins it);
+# - test/peers/logfmt-decode, go-logfmt's decoder reading serve's logfmt lines (its go.mod pins it);
 # - client_model's metrics.proto, copied from its module (the protobuf exposition's official schema);
 # - Prometheus 3 (server and promtool), from the module github.com/prometheus/prometheus. Its go.mod
 #   has `replace` directives, so `go install …@version` refuses it: the module is downloaded and
@@ -35,14 +36,16 @@ readonly PROM3_TAGS="remove_all_sd"
 readonly PROM3_DIR="${CACHE}/prometheus-${PROMETHEUS3_VERSION}-${PROM3_TAGS}"
 readonly GO_DAEMON_DIR="${CACHE}/go-daemon-$(recipe_hash "${PEERS}/go-daemon/go.mod" "${PEERS}/go-daemon/go.sum" "${PEERS}/go-daemon/main.go")"
 readonly GO_DAEMON_BIN="${GO_DAEMON_DIR}/go-daemon"
+readonly LOGFMT_DIR="${CACHE}/logfmt-decode-$(recipe_hash "${PEERS}/logfmt-decode/go.mod" "${PEERS}/logfmt-decode/go.sum" "${PEERS}/logfmt-decode/main.go")"
+readonly LOGFMT_BIN="${LOGFMT_DIR}/logfmt-decode"
 readonly CLIENT_MODEL_PROTO="${CACHE}/client_model-${CLIENT_MODEL_VERSION}/metrics.proto"
 readonly OTELCOL_BIN="${OTELCOL_DIR}/otelcol-jobmeter"
 readonly PROM3_BIN="${PROM3_DIR}/prometheus"
 readonly PROMTOOL3_BIN="${PROM3_DIR}/promtool"
 
 where() {
-  printf 'OTELCOL=%s\nOTELCOL_VERSION=%s\nPROMETHEUS3=%s\nPROMTOOL3=%s\nPROMETHEUS3_VERSION=%s\nGO_DAEMON=%s\nCLIENT_MODEL_PROTO=%s\n' \
-    "${OTELCOL_BIN}" "${OTELCOL_VERSION}" "${PROM3_BIN}" "${PROMTOOL3_BIN}" "${PROMETHEUS3_VERSION}" "${GO_DAEMON_BIN}" "${CLIENT_MODEL_PROTO}" >&3
+  printf 'OTELCOL=%s\nOTELCOL_VERSION=%s\nPROMETHEUS3=%s\nPROMTOOL3=%s\nPROMETHEUS3_VERSION=%s\nGO_DAEMON=%s\nLOGFMT_DECODE=%s\nCLIENT_MODEL_PROTO=%s\n' \
+    "${OTELCOL_BIN}" "${OTELCOL_VERSION}" "${PROM3_BIN}" "${PROMTOOL3_BIN}" "${PROMETHEUS3_VERSION}" "${GO_DAEMON_BIN}" "${LOGFMT_BIN}" "${CLIENT_MODEL_PROTO}" >&3
 }
 if [[ "${1:-}" == "--where" ]]; then where; exit 0; fi
 
@@ -54,7 +57,7 @@ find_go() {
   return 1
 }
 
-if [[ -x "${OTELCOL_BIN}" && -x "${PROM3_BIN}" && -x "${PROMTOOL3_BIN}" && -x "${GO_DAEMON_BIN}" && -f "${CLIENT_MODEL_PROTO}" ]]; then
+if [[ -x "${OTELCOL_BIN}" && -x "${PROM3_BIN}" && -x "${PROMTOOL3_BIN}" && -x "${GO_DAEMON_BIN}" && -x "${LOGFMT_BIN}" && -f "${CLIENT_MODEL_PROTO}" ]]; then
   echo "build-test-peers: cached: ${OTELCOL_BIN} (Collector ${OTELCOL_VERSION})"
   echo "build-test-peers: cached: ${PROM3_BIN} (Prometheus ${PROMETHEUS3_VERSION})"
   where
@@ -129,14 +132,15 @@ build_prometheus3() {
   echo "build-test-peers: built ${PROM3_BIN} in $((SECONDS - started)) s"
 }
 
-build_go_daemon() {
-  [[ -x "${GO_DAEMON_BIN}" ]] && return 0
-  local tmp
-  tmp="$(mktemp -d "${CACHE}/.go-daemon.XXXXXX")"
-  echo "build-test-peers: building test/peers/go-daemon (the OpenTelemetry Go SDK)"
-  (cd "${PEERS}/go-daemon" && GOFLAGS=-mod=readonly go build -trimpath -o "${tmp}/go-daemon" .)
-  rm -rf "${GO_DAEMON_DIR}"
-  mv "${tmp}" "${GO_DAEMON_DIR}"
+# build_go_program NAME DIR BIN WHAT: test/peers/NAME, a Go program its go.mod pins, built into DIR.
+build_go_program() {
+  local name="$1" dir="$2" bin="$3" what="$4" tmp
+  [[ -x "${bin}" ]] && return 0
+  tmp="$(mktemp -d "${CACHE}/.${name}.XXXXXX")"
+  echo "build-test-peers: building test/peers/${name} (${what})"
+  (cd "${PEERS}/${name}" && GOFLAGS=-mod=readonly go build -trimpath -o "${tmp}/${name}" .)
+  rm -rf "${dir}"
+  mv "${tmp}" "${dir}"
 }
 
 fetch_client_model_proto() {
@@ -150,7 +154,8 @@ fetch_client_model_proto() {
 
 build_otelcol
 build_prometheus3
-build_go_daemon
+build_go_program go-daemon "${GO_DAEMON_DIR}" "${GO_DAEMON_BIN}" 'the OpenTelemetry Go SDK'
+build_go_program logfmt-decode "${LOGFMT_DIR}" "${LOGFMT_BIN}" 'go-logfmt'
 fetch_client_model_proto
 echo "build-test-peers: ${OTELCOL_BIN}: $("${OTELCOL_BIN}" --version 2>&1 | head -n 1)"
 echo "build-test-peers: ${PROM3_BIN}: $("${PROM3_BIN}" --version 2>&1 | head -n 1)"

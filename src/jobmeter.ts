@@ -14,6 +14,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { clusterPrimary, startClusterMember } from './cluster/cluster-part.ts';
 import { listenToClusterWorkers, listenToPort } from './cluster/transport.ts';
 import { Parts } from './common/parts.ts';
+import type { Log } from './common/log.ts';
 import { ConfigError } from './errors.ts';
 import { list, metricReader } from './common/option-rules.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
@@ -149,11 +150,12 @@ function globalMeterProviderTaken(): boolean {
  * Registers `provider` as the global MeterProvider unless one is already registered (then one
  * line says what to do). Returns how to undo it: unregisters only if it is still jobmeter's.
  */
-function registerGlobal(provider: MetricsApiProvider, log: (line: string) => void): () => void {
+function registerGlobal(provider: MetricsApiProvider, log: Log): () => void {
   // Checked first: refused, the API would report the duplicate registration through the host's
   // diag logger, with a stack trace, beside jobmeter's one line.
   if (globalMeterProviderTaken() || !metrics.setGlobalMeterProvider(provider)) {
     log(
+      'warn',
       'a global MeterProvider is already registered, so instruments made with metrics.getMeter() stay with it and are not served here; ' +
         'record through jobmeter.meter instead, or create jobmeter before registering another provider (NodeSDK makes one only with metric readers: ' +
         'give it metricReaders: [] or OTEL_METRICS_EXPORTER=none; global: false silences this line)',
@@ -243,7 +245,7 @@ export async function createJobmeter<
   const shadow = ingest?.shadow;
   const hostName = hostNameOf(options.hostname);
   if (profile.kind === 'table' && o.hostInstruments === 'drop')
-    o.log(dropLine(profile, o.instruments));
+    o.log('info', dropLine(profile, o.instruments));
   // The debug printer decodes with protobufjs: loaded only when asked for.
   const debug =
     o.debug === undefined

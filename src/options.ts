@@ -24,6 +24,7 @@ import type { BuildInfo, DeclaredInstrumentSpec } from './domain/types.ts';
 import type { TranslationStrategy } from './naming/prometheus-names.ts';
 import type { FamilyRule } from './naming/types.ts';
 import type { ProfileName } from './common/option-values.ts';
+import type { LevelLogger, LogSink } from './common/log.ts';
 
 export type { OptionsOf } from './common/option-table.ts';
 export {
@@ -78,7 +79,7 @@ export type ClusterOptions = OptionsOf<
 /** A metrics route's `accessLog` as an object: where its lines go, verbose lines, the clock. */
 export type AccessLogOptions = OptionsOf<
   typeof ACCESS_LOG_OPTIONS,
-  { stream: { write(chunk: string): unknown }; now: () => number }
+  { stream: { write(chunk: string): unknown } | LevelLogger; now: () => number }
 >;
 
 /**
@@ -106,6 +107,6 @@ export type JobmeterOptions<
     metricProducers: MetricProducer[];
     debug: (line: string) => void;
     readers: readonly IMetricReader[];
-    log: (line: string) => void;
+    log: LogSink;
   }
 >;

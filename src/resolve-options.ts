@@ -26,12 +26,14 @@ import {
   headers as headersRule,
   httpUrl,
   list,
+  logSink,
   oneOf,
   oneServiceName,
   resourceAttributes as attributesRule,
   timeoutWithinInterval,
 } from './common/option-rules.ts';
 import { assertBindAllowed } from './common/loopback.ts';
+import { logTo, type Log } from './common/log.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
@@ -70,7 +72,7 @@ export interface ResolvedOptions extends Omit<
   readonly instruments: readonly InstrumentSpec[];
   readonly debug: ((line: string) => void) | undefined;
   readonly views: readonly ViewOptions[];
-  readonly log: (line: string) => void;
+  readonly log: Log;
   readonly cluster:
     | {
         readonly timeoutMillis: number;
@@ -173,7 +175,7 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
     instruments: checkInstrumentSpecs(o.instruments ?? []),
     debug: o.debug === undefined ? undefined : callback(o.debug, 'debug'),
     views: list(o.views ?? [], 'views', 'OpenTelemetry ViewOptions'),
-    log: callback(o.log ?? stderrLine, 'log'),
+    log: logTo(logSink(o.log ?? stderrLine, 'log')),
     cluster: resolveCluster(o.cluster),
   };
 }

@@ -251,7 +251,11 @@ const CASES: readonly [string, unknown, string][] = [
     { listener: { port: 0, allowNonLoopback: 'true' } },
     'invalid listener.allowNonLoopback=true: expected true or false',
   ],
-  ['log', { listener: false, log: console }, 'invalid log=an object: expected a function'],
+  [
+    'log',
+    { listener: false, log: { info() {} } },
+    'invalid log=an object: expected a function taking a line, or a logger with debug, info, warn and error methods',
+  ],
   [
     'hostInstruments',
     { listener: false, hostInstruments: 'keep' },

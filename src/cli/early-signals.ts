@@ -52,13 +52,19 @@ export function catchSignalsEarly(): void {
       // Another listener is serve's own: it answers.
       if (process.listenerCount(signal) > 1) return;
       if (signal === 'SIGHUP') {
-        io.stderr(
-          'jobmeter: SIGHUP: received before the configuration was loaded: nothing to reload',
+        io.log(
+          'info',
+          'signal received before the configuration was loaded: nothing to reload',
+          { signal },
+          'SIGHUP: received before the configuration was loaded: nothing to reload',
         );
         return;
       }
-      io.stderr(
-        `jobmeter: ${signal} received before the ingest state was loaded: nothing to save, exiting`,
+      io.log(
+        'info',
+        'signal received before the ingest state was loaded: nothing to save, exiting',
+        { signal },
+        `${signal} received before the ingest state was loaded: nothing to save, exiting`,
       );
       process.exit(0);
     });

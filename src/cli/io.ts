@@ -1,5 +1,6 @@
 /** Where the CLI writes and how it exits: shared by the command (main.ts) and its shutdown (shutdown.ts). */
 import type { LogFormat } from '../config/serve-flags.ts';
+import { lineLogger, logTo, type Log, type LogSink } from '../common/log.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -11,37 +12,38 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 /** Where the CLI writes; each call is one line, without its trailing newline. */
 export interface CliIo {
   stdout(line: string): void;
-  /** `level`: `error` for a failure; otherwise the line's own (formattedIo). */
-  stderr(line: string, level?: LogLevel): void;
+  stderr(line: string): void;
 }
 
-/** A stderr line's level: `error` when its writer says so, else `warn` for a `warning:` line and `info` for the rest. */
-export type LogLevel = 'info' | 'warn' | 'error';
+/** `io` with the log call every line serve and validate write goes through, in the asked format. */
+export interface LogIo extends CliIo {
+  readonly format: LogFormat;
+  /** The one log call (common/log.ts): what the line says, at its level, with its details. */
+  readonly log: Log;
+  /** The same writer as the library's `log` option and the access log's `stream` take it. */
+  readonly sink: LogSink;
+  /** `--debug`'s data point lines: as they are in text, a debug record (without their prefix) otherwise. */
+  readonly debug: (line: string) => void;
+}
 
 /**
- * `io` whose stderr lines carry a time and a level, as Prometheus' `--log.format` writes them:
- * `time=… level=… msg="…"` (logfmt) or `{"time":"…","level":"…","msg":"…"}` (json), one line
- * each. Every line serve writes goes through here, so the wrapping is the only place a format
- * is applied; the message is the text line without its `jobmeter: ` prefix, so what a line says
- * (and never says: secrets) is the same in every format.
+ * `io` whose log lines take `format`, as Prometheus' `--log.format` and the Collector's
+ * `encoding` write them: `text` is the `jobmeter: …` sentence; `json` one object a line and
+ * `logfmt` one `key=value` line, each with `level`, `time`, `msg` and the record's fields
+ * (common/log.ts formats them, so the quoting is applied in one place).
  */
-export function formattedIo(io: CliIo, format: LogFormat): CliIo {
-  if (format === 'text') return io;
+export function formattedIo(io: CliIo, format: LogFormat): LogIo {
+  const stderr = (line: string): void => io.stderr(line);
+  const sink: LogSink =
+    format === 'text' ? (line) => io.stderr(`jobmeter: ${line}`) : lineLogger(format, stderr);
+  const log = logTo(sink);
   return {
     stdout: (line) => io.stdout(line),
-    stderr: (line, level) => {
-      const msg = line.replace(/^jobmeter: /, '');
-      const entry = {
-        time: new Date().toISOString(),
-        level: level ?? (msg.startsWith('warning:') ? 'warn' : 'info'),
-        msg,
-      };
-      // logfmt's msg is always quoted, escaped as a JSON string is (`\"`, `\\`, `\n`): one line each.
-      io.stderr(
-        format === 'json'
-          ? JSON.stringify(entry)
-          : `time=${entry.time} level=${entry.level} msg=${JSON.stringify(msg)}`,
-      );
-    },
+    stderr,
+    format,
+    log,
+    sink,
+    debug:
+      format === 'text' ? stderr : (line) => log('debug', line.replace(/^jobmeter: debug: /, '')),
   };
 }

@@ -69,7 +69,7 @@ import {
   telemetryListenFailed,
   versionLine,
 } from './serving-lines.ts';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo } from './io.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo, type LogIo } from './io.ts';
 import { MIN_NODE_VERSION } from '../common/node-support.ts';
 import { gated, HangupReloader, INGEST_CREDENTIALS, METRICS_CREDENTIALS } from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
@@ -148,9 +148,10 @@ export async function runCli(
   if (argv[0] === 'serve') return serve(argv.slice(1), env, io);
   if (argv[0] === 'validate')
     return validate(argv.slice(1), env, formattedIo(io, earlyLogFormat(argv.slice(1))));
+  const text = formattedIo(io, 'text');
   if (argv[0] === 'collector-config')
-    return printed(() => collectorConfigCommand(argv.slice(1)), io);
-  if (argv[0] === 'views') return printed(() => viewsCommand(argv.slice(1)), io);
+    return printed(() => collectorConfigCommand(argv.slice(1)), text);
+  if (argv[0] === 'views') return printed(() => viewsCommand(argv.slice(1)), text);
 
   let values: { help?: boolean | undefined; version?: boolean | undefined };
   let positionals: string[];
@@ -162,7 +163,7 @@ export async function runCli(
       allowPositionals: true,
     }));
   } catch (err) {
-    return usageError(io, err);
+    return usageError(text, err);
   }
   if (values.help === true) {
     io.stdout(USAGE);
@@ -176,8 +177,9 @@ export async function runCli(
     io.stderr(USAGE);
     return EXIT_USAGE;
   }
-  io.stderr(
-    `jobmeter: unknown command '${positionals[0]}' (expected serve, validate, collector-config or views; see jobmeter --help)`,
+  text.log(
+    'error',
+    `unknown command '${positionals[0]}' (expected serve, validate, collector-config or views; see jobmeter --help)`,
   );
   return EXIT_USAGE;
 }
@@ -199,7 +201,7 @@ async function serve(args: readonly string[], env: Env, plain: CliIo): Promise<n
 async function served(
   args: readonly string[],
   env: Env,
-  io: CliIo,
+  io: LogIo,
   hangups: HangupReloader,
 ): Promise<number> {
   let config: ServeConfig;
@@ -219,7 +221,7 @@ async function served(
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
   hangups.loaded(config);
-  io.stderr(`jobmeter: ${versionLine()}`);
+  io.log('info', versionLine());
   const { metrics } = config;
   // The ingest state is kept by default under serve (the library's default is none).
   const { options, off: stateOff } = withServeStateDir(config.options, env);
@@ -244,8 +246,8 @@ async function served(
       () =>
         jobmeterModule.createJobmeter({
           ...options,
-          ...(debug && { debug: (line: string) => io.stderr(line) }),
-          log: (line: string) => io.stderr(`jobmeter: ${line}`),
+          ...(debug && { debug: io.debug }),
+          log: io.sink,
           listener:
             dedicated === undefined
               ? false
@@ -323,18 +325,16 @@ async function served(
       ...(ingest !== undefined ? applyIngestCredentials(ingest, running, next, changed) : []),
     ]);
     parts.add(() => hangups.stopApplying());
-    for (const line of servingLines(options, metrics, jm, server, ingest))
-      io.stderr(`jobmeter: ${line}`);
-    if (stateOff !== undefined) io.stderr(`jobmeter: ${stateOff}`);
-    if (telemetryListener !== undefined)
-      io.stderr(`jobmeter: ${telemetryLine(telemetryListener.address)}`);
+    for (const line of servingLines(options, metrics, jm, server, ingest)) io.log('info', line);
+    if (stateOff !== undefined) io.log('info', stateOff);
+    if (telemetryListener !== undefined) io.log('info', telemetryLine(telemetryListener.address));
     if (telemetryListener !== undefined && config.telemetry?.enableReload === true)
-      io.stderr(`jobmeter: ${reloadLine(telemetryListener.address)}`);
-    if (demo) io.stderr(`jobmeter: ${demoLine(metrics, jm, server)}`);
-    if (debug) io.stderr(`jobmeter: debug: ${debugScope(options, jm)}`);
+      io.log('info', reloadLine(telemetryListener.address));
+    if (demo) io.log('info', demoLine(metrics, jm, server));
+    if (debug) io.log('info', `debug: ${debugScope(options, jm)}`);
 
     const signal = await signals.next();
-    io.stderr(`jobmeter: ${signal} received, shutting down`);
+    io.log('info', 'shutting down', { signal }, `${signal} received, shutting down`);
     return await shutdownWithin(() => parts.stop(), io, signals);
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
@@ -349,7 +349,7 @@ async function served(
  * options are checked by resolveOptions), and closed. The errors are serve's, through the same
  * functions, so the messages are the same.
  */
-async function validate(args: readonly string[], env: Env, io: CliIo): Promise<number> {
+async function validate(args: readonly string[], env: Env, io: LogIo): Promise<number> {
   let flags: ReturnType<typeof parseServeFlags>;
   try {
     flags = parseServeFlags(args);
@@ -387,7 +387,7 @@ async function validate(args: readonly string[], env: Env, io: CliIo): Promise<n
 }
 
 /** `jobmeter collector-config` / `views`: a configuration compiled from a profile, on stdout. */
-function printed(command: () => string, io: CliIo): number {
+function printed(command: () => string, io: LogIo): number {
   try {
     io.stdout(command());
     return EXIT_OK;
@@ -406,7 +406,7 @@ function applyCredentials(
   server: MainServer,
   jm: Jobmeter,
   main: PullListenerOptions,
-  io: CliIo,
+  io: LogIo,
   running: ServeConfig,
   next: ServeConfig,
   changed: readonly string[],
@@ -466,7 +466,7 @@ function pluginOptions(
   jm: Jobmeter,
   metrics: ResolvedMetrics,
   main: PullListenerOptions,
-  io: CliIo,
+  io: LogIo,
 ): JobmeterMetricsOptions {
   return {
     jobmeter: jm,
@@ -476,10 +476,14 @@ function pluginOptions(
     apiKeys: metrics.apiKeys,
     trustedCidrs: metrics.trustedCidrs,
     ...(metrics.trustedProxies !== undefined ? { trustProxy: metrics.trustedProxies } : {}),
-    // Each access line is one stderr line, written through the CLI's own writer.
+    // Each access line is one stderr line, written through the CLI's own writer: wasmrun's line in
+    // text, a record with its fields otherwise.
     accessLog: metrics.accessLog
       ? {
-          stream: { write: (chunk: string) => io.stderr(chunk.replace(/\n$/, '')) },
+          stream:
+            typeof io.sink === 'function'
+              ? { write: (chunk: string) => io.stderr(chunk.replace(/\n$/, '')) }
+              : io.sink,
           verbose: metrics.verbose,
         }
       : false,
@@ -495,19 +499,19 @@ function isUsageError(err: unknown): boolean {
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
-function usageError(io: CliIo, err: unknown): number {
+function usageError(io: LogIo, err: unknown): number {
   if (err instanceof ConfigError) {
-    io.stderr(`jobmeter: ${describeConfigError(err)}`, 'error');
+    io.log('error', describeConfigError(err));
   } else {
     // parseArgs: "Unknown option '--x'. To specify a positional argument starting with a '-', …":
     // keep the first sentence.
     const first = messageOf(err).split(/(?<=\.) /)[0] ?? '';
-    io.stderr(`jobmeter: ${first.replace(/\.$/, '')} (see jobmeter --help)`, 'error');
+    io.log('error', `${first.replace(/\.$/, '')} (see jobmeter --help)`);
   }
   return EXIT_USAGE;
 }
 
-function startupError(io: CliIo, err: unknown): number {
-  io.stderr(`jobmeter: ${messageOf(err)}`, 'error');
+function startupError(io: LogIo, err: unknown): number {
+  io.log('error', messageOf(err));
   return EXIT_FAILURE;
 }

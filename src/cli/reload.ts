@@ -31,7 +31,8 @@ import {
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
 import { resolveOptions } from '../resolve-options.ts';
-import type { CliIo } from './io.ts';
+import type { LogIo } from './io.ts';
+import type { LogFields } from '../common/log.ts';
 import { messageOf } from '../common/message-of.ts';
 
 /** Changed keys named in one line at most; past it `…and N more`. */
@@ -114,10 +115,10 @@ export class HangupReloader {
   private readonly args: readonly string[];
   private readonly env: Env;
   private running: ServeConfig | undefined;
-  private readonly io: CliIo;
+  private readonly io: LogIo;
 
   /** `args` and `env` are what serve reads its configuration from. */
-  constructor(args: readonly string[], env: Env, io: CliIo) {
+  constructor(args: readonly string[], env: Env, io: LogIo) {
     this.args = args;
     this.env = env;
     this.io = io;
@@ -158,7 +159,12 @@ export class HangupReloader {
     this.outcome = { ...this.outcome, successful: false };
     const why = err instanceof ConfigError ? describeConfigError(err) : messageOf(err);
     const said = `configuration not reloaded, the running one is kept: ${why}`;
-    this.io.stderr(`jobmeter: ${trigger}: ${said}`, 'error');
+    this.io.log(
+      'error',
+      'configuration not reloaded, the running one is kept',
+      { trigger, result: 'failed', error: why },
+      `${trigger}: ${said}`,
+    );
     return { ok: false, said };
   }
 
@@ -197,7 +203,7 @@ export class HangupReloader {
     const changed = changedKeys(running, next);
     if (changed.length === 0) {
       this.succeeded();
-      return this.said(trigger, 'configuration re-read: unchanged');
+      return this.said(trigger, 'configuration re-read: unchanged', { result: 'unchanged' });
     }
     const removed = removedCredentials(running, next, changed);
     let applied: readonly string[] = [];
@@ -219,11 +225,16 @@ export class HangupReloader {
       ...(removed.length > 0 ? [`${named(removed)} removed: takes effect at restart`] : []),
       ...(atRestart.length > 0 ? [`take effect at restart: ${named(atRestart)}`] : []),
     ];
-    return this.said(trigger, `configuration re-read; ${parts.join('; ')}`);
+    return this.said(trigger, `configuration re-read; ${parts.join('; ')}`, {
+      result: 'reloaded',
+      changed: changed.join(','),
+      applied: applied.join(','),
+      at_restart: [...removed, ...atRestart].join(','),
+    });
   }
 
-  private said(trigger: ReloadTrigger, said: string): ReloadAnswer {
-    this.io.stderr(`jobmeter: ${trigger}: ${said}`);
+  private said(trigger: ReloadTrigger, said: string, fields: LogFields): ReloadAnswer {
+    this.io.log('info', 'configuration re-read', { trigger, ...fields }, `${trigger}: ${said}`);
     return { ok: true, said };
   }
 }

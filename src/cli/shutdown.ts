@@ -2,33 +2,45 @@
  * How `jobmeter serve` stops: on SIGINT/SIGTERM, its parts in reverse start order (main.ts), within
  * SHUTDOWN_GRACE_MS; a second signal gives up waiting at once.
  */
-import { EXIT_FAILURE, EXIT_OK, SHUTDOWN_GRACE_MS, type CliIo } from './io.ts';
+import { EXIT_FAILURE, EXIT_OK, SHUTDOWN_GRACE_MS, type LogIo } from './io.ts';
 import { messageOf } from '../common/message-of.ts';
 
 /** Shutdown bounded by SHUTDOWN_GRACE_MS; a second signal gives up waiting at once. */
 export async function shutdownWithin(
   stop: () => Promise<void>,
-  io: CliIo,
+  io: LogIo,
   signals: SignalWaiter,
 ): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<number>((resolve) => {
     timer = setTimeout(() => {
-      io.stderr(
-        `jobmeter: shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s, exiting`,
+      io.log(
         'error',
+        'shutdown did not finish in time, exiting',
+        { timeout_ms: SHUTDOWN_GRACE_MS },
+        `shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s, exiting`,
       );
       resolve(EXIT_FAILURE);
     }, SHUTDOWN_GRACE_MS);
   });
   const interrupted = signals.next().then((signal) => {
-    io.stderr(`jobmeter: ${signal} received again, exiting without waiting for shutdown`);
+    io.log(
+      'warn',
+      'signal received again, exiting without waiting for shutdown',
+      { signal },
+      `${signal} received again, exiting without waiting for shutdown`,
+    );
     return EXIT_FAILURE;
   });
   const finished = stop().then(
     () => EXIT_OK,
     (err: unknown) => {
-      io.stderr(`jobmeter: shutdown failed: ${messageOf(err)}`, 'error');
+      io.log(
+        'error',
+        'shutdown failed',
+        { error: messageOf(err) },
+        `shutdown failed: ${messageOf(err)}`,
+      );
       return EXIT_FAILURE;
     },
   );

@@ -6,6 +6,7 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { MessagePort } from 'node:worker_threads';
 
 import { messageOf } from '../common/message-of.ts';
+import type { Log } from '../common/log.ts';
 import { LazyPrimary } from './lazy-primary.ts';
 import type { Member } from './member.ts';
 import { mergePolicies } from '../domain/merge-rules.ts';
@@ -18,7 +19,7 @@ export const CLUSTER_WELCOME_MILLIS = 5000;
 /** The primary: its code loads with a member's first message, made with `options` then. */
 export function clusterPrimary(
   cluster: { readonly timeoutMillis: number; readonly merge: Parameters<typeof mergePolicies>[0] },
-  log: (line: string) => void,
+  log: Log,
   options: () => Omit<PrimaryOptions, 'policyFor' | 'timeoutMillis'>,
 ): LazyPrimary {
   return new LazyPrimary(
@@ -29,7 +30,10 @@ export function clusterPrimary(
     }),
     (err) =>
       log(
-        `jobmeter: the cluster's aggregate could not load (${messageOf(err)}): this process serves its own metrics only, and its members' reports are dropped`,
+        'warn',
+        "the cluster's aggregate could not load: this process serves its own metrics only, and its members' reports are dropped",
+        { error: messageOf(err) },
+        `the cluster's aggregate could not load (${messageOf(err)}): this process serves its own metrics only, and its members' reports are dropped`,
       ),
   );
 }
@@ -41,7 +45,7 @@ export function clusterPrimary(
 export async function startClusterMember(
   reportTo: MessagePort | undefined,
   collect: () => Promise<ResourceMetrics>,
-  log: (line: string) => void,
+  log: Log,
 ): Promise<Member> {
   const { startMember } = await import('./member.ts');
   return startMember({

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { Slice } from '../common/slices.ts';
+import type { Log } from '../common/log.ts';
 import { ReportEncoder } from './report-encoder.ts';
 import type { MemberChannel } from './transport.ts';
 import { WIRE_TAG } from './wire.ts';
@@ -15,7 +16,7 @@ export interface MemberOptions {
   readonly collect: () => Promise<ResourceMetrics>;
   /** Past this with no answer to its hello, one line says that nobody aggregates. */
   readonly welcomeMillis: number;
-  readonly log: (line: string) => void;
+  readonly log: Log;
   /** What to say when nobody welcomes this member. */
   readonly alone: string;
 }
@@ -74,7 +75,7 @@ export function startMember(options: MemberOptions): Member {
   });
   hello();
   const lonely = setTimeout(() => {
-    if (reportingTo === undefined && !closed) options.log(options.alone);
+    if (reportingTo === undefined && !closed) options.log('warn', options.alone);
   }, options.welcomeMillis);
   lonely.unref();
 

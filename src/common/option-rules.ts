@@ -15,6 +15,7 @@ import { isIP } from 'node:net';
 
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { CIDR_EXPECTED, parseCidr } from './addresses.ts';
+import { isLevelLogger, type LogSink } from './log.ts';
 
 export const POSITIVE_INTEGER = 'a positive integer';
 /** Longest wait a Node timer takes: above 2^31-1 ms it fires after 1 ms with only a warning. */
@@ -256,6 +257,17 @@ export const headers = stringTable(
 /** A callback the host passes (a log or debug line writer). */
 export function callback<T extends (...args: never[]) => unknown>(value: T, key: string): T {
   if (typeof value !== 'function') throw new ConfigError(key, shown(value), 'a function');
+  return value;
+}
+
+/** The `log` option: a line writer, or a level logger (pino's shape, common/log.ts). */
+export function logSink(value: LogSink, key: string): LogSink {
+  if (typeof value !== 'function' && !isLevelLogger(value))
+    throw new ConfigError(
+      key,
+      shown(value),
+      'a function taking a line, or a logger with debug, info, warn and error methods',
+    );
   return value;
 }
 

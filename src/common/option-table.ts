@@ -35,6 +35,7 @@ import {
   inflightScrapes,
   memoryBytes,
   nonEmptyString,
+  logSink,
   oneOfRule,
   port,
   positiveInteger,
@@ -762,10 +763,13 @@ export const JOBMETER_OPTIONS = {
   readers: {},
   /**
    * Where jobmeter writes its lines: startup (a global provider already registered; host
-   * instruments a profile drops), the OTLP push failing and recovering, the ingest state.
+   * instruments a profile drops), the OTLP push failing and recovering, the ingest state. A
+   * function is given each line as a sentence; a logger with `debug`, `info`, `warn` and `error`
+   * methods (pino's, bunyan's) is given each record as `logger.warn(fields, msg)`: a constant
+   * message and its details as fields (docs/collector.md lists them).
    * @default one line each on stderr, prefixed `jobmeter: `
    */
-  log: { rule: callback },
+  log: { rule: logSink },
 } as const satisfies Section;
 
 /** `new JobmeterReader(options)`: the createJobmeter options that make sense for a reader of someone else's provider. */
@@ -864,7 +868,11 @@ export const ROUTE_OPTIONS = {
 
 /** How the metrics route's access log writes: where its lines go, and wasmrun's verbose request lines. */
 export const ACCESS_LOG_OPTIONS = {
-  /** Where lines go: anything with `write(string)` (a Writable, a test's collector). @default process.stderr */
+  /**
+   * Where lines go: anything with `write(string)` (a Writable, a test's collector); or a logger
+   * with `debug`, `info`, `warn` and `error` methods (pino's), given each request as fields.
+   * @default process.stderr
+   */
   stream: {},
   /** wasmrun `-v`: a request-received line ahead of each access line. @default false */
   verbose: { default: false },

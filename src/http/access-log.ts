@@ -6,16 +6,23 @@
  *
  * With `verbose` (wasmrun's `-v`), a request-received line comes first: `→ GET /api/v1/metrics (id=…)`.
  *
+ * Given a level logger (common/log.ts, pino's shape) in place of a stream, each request is one
+ * `request completed` record whose details are fields: `request_id`, `method`, `path`, `status`,
+ * `duration_ms`, `bytes` (sent, headers included, as nginx's `$bytes_sent`), `remote` (the peer's
+ * address) and `tenant`; the verbose line is a `request received` record at level debug.
+ *
  * What is never written: the query string (it may carry a token; wasmrun's `url` in the verbose
- * line is the path here too, a deliberate departure), headers, bodies, client addresses. Request
- * ids are 16 hex digits (64 bits) cut from a pooled buffer of random bytes, refilled 512 ids at a
- * time, so an id costs a slice and a hex conversion. Incoming `X-Request-Id` headers are not
- * trusted: a client-chosen id could forge or split log lines.
+ * line is the path here too, a deliberate departure), headers, bodies; and, as in wasmrun's, no
+ * client address in the line. Request ids are 16 hex digits (64 bits) cut from a pooled buffer
+ * of random bytes, refilled 512 ids at a time, so an id costs a slice and a hex conversion.
+ * Incoming `X-Request-Id` headers are not trusted: a client-chosen id could forge or split log
+ * lines.
  */
 import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { pathOf } from './http-server.ts';
+import { isLevelLogger, type LevelLogger } from '../common/log.ts';
 
 /** Where lines go; anything with `write(string)` (a Writable, or a test collector). */
 export interface LineSink {
@@ -24,8 +31,8 @@ export interface LineSink {
 
 /** How the metrics route's access log writes: where its lines go, and wasmrun's verbose request lines. */
 export interface AccessLogOptions {
-  /** Where lines go. @default process.stderr */
-  readonly stream?: LineSink;
+  /** Where lines go, or a level logger given each request's fields. @default process.stderr */
+  readonly stream?: LineSink | LevelLogger;
   /** wasmrun `-v`: a request-received line ahead of each access line. @default false */
   readonly verbose?: boolean;
   /** The clock for `ts`, in ms since the epoch (tests). @default Date.now */
@@ -37,21 +44,27 @@ export interface AccessEntry {
   readonly id: string;
   readonly method: string;
   readonly path: string;
+  /** The peer's address, for a level logger's `remote`. */
+  readonly remote?: string | undefined;
   /** Set once auth resolves; `-` until then. */
   tenant: string | undefined;
 }
 
 export interface AccessLog {
   /** Starts an entry (and writes the verbose line). */
-  begin(method: string, url: string): AccessEntry;
-  /** Writes the access line. `durationMs` is truncated to whole milliseconds, as Go's `Milliseconds()`. */
-  end(entry: AccessEntry, status: number, durationMs: number): void;
+  begin(method: string, url: string, remote?: string): AccessEntry;
+  /**
+   * Writes the access line. `durationMs` is truncated to whole milliseconds, as Go's
+   * `Milliseconds()`; `bytes`, what was sent, goes to a level logger only.
+   */
+  end(entry: AccessEntry, status: number, durationMs: number, bytes?: number): void;
 }
 
 export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
   const stream = options.stream ?? process.stderr;
   const verbose = options.verbose ?? false;
   const now = options.now ?? Date.now;
+  if (isLevelLogger(stream)) return recordLog(stream, verbose);
   return {
     begin(method, url) {
       const entry: AccessEntry = {
@@ -67,6 +80,42 @@ export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
       stream.write(
         `ts=${rfc3339(now())} id=${entry.id} method=${entry.method} path=${entry.path} status=${status} ` +
           `dur_ms=${Math.max(0, Math.trunc(durationMs))} tenant=${entry.tenant === undefined ? '-' : safe(entry.tenant)}\n`,
+      );
+    },
+  };
+}
+
+/** The access log as records of `logger`: the same entry, its details as fields (the logger quotes them). */
+function recordLog(logger: LevelLogger, verbose: boolean): AccessLog {
+  return {
+    begin(method, url, remote) {
+      const entry: AccessEntry = {
+        id: requestId(),
+        method,
+        path: pathOf(url),
+        remote,
+        tenant: undefined,
+      };
+      if (verbose)
+        logger.debug(
+          { request_id: entry.id, method: entry.method, path: entry.path },
+          'request received',
+        );
+      return entry;
+    },
+    end(entry, status, durationMs, bytes) {
+      logger.info(
+        {
+          request_id: entry.id,
+          method: entry.method,
+          path: entry.path,
+          status,
+          duration_ms: Math.max(0, Math.trunc(durationMs)),
+          bytes,
+          remote: entry.remote,
+          tenant: entry.tenant,
+        },
+        'request completed',
       );
     },
   };
@@ -90,14 +139,17 @@ export function logExchange(
 ): void {
   if (entries.has(request)) return;
   const started = performance.now();
-  const entry = log.begin(request.method ?? '-', url);
+  // What the socket has sent before this response: a kept-alive connection's earlier ones.
+  const { socket } = request;
+  const before = socket.bytesWritten;
+  const entry = log.begin(request.method ?? '-', url, socket.remoteAddress);
   entries.set(request, entry);
   response.setHeader('x-request-id', entry.id);
   let done = false;
   const end = (): void => {
     if (done) return;
     done = true;
-    log.end(entry, response.statusCode, performance.now() - started);
+    log.end(entry, response.statusCode, performance.now() - started, socket.bytesWritten - before);
   };
   // 'finish' when the response was written, 'close' alone when the connection went first.
   response.once('finish', end).once('close', end);

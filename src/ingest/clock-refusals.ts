@@ -18,6 +18,7 @@ import { clockRefusingWords, type ClockRefusing } from '../http/health-route.ts'
 import type { IngestResult } from './ingest-report.ts';
 import { MAX_AHEAD_MILLIS } from './stream-rules.ts';
 import { SYSTEM_CLOCK, type Clock } from '../series/clock.ts';
+import type { Log } from '../common/log.ts';
 
 /** How far back `/ready` looks for an accepted point: five exports at the OTel SDKs' default 60 s interval. */
 export const CLOCK_WINDOW_MILLIS = 5 * 60_000;
@@ -46,7 +47,7 @@ export interface ClockRefusalsOptions {
   /** How far behind jobmeter's clock a point's time may be (ingest-store.ts `maxAgeMillis`). */
   readonly maxAgeMillis: number;
   /** One line when every point starts being refused for its time, one when it stops. */
-  readonly log: (line: string) => void;
+  readonly log: Log;
   /** Its monotonic side measures the window (series/clock.ts). @default SYSTEM_CLOCK */
   readonly clock?: Clock;
 }
@@ -98,16 +99,35 @@ export class ClockRefusals {
       this.#episode = { first, last, refused: judged.refused };
       const past = pastWords(judged);
       this.#options.log(
+        'warn',
+        'ingest refusing every point for its time',
+        {
+          refused: judged.refused,
+          window_s: judged.windowMillis / 1000,
+          min_offset_s: Math.round(judged.minOffsetMillis / 1000),
+          max_offset_s: Math.round(judged.maxOffsetMillis / 1000),
+        },
         `warning: ${clockRefusingWords(judged)}${past === '' ? '' : `, ${past}`}; /ready says 503 until a point is accepted: check this host's clock (NTP)`,
       );
     } else if (judgement === undefined && episode !== undefined) {
       this.#episode = undefined;
-      const over = `${episode.refused} refused for their time over ${Math.round((episode.last - episode.first) / 1000)} s`;
-      this.#options.log(
-        now - this.#lastAccepted < CLOCK_WINDOW_MILLIS
-          ? `ingest accepting points again, after ${over}`
-          : `ingest no longer refusing every point for its time, after ${over}: ${this.#quietWords(now)}`,
-      );
+      const seconds = Math.round((episode.last - episode.first) / 1000);
+      const over = `${episode.refused} refused for their time over ${seconds} s`;
+      const fields = { refused: episode.refused, duration_s: seconds };
+      if (now - this.#lastAccepted < CLOCK_WINDOW_MILLIS)
+        this.#options.log(
+          'info',
+          'ingest accepting points again',
+          fields,
+          `ingest accepting points again, after ${over}`,
+        );
+      else
+        this.#options.log(
+          'info',
+          'ingest no longer refusing every point for its time',
+          { ...fields, reason: this.#quietWords(now) },
+          `ingest no longer refusing every point for its time, after ${over}: ${this.#quietWords(now)}`,
+        );
     }
     return judgement?.[0];
   }

@@ -46,6 +46,7 @@ import { encodingOf } from '../otlp/codec.ts';
 import { BodyAborted, readBodyChunks } from './body-chunks.ts';
 import { answerOf, Refused, refusalOf, type IngestAnswer } from './ingest-errors.ts';
 import { ingestStep, type IngestOutcome, type IngestStepOptions } from './ingest-step.ts';
+import type { Log } from '../common/log.ts';
 
 const METRICS_PATH = '/v1/metrics';
 
@@ -72,7 +73,7 @@ export interface IngestListenerOptions extends ServerLimits, IngestStepOptions {
    */
   readonly onShed?: (reason: ShedReason) => void;
   /** Where the line opening each episode of shedding connections goes. @default none */
-  readonly log?: (line: string) => void;
+  readonly log?: Log;
   /**
    * Answers `/health` and `/ready` as every listener of serve does (http/health-route.ts
    * `answerHealth`); true when it answered. Ungated, like the main server's. @default none (404)
@@ -145,6 +146,9 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     options.onShed?.(reason);
     if (opensEpisode)
       options.log?.(
+        'warn',
+        'OTLP ingest shedding connections holding room without progress',
+        { max_connections: options.maxConnections, reason },
         `OTLP ingest: ${options.maxConnections} connections open (ingest.maxConnections): shedding those holding room without progress (first: ${reason}) so new senders get in; counted by reason in jobmeter_ingest_connections_shed_total`,
       );
   };

@@ -21,12 +21,13 @@ import { IngestStore } from './ingest-store.ts';
 import { preferIngested, preferIngestedIn } from './prefer-ingested.ts';
 import { openIngestState } from './state-keeper.ts';
 import type { IngestStoreOptions } from './store-options.ts';
+import type { Log } from '../common/log.ts';
 
 /** `sources`: what a profile's series carry of the ingested sources, kept in its checkpoint. */
 export function openIngest(
   options: Required<Omit<IngestOptions, IngestGateKey>> & { readonly gate: IngestGate },
   settings: IngestStoreOptions,
-  log: (line: string) => void,
+  log: Log,
   sources: SourceTotals,
 ) {
   const newStore = () => new IngestStore({ ...options, ...settings });

@@ -52,6 +52,7 @@ import {
 } from './state-file.ts';
 import { messageOf } from '../common/message-of.ts';
 import { withinMillis } from '../common/within-millis.ts';
+import type { Log } from '../common/log.ts';
 
 /** This build, as a state file it writes names its writer (checkpoint.ts `writer`); asked when used, not at import. */
 const writer = (): string => `${VERSION} (commit ${buildCommit()})`;
@@ -71,7 +72,7 @@ export interface StateKeeperOptions {
   /** The largest file written or read (the store's memory budget). */
   readonly maxBytes: number;
   /** One line per event worth an operator's eye (restored, unusable file, failed write). */
-  readonly log: (line: string) => void;
+  readonly log: Log;
   /** A new, empty store configured as the kept one: what a restart would make (the last file written is read into it while writes fail). */
   readonly emptyStore: () => IngestStore;
   /**
@@ -272,7 +273,12 @@ export class StateKeeper {
     const { log } = this.#options;
     const read = this.#read(this.#store, true);
     if (read.status === 'missing') {
-      log(`ingest state: none yet in ${this.path} (kept there from now on)`);
+      log(
+        'info',
+        'ingest state: none yet (kept from now on)',
+        { path: this.path },
+        `ingest state: none yet in ${this.path} (kept there from now on)`,
+      );
     } else if (read.status === 'unusable') {
       this.#unusable = read.reason;
       this.#moveAside();
@@ -300,10 +306,24 @@ export class StateKeeper {
           ? ''
           : `; written by ${read.writer === undefined ? 'a jobmeter that did not record its version' : `jobmeter ${read.writer}`} (this is ${self})`;
       log(
+        'info',
+        'ingest state restored',
+        {
+          path: this.path,
+          series: summary.series,
+          source_series: summary.streams,
+          instruments: summary.instruments,
+          skipped: summary.skippedStreams,
+          dormant: summary.dormantStreams,
+          writer: read.writer ?? 'unknown',
+        },
         `ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}${dormant}${idle}${wroteIt}`,
       );
       if (summary.refused.rejectedDataPoints > 0)
         log(
+          'warn',
+          'ingest state file holds values the ingest refuses, left out',
+          { path: this.path, error: summary.refused.errorMessage },
           `warning: ingest state file ${this.path} holds values the ingest refuses, left out (counted in jobmeter.ingest.refused): ${summary.refused.errorMessage}`,
         );
     }
@@ -346,6 +366,9 @@ export class StateKeeper {
       const aside = moveAside(this.path);
       this.#unusable = undefined;
       this.#options.log(
+        'warn',
+        'ingest state file unusable, moved aside: starting afresh',
+        { path: this.path, reason, moved_to: aside },
         `warning: ingest state file ${this.path} is unusable: ${reason}; moved to ${aside} (kept), starting afresh`,
       );
     } catch (err) {
@@ -355,6 +378,9 @@ export class StateKeeper {
           (err as NodeJS.ErrnoException).code ?? 'error',
         );
       this.#options.log(
+        'warn',
+        'ingest state file unusable, starting afresh: moved aside before the first checkpoint',
+        { path: this.path, reason, error: messageOf(err) },
         `warning: ingest state file ${this.path} is unusable: ${reason}; starting afresh, and it is moved aside before the first checkpoint (it cannot be now: ${messageOf(err)})`,
       );
     }
@@ -395,6 +421,15 @@ export class StateKeeper {
     this.#held = undefined;
     if (this.#failing !== undefined) {
       this.#options.log(
+        'info',
+        'ingest state written again: the ingested series are served as received again',
+        {
+          path: this.path,
+          result: 'written',
+          failed_writes: this.#failing.inRow,
+          bytes,
+          duration_ms: Math.round(this.#lastWriteSeconds * 1000),
+        },
         `ingest state written again to ${this.path} after ${this.#failing.inRow} failed writes: the ingested series are served as received again`,
       );
     }
@@ -409,6 +444,15 @@ export class StateKeeper {
     this.#failing = { line, reason, inRow: (before?.inRow ?? 0) + 1 };
     if (line === before?.line) return;
     this.#options.log(
+      'warn',
+      'ingest state not written: served as of the last checkpoint written until a write succeeds',
+      {
+        path: this.path,
+        result: 'failed',
+        error: line,
+        reason,
+        retry_s: CHECKPOINT_INTERVAL_MILLIS / 1000,
+      },
       `warning: ingest state ${this.path}: ${line}; the ingested series are served as of the last checkpoint written (what a restart restores) until a write succeeds, retried every ${CHECKPOINT_INTERVAL_MILLIS / 1000} s`,
     );
   }
@@ -434,13 +478,14 @@ export function openIngestState(
   store: IngestStore,
   emptyStore: () => IngestStore,
   ingest: Pick<Required<IngestOptions>, 'stateDir' | 'port' | 'host' | 'maxMemoryBytes'>,
-  log: (line: string) => void,
+  log: Log,
   carry?: StateKeeperOptions['carry'],
 ): StateKeeper | undefined {
   const dir = stateDirOf(ingest);
   if (dir === undefined) {
     if (ingest.stateDir !== false)
       log(
+        'info',
         'ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)',
       );
     return undefined;

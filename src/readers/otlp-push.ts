@@ -26,6 +26,7 @@ import type { OtlpPushOptions } from '../options.ts';
 import { millis } from '../common/option-rules.ts';
 import { otlpMetricsUrl, printableUrl } from './otlp-endpoint.ts';
 import { OtlpMetricExporter } from './otlp-exporter.ts';
+import { logTo, type Log } from '../common/log.ts';
 import {
   ResilientExporter,
   StateLog,
@@ -61,11 +62,10 @@ export interface OtlpPushHooks {
    */
   transform?: PushTransform;
   /**
-   * Where the state-change lines go, one call per line, as the `log` option's writer takes them:
-   * without the `jobmeter: ` prefix or a trailing newline.
+   * Where the state-change records go (the `log` option's, resolved).
    * @default a write of `jobmeter: ${line}\n` to stderr
    */
-  log?: (line: string) => void;
+  log?: Log;
   /**
    * Budget of the last export at shutdown, in ms; past it shutdown returns without it.
    * @default min(timeoutMillis, 5000)
@@ -133,7 +133,7 @@ export function createOtlpPushReader(
     options.intervalMillis,
     options.temporality,
     shutdownMillis,
-    hooks.log ?? ((line) => void process.stderr.write(`jobmeter: ${line}\n`)),
+    hooks.log ?? logTo((line) => void process.stderr.write(`jobmeter: ${line}\n`)),
   );
   const exporter = new ResilientExporter(
     inner,

@@ -1,8 +1,9 @@
 /**
  * What lets the push reader (otlp-push.ts) survive a collector outage: the exporter wrapper that
  * applies the transform and bounds exports at shutdown, and the state log that says one line per
- * change of state, never one per failed export. Lines name the collector by origin and path
- * (printableUrl): never its userinfo or query, which may carry a secret.
+ * change of state, never one per failed export: a failure at level warn, the recovery at info,
+ * with the collector (`exporter`), the `error` and the failed `attempts` as fields. Lines name the
+ * collector by origin and path (printableUrl): never its userinfo or query, which may carry a secret.
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type {
@@ -12,6 +13,7 @@ import type {
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { withinMillis } from '../common/within-millis.ts';
+import type { Log } from '../common/log.ts';
 
 /** Rewrites each collection before it is encoded (otlp-push.ts `OtlpPushHooks.transform`). */
 export type PushTransform = (
@@ -155,14 +157,14 @@ export class StateLog {
   readonly #intervalMillis: number;
   readonly #temporality: 'cumulative' | 'delta';
   readonly #shutdownMillis: number;
-  readonly #write: (line: string) => void;
+  readonly #write: Log;
 
   constructor(
     target: string,
     intervalMillis: number,
     temporality: 'cumulative' | 'delta',
     shutdownMillis: number,
-    write: (line: string) => void,
+    write: Log,
   ) {
     this.#target = target;
     this.#intervalMillis = intervalMillis;
@@ -178,6 +180,9 @@ export class StateLog {
       if (!this.#abandonLogged) {
         this.#abandonLogged = true;
         this.#write(
+          'warn',
+          'OTLP push: the last export did not complete within the shutdown budget; exiting without it',
+          { exporter: this.#target, timeout_ms: this.#shutdownMillis },
           `OTLP push to ${this.#target}: the last export did not complete within ${formatMillis(this.#shutdownMillis)} of shutdown; exiting without it`,
         );
       }
@@ -190,6 +195,9 @@ export class StateLog {
             ? 'this export carried the full cumulative totals, no increment was lost'
             : 'the delta points of the failed exports were dropped';
         this.#write(
+          'info',
+          'OTLP push recovered',
+          { exporter: this.#target, attempts: this.failed, temporality: this.#temporality },
           `OTLP push to ${this.#target} recovered after ${this.failed} failed export${this.failed === 1 ? '' : 's'}; ${lost}`,
         );
       }
@@ -200,8 +208,12 @@ export class StateLog {
     this.failed++;
     if (this.state !== 'failing') {
       this.state = 'failing';
+      const error = describeError(result.error);
       this.#write(
-        `OTLP push to ${this.#target} failing (${describeError(result.error)}); ` +
+        'warn',
+        'OTLP push failing: retrying, nothing is queued, the pull endpoint is unaffected',
+        { exporter: this.#target, error, attempts: this.failed, interval_ms: this.#intervalMillis },
+        `OTLP push to ${this.#target} failing (${error}); ` +
           `retrying every ${formatMillis(this.#intervalMillis)}, nothing is queued, the pull endpoint is unaffected`,
       );
     }

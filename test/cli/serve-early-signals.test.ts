@@ -17,6 +17,7 @@ import { ingestStateFileName } from '../../src/ingest/state-file.ts';
 import { freePort } from '../support/free-port.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { EXIT_MS, killChildren, start, START_MS, type Running } from './harness.ts';
+import { logRecords } from '../support/log-records.ts';
 
 const files = tempFiles('jobmeter-early-signals-');
 afterEach(killChildren);
@@ -180,27 +181,22 @@ test(
   'the line of a SIGTERM caught before the modules load takes --log-format, in both spellings',
   { timeout: 60_000 },
   async () => {
-    const message = nothingToSave('SIGTERM').replace(/^jobmeter: /, '');
-    for (const [flags, parse] of [
-      [['--log-format=json'], (l: string) => JSON.parse(l) as Record<string, unknown>],
-      [
-        ['--log-format', 'logfmt'],
-        (l: string) => {
-          const m = /^time=(\S+) level=(\w+) msg=("(?:[^"\\]|\\.)*")$/.exec(l);
-          assert.ok(m !== null, l);
-          return { time: m[1], level: m[2], msg: JSON.parse(m[3]!) as string };
-        },
-      ],
-    ] as const) {
+    for (const format of ['json', 'logfmt'] as const) {
+      const flags = format === 'json' ? ['--log-format=json'] : ['--log-format', format];
       const { child } = await serve(flags);
       await firstCaught(child);
       child.child.kill('SIGTERM');
       assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
-      const lines = child.stderr().trimEnd().split('\n');
-      const entries = lines.map((l) => parse(l));
+      const entries = logRecords(format, child.stderr().trimEnd().split('\n'));
       assert.deepEqual(
-        entries.map((e) => [e.level, e.msg]),
-        [['info', message]],
+        entries.map((e) => [e.level, e.msg, e.signal]),
+        [
+          [
+            'info',
+            'signal received before the ingest state was loaded: nothing to save, exiting',
+            'SIGTERM',
+          ],
+        ],
         `${flags.join(' ')}: ${child.stderr()}`,
       );
       assert.match(String(entries[0]?.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

@@ -1,16 +1,20 @@
 /**
- * `jobmeter serve --log-format json|logfmt`: every line serve writes carries a time and a level,
- * as Prometheus' `--log.format` writes them — one JSON object a line, or `time=… level=… msg="…"`
- * — a `warning:` line at level warn; the secrets of the configuration in neither; an unknown
- * format refused with exit 2, naming the flag, the value and the formats there are.
+ * `jobmeter serve --log-format json|logfmt`: every line serve writes is one record, as
+ * Prometheus' `--log.format` and the Collector's `encoding` write them — `level`, `time`, `msg`,
+ * then the record's details as top-level fields — read back by JSON.parse and by go-logfmt; a
+ * failed push and an unusable state file at level warn, with their `error`/`path` as fields; the
+ * access log a record with its request's fields; the secrets of the configuration in neither; an
+ * unknown format refused with exit 2, naming the flag, the value and the formats there are.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, it } from 'node:test';
 
 import { EXIT_MS, killChildren, run, start, START_MS } from './harness.ts';
 import { freePort } from '../support/free-port.ts';
+import { logRecords, type LogRecord } from '../support/log-records.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
 const files = tempFiles('jobmeter-log-format-');
@@ -18,92 +22,125 @@ afterEach(killChildren);
 
 const TOKEN = 'log-format-secret-token-7f3a9c';
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-/** logfmt: time, level, and msg always quoted, `\"` and `\\` (and `\n`) escaped inside. */
-const LOGFMT = /^time=(\S+) level=(info|warn|error) msg="((?:[^"\\]|\\["\\nrtbfu/])*)"$/;
+/** A request path with what logfmt must quote: `"`, `=` and `\`. */
+const ODD_PATH = '/api/v1/metrics/"q"=x\\y';
+
+/** A raw request (fetch would percent-encode the path); resolves once the answer is read. */
+function rawGet(origin: string, path: string): Promise<string> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () =>
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`),
+    );
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (answer += d));
+    socket.on('end', () => resolve(answer)).on('error', reject);
+  });
+}
 
 /**
- * Serve with the ingest on, its gate's token set, and an unusable state file in a directory whose
- * name has quotes and a backslash: startup says a warning naming it.
+ * Serve with the ingest on, its gate's token set, an unusable state file in a directory whose
+ * name has quotes and a backslash, wasmrun's access log, and a push to a closed port: startup says
+ * a warning naming the file, the push one naming the error; two requests, a SIGHUP and a SIGTERM
+ * later, its lines read back as records.
  */
-async function serveLines(format: string): Promise<string[]> {
+async function serveRecords(
+  format: 'json' | 'logfmt',
+): Promise<{ lines: string[]; records: LogRecord[]; dir: string; pushPort: number }> {
   const port = await freePort();
+  const pushPort = await freePort();
   const dir = join(files.dir, `${format} "q\\${port}"`);
   mkdirSync(dir);
   writeFileSync(join(dir, `ingest-127.0.0.1-${port}.state`), 'not a "state" file\n');
   const config = await files.file(
     `${format}-${port}.toml`,
-    `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\nstate_dir = ${JSON.stringify(dir)}\ntoken = "${TOKEN}"\n`,
+    'process_metrics = false\n[listener]\nport = 0\n[metrics]\nposture = "wasmrun"\n' +
+      `[otlp]\nendpoint = "http://127.0.0.1:${pushPort}/v1/metrics"\ninterval_ms = 300\ntimeout_ms = 200\n` +
+      `[ingest]\nenabled = true\nport = ${port}\nstate_dir = ${JSON.stringify(dir)}\ntoken = "${TOKEN}"\n`,
   );
   const serve = start(['serve', '--config', config, '--log-format', format]);
+  const [, origin] = await serve.stderrMatches(
+    /serving \w+ metrics on (http:\/\/[\d.]+:\d+)\//,
+    START_MS,
+  );
   await serve.stderrMatches(/receiving OTLP/, START_MS);
+  assert.match(await rawGet(origin!, '/api/v1/metrics'), /^HTTP\/1\.1 200/);
+  await rawGet(origin!, ODD_PATH);
+  await serve.stderrMatches(/OTLP push: failing|OTLP push failing/, START_MS);
   // A SIGHUP's line is written through the same writer.
   serve.child.kill('SIGHUP');
-  await serve.stderrMatches(/configuration re-read: unchanged/, START_MS);
+  await serve.stderrMatches(/configuration re-read/, START_MS);
   serve.child.kill('SIGTERM');
   assert.equal(await serve.exited(EXIT_MS), 0, serve.stderr());
   assert.ok(!serve.stderr().includes(TOKEN), 'the token is never printed');
-  return serve.stderr().trimEnd().split('\n');
+  const lines = serve.stderr().trimEnd().split('\n');
+  return { lines, records: logRecords(format, lines), dir, pushPort };
 }
 
-it(
-  '--log-format json writes each line as one JSON object with time, level and msg; a warning at level warn',
-  { timeout: 60_000 },
-  async () => {
-    const lines = await serveLines('json');
-    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    for (const e of entries) {
-      assert.deepEqual(Object.keys(e), ['time', 'level', 'msg']);
-      assert.match(String(e.time), TIME);
-      assert.ok(typeof e.msg === 'string' && !e.msg.startsWith('jobmeter: '), e.msg as string);
-    }
-    assert.match(String(entries[0]!.msg), /^version /);
-    assert.equal(entries[0]!.level, 'info');
-    const warnings = entries.filter((e) => e.level === 'warn');
-    assert.equal(warnings.length, 1, lines.join('\n'));
-    assert.match(
-      String(warnings[0]!.msg),
-      /^warning: ingest state file .*json "q\\\d+"\/.* is unusable: /,
-    );
-    assert.ok(entries.some((e) => /receiving OTLP/.test(String(e.msg))));
-    assert.ok(
-      entries.some(
-        (e) => e.msg === 'SIGHUP: configuration re-read: unchanged' && e.level === 'info',
-      ),
-      lines.join('\n'),
-    );
-    assert.equal(entries.at(-1)!.level, 'info', 'the shutdown line');
-  },
-);
+for (const format of ['json', 'logfmt'] as const) {
+  it(
+    `--log-format ${format}: every line one record, level time msg first, the details as fields; a failed push at warn with its error`,
+    { timeout: 90_000 },
+    async () => {
+      const { lines, records, dir, pushPort } = await serveRecords(format);
+      const all = lines.join('\n');
+      // logfmt has no types: every value compares as its text.
+      const is = (value: unknown): string => String(value);
+      for (const r of records) {
+        assert.deepEqual(Object.keys(r).slice(0, 3), ['level', 'time', 'msg'], all);
+        assert.match(is(r.time), TIME);
+        assert.ok(['debug', 'info', 'warn', 'error'].includes(is(r.level)), all);
+        assert.ok(!is(r.msg).startsWith('jobmeter: '), is(r.msg));
+      }
+      const one = (msg: RegExp): LogRecord => {
+        const found = records.filter((r) => msg.test(is(r.msg)));
+        assert.equal(found.length, 1, `one ${msg}:\n${all}`);
+        return found[0]!;
+      };
+      assert.match(is(records[0]!.msg), /^version /);
+      assert.equal(records[0]!.level, 'info');
 
-it(
-  '--log-format logfmt writes time=… level=… msg="…" lines, quotes escaped',
-  { timeout: 60_000 },
-  async () => {
-    const lines = await serveLines('logfmt');
-    const parsed = lines.map((line) => {
-      const m = LOGFMT.exec(line);
-      assert.ok(m !== null, `not logfmt: ${line}`);
-      assert.match(m[1]!, TIME);
-      return { level: m[2]!, msg: JSON.parse(`"${m[3]!}"`) as string };
-    });
-    const warning = parsed.filter((p) => p.level === 'warn');
-    assert.equal(warning.length, 1, lines.join('\n'));
-    assert.match(
-      warning[0]!.msg,
-      /^warning: ingest state file .*logfmt "q\\\d+"\/.* is unusable: /,
-    );
-    assert.match(
-      lines.find((l) => l.includes('level=warn'))!,
-      /logfmt \\"q\\\\\d+\\"\//,
-      'quotes and backslash escaped',
-    );
-    assert.ok(
-      parsed.every((p) => p.level === 'warn' || p.level === 'info'),
-      lines.join('\n'),
-    );
-    assert.ok(parsed.some((p) => /receiving OTLP/.test(p.msg)));
-  },
-);
+      const unusable = one(/^ingest state file unusable/);
+      assert.equal(unusable.level, 'warn');
+      assert.equal(unusable.path, join(dir, `ingest-127.0.0.1-${/(\d+)"$/.exec(dir)![1]!}.state`));
+      assert.match(is(unusable.moved_to), /\.corrupt-/);
+
+      const push = one(/^OTLP push failing/);
+      assert.equal(push.level, 'warn');
+      assert.equal(push.exporter, `http://127.0.0.1:${pushPort}/v1/metrics`);
+      assert.equal(push.error, 'ECONNREFUSED');
+      assert.equal(is(push.attempts), '1');
+
+      const access = records.filter((r) => r.msg === 'request completed');
+      assert.deepEqual(
+        access.map((r) => [r.method, r.path, is(r.status), r.remote]),
+        [
+          ['GET', '/api/v1/metrics', '200', '127.0.0.1'],
+          ['GET', ODD_PATH, '404', '127.0.0.1'],
+        ],
+        all,
+      );
+      for (const r of access) {
+        assert.equal(r.level, 'info');
+        assert.match(is(r.request_id), /^[0-9a-f]{16}$/);
+        assert.match(is(r.duration_ms), /^\d+$/);
+        assert.ok(Number(r.bytes) > 0, is(r.bytes));
+      }
+
+      const reload = one(/^configuration re-read$/);
+      assert.deepEqual(
+        [reload.level, reload.trigger, reload.result],
+        ['info', 'SIGHUP', 'unchanged'],
+      );
+      const shutdown = records.at(-1)!;
+      assert.ok(
+        records.some((r) => r.msg === 'shutting down' && r.signal === 'SIGTERM'),
+        all,
+      );
+      assert.notEqual(shutdown.level, 'error', all);
+    },
+  );
+}
 
 it(
   'an unknown --log-format exits 2 naming the flag, the value and the formats',

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 
 import { killChildren, run, start, START_MS } from '../cli/harness.ts';
+import { logRecords } from '../support/log-records.ts';
 
 afterEach(killChildren);
 
@@ -243,45 +244,45 @@ test('the SIGHUP lines and the /ready reason docs/collector.md quote are the one
   assert.match(body, ready);
 });
 
-test('every line serve writes, the push state line included, takes the --log-format samples of docs/collector.md', async () => {
+test('every line serve writes is a record as the --log-format samples of docs/collector.md, the push state record equal to theirs', async () => {
   const config = file(
     'formats.toml',
     '[listener]\nport = 0\n' +
       '[otlp]\nendpoint = "http://127.0.0.1:1/v1/metrics"\ninterval_ms = 300\ntimeout_ms = 200\n',
   );
-  const time = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
-  const logfmt = lineLike(quotedSpan('docs/collector.md', 'time=2026-'), [
-    ['2026-11-25T02:30:00.123Z', time],
-    ['…', '(?:[^"\\\\]|\\\\["\\\\])*'],
-  ]);
-  const json = JSON.parse(quotedSpan('docs/collector.md', '{"time":')) as Record<string, string>;
-  for (const [format, isLine] of [
-    ['logfmt', (l: string) => logfmt.test(l)],
-    [
-      'json',
-      (l: string) => {
-        try {
-          const o = JSON.parse(l) as Record<string, string>;
-          return (
-            JSON.stringify(Object.keys(o)) === JSON.stringify(Object.keys(json)) &&
-            new RegExp(`^${time}$`).test(o.time ?? '') &&
-            ['info', 'warn', 'error'].includes(o.level ?? '')
-          );
-        } catch {
-          return false;
-        }
-      },
-    ],
-  ] as const) {
+  const time = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+  const samples = {
+    json: logRecords('json', [quotedSpan('docs/collector.md', '{"level":')])[0]!,
+    logfmt: logRecords('logfmt', [quotedSpan('docs/collector.md', 'level=warn time=')])[0]!,
+  };
+  for (const format of ['json', 'logfmt'] as const) {
+    const sample = samples[format];
     const serve = start(['serve', '--config', config, '--log-format', format]);
-    await serve.stderrMatches(
-      /OTLP push to http:\/\/127\.0\.0\.1:1\/v1\/metrics failing/,
-      START_MS,
-    );
+    await serve.stderrMatches(/OTLP push failing/, START_MS);
+    serve.child.kill('SIGKILL');
     const lines = serve.stderr().trimEnd().split('\n');
     assert.ok(lines.length >= 3, serve.stderr());
-    for (const line of lines) assert.ok(isLine(line), `${format}: ${line}`);
-    serve.child.kill('SIGKILL');
+    const records = logRecords(format, lines);
+    for (const r of records) {
+      assert.deepEqual(
+        Object.keys(r).slice(0, 3),
+        Object.keys(sample).slice(0, 3),
+        `${format}: ${JSON.stringify(r)}`,
+      );
+      assert.match(String(r.time), time);
+      assert.ok(
+        ['info', 'warn', 'error'].includes(String(r.level)),
+        `${format}: ${JSON.stringify(r)}`,
+      );
+    }
+    const push = records.find((r) => r.msg === sample.msg);
+    assert.ok(push !== undefined, serve.stderr());
+    // The sample's values but the run's time, Collector and interval.
+    const run =
+      format === 'json'
+        ? { exporter: 'http://127.0.0.1:1/v1/metrics', interval_ms: 300 }
+        : { exporter: 'http://127.0.0.1:1/v1/metrics', interval_ms: '300' };
+    assert.deepEqual(push, { ...sample, time: push.time, ...run });
   }
 });
 

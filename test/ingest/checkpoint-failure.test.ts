@@ -14,6 +14,7 @@ import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { StateKeeper } from '../../src/ingest/state-keeper.ts';
 import { smallDisks } from '../support/small-disk.ts';
 import { fakeClock, metric, numberPoint, request, sum } from './helpers.ts';
+import { logTo } from '../../src/common/log.ts';
 
 const disks = smallDisks();
 
@@ -30,7 +31,7 @@ function keeperOn(
     host: '127.0.0.1',
     port: 4318,
     maxBytes: 1e6,
-    log: (l) => lines.push(l),
+    log: logTo((l) => lines.push(l)),
     emptyStore: () => new IngestStore(settings),
   });
   return { store, keeper, dir };

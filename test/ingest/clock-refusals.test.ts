@@ -11,6 +11,7 @@ import { ClockRefusals, CLOCK_WINDOW_MILLIS } from '../../src/ingest/clock-refus
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { notReadyReasons } from '../../src/http/health-route.ts';
 import { EPOCH_SECONDS, fakeClock, gauge, metric, numberPoint, request, sum } from './helpers.ts';
+import { logTo } from '../../src/common/log.ts';
 
 function watched(expiryMillis?: number) {
   const clock = fakeClock();
@@ -18,7 +19,7 @@ function watched(expiryMillis?: number) {
   const lines: string[] = [];
   const watch = new ClockRefusals({
     maxAgeMillis: store.maxAgeMillis,
-    log: (line) => lines.push(line),
+    log: logTo((line) => lines.push(line)),
     clock,
   });
   /** One export of `service`, its point stamped `offset` s off jobmeter's wall clock; `bad`: a negative counter value too (refused as invalid_point). */

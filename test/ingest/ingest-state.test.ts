@@ -49,6 +49,7 @@ import {
   sum,
   values,
 } from './helpers.ts';
+import { logTo } from '../../src/common/log.ts';
 
 const disks = smallDisks();
 const files = tempFiles('jobmeter-state-');
@@ -438,7 +439,7 @@ describe('state keeper', () => {
     host: '127.0.0.1',
     port: 4318,
     maxBytes: 1e6,
-    log: (l: string) => lines.push(l),
+    log: logTo((l: string) => lines.push(l)),
     emptyStore: () => new IngestStore(),
   });
 

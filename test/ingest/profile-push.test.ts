@@ -28,6 +28,7 @@ import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 import { createOtlpPushReader } from '../../src/readers/otlp-push.ts';
 import { VERSION } from '../../src/version.ts';
 import { startFlakyCollector, type FlakyCollector } from './flaky-collector.ts';
+import { logTo } from '../../src/common/log.ts';
 
 const PROFILES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
 /** Prometheus' classic metric and label name syntax: names in it pass any translation unchanged. */
@@ -205,7 +206,7 @@ describe('the push reader transform hook', () => {
         temporality: 'cumulative',
       },
       {
-        log: (l) => lines.push(l),
+        log: logTo((l) => lines.push(l)),
         transform: (rm) => {
           if (fail) throw new Error('boom');
           const [metric] = rm.scopeMetrics[0]!.metrics;

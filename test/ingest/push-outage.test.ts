@@ -25,6 +25,7 @@ import {
 } from '../../src/readers/otlp-push.ts';
 import { ANY_TELEMETRY_PORT } from '../cli/harness.ts';
 import { namesOf, startFlakyCollector, totalOf, type FlakyCollector } from './flaky-collector.ts';
+import { logTo } from '../../src/common/log.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = join(ROOT, 'node_modules/.bin/node');
@@ -62,7 +63,7 @@ function setup(overrides: Partial<ResolvedOtlpPushOptions> = {}, hooks: OtlpPush
       temporality: 'cumulative',
       ...overrides,
     },
-    { log: (line) => lines.push(line), ...hooks },
+    { log: logTo((line) => lines.push(line)), ...hooks },
   );
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': 'outage-test' }),

@@ -15,6 +15,7 @@ import { ingestStateFileName, readStateFile, writeStateFile } from '../../src/in
 import { smallDisks } from '../support/small-disk.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { metric, numberPoint, request, sum } from './helpers.ts';
+import { logTo } from '../../src/common/log.ts';
 
 const files = tempFiles('jobmeter-state-aside-');
 const disks = smallDisks();
@@ -28,7 +29,7 @@ function open(dir: string, lines: string[]): { store: IngestStore; keeper: State
     host: '127.0.0.1',
     port: 4318,
     maxBytes: 1e6,
-    log: (l) => lines.push(l),
+    log: logTo((l) => lines.push(l)),
     emptyStore: () => new IngestStore(),
   });
   return { store, keeper };

@@ -41,6 +41,7 @@ import {
   request,
   sum,
 } from './helpers.ts';
+import { logTo } from '../../src/common/log.ts';
 
 const files = tempFiles('jobmeter-state-safety-');
 let dirs = 0;
@@ -202,7 +203,7 @@ describe('restored values', () => {
       host: '127.0.0.1',
       port: 4318,
       maxBytes: 1e6,
-      log: (l) => lines.push(l),
+      log: logTo((l) => lines.push(l)),
       emptyStore: () => new IngestStore(),
     });
     assert.equal(store.seriesCount, 3, 'the gauge and both histograms');

@@ -11,6 +11,7 @@ import {
   type DecodedMetric,
   type OtlpReceiver,
 } from '../support/otlp-receiver.ts';
+import { logTo } from '../../src/common/log.ts';
 
 const SERVICE = 'jobmeter-otlp-test';
 const TOKEN_HEADER = 'x-jobmeter-token';
@@ -237,7 +238,9 @@ describe('OTLP push reader: the endpoint as users write it', () => {
     wrong.search = '?token=s3cr3t';
     const provider = new MeterProvider({
       readers: [
-        createOtlpPushReader(options({ endpoint: wrong.href }), { log: (l) => lines.push(l) }),
+        createOtlpPushReader(options({ endpoint: wrong.href }), {
+          log: logTo((l) => lines.push(l)),
+        }),
       ],
     });
     provider.getMeter('m').createCounter('c').add(1);

@@ -1,6 +1,7 @@
 /**
  * Where the test peers built from Go modules are: the OpenTelemetry Collector, Prometheus 3 and a
- * small Go program on the OpenTelemetry Go SDK (test/peers/go-daemon),
+ * small Go program on the OpenTelemetry Go SDK (test/peers/go-daemon), go-logfmt's decoder
+ * (test/peers/logfmt-decode),
  * built by scripts/build-test-peers.sh (run by `npm test`'s pretest) at the versions pinned in
  * test/peers/versions.env. The script is the one place that knows the cache layout; this asks it.
  *
@@ -20,6 +21,7 @@ export interface Peers {
   promtool3: string;
   prometheus3Version: string;
   goDaemon: string;
+  logfmtDecode: string;
   clientModelProto: string;
 }
 
@@ -50,6 +52,7 @@ function where(): Peers {
     promtool3: get('PROMTOOL3'),
     prometheus3Version: get('PROMETHEUS3_VERSION'),
     goDaemon: get('GO_DAEMON'),
+    logfmtDecode: get('LOGFMT_DECODE'),
     clientModelProto: get('CLIENT_MODEL_PROTO'),
   };
   return cached;
@@ -82,6 +85,15 @@ export function prometheus3Binary(name: 'prometheus' | 'promtool'): string {
 /** test/peers/go-daemon: a Go program on the OpenTelemetry Go SDK (stdin: a script of runs). */
 export function goDaemonBinary(): string {
   return executable(where().goDaemon, 'test/peers/go-daemon');
+}
+
+/**
+ * test/peers/logfmt-decode: go-logfmt's decoder (go-kit/log's, Loki's logfmt parser). stdin: logfmt
+ * lines; stdout: each line's pairs as a JSON array of [key, value]; exit 1 at a line that is not
+ * one record.
+ */
+export function logfmtDecodeBinary(): string {
+  return executable(where().logfmtDecode, 'test/peers/logfmt-decode');
 }
 
 /** client_model's official io/prometheus/client/metrics.proto (the version in versions.env). */
