@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
 
+import { formattedIo } from '../../src/cli/io.ts';
 import { HangupReloader } from '../../src/cli/reload.ts';
 import { resolveServeConfig } from '../../src/config/resolve-layers.ts';
 import { SelfTelemetry } from '../../src/http/self-telemetry.ts';
@@ -36,7 +37,8 @@ test("the last reload's changed keys are named, a secret's value never", async (
   const path = await files.file('serve.toml', configText(SECRETS[0]!, SECRETS[2]!, false));
   const args = ['--config', path];
   const lines: string[] = [];
-  const hangups = new HangupReloader(args, {}, { stdout: () => {}, stderr: (l) => lines.push(l) });
+  const io = formattedIo({ stdout: () => {}, stderr: (l) => lines.push(l) }, 'text');
+  const hangups = new HangupReloader(args, {}, io);
   try {
     hangups.loaded(await resolveServeConfig({ argv: args, env: {} }));
     const telemetry = new SelfTelemetry({});
