@@ -321,6 +321,10 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     "the ingest's instruments by name, with their caps, charges and name claims: their series and streams are the store's (series/streams.ts StreamStore); dormant series (restored with no source known alive) as the state file had them, plain snapshot data no collection reads, written back unchanged until a point puts them into the store or the expiry drops them, their count per instrument and the ones woken since the last sweep; the seq of those woken since the last write (numbers, no values)",
     ['#instruments', '#dormant', '#dormantOf', '#woken', '#wokenSeq'],
   ],
+  'ingest/senders.ts': [
+    "the ingest's senders by resource identity (bounded), each one's counts and resource keys, and each request's senders until its front names their address: no series",
+    ['refused', 'resources', '#senders', '#requests', 'request › met'],
+  ],
   'ingest/state-keeper.ts': [NOT_SERIES, ['#heldScopes']],
   'integrations/bullmq.ts': [
     'the Redis clients the oldest-job script is defined on: connections, not series',

@@ -300,6 +300,7 @@ async function served(
                 scrape: () => jm.scrape(),
                 pipeline: () => jm.pipeline(),
                 reloaded: () => hangups.lastReload(),
+                senders: () => telemetry.senders(),
               }),
             }),
           (started) => started.close(),

@@ -45,6 +45,7 @@ import { otelProfile } from '../naming/profiles/otel.ts';
 import { createNamer } from '../naming/to-families.ts';
 import { SHED_REASONS, type ShedReason } from './connection-room.ts';
 import { notReadyReasons, type PipelineState } from './health-route.ts';
+import type { StatusSenders } from './status-data.ts';
 
 /**
  * Upper bounds of the duration histograms, in seconds: the Prometheus clients' defaults, up to the
@@ -115,7 +116,11 @@ export interface IngestSource {
     readonly expiredSeries: number;
     readonly seriesCount: number;
     readonly memoryBytes: number;
+    /** Who pushes (ingest/senders.ts): how many are held. */
+    readonly senders: { readonly size: number };
   };
+  /** The senders as the status page lists them (status-data.ts). */
+  readonly senders: () => StatusSenders;
   /** The caps the held series and bytes are served against. */
   readonly maxSeries: number;
   readonly maxMemoryBytes: number;
@@ -143,6 +148,7 @@ export class SelfTelemetry {
   readonly #namer = createNamer(otelProfile(false));
   readonly #scrapes = this.#meter.histogram(SCRAPES.name).bind();
   #delay: ReturnType<typeof sampleEventLoopDelay> | undefined;
+  #senders: (() => StatusSenders) | undefined;
 
   /** `build`: the attributes of the running build (`jobmeter.build.info`'s, for jobmeter itself). */
   constructor(build: Readonly<Record<string, string>>) {
@@ -226,6 +232,7 @@ export class SelfTelemetry {
    */
   ingestFrom(source: IngestSource) {
     const { store, checkpoints } = source;
+    this.#senders = source.senders;
     this.#observe(
       'jobmeter.ingest.refused_points',
       '{data_point}',
@@ -249,6 +256,14 @@ export class SelfTelemetry {
       '{series}',
       "Source series the ingest holds (each sender's streams).",
       (r) => r.observe(store.seriesCount),
+    );
+    // Prometheus counts its targets (`prometheus_sd_discovered_targets`), the Collector nothing of
+    // its senders: a name of jobmeter's own.
+    this.#observe(
+      'jobmeter.ingest.senders',
+      '{sender}',
+      'Senders the ingest holds a record of (by resource identity: service.namespace, service.name, service.instance.id, host.name), as the status page lists them.',
+      (r) => r.observe(store.senders.size),
     );
     this.#observe(
       'jobmeter.ingest.series_limit',
@@ -324,6 +339,11 @@ export class SelfTelemetry {
       checkpointed:
         checkpoints === undefined ? undefined : this.#meter.histogram(CHECKPOINTS.name).bind(),
     };
+  }
+
+  /** The ingest's senders, for the status page; undefined: the ingest is off. */
+  senders(): StatusSenders | undefined {
+    return this.#senders?.();
   }
 
   /** The configuration is (re)loaded from files: how its last load went is served, read from `source`. */

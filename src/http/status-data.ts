@@ -2,11 +2,12 @@
  * What serve's status page shows (status-page.ts), gathered at each request from what serve
  * already reads, so the page says what `/metrics` and `/ready` say: its own telemetry
  * (self-telemetry.ts: the build, the ingest's points, series and bytes against their caps, the
- * checkpoints, the last configuration load), `/ready`'s judgement, and one collection of the
- * profile's series (the largest families).
+ * checkpoints, the last configuration load), `/ready`'s judgement, the ingest's record of its
+ * senders (ingest/senders.ts), and one collection of the profile's series (the largest families).
  *
- * A family's name may come from a sender: it is cut to {@link MAX_TEXT} characters here and
- * escaped where it is written, never trusted.
+ * A family's name and a sender's resource attributes come from senders: they are cut (to
+ * {@link MAX_TEXT} characters here, or where they are recorded) and escaped where they are
+ * written, never trusted.
  */
 import type { RenderFamily } from '../exposition/render-model.ts';
 import { numberColumns } from '../exposition/samples.ts';
@@ -24,6 +25,33 @@ export interface StatusSource {
   pipeline(): PipelineState;
   /** The last configuration load's changed keys, names only (cli/reload.ts `lastReload`); none when not loaded from files. */
   readonly reloaded?: () => { readonly changed: readonly string[] };
+  /** Who pushes to the ingest; undefined: the ingest is off. */
+  readonly senders?: () => StatusSenders | undefined;
+}
+
+/** One sender to the ingest, by its resource identity (ingest/senders.ts `senderKey`). */
+export interface StatusSender {
+  /** The identifying resource attributes it sent, each value cut where it was recorded (said so). */
+  readonly identity: Readonly<Record<string, string>>;
+  /** Where its last request came from (the peer's IP address); '' when not known. */
+  readonly address: string;
+  /** Its first and last push since start (or since it was last dropped for room), ISO 8601. */
+  readonly firstPush: string;
+  readonly lastPush: string;
+  /** Source series held under its resources. */
+  readonly series: number;
+  readonly acceptedPoints: number;
+  /** Its points refused, by reason (only the reasons it was refused for). */
+  readonly refusedPoints: Readonly<Record<string, number>>;
+  /** The temporalities of its sums and histograms: `cumulative`, `delta`, both or none (gauges only). */
+  readonly temporality: readonly string[];
+}
+
+/** The ingest's senders: the latest push first, at most `limit`, `evicted` dropped for room since start. */
+export interface StatusSenders {
+  readonly senders: readonly StatusSender[];
+  readonly limit: number;
+  readonly evicted: number;
 }
 
 /** Longest string shown of one value a sender chose; the rest is cut with `…`. */
@@ -49,8 +77,16 @@ export interface StatusData {
         readonly seriesLimit: number;
         readonly memoryBytes: number;
         readonly memoryLimitBytes: number;
+        /** Senders held, at most `limit`; `evicted`: dropped for a newer one since start. */
+        readonly senders: {
+          readonly held: number;
+          readonly limit: number;
+          readonly evicted: number;
+        };
       }
     | undefined;
+  /** The ingest's senders, the latest push first (empty: the ingest is off). */
+  readonly senders: readonly StatusSender[];
   /** Undefined: no ingest state kept. */
   readonly checkpoint:
     | {
@@ -99,8 +135,9 @@ export async function gatherStatus(source: StatusSource): Promise<StatusData> {
     seconds === undefined ? undefined : Math.max(0, Math.round(now / 1000 - seconds));
 
   const refused = named('jobmeter_ingest_refused_points_total');
+  const senders = source.senders?.();
   const ingest =
-    refused === undefined || refused.type === 'histogram'
+    refused === undefined || refused.type === 'histogram' || senders === undefined
       ? undefined
       : {
           acceptedPoints: value('jobmeter_ingest_accepted_points_total') ?? 0,
@@ -111,6 +148,11 @@ export async function gatherStatus(source: StatusSource): Promise<StatusData> {
           seriesLimit: value('jobmeter_ingest_series_limit') ?? 0,
           memoryBytes: value('jobmeter_ingest_memory_usage_bytes') ?? 0,
           memoryLimitBytes: value('jobmeter_ingest_memory_limit_bytes') ?? 0,
+          senders: {
+            held: senders.senders.length,
+            limit: senders.limit,
+            evicted: senders.evicted,
+          },
         };
   const failures = value('jobmeter_ingest_checkpoint_failures_total');
   const written = value('jobmeter_ingest_checkpoint_last_success_timestamp_seconds');
@@ -124,6 +166,7 @@ export async function gatherStatus(source: StatusSource): Promise<StatusData> {
     uptimeSeconds: Math.round(process.uptime()),
     ready: { ready: reasons.length === 0, reasons },
     ingest,
+    senders: senders?.senders ?? [],
     checkpoint:
       failures === undefined
         ? undefined

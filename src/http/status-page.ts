@@ -6,13 +6,20 @@
  *
  * Served by jobmeter alone, nothing to build or fetch: the style is inline, allowed by its hash in
  * the Content-Security-Policy, which allows nothing else (no script, image, frame or form target).
- * Every text written into the page is HTML-escaped, since a sender chooses its metrics' names.
+ * Every text written into the page is HTML-escaped, since a sender chooses its metrics' names and
+ * its resource attributes.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { pathOf, sendText } from './http-server.ts';
-import { cut, gatherStatus, type StatusData, type StatusSource } from './status-data.ts';
+import {
+  cut,
+  gatherStatus,
+  type StatusData,
+  type StatusSender,
+  type StatusSource,
+} from './status-data.ts';
 
 export const STATUS_PATH = '/status';
 export const STATUS_JSON_PATH = '/status.json';
@@ -84,6 +91,25 @@ function seconds(s: number | undefined): string {
   return `${d > 0 ? `${d}d ` : ''}${d > 0 || h > 0 ? `${h}h ` : ''}${m}m ${Math.floor(s % 60)}s`;
 }
 
+/** Lines of text in one cell, each escaped. */
+const lines = (texts: readonly string[]): string => `<td>${texts.map(e).join('<br>')}</td>`;
+
+/** A sender's row: its identity, address, pushes, series, points by outcome, temporality. */
+function senderRow(s: StatusSender): string {
+  const identity = Object.entries(s.identity).map(([k, v]) => `${k}=${v}`);
+  const refused = Object.entries(s.refusedPoints).map(([reason, n]) => `${reason}: ${n}`);
+  return row(
+    lines(identity.length > 0 ? identity : ['(no identifying attributes)']),
+    td(s.address),
+    td(s.firstPush),
+    td(s.lastPush),
+    num(s.series),
+    num(s.acceptedPoints),
+    refused.length > 0 ? `<td class="bad">${refused.map(e).join('<br>')}</td>` : num(0),
+    td(s.temporality.join(', ')),
+  );
+}
+
 function share(held: number, limit: number): string {
   return limit > 0 ? `${((held / limit) * 100).toFixed(1)}%` : '';
 }
@@ -130,6 +156,20 @@ export function renderStatusPage(data: StatusData): string {
           .filter(([, n]) => n > 0)
           .map(([reason, n]) => row(td(`refused: ${reason}`), num(n))),
       ]),
+      `<h2>Senders (${e(String(ingest.senders.held))} of at most ${e(String(ingest.senders.limit))}; ${e(String(ingest.senders.evicted))} dropped for room)</h2>`,
+      table(
+        th(
+          'sender',
+          'address',
+          'first push',
+          'last push',
+          'series',
+          'accepted',
+          'refused',
+          'temporality',
+        ),
+        data.senders.map(senderRow),
+      ),
     );
   }
   if (checkpoint !== undefined)

@@ -132,6 +132,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     const { outcome, bodyLeft } = result;
     // Nobody to answer: nothing written, nothing counted.
     if (response.destroyed || outcome instanceof BodyAborted) return;
+    options.sink.from?.(outcome, request.socket.remoteAddress);
     const said = answerOf(outcome, encoding, step.retryAfterSeconds, bodyLeft);
     try {
       options.onAnswered?.(said.answer);

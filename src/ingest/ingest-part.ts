@@ -60,6 +60,7 @@ export function openIngest(
       const { maxSeries, maxMemoryBytes } = options;
       const counts = telemetry.ingestFrom({
         store,
+        senders: () => store.senders.report(store.seriesByResource()),
         maxSeries,
         maxMemoryBytes,
         reasons: REFUSAL_REASONS,
@@ -86,6 +87,7 @@ export function openIngest(
                 const batch = store.begin();
                 return { add: (part) => batch.add(part), result: () => counted(batch.result()) };
               },
+              from: (result, address) => store.from(result, address),
             },
             // jobmeter's own count: a profile's rejection series is its original's API's alone.
             onAnswered: (answer) => counts.answered[answer]!.add(1),

@@ -136,6 +136,8 @@ export class IngestReport {
   readonly #reasons = new Map<string, number>();
   readonly #warnings = new Set<string>();
   readonly #refused: RefusedCounts;
+  /** The sender of the resource being ingested, its refusals counted on it too (senders.ts). */
+  sender: { refuse(code: RefusalReason, count: number): void } | undefined;
   #time: { points: number; minOffsetMillis: number; maxOffsetMillis: number } | undefined;
 
   /** `refused`: the store's running counts, added to as points are refused. */
@@ -147,6 +149,7 @@ export class IngestReport {
     if (count <= 0) return;
     this.rejected += count;
     this.#refused.add(refusal.code, count);
+    this.sender?.refuse(refusal.code, count);
     const offset = refusal.offsetMillis;
     if (offset !== undefined) {
       const time = (this.#time ??= { points: 0, minOffsetMillis: offset, maxOffsetMillis: offset });

@@ -63,6 +63,7 @@ import type { Instrument } from './instrument.ts';
 import { NO_SLOT, type Shape } from '../series/output-set.ts';
 import { StreamStore, type StreamTable } from '../series/streams.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
+import { SenderRecord, type RequestSenders } from './senders.ts';
 import {
   applyHistogram,
   applyNumber,
@@ -91,6 +92,11 @@ export interface IngestSink {
    * over in chunks). Without it the listener decodes on the main thread and calls `ingest`.
    */
   begin?(): IngestBatch;
+  /**
+   * Where the request answered `result` (what `ingest` or a batch's `result` gave) came from: the
+   * front's peer address (senders.ts). @default not told
+   */
+  from?(result: object, address: string | undefined): void;
 }
 
 /** What a scrape reads of the ingest: the store itself, or its state keeper (state-keeper.ts `series`), which writes first. */
@@ -182,6 +188,8 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   /** The storage of the last {@link collectSeries} given back, for the next. */
   readonly #storage = new SnapshotStorage();
   #changes = 0;
+  /** Who pushes: each resource's sender, fed as its points are ingested. */
+  readonly senders = new SenderRecord();
 
   /** @throws {ConfigError} naming the option, for a value that cannot be used. */
   constructor(options: IngestStoreOptions = {}) {
@@ -301,10 +309,35 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
 
   begin(): IngestBatch {
     const report = new IngestReport(this.#refused);
+    const senders = this.senders.request();
     return {
-      add: (part) => this.#ingestInto(part, report),
-      result: () => report.result(),
+      add: (part) => this.#ingestInto(part, report, senders),
+      result: () => senders.told(report.result()),
     };
+  }
+
+  from(result: object, address: string | undefined): void {
+    this.senders.from(result, address);
+  }
+
+  /** Source series held now, by the key of the resource they were sent under (for {@link senders}). */
+  seriesByResource(): Map<string, number> {
+    const out = new Map<string, number>();
+    const groups = this.#store.streams.group;
+    let group: (typeof groups)[number];
+    let resource = '';
+    // Slots come group by group.
+    for (const s of this.#store.slots()) {
+      if (groups[s] !== group) {
+        group = groups[s]!;
+        // A group's key is its instrument's name, then the arrival's origin, which starts with
+        // the resource key (arrival.ts; JSON or a hash: no NUL in it).
+        const start = group.instrument.name.length + 1;
+        resource = group.key.slice(start, group.key.indexOf('\0', start));
+      }
+      out.set(resource, (out.get(resource) ?? 0) + 1);
+    }
+    return out;
   }
 
   /** The store as OpenTelemetry MetricData: what the OTLP push, a standard reader and the cluster report read. */
@@ -392,7 +425,11 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     return millisToHrTime(pointMillis(this.#clock));
   }
 
-  #ingestInto(part: OtlpExportRequest | PackedChunk, report: IngestReport): void {
+  #ingestInto(
+    part: OtlpExportRequest | PackedChunk,
+    report: IngestReport,
+    senders: RequestSenders,
+  ): void {
     this.#changes++;
     const wall = this.#clock.wallMillis();
     const monotonic = this.#clock.monotonicMillis();
@@ -404,6 +441,8 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const stamp = pointMillis(this.#clock);
     for (const rm of part.resourceMetrics) {
       const resourceKey = attributesKey(rm.resource);
+      const accepted = report.accepted;
+      const sender = (report.sender = senders.arrive(rm, resourceKey, wall));
       for (const sm of rm.scopeMetrics) {
         const at = arrival(report, stamp, monotonic, window, resourceKey, sm.scope);
         for (const m of sm.metrics) {
@@ -411,7 +450,9 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
           else this.#ingestMetric(m, at, undefined);
         }
       }
+      sender.accept(report.accepted - accepted);
     }
+    report.sender = undefined;
   }
 
   /** `points`: the metric's points when they are not in its data (a packed chunk's). */

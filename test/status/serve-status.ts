@@ -81,6 +81,15 @@ export async function pushAs(
       ],
     },
   }));
+  return pushMetrics(ingest, attributes, metrics);
+}
+
+/** One push of `metrics` (OTLP/JSON metrics) under a resource of `attributes`: the ingest's answer. */
+export async function pushMetrics(
+  ingest: string,
+  attributes: Readonly<Record<string, string>>,
+  metrics: readonly unknown[],
+): Promise<{ status: number; body: string }> {
   const body = JSON.stringify({
     resourceMetrics: [
       {

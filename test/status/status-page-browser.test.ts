@@ -2,15 +2,28 @@
  * serve's status page (`/status` on the telemetry listener) read in a real browser: Debian's
  * `chromium`, headless, driven by puppeteer-core (no browser of its own downloaded; the test
  * preflight, scripts/ensure-test-deps.sh, installs chromium). Senders push OTLP to a child
- * `jobmeter serve`; the rendered page shows what they made (points accepted and refused, series
- * against their cap, the largest families), loads nothing from elsewhere, runs no script, and the
- * browser reports no violation of its Content-Security-Policy (its inline style is allowed).
+ * `jobmeter serve`, two of them through the official OTLP exporters (JSON and protobuf, cumulative
+ * and delta); the rendered page shows what they made (points accepted and refused, series against
+ * their cap, every sender with its address, series, points and temporality, the largest
+ * families), writes a sender's markup as text, loads nothing from elsewhere, runs no script, and
+ * the browser reports no violation of its Content-Security-Policy (its inline style is allowed).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, it } from 'node:test';
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporter as JsonExporter,
+} from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as ProtobufExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
 import puppeteer, { type Browser } from 'puppeteer-core';
 
 import { killChildren } from '../cli/harness.ts';
@@ -29,6 +42,14 @@ function chromiumPath(): string {
       'chromium not found: run scripts/ensure-test-deps.sh (as root it runs: apt-get install chromium)',
     );
   }
+}
+
+/** A service exporting through `exporter` as an SDK does, under `service.name=jobs` and its instance id. */
+function sender(instance: string, exporter: PushMetricExporter): MeterProvider {
+  return new MeterProvider({
+    resource: resourceFromAttributes({ 'service.name': 'jobs', 'service.instance.id': instance }),
+    readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 600_000 })],
+  });
 }
 
 let browser: Browser;
@@ -59,6 +80,27 @@ it(
       );
       assert.equal(r.status, 200, r.body);
     }
+    // Two services through the official exporters: `a` in OTLP/JSON, cumulative, two series;
+    // `b` in protobuf, delta, one series, and a histogram under a's counter's name: its point is
+    // refused (type_conflict).
+    const a = sender('sdk-a', new JsonExporter({ url: s.ingest }));
+    const b = sender(
+      'sdk-b',
+      new ProtobufExporter({
+        url: s.ingest,
+        temporalityPreference: AggregationTemporalityPreference.DELTA,
+      }),
+    );
+    const done = a.getMeter('a').createCounter('work.finished', { unit: '{task}' });
+    done.add(2, { queue: 'x' });
+    done.add(1, { queue: 'y' });
+    await a.forceFlush();
+    b.getMeter('b').createCounter('work.sent', { unit: '{task}' }).add(5);
+    b.getMeter('b').createHistogram('work.finished', { unit: '{task}' }).record(1);
+    await b.forceFlush();
+    // A sender whose name is markup.
+    const hostile = await pushAs(s.ingest, { 'service.name': '<script>alert("x")</script>' }, 1);
+    assert.equal(hostile.status, 200, hostile.body);
     // One point refused for its name.
     const refused = await fetch(s.ingest, {
       method: 'POST',
@@ -100,9 +142,34 @@ it(
     const rowOf = (first: string) => rows.find((r) => r[0] === first);
     assert.deepEqual(rowOf('profile'), ['profile', 'otel']);
     assert.deepEqual(rowOf('ready'), ['ready', 'ready']);
-    assert.deepEqual(rowOf('accepted'), ['accepted', '7']);
+    assert.deepEqual(rowOf('accepted'), ['accepted', '11']);
     assert.deepEqual(rowOf('refused: no_name'), ['refused: no_name', '1']);
-    assert.deepEqual(rowOf('series')?.slice(0, 3), ['series', '7', '50000']);
+    assert.deepEqual(rowOf('refused: type_conflict'), ['refused: type_conflict', '1']);
+    assert.deepEqual(rowOf('series')?.slice(0, 3), ['series', '11', '50000']);
+    // Every sender, the latest push first: address, then first and last push, series, points
+    // accepted and refused, temporality.
+    const senders = rows.filter((r) => r.length === 8 && r[0] !== 'sender');
+    const pushes = senders.map((r) => [r[0], r[1], r.slice(4)]);
+    assert.deepEqual(pushes, [
+      ['(no identifying attributes)', '127.0.0.1', ['0', '0', 'no_name: 1', '']],
+      ['service.name=<script>alert("x")</script>', '127.0.0.1', ['1', '1', '0', 'cumulative']],
+      [
+        'service.name=jobs\nservice.instance.id=sdk-b',
+        '127.0.0.1',
+        ['1', '1', 'type_conflict: 1', 'delta'],
+      ],
+      ['service.name=jobs\nservice.instance.id=sdk-a', '127.0.0.1', ['2', '2', '0', 'cumulative']],
+      ['service.name=jobs\nservice.instance.id=b', '127.0.0.1', ['4', '4', '0', 'cumulative']],
+      ['service.name=jobs\nservice.instance.id=a', '127.0.0.1', ['3', '3', '0', 'cumulative']],
+    ]);
+    for (const r of senders) {
+      assert.match(r[2]!, /^\d{4}-\d\d-\d\dT/, r.join(' | '));
+      assert.ok(r[2]! <= r[3]!, r.join(' | '));
+    }
+    const sendersHeading = (await page.evaluate(
+      '[...document.querySelectorAll("h2")].find((h) => h.textContent.startsWith("Senders")).textContent',
+    )) as string;
+    assert.equal(sendersHeading, 'Senders (6 of at most 1000; 0 dropped for room)');
     assert.deepEqual(rowOf('failures'), ['failures', '0']);
     assert.deepEqual(rowOf('last load'), ['last load', 'successful']);
     assert.deepEqual(rowOf('changed'), ['changed', '[metrics] token, process_metrics']);
@@ -124,7 +191,7 @@ it(
     )) as string[];
     assert.deepEqual(
       headings.map((h) => h.replace(/ \(.*/, '')),
-      ['Budgets', 'Points', 'Checkpoint', 'Configuration', 'Largest families'],
+      ['Budgets', 'Points', 'Senders', 'Checkpoint', 'Configuration', 'Largest families'],
     );
 
     // The style applied (allowed by its hash), no script anywhere, nothing fetched from elsewhere.
@@ -145,8 +212,9 @@ it(
     const json = JSON.parse((await page.evaluate('document.body.innerText')) as string) as {
       ingest: { acceptedPoints: number };
     };
-    assert.equal(json.ingest.acceptedPoints, 7);
+    assert.equal(json.ingest.acceptedPoints, 11);
     await page.close();
+    await Promise.all([a.shutdown(), b.shutdown()]);
     await s.stop();
   },
 );
