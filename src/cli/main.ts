@@ -63,11 +63,11 @@ import {
   debugScope,
   demoLine,
   hostPort,
-  reloadLine,
+  reloadRecord,
   servingLines,
-  telemetryLine,
+  telemetryRecord,
   telemetryListenFailed,
-  versionLine,
+  versionRecord,
 } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo, type LogIo } from './io.ts';
 import { MIN_NODE_VERSION } from '../common/node-support.ts';
@@ -221,7 +221,7 @@ async function served(
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
   hangups.loaded(config);
-  io.log('info', versionLine());
+  io.log('info', ...versionRecord());
   const { metrics } = config;
   // The ingest state is kept by default under serve (the library's default is none).
   const { options, off: stateOff } = withServeStateDir(config.options, env);
@@ -326,11 +326,13 @@ async function served(
       ...(ingest !== undefined ? applyIngestCredentials(ingest, running, next, changed) : []),
     ]);
     parts.add(() => hangups.stopApplying());
-    for (const line of servingLines(options, metrics, jm, server, ingest)) io.log('info', line);
+    for (const record of servingLines(options, metrics, jm, server, ingest))
+      io.log('info', ...record);
     if (stateOff !== undefined) io.log('info', stateOff);
-    if (telemetryListener !== undefined) io.log('info', telemetryLine(telemetryListener.address));
+    if (telemetryListener !== undefined)
+      io.log('info', ...telemetryRecord(telemetryListener.address));
     if (telemetryListener !== undefined && config.telemetry?.enableReload === true)
-      io.log('info', reloadLine(telemetryListener.address));
+      io.log('info', ...reloadRecord(telemetryListener.address));
     if (demo) io.log('info', demoLine(metrics, jm, server));
     if (debug) io.log('info', `debug: ${debugScope(options, jm)}`);
 

@@ -14,11 +14,16 @@ import type { IngestListener } from '../ingest/ingest-listener.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import type { JobmeterOptions } from '../options.ts';
 import { otlpMetricsUrl, printableUrl } from '../readers/otlp-endpoint.ts';
-import { buildLine } from '../version.ts';
+import { buildCommit, buildLine, VERSION } from '../version.ts';
+import type { LogFields } from '../common/log.ts';
 
-/** The first startup line, printed once the configuration is read and before anything starts. */
-export function versionLine(): string {
-  return `version ${buildLine()}`;
+/** A startup record: its constant `msg`, its details as fields, and its sentence (common/log.ts). */
+export type StartupRecord = readonly [msg: string, fields: LogFields, text: string];
+
+/** The first startup record, written once the configuration is read and before anything starts. */
+export function versionRecord(): StartupRecord {
+  const fields = { version: VERSION, commit: buildCommit(), node: process.version };
+  return ['version', fields, `version ${buildLine()}`];
 }
 
 /**
@@ -31,46 +36,68 @@ export function servingLines(
   jm: Jobmeter,
   server: MainServer | undefined,
   ingest?: Pick<IngestListener, 'gateDescription'>,
-): string[] {
+): StartupRecord[] {
   const profile = jm.profile.name;
-  const lines: string[] = [];
+  const records: StartupRecord[] = [];
+  const say = (msg: string, fields: LogFields, text: string): number =>
+    records.push([msg, fields, text]);
   const mainUrl = server === undefined ? undefined : urlOf(server.address);
+  const serving = (url: string): number =>
+    say('serving metrics', { profile, url }, `serving ${profile} metrics on ${url}`);
+  const mainServer = (url: string, serves: string): number =>
+    say('main server listening', { url, serves }, `main server on ${url} (${serves})`);
   if (jm.pullAddress !== undefined) {
-    lines.push(`serving ${profile} metrics on ${urlOf(jm.pullAddress)}/metrics`);
-    if (mainUrl !== undefined)
-      lines.push(`main server on ${mainUrl} (/health; metrics on the dedicated listener)`);
+    serving(`${urlOf(jm.pullAddress)}/metrics`);
+    if (mainUrl !== undefined) mainServer(mainUrl, '/health; metrics on the dedicated listener');
   } else if (server?.metrics !== undefined) {
     const route = server.metrics;
     if (route.mode === 'unmounted') {
-      lines.push(
+      say(
+        'metrics route not registered: the posture needs a token and/or trusted CIDRs',
+        { profile, posture: route.posture },
         `${profile} metrics route not registered: the ${route.posture} posture needs a token and/or trusted CIDRs`,
       );
-      lines.push(`main server on ${mainUrl} (/health)`);
+      mainServer(mainUrl!, '/health');
     } else {
-      lines.push(`serving ${profile} metrics on ${mainUrl}${route.path}`);
-      lines.push(`${route.posture} posture: ${route.description}`);
+      serving(`${mainUrl}${route.path}`);
+      say(
+        'metrics route gate',
+        { posture: route.posture, gate: route.description },
+        `${route.posture} posture: ${route.description}`,
+      );
     }
   } else if (mainUrl !== undefined) {
-    lines.push(
+    say(
+      'metrics are off',
+      { profile },
       `${profile} metrics are off (metrics.enabled = false${metrics.posture === 'runwisp' ? '; runwisp: [daemon] metrics_enabled = true turns them on' : ''})`,
     );
-    lines.push(`main server on ${mainUrl} (/health)`);
+    mainServer(mainUrl, '/health');
   }
   if (options.otlp?.endpoint !== undefined) {
     // The URL without its userinfo or query (printableUrl): either may hold a secret.
-    lines.push(
-      `pushing ${profile} metrics by OTLP to ${printableUrl(otlpMetricsUrl(options.otlp.endpoint))}`,
+    const exporter = printableUrl(otlpMetricsUrl(options.otlp.endpoint));
+    say(
+      'pushing metrics by OTLP',
+      { profile, exporter },
+      `pushing ${profile} metrics by OTLP to ${exporter}`,
     );
   }
   if (jm.ingestAddress !== undefined) {
-    lines.push(`receiving OTLP/HTTP metrics on ${urlOf(jm.ingestAddress)}/v1/metrics`);
-    if (ingest !== undefined) lines.push(`ingest gate: ${ingest.gateDescription()}`);
+    const url = `${urlOf(jm.ingestAddress)}/v1/metrics`;
+    say('receiving OTLP/HTTP metrics', { url }, `receiving OTLP/HTTP metrics on ${url}`);
+    if (ingest !== undefined) {
+      const gate = ingest.gateDescription();
+      say('ingest gate', { gate }, `ingest gate: ${gate}`);
+    }
   }
-  if (lines.length === 0)
-    lines.push(
+  if (records.length === 0)
+    say(
+      'recording metrics, but no server is listening and no OTLP endpoint is set',
+      { profile },
       `recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`,
     );
-  return lines;
+  return records;
 }
 
 /**
@@ -114,13 +141,29 @@ export function debugScope(options: JobmeterOptions, jm: Jobmeter): string {
 }
 
 /** Where serve's own telemetry is served (`[telemetry] listen`). */
-export function telemetryLine(address: { readonly host: string; readonly port: number }): string {
-  return `serving jobmeter's own telemetry on ${urlOf(address)}/metrics`;
+export function telemetryRecord(address: {
+  readonly host: string;
+  readonly port: number;
+}): StartupRecord {
+  const url = `${urlOf(address)}/metrics`;
+  return [
+    "serving jobmeter's own telemetry",
+    { url },
+    `serving jobmeter's own telemetry on ${url}`,
+  ];
 }
 
 /** Where `POST /-/reload` is answered (`[telemetry] enable_reload`). */
-export function reloadLine(address: { readonly host: string; readonly port: number }): string {
-  return `POST ${urlOf(address)}/-/reload re-reads the configuration as SIGHUP does`;
+export function reloadRecord(address: {
+  readonly host: string;
+  readonly port: number;
+}): StartupRecord {
+  const url = `${urlOf(address)}/-/reload`;
+  return [
+    'POST /-/reload re-reads the configuration as SIGHUP does',
+    { url },
+    `POST ${url} re-reads the configuration as SIGHUP does`,
+  ];
 }
 
 /**

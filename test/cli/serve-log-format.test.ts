@@ -46,7 +46,13 @@ function rawGet(origin: string, path: string): Promise<string> {
  */
 async function serveRecords(
   format: 'json' | 'logfmt',
-): Promise<{ lines: string[]; records: LogRecord[]; dir: string; pushPort: number }> {
+): Promise<{
+  lines: string[];
+  records: LogRecord[];
+  dir: string;
+  pushPort: number;
+  origin: string;
+}> {
   const port = await freePort();
   const pushPort = await freePort();
   const dir = join(files.dir, `${format} "q\\${port}"`);
@@ -59,8 +65,9 @@ async function serveRecords(
       `[ingest]\nenabled = true\nport = ${port}\nstate_dir = ${JSON.stringify(dir)}\ntoken = "${TOKEN}"\n`,
   );
   const serve = start(['serve', '--config', config, '--log-format', format]);
+  // The main server's address, from the serving record's url field (quoted in JSON, bare in logfmt).
   const [, origin] = await serve.stderrMatches(
-    /serving \w+ metrics on (http:\/\/[\d.]+:\d+)\//,
+    /serving metrics\b.*\burl\W+(http:\/\/[\d.]+:\d+)\//,
     START_MS,
   );
   await serve.stderrMatches(/receiving OTLP/, START_MS);
@@ -74,7 +81,7 @@ async function serveRecords(
   assert.equal(await serve.exited(EXIT_MS), 0, serve.stderr());
   assert.ok(!serve.stderr().includes(TOKEN), 'the token is never printed');
   const lines = serve.stderr().trimEnd().split('\n');
-  return { lines, records: logRecords(format, lines), dir, pushPort };
+  return { lines, records: logRecords(format, lines), dir, pushPort, origin: origin! };
 }
 
 for (const format of ['json', 'logfmt'] as const) {
@@ -82,7 +89,7 @@ for (const format of ['json', 'logfmt'] as const) {
     `--log-format ${format}: every line one record, level time msg first, the details as fields; a failed push at warn with its error`,
     { timeout: 90_000 },
     async () => {
-      const { lines, records, dir, pushPort } = await serveRecords(format);
+      const { lines, records, dir, pushPort, origin } = await serveRecords(format);
       const all = lines.join('\n');
       // logfmt has no types: every value compares as its text.
       const is = (value: unknown): string => String(value);
@@ -97,8 +104,15 @@ for (const format of ['json', 'logfmt'] as const) {
         assert.equal(found.length, 1, `one ${msg}:\n${all}`);
         return found[0]!;
       };
-      assert.match(is(records[0]!.msg), /^version /);
-      assert.equal(records[0]!.level, 'info');
+      const [version] = records;
+      assert.deepEqual([version!.level, version!.msg], ['info', 'version']);
+      assert.match(is(version!.version), /^\d+\.\d+\.\d+/);
+      assert.match(is(version!.commit), /^(?:[0-9a-f]{40}|unknown)$/);
+      assert.equal(version!.node, process.version);
+      const serving = one(/^serving metrics$/);
+      assert.deepEqual([serving.profile, serving.url], ['otel', `${origin}/api/v1/metrics`]);
+      assert.equal(one(/^metrics route gate$/).posture, 'wasmrun');
+      assert.equal(one(/^receiving OTLP\/HTTP metrics$/).level, 'info');
 
       const unusable = one(/^ingest state file unusable/);
       assert.equal(unusable.level, 'warn');
