@@ -39,64 +39,69 @@ export function servingLines(
 ): StartupRecord[] {
   const profile = jm.profile.name;
   const records: StartupRecord[] = [];
-  const say = (msg: string, fields: LogFields, text: string): number =>
-    records.push([msg, fields, text]);
   const mainUrl = server === undefined ? undefined : urlOf(server.address);
-  const serving = (url: string): number =>
-    say('serving metrics', { profile, url }, `serving ${profile} metrics on ${url}`);
-  const mainServer = (url: string, serves: string): number =>
-    say('main server listening', { url, serves }, `main server on ${url} (${serves})`);
+  const serving = (url: string): StartupRecord => [
+    'serving metrics',
+    { profile, url },
+    `serving ${profile} metrics on ${url}`,
+  ];
+  const mainServer = (url: string, serves: string): StartupRecord => [
+    'main server listening',
+    { url, serves },
+    `main server on ${url} (${serves})`,
+  ];
   if (jm.pullAddress !== undefined) {
-    serving(`${urlOf(jm.pullAddress)}/metrics`);
-    if (mainUrl !== undefined) mainServer(mainUrl, '/health; metrics on the dedicated listener');
+    records.push(serving(`${urlOf(jm.pullAddress)}/metrics`));
+    if (mainUrl !== undefined)
+      records.push(mainServer(mainUrl, '/health; metrics on the dedicated listener'));
   } else if (server?.metrics !== undefined) {
     const route = server.metrics;
     if (route.mode === 'unmounted') {
-      say(
+      records.push([
         'metrics route not registered: the posture needs a token and/or trusted CIDRs',
         { profile, posture: route.posture },
         `${profile} metrics route not registered: the ${route.posture} posture needs a token and/or trusted CIDRs`,
-      );
-      mainServer(mainUrl!, '/health');
+      ]);
+      records.push(mainServer(mainUrl!, '/health'));
     } else {
-      serving(`${mainUrl}${route.path}`);
-      say(
+      records.push(serving(`${mainUrl}${route.path}`));
+      records.push([
         'metrics route gate',
         { posture: route.posture, gate: route.description },
         `${route.posture} posture: ${route.description}`,
-      );
+      ]);
     }
   } else if (mainUrl !== undefined) {
-    say(
+    records.push([
       'metrics are off',
       { profile },
       `${profile} metrics are off (metrics.enabled = false${metrics.posture === 'runwisp' ? '; runwisp: [daemon] metrics_enabled = true turns them on' : ''})`,
-    );
-    mainServer(mainUrl, '/health');
+    ]);
+    records.push(mainServer(mainUrl, '/health'));
   }
   if (options.otlp?.endpoint !== undefined) {
     // The URL without its userinfo or query (printableUrl): either may hold a secret.
     const exporter = printableUrl(otlpMetricsUrl(options.otlp.endpoint));
-    say(
+    records.push([
       'pushing metrics by OTLP',
       { profile, exporter },
       `pushing ${profile} metrics by OTLP to ${exporter}`,
-    );
+    ]);
   }
   if (jm.ingestAddress !== undefined) {
     const url = `${urlOf(jm.ingestAddress)}/v1/metrics`;
-    say('receiving OTLP/HTTP metrics', { url }, `receiving OTLP/HTTP metrics on ${url}`);
+    records.push(['receiving OTLP/HTTP metrics', { url }, `receiving OTLP/HTTP metrics on ${url}`]);
     if (ingest !== undefined) {
       const gate = ingest.gateDescription();
-      say('ingest gate', { gate }, `ingest gate: ${gate}`);
+      records.push(['ingest gate', { gate }, `ingest gate: ${gate}`]);
     }
   }
   if (records.length === 0)
-    say(
+    records.push([
       'recording metrics, but no server is listening and no OTLP endpoint is set',
       { profile },
       `recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`,
-    );
+    ]);
   return records;
 }
 
