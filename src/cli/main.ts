@@ -32,9 +32,12 @@
  * `runCli` does the work and returns the exit status, so tests can import this module; only the
  * bin (bin.ts) calls `process.exit`.
  */
+import type { IncomingMessage } from 'node:http';
 import { parseArgs } from 'node:util';
 
+import { TELEMETRY_POSTURE } from '../common/postures.ts';
 import type { ResolvedMetrics } from '../config/metrics-section.ts';
+import { compileGate, type Gate } from '../http/gate.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
 import type { Env, ServeConfig } from '../config/resolve-layers.ts';
 import { parseServeFlags } from '../config/serve-flags.ts';
@@ -71,7 +74,13 @@ import {
 } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo, type LogIo } from './io.ts';
 import { MIN_NODE_VERSION } from '../common/node-support.ts';
-import { gated, HangupReloader, INGEST_CREDENTIALS, METRICS_CREDENTIALS } from './reload.ts';
+import {
+  gated,
+  HangupReloader,
+  INGEST_CREDENTIALS,
+  METRICS_CREDENTIALS,
+  TELEMETRY_CREDENTIALS,
+} from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
 import { Parts } from '../common/parts.ts';
 import { messageOf } from '../common/message-of.ts';
@@ -278,8 +287,11 @@ async function served(
             (started) => started.close(),
           );
     let telemetryListener: MetricsListener | undefined;
+    // The telemetry listener's token, replaced by a SIGHUP that changes it (applyTelemetryToken).
+    let telemetryGate: Gate | undefined;
     if (config.telemetry !== undefined && telemetry !== undefined) {
-      const { enableReload, ...address } = config.telemetry;
+      const { enableReload, token, ...address } = config.telemetry;
+      telemetryGate = compileGate(TELEMETRY_POSTURE, { token }, 'telemetry.');
       // jobmeter's own telemetry (self-telemetry.ts) on a loopback listener of its own, in text or
       // OpenMetrics as asked, under `[listener]`'s limits, with `/health` and `/ready` judged as
       // the main server's, and `POST /-/reload` when `[telemetry] enable_reload` asks for it
@@ -291,6 +303,8 @@ async function served(
               ...address,
               ...limitsOf(main),
               format: 'negotiate',
+              authorized: (request) =>
+                telemetryGate === undefined || admits(telemetryGate, request),
               scrape: () => telemetry.families(),
               pipeline: () => jm.pipeline(),
               ...(enableReload && { reload: () => hangups.reload('POST /-/reload') }),
@@ -324,6 +338,7 @@ async function served(
         ? applyCredentials(routed, jm, main, io, running, next, changed)
         : []),
       ...(ingest !== undefined ? applyIngestCredentials(ingest, running, next, changed) : []),
+      ...applyTelemetryToken(running, next, changed, (gate) => (telemetryGate = gate)),
     ]);
     parts.add(() => hangups.stopApplying());
     for (const record of servingLines(options, metrics, jm, server, ingest))
@@ -447,6 +462,32 @@ function applyIngestCredentials(
     ...(after.apiKeys !== undefined && { apiKeys: after.apiKeys }),
   });
   return live;
+}
+
+/**
+ * SIGHUP's live part for the telemetry listener: a new `[telemetry] token` replaces the running
+ * one while both ask for one (one given or taken away is left to a restart, reload.ts). Returns
+ * the keys applied.
+ * @throws ConfigError for a token that cannot be used (the running one stays).
+ */
+function applyTelemetryToken(
+  running: ServeConfig,
+  next: ServeConfig,
+  changed: readonly string[],
+  replace: (gate: Gate) => void,
+): readonly string[] {
+  const live = changed.filter((k) => TELEMETRY_CREDENTIALS.includes(k));
+  if (live.length === 0 || !gated(running.telemetry) || !gated(next.telemetry)) return [];
+  replace(compileGate(TELEMETRY_POSTURE, { token: next.telemetry.token }, 'telemetry.'));
+  return live;
+}
+
+/** Whether `gate` lets `request` through (its peer and `Authorization` header). */
+function admits(gate: Gate, request: IncomingMessage): boolean {
+  return gate.check({
+    peer: request.socket.remoteAddress,
+    headers: { authorization: request.headers.authorization },
+  }).ok;
 }
 
 function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerOptions, 'format'> {

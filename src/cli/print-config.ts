@@ -126,6 +126,7 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
     enabled: telemetry !== undefined,
     listen: telemetry === undefined ? TELEMETRY_OPTIONS.listen.default : hostPort(telemetry),
     enable_reload: telemetry?.enableReload ?? TELEMETRY_OPTIONS.enableReload.default,
+    ...(telemetry?.token !== undefined && { token: telemetry.token }),
   };
   if (options.build !== undefined) out['build'] = fileTable(SECTIONS.build, options.build);
   return out;

@@ -42,12 +42,13 @@ const MAX_KEYS_NAMED = 8;
  * The keys of the metrics route's credentials, and of the ingest gate's (their secret rows): while
  * one is set, a scrape (a push) must present one. What a SIGHUP can apply live (main.ts).
  */
-const credentialsOf = (table: 'metrics' | 'ingest'): readonly string[] =>
+const credentialsOf = (table: 'metrics' | 'ingest' | 'telemetry'): readonly string[] =>
   Object.entries(SECTIONS[table] as Section).flatMap(([k, row]) =>
     isSecret(row) ? `${table}.${k}` : [],
   );
 export const METRICS_CREDENTIALS = credentialsOf('metrics');
 export const INGEST_CREDENTIALS = credentialsOf('ingest');
+export const TELEMETRY_CREDENTIALS = credentialsOf('telemetry');
 
 /** A gate's credentials: the metrics route's, the ingest's. */
 interface Credentials {
@@ -279,7 +280,8 @@ function fromTables(tables: Record<string, unknown>): ServeConfig {
 }
 
 /**
- * The credential keys of `changed` when `next` leaves the metrics route, or the ingest gate, none
+ * The credential keys of `changed` when `next` leaves the metrics route, the ingest gate or the
+ * telemetry listener, none
  * while `running` has one: applied live, that would open it to anyone its other gates let through,
  * so it waits for a restart (secure by default). Removing one of two credentials only narrows who
  * gets in.
@@ -295,6 +297,9 @@ function removedCredentials(
       : []),
     ...(gated(running.options.ingest) && !gated(next.options.ingest)
       ? changed.filter((k) => INGEST_CREDENTIALS.includes(k))
+      : []),
+    ...(gated(running.telemetry) && !gated(next.telemetry)
+      ? changed.filter((k) => TELEMETRY_CREDENTIALS.includes(k))
       : []),
   ];
 }

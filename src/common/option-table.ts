@@ -446,6 +446,15 @@ export const TELEMETRY_OPTIONS = {
    * listener on.
    */
   enableReload: { ...boolean('enable_reload', false), library: false, flag: '--enable-reload' },
+  /**
+   * A bearer token every request to the telemetry listener but `/health` and `/ready` must
+   * present (`Authorization: Bearer <token>`): its metrics, the status page and `POST /-/reload`
+   * are refused 401 without it, for a host whose other users must not read or reload serve. A
+   * SIGHUP applies a new one. Never logged. @default none (loopback is the only gate)
+   */
+  token: { file: 'token', schema: 'token', rule: token, library: false },
+  /** A file holding the token. */
+  tokenFile: { file: 'token_file', schema: 'filePath', rule: filePath, library: false },
 } as const satisfies Section;
 
 /** `profile: { name, rules }`. */

@@ -145,6 +145,18 @@ export const INGEST_POSTURE: Posture = deepFreeze({
 });
 
 /**
+ * `jobmeter serve`'s telemetry listener's posture: loopback only, and a bearer token once
+ * `[telemetry] token` is set (every route but /health and /ready: http/main-server.ts
+ * `routeRequests`); a refusal is 401.
+ */
+export const TELEMETRY_POSTURE: Posture = deepFreeze({
+  ...BASE,
+  name: 'telemetry',
+  gates: ['bearer'],
+  deny: { credential: 401, network: 401 },
+});
+
+/**
  * The names of {@link POSTURES}, one per profile.
  * @example
  *   for (const name of POSTURE_NAMES) console.log(name, POSTURES[name].path);

@@ -114,6 +114,7 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
   }
   if (out.telemetry?.listen !== undefined)
     out.telemetry.listen = parseLoopbackListen(out.telemetry.listen, 'telemetry.listen');
+  if (isTable(raw['telemetry'])) oneOfPair(raw['telemetry'], 'telemetry', 'token', 'token_file');
   const metricsTable = spelledMetrics(raw);
   if (metricsTable !== undefined) out.metrics = metrics(metricsTable);
   liftServiceName(out);

@@ -104,7 +104,14 @@ export interface ServeConfig {
    * and whether it answers `POST /-/reload`.
    */
   readonly telemetry:
-    { readonly host: string; readonly port: number; readonly enableReload: boolean } | undefined;
+    | {
+        readonly host: string;
+        readonly port: number;
+        readonly enableReload: boolean;
+        /** `[telemetry] token` (or its file's): asked of every request but /health and /ready. */
+        readonly token?: string;
+      }
+    | undefined;
 }
 
 /**
@@ -177,6 +184,14 @@ async function collectLayers(
       ...merged,
       ingest: await namingTheFile(layers, 'ingest.', () =>
         readSecretFiles(ingest, (field) => `ingest.${INGEST_OPTIONS[field].file}`),
+      ),
+    };
+  const telemetry = merged.telemetry;
+  if (telemetry?.tokenFile !== undefined)
+    merged = {
+      ...merged,
+      telemetry: await namingTheFile(layers, 'telemetry.', () =>
+        readSecretFiles(telemetry, () => `telemetry.${TELEMETRY_OPTIONS.tokenFile.file}`),
       ),
     };
   return { layers, merged };
@@ -366,7 +381,12 @@ function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]): ServeConf
   const { enabled, enableReload } = resolveSection(given, TELEMETRY_OPTIONS, 'telemetry', [
     'listen',
   ]);
-  if (enabled) return { ...(given?.listen ?? DEFAULT_TELEMETRY_LISTEN), enableReload };
+  if (enabled)
+    return {
+      ...(given?.listen ?? DEFAULT_TELEMETRY_LISTEN),
+      enableReload,
+      ...(given?.token !== undefined && { token: given.token }),
+    };
   if (!enableReload) return undefined;
   const setBy = [...layers].reverse().find((l) => l.config.telemetry?.enableReload !== undefined);
   const err = new ConfigError(

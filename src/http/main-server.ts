@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { answerHealth, type PipelineState } from './health-route.ts';
+import { answerHealth, HEALTH_PATH, READY_PATH, type PipelineState } from './health-route.ts';
 import { pathOf, sendText, startHttpServer } from './http-server.ts';
 import { answerReload, RELOAD_PATH, type Reload } from './reload-guard.ts';
 import { createMetricsHandler } from './node-handler.ts';
@@ -37,6 +37,12 @@ export interface ListenerOptions extends ServerLimits {
   readonly onScrape?: ((seconds: number) => void) | undefined;
   /** `POST /-/reload` re-reads the configuration through this (reload-guard.ts). @default not served (404) */
   readonly reload?: Reload | undefined;
+  /**
+   * Who may reach every route but `/health` and `/ready` (serve's `[telemetry] token`), asked at
+   * each request: a refused one is answered 401 with `WWW-Authenticate: Bearer` before any route.
+   * @default everyone
+   */
+  readonly authorized?: ((request: IncomingMessage) => boolean) | undefined;
   /** Answers `/status` and `/status.json` when it returns true (status-page.ts `statusRoute`). @default not served (404) */
   readonly status?: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
 }
@@ -94,20 +100,29 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
   };
 }
 
+const isHealthPath = (url: string | undefined): boolean => {
+  const path = pathOf(url);
+  return path === HEALTH_PATH || path === READY_PATH;
+};
+
 /**
- * The request handler of jobmeter's own listeners: `metrics` (which answers what it takes and
- * returns whether it took it), the status page (with `status`), `POST /-/reload`, `/health` and `/ready` (with `health`), in this
- * order; anything else is 404.
+ * The request handler of jobmeter's own listeners: the gate (with `authorized`), then `metrics`
+ * (which answers what it takes and returns whether it took it), the status page (with `status`),
+ * `POST /-/reload`, `/health` and `/ready` (with `health`), in this order; anything else is 404.
  */
 export function routeRequests(
   options: ListenerOptions,
   health: boolean,
   metrics: (request: IncomingMessage, response: ServerResponse) => boolean,
 ): (request: IncomingMessage, response: ServerResponse) => void {
-  const { onScrape, reload, pipeline, status } = options;
+  const { onScrape, reload, pipeline, status, authorized } = options;
   return (request, response) => {
     const start = performance.now();
-    if (metrics(request, response)) {
+    if (authorized !== undefined && !isHealthPath(request.url) && !authorized(request))
+      sendText(response, 401, 'text/plain; charset=utf-8', 'unauthorized\n', {
+        'www-authenticate': 'Bearer',
+      });
+    else if (metrics(request, response)) {
       // Timed to its last byte handed to the socket; nothing when the client left first.
       if (onScrape === undefined || (request.method !== 'GET' && request.method !== 'HEAD')) return;
       const done = (): void => onScrape((performance.now() - start) / 1000);

@@ -160,6 +160,7 @@ const FULL = [
   'enabled = true',
   'listen = "127.0.0.1:0"',
   'enable_reload = true',
+  'token = "TELEMETRYSECRET"',
   '[build]',
   'version = "1.2.3"',
   'commit = "abc"',
@@ -172,6 +173,7 @@ const SECRETS = [
   'KEYFILESECRET',
   'TOKENFILESECRET',
   'APIKEYSECRET',
+  'TELEMETRYSECRET',
 ];
 
 it(

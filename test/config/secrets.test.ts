@@ -89,6 +89,7 @@ describe('config errors never print a secret', () => {
       'otlp.headers',
       'route.apiKeys',
       'route.token',
+      'telemetry.token',
     ]);
   });
 
