@@ -120,8 +120,9 @@ Options of serve:
                          ([otlp]) to stderr, one line per data point, as the Collector's debug
                          exporter does at verbosity: normal
   --log-format FORMAT    stderr lines as text (default: "jobmeter: …"), logfmt
-                         (time=… level=info|warn|error msg="…") or json (one
-                         {"time","level","msg"} object a line), as Prometheus' --log.format
+                         (level=info|warn|error time=… msg="…" key=value…) or json (one
+                         {"level","time","msg",…fields} object a line), as Prometheus'
+                         --log.format
   --enable-reload        answer POST /-/reload on the [telemetry] listener: a re-read
                          as SIGHUP's (telemetry.enable_reload = true)
   --print-config         print the effective configuration (file, environment and flags over
