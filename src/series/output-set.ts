@@ -258,12 +258,14 @@ export class OutputSet {
 
   /**
    * A live source of series `at` reports the cumulative `value` after its `last` (`NaN`: its
-   * first): a restart (aggregation.ts `SUM.restarted`) leaves `last` in the base, and the
-   * source's `value` adds whole.
+   * first): a counter's restart (aggregation.ts `SUM.restarted`) leaves `last` in the base, and
+   * the source's `value` adds whole. A level (gauge, up-down sum) that went down just did: it has
+   * no restart and nothing of it goes to the base.
    */
   reported(at: number, last: number, value: number): void {
     if (this.#largest) this.setBase(at, LEVEL.max(this.base(at), value));
-    else if (SUM.restarted(last, value)) this.setBase(at, this.base(at) + last);
+    else if (this.shape === 'monotonicSum' && SUM.restarted(last, value))
+      this.setBase(at, this.base(at) + last);
   }
 
   /** As {@link reported}, a histogram source's counts: `held` (undefined: none yet) go to the base when `incoming`'s count restarts them. */

@@ -147,9 +147,11 @@ test('up-down counters and gauges: summed over live members by default, max wher
   const agg = aggregate({ 'app.version.seen': 'max' });
   const a = member('a');
   const b = member('b');
-  a.meter.createUpDownCounter('inflight').add(3);
+  const inflight = a.meter.createUpDownCounter('inflight');
+  inflight.add(3);
   b.meter.createUpDownCounter('inflight').add(2);
-  a.meter.createGauge('heap').record(100);
+  const heap = a.meter.createGauge('heap');
+  heap.record(100);
   b.meter.createGauge('heap').record(50);
   a.meter.createGauge('app.version.seen').record(7);
   b.meter.createGauge('app.version.seen').record(9);
@@ -164,6 +166,13 @@ test('up-down counters and gauges: summed over live members by default, max wher
   assert.deepEqual(values(rm, 'inflight'), { '{}': 3 });
   assert.deepEqual(values(rm, 'heap'), { '{}': 100 });
   assert.deepEqual(values(rm, 'app.version.seen'), { '{}': 7 });
+  // A level that goes down is lower, not a restart that keeps what it was.
+  inflight.add(-2);
+  heap.record(40);
+  await send(agg, a);
+  rm = await agg.resourceMetrics();
+  assert.deepEqual(values(rm, 'inflight'), { '{}': 1 });
+  assert.deepEqual(values(rm, 'heap'), { '{}': 40 });
   await Promise.all([a.shutdown(), b.shutdown()]);
 });
 
@@ -334,6 +343,31 @@ test('delta exports of the aggregate carry the change since the previous export,
     'nothing changed: nothing exported',
   );
   await a.shutdown();
+});
+
+test('an up-down counter in a delta aggregate exports what changed, and nothing once its last member leaves; a `max` counter keeps the largest ever', async () => {
+  const agg = aggregate({ 'app.peak': 'max' }, AggregationTemporality.DELTA);
+  const a = member('a');
+  const b = member('b');
+  const inflight = a.meter.createUpDownCounter('inflight');
+  inflight.add(4);
+  a.meter.createCounter('app.peak').add(9);
+  b.meter.createCounter('app.peak').add(5);
+  await send(agg, a);
+  await send(agg, b);
+  let rm = await agg.resourceMetrics();
+  assert.deepEqual(values(rm, 'inflight'), { '{}': 4 });
+  assert.deepEqual(values(rm, 'app.peak'), { '{}': 9 }, 'the largest, not the sum');
+  inflight.add(-3);
+  await send(agg, a);
+  rm = await agg.resourceMetrics();
+  assert.deepEqual(values(rm, 'inflight'), { '{}': -3 }, 'the change, down included');
+  assert.equal(metric(rm, 'app.peak'), undefined, 'unchanged: not exported');
+  agg.retire('a');
+  rm = await agg.resourceMetrics();
+  assert.equal(metric(rm, 'inflight'), undefined, 'no live member: nothing exported');
+  assert.equal(metric(rm, 'app.peak'), undefined, 'a counter outlives its member, unchanged');
+  await Promise.all([a.shutdown(), b.shutdown()]);
 });
 
 test('the aggregate is bounded: attribute sets past the cap fold into the overflow series, totals kept', async () => {

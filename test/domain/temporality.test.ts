@@ -14,7 +14,6 @@ import {
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { HistogramSet } from '../../src/series/histogram.ts';
-import { LiveSet } from '../../src/series/live.ts';
 import { OpenSeriesIndex } from '../../src/series/open-index.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
 import { SumSet } from '../../src/series/sum.ts';
@@ -87,9 +86,9 @@ test('the delta points of every export add up to the cumulative totals, whatever
         exemplars: false,
         minMax: false,
       });
-      const u = new LiveSet(D('u'), open, { gauge: false, combine: 'sum' });
+      const u = new SumSet(D('u'), open, { monotonic: false, exemplars: false });
       for (const set of [c, h, u]) store.add(SCOPE, set);
-      const slot = u.source(u.seriesOf({}));
+      const slot = u.seriesOf({});
       const delta = store.producer(AggregationTemporality.DELTA);
       const added = new Map<string, number>();
       const add = (key: string, n: number) => added.set(key, (added.get(key) ?? 0) + n);
@@ -116,7 +115,7 @@ test('the delta points of every export add up to the cumulative totals, whatever
       for (const s of steps) {
         if (s.op === 'add') c.values.data[c.seriesOf({ k: s.key })]! += s.n;
         else if (s.op === 'observe') h.observe(h.seriesOf({ k: s.key }), s.v);
-        else if (s.op === 'level') u.set(slot, s.v);
+        else if (s.op === 'level') u.values.data[slot] = s.v;
         else await exportOnce();
       }
       await exportOnce();
