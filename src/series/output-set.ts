@@ -372,6 +372,7 @@ export class OutputSet {
       const buckets = set.buckets.data;
       const from = at * stride;
       buckets.fill(0, from, from + stride);
+      const served = set.sums.data[at]!;
       set.sums.data[at] = 0;
       set.counts.data[at] = 0;
       const base = this.baseAcc[at] as HistogramAcc | undefined;
@@ -382,6 +383,7 @@ export class OutputSet {
         const acc = streams.acc[s] as HistogramAcc | undefined;
         if (acc !== undefined) set.add(at, acc);
       }
+      set.sums.data[at] = notRoundedDown(served, set.sums.data[at]);
     } else if (set instanceof ExponentialSet) {
       let acc = this.carriedAcc(at) as ExponentialSum | undefined;
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!) {
@@ -393,7 +395,7 @@ export class OutputSet {
     else if (this.shape === 'monotonicSum') {
       let v = this.carried(at);
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!) v += streams.value[s]!;
-      set.values.data[at] = v;
+      set.values.data[at] = notRoundedDown(set.values.data[at]!, v);
     } else {
       set.values.data[at] = combined(this.levelRule, first, streams, this.carried(at));
       if (set.awake !== undefined) set.awake.data[at] = awake(first, streams);
@@ -408,6 +410,17 @@ export class OutputSet {
 
 /** No counts: what widens a histogram's min and max alone. */
 const NOTHING: HistogramAcc = { counts: [], sum: 0, count: 0 };
+
+/**
+ * A counter's total (or a histogram's sum) `computed` again after it served `served`: the same
+ * figures added in another order (a source folded into the base, another source gone) can round
+ * an ulp or so below it -- 0.1 + 0.1 + 0.4 is 0.6000000000000001, 0.4 + 0.1 + 0.1 is 0.6 --, and
+ * Prometheus reads any decrease as a reset (its rate would count the whole total again). Within
+ * rounding, what was served stands; a real decrease (a histogram of negative values) is kept.
+ */
+function notRoundedDown(served: number, computed: number): number {
+  return computed < served && served - computed <= Math.abs(served) * 1e-12 ? served : computed;
+}
 
 /** How many of the sources from `first` on are awake (streams.ts `slept`). */
 function awake(first: number, streams: StreamLinks): number {

@@ -161,7 +161,7 @@ test('the cluster aggregate serves what its members reported: counters kept over
               record('heap', s.k, s.n);
               record('peak', s.k, s.n);
             } else if (s.op === 'observe') {
-              const v = s.n / 10 + 0.01;
+              const v = s.n / 10;
               p.wait.record(v, { k: s.k });
               const bump = (name: string, by: number) =>
                 record(name, s.k, (p.recorded.get(id(name, s.k)) ?? 0) + by);
@@ -219,6 +219,23 @@ test('the cluster aggregate serves what its members reported: counters kept over
         }
       },
     ),
-    { numRuns: 150 },
+    {
+      numRuns: 150,
+      examples: [
+        // 0.1 + 0.1 + 0.4 is 0.6000000000000001 added in that order, 0.6 with 0.4 before 0.1.
+        [
+          [
+            { op: 'observe', m: 'c', k: 'x', n: 1 },
+            { op: 'send', m: 'c' },
+            { op: 'exit', m: 'c' },
+            { op: 'observe', m: 'a', k: 'x', n: 1 },
+            { op: 'send', m: 'a' },
+            { op: 'observe', m: 'b', k: 'x', n: 4 },
+            { op: 'send', m: 'b' },
+            { op: 'exit', m: 'b' },
+          ],
+        ],
+      ],
+    },
   );
 });
