@@ -90,6 +90,8 @@ export interface Jobmeter extends Recorder {
   readonly pullAddress: { readonly host: string; readonly port: number } | undefined;
   /** Where the OTLP ingest listener is bound (`POST /v1/metrics`); undefined when it is disabled. */
   readonly ingestAddress: { readonly host: string; readonly port: number } | undefined;
+  /** Where the OTLP/gRPC ingest listener is bound (`ingest.grpcPort`); undefined when it is off. */
+  readonly ingestGrpcAddress: { readonly host: string; readonly port: number } | undefined;
   /**
    * The families one scrape would serve (concurrent calls share a collection): the exposition model
    * with the fields the naming stage adds for the renderers (render-model.ts).
@@ -571,6 +573,7 @@ export async function createJobmeter<
     meter,
     pullAddress: listener?.address,
     ingestAddress: ingestListener?.address,
+    ingestGrpcAddress: ingestListener?.grpcAddress,
     scrape,
     format,
     jsonView: json,

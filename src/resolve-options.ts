@@ -68,7 +68,10 @@ export interface ResolvedOptions extends Omit<
   /** undefined: the profile decides (canonical for `otel`, profile for the legacy ones). */
   readonly otlpNaming: 'canonical' | 'profile' | undefined;
   /** The gate keys compiled into the gate the listener applies (a bad one refused here). */
-  readonly ingest: (Required<Omit<IngestOptions, IngestGateKey>> & { gate: IngestGate }) | false;
+  readonly ingest:
+    | (Required<Omit<IngestOptions, IngestGateKey | 'grpcPort'>> &
+        Pick<IngestOptions, 'grpcPort'> & { gate: IngestGate })
+    | false;
   readonly instruments: readonly InstrumentSpec[];
   readonly debug: ((line: string) => void) | undefined;
   readonly views: readonly ViewOptions[];
@@ -112,7 +115,13 @@ export function resolveIngest(given: IngestOptions): Exclude<ResolvedOptions['in
     'ingest.host',
     'ingest.allowNonLoopback (allow_non_loopback = true)',
   );
-  return { ...section, gate: compileIngestGate(given) };
+  // No default: the gRPC front is off unless a port is given.
+  const grpcPort = resolveOption(INGEST_OPTIONS, 'grpcPort', given.grpcPort, 'ingest');
+  return {
+    ...section,
+    ...(grpcPort !== undefined && { grpcPort }),
+    gate: compileIngestGate(given),
+  };
 }
 
 /** The push's options with their defaults, each checked by its row's rule (the push reader checks none again). */

@@ -91,6 +91,14 @@ export function servingLines(
   if (jm.ingestAddress !== undefined) {
     const url = `${urlOf(jm.ingestAddress)}/v1/metrics`;
     records.push(['receiving OTLP/HTTP metrics', { url }, `receiving OTLP/HTTP metrics on ${url}`]);
+    if (jm.ingestGrpcAddress !== undefined) {
+      const address = hostPort(jm.ingestGrpcAddress);
+      records.push([
+        'receiving OTLP/gRPC metrics',
+        { address },
+        `receiving OTLP/gRPC metrics on ${address}`,
+      ]);
+    }
     if (ingest !== undefined) {
       const gate = ingest.gateDescription();
       records.push(['ingest gate', { gate }, `ingest gate: ${gate}`]);

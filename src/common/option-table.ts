@@ -224,6 +224,13 @@ export const INGEST_OPTIONS = {
   host: LOOPBACK_HOST,
   /** TCP port; 0 picks a free one (read it back from `jobmeter.ingestAddress`). @default 4318 */
   port: { file: 'port', schema: 'port', default: 4318, rule: port },
+  /**
+   * TCP port of the OTLP/gRPC listener (`MetricsService/Export`, the Collector's 4317), on
+   * {@link host} beside the OTLP/HTTP one, with the same gate, limits and store; 0 picks a free one
+   * (read it back from `jobmeter.ingestGrpcAddress`).
+   * @default none (no gRPC listener)
+   */
+  grpcPort: { file: 'grpc_port', schema: 'port', env: 'JOBMETER_INGEST_GRPC_PORT', rule: port },
   /** Explicit opt-in to bind a non-loopback address. @default false */
   allowNonLoopback: boolean('allow_non_loopback', false),
   // The Collector's `max_request_body_size` default.

@@ -6,13 +6,18 @@
  * the OpenTelemetry specification has it for its own.
  */
 import { otlpOptionsFromEnv, resourceFromEnv, rowsFromEnv } from './otel-env.ts';
-import { BUILD_OPTIONS, JOBMETER_OPTIONS, TELEMETRY_OPTIONS } from '../common/option-table.ts';
+import {
+  BUILD_OPTIONS,
+  INGEST_OPTIONS,
+  JOBMETER_OPTIONS,
+  TELEMETRY_OPTIONS,
+} from '../common/option-table.ts';
 import { definedOnly, type ServiceConfig } from './service-config.ts';
 
 /**
  * The environment as a config layer (otel-env.ts validates and throws ConfigError): the rows'
  * `env` variables (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, OTEL_METRIC_EXPORT_INTERVAL, the daemon's
- * JOBMETER_BUILD_*, JOBMETER_TELEMETRY_LISTEN) and the OTEL_* variables otel-env.ts reads as the
+ * JOBMETER_BUILD_*, JOBMETER_TELEMETRY_LISTEN, JOBMETER_INGEST_GRPC_PORT) and the OTEL_* variables otel-env.ts reads as the
  * specification says.
  */
 export function envLayer(env: NodeJS.ProcessEnv): ServiceConfig {
@@ -24,6 +29,7 @@ export function envLayer(env: NodeJS.ProcessEnv): ServiceConfig {
     otlp: otlpOptionsFromEnv(env),
     build: rowsFromEnv(env, BUILD_OPTIONS),
     telemetry: rowsFromEnv(env, TELEMETRY_OPTIONS),
+    ingest: rowsFromEnv(env, INGEST_OPTIONS),
   });
 }
 

@@ -19,6 +19,12 @@ import type { IncomingMessage } from 'node:http';
 import { INGEST_POSTURE } from '../common/postures.ts';
 import { compileGate, type GateConfig } from './gate.ts';
 
+/** What the gate reads of a request: its peer and `authorization` (an HTTP header, or gRPC metadata). */
+export type GateRequest = {
+  readonly socket: Pick<IncomingMessage['socket'], 'remoteAddress'>;
+  readonly headers: Pick<IncomingMessage['headers'], 'authorization'>;
+};
+
 /** Who may send: the `[ingest]` gate keys (`IngestOptions`' `token`, `apiKeys`, `trustedCidrs`). */
 export type IngestGateOptions = Pick<GateConfig, 'token' | 'apiKeys' | 'trustedCidrs'>;
 
@@ -31,7 +37,7 @@ export interface IngestGate {
    * Why `request` is refused (its answer: ingest-errors.ts), or undefined when it may be read.
    * Reads only its peer and headers.
    */
-  check(request: IncomingMessage): 'unauthorized' | 'forbidden' | undefined;
+  check(request: GateRequest): 'unauthorized' | 'forbidden' | undefined;
   /**
    * The gate with these credentials in place of its own, its trusted networks kept (a SIGHUP).
    * @throws ConfigError for a credential that cannot be used, as compileIngestGate.

@@ -60,6 +60,11 @@ export interface IngestListenerOptions extends ServerLimits, IngestStepOptions {
   readonly host: string;
   /** TCP port; 0 picks a free one (read it back from `address`). */
   readonly port: number;
+  /**
+   * TCP port of the OTLP/gRPC front (grpc-listener.ts) on `host`, sharing this listener's gate and
+   * ingest step; 0 picks a free one (read it back from `grpcAddress`). @default none (no gRPC front)
+   */
+  readonly grpcPort?: number | undefined;
   /** Who may send, compiled from the gate keys at resolution (http/ingest-gate.ts). */
   readonly gate: IngestGate;
   /**
@@ -84,6 +89,8 @@ export interface IngestListenerOptions extends ServerLimits, IngestStepOptions {
 export interface IngestListener {
   /** The bound address (the real port when 0 was asked). */
   readonly address: { readonly host: string; readonly port: number };
+  /** The gRPC front's bound address; undefined without `grpcPort`. */
+  readonly grpcAddress: { readonly host: string; readonly port: number } | undefined;
   /** Stops accepting, closes idle connections, lets requests in flight finish within a grace (server-limits.ts). Idempotent. */
   close(): Promise<void>;
   /**
@@ -158,12 +165,29 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     port,
     limits: options,
     handler,
-    onClosed: () => step.close(),
     onShed,
   });
+  // Loaded only where asked for: grpc-js is most of a cold start's modules otherwise.
+  const grpc =
+    options.grpcPort === undefined
+      ? undefined
+      : await import('./grpc-listener.ts')
+          .then(({ startGrpcFront }) =>
+            startGrpcFront({ ...options, port: options.grpcPort!, step, gate: () => gate }),
+          )
+          .catch(async (err: unknown) => {
+            await Promise.all([server.close(), step.close()]);
+            throw err;
+          });
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    await Promise.all([server.close(), grpc?.close()]);
+    await step.close();
+  };
   return {
     address: { host, port: server.port },
-    close: () => server.close(),
+    grpcAddress: grpc && { host, port: grpc.port },
+    close: () => (closing ??= close()),
     gateDescription: () => gate.description,
     replaceCredentials(credentials) {
       gate = gate.withCredentials(credentials);

@@ -25,7 +25,8 @@ import type { Log } from '../common/log.ts';
 
 /** `sources`: what a profile's series carry of the ingested sources, kept in its checkpoint. */
 export function openIngest(
-  options: Required<Omit<IngestOptions, IngestGateKey>> & { readonly gate: IngestGate },
+  options: Required<Omit<IngestOptions, IngestGateKey | 'grpcPort'>> &
+    Pick<IngestOptions, 'grpcPort'> & { readonly gate: IngestGate },
   settings: IngestStoreOptions,
   log: Log,
   sources: SourceTotals,

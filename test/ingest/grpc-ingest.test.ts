@@ -1,0 +1,248 @@
+/**
+ * The OTLP/gRPC ingest front (ingest/grpc-listener.ts) with real clients: the JS SDK's
+ * `@opentelemetry/exporter-metrics-otlp-grpc` (plain and gzip) and grpc-js itself for the odd
+ * messages. What arrives over gRPC is served exactly as the same recording sent over OTLP/HTTP
+ * (`exporter-metrics-otlp-proto`); a refusal is the gRPC status the OTLP specification names, and a
+ * partial success carries the numbers the HTTP ingest gives for the same body.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { credentials, Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { OTLPMetricExporter as ProtobufExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
+import { EXPORT_PATH } from '../../src/ingest/grpc-listener.ts';
+import { createJobmeter, selfTelemetryOf, type Jobmeter } from '../../src/jobmeter.ts';
+import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
+import { decodeExportResponse } from '../support/otlp-response.ts';
+
+const TOKEN = 'grpc-ingest-TOKEN-51c2';
+
+/** A jobmeter receiving on both transports. */
+function receiver(ingest: Record<string, unknown> = {}): Promise<Jobmeter> {
+  return createJobmeter({
+    listener: false,
+    processMetrics: false,
+    global: false,
+    ingest: { port: 0, grpcPort: 0, ...ingest },
+  });
+}
+
+/** One recording, every instrument kind, exported once through each exporter. */
+async function record(exporters: readonly PushMetricExporter[]): Promise<void> {
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ 'service.name': 'grpc-daemon' }),
+    readers: exporters.map(
+      (exporter) => new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 }),
+    ),
+  });
+  const meter = provider.getMeter('daemon', '1.2.3');
+  meter.createCounter('tasks.done', { unit: '{task}' }).add(7, { queue: 'a' });
+  meter.createCounter('tasks.done', { unit: '{task}' }).add(3, { queue: 'b' });
+  meter.createUpDownCounter('tasks.active').add(-2, { queue: 'a' });
+  const duration = meter.createHistogram('task.duration', { unit: 's' });
+  for (const v of [0.2, 1.5, 7]) duration.record(v, { queue: 'a' });
+  meter.createGauge('queue.depth').record(12.5, { queue: 'b' });
+  meter.createObservableGauge('daemon.uptime', { unit: 's' }).addCallback((r) => r.observe(99));
+  await provider.forceFlush();
+  await provider.shutdown();
+}
+
+/** What a jobmeter serves, as comparable rows (its own build info left out). */
+async function served(jm: Jobmeter): Promise<string[]> {
+  const rows: string[] = [];
+  for (const f of await jm.scrape())
+    for (const s of f.series) rows.push(`${f.name}{${s.labels}} ${JSON.stringify(s)}`);
+  return rows.sort();
+}
+
+/** A raw unary call with `body`: the response bytes, or the error. */
+function call(
+  port: number,
+  body: Buffer,
+  metadata = new Metadata(),
+): Promise<{ response?: Buffer; error?: ServiceError }> {
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(
+      EXPORT_PATH,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      body,
+      metadata,
+      (error, response) => {
+        client.close();
+        resolve(error === null ? { response: response! } : { error });
+      },
+    );
+  });
+}
+
+function bearer(token: string): Metadata {
+  const m = new Metadata();
+  m.set('authorization', `Bearer ${token}`);
+  return m;
+}
+
+/** One counter point, stamped now. */
+function counterBody(name: string, value: number, attributes = 1): Buffer {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const { request } = otlpMetricsSchema();
+  return encode(request, {
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw' } }] },
+        scopeMetrics: [
+          {
+            scope: { name: 'raw' },
+            metrics: [
+              {
+                name,
+                sum: {
+                  isMonotonic: true,
+                  aggregationTemporality: 2,
+                  dataPoints: Array.from({ length: attributes }, (_, i) => ({
+                    asInt: String(value),
+                    attributes: [{ key: 'i', value: { intValue: String(i) } }],
+                    startTimeUnixNano: String(now - 1_000_000_000n),
+                    timeUnixNano: String(now),
+                  })),
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+}
+
+function encode(type: ReturnType<typeof otlpMetricsSchema>['request'], object: object): Buffer {
+  return Buffer.from(type.encode(type.fromObject(object)).finish());
+}
+
+describe('the JS SDK exporting over gRPC', () => {
+  const jms: Jobmeter[] = [];
+  after(async () => {
+    await Promise.all(jms.map((jm) => jm.shutdown()));
+  });
+
+  for (const compression of ['none', 'gzip'] as const)
+    it(`is served as the same recording sent over OTLP/HTTP (compression ${compression})`, async () => {
+      const [overGrpc, overHttp] = await Promise.all([receiver(), receiver()]);
+      jms.push(overGrpc, overHttp);
+      await record([
+        new GrpcExporter({
+          url: `http://127.0.0.1:${overGrpc.ingestGrpcAddress!.port}`,
+          compression: compression as never,
+        }),
+        new ProtobufExporter({
+          url: `http://127.0.0.1:${overHttp.ingestAddress!.port}/v1/metrics`,
+        }),
+      ]);
+      const rows = await served(overGrpc);
+      assert.deepEqual(rows, await served(overHttp));
+      assert.ok(
+        rows.some(
+          (r) =>
+            r.startsWith('tasks_done_total{') && r.includes('queue="a"') && r.includes('"value":7'),
+        ),
+        rows.join('\n'),
+      );
+      // Each export answered accepted, as many as over HTTP (forceFlush's and shutdown's).
+      const grpc = await ingestRequests(overGrpc);
+      const http = await ingestRequests(overHttp);
+      assert.ok(grpc.get('reason="accepted"')! >= 1, [...grpc].join('\n'));
+      assert.deepEqual(grpc, http);
+    });
+});
+
+/** jobmeter_ingest_requests_total by its labels but `code`. */
+async function ingestRequests(jm: Jobmeter): Promise<Map<string, number>> {
+  const family = (await selfTelemetryOf(jm)!.families()).find(
+    (f) => f.name === 'jobmeter_ingest_requests_total',
+  )!;
+  return new Map(
+    family.series.map((s) => [
+      s.labels.replace(/code="[^"]*",?/, ''),
+      (s as { value: number }).value,
+    ]),
+  );
+}
+
+describe('odd messages over gRPC', () => {
+  let jm: Jobmeter;
+  let port: number;
+  before(async () => {
+    jm = await receiver({ token: TOKEN, maxBodyBytes: 64 * 1024, maxSeries: 3 });
+    port = jm.ingestGrpcAddress!.port;
+  });
+  after(async () => {
+    await jm?.shutdown();
+  });
+
+  it('a message that does not decode: INVALID_ARGUMENT', async () => {
+    const { error } = await call(port, Buffer.from([0x0a, 0xff, 0xff]), bearer(TOKEN));
+    assert.equal(error?.code, status.INVALID_ARGUMENT, String(error));
+  });
+
+  it('no token, or a wrong one: UNAUTHENTICATED, nothing ingested', async () => {
+    for (const metadata of [new Metadata(), bearer('wrong')]) {
+      const { error } = await call(port, counterBody('gate.refused', 1), metadata);
+      assert.equal(error?.code, status.UNAUTHENTICATED, String(error));
+    }
+    const names = (await jm.scrape()).map((f) => f.name);
+    assert.ok(!names.some((n) => n.startsWith('gate_refused')), names.join('\n'));
+  });
+
+  it('a message past max_body_bytes, as sent or once inflated: RESOURCE_EXHAUSTED', async () => {
+    const big = Buffer.alloc(100 * 1024, 1);
+    const { error } = await call(port, big, bearer(TOKEN));
+    assert.equal(error?.code, status.RESOURCE_EXHAUSTED, String(error));
+    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), {
+      'grpc.default_compression_algorithm': 2,
+    });
+    const inflated = await new Promise<ServiceError | null>((resolve) => {
+      client.makeUnaryRequest(
+        EXPORT_PATH,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        big,
+        bearer(TOKEN),
+        (e) => {
+          client.close();
+          resolve(e);
+        },
+      );
+    });
+    assert.ok(gzipSync(big).length < 64 * 1024);
+    assert.equal(inflated?.code, status.RESOURCE_EXHAUSTED, String(inflated));
+  });
+
+  it('points refused: partial_success with the numbers the HTTP ingest gives', async () => {
+    // maxSeries 3: of 5 new series, 2 are refused, on either transport.
+    const grpc = await call(port, counterBody('over.grpc', 1, 5), bearer(TOKEN));
+    assert.ok(grpc.response, String(grpc.error));
+    const overGrpc = decodeExportResponse(grpc.response, 'protobuf');
+    const other = await receiver({ token: TOKEN, maxBodyBytes: 64 * 1024, maxSeries: 3 });
+    try {
+      const res = await fetch(`http://127.0.0.1:${other.ingestAddress!.port}/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${TOKEN}` },
+        body: counterBody('over.grpc', 1, 5),
+      });
+      assert.equal(res.status, 200);
+      const overHttp = decodeExportResponse(Buffer.from(await res.arrayBuffer()), 'protobuf');
+      assert.equal(overGrpc?.rejectedDataPoints, 2, JSON.stringify(overGrpc));
+      assert.deepEqual(overGrpc, overHttp);
+    } finally {
+      await other.shutdown();
+    }
+  });
+});
