@@ -3,7 +3,8 @@
  * `..._refused_...`, `otelcol_exporter_sent_metric_points`, `..._send_failed_...`, `otelcol_process_*`):
  * its build (as `prometheus_build_info`), the process' start time and open and max file descriptors
  * (as Prometheus'), memory, heap (as the Collector's), CPU time and event-loop delay,
- * points the ingest accepted and refused by reason, requests it answered by status and reason,
+ * points the ingest accepted and refused by reason, requests it answered by transport, status and
+ * reason and how long they took and how big they were,
  * the series and bytes it holds against their cap and budget, whether `/ready` says ready, connections it shed to keep room by what they
  * held, the ingest state's failed checkpoints and last success, points and exports the OTLP push
  * sent and failed, how the last configuration load went (as Prometheus'), and how long scrapes
@@ -38,7 +39,7 @@ import { PROCESS_CPU_TIME, PROCESS_MEMORY_USAGE } from '../domain/process-metric
 import { PROCESS_FDS } from '../domain/prometheus-client-names.ts';
 import { EVENT_LOOP_DELAY } from '../domain/runtime-metrics.ts';
 import { StorageRegistry } from '../domain/storage/registry.ts';
-import type { BoundCounter } from '../domain/storage/handles.ts';
+import type { BoundCounter, BoundHistogram } from '../domain/storage/handles.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import type { RenderFamily } from '../exposition/render-model.ts';
 import { otelProfile } from '../naming/profiles/otel.ts';
@@ -67,12 +68,36 @@ const SHED = counter(
   'Connections the ingest listener closed to make room for new ones at its cap, by what they held (idle, headers, slow_body) or full: a newcomer closed while every connection had a whole request in.',
   [REASON],
 );
+/** The ingest's transports: OTLP/HTTP and OTLP/gRPC (ingest/ingest-listener.ts, grpc-listener.ts). */
+export const INGEST_PROTOCOLS = ['http', 'grpc'] as const;
+export type IngestProtocol = (typeof INGEST_PROTOCOLS)[number];
+const PROTOCOL = { key: 'protocol', values: INGEST_PROTOCOLS };
 const REQUESTS = counter(
   'jobmeter.ingest.requests',
   '{request}',
-  'OTLP/HTTP requests the ingest listener answered, by HTTP status code and reason (accepted, partial: some points refused, or what refused the whole request).',
-  [{ key: 'code', cap: 64 }, REASON],
+  'OTLP requests the ingest answered, by transport (protocol: http, grpc), status code (the HTTP status, or the gRPC one) and reason (accepted, partial: some points refused, or what refused the whole request).',
+  [{ key: 'code', cap: 64 }, PROTOCOL, REASON],
 );
+// As the Collector's own http.server.request.duration and http.server.request.body.size (its
+// receivers' HTTP server, otelhttp), over both transports.
+const REQUEST_DURATION: InstrumentSpec = {
+  name: 'jobmeter.ingest.request.duration',
+  kind: 'histogram',
+  unit: 's',
+  description:
+    'OTLP requests the ingest answered, from their arrival (its headers) to the answer, by transport.',
+  attributes: [PROTOCOL],
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+};
+const REQUEST_SIZE: InstrumentSpec = {
+  name: 'jobmeter.ingest.request.body.size',
+  kind: 'histogram',
+  unit: 'By',
+  description:
+    'Bodies of the OTLP requests the ingest answered, as they arrived (an HTTP body as sent; a gRPC message as grpc-js hands it over, inflated), by transport; 0 for one refused before its body was read.',
+  attributes: [PROTOCOL],
+  buckets: [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216],
+};
 const SENT = counter(
   'jobmeter.push.sent_points',
   '{data_point}',
@@ -106,7 +131,18 @@ const CHECKPOINTS: InstrumentSpec = {
   buckets: DURATION_BUCKETS,
 };
 
-const RECORDED = [ACCEPTED, SHED, REQUESTS, SENT, FAILED, EXPORTS, SCRAPES, CHECKPOINTS];
+const RECORDED = [
+  ACCEPTED,
+  SHED,
+  REQUESTS,
+  REQUEST_DURATION,
+  REQUEST_SIZE,
+  SENT,
+  FAILED,
+  EXPORTS,
+  SCRAPES,
+  CHECKPOINTS,
+];
 
 /** Where the ingest's figures are read from (its store and its listener's table of answers). */
 export interface IngestSource {
@@ -126,8 +162,11 @@ export interface IngestSource {
   readonly maxMemoryBytes: number;
   /** Every reason points may be refused for: each served from start, 0 until its first refusal. */
   readonly reasons: readonly string[];
-  /** Every answer of the listener, by reason, with its HTTP status (ingest/ingest-errors.ts). */
-  readonly answers: Readonly<Record<string, { readonly status: number }>>;
+  /**
+   * Every answer of each transport the ingest listens on, by reason, with its status code (the
+   * HTTP status, the gRPC code: ingest/ingest-errors.ts).
+   */
+  readonly answers: Readonly<Partial<Record<IngestProtocol, Readonly<Record<string, number>>>>>;
   /** Its state's checkpoints, when it keeps one (state-keeper.ts `health`). */
   readonly checkpoints: (() => CheckpointFigures) | undefined;
 }
@@ -138,6 +177,13 @@ export interface CheckpointFigures {
   readonly writtenSeconds: number | undefined;
   readonly bytes: number | undefined;
   readonly lastWriteSeconds: number | undefined;
+}
+
+/** One transport's series of the ingest's requests. */
+interface ProtocolSeries {
+  readonly answers: Readonly<Record<string, BoundCounter>>;
+  readonly duration: BoundHistogram;
+  readonly size: BoundHistogram;
 }
 
 /** Where the outcome of the last configuration load is read from (serve's reload.ts). */
@@ -324,15 +370,34 @@ export class SelfTelemetry {
       );
     }
     const requests = this.#meter.counter(REQUESTS.name);
+    const durations = this.#meter.histogram(REQUEST_DURATION.name);
+    const sizes = this.#meter.histogram(REQUEST_SIZE.name);
+    // Each transport's series, bound once: an answer is an array add.
+    const byProtocol: Partial<Record<string, ProtocolSeries>> = Object.fromEntries(
+      Object.entries(source.answers).map(([protocol, codes]) => [
+        protocol,
+        {
+          answers: Object.fromEntries(
+            Object.entries(codes).map(([reason, code]) => [
+              reason,
+              requests.bind({ code: String(code), protocol, reason }),
+            ]),
+          ),
+          duration: durations.bind({ protocol }),
+          size: sizes.bind({ protocol }),
+        },
+      ]),
+    );
     const shed = this.#meter.counter(SHED.name);
     return {
       accepted: this.#meter.counter(ACCEPTED.name).bind(),
-      answered: Object.fromEntries(
-        Object.entries(source.answers).map(([reason, { status }]) => [
-          reason,
-          requests.bind({ code: String(status), reason }),
-        ]),
-      ),
+      /** A request answered: its transport, its reason, how long it took (s), its body's bytes. */
+      answered(protocol: IngestProtocol, reason: string, seconds: number, bytes: number): void {
+        const series = byProtocol[protocol]!;
+        series.answers[reason]!.add(1);
+        series.duration.record(seconds);
+        series.size.record(bytes);
+      },
       shed: Object.fromEntries(
         SHED_REASONS.map((reason) => [reason, shed.bind({ reason })]),
       ) as Record<ShedReason, BoundCounter>,

@@ -33,7 +33,6 @@ import {
   Metadata,
   Server,
   ServerCredentials,
-  status as grpcStatus,
   type sendUnaryData,
   type ServerUnaryCall,
   type ServiceDefinition,
@@ -46,7 +45,8 @@ import { encodeExportResponse } from '../otlp/codec.ts';
 import type { OtlpPartialSuccess } from '../otlp/types.ts';
 import { BodyAborted } from './body-chunks.ts';
 import { INGEST_ANSWERS, Refused, refusalOf, type IngestAnswer } from './ingest-errors.ts';
-import type { IngestStep } from './ingest-step.ts';
+import { GRPC_CODES } from './grpc-codes.ts';
+import type { AnsweredRequest, IngestStep } from './ingest-step.ts';
 
 export const EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 
@@ -75,8 +75,8 @@ export interface GrpcFrontOptions extends ServerLimits {
   readonly maxBodyBytes: number;
   /** Streams one connection may have open at once. */
   readonly maxConcurrentRequests: number;
-  /** What every call the handler answered was answered (its reason). A throw is ignored. */
-  readonly onAnswered?: (answer: IngestAnswer) => void;
+  /** What every call the handler answered was answered (its reason), and the call. A throw is ignored. */
+  readonly onAnswered?: (answer: IngestAnswer, request: AnsweredRequest) => void;
 }
 
 export interface GrpcFront {
@@ -95,21 +95,16 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
     'grpc.max_connection_idle_ms': idleTimeoutMillis,
   });
 
-  const answered = (answer: IngestAnswer): void => {
-    try {
-      options.onAnswered?.(answer);
-    } catch {
-      // Counting never changes the answer.
-    }
-  };
-
-  const exportCall = async (call: ServerUnaryCall<Buffer, Buffer>): Promise<Said> => {
+  /** The call's outcome, and the bytes of its message taken (none when refused before). */
+  const exportCall = async (
+    call: ServerUnaryCall<Buffer, Buffer>,
+  ): Promise<{ outcome: Said; bytes: number }> => {
     const denied = options.gate().check({
       socket: { remoteAddress: peerAddress(call.getPeer()) },
       headers: { authorization: metadataText(call.metadata, 'authorization') },
     });
-    if (denied !== undefined) return new Refused(denied);
-    const { outcome } = await step.run({
+    if (denied !== undefined) return { outcome: new Refused(denied), bytes: 0 };
+    return step.run({
       encoding: 'protobuf',
       // grpc-js inflated it (within the size limit).
       contentEncoding: undefined,
@@ -120,23 +115,28 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
       onGone: (release) => call.once('cancelled', release),
       gone: () => call.cancelled,
     });
-    return outcome;
   };
 
   server.addService(METRICS_SERVICE, {
     Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+      const started = performance.now();
       exportCall(call)
-        .catch(refusalOf)
-        .then((outcome) => {
+        .catch((err: unknown) => ({ outcome: refusalOf(err), bytes: 0 }))
+        .then(({ outcome, bytes }) => {
           // Nobody to answer: nothing sent, nothing counted.
           if (call.cancelled || outcome instanceof BodyAborted) return;
-          if (!(outcome instanceof Refused)) {
-            answered(outcome.rejectedDataPoints > 0 ? 'partial' : 'accepted');
-            callback(null, encodeExportResponse(outcome, 'protobuf'));
-            return;
+          const answer = outcome instanceof Refused ? outcome.reason : acceptedAs(outcome);
+          try {
+            options.onAnswered?.(answer, {
+              protocol: 'grpc',
+              seconds: (performance.now() - started) / 1000,
+              bytes,
+            });
+          } catch {
+            // Counting never changes the answer.
           }
-          answered(outcome.reason);
-          callback(statusOf(outcome, step.retryAfterSeconds));
+          if (outcome instanceof Refused) callback(statusOf(outcome, step.retryAfterSeconds));
+          else callback(null, encodeExportResponse(outcome, 'protobuf'));
         }, callback);
     },
   });
@@ -175,6 +175,11 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
 
 type Said = OtlpPartialSuccess | Refused | BodyAborted;
 
+/** An ingested request's answer (ingest-errors.ts `answerOf` says the same of an HTTP one). */
+function acceptedAs(result: OtlpPartialSuccess): IngestAnswer {
+  return result.rejectedDataPoints > 0 ? 'partial' : 'accepted';
+}
+
 /**
  * A refusal as the gRPC status it is answered with: its row's google.rpc code, RESOURCE_EXHAUSTED
  * for a message too large; a shed one carries `google.rpc.RetryInfo` in `grpc-status-details-bin`,
@@ -182,7 +187,7 @@ type Said = OtlpPartialSuccess | Refused | BodyAborted;
  */
 function statusOf(refused: Refused, retryAfterSeconds: number) {
   const row = INGEST_ANSWERS[refused.reason];
-  const code = refused.reason === 'too_large' ? grpcStatus.RESOURCE_EXHAUSTED : row.code!;
+  const code = GRPC_CODES[refused.reason]!;
   const metadata = new Metadata();
   if (row.retryAfter)
     metadata.set('grpc-status-details-bin', retryStatus(code, refused.message, retryAfterSeconds));

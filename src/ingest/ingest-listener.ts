@@ -45,7 +45,12 @@ import type { ServerLimits } from '../http/server-limits.ts';
 import { encodingOf } from '../otlp/codec.ts';
 import { BodyAborted, readBodyChunks } from './body-chunks.ts';
 import { answerOf, Refused, refusalOf, type IngestAnswer } from './ingest-errors.ts';
-import { ingestStep, type IngestOutcome, type IngestStepOptions } from './ingest-step.ts';
+import {
+  ingestStep,
+  type AnsweredRequest,
+  type IngestOutcome,
+  type IngestStepOptions,
+} from './ingest-step.ts';
 import type { Log } from '../common/log.ts';
 
 const METRICS_PATH = '/v1/metrics';
@@ -71,7 +76,7 @@ export interface IngestListenerOptions extends ServerLimits, IngestStepOptions {
    * Called once with what every request was answered (its reason: ingest-errors.ts
    * `INGEST_ANSWERS`), as the answer is written; jobmeter counts it. A throw is ignored. @default none
    */
-  readonly onAnswered?: (answer: IngestAnswer) => void;
+  readonly onAnswered?: (answer: IngestAnswer, request: AnsweredRequest) => void;
   /**
    * Called with what every connection closed to keep room under `maxConnections` held
    * (connection-room.ts; jobmeter counts it). A throw is ignored. @default none
@@ -115,6 +120,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
    * (ingest-errors.ts).
    */
   const handler = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const started = performance.now();
     const onPath = pathOf(request.url) === METRICS_PATH;
     if (!onPath && options.health?.(request, response) === true) return;
     const encoding = encodingOf(request.headers['content-type']);
@@ -134,15 +140,16 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
         gone: () => response.destroyed,
       });
     } catch (err) {
-      result = { outcome: refusalOf(err), bodyLeft: false };
+      result = { outcome: refusalOf(err), bodyLeft: false, bytes: 0 };
     }
-    const { outcome, bodyLeft } = result;
+    const { outcome, bodyLeft, bytes } = result;
     // Nobody to answer: nothing written, nothing counted.
     if (response.destroyed || outcome instanceof BodyAborted) return;
     options.sink.from?.(outcome, request.socket.remoteAddress);
     const said = answerOf(outcome, encoding, step.retryAfterSeconds, bodyLeft);
     try {
-      options.onAnswered?.(said.answer);
+      const seconds = (performance.now() - started) / 1000;
+      options.onAnswered?.(said.answer, { protocol: 'http', seconds, bytes });
     } catch {
       // Counting never changes the answer.
     }

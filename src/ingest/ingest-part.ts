@@ -14,7 +14,7 @@ import type { SelfTelemetry } from '../http/self-telemetry.ts';
 import type { IngestGateKey, IngestOptions } from '../options.ts';
 import type { SourceTotals } from '../series/carry.ts';
 import { ClockRefusals } from './clock-refusals.ts';
-import { INGEST_ANSWERS } from './ingest-errors.ts';
+import { GRPC_CODES, HTTP_CODES } from './grpc-codes.ts';
 import { startIngestListener, type IngestListenerOptions } from './ingest-listener.ts';
 import { REFUSAL_REASONS, type IngestResult } from './ingest-report.ts';
 import { IngestStore } from './ingest-store.ts';
@@ -65,7 +65,10 @@ export function openIngest(
         maxSeries,
         maxMemoryBytes,
         reasons: REFUSAL_REASONS,
-        answers: INGEST_ANSWERS,
+        answers: {
+          http: HTTP_CODES,
+          ...(options.grpcPort !== undefined && { grpc: GRPC_CODES }),
+        },
         checkpoints: keeper && (() => keeper.health()),
       });
       // Each request's points counted, and watched for a wrong clock.
@@ -91,7 +94,8 @@ export function openIngest(
               from: (result, address) => store.from(result, address),
             },
             // jobmeter's own count: a profile's rejection series is its original's API's alone.
-            onAnswered: (answer) => counts.answered[answer]!.add(1),
+            onAnswered: (answer, { protocol, seconds, bytes }) =>
+              counts.answered(protocol, answer, seconds, bytes),
             onShed: (reason) => counts.shed[reason].add(1),
             health: (request, response) => answerHealth(request, response, pipeline),
             log,

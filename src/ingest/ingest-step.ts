@@ -15,6 +15,7 @@
  * decompressed, so many fast senders, or many small bombs, cannot fill memory. A request's bytes
  * and slot (or its place in the line) are given back when it is answered or its sender is gone.
  */
+import type { IngestProtocol } from '../http/self-telemetry.ts';
 import { decodeExportRequest } from '../otlp/codec.ts';
 import { decodeLimitsFor, type DecodeLimits } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
@@ -81,6 +82,17 @@ export interface IngestOutcome {
   readonly outcome: OtlpPartialSuccess | Refused | BodyAborted;
   /** Whether it was refused while its body was still arriving (the rest of it left unread). */
   readonly bodyLeft: boolean;
+  /** The bytes of its body read, as `read` gave them. */
+  readonly bytes: number;
+}
+
+/** What a front reports of each request it answered, beside the answer (jobmeter's telemetry). */
+export interface AnsweredRequest {
+  readonly protocol: IngestProtocol;
+  /** From its arrival to its answer. */
+  readonly seconds: number;
+  /** Its body's bytes read (0 when refused before its body). */
+  readonly bytes: number;
 }
 
 export interface IngestStep {
@@ -207,9 +219,13 @@ export function ingestStep(options: IngestStepOptions): IngestStep {
 
     // While the body is arriving a refusal leaves the rest unread: the client may still be sending it.
     let reading = true;
+    let read = 0;
     let outcome: IngestOutcome['outcome'];
     try {
-      const chunks = await request.read(hold);
+      const chunks = await request.read((bytes) => {
+        read += bytes;
+        hold(bytes);
+      });
       reading = false;
       await takeSlot();
       outcome = await ingest(chunks, request.encoding, request.contentEncoding, hold);
@@ -217,7 +233,7 @@ export function ingestStep(options: IngestStepOptions): IngestStep {
       outcome = err instanceof BodyAborted ? err : refusalOf(err);
     }
     release();
-    return { outcome, bodyLeft: reading };
+    return { outcome, bodyLeft: reading, bytes: read };
   };
 
   return { run, retryAfterSeconds: retryAfter, close: async () => pool?.close() };

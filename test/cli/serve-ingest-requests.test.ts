@@ -128,10 +128,10 @@ it(
     const { ingest } = s;
     const before = await s.telemetry();
     for (const series of [
-      'code="200",reason="accepted"',
-      'code="401",reason="unauthorized"',
-      'code="503",reason="unavailable"',
-      'code="500",reason="internal"',
+      'code="200",protocol="http",reason="accepted"',
+      'code="401",protocol="http",reason="unauthorized"',
+      'code="503",protocol="http",reason="unavailable"',
+      'code="500",protocol="http",reason="internal"',
     ]) {
       assert.equal(sample(before, `jobmeter_ingest_requests_total{${series}}`), 0, before);
     }
@@ -157,17 +157,17 @@ it(
         ]),
     );
     assert.deepEqual(counted, {
-      '{code="200",reason="accepted"}': 1,
-      '{code="200",reason="partial"}': 1,
-      '{code="400",reason="bad_request"}': 1,
-      '{code="401",reason="unauthorized"}': 5,
-      '{code="403",reason="forbidden"}': 0,
-      '{code="404",reason="not_found"}': 1,
-      '{code="405",reason="method_not_allowed"}': 1,
-      '{code="413",reason="too_large"}': 1,
-      '{code="415",reason="unsupported_media_type"}': 1,
-      '{code="500",reason="internal"}': 0,
-      '{code="503",reason="unavailable"}': 0,
+      '{code="200",protocol="http",reason="accepted"}': 1,
+      '{code="200",protocol="http",reason="partial"}': 1,
+      '{code="400",protocol="http",reason="bad_request"}': 1,
+      '{code="401",protocol="http",reason="unauthorized"}': 5,
+      '{code="403",protocol="http",reason="forbidden"}': 0,
+      '{code="404",protocol="http",reason="not_found"}': 1,
+      '{code="405",protocol="http",reason="method_not_allowed"}': 1,
+      '{code="413",protocol="http",reason="too_large"}': 1,
+      '{code="415",protocol="http",reason="unsupported_media_type"}': 1,
+      '{code="500",protocol="http",reason="internal"}': 0,
+      '{code="503",protocol="http",reason="unavailable"}': 0,
     });
     const lint = await checkMetrics(body);
     assert.equal(lint.code, 0, lint.output);

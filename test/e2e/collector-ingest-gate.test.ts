@@ -117,7 +117,7 @@ async function unauthorized(): Promise<number> {
   )!.series;
   return (
     (
-      requests.find((s) => s.labels === 'code="401",reason="unauthorized"') as
+      requests.find((s) => s.labels === 'code="401",protocol="http",reason="unauthorized"') as
         { value: number } | undefined
     )?.value ?? Number.NaN
   );

@@ -28,7 +28,7 @@ test('each request is counted under the status it was answered with, every row s
     assert.deepEqual(
       [...(await requests())],
       Object.entries(INGEST_ANSWERS).map(([reason, { status }]) => [
-        `code="${status}",reason="${reason}"`,
+        `code="${status}",protocol="http",reason="${reason}"`,
         0,
       ]),
     );

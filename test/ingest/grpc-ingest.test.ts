@@ -155,25 +155,23 @@ describe('the JS SDK exporting over gRPC', () => {
         ),
         rows.join('\n'),
       );
-      // Each export answered accepted, as many as over HTTP (forceFlush's and shutdown's).
+      // Each export answered accepted, as many as over HTTP (forceFlush's and shutdown's), under
+      // its transport, with the gRPC status code.
       const grpc = await ingestRequests(overGrpc);
       const http = await ingestRequests(overHttp);
-      assert.ok(grpc.get('reason="accepted"')! >= 1, [...grpc].join('\n'));
-      assert.deepEqual(grpc, http);
+      const accepted = http.get('code="200",protocol="http",reason="accepted"');
+      assert.ok(accepted! >= 1, [...http].join('\n'));
+      assert.equal(grpc.get('code="0",protocol="grpc",reason="accepted"'), accepted);
+      assert.equal(grpc.get('code="200",protocol="http",reason="accepted"'), 0);
     });
 });
 
-/** jobmeter_ingest_requests_total by its labels but `code`. */
+/** jobmeter_ingest_requests_total by its labels. */
 async function ingestRequests(jm: Jobmeter): Promise<Map<string, number>> {
   const family = (await selfTelemetryOf(jm)!.families()).find(
     (f) => f.name === 'jobmeter_ingest_requests_total',
   )!;
-  return new Map(
-    family.series.map((s) => [
-      s.labels.replace(/code="[^"]*",?/, ''),
-      (s as { value: number }).value,
-    ]),
-  );
+  return new Map(family.series.map((s) => [s.labels, (s as { value: number }).value]));
 }
 
 describe('odd messages over gRPC', () => {
@@ -199,6 +197,9 @@ describe('odd messages over gRPC', () => {
     }
     const names = (await jm.scrape()).map((f) => f.name);
     assert.ok(!names.some((n) => n.startsWith('gate_refused')), names.join('\n'));
+    const requests = await ingestRequests(jm);
+    assert.equal(requests.get('code="16",protocol="grpc",reason="unauthorized"'), 2);
+    assert.equal(requests.get('code="401",protocol="http",reason="unauthorized"'), 0);
   });
 
   it('a message past max_body_bytes, as sent or once inflated: RESOURCE_EXHAUSTED', async () => {

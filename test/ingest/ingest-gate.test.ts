@@ -389,8 +389,8 @@ describe('createJobmeter({ ingest: { token } })', () => {
       )!.series;
       const value = (labels: string): number | undefined =>
         (requests.find((s) => s.labels === labels) as { value: number } | undefined)?.value;
-      assert.equal(value('code="401",reason="unauthorized"'), 2);
-      assert.equal(value('code="200",reason="accepted"'), 1);
+      assert.equal(value('code="401",protocol="http",reason="unauthorized"'), 2);
+      assert.equal(value('code="200",protocol="http",reason="accepted"'), 1);
       assert.ok(
         families.some((f) => f.name.startsWith('lib_depth')),
         families.map((f) => f.name).join(' '),

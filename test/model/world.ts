@@ -613,7 +613,9 @@ export class World {
         ? (tele.get('jobmeter_ingest_accepted_points_total') ?? 0)
         : key.startsWith('refused')
           ? (tele.get(`jobmeter_ingest_refused_points_total${key.slice('refused'.length)}`) ?? 0)
-          : (tele.get(`jobmeter_ingest_requests_total{code="401",reason="unauthorized"}`) ?? 0);
+          : (tele.get(
+              `jobmeter_ingest_requests_total{code="401",protocol="http",reason="unauthorized"}`,
+            ) ?? 0);
     for (const key of [
       'accepted',
       'requests{code="401"}',
