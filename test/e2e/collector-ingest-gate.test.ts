@@ -10,41 +10,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createJobmeter, selfTelemetryOf, type Jobmeter } from '../../src/jobmeter.ts';
 import { startCollector } from '../support/collector.ts';
+import { counterRequest } from '../support/otlp-counter.ts';
 
 const TOKEN = 'collector-ingest-TOKEN-3b9d';
-
-/** One counter point, stamped now, as OTLP/JSON: what a daemon's SDK sends the Collector. */
-function counter(name: string, value: number): string {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  return JSON.stringify({
-    resourceMetrics: [
-      {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'go-daemon' } }] },
-        scopeMetrics: [
-          {
-            scope: { name: 'daemon' },
-            metrics: [
-              {
-                name,
-                sum: {
-                  isMonotonic: true,
-                  aggregationTemporality: 2,
-                  dataPoints: [
-                    {
-                      asInt: String(value),
-                      startTimeUnixNano: String(now - 1_000_000_000n),
-                      timeUnixNano: String(now),
-                    },
-                  ],
-                },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  });
-}
 
 let jm: Jobmeter;
 before(async () => {
@@ -84,7 +52,7 @@ async function throughCollector(
     const res = await fetch(`http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: counter(name, 7),
+      body: JSON.stringify(counterRequest(name, 7)),
       signal: AbortSignal.timeout(20_000),
     });
     await res.arrayBuffer();

@@ -19,8 +19,10 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { EXPORT_PATH } from '../../src/ingest/grpc-listener.ts';
 import { createJobmeter, selfTelemetryOf, type Jobmeter } from '../../src/jobmeter.ts';
+import { counterRequest } from '../support/otlp-counter.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
 import { decodeExportResponse } from '../support/otlp-response.ts';
+import { otlpTypes } from '../../src/otlp/codec.ts';
 
 const TOKEN = 'grpc-ingest-TOKEN-51c2';
 
@@ -68,7 +70,10 @@ function call(
   body: Buffer,
   metadata = new Metadata(),
 ): Promise<{ response?: Buffer; error?: ServiceError }> {
-  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+  // A connection of its own (grpc-js shares one per target otherwise).
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), {
+    'grpc.use_local_subchannel_pool': 1,
+  });
   return new Promise((resolve) => {
     client.makeUnaryRequest(
       EXPORT_PATH,
@@ -90,37 +95,9 @@ function bearer(token: string): Metadata {
   return m;
 }
 
-/** One counter point, stamped now. */
-function counterBody(name: string, value: number, attributes = 1): Buffer {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const { request } = otlpMetricsSchema();
-  return encode(request, {
-    resourceMetrics: [
-      {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw' } }] },
-        scopeMetrics: [
-          {
-            scope: { name: 'raw' },
-            metrics: [
-              {
-                name,
-                sum: {
-                  isMonotonic: true,
-                  aggregationTemporality: 2,
-                  dataPoints: Array.from({ length: attributes }, (_, i) => ({
-                    asInt: String(value),
-                    attributes: [{ key: 'i', value: { intValue: String(i) } }],
-                    startTimeUnixNano: String(now - 1_000_000_000n),
-                    timeUnixNano: String(now),
-                  })),
-                },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  });
+/** `points` counter points of one series each, stamped now, as protobuf. */
+function counterBody(name: string, value: number, points = 1): Buffer {
+  return encode(otlpMetricsSchema().request, counterRequest(name, value, { points }));
 }
 
 function encode(type: ReturnType<typeof otlpMetricsSchema>['request'], object: object): Buffer {
@@ -244,6 +221,41 @@ describe('odd messages over gRPC', () => {
       assert.deepEqual(overGrpc, overHttp);
     } finally {
       await other.shutdown();
+    }
+  });
+});
+
+describe('shedding over gRPC', () => {
+  it('past the bytes in flight: UNAVAILABLE with google.rpc.RetryInfo, the others accepted', async () => {
+    // One slot, 1 MiB bodies: at most 2 MiB in flight, so of 6 messages of 0.9 MiB sent at once
+    // some wait and the ones past the bound are shed.
+    const jm = await receiver({ maxBodyBytes: 1024 * 1024, maxConcurrentRequests: 1 });
+    try {
+      const port = jm.ingestGrpcAddress!.port;
+      const body = counterBody('shed.me', 1, 24_000);
+      assert.ok(body.length > 900 * 1024 && body.length < 1024 * 1024, String(body.length));
+      const results = await Promise.all(Array.from({ length: 6 }, () => call(port, body)));
+      const shed = results.filter((r) => r.error !== undefined);
+      assert.ok(
+        results.some((r) => r.response !== undefined),
+        'some are accepted',
+      );
+      assert.ok(shed.length > 0, 'some are shed');
+      for (const { error } of shed) {
+        assert.equal(error!.code, status.UNAVAILABLE, String(error));
+        const details = error!.metadata.get('grpc-status-details-bin')[0] as Buffer;
+        const { status: statusType } = otlpTypes();
+        const decoded = statusType.toObject(statusType.decode(details)) as {
+          code: number;
+          details: Array<{ type_url: string; value: Uint8Array }>;
+        };
+        assert.equal(decoded.code, status.UNAVAILABLE);
+        assert.equal(decoded.details[0]!.type_url, 'type.googleapis.com/google.rpc.RetryInfo');
+        // RetryInfo { retry_delay: Duration { seconds: 1 } }
+        assert.deepEqual([...decoded.details[0]!.value], [0x0a, 0x02, 0x08, 0x01]);
+      }
+    } finally {
+      await jm.shutdown();
     }
   });
 });

@@ -1,0 +1,110 @@
+/**
+ * The real Collector (the release pinned in test/peers/versions.env) forwarding to jobmeter's
+ * OTLP/gRPC ingest with its own `otlp_grpc` exporter (gzip, its default): what its sender posts
+ * arrives, served as the same point forwarded over `otlp_http`; with a wrong token the Collector
+ * reads jobmeter's UNAUTHENTICATED as a permanent error, nothing arrives, and jobmeter counts the
+ * refusal under the gRPC code.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createJobmeter, selfTelemetryOf, type Jobmeter } from '../../src/jobmeter.ts';
+import { startCollector } from '../support/collector.ts';
+import { counterRequest } from '../support/otlp-counter.ts';
+
+const TOKEN = 'collector-grpc-TOKEN-8e0a';
+
+let jm: Jobmeter;
+before(async () => {
+  jm = await createJobmeter({
+    listener: false,
+    processMetrics: false,
+    global: false,
+    ingest: { port: 0, grpcPort: 0, token: TOKEN },
+  });
+});
+after(async () => {
+  await jm?.shutdown();
+});
+
+/** A Collector forwarding by `exporter` with `token`; `name`'s point sent through it. */
+async function throughCollector(
+  exporter: 'otlp_grpc' | 'otlp_http',
+  token: string,
+  name: string,
+): Promise<{ status: number; logs: string }> {
+  const target =
+    exporter === 'otlp_grpc'
+      ? { endpoint: `127.0.0.1:${jm.ingestGrpcAddress!.port}`, tls: { insecure: true } }
+      : { metrics_endpoint: `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics` };
+  const collector = await startCollector({
+    ports: ['otlp'],
+    config: (p) => ({
+      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
+      exporters: {
+        [exporter]: {
+          ...target,
+          headers: { authorization: `Bearer ${token}` },
+          retry_on_failure: { enabled: false },
+          sending_queue: { enabled: false },
+        },
+      },
+      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: [exporter] } } },
+    }),
+  });
+  try {
+    // Without a queue, the Collector answers its sender once its exporter has delivered (or failed).
+    const res = await fetch(`http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(counterRequest(name, 7)),
+      signal: AbortSignal.timeout(20_000),
+    });
+    await res.arrayBuffer();
+    return { status: res.status, logs: collector.logs() };
+  } finally {
+    await collector.stop();
+  }
+}
+
+/** The served series of `prefix`, by their labels (the metric name cut off). */
+async function served(prefix: string): Promise<Map<string, unknown>> {
+  const out = new Map<string, unknown>();
+  for (const f of await jm.scrape())
+    if (f.name.startsWith(prefix))
+      for (const s of f.series) out.set(`${f.name.slice(prefix.length)}{${s.labels}}`, s);
+  return out;
+}
+
+/** jobmeter_ingest_requests_total's series `labels`. */
+async function requests(labels: string): Promise<number> {
+  const family = (await selfTelemetryOf(jm)!.families()).find(
+    (f) => f.name === 'jobmeter_ingest_requests_total',
+  )!;
+  return (family.series.find((s) => s.labels === labels) as { value: number } | undefined)!.value;
+}
+
+describe("the real Collector's otlp_grpc exporter sending to jobmeter's gRPC ingest", () => {
+  it('the point arrives, served as the same point forwarded over otlp_http', async () => {
+    const overGrpc = await throughCollector('otlp_grpc', TOKEN, 'via.grpc');
+    assert.equal(overGrpc.status, 200, overGrpc.logs);
+    assert.doesNotMatch(overGrpc.logs, /Exporting failed|error/i, overGrpc.logs);
+    const overHttp = await throughCollector('otlp_http', TOKEN, 'via.http');
+    assert.equal(overHttp.status, 200, overHttp.logs);
+    const grpc = await served('via_grpc');
+    assert.ok(
+      [...grpc.values()].some((s) => (s as { value?: number }).value === 7),
+      JSON.stringify([...grpc]),
+    );
+    assert.deepEqual(grpc, await served('via_http'));
+    assert.equal(await requests('code="0",protocol="grpc",reason="accepted"'), 1);
+  });
+
+  it('with a wrong token: UNAUTHENTICATED, permanent to the Collector, nothing arrives, counted', async () => {
+    const { status, logs } = await throughCollector('otlp_grpc', `${TOKEN}x`, 'wrong.token');
+    assert.equal(status, 401, 'the Collector hands the failure to its sender');
+    assert.match(logs, /Permanent error: rpc error: code = Unauthenticated/, logs);
+    assert.ok(!logs.includes(TOKEN), 'the token is not in the Collector log');
+    assert.equal((await served('wrong_token')).size, 0);
+    assert.equal(await requests('code="16",protocol="grpc",reason="unauthorized"'), 1);
+  });
+});
