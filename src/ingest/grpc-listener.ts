@@ -99,8 +99,9 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
   const exportCall = async (
     call: ServerUnaryCall<Buffer, Buffer>,
   ): Promise<{ outcome: Said; bytes: number }> => {
+    const peer = peerAddress(call.getPeer());
     const denied = options.gate().check({
-      socket: { remoteAddress: peerAddress(call.getPeer()) },
+      socket: { remoteAddress: peer },
       headers: { authorization: metadataText(call.metadata, 'authorization') },
     });
     if (denied !== undefined) return { outcome: new Refused(denied), bytes: 0 };
@@ -114,6 +115,7 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
       },
       onGone: (release) => call.once('cancelled', release),
       gone: () => call.cancelled,
+      peer,
     });
   };
 

@@ -138,6 +138,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
         read: (hold) => readBodyChunks(request, maxBodyBytes, hold),
         onGone: (release) => response.once('close', release),
         gone: () => response.destroyed,
+        peer: request.socket.remoteAddress,
       });
     } catch (err) {
       result = { outcome: refusalOf(err), bodyLeft: false, bytes: 0 };
@@ -145,7 +146,6 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     const { outcome, bodyLeft, bytes } = result;
     // Nobody to answer: nothing written, nothing counted.
     if (response.destroyed || outcome instanceof BodyAborted) return;
-    options.sink.from?.(outcome, request.socket.remoteAddress);
     const said = answerOf(outcome, encoding, step.retryAfterSeconds, bodyLeft);
     try {
       const seconds = (performance.now() - started) / 1000;

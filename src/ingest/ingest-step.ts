@@ -75,6 +75,8 @@ export interface IngestRequest {
   onGone(release: () => void): void;
   /** Whether the sender is gone. */
   gone(): boolean;
+  /** The sender's address (its TCP peer), which the sink is told with the result (senders.ts). */
+  readonly peer: string | undefined;
 }
 
 /** What a request came to: what the sink made of it, its refusal, or its sender gone. */
@@ -233,6 +235,7 @@ export function ingestStep(options: IngestStepOptions): IngestStep {
       outcome = err instanceof BodyAborted ? err : refusalOf(err);
     }
     release();
+    if (!(outcome instanceof BodyAborted)) options.sink.from?.(outcome, request.peer);
     return { outcome, bodyLeft: reading, bytes: read };
   };
 

@@ -140,6 +140,14 @@ describe('the JS SDK exporting over gRPC', () => {
       assert.ok(accepted! >= 1, [...http].join('\n'));
       assert.equal(grpc.get('code="0",protocol="grpc",reason="accepted"'), accepted);
       assert.equal(grpc.get('code="200",protocol="http",reason="accepted"'), 0);
+      // The sender is known by its address whichever transport it used (the status page).
+      for (const jm of [overGrpc, overHttp])
+        assert.deepEqual(
+          selfTelemetryOf(jm)!
+            .senders()!
+            .senders.map((s) => s.address),
+          ['127.0.0.1'],
+        );
     });
 });
 
