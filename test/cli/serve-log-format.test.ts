@@ -44,9 +44,7 @@ function rawGet(origin: string, path: string): Promise<string> {
  * a warning naming the file, the push one naming the error; two requests, a SIGHUP and a SIGTERM
  * later, its lines read back as records.
  */
-async function serveRecords(
-  format: 'json' | 'logfmt',
-): Promise<{
+async function serveRecords(format: 'json' | 'logfmt'): Promise<{
   lines: string[];
   records: LogRecord[];
   dir: string;
