@@ -126,6 +126,7 @@ const FULL = [
   'enabled = true',
   'host = "127.0.0.1"',
   'port = 4319',
+  'grpc_port = 4320',
   'allow_non_loopback = false',
   'max_body_bytes = 1000000',
   'max_concurrent_requests = 4',
