@@ -13,10 +13,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, it } from 'node:test';
 
-import { EXIT_MS, killChildren, start, START_MS, type Running } from './harness.ts';
+import { EXIT_MS, killChildren } from './harness.ts';
 import { freePort } from '../support/free-port.ts';
 import { checkMetrics } from '../support/promtool.ts';
 import { smallDisks } from '../support/small-disk.ts';
+import { serveWithState, type StateServe } from '../support/serve-with-state.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
 const files = tempFiles('jobmeter-checkpoint-failure-');
@@ -24,43 +25,10 @@ afterEach(killChildren);
 
 const disks = smallDisks();
 
-interface Serve {
-  readonly running: Running;
-  readonly base: string;
-  readonly telemetry: string;
-  readonly ingest: string;
-}
+type Serve = StateServe;
 
-async function serve(stateDir: string, port: number): Promise<Serve> {
-  const config = await files.file(
-    `serve-${port}.toml`,
-    [
-      'profile = "otel"',
-      'process_metrics = false',
-      '[listener]',
-      'port = 0',
-      '[ingest]',
-      'enabled = true',
-      `port = ${port}`,
-      `state_dir = "${stateDir}"`,
-      '[telemetry]',
-      'listen = "127.0.0.1:0"',
-      '',
-    ].join('\n'),
-  );
-  const running = start(['serve', '--config', config]);
-  const [, telemetry] = await running.stderrMatches(
-    /serving jobmeter's own telemetry on (http:\/\/\S+\/metrics)\n/,
-    START_MS,
-  );
-  const [, base] = /serving otel metrics on (http:\/\/[^/\s]+)\/metrics/.exec(running.stderr())!;
-  return {
-    running,
-    base: base!,
-    telemetry: telemetry!,
-    ingest: `http://127.0.0.1:${port}/v1/metrics`,
-  };
-}
+const serve = (stateDir: string, port: number): Promise<Serve> =>
+  serveWithState(files, stateDir, port);
 
 /** One sender's cumulative counter at `total`. */
 async function push(s: Serve, total: number): Promise<void> {
@@ -115,7 +83,7 @@ async function ready(s: Serve): Promise<[number, string]> {
 }
 
 async function telemetry(s: Serve, series: string): Promise<number | undefined> {
-  const body = await (await fetch(s.telemetry)).text();
+  const body = await (await fetch(`${s.telemetry}/metrics`)).text();
   const line = body.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
@@ -155,7 +123,7 @@ it(
     );
     assert.ok((await telemetry(first, 'jobmeter_ingest_checkpoint_failures_total'))! >= 2);
     assert.equal(warnings(first).length, 1, first.running.stderr());
-    const lint = await checkMetrics(await (await fetch(first.telemetry)).text());
+    const lint = await checkMetrics(await (await fetch(`${first.telemetry}/metrics`)).text());
     assert.equal(lint.code, 0, lint.output);
     assert.match(
       warnings(first)[0]!,

@@ -20,8 +20,9 @@ import { afterEach, describe, it } from 'node:test';
 
 import { CHECKPOINT_VERSION } from '../../src/ingest/checkpoint.ts';
 import { readStateFile, writeStateFile } from '../../src/ingest/state-file.ts';
-import { EXIT_MS, killChildren, start, START_MS, type Running } from './harness.ts';
+import { EXIT_MS, killChildren } from './harness.ts';
 import { freePort } from '../support/free-port.ts';
+import { serveWithState, type StateServe } from '../support/serve-with-state.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
 const files = tempFiles('jobmeter-state-edges-');
@@ -29,43 +30,10 @@ afterEach(killChildren);
 
 const MAX_BYTES = 64 * 1024 * 1024;
 
-interface Serve {
-  readonly running: Running;
-  readonly base: string;
-  readonly telemetry: string;
-  readonly ingest: string;
-}
+type Serve = StateServe;
 
-async function serve(stateDir: string, port: number): Promise<Serve> {
-  const config = await files.file(
-    `serve-${port}.toml`,
-    [
-      'profile = "otel"',
-      'process_metrics = false',
-      '[listener]',
-      'port = 0',
-      '[ingest]',
-      'enabled = true',
-      `port = ${port}`,
-      `state_dir = "${stateDir}"`,
-      '[telemetry]',
-      'listen = "127.0.0.1:0"',
-      '',
-    ].join('\n'),
-  );
-  const running = start(['serve', '--config', config]);
-  const [, telemetry] = await running.stderrMatches(
-    /serving jobmeter's own telemetry on (http:\/\/\S+\/metrics)\n/,
-    START_MS,
-  );
-  const [, base] = /serving otel metrics on (http:\/\/[^/\s]+)\/metrics/.exec(running.stderr())!;
-  return {
-    running,
-    base: base!,
-    telemetry: telemetry!,
-    ingest: `http://127.0.0.1:${port}/v1/metrics`,
-  };
-}
+const serve = (stateDir: string, port: number): Promise<Serve> =>
+  serveWithState(files, stateDir, port);
 
 const attrs = (c: string) => [{ key: 'case', value: { stringValue: c } }];
 
@@ -136,7 +104,7 @@ async function scraped(s: Serve): Promise<string[]> {
 }
 
 async function telemetry(s: Serve, series: string): Promise<number | undefined> {
-  const body = await (await fetch(s.telemetry)).text();
+  const body = await (await fetch(`${s.telemetry}/metrics`)).text();
   const line = body.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }

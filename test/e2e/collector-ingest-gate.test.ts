@@ -9,8 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createJobmeter, selfTelemetryOf, type Jobmeter } from '../../src/jobmeter.ts';
-import { startCollector } from '../support/collector.ts';
-import { counterRequest } from '../support/otlp-counter.ts';
+import { throughCollector } from '../support/collector.ts';
 
 const TOKEN = 'collector-ingest-TOKEN-3b9d';
 
@@ -27,39 +26,20 @@ after(async () => {
   await jm?.shutdown();
 });
 
-/** A Collector forwarding to jobmeter with `headers`; `name`'s point sent through it. What its sender got and what it logged. */
-async function throughCollector(
+/** `name`'s point through a Collector forwarding to jobmeter with `headers`. */
+function forwarded(
   headers: Record<string, string> | undefined,
   name: string,
 ): Promise<{ status: number; logs: string }> {
-  const collector = await startCollector({
-    ports: ['otlp'],
-    config: (p) => ({
-      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      exporters: {
-        otlp_http: {
-          metrics_endpoint: `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`,
-          ...(headers !== undefined && { headers }),
-          retry_on_failure: { enabled: false },
-          sending_queue: { enabled: false },
-        },
+  return throughCollector(
+    {
+      otlp_http: {
+        metrics_endpoint: `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`,
+        ...(headers !== undefined && { headers }),
       },
-      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['otlp_http'] } } },
-    }),
-  });
-  try {
-    // Without a queue, the Collector answers its sender once otlp_http has delivered (or failed).
-    const res = await fetch(`http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(counterRequest(name, 7)),
-      signal: AbortSignal.timeout(20_000),
-    });
-    await res.arrayBuffer();
-    return { status: res.status, logs: collector.logs() };
-  } finally {
-    await collector.stop();
-  }
+    },
+    name,
+  );
 }
 
 async function served(): Promise<Map<string, number>> {
@@ -93,10 +73,7 @@ async function unauthorized(): Promise<number> {
 
 describe('the real Collector sending to a gated ingest (otlp_http headers)', () => {
   it('with the right token: the points arrive', async () => {
-    const { status, logs } = await throughCollector(
-      { authorization: `Bearer ${TOKEN}` },
-      'gate.right',
-    );
+    const { status, logs } = await forwarded({ authorization: `Bearer ${TOKEN}` }, 'gate.right');
     assert.equal(status, 200, logs);
     assert.doesNotMatch(logs, /Exporting failed|error/i, logs);
     const series = await served();
@@ -114,7 +91,7 @@ describe('the real Collector sending to a gated ingest (otlp_http headers)', () 
       const before = rejected(await served());
       const before401 = await unauthorized();
       const name = `gate.${what.replace(/\W+/g, '_')}`;
-      const { status, logs } = await throughCollector(headers, name);
+      const { status, logs } = await forwarded(headers, name);
       // The Collector reads jobmeter's google.rpc.Status: a permanent UNAUTHENTICATED, not retried,
       // logged with jobmeter's message, and handed on to its own sender as a 401.
       assert.equal(status, 401, 'the Collector hands the failure to its sender');

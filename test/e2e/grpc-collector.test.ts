@@ -8,8 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createJobmeter, selfTelemetryOf, type Jobmeter } from '../../src/jobmeter.ts';
-import { startCollector } from '../support/collector.ts';
-import { counterRequest } from '../support/otlp-counter.ts';
+import { throughCollector } from '../support/collector.ts';
 
 const TOKEN = 'collector-grpc-TOKEN-8e0a';
 
@@ -26,8 +25,8 @@ after(async () => {
   await jm?.shutdown();
 });
 
-/** A Collector forwarding by `exporter` with `token`; `name`'s point sent through it. */
-async function throughCollector(
+/** `name`'s point through a Collector forwarding by `exporter` with `token`. */
+function forwarded(
   exporter: 'otlp_grpc' | 'otlp_http',
   token: string,
   name: string,
@@ -36,34 +35,10 @@ async function throughCollector(
     exporter === 'otlp_grpc'
       ? { endpoint: `127.0.0.1:${jm.ingestGrpcAddress!.port}`, tls: { insecure: true } }
       : { metrics_endpoint: `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics` };
-  const collector = await startCollector({
-    ports: ['otlp'],
-    config: (p) => ({
-      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      exporters: {
-        [exporter]: {
-          ...target,
-          headers: { authorization: `Bearer ${token}` },
-          retry_on_failure: { enabled: false },
-          sending_queue: { enabled: false },
-        },
-      },
-      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: [exporter] } } },
-    }),
-  });
-  try {
-    // Without a queue, the Collector answers its sender once its exporter has delivered (or failed).
-    const res = await fetch(`http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(counterRequest(name, 7)),
-      signal: AbortSignal.timeout(20_000),
-    });
-    await res.arrayBuffer();
-    return { status: res.status, logs: collector.logs() };
-  } finally {
-    await collector.stop();
-  }
+  return throughCollector(
+    { [exporter]: { ...target, headers: { authorization: `Bearer ${token}` } } },
+    name,
+  );
 }
 
 /** The served series of `prefix`, by their labels (the metric name cut off). */
@@ -85,10 +60,10 @@ async function requests(labels: string): Promise<number> {
 
 describe("the real Collector's otlp_grpc exporter sending to jobmeter's gRPC ingest", () => {
   it('the point arrives, served as the same point forwarded over otlp_http', async () => {
-    const overGrpc = await throughCollector('otlp_grpc', TOKEN, 'via.grpc');
+    const overGrpc = await forwarded('otlp_grpc', TOKEN, 'via.grpc');
     assert.equal(overGrpc.status, 200, overGrpc.logs);
     assert.doesNotMatch(overGrpc.logs, /Exporting failed|error/i, overGrpc.logs);
-    const overHttp = await throughCollector('otlp_http', TOKEN, 'via.http');
+    const overHttp = await forwarded('otlp_http', TOKEN, 'via.http');
     assert.equal(overHttp.status, 200, overHttp.logs);
     const grpc = await served('via_grpc');
     assert.ok(
@@ -100,7 +75,7 @@ describe("the real Collector's otlp_grpc exporter sending to jobmeter's gRPC ing
   });
 
   it('with a wrong token: UNAUTHENTICATED, permanent to the Collector, nothing arrives, counted', async () => {
-    const { status, logs } = await throughCollector('otlp_grpc', `${TOKEN}x`, 'wrong.token');
+    const { status, logs } = await forwarded('otlp_grpc', `${TOKEN}x`, 'wrong.token');
     assert.equal(status, 401, 'the Collector hands the failure to its sender');
     assert.match(logs, /Permanent error: rpc error: code = Unauthenticated/, logs);
     assert.ok(!logs.includes(TOKEN), 'the token is not in the Collector log');

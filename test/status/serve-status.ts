@@ -3,56 +3,17 @@
  * its telemetry listener on any free port, and OTLP/JSON pushes of senders to it: what the status
  * page tests read the page of.
  */
-import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
-import { EXIT_MS, start, START_MS, type Running } from '../cli/harness.ts';
 import { freePort } from '../support/free-port.ts';
+import { serveWithState, type StateServe } from '../support/serve-with-state.ts';
 import type { TempFiles } from '../support/temp-files.ts';
 
-export interface StatusServe {
-  readonly running: Running;
-  /** The telemetry listener's base URL, `http://127.0.0.1:PORT`. */
-  readonly telemetry: string;
-  /** The ingest's `/v1/metrics` URL. */
-  readonly ingest: string;
-  stop(): Promise<void>;
-}
+export type StatusServe = StateServe;
 
 export async function serveForStatus(files: TempFiles): Promise<StatusServe> {
   await files.file('.made', '');
-  const config = await files.file(
-    'serve.toml',
-    [
-      'profile = "otel"',
-      'process_metrics = false',
-      '[listener]',
-      'port = 0',
-      '[ingest]',
-      'enabled = true',
-      // A fixed port: the ingest state is kept only for one.
-      `port = ${String(await freePort())}`,
-      `state_dir = "${join(files.dir, 'state')}"`,
-      '[telemetry]',
-      'listen = "127.0.0.1:0"',
-      '',
-    ].join('\n'),
-  );
-  const running = start(['serve', '--config', config]);
-  const [, telemetry] = await running.stderrMatches(
-    /serving jobmeter's own telemetry on (http:\/\/\S+)\/metrics\n/,
-    START_MS,
-  );
-  const [, ingest] = /receiving OTLP\/HTTP metrics on (http:\/\/\S+)\n/.exec(running.stderr())!;
-  return {
-    running,
-    telemetry: telemetry!,
-    ingest: ingest!,
-    async stop() {
-      running.child.kill('SIGTERM');
-      assert.equal(await running.exited(EXIT_MS), 0, running.stderr());
-    },
-  };
+  return serveWithState(files, join(files.dir, 'state'), await freePort());
 }
 
 /**

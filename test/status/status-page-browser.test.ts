@@ -113,7 +113,7 @@ it(
     });
     assert.equal(refused.status, 200);
     // A reload that changes a secret and a setting: the page names both keys, no value.
-    const config = join(files.dir, 'serve.toml');
+    const { config } = s;
     const secret = 'browser-SECRET-token';
     writeFileSync(
       config,

@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { killAndWait, logTail, settlesWithin, supervise } from './child-process.ts';
 import { freePort } from './free-port.ts';
+import { counterRequest } from './otlp-counter.ts';
 import { otelcolBinary } from './peers.ts';
 
 const run = promisify(execFile);
@@ -248,4 +249,43 @@ function makeHandle<P extends string>(
       return stopping;
     },
   };
+}
+
+/**
+ * `name`'s counter at 7 (counterRequest) posted to a real Collector that forwards it with
+ * `exporter` (`{ otlp_http: {...} }`, its target and headers), without a queue or retries, so its
+ * sender is answered once the export has been delivered or has failed: that answer's status and
+ * the Collector's log.
+ */
+export async function throughCollector(
+  exporter: Readonly<Record<string, object>>,
+  name: string,
+): Promise<{ status: number; logs: string }> {
+  const [[kind, target]] = Object.entries(exporter) as [[string, object]];
+  const collector = await startCollector({
+    ports: ['otlp'],
+    config: (p) => ({
+      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
+      exporters: {
+        [kind]: {
+          ...target,
+          retry_on_failure: { enabled: false },
+          sending_queue: { enabled: false },
+        },
+      },
+      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: [kind] } } },
+    }),
+  });
+  try {
+    const res = await fetch(`http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(counterRequest(name, 7)),
+      signal: AbortSignal.timeout(20_000),
+    });
+    await res.arrayBuffer();
+    return { status: res.status, logs: collector.logs() };
+  } finally {
+    await collector.stop();
+  }
 }
