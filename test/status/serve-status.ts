@@ -71,3 +71,16 @@ export async function pushMetrics(
   });
   return { status: response.status, body: await response.text() };
 }
+
+/** One gauge point with no metric name: the ingest refuses it (`no_name`) and answers 200. */
+export function pushNameless(ingest: string): Promise<Response> {
+  return fetch(ingest, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      resourceMetrics: [
+        { scopeMetrics: [{ metrics: [{ name: '', gauge: { dataPoints: [{ asDouble: 1 }] } }] }] },
+      ],
+    }),
+  });
+}

@@ -15,7 +15,7 @@ import { afterEach, it } from 'node:test';
 
 import { killChildren } from '../cli/harness.ts';
 import { tempFiles } from '../support/temp-files.ts';
-import { pushAs, pushMetrics, serveForStatus } from './serve-status.ts';
+import { pushAs, pushNameless, pushMetrics, serveForStatus } from './serve-status.ts';
 import { MAX_TEXT, type StatusData } from '../../src/http/status-data.ts';
 import { renderStatusPage } from '../../src/http/status-page.ts';
 
@@ -65,15 +65,7 @@ it(
     assert.ok(data.totals.series >= 5, JSON.stringify(data.totals));
 
     // A refused point shows under its reason; the checkpoint is written within its interval.
-    const refused = await fetch(s.ingest, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        resourceMetrics: [
-          { scopeMetrics: [{ metrics: [{ name: '', gauge: { dataPoints: [{ asDouble: 1 }] } }] }] },
-        ],
-      }),
-    });
+    const refused = await pushNameless(s.ingest);
     assert.equal(refused.status, 200);
     const after = await statusOf(s.telemetry);
     assert.equal(after.ingest?.refusedPoints['no_name'], 1);

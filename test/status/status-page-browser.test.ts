@@ -28,7 +28,7 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 
 import { killChildren } from '../cli/harness.ts';
 import { tempFiles } from '../support/temp-files.ts';
-import { pushAs, serveForStatus } from './serve-status.ts';
+import { pushAs, pushNameless, serveForStatus } from './serve-status.ts';
 
 const files = tempFiles('jobmeter-status-browser-');
 afterEach(killChildren);
@@ -102,15 +102,7 @@ it(
     const hostile = await pushAs(s.ingest, { 'service.name': '<script>alert("x")</script>' }, 1);
     assert.equal(hostile.status, 200, hostile.body);
     // One point refused for its name.
-    const refused = await fetch(s.ingest, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        resourceMetrics: [
-          { scopeMetrics: [{ metrics: [{ name: '', gauge: { dataPoints: [{ asDouble: 1 }] } }] }] },
-        ],
-      }),
-    });
+    const refused = await pushNameless(s.ingest);
     assert.equal(refused.status, 200);
     // A reload that changes a secret and a setting: the page names both keys, no value.
     const { config } = s;
