@@ -32,12 +32,11 @@
  * `runCli` does the work and returns the exit status, so tests can import this module; only the
  * bin (bin.ts) calls `process.exit`.
  */
-import type { IncomingMessage } from 'node:http';
 import { parseArgs } from 'node:util';
 
 import { TELEMETRY_POSTURE } from '../common/postures.ts';
 import type { ResolvedMetrics } from '../config/metrics-section.ts';
-import { compileGate, type Gate } from '../http/gate.ts';
+import { compileRequestGate, type IngestGate } from '../http/ingest-gate.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
 import type { Env, ServeConfig } from '../config/resolve-layers.ts';
 import { parseServeFlags } from '../config/serve-flags.ts';
@@ -289,10 +288,11 @@ async function served(
           );
     let telemetryListener: MetricsListener | undefined;
     // The telemetry listener's token, replaced by a SIGHUP that changes it (applyTelemetryToken).
-    let telemetryGate: Gate | undefined;
+    let telemetryGate: IngestGate | undefined;
     if (config.telemetry !== undefined && telemetry !== undefined) {
       const { enableReload, token, ...address } = config.telemetry;
-      telemetryGate = compileGate(TELEMETRY_POSTURE, { token }, 'telemetry.');
+      const gate = compileRequestGate(TELEMETRY_POSTURE, { token }, 'telemetry.');
+      telemetryGate = gate;
       // jobmeter's own telemetry (self-telemetry.ts) on a loopback listener of its own, in text or
       // OpenMetrics as asked, under `[listener]`'s limits, with `/health` and `/ready` judged as
       // the main server's, and `POST /-/reload` when `[telemetry] enable_reload` asks for it
@@ -304,8 +304,9 @@ async function served(
               ...address,
               ...limitsOf(main),
               format: 'negotiate',
-              authorized: (request) =>
-                telemetryGate === undefined || admits(telemetryGate, request),
+              ...(gate.gated && {
+                authorized: (request) => telemetryGate?.check(request) === undefined,
+              }),
               scrape: () => telemetry.families(),
               pipeline: () => jm.pipeline(),
               ...(enableReload && { reload: () => hangups.reload('POST /-/reload') }),
@@ -339,7 +340,13 @@ async function served(
         ? applyCredentials(routed, jm, main, io, running, next, changed)
         : []),
       ...(ingest !== undefined ? applyIngestCredentials(ingest, running, next, changed) : []),
-      ...applyTelemetryToken(running, next, changed, (gate) => (telemetryGate = gate)),
+      ...applyTelemetryToken(
+        running,
+        next,
+        changed,
+        telemetryGate,
+        (gate) => (telemetryGate = gate),
+      ),
     ]);
     parts.add(() => hangups.stopApplying());
     for (const record of servingLines(options, metrics, jm, server, ingest))
@@ -475,20 +482,14 @@ function applyTelemetryToken(
   running: ServeConfig,
   next: ServeConfig,
   changed: readonly string[],
-  replace: (gate: Gate) => void,
+  gate: IngestGate | undefined,
+  replace: (gate: IngestGate) => void,
 ): readonly string[] {
   const live = changed.filter((k) => TELEMETRY_CREDENTIALS.includes(k));
-  if (live.length === 0 || !gated(running.telemetry) || !gated(next.telemetry)) return [];
-  replace(compileGate(TELEMETRY_POSTURE, { token: next.telemetry.token }, 'telemetry.'));
+  if (live.length === 0 || gate === undefined) return [];
+  if (!gated(running.telemetry) || !gated(next.telemetry)) return [];
+  replace(gate.withCredentials({ token: next.telemetry.token }));
   return live;
-}
-
-/** Whether `gate` lets `request` through (its peer and `Authorization` header). */
-function admits(gate: Gate, request: IncomingMessage): boolean {
-  return gate.check({
-    peer: request.socket.remoteAddress,
-    headers: { authorization: request.headers.authorization },
-  }).ok;
 }
 
 function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerOptions, 'format'> {

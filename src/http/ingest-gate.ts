@@ -12,11 +12,12 @@
  * else 403 PERMISSION_DENIED for a client outside the trusted networks; both permanent errors to an
  * OTLP exporter (no retry), counted as jobmeter's own `jobmeter_ingest_requests_total`. The reason
  * never leaves: the message is fixed, and no configured token appears in any answer or error.
- * The posture is common/postures.ts `INGEST_POSTURE`.
+ * The posture is common/postures.ts `INGEST_POSTURE`; serve's telemetry listener compiles the same
+ * kind of gate under its own (`TELEMETRY_POSTURE`: a token only).
  */
 import type { IncomingMessage } from 'node:http';
 
-import { INGEST_POSTURE } from '../common/postures.ts';
+import { INGEST_POSTURE, type Posture } from '../common/postures.ts';
 import { compileGate, type GateConfig } from './gate.ts';
 
 /** What the gate reads of a request: its peer and `authorization` (an HTTP header, or gRPC metadata). */
@@ -51,13 +52,26 @@ export interface IngestGate {
  *   secret), `ingest.apiKeys[i].tenant` or `ingest.trustedCidrs` for a value that cannot be used.
  */
 export function compileIngestGate(options: IngestGateOptions): IngestGate {
-  const gate = compileGate(INGEST_POSTURE, options, 'ingest.');
+  return compileRequestGate(INGEST_POSTURE, options, 'ingest.');
+}
+
+/**
+ * The gate of a listener of jobmeter's own under `posture` (the ingest's, the telemetry
+ * listener's), its keys named under `prefix` in errors.
+ * @throws ConfigError as {@link compileIngestGate}.
+ */
+export function compileRequestGate(
+  posture: Posture,
+  options: IngestGateOptions,
+  prefix: string,
+): IngestGate {
+  const gate = compileGate(posture, options, prefix);
   const gated = gate.mode === 'gated';
   return {
     gated,
     description: gate.description,
     withCredentials: (credentials) =>
-      compileIngestGate({ ...credentials, trustedCidrs: options.trustedCidrs }),
+      compileRequestGate(posture, { ...credentials, trustedCidrs: options.trustedCidrs }, prefix),
     check(request) {
       if (!gated) return undefined;
       const decision = gate.check({
