@@ -12,14 +12,14 @@
  */
 import assert from 'node:assert/strict';
 import { isNativeProfileName } from '../../src/common/option-values.ts';
-import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/index-catalog.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
 import type { ProfileName } from '../../src/options.ts';
-import { goDaemonBinary } from '../support/peers.ts';
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
+import type { Run } from './collector-runs.ts';
+import { goDaemon, runsOf } from './go-sdk.ts';
 
 const PROFILES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
 const LAST_FAILURE_SECONDS = 1_781_349_000;
@@ -28,65 +28,14 @@ const TRICKY_ERROR = 'spawn "sh" failed\nretry';
 const errorFor = (profile: ProfileName): string =>
   profile === 'solti' ? 'spawn_failed' : TRICKY_ERROR;
 
-interface Run {
-  task: string;
-  kind: string;
-  runner: string;
-  outcome: 'success' | 'failure' | 'cancelled' | 'timeout';
-  seconds: number;
-}
-
 /** Runs whose words each profile's original knows (rm's job kinds; runwisp's task/service). */
-function runsFor(profile: ProfileName): Run[] {
-  const kinds = profile === 'rm' ? ['backup', 'prune', 'check'] : ['task', 'service', 'task'];
-  return [
-    {
-      task: 'nightly-backup',
-      kind: kinds[0]!,
-      runner: 'subprocess',
-      outcome: 'success',
-      seconds: 42,
-    },
-    {
-      task: 'nightly-backup',
-      kind: kinds[0]!,
-      runner: 'subprocess',
-      outcome: 'success',
-      seconds: 0.25,
-    },
-    {
-      task: 'nightly-backup',
-      kind: kinds[0]!,
-      runner: 'subprocess',
-      outcome: 'failure',
-      seconds: 3.5,
-    },
-    { task: 'lint', kind: kinds[1]!, runner: 'wasm', outcome: 'timeout', seconds: 30 },
-    { task: 'deploy', kind: kinds[2]!, runner: 'container', outcome: 'cancelled', seconds: 1 },
-  ];
-}
+const runsFor = (profile: ProfileName): Run[] =>
+  runsOf(profile === 'rm' ? ['backup', 'prune', 'check'] : ['task', 'service', 'task']);
 
 const bucketsFor = (profile: ProfileName): readonly number[] =>
   (isNativeProfileName(profile)
     ? undefined
     : LEGACY_PROFILES[profile].buckets?.['jobmeter.run.duration']) ?? DEFAULT_RUN_DURATION_BUCKETS;
-
-/** Runs the Go daemon with `script` on stdin; resolves once it has pushed and exited 0. */
-function goDaemon(script: object): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(goDaemonBinary(), [], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`go-daemon exited ${code}: ${stderr}`));
-    });
-    child.stdin.end(JSON.stringify(script));
-  });
-}
 
 /** The native profile keeps each sender's instrumentation scope: the Go daemon's, not jobmeter's. */
 const SCOPE_LABELS = ['otel_scope_name', 'otel_scope_version'];

@@ -1,6 +1,8 @@
 // A Go daemon, as three of the five originals are: it records jobmeter's canonical instruments
 // with the OpenTelemetry Go SDK and pushes them once, with the official OTLP/HTTP exporter, to
-// the endpoint it is given. test/e2e/go-sdk.test.ts feeds it a script of runs on stdin and
+// the endpoint it is given; with OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=grpc (the specification's
+// variable, which the Go exporters leave to the program) with the official OTLP/gRPC exporter
+// instead (test/e2e/go-sdk-grpc.test.ts). test/e2e/go-sdk.test.ts feeds it a script of runs on stdin and
 // compares jobmeter's pull endpoint with an embedded Node host's for the same runs.
 //
 // Like a daemon that keeps its run history in a database, it reports the totals per outcome and
@@ -34,6 +36,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/runtime"
 	"go.opentelemetry.io/contrib/otelconf"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -227,7 +230,7 @@ func meterProvider(ctx context.Context, s script) (metric.MeterProvider, func(co
 		}
 		return sdk.MeterProvider(), sdk.Shutdown, nil
 	}
-	exporter, err := otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(s.Endpoint))
+	exporter, err := exporterFor(ctx, s.Endpoint)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -236,4 +239,18 @@ func meterProvider(ctx context.Context, s script) (metric.MeterProvider, func(co
 		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exporter)),
 	)
 	return provider, provider.Shutdown, nil
+}
+
+// exporterFor is the official OTLP exporter of the protocol OTEL_EXPORTER_OTLP_METRICS_PROTOCOL
+// names (http/protobuf unless it says grpc), sending to endpoint: for gRPC `http://host:port`,
+// which the exporter reads as a connection without TLS.
+func exporterFor(ctx context.Context, endpoint string) (sdkmetric.Exporter, error) {
+	switch protocol := os.Getenv("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"); protocol {
+	case "grpc":
+		return otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithEndpointURL(endpoint))
+	case "", "http/protobuf":
+		return otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(endpoint))
+	default:
+		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=%q: this daemon speaks grpc and http/protobuf", protocol)
+	}
 }
