@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 
 import { parseServiceConfig } from '../config/file-layer.ts';
-import { loadConfigFileSync } from '../config/file-parser.ts';
+import { loadConfigFile } from '../config/file-parser.ts';
 import { parseHostPort } from '../config/json-schema.ts';
 import { ConfigError } from '../errors.ts';
 import { httpUrl } from '../common/option-rules.ts';
@@ -72,12 +72,12 @@ function address(flag: string, value: string | undefined, fallback: string): str
  * @throws ConfigError for a file that serve would refuse, a profile that is not a legacy one, or
  *   `--profile` naming another profile than the file's.
  */
-export function commandProfile(
+export async function commandProfile(
   name: string | undefined,
   configPath: string | undefined,
-): TableProfile {
+): Promise<TableProfile> {
   if (configPath === undefined) return legacyProfile(name);
-  const file = parseServiceConfig(loadConfigFileSync(configPath), configPath);
+  const file = parseServiceConfig(await loadConfigFile(configPath), configPath);
   if (name !== undefined && file.profile !== undefined && name !== file.profile)
     throw new ConfigError('--profile', name, `the profile of --config (${file.profile}) or none`);
   const table = legacyProfile(name ?? file.profile);
@@ -102,7 +102,7 @@ export const storeUrl = (flag: string, value: string | undefined): string | unde
   value === undefined ? undefined : httpUrl(value, flag);
 
 /** The command's arguments → the text it prints (without a final newline). @throws ConfigError, or parseArgs' errors. */
-export function collectorConfigCommand(args: readonly string[]): string {
+export async function collectorConfigCommand(args: readonly string[]): Promise<string> {
   const { values } = parseArgs({
     args: [...args],
     options: {
@@ -135,7 +135,7 @@ export function collectorConfigCommand(args: readonly string[]): string {
   const profile =
     worker && values.profile === undefined && values.config === undefined
       ? WORKER_PROFILE
-      : commandProfile(values.profile, values.config);
+      : await commandProfile(values.profile, values.config);
   const name = profile.name;
   const otlpStore = storeUrl('--gateway', values.gateway);
   const remoteWrite = storeUrl('--remote-write', values['remote-write']);

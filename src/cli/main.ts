@@ -413,9 +413,9 @@ async function validate(args: readonly string[], env: Env, io: LogIo): Promise<n
 }
 
 /** `jobmeter collector-config` / `views`: a configuration compiled from a profile, on stdout. */
-function printed(command: () => string, io: LogIo): number {
+async function printed(command: () => Promise<string>, io: LogIo): Promise<number> {
   try {
-    io.stdout(command());
+    io.stdout(await command());
     return EXIT_OK;
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);

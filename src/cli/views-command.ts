@@ -24,7 +24,7 @@ for a Go, Rust, Java or Node SDK recording jobmeter's canonical instruments:
   --otlp URL             where the SDK pushes (default ${DEFAULT_OTLP_URL})`;
 
 /** The command's arguments → the text it prints (without a final newline). @throws ConfigError, or parseArgs' errors. */
-export function viewsCommand(args: readonly string[]): string {
+export async function viewsCommand(args: readonly string[]): Promise<string> {
   const { values } = parseArgs({
     args: [...args],
     options: {
@@ -45,7 +45,7 @@ export function viewsCommand(args: readonly string[]): string {
       : undefined;
   const profile =
     native === undefined
-      ? commandProfile(values.profile, values.config)
+      ? await commandProfile(values.profile, values.config)
       : { name: native, native: profileCatalog(native).domain };
   const name = profile.name;
   const endpoint = storeUrl('--otlp', values.otlp) ?? DEFAULT_OTLP_URL;

@@ -9,7 +9,7 @@
  *
  * Duplicate keys are errors in TOML and YAML; JSON.parse keeps the last one (as JSON allows).
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 
@@ -32,20 +32,11 @@ const KEY = '--config';
 
 /**
  * Loads and parses `path`. Returns the parsed document (tables as plain objects; an empty YAML
- * file gives `null`), to be validated with `parseServiceConfig(raw, path)`. Read synchronously
- * (a config file is at most {@link MAX_CONFIG_FILE_BYTES}): a one-shot command that prints and
- * exits (`jobmeter collector-config --config`) reads it as serve does.
+ * file gives `null`), to be validated with `parseServiceConfig(raw, path)`. Read without blocking:
+ * its I/O gives the event loop turns, so a signal caught while serve reads the file is answered
+ * before anything starts (test/cli/serve-early-signals.test.ts), and a reload never stalls a scrape
+ * on a slow disk.
  * @throws ConfigError for an unknown extension, an unreadable file or a syntax error.
- */
-export function loadConfigFileSync(path: string, key: string = KEY): unknown {
-  const format = formatOf(path, key);
-  return parseConfigText(readTextFileSync(path, key), format, path, key);
-}
-
-/**
- * {@link loadConfigFileSync} read without blocking: serve's start and reload. Its I/O gives the
- * event loop turns, so a signal caught while the file is read is answered before anything starts
- * (test/cli/serve-early-signals.test.ts), and a reload never stalls a scrape on a slow disk.
  */
 export async function loadConfigFile(path: string, key: string = KEY): Promise<unknown> {
   const format = formatOf(path, key);
@@ -74,27 +65,6 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
  * blocking (a FIFO with no writer) and checked on the open file, so what is checked is what is read.
  * @throws ConfigError on `key` naming the path and why it cannot be read.
  */
-export function readTextFileSync(path: string, key: string): string {
-  let fd: number;
-  try {
-    fd = openSync(path, OPEN_FLAGS);
-  } catch (err) {
-    throw openFailure(err, key, path);
-  }
-  try {
-    checkReadable(fstatSync(fd), key, path);
-    const buffer = Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1);
-    let total = 0;
-    for (let n = 1; n > 0; total += n) n = readSync(fd, buffer, total, buffer.length - total, null);
-    return boundedText(buffer, total, key, path);
-  } catch (err) {
-    throw readFailure(err, key, path);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** {@link readTextFileSync} without blocking (see {@link loadConfigFile}). */
 export async function readTextFile(path: string, key: string): Promise<string> {
   let handle: FileHandle;
   try {
@@ -108,18 +78,14 @@ export async function readTextFile(path: string, key: string): Promise<string> {
     let total = 0;
     for (let n = 1; n > 0; total += n)
       ({ bytesRead: n } = await handle.read(buffer, total, buffer.length - total, null));
-    return boundedText(buffer, total, key, path);
+    // The buffer holds one byte more than the bound, so a file that grew past it while read is told.
+    if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
+    return buffer.toString('utf8', 0, total);
   } catch (err) {
     throw readFailure(err, key, path);
   } finally {
     await handle.close().catch(() => {});
   }
-}
-
-/** The text read, refused past the bound: the buffer holds one byte more, so a file that grew past it while it was read is told. */
-function boundedText(buffer: Buffer, total: number, key: string, path: string): string {
-  if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
-  return buffer.toString('utf8', 0, total);
 }
 
 /** Without blocking: a FIFO with no writer would hold the open. */

@@ -111,9 +111,9 @@ describe('jobmeter collector-config', () => {
     }
   });
 
-  it('every legacy profile: nothing is left out, and the zero-filled line names exactly the families the table fills with 0', () => {
+  it('every legacy profile: nothing is left out, and the zero-filled line names exactly the families the table fills with 0', async () => {
     for (const [name, profile] of Object.entries(LEGACY_PROFILES)) {
-      const lines = collectorConfigCommand(['--profile', name]).split('\n');
+      const lines = (await collectorConfigCommand(['--profile', name])).split('\n');
       assert.ok(lines.includes('# not reproduced by the Collector: (none)'), name);
       const filled = profile.rules
         .filter((r) => r.emitZero === true || r.zeroFill !== undefined)
@@ -204,13 +204,13 @@ describe('collector-config and views --config: the host rules of a configuration
     // Without the file, the profile is its original's alone.
     const soltiOnly = await temp.file('solti.toml', 'profile = "solti"\n');
     assert.deepEqual(
-      parseYaml(collectorConfigCommand(['--profile', 'solti'])),
-      parseYaml(collectorConfigCommand(['--config', soltiOnly])),
+      parseYaml(await collectorConfigCommand(['--profile', 'solti'])),
+      parseYaml(await collectorConfigCommand(['--config', soltiOnly])),
     );
   });
 
   it("views: the two waits get the catalog's second-scale buckets, the attempts their rule's attributes; the SDK's parser reads it", async () => {
-    const text = viewsCommand(['--config', QUEUE_RULES_FILE]);
+    const text = await viewsCommand(['--config', QUEUE_RULES_FILE]);
     const parsed = parseConfigFile(await temp.file('solti-queue.yaml', text));
     const view = (name: string) =>
       parsed.meter_provider?.views?.find((v) => v.selector?.instrument_name === name)?.stream;
@@ -275,12 +275,13 @@ describe('collector-config: production-shaped', () => {
       pipelines: { metrics: { processors: string[] } };
     };
   };
-  const shaped = (args: string[]): Shaped => parseYaml(collectorConfigCommand(args)) as Shaped;
+  const shaped = async (args: string[]): Promise<Shaped> =>
+    parseYaml(await collectorConfigCommand(args)) as Shaped;
 
-  it('every processor that runs OTTL skips a failing statement (error_mode: ignore) rather than refusing the batch, in every profile and mode', () => {
+  it('every processor that runs OTTL skips a failing statement (error_mode: ignore) rather than refusing the batch, in every profile and mode', async () => {
     for (const name of Object.keys(LEGACY_PROFILES)) {
       for (const mode of [[], ['--gateway', 'http://127.0.0.1:9090/api/v1/otlp']]) {
-        const { processors } = shaped(['--profile', name, ...mode]);
+        const { processors } = await shaped(['--profile', name, ...mode]);
         for (const [id, p] of Object.entries(processors)) {
           if (id.startsWith('filter/') || id === 'transform')
             assert.equal(p.error_mode, 'ignore', `${name} ${id}`);
@@ -289,14 +290,14 @@ describe('collector-config: production-shaped', () => {
     }
   });
 
-  it("a health_check extension and the Collector's own telemetry, on loopback by default and where --health / --telemetry say", () => {
-    const byDefault = shaped(['--profile', 'rm']);
+  it("a health_check extension and the Collector's own telemetry, on loopback by default and where --health / --telemetry say", async () => {
+    const byDefault = await shaped(['--profile', 'rm']);
     assert.deepEqual(byDefault.extensions, { health_check: { endpoint: '127.0.0.1:13133' } });
     assert.deepEqual(byDefault.service.extensions, ['health_check']);
     assert.deepEqual(byDefault.service.telemetry.metrics.readers, [
       { pull: { exporter: { prometheus: { host: '127.0.0.1', port: 8888 } } } },
     ]);
-    const given = shaped([
+    const given = await shaped([
       '--profile',
       'rm',
       '--health',
@@ -311,38 +312,43 @@ describe('collector-config: production-shaped', () => {
     });
   });
 
-  it("the prometheus exporter is left no resource to serve a target_info of; a gateway's store and a front's workers keep service.instance.id on the resource", () => {
-    const resourceStatements = (args: string[]): string[] => {
-      const config = parseYaml(collectorConfigCommand(args)) as Config;
+  it("the prometheus exporter is left no resource to serve a target_info of; a gateway's store and a front's workers keep service.instance.id on the resource", async () => {
+    const resourceStatements = async (args: string[]): Promise<string[]> => {
+      const config = parseYaml(await collectorConfigCommand(args)) as Config;
       return config.processors['transform']!.metric_statements!.filter(
         (g) => g.context === 'resource',
       ).flatMap((g) => g.statements);
     };
     for (const name of Object.keys(LEGACY_PROFILES)) {
       assert.deepEqual(
-        resourceStatements(['--profile', name]),
+        await resourceStatements(['--profile', name]),
         ['delete_key(attributes, "service.instance.id")'],
         name,
       );
       assert.deepEqual(
-        resourceStatements(['--profile', name, '--gateway', 'http://127.0.0.1:9090/api/v1/otlp']),
+        await resourceStatements([
+          '--profile',
+          name,
+          '--gateway',
+          'http://127.0.0.1:9090/api/v1/otlp',
+        ]),
         [],
         name,
       );
       assert.deepEqual(
-        resourceStatements(['--profile', name, '--front', '--workers', '127.0.0.1:4317']),
+        await resourceStatements(['--profile', name, '--front', '--workers', '127.0.0.1:4317']),
         [],
         name,
       );
     }
   });
 
-  it("crewshipd beside its daemon detects host.name on the Collector's host without overriding the sender's; a gateway does not (its host is not its senders')", () => {
-    const agent = shaped(['--profile', 'crewshipd']);
+  it("crewshipd beside its daemon detects host.name on the Collector's host without overriding the sender's; a gateway does not (its host is not its senders')", async () => {
+    const agent = await shaped(['--profile', 'crewshipd']);
     assert.equal(agent.service.pipelines.metrics.processors[0], 'resource_detection/system');
     assert.deepEqual(agent.processors['resource_detection/system']!.detectors, ['system']);
     assert.equal(agent.processors['resource_detection/system']!.override, false);
-    const gateway = shaped([
+    const gateway = await shaped([
       '--profile',
       'crewshipd',
       '--gateway',
@@ -351,7 +357,7 @@ describe('collector-config: production-shaped', () => {
     assert.ok(!gateway.service.pipelines.metrics.processors.includes('resource_detection/system'));
     // A profile no label of which reads a host attribute gets no detection.
     assert.ok(
-      !shaped(['--profile', 'solti']).service.pipelines.metrics.processors.includes(
+      !(await shaped(['--profile', 'solti'])).service.pipelines.metrics.processors.includes(
         'resource_detection/system',
       ),
     );
@@ -374,14 +380,14 @@ describe('collector-config: production-shaped', () => {
 });
 
 describe('docs/collector-profiles.md', () => {
-  it("its solti configuration is the command's output", () => {
+  it("its solti configuration is the command's output", async () => {
     const doc = readFileSync(new URL('../../docs/collector-profiles.md', import.meta.url), 'utf8');
     const block =
       /<!-- collector-config solti:start[^\n]*-->\n## The solti configuration\n\n```yaml\n([\s\S]*?)```\n<!-- collector-config solti:end -->/.exec(
         doc,
       );
     assert.ok(block, 'the generated block and its markers');
-    const expected = `${collectorConfigCommand(['--profile', 'solti'])}\n`;
+    const expected = `${await collectorConfigCommand(['--profile', 'solti'])}\n`;
     assert.equal(
       block[1],
       expected,
@@ -428,7 +434,7 @@ describe("docs/fleet.md's Many daemons", () => {
     );
   });
 
-  it('its shell commands are accepted as written', () => {
+  it('its shell commands are accepted as written', async () => {
     const page = readFileSync(new URL('../../docs/fleet.md', import.meta.url), 'utf8');
     const section = page.slice(
       page.indexOf('## Many daemons\n'),
@@ -437,7 +443,7 @@ describe("docs/fleet.md's Many daemons", () => {
     const commands = [...section.matchAll(/^\s*jobmeter (views|collector-config) ([^>#\n]*)/gm)];
     assert.ok(commands.length >= 2, section);
     for (const [, command, args] of commands) {
-      const text = (command === 'views' ? viewsCommand : collectorConfigCommand)(
+      const text = await (command === 'views' ? viewsCommand : collectorConfigCommand)(
         args!.trim().split(/\s+/),
       );
       assert.ok(parseYaml(text) !== null, `${command} ${args}`);
@@ -448,7 +454,12 @@ describe("docs/fleet.md's Many daemons", () => {
 describe('jobmeter views', () => {
   it("every legacy profile: the OTel SDK's own parser (@opentelemetry/configuration) reads the file, views as printed", async () => {
     for (const [name, profile] of Object.entries(LEGACY_PROFILES)) {
-      const text = viewsCommand(['--profile', name, '--otlp', 'http://127.0.0.1:14318/v1/metrics']);
+      const text = await viewsCommand([
+        '--profile',
+        name,
+        '--otlp',
+        'http://127.0.0.1:14318/v1/metrics',
+      ]);
       const parsed = parseConfigFile(await temp.file(`${name}.yaml`, text));
       const printed = parseYaml(text) as { meter_provider: { views: unknown[] } };
       assert.deepEqual(parsed.meter_provider?.views, printed.meter_provider.views, name);
@@ -471,7 +482,7 @@ describe('jobmeter views', () => {
 
   /** `views --profile <native>` as the SDK's parser reads it: its instruments, and a view's stream by name. */
   async function nativeViewsOf(profile: 'otel' | 'semconv') {
-    const text = viewsCommand(['--profile', profile]);
+    const text = await viewsCommand(['--profile', profile]);
     assert.match(
       text,
       new RegExp(
@@ -534,7 +545,7 @@ describe('jobmeter views', () => {
   });
 
   it('the parser refuses a broken view (the check has teeth)', async () => {
-    const text = viewsCommand(['--profile', 'rm']).replace(
+    const text = (await viewsCommand(['--profile', 'rm'])).replace(
       'boundaries:',
       'boundaries: nope\n            no_such:',
     );
@@ -570,10 +581,11 @@ describe('collector-config: a sharded tier (--front / --worker)', () => {
     >;
     service: { pipelines: { metrics: { processors: string[]; exporters: string[] } } };
   };
-  const tier = (args: string[]): Tier => parseYaml(collectorConfigCommand(args)) as Tier;
+  const tier = async (args: string[]): Promise<Tier> =>
+    parseYaml(await collectorConfigCommand(args)) as Tier;
 
-  it("the front runs the profile's processors and routes each stream to one worker by its identity, over OTLP/gRPC", () => {
-    const front = tier([
+  it("the front runs the profile's processors and routes each stream to one worker by its identity, over OTLP/gRPC", async () => {
+    const front = await tier([
       '--profile',
       'crewshipd',
       '--front',
@@ -607,8 +619,8 @@ describe('collector-config: a sharded tier (--front / --worker)', () => {
     });
   });
 
-  it('a worker takes OTLP/gRPC (on 4317 by default), makes delta streams cumulative, batches, and exports to the store given; it needs no profile', () => {
-    const worker = tier(['--worker']);
+  it('a worker takes OTLP/gRPC (on 4317 by default), makes delta streams cumulative, batches, and exports to the store given; it needs no profile', async () => {
+    const worker = await tier(['--worker']);
     assert.deepEqual(worker.receivers.otlp.protocols, { grpc: { endpoint: '127.0.0.1:4317' } });
     assert.deepEqual(worker.service.pipelines.metrics.processors, [
       'memory_limiter',
@@ -616,7 +628,7 @@ describe('collector-config: a sharded tier (--front / --worker)', () => {
       'batch',
     ]);
     assert.deepEqual(worker.service.pipelines.metrics.exporters, ['prometheus']);
-    const remote = tier([
+    const remote = await tier([
       '--worker',
       '--otlp',
       '0.0.0.0:24317',
@@ -627,8 +639,8 @@ describe('collector-config: a sharded tier (--front / --worker)', () => {
     assert.deepEqual(remote.service.pipelines.metrics.exporters, ['prometheus_remote_write']);
     // The same worker whatever the profile: the profile's rules ran in the front.
     assert.deepEqual(
-      tier(['--worker', '--profile', 'rm']),
-      tier(['--worker', '--profile', 'solti']),
+      await tier(['--worker', '--profile', 'rm']),
+      await tier(['--worker', '--profile', 'solti']),
     );
   });
 

@@ -47,7 +47,7 @@ test(
       ],
     ];
     for (const [path, expected] of cases) {
-      // collector-config and views read the file synchronously (readTextFileSync): the same checks.
+      // collector-config and views read the file as serve does (loadConfigFile): the same checks.
       for (const command of ['serve', 'validate', 'collector-config', 'views']) {
         const { code, stderr } = await run([command, '--config', path]);
         assert.equal(code, 2, `${command} ${path}: ${stderr}`);

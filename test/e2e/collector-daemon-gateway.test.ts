@@ -207,9 +207,9 @@ before(async () => {
           : ['--remote-write', `${store}/api/v1/write`];
       const collector = await startCollector({
         ports: ['otlp', ...GENERATED_PORTS],
-        config: (p) =>
+        config: async (p) =>
           parseYaml(
-            collectorConfigCommand([
+            await collectorConfigCommand([
               '--profile',
               profile,
               '--otlp',
@@ -220,7 +220,7 @@ before(async () => {
           ) as Record<string, unknown>,
       });
       collectors.push(collector);
-      const views = viewsCommand([
+      const views = await viewsCommand([
         '--profile',
         profile,
         '--otlp',

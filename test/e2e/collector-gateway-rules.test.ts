@@ -79,9 +79,9 @@ before(async () => {
   for (const profile of PROFILES) {
     const collector = await startCollector({
       ports: ['otlp', ...GENERATED_PORTS],
-      config: (p) =>
+      config: async (p) =>
         parseYaml(
-          collectorConfigCommand([
+          await collectorConfigCommand([
             '--profile',
             profile,
             '--otlp',

@@ -53,7 +53,7 @@ const flagsOf = (path: Path, promUrl: string): string[] =>
 describe('collector-config --gateway / --remote-write: otelcol validate accepts every generated gateway', () => {
   for (const profile of ALL_LEGACY) {
     it(profile, async () => {
-      const text = collectorConfigCommand([
+      const text = await collectorConfigCommand([
         '--profile',
         profile,
         '--gateway',
@@ -110,9 +110,9 @@ before(async () => {
     for (const path of PATHS) {
       const collector = await startCollector({
         ports: ['otlp', ...GENERATED_PORTS],
-        config: (p) =>
+        config: async (p) =>
           parseYaml(
-            collectorConfigCommand([
+            await collectorConfigCommand([
               '--profile',
               profile,
               '--otlp',

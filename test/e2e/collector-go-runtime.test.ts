@@ -61,9 +61,9 @@ function family(
 before(async () => {
   collector = await startCollector({
     ports: ['otlp', 'prometheus', ...GENERATED_PORTS],
-    config: (p) =>
+    config: async (p) =>
       parseYaml(
-        collectorConfigCommand([
+        await collectorConfigCommand([
           '--profile',
           'crewshipd',
           '--otlp',

@@ -119,8 +119,8 @@ for (const [profile, scenario] of Object.entries(SCENARIOS) as [
     before(async () => {
       collector = await startCollector({
         ports: ['otlp', 'prom', ...GENERATED_PORTS],
-        config: (p) => {
-          const text = collectorConfigCommand([
+        config: async (p) => {
+          const text = await collectorConfigCommand([
             '--profile',
             profile,
             '--otlp',

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
-import { loadConfigFileSync } from '../../src/config/file-parser.ts';
+import { loadConfigFile } from '../../src/config/file-parser.ts';
 import { runDemo } from '../../src/demo/scenarios.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
@@ -51,13 +51,13 @@ interface Generated {
 }
 
 /** The command's output, and the two lists its header gives. */
-function generate(
+async function generate(
   profile: string,
   otlp = '127.0.0.1:4318',
   prometheus = '127.0.0.1:9464',
   own: readonly string[] = [],
-): Generated {
-  const text = collectorConfigCommand([
+): Promise<Generated> {
+  const text = await collectorConfigCommand([
     '--profile',
     profile,
     '--otlp',
@@ -100,7 +100,7 @@ describe('collector-config: otelcol validate accepts every generated configurati
   for (const profile of PROFILES) {
     it(profile, async () => {
       const { code, output } = await validateCollectorConfig(
-        await temp.file(`${profile}.yaml`, generate(profile).text),
+        await temp.file(`${profile}.yaml`, (await generate(profile)).text),
       );
       assert.equal(code, 0, output);
     });
@@ -110,14 +110,14 @@ describe('collector-config: otelcol validate accepts every generated configurati
     const { code, output } = await validateCollectorConfig(
       await temp.file(
         'solti-queue.yaml',
-        generate('solti', undefined, undefined, ['--config', QUEUE_RULES_FILE]).text,
+        (await generate('solti', undefined, undefined, ['--config', QUEUE_RULES_FILE])).text,
       ),
     );
     assert.equal(code, 0, output);
   });
 
   it('a broken statement fails validation (the check has teeth)', async () => {
-    const text = generate('solti').text.replace(
+    const text = (await generate('solti')).text.replace(
       'aggregate_on_attributes("sum"',
       'aggregate_on_attributes("no_such_function"',
     );
@@ -209,8 +209,8 @@ async function pushThroughGeneratedCollector(
   let generated: Generated | undefined;
   const collector = await startCollector({
     ports: ['otlp', 'prom', ...GENERATED_PORTS],
-    config: (p) => {
-      generated = generate(profile, `127.0.0.1:${p.otlp}`, `127.0.0.1:${p.prom}`, [
+    config: async (p) => {
+      generated = await generate(profile, `127.0.0.1:${p.otlp}`, `127.0.0.1:${p.prom}`, [
         ...generatedPortFlags(p),
         ...(withQueueRules ? ['--config', QUEUE_RULES_FILE] : []),
       ]);
@@ -219,7 +219,7 @@ async function pushThroughGeneratedCollector(
   });
   started.collector = collector;
   const rules = withQueueRules
-    ? parseServiceConfig(loadConfigFileSync(QUEUE_RULES_FILE), QUEUE_RULES_FILE).profileRules
+    ? parseServiceConfig(await loadConfigFile(QUEUE_RULES_FILE), QUEUE_RULES_FILE).profileRules
     : undefined;
   const jm = await createJobmeter({
     profile: rules === undefined ? profile : { name: profile, rules },

@@ -59,9 +59,9 @@ type WorkerPort = (typeof WORKER_PORTS)[number];
 
 const temp = tempFiles('jobmeter-collector-sharded-');
 
-const workerConfig = (p: Record<WorkerPort, number>): Record<string, unknown> =>
+const workerConfig = async (p: Record<WorkerPort, number>): Promise<Record<string, unknown>> =>
   parseYaml(
-    collectorConfigCommand([
+    await collectorConfigCommand([
       '--worker',
       '--otlp',
       `127.0.0.1:${p.otlp}`,
@@ -83,7 +83,7 @@ const startWorker = (
 describe('collector-config --front / --worker: otelcol validate accepts both tiers', () => {
   it('a front for every legacy profile, and a worker with each kind of store', async () => {
     for (const profile of ['runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti']) {
-      const text = collectorConfigCommand([
+      const text = await collectorConfigCommand([
         '--profile',
         profile,
         '--front',
@@ -101,7 +101,10 @@ describe('collector-config --front / --worker: otelcol validate accepts both tie
       ['--remote-write', 'http://127.0.0.1:9090/api/v1/write'],
     ]) {
       const { code, output } = await validateCollectorConfig(
-        await temp.file(`worker${store[0]}.yaml`, collectorConfigCommand(['--worker', ...store])),
+        await temp.file(
+          `worker${store[0]}.yaml`,
+          await collectorConfigCommand(['--worker', ...store]),
+        ),
       );
       assert.equal(code, 0, `${store[0]}: ${output}`);
     }
@@ -217,9 +220,9 @@ before(async () => {
   const workerList = workers.map((w) => `127.0.0.1:${w.ports.otlp}`).join(',');
   front = await startCollector({
     ports: ['otlp', ...GENERATED_PORTS],
-    config: (p) =>
+    config: async (p) =>
       parseYaml(
-        collectorConfigCommand([
+        await collectorConfigCommand([
           '--profile',
           PROFILE,
           '--front',

@@ -54,8 +54,10 @@ async function started(
   let config: Config | undefined;
   const collector = await startCollector({
     ports: PORTS,
-    config: (p) => {
-      config = parseYaml(collectorConfigCommand([...args(p), ...generatedPortFlags(p)])) as Config;
+    config: async (p) => {
+      config = parseYaml(
+        await collectorConfigCommand([...args(p), ...generatedPortFlags(p)]),
+      ) as Config;
       return config;
     },
   });

@@ -37,7 +37,7 @@ import { goDaemonBinary } from '../support/peers.ts';
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
-import { loadConfigFileSync } from '../../src/config/file-parser.ts';
+import { loadConfigFile } from '../../src/config/file-parser.ts';
 import { CREWSHIPD_RECORDS, QUEUED_RUNS, recordRuns, RUNS, type Run } from './collector-runs.ts';
 
 const DAEMON = fileURLToPath(new URL('./otel-config-daemon.ts', import.meta.url));
@@ -119,9 +119,9 @@ for (const [profile, sdk, queued] of [
     before(async () => {
       collector = await startCollector({
         ports: ['otlp', 'prom', ...GENERATED_PORTS],
-        config: (p) =>
+        config: async (p) =>
           parseYaml(
-            collectorConfigCommand([
+            await collectorConfigCommand([
               '--profile',
               profile,
               '--otlp',
@@ -135,7 +135,7 @@ for (const [profile, sdk, queued] of [
       });
       const configFile = await temp.file(
         `${profile}-${sdk}-views.yaml`,
-        viewsCommand([
+        await viewsCommand([
           '--profile',
           profile,
           '--otlp',
@@ -145,7 +145,7 @@ for (const [profile, sdk, queued] of [
       );
       await runDaemon(sdk, configFile, profile, runs);
       const rules = queued
-        ? parseServiceConfig(loadConfigFileSync(QUEUE_RULES_FILE), QUEUE_RULES_FILE).profileRules
+        ? parseServiceConfig(await loadConfigFile(QUEUE_RULES_FILE), QUEUE_RULES_FILE).profileRules
         : undefined;
       jm = await createJobmeter({
         profile: rules === undefined ? profile : { name: profile, rules },
@@ -245,7 +245,7 @@ describe("jobmeter views --profile otel with the node SDK's declarative configur
     });
     const configFile = await temp.file(
       'otel-node-views.yaml',
-      viewsCommand([
+      await viewsCommand([
         '--profile',
         'otel',
         '--otlp',

@@ -35,7 +35,10 @@ export interface CollectorOptions<P extends string> {
    * the Collector's temp dir, for file outputs (e.g. the debug exporter's `output_paths`).
    * `service.telemetry` is added unless given.
    */
-  config: (ports: Record<P, number>, dir: string) => Record<string, unknown>;
+  config: (
+    ports: Record<P, number>,
+    dir: string,
+  ) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** @default 30000 */
   readyTimeoutMs?: number;
   /** Ports to listen on instead of free ones: a Collector restarted where its peers expect it. */
@@ -106,7 +109,7 @@ export async function startCollector<P extends string>(
     const dir = await mkdtemp(join(tmpdir(), 'jobmeter-otelcol-'));
     const ports = {} as Record<P, number>;
     for (const name of opts.ports) ports[name] = opts.fixedPorts?.[name] ?? (await freePort());
-    const config = opts.config(ports, dir);
+    const config = await opts.config(ports, dir);
     config['service'] = {
       telemetry: { metrics: { level: 'none' } },
       ...(config['service'] as object),
