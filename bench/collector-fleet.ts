@@ -6,12 +6,24 @@
  *
  * A sender's export is cumulative counters: `instruments` counters (`fleet.requests.<k>`) of
  * `perInstrument` series each, two attributes (`sender`, its own, and `route`), under a resource
- * naming the sender (`service.instance.id`). Every export is stamped with the clock and adds 1 to
- * every series, as a real export of a busy process does; the body is encoded once, by hand from the OTLP
+ * naming the sender (`service.instance.id`). Every export is stamped with the clock and every
+ * series' value is the whole milliseconds since the fleet started (plus its index mod 7), as a real
+ * export of a busy process counts up; the body is encoded once, by hand from the OTLP
  * protos (field numbers below), and each export rewrites its times and values in place — so
  * making an export costs the sender microseconds, not the server's share of the 2 cores. The
  * servers decode it with their own decoders: a mistake here is a 400, not a quiet pass.
+ *
+ * A `shared` fleet sends one body from every sender: sender 0's resource and series, each sender
+ * stamping its own exports (several replicas or Collectors forwarding the same series). The value
+ * follows the clock, so of two exports of a series the later never counts less (no sender's
+ * export reads as a restart of another's); the series live are one sender's.
+ *
+ * Each sender exports over a connection of its own, to an `http://…/v1/metrics` URL with `fetch`
+ * (OTLP/HTTP protobuf, keep-alive), or to a `grpc://host:port` target with @grpc/grpc-js
+ * (`MetricsService/Export`, unary, a channel of its own). An export is accepted when answered 200
+ * (gRPC OK); the points a `partial_success` names as rejected are counted beside.
  */
+import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { len, lengthDelimited, varint } from '../test/support/otlp-protobuf-writer.ts';
 
@@ -24,6 +36,8 @@ export const INGEST_SERVER_EXEC_ARGV: readonly string[] = SERVE_NODE_FLAGS;
 /** What ingest-server.mjs tells its parent once it serves. */
 export interface IngestServerReady {
   readonly otlpPort: number;
+  /** With the argument `grpc` only. */
+  readonly grpcPort?: number;
   readonly pullPort: number;
 }
 
@@ -34,10 +48,21 @@ export interface FleetPlan {
   /** Series per counter per sender. */
   readonly perInstrument: number;
   readonly seconds: number;
+  /** Every sender sends the one body (sender 0's resource and series). */
+  readonly shared?: boolean;
 }
 
 export function liveSeries(p: FleetPlan): number {
-  return p.senders * p.instruments * p.perInstrument;
+  return (p.shared === true ? 1 : p.senders) * p.instruments * p.perInstrument;
+}
+
+/** The fleet's senders, one start time for all (a shared body's series are one stream each). */
+export function fleetSenders(p: FleetPlan): FleetSender[] {
+  const start = BigInt(Date.now()) * 1_000_000n;
+  return Array.from(
+    { length: p.senders },
+    (_, k) => new FleetSender(p.shared === true ? 0 : k, p, start),
+  );
 }
 
 /** Sample lines of the exposition that are the fleet's: their family names start so. */
@@ -62,12 +87,17 @@ export class FleetSender {
   /** Offsets of every point's `time_unix_nano` and `as_double` payloads. */
   readonly #times: Uint32Array;
   readonly #values: Uint32Array;
-  #exports = 0;
   readonly #start: bigint;
   #time = 0n;
+  /** A connection to each target this sender exported to. */
+  readonly #exporters = new Map<string, Exporter>();
 
-  constructor(k: number, plan: Pick<FleetPlan, 'instruments' | 'perInstrument'>) {
-    this.#start = BigInt(Date.now()) * 1_000_000n;
+  constructor(
+    k: number,
+    plan: Pick<FleetPlan, 'instruments' | 'perInstrument'>,
+    start = BigInt(Date.now()) * 1_000_000n,
+  ) {
+    this.#start = start;
     const resource = lengthDelimited(1, [
       keyValue(1, 'service.name', 'fleet'),
       keyValue(1, 'service.instance.id', `sender-${k}`),
@@ -137,16 +167,166 @@ export class FleetSender {
     this.next();
   }
 
-  /** The next export: stamped now (never before the last one), every series one more. */
+  /** The next export: stamped now (never before the last one), every series at the clock's count. */
   next(): Buffer {
-    this.#exports++;
     const now = BigInt(Date.now()) * 1_000_000n;
     const time = (this.#time = now > this.#time ? now : this.#time + 1n);
+    const count = Number((time - this.#start) / 1_000_000n);
     for (let i = 0; i < this.#times.length; i++) {
       this.body.writeBigUInt64LE(time, this.#times[i]);
-      this.body.writeDoubleLE(this.#exports + (i % 7), this.#values[i]);
+      this.body.writeDoubleLE(count + (i % 7), this.#values[i]);
     }
     return this.body;
+  }
+
+  /** Sends the next export to `target` over this sender's connection to it. */
+  export(target: string): Promise<Answer> {
+    let exporter = this.#exporters.get(target);
+    if (exporter === undefined) {
+      exporter = target.startsWith('grpc://') ? grpcExporter(target) : httpExporter(target);
+      this.#exporters.set(target, exporter);
+    }
+    return exporter.send(this.next());
+  }
+
+  /** Closes this sender's connections (a gRPC channel would otherwise keep reconnecting). */
+  close(): void {
+    for (const e of this.#exporters.values()) e.close();
+    this.#exporters.clear();
+  }
+}
+
+/** How an export was answered. */
+interface Answer {
+  /** `200`, `grpc OK`; anything else is a refusal (`503`, `grpc UNAVAILABLE`, `error …`). */
+  readonly status: string;
+  readonly accepted: boolean;
+  /** Points the answer's `partial_success` names as rejected. */
+  readonly rejectedPoints: number;
+}
+
+interface Exporter {
+  send(body: Buffer): Promise<Answer>;
+  close(): void;
+}
+
+function httpExporter(url: string): Exporter {
+  return {
+    async send(body) {
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-protobuf' },
+          body,
+          signal: AbortSignal.timeout(60_000),
+        });
+        const answer = new Uint8Array(await res.arrayBuffer());
+        return {
+          status: String(res.status),
+          accepted: res.status === 200,
+          rejectedPoints: res.status === 200 ? rejectedPoints(answer) : 0,
+        };
+      } catch (err) {
+        return { status: `error ${(err as Error).name}`, accepted: false, rejectedPoints: 0 };
+      }
+    },
+    close() {},
+  };
+}
+
+const EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
+/** grpc-js status codes by number, for the statuses cell. */
+const GRPC_STATUS: Readonly<Record<number, string>> = {
+  0: 'OK',
+  3: 'INVALID_ARGUMENT',
+  4: 'DEADLINE_EXCEEDED',
+  8: 'RESOURCE_EXHAUSTED',
+  13: 'INTERNAL',
+  14: 'UNAVAILABLE',
+  16: 'UNAUTHENTICATED',
+};
+
+function grpcExporter(target: string): Exporter {
+  // A connection of its own (grpc-js shares one per target otherwise), as each process has.
+  const client = new Client(target.slice('grpc://'.length), credentials.createInsecure(), {
+    'grpc.use_local_subchannel_pool': 1,
+    'grpc.max_send_message_length': -1,
+  });
+  return {
+    send: (body) =>
+      new Promise((resolve) => {
+        client.makeUnaryRequest(
+          EXPORT_PATH,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          body,
+          { deadline: Date.now() + 60_000 },
+          (error: ServiceError | null, response?: Buffer) => {
+            if (error === null)
+              resolve({
+                status: 'grpc OK',
+                accepted: true,
+                rejectedPoints: rejectedPoints(response!),
+              });
+            else
+              resolve({
+                status: `grpc ${GRPC_STATUS[error.code] ?? error.code}`,
+                accepted: false,
+                rejectedPoints: 0,
+              });
+          },
+        );
+      }),
+    close: () => client.close(),
+  };
+}
+
+/**
+ * `ExportMetricsServiceResponse { ExportMetricsPartialSuccess partial_success = 1 { int64
+ * rejected_data_points = 1; string error_message = 2 } }`: the rejected points, 0 when absent.
+ */
+export function rejectedPoints(response: Uint8Array): number {
+  const inner = field(response, 1, 2);
+  if (inner === undefined) return 0;
+  const at = fieldAt(inner, 1, 0);
+  return at === undefined ? 0 : Number(readVarint(inner, at).value);
+}
+
+/** The bytes of the first length-delimited field `n` of `message`. */
+function field(message: Uint8Array, n: number, wire: 2): Uint8Array | undefined {
+  const at = fieldAt(message, n, wire);
+  if (at === undefined) return undefined;
+  const { value: length, next } = readVarint(message, at);
+  return message.subarray(next, next + Number(length));
+}
+
+/** Where the payload of the first field `n` of wire type `wire` starts; the others skipped. */
+function fieldAt(message: Uint8Array, n: number, wire: 0 | 2): number | undefined {
+  let at = 0;
+  while (at < message.length) {
+    const tag = readVarint(message, at);
+    const number = Number(tag.value >> 3n);
+    const type = Number(tag.value & 7n);
+    at = tag.next;
+    if (number === n && type === wire) return at;
+    if (type === 0) at = readVarint(message, at).next;
+    else if (type === 1) at += 8;
+    else if (type === 5) at += 4;
+    else if (type === 2) {
+      const length = readVarint(message, at);
+      at = length.next + Number(length.value);
+    } else throw new Error(`an export's answer: wire type ${type} of field ${number}`);
+  }
+  return undefined;
+}
+
+function readVarint(bytes: Uint8Array, at: number): { value: bigint; next: number } {
+  let value = 0n;
+  for (let shift = 0n; ; shift += 7n) {
+    const b = bytes[at++];
+    if (b === undefined) throw new Error("an export's answer ends inside a varint");
+    value |= BigInt(b & 0x7f) << shift;
+    if (b < 0x80) return { value, next: at };
   }
 }
 
@@ -157,51 +337,43 @@ function u64(v: bigint): Buffer {
 }
 
 export interface FleetWindow {
-  /** Exports answered 200. */
+  /** Exports accepted (200, gRPC OK). */
   readonly accepted: number;
   /** Exports answered anything else, or whose connection failed. */
   readonly refused: number;
+  /** Points of accepted exports that their `partial_success` rejected. */
+  readonly rejectedPoints: number;
   readonly statuses: Readonly<Record<string, number>>;
 }
 
-/** Every sender exporting back to back for `seconds` (at least once), each waiting for its answer before the next. */
+/** Every sender exporting to `target` back to back for `seconds` (at least once), each waiting for its answer before the next. */
 export async function sendFor(
-  url: string,
+  target: string,
   senders: readonly FleetSender[],
   seconds: number,
 ): Promise<FleetWindow> {
   const end = performance.now() + seconds * 1000;
   let accepted = 0;
   let refused = 0;
+  let rejected = 0;
   const statuses: Record<string, number> = {};
   await Promise.all(
     senders.map(async (s) => {
       do {
-        let status: string;
-        try {
-          const res = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-protobuf' },
-            body: s.next(),
-            signal: AbortSignal.timeout(60_000),
-          });
-          await res.arrayBuffer();
-          status = String(res.status);
-        } catch (err) {
-          status = `error ${(err as Error).name}`;
-        }
-        statuses[status] = (statuses[status] ?? 0) + 1;
-        if (status === '200') accepted++;
+        const answer = await s.export(target);
+        statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+        rejected += answer.rejectedPoints;
+        if (answer.accepted) accepted++;
         else refused++;
       } while (performance.now() < end);
     }),
   );
-  return { accepted, refused, statuses };
+  return { accepted, refused, rejectedPoints: rejected, statuses };
 }
 
 /** One export from every sender at once, each sent again until it is accepted (at most `tries` times); the refusals seen. */
 export async function sendOnceEach(
-  url: string,
+  target: string,
   senders: readonly FleetSender[],
   tries = 100,
 ): Promise<number> {
@@ -209,17 +381,13 @@ export async function sendOnceEach(
   await Promise.all(
     senders.map(async (s, k) => {
       for (let t = 0; ; t++) {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-protobuf' },
-          body: s.next(),
-          signal: AbortSignal.timeout(60_000),
-        });
-        await res.arrayBuffer();
-        if (res.status === 200) return;
+        const answer = await s.export(target);
+        if (answer.accepted) return;
         refused++;
         if (t + 1 >= tries)
-          throw new Error(`sender ${k}: its first export refused ${tries} times (${res.status})`);
+          throw new Error(
+            `sender ${k}: its first export refused ${tries} times (${answer.status})`,
+          );
       }
     }),
   );

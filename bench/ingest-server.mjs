@@ -14,6 +14,7 @@
  * (110,000 series, up to 10,000 per instrument) with room to spare (`jobmeter serve`'s file has no
  * key for the series caps); its request slots stay at the default (8), so a fleet of more senders
  * shows what a sender past them gets. The Collector's receiver has no such limits by default.
+ * With the argument `grpc` it opens its OTLP/gRPC front too (`[ingest] grpc_port`), on a free port.
  * `MEM=1`: prints the process's memory when the parent disconnects (`SMAPS=1`: and its resident
  * memory by mapping, largest first: the node binary's pages, anonymous memory, malloc's heap).
  */
@@ -34,12 +35,17 @@ const jm = await createJobmeter({
     maxSeries: 500_000,
     maxSeriesPerInstrument: 10_000,
     maxMemoryBytes: 2 ** 31,
+    ...(process.argv[2] === 'grpc' && { grpcPort: 0 }),
   },
   processMetrics: false,
   otelScopeInfo: false,
   global: false,
 });
-process.send({ otlpPort: jm.ingestAddress.port, pullPort: jm.pullAddress.port });
+process.send({
+  otlpPort: jm.ingestAddress.port,
+  grpcPort: jm.ingestGrpcAddress?.port,
+  pullPort: jm.pullAddress.port,
+});
 process.once('disconnect', async () => {
   if (process.env.MEM === '1') {
     const m = process.memoryUsage();

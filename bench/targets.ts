@@ -49,8 +49,33 @@ export const TARGETS: readonly Target[] = [
     scenario: 'collector',
   },
   {
+    id: 'ingest-shared-points',
+    target:
+      "… one body shared by every sender (10 senders of one 11k-series body, 4 of one 110k-series body): ≥ 2× the Collector's data points/s",
+    scenario: 'collector',
+  },
+  {
+    id: 'ingest-shared-rss',
+    target:
+      "… at ≤ ½ the Collector's RSS per 100k live series, on the bodies of 100k series or more",
+    scenario: 'collector',
+  },
+  {
+    id: 'ingest-grpc-points',
+    target:
+      "… over OTLP/gRPC (`[ingest] grpc_port` against the Collector's `otlp` grpc protocol), shared and disjoint bodies: ≥ 2× the Collector's data points/s",
+    scenario: 'collector',
+  },
+  {
+    id: 'ingest-grpc-rss',
+    target:
+      "… at ≤ ½ the Collector's RSS per 100k live series, on the fleets that hold 100k live series or more",
+    scenario: 'collector',
+  },
+  {
     id: 'ingest-no-503',
-    target: '… no 503 under a load the Collector takes without refusing',
+    target:
+      '… no 503 (nor any request or point refused) under a load the Collector takes without refusing, every shape and transport',
     scenario: 'collector',
   },
   {

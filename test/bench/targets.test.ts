@@ -163,12 +163,11 @@ describe('bench targets table', () => {
   });
 
   describe('ingest rows: the verdict follows the threshold', () => {
-    const fleet = (senders: number, perInstrument: number) => ({
-      senders,
-      instruments: 11,
-      perInstrument,
-      seconds: 1,
-    });
+    const fleet = (
+      senders: number,
+      perInstrument: number,
+      shape: { shared?: boolean; transport?: 'grpc' } = {},
+    ) => ({ senders, instruments: 11, perInstrument, seconds: 1, ...shape });
     const small = fleet(8, 125);
     const large = fleet(4, 2_500);
     const load = (
@@ -176,17 +175,21 @@ describe('bench targets table', () => {
       pointsPerSecond: number,
       rssMiB: number,
       refused = 0,
+      rejectedPoints = 0,
     ) => ({
       pointsPerSecond,
       refused,
+      rejectedPoints,
       rss: rssMiB * 2 ** 20,
       rssIdle: 80 * 2 ** 20,
-      liveSeries: f.senders * f.instruments * f.perInstrument,
+      liveSeries: (f.shared === true ? 1 : f.senders) * f.instruments * f.perInstrument,
     });
     const id = (c: string, f: ReturnType<typeof fleet>) =>
-      `${c}-fleet-${f.senders}x${f.instruments * f.perInstrument}`;
-    // Each fleet: [jobmeter points/s, RSS MiB, refused], then the Collector's.
-    type Side = [number, number, number?];
+      `${c}-fleet-${f.senders}x${f.instruments * f.perInstrument}` +
+      (f.shared === true ? '-shared' : '') +
+      (f.transport === 'grpc' ? '-grpc' : '');
+    // Each fleet: [jobmeter points/s, RSS MiB, refused, points rejected], then the Collector's.
+    type Side = [number, number, number?, number?];
     const verdicts = (fleets: [ReturnType<typeof fleet>, Side, Side][]) => {
       const entries: Record<string, unknown[]> = {};
       for (const [f, jm, col] of fleets) {
@@ -243,6 +246,36 @@ describe('bench targets table', () => {
       );
     });
 
+    it('shared bodies and gRPC are rows of their own, judged as the disjoint HTTP fleets are', () => {
+      const sharedSmall = fleet(10, 1_000, { shared: true });
+      const sharedLarge = fleet(4, 10_000, { shared: true });
+      const grpcLarge = fleet(4, 10_000, { shared: true, transport: 'grpc' });
+      const rows = verdicts([
+        [small, [900, 120], [400, 130]],
+        [sharedSmall, [500, 110], [400, 120]],
+        [sharedLarge, [900, 200], [400, 500]],
+        [grpcLarge, [900, 300], [400, 500]],
+      ]);
+      assert.equal(
+        rows['ingest-points']!.measured,
+        'jobmeter ÷ Collector data points/s: 8×1,375 2.25×',
+      );
+      assert.equal(rows['ingest-shared-points']!.met, false, 'one body of 11k under 2×');
+      assert.match(
+        rows['ingest-shared-points']!.measured,
+        /10×11,000 one body 1\.25×, 4×110,000 one body 2\.25×/,
+      );
+      assert.equal(rows['ingest-shared-rss']!.met, true, 'judged on the 110k body alone');
+      assert.equal(rows['ingest-grpc-points']!.met, true);
+      assert.equal(rows['ingest-grpc-rss']!.met, false, '0.60× over ½');
+      assert.match(rows['ingest-grpc-rss']!.measured, /4×110,000 one body gRPC 0\.60×/);
+      assert.equal(
+        verdicts([[small, [900, 120], [400, 130]]])['ingest-grpc-points'],
+        undefined,
+        'a shape not loaded keeps its row as it was',
+      );
+    });
+
     it('ingest-no-503: none refused where the Collector refused none', () => {
       assert.equal(verdicts([[small, [900, 120, 0], [400, 130, 0]]])['ingest-no-503']!.met, true);
       assert.equal(
@@ -250,6 +283,9 @@ describe('bench targets table', () => {
         false,
         'jobmeter refused',
       );
+      const rejected = verdicts([[small, [900, 120, 0, 5], [400, 130, 0, 0]]])['ingest-no-503']!;
+      assert.equal(rejected.met, false, 'points rejected in a partial_success');
+      assert.match(rejected.measured, /points rejected \(partial_success\): 8×1,375 5 \/ 0/);
     });
   });
 });
