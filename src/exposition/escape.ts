@@ -114,8 +114,9 @@ function quoted(labels: string, from: number): [string, number] {
   return [value, j + 1];
 }
 
-const CLASSIC_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const CLASSIC_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Prometheus' classic metric and label name character sets (`naming/check-rules.ts` holds a profile rule's names to them). */
+export const CLASSIC_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+export const CLASSIC_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Whether a metric name is in the classic character set (written bare in every format). */
 export function isClassicMetricName(name: string): boolean {

@@ -12,13 +12,11 @@
  */
 import { nearestKey } from '../common/did-you-mean.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
+import { CLASSIC_LABEL_NAME, CLASSIC_METRIC_NAME } from '../exposition/escape.ts';
 import type { FamilyRule } from './types.ts';
 
 export const RULE_TYPES: readonly FamilyRule['type'][] = ['counter', 'gauge', 'histogram', 'info'];
 const FROM: readonly unknown[] = ['value', 'sum', 'count'] satisfies FamilyRule['from'][];
-
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 const isTable = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -30,7 +28,7 @@ const isLabelPair = (pair: unknown): pair is readonly [string, string] =>
   isString(pair[0]) &&
   pair[0] !== '' &&
   isString(pair[1]) &&
-  LABEL_NAME.test(pair[1]) &&
+  CLASSIC_LABEL_NAME.test(pair[1]) &&
   !pair[1].startsWith('__');
 
 /** One field of a rule: the config file's spelling where it differs, and what its value must be. */
@@ -53,7 +51,7 @@ const FIELDS = {
   },
   name: {
     required: true,
-    check: (v) => isString(v) && METRIC_NAME.test(v),
+    check: (v) => isString(v) && CLASSIC_METRIC_NAME.test(v),
     expected: 'a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)',
   },
   type: {

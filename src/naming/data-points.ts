@@ -5,6 +5,7 @@
 import type { HrTime } from '@opentelemetry/api';
 import type { Exemplar } from '../domain/exemplars.ts';
 import type { ExpositionExemplar, FamilyType } from '../exposition/types.ts';
+import { bucketOf } from '../series/histogram.ts';
 
 /** Series `i`'s start time in Unix ms: its own when the set keeps one per series (collection.ts), else the set's. */
 export function seriesStartMillis(
@@ -73,8 +74,7 @@ export function bucketExemplars(
 ): (ExpositionExemplar | undefined)[] {
   const out = new Array<ExpositionExemplar | undefined>(bounds.length + 1);
   for (const x of e) {
-    let k = 0;
-    while (k < bounds.length && bounds[k]! < x.value) k++;
+    const k = bucketOf(bounds, x.value);
     if (replaces(out[k], x.timeMillis / 1000)) out[k] = expositionExemplar(x, scale);
   }
   return out;

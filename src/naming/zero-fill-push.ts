@@ -16,9 +16,11 @@
  *   those get none; gauges and up-down sums (cumulative whatever the preference) keep theirs.
  */
 import { AggregationTemporality, DataPointType, millisToHrTime } from '../common/otel-sdk.ts';
-import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { ValueType, type Attributes } from '@opentelemetry/api';
 import type {
   DataPoint,
+  ExponentialHistogram,
+  Histogram,
   MetricData,
   ResourceMetrics,
   ScopeMetrics,
@@ -27,6 +29,8 @@ import { OTHER, SHAPE_OF_KIND, type AttributeSpec, type InstrumentSpec } from '.
 import type { Shape } from '../series/output-set.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
 import { zeroSeries } from './zero-fill.ts';
+import { HISTOGRAM } from '../series/aggregation.ts';
+import { bucketsOf } from '../common/exponential-histogram.ts';
 import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
 import { dropOutsideCheck, vocabularyCheck } from '../domain/vocabulary.ts';
 
@@ -143,38 +147,31 @@ function shapeOf(
   return rule.type === 'counter' ? 'monotonicSum' : 'gauge';
 }
 
-/** A zero point of `metric`'s type (an exponential histogram's at its first point's scale). */
-function zeroPoint(
-  metric: MetricData,
-  attributes: Attributes,
-  startTime: HrTime,
-  endTime: HrTime,
-  bounds: readonly number[],
-): DataPoint<unknown> {
+/** A zero of `metric`'s type (a histogram's over its first point's bounds, an exponential one's at its scale). */
+function zeroOf(metric: MetricData, bounds: readonly number[]): unknown {
+  const first = metric.dataPoints[0]?.value as (Histogram & ExponentialHistogram) | undefined;
   if (metric.dataPointType === DataPointType.HISTOGRAM) {
-    const boundaries = metric.dataPoints[0]?.value.buckets.boundaries ?? [...bounds];
-    return {
-      startTime,
-      endTime,
-      attributes,
-      value: {
-        buckets: { boundaries: [...boundaries], counts: boundaries.map(() => 0).concat(0) },
-        sum: 0,
-        count: 0,
-      },
-    };
+    const boundaries = [...(first?.buckets.boundaries ?? bounds)];
+    const counts = new Array<number>(boundaries.length + 1).fill(0);
+    return HISTOGRAM.toPoint(
+      { counts, sum: 0, count: 0 },
+      { buckets: { boundaries, counts }, count: 0 },
+    );
   }
   if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
-    const scale = metric.dataPoints[0]?.value.scale ?? 0;
-    const empty = { offset: 0, bucketCounts: [] };
-    return {
-      startTime,
-      endTime,
-      attributes,
-      value: { count: 0, sum: 0, scale, zeroCount: 0, positive: empty, negative: { ...empty } },
-    };
+    const empty = { offset: 0, counts: [] };
+    const scale = first?.scale ?? 0;
+    return bucketsOf({
+      scale,
+      zeroCount: 0,
+      zeroThreshold: 0,
+      positive: empty,
+      negative: empty,
+      sum: 0,
+      count: 0,
+    });
   }
-  return { startTime, endTime, attributes, value: 0 };
+  return 0;
 }
 
 /**
@@ -254,9 +251,8 @@ export function createPushZeroFill(
       if (recorded === undefined) fresh.set(s.instrument, metric);
       let list = added.get(s.instrument);
       if (list === undefined) added.set(s.instrument, (list = []));
-      list.push(
-        zeroPoint(metric, s.attributes, startTime, endTime, specs.get(s.instrument)?.buckets ?? []),
-      );
+      const value = zeroOf(metric, specs.get(s.instrument)?.buckets ?? []);
+      list.push({ startTime, endTime, attributes: s.attributes, value });
     }
     if (added.size === 0) return rm;
     const withZeros = (m: MetricData): MetricData => {

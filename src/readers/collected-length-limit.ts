@@ -17,7 +17,7 @@ import {
   InstrumentType,
   millisToHrTime,
 } from '../common/otel-sdk.ts';
-import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { ValueType, type Attributes } from '@opentelemetry/api';
 import type {
   DataPoint,
   ExponentialHistogram,
@@ -31,7 +31,7 @@ import { withinLength } from '../domain/bounded-attributes.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED } from '../domain/catalog.ts';
 import type { RecordGuard } from '../domain/record-guard.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
-import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
+import { before, pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
 import {
   EXPONENTIAL_HISTOGRAM,
   HISTOGRAM,
@@ -168,8 +168,6 @@ function merged(type: DataPointType, points: DataPoint<unknown>[]): DataPoint<un
   return out;
 }
 
-const earlier = (a: HrTime, b: HrTime): HrTime =>
-  a[0] < b[0] || (a[0] === b[0] && a[1] <= b[1]) ? a : b;
 const both = (
   a: number | undefined,
   b: number | undefined,
@@ -193,7 +191,7 @@ function added(
   if (kind === undefined) return a;
   // One stream's points share its View's boundaries.
   const value = mergePoints(kind, a.value, b.value);
-  const startTime = earlier(a.startTime, b.startTime);
+  const startTime = before(b.startTime, a.startTime) ? b.startTime : a.startTime;
   if (typeof value === 'number') return { ...a, startTime, value };
   const x = a.value as Histogram | ExponentialHistogram;
   const y = b.value as Histogram | ExponentialHistogram;

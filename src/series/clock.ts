@@ -20,6 +20,7 @@
  * What must stay true: no expiry, staleness or age is decided by comparing two wall readings, so
  * a step of the wall clock either way expires nothing and resets nothing.
  */
+import type { HrTime } from '@opentelemetry/api';
 import { readFileSync, readlinkSync } from 'node:fs';
 
 export interface Clock {
@@ -97,6 +98,10 @@ function sinceWritten(clock: Clock, at: WrittenAt | undefined): number {
 }
 
 /** The anchors of clocks that have no point clock of their own: wall minus monotonic, at first use. */
+/** Whether point time `a` is before `b`. */
+export const before = (a: HrTime, b: HrTime): boolean =>
+  a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+
 const anchors = new WeakMap<Clock, number>();
 
 /**

@@ -31,6 +31,7 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import { diffPoints, HISTOGRAM, mergePoints, SUM, type Cumulative } from './aggregation.ts';
 import { attributeSetKey } from './attribute-key.ts';
+import { before } from './clock.ts';
 
 export class DeltaWindows {
   readonly #last = new WeakMap<MetricDescriptor, WeakMap<Attributes, Total>>();
@@ -148,7 +149,7 @@ export function exportedTotals(
         points.set(attributeSetKey(p.attributes), p);
         if (
           m.aggregationTemporality === AggregationTemporality.DELTA &&
-          (at === undefined || earlier(p.startTime, at))
+          (at === undefined || before(p.startTime, at))
         )
           at = p.startTime;
       }
@@ -178,8 +179,4 @@ export function exportedTotals(
 /** One instrument's identity across collections: its scope's name and version, and its name. */
 export function metricKey(scope: { name: string; version?: string }, name: string): string {
   return `${scope.name}\0${scope.version ?? ''}\0${name}`;
-}
-
-function earlier(a: HrTime, b: HrTime): boolean {
-  return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 }
