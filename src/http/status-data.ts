@@ -10,6 +10,7 @@
  * written, never trusted.
  */
 import type { RenderFamily } from '../exposition/render-model.ts';
+import { parseLabelPairs } from '../exposition/escape.ts';
 import { numberColumns } from '../exposition/samples.ts';
 import { notReadyReasons, type PipelineState } from './health-route.ts';
 
@@ -191,11 +192,13 @@ export async function gatherStatus(source: StatusSource): Promise<StatusData> {
 }
 
 /** A family's series: each one's labels and its value (a histogram's: its count). */
+const labelsOf = (text: string): Record<string, string> =>
+  Object.fromEntries(parseLabelPairs(text));
+
 function rows(family: RenderFamily): [Record<string, string>, number][] {
-  if (family.type === 'histogram')
-    return family.series.map((s) => [parseLabels(s.labels), s.count]);
+  if (family.type === 'histogram') return family.series.map((s) => [labelsOf(s.labels), s.count]);
   const { labels, values } = numberColumns(family);
-  return labels.map((l, i) => [parseLabels(l), values[i]!]);
+  return labels.map((l, i) => [labelsOf(l), values[i]!]);
 }
 
 function seriesCount(family: RenderFamily): number {
@@ -213,39 +216,4 @@ function familiesOf(served: readonly RenderFamily[]): Pick<StatusData, 'families
 /** `s` cut to {@link MAX_TEXT} characters, the last one `…` (a pair split there is written as U+FFFD). */
 export function cut(s: string): string {
   return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s;
-}
-
-/**
- * A label string back into its pairs: `a="x",b="y"`, names possibly quoted (`"http.method"="GET"`),
- * values escaped as the exposition escapes them (`\\`, `\"`, `\n`).
- */
-export function parseLabels(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  let i = 0;
-  const quoted = (): string => {
-    let s = '';
-    for (i++; i < text.length && text[i] !== '"'; i++) {
-      if (text[i] === '\\' && i + 1 < text.length) {
-        i++;
-        s += text[i] === 'n' ? '\n' : text[i];
-      } else s += text[i];
-    }
-    i++;
-    return s;
-  };
-  while (i < text.length) {
-    let name: string;
-    if (text[i] === '"') name = quoted();
-    else {
-      const eq = text.indexOf('=', i);
-      if (eq === -1) break;
-      name = text.slice(i, eq);
-      i = eq;
-    }
-    if (text[i] !== '=' || text[i + 1] !== '"') break;
-    i++;
-    out[name] = quoted();
-    if (text[i] === ',') i++;
-  }
-  return out;
 }
