@@ -52,7 +52,6 @@ import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { TELEMETRY_OPTIONS } from '../common/option-table.ts';
 import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
-import type { IngestListener } from '../ingest/ingest-listener.ts';
 import { PROFILE_NAMES, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { buildLine } from '../version.ts';
 import {
@@ -73,13 +72,7 @@ import {
 } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo, type LogIo } from './io.ts';
 import { MIN_NODE_VERSION } from '../common/node-support.ts';
-import {
-  gated,
-  HangupReloader,
-  INGEST_CREDENTIALS,
-  METRICS_CREDENTIALS,
-  TELEMETRY_CREDENTIALS,
-} from './reload.ts';
+import { credentialKeys, HangupReloader, rotateCredentials } from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
 import { Parts } from '../common/parts.ts';
 import { messageOf } from '../common/message-of.ts';
@@ -335,18 +328,16 @@ async function served(
       parts.add(() => liveDemo.stop());
     }
     const routed = server?.metrics !== undefined ? server : undefined;
+    const rotateIngest = rotateCredentials('ingest', (c) => ingest?.replaceCredentials(c));
+    const rotateTelemetry = rotateCredentials('telemetry', (c) => {
+      telemetryGate = telemetryGate?.withCredentials(c);
+    });
     hangups.applyLiveWith((running, next, changed) => [
       ...(routed !== undefined && main !== undefined
         ? applyCredentials(routed, jm, main, io, running, next, changed)
         : []),
-      ...(ingest !== undefined ? applyIngestCredentials(ingest, running, next, changed) : []),
-      ...applyTelemetryToken(
-        running,
-        next,
-        changed,
-        telemetryGate,
-        (gate) => (telemetryGate = gate),
-      ),
+      ...(ingest !== undefined ? rotateIngest(running, next, changed) : []),
+      ...(telemetryGate !== undefined ? rotateTelemetry(running, next, changed) : []),
     ]);
     parts.add(() => hangups.stopApplying());
     for (const record of servingLines(options, metrics, jm, server, ingest))
@@ -437,7 +428,7 @@ function applyCredentials(
   next: ServeConfig,
   changed: readonly string[],
 ): readonly string[] {
-  const live = changed.filter((k) => METRICS_CREDENTIALS.includes(k));
+  const live = credentialKeys('metrics', changed);
   if (live.length === 0) return [];
   const options = pluginOptions(
     jm,
@@ -447,48 +438,6 @@ function applyCredentials(
   );
   if (describeMetricsRoute(options).mode !== server.metrics?.mode) return [];
   server.replaceMetrics(options);
-  return live;
-}
-
-/**
- * SIGHUP's live part for the ingest: new credentials replace the gate's, when the gate stays in
- * force (a change between open and gated is left to a restart, as the metrics route's). Returns
- * the keys applied.
- * @throws ConfigError for a credential that cannot be used (the running gate stays).
- */
-function applyIngestCredentials(
-  listener: IngestListener,
-  running: ServeConfig,
-  next: ServeConfig,
-  changed: readonly string[],
-): readonly string[] {
-  const live = changed.filter((k) => INGEST_CREDENTIALS.includes(k));
-  const after = next.options.ingest;
-  if (live.length === 0 || !gated(running.options.ingest) || !gated(after)) return [];
-  listener.replaceCredentials({
-    ...(after.token !== undefined && { token: after.token }),
-    ...(after.apiKeys !== undefined && { apiKeys: after.apiKeys }),
-  });
-  return live;
-}
-
-/**
- * SIGHUP's live part for the telemetry listener: a new `[telemetry] token` replaces the running
- * one while both ask for one (one given or taken away is left to a restart, reload.ts). Returns
- * the keys applied.
- * @throws ConfigError for a token that cannot be used (the running one stays).
- */
-function applyTelemetryToken(
-  running: ServeConfig,
-  next: ServeConfig,
-  changed: readonly string[],
-  gate: IngestGate | undefined,
-  replace: (gate: IngestGate) => void,
-): readonly string[] {
-  const live = changed.filter((k) => TELEMETRY_CREDENTIALS.includes(k));
-  if (live.length === 0 || gate === undefined) return [];
-  if (!gated(running.telemetry) || !gated(next.telemetry)) return [];
-  replace(gate.withCredentials({ token: next.telemetry.token }));
   return live;
 }
 

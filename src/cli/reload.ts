@@ -31,6 +31,7 @@ import {
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
 import { resolveOptions } from '../resolve-options.ts';
+import type { IngestGateOptions } from '../http/ingest-gate.ts';
 import type { LogIo } from './io.ts';
 import type { LogFields } from '../common/log.ts';
 import { messageOf } from '../common/message-of.ts';
@@ -38,31 +39,59 @@ import { messageOf } from '../common/message-of.ts';
 /** Changed keys named in one line at most; past it `…and N more`. */
 const MAX_KEYS_NAMED = 8;
 
+/** A gate's credentials: the metrics route's, the ingest's, the telemetry listener's. */
+type Credentials = Pick<IngestGateOptions, 'token' | 'apiKeys'>;
+
 /**
- * The keys of the metrics route's credentials, and of the ingest gate's (their secret rows): while
- * one is set, a scrape (a push) must present one. What a SIGHUP can apply live (main.ts).
+ * The gates whose credentials a SIGHUP can apply live (main.ts): the keys of each one's credentials
+ * (its secret rows; while one is set, a request must present one), and where a configuration
+ * holds them.
  */
-const credentialsOf = (table: 'metrics' | 'ingest' | 'telemetry'): readonly string[] =>
-  Object.entries(SECTIONS[table] as Section).flatMap(([k, row]) =>
+const GATES = {
+  metrics: gate('metrics', (c) => c.metrics),
+  ingest: gate('ingest', (c) => c.options.ingest),
+  telemetry: gate('telemetry', (c) => c.telemetry),
+};
+type Gate = keyof typeof GATES;
+
+/** The keys of `changed` that are `gate`'s credentials (`metrics.token`, `ingest.apiKeys`). */
+export const credentialKeys = (gate: Gate, changed: readonly string[]): string[] =>
+  GATES[gate].keys(changed);
+
+function gate(table: SectionName, of: (c: ServeConfig) => Credentials | false | undefined) {
+  const keys = Object.entries(SECTIONS[table] as Section).flatMap(([k, row]) =>
     isSecret(row) ? `${table}.${k}` : [],
   );
-export const METRICS_CREDENTIALS = credentialsOf('metrics');
-export const INGEST_CREDENTIALS = credentialsOf('ingest');
-export const TELEMETRY_CREDENTIALS = credentialsOf('telemetry');
-
-/** A gate's credentials: the metrics route's, the ingest's. */
-interface Credentials {
-  readonly token?: string | undefined;
-  readonly apiKeys?: readonly unknown[] | undefined;
+  return { of, keys: (changed: readonly string[]) => changed.filter((k) => keys.includes(k)) };
 }
 
 /** Whether a gate is in force: it has a token or an API key. */
-export function gated<C extends Credentials>(gate: C | false | undefined): gate is C {
+function gated(gate: Credentials | false | undefined): gate is Credentials {
   return (
     gate !== undefined &&
     gate !== false &&
     (gate.token !== undefined || (gate.apiKeys ?? []).length > 0)
   );
+}
+
+/**
+ * `gate`'s new credentials, handed to `replace` when it is in force before and after (one given or
+ * taken away is left to a restart: a change between open and gated is a change of what is exposed).
+ * Returns the keys applied.
+ * @throws ConfigError from `replace` for a credential that cannot be used (the running gate stays).
+ */
+export function rotateCredentials(gate: Gate, replace: (next: Credentials) => void): ApplyLive {
+  return (running, next, changed) => {
+    const { of, keys } = GATES[gate];
+    const after = of(next);
+    const live = keys(changed);
+    if (live.length === 0 || !gated(of(running)) || !gated(after)) return [];
+    replace({
+      ...(after.token !== undefined && { token: after.token }),
+      ...(after.apiKeys !== undefined && { apiKeys: after.apiKeys }),
+    });
+    return live;
+  };
 }
 
 /**
@@ -280,28 +309,19 @@ function fromTables(tables: Record<string, unknown>): ServeConfig {
 }
 
 /**
- * The credential keys of `changed` when `next` leaves the metrics route, the ingest gate or the
- * telemetry listener, none
- * while `running` has one: applied live, that would open it to anyone its other gates let through,
- * so it waits for a restart (secure by default). Removing one of two credentials only narrows who
- * gets in.
+ * The credential keys of `changed` when `next` leaves a gate (the metrics route, the ingest, the
+ * telemetry listener) none while `running` has one: applied live, that would open it to anyone its
+ * other gates let through, so it waits for a restart (secure by default). Removing one of two
+ * credentials only narrows who gets in.
  */
 function removedCredentials(
   running: ServeConfig,
   next: ServeConfig,
   changed: readonly string[],
 ): string[] {
-  return [
-    ...(gated(running.metrics) && !gated(next.metrics)
-      ? changed.filter((k) => METRICS_CREDENTIALS.includes(k))
-      : []),
-    ...(gated(running.options.ingest) && !gated(next.options.ingest)
-      ? changed.filter((k) => INGEST_CREDENTIALS.includes(k))
-      : []),
-    ...(gated(running.telemetry) && !gated(next.telemetry)
-      ? changed.filter((k) => TELEMETRY_CREDENTIALS.includes(k))
-      : []),
-  ];
+  return Object.values(GATES).flatMap(({ of, keys }) =>
+    gated(of(running)) && !gated(of(next)) ? keys(changed) : [],
+  );
 }
 
 /** `keys` as the config file spells them, each once. */
