@@ -395,6 +395,7 @@ export const REQUESTS: readonly BadRequest[] = [
         ],
       }),
     ),
+    grpc: {},
   },
   {
     what: 'two points of one series at one time in one request, the later higher (a counter 3 then 9, a gauge 5 then 4), and a counter at two times, the later first (12 then 10, 1 s before)',
