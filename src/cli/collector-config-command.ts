@@ -28,7 +28,7 @@ const LEGACY_NAMES = Object.keys(LEGACY_PROFILES) as (keyof typeof LEGACY_PROFIL
 const WORKER_OTLP_DEFAULT = '127.0.0.1:4317';
 
 export const COLLECTOR_CONFIG_USAGE = `       jobmeter collector-config --profile NAME [--config FILE] [--otlp HOST:PORT]
-                                 [--prometheus HOST:PORT | --gateway URL | --remote-write URL]
+                                 [--prometheus HOST:PORT | --gateway URL | --remote-write URL | --gateway-grpc HOST:PORT]
                                  [--health HOST:PORT] [--telemetry HOST:PORT]
        jobmeter collector-config --profile NAME --front --workers HOST:PORT,HOST:PORT… [--otlp HOST:PORT] …
        jobmeter collector-config --worker [--otlp HOST:PORT] [--prometheus HOST:PORT | --gateway URL | --remote-write URL] …`;
@@ -44,6 +44,9 @@ series from jobmeter's canonical instruments pushed over OTLP (docs/collector-pr
                          store's OTLP endpoint (Prometheus 3: http://HOST:9090/api/v1/otlp)
   --remote-write URL     a gateway with a prometheus_remote_write exporter (http://HOST:9090/api/v1/write);
                          with --gateway, both
+  --gateway-grpc HOST:PORT
+                         a gateway with an otlp_grpc exporter (no TLS) to an OTLP/gRPC receiver: jobmeter
+                         serve's [ingest] grpc_port (docs/fleet.md); with the others, each
   --health HOST:PORT     the health_check extension's address (default ${COLLECTOR_CONFIG_DEFAULTS.health})
   --telemetry HOST:PORT  where the Collector serves its own metrics (default ${COLLECTOR_CONFIG_DEFAULTS.telemetry})
 A sharded tier, when one Collector cannot hold the fleet (docs/collector-profiles.md):
@@ -112,6 +115,7 @@ export async function collectorConfigCommand(args: readonly string[]): Promise<s
       prometheus: { type: 'string' },
       gateway: { type: 'string' },
       'remote-write': { type: 'string' },
+      'gateway-grpc': { type: 'string' },
       health: { type: 'string' },
       telemetry: { type: 'string' },
       front: { type: 'boolean' },
@@ -139,12 +143,15 @@ export async function collectorConfigCommand(args: readonly string[]): Promise<s
   const name = profile.name;
   const otlpStore = storeUrl('--gateway', values.gateway);
   const remoteWrite = storeUrl('--remote-write', values['remote-write']);
-  const gateway = otlpStore !== undefined || remoteWrite !== undefined;
+  const grpcStore = values['gateway-grpc'];
+  const otlpGrpc =
+    grpcStore === undefined ? undefined : address('--gateway-grpc', grpcStore, grpcStore);
+  const gateway = otlpStore !== undefined || remoteWrite !== undefined || otlpGrpc !== undefined;
   if (gateway && values.prometheus !== undefined) {
     throw new ConfigError(
       '--prometheus',
       values.prometheus,
-      'no --prometheus with --gateway or --remote-write (a gateway forwards to its store and serves nothing)',
+      'no --prometheus with --gateway, --remote-write or --gateway-grpc (a gateway forwards to its store and serves nothing)',
     );
   }
   if (workers !== undefined) {
@@ -152,6 +159,7 @@ export async function collectorConfigCommand(args: readonly string[]): Promise<s
       ['--prometheus', values.prometheus],
       ['--gateway', otlpStore],
       ['--remote-write', remoteWrite],
+      ['--gateway-grpc', otlpGrpc],
     ].find(([, v]) => v !== undefined);
     if (store !== undefined)
       throw new ConfigError(
@@ -173,6 +181,7 @@ export async function collectorConfigCommand(args: readonly string[]): Promise<s
       gateway: {
         ...(otlpStore !== undefined && { otlp: otlpStore }),
         ...(remoteWrite !== undefined && { remoteWrite }),
+        ...(otlpGrpc !== undefined && { otlpGrpc }),
       },
     }),
     ...(worker && { tier: { worker: true } as const }),

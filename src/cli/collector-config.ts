@@ -41,10 +41,15 @@ export interface CollectorEndpoints {
   readonly prometheus: string;
   /**
    * A gateway's stores, instead of the `prometheus` exporter: an OTLP/HTTP base URL (`otlp_http`:
-   * Prometheus 3's `…/api/v1/otlp`, Mimir's `…/otlp`) and/or a remote-write URL
-   * (`prometheus_remote_write`). With either, `memory_limiter` comes first and `batch` last.
+   * Prometheus 3's `…/api/v1/otlp`, Mimir's `…/otlp`), a remote-write URL
+   * (`prometheus_remote_write`), and/or an OTLP/gRPC receiver's HOST:PORT (`otlp_grpc`: `jobmeter
+   * serve`'s `[ingest] grpc_port`). With any, `memory_limiter` comes first and `batch` last.
    */
-  readonly gateway?: { readonly otlp?: string; readonly remoteWrite?: string };
+  readonly gateway?: {
+    readonly otlp?: string;
+    readonly remoteWrite?: string;
+    readonly otlpGrpc?: string;
+  };
   /** The `health_check` extension's address (the Collector's own default port, on loopback). */
   readonly health: string;
   /** Where `service.telemetry` serves the Collector's own metrics (its default port, on loopback). */
@@ -350,11 +355,19 @@ function prometheusExporter(endpoint: string): Record<string, unknown> {
   };
 }
 
-function gatewayExporters(
-  gateway: NonNullable<CollectorEndpoints['gateway']>,
-): Record<string, unknown> {
+type GatewayStores = NonNullable<CollectorEndpoints['gateway']>;
+
+/** Whether the configuration forwards to a gateway's store rather than serving a scrape. */
+const isGateway = (gateway: GatewayStores | undefined): gateway is GatewayStores =>
+  gateway !== undefined && Object.values(gateway).some((store) => store !== undefined);
+
+function gatewayExporters(gateway: GatewayStores): Record<string, unknown> {
   return {
     ...(gateway.otlp !== undefined && { otlp_http: { endpoint: gateway.otlp } }),
+    // jobmeter serve's gRPC ingest speaks HTTP/2 without TLS (loopback unless configured otherwise).
+    ...(gateway.otlpGrpc !== undefined && {
+      otlp_grpc: { endpoint: gateway.otlpGrpc, tls: { insecure: true } },
+    }),
     ...(gateway.remoteWrite !== undefined && {
       prometheus_remote_write: {
         endpoint: gateway.remoteWrite,
@@ -419,9 +432,7 @@ function workerConfig(endpoints: CollectorEndpoints): Record<string, unknown> {
 
 /** The stores: a gateway's, or the `prometheus` exporter. */
 function storeExporters(endpoints: CollectorEndpoints): Record<string, unknown> {
-  const gateway =
-    endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
-  return gateway
+  return isGateway(endpoints.gateway)
     ? gatewayExporters(endpoints.gateway)
     : { prometheus: prometheusExporter(endpoints.prometheus) };
 }
@@ -472,10 +483,7 @@ export function compileCollectorConfig(
   const drops = vocabularyDrops(profile);
   const extract = extractions(profile);
   const goRuntimeRenames = goRuntimeStatements(profile);
-  const gateway =
-    front !== undefined ||
-    endpoints.gateway?.otlp !== undefined ||
-    endpoints.gateway?.remoteWrite !== undefined;
+  const gateway = front !== undefined || isGateway(endpoints.gateway);
   const metricStatementGroups = [
     ...(goRuntimeRenames.length > 0 ? [{ context: 'metric', statements: goRuntimeRenames }] : []),
     ...(extract.length > 0 ? [{ context: 'metric', statements: extract }] : []),
