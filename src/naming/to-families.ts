@@ -258,24 +258,16 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     };
     // The store's series sets first, then the producers' MetricData, then the ingest's sets (the
     // order families come out in, and claim native names in).
-    for (const group of c.series) {
-      for (const series of group.series) {
-        emit(series, group.scope, false);
-        yield;
-      }
-    }
-    for (const scopeMetrics of c.metrics) {
-      for (const metric of scopeMetrics.metrics) {
-        emit(metric, scopeMetrics.scope, false);
-        yield;
-      }
-    }
-    for (const group of c.ingested) {
+    const read = [
+      ...c.series,
+      ...c.metrics.map((sm) => ({ scope: sm.scope, series: sm.metrics })),
+      ...c.ingested.map((group) => ({ ...group, expires: true })),
+    ];
+    for (const group of read)
       for (const entry of group.series) {
-        emit(entry, group.scope, true);
+        emit(entry, group.scope, 'expires' in group);
         yield;
       }
-    }
     // Gone sources stay in the series still served (by other sources, or zero-filled words).
     if (sources !== undefined)
       for (const rs of sources.rules()) {
