@@ -23,15 +23,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type IncomingHttpHeaders } from 'node:http2';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  deflateSync,
-  gunzipSync,
-  gzipSync,
-  inflateSync,
-  zstdCompressSync,
-  zstdDecompressSync,
-} from 'node:zlib';
+import { deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { decodeBodySync } from '../../src/ingest/content-encoding.ts';
 import { EXPORT_PATH } from '../../src/ingest/grpc-listener.ts';
 import { decodeExportResponse, decodeStatus } from '../support/otlp-response.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
@@ -171,6 +165,8 @@ const TEMPORALITY_WHY =
   "its point refused in `partial_success` (an unknown temporality); the Collector's exporter serves it as cumulative";
 const RESTART_WHY =
   "the later is the report, and a lower total is a restart of its sender at one time as at any: what it had counted stays, the counter never goes back; the Collector's exporter serves the lower value";
+const OTHER_CODING_WHY =
+  "grpc-js reads gzip and deflate alone and takes no other decompressor; the Collector's grpc-go reads zstd and snappy too. An exporter set to `compression: zstd` or `snappy` is refused, not retried: send to jobmeter gzipped (the Collector's `otlp_grpc` default) or uncompressed";
 /** A message that does not decode, over gRPC. */
 const UNDECODED = {
   codes: [13, 3],
@@ -657,7 +653,18 @@ export const REQUESTS: readonly BadRequest[] = [
       message: zstdCompressSync(threeGauges()),
       compressedAs: 'zstd',
       codes: [0, 12],
-      why: "grpc-js reads gzip and deflate alone and takes no other decompressor; the Collector's grpc-go reads zstd and snappy too. An exporter set to `compression: zstd` or `snappy` is refused, not retried: send to jobmeter gzipped (the Collector's `otlp_grpc` default) or uncompressed",
+      why: OTHER_CODING_WHY,
+    },
+  },
+  {
+    what: 'gRPC: 3 gauges in snappy (`grpc-encoding: snappy`, the framing format, one uncompressed chunk)',
+    http: false,
+    series: true,
+    grpc: {
+      message: Buffer.concat([STREAM_ID, chunk(0x01, withCrc(threeGauges()))]),
+      compressedAs: 'snappy',
+      codes: [0, 12],
+      why: OTHER_CODING_WHY,
     },
   },
   {
@@ -864,18 +871,18 @@ async function byHand(port: number, call: GrpcCall): Promise<Reply> {
     return {
       code,
       details,
-      response: body[0] === 1 ? INFLATE[encoding]!(message) : message,
+      response:
+        body[0] === 1
+          ? decodeBodySync(message, CONTENT_CODING[encoding] ?? encoding, Number.MAX_SAFE_INTEGER)
+          : message,
     };
   } finally {
     session.close();
   }
 }
 
-const INFLATE: Readonly<Record<string, (b: Buffer) => Buffer>> = {
-  gzip: gunzipSync,
-  deflate: inflateSync,
-  zstd: zstdDecompressSync,
-};
+/** A gRPC message encoding as the HTTP content coding of the same bytes. */
+const CONTENT_CODING: Readonly<Record<string, string>> = { snappy: 'x-snappy-framed' };
 
 /** The values of series, in increasing order. */
 const inOrder = (values: readonly number[]): string => values.toSorted((a, b) => a - b).join(', ');
