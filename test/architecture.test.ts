@@ -268,6 +268,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     MEMO,
     ['NO_LENGTHS', 'NO_VALUES', 'NO_KEYS', '#kept', '#match', '#lineEnds', '#keptEnds', '#ends'],
   ],
+  'exposition/samples.ts': [MEMO, ['rowSources']],
   'host-guard.ts': [NOT_SERIES, ['GUARDS', 'GUARDED']],
   'host-recorder.ts': [NOT_SERIES, ['ASKED']],
   'http/access-log.ts': [NOT_SERIES, ['entries']],
@@ -338,7 +339,6 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'integrations/pg-boss.ts': [NOT_SERIES, ['instrumentBoss › queues']],
   'jobmeter.ts': [NOT_SERIES, ['createJobmeter › stopThreads', 'serveParts']],
   'naming/attribute-labels.ts': [MEMO, ['labelNameCache']],
-  'naming/family-builder.ts': [MEMO, ['rowSources']],
   'naming/native-rules.ts': [TABLE, ['NO_RESERVED', 'LABEL_NAMING', 'labelNaming › reserved']],
   'naming/series-cache.ts': [MEMO, ['#histograms', '#natives']],
   'naming/to-families.ts': [

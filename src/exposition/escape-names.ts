@@ -16,7 +16,7 @@
  */
 import { diag } from '@opentelemetry/api';
 import { labelNameText, parseLabelPairs, renderLabelPairs } from './escape.ts';
-import { numberColumns } from './samples.ts';
+import { columnsFamily, numberColumns } from './samples.ts';
 import type { RenderFamily } from './render-model.ts';
 
 export type NameEscaping = 'underscores' | 'values';
@@ -107,26 +107,17 @@ export function escapeFamilies(
         ...(columns.created !== undefined && { created: columns.created }),
         ...(columns.exemplars !== undefined && { exemplars: columns.exemplars }),
       };
-      out.push({
-        name,
-        type: f.type,
-        help: f.help,
-        unit: f.unit,
-        columns: escaped,
-        // Escaping a name never adds a non-ASCII character.
-        ...(f.ascii !== undefined && { ascii: f.ascii }),
-        get series() {
-          return escaped.labels.map((l, i) => {
-            const exemplar = escaped.exemplars?.[i];
-            return {
-              labels: l,
-              value: escaped.values[i]!,
-              ...(escaped.created !== undefined && { created: escaped.created[i]! }),
-              ...(exemplar !== undefined && { exemplar }),
-            };
-          });
-        },
-      });
+      out.push(
+        columnsFamily({
+          name,
+          type: f.type,
+          help: f.help,
+          unit: f.unit,
+          columns: escaped,
+          // Escaping a name never adds a non-ASCII character.
+          ...(f.ascii !== undefined && { ascii: f.ascii }),
+        }),
+      );
     }
   }
   return out;

@@ -17,7 +17,7 @@ import type {
   RenderHistogramSeries,
   RenderNumberFamily,
 } from './render-model.ts';
-import type { ExpositionExemplar } from './types.ts';
+import type { ExpositionExemplar, NumberSeries } from './types.ts';
 import type { LeLayout } from './numbers.ts';
 import { formatSampleValue } from './numbers.ts';
 import { escapeLabelValue, isClassicMetricName } from './escape.ts';
@@ -131,6 +131,41 @@ export function numberColumns(f: RenderNumberFamily): NumberColumns {
       (exemplars ??= new Array<ExpositionExemplar | undefined>(n))[i] = s.exemplar;
   }
   return exemplars === undefined ? { labels, values } : { labels, values, exemplars };
+}
+
+/**
+ * `family` with its `series` made from its columns on first read (the inverse of
+ * {@link numberColumns}), by one getter shared by every such family: a getter written in an
+ * object literal is a new closure per object, and the literal's hidden class kept the first one
+ * (and the first family's columns) for a few collections after its scrape.
+ */
+export function columnsFamily(
+  family: Omit<RenderNumberFamily, 'series'> & { readonly columns: NumberColumns },
+): RenderNumberFamily {
+  rowSources.set(family, { columns: family.columns, rows: undefined });
+  return Object.defineProperty(family, 'series', {
+    get: familySeries,
+    enumerable: true,
+  }) as RenderNumberFamily;
+}
+
+const rowSources = new WeakMap<
+  object,
+  { readonly columns: NumberColumns; rows: NumberSeries[] | undefined }
+>();
+
+function familySeries(this: object): NumberSeries[] {
+  const source = rowSources.get(this)!;
+  const { labels, values, created, exemplars } = source.columns;
+  return (source.rows ??= labels.map((l, i) => {
+    const exemplar = exemplars?.[i];
+    return {
+      labels: l,
+      value: values[i]!,
+      ...(created !== undefined && { created: created[i]! }),
+      ...(exemplar !== undefined && { exemplar }),
+    };
+  }));
 }
 
 /** ` # {labels} value timestamp`: an exemplar after its sample's value (OpenMetrics 1.0 and 2.0). */

@@ -29,6 +29,7 @@ import { otelSide } from '../common/exponential-histogram.ts';
 import { replaces, type NamedExemplar } from './data-points.ts';
 import type { LabelColumn } from '../series/collection.ts';
 import { holdShape } from '../common/held-shapes.ts';
+import { columnsFamily } from '../exposition/samples.ts';
 import { HISTOGRAM } from '../series/aggregation.ts';
 import { sameBounds } from '../series/carry.ts';
 import { addNative, classicBuckets } from './exponential.ts';
@@ -156,47 +157,16 @@ export function toFamily(b: FamilyBuilder): NamedFamily {
             ...(b.created !== undefined && { created: b.created }),
             ...(exemplars !== undefined && { exemplars }),
           };
-    family = { ...head, columns, ascii: b.ascii, ...utf8 } as RenderFamily;
-    Object.defineProperty(family, 'series', { get: familySeries, enumerable: true });
-    rowSources.set(family, { columns, created: b.created, rows: undefined });
+    family = columnsFamily({ ...head, type: b.type, columns, ascii: b.ascii, ...utf8 });
   }
   return Object.defineProperty(family, 'feeds', { value: b.feeds });
 }
 
 /**
- * The getters below are shared functions reading what they need off a WeakMap or a hidden field:
- * a getter written in an object literal is a new closure per object, and the literal's hidden
- * class kept the first one (and the first family's columns) for a few collections after its scrape.
- */
-const rowSources = new WeakMap<
-  object,
-  {
-    readonly columns: NumberColumns;
-    readonly created: readonly number[] | undefined;
-    rows: NumberSeries[] | undefined;
-  }
->();
-
-/** A number family's `series`, made from its columns on first read. */
-function familySeries(this: object): NumberSeries[] {
-  const source = rowSources.get(this)!;
-  const { columns, created } = source;
-  const exemplars = columns.exemplars;
-  return (source.rows ??= columns.labels.map((labels, i) => {
-    const exemplar = exemplars?.[i];
-    return {
-      labels,
-      value: columns.values[i]!,
-      ...(created !== undefined && { created: created[i]! }),
-      ...(exemplar !== undefined && { exemplar }),
-    };
-  }));
-}
-
-/**
  * Columns whose label strings are made only when read (the render memo reads `keyed` instead),
  * then kept by the store. `keyed` is not enumerable: how the store tells its series apart is no
- * part of what the family says, so two families of the same series compare equal.
+ * part of what the family says, so two families of the same series compare equal. Its getter is
+ * shared, as exposition/samples.ts columnsFamily's (why there).
  */
 function keyedColumns(keyed: LabelColumn, values: readonly number[]): NumberColumns {
   const columns = {};
