@@ -5,9 +5,16 @@
  */
 import fc from 'fast-check';
 import { KEYS } from './model.ts';
+import { TRANSPORTS } from './system.ts';
 import { TOKENS, World } from './world.ts';
 
 export const SENDERS = 2;
+
+/** How each sender exports when a run starts, drawn per run: OTLP/HTTP or OTLP/gRPC. */
+export const senderTransports = fc.array(fc.constantFrom(...TRANSPORTS), {
+  minLength: SENDERS,
+  maxLength: SENDERS,
+});
 
 /**
  * The serves a sequence drives: the native profile alone, or pushing to a real Collector under a

@@ -3,7 +3,8 @@
  * retried windows, levels), sender restarts with the same and a new `service.instance.id`, serve
  * SIGTERM and SIGKILL restarts, a read-only state disk and back, wall-clock steps both ways, token
  * rotations by SIGHUP and pushes with a stale token, senders silent past `expiry_ms` — against a
- * real `jobmeter serve`. After every step each served ingested series must equal what the model
+ * real `jobmeter serve`. Each sender exports over OTLP/HTTP or OTLP/gRPC, drawn per run, and over
+ * the other after a reconfigured restart; the model is the same for both. After every step each served ingested series must equal what the model
  * (model.ts) says, no counter may go back unless the model's did, and the self-telemetry must
  * count every acceptance and refusal the model predicts.
  *
@@ -14,7 +15,8 @@ import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import fc from 'fast-check';
 import { killChildren } from '../cli/harness.ts';
-import { SERVES, sequences, STEP_KINDS } from './commands.ts';
+import { senderTransports, SERVES, sequences, STEP_KINDS } from './commands.ts';
+import { TRANSPORTS } from './system.ts';
 import { World } from './world.ts';
 
 after(killChildren);
@@ -33,14 +35,15 @@ for (const { seed, ...options } of SEEDS)
     async (t) => {
       let steps = 0;
       await fc.assert(
-        fc.asyncProperty(sequences(COMMANDS), async (cmds) => {
-          const world = await World.create(options);
+        fc.asyncProperty(senderTransports, sequences(COMMANDS), async (transports, cmds) => {
+          const world = await World.create({ ...options, transports });
           try {
             await fc.asyncModelRun(() => ({ model: {}, real: world }), cmds);
           } catch (err) {
-            throw new Error(`${(err as Error).message}\nsteps:\n  ${world.log.join('\n  ')}`, {
-              cause: err,
-            });
+            throw new Error(
+              `${(err as Error).message}\nsenders over ${transports.join(', ')} (replay: --transports ${transports.join(',')})\nsteps:\n  ${world.log.join('\n  ')}`,
+              { cause: err },
+            );
           } finally {
             steps += world.log.length;
             for (const [k, n] of world.counts) counts.set(k, (counts.get(k) ?? 0) + n);
@@ -54,7 +57,9 @@ for (const { seed, ...options } of SEEDS)
     },
   );
 
-it('the seeds run every kind of step', () => {
-  const never = STEP_KINDS.filter((k) => (counts.get(k) ?? 0) === 0);
+it('the seeds run every kind of step, and export over both transports', () => {
+  const never = [...STEP_KINDS, ...TRANSPORTS.map((t) => `over ${t}`)].filter(
+    (k) => (counts.get(k) ?? 0) === 0,
+  );
   assert.deepEqual(never, [], `no seed ran ${never.join(', ')}: choose seeds that do`);
 });

@@ -1,22 +1,31 @@
 /**
  * Replays a sequence of steps the model-based fault test printed, against a fresh real serve:
  *
- *   node test/model/replay.ts [--profile solti] [--push profile|canonical] 'push(1, ["a"], 5, 97)' 'failDisk()' …
+ *   node test/model/replay.ts [--profile solti] [--push profile|canonical] [--transports http,grpc] 'push(1, ["a"], 5, 97)' 'failDisk()' …
  *
  * Each step runs as in the test (keep-alive, the step, the check); the first difference from the
  * model throws with what differs. Exit 0: the sequence holds.
  */
 import { parseArgs } from 'node:util';
 import { killChildren } from '../cli/harness.ts';
+import { TRANSPORTS, type Transport } from './system.ts';
 import { World } from './world.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { profile: { type: 'string' }, push: { type: 'string' } },
+  options: {
+    profile: { type: 'string' },
+    push: { type: 'string' },
+    transports: { type: 'string', default: 'http,http' },
+  },
 });
+const transports = values.transports.split(',') as Transport[];
+if (!transports.every((t) => (TRANSPORTS as readonly string[]).includes(t)))
+  throw new Error(`--transports: each of ${TRANSPORTS.join(', ')}, one per sender`);
 const world = await World.create({
   ...(values.profile === undefined ? {} : { profile: values.profile }),
   ...(values.push === undefined ? {} : { push: values.push as 'profile' | 'canonical' }),
+  transports,
 });
 try {
   for (const step of positionals) {

@@ -9,7 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { SERVES, sequences, STEP_KINDS } from './commands.ts';
+import { senderTransports, SERVES, sequences, STEP_KINDS } from './commands.ts';
+import { TRANSPORTS } from './system.ts';
 import { World } from './world.ts';
 
 const { values } = parseArgs({
@@ -29,23 +30,29 @@ let sequencesRun = 0;
 
 do {
   let log: string[] = [];
+  let drawn: readonly string[] = [];
   // The seeds go round the serves the test drives: a finding's replay flags say which.
   const serve = SERVES[seed % SERVES.length]!;
   const flags = Object.entries(serve)
     .map(([k, v]) => `--${k} ${v} `)
     .join('');
   const result = await fc.check(
-    fc.asyncProperty(sequences(Number(values.commands)), async (cmds) => {
-      const world = await World.create(serve);
-      try {
-        await fc.asyncModelRun(() => ({ model: {}, real: world }), cmds);
-      } finally {
-        log = world.log;
-        for (const [k, n] of world.counts) counts.set(k, (counts.get(k) ?? 0) + n);
-        // Its own serve only: a run that outlives an interrupted shrink must not kill the next's.
-        await world.dispose();
-      }
-    }),
+    fc.asyncProperty(
+      senderTransports,
+      sequences(Number(values.commands)),
+      async (transports, cmds) => {
+        const world = await World.create({ ...serve, transports });
+        drawn = transports;
+        try {
+          await fc.asyncModelRun(() => ({ model: {}, real: world }), cmds);
+        } finally {
+          log = world.log;
+          for (const [k, n] of world.counts) counts.set(k, (counts.get(k) ?? 0) + n);
+          // Its own serve only: a run that outlives an interrupted shrink must not kill the next's.
+          await world.dispose();
+        }
+      },
+    ),
     // Shrinking starts a serve per try: bounded, so a long run goes on to other seeds.
     { seed, numRuns: 1, interruptAfterTimeLimit: 300_000, markInterruptAsFailure: true },
   );
@@ -56,8 +63,8 @@ do {
     );
     const headline = message.split('\n').slice(0, 2).join(' / ');
     // The shrunk sequence, as replay.ts takes it.
-    const minimal =
-      result.counterexample === null ? log.join(', ') : String(result.counterexample[0]);
+    const [transports, commands] = result.counterexample ?? [drawn, log.join(', ')];
+    const minimal = `--transports ${transports.join(',')} ${String(commands)}`;
     const detail = message.split('\n').slice(0, 20).join('\n    ');
     console.log(`seed ${seed}: FAILED: ${headline}\n  minimal: ${flags}${minimal}\n    ${detail}`);
     if (!findings.has(headline)) findings.set(headline, { seed, steps: flags + minimal });
@@ -65,9 +72,9 @@ do {
   seed++;
 } while (Date.now() < deadline);
 
-const steps = [...counts.values()].reduce((a, b) => a + b, 0);
+const steps = STEP_KINDS.reduce((n, k) => n + (counts.get(k) ?? 0), 0);
 console.log(
-  `\nseeds ${first}..${seed - 1}: ${sequencesRun} sequences, ${steps} steps (${STEP_KINDS.map((k) => `${k} ${counts.get(k) ?? 0}`).join(', ')})`,
+  `\nseeds ${first}..${seed - 1}: ${sequencesRun} sequences, ${steps} steps (${STEP_KINDS.map((k) => `${k} ${counts.get(k) ?? 0}`).join(', ')}; exports ${TRANSPORTS.map((t) => `over ${t} ${counts.get(`over ${t}`) ?? 0}`).join(', ')})`,
 );
 console.log(`${findings.size} distinct findings`);
 for (const [headline, { seed: s, steps: st }] of findings)

@@ -1,8 +1,9 @@
 /**
  * The real side of the model-based fault test: a `jobmeter serve` child with its ingest on, at fixed
  * ports and a state directory on a small tmpfs of its own (so a restart finds its state, and the
- * disk can be made read-only), its wall clock under libfaketime; and senders that push OTLP/JSON
- * as an SDK would (cumulative totals kept in the sender, delta windows, levels). Nothing here knows
+ * disk can be made read-only), its wall clock under libfaketime; and senders that push as an SDK
+ * would (cumulative totals kept in the sender, delta windows, levels), each over its transport:
+ * OTLP/HTTP with a JSON body, or OTLP/gRPC with the same request as protobuf. Nothing here knows
  * what serve should answer: that is model.ts.
  */
 import assert from 'node:assert/strict';
@@ -12,9 +13,13 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { EXPORT_PATH } from '../../src/ingest/grpc-listener.ts';
 import { start, START_MS, EXIT_MS, type Running } from '../cli/harness.ts';
 import { steppedClockEnv, stepTo } from '../support/faketime.ts';
 import { freePort } from '../support/free-port.ts';
+import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
+import { decodeExportResponse } from '../support/otlp-response.ts';
 import { fillDisk, mountSmallDisk, unmountSmallDisk } from '../support/small-disk.ts';
 import {
   emptyBuckets,
@@ -29,6 +34,29 @@ import {
 export const EXPIRY_MS = 6000;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FLOOD = join(ROOT, 'test/e2e/slow-body-flood.ts');
+
+/** How a sender exports: OTLP/HTTP (JSON) to the ingest's port, or OTLP/gRPC to its `grpc_port`. */
+export const TRANSPORTS = ['http', 'grpc'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/**
+ * An export's answer: the code serve's telemetry counts it under (`jobmeter_ingest_requests_total`'s
+ * `code`: the HTTP status, or the gRPC status code), and the points its `partial_success` refused.
+ */
+export interface PushAnswer {
+  readonly code: string;
+  readonly rejected: number;
+}
+
+/** The codes of the answers the model predicts, by transport. */
+export const ANSWER_CODES = {
+  http: { accepted: '200', unauthorized: '401', shed: '503' },
+  grpc: {
+    accepted: String(GrpcStatus.OK),
+    unauthorized: String(GrpcStatus.UNAUTHENTICATED),
+    shed: String(GrpcStatus.UNAVAILABLE),
+  },
+} as const satisfies Record<Transport, Record<string, string>>;
 
 export interface ServeSettings {
   readonly token: string;
@@ -51,11 +79,18 @@ export class Serve {
   private clockEnv: Record<string, string> | undefined;
 
   readonly ingestPort: number;
+  readonly grpcPort: number;
   readonly pullPort: number;
   readonly telemetryPort: number;
 
-  private constructor(ingestPort: number, pullPort: number, telemetryPort: number) {
+  private constructor(
+    ingestPort: number,
+    grpcPort: number,
+    pullPort: number,
+    telemetryPort: number,
+  ) {
     this.ingestPort = ingestPort;
+    this.grpcPort = grpcPort;
     this.pullPort = pullPort;
     this.telemetryPort = telemetryPort;
     this.dir = mountSmallDisk('64m');
@@ -66,12 +101,17 @@ export class Serve {
   private settings: ServeSettings = { token: '' };
 
   /**
-   * A serve on three free ports. Another process may take a port between freePort() and serve's
+   * A serve on four free ports. Another process may take a port between freePort() and serve's
    * bind: that start is tried again on new ports (three times at most), as startCollector does.
    */
   static async create(settings: ServeSettings): Promise<Serve> {
     for (let attempt = 1; ; attempt++) {
-      const serve = new Serve(await freePort(), await freePort(), await freePort());
+      const serve = new Serve(
+        await freePort(),
+        await freePort(),
+        await freePort(),
+        await freePort(),
+      );
       serve.writeConfig(settings);
       try {
         await serve.start();
@@ -96,6 +136,7 @@ export class Serve {
         '[ingest]',
         'enabled = true',
         `port = ${this.ingestPort}`,
+        `grpc_port = ${this.grpcPort}`,
         `state_dir = "${join(this.dir, 'state')}"`,
         `expiry_ms = ${EXPIRY_MS}`,
         `token = "${token}"`,
@@ -122,6 +163,7 @@ export class Serve {
     this.running = child;
     this.reloads = 0;
     await child.stderrMatches(/receiving OTLP\/HTTP metrics on/, START_MS);
+    await child.stderrMatches(/receiving OTLP\/gRPC metrics on/, START_MS);
     await child.stderrMatches(/serving jobmeter's own telemetry on/, START_MS);
     await child.stderrMatches(/metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/, START_MS);
   }
@@ -309,36 +351,72 @@ export class Serve {
   }
 
   /**
-   * POSTs an OTLP/JSON body; `status` and the parsed answer. A connection the listener closed before
-   * answering, or a 503, is retried as an SDK's exporter retries: twice at most.
+   * Exports an OTLP/JSON request over `transport`: POSTed as it is, or as protobuf in a gRPC call.
+   * A connection the listener closed before answering, or a shed export (503, UNAVAILABLE), is
+   * retried as an SDK's exporter retries: twice at most.
    */
-  async push(body: string, token: string): Promise<{ status: number; rejected: number }> {
+  async push(body: string, token: string, transport: Transport = 'http'): Promise<PushAnswer> {
     for (let attempt = 0; ; attempt++) {
-      let res: Response;
+      let answer: PushAnswer;
       try {
-        res = await fetch(`http://127.0.0.1:${this.ingestPort}/v1/metrics`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body,
-        });
+        answer = await (transport === 'http' ? this.#post(body, token) : this.#call(body, token));
       } catch (err) {
         if (attempt < 2) continue;
         throw err;
       }
-      const text = await res.text();
-      if (res.status === 503 && attempt < 2) {
+      if (answer.code === ANSWER_CODES[transport].shed && attempt < 2) {
         await sleep(200);
         continue;
       }
-      let rejected = 0;
-      if (res.status === 200 && text.length > 0) {
-        const answer = JSON.parse(text) as {
-          partialSuccess?: { rejectedDataPoints?: string | number };
-        };
-        rejected = Number(answer.partialSuccess?.rejectedDataPoints ?? 0);
-      }
-      return { status: res.status, rejected };
+      return answer;
     }
+  }
+
+  async #post(body: string, token: string): Promise<PushAnswer> {
+    const res = await fetch(`http://127.0.0.1:${this.ingestPort}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    });
+    const text = await res.text();
+    const rejected =
+      res.status === 200 && text.length > 0
+        ? (decodeExportResponse(Buffer.from(text), 'json')?.rejectedDataPoints ?? 0)
+        : 0;
+    return { code: String(res.status), rejected };
+  }
+
+  /** A unary `MetricsService/Export` on a connection of its own, as a new exporter opens one. */
+  #call(body: string, token: string): Promise<PushAnswer> {
+    const { request } = otlpMetricsSchema();
+    const message = Buffer.from(request.encode(request.fromObject(JSON.parse(body))).finish());
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${token}`);
+    // Not grpc-js's shared channel: after a restart of serve it would wait out its reconnect backoff.
+    const client = new Client(`127.0.0.1:${this.grpcPort}`, credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+    });
+    return new Promise((resolve) => {
+      client.makeUnaryRequest(
+        EXPORT_PATH,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        message,
+        metadata,
+        { deadline: Date.now() + START_MS },
+        (error, response) => {
+          client.close();
+          resolve(
+            error === null
+              ? {
+                  code: ANSWER_CODES.grpc.accepted,
+                  rejected: decodeExportResponse(response!, 'protobuf')?.rejectedDataPoints ?? 0,
+                }
+              : { code: String(error.code), rejected: 0 },
+          );
+        },
+      );
+    });
   }
 }
 
@@ -389,17 +467,19 @@ export class Sender {
   private histograms = new Map<Key, Buckets>();
   private windowEnd = this.start;
   private restarts = 0;
-  /** How it exports `model.events`, and its histogram's layout: a restart may change both. */
+  /** How it exports `model.events`, its histogram's layout and its transport: a restart may change all three. */
   private temporality: Temporality = 'cumulative';
   private layout = 0;
+  transport: Transport;
   /** The last delta export, to send again as a retrying exporter would. */
   lastDelta: { body: string; points: Point[]; start: bigint; end: bigint } | undefined;
 
   readonly slot: number;
 
-  constructor(slot: number) {
+  constructor(slot: number, transport: Transport = 'http') {
     this.slot = slot;
     this.instanceId = `sender-${slot}`;
+    this.transport = transport;
   }
 
   get resource(): string {
@@ -408,8 +488,8 @@ export class Sender {
 
   /**
    * The process restarts: its counters start from zero, with a new start time; `reconfigured`, it
-   * comes back exporting `model.events` with the other temporality and its histogram in the other
-   * layout.
+   * comes back exporting `model.events` with the other temporality, its histogram in the other
+   * layout, over the other transport.
    */
   restart(newInstanceId: boolean, reconfigured = false): void {
     this.restarts++;
@@ -417,6 +497,7 @@ export class Sender {
     if (reconfigured) {
       this.temporality = this.temporality === 'cumulative' ? 'delta' : 'cumulative';
       this.layout = 1 - this.layout;
+      this.transport = this.transport === 'http' ? 'grpc' : 'http';
     }
     this.start = nowNanos();
     this.totals = new Map(KEYS.map((k) => [k, 0]));

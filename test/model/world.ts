@@ -24,7 +24,16 @@ import {
   type Point,
 } from './model.ts';
 import { startCollector, type CollectorHandle } from '../support/collector.ts';
-import { EXPIRY_MS, PUSH_INTERVAL_MS, scrapeModelSeries, Sender, Serve } from './system.ts';
+import {
+  ANSWER_CODES,
+  EXPIRY_MS,
+  PUSH_INTERVAL_MS,
+  scrapeModelSeries,
+  Sender,
+  Serve,
+  TRANSPORTS,
+  type Transport,
+} from './system.ts';
 
 /** A Collector as an operator runs one behind serve: OTLP/HTTP in, its prometheus exporter out. */
 function startModelCollector(): Promise<CollectorHandle<'otlp' | 'prom'>> {
@@ -90,17 +99,23 @@ export class World {
 
   readonly serve: Serve;
 
-  private constructor(serve: Serve, senders: number) {
+  private constructor(serve: Serve, transports: readonly Transport[]) {
     this.serve = serve;
-    this.senders = Array.from({ length: senders }, (_, i) => new Sender(i));
+    this.senders = transports.map((transport, i) => new Sender(i, transport));
   }
 
   /**
-   * A world of `senders` senders and one serve under `profile`; with `push`, serve pushes to a real
-   * Collector under that naming, and every step also holds the Collector's series to the model.
+   * A world of one sender per transport in `transports` (how each exports until a reconfigured
+   * restart switches it; two over HTTP by default) and one serve under `profile`; with `push`, serve
+   * pushes to a real Collector under that naming, and every step also holds the Collector's series
+   * to the model.
    */
   static async create(
-    options: { profile?: string; push?: 'profile' | 'canonical'; senders?: number } = {},
+    options: {
+      profile?: string;
+      push?: 'profile' | 'canonical';
+      transports?: readonly Transport[];
+    } = {},
   ): Promise<World> {
     const collector = options.push === undefined ? undefined : await startModelCollector();
     try {
@@ -111,7 +126,7 @@ export class World {
           ? {}
           : { push: { port: collector.ports.otlp, naming: options.push! } }),
       });
-      const world = new World(serve, options.senders ?? 2);
+      const world = new World(serve, options.transports ?? ['http', 'http']);
       world.collector = collector;
       return world;
     } catch (err) {
@@ -175,9 +190,17 @@ export class World {
     points: readonly Point[],
     expect: 'accepted' | 'delta_repeat' | 'delta_overlap' = 'accepted',
   ): Promise<void> {
-    const answer = await this.serve.push(body, this.token);
+    const answer = await this.serve.push(body, this.token, sender.transport);
     this.lastPush.set(sender, performance.now());
-    assert.equal(answer.status, 200, `push of ${sender.resource}: HTTP ${answer.status}`);
+    this.counts.set(
+      `over ${sender.transport}`,
+      (this.counts.get(`over ${sender.transport}`) ?? 0) + 1,
+    );
+    assert.equal(
+      answer.code,
+      ANSWER_CODES[sender.transport].accepted,
+      `push of ${sender.resource} over ${sender.transport}: ${answer.code}`,
+    );
     const clock = this.clockRefuses();
     // A window refused for its time was never counted: sending it again is no repeat.
     if (clock !== undefined) sender.lastDelta = undefined;
@@ -384,14 +407,19 @@ export class World {
     );
   }
 
-  /** A push with a token not in force: 401, nothing counted. */
+  /** A push with a token not in force: refused unauthorized (401, UNAUTHENTICATED), nothing counted. */
   async staleToken(slot: number): Promise<void> {
     const stale = TOKENS.find((t) => t !== this.token)!;
     const sender = this.senders[slot]!;
     const { body } = await sender.export([], 0, this.levels.get(sender) ?? 0);
-    const answer = await this.serve.push(body, stale);
-    assert.equal(answer.status, 401, `a push with the token not in force: HTTP ${answer.status}`);
-    this.tell('requests{code="401"}');
+    const answer = await this.serve.push(body, stale, sender.transport);
+    const { unauthorized } = ANSWER_CODES[sender.transport];
+    assert.equal(
+      answer.code,
+      unauthorized,
+      `a push over ${sender.transport} with the token not in force: ${answer.code}`,
+    );
+    this.tell(`requests{code="${unauthorized}",protocol="${sender.transport}"}`);
   }
 
   /**
@@ -614,11 +642,11 @@ export class World {
         : key.startsWith('refused')
           ? (tele.get(`jobmeter_ingest_refused_points_total${key.slice('refused'.length)}`) ?? 0)
           : (tele.get(
-              `jobmeter_ingest_requests_total{code="401",protocol="http",reason="unauthorized"}`,
+              `jobmeter_ingest_requests_total${key.slice('requests'.length, -1)},reason="unauthorized"}`,
             ) ?? 0);
     for (const key of [
       'accepted',
-      'requests{code="401"}',
+      ...TRANSPORTS.map((t) => `requests{code="${ANSWER_CODES[t].unauthorized}",protocol="${t}"}`),
       'refused{reason="delta_repeat"}',
       'refused{reason="delta_overlap"}',
       'refused{reason="time_ahead"}',
