@@ -13,6 +13,7 @@ import {
   LISTENER_OPTIONS,
   OTLP_OPTIONS,
   SERVER_LIMIT_KEYS,
+  SERVER_LIMITS,
   SNAPSHOT_OPTIONS,
 } from './option-table.ts';
 
@@ -23,7 +24,7 @@ export const OPTION_DEFAULTS = deepFreeze({
   ...top,
   listener: defaultsOf(LISTENER_OPTIONS, SERVER_LIMIT_KEYS),
   /** The timeouts and connection cap of every listener jobmeter opens (http/server-limits.ts). */
-  serverLimits: defaultsOf(LISTENER_OPTIONS, ['host', 'port', 'allowNonLoopback']),
+  serverLimits: defaultsOf(SERVER_LIMITS),
   otlp: defaultsOf(OTLP_OPTIONS),
   /** The gate keys have no defaults: compiled and checked where options are resolved (http/ingest-gate.ts). */
   ingest: defaultsOf(INGEST_OPTIONS, SERVER_LIMIT_KEYS),

@@ -124,7 +124,7 @@ const ENABLED = { file: 'enabled', schema: 'boolean', library: false } as const;
 const LOOPBACK_HOST = { file: 'host', schema: 'host', default: '127.0.0.1', rule: host } as const;
 
 /** The timeouts and connection cap of every listener (http/server-limits.ts checks them). */
-const SERVER_LIMITS = {
+export const SERVER_LIMITS = {
   /**
    * A request's headers (and body) must arrive within this many ms; past it 408 and the connection
    * closes.
@@ -149,6 +149,8 @@ const SERVER_LIMITS = {
   },
 } as const satisfies Section;
 export const SERVER_LIMIT_KEYS = Object.keys(SERVER_LIMITS) as (keyof typeof SERVER_LIMITS)[];
+/** A listener's timeouts and connection cap, each its row's value (http/server-limits.ts applies them). */
+export type ServerLimits = Defaults<typeof SERVER_LIMITS>;
 
 export const LISTENER_OPTIONS = {
   /** `false` disables the pull listener (the library: `listener: false`). */

@@ -23,20 +23,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { pathOf } from './http-server.ts';
 import { isLevelLogger, type LevelLogger } from '../common/log.ts';
+import type { AccessLogOptions } from '../options.ts';
+
+export type { AccessLogOptions } from '../options.ts';
 
 /** Where lines go; anything with `write(string)` (a Writable, or a test collector). */
 export interface LineSink {
   write(chunk: string): unknown;
-}
-
-/** How the metrics route's access log writes: where its lines go, and wasmrun's verbose request lines. */
-export interface AccessLogOptions {
-  /** Where lines go, or a level logger given each request's fields. @default process.stderr */
-  readonly stream?: LineSink | LevelLogger;
-  /** wasmrun `-v`: a request-received line ahead of each access line. @default false */
-  readonly verbose?: boolean;
-  /** The clock for `ts`, in ms since the epoch (tests). @default Date.now */
-  readonly now?: () => number;
 }
 
 /** One request being logged. */

@@ -18,23 +18,17 @@ import { clientIp } from './client-ip.ts';
 import type { DenyStatus, GateKind, Posture } from '../common/postures.ts';
 import { GATE_KINDS } from '../common/postures.ts';
 import { cidrList, gateCredentials } from '../common/option-rules.ts';
-import type { API_KEY_OPTIONS, OptionsOf } from '../common/option-table.ts';
+import type { OptionsOf, ROUTE_OPTIONS } from '../common/option-table.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 
 /**
- * Who may pass, as the operator configures it: the metrics route's keys, and the ingest's (under
- * `ingest.`). Checked here, once, whatever layer they came from.
+ * Who may pass, as the operator configures it: the metrics route's keys (the option table's rows),
+ * and the ingest's (under `ingest.`). Checked here, once, whatever layer they came from.
  */
-export interface GateConfig {
-  /** A bearer token, presented as `Authorization: Bearer <token>`. Never shown. @default none */
-  readonly token?: string | undefined;
-  /** API keys (each a token) and their tenants; with `token`, any one is accepted. @default [] */
-  readonly apiKeys?: readonly OptionsOf<typeof API_KEY_OPTIONS>[] | undefined;
-  /** Networks the `cidr` gate lets through. Empty: the cidr gate is not in force. @default [] */
-  readonly trustedCidrs?: readonly string[] | undefined;
-  /** Proxies whose X-Forwarded-For is believed. @default the posture's `trustedProxies` */
-  readonly trustProxy?: readonly string[] | undefined;
-}
+export type GateConfig = Pick<
+  OptionsOf<typeof ROUTE_OPTIONS>,
+  'token' | 'apiKeys' | 'trustedCidrs' | 'trustProxy'
+>;
 
 /** What the route does before any request: serve everyone, register nothing, or check each request. */
 export type GateMode = 'open' | 'unmounted' | 'gated';

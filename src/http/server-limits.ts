@@ -20,6 +20,7 @@
  */
 import type { RequestListener, Server } from 'node:http';
 import { MAX_MILLIS } from '../common/option-rules.ts';
+import type { ServerLimits } from '../common/option-table.ts';
 import { keepRoom, type OnShed } from './connection-room.ts';
 
 // Taken from the module object, not by `import`: an ESM import of node:http reads every export,
@@ -27,14 +28,7 @@ import { keepRoom, type OnShed } from './connection-room.ts';
 // test in pull-host-modules.test.ts fails if a pull host loads undici).
 const { createServer } = process.getBuiltinModule('node:http');
 
-export interface ServerLimits {
-  /** Headers and body must arrive within this many ms; past it 408. @default 30000 */
-  readonly requestTimeoutMillis: number;
-  /** An idle keep-alive connection is closed after this many ms. @default 30000 */
-  readonly idleTimeoutMillis: number;
-  /** Connections open at once; one more evicts one holding room without progress, whatever its address: one with no whole request yet (headers, or a body short of 64 KiB) before an idle keep-alive one, and that before a larger body still arriving, each the longest without progress first; or is closed when every one has a whole request in. @default 256 */
-  readonly maxConnections: number;
-}
+export type { ServerLimits } from '../common/option-table.ts';
 
 /** How long `closeServer` lets requests in flight finish before closing their connections. */
 export const CLOSE_GRACE_MILLIS = 1_500;
