@@ -11,24 +11,19 @@
  * A series is counted once, when first seen cut: the SDK keeps one attributes object per series
  * for its life, and so does this (its cut copy, so the series' labels are made once too).
  */
-import {
-  AggregationTemporality,
-  DataPointType,
-  InstrumentType,
-  millisToHrTime,
-} from '../common/otel-sdk.ts';
+import { AggregationTemporality, DataPointType, millisToHrTime } from '../common/otel-sdk.ts';
 import { ValueType, type Attributes } from '@opentelemetry/api';
 import type {
   DataPoint,
   ExponentialHistogram,
   Histogram,
   MetricData,
-  MetricDescriptor,
   MetricProducer,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { withinLength } from '../domain/bounded-attributes.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED } from '../domain/catalog.ts';
+import { descriptorOf } from '../domain/storage/sync-storage.ts';
 import type { RecordGuard } from '../domain/record-guard.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
 import { before, pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
@@ -120,16 +115,9 @@ export function cutCount(guard: RecordGuard): (rm: ResourceMetrics) => ResourceM
   guard.countCutsInto(() => {
     count++;
   });
-  const { name, unit, description } = ATTRIBUTE_VALUES_TRUNCATED;
-  // `type`: not in the MetricDescriptor type, but on every descriptor the SDK produces.
-  const descriptor = {
-    name,
-    unit,
-    description,
-    type: InstrumentType.COUNTER,
-    valueType: ValueType.INT,
-    advice: {},
-  } as MetricDescriptor;
+  // As the SDK describes a counter of the spec (valueType aside: the count is an integer).
+  const spec = ATTRIBUTE_VALUES_TRUNCATED;
+  const descriptor = { ...descriptorOf(spec.name, 'counter', spec), valueType: ValueType.INT };
   return (rm) => {
     if (count === 0) return rm;
     const metric: MetricData = {
