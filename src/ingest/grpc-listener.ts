@@ -22,11 +22,17 @@
  * but RESOURCE_EXHAUSTED for a message too large, as gRPC answers its own size limit. grpc-js's
  * own answers (UNIMPLEMENTED, a message past the size limit) do not pass the handler.
  *
- * Connections are accepted by a net.Server of jobmeter's (at most `maxConnections`, the rest
- * closed as they come) and handed to grpc-js; each holds at most `maxConcurrentRequests` streams,
- * is pinged every `idleTimeoutMillis` to find dead peers (keepalive), and is closed after
- * `idleTimeoutMillis` with no call.
+ * Connections are accepted by a net.Server of jobmeter's and handed to grpc-js; each holds at most
+ * `maxConcurrentRequests` streams, is pinged every `idleTimeoutMillis` to find dead peers
+ * (keepalive), and is closed after `idleTimeoutMillis` with no call. Past `maxConnections` the room
+ * is kept as the HTTP listeners keep theirs (http/connection-room.ts): the connection longest
+ * without progress (no byte read since it was last looked at) is closed for the newcomer, so
+ * clients that hold connections without calling (silent, the HTTP/2 preface alone, a message that
+ * never arrives) cost themselves, not the senders that call (test/e2e/grpc-stall-flood.test.ts).
+ * Node's own `maxConnections` would close the newcomer instead, and a few hundred stalled
+ * connections would lock every sender out until their idle timeout.
  */
+import type { Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
 
 import {
@@ -39,6 +45,7 @@ import {
 } from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
 
+import { keepRoom, type OnShed } from '../http/connection-room.ts';
 import type { IngestGate } from '../http/ingest-gate.ts';
 import { CLOSE_GRACE_MILLIS, type ServerLimits } from '../http/server-limits.ts';
 import { encodeExportResponse } from '../otlp/codec.ts';
@@ -77,6 +84,8 @@ export interface GrpcFrontOptions extends ServerLimits {
   readonly maxConcurrentRequests: number;
   /** What every call the handler answered was answered (its reason), and the call. A throw is ignored. */
   readonly onAnswered?: (answer: IngestAnswer, request: AnsweredRequest) => void;
+  /** Told of each connection closed to keep room (as the HTTP front's). */
+  readonly onShed?: OnShed;
 }
 
 export interface GrpcFront {
@@ -145,7 +154,9 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
 
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
   const listener = createServer((socket) => injector.injectConnection(socket));
-  listener.maxConnections = options.maxConnections;
+  // The room reads only 'connection' events and each socket's bytes, which a net.Server has as an
+  // http.Server does; with no 'request' event here, every connection is ranked by progress alone.
+  keepRoom(listener as unknown as HttpServer, options.maxConnections, options.onShed);
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
     listener.listen(options.port, options.host, () => {
