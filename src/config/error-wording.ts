@@ -18,6 +18,8 @@ import {
   CONFIG_SCHEMA,
   definitionOf,
   ORIGINAL_SPELLINGS,
+  VIEW_SELECTOR,
+  VIEW_STREAM,
   type DefinitionName,
 } from './json-schema.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
@@ -36,8 +38,7 @@ import { nearestKey } from '../common/did-you-mean.ts';
 import { unknownKeyError } from '../common/option-keys.ts';
 import { isSecret, SECTIONS, type OptionRow } from '../common/option-table.ts';
 
-const VIEW_SELECTOR =
-  'a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url';
+const SELECTOR_EXPECTED = `a selector table with at least one of ${Object.keys(VIEW_SELECTOR).join(', ')}`;
 
 /** `[[views]]` explicit buckets: the schema checks the numbers, views-section.ts their order. */
 export const BOUNDARIES_EXPECTED = 'a list of numbers in increasing order, e.g. [1, 10, 60]';
@@ -109,10 +110,8 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
   mergePolicies: plain('a table: instrument name = "sum" or "max"'),
   views: plain('a list of [[views]] tables, each with a selector and a stream'),
   view: plain('a [[views]] table: selector, and optionally stream'),
-  viewSelector: plain(VIEW_SELECTOR),
-  viewStream: plain(
-    'a stream table: name, description, aggregation, attribute_keys, aggregation_cardinality_limit',
-  ),
+  viewSelector: plain(SELECTOR_EXPECTED),
+  viewStream: plain(`a stream table: ${Object.keys(VIEW_STREAM).join(', ')}`),
   viewAggregation: plain(
     'exactly one aggregation: default, drop, sum, last_value, explicit_bucket_histogram or base2_exponential_bucket_histogram',
   ),
@@ -197,7 +196,8 @@ export function toConfigError(error: ErrorObject, root: unknown, rootKey: string
   if (error.keyword === 'required') {
     // API keys and views have required fields: a missing one is an undefined value.
     const name = (error.params as { missingProperty: string }).missingProperty;
-    if (definition === 'view') return new ConfigError(`${at}.${name}`, undefined, VIEW_SELECTOR);
+    if (definition === 'view')
+      return new ConfigError(`${at}.${name}`, undefined, SELECTOR_EXPECTED);
     return describe(name === 'key' ? 'token' : 'tenant', undefined, `${at}.${name}`);
   }
 

@@ -99,6 +99,28 @@ export const FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
   },
 };
 
+/**
+ * A `[[views]]` table's `selector` and `stream` keys, in the declarative configuration's spelling:
+ * each the `ViewOptions` field it sets (views-section.ts) and the definition of its value, in the
+ * order the schema and its error words list them.
+ */
+export const VIEW_SELECTOR = {
+  instrument_name: ['instrumentName', 'nonEmptyString'],
+  instrument_type: ['instrumentType', 'instrumentType'],
+  unit: ['instrumentUnit', 'text'],
+  meter_name: ['meterName', 'nonEmptyString'],
+  meter_version: ['meterVersion', 'text'],
+  meter_schema_url: ['meterSchemaUrl', 'text'],
+} as const;
+export const VIEW_STREAM = {
+  name: ['name', 'nonEmptyString'],
+  description: ['description', 'text'],
+  aggregation: ['aggregation', 'viewAggregation'],
+  attribute_keys: ['attributesProcessors', 'attributeKeys'],
+  aggregation_cardinality_limit: ['aggregationCardinalityLimit', 'cardinalityLimit'],
+} as const;
+export type ViewKeys = Readonly<Record<string, readonly [field: string, definition: string]>>;
+
 // ---------------------------------------------------------------------------------------------
 // The schema
 
@@ -107,6 +129,8 @@ const integer = (minimum: number, maximum: number) =>
   ({ type: 'integer', minimum, maximum }) as const;
 const oneOfStrings = (values: readonly string[]) =>
   ({ type: 'string', enum: [...values] }) as const;
+const viewKeys = (keys: ViewKeys) =>
+  Object.fromEntries(Object.entries(keys).map(([k, [, definition]]) => [k, ref(definition)]));
 /** A table. `null` counts as empty: in YAML, `otlp:` with every child commented out is null. */
 const table = (properties: Readonly<Record<string, { $ref: string }>>) =>
   ({ type: ['object', 'null'], additionalProperties: false, properties }) as const;
@@ -215,22 +239,9 @@ export const CONFIG_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       minProperties: 1,
-      properties: {
-        instrument_name: ref('nonEmptyString'),
-        instrument_type: ref('instrumentType'),
-        unit: ref('text'),
-        meter_name: ref('nonEmptyString'),
-        meter_version: ref('text'),
-        meter_schema_url: ref('text'),
-      },
+      properties: viewKeys(VIEW_SELECTOR),
     },
-    viewStream: closed({
-      name: ref('nonEmptyString'),
-      description: ref('text'),
-      aggregation: ref('viewAggregation'),
-      attribute_keys: ref('attributeKeys'),
-      aggregation_cardinality_limit: ref('cardinalityLimit'),
-    }),
+    viewStream: closed(viewKeys(VIEW_STREAM)),
     /** One aggregation, by its declarative-configuration name. */
     viewAggregation: {
       type: 'object',

@@ -20,26 +20,17 @@ import {
 import { isBucketBounds } from '../domain/check-specs.ts';
 import { ConfigError } from '../errors.ts';
 import { BOUNDARIES_EXPECTED } from './error-wording.ts';
+import { VIEW_SELECTOR, VIEW_STREAM, type ViewKeys } from './json-schema.ts';
 
-/** A `[[views]]` table as the schema has validated it (file spelling). */
+/** A `[[views]]` table as the schema has validated it (file spelling: json-schema.ts VIEW_SELECTOR, VIEW_STREAM). */
 export interface ViewTable {
-  readonly selector: {
-    readonly instrument_name?: string;
-    readonly instrument_type?: string;
-    readonly unit?: string;
-    readonly meter_name?: string;
-    readonly meter_version?: string;
-    readonly meter_schema_url?: string;
-  };
+  readonly selector: Readonly<Partial<Record<keyof typeof VIEW_SELECTOR, string>>>;
   readonly stream?: {
-    readonly name?: string;
-    readonly description?: string;
-    readonly aggregation?: Readonly<Record<string, Readonly<Record<string, unknown>> | null>>;
-    readonly attribute_keys?: {
-      readonly included?: readonly string[];
-      readonly excluded?: readonly string[];
-    };
-    readonly aggregation_cardinality_limit?: number;
+    readonly [K in keyof typeof VIEW_STREAM]?: K extends 'aggregation'
+      ? Readonly<Record<string, Readonly<Record<string, unknown>> | null>>
+      : K extends 'attribute_keys'
+        ? { readonly included?: readonly string[]; readonly excluded?: readonly string[] }
+        : unknown;
   };
 }
 
@@ -91,26 +82,20 @@ function aggregation(
 /** The `ViewOptions` of one table; `key` is where it sits (`views[0]`), for errors. */
 export function viewOptions(table: ViewTable, key: string): ViewOptions {
   const { selector, stream = {} } = table;
-  const out: ViewOptions = {
-    ...(selector.instrument_name !== undefined && { instrumentName: selector.instrument_name }),
-    ...(selector.instrument_type !== undefined && {
-      // The declarative configuration's names are the SDK's, in lower case.
-      instrumentType:
-        InstrumentType[selector.instrument_type.toUpperCase() as keyof typeof InstrumentType],
-    }),
-    ...(selector.unit !== undefined && { instrumentUnit: selector.unit }),
-    ...(selector.meter_name !== undefined && { meterName: selector.meter_name }),
-    ...(selector.meter_version !== undefined && { meterVersion: selector.meter_version }),
-    ...(selector.meter_schema_url !== undefined && { meterSchemaUrl: selector.meter_schema_url }),
-    ...(stream.name !== undefined && { name: stream.name }),
-    ...(stream.description !== undefined && { description: stream.description }),
-    ...(stream.aggregation !== undefined && {
-      aggregation: aggregation(stream.aggregation, `${key}.stream.aggregation`),
-    }),
-    ...(stream.aggregation_cardinality_limit !== undefined && {
-      aggregationCardinalityLimit: stream.aggregation_cardinality_limit,
-    }),
-  };
+  // Each key sets its field as it is; the three below read theirs.
+  const out: Record<string, unknown> = {};
+  const tables: [Readonly<Record<string, unknown>>, ViewKeys][] = [
+    [selector, VIEW_SELECTOR],
+    [stream, VIEW_STREAM],
+  ];
+  for (const [given, keys] of tables)
+    for (const [file, [field]] of Object.entries(keys))
+      if (given[file] !== undefined) out[field] = given[file];
+  if (selector.instrument_type !== undefined)
+    out.instrumentType =
+      InstrumentType[selector.instrument_type.toUpperCase() as keyof typeof InstrumentType];
+  if (stream.aggregation !== undefined)
+    out.aggregation = aggregation(stream.aggregation, `${key}.stream.aggregation`);
   const keys = stream.attribute_keys;
   if (keys !== undefined) {
     out.attributesProcessors = [
