@@ -290,6 +290,8 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'ingest/decode-worker.ts': [SCRATCH, ['waiting']],
   'ingest/decoder-pool.ts': [SCRATCH, ['#sent', '#queue']],
   'ingest/derived-runs.ts': [MEMO, ['OUTCOME_ATTRIBUTES']],
+  'ingest/grpc-listener.ts': [NOT_SERIES, ['startGrpcFront › sessions']],
+  'ingest/grpc-unary.ts': [ONE_CALL, ['chunks']],
   'ingest/ingest-step.ts': [NOT_SERIES, ['ingestStep › waiting']],
   'ingest/ingest-report.ts': [NOT_SERIES, ['#reasons', '#warnings']],
   'ingest/ingest-store.ts': [NOT_SERIES, ['#produced']],

@@ -4,12 +4,14 @@
  * RESOURCE_EXHAUSTED for a message too large, as gRPC answers its own size limit; OK for an
  * accepted or partial one. The rows with a fixed text answer (a path, a method, a media type) are
  * HTTP's alone. Apart from grpc-listener.ts so the ingest's telemetry names its series without
- * loading grpc-js.
+ * loading the gRPC front.
  */
 import { RPC_CODE } from '../otlp/types.ts';
 import { INGEST_ANSWERS, type IngestAnswer } from './ingest-errors.ts';
 
 const OK = 0;
+/** What a gRPC server answers for a method or a message encoding it lacks: no ingest answer's row. */
+export const UNIMPLEMENTED = 12;
 
 export const GRPC_CODES: Readonly<Partial<Record<IngestAnswer, number>>> = Object.freeze(
   Object.fromEntries(

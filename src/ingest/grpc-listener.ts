@@ -1,48 +1,54 @@
 /**
  * The OTLP/gRPC ingest front: `opentelemetry.proto.collector.metrics.v1.MetricsService/Export`,
- * unary, over HTTP/2 (@grpc/grpc-js), answering as the Collector's OTLP receiver does on 4317, so
- * a Collector's `otlp` exporter, Go's `otlpmetricgrpc` or JS's `exporter-metrics-otlp-grpc` can
- * point at `jobmeter serve`. The service is declared by hand with Buffers in and out, so the
- * request's bytes go through the ingest step (ingest-step.ts) as an OTLP/HTTP protobuf body does:
- * the same decoder, slots, bytes in flight, store and limits; no .proto is loaded.
+ * unary, over HTTP/2, answering as the Collector's OTLP receiver does on 4317, so a Collector's
+ * `otlp_grpc` exporter, Go's `otlpmetricgrpc` or JS's `exporter-metrics-otlp-grpc` can point at
+ * `jobmeter serve`. The request's message goes through the ingest step (ingest-step.ts) as an
+ * OTLP/HTTP protobuf body does: the same decompression, decoder, slots, bytes in flight, store and
+ * limits; no .proto is loaded.
+ *
+ * A server of jobmeter's own on node:http2 (grpc-unary.ts reads and answers a call), not
+ * @grpc/grpc-js: grpc-js's server inflates identity, deflate and gzip alone and takes no other
+ * decompressor, while the Collector's reads zstd and snappy too, so an exporter set to
+ * `compression: zstd` or `snappy` would be refused for good (the zstd and snappy rows of the
+ * gRPC column, docs/collector.md, test/e2e/bad-requests.test.ts).
  *
  * | request                                              | answer (gRPC status)                               |
  * |------------------------------------------------------|----------------------------------------------------|
- * | another method                                       | UNIMPLEMENTED (grpc-js)                            |
- * | a message past `maxBodyBytes`, as sent or inflated   | RESOURCE_EXHAUSTED (grpc-js `grpc.max_receive_message_length`) |
+ * | another method or service                            | UNIMPLEMENTED                                      |
+ * | a `grpc-encoding` not read (grpc-unary.ts MESSAGE_ENCODINGS) | UNIMPLEMENTED, `grpc-accept-encoding` naming those read |
+ * | a message past `maxBodyBytes`, as sent or inflated   | RESOURCE_EXHAUSTED                                 |
  * | refused by the gate (`authorization` metadata, peer) | UNAUTHENTICATED, or PERMISSION_DENIED outside the trusted networks (the HTTP front's 401 and 403) |
- * | a message that does not decode                       | INVALID_ARGUMENT                                   |
+ * | a message that does not decode or inflate            | INVALID_ARGUMENT                                   |
  * | past the decode limits (decode-limits.ts)            | RESOURCE_EXHAUSTED                                 |
  * | bodies in flight past their bound (ingest-step.ts)   | UNAVAILABLE with `google.rpc.RetryInfo` (OTLP/gRPC: a server that is overloaded) |
- * | any other failure                                    | INTERNAL                                           |
+ * | no whole message, more than one, a compressed flag under `identity`, any other failure | INTERNAL |
  * | success                                              | OK, ExportMetricsServiceResponse; `partial_success` when points were refused |
  *
- * Each answer the handler makes is reported once (`onAnswered`), by its reason's row
+ * Each Export call answered is reported once (`onAnswered`), by its reason's row
  * (ingest-errors.ts): the status is the row's google.rpc code, the code space gRPC's status uses,
- * but RESOURCE_EXHAUSTED for a message too large, as gRPC answers its own size limit. grpc-js's
- * own answers (UNIMPLEMENTED, a message past the size limit) do not pass the handler.
+ * but RESOURCE_EXHAUSTED for a message too large, as gRPC answers its size limit (grpc-codes.ts).
+ * The UNIMPLEMENTED answers, and a request that is no gRPC call (HTTP 415), are not.
  *
- * Connections are accepted by a net.Server of jobmeter's and handed to grpc-js; each holds at most
- * `maxConcurrentRequests` streams, is pinged every `idleTimeoutMillis` to find dead peers
- * (keepalive), and is closed after `idleTimeoutMillis` with no call. Past `maxConnections` the room
- * is kept as the HTTP listeners keep theirs (http/connection-room.ts): the connection longest
- * without progress (no byte read since it was last looked at) is closed for the newcomer, so
- * clients that hold connections without calling (silent, the HTTP/2 preface alone, a message that
- * never arrives) cost themselves, not the senders that call (test/e2e/grpc-stall-flood.test.ts).
- * Node's own `maxConnections` would close the newcomer instead, and a few hundred stalled
- * connections would lock every sender out until their idle timeout.
+ * Connections are accepted by a net.Server of jobmeter's and handed to the HTTP/2 server; each
+ * holds at most `maxConcurrentRequests` streams (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS), is pinged
+ * every `idleTimeoutMillis` and closed when a ping goes unanswered (keepalive: a dead peer), and is
+ * closed (GOAWAY) after `idleTimeoutMillis` with no call. Past `maxConnections` the room is kept as
+ * the HTTP listeners keep theirs (http/connection-room.ts): the connection longest without
+ * progress (no byte read since it was last looked at) is closed for the newcomer, so clients that
+ * hold connections without calling (silent, the HTTP/2 preface alone, a message that never
+ * arrives) cost themselves, not the senders that call (test/e2e/grpc-stall-flood.test.ts). Node's
+ * own `maxConnections` would close the newcomer instead, and a few hundred stalled connections
+ * would lock every sender out until their idle timeout.
  */
 import type { Server as HttpServer } from 'node:http';
-import { createServer } from 'node:net';
-
 import {
-  Metadata,
-  Server,
-  ServerCredentials,
-  type sendUnaryData,
-  type ServerUnaryCall,
-  type ServiceDefinition,
-} from '@grpc/grpc-js';
+  createServer,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import { createServer as createNetServer } from 'node:net';
+
 import protobuf from 'protobufjs/minimal.js';
 
 import { keepRoom, type OnShed } from '../http/connection-room.ts';
@@ -52,24 +58,20 @@ import { encodeExportResponse } from '../otlp/codec.ts';
 import type { OtlpPartialSuccess } from '../otlp/types.ts';
 import { BodyAborted } from './body-chunks.ts';
 import { INGEST_ANSWERS, Refused, refusalOf, type IngestAnswer } from './ingest-errors.ts';
-import { GRPC_CODES } from './grpc-codes.ts';
-import type { AnsweredRequest, IngestStep } from './ingest-step.ts';
+import { GRPC_CODES, UNIMPLEMENTED } from './grpc-codes.ts';
+import {
+  answerMessage,
+  answerStatus,
+  isGrpcCall,
+  MESSAGE_ENCODINGS,
+  readMessage,
+} from './grpc-unary.ts';
+import type { AnsweredRequest, IngestRequest, IngestStep } from './ingest-step.ts';
 
 export const EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 
-const bytes = (b: Buffer): Buffer => b;
-/** The service, its messages left as bytes: the ingest step decodes the request. */
-const METRICS_SERVICE: ServiceDefinition = {
-  Export: {
-    path: EXPORT_PATH,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: bytes,
-    requestDeserialize: bytes,
-    responseSerialize: bytes,
-    responseDeserialize: bytes,
-  },
-};
+/** How long a keepalive ping may go unanswered before its connection is closed. */
+const PING_TIMEOUT_MILLIS = 20_000;
 
 export interface GrpcFrontOptions extends ServerLimits {
   readonly host: string;
@@ -96,66 +98,109 @@ export interface GrpcFront {
 /** @throws the bind's error. */
 export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFront> {
   const { step, idleTimeoutMillis } = options;
-  const server = new Server({
-    'grpc.max_receive_message_length': options.maxBodyBytes,
-    'grpc.max_concurrent_streams': options.maxConcurrentRequests,
-    'grpc.keepalive_time_ms': idleTimeoutMillis,
-    'grpc.keepalive_timeout_ms': Math.min(20_000, idleTimeoutMillis),
-    'grpc.max_connection_idle_ms': idleTimeoutMillis,
+  const server = createServer({
+    settings: { maxConcurrentStreams: options.maxConcurrentRequests },
   });
 
   /** The call's outcome, and the bytes of its message taken (none when refused before). */
   const exportCall = async (
-    call: ServerUnaryCall<Buffer, Buffer>,
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    messageEncoding: string,
   ): Promise<{ outcome: Said; bytes: number }> => {
-    const peer = peerAddress(call.getPeer());
+    const peer = stream.session?.socket?.remoteAddress;
     const denied = options.gate().check({
       socket: { remoteAddress: peer },
-      headers: { authorization: metadataText(call.metadata, 'authorization') },
+      headers: { authorization: headers.authorization },
     });
     if (denied !== undefined) return { outcome: new Refused(denied), bytes: 0 };
-    return step.run({
+    const identity = messageEncoding === 'identity';
+    const request: { -readonly [K in keyof IngestRequest]: IngestRequest[K] } = {
       encoding: 'protobuf',
-      // grpc-js inflated it (within the size limit).
+      // Known once the message's flag is read; the step reads it after `read`.
       contentEncoding: undefined,
-      read: (hold) => {
-        hold(call.request.length);
-        return Promise.resolve([call.request]);
+      read: async (hold) => {
+        const { chunks, compressed } = await readMessage(
+          stream,
+          options.maxBodyBytes,
+          identity,
+          hold,
+        );
+        if (compressed) request.contentEncoding = messageEncoding;
+        return chunks;
       },
-      onGone: (release) => call.once('cancelled', release),
-      gone: () => call.cancelled,
+      onGone: (release) => stream.once('close', release),
+      gone: () => stream.closed || stream.destroyed,
       peer,
-    });
+    };
+    return step.run(request);
   };
 
-  server.addService(METRICS_SERVICE, {
-    Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
-      const started = performance.now();
-      exportCall(call)
-        .catch((err: unknown) => ({ outcome: refusalOf(err), bytes: 0 }))
-        .then(({ outcome, bytes }) => {
-          // Nobody to answer: nothing sent, nothing counted.
-          if (call.cancelled || outcome instanceof BodyAborted) return;
-          const answer = outcome instanceof Refused ? outcome.reason : acceptedAs(outcome);
-          try {
-            options.onAnswered?.(answer, {
-              protocol: 'grpc',
-              seconds: (performance.now() - started) / 1000,
-              bytes,
-            });
-          } catch {
-            // Counting never changes the answer.
-          }
-          if (outcome instanceof Refused) callback(statusOf(outcome, step.retryAfterSeconds));
-          else callback(null, encodeExportResponse(outcome, 'protobuf'));
-        }, callback);
-    },
+  const onExport = (
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    messageEncoding: string,
+  ): void => {
+    const started = performance.now();
+    exportCall(stream, headers, messageEncoding)
+      .catch((err: unknown) => ({ outcome: refusalOf(err), bytes: 0 }))
+      .then(({ outcome, bytes }) => {
+        // Nobody to answer: nothing sent, nothing counted.
+        if (stream.closed || stream.destroyed || outcome instanceof BodyAborted) return;
+        const answer = outcome instanceof Refused ? outcome.reason : acceptedAs(outcome);
+        try {
+          options.onAnswered?.(answer, {
+            protocol: 'grpc',
+            seconds: (performance.now() - started) / 1000,
+            bytes,
+          });
+        } catch {
+          // Counting never changes the answer.
+        }
+        if (outcome instanceof Refused) answerRefused(stream, outcome, step.retryAfterSeconds);
+        else answerMessage(stream, encodeExportResponse(outcome, 'protobuf'));
+      })
+      .catch(() => stream.destroy());
+  };
+
+  server.on('stream', (stream, headers) => {
+    // A stream reset or failed is closed: the call's reader and `onGone` hear of it.
+    stream.on('error', () => {});
+    if (!isGrpcCall(headers)) {
+      stream.respond({ ':status': 415 }, { endStream: true });
+      return;
+    }
+    const path = headers[':path'];
+    if (path !== EXPORT_PATH) {
+      answerStatus(stream, UNIMPLEMENTED, `unknown method ${path}`);
+      return;
+    }
+    const messageEncoding = String(headers['grpc-encoding'] ?? 'identity')
+      .trim()
+      .toLowerCase();
+    if (messageEncoding !== 'identity' && !MESSAGE_ENCODINGS.includes(messageEncoding)) {
+      answerStatus(
+        stream,
+        UNIMPLEMENTED,
+        `grpc-encoding "${messageEncoding}" is not read (read: identity, ${MESSAGE_ENCODINGS.join(', ')})`,
+      );
+      return;
+    }
+    onExport(stream, headers, messageEncoding);
   });
 
-  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
-  const listener = createServer((socket) => injector.injectConnection(socket));
+  const sessions = new Set<ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.on('error', () => {});
+    keepAlive(session, idleTimeoutMillis);
+    session.once('close', () => sessions.delete(session));
+  });
+
+  const listener = createNetServer((socket) => server.emit('connection', socket));
   // The room reads only 'connection' events and each socket's bytes, which a net.Server has as an
   // http.Server does; with no 'request' event here, every connection is ranked by progress alone.
+  // (Not on the HTTP/2 server: a 'request' listener there turns on its compatibility API.)
   keepRoom(listener as unknown as HttpServer, options.maxConnections, options.onShed);
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
@@ -170,20 +215,56 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
   const close = async (): Promise<void> => {
     listener.close();
     // Calls in flight get the close grace the HTTP front gives, then what is left is cut.
-    injector.drain(CLOSE_GRACE_MILLIS);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        injector.destroy();
-        resolve();
-      }, CLOSE_GRACE_MILLIS);
-      server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    injector.destroy();
+    const ended = Promise.all(
+      [...sessions].map((session) => {
+        session.close();
+        return new Promise((resolve) => session.once('close', resolve));
+      }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      ended,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MILLIS))),
+    ]);
+    clearTimeout(timer);
+    for (const session of sessions) session.destroy();
   };
   return { port, close: () => (closing ??= close()) };
+}
+
+/**
+ * Pings `session` every `idleMillis` (closed when a ping goes unanswered: a dead peer) and closes
+ * it gracefully once it has had no call for `idleMillis`.
+ */
+function keepAlive(session: ServerHttp2Session, idleMillis: number): void {
+  let calls = 0;
+  let idle: NodeJS.Timeout | undefined;
+  const waitIdle = (): void => {
+    idle = setTimeout(() => session.close(), idleMillis).unref();
+  };
+  session.on('stream', (stream: ServerHttp2Stream) => {
+    calls++;
+    clearTimeout(idle);
+    stream.once('close', () => {
+      if (--calls === 0 && !session.closed) waitIdle();
+    });
+  });
+  const pings = setInterval(() => {
+    const unanswered = setTimeout(
+      () => session.destroy(),
+      Math.min(PING_TIMEOUT_MILLIS, idleMillis),
+    ).unref();
+    const sent = session.ping((err) => {
+      clearTimeout(unanswered);
+      if (err !== null) session.destroy();
+    });
+    if (!sent) clearTimeout(unanswered);
+  }, idleMillis).unref();
+  session.once('close', () => {
+    clearInterval(pings);
+    clearTimeout(idle);
+  });
+  waitIdle();
 }
 
 type Said = OtlpPartialSuccess | Refused | BodyAborted;
@@ -194,17 +275,20 @@ function acceptedAs(result: OtlpPartialSuccess): IngestAnswer {
 }
 
 /**
- * A refusal as the gRPC status it is answered with: its row's google.rpc code, RESOURCE_EXHAUSTED
- * for a message too large; a shed one carries `google.rpc.RetryInfo` in `grpc-status-details-bin`,
+ * A refusal answered as its gRPC status: its row's google.rpc code, RESOURCE_EXHAUSTED for a
+ * message too large; a shed one carries `google.rpc.RetryInfo` in `grpc-status-details-bin`,
  * which the Collector's and Go's exporters wait for before retrying.
  */
-function statusOf(refused: Refused, retryAfterSeconds: number) {
-  const row = INGEST_ANSWERS[refused.reason];
+function answerRefused(
+  stream: ServerHttp2Stream,
+  refused: Refused,
+  retryAfterSeconds: number,
+): void {
   const code = GRPC_CODES[refused.reason]!;
-  const metadata = new Metadata();
-  if (row.retryAfter)
-    metadata.set('grpc-status-details-bin', retryStatus(code, refused.message, retryAfterSeconds));
-  return { code, details: refused.message, metadata };
+  const details = INGEST_ANSWERS[refused.reason].retryAfter
+    ? retryStatus(code, refused.message, retryAfterSeconds)
+    : undefined;
+  answerStatus(stream, code, refused.message, details);
 }
 
 /** A google.rpc.Status with one `google.rpc.RetryInfo` detail (its `retry_delay`, in seconds). */
@@ -219,15 +303,4 @@ function retryStatus(code: number, message: string, seconds: number): Buffer {
     .finish();
   const status = protobuf.Writer.create().uint32(8).int32(code).uint32(18).string(message);
   return Buffer.from(status.uint32(26).bytes(any).finish());
-}
-
-/** grpc-js's peer (`address:port`) as the address alone, as the gate reads a socket's. */
-function peerAddress(peer: string): string {
-  const at = peer.lastIndexOf(':');
-  return at < 0 ? peer : peer.slice(0, at);
-}
-
-function metadataText(metadata: Metadata, key: string): string | undefined {
-  const value = metadata.get(key)[0];
-  return typeof value === 'string' ? value : undefined;
 }

@@ -1,11 +1,12 @@
 /**
  * The OTLP/gRPC ingest front (ingest/grpc-listener.ts) with real clients: the JS SDK's
- * `@opentelemetry/exporter-metrics-otlp-grpc` (plain and gzip) and grpc-js itself for the odd
- * messages. What arrives over gRPC is served exactly as the same recording sent over OTLP/HTTP
+ * `@opentelemetry/exporter-metrics-otlp-grpc` (plain and gzip), the real Collector's `otlp_grpc`
+ * exporter in every compression it offers, and grpc-js itself for the odd messages. What arrives over gRPC is served exactly as the same recording sent over OTLP/HTTP
  * (`exporter-metrics-otlp-proto`); a refusal is the gRPC status the OTLP specification names, and a
  * partial success carries the numbers the HTTP ingest gives for the same body.
  */
 import assert from 'node:assert/strict';
+import { connect, type ClientHttp2Session } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { credentials, Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
@@ -19,6 +20,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { EXPORT_PATH } from '../../src/ingest/grpc-listener.ts';
 import { createJobmeter, selfTelemetryOf, type Jobmeter } from '../../src/jobmeter.ts';
+import { throughCollector } from '../support/collector.ts';
 import { counterRequest } from '../support/otlp-counter.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
 import { decodeExportResponse } from '../support/otlp-response.ts';
@@ -264,6 +266,99 @@ describe('shedding over gRPC', () => {
       }
     } finally {
       await jm.shutdown();
+    }
+  });
+});
+
+describe("the real Collector's otlp_grpc exporter, in each compression it offers", () => {
+  let jm: Jobmeter;
+  before(async () => {
+    jm = await receiver();
+  });
+  after(async () => {
+    await jm?.shutdown();
+  });
+
+  // zstd and snappy are what grpc-js's server would refuse (UNIMPLEMENTED, for good).
+  for (const compression of ['zstd', 'snappy', 'gzip', 'none'])
+    it(`compression ${compression}: the point arrives, accepted`, async () => {
+      const name = `via.${compression}`;
+      const { status: answered, logs } = await throughCollector(
+        {
+          otlp_grpc: {
+            endpoint: `127.0.0.1:${jm.ingestGrpcAddress!.port}`,
+            tls: { insecure: true },
+            compression,
+          },
+        },
+        name,
+      );
+      assert.equal(answered, 200, logs);
+      const family = (await jm.scrape()).find((f) => f.name === `via_${compression}_total`);
+      assert.deepEqual(
+        family?.series.map((s) => (s as { value: number }).value),
+        [7],
+        JSON.stringify(family),
+      );
+    });
+});
+
+describe('the connection', () => {
+  let jm: Jobmeter;
+  let session: ClientHttp2Session;
+  before(async () => {
+    jm = await receiver({ idleTimeoutMillis: 1000, maxConcurrentRequests: 3 });
+  });
+  after(async () => {
+    session?.destroy();
+    await jm?.shutdown();
+  });
+
+  it('holds maxConcurrentRequests streams at once (SETTINGS_MAX_CONCURRENT_STREAMS)', async () => {
+    session = connect(`http://127.0.0.1:${jm.ingestGrpcAddress!.port}`);
+    const settings = await new Promise<{ maxConcurrentStreams?: number }>((resolve) =>
+      session.once('remoteSettings', resolve),
+    );
+    assert.equal(settings.maxConcurrentStreams, 3);
+  });
+
+  it('is closed (GOAWAY) after idleTimeoutMillis with no call', async () => {
+    const started = performance.now();
+    await new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+    const waited = performance.now() - started;
+    assert.ok(waited > 500 && waited < 10_000, String(waited));
+  });
+
+  it('another method: UNIMPLEMENTED; a request that is no gRPC call: HTTP 415', async () => {
+    const port = jm.ingestGrpcAddress!.port;
+    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+    });
+    const error = await new Promise<ServiceError | null>((resolve) =>
+      client.makeUnaryRequest(
+        EXPORT_PATH.replace(/Export$/, 'Nope'),
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        (e) => resolve(e),
+      ),
+    );
+    client.close();
+    assert.equal(error?.code, status.UNIMPLEMENTED, String(error));
+    const plain = connect(`http://127.0.0.1:${port}`);
+    try {
+      const stream = plain.request({
+        ':method': 'POST',
+        ':path': EXPORT_PATH,
+        'content-type': 'text/plain',
+      });
+      stream.end('x');
+      const headers = await new Promise<Record<string, unknown>>((resolve) =>
+        stream.once('response', resolve),
+      );
+      assert.equal(headers[':status'], 415);
+    } finally {
+      plain.close();
     }
   });
 });
