@@ -68,10 +68,6 @@ export function emitSeries(
   const { type, from, scale, starts } = rule;
   const n = series.n;
   const labels = series.labels(cache.labelRender);
-  const { strings, keys } = labels;
-  /** Series i's `value` as its part of the served series (carried when sources are). */
-  const part = (i: number, value: number, created: number): number =>
-    sources === undefined ? value : sources.report(keys[i]!, strings[i]!, value, created);
   cache.trim(n);
   const kind = series.dataPointType;
   const histogram =
@@ -85,6 +81,12 @@ export function emitSeries(
     // The label column as it is (no string read for a renderer that keeps its rendering), and one array of values.
     addKeyed(out, labels, n, series.values);
   } else {
+    // Read here only: the strings of every series are made (and kept by the set) when first read,
+    // which the keyed path above must not pay for.
+    const { strings, keys } = labels;
+    /** Series i's `value` as its part of the served series (carried when sources are). */
+    const part = (i: number, value: number, created: number): number =>
+      sources === undefined ? value : sources.report(keys[i]!, strings[i]!, value, created);
     for (let i = 0; i < n; i++) {
       const created = starts ? seriesStartMillis(series, i) : 0;
       if (!histogram || from !== 'value') {
