@@ -250,6 +250,8 @@ function keepAlive(session: ServerHttp2Session, idleMillis: number): void {
     });
   });
   const pings = setInterval(() => {
+    // Destroyed by the last ping's timeout, due in the same turn: 'close' comes after.
+    if (session.destroyed) return;
     const unanswered = setTimeout(
       () => session.destroy(),
       Math.min(PING_TIMEOUT_MILLIS, idleMillis),

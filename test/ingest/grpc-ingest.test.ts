@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { connect, type ClientHttp2Session } from 'node:http2';
+import { connect as connectTcp } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { credentials, Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
@@ -329,6 +330,59 @@ describe('the connection', () => {
     assert.ok(waited > 500 && waited < 10_000, String(waited));
   });
 
+  it('a peer that answers no ping is closed; one that answers keeps its call open (keepalive)', async () => {
+    const port = jm.ingestGrpcAddress!.port;
+    // A message's prefix alone: the call stays open, waiting for the 10 bytes it announces.
+    const prefixOnly = Buffer.from([0, 0, 0, 0, 10]);
+    const live = connect(`http://127.0.0.1:${port}`);
+    const call = live.request({
+      ':method': 'POST',
+      ':path': EXPORT_PATH,
+      'content-type': 'application/grpc',
+    });
+    call.on('error', () => {});
+    call.write(prefixOnly);
+    // The same call by hand on a socket that reads what it is sent and answers nothing.
+    const dead = connectTcp(port, '127.0.0.1');
+    dead.on('error', () => {}).on('data', () => {});
+    const started = performance.now();
+    // Past 10 s: not closed (Infinity).
+    const closed = new Promise<number>((resolve) => {
+      const timer = setTimeout(() => resolve(Infinity), 10_000);
+      dead.once('close', () => {
+        clearTimeout(timer);
+        resolve(performance.now() - started);
+      });
+    });
+    const headers = Buffer.concat(
+      Object.entries({
+        ':method': 'POST',
+        ':scheme': 'http',
+        ':path': EXPORT_PATH,
+        ':authority': 'x',
+        'content-type': 'application/grpc',
+      }).map(([name, value]) => literalHeader(name, value)),
+    );
+    dead.write(
+      Buffer.concat([
+        Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+        frame(4, 0, 0, Buffer.alloc(0)), // SETTINGS
+        frame(1, 4, 1, headers), // HEADERS, END_HEADERS
+        frame(0, 0, 1, prefixOnly), // DATA
+      ]),
+    );
+    try {
+      const after = await closed;
+      // A ping every idleTimeoutMillis (1 s), closed when one goes unanswered for as long.
+      assert.ok(after > 900 && after < 10_000, String(after));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.ok(!live.destroyed && !call.closed, 'the live peer keeps its call');
+    } finally {
+      live.destroy();
+      dead.destroy();
+    }
+  });
+
   it('another method: UNIMPLEMENTED; a request that is no gRPC call: HTTP 415', async () => {
     const port = jm.ingestGrpcAddress!.port;
     const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), {
@@ -362,3 +416,23 @@ describe('the connection', () => {
     }
   });
 });
+
+/** An HTTP/2 frame (RFC 9113 4.1). */
+function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(9);
+  header.writeUIntBE(payload.length, 0, 3);
+  header.writeUInt8(type, 3);
+  header.writeUInt8(flags, 4);
+  header.writeUInt32BE(streamId, 5);
+  return Buffer.concat([header, payload]);
+}
+
+/** An HPACK literal header field without indexing, new name, no Huffman (RFC 7541 6.2.2); each under 127 bytes. */
+function literalHeader(name: string, value: string): Buffer {
+  return Buffer.concat([
+    Buffer.from([0, name.length]),
+    Buffer.from(name),
+    Buffer.from([value.length]),
+    Buffer.from(value),
+  ]);
+}
