@@ -94,7 +94,7 @@ const REQUEST_SIZE: InstrumentSpec = {
   kind: 'histogram',
   unit: 'By',
   description:
-    'Bodies of the OTLP requests the ingest answered, as they arrived (an HTTP body as sent; a gRPC message as grpc-js hands it over, inflated), by transport; 0 for one refused before its body was read.',
+    'Bodies of the OTLP requests the ingest answered, as sent (an HTTP body or a gRPC message, before either is inflated), by transport; 0 for one refused before its body was read.',
   attributes: [PROTOCOL],
   buckets: [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216],
 };

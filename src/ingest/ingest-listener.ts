@@ -174,7 +174,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     handler,
     onShed,
   });
-  // Loaded only where asked for: grpc-js is most of a cold start's modules otherwise.
+  // Loaded only where asked for: a start without gRPC loads neither node:http2 nor the front.
   const grpc =
     options.grpcPort === undefined
       ? undefined
