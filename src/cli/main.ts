@@ -86,7 +86,8 @@ const processIo: CliIo = {
 
 export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
                       [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
-                      [--log-format text|json|logfmt] [--enable-reload] [--print-config]
+                      [--log-format text|json|logfmt] [--enable-reload] [--ingest-grpc-port PORT]
+                      [--print-config]
        jobmeter validate [--print] [--config FILE] [serve's other flags]
 ${COLLECTOR_CONFIG_USAGE}
 ${VIEWS_USAGE}
@@ -117,6 +118,9 @@ Options of serve:
                          --log.format
   --enable-reload        answer POST /-/reload on the [telemetry] listener: a re-read
                          as SIGHUP's (telemetry.enable_reload = true)
+  --ingest-grpc-port PORT
+                         OTLP/gRPC beside the OTLP/HTTP ingest ([ingest] grpc_port), port 0
+                         picks a free one; the ingest is on where [ingest] enabled = true
   --print-config         print the effective configuration (file, environment and flags over
                          the defaults, secrets redacted) in the config file's format (TOML
                          without one) and exit 0, serving nothing
@@ -132,7 +136,7 @@ ${VIEWS_HELP}
 
 Precedence, lowest first: built-in defaults < environment (OTEL_*, and the posture's own:
 CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY; JOBMETER_BUILD_*,
-JOBMETER_TELEMETRY_LISTEN) < config file < flags.
+JOBMETER_TELEMETRY_LISTEN, JOBMETER_INGEST_GRPC_PORT) < config file < flags.
 SIGHUP (or POST /-/reload with --enable-reload) re-reads the configuration: the metrics route's
 token and API keys change at once, other changes take effect at restart; a line names them.
 Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a configuration error,

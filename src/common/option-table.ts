@@ -78,7 +78,10 @@ export interface OptionRow {
    * otel-env.ts's.
    */
   readonly env?: string;
-  /** The flag of `jobmeter serve` that sets a boolean row true (config/serve-flags.ts), where one does. */
+  /**
+   * The flag of `jobmeter serve` that sets the row, where one does (config/serve-flags.ts): a boolean
+   * row's sets it true, any other's takes the value, read as the row's variable is.
+   */
   readonly flag?: `--${string}`;
   /** The flag's one-letter form (`-v`). */
   readonly short?: string;
@@ -232,7 +235,13 @@ export const INGEST_OPTIONS = {
    * (read it back from `jobmeter.ingestGrpcAddress`).
    * @default none (no gRPC listener)
    */
-  grpcPort: { file: 'grpc_port', schema: 'port', env: 'JOBMETER_INGEST_GRPC_PORT', rule: port },
+  grpcPort: {
+    file: 'grpc_port',
+    schema: 'port',
+    env: 'JOBMETER_INGEST_GRPC_PORT',
+    flag: '--ingest-grpc-port',
+    rule: port,
+  },
   /** Explicit opt-in to bind a non-loopback address. @default false */
   allowNonLoopback: boolean('allow_non_loopback', false),
   // The Collector's `max_request_body_size` default.

@@ -197,9 +197,7 @@ export function generalOf(key: string): string {
 /**
  * A row's value from its variable (and the general one below it, {@link generalOf}), held to its
  * rule: a table of names (the headers) from both, each `k=v` pairs, the signal's own merged over
- * the general; any other value from the signal's own, else the general: an integer row's digits only
- * (`Number()` would also take `1e3`, `0x10` and `10.5`, none of which the specification's integers
- * allow), a closed list's word in any case, a loopback `HOST:PORT` parsed, any other string as it is.
+ * the general; any other value from the signal's own, else the general, read by {@link rowFromText}.
  */
 function rowFromEnv(env: NodeJS.ProcessEnv, row: OptionRow): unknown {
   if (row.env === undefined) return undefined;
@@ -216,8 +214,18 @@ function rowFromEnv(env: NodeJS.ProcessEnv, row: OptionRow): unknown {
     return Object.assign({}, ...tables) as unknown;
   }
   const key = keys[0];
-  if (key === undefined) return undefined;
-  const raw = readEnv(env, key)!;
+  return key === undefined ? undefined : rowFromText(row, readEnv(env, key)!, key);
+}
+
+/**
+ * A row's value from text, as a variable or a flag gives it (`key` names which in errors): an
+ * integer row's digits only (`Number()` would also take `1e3`, `0x10` and `10.5`, none of which the
+ * specification's integers allow), a closed list's word in any case, a loopback `HOST:PORT`
+ * parsed, any other string as it is; then held to the row's rule.
+ */
+export function rowFromText(row: OptionRow, raw: string, key: string): unknown {
+  const rule = row.rule as
+    (Partial<Rule<unknown>> & ((v: unknown, k: string) => unknown)) | undefined;
   const schema = rule?.schema;
   if (schema?.type === 'integer') {
     const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;

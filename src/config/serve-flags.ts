@@ -4,9 +4,9 @@
  *
  * Flags: `--config FILE`, `--profile NAME`, `--listen HOST:PORT` (also `[IPV6]:PORT` and
  * `:PORT`; implies `listener.enabled = true`), `--host HOST` (the host alone, for a `--listen`
- * without one), and the option table's boolean rows with a `flag`, each setting its row true:
- * `--allow-non-loopback`, `--auth` (`metrics.auth = true`), `-v` / `--verbose`
- * (`metrics.verbose = true`), `--enable-reload` (`telemetry.enable_reload = true`).
+ * without one), and the option table's rows with a `flag`: a boolean row's sets it true
+ * (`--allow-non-loopback`, `--auth`: `metrics.auth = true`, `-v` / `--verbose`, `--enable-reload`),
+ * any other's takes its value, read as the row's variable is (`--ingest-grpc-port PORT`).
  */
 import { parseArgs } from 'node:util';
 
@@ -15,6 +15,7 @@ import { ConfigError } from '../errors.ts';
 import { parseHostPort } from './json-schema.ts';
 import { parseProfile } from './schema-validator.ts';
 import { host } from '../common/option-rules.ts';
+import { rowFromText } from './otel-env.ts';
 import type { ServiceConfig } from './service-config.ts';
 
 /**
@@ -47,11 +48,18 @@ export const PRELOAD_FLAG_KEYS: FlagKeys = {
   allowNonLoopback: undefined,
 };
 
-/** Each boolean row with a flag: the flag's name (`auth`), its short form, and what it sets true. */
-const ROW_FLAGS = (['listener', 'metrics', 'telemetry'] as const).flatMap((table) =>
+/** Each row with a flag: the flag's name (`auth`), its short form, the row and where it sits. */
+const ROW_FLAGS = (['listener', 'metrics', 'telemetry', 'ingest'] as const).flatMap((table) =>
   Object.entries(SECTIONS[table] as Section)
     .filter(([, row]) => row.flag !== undefined)
-    .map(([field, row]) => ({ name: row.flag!.slice(2), short: row.short, table, field })),
+    .map(([field, row]) => ({
+      name: row.flag!.slice(2),
+      short: row.short,
+      type: row.schema === 'boolean' ? ('boolean' as const) : ('string' as const),
+      row,
+      table,
+      field,
+    })),
 );
 
 /** `node:util` parseArgs spec of `jobmeter serve`. `help` is handled by the CLI, ignored here. */
@@ -61,8 +69,8 @@ export const SERVE_FLAGS = {
   listen: { type: 'string' },
   host: { type: 'string' },
   ...(Object.fromEntries(
-    ROW_FLAGS.map(({ name, short }) => [name, { type: 'boolean', ...(short && { short }) }]),
-  ) as Record<string, { type: 'boolean'; short?: string }>),
+    ROW_FLAGS.map(({ name, short, type }) => [name, { type, ...(short && { short }) }]),
+  ) as Record<string, { type: 'boolean' | 'string'; short?: string }>),
   demo: { type: 'boolean' },
   debug: { type: 'boolean' },
   'log-format': { type: 'string' },
@@ -86,7 +94,7 @@ export interface ServeFlags {
   /** Print the effective configuration and exit: serve's `--print-config`, validate's `--print` (handled by the CLI, not a config key). */
   printConfig?: boolean;
   help?: boolean;
-  /** The rows' flags (`allowNonLoopback`, `auth`, …), each true when given. */
+  /** The rows' flags (`allowNonLoopback`, `auth`, `ingestGrpcPort`, …): true, or the text given. */
   readonly [rowFlag: string]: unknown;
 }
 
@@ -136,8 +144,12 @@ export function flagsLayer(flags: ServeFlags, keys: FlagKeys = SERVE_FLAG_KEYS):
     }
     out.listener = { ...out.listener, host: host(flags.host, '--host') };
   }
-  for (const { name, table, field } of ROW_FLAGS)
-    if (flags[camel(name)] === true) out[table] = { ...out[table], [field]: true };
+  for (const { name, table, field, row } of ROW_FLAGS) {
+    const given = flags[camel(name)];
+    if (given === undefined) continue;
+    const value = given === true ? true : rowFromText(row, String(given), `--${name}`);
+    out[table] = { ...out[table], [field]: value };
+  }
   return out;
 }
 

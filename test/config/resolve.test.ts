@@ -367,23 +367,50 @@ describe('parseServeFlags / mergeServiceConfig', () => {
 });
 
 describe('an option declared once', () => {
+  const flagged = (['listener', 'metrics', 'telemetry', 'ingest'] as const).flatMap((table) =>
+    Object.entries(SECTIONS[table] as Section)
+      .filter(([, row]) => row.flag !== undefined)
+      .map(([field, row]) => [table, field, row] as const),
+  );
   it("a boolean row's flag is a flag of serve that sets the row true", () => {
-    const flagged = (['listener', 'metrics', 'telemetry'] as const).flatMap((table) =>
-      Object.entries(SECTIONS[table] as Section)
-        .filter(([, row]) => row.flag !== undefined)
-        .map(([field, row]) => [table, field, row] as const),
-    );
+    const booleans = flagged.filter(([, , row]) => row.schema === 'boolean');
     assert.deepEqual(
-      flagged.map(([, , row]) => row.flag),
+      booleans.map(([, , row]) => row.flag),
       ['--allow-non-loopback', '--auth', '--verbose', '--enable-reload'],
     );
-    for (const [table, field, row] of flagged) {
+    for (const [table, field, row] of booleans) {
       for (const given of [row.flag!, ...(row.short === undefined ? [] : [`-${row.short}`])]) {
         const layer = flagsLayer(parseServeFlags([given]));
         assert.deepEqual(layer, { [table]: { [field]: true } }, given);
       }
     }
     assert.deepEqual(flagsLayer(parseServeFlags([])), {});
+  });
+
+  it("any other row's flag takes its value, read and checked as the row's variable is, over the file", async () => {
+    const values = flagged.filter(([, , row]) => row.schema !== 'boolean');
+    assert.deepEqual(
+      values.map(([, , row]) => row.flag),
+      ['--ingest-grpc-port'],
+    );
+    assert.deepEqual(flagsLayer(parseServeFlags(['--ingest-grpc-port', '4317'])), {
+      ingest: { grpcPort: 4317 },
+    });
+    assert.deepEqual(flagsLayer(parseServeFlags(['--ingest-grpc-port=0'])), {
+      ingest: { grpcPort: 0 },
+    });
+    for (const bad of ['70000', '1e3', '-1', ''])
+      assert.throws(() => flagsLayer(parseServeFlags([`--ingest-grpc-port=${bad}`])), {
+        name: 'ConfigError',
+        message: `invalid --ingest-grpc-port=${bad}: expected an integer from 0 to 65535`,
+      });
+    const path = await file('grpc.toml', '[ingest]\nenabled = true\ngrpc_port = 4317\n');
+    const options = await resolveServiceConfig({
+      argv: ['--config', path, '--ingest-grpc-port', '0'],
+      env: { JOBMETER_INGEST_GRPC_PORT: '5317' },
+    });
+    assert.ok(options.ingest !== undefined && options.ingest !== false);
+    assert.equal(options.ingest.grpcPort, 0);
   });
 
   // Adding a boolean option is its row and its use: from the row alone it is a key of the file,

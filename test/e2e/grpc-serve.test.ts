@@ -1,6 +1,6 @@
 /**
- * `jobmeter serve` with its OTLP/gRPC ingest turned on by JOBMETER_INGEST_GRPC_PORT (the
- * `[ingest] grpc_port` row's variable): serve says where it listens, the JS SDK's
+ * `jobmeter serve` with its OTLP/gRPC ingest turned on by JOBMETER_INGEST_GRPC_PORT or by
+ * `--ingest-grpc-port` (the `[ingest] grpc_port` row's variable and flag): serve says where it listens, the JS SDK's
  * `@opentelemetry/exporter-metrics-otlp-grpc` exports to it, and the pull endpoint serves what was
  * recorded.
  */
@@ -9,16 +9,36 @@ import { afterEach, test } from 'node:test';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { killChildren, START_MS } from '../cli/harness.ts';
+import { killChildren, run, START_MS } from '../cli/harness.ts';
 import { serveWithIngest } from '../support/serve.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
 const files = tempFiles('jobmeter-grpc-serve-');
 afterEach(killChildren);
 
-test('serve receives the JS SDK over gRPC and serves what it recorded', async () => {
+const WAYS = {
+  JOBMETER_INGEST_GRPC_PORT: { env: { JOBMETER_INGEST_GRPC_PORT: '0' } },
+  // The flag is the highest layer: over the variable, which would bind a port no test can take.
+  '--ingest-grpc-port': {
+    env: { JOBMETER_INGEST_GRPC_PORT: '1' },
+    args: ['--ingest-grpc-port', '0'],
+  },
+} as const;
+
+for (const [way, { env, ...rest }] of Object.entries(WAYS))
+  test(`serve with ${way} receives the JS SDK over gRPC and serves what it recorded`, () =>
+    receivesOverGrpc({ env, args: 'args' in rest ? [...rest.args] : [] }));
+
+test('a bad --ingest-grpc-port exits 2 naming the flag, the value and what was expected', async () => {
+  const { code, stderr } = await run(['serve', '--ingest-grpc-port', '70000']);
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /invalid --ingest-grpc-port=70000: expected an integer from 0 to 65535/);
+});
+
+async function receivesOverGrpc(way: { env: Record<string, string>; args: string[] }) {
   const { child, pullPort } = await serveWithIngest(files, {
-    env: { XDG_STATE_HOME: files.dir, JOBMETER_INGEST_GRPC_PORT: '0' },
+    env: { XDG_STATE_HOME: files.dir, ...way.env },
+    args: way.args,
   });
   const [, grpcPort] = await child.stderrMatches(
     /receiving OTLP\/gRPC metrics on 127\.0\.0\.1:(\d+)/,
@@ -44,4 +64,4 @@ test('serve receives the JS SDK over gRPC and serves what it recorded', async ()
   assert.match(body, /^grpc_tasks_done_total\{[^}]*queue="a"[^}]*\} 7$/m, body);
   assert.match(body, /^grpc_task_duration_seconds_count\{[^}]*\} 2$/m, body);
   assert.match(body, /^grpc_task_duration_seconds_sum\{[^}]*\} 1\.7$/m, body);
-});
+}
