@@ -18,7 +18,7 @@ afterEach(killChildren);
 
 const WAYS = {
   JOBMETER_INGEST_GRPC_PORT: { env: { JOBMETER_INGEST_GRPC_PORT: '0' } },
-  // The flag is the highest layer: over the variable, which would bind a port no test can take.
+  // The flag is the highest layer: over the variable, whose port 1 the test refuses below.
   '--ingest-grpc-port': {
     env: { JOBMETER_INGEST_GRPC_PORT: '1' },
     args: ['--ingest-grpc-port', '0'],
@@ -44,6 +44,8 @@ async function receivesOverGrpc(way: { env: Record<string, string>; args: string
     /receiving OTLP\/gRPC metrics on 127\.0\.0\.1:(\d+)/,
     START_MS,
   );
+  // The variable's port 0 and the flag's both pick a free port; the flag's is not the variable's 1.
+  assert.notEqual(grpcPort, '1', 'the flag is over the variable');
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': 'grpc-daemon' }),
     readers: [
