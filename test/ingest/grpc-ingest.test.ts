@@ -236,6 +236,33 @@ describe('odd messages over gRPC', () => {
   });
 });
 
+describe('trusted networks over gRPC', () => {
+  // The HTTP front's 403 is gRPC's PERMISSION_DENIED (the status mapping of the gRPC HTTP/2
+  // protocol); a token asked as well answers UNAUTHENTICATED first, as over HTTP (ingest-gate.ts).
+  it('a peer outside trusted_cidrs: PERMISSION_DENIED, nothing ingested; inside: accepted', async () => {
+    const outside = await receiver({ trustedCidrs: ['10.0.0.0/8'] });
+    const inside = await receiver({ trustedCidrs: ['127.0.0.0/8'] });
+    const both = await receiver({ token: TOKEN, trustedCidrs: ['10.0.0.0/8'] });
+    try {
+      const refused = await call(outside.ingestGrpcAddress!.port, counterBody('cidr.out', 1));
+      assert.equal(refused.error?.code, status.PERMISSION_DENIED, String(refused.error));
+      const names = (await outside.scrape()).map((f) => f.name);
+      assert.ok(!names.some((n) => n.startsWith('cidr_out')), names.join('\n'));
+      const requests = await ingestRequests(outside);
+      assert.equal(requests.get('code="7",protocol="grpc",reason="forbidden"'), 1);
+
+      const accepted = await call(inside.ingestGrpcAddress!.port, counterBody('cidr.in', 1));
+      assert.equal(accepted.error, undefined, String(accepted.error));
+      assert.ok((await inside.scrape()).some((f) => f.name.startsWith('cidr_in')));
+
+      const noToken = await call(both.ingestGrpcAddress!.port, counterBody('cidr.both', 1));
+      assert.equal(noToken.error?.code, status.UNAUTHENTICATED, String(noToken.error));
+    } finally {
+      await Promise.all([outside.shutdown(), inside.shutdown(), both.shutdown()]);
+    }
+  });
+});
+
 describe('shedding over gRPC', () => {
   it('past the bytes in flight: UNAVAILABLE with google.rpc.RetryInfo, the others accepted', async () => {
     // One slot, 1 MiB bodies: at most 2 MiB in flight, so of 6 messages of 0.9 MiB sent at once
