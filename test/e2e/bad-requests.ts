@@ -24,7 +24,7 @@ import { connect, type IncomingHttpHeaders } from 'node:http2';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
-import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { decodeBodySync } from '../../src/ingest/content-encoding.ts';
 import { EXPORT_PATH } from '../../src/ingest/grpc-listener.ts';
 import { decodeExportResponse, decodeStatus } from '../support/otlp-response.ts';
@@ -33,6 +33,7 @@ import * as pb from '../support/otlp-protobuf-writer.ts';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
 import { resolveIngest } from '../../src/resolve-options.ts';
 import { startCollector } from '../support/collector.ts';
+import { unaryCall } from '../support/grpc-call.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
 import type { OtlpPartialSuccess } from '../../src/otlp/types.ts';
 import { replaceBlock } from '../support/generated-block.ts';
@@ -791,29 +792,14 @@ async function sendGrpc(port: number, call: GrpcCall): Promise<GrpcAnswer> {
 }
 
 /** The call as grpc-js makes it. */
-function grpcJsCall(port: number, call: GrpcCall): Promise<Reply> {
-  // A connection of its own (grpc-js shares one per target otherwise).
-  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), {
-    'grpc.use_local_subchannel_pool': 1,
+async function grpcJsCall(port: number, call: GrpcCall): Promise<Reply> {
+  const { response, error } = await unaryCall(port, call.message, {
+    path: call.path,
+    deadlineMs: 30_000,
   });
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(
-      call.path,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      Buffer.from(call.message),
-      new Metadata(),
-      { deadline: Date.now() + 30_000 },
-      (error, response) => {
-        client.close();
-        resolve(
-          error === null
-            ? { code: GrpcStatus.OK, details: '', response: response! }
-            : { code: error.code, details: error.details },
-        );
-      },
-    );
-  });
+  return error === undefined
+    ? { code: GrpcStatus.OK, details: '', response: response! }
+    : { code: error.code, details: error.details };
 }
 
 /**

@@ -10,7 +10,7 @@ import { connect, type ClientHttp2Session } from 'node:http2';
 import { connect as connectTcp } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { credentials, Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPMetricExporter as ProtobufExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -23,6 +23,7 @@ import { EXPORT_PATH } from '../../src/ingest/grpc-listener.ts';
 import { createJobmeter, selfTelemetryOf, type Jobmeter } from '../../src/jobmeter.ts';
 import { throughCollector } from '../support/collector.ts';
 import { counterRequest } from '../support/otlp-counter.ts';
+import { unaryCall } from '../support/grpc-call.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
 import { decodeExportResponse } from '../support/otlp-response.ts';
 import { otlpTypes } from '../../src/otlp/codec.ts';
@@ -67,30 +68,9 @@ async function served(jm: Jobmeter): Promise<string[]> {
   return rows.sort();
 }
 
-/** A raw unary call with `body`: the response bytes, or the error. */
-function call(
-  port: number,
-  body: Buffer,
-  metadata = new Metadata(),
-): Promise<{ response?: Buffer; error?: ServiceError }> {
-  // A connection of its own (grpc-js shares one per target otherwise).
-  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), {
-    'grpc.use_local_subchannel_pool': 1,
-  });
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(
-      EXPORT_PATH,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      body,
-      metadata,
-      (error, response) => {
-        client.close();
-        resolve(error === null ? { response: response! } : { error });
-      },
-    );
-  });
-}
+/** A raw unary Export with `body`: the response bytes, or the error. */
+const call = (port: number, body: Buffer, metadata = new Metadata()) =>
+  unaryCall(port, body, { metadata });
 
 function bearer(token: string): Metadata {
   const m = new Metadata();
@@ -194,21 +174,9 @@ describe('odd messages over gRPC', () => {
     const big = Buffer.alloc(100 * 1024, 1);
     const { error } = await call(port, big, bearer(TOKEN));
     assert.equal(error?.code, status.RESOURCE_EXHAUSTED, String(error));
-    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), {
-      'grpc.default_compression_algorithm': 2,
-    });
-    const inflated = await new Promise<ServiceError | null>((resolve) => {
-      client.makeUnaryRequest(
-        EXPORT_PATH,
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        big,
-        bearer(TOKEN),
-        (e) => {
-          client.close();
-          resolve(e);
-        },
-      );
+    const { error: inflated } = await unaryCall(port, big, {
+      metadata: bearer(TOKEN),
+      channel: { 'grpc.default_compression_algorithm': 2 },
     });
     assert.ok(gzipSync(big).length < 64 * 1024);
     assert.equal(inflated?.code, status.RESOURCE_EXHAUSTED, String(inflated));
@@ -412,19 +380,9 @@ describe('the connection', () => {
 
   it('another method: UNIMPLEMENTED; a request that is no gRPC call: HTTP 415', async () => {
     const port = jm.ingestGrpcAddress!.port;
-    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), {
-      'grpc.use_local_subchannel_pool': 1,
+    const { error } = await unaryCall(port, Buffer.alloc(0), {
+      path: EXPORT_PATH.replace(/Export$/, 'Nope'),
     });
-    const error = await new Promise<ServiceError | null>((resolve) =>
-      client.makeUnaryRequest(
-        EXPORT_PATH.replace(/Export$/, 'Nope'),
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        Buffer.alloc(0),
-        (e) => resolve(e),
-      ),
-    );
-    client.close();
     assert.equal(error?.code, status.UNIMPLEMENTED, String(error));
     const plain = connect(`http://127.0.0.1:${port}`);
     try {

@@ -13,11 +13,11 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
-import { EXPORT_PATH } from '../../src/ingest/grpc-listener.ts';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { start, START_MS, EXIT_MS, type Running } from '../cli/harness.ts';
 import { steppedClockEnv, stepTo } from '../support/faketime.ts';
 import { freePort } from '../support/free-port.ts';
+import { unaryCall } from '../support/grpc-call.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
 import { decodeExportResponse } from '../support/otlp-response.ts';
 import { fillDisk, mountSmallDisk, unmountSmallDisk } from '../support/small-disk.ts';
@@ -387,36 +387,21 @@ export class Serve {
   }
 
   /** A unary `MetricsService/Export` on a connection of its own, as a new exporter opens one. */
-  #call(body: string, token: string): Promise<PushAnswer> {
+  async #call(body: string, token: string): Promise<PushAnswer> {
     const { request } = otlpMetricsSchema();
-    const message = Buffer.from(request.encode(request.fromObject(JSON.parse(body))).finish());
+    const message = request.encode(request.fromObject(JSON.parse(body))).finish();
     const metadata = new Metadata();
     metadata.set('authorization', `Bearer ${token}`);
-    // Not grpc-js's shared channel: after a restart of serve it would wait out its reconnect backoff.
-    const client = new Client(`127.0.0.1:${this.grpcPort}`, credentials.createInsecure(), {
-      'grpc.use_local_subchannel_pool': 1,
+    const { response, error } = await unaryCall(this.grpcPort, message, {
+      metadata,
+      deadlineMs: START_MS,
     });
-    return new Promise((resolve) => {
-      client.makeUnaryRequest(
-        EXPORT_PATH,
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        message,
-        metadata,
-        { deadline: Date.now() + START_MS },
-        (error, response) => {
-          client.close();
-          resolve(
-            error === null
-              ? {
-                  code: ANSWER_CODES.grpc.accepted,
-                  rejected: decodeExportResponse(response!, 'protobuf')?.rejectedDataPoints ?? 0,
-                }
-              : { code: String(error.code), rejected: 0 },
-          );
-        },
-      );
-    });
+    return error === undefined
+      ? {
+          code: ANSWER_CODES.grpc.accepted,
+          rejected: decodeExportResponse(response!, 'protobuf')?.rejectedDataPoints ?? 0,
+        }
+      : { code: String(error.code), rejected: 0 };
   }
 }
 
