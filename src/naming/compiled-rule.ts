@@ -9,7 +9,6 @@ import { DataPointType } from '../common/otel-sdk.ts';
 import type { FamilyType } from '../exposition/types.ts';
 import type { RuleSources } from '../series/carry.ts';
 import { boundsOf, type CollectedSeries, type LabelColumn } from '../series/collection.ts';
-import { exemplarsAt } from '../series/histogram.ts';
 import { scaled, seriesExemplar, seriesStartMillis } from './data-points.ts';
 import {
   addHistogram,
@@ -125,15 +124,7 @@ export function emitSeries(
         );
         addHistogram(
           out,
-          cache.histogramAt(
-            i,
-            series,
-            strings[i]!,
-            scale,
-            starts ? created : undefined,
-            exemplarsAt(series.exemplars, i, series.stride),
-            row,
-          ),
+          cache.histogramAt(i, series, strings[i]!, scale, starts ? created : undefined, row),
         );
       }
     }

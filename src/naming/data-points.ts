@@ -2,35 +2,19 @@
  * What the rule compilers read off a series' columns, in exposition terms: its start time in Unix
  * ms, its exemplars as the renderers write them, a value in the rule's unit.
  */
-import type { HrTime } from '@opentelemetry/api';
+import type { CollectedSeries } from '../series/collection.ts';
 import type { Exemplar } from '../domain/exemplars.ts';
 import type { ExpositionExemplar, FamilyType } from '../exposition/types.ts';
-import { bucketOf } from '../series/histogram.ts';
 
 /** Series `i`'s start time in Unix ms: its own when the set keeps one per series (collection.ts), else the set's. */
 export function seriesStartMillis(
-  series: {
-    readonly startTime: HrTime;
-    readonly startSeconds?: Float64Array;
-    readonly startNanos?: Float64Array;
-  },
+  series: Pick<CollectedSeries, 'startTime' | 'startSeconds' | 'startNanos'>,
   i: number,
 ): number {
-  const seconds = series.startSeconds;
+  const { startTime: t, startSeconds: seconds } = series;
   return seconds === undefined
-    ? startMillis(series.startTime)
+    ? t[0] * 1000 + t[1] / 1e6
     : seconds[i]! * 1000 + series.startNanos![i]! / 1e6;
-}
-
-let lastStart: HrTime | undefined;
-let lastStartMillis = 0;
-/** A start time in Unix ms (producers share one HrTime across points: converted once). */
-function startMillis(t: HrTime): number {
-  if (t !== lastStart) {
-    lastStart = t;
-    lastStartMillis = t[0] * 1000 + t[1] / 1e6;
-  }
-  return lastStartMillis;
 }
 
 /**
@@ -66,16 +50,21 @@ export function seriesExemplar(
 export const replaces = (had: ExpositionExemplar | undefined, timestamp: number): boolean =>
   had === undefined || had.timestamp <= timestamp;
 
-/** A histogram point's exemplars by bucket (the first bound >= value; the last slot is +Inf). */
+/**
+ * A histogram series' exemplars as the renderers write them, by bucket: its `n` slots from `from`
+ * of `held` (a set keeps the latest per bucket: series/histogram.ts); undefined when it has none.
+ */
 export function bucketExemplars(
-  e: readonly Exemplar[],
-  bounds: readonly number[],
+  held: readonly (Exemplar | undefined)[],
+  from: number,
+  n: number,
   scale: number,
-): (ExpositionExemplar | undefined)[] {
-  const out = new Array<ExpositionExemplar | undefined>(bounds.length + 1);
-  for (const x of e) {
-    const k = bucketOf(bounds, x.value);
-    if (replaces(out[k], x.timeMillis / 1000)) out[k] = expositionExemplar(x, scale);
+): (ExpositionExemplar | undefined)[] | undefined {
+  let out: (ExpositionExemplar | undefined)[] | undefined;
+  for (let k = 0; k < n; k++) {
+    const e = held[from + k];
+    if (e !== undefined)
+      (out ??= new Array<ExpositionExemplar | undefined>(n))[k] = expositionExemplar(e, scale);
   }
   return out;
 }

@@ -7,7 +7,6 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
-import type { Exemplar } from '../domain/exemplars.ts';
 import { boundsOf, type CollectedSeries, type LabelRender } from '../series/collection.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { RenderHistogramSeries } from '../exposition/render-model.ts';
@@ -43,7 +42,8 @@ export class SeriesCache {
    * string at a position is the same series, so the last one when nothing changed. Its
    * bounds are the set's, or its own in a view of several bucket layouts (collection.ts
    * `boundsOf`). Its figures are the set's, or `row`'s where given: a source's carried part
-   * `[count, sum, ...bucket counts]` over those bounds (series/carry.ts), its sum already scaled.
+   * `[count, sum, ...bucket counts]` over those bounds (series/carry.ts), its sum already scaled;
+   * its exemplars the set's, the latest per bucket.
    */
   histogramAt(
     i: number,
@@ -51,7 +51,6 @@ export class SeriesCache {
     labels: string,
     scale: number,
     created: number | undefined,
-    exemplars: readonly Exemplar[] | undefined,
     row: Float64Array | undefined,
   ): RenderHistogramSeries {
     const bounds = boundsOf(series, i);
@@ -77,11 +76,10 @@ export class SeriesCache {
       { labels, bounds, counts: countsAt(counts, from, n), sum, count },
       created,
     );
+    const exemplars =
+      series.exemplars && bucketExemplars(series.exemplars, i * series.stride, n, scale);
     if (exemplars === undefined) return made;
-    return (this.#histograms[i] = {
-      ...made,
-      exemplars: bucketExemplars(exemplars, bounds, scale),
-    });
+    return (this.#histograms[i] = { ...made, exemplars });
   }
 
   /**

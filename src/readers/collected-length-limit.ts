@@ -15,8 +15,6 @@ import { AggregationTemporality, DataPointType, millisToHrTime } from '../common
 import { ValueType, type Attributes } from '@opentelemetry/api';
 import type {
   DataPoint,
-  ExponentialHistogram,
-  Histogram,
   MetricData,
   MetricProducer,
   ResourceMetrics,
@@ -156,12 +154,6 @@ function merged(type: DataPointType, points: DataPoint<unknown>[]): DataPoint<un
   return out;
 }
 
-const both = (
-  a: number | undefined,
-  b: number | undefined,
-  f: (x: number, y: number) => number,
-): number | undefined => (a === undefined || b === undefined ? undefined : f(a, b));
-
 /** Each kind's aggregation (a gauge's: the first series' value, which was recorded last cannot be told). */
 const KIND: Readonly<Partial<Record<DataPointType, Aggregator<unknown, unknown>>>> = {
   [DataPointType.SUM]: SUM,
@@ -177,25 +169,7 @@ function added(
 ): DataPoint<unknown> {
   const kind = KIND[type];
   if (kind === undefined) return a;
-  // One stream's points share its View's boundaries.
-  const value = mergePoints(kind, a.value, b.value);
   const startTime = before(b.startTime, a.startTime) ? b.startTime : a.startTime;
-  if (typeof value === 'number') return { ...a, startTime, value };
-  const x = a.value as Histogram | ExponentialHistogram;
-  const y = b.value as Histogram | ExponentialHistogram;
-  // The sum, min and max of both's records, each where both have it.
-  const { sum: _, ...counts } = value as Histogram | ExponentialHistogram;
-  const sum = both(x.sum, y.sum, (p, q) => p + q);
-  const min = both(x.min, y.min, Math.min);
-  const max = both(x.max, y.max, Math.max);
-  return {
-    ...a,
-    startTime,
-    value: {
-      ...counts,
-      ...(sum !== undefined && { sum }),
-      ...(min !== undefined && { min }),
-      ...(max !== undefined && { max }),
-    },
-  };
+  // One stream's points share its View's boundaries.
+  return { ...a, startTime, value: mergePoints(kind, a.value, b.value) };
 }

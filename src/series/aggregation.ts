@@ -143,9 +143,23 @@ export const EXPONENTIAL_HISTOGRAM: Aggregator<ExponentialSum, ExponentialHistog
   toPoint: (acc) => bucketsOf(acc),
 };
 
-/** Two SDK point values of one series merged by `kind`, as a point like `a` (without min and max). */
+/**
+ * Two SDK point values of one series merged by `kind`, as a point like `a`: what the series would
+ * hold had it recorded both's records. A histogram's sum, min and max are kept where both have them
+ * (the SDK leaves out the sum of an instrument that records negative values).
+ */
 export function mergePoints<T, P>(kind: Aggregator<T, P>, a: P, b: P): P {
-  return kind.toPoint(kind.merge(kind.fromPoint(a), kind.fromPoint(b)), a);
+  const value = kind.toPoint(kind.merge(kind.fromPoint(a), kind.fromPoint(b)), a);
+  if (typeof value === 'number') return value;
+  const x = a as Histogram;
+  const y = b as Histogram;
+  const { sum: _, ...counts } = value as Histogram;
+  return {
+    ...counts,
+    ...(x.sum !== undefined && y.sum !== undefined && { sum: x.sum + y.sum }),
+    ...(x.min !== undefined && y.min !== undefined && { min: Math.min(x.min, y.min) }),
+    ...(x.max !== undefined && y.max !== undefined && { max: Math.max(x.max, y.max) }),
+  } as P;
 }
 
 /** What the SDK point value `current` holds beyond `previous`, by `kind` (without min and max). */

@@ -7,6 +7,7 @@ import {
   HISTOGRAM,
   LEVEL,
   mergeInto,
+  mergePoints,
   SUM,
   type LevelRule,
 } from '../../src/series/aggregation.ts';
@@ -78,4 +79,26 @@ test("the SDK's points in and out: explicit keeps the bounds, exponential adds a
     positive: side(1, [4]),
     negative: side(0, []),
   });
+});
+
+test("two points of one series merge as one: a histogram's sum, min and max where both have them", () => {
+  const point = (counts: number[], extremes: object) => ({
+    buckets: { boundaries: [1, 2], counts },
+    count: counts.reduce((x, y) => x + y),
+    ...extremes,
+  });
+  assert.deepEqual(
+    mergePoints(
+      HISTOGRAM,
+      point([1, 0, 1], { sum: 4, min: 0.5, max: 3 }),
+      point([0, 2, 0], { sum: 3, min: 1.5, max: 1.5 }),
+    ),
+    point([1, 2, 1], { sum: 7, min: 0.5, max: 3 }),
+  );
+  assert.deepEqual(
+    mergePoints(HISTOGRAM, point([1, 0, 0], { sum: 1 }), point([1, 0, 0], { min: 1, max: 1 })),
+    point([2, 0, 0], {}),
+    'what one of them lacks the merge has not',
+  );
+  assert.equal(mergePoints(SUM, 2, 3), 5);
 });
