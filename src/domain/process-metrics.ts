@@ -5,19 +5,11 @@
  * runtime-metrics.ts; what every one of them observes is this file's one table of reads.
  */
 import type { Attributes, Meter } from '@opentelemetry/api';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 
-import {
-  cpuSeconds,
-  maxFds,
-  openFds,
-  PROCESS_START_SECONDS,
-  procStatus,
-  residentBytes,
-  sampleEventLoopDelay,
-} from '../common/process-readings.ts';
 import { observableGauge, observableCounter, observableUpDownCounter } from './catalog.ts';
 import { createObservable } from './observed-instruments.ts';
 import {
@@ -27,6 +19,7 @@ import {
   GC_KINDS,
   HEAP_BY_SPACE,
   RUNTIME_INSTRUMENTS,
+  sampleEventLoopDelay,
   V8_HEAP_USED,
 } from './runtime-metrics.ts';
 import {
@@ -151,6 +144,58 @@ export const CONVENTION_PROCESS_INSTRUMENTS: readonly InstrumentSpec[] = PROCESS
   s === ACTIVE_RESOURCES ? V8JS_RESOURCE_ACTIVE : { ...s, ...CONVENTION_KINDS[s.name] },
 );
 
+/**
+ * When the process started, whole Unix seconds, as the Prometheus client libraries serve it: read
+ * once, so a clock step or the rounding never makes a scrape see another start (a restart to
+ * `changes(process_start_time_seconds)`).
+ */
+const PROCESS_START_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
+
+/** Bytes resident in memory (RSS), as `process.memory.usage` counts the process' memory. */
+const residentBytes = (): number => process.memoryUsage.rss();
+
+/** CPU time the process has used since it started, seconds by mode (`cpu.mode`'s values). */
+function cpuSeconds(): { readonly user: number; readonly system: number } {
+  const { user, system } = process.cpuUsage();
+  return { user: user / 1e6, system: system / 1e6 };
+}
+
+/** /proc/self/status' VmRSS, VmSize and VmData in bytes (Linux; undefined elsewhere or unreadable). */
+function procStatus(): readonly (number | undefined)[] | undefined {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    return ['VmRSS', 'VmSize', 'VmData'].map((key) => {
+      const kb = new RegExp(`^${key}:\\s*(\\d+) kB`, 'm').exec(status)?.[1];
+      return kb === undefined ? undefined : Number(kb) * 1024;
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The open file descriptors, from /proc/self/fd (Linux; undefined elsewhere). */
+function openFds(): number | undefined {
+  try {
+    // Less the descriptor readdir itself holds open, as the clients count.
+    return readdirSync('/proc/self/fd').length - 1;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The soft limit on open files, from /proc/self/limits (Linux; undefined elsewhere). */
+function maxFds(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const limit = Number(line?.split(/  +/)[1]);
+    return Number.isFinite(limit) ? limit : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function cpuTimes(): { busy: number; total: number } {
   let busy = 0;
   let total = 0;
@@ -223,6 +268,14 @@ export interface ProcessMetricsOptions {
    * semconv profile). @default false
    */
   readonly conventions?: boolean;
+  /**
+   * The figures observed and the instrument each is observed as, by the name of the instrument
+   * whose reading it takes, in place of what the flags above choose (jobmeter's own telemetry,
+   * http/self-telemetry.ts, observes a few under names of its own). @default the flags'
+   */
+  readonly as?: Readonly<Record<string, InstrumentSpec>>;
+  /** Where the event-loop delay figures are read. @default a sampler of its own, from now on */
+  readonly delay?: () => readonly number[] | undefined;
 }
 
 /** Registers the process instruments on `meter`; returns a function that stops their samplers. */
@@ -233,16 +286,18 @@ export function registerProcessMetrics(
   const conventions = options.conventions === true;
   const runtime = new Set(options.runtime === false ? RUNTIME_INSTRUMENTS.map((s) => s.name) : []);
   const wanted = new Map(
-    [
-      ...(options.process === false
-        ? []
-        : conventions
-          ? CONVENTION_PROCESS_INSTRUMENTS
-          : PROCESS_INSTRUMENTS),
-      ...(options.prometheusClientNames === true ? PROMETHEUS_CLIENT_INSTRUMENTS : []),
-    ]
-      .filter((s) => !runtime.has(s.name))
-      .map((s) => [s.name, s]),
+    options.as !== undefined
+      ? Object.entries(options.as)
+      : [
+          ...(options.process === false
+            ? []
+            : conventions
+              ? CONVENTION_PROCESS_INSTRUMENTS
+              : PROCESS_INSTRUMENTS),
+          ...(options.prometheusClientNames === true ? PROMETHEUS_CLIENT_INSTRUMENTS : []),
+        ]
+          .filter((s) => !runtime.has(s.name))
+          .map((s) => [s.name, s]),
   );
   // One observer of V8's collections: their count (GC_COUNT) and durations (GC_DURATION, and
   // under the clients' name).
@@ -264,10 +319,12 @@ export function registerProcessMetrics(
   if (gcDuration !== undefined || gcSeconds !== undefined || wanted.has(GC_COUNT.name))
     gcObserver.observe({ entryTypes: ['gc'] });
   // One sampler for both namings' delay figures: a read in the same collection gives the same ones.
-  const delay =
-    wanted.has(EVENT_LOOP_DELAY[0]!.name) || wanted.has(EVENTLOOP_LAG_FIGURES[0]!.name)
+  const sampler =
+    options.delay === undefined &&
+    (wanted.has(EVENT_LOOP_DELAY[0]!.name) || wanted.has(EVENTLOOP_LAG_FIGURES[0]!.name))
       ? sampleEventLoopDelay()
       : undefined;
+  const delay = options.delay ?? (() => sampler?.read());
   // The clients' lag: the time a setImmediate queued at a collection waits, seen at the next.
   let lag = 0;
   const [major, minor, patch] = process.version.slice(1).split('.');
@@ -320,7 +377,7 @@ export function registerProcessMetrics(
       },
     },
     // One read of the delay for its seven figures: a read starts the next interval.
-    { specs: EVENT_LOOP_DELAY, read: (o) => delay?.read()?.forEach((s, i) => o(i, s)) },
+    { specs: EVENT_LOOP_DELAY, read: (o) => delay()?.forEach((s, i) => o(i, s)) },
     {
       specs: [PROCESS_CPU_USER, PROCESS_CPU_SYSTEM, PROCESS_CPU_TOTAL],
       read(o) {
@@ -354,7 +411,7 @@ export function registerProcessMetrics(
         lag = Number(process.hrtime.bigint() - start) / 1e9;
       });
     }),
-    { specs: EVENTLOOP_LAG_FIGURES, read: (o) => delay?.read()?.forEach((s, i) => o(i, s)) },
+    { specs: EVENTLOOP_LAG_FIGURES, read: (o) => delay()?.forEach((s, i) => o(i, s)) },
     {
       specs: ACTIVE,
       read(o) {
@@ -414,6 +471,6 @@ export function registerProcessMetrics(
   }
   return () => {
     gcObserver.disconnect();
-    delay?.stop();
+    sampler?.stop();
   };
 }

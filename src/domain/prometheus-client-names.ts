@@ -59,7 +59,7 @@ export const PROCESS_FDS: readonly InstrumentSpec[] = [
 ];
 
 export const EVENTLOOP_LAG = gauge('nodejs_eventloop_lag_seconds', 'Lag of event loop in seconds.');
-/** In common/process-readings.ts DELAY_FIGURES' order: min, max, mean, stddev, p50, p90, p99. */
+/** In runtime-metrics.ts EVENT_LOOP_DELAY's order: min, max, mean, stddev, p50, p90, p99. */
 export const EVENTLOOP_LAG_FIGURES: readonly InstrumentSpec[] = (
   [
     ['min', 'The minimum recorded event loop delay.'],

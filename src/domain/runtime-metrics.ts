@@ -6,16 +6,50 @@
  * observes is process-metrics.ts's (one table of reads for every process and runtime figure).
  *
  * Like the instrumentation: the event-loop delay figures cover the time since the previous
- * collection (common/process-readings.ts) and are not observed before it has a sample; the
+ * collection ({@link sampleEventLoopDelay}) and are not observed before it has a sample; the
  * utilization is the fraction of that time the loop was busy. Every attribute is bounded: GC kinds
  * are V8's four, heap spaces are V8's handful (capped all the same).
  */
-import { constants } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, type Histogram } from 'node:perf_hooks';
 
-import { DELAY_FIGURES } from '../common/process-readings.ts';
 import { observableGauge } from './catalog.ts';
 import { SECONDS_BOUNDARIES } from './host-buckets.ts';
 import type { InstrumentSpec } from './types.ts';
+
+/** The figures in the instrumentation's order: name, description, how each reads the histogram (ns). */
+const DELAY_FIGURES: readonly (readonly [string, string, (h: Histogram) => number])[] = [
+  ['min', 'Event loop minimum delay.', (h) => h.min],
+  ['max', 'Event loop maximum delay.', (h) => h.max],
+  ['mean', 'Event loop mean delay.', (h) => h.mean],
+  ['stddev', 'Event loop standard deviation delay.', (h) => h.stddev],
+  ['p50', 'Event loop 50 percentile delay.', (h) => h.percentile(50)],
+  ['p90', 'Event loop 90 percentile delay.', (h) => h.percentile(90)],
+  ['p99', 'Event loop 99 percentile delay.', (h) => h.percentile(99)],
+];
+
+/**
+ * Samples the delay from now on, every 10 ms (the instrumentation's default `monitoringPrecision`):
+ * `read` gives the figures in seconds since the previous read (undefined before the first sample),
+ * `stop` ends it. A read too soon for a sample gives the previous figures again, so a gauge does
+ * not come and go between scrapes (Prometheus would mark it stale in between).
+ */
+export function sampleEventLoopDelay(): { read(): readonly number[] | undefined; stop(): void } {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  let last: number[] | undefined;
+  return {
+    read() {
+      if (delay.count > 0) {
+        last = DELAY_FIGURES.map(([, , read]) => read(delay) / 1e9).map((s) =>
+          Number.isFinite(s) ? s : 0,
+        );
+        delay.reset();
+      }
+      return last;
+    },
+    stop: () => delay.disable(),
+  };
+}
 
 export const EVENT_LOOP_DELAY: readonly InstrumentSpec[] = DELAY_FIGURES.map(
   ([figure, description]) => observableGauge(`nodejs.eventloop.delay.${figure}`, 's', description),

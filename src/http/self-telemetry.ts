@@ -23,21 +23,19 @@
  * alone waits for one: no state file read or written yet, no time to tell. Recording is an array
  * add (it runs on every scrape and export); the families are named only when collected.
  */
-import type { ObservableCallback } from '@opentelemetry/api';
+import { createNoopMeter, type ObservableCallback } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
+import { counter, observableCounter, observableGauge } from '../domain/catalog.ts';
+import { guardMeter } from '../domain/guarded-meter.ts';
 import {
-  cpuSeconds,
-  maxFds,
-  openFds,
-  PROCESS_START_SECONDS,
-  residentBytes,
-  sampleEventLoopDelay,
-} from '../common/process-readings.ts';
-import { counter } from '../domain/catalog.ts';
-import { PROCESS_CPU_TIME, PROCESS_MEMORY_USAGE } from '../domain/process-metrics.ts';
-import { PROCESS_FDS } from '../domain/prometheus-client-names.ts';
-import { EVENT_LOOP_DELAY } from '../domain/runtime-metrics.ts';
+  PROCESS_CPU_TIME,
+  PROCESS_MEMORY_USAGE,
+  registerProcessMetrics,
+} from '../domain/process-metrics.ts';
+import { HEAP, PROCESS_FDS, PROCESS_START_TIME } from '../domain/prometheus-client-names.ts';
+import { RecordGuard } from '../domain/record-guard.ts';
+import { EVENT_LOOP_DELAY, sampleEventLoopDelay } from '../domain/runtime-metrics.ts';
 import { StorageRegistry } from '../domain/storage/registry.ts';
 import type { BoundCounter, BoundHistogram } from '../domain/storage/handles.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
@@ -131,6 +129,42 @@ const CHECKPOINTS: InstrumentSpec = {
   buckets: DURATION_BUCKETS,
 };
 
+/** `spec`'s figure under jobmeter's own `name`: its help names the instrument it stands for. */
+const like = (spec: InstrumentSpec, name: string, of = observableGauge): InstrumentSpec =>
+  of(name, spec.unit, `${spec.description.slice(0, -1)} (${spec.name}).`);
+
+/**
+ * The process' figures served, by the instrument whose reading each takes (domain/
+ * process-metrics.ts): the conventions' process and event-loop instruments under jobmeter's own
+ * names; the start time and file descriptors under Prometheus' own (its client libraries' too:
+ * `time() - process_start_time_seconds` tells a restart, `process_open_fds / process_max_fds` is
+ * client_golang's alert; the Collector serves none; the descriptors on Linux only); V8's used heap
+ * under the Collector's name for its heap (`otelcol_process_runtime_heap_alloc_bytes`).
+ */
+const PROCESS: Readonly<Record<string, InstrumentSpec>> = {
+  [PROCESS_MEMORY_USAGE.name]: like(PROCESS_MEMORY_USAGE, 'jobmeter.process.memory_usage'),
+  [PROCESS_CPU_TIME.name]: like(PROCESS_CPU_TIME, 'jobmeter.process.cpu_time', observableCounter),
+  [PROCESS_START_TIME.name]: PROCESS_START_TIME,
+  ...Object.fromEntries(PROCESS_FDS.map((spec) => [spec.name, spec])),
+  [HEAP[1]!.name]: observableGauge(
+    'jobmeter.process.runtime.heap_alloc',
+    'By',
+    'Bytes of the V8 heap in use by live objects and not yet collected garbage (process.memoryUsage().heapUsed).',
+  ),
+  ...Object.fromEntries(
+    EVENT_LOOP_DELAY.map((spec) => [
+      spec.name,
+      observableGauge(
+        `jobmeter.${spec.name}`,
+        spec.unit,
+        `Event loop ${spec.name.split('.').pop()} delay since the previous scrape (${spec.name}); 0 before the first sample.`,
+      ),
+    ]),
+  ),
+};
+/** The delay figures before the first sample. */
+const NO_DELAY = EVENT_LOOP_DELAY.map(() => 0);
+
 const RECORDED = [
   ACCEPTED,
   SHED,
@@ -190,7 +224,9 @@ interface ProtocolSeries {
 export type ConfigSource = () => { readonly successful: boolean; readonly successSeconds: number };
 
 export class SelfTelemetry {
-  readonly #meter = new StorageRegistry(RECORDED, { scope: { name: 'jobmeter.telemetry' } });
+  readonly #meter = new StorageRegistry([...RECORDED, ...Object.values(PROCESS)], {
+    scope: { name: 'jobmeter.telemetry' },
+  });
   readonly #namer = createNamer(otelProfile(false));
   readonly #scrapes = this.#meter.histogram(SCRAPES.name).bind();
   #delay: ReturnType<typeof sampleEventLoopDelay> | undefined;
@@ -204,59 +240,14 @@ export class SelfTelemetry {
       'Always 1; the labels carry the running build of jobmeter.',
       (r) => r.observe(1, build),
     );
-    // The conventions' process and event-loop instruments (domain/), each under jobmeter's own
-    // name, read as the profiles read them: the help names the instrument it stands for.
-    const like = (spec: InstrumentSpec) => `${spec.description.slice(0, -1)} (${spec.name}).`;
-    this.#observe(
-      'jobmeter.process.memory_usage',
-      PROCESS_MEMORY_USAGE.unit,
-      like(PROCESS_MEMORY_USAGE),
-      (r) => r.observe(residentBytes()),
+    // The process' figures, observed on an OTel meter over the telemetry's own storages; the
+    // delay since the previous collection (the previous figures when too soon for a sample).
+    const meter = guardMeter(
+      createNoopMeter(),
+      { name: 'jobmeter.telemetry', version: '', schemaUrl: undefined },
+      { guard: new RecordGuard(), capFor: () => undefined, own: this.#meter },
     );
-    this.#observe(
-      'jobmeter.process.cpu_time',
-      PROCESS_CPU_TIME.unit,
-      like(PROCESS_CPU_TIME),
-      (r) => Object.entries(cpuSeconds()).forEach(([mode, s]) => r.observe(s, { cpu_mode: mode })),
-      'observableCounter',
-    );
-    // Prometheus' own name (its client libraries' too): `time() - process_start_time_seconds` is
-    // how a dashboard tells a restart, whatever else the process serves.
-    this.#observe(
-      'process_start_time_seconds',
-      '',
-      'Start time of the process since unix epoch in seconds.',
-      (r) => r.observe(PROCESS_START_SECONDS),
-    );
-    // Prometheus' own names (client_golang's, as its `process_open_fds / process_max_fds` alerts
-    // read them): the Collector serves none. Linux only, absent elsewhere. Read in PROCESS_FDS' order.
-    PROCESS_FDS.forEach(({ name, unit, description }, i) =>
-      this.#observe(name, unit, description, (r) => {
-        const fds = [openFds, maxFds][i]!();
-        if (fds !== undefined) r.observe(fds);
-      }),
-    );
-    // The Collector's name for its heap (`otelcol_process_runtime_heap_alloc_bytes`): V8's used heap.
-    this.#observe(
-      'jobmeter.process.runtime.heap_alloc',
-      'By',
-      'Bytes of the V8 heap in use by live objects and not yet collected garbage (process.memoryUsage().heapUsed).',
-      (r) => r.observe(process.memoryUsage().heapUsed),
-    );
-    const delays = EVENT_LOOP_DELAY.map((spec) =>
-      this.#meter.observed({
-        name: `jobmeter.${spec.name}`,
-        kind: 'observableGauge',
-        unit: spec.unit,
-        description: `Event loop ${spec.name.split('.').pop()} delay since the previous scrape (${spec.name}); 0 before the first sample.`,
-        attributes: [],
-      }),
-    );
-    // The delay since the previous collection (the previous figures when too soon for a sample).
-    this.#meter.addBatchCallback((r) => {
-      const delay = this.#delay?.read();
-      delays.forEach((gauge, i) => r.observe(gauge, delay?.[i] ?? 0));
-    }, delays);
+    registerProcessMetrics(meter, { as: PROCESS, delay: () => this.#delay?.read() ?? NO_DELAY });
   }
 
   /** An observable instrument of the telemetry's meter, read by `callback` at each collection. */
