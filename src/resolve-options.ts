@@ -4,14 +4,11 @@
  * it, an unknown key too (common/option-keys.ts).
  */
 import cluster from 'node:cluster';
-import type { MessagePort } from 'node:worker_threads';
-import type { ViewOptions } from '@opentelemetry/sdk-metrics';
-import { MERGE_POLICIES, type MergePolicy } from './domain/merge-rules.ts';
+import { MERGE_POLICIES } from './domain/merge-rules.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
 import {
   CLUSTER_OPTIONS,
-  type Defaults,
   INGEST_OPTIONS,
   JOBMETER_OPTIONS,
   LISTENER_OPTIONS,
@@ -33,65 +30,29 @@ import {
   timeoutWithinInterval,
 } from './common/option-rules.ts';
 import { assertBindAllowed } from './common/loopback.ts';
-import { logTo, type Log } from './common/log.ts';
+import { logTo } from './common/log.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
-import type { InstrumentSpec } from './domain/types.ts';
-import type { ExpositionFormat } from './exposition/types.ts';
-import { compileIngestGate, type IngestGate } from './http/ingest-gate.ts';
+import { compileIngestGate } from './http/ingest-gate.ts';
 import {
   type HostInstruments,
-  type IngestGateKey,
   type IngestOptions,
   type JobmeterOptions,
   type OtlpPushOptions,
-  type ProfileName,
   type PullListenerOptions,
 } from './options.ts';
 import type { ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 
-/** createJobmeter's options resolved: the rows with a default each its checked value, and the rest. */
-export interface ResolvedOptions extends Omit<
-  Defaults<typeof JOBMETER_OPTIONS>,
-  'profile' | 'hostInstruments' | 'startTimestamps'
-> {
-  readonly profile: ProfileName;
-  /** The host's own rules, as given (checked against the profile's by checkFamilyRules). */
-  readonly profileRules: unknown;
-  readonly hostInstruments: HostInstruments;
-  readonly resourceAttributes: Readonly<Record<string, string>>;
-  readonly listener:
-    | (Defaults<typeof LISTENER_OPTIONS> & {
-        readonly format: 'negotiate' | ExpositionFormat | undefined;
-      })
-    | false;
-  readonly otlp: ResolvedOtlpPushOptions | undefined;
-  /** undefined: the profile decides (canonical for `otel`, profile for the legacy ones). */
-  readonly otlpNaming: 'canonical' | 'profile' | undefined;
-  /** The gate keys compiled into the gate the listener applies (a bad one refused here). */
-  readonly ingest:
-    | (Required<Omit<IngestOptions, IngestGateKey | 'grpcPort'>> &
-        Pick<IngestOptions, 'grpcPort'> & { gate: IngestGate })
-    | false;
-  readonly instruments: readonly InstrumentSpec[];
-  readonly debug: ((line: string) => void) | undefined;
-  readonly views: readonly ViewOptions[];
-  readonly log: Log;
-  readonly cluster:
-    | {
-        readonly timeoutMillis: number;
-        readonly reportTo: MessagePort | undefined;
-        readonly merge: Readonly<Record<string, MergePolicy>>;
-      }
-    | false;
-}
+/**
+ * createJobmeter's options resolved ({@link resolveOptions}): the rows with a default each its
+ * checked value, the others checked and typed by the functions below.
+ */
+export type ResolvedOptions = ReturnType<typeof resolveOptions>;
 
 const stderrLine = (line: string): void => void process.stderr.write(`jobmeter: ${line}\n`);
 
 /** The pull listener's options with their defaults; the format stays undefined: the profile's own. */
-export function resolveListener(
-  l: PullListenerOptions | false | undefined,
-): ResolvedOptions['listener'] {
-  if (l === false) return false;
+export function resolveListener(l: PullListenerOptions | false | undefined) {
+  if (l === false) return false as const;
   const section = resolveSection(l, LISTENER_OPTIONS, 'listener');
   // The one place the bind is judged: the listener binds the host it is given.
   assertBindAllowed(section.host, section.allowNonLoopback, 'metrics listener');
@@ -106,7 +67,7 @@ export function resolveListener(
  * The ingest's options with their defaults, each checked by its row's rule, its host held to
  * loopback unless opted out, and its gate keys compiled: the listener checks none of them again.
  */
-export function resolveIngest(given: IngestOptions): Exclude<ResolvedOptions['ingest'], false> {
+export function resolveIngest(given: IngestOptions) {
   const section = resolveSection(given, INGEST_OPTIONS, 'ingest');
   assertBindAllowed(
     section.host,
@@ -147,7 +108,7 @@ function resolveOtlp(given: OtlpPushOptions): ResolvedOtlpPushOptions {
 export function resolveProfileChoice(
   given: JobmeterOptions['profile'],
   host: HostInstruments | undefined,
-): Pick<ResolvedOptions, 'profile' | 'profileRules' | 'hostInstruments'> {
+) {
   const table = typeof given === 'object' && given !== null;
   const profile = PROFILE_TABLE_OPTIONS.name.rule(
     (table ? given.name : given) ?? OPTION_DEFAULTS.profile,
@@ -157,7 +118,7 @@ export function resolveProfileChoice(
   return { profile, profileRules: table ? (given.rules ?? []) : [], hostInstruments };
 }
 
-export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
+export function resolveOptions(o: JobmeterOptions) {
   checkOptionKeys(o, 'jobmeter');
   const listener = resolveListener(o.listener);
   const otlp = o.otlp?.endpoint === undefined ? undefined : resolveOtlp(o.otlp);
@@ -170,7 +131,8 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
       'canonical when otlp.temporality is delta (profile series are cumulative)',
     );
   }
-  const ingest = o.ingest === undefined || o.ingest === false ? false : resolveIngest(o.ingest);
+  const ingest =
+    o.ingest === undefined || o.ingest === false ? (false as const) : resolveIngest(o.ingest);
   const resourceAttributes = attributesRule(o.resourceAttributes ?? {}, 'resourceAttributes');
   return {
     ...resolveProfileChoice(o.profile, o.hostInstruments),
@@ -205,13 +167,13 @@ function serviceNameOf(
   };
 }
 
-function resolveCluster(c: JobmeterOptions['cluster']): ResolvedOptions['cluster'] {
-  if (c === false) return false;
+function resolveCluster(c: JobmeterOptions['cluster']) {
+  if (c === false) return false as const;
   const section = resolveSection(c, CLUSTER_OPTIONS, 'cluster');
   const merge = c?.merge ?? {};
   for (const [name, policy] of Object.entries(merge))
     oneOf(policy, MERGE_POLICIES, `cluster.merge.${name}`);
-  return { ...section, reportTo: c?.reportTo, merge };
+  return { ...section, reportTo: c?.reportTo, merge: merge as Readonly<typeof merge> };
 }
 
 /** A member reports to the primary: it binds nothing and pushes nothing of its own. */

@@ -28,17 +28,12 @@ import type { LayerSource, MetricsConfig } from './service-config.ts';
 import type { ApiKey } from '../http/route-options.ts';
 
 /**
- * The settings the main server's metrics route and the dedicated listener run with: `[metrics]`'s
- * rows, each set (the posture's where the layers set none), the secret files read into `token`
- * and `apiKeys`; `listen` (the dedicated listener: metrics are served there, not on the main
- * server), `token` and `trustedProxies` (the posture's) may stay unset.
+ * The settings the main server's metrics route and the dedicated listener run with
+ * ({@link resolveMetrics}): `[metrics]`'s rows, each set (the posture's where the layers set none),
+ * the secret files read into `token` and `apiKeys`; `listen` (the dedicated listener: metrics are
+ * served there, not on the main server), `token` and `trustedProxies` may stay unset.
  */
-export type ResolvedMetrics = Readonly<
-  Required<Omit<MetricsConfig, Unset | 'tokenFile' | 'apiKeysFile' | 'auth'>> & {
-    [K in Unset]: MetricsConfig[K];
-  }
->;
-type Unset = 'listen' | 'token' | 'trustedProxies';
+export type ResolvedMetrics = Readonly<Awaited<ReturnType<typeof resolveMetrics>>>;
 
 type Field = keyof MetricsConfig;
 const ROWS: Readonly<Record<Field, OptionRow>> = METRICS_OPTIONS;
@@ -124,7 +119,7 @@ export async function resolveMetrics(
   merged: Readonly<MetricsConfig>,
   layers: readonly MetricsLayer[],
   profile: ProfileName,
-): Promise<ResolvedMetrics> {
+) {
   const posture =
     merged.posture === undefined ? postureForProfile(profile) : POSTURES[merged.posture];
   const keyOf = (field: Field): string => {

@@ -89,41 +89,22 @@ export async function resolveServiceConfig({
   return toJobmeterOptions((await collectLayers(parseServeFlags(argv), env, keys)).merged);
 }
 
-/** What `jobmeter serve` runs with. */
-export interface ServeConfig {
-  /**
-   * The library options, as {@link resolveServiceConfig} gives them. `listener` is the main
-   * server's address (`jobmeter serve` passes `listener: false` or the dedicated listener to
-   * createJobmeter and runs the main server itself).
-   */
-  readonly options: JobmeterOptions;
-  /** The metrics route, its posture and the dedicated listener. */
-  readonly metrics: ResolvedMetrics;
-  /**
-   * `[telemetry]`: where serve's own telemetry is served (undefined: nowhere, `enabled = false`),
-   * and whether it answers `POST /-/reload`.
-   */
-  readonly telemetry:
-    | {
-        readonly host: string;
-        readonly port: number;
-        readonly enableReload: boolean;
-        /** `[telemetry] token` (or its file's): asked of every request but /health and /ready. */
-        readonly token?: string;
-      }
-    | undefined;
-}
+/**
+ * What `jobmeter serve` runs with ({@link resolveServeConfig}): `options`, the library options as
+ * {@link resolveServiceConfig} gives them (`listener` is the main server's address: serve passes
+ * `listener: false` or the dedicated listener to createJobmeter and runs the main server itself);
+ * `metrics`, the metrics route, its posture and the dedicated listener; `telemetry`, where serve's
+ * own telemetry is served (undefined: nowhere, `enabled = false`), whether it answers `POST
+ * /-/reload`, and the token it asks of every request but /health and /ready.
+ */
+export type ServeConfig = Awaited<ReturnType<typeof resolveServeConfig>>;
 
 /**
  * Everything `jobmeter serve` needs: the library options and the metrics settings, with the
  * posture's environment variables, secret files read, and the posture checked against them.
  * @throws ConfigError for any bad value; parseArgs' TypeError for bad flag syntax.
  */
-export async function resolveServeConfig({
-  argv,
-  env,
-  keys = SERVE_FLAG_KEYS,
-}: ResolveInput): Promise<ServeConfig> {
+export async function resolveServeConfig({ argv, env, keys = SERVE_FLAG_KEYS }: ResolveInput) {
   const { layers, merged } = await collectLayers(parseServeFlags(argv), env, keys);
   const profile = merged.profile ?? OPTION_DEFAULTS.profile;
   const posture =
@@ -376,7 +357,7 @@ const DEFAULT_TELEMETRY_LISTEN = parseLoopbackListen(
  * (each checked by its row's rule).
  * @throws ConfigError for `enable_reload` with the listener off, naming who set it.
  */
-function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]): ServeConfig['telemetry'] {
+function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]) {
   const given = merged.telemetry;
   const { enabled, enableReload } = resolveSection(given, TELEMETRY_OPTIONS, 'telemetry', [
     'listen',
