@@ -105,15 +105,15 @@ export function addNative(a: NativeBuckets, b: NativeBuckets): NativeBuckets {
   return nativeOfSum(addExponential(otelOf(a), otelOf(b)));
 }
 
-/** Native buckets in OTel indexing (one less); sum and count do not matter here. */
-function otelOf(n: NativeBuckets): ExponentialSum {
+/** Native buckets in OTel indexing (one less), with the histogram's `sum` and `count`. */
+export function otelOf(n: NativeBuckets, sum = 0, count = 0): ExponentialSum {
   return {
     scale: n.schema,
     zeroCount: n.zeroCount,
     zeroThreshold: n.zeroThreshold,
     positive: otelSide(n.positiveOffset, n.positiveCounts),
     negative: otelSide(n.negativeOffset, n.negativeCounts),
-    sum: 0,
-    count: 0,
+    sum,
+    count,
   };
 }

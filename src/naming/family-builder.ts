@@ -7,7 +7,6 @@ import type {
   ExpositionExemplar,
   FamilyType,
   HistogramSeries,
-  NativeBuckets,
   NumberSeries,
 } from '../exposition/types.ts';
 import type {
@@ -19,20 +18,19 @@ import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type {
   DataPoint,
-  ExponentialHistogram,
   MetricData,
   ResourceMetrics,
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
-import { otelSide } from '../common/exponential-histogram.ts';
+import { bucketsOf } from '../common/exponential-histogram.ts';
 import { replaces, type NamedExemplar } from './data-points.ts';
 import type { LabelColumn } from '../series/collection.ts';
 import { holdShape } from '../common/held-shapes.ts';
 import { columnsFamily } from '../exposition/samples.ts';
 import { HISTOGRAM } from '../series/aggregation.ts';
 import { sameBounds } from '../series/carry.ts';
-import { addNative, classicBuckets } from './exponential.ts';
+import { addNative, classicBuckets, otelOf } from './exponential.ts';
 
 /** What a family is called and typed, as a compiled rule names it. */
 export interface FamilyHead {
@@ -414,7 +412,7 @@ export function namedMetrics(
       const value = !histogram
         ? (s as NumberSeries).value
         : exponential
-          ? exponentialOf(h, h.native!)
+          ? bucketsOf(otelOf(h.native!, h.sum, h.count))
           : {
               buckets: { boundaries: [...h.bounds], counts: [...h.counts] },
               sum: h.sum,
@@ -450,18 +448,4 @@ function scopeMetricsOf(
     scopes.set(key, (sm = { scope, metrics: [] }));
   }
   return sm;
-}
-
-/** A native series in OTel terms: its schema is the scale, a Prometheus bucket index is the OTel one plus 1. */
-function exponentialOf(h: HistogramSeries, n: NativeBuckets): ExponentialHistogram {
-  const positive = otelSide(n.positiveOffset, n.positiveCounts);
-  const negative = otelSide(n.negativeOffset, n.negativeCounts);
-  return {
-    count: h.count,
-    sum: h.sum,
-    scale: n.schema,
-    zeroCount: n.zeroCount,
-    positive: { offset: positive.offset, bucketCounts: [...positive.counts] },
-    negative: { offset: negative.offset, bucketCounts: [...negative.counts] },
-  };
 }

@@ -30,6 +30,7 @@ import type { Shape } from '../series/output-set.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
 import { zeroSeries } from './zero-fill.ts';
 import { HISTOGRAM } from '../series/aggregation.ts';
+import { EMPTY_EXPONENTIAL } from '../series/exponential.ts';
 import { bucketsOf } from '../common/exponential-histogram.ts';
 import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
 import { dropOutsideCheck, vocabularyCheck } from '../domain/vocabulary.ts';
@@ -158,19 +159,8 @@ function zeroOf(metric: MetricData, bounds: readonly number[]): unknown {
       { buckets: { boundaries, counts }, count: 0 },
     );
   }
-  if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
-    const empty = { offset: 0, counts: [] };
-    const scale = first?.scale ?? 0;
-    return bucketsOf({
-      scale,
-      zeroCount: 0,
-      zeroThreshold: 0,
-      positive: empty,
-      negative: empty,
-      sum: 0,
-      count: 0,
-    });
-  }
+  if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM)
+    return bucketsOf({ ...EMPTY_EXPONENTIAL, scale: first?.scale ?? 0 });
   return 0;
 }
 

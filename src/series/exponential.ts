@@ -51,14 +51,14 @@ export class ExponentialSet extends SeriesSet {
         startTime: this.pointStart(snap, i, startTime),
         endTime,
         attributes: keys[i]!,
-        value: bucketsOf(this.values[i] ?? EMPTY),
+        value: bucketsOf(this.values[i] ?? EMPTY_EXPONENTIAL),
       };
     return this.metricData(dataPoints);
   }
 }
 
-/** A series with no counts yet. */
-const EMPTY: ExponentialSum = {
+/** A series with no counts yet (at scale 0). */
+export const EMPTY_EXPONENTIAL: ExponentialSum = {
   scale: 0,
   zeroCount: 0,
   zeroThreshold: 0,
