@@ -16,19 +16,16 @@ import {
   bucketBound,
   downscale,
   MAX_NATIVE_SCHEMA,
-  MIN_NATIVE_SCHEMA,
   nativeSide,
   otelSide,
   type ExponentialSum,
 } from '../common/exponential-histogram.ts';
 
-/** A histogram's native buckets, or undefined when its scale is below {@link MIN_NATIVE_SCHEMA}. */
-export function nativeBuckets(h: ExponentialHistogram): NativeBuckets | undefined {
-  return h.scale >= MIN_NATIVE_SCHEMA ? nativeOf(h) : undefined;
-}
-
-/** `h` in Prometheus indexing, downscaled to {@link MAX_NATIVE_SCHEMA} when finer (its scale unchecked). */
-function nativeOf(h: ExponentialHistogram): NativeBuckets {
+/**
+ * `h` in Prometheus indexing, downscaled to {@link MAX_NATIVE_SCHEMA} when finer; a schema below
+ * MIN_NATIVE_SCHEMA has no native form (its classic buckets are served alone).
+ */
+export function nativeOf(h: ExponentialHistogram): NativeBuckets {
   const shift = Math.max(0, h.scale - MAX_NATIVE_SCHEMA);
   return nativeOfSum({
     scale: h.scale - shift,
@@ -59,9 +56,13 @@ function nativeOfSum(s: Omit<ExponentialSum, 'sum' | 'count'>): NativeBuckets {
  * The classic buckets of a native histogram: one `le` per native bucket in the spans (empty ones
  * inside them too, so `histogram_quantile` interpolates within the same ranges), the zero bucket's
  * `le = zeroThreshold` when it or a negative bucket holds something. `counts` are per bucket with
- * the `+Inf` one last (always 0: every finite value has a bucket), as {@link HistogramSeries}.
+ * the `+Inf` one last (always 0: every finite value has a bucket), as {@link HistogramSeries};
+ * bounds times `scale`.
  */
-export function classicBuckets(n: NativeBuckets): { bounds: number[]; counts: number[] } {
+export function classicBuckets(
+  n: NativeBuckets,
+  scale = 1,
+): { bounds: number[]; counts: number[] } {
   const bounds: number[] = [];
   const counts: number[] = [];
   // Negative bucket i holds [-b^i, -b^(i-1)): its inclusive upper bound is -b^(i-1).
@@ -84,17 +85,8 @@ export function classicBuckets(n: NativeBuckets): { bounds: number[]; counts: nu
     }
   }
   counts.push(overflow);
+  if (scale !== 1) for (let i = 0; i < bounds.length; i++) bounds[i]! *= scale;
   return { bounds, counts };
-}
-
-/** Classic buckets of an OTel histogram of any scale (one below {@link MIN_NATIVE_SCHEMA} too), bounds times `scale`. */
-export function classicOfExponential(
-  h: ExponentialHistogram,
-  scale: number,
-): { bounds: number[]; counts: number[] } {
-  const c = classicBuckets(nativeOf(h));
-  if (scale !== 1) for (let i = 0; i < c.bounds.length; i++) c.bounds[i]! *= scale;
-  return c;
 }
 
 /**

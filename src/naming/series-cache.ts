@@ -12,7 +12,8 @@ import { isAscii } from '../exposition/samples.ts';
 import type { RenderHistogramSeries } from '../exposition/render-model.ts';
 import type { NativeBuckets } from '../exposition/types.ts';
 import { bucketExemplars } from './data-points.ts';
-import { classicBuckets, classicOfExponential, nativeBuckets } from './exponential.ts';
+import { MIN_NATIVE_SCHEMA } from '../common/exponential-histogram.ts';
+import { classicBuckets, nativeOf } from './exponential.ts';
 
 /**
  * What one compiled rule keeps of its histogram series from one collection to the next, by
@@ -97,13 +98,11 @@ export class SeriesCache {
   ): RenderHistogramSeries {
     const prev = this.#at(i, labels);
     const sum = (h.sum ?? 0) * scale;
-    const buckets = nativeBuckets(h);
+    const native = nativeOf(h);
+    const buckets = native.schema >= MIN_NATIVE_SCHEMA ? native : undefined;
     const last = this.#natives[i];
     this.#natives[i] = buckets;
-    const classic =
-      buckets === undefined || scale !== 1
-        ? classicOfExponential(h, scale)
-        : classicBuckets(buckets);
+    const classic = classicBuckets(native, scale);
     const laidOut =
       prev !== undefined &&
       buckets !== undefined &&
