@@ -33,13 +33,6 @@ export const MAX_SERIES_PER_INSTRUMENT = 10_000;
 /** The attributes of the series that absorbs attribute sets past {@link MAX_SERIES_PER_INSTRUMENT}: the store's. */
 export { OVERFLOW_ATTRIBUTES } from '../series/positions.ts';
 
-/**
- * Marks an instrument that already bounds its records by its spec (a storage, or an SDK instrument
- * of jobmeter's provider behind its spec's folds): a recorder wraps any other in those folds
- * itself.
- */
-export const BOUNDED: unique symbol = Symbol('jobmeter.bounded');
-
 /** Maps one attribute's (stringified, cut) value to the label value kept. */
 export type Fold = (value: string) => string;
 

@@ -34,11 +34,11 @@ import type {
   UpDownCounter,
 } from '@opentelemetry/api';
 import type { AttributeSetCap } from './attribute-set-cap.ts';
-import { BOUNDED, withinLength } from './bounded-attributes.ts';
+import { withinLength } from './bounded-attributes.ts';
 import { isRecordable, type RecordGuard } from './record-guard.ts';
 import { withHostBuckets } from './host-buckets.ts';
 import { ObservedStorage } from './storage/observed.ts';
-import type { ObservedKind } from './types.ts';
+import type { StorageRegistry } from './storage/registry.ts';
 
 export type SyncKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge';
 
@@ -60,23 +60,6 @@ export type CapFor = (instrument: InstrumentIdentity) => AttributeSetCap | undef
 /** What a record's attributes become before the engine sees them: folded, or the overflow set. */
 export type Admit = (attributes: Attributes | undefined) => Attributes | undefined;
 
-/** jobmeter's own instruments no host View selects, on the meter they belong to: its storages (storage/registry.ts). */
-export interface OwnInstruments {
-  /** The storage that records `name` as `kind`, when one does. */
-  storage(name: string, kind: SyncKind): Counter | UpDownCounter | Histogram | Gauge | undefined;
-  /** The store's observable instrument that observes `name` as `kind`, when one does. */
-  observedOf(name: string, kind: ObservedKind): ObservedStorage | undefined;
-  /** Batch callbacks over the store's observable instruments. */
-  addBatchCallback(
-    callback: BatchObservableCallback,
-    observables: readonly ObservedStorage[],
-  ): void;
-  removeBatchCallback(
-    callback: BatchObservableCallback,
-    observables: readonly ObservedStorage[],
-  ): void;
-}
-
 /** The spec-given options (unit, description, buckets as advice) and bounds of an own instrument the SDK records. */
 export type OwnSdk = (
   name: string,
@@ -91,8 +74,11 @@ export type HostStorageFor = (
 export interface GuardOptions {
   readonly guard: RecordGuard;
   readonly capFor: CapFor;
-  /** jobmeter's own instruments, on the meter they belong to. @default none */
-  readonly own?: OwnInstruments;
+  /**
+   * jobmeter's own instruments no host View selects, on the meter they belong to: its storages.
+   * @default none
+   */
+  readonly own?: StorageRegistry;
   /** Those a host View selects, recorded by the SDK. @default none */
   readonly ownSdk?: OwnSdk;
   /** Storages for host instruments. @default none (every host instrument is the SDK's) */
@@ -106,8 +92,7 @@ type Records<M extends Method> = {
 
 /**
  * `inner` whose `add` / `record` checks the value and, with `admit`, passes the bounded attribute
- * set; its `bind` is a closure over the attributes (the API has no bound handles). Marked
- * {@link BOUNDED} when `admit` applies an own instrument's spec.
+ * set; its `bind` is a closure over the attributes (the API has no bound handles).
  */
 export function guardInstrument<M extends Method, T extends Records<M>>(
   inner: T,
@@ -116,7 +101,6 @@ export function guardInstrument<M extends Method, T extends Records<M>>(
   nonNegative: boolean,
   guard: RecordGuard,
   admit: Admit | undefined,
-  bounded = false,
 ): T {
   const record = inner[method].bind(inner);
   const check = (value: number, attributes?: Attributes, context?: Context): void => {
@@ -127,9 +111,7 @@ export function guardInstrument<M extends Method, T extends Records<M>>(
   const bind = (attributes?: Attributes) => ({
     [method]: (value: number) => check(value, attributes),
   });
-  return (bounded
-    ? { [method]: check, bind, [BOUNDED]: true }
-    : { [method]: check, bind }) as unknown as T;
+  return { [method]: check, bind } as unknown as T;
 }
 
 /**
@@ -256,7 +238,6 @@ export function guardMeter(
         nonNegative,
         guard,
         ownSdk.admit,
-        true,
       );
     const identity = { name, kind, unit: o?.unit ?? '', meter: scope };
     const limit = lengthLimit(name, guard);

@@ -35,7 +35,6 @@ import {
 import { specAdmit } from './attribute-set-cap.ts';
 import { conventionRecords, type Convention, type ConventionRecord } from './convention.ts';
 import { exemplarContext } from './exemplars.ts';
-import { BOUNDED } from './bounded-attributes.ts';
 import { guardInstrument } from './guarded-meter.ts';
 import {
   QueueAgePoll,
@@ -284,6 +283,11 @@ export interface RecorderOptions {
    * e.g. semconv's `cicd.pipeline.run.duration` for `jobmeter.run.duration`). @default none
    */
   readonly convention?: Convention;
+  /**
+   * `meter` bounds every instrument the recorder makes by its spec itself (jobmeter's provider,
+   * given every spec: meter-provider.ts). @default false: the recorder wraps each in its spec's folds
+   */
+  readonly bounded?: boolean;
   readonly now?: () => number;
 }
 
@@ -329,23 +333,25 @@ interface SyncInstruments {
 
 /**
  * The OpenTelemetry API instruments of `meter`. jobmeter's provider hands out instruments already
- * bounded by their specs, with a `bind` (storages, whose `bind` skips the attribute lookup); on any
- * other meter the spec's folds and the value checks wrap the instrument here.
+ * bounded by their specs, with a `bind` (storages, whose `bind` skips the attribute lookup): with
+ * `bounded`, they are used as they are; on any other meter the spec's folds and the value checks
+ * wrap the instrument here.
  */
 function apiInstruments(
   meter: Meter,
   guard: RecordGuard,
   buckets: Readonly<Record<string, readonly number[]>>,
+  bounded: boolean,
 ): SyncInstruments {
   const options = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
   // Bounded, an instrument is a handle of its kind (the kind of `method`).
-  const bounded = (
-    inst: (Counter | Histogram | Gauge) & { readonly [BOUNDED]?: true },
+  const handle = (
+    inst: Counter | Histogram | Gauge,
     method: 'add' | 'record',
     spec: InstrumentSpec,
     nonNegative: boolean,
   ): DeclaredCounter & DeclaredHistogram & DeclaredGauge =>
-    (inst[BOUNDED] === true
+    (bounded
       ? inst
       : guardInstrument(
           inst as Counter & Histogram,
@@ -354,7 +360,6 @@ function apiInstruments(
           nonNegative,
           guard,
           specAdmit(spec.attributes),
-          true,
         )) as unknown as DeclaredCounter & DeclaredHistogram & DeclaredGauge;
   return {
     counter(spec) {
@@ -362,18 +367,18 @@ function apiInstruments(
       const made = up
         ? meter.createUpDownCounter(spec.name, options(spec))
         : meter.createCounter(spec.name, options(spec));
-      return bounded(made, 'add', spec, !up);
+      return handle(made, 'add', spec, !up);
     },
     histogram(spec) {
       const advice = { explicitBucketBoundaries: [...(buckets[spec.name] ?? spec.buckets ?? [])] };
-      return bounded(
+      return handle(
         meter.createHistogram(spec.name, { ...options(spec), advice }),
         'record',
         spec,
         true,
       );
     },
-    gauge: (spec) => bounded(meter.createGauge(spec.name, options(spec)), 'record', spec, false),
+    gauge: (spec) => handle(meter.createGauge(spec.name, options(spec)), 'record', spec, false),
   };
 }
 
@@ -474,7 +479,7 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     guard.drop(instrument, 'vocabulary', value);
     return true;
   };
-  const api = apiInstruments(meter, guard, options.buckets ?? {});
+  const api = apiInstruments(meter, guard, options.buckets ?? {}, options.bounded === true);
   const sync =
     options.convention === undefined ? api : conventionInstruments(api, options.convention);
   const started = sync.counter(RUN_STARTED);

@@ -1,14 +1,12 @@
 /** A synchronous gauge's storage: records into a gauge's series (series/gauge.ts). */
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import { BOUNDED } from '../bounded-attributes.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import { GaugeSet } from '../../series/gauge.ts';
 import type { SeriesIndex } from '../../series/positions.ts';
 import type { BoundGauge, DeclaredGauge } from './handles.ts';
 
 export class GaugeStorage extends GaugeSet implements DeclaredGauge {
-  readonly [BOUNDED] = true;
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;
 

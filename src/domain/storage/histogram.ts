@@ -1,7 +1,6 @@
 /** A histogram's storage: records into a histogram's series (series/histogram.ts). */
 import type { Attributes, Context } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import { BOUNDED } from '../bounded-attributes.ts';
 import { exemplarOf } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import { HistogramSet } from '../../series/histogram.ts';
@@ -9,7 +8,6 @@ import type { SeriesIndex } from '../../series/positions.ts';
 import type { BoundHistogram, DeclaredHistogram } from './handles.ts';
 
 export class HistogramStorage extends HistogramSet implements DeclaredHistogram {
-  readonly [BOUNDED] = true;
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;
 

@@ -1,7 +1,6 @@
 /** A counter's or up-down counter's storage: records into a sum's series (series/sum.ts). */
 import type { Attributes, Context } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import { BOUNDED } from '../bounded-attributes.ts';
 import { exemplarOf } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import type { SeriesIndex } from '../../series/positions.ts';
@@ -9,7 +8,6 @@ import { SumSet } from '../../series/sum.ts';
 import type { BoundCounter, DeclaredCounter } from './handles.ts';
 
 export class SumStorage extends SumSet implements DeclaredCounter {
-  readonly [BOUNDED] = true;
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;
 

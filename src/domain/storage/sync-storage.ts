@@ -1,8 +1,8 @@
 /**
  * What every synchronous storage shares: it is a series set of the store (series/) with the record
  * face of an OpenTelemetry API instrument — `add` / `record` with attributes and a context, and
- * `bind` — checked by the record guard, and marked BOUNDED: it bounds itself (its index applies
- * the spec's folds or the host budget).
+ * `bind` — checked by the record guard; it bounds itself (its index applies the spec's folds or
+ * the host budget).
  */
 import { ValueType, type MetricOptions } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
