@@ -5,7 +5,7 @@
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import { diag, type Attributes } from '@opentelemetry/api';
-import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import {
   REPORT_CHUNK_POINTS,
   WIRE_TAG,
@@ -91,10 +91,7 @@ export class ReportEncoder {
           this.#metrics.set(mkey, sent);
           const d = metric.descriptor;
           const bounds =
-            kind === 'h'
-              ? ((dataPoints[0]?.value as { buckets: { boundaries: number[] } }).buckets
-                  .boundaries ?? null)
-              : null;
+            kind === 'h' ? (dataPoints[0]!.value as Histogram).buckets.boundaries : null;
           const def: MetricDef = [
             sent.id,
             sm.scope.name,
@@ -138,13 +135,7 @@ export class ReportEncoder {
           }
           seen?.add(sid);
           if (kind === 'h') {
-            const h = point.value as {
-              buckets: { counts: number[] };
-              sum?: number;
-              count: number;
-              min?: number;
-              max?: number;
-            };
+            const h = point.value as Histogram;
             if (!this.#last.histogram(sid, h.count, h.sum ?? 0)) continue;
             const row: Array<number | null> = [
               h.count,
