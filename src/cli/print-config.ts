@@ -21,21 +21,19 @@ import { stringify as yamlText } from 'yaml';
 import type { ServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
 import {
-  CLUSTER_OPTIONS,
   defaultsOf,
   fileNames,
   INGEST_OPTIONS,
   isSecret,
   JOBMETER_OPTIONS,
   LISTENER_OPTIONS,
-  METRICS_OPTIONS,
   OTLP_OPTIONS,
   SECTIONS,
   TELEMETRY_OPTIONS,
   type Section,
-  type SectionName,
 } from '../common/option-table.ts';
 import { maskUserinfo, REDACTED } from '../errors.ts';
+import { isTable } from '../common/option-rules.ts';
 import { resolveOptions } from '../resolve-options.ts';
 import type { IngestGateKey, IngestOptions } from '../options.ts';
 import { hostPort } from './serving-lines.ts';
@@ -64,72 +62,52 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
   const options = withServeStateDir(config.options, env).options;
   const resolved = resolveOptions(options);
   const given = options as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  const profile = options.profile;
-  out['profile'] =
-    typeof profile === 'object'
-      ? (profile.name ?? JOBMETER_OPTIONS.profile.default)
-      : resolved.profile;
-  // The top level's single values and `[naming]`: as given, else the row's default; `[naming]`'s
+  // Every option under its own key, `fileTable` names them as the file does.
+  const values: Record<string, unknown> = {};
+  // The top level's single values and `[naming]`'s: as given, else the row's default; `[naming]`'s
   // defaults under the native profiles only (the legacy profiles refuse its keys: their names are
   // the original's).
-  const naming: Record<string, unknown> = {};
   for (const [key, row] of Object.entries(JOBMETER_OPTIONS as Section)) {
-    if (
-      row.file === undefined ||
-      row.library === false ||
-      row.keys !== undefined ||
-      key === 'profile' ||
-      key === 'views'
-    )
-      continue;
-    const inNaming = row.file.startsWith('naming.');
-    const value =
-      given[key] ?? (inNaming && !isNativeProfileName(resolved.profile) ? undefined : row.default);
-    if (value === undefined) continue;
-    if (inNaming) naming[row.file.slice('naming.'.length)] = value;
-    else out[row.file] = value;
+    const legacyNaming = row.file?.startsWith('naming.') && !isNativeProfileName(resolved.profile);
+    if (row.keys === undefined && key !== 'views')
+      values[key] = given[key] ?? (legacyNaming ? undefined : row.default);
   }
-  out['resource_attributes'] = { ...resolved.resourceAttributes };
-  if (Object.keys(naming).length > 0) out['naming'] = naming;
-  out['listener'] =
-    resolved.listener === false
-      ? { enabled: false, ...fileTable(LISTENER_OPTIONS, defaultsOf(LISTENER_OPTIONS)) }
-      : { enabled: true, ...fileTable(LISTENER_OPTIONS, resolved.listener) };
-  out['otlp'] = {
-    ...fileTable(OTLP_OPTIONS, resolved.otlp ?? defaultsOf(OTLP_OPTIONS)),
-    ...(resolved.otlpNaming !== undefined && { naming: resolved.otlpNaming }),
-  };
-  out['ingest'] =
-    resolved.ingest === false
-      ? { enabled: false, ...fileTable(INGEST_OPTIONS, defaultsOf(INGEST_OPTIONS)) }
-      : // The resolved ingest holds its gate compiled; the file's gate keys are the ones given.
-        {
-          enabled: true,
-          ...fileTable(INGEST_OPTIONS, { ...resolved.ingest, ...gateKeys(options.ingest) }),
-        };
-  out['cluster'] =
-    resolved.cluster === false
-      ? { enabled: false }
-      : { enabled: true, ...fileTable(CLUSTER_OPTIONS, resolved.cluster) };
-  // `[metrics]` as resolved (the posture's defaults in).
-  const { metrics } = config;
-  // `auth` as resolved: on exactly when there are credentials (metrics-section.ts refuses the rest).
-  out['metrics'] = fileTable(METRICS_OPTIONS, {
-    ...metrics,
-    listen: metrics.listen === undefined ? undefined : hostPort(metrics.listen),
-    auth: metrics.token !== undefined || metrics.apiKeys.length > 0,
+  // A table that is off shows the defaults it would start with.
+  const off = (section: Section): object => ({ enabled: false, ...defaultsOf(section) });
+  const { metrics, telemetry } = config;
+  Object.assign(values, {
+    profile:
+      typeof options.profile === 'object'
+        ? (options.profile.name ?? JOBMETER_OPTIONS.profile.default)
+        : resolved.profile,
+    resourceAttributes: { ...resolved.resourceAttributes },
+    listener:
+      resolved.listener === false ? off(LISTENER_OPTIONS) : { enabled: true, ...resolved.listener },
+    otlp: { ...(resolved.otlp ?? defaultsOf(OTLP_OPTIONS)), naming: resolved.otlpNaming },
+    // The resolved ingest holds its gate compiled; the file's gate keys are the ones given.
+    ingest:
+      resolved.ingest === false
+        ? off(INGEST_OPTIONS)
+        : { enabled: true, ...resolved.ingest, ...gateKeys(options.ingest) },
+    cluster:
+      resolved.cluster === false ? { enabled: false } : { enabled: true, ...resolved.cluster },
+    // `[metrics]` as resolved (the posture's defaults in); `auth` on exactly when there are
+    // credentials (metrics-section.ts refuses the rest).
+    metrics: {
+      ...metrics,
+      listen: metrics.listen === undefined ? undefined : hostPort(metrics.listen),
+      auth: metrics.token !== undefined || metrics.apiKeys.length > 0,
+    },
+    // Off, it shows the address it would listen on, as the other tables that are off do.
+    telemetry: {
+      enabled: telemetry !== undefined,
+      listen: telemetry === undefined ? TELEMETRY_OPTIONS.listen.default : hostPort(telemetry),
+      enableReload: telemetry?.enableReload ?? TELEMETRY_OPTIONS.enableReload.default,
+      token: telemetry?.token,
+    },
+    build: options.build,
   });
-  // Off, it shows the address it would listen on, as the other tables that are off do.
-  const telemetry = config.telemetry;
-  out['telemetry'] = {
-    enabled: telemetry !== undefined,
-    listen: telemetry === undefined ? TELEMETRY_OPTIONS.listen.default : hostPort(telemetry),
-    enable_reload: telemetry?.enableReload ?? TELEMETRY_OPTIONS.enableReload.default,
-    ...(telemetry?.token !== undefined && { token: telemetry.token }),
-  };
-  if (options.build !== undefined) out['build'] = fileTable(SECTIONS.build, options.build);
-  return out;
+  return fileTable(JOBMETER_OPTIONS, values);
 }
 
 /** The ingest's gate keys as given (a token, API keys, trusted networks), the rest left out. */
@@ -139,16 +117,24 @@ function gateKeys(ingest: IngestOptions | false | undefined): Pick<IngestOptions
   return { token, apiKeys, trustedCidrs };
 }
 
-/** `values` under the file keys of `section`'s rows (its file's only; unset values left out). */
+/**
+ * `values` under the file keys of `section`'s rows (its file's only; unset values left out), a
+ * `table.key` row's in that table, a section's table and list items by their own rows.
+ */
 function fileTable(section: Section, values: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, row] of Object.entries(section)) {
     const value = (values as Record<string, unknown>)[key];
     if (row.file === undefined || value === undefined) continue;
-    out[row.file] =
-      row.items === undefined
-        ? value
-        : (value as object[]).map((item) => fileTable(SECTIONS[row.items as SectionName], item));
+    const below = row.keys === 'open' ? undefined : row.keys;
+    const [table, file] = row.file.includes('.') ? row.file.split('.') : [undefined, row.file];
+    const into = table === undefined ? out : ((out[table] ??= {}) as Record<string, unknown>);
+    into[file] =
+      row.items !== undefined
+        ? (value as object[]).map((item) => fileTable(SECTIONS[row.items!], item))
+        : below !== undefined && isTable(value)
+          ? fileTable(SECTIONS[below], value)
+          : value;
   }
   return out;
 }

@@ -47,13 +47,7 @@ import {
 import { ConfigError, REDACTED } from '../errors.ts';
 import type { ProfileName } from '../options.ts';
 import { check, parseLoopbackListen } from './schema-validator.ts';
-import type {
-  IngestConfig,
-  MetricsConfig,
-  NamingConfig,
-  ServiceConfig,
-  TopValueKey,
-} from './service-config.ts';
+import type { IngestConfig, MetricsConfig, ServiceConfig, ValueKey } from './service-config.ts';
 import { viewOptions, type ViewTable } from './views-section.ts';
 import type { ApiKey } from '../http/route-options.ts';
 
@@ -90,6 +84,9 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
           if (table.rules !== undefined)
             out.profileRules = checkFamilyRules(table.rules, [], false, true);
         }
+        break;
+      case 'naming':
+        Object.assign(out, renameKeys(value, NAMING_VALUES));
         break;
       case 'resource_attributes':
         out.resourceAttributes = { ...resourceAttributes(value, 'resource_attributes') };
@@ -149,20 +146,22 @@ function liftServiceName(out: ServiceConfig): void {
 
 /**
  * The top level's single values, taken as they are (the option table's file keys → its keys): the
- * rows with a rule and a file key of the top level ({@link TopValueKey}).
+ * rows with a rule and a file key of the top level.
  */
 export const TOP_VALUES = Object.fromEntries(
   Object.entries(fileNames(JOBMETER_OPTIONS)).filter(
     ([, k]) => (JOBMETER_OPTIONS as Section)[k]!.rule !== undefined,
   ),
-) as Readonly<Record<string, TopValueKey>>;
-/** `[naming]`'s keys are top-level options of the library's. */
-export const NAMING_VALUES = fileNames(JOBMETER_OPTIONS, 'naming') as Readonly<
-  Record<string, keyof NamingConfig>
->;
+) as Readonly<Record<string, ValueKey>>;
+/** `[naming]`'s keys are top-level options of the library's, set in the layer as the top level's are. */
+const NAMING_VALUES = fileNames(JOBMETER_OPTIONS, 'naming');
+/** The library's top-level options a layer sets as single values ({@link ValueKey}). */
+export const SINGLE_VALUES = [
+  ...Object.values(TOP_VALUES),
+  ...Object.values(NAMING_VALUES),
+] as readonly ValueKey[];
 /** The tables of values taken as they are, by file key: their file keys → their fields. */
 const TABLES: Readonly<Record<string, Names>> = {
-  naming: NAMING_VALUES,
   listener: fileNames(LISTENER_OPTIONS),
   otlp: fileNames(OTLP_OPTIONS),
   cluster: fileNames(CLUSTER_OPTIONS),

@@ -59,7 +59,7 @@ import {
   type FlagKeys,
   type ServeFlags,
 } from './serve-flags.ts';
-import { parseServiceConfig, TOP_VALUES } from './file-layer.ts';
+import { parseServiceConfig, SINGLE_VALUES } from './file-layer.ts';
 import { parseLoopbackListen } from './schema-validator.ts';
 import { toJobmeterOptions } from './to-options.ts';
 
@@ -219,10 +219,10 @@ export function mergeServiceConfig(
   const set = out as Record<string, unknown>;
   // Values set whole: the top level's single values (the option table's rows), the profile, its
   // rules, the views.
-  for (const key of ['profile', 'profileRules', 'views', ...Object.values(TOP_VALUES)] as const)
+  for (const key of ['profile', 'profileRules', 'views', ...SINGLE_VALUES] as const)
     if (over[key] !== undefined) set[key] = over[key];
   // Tables of single values, merged per field; the string maps in them per key.
-  for (const key of ['build', 'naming', 'listener', 'otlp', 'cluster', 'telemetry'] as const)
+  for (const key of ['build', 'listener', 'otlp', 'cluster', 'telemetry'] as const)
     if (base[key] !== undefined || over[key] !== undefined)
       set[key] = { ...base[key], ...definedOnly(over[key] ?? {}) };
   if (base.otlp?.headers !== undefined || over.otlp?.headers !== undefined)

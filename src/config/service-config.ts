@@ -49,12 +49,6 @@ export type IngestConfig = FileRows<
   Omit<typeof INGEST_OPTIONS, 'maxSeriesPerInstrument' | 'maxSeries'>
 >;
 
-/** `[naming]`: the pull endpoint's names and start times (the options of the same names). */
-export type NamingConfig = Pick<
-  JobmeterOptions,
-  'translationStrategy' | 'unitSuffixes' | 'startTimestamps'
->;
-
 /**
  * A file-only section's rows as a layer's fields (each keeping its row's doc comment): typed as
  * options.ts types the options' rows, `T`'s where a layer holds the value parsed.
@@ -81,29 +75,31 @@ export type TelemetryConfig = FileRows<
 >;
 
 /**
- * The options the config file sets as single values of its top level: the rows with a rule and a
- * file key outside a table (`service_name`, `process_metrics`, …).
+ * The options the config file sets as single values: the rows with a rule and a file key outside a
+ * table (`service_name`, `process_metrics`, …), and `[naming]`'s, top-level options of the library.
  */
-export type TopValueKey = {
+export type ValueKey = {
   [K in keyof typeof JOBMETER_OPTIONS]: (typeof JOBMETER_OPTIONS)[K] extends {
     readonly file: infer F extends string;
-    readonly rule: unknown;
   }
-    ? F extends `${string}.${string}`
-      ? never
-      : K
+    ? F extends `naming.${string}`
+      ? K
+      : F extends `${string}.${string}`
+        ? never
+        : (typeof JOBMETER_OPTIONS)[K] extends { readonly rule: unknown }
+          ? K
+          : never
     : never;
 }[keyof typeof JOBMETER_OPTIONS];
 
 /** A validated config layer. */
 export interface ServiceConfig extends Layer<
-  Pick<JobmeterOptions, TopValueKey | 'resourceAttributes'>
+  Pick<JobmeterOptions, ValueKey | 'resourceAttributes'>
 > {
   /** The profile's name; its rules apart (a file's `[profile]` table holds both). */
   profile?: ProfileName;
   /** `[[profile.rules]]`: the host's own rules (`zero_fill` → `zeroFill`), checked at start. */
   profileRules?: ProfileOptions['rules'];
-  naming?: NamingConfig;
   /** `[listener]` — {@link PullListenerOptions} plus `enabled` (`false` maps to `listener: false`). */
   listener?: PullListenerOptions & { enabled?: boolean };
   /** `[otlp]` — {@link OtlpPushOptions} (`interval_ms` → `intervalMillis`, …). */

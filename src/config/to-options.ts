@@ -3,7 +3,7 @@
  * library's own defaults (common/option-defaults.ts) apply to them.
  */
 import type { JobmeterOptions } from '../options.ts';
-import { NAMING_VALUES, TOP_VALUES } from './file-layer.ts';
+import { SINGLE_VALUES } from './file-layer.ts';
 import { definedOnly, type ServiceConfig } from './service-config.ts';
 
 /**
@@ -19,10 +19,8 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
     };
   else if (cfg.profile !== undefined) out.profile = cfg.profile;
   // The top level's single values and [naming]'s keep their keys (the option table's).
-  for (const key of Object.values(TOP_VALUES))
+  for (const key of SINGLE_VALUES)
     if (cfg[key] !== undefined) (out as Record<string, unknown>)[key] = cfg[key];
-  for (const key of Object.values(NAMING_VALUES))
-    if (cfg.naming?.[key] !== undefined) (out as Record<string, unknown>)[key] = cfg.naming[key];
   if (cfg.resourceAttributes !== undefined) out.resourceAttributes = { ...cfg.resourceAttributes };
   if (cfg.views !== undefined) out.views = [...cfg.views];
   if (cfg.build !== undefined && Object.keys(cfg.build).length > 0) {
