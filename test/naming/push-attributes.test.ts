@@ -8,7 +8,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationType,
+  DataPointType,
+  MeterProvider,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { parseLabelPairs } from '../../src/exposition/escape.ts';
 import type { Family } from '../../src/exposition/types.ts';
 import { namedMetrics } from '../../src/naming/family-builder.ts';
@@ -157,4 +162,32 @@ test('native, UTF-8 names: the attribute keys as they are, a leading __ taken as
     scope: 'jobmeter 1',
     attributes: { 'http.method': 'GET', exported___x: 'y' },
   });
+});
+
+test('an exponential histogram is pushed as one, its buckets in OTel terms as recorded', async () => {
+  const reader = newPullReader();
+  const provider = new MeterProvider({
+    readers: [reader],
+    views: [
+      {
+        instrumentName: 'lat',
+        aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize: 160 } },
+      },
+    ],
+  });
+  const lat = provider.getMeter('app').createHistogram('lat');
+  for (const v of [0, 1, 3, 3, 100]) lat.record(v, { k: 'a' });
+  const { resourceMetrics } = await reader.collect();
+  const families = createNamer(otelProfile(false)).toFamilies(resourceMetrics);
+  const pushed = namedMetrics(families, resourceMetrics.resource, SCOPE, [0, 0], [0, 0]);
+  const recorded = resourceMetrics.scopeMetrics[0]!.metrics[0]!;
+  const sent = pushed.scopeMetrics[0]!.metrics[0]!;
+  assert.equal(sent.dataPointType, DataPointType.EXPONENTIAL_HISTOGRAM);
+  const {
+    min: _min,
+    max: _max,
+    ...value
+  } = recorded.dataPoints[0]!.value as object as Record<string, unknown>;
+  assert.deepEqual(sent.dataPoints[0]!.value, value);
+  assert.deepEqual(sent.dataPoints[0]!.attributes, { k: 'a' });
 });
