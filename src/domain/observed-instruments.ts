@@ -26,8 +26,9 @@ function observeSums(result: BatchObservableResult, sums: Sums): void {
 /**
  * Observes `specs`' instruments on `meter` by one batch callback, `read`, at each collection.
  * Each observation's value is checked (a bad one is dropped through the guard before it can spoil
- * a sum), folded with the instrument's own bounds, and summed with those that land on the same
- * attribute set; each set is observed once, when `read` has returned (or its promise resolved).
+ * a sum), folded with the instrument's own bounds, and combined (`combine`: summed, unless told)
+ * with those that land on the same attribute set; each set is observed once, when `read` has
+ * returned (or its promise resolved).
  * The SDK keeps only the last value an asynchronous instrument observes per (processed) attribute
  * set, so two providers folded into `other` would otherwise overwrite each other.
  */
@@ -36,6 +37,7 @@ export function observeFolded(
   specs: readonly InstrumentSpec[],
   guard: RecordGuard,
   read: (observe: ObserveFolded) => void | PromiseLike<void>,
+  combine = (a: number, b: number): number => a + b,
 ): void {
   const instruments = new Map(
     specs.map((spec) => [
@@ -62,7 +64,7 @@ export function observeFolded(
         for (const k in folded) key += '\0' + k + '\0' + String(folded[k]);
         const sum = sums.get(key);
         if (sum === undefined) sums.set(key, { o: i.observable, attributes: folded, value });
-        else sum.value += value;
+        else sum.value = combine(sum.value, value);
       });
       if (returned === undefined) return observeSums(result, sums);
       return Promise.resolve(returned).then(() => observeSums(result, sums));

@@ -7,14 +7,11 @@
  * fails keeps the last good times (the ages keep climbing, never reset to a comforting 0); one
  * warning (common/warn.ts) until a read succeeds again. The poll is common/store-poll.ts's.
  */
-import type { Meter } from '@opentelemetry/api';
 import { messageOf } from '../common/message-of.ts';
 import { warn } from '../common/warn.ts';
 import { pollMillis } from '../common/option-rules.ts';
 import { StorePoll } from '../common/store-poll.ts';
-import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { QUEUE_OLDEST_AGE } from './catalog.ts';
-import { createObservable } from './observed-instruments.ts';
 import type { RecordGuard } from './record-guard.ts';
 import { CLOCK_SKEW_MILLIS, epochMillis, type TimeValue } from './run-timing.ts';
 
@@ -118,28 +115,4 @@ export class QueueAgePoll {
   close(): void {
     this.#poll.close();
   }
-}
-
-/**
- * The queue-age gauge on `meter`, observing the polls `sources()` gives at each collection (none:
- * no series). A queue two sources read, or that the attribute's cap folds into `other` with
- * another, reports the oldest of their ages.
- */
-export function registerQueueAges(
-  meter: Meter,
-  sources: () => Iterable<QueueAgePoll>,
-  now: () => number,
-): void {
-  const gauge = createObservable(meter, QUEUE_OLDEST_AGE);
-  const processor = createBoundedAttributesProcessor(QUEUE_OLDEST_AGE.attributes);
-  gauge.addCallback((result) => {
-    const at = now();
-    const oldest = new Map<string, number>();
-    for (const poll of sources())
-      for (const [queue, age] of poll.ages(at)) {
-        const key = String(processor.process({ queue })['queue']);
-        oldest.set(key, Math.max(oldest.get(key) ?? 0, age));
-      }
-    for (const [queue, age] of oldest) result.observe(age, { queue });
-  });
 }

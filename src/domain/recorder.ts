@@ -18,6 +18,7 @@ import {
 } from '@opentelemetry/api';
 import {
   DOMAIN_INSTRUMENTS,
+  QUEUE_OLDEST_AGE,
   QUEUE_WAIT,
   REQUEST_REJECTED,
   RUN_ACTIVE,
@@ -36,12 +37,7 @@ import { specAdmit } from './attribute-set-cap.ts';
 import { conventionRecords, type Convention, type ConventionRecord } from './convention.ts';
 import { exemplarContext } from './exemplars.ts';
 import { guardInstrument } from './guarded-meter.ts';
-import {
-  QueueAgePoll,
-  registerQueueAges,
-  type OldestWaiting,
-  type QueueSourceOptions,
-} from './queue-ages.ts';
+import { QueueAgePoll, type OldestWaiting, type QueueSourceOptions } from './queue-ages.ts';
 import { describe, invalidValue, RecordGuard, type DropReason } from './record-guard.ts';
 import { observeFolded, registerSnapshotInstruments } from './observed-instruments.ts';
 import {
@@ -496,7 +492,19 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
   const lateness = sync.histogram(SCHEDULE_LATENESS);
   const missed = sync.counter(SCHEDULE_MISSED);
   const queueSources = new Set<QueueAgePoll>();
-  registerQueueAges(meter, () => queueSources, now);
+  // A queue two sources read, or that the attribute's cap folds into `other` with another,
+  // reports the oldest of their ages (none read: no series).
+  observeFolded(
+    meter,
+    [QUEUE_OLDEST_AGE],
+    guard,
+    (observe) => {
+      const at = now();
+      for (const poll of queueSources)
+        for (const [queue, age] of poll.ages(at)) observe(QUEUE_OLDEST_AGE.name, age, { queue });
+    },
+    Math.max,
+  );
 
   /**
    * Records the queue wait and lateness `details` give for a run that started at `startedAt` (or
