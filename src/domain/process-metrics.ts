@@ -154,12 +154,6 @@ const PROCESS_START_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
 /** Bytes resident in memory (RSS), as `process.memory.usage` counts the process' memory. */
 const residentBytes = (): number => process.memoryUsage.rss();
 
-/** CPU time the process has used since it started, seconds by mode (`cpu.mode`'s values). */
-function cpuSeconds(): { readonly user: number; readonly system: number } {
-  const { user, system } = process.cpuUsage();
-  return { user: user / 1e6, system: system / 1e6 };
-}
-
 /** /proc/self/status' VmRSS, VmSize and VmData in bytes (Linux; undefined elsewhere or unreadable). */
 function procStatus(): readonly (number | undefined)[] | undefined {
   try {
@@ -207,6 +201,14 @@ function cpuTimes(): { busy: number; total: number } {
   }
   return { busy, total };
 }
+
+/** V8's figures of a heap space, in the order of HEAP_BY_SPACE (HEAP_SPACES: the first three). */
+const SPACE_FIGURES = [
+  'space_size',
+  'space_used_size',
+  'space_available_size',
+  'physical_space_size',
+] as const;
 
 /** Observes the figure of the `i`th instrument of a reading. */
 type Observe = (i: number, value: number, attributes?: Attributes) => void;
@@ -318,7 +320,6 @@ export function registerProcessMetrics(
   });
   if (gcDuration !== undefined || gcSeconds !== undefined || wanted.has(GC_COUNT.name))
     gcObserver.observe({ entryTypes: ['gc'] });
-  // One sampler for both namings' delay figures: a read in the same collection gives the same ones.
   const sampler =
     options.delay === undefined &&
     (wanted.has(EVENT_LOOP_DELAY[0]!.name) || wanted.has(EVENTLOOP_LAG_FIGURES[0]!.name))
@@ -336,10 +337,19 @@ export function registerProcessMetrics(
   let lastElu = performance.eventLoopUtilization();
   const readings: Reading[] = [
     one(PROCESS_UPTIME, (o) => o(0, (Date.now() - startedAt) / 1000)),
-    one(PROCESS_CPU_TIME, (o) => {
-      for (const [mode, seconds] of Object.entries(cpuSeconds()))
-        o(0, seconds, { 'cpu.mode': mode });
-    }),
+    // Each source is read once for every naming of its figures.
+    {
+      specs: [PROCESS_CPU_TIME, PROCESS_CPU_USER, PROCESS_CPU_SYSTEM, PROCESS_CPU_TOTAL],
+      read(o) {
+        const usage = process.cpuUsage();
+        const [user, system] = [usage.user / 1e6, usage.system / 1e6];
+        o(0, user, { 'cpu.mode': 'user' });
+        o(0, system, { 'cpu.mode': 'system' });
+        o(1, user);
+        o(2, system);
+        o(3, user + system);
+      },
+    },
     one(PROCESS_MEMORY_USAGE, (o) => o(0, residentBytes())),
     one(GC_COUNT, (o) => o(0, gcCount)),
     one(ACTIVE_RESOURCES, (o) => o(0, process.getActiveResourcesInfo().length)),
@@ -364,29 +374,23 @@ export function registerProcessMetrics(
       o(0, os.totalmem() - os.freemem(), conventions ? { 'system.memory.state': 'used' } : {}),
     ),
     one(SYSTEM_MEMORY_LIMIT, (o) => o(0, os.totalmem())),
+    // The conventions' four figures by space, and the clients' first three by its short name.
     {
-      specs: HEAP_BY_SPACE,
+      specs: [...HEAP_BY_SPACE, ...HEAP_SPACES],
       read(o) {
         for (const space of getHeapSpaceStatistics()) {
-          const attributes = { 'v8js.heap.space.name': space.space_name };
-          o(0, space.space_size, attributes);
-          o(1, space.space_used_size, attributes);
-          o(2, space.space_available_size, attributes);
-          o(3, space.physical_space_size, attributes);
+          const name = space.space_name;
+          const short = { space: name.slice(0, Math.max(0, name.indexOf('_space'))) };
+          SPACE_FIGURES.forEach((figure, i) => {
+            o(i, space[figure], { 'v8js.heap.space.name': name });
+            if (i < 3) o(HEAP_BY_SPACE.length + i, space[figure], short);
+          });
         }
       },
     },
-    // One read of the delay for its seven figures: a read starts the next interval.
+    // One read of the delay for its seven figures: a read starts the next interval (the clients'
+    // names read it in the same collection: the same figures).
     { specs: EVENT_LOOP_DELAY, read: (o) => delay()?.forEach((s, i) => o(i, s)) },
-    {
-      specs: [PROCESS_CPU_USER, PROCESS_CPU_SYSTEM, PROCESS_CPU_TOTAL],
-      read(o) {
-        const { user, system } = cpuSeconds();
-        o(0, user);
-        o(1, system);
-        o(2, user + system);
-      },
-    },
     one(PROCESS_START_TIME, (o) => o(0, PROCESS_START_SECONDS)),
     {
       specs: PROCESS_MEMORY,
@@ -397,12 +401,7 @@ export function registerProcessMetrics(
     },
     {
       specs: PROCESS_FDS,
-      read(o) {
-        const open = openFds();
-        if (open !== undefined) o(0, open);
-        const max = maxFds();
-        if (max !== undefined) o(1, max);
-      },
+      read: (o) => [openFds(), maxFds()].forEach((n, i) => n !== undefined && o(i, n)),
     },
     one(EVENTLOOP_LAG, (o) => {
       o(0, lag);
@@ -434,18 +433,6 @@ export function registerProcessMetrics(
         o(0, heapTotal);
         o(1, heapUsed);
         o(2, external);
-      },
-    },
-    {
-      specs: HEAP_SPACES,
-      read(o) {
-        for (const space of getHeapSpaceStatistics()) {
-          const name = space.space_name;
-          const attributes = { space: name.slice(0, Math.max(0, name.indexOf('_space'))) };
-          o(0, space.space_size, attributes);
-          o(1, space.space_used_size, attributes);
-          o(2, space.space_available_size, attributes);
-        }
       },
     },
     one(VERSION_INFO, (o) => o(0, 1, version)),
