@@ -371,34 +371,20 @@ function withApplied(
 ): ServeConfig {
   if (applied.length === 0) return running;
   const tables = tablesOf(running);
-  const from = tablesOf(next);
+  const from = tablesOf(next) as Record<string, Record<string, unknown> | undefined>;
   for (const key of applied) {
-    const dot = key.indexOf('.');
-    if (dot < 0) {
-      tables[key] = from[key];
-      continue;
-    }
-    const [table, field] = [key.slice(0, dot), key.slice(dot + 1)];
-    tables[table] = {
-      ...(tables[table] as object),
-      [field]: (from[table] as Record<string, unknown> | undefined)?.[field],
-    };
+    const [table, field] = key.split('.', 2) as [string, string];
+    tables[table] = { ...(tables[table] as object), [field]: from[table]?.[field] };
   }
   return fromTables(tables);
 }
 
 function flatten(config: object): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [key, value] of Object.entries(config)) {
-    if (value === undefined || typeof value === 'function') continue;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      for (const [inner, v] of Object.entries(value as object)) {
-        if (v !== undefined && typeof v !== 'function')
-          out.set(`${key}.${inner}`, JSON.stringify(v) ?? '');
-      }
-    } else {
-      out.set(key, JSON.stringify(value) ?? '');
-    }
-  }
+  const put = (key: string, v: unknown): unknown =>
+    v !== undefined && typeof v !== 'function' && out.set(key, JSON.stringify(v) ?? '');
+  for (const [key, value] of Object.entries(config))
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) put(key, value);
+    else for (const [inner, v] of Object.entries(value as object)) put(`${key}.${inner}`, v);
   return out;
 }
