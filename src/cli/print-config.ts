@@ -22,7 +22,6 @@ import type { ServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
 import {
   defaultsOf,
-  fileNames,
   INGEST_OPTIONS,
   isSecret,
   JOBMETER_OPTIONS,
@@ -48,7 +47,7 @@ export function printConfig(
   env: NodeJS.ProcessEnv,
   configPath: string | undefined,
 ): string {
-  const file = redacted(effectiveFile(config, env), JOBMETER_OPTIONS) as Record<string, unknown>;
+  const file = effectiveFile(config, env);
   const ext = configPath === undefined ? '' : extname(configPath).toLowerCase();
   if (ext === '.json') return JSON.stringify(file, null, 2);
   const head = `# jobmeter serve's effective configuration: ${configPath ?? 'no file'}, the environment and the flags over the defaults; secrets ${REDACTED}.`;
@@ -119,7 +118,10 @@ function gateKeys(ingest: IngestOptions | false | undefined): Pick<IngestOptions
 
 /**
  * `values` under the file keys of `section`'s rows (its file's only; unset values left out), a
- * `table.key` row's in that table, a section's table and list items by their own rows.
+ * `table.key` row's in that table, a section's table and list items by their own rows; every
+ * secret {@link REDACTED}: a secret row's value (each value of a table of them: a header's), and
+ * below it by their own rows (an API key's `key`, not its `tenant`); anywhere, a URL's userinfo and
+ * query.
  */
 function fileTable(section: Section, values: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -134,7 +136,11 @@ function fileTable(section: Section, values: object): Record<string, unknown> {
         ? (value as object[]).map((item) => fileTable(SECTIONS[row.items!], item))
         : below !== undefined && isTable(value)
           ? fileTable(SECTIONS[below], value)
-          : value;
+          : !isSecret(row)
+            ? masked(value)
+            : isTable(value)
+              ? Object.fromEntries(Object.keys(value).map((h) => [h, REDACTED]))
+              : REDACTED;
   }
   return out;
 }
@@ -150,27 +156,13 @@ function leftOut(config: ServeConfig): string[] {
   ];
 }
 
-/**
- * `value`, a value of the config file whose keys are `rows`' file keys, every secret replaced by
- * {@link REDACTED}: a secret row's value (each value of a table of them: a header's), the tables
- * and lists below by their own rows (an API key's `key`, not its `tenant`); anywhere, a URL's
- * userinfo and query.
- */
-function redacted(value: unknown, rows: Section = {}): unknown {
+/** `value` with every URL in it masked ({@link maskedUrl}). */
+function masked(value: unknown): unknown {
   if (typeof value === 'string') return value.includes('://') ? maskedUrl(value) : value;
-  if (Array.isArray(value)) return value.map((v) => redacted(v, rows));
-  if (typeof value !== 'object' || value === null) return value;
-  const names = fileNames(rows);
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]: [string, unknown]) => {
-      const row = Object.hasOwn(names, k) ? rows[names[k]!]! : undefined;
-      const below = row?.items ?? (row?.keys === 'open' ? undefined : row?.keys);
-      if (below !== undefined) return [k, redacted(v, SECTIONS[below])];
-      if (row === undefined || !isSecret(row)) return [k, redacted(v)];
-      const table = typeof v === 'object' && v !== null;
-      return [k, table ? Object.fromEntries(Object.keys(v).map((h) => [h, REDACTED])) : REDACTED];
-    }),
-  );
+  if (Array.isArray(value)) return value.map(masked);
+  return isTable(value)
+    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v)]))
+    : value;
 }
 
 /** A URL without its `user:password@` and with its query's values masked. */
