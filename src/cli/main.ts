@@ -43,13 +43,12 @@ import { parseServeFlags } from '../config/serve-flags.ts';
 import { earlyLogFormat } from './early-signals.ts';
 import { resolveServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
-import { definedOnly } from '../config/service-config.ts';
 import { startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
 import type { MetricsListener } from '../http/metrics-listener.ts';
 import type { ServerLimits } from '../http/server-limits.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { TELEMETRY_OPTIONS } from '../common/option-table.ts';
+import { resolveSection, SERVER_LIMITS, TELEMETRY_OPTIONS } from '../common/option-table.ts';
 import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import { PROFILE_NAMES, type ProfileName, type PullListenerOptions } from '../options.ts';
@@ -455,9 +454,7 @@ function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerO
  * (checked by its schema), each the option table's default where unset.
  */
 function limitsOf(listener: PullListenerOptions | undefined): ServerLimits {
-  const { requestTimeoutMillis, idleTimeoutMillis, maxConnections } = listener ?? {};
-  const given = { requestTimeoutMillis, idleTimeoutMillis, maxConnections };
-  return { ...OPTION_DEFAULTS.serverLimits, ...definedOnly(given) };
+  return resolveSection(listener, SERVER_LIMITS, 'listener');
 }
 
 /** The plugin's options from the resolved `[metrics]` settings. */

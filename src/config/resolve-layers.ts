@@ -30,10 +30,11 @@ import type { JobmeterOptions } from '../options.ts';
 import { DEFAULT_SERVICE_CONFIG } from './service-defaults.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import {
-  INGEST_OPTIONS,
   OTLP_OPTIONS,
   resolveSection,
+  SECTIONS,
   TELEMETRY_OPTIONS,
+  type Section,
 } from '../common/option-table.ts';
 import { bindAllowed } from '../common/loopback.ts';
 import { LOOPBACK_EXPECTED, timeoutWithinInterval } from '../common/option-rules.ts';
@@ -159,22 +160,20 @@ async function collectLayers(
     settleOtlpTimeout(merged, layers, env),
   );
   checkLoopbackBinds(merged, layers, flags, keys);
-  const ingest = merged.ingest;
-  if (ingest !== undefined)
-    merged = {
-      ...merged,
-      ingest: await namingTheFile(layers, 'ingest.', () =>
-        readSecretFiles(ingest, (field) => `ingest.${INGEST_OPTIONS[field].file}`),
-      ),
-    };
-  const telemetry = merged.telemetry;
-  if (telemetry?.tokenFile !== undefined)
-    merged = {
-      ...merged,
-      telemetry: await namingTheFile(layers, 'telemetry.', () =>
-        readSecretFiles(telemetry, () => `telemetry.${TELEMETRY_OPTIONS.tokenFile.file}`),
-      ),
-    };
+  // The gates' secret files read, a file's error naming its key.
+  for (const table of ['ingest', 'telemetry'] as const) {
+    const given = merged[table];
+    if (given !== undefined)
+      merged = {
+        ...merged,
+        [table]: await namingTheFile(layers, `${table}.`, () =>
+          readSecretFiles(
+            given,
+            (field) => `${table}.${(SECTIONS[table] as Section)[field]!.file}`,
+          ),
+        ),
+      };
+  }
   return { layers, merged };
 }
 
