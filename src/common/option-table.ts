@@ -951,6 +951,17 @@ export type SectionName =
   | 'telemetry';
 
 /**
+ * The top level's tables: each row of {@link JOBMETER_OPTIONS} whose value is an object of another
+ * section (`listener`, `otlp`, `metrics`, …), by its key, with that section's rows. A row's `env`
+ * and `flag` are read wherever it sits among them (config/env-layer.ts, config/serve-flags.ts).
+ */
+export const TABLES = Object.entries(JOBMETER_OPTIONS as Section).flatMap(([key, row]) =>
+  row.keys === undefined || row.keys === 'open'
+    ? []
+    : [[key, SECTIONS[row.keys] as Section] as const],
+);
+
+/**
  * Whether a row's value is a credential, or a list of them: its rule is secret (a token, the
  * headers), or an item's row is (an API key's `key`). No error and no printed configuration shows it.
  */

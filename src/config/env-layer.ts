@@ -6,30 +6,27 @@
  * the OpenTelemetry specification has it for its own.
  */
 import { otlpOptionsFromEnv, resourceFromEnv, rowsFromEnv } from './otel-env.ts';
-import {
-  BUILD_OPTIONS,
-  INGEST_OPTIONS,
-  JOBMETER_OPTIONS,
-  TELEMETRY_OPTIONS,
-} from '../common/option-table.ts';
+import { JOBMETER_OPTIONS, TABLES, TELEMETRY_OPTIONS } from '../common/option-table.ts';
 import { definedOnly, type ServiceConfig } from './service-config.ts';
 
 /**
  * The environment as a config layer (otel-env.ts validates and throws ConfigError): the rows'
- * `env` variables (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, OTEL_METRIC_EXPORT_INTERVAL, the daemon's
- * JOBMETER_BUILD_*, JOBMETER_TELEMETRY_LISTEN, JOBMETER_INGEST_GRPC_PORT) and the OTEL_* variables otel-env.ts reads as the
- * specification says.
+ * `env` variables, wherever they sit (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, OTEL_METRIC_EXPORT_INTERVAL,
+ * the daemon's JOBMETER_BUILD_*, JOBMETER_TELEMETRY_LISTEN, JOBMETER_INGEST_GRPC_PORT), and the
+ * OTEL_* variables otel-env.ts reads as the specification says (`[otlp]`'s among them).
  */
 export function envLayer(env: NodeJS.ProcessEnv): ServiceConfig {
   const { serviceName, resourceAttributes } = resourceFromEnv(env);
+  const tables = TABLES.filter(([key]) => key !== 'otlp').map(([key, section]) => [
+    key,
+    rowsFromEnv(env, section),
+  ]);
   return definedOnly<ServiceConfig>({
     ...(rowsFromEnv(env, JOBMETER_OPTIONS) as ServiceConfig),
+    ...(Object.fromEntries(tables) as ServiceConfig),
     serviceName,
     resourceAttributes: Object.keys(resourceAttributes).length > 0 ? resourceAttributes : undefined,
     otlp: otlpOptionsFromEnv(env),
-    build: rowsFromEnv(env, BUILD_OPTIONS),
-    telemetry: rowsFromEnv(env, TELEMETRY_OPTIONS),
-    ingest: rowsFromEnv(env, INGEST_OPTIONS),
   });
 }
 

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 
-import { SECTIONS, type Section } from '../common/option-table.ts';
+import { TABLES } from '../common/option-table.ts';
 import { ConfigError } from '../errors.ts';
 import { parseHostPort } from './json-schema.ts';
 import { parseProfile } from './schema-validator.ts';
@@ -49,8 +49,8 @@ export const PRELOAD_FLAG_KEYS: FlagKeys = {
 };
 
 /** Each row with a flag: the flag's name (`auth`), its short form, the row and where it sits. */
-const ROW_FLAGS = (['listener', 'metrics', 'telemetry', 'ingest'] as const).flatMap((table) =>
-  Object.entries(SECTIONS[table] as Section)
+const ROW_FLAGS = TABLES.flatMap(([table, section]) =>
+  Object.entries(section)
     .filter(([, row]) => row.flag !== undefined)
     .map(([field, row]) => ({
       name: row.flag!.slice(2),
@@ -148,7 +148,8 @@ export function flagsLayer(flags: ServeFlags, keys: FlagKeys = SERVE_FLAG_KEYS):
     const given = flags[camel(name)];
     if (given === undefined) continue;
     const value = given === true ? true : rowFromText(row, String(given), `--${name}`);
-    out[table] = { ...out[table], [field]: value };
+    const layer = out as Record<string, object | undefined>;
+    layer[table] = { ...layer[table], [field]: value };
   }
   return out;
 }
