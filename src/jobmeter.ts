@@ -126,17 +126,6 @@ export interface Jobmeter extends Recorder {
   shutdown(): Promise<void>;
 }
 
-/** A part of a jobmeter: started by `start`, stopped by `stop` with what `start` made (common/parts.ts). */
-function part<T>(
-  start: () => T | Promise<T>,
-  stop?: (started: T) => unknown,
-): (parts: Parts) => Promise<T> {
-  return (parts) => parts.start(async () => start(), stop);
-}
-
-/** A part with nothing to start: it only stops. */
-const noStart = (): void => {};
-
 /**
  * Whether a MeterProvider is registered globally, read from the OTel API's global registry (the
  * `opentelemetry.js.api.<major>` symbol every copy of API 1.x shares) without registering one.
@@ -488,84 +477,79 @@ export async function createJobmeter<
   telemetry.readinessFrom(pipeline);
 
   // The parts, started in this order and stopped in reverse: each stops before every part above it.
-  let listener: MetricsListener | undefined;
-  let ingestListener: IngestListener | undefined;
+  const parts = new Parts();
   const stopThreads = new Set<() => void>();
   let threads = 0;
   const { listener: pullOptions, cluster: clusterOptions } = o;
-  const lifecycle = [
-    // The primary hears its workers and threads until the last push (which still asks them) is done.
-    primary !== undefined &&
-      part(
-        () => (cluster.isPrimary ? listenToClusterWorkers(primary) : undefined),
-        (stopWorkers) => {
-          stopWorkers?.();
-          for (const stop of stopThreads) stop();
-        },
-      ),
-    // The pull listener closes alongside the provider's shutdown (the last push), so shutdown waits
-    // one close grace (server-limits.ts) less than if it closed first.
-    part(noStart, () => Promise.all([listener?.close(), meterProvider.shutdown()])),
-    (o.processMetrics || o.prometheusClientNames) &&
-      part(
-        () =>
-          registerProcessMetrics(meter, {
-            process: o.processMetrics,
-            prometheusClientNames: o.prometheusClientNames,
-            runtime: profile.kind === 'native',
-            conventions: convention !== undefined,
-          }),
-        (unregister) => unregister(),
-      ),
-    // The last push reads the aggregate once the primary's own collection has settled.
-    primary !== undefined && part(noStart, () => primary.settleOwn()),
-    // `/health` and `/ready` on every listener serve has, the pull listener too (serve's
-    // `[metrics] listen`): an operator probes the listener Prometheus scrapes.
-    pullOptions !== false &&
-      part(async () => {
-        listener = await startMetricsListener({
-          ...pullOptions,
-          format,
-          json,
-          scrape,
-          pipeline,
-          onScrape: (seconds) => telemetry.scraped(seconds),
-        });
+  // The primary hears its workers and threads until the last push (which still asks them) is done.
+  if (primary !== undefined)
+    await parts.start(
+      async () => (cluster.isPrimary ? listenToClusterWorkers(primary) : undefined),
+      (stopWorkers) => {
+        stopWorkers?.();
+        for (const stop of stopThreads) stop();
+      },
+    );
+  // The pull listener closes alongside the provider's shutdown (the last push), so shutdown waits
+  // one close grace (server-limits.ts) less than if it closed first.
+  let listener: MetricsListener | undefined;
+  parts.add(() => Promise.all([listener?.close(), meterProvider.shutdown()]));
+  if (o.processMetrics || o.prometheusClientNames)
+    await parts.start(
+      async () =>
+        registerProcessMetrics(meter, {
+          process: o.processMetrics,
+          prometheusClientNames: o.prometheusClientNames,
+          runtime: profile.kind === 'native',
+          conventions: convention !== undefined,
+        }),
+      (unregister) => unregister(),
+    );
+  // The last push reads the aggregate once the primary's own collection has settled.
+  if (primary !== undefined) parts.add(() => primary.settleOwn());
+  // `/health` and `/ready` on every listener serve has, the pull listener too (serve's
+  // `[metrics] listen`): an operator probes the listener Prometheus scrapes.
+  if (pullOptions !== false)
+    listener = await parts.start(() =>
+      startMetricsListener({
+        ...pullOptions,
+        format,
+        json,
+        scrape,
+        pipeline,
+        onScrape: (seconds) => telemetry.scraped(seconds),
       }),
-    // The ingest stops first among the listeners, so the last export holds everything received;
-    // its checkpoints and listener are parts of their own (ingest-part.ts).
-    ingest !== undefined &&
-      part(async () => {
-        ingestListener = await ingest.start(parts, telemetry, pipeline, debug?.received);
-      }),
-    // Once nothing can fail: a jobmeter that failed to start leaves no global behind.
-    o.global &&
-      part(
-        () => registerGlobal(meterProvider, o.log),
-        (undo) => undo(),
-      ),
-    // A member's last report: everything accepted, read while the instruments still are.
-    role === 'member' &&
-      clusterOptions !== false &&
-      part(
-        () =>
-          startClusterMember(
-            clusterOptions.reportTo,
-            () => meterProvider.collectWithStorages(pull()),
-            o.log,
-          ),
-        (member) => member.close(),
-      ),
-    // First to stop: records from then on are refused with one warning rather than accepted and
-    // lost, and scrapes before a pass starts (the last push's pass then never waits on a scrape's
-    // that is bound to fail).
-    part(noStart, () => {
-      stopped = true;
-      guard.close();
-    }),
-  ];
-  const parts = new Parts();
-  for (const p of lifecycle) if (p !== false) await p(parts);
+    );
+  // The ingest stops first among the listeners, so the last export holds everything received;
+  // its checkpoints and listener are parts of their own (ingest-part.ts).
+  const ingestListener =
+    ingest === undefined
+      ? undefined
+      : await parts.start(() => ingest.start(parts, telemetry, pipeline, debug?.received));
+  // Once nothing can fail: a jobmeter that failed to start leaves no global behind.
+  if (o.global)
+    await parts.start(
+      async () => registerGlobal(meterProvider, o.log),
+      (undo) => undo(),
+    );
+  // A member's last report: everything accepted, read while the instruments still are.
+  if (role === 'member' && clusterOptions !== false)
+    await parts.start(
+      async () =>
+        startClusterMember(
+          clusterOptions.reportTo,
+          () => meterProvider.collectWithStorages(pull()),
+          o.log,
+        ),
+      (member) => member.close(),
+    );
+  // First to stop: records from then on are refused with one warning rather than accepted and
+  // lost, and scrapes before a pass starts (the last push's pass then never waits on a scrape's
+  // that is bound to fail).
+  parts.add(() => {
+    stopped = true;
+    guard.close();
+  });
 
   const jm: Jobmeter = {
     ...recorder,
