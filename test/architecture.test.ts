@@ -294,7 +294,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'ingest/grpc-unary.ts': [ONE_CALL, ['chunks']],
   'ingest/ingest-step.ts': [NOT_SERIES, ['ingestStep › waiting']],
   'ingest/ingest-report.ts': [NOT_SERIES, ['#reasons', '#warnings']],
-  'ingest/ingest-store.ts': [NOT_SERIES, ['#produced']],
+  'ingest/ingest-store.ts': [NOT_SERIES, ['PRODUCED']],
   'ingest/lz4-frame.ts': [SCRATCH, ['buf']],
   'ingest/name-claims.ts': [
     'names claimed per family, not series',
@@ -321,14 +321,13 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ],
   ],
   'ingest/series-registry.ts': [
-    "the ingest's instruments by name, with their caps, charges and name claims: their series and streams are the store's (series/streams.ts StreamStore); dormant series (restored with no source known alive) as the state file had them, plain snapshot data no collection reads, written back unchanged until a point puts them into the store or the expiry drops them, their count per instrument and the ones woken since the last sweep; the seq of those woken since the last write (numbers, no values)",
-    ['#instruments', '#dormant', '#dormantOf', '#woken', '#wokenSeq'],
+    "the ingest's instruments by name, with their caps, charges and name claims: their series and streams are the store's (series/streams.ts StreamStore); dormant series (restored with no source known alive) as the state file had them, plain snapshot data no collection reads, written back unchanged until a point puts them into the store or the expiry drops them, and the ones woken since the last sweep; the seq of those woken since the last write (numbers, no values)",
+    ['#instruments', '#dormant', '#woken', '#wokenSeq'],
   ],
   'ingest/senders.ts': [
     "the ingest's senders by resource identity (bounded), each one's counts and resource keys, and each request's senders until its front names their address: no series",
     ['refused', 'resources', '#senders', '#requests', 'request › met'],
   ],
-  'ingest/state-keeper.ts': [NOT_SERIES, ['#heldScopes']],
   'integrations/bullmq.ts': [
     'the Redis clients the oldest-job script is defined on: connections, not series',
     ['DEFINED'],

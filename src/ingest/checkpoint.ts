@@ -34,6 +34,7 @@ import type { Refusal } from './ingest-report.ts';
 import { messageOf } from '../common/message-of.ts';
 import type { SourcePart, SourcesSnapshot } from '../series/carry.ts';
 import type { WrittenAt } from '../series/clock.ts';
+import { EXPOSED_KIND } from '../domain/types.ts';
 
 /** The encoding's version: a file of a higher one is refused (written by a newer jobmeter). */
 export const CHECKPOINT_VERSION = 1;
@@ -144,14 +145,6 @@ export interface StreamSnapshot {
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
-
-const SHAPES: readonly Shape[] = [
-  'monotonicSum',
-  'sum',
-  'gauge',
-  'histogram',
-  'exponentialHistogram',
-];
 
 // JSON has no NaN, ±Infinity or bigint: numbers that are not finite are written as these strings
 // (a gauge may hold NaN; {@link encodeCheckpoint}'s replacer writes every one so), times as
@@ -383,7 +376,8 @@ function partIn(v: unknown, at: string): SourcePart {
 function instrumentIn(v: unknown, at: string, origins: readonly string[]): InstrumentSnapshot {
   const o = record(v, at);
   const shape = string(o.shape, `${at}.shape`) as Shape;
-  if (!SHAPES.includes(shape))
+  // Every shape has its exposed kind.
+  if (!Object.hasOwn(EXPOSED_KIND, shape))
     throw new CheckpointError(`${at}.shape: unknown shape ${JSON.stringify(shape)}`);
   return {
     ...fields(o, at, { name: string, description: string, unit: string }),

@@ -17,7 +17,7 @@ import { ClockRefusals } from './clock-refusals.ts';
 import { GRPC_CODES, HTTP_CODES } from './grpc-codes.ts';
 import { startIngestListener, type IngestListenerOptions } from './ingest-listener.ts';
 import { REFUSAL_REASONS, type IngestResult } from './ingest-report.ts';
-import { IngestStore } from './ingest-store.ts';
+import { ingestedScope, IngestStore } from './ingest-store.ts';
 import { preferIngested, preferIngestedIn } from './prefer-ingested.ts';
 import { openIngestState } from './state-keeper.ts';
 import type { IngestStoreOptions } from './store-options.ts';
@@ -43,7 +43,7 @@ export function openIngest(
     /** What was written: moves with every request ingested and every series expired. */
     changes: () => store.changes,
     /** A name a sender pushes replaces jobmeter's own (its process.uptime, its build info). */
-    shadow: (rm: ResourceMetrics) => preferIngested(rm, (sm) => (keeper ?? store).owns(sm)),
+    shadow: (rm: ResourceMetrics) => preferIngested(rm, ingestedScope),
     preferIngestedIn,
     /** What `/ready` judges of the ingest. */
     state: (): Pick<PipelineState, 'ingest' | 'checkpoint' | 'clock'> => ({

@@ -61,7 +61,7 @@ import type { StoreSnapshot } from './checkpoint.ts';
 import { groupKey, SeriesRegistry, type RestoreSummary } from './series-registry.ts';
 import type { Instrument } from './instrument.ts';
 import { NO_SLOT, type Shape } from '../series/output-set.ts';
-import { StreamStore, type StreamTable } from '../series/streams.ts';
+import type { StreamTable } from '../series/streams.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
 import { SenderRecord, type RequestSenders } from './senders.ts';
 import {
@@ -167,13 +167,28 @@ function derivations(
 
 const JOBMETER_SCOPE = { name: 'jobmeter', version: VERSION };
 
-export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
+/**
+ * The ScopeMetrics an ingest store's `collect()` produced (the live store's, or the copy a state
+ * keeper serves in its place), so a push can tell them from the SDK's own.
+ */
+const PRODUCED = new WeakSet<ScopeMetrics>();
+
+/** Whether `scopeMetrics` came out of an ingest store's `collect()` (MetricData: the push's; a scrape's part is its own, `collectSeries`). */
+export function ingestedScope(scopeMetrics: ScopeMetrics): boolean {
+  return PRODUCED.has(scopeMetrics);
+}
+
+/**
+ * The store: the points path and the collections, over the registry's streams and policy
+ * (series-registry.ts, which it is).
+ */
+export class IngestStore
+  extends SeriesRegistry
+  implements MetricProducer, IngestSink, IngestSeries
+{
   readonly #clock: Clock;
-  /** How old a point may be: the longer of an hour and the expiry (stream-rules.ts). */
-  readonly #maxAgeMillis: number;
-  /** The streams and their series: their values are updated here, the registry's policy holds them. */
-  readonly #store = new StreamStore<Instrument>();
-  readonly #registry: SeriesRegistry;
+  /** How far behind jobmeter's clock a point's time may be (`time_too_old` past it): the longer of an hour and the expiry (stream-rules.ts). */
+  readonly maxAgeMillis: number;
   readonly #refused: RefusedCounts;
   readonly #lastFailure = new LastFailure();
   /** Under a convention: the instruments it derives from each canonical one (by its name). */
@@ -183,8 +198,6 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    * from `jobmeter.run.finished`, derived-runs.ts), never served: the convention's are.
    */
   readonly #replaced: ReadonlySet<string>;
-  /** The ScopeMetrics this store produced as MetricData, so a push can tell them from the SDK's own. */
-  readonly #produced = new WeakSet<ScopeMetrics>();
   /** The storage of the last {@link collectSeries} given back, for the next. */
   readonly #storage = new SnapshotStorage();
   #changes = 0;
@@ -194,9 +207,9 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   /** @throws {ConfigError} naming the option, for a value that cannot be used. */
   constructor(options: IngestStoreOptions = {}) {
     const settings = resolveStoreOptions(options);
+    super(settings);
     this.#clock = settings.clock;
-    this.#maxAgeMillis = Math.max(MIN_MAX_AGE_MILLIS, settings.expiryMillis);
-    this.#registry = new SeriesRegistry(settings, this.#store);
+    this.maxAgeMillis = Math.max(MIN_MAX_AGE_MILLIS, settings.expiryMillis);
     this.#refused = new RefusedCounts(millisToHrTime(pointMillis(this.#clock)));
     this.#derivations = derivations(settings.convention);
     this.#replaced =
@@ -205,30 +218,12 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
 
   /** Source series held now (for tests and diagnostics). */
   get seriesCount(): number {
-    return this.#store.streams.size;
-  }
-
-  /**
-   * Source series dropped since the store was made because no point came for the expiry time: a
-   * series that comes back later starts over (series-registry.ts `seriesStart`).
-   */
-  get expiredSeries(): number {
-    return this.#registry.expiredStreams;
-  }
-
-  /** How far behind jobmeter's clock a point's time may be (`time_too_old` past it): the longer of an hour and the expiry. */
-  get maxAgeMillis(): number {
-    return this.#maxAgeMillis;
+    return this.store.streams.size;
   }
 
   /** Data points refused since the store was made, by reason: what `jobmeter.ingest.refused` reports. */
   refusedByReason(): ReadonlyMap<RefusalReason, number> {
     return this.#refused.counts();
-  }
-
-  /** Estimated bytes held, the figure checked against `maxMemoryBytes` (for tests and diagnostics). */
-  get memoryBytes(): number {
-    return this.#registry.memoryBytes;
   }
 
   /**
@@ -238,7 +233,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    * (series-registry.ts `restore`).
    */
   get changes(): number {
-    return this.#changes + this.#registry.expiredStreams;
+    return this.#changes + this.expiredSeries;
   }
 
   /**
@@ -246,9 +241,9 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    * (last value or delta total, start and last times), each series' base and start time, the
    * instruments, the last failure's time. Encode it at once: it shares accumulators the store replaces as points arrive.
    */
-  snapshot(): StoreSnapshot {
+  override snapshot(): StoreSnapshot {
     return {
-      ...this.#registry.snapshot(),
+      ...super.snapshot(),
       lastFailureSeconds: this.#lastFailure.seconds,
     };
   }
@@ -263,42 +258,16 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    * silent past the expiry by now (`asWritten`: by the write) is dormant (series-registry.ts
    * `restore`).
    */
-  restore(snapshot: StoreSnapshot, asWritten = false): StoreRestore {
+  override restore(snapshot: StoreSnapshot, asWritten = false): StoreRestore {
     const report = new IngestReport(this.#refused);
     for (const r of snapshot.refused ?? []) report.refuse(r.name, r.points, r.refusal);
-    const summary = this.#registry.restore(snapshot, asWritten);
+    const summary = super.restore(snapshot, asWritten);
     // Points go on after the writer's, though this process's wall clock be behind it.
     if (!asWritten && snapshot.point !== undefined)
       this.#clock.holdPointsAfter?.(pointFloor(this.#clock, snapshot.point, snapshot.written));
     this.#lastFailure.seconds = snapshot.lastFailureSeconds;
     this.#changes++;
     return { ...summary, refused: report.result() };
-  }
-
-  /**
-   * Expiry as `live` decides it, for a store holding a copy of what `live` held (state-keeper.ts:
-   * the last checkpoint, served while writes fail): a series here stays, as copied, while `live`
-   * holds it (a sender of it alive there), and goes when `live` no longer does
-   * (series-registry.ts `idleAs`), or made it again since the copy (`madeBefore`: `live`'s
-   * {@link seriesMade} when the copy was written). Call it before each collection of the copy.
-   */
-  expireAs(live: IngestStore, madeBefore: number): void {
-    this.#registry.idleAs(live.#registry, madeBefore);
-  }
-
-  /** How many series the store has made so far (a checkpoint notes it: see {@link expireAs}). */
-  seriesMade(): number {
-    return this.#registry.seriesMade();
-  }
-
-  /** A checkpoint of the first `made` series was written ({@link seriesMade} when it was taken). */
-  written(made: number): void {
-    this.#registry.written(made);
-  }
-
-  /** Whether `scopeMetrics` came out of this store's `collect()` (MetricData: the push's; a scrape's part is its own, `collectSeries`). */
-  owns(scopeMetrics: ScopeMetrics): boolean {
-    return this.#produced.has(scopeMetrics);
   }
 
   ingest(request: OtlpExportRequest): IngestResult {
@@ -323,11 +292,11 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   /** Source series held now, by the key of the resource they were sent under (for {@link senders}). */
   seriesByResource(): Map<string, number> {
     const out = new Map<string, number>();
-    const groups = this.#store.streams.group;
+    const groups = this.store.streams.group;
     let group: (typeof groups)[number];
     let resource = '';
     // Slots come group by group.
-    for (const s of this.#store.slots()) {
+    for (const s of this.store.slots()) {
       if (groups[s] !== group) {
         group = groups[s]!;
         // A group's key is its instrument's name, then the arrival's origin, which starts with
@@ -343,7 +312,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   /** The store as OpenTelemetry MetricData: what the OTLP push, a standard reader and the cluster report read. */
   collect(): Promise<CollectionResult> {
     const endTime = this.#instant();
-    const collected = collectScopes(this.#registry.instruments(), endTime);
+    const collected = collectScopes(this.instruments(), endTime);
     const after = this.#after(
       collected.flatMap((sm) => sm.metrics),
       endTime,
@@ -355,7 +324,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       (sm, metrics) => ({ ...sm, metrics }),
     );
     for (const metrics of after) scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics });
-    for (const sm of scopeMetrics) this.#produced.add(sm);
+    for (const sm of scopeMetrics) PRODUCED.add(sm);
     // A scrape reads the series sets (collectSeries) instead: it loads nothing of the SDK.
     return Promise.resolve({
       resourceMetrics: { resource: emptyResource(), scopeMetrics },
@@ -371,7 +340,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    */
   collectSeries(): Promise<IngestedPart> {
     const endTime = this.#instant();
-    const collected = collectSeries([...this.#registry.instruments()], endTime, (figures) =>
+    const collected = collectSeries([...this.instruments()], endTime, (figures) =>
       this.#storage.arena(figures),
     );
     const after = this.#after(
@@ -420,8 +389,8 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
 
   /** Expires what is due and compacts the sets a collection reads: its end time. */
   #instant(): HrTime {
-    this.#registry.sweep(this.#clock.monotonicMillis(), true);
-    this.#store.compact();
+    this.sweep(this.#clock.monotonicMillis(), true);
+    this.store.compact();
     return millisToHrTime(pointMillis(this.#clock));
   }
 
@@ -433,11 +402,11 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     this.#changes++;
     const wall = this.#clock.wallMillis();
     const monotonic = this.#clock.monotonicMillis();
-    this.#registry.sweep(monotonic, false);
+    this.sweep(monotonic, false);
     const packed = 'keys' in part ? part : undefined;
     // Senders' point times are their wall clocks: judged against jobmeter's. A series made now
     // starts on the point clock its collections stamp, never after their times.
-    const window = timeWindow(wall, this.#maxAgeMillis);
+    const window = timeWindow(wall, this.maxAgeMillis);
     const stamp = pointMillis(this.#clock);
     for (const rm of part.resourceMetrics) {
       const resourceKey = attributesKey(rm.resource);
@@ -473,7 +442,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     if (data.type === 'summary') return; // refused above: no Summary is kept
     const incoming: Shape =
       data.type === 'sum' ? (data.monotonic ? 'monotonicSum' : 'sum') : data.type;
-    const instrument = this.#registry.instrumentFor(metric, incoming, count, at.report);
+    const instrument = this.instrumentFor(metric, incoming, count, at.report);
     if (instrument === undefined) return;
     const into = this.#into(
       instrument,
@@ -533,7 +502,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const out: DerivedInto[] = [];
     for (const { handle: spec, attributes } of targets) {
       const as = { ...metric, name: spec.name, unit: spec.unit, description: spec.description };
-      const instrument = this.#registry.instrumentFor(as, incoming, count, derivedAt.report);
+      const instrument = this.instrumentFor(as, incoming, count, derivedAt.report);
       if (instrument !== undefined)
         out.push({ into: this.#into(instrument, derivedAt, cumulative, true), attributes });
     }
@@ -543,7 +512,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   /** Where points of `instrument` from `at` go, its group's streams found once for them all. */
   #into(instrument: Instrument, at: Arrival, cumulative: boolean, derived?: true): Into {
     const group = groupKey(instrument, at);
-    const streams = this.#store.streamsOf(group);
+    const streams = this.store.streamsOf(group);
     return {
       instrument,
       group,
@@ -584,7 +553,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       invalidNumber(point, instrument.shape === 'monotonicSum', at),
     );
     if (s === NO_SLOT) return;
-    const applied = applyNumber(this.#store.streams, s, point, mode, at);
+    const applied = applyNumber(this.store.streams, s, point, mode, at);
     if (typeof applied === 'object') return at.report.refuse(instrument.name, 1, applied);
     if (applied) this.#lastFailure.rose(instrument.name, point);
     at.report.accepted++;
@@ -599,20 +568,20 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       point.explicitBounds,
     );
     if (s === NO_SLOT) return;
-    const streams = this.#store.streams;
+    const streams = this.store.streams;
     const joined = joinBounds(streams, s, point, at.report);
     if (joined === 'refused') {
       // A source series created for this point only holds nothing: do not keep it. One that holds
       // points is alive (its sender sends it): it expires by its sender's silence, not by how long
       // another source's layout refuses its points, or the series would go with the other's expiry
       // while it is still sent, and come back from 0 (a counter going back).
-      if (streams.points[s] === 0) this.#registry.dropStream(s);
+      if (streams.points[s] === 0) this.dropStream(s);
       else if (streams.slept[s] !== streams.slept[s]) streams.updatedAt[s] = at.monotonic;
       return;
     }
     // Its counts re-bucketed (joinBounds): a delta sender's total goes on from them, a cumulative
     // one's replaces them or, lower, is a reset.
-    if (joined === 'relayout') this.#store.relayout(s, point.explicitBounds);
+    if (joined === 'relayout') this.store.relayout(s, point.explicitBounds);
     const refused = applyHistogram(streams, s, point, delta, at);
     if (refused !== undefined) return at.report.refuse(into.instrument.name, 1, refused);
     at.report.accepted++;
@@ -621,7 +590,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   #ingestExponentialPoint(into: Into, point: OtlpExponentialHistogramPoint, delta: boolean): void {
     const s = this.#streamOf(into, point, invalidHistogram(point, exponentialFault, into.at));
     if (s === NO_SLOT) return;
-    const refused = applyHistogram(this.#store.streams, s, point, delta, into.at);
+    const refused = applyHistogram(this.store.streams, s, point, delta, into.at);
     if (refused !== undefined) return into.at.report.refuse(into.instrument.name, 1, refused);
     into.at.report.accepted++;
   }
@@ -640,7 +609,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const key =
       into.derived === true ? (point as unknown as { readonly key: string }).key : pointKey(point);
     if (point.noRecordedValue) {
-      this.#registry.endStream(group, key);
+      this.endStream(group, key);
       at.report.accepted++;
       return NO_SLOT;
     }
@@ -648,7 +617,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       at.report.refuse(instrument.name, 1, invalid);
       return NO_SLOT;
     }
-    const table = this.#store.streams;
+    const table = this.store.streams;
     const guess = into.last === NO_SLOT ? NO_SLOT : table.after[into.last]!;
     const found =
       guess !== NO_SLOT && table.key[guess] === key && table.group[guess]?.streams === into.streams
@@ -656,11 +625,11 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
         : into.streams?.get(key);
     if (found !== undefined) return follows(table, into, found);
     const sent = into.cumulative ? point.startTimeUnixNano : 0n;
-    const s = this.#registry.streamFor(instrument, point, group, key, at, sent, bounds);
+    const s = this.streamFor(instrument, point, group, key, at, sent, bounds);
     if (s === NO_SLOT) return s;
     // The group may have been made (or made again) for this stream.
-    into.streams = this.#store.streams.group[s]!.streams;
-    return follows(this.#store.streams, into, s);
+    into.streams = this.store.streams.group[s]!.streams;
+    return follows(this.store.streams, into, s);
   }
 }
 

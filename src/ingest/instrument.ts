@@ -24,4 +24,6 @@ export interface Instrument extends InstrumentSeries {
   readonly bytes: number;
   /** The exposed names it holds (name-claims.ts), released with it. */
   readonly names: readonly string[];
+  /** Its dormant series (series-registry.ts): while it has one it stays held (its names claimed), serving nothing. */
+  dormant: number;
 }

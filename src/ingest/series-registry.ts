@@ -14,7 +14,7 @@
  *   `metric_expiration`) is dropped; a series with no stream left disappears with it, and an
  *   instrument with no series left with its exposed names. A point flagged "no recorded value"
  *   ends its stream at once. A series made again later starts where its value counts from
- *   ({@link seriesStart}), and the expired streams are counted (`expiredStreams`). Nothing runs
+ *   ({@link seriesStart}), and the expired streams are counted (`expiredSeries`). Nothing runs
  *   on a timer: expiry is applied when data arrives and when a collection reads the store,
  *   against the store's monotonic clock (series/clock.ts), so a step of the wall clock expires
  *   nothing. Across a restart a stream's idle time goes on: in the same boot the time since the
@@ -46,7 +46,7 @@ import { instrumentBytes, scopeBytes, seriesBytes, streamBytes } from './memory-
 import { NameClaims } from './name-claims.ts';
 import { sameBounds } from '../series/carry.ts';
 import { NO_SLOT, type OutputSet, type Shape } from '../series/output-set.ts';
-import { instrumentSeries, seriesInOrder, type StreamStore } from '../series/streams.ts';
+import { instrumentSeries, seriesInOrder, StreamStore } from '../series/streams.ts';
 import { EXPOSED_KIND } from '../domain/types.ts';
 import type { Instrument } from './instrument.ts';
 import type { StoreSettings } from './store-options.ts';
@@ -62,8 +62,8 @@ export class SeriesRegistry {
   readonly #claims: NameClaims;
   /** The instruments held, by name: each one's series and streams are in {@link #store}. */
   readonly #instruments = new Map<string, Instrument>();
-  /** The ingest store's too: it reads and updates the streams' values, this holds the policy over them. */
-  readonly #store: StreamStore<Instrument>;
+  /** The streams and their series: the ingest store (a registry) updates their values, this holds the policy over them. */
+  protected readonly store = new StreamStore<Instrument>();
   /** Estimated bytes held (memory-estimate.ts). */
   #bytes = 0;
   #lastSweep = Number.NEGATIVE_INFINITY;
@@ -78,8 +78,6 @@ export class SeriesRegistry {
    * series ({@link streamFor}); none within the expiry after the restore, it goes (counted expired).
    */
   readonly #dormant = new Map<string, DormantSeries>();
-  /** Dormant series per instrument: an instrument with one stays held (its names claimed), serving nothing. */
-  readonly #dormantOf = new Map<Instrument, number>();
   /** The monotonic clock at the restore: dormant sources go the expiry after it. */
   #restoredAt = Number.NEGATIVE_INFINITY;
   /**
@@ -90,10 +88,8 @@ export class SeriesRegistry {
   /** Dormant series woken since the last sweep: one whose point was refused after all is dormant again ({@link sweep}). */
   #woken: [Instrument, string, string][] = [];
 
-  /** `store`: empty. */
-  constructor(settings: StoreSettings, store: StreamStore<Instrument>) {
+  constructor(settings: StoreSettings) {
     this.#settings = settings;
-    this.#store = store;
     this.#claims = new NameClaims(settings.exposedNames, settings.reservedNames);
   }
 
@@ -102,8 +98,11 @@ export class SeriesRegistry {
     return this.#bytes;
   }
 
-  /** Source series dropped because they were idle for the expiry time, since the registry was made. */
-  get expiredStreams(): number {
+  /**
+   * Source series dropped since the registry was made because no point came for the expiry time:
+   * a series that comes back later starts over ({@link seriesStart}).
+   */
+  get expiredSeries(): number {
     return this.#expired;
   }
 
@@ -114,7 +113,7 @@ export class SeriesRegistry {
 
   /** How many series were made so far: a series made from now on has a `seq` at or past it. */
   seriesMade(): number {
-    return this.#store.made;
+    return this.store.made;
   }
 
   instruments(): IterableIterator<Instrument> {
@@ -130,7 +129,7 @@ export class SeriesRegistry {
   ): Instrument | undefined {
     const existing = this.#instruments.get(metric.name);
     const spec = existing?.spec ?? this.#settings.specs.get(metric.name);
-    const kind = instrumentKind(metric, incoming, existing, spec);
+    const kind = instrumentKind(metric.unit, incoming, existing, spec);
     // Refused for its kind, else the instrument held or made (or refused for its cap, name, bytes).
     const held =
       'code' in kind
@@ -184,6 +183,7 @@ export class SeriesRegistry {
           : Math.max(maxSeriesPerInstrument, maxAttributeSets(spec.attributes)),
       bytes,
       names,
+      dormant: 0,
     };
     this.#instruments.set(name, instrument);
     return instrument;
@@ -206,7 +206,7 @@ export class SeriesRegistry {
     sentStart: bigint,
     bounds?: readonly number[],
   ): number {
-    const found = this.#store.streamsOf(groupKey)?.get(key);
+    const found = this.store.streamsOf(groupKey)?.get(key);
     if (found !== undefined) return found;
     const buckets = bucketsOf(instrument.shape, bounds);
     // Read only for a new stream: a packed point (packed-chunk.ts) rebuilds its attributes when read.
@@ -216,7 +216,7 @@ export class SeriesRegistry {
       report.refuse(instrument.name, 1, refusal);
       return NO_SLOT;
     };
-    if (this.#store.streams.size >= this.#settings.maxSeries)
+    if (this.store.streams.size >= this.#settings.maxSeries)
       return refused({
         code: 'series_cap',
         text: `over the cap of ${this.#settings.maxSeries} source series in all`,
@@ -237,16 +237,16 @@ export class SeriesRegistry {
     const seriesKey = boundedKey === key ? key : boundedKey;
     // A dormant series of it wakes: its sources, this one among them or not, go on from the file.
     if (this.#wake(instrument, at.scopeKey, seriesKey)) {
-      const woken = this.#store.streamsOf(groupKey)?.get(key);
+      const woken = this.store.streamsOf(groupKey)?.get(key);
       if (woken !== undefined) return woken;
     }
-    const held = this.#store.seriesIn(instrument, at.scopeKey, seriesKey);
+    const held = this.store.seriesIn(instrument, at.scopeKey, seriesKey);
     const newSeriesBytes =
       held === undefined ? seriesBytes(at.scopeKey, seriesKey, bounded, buckets) : 0;
     const newScope = instrument.scopes.has(at.scopeKey) ? 0 : scopeBytes(at.scopeKey);
     const bytes = streamBytes(groupKey.length + key.length, buckets);
     if (!this.#take(bytes + newSeriesBytes + newScope)) return refused(this.#overBudget());
-    const store = this.#store;
+    const store = this.store;
     if (held !== undefined)
       return store.newStream(instrument, held.out, held.at, groupKey, key, bytes, at.monotonic);
     const spec = instrument.spec?.buckets;
@@ -274,7 +274,7 @@ export class SeriesRegistry {
    * are replaced, never changed in place: encode it before the store takes more points.
    */
   snapshot(): Pick<StoreSnapshot, 'instruments' | 'written' | 'point'> {
-    this.#store.compact();
+    this.store.compact();
     const instruments: InstrumentSnapshot[] = [];
     const { at, times: wall } = writtenTimes(this.#settings.clock);
     const dormant = new Map<Instrument, SeriesSnapshot[]>();
@@ -311,7 +311,7 @@ export class SeriesRegistry {
     slot: number,
     wall: (monotonic: number) => number,
   ): SeriesSnapshot {
-    const st = this.#store.streams;
+    const st = this.store.streams;
     const streams: StreamSnapshot[] = [];
     for (let t = out.first(slot); t !== NO_SLOT; t = st.next[t]!) {
       const origin = st.group[t]!.key.slice(instrument.name.length);
@@ -428,7 +428,7 @@ export class SeriesRegistry {
 
   /** `instrument` holds nothing: no series, no dormant one. */
   #unheld(instrument: Instrument): boolean {
-    return instrument.seriesCount === 0 && !this.#dormantOf.has(instrument);
+    return instrument.seriesCount === 0 && instrument.dormant === 0;
   }
 
   /**
@@ -444,7 +444,7 @@ export class SeriesRegistry {
     const id = dormantKey(instrument.name, saved.scopeKey, seriesKey);
     if (this.#dormant.has(id) || !this.#take(bytes)) return 0;
     this.#dormant.set(id, { instrument, saved, lastPoints, bytes });
-    this.#dormantOf.set(instrument, (this.#dormantOf.get(instrument) ?? 0) + 1);
+    instrument.dormant++;
     return saved.streams.length;
   }
 
@@ -452,9 +452,7 @@ export class SeriesRegistry {
   #forgetDormant(id: string, d: DormantSeries): void {
     this.#dormant.delete(id);
     this.#bytes -= d.bytes;
-    const left = this.#dormantOf.get(d.instrument)! - 1;
-    if (left === 0) this.#dormantOf.delete(d.instrument);
-    else this.#dormantOf.set(d.instrument, left);
+    d.instrument.dormant--;
   }
 
   /** The dormant series of `instrument` keyed `seriesKey` under `scopeKey`, if there is one, held again (its sources still dormant): whether there was. */
@@ -465,7 +463,7 @@ export class SeriesRegistry {
     this.#forgetDormant(id, d);
     this.#restoreSeries(instrument, d.saved, d.lastPoints);
     this.#woken.push([instrument, scopeKey, seriesKey]);
-    const found = this.#store.seriesIn(instrument, scopeKey, seriesKey);
+    const found = this.store.seriesIn(instrument, scopeKey, seriesKey);
     if (found !== undefined) this.#wokenSeq.add(found.out.seq(found.at));
     return true;
   }
@@ -475,7 +473,7 @@ export class SeriesRegistry {
    * is held dormant: not served, its sources still resumable until the restore's expiry.
    */
   #putToSleep(out: OutputSet, at: number): void {
-    const st = this.#store.streams;
+    const st = this.store.streams;
     const first = out.first(at);
     const instrument = st.group[first]!.instrument;
     const saved = this.#seriesSnapshot(instrument, out, at, (t) => t);
@@ -483,10 +481,9 @@ export class SeriesRegistry {
     const slots: number[] = [];
     for (let t = first; t !== NO_SLOT; t = st.next[t]!) slots.push(t);
     // Held dormant before its streams go, so its instrument stays; then its charge is its own.
-    this.#dormantOf.set(instrument, (this.#dormantOf.get(instrument) ?? 0) + 1);
+    instrument.dormant++;
     for (const t of slots) this.dropStream(t);
-    this.#dormantOf.set(instrument, this.#dormantOf.get(instrument)! - 1);
-    if (this.#dormantOf.get(instrument) === 0) this.#dormantOf.delete(instrument);
+    instrument.dormant--;
     if (this.#putDormant(instrument, saved, lastPoints) === 0 && this.#unheld(instrument))
       this.#dropInstrument(instrument);
   }
@@ -495,17 +492,7 @@ export class SeriesRegistry {
     if (this.#instruments.has(saved.name)) return undefined;
     const spec = this.#settings.specs.get(saved.name);
     // Checked as a metric of its shape and unit arriving now: the canonical instruments may differ.
-    const kind = instrumentKind(
-      {
-        name: saved.name,
-        description: saved.description,
-        unit: saved.unit,
-        data: { type: 'empty' },
-      },
-      saved.shape,
-      undefined,
-      spec,
-    );
+    const kind = instrumentKind(saved.unit, saved.shape, undefined, spec);
     if ('code' in kind || kind.shape !== saved.shape) return undefined;
     const made = this.#newInstrument(saved.name, kind.shape, kind.unit, saved.description, spec);
     return 'code' in made ? undefined : made;
@@ -515,7 +502,7 @@ export class SeriesRegistry {
   #restoreSeries(instrument: Instrument, saved: SeriesSnapshot, lastPoints: number[]): number {
     const seriesKey = attributesKey(saved.attributes);
     const buckets = bucketsOf(instrument.shape, saved.bounds);
-    const store = this.#store;
+    const store = this.store;
     const found = store.seriesIn(instrument, saved.scopeKey, seriesKey);
     let out = found?.out;
     let series = found?.at ?? NO_SLOT;
@@ -584,17 +571,17 @@ export class SeriesRegistry {
 
   /** Ends the stream keyed `key` in the group `groupKey`, if one is held ("no recorded value"). */
   endStream(groupKey: string, key: string): void {
-    const s = this.#store.streamsOf(groupKey)?.get(key);
+    const s = this.store.streamsOf(groupKey)?.get(key);
     if (s === undefined) return;
-    const out = this.#store.streams.out[s]!;
-    const at = this.#store.streams.series[s]!;
+    const out = this.store.streams.out[s]!;
+    const at = this.store.streams.series[s]!;
     this.dropStream(s);
     this.#sleepIfDormant(out, at);
   }
 
   /** Series `at` of `out`, when it is still held and each of its streams is dormant, held dormant ({@link #putToSleep}). */
   #sleepIfDormant(out: OutputSet, at: number): void {
-    const st = this.#store.streams;
+    const st = this.store.streams;
     const first = out.first(at);
     if (first === NO_SLOT) return;
     for (let t = first; t !== NO_SLOT; t = st.next[t]!) if (st.slept[t] !== st.slept[t]) return;
@@ -603,8 +590,8 @@ export class SeriesRegistry {
 
   /** Drops the stream in slot `s` (series/streams.ts `dropStream`), giving back its charges; its instrument with its last series. */
   dropStream(s: number): void {
-    const instrument = this.#store.streams.group[s]!.instrument;
-    const dropped = this.#store.dropStream(s);
+    const instrument = this.store.streams.group[s]!.instrument;
+    const dropped = this.store.dropStream(s);
     this.#bytes -= dropped.stream + dropped.series;
     // The scope's charge, taken with its first series, goes with its last.
     if (dropped.scope !== undefined) this.#bytes -= scopeBytes(dropped.scope);
@@ -623,14 +610,14 @@ export class SeriesRegistry {
    * sender is alive and never removes it, and that its expiry follows the senders' silence, never
    * the copy's age. A series `live` made after the copy was written (`madeBefore`: the series
    * `live` had made then) is another series under the same name: the copy's went when every
-   * source of it expired, in between, so it goes here too.
+   * source of it expired, in between, so it goes here too. Call it before each collection of the copy.
    */
   idleAs(live: SeriesRegistry, madeBefore: number): void {
     this.#followsLive = true;
-    const st = this.#store.streams;
+    const st = this.store.streams;
     const seen = new Map<OutputSet, Set<number>>();
     const series: [OutputSet, number, Instrument][] = [];
-    for (const s of this.#store.slots()) {
+    for (const s of this.store.slots()) {
       const out = st.out[s]!;
       const at = st.series[s]!;
       let positions = seen.get(out);
@@ -672,7 +659,7 @@ export class SeriesRegistry {
   ): 'served' | 'dormant' | undefined {
     const instrument = this.#instruments.get(name);
     if (instrument === undefined) return undefined;
-    const found = this.#store.seriesIn(instrument, scopeKey, seriesKey);
+    const found = this.store.seriesIn(instrument, scopeKey, seriesKey);
     if (found !== undefined) {
       const seq = found.out.seq(found.at);
       return seq < madeBefore || this.#wokenSeq.has(seq) ? 'served' : undefined;
@@ -692,14 +679,14 @@ export class SeriesRegistry {
     const expiry = this.#settings.expiryMillis;
     if (!force && now - this.#lastSweep < Math.min(1_000, expiry)) return;
     this.#lastSweep = now;
-    const st = this.#store.streams;
+    const st = this.store.streams;
     const left: [OutputSet, number][] = [];
     for (const [instrument, scopeKey, seriesKey] of this.#woken.splice(0)) {
-      const found = this.#store.seriesIn(instrument, scopeKey, seriesKey);
+      const found = this.store.seriesIn(instrument, scopeKey, seriesKey);
       if (found !== undefined) left.push([found.out, found.at]);
     }
     const restored = now - this.#restoredAt < expiry;
-    for (const s of [...this.#store.slots()]) {
+    for (const s of [...this.store.slots()]) {
       if (now - st.updatedAt[s]! < expiry) continue;
       left.push([st.out[s]!, st.series[s]!]);
       if (restored && st.updatedAt[s]! < this.#restoredAt) {
@@ -726,7 +713,7 @@ export class SeriesRegistry {
   }
 
   #dropInstrument(instrument: Instrument): void {
-    this.#store.forget(instrument);
+    this.store.forget(instrument);
     this.#instruments.delete(instrument.name);
     this.#bytes -= instrument.bytes;
     this.#claims.release(instrument.names);

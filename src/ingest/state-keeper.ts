@@ -26,7 +26,7 @@
  * store starts afresh (state-file.ts, checkpoint.ts): never a failed start. A state directory that
  * cannot be made is a configuration error, as `validate` finds it too ({@link openStateDir}).
  */
-import type { CollectionResult, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import { join } from 'node:path';
 import {
   CHECKPOINT_VERSION,
@@ -121,8 +121,6 @@ export class StateKeeper {
   #onWritten: ((seconds: number) => void) | undefined;
   /** While writes fail: the last file written, read into an empty store (served in the store's place). */
   #held: IngestStore | undefined;
-  /** ScopeMetrics a collection of {@link #held} gave (its MetricData is the ingest's too: {@link owns}). */
-  readonly #heldScopes = new WeakSet<ScopeMetrics>();
   /** Why the file found at start is unusable, while it is still in the way (not moved aside yet). */
   #unusable: string | undefined;
   #closed = false;
@@ -179,9 +177,6 @@ export class StateKeeper {
         this.#served(
           (store) => store.collect(),
           () => {},
-          (result: CollectionResult) => {
-            for (const sm of result.resourceMetrics.scopeMetrics) this.#heldScopes.add(sm);
-          },
         ),
     };
   }
@@ -193,14 +188,8 @@ export class StateKeeper {
         this.#served(
           (store) => store.collectSeries(),
           (part: IngestedPart) => part.done(),
-          () => {},
         ),
     };
-  }
-
-  /** Whether `scopeMetrics` came out of {@link producer} (`IngestStore.owns`, for what it served in the store's place too). */
-  owns(scopeMetrics: ScopeMetrics): boolean {
-    return this.#store.owns(scopeMetrics) || this.#heldScopes.has(scopeMetrics);
   }
 
   /** How the checkpoints fare. */
@@ -218,12 +207,11 @@ export class StateKeeper {
   /**
    * `collect` of the store once what it read is written; when it is not (the write failed, or is
    * still running after {@link SERVE_WAIT_MILLIS}), `release` of it and `collect` of the last file
-   * written instead (`heldOut` is told).
+   * written instead.
    */
   async #served<T>(
     collect: (store: IngestStore) => Promise<T>,
     release: (result: T) => void,
-    heldOut: (result: T) => void,
   ): Promise<T> {
     const result = await collect(this.#store);
     // Read after the collection: what it expired is written with it.
@@ -231,9 +219,7 @@ export class StateKeeper {
     if (changes !== this.#written) await withinMillis(this.save(), SERVE_WAIT_MILLIS, true);
     if (this.#written >= changes) return result;
     release(result);
-    const held = await collect(this.#heldStore());
-    heldOut(held);
-    return held;
+    return collect(this.#heldStore());
   }
 
   /**
@@ -247,7 +233,7 @@ export class StateKeeper {
       this.#held = this.#options.emptyStore();
       this.#read(this.#held);
     }
-    this.#held.expireAs(this.#store, this.#madeWritten);
+    this.#held.idleAs(this.#store, this.#madeWritten);
     return this.#held;
   }
 

@@ -89,11 +89,11 @@ export function metricRefusal(metric: OtlpMetric): Refusal | undefined {
 }
 
 /**
- * The shape and unit of the instrument `metric` feeds — the held instrument's, else the canonical
- * one's, else as sent — or why its points cannot feed it.
+ * The shape and unit of the instrument a metric of shape `incoming` and unit `sentUnit` feeds —
+ * the held instrument's, else the canonical one's, else as sent — or why its points cannot feed it.
  */
 export function instrumentKind(
-  metric: OtlpMetric,
+  sentUnit: string,
   incoming: Shape,
   existing: Instrument | undefined,
   spec: InstrumentSpec | undefined,
@@ -112,12 +112,12 @@ export function instrumentKind(
       text: `type conflict: received ${SHAPE_WORDS[incoming]}, but it is ${SHAPE_WORDS[shape]}`,
     };
   }
-  const unit = existing?.descriptor.unit ?? spec?.unit ?? metric.unit;
+  const unit = existing?.descriptor.unit ?? spec?.unit ?? sentUnit;
   // A canonical instrument may come without a unit (it is the catalog's); anything else must agree.
-  if (metric.unit !== unit && !(spec !== undefined && metric.unit === '')) {
+  if (sentUnit !== unit && !(spec !== undefined && sentUnit === '')) {
     return {
       code: 'unit_conflict',
-      text: `unit conflict: received "${metric.unit}", expected "${unit}"`,
+      text: `unit conflict: received "${sentUnit}", expected "${unit}"`,
     };
   }
   return { shape, unit };

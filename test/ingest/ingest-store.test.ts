@@ -13,7 +13,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { emptyResource } from '@opentelemetry/resources';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/ingest/checkpoint.ts';
-import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { ingestedScope, IngestStore } from '../../src/ingest/ingest-store.ts';
 import { preferIngested } from '../../src/ingest/prefer-ingested.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import type { OtlpExponentialHistogramPoint } from '../../src/otlp/types.ts';
@@ -814,7 +814,7 @@ describe('collection', () => {
     const attrs = (r: typeof first) =>
       r.resourceMetrics.scopeMetrics.map((s) => s.metrics[0]!.dataPoints[0]!.attributes);
     assert.equal(attrs(first)[0], attrs(second)[0]);
-    assert.ok(store.owns(first.resourceMetrics.scopeMetrics[0]!));
+    assert.ok(ingestedScope(first.resourceMetrics.scopeMetrics[0]!));
   });
 });
 
@@ -839,7 +839,7 @@ describe('preferIngested', () => {
       resource: emptyResource(),
       scopeMetrics: [sdkScope, ...ingested],
     };
-    const out = preferIngested(rm, (sm) => store.owns(sm));
+    const out = preferIngested(rm, ingestedScope);
     assert.deepEqual(
       out.scopeMetrics.map((s) => [s.scope.name, s.metrics.map((m) => m.descriptor.name)]),
       [
@@ -848,10 +848,7 @@ describe('preferIngested', () => {
       ],
     );
     const untouched: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [sdkScope] };
-    assert.equal(
-      preferIngested(untouched, (sm) => store.owns(sm)),
-      untouched,
-    );
+    assert.equal(preferIngested(untouched, ingestedScope), untouched);
   });
 });
 
