@@ -34,7 +34,7 @@ import {
   SNAPSHOT_FAILURES,
 } from './catalog.ts';
 import { specAdmit } from './attribute-set-cap.ts';
-import { conventionRecords, type Convention, type ConventionRecord } from './convention.ts';
+import { conventionRecords, type Convention } from './convention.ts';
 import { exemplarContext } from './exemplars.ts';
 import { guardInstrument } from './guarded-meter.ts';
 import { QueueAgePoll, type OldestWaiting, type QueueSourceOptions } from './queue-ages.ts';
@@ -320,6 +320,9 @@ function runAttributes(run: RunAttributes): RunLabels {
   return { task: run.task, kind: run.kind ?? 'task', runner: run.runner ?? 'default' };
 }
 
+/** A synchronous instrument as the recorder holds it: a handle of its kind, the kind of its method. */
+type Handle = DeclaredCounter & DeclaredHistogram & DeclaredGauge;
+
 /** The synchronous instruments of one recorder, with a `bind` whether or not the engine has one. */
 interface SyncInstruments {
   counter(spec: InstrumentSpec): DeclaredCounter;
@@ -346,7 +349,7 @@ function apiInstruments(
     method: 'add' | 'record',
     spec: InstrumentSpec,
     nonNegative: boolean,
-  ): DeclaredCounter & DeclaredHistogram & DeclaredGauge =>
+  ): Handle =>
     (bounded
       ? inst
       : guardInstrument(
@@ -356,7 +359,7 @@ function apiInstruments(
           nonNegative,
           guard,
           specAdmit(spec.attributes),
-        )) as unknown as DeclaredCounter & DeclaredHistogram & DeclaredGauge;
+        )) as unknown as Handle;
   return {
     counter(spec) {
       const up = spec.kind === 'upDownCounter';
@@ -386,56 +389,35 @@ function apiInstruments(
  * feed is made once.
  */
 function conventionInstruments(sync: SyncInstruments, convention: Convention): SyncInstruments {
-  /** One canonical record made on each of `targets` that takes it, with its attributes. */
-  const fanOut =
-    <H>(
-      targets: readonly ConventionRecord<H>[],
-      write: (handle: H, v: number, b: Attributes, ctx?: Context) => void,
-    ) =>
-    (v: number, a?: Attributes, ctx?: Context): void => {
-      for (const t of targets) {
-        const b = t.attributes(a);
-        if (b !== undefined) write(t.handle, v, b, ctx);
-      }
+  const made = new Map<string, Handle>();
+  /** The instruments of `kind`, recorded by their `method`. */
+  const of =
+    (kind: keyof SyncInstruments, method: 'add' | 'record') =>
+    (spec: InstrumentSpec): Handle => {
+      const make = (s: InstrumentSpec) => sync[kind](s) as Handle;
+      const records = conventionRecords(convention, DOMAIN_INSTRUMENTS, spec, (s) => {
+        if (!made.has(s.name)) made.set(s.name, make(s));
+        return made.get(s.name)!;
+      });
+      if (records === undefined) return make(spec);
+      // Its own instrument first when recorded alongside.
+      const targets = records.alongside
+        ? [{ handle: make(spec), attributes: (a?: Attributes) => a ?? {} }, ...records.targets]
+        : records.targets;
+      /** One canonical record made on each target that takes it, with its attributes. */
+      const write = (v: number, a?: Attributes, ctx?: Context): void => {
+        for (const t of targets) {
+          const b = t.attributes(a);
+          if (b !== undefined) t.handle[method](v, b, ctx);
+        }
+      };
+      const bind = (a?: Attributes) => ({ [method]: (v: number) => write(v, a) });
+      return { [method]: write, bind } as unknown as Handle;
     };
-  const made = new Map<string, unknown>();
-  /** `make`'s instrument for `spec`, made once per name. */
-  const once =
-    <H>(make: (spec: InstrumentSpec) => H) =>
-    (spec: InstrumentSpec): H => {
-      if (!made.has(spec.name)) made.set(spec.name, make(spec));
-      return made.get(spec.name) as H;
-    };
-  /** The targets of `spec`'s records, its own instrument first when recorded alongside. */
-  function targetsOf<H>(
-    spec: InstrumentSpec,
-    make: (spec: InstrumentSpec) => H,
-  ): ConventionRecord<H>[] | undefined {
-    const records = conventionRecords(convention, DOMAIN_INSTRUMENTS, spec, once(make));
-    if (records === undefined) return undefined;
-    return records.alongside
-      ? [{ handle: make(spec), attributes: (a) => a ?? {} }, ...records.targets]
-      : records.targets;
-  }
   return {
-    counter(spec) {
-      const targets = targetsOf(spec, (s) => sync.counter(s));
-      if (targets === undefined) return sync.counter(spec);
-      const add = fanOut(targets, (h, v, b, ctx) => h.add(v, b, ctx));
-      return { add, bind: (a) => ({ add: (v: number) => add(v, a) }) };
-    },
-    histogram(spec) {
-      const targets = targetsOf(spec, (s) => sync.histogram(s));
-      if (targets === undefined) return sync.histogram(spec);
-      const record = fanOut(targets, (h, v, b, ctx) => h.record(v, b, ctx));
-      return { record, bind: (a) => ({ record: (v: number) => record(v, a) }) };
-    },
-    gauge(spec) {
-      const targets = targetsOf(spec, (s) => sync.gauge(s));
-      if (targets === undefined) return sync.gauge(spec);
-      const record = fanOut(targets, (h, v, b) => h.record(v, b));
-      return { record, bind: (a) => ({ record: (v: number) => record(v, a) }) };
-    },
+    counter: of('counter', 'add'),
+    histogram: of('histogram', 'record'),
+    gauge: of('gauge', 'record'),
   };
 }
 
