@@ -380,11 +380,16 @@ function withApplied(
 }
 
 function flatten(config: object): Map<string, string> {
-  const out = new Map<string, string>();
-  const put = (key: string, v: unknown): unknown =>
-    v !== undefined && typeof v !== 'function' && out.set(key, JSON.stringify(v) ?? '');
-  for (const [key, value] of Object.entries(config))
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) put(key, value);
-    else for (const [inner, v] of Object.entries(value as object)) put(`${key}.${inner}`, v);
-  return out;
+  const entries = Object.entries(config).flatMap(([key, value]: [string, unknown]) =>
+    value === null || typeof value !== 'object' || Array.isArray(value)
+      ? [[key, value] as const]
+      : Object.entries(value).map(
+          ([inner, v]: [string, unknown]) => [`${key}.${inner}`, v] as const,
+        ),
+  );
+  return new Map(
+    entries
+      .filter(([, v]) => v !== undefined && typeof v !== 'function')
+      .map(([k, v]) => [k, JSON.stringify(v) ?? '']),
+  );
 }
