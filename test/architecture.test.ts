@@ -301,10 +301,12 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['PROMETHEUS_SCRAPE_SERIES', '#claims', '#reserved'],
   ],
   'ingest/packed-chunk.ts': [
-    SCRATCH,
+    `${SCRATCH} (the packer's columns); and the attribute keys and texts each side of the chunk port holds by memo id (KeyWire, KeyTable): names, no value`,
     [
       '#keys',
       '#texts',
+      '#ids',
+      '#seen',
       '#exact',
       '#starts',
       '#times',
@@ -357,6 +359,10 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['createPushZeroFill › specs', 'createPushZeroFill › shapes', 'added'],
   ],
   'naming/zero-fill.ts': [TABLE, ['#filled']],
+  'otlp/decode-attribute-memo.ts': [
+    'the numbers of dropped attribute sets, given again: no series',
+    ['#freeIds'],
+  ],
   'otlp/decode-protobuf.ts': [TABLE, ['HALVES', 'LAST_LO', 'LAST_HI']],
   'otlp/push-serializer.ts': [NOT_SERIES, ['serializers', 'EXEMPLARS_FIELD']],
   'readers/collected-length-limit.ts': [MEMO, ['#cut']],

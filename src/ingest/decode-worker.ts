@@ -38,10 +38,11 @@ import type { OtlpEncoding, OtlpExportRequest } from '../otlp/types.ts';
 import { decodeBodySync } from './content-encoding.ts';
 import { refusalOf, type RefusedReason } from './ingest-errors.ts';
 import {
+  KeyWire,
   SparePacker,
-  type PackedChunk,
   type PackedRequest,
   type PointPacker,
+  type WireChunk,
 } from './packed-chunk.ts';
 
 export interface DecodeJob {
@@ -78,10 +79,10 @@ export interface Released {
   readonly stop: boolean;
 }
 
-/** A chunk packed (packed-chunk.ts), on the chunk port: its columns are moved, not copied. */
+/** A chunk packed (packed-chunk.ts), on the chunk port: its columns are moved, not copied; its keys named by id. */
 export interface ChunkMessage {
   readonly id: number;
-  readonly chunk: PackedChunk;
+  readonly chunk: WireChunk;
 }
 
 /** What the worker starts with: the port its chunks go to. */
@@ -104,6 +105,8 @@ export type DecodeMessage =
 let decoded = 0;
 /** The packer of the request whose chunks are posted (one at a time). */
 const packers = new SparePacker();
+/** Which keys the main thread holds, by id: every chunk goes through it, in the order posted. */
+const keyWire = new KeyWire();
 
 const chunkPort = (workerData as DecodeWorkerData | undefined)?.chunks;
 
@@ -213,7 +216,7 @@ function postMore(): void {
     }
     if (job.posted >= job.allowed) break;
     chunkPort!.postMessage(
-      { id: job.id, chunk: job.ready.packed } satisfies ChunkMessage,
+      { id: job.id, chunk: keyWire.encode(job.ready.packed) } satisfies ChunkMessage,
       job.ready.transfer,
     );
     job.ready = undefined;

@@ -53,7 +53,7 @@ import type {
   Released,
   Taken,
 } from './decode-worker.ts';
-import type { PackedChunk } from './packed-chunk.ts';
+import { KeyTable, type PackedChunk } from './packed-chunk.ts';
 
 /** The worker's old-generation heap, in MiB. */
 const MAX_HEAP_MEGABYTES = 1_024;
@@ -96,6 +96,8 @@ interface Pending {
    */
   decoded?: {
     readonly port: MessagePort;
+    /** The keys the port's worker named (packed-chunk.ts `KeyWire`): one per worker, as its port. */
+    readonly keys: KeyTable;
     readonly bytes: number;
     posted: number;
     chunks?: number;
@@ -264,6 +266,7 @@ export class DecoderPool {
   #workerFor(): Worker {
     if (this.#worker !== undefined) return this.#worker;
     const { port1, port2 } = new MessageChannel();
+    const keys = new KeyTable();
     const worker = new Worker(WORKER_URL, {
       workerData: { chunks: port2 } satisfies DecodeWorkerData,
       transferList: [port2],
@@ -275,7 +278,7 @@ export class DecoderPool {
     worker.unref();
     worker.on('message', (message: DecodeMessage | Released) => {
       if ('released' in message) this.#released(worker, message);
-      else this.#onMessage(message, port1);
+      else this.#onMessage(message, port1, keys);
     });
     const failed = (why: string): void => {
       if (this.#worker !== worker) return;
@@ -305,7 +308,7 @@ export class DecoderPool {
   }
 
   /** The worker posted chunks of a request (they wait on `port`), all of them, or could not decode it. */
-  #onMessage(message: DecodeMessage, port: MessagePort): void {
+  #onMessage(message: DecodeMessage, port: MessagePort, keys: KeyTable): void {
     const at = this.#sent.findIndex((p) => p.job.id === message.id);
     if (at < 0) return;
     const pending = this.#sent[at]!;
@@ -317,7 +320,13 @@ export class DecoderPool {
       return;
     }
     const first = pending.decoded === undefined;
-    const decoded = (pending.decoded ??= { port, bytes: message.bytes, posted: 0, taken: 0 });
+    const decoded = (pending.decoded ??= {
+      port,
+      keys,
+      bytes: message.bytes,
+      posted: 0,
+      taken: 0,
+    });
     if ('done' in message) decoded.chunks = decoded.posted = message.chunks;
     else decoded.posted = message.posted;
     if (at === 0) this.#schedule();
@@ -351,9 +360,11 @@ export class DecoderPool {
         return;
       }
       decoded.taken++;
+      // Read even when dropped: the keys it names are named for the chunks after it.
+      const chunk = decoded.keys.receive((received.message as ChunkMessage).chunk);
       if (decoded.failed === undefined) {
         try {
-          pending.onChunk((received.message as ChunkMessage).chunk);
+          pending.onChunk(chunk);
         } catch (err) {
           this.#fail(pending, err instanceof Error ? err : new Error(String(err)));
         }

@@ -50,6 +50,8 @@ export interface PackedChunk {
   }>;
   /** Per point: its attributes' key. */
   readonly keys: readonly string[];
+  /** Per point: its attribute set's memo id (decode-attribute-memo.ts), 0 when it has none. */
+  readonly ids: Uint32Array;
   /** By point, when the key's JSON does not give the attributes back: their JSON in their own order. */
   readonly texts: Readonly<Record<number, string>>;
   /** Attributes JSON would change, by point. */
@@ -130,6 +132,7 @@ export class PointPacker implements PointSink {
   #values = new Float64Array(1024);
   #sums = new Float64Array(1024);
   #flags = new Uint8Array(1024);
+  #ids = new Uint32Array(1024);
   #spans = new Uint32Array(3 * 1024);
   #numbers = new Float64Array(1024);
   /** Where each data's points are, for data whose points came through the sink. */
@@ -202,6 +205,7 @@ export class PointPacker implements PointSink {
     this.#starts[i] = p.startTimeUnixNano;
     this.#times[i] = p.timeUnixNano;
     this.#flags[i] = (p.noRecordedValue ? NO_RECORDED_VALUE : 0) | unreadableFlags(p.unreadable);
+    this.#ids[i] = found?.id ?? 0;
     // A reused packer's columns hold the request before's.
     this.#values[i] = this.#sums[i] = 0;
     return i;
@@ -214,6 +218,7 @@ export class PointPacker implements PointSink {
     this.#values = grown(this.#values, size);
     this.#sums = grown(this.#sums, size);
     this.#flags = grown(this.#flags, size);
+    this.#ids = grown(this.#ids, size);
     this.#spans = grown(this.#spans, 3 * size);
   }
 
@@ -342,6 +347,7 @@ export class PointPacker implements PointSink {
     const values = new Float64Array(points);
     const sums = new Float64Array(points);
     const flags = new Uint8Array(points);
+    const ids = new Uint32Array(points);
     const spans = new Uint32Array(3 * points);
     const nums = new Float64Array(numbers);
     let i = 0;
@@ -360,6 +366,7 @@ export class PointPacker implements PointSink {
           values.set(this.#values.subarray(from, to), first);
           sums.set(this.#sums.subarray(from, to), first);
           flags.set(this.#flags.subarray(from, to), first);
+          ids.set(this.#ids.subarray(from, to), first);
           const histogram = m.metric.data.type === 'histogram';
           const inexact = this.#exact.size > 0;
           for (let j = from; j < to; j++, i++) {
@@ -387,6 +394,7 @@ export class PointPacker implements PointSink {
     const packed: PackedChunk = {
       resourceMetrics,
       keys,
+      ids,
       texts,
       exact,
       starts,
@@ -399,8 +407,103 @@ export class PointPacker implements PointSink {
     };
     return {
       packed,
-      transfer: [starts, times, values, sums, flags, spans, nums].map((a) => a.buffer),
+      transfer: [starts, times, values, sums, flags, ids, spans, nums].map((a) => a.buffer),
     };
+  }
+}
+
+/**
+ * A chunk as it crosses from the decoding thread to the main thread: each point's key and text
+ * named by its attribute set's memo id ({@link KeyWire}) instead of travelling as strings. A fleet
+ * sends the same series export after export, so they cross once, not once a point: deserialising
+ * strings per point was the main thread's largest single cost under a fleet (bench/collector.ts,
+ * its load rows), and a key the main thread already holds is one whose hash V8 has cached.
+ */
+export interface WireChunk extends Omit<PackedChunk, 'keys'> {
+  /** By point: its key, where its id is 0 or names another key in this chunk (`texts` has its text then). */
+  readonly inline: Readonly<Record<number, string>>;
+  /** Ids and the key and text they name from this chunk on, in threes. */
+  readonly named: readonly (number | string)[];
+}
+
+/**
+ * The decoding thread's side of the keys' names: which key and text the main thread holds for
+ * each id (a memo id is given again once its entry is dropped, so what an id names changes). What
+ * must stay true: every chunk {@link encode} makes is read by a {@link KeyTable} in the order made
+ * (one port, each message taken), and within one chunk an id names one key and text -- a point
+ * whose id names others there goes inline.
+ */
+export class KeyWire {
+  /** By id: the key and text the main thread holds for it. */
+  readonly #keys: (string | undefined)[] = [];
+  readonly #texts: (string | undefined)[] = [];
+  /** By id: the last chunk that used it. */
+  #seen = new Uint32Array(1024);
+  #chunk = 0;
+
+  encode(packed: PackedChunk): WireChunk {
+    const chunk = ++this.#chunk;
+    const { keys, texts: all, ...columns } = packed;
+    const ids = packed.ids;
+    const inline: Record<number, string> = {};
+    const texts: Record<number, string> = {};
+    const named: (number | string)[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      const key = keys[i]!;
+      const text = all[i] ?? '';
+      if (id !== 0) {
+        if (id >= this.#seen.length) this.#seen = grown(this.#seen, id + 1);
+        const same = this.#keys[id] === key && this.#texts[id] === text;
+        if (this.#seen[id] !== chunk) {
+          this.#seen[id] = chunk;
+          if (!same) {
+            this.#keys[id] = key;
+            this.#texts[id] = text;
+            named.push(id, key, text);
+          }
+          continue;
+        }
+        if (same) continue;
+        ids[i] = 0;
+      }
+      inline[i] = key;
+      if (text !== '') texts[i] = text;
+    }
+    return { ...columns, texts, inline, named };
+  }
+}
+
+/** The main thread's side: the keys and texts a {@link KeyWire} named, by id. */
+export class KeyTable {
+  readonly #keys: string[] = [];
+  readonly #texts: string[] = [];
+
+  /** `wire` with its keys, every chunk of the wire read here in the order made (even one then dropped). */
+  receive(wire: WireChunk): PackedChunk {
+    const { inline, named, texts: some, ...columns } = wire;
+    const byId = this.#keys;
+    const textById = this.#texts;
+    for (let j = 0; j < named.length; j += 3) {
+      byId[named[j] as number] = named[j + 1] as string;
+      textById[named[j] as number] = named[j + 2] as string;
+    }
+    const ids = wire.ids;
+    const keys = new Array<string>(ids.length);
+    const texts: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id === 0) {
+        keys[i] = inline[i]!;
+        const text = some[i];
+        if (text !== undefined) texts[i] = text;
+      } else {
+        keys[i] = byId[id]!;
+        const text = textById[id]!;
+        if (text !== '') texts[i] = text;
+      }
+    }
+    return { ...columns, keys, texts };
   }
 }
 

@@ -37,6 +37,12 @@ export interface MemoEntry {
   readonly starts: readonly number[];
   /** The set's identity key, made once by {@link AttributeMemo.keyOf}. */
   key: string | undefined;
+  /**
+   * A number from 1 naming the entry while a generation holds it, given again once it is dropped:
+   * so at most the two generations' sets are numbered at any time (the decoding thread names a
+   * point's key to the main thread by it: packed-chunk.ts `KeyWire`).
+   */
+  id: number;
   /** What a consumer made of the set once ({@link AttributeMemo.derived}). */
   derived: unknown;
   /** Its bytes, one character a byte (its key in the generations' maps). */
@@ -70,6 +76,9 @@ export class AttributeMemo {
   #older = generation(0);
   /** The entry found or remembered last: its `next` is the first guess for the next point. */
   #last: MemoEntry | undefined;
+  /** Ids of dropped entries, given again before a new one. */
+  readonly #freeIds: number[] = [];
+  #nextId = 1;
 
   /** @param sets, bytes: per generation */
   constructor(sets = GENERATION, bytes = GENERATION_BYTES) {
@@ -147,6 +156,7 @@ export class AttributeMemo {
       attributes,
       starts,
       key: undefined,
+      id: this.#freeIds.pop() ?? this.#nextId++,
       derived: undefined,
       bytes: latin1(buf, from, stop),
       generation: -1,
@@ -194,7 +204,10 @@ export class AttributeMemo {
     if (this.#newer.byBytes.size >= this.#sets || this.#newer.bytes + bytes.length > this.#bytes) {
       // The older generation's own entries are dropped: none of them holds another.
       for (const dropped of this.#older.byBytes.values())
-        if (dropped.generation === this.#older.id) dropped.next = undefined;
+        if (dropped.generation === this.#older.id) {
+          dropped.next = undefined;
+          this.#freeIds.push(dropped.id);
+        }
       this.#older = this.#newer;
       this.#newer = generation(this.#older.id + 1);
     }

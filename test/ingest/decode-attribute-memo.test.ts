@@ -180,6 +180,25 @@ it('bounded: at most two generations of sets, whatever is sent', () => {
   assert.equal(recent[0]!.attributes, decoded[decoded.length - sets]!.attributes);
 });
 
+it('a set is numbered while it is held: no two held sets share a number, and numbers stay within the two generations', () => {
+  const sets = 50;
+  const memo = new AttributeMemo(sets);
+  const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+  const held: { id: number; s: string }[] = [];
+  let most = 0;
+  for (let i = 0; i < 20 * sets; i++) {
+    const s = `set-${i}`;
+    const entry = memo.remember(bytes(s), 0, s.length, [0], { s })!;
+    most = Math.max(most, entry.id);
+    held.push({ id: entry.id, s });
+  }
+  // The last generation's worth are held whatever turned over before them.
+  const last = held.slice(-sets);
+  assert.equal(new Set(last.map((h) => h.id)).size, sets, 'held sets have distinct numbers');
+  for (const h of last) assert.equal(memo.get(bytes(h.s), 0, h.s.length)?.id, h.id);
+  assert.ok(most <= 2 * sets + 1, `numbers given again once dropped: the highest was ${most}`);
+});
+
 describe('the set after the set before', () => {
   const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
   const remember = (memo: AttributeMemo, s: string) =>

@@ -24,7 +24,7 @@ import type {
 } from '../../src/ingest/decode-worker.ts';
 import { DecoderPool } from '../../src/ingest/decoder-pool.ts';
 import { Refused } from '../../src/ingest/ingest-errors.ts';
-import type { PackedChunk } from '../../src/ingest/packed-chunk.ts';
+import { KeyTable, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 import { unpackChunk } from './helpers.ts';
 
@@ -102,8 +102,10 @@ test(
       );
       const [third] = (await once(worker, 'message')) as [DecodeMessage];
       assert.deepEqual(third, { id: 3, done: true, bytes: gaugeRequest(5).length, chunks: 1 });
+      const keys = new KeyTable();
       const taken = takeAll(chunks).map(({ id, chunk }) => {
-        const data = unpackChunk(chunk).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+        const data = unpackChunk(keys.receive(chunk)).resourceMetrics[0]!.scopeMetrics[0]!
+          .metrics[0]!.data;
         return `${id}:${data.type === 'gauge' ? data.points.length : -1}`;
       });
       assert.deepEqual(

@@ -14,6 +14,8 @@ import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import {
+  KeyTable,
+  KeyWire,
   packedPoints,
   PointPacker,
   pointKey,
@@ -330,4 +332,72 @@ test('points decoded straight into columns cut into the chunks the decoded reque
       ]),
     );
   }
+});
+
+test('keys cross to the main thread by number: every point keyed and ordered as packed, whatever numbers are given again to other sets, and a key held there not sent again', () => {
+  // A seeded draw (xorshift), so a failure repeats.
+  let seed = 0x9e3779b9;
+  const random = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const wire = new KeyWire();
+  const table = new KeyTable();
+  /** What each number names on the decoding thread now: a dropped set's number goes to a new one, with the same key at times (another order). */
+  const naming = new Map<number, { key: string; text: string }>();
+  let made = 0;
+  const texts = (n: number, text: (i: number) => string): Record<number, string> => {
+    const out: Record<number, string> = {};
+    for (let i = 0; i < n; i++) if (text(i) !== '') out[i] = text(i);
+    return out;
+  };
+  const cross = (keys: string[], ids: Uint32Array, text: Record<number, string>) => {
+    const encoded = wire.encode({ keys: [...keys], ids, texts: text } as unknown as PackedChunk);
+    const got = table.receive(
+      structuredClone(encoded, { transfer: [encoded.ids.buffer as ArrayBuffer] }),
+    );
+    return { encoded, got };
+  };
+  for (let c = 0; c < 300; c++) {
+    const n = 1 + Math.floor(random() * 40);
+    const keys: string[] = [];
+    const text: string[] = [];
+    const ids = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const id = Math.floor(random() * 8);
+      if (id !== 0 && (!naming.has(id) || random() < 0.15)) {
+        const was = naming.get(id);
+        naming.set(id, {
+          key: was !== undefined && random() < 0.3 ? was.key : `k${made++}`,
+          text: random() < 0.5 ? '' : `t${made++}`,
+        });
+      }
+      ids[i] = id;
+      const named = naming.get(id);
+      keys.push(named?.key ?? `inline${made++}`);
+      text.push(named?.text ?? (random() < 0.5 ? '' : `t${made++}`));
+    }
+    const { got } = cross(
+      keys,
+      ids,
+      texts(n, (i) => text[i]!),
+    );
+    assert.deepEqual(got.keys, keys, `chunk ${c}: keys`);
+    assert.deepEqual(
+      keys.map((_, i) => got.texts[i] ?? ''),
+      text,
+      `chunk ${c}: texts`,
+    );
+  }
+  // A chunk of sets all held already names none of them again.
+  const ids = Uint32Array.from([...naming.keys()]);
+  const keys = [...naming.values()].map((v) => v.key);
+  const text = texts(ids.length, (i) => [...naming.values()][i]!.text);
+  cross(keys, ids.slice(), text);
+  const again = cross(keys, ids.slice(), text);
+  assert.deepEqual(again.encoded.named, []);
+  assert.deepEqual(again.encoded.inline, {});
+  assert.deepEqual(again.got.keys, keys);
 });
