@@ -288,18 +288,13 @@ export class SeriesRegistry {
       });
     }
     for (const instrument of this.#instruments.values()) {
-      const series: SeriesSnapshot[] = [];
-      for (const [out, slot] of seriesInOrder(instrument))
-        series.push(this.#seriesSnapshot(instrument, out, slot, wall));
+      const series = seriesInOrder(instrument).map(([out, at]) =>
+        this.#seriesSnapshot(instrument, out, at, wall),
+      );
       series.push(...(dormant.get(instrument) ?? []));
-      const { description, unit } = instrument.descriptor;
-      instruments.push({
-        name: instrument.name,
-        shape: instrument.shape,
-        description,
-        unit,
-        series,
-      });
+      const { name, shape, descriptor } = instrument;
+      const { description, unit } = descriptor;
+      instruments.push({ name, shape, description, unit, series });
     }
     return { instruments, written: at, point: pointMillis(this.#settings.clock) };
   }
@@ -615,27 +610,19 @@ export class SeriesRegistry {
   idleAs(live: SeriesRegistry, madeBefore: number): void {
     this.#followsLive = true;
     const st = this.store.streams;
-    const seen = new Map<OutputSet, Set<number>>();
-    const series: [OutputSet, number, Instrument][] = [];
-    for (const s of this.store.slots()) {
-      const out = st.out[s]!;
-      const at = st.series[s]!;
-      let positions = seen.get(out);
-      if (positions === undefined) seen.set(out, (positions = new Set<number>()));
-      if (positions.has(at)) continue;
-      positions.add(at);
-      series.push([out, at, st.group[s]!.instrument]);
-    }
-    for (const [out, at, instrument] of series) {
-      const where = live.#holds(instrument.name, out.scopeKey, out.index.keyAt(at), madeBefore);
-      // Held dormant there (no sender of it known alive): not served here either, until one is.
-      if (where === 'dormant') this.#putToSleep(out, at);
-      else if (where === undefined)
-        for (let t = out.first(at), next; t !== NO_SLOT; t = next) {
-          next = st.next[t]!;
-          this.dropStream(t);
-        }
-    }
+    // Compacted, every position of a set is a series with a stream.
+    this.store.compact();
+    for (const instrument of [...this.#instruments.values()])
+      for (const [out, at] of seriesInOrder(instrument)) {
+        const where = live.#holds(instrument.name, out.scopeKey, out.index.keyAt(at), madeBefore);
+        // Held dormant there (no sender of it known alive): not served here either, until one is.
+        if (where === 'dormant') this.#putToSleep(out, at);
+        else if (where === undefined)
+          for (let t = out.first(at), next; t !== NO_SLOT; t = next) {
+            next = st.next[t]!;
+            this.dropStream(t);
+          }
+      }
     for (const [id, d] of [...this.#dormant]) {
       const { scopeKey, attributes } = d.saved;
       const where = live.#holds(d.instrument.name, scopeKey, attributesKey(attributes), madeBefore);
