@@ -4,9 +4,9 @@
  * specs, the snapshot cache), `jobmeter serve`'s config, the ingest, the push reader, the listeners
  * and the metrics route call these. A {@link Rule} is written once, as the JSON Schema of the
  * value and the words for a value that fails it: the config file's schema (config/json-schema.ts)
- * takes that schema as its definition and ajv checks the file, env and flags with it, while a
- * value from code is checked against the same schema here (a pull-only host loads no ajv), so a
- * rule reads and decides the same wherever the value came from.
+ * takes that schema as its definition, and one reader of it ({@link meetsSchema}) checks a value
+ * from code, the file, the environment and the flags, so a rule reads and decides the same
+ * wherever the value came from.
  *
  * Not for internal invariants (a plain Error) or bad network input (a 4xx): only for values an
  * operator or a host's code chose.
@@ -21,20 +21,23 @@ export const POSITIVE_INTEGER = 'a positive integer';
 /** Longest wait a Node timer takes: above 2^31-1 ms it fires after 1 ms with only a warning. */
 export const MAX_MILLIS = 2_147_483_647;
 
+/** A JSON Schema type, as {@link meetsSchema} reads it. */
+type SchemaType = 'integer' | 'number' | 'boolean' | 'string' | 'object' | 'null' | 'array';
+
 /**
- * The part of JSON Schema the rules are written in: what ajv decides for the config file, and
- * {@link rule} decides the same way for a value from code.
+ * The part of JSON Schema a value's own check is written in: what {@link meetsSchema} decides, for
+ * a rule's value from code and for every value of the config file (config/schema-validator.ts).
  */
 export interface ValueSchema {
-  readonly type: 'integer' | 'boolean' | 'string' | readonly ('integer' | 'string' | 'boolean')[];
+  readonly type?: SchemaType | readonly SchemaType[];
   readonly minimum?: number;
   readonly maximum?: number;
-  /** Applies to a string only (as in JSON Schema); ajv compiles it with the `u` flag. */
+  /** Applies to a string only (as in JSON Schema); compiled with the `u` flag. */
   readonly pattern?: string;
   readonly not?: { readonly const: unknown };
   readonly enum?: readonly string[];
-  /** A string's check a pattern cannot make ({@link FORMATS}; the file's ajv runs the same). */
-  readonly format?: keyof typeof FORMATS;
+  /** A string's check a pattern cannot make ({@link FORMATS}, and the config file's own). */
+  readonly format?: string;
 }
 
 /** A rule: checks a value under the key the caller names; its schema and words are the config file's. */
@@ -51,11 +54,37 @@ export interface Rule<T> {
   readonly shown: (value: unknown) => unknown;
 }
 
-const IS_TYPE = {
-  integer: (v: unknown) => typeof v === 'number' && Number.isInteger(v),
-  boolean: (v: unknown) => typeof v === 'boolean',
-  string: (v: unknown) => typeof v === 'string',
-} as const;
+/** A type as JSON's: a TOML date or YAML binary is none of them. */
+const IS_TYPE: Readonly<Record<SchemaType, (v: unknown) => boolean>> = {
+  integer: (v) => typeof v === 'number' && Number.isInteger(v),
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  boolean: (v) => typeof v === 'boolean',
+  string: (v) => typeof v === 'string',
+  object: (v) => isTable(v),
+  null: (v) => v === null,
+  array: (v) => Array.isArray(v),
+};
+
+/**
+ * Whether `v` meets `schema`'s own keywords (type, range, pattern, format, `not` const, enum): the
+ * one reading of them, for a rule and for the config file's schema; `formats` names the formats.
+ */
+export function meetsSchema(
+  schema: ValueSchema,
+  v: unknown,
+  formats: Readonly<Record<string, (value: string) => boolean>> = FORMATS,
+): boolean {
+  const { type, minimum, maximum, pattern, format } = schema;
+  return (
+    (type === undefined || [type].flat().some((t) => IS_TYPE[t](v))) &&
+    (typeof v !== 'number' ||
+      ((minimum === undefined || v >= minimum) && (maximum === undefined || v <= maximum))) &&
+    (typeof v !== 'string' || pattern === undefined || new RegExp(pattern, 'u').test(v)) &&
+    (typeof v !== 'string' || format === undefined || formats[format]!(v)) &&
+    (schema.not === undefined || v !== schema.not.const) &&
+    (schema.enum === undefined || schema.enum.includes(v as string))
+  );
+}
 
 /** The rule `schema` states, worded `expected`; `how`: see {@link Rule.secret}, {@link Rule.shown}. */
 export function rule<T>(
@@ -65,17 +94,7 @@ export function rule<T>(
 ): Rule<T> {
   const secret = how.secret === true;
   const show = secret ? () => REDACTED : (how.shown ?? ((v: unknown) => v));
-  const types = typeof schema.type === 'string' ? [schema.type] : schema.type;
-  const pattern = schema.pattern === undefined ? undefined : new RegExp(schema.pattern, 'u');
-  const meets = (v: unknown): v is T =>
-    types.some((t) => IS_TYPE[t](v)) &&
-    (typeof v !== 'number' ||
-      ((schema.minimum === undefined || v >= schema.minimum) &&
-        (schema.maximum === undefined || v <= schema.maximum))) &&
-    (typeof v !== 'string' || pattern === undefined || pattern.test(v)) &&
-    (typeof v !== 'string' || schema.format === undefined || FORMATS[schema.format](v)) &&
-    (schema.not === undefined || v !== schema.not.const) &&
-    (schema.enum === undefined || schema.enum.includes(v as string));
+  const meets = (v: unknown): v is T => meetsSchema(schema, v);
   return Object.assign(
     (value: unknown, key: string): T => {
       if (!meets(value)) throw new ConfigError(key, show(value), expected);
@@ -424,7 +443,7 @@ const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 /**
- * The formats a rule may name, for `ajv.addFormat` too (config/json-schema.ts). Names are prefixed
+ * The formats a rule may name, for the config file's schema too (config/json-schema.ts). Names are prefixed
  * so no validator mistakes them for the standard `hostname` / `uri` formats, whose rules differ.
  */
 export const FORMATS = {

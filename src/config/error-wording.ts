@@ -1,22 +1,20 @@
 /**
- * Turns ajv's first error into the {@link ConfigError} a user reads:
+ * The words of the {@link ConfigError} a user reads for a value of the config file that fails its
+ * schema (schema-validator.ts finds it):
  * `invalid <dotted.key>=<value>: expected <what>`, with the hints people need to fix it — "did you
  * mean" for near-miss keys and enum values, "(got a string)" where a quoted number or boolean was
  * the mistake — and secrets (the value of a definition a secret row takes: option-table.ts
  * `isSecret`) replaced by `<redacted>`, as is the value of every unknown key (a misspelled `tokne`
  * holds a token; nothing says an unknown key does not).
  *
- * ajv decides whether and where a value is wrong; this file only decides what to say. The wording
- * is chosen by the definition of json-schema.ts that failed (`#/definitions/port` → "an integer
- * from 0 to 65535"), never by ajv's own messages, so the texts stay ours whatever ajv's version.
+ * The validator decides whether and where a value is wrong; this file only decides what to say.
+ * The wording is chosen by the definition of json-schema.ts that failed (`#/definitions/port` →
+ * "an integer from 0 to 65535").
  * A definition an option's rule states (the option table's row) reads as the rule's words, a
  * closed list as "one of …", so neither is worded twice; the tables' keys are the schema's own.
  */
-import type { ErrorObject } from 'ajv';
-
 import {
   CONFIG_SCHEMA,
-  definitionOf,
   ORIGINAL_SPELLINGS,
   VIEW_SELECTOR,
   VIEW_STREAM,
@@ -132,7 +130,7 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
  */
 function fromSchema(definition: DefinitionName): Describe {
   const schema = CONFIG_SCHEMA.definitions[definition] as ValueSchema;
-  const types: readonly string[] = [schema.type].flat();
+  const types: readonly unknown[] = [schema.type].flat();
   if (types.includes('object')) return plain('a table');
   if (schema.enum !== undefined) return choice(oneOfExpected(schema.enum), schema.enum);
   const rule = ruleOf(definition);
@@ -154,63 +152,33 @@ function secretDefinition(definition: DefinitionName): boolean {
   return ROWS.some((row) => row.schema === definition && isSecret(row));
 }
 
-/**
- * The ConfigError for ajv's first error.
- *
- * @param error `validate.errors[0]` (ajv runs with `allErrors: false`, so it is the only one, or
- *   the first of a `propertyNames` pair).
- * @param root the value validated, as given (not the copy ajv saw), to read the rejected value from.
- * @param rootKey the key `root` sits at: `''` for a whole file, else a flag or dotted key.
- */
-export function toConfigError(error: ErrorObject, root: unknown, rootKey: string): ConfigError {
-  const { segments, node } = pointerSegments(error.instancePath, root);
-  const at = dotted(rootKey, segments);
-  // ajv runs `verbose`: the schema object holding the keyword that failed names its definition.
-  const definition = definitionOf(error.parentSchema);
-
-  const propertyName =
-    error.propertyName ??
-    (error.keyword === 'propertyNames'
-      ? (error.params as { propertyName: string }).propertyName
-      : undefined);
-  if (propertyName !== undefined) {
-    const value = (node as Record<string, unknown>)[propertyName];
-    // resourceAttributes: a blank name reads as `""`, which is what it is.
-    const key = propertyName.trim() === '' ? `${at}.""` : `${at}.${propertyName}`;
-    return new ConfigError(key, value, 'a non-empty attribute name other than __proto__');
-  }
-
-  if (error.keyword === 'additionalProperties') {
-    // An unknown key's value is never shown: nothing says what it holds (a misplaced token, a header).
-    const name = (error.params as { additionalProperty: string }).additionalProperty;
-    const tableName = definition === undefined ? undefined : TABLE_NAMES[definition];
-    if (tableName !== undefined) {
-      // The part of the table's schema that failed lists its keys (an allOf part, a table form).
-      const keys = Object.keys((error.parentSchema as { properties: object }).properties);
-      const hint = nearest(name, keys);
-      return unknownKeyError(`${at}.${name}`, tableName, keys, hint && `${at}.${hint}`);
-    }
-    return unknownKey(name, definition ?? '');
-  }
-
-  if (error.keyword === 'required') {
-    // API keys and views have required fields: a missing one is an undefined value.
-    const name = (error.params as { missingProperty: string }).missingProperty;
-    if (definition === 'view')
-      return new ConfigError(`${at}.${name}`, undefined, SELECTOR_EXPECTED);
-    return describe(name === 'key' ? 'token' : 'tenant', undefined, `${at}.${name}`);
-  }
-
-  if (definition === undefined) {
-    // Nothing but the shape of the top level is checked outside a definition; callers check that first.
-    return new ConfigError(at, node, 'a table of settings at the top level');
-  }
-  return describe(definition, node, at);
-}
-
-function describe(definition: DefinitionName, value: unknown, key: string): ConfigError {
+/** The ConfigError for `value` (at `key`), which fails `definition`: in its words. */
+export function describe(definition: DefinitionName, value: unknown, key: string): ConfigError {
   const { shown = value, expected } = (DESCRIBE[definition] ?? fromSchema(definition))(value);
   return new ConfigError(key, secretDefinition(definition) ? REDACTED : shown, expected);
+}
+
+/**
+ * The ConfigError for the unknown key `name` of the table at `at`, whose part of `definition`
+ * (undefined: the top level) lists `keys`. Its value is never shown: nothing says what it holds (a
+ * misplaced token, a header).
+ */
+export function unknownKeyIn(
+  definition: DefinitionName | undefined,
+  name: string,
+  keys: readonly string[],
+  at: string,
+): ConfigError {
+  const tableName = definition === undefined ? undefined : TABLE_NAMES[definition];
+  if (tableName === undefined) return unknownKey(name, definition ?? '');
+  const hint = nearest(name, keys);
+  return unknownKeyError(`${at}.${name}`, tableName, keys, hint && `${at}.${hint}`);
+}
+
+/** A required key missing at `key`: an API key's `tenant` or `key` (an undefined value), a view's selector. */
+export function missingKey(definition: DefinitionName, key: string): ConfigError {
+  if (definition === 'view') return new ConfigError(key, undefined, SELECTOR_EXPECTED);
+  return describe(key.endsWith('.key') ? 'token' : 'tenant', undefined, key);
 }
 
 /** A closed table of the file: a definition, or `''` for the top level. */
@@ -220,36 +188,6 @@ type Table = DefinitionName | '';
 function keysOf(where: Table): string[] {
   const schema = where === '' ? CONFIG_SCHEMA : CONFIG_SCHEMA.definitions[where];
   return Object.keys((schema as { properties?: object }).properties ?? {});
-}
-
-// ---------------------------------------------------------------------------------------------
-// Paths
-
-/**
- * `/otlp/headers/x~1y` → `['otlp', 'headers', 'x/y']`, array indices as numbers, and the value
- * there in `root`.
- */
-function pointerSegments(
-  pointer: string,
-  root: unknown,
-): { segments: (string | number)[]; node: unknown } {
-  const segments: (string | number)[] = [];
-  let node = root;
-  for (const raw of pointer === '' ? [] : pointer.slice(1).split('/')) {
-    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    const step = Array.isArray(node) ? Number(segment) : segment;
-    segments.push(step);
-    node = (node as Record<string | number, unknown>)[step];
-  }
-  return { segments, node };
-}
-
-/** `metrics`, `api_keys`, 0, `tenant` → `metrics.api_keys[0].tenant`. */
-function dotted(rootKey: string, segments: readonly (string | number)[]): string {
-  let out = rootKey;
-  for (const s of segments)
-    out = typeof s === 'number' ? `${out}[${s}]` : out === '' ? s : `${out}.${s}`;
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /**
- * The config file's shape as one JSON Schema (draft-07): the document ajv validates every config
- * file against (schema-validator.ts), and the one published as docs/config.schema.json for editors.
+ * The config file's shape as one JSON Schema (draft-07): the document every config file is
+ * validated against (schema-validator.ts), and the one published as docs/config.schema.json for
+ * editors.
  *
  * Keys are in file spelling (snake_case). Each reusable value type is a named definition
  * (`#/definitions/port`, `#/definitions/millis`, …): error messages are chosen by the definition
@@ -12,7 +13,7 @@
  * What JSON Schema cannot say is code, in two places:
  * - Custom `format`s (FORMATS below: the rules' own, and loopback HOST:PORT) for host literals,
  *   URLs and CIDRs, which need `node:net` / `URL` parsing. Editors ignore formats they do not
- *   know; ajv here runs them.
+ *   know; schema-validator.ts runs them.
  * - Checks across keys (a value and its file both given, duplicate API keys, an original's spelling
  *   next to the canonical key), run after the schema pass (file-layer.ts); timeout_ms ≤ interval_ms
  *   once the layers are merged (resolve-layers.ts), as it may hold across them.
@@ -90,7 +91,7 @@ export function parseHostPort(value: string): { host?: string; port: number } | 
   return host.is(plain) ? { host: plain, port } : undefined;
 }
 
-/** Custom formats used by {@link CONFIG_SCHEMA}, for `ajv.addFormat`. */
+/** Custom formats used by {@link CONFIG_SCHEMA}, by name. */
 export const FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
   ...RULE_FORMATS,
   'jobmeter-loopback-host-port': (value) => {
@@ -141,7 +142,8 @@ const closed = (properties: Readonly<Record<string, { $ref: string }>>) =>
 /**
  * A table of `properties` only, `required` among them. Unknown keys are checked before missing
  * ones, so `tennant = "a"` is answered with "did you mean tenant" rather than "tenant is missing":
- * ajv checks `required` before `additionalProperties` in one schema, but allOf's parts in order.
+ * a validator checks `required` before `additionalProperties` in one schema (ajv does, and
+ * schema-validator.ts), but allOf's parts in order.
  */
 const withRequired = <const P extends object, const R extends readonly string[]>(
   properties: P,
@@ -171,7 +173,7 @@ type RuleDefinition = {
 
 /**
  * Each definition an option's rule states is the rule's own schema (common/option-rules.ts), so
- * ajv checks a file's value as the rule checks one from code (test/config/option-rule-schema.test.ts).
+ * a file's value is checked as the rule checks one from code (test/config/option-rule-schema.test.ts).
  */
 const RULE_DEFINITIONS = Object.fromEntries(
   Object.values(SECTIONS as Readonly<Record<string, Section>>)
@@ -294,20 +296,3 @@ export const CONFIG_SCHEMA = {
 
 /** A definition of {@link CONFIG_SCHEMA}. */
 export type DefinitionName = keyof (typeof CONFIG_SCHEMA)['definitions'];
-
-/**
- * The definition `node`, an object of {@link CONFIG_SCHEMA}, belongs to (the definition itself, one
- * of its parts, its items'), by identity: ajv's `parentSchema` of the keyword that failed is one of
- * them, so it names the definition whose words the error takes. The top level's own objects belong
- * to none. Searched on an error only.
- */
-export function definitionOf(node: unknown): DefinitionName | undefined {
-  const holds = (tree: unknown): boolean =>
-    tree === node ||
-    (typeof tree === 'object' &&
-      tree !== null &&
-      !('$ref' in tree) &&
-      Object.values(tree).some(holds));
-  const names = Object.keys(CONFIG_SCHEMA.definitions) as DefinitionName[];
-  return names.find((name) => holds(CONFIG_SCHEMA.definitions[name]));
-}

@@ -1,83 +1,96 @@
 /**
- * The config validator: ajv running the JSON Schema (json-schema.ts) over a whole file, or over one
- * value of the flags or the environment against the definition it is an instance of, so a value
- * is held to the same rule and worded the same (error-wording.ts) wherever it was set.
+ * The config validator: the JSON Schema (json-schema.ts) read over a whole file, or over one value
+ * of the flags or the environment against the definition it is an instance of, so a value is held
+ * to the same rule and worded the same (error-wording.ts) wherever it was set. A value's own
+ * keywords are read by the rules' one reader (common/option-rules.ts `meetsSchema`), the tables'
+ * and lists' here.
  *
- * Values are never coerced: `port = "9464"` is an error, not 9464.
+ * The first problem in schema order is the one reported: a table's unknown keys (in the file's
+ * order) before its values (in the schema's), a definition's `allOf` parts in order. Values are
+ * never coerced: `port = "9464"` is an error, not 9464.
  */
-import { createRequire } from 'node:module';
-
-import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
-
 import type { ProfileName } from '../options.ts';
-import { isTable } from '../common/option-rules.ts';
-import { toConfigError } from './error-wording.ts';
+import { isTable, meetsSchema, type ValueSchema } from '../common/option-rules.ts';
+import { ConfigError } from '../errors.ts';
+import { describe, missingKey, unknownKeyIn } from './error-wording.ts';
 import { CONFIG_SCHEMA, FORMATS, parseHostPort, type DefinitionName } from './json-schema.ts';
 
-/**
- * Loaded and compiled on first use (tens of milliseconds each): a process that never validates a
- * value — the instrumentation preload without a config file — pays for neither.
- */
-let ajv: AjvInstance | undefined;
-
-/** The compiled schema (`undefined`: the whole file) or one of its definitions. */
-function validator(definition?: DefinitionName): ValidateFunction {
-  if (ajv === undefined) {
-    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-    ajv = new Ajv({
-      // The first error only, in schema order: the one to report.
-      allErrors: false,
-      // Our own wording (error-wording.ts) replaces ajv's messages, chosen by the definition whose
-      // schema failed: `verbose` puts it on the error (`parentSchema`).
-      messages: false,
-      verbose: true,
-      strict: true,
-      // Tables may be null (an emptied YAML table); `required` sits apart from its properties
-      // (see apiKey in json-schema.ts).
-      allowUnionTypes: true,
-      strictRequired: false,
-      // Checked against the draft-07 meta-schema by test/config/config-schema.test.ts, not at
-      // every start (it would double the compile time).
-      validateSchema: false,
-      formats: FORMATS,
-    });
-    ajv.addSchema(CONFIG_SCHEMA, SCHEMA_KEY);
-  }
-  const key = definition === undefined ? SCHEMA_KEY : `${SCHEMA_KEY}#/definitions/${definition}`;
-  return ajv.getSchema(key)!;
+/** The part of JSON Schema the config file's schema is written in, beyond a value's own keywords. */
+interface Schema extends ValueSchema {
+  readonly $ref?: string;
+  readonly if?: Schema;
+  readonly then?: Schema;
+  readonly else?: Schema;
+  readonly allOf?: readonly Schema[];
+  readonly items?: Schema;
+  readonly properties?: Readonly<Record<string, Schema>>;
+  readonly additionalProperties?: false | Schema;
+  readonly propertyNames?: Schema;
+  readonly required?: readonly string[];
+  readonly minProperties?: number;
+  readonly maxProperties?: number;
 }
 
-const SCHEMA_KEY = 'jobmeter-config';
+const DEFINITIONS = CONFIG_SCHEMA.definitions as unknown as Readonly<
+  Record<DefinitionName, Schema>
+>;
 
 /** Validates `value` against the schema or one definition; `key` names it in the error. */
 export function check(value: unknown, key: string, definition?: DefinitionName): void {
-  const validate = validator(definition);
-  if (!validate(jsonData(value))) throw toConfigError(validate.errors![0]!, value, key);
+  validate(
+    value,
+    definition === undefined ? CONFIG_SCHEMA : DEFINITIONS[definition],
+    key,
+    definition,
+  );
 }
 
 /**
- * The document as JSON data, for ajv: tables copied as null-prototype objects and any value JSON
- * has no type for (a TOML date, which JSON Schema's `object` would take for an empty table) made
- * {@link NOT_JSON}, which matches no type. Messages read values from the original.
+ * Throws the ConfigError for the first problem of `value` (at `at`) against `schema`, a part of
+ * `definition` (whose words it takes; undefined: the top level's own).
  */
-function jsonData(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(jsonData);
-  if (isTable(value)) {
-    const out = Object.create(null) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(value)) out[k] = jsonData(v);
-    return out;
+function validate(value: unknown, schema: Schema, at: string, definition?: DefinitionName): void {
+  if (schema.$ref !== undefined) {
+    const name = schema.$ref.slice('#/definitions/'.length) as DefinitionName;
+    return validate(value, DEFINITIONS[name], at, name);
   }
+  const fail = (): never => {
+    // Nothing but the shape of the top level is checked outside a definition.
+    throw definition === undefined
+      ? new ConfigError(at, value, 'a table of settings at the top level')
+      : describe(definition, value, at);
+  };
+  if (!meetsSchema(schema, value, FORMATS)) fail();
+  if (schema.if !== undefined)
+    validate(value, meetsSchema(schema.if, value) ? schema.then! : schema.else!, at, definition);
+  for (const part of schema.allOf ?? []) validate(value, part, at, definition);
+  if (Array.isArray(value) && schema.items !== undefined)
+    value.forEach((item, i) => validate(item, schema.items!, `${at}[${i}]`, definition));
+  if (!isTable(value)) return;
+  const keys = Object.keys(value);
   if (
-    value === null ||
-    typeof value === 'string' ||
-    typeof value === 'number' ||
-    typeof value === 'boolean'
+    keys.length < (schema.minProperties ?? 0) ||
+    keys.length > (schema.maxProperties ?? keys.length)
   )
-    return value;
-  return NOT_JSON;
+    fail();
+  const missing = schema.required?.find((k) => !Object.hasOwn(value, k));
+  if (missing !== undefined) throw missingKey(definition!, `${at}.${missing}`);
+  const badName = keys.find((k) => schema.propertyNames && !meetsSchema(schema.propertyNames, k));
+  if (badName !== undefined) {
+    // A blank name reads as `""`, which is what it is.
+    const key = `${at}.${badName.trim() === '' ? '""' : badName}`;
+    throw new ConfigError(key, value[badName], 'a non-empty attribute name other than __proto__');
+  }
+  const properties = schema.properties ?? {};
+  const unknown = keys.find(
+    (k) => schema.additionalProperties === false && !Object.hasOwn(properties, k),
+  );
+  if (unknown !== undefined) throw unknownKeyIn(definition, unknown, Object.keys(properties), at);
+  if (typeof schema.additionalProperties === 'object')
+    for (const k of keys) validate(value[k], schema.additionalProperties, `${at}.${k}`, definition);
+  for (const [k, part] of Object.entries(properties))
+    if (Object.hasOwn(value, k)) validate(value[k], part, at === '' ? k : `${at}.${k}`, definition);
 }
-
-const NOT_JSON = Symbol('not JSON');
 
 // ---------------------------------------------------------------------------------------------
 // Single values, for flags and the environment: the schema's definitions, with the key they came from.
