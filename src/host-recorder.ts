@@ -28,7 +28,9 @@ import {
 import { ConfigError } from './errors.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
-import { guardMeter, guardOf } from './host-guard.ts';
+import { guardMeter as guardInstruments, ownSdkOf } from './domain/guarded-meter.ts';
+import { guardOf } from './host-guard.ts';
+import { profileCatalog, withProfileBuckets } from './jobmeter-views.ts';
 import { resolveProfileChoice } from './resolve-options.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import type { ProfileName } from './options.ts';
@@ -74,8 +76,7 @@ export function createRecorder<
     ...(options.build !== undefined && { build: options.build }),
     snapshot: options.snapshot ?? {},
   };
-  // createJobmeter's recorder is on its meter itself; a host's on the guarded wrapper of its meter.
-  const existing = recorderOn(meter) ?? recorderOn(guardMeter(meter));
+  const existing = recorderOn(meter);
   if (existing !== undefined) {
     const first = ASKED.get(existing);
     if (first !== undefined && isDeepStrictEqual(first, asked)) return existing;
@@ -90,13 +91,27 @@ export function createRecorder<
     );
   }
   const profile = profileSettings(name);
-  // The snapshot's and observe()'s observables are checked as the instruments are.
-  const recorder = createDomainRecorder(guardMeter(meter), {
-    guard: guardOf(meter),
+  // Every instrument checked on guardMeter(meter)'s account, the recorder's bounded by its spec
+  // (the profile's buckets as advice), as jobmeter's provider bounds an own instrument the SDK
+  // records; the snapshot's and observe()'s observables checked as the instruments are.
+  const guard = guardOf(meter);
+  const specs = withProfileBuckets([...profileCatalog(name).domain, ...declared], profile.buckets);
+  // The recorder makes each instrument once, so each has one bound.
+  const ownSdk = (name: string) => {
+    const spec = specs.find((s) => s.name === name);
+    return spec && ownSdkOf(spec);
+  };
+  const recorderMeter = guardInstruments(
+    meter,
+    { name: '', version: '', schemaUrl: undefined },
+    { guard, capFor: () => undefined, ownSdk },
+  );
+  const recorder = createDomainRecorder(recorderMeter, {
+    recorderOf: meter,
+    guard,
     declared,
     ...(options.build !== undefined && { build: options.build }),
     snapshotDefaults: { ...profile.snapshot, ...options.snapshot },
-    buckets: profile.buckets,
     ...(profile.vocabularies !== undefined && { vocabularies: profile.vocabularies }),
     ...(profile.convention !== undefined && { convention: profile.convention }),
   });

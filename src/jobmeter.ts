@@ -418,7 +418,6 @@ export async function createJobmeter<
   const recorder = createRecorder(meter, {
     settleBeforeCollect: (pending) => meterProvider.storages.series.settleBeforeCollect(pending),
     guard,
-    bounded: true,
     declared: o.instruments,
     // Every original reports its build; default to jobmeter's own so the series is never absent.
     build: options.build ?? { version: VERSION },

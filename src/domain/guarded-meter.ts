@@ -33,12 +33,13 @@ import type {
   ObservableCallback,
   UpDownCounter,
 } from '@opentelemetry/api';
-import type { AttributeSetCap } from './attribute-set-cap.ts';
+import { specAdmit, type AttributeSetCap } from './attribute-set-cap.ts';
 import { withinLength } from './bounded-attributes.ts';
 import { isRecordable, type RecordGuard } from './record-guard.ts';
 import { withHostBuckets } from './host-buckets.ts';
 import { ObservedStorage } from './storage/observed.ts';
 import type { StorageRegistry } from './storage/registry.ts';
+import type { InstrumentSpec } from './types.ts';
 
 export type SyncKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge';
 
@@ -64,6 +65,20 @@ export type Admit = (attributes: Attributes | undefined) => Attributes | undefin
 export type OwnSdk = (
   name: string,
 ) => { readonly options: MetricOptions; readonly admit: Admit } | undefined;
+
+/**
+ * The SDK's side of an own instrument: its spec's unit, description and buckets (as advice, so a
+ * View still overrides them), and its spec's bounds (make one per instrument, shared by every
+ * handle on it: a capped fold remembers its values).
+ */
+export function ownSdkOf(spec: InstrumentSpec): NonNullable<ReturnType<OwnSdk>> {
+  const advice =
+    spec.buckets === undefined ? {} : { advice: { explicitBucketBoundaries: [...spec.buckets] } };
+  return {
+    options: { unit: spec.unit, description: spec.description, ...advice },
+    admit: specAdmit(spec.attributes),
+  };
+}
 
 /** A local storage for a host instrument no View selects (meter-provider.ts), or undefined: the SDK records it. */
 export type HostStorageFor = (
@@ -94,7 +109,7 @@ type Records<M extends Method> = {
  * `inner` whose `add` / `record` checks the value and, with `admit`, passes the bounded attribute
  * set; its `bind` is a closure over the attributes (the API has no bound handles).
  */
-export function guardInstrument<M extends Method, T extends Records<M>>(
+function guardInstrument<M extends Method, T extends Records<M>>(
   inner: T,
   method: M,
   name: string,

@@ -40,10 +40,10 @@ import type {
   MetricProducer,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { specAdmit } from './attribute-set-cap.ts';
 import { ValueType } from '@opentelemetry/api';
 import {
   guardMeter,
+  ownSdkOf,
   type CapFor,
   type HostStorageFor,
   type InstrumentIdentity,
@@ -170,20 +170,9 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     const sdk = new Map<string, ReturnType<OwnSdk>>();
     this.#ownSdk = (name) => {
       const spec = specs.get(name);
-      if (spec === undefined) return undefined;
-      let made = sdk.get(name);
-      if (made === undefined) {
-        const advice =
-          spec.buckets === undefined
-            ? {}
-            : { advice: { explicitBucketBoundaries: [...spec.buckets] } };
-        // One bound per instrument, shared by every handle on it (a capped fold remembers its values).
-        made = {
-          options: { unit: spec.unit, description: spec.description, ...advice },
-          admit: specAdmit(spec.attributes),
-        };
-        sdk.set(name, made);
-      }
+      if (spec === undefined || sdk.has(name)) return sdk.get(name);
+      const made = ownSdkOf(spec);
+      sdk.set(name, made);
       return made;
     };
     const hostViewed = engine.hostViewed;

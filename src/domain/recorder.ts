@@ -5,17 +5,11 @@
  * rejections, errors, sessions, and the counters, histograms and gauges a host declares) and
  * observable ones (the host snapshot, build info, `observe`). On jobmeter's provider the
  * synchronous ones are its storages (a record is a few map lookups; meter-provider.ts); on a host's
- * provider they are its SDK's, wrapped here in their specs' folds, so they are bounded whatever
+ * provider they are its SDK's, behind their specs' folds (host-recorder.ts guards the meter as
+ * jobmeter's provider guards an own instrument the SDK records), so they are bounded whatever
  * Views the host registered.
  */
-import {
-  type Attributes,
-  type Context,
-  type Counter,
-  type Gauge,
-  type Histogram,
-  type Meter,
-} from '@opentelemetry/api';
+import { type Attributes, type Context, type Meter } from '@opentelemetry/api';
 import {
   DOMAIN_INSTRUMENTS,
   QUEUE_OLDEST_AGE,
@@ -33,10 +27,8 @@ import {
   SESSION_CREATED,
   SNAPSHOT_FAILURES,
 } from './catalog.ts';
-import { specAdmit } from './attribute-set-cap.ts';
 import { conventionRecords, type Convention } from './convention.ts';
 import { exemplarContext } from './exemplars.ts';
-import { guardInstrument } from './guarded-meter.ts';
 import { QueueAgePoll, type OldestWaiting, type QueueSourceOptions } from './queue-ages.ts';
 import { describe, invalidValue, RecordGuard, type DropReason } from './record-guard.ts';
 import { observeFolded, registerSnapshotInstruments } from './observed-instruments.ts';
@@ -270,20 +262,12 @@ export interface RecorderOptions {
    */
   readonly vocabularies?: Readonly<Record<string, readonly string[]>>;
   /**
-   * Histogram buckets that differ from the catalog's (a profile's, e.g. rm's), by instrument name:
-   * given to the meter as advice, so a View still overrides them. @default none
-   */
-  readonly buckets?: Readonly<Record<string, readonly number[]>>;
-  /**
    * A semantic convention's instruments in place of the canonical ones it replaces (a profile's,
    * e.g. semconv's `cicd.pipeline.run.duration` for `jobmeter.run.duration`). @default none
    */
   readonly convention?: Convention;
-  /**
-   * `meter` bounds every instrument the recorder makes by its spec itself (jobmeter's provider,
-   * given every spec: meter-provider.ts). @default false: the recorder wraps each in its spec's folds
-   */
-  readonly bounded?: boolean;
+  /** The meter the recorder is the one of ({@link recorderOn}). @default `meter` itself */
+  readonly recorderOf?: Meter;
   readonly now?: () => number;
 }
 
@@ -331,53 +315,23 @@ interface SyncInstruments {
 }
 
 /**
- * The OpenTelemetry API instruments of `meter`. jobmeter's provider hands out instruments already
- * bounded by their specs, with a `bind` (storages, whose `bind` skips the attribute lookup): with
- * `bounded`, they are used as they are; on any other meter the spec's folds and the value checks
- * wrap the instrument here.
+ * The OpenTelemetry API instruments of `meter`, which bounds them by their specs and checks their
+ * values itself: jobmeter's provider's (a storage, or an SDK instrument behind its spec's folds),
+ * or a host meter guarded with the recorder's specs (host-recorder.ts); each with a `bind`.
  */
-function apiInstruments(
-  meter: Meter,
-  guard: RecordGuard,
-  buckets: Readonly<Record<string, readonly number[]>>,
-  bounded: boolean,
-): SyncInstruments {
+function apiInstruments(meter: Meter): SyncInstruments {
   const options = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
-  // Bounded, an instrument is a handle of its kind (the kind of `method`).
-  const handle = (
-    inst: Counter | Histogram | Gauge,
-    method: 'add' | 'record',
-    spec: InstrumentSpec,
-    nonNegative: boolean,
-  ): Handle =>
-    (bounded
-      ? inst
-      : guardInstrument(
-          inst as Counter & Histogram,
-          method,
-          spec.name,
-          nonNegative,
-          guard,
-          specAdmit(spec.attributes),
-        )) as unknown as Handle;
   return {
-    counter(spec) {
-      const up = spec.kind === 'upDownCounter';
-      const made = up
+    counter: (spec) =>
+      (spec.kind === 'upDownCounter'
         ? meter.createUpDownCounter(spec.name, options(spec))
-        : meter.createCounter(spec.name, options(spec));
-      return handle(made, 'add', spec, !up);
-    },
-    histogram(spec) {
-      const advice = { explicitBucketBoundaries: [...(buckets[spec.name] ?? spec.buckets ?? [])] };
-      return handle(
-        meter.createHistogram(spec.name, { ...options(spec), advice }),
-        'record',
-        spec,
-        true,
-      );
-    },
-    gauge: (spec) => handle(meter.createGauge(spec.name, options(spec)), 'record', spec, false),
+        : meter.createCounter(spec.name, options(spec))) as unknown as Handle,
+    histogram: (spec) =>
+      meter.createHistogram(spec.name, {
+        ...options(spec),
+        advice: { explicitBucketBoundaries: [...(spec.buckets ?? [])] },
+      }) as unknown as Handle,
+    gauge: (spec) => meter.createGauge(spec.name, options(spec)) as unknown as Handle,
   };
 }
 
@@ -435,13 +389,14 @@ export function recorderOn(meter: Meter): Recorder | undefined {
 
 /**
  * Builds the recorder over `meter`'s instruments.
- * @throws Error when `meter` has one already ({@link recorderOn}: the caller shares it or refuses).
+ * @throws Error when `meter` (or `recorderOf`) has one already ({@link recorderOn}: the caller shares it or refuses).
  */
 export function createRecorder(meter: Meter, options: RecorderOptions = {}): Recorder {
-  if (RECORDERS.has(meter))
+  const of = options.recorderOf ?? meter;
+  if (RECORDERS.has(of))
     throw new Error('createRecorder: this meter has a recorder already (recorderOn(meter))');
   const recorder = buildRecorder(meter, options);
-  RECORDERS.set(meter, recorder);
+  RECORDERS.set(of, recorder);
   return recorder;
 }
 
@@ -457,7 +412,7 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     guard.drop(instrument, 'vocabulary', value);
     return true;
   };
-  const api = apiInstruments(meter, guard, options.buckets ?? {}, options.bounded === true);
+  const api = apiInstruments(meter);
   const sync =
     options.convention === undefined ? api : conventionInstruments(api, options.convention);
   const started = sync.counter(RUN_STARTED);
