@@ -14,6 +14,7 @@ import {
   trace,
   TraceFlags,
   type Context,
+  type SpanContext,
 } from '@opentelemetry/api';
 import type { Exemplar } from '../series/collection.ts';
 
@@ -25,24 +26,25 @@ export type { Exemplar };
  */
 export const NO_EXEMPLAR: Context = api.active().setValue(Symbol('jobmeter.no-exemplar'), true);
 
+/** The sampled span of `ctx`, when it holds one. */
+function sampledSpan(ctx: Context): SpanContext | undefined {
+  const span = trace.getSpanContext(ctx);
+  return span !== undefined &&
+    (span.traceFlags & TraceFlags.SAMPLED) !== 0 &&
+    isSpanContextValid(span)
+    ? span
+    : undefined;
+}
+
 /** `ctx` (else the active context), or {@link NO_EXEMPLAR} when it holds no sampled span. */
 export function exemplarContext(ctx: Context | undefined): Context {
   const c = ctx ?? api.active();
   // No tracing set up (or nothing active): the root context, which holds no span.
-  if (c === ROOT_CONTEXT) return NO_EXEMPLAR;
-  const span = trace.getSpanContext(c);
-  return span === undefined || (span.traceFlags & TraceFlags.SAMPLED) === 0 ? NO_EXEMPLAR : c;
+  return c === ROOT_CONTEXT || sampledSpan(c) === undefined ? NO_EXEMPLAR : c;
 }
 
 /** The exemplar of `value` recorded in `ctx` (else the active context), when a sampled span is in it. */
 export function exemplarOf(value: number, ctx: Context | undefined): Exemplar | undefined {
-  if (ctx === NO_EXEMPLAR) return undefined;
-  const span = trace.getSpanContext(ctx ?? api.active());
-  if (
-    span === undefined ||
-    (span.traceFlags & TraceFlags.SAMPLED) === 0 ||
-    !isSpanContextValid(span)
-  )
-    return undefined;
-  return { value, timeMillis: Date.now(), traceId: span.traceId, spanId: span.spanId };
+  const span = ctx === NO_EXEMPLAR ? undefined : sampledSpan(ctx ?? api.active());
+  return span && { value, timeMillis: Date.now(), traceId: span.traceId, spanId: span.spanId };
 }

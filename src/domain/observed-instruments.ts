@@ -10,7 +10,7 @@ import { BUILD_INFO, RUN_LAST_FAILURE, SNAPSHOT_INSTRUMENTS } from './catalog.ts
 import type { BuildInfo } from './types.ts';
 import type { RecordGuard } from './record-guard.ts';
 import type { HostSnapshot, SnapshotCache } from './snapshot.ts';
-import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
+import { isObserved, OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
 import { dropOutsideCheck } from './vocabulary.ts';
 
 /** Observes `value` of the instrument `name` (one of those given) with `attributes`. */
@@ -73,20 +73,17 @@ export function observeFolded(
   );
 }
 
+/** The Meter method that makes each observable kind. */
+const CREATE = {
+  observableGauge: 'createObservableGauge',
+  observableCounter: 'createObservableCounter',
+  observableUpDownCounter: 'createObservableUpDownCounter',
+} as const;
+
 export function createObservable(meter: Meter, spec: InstrumentSpec): Observable {
-  const options = { unit: spec.unit, description: spec.description };
-  switch (spec.kind) {
-    case 'observableGauge':
-      return meter.createObservableGauge(spec.name, options);
-    case 'observableCounter':
-      return meter.createObservableCounter(spec.name, options);
-    case 'observableUpDownCounter':
-      return meter.createObservableUpDownCounter(spec.name, options);
-    default:
-      throw new Error(
-        `instrument ${JSON.stringify(spec.name)}: kind ${spec.kind} is not observable`,
-      );
-  }
+  if (!isObserved(spec.kind))
+    throw new Error(`instrument ${JSON.stringify(spec.name)}: kind ${spec.kind} is not observable`);
+  return meter[CREATE[spec.kind]](spec.name, { unit: spec.unit, description: spec.description });
 }
 
 export interface LiveCounts {
