@@ -46,7 +46,6 @@ import { withServeStateDir } from '../config/service-defaults.ts';
 import { startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
 import type { MetricsListener } from '../http/metrics-listener.ts';
-import type { ServerLimits } from '../http/server-limits.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { resolveSection, SERVER_LIMITS, TELEMETRY_OPTIONS } from '../common/option-table.ts';
 import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route-options.ts';
@@ -233,6 +232,9 @@ async function served(
   const main = options.listener === false ? undefined : options.listener;
   // runwisp's metrics_listen: the metrics move to the dedicated loopback listener.
   const dedicated = metrics.enabled && metrics.listen !== undefined ? metrics.listen : undefined;
+  // `[listener]`'s timeouts and connection cap hold for the main server, the dedicated metrics
+  // listener and the telemetry listener alike.
+  const limits = resolveSection(main, SERVER_LIMITS, 'listener');
 
   let jobmeterModule: typeof import('../jobmeter.ts');
   try {
@@ -256,7 +258,7 @@ async function served(
           listener:
             dedicated === undefined
               ? false
-              : { ...dedicated, allowNonLoopback: false, ...formatOf(main), ...limitsOf(main) },
+              : { ...dedicated, allowNonLoopback: false, format: main?.format, ...limits },
         }),
       (started) => started.shutdown(),
     );
@@ -271,7 +273,7 @@ async function served(
               (await import('../http/main-server.ts')).startMainServer({
                 host: main.host ?? OPTION_DEFAULTS.listener.host,
                 port: main.port ?? OPTION_DEFAULTS.listener.port,
-                ...limitsOf(main),
+                ...limits,
                 pipeline: () => jm.pipeline(),
                 ...(telemetry !== undefined && {
                   onScrape: (seconds: number) => telemetry.scraped(seconds),
@@ -298,7 +300,7 @@ async function served(
           async () =>
             (await import('../http/metrics-listener.ts')).startMetricsListener({
               ...address,
-              ...limitsOf(main),
+              ...limits,
               format: 'negotiate',
               ...(gate.gated && {
                 authorized: (request) => telemetryGate?.check(request) === undefined,
@@ -444,19 +446,6 @@ function applyCredentials(
   return live;
 }
 
-function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerOptions, 'format'> {
-  return listener?.format === undefined ? {} : { format: listener.format };
-}
-
-/**
- * `[listener]`'s timeouts and connection cap, which hold for the main server, the dedicated metrics
- * listener and the telemetry listener alike: the main listener's as serve's config gave them
- * (checked by its schema), each the option table's default where unset.
- */
-function limitsOf(listener: PullListenerOptions | undefined): ServerLimits {
-  return resolveSection(listener, SERVER_LIMITS, 'listener');
-}
-
 /** The plugin's options from the resolved `[metrics]` settings. */
 function pluginOptions(
   jm: Jobmeter,
@@ -484,7 +473,7 @@ function pluginOptions(
         }
       : false,
     maxInflightScrapes: metrics.maxInflightScrapes,
-    ...formatOf(main),
+    format: main.format,
   };
 }
 
