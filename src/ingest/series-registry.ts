@@ -423,7 +423,7 @@ export class SeriesRegistry {
 
   /** `instrument` holds nothing: no series, no dormant one. */
   #unheld(instrument: Instrument): boolean {
-    return instrument.seriesCount === 0 && instrument.dormant === 0;
+    return instrument.scopes.size === 0 && instrument.dormant === 0;
   }
 
   /**

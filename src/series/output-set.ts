@@ -125,8 +125,6 @@ export class OutputSet {
   #goneCount = 0;
   /** Histograms of either kind: how their counts add (undefined for the other shapes). */
   readonly aggregator: Aggregator<Acc, unknown> | undefined;
-  /** Series held (holes not counted). */
-  live = 0;
   /** Counters: the largest report ever, not a sum (see {@link SetOptions}). */
   readonly #largest: boolean;
   readonly #foldGone: boolean;
@@ -247,7 +245,6 @@ export class OutputSet {
     if (at > 0 && seq < this.seq(at - 1)) this.unordered = true;
     this.#rows[at * WIDTH + SEQ] = seq;
     this.#rows[at * WIDTH + BYTES] = bytes;
-    this.live++;
     return at;
   }
 
@@ -334,7 +331,6 @@ export class OutputSet {
     if (this.aggregator !== undefined) this.baseAcc[at] = undefined;
     this.#goneCount -= this.#gone[at]?.size ?? 0;
     this.#gone[at] = undefined;
-    this.live--;
   }
 
   /** Moves the series over the holes, their columns and their sources' positions with them. */

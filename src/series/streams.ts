@@ -38,13 +38,12 @@ export interface Scope {
 
 /**
  * An instrument's output series under one scope: one set (output-set.ts), or one per bucket
- * layout of an explicit-bucket histogram whose senders differ.
+ * layout of an explicit-bucket histogram whose senders differ. A set goes with its last series,
+ * the scope with its last set.
  */
 export interface ScopeSeries {
   readonly scope: Scope;
   readonly sets: OutputSet[];
-  /** Series held across its sets. */
-  live: number;
 }
 
 /** What the store keeps of an instrument: its output series by scope, and what it holds. A writer's instrument adds its policy to it. */
@@ -56,10 +55,8 @@ export interface InstrumentSeries {
   readonly levelRule: LevelRule;
   /** What its sets keep beyond the defaults (output-set.ts). */
   readonly setOptions: SetOptions;
-  /** Output series by scope key. */
+  /** Output series by scope key: none held when there is no scope. */
   readonly scopes: Map<string, ScopeSeries>;
-  /** Output series held across its scopes. */
-  seriesCount: number;
   streamCount: number;
 }
 
@@ -78,7 +75,6 @@ export function instrumentSeries(
     levelRule,
     setOptions,
     scopes: new Map(),
-    seriesCount: 0,
     streamCount: 0,
   };
 }
@@ -105,10 +101,9 @@ interface StreamGroup<I extends InstrumentSeries = InstrumentSeries> {
  * of its columns (growing replaces them all), read through the table at each use.
  */
 export class StreamTable<I extends InstrumentSeries = InstrumentSeries> {
-  #capacity = 0;
+  /** Slots ever taken; those freed since are in `#free`. */
   #used = 0;
   #free: number[] = [];
-  #live = 0;
   /** Its key in `group.streams`. */
   key: string[] = [];
   group: (StreamGroup<I> | undefined)[] = [];
@@ -156,7 +151,7 @@ export class StreamTable<I extends InstrumentSeries = InstrumentSeries> {
 
   /** Streams held. */
   get size(): number {
-    return this.#live;
+    return this.#used - this.#free.length;
   }
 
   /** Stream `s`'s identity across its absences: its group and attributes keys. */
@@ -181,13 +176,10 @@ export class StreamTable<I extends InstrumentSeries = InstrumentSeries> {
 
   /** A slot for a new stream (its typed fields zeroed, its other fields to be set by the caller). */
   take(): number {
-    this.#live++;
     let slot = this.#free.pop();
     if (slot === undefined) {
-      if (this.#used === this.#capacity) {
-        this.#capacity = Math.max(16, this.#capacity * 2);
-        this.#resize(this.#capacity);
-      }
+      // Every typed column is as long as the others.
+      if (this.#used === this.series.length) this.#resize(Math.max(16, this.#used * 2));
       slot = this.#used++;
     }
     this.series[slot] = this.prev[slot] = this.next[slot] = this.after[slot] = NO_SLOT;
@@ -199,7 +191,6 @@ export class StreamTable<I extends InstrumentSeries = InstrumentSeries> {
 
   /** Gives `slot` back, dropping what its plain fields point at. */
   release(slot: number): void {
-    this.#live--;
     this.key[slot] = '';
     this.group[slot] = this.acc[slot] = this.out[slot] = this.gaps[slot] = undefined;
     this.#free.push(slot);
@@ -290,11 +281,9 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     bounds: readonly number[] | undefined,
   ): { out: OutputSet; at: number } {
     let held: ScopeSeries | undefined = instrument.scopes.get(scopeKey);
-    if (held === undefined) instrument.scopes.set(scopeKey, (held = { scope, sets: [], live: 0 }));
+    if (held === undefined) instrument.scopes.set(scopeKey, (held = { scope, sets: [] }));
     const out = setFor(held, instrument, scopeKey, bounds);
     const at = out.add(key, attributes, startTime, this.#made++, bytes);
-    held.live++;
-    instrument.seriesCount++;
     return { out, at };
   }
 
@@ -397,8 +386,7 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     const scope = instrument.scopes.get(scopeKey)!;
     const charge = out.charge(series);
     this.#removeFrom(scope, out, series);
-    instrument.seriesCount--;
-    if (--scope.live > 0) return { stream: bytes, series: charge, scope: undefined };
+    if (scope.sets.length > 0) return { stream: bytes, series: charge, scope: undefined };
     instrument.scopes.delete(scopeKey);
     return { stream: bytes, series: charge, scope: scopeKey };
   }
@@ -418,7 +406,8 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
   /** Takes series `pos` out of `out` (a hole until compacted), and `out` out of `scope` with its last series. */
   #removeFrom(scope: ScopeSeries, out: OutputSet, pos: number): void {
     out.remove(pos);
-    if (out.live > 0) {
+    // Series held: its positions but the holes.
+    if (out.set.size > out.set.holes) {
       this.#holed.add(out);
       return;
     }
