@@ -19,6 +19,7 @@ import { ConfigError } from './errors.ts';
 import { list, metricReader } from './common/option-rules.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { registerProcessMetrics } from './domain/process-metrics.ts';
+import { RUNTIME_INSTRUMENTS } from './domain/runtime-metrics.ts';
 import { PROMETHEUS_CLIENT_INSTRUMENTS } from './domain/prometheus-client-names.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import { namedMetrics } from './naming/family-builder.ts';
@@ -182,12 +183,11 @@ export async function createJobmeter<
   // the canonical ones it names (semconv: cicd.pipeline.run.*), and its process metrics.
   const { convention, buckets, vocabularies, snapshot } = profileSettings(o.profile);
   const own = profileCatalog(o.profile);
-  const specs = [
-    ...own.domain,
+  const processSpecs = [
     ...(o.processMetrics ? own.process : []),
     ...(o.prometheusClientNames ? PROMETHEUS_CLIENT_INSTRUMENTS : []),
-    ...o.instruments,
   ];
+  const specs = [...own.domain, ...processSpecs, ...o.instruments];
   const effective = withProfileBuckets(specs, buckets);
   // What the recorder's records and a sender's points are both named by.
   const conventions = {
@@ -493,15 +493,14 @@ export async function createJobmeter<
   // one close grace (server-limits.ts) less than if it closed first.
   let listener: MetricsListener | undefined;
   parts.add(() => Promise.all([listener?.close(), meterProvider.shutdown()]));
-  if (o.processMetrics || o.prometheusClientNames)
+  // The runtime's figures are the native profile's only: no legacy original had them.
+  const observed = processSpecs.filter(
+    (s) => profile.kind === 'native' || !RUNTIME_INSTRUMENTS.some((r) => r.name === s.name),
+  );
+  if (observed.length > 0)
     await parts.start(
       async () =>
-        registerProcessMetrics(meter, {
-          process: o.processMetrics,
-          prometheusClientNames: o.prometheusClientNames,
-          runtime: profile.kind === 'native',
-          conventions: convention !== undefined,
-        }),
+        registerProcessMetrics(meter, Object.fromEntries(observed.map((s) => [s.name, s]))),
       (unregister) => unregister(),
     );
   // The last push reads the aggregate once the primary's own collection has settled.

@@ -35,7 +35,6 @@ import {
   PROCESS_FDS,
   PROCESS_MEMORY,
   PROCESS_START_TIME,
-  PROMETHEUS_CLIENT_INSTRUMENTS,
   VERSION_INFO,
 } from './prometheus-client-names.ts';
 import type { InstrumentSpec } from './types.ts';
@@ -252,55 +251,18 @@ const histogram = (meter: Meter, spec: InstrumentSpec) =>
     advice: { explicitBucketBoundaries: [...(spec.buckets ?? [])] },
   });
 
-export interface ProcessMetricsOptions {
-  /** Register the OpenTelemetry-named process instruments. @default true */
-  readonly process?: boolean;
-  /**
-   * Register {@link PROMETHEUS_CLIENT_INSTRUMENTS} too: the same figures under the Prometheus
-   * clients' names (`process_*`, `nodejs_*`). @default false
-   */
-  readonly prometheusClientNames?: boolean;
-  /**
-   * Register {@link RUNTIME_INSTRUMENTS} too (event-loop delay and utilization, heap by space, GC
-   * duration): the native profile serves them, no legacy profile does. @default true
-   */
-  readonly runtime?: boolean;
-  /**
-   * Observe {@link CONVENTION_PROCESS_INSTRUMENTS} instead of {@link PROCESS_INSTRUMENTS} (the
-   * semconv profile). @default false
-   */
-  readonly conventions?: boolean;
-  /**
-   * The figures observed and the instrument each is observed as, by the name of the instrument
-   * whose reading it takes, in place of what the flags above choose (jobmeter's own telemetry,
-   * http/self-telemetry.ts, observes a few under names of its own). @default the flags'
-   */
-  readonly as?: Readonly<Record<string, InstrumentSpec>>;
-  /** Where the event-loop delay figures are read. @default a sampler of its own, from now on */
-  readonly delay?: () => readonly number[] | undefined;
-}
-
-/** Registers the process instruments on `meter`; returns a function that stops their samplers. */
+/**
+ * Observes on `meter` the figures `instruments` gives, each as the instrument given for it, by the
+ * name of the instrument whose reading it takes (itself, or a name of jobmeter's own telemetry:
+ * http/self-telemetry.ts); returns a function that stops their samplers. `delay`: where the
+ * event-loop delay figures are read (default: a sampler of its own, from now on).
+ */
 export function registerProcessMetrics(
   meter: Meter,
-  options: ProcessMetricsOptions = {},
+  instruments: Readonly<Record<string, InstrumentSpec>>,
+  delayOf?: () => readonly number[] | undefined,
 ): () => void {
-  const conventions = options.conventions === true;
-  const runtime = new Set(options.runtime === false ? RUNTIME_INSTRUMENTS.map((s) => s.name) : []);
-  const wanted = new Map(
-    options.as !== undefined
-      ? Object.entries(options.as)
-      : [
-          ...(options.process === false
-            ? []
-            : conventions
-              ? CONVENTION_PROCESS_INSTRUMENTS
-              : PROCESS_INSTRUMENTS),
-          ...(options.prometheusClientNames === true ? PROMETHEUS_CLIENT_INSTRUMENTS : []),
-        ]
-          .filter((s) => !runtime.has(s.name))
-          .map((s) => [s.name, s]),
-  );
+  const wanted = new Map(Object.entries(instruments));
   // One observer of V8's collections: their count (GC_COUNT) and durations (GC_DURATION, and
   // under the clients' name).
   let gcCount = 0;
@@ -321,16 +283,20 @@ export function registerProcessMetrics(
   if (gcDuration !== undefined || gcSeconds !== undefined || wanted.has(GC_COUNT.name))
     gcObserver.observe({ entryTypes: ['gc'] });
   const sampler =
-    options.delay === undefined &&
+    delayOf === undefined &&
     (wanted.has(EVENT_LOOP_DELAY[0]!.name) || wanted.has(EVENTLOOP_LAG_FIGURES[0]!.name))
       ? sampleEventLoopDelay()
       : undefined;
-  const delay = options.delay ?? (() => sampler?.read());
+  const delay = delayOf ?? (() => sampler?.read());
   // The clients' lag: the time a setImmediate queued at a collection waits, seen at the next.
   let lag = 0;
   const [major, minor, patch] = process.version.slice(1).split('.');
   const version = { version: process.version, major, minor, patch };
 
+  const memoryState =
+    wanted.get(SYSTEM_MEMORY_USAGE.name)?.attributes.length === 0
+      ? {}
+      : { 'system.memory.state': 'used' };
   const startedAt = performance.timeOrigin;
   let prevCpu = { busy: 0, total: 0 };
   let lastUtilization: number | undefined;
@@ -369,10 +335,8 @@ export function registerProcessMetrics(
       if (lastUtilization !== undefined) o(0, lastUtilization);
     }),
     // libuv's free memory is MemAvailable on Linux, so this is what `free` calls used; the
-    // conventions' usage is by state, and this figure is the `used` one.
-    one(SYSTEM_MEMORY_USAGE, (o) =>
-      o(0, os.totalmem() - os.freemem(), conventions ? { 'system.memory.state': 'used' } : {}),
-    ),
+    // conventions' usage is by state (its spec says so), and this figure is the `used` one.
+    one(SYSTEM_MEMORY_USAGE, (o) => o(0, os.totalmem() - os.freemem(), memoryState)),
     one(SYSTEM_MEMORY_LIMIT, (o) => o(0, os.totalmem())),
     // The conventions' four figures by space, and the clients' first three by its short name.
     {

@@ -247,7 +247,7 @@ export class SelfTelemetry {
       { name: 'jobmeter.telemetry', version: '', schemaUrl: undefined },
       { guard: new RecordGuard(), capFor: () => undefined, own: this.#meter },
     );
-    registerProcessMetrics(meter, { as: PROCESS, delay: () => this.#delay?.read() ?? NO_DELAY });
+    registerProcessMetrics(meter, PROCESS, () => this.#delay?.read() ?? NO_DELAY);
   }
 
   /** An observable instrument of the telemetry's meter, read by `callback` at each collection. */
