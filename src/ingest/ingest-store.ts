@@ -26,6 +26,7 @@ import type {
   MetricProducer,
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import type { CollectedSeries, IngestedPart } from '../series/collection.ts';
 import { pointFloor, pointMillis, type Clock } from '../series/clock.ts';
 import { collectScopes, collectSeries } from '../series/output-collect.ts';
@@ -312,18 +313,13 @@ export class IngestStore
   /** The store as OpenTelemetry MetricData: what the OTLP push, a standard reader and the cluster report read. */
   collect(): Promise<CollectionResult> {
     const endTime = this.#instant();
-    const collected = collectScopes(this.instruments(), endTime);
-    const after = this.#after(
-      collected.flatMap((sm) => sm.metrics),
+    const scopeMetrics = this.#served(
+      collectScopes(this.instruments(), endTime),
+      (sm) => sm.metrics,
+      (scope, metrics) => ({ scope, metrics }),
       endTime,
       this.#refused.metric(endTime),
     );
-    const scopeMetrics = this.#served(
-      collected,
-      (sm) => sm.metrics,
-      (sm, metrics) => ({ ...sm, metrics }),
-    );
-    for (const metrics of after) scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics });
     for (const sm of scopeMetrics) PRODUCED.add(sm);
     // A scrape reads the series sets (collectSeries) instead: it loads nothing of the SDK.
     return Promise.resolve({
@@ -343,48 +339,45 @@ export class IngestStore
     const collected = collectSeries([...this.instruments()], endTime, (figures) =>
       this.#storage.arena(figures),
     );
-    const after = this.#after(
-      collected.scopes.flatMap((s) => s.series),
-      endTime,
-      this.#refused.series(),
-    );
     const scopes = this.#served(
       collected.scopes,
       (s) => s.series,
-      (s, series) => ({ ...s, series }),
+      (scope, series) => ({ scope, series }),
+      endTime,
+      this.#refused.series(),
     );
-    for (const metrics of after) scopes.push({ scope: JOBMETER_SCOPE, series: metrics });
     return Promise.resolve({ scopes, done: this.#storage.lend(collected.arena) });
   }
 
-  /** `scopes` without the canonical instruments a convention replaces, and without the scopes that leaves empty. */
-  #served<S, E extends { readonly descriptor: { readonly name: string } }>(
+  /**
+   * The collected `scopes` as served, either way (as columns or MetricData: `entries` reads a
+   * scope's, `scopeOf` makes one): without the canonical instruments a convention replaces (and
+   * the scopes that leaves empty), then scopes of jobmeter's own: the runs derived from the sets
+   * (MetricData either way: no series of a set, derived-runs.ts), then the `refused` points
+   * (ingest-report.ts, read the collection's way).
+   */
+  #served<
+    S extends { readonly scope: InstrumentationScope },
+    E extends CollectedSeries | MetricData,
+    R,
+  >(
     scopes: S[],
     entries: (scope: S) => readonly E[],
-    withEntries: (scope: S, kept: E[]) => S,
-  ): S[] {
-    if (this.#replaced.size === 0) return scopes;
-    return scopes.flatMap((s) => {
-      const kept = entries(s).filter((m) => !this.#replaced.has(m.descriptor.name));
-      return kept.length === 0 ? [] : [withEntries(s, kept)];
-    });
-  }
-
-  /**
-   * What a collection gives after the sets `entries` (either way: as columns or MetricData), each
-   * its own scope of jobmeter's: the runs derived from them (MetricData either way: no series of a
-   * set, derived-runs.ts), then the `refused` points (ingest-report.ts, read the collection's way).
-   */
-  #after<R>(
-    entries: Iterable<CollectedSeries | MetricData>,
+    scopeOf: (scope: InstrumentationScope, entries: (E | MetricData | R)[]) => S,
     endTime: HrTime,
     refused: R | undefined,
-  ): (MetricData | R)[][] {
-    const out: (MetricData | R)[][] = [];
-    const derived = derivedRunMetrics(entries, this.#lastFailure.seconds, endTime);
-    if (derived.length > 0) out.push(derived);
-    if (refused !== undefined) out.push([refused]);
-    return out;
+  ): S[] {
+    const derived = derivedRunMetrics(scopes.flatMap(entries), this.#lastFailure.seconds, endTime);
+    const served =
+      this.#replaced.size === 0
+        ? scopes
+        : scopes.flatMap((s) => {
+            const kept = entries(s).filter((m) => !this.#replaced.has(m.descriptor.name));
+            return kept.length === 0 ? [] : [scopeOf(s.scope, kept)];
+          });
+    if (derived.length > 0) served.push(scopeOf(JOBMETER_SCOPE, derived));
+    if (refused !== undefined) served.push(scopeOf(JOBMETER_SCOPE, [refused]));
+    return served;
   }
 
   /** Expires what is due and compacts the sets a collection reads: its end time. */
