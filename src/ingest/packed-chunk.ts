@@ -52,8 +52,8 @@ export interface PackedChunk {
   readonly keys: readonly string[];
   /** Per point: its attribute set's memo id (decode-attribute-memo.ts), 0 when it has none. */
   readonly ids: Uint32Array;
-  /** By point, when the key's JSON does not give the attributes back: their JSON in their own order. */
-  readonly texts: Readonly<Record<number, string>>;
+  /** Per point: the attributes' JSON in their own order where the key's JSON does not give them back, else ''. */
+  readonly texts: readonly string[];
   /** Attributes JSON would change, by point. */
   readonly exact: Readonly<Record<number, Attributes>>;
   /** OTLP's fixed64 times, so unsigned. */
@@ -89,7 +89,7 @@ const BLOCK_BITS = 11;
 const BLOCK = 1 << BLOCK_BITS;
 
 /** Columns a packer kept for the next request may hold: a typical request's, not the largest's. */
-export const SPARE_POINTS = 1 << 16;
+export const SPARE_POINTS = 1 << 18;
 
 /** A packer for one request at a time, reused while its columns are no larger than {@link SPARE_POINTS}: take it, give it back when done with its chunks. */
 export class SparePacker {
@@ -353,7 +353,7 @@ export class PointPacker implements PointSink {
     // (TimeColumn), and a chunk of number points no histogram columns -- a third of the bytes.
     const times1 = uniform ? Math.min(points, 1) : points;
     const keys: string[] = [];
-    const texts: Record<number, string> = {};
+    const texts: string[] = [];
     const exact: Record<number, Attributes> = {};
     const starts = new BigUint64Array(times1);
     const times = new BigUint64Array(times1);
@@ -389,8 +389,7 @@ export class PointPacker implements PointSink {
           const inexact = this.#exact.size > 0;
           for (let j = from; j < to; j++, i++) {
             keys.push(this.#keys[j >> BLOCK_BITS]![j & (BLOCK - 1)]!);
-            const text = this.#texts[j >> BLOCK_BITS]![j & (BLOCK - 1)]!;
-            if (text !== '') texts[i] = text;
+            texts.push(this.#texts[j >> BLOCK_BITS]![j & (BLOCK - 1)]!);
             if (inexact) {
               const attributes = this.#exact.get(j);
               if (attributes !== undefined) exact[i] = attributes;
@@ -437,9 +436,11 @@ export class PointPacker implements PointSink {
  * strings per point was the main thread's largest single cost under a fleet (bench/collector.ts,
  * its load rows), and a key the main thread already holds is one whose hash V8 has cached.
  */
-export interface WireChunk extends Omit<PackedChunk, 'keys'> {
-  /** By point: its key, where its id is 0 or names another key in this chunk (`texts` has its text then). */
+export interface WireChunk extends Omit<PackedChunk, 'keys' | 'texts'> {
+  /** By point: its key, where its id is 0 or names another key in this chunk. */
   readonly inline: Readonly<Record<number, string>>;
+  /** By point: its text, where its key is inline and its text is not ''. */
+  readonly texts: Readonly<Record<number, string>>;
   /** Ids and the key and text they name from this chunk on, in threes. */
   readonly named: readonly (number | string)[];
 }
@@ -469,7 +470,7 @@ export class KeyWire {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       const key = keys[i]!;
-      const text = all[i] ?? '';
+      const text = all[i]!;
       if (id !== 0) {
         if (id >= this.#seen.length) this.#seen = grown(this.#seen, id + 1);
         const same = this.#keys[id] === key && this.#texts[id] === text;
@@ -508,17 +509,15 @@ export class KeyTable {
     }
     const ids = wire.ids;
     const keys = new Array<string>(ids.length);
-    const texts: string[] = [];
+    const texts = new Array<string>(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       if (id === 0) {
         keys[i] = inline[i]!;
-        const text = some[i];
-        if (text !== undefined) texts[i] = text;
+        texts[i] = some[i] ?? '';
       } else {
         keys[i] = byId[id]!;
-        const text = textById[id]!;
-        if (text !== '') texts[i] = text;
+        texts[i] = textById[id]!;
       }
     }
     return { ...columns, keys, texts };
@@ -699,7 +698,7 @@ function numbers(column: Float64Array, at: number, count: number): number[] {
 function attributesOf(packed: PackedChunk, i: number): Attributes {
   const exact = packed.exact[i];
   if (exact !== undefined) return exact;
-  const text = packed.texts[i] ?? '';
+  const text = packed.texts[i]!;
   const key = packed.keys[i]!;
   if (text === '' && key === '') return {};
   return Object.fromEntries(JSON.parse(text === '' ? key : text) as Array<[string, AnyValue]>);
