@@ -303,6 +303,8 @@ export async function createJobmeter<
           },
         }))
       : undefined;
+  // The meter jobmeter's own instruments are made on, as the push names its scope.
+  const scope = { name: JOBMETER_METER, version: VERSION };
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
   const telemetry = new SelfTelemetry(
     buildInfoAttributes({ version: VERSION, commit: buildCommit() }),
@@ -330,7 +332,6 @@ export async function createJobmeter<
       // of what the pass carries of it, and two passes must not interleave over the carry.
       // Stamped on the point clock, as every point of the canonical push: never back in time.
       const startTime = millisToHrTime(pointMillis(SYSTEM_CLOCK));
-      const scope = { name: 'jobmeter', version: VERSION };
       profilePush = true;
       named = (rm) =>
         namedPass(() => collectWith(() => Promise.resolve(metricsCollection(rm)))).then(
@@ -349,7 +350,7 @@ export async function createJobmeter<
       const zeros = createPushZeroFill(profile, {
         replaced: new Set(),
         specs: effective,
-        scope: { name: JOBMETER_METER, version: VERSION },
+        scope,
         temporality,
       });
       named = (rm) => zeros(shadow?.(rm) ?? rm);
@@ -386,7 +387,6 @@ export async function createJobmeter<
   }
   // Two engines behind one Metrics API: jobmeter's storages for the own synchronous instruments no
   // host View selects, the SDK for the rest; every reader reads both (meter-provider.ts).
-  const scope = { name: JOBMETER_METER, version: VERSION };
   const selection = viewSelection(o.views);
   const meterProvider = new JobmeterMeterProvider(
     () => ({ resource: resource(), views: [...o.views], readers: [pull(), ...readers] }),
@@ -406,7 +406,7 @@ export async function createJobmeter<
   // The SDK's provider is made at once when something needs it from the start (a View, a reader
   // or producer of the host's, the push); otherwise when first needed.
   if (o.views.length > 0 || readers.length > 0 || hostProducers.length > 0) meterProvider.sdk();
-  const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
+  const meter = meterProvider.getMeter(scope.name, scope.version);
   // One namer for the scrape and the profile-named push: what its counters served, and the
   // ingested sources they merge, are the storages' store's.
   const namer = profileNamer(profile, o.hostInstruments, hostName, {
@@ -421,10 +421,7 @@ export async function createJobmeter<
     declared: o.instruments,
     // Every original reports its build; default to jobmeter's own so the series is never absent.
     build: options.build ?? { version: VERSION },
-    snapshotDefaults: {
-      ...snapshot,
-      ...options.snapshot,
-    },
+    snapshotDefaults: { ...snapshot, ...options.snapshot },
     ...conventions,
   });
 
