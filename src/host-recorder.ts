@@ -97,8 +97,8 @@ export function createRecorder<
   const guard = guardOf(meter);
   const specs = withProfileBuckets([...profileCatalog(name).domain, ...declared], profile.buckets);
   // The recorder makes each instrument once, so each has one bound.
-  const ownSdk = (name: string) => {
-    const spec = specs.find((s) => s.name === name);
+  const ownSdk = (instrument: string) => {
+    const spec = specs.find((s) => s.name === instrument);
     return spec && ownSdkOf(spec);
   };
   const recorderMeter = guardInstruments(

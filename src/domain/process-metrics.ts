@@ -254,7 +254,7 @@ const histogram = (meter: Meter, spec: InstrumentSpec) =>
 /**
  * Observes on `meter` the figures `instruments` gives, each as the instrument given for it, by the
  * name of the instrument whose reading it takes (itself, or a name of jobmeter's own telemetry:
- * http/self-telemetry.ts); returns a function that stops their samplers. `delay`: where the
+ * http/self-telemetry.ts); returns a function that stops their samplers. `delayOf`: where the
  * event-loop delay figures are read (default: a sampler of its own, from now on).
  */
 export function registerProcessMetrics(
