@@ -408,8 +408,9 @@ export class IngestStore
       for (const sm of rm.scopeMetrics) {
         const at = arrival(report, stamp, monotonic, window, resourceKey, sm.scope);
         for (const m of sm.metrics) {
-          if ('first' in m) this.#ingestMetric(m.metric, at, packedPoints(packed!, m));
-          else this.#ingestMetric(m, at, undefined);
+          const metric = 'first' in m ? m.metric : m;
+          sender.sent(metric.data);
+          this.#ingestMetric(metric, at, 'first' in m ? packedPoints(packed!, m) : undefined);
         }
       }
       sender.accept(report.accepted - accepted);

@@ -18,7 +18,7 @@
 import type { Attributes } from '@opentelemetry/api';
 
 import type { StatusSender, StatusSenders } from '../http/status-data.ts';
-import type { OtlpResourceMetrics } from '../otlp/types.ts';
+import type { OtlpMetricData, OtlpResourceMetrics } from '../otlp/types.ts';
 import { attributesKey } from './input-bounds.ts';
 import type { RefusalReason } from './ingest-report.ts';
 import type { PackedChunk } from './packed-chunk.ts';
@@ -66,25 +66,12 @@ function shown(value: unknown): string {
 const CUMULATIVE = 1;
 const DELTA = 2;
 
-type Metrics = OtlpResourceMetrics['scopeMetrics'][number]['metrics'];
-type PackedMetrics = PackedChunk['resourceMetrics'][number]['scopeMetrics'][number]['metrics'];
-
-/** The temporalities of `metrics`, as {@link CUMULATIVE} and {@link DELTA} bits. */
-function temporalities(metrics: Metrics | PackedMetrics): number {
-  let bits = 0;
-  for (const m of metrics) {
-    const data = 'first' in m ? m.metric.data : m.data;
-    if ('temporality' in data)
-      bits |=
-        data.temporality === 'cumulative' ? CUMULATIVE : data.temporality === 'delta' ? DELTA : 0;
-  }
-  return bits;
-}
-
 /** What the store counts of the resource it is ingesting on its sender (ingest-report.ts `sender`). */
 export interface SenderTally {
   accept(points: number): void;
   refuse(code: RefusalReason, points: number): void;
+  /** A metric of the resource came with `data` (its temporality, when it has one). */
+  sent(data: OtlpMetricData): void;
 }
 
 class Sender implements SenderTally {
@@ -94,6 +81,7 @@ class Sender implements SenderTally {
   address: string | undefined;
   accepted = 0;
   readonly refused = new Map<RefusalReason, number>();
+  /** The temporalities sent, as {@link CUMULATIVE} and {@link DELTA} bits. */
   temporality = 0;
   /** Resource keys, the latest last. */
   readonly resources: string[] = [];
@@ -111,6 +99,12 @@ class Sender implements SenderTally {
 
   refuse(code: RefusalReason, points: number): void {
     this.refused.set(code, (this.refused.get(code) ?? 0) + points);
+  }
+
+  sent(data: OtlpMetricData): void {
+    if ('temporality' in data)
+      this.temporality |=
+        data.temporality === 'cumulative' ? CUMULATIVE : data.temporality === 'delta' ? DELTA : 0;
   }
 
   row(series: number): StatusSender {
@@ -132,7 +126,7 @@ class Sender implements SenderTally {
 
 /** The senders one request is ingested for, as the store meets its resources. */
 export interface RequestSenders {
-  /** The sender of `rm`, met at `wallMillis`: the store counts that resource's points on it. */
+  /** The sender of `rm`, met at `wallMillis`: the store counts that resource's points and metrics on it. */
   arrive(
     rm: OtlpResourceMetrics | PackedChunk['resourceMetrics'][number],
     resourceKey: string,
@@ -170,7 +164,6 @@ export class SenderRecord {
     return {
       arrive: (rm, resourceKey, wallMillis) => {
         const sender = this.#meet(rm.resource, resourceKey, wallMillis);
-        for (const sm of rm.scopeMetrics) sender.temporality |= temporalities(sm.metrics);
         met.add(sender);
         return sender;
       },
