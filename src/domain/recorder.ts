@@ -54,6 +54,7 @@ import {
   type DeclaredKeys,
   type DeclaredName,
   type InstrumentSpec,
+  type ObservedKind,
   type Outcome,
 } from './types.ts';
 import { vocabularyCheck } from './vocabulary.ts';
@@ -132,9 +133,6 @@ export type ObservedValue<A extends Attributes = Attributes> =
 
 export type { BuildInfo };
 
-/** The kinds `observe` feeds. */
-type ObservableKind = 'observableCounter' | 'observableGauge' | 'observableUpDownCounter';
-
 /**
  * The instruments a host declares, by name. `D`: the declarations; written literally in the
  * options (or `as const`), a name not declared, one of another kind, or an attribute key its
@@ -151,7 +149,7 @@ export interface DeclaredInstruments<D extends DeclaredInstrumentSpec = Declared
    * Feed an observable instrument declared in the options' `instruments` from a callback, called
    * at each collection. Returning `undefined` omits the series (e.g. "no failure yet").
    */
-  observe<N extends DeclaredName<D, ObservableKind>>(
+  observe<N extends DeclaredName<D, ObservedKind>>(
     name: N,
     callback: () => ObservedValue<DeclaredAttributes<DeclaredKeys<D, N>>>,
   ): void;
