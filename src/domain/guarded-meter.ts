@@ -272,6 +272,15 @@ export function guardMeter(
           : (a) => cap.admit(limit(a));
     return guardInstrument(create(o), method, name, nonNegative, guard, admit);
   }
+  /** A batch callback added or removed on each engine its instruments are of. */
+  const batch =
+    (op: 'add' | 'remove') =>
+    (callback: BatchObservableCallback, observables: Observable[]): void => {
+      const { store, sdk } = byEngine(observables);
+      if (store.length > 0) own![`${op}BatchCallback`](callback, store);
+      if (sdk.length > 0 || store.length === 0)
+        meter[`${op}BatchObservableCallback`](wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);
+    };
   return {
     createCounter: (name, o) =>
       make<'add', Counter>(name, 'counter', o, 'add', true, (x) => meter.createCounter(name, x)),
@@ -294,17 +303,7 @@ export function guardMeter(
     createObservableUpDownCounter: (name, o) =>
       own?.observedOf(name, 'observableUpDownCounter') ??
       new GuardedObservable(meter.createObservableUpDownCounter(name, o), name, false, guard),
-    addBatchObservableCallback: (callback, observables) => {
-      const { store, sdk } = byEngine(observables);
-      if (store.length > 0) own!.addBatchCallback(callback, store);
-      if (sdk.length > 0 || store.length === 0)
-        meter.addBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);
-    },
-    removeBatchObservableCallback: (callback, observables) => {
-      const { store, sdk } = byEngine(observables);
-      if (store.length > 0) own!.removeBatchCallback(callback, store);
-      if (sdk.length > 0 || store.length === 0)
-        meter.removeBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);
-    },
+    addBatchObservableCallback: batch('add'),
+    removeBatchObservableCallback: batch('remove'),
   };
 }
