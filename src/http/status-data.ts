@@ -9,6 +9,7 @@
  * {@link MAX_TEXT} characters here, or where they are recorded) and escaped where they are
  * written, never trusted.
  */
+import { cutString } from '../domain/bounded-attributes.ts';
 import type { RenderFamily } from '../exposition/render-model.ts';
 import { parseLabelPairs } from '../exposition/escape.ts';
 import { numberColumns } from '../exposition/samples.ts';
@@ -214,6 +215,4 @@ function familiesOf(served: readonly RenderFamily[]): Pick<StatusData, 'families
 }
 
 /** `s` cut to {@link MAX_TEXT} characters, the last one `…` (a pair split there is written as U+FFFD). */
-export function cut(s: string): string {
-  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s;
-}
+export const cut = (s: string): string => cutString(s, MAX_TEXT);
