@@ -28,6 +28,7 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
 import { counter, observableCounter, observableGauge } from '../domain/catalog.ts';
 import { guardMeter } from '../domain/guarded-meter.ts';
+import { SECONDS_BOUNDARIES } from '../domain/host-buckets.ts';
 import {
   PROCESS_CPU_TIME,
   PROCESS_MEMORY_USAGE,
@@ -85,7 +86,7 @@ const REQUEST_DURATION: InstrumentSpec = {
   description:
     'OTLP requests the ingest answered, from their arrival (its headers) to the answer, by transport.',
   attributes: [PROTOCOL],
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+  buckets: SECONDS_BOUNDARIES,
 };
 const REQUEST_SIZE: InstrumentSpec = {
   name: 'jobmeter.ingest.request.body.size',
