@@ -699,8 +699,8 @@ export class SeriesRegistry {
     }
   }
 
+  /** Drops `instrument`, which holds nothing (its sets went with its last series, none left to compact). */
   #dropInstrument(instrument: Instrument): void {
-    this.store.forget(instrument);
     this.#instruments.delete(instrument.name);
     this.#bytes -= instrument.bytes;
     this.#claims.release(instrument.names);

@@ -391,12 +391,6 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     return { stream: bytes, series: charge, scope: scopeKey };
   }
 
-  /** `instrument` is no longer held: its sets need no compaction. */
-  forget(instrument: I): void {
-    for (const scope of instrument.scopes.values())
-      for (const out of scope.sets) this.#holed.delete(out);
-  }
-
   /** Compacts the sets whose series were removed (before a collection or a snapshot reads them). */
   compact(): void {
     for (const out of this.#holed) out.compact(this.streams);
