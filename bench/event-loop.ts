@@ -412,7 +412,7 @@ async function servePromClient(
 }
 
 /** The client process; `ask` runs one scrape there and resolves with its answer. */
-function startClient(): {
+export function startClient(): {
   ask: (a: ScrapeAsk) => Promise<ScrapeAnswer>;
   stop: () => void;
   pid: number | undefined;

@@ -96,6 +96,8 @@ export interface WideBuilt {
   remove(v: LabelValues): boolean;
   /** One text scrape over HTTP from the contender's own server: the body. */
   scrape(): Promise<string>;
+  /** Its server's metrics URL (scraped from another process by scrape-http.ts). */
+  readonly url: string;
   /** Stops the server (and jobmeter), so the job's process can exit. */
   close(): Promise<void>;
 }
@@ -126,15 +128,16 @@ export function get(url: string): Promise<string> {
 const counterName = (k: number) => `bench.jobs.${k}`;
 const options = { unit: '{job}', description: 'Bench jobs.' };
 
-/** Calls `add(k, host, queue, value)` for every series of the layout. */
+/** Calls `add(k, host, queue, value)` for every series of `v` (the layout's, or some of them). */
 function each(
   l: WideLayout,
   v: LabelValues,
   add: (k: number, host: string, queue: string, value: number) => void,
 ): void {
   for (let k = 0; k < l.instruments; k++) {
-    for (let h = 0; h < l.hosts; h++) {
-      for (let q = 0; q < l.queues; q++) add(k, v.hosts[h]!, v.queues[q]!, 1 + ((h + q) % 7));
+    for (let h = 0; h < v.hosts.length; h++) {
+      for (let q = 0; q < v.queues.length; q++)
+        add(k, v.hosts[h]!, v.queues[q]!, 1 + ((h + q) % 7));
     }
   }
 }
@@ -168,10 +171,12 @@ async function jobmeterBuilt(l: WideLayout, declared: boolean): Promise<WideBuil
       add.push((v, a) => c.add(v, a));
     }
   }
+  const url = `http://127.0.0.1:${jm.pullAddress!.port}/metrics`;
   return {
     record: (v) => each(l, v, (k, host, queue, value) => add[k]!(value, { host, queue })),
     remove: () => false,
-    scrape: () => get(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`),
+    scrape: () => get(url),
+    url,
     close: () => jm.shutdown(),
   };
 }
@@ -200,6 +205,7 @@ async function promBuilt(l: WideLayout, lib: 'prometheus-io' | 'prom-client'): P
       return true;
     },
     scrape: () => get(server.url),
+    url: server.url,
     close: () => server.close(),
   };
 }
@@ -216,6 +222,7 @@ async function otelBuilt(l: WideLayout): Promise<WideBuilt> {
     record: (v) => each(l, v, (k, host, queue, value) => counters[k]!.add(value, { host, queue })),
     remove: () => false,
     scrape: () => get(url),
+    url,
     close: async () => {
       await new Promise((resolve) => server.close(resolve));
       await otel.provider.shutdown();

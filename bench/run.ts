@@ -33,6 +33,7 @@ import { scenario as recordDomain } from './record-domain.ts';
 import { scenario as recordHistogram } from './record-histogram.ts';
 import { scenario as scrape } from './scrape.ts';
 import { scenario as scrapeChanges } from './scrape-changes.ts';
+import { scenario as scrapeHttp } from './scrape-http.ts';
 import { scenario as startup } from './startup.ts';
 import { scenario as throughput } from './throughput.ts';
 
@@ -42,6 +43,7 @@ const SCENARIOS: readonly AnyScenario[] = [
   recordDomain,
   scrape,
   scrapeChanges,
+  scrapeHttp,
   eventLoop,
   heap,
   heapChurn,
