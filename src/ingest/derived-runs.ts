@@ -10,14 +10,14 @@
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { RUN_FINISHED, RUN_HISTORY, RUN_LAST_FAILURE } from '../domain/catalog.ts';
 import { isMetricData, startOf, type CollectedSeries } from '../series/collection.ts';
 
 /**
- * The metrics to add to a collection of the ingest's `entries` (its sets as columns, or their
- * MetricData), all read at `endTime`; none when nothing is derived. They are MetricData in either
- * case: a few points made from other series (one per outcome), no series of a set.
+ * The metrics to add to a collection of the ingest's `entries` (its sets as columns, MetricData
+ * where they fit none), all read at `endTime`; none when nothing is derived. They are MetricData:
+ * a few points made from other series (one per outcome), no series of a set.
  */
 export function derivedRunMetrics(
   entries: Iterable<CollectedSeries | MetricData>,
@@ -25,10 +25,11 @@ export function derivedRunMetrics(
   endTime: HrTime,
 ): MetricData[] {
   const names = new Set<string>();
-  const finished: (CollectedSeries | MetricData)[] = [];
+  const finished: CollectedSeries[] = [];
   for (const m of entries) {
     names.add(m.descriptor.name);
-    if (m.descriptor.name === RUN_FINISHED.name && m.dataPointType === DataPointType.SUM)
+    const name = m.descriptor.name;
+    if (name === RUN_FINISHED.name && !isMetricData(m) && m.dataPointType === DataPointType.SUM)
       finished.push(m);
   }
   if (finished.length === 0) return [];
@@ -37,17 +38,18 @@ export function derivedRunMetrics(
   const sum = {
     aggregationTemporality: template.aggregationTemporality,
     dataPointType: DataPointType.SUM,
-    isMonotonic: (template as { isMonotonic?: boolean }).isMonotonic === true,
+    isMonotonic: template.isMonotonic,
   };
   if (!names.has(RUN_HISTORY.name)) {
     const byOutcome = new Map<string, { startTime: HrTime; value: number }>();
     for (const m of finished) {
-      eachSeries(m, (attributes, value, startTime) => {
-        const outcome = String(attributes['outcome'] ?? '');
+      for (let i = 0; i < m.n; i++) {
+        const outcome = String(m.attributes[i]!['outcome'] ?? '');
         const at = byOutcome.get(outcome);
-        if (at === undefined) byOutcome.set(outcome, { startTime, value });
-        else at.value += value;
-      });
+        if (at === undefined)
+          byOutcome.set(outcome, { startTime: startOf(m, i), value: m.values[i]! });
+        else at.value += m.values[i]!;
+      }
     }
     const dataPoints = [...byOutcome].map(([outcome, { startTime, value }]) => ({
       startTime,
@@ -67,9 +69,7 @@ export function derivedRunMetrics(
     });
   }
   if (!names.has(RUN_LAST_FAILURE.name) && lastFailureSeconds !== undefined) {
-    const startTime = isMetricData(template)
-      ? template.dataPoints[0]!.startTime
-      : startOf(template, 0);
+    const startTime = startOf(template, 0);
     out.push({
       descriptor: {
         ...template.descriptor,
@@ -83,18 +83,6 @@ export function derivedRunMetrics(
     });
   }
   return out;
-}
-
-/** Each series of a sum, in order: a MetricData's points, or a set's columns. */
-function eachSeries(
-  m: CollectedSeries | MetricData,
-  visit: (attributes: Attributes, value: number, startTime: HrTime) => void,
-): void {
-  if (isMetricData(m)) {
-    for (const p of m.dataPoints as DataPoint<number>[]) visit(p.attributes, p.value, p.startTime);
-    return;
-  }
-  for (let i = 0; i < m.n; i++) visit(m.attributes[i]!, m.values[i]!, startOf(m, i));
 }
 
 /** The latest time a sender's `jobmeter.run.finished{outcome="failure"}` went up, the last failure's time. */

@@ -17,7 +17,7 @@ import { ClockRefusals } from './clock-refusals.ts';
 import { GRPC_CODES, HTTP_CODES } from './grpc-codes.ts';
 import { startIngestListener, type IngestListenerOptions } from './ingest-listener.ts';
 import { REFUSAL_REASONS, type IngestResult } from './ingest-report.ts';
-import { ingestedScope, IngestStore } from './ingest-store.ts';
+import { ingestedScope, ingestProducer, IngestStore } from './ingest-store.ts';
 import { preferIngested, preferIngestedIn } from './prefer-ingested.ts';
 import { openIngestState } from './state-keeper.ts';
 import type { IngestStoreOptions } from './store-options.ts';
@@ -35,11 +35,12 @@ export function openIngest(
   const store = newStore();
   const keeper = openIngestState(store, newStore, options, log, sources);
   const clock = new ClockRefusals({ maxAgeMillis: store.maxAgeMillis, log });
+  // What a scrape reads (series sets), and the push and the primary's report (the same as
+  // MetricData): the state keeper's, which writes the state file first.
+  const series = keeper?.series() ?? store;
   return {
-    // What the push and a member's report read (MetricData), and a scrape (series sets): the state
-    // keeper's, which writes the state file first.
-    producer: keeper?.producer() ?? store,
-    series: keeper?.series() ?? store,
+    producer: ingestProducer(series),
+    series,
     /** What was written: moves with every request ingested and every series expired. */
     changes: () => store.changes,
     /** A name a sender pushes replaces jobmeter's own (its process.uptime, its build info). */

@@ -6,13 +6,12 @@
  * `jobmeter.ingest.refused{reason}` (a name no sender may use).
  */
 import type { HrTime } from '@opentelemetry/api';
-import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { OtlpPartialSuccess } from '../otlp/types.ts';
 import { counter, REFUSED_METRIC } from '../domain/catalog.ts';
 import { StorageRegistry } from '../domain/storage/registry.ts';
 import { SumStorage } from '../domain/storage/sum.ts';
 import type { CollectedSeries } from '../series/collection.ts';
-import { SnapshotArena, type Snapshot } from '../series/snapshot.ts';
+import { SnapshotArena } from '../series/snapshot.ts';
 import { cut } from './input-bounds.ts';
 
 /**
@@ -103,24 +102,14 @@ export class RefusedCounts {
     return new Map(attributes.map((a, i) => [a['reason'] as RefusalReason, values.data[i]!]));
   }
 
-  /** {@link REFUSED_METRIC} as MetricData at `endTime` (the push's); undefined while nothing was refused. */
-  metric(endTime: HrTime): MetricData | undefined {
-    return this.#counter.cumulative(this.#snapshot(), this.#start, endTime);
-  }
-
-  /** {@link REFUSED_METRIC} as columns (a scrape's); undefined while nothing was refused. */
+  /** {@link REFUSED_METRIC} as columns (of a copy); undefined while nothing was refused. */
   series(): CollectedSeries | undefined {
-    return this.#counter.collected(this.#snapshot(), this.#start);
-  }
-
-  #snapshot(): Snapshot {
-    return this.#counter.snapshot(
-      new SnapshotArena(new Float64Array(this.#counter.snapshotLength())),
-    );
+    const arena = new SnapshotArena(new Float64Array(this.#counter.snapshotLength()));
+    return this.#counter.collected(this.#counter.snapshot(arena), this.#start);
   }
 }
 
-/** {@link REFUSED}'s storage, read as a sum's series set (its MetricData, its values). */
+/** {@link REFUSED}'s storage, read as a sum's series set (its columns, its values). */
 function refusedCounter(): SumStorage {
   const storage = new StorageRegistry([REFUSED], { scope: { name: 'jobmeter' } }).counter(
     REFUSED_METRIC,

@@ -2,7 +2,8 @@
  * The OTLP ingest store: holds, as cumulative state, every metric that foreign SDKs push to
  * `jobmeter serve`. A pull scrape reads its series sets as columns after the SDK's own metrics
  * (`collectSeries`: a Collection's `ingested` part, the one naming stage for both); the OTLP push
- * and standard readers read it as a `MetricProducer` of OpenTelemetry MetricData (`collect`).
+ * and the cluster report read the same part as OpenTelemetry MetricData, converted once at the
+ * edge ({@link ingestProducer}).
  *
  * **One jobmeter is one target.** Resources are merged: the series of every sender are rendered
  * under jobmeter's own resource (`target_info`, the `hostname` label…), and the senders' resource
@@ -20,16 +21,10 @@
  */
 import { emptyResource, millisToHrTime } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import type {
-  CollectionResult,
-  MetricData,
-  MetricProducer,
-  ScopeMetrics,
-} from '@opentelemetry/sdk-metrics';
-import type { InstrumentationScope } from '@opentelemetry/core';
-import type { CollectedSeries, IngestedPart } from '../series/collection.ts';
+import type { CollectionResult, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type { IngestedPart, IngestedScope } from '../series/collection.ts';
 import { pointFloor, pointMillis, type Clock } from '../series/clock.ts';
-import { collectScopes, collectSeries } from '../series/output-collect.ts';
+import { collectSeries, ingestedMetrics } from '../series/output-collect.ts';
 import { SnapshotStorage } from '../series/snapshot.ts';
 import type {
   OtlpExponentialHistogramPoint,
@@ -168,15 +163,26 @@ function derivations(
 
 const JOBMETER_SCOPE = { name: 'jobmeter', version: VERSION };
 
-/**
- * The ScopeMetrics an ingest store's `collect()` produced (the live store's, or the copy a state
- * keeper serves in its place), so a push can tell them from the SDK's own.
- */
+/** The ScopeMetrics an {@link ingestProducer} produced, so a push can tell them from the SDK's own. */
 const PRODUCED = new WeakSet<ScopeMetrics>();
 
-/** Whether `scopeMetrics` came out of an ingest store's `collect()` (MetricData: the push's; a scrape's part is its own, `collectSeries`). */
+/** Whether `scopeMetrics` came out of an {@link ingestProducer} (the push's; a scrape's part is its own, `collectSeries`). */
 export function ingestedScope(scopeMetrics: ScopeMetrics): boolean {
   return PRODUCED.has(scopeMetrics);
+}
+
+/**
+ * `series` (a store, or its state keeper's, which writes first) as a producer of OpenTelemetry
+ * MetricData: what the OTLP push and the cluster report read, the scrape's columns converted once.
+ */
+export function ingestProducer(series: IngestSeries): MetricProducer {
+  return {
+    collect: async () => {
+      const scopeMetrics = ingestedMetrics(await series.collectSeries());
+      for (const sm of scopeMetrics) PRODUCED.add(sm);
+      return { resourceMetrics: { resource: emptyResource(), scopeMetrics }, errors: [] };
+    },
+  };
 }
 
 /**
@@ -310,73 +316,43 @@ export class IngestStore
     return out;
   }
 
-  /** The store as OpenTelemetry MetricData: what the OTLP push, a standard reader and the cluster report read. */
+  /** The store as a standard reader's producer of MetricData: {@link ingestProducer}'s of it. */
   collect(): Promise<CollectionResult> {
-    const endTime = this.#instant();
-    const scopeMetrics = this.#served(
-      collectScopes(this.instruments(), endTime),
-      (sm) => sm.metrics,
-      (scope, metrics) => ({ scope, metrics }),
-      endTime,
-      this.#refused.metric(endTime),
-    );
-    for (const sm of scopeMetrics) PRODUCED.add(sm);
-    // A scrape reads the series sets (collectSeries) instead: it loads nothing of the SDK.
-    return Promise.resolve({
-      resourceMetrics: { resource: emptyResource(), scopeMetrics },
-      errors: [],
-    });
+    return ingestProducer(this).collect();
   }
 
   /**
    * The store as the naming pass reads it (a Collection's `ingested` part): its series sets as
-   * columns, copied at one instant into storage the next collection reuses once `done` is called.
-   * In the same order as {@link collect}, and with the same metrics after them (the runs derived
-   * from the sets, the refused points).
+   * columns, copied at one instant into storage the next collection reuses once `done` is called,
+   * then the metrics made of them (the runs derived from the sets, the refused points).
    */
   collectSeries(): Promise<IngestedPart> {
     const endTime = this.#instant();
     const collected = collectSeries([...this.instruments()], endTime, (figures) =>
       this.#storage.arena(figures),
     );
-    const scopes = this.#served(
-      collected.scopes,
-      (s) => s.series,
-      (scope, series) => ({ scope, series }),
-      endTime,
-      this.#refused.series(),
-    );
-    return Promise.resolve({ scopes, done: this.#storage.lend(collected.arena) });
+    const scopes = this.#served(collected.scopes, endTime);
+    return Promise.resolve({ scopes, endTime, done: this.#storage.lend(collected.arena) });
   }
 
   /**
-   * The collected `scopes` as served, either way (as columns or MetricData: `entries` reads a
-   * scope's, `scopeOf` makes one): without the canonical instruments a convention replaces (and
-   * the scopes that leaves empty), then scopes of jobmeter's own: the runs derived from the sets
-   * (MetricData either way: no series of a set, derived-runs.ts), then the `refused` points
-   * (ingest-report.ts, read the collection's way).
+   * The collected `scopes` as served: without the canonical instruments a convention replaces (and
+   * the scopes that leaves empty), then a scope of jobmeter's own: the runs derived from the sets
+   * (MetricData: no series of a set, derived-runs.ts), then the refused points (ingest-report.ts).
    */
-  #served<
-    S extends { readonly scope: InstrumentationScope },
-    E extends CollectedSeries | MetricData,
-    R,
-  >(
-    scopes: S[],
-    entries: (scope: S) => readonly E[],
-    scopeOf: (scope: InstrumentationScope, entries: (E | MetricData | R)[]) => S,
-    endTime: HrTime,
-    refused: R | undefined,
-  ): S[] {
-    const derived = derivedRunMetrics(scopes.flatMap(entries), this.#lastFailure.seconds, endTime);
+  #served(scopes: IngestedScope[], endTime: HrTime): IngestedScope[] {
+    const entries = scopes.flatMap((s) => s.series);
+    const derived = derivedRunMetrics(entries, this.#lastFailure.seconds, endTime);
     const served =
       this.#replaced.size === 0
         ? scopes
-        : scopes.flatMap((s) => {
-            const kept = entries(s).filter((m) => !this.#replaced.has(m.descriptor.name));
-            return kept.length === 0 ? [] : [scopeOf(s.scope, kept)];
+        : scopes.flatMap(({ scope, series }) => {
+            const kept = series.filter((m) => !this.#replaced.has(m.descriptor.name));
+            return kept.length === 0 ? [] : [{ scope, series: kept }];
           });
-    if (derived.length > 0) served.push(scopeOf(JOBMETER_SCOPE, derived));
-    if (refused !== undefined) served.push(scopeOf(JOBMETER_SCOPE, [refused]));
+    if (derived.length > 0) served.push({ scope: JOBMETER_SCOPE, series: derived });
+    const refused = this.#refused.series();
+    if (refused !== undefined) served.push({ scope: JOBMETER_SCOPE, series: [refused] });
     return served;
   }
 

@@ -14,7 +14,7 @@
  */
 import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import type { MetricData, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import type { Collection } from '../series/collection.ts';
+import { metricsCollection, type Collection } from '../series/collection.ts';
 
 /** What {@link shadowed} reads of a metric: a MetricData, or a series set of the store (series/collection.ts). */
 export type MetricHead = Pick<
@@ -33,42 +33,32 @@ export function shadowed(m: MetricHead): boolean {
 }
 
 /**
- * `resourceMetrics` without the SDK's own metrics that ingested ones replace. Returns the input
- * itself when nothing is shadowed.
- *
- * @param isIngested tells the ingest store's scopes from the SDK's (`store.owns`).
+ * `resourceMetrics` (the ingest's scopes, `isIngested`, last) without the SDK's own metrics that
+ * ingested ones replace, as {@link preferIngestedIn} leaves them out. Returns the input itself when
+ * nothing is shadowed.
  */
 export function preferIngested(
   resourceMetrics: ResourceMetrics,
   isIngested: (scopeMetrics: ScopeMetrics) => boolean,
 ): ResourceMetrics {
-  const ingestedNames = new Set<string>();
-  for (const sm of resourceMetrics.scopeMetrics) {
-    if (isIngested(sm)) for (const m of sm.metrics) ingestedNames.add(m.descriptor.name);
-  }
-  if (ingestedNames.size === 0) return resourceMetrics;
-  const scopeMetrics = withoutShadowed(resourceMetrics.scopeMetrics, ingestedNames, isIngested);
-  return scopeMetrics === resourceMetrics.scopeMetrics
-    ? resourceMetrics
-    : { resource: resourceMetrics.resource, scopeMetrics: [...scopeMetrics] };
+  const { resource, scopeMetrics } = resourceMetrics;
+  const own = scopeMetrics.filter((sm) => !isIngested(sm));
+  const ingested = scopeMetrics.filter(isIngested);
+  const kept = preferIngestedIn({
+    ...metricsCollection({ resource, scopeMetrics: own }),
+    ingested: ingested.map((sm) => ({ scope: sm.scope, series: sm.metrics })),
+  }).metrics;
+  return kept === own ? resourceMetrics : { resource, scopeMetrics: [...kept, ...ingested] };
 }
 
-/**
- * `scopeMetrics` without the metrics that ingested ones named `ingestedNames` replace; the
- * ingested scopes themselves (`isIngested`) kept. The same array when nothing is left out.
- */
-export function withoutShadowed(
+/** `scopeMetrics` without the metrics that ingested ones named `ingestedNames` replace; the same array when nothing is left out. */
+function withoutShadowed(
   scopeMetrics: readonly ScopeMetrics[],
   ingestedNames: ReadonlySet<string>,
-  isIngested: (scopeMetrics: ScopeMetrics) => boolean = () => false,
 ): readonly ScopeMetrics[] {
   let changed = false;
   const out: ScopeMetrics[] = [];
   for (const sm of scopeMetrics) {
-    if (isIngested(sm)) {
-      out.push(sm);
-      continue;
-    }
     const metrics = sm.metrics.filter(
       (m) => !(ingestedNames.has(m.descriptor.name) && shadowed(m)),
     );

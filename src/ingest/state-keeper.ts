@@ -26,7 +26,6 @@
  * store starts afresh (state-file.ts, checkpoint.ts): never a failed start. A state directory that
  * cannot be made is a configuration error, as `validate` finds it too ({@link openStateDir}).
  */
-import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import { join } from 'node:path';
 import {
   CHECKPOINT_VERSION,
@@ -168,28 +167,11 @@ export class StateKeeper {
   }
 
   /**
-   * `store` as a producer whose collections are written before they are served (see the top of
-   * this file); give it to the readers in the store's place.
+   * The store's series (`IngestStore.collectSeries`) written before they are served (see the top
+   * of this file): read them in the store's place (the push's MetricData too: `ingestProducer`).
    */
-  producer(): MetricProducer {
-    return {
-      collect: () =>
-        this.#served(
-          (store) => store.collect(),
-          () => {},
-        ),
-    };
-  }
-
-  /** The store's series for a scrape (`IngestStore.collectSeries`), written before they are served as {@link producer}'s are. */
   series(): IngestSeries {
-    return {
-      collectSeries: () =>
-        this.#served(
-          (store) => store.collectSeries(),
-          (part: IngestedPart) => part.done(),
-        ),
-    };
+    return { collectSeries: () => this.#served() };
   }
 
   /** How the checkpoints fare. */
@@ -205,21 +187,17 @@ export class StateKeeper {
   }
 
   /**
-   * `collect` of the store once what it read is written; when it is not (the write failed, or is
-   * still running after {@link SERVE_WAIT_MILLIS}), `release` of it and `collect` of the last file
-   * written instead.
+   * The store's series once what they read is written; when it is not (the write failed, or is
+   * still running after {@link SERVE_WAIT_MILLIS}), the series of the last file written instead.
    */
-  async #served<T>(
-    collect: (store: IngestStore) => Promise<T>,
-    release: (result: T) => void,
-  ): Promise<T> {
-    const result = await collect(this.#store);
+  async #served(): Promise<IngestedPart> {
+    const part = await this.#store.collectSeries();
     // Read after the collection: what it expired is written with it.
     const changes = this.#store.changes;
     if (changes !== this.#written) await withinMillis(this.save(), SERVE_WAIT_MILLIS, true);
-    if (this.#written >= changes) return result;
-    release(result);
-    return collect(this.#heldStore());
+    if (this.#written >= changes) return part;
+    part.done();
+    return this.#heldStore().collectSeries();
   }
 
   /**

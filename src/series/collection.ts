@@ -125,9 +125,10 @@ export interface IngestedScope {
   readonly series: readonly (CollectedSeries | MetricData)[];
 }
 
-/** The ingest's part of a collection: its scopes, and how to say the reader is done (see {@link Collection.done}). */
+/** The ingest's part of a collection: its scopes, read at `endTime`, and how to say the reader is done (see {@link Collection.done}). */
 export interface IngestedPart {
   readonly scopes: readonly IngestedScope[];
+  readonly endTime: HrTime;
   done(): void;
 }
 

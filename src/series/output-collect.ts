@@ -1,32 +1,80 @@
 /**
- * The collection of a stream store's output sets (streams.ts, output-set.ts: the ingest's), read
- * two ways in one order: as the naming pass reads it ({@link collectSeries}: the sets as columns,
- * a Collection's `ingested` part, collection.ts) and as OpenTelemetry MetricData ({@link
- * collectScopes}: what the OTLP push, a standard reader and the cluster report read, the boundary
- * out). Either way each set is compacted before, read at one instant (every series with its own
- * start time) and grouped by scope.
+ * The collection of a stream store's output sets (streams.ts, output-set.ts: the ingest's) as the
+ * naming pass reads it ({@link collectSeries}: the sets as columns, a Collection's `ingested` part,
+ * collection.ts): each set compacted before, read at one instant (every series with its own start
+ * time) and grouped by scope. A reader of OpenTelemetry MetricData (the OTLP push, the cluster
+ * report) has the same part converted once, at the edge ({@link ingestedMetrics}).
  *
  * The order is what it has always been: instruments in the order they were made, an instrument's
  * scopes in the order of their oldest series, a scope's series in the order they were made --
  * across a histogram's bucket layouts too: as columns, a scope whose series are spread over
  * several sets (or out of order in one) is one view of them in that order ({@link merged}), each
  * series with its own bounds. Exponential histograms have no columns (exponential.ts): they
- * stay MetricData in both.
+ * are MetricData from the start.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import type { DataPoint, MetricData, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import type { CollectedSeries, IngestedScope, LabelColumn, LabelRender } from './collection.ts';
+import type { DataPoint, Histogram, MetricData, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import { DataPointType } from '../common/otel-sdk.ts';
+import {
+  boundsOf,
+  isMetricData,
+  startOf,
+  type CollectedSeries,
+  type IngestedPart,
+  type IngestedScope,
+  type LabelColumn,
+  type LabelRender,
+} from './collection.ts';
 import type { OutputSet } from './output-set.ts';
 import { SnapshotArena } from './snapshot.ts';
 import type { InstrumentSeries as Instrument, ScopeSeries } from './streams.ts';
 
-/** The series of `instruments` (compacted) at `endTime`, one ScopeMetrics per scope. */
-export function collectScopes(instruments: Iterable<Instrument>, endTime: HrTime): ScopeMetrics[] {
-  return grouped(instruments, (_, held) => metricOf(held, endTime)).map(({ scope, entries }) => ({
+/**
+ * The ingest's `part` as OpenTelemetry MetricData, one ScopeMetrics per scope in its order: its
+ * columns made points at its instant, figures copied (the part is done once this returns). Its
+ * sets keep no exemplars and no min or max (output-set.ts): the points carry none.
+ */
+export function ingestedMetrics(part: IngestedPart): ScopeMetrics[] {
+  const scopeMetrics = part.scopes.map(({ scope, series }) => ({
     scope,
-    metrics: entries,
+    metrics: series.map((m) => (isMetricData(m) ? m : metricDataOf(m, part.endTime))),
   }));
+  part.done();
+  return scopeMetrics;
+}
+
+/** One instrument's columns as MetricData at `endTime`: each series a point, its own start and bounds. */
+function metricDataOf(series: CollectedSeries, endTime: HrTime): MetricData {
+  const { n, stride, values } = series;
+  const histogram = series.dataPointType === DataPointType.HISTOGRAM;
+  const dataPoints = new Array<DataPoint<number | Histogram>>(n);
+  for (let i = 0; i < n; i++) {
+    const boundaries = boundsOf(series, i);
+    const at = i * stride;
+    dataPoints[i] = {
+      attributes: series.attributes[i]!,
+      startTime: startOf(series, i),
+      endTime,
+      value: histogram
+        ? {
+            buckets: {
+              boundaries: boundaries as number[],
+              counts: Array.from(values.subarray(at, at + boundaries.length + 1)),
+            },
+            sum: series.sums[i]!,
+            count: series.counts[i]!,
+          }
+        : values[i]!,
+    };
+  }
+  return {
+    descriptor: series.descriptor,
+    aggregationTemporality: series.aggregationTemporality,
+    dataPointType: series.dataPointType,
+    dataPoints,
+    ...(series.dataPointType === DataPointType.SUM && { isMonotonic: series.isMonotonic }),
+  } as MetricData;
 }
 
 /**

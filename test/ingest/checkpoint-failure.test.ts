@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MetricProducer } from '@opentelemetry/sdk-metrics';
-import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { ingestProducer, IngestStore } from '../../src/ingest/ingest-store.ts';
 import { StateKeeper } from '../../src/ingest/state-keeper.ts';
 import { smallDisks } from '../support/small-disk.ts';
 import { fakeClock, metric, numberPoint, request, sum } from './helpers.ts';
@@ -76,7 +76,7 @@ describe('a checkpoint that cannot be written', () => {
     const clock = fakeClock();
     const lines: string[] = [];
     const { store, keeper, dir } = keeperOn(clock, lines);
-    const producer = keeper.producer();
+    const producer = ingestProducer(keeper.series());
     push(store, 100);
     assert.equal(await pushed(producer), 100);
 
@@ -122,7 +122,7 @@ describe('a checkpoint that cannot be written', () => {
     // series forgotten since, and the new one is not written: nothing, never the file's 5 with it.
     const clock = fakeClock();
     const { store, keeper, dir } = keeperOn(clock, [], disks.mount(), 10_000);
-    const producer = keeper.producer();
+    const producer = ingestProducer(keeper.series());
     push(store, 5, 'old');
     assert.equal(await pushed(producer), 5);
     disks.remount(dir, 'ro');
@@ -140,7 +140,7 @@ describe('a checkpoint that cannot be written', () => {
     const { store, keeper, dir } = keeperOn(clock, []);
     disks.remount(dir, 'ro');
     push(store, 150);
-    assert.equal(await pushed(keeper.producer()), undefined);
+    assert.equal(await pushed(ingestProducer(keeper.series())), undefined);
     disks.remount(dir, 'rw');
     await keeper.close();
   });
@@ -160,7 +160,7 @@ describe('a checkpoint that cannot be written', () => {
     const lines: string[] = [];
     const next = keeperOn(clock, lines, dir);
     assert.match(lines[0]!, /restored 1 series/);
-    assert.equal(await pushed(next.keeper.producer()), 100);
+    assert.equal(await pushed(ingestProducer(next.keeper.series())), 100);
     await next.keeper.close();
   });
 });

@@ -15,7 +15,7 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
 } from '../../src/ingest/checkpoint.ts';
-import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { ingestProducer, IngestStore } from '../../src/ingest/ingest-store.ts';
 import { StateKeeper } from '../../src/ingest/state-keeper.ts';
 import { buildCommit, VERSION } from '../../src/version.ts';
 import {
@@ -529,7 +529,7 @@ describe('state keeper', () => {
     const store = new IngestStore({ clock });
     const keeper = StateKeeper.open(store, options(dir, []));
     store.ingest(request([metric('daemon.sent', sum([numberPoint(5, {}, 100, 110)], 'delta'))]));
-    await keeper.producer().collect();
+    await ingestProducer(keeper.series()).collect();
     const read = readStateFile(keeper.path, 'ingest', CHECKPOINT_VERSION, 1e6);
     assert.equal(read.status, 'ok');
     const held = new IngestStore({ clock });
