@@ -5,12 +5,14 @@
  * ingest's series sets, as columns too (ingest/collect.ts). The order is the families' order and
  * the order names are claimed in (naming/to-families.ts).
  */
+import { DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type {
   AggregationTemporality,
-  DataPointType,
+  DataPoint,
   ExponentialHistogram,
+  Histogram,
   MetricData,
   MetricDescriptor,
   ResourceMetrics,
@@ -204,4 +206,69 @@ export function withIngested(c: Collection, part: IngestedPart): Collection {
       part.done();
     },
   };
+}
+
+/**
+ * `series` as OpenTelemetry MetricData at `endTime`, the one way out of columns (the push's, a
+ * standard reader's, the cluster report's): each series a point with its own start, bounds and
+ * exemplars, its figures copied. A histogram's life's min and max are the set's snapshot's
+ * (`minMax`: columns carry none), where it keeps them.
+ */
+export function metricDataOf(
+  series: CollectedSeries,
+  endTime: HrTime,
+  minMax?: { readonly mins?: Float64Array; readonly maxs?: Float64Array },
+): MetricData {
+  const { n, stride, values, exemplars } = series;
+  const histogram = series.dataPointType === DataPointType.HISTOGRAM;
+  const dataPoints = new Array<DataPoint<number | Histogram> & { exemplars?: Exemplar[] }>(n);
+  for (let i = 0; i < n; i++) {
+    let value: number | Histogram = values[i]!;
+    if (histogram) {
+      const boundaries = boundsOf(series, i);
+      const count = series.counts[i]!;
+      const counts = Array.from(values.subarray(i * stride, i * stride + boundaries.length + 1));
+      value = {
+        buckets: { boundaries: boundaries as number[], counts },
+        sum: series.sums[i]!,
+        count,
+      };
+      // The life's min and max (a delta point carries them only when its window is the life:
+      // temporality.ts). A writer that carries other sources' points (a cluster member's:
+      // output-set.ts `widen`) may know no min or max: none is given.
+      const { mins, maxs } = minMax ?? {};
+      if (mins !== undefined && count > 0) {
+        if (Number.isFinite(mins[i]!)) value.min = mins[i]!;
+        if (Number.isFinite(maxs![i]!)) value.max = maxs![i]!;
+      }
+    }
+    dataPoints[i] = {
+      attributes: series.attributes[i]!,
+      startTime: startOf(series, i),
+      endTime,
+      value,
+    };
+    const e = histogram ? exemplarsAt(exemplars, i, stride) : exemplars?.[i] && [exemplars[i]!];
+    if (e !== undefined) dataPoints[i]!.exemplars = e;
+  }
+  return {
+    descriptor: series.descriptor,
+    aggregationTemporality: series.aggregationTemporality,
+    dataPointType: series.dataPointType,
+    dataPoints,
+    ...(series.dataPointType === DataPointType.SUM && { isMonotonic: series.isMonotonic }),
+  } as MetricData;
+}
+
+/** The exemplars kept for series `i` (one slot per bucket, `stride` per series); undefined when none. */
+function exemplarsAt(
+  held: readonly (Exemplar | undefined)[] | undefined,
+  i: number,
+  stride: number,
+): Exemplar[] | undefined {
+  if (held === undefined) return undefined;
+  let out: Exemplar[] | undefined;
+  for (let k = i * stride, end = k + stride; k < end; k++)
+    if (held[k] !== undefined) (out ??= []).push(held[k]!);
+  return out;
 }

@@ -5,7 +5,7 @@
  * points arrive and fit no fixed columns. The naming pass cannot read them as columns: a
  * collection gives them as MetricData (`collected` is undefined).
  */
-import { DataPointType } from '../common/otel-sdk.ts';
+import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
 import type { DataPoint, ExponentialHistogram, MetricData } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries } from './collection.ts';
@@ -42,18 +42,22 @@ export class ExponentialSet extends SeriesSet {
     return undefined;
   }
 
-  /** The points of the first `snap.n` series, their counts as they are now (read in the turn of the snapshot). */
-  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+  /** The points of the first `snap.n` series, their counts as they are now (read in the turn of the snapshot); undefined when none. */
+  override cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    if (snap.n === 0) return undefined;
     const keys = this.keysOf(snap);
+    const seconds = snap.startSeconds;
     const dataPoints = new Array<DataPoint<ExponentialHistogram>>(snap.n);
     for (let i = 0; i < snap.n; i++)
       dataPoints[i] = {
-        startTime: this.pointStart(snap, i, startTime),
+        startTime: seconds === undefined ? startTime : [seconds[i]!, snap.startNanos![i]!],
         endTime,
         attributes: keys[i]!,
         value: bucketsOf(this.values[i] ?? EMPTY_EXPONENTIAL),
       };
-    return this.metricData(dataPoints);
+    const { descriptor, dataPointType } = this;
+    const aggregationTemporality = AggregationTemporality.CUMULATIVE;
+    return { descriptor, aggregationTemporality, dataPointType, dataPoints };
   }
 }
 

@@ -5,12 +5,7 @@
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import type {
-  DataPoint,
-  Histogram,
-  MetricData,
-  MetricDescriptor,
-} from '@opentelemetry/sdk-metrics';
+import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import type { HistogramAcc } from './aggregation.ts';
 import type { Exemplar } from './collection.ts';
 import type { CollectedSeries } from './collection.ts';
@@ -156,39 +151,6 @@ export class HistogramSet extends SeriesSet {
       exemplars: snap.exemplars,
     });
   }
-
-  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    const keys = this.keysOf(snap);
-    const stride = this.stride;
-    const dataPoints = new Array<DataPoint<Histogram>>(snap.n);
-    for (let i = 0; i < snap.n; i++) {
-      const count = snap.counts[i]!;
-      const value: Histogram = {
-        buckets: {
-          boundaries: this.bounds as number[],
-          counts: Array.from(snap.values.subarray(i * stride, (i + 1) * stride)),
-        },
-        sum: snap.sums[i]!,
-        count,
-      };
-      // The life's min and max (a delta point carries them only when its window is the life: temporality.ts).
-      // A writer that carries other sources' points (a cluster member's: output-set.ts `widen`) may know no min or max: none is given.
-      if (snap.mins !== undefined && count > 0) {
-        if (Number.isFinite(snap.mins[i]!)) value.min = snap.mins[i]!;
-        if (Number.isFinite(snap.maxs![i]!)) value.max = snap.maxs![i]!;
-      }
-      const point: DataPoint<Histogram> & { exemplars?: readonly Exemplar[] } = {
-        attributes: keys[i]!,
-        startTime: this.pointStart(snap, i, startTime),
-        endTime,
-        value,
-      };
-      const exemplars = exemplarsAt(snap.exemplars, i, stride);
-      if (exemplars !== undefined) point.exemplars = exemplars;
-      dataPoints[i] = point;
-    }
-    return this.metricData(dataPoints);
-  }
 }
 
 /** The bucket `value` counts in among `bounds` (the +Inf one is `bounds.length`): the first bound >= value, le semantics. */
@@ -201,17 +163,4 @@ export function bucketOf(bounds: readonly number[], value: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** The exemplars kept for series `i` (one slot per bucket, `stride` per series); undefined when none. */
-export function exemplarsAt(
-  held: readonly (Exemplar | undefined)[] | undefined,
-  i: number,
-  stride: number,
-): Exemplar[] | undefined {
-  if (held === undefined) return undefined;
-  let out: Exemplar[] | undefined;
-  for (let k = i * stride, end = k + stride; k < end; k++)
-    if (held[k] !== undefined) (out ??= []).push(held[k]!);
-  return out;
 }

@@ -14,12 +14,10 @@
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import type { DataPoint, Histogram, MetricData, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import { DataPointType } from '../common/otel-sdk.ts';
+import type { DataPoint, MetricData, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import {
-  boundsOf,
   isMetricData,
-  startOf,
+  metricDataOf,
   type CollectedSeries,
   type IngestedPart,
   type IngestedScope,
@@ -32,8 +30,8 @@ import type { InstrumentSeries as Instrument, ScopeSeries } from './streams.ts';
 
 /**
  * The ingest's `part` as OpenTelemetry MetricData, one ScopeMetrics per scope in its order: its
- * columns made points at its instant, figures copied (the part is done once this returns). Its
- * sets keep no exemplars and no min or max (output-set.ts): the points carry none.
+ * columns made points at its instant, figures copied (the part is done once this returns); its
+ * sets keep no min or max (output-set.ts), which columns would not carry.
  */
 export function ingestedMetrics(part: IngestedPart): ScopeMetrics[] {
   const scopeMetrics = part.scopes.map(({ scope, series }) => ({
@@ -42,39 +40,6 @@ export function ingestedMetrics(part: IngestedPart): ScopeMetrics[] {
   }));
   part.done();
   return scopeMetrics;
-}
-
-/** One instrument's columns as MetricData at `endTime`: each series a point, its own start and bounds. */
-function metricDataOf(series: CollectedSeries, endTime: HrTime): MetricData {
-  const { n, stride, values } = series;
-  const histogram = series.dataPointType === DataPointType.HISTOGRAM;
-  const dataPoints = new Array<DataPoint<number | Histogram>>(n);
-  for (let i = 0; i < n; i++) {
-    const boundaries = boundsOf(series, i);
-    const at = i * stride;
-    dataPoints[i] = {
-      attributes: series.attributes[i]!,
-      startTime: startOf(series, i),
-      endTime,
-      value: histogram
-        ? {
-            buckets: {
-              boundaries: boundaries as number[],
-              counts: Array.from(values.subarray(at, at + boundaries.length + 1)),
-            },
-            sum: series.sums[i]!,
-            count: series.counts[i]!,
-          }
-        : values[i]!,
-    };
-  }
-  return {
-    descriptor: series.descriptor,
-    aggregationTemporality: series.aggregationTemporality,
-    dataPointType: series.dataPointType,
-    dataPoints,
-    ...(series.dataPointType === DataPointType.SUM && { isMonotonic: series.isMonotonic }),
-  } as MetricData;
 }
 
 /**
@@ -155,7 +120,7 @@ function ofScope<T>(
   return parts.length === 0 ? undefined : merge(parts);
 }
 
-/** The scope's series as one MetricData: one set's points, or several sets' merged in the order their series were made. */
+/** An exponential histogram's series (no columns) as one MetricData: one set's points, or several sets' merged in the order their series were made. */
 function metricOf(scope: ScopeSeries, endTime: HrTime): MetricData | undefined {
   return ofScope(scope, (out) => pointsOf(out, endTime), mergedPoints);
 }

@@ -21,9 +21,14 @@
  */
 import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import type { DataPoint, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import type { MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { holdShape } from '../common/held-shapes.ts';
-import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
+import {
+  metricDataOf,
+  type CollectedSeries,
+  type LabelColumn,
+  type LabelRender,
+} from './collection.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
@@ -335,28 +340,10 @@ export abstract class SeriesSet {
   abstract snapshot(arena: SnapshotArena): Snapshot;
   /** The snapshot as the naming pass reads it (undefined when it holds no series). */
   abstract collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined;
-  /** The cumulative MetricData of a snapshot, or undefined when it holds no series: points made now. */
-  abstract cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined;
-
-  /** {@link cumulative} of `dataPoints` (undefined when there are none); a sum's `isMonotonic`. */
-  protected metricData(
-    dataPoints: DataPoint<unknown>[],
-    isMonotonic = false,
-  ): MetricData | undefined {
-    if (dataPoints.length === 0) return undefined;
-    return {
-      descriptor: this.descriptor,
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: this.dataPointType,
-      dataPoints,
-      ...(this.dataPointType === DataPointType.SUM && { isMonotonic }),
-    } as MetricData;
-  }
-
-  /** Point `i`'s start: its series' own when the snapshot holds one, else `startTime`. */
-  protected pointStart(snap: Snapshot, i: number, startTime: HrTime): HrTime {
-    const seconds = snap.startSeconds;
-    return seconds === undefined ? startTime : [seconds[i]!, snap.startNanos![i]!];
+  /** The snapshot as MetricData, or undefined when it holds no series: its columns' points, made now. */
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    const collected = this.collected(snap, startTime);
+    return collected && metricDataOf(collected, endTime, snap);
   }
 
   /** {@link collectedOf} for one value per series: a sum's, a gauge's. */

@@ -9,8 +9,8 @@
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import type { DataPoint, MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import type { CollectedSeries, Exemplar } from './collection.ts';
+import type { MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { metricDataOf, type CollectedSeries, type Exemplar } from './collection.ts';
 import { Column } from './column.ts';
 import { MetricColumns } from './metric-columns.ts';
 import { SeriesSet } from './series-set.ts';
@@ -74,34 +74,16 @@ export class SumSet extends SeriesSet {
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
     if (snap.n === 0) return undefined;
-    if (this.awake !== undefined) {
-      let read = 0;
-      for (let i = 0; i < snap.n; i++) if (snap.counts[i]! > 0) read++;
-      if (read === 0) return undefined;
-      // Some series are absent: the naming pass reads the others' points, as a producer's
-      // (metric-columns.ts; one of its own: a collection is read after the next may be made).
-      if (read < snap.n)
-        return new MetricColumns().of(this.cumulative(snap, startTime, startTime)!);
-    }
-    return this.collectedNumbers(snap, startTime, this.monotonic, snap.exemplars);
-  }
-
-  /** The points of a snapshot, with a sum's exemplars. */
-  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    const keys = this.keysOf(snap);
-    const points: DataPoint<number>[] = [];
-    for (let i = 0; i < snap.n; i++) {
-      if (this.awake !== undefined && snap.counts[i] === 0) continue;
-      const point: DataPoint<number> & { exemplars?: readonly Exemplar[] } = {
-        attributes: keys[i]!,
-        startTime: this.pointStart(snap, i, startTime),
-        endTime,
-        value: snap.values[i]!,
-      };
-      const e = snap.exemplars?.[i];
-      if (e !== undefined) point.exemplars = [e];
-      points.push(point);
-    }
-    return this.metricData(points, this.monotonic);
+    const all = this.collectedNumbers(snap, startTime, this.monotonic, snap.exemplars);
+    if (this.awake === undefined) return all;
+    let read = 0;
+    for (let i = 0; i < snap.n; i++) if (snap.counts[i]! > 0) read++;
+    if (read === 0) return undefined;
+    if (read === snap.n) return all;
+    // Some series are absent: the naming pass reads the others' points, as a producer's
+    // (metric-columns.ts; one of its own: a collection is read after the next may be made).
+    const metric = metricDataOf(all, startTime);
+    const dataPoints = metric.dataPoints.filter((_, i) => snap.counts[i]! > 0);
+    return new MetricColumns().of({ ...metric, dataPoints } as MetricData);
   }
 }
