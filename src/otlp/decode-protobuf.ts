@@ -151,6 +151,7 @@ export function decodeProtobufRequest(
   } finally {
     sink = undefined;
     scratch.attributes = {};
+    if (attributes !== false) attributes.release();
   }
 }
 

@@ -219,6 +219,21 @@ describe('the set after the set before', () => {
     assert.equal(get(memo, 'route=/r/2x'), undefined);
   });
 
+  it('bytes off the guess anywhere, in its first four-byte words or after them, are not the guess, wherever they sit in the body', () => {
+    const memo = new AttributeMemo();
+    const a = remember(memo, 'k=aaaaaaa1')!;
+    const b = remember(memo, 'k=aaaaaaa2')!; // b is the guess after a
+    for (const off of ['k=Xaaaaaa2', 'k=aaaaXaa2', 'k=aaaaaaa3']) {
+      assert.equal(get(memo, 'k=aaaaaaa1'), a);
+      assert.equal(get(memo, off), undefined, off);
+    }
+    // The guess's bytes at an odd offset of a body that is itself a view into a larger buffer.
+    const whole = Buffer.from('..........zzzk=aaaaaaa2zz', 'latin1');
+    const body = new Uint8Array(whole.buffer, whole.byteOffset + 7, whole.length - 7);
+    assert.equal(get(memo, 'k=aaaaaaa1'), a);
+    assert.equal(memo.get(body, 6, 16), b);
+  });
+
   it('a set found as the guess from the older generation moves to the newer, like one found by its bytes', () => {
     const memo = new AttributeMemo(2);
     const a = remember(memo, 'a')!;
