@@ -9,7 +9,6 @@
  * member's hello makes the primary active, so until one has said hello every collection is the
  * process's own, as it is with the primary loaded.
  */
-import { randomUUID } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Collection } from '../series/collection.ts';
 import type { ClusterPrimary, PrimaryOptions } from './primary.ts';
@@ -17,8 +16,7 @@ import type { PrimarySink } from './transport.ts';
 import type { FromMember, ToMember } from './wire.ts';
 
 export class LazyPrimary implements PrimarySink {
-  /** Told to members before the primary is loaded: the primary is made with it. */
-  readonly id = randomUUID();
+  #id: string | undefined;
   readonly #options: () => PrimaryOptions;
   readonly #failed: (err: unknown) => void;
   readonly #load: () => Promise<typeof import('./primary.ts')>;
@@ -41,6 +39,15 @@ export class LazyPrimary implements PrimarySink {
     this.#options = options;
     this.#failed = failed;
     this.#load = load;
+  }
+
+  /**
+   * Told to members before the primary is loaded: the primary is made with it. Drawn when first
+   * asked (a member's hello), so a host no member joins never loads node:crypto: every host makes
+   * this object (test/package/pull-host-modules.test.ts).
+   */
+  get id(): string {
+    return (this.#id ??= process.getBuiltinModule('node:crypto').randomUUID());
   }
 
   /** True once a member has said hello (the primary is loaded by then). */

@@ -18,7 +18,8 @@
  * Incoming `X-Request-Id` headers are not trusted: a client-chosen id could forge or split log
  * lines.
  */
-import { randomFillSync } from 'node:crypto';
+/** node:crypto, loaded when an access log first draws request ids (a pull-only host that asks for none never loads it: test/package/pull-host-modules.test.ts). */
+const crypto = () => process.getBuiltinModule('node:crypto');
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { pathOf } from './http-server.ts';
@@ -177,7 +178,7 @@ let offset = pool.length;
 /** 16 lowercase hex digits from a pooled CSPRNG buffer. */
 export function requestId(): string {
   if (offset === pool.length) {
-    randomFillSync(pool);
+    crypto().randomFillSync(pool);
     offset = 0;
   }
   const id = pool.toString('hex', offset, offset + ID_BYTES);

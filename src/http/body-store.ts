@@ -25,7 +25,8 @@
 import type { Transform } from 'node:stream';
 // A namespace, not named imports: a Node without zstd (below the floor, common/node-support.ts) must
 // link this module, so the library's import can say which Node it needs (refuseUnsupportedNode).
-import * as zlib from 'node:zlib';
+/** node:zlib, loaded when a body is first compressed (a pull-only host that asks for none never loads it: test/package/pull-host-modules.test.ts). */
+const zlib = () => process.getBuiltinModule('node:zlib');
 import type { ResponseEncoding } from '../exposition/negotiate.ts';
 import type { Lending } from '../exposition/render-memo.ts';
 import type { Piece } from '../exposition/samples.ts';
@@ -151,7 +152,7 @@ export class BodyStore {
     /** The compressor, made when the first stage is sent (a small body never sends one). */
     const compressor = (): Transform => {
       if (zip !== undefined) return zip;
-      const made = (zip = encoding === 'gzip' ? zlib.createGzip() : zlib.createZstdCompress());
+      const made = (zip = encoding === 'gzip' ? zlib().createGzip() : zlib().createZstdCompress());
       ended = new Promise<void>((resolve, reject) => {
         made.on('data', (chunk: Buffer) => this.#append(packed, chunk));
         made.once('end', resolve);
@@ -221,7 +222,7 @@ export class BodyStore {
         const plain = stage.bytes.subarray(0, stage.length);
         this.#append(
           packed,
-          encoding === 'gzip' ? zlib.gzipSync(plain) : zlib.zstdCompressSync(plain),
+          encoding === 'gzip' ? zlib().gzipSync(plain) : zlib().zstdCompressSync(plain),
         );
       } else {
         await send();

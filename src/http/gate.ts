@@ -11,7 +11,8 @@
  *
  * A refusal carries only a status; the reason never leaves this module.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+/** node:crypto, loaded when a gate first hashes or compares (a pull-only host that asks for none never loads it: test/package/pull-host-modules.test.ts). */
+const crypto = () => process.getBuiltinModule('node:crypto');
 
 import { AddressSet, LOOPBACK } from '../common/addresses.ts';
 import { clientIp } from './client-ip.ts';
@@ -188,7 +189,11 @@ interface Digest {
 }
 
 const BEARER = /^Bearer +(\S+) *$/i;
-const EMPTY_DIGEST = sha256('');
+/** sha256(''), written out: a digest made at import would load node:crypto in every host. */
+const EMPTY_DIGEST = Buffer.from(
+  'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  'hex',
+);
 
 /**
  * The credential matching `Authorization: Bearer <token>`, or undefined. Constant time in the
@@ -203,14 +208,14 @@ function matchBearer(
   let match: Digest | undefined;
   for (const d of digests) {
     // No short-circuit: every configured credential is compared.
-    if (timingSafeEqual(presented, d.digest) && match === undefined) match = d;
+    if (crypto().timingSafeEqual(presented, d.digest) && match === undefined) match = d;
   }
   // A malformed header never matches, even if a (rejected at config) empty token were configured.
   return m === null || match === undefined ? undefined : { tenant: match.tenant };
 }
 
 function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+  return crypto().createHash('sha256').update(text, 'utf8').digest();
 }
 
 /** Checks a posture object (hosts may pass their own). @throws ConfigError naming the field. */
