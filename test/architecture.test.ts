@@ -316,7 +316,6 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
       '#spans',
       '#numbers',
       '#ranges',
-      '#words',
       'chunks › metrics',
       'explicitBounds',
       'bucketCounts',

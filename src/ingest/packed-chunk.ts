@@ -493,7 +493,11 @@ export class KeyWire {
   }
 }
 
-/** The main thread's side: the keys and texts a {@link KeyWire} named, by id. */
+/**
+ * The main thread's side: the keys and texts a {@link KeyWire} named, by id. Bounded as the ids
+ * are: at most the memo's two generations of sets are numbered at once, so its tables hold at
+ * most that many keys (a dropped set's until its id is given again).
+ */
 export class KeyTable {
   readonly #keys: string[] = [];
   readonly #texts: string[] = [];
@@ -601,16 +605,14 @@ class TimeColumn {
 
   constructor(values: BigUint64Array) {
     this.#values = values;
-    this.#words = new Uint32Array(values.buffer, values.byteOffset, 2 * values.length);
+    this.#words = words(values);
   }
 
   /** A column of one value is every point's (a chunk whose points share their time). */
   at(point: number): bigint {
     const i = this.#values.length === 1 ? 0 : point;
-    const w = this.#words;
     const l = this.#last;
-    if (l < 0 || w[2 * l] !== w[2 * i] || w[2 * l + 1] !== w[2 * i + 1])
-      this.#value = this.#values[i]!;
+    if (l < 0 || !sameTime(this.#words, l, i)) this.#value = this.#values[i]!;
     this.#last = i;
     return this.#value;
   }

@@ -13,7 +13,8 @@
  * becomes the older, the older is dropped, and a set found in the older is moved to the newer. So
  * a set used every export stays while less than a generation of other sets is seen between two
  * of its uses, and the memo holds at most two generations whatever a sender sends (tens of MiB at
- * worst; its values are no larger than its bytes).
+ * worst: an entry holds its bytes twice, as its key and as words to compare, and its values are
+ * no larger than them).
  *
  * A sender writes its sets in the same order export after export, so each entry also remembers the
  * entry found after it last time: a point's bytes are compared with that one first, which finds
