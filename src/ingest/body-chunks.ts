@@ -5,14 +5,15 @@
  * (decoder-pool.ts), and only the others here ({@link joinChunks}).
  *
  * A body whose Content-Length is {@link RECEIVE_WHOLE_BYTES} or more is copied as it arrives into
- * one buffer of that length, and each read buffer dropped at once. That buffer is taken only once
- * {@link RECEIVE_WHOLE_BYTES} of the body have arrived (the chunks so far copied in): a byte that
- * arrives may cost a bounded amount of memory, and a connection that announces a large body and
- * stalls must cost what it sent, not what it announced. Kept until the body is done, thousands of
- * 64 KiB read buffers interleave with everything else the main thread allocates in
- * malloc's heap, which then cannot give their pages back — after a storm of large bodies RSS
- * stayed up by about the bytes that were in flight. Dropped young, they are reused read after
- * read; the one large buffer is given back whole. For that a body of {@link MAPPED_FROM_BYTES}
+ * one buffer of that length. That buffer is taken only once {@link RECEIVE_WHOLE_BYTES} of the body
+ * have arrived (the chunks so far copied in): a byte that arrives may cost a bounded amount of
+ * memory, and a connection that announces a large body and stalls must cost what it sent, not
+ * what it announced. Node's HTTP parser hands each read over as a fresh copy of up to 64 KiB from
+ * malloc's heap, freed only when V8 collects it; under a storm of large bodies a young generation's
+ * worth of them is dead and uncollected at any time (tens of MiB), interleaved with everything
+ * else the main thread allocates there, so their pages could not be given back. So each read is
+ * {@link release}d as soon as it is copied (or, past a refusal, dropped), and so is the buffer of a
+ * refused body: the next read reuses the same block. A body of {@link MAPPED_FROM_BYTES}
  * or more is received into a buffer at least {@link MAPPED_BYTES} long (only its first
  * Content-Length bytes are ever touched, so only they are resident): glibc's malloc serves a large
  * block from its heap, where a freed one stays resident, once it has freed a mapped block that
@@ -73,8 +74,11 @@ export function readBodyChunks(
         .removeListener('error', onError)
         .removeListener('close', onClose);
       if (err === undefined) return;
+      // The buffer a refused body was being received into is nobody else's yet: freed now, not
+      // when V8 next collects it (a storm sheds dozens, each holding up to a 20 MiB body's pages).
+      (whole?.buffer as ArrayBuffer | undefined)?.transfer(0);
       // What is left of a refused body is read and dropped until the connection closes.
-      request.resume();
+      request.on('data', release).resume();
       reject(err instanceof Error ? err : new Error(String(err)));
     };
     function onData(chunk: Buffer): void {
@@ -89,9 +93,10 @@ export function readBodyChunks(
         stop(err);
         return;
       }
-      if (whole !== undefined && received <= whole.length)
+      if (whole !== undefined && received <= whole.length) {
         chunk.copy(whole, received - chunk.length);
-      else chunks.push(chunk);
+        release(chunk);
+      } else chunks.push(chunk);
       if (
         whole === undefined &&
         received >= RECEIVE_WHOLE_BYTES &&
@@ -100,7 +105,10 @@ export function readBodyChunks(
       ) {
         whole = wholeBody(declared);
         let at = 0;
-        for (const c of chunks) at += c.copy(whole, at);
+        for (const c of chunks) {
+          at += c.copy(whole, at);
+          release(c);
+        }
         chunks.length = 0;
       }
     }
@@ -124,10 +132,32 @@ export function chunksLength(chunks: BodyChunks): number {
   return n;
 }
 
-/** The chunks as one Buffer of its own (never a view of a read buffer): the one chunk when it is that already, else a copy. */
+/**
+ * The chunks as one Buffer of its own (never a view of a read buffer): the one chunk when it is
+ * that already, else a copy, and then the chunks are {@link release}d: they are the reader's, used up.
+ */
 export function joinChunks(chunks: BodyChunks): Buffer {
   if (chunks.length === 1 && ownsItsMemory(chunks[0]!)) return chunks[0]!;
-  return Buffer.concat(chunks);
+  const joined = Buffer.concat(chunks);
+  for (const c of chunks) release(c);
+  return joined;
+}
+
+/**
+ * Frees a read's memory now rather than at V8's next collection of it: a detached ArrayBuffer
+ * frees its bytes at once. Only a chunk that is the whole of its ArrayBuffer, as each of Node's
+ * HTTP parser is (node_http_parser.cc, on_body: `Buffer::Copy`); a slice of memory shared with
+ * others (HTTP/2's reads, Node's Buffer pool) is left to the collector.
+ */
+function release(chunk: Buffer): void {
+  const memory = chunk.buffer;
+  if (
+    chunk.byteOffset === 0 &&
+    memory instanceof ArrayBuffer &&
+    memory.byteLength === chunk.byteLength &&
+    !wholeBodies.has(memory)
+  )
+    memory.transfer(0);
 }
 
 /**
