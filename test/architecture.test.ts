@@ -281,7 +281,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['createScrapeHandler › rendering'],
   ],
   'ingest/attribute-fold.ts': [MEMO, ['shared']],
-  'ingest/body-chunks.ts': [SCRATCH, ['wholeBodies', 'chunks']],
+  'ingest/body-chunks.ts': [SCRATCH, ['wholeBodies', '#chunks']],
   'ingest/checkpoint.ts': [ONE_CALL, ['encodeCheckpoint › origins']],
   'ingest/clock-refusals.ts': [
     "the last five minutes' refusal counts by half-minute slot, for /ready: no series",
@@ -291,7 +291,6 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'ingest/decoder-pool.ts': [SCRATCH, ['#sent', '#queue']],
   'ingest/derived-runs.ts': [MEMO, ['OUTCOME_ATTRIBUTES']],
   'ingest/grpc-listener.ts': [NOT_SERIES, ['startGrpcFront › sessions']],
-  'ingest/grpc-unary.ts': [ONE_CALL, ['chunks']],
   'ingest/ingest-step.ts': [NOT_SERIES, ['ingestStep › waiting']],
   'ingest/ingest-report.ts': [NOT_SERIES, ['#reasons', '#warnings']],
   'ingest/ingest-store.ts': [NOT_SERIES, ['PRODUCED']],

@@ -62,11 +62,9 @@ export function readBodyChunks(
       reject(new TooLarge(`request body larger than ${limit} bytes`));
       return;
     }
-    const chunks: Buffer[] = [];
+    // Node's parser refuses a body longer or shorter than its Content-Length, so it fills its buffer.
+    const body = new ArrivingBody(Number(request.headers['content-length']), true);
     let received = 0;
-    // Node's parser refuses a body longer or shorter than its Content-Length, so it fills `whole`.
-    const declared = Number(request.headers['content-length']);
-    let whole: Buffer | undefined;
     const stop = (err: unknown): void => {
       request
         .removeListener('data', onData)
@@ -74,9 +72,7 @@ export function readBodyChunks(
         .removeListener('error', onError)
         .removeListener('close', onClose);
       if (err === undefined) return;
-      // The buffer a refused body was being received into is nobody else's yet: freed now, not
-      // when V8 next collects it (a storm sheds dozens, each holding up to a 20 MiB body's pages).
-      (whole?.buffer as ArrayBuffer | undefined)?.transfer(0);
+      body.drop();
       // What is left of a refused body is read and dropped until the connection closes.
       request.on('data', release).resume();
       reject(err instanceof Error ? err : new Error(String(err)));
@@ -93,28 +89,11 @@ export function readBodyChunks(
         stop(err);
         return;
       }
-      if (whole !== undefined && received <= whole.length) {
-        chunk.copy(whole, received - chunk.length);
-        release(chunk);
-      } else chunks.push(chunk);
-      if (
-        whole === undefined &&
-        received >= RECEIVE_WHOLE_BYTES &&
-        declared >= RECEIVE_WHOLE_BYTES &&
-        received <= declared
-      ) {
-        whole = wholeBody(declared);
-        let at = 0;
-        for (const c of chunks) {
-          at += c.copy(whole, at);
-          release(c);
-        }
-        chunks.length = 0;
-      }
+      body.add(chunk);
     }
     function onEnd(): void {
       stop(undefined);
-      resolve(whole !== undefined && received === whole.length ? [whole] : chunks);
+      resolve(body.chunks());
     }
     function onClose(): void {
       stop(ABORTED);
@@ -124,6 +103,67 @@ export function readBodyChunks(
     }
     request.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
+}
+
+/**
+ * A body of a known `length` (NaN: not declared) as it arrives: its chunks, until
+ * {@link RECEIVE_WHOLE_BYTES} of it are in and it is at least that long; from then on one buffer
+ * of its length (see above), the chunks so far copied in. `ownCopies`: each chunk is a copy of its
+ * own (HTTP/1's reads), {@link release}d once copied in; otherwise (HTTP/2's slices of shared reads)
+ * copying lets the shared memory go when V8 collects it, and the one buffer moves to the decoding
+ * thread whole, where the slices would be copied to it one by one.
+ */
+export class ArrivingBody {
+  readonly #length: number;
+  readonly #ownCopies: boolean;
+  readonly #chunks: Buffer[] = [];
+  #whole: Buffer | undefined;
+  #received = 0;
+
+  constructor(length: number, ownCopies: boolean) {
+    this.#length = length;
+    this.#ownCopies = ownCopies;
+  }
+
+  add(chunk: Buffer): void {
+    const at = this.#received;
+    this.#received += chunk.length;
+    const whole = this.#whole;
+    if (whole !== undefined && this.#received <= whole.length) {
+      chunk.copy(whole, at);
+      if (this.#ownCopies) release(chunk);
+      return;
+    }
+    this.#chunks.push(chunk);
+    if (
+      whole === undefined &&
+      this.#received >= RECEIVE_WHOLE_BYTES &&
+      this.#length >= RECEIVE_WHOLE_BYTES &&
+      this.#received <= this.#length
+    ) {
+      const into = (this.#whole = wholeBody(this.#length));
+      let to = 0;
+      for (const c of this.#chunks) {
+        to += c.copy(into, to);
+        if (this.#ownCopies) release(c);
+      }
+      this.#chunks.length = 0;
+    }
+  }
+
+  /** What arrived: the one buffer, when the whole body is in it; else the chunks. */
+  chunks(): BodyChunks {
+    const whole = this.#whole;
+    return whole !== undefined && this.#received === whole.length ? [whole] : this.#chunks;
+  }
+
+  /**
+   * The body is refused: its buffer, nobody else's yet, is freed now, not when V8 next collects
+   * it (a storm sheds dozens, each holding up to a 20 MiB body's pages).
+   */
+  drop(): void {
+    (this.#whole?.buffer as ArrayBuffer | undefined)?.transfer(0);
+  }
 }
 
 export function chunksLength(chunks: BodyChunks): number {

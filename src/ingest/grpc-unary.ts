@@ -6,13 +6,15 @@
  *
  * The message is read as it arrives: its length prefix is checked against the size limit before
  * any of it is kept, and every chunk is told to `hold` before it is kept, so a message costs the
- * bytes its sender sent, never the length it announced. It is not decompressed here: the ingest
+ * bytes its sender sent, never the length it announced; from 64 KiB in, it is copied into one
+ * buffer of its length as an HTTP body is (body-chunks.ts ArrivingBody), which moves to the
+ * decoding thread whole. It is not decompressed here: the ingest
  * step inflates it as it inflates an HTTP body of the same encoding (content-encoding.ts), within
  * the same limit, on the decoding thread where the body is large or the decoder JavaScript.
  */
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 
-import { BodyAborted, type BodyChunks } from './body-chunks.ts';
+import { ArrivingBody, BodyAborted, type BodyChunks } from './body-chunks.ts';
 import { Refused } from './ingest-errors.ts';
 import { TooLarge } from './too-large.ts';
 
@@ -51,10 +53,11 @@ export function readMessage(
     let length = -1;
     let compressed = false;
     let received = 0;
-    const chunks: Buffer[] = [];
+    let body: ArrivingBody | undefined;
     const stop = (err?: unknown): void => {
       stream.off('data', onData).off('end', onEnd).off('close', onClose);
       if (err === undefined) return;
+      body?.drop();
       // What is left of a refused message is read and dropped.
       stream.on('data', discard);
       reject(err instanceof Error ? err : new Error(String(err)));
@@ -72,12 +75,13 @@ export function readMessage(
             if (prefixRead === PREFIX_BYTES) {
               length = messageLength(prefix, maxBytes, identity);
               compressed = prefix[0] === 1;
+              body = new ArrivingBody(length, false);
             }
             continue;
           }
           const part = data.subarray(at, at + length - received);
           hold(part.length);
-          chunks.push(part);
+          body!.add(part);
           received += part.length;
           at += part.length;
         }
@@ -90,7 +94,7 @@ export function readMessage(
         stop(new Refused('internal', 'the call ended before its message was whole'));
       else {
         stop();
-        resolve({ chunks, compressed });
+        resolve({ chunks: body!.chunks(), compressed });
       }
     }
     function onClose(): void {
