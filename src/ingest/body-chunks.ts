@@ -64,7 +64,6 @@ export function readBodyChunks(
     }
     // Node's parser refuses a body longer or shorter than its Content-Length, so it fills its buffer.
     const body = new ArrivingBody(Number(request.headers['content-length']), true);
-    let received = 0;
     const stop = (err: unknown): void => {
       request
         .removeListener('data', onData)
@@ -78,8 +77,7 @@ export function readBodyChunks(
       reject(err instanceof Error ? err : new Error(String(err)));
     };
     function onData(chunk: Buffer): void {
-      received += chunk.length;
-      if (received > limit) {
+      if (body.received + chunk.length > limit) {
         stop(new TooLarge(`request body larger than ${limit} bytes`));
         return;
       }
@@ -114,15 +112,20 @@ export function readBodyChunks(
  * thread whole, where the slices would be copied to it one by one.
  */
 export class ArrivingBody {
-  readonly #length: number;
+  readonly length: number;
   readonly #ownCopies: boolean;
   readonly #chunks: Buffer[] = [];
   #whole: Buffer | undefined;
   #received = 0;
 
   constructor(length: number, ownCopies: boolean) {
-    this.#length = length;
+    this.length = length;
     this.#ownCopies = ownCopies;
+  }
+
+  /** The bytes added so far. */
+  get received(): number {
+    return this.#received;
   }
 
   add(chunk: Buffer): void {
@@ -138,10 +141,10 @@ export class ArrivingBody {
     if (
       whole === undefined &&
       this.#received >= RECEIVE_WHOLE_BYTES &&
-      this.#length >= RECEIVE_WHOLE_BYTES &&
-      this.#received <= this.#length
+      this.length >= RECEIVE_WHOLE_BYTES &&
+      this.#received <= this.length
     ) {
-      const into = (this.#whole = wholeBody(this.#length));
+      const into = (this.#whole = wholeBody(this.length));
       let to = 0;
       for (const c of this.#chunks) {
         to += c.copy(into, to);
@@ -190,14 +193,8 @@ export function joinChunks(chunks: BodyChunks): Buffer {
  * others (HTTP/2's reads, Node's Buffer pool) is left to the collector.
  */
 function release(chunk: Buffer): void {
-  const memory = chunk.buffer;
-  if (
-    chunk.byteOffset === 0 &&
-    memory instanceof ArrayBuffer &&
-    memory.byteLength === chunk.byteLength &&
-    !wholeBodies.has(memory)
-  )
-    memory.transfer(0);
+  if (ownsItsMemory(chunk) && !wholeBodies.has(chunk.buffer))
+    (chunk.buffer as ArrayBuffer).transfer(0);
 }
 
 /**

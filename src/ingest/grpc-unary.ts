@@ -50,9 +50,8 @@ export function readMessage(
   return new Promise((resolve, reject) => {
     const prefix = Buffer.alloc(PREFIX_BYTES);
     let prefixRead = 0;
-    let length = -1;
     let compressed = false;
-    let received = 0;
+    /** The message, once its prefix is read. */
     let body: ArrivingBody | undefined;
     const stop = (err?: unknown): void => {
       stream.off('data', onData).off('end', onEnd).off('close', onClose);
@@ -66,23 +65,21 @@ export function readMessage(
       try {
         let at = 0;
         while (at < data.length) {
-          if (length >= 0 && received === length)
+          if (body !== undefined && body.received === body.length)
             throw new Refused('internal', 'a unary call carries one message; this one sent more');
-          if (length < 0) {
+          if (body === undefined) {
             const taken = data.copy(prefix, prefixRead, at, at + PREFIX_BYTES - prefixRead);
             prefixRead += taken;
             at += taken;
             if (prefixRead === PREFIX_BYTES) {
-              length = messageLength(prefix, maxBytes, identity);
               compressed = prefix[0] === 1;
-              body = new ArrivingBody(length, false);
+              body = new ArrivingBody(messageLength(prefix, maxBytes, identity), false);
             }
             continue;
           }
-          const part = data.subarray(at, at + length - received);
+          const part = data.subarray(at, at + body.length - body.received);
           hold(part.length);
-          body!.add(part);
-          received += part.length;
+          body.add(part);
           at += part.length;
         }
       } catch (err) {
@@ -90,11 +87,11 @@ export function readMessage(
       }
     }
     function onEnd(): void {
-      if (length < 0 || received < length)
+      if (body === undefined || body.received < body.length)
         stop(new Refused('internal', 'the call ended before its message was whole'));
       else {
         stop();
-        resolve({ chunks: body!.chunks(), compressed });
+        resolve({ chunks: body.chunks(), compressed });
       }
     }
     function onClose(): void {
