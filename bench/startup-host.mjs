@@ -13,9 +13,12 @@ const port = Number(portArg);
 const host = '127.0.0.1';
 
 /** A Prometheus client library served the way its README does: `register.metrics()` behind node:http. */
-async function promLibrary(pkg) {
+async function promLibrary(pkg, { defaultMetrics = false } = {}) {
   const lib = await import(pkg);
   const registry = new lib.Registry();
+  // prom-client's process and event-loop metrics, as its README starts them: the like of what
+  // jobmeter serves by default (its `processMetrics`).
+  if (defaultMetrics) lib.collectDefaultMetrics({ register: registry });
   new lib.Counter({ name: 'requests_total', help: 'Requests.', registers: [registry] }).inc();
   await listen((_req, res) =>
     registry.metrics().then((text) => {
@@ -72,6 +75,9 @@ switch (contender) {
   }
   case 'prom-client':
     await promLibrary('prom-client');
+    break;
+  case 'prom-client-default-metrics':
+    await promLibrary('prom-client', { defaultMetrics: true });
     break;
   case 'prometheus-io':
     await promLibrary('@prometheus-io/client');

@@ -32,6 +32,7 @@ const STARTUP_CONTENDERS = [
   'otel',
   'otel-one-sdk',
   'prom-client',
+  'prom-client-default-metrics',
   'prometheus-io',
   'node',
 ] as const;
@@ -42,6 +43,7 @@ const LABEL: Record<StartupContender, string> = {
   otel: '`sdk-metrics` + `exporter-prometheus`',
   'otel-one-sdk': "… the host on the exporter's own `sdk-metrics` (one copy of the SDK)",
   'prom-client': 'prom-client + node:http',
+  'prom-client-default-metrics': '… with `collectDefaultMetrics()`',
   'prometheus-io': '@prometheus-io/client + node:http',
   node: 'bare Node (node:http, a constant body)',
 };
@@ -165,11 +167,28 @@ export const scenario: Scenario<Params, StartupContender, Result> = {
     const measured =
       `RSS ${num(j.rss, 1)} vs ${num(a.rss, 1)} MiB: **${ratio(j.rss / a.rss)}**; first scrape ${num(j.ms, 0)} vs ${num(a.ms, 0)} ms: **${ratio(j.ms / a.ms)}** (CPU ${num(j.cpu, 0)} vs ${num(a.cpu, 0)} ms: ${ratio(j.cpu / a.cpu)}); ` +
       `against one copy of the SDK: RSS ${num(one.rss, 1)} MiB, **${ratio(j.rss / one.rss)}**; first scrape ${num(one.ms, 0)} ms, **${ratio(j.ms / one.ms)}**`;
+    // Like for like: each jobmeter host against the prom-client host serving the same kind of
+    // metrics (process and event-loop metrics, or one counter alone).
+    const pairs = [
+      ['jobmeter', 'prom-client-default-metrics'],
+      ['jobmeter-no-process-metrics', 'prom-client'],
+    ].map(([ours, theirs]) => [medians(results, ours!), medians(results, theirs!)] as const);
+    const promClient = pairs
+      .map(
+        ([o, t], i) =>
+          `${i === 0 ? 'with process metrics' : 'without'}: RSS ${num(o.rss, 1)} vs ${num(t.rss, 1)} MiB, **${ratio(o.rss / t.rss)}**; first scrape ${num(o.ms, 0)} vs ${num(t.ms, 0)} ms, **${ratio(o.ms / t.ms)}** (CPU ${num(o.cpu, 0)} vs ${num(t.cpu, 0)} ms)`,
+      )
+      .join('; ');
     return [
       {
         id: 'startup',
         measured,
         met: j.rss <= a.rss && j.ms <= a.ms && j.rss <= one.rss && j.ms <= one.ms,
+      },
+      {
+        id: 'startup-prom-client',
+        measured: promClient,
+        met: pairs.every(([o, t]) => o.rss <= t.rss && o.ms <= t.ms),
       },
     ];
   },
@@ -177,7 +196,7 @@ export const scenario: Scenario<Params, StartupContender, Result> = {
 
 function medians(
   results: ReadonlyMap<string, readonly Result[]>,
-  c: StartupContender,
+  c: string,
 ): { rss: number; ms: number; cpu: number } {
   const rs = results.get(c)!;
   const median = (f: (r: Result) => number) => stats(rs.map(f)).median;

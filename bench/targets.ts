@@ -85,6 +85,12 @@ export const TARGETS: readonly Target[] = [
     scenario: 'startup',
   },
   {
+    id: 'startup-prom-client',
+    target:
+      "… and ≤ 1.0× prom-client's RSS and time doing the same: jobmeter as created (process metrics on) against prom-client with `collectDefaultMetrics()`, and with `processMetrics: false` against prom-client without",
+    scenario: 'startup',
+  },
+  {
     id: 'scrape-110k-http',
     target:
       'the scrape over HTTP from another process, 110k series (11 counters × 10k), 1% changing every 50 ms: ≥ 5× faster than @prometheus-io/client at the median, p90 ≤ 2× the median, a host counter and a declared one',
