@@ -36,13 +36,13 @@ import { metricsCollection } from './series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
-import { JOBMETER_OPTIONS, resolveOption } from './common/option-table.ts';
+import { JOBMETER_OPTIONS, READER_OPTIONS, resolveOption } from './common/option-table.ts';
 import { RecordGuard } from './domain/record-guard.ts';
 import { CollectedLengthLimit, cutCount } from './readers/collected-length-limit.ts';
 import { resolveListener, resolveProfileChoice, type ResolvedOptions } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer } from './scrape-pipeline.ts';
 import type { Profile } from './naming/types.ts';
-import type { JobmeterOptions } from './options.ts';
+import type { HostTypes, OptionsOf } from './options.ts';
 import { newPullReader } from './readers/pull-reader.ts';
 import { givenListenerPort, portGivenToAnother, siblingReaders } from './readers/reader-ports.ts';
 
@@ -53,21 +53,7 @@ import { givenListenerPort, portGivenToAnother, siblingReaders } from './readers
 export const READY_WAIT_MILLIS = 5_000;
 
 /** The `createJobmeter` options that make sense for a reader of someone else's provider. */
-export type JobmeterReaderOptions = Pick<
-  JobmeterOptions,
-  | 'profile'
-  | 'listener'
-  | 'otelScopeInfo'
-  | 'hostname'
-  | 'hostInstruments'
-  | 'startTimestamps'
-  | 'translationStrategy'
-  | 'unitSuffixes'
-  | 'attributeValueLengthLimit'
-> & {
-  /** Producers whose metrics join every collection, after the provider's own. @default [] */
-  metricProducers?: MetricProducer[];
-};
+export type JobmeterReaderOptions = OptionsOf<typeof READER_OPTIONS, HostTypes>;
 
 /**
  * jobmeter's pull endpoint as a MetricReader of the host's own MeterProvider or NodeSDK: every

@@ -91,22 +91,27 @@ export type AccessLogOptions = OptionsOf<
  */
 export type JobmeterOptions<
   I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[],
-> = OptionsOf<
-  typeof JOBMETER_OPTIONS,
-  {
-    profile: ProfileName | ProfileOptions;
-    translationStrategy: TranslationStrategy;
-    listener: PullListenerOptions | false;
-    otlp: OtlpPushOptions;
-    ingest: IngestOptions | false;
-    cluster: ClusterOptions | false;
-    build: BuildInfo;
-    views: readonly ViewOptions[];
-    instruments: I;
-    snapshot: SnapshotSourceOptions;
-    metricProducers: MetricProducer[];
-    debug: (line: string) => void;
-    readers: readonly IMetricReader[];
-    log: LogSink;
-  }
->;
+> = OptionsOf<typeof JOBMETER_OPTIONS, HostTypes<I>>;
+
+/**
+ * The type a host gives for each option whose value is not plain data (the rows say nothing of
+ * them); a section that picks rows of JOBMETER_OPTIONS reads its own from here.
+ */
+export interface HostTypes<
+  I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[],
+> {
+  profile: ProfileName | ProfileOptions;
+  translationStrategy: TranslationStrategy;
+  listener: PullListenerOptions | false;
+  otlp: OtlpPushOptions;
+  ingest: IngestOptions | false;
+  cluster: ClusterOptions | false;
+  build: BuildInfo;
+  views: readonly ViewOptions[];
+  instruments: I;
+  snapshot: SnapshotSourceOptions;
+  metricProducers: MetricProducer[];
+  debug: (line: string) => void;
+  readers: readonly IMetricReader[];
+  log: LogSink;
+}

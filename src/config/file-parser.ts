@@ -91,16 +91,15 @@ export async function readTextFile(path: string, key: string): Promise<string> {
 /** Without blocking: a FIFO with no writer would hold the open. */
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
+const OPEN_FAILURES: Readonly<Record<string, string>> = {
+  ENOENT: 'it does not exist',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+};
+
 function openFailure(err: unknown, key: string, path: string): ConfigError {
   const code = (err as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOENT'
-      ? 'it does not exist'
-      : code === 'EISDIR'
-        ? 'it is a directory'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : (code ?? 'open failed');
+  const why = (code !== undefined ? OPEN_FAILURES[code] : undefined) ?? code ?? 'open failed';
   return new ConfigError(key, path, `a readable file (${why})`);
 }
 
@@ -119,17 +118,16 @@ function readFailure(err: unknown, key: string, path: string): ConfigError {
   );
 }
 
+const NOT_REGULAR = [
+  ['isFIFO', 'a FIFO'],
+  ['isCharacterDevice', 'a character device'],
+  ['isBlockDevice', 'a block device'],
+  ['isSocket', 'a socket'],
+] as const;
+
 function notRegular(stats: Stats): string {
   if (stats.isDirectory()) return 'it is a directory';
-  const kind = stats.isFIFO()
-    ? 'a FIFO'
-    : stats.isCharacterDevice()
-      ? 'a character device'
-      : stats.isBlockDevice()
-        ? 'a block device'
-        : stats.isSocket()
-          ? 'a socket'
-          : 'not a file';
+  const kind = NOT_REGULAR.find(([is]) => stats[is]())?.[1] ?? 'not a file';
   return `it is ${kind}, not a regular file`;
 }
 

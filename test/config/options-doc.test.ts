@@ -37,6 +37,7 @@ const PUBLIC: readonly [SectionName, string, string][] = [
   ['attributeSpec', 'domain/types.ts', 'AttributeSpec'],
   ['snapshot', 'domain/snapshot.ts', 'SnapshotSourceOptions'],
   ['recorder', 'host-recorder.ts', 'HostRecorderOptions'],
+  ['reader', 'jobmeter-reader.ts', 'JobmeterReaderOptions'],
   ['views', 'jobmeter-views.ts', 'JobmeterViewsOptions'],
   ['route', 'http/route-options.ts', 'JobmeterMetricsOptions'],
   ['accessLog', 'options.ts', 'AccessLogOptions'],
