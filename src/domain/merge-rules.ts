@@ -1,8 +1,9 @@
 /**
  * How one instrument's series from several sources combine into one series: one table, data, read
  * by node:cluster (a primary's members, under the host's `cluster.merge`: {@link mergePolicies})
- * and by the ingest (its senders' resources: ingest/series-registry.ts), each through its reading
- * below; a level's merge itself is series/aggregation.ts `LEVEL`.
+ * by the ingest (its senders' resources: ingest/series-registry.ts) and by the naming (series of
+ * one served family that land on one label set), each through its reading below; a level's merge
+ * itself is series/aggregation.ts `LEVEL`.
  *
  * A rule says what the instrument's figure is:
  * - `sum` (any instrument not listed): each process's share of the work. Counters and histograms
@@ -22,7 +23,7 @@
  * process-metrics.ts, runtime-metrics.ts), and the rule is given by naming the declaration, never
  * by matching a name's shape.
  */
-import type { LevelRule } from '../series/aggregation.ts';
+import { LEVEL, type LevelRule } from '../series/aggregation.ts';
 import { BUILD_INFO, QUEUE_OLDEST_AGE, RUN_LAST_FAILURE, SNAPSHOT_INSTRUMENTS } from './catalog.ts';
 import {
   PROCESS_UPTIME,
@@ -116,3 +117,13 @@ export const SENDER_LEVEL_RULE: Readonly<Record<MergeRule, LevelRule>> = Object.
   max: 'last',
   latest: 'max',
 });
+
+/**
+ * The naming's reading of a rule for a level: how two series of one served family that land on
+ * one label set combine -- one instrument from several producers served without scope labels, or
+ * a profile's table that drops the attribute telling them apart. Side by side, as a cluster's live
+ * members: `sum` adds them, `max` and `latest` take the largest.
+ */
+export function namingLevelMerge(name: string): (previous: number, next: number) => number {
+  return LEVEL[CLUSTER_POLICY[mergeRuleOf(name)]];
+}

@@ -7,6 +7,8 @@ import type { Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { FamilyType } from '../exposition/types.ts';
+import { namingLevelMerge } from '../domain/merge-rules.ts';
+import { LEVEL } from '../series/aggregation.ts';
 import type { RuleSources } from '../series/carry.ts';
 import { boundsOf, type CollectedSeries, type LabelColumn } from '../series/collection.ts';
 import { scaled, seriesExemplar, seriesStartMillis } from './data-points.ts';
@@ -65,6 +67,14 @@ export function emitSeries(
   sources: RuleSources | undefined,
 ): LabelColumn {
   const { type, from, scale, starts } = rule;
+  // Two series on one label set: a level's combine by its instrument's rule, an info's 1 stays 1,
+  // any other figure (a counter's, a histogram's sum or count) adds up.
+  const merge =
+    type === 'gauge'
+      ? namingLevelMerge(series.descriptor.name)
+      : type === 'info'
+        ? LEVEL.max
+        : LEVEL.sum;
   const n = series.n;
   const labels = series.labels(cache.labelRender);
   cache.trim(n);
@@ -78,7 +88,7 @@ export function emitSeries(
     (type !== 'counter' || series.exemplars === undefined)
   ) {
     // The label column as it is (no string read for a renderer that keeps its rendering), and one array of values.
-    addKeyed(out, labels, n, series.values);
+    addKeyed(out, labels, n, series.values, merge);
   } else {
     // Read here only: the strings of every series are made (and kept by the set) when first read,
     // which the keyed path above must not pay for.
@@ -97,7 +107,7 @@ export function emitSeries(
             : series.counts[i]!;
         const exemplar = histogram ? undefined : seriesExemplar(series.exemplars?.[i], type, scale);
         const served = type === 'info' && !histogram ? 1 : part(i, value, created);
-        addNumber(out, strings[i]!, served, created, exemplar);
+        addNumber(out, strings[i]!, served, created, exemplar, merge);
       } else if (kind === DataPointType.EXPONENTIAL_HISTOGRAM)
         // Base-2 exponential buckets (the instrument's, or a host View's): the family keeps its
         // name and type, its buckets are the exponential ones (native in protobuf when unscaled).

@@ -28,7 +28,7 @@ import { replaces, type NamedExemplar } from './data-points.ts';
 import type { LabelColumn } from '../series/collection.ts';
 import { holdShape } from '../common/held-shapes.ts';
 import { columnsFamily } from '../exposition/samples.ts';
-import { HISTOGRAM } from '../series/aggregation.ts';
+import { HISTOGRAM, LEVEL } from '../series/aggregation.ts';
 import { sameBounds } from '../series/carry.ts';
 import { addNative, classicBuckets, otelOf } from './exponential.ts';
 
@@ -198,9 +198,13 @@ export function indexOf(b: FamilyBuilder): Map<string, number> {
   return index;
 }
 
+/** How a value joins the one its series has (compiled-rule.ts says which, by the family's type). */
+export type NumberMerge = (previous: number, next: number) => number;
+
 /**
- * Adds a series, or adds `value` to the one with these labels; `created` counts only for a family
- * that keeps start times (then the earliest wins); a counter's `exemplar`, the latest wins.
+ * Adds a series, or merges `value` into the one with these labels (`merge`: added, unless the
+ * family's type and instrument say otherwise); `created` counts only for a family that keeps start
+ * times (then the earliest wins); a counter's `exemplar`, the latest wins.
  */
 export function addNumber(
   out: FamilyBuilder,
@@ -208,12 +212,15 @@ export function addNumber(
   value: number,
   created = 0,
   exemplar?: ExpositionExemplar,
+  merge: NumberMerge = LEVEL.sum,
 ): void {
   const values = ownValues(out);
   if (out.index !== undefined) {
     const at = out.index.get(labels);
     if (at !== undefined) {
-      values[at]! += value;
+      const was = values[at]!;
+      // -0 is a series the zero fill put in and nothing fed yet (zero-fill.ts): it takes `value`.
+      values[at] = Object.is(was, -0) ? value : merge(was, value);
       if (out.created !== undefined && created < out.created[at]!) out.created[at] = created;
       if (exemplar !== undefined) setExemplar(out, at, exemplar);
       return;
@@ -238,6 +245,7 @@ export function addKeyed(
   labels: LabelColumn,
   n: number,
   values: ArrayLike<number>,
+  merge: NumberMerge,
 ): void {
   if (
     out.labels.length === 0 &&
@@ -250,7 +258,7 @@ export function addKeyed(
     return;
   }
   const strings = labels.strings;
-  for (let i = 0; i < n; i++) addNumber(out, strings[i]!, values[i]!);
+  for (let i = 0; i < n; i++) addNumber(out, strings[i]!, values[i]!, 0, undefined, merge);
 }
 
 /** The first `n` values as a plain array of their own (they may be views of a snapshot's storage). */
