@@ -82,15 +82,6 @@ export interface CompiledCollectorConfig {
    * zeros (naming/zero-fill-push.ts); another SDK's push has them once it records them (0 at start-up).
    */
   readonly zeroFilled: readonly string[];
-  /**
-   * Families a Go daemon's runtime instrumentation sends only from its deprecated set
-   * (`OTEL_GO_X_DEPRECATED_RUNTIME_METRICS=true`), and those only a Go runtime has a figure for
-   * (goroutines): what docs/fleet.md's many-daemons table qualifies "all" with.
-   */
-  readonly goRuntime: {
-    readonly deprecatedSet: readonly string[];
-    readonly goOnly: readonly string[];
-  };
 }
 
 const CATALOG: ReadonlyMap<string, InstrumentSpec> = new Map(
@@ -245,8 +236,10 @@ function metricStatements(rule: FamilyRule, fromResource: readonly ResourceLabel
  * runtime holds from the OS (summed over `go.memory.type`: Sys less what the heap released); the
  * heap in use, the GC count and the uptime come only in the instrumentation's deprecated set
  * (OTEL_GO_X_DEPRECATED_RUNTIME_METRICS=true), as `MemStats.HeapAlloc`, `NumGC` and milliseconds.
+ * `deprecated` and `goOnly` are what docs/fleet.md's many-daemons table qualifies "all" with
+ * (test/cli/collector-config.test.ts holds the table to them).
  */
-const GO_RUNTIME: readonly {
+export const GO_RUNTIME: readonly {
   readonly from: string;
   readonly to: string;
   readonly milliseconds?: true;
@@ -261,17 +254,6 @@ const GO_RUNTIME: readonly {
   { from: 'process.runtime.go.gc.count', to: 'jobmeter.process.gc.count', deprecated: true },
   { from: 'runtime.uptime', to: 'process.uptime', milliseconds: true, deprecated: true },
 ];
-
-/** The profile's families fed from the Go runtime entries `which` picks, in the profile's order. */
-function goRuntimeFamilies(
-  profile: TableProfile,
-  which: (g: (typeof GO_RUNTIME)[number]) => boolean,
-): string[] {
-  const instruments = new Set(GO_RUNTIME.filter(which).map((g) => g.to));
-  return [
-    ...new Set(profile.rules.filter((r) => instruments.has(r.instrument)).map((r) => r.name)),
-  ];
-}
 
 /** The Go runtime's metrics renamed to the instruments the profile reads; nothing for a profile that reads none. */
 function goRuntimeStatements(profile: TableProfile): string[] {
@@ -471,12 +453,8 @@ export function compileCollectorConfig(
   const zeroFilled = profile.rules
     .filter((r) => r.emitZero === true || r.zeroFill !== undefined)
     .map((r) => r.name);
-  const goRuntime = {
-    deprecatedSet: goRuntimeFamilies(profile, (g) => g.deprecated === true),
-    goOnly: goRuntimeFamilies(profile, (g) => g.goOnly === true),
-  };
   if (endpoints.tier !== undefined && 'worker' in endpoints.tier)
-    return { config: workerConfig(endpoints), notReproduced: [], zeroFilled, goRuntime };
+    return { config: workerConfig(endpoints), notReproduced: [], zeroFilled };
   const front =
     endpoints.tier !== undefined && 'front' in endpoints.tier ? endpoints.tier.front : undefined;
   const fromResource = resourceLabels(profile);
@@ -519,5 +497,5 @@ export function compileCollectorConfig(
   const config = collectorOf(endpoints, 'http', processors, exporters);
   // Every rule of the legacy tables compiles (checkCompilable): none is left to the pull endpoint
   // alone. A rule that could not would be named here, and in the header, instead of throwing.
-  return { config, notReproduced: [], zeroFilled, goRuntime };
+  return { config, notReproduced: [], zeroFilled };
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
 import { parseConfigFile } from '@opentelemetry/configuration';
-import { compileCollectorConfig } from '../../src/cli/collector-config.ts';
+import { compileCollectorConfig, GO_RUNTIME } from '../../src/cli/collector-config.ts';
 import {
   collectorConfigCommand,
   ZERO_FILLED_PREFIX,
@@ -401,18 +401,25 @@ function manyDaemonsRows(): string[] {
   const list = (names: readonly string[]): string =>
     names.length === 0 ? '(none)' : names.map((n) => `\`${n}\``).join(', ');
   return Object.entries(LEGACY_PROFILES).map(([name, profile]) => {
-    const { notReproduced, zeroFilled, goRuntime } = compileCollectorConfig(profile);
+    const { notReproduced, zeroFilled } = compileCollectorConfig(profile);
     const families = new Set(profile.rules.map((r) => r.name)).size;
+    // The profile's families fed from the Go runtime entries `which` picks, in the profile's order.
+    const goRuntime = (which: (g: (typeof GO_RUNTIME)[number]) => boolean): string[] => {
+      const instruments = new Set(GO_RUNTIME.filter(which).map((g) => g.to));
+      return [
+        ...new Set(profile.rules.filter((r) => instruments.has(r.instrument)).map((r) => r.name)),
+      ];
+    };
+    const deprecatedSet = goRuntime((g) => g.deprecated === true);
+    const goOnly = goRuntime((g) => g.goOnly === true);
     const collector = [
       notReproduced.length === 0 ? 'all' : `all but ${families - notReproduced.length}`,
-      ...(goRuntime.deprecatedSet.length > 0
+      ...(deprecatedSet.length > 0
         ? [
-            `from the Go runtime instrumentation, ${list(goRuntime.deprecatedSet)} only with \`OTEL_GO_X_DEPRECATED_RUNTIME_METRICS=true\``,
+            `from the Go runtime instrumentation, ${list(deprecatedSet)} only with \`OTEL_GO_X_DEPRECATED_RUNTIME_METRICS=true\``,
           ]
         : []),
-      ...(goRuntime.goOnly.length > 0
-        ? [`a Rust daemon: no ${list(goRuntime.goOnly)} (no goroutines)`]
-        : []),
+      ...(goOnly.length > 0 ? [`a Rust daemon: no ${list(goOnly)} (no goroutines)`] : []),
     ].join('; ');
     return `| \`${name}\` | ${families} | all | ${collector} | ${list(zeroFilled)} | ${list(notReproduced)} |`;
   });

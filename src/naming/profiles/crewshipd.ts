@@ -8,21 +8,9 @@ import {
   PIPELINE_RUN_STATUSES,
 } from '../../domain/catalog.ts';
 import { OTHER } from '../../domain/types.ts';
-import type { FamilyRule, TableProfile } from '../types.ts';
+import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
-
-const gauge = (
-  instrument: string,
-  name: string,
-  help: string,
-  extra: Partial<FamilyRule> = {},
-): FamilyRule => ({
-  instrument,
-  name,
-  type: 'gauge',
-  help,
-  ...extra,
-});
+import { rule } from './rule.ts';
 
 export const crewshipdProfile: TableProfile = {
   kind: 'table',
@@ -32,102 +20,76 @@ export const crewshipdProfile: TableProfile = {
   hostnameLabel: 'hostname',
   snapshot: { ttlMillis: 15_000 },
   rules: [
-    gauge('process.uptime', 'crewshipd_uptime_seconds', 'Time since crewshipd started', {
+    rule('gauge', 'process.uptime', 'crewshipd_uptime_seconds', {
+      help: 'Time since crewshipd started',
       unit: 'seconds',
     }),
-    gauge(
-      'jobmeter.process.active_resources',
-      'crewshipd_goroutines',
-      'Number of goroutines (Node: active handles and requests)',
-    ),
-    gauge('v8js.memory.heap.used', 'crewshipd_memory_alloc_bytes', 'Bytes of allocated heap', {
+    rule('gauge', 'jobmeter.process.active_resources', 'crewshipd_goroutines', {
+      help: 'Number of goroutines (Node: active handles and requests)',
+    }),
+    rule('gauge', 'v8js.memory.heap.used', 'crewshipd_memory_alloc_bytes', {
+      help: 'Bytes of allocated heap',
       unit: 'bytes',
     }),
-    gauge(
-      'process.memory.usage',
-      'crewshipd_memory_sys_bytes',
-      'Total bytes obtained from the OS (Node: resident set size)',
-      { unit: 'bytes' },
-    ),
-    {
-      instrument: 'jobmeter.process.gc.count',
-      name: 'crewshipd_gc_runs_total',
-      type: 'counter',
+    rule('gauge', 'process.memory.usage', 'crewshipd_memory_sys_bytes', {
+      help: 'Total bytes obtained from the OS (Node: resident set size)',
+      unit: 'bytes',
+    }),
+    rule('counter', 'jobmeter.process.gc.count', 'crewshipd_gc_runs_total', {
       help: 'Total GC runs',
-    },
-    gauge(
-      'jobmeter.websocket.connections',
-      'crewshipd_ws_connections',
-      'Active WebSocket connections',
-      { emitZero: true },
-    ),
-    gauge('jobmeter.assignments', 'crewshipd_assignments', 'Assignments currently in each status', {
+    }),
+    rule('gauge', 'jobmeter.websocket.connections', 'crewshipd_ws_connections', {
+      help: 'Active WebSocket connections',
+      emitZero: true,
+    }),
+    rule('gauge', 'jobmeter.assignments', 'crewshipd_assignments', {
+      help: 'Assignments currently in each status',
       labels: [['status', 'status']],
       zeroFill: { status: [...ASSIGNMENT_STATUSES, OTHER] },
     }),
-    gauge(
-      'jobmeter.queue.depth',
-      'crewshipd_assignment_queue_depth',
-      'QUEUED assignments across all crews',
-      { emitZero: true },
-    ),
-    gauge(
-      'jobmeter.queue.groups',
-      'crewshipd_assignment_queue_crews',
-      'Crews with at least one queued assignment',
-      { emitZero: true },
-    ),
-    gauge(
-      'jobmeter.queue.depth.max',
-      'crewshipd_assignment_queue_depth_max',
-      'Queued assignments in the most backlogged crew',
-      { emitZero: true },
-    ),
-    gauge('jobmeter.pipeline_runs', 'crewshipd_pipeline_runs', 'Pipeline runs by status', {
+    rule('gauge', 'jobmeter.queue.depth', 'crewshipd_assignment_queue_depth', {
+      help: 'QUEUED assignments across all crews',
+      emitZero: true,
+    }),
+    rule('gauge', 'jobmeter.queue.groups', 'crewshipd_assignment_queue_crews', {
+      help: 'Crews with at least one queued assignment',
+      emitZero: true,
+    }),
+    rule('gauge', 'jobmeter.queue.depth.max', 'crewshipd_assignment_queue_depth_max', {
+      help: 'Queued assignments in the most backlogged crew',
+      emitZero: true,
+    }),
+    rule('gauge', 'jobmeter.pipeline_runs', 'crewshipd_pipeline_runs', {
+      help: 'Pipeline runs by status',
       labels: [['status', 'status']],
       zeroFill: { status: [...PIPELINE_RUN_STATUSES, OTHER] },
     }),
-    {
-      instrument: 'jobmeter.agent_run.events',
-      name: 'crewshipd_agent_run_events_total',
-      type: 'counter',
+    rule('counter', 'jobmeter.agent_run.events', 'crewshipd_agent_run_events_total', {
       help: 'Agent run lifecycle events from the unified journal (live + archived rows)',
       labels: [['event', 'event']],
       // The canonical instrument's closed set, in its order.
       zeroFill: { event: [...AGENT_RUN_EVENTS.attributes[0].values] },
-    },
-    {
-      instrument: 'jobmeter.llm.calls',
-      name: 'crewshipd_llm_calls_total',
-      type: 'counter',
+    }),
+    rule('counter', 'jobmeter.llm.calls', 'crewshipd_llm_calls_total', {
       help: 'LLM invocations recorded in the paymaster cost ledger',
       labels: [['provider', 'provider']],
-    },
-    {
-      instrument: 'jobmeter.llm.cost',
-      name: 'crewshipd_llm_cost_usd_total',
-      type: 'counter',
+    }),
+    rule('counter', 'jobmeter.llm.cost', 'crewshipd_llm_cost_usd_total', {
       help: 'Cumulative LLM spend in USD',
       labels: [['provider', 'provider']],
-    },
-    gauge(
-      'jobmeter.container.tracked',
-      'crewshipd_containers_tracked',
-      'Crew containers registered with the stats collector',
-      { emitZero: true },
-    ),
-    gauge(
-      'jobmeter.container.reporting',
-      'crewshipd_containers_reporting',
-      'Tracked containers with a collected stats sample',
-      { emitZero: true },
-    ),
-    gauge(
-      'jobmeter.db.migration.version',
-      'crewshipd_db_migration_version',
-      'Highest applied schema migration version',
-      { emitZero: true },
-    ),
+    }),
+    rule('gauge', 'jobmeter.container.tracked', 'crewshipd_containers_tracked', {
+      help: 'Crew containers registered with the stats collector',
+      emitZero: true,
+    }),
+    rule('gauge', 'jobmeter.container.reporting', 'crewshipd_containers_reporting', {
+      help: 'Tracked containers with a collected stats sample',
+      emitZero: true,
+    }),
+    rule('gauge', 'jobmeter.db.migration.version', 'crewshipd_db_migration_version', {
+      help: 'Highest applied schema migration version',
+      emitZero: true,
+    }),
   ],
 };
 

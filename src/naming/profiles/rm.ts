@@ -3,17 +3,14 @@
  * what the docs say of it (rmDoc); docs/profiles.md is generated from both.
  */
 import { ALERT_SEVERITIES } from '../../domain/catalog.ts';
-import type { FamilyRule, TableProfile } from '../types.ts';
+import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
+import { rule } from './rule.ts';
 
 const HOST_LABELS = [
   ['host.id', 'host_id'],
   ['host.name', 'host'],
 ] as const;
-
-function perHost(instrument: string, name: string, help: string, unit?: string): FamilyRule {
-  return { instrument, name, type: 'gauge', help, labels: HOST_LABELS, ...(unit ? { unit } : {}) };
-}
 
 /** rm's job kinds; jobmeter's `kind` attribute carries them. */
 export const RM_JOB_KINDS = [
@@ -39,32 +36,20 @@ export const rmProfile: TableProfile = {
     'jobmeter.run.duration': [1, 5, 30, 60, 300, 1800, 3600, 21600, 86400],
   },
   rules: [
-    {
-      instrument: 'jobmeter.fleet.hosts',
-      name: 'rm_hosts_total',
-      type: 'gauge',
+    rule('gauge', 'jobmeter.fleet.hosts', 'rm_hosts_total', {
       help: 'Total number of enrolled hosts (excludes pending announces).',
       emitZero: true,
-    },
-    {
-      instrument: 'jobmeter.fleet.hosts.online',
-      name: 'rm_hosts_online',
-      type: 'gauge',
+    }),
+    rule('gauge', 'jobmeter.fleet.hosts.online', 'rm_hosts_online', {
       help: "Number of hosts with status='online'.",
       emitZero: true,
-    },
-    {
-      instrument: 'jobmeter.alert.open',
-      name: 'rm_active_alerts',
-      type: 'gauge',
+    }),
+    rule('gauge', 'jobmeter.alert.open', 'rm_active_alerts', {
       help: 'Open alerts by severity.',
       labels: [['severity', 'severity']],
       zeroFill: { severity: [...ALERT_SEVERITIES] },
-    },
-    {
-      instrument: 'jobmeter.build.info',
-      name: 'rm_build_info',
-      type: 'gauge',
+    }),
+    rule('gauge', 'jobmeter.build.info', 'rm_build_info', {
       help: 'Always 1; pure label-bag for joining.',
       // go_version carries the runtime's version string (Node's, e.g. v24.21.0): same label, same join.
       labels: [
@@ -72,50 +57,38 @@ export const rmProfile: TableProfile = {
         ['commit', 'commit'],
         ['runtime.version', 'go_version'],
       ],
-    },
-    perHost(
-      'jobmeter.host.agent.online',
-      'rm_host_agent_online',
-      '1 if the agent is currently online, 0 otherwise.',
-    ),
-    perHost(
-      'jobmeter.host.last_backup.time',
-      'rm_host_last_backup_timestamp_seconds',
-      "Unix timestamp of the host's most recent backup. Omitted for hosts with no backup yet.",
-      'seconds',
-    ),
-    perHost(
-      'jobmeter.host.last_backup.success',
-      'rm_host_last_backup_success',
-      '1 if the most recent backup succeeded, 0 otherwise. Omitted for hosts with no backup yet.',
-    ),
-    perHost(
-      'jobmeter.host.repo.size',
-      'rm_host_repo_size_bytes',
-      'Latest reported repo size from restic stats --mode raw-data. Omitted when unknown.',
-      'bytes',
-    ),
-    perHost(
-      'jobmeter.host.snapshots',
-      'rm_host_snapshot_count',
-      "Number of restic snapshots known on the host's repo.",
-    ),
-    perHost(
-      'jobmeter.host.alert.open',
-      'rm_host_open_alerts',
-      'Number of currently open alerts attached to this host.',
-    ),
-    {
-      instrument: 'jobmeter.host.repo.status',
-      name: 'rm_host_repo_status',
-      type: 'gauge',
+    }),
+    rule('gauge', 'jobmeter.host.agent.online', 'rm_host_agent_online', {
+      help: '1 if the agent is currently online, 0 otherwise.',
+      labels: HOST_LABELS,
+    }),
+    rule('gauge', 'jobmeter.host.last_backup.time', 'rm_host_last_backup_timestamp_seconds', {
+      help: "Unix timestamp of the host's most recent backup. Omitted for hosts with no backup yet.",
+      labels: HOST_LABELS,
+      unit: 'seconds',
+    }),
+    rule('gauge', 'jobmeter.host.last_backup.success', 'rm_host_last_backup_success', {
+      help: '1 if the most recent backup succeeded, 0 otherwise. Omitted for hosts with no backup yet.',
+      labels: HOST_LABELS,
+    }),
+    rule('gauge', 'jobmeter.host.repo.size', 'rm_host_repo_size_bytes', {
+      help: 'Latest reported repo size from restic stats --mode raw-data. Omitted when unknown.',
+      labels: HOST_LABELS,
+      unit: 'bytes',
+    }),
+    rule('gauge', 'jobmeter.host.snapshots', 'rm_host_snapshot_count', {
+      help: "Number of restic snapshots known on the host's repo.",
+      labels: HOST_LABELS,
+    }),
+    rule('gauge', 'jobmeter.host.alert.open', 'rm_host_open_alerts', {
+      help: 'Number of currently open alerts attached to this host.',
+      labels: HOST_LABELS,
+    }),
+    rule('gauge', 'jobmeter.host.repo.status', 'rm_host_repo_status', {
       help: 'Always 1; the status label carries unknown / ready / init_failed.',
       labels: [...HOST_LABELS, ['status', 'status']],
-    },
-    {
-      instrument: 'jobmeter.run.duration',
-      name: 'rm_job_duration_seconds',
-      type: 'histogram',
+    }),
+    rule('histogram', 'jobmeter.run.duration', 'rm_job_duration_seconds', {
       help: 'Duration of finished jobs by kind and terminal status.',
       unit: 'seconds',
       labels: [
@@ -131,7 +104,7 @@ export const rmProfile: TableProfile = {
           timeout: 'failed',
         },
       },
-    },
+    }),
   ],
 };
 

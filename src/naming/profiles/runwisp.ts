@@ -4,6 +4,7 @@
  */
 import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
+import { rule } from './rule.ts';
 
 export const runwispProfile: TableProfile = {
   kind: 'table',
@@ -14,68 +15,44 @@ export const runwispProfile: TableProfile = {
   format: 'openmetrics',
   snapshot: { ttlMillis: 0 },
   rules: [
-    {
-      instrument: 'jobmeter.run.history',
-      name: 'runwisp_runs_total',
-      type: 'counter',
+    rule('counter', 'jobmeter.run.history', 'runwisp_runs_total', {
       help: 'Total runs that reached a terminal status (success or failed) since the DB existed',
       labels: [['outcome', 'status']],
       // RunWisp's terminal statuses are success and failed: anything not a success failed.
       values: { outcome: { failure: 'failed', cancelled: 'failed', timeout: 'failed' } },
       zeroFill: { status: ['success', 'failed'] },
-    },
-    {
-      instrument: 'jobmeter.run.last_failure.time',
-      name: 'runwisp_runs_last_failure_timestamp_seconds',
-      type: 'gauge',
+    }),
+    rule('gauge', 'jobmeter.run.last_failure.time', 'runwisp_runs_last_failure_timestamp_seconds', {
       help: 'Unix time of the most recent failed run; omitted entirely when no failure recorded',
       unit: 'seconds',
-    },
-    {
-      instrument: 'jobmeter.run.active',
-      name: 'runwisp_task_active_runs',
-      type: 'gauge',
+    }),
+    rule('gauge', 'jobmeter.run.active', 'runwisp_task_active_runs', {
       help: 'In-flight runs per task; kind is task or service',
       labels: [
         ['task', 'task'],
         ['kind', 'kind'],
       ],
-    },
-    {
-      instrument: 'system.cpu.utilization',
-      name: 'runwisp_daemon_cpu_percent',
-      type: 'gauge',
+    }),
+    rule('gauge', 'system.cpu.utilization', 'runwisp_daemon_cpu_percent', {
       help: 'Host CPU usage as seen by the daemon (0\u2013100)',
       scale: 100,
-    },
-    {
-      instrument: 'system.memory.usage',
-      name: 'runwisp_daemon_memory_used_bytes',
-      type: 'gauge',
+    }),
+    rule('gauge', 'system.memory.usage', 'runwisp_daemon_memory_used_bytes', {
       help: 'Host memory in use, in bytes',
       unit: 'bytes',
-    },
-    {
-      instrument: 'system.memory.limit',
-      name: 'runwisp_daemon_memory_total_bytes',
-      type: 'gauge',
+    }),
+    rule('gauge', 'system.memory.limit', 'runwisp_daemon_memory_total_bytes', {
       help: 'Total host memory, in bytes',
       unit: 'bytes',
-    },
-    {
-      instrument: 'process.uptime',
-      name: 'runwisp_daemon_uptime_seconds',
-      type: 'gauge',
+    }),
+    rule('gauge', 'process.uptime', 'runwisp_daemon_uptime_seconds', {
       help: 'Seconds since the daemon started',
       unit: 'seconds',
-    },
-    {
-      instrument: 'jobmeter.build.info',
-      name: 'runwisp_build_info',
-      type: 'gauge',
+    }),
+    rule('gauge', 'jobmeter.build.info', 'runwisp_build_info', {
       help: "Always 1; the label carries the running daemon's version string",
       labels: [['version', 'version']],
-    },
+    }),
   ],
 };
 

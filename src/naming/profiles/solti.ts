@@ -5,6 +5,7 @@
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../domain/catalog.ts';
 import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
+import { rule } from './rule.ts';
 
 /** solti spells it `canceled`; every other canonical outcome is its own word. */
 const OUTCOME_WORDS = { cancelled: 'canceled' };
@@ -27,28 +28,19 @@ export const soltiProfile: TableProfile = {
     'jobmeter.run.duration': DEFAULT_RUN_DURATION_BUCKETS,
   },
   rules: [
-    {
-      instrument: 'jobmeter.run.started',
-      name: 'solti_runner_tasks_started_total',
-      type: 'counter',
+    rule('counter', 'jobmeter.run.started', 'solti_runner_tasks_started_total', {
       help: 'Total number of tasks started',
       labels: [['runner', 'runner']],
-    },
-    {
-      instrument: 'jobmeter.run.finished',
-      name: 'solti_runner_tasks_completed_total',
-      type: 'counter',
+    }),
+    rule('counter', 'jobmeter.run.finished', 'solti_runner_tasks_completed_total', {
       help: 'Total number of tasks completed',
       labels: [
         ['outcome', 'outcome'],
         ['runner', 'runner'],
       ],
       values: { outcome: OUTCOME_WORDS },
-    },
-    {
-      instrument: 'jobmeter.run.duration',
-      name: 'solti_runner_task_duration_seconds',
-      type: 'histogram',
+    }),
+    rule('histogram', 'jobmeter.run.duration', 'solti_runner_task_duration_seconds', {
       help: 'Task execution duration in seconds',
       unit: 'seconds',
       labels: [
@@ -56,17 +48,14 @@ export const soltiProfile: TableProfile = {
         ['runner', 'runner'],
       ],
       values: { outcome: OUTCOME_WORDS },
-    },
-    {
-      instrument: 'jobmeter.runner.error',
-      name: 'solti_runner_errors_total',
-      type: 'counter',
+    }),
+    rule('counter', 'jobmeter.runner.error', 'solti_runner_errors_total', {
       help: 'Total runner-level errors',
       labels: [
         ['error', 'error'],
         ['runner', 'runner'],
       ],
-    },
+    }),
   ],
 };
 

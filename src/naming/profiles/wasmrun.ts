@@ -4,6 +4,7 @@
  */
 import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
+import { rule } from './rule.ts';
 
 export const wasmrunProfile: TableProfile = {
   kind: 'table',
@@ -12,84 +13,54 @@ export const wasmrunProfile: TableProfile = {
   format: 'text',
   json: 'flat',
   rules: [
-    {
-      instrument: 'jobmeter.run.finished',
-      name: 'wasmrun_agent_exec_total',
-      type: 'counter',
+    rule('counter', 'jobmeter.run.finished', 'wasmrun_agent_exec_total', {
       help: 'Total code executions by terminal result.',
       labels: [['outcome', 'result']],
       // wasmrun's results: success, error (failed to run), timeout. A cancelled run did not complete.
       values: { outcome: { failure: 'error', cancelled: 'error' } },
       zeroFill: { result: ['success', 'error', 'timeout'] },
-    },
-    {
-      instrument: 'jobmeter.run.duration',
-      name: 'wasmrun_agent_exec_duration_ms_sum',
-      type: 'counter',
+    }),
+    rule('counter', 'jobmeter.run.duration', 'wasmrun_agent_exec_duration_ms_sum', {
       help: 'Sum of execution wall-clock durations in milliseconds.',
       from: 'sum',
       scale: 1000,
       emitZero: true,
-    },
-    {
-      instrument: 'jobmeter.run.duration',
-      name: 'wasmrun_agent_exec_duration_ms_count',
-      type: 'counter',
+    }),
+    rule('counter', 'jobmeter.run.duration', 'wasmrun_agent_exec_duration_ms_count', {
       help: 'Number of executions in the sum \u2014 pair with _sum for the average.',
       from: 'count',
       emitZero: true,
-    },
-    {
-      instrument: 'jobmeter.run.output_truncated',
-      name: 'wasmrun_agent_output_truncated_total',
-      type: 'counter',
+    }),
+    rule('counter', 'jobmeter.run.output_truncated', 'wasmrun_agent_output_truncated_total', {
       help: 'Executions whose captured output hit the --max-output cap.',
       emitZero: true,
-    },
-    {
-      instrument: 'jobmeter.session.created',
-      name: 'wasmrun_agent_sessions_created_total',
-      type: 'counter',
+    }),
+    rule('counter', 'jobmeter.session.created', 'wasmrun_agent_sessions_created_total', {
       help: 'Sessions created since startup.',
       emitZero: true,
-    },
-    {
-      instrument: 'jobmeter.request.rejected',
-      name: 'wasmrun_agent_exec_rejected_total',
-      type: 'counter',
+    }),
+    rule('counter', 'jobmeter.request.rejected', 'wasmrun_agent_exec_rejected_total', {
       help: 'Requests rejected before doing work, by reason: concurrency (429), payload (413), unauthorized (401).',
       labels: [['reason', 'reason']],
       zeroFill: { reason: ['concurrency', 'payload', 'unauthorized'] },
-    },
-    {
-      instrument: 'jobmeter.session.active',
-      name: 'wasmrun_agent_sessions_active',
-      type: 'gauge',
+    }),
+    rule('gauge', 'jobmeter.session.active', 'wasmrun_agent_sessions_active', {
       help: 'Currently active (non-expired) sessions.',
       emitZero: true,
-    },
-    {
-      instrument: 'jobmeter.session.tracked',
-      name: 'wasmrun_agent_sessions_total',
-      type: 'gauge',
+    }),
+    rule('gauge', 'jobmeter.session.tracked', 'wasmrun_agent_sessions_total', {
       help: 'Sessions tracked, including expired-but-not-yet-cleaned.',
       emitZero: true,
-    },
-    {
-      instrument: 'jobmeter.run.active',
-      name: 'wasmrun_agent_exec_in_flight',
-      type: 'gauge',
+    }),
+    rule('gauge', 'jobmeter.run.active', 'wasmrun_agent_exec_in_flight', {
       help: 'Exec workers currently running.',
       emitZero: true,
-    },
-    {
-      instrument: 'jobmeter.session.disk.usage',
-      name: 'wasmrun_agent_sessions_disk_bytes',
-      type: 'gauge',
+    }),
+    rule('gauge', 'jobmeter.session.disk.usage', 'wasmrun_agent_sessions_disk_bytes', {
       help: 'Total on-disk footprint across active sessions (bytes).',
       unit: 'bytes',
       emitZero: true,
-    },
+    }),
   ],
 };
 
