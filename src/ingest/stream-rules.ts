@@ -384,23 +384,11 @@ export function applyNumber(
   const held = streams.points[s]! > 0 || streams.resume(s);
   const before = streams.value[s]!;
   const out = streams.out[s]!;
-  if (mode === 'delta') {
-    streams.value[s] = before + v;
-    // `from` set marks the stream's points delta (placeWindow sets it at a first window; one that
-    // was cumulative before has it from its first window here, where placeWindow would put it).
-    if (streams.from[s] === 0n) streams.from[s] = point.timeUnixNano > 0n ? windowStart(point) : 1n;
-  } else {
-    if (out.shape === 'monotonicSum' && mode === 'cumulative') {
-      // A sender that changed temporality keeps what its windows counted, and its total counts
-      // whole from here: it is no continuation of their sum, whatever it reads.
-      if (held && streams.from[s] !== 0n) {
-        out.setBase(streams.series[s]!, out.base(streams.series[s]!) + before);
-        streams.from[s] = 0n;
-        streams.gaps[s] = undefined;
-      }
-      // A counter's sender that started over: what it had counted stays, it counts on from there.
-      else out.reported(streams.series[s]!, held ? before : NaN, v);
-    }
+  if (mode === 'delta') streams.value[s] = before + v;
+  else {
+    // A counter's sender that started over: what it had counted stays, it counts on from there.
+    if (out.shape === 'monotonicSum' && mode === 'cumulative' && !endWindows(streams, s, held))
+      out.reported(streams.series[s]!, held ? before : NaN, v);
     streams.value[s] = v;
   }
   applied(streams, s, point, at.monotonic, mode !== 'delta');
@@ -453,20 +441,37 @@ export function applyHistogram(
   const series = streams.series[s]!;
   // A source back after it expired goes on from the last counts its series kept of it.
   const resumed = streams.points[s]! > 0 || streams.resume(s);
-  const held = streams.acc[s];
-  // A cumulative sender that started over (its count went down): what it had counted stays.
-  const last = delta || !resumed ? undefined : held;
   // An instrument's shape is the kind of every point it takes (instrumentKind).
   const p = point as OtlpExponentialHistogramPoint;
   const incoming =
     out.shape === 'histogram'
       ? histogramCounts(point as OtlpHistogramPoint)
       : sumOf(p, p.zeroThreshold);
-  out.reportedCounts(series, last, incoming);
-  streams.acc[s] = delta ? mergeInto(out.aggregator!, held, incoming) : incoming;
+  if (delta) streams.acc[s] = mergeInto(out.aggregator!, streams.acc[s], incoming);
+  else {
+    // A cumulative sender that started over (its count went down): what it had counted stays.
+    if (!endWindows(streams, s, resumed))
+      out.reportedCounts(series, resumed ? streams.acc[s] : undefined, incoming);
+    streams.acc[s] = incoming;
+  }
   applied(streams, s, point, at.monotonic, !delta);
   out.settle(series, streams);
   return undefined;
+}
+
+/**
+ * A cumulative point on the stream in slot `s` that has counted (`held`) delta windows (`from` set,
+ * placeWindow): its sender changed temporality. What the windows counted stays in the series'
+ * base, a counter's total and a histogram's count, sum and buckets alike, and the total counts
+ * whole from here: it is no continuation of their sum, whatever it reads. Returns whether it was
+ * so; if not, the carry rule judges the point as any cumulative one.
+ */
+function endWindows(streams: StreamTable, s: number, held: boolean): boolean {
+  if (!held || streams.from[s] === 0n) return false;
+  streams.out[s]!.fold(streams.series[s]!, { value: streams.value[s]!, acc: streams.acc[s] });
+  streams.from[s] = 0n;
+  streams.gaps[s] = undefined;
+  return true;
 }
 
 /** A point's counts as a stream holds them (copied: the request's arrays are not kept). */
@@ -574,7 +579,12 @@ export function placeWindow(
     if (old.length === 0) streams.gaps[s] = undefined;
   }
   const time = point.timeUnixNano;
-  if (time === 0n) return undefined;
+  // `from` set marks the stream's points delta (endWindows): a stream whose points were
+  // cumulative has it from its first window, as a new stream has.
+  if (time === 0n) {
+    if (streams.from[s] === 0n) streams.from[s] = 1n;
+    return undefined;
+  }
   const start = windowStart(point);
   const last = streams.time[s]!;
   if (streams.points[s] === 0 || last === 0n) {
@@ -585,6 +595,7 @@ export function placeWindow(
     // A window that starts after the last one leaves a span a late window may fill. One that
     // starts before it (two senders on one stream) is added as before: refusing it would lose it.
     if (start > last) addGap(streams, s, streams.gaps[s]?.length ?? 0, last, start);
+    if (streams.from[s] === 0n) streams.from[s] = start;
     return undefined;
   }
   const from = streams.from[s]!;

@@ -279,7 +279,7 @@ export class OutputSet {
   retired(at: number, id: string, value: number, acc: Acc | undefined): void {
     if ((this.shape !== 'monotonicSum' && acc === undefined) || this.#largest) return;
     if (this.#foldGone) {
-      this.#fold(at, { value, acc });
+      this.fold(at, { value, acc });
       return;
     }
     let gone = this.#gone[at];
@@ -289,7 +289,7 @@ export class OutputSet {
       // Not expected (a source comes back through resume), but what it left must stay counted.
       gone.delete(id);
       this.#goneCount--;
-      this.#fold(at, held);
+      this.fold(at, held);
     }
     gone.set(id, { value, acc });
     if (++this.#goneCount <= MAX_GONE_SOURCES) return;
@@ -297,7 +297,7 @@ export class OutputSet {
     const [oldest, part] = gone.entries().next().value!;
     gone.delete(oldest);
     this.#goneCount--;
-    this.#fold(at, part);
+    this.fold(at, part);
   }
 
   /**
@@ -315,8 +315,11 @@ export class OutputSet {
     return part;
   }
 
-  /** Adds a gone source's last report into series `at`'s base. */
-  #fold(at: number, part: GoneSource): void {
+  /**
+   * Adds what a source counted into series `at`'s base: a gone source's last report, or what a
+   * delta stream's windows counted when its sender turns cumulative (ingest/stream-rules.ts).
+   */
+  fold(at: number, part: GoneSource): void {
     if (this.shape === 'monotonicSum') this.setBase(at, this.base(at) + part.value);
     else if (part.acc !== undefined) this.#addToBase(at, part.acc);
   }

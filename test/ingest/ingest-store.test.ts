@@ -16,7 +16,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../src/ingest/checkpoint.
 import { ingestedScope, IngestStore } from '../../src/ingest/ingest-store.ts';
 import { preferIngested } from '../../src/ingest/prefer-ingested.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
-import type { OtlpExponentialHistogramPoint } from '../../src/otlp/types.ts';
+import type { OtlpExponentialHistogramPoint, OtlpHistogramPoint } from '../../src/otlp/types.ts';
 import {
   collected,
   exponential,
@@ -286,6 +286,86 @@ describe('temporality', () => {
     restored.restore(decodeCheckpoint(encodeCheckpoint(store.snapshot())));
     send(restored, 13, 300, 310, false);
     assert.deepEqual(await values(restored, 'daemon.jobs'), { '{}': 26 });
+  });
+
+  it('a histogram sender that changes temporality keeps what it counted in its count, sum and every bucket, and its next total counts whole, across a restore too', async () => {
+    const store = new IngestStore();
+    const point = (counts: number[], sum: number, start: number, end: number) =>
+      histogramPoint([1, 5], counts, sum, {}, start, end);
+    const send = (s: IngestStore, p: OtlpHistogramPoint, delta: boolean) =>
+      s.ingest(request([metric('daemon.latency', histogram([p], delta ? 'delta' : undefined))]));
+    const served = async (s: IngestStore) => (await histograms(s, 'daemon.latency'))['{}'];
+    // What the series serves when each of `points` counts whole: their buckets, sums, counts added.
+    const counted = (...points: OtlpHistogramPoint[]) => ({
+      buckets: {
+        boundaries: [1, 5],
+        counts: [0, 1, 2].map((i) => points.reduce((n, p) => n + p.bucketCounts[i]!, 0)),
+      },
+      sum: points.reduce((n, p) => n + p.sum!, 0),
+      count: points.reduce((n, p) => n + p.count, 0),
+    });
+    const w1 = point([1, 1, 1], 10, 100, 110);
+    const w2 = point([0, 2, 0], 6, 110, 120);
+    send(store, w1, true);
+    send(store, w2, true);
+    // The same sender restarted cumulative: its first total, count 5, reads as the windows' count 5.
+    const c1 = point([2, 2, 1], 20, 200, 210);
+    send(store, c1, false);
+    assert.deepEqual(await served(store), counted(w1, w2, c1), 'count 10, not 5');
+    const c2 = point([2, 3, 1], 25, 200, 220);
+    send(store, c2, false);
+    assert.deepEqual(await served(store), counted(w1, w2, c2));
+    // And back to delta (its windows add to the total it counted), then through a checkpoint to
+    // cumulative again, a total above everything the stream counted.
+    const w3 = point([0, 0, 1], 7, 220, 230);
+    send(store, w3, true);
+    assert.deepEqual(await served(store), counted(w1, w2, c2, w3));
+    const restored = new IngestStore();
+    restored.restore(decodeCheckpoint(encodeCheckpoint(store.snapshot())));
+    const c3 = point([3, 6, 4], 60, 300, 310);
+    send(restored, c3, false);
+    assert.deepEqual(await served(restored), counted(w1, w2, c2, w3, c3), 'count 25, not 13');
+  });
+
+  it('an exponential histogram sender that changes temporality keeps what it counted, both ways', async () => {
+    const store = new IngestStore();
+    const point = (counts: number[], sum: number, start: number, end: number) =>
+      exponentialPoint(2, 4, counts, sum, {}, start, end);
+    const send = (p: OtlpExponentialHistogramPoint, delta: boolean) =>
+      store.ingest(
+        request([metric('rpc.latency', exponential([p], delta ? 'delta' : undefined), 's')]),
+      );
+    const served = async () => {
+      const [m] = (await collected(store)).get('rpc.latency') ?? [];
+      assert.equal(m?.dataPointType, DataPointType.EXPONENTIAL_HISTOGRAM);
+      const { scale, positive, count, sum } = m.dataPoints[0]!.value;
+      return { scale, positive, count, sum };
+    };
+    // What the series serves when each of `points` counts whole (one scale and offset: added bucket by bucket).
+    const counted = (...points: OtlpExponentialHistogramPoint[]) => ({
+      scale: 2,
+      positive: {
+        offset: 4,
+        bucketCounts: [0, 1].map((i) =>
+          points.reduce((n, p) => n + p.positive.bucketCounts[i]!, 0),
+        ),
+      },
+      count: points.reduce((n, p) => n + p.count, 0),
+      sum: points.reduce((n, p) => n + p.sum!, 0),
+    });
+    const w1 = point([1, 2], 3, 100, 110);
+    const w2 = point([1, 1], 2, 110, 120);
+    send(w1, true);
+    send(w2, true);
+    const c1 = point([2, 3], 6, 200, 210);
+    send(c1, false);
+    assert.deepEqual(await served(), counted(w1, w2, c1), 'count 10, not 5');
+    const w3 = point([0, 1], 1, 210, 220);
+    send(w3, true);
+    assert.deepEqual(await served(), counted(w1, w2, c1, w3));
+    const c2 = point([3, 4], 9, 300, 310);
+    send(c2, false);
+    assert.deepEqual(await served(), counted(w1, w2, c1, w3, c2), 'count 18, not 7');
   });
 
   it('ignores a cumulative point older than the last one', async () => {
