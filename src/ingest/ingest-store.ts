@@ -196,7 +196,8 @@ export class IngestStore
   readonly #clock: Clock;
   /** How far behind jobmeter's clock a point's time may be (`time_too_old` past it): the longer of an hour and the expiry (stream-rules.ts). */
   readonly maxAgeMillis: number;
-  readonly #refused: RefusedCounts;
+  /** The points refused, served as `jobmeter.ingest.refused`: this store's count, or a held copy's live store's ({@link holdFor}). */
+  #refused: RefusedCounts;
   readonly #lastFailure = new LastFailure();
   /** Under a convention: the instruments it derives from each canonical one (by its name). */
   readonly #derivations: ReadonlyMap<string, readonly ConventionRecord<InstrumentSpec>[]>;
@@ -275,6 +276,19 @@ export class IngestStore
     this.#lastFailure.seconds = snapshot.lastFailureSeconds;
     this.#changes++;
     return { ...summary, refused: report.result() };
+  }
+
+  /**
+   * Serves this store, holding the last file written, in `live`'s place while `live`'s checkpoints
+   * fail (state-keeper.ts): its series as `live` keeps them ({@link idleAs}), `live`'s refused
+   * points as they are now. Refusals are no state of the file: one count, `live`'s, goes on whether
+   * a write succeeds or not; what the file holds that the ingest refuses was added to it once, when
+   * `live` restored the file, and this copy's reading of it is not served. Call it before each
+   * collection of the copy.
+   */
+  holdFor(live: IngestStore, madeBefore: number): void {
+    this.idleAs(live, madeBefore);
+    this.#refused = live.#refused;
   }
 
   ingest(request: OtlpExportRequest): IngestResult {

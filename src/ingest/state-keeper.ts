@@ -204,14 +204,15 @@ export class StateKeeper {
    * What a restart would serve: the last file written, read into an empty store (once per failing
    * spell). A series of it stays, frozen, while the store holds that series (any sender of it alive)
    * and goes when the store no longer does, never as the file ages: a failing disk freezes a series
-   * whose sender is alive, it does not remove it.
+   * whose sender is alive, it does not remove it. The refused points are the store's, counting on
+   * (IngestStore `holdFor`).
    */
   #heldStore(): IngestStore {
     if (this.#held === undefined) {
       this.#held = this.#options.emptyStore();
       this.#read(this.#held);
     }
-    this.#held.idleAs(this.#store, this.#madeWritten);
+    this.#held.holdFor(this.#store, this.#madeWritten);
     return this.#held;
   }
 

@@ -15,6 +15,18 @@ import { StateKeeper } from '../../src/ingest/state-keeper.ts';
 import { smallDisks } from '../support/small-disk.ts';
 import { fakeClock, metric, numberPoint, request, sum } from './helpers.ts';
 import { logTo } from '../../src/common/log.ts';
+import { createJobmeter } from '../../src/jobmeter.ts';
+import { freePort } from '../support/free-port.ts';
+import {
+  applyPush,
+  cloneState,
+  fileSeries,
+  KEYS,
+  refusal,
+  served,
+  type ModelState,
+} from '../model/model.ts';
+import { scrapeModelSeries, Sender } from '../model/system.ts';
 
 const disks = smallDisks();
 
@@ -162,5 +174,82 @@ describe('a checkpoint that cannot be written', () => {
     assert.match(lines[0]!, /restored 1 series/);
     assert.equal(await pushed(ingestProducer(next.keeper.series())), 100);
     await next.keeper.close();
+  });
+});
+
+describe('jobmeter_ingest_refused_total while checkpoints fail', () => {
+  it('counts every refusal before, while and after writes fail: never down, never gone', async () => {
+    // A real jobmeter (pull endpoint, OTLP/HTTP ingest, state on the small disk) and two senders
+    // of the model (test/model): what it refuses and what it serves are the model's. The refused
+    // counter is jobmeter's own, no state of the file: it goes on whatever the disk does (jobmeter's
+    // restart alone starts it again, with its start time).
+    const dir = disks.mount();
+    const jm = await createJobmeter({
+      global: false,
+      processMetrics: false,
+      listener: { port: 0 },
+      ingest: { port: await freePort(), stateDir: dir },
+      log: () => {},
+    });
+    const pull = `http://127.0.0.1:${jm.pullAddress!.port}/metrics`;
+    const ingest = `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`;
+    const senders = [new Sender(0), new Sender(1)];
+    const state: ModelState = new Map();
+    let order = 0;
+    let refused = 0;
+    let frozen: { state: ModelState; at: number } | undefined;
+    let last = 0;
+    /** One export of `sender`, posted as the SDK posts it; the model takes it point by point. */
+    const exportOf = async (sender: Sender): Promise<void> => {
+      const { body, points } = await sender.export(KEYS, 3, 4);
+      const res = await fetch(ingest, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      assert.equal(res.status, 200, await res.text());
+      order++;
+      for (const point of points) {
+        if (refusal(state, sender.resource, point) !== undefined) refused++;
+        applyPush(state, sender.resource, [point], order);
+      }
+    };
+    /** A scrape: the senders' series as the model says (`failing`: the last file written's), and the refused counter never down. */
+    const scrape = async (failing: boolean): Promise<void> => {
+      if (!failing) frozen = { state: cloneState(state), at: order };
+      const want = failing ? fileSeries(frozen!.state, state, frozen!.at) : state;
+      assert.deepEqual(await scrapeModelSeries(pull), served(want));
+      const text = await (await fetch(pull)).text();
+      const counted = [
+        ...text.matchAll(/^jobmeter_ingest_refused_total\{[^}]*reason="([a-z_]+)"[^}]*\} (\S+)$/gm),
+      ].map(([, reason, value]) => [reason, Number(value)]);
+      assert.deepEqual(counted, [['bounds_conflict', refused]], text);
+      assert.ok(refused >= last, 'the model counts up');
+      last = refused;
+    };
+    try {
+      for (const s of senders) await exportOf(s);
+      // Sender 0 comes back with the other bucket layout: its histogram points conflict with
+      // sender 1's, alive, and are refused.
+      senders[0]!.restart(false, true);
+      await exportOf(senders[0]!);
+      assert.ok(refused > 0);
+      await scrape(false);
+
+      disks.remount(dir, 'ro');
+      await exportOf(senders[0]!);
+      await scrape(true);
+      await exportOf(senders[1]!);
+      await exportOf(senders[0]!);
+      await scrape(true);
+
+      disks.remount(dir, 'rw');
+      await scrape(false);
+      await exportOf(senders[0]!);
+      await scrape(false);
+    } finally {
+      disks.remount(dir, 'rw');
+      await jm.shutdown();
+    }
   });
 });
