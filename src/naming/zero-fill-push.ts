@@ -9,9 +9,9 @@
  * - The points exist in this push only: never recorded into an instrument, so they count against
  *   no attribute cap and no reader, profile or ingest sees them.
  * - A point is left out while a recorded point lands in the same profile series (the same word
- *   after the catalog's `other` fold and the rule's words, inside the closed sets the Collector
- *   filters on): the recorded series replaces it. A counter's or histogram's zero, once replaced,
- *   is never sent again (a 0 after a count reads as a reset).
+ *   after the catalog's `other` fold and the rule's words; the record and ingest bounds keep the
+ *   closed sets the Collector filters on): the recorded series replaces it. A counter's or
+ *   histogram's zero, once replaced, is never sent again (a 0 after a count reads as a reset).
  * - Cumulative only: under delta a sum or histogram zero would be a 0 delta every interval, so
  *   those get none; gauges and up-down sums (cumulative whatever the preference) keep theirs.
  */
@@ -25,15 +25,15 @@ import type {
   ResourceMetrics,
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { OTHER, SHAPE_OF_KIND, type AttributeSpec, type InstrumentSpec } from '../domain/types.ts';
+import { OTHER, SHAPE_OF_KIND, type InstrumentSpec } from '../domain/types.ts';
 import type { Shape } from '../series/output-set.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
 import { zeroSeries } from './zero-fill.ts';
+import { compileTableRule } from './table-rules.ts';
 import { HISTOGRAM } from '../series/aggregation.ts';
 import { EMPTY_EXPONENTIAL } from '../series/exponential.ts';
 import { bucketsOf } from '../common/exponential-histogram.ts';
 import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
-import { dropOutsideCheck, vocabularyCheck } from '../domain/vocabulary.ts';
 
 /** One zero-filled profile series, as a canonical point. */
 interface ZeroPoint {
@@ -65,71 +65,44 @@ export type PushZeroFill = (rm: ResourceMetrics) => ResourceMetrics;
 /** A counter's or histogram's points count (a sum that only goes up, in the push's temporality preference). */
 const counts = (shape: Shape): boolean => shape === 'monotonicSum' || shape === 'histogram';
 
-/** A canonical value → the profile's word: the closed set's `other` fold, then the rule's words; undefined where the set drops it. */
-function wordOf(
-  spec: AttributeSpec | undefined,
-  words: Readonly<Record<string, string>> | undefined,
-  value: string,
-): string | undefined {
-  let v = value;
-  if (spec?.values !== undefined && !spec.values.includes(v)) {
-    if (spec.outside === 'drop') return undefined;
-    v = OTHER;
-  }
-  return words?.[v] ?? v;
-}
+const NONE: Attributes = Object.freeze({});
 
 /**
- * The canonical value written `word`: itself where the profile keeps it, else the first its words
- * map to it; undefined when none is (a host's rule may fill a word nothing is written as).
+ * The table's zero series (zero-fill.ts) as canonical points, one per instrument and attribute
+ * value. A word's value is the first of the word and the rule's mapped values that the rule names
+ * that word, after the closed set's `other` fold (the record bounds'); a word no value is written
+ * as has none (a host's rule may fill one). A point the record or ingest bounds passed covers a
+ * zero when it is named the zero's word (a label-less zero: any point of its instrument).
  */
-function canonicalOf(
-  spec: AttributeSpec | undefined,
-  words: Readonly<Record<string, string>> | undefined,
-  word: string,
-): string | undefined {
-  return [word, ...Object.keys(words ?? {})].find((c) => wordOf(spec, words, c) === word);
-}
-
-/** Whether the Collector's `filter/vocabulary` keeps a point: the profile's vocabularies and the spec's `outside: 'drop'` sets, checked as a record is (domain/vocabulary.ts). */
-function survivor(
-  profile: TableProfile,
-  spec: InstrumentSpec | undefined,
-): (attributes: Attributes) => boolean {
-  const checks = [vocabularyCheck(profile.vocabularies), dropOutsideCheck(spec?.attributes ?? [])];
-  return (attributes) => checks.every((check) => check?.(attributes) === undefined);
-}
-
-/** The table's zero series (zero-fill.ts), in canonical form (one per instrument and attribute value; a word no value is written as has none). */
 function canonicalZeros(
   profile: TableProfile,
   specs: ReadonlyMap<string, InstrumentSpec>,
 ): ZeroPoint[] {
   const out = new Map<string, ZeroPoint>();
   for (const { rule, label } of zeroSeries(profile.rules)) {
-    const spec = specs.get(rule.instrument);
-    const survives = survivor(profile, spec);
-    const id = rule.instrument;
+    const { instrument } = rule;
     if (label === undefined) {
-      out.set(id, { id, instrument: id, attributes: Object.freeze({}), coveredBy: survives });
+      out.set(instrument, { id: instrument, instrument, attributes: NONE, coveredBy: () => true });
       continue;
     }
     const key = rule.labels?.find(([, l]) => l === label.name)?.[0];
     // check-rules refuses a zeroFill on anything but the family's one label.
     if (key === undefined) continue;
-    const attribute = spec?.attributes.find((a) => a.key === key);
-    const map = rule.values?.[key];
-    const value = canonicalOf(attribute, map, label.word);
+    const set = specs.get(instrument)?.attributes.find((a) => a.key === key);
+    const { named } = compileTableRule(rule, {}, false);
+    // The closed set's fold, the record bounds': a value outside it is `other`, or dropped.
+    const fold = (v: string) =>
+      set?.values?.includes(v) !== false ? v : set.outside === 'drop' ? undefined : OTHER;
+    const gives = (value: unknown): boolean =>
+      value !== undefined && named({ [key]: fold(String(value)) })[label.name] === label.word;
+    const value = [label.word, ...Object.keys(rule.values?.[key] ?? {})].find(gives);
     if (value === undefined) continue;
-    const coveredBy = (attributes: Attributes): boolean =>
-      attributes[key] !== undefined &&
-      survives(attributes) &&
-      wordOf(attribute, map, String(attributes[key])) === label.word;
-    out.set(`${id}\0${key}\0${value}`, {
-      id: `${id}\0${key}\0${value}`,
-      instrument: id,
+    const id = `${instrument}\0${key}\0${value}`;
+    out.set(id, {
+      id,
+      instrument,
       attributes: Object.freeze({ [key]: value }),
-      coveredBy,
+      coveredBy: (attributes) => gives(attributes[key]),
     });
   }
   return [...out.values()];
