@@ -29,10 +29,12 @@
 import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import { RUNTIME_INSTRUMENTS } from '../domain/runtime-metrics.ts';
-import { OTHER, type InstrumentSpec } from '../domain/types.ts';
+import { OTHER, SHAPE_OF_KIND, type InstrumentSpec } from '../domain/types.ts';
+import type { Shape } from '../series/output-set.ts';
 import { resourceLabels, type ResourceLabel } from '../naming/resource-labels.ts';
 import { parseHostPort } from '../config/json-schema.ts';
 import type { FamilyRule, TableProfile } from '../naming/types.ts';
+import { zeroSeries } from '../naming/zero-fill.ts';
 
 export interface CollectorEndpoints {
   /** The `otlp` receiver's OTLP/HTTP address. */
@@ -174,14 +176,14 @@ function datapointStatements(rule: FamilyRule, fromResource: readonly ResourceLa
   return out;
 }
 
-/** What the sender's metric is, from the catalog: undefined for an instrument it does not list. */
-function otlpTypeOf(rule: FamilyRule): 'monotonic' | 'sum' | 'gauge' | 'histogram' | undefined {
-  if (rule.from === 'sum' || rule.from === 'count') return 'monotonic';
+/**
+ * What the sender's metric is, from the catalog (a histogram's sum or count: a monotonic sum);
+ * undefined for an instrument it does not list.
+ */
+function otlpTypeOf(rule: FamilyRule): Shape | undefined {
+  if (rule.from === 'sum' || rule.from === 'count') return 'monotonicSum';
   const kind = CATALOG.get(rule.instrument)?.kind;
-  if (kind === undefined) return undefined;
-  if (kind === 'histogram') return 'histogram';
-  if (kind === 'counter' || kind === 'observableCounter') return 'monotonic';
-  return kind === 'upDownCounter' || kind === 'observableUpDownCounter' ? 'sum' : 'gauge';
+  return kind === undefined ? undefined : SHAPE_OF_KIND[kind];
 }
 
 /**
@@ -201,7 +203,7 @@ function typeStatements(rule: FamilyRule, guard: string): string[] {
     }
   }
   if (rule.type === 'gauge' || rule.type === 'info') {
-    if (sent === 'monotonic') return [`convert_sum_to_gauge() where ${guard}`];
+    if (sent === 'monotonicSum') return [`convert_sum_to_gauge() where ${guard}`];
     if (sent === undefined)
       return [
         `convert_sum_to_gauge() where ${guard} and metric.type == METRIC_DATA_TYPE_SUM and metric.is_monotonic == true`,
@@ -450,9 +452,7 @@ export function compileCollectorConfig(
   endpoints: CollectorEndpoints = COLLECTOR_CONFIG_DEFAULTS,
 ): CompiledCollectorConfig {
   checkCompilable(profile);
-  const zeroFilled = profile.rules
-    .filter((r) => r.emitZero === true || r.zeroFill !== undefined)
-    .map((r) => r.name);
+  const zeroFilled = [...new Set(zeroSeries(profile.rules).map((s) => s.rule.name))];
   if (endpoints.tier !== undefined && 'worker' in endpoints.tier)
     return { config: workerConfig(endpoints), notReproduced: [], zeroFilled };
   const front =

@@ -13,8 +13,12 @@ import { parseConfigFile } from '@opentelemetry/configuration';
 import { compileCollectorConfig, GO_RUNTIME } from '../../src/cli/collector-config.ts';
 import {
   collectorConfigCommand,
+  commandProfile,
   ZERO_FILLED_PREFIX,
 } from '../../src/cli/collector-config-command.ts';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { createNamer } from '../../src/naming/to-families.ts';
+import type { TableProfile } from '../../src/naming/types.ts';
 import { viewsCommand } from '../../src/cli/views-command.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
@@ -35,6 +39,19 @@ interface Config {
     pipelines: { metrics: { receivers: string[]; processors: string[]; exporters: string[] } };
   };
 }
+
+/** The families the header's zero-filled line names. */
+function zeroFilledLine(text: string): string[] {
+  const line = text.split('\n').find((l) => l.startsWith(ZERO_FILLED_PREFIX));
+  return line === undefined ? [] : line.slice(ZERO_FILLED_PREFIX.length).trim().split(', ');
+}
+
+/** The families the pull endpoint serves under `profile` before anything is recorded: its zero fills. */
+const filledByPull = (profile: TableProfile): string[] =>
+  createNamer(profile, { hostname: 'h' })
+    .toFamilies({ resource: resourceFromAttributes({}), scopeMetrics: [] })
+    .filter((f) => f.series.length > 0)
+    .map((f) => f.name);
 
 describe('jobmeter collector-config', () => {
   it('prints YAML for the profile: the header, the addresses given, the exporter writing names as given', async () => {
@@ -113,17 +130,9 @@ describe('jobmeter collector-config', () => {
 
   it('every legacy profile: nothing is left out, and the zero-filled line names exactly the families the table fills with 0', async () => {
     for (const [name, profile] of Object.entries(LEGACY_PROFILES)) {
-      const lines = (await collectorConfigCommand(['--profile', name])).split('\n');
-      assert.ok(lines.includes('# not reproduced by the Collector: (none)'), name);
-      const filled = profile.rules
-        .filter((r) => r.emitZero === true || r.zeroFill !== undefined)
-        .map((r) => r.name);
-      const line = lines.find((l) => l.startsWith(ZERO_FILLED_PREFIX));
-      assert.deepEqual(
-        line === undefined ? [] : line.slice(ZERO_FILLED_PREFIX.length).trim().split(', '),
-        filled,
-        name,
-      );
+      const text = await collectorConfigCommand(['--profile', name]);
+      assert.ok(text.split('\n').includes('# not reproduced by the Collector: (none)'), name);
+      assert.deepEqual(zeroFilledLine(text), filledByPull(profile), name);
     }
   });
 
@@ -207,6 +216,20 @@ describe('collector-config and views --config: the host rules of a configuration
       parseYaml(await collectorConfigCommand(['--profile', 'solti'])),
       parseYaml(await collectorConfigCommand(['--config', soltiOnly])),
     );
+  });
+
+  it("the zero-filled line names what the pull serves as 0 before anything is recorded, a host's rules' included: a histogram's emit_zero fills nothing", async () => {
+    const file = await temp.file(
+      'zero-rules.toml',
+      [
+        '[profile]\nname = "solti"',
+        '[[profile.rules]]\ninstrument = "jobmeter.queue.wait"\nname = "solti_runner_task_queue_wait_seconds"\ntype = "histogram"\nhelp = "x"\nemit_zero = true',
+        '[[profile.rules]]\ninstrument = "jobmeter.schedule.missed"\nname = "solti_runner_schedules_missed_total"\ntype = "counter"\nhelp = "x"\nemit_zero = true',
+      ].join('\n'),
+    );
+    const filled = filledByPull(await commandProfile(undefined, file));
+    assert.deepEqual(filled, ['solti_runner_schedules_missed_total']);
+    assert.deepEqual(zeroFilledLine(await collectorConfigCommand(['--config', file])), filled);
   });
 
   it("views: the two waits get the catalog's second-scale buckets, the attempts their rule's attributes; the SDK's parser reads it", async () => {
