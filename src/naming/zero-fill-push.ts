@@ -9,8 +9,8 @@
  * - The points exist in this push only: never recorded into an instrument, so they count against
  *   no attribute cap and no reader, profile or ingest sees them.
  * - A point is left out while a recorded point lands in the same profile series (the same word
- *   after the catalog's `other` fold and the rule's words; the record and ingest bounds keep the
- *   closed sets the Collector filters on): the recorded series replaces it. A counter's or
+ *   after the catalog's `other` fold and the rule's words, inside the closed sets the Collector
+ *   filters on): the recorded series replaces it. A counter's or
  *   histogram's zero, once replaced, is never sent again (a 0 after a count reads as a reset).
  * - Cumulative only: under delta a sum or histogram zero would be a 0 delta every interval, so
  *   those get none; gauges and up-down sums (cumulative whatever the preference) keep theirs.
@@ -26,6 +26,7 @@ import type {
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { OTHER, SHAPE_OF_KIND, type InstrumentSpec } from '../domain/types.ts';
+import { dropOutsideCheck, vocabularyCheck } from '../domain/vocabulary.ts';
 import type { Shape } from '../series/output-set.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
 import { zeroSeries } from './zero-fill.ts';
@@ -68,11 +69,24 @@ const counts = (shape: Shape): boolean => shape === 'monotonicSum' || shape === 
 const NONE: Attributes = Object.freeze({});
 
 /**
+ * Whether the Collector's `filter/vocabulary` keeps a point: the profile's vocabularies and the
+ * spec's `outside: 'drop'` sets, checked as a record is (domain/vocabulary.ts). A point it drops
+ * replaces no zero: a host's producer may send one that jobmeter's own bounds would have refused.
+ */
+function survivor(
+  profile: TableProfile,
+  spec: InstrumentSpec | undefined,
+): (attributes: Attributes) => boolean {
+  const checks = [vocabularyCheck(profile.vocabularies), dropOutsideCheck(spec?.attributes ?? [])];
+  return (attributes) => checks.every((check) => check?.(attributes) === undefined);
+}
+
+/**
  * The table's zero series (zero-fill.ts) as canonical points, one per instrument and attribute
  * value. A word's value is the first of the word and the rule's mapped values that the rule names
  * that word, after the closed set's `other` fold (the record bounds'); a word no value is written
- * as has none (a host's rule may fill one). A point the record or ingest bounds passed covers a
- * zero when it is named the zero's word (a label-less zero: any point of its instrument).
+ * as has none (a host's rule may fill one). A point the Collector keeps covers a zero when it is
+ * named the zero's word (a label-less zero: any such point of its instrument).
  */
 function canonicalZeros(
   profile: TableProfile,
@@ -81,14 +95,16 @@ function canonicalZeros(
   const out = new Map<string, ZeroPoint>();
   for (const { rule, label } of zeroSeries(profile.rules)) {
     const { instrument } = rule;
+    const spec = specs.get(instrument);
+    const survives = survivor(profile, spec);
     if (label === undefined) {
-      out.set(instrument, { id: instrument, instrument, attributes: NONE, coveredBy: () => true });
+      out.set(instrument, { id: instrument, instrument, attributes: NONE, coveredBy: survives });
       continue;
     }
     const key = rule.labels?.find(([, l]) => l === label.name)?.[0];
     // check-rules refuses a zeroFill on anything but the family's one label.
     if (key === undefined) continue;
-    const set = specs.get(instrument)?.attributes.find((a) => a.key === key);
+    const set = spec?.attributes.find((a) => a.key === key);
     const { named } = compileTableRule(rule, {}, false);
     // The closed set's fold, the record bounds': a value outside it is `other`, or dropped.
     const fold = (v: string) =>
@@ -102,7 +118,7 @@ function canonicalZeros(
       id,
       instrument,
       attributes: Object.freeze({ [key]: value }),
-      coveredBy: (attributes) => gives(attributes[key]),
+      coveredBy: (attributes) => survives(attributes) && gives(attributes[key]),
     });
   }
   return [...out.values()];

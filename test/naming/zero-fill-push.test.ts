@@ -116,6 +116,22 @@ describe('zero points in a collection', () => {
       )
       .sort();
 
+  it("a point the Collector's vocabulary filter drops replaces no zero (a host's producer may send one)", () => {
+    const fresh = createPushZeroFill(LEGACY_PROFILES.runwisp, {
+      replaced: new Set<string>(),
+      specs: DOMAIN_INSTRUMENTS,
+      scope: SCOPE,
+    });
+    const outside = history([['success', 3]]);
+    const point = outside.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!;
+    Object.assign(point, { attributes: { outcome: 'success', kind: 'bogus' } });
+    const zeros = served(fresh(outside)).filter((p) => p.endsWith('=0'));
+    assert.ok(zeros.includes('{"outcome":"success"}=0'), zeros.join('\n'));
+    // Inside the vocabulary the same point replaces it.
+    const inside = history([['success', 3]]);
+    assert.ok(!served(fresh(inside)).includes('{"outcome":"success"}=0'));
+  });
+
   it('a gauge zero comes back when its word is no longer observed (a level, as the pull serves it)', () => {
     const rm = createPushZeroFill(LEGACY_PROFILES.rm, {
       replaced: new Set<string>(),
