@@ -297,7 +297,10 @@ function latestExemplars(
   return out;
 }
 
-/** Adds a histogram series, or merges it into the one with these labels (when their buckets add up). */
+/**
+ * Adds a histogram series, or merges it into the one with these labels, in that one's bucket layout
+ * (an exponential one only with another exponential one).
+ */
 export function addHistogram(out: FamilyBuilder, series: RenderHistogramSeries): void {
   if (out.index === undefined) {
     out.series.push(series);
@@ -318,14 +321,19 @@ export function addHistogram(out: FamilyBuilder, series: RenderHistogramSeries):
     out.series[at] = withExtras(merged, prev, series);
     return;
   }
-  // Different bucket layouts cannot be summed (an exponential histogram beside an explicit one, or
-  // two scaled exponential ones).
-  if (!sameBounds(prev.bounds, series.bounds)) return;
-  const exemplars = latestExemplars(prev.exemplars, series.exemplars);
+  // An exponential histogram beside an explicit one cannot be summed: its classic buckets are read
+  // from its native ones, which the other has none of.
+  if (prev.native !== undefined || series.native !== undefined) return;
+  // Explicit buckets of another layout are counted in the served series' (the ingest's rule for a
+  // sender that changes its layout): count and sum whole, each bucket at or above its own bound.
+  // Their exemplars are of buckets the served series does not have, and are left out.
+  const same = sameBounds(prev.bounds, series.bounds);
+  const counted = same ? series : HISTOGRAM.rebucket(series, series.bounds, prev.bounds);
+  const exemplars = same ? latestExemplars(prev.exemplars, series.exemplars) : prev.exemplars;
   const merged = {
     labels,
     bounds: prev.bounds,
-    ...HISTOGRAM.merge(prev, series),
+    ...HISTOGRAM.merge(prev, counted),
     ...(exemplars !== undefined && { exemplars }),
   };
   out.series[at] = withExtras(merged, prev, series);

@@ -30,7 +30,7 @@
  * apart, has {@link ServedTotals}: there a decrease is a part going away, not a restart.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { SUM } from './aggregation.ts';
+import { HISTOGRAM, SUM } from './aggregation.ts';
 import { attributeSetKey } from './attribute-key.ts';
 
 /** Where a cluster report's histogram row, `[count, sum, min, max, ...bucket counts]` (cluster/wire.ts), has its bucket counts. */
@@ -131,6 +131,21 @@ export function sameBounds(a: readonly number[], b: readonly number[]): boolean 
 }
 
 /**
+ * A histogram source's row, `[count, sum, ...bucket counts]` over the layout `from`, in the layout
+ * `to`: count and sum kept, each bucket's count in the first bucket of `to` at or above its bound
+ * (aggregation.ts `HISTOGRAM.rebucket`, the rule the ingest's series follow when their layout changes).
+ */
+function rebucketRow(
+  row: Float64Array,
+  from: readonly number[],
+  to: readonly number[],
+): Float64Array {
+  const acc = { counts: Array.from(row.subarray(2)), sum: row[1]!, count: row[0]! };
+  const moved = HISTOGRAM.rebucket(acc, from, to);
+  return Float64Array.of(moved.count, moved.sum, ...moved.counts);
+}
+
+/**
  * Gone sources a rule keeps apart, so each can be told when it comes back; past this, the oldest
  * are folded into their label set's part (what they counted stays served, and one that comes back
  * then counts whole: {@link RuleSources.folded} says how many were folded).
@@ -195,8 +210,9 @@ export class RuleSources {
   /**
    * A histogram source's part, as {@link report}: its report is `n` bucket counts of `counts` from
    * `from`, over `bounds`, with `sum` and `count`. The row returned, `[count, sum, ...bucket counts]`,
-   * is the source's own until its next report. A new bucket layout starts its part over (the
-   * series cannot sum two layouts).
+   * is the source's own until its next report. A new bucket layout takes what the source counted,
+   * and its last report, re-bucketed ({@link rebucketRow}): its next report goes on from there, or
+   * is a restart, as in one layout.
    */
   reportHistogram(
     attributes: Attributes,
@@ -210,12 +226,12 @@ export class RuleSources {
   ): Float64Array {
     const s = this.#source(attributes, labels, start);
     const n = bounds.length + 1;
-    const fresh = s.bounds === undefined || !sameBounds(s.bounds, bounds);
-    if (fresh) {
-      s.bounds = bounds;
-      s.row = new Float64Array(n + 2);
-      s.lastRow = undefined;
+    if (s.bounds === undefined) s.row = new Float64Array(n + 2);
+    else if (!sameBounds(s.bounds, bounds)) {
+      s.row = rebucketRow(s.row!, s.bounds, bounds);
+      if (s.lastRow !== undefined) s.lastRow = rebucketRow(s.lastRow, s.bounds, bounds);
     }
+    s.bounds = bounds;
     const row = s.row!;
     const last = s.lastRow;
     const whole = last === undefined || SUM.restarted(last[0]!, count);
@@ -279,7 +295,7 @@ export class RuleSources {
     for (const s of this.#byKey.values()) if (s.seen !== pass) keep(s);
   }
 
-  /** Adds gone source `s` into its label set's folded part (a histogram's of another layout is dropped). */
+  /** Adds gone source `s` into its label set's folded part (a histogram's re-bucketed into the part's layout). */
   #fold(s: SourceTotal): void {
     const f = this.#folded.get(s.labels);
     if (f === undefined) {
@@ -288,8 +304,9 @@ export class RuleSources {
     }
     f.total += s.total;
     if (s.start < f.start) f.start = s.start;
-    if (f.row !== undefined && s.row !== undefined && sameBounds(f.bounds!, s.bounds!))
-      for (let k = 0; k < f.row.length; k++) f.row[k]! += s.row[k]!;
+    if (f.row === undefined || s.row === undefined) return;
+    const row = sameBounds(f.bounds!, s.bounds!) ? s.row : rebucketRow(s.row, s.bounds!, f.bounds!);
+    for (let k = 0; k < f.row.length; k++) f.row[k]! += row[k]!;
   }
 }
 

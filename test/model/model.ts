@@ -117,11 +117,11 @@ export const emptyBuckets = (bounds: readonly number[]): Buckets => ({
   counts: bounds.map(() => 0).concat(0),
   sum: 0,
 });
-function addBuckets(a: Buckets, b: Buckets): Buckets {
+export function addBuckets(a: Buckets, b: Buckets): Buckets {
   return { bounds: a.bounds, counts: a.counts.map((c, i) => c + b.counts[i]!), sum: a.sum + b.sum };
 }
 /** `b` in the layout `bounds`: each bucket's count in the first bucket whose bound is at or above its own. */
-function relayout(b: Buckets, bounds: readonly number[]): Buckets {
+export function relayout(b: Buckets, bounds: readonly number[]): Buckets {
   const counts = bounds.map(() => 0).concat(0);
   b.counts.forEach((c, i) => {
     const upper = b.bounds[i] ?? Infinity;
