@@ -16,7 +16,7 @@
  * the rest of its request, so the store never holds what an arriving point could not give it.
  * A new meaning of a field, or a field a reader cannot do without, is a new
  * {@link CHECKPOINT_VERSION}; a field an older reader may ignore (it restores as it did before the
- * field was written: `windows`, `gone`, `carry`, `written`) keeps the version, so a downgrade still restores
+ * field was written: `windows`, `gone`, `goneWindows`, `carry`, `written`) keeps the version, so a downgrade still restores
  * the file rather than moving it aside.
  */
 import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
@@ -119,6 +119,8 @@ export interface GonePart {
   readonly source: string;
   readonly value: number;
   readonly acc: Acc | undefined;
+  /** A delta source's windows' start (output-set.ts `GoneSource`; the checkpoint's `goneWindows`); none: cumulative. */
+  readonly from?: bigint;
 }
 
 export interface StreamSnapshot {
@@ -165,6 +167,7 @@ const PART_ROW = [string, string, numIn, numIn, finite, NUMBERS, NUMBERS, NUMBER
 const GONE_PART = (v: unknown, at: string) =>
   row(v, at, 'a gone source', [string, numIn, HIST, EXP]);
 const GONE_ROW = [integer, integer, numIn, HIST, EXP, listOf(GONE_PART)] as const;
+const GONE_WINDOWS_ROW = [integer, integer, integer, timeIn] as const;
 
 /**
  * `snapshot` as the checkpoint's payload (JSON text). A source series is a list, not an object,
@@ -185,6 +188,9 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
   // exp], ...]]: a field of its own too, so a reader that does not know it restores the
   // series' `base` (all it carries) as before.
   const gone: unknown[][] = [];
+  // Delta gone sources' windows' start, [instrument, series, part, from]: a reader that does not
+  // know it restores them as cumulative, as before.
+  const goneWindows: (number | string)[][] = [];
   const instruments = snapshot.instruments.map((i, a) => ({
     name: i.name,
     shape: i.shape,
@@ -192,6 +198,8 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
     unit: i.unit,
     series: i.series.map((s, b) => {
       if (s.gone !== undefined) gone.push([a, b, ...splitOut(s.gone)]);
+      for (const [k, p] of s.gone?.parts.entries() ?? [])
+        if (p.from !== undefined) goneWindows.push([a, b, k, String(p.from)]);
       return {
         scopeKey: s.scopeKey,
         scope: { name: s.scope.name, version: s.scope.version },
@@ -236,6 +244,7 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
     ...(snapshot.writer !== undefined ? { writer: snapshot.writer } : {}),
     ...(windows.length > 0 ? { windows } : {}),
     ...(gone.length > 0 ? { gone } : {}),
+    ...(goneWindows.length > 0 ? { goneWindows } : {}),
     ...(snapshot.point !== undefined ? { point: snapshot.point } : {}),
     ...(carry.length > 0
       ? {
@@ -289,6 +298,17 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
       baseAcc: acc(hist, exp),
       parts: parts.map(([source, value, h, e]) => ({ source, value, acc: acc(h, e) })),
     };
+  }
+  for (const [n, w] of (root.goneWindows === undefined
+    ? []
+    : array(root.goneWindows, 'goneWindows')
+  ).entries()) {
+    const at = `goneWindows[${n}]`;
+    const [a, b, k, from] = row(w, at, "a gone source's windows", GONE_WINDOWS_ROW);
+    const parts = (read[a]?.series[b] as { gone?: GoneSplit } | undefined)?.gone?.parts;
+    const part = parts?.[k] as { from?: bigint } | undefined;
+    if (part === undefined) throw new CheckpointError(`${at}: no such gone source`);
+    part.from = from;
   }
   // Checked once the windows and gone sources are placed: they name series by position in the file.
   const refused: RefusedValue[] = [];

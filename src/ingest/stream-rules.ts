@@ -461,7 +461,8 @@ export function applyHistogram(
 
 /**
  * A cumulative point on the stream in slot `s` that has counted (`held`) delta windows (`from` set,
- * placeWindow): its sender changed temporality. What the windows counted stays in the series'
+ * placeWindow, or taken back with its last report after an expiry: streams.ts `resume`): its
+ * sender changed temporality. What the windows counted stays in the series'
  * base, a counter's total and a histogram's count, sum and buckets alike, and the total counts
  * whole from here: it is no continuation of their sum, whatever it reads. Returns whether it was
  * so; if not, the carry rule judges the point as any cumulative one.

@@ -299,7 +299,7 @@ function latestExemplars(
 
 /**
  * Adds a histogram series, or merges it into the one with these labels, in that one's bucket layout
- * (an exponential one only with another exponential one).
+ * (native buckets only when both have them).
  */
 export function addHistogram(out: FamilyBuilder, series: RenderHistogramSeries): void {
   if (out.index === undefined) {
@@ -321,12 +321,12 @@ export function addHistogram(out: FamilyBuilder, series: RenderHistogramSeries):
     out.series[at] = withExtras(merged, prev, series);
     return;
   }
-  // An exponential histogram beside an explicit one cannot be summed: its classic buckets are read
-  // from its native ones, which the other has none of.
-  if (prev.native !== undefined || series.native !== undefined) return;
   // Explicit buckets of another layout are counted in the served series' (the ingest's rule for a
   // sender that changes its layout): count and sum whole, each bucket at or above its own bound.
-  // Their exemplars are of buckets the served series does not have, and are left out.
+  // Their exemplars are of buckets the served series does not have, and are left out. An
+  // exponential histogram beside an explicit one counts by its classic buckets (what a text scrape
+  // reads, and all a scaled or too coarse one has), and the merged series has no native buckets:
+  // they could not hold the explicit one's observations.
   const same = sameBounds(prev.bounds, series.bounds);
   const counted = same ? series : HISTOGRAM.rebucket(series, series.bounds, prev.bounds);
   const exemplars = same ? latestExemplars(prev.exemplars, series.exemplars) : prev.exemplars;

@@ -88,6 +88,11 @@ export interface StreamLinks {
 interface GoneSource {
   readonly value: number;
   readonly acc: Acc | undefined;
+  /**
+   * A delta source's: where its counted windows begin (streams.ts `from`; 0n: its points were
+   * cumulative), so that it comes back still delta and a cumulative point then ends its windows.
+   */
+  readonly from?: bigint;
 }
 
 /** Where each figure of a series' row is (see `OutputSet.#rows`). */
@@ -276,7 +281,7 @@ export class OutputSet {
    * source that stops reporting keeps what it added), kept apart as a gone source until it comes
    * back ({@link resume}) -- or folded into the base at once (`foldGone`) --; a level's leave with it.
    */
-  retired(at: number, id: string, value: number, acc: Acc | undefined): void {
+  retired(at: number, id: string, value: number, acc: Acc | undefined, from = 0n): void {
     if ((this.shape !== 'monotonicSum' && acc === undefined) || this.#largest) return;
     if (this.#foldGone) {
       this.fold(at, { value, acc });
@@ -291,7 +296,7 @@ export class OutputSet {
       this.#goneCount--;
       this.fold(at, held);
     }
-    gone.set(id, { value, acc });
+    gone.set(id, from === 0n ? { value, acc } : { value, acc, from });
     if (++this.#goneCount <= MAX_GONE_SOURCES) return;
     // Map order is insertion order: the series' oldest gone source folds.
     const [oldest, part] = gone.entries().next().value!;

@@ -161,8 +161,10 @@ export class StreamTable<I extends InstrumentSeries = InstrumentSeries> {
 
   /**
    * Stream `s`, before its first point is applied, takes back the last report it left its series
-   * when it ended under the same identity (an expired sender that pushes again): whether it holds a
-   * last report now, which carry.ts's rule judges its point against (output-set.ts `resume`).
+   * when it ended under the same identity (an expired sender that pushes again), and whether its
+   * points were delta (`from`: a cumulative point then ends its windows, ingest/stream-rules.ts
+   * `endWindows`): whether it holds a last report now, which carry.ts's rule judges its point
+   * against (output-set.ts `resume`).
    * Taken at the first point applied, not when the stream is made: a stream made for a point that
    * is refused leaves its series as it was.
    */
@@ -171,6 +173,8 @@ export class StreamTable<I extends InstrumentSeries = InstrumentSeries> {
     if (part === undefined) return false;
     this.value[s] = part.value;
     this.acc[s] = part.acc;
+    // A delta point placed its window already (placeWindow): the windows count on from it.
+    if (this.from[s] === 0n) this.from[s] = part.from ?? 0n;
     return true;
   }
 
@@ -367,7 +371,7 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     const series = st.series[s]!;
     const bytes = st.bytes[s]!;
     // A stream that took no point counted nothing (and took back nothing: resume).
-    if (st.points[s]! > 0) out.retired(series, st.identity(s), st.value[s]!, st.acc[s]);
+    if (st.points[s]! > 0) out.retired(series, st.identity(s), st.value[s]!, st.acc[s], st.from[s]);
     const prev = st.prev[s]!;
     const next = st.next[s]!;
     if (prev === NO_SLOT) out.setFirst(series, next);

@@ -33,6 +33,20 @@ import {
   sum,
   values,
 } from './helpers.ts';
+import {
+  addBuckets,
+  applyPush,
+  emptyBuckets,
+  expireSource,
+  INSTRUMENTS,
+  KEYS,
+  served as modelServed,
+  sourceKey,
+  type Buckets,
+  type Key,
+  type ModelState,
+  type Temporality,
+} from '../model/model.ts';
 
 const RUN = { task: 'backup', kind: 'task', runner: 'subprocess', outcome: 'success' };
 const key = (attributes: Record<string, unknown>): string => JSON.stringify(attributes);
@@ -774,6 +788,13 @@ describe('refusals', () => {
 });
 
 describe('expiry', () => {
+  /** A store on `clock` restored from what `store` would write to its state file now. */
+  const restored = (store: IngestStore, clock: ReturnType<typeof fakeClock>): IngestStore => {
+    const next = new IngestStore({ clock, expiryMillis: 10_000 });
+    next.restore(decodeCheckpoint(encodeCheckpoint(store.snapshot())));
+    return next;
+  };
+
   it('a series not updated for expiryMillis disappears (default 5 minutes)', async () => {
     const clock = fakeClock();
     const store = new IngestStore({ clock });
@@ -847,6 +868,112 @@ describe('expiry', () => {
     const h = (await histograms(store, 'daemon.latency'))['{}']!;
     assert.deepEqual([h.buckets.boundaries, h.buckets.counts, h.count], [[2, 10], [0, 0, 5], 5]);
   });
+
+  // Restored from the state file while its source is gone (`restart`), the store keeps that too.
+  for (const restart of [false, true])
+    it(`a source back from expiry with another temporality keeps what it counted, and its points count by their new temporality, as a live sender changing it; one back delta adds a late window of its silence${restart ? ', across a restore' : ''}`, async () => {
+      const clock = fakeClock();
+      let store = new IngestStore({ clock, expiryMillis: 10_000 });
+      const model: ModelState = new Map();
+      const events = INSTRUMENTS.find((i) => i.name === 'model.events')!;
+      let order = 0;
+      // Sender `r` pushes `value` for key `k` as `temporality`, its point's window (start, time].
+      const send = (
+        r: string,
+        k: Key,
+        value: number,
+        temporality: Temporality,
+        window: number[],
+      ) => {
+        const p = numberPoint(value, { k }, window[0], window[1]);
+        const res = store.ingest(
+          request([metric(events.name, sum([p], temporality))], { 'service.instance.id': r }),
+        );
+        assert.equal(res.rejectedDataPoints, 0);
+        applyPush(model, r, [{ instrument: events, key: k, value, temporality }], order++);
+      };
+      const check = async (what: string) => {
+        const want = modelServed(model);
+        const got = await values(store, events.name);
+        for (const k of KEYS)
+          assert.equal(
+            got[key({ k })],
+            want.get(`${events.served}{k="${k}"}`),
+            `${what}, key ${k}`,
+          );
+      };
+      // r0 counts a by delta windows (3, then 2), b by cumulative totals (4, then 6); r2 counts a by
+      // delta windows and stays delta; r1 keeps both series served while r0 and r2 are gone.
+      send('r2', 'a', 1, 'delta', [100, 105]);
+      send('r1', 'a', 1, 'cumulative', [100, 101]);
+      send('r1', 'b', 1, 'cumulative', [100, 101]);
+      send('r0', 'a', 3, 'delta', [100, 110]);
+      send('r0', 'b', 4, 'cumulative', [100, 110]);
+      send('r0', 'a', 2, 'delta', [110, 120]);
+      send('r0', 'b', 6, 'cumulative', [100, 120]);
+      await check('r0 live');
+      clock.advance(6_000);
+      send('r1', 'a', 2, 'cumulative', [100, 126]);
+      send('r1', 'b', 2, 'cumulative', [100, 126]);
+      clock.advance(6_000);
+      for (const k of KEYS) expireSource(model, sourceKey('r0', events.name, k));
+      expireSource(model, sourceKey('r2', events.name, 'a'));
+      await check('r0 and r2 expired');
+      if (restart) store = restored(store, clock);
+      // r0 is back, a turned cumulative (7 reads above its windows' 5: still no continuation of
+      // them), b turned delta.
+      send('r0', 'a', 7, 'cumulative', [200, 210]);
+      send('r0', 'b', 2, 'delta', [200, 210]);
+      await check("r0's first points back");
+      send('r0', 'a', 9, 'cumulative', [200, 220]);
+      send('r0', 'b', 1, 'delta', [210, 220]);
+      await check("r0's next points");
+      // r2 is back delta, then a window of its silence comes late (queued through it): added.
+      send('r2', 'a', 2, 'delta', [200, 210]);
+      send('r2', 'a', 4, 'delta', [105, 200]);
+      await check("r2's windows");
+    });
+
+  for (const restart of [false, true])
+    it(`a histogram source back from expiry turned cumulative keeps what its delta windows counted, and its total counts whole${restart ? ', across a restore' : ''}`, async () => {
+      const clock = fakeClock();
+      let store = new IngestStore({ clock, expiryMillis: 10_000 });
+      const bounds = [1, 5];
+      const send = (r: string, b: Buckets, delta: boolean, start: number, time: number) => {
+        const p = histogramPoint(bounds, [...b.counts], b.sum, {}, start, time);
+        const res = store.ingest(
+          request([metric('daemon.latency', histogram([p], delta ? 'delta' : undefined))], {
+            'service.instance.id': r,
+          }),
+        );
+        assert.equal(res.rejectedDataPoints, 0);
+      };
+      const read = async () => {
+        const h = (await histograms(store, 'daemon.latency'))['{}']!;
+        return { bounds: h.buckets.boundaries, counts: h.buckets.counts, sum: h.sum };
+      };
+      // test/model/model.ts: a sender that changes its temporality keeps what it counted, and its
+      // points count by their new temporality from there (a histogram's buckets and sum alike).
+      const counted = (...points: Buckets[]) => points.reduce(addBuckets, emptyBuckets(bounds));
+      const b1: Buckets = { bounds, counts: [1, 0, 0], sum: 0.5 };
+      const w1: Buckets = { bounds, counts: [1, 1, 1], sum: 10 };
+      const w2: Buckets = { bounds, counts: [0, 2, 0], sum: 6 };
+      send('r1', b1, false, 100, 101);
+      send('r0', w1, true, 100, 110);
+      send('r0', w2, true, 110, 120);
+      clock.advance(6_000);
+      send('r1', b1, false, 100, 126);
+      clock.advance(6_000);
+      assert.deepEqual(await read(), counted(b1, w1, w2), "r0 expired: its windows' counts stay");
+      if (restart) store = restored(store, clock);
+      // Back cumulative, with a count (6) above its windows' (5): no continuation of them.
+      const c1: Buckets = { bounds, counts: [2, 3, 1], sum: 20 };
+      send('r0', c1, false, 200, 210);
+      assert.deepEqual(await read(), counted(b1, w1, w2, c1));
+      const c2: Buckets = { bounds, counts: [2, 4, 2], sum: 30 };
+      send('r0', c2, false, 200, 220);
+      assert.deepEqual(await read(), counted(b1, w1, w2, c2));
+    });
 
   it('a gauge drops the level of an expired source', async () => {
     const clock = fakeClock();

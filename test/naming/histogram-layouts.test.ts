@@ -1,6 +1,7 @@
-// Explicit-bucket histograms of other bucket layouts that land on one served series (one
-// instrument from several producers served without scope labels, a legacy table that merges
-// senders, a sender whose layout changes while its served series carries it): a Prometheus user
+// Explicit-bucket histograms of other bucket layouts (and exponential ones beside them, by their
+// classic buckets) that land on one served series (one instrument from several producers served
+// without scope labels, a legacy table that merges senders, a sender whose layout changes while
+// its served series carries it): a Prometheus user
 // reads one histogram whose every observation is counted, its count the +Inf bucket, its buckets
 // cumulative, and no figure going back from one scrape to the next. What each source counted is
 // re-bucketed into the served series' layout by the model's rule (test/model/model.ts `relayout`,
@@ -9,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { metrics, type Attributes } from '@opentelemetry/api';
+import { AggregationType } from '@opentelemetry/sdk-metrics';
 import { emptyResource } from '@opentelemetry/resources';
 import type { HistogramSeries } from '../../src/exposition/types.ts';
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/domain/catalog.ts';
@@ -129,6 +131,70 @@ describe('producers of one served histogram with other bucket layouts', () => {
     record('host-a', [2]);
     assertNoDecrease(first, await served());
   });
+
+  // One producer's instrument aggregated as a base-2 exponential histogram, the other's with
+  // explicit buckets (a host's Views, so both come from the SDK in the order their meters were
+  // made): the exponential one's classic buckets (what a text scrape reads of it) are counted with
+  // the explicit ones, in the layout of whichever comes first. Its values are powers of two, bounds
+  // of an exponential histogram at any scale, so each lies at its classic bucket's upper bound and
+  // the model's rule places it as its own value.
+  for (const first of ['explicit', 'exponential'] as const)
+    test(`the native naming without scope labels serves an exponential and an explicit producer of one instrument as one histogram (${first} first), every observation counted`, async () => {
+      const explicit = [1, 5];
+      const jm = await jobmeter('otel', {
+        otelScopeInfo: false,
+        views: [
+          {
+            instrumentName: 'app.latency',
+            meterName: 'host-a',
+            aggregation: {
+              type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+              options: { boundaries: explicit },
+            },
+          },
+          {
+            instrumentName: 'app.latency',
+            meterName: 'host-exp',
+            aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize: 160 } },
+          },
+        ],
+      });
+      const meters = first === 'explicit' ? ['host-a', 'host-exp'] : ['host-exp', 'host-a'];
+      const made = new Map(
+        meters.map((m) => [
+          m,
+          jm.meterProvider.getMeter(m).createHistogram('app.latency', { unit: 's' }),
+        ]),
+      );
+      const [a, e] = [made.get('host-a'), made.get('host-exp')];
+      const recorded = { a: [] as number[], e: [] as number[] };
+      const record = (values: { a?: number[]; e?: number[] }): void => {
+        for (const v of values.a ?? []) a!.record(v);
+        for (const v of values.e ?? []) e!.record(v);
+        recorded.a.push(...(values.a ?? []));
+        recorded.e.push(...(values.e ?? []));
+      };
+      const served = async (): Promise<HistogramSeries> => {
+        const s = histogramSeries((await scrapeByName(jm)).get('app_latency_seconds'), '');
+        assert.equal(
+          sameLayout(s.bounds, explicit),
+          first === 'explicit',
+          'the first one is served',
+        );
+        const classic = first === 'exponential' ? s.bounds : explicit;
+        assertCounted(s, [observed(explicit, recorded.a), observed(classic, recorded.e)]);
+        const n = s.native;
+        if (n !== undefined) {
+          const held = [...n.positiveCounts, ...n.negativeCounts].reduce((x, y) => x + y, 0);
+          assert.equal(n.zeroCount + held, s.count, 'its native buckets hold every observation');
+        }
+        return s;
+      };
+      record({ a: [0.5, 3, 7], e: [0.25, 1, 4, 16] });
+      const before = await served();
+      record({ a: [2], e: [0.5, 0.5, 8] });
+      assertNoDecrease(before, await served());
+    });
 
   test("a legacy table serves its instrument from the host's meter, another layout, in the series jobmeter's own runs feed", async () => {
     const jm = await jobmeter('solti');
