@@ -20,7 +20,7 @@ export type { JobmeterViewsOptions } from './jobmeter-views.ts';
 export { ConfigError } from './errors.ts';
 export { VERSION } from './version.ts';
 export type { FamilyRule } from './naming/types.ts';
-export type { TranslationStrategy } from './naming/prometheus-names.ts';
+export type { TranslationStrategy } from './common/option-values.ts';
 export type {
   HostInstruments,
   IngestOptions,

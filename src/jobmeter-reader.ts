@@ -36,7 +36,7 @@ import { metricsCollection } from './series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
-import { JOBMETER_OPTIONS, READER_OPTIONS, resolveOption } from './common/option-table.ts';
+import { READER_OPTIONS, resolveSection } from './common/option-table.ts';
 import { RecordGuard } from './domain/record-guard.ts';
 import { CollectedLengthLimit, cutCount } from './readers/collected-length-limit.ts';
 import { resolveListener, resolveProfileChoice, type ResolvedOptions } from './resolve-options.ts';
@@ -92,22 +92,19 @@ export class JobmeterReader implements IMetricReader {
   constructor(options: JobmeterReaderOptions = {}) {
     checkOptionKeys(options, 'reader');
     const choice = resolveProfileChoice(options.profile, options.hostInstruments);
-    const profile = buildProfile(choice, options.otelScopeInfo ?? true, options);
+    // Each row held to its rule; the profile takes the exposition options as given (set or not).
+    const o = resolveSection(options, READER_OPTIONS, '', ['profile', 'hostInstruments']);
+    const profile = buildProfile(choice, o.otelScopeInfo, options);
     this.profile = profile;
     this.#reader = newPullReader(options.metricProducers ?? [], {
       onShutdown: () => this.#onShutdown(),
     });
     // No series store here (the host's provider holds the storages): the reader keeps what its
     // zero-filled counters served.
-    const namer = profileNamer(profile, choice.hostInstruments, options.hostname, {
+    const namer = profileNamer(profile, choice.hostInstruments, o.hostname, {
       served: new ServedTotals(),
     });
-    const valueLengthLimit = resolveOption(
-      JOBMETER_OPTIONS,
-      'attributeValueLengthLimit',
-      options.attributeValueLengthLimit,
-    );
-    const guard = new RecordGuard({ valueLengthLimit });
+    const guard = new RecordGuard({ valueLengthLimit: o.attributeValueLengthLimit });
     const limit = new CollectedLengthLimit(guard);
     const counted = cutCount(guard);
     this.scrape = coalescedScrape(

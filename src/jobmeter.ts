@@ -234,7 +234,7 @@ export async function createJobmeter<
           sources,
         );
   const shadow = ingest?.shadow;
-  const hostName = hostNameOf(options.hostname);
+  const hostName = hostNameOf(o.hostname);
   if (profile.kind === 'table' && o.hostInstruments === 'drop')
     o.log('info', dropLine(profile, o.instruments));
   // The debug printer decodes with protobufjs: loaded only when asked for.

@@ -21,10 +21,9 @@ import type {
 import type { MergePolicy } from './domain/merge-rules.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { BuildInfo, DeclaredInstrumentSpec } from './domain/types.ts';
-import type { TranslationStrategy } from './naming/prometheus-names.ts';
 import type { FamilyRule } from './naming/types.ts';
 import type { ProfileName } from './common/option-values.ts';
-import type { LevelLogger, LogSink } from './common/log.ts';
+import type { LevelLogger } from './common/log.ts';
 
 export type { OptionsOf } from './common/option-table.ts';
 export {
@@ -101,7 +100,6 @@ export interface HostTypes<
   I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[],
 > {
   profile: ProfileName | ProfileOptions;
-  translationStrategy: TranslationStrategy;
   listener: PullListenerOptions | false;
   otlp: OtlpPushOptions;
   ingest: IngestOptions | false;
@@ -111,7 +109,5 @@ export interface HostTypes<
   instruments: I;
   snapshot: SnapshotSourceOptions;
   metricProducers: MetricProducer[];
-  debug: (line: string) => void;
   readers: readonly IMetricReader[];
-  log: LogSink;
 }

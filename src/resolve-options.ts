@@ -18,17 +18,7 @@ import {
   resolveSection,
 } from './common/option-table.ts';
 import { ConfigError } from './errors.ts';
-import {
-  callback,
-  headers as headersRule,
-  httpUrl,
-  list,
-  logSink,
-  oneOf,
-  oneServiceName,
-  resourceAttributes as attributesRule,
-  timeoutWithinInterval,
-} from './common/option-rules.ts';
+import { list, oneOf, oneServiceName, timeoutWithinInterval } from './common/option-rules.ts';
 import { assertBindAllowed } from './common/loopback.ts';
 import { logTo } from './common/log.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
@@ -43,24 +33,21 @@ import {
 import type { ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 
 /**
- * createJobmeter's options resolved ({@link resolveOptions}): the rows with a default each its
- * checked value, the others checked and typed by the functions below.
+ * createJobmeter's options resolved ({@link resolveOptions}): the rows with a default or a rule
+ * each its checked value (one without a default left out when unset), the others checked and typed
+ * by the functions below.
  */
 export type ResolvedOptions = ReturnType<typeof resolveOptions>;
 
 const stderrLine = (line: string): void => void process.stderr.write(`jobmeter: ${line}\n`);
 
-/** The pull listener's options with their defaults; the format stays undefined: the profile's own. */
+/** The pull listener's options with their defaults; the format unset: the profile's original's. */
 export function resolveListener(l: PullListenerOptions | false | undefined) {
   if (l === false) return false as const;
   const section = resolveSection(l, LISTENER_OPTIONS, 'listener');
   // The one place the bind is judged: the listener binds the host it is given.
   assertBindAllowed(section.host, section.allowNonLoopback, 'metrics listener');
-  return {
-    ...section,
-    // undefined: what the profile's original serves (resolved once the profile is known)
-    format: resolveOption(LISTENER_OPTIONS, 'format', l?.format, 'listener'),
-  };
+  return section;
 }
 
 /**
@@ -68,7 +55,8 @@ export function resolveListener(l: PullListenerOptions | false | undefined) {
  * loopback unless opted out, and its gate keys compiled: the listener checks none of them again.
  */
 export function resolveIngest(given: IngestOptions) {
-  const section = resolveSection(given, INGEST_OPTIONS, 'ingest');
+  // The token is the gate's, compiled with its other keys.
+  const section = resolveSection(given, INGEST_OPTIONS, 'ingest', ['token']);
   assertBindAllowed(
     section.host,
     section.allowNonLoopback,
@@ -76,21 +64,16 @@ export function resolveIngest(given: IngestOptions) {
     'ingest.host',
     'ingest.allowNonLoopback (allow_non_loopback = true)',
   );
-  // No default: the gRPC front is off unless a port is given.
-  const grpcPort = resolveOption(INGEST_OPTIONS, 'grpcPort', given.grpcPort, 'ingest');
-  return {
-    ...section,
-    ...(grpcPort !== undefined && { grpcPort }),
-    gate: compileIngestGate(given),
-  };
+  return { ...section, gate: compileIngestGate(given) };
 }
 
-/** The push's options with their defaults, each checked by its row's rule (the push reader checks none again). */
-function resolveOtlp(given: OtlpPushOptions): ResolvedOtlpPushOptions {
-  // The same URLs as the file's `endpoint` definition; a library caller's words are its own.
-  const endpoint = httpUrl(given.endpoint, 'otlp.endpoint');
-  const headers = headersRule(given.headers ?? {}, 'otlp.headers');
-  const rest = resolveSection(given, OTLP_OPTIONS, 'otlp', ['timeoutMillis']);
+/**
+ * The push's options with their defaults, each checked by its row's rule (the push reader checks
+ * none again); `endpoint`: the one given, which makes a push (its row's rule checks it here too).
+ */
+function resolveOtlp(given: OtlpPushOptions, endpoint: string): ResolvedOtlpPushOptions {
+  // The naming is resolveOptions', endpoint or not.
+  const rest = resolveSection(given, OTLP_OPTIONS, 'otlp', ['timeoutMillis', 'naming']);
   const timeoutMillis =
     given.timeoutMillis === undefined
       ? // A timeout nobody set follows a shorter interval down; one that was set is held to it.
@@ -101,7 +84,7 @@ function resolveOtlp(given: OtlpPushOptions): ResolvedOtlpPushOptions {
           'otlp.timeoutMillis',
           'otlp.intervalMillis',
         );
-  return { endpoint, headers, ...rest, timeoutMillis };
+  return { ...rest, endpoint, timeoutMillis };
 }
 
 /** The profile option (a name, or `{ name, rules }`) and `hostInstruments`, checked, with defaults. */
@@ -121,7 +104,7 @@ export function resolveProfileChoice(
 export function resolveOptions(o: JobmeterOptions) {
   checkOptionKeys(o, 'jobmeter');
   const listener = resolveListener(o.listener);
-  const otlp = o.otlp?.endpoint === undefined ? undefined : resolveOtlp(o.otlp);
+  const otlp = o.otlp?.endpoint === undefined ? undefined : resolveOtlp(o.otlp, o.otlp.endpoint);
   const otlpNaming = resolveOption(OTLP_OPTIONS, 'naming', o.otlp?.naming, 'otlp');
   // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
   if (otlp !== undefined && otlpNaming === 'profile' && otlp.temporality !== 'cumulative') {
@@ -133,20 +116,18 @@ export function resolveOptions(o: JobmeterOptions) {
   }
   const ingest =
     o.ingest === undefined || o.ingest === false ? (false as const) : resolveIngest(o.ingest);
-  const resourceAttributes = attributesRule(o.resourceAttributes ?? {}, 'resourceAttributes');
+  const section = resolveSection(o, JOBMETER_OPTIONS, '', ['profile', 'hostInstruments']);
   return {
     ...resolveProfileChoice(o.profile, o.hostInstruments),
-    ...resolveSection(o, JOBMETER_OPTIONS, '', ['profile', 'hostInstruments', 'startTimestamps']),
-    ...serviceNameOf(o.serviceName, resourceAttributes),
-    resourceAttributes,
+    ...section,
+    ...serviceNameOf(o.serviceName, section.resourceAttributes),
     listener,
     otlp,
     otlpNaming,
     ingest,
     instruments: checkInstrumentSpecs(o.instruments ?? []),
-    debug: o.debug === undefined ? undefined : callback(o.debug, 'debug'),
     views: list(o.views ?? [], 'views', 'OpenTelemetry ViewOptions'),
-    log: logTo(logSink(o.log ?? stderrLine, 'log')),
+    log: logTo(section.log ?? stderrLine),
     cluster: resolveCluster(o.cluster),
   };
 }

@@ -4,7 +4,6 @@
  * scrapes coalesce (a collection and its naming pass).
  */
 import { hostname } from 'node:os';
-import { nonEmptyString } from './common/option-rules.ts';
 import { DOMAIN_INSTRUMENTS, REFUSED_METRIC, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
 import type { ServedTotals, SourceTotals } from './series/carry.ts';
@@ -95,9 +94,9 @@ export function dropLine(profile: TableProfile, declared: readonly InstrumentSpe
   );
 }
 
-/** The value of a profile's hostname label: the `hostname` option (checked), or the machine's name. */
-export function hostNameOf(option: unknown): string {
-  return option === undefined ? hostname() : nonEmptyString(option, 'hostname');
+/** The value of a profile's hostname label: the `hostname` option (its row's rule checked it), or the machine's name. */
+export function hostNameOf(option: string | undefined): string {
+  return option ?? hostname();
 }
 
 /**

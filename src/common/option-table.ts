@@ -39,7 +39,9 @@ import {
   oneOfRule,
   port,
   positiveInteger,
+  resourceAttributes,
   millis,
+  millisOrZero,
   stateDir,
   filePath,
   headers,
@@ -56,6 +58,7 @@ import {
   OTLP_PROTOCOLS,
   PROFILE_NAMES,
   TEMPORALITIES,
+  TRANSLATION_STRATEGIES,
 } from './option-values.ts';
 
 /** One option of a section. */
@@ -209,6 +212,7 @@ export const OTLP_OPTIONS = {
     schema: 'headers',
     env: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS',
     keys: 'open',
+    default: {},
     rule: headers,
   },
   /**
@@ -383,13 +387,13 @@ export const SNAPSHOT_OPTIONS = {
    * 15000).
    * @default 0
    */
-  ttlMillis: { default: 0 },
+  ttlMillis: { default: 0, rule: millisOrZero },
   /**
    * How long a scrape waits for the host's snapshot callback; past it the last good snapshot is
    * served.
    * @default 2000
    */
-  timeoutMillis: { default: 2000 },
+  timeoutMillis: { default: 2000, rule: millis },
 } as const satisfies Section;
 
 /** An instrument a host declares (`instruments[]`; domain/check-specs.ts checks its values). */
@@ -672,7 +676,13 @@ export const JOBMETER_OPTIONS = {
     rule: oneOfRule(HOST_INSTRUMENTS),
   },
   /** Extra resource attributes (merged over OTEL_RESOURCE_ATTRIBUTES). @default {} */
-  resourceAttributes: { file: 'resource_attributes', schema: 'resourceAttributes', keys: 'open' },
+  resourceAttributes: {
+    file: 'resource_attributes',
+    schema: 'resourceAttributes',
+    keys: 'open',
+    default: {},
+    rule: resourceAttributes,
+  },
   /**
    * The `otel` profile's naming of OTel instruments, the OTel spec's translation strategies:
    * `UnderscoreEscapingWithSuffixes` (`http_server_duration_seconds`),
@@ -684,7 +694,11 @@ export const JOBMETER_OPTIONS = {
    * one is a ConfigError.
    * @default 'UnderscoreEscapingWithSuffixes'
    */
-  translationStrategy: { file: 'naming.translation_strategy', schema: 'translationStrategy' },
+  translationStrategy: {
+    file: 'naming.translation_strategy',
+    schema: 'translationStrategy',
+    rule: oneOfRule(TRANSLATION_STRATEGIES),
+  },
   /**
    * `false`: the `otel` profile's names leave out the unit word (`app_job_latency`, not
    * `app_job_latency_seconds`; `_total` stays on counters): exactly the series names and labels
@@ -693,7 +707,7 @@ export const JOBMETER_OPTIONS = {
    * profiles never change names: setting it with one is a ConfigError.
    * @default true
    */
-  unitSuffixes: { file: 'naming.unit_suffixes', schema: 'boolean', default: true },
+  unitSuffixes: boolean('naming.unit_suffixes', true),
   /**
    * Counters and histograms carry their start time on the pull endpoint: OpenMetrics `_created`
    * samples and protobuf `created_timestamp` (text 0.0.4 has no place for it). Off by default, for
@@ -703,7 +717,7 @@ export const JOBMETER_OPTIONS = {
    * of the series instead.
    * @default false
    */
-  startTimestamps: { file: 'naming.start_timestamps', schema: 'boolean', default: false },
+  startTimestamps: boolean('naming.start_timestamps', false),
   /** The `[naming]` table: translation_strategy, unit_suffixes, start_timestamps. */
   naming: { file: 'naming', schema: 'naming', library: false },
   /** Pull listener; `false` disables it (embed-only or push-only use). @default {} (enabled) */
@@ -779,7 +793,7 @@ export const JOBMETER_OPTIONS = {
    * --debug` writes them to stderr.
    * @default none (nothing printed, no cost)
    */
-  debug: { rule: callback },
+  debug: { rule: callback<(line: string) => void> },
   /**
    * Standard OpenTelemetry readers of the host's choosing on jobmeter's provider -- a
    * `PeriodicExportingMetricReader` with an official OTLP exporter, a `PrometheusExporter` --
@@ -1031,6 +1045,17 @@ export type Defaults<S> = {
   readonly [K in keyof S as S[K] extends { readonly default: unknown } ? K : never]: RowValue<S[K]>;
 };
 
+/** What resolving a section gives: {@link Defaults}, and each row with a rule but none, if set. */
+export type Resolved<S> = Defaults<S> & {
+  readonly [
+    K in keyof S as S[K] extends { readonly default: unknown }
+      ? never
+      : S[K] extends { readonly rule: unknown }
+        ? K
+        : never
+  ]?: RowValue<S[K]>;
+};
+
 /** A section's defaults, by key (rows without one left out; `except`'s keys too). */
 export function defaultsOf<S extends Section, X extends keyof S = never>(
   section: S,
@@ -1060,8 +1085,9 @@ function pick<S extends Section, const K extends keyof S>(
 }
 
 /**
- * The rows of `section` that have a default, each the value `given` sets or the default, checked
- * by the row's rule under `prefix.key` (`except`'s rows left out: resolved by their caller).
+ * The rows of `section` that have a default or a rule, each the value `given` sets or the default,
+ * checked by the row's rule under `prefix.key` (`except`'s rows left out: resolved by their
+ * caller); a row without a default left unset is left out.
  * @throws ConfigError naming the option, for a value its rule refuses.
  */
 export function resolveSection<S extends Section, X extends keyof S = never>(
@@ -1069,18 +1095,15 @@ export function resolveSection<S extends Section, X extends keyof S = never>(
   section: S,
   prefix: string,
   except: readonly X[] = [],
-): Omit<Defaults<S>, X> {
+): Omit<Resolved<S>, X> {
   const out: Record<string, unknown> = {};
+  const values = (given ?? {}) as Record<string, unknown>;
   for (const [k, row] of Object.entries(section)) {
-    if ('default' in row && !(except as readonly string[]).includes(k))
-      out[k] = resolveOption(
-        section,
-        k,
-        (given as Record<string, unknown> | undefined)?.[k],
-        prefix,
-      );
+    if ((except as readonly string[]).includes(k) || !('default' in row || row.rule)) continue;
+    const v = resolveOption(section, k, values[k], prefix);
+    if (v !== undefined) out[k] = v;
   }
-  return out as Omit<Defaults<S>, X>;
+  return out as Omit<Resolved<S>, X>;
 }
 
 /**

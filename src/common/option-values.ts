@@ -51,3 +51,17 @@ export const TEMPORALITIES = ['cumulative', 'delta'] as const;
 
 /** The names an OTLP push carries (OtlpPushOptions `naming`). */
 export const OTLP_NAMINGS = ['canonical', 'profile'] as const;
+
+/**
+ * The OTel spec's translation strategies (the Prometheus OTLP receiver's `translation_strategy`):
+ * whether names and label names are escaped to the classic character set, and whether the unit
+ * and `_total` suffixes are added. A name kept in UTF-8 is served as such only to a scraper that
+ * negotiates `escaping=allow-utf-8`; any other gets it escaped (exposition/escape-names.ts).
+ */
+export const TRANSLATION_STRATEGIES = [
+  'UnderscoreEscapingWithSuffixes',
+  'UnderscoreEscapingWithoutSuffixes',
+  'NoUTF8EscapingWithSuffixes',
+  'NoTranslation',
+] as const;
+export type TranslationStrategy = (typeof TRANSLATION_STRATEGIES)[number];

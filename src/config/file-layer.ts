@@ -146,11 +146,12 @@ function liftServiceName(out: ServiceConfig): void {
 
 /**
  * The top level's single values, taken as they are (the option table's file keys → its keys): the
- * rows with a rule and a file key of the top level.
+ * rows with a file key of the top level whose rule states their definition, so that the schema
+ * pass checked them whole (not `resource_attributes`, a table whose names are checked below).
  */
 export const TOP_VALUES = Object.fromEntries(
   Object.entries(fileNames(JOBMETER_OPTIONS)).filter(
-    ([, k]) => (JOBMETER_OPTIONS as Section)[k]!.rule !== undefined,
+    ([, k]) => 'schema' in ((JOBMETER_OPTIONS as Section)[k]!.rule ?? {}),
   ),
 ) as Readonly<Record<string, ValueKey>>;
 /** `[naming]`'s keys are top-level options of the library's, set in the layer as the top level's are. */

@@ -25,7 +25,6 @@ import { InstrumentType } from '../common/otel-sdk.ts';
 import { MERGE_POLICIES } from '../domain/merge-rules.ts';
 import { POSTURE_NAMES } from '../common/postures.ts';
 import { RULE_FILE_KEYS } from '../naming/check-rules.ts';
-import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 import {
   API_KEY_OPTIONS,
   BUILD_OPTIONS,
@@ -276,7 +275,6 @@ export const CONFIG_SCHEMA = {
     exponentialScale: integer(-10, 20),
     keyList: { type: 'array', items: { type: 'string', pattern: '\\S' } },
     text: { type: 'string' },
-    translationStrategy: oneOfStrings(TRANSLATION_STRATEGIES),
     posture: oneOfStrings(POSTURE_NAMES),
     loopbackListen: { type: 'string', format: 'jobmeter-loopback-host-port' },
     cidrList: { type: 'array', items: ref('cidr') },

@@ -40,11 +40,10 @@ import type { ServiceConfig } from './service-config.ts';
 export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
   // The top level's values; `[naming]`'s are left to the profile (the legacy ones refuse them).
   ...fileDefaults(JOBMETER_OPTIONS, ['unitSuffixes', 'startTimestamps']),
-  resourceAttributes: {},
   // No format: the profile's own applies (wasmrun serves text 0.0.4 whatever Accept prefers).
   listener: { enabled: true, ...D.listener },
   // No endpoint: no push reader.
-  otlp: { headers: {}, ...D.otlp },
+  otlp: D.otlp,
   cluster: { enabled: true, ...D.cluster },
   // Off: a Collector on the same host usually owns its port, and a listener should not appear unasked.
   // The file's keys only; no state_dir: `serve`'s own default applies (defaultStateDir).

@@ -4,9 +4,7 @@
  * {@link HostSnapshot}; jobmeter calls it at collection time, at most once per TTL, never longer
  * than a timeout, and serves the last good snapshot when a call fails or hangs.
  */
-import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { millis, millisOrZero } from '../common/option-rules.ts';
-import type { OptionsOf, SNAPSHOT_OPTIONS } from '../common/option-table.ts';
+import { resolveSection, SNAPSHOT_OPTIONS, type OptionsOf } from '../common/option-table.ts';
 import type { Outcome } from './types.ts';
 
 /** One host of crewshipd's fleet, in a {@link HostSnapshot}. */
@@ -108,13 +106,10 @@ export class SnapshotCache {
     now: () => number = () => performance.now(),
   ) {
     this.#callback = callback;
-    const ttl = options.ttlMillis ?? OPTION_DEFAULTS.snapshot.ttlMillis;
-    // 0: no reuse, the host is called at every collection.
-    this.#ttl = millisOrZero(ttl, 'snapshot.ttlMillis');
-    this.#timeout = millis(
-      options.timeoutMillis ?? OPTION_DEFAULTS.snapshot.timeoutMillis,
-      'snapshot.timeoutMillis',
-    );
+    // A ttl of 0: no reuse, the host is called at every collection.
+    const { ttlMillis, timeoutMillis } = resolveSection(options, SNAPSHOT_OPTIONS, 'snapshot');
+    this.#ttl = ttlMillis;
+    this.#timeout = timeoutMillis;
     this.#onFailure = onFailure;
     this.#now = now;
   }

@@ -1,35 +1,28 @@
 /**
  * The exposition options a profile takes on top of its table (`startTimestamps`,
- * `translationStrategy`, `unitSuffixes`), checked and applied in one place for createJobmeter and JobmeterReader.
+ * `translationStrategy`, `unitSuffixes`), applied in one place for createJobmeter and
+ * JobmeterReader, as given (set or not); their rows' rules checked them (resolveSection).
  */
 import { ConfigError } from '../errors.ts';
-import { bool, oneOf } from '../common/option-rules.ts';
-import { TRANSLATION_STRATEGIES, type TranslationStrategy } from './prometheus-names.ts';
+import type { JOBMETER_OPTIONS, OptionsOf } from '../common/option-table.ts';
 import type { Profile } from './types.ts';
 
-export interface ProfileExpositionOptions {
-  /** @default false */
-  readonly startTimestamps?: boolean;
-  /** The `otel` profile only. @default 'UnderscoreEscapingWithSuffixes' */
-  readonly translationStrategy?: TranslationStrategy;
-  /** The `otel` profile only. @default true */
-  readonly unitSuffixes?: boolean;
-}
+/** The rows' options (their types and docs are the option table's). */
+export type ProfileExpositionOptions = Pick<
+  OptionsOf<typeof JOBMETER_OPTIONS>,
+  'startTimestamps' | 'translationStrategy' | 'unitSuffixes'
+>;
 
 /**
  * `profile` with the options applied (itself when none is set).
- * @throws ConfigError naming the option: a strategy that is not one of the four, or a naming
- *   option with a legacy profile (whose names never change).
+ * @throws ConfigError naming the option: a naming option with a legacy profile (whose names
+ *   never change).
  */
 export function withExpositionOptions(
   profile: Profile,
   options: ProfileExpositionOptions,
 ): Profile {
   const { startTimestamps, translationStrategy, unitSuffixes } = options;
-  if (startTimestamps !== undefined) bool(startTimestamps, 'startTimestamps');
-  if (translationStrategy !== undefined)
-    oneOf(translationStrategy, TRANSLATION_STRATEGIES, 'translationStrategy');
-  if (unitSuffixes !== undefined) bool(unitSuffixes, 'unitSuffixes');
   for (const [key, value] of [
     ['translationStrategy', translationStrategy],
     ['unitSuffixes', unitSuffixes],

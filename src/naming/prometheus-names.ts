@@ -4,6 +4,7 @@
  * suffix, `_total` on monotonic counters. Used by the native profile only; legacy profiles name
  * every series explicitly in their tables.
  */
+import type { TranslationStrategy } from '../common/option-values.ts';
 import type { FamilyType } from '../exposition/types.ts';
 
 const UNIT_WORDS: Readonly<Record<string, string>> = {
@@ -75,23 +76,6 @@ export function unitWord(ucum: string, isGauge: boolean): string {
   return sanitizeLabelName(numWord === '' ? `per_${denWord}` : `${numWord}_per_${denWord}`);
 }
 
-/**
- * The OTel spec's translation strategies (the Prometheus OTLP receiver's `translation_strategy`):
- * whether names and label names are escaped to the classic character set, and whether the unit
- * and `_total` suffixes are added. A name kept in UTF-8 is served as such only to a scraper that
- * negotiates `escaping=allow-utf-8`; any other gets it escaped (exposition/escape-names.ts).
- */
-export type TranslationStrategy =
-  | 'UnderscoreEscapingWithSuffixes'
-  | 'UnderscoreEscapingWithoutSuffixes'
-  | 'NoUTF8EscapingWithSuffixes'
-  | 'NoTranslation';
-export const TRANSLATION_STRATEGIES: readonly TranslationStrategy[] = [
-  'UnderscoreEscapingWithSuffixes',
-  'UnderscoreEscapingWithoutSuffixes',
-  'NoUTF8EscapingWithSuffixes',
-  'NoTranslation',
-];
 export const DEFAULT_TRANSLATION_STRATEGY: TranslationStrategy = 'UnderscoreEscapingWithSuffixes';
 
 /** Whether a strategy escapes names to the classic set (else keeps them UTF-8). */

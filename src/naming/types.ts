@@ -4,7 +4,7 @@
  * rules from the OpenTelemetry compatibility spec instead of listing them.
  */
 import type { ExpositionFormat } from '../exposition/types.ts';
-import type { TranslationStrategy } from './prometheus-names.ts';
+import type { TranslationStrategy } from '../common/option-values.ts';
 
 /**
  * One family a legacy profile serves: which canonical instrument it comes from and how its name,

@@ -101,7 +101,8 @@ test("every row's @default tag starts with its default, and a public option's ro
       const tag = docs.get(section)!.get(key)!.defaultTag;
       assert.ok(docs.get(section)!.get(key)!.text !== '', `${section}.${key} has a doc comment`);
       if (!('default' in row)) continue;
-      const want = typeof row.default === 'string' ? `'${row.default}'` : String(row.default);
+      const want =
+        typeof row.default === 'string' ? `'${row.default}'` : JSON.stringify(row.default);
       if (tag === undefined && !typed.has(section)) continue;
       assert.ok(
         tag !== undefined && (tag === want || tag.startsWith(`${want} `)),

@@ -8,7 +8,13 @@ import { mergeServiceConfig, resolveServiceConfig } from '../../src/config/resol
 import { flagsLayer, parseListen, parseServeFlags } from '../../src/config/serve-flags.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
-import { JOBMETER_OPTIONS, SECTIONS, type Section } from '../../src/common/option-table.ts';
+import {
+  defaultsOf,
+  JOBMETER_OPTIONS,
+  resolveSection,
+  SECTIONS,
+  type Section,
+} from '../../src/common/option-table.ts';
 import { parseServiceConfig, TOP_VALUES } from '../../src/config/file-layer.ts';
 import { envLayer } from '../../src/config/env-layer.ts';
 import type { Rule } from '../../src/common/option-rules.ts';
@@ -492,5 +498,29 @@ describe('an option declared once', () => {
             `${row.env}=${bad}`,
           );
     }
+  });
+});
+
+describe('resolveSection', () => {
+  // Every row with a rule, a default or not: the ones without a default were each resolved by
+  // hand (the listener's format, the ingest's gRPC port, the push's endpoint, the hostname…).
+  const ruled = Object.entries(SECTIONS as Readonly<Record<string, Section>>).flatMap(
+    ([name, section]) =>
+      Object.entries(section)
+        .filter(([, row]) => row.rule !== undefined && !('default' in row))
+        .map(([key]) => [name, section, key] as const),
+  );
+  it('holds a row with a rule and no default to its rule, under its dotted key', () => {
+    assert.ok(ruled.length >= 10, String(ruled.length));
+    for (const [name, section, key] of ruled)
+      assert.throws(
+        () => resolveSection({ [key]: { bad: 1 } }, section, 'at'),
+        (err: unknown) => err instanceof ConfigError && err.message.startsWith(`invalid at.${key}`),
+        `${name}.${key}`,
+      );
+  });
+  it('leaves such a row out when it is unset, and gives every default', () => {
+    for (const section of Object.values(SECTIONS as Readonly<Record<string, Section>>))
+      assert.deepEqual(resolveSection({}, section, 'at'), defaultsOf(section));
   });
 });

@@ -11,7 +11,7 @@ import protobuf from 'protobufjs';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../../src/errors.ts';
 import { JobmeterReader } from '../../src/jobmeter-reader.ts';
-import type { TranslationStrategy } from '../../src/naming/prometheus-names.ts';
+import type { TranslationStrategy } from '../../src/common/option-values.ts';
 import { escapeName } from '../../src/exposition/escape-names.ts';
 import { groupFamilies, parseExposition } from '../support/exposition-parser.ts';
 import { clientModelProto } from '../support/peers.ts';
