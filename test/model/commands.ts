@@ -4,17 +4,29 @@
  * sequence shrinks, and its commands print as the script that replays it (`toString`).
  */
 import fc from 'fast-check';
-import { KEYS } from './model.ts';
+import { KEYS, type Temporality } from './model.ts';
 import { TRANSPORTS } from './system.ts';
 import { TOKENS, World } from './world.ts';
 
 export const SENDERS = 2;
 
-/** How each sender exports when a run starts, drawn per run: OTLP/HTTP or OTLP/gRPC. */
-export const senderTransports = fc.array(fc.constantFrom(...TRANSPORTS), {
-  minLength: SENDERS,
-  maxLength: SENDERS,
-});
+/**
+ * How each sender exports when a run starts, drawn per run: over OTLP/HTTP or OTLP/gRPC, and its
+ * `model.events` and histogram cumulative or delta (a property's first two arbitraries).
+ */
+export const senders = [
+  fc.array(fc.constantFrom(...TRANSPORTS), { minLength: SENDERS, maxLength: SENDERS }),
+  fc.array(fc.constantFrom<Temporality>('cumulative', 'delta'), {
+    minLength: SENDERS,
+    maxLength: SENDERS,
+  }),
+] as const;
+
+/** What {@link senders} drew, as replay.ts takes it. */
+export const sendersFlags = (
+  transports: readonly string[],
+  temporalities: readonly string[],
+): string => `--transports ${transports.join(',')} --temporalities ${temporalities.join(',')}`;
 
 /**
  * The serves a sequence drives: the native profile alone, or pushing to a real Collector under a
@@ -98,8 +110,18 @@ export const steps: fc.Arbitrary<Cmd>[] = [
     .tuple(slot, keys, small, small)
     .map(([s, k, a, b]) => new Step('lateDeltas', [s, k, a, b], (w) => w.lateDeltas(s, k, a, b))),
   fc
-    .tuple(slot, fc.boolean(), fc.boolean())
-    .map(([s, n, r]) => new Step('restartSender', [s, n, r], (w) => w.restartSender(s, n, r))),
+    .tuple(slot, fc.boolean(), fc.boolean(), fc.boolean())
+    .map(
+      ([s, n, r, l]) => new Step('restartSender', [s, n, r, l], (w) => w.restartSender(s, n, r, l)),
+    ),
+  // A sender back with the other temporality alone: its series goes on from what it counted (a
+  // new layout is refused while the other sender holds the series).
+  slot.map(
+    (s) =>
+      new Step('restartSender', [s, false, true, false], (w) =>
+        w.restartSender(s, false, true, false),
+      ),
+  ),
   fc
     .constantFrom<'SIGTERM' | 'SIGKILL'>('SIGTERM', 'SIGKILL')
     .map((sig) => new Step('restartServe', [sig], (w) => w.restartServe(sig))),

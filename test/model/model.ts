@@ -12,12 +12,13 @@
  *   restart of the sender (a reset), and what it had counted stays counted (its base). A new start
  *   time alone is no reset (Prometheus' own rule: only a decrease is).
  * - Delta counter: each window is added; a window sent again is refused (`delta_repeat`).
- * - A counter whose sender changes its temporality (a restart with another exporter setting): what
- *   it counted stays counted, and its points count by their new temporality from there.
- * - Cumulative histogram: as a cumulative counter, the count deciding a reset. A source that sends
+ * - A counter or histogram whose sender changes its temporality (a restart with another exporter
+ *   setting): what it counted stays counted (a histogram's count, sum and every bucket alike), and
+ *   its points count by their new temporality from there.
+ * - Histogram: as a counter of either temporality, its count deciding a reset. A source that sends
  *   a new bucket layout keeps what its series counted: each old bucket's count goes to the first
- *   new bucket whose bound is at or above its own; its next total replaces its last or, lower, is
- *   a reset, as in one layout. The series' expired sources move into the new layout whole.
+ *   new bucket whose bound is at or above its own; its point counts on from its last moved so, as
+ *   in one layout. The series' expired sources move into the new layout whole.
  *   Senders of one series must agree on its layout: a point whose layout another source the series
  *   holds (live, or dormant after a restart) does not share is refused (`bounds_conflict`).
  * - Gauge: a level. Across resources the newest point wins: a restarted daemon with a new
@@ -70,7 +71,7 @@ export interface Buckets {
 
 /**
  * A point as a sender sends it: `value` is a cumulative total or a window's increments (by
- * `temporality`), or a level; `buckets`, a cumulative histogram's.
+ * `temporality`), or a level; `buckets`, a histogram's counts, a total or a window's likewise.
  */
 export interface Point {
   readonly instrument: Instrument;
@@ -86,7 +87,7 @@ interface Source {
   /** What a counter counted before its restarts and changes of temporality. */
   base: number;
   temporality: Temporality | undefined;
-  /** A histogram's last point, and what it counted before (in the series' layout). */
+  /** A histogram's counts as `value` and `base` are a counter's total (in the series' layout). */
   buckets: Buckets | undefined;
   bucketBase: Buckets | undefined;
   /** The order of the push that last wrote it (gauges: the newest wins). */
@@ -177,38 +178,57 @@ export function applyPush(
     source.dormant = false;
     source.written = order;
     if (instrument.kind === 'gauge') source.value = value;
-    else if (buckets !== undefined) applyBuckets(state, series, source, buckets);
-    else if (temporality !== source.temporality) {
-      source.base += source.value;
-      source.value = value;
-      source.temporality = temporality;
-    } else if (temporality === 'delta') source.value += value;
-    else {
-      if (value < source.value) source.base += source.value;
-      source.value = value;
-    }
+    else if (buckets !== undefined) {
+      if (!sameLayout(source.buckets!, buckets)) relayoutSeries(state, series, source, buckets);
+      [source.bucketBase, source.buckets] = count(
+        source.temporality,
+        { base: source.bucketBase!, last: source.buckets!, point: buckets, temporality },
+        addBuckets,
+        total,
+      );
+    } else
+      [source.base, source.value] = count(
+        source.temporality,
+        { base: source.base, last: source.value, point: value, temporality },
+        (a, b) => a + b,
+        (v) => v,
+      );
+    source.temporality = temporality;
   }
 }
 
-function applyBuckets(state: ModelState, series: string, source: Source, buckets: Buckets): void {
-  const last = source.buckets!;
-  if (sameLayout(last, buckets)) {
-    if (total(buckets) < total(last)) source.bucketBase = addBuckets(source.bucketBase!, last);
-    source.buckets = buckets;
-    return;
-  }
-  // A new layout: everything the series counted moves into it (other sources, expired ones,
-  // included: a live one with the old layout would have refused the point).
+/**
+ * How a source counts, a counter's total and a histogram's counts alike (`add`, and `size` deciding
+ * a reset): `base` what it counted before, `last` its last total or its windows' sum; returns them
+ * with `point` taken. A point of another temporality than the last (its sender changed it): what
+ * it counted stays counted, and the point counts by its own from there. A window is added; a
+ * cumulative point replaces the last or, lower (its sender restarted), is a reset: what it counted
+ * stays counted.
+ */
+function count<T>(
+  was: Temporality | undefined,
+  { base, last, point, temporality }: { base: T; last: T; point: T; temporality?: Temporality },
+  add: (a: T, b: T) => T,
+  size: (v: T) => number,
+): [base: T, last: T] {
+  if (temporality !== was) return [add(base, last), point];
+  if (temporality === 'delta') return [base, add(last, point)];
+  return size(point) < size(last) ? [add(base, last), point] : [base, point];
+}
+
+/**
+ * A new layout from `source`: everything the series counted moves into it (other sources, expired
+ * ones, included: a live one with the old layout would have refused the point), its own last
+ * point too, which the point then counts on from as in one layout.
+ */
+function relayoutSeries(state: ModelState, series: string, source: Source, to: Buckets): void {
   for (const [k, s] of state)
     if (seriesOf(k) === series && s !== source && s.buckets !== undefined) {
-      s.bucketBase = relayout(addBuckets(s.bucketBase!, s.buckets), buckets.bounds);
-      s.buckets = emptyBuckets(buckets.bounds);
+      s.bucketBase = relayout(addBuckets(s.bucketBase!, s.buckets), to.bounds);
+      s.buckets = emptyBuckets(to.bounds);
     }
-  // Its own last point moves too, and the new one replaces it or, lower, is a reset.
-  const moved = relayout(last, buckets.bounds);
-  source.bucketBase = relayout(source.bucketBase!, buckets.bounds);
-  if (total(buckets) < total(moved)) source.bucketBase = addBuckets(source.bucketBase, moved);
-  source.buckets = buckets;
+  source.bucketBase = relayout(source.bucketBase!, to.bounds);
+  source.buckets = relayout(source.buckets!, to.bounds);
 }
 
 /** A source series silent past `expiry_ms` expires (a dormant one by the restart's clock): `id`, as `sourceKey` makes it. */

@@ -1,13 +1,15 @@
 /**
  * Replays a sequence of steps the model-based fault test printed, against a fresh real serve:
  *
- *   node test/model/replay.ts [--profile solti] [--push profile|canonical] [--transports http,grpc] 'push(1, ["a"], 5, 97)' 'failDisk()' …
+ *   node test/model/replay.ts [--profile solti] [--push profile|canonical] [--transports http,grpc]
+ *     [--temporalities cumulative,delta] 'push(1, ["a"], 5, 97)' 'failDisk()' …
  *
  * Each step runs as in the test (keep-alive, the step, the check); the first difference from the
  * model throws with what differs. Exit 0: the sequence holds.
  */
 import { parseArgs } from 'node:util';
 import { killChildren } from '../cli/harness.ts';
+import type { Temporality } from './model.ts';
 import { TRANSPORTS, type Transport } from './system.ts';
 import { World } from './world.ts';
 
@@ -17,6 +19,7 @@ const { values, positionals } = parseArgs({
     profile: { type: 'string' },
     push: { type: 'string' },
     transports: { type: 'string', default: 'http,http' },
+    temporalities: { type: 'string', default: 'cumulative,cumulative' },
   },
 });
 const transports = values.transports.split(',') as Transport[];
@@ -26,6 +29,7 @@ const world = await World.create({
   ...(values.profile === undefined ? {} : { profile: values.profile }),
   ...(values.push === undefined ? {} : { push: values.push as 'profile' | 'canonical' }),
   transports,
+  temporalities: values.temporalities.split(',') as Temporality[],
 });
 try {
   for (const step of positionals) {

@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { senderTransports, SERVES, sequences, STEP_KINDS } from './commands.ts';
+import { senders, sendersFlags, SERVES, sequences, STEP_KINDS } from './commands.ts';
 import { TRANSPORTS } from './system.ts';
 import { World } from './world.ts';
 
@@ -30,7 +30,7 @@ let sequencesRun = 0;
 
 do {
   let log: string[] = [];
-  let drawn: readonly string[] = [];
+  let drawn: Parameters<typeof sendersFlags> = [[], []];
   // The seeds go round the serves the test drives: a finding's replay flags say which.
   const serve = SERVES[seed % SERVES.length]!;
   const flags = Object.entries(serve)
@@ -38,11 +38,11 @@ do {
     .join('');
   const result = await fc.check(
     fc.asyncProperty(
-      senderTransports,
+      ...senders,
       sequences(Number(values.commands)),
-      async (transports, cmds) => {
-        const world = await World.create({ ...serve, transports });
-        drawn = transports;
+      async (transports, temporalities, cmds) => {
+        const world = await World.create({ ...serve, transports, temporalities });
+        drawn = [transports, temporalities];
         try {
           await fc.asyncModelRun(() => ({ model: {}, real: world }), cmds);
         } finally {
@@ -63,8 +63,11 @@ do {
     );
     const headline = message.split('\n').slice(0, 2).join(' / ');
     // The shrunk sequence, as replay.ts takes it.
-    const [transports, commands] = result.counterexample ?? [drawn, log.join(', ')];
-    const minimal = `--transports ${transports.join(',')} ${String(commands)}`;
+    const [transports, temporalities, commands] = result.counterexample ?? [
+      ...drawn,
+      log.join(', '),
+    ];
+    const minimal = `${sendersFlags(transports, temporalities)} ${String(commands)}`;
     const detail = message.split('\n').slice(0, 20).join('\n    ');
     console.log(`seed ${seed}: FAILED: ${headline}\n  minimal: ${flags}${minimal}\n    ${detail}`);
     if (!findings.has(headline)) findings.set(headline, { seed, steps: flags + minimal });

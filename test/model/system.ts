@@ -263,9 +263,25 @@ export class Serve {
     unmountSmallDisk(this.dir);
   }
 
-  /** The ingested series as served (text format), `name{k="…"}` → value. */
-  async scrape(): Promise<Map<string, number>> {
-    return scrapeModelSeries(`http://127.0.0.1:${this.pullPort}/metrics`);
+  /**
+   * One scrape of the pull endpoint (text format): the ingested series, `name{k="…"}` → value, and
+   * the refused points it counts (`jobmeter_ingest_refused_total`), reason → value.
+   */
+  async scrape(): Promise<{ series: Map<string, number>; refused: Map<string, number> }> {
+    const url = `http://127.0.0.1:${this.pullPort}/metrics`;
+    const text = await scrapeText(url);
+    const refused = new Map<string, number>();
+    for (const [, labels, value] of text.matchAll(
+      /^jobmeter_ingest_refused_total\{([^}]*)\} (\S+)$/gm,
+    )) {
+      const reason = /(?:^|,)reason="([^"]*)"/.exec(labels!)?.[1] ?? '';
+      assert.ok(
+        !refused.has(reason),
+        `jobmeter_ingest_refused_total{reason="${reason}"} served twice`,
+      );
+      refused.set(reason, Number(value));
+    }
+    return { series: modelSeries(text, url), refused };
   }
 
   /** serve's own telemetry: series text → value. */
@@ -419,10 +435,19 @@ async function get(url: string, init: RequestInit = {}): Promise<Response> {
 
 /** The senders' series at a Prometheus endpoint (serve's or a Collector's), `name{k="…"}` → value. */
 export async function scrapeModelSeries(url: string): Promise<Map<string, number>> {
+  return modelSeries(await scrapeText(url), url);
+}
+
+async function scrapeText(url: string): Promise<string> {
   const res = await get(url, { headers: { accept: 'text/plain' } });
   assert.equal(res.status, 200, `${url} answered ${res.status}`);
+  return res.text();
+}
+
+/** The senders' series in the text `url` served. */
+function modelSeries(text: string, url: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const line of (await res.text()).split('\n')) {
+  for (const line of text.split('\n')) {
     const m = /^(model_[a-z_]+)\{([^}]*)\} (\S+)/.exec(line);
     if (m === null) continue;
     const k = /(?:^|,)k="([^"]*)"/.exec(m[2]!)?.[1];
@@ -452,8 +477,8 @@ export class Sender {
   private histograms = new Map<Key, Buckets>();
   private windowEnd = this.start;
   private restarts = 0;
-  /** How it exports `model.events`, its histogram's layout and its transport: a restart may change all three. */
-  private temporality: Temporality = 'cumulative';
+  /** How it exports `model.events` and `model.latency`, its histogram's layout and its transport: a restart may change each. */
+  private temporality: Temporality;
   private layout = 0;
   transport: Transport;
   /** The last delta export, to send again as a retrying exporter would. */
@@ -461,10 +486,15 @@ export class Sender {
 
   readonly slot: number;
 
-  constructor(slot: number, transport: Transport = 'http') {
+  constructor(
+    slot: number,
+    transport: Transport = 'http',
+    temporality: Temporality = 'cumulative',
+  ) {
     this.slot = slot;
     this.instanceId = `sender-${slot}`;
     this.transport = transport;
+    this.temporality = temporality;
   }
 
   get resource(): string {
@@ -473,17 +503,17 @@ export class Sender {
 
   /**
    * The process restarts: its counters start from zero, with a new start time; `reconfigured`, it
-   * comes back exporting `model.events` with the other temporality, its histogram in the other
-   * layout, over the other transport.
+   * comes back exporting `model.events` and its histogram with the other temporality (one exporter
+   * setting), over the other transport; `relayout`, its histogram in the other layout (a view's).
    */
-  restart(newInstanceId: boolean, reconfigured = false): void {
+  restart(newInstanceId: boolean, reconfigured = false, relayout = reconfigured): void {
     this.restarts++;
     if (newInstanceId) this.instanceId = `sender-${this.slot}-r${this.restarts}`;
     if (reconfigured) {
       this.temporality = this.temporality === 'cumulative' ? 'delta' : 'cumulative';
-      this.layout = 1 - this.layout;
       this.transport = this.transport === 'http' ? 'grpc' : 'http';
     }
+    if (relayout) this.layout = 1 - this.layout;
     this.start = nowNanos();
     this.totals = new Map(KEYS.map((k) => [k, 0]));
     this.histograms = new Map();
@@ -492,7 +522,8 @@ export class Sender {
 
   /**
    * One export: for each key in `keys`, `add` more events (the counter's total or window, the delta
-   * window), the level `level`, and `add` observations of `level % 7` in the histogram.
+   * window), the level `level`, and `add` observations of `level % 7` in the histogram (its totals
+   * or the window's, as the counter).
    */
   async export(
     keys: readonly Key[],
@@ -519,7 +550,11 @@ export class Sender {
         }
         if (instrument.kind === 'histogram') {
           const bounds = LAYOUTS[this.layout]!;
-          const before = this.histograms.get(key) ?? emptyBuckets(bounds);
+          const delta = this.temporality === 'delta';
+          // A window's observations; a cumulative sender adds them to its totals.
+          const before = delta
+            ? emptyBuckets(bounds)
+            : (this.histograms.get(key) ?? emptyBuckets(bounds));
           const observed = level % 7;
           const at = bounds.findIndex((b) => observed <= b);
           const counts = before.counts.map(
@@ -527,10 +562,10 @@ export class Sender {
           );
           const buckets = { bounds, counts, sum: before.sum + add * observed };
           this.histograms.set(key, buckets);
-          points.push({ instrument, key, value: 0, buckets });
+          points.push({ instrument, key, value: 0, temporality: this.temporality, buckets });
           return {
             attributes,
-            ...since,
+            ...(delta ? window : since),
             count: String(counts.reduce((x, y) => x + y, 0)),
             sum: buckets.sum,
             bucketCounts: counts.map(String),
@@ -541,9 +576,12 @@ export class Sender {
         return { attributes, timeUnixNano: String(time), asDouble: level };
       });
       if (instrument.kind === 'gauge') return { name: instrument.name, gauge: { dataPoints } };
-      if (instrument.kind === 'histogram')
-        return { name: instrument.name, histogram: { aggregationTemporality: 2, dataPoints } };
       const delta = instrument.kind === 'delta' || this.temporality === 'delta';
+      if (instrument.kind === 'histogram')
+        return {
+          name: instrument.name,
+          histogram: { aggregationTemporality: delta ? 1 : 2, dataPoints },
+        };
       return {
         name: instrument.name,
         sum: { aggregationTemporality: delta ? 1 : 2, isMonotonic: true, dataPoints },

@@ -22,6 +22,7 @@ import {
   type Key,
   type ModelState,
   type Point,
+  type Temporality,
 } from './model.ts';
 import { startCollector, type CollectorHandle } from '../support/collector.ts';
 import {
@@ -64,6 +65,15 @@ const FLOOD_CONNECTIONS = 300;
 /** Telemetry series whose every change the model predicts: reason → count since serve started. */
 type Told = Map<string, number>;
 
+/**
+ * The histogram points a run took from a sender that changed its temporality, counted as each
+ * kind of step is (`World.counts`): the seeds must reach both.
+ */
+export const TEMPORALITY_CHANGES = [
+  'histogram delta to cumulative',
+  'histogram cumulative to delta',
+] as const;
+
 export class World {
   state: ModelState = new Map();
   /** The states the state file may hold, oldest first: every state since the last one known written. */
@@ -98,10 +108,18 @@ export class World {
   readonly counts = new Map<string, number>();
 
   readonly serve: Serve;
+  /** Whether the pull endpoint serves the self-metric `jobmeter.ingest.refused`: a legacy profile does not. */
+  private readonly servesRefused: boolean;
 
-  private constructor(serve: Serve, transports: readonly Transport[]) {
+  private constructor(
+    serve: Serve,
+    transports: readonly Transport[],
+    temporalities: readonly Temporality[],
+    profile = 'otel',
+  ) {
     this.serve = serve;
-    this.senders = transports.map((transport, i) => new Sender(i, transport));
+    this.senders = transports.map((transport, i) => new Sender(i, transport, temporalities[i]));
+    this.servesRefused = profile === 'otel' || profile === 'semconv';
   }
 
   /**
@@ -115,6 +133,7 @@ export class World {
       profile?: string;
       push?: 'profile' | 'canonical';
       transports?: readonly Transport[];
+      temporalities?: readonly Temporality[];
     } = {},
   ): Promise<World> {
     const collector = options.push === undefined ? undefined : await startModelCollector();
@@ -126,7 +145,12 @@ export class World {
           ? {}
           : { push: { port: collector.ports.otlp, naming: options.push! } }),
       });
-      const world = new World(serve, options.transports ?? ['http', 'http']);
+      const world = new World(
+        serve,
+        options.transports ?? ['http', 'http'],
+        options.temporalities ?? [],
+        options.profile,
+      );
       world.collector = collector;
       return world;
     } catch (err) {
@@ -154,6 +178,10 @@ export class World {
     return undefined;
   }
 
+  private count(kind: string): void {
+    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+  }
+
   private tell(key: string, n = 1): void {
     this.told.set(key, (this.told.get(key) ?? 0) + n);
   }
@@ -177,8 +205,18 @@ export class World {
     const at = (this.pushedAt[order] = performance.now());
     let byKey = this.lastAccepted.get(resource);
     if (byKey === undefined) this.lastAccepted.set(resource, (byKey = new Map()));
-    for (const point of points)
-      byKey.set(sourceKey(resource, point.instrument.name, point.key), at);
+    for (const point of points) {
+      const id = sourceKey(resource, point.instrument.name, point.key);
+      byKey.set(id, at);
+      const was = this.state.get(id);
+      if (
+        point.buckets !== undefined &&
+        was?.expired === false &&
+        was.temporality !== point.temporality &&
+        refusal(this.state, resource, point) === undefined
+      )
+        this.count(`histogram ${was.temporality} to ${point.temporality}`);
+    }
     for (const s of this.possible()) applyPush(s, resource, points, order);
     if (!this.diskFailing) this.written.push(...this.possible().map(cloneState));
   }
@@ -192,10 +230,7 @@ export class World {
   ): Promise<void> {
     const answer = await this.serve.push(body, this.token, sender.transport);
     this.lastPush.set(sender, performance.now());
-    this.counts.set(
-      `over ${sender.transport}`,
-      (this.counts.get(`over ${sender.transport}`) ?? 0) + 1,
-    );
+    this.count(`over ${sender.transport}`);
     assert.equal(
       answer.code,
       ANSWER_CODES[sender.transport].accepted,
@@ -274,9 +309,14 @@ export class World {
     sender.lastDelta = undefined;
   }
 
-  restartSender(slot: number, newInstanceId: boolean, reconfigured = false): void {
+  restartSender(
+    slot: number,
+    newInstanceId: boolean,
+    reconfigured = false,
+    relayout = reconfigured,
+  ): void {
     const sender = this.senders[slot]!;
-    sender.restart(newInstanceId, reconfigured);
+    sender.restart(newInstanceId, reconfigured, relayout);
     sender.lastDelta = undefined;
     // The old instance is silent from now on; the model expires it when it would expire.
     if (newInstanceId) this.lastPush.delete(sender);
@@ -544,7 +584,7 @@ export class World {
 
   /** Scrapes serve and holds every ingested series, and the telemetry's counts, to the model. */
   async check(): Promise<void> {
-    const got = await this.serve.scrape();
+    const { series: got, refused } = await this.serve.scrape();
     const options = this.possible().flatMap((s) => this.expiryVariants(s));
     // The states the scrape cannot tell apart (a source dormant or gone, unserved either way) stay
     // candidates until a later answer or scrape does.
@@ -559,6 +599,7 @@ export class World {
     this.narrowTo(matches);
     if (!this.diskFailing) this.written = this.possible().map(cloneState);
     await this.checkTelemetry();
+    this.checkRefused(refused);
     await this.checkReady();
     await this.checkCollector(this.expected(match));
   }
@@ -631,6 +672,25 @@ export class World {
     return (
       (this.told.get('refused{reason="time_ahead"}') ?? 0) +
       (this.told.get('refused{reason="time_too_old"}') ?? 0)
+    );
+  }
+
+  /**
+   * The pull endpoint's `jobmeter_ingest_refused_total`, by reason: every point the model refused
+   * since serve started, a reason nothing was refused for not served; one count, whether or not
+   * the state file can be written (docs/collector.md). A legacy profile serves none.
+   */
+  private checkRefused(served: Map<string, number>): void {
+    const want = new Map<string, number>();
+    if (this.servesRefused)
+      for (const [key, n] of this.told) {
+        const reason = /^refused\{reason="([^"]+)"\}$/.exec(key)?.[1];
+        if (reason !== undefined && n > 0) want.set(reason, n);
+      }
+    assert.deepEqual(
+      new Map([...served].sort()),
+      new Map([...want].sort()),
+      `jobmeter_ingest_refused_total on the pull endpoint${this.diskFailing ? ', while the state disk fails' : ''}, by reason`,
     );
   }
 
