@@ -64,4 +64,5 @@ export const TRANSLATION_STRATEGIES = [
   'NoUTF8EscapingWithSuffixes',
   'NoTranslation',
 ] as const;
+/** One of {@link TRANSLATION_STRATEGIES}: how the native profile turns OTel names into Prometheus names. */
 export type TranslationStrategy = (typeof TRANSLATION_STRATEGIES)[number];
