@@ -88,6 +88,23 @@ class Step implements Cmd {
   }
 }
 
+/**
+ * Runs one step as a replay script prints it (`push(1, ["a"], 5, 97)`, {@link Step}'s `toString`)
+ * the way the test runs it: the keep-alive, the step, then every served value held to the model.
+ */
+export async function replayStep(world: World, step: string): Promise<void> {
+  const m = /^(\w+)\((.*)\)$/s.exec(step.trim());
+  if (m === null) throw new Error(`not a step: ${step}`);
+  const act = (world as unknown as Record<string, (...args: unknown[]) => Promise<void> | void>)[
+    m[1]!
+  ];
+  if (!(STEP_KINDS as readonly string[]).includes(m[1]!) || typeof act !== 'function')
+    throw new Error(`no step named ${m[1]!}`);
+  await world.keepAlive();
+  await act.apply(world, JSON.parse(`[${m[2]!}]`) as unknown[]);
+  await world.check();
+}
+
 const slot = fc.integer({ min: 0, max: SENDERS - 1 });
 const keys = fc.subarray([...KEYS], { minLength: 1 });
 const small = fc.integer({ min: 0, max: 9 });

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { killChildren } from '../cli/harness.ts';
+import { replayStep } from './commands.ts';
 import type { Temporality } from './model.ts';
 import { TRANSPORTS, type Transport } from './system.ts';
 import { World } from './world.ts';
@@ -33,16 +34,8 @@ const world = await World.create({
 });
 try {
   for (const step of positionals) {
-    const m = /^(\w+)\((.*)\)$/s.exec(step.trim());
-    if (m === null) throw new Error(`not a step: ${step}`);
-    const act = (world as unknown as Record<string, (...args: unknown[]) => Promise<void> | void>)[
-      m[1]!
-    ];
-    if (typeof act !== 'function') throw new Error(`no step named ${m[1]!}`);
     console.log(step);
-    await world.keepAlive();
-    await act.apply(world, JSON.parse(`[${m[2]!}]`) as unknown[]);
-    await world.check();
+    await replayStep(world, step);
   }
   console.log('the sequence holds');
 } finally {
