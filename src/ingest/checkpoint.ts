@@ -16,13 +16,13 @@
  * the rest of its request, so the store never holds what an arriving point could not give it.
  * A new meaning of a field, or a field a reader cannot do without, is a new
  * {@link CHECKPOINT_VERSION}; a field an older reader may ignore (it restores as it did before the
- * field was written: `windows`, `gone`, `goneWindows`, `carry`, `written`) keeps the version, so a downgrade still restores
+ * field was written: `windows`, `gone`, `goneWindows`, `goneSpans`, `carry`, `written`) keeps the version, so a downgrade still restores
  * the file rather than moving it aside.
  */
 import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
 import type { ExponentialSum } from '../common/exponential-histogram.ts';
-import type { Acc, HistogramAcc, Shape } from '../series/output-set.ts';
+import type { Acc, CountedWindows, HistogramAcc, Shape } from '../series/output-set.ts';
 import {
   counterRefusal,
   exponentialFault,
@@ -119,8 +119,11 @@ export interface GonePart {
   readonly source: string;
   readonly value: number;
   readonly acc: Acc | undefined;
-  /** A delta source's windows' start (output-set.ts `GoneSource`; the checkpoint's `goneWindows`); none: cumulative. */
-  readonly from?: bigint;
+  /**
+   * A delta source's counted windows (output-set.ts `CountedWindows`; the checkpoint's
+   * `goneWindows`, their start, and `goneSpans`, their end and gaps); none: cumulative.
+   */
+  readonly windows?: CountedWindows;
 }
 
 export interface StreamSnapshot {
@@ -191,6 +194,10 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
   // Delta gone sources' windows' start, [instrument, series, part, from]: a reader that does not
   // know it restores them as cumulative, as before.
   const goneWindows: (number | string)[][] = [];
+  // And where they end, with the spans no window was counted in, [instrument, series, part, time,
+  // ...gaps]: a field of its own (the rows above keep their length, which a reader checks), which a
+  // reader that does not know it ignores: the source's first window back counts as a new stream's.
+  const goneSpans: (number | string)[][] = [];
   const instruments = snapshot.instruments.map((i, a) => ({
     name: i.name,
     shape: i.shape,
@@ -198,8 +205,11 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
     unit: i.unit,
     series: i.series.map((s, b) => {
       if (s.gone !== undefined) gone.push([a, b, ...splitOut(s.gone)]);
-      for (const [k, p] of s.gone?.parts.entries() ?? [])
-        if (p.from !== undefined) goneWindows.push([a, b, k, String(p.from)]);
+      for (const [k, { windows: w }] of s.gone?.parts.entries() ?? []) {
+        if (w === undefined) continue;
+        goneWindows.push([a, b, k, String(w.from)]);
+        if (w.time !== 0n) goneSpans.push([a, b, k, ...[w.time, ...(w.gaps ?? [])].map(String)]);
+      }
       return {
         scopeKey: s.scopeKey,
         scope: { name: s.scope.name, version: s.scope.version },
@@ -245,6 +255,7 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
     ...(windows.length > 0 ? { windows } : {}),
     ...(gone.length > 0 ? { gone } : {}),
     ...(goneWindows.length > 0 ? { goneWindows } : {}),
+    ...(goneSpans.length > 0 ? { goneSpans } : {}),
     ...(snapshot.point !== undefined ? { point: snapshot.point } : {}),
     ...(carry.length > 0
       ? {
@@ -273,21 +284,15 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
   const root = record(raw, 'the checkpoint');
   const origins = listOf(string)(root.origins, 'origins');
   const read = listOf((v, at) => instrumentIn(v, at, origins))(root.instruments, 'instruments');
-  const windows = root.windows === undefined ? [] : array(root.windows, 'windows');
-  for (const [n, w] of windows.entries()) {
-    const at = `windows[${n}]`;
-    const items = array(w, at);
-    if (items.length < 4 || items.length % 2 !== 0 || items.length > 4 + 2 * MAX_GAPS)
-      throw new CheckpointError(`${at}: not a stream's windows`);
-    const [a, b, c] = [0, 1, 2].map((k) => integer(items[k], `${at}[${k}]`));
+  for (const [n, w] of optionalList(root.windows, 'windows').entries()) {
+    const [[a, b, c], time, gaps] = timesRow(w, `windows[${n}]`, "a stream's windows");
     const stream = read[a!]?.series[b!]?.streams[c!] as
       { from: bigint; gaps: readonly bigint[] | undefined } | undefined;
-    if (stream === undefined) throw new CheckpointError(`${at}: no such source series`);
-    const times = items.slice(3).map((v, k) => timeIn(v, `${at}[${k + 3}]`));
-    stream.from = times[0]!;
-    stream.gaps = times.length > 1 ? times.slice(1) : undefined;
+    if (stream === undefined) throw new CheckpointError(`windows[${n}]: no such source series`);
+    stream.from = time;
+    stream.gaps = gaps;
   }
-  for (const [n, g] of (root.gone === undefined ? [] : array(root.gone, 'gone')).entries()) {
+  for (const [n, g] of optionalList(root.gone, 'gone').entries()) {
     const at = `gone[${n}]`;
     const [a, b, base, hist, exp, parts] = row(g, at, "a series' gone sources", GONE_ROW);
     const series = read[a]?.series[b] as { gone?: GoneSplit } | undefined;
@@ -299,16 +304,21 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
       parts: parts.map(([source, value, h, e]) => ({ source, value, acc: acc(h, e) })),
     };
   }
-  for (const [n, w] of (root.goneWindows === undefined
-    ? []
-    : array(root.goneWindows, 'goneWindows')
-  ).entries()) {
+  for (const [n, w] of optionalList(root.goneWindows, 'goneWindows').entries()) {
     const at = `goneWindows[${n}]`;
     const [a, b, k, from] = row(w, at, "a gone source's windows", GONE_WINDOWS_ROW);
     const parts = (read[a]?.series[b] as { gone?: GoneSplit } | undefined)?.gone?.parts;
-    const part = parts?.[k] as { from?: bigint } | undefined;
+    const part = parts?.[k] as { windows?: CountedWindows } | undefined;
     if (part === undefined) throw new CheckpointError(`${at}: no such gone source`);
-    part.from = from;
+    part.windows = { from, time: 0n, gaps: undefined };
+  }
+  for (const [n, w] of optionalList(root.goneSpans, 'goneSpans').entries()) {
+    const [[a, b, k], time, gaps] = timesRow(w, `goneSpans[${n}]`, "a gone source's windows");
+    const parts = (read[a!]?.series[b!] as { gone?: GoneSplit } | undefined)?.gone?.parts;
+    const part = parts?.[k!] as { windows?: CountedWindows } | undefined;
+    if (part?.windows === undefined)
+      throw new CheckpointError(`goneSpans[${n}]: no such delta gone source`);
+    part.windows = { from: part.windows.from, time, gaps };
   }
   // Checked once the windows and gone sources are placed: they name series by position in the file.
   const refused: RefusedValue[] = [];
@@ -602,6 +612,28 @@ function row<const C extends readonly Check<unknown>[]>(
   const items = array(v, at);
   if (items.length !== checks.length) throw new CheckpointError(`${at}: not ${what}`);
   return checks.map((check, k) => check(items[k], `${at}[${k}]`)) as Checked<C>;
+}
+
+/**
+ * A row of three positions (instrument, series, stream or gone source) and times: a time (where
+ * windows begin, or end) and the uncounted spans' pairs, at most `MAX_GAPS` of them.
+ */
+function timesRow(
+  v: unknown,
+  at: string,
+  what: string,
+): [number[], bigint, readonly bigint[] | undefined] {
+  const items = array(v, at);
+  if (items.length < 4 || items.length % 2 !== 0 || items.length > 4 + 2 * MAX_GAPS)
+    throw new CheckpointError(`${at}: not ${what}`);
+  const positions = [0, 1, 2].map((k) => integer(items[k], `${at}[${k}]`));
+  const times = items.slice(3).map((t, k) => timeIn(t, `${at}[${k + 3}]`));
+  return [positions, times[0]!, times.length > 1 ? times.slice(1) : undefined];
+}
+
+/** The list in an optional field: none when the file was written without it. */
+function optionalList(v: unknown, at: string): unknown[] {
+  return v === undefined ? [] : array(v, at);
 }
 
 function listOf<T>(check: Check<T>): Check<T[]> {

@@ -538,7 +538,7 @@ export class IngestStore
     );
     if (s === NO_SLOT) return;
     const applied = applyNumber(this.store.streams, s, point, mode, at);
-    if (typeof applied === 'object') return at.report.refuse(instrument.name, 1, applied);
+    if (typeof applied === 'object') return this.#refuse(into, s, applied);
     if (applied) this.#lastFailure.rose(instrument.name, point);
     at.report.accepted++;
   }
@@ -567,7 +567,7 @@ export class IngestStore
     // one's replaces them or, lower, is a reset.
     if (joined === 'relayout') this.store.relayout(s, point.explicitBounds);
     const refused = applyHistogram(streams, s, point, delta, at);
-    if (refused !== undefined) return at.report.refuse(into.instrument.name, 1, refused);
+    if (refused !== undefined) return this.#refuse(into, s, refused);
     at.report.accepted++;
   }
 
@@ -575,8 +575,18 @@ export class IngestStore
     const s = this.#streamOf(into, point, invalidHistogram(point, exponentialFault, into.at));
     if (s === NO_SLOT) return;
     const refused = applyHistogram(this.store.streams, s, point, delta, into.at);
-    if (refused !== undefined) return into.at.report.refuse(into.instrument.name, 1, refused);
+    if (refused !== undefined) return this.#refuse(into, s, refused);
     into.at.report.accepted++;
+  }
+
+  /**
+   * Refuses a point its stream in slot `s` did not take (a delta window it counted). A stream made
+   * for it holds nothing (one back from expiry took only its windows: stream-rules.ts
+   * `placeWindow`), and is not kept: its series keeps the gone source as it was.
+   */
+  #refuse(into: Into, s: number, refusal: Refusal): void {
+    if (this.store.streams.points[s] === 0) this.dropStream(s);
+    into.at.report.refuse(into.instrument.name, 1, refusal);
   }
 
   /**

@@ -335,7 +335,7 @@ export class SeriesRegistry {
             source: id.slice(instrument.name.length),
             value: part.value,
             acc: part.acc,
-            ...(part.from !== undefined && { from: part.from }),
+            ...(part.windows !== undefined && { windows: part.windows }),
           })),
         },
       }),
@@ -537,7 +537,7 @@ export class SeriesRegistry {
         out.setBase(series, base);
         out.baseAcc[series] = baseAcc;
         for (const p of saved.gone?.parts ?? [])
-          out.retired(series, instrument.name + p.source, p.value, p.acc, p.from);
+          out.retired(series, instrument.name + p.source, p.value, p.acc, p.windows);
       }
       // A dormant stream goes the expiry after the restore unless a point wakes it.
       const lastPoint = lastPoints[i]!;

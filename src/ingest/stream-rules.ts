@@ -28,7 +28,9 @@
  *   export (`delta_repeat`), partly within them it would count some increments twice
  *   (`delta_overlap`). Each stream keeps the uncounted spans since its first window
  *   ({@link MAX_GAPS} at most: past that the oldest is taken as counted, so a window in it is
- *   refused, never counted twice).
+ *   refused, never counted twice). A stream that expired while its series stayed keeps its windows
+ *   with what it counted (series/output-set.ts `CountedWindows`): back, its windows are judged by
+ *   them as a live stream's.
  */
 import { sameBounds } from '../series/carry.ts';
 import { mergeInto, type HistogramAcc } from '../series/aggregation.ts';
@@ -572,6 +574,8 @@ export function placeWindow(
   point: { readonly timeUnixNano: bigint; readonly startTimeUnixNano: bigint },
   earliest: bigint,
 ): Refusal | undefined {
+  // A source back after it expired is judged by the windows it counted, as a live stream is.
+  const fresh = streams.points[s] === 0 && !streams.windowsBack(s);
   const old = streams.gaps[s];
   if (old !== undefined && old[1]! < earliest) {
     let n = 0;
@@ -588,7 +592,7 @@ export function placeWindow(
   }
   const start = windowStart(point);
   const last = streams.time[s]!;
-  if (streams.points[s] === 0 || last === 0n) {
+  if (fresh || last === 0n) {
     streams.from[s] = start;
     return undefined;
   }

@@ -84,15 +84,24 @@ export interface StreamLinks {
   readonly slept: Float64Array;
 }
 
+/**
+ * The windows a delta source counted (streams.ts `from`, `time`, `gaps`): kept when it ends, so
+ * that it comes back still delta (a cumulative point then ends its windows) and a window it counted
+ * is refused as a live stream refuses it. `time` 0n: not known (a state file that kept only
+ * `from`), and its first window back counts as a new stream's.
+ */
+export interface CountedWindows {
+  readonly from: bigint;
+  readonly time: bigint;
+  readonly gaps: readonly bigint[] | undefined;
+}
+
 /** A source that ended while its series stayed: its last report (a histogram's: `acc`). */
 interface GoneSource {
   readonly value: number;
   readonly acc: Acc | undefined;
-  /**
-   * A delta source's: where its counted windows begin (streams.ts `from`; 0n: its points were
-   * cumulative), so that it comes back still delta and a cumulative point then ends its windows.
-   */
-  readonly from?: bigint;
+  /** A delta source's; none: its points were cumulative. */
+  readonly windows?: CountedWindows;
 }
 
 /** Where each figure of a series' row is (see `OutputSet.#rows`). */
@@ -276,12 +285,19 @@ export class OutputSet {
   }
 
   /**
-   * The source `id` of series `at` ends with its last report `value` (a histogram's: `acc`): a
+   * The source `id` of series `at` ends with its last report `value` (a histogram's: `acc`; a
+   * delta source's: its `windows` too): a
    * counter's and a histogram's counts stay in the series while other sources keep it (carry.ts: a
    * source that stops reporting keeps what it added), kept apart as a gone source until it comes
    * back ({@link resume}) -- or folded into the base at once (`foldGone`) --; a level's leave with it.
    */
-  retired(at: number, id: string, value: number, acc: Acc | undefined, from = 0n): void {
+  retired(
+    at: number,
+    id: string,
+    value: number,
+    acc: Acc | undefined,
+    windows?: CountedWindows,
+  ): void {
     if ((this.shape !== 'monotonicSum' && acc === undefined) || this.#largest) return;
     if (this.#foldGone) {
       this.fold(at, { value, acc });
@@ -296,7 +312,7 @@ export class OutputSet {
       this.#goneCount--;
       this.fold(at, held);
     }
-    gone.set(id, from === 0n ? { value, acc } : { value, acc, from });
+    gone.set(id, windows === undefined ? { value, acc } : { value, acc, windows });
     if (++this.#goneCount <= MAX_GONE_SOURCES) return;
     // Map order is insertion order: the series' oldest gone source folds.
     const [oldest, part] = gone.entries().next().value!;

@@ -29,7 +29,14 @@ import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { HISTOGRAM, type HistogramAcc, type LevelRule } from './aggregation.ts';
 import { sameBounds } from './carry.ts';
-import { NO_SLOT, OutputSet, type Acc, type SetOptions, type Shape } from './output-set.ts';
+import {
+  NO_SLOT,
+  OutputSet,
+  type Acc,
+  type CountedWindows,
+  type SetOptions,
+  type Shape,
+} from './output-set.ts';
 
 export interface Scope {
   readonly name: string;
@@ -174,8 +181,31 @@ export class StreamTable<I extends InstrumentSeries = InstrumentSeries> {
     this.value[s] = part.value;
     this.acc[s] = part.acc;
     // A delta point placed its window already (placeWindow): the windows count on from it.
-    if (this.from[s] === 0n) this.from[s] = part.from ?? 0n;
+    if (this.from[s] === 0n) this.from[s] = part.windows?.from ?? 0n;
     return true;
+  }
+
+  /**
+   * Stream `s`, before its first point, takes the windows it counted when it ended under the same
+   * identity (a delta sender back after expiry; output-set.ts `CountedWindows`), so that its
+   * window is judged against them as a live stream's is (ingest/stream-rules.ts `placeWindow`).
+   * Only the windows: its last report is {@link resume}'s, once its point is taken. Returns
+   * whether it took any.
+   */
+  windowsBack(s: number): boolean {
+    const windows = this.out[s]!.goneOf(this.series[s]!)?.get(this.identity(s))?.windows;
+    if (windows === undefined || windows.time === 0n) return false;
+    this.from[s] = windows.from;
+    this.time[s] = windows.time;
+    // placeWindow changes its gaps in place, and a refused window leaves the gone source as it was.
+    this.gaps[s] = windows.gaps?.slice();
+    return true;
+  }
+
+  /** Stream `s`'s counted windows, when its points are delta (`from` set). */
+  windowsOf(s: number): CountedWindows | undefined {
+    if (this.from[s] === 0n) return undefined;
+    return { from: this.from[s]!, time: this.time[s]!, gaps: this.gaps[s] };
   }
 
   /** A slot for a new stream (its typed fields zeroed, its other fields to be set by the caller). */
@@ -371,7 +401,8 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     const series = st.series[s]!;
     const bytes = st.bytes[s]!;
     // A stream that took no point counted nothing (and took back nothing: resume).
-    if (st.points[s]! > 0) out.retired(series, st.identity(s), st.value[s]!, st.acc[s], st.from[s]);
+    if (st.points[s]! > 0)
+      out.retired(series, st.identity(s), st.value[s]!, st.acc[s], st.windowsOf(s));
     const prev = st.prev[s]!;
     const next = st.next[s]!;
     if (prev === NO_SLOT) out.setFirst(series, next);

@@ -266,6 +266,53 @@ describe('checkpoint: snapshot → restore', () => {
     );
   });
 
+  it("keeps where an expired delta source's windows end, and their gaps, in a field of its own: the rows an older reader checks keep their length, and a file without it restores", async () => {
+    const clock = fakeClock();
+    const store = new IngestStore({ clock, expiryMillis: 10_000 });
+    const send = (s: IngestStore, daemon: string, v: number, start: number, end: number) =>
+      s.ingest(
+        request([metric('daemon.sent', sum([numberPoint(v, {}, start, end)], 'delta'))], {
+          'service.instance.id': daemon,
+        }),
+      );
+    // a leaves (110, 120] open; b keeps the series while a is gone.
+    send(store, 'a', 3, 100, 110);
+    send(store, 'a', 2, 120, 130);
+    send(store, 'b', 1, 100, 110);
+    clock.advance(6_000);
+    send(store, 'b', 1, 110, 126);
+    clock.advance(6_000);
+    assert.deepEqual(await values(store, 'daemon.sent'), { '{}': 7 });
+    const payload = encodeCheckpoint(store.snapshot());
+    const file = JSON.parse(payload) as { goneWindows?: unknown[][]; goneSpans?: unknown };
+    assert.deepEqual(
+      file.goneWindows?.map((r) => r.length),
+      [4],
+      'the rows a reader that does not know goneSpans checks, as they were',
+    );
+    assert.ok(file.goneSpans !== undefined);
+    const restored = new IngestStore({ clock, expiryMillis: 10_000 });
+    restored.restore(decodeCheckpoint(payload));
+    // a is back: a window it counted is a repeat, the one it never sent is late and added.
+    assert.equal(send(restored, 'a', 2, 120, 130).rejectedDataPoints, 1);
+    assert.equal(send(restored, 'a', 4, 110, 120).acceptedDataPoints, 1);
+    assert.deepEqual(await values(restored, 'daemon.sent'), { '{}': 11 });
+    assert.throws(
+      () => decodeCheckpoint(JSON.stringify({ ...file, goneSpans: [[0, 0, 5, '1']] })),
+      /goneSpans\[0\]: no such delta gone source/,
+    );
+    assert.throws(
+      () => decodeCheckpoint(JSON.stringify({ ...file, goneSpans: [[0, 0, 0, '1', '2']] })),
+      /goneSpans\[0\]: not a gone source's windows/,
+    );
+    // A file written without it restores; a's next window counts.
+    delete file.goneSpans;
+    const fromOld = new IngestStore({ clock, expiryMillis: 10_000 });
+    fromOld.restore(decodeCheckpoint(JSON.stringify(file)));
+    assert.equal(send(fromOld, 'a', 4, 130, 140).acceptedDataPoints, 1);
+    assert.deepEqual(await values(fromOld, 'daemon.sent'), { '{}': 11 });
+  });
+
   it('expires restored series by their own times, as the originals would', async () => {
     const clock = fakeClock();
     const store = filledStore(clock);

@@ -40,11 +40,13 @@ import {
   expireSource,
   INSTRUMENTS,
   KEYS,
+  refusal,
   served as modelServed,
   sourceKey,
   type Buckets,
   type Key,
   type ModelState,
+  type Point,
   type Temporality,
 } from '../model/model.ts';
 
@@ -973,6 +975,64 @@ describe('expiry', () => {
       const c2: Buckets = { bounds, counts: [2, 4, 2], sum: 30 };
       send('r0', c2, false, 200, 220);
       assert.deepEqual(await read(), counted(b1, w1, w2, c2));
+    });
+
+  for (const restart of [false, true])
+    it(`a delta window its source counted before it expired, sent again after, is refused as a live stream's retry is, for the same reason${restart ? ', across a restore' : ''}`, async () => {
+      const clock = fakeClock();
+      let store = new IngestStore({ clock, expiryMillis: 10_000 });
+      const model: ModelState = new Map();
+      const deltas = INSTRUMENTS.find((i) => i.name === 'model.delta_events')!;
+      // The points the model refuses since `store` was made, by reason.
+      const refused = new Map<string, number>();
+      let order = 0;
+      const send = (r: string, value: number, start: number, end: number) => {
+        const window = { start, end };
+        const point: Point = { instrument: deltas, key: 'a', value, temporality: 'delta', window };
+        const reason = refusal(model, r, point);
+        const p = numberPoint(value, { k: 'a' }, start, end);
+        const res = store.ingest(
+          request([metric(deltas.name, sum([p], 'delta'))], { 'service.instance.id': r }),
+        );
+        assert.deepEqual(
+          [res.acceptedDataPoints, res.rejectedDataPoints],
+          reason === undefined ? [1, 0] : [0, 1],
+          `${r} (${start}, ${end}]: the model says ${reason ?? 'taken'}`,
+        );
+        if (reason !== undefined) refused.set(reason, (refused.get(reason) ?? 0) + 1);
+        applyPush(model, r, [point], order++);
+      };
+      const check = async (what: string) => {
+        const got = await values(store, deltas.name);
+        const want = modelServed(model).get(`${deltas.served}{k="a"}`);
+        assert.equal(got[key({ k: 'a' })], want, what);
+        const counted = (await collected(store)).get('jobmeter.ingest.refused')?.[0];
+        assert.deepEqual(
+          Object.fromEntries(counted?.dataPoints.map((d) => [d.attributes.reason, d.value]) ?? []),
+          Object.fromEntries(refused),
+          `${what}: jobmeter.ingest.refused by reason`,
+        );
+      };
+      // r0 counts W1 and W2, and its exporter retries W2; r1 keeps the series served while r0 is gone.
+      send('r1', 1, 100, 105);
+      send('r0', 3, 100, 110);
+      send('r0', 2, 110, 120);
+      send('r0', 2, 110, 120);
+      await check('r0 live');
+      clock.advance(6_000);
+      send('r1', 1, 105, 126);
+      clock.advance(6_000);
+      expireSource(model, sourceKey('r0', deltas.name, 'a'));
+      await check('r0 expired');
+      if (restart) {
+        store = restored(store, clock);
+        refused.clear();
+      }
+      // r0 is back: W2 once more, then W3, then a window across both.
+      send('r0', 2, 110, 120);
+      send('r0', 4, 120, 130);
+      send('r0', 5, 115, 125);
+      await check('r0 back');
     });
 
   it('a gauge drops the level of an expired source', async () => {

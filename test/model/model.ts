@@ -11,7 +11,11 @@
  * - Cumulative counter: a point replaces the source's value; a value below the last one is a
  *   restart of the sender (a reset), and what it had counted stays counted (its base). A new start
  *   time alone is no reset (Prometheus' own rule: only a decrease is).
- * - Delta counter: each window is added; a window sent again is refused (`delta_repeat`).
+ * - Delta counter: each window is added, once: one that lies wholly in windows its source counted
+ *   is sent again and refused (`delta_repeat`), one partly in them would count some increments
+ *   twice and is refused whole (`delta_overlap`). A source back from expiry still knows what it
+ *   counted while its series is held (it is forgotten with its series), and a change of
+ *   temporality ends its windows.
  * - A counter or histogram whose sender changes its temporality (a restart with another exporter
  *   setting): what it counted stays counted (a histogram's count, sum and every bucket alike), and
  *   its points count by their new temporality from there.
@@ -79,6 +83,16 @@ export interface Point {
   readonly value: number;
   readonly temporality?: Temporality;
   readonly buckets?: Buckets;
+  /**
+   * A delta point's window (start, end], when the caller places windows; without one it is a new
+   * window (the fault test's world tells a retry by its own step).
+   */
+  readonly window?: Window;
+}
+
+export interface Window {
+  readonly start: number;
+  readonly end: number;
 }
 
 interface Source {
@@ -97,6 +111,8 @@ interface Source {
   expired: boolean;
   /** Restored past `expiry_ms` (see the header): held, not served, until its sender pushes. */
   dormant?: boolean;
+  /** The windows its delta points counted (those that carry one) since its temporality was last delta. */
+  windows?: Window[];
 }
 
 /** Source series keyed `resource|instrument|key`. */
@@ -134,13 +150,34 @@ export function relayout(b: Buckets, bounds: readonly number[]): Buckets {
 
 /** Why serve refuses `point` from `resource` in `state`, or undefined: it is taken. */
 export function refusal(state: ModelState, resource: string, point: Point): string | undefined {
-  if (point.buckets === undefined) return undefined;
   const own = sourceKey(resource, point.instrument.name, point.key);
   const series = seriesOf(own);
+  const source = state.get(own);
+  if (point.window !== undefined && source !== undefined && isHeld(state, series)) {
+    const counted = countedIn(source, point);
+    if (counted === point.window.end - point.window.start) return 'delta_repeat';
+    if (counted > 0) return 'delta_overlap';
+  }
+  if (point.buckets === undefined) return undefined;
   for (const [k, s] of state)
     if (k !== own && seriesOf(k) === series && !s.expired && s.buckets !== undefined)
       if (!sameLayout(s.buckets, point.buckets)) return 'bounds_conflict';
   return undefined;
+}
+
+/** How much of `point`'s window the windows `source` counted cover, by its temporality now. */
+function countedIn(source: Source, point: Point): number {
+  const { start, end } = point.window!;
+  if (source.temporality !== point.temporality) return 0;
+  let covered = start;
+  let counted = 0;
+  const windows = (source.windows ?? []).toSorted((a, b) => a.start - b.start);
+  for (const w of windows) {
+    const from = Math.max(w.start, covered);
+    const to = Math.min(w.end, end);
+    if (to > from) [counted, covered] = [counted + to - from, to];
+  }
+  return counted;
 }
 
 /** The acknowledged effect of one push: its points that serve takes (see {@link refusal}). */
@@ -171,9 +208,12 @@ export function applyPush(
         bucketBase: buckets === undefined ? undefined : emptyBuckets(buckets.bounds),
         written: order,
         expired: false,
+        ...(point.window !== undefined && { windows: [point.window] }),
       });
       continue;
     }
+    if (source.temporality !== temporality) source.windows = undefined;
+    if (point.window !== undefined) (source.windows ??= []).push(point.window);
     source.expired = false;
     source.dormant = false;
     source.written = order;
