@@ -20,6 +20,7 @@ import {
   type FamilyHead,
 } from './family-builder.ts';
 import type { SeriesCache } from './series-cache.ts';
+import { classicBuckets, nativeOf } from './exponential.ts';
 
 export interface CompiledRule {
   readonly family: FamilyHead;
@@ -92,7 +93,10 @@ export function emitSeries(
   } else {
     // Read here only: the strings of every series are made (and kept by the set) when first read,
     // which the keyed path above must not pay for.
-    const { strings, keys } = labels;
+    const strings = labels.strings;
+    // A source is carried by its own attributes: a column's keys tell its label strings' series,
+    // and two points of a producer's (metric-columns.ts) that render one string share a key.
+    const keys = series.attributes;
     /** Series i's `value` as its part of the served series (carried when sources are). */
     const part = (i: number, value: number, created: number): number =>
       sources === undefined ? value : sources.report(keys[i]!, strings[i]!, value, created);
@@ -108,7 +112,7 @@ export function emitSeries(
         const exemplar = histogram ? undefined : seriesExemplar(series.exemplars?.[i], type, scale);
         const served = type === 'info' && !histogram ? 1 : part(i, value, created);
         addNumber(out, strings[i]!, served, created, exemplar, merge);
-      } else if (kind === DataPointType.EXPONENTIAL_HISTOGRAM)
+      } else if (kind === DataPointType.EXPONENTIAL_HISTOGRAM && sources === undefined)
         // Base-2 exponential buckets (the instrument's, or a host View's): the family keeps its
         // name and type, its buckets are the exponential ones (native in protobuf when unscaled).
         addHistogram(
@@ -121,7 +125,32 @@ export function emitSeries(
             starts ? created : undefined,
           ),
         );
-      else {
+      else if (kind === DataPointType.EXPONENTIAL_HISTOGRAM) {
+        // A carried source of exponential buckets is carried, and served, by its classic buckets
+        // (what a text scrape reads of it): the carry keeps rows of explicit buckets.
+        const classic = classicBuckets(nativeOf(series.exponentials![i]!), scale);
+        const part = sources!.reportExponential(
+          keys[i]!,
+          strings[i]!,
+          classic.bounds,
+          classic.counts,
+          scaled(series.sums[i]!, scale),
+          series.counts[i]!,
+          created,
+        );
+        addHistogram(
+          out,
+          cache.histogramAt(
+            i,
+            series,
+            strings[i]!,
+            scale,
+            starts ? created : undefined,
+            part.row,
+            part.bounds,
+          ),
+        );
+      } else {
         const row = sources?.reportHistogram(
           keys[i]!,
           strings[i]!,

@@ -43,8 +43,9 @@ export class SeriesCache {
    * string at a position is the same series, so the last one when nothing changed. Its
    * bounds are the set's, or its own in a view of several bucket layouts (collection.ts
    * `boundsOf`). Its figures are the set's, or `row`'s where given: a source's carried part
-   * `[count, sum, ...bucket counts]` over those bounds (series/carry.ts), its sum already scaled;
-   * its exemplars the set's, the latest per bucket.
+   * `[count, sum, ...bucket counts]` over those bounds (series/carry.ts), its sum already scaled,
+   * or over `bounds` where the source has a layout of its own (an exponential one's classic
+   * buckets: carry.ts `reportExponential`); its exemplars the set's, the latest per bucket.
    */
   histogramAt(
     i: number,
@@ -53,8 +54,8 @@ export class SeriesCache {
     scale: number,
     created: number | undefined,
     row: Float64Array | undefined,
+    bounds = boundsOf(series, i),
   ): RenderHistogramSeries {
-    const bounds = boundsOf(series, i);
     const prev = this.#at(i, labels);
     const own = row === undefined;
     const counts = own ? series.values : row;

@@ -208,8 +208,12 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       const points = isMetricData(input);
       const series = points ? (entry.points ??= new MetricColumns()).of(input) : input;
       const upDown = input.dataPointType === DataPointType.SUM && !input.isMonotonic;
-      // A producer's points are no set whose series expire.
-      const carried = expires && !points && sources !== undefined;
+      // Of the ingest's MetricData, its exponential histograms are series of its own (they have
+      // no columns); the rest is made of its series (derived-runs.ts), no source of its own.
+      const carried =
+        expires &&
+        sources !== undefined &&
+        (!points || input.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM);
       for (const [rule, builder] of served) {
         const column = rule.emit(
           series,

@@ -145,6 +145,18 @@ function rebucketRow(
   return Float64Array.of(moved.count, moved.sum, ...moved.counts);
 }
 
+/** The bounds of both layouts, in order: `a` itself when it has every bound of `b`. */
+function unionOf(a: readonly number[], b: readonly number[]): readonly number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = j === b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+    if (out.length === 0 || out[out.length - 1] !== x) out.push(x);
+  }
+  return out.length === a.length ? a : out;
+}
+
 /**
  * Gone sources a rule keeps apart, so each can be told when it comes back; past this, the oldest
  * are folded into their label set's part (what they counted stays served, and one that comes back
@@ -248,6 +260,37 @@ export class RuleSources {
     s.lastRow = next;
     s.total = row[0]!;
     return row;
+  }
+
+  /**
+   * A source of base-2 exponential buckets, carried as {@link reportHistogram} by its classic ones
+   * (`counts` over `bounds`: naming/exponential.ts `classicBuckets`). Their layout follows the range
+   * of what it observed, which its restart (or a delta sender's return after its series expired)
+   * narrows with no change of buckets: the source is carried in the union of its layouts, which
+   * holds each of them exactly, so what it counted keeps its buckets and no `le` goes back. Returns
+   * the source: its part's row, over its `bounds`.
+   */
+  reportExponential(
+    attributes: Attributes,
+    labels: string,
+    bounds: readonly number[],
+    counts: readonly number[],
+    sum: number,
+    count: number,
+    start: number,
+  ): Readonly<SourceTotal> {
+    const s = this.#source(attributes, labels, start);
+    const had = s.bounds;
+    let layout = bounds;
+    let held: ArrayLike<number> = counts;
+    if (had !== undefined) {
+      // The same array while the layout holds: renderers cache `le` strings by identity.
+      const same = sameBounds(had, bounds);
+      layout = same ? had : unionOf(had, bounds);
+      if (!same) held = HISTOGRAM.rebucket({ counts, sum, count }, bounds, layout).counts;
+    }
+    this.reportHistogram(attributes, labels, layout, held, 0, sum, count, start);
+    return s;
   }
 
   /** The source with `attributes`, found by its key when the object is new to this rule (made if none), marked seen. */

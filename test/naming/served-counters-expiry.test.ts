@@ -21,6 +21,7 @@ import { emptyResource } from '@opentelemetry/resources';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { freePort } from '../support/free-port.ts';
+import { postMetric } from '../support/otlp-json.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
@@ -283,44 +284,24 @@ async function send(
   attributes: Record<string, string>,
   value: number,
 ): Promise<void> {
-  const body = {
-    resourceMetrics: [
-      {
-        resource: { attributes: [] },
-        scopeMetrics: [
-          {
-            scope: { name: 'daemon' },
-            metrics: [
-              {
-                name: instrument,
-                sum: {
-                  aggregationTemporality: 2,
-                  isMonotonic: true,
-                  dataPoints: [
-                    {
-                      attributes: Object.entries(attributes).map(([key, v]) => ({
-                        key,
-                        value: { stringValue: v },
-                      })),
-                      startTimeUnixNano: (BigInt(STARTED) * 1_000_000n).toString(),
-                      timeUnixNano: (BigInt(Date.now()) * 1_000_000n).toString(),
-                      asDouble: value,
-                    },
-                  ],
-                },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  };
-  const r = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+  await postMetric(jm.ingestAddress!.port, {
+    name: instrument,
+    sum: {
+      aggregationTemporality: 2,
+      isMonotonic: true,
+      dataPoints: [
+        {
+          attributes: Object.entries(attributes).map(([key, v]) => ({
+            key,
+            value: { stringValue: v },
+          })),
+          startTimeUnixNano: (BigInt(STARTED) * 1_000_000n).toString(),
+          timeUnixNano: (BigInt(Date.now()) * 1_000_000n).toString(),
+          asDouble: value,
+        },
+      ],
+    },
   });
-  assert.equal(r.status, 200, await r.text());
 }
 
 /** When the senders started counting: a minute before the tests. */
