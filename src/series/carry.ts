@@ -145,6 +145,12 @@ function rebucketRow(
   return Float64Array.of(moved.count, moved.sum, ...moved.counts);
 }
 
+/**
+ * Most bounds an exponential source is carried in: its union of layouts grows only with a range
+ * it observed anew (a restart at a finer scale), twice the SDK's default of 160 buckets.
+ */
+const MAX_CARRIED_BOUNDS = 320;
+
 /** The bounds of both layouts, in order: `a` itself when it has every bound of `b`. */
 function unionOf(a: readonly number[], b: readonly number[]): readonly number[] {
   const out: number[] = [];
@@ -287,6 +293,8 @@ export class RuleSources {
       // The same array while the layout holds: renderers cache `le` strings by identity.
       const same = sameBounds(had, bounds);
       layout = same ? had : unionOf(had, bounds);
+      // Bounded: past the cap the new layout alone (an `le` only the old one had may go back once).
+      if (layout.length > MAX_CARRIED_BOUNDS) layout = bounds;
       if (!same) held = HISTOGRAM.rebucket({ counts, sum, count }, bounds, layout).counts;
     }
     this.reportHistogram(attributes, labels, layout, held, 0, sum, count, start);
