@@ -33,7 +33,7 @@
  *   them as a live stream's.
  */
 import { sameBounds } from '../series/carry.ts';
-import { mergeInto, type HistogramAcc } from '../series/aggregation.ts';
+import { HISTOGRAM, mergeInto, type HistogramAcc } from '../series/aggregation.ts';
 import type { Shape } from '../series/output-set.ts';
 import type { StreamTable } from '../series/streams.ts';
 import { REFUSED_METRIC } from '../domain/catalog.ts';
@@ -401,8 +401,8 @@ export function applyNumber(
 /**
  * Checks a histogram point's bucket bounds against its series'. `refused` when they differ while
  * other streams share the series; `relayout` when the stream is the series' only one: its sender
- * changed its layout and the series takes the new one, its counts re-bucketed into it
- * (series/streams.ts `relayout`).
+ * changed its layout and the series is held in one with every bound of both, its counts
+ * re-bucketed into it (series/streams.ts `relayout`).
  */
 export function joinBounds(
   streams: StreamTable,
@@ -449,12 +449,30 @@ export function applyHistogram(
     out.shape === 'histogram'
       ? histogramCounts(point as OtlpHistogramPoint)
       : sumOf(p, p.zeroThreshold);
-  if (delta) streams.acc[s] = mergeInto(out.aggregator!, streams.acc[s], incoming);
-  else {
+  // Explicit buckets in a layout the series holds more bounds than (its sender left some out:
+  // series/streams.ts `relayout`) count into the series' layout.
+  const bounds = (point as OtlpHistogramPoint).explicitBounds;
+  const kept =
+    out.shape === 'histogram' && !sameBounds(out.bounds ?? [], bounds) ? out.bounds : undefined;
+  if (delta) {
+    const window =
+      kept === undefined ? incoming : HISTOGRAM.rebucket(incoming as HistogramAcc, bounds, kept);
+    streams.acc[s] = mergeInto(out.aggregator!, streams.acc[s], window);
+  } else {
     // A cumulative sender that started over (its count went down): what it had counted stays.
-    if (!endWindows(streams, s, resumed))
-      out.reportedCounts(series, resumed ? streams.acc[s] : undefined, incoming);
-    streams.acc[s] = incoming;
+    const ended = endWindows(streams, s, resumed);
+    const held = !ended && resumed ? streams.acc[s] : undefined;
+    const report =
+      kept === undefined
+        ? incoming
+        : HISTOGRAM.reportIn(
+            held as HistogramAcc | undefined,
+            kept,
+            incoming as HistogramAcc,
+            bounds,
+          );
+    if (!ended) out.reportedCounts(series, held, report);
+    streams.acc[s] = report;
   }
   applied(streams, s, point, at.monotonic, !delta);
   out.settle(series, streams);

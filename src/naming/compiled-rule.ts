@@ -127,13 +127,16 @@ export function emitSeries(
         );
       else if (kind === DataPointType.EXPONENTIAL_HISTOGRAM) {
         // A carried source of exponential buckets is carried, and served, by its classic buckets
-        // (what a text scrape reads of it): the carry keeps rows of explicit buckets.
+        // (what a text scrape reads of it): the carry keeps rows of explicit buckets. Their layout
+        // follows the range it observed, which its restart (or a delta sender's return after its
+        // series expired) narrows: the carry keeps every bound it was counted in.
         const classic = classicBuckets(nativeOf(series.exponentials![i]!), scale);
-        const part = sources!.reportExponential(
+        const part = sources!.reportHistogram(
           keys[i]!,
           strings[i]!,
           classic.bounds,
           classic.counts,
+          0,
           scaled(series.sums[i]!, scale),
           series.counts[i]!,
           created,
@@ -151,7 +154,7 @@ export function emitSeries(
           ),
         );
       } else {
-        const row = sources?.reportHistogram(
+        const part = sources?.reportHistogram(
           keys[i]!,
           strings[i]!,
           boundsOf(series, i),
@@ -163,7 +166,15 @@ export function emitSeries(
         );
         addHistogram(
           out,
-          cache.histogramAt(i, series, strings[i]!, scale, starts ? created : undefined, row),
+          cache.histogramAt(
+            i,
+            series,
+            strings[i]!,
+            scale,
+            starts ? created : undefined,
+            part?.row,
+            part?.bounds,
+          ),
         );
       }
     }

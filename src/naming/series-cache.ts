@@ -8,6 +8,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
 import { boundsOf, type CollectedSeries, type LabelRender } from '../series/collection.ts';
+import { sameBounds } from '../series/carry.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { RenderHistogramSeries } from '../exposition/render-model.ts';
 import type { NativeBuckets } from '../exposition/types.ts';
@@ -44,8 +45,9 @@ export class SeriesCache {
    * bounds are the set's, or its own in a view of several bucket layouts (collection.ts
    * `boundsOf`). Its figures are the set's, or `row`'s where given: a source's carried part
    * `[count, sum, ...bucket counts]` over those bounds (series/carry.ts), its sum already scaled,
-   * or over `bounds` where the source has a layout of its own (an exponential one's classic
-   * buckets: carry.ts `reportExponential`); its exemplars the set's, the latest per bucket.
+   * or over `bounds` where the source has a layout of its own (one it was counted in beside the
+   * set's, or an exponential one's classic buckets); its exemplars the set's, the latest per
+   * bucket.
    */
   histogramAt(
     i: number,
@@ -78,8 +80,11 @@ export class SeriesCache {
       { labels, bounds, counts: countsAt(counts, from, n), sum, count },
       created,
     );
+    // A carried part in other bounds than the set's has no bucket the set's exemplars are of.
     const exemplars =
-      series.exemplars && bucketExemplars(series.exemplars, i * series.stride, n, scale);
+      own || sameBounds(bounds, boundsOf(series, i))
+        ? series.exemplars && bucketExemplars(series.exemplars, i * series.stride, n, scale)
+        : undefined;
     if (exemplars === undefined) return made;
     return (this.#histograms[i] = { ...made, exemplars });
   }

@@ -102,8 +102,23 @@ function combine(a: HistogramAcc, b: HistogramAcc, sign: 1 | -1): HistogramAcc {
   };
 }
 
+/**
+ * The most bounds a layout {@link HISTOGRAM}`.keptLayout` makes holds: a histogram that goes through
+ * ever new layouts keeps at most this many bounds (and one count each) of their union; past it, it
+ * takes the new layout alone. Twice the SDK's default of 160 exponential buckets, whose classic
+ * layout a carried exponential source is held in (naming/compiled-rule.ts).
+ */
+export const MAX_KEPT_BOUNDS = 320;
+
 export const HISTOGRAM: Cumulative<HistogramAcc, Histogram> & {
   rebucket(acc: HistogramAcc, from: readonly number[], to: readonly number[]): HistogramAcc;
+  keptLayout(from: readonly number[], to: readonly number[]): readonly number[];
+  reportIn(
+    held: HistogramAcc | undefined,
+    kept: readonly number[],
+    report: HistogramAcc,
+    bounds: readonly number[],
+  ): HistogramAcc;
 } = {
   ...cumulative<HistogramAcc, Histogram>({
     merge: (previous, delta) => combine(previous, delta, 1),
@@ -133,6 +148,61 @@ export const HISTOGRAM: Cumulative<HistogramAcc, Histogram> & {
       } else counts[to.length]! += acc.counts[i]!;
     }
     return { counts, sum: acc.sum, count: acc.count };
+  },
+  /**
+   * The layout a histogram counted in `from` holds its counts in once a report in `to` comes (its
+   * source changed its layout): every bound of both, so what was counted at a bound `to` lacks
+   * stays counted there and its `le` series never goes back (a bound `to` adds splits nothing
+   * counted before: {@link rebucket}). `from` itself when `to` adds no bound, `to` when it has
+   * every one of `from`'s. Past {@link MAX_KEPT_BOUNDS} bounds it is `to` alone: the counts move
+   * up into its buckets ({@link rebucket}), so an `le` only the old layouts had leaves the scrape,
+   * and reads lower if a later layout has it again (the one way an `le` series can go back
+   * without a restart; the count and sum never do).
+   */
+  keptLayout(from, to) {
+    const union: number[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < from.length || j < to.length) {
+      const a = i < from.length ? from[i]! : Infinity;
+      const b = j < to.length ? to[j]! : Infinity;
+      union.push(a <= b ? a : b);
+      if (a <= b) i++;
+      if (b <= a) j++;
+    }
+    if (union.length === from.length) return from;
+    if (union.length === to.length || union.length > MAX_KEPT_BOUNDS) return to;
+    return union;
+  },
+  /**
+   * A source's cumulative `report` in the layout `bounds`, as counts held in `kept` (a layout
+   * {@link keptLayout} made from `bounds`) after its last one, `held` (in `kept`; undefined: none).
+   * Read as cumulative `le` figures: at a bound the report has, the report's; at a bound only
+   * `kept` has, what `held` read there, raised to what the report reads at its bound below and
+   * held to what it reads at its bound above. So no figure goes back that the report does not
+   * take back itself, and none reads more than was observed at or below its bound (the report's
+   * figures are its observations', `held`'s at most theirs). A report that restarted, or with
+   * nothing held, is moved up whole ({@link rebucket}).
+   */
+  reportIn(held, kept, report, bounds) {
+    if (held === undefined || this.restarted(held, report))
+      return this.rebucket(report, bounds, kept);
+    const counts = new Array<number>(kept.length + 1);
+    let k = 0;
+    let below = 0;
+    let was = 0;
+    let read = 0;
+    for (let j = 0; j < kept.length; j++) {
+      was += held.counts[j]!;
+      while (k < bounds.length && bounds[k]! < kept[j]!) below += report.counts[k++]!;
+      const above = below + report.counts[k]!;
+      const now = bounds[k] === kept[j] ? above : Math.min(above, Math.max(was, below));
+      counts[j] = now - read;
+      read = now;
+    }
+    while (k <= bounds.length) below += report.counts[k++]!;
+    counts[kept.length] = below - read;
+    return { counts, sum: report.sum, count: report.count };
   },
 };
 

@@ -146,24 +146,6 @@ function rebucketRow(
 }
 
 /**
- * Most bounds an exponential source is carried in: its union of layouts grows only with a range
- * it observed anew (a restart at a finer scale), twice the SDK's default of 160 buckets.
- */
-const MAX_CARRIED_BOUNDS = 320;
-
-/** The bounds of both layouts, in order: `a` itself when it has every bound of `b`. */
-function unionOf(a: readonly number[], b: readonly number[]): readonly number[] {
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const x = j === b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
-    if (out.length === 0 || out[out.length - 1] !== x) out.push(x);
-  }
-  return out.length === a.length ? a : out;
-}
-
-/**
  * Gone sources a rule keeps apart, so each can be told when it comes back; past this, the oldest
  * are folded into their label set's part (what they counted stays served, and one that comes back
  * then counts whole: {@link RuleSources.folded} says how many were folded).
@@ -227,10 +209,13 @@ export class RuleSources {
 
   /**
    * A histogram source's part, as {@link report}: its report is `n` bucket counts of `counts` from
-   * `from`, over `bounds`, with `sum` and `count`. The row returned, `[count, sum, ...bucket counts]`,
-   * is the source's own until its next report. A new bucket layout takes what the source counted,
-   * and its last report, re-bucketed ({@link rebucketRow}): its next report goes on from there, or
-   * is a restart, as in one layout.
+   * `from`, over `bounds`, with `sum` and `count`. The source returned holds its part as `row`,
+   * `[count, sum, ...bucket counts]` over its `bounds`, its own until its next report. A report in
+   * a layout without a bound the source was counted in leaves that bound in its part: the part is
+   * held in a layout with every bound of both (aggregation.ts `HISTOGRAM.keptLayout`, the ingest's
+   * series' rule), its part and last report re-bucketed into it ({@link rebucketRow}), and the
+   * report counts into it (`HISTOGRAM.reportIn`), so no `le` series it feeds goes back; a report
+   * goes on from the last, or is a restart, as in one layout.
    */
   reportHistogram(
     attributes: Attributes,
@@ -241,63 +226,50 @@ export class RuleSources {
     sum: number,
     count: number,
     start: number,
-  ): Float64Array {
+  ): Readonly<SourceTotal> {
     const s = this.#source(attributes, labels, start);
-    const n = bounds.length + 1;
-    if (s.bounds === undefined) s.row = new Float64Array(n + 2);
-    else if (!sameBounds(s.bounds, bounds)) {
-      s.row = rebucketRow(s.row!, s.bounds, bounds);
-      if (s.lastRow !== undefined) s.lastRow = rebucketRow(s.lastRow, s.bounds, bounds);
+    if (s.bounds === undefined) {
+      s.bounds = bounds;
+      s.row = new Float64Array(bounds.length + 3);
+    } else if (!sameBounds(s.bounds, bounds)) {
+      const kept = HISTOGRAM.keptLayout(s.bounds, bounds);
+      if (kept !== s.bounds) {
+        s.row = rebucketRow(s.row!, s.bounds, kept);
+        if (s.lastRow !== undefined) s.lastRow = rebucketRow(s.lastRow, s.bounds, kept);
+        s.bounds = kept;
+      }
     }
-    s.bounds = bounds;
     const row = s.row!;
     const last = s.lastRow;
+    const n = s.bounds.length + 1;
+    let next = counts;
+    let at = from;
+    if (!sameBounds(s.bounds, bounds)) {
+      const report = {
+        counts: Array.from({ length: bounds.length + 1 }, (_, k) => counts[from + k]!),
+        sum,
+        count,
+      };
+      const held =
+        last === undefined
+          ? undefined
+          : { counts: Array.from(last.subarray(2)), sum: last[1]!, count: last[0]! };
+      next = HISTOGRAM.reportIn(held, s.bounds, report, bounds).counts;
+      at = 0;
+    }
     const whole = last === undefined || SUM.restarted(last[0]!, count);
     row[0]! += whole ? count : count - last[0]!;
     row[1]! += whole ? sum : sum - last[1]!;
     for (let k = 0; k < n; k++) {
-      const c = counts[from + k]!;
+      const c = next[at + k]!;
       row[2 + k]! += whole ? c : c - last[2 + k]!;
     }
-    const next = last ?? new Float64Array(n + 2);
-    next[0] = count;
-    next[1] = sum;
-    for (let k = 0; k < n; k++) next[2 + k] = counts[from + k]!;
-    s.lastRow = next;
+    const lastRow = last ?? new Float64Array(n + 2);
+    lastRow[0] = count;
+    lastRow[1] = sum;
+    for (let k = 0; k < n; k++) lastRow[2 + k] = next[at + k]!;
+    s.lastRow = lastRow;
     s.total = row[0]!;
-    return row;
-  }
-
-  /**
-   * A source of base-2 exponential buckets, carried as {@link reportHistogram} by its classic ones
-   * (`counts` over `bounds`: naming/exponential.ts `classicBuckets`). Their layout follows the range
-   * of what it observed, which its restart (or a delta sender's return after its series expired)
-   * narrows with no change of buckets: the source is carried in the union of its layouts, which
-   * holds each of them exactly, so what it counted keeps its buckets and no `le` goes back. Returns
-   * the source: its part's row, over its `bounds`.
-   */
-  reportExponential(
-    attributes: Attributes,
-    labels: string,
-    bounds: readonly number[],
-    counts: readonly number[],
-    sum: number,
-    count: number,
-    start: number,
-  ): Readonly<SourceTotal> {
-    const s = this.#source(attributes, labels, start);
-    const had = s.bounds;
-    let layout = bounds;
-    let held: ArrayLike<number> = counts;
-    if (had !== undefined) {
-      // The same array while the layout holds: renderers cache `le` strings by identity.
-      const same = sameBounds(had, bounds);
-      layout = same ? had : unionOf(had, bounds);
-      // Bounded: past the cap the new layout alone (an `le` only the old one had may go back once).
-      if (layout.length > MAX_CARRIED_BOUNDS) layout = bounds;
-      if (!same) held = HISTOGRAM.rebucket({ counts, sum, count }, bounds, layout).counts;
-    }
-    this.reportHistogram(attributes, labels, layout, held, 0, sum, count, start);
     return s;
   }
 

@@ -354,13 +354,20 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
   }
 
   /**
-   * The series of stream `s`, its only one, takes the explicit-bucket layout `bounds` (its sender
-   * changed it): it moves to the set of that layout, keeping its key, start and place in the order,
-   * and its counts, count and sum, re-bucketed (aggregation.ts `HISTOGRAM.rebucket`).
+   * The series of stream `s`, its only one, takes a point in the explicit-bucket layout `bounds`
+   * (its sender changed it): the series is held in the layout that keeps every bound of its own
+   * and of `bounds` (aggregation.ts `HISTOGRAM.keptLayout`; its own when `bounds` adds none, and
+   * then nothing moves), so no `le` it served goes back. It moves to the set of that layout,
+   * keeping its key, start and place in the order, and its counts, count and sum, re-bucketed
+   * (`HISTOGRAM.rebucket`); its points count into it from there (stream-rules.ts `applyHistogram`).
    */
   relayout(s: number, bounds: readonly number[]): void {
     const st = this.streams;
     const old = st.out[s]!;
+    const from = old.bounds ?? [];
+    const layout = HISTOGRAM.keptLayout(from, bounds);
+    if (layout === from) return;
+    const kept = layout === bounds ? bounds.slice() : layout;
     const pos = st.series[s]!;
     const instrument = st.group[s]!.instrument;
     const scope = instrument.scopes.get(old.scopeKey)!;
@@ -369,20 +376,19 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     const start = old.set.startOf(pos);
     const seq = old.seq(pos);
     const bytes = old.charge(pos);
-    const from = old.bounds ?? [];
     // Its gone sources' counts go into the new layout's base with the rest: one that comes back
     // counts whole, as a source whose own layout changed does.
     const base = old.carriedAcc(pos) as HistogramAcc | undefined;
     const acc = st.acc[s] as HistogramAcc | undefined;
     this.#removeFrom(scope, old, pos);
-    const out = setFor(scope, instrument, old.scopeKey, bounds.slice());
+    const out = setFor(scope, instrument, old.scopeKey, kept);
     const at = out.add(key, attributes, start, seq, bytes);
     out.setFirst(at, s);
     out.setLast(at, s);
     st.out[s] = out;
     st.series[s] = at;
-    out.baseAcc[at] = base === undefined ? undefined : HISTOGRAM.rebucket(base, from, bounds);
-    st.acc[s] = acc === undefined ? undefined : HISTOGRAM.rebucket(acc, from, bounds);
+    out.baseAcc[at] = base === undefined ? undefined : HISTOGRAM.rebucket(base, from, kept);
+    st.acc[s] = acc === undefined ? undefined : HISTOGRAM.rebucket(acc, from, kept);
     out.settle(at, st);
   }
 

@@ -512,22 +512,24 @@ describe('histograms', () => {
     assert.equal(store.seriesCount, 1, 'the refused source is not kept');
   });
 
-  it('lets the only source of a series change its layout (the series takes the new one)', async () => {
+  it('lets the only source of a series change its layout (the series keeps its bounds and takes the new ones)', async () => {
     const store = new IngestStore();
     store.ingest(
       request([
-        metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 1, {}, 100, 110)])),
+        metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 0.5, {}, 100, 110)])),
       ]),
     );
+    // The sender goes on in [2] (a 3 observed since): le=1 keeps its 1, le=2 and +Inf are the
+    // point's, and le=5 reads what it read (the 3 lies somewhere above 2, as far as [2] says).
     store.ingest(
       request([
-        metric('daemon.latency', histogram([histogramPoint([2], [0, 1], 3, {}, 200, 210)])),
+        metric('daemon.latency', histogram([histogramPoint([2], [1, 1], 3.5, {}, 100, 210)])),
       ]),
     );
     assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], {
-      buckets: { boundaries: [2], counts: [0, 1] },
-      sum: 3,
-      count: 1,
+      buckets: { boundaries: [1, 2, 5], counts: [1, 0, 0, 1] },
+      sum: 3.5,
+      count: 2,
     });
   });
 
@@ -865,10 +867,14 @@ describe('expiry', () => {
     clock.advance(6_000);
     // a expired; b, still sending the series, keeps it served with a's 5.
     assert.equal((await histograms(store, 'daemon.latency'))['{}']?.count, 5);
-    // b's layout is the series' now: a's counts move into it.
+    // b is the series' only live source now: the series takes its bounds beside its own, a's
+    // counts where they were.
     assert.equal(send('b', [2, 10], [0, 0, 0], 116, 122).acceptedDataPoints, 1);
     const h = (await histograms(store, 'daemon.latency'))['{}']!;
-    assert.deepEqual([h.buckets.boundaries, h.buckets.counts, h.count], [[2, 10], [0, 0, 5], 5]);
+    assert.deepEqual(
+      [h.buckets.boundaries, h.buckets.counts, h.count],
+      [[1, 2, 5, 10], [0, 0, 0, 0, 5], 5],
+    );
   });
 
   // Restored from the state file while its source is gone (`restart`), the store keeps that too.

@@ -20,9 +20,12 @@
  *   setting): what it counted stays counted (a histogram's count, sum and every bucket alike), and
  *   its points count by their new temporality from there.
  * - Histogram: as a counter of either temporality, its count deciding a reset. A source that sends
- *   a new bucket layout keeps what its series counted: each old bucket's count goes to the first
- *   new bucket whose bound is at or above its own; its point counts on from its last moved so, as
- *   in one layout. The series' expired sources move into the new layout whole.
+ *   a new bucket layout keeps what its series counted, in a layout of every bound of its own and
+ *   the new one (serve caps it at more bounds than any layout here has): each old bucket's count
+ *   goes to the bucket of its bound, the point's to the first bucket whose bound is at or above its
+ *   own; a cumulative point that goes on from the last reads its own `le` at its bounds and, at a
+ *   bound it lacks, what the series read there, no less than the point's `le` below it and no more
+ *   than the one above. The series' expired sources move into the new layout whole.
  *   Senders of one series must agree on its layout: a point whose layout another source the series
  *   holds (live, or dormant after a restart) does not share is refused (`bounds_conflict`).
  * - Gauge: a level. Across resources the newest point wins: a restarted daemon with a new
@@ -219,10 +222,24 @@ export function applyPush(
     source.written = order;
     if (instrument.kind === 'gauge') source.value = value;
     else if (buckets !== undefined) {
-      if (!sameLayout(source.buckets!, buckets)) relayoutSeries(state, series, source, buckets);
+      const bounds = [...new Set([...source.buckets!.bounds, ...buckets.bounds])].sort(
+        (a, b) => a - b,
+      );
+      if (bounds.length > source.buckets!.bounds.length)
+        relayoutSeries(state, series, source, bounds);
+      const goesOn =
+        temporality === 'cumulative' &&
+        source.temporality === 'cumulative' &&
+        total(buckets) >= total(source.buckets!);
+      const point =
+        bounds.length === buckets.bounds.length
+          ? buckets
+          : goesOn
+            ? goneOn(source.buckets!, buckets)
+            : relayout(buckets, bounds);
       [source.bucketBase, source.buckets] = count(
         source.temporality,
-        { base: source.bucketBase!, last: source.buckets!, point: buckets, temporality },
+        { base: source.bucketBase!, last: source.buckets!, point, temporality },
         addBuckets,
         total,
       );
@@ -257,18 +274,47 @@ function count<T>(
 }
 
 /**
- * A new layout from `source`: everything the series counted moves into it (other sources, expired
- * ones, included: a live one with the old layout would have refused the point), its own last
- * point too, which the point then counts on from as in one layout.
+ * A new layout from `source`, `bounds` (every bound of the series' and of its point's):
+ * everything the series counted moves into it (other sources, expired ones, included: a live one
+ * with the old layout would have refused the point), its own last point too, which the point then
+ * counts on from as in one layout.
  */
-function relayoutSeries(state: ModelState, series: string, source: Source, to: Buckets): void {
+function relayoutSeries(
+  state: ModelState,
+  series: string,
+  source: Source,
+  bounds: readonly number[],
+): void {
   for (const [k, s] of state)
     if (seriesOf(k) === series && s !== source && s.buckets !== undefined) {
-      s.bucketBase = relayout(addBuckets(s.bucketBase!, s.buckets), to.bounds);
-      s.buckets = emptyBuckets(to.bounds);
+      s.bucketBase = relayout(addBuckets(s.bucketBase!, s.buckets), bounds);
+      s.buckets = emptyBuckets(bounds);
     }
-  source.bucketBase = relayout(source.bucketBase!, to.bounds);
-  source.buckets = relayout(source.buckets!, to.bounds);
+  source.bucketBase = relayout(source.bucketBase!, bounds);
+  source.buckets = relayout(source.buckets!, bounds);
+}
+
+/** How many observations `b` counts at or below `x`: its `le` series at `x`. */
+function atOrBelow(b: Buckets, x: number): number {
+  return b.counts.filter((_, i) => (b.bounds[i] ?? Infinity) <= x).reduce((a, c) => a + c, 0);
+}
+
+/**
+ * A cumulative point going on from `last`, which has every bound of the point's and more, in
+ * `last`'s layout: at a bound the point has, the point's `le`; at one it lacks, what `last` read
+ * there, no less than the point's `le` at its bound below and no more than at its bound above.
+ */
+function goneOn(last: Buckets, point: Buckets): Buckets {
+  const reads = last.bounds.map((x) => {
+    if (point.bounds.includes(x)) return atOrBelow(point, x);
+    const below = point.bounds.filter((y) => y < x).at(-1);
+    const above = point.bounds.find((y) => y > x) ?? Infinity;
+    const floor = below === undefined ? 0 : atOrBelow(point, below);
+    return Math.min(atOrBelow(point, above), Math.max(atOrBelow(last, x), floor));
+  });
+  const cumulative = [...reads, total(point)];
+  const counts = cumulative.map((r, i) => r - (i === 0 ? 0 : cumulative[i - 1]!));
+  return { bounds: last.bounds, counts, sum: point.sum };
 }
 
 /** A source series silent past `expiry_ms` expires (a dormant one by the restart's clock): `id`, as `sourceKey` makes it. */

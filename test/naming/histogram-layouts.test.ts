@@ -21,6 +21,7 @@ import { createNamer } from '../../src/naming/to-families.ts';
 import type { FamilyRule, Profile } from '../../src/naming/types.ts';
 import { MAX_GONE_SOURCES, ServedTotals, SourceTotals } from '../../src/series/carry.ts';
 import { metricsCollection, withIngested } from '../../src/series/collection.ts';
+import { MAX_KEPT_BOUNDS } from '../../src/series/aggregation.ts';
 import { addBuckets, emptyBuckets, relayout, type Buckets } from '../model/model.ts';
 import {
   EPOCH_SECONDS,
@@ -259,22 +260,40 @@ function ingestNaming(served: Served = SOLTI, maxSeriesPerInstrument?: number) {
     at(seconds: number): void {
       clock.advance(EPOCH_SECONDS * 1000 + seconds * 1000 - clock.wallMillis());
     },
-    /** Task `task`'s sender reports its cumulative `buckets`, started at `start`, at `time`. */
-    send(points: { task: string; buckets: Buckets; start: number; time: number }[]): void {
-      const data = histogram(
-        points.map((p) =>
-          histogramPoint(
-            [...p.buckets.bounds],
-            [...p.buckets.counts],
-            p.buckets.sum,
-            served.attributes(p.task),
-            p.start,
-            p.time,
+    /**
+     * Task `task`'s sender reports its `buckets` (cumulative unless `delta`), started at `start`, at
+     * `time`, in the scope `scope` (one request per scope).
+     */
+    send(
+      points: {
+        task: string;
+        buckets: Buckets;
+        start: number;
+        time: number;
+        scope?: string;
+        delta?: boolean;
+      }[],
+    ): void {
+      for (const scope of new Set(points.map((p) => p.scope ?? 'daemon'))) {
+        const mine = points.filter((p) => (p.scope ?? 'daemon') === scope);
+        const data = histogram(
+          mine.map((p) =>
+            histogramPoint(
+              [...p.buckets.bounds],
+              [...p.buckets.counts],
+              p.buckets.sum,
+              served.attributes(p.task),
+              p.start,
+              p.time,
+            ),
           ),
-        ),
-      );
-      const r = store.ingest(request([metric(served.instrument, data, 's')]));
-      assert.equal(r.rejectedDataPoints, 0, r.errorMessage);
+          mine.some((p) => p.delta === true) ? 'delta' : 'cumulative',
+        );
+        const r = store.ingest(
+          request([metric(served.instrument, data, 's')], { 'service.name': 'daemon' }, scope),
+        );
+        assert.equal(r.rejectedDataPoints, 0, r.errorMessage);
+      }
     },
     async scrape(): Promise<HistogramSeries> {
       const collection = withIngested(
@@ -390,4 +409,163 @@ describe('ingested senders of one served histogram with other bucket layouts', (
     assertCounted(folded, all);
     assertNoDecrease(first, folded);
   });
+});
+
+// A sender that moves to a bucket layout lacking a bound its served series has: what it counted
+// there stays counted there, so no `le` series a scraper has read goes back while no sender
+// restarted (a counter's rule). Held through the three ways such a series is served: the ingest's
+// series alone (the native naming), two producers' series merged by one served series (the native
+// naming without scope labels), and a legacy table's, which carries its senders one by one (and
+// keeps a gone one's part while it is away).
+describe('a sender that changes its bucket layout', () => {
+  const NATIVE: Served = {
+    profile: resolveProfile('otel', false),
+    instrument: 'app.latency',
+    attributes: () => ({}),
+    family: 'app_latency_seconds',
+    labels: '',
+  };
+
+  /** One sender's observations, reported in whatever layout it has at the time. */
+  class Sender {
+    readonly values: number[] = [];
+    sent = 0;
+    readonly task: string;
+    readonly scope: string;
+    readonly delta: boolean;
+    constructor(task: string, scope: string, delta: boolean) {
+      [this.task, this.scope, this.delta] = [task, scope, delta];
+    }
+    /** Its point in the layout `bounds` at `time`: its whole history, or (delta) what is new. */
+    point(bounds: readonly number[], time: number) {
+      const values = this.delta ? this.values.slice(this.sent) : this.values;
+      this.sent = this.values.length;
+      const start = this.delta ? time - 1 : 1;
+      const { task, scope, delta } = this;
+      return { task, scope, delta, buckets: observed(bounds, values), start, time };
+    }
+  }
+
+  /**
+   * Holds each scrape of the served series `s` to what the senders observed and to the scrapes
+   * before: count and sum are every observation's; each `le` reads at most the observations at or
+   * below its bound (counts move only up a layout); and every `le` an earlier scrape read is read
+   * again, no `le`, count or sum less than before.
+   */
+  function noneGoesBack(senders: readonly Sender[]) {
+    const read = new Map<string, number>();
+    return (s: HistogramSeries, step: string): void => {
+      const values = senders.flatMap((x) => x.values);
+      assert.equal(s.count, values.length, `${step}: every observation counted`);
+      assert.equal(
+        s.sum,
+        values.reduce((a, b) => a + b, 0),
+        `${step}: the sum of every one`,
+      );
+      const now = scraped(s);
+      for (const series of read.keys())
+        assert.ok(now.has(series), `${step}: ${series} left the scrape`);
+      for (const [series, is] of now) {
+        const bound = series.startsWith('le=')
+          ? Number(series.slice(3).replace('Inf', 'Infinity'))
+          : undefined;
+        if (bound !== undefined)
+          assert.ok(
+            is <= values.filter((v) => v <= bound).length,
+            `${step}: ${series} counts ${is}, more than was observed at or below it`,
+          );
+        const was = read.get(series);
+        if (was !== undefined)
+          assert.ok(is >= was, `${step}: ${series} went back: ${was} then ${is}`);
+        read.set(series, is);
+      }
+    };
+  }
+
+  // b's layouts: each drops a bound an earlier one had, and some come back.
+  const MOVES: readonly (readonly number[])[] = [
+    [1, 5],
+    [2, 10],
+    [1, 2, 5],
+    [0.5, 5],
+  ];
+  const SERVED = [1, 2, 5];
+  const OBSERVED = [
+    [1.5, 1.5, 7],
+    [0.25, 1.5, 12],
+    [1.5, 4],
+    [0.375, 1.5, 3],
+  ];
+
+  for (const delta of [false, true])
+    test(`the native naming: a ${delta ? 'delta' : 'cumulative'} sender's series keeps every bound it was counted in`, async () => {
+      const n = ingestNaming(NATIVE);
+      const b = new Sender('b', 'daemon', delta);
+      const check = noneGoesBack([b]);
+      b.values.push(0.75, 1.5, 3);
+      n.at(10);
+      n.send([b.point(SERVED, 10)]);
+      check(await n.scrape(), 'first');
+      for (const [i, bounds] of MOVES.entries()) {
+        const time = 20 + 10 * i;
+        b.values.push(...OBSERVED[i]!);
+        n.at(time);
+        n.send([b.point(bounds, time)]);
+        check(await n.scrape(), `b in [${bounds.join(', ')}]`);
+      }
+    });
+
+  test(`a sender going through ever new layouts is held in at most ${MAX_KEPT_BOUNDS} bounds, every observation counted`, async () => {
+    const n = ingestNaming(NATIVE);
+    const b = new Sender('b', 'daemon', false);
+    let widest = 0;
+    for (let i = 0; i < MAX_KEPT_BOUNDS; i++) {
+      b.values.push(i + 0.25);
+      n.at(10 + i);
+      n.send([b.point([i + 0.5, 1000 + i], 10 + i)]);
+      const s = await n.scrape();
+      assert.ok(s.bounds.length <= MAX_KEPT_BOUNDS, `${s.bounds.length} bounds held`);
+      assert.equal(s.count, b.values.length, 'every observation counted');
+      widest = Math.max(widest, s.bounds.length);
+    }
+    assert.ok(
+      widest > MAX_KEPT_BOUNDS - 2,
+      `its layouts kept side by side up to the cap: ${widest}`,
+    );
+  });
+
+  // The native naming carries no gone producer's part (its series is served by its own set), so
+  // only the legacy table's sender goes away and comes back.
+  for (const [surface, served, scopes, expires] of [
+    ['the native naming without scope labels (two scopes)', NATIVE, ['host-a', 'host-b'], false],
+    ['a legacy table that merges senders', SOLTI, ['daemon', 'daemon'], true],
+  ] as const)
+    test(`${surface}: a sender moving to layouts without a bound the served series has${expires ? ', live and back from expiry,' : ''} takes back nothing it counted`, async () => {
+      const n = ingestNaming(served);
+      const a = new Sender('a', scopes[0], false);
+      const b = new Sender('b', scopes[1], false);
+      const check = noneGoesBack([a, b]);
+      a.values.push(0.75, 1.5);
+      b.values.push(0.5, 1.5, 3, 4, 4.5);
+      n.at(10);
+      n.send([a.point(SERVED, 10), b.point(SERVED, 10)]);
+      check(await n.scrape(), 'first');
+      let time = 10;
+      for (const [i, bounds] of MOVES.entries()) {
+        time += 10;
+        a.values.push(1.5);
+        b.values.push(...OBSERVED[i]!);
+        n.at(time);
+        n.send([a.point(SERVED, time), b.point(bounds, time)]);
+        check(await n.scrape(), `b in [${bounds.join(', ')}]`);
+        if (!expires || i !== 0) continue;
+        // b falls silent past the expiry while a keeps the served series, and comes back in the
+        // next layout: its series is made again, what it counted is the served series' still.
+        time += EXPIRY / 1000 + 5;
+        n.at(time);
+        n.send([a.point(SERVED, time)]);
+        n.at(time + 5);
+        check(await n.scrape(), 'b gone');
+      }
+    });
 });
