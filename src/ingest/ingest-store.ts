@@ -565,7 +565,10 @@ export class IngestStore
     }
     // Its counts re-bucketed (joinBounds): a delta sender's total goes on from them, a cumulative
     // one's replaces them or, lower, is a reset.
-    if (joined === 'relayout') this.store.relayout(s, point.explicitBounds);
+    if (joined === 'relayout') {
+      const over = this.relayoutCharged(s, point.explicitBounds);
+      if (over !== undefined) return this.#refuse(into, s, over);
+    }
     const refused = applyHistogram(streams, s, point, delta, at);
     if (refused !== undefined) return this.#refuse(into, s, refused);
     at.report.accepted++;

@@ -42,6 +42,13 @@ export function streamBytes(keyLength: number, buckets: number): number {
   return STREAM_BYTES + 4 * keyLength + buckets * NUMBER_BYTES;
 }
 
+/**
+ * What `n` bucket bounds a histogram series holds more of cost (a layout that keeps its old bounds
+ * beside its sender's new ones: series/streams.ts `relayout`): its three arrays of counts and its
+ * stream's, as {@link seriesBytes} and {@link streamBytes} count them.
+ */
+export const boundsBytes = (n: number): number => 4 * n * NUMBER_BYTES;
+
 /** An output series kept under `scopeKey` and `key` with `attributes`, with `buckets` bucket counts when it is a histogram. */
 export function seriesBytes(
   scopeKey: string,

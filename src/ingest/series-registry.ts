@@ -42,7 +42,14 @@ import type {
 } from './checkpoint.ts';
 import type { IngestReport, Refusal } from './ingest-report.ts';
 import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
-import { instrumentBytes, scopeBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
+import {
+  boundsBytes,
+  instrumentBytes,
+  scopeBytes,
+  seriesBytes,
+  streamBytes,
+} from './memory-estimate.ts';
+import { HISTOGRAM } from '../series/aggregation.ts';
 import { NameClaims } from './name-claims.ts';
 import { sameBounds } from '../series/carry.ts';
 import { NO_SLOT, type OutputSet, type Shape } from '../series/output-set.ts';
@@ -705,6 +712,19 @@ export class SeriesRegistry {
     this.#instruments.delete(instrument.name);
     this.#bytes -= instrument.bytes;
     this.#claims.release(instrument.names);
+  }
+
+  /**
+   * The series of stream `s` takes the layout that keeps its bounds and `bounds` (streams.ts
+   * `relayout`), the bounds it adds charged to the memory budget: refused past it, the series as
+   * it was.
+   */
+  protected relayoutCharged(s: number, bounds: readonly number[]): Refusal | undefined {
+    const from = this.store.streams.out[s]!.bounds ?? [];
+    const bytes = boundsBytes(Math.max(0, HISTOGRAM.keptLayout(from, bounds).length - from.length));
+    if (!this.#take(bytes)) return this.#overBudget();
+    this.store.relayout(s, bounds, bytes);
+    return undefined;
   }
 
   /** Charges `bytes` when they stay within the memory budget: whether it did. */

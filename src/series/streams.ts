@@ -360,8 +360,9 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
    * then nothing moves), so no `le` it served goes back. It moves to the set of that layout,
    * keeping its key, start and place in the order, and its counts, count and sum, re-bucketed
    * (`HISTOGRAM.rebucket`); its points count into it from there (stream-rules.ts `applyHistogram`).
+   * `bytes`: what the writer charged for the bounds it adds, the series' charge from then on.
    */
-  relayout(s: number, bounds: readonly number[]): void {
+  relayout(s: number, bounds: readonly number[], bytes = 0): void {
     const st = this.streams;
     const old = st.out[s]!;
     const from = old.bounds ?? [];
@@ -375,14 +376,14 @@ export class StreamStore<I extends InstrumentSeries = InstrumentSeries> {
     const attributes = old.set.attributes[pos]!;
     const start = old.set.startOf(pos);
     const seq = old.seq(pos);
-    const bytes = old.charge(pos);
+    const charge = old.charge(pos) + bytes;
     // Its gone sources' counts go into the new layout's base with the rest: one that comes back
     // counts whole, as a source whose own layout changed does.
     const base = old.carriedAcc(pos) as HistogramAcc | undefined;
     const acc = st.acc[s] as HistogramAcc | undefined;
     this.#removeFrom(scope, old, pos);
     const out = setFor(scope, instrument, old.scopeKey, kept);
-    const at = out.add(key, attributes, start, seq, bytes);
+    const at = out.add(key, attributes, start, seq, charge);
     out.setFirst(at, s);
     out.setLast(at, s);
     st.out[s] = out;

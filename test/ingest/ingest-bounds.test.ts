@@ -7,7 +7,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { REFUSED_METRIC } from '../../src/domain/catalog.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
-import { collected, fakeClock, gauge, metric, numberPoint, request, sum } from './helpers.ts';
+import { boundsBytes } from '../../src/ingest/memory-estimate.ts';
+import {
+  collected,
+  fakeClock,
+  gauge,
+  histogram,
+  histogramPoint,
+  metric,
+  numberPoint,
+  request,
+  sum,
+} from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const huge = (i: number, length = MiB): string => `v${i}-` + 'x'.repeat(length);
@@ -112,5 +123,50 @@ describe('ingest bounds in bytes', () => {
     );
     assert.equal(r.rejectedDataPoints, 1);
     assert.match(r.errorMessage, /the name of a jobmeter self-metric/);
+  });
+});
+
+describe('a histogram that keeps the bounds of its old layout', () => {
+  const latency = (bounds: number[], counts: number[], sum: number) =>
+    request([metric('daemon.latency', histogram([histogramPoint(bounds, counts, sum, {}, 1, 2)]))]);
+
+  it('is charged for the bounds it adds, and gives them back when it expires', async () => {
+    const clock = fakeClock();
+    const store = new IngestStore({ expiryMillis: 60_000, clock });
+    assert.equal(store.ingest(latency([1, 5], [1, 1, 0], 3)).rejectedDataPoints, 0);
+    const before = store.memoryBytes;
+    // The sender's new layout lacks 1 and adds 2: the series keeps [1, 2, 5].
+    const r = store.ingest(latency([2, 5], [2, 1, 0], 4));
+    assert.equal(r.rejectedDataPoints, 0, r.errorMessage);
+    const [data] = (await collected(store)).get('daemon.latency')!;
+    assert.deepEqual(
+      (data!.dataPoints[0]!.value as { buckets: { boundaries: number[] } }).buckets.boundaries,
+      [1, 2, 5],
+    );
+    assert.ok(boundsBytes(1) > 0);
+    assert.equal(store.memoryBytes - before, boundsBytes(1));
+    clock.advance(61_000);
+    await store.collect();
+    assert.equal(store.memoryBytes, 0);
+  });
+
+  it('past the memory budget, refuses the new layout and serves the series as it was', async () => {
+    const sized = new IngestStore();
+    sized.ingest(latency([1, 5], [1, 1, 0], 3));
+    const store = new IngestStore({ maxMemoryBytes: sized.memoryBytes + boundsBytes(1) - 1 });
+    assert.equal(store.ingest(latency([1, 5], [1, 1, 0], 3)).rejectedDataPoints, 0);
+    const held = store.memoryBytes;
+    const r = store.ingest(latency([2, 5], [2, 1, 0], 4));
+    assert.equal(r.rejectedDataPoints, 1);
+    assert.match(r.errorMessage, /daemon\.latency: over the memory budget/);
+    assert.equal(store.memoryBytes, held);
+    assert.equal((await refused(store))['memory_budget'], 1);
+    const [data] = (await collected(store)).get('daemon.latency')!;
+    const value = data!.dataPoints[0]!.value as {
+      buckets: { boundaries: number[]; counts: number[] };
+      count: number;
+    };
+    assert.deepEqual(value.buckets, { boundaries: [1, 5], counts: [1, 1, 0] });
+    assert.equal(value.count, 2);
   });
 });
