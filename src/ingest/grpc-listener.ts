@@ -55,9 +55,8 @@ import { keepRoom, type OnShed } from '../http/connection-room.ts';
 import type { IngestGate } from '../http/ingest-gate.ts';
 import { CLOSE_GRACE_MILLIS, type ServerLimits } from '../http/server-limits.ts';
 import { encodeExportResponse } from '../otlp/codec.ts';
-import type { OtlpPartialSuccess } from '../otlp/types.ts';
 import { BodyAborted } from './body-chunks.ts';
-import { INGEST_ANSWERS, Refused, refusalOf, type IngestAnswer } from './ingest-errors.ts';
+import { answerReason, INGEST_ANSWERS, Refused, refusalOf } from './ingest-errors.ts';
 import { GRPC_CODES, UNIMPLEMENTED } from './grpc-codes.ts';
 import {
   answerMessage,
@@ -66,7 +65,7 @@ import {
   MESSAGE_ENCODINGS,
   readMessage,
 } from './grpc-unary.ts';
-import type { AnsweredRequest, IngestRequest, IngestStep } from './ingest-step.ts';
+import type { IngestOutcome, IngestRequest, IngestStep } from './ingest-step.ts';
 
 export const EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 
@@ -84,8 +83,6 @@ export interface GrpcFrontOptions extends ServerLimits {
   readonly maxBodyBytes: number;
   /** Streams one connection may have open at once. */
   readonly maxConcurrentRequests: number;
-  /** What every call the handler answered was answered (its reason), and the call. A throw is ignored. */
-  readonly onAnswered?: (answer: IngestAnswer, request: AnsweredRequest) => void;
   /** Told of each connection closed to keep room (as the HTTP front's). */
   readonly onShed?: OnShed;
 }
@@ -107,7 +104,7 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
     stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
     messageEncoding: string,
-  ): Promise<{ outcome: Said; bytes: number }> => {
+  ): Promise<Omit<IngestOutcome, 'bodyLeft'>> => {
     const peer = stream.session?.socket?.remoteAddress;
     const denied = options.gate().check({
       socket: { remoteAddress: peer },
@@ -147,16 +144,7 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
       .then(({ outcome, bytes }) => {
         // Nobody to answer: nothing sent, nothing counted.
         if (stream.closed || stream.destroyed || outcome instanceof BodyAborted) return;
-        const answer = outcome instanceof Refused ? outcome.reason : acceptedAs(outcome);
-        try {
-          options.onAnswered?.(answer, {
-            protocol: 'grpc',
-            seconds: (performance.now() - started) / 1000,
-            bytes,
-          });
-        } catch {
-          // Counting never changes the answer.
-        }
+        step.answered(answerReason(outcome), 'grpc', started, bytes);
         if (outcome instanceof Refused) answerRefused(stream, outcome, step.retryAfterSeconds);
         else answerMessage(stream, encodeExportResponse(outcome, 'protobuf'));
       })
@@ -267,13 +255,6 @@ function keepAlive(session: ServerHttp2Session, idleMillis: number): void {
     clearTimeout(idle);
   });
   waitIdle();
-}
-
-type Said = OtlpPartialSuccess | Refused | BodyAborted;
-
-/** An ingested request's answer (ingest-errors.ts `answerOf` says the same of an HTTP one). */
-function acceptedAs(result: OtlpPartialSuccess): IngestAnswer {
-  return result.rejectedDataPoints > 0 ? 'partial' : 'accepted';
 }
 
 /**

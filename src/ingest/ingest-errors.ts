@@ -100,6 +100,12 @@ export function refusalOf(err: unknown): Refused {
   return new Refused('internal');
 }
 
+/** The reason `outcome` is answered by: its refusal's, or `partial` when points were refused. */
+export function answerReason(outcome: OtlpPartialSuccess | Refused): IngestAnswer {
+  if (outcome instanceof Refused) return outcome.reason;
+  return outcome.rejectedDataPoints > 0 ? 'partial' : 'accepted';
+}
+
 /** What `outcome` is answered: its reason, and its row's status, Content-Type, body and headers. */
 export function answerOf(
   outcome: OtlpPartialSuccess | Refused,
@@ -108,7 +114,7 @@ export function answerOf(
   bodyLeft: boolean,
 ) {
   if (!(outcome instanceof Refused)) {
-    const answer: IngestAnswer = outcome.rejectedDataPoints > 0 ? 'partial' : 'accepted';
+    const answer = answerReason(outcome);
     // Accepted only once its Content-Type named an encoding.
     const body = encodeExportResponse(outcome, encoding!);
     const { status } = INGEST_ANSWERS[answer];

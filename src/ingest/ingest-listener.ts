@@ -44,13 +44,8 @@ import type { IngestGate, IngestGateOptions } from '../http/ingest-gate.ts';
 import type { ServerLimits } from '../http/server-limits.ts';
 import { encodingOf } from '../otlp/codec.ts';
 import { BodyAborted, readBodyChunks } from './body-chunks.ts';
-import { answerOf, Refused, refusalOf, type IngestAnswer } from './ingest-errors.ts';
-import {
-  ingestStep,
-  type AnsweredRequest,
-  type IngestOutcome,
-  type IngestStepOptions,
-} from './ingest-step.ts';
+import { answerOf, Refused, refusalOf } from './ingest-errors.ts';
+import { ingestStep, type IngestOutcome, type IngestStepOptions } from './ingest-step.ts';
 import type { Log } from '../common/log.ts';
 
 const METRICS_PATH = '/v1/metrics';
@@ -72,11 +67,6 @@ export interface IngestListenerOptions extends ServerLimits, IngestStepOptions {
   readonly grpcPort?: number | undefined;
   /** Who may send, compiled from the gate keys at resolution (http/ingest-gate.ts). */
   readonly gate: IngestGate;
-  /**
-   * Called once with what every request was answered (its reason: ingest-errors.ts
-   * `INGEST_ANSWERS`), as the answer is written; jobmeter counts it. A throw is ignored. @default none
-   */
-  readonly onAnswered?: (answer: IngestAnswer, request: AnsweredRequest) => void;
   /**
    * Called with what every connection closed to keep room under `maxConnections` held
    * (connection-room.ts; jobmeter counts it). A throw is ignored. @default none
@@ -147,12 +137,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     // Nobody to answer: nothing written, nothing counted.
     if (response.destroyed || outcome instanceof BodyAborted) return;
     const said = answerOf(outcome, encoding, step.retryAfterSeconds, bodyLeft);
-    try {
-      const seconds = (performance.now() - started) / 1000;
-      options.onAnswered?.(said.answer, { protocol: 'http', seconds, bytes });
-    } catch {
-      // Counting never changes the answer.
-    }
+    step.answered(said.answer, 'http', started, bytes);
     sendText(response, said.status, said.contentType, said.body, said.headers);
   };
 

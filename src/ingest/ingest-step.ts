@@ -22,7 +22,7 @@ import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
 import { BodyAborted, chunksLength, joinChunks, type BodyChunks } from './body-chunks.ts';
 import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
 import { DecoderPool } from './decoder-pool.ts';
-import { Refused, refusalOf } from './ingest-errors.ts';
+import { Refused, refusalOf, type IngestAnswer } from './ingest-errors.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { SparePacker } from './packed-chunk.ts';
 
@@ -59,6 +59,11 @@ export interface IngestStepOptions {
    * double, histogram min/max, scope attributes). A throw is ignored. @default none
    */
   readonly onRequest?: (body: Buffer, encoding: OtlpEncoding, result: OtlpPartialSuccess) => void;
+  /**
+   * Called once with what every request a front answered was answered (its reason: ingest-errors.ts
+   * `INGEST_ANSWERS`), as the answer is written; jobmeter counts it. A throw is ignored. @default none
+   */
+  readonly onAnswered?: (answer: IngestAnswer, request: AnsweredRequest) => void;
 }
 
 /** One request as a front hands it over: its body still to read. */
@@ -102,6 +107,8 @@ export interface IngestStep {
   run(request: IngestRequest): Promise<IngestOutcome>;
   /** The retry delay a shed request is told, in whole seconds. */
   readonly retryAfterSeconds: number;
+  /** Tells `onAnswered` what a request was answered, `started` its arrival (`performance.now()`). */
+  answered(answer: IngestAnswer, protocol: IngestProtocol, started: number, bytes: number): void;
   /** Stops the decoding thread (once every front is closed). */
   close(): Promise<void>;
 }
@@ -239,7 +246,19 @@ export function ingestStep(options: IngestStepOptions): IngestStep {
     return { outcome, bodyLeft: reading, bytes: read };
   };
 
-  return { run, retryAfterSeconds: retryAfter, close: async () => pool?.close() };
+  const answered: IngestStep['answered'] = (answer, protocol, started, bytes) => {
+    try {
+      options.onAnswered?.(answer, {
+        protocol,
+        seconds: (performance.now() - started) / 1000,
+        bytes,
+      });
+    } catch {
+      // Counting never changes the answer.
+    }
+  };
+
+  return { run, retryAfterSeconds: retryAfter, answered, close: async () => pool?.close() };
 }
 
 /**
