@@ -54,7 +54,7 @@ import protobuf from 'protobufjs/minimal.js';
 import { keepRoom, type OnShed } from '../http/connection-room.ts';
 import type { IngestGate } from '../http/ingest-gate.ts';
 import { CLOSE_GRACE_MILLIS, type ServerLimits } from '../http/server-limits.ts';
-import { encodeExportResponse } from '../otlp/codec.ts';
+import { encodeExportResponse, otlpTypes } from '../otlp/codec.ts';
 import { BodyAborted } from './body-chunks.ts';
 import { answerReason, INGEST_ANSWERS, Refused, refusalOf } from './ingest-errors.ts';
 import { GRPC_CODES, UNIMPLEMENTED } from './grpc-codes.ts';
@@ -275,15 +275,11 @@ function answerRefused(
 }
 
 /** A google.rpc.Status with one `google.rpc.RetryInfo` detail (its `retry_delay`, in seconds). */
-function retryStatus(code: number, message: string, seconds: number): Buffer {
+function retryStatus(code: number, message: string, seconds: number): Uint8Array {
+  // RetryInfo { retry_delay: Duration { seconds } }, which the descriptor has no type for.
   const delay = protobuf.Writer.create().uint32(8).int64(seconds).finish();
-  const retryInfo = protobuf.Writer.create().uint32(10).bytes(delay).finish();
-  const any = protobuf.Writer.create()
-    .uint32(10)
-    .string('type.googleapis.com/google.rpc.RetryInfo')
-    .uint32(18)
-    .bytes(retryInfo)
-    .finish();
-  const status = protobuf.Writer.create().uint32(8).int32(code).uint32(18).string(message);
-  return Buffer.from(status.uint32(26).bytes(any).finish());
+  const value = protobuf.Writer.create().uint32(10).bytes(delay).finish();
+  const details = [{ type_url: 'type.googleapis.com/google.rpc.RetryInfo', value }];
+  const { status } = otlpTypes();
+  return status.encode(status.fromObject({ code, message, details })).finish();
 }
