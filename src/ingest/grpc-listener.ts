@@ -26,7 +26,7 @@
  *
  * Each Export call answered is reported once (`onAnswered`), by its reason's row
  * (ingest-errors.ts): the status is the row's google.rpc code, the code space gRPC's status uses,
- * but RESOURCE_EXHAUSTED for a message too large, as gRPC answers its size limit (grpc-codes.ts).
+ * but RESOURCE_EXHAUSTED for a message too large, as gRPC answers its size limit (`GRPC_CODES`).
  * The UNIMPLEMENTED answers, and a request that is no gRPC call (HTTP 415), are not.
  *
  * Connections are accepted by a net.Server of jobmeter's and handed to the HTTP/2 server; each
@@ -55,9 +55,9 @@ import { keepRoom, type OnShed } from '../http/connection-room.ts';
 import type { IngestGate } from '../http/ingest-gate.ts';
 import { CLOSE_GRACE_MILLIS, type ServerLimits } from '../http/server-limits.ts';
 import { encodeExportResponse, otlpTypes } from '../otlp/codec.ts';
+import { RPC_CODE } from '../otlp/types.ts';
 import { BodyAborted } from './body-chunks.ts';
-import { answerReason, INGEST_ANSWERS, Refused, refusalOf } from './ingest-errors.ts';
-import { GRPC_CODES, UNIMPLEMENTED } from './grpc-codes.ts';
+import { answerReason, GRPC_CODES, INGEST_ANSWERS, Refused, refusalOf } from './ingest-errors.ts';
 import {
   answerMessage,
   answerStatus,
@@ -160,7 +160,7 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
     }
     const path = headers[':path'];
     if (path !== EXPORT_PATH) {
-      answerStatus(stream, UNIMPLEMENTED, `unknown method ${path}`);
+      answerStatus(stream, RPC_CODE.UNIMPLEMENTED, `unknown method ${path}`);
       return;
     }
     const messageEncoding = String(headers['grpc-encoding'] ?? 'identity')
@@ -169,7 +169,7 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
     if (messageEncoding !== 'identity' && !MESSAGE_ENCODINGS.includes(messageEncoding)) {
       answerStatus(
         stream,
-        UNIMPLEMENTED,
+        RPC_CODE.UNIMPLEMENTED,
         `grpc-encoding "${messageEncoding}" is not read (read: identity, ${MESSAGE_ENCODINGS.join(', ')})`,
       );
       return;

@@ -77,6 +77,29 @@ export type IngestAnswer = keyof typeof ANSWERS;
 export type RefusedReason = Exclude<IngestAnswer, 'accepted' | 'partial'>;
 export const INGEST_ANSWERS: Readonly<Record<IngestAnswer, Answer>> = Object.freeze(ANSWERS);
 
+/**
+ * The gRPC status code of each answer the OTLP/gRPC front gives (grpc-listener.ts): a refusal's
+ * google.rpc code, which is gRPC's status code space, but RESOURCE_EXHAUSTED for a message too
+ * large, as gRPC answers its own size limit; OK for an accepted or partial one. The rows with a
+ * fixed text answer (a path, a method, a media type) are HTTP's alone. Here rather than in the
+ * front so the ingest's telemetry names its series without loading the gRPC front.
+ */
+export const GRPC_CODES: Readonly<Partial<Record<IngestAnswer, number>>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(INGEST_ANSWERS)
+      .filter(([, row]) => !('text' in row))
+      .map(([reason, row]) => [
+        reason,
+        reason === 'too_large' ? RPC_CODE.RESOURCE_EXHAUSTED : (row.code ?? RPC_CODE.OK),
+      ]),
+  ),
+);
+
+/** The HTTP status of each answer of the OTLP/HTTP front (ingest-listener.ts). */
+export const HTTP_CODES: Readonly<Record<IngestAnswer, number>> = Object.freeze(
+  Object.fromEntries(Object.entries(INGEST_ANSWERS).map(([reason, row]) => [reason, row.status])),
+) as Record<IngestAnswer, number>;
+
 /** A request answered by its reason's row rather than ingested. */
 export class Refused extends Error {
   readonly reason: RefusedReason;

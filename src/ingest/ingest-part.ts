@@ -14,7 +14,7 @@ import type { SelfTelemetry } from '../http/self-telemetry.ts';
 import type { IngestGateKey, IngestOptions } from '../options.ts';
 import type { SourceTotals } from '../series/carry.ts';
 import { ClockRefusals } from './clock-refusals.ts';
-import { GRPC_CODES, HTTP_CODES } from './grpc-codes.ts';
+import { GRPC_CODES, HTTP_CODES } from './ingest-errors.ts';
 import { startIngestListener, type IngestListenerOptions } from './ingest-listener.ts';
 import { REFUSAL_REASONS, type IngestResult } from './ingest-report.ts';
 import { ingestedScope, ingestProducer, IngestStore } from './ingest-store.ts';

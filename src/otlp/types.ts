@@ -120,11 +120,14 @@ export interface OtlpPartialSuccess {
   readonly errorMessage: string;
 }
 
-/** `google.rpc.Code` values the ingest listener answers with. */
+/** `google.rpc.Code` values the ingest fronts answer with (gRPC's status codes are the same). */
 export const RPC_CODE = {
+  OK: 0,
   INVALID_ARGUMENT: 3,
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
+  /** What a gRPC server answers for a method or a message encoding it lacks: no ingest answer's row. */
+  UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
   UNAUTHENTICATED: 16,
