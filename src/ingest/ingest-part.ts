@@ -19,7 +19,7 @@ import { startIngestListener, type IngestListenerOptions } from './ingest-listen
 import { REFUSAL_REASONS, type IngestResult } from './ingest-report.ts';
 import { ingestedScope, ingestProducer, IngestStore } from './ingest-store.ts';
 import { preferIngested, preferIngestedIn } from './prefer-ingested.ts';
-import { openIngestState } from './state-keeper.ts';
+import { StateKeeper, stateDirOf } from './state-keeper.ts';
 import type { IngestStoreOptions } from './store-options.ts';
 import type { Log } from '../common/log.ts';
 
@@ -33,7 +33,25 @@ export function openIngest(
 ) {
   const newStore = () => new IngestStore({ ...options, ...settings });
   const store = newStore();
-  const keeper = openIngestState(store, newStore, options, log, sources);
+  // The state is kept in `stateDir`, loaded into `store`; none when it is off or the port is 0.
+  const dir = stateDirOf(options);
+  if (dir === undefined && options.stateDir !== false)
+    log(
+      'info',
+      'ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)',
+    );
+  const keeper =
+    dir === undefined
+      ? undefined
+      : StateKeeper.open(store, {
+          dir,
+          host: options.host,
+          port: options.port,
+          maxBytes: options.maxMemoryBytes,
+          log,
+          emptyStore: newStore,
+          carry: sources,
+        });
   const clock = new ClockRefusals({ maxAgeMillis: store.maxAgeMillis, log });
   // What a scrape reads (series sets), and the push and the primary's report (the same as
   // MetricData): the state keeper's, which writes the state file first.

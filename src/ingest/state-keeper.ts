@@ -38,7 +38,6 @@ import type { IngestedPart } from '../series/collection.ts';
 import type { IngestSeries, IngestStore, StoreRestore } from './ingest-store.ts';
 import { ConfigError } from '../errors.ts';
 import { buildCommit, VERSION } from '../version.ts';
-import type { IngestOptions } from '../options.ts';
 import {
   ingestStateFileName,
   makeStateDir,
@@ -432,38 +431,6 @@ export function stateDirOf(ingest: {
   readonly port: number;
 }): string | undefined {
   return ingest.stateDir === false || ingest.port === 0 ? undefined : ingest.stateDir;
-}
-
-/**
- * The ingest state kept in `ingest.stateDir`, loaded into `store`; none when it is off or the port
- * is 0 (a new one each start).
- * @throws {ConfigError} when the directory cannot be made.
- */
-export function openIngestState(
-  store: IngestStore,
-  emptyStore: () => IngestStore,
-  ingest: Pick<Required<IngestOptions>, 'stateDir' | 'port' | 'host' | 'maxMemoryBytes'>,
-  log: Log,
-  carry?: StateKeeperOptions['carry'],
-): StateKeeper | undefined {
-  const dir = stateDirOf(ingest);
-  if (dir === undefined) {
-    if (ingest.stateDir !== false)
-      log(
-        'info',
-        'ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)',
-      );
-    return undefined;
-  }
-  return StateKeeper.open(store, {
-    dir,
-    host: ingest.host,
-    port: ingest.port,
-    maxBytes: ingest.maxMemoryBytes,
-    log,
-    emptyStore,
-    ...(carry !== undefined && { carry }),
-  });
 }
 
 /**
