@@ -161,7 +161,8 @@ for (const [label, profile] of Object.entries(PROFILES)) {
       latency.series.map((s) => [s.labels.match(/route="(\w)"/)?.[1], s.bounds]),
       [
         ['x', [1]],
-        ['y', [2, 4]],
+        // The bound it was counted in kept beside its sender's new ones (HISTOGRAM.keptLayout).
+        ['y', [1, 2, 4]],
         ['z', [1]],
         ['v', [1]],
         ['w', [5]],
@@ -582,7 +583,7 @@ describe('createJobmeter with an ingest: the scrape', () => {
         latency.series.map((s) => [s.labels, s.bounds, s.counts, s.created !== undefined]),
         [
           ['route="a",otel_scope_name="daemon"', [1], [1, 0], true],
-          ['route="b",otel_scope_name="daemon"', [2, 4], [0, 0, 1], true],
+          ['route="b",otel_scope_name="daemon"', [1, 2, 4], [0, 0, 0, 1], true],
           ['route="c",otel_scope_name="daemon"', [1], [1, 0], true],
           ['route="d",otel_scope_name="daemon"', [1], [1, 0], true],
           ['route="z",otel_scope_name="other"', [5], [1, 1], true],
@@ -648,6 +649,8 @@ describe('createJobmeter with an ingest: the scrape', () => {
             [
               'b',
               [
+                // The bound it was counted in, kept beside its sender's new ones.
+                ['1.0', 0],
                 ['2.0', 0],
                 ['4.0', 0],
               ],
