@@ -83,18 +83,9 @@ const namer = createNamer(otelProfile(false), {
   hostInstruments: 'native',
   ownInstruments: new Set(),
 });
-const { metricsCollection, withIngested } = await import('../src/series/collection.ts');
-const { emptyResource } = await import('@opentelemetry/resources');
+const { scrapedFamilies } = await import('../test/ingest/helpers.ts');
 // As a scrape reads the ingest: its series sets (the Collection's `ingested` part).
-const collect = async () => {
-  const c = withIngested(
-    metricsCollection({ resource: emptyResource(), scopeMetrics: [] }),
-    await store.collectSeries(),
-  );
-  const families = namer.toFamilies(c);
-  c.done();
-  return families;
-};
+const collect = () => scrapedFamilies(store, namer);
 // The first rendering is held (unread) while heap() measures it.
 // eslint-disable-next-line no-useless-assignment
 let families = await collect();

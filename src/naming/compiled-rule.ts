@@ -27,8 +27,9 @@ export interface CompiledRule {
   /** Whether two points of this one instrument can land on the same label set (then they are summed). */
   readonly merges: boolean;
   /**
-   * Whether the family's series carry their sources one by one (a legacy table's counter, which
-   * merges series that come and go: series/carry.ts `RuleSources`).
+   * Whether the family's series carry their sources one by one (a counter's or histogram's that
+   * merges series that come and go: a legacy table's, the native one's without scope labels;
+   * series/carry.ts `RuleSources`).
    */
   readonly carries: boolean;
   /**
@@ -85,6 +86,7 @@ export function emitSeries(
   if (
     !histogram &&
     rule.keyed &&
+    sources === undefined &&
     out.created === undefined &&
     (type !== 'counter' || series.exemplars === undefined)
   ) {

@@ -124,6 +124,11 @@ export function compileNative(
     starts: profile.startTimestamps === true,
     keyed: true,
   } as const;
+  // Without scope labels the instrument's series of every scope land on one label set and are
+  // summed (to-families.ts): a counter's or histogram's sources are carried one by one, as a
+  // table's are (table-rules.ts), so the sum does not go back when one scope's series leaves. With
+  // them no two scopes merge, and nothing is carried.
+  const carries = !profile.scopeInfo && (type === 'counter' || type === 'histogram');
   return [
     {
       family: {
@@ -134,11 +139,11 @@ export function compileNative(
         ...(utf8 && { utf8: true }),
       },
       merges: false,
-      carries: false,
+      carries,
       named,
       // The scope labels are the scope again in OTLP.
       ...(profile.scopeInfo && { scope }),
-      emit: (series, out) => emitSeries(how, cache, series, out, undefined),
+      emit: (series, out, sources) => emitSeries(how, cache, series, out, sources),
     },
   ];
 }

@@ -272,12 +272,13 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         emit(entry, group.scope, 'expires' in group);
         yield;
       }
-    // Gone sources stay in the series still served (by other sources, or zero-filled words).
+    // Gone sources stay in the series still served (by other sources, or zero-filled words). A
+    // family fed by one rule alone (a native one's) has no index until a gone source asks.
     if (sources !== undefined)
       for (const rs of sources.rules()) {
         const builder = builders.get(rs.family);
         rs.settle(
-          (labels) => builder?.index?.has(labels) === true,
+          (labels) => builder !== undefined && (builder.index ??= indexOf(builder)).has(labels),
           (part) => {
             keepPart(builder!, part);
           },

@@ -17,13 +17,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { emptyResource } from '@opentelemetry/resources';
 import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
-import { metricsCollection, withIngested } from '../../src/series/collection.ts';
 import { decodeProtobufExposition } from '../support/protobuf-exposition.ts';
 import {
   EPOCH_SECONDS,
@@ -33,6 +31,7 @@ import {
   metric,
   numberPoint,
   request,
+  scrapedFamilies,
   sum,
 } from './helpers.ts';
 
@@ -78,13 +77,9 @@ function reader(store: IngestStore) {
       const value = typeof p.value === 'number' ? p.value : p.value.count;
       return { value, start: p.startTime[0] * 1000 + p.startTime[1] / 1e6 };
     }
-    const c = withIngested(
-      metricsCollection({ resource: emptyResource(), scopeMetrics: [] }),
-      await store.collectSeries(),
+    const family = (await scrapedFamilies(store, namer)).filter(
+      (f) => f.name === 'd_total' || f.name === 'd',
     );
-    const families = namer.toFamilies(c);
-    c.done();
-    const family = families.filter((f) => f.name === 'd_total' || f.name === 'd');
     if (family.length === 0) return undefined;
     if (format === 'protobuf') {
       const [f] = await decodeProtobufExposition<Decoded>(family);

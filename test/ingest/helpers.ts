@@ -5,6 +5,10 @@
 import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { emptyResource } from '@opentelemetry/resources';
+import type { NamedFamily } from '../../src/naming/family-builder.ts';
+import type { Namer } from '../../src/naming/to-families.ts';
+import { metricsCollection, withIngested } from '../../src/series/collection.ts';
 import { packedPoints, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type {
   OtlpExponentialHistogramPoint,
@@ -153,6 +157,17 @@ export function request(
       { resource, scopeMetrics: [{ scope: { name: scope, version: '' }, metrics }] },
     ],
   };
+}
+
+/** The families `namer` makes of the store's series as a scrape reads them (its series sets, the collection's `ingested` part). */
+export async function scrapedFamilies(store: IngestStore, namer: Namer): Promise<NamedFamily[]> {
+  const collection = withIngested(
+    metricsCollection({ resource: emptyResource(), scopeMetrics: [] }),
+    await store.collectSeries(),
+  );
+  const families = namer.toFamilies(collection);
+  collection.done();
+  return families;
 }
 
 /** The store's metrics by name (all scopes). */

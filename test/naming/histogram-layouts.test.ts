@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { metrics, type Attributes } from '@opentelemetry/api';
 import { AggregationType } from '@opentelemetry/sdk-metrics';
-import { emptyResource } from '@opentelemetry/resources';
 import type { HistogramSeries } from '../../src/exposition/types.ts';
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/domain/catalog.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
@@ -20,7 +19,6 @@ import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import type { FamilyRule, Profile } from '../../src/naming/types.ts';
 import { MAX_GONE_SOURCES, ServedTotals, SourceTotals } from '../../src/series/carry.ts';
-import { metricsCollection, withIngested } from '../../src/series/collection.ts';
 import { MAX_KEPT_BOUNDS } from '../../src/series/aggregation.ts';
 import { addBuckets, emptyBuckets, relayout, type Buckets } from '../model/model.ts';
 import {
@@ -30,6 +28,7 @@ import {
   histogramPoint,
   metric,
   request,
+  scrapedFamilies,
 } from '../ingest/helpers.ts';
 import { histogramSeries, scrapeByName, testJobmeter } from '../profiles/helpers.ts';
 
@@ -296,13 +295,7 @@ function ingestNaming(served: Served = SOLTI, maxSeriesPerInstrument?: number) {
       }
     },
     async scrape(): Promise<HistogramSeries> {
-      const collection = withIngested(
-        metricsCollection({ resource: emptyResource(), scopeMetrics: [] }),
-        await store.collectSeries(),
-      );
-      const families = namer.toFamilies(collection);
-      collection.done();
-      const family = families.find((f) => f.name === served.family);
+      const family = (await scrapedFamilies(store, namer)).find((f) => f.name === served.family);
       return histogramSeries(family, served.labels);
     },
   };

@@ -17,7 +17,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { emptyResource } from '@opentelemetry/resources';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { freePort } from '../support/free-port.ts';
@@ -27,7 +26,6 @@ import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import type { ProfileName } from '../../src/common/option-values.ts';
 import { MAX_GONE_SOURCES, ServedTotals, SourceTotals } from '../../src/series/carry.ts';
-import { metricsCollection, withIngested } from '../../src/series/collection.ts';
 import {
   EPOCH_SECONDS,
   fakeClock,
@@ -36,6 +34,7 @@ import {
   metric,
   numberPoint,
   request,
+  scrapedFamilies,
   sum,
 } from '../ingest/helpers.ts';
 
@@ -215,12 +214,7 @@ describe('a legacy profile counter across the expiry of the ingested series it m
       const at = (seconds: number) =>
         clock.advance(EPOCH_SECONDS * 1000 + seconds * 1000 - clock.wallMillis());
       const read = async (): Promise<number | undefined> => {
-        const collection = withIngested(
-          metricsCollection({ resource: emptyResource(), scopeMetrics: [] }),
-          await store.collectSeries(),
-        );
-        const text = renderOpenMetrics(namer.toFamilies(collection));
-        collection.done();
+        const text = renderOpenMetrics(await scrapedFamilies(store, namer));
         const m = c.series.exec(text);
         if (c.bucket !== undefined)
           assert.equal(c.bucket.exec(text)?.[1], m?.[1], 'the bucket counts carried as the count');

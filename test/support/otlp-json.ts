@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 /**
  * One OTLP/JSON metric (`{ name, unit, sum | histogram | exponentialHistogram }`) POSTed to the
  * ingest listening on `port`, as a request of one resource with no attributes and one scope,
- * `daemon`: what a daemon's SDK sends. Asserts a 200; returns its body.
+ * `scope` (`daemon`: what a daemon's SDK sends). Asserts a 200; returns its body.
  */
-export async function postMetric(port: number, metric: object): Promise<string> {
+export async function postMetric(port: number, metric: object, scope = 'daemon'): Promise<string> {
   const body = {
     resourceMetrics: [
       {
         resource: { attributes: [] },
-        scopeMetrics: [{ scope: { name: 'daemon' }, metrics: [metric] }],
+        scopeMetrics: [{ scope: { name: scope }, metrics: [metric] }],
       },
     ],
   };
