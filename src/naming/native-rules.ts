@@ -127,8 +127,10 @@ export function compileNative(
   // Without scope labels the instrument's series of every scope land on one label set and are
   // summed (to-families.ts): a counter's or histogram's sources are carried one by one, as a
   // table's are (table-rules.ts), so the sum does not go back when one scope's series leaves. With
-  // them no two scopes merge, and nothing is carried.
-  const carries = !profile.scopeInfo && (type === 'counter' || type === 'histogram');
+  // them no two scopes merge, and nothing is carried. An exponential histogram is not: the carry
+  // holds classic buckets, and its native ones are what a protobuf scrape of it is for.
+  const carries =
+    !profile.scopeInfo && (type === 'counter' || metric.dataPointType === DataPointType.HISTOGRAM);
   return [
     {
       family: {

@@ -274,16 +274,15 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     // Gone sources stay in the series still served (by other sources, or zero-filled words). A
     // family fed by one rule alone (a native one's) has no index until a gone source asks.
-    if (sources !== undefined)
-      for (const rs of sources.rules()) {
-        const builder = builders.get(rs.family);
-        rs.settle(
-          (labels) => builder !== undefined && (builder.index ??= indexOf(builder)).has(labels),
-          (part) => {
-            keepPart(builder!, part);
-          },
-        );
-      }
+    sources?.settle((rs) => {
+      const builder = builders.get(rs.family);
+      rs.settle(
+        (labels) => builder !== undefined && (builder.index ??= indexOf(builder)).has(labels),
+        (part) => {
+          keepPart(builder!, part);
+        },
+      );
+    });
     zeroFill?.fill(builders);
     if (sorted) sortTableFamilies(order, tableFamilies);
     for (const [key, entry] of compiled) if (entry.pass < current - 1) compiled.delete(key);

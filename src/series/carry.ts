@@ -177,6 +177,11 @@ export class RuleSources {
     this.#owner = owner;
   }
 
+  /** Whether it holds no source and no folded part. */
+  get empty(): boolean {
+    return this.#byKey.size === 0 && this.#folded.size === 0;
+  }
+
   /** Gone sources folded past {@link MAX_GONE_SOURCES}. */
   get folded(): number {
     return this.#foldedCount;
@@ -360,9 +365,15 @@ export class SourceTotals {
     return r;
   }
 
-  /** Every rule's sources, to settle after a pass. */
-  rules(): IterableIterator<RuleSources> {
-    return this.#rules.values();
+  /**
+   * Settles every rule's sources after a pass ({@link RuleSources.settle}), and forgets the rules
+   * left holding none: what is kept follows the instruments served, not every one ever seen.
+   */
+  settle(each: (rule: RuleSources) => void): void {
+    for (const [key, r] of this.#rules) {
+      each(r);
+      if (r.empty) this.#rules.delete(key);
+    }
   }
 
   /** What every rule holds, as plain data (kept in the ingest's checkpoint across a restart). */

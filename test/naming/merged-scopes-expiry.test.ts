@@ -19,7 +19,16 @@ import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import { SourceTotals } from '../../src/series/carry.ts';
-import { metric, numberPoint, request, scrapedFamilies, sum } from '../ingest/helpers.ts';
+import {
+  exponential,
+  exponentialPoint,
+  fakeClock,
+  metric,
+  numberPoint,
+  request,
+  scrapedFamilies,
+  sum,
+} from '../ingest/helpers.ts';
 import {
   applyPush,
   expireSource,
@@ -221,6 +230,37 @@ describe('the carry of a native profile', () => {
       }
       const family = (await scrapedFamilies(store, namer)).find((f) => f.name === COUNTER.served);
       assert.equal(family?.series.length, scopeInfo ? 2 : 1, 'the scopes merge without labels');
-      assert.equal([...sources.rules()].length, scopeInfo ? 0 : SCOPES.length);
+      assert.equal(sources.snapshot().rules.length, scopeInfo ? 0 : SCOPES.length);
     });
+
+  it('is not made for an exponential histogram, which keeps its native buckets', async () => {
+    const store = new IngestStore({ expiryMillis: EXPIRY_MS });
+    const sources = new SourceTotals();
+    const namer = createNamer(resolveProfile('otel', false), { sources });
+    for (const scope of SCOPES) {
+      const points = exponential([exponentialPoint(0, 0, [1, 2], 4, { k: 'a' }, 1, 2)]);
+      store.ingest(request([metric('daemon.spread', points)], undefined, scope));
+    }
+    const family = (await scrapedFamilies(store, namer)).find((f) => f.name === 'daemon_spread');
+    assert.ok(family?.type === 'histogram' && family.series.length === 1);
+    assert.ok(family.series[0]!.native !== undefined, 'its native buckets are served');
+    assert.equal(sources.snapshot().rules.length, 0);
+  });
+
+  it('forgets a rule once every series it carried has left', async () => {
+    const clock = fakeClock();
+    const store = new IngestStore({ expiryMillis: EXPIRY_MS, clock });
+    const sources = new SourceTotals();
+    const namer = createNamer(resolveProfile('otel', false), { sources });
+    for (const scope of SCOPES) {
+      const points = sum([numberPoint(1, { k: 'a' }, 1, 2)]);
+      store.ingest(request([metric(COUNTER.name, points)], undefined, scope));
+    }
+    await scrapedFamilies(store, namer);
+    assert.equal(sources.snapshot().rules.length, SCOPES.length);
+    clock.advance(EXPIRY_MS + 1);
+    const family = (await scrapedFamilies(store, namer)).find((f) => f.name === COUNTER.served);
+    assert.equal(family, undefined, 'every series expired');
+    assert.equal(sources.snapshot().rules.length, 0);
+  });
 });
