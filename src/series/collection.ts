@@ -59,7 +59,9 @@ export interface LabelColumn {
   /**
    * Each series' identity (its attributes object, stable while the series is held; a removed
    * series' successors move down, series-set.ts `compact`, so identify a row by this object, not
-   * its position); at least `n` long.
+   * its position); at least `n` long. Of a producer's points (metric-columns.ts) it is the identity
+   * of a label string: two points that render one string share it, so a source is told by its own
+   * attributes (`CollectedSeries.attributes`), as the carry does (naming/compiled-rule.ts).
    */
   readonly keys: readonly Attributes[];
   /** What makes the strings (the render): two columns' keys tell the same strings only with the same maker. */
