@@ -127,41 +127,22 @@ export function emitSeries(
             starts ? created : undefined,
           ),
         );
-      else if (kind === DataPointType.EXPONENTIAL_HISTOGRAM) {
-        // A carried source of exponential buckets is carried, and served, by its classic buckets
-        // (what a text scrape reads of it): the carry keeps rows of explicit buckets. Their layout
-        // follows the range it observed, which its restart (or a delta sender's return after its
-        // series expired) narrows: the carry keeps every bound it was counted in.
-        const classic = classicBuckets(nativeOf(series.exponentials![i]!), scale);
-        const part = sources!.reportHistogram(
-          keys[i]!,
-          strings[i]!,
-          classic.bounds,
-          classic.counts,
-          0,
-          scaled(series.sums[i]!, scale),
-          series.counts[i]!,
-          created,
-        );
-        addHistogram(
-          out,
-          cache.histogramAt(
-            i,
-            series,
-            strings[i]!,
-            scale,
-            starts ? created : undefined,
-            part.row,
-            part.bounds,
-          ),
-        );
-      } else {
+      else {
+        // Explicit buckets; or a carried source of exponential ones, carried and served by its
+        // classic buckets (what a text scrape reads of it): the carry keeps rows of explicit
+        // buckets. Their layout follows the range it observed, which its restart (or a delta
+        // sender's return after its series expired) narrows: the carry keeps every bound it was
+        // counted in.
+        const classic =
+          kind === DataPointType.EXPONENTIAL_HISTOGRAM
+            ? classicBuckets(nativeOf(series.exponentials![i]!), scale)
+            : undefined;
         const part = sources?.reportHistogram(
           keys[i]!,
           strings[i]!,
-          boundsOf(series, i),
-          series.values,
-          i * series.stride,
+          classic?.bounds ?? boundsOf(series, i),
+          classic?.counts ?? series.values,
+          classic === undefined ? i * series.stride : 0,
           scaled(series.sums[i]!, scale),
           series.counts[i]!,
           created,
