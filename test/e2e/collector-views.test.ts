@@ -22,14 +22,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
-import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
 import { viewsCommand } from '../../src/cli/views-command.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
 import {
   GENERATED_PORTS,
-  generatedPortFlags,
+  generatedCollectorConfig,
   startCollector,
   type CollectorHandle,
 } from '../support/collector.ts';
@@ -119,19 +117,7 @@ for (const [profile, sdk, queued] of [
     before(async () => {
       collector = await startCollector({
         ports: ['otlp', 'prom', ...GENERATED_PORTS],
-        config: async (p) =>
-          parseYaml(
-            await collectorConfigCommand([
-              '--profile',
-              profile,
-              '--otlp',
-              `127.0.0.1:${p.otlp}`,
-              '--prometheus',
-              `127.0.0.1:${p.prom}`,
-              ...generatedPortFlags(p),
-              ...own,
-            ]),
-          ) as Record<string, unknown>,
+        config: (p) => generatedCollectorConfig(profile, p, own),
       });
       const configFile = await temp.file(
         `${profile}-${sdk}-views.yaml`,

@@ -9,25 +9,19 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ValueType } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
-import { parse as parseYaml } from 'yaml';
-import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS } from '../../src/domain/catalog.ts';
 import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
 import { createPushZeroFill } from '../../src/naming/zero-fill-push.ts';
 import { pushSerializer } from '../../src/otlp/push-serializer.ts';
 import {
   GENERATED_PORTS,
-  generatedPortFlags,
+  generatedCollectorConfig,
   startCollector,
   type CollectorHandle,
 } from '../support/collector.ts';
+import { runHistory } from '../support/run-history.ts';
 
 const SCOPE = { name: 'jobmeter', version: '0.0.0-test' };
 const RESOURCE = resourceFromAttributes({
@@ -38,36 +32,12 @@ const RESOURCE = resourceFromAttributes({
 const OUTSIDE = { outcome: 'success', kind: 'bogus' };
 const INSIDE = { outcome: 'failure', kind: 'task' };
 
-/** `jobmeter.run.history` (runwisp's `runwisp_runs_total`) with these points, cumulative. */
-function history(points: readonly [Record<string, string>, number][]): ResourceMetrics {
-  return {
-    resource: RESOURCE,
-    scopeMetrics: [
-      {
-        scope: SCOPE,
-        metrics: [
-          {
-            descriptor: {
-              name: 'jobmeter.run.history',
-              description: '',
-              unit: '{run}',
-              valueType: ValueType.INT,
-            },
-            aggregationTemporality: AggregationTemporality.CUMULATIVE,
-            dataPointType: DataPointType.SUM,
-            isMonotonic: true,
-            dataPoints: points.map(([attributes, value]) => ({
-              startTime: [1_700_000_000, 0],
-              endTime: [Math.floor(Date.now() / 1000), 0],
-              attributes,
-              value,
-            })),
-          },
-        ],
-      },
-    ],
-  };
-}
+/** `jobmeter.run.history` (runwisp's `runwisp_runs_total`) with these points, cumulative, stamped now. */
+const history = (points: readonly [Record<string, string>, number][]): ResourceMetrics =>
+  runHistory(RESOURCE, SCOPE, points, [
+    [1_700_000_000, 0],
+    [Math.floor(Date.now() / 1000), 0],
+  ]);
 
 /** `runwisp_runs_total`'s sample lines the exporter serves, by `status`. */
 function runsByStatus(text: string): Map<string, number> {
@@ -86,18 +56,7 @@ describe("the real Collector's filter/vocabulary drops a point outside runwisp's
   before(async () => {
     collector = await startCollector({
       ports: ['otlp', 'prom', ...GENERATED_PORTS],
-      config: async (p) =>
-        parseYaml(
-          await collectorConfigCommand([
-            '--profile',
-            'runwisp',
-            '--otlp',
-            `127.0.0.1:${p.otlp}`,
-            '--prometheus',
-            `127.0.0.1:${p.prom}`,
-            ...generatedPortFlags(p),
-          ]),
-        ) as Record<string, unknown>,
+      config: (p) => generatedCollectorConfig('runwisp', p),
     });
   });
   after(async () => {

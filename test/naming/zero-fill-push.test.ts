@@ -28,6 +28,7 @@ import {
   type DecodedExport,
   type OtlpReceiver,
 } from '../support/otlp-receiver.ts';
+import { runHistory } from '../support/run-history.ts';
 
 const SCOPE = { name: 'jobmeter', version: '0.0.0-test' };
 const EMPTY: ResourceMetrics = {
@@ -80,33 +81,12 @@ describe('zero points in a collection', () => {
     specs: DOMAIN_INSTRUMENTS,
     scope: SCOPE,
   });
-  const history = (points: [outcome: string, value: number][]): ResourceMetrics => ({
-    resource: EMPTY.resource,
-    scopeMetrics: [
-      {
-        scope: SCOPE,
-        metrics: [
-          {
-            descriptor: {
-              name: 'jobmeter.run.history',
-              description: '',
-              unit: '{run}',
-              valueType: ValueType.INT,
-            },
-            aggregationTemporality: AggregationTemporality.CUMULATIVE,
-            dataPointType: DataPointType.SUM,
-            isMonotonic: true,
-            dataPoints: points.map(([outcome, value]) => ({
-              startTime: [0, 0],
-              endTime: [1, 0],
-              attributes: { outcome },
-              value,
-            })),
-          },
-        ],
-      },
-    ],
-  });
+  const history = (points: [outcome: string, value: number][]): ResourceMetrics =>
+    runHistory(
+      EMPTY.resource,
+      SCOPE,
+      points.map(([outcome, value]) => [{ outcome }, value]),
+    );
   const served = (rm: ResourceMetrics): string[] =>
     rm.scopeMetrics
       .flatMap((sm) =>

@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
 import { killAndWait, logTail, settlesWithin, supervise } from './child-process.ts';
 import { freePort } from './free-port.ts';
 import { counterRequest } from './otlp-counter.ts';
@@ -82,6 +84,29 @@ export const GENERATED_PORTS = ['health', 'telemetry'] as const;
 
 export function generatedPortFlags(p: Record<(typeof GENERATED_PORTS)[number], number>): string[] {
   return ['--health', `127.0.0.1:${p.health}`, '--telemetry', `127.0.0.1:${p.telemetry}`];
+}
+
+/**
+ * `jobmeter collector-config --profile <profile>` for a Collector started on `p` (its receiver,
+ * exporter and GENERATED_PORTS), with `own` flags after them, as the object `startCollector` takes.
+ */
+export async function generatedCollectorConfig(
+  profile: string,
+  p: Record<'otlp' | 'prom' | (typeof GENERATED_PORTS)[number], number>,
+  own: readonly string[] = [],
+): Promise<Record<string, unknown>> {
+  return parseYaml(
+    await collectorConfigCommand([
+      '--profile',
+      profile,
+      '--otlp',
+      `127.0.0.1:${p.otlp}`,
+      '--prometheus',
+      `127.0.0.1:${p.prom}`,
+      ...generatedPortFlags(p),
+      ...own,
+    ]),
+  ) as Record<string, unknown>;
 }
 
 /** `otelcol validate --config <file>`: its exit code and everything it printed. */
