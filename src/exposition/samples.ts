@@ -133,6 +133,11 @@ export function numberColumns(f: RenderNumberFamily): NumberColumns {
   return exemplars === undefined ? { labels, values } : { labels, values, exemplars };
 }
 
+/** The series of `f`: its columns' when it has them (its `series` is then made only when read). */
+export function seriesCount(f: RenderFamily): number {
+  return f.type === 'histogram' ? f.series.length : (f.columns?.values.length ?? f.series.length);
+}
+
 /**
  * `family` with its `series` made from its columns on first read (the inverse of
  * {@link numberColumns}), by one getter shared by every such family: a getter written in an

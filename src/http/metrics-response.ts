@@ -19,7 +19,8 @@ import type { JsonShape } from '../exposition/json.ts';
 import { escapeFamilies } from '../exposition/escape-names.ts';
 import { renderPieces } from '../exposition/render.ts';
 import { RenderMemo } from '../exposition/render-memo.ts';
-import type { Piece } from '../exposition/samples.ts';
+import type { RenderFamily } from '../exposition/render-model.ts';
+import { seriesCount, type Piece } from '../exposition/samples.ts';
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import type { BodyStore, LentBytes } from './body-store.ts';
 
@@ -78,35 +79,66 @@ export interface JsonView {
 const MAX_MEMOS = 3;
 
 /**
+ * Series up to which an endpoint's first rendering of a Content-Type is plain, its memo made at the
+ * second. A memo pays off from its second rendering only (the first has nothing kept to reuse), and
+ * its code is compiled at its first use: a host's first scrape after it starts, about a hundred
+ * series of its own, is answered ~3 ms sooner without it. Above this many series the memo starts at
+ * once, so a large exposition is not rendered whole one more time at the second scrape; at or below
+ * it, that one more rendering is well under a millisecond. A small type asked for once (a person's
+ * curl in another format) keeps no bytes at all.
+ */
+const PLAIN_FIRST_SERIES = 1000;
+
+/**
  * An endpoint's memos of its last text renderings (exposition/render-memo.ts), one per
  * Content-Type (format x escaping), shared by identity and compressed bodies (compression comes
  * after the plain bytes). At most {@link MAX_MEMOS}, the least recently used dropped first: each
- * holds one or two bodies' bytes, which identity bodies reference instead of copying.
+ * holds one or two bodies' bytes, which identity bodies reference instead of copying. A type
+ * rendered once plainly ({@link PLAIN_FIRST_SERIES}) has an entry without a memo.
  */
 export class RenderMemos {
-  readonly #byType = new Map<string, RenderMemo>();
+  readonly #byType = new Map<string, RenderMemo | undefined>();
 
-  /** The memo of `contentType`, made on first use. */
-  for(contentType: string, format: 'text' | 'openmetrics'): RenderMemo {
+  /**
+   * The memo to render `families` with as `contentType`, made on first use; undefined for the first
+   * rendering of the type when `families` are few: render them plainly.
+   */
+  for(
+    contentType: string,
+    format: 'text' | 'openmetrics',
+    families: readonly RenderFamily[],
+  ): RenderMemo | undefined {
+    const asked = this.#byType.has(contentType);
     let memo = this.#byType.get(contentType);
-    if (memo !== undefined) this.#byType.delete(contentType);
-    else {
-      memo = new RenderMemo(format);
+    if (asked) this.#byType.delete(contentType);
+    else
       for (const [type, old] of this.#byType) {
         if (this.#byType.size < MAX_MEMOS) break;
-        old.close();
+        old?.close();
         this.#byType.delete(type);
       }
-    }
+    if (memo === undefined && (asked || !fewSeries(families))) memo = new RenderMemo(format);
     this.#byType.set(contentType, memo);
     return memo;
   }
 
+  /** The memo kept for `contentType`, if there is one (neither made nor counted as a use). */
+  memo(contentType: string): RenderMemo | undefined {
+    return this.#byType.get(contentType);
+  }
+
   /** Drops every memo (the endpoint closes). */
   close(): void {
-    for (const memo of this.#byType.values()) memo.close();
+    for (const memo of this.#byType.values()) memo?.close();
     this.#byType.clear();
   }
+}
+
+/** Whether `families` hold at most {@link PLAIN_FIRST_SERIES} series (counted until past it). */
+function fewSeries(families: readonly RenderFamily[]): boolean {
+  let n = 0;
+  for (const f of families) if ((n += seriesCount(f)) > PLAIN_FIRST_SERIES) return false;
+  return true;
 }
 
 /**
@@ -152,10 +184,13 @@ export async function buildMetricsResponse(
     // Rendered whole at each scrape (no memo): only a scraper that names version=2.0.0 gets it.
     else if (chosen.format === 'openmetrics2')
       pieces = (await import('../exposition/openmetrics2.ts')).openMetrics2Pieces(served);
-    else if (memos === undefined) pieces = renderPieces(chosen.format, served);
-    else if (encoding !== undefined) pieces = memos.for(contentType, chosen.format).pieces(served);
-    // An identity body references the memo's kept bytes rather than copying them.
-    else ({ pieces, lent } = memos.for(contentType, chosen.format).lending(served));
+    else {
+      const memo = memos?.for(contentType, chosen.format, served);
+      if (memo === undefined) pieces = renderPieces(chosen.format, served);
+      else if (encoding !== undefined) pieces = memo.pieces(served);
+      // An identity body references the memo's kept bytes rather than copying them.
+      else ({ pieces, lent } = memo.lending(served));
+    }
   }
   return {
     contentType,

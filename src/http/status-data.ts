@@ -12,7 +12,7 @@
 import { cutString } from '../domain/bounded-attributes.ts';
 import type { RenderFamily } from '../exposition/render-model.ts';
 import { parseLabelPairs } from '../exposition/escape.ts';
-import { numberColumns } from '../exposition/samples.ts';
+import { numberColumns, seriesCount } from '../exposition/samples.ts';
 import { notReadyReasons, type PipelineState } from './health-route.ts';
 
 /** Where the figures are read from: serve's own readers, each called once per request. */
@@ -200,10 +200,6 @@ function rows(family: RenderFamily): [Record<string, string>, number][] {
   if (family.type === 'histogram') return family.series.map((s) => [labelsOf(s.labels), s.count]);
   const { labels, values } = numberColumns(family);
   return labels.map((l, i) => [labelsOf(l), values[i]!]);
-}
-
-function seriesCount(family: RenderFamily): number {
-  return family.type === 'histogram' ? family.series.length : numberColumns(family).values.length;
 }
 
 function familiesOf(served: readonly RenderFamily[]): Pick<StatusData, 'families' | 'totals'> {

@@ -142,39 +142,77 @@ async function identityScrape(jm: Jobmeter, store: BodyStore, memos: RenderMemos
   return { families, answer };
 }
 
-test("an identity body references the memo's bytes: after a scrape the endpoint holds one copy of the body, not three", async () => {
-  const { jm, jobs } = await counterFleet(20_000);
+/**
+ * `rounds` identity text scrapes of {@link counterFleet}(`hosts`), each body held to the plain
+ * rendering of its collection; `check` sees each answer (and gives its body back), then every
+ * `step`th series moves.
+ */
+async function scrapeRounds(
+  hosts: number,
+  rounds: number,
+  step: number,
+  check: (
+    round: number,
+    answer: Awaited<ReturnType<typeof buildMetricsResponse>>,
+    memos: RenderMemos,
+    store: BodyStore,
+  ) => void,
+) {
+  const { jm, jobs } = await counterFleet(hosts);
   const store = new BodyStore();
   const memos = new RenderMemos();
   try {
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < rounds; round++) {
       const { families, answer } = await identityScrape(jm, store, memos);
       assert.ok(
         Buffer.concat(answer.body).equals(Buffer.from(render('text', families), 'utf8')),
         `round ${round}: the plain rendering's bytes`,
       );
-      const memo = memos.for(answer.contentType, 'text');
-      assert.equal(memo.leases, 1, `round ${round}: the body holds the memo's bytes`);
-      answer.done!();
-      assert.equal(memo.leases, 0, `round ${round}: given back with the body`);
-      // The memo's kept bytes are the body (its spare buffer, once there is one, at most one more;
-      // a small family's storage has a few hundred bytes of room); the store keeps no copy of it,
-      // only its smallest storage.
-      const copies = round === 0 ? 1 : 2;
-      const room = memo.size * 1024;
-      assert.ok(
-        memo.bytes <= copies * answer.length + room,
-        `round ${round}: memo ${memo.bytes} B for a ${answer.length} B body`,
-      );
-      assert.ok(store.idleBytes <= 64 * 1024, `round ${round}: idle storage ${store.idleBytes} B`);
-      for (let i = round; i < 20_000; i += 97) jobs.add(1, { host: `host-${i}` });
+      check(round, answer, memos, store);
+      for (let i = round; i < hosts; i += step) jobs.add(1, { host: `host-${i}` });
     }
   } finally {
     store.close();
     memos.close();
     await jm.shutdown();
   }
-});
+}
+
+test("an identity body references the memo's bytes: after a scrape the endpoint holds one copy of the body, not three", () =>
+  scrapeRounds(20_000, 3, 97, (round, answer, memos, store) => {
+    const memo = memos.memo(answer.contentType)!;
+    assert.equal(memo.leases, 1, `round ${round}: the body holds the memo's bytes`);
+    answer.done!();
+    assert.equal(memo.leases, 0, `round ${round}: given back with the body`);
+    // The memo's kept bytes are the body (its spare buffer, once there is one, at most one more;
+    // a small family's storage has a few hundred bytes of room); the store keeps no copy of it,
+    // only its smallest storage.
+    const copies = round === 0 ? 1 : 2;
+    const room = memo.size * 1024;
+    assert.ok(
+      memo.bytes <= copies * answer.length + room,
+      `round ${round}: memo ${memo.bytes} B for a ${answer.length} B body`,
+    );
+    assert.ok(store.idleBytes <= 64 * 1024, `round ${round}: idle storage ${store.idleBytes} B`);
+  }));
+
+for (const [hosts, memoFirst] of [
+  [100, false],
+  [5_000, true],
+] as const)
+  test(`${hosts} series: ${memoFirst ? 'the memo keeps the first scrape of a Content-Type' : 'the first scrape of a Content-Type is rendered plainly, keeping nothing; the memo keeps the second'}, each body the plain rendering's bytes`, () =>
+    scrapeRounds(hosts, 3, 7, (round, answer, memos) => {
+      const memo = memos.memo(answer.contentType);
+      if (round === 0 && !memoFirst) assert.equal(memo, undefined, 'no memo at the first scrape');
+      else {
+        assert.ok(
+          memo !== undefined && memo.size > 0,
+          `round ${round}: the memo keeps the families`,
+        );
+        assert.equal(memo.leases, 1, `round ${round}: the body holds the memo's bytes`);
+      }
+      answer.done!();
+    }));
 
 test("with a host's scope labels on every line, the endpoint keeps them once per family: the memo holds the body less those, one copy after every series changed", async () => {
   const hosts = 20_000;
@@ -192,7 +230,7 @@ test("with a host's scope labels on every line, the endpoint keeps them once per
       const repeated =
         'jobs_total{'.length + line.indexOf('}') - line.indexOf(',otel_scope_name=') + 1;
       assert.ok(repeated > 40 && lines.length > 5_000, line);
-      const memo = memos.for(answer.contentType, 'text');
+      const memo = memos.memo(answer.contentType)!;
       answer.done!();
       const room = memo.size * 1024;
       const once = answer.length - lines.length * repeated;
@@ -237,10 +275,7 @@ for (const scope of [false, true])
           `round ${round}: unchanged while held`,
         );
       for (const h of held) h.answer.done!();
-      assert.equal(
-        memos.for('text/plain; version=0.0.4; charset=utf-8; escaping=underscores', 'text').leases,
-        0,
-      );
+      assert.equal(memos.memo(held[0]!.answer.contentType)!.leases, 0);
       // With every body given back, the memo writes in place again and stays exact.
       for (let round = 0; round < 3; round++) {
         for (let i = round; i < 5_000; i += 11) jobs.add(1, { host: `host-${i}` });
