@@ -209,8 +209,9 @@ export async function createJobmeter<
   // their own (after the domain's, so families keep the catalog's order); a host's long attribute
   // values are cut, warned once per instrument, and counted in another.
   const guard = new RecordGuard({ valueLengthLimit: o.attributeValueLengthLimit });
-  // What a profile's series carry of the ingested sources they merge: the namer's, kept in the
-  // ingest's checkpoint (series/carry.ts).
+  // What a profile's series carry of the sources they merge, ingested series and a host's
+  // producers' (`sources.producer`): the namer's, the ingest's kept in its checkpoint
+  // (series/carry.ts).
   const sources = new SourceTotals();
   // A sender's canonical names are bounded by their specs (process metrics too), native ones that
   // would clash on the pull endpoint refused.
@@ -249,7 +250,9 @@ export async function createJobmeter<
   const ingestProducer = ingest?.producer;
   // A host's MetricData is a host's values too: bounded as its records are, on the same account.
   const producerLimit = new CollectedLengthLimit(guard);
-  const hostProducers = (options.metricProducers ?? []).map((p) => producerLimit.producer(p));
+  const hostProducers = (options.metricProducers ?? []).map((p) =>
+    sources.producer(producerLimit.producer(p)),
+  );
   const extraProducers = [
     ...hostProducers,
     ...(ingestProducer === undefined ? [] : [ingestProducer]),

@@ -82,9 +82,10 @@ export interface NamerOptions {
    */
   readonly totals?: ServedTotals;
   /**
-   * The sources of the served counters the ingest's series feed, carried one by one across their
-   * expiries (series/carry.ts): the store's whose collections this namer serves. @default none
-   * (a namer serving no ingest: nothing it reads expires)
+   * The sources of the served counters the ingest's series and a host's producers' feed, carried
+   * one by one across their expiries and absences (series/carry.ts): the store's whose collections
+   * this namer serves. @default none (a namer serving no ingest and no such producer: nothing it
+   * reads leaves)
    */
   readonly sources?: SourceTotals;
 }
@@ -189,7 +190,8 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
      * One instrument: a series set of a store, read as columns (its label strings the store's), or
      * a producer's MetricData, made columns first (series/metric-columns.ts). Each compiled rule
      * emits into the builder of its family. `expires`: the set's series can leave (the ingest's),
-     * so a rule that carries takes them as sources.
+     * so a rule that carries takes them as sources; so are a host producer's points, which it may
+     * stop reporting (series/carry.ts `SourceTotals.producer`), and no other producer's.
      */
     const emit = (
       input: CollectedSeries | MetricData,
@@ -209,17 +211,17 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       const series = points ? (entry.points ??= new MetricColumns()).of(input) : input;
       const upDown = input.dataPointType === DataPointType.SUM && !input.isMonotonic;
       // Of the ingest's MetricData, its exponential histograms are series of its own (they have
-      // no columns); the rest is made of its series (derived-runs.ts), no source of its own.
+      // no columns); the rest is made of its series (derived-runs.ts), no source of its own. Of the
+      // producers' points, a host producer's are (asked only for a rule that carries).
       const carried =
-        expires &&
         sources !== undefined &&
-        (!points || input.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM);
+        (expires ? !points || input.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM : points);
       for (const [rule, builder] of served) {
         const column = rule.emit(
           series,
           builder,
-          carried && rule.carries
-            ? sources?.of(key + '\0' + rule.family.name, rule.family.name)
+          carried && rule.carries && (expires || (points && sources.isProduced(input)))
+            ? sources.of(key + '\0' + rule.family.name, rule.family.name, !expires)
             : undefined,
         );
         builder.feeds.push({ column, n: series.n, named: rule.named, scope: rule.scope, upDown });

@@ -24,12 +24,15 @@
  * - A source that stops reporting keeps what it added (nothing here takes a contribution back).
  *
  * A served series that merges several sources that come and go (a profile's counter: ingested
- * series, which expire and come back, under one label set) carries each source by these rules
+ * series, which expire and come back, or a host producer's, which it may stop reporting and report
+ * again, under one label set) carries each source by these rules
  * ({@link SourceTotals}), so a source that goes away keeps what it counted in the series and one
  * that comes back is not counted twice. What is left, a merged total whose parts cannot be told
  * apart, has {@link ServedTotals}: there a decrease is a part going away, not a restart.
  */
 import type { Attributes } from '@opentelemetry/api';
+import type { MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality } from '../common/otel-sdk.ts';
 import { HISTOGRAM, SUM } from './aggregation.ts';
 import { attributeSetKey } from './attribute-key.ts';
 
@@ -52,11 +55,11 @@ interface Served {
  * - No value (`undefined`: no source now) serves the total as it was; the next value is added to it
  *   whole.
  * - A value that would serve less than the last total means part of the sources went away (a
- *   producer's series no longer reported; the ingest's, which expire, are carried one by one
- *   before this, {@link SourceTotals}) or one restarted lower: the total stays, and later
- *   increases add on from there. What a source counted while gone is not seen, and nothing is counted twice (a
- *   merged decrease cannot tell a restart from a part leaving, so unlike a source's restart nothing
- *   is added).
+ *   producer's series no longer reported where no rule carries it; the ingest's, which expire, and
+ *   a host producer's are carried one by one before this, {@link SourceTotals}) or one restarted
+ *   lower: the total stays, and later increases add on from there. What a source counted while
+ *   gone is not seen, and nothing is counted twice (a merged decrease cannot tell a restart from a
+ *   part leaving, so unlike a source's restart nothing is added).
  */
 export class ServedTotals {
   readonly #served = new Map<string, Served>();
@@ -339,13 +342,22 @@ export class RuleSources {
 }
 
 /**
- * The sources of every served series a store's collections feed (ingested series, which expire),
- * by rule: {@link RuleSources}. One per jobmeter (jobmeter.ts), given to its namer and kept in the
- * ingest's checkpoint (ingest/state-keeper.ts), so a restart serves what was served; a naming pass
- * starts with {@link begin}.
+ * The sources of every served series a store's collections feed (ingested series, which expire;
+ * a host producer's, which it may stop reporting: {@link producer}), by rule: {@link RuleSources}.
+ * One per jobmeter (jobmeter.ts), given to its namer; the ingest's are kept in its checkpoint
+ * (ingest/state-keeper.ts), so a restart serves what was served; a naming pass starts with
+ * {@link begin}.
  */
 export class SourceTotals {
   readonly #rules = new Map<string, RuleSources>();
+  /**
+   * The rules of a host producer's sources: apart from the ingest's, and in no checkpoint, since
+   * the producer is of this process and restarts with it (its totals from 0, which a restored
+   * carry would add on top of what was served before).
+   */
+  readonly #produced = new Map<string, RuleSources>();
+  /** A host producer's cumulative metrics ({@link producer}), each held as long as its collection. */
+  readonly #points = new WeakSet<MetricData>();
   #pass = 0;
 
   /** The current pass. */
@@ -358,11 +370,38 @@ export class SourceTotals {
     this.#pass++;
   }
 
-  /** The sources of the rule keyed `key` (scope, instrument and family), serving `family`. */
-  of(key: string, family: string): RuleSources {
-    let r = this.#rules.get(key);
-    if (r === undefined) this.#rules.set(key, (r = new RuleSources(family, this)));
+  /**
+   * The sources of the rule keyed `key` (scope, instrument and family), serving `family`;
+   * `produced`: a host producer's ({@link producer}), else the ingest's.
+   */
+  of(key: string, family: string, produced = false): RuleSources {
+    const rules = produced ? this.#produced : this.#rules;
+    let r = rules.get(key);
+    if (r === undefined) rules.set(key, (r = new RuleSources(family, this)));
     return r;
+  }
+
+  /**
+   * A host's `producer` whose cumulative metrics are sources ({@link isProduced}): a producer may
+   * stop reporting a series (a bridge that removed it) and report it again. The SDK's storages and
+   * jobmeter's never drop a cumulative series, and are none.
+   */
+  producer(producer: MetricProducer): MetricProducer {
+    return {
+      collect: (options) =>
+        producer.collect(options).then((result) => {
+          for (const sm of result.resourceMetrics.scopeMetrics)
+            for (const m of sm.metrics)
+              if (m.aggregationTemporality === AggregationTemporality.CUMULATIVE)
+                this.#points.add(m);
+          return result;
+        }),
+    };
+  }
+
+  /** Whether `metric` is of a {@link producer}'s collection: its series are sources. */
+  isProduced(metric: MetricData): boolean {
+    return this.#points.has(metric);
   }
 
   /**
@@ -370,13 +409,14 @@ export class SourceTotals {
    * left holding none: what is kept follows the instruments served, not every one ever seen.
    */
   settle(each: (rule: RuleSources) => void): void {
-    for (const [key, r] of this.#rules) {
-      each(r);
-      if (r.empty) this.#rules.delete(key);
-    }
+    for (const rules of [this.#rules, this.#produced])
+      for (const [key, r] of rules) {
+        each(r);
+        if (r.empty) rules.delete(key);
+      }
   }
 
-  /** What every rule holds, as plain data (kept in the ingest's checkpoint across a restart). */
+  /** What every rule of the ingest's holds, as plain data (kept in its checkpoint across a restart). */
   snapshot(): SourcesSnapshot {
     return {
       rules: [...this.#rules].map(([key, r]) => ({ key, family: r.family, ...r.snapshot() })),

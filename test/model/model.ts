@@ -151,6 +151,27 @@ export function relayout(b: Buckets, bounds: readonly number[]): Buckets {
   return { bounds, counts, sum: b.sum };
 }
 
+/** The buckets of the observations `observed` in the layout `bounds`, as a sender's histogram counts them. */
+export function observedBuckets(observed: readonly number[], bounds: readonly number[]): Buckets {
+  const counts = bounds.map(() => 0).concat(0);
+  for (const v of observed) {
+    const i = bounds.findIndex((b) => v <= b);
+    counts[i === -1 ? bounds.length : i]!++;
+  }
+  return { bounds, counts, sum: observed.reduce((x, y) => x + y, 0) };
+}
+
+/** A sender's cumulative points of `key`: its counter's `total` and its histogram's `buckets`. */
+export function cumulativePoints(key: Key, total: number, buckets: Buckets): Point[] {
+  const [counter, histogram] = ['counter', 'histogram'].map((kind) =>
+    INSTRUMENTS.find((i) => i.kind === kind)!,
+  ) as [Instrument, Instrument];
+  return [
+    { instrument: counter, key, value: total, temporality: 'cumulative' },
+    { instrument: histogram, key, value: 0, temporality: 'cumulative', buckets },
+  ];
+}
+
 /** Why serve refuses `point` from `resource` in `state`, or undefined: it is taken. */
 export function refusal(state: ModelState, resource: string, point: Point): string | undefined {
   const own = sourceKey(resource, point.instrument.name, point.key);

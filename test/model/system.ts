@@ -444,6 +444,31 @@ async function scrapeText(url: string): Promise<string> {
   return res.text();
 }
 
+/**
+ * A scrape of `url` held to the model: each serves what `expected()` says (what every source
+ * counted, once), and no counter went back from the scrape before.
+ */
+export function modelScrapes(
+  url: string,
+  expected: () => Map<string, number>,
+): (when: string) => Promise<void> {
+  let last: Map<string, number> | undefined;
+  return async (when) => {
+    const read = await scrapeModelSeries(url);
+    assert.deepEqual(
+      Object.fromEntries(read),
+      Object.fromEntries(expected()),
+      `${when}: what every source counted, once`,
+    );
+    for (const [series, was] of last ?? [])
+      assert.ok(
+        (read.get(series) ?? was) >= was,
+        `${when}: ${series} went back, ${was} then ${read.get(series)}`,
+      );
+    last = read;
+  };
+}
+
 /** The senders' series in the text `url` served. */
 function modelSeries(text: string, url: string): Map<string, number> {
   const out = new Map<string, number>();

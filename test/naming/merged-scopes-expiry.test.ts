@@ -31,14 +31,16 @@ import {
 } from '../ingest/helpers.ts';
 import {
   applyPush,
+  cumulativePoints,
   expireSource,
   INSTRUMENTS,
+  observedBuckets,
   served,
   sourceKey,
   type Buckets,
   type ModelState,
 } from '../model/model.ts';
-import { scrapeModelSeries } from '../model/system.ts';
+import { modelScrapes } from '../model/system.ts';
 import { postMetric } from '../support/otlp-json.ts';
 
 const EXPIRY_MS = 1_000;
@@ -57,14 +59,7 @@ interface Sent {
 }
 
 /** `observed` in the served layout, as the model holds a histogram's counts. */
-function buckets(observed: readonly number[]): Buckets {
-  const counts = BOUNDS.map(() => 0).concat(0);
-  for (const v of observed) {
-    const i = BOUNDS.findIndex((b) => v <= b);
-    counts[i === -1 ? BOUNDS.length : i]!++;
-  }
-  return { bounds: BOUNDS, counts, sum: observed.reduce((x, y) => x + y, 0) };
-}
+const buckets = (observed: readonly number[]): Buckets => observedBuckets(observed, BOUNDS);
 
 const ATTRIBUTES = [{ key: 'k', value: { stringValue: 'a' } }];
 const nanos = (ms: number): string => (BigInt(ms) * 1_000_000n).toString();
@@ -136,21 +131,7 @@ describe('a native counter and histogram merging scopes (no scope labels) across
       for (const scope of scopes) {
         const s = senders[scope];
         await push(jm, scope, s);
-        applyPush(
-          model,
-          scope,
-          [
-            { instrument: COUNTER, key: 'a', value: s.total, temporality: 'cumulative' },
-            {
-              instrument: HISTOGRAM,
-              key: 'a',
-              value: 0,
-              temporality: 'cumulative',
-              buckets: buckets(s.observed),
-            },
-          ],
-          ++order,
-        );
+        applyPush(model, scope, cumulativePoints('a', s.total, buckets(s.observed)), ++order);
       }
     };
     /** `scope`'s sender counts `n` more, observing `values`. */
@@ -171,21 +152,7 @@ describe('a native counter and histogram merging scopes (no scope labels) across
       for (const instrument of [COUNTER, HISTOGRAM])
         expireSource(model, sourceKey('scope-a', instrument.name, 'a'));
     };
-    let last: Map<string, number> | undefined;
-    const step = async (when: string): Promise<void> => {
-      const read = await scrapeModelSeries(url);
-      assert.deepEqual(
-        Object.fromEntries(read),
-        Object.fromEntries(served(model)),
-        `${when}: what every sender counted, once`,
-      );
-      for (const [series, was] of last ?? [])
-        assert.ok(
-          (read.get(series) ?? was) >= was,
-          `${when}: ${series} went back, ${was} then ${read.get(series)}`,
-        );
-      last = read;
-    };
+    const step = modelScrapes(url, () => served(model));
     try {
       count('scope-a', 5, [0.5, 2, 2, 8]);
       count('scope-b', 2, [0.25, 4]);
