@@ -181,7 +181,10 @@ const RECORDED = [
 
 /** Where the ingest's figures are read from (its store and its listener's table of answers). */
 export interface IngestSource {
-  /** Points refused by reason, source series expired since start, series and bytes held. */
+  /**
+   * Points refused by reason (every reason, 0 until its first refusal: ingest-report.ts
+   * `RefusedCounts`), source series expired since start, series and bytes held.
+   */
   readonly store: {
     refusedByReason(): ReadonlyMap<string, number>;
     readonly expiredSeries: number;
@@ -195,8 +198,6 @@ export interface IngestSource {
   /** The caps the held series and bytes are served against. */
   readonly maxSeries: number;
   readonly maxMemoryBytes: number;
-  /** Every reason points may be refused for: each served from start, 0 until its first refusal. */
-  readonly reasons: readonly string[];
   /**
    * Every answer of each transport the ingest listens on, by reason, with its status code (the
    * HTTP status, the gRPC code: ingest/ingest-errors.ts).
@@ -277,8 +278,7 @@ export class SelfTelemetry {
       'OTLP data points the ingest refused, by reason (as jobmeter.ingest.refused and each partial_success).',
       (r) => {
         const counts = store.refusedByReason();
-        for (const reason of [...new Set([...source.reasons, ...counts.keys()])].sort())
-          r.observe(counts.get(reason) ?? 0, { reason });
+        for (const reason of [...counts.keys()].sort()) r.observe(counts.get(reason)!, { reason });
       },
       'observableCounter',
     );

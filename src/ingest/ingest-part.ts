@@ -16,7 +16,7 @@ import type { SourceTotals } from '../series/carry.ts';
 import { ClockRefusals } from './clock-refusals.ts';
 import { GRPC_CODES, HTTP_CODES } from './ingest-errors.ts';
 import { startIngestListener, type IngestListenerOptions } from './ingest-listener.ts';
-import { REFUSAL_REASONS, type IngestResult } from './ingest-report.ts';
+import type { IngestResult } from './ingest-report.ts';
 import { ingestedScope, ingestProducer, IngestStore } from './ingest-store.ts';
 import { preferIngested, preferIngestedIn } from './prefer-ingested.ts';
 import { StateKeeper, stateDirOf } from './state-keeper.ts';
@@ -83,7 +83,6 @@ export function openIngest(
         senders: () => store.senders.report(store.seriesByResource()),
         maxSeries,
         maxMemoryBytes,
-        reasons: REFUSAL_REASONS,
         answers: {
           http: HTTP_CODES,
           ...(options.grpcPort !== undefined && { grpc: GRPC_CODES }),

@@ -82,6 +82,10 @@ const REFUSED = counter(
 /**
  * Data points refused since the store was made, by reason: the self-metric, recorded on a meter of
  * its own (as http/self-telemetry.ts records jobmeter's), its series held by the storage.
+ *
+ * Every reason is a series from the start, at 0 (as `jobmeter.records.dropped`'s, record-guard.ts
+ * `dropCounter`): a series that first appears at its first refusal hides that refusal from
+ * Prometheus' `increase()`, which counts from a series' first sample.
  */
 export class RefusedCounts {
   readonly #counter = refusedCounter();
@@ -90,6 +94,7 @@ export class RefusedCounts {
   /** `start`: when counting began, the self-metric's start time. */
   constructor(start: HrTime) {
     this.#start = start;
+    for (const reason of REFUSAL_REASONS) this.#counter.add(0, { reason });
   }
 
   add(code: RefusalReason, count: number): void {
@@ -102,7 +107,7 @@ export class RefusedCounts {
     return new Map(attributes.map((a, i) => [a['reason'] as RefusalReason, values.data[i]!]));
   }
 
-  /** {@link REFUSED_METRIC} as columns (of a copy); undefined while nothing was refused. */
+  /** {@link REFUSED_METRIC} as columns (of a copy). */
   series(): CollectedSeries | undefined {
     const arena = new SnapshotArena(new Float64Array(this.#counter.snapshotLength()));
     return this.#counter.collected(this.#counter.snapshot(arena), this.#start);

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import { ingestProducer, IngestStore } from '../../src/ingest/ingest-store.ts';
+import { REFUSAL_REASONS } from '../../src/ingest/ingest-report.ts';
 import { StateKeeper } from '../../src/ingest/state-keeper.ts';
 import { smallDisks } from '../support/small-disk.ts';
 import { fakeClock, metric, numberPoint, request, sum } from './helpers.ts';
@@ -223,7 +224,11 @@ describe('jobmeter_ingest_refused_total while checkpoints fail', () => {
       const counted = [
         ...text.matchAll(/^jobmeter_ingest_refused_total\{[^}]*reason="([a-z_]+)"[^}]*\} (\S+)$/gm),
       ].map(([, reason, value]) => [reason, Number(value)]);
-      assert.deepEqual(counted, [['bounds_conflict', refused]], text);
+      assert.deepEqual(
+        counted,
+        REFUSAL_REASONS.map((r) => [r, r === 'bounds_conflict' ? refused : 0]),
+        text,
+      );
       assert.ok(refused >= last, 'the model counts up');
       last = refused;
     };

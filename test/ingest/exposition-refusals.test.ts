@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { REFUSAL_REASONS } from '../../src/ingest/ingest-report.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { checkExposition } from '../support/exposition-parser.ts';
 
@@ -74,6 +75,44 @@ async function scrape(): Promise<string> {
   assert.deepEqual(checkExposition(text, 'text'), []);
   return text;
 }
+
+describe('jobmeter_ingest_refused_total from the start', () => {
+  it('serves every reason at 0 before its first refusal, so increase() sees the first one', async () => {
+    const fresh = await createJobmeter({
+      global: false,
+      listener: { port: 0 },
+      ingest: { port: 0 },
+      processMetrics: false,
+    });
+    try {
+      const url = `http://127.0.0.1:${fresh.pullAddress!.port}/metrics`;
+      const refused = async (): Promise<Map<string, number>> => {
+        const text = await (await fetch(url)).text();
+        assert.deepEqual(checkExposition(text, 'text'), []);
+        return new Map(
+          [
+            ...text.matchAll(/^jobmeter_ingest_refused_total\{reason="([^"]+)"[^}]*\} (\S+)$/gm),
+          ].map(([, reason, value]) => [reason!, Number(value)]),
+        );
+      };
+      assert.deepEqual(await refused(), new Map(REFUSAL_REASONS.map((r) => [r, 0])));
+      const res = await fetch(`http://127.0.0.1:${fresh.ingestAddress!.port}/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          resourceMetrics: [{ resource: {}, scopeMetrics: [{ metrics: [gauge('target.info')] }] }],
+        }),
+      });
+      assert.equal(res.status, 200);
+      assert.deepEqual(
+        await refused(),
+        new Map(REFUSAL_REASONS.map((r) => [r, r === 'name_clash' ? 1 : 0])),
+      );
+    } finally {
+      await fresh.shutdown();
+    }
+  });
+});
 
 describe('refused, with the reason and a count', () => {
   it('a name that would clash with target_info, the self-metrics, or another family', async () => {

@@ -2,9 +2,17 @@
  * Builders for decoded OTLP requests (the ingest store's input) and readers of its output, so
  * store tests state points and totals without an encoder in between.
  */
+import assert from 'node:assert/strict';
 import type { Attributes } from '@opentelemetry/api';
-import { DataPointType, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import {
+  DataPointType,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
 import type { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { REFUSED_METRIC } from '../../src/domain/catalog.ts';
+import { REFUSAL_REASONS } from '../../src/ingest/ingest-report.ts';
 import { emptyResource } from '@opentelemetry/resources';
 import type { NamedFamily } from '../../src/naming/family-builder.ts';
 import type { Namer } from '../../src/naming/to-families.ts';
@@ -182,6 +190,29 @@ export async function collected(store: IngestStore): Promise<Map<string, MetricD
     }
   }
   return out;
+}
+
+/** The names of what `store` holds of its senders' (beside its own `jobmeter.ingest.refused`, always there). */
+export async function heldNames(store: IngestStore): Promise<string[]> {
+  return [...(await collected(store)).keys()].filter((n) => n !== REFUSED_METRIC);
+}
+
+/**
+ * The reasons `store` refused points for, with their counts, as `jobmeter.ingest.refused` serves
+ * them; it serves every other reason too, at 0 (asserted here).
+ */
+export async function refusedCounts(store: IngestStore): Promise<Record<string, number>> {
+  const points = ((await collected(store)).get(REFUSED_METRIC) ?? []).flatMap(
+    (m) => m.dataPoints as DataPoint<number>[],
+  );
+  assert.deepEqual(
+    points.map((p) => p.attributes['reason']).sort(),
+    [...REFUSAL_REASONS].sort(),
+    `${REFUSED_METRIC}: every reason served`,
+  );
+  return Object.fromEntries(
+    points.filter((p) => p.value > 0).map((p) => [p.attributes['reason'], p.value]),
+  );
 }
 
 /** `attributes as JSON → value` of one number metric (first scope holding it). */

@@ -10,6 +10,7 @@ import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { boundsBytes } from '../../src/ingest/memory-estimate.ts';
 import {
   collected,
+  refusedCounts,
   fakeClock,
   gauge,
   histogram,
@@ -22,14 +23,6 @@ import {
 
 const MiB = 1024 * 1024;
 const huge = (i: number, length = MiB): string => `v${i}-` + 'x'.repeat(length);
-
-async function refused(store: IngestStore): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const m of (await collected(store)).get(REFUSED_METRIC) ?? []) {
-    for (const p of m.dataPoints) out[String(p.attributes['reason'])] = p.value as number;
-  }
-  return out;
-}
 
 describe('ingest bounds in bytes', () => {
   it('keeps a bounded number of bytes per series however long the attribute values, and tells long values apart', async () => {
@@ -81,7 +74,7 @@ describe('ingest bounds in bytes', () => {
     assert.deepEqual(Object.keys(data!.dataPoints[0]!.attributes), ['ok']);
     const { resourceMetrics } = await store.collect();
     for (const sm of resourceMetrics.scopeMetrics) assert.ok(sm.scope.name.length <= 256);
-    assert.deepEqual(await refused(store), { too_long: 2 });
+    assert.deepEqual(await refusedCounts(store), { too_long: 2 });
   });
 
   it('refuses new series past the memory budget, keeps serving the ones it holds, and frees the budget when they expire', async () => {
@@ -104,7 +97,7 @@ describe('ingest bounds in bytes', () => {
       lastMessage,
       /^1 data point rejected: daemon\.jobs: over the memory budget of 262144 bytes \(1\)$/,
     );
-    assert.equal((await refused(store))['memory_budget'], 200 - accepted);
+    assert.equal((await refusedCounts(store))['memory_budget'], 200 - accepted);
     assert.equal(store.seriesCount, accepted);
     // Expired series give their bytes back: new ones fit again.
     clock.advance(61_000);
@@ -160,7 +153,7 @@ describe('a histogram that keeps the bounds of its old layout', () => {
     assert.equal(r.rejectedDataPoints, 1);
     assert.match(r.errorMessage, /daemon\.latency: over the memory budget/);
     assert.equal(store.memoryBytes, held);
-    assert.equal((await refused(store))['memory_budget'], 1);
+    assert.equal((await refusedCounts(store))['memory_budget'], 1);
     const [data] = (await collected(store)).get('daemon.latency')!;
     const value = data!.dataPoints[0]!.value as {
       buckets: { boundaries: number[]; counts: number[] };

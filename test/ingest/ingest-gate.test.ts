@@ -22,6 +22,7 @@ import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter, selfTelemetryOf } from '../../src/jobmeter.ts';
 import { decodeStatus } from '../support/otlp-response.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
+import { heldNames } from './helpers.ts';
 
 const TOKEN = 'ingest-SECRET-7c1f';
 const KEY = 'api-KEY-SECRET-91a0';
@@ -79,10 +80,7 @@ async function gated(gate: IngestGateOptions) {
     onAnswered: (a) => answered.push(a),
   });
   const url = `http://127.0.0.1:${listener.address.port}/v1/metrics`;
-  const names = async (): Promise<string[]> =>
-    (await store.collect()).resourceMetrics.scopeMetrics.flatMap((s) =>
-      s.metrics.map((m) => m.descriptor.name),
-    );
+  const names = (): Promise<string[]> => heldNames(store);
   return { listener, url, names, answered };
 }
 

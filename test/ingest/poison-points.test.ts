@@ -7,14 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { REFUSED_METRIC } from '../../src/domain/catalog.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { REFUSAL_REASONS } from '../../src/ingest/ingest-report.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import { decodeExportResponse } from '../support/otlp-response.ts';
 import { MAX_AHEAD_MILLIS, MIN_MAX_AGE_MILLIS } from '../../src/ingest/stream-rules.ts';
 import type { OtlpNumberPoint } from '../../src/otlp/types.ts';
 import {
-  collected,
+  refusedCounts,
   exponential,
   exponentialPoint,
   fakeClock,
@@ -31,14 +31,6 @@ import {
 
 const YEAR_2200 = BigInt(Date.UTC(2200, 0, 1)) * 1_000_000n;
 const YEAR_1970 = 1_000_000_000n; // one second after the epoch
-
-async function refused(store: IngestStore): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const m of (await collected(store)).get(REFUSED_METRIC) ?? []) {
-    for (const p of m.dataPoints) out[String(p.attributes['reason'])] = p.value as number;
-  }
-  return out;
-}
 
 /** A cumulative counter point at Unix ms `atMillis` (start: the store's clock at its start). */
 function counterAt(value: number, atMillis: bigint | number, startMillis: number): OtlpNumberPoint {
@@ -86,7 +78,7 @@ describe('points stamped outside the window', () => {
     clock.advance(10_000);
     send(counterAt(9, clock.wallMillis(), start));
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 9 });
-    assert.deepEqual(await refused(store), { time_ahead: 1 });
+    assert.deepEqual(await refusedCounts(store), { time_ahead: 1 });
   });
 
   it('a point stamped in 1970 with a start of its own is refused, not taken for a restart', async () => {
@@ -107,7 +99,7 @@ describe('points stamped outside the window', () => {
     send(counterAt(110, clock.wallMillis(), start));
     // Taken as a restart, 1e6 would have stayed in the series' base: 1e6 + 110.
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 110 });
-    assert.deepEqual(await refused(store), { time_too_old: 1 });
+    assert.deepEqual(await refusedCounts(store), { time_too_old: 1 });
   });
 
   it('a point stamped before its own start time is refused', async () => {
@@ -121,7 +113,7 @@ describe('points stamped outside the window', () => {
       r.errorMessage,
       '1 data point rejected: daemon.depth: a point time before its start time (1)',
     );
-    assert.deepEqual(await refused(store), { time_before_start: 1 });
+    assert.deepEqual(await refusedCounts(store), { time_before_start: 1 });
     // At its start time exactly, it is a point (a first cumulative point may be stamped so).
     assert.equal(
       store.ingest(request([metric('daemon.depth', gauge([at(numberPoint(3), now, now)]))]))
@@ -178,7 +170,7 @@ describe('points stamped outside the window', () => {
       '{"t":"ahead"}',
       '{"t":"behind"}',
     ]);
-    assert.deepEqual(await refused(store), { time_ahead: 1, time_too_old: 2 });
+    assert.deepEqual(await refusedCounts(store), { time_ahead: 1, time_too_old: 2 });
 
     // A longer expiry keeps points as old as it: had they arrived on time, they would still be served.
     const longer = new IngestStore({ clock, expiryMillis: 3 * MIN_MAX_AGE_MILLIS });
@@ -225,7 +217,7 @@ describe('infinite values', () => {
     assert.match(r.errorMessage, /daemon\.runs: an infinite value on a monotonic Sum \(1\)/);
     store.ingest(request([metric('daemon.jobs', sum([numberPoint(7, { a: '1' })]))]));
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{"a":"1"}': 7, '{"a":"3"}': 4 });
-    assert.deepEqual(await refused(store), { invalid_point: 3 });
+    assert.deepEqual(await refusedCounts(store), { invalid_point: 3 });
   });
 
   it('a level (gauge, up-down sum) may be infinite: it is replaced by the next point', async () => {
@@ -269,7 +261,7 @@ describe('infinite values', () => {
     const held = await histograms(store, 'daemon.latency');
     assert.equal(held['{"a":"1"}']?.sum, 1);
     assert.equal(held['{"a":"2"}']?.sum, 0.5);
-    assert.deepEqual(await refused(store), { invalid_histogram: 2 });
+    assert.deepEqual(await refusedCounts(store), { invalid_histogram: 2 });
   });
 });
 
@@ -337,10 +329,13 @@ describe('through createJobmeter({ ingest }) over HTTP', () => {
               `${s.labels.replace(/,?otel_scope_[a-z]+="[^"]*"/g, '')} ${'value' in s ? s.value : ''}`,
           )
           .sort();
-      assert.deepEqual(value('jobmeter_ingest_refused_total'), [
-        'reason="invalid_point" 1',
-        'reason="time_ahead" 1',
-      ]);
+      // Every reason is served, at 0 until its first refusal.
+      assert.deepEqual(
+        value('jobmeter_ingest_refused_total'),
+        REFUSAL_REASONS.map(
+          (r) => `reason="${r}" ${r === 'invalid_point' || r === 'time_ahead' ? 1 : 0}`,
+        ).sort(),
+      );
       assert.deepEqual(value('daemon_jobs_total'), [' 6']);
     } finally {
       await jm.shutdown();

@@ -207,7 +207,10 @@ describe('restored values', () => {
       emptyStore: () => new IngestStore(),
     });
     assert.equal(store.seriesCount, 3, 'the gauge and both histograms');
-    assert.deepEqual([...store.refusedByReason()], [['invalid_point', 1]]);
+    assert.deepEqual(
+      [...store.refusedByReason()].filter(([, n]) => n > 0),
+      [['invalid_point', 1]],
+    );
     assert.match(lines[0]!, /^ingest state: restored 3 series \(3 source series, 3 instruments\)/);
     assert.equal(
       lines[1],
@@ -225,7 +228,10 @@ describe('restored values', () => {
     );
     assert.equal(result.rejectedDataPoints, 1);
     assert.match(result.errorMessage, /a negative, NaN or infinite count/);
-    assert.deepEqual([...store.refusedByReason()], [['invalid_histogram', 1]]);
+    assert.deepEqual(
+      [...store.refusedByReason()].filter(([, n]) => n > 0),
+      [['invalid_histogram', 1]],
+    );
   });
 });
 

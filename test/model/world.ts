@@ -24,6 +24,7 @@ import {
   type Point,
   type Temporality,
 } from './model.ts';
+import { REFUSAL_REASONS } from '../../src/ingest/ingest-report.ts';
 import { startCollector, type CollectorHandle } from '../support/collector.ts';
 import {
   ANSWER_CODES,
@@ -677,16 +678,15 @@ export class World {
 
   /**
    * The pull endpoint's `jobmeter_ingest_refused_total`, by reason: every point the model refused
-   * since serve started, a reason nothing was refused for not served; one count, whether or not
-   * the state file can be written (docs/collector.md). A legacy profile serves none.
+   * since serve started, every reason served from the start (0 until its first refusal); one
+   * count, whether or not the state file can be written (docs/collector.md). A legacy profile
+   * serves none.
    */
   private checkRefused(served: Map<string, number>): void {
     const want = new Map<string, number>();
     if (this.servesRefused)
-      for (const [key, n] of this.told) {
-        const reason = /^refused\{reason="([^"]+)"\}$/.exec(key)?.[1];
-        if (reason !== undefined && n > 0) want.set(reason, n);
-      }
+      for (const reason of REFUSAL_REASONS)
+        want.set(reason, this.told.get(`refused{reason="${reason}"}`) ?? 0);
     assert.deepEqual(
       new Map([...served].sort()),
       new Map([...want].sort()),
