@@ -364,9 +364,9 @@ export class IngestStore
             const kept = series.filter((m) => !this.#replaced.has(m.descriptor.name));
             return kept.length === 0 ? [] : [{ scope, series: kept }];
           });
-    if (derived.length > 0) served.push({ scope: JOBMETER_SCOPE, series: derived });
+    if (derived.length > 0) served.push({ scope: JOBMETER_SCOPE, series: derived, own: true });
     const refused = this.#refused.series();
-    if (refused !== undefined) served.push({ scope: JOBMETER_SCOPE, series: [refused] });
+    if (refused !== undefined) served.push({ scope: JOBMETER_SCOPE, series: [refused], own: true });
     return served;
   }
 

@@ -267,11 +267,11 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     const read = [
       ...c.series,
       ...c.metrics.map((sm) => ({ scope: sm.scope, series: sm.metrics })),
-      ...c.ingested.map((group) => ({ ...group, expires: true })),
+      ...c.ingested.map((group) => ({ ...group, expires: group.own !== true })),
     ];
     for (const group of read)
       for (const entry of group.series) {
-        emit(entry, group.scope, 'expires' in group);
+        emit(entry, group.scope, 'expires' in group && group.expires);
         yield;
       }
     // Gone sources stay in the series still served (by other sources, or zero-filled words). A

@@ -127,6 +127,8 @@ export interface CollectedScope {
 export interface IngestedScope {
   readonly scope: InstrumentationScope;
   readonly series: readonly (CollectedSeries | MetricData)[];
+  /** jobmeter's own (the runs derived from the senders' series, the refused points): none leaves. */
+  readonly own?: true;
 }
 
 /** The ingest's part of a collection: its scopes, read at `endTime`, and how to say the reader is done (see {@link Collection.done}). */

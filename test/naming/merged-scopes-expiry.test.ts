@@ -230,4 +230,17 @@ describe('the carry of a native profile', () => {
     assert.equal(family, undefined, 'every series expired');
     assert.equal(sources.snapshot().rules.length, 0);
   });
+
+  it("leaves out jobmeter's own refused points: they never leave, and count from each start", async () => {
+    const store = new IngestStore({ expiryMillis: EXPIRY_MS });
+    const sources = new SourceTotals();
+    const namer = createNamer(resolveProfile('otel', false), { sources });
+    const refused = store.ingest(request([metric(COUNTER.name, sum([numberPoint(-1, {})]))]));
+    assert.equal(refused.rejectedDataPoints, 1);
+    const family = (await scrapedFamilies(store, namer)).find(
+      (f) => f.name === 'jobmeter_ingest_refused_total',
+    );
+    assert.ok(family !== undefined, 'served');
+    assert.deepEqual(sources.snapshot().rules, [], 'nothing carried, nothing in the checkpoint');
+  });
 });
