@@ -31,7 +31,7 @@ import type {
   MetricProducer,
   MetricReader,
 } from '@opentelemetry/sdk-metrics';
-import { ServedTotals } from './series/carry.ts';
+import { ServedTotals, SourceTotals } from './series/carry.ts';
 import { metricsCollection } from './series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
@@ -96,16 +96,21 @@ export class JobmeterReader implements IMetricReader {
     const o = resolveSection(options, READER_OPTIONS, '', ['profile', 'hostInstruments']);
     const profile = buildProfile(choice, o.otelScopeInfo, options);
     this.profile = profile;
-    this.#reader = newPullReader(options.metricProducers ?? [], {
-      onShutdown: () => this.#onShutdown(),
-    });
-    // No series store here (the host's provider holds the storages): the reader keeps what its
-    // zero-filled counters served.
-    const namer = profileNamer(profile, choice.hostInstruments, o.hostname, {
-      served: new ServedTotals(),
-    });
     const guard = new RecordGuard({ valueLengthLimit: o.attributeValueLengthLimit });
     const limit = new CollectedLengthLimit(guard);
+    // A producer's series are carried where a rule merges them (series/carry.ts), each marked after
+    // its attribute values are cut (a cut series is a copy): the collection's cut below then keeps it.
+    const sources = new SourceTotals();
+    this.#reader = newPullReader(
+      (options.metricProducers ?? []).map((p) => sources.producer(limit.producer(p))),
+      { onShutdown: () => this.#onShutdown() },
+    );
+    // No series store here (the host's provider holds the storages): the reader keeps what its
+    // zero-filled counters served and the sources of its producers' series.
+    const namer = profileNamer(profile, choice.hostInstruments, o.hostname, {
+      served: new ServedTotals(),
+      sources,
+    });
     const counted = cutCount(guard);
     this.scrape = coalescedScrape(
       () =>

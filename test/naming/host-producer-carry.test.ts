@@ -17,9 +17,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValueType, type Attributes } from '@opentelemetry/api';
-import type { MetricData, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  MeterProvider,
+  type MetricData,
+  type MetricProducer,
+  type ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { AggregationTemporality, DataPointType, emptyResource } from '../../src/common/otel-sdk.ts';
-import { createJobmeter, type JobmeterOptions } from '../../src/index.ts';
+import { createJobmeter, JobmeterReader, type JobmeterOptions } from '../../src/index.ts';
 import { SourceTotals } from '../../src/series/carry.ts';
 import {
   applyPush,
@@ -155,77 +160,105 @@ function producerOf(reported: Map<Source, Counted>): MetricProducer {
   };
 }
 
-describe("a served counter and histogram merging a host producer's series", () => {
-  for (const merge of MERGES)
-    it(`never go back when the producer stops reporting one, and count each increment once: ${merge.name}`, async () => {
-      const [x, y] = merge.sources;
-      const reported = new Map<Source, Counted>();
-      const jm = await createJobmeter({
-        ...merge.options,
-        global: false,
-        processMetrics: false,
-        listener: { port: 0 },
-        metricProducers: [producerOf(reported)],
-        log: () => {},
-      });
-      const url = `http://127.0.0.1:${jm.pullAddress!.port}/metrics`;
-      const model: ModelState = new Map();
-      let order = 0;
-      const started = Date.now() - 60_000;
-      /** `source` counts `n` more, observing `values` (from nothing when it is new or `restarted`). */
-      const count = (source: Source, n: number, values: readonly number[], restarted = false) => {
-        let c = reported.get(source);
-        if (c === undefined || restarted)
-          reported.set(
-            source,
-            (c = { total: 0, observed: [], start: restarted ? Date.now() : started }),
-          );
-        c.total += n;
-        c.observed.push(...values);
-      };
-      /** The producer no longer reports `source`'s series: expired, in the model's words. */
-      const drop = (source: Source): void => {
-        reported.delete(source);
-        for (const instrument of [COUNTER, HISTOGRAM])
-          expireSource(model, sourceKey(resourceOf(source), instrument.name, 'a'));
-      };
-      const scrape = modelScrapes(url, () => served(model));
-      /** A scrape, after the model took what the producer reports now. */
-      const step = async (when: string): Promise<void> => {
-        for (const [source, c] of reported) {
-          const buckets = observedBuckets(c.observed, BOUNDS);
-          applyPush(model, resourceOf(source), cumulativePoints('a', c.total, buckets), ++order);
-        }
-        await scrape(when);
-      };
-      try {
-        count(x, 5, [0.5, 2, 2, 8]);
-        count(y, 3, [0.25, 4]);
-        await step('both series');
-
-        drop(y);
-        count(x, 1, [3]);
-        await step('y no longer reported');
-        await step('y no longer reported, scraped again');
-
-        count(y, 2, [0.5, 6]);
-        count(x, 1, [2]);
-        await step('y reported again, going on');
-
-        drop(y);
-        await step('y no longer reported again');
-        count(y, 1, [4], true);
-        await step('y reported again, restarted while not reported');
-
-        drop(x);
-        drop(y);
-        await step('neither reported: the series left');
-        count(y, 1, [1]);
-        await step('y reported again after its series left');
-      } finally {
-        await jm.shutdown();
-      }
+/**
+ * A pull endpoint serving `producer` with `options`: a jobmeter's, or a host's own MeterProvider's
+ * through a JobmeterReader (its metricProducers).
+ */
+async function endpointOf(
+  host: 'createJobmeter' | 'JobmeterReader',
+  options: JobmeterOptions,
+  producer: MetricProducer,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  if (host === 'createJobmeter') {
+    const jm = await createJobmeter({
+      ...options,
+      global: false,
+      processMetrics: false,
+      listener: { port: 0 },
+      metricProducers: [producer],
+      log: () => {},
     });
+    return { url: `http://127.0.0.1:${jm.pullAddress!.port}/metrics`, close: () => jm.shutdown() };
+  }
+  const reader = new JobmeterReader({
+    profile: options.profile,
+    ...(options.otelScopeInfo !== undefined && { otelScopeInfo: options.otelScopeInfo }),
+    listener: { port: 0 },
+    metricProducers: [producer],
+  });
+  const provider = new MeterProvider({ readers: [reader] });
+  await reader.ready;
+  return {
+    url: `http://127.0.0.1:${reader.pullAddress!.port}/metrics`,
+    close: () => provider.shutdown(),
+  };
+}
+
+describe("a served counter and histogram merging a host producer's series", () => {
+  for (const host of ['createJobmeter', 'JobmeterReader'] as const)
+    for (const merge of MERGES)
+      it(`never go back when the producer stops reporting one, and count each increment once: ${merge.name}, ${host}`, async () => {
+        const [x, y] = merge.sources;
+        const reported = new Map<Source, Counted>();
+        const endpoint = await endpointOf(host, merge.options, producerOf(reported));
+        const url = endpoint.url;
+        const model: ModelState = new Map();
+        let order = 0;
+        const started = Date.now() - 60_000;
+        /** `source` counts `n` more, observing `values` (from nothing when it is new or `restarted`). */
+        const count = (source: Source, n: number, values: readonly number[], restarted = false) => {
+          let c = reported.get(source);
+          if (c === undefined || restarted)
+            reported.set(
+              source,
+              (c = { total: 0, observed: [], start: restarted ? Date.now() : started }),
+            );
+          c.total += n;
+          c.observed.push(...values);
+        };
+        /** The producer no longer reports `source`'s series: expired, in the model's words. */
+        const drop = (source: Source): void => {
+          reported.delete(source);
+          for (const instrument of [COUNTER, HISTOGRAM])
+            expireSource(model, sourceKey(resourceOf(source), instrument.name, 'a'));
+        };
+        const scrape = modelScrapes(url, () => served(model));
+        /** A scrape, after the model took what the producer reports now. */
+        const step = async (when: string): Promise<void> => {
+          for (const [source, c] of reported) {
+            const buckets = observedBuckets(c.observed, BOUNDS);
+            applyPush(model, resourceOf(source), cumulativePoints('a', c.total, buckets), ++order);
+          }
+          await scrape(when);
+        };
+        try {
+          count(x, 5, [0.5, 2, 2, 8]);
+          count(y, 3, [0.25, 4]);
+          await step('both series');
+
+          drop(y);
+          count(x, 1, [3]);
+          await step('y no longer reported');
+          await step('y no longer reported, scraped again');
+
+          count(y, 2, [0.5, 6]);
+          count(x, 1, [2]);
+          await step('y reported again, going on');
+
+          drop(y);
+          await step('y no longer reported again');
+          count(y, 1, [4], true);
+          await step('y reported again, restarted while not reported');
+
+          drop(x);
+          drop(y);
+          await step('neither reported: the series left');
+          count(y, 1, [1]);
+          await step('y reported again after its series left');
+        } finally {
+          await endpoint.close();
+        }
+      });
 });
 
 describe("the carry of a host producer's series", () => {
