@@ -98,7 +98,20 @@ describe('a Go daemon on the OpenTelemetry Go SDK pushing to jobmeter', () => {
 
       const fromGo = await pulledText(served);
       const dropLabels = profile === 'otel' ? SCOPE_LABELS : [];
-      const ingested = seriesTable(fromGo.text, { format: fromGo.format, dropLabels });
+      // The ingest's own self-metric, which the embedded host (no ingest) has not: nothing of the
+      // daemon's refused.
+      const refused = [
+        ...fromGo.text.matchAll(/^jobmeter_ingest_refused_total\{[^}]*\} (\S+)$/gm),
+      ].map(([, value]) => Number(value));
+      assert.ok(
+        refused.every((v) => v === 0),
+        'no point refused',
+      );
+      const ingested = seriesTable(fromGo.text, {
+        format: fromGo.format,
+        dropLabels,
+        dropFamilies: ['jobmeter_ingest_refused_total'],
+      });
       const local = seriesTable((await pulledText(embedded)).text, {
         format: fromGo.format,
         dropLabels,
