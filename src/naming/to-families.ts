@@ -212,15 +212,17 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       const upDown = input.dataPointType === DataPointType.SUM && !input.isMonotonic;
       // Of the ingest's MetricData, its exponential histograms are series of its own (they have
       // no columns); the rest is made of its series (derived-runs.ts), no source of its own. Of the
-      // producers' points, a host producer's are (asked only for a rule that carries).
-      const carried =
+      // producers' points, a host producer's are.
+      const leaves =
         sources !== undefined &&
-        (expires ? !points || input.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM : points);
+        (expires
+          ? !points || input.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM
+          : points && sources.isProduced(input));
       for (const [rule, builder] of served) {
         const column = rule.emit(
           series,
           builder,
-          carried && rule.carries && (expires || (points && sources.isProduced(input)))
+          leaves && rule.carries
             ? sources.of(key + '\0' + rule.family.name, rule.family.name, !expires)
             : undefined,
         );
