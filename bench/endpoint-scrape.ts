@@ -15,7 +15,9 @@ export async function endpointScrape(
 ): Promise<() => Promise<ScrapeTimes>> {
   const load = (p: string) => import(pathToFileURL(`${root}/${p}`).href);
   const { BodyStore } = await load('src/http/body-store.ts');
-  const { buildMetricsResponse, RenderMemos } = await load('src/http/metrics-response.ts');
+  const { buildMetricsResponse, RenderMemos, variantOf } = await load(
+    'src/http/metrics-response.ts',
+  );
   const store = new BodyStore();
   const memos = new RenderMemos();
   const request = { accept: 'text/plain;version=0.0.4', acceptEncoding: undefined };
@@ -23,7 +25,10 @@ export async function endpointScrape(
     const t0 = performance.now();
     const made = await families();
     const t1 = performance.now();
-    const r = await buildMetricsResponse(store, made, request, 'negotiate', undefined, 1, memos);
+    // A tree without `variantOf` takes the request and the format and negotiates itself.
+    const variant =
+      variantOf === undefined ? [request, 'negotiate'] : [variantOf(request, 'negotiate')];
+    const r = await buildMetricsResponse(store, made, ...variant, undefined, 1, memos);
     const t2 = performance.now();
     r.done?.();
     return [t2 - t0, t1 - t0, t2 - t1];

@@ -50,7 +50,7 @@ import {
 } from '../src/index.ts';
 import { PROTOBUF_CONTENT_TYPE } from '../src/exposition/negotiate.ts';
 import { BodyStore } from '../src/http/body-store.ts';
-import { buildMetricsResponse } from '../src/http/metrics-response.ts';
+import { buildMetricsResponse, variantOf } from '../src/http/metrics-response.ts';
 import { BUCKETS, PROM_LABEL, promClientServer, type PromLibName } from './contenders.ts';
 import {
   bytes,
@@ -202,7 +202,11 @@ function scrapeOf(b: Built, variant: Variant): () => Promise<number> {
       acceptEncoding: variant === 'jobmeter-gzip' ? 'gzip' : undefined,
     };
     return async () => {
-      const response = await buildMetricsResponse(store, await b.jm.scrape(), request, 'negotiate');
+      const response = await buildMetricsResponse(
+        store,
+        await b.jm.scrape(),
+        variantOf(request, 'negotiate'),
+      );
       response.done?.();
       return response.length;
     };

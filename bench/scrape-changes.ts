@@ -18,7 +18,7 @@
  * process.
  */
 import { BodyStore } from '../src/http/body-store.ts';
-import { buildMetricsResponse, RenderMemos } from '../src/http/metrics-response.ts';
+import { buildMetricsResponse, RenderMemos, variantOf } from '../src/http/metrics-response.ts';
 import { PROM_LABEL } from './contenders.ts';
 import {
   cli,
@@ -93,8 +93,7 @@ function endpointScrape(b: Extract<Built, { contender: 'jobmeter' }>): Scrape {
     const r = await buildMetricsResponse(
       store,
       families,
-      request,
-      'negotiate',
+      variantOf(request, 'negotiate'),
       undefined,
       1,
       memos,

@@ -13,6 +13,7 @@ import {
   chooseEncoding,
   contentTypeOf,
   negotiate,
+  type Negotiated,
   type ResponseEncoding,
 } from '../exposition/negotiate.ts';
 import type { JsonShape } from '../exposition/json.ts';
@@ -142,26 +143,45 @@ function fewSeries(families: readonly RenderFamily[]): boolean {
 }
 
 /**
- * `format` forces a format when the profile (or the operator) wants one regardless of `Accept`.
- * Rendering gives the event loop back between slices; compression runs on libuv's pool. The body
- * is written into `store` for `holds` responses (see {@link BodyStore.write}). With `memos`, text
- * and OpenMetrics bodies redo only what changed since the last scrape of the same Content-Type.
+ * What one scrape is answered in: its Content-Type, the format and escaping behind it (none for
+ * the JSON view), and its compression. Negotiated once per scrape ({@link variantOf}); the
+ * rendering follows it as it is.
+ */
+export interface ScrapeVariant {
+  readonly contentType: string;
+  readonly negotiated: Negotiated | undefined;
+  readonly encoding: ResponseEncoding | undefined;
+}
+
+/** The variant `request` is answered in; `format` forces a format regardless of `Accept`. */
+export function variantOf(
+  request: ScrapeRequest,
+  format: 'negotiate' | ExpositionFormat,
+): ScrapeVariant {
+  const encoding = chooseEncoding(request.acceptEncoding);
+  if (request.json) return { contentType: JSON_CONTENT_TYPE, negotiated: undefined, encoding };
+  const negotiated = negotiate(request.accept, format === 'negotiate' ? undefined : format);
+  return { contentType: contentTypeOf(negotiated), negotiated, encoding };
+}
+
+/**
+ * The body of `variant` (see {@link variantOf}). Rendering gives the event loop back between
+ * slices; compression runs on libuv's pool. The body is written into `store` for `holds` responses
+ * (see {@link BodyStore.write}). With `memos`, text and OpenMetrics bodies redo only what changed
+ * since the last scrape of the same Content-Type.
  */
 export async function buildMetricsResponse(
   store: BodyStore,
   families: readonly Family[],
-  request: ScrapeRequest,
-  format: 'negotiate' | ExpositionFormat,
+  variant: ScrapeVariant,
   json: JsonView = { shape: 'generic' },
   holds: number | (() => number) = 1,
   memos?: RenderMemos,
 ): Promise<MetricsResponse> {
-  let contentType: string;
+  const { contentType, negotiated: chosen, encoding } = variant;
   let pieces: Iterable<Piece | Uint8Array>;
   let lent: LentBytes | undefined;
-  const encoding = chooseEncoding(request.acceptEncoding);
-  if (request.json) {
-    contentType = JSON_CONTENT_TYPE;
+  if (chosen === undefined) {
     // The JSON, protobuf and OpenMetrics 2.0 writers load with the first scrape that asks for
     // them: most endpoints are only ever scraped as text, and every module loaded costs startup
     // time and memory.
@@ -171,8 +191,6 @@ export async function buildMetricsResponse(
     if (encoding === undefined) return { contentType, contentEncoding: undefined, ...bodyOf(text) };
     pieces = [Buffer.from(text, 'utf8')];
   } else {
-    const chosen = negotiate(request.accept, format === 'negotiate' ? undefined : format);
-    contentType = contentTypeOf(chosen);
     // UTF-8 names (a native translation strategy that keeps them) only to a scraper that asked.
     const served =
       chosen.escaping === 'allow-utf-8'

@@ -25,7 +25,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ExpositionFormat, Family, NumberFamily } from '../exposition/types.ts';
-import { chooseEncoding, contentTypeOf, negotiate } from '../exposition/negotiate.ts';
 import { SCRAPE_ERRORS_FAMILY } from '../naming/name-claims.ts';
 import { BodyStore } from './body-store.ts';
 import {
@@ -36,6 +35,7 @@ import {
   type JsonView,
   type MetricsResponse,
   type ScrapeRequest,
+  variantOf,
 } from './metrics-response.ts';
 
 export type ScrapeErrorCause = 'collection' | 'encoding';
@@ -92,15 +92,10 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
 
   /** One rendering per families array and variant, shared by the scrapes that ask at the same time. */
   function render(families: readonly Family[], request: ScrapeRequest): Promise<MetricsResponse> {
-    const json = request.json === true;
-    const chosen = negotiate(
-      request.accept,
-      options.format === 'negotiate' ? undefined : options.format,
-    );
-    const encoding = chooseEncoding(request.acceptEncoding);
+    const chosen = variantOf(request, options.format);
     // The rendering depends on the format and the escaping (UTF-8 names are escaped unless
     // `allow-utf-8`), both in the Content-Type, and on the compression.
-    const variant = `${json ? 'json' : contentTypeOf(chosen)}|${encoding ?? 'identity'}`;
+    const variant = `${chosen.contentType}|${chosen.encoding ?? 'identity'}`;
     let byVariant = rendering.get(families);
     if (byVariant === undefined) rendering.set(families, (byVariant = new Map<string, Shared>()));
     let shared = byVariant.get(variant);
@@ -119,17 +114,7 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
       const made: Shared = {
         waiters: 0,
         response: Promise.resolve()
-          .then(() =>
-            buildMetricsResponse(
-              store,
-              served,
-              { accept: request.accept, acceptEncoding: encoding, json },
-              options.format,
-              options.json,
-              seal,
-              memos,
-            ),
-          )
+          .then(() => buildMetricsResponse(store, served, chosen, options.json, seal, memos))
           .finally(forget),
       };
       byVariant.set(variant, (shared = made));

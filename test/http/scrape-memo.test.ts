@@ -8,7 +8,7 @@ import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { render } from '../../src/exposition/render.ts';
 import type { Family } from '../../src/exposition/types.ts';
 import { BodyStore } from '../../src/http/body-store.ts';
-import { buildMetricsResponse, RenderMemos } from '../../src/http/metrics-response.ts';
+import { buildMetricsResponse, RenderMemos, variantOf } from '../../src/http/metrics-response.ts';
 import { createScrapeHandler } from '../../src/http/scrape-handler.ts';
 import { createJobmeter, type InstrumentSpec, type Jobmeter } from '../../src/index.ts';
 
@@ -125,20 +125,15 @@ async function counterFleet(hosts: number, scope = false) {
   return { jm, jobs };
 }
 
-const IDENTITY = { accept: 'text/plain;version=0.0.4', acceptEncoding: 'identity' } as const;
+const IDENTITY = variantOf(
+  { accept: 'text/plain;version=0.0.4', acceptEncoding: 'identity' },
+  'negotiate',
+);
 
 /** One identity text scrape of `jm` as the endpoint serves it (its memos, its body store). */
 async function identityScrape(jm: Jobmeter, store: BodyStore, memos: RenderMemos) {
   const families = await jm.scrape();
-  const answer = await buildMetricsResponse(
-    store,
-    families,
-    IDENTITY,
-    'negotiate',
-    undefined,
-    1,
-    memos,
-  );
+  const answer = await buildMetricsResponse(store, families, IDENTITY, undefined, 1, memos);
   return { families, answer };
 }
 
