@@ -170,7 +170,9 @@ export class ClusterAggregate {
 
   /** The aggregate at one instant, as the naming pass reads it: columns, no object per point. */
   collect(): Promise<Collection> {
-    return this.#store.collect({ resource: this.#resource, scopeMetrics: [] });
+    return this.#store
+      .collect({ resource: this.#resource, scopeMetrics: [] })
+      .then((c) => ({ ...c, aggregate: true }));
   }
 
   /** The aggregate as one OpenTelemetry collection (an OTLP push, a test) of its temporality, built in slices. */

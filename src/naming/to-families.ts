@@ -155,7 +155,10 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     const order: FamilyBuilder[] = [];
     let info: RenderFamily | undefined;
     const current = ++passes;
-    sources?.begin();
+    // A pass of the cluster's aggregate makes no source gone: the aggregate holds what each last
+    // reported (the primary's own series) and carries them on; the parts of those gone before it
+    // stay kept (settle, below).
+    if (c.aggregate !== true) sources?.begin();
     const claims = profile.kind === 'native' ? newClaims() : undefined;
     // Legacy families come out in the table's order (the original's), whatever the SDK's.
     for (const rule of seeded) {

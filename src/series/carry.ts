@@ -346,7 +346,7 @@ export class RuleSources {
  * a host producer's, which it may stop reporting: {@link producer}), by rule: {@link RuleSources}.
  * One per jobmeter (jobmeter.ts), given to its namer; the ingest's are kept in its checkpoint
  * (ingest/state-keeper.ts), so a restart serves what was served; a naming pass starts with
- * {@link begin}.
+ * {@link begin}, but one of the cluster's aggregate (to-families.ts).
  */
 export class SourceTotals {
   readonly #rules = new Map<string, RuleSources>();

@@ -163,6 +163,12 @@ export interface Collection {
   /** What the ingest gave (read last): none of it is in `metrics`. */
   readonly ingested: readonly IngestedScope[];
   /**
+   * The cluster's aggregate (cluster/aggregate.ts): it carries every process's series across their
+   * absences itself, the primary's producers' and ingest's among them, so no source of a naming
+   * pass's carry (carry.ts `SourceTotals`) leaves in a pass of it.
+   */
+  readonly aggregate?: true;
+  /**
    * Says the reader is done: nothing it keeps views the collection's figures (the naming pass
    * copies them into its families). The store then copies the next collection into the same
    * storage, already mapped (series-store.ts). Later calls do nothing; not calling it is fine.

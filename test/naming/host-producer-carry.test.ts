@@ -15,7 +15,9 @@
  * to the next.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { ValueType, type Attributes } from '@opentelemetry/api';
 import {
   MeterProvider,
@@ -24,7 +26,12 @@ import {
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { AggregationTemporality, DataPointType, emptyResource } from '../../src/common/otel-sdk.ts';
-import { createJobmeter, JobmeterReader, type JobmeterOptions } from '../../src/index.ts';
+import {
+  createJobmeter,
+  JobmeterReader,
+  type Jobmeter,
+  type JobmeterOptions,
+} from '../../src/index.ts';
 import { SourceTotals } from '../../src/series/carry.ts';
 import {
   applyPush,
@@ -194,51 +201,69 @@ async function endpointOf(
   };
 }
 
+/**
+ * A producer's series as the tests drive them (`count`, `drop`), its model, and a `step`: a scrape
+ * of the endpoint given to `scrapes`, after the model took what the producer reports now.
+ */
+function producerModel() {
+  const reported = new Map<Source, Counted>();
+  const model: ModelState = new Map();
+  let order = 0;
+  let scrape: ((when: string) => Promise<void>) | undefined;
+  const started = Date.now() - 60_000;
+  return {
+    producer: producerOf(reported),
+    scrapes(url: string): void {
+      scrape = modelScrapes(url, () => served(model));
+    },
+    /** `source` counts `n` more, observing `values` (from nothing when it is new or `restarted`). */
+    count(source: Source, n: number, values: readonly number[], restarted = false): void {
+      let c = reported.get(source);
+      if (c === undefined || restarted)
+        reported.set(
+          source,
+          (c = { total: 0, observed: [], start: restarted ? Date.now() : started }),
+        );
+      c.total += n;
+      c.observed.push(...values);
+    },
+    /** The producer no longer reports `source`'s series: expired, in the model's words. */
+    drop(source: Source): void {
+      reported.delete(source);
+      for (const instrument of [COUNTER, HISTOGRAM])
+        expireSource(model, sourceKey(resourceOf(source), instrument.name, 'a'));
+    },
+    async step(when: string): Promise<void> {
+      for (const [source, c] of reported) {
+        const buckets = observedBuckets(c.observed, BOUNDS);
+        applyPush(model, resourceOf(source), cumulativePoints('a', c.total, buckets), ++order);
+      }
+      await scrape!(when);
+    },
+  };
+}
+
+/** Both series count, then the producer stops reporting `y` while `x` counts on: a step after each. */
+async function yLeaves(m: ReturnType<typeof producerModel>, x: Source, y: Source): Promise<void> {
+  m.count(x, 5, [0.5, 2, 2, 8]);
+  m.count(y, 3, [0.25, 4]);
+  await m.step('both series');
+  m.drop(y);
+  m.count(x, 1, [3]);
+  await m.step('y no longer reported');
+}
+
 describe("a served counter and histogram merging a host producer's series", () => {
   for (const host of ['createJobmeter', 'JobmeterReader'] as const)
     for (const merge of MERGES)
       it(`never go back when the producer stops reporting one, and count each increment once: ${merge.name}, ${host}`, async () => {
         const [x, y] = merge.sources;
-        const reported = new Map<Source, Counted>();
-        const endpoint = await endpointOf(host, merge.options, producerOf(reported));
-        const url = endpoint.url;
-        const model: ModelState = new Map();
-        let order = 0;
-        const started = Date.now() - 60_000;
-        /** `source` counts `n` more, observing `values` (from nothing when it is new or `restarted`). */
-        const count = (source: Source, n: number, values: readonly number[], restarted = false) => {
-          let c = reported.get(source);
-          if (c === undefined || restarted)
-            reported.set(
-              source,
-              (c = { total: 0, observed: [], start: restarted ? Date.now() : started }),
-            );
-          c.total += n;
-          c.observed.push(...values);
-        };
-        /** The producer no longer reports `source`'s series: expired, in the model's words. */
-        const drop = (source: Source): void => {
-          reported.delete(source);
-          for (const instrument of [COUNTER, HISTOGRAM])
-            expireSource(model, sourceKey(resourceOf(source), instrument.name, 'a'));
-        };
-        const scrape = modelScrapes(url, () => served(model));
-        /** A scrape, after the model took what the producer reports now. */
-        const step = async (when: string): Promise<void> => {
-          for (const [source, c] of reported) {
-            const buckets = observedBuckets(c.observed, BOUNDS);
-            applyPush(model, resourceOf(source), cumulativePoints('a', c.total, buckets), ++order);
-          }
-          await scrape(when);
-        };
+        const m = producerModel();
+        const { count, drop, step } = m;
+        const endpoint = await endpointOf(host, merge.options, m.producer);
+        m.scrapes(endpoint.url);
         try {
-          count(x, 5, [0.5, 2, 2, 8]);
-          count(y, 3, [0.25, 4]);
-          await step('both series');
-
-          drop(y);
-          count(x, 1, [3]);
-          await step('y no longer reported');
+          await yLeaves(m, x, y);
           await step('y no longer reported, scraped again');
 
           count(y, 2, [0.5, 6]);
@@ -259,6 +284,58 @@ describe("a served counter and histogram merging a host producer's series", () =
           await endpoint.close();
         }
       });
+});
+
+/** A worker thread reporting to `jm` (as test/cluster/worker-threads' do), after its first report. */
+async function memberReported(jm: Jobmeter, options: JobmeterOptions): Promise<Worker> {
+  const member = new Worker(new URL('../cluster/fixtures/thread-member.ts', import.meta.url), {
+    workerData: { options: { ...options, global: false, processMetrics: false } },
+  });
+  const said = async (key: string): Promise<void> => {
+    for (;;) {
+      const [msg] = (await once(member, 'message')) as [Record<string, unknown>];
+      if (key in msg) return;
+    }
+  };
+  jm.aggregate(member);
+  await said('started');
+  member.postMessage({ run: 1 });
+  await said('recorded');
+  return member;
+}
+
+// From a member's first hello every collection the primary serves is the cluster's aggregate,
+// which holds the primary's own series (the producer's) from then on and carries them itself: what
+// the producer's series counted must be served once, and a series it stopped reporting before
+// stays served.
+describe("a cluster primary's served counter and histogram merging its host producer's series", () => {
+  for (const merge of MERGES)
+    it(`count each increment once when the first member reports: ${merge.name}`, async () => {
+      const [x, y] = merge.sources;
+      const m = producerModel();
+      const { count, step } = m;
+      const jm = await createJobmeter({
+        ...merge.options,
+        global: false,
+        processMetrics: false,
+        listener: { port: 0 },
+        metricProducers: [m.producer],
+        log: () => {},
+      });
+      m.scrapes(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`);
+      let member: Worker | undefined;
+      try {
+        await yLeaves(m, x, y);
+        member = await memberReported(jm, merge.options);
+        assert.equal(jm.role, 'primary');
+        await step('a member reported: the aggregate is served');
+        count(x, 2, [1, 6]);
+        await step('x counts on in the aggregate');
+      } finally {
+        await member?.terminate();
+        await jm.shutdown();
+      }
+    });
 });
 
 describe("the carry of a host producer's series", () => {
