@@ -11,11 +11,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { parse as parseYaml } from 'yaml';
-import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
 import {
   GENERATED_PORTS,
-  generatedPortFlags,
+  generatedCollectorConfig,
   startCollector,
   type CollectorHandle,
 } from '../support/collector.ts';
@@ -29,7 +27,7 @@ interface RuntimeFigures {
   numGC: number;
 }
 
-let collector: CollectorHandle<'otlp' | 'prometheus' | 'health' | 'telemetry'> | undefined;
+let collector: CollectorHandle<'otlp' | 'prom' | 'health' | 'telemetry'> | undefined;
 let figures: RuntimeFigures | undefined;
 let served = '';
 
@@ -60,25 +58,14 @@ function family(
 
 before(async () => {
   collector = await startCollector({
-    ports: ['otlp', 'prometheus', ...GENERATED_PORTS],
-    config: async (p) =>
-      parseYaml(
-        await collectorConfigCommand([
-          '--profile',
-          'crewshipd',
-          '--otlp',
-          `127.0.0.1:${p.otlp}`,
-          '--prometheus',
-          `127.0.0.1:${p.prometheus}`,
-          ...generatedPortFlags(p),
-        ]),
-      ) as Record<string, unknown>,
+    ports: ['otlp', 'prom', ...GENERATED_PORTS],
+    config: (p) => generatedCollectorConfig('crewshipd', p),
   });
   figures = await runDaemon(`http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, true);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline && !/^crewshipd_gc_runs_total/m.test(served)) {
     served = await (
-      await fetch(`http://127.0.0.1:${collector.ports.prometheus}/metrics`, {
+      await fetch(`http://127.0.0.1:${collector.ports.prom}/metrics`, {
         signal: AbortSignal.timeout(10_000),
       })
     ).text();

@@ -14,14 +14,13 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { parse as parseYaml } from 'yaml';
-import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/domain/catalog.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { rmProfile } from '../../src/naming/profiles/rm.ts';
 import type { ProfileName } from '../../src/options.ts';
 import {
   GENERATED_PORTS,
-  generatedPortFlags,
+  generatedCollectorText,
   startCollector,
   type CollectorHandle,
 } from '../support/collector.ts';
@@ -120,15 +119,7 @@ for (const [profile, scenario] of Object.entries(SCENARIOS) as [
       collector = await startCollector({
         ports: ['otlp', 'prom', ...GENERATED_PORTS],
         config: async (p) => {
-          const text = await collectorConfigCommand([
-            '--profile',
-            profile,
-            '--otlp',
-            `127.0.0.1:${p.otlp}`,
-            '--prometheus',
-            `127.0.0.1:${p.prom}`,
-            ...generatedPortFlags(p),
-          ]);
+          const text = await generatedCollectorText(profile, p);
           const line = /^# not reproduced by the Collector: (.*)$/m.exec(text)![1]!;
           notReproduced = line === '(none)' ? [] : line.split(', ');
           return parseYaml(text) as Record<string, unknown>;

@@ -88,25 +88,32 @@ export function generatedPortFlags(p: Record<(typeof GENERATED_PORTS)[number], n
 
 /**
  * `jobmeter collector-config --profile <profile>` for a Collector started on `p` (its receiver,
- * exporter and GENERATED_PORTS), with `own` flags after them, as the object `startCollector` takes.
+ * exporter and GENERATED_PORTS), with `own` flags after them: the text the command prints.
  */
+export function generatedCollectorText(
+  profile: string,
+  p: Record<'otlp' | 'prom' | (typeof GENERATED_PORTS)[number], number>,
+  own: readonly string[] = [],
+): Promise<string> {
+  return collectorConfigCommand([
+    '--profile',
+    profile,
+    '--otlp',
+    `127.0.0.1:${p.otlp}`,
+    '--prometheus',
+    `127.0.0.1:${p.prom}`,
+    ...generatedPortFlags(p),
+    ...own,
+  ]);
+}
+
+/** {@link generatedCollectorText} as the object `startCollector` takes. */
 export async function generatedCollectorConfig(
   profile: string,
   p: Record<'otlp' | 'prom' | (typeof GENERATED_PORTS)[number], number>,
   own: readonly string[] = [],
 ): Promise<Record<string, unknown>> {
-  return parseYaml(
-    await collectorConfigCommand([
-      '--profile',
-      profile,
-      '--otlp',
-      `127.0.0.1:${p.otlp}`,
-      '--prometheus',
-      `127.0.0.1:${p.prom}`,
-      ...generatedPortFlags(p),
-      ...own,
-    ]),
-  ) as Record<string, unknown>;
+  return parseYaml(await generatedCollectorText(profile, p, own)) as Record<string, unknown>;
 }
 
 /** `otelcol validate --config <file>`: its exit code and everything it printed. */
