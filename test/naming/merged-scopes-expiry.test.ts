@@ -109,57 +109,70 @@ async function push(jm: Jobmeter, scope: Scope, sent: Sent): Promise<void> {
   for (const answer of answers) assert.doesNotMatch(answer, /rejected/i, 'every point taken');
 }
 
+/** A serve merging two scopes' senders, each step of theirs applied to the model as well. */
+async function mergingScopes(): Promise<{
+  send: (...scopes: Scope[]) => Promise<void>;
+  count: (scope: Scope, n: number, values: readonly number[]) => void;
+  restart: (scope: Scope) => void;
+  silent: (gone: Scope, kept: Scope) => Promise<void>;
+  step: (what: string) => Promise<void>;
+  shutdown: () => Promise<void>;
+}> {
+  const jm = await createJobmeter({
+    profile: 'otel',
+    otelScopeInfo: false,
+    listener: { port: 0 },
+    ingest: { port: 0, expiryMillis: EXPIRY_MS },
+    log: () => {},
+  });
+  const url = `http://127.0.0.1:${jm.pullAddress!.port}/metrics`;
+  const model: ModelState = new Map();
+  let order = 0;
+  const started = Date.now() - 60_000;
+  const senders: Record<Scope, Sent> = {
+    'scope-a': { total: 0, observed: [], start: started },
+    'scope-b': { total: 0, observed: [], start: started },
+  };
+  /** Each of `scopes`' senders exports what it counted so far, and the model takes it. */
+  const send = async (...scopes: Scope[]): Promise<void> => {
+    for (const scope of scopes) {
+      const s = senders[scope];
+      await push(jm, scope, s);
+      applyPush(model, scope, cumulativePoints('a', s.total, buckets(s.observed)), ++order);
+    }
+  };
+  /** `scope`'s sender counts `n` more, observing `values`. */
+  const count = (scope: Scope, n: number, values: readonly number[]): void => {
+    senders[scope].total += n;
+    senders[scope].observed.push(...values);
+  };
+  /** `scope`'s sender restarted: it counts from nothing, from now. */
+  const restart = (scope: Scope): void => {
+    senders[scope] = { total: 0, observed: [], start: Date.now() };
+  };
+  /** `gone`'s sender stays silent past the expiry while `kept`'s goes on, keeping the served series. */
+  const silent = async (gone: Scope, kept: Scope): Promise<void> => {
+    await sleep(EXPIRY_MS * 0.6);
+    count(kept, 1, [3]);
+    await send(kept);
+    await sleep(EXPIRY_MS * 0.6);
+    for (const instrument of [COUNTER, HISTOGRAM])
+      expireSource(model, sourceKey(gone, instrument.name, 'a'));
+  };
+  const step = modelScrapes(url, () => served(model));
+  return { send, count, restart, silent, step, shutdown: () => jm.shutdown() };
+}
+
 describe('a native counter and histogram merging scopes (no scope labels) across their expiry', () => {
   it('never goes back while no sender reset, and serves what each sender counted, once', async () => {
-    const jm = await createJobmeter({
-      profile: 'otel',
-      otelScopeInfo: false,
-      listener: { port: 0 },
-      ingest: { port: 0, expiryMillis: EXPIRY_MS },
-      log: () => {},
-    });
-    const url = `http://127.0.0.1:${jm.pullAddress!.port}/metrics`;
-    const model: ModelState = new Map();
-    let order = 0;
-    const started = Date.now() - 60_000;
-    const senders: Record<Scope, Sent> = {
-      'scope-a': { total: 0, observed: [], start: started },
-      'scope-b': { total: 0, observed: [], start: started },
-    };
-    /** Each of `scopes`' senders exports what it counted so far, and the model takes it. */
-    const send = async (...scopes: Scope[]): Promise<void> => {
-      for (const scope of scopes) {
-        const s = senders[scope];
-        await push(jm, scope, s);
-        applyPush(model, scope, cumulativePoints('a', s.total, buckets(s.observed)), ++order);
-      }
-    };
-    /** `scope`'s sender counts `n` more, observing `values`. */
-    const count = (scope: Scope, n: number, values: readonly number[]): void => {
-      senders[scope].total += n;
-      senders[scope].observed.push(...values);
-    };
-    /** `scope`'s sender restarted: it counts from nothing, from now. */
-    const restart = (scope: Scope): void => {
-      senders[scope] = { total: 0, observed: [], start: Date.now() };
-    };
-    /** a's sender stays silent past the expiry while b's goes on, keeping the served series. */
-    const silentA = async (): Promise<void> => {
-      await sleep(EXPIRY_MS * 0.6);
-      count('scope-b', 1, [3]);
-      await send('scope-b');
-      await sleep(EXPIRY_MS * 0.6);
-      for (const instrument of [COUNTER, HISTOGRAM])
-        expireSource(model, sourceKey('scope-a', instrument.name, 'a'));
-    };
-    const step = modelScrapes(url, () => served(model));
+    const { send, count, restart, silent, step, shutdown } = await mergingScopes();
     try {
       count('scope-a', 5, [0.5, 2, 2, 8]);
       count('scope-b', 2, [0.25, 4]);
       await send(...SCOPES);
       await step('both senders');
 
-      await silentA();
+      await silent('scope-a', 'scope-b');
       await step("a's sender expired");
 
       count('scope-a', 4, [0.5, 6]);
@@ -167,7 +180,7 @@ describe('a native counter and histogram merging scopes (no scope labels) across
       await send(...SCOPES);
       await step("a's sender back, going on");
 
-      await silentA();
+      await silent('scope-a', 'scope-b');
       await step("a's sender expired again");
 
       restart('scope-a');
@@ -180,7 +193,42 @@ describe('a native counter and histogram merging scopes (no scope labels) across
       await send('scope-a');
       await step("a's sender restarted while served");
     } finally {
-      await jm.shutdown();
+      await shutdown();
+    }
+  });
+
+  it('holds a scope served alone, then joined by another, as the model does', async () => {
+    // Served alone, a scope's series merge nothing and are not carried: its part is carried from
+    // the first pass another scope feeds its family, and must then be whole.
+    const { send, count, silent, step, shutdown } = await mergingScopes();
+    try {
+      count('scope-a', 5, [0.5, 2, 2, 8]);
+      await send('scope-a');
+      await step('a alone');
+
+      count('scope-a', 2, [4]);
+      await send('scope-a');
+      await step('a alone, going on');
+
+      count('scope-b', 2, [0.25, 4]);
+      await send(...SCOPES);
+      await step('b joins');
+
+      await silent('scope-a', 'scope-b');
+      await step("a's sender expired, b's keeping the series");
+
+      count('scope-a', 1, [6]);
+      await send(...SCOPES);
+      await step("a's sender back, going on");
+
+      await silent('scope-b', 'scope-a');
+      await step("b's sender expired, a's keeping the series");
+
+      count('scope-a', 3, [0.5, 1, 9]);
+      await send('scope-a');
+      await step('a alone again');
+    } finally {
+      await shutdown();
     }
   });
 });
@@ -199,6 +247,17 @@ describe('the carry of a native profile', () => {
       assert.equal(family?.series.length, scopeInfo ? 2 : 1, 'the scopes merge without labels');
       assert.equal(sources.snapshot().rules.length, scopeInfo ? 0 : SCOPES.length);
     });
+
+  it('is not made for an instrument of one scope: its series merge nothing', async () => {
+    const store = new IngestStore({ expiryMillis: EXPIRY_MS });
+    const sources = new SourceTotals();
+    const namer = createNamer(resolveProfile('otel', false), { sources });
+    const points = sum([numberPoint(1, { k: 'a' }, 1, 2), numberPoint(2, { k: 'b' }, 1, 2)]);
+    store.ingest(request([metric(COUNTER.name, points)], undefined, SCOPES[0]));
+    const family = (await scrapedFamilies(store, namer)).find((f) => f.name === COUNTER.served);
+    assert.equal(family?.series.length, 2);
+    assert.equal(sources.snapshot().rules.length, 0);
+  });
 
   it('is not made for an exponential histogram, which keeps its native buckets', async () => {
     const store = new IngestStore({ expiryMillis: EXPIRY_MS });
