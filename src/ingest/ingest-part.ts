@@ -31,7 +31,7 @@ export function openIngest(
   log: Log,
   sources: SourceTotals,
 ) {
-  const newStore = () => new IngestStore({ ...options, ...settings });
+  const newStore = () => new IngestStore({ ...options, ...settings, sources });
   const store = newStore();
   // The state is kept in `stateDir`, loaded into `store`; none when it is off or the port is 0.
   const dir = stateDirOf(options);

@@ -49,7 +49,7 @@ import {
   seriesBytes,
   streamBytes,
 } from './memory-estimate.ts';
-import { HISTOGRAM } from '../series/aggregation.ts';
+import { HISTOGRAM, type HistogramAcc } from '../series/aggregation.ts';
 import { NameClaims } from './name-claims.ts';
 import { sameBounds } from '../series/carry.ts';
 import { NO_SLOT, type OutputSet, type Shape } from '../series/output-set.ts';
@@ -485,10 +485,39 @@ export class SeriesRegistry {
     for (let t = first; t !== NO_SLOT; t = st.next[t]!) slots.push(t);
     // Held dormant before its streams go, so its instrument stays; then its charge is its own.
     instrument.dormant++;
-    for (const t of slots) this.dropStream(t);
+    for (const t of slots) this.dropStream(t, false);
     instrument.dormant--;
     if (this.#putDormant(instrument, saved, lastPoints) === 0 && this.#unheld(instrument))
       this.#dropInstrument(instrument);
+  }
+
+  /**
+   * Tells the carry (`sources`) what the series of stream `s` held, when `s` is its last stream and
+   * the carry reports the series as a source (series/carry.ts `Departure`): the series' store goes
+   * with it, its restarted and ended streams' counts with it.
+   */
+  #departing(s: number): void {
+    const sources = this.#settings.sources;
+    const st = this.store.streams;
+    if (sources === undefined || st.points[s] === 0) return;
+    if (st.prev[s] !== NO_SLOT || st.next[s] !== NO_SLOT) return;
+    const out = st.out[s]!;
+    const at = st.series[s]!;
+    const attributes = out.set.attributes[at]!;
+    if (!sources.reports(attributes)) return;
+    const delta = st.windowsOf(s) !== undefined;
+    if (out.shape === 'monotonicSum') {
+      const last = st.value[s]!;
+      const figures = Float64Array.of(out.carried(at) + last);
+      sources.departed(attributes, { figures, last: delta ? undefined : Float64Array.of(last) });
+    } else if (out.shape === 'histogram') {
+      const last = st.acc[s] as HistogramAcc | undefined;
+      if (last === undefined) return;
+      const carried = out.carriedAcc(at) as HistogramAcc | undefined;
+      const figures = rowOf(carried === undefined ? last : HISTOGRAM.merge(carried, last));
+      const left = { figures, last: delta ? undefined : rowOf(last), bounds: out.bounds! };
+      sources.departed(attributes, left);
+    }
   }
 
   #restoreInstrument(saved: InstrumentSnapshot): Instrument | undefined {
@@ -591,8 +620,12 @@ export class SeriesRegistry {
     this.#putToSleep(out, at);
   }
 
-  /** Drops the stream in slot `s` (series/streams.ts `dropStream`), giving back its charges; its instrument with its last series. */
-  dropStream(s: number): void {
+  /**
+   * Drops the stream in slot `s` (series/streams.ts `dropStream`), giving back its charges; its
+   * instrument with its last series. `leaves`: a series that goes with it leaves (not dormant).
+   */
+  dropStream(s: number, leaves = true): void {
+    if (leaves) this.#departing(s);
     const instrument = this.store.streams.group[s]!.instrument;
     const dropped = this.store.dropStream(s);
     this.#bytes -= dropped.stream + dropped.series;
@@ -811,4 +844,9 @@ function newest(times: Iterable<number>): number {
 function* updateTimes(instruments: StoreSnapshot['instruments']): Generator<number> {
   for (const i of instruments)
     for (const s of i.series) for (const t of s.streams) yield t.updatedAt;
+}
+
+/** A histogram's figures as a row, `[count, sum, ...bucket counts]` (series/carry.ts `Departure`). */
+function rowOf(acc: HistogramAcc): Float64Array {
+  return Float64Array.of(acc.count, acc.sum, ...acc.counts);
 }

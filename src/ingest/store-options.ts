@@ -8,6 +8,7 @@ import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
 import { replacedBy, type Convention } from '../domain/convention.ts';
 import { SYSTEM_CLOCK, type Clock } from '../series/clock.ts';
+import type { SourceTotals } from '../series/carry.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import type { IngestOptions } from '../options.ts';
@@ -67,10 +68,16 @@ export interface IngestStoreOptions extends Pick<
    * (domain/convention.ts); the ones it replaces are not served. @default none
    */
   convention?: Convention;
+  /**
+   * What a profile's series carry of this store's series (series/carry.ts): told what a series it
+   * carries held when it leaves with its last source, so that a new series of that source goes on
+   * from the source's own last report. @default none
+   */
+  sources?: SourceTotals;
 }
 
 /** Options that stay unset when not given: they have no default. */
-type WithoutDefault = 'exposedNames' | 'reservedNames' | 'vocabularies' | 'convention';
+type WithoutDefault = 'exposedNames' | 'reservedNames' | 'vocabularies' | 'convention' | 'sources';
 
 /** The options with their defaults, checked, and the canonical instruments by name (`specs`). */
 export type StoreSettings = Readonly<
@@ -103,5 +110,6 @@ export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings 
     reservedNames: options.reservedNames,
     vocabularies: options.vocabularies,
     convention: options.convention,
+    sources: options.sources,
   };
 }

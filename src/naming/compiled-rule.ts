@@ -9,7 +9,7 @@ import { DataPointType } from '../common/otel-sdk.ts';
 import type { FamilyType } from '../exposition/types.ts';
 import { namingLevelMerge } from '../domain/merge-rules.ts';
 import { LEVEL } from '../series/aggregation.ts';
-import type { RuleSources } from '../series/carry.ts';
+import type { ReadRow, RuleSources } from '../series/carry.ts';
 import { boundsOf, type CollectedSeries, type LabelColumn } from '../series/collection.ts';
 import { scaled, seriesExemplar, seriesStartMillis } from './data-points.ts';
 import {
@@ -99,9 +99,16 @@ export function emitSeries(
     // A source is carried by its own attributes: a column's keys tell its label strings' series,
     // and two points of a producer's (metric-columns.ts) that render one string share a key.
     const keys = series.attributes;
+    // A series' figures as it left its store (series/carry.ts `Departure`), as this rule reads them.
+    const read: ReadRow = (row) =>
+      histogram && from === 'value'
+        ? Float64Array.of(row[0]!, scaled(row[1]!, scale), ...row.subarray(2))
+        : Float64Array.of(
+            !histogram ? scaled(row[0]!, scale) : from === 'sum' ? scaled(row[1]!, scale) : row[0]!,
+          );
     /** Series i's `value` as its part of the served series (carried when sources are). */
     const part = (i: number, value: number, created: number): number =>
-      sources === undefined ? value : sources.report(keys[i]!, strings[i]!, value, created);
+      sources === undefined ? value : sources.report(keys[i]!, strings[i]!, value, created, read);
     for (let i = 0; i < n; i++) {
       const created = starts ? seriesStartMillis(series, i) : 0;
       if (!histogram || from !== 'value') {
@@ -146,6 +153,7 @@ export function emitSeries(
           scaled(series.sums[i]!, scale),
           series.counts[i]!,
           created,
+          read,
         );
         addHistogram(
           out,

@@ -96,10 +96,34 @@ export interface SourceTotal {
   lastRow?: Float64Array;
   /** A histogram's bucket bounds. */
   bounds?: readonly number[];
+  /** The attributes object of the series that reported it last (none: restored from a checkpoint). */
+  by?: Attributes;
 }
 
 /** A {@link SourceTotal} as plain data (a checkpoint's: ingest/checkpoint.ts). */
-export type SourcePart = Omit<SourceTotal, 'seen'>;
+export type SourcePart = Omit<SourceTotal, 'seen' | 'by'>;
+
+/**
+ * What a store's series held as it left with its last source (ingest/series-registry.ts
+ * `dropStream`), as rows (a number's `[value]`, a histogram's `[count, sum, ...bucket counts]` over
+ * `bounds`): `figures`, what it served then, counted since the carry's last report too; `last`,
+ * its source's own last report, without what its restarted and ended sources left in it (the
+ * store's, which a new series of the source will not hold). `last` none: the source was delta, a
+ * new series of it counts from its first window.
+ */
+export interface Departure {
+  readonly figures: Float64Array;
+  readonly last: Float64Array | undefined;
+  readonly bounds?: readonly number[];
+}
+
+/**
+ * A {@link Departure}'s row as a rule reports the series (naming/compiled-rule.ts): a number (its
+ * value, a histogram's count or scaled sum) as `[value]`, a histogram as `[count, sum, ...]`.
+ */
+export type ReadRow = (row: Float64Array) => Float64Array;
+
+const AS_IS: ReadRow = (row) => row;
 
 /** A {@link SourceTotals} as plain data: per rule, its key and family, its sources and folded parts. */
 export interface SourcesSnapshot {
@@ -208,8 +232,14 @@ export class RuleSources {
    * The part of the series the source with `attributes` (a stable object while the writer holds
    * the series) adds now that it reports the cumulative `value`; `start`: its start, Unix ms.
    */
-  report(attributes: Attributes, labels: string, value: number, start: number): number {
-    const s = this.#source(attributes, labels, start);
+  report(
+    attributes: Attributes,
+    labels: string,
+    value: number,
+    start: number,
+    read: ReadRow = AS_IS,
+  ): number {
+    const s = this.#source(attributes, labels, start, read);
     s.total += SUM.since(s.last, value);
     s.last = value;
     return s.total;
@@ -234,8 +264,22 @@ export class RuleSources {
     sum: number,
     count: number,
     start: number,
+    read: ReadRow = AS_IS,
   ): Readonly<SourceTotal> {
-    const s = this.#source(attributes, labels, start);
+    const s = this.#source(attributes, labels, start, read);
+    this.#addHistogram(s, bounds, counts, from, sum, count);
+    return s;
+  }
+
+  /** Adds to `s`'s part what its histogram report holds beyond its last ({@link reportHistogram}). */
+  #addHistogram(
+    s: SourceTotal,
+    bounds: readonly number[],
+    counts: ArrayLike<number>,
+    from: number,
+    sum: number,
+    count: number,
+  ): void {
     if (s.bounds === undefined) {
       s.bounds = bounds;
       s.row = new Float64Array(bounds.length + 3);
@@ -278,11 +322,30 @@ export class RuleSources {
     for (let k = 0; k < n; k++) lastRow[2 + k] = next[at + k]!;
     s.lastRow = lastRow;
     s.total = row[0]!;
-    return s;
+  }
+
+  /**
+   * Source `s`'s series `left` ({@link Departure}): what it counted since its last report is
+   * added, and its next report is compared with its own last one (none: added whole).
+   */
+  #left(s: SourceTotal, left: Departure, read: ReadRow): void {
+    const figures = read(left.figures);
+    const last = left.last === undefined ? undefined : read(left.last);
+    if (s.row === undefined) {
+      s.total += SUM.since(s.last, figures[0]!);
+      s.last = last === undefined ? Number.NaN : last[0]!;
+      return;
+    }
+    const bounds = left.bounds!;
+    this.#addHistogram(s, bounds, figures.subarray(2), 0, figures[1]!, figures[0]!);
+    s.lastRow =
+      last === undefined || sameBounds(bounds, s.bounds!)
+        ? last
+        : rebucketRow(last, bounds, s.bounds!);
   }
 
   /** The source with `attributes`, found by its key when the object is new to this rule (made if none), marked seen. */
-  #source(attributes: Attributes, labels: string, start: number): SourceTotal {
+  #source(attributes: Attributes, labels: string, start: number, read: ReadRow): SourceTotal {
     let s = this.#byAttributes.get(attributes);
     if (s === undefined) {
       const key = attributeSetKey(attributes);
@@ -290,8 +353,15 @@ export class RuleSources {
       if (s === undefined || s.labels !== labels) {
         s = { key, labels, total: 0, last: Number.NaN, start, seen: 0 };
         this.#byKey.set(key, s);
+      } else {
+        // A new series of a source held: the store's series it reported by left, and a report
+        // of the new one goes on from what the source itself reported last.
+        const left = s.by === undefined ? undefined : this.#owner.departureOf(s.by);
+        if (left !== undefined) this.#left(s, left, read);
       }
+      s.by = attributes;
       this.#byAttributes.set(attributes, s);
+      this.#owner.track(attributes);
     }
     if (start < s.start) s.start = start;
     s.seen = this.#owner.pass;
@@ -358,6 +428,8 @@ export class SourceTotals {
   readonly #produced = new Map<string, RuleSources>();
   /** A host producer's cumulative metrics ({@link producer}), each held as long as its collection. */
   readonly #points = new WeakSet<MetricData>();
+  /** The series reported as sources, by their attributes objects: what of them left ({@link departed}). */
+  readonly #reported = new WeakMap<Attributes, Departure | undefined>();
   #pass = 0;
 
   /** The current pass. */
@@ -379,6 +451,26 @@ export class SourceTotals {
     let r = rules.get(key);
     if (r === undefined) rules.set(key, (r = new RuleSources(family, this)));
     return r;
+  }
+
+  /** Whether the series of `attributes` (a store's) is reported as a source: {@link departed} wants it. */
+  reports(attributes: Attributes): boolean {
+    return this.#reported.has(attributes);
+  }
+
+  /** The series of `attributes`, reported as a source, left its store as `left` said. */
+  departed(attributes: Attributes, left: Departure): void {
+    this.#reported.set(attributes, left);
+  }
+
+  /** Notes that the series of `attributes` reports a source. */
+  track(attributes: Attributes): void {
+    if (!this.#reported.has(attributes)) this.#reported.set(attributes, undefined);
+  }
+
+  /** What the series of `attributes` held when it left (undefined: it did not, or was no source). */
+  departureOf(attributes: Attributes): Departure | undefined {
+    return this.#reported.get(attributes);
   }
 
   /** Whether the rule keyed `key` holds sources ({@link of}; `produced` as there). */

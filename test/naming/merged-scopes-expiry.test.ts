@@ -200,15 +200,16 @@ describe('a native counter and histogram merging scopes (no scope labels) across
   it('holds a scope served alone, then joined by another, as the model does', async () => {
     // Served alone, a scope's series merge nothing and are not carried: its part is carried from
     // the first pass another scope feeds its family, and must then be whole.
-    const { send, count, silent, step, shutdown } = await mergingScopes();
+    const { send, count, restart, silent, step, shutdown } = await mergingScopes();
     try {
       count('scope-a', 5, [0.5, 2, 2, 8]);
       await send('scope-a');
       await step('a alone');
 
+      restart('scope-a');
       count('scope-a', 2, [4]);
       await send('scope-a');
-      await step('a alone, going on');
+      await step('a alone, restarted');
 
       count('scope-b', 2, [0.25, 4]);
       await send(...SCOPES);
