@@ -37,7 +37,12 @@ export const SERVES = [
   { profile: 'solti', push: 'profile' },
   { profile: 'solti', push: 'canonical' },
   { push: 'canonical' },
-] as const satisfies readonly { profile?: string; push?: 'profile' | 'canonical' }[];
+  { scopes: 'per-sender' },
+] as const satisfies readonly {
+  profile?: string;
+  push?: 'profile' | 'canonical';
+  scopes?: 'per-sender';
+}[];
 
 /** Each kind of step, by name: a run counts how often each ran (every one must, in `npm test`). */
 export const STEP_KINDS = [

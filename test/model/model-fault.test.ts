@@ -33,7 +33,7 @@ const counts = new Map<string, number>();
 
 for (const { seed, ...options } of SEEDS)
   it(
-    `every value served and pushed equals the model's through a random sequence of faults (seed ${seed}${'profile' in options ? `, profile ${options.profile}` : ''}${'push' in options ? `, pushing to a Collector under ${options.push} naming` : ''})`,
+    `every value served and pushed equals the model's through a random sequence of faults (seed ${seed}${'profile' in options ? `, profile ${options.profile}` : ''}${'push' in options ? `, pushing to a Collector under ${options.push} naming` : ''}${'scopes' in options ? ', a scope per sender without scope labels' : ''})`,
     { timeout: 600_000 },
     async (t) => {
       let steps = 0;

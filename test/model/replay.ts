@@ -1,7 +1,8 @@
 /**
  * Replays a sequence of steps the model-based fault test printed, against a fresh real serve:
  *
- *   node test/model/replay.ts [--profile solti] [--push profile|canonical] [--transports http,grpc]
+ *   node test/model/replay.ts [--profile solti] [--push profile|canonical] [--scopes per-sender]
+ *     [--transports http,grpc]
  *     [--temporalities cumulative,delta] 'push(1, ["a"], 5, 97)' 'failDisk()' …
  *
  * Each step runs as in the test (keep-alive, the step, the check); the first difference from the
@@ -19,6 +20,7 @@ const { values, positionals } = parseArgs({
   options: {
     profile: { type: 'string' },
     push: { type: 'string' },
+    scopes: { type: 'string' },
     transports: { type: 'string', default: 'http,http' },
     temporalities: { type: 'string', default: 'cumulative,cumulative' },
   },
@@ -29,6 +31,7 @@ if (!transports.every((t) => (TRANSPORTS as readonly string[]).includes(t)))
 const world = await World.create({
   ...(values.profile === undefined ? {} : { profile: values.profile }),
   ...(values.push === undefined ? {} : { push: values.push as 'profile' | 'canonical' }),
+  ...(values.scopes === 'per-sender' && { scopes: 'per-sender' as const }),
   transports,
   temporalities: values.temporalities.split(',') as Temporality[],
 });

@@ -64,6 +64,8 @@ export interface ServeSettings {
   readonly profile?: string;
   /** Where `[otlp]` pushes (a Collector's OTLP/HTTP port), and under which naming. */
   readonly push?: { readonly port: number; readonly naming: 'profile' | 'canonical' };
+  /** `otel_scope_info = false`: the scope labels left out, one instrument's scopes served as one. */
+  readonly scopeLabels?: false;
 }
 
 /** serve's push interval: a step's check waits for a push or two. */
@@ -125,12 +127,13 @@ export class Serve {
 
   writeConfig(settings: ServeSettings): void {
     this.settings = settings;
-    const { token, profile = 'otel', push } = settings;
+    const { token, profile = 'otel', push, scopeLabels } = settings;
     writeFileSync(
       this.config,
       [
         'process_metrics = false',
         `profile = "${profile}"`,
+        ...(scopeLabels === false ? ['otel_scope_info = false'] : []),
         '[listener]',
         `port = ${this.pullPort}`,
         '[ingest]',
@@ -510,13 +513,17 @@ export class Sender {
   lastDelta: { body: string; points: Point[]; start: bigint; end: bigint } | undefined;
 
   readonly slot: number;
+  /** The instrumentation scope it exports under. */
+  readonly scope: string;
 
   constructor(
     slot: number,
     transport: Transport = 'http',
     temporality: Temporality = 'cumulative',
+    scope = 'model',
   ) {
     this.slot = slot;
+    this.scope = scope;
     this.instanceId = `sender-${slot}`;
     this.transport = transport;
     this.temporality = temporality;
@@ -699,7 +706,7 @@ export class Sender {
               { key: 'service.instance.id', value: { stringValue: this.instanceId } },
             ],
           },
-          scopeMetrics: [{ scope: { name: 'model' }, metrics }],
+          scopeMetrics: [{ scope: { name: this.scope }, metrics }],
         },
       ],
     });

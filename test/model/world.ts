@@ -111,28 +111,42 @@ export class World {
   readonly serve: Serve;
   /** Whether the pull endpoint serves the self-metric `jobmeter.ingest.refused`: a legacy profile does not. */
   private readonly servesRefused: boolean;
+  /**
+   * Each sender exports under a scope of its own, served without scope labels: a series of the
+   * model is one store series per sender, merged by the naming (its carry, series/carry.ts) rather
+   * than by the store. Its level is then merged by its naming rule, which the model does not hold:
+   * such a world holds counters and histograms only.
+   */
+  private readonly scopePerSender: boolean;
 
   private constructor(
     serve: Serve,
     transports: readonly Transport[],
     temporalities: readonly Temporality[],
     profile = 'otel',
+    scopePerSender = false,
   ) {
     this.serve = serve;
-    this.senders = transports.map((transport, i) => new Sender(i, transport, temporalities[i]));
+    this.senders = transports.map(
+      (transport, i) =>
+        new Sender(i, transport, temporalities[i], scopePerSender ? `model-${i}` : 'model'),
+    );
     this.servesRefused = profile === 'otel' || profile === 'semconv';
+    this.scopePerSender = scopePerSender;
   }
 
   /**
    * A world of one sender per transport in `transports` (how each exports until a reconfigured
    * restart switches it; two over HTTP by default) and one serve under `profile`; with `push`, serve
    * pushes to a real Collector under that naming, and every step also holds the Collector's series
-   * to the model.
+   * to the model; with `scopes: 'per-sender'`, each sender exports under a scope of its own, served
+   * without scope labels ({@link scopePerSender}).
    */
   static async create(
     options: {
       profile?: string;
       push?: 'profile' | 'canonical';
+      scopes?: 'per-sender';
       transports?: readonly Transport[];
       temporalities?: readonly Temporality[];
     } = {},
@@ -142,6 +156,7 @@ export class World {
       const serve = await Serve.create({
         token: TOKENS[0],
         ...(options.profile === undefined ? {} : { profile: options.profile }),
+        ...(options.scopes === 'per-sender' && { scopeLabels: false as const }),
         ...(collector === undefined
           ? {}
           : { push: { port: collector.ports.otlp, naming: options.push! } }),
@@ -151,6 +166,7 @@ export class World {
         options.transports ?? ['http', 'http'],
         options.temporalities ?? [],
         options.profile,
+        options.scopes === 'per-sender',
       );
       world.collector = collector;
       return world;
@@ -569,7 +585,7 @@ export class World {
 
   /** What the model says is served now. */
   private expected(state: ModelState): Map<string, number> {
-    const live = served(state);
+    const live = this.held(served(state));
     if (this.frozen === undefined) return live;
     const frozen = fileSeries(this.frozen, state, this.frozenAt);
     // Series by series, as written: a histogram the file holds in another bucket layout than the
@@ -578,14 +594,21 @@ export class World {
       label.replace(/_(?:bucket|sum|count)\{/, '{').replace(/,le="[^"]*"/, '');
     const held = new Set([...live.keys()].map(seriesOf));
     const out = new Map<string, number>();
-    for (const [label, value] of served(frozen))
+    for (const [label, value] of this.held(served(frozen)))
       if (held.has(seriesOf(label))) out.set(label, value);
     return out;
   }
 
+  /** The series of `series` this world holds to the model: all but a level merged across scopes. */
+  private held(series: Map<string, number>): Map<string, number> {
+    if (!this.scopePerSender) return series;
+    return new Map([...series].filter(([label]) => isCounterSeries(label)));
+  }
+
   /** Scrapes serve and holds every ingested series, and the telemetry's counts, to the model. */
   async check(): Promise<void> {
-    const { series: got, refused } = await this.serve.scrape();
+    const { series: scraped, refused } = await this.serve.scrape();
+    const got = this.held(scraped);
     const options = this.possible().flatMap((s) => this.expiryVariants(s));
     // The states the scrape cannot tell apart (a source dormant or gone, unserved either way) stay
     // candidates until a later answer or scrape does.
