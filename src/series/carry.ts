@@ -197,6 +197,8 @@ export class RuleSources {
   readonly #byKey = new Map<string, SourceTotal>();
   /** Folded gone sources' parts by label string, served while the label set is. */
   readonly #folded = new Map<string, SourceTotal>();
+  /** How the rule read its series last ({@link ReadRow}): a gone source's departure is read so. */
+  #read: ReadRow = AS_IS;
   #foldedCount = 0;
 
   constructor(family: string, owner: SourceTotals) {
@@ -324,28 +326,9 @@ export class RuleSources {
     s.total = row[0]!;
   }
 
-  /**
-   * Source `s`'s series `left` ({@link Departure}): what it counted since its last report is
-   * added, and its next report is compared with its own last one (none: added whole).
-   */
-  #left(s: SourceTotal, left: Departure, read: ReadRow): void {
-    const figures = read(left.figures);
-    const last = left.last === undefined ? undefined : read(left.last);
-    if (s.row === undefined) {
-      s.total += SUM.since(s.last, figures[0]!);
-      s.last = last === undefined ? Number.NaN : last[0]!;
-      return;
-    }
-    const bounds = left.bounds!;
-    this.#addHistogram(s, bounds, figures.subarray(2), 0, figures[1]!, figures[0]!);
-    s.lastRow =
-      last === undefined || sameBounds(bounds, s.bounds!)
-        ? last
-        : rebucketRow(last, bounds, s.bounds!);
-  }
-
   /** The source with `attributes`, found by its key when the object is new to this rule (made if none), marked seen. */
   #source(attributes: Attributes, labels: string, start: number, read: ReadRow): SourceTotal {
+    this.#read = read;
     let s = this.#byAttributes.get(attributes);
     if (s === undefined) {
       const key = attributeSetKey(attributes);
@@ -353,12 +336,7 @@ export class RuleSources {
       if (s === undefined || s.labels !== labels) {
         s = { key, labels, total: 0, last: Number.NaN, start, seen: 0 };
         this.#byKey.set(key, s);
-      } else {
-        // A new series of a source held: the store's series it reported by left, and a report
-        // of the new one goes on from what the source itself reported last.
-        const left = s.by === undefined ? undefined : this.#owner.departureOf(s.by);
-        if (left !== undefined) this.#left(s, left, read);
-      }
+      } else this.#leave(s);
       s.by = attributes;
       this.#byAttributes.set(attributes, s);
       this.#owner.track(attributes);
@@ -378,7 +356,10 @@ export class RuleSources {
     for (const s of this.#byKey.values()) {
       if (s.seen === pass) continue;
       if (!served(s.labels)) this.#byKey.delete(s.key);
-      else gone++;
+      else {
+        this.#leave(s);
+        gone++;
+      }
     }
     // Map order is insertion order: the sources made first fold first.
     for (const s of this.#byKey.values()) {
@@ -394,6 +375,30 @@ export class RuleSources {
       else this.#folded.delete(labels);
     }
     for (const s of this.#byKey.values()) if (s.seen !== pass) keep(s);
+  }
+
+  /**
+   * When the series `s` was reported by left its store ({@link Departure}; as soon as a pass or a
+   * new series of it says so, so the checkpoint keeps it): what it counted since is added, and its
+   * next report is compared with its own last one (none: added whole).
+   */
+  #leave(s: SourceTotal): void {
+    const left = s.by === undefined ? undefined : this.#owner.departureOf(s.by);
+    if (left === undefined) return;
+    s.by = undefined;
+    const figures = this.#read(left.figures);
+    const last = left.last === undefined ? undefined : this.#read(left.last);
+    if (s.row === undefined) {
+      s.total += SUM.since(s.last, figures[0]!);
+      s.last = last === undefined ? Number.NaN : last[0]!;
+      return;
+    }
+    const bounds = left.bounds!;
+    this.#addHistogram(s, bounds, figures.subarray(2), 0, figures[1]!, figures[0]!);
+    s.lastRow =
+      last === undefined || sameBounds(bounds, s.bounds!)
+        ? last
+        : rebucketRow(last, bounds, s.bounds!);
   }
 
   /** Adds gone source `s` into its label set's folded part (a histogram's re-bucketed into the part's layout). */
