@@ -343,14 +343,13 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'naming/native-rules.ts': [TABLE, ['NO_RESERVED', 'LABEL_NAMING', 'labelNaming › reserved']],
   'naming/series-cache.ts': [MEMO, ['#histograms', '#natives']],
   'naming/to-families.ts': [
-    "the table's rules and the compiled rules per instrument, the name clashes warned of; a pass's families and how many instruments feed each, its own",
+    "the table's rules and the compiled rules per instrument, the name clashes warned of; a pass's families, its own",
     [
       'createNamer › ruleMap',
       'createNamer › compiled',
       'createNamer › clashes',
       'pass › builders',
       'pass › order',
-      'pass › feeders',
     ],
   ],
   'naming/zero-fill-push.ts': [

@@ -10,6 +10,7 @@
  */
 import { diag, type Attributes } from '@opentelemetry/api';
 import { DataPointType } from '../common/otel-sdk.ts';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ServedTotals, type SourceTotal, type SourceTotals } from '../series/carry.ts';
 import {
@@ -89,22 +90,6 @@ export interface NamerOptions {
   readonly sources?: SourceTotals;
 }
 
-/** One scope's instrument's compiled rules, the pass that last used them, a producer's columns. */
-interface Compiled {
-  readonly rules: readonly CompiledRule[];
-  pass: number;
-  points?: MetricColumns;
-}
-
-/** An instrument of a pass, with the rules that serve it, each with the builder of its family. */
-interface Planned {
-  readonly input: CollectedSeries | MetricData;
-  readonly expires: boolean;
-  readonly key: string;
-  readonly entry: Compiled;
-  readonly served: ReadonlyArray<readonly [CompiledRule, FamilyBuilder]>;
-}
-
 /** How a legacy profile renders a host instrument it has no rule for. */
 const HOST_NATIVE = otelProfile(false);
 
@@ -114,7 +99,10 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   // instruments rather than every scope and instrument name ever seen (ingested ones expire).
   // Two passes, not one: a pull scrape and a profile-named push are both passes.
   // A producer's instrument keeps its points' columns there too (series/metric-columns.ts).
-  const compiled = new Map<string, Compiled>();
+  const compiled = new Map<
+    string,
+    { rules: readonly CompiledRule[]; pass: number; points?: MetricColumns }
+  >();
   let passes = 0;
   const constLabels: Attributes =
     profile.kind === 'table' && profile.hostnameLabel !== undefined
@@ -208,7 +196,20 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
      * so a rule that carries takes them as sources; so are a host producer's points, which it may
      * stop reporting (series/carry.ts `SourceTotals.producer`), and no other producer's.
      */
-    const emit = ({ input, expires, key, entry, served }: Planned): void => {
+    const emit = (
+      input: CollectedSeries | MetricData,
+      scope: InstrumentationScope,
+      expires: boolean,
+    ): void => {
+      const key = `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}\0${input.descriptor.name}`;
+      let entry = compiled.get(key);
+      if (entry === undefined) {
+        entry = { rules: compile(input, scope), pass: current };
+        compiled.set(key, entry);
+      }
+      entry.pass = current;
+      const served = ruled(input, entry.rules);
+      if (served.length === 0) return;
       const points = isMetricData(input);
       const series = points ? (entry.points ??= new MetricColumns()).of(input) : input;
       const upDown = input.dataPointType === DataPointType.SUM && !input.isMonotonic;
@@ -221,18 +222,12 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
           ? !points || input.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM
           : points && sources.isProduced(input));
       for (const [rule, builder] of served) {
-        const rulesKey = key + '\0' + rule.family.name;
-        // A rule that merges nothing itself (the native one's without scope labels) carries where
-        // another instrument feeds its family too, and from then on while it holds any source: a
-        // lone series that leaves leaves its label set, and the store carries its own restarts.
-        const carried =
-          leaves &&
-          rule.carries &&
-          (rule.merges || feeders.get(builder)! > 1 || sources.holds(rulesKey, !expires));
         const column = rule.emit(
           series,
           builder,
-          carried ? sources.of(rulesKey, rule.family.name, !expires) : undefined,
+          leaves && rule.carries
+            ? sources.of(key + '\0' + rule.family.name, rule.family.name, !expires)
+            : undefined,
         );
         builder.feeds.push({ column, n: series.n, named: rule.named, scope: rule.scope, upDown });
       }
@@ -279,28 +274,11 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       ...c.metrics.map((sm) => ({ scope: sm.scope, series: sm.metrics })),
       ...c.ingested.map((group) => ({ ...group, expires: group.own !== true })),
     ];
-    // Every instrument's rules and families first, so each family knows how many feed it.
-    const planned: Planned[] = [];
-    const feeders = new Map<FamilyBuilder, number>();
     for (const group of read)
-      for (const input of group.series) {
-        const key = `${group.scope.name}\0${group.scope.version ?? ''}\0${group.scope.schemaUrl ?? ''}\0${input.descriptor.name}`;
-        let entry = compiled.get(key);
-        if (entry === undefined) {
-          entry = { rules: compile(input, group.scope), pass: current };
-          compiled.set(key, entry);
-        }
-        entry.pass = current;
-        const served = ruled(input, entry.rules);
-        if (served.length === 0) continue;
-        for (const [, b] of served) feeders.set(b, (feeders.get(b) ?? 0) + 1);
-        const expires = 'expires' in group && group.expires;
-        planned.push({ input, expires, key, entry, served });
+      for (const entry of group.series) {
+        emit(entry, group.scope, 'expires' in group && group.expires);
+        yield;
       }
-    for (const p of planned) {
-      emit(p);
-      yield;
-    }
     // Gone sources stay in the series still served (by other sources, or zero-filled words). A
     // family fed by one rule alone (a native one's) has no index until a gone source asks.
     sources?.settle((rs) => {

@@ -478,11 +478,6 @@ export class SourceTotals {
     return this.#reported.get(attributes);
   }
 
-  /** Whether the rule keyed `key` holds sources ({@link of}; `produced` as there). */
-  holds(key: string, produced = false): boolean {
-    return (produced ? this.#produced : this.#rules).has(key);
-  }
-
   /**
    * A host's `producer` whose cumulative metrics are sources ({@link isProduced}): a producer may
    * stop reporting a series (a bridge that removed it) and report it again. The SDK's storages and

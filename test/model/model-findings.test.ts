@@ -69,6 +69,14 @@ const FINDINGS: readonly Finding[] = [
       'flood("one")',
     ],
   },
+  {
+    title:
+      "a scope's series served alone keeps its part when it leaves as another scope's series of its label set comes, between two scrapes (seed 9774: a series of one scope alone was not carried; 0 served where 1 was counted)",
+    transports: ['http', 'http'],
+    temporalities: ['cumulative', 'cumulative'],
+    scopes: 'per-sender',
+    steps: ['push(0, ["b"], 1, 0)', 'overlapDelta(1, ["a","b"], 2)', 'silence(0)'],
+  },
 ];
 
 for (const { title, transports, temporalities, scopes, steps } of FINDINGS)
