@@ -492,9 +492,9 @@ export class SeriesRegistry {
   }
 
   /**
-   * Tells the carry (`sources`) what the series of stream `s` held, when `s` is its last stream and
-   * the carry reports the series as a source (series/carry.ts `Departure`): the series' store goes
-   * with it, its restarted and ended streams' counts with it.
+   * Tells the carry (`sources`) what the series of stream `s` held, when `s` is its last stream
+   * (series/carry.ts `Departure`): the series goes with it, its restarted and ended streams' counts
+   * with it, and the carry may hold it as a source that comes back.
    */
   #departing(s: number): void {
     const sources = this.#settings.sources;
@@ -504,7 +504,6 @@ export class SeriesRegistry {
     const out = st.out[s]!;
     const at = st.series[s]!;
     const attributes = out.set.attributes[at]!;
-    if (!sources.reports(attributes)) return;
     const delta = st.windowsOf(s) !== undefined;
     if (out.shape === 'monotonicSum') {
       const last = st.value[s]!;

@@ -339,7 +339,6 @@ export class RuleSources {
       } else this.#leave(s);
       s.by = attributes;
       this.#byAttributes.set(attributes, s);
-      this.#owner.track(attributes);
     }
     if (start < s.start) s.start = start;
     s.seen = this.#owner.pass;
@@ -433,8 +432,8 @@ export class SourceTotals {
   readonly #produced = new Map<string, RuleSources>();
   /** A host producer's cumulative metrics ({@link producer}), each held as long as its collection. */
   readonly #points = new WeakSet<MetricData>();
-  /** The series reported as sources, by their attributes objects: what of them left ({@link departed}). */
-  readonly #reported = new WeakMap<Attributes, Departure | undefined>();
+  /** What store series left, by their attributes objects ({@link departed}). */
+  readonly #departed = new WeakMap<Attributes, Departure>();
   #pass = 0;
 
   /** The current pass. */
@@ -458,24 +457,14 @@ export class SourceTotals {
     return r;
   }
 
-  /** Whether the series of `attributes` (a store's) is reported as a source: {@link departed} wants it. */
-  reports(attributes: Attributes): boolean {
-    return this.#reported.has(attributes);
-  }
-
-  /** The series of `attributes`, reported as a source, left its store as `left` said. */
+  /** The store series of `attributes` left its store as `left` says (held while the object is). */
   departed(attributes: Attributes, left: Departure): void {
-    this.#reported.set(attributes, left);
+    this.#departed.set(attributes, left);
   }
 
-  /** Notes that the series of `attributes` reports a source. */
-  track(attributes: Attributes): void {
-    if (!this.#reported.has(attributes)) this.#reported.set(attributes, undefined);
-  }
-
-  /** What the series of `attributes` held when it left (undefined: it did not, or was no source). */
+  /** What the series of `attributes` held when it left (undefined: it did not). */
   departureOf(attributes: Attributes): Departure | undefined {
-    return this.#reported.get(attributes);
+    return this.#departed.get(attributes);
   }
 
   /**
