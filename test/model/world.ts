@@ -115,7 +115,7 @@ export class World {
    * Each sender exports under a scope of its own, served without scope labels: a series of the
    * model is one store series per sender, merged by the naming (its carry, series/carry.ts) rather
    * than by the store. Its level is then merged by its naming rule, which the model does not hold:
-   * such a world holds counters and histograms only.
+   * such a world holds counters and histograms only, and keeps one bucket layout.
    */
   private readonly scopePerSender: boolean;
 
@@ -333,7 +333,10 @@ export class World {
     relayout = reconfigured,
   ): void {
     const sender = this.senders[slot]!;
-    sender.restart(newInstanceId, reconfigured, relayout);
+    // Under a scope per sender no sender changes its layout: two scopes' histograms of other
+    // layouts are merged by the naming's re-bucketing, which the model does not hold (it refuses
+    // the second layout in one series, bounds_conflict, as the store does).
+    sender.restart(newInstanceId, reconfigured, relayout && !this.scopePerSender);
     sender.lastDelta = undefined;
     // The old instance is silent from now on; the model expires it when it would expire.
     if (newInstanceId) this.lastPush.delete(sender);
