@@ -51,7 +51,7 @@ import {
 } from './memory-estimate.ts';
 import { HISTOGRAM, type HistogramAcc } from '../series/aggregation.ts';
 import { NameClaims } from './name-claims.ts';
-import { sameBounds } from '../series/carry.ts';
+import { rowOf, sameBounds } from '../series/carry.ts';
 import { NO_SLOT, type OutputSet, type Shape } from '../series/output-set.ts';
 import { instrumentSeries, seriesInOrder, StreamStore } from '../series/streams.ts';
 import { EXPOSED_KIND } from '../domain/types.ts';
@@ -499,7 +499,7 @@ export class SeriesRegistry {
   #departing(s: number): void {
     const sources = this.#settings.sources;
     const st = this.store.streams;
-    if (sources === undefined || st.points[s] === 0) return;
+    if (sources?.carrying !== true || st.points[s] === 0) return;
     if (st.prev[s] !== NO_SLOT || st.next[s] !== NO_SLOT) return;
     const out = st.out[s]!;
     const at = st.series[s]!;
@@ -843,9 +843,4 @@ function newest(times: Iterable<number>): number {
 function* updateTimes(instruments: StoreSnapshot['instruments']): Generator<number> {
   for (const i of instruments)
     for (const s of i.series) for (const t of s.streams) yield t.updatedAt;
-}
-
-/** A histogram's figures as a row, `[count, sum, ...bucket counts]` (series/carry.ts `Departure`). */
-function rowOf(acc: HistogramAcc): Float64Array {
-  return Float64Array.of(acc.count, acc.sum, ...acc.counts);
 }

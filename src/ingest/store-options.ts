@@ -69,9 +69,9 @@ export interface IngestStoreOptions extends Pick<
    */
   convention?: Convention;
   /**
-   * What a profile's series carry of this store's series (series/carry.ts): told what a series it
-   * carries held when it leaves with its last source, so that a new series of that source goes on
-   * from the source's own last report. @default none
+   * What a profile's series carry of this store's series (series/carry.ts): told what a series held
+   * when it leaves with its last source, while any is carried, so that a new series of a carried
+   * source goes on from the source's own last report. @default none
    */
   sources?: SourceTotals;
 }

@@ -33,7 +33,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { AggregationTemporality } from '../common/otel-sdk.ts';
-import { HISTOGRAM, SUM } from './aggregation.ts';
+import { HISTOGRAM, SUM, type HistogramAcc } from './aggregation.ts';
 import { attributeSetKey } from './attribute-key.ts';
 
 /** Where a cluster report's histogram row, `[count, sum, min, max, ...bucket counts]` (cluster/wire.ts), has its bucket counts. */
@@ -168,8 +168,12 @@ function rebucketRow(
   to: readonly number[],
 ): Float64Array {
   const acc = { counts: Array.from(row.subarray(2)), sum: row[1]!, count: row[0]! };
-  const moved = HISTOGRAM.rebucket(acc, from, to);
-  return Float64Array.of(moved.count, moved.sum, ...moved.counts);
+  return rowOf(HISTOGRAM.rebucket(acc, from, to));
+}
+
+/** A histogram's figures as a row, `[count, sum, ...bucket counts]` (a part's, a {@link Departure}'s). */
+export function rowOf(acc: HistogramAcc): Float64Array {
+  return Float64Array.of(acc.count, acc.sum, ...acc.counts);
 }
 
 /**
@@ -455,6 +459,14 @@ export class SourceTotals {
     let r = rules.get(key);
     if (r === undefined) rules.set(key, (r = new RuleSources(family, this)));
     return r;
+  }
+
+  /**
+   * Whether a rule carries the ingest's sources: a store series that leaves then tells
+   * {@link departed}, none of whose departures is read otherwise.
+   */
+  get carrying(): boolean {
+    return this.#rules.size > 0;
   }
 
   /** The store series of `attributes` left its store as `left` says (held while the object is). */
