@@ -51,7 +51,7 @@ import {
 } from './memory-estimate.ts';
 import { HISTOGRAM, type HistogramAcc } from '../series/aggregation.ts';
 import { NameClaims } from './name-claims.ts';
-import { rowOf, sameBounds } from '../series/carry.ts';
+import { instrumentKey, rowOf, sameBounds } from '../series/carry.ts';
 import { NO_SLOT, type OutputSet, type Shape } from '../series/output-set.ts';
 import { instrumentSeries, seriesInOrder, StreamStore } from '../series/streams.ts';
 import { EXPOSED_KIND } from '../domain/types.ts';
@@ -451,8 +451,9 @@ export class SeriesRegistry {
     return saved.streams.length;
   }
 
-  /** Gives back the dormant series `id`'s charge and place. */
-  #forgetDormant(id: string, d: DormantSeries): void {
+  /** Gives back the dormant series `id`'s charge and place; `leaves`: it goes (not woken). */
+  #forgetDormant(id: string, d: DormantSeries, leaves = false): void {
+    if (leaves) this.#departingDormant(d);
     this.#dormant.delete(id);
     this.#bytes -= d.bytes;
     d.instrument.dormant--;
@@ -517,6 +518,31 @@ export class SeriesRegistry {
       const left = { figures, last: delta ? undefined : rowOf(last), bounds: out.bounds! };
       sources.departed(attributes, left);
     }
+  }
+
+  /**
+   * Tells the carry that the dormant series `d` left, as {@link #departing} does a served one: it
+   * counted nothing since it was served, and its cumulative streams' last reports are its source's
+   * (a delta stream's new series counts from its first window). Known by its key: the carry may
+   * hold its source from a checkpoint, with no series object.
+   */
+  #departingDormant({ instrument, saved }: DormantSeries): void {
+    const sources = this.#settings.sources;
+    if (sources?.carrying !== true) return;
+    const cumulative = saved.streams.filter((t) => t.from === 0n);
+    let last: Float64Array | undefined;
+    if (instrument.shape === 'monotonicSum') {
+      if (cumulative.length > 0)
+        last = Float64Array.of(cumulative.reduce((n, t) => n + t.value, 0));
+    } else if (instrument.shape === 'histogram') {
+      const accs = cumulative.flatMap((t) => (t.acc === undefined ? [] : [t.acc as HistogramAcc]));
+      if (accs.length > 0) last = rowOf(accs.reduce((a, b) => HISTOGRAM.merge(a, b)));
+    } else return;
+    const key = instrumentKey(saved.scope, instrument.name);
+    sources.departedAs(key, saved.attributes, {
+      last,
+      ...(saved.bounds && { bounds: saved.bounds }),
+    });
   }
 
   #restoreInstrument(saved: InstrumentSnapshot): Instrument | undefined {
@@ -667,7 +693,7 @@ export class SeriesRegistry {
       const { scopeKey, attributes } = d.saved;
       const where = live.#holds(d.instrument.name, scopeKey, attributesKey(attributes), madeBefore);
       if (where === undefined) {
-        this.#forgetDormant(id, d);
+        this.#forgetDormant(id, d, true);
         if (this.#unheld(d.instrument)) this.#dropInstrument(d.instrument);
       } else if (where === 'served' && d.lastPoints.some((t) => !this.#asleep(t)))
         this.#wake(d.instrument, scopeKey, attributesKey(attributes));
@@ -730,7 +756,7 @@ export class SeriesRegistry {
     for (const [out, at] of left) this.#sleepIfDormant(out, at);
     if (this.#dormant.size > 0 && now - this.#restoredAt >= expiry)
       for (const [id, d] of this.#dormant) {
-        this.#forgetDormant(id, d);
+        this.#forgetDormant(id, d, true);
         this.#expired += d.saved.streams.length;
       }
     // An instrument whose every point was refused holds no series: release its name and bytes.

@@ -12,7 +12,12 @@ import { diag, type Attributes } from '@opentelemetry/api';
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { ServedTotals, type SourceTotal, type SourceTotals } from '../series/carry.ts';
+import {
+  instrumentKey,
+  ServedTotals,
+  type SourceTotal,
+  type SourceTotals,
+} from '../series/carry.ts';
 import {
   isMetricData,
   metricsCollection,
@@ -201,7 +206,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       scope: InstrumentationScope,
       expires: boolean,
     ): void => {
-      const key = `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}\0${input.descriptor.name}`;
+      const key = instrumentKey(scope, input.descriptor.name);
       let entry = compiled.get(key);
       if (entry === undefined) {
         entry = { rules: compile(input, scope), pass: current };
@@ -225,9 +230,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         const column = rule.emit(
           series,
           builder,
-          leaves && rule.carries
-            ? sources.of(key + '\0' + rule.family.name, rule.family.name, !expires)
-            : undefined,
+          leaves && rule.carries ? sources.of(key, rule.family.name, !expires) : undefined,
         );
         builder.feeds.push({ column, n: series.n, named: rule.named, scope: rule.scope, upDown });
       }

@@ -105,14 +105,15 @@ export type SourcePart = Omit<SourceTotal, 'seen' | 'by'>;
 
 /**
  * What a store's series held as it left with its last source (ingest/series-registry.ts
- * `dropStream`), as rows (a number's `[value]`, a histogram's `[count, sum, ...bucket counts]` over
- * `bounds`): `figures`, what it served then, counted since the carry's last report too; `last`,
- * its source's own last report, without what its restarted and ended sources left in it (the
- * store's, which a new series of the source will not hold). `last` none: the source was delta, a
- * new series of it counts from its first window.
+ * `dropStream`, or forgotten dormant), as rows (a number's `[value]`, a histogram's `[count, sum,
+ * ...bucket counts]` over `bounds`): `figures`, what it served then, counted since the carry's last
+ * report too (none: nothing since, a dormant series counts nothing); `last`, its source's own last
+ * report, without what its restarted and ended sources left in it (the store's, which a new series
+ * of the source will not hold). `last` none: the source was delta, a new series of it counts from
+ * its first window.
  */
 export interface Departure {
-  readonly figures: Float64Array;
+  readonly figures?: Float64Array;
   readonly last: Float64Array | undefined;
   readonly bounds?: readonly number[];
 }
@@ -124,6 +125,18 @@ export interface Departure {
 export type ReadRow = (row: Float64Array) => Float64Array;
 
 const AS_IS: ReadRow = (row) => row;
+
+/**
+ * The key of an instrument of a scope, as the naming tells a rule's sources apart
+ * ({@link SourceTotals.of}) and a store tells which of them a forgotten series fed
+ * ({@link SourceTotals.departedAs}).
+ */
+export function instrumentKey(
+  scope: { readonly name: string; readonly version?: string; readonly schemaUrl?: string },
+  name: string,
+): string {
+  return `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}\0${name}`;
+}
 
 /** A {@link SourceTotals} as plain data: per rule, its key and family, its sources and folded parts. */
 export interface SourcesSnapshot {
@@ -196,6 +209,8 @@ export const MAX_GONE_SOURCES = 10_000;
  */
 export class RuleSources {
   readonly family: string;
+  /** The instrument it reads ({@link instrumentKey}). */
+  readonly #instrument: string;
   readonly #owner: SourceTotals;
   readonly #byAttributes = new WeakMap<Attributes, SourceTotal>();
   readonly #byKey = new Map<string, SourceTotal>();
@@ -205,7 +220,8 @@ export class RuleSources {
   #read: ReadRow = AS_IS;
   #foldedCount = 0;
 
-  constructor(family: string, owner: SourceTotals) {
+  constructor(instrument: string, family: string, owner: SourceTotals) {
+    this.#instrument = instrument;
     this.family = family;
     this.#owner = owner;
   }
@@ -386,18 +402,19 @@ export class RuleSources {
    * next report is compared with its own last one (none: added whole).
    */
   #leave(s: SourceTotal): void {
-    const left = s.by === undefined ? undefined : this.#owner.departureOf(s.by);
+    const left = this.#owner.departureOf(s.by, this.#instrument, s.key);
     if (left === undefined) return;
     s.by = undefined;
-    const figures = this.#read(left.figures);
+    const figures = left.figures === undefined ? undefined : this.#read(left.figures);
     const last = left.last === undefined ? undefined : this.#read(left.last);
     if (s.row === undefined) {
-      s.total += SUM.since(s.last, figures[0]!);
+      if (figures !== undefined) s.total += SUM.since(s.last, figures[0]!);
       s.last = last === undefined ? Number.NaN : last[0]!;
       return;
     }
-    const bounds = left.bounds!;
-    this.#addHistogram(s, bounds, figures.subarray(2), 0, figures[1]!, figures[0]!);
+    const bounds = left.bounds ?? s.bounds!;
+    if (figures !== undefined)
+      this.#addHistogram(s, bounds, figures.subarray(2), 0, figures[1]!, figures[0]!);
     s.lastRow =
       last === undefined || sameBounds(bounds, s.bounds!)
         ? last
@@ -438,6 +455,8 @@ export class SourceTotals {
   readonly #points = new WeakSet<MetricData>();
   /** What store series left, by their attributes objects ({@link departed}). */
   readonly #departed = new WeakMap<Attributes, Departure>();
+  /** What forgotten series left, by instrument and attribute-set key ({@link departedAs}), until the next {@link settle}. */
+  readonly #departedAs = new Map<string, Departure>();
   #pass = 0;
 
   /** The current pass. */
@@ -451,13 +470,14 @@ export class SourceTotals {
   }
 
   /**
-   * The sources of the rule keyed `key` (scope, instrument and family), serving `family`;
-   * `produced`: a host producer's ({@link producer}), else the ingest's.
+   * The sources of the rule of `instrument` ({@link instrumentKey}) serving `family`; `produced`:
+   * a host producer's ({@link producer}), else the ingest's.
    */
-  of(key: string, family: string, produced = false): RuleSources {
+  of(instrument: string, family: string, produced = false): RuleSources {
     const rules = produced ? this.#produced : this.#rules;
+    const key = `${instrument}\0${family}`;
     let r = rules.get(key);
-    if (r === undefined) rules.set(key, (r = new RuleSources(family, this)));
+    if (r === undefined) rules.set(key, (r = new RuleSources(instrument, family, this)));
     return r;
   }
 
@@ -474,9 +494,24 @@ export class SourceTotals {
     this.#departed.set(attributes, left);
   }
 
-  /** What the series of `attributes` held when it left (undefined: it did not). */
-  departureOf(attributes: Attributes): Departure | undefined {
-    return this.#departed.get(attributes);
+  /**
+   * A store series of `instrument` ({@link instrumentKey}) with `attributes` left as `left` says,
+   * known by its key: one no source holds the object of (held dormant across a restart, then
+   * forgotten). Read in the next {@link settle}, when a rule sees its source gone, then dropped.
+   */
+  departedAs(instrument: string, attributes: Attributes, left: Departure): void {
+    this.#departedAs.set(`${instrument}\0\0${attributeSetKey(attributes)}`, left);
+  }
+
+  /**
+   * What the series a source of `instrument` keyed `key` was last reported by (`by`: its
+   * attributes object, if known) held when it left (undefined: it did not).
+   */
+  departureOf(by: Attributes | undefined, instrument: string, key: string): Departure | undefined {
+    return (
+      (by === undefined ? undefined : this.#departed.get(by)) ??
+      this.#departedAs.get(`${instrument}\0\0${key}`)
+    );
   }
 
   /**
@@ -512,6 +547,8 @@ export class SourceTotals {
         each(r);
         if (r.empty) rules.delete(key);
       }
+    // Every source a forgotten series fed saw it gone in this settle, if it is held at all.
+    this.#departedAs.clear();
   }
 
   /** What every rule of the ingest's holds, as plain data (kept in its checkpoint across a restart). */
@@ -523,6 +560,8 @@ export class SourceTotals {
 
   /** Takes a {@link snapshot} back, into rules that hold nothing yet (at start). */
   restore(snapshot: SourcesSnapshot): void {
-    for (const r of snapshot.rules) this.of(r.key, r.family).restore(r.sources, r.folded);
+    // A rule's key is its instrument's and its family's ({@link of}).
+    for (const r of snapshot.rules)
+      this.of(r.key.slice(0, -r.family.length - 1), r.family).restore(r.sources, r.folded);
   }
 }

@@ -77,6 +77,24 @@ const FINDINGS: readonly Finding[] = [
     scopes: 'per-sender',
     steps: ['push(0, ["b"], 1, 0)', 'overlapDelta(1, ["a","b"], 2)', 'silence(0)'],
   },
+  {
+    title:
+      "a delta sender's series held dormant after a restart of serve, then forgotten, counts its windows back whole (seed 9804: the forgotten series told the carry nothing, and its source's first windows back were compared with its old total; 20 served where 27 were counted)",
+    transports: ['http', 'http'],
+    temporalities: ['cumulative', 'cumulative'],
+    scopes: 'per-sender',
+    steps: [
+      'push(1, ["a","b"], 7, 69)',
+      'lateDeltas(0, ["a"], 6, 2)',
+      'restartSender(0, false, true, false)',
+      'restartServe("SIGKILL")',
+      'silence(1)',
+      'silence(1)',
+      'flood("one")',
+      'push(1, ["b"], 6, 50)',
+      'lateDeltas(1, ["a","b"], 4, 7)',
+    ],
+  },
 ];
 
 for (const { title, transports, temporalities, scopes, steps } of FINDINGS)

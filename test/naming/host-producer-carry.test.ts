@@ -343,10 +343,10 @@ describe("the carry of a host producer's series", () => {
     const sources = new SourceTotals();
     sources.begin();
     sources.of('ingested', 'model_events_total').report({ k: 'a' }, 'k="a"', 3, 0);
-    sources.of('produced', 'model_events_total', true).report({ k: 'a' }, 'k="a"', 5, 0);
+    sources.of('produced', 'model_events_total_produced', true).report({ k: 'a' }, 'k="a"', 5, 0);
     assert.deepEqual(
-      sources.snapshot().rules.map((r) => r.key),
-      ['ingested'],
+      sources.snapshot().rules.map((r) => r.family),
+      ['model_events_total'],
       "only the ingest's sources are snapshotted",
     );
   });

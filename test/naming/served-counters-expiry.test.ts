@@ -25,7 +25,12 @@ import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import type { ProfileName } from '../../src/common/option-values.ts';
-import { MAX_GONE_SOURCES, ServedTotals, SourceTotals } from '../../src/series/carry.ts';
+import {
+  instrumentKey,
+  MAX_GONE_SOURCES,
+  ServedTotals,
+  SourceTotals,
+} from '../../src/series/carry.ts';
 import {
   EPOCH_SECONDS,
   fakeClock,
@@ -342,6 +347,35 @@ describe('a legacy profile counter across the expiry of the ingested series it m
 });
 
 describe('the sources a served counter keeps apart', () => {
+  it("take a forgotten series' departure by its key: a delta source restored from a checkpoint counts its new series whole", () => {
+    const instrument = instrumentKey({ name: 'scope', version: '1' }, 'events');
+    const before = new SourceTotals();
+    before.begin();
+    before.of(instrument, 'events_total').report({ k: 'a' }, 'k="a"', 10, 0);
+    const totals = new SourceTotals();
+    totals.restore(before.snapshot());
+    const rule = totals.of(instrument, 'events_total');
+    const settle = (): number => {
+      let kept = 0;
+      rule.settle(
+        () => true,
+        (part) => {
+          kept += part.total;
+        },
+      );
+      return kept;
+    };
+    totals.begin();
+    assert.equal(settle(), 10, 'restored, its series dormant: its part kept');
+    // The dormant series of a delta sender is forgotten (ingest/series-registry.ts): no last report.
+    totals.departedAs(instrument, { k: 'a' }, { last: undefined });
+    totals.begin();
+    assert.equal(settle(), 10, 'gone: nothing counted while dormant');
+    totals.begin();
+    // Its sender comes back: a new series, whose first windows hold 15.
+    assert.equal(rule.report({ k: 'a' }, 'k="a"', 15, 0), 25, 'its new windows counted whole');
+  });
+
   it('are bounded under churn: past the cap the oldest gone fold into their label set, which keeps its total', () => {
     const totals = new SourceTotals();
     const rule = totals.of('scope\0instrument\0family', 'family');
