@@ -693,7 +693,9 @@ export class SeriesRegistry {
       const { scopeKey, attributes } = d.saved;
       const where = live.#holds(d.instrument.name, scopeKey, attributesKey(attributes), madeBefore);
       if (where === undefined) {
-        this.#forgetDormant(id, d, true);
+        // Not told to the carry: live tells it when the series leaves there (its sweep), and a
+        // series live made again since may report the same source.
+        this.#forgetDormant(id, d);
         if (this.#unheld(d.instrument)) this.#dropInstrument(d.instrument);
       } else if (where === 'served' && d.lastPoints.some((t) => !this.#asleep(t)))
         this.#wake(d.instrument, scopeKey, attributesKey(attributes));
