@@ -88,5 +88,12 @@ export function preferIngestedIn(c: Collection): Collection {
       series: s.series.filter((set) => !(ingested.has(set.descriptor.name) && shadowed(set))),
     }))
     .filter((s) => s.series.length > 0);
-  return { resource: c.resource, series, metrics, ingested: c.ingested, done: () => c.done() };
+  return {
+    resource: c.resource,
+    series,
+    metrics,
+    ingested: c.ingested,
+    ...(c.held && { held: true }),
+    done: () => c.done(),
+  };
 }

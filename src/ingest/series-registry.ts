@@ -717,9 +717,15 @@ export class SeriesRegistry {
     const found = this.store.seriesIn(instrument, scopeKey, seriesKey);
     if (found !== undefined) {
       const seq = found.out.seq(found.at);
-      return seq < madeBefore || this.#wokenSeq.has(seq) ? 'served' : undefined;
-    }
-    return this.#dormant.has(dormantKey(name, scopeKey, seriesKey)) ? 'dormant' : undefined;
+      if (seq < madeBefore || this.#wokenSeq.has(seq)) return 'served';
+    } else if (this.#dormant.has(dormantKey(name, scopeKey, seriesKey))) return 'dormant';
+    // A naming that carries merges the scopes' series of a label set (series/carry.ts): the series
+    // it serves is held while another scope holds a series of the instrument and attributes.
+    if (this.#settings.sources?.carrying === true)
+      for (const other of instrument.scopes.keys())
+        if (other !== scopeKey && this.store.seriesIn(instrument, other, seriesKey) !== undefined)
+          return 'served';
+    return undefined;
   }
 
   /**

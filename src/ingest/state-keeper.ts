@@ -196,7 +196,7 @@ export class StateKeeper {
     if (changes !== this.#written) await withinMillis(this.save(), SERVE_WAIT_MILLIS, true);
     if (this.#written >= changes) return part;
     part.done();
-    return this.#heldStore().collectSeries();
+    return { ...(await this.#heldStore().collectSeries()), held: true };
   }
 
   /**

@@ -163,7 +163,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     // A pass of the cluster's aggregate makes no source gone: the aggregate holds what each last
     // reported (the primary's own series) and carries them on; the parts of those gone before it
     // stay kept (settle, below).
-    if (c.aggregate !== true) sources?.begin();
+    if (c.aggregate !== true) sources?.begin(c.held === true);
     const claims = profile.kind === 'native' ? newClaims() : undefined;
     // Legacy families come out in the table's order (the original's), whatever the SDK's.
     for (const rule of seeded) {

@@ -236,10 +236,19 @@ export class RuleSources {
     return this.#foldedCount;
   }
 
-  /** Every source and folded part, as plain data. */
+  /**
+   * Every source and folded part, as plain data. A source whose series left and no pass read it yet
+   * (a pass of the checkpoint's copy reads none) is written as that pass will make it, so the file
+   * has it: the departure itself is held by object, which no restart keeps.
+   */
   snapshot(): { sources: SourcePart[]; folded: SourcePart[] } {
     return {
-      sources: [...this.#byKey.values()].map(partOf),
+      sources: [...this.#byKey.values()].map((s) => {
+        const part = partOf(s);
+        const left = this.#owner.departureOf(s.by, this.#instrument, s.key);
+        if (left !== undefined) this.#apply(part, left);
+        return part;
+      }),
       folded: [...this.#folded.values()].map(partOf),
     };
   }
@@ -295,7 +304,7 @@ export class RuleSources {
 
   /** Adds to `s`'s part what its histogram report holds beyond its last ({@link reportHistogram}). */
   #addHistogram(
-    s: SourceTotal,
+    s: SourcePart,
     bounds: readonly number[],
     counts: ArrayLike<number>,
     from: number,
@@ -353,12 +362,17 @@ export class RuleSources {
     if (s === undefined) {
       const key = attributeSetKey(attributes);
       s = this.#byKey.get(key);
+      const held = this.#owner.held;
       if (s === undefined || s.labels !== labels) {
         s = { key, labels, total: 0, last: Number.NaN, start, seen: 0 };
         this.#byKey.set(key, s);
-      } else this.#leave(s);
-      s.by = attributes;
-      this.#byAttributes.set(attributes, s);
+      } else if (!held) this.#leave(s);
+      // A copy's series is the live one as the file had it: the source stays known by the live
+      // series' object, whose departure is read once live passes serve again.
+      if (!held) {
+        s.by = attributes;
+        this.#byAttributes.set(attributes, s);
+      }
     }
     if (start < s.start) s.start = start;
     s.seen = this.#owner.pass;
@@ -376,7 +390,7 @@ export class RuleSources {
       if (s.seen === pass) continue;
       if (!served(s.labels)) this.#byKey.delete(s.key);
       else {
-        this.#leave(s);
+        if (!this.#owner.held) this.#leave(s);
         gone++;
       }
     }
@@ -405,6 +419,11 @@ export class RuleSources {
     const left = this.#owner.departureOf(s.by, this.#instrument, s.key);
     if (left === undefined) return;
     s.by = undefined;
+    this.#apply(s, left);
+  }
+
+  /** What `s` counted, as its series `left` it ({@link #leave}). */
+  #apply(s: SourcePart, left: Departure): void {
     const figures = left.figures === undefined ? undefined : this.#read(left.figures);
     const last = left.last === undefined ? undefined : this.#read(left.last);
     if (s.row === undefined) {
@@ -458,15 +477,25 @@ export class SourceTotals {
   /** What forgotten series left, by instrument and attribute-set key ({@link departedAs}), until the next {@link settle}. */
   readonly #departedAs = new Map<string, Departure>();
   #pass = 0;
+  #held = false;
 
   /** The current pass. */
   get pass(): number {
     return this.#pass;
   }
 
-  /** Starts a naming pass: a source not reported in it is gone. */
-  begin(): void {
+  /**
+   * Whether the current pass reads the last checkpoint's copy of the ingest's series (served while
+   * writes fail): no departure is read in it, and no source takes a copy's object as its own.
+   */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** Starts a naming pass (`held`: of the checkpoint's copy): a source not reported in it is gone. */
+  begin(held = false): void {
     this.#pass++;
+    this.#held = held;
   }
 
   /**
@@ -547,8 +576,9 @@ export class SourceTotals {
         each(r);
         if (r.empty) rules.delete(key);
       }
-    // Every source a forgotten series fed saw it gone in this settle, if it is held at all.
-    this.#departedAs.clear();
+    // Every source a forgotten series fed saw it gone in this settle, if it is held at all (a pass
+    // of the copy reads none).
+    if (!this.#held) this.#departedAs.clear();
   }
 
   /** What every rule of the ingest's holds, as plain data (kept in its checkpoint across a restart). */

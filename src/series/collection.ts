@@ -135,6 +135,8 @@ export interface IngestedScope {
 export interface IngestedPart {
   readonly scopes: readonly IngestedScope[];
   readonly endTime: HrTime;
+  /** The last checkpoint's copy of the store's series, served while writes fail (ingest/state-keeper.ts). */
+  readonly held?: true;
   done(): void;
 }
 
@@ -168,6 +170,11 @@ export interface Collection {
    * pass's carry (carry.ts `SourceTotals`) leaves in a pass of it.
    */
   readonly aggregate?: true;
+  /**
+   * The ingest's part is the last checkpoint's copy of its series ({@link IngestedPart.held}): a
+   * source of a naming pass's carry keeps its identity, the live series' (carry.ts `SourceTotals.begin`).
+   */
+  readonly held?: true;
   /**
    * Says the reader is done: nothing it keeps views the collection's figures (the naming pass
    * copies them into its families). The store then copies the next collection into the same
@@ -211,6 +218,7 @@ export function withIngested(c: Collection, part: IngestedPart): Collection {
     series: c.series,
     metrics: c.metrics,
     ingested: part.scopes,
+    ...(part.held && { held: true }),
     done() {
       c.done();
       part.done();

@@ -95,6 +95,36 @@ const FINDINGS: readonly Finding[] = [
       'lateDeltas(1, ["a","b"], 4, 7)',
     ],
   },
+  {
+    title:
+      "while writes fail, a label set whose file series' sender went silent stays served as the file had it while another sender's series of it is live (seeds 9924, 9934, 10019: the copy served dropped the file's series, and the other sender's, made after the last write, was in no file; the series went missing)",
+    transports: ['http', 'http'],
+    temporalities: ['cumulative', 'cumulative'],
+    scopes: 'per-sender',
+    steps: [
+      'lateDeltas(1, ["a","b"], 8, 2)',
+      'failDisk("full")',
+      'overlapDelta(0, ["b"], 8)',
+      'silence(1)',
+    ],
+  },
+  {
+    title:
+      "a series that left while writes failed is counted as gone in the first checkpoint written after (its sender back with a new series, then a SIGKILL: the copy's passes read no departure, and the checkpoint must hold it; 32 served where 38 were counted)",
+    transports: ['http', 'http'],
+    temporalities: ['cumulative', 'cumulative'],
+    scopes: 'per-sender',
+    steps: [
+      'push(1, ["a","b"], 6, 27)',
+      'failDisk("read-only")',
+      'push(0, ["a"], 2, 1)',
+      'silence(1)',
+      'push(1, ["a","b"], 30, 27)',
+      'healDisk()',
+      'restartServe("SIGKILL")',
+      'push(0, ["a"], 1, 1)',
+    ],
+  },
 ];
 
 for (const { title, transports, temporalities, scopes, steps } of FINDINGS)
