@@ -474,7 +474,7 @@ export class SourceTotals {
   readonly #points = new WeakSet<MetricData>();
   /** What store series left, by their attributes objects ({@link departed}). */
   readonly #departed = new WeakMap<Attributes, Departure>();
-  /** What forgotten series left, by instrument and attribute-set key ({@link departedAs}), until the next {@link settle}. */
+  /** What forgotten series left, by instrument and attribute-set key ({@link departedAs}), until a live pass settles. */
   readonly #departedAs = new Map<string, Departure>();
   #pass = 0;
   #held = false;
@@ -526,7 +526,8 @@ export class SourceTotals {
   /**
    * A store series of `instrument` ({@link instrumentKey}) with `attributes` left as `left` says,
    * known by its key: one no source holds the object of (held dormant across a restart, then
-   * forgotten). Read in the next {@link settle}, when a rule sees its source gone, then dropped.
+   * forgotten). Read in the next {@link settle} of a pass of the live series, when a rule sees its
+   * source gone (or in a {@link snapshot} before it), then dropped.
    */
   departedAs(instrument: string, attributes: Attributes, left: Departure): void {
     this.#departedAs.set(`${instrument}\0\0${attributeSetKey(attributes)}`, left);
