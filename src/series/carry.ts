@@ -538,10 +538,9 @@ export class SourceTotals {
    * attributes object, if known) held when it left (undefined: it did not).
    */
   departureOf(by: Attributes | undefined, instrument: string, key: string): Departure | undefined {
-    return (
-      (by === undefined ? undefined : this.#departed.get(by)) ??
-      this.#departedAs.get(`${instrument}\0\0${key}`)
-    );
+    const left = by === undefined ? undefined : this.#departed.get(by);
+    if (left !== undefined || this.#departedAs.size === 0) return left;
+    return this.#departedAs.get(`${instrument}\0\0${key}`);
   }
 
   /**
