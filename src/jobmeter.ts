@@ -212,7 +212,7 @@ export async function createJobmeter<
   // What a profile's series carry of the sources they merge, ingested series and a host's
   // producers' (`sources.producer`): the namer's, the ingest's kept in its checkpoint
   // (series/carry.ts).
-  const sources = new SourceTotals();
+  const sources = new SourceTotals(profile.kind !== 'native' || !profile.scopeInfo);
   // A sender's canonical names are bounded by their specs (process metrics too), native ones that
   // would clash on the pull endpoint refused.
   const ingest =

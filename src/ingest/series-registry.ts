@@ -718,13 +718,16 @@ export class SeriesRegistry {
     if (found !== undefined) {
       const seq = found.out.seq(found.at);
       if (seq < madeBefore || this.#wokenSeq.has(seq)) return 'served';
-    } else if (this.#dormant.has(dormantKey(name, scopeKey, seriesKey))) return 'dormant';
+    }
     // A naming that carries merges the scopes' series of a label set (series/carry.ts): the series
-    // it serves is held while another scope holds a series of the instrument and attributes.
-    if (this.#settings.sources?.carrying === true)
+    // it serves is held while another scope holds a series of the instrument and attributes (live
+    // serves this one's part in it, dormant or gone, by the carry).
+    if (this.#settings.sources?.mergesScopes === true)
       for (const other of instrument.scopes.keys())
         if (other !== scopeKey && this.store.seriesIn(instrument, other, seriesKey) !== undefined)
           return 'served';
+    if (found === undefined && this.#dormant.has(dormantKey(name, scopeKey, seriesKey)))
+      return 'dormant';
     return undefined;
   }
 

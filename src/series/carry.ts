@@ -478,6 +478,15 @@ export class SourceTotals {
   readonly #departedAs = new Map<string, Departure>();
   #pass = 0;
   #held = false;
+  /**
+   * Whether the naming merges the series of one instrument and label set across scopes (a
+   * profile's, or the native one without scope labels): a served series is a label set then.
+   */
+  readonly mergesScopes: boolean;
+
+  constructor(mergesScopes = false) {
+    this.mergesScopes = mergesScopes;
+  }
 
   /** The current pass. */
   get pass(): number {

@@ -125,6 +125,22 @@ const FINDINGS: readonly Finding[] = [
       'push(0, ["a"], 1, 1)',
     ],
   },
+  {
+    title:
+      "while writes fail, a file's series held dormant after a SIGKILL stays served as the file had it once another scope's series of its label set is live (seed 10394: the copy held it dormant as live does, where live serves its part by the carry; the series went missing)",
+    transports: ['http', 'http'],
+    temporalities: ['cumulative', 'cumulative'],
+    scopes: 'per-sender',
+    steps: [
+      'lateDeltas(0, ["a","b"], 8, 6)',
+      'failDisk("read-only")',
+      'silence(1)',
+      'silence(1)',
+      'push(0, ["a","b"], 6, 38)',
+      'restartServe("SIGKILL")',
+      'push(1, ["a"], 8, 22)',
+    ],
+  },
 ];
 
 for (const { title, transports, temporalities, scopes, steps } of FINDINGS)
