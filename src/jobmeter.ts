@@ -36,6 +36,7 @@ import type { RenderFamily } from './exposition/render-model.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import type { IngestListener } from './ingest/ingest-listener.ts';
+import { mergesScopes } from './naming/native-rules.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { resourceAttributesFor } from './naming/resource-labels.ts';
 import { profileCatalog, withProfileBuckets } from './jobmeter-views.ts';
@@ -212,7 +213,7 @@ export async function createJobmeter<
   // What a profile's series carry of the sources they merge, ingested series and a host's
   // producers' (`sources.producer`): the namer's, the ingest's kept in its checkpoint
   // (series/carry.ts).
-  const sources = new SourceTotals(profile.kind !== 'native' || !profile.scopeInfo);
+  const sources = new SourceTotals(mergesScopes(profile));
   // A sender's canonical names are bounded by their specs (process metrics too), native ones that
   // would clash on the pull endpoint refused.
   const ingest =

@@ -12,10 +12,19 @@ import { labelAttributes, labelsText } from './attribute-labels.ts';
 import { emitSeries, type CompiledRule } from './compiled-rule.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName } from './prometheus-names.ts';
 import { SeriesCache } from './series-cache.ts';
-import type { NativeProfile } from './types.ts';
+import type { NativeProfile, Profile } from './types.ts';
 
 /** target_info reserves no label name. */
 const NO_RESERVED: ReadonlySet<string> = new Set();
+
+/**
+ * Whether `profile` serves an instrument's series of every scope under one label set: a table
+ * profile's families have no scope labels, nor has the native one without them. Its counters and
+ * histograms then carry their sources one by one (series/carry.ts).
+ */
+export function mergesScopes(profile: Profile): boolean {
+  return profile.kind !== 'native' || !profile.scopeInfo;
+}
 
 /** The resource's attributes as the `target_info` family (no series when it has none). */
 export function renderTargetInfo(attributes: Attributes, utf8: boolean): RenderFamily {
@@ -130,7 +139,8 @@ export function compileNative(
   // them no two scopes merge, and nothing is carried. An exponential histogram is not: the carry
   // holds classic buckets, and its native ones are what a protobuf scrape of it is for.
   const carries =
-    !profile.scopeInfo && (type === 'counter' || metric.dataPointType === DataPointType.HISTOGRAM);
+    mergesScopes(profile) &&
+    (type === 'counter' || metric.dataPointType === DataPointType.HISTOGRAM);
   return [
     {
       family: {
