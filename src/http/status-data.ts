@@ -61,67 +61,18 @@ export const MAX_TEXT = 256;
 /** Families listed, the largest by series first. */
 export const TOP_FAMILIES = 20;
 
-export interface StatusData {
-  /** When this was gathered, ISO 8601. */
-  readonly generated: string;
-  /** `jobmeter_build_info`'s labels: version, commit, runtime. */
-  readonly build: Readonly<Record<string, string>>;
-  readonly profile: string;
-  readonly uptimeSeconds: number;
-  readonly ready: { readonly ready: boolean; readonly reasons: readonly string[] };
-  /** Undefined: the ingest is off. */
-  readonly ingest:
-    | {
-        readonly acceptedPoints: number;
-        /** Points refused since start, by reason (each reason, 0 included). */
-        readonly refusedPoints: Readonly<Record<string, number>>;
-        readonly series: number;
-        readonly seriesLimit: number;
-        readonly memoryBytes: number;
-        readonly memoryLimitBytes: number;
-        /** Senders held, at most `limit`; `evicted`: dropped for a newer one since start. */
-        readonly senders: {
-          readonly held: number;
-          readonly limit: number;
-          readonly evicted: number;
-        };
-      }
-    | undefined;
-  /** The ingest's senders, the latest push first (empty: the ingest is off). */
-  readonly senders: readonly StatusSender[];
-  /** Undefined: no ingest state kept. */
-  readonly checkpoint:
-    | {
-        readonly failures: number;
-        /** The last write (or the read at start), ISO 8601; undefined before the first. */
-        readonly lastSuccess: string | undefined;
-        readonly ageSeconds: number | undefined;
-        /** The state file's size then; how long the last write took. Undefined before the first. */
-        readonly bytes: number | undefined;
-        readonly lastWriteSeconds: number | undefined;
-      }
-    | undefined;
-  /** The last configuration load (at start or a reload); undefined: not loaded from files. */
-  readonly reload:
-    | {
-        readonly successful: boolean;
-        readonly lastSuccess: string;
-        readonly ageSeconds: number;
-        /** The keys the last successful load changed, as the config file spells them (never a value). */
-        readonly changed: readonly string[];
-      }
-    | undefined;
-  /** The largest families by series, at most {@link TOP_FAMILIES}. */
-  readonly families: readonly {
-    readonly name: string;
-    readonly type: string;
-    readonly series: number;
-  }[];
-  /** Every family and series the profile serves. */
-  readonly totals: { readonly families: number; readonly series: number };
-}
+/**
+ * What the page shows, as `/status.json` serves it: when it was gathered (ISO 8601), the build
+ * (`jobmeter_build_info`'s labels), profile, uptime and `/ready`'s judgement; the ingest's points,
+ * series and bytes against their caps and its senders (undefined, and `senders` empty, while the
+ * ingest is off); the checkpoints (undefined: no state kept; a figure undefined before the first
+ * write or read); the last configuration load (undefined: not loaded from files; `changed` names
+ * keys, never a value); the largest families by series (at most {@link TOP_FAMILIES}) and the
+ * totals the profile serves.
+ */
+export type StatusData = Awaited<ReturnType<typeof gatherStatus>>;
 
-export async function gatherStatus(source: StatusSource): Promise<StatusData> {
+export async function gatherStatus(source: StatusSource) {
   const [own, served] = await Promise.all([source.telemetry(), source.scrape()]);
   const now = Date.now();
   const named = (name: string) => own.find((f) => f.name === name);
@@ -202,8 +153,12 @@ function rows(family: RenderFamily): [Record<string, string>, number][] {
   return labels.map((l, i) => [labelsOf(l), values[i]!]);
 }
 
-function familiesOf(served: readonly RenderFamily[]): Pick<StatusData, 'families' | 'totals'> {
-  const sized = served.map((f) => ({ name: cut(f.name), type: f.type, series: seriesCount(f) }));
+function familiesOf(served: readonly RenderFamily[]) {
+  const sized = served.map((f) => ({
+    name: cut(f.name),
+    type: f.type as string,
+    series: seriesCount(f),
+  }));
   return {
     families: sized.sort((a, b) => b.series - a.series).slice(0, TOP_FAMILIES),
     totals: { families: sized.length, series: sized.reduce((n, f) => n + f.series, 0) },
