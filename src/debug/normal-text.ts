@@ -21,8 +21,8 @@
  *   `i`, not `j`): a Collector prints `ScopeMetrics #0` for every scope of the first resource, so
  *   this does too, or the two outputs would not diff clean.
  *
- * The input is the request in its wire shape — protobufjs `toObject` output or OTLP/JSON as
- * received (lowerCamelCase or snake_case keys, 64-bit integers as strings or numbers) — not the
+ * The input is the request in its wire shape — protobufjs `toObject` output, which debug/wire.ts
+ * makes of either encoding (lowerCamelCase keys, 64-bit integers as strings) — not the
  * ingest's decoded model (src/otlp/types.ts), which keeps one `number` per value and drops what
  * the ingest does not use: whether a value was `as_int` or `as_double` (which changes how
  * `1234567` prints), histogram min/max, scope attributes, schema URLs. Printing the wire shape is
@@ -43,46 +43,36 @@ export interface RequestCounts {
   readonly dataPoints: number;
 }
 
-const DATA_FIELDS = [
-  ['gauge', 'gauge'],
-  ['sum', 'sum'],
-  ['histogram', 'histogram'],
-  ['exponentialHistogram', 'exponential_histogram'],
-  ['summary', 'summary'],
-] as const;
+const DATA_FIELDS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
 
-type DataKind = (typeof DATA_FIELDS)[number][0];
+type DataKind = (typeof DATA_FIELDS)[number];
 
 /** The text of `request` (an ExportMetricsServiceRequest in wire shape), one string per line. */
 export function formatNormal(request: unknown): string[] {
   const lines: string[] = [];
-  const resourceMetrics = list(asObj(request), 'resourceMetrics', 'resource_metrics');
+  const resourceMetrics = array(asObj(request)['resourceMetrics']);
   for (let i = 0; i < resourceMetrics.length; i++) {
     const rm = asObj(resourceMetrics[i]);
-    const resource = asObj(get(rm, 'resource'));
+    const resource = asObj(rm['resource']);
     lines.push(
-      `ResourceMetrics #${i}${resourceDetails(str(get(rm, 'schemaUrl', 'schema_url')))}${attributesString(get(resource, 'attributes'))}`,
+      `ResourceMetrics #${i}${resourceDetails(str(rm['schemaUrl']))}${attributesString(resource['attributes'])}`,
     );
-    for (const rawScope of list(rm, 'scopeMetrics', 'scope_metrics')) {
+    for (const rawScope of array(rm['scopeMetrics'])) {
       const sm = asObj(rawScope);
-      const scope = asObj(get(sm, 'scope'));
-      const details = scopeDetails(
-        str(get(scope, 'name')),
-        str(get(scope, 'version')),
-        str(get(sm, 'schemaUrl', 'schema_url')),
-      );
+      const scope = asObj(sm['scope']);
+      const details = scopeDetails(str(scope['name']), str(scope['version']), str(sm['schemaUrl']));
       // `i`, not the scope's own index: see the file comment.
-      lines.push(`ScopeMetrics #${i}${details}${attributesString(get(scope, 'attributes'))}`);
-      for (const rawMetric of list(sm, 'metrics')) {
+      lines.push(`ScopeMetrics #${i}${details}${attributesString(scope['attributes'])}`);
+      for (const rawMetric of array(sm['metrics'])) {
         const metric = asObj(rawMetric);
-        const name = str(get(metric, 'name'));
+        const name = str(metric['name']);
         const found = dataOf(metric);
         if (found === undefined) continue;
         const [kind, data] = found;
-        for (const rawPoint of list(data, 'dataPoints', 'data_points')) {
+        for (const rawPoint of array(data['dataPoints'])) {
           const point = asObj(rawPoint);
           lines.push(
-            `${name}{${attributeList(get(point, 'attributes')).join(',')}} ${pointValue(kind, point)}`,
+            `${name}{${attributeList(point['attributes']).join(',')}} ${pointValue(kind, point)}`,
           );
         }
       }
@@ -95,13 +85,13 @@ export function formatNormal(request: unknown): string[] {
 export function countRequest(request: unknown): RequestCounts {
   let metrics = 0;
   let dataPoints = 0;
-  const resourceMetrics = list(asObj(request), 'resourceMetrics', 'resource_metrics');
+  const resourceMetrics = array(asObj(request)['resourceMetrics']);
   for (const rm of resourceMetrics) {
-    for (const sm of list(asObj(rm), 'scopeMetrics', 'scope_metrics')) {
-      for (const metric of list(asObj(sm), 'metrics')) {
+    for (const sm of array(asObj(rm)['scopeMetrics'])) {
+      for (const metric of array(asObj(sm)['metrics'])) {
         metrics++;
         const found = dataOf(asObj(metric));
-        if (found !== undefined) dataPoints += list(found[1], 'dataPoints', 'data_points').length;
+        if (found !== undefined) dataPoints += array(found[1]['dataPoints']).length;
       }
     }
   }
@@ -132,14 +122,14 @@ function attributesString(raw: unknown): string {
 function attributeList(raw: unknown): string[] {
   return array(raw).map((kv) => {
     const o = asObj(kv);
-    return `${str(get(o, 'key'))}=${anyValueAsString(get(o, 'value'))}`;
+    return `${str(o['key'])}=${anyValueAsString(o['value'])}`;
   });
 }
 
 function dataOf(metric: Obj): [DataKind, Obj] | undefined {
-  for (const [camel, snake] of DATA_FIELDS) {
-    const data = get(metric, camel, snake);
-    if (data !== undefined && data !== null) return [camel, asObj(data)];
+  for (const kind of DATA_FIELDS) {
+    const data = metric[kind];
+    if (data !== undefined && data !== null) return [kind, asObj(data)];
   }
   return undefined;
 }
@@ -148,27 +138,27 @@ function pointValue(kind: DataKind, p: Obj): string {
   switch (kind) {
     case 'gauge':
     case 'sum': {
-      const asInt = get(p, 'asInt', 'as_int');
+      const asInt = p['asInt'];
       if (asInt !== undefined && asInt !== null) return intText(asInt);
-      const asDouble = get(p, 'asDouble', 'as_double');
-      return asDouble !== undefined && asDouble !== null ? goFloat(double(asDouble)) : '';
+      const asDouble = p['asDouble'];
+      return asDouble !== undefined && asDouble !== null ? goFloat(Number(asDouble)) : '';
     }
     case 'histogram': {
-      let value = `count=${intText(get(p, 'count') ?? 0)}${sumMinMax(p)}`;
-      const bounds = array(get(p, 'explicitBounds', 'explicit_bounds'));
-      const counts = array(get(p, 'bucketCounts', 'bucket_counts'));
+      let value = `count=${intText(p['count'] ?? 0)}${sumMinMax(p)}`;
+      const bounds = array(p['explicitBounds']);
+      const counts = array(p['bucketCounts']);
       for (let b = 0; b < counts.length; b++) {
-        value += ` ${b < bounds.length ? `le${goFloat(double(bounds[b]))}=` : ''}${intText(counts[b])}`;
+        value += ` ${b < bounds.length ? `le${goFloat(Number(bounds[b]))}=` : ''}${intText(counts[b])}`;
       }
       return value;
     }
     case 'exponentialHistogram':
-      return `count=${intText(get(p, 'count') ?? 0)}${sumMinMax(p)}`;
+      return `count=${intText(p['count'] ?? 0)}${sumMinMax(p)}`;
     case 'summary': {
-      let value = `count=${intText(get(p, 'count') ?? 0)} sum=${goFixed6(double(get(p, 'sum') ?? 0))}`;
-      for (const q of array(get(p, 'quantileValues', 'quantile_values'))) {
+      let value = `count=${intText(p['count'] ?? 0)} sum=${goFixed6(Number(p['sum'] ?? 0))}`;
+      for (const q of array(p['quantileValues'])) {
         const o = asObj(q);
-        value += ` q${goFloat(double(get(o, 'quantile') ?? 0))}=${goFloat(double(get(o, 'value') ?? 0))}`;
+        value += ` q${goFloat(Number(o['quantile'] ?? 0))}=${goFloat(Number(o['value'] ?? 0))}`;
       }
       return value;
     }
@@ -179,8 +169,8 @@ function pointValue(kind: DataKind, p: Obj): string {
 function sumMinMax(p: Obj): string {
   let out = '';
   for (const field of ['sum', 'min', 'max'] as const) {
-    const v = get(p, field);
-    if (v !== undefined && v !== null) out += ` ${field}=${goFloat(double(v))}`;
+    const v = p[field];
+    if (v !== undefined && v !== null) out += ` ${field}=${goFloat(Number(v))}`;
   }
   return out;
 }
@@ -194,13 +184,13 @@ function anyValueAsString(raw: unknown): string {
 
 /** An AnyValue's fields, in the order they are read; int64 as decimal text, bytes as base64. */
 const ANY_FIELDS = [
-  ['stringValue', 'string_value'],
-  ['boolValue', 'bool_value'],
-  ['intValue', 'int_value'],
-  ['doubleValue', 'double_value'],
-  ['arrayValue', 'array_value'],
-  ['kvlistValue', 'kvlist_value'],
-  ['bytesValue', 'bytes_value'],
+  'stringValue',
+  'boolValue',
+  'intValue',
+  'doubleValue',
+  'arrayValue',
+  'kvlistValue',
+  'bytesValue',
 ] as const;
 
 /**
@@ -209,15 +199,8 @@ const ANY_FIELDS = [
  */
 function anyText(raw: unknown, json: boolean): string | undefined {
   const o = asObj(raw);
-  let field: (typeof ANY_FIELDS)[number][0] | undefined;
-  let v: unknown;
-  for (const [camel, snake] of ANY_FIELDS) {
-    v = get(o, camel, snake);
-    if (v !== undefined && v !== null) {
-      field = camel;
-      break;
-    }
-  }
+  const field = ANY_FIELDS.find((f) => o[f] !== undefined && o[f] !== null);
+  const v = field === undefined ? undefined : o[field];
   const all = (parts: readonly (string | undefined)[], open: string, close: string) =>
     parts.includes(undefined) ? (json ? undefined : '') : open + parts.join(',') + close;
   switch (field) {
@@ -229,23 +212,20 @@ function anyText(raw: unknown, json: boolean): string | undefined {
     case 'intValue':
       return intText(v);
     case 'doubleValue': {
-      const d = double(v);
+      const d = Number(v);
       if (Number.isFinite(d)) return jsonFloat(d);
       return json ? undefined : `json: unsupported value: ${goFloat(d)}`;
     }
     case 'arrayValue':
       return all(
-        array(get(asObj(v), 'values')).map((item) => anyText(item, true)),
+        array(asObj(v)['values']).map((item) => anyText(item, true)),
         '[',
         ']',
       );
     case 'kvlistValue': {
       // A Go map: the last value of a repeated key wins, and json.Marshal sorts the keys.
       const byKey = new Map(
-        array(get(asObj(v), 'values')).map((e) => [
-          str(get(asObj(e), 'key')),
-          get(asObj(e), 'value'),
-        ]),
+        array(asObj(v)['values']).map((e) => [str(asObj(e)['key']), asObj(e)['value']]),
       );
       const parts = [...byKey.keys()].sort().map((key) => {
         const text = anyText(byKey.get(key), true);
@@ -293,35 +273,12 @@ function goFixed6(f: number): string {
   return f.toFixed(6);
 }
 
-/** An int64/uint64 as decimal text, exactly: protobufjs and OTLP/JSON give strings, JSON may give numbers. */
-function intText(raw: unknown): string {
-  if (typeof raw === 'string' && /^-?\d+$/.test(raw)) return BigInt(raw).toString();
-  if (typeof raw === 'number' && Number.isInteger(raw)) return BigInt(raw).toString();
-  if (typeof raw === 'bigint') return raw.toString();
-  return String(raw);
-}
-
-const SPECIAL_DOUBLES: Readonly<Record<string, number>> = {
-  NaN: Number.NaN,
-  Infinity: Infinity,
-  '-Infinity': -Infinity,
-};
-
-/** A double as OTLP/JSON may write it: a number, `"NaN"`/`"Infinity"`/`"-Infinity"`, or a numeric string. */
-function double(raw: unknown): number {
-  if (typeof raw === 'number') return raw;
-  if (typeof raw === 'string') return SPECIAL_DOUBLES[raw] ?? Number(raw);
-  return Number.NaN;
-}
+/** An int64/uint64 as decimal text, exactly: decodeWire gives each as a string (Long's). */
+const intText = (raw: unknown): string => String(raw);
 
 // ---------------------------------------------------------------------------------------------
 // Reading the wire shape. Only requests that decoded are printed, so this is lenient: a missing
 // or odd field reads as its default.
-
-function get(o: Obj, camel: string, snake?: string): unknown {
-  const v = o[camel];
-  return v !== undefined || snake === undefined ? v : o[snake];
-}
 
 function asObj(raw: unknown): Obj {
   return raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Obj) : {};
@@ -329,10 +286,6 @@ function asObj(raw: unknown): Obj {
 
 function array(raw: unknown): readonly unknown[] {
   return Array.isArray(raw) ? raw : [];
-}
-
-function list(o: Obj, camel: string, snake?: string): readonly unknown[] {
-  return array(get(o, camel, snake));
 }
 
 function str(raw: unknown): string {

@@ -20,21 +20,34 @@ import type { OtlpEncoding } from '../otlp/types.ts';
 let requestType: protobuf.Type | undefined;
 
 /**
- * A request body as an OTLP/JSON-shaped object: protobufjs `toObject` (lowerCamelCase keys,
- * 64-bit integers as decimal strings, enums as numbers, bytes as base64), or the JSON as sent.
+ * A request body, protobuf or OTLP/JSON, as one shape: protobufjs `toObject` (lowerCamelCase keys,
+ * 64-bit integers as decimal strings, doubles as numbers, enums as numbers, bytes as base64; a
+ * field set only when it was sent).
  * @throws when the body does not decode (the ingest has refused it already).
  */
 export function decodeWire(body: Uint8Array, encoding: OtlpEncoding): unknown {
-  if (encoding === 'json')
-    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
   requestType ??= protobuf.Root.fromJSON(OTLP_SCHEMA).lookupType(
     'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
   );
-  return requestType.toObject(requestType.decode(body), {
-    longs: String,
-    enums: Number,
-    bytes: String,
-  });
+  const message =
+    encoding === 'json'
+      ? requestType.fromObject(
+          camelKeys(JSON.parse(Buffer.from(body).toString('utf8'))) as Record<string, unknown>,
+        )
+      : requestType.decode(body);
+  return requestType.toObject(message, { longs: String, enums: Number, bytes: String });
+}
+
+/** OTLP/JSON's keys in lowerCamelCase, as protobufjs reads them (the Collector takes snake_case too). */
+function camelKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+      camelKeys(v),
+    ]),
+  );
 }
 
 /** What the push reader's exporter sends for `resourceMetrics` over `protocol`: the body and its encoding. */
