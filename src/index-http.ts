@@ -8,10 +8,8 @@ import { refuseUnsupportedNode } from './common/node-support.ts';
 refuseUnsupportedNode();
 export { jobmeterMetrics } from './http/plugin.ts';
 export type { JobmeterMetricsPlugin } from './http/plugin.ts';
-export { createMetricsHandler } from './http/node-handler.ts';
-export type { MetricsHandler } from './http/node-handler.ts';
-export { createMetricsMiddleware } from './http/middleware.ts';
-export type { MetricsMiddleware } from './http/middleware.ts';
+export { createMetricsHandler, createMetricsMiddleware } from './http/node-handler.ts';
+export type { MetricsHandler, MetricsMiddleware } from './http/node-handler.ts';
 export { describeMetricsRoute } from './http/route-options.ts';
 export type {
   ApiKey,

@@ -10,8 +10,7 @@ import Fastify from 'fastify';
 
 import { ConfigError } from '../src/errors.ts';
 import { createRecorder } from '../src/host-recorder.ts';
-import { createMetricsMiddleware } from '../src/http/middleware.ts';
-import { createMetricsHandler } from '../src/http/node-handler.ts';
+import { createMetricsHandler, createMetricsMiddleware } from '../src/http/node-handler.ts';
 import { jobmeterMetrics } from '../src/http/plugin.ts';
 import { createJobmeter } from '../src/jobmeter.ts';
 import { JobmeterReader } from '../src/jobmeter-reader.ts';

@@ -23,7 +23,7 @@ const crypto = () => process.getBuiltinModule('node:crypto');
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { pathOf } from './http-server.ts';
-import { isLevelLogger, type LevelLogger } from '../common/log.ts';
+import { isLevelLogger } from '../common/log.ts';
 import type { AccessLogOptions } from '../options.ts';
 
 export type { AccessLogOptions } from '../options.ts';
@@ -58,59 +58,36 @@ export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
   const stream = options.stream ?? process.stderr;
   const verbose = options.verbose ?? false;
   const now = options.now ?? Date.now;
-  if (isLevelLogger(stream)) return recordLog(stream, verbose);
-  return {
-    begin(method, url) {
-      const entry: AccessEntry = {
-        id: requestId(),
-        method: safe(method),
-        path: safe(pathOf(url)),
-        tenant: undefined,
-      };
-      if (verbose) stream.write(`\u2192 ${entry.method} ${entry.path} (id=${entry.id})\n`);
-      return entry;
-    },
-    end(entry, status, durationMs) {
-      stream.write(
-        `ts=${rfc3339(now())} id=${entry.id} method=${entry.method} path=${entry.path} status=${status} ` +
-          `dur_ms=${Math.max(0, Math.trunc(durationMs))} tenant=${entry.tenant === undefined ? '-' : safe(entry.tenant)}\n`,
-      );
-    },
-  };
-}
-
-/** The access log as records of `logger`: the same entry, its details as fields (the logger quotes them). */
-function recordLog(logger: LevelLogger, verbose: boolean): AccessLog {
+  // Given a level logger, the same entry is a record whose details are fields (the logger quotes them).
+  const logger = isLevelLogger(stream) ? stream : undefined;
+  const write = isLevelLogger(stream) ? undefined : (line: string) => stream.write(line);
+  const field = logger === undefined ? safe : (text: string) => text;
   return {
     begin(method, url, remote) {
       const entry: AccessEntry = {
         id: requestId(),
-        method,
-        path: pathOf(url),
+        method: field(method),
+        path: field(pathOf(url)),
         remote,
         tenant: undefined,
       };
-      if (verbose)
-        logger.debug(
-          { request_id: entry.id, method: entry.method, path: entry.path },
-          'request received',
-        );
+      if (!verbose) return entry;
+      const { id: request_id, method: m, path } = entry;
+      if (write !== undefined) write(`\u2192 ${m} ${path} (id=${request_id})\n`);
+      else logger?.debug({ request_id, method: m, path }, 'request received');
       return entry;
     },
     end(entry, status, durationMs, bytes) {
-      logger.info(
-        {
-          request_id: entry.id,
-          method: entry.method,
-          path: entry.path,
-          status,
-          duration_ms: Math.max(0, Math.trunc(durationMs)),
-          bytes,
-          remote: entry.remote,
-          tenant: entry.tenant,
-        },
-        'request completed',
-      );
+      const { id: request_id, method, path, remote, tenant } = entry;
+      const ms = Math.max(0, Math.trunc(durationMs));
+      if (write === undefined) {
+        const fields = { request_id, method, path, status, duration_ms: ms, bytes, remote, tenant };
+        logger?.info(fields, 'request completed');
+      } else
+        write(
+          `ts=${rfc3339(now())} id=${request_id} method=${method} path=${path} status=${status} ` +
+            `dur_ms=${ms} tenant=${tenant === undefined ? '-' : safe(tenant)}\n`,
+        );
     },
   };
 }

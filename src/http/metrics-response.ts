@@ -147,19 +147,17 @@ function fewSeries(families: readonly RenderFamily[]): boolean {
  * the JSON view), and its compression. Negotiated once per scrape ({@link variantOf}); the
  * rendering follows it as it is.
  */
-export interface ScrapeVariant {
-  readonly contentType: string;
-  readonly negotiated: Negotiated | undefined;
-  readonly encoding: ResponseEncoding | undefined;
-}
+export type ScrapeVariant = ReturnType<typeof variantOf>;
 
 /** The variant `request` is answered in; `format` forces a format regardless of `Accept`. */
-export function variantOf(
-  request: ScrapeRequest,
-  format: 'negotiate' | ExpositionFormat,
-): ScrapeVariant {
+export function variantOf(request: ScrapeRequest, format: 'negotiate' | ExpositionFormat) {
   const encoding = chooseEncoding(request.acceptEncoding);
-  if (request.json) return { contentType: JSON_CONTENT_TYPE, negotiated: undefined, encoding };
+  if (request.json)
+    return {
+      contentType: JSON_CONTENT_TYPE,
+      negotiated: undefined as Negotiated | undefined,
+      encoding,
+    };
   const negotiated = negotiate(request.accept, format === 'negotiate' ? undefined : format);
   return { contentType: contentTypeOf(negotiated), negotiated, encoding };
 }

@@ -5,7 +5,7 @@
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import type { Profile } from '../naming/types.ts';
 import type { AccessLogOptions } from './access-log.ts';
-import { compileGate, type Gate, type GateMode } from './gate.ts';
+import { compileGate, type GateMode } from './gate.ts';
 import type { JsonView } from './metrics-response.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 import { bool, routePath, shown } from '../common/option-rules.ts';
@@ -46,17 +46,7 @@ export type JobmeterMetricsOptions = OptionsOf<
 >;
 
 /** Resolved once when the route is made; every default applied here. */
-export interface ResolvedRoute {
-  readonly enabled: boolean;
-  readonly path: string;
-  readonly gate: Gate;
-  readonly accessLog: AccessLogOptions | undefined;
-  readonly maxInflight: number;
-  readonly format: 'negotiate' | ExpositionFormat;
-  readonly json: JsonView;
-  readonly selfMetrics: boolean;
-  readonly info: MetricsRouteInfo;
-}
+export type ResolvedRoute = ReturnType<typeof resolveRouteOptions>;
 
 /** What mounting a metrics route with these options does, for startup lines and tests. */
 export interface MetricsRouteInfo {
@@ -79,7 +69,7 @@ export function describeMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute
 }
 
 /** Applies every default and checks every option. @throws ConfigError naming the option. */
-export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute {
+export function resolveRouteOptions(opts: JobmeterMetricsOptions) {
   const fail = (option: string, expected: string, got: unknown): never => {
     throw new ConfigError(option, shown(got), expected);
   };
@@ -134,6 +124,11 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
         }
       : jm.jsonView;
 
-  const info = { path, posture: posture.name, mode: gate.mode, description: gate.description };
+  const info: MetricsRouteInfo = {
+    path,
+    posture: posture.name,
+    mode: gate.mode,
+    description: gate.description,
+  };
   return { enabled, path, gate, accessLog, maxInflight, format, json, selfMetrics, info };
 }

@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 
 import express from 'express';
 
-import { createMetricsMiddleware } from '../../src/http/middleware.ts';
+import { createMetricsMiddleware } from '../../src/http/node-handler.ts';
 import {
   accessLineOf,
   get,

@@ -112,7 +112,10 @@ describe('the handler itself', () => {
     assert.equal((await accessLineOf(out, String(res.headers['x-request-id'])))[7], 'host-tenant');
   });
 
-  it('exports the handler, nothing else', () => {
-    assert.deepEqual(Object.keys(handlerModule), ['createMetricsHandler']);
+  it('exports the handler and its middleware form, nothing else', () => {
+    assert.deepEqual(Object.keys(handlerModule), [
+      'createMetricsHandler',
+      'createMetricsMiddleware',
+    ]);
   });
 });
