@@ -14,9 +14,10 @@
  * `JobmeterReader` reading the provider cuts them to its own `attributeValueLengthLimit`
  * (readers/collected-length-limit.ts), which a cut here, at another length, would pre-empt.
  */
-import type { Meter } from '@opentelemetry/api';
+import type { Counter, Meter } from '@opentelemetry/api';
 import { RECORDS_DROPPED } from './domain/catalog.ts';
 import { guardMeter as guardInstruments } from './domain/guarded-meter.ts';
+import { createInstrument } from './domain/observed-instruments.ts';
 import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 
 const GUARDS = new WeakMap<Meter, RecordGuard>();
@@ -31,14 +32,7 @@ export function guardOf(meter: Meter): RecordGuard {
   let guard = GUARDS.get(meter);
   if (guard === undefined) {
     guard = new RecordGuard();
-    guard.countInto(
-      dropCounter(
-        meter.createCounter(RECORDS_DROPPED.name, {
-          unit: RECORDS_DROPPED.unit,
-          description: RECORDS_DROPPED.description,
-        }),
-      ),
-    );
+    guard.countInto(dropCounter(createInstrument(meter, RECORDS_DROPPED) as Counter));
     GUARDS.set(meter, guard);
   }
   return guard;
@@ -58,7 +52,7 @@ export function guardMeter(meter: Meter): Meter {
     guarded = guardInstruments(
       meter,
       { name: '', version: '', schemaUrl: undefined },
-      { guard: guardOf(meter), capFor: () => undefined },
+      { guard: guardOf(meter) },
     );
     GUARDED.set(meter, guarded);
   }

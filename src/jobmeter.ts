@@ -18,9 +18,11 @@ import type { Log } from './common/log.ts';
 import { ConfigError } from './errors.ts';
 import { list, metricReader } from './common/option-rules.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
-import { registerProcessMetrics } from './domain/process-metrics.ts';
-import { RUNTIME_INSTRUMENTS } from './domain/runtime-metrics.ts';
-import { PROMETHEUS_CLIENT_INSTRUMENTS } from './domain/prometheus-client-names.ts';
+import {
+  PROMETHEUS_CLIENT_INSTRUMENTS,
+  registerProcessMetrics,
+  RUNTIME_INSTRUMENTS,
+} from './domain/process-metrics.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import { namedMetrics } from './naming/family-builder.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';

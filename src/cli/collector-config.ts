@@ -27,8 +27,7 @@
  * endpoint's own and have no Collector counterpart.
  */
 import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
-import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
-import { RUNTIME_INSTRUMENTS } from '../domain/runtime-metrics.ts';
+import { PROCESS_INSTRUMENTS, RUNTIME_INSTRUMENTS } from '../domain/process-metrics.ts';
 import { OTHER, SHAPE_OF_KIND, type InstrumentSpec } from '../domain/types.ts';
 import type { Shape } from '../series/output-set.ts';
 import { resourceLabels, type ResourceLabel } from '../naming/resource-labels.ts';

@@ -8,7 +8,7 @@ import { OUTCOMES, type AttributeSpec, type InstrumentKind, type InstrumentSpec 
 
 /**
  * An instrument's spec: its kind, then its name, unit and description, with no attributes unless
- * given (runtime-metrics.ts and process-metrics.ts spell theirs with these too).
+ * given (process-metrics.ts spells its own with these too).
  */
 const instrument =
   (kind: InstrumentKind) =>

@@ -37,9 +37,10 @@ import { specAdmit, type AttributeSetCap } from './attribute-set-cap.ts';
 import { withinLength } from './bounded-attributes.ts';
 import { isRecordable, type RecordGuard } from './record-guard.ts';
 import { withHostBuckets } from './host-buckets.ts';
+import { specOptions } from './observed-instruments.ts';
 import { ObservedStorage } from './storage/observed.ts';
 import type { StorageRegistry } from './storage/registry.ts';
-import type { InstrumentSpec } from './types.ts';
+import { isObserved, type InstrumentSpec } from './types.ts';
 
 export type SyncKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge';
 
@@ -67,16 +68,18 @@ export type OwnSdk = (
 ) => { readonly options: MetricOptions; readonly admit: Admit } | undefined;
 
 /**
- * The SDK's side of an own instrument: its spec's unit, description and buckets (as advice, so a
- * View still overrides them), and its spec's bounds (make one per instrument, shared by every
- * handle on it: a capped fold remembers its values).
+ * The SDK's side of each of `specs`' synchronous instruments: its spec's unit, description and
+ * buckets (as advice, so a View still overrides them), and its spec's bounds, made once per
+ * instrument and shared by every handle on it (a capped fold remembers its values).
  */
-export function ownSdkOf(spec: InstrumentSpec): NonNullable<ReturnType<OwnSdk>> {
-  const advice =
-    spec.buckets === undefined ? {} : { advice: { explicitBucketBoundaries: [...spec.buckets] } };
-  return {
-    options: { unit: spec.unit, description: spec.description, ...advice },
-    admit: specAdmit(spec.attributes),
+export function ownSdkFor(specs: readonly InstrumentSpec[]): OwnSdk {
+  const made = new Map<string, ReturnType<OwnSdk>>();
+  return (name) => {
+    if (made.has(name)) return made.get(name);
+    const spec = specs.find((s) => s.name === name && !isObserved(s.kind));
+    const sdk = spec && { options: specOptions(spec), admit: specAdmit(spec.attributes) };
+    made.set(name, sdk);
+    return sdk;
   };
 }
 
@@ -88,7 +91,7 @@ export type HostStorageFor = (
 
 export interface GuardOptions {
   readonly guard: RecordGuard;
-  readonly capFor: CapFor;
+  readonly capFor?: CapFor;
   /**
    * jobmeter's own instruments no host View selects, on the meter they belong to: its storages.
    * @default none
@@ -262,7 +265,7 @@ export function guardMeter(
       return limit === undefined
         ? local
         : guardInstrument(local, method, name, nonNegative, guard, limit);
-    const cap = capFor(identity);
+    const cap = capFor?.(identity);
     // Cut first: the series budget counts sets as they are recorded.
     const admit: Admit | undefined =
       cap === undefined

@@ -20,18 +20,19 @@
  *   than the newest figure sent, and two of them are never added (a time would read decades ahead).
  *
  * What must stay true: every name here is an instrument jobmeter declares (catalog.ts,
- * process-metrics.ts, runtime-metrics.ts), and the rule is given by naming the declaration, never
+ * process-metrics.ts), and the rule is given by naming the declaration, never
  * by matching a name's shape.
  */
 import { LEVEL, type LevelRule } from '../series/aggregation.ts';
 import { BUILD_INFO, QUEUE_OLDEST_AGE, RUN_LAST_FAILURE, SNAPSHOT_INSTRUMENTS } from './catalog.ts';
 import {
+  EVENT_LOOP_DELAY,
+  EVENT_LOOP_UTILIZATION,
   PROCESS_UPTIME,
   SYSTEM_CPU_UTILIZATION,
   SYSTEM_MEMORY_LIMIT,
   SYSTEM_MEMORY_USAGE,
 } from './process-metrics.ts';
-import { EVENT_LOOP_DELAY, EVENT_LOOP_UTILIZATION } from './runtime-metrics.ts';
 import type { InstrumentSpec } from './types.ts';
 
 /** What a host may set per instrument for a cluster (`cluster.merge`). */

@@ -43,7 +43,7 @@ import type {
 import { ValueType } from '@opentelemetry/api';
 import {
   guardMeter,
-  ownSdkOf,
+  ownSdkFor,
   type CapFor,
   type HostStorageFor,
   type InstrumentIdentity,
@@ -51,7 +51,7 @@ import {
 } from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
 import { StorageRegistry } from './storage/registry.ts';
-import { isObserved, type InstrumentSpec } from './types.ts';
+import type { InstrumentSpec } from './types.ts';
 
 export interface EngineOptions {
   readonly guard: RecordGuard;
@@ -166,15 +166,7 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     this.#cumulative = storages.series.producer();
     this.#engine = engine;
     if (typeof providerOptions !== 'function') this.sdk();
-    const specs = new Map(engine.specs.filter((s) => !isObserved(s.kind)).map((s) => [s.name, s]));
-    const sdk = new Map<string, ReturnType<OwnSdk>>();
-    this.#ownSdk = (name) => {
-      const spec = specs.get(name);
-      if (spec === undefined || sdk.has(name)) return sdk.get(name);
-      const made = ownSdkOf(spec);
-      sdk.set(name, made);
-      return made;
-    };
+    this.#ownSdk = ownSdkFor(engine.specs);
     const hostViewed = engine.hostViewed;
     const limit = engine.cardinalityLimit ?? 2000;
     // An integer-valued instrument stays with the SDK, which truncates its values as the API says.

@@ -4,13 +4,19 @@
  * folding every observation goes through (a recorder's `observe()` too), since the SDK keeps only
  * the last value per attribute set of an asynchronous instrument.
  */
-import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
+import type {
+  Attributes,
+  BatchObservableResult,
+  Meter,
+  MetricOptions,
+  Observable,
+} from '@opentelemetry/api';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { BUILD_INFO, RUN_LAST_FAILURE, SNAPSHOT_INSTRUMENTS } from './catalog.ts';
 import type { BuildInfo } from './types.ts';
 import type { RecordGuard } from './record-guard.ts';
 import type { HostSnapshot, SnapshotCache } from './snapshot.ts';
-import { isObserved, OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
+import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
 import { dropOutsideCheck } from './vocabulary.ts';
 
 /** Observes `value` of the instrument `name` (one of those given) with `attributes`. */
@@ -43,7 +49,7 @@ export function observeFolded(
     specs.map((spec) => [
       spec.name,
       {
-        observable: createObservable(meter, spec),
+        observable: createInstrument(meter, spec) as Observable,
         nonNegative: spec.kind === 'observableCounter',
         processor: createBoundedAttributesProcessor(spec.attributes),
         // Its closed attributes that drop an outside value instead of folding it.
@@ -73,17 +79,30 @@ export function observeFolded(
   );
 }
 
-/** The Meter method that makes each observable kind. */
+/** The Meter method that makes each instrument kind. */
 const CREATE = {
+  counter: 'createCounter',
+  upDownCounter: 'createUpDownCounter',
+  histogram: 'createHistogram',
+  gauge: 'createGauge',
   observableGauge: 'createObservableGauge',
   observableCounter: 'createObservableCounter',
   observableUpDownCounter: 'createObservableUpDownCounter',
 } as const;
 
-export function createObservable(meter: Meter, spec: InstrumentSpec): Observable {
-  if (!isObserved(spec.kind))
-    throw new Error(`instrument ${JSON.stringify(spec.name)}: kind ${spec.kind} is not observable`);
-  return meter[CREATE[spec.kind]](spec.name, { unit: spec.unit, description: spec.description });
+/** `spec`'s unit and description, and its buckets as advice (so a View still overrides them). */
+export function specOptions(spec: InstrumentSpec): MetricOptions {
+  const advice = spec.buckets && { advice: { explicitBucketBoundaries: [...spec.buckets] } };
+  return { unit: spec.unit, description: spec.description, ...advice };
+}
+
+/** The instrument of `spec` on `meter`, made by its kind's Meter method with {@link specOptions}. */
+export function createInstrument<K extends InstrumentSpec['kind']>(
+  meter: Meter,
+  spec: InstrumentSpec & { kind: K },
+): ReturnType<Meter[(typeof CREATE)[K]]> {
+  const create = meter[CREATE[spec.kind]] as (n: string, o: MetricOptions) => unknown;
+  return create.call(meter, spec.name, specOptions(spec)) as ReturnType<Meter[(typeof CREATE)[K]]>;
 }
 
 export interface LiveCounts {

@@ -1,43 +1,286 @@
 /**
- * Node process and runtime metrics, under OpenTelemetry semantic-convention names. Legacy
- * profiles that reported Go runtime figures map their series onto these (see naming/profiles).
- * The runtime figures of `@opentelemetry/instrumentation-runtime-node` are declared in
- * runtime-metrics.ts; what every one of them observes is this file's one table of reads.
+ * Node process and runtime metrics: their instruments and the one table of reads that observes
+ * every one of them, under three namings.
+ *
+ * - OpenTelemetry semantic-convention names (process.*, system.*, and jobmeter's own): legacy
+ *   profiles that reported Go runtime figures map their series onto these (see naming/profiles).
+ * - The runtime figures of `@opentelemetry/instrumentation-runtime-node` (its semconv.ts and
+ *   metrics/*Collector.ts): event-loop delay and utilization, heap by space, GC duration by kind.
+ *   Served by the native profile; no legacy original had them, so the legacy profiles neither map
+ *   nor register them. Like the instrumentation: the event-loop delay figures cover the time since
+ *   the previous collection ({@link sampleEventLoopDelay}) and are not observed before it has a
+ *   sample; the utilization is the fraction of that time the loop was busy.
+ * - The names the Prometheus client libraries give them -- prom-client's
+ *   `collectDefaultMetrics()` and `@prometheus-io/client`'s, which are the same (`process_*`,
+ *   `nodejs_*`): names, types, label names, help and the GC histogram's buckets -- so the common
+ *   Node.js dashboards answer. Served beside the OpenTelemetry names when a host asks
+ *   (`prometheusClientNames`). Each name is the instrument's own, with no unit: the native naming
+ *   then serves it as it is under every translation strategy (a counter's name already ends in
+ *   `_total`, no unit suffix is added).
+ *
+ * Every attribute is bounded: GC kinds are V8's four, heap spaces V8's handful, handle and request
+ * types Node's class names, resource types its type names, the version labels one set (capped all
+ * the same).
  */
-import type { Attributes, Meter } from '@opentelemetry/api';
+import type { Attributes, Meter, Observable } from '@opentelemetry/api';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
+import {
+  constants,
+  monitorEventLoopDelay,
+  PerformanceObserver,
+  performance,
+  type Histogram,
+  type PerformanceEntry,
+} from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 
 import { observableGauge, observableCounter, observableUpDownCounter } from './catalog.ts';
-import { createObservable } from './observed-instruments.ts';
-import {
-  EVENT_LOOP_DELAY,
+import { SECONDS_BOUNDARIES } from './host-buckets.ts';
+import { createInstrument } from './observed-instruments.ts';
+import type { InstrumentSpec } from './types.ts';
+
+/** The figures in the instrumentation's order: name, description, how each reads the histogram (ns). */
+const DELAY_FIGURES: readonly (readonly [string, string, (h: Histogram) => number])[] = [
+  ['min', 'Event loop minimum delay.', (h) => h.min],
+  ['max', 'Event loop maximum delay.', (h) => h.max],
+  ['mean', 'Event loop mean delay.', (h) => h.mean],
+  ['stddev', 'Event loop standard deviation delay.', (h) => h.stddev],
+  ['p50', 'Event loop 50 percentile delay.', (h) => h.percentile(50)],
+  ['p90', 'Event loop 90 percentile delay.', (h) => h.percentile(90)],
+  ['p99', 'Event loop 99 percentile delay.', (h) => h.percentile(99)],
+];
+
+/**
+ * Samples the delay from now on, every 10 ms (the instrumentation's default `monitoringPrecision`):
+ * `read` gives the figures in seconds since the previous read (undefined before the first sample),
+ * `stop` ends it. A read too soon for a sample gives the previous figures again, so a gauge does
+ * not come and go between scrapes (Prometheus would mark it stale in between).
+ */
+export function sampleEventLoopDelay(): { read(): readonly number[] | undefined; stop(): void } {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  let last: number[] | undefined;
+  return {
+    read() {
+      if (delay.count > 0) {
+        last = DELAY_FIGURES.map(([, , read]) => read(delay) / 1e9).map((s) =>
+          Number.isFinite(s) ? s : 0,
+        );
+        delay.reset();
+      }
+      return last;
+    },
+    stop: () => delay.disable(),
+  };
+}
+
+export const EVENT_LOOP_DELAY: readonly InstrumentSpec[] = DELAY_FIGURES.map(
+  ([figure, description]) => observableGauge(`nodejs.eventloop.delay.${figure}`, 's', description),
+);
+
+export const EVENT_LOOP_UTILIZATION = observableGauge(
+  'nodejs.eventloop.utilization',
+  '1',
+  'Event loop utilization',
+);
+
+/** V8's heap spaces (about ten in Node 22-24); more than this many distinct names fold into `other`. */
+const HEAP_SPACE = [{ key: 'v8js.heap.space.name', cap: 24 }] as const;
+
+/**
+ * The instrumentation's four figures per heap space, in its order. The semantic conventions (the
+ * semconv profile) make every one an updowncounter, where the instrumentation observes three as
+ * gauges.
+ */
+export const HEAP_BY_SPACE: readonly InstrumentSpec[] = (
+  [
+    [
+      'v8js.memory.heap.space.size',
+      'observableUpDownCounter',
+      'Total heap memory size pre-allocated for a heap space.',
+    ],
+    ['v8js.memory.heap.used', 'observableGauge', 'Heap Memory size allocated.'],
+    ['v8js.memory.heap.space.available_size', 'observableGauge', 'Heap space available size.'],
+    ['v8js.memory.heap.space.physical_size', 'observableGauge', 'Committed size of a heap space.'],
+  ] as const
+).map(([name, kind, description]) => ({
+  name,
+  kind,
+  unit: 'By',
+  description,
+  attributes: HEAP_SPACE,
+}));
+
+/** `v8js.memory.heap.used` by space: also the legacy profiles' heap figure (crewshipd sums the spaces). */
+export const V8_HEAP_USED = HEAP_BY_SPACE[1]!;
+
+/** V8's GC kinds by the `kind` of a `gc` performance entry's detail. */
+export const GC_KINDS: Readonly<Record<number, string>> = {
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+export const GC_DURATION = {
+  name: 'v8js.gc.duration',
+  kind: 'histogram',
+  unit: 's',
+  description: 'Garbage collection duration by kind, one of major, minor, incremental or weakcb.',
+  attributes: [{ key: 'v8js.gc.type', values: Object.values(GC_KINDS) }],
+  // The instrumentation's DEFAULT_GC_DURATION_BUCKETS: the conventions' duration buckets.
+  buckets: SECONDS_BOUNDARIES,
+} as const satisfies InstrumentSpec;
+
+/** Served by the native profile only (the heap's `v8js.memory.heap.used` is a process instrument). */
+export const RUNTIME_INSTRUMENTS: readonly InstrumentSpec[] = [
+  ...EVENT_LOOP_DELAY,
   EVENT_LOOP_UTILIZATION,
+  ...HEAP_BY_SPACE.filter((s) => s !== V8_HEAP_USED),
   GC_DURATION,
-  GC_KINDS,
-  HEAP_BY_SPACE,
-  RUNTIME_INSTRUMENTS,
-  sampleEventLoopDelay,
-  V8_HEAP_USED,
-} from './runtime-metrics.ts';
-import {
-  ACTIVE,
-  EVENTLOOP_LAG,
-  EVENTLOOP_LAG_FIGURES,
-  GC_DURATION_SECONDS,
-  HEAP,
-  HEAP_SPACES,
+];
+
+// ---------------------------------------------------------------------------------------------
+// The Prometheus client libraries' names.
+
+const TYPE = [{ key: 'type', cap: 64 }] as const;
+const SPACE = [{ key: 'space', cap: 24 }] as const;
+
+const gauge = (
+  name: string,
+  help: string,
+  attributes: readonly { key: string; cap: number }[] = [],
+) => observableGauge(name, '', help, attributes);
+
+/**
+ * The process' CPU time since it started, as client_golang counts it: the Node clients count from
+ * their own registration (a smaller figure, the same rate).
+ */
+export const PROCESS_CPU_USER = observableCounter(
+  'process_cpu_user_seconds_total',
+  '',
+  'Total user CPU time spent in seconds.',
+);
+export const PROCESS_CPU_SYSTEM = observableCounter(
+  'process_cpu_system_seconds_total',
+  '',
+  'Total system CPU time spent in seconds.',
+);
+export const PROCESS_CPU_TOTAL = observableCounter(
+  'process_cpu_seconds_total',
+  '',
+  'Total user and system CPU time spent in seconds.',
+);
+export const PROCESS_START_TIME = gauge(
+  'process_start_time_seconds',
+  'Start time of the process since unix epoch in seconds.',
+);
+/** From /proc/self/status (VmRSS, VmSize, VmData): Linux only, as the clients read them. */
+export const PROCESS_MEMORY: readonly InstrumentSpec[] = [
+  gauge('process_resident_memory_bytes', 'Resident memory size in bytes.'),
+  gauge('process_virtual_memory_bytes', 'Virtual memory size in bytes.'),
+  gauge('process_heap_bytes', 'Process heap size in bytes.'),
+];
+/** From /proc/self: Linux only. */
+export const PROCESS_FDS: readonly InstrumentSpec[] = [
+  gauge('process_open_fds', 'Number of open file descriptors.'),
+  gauge('process_max_fds', 'Maximum number of open file descriptors.'),
+];
+
+export const EVENTLOOP_LAG = gauge('nodejs_eventloop_lag_seconds', 'Lag of event loop in seconds.');
+/** In EVENT_LOOP_DELAY's order: min, max, mean, stddev, p50, p90, p99. */
+export const EVENTLOOP_LAG_FIGURES: readonly InstrumentSpec[] = (
+  [
+    ['min', 'The minimum recorded event loop delay.'],
+    ['max', 'The maximum recorded event loop delay.'],
+    ['mean', 'The mean of the recorded event loop delays.'],
+    ['stddev', 'The standard deviation of the recorded event loop delays.'],
+    ['p50', 'The 50th percentile of the recorded event loop delays.'],
+    ['p90', 'The 90th percentile of the recorded event loop delays.'],
+    ['p99', 'The 99th percentile of the recorded event loop delays.'],
+  ] as const
+).map(([figure, help]) => gauge(`nodejs_eventloop_lag_${figure}_seconds`, help));
+
+/** By type, then the total: resources, handles, requests. */
+export const ACTIVE: readonly InstrumentSpec[] = [
+  gauge(
+    'nodejs_active_resources',
+    'Number of active resources that are currently keeping the event loop alive, grouped by async resource type.',
+    TYPE,
+  ),
+  gauge('nodejs_active_resources_total', 'Total number of active resources.'),
+  gauge(
+    'nodejs_active_handles',
+    'Number of active libuv handles grouped by handle type. Every handle type is C++ class name.',
+    TYPE,
+  ),
+  gauge('nodejs_active_handles_total', 'Total number of active handles.'),
+  gauge(
+    'nodejs_active_requests',
+    'Number of active libuv requests grouped by request type. Every request type is C++ class name.',
+    TYPE,
+  ),
+  gauge('nodejs_active_requests_total', 'Total number of active requests.'),
+];
+
+/** `process.memoryUsage()`'s heapTotal, heapUsed and external. */
+export const HEAP: readonly InstrumentSpec[] = [
+  gauge('nodejs_heap_size_total_bytes', 'Process heap size from Node.js in bytes.'),
+  gauge('nodejs_heap_size_used_bytes', 'Process heap size used from Node.js in bytes.'),
+  gauge('nodejs_external_memory_bytes', 'Node.js external memory size in bytes.'),
+];
+
+/** By V8 heap space (its name without `_space`): total, used, available. */
+export const HEAP_SPACES: readonly InstrumentSpec[] = (['total', 'used', 'available'] as const).map(
+  (figure) =>
+    gauge(
+      `nodejs_heap_space_size_${figure}_bytes`,
+      `Process heap space size ${figure} from Node.js in bytes.`,
+      SPACE,
+    ),
+);
+
+export const VERSION_INFO = gauge('nodejs_version_info', 'Node.js version info.', [
+  { key: 'version', cap: 1 },
+  { key: 'major', cap: 1 },
+  { key: 'minor', cap: 1 },
+  { key: 'patch', cap: 1 },
+]);
+
+/** {@link GC_DURATION} under the clients' name, label and buckets. */
+export const GC_DURATION_SECONDS = {
+  ...GC_DURATION,
+  name: 'nodejs_gc_duration_seconds',
+  unit: '',
+  attributes: [{ key: 'kind', values: Object.values(GC_KINDS) }],
+  // The clients' DEFAULT_GC_DURATION_BUCKETS.
+  buckets: [0.001, 0.01, 0.1, 1, 2, 5],
+} as const satisfies InstrumentSpec;
+
+/**
+ * Every instrument under the Prometheus clients' names, in their registration order.
+ * @example
+ *   console.log(PROMETHEUS_CLIENT_INSTRUMENTS.map((spec) => spec.name));
+ */
+export const PROMETHEUS_CLIENT_INSTRUMENTS: readonly InstrumentSpec[] = [
+  PROCESS_CPU_USER,
   PROCESS_CPU_SYSTEM,
   PROCESS_CPU_TOTAL,
-  PROCESS_CPU_USER,
-  PROCESS_FDS,
-  PROCESS_MEMORY,
   PROCESS_START_TIME,
+  ...PROCESS_MEMORY,
+  ...PROCESS_FDS,
+  EVENTLOOP_LAG,
+  ...EVENTLOOP_LAG_FIGURES,
+  ...ACTIVE,
+  ...HEAP,
+  ...HEAP_SPACES,
   VERSION_INFO,
-} from './prometheus-client-names.ts';
-import type { InstrumentSpec } from './types.ts';
+  GC_DURATION_SECONDS,
+];
+
+// ---------------------------------------------------------------------------------------------
+// The OpenTelemetry process and system figures, and the reads.
 
 export const PROCESS_UPTIME = observableGauge(
   'process.uptime',
@@ -243,14 +486,6 @@ const internals = process as unknown as {
   _getActiveRequests?: () => unknown[];
 };
 
-/** `spec`'s histogram on `meter`, its buckets given as advice. */
-const histogram = (meter: Meter, spec: InstrumentSpec) =>
-  meter.createHistogram(spec.name, {
-    unit: spec.unit,
-    description: spec.description,
-    advice: { explicitBucketBoundaries: [...(spec.buckets ?? [])] },
-  });
-
 /**
  * Observes on `meter` the figures `instruments` gives, each as the instrument given for it, by the
  * name of the instrument whose reading it takes (itself, or a name of jobmeter's own telemetry:
@@ -266,9 +501,11 @@ export function registerProcessMetrics(
   // One observer of V8's collections: their count (GC_COUNT) and durations (GC_DURATION, and
   // under the clients' name).
   let gcCount = 0;
-  const gcDuration = wanted.has(GC_DURATION.name) ? histogram(meter, GC_DURATION) : undefined;
+  const gcDuration = wanted.has(GC_DURATION.name)
+    ? createInstrument(meter, GC_DURATION)
+    : undefined;
   const gcSeconds = wanted.has(GC_DURATION_SECONDS.name)
-    ? histogram(meter, GC_DURATION_SECONDS)
+    ? createInstrument(meter, GC_DURATION_SECONDS)
     : undefined;
   const gcObserver = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
@@ -409,7 +646,7 @@ export function registerProcessMetrics(
   for (const { specs, read } of readings) {
     const instruments = specs.map((s) => {
       const spec = wanted.get(s.name);
-      return spec && createObservable(meter, spec);
+      return spec && (createInstrument(meter, spec) as Observable);
     });
     const observed = instruments.filter((o) => o !== undefined);
     if (observed.length > 0)

@@ -31,7 +31,11 @@ import { conventionRecords, type Convention } from './convention.ts';
 import { exemplarContext } from './exemplars.ts';
 import { QueueAgePoll, type OldestWaiting, type QueueSourceOptions } from './queue-ages.ts';
 import { describe, invalidValue, RecordGuard, type DropReason } from './record-guard.ts';
-import { observeFolded, registerSnapshotInstruments } from './observed-instruments.ts';
+import {
+  createInstrument,
+  observeFolded,
+  registerSnapshotInstruments,
+} from './observed-instruments.ts';
 import {
   SnapshotCache,
   type HostSnapshot,
@@ -47,6 +51,7 @@ import {
   type DeclaredHistogram,
 } from './storage/handles.ts';
 import {
+  isObserved,
   OUTCOMES,
   type BuildInfo,
   type DeclaredAttributes,
@@ -305,71 +310,42 @@ function runAttributes(run: RunAttributes): RunLabels {
 /** A synchronous instrument as the recorder holds it: a handle of its kind, the kind of its method. */
 type Handle = DeclaredCounter & DeclaredHistogram & DeclaredGauge;
 
-/** The synchronous instruments of one recorder, with a `bind` whether or not the engine has one. */
-interface SyncInstruments {
-  counter(spec: InstrumentSpec): DeclaredCounter;
-  histogram(spec: InstrumentSpec): DeclaredHistogram;
-  gauge(spec: InstrumentSpec): DeclaredGauge;
-}
-
 /**
- * The OpenTelemetry API instruments of `meter`, which bounds them by their specs and checks their
+ * The OpenTelemetry API instrument of `spec` on `meter`, which bounds it by its spec and checks its
  * values itself: jobmeter's provider's (a storage, or an SDK instrument behind its spec's folds),
  * or a host meter guarded with the recorder's specs (host-recorder.ts); each with a `bind`.
  */
-function apiInstruments(meter: Meter): SyncInstruments {
-  const options = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
-  return {
-    counter: (spec) =>
-      (spec.kind === 'upDownCounter'
-        ? meter.createUpDownCounter(spec.name, options(spec))
-        : meter.createCounter(spec.name, options(spec))) as unknown as Handle,
-    histogram: (spec) =>
-      meter.createHistogram(spec.name, {
-        ...options(spec),
-        advice: { explicitBucketBoundaries: [...(spec.buckets ?? [])] },
-      }) as unknown as Handle,
-    gauge: (spec) => meter.createGauge(spec.name, options(spec)) as unknown as Handle,
-  };
-}
+type MakeSync = (spec: InstrumentSpec) => Handle;
 
 /**
- * `sync` under `convention`: a canonical instrument it names records on the convention's
+ * `make` under `convention`: a canonical instrument it names records on the convention's
  * instruments, each record's attributes made theirs (a record a convention's instrument does not
  * take skipped on it), in place of its own or beside it (`alongside`); an omitted one records
- * nothing; every other instrument is `sync`'s. A convention instrument several canonical ones
+ * nothing; every other instrument is `make`'s. A convention instrument several canonical ones
  * feed is made once.
  */
-function conventionInstruments(sync: SyncInstruments, convention: Convention): SyncInstruments {
+function conventionInstruments(make: MakeSync, convention: Convention): MakeSync {
   const made = new Map<string, Handle>();
-  /** The instruments of `kind`, recorded by their `method`. */
-  const of =
-    (kind: keyof SyncInstruments, method: 'add' | 'record') =>
-    (spec: InstrumentSpec): Handle => {
-      const make = (s: InstrumentSpec) => sync[kind](s) as Handle;
-      const records = conventionRecords(convention, DOMAIN_INSTRUMENTS, spec, (s) => {
-        if (!made.has(s.name)) made.set(s.name, make(s));
-        return made.get(s.name)!;
-      });
-      if (records === undefined) return make(spec);
-      // Its own instrument first when recorded alongside.
-      const targets = records.alongside
-        ? [{ handle: make(spec), attributes: (a?: Attributes) => a ?? {} }, ...records.targets]
-        : records.targets;
-      /** One canonical record made on each target that takes it, with its attributes. */
-      const write = (v: number, a?: Attributes, ctx?: Context): void => {
-        for (const t of targets) {
-          const b = t.attributes(a);
-          if (b !== undefined) t.handle[method](v, b, ctx);
-        }
-      };
-      const bind = (a?: Attributes) => ({ [method]: (v: number) => write(v, a) });
-      return { [method]: write, bind } as unknown as Handle;
+  return (spec) => {
+    const records = conventionRecords(convention, DOMAIN_INSTRUMENTS, spec, (s) => {
+      if (!made.has(s.name)) made.set(s.name, make(s));
+      return made.get(s.name)!;
+    });
+    if (records === undefined) return make(spec);
+    const method = spec.kind === 'counter' || spec.kind === 'upDownCounter' ? 'add' : 'record';
+    // Its own instrument first when recorded alongside.
+    const targets = records.alongside
+      ? [{ handle: make(spec), attributes: (a?: Attributes) => a ?? {} }, ...records.targets]
+      : records.targets;
+    /** One canonical record made on each target that takes it, with its attributes. */
+    const write = (v: number, a?: Attributes, ctx?: Context): void => {
+      for (const t of targets) {
+        const b = t.attributes(a);
+        if (b !== undefined) t.handle[method](v, b, ctx);
+      }
     };
-  return {
-    counter: of('counter', 'add'),
-    histogram: of('histogram', 'record'),
-    gauge: of('gauge', 'record'),
+    const bind = (a?: Attributes) => ({ [method]: (v: number) => write(v, a) });
+    return { [method]: write, bind } as unknown as Handle;
   };
 }
 
@@ -410,22 +386,22 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     guard.drop(instrument, 'vocabulary', value);
     return true;
   };
-  const api = apiInstruments(meter);
+  const api: MakeSync = (spec) => createInstrument(meter, spec) as unknown as Handle;
   const sync =
     options.convention === undefined ? api : conventionInstruments(api, options.convention);
-  const started = sync.counter(RUN_STARTED);
-  const finished = sync.counter(RUN_FINISHED);
-  const duration = sync.histogram(RUN_DURATION);
-  const active = sync.counter(RUN_ACTIVE);
-  const rejected = sync.counter(REQUEST_REJECTED);
-  const truncated = sync.counter(RUN_OUTPUT_TRUNCATED);
-  const runnerErrors = sync.counter(RUNNER_ERROR);
-  const sessions = sync.counter(SESSION_CREATED);
-  const snapshotFailures = sync.counter(SNAPSHOT_FAILURES);
-  const waits = sync.histogram(QUEUE_WAIT);
-  const attempts = sync.counter(RUN_ATTEMPTS);
-  const lateness = sync.histogram(SCHEDULE_LATENESS);
-  const missed = sync.counter(SCHEDULE_MISSED);
+  const started = sync(RUN_STARTED);
+  const finished = sync(RUN_FINISHED);
+  const duration = sync(RUN_DURATION);
+  const active = sync(RUN_ACTIVE);
+  const rejected = sync(REQUEST_REJECTED);
+  const truncated = sync(RUN_OUTPUT_TRUNCATED);
+  const runnerErrors = sync(RUNNER_ERROR);
+  const sessions = sync(SESSION_CREATED);
+  const snapshotFailures = sync(SNAPSHOT_FAILURES);
+  const waits = sync(QUEUE_WAIT);
+  const attempts = sync(RUN_ATTEMPTS);
+  const lateness = sync(SCHEDULE_LATENESS);
+  const missed = sync(SCHEDULE_MISSED);
   const queueSources = new Set<QueueAgePoll>();
   // A queue two sources read, or that the attribute's cap folds into `other` with another,
   // reports the oldest of their ages (none read: no series).
@@ -529,26 +505,21 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     if (outcome === 'failure') lastFailureSeconds = now() / 1000;
   }
 
-  const observableByName = new Map((options.declared ?? []).map((spec) => [spec.name, spec]));
+  const declaredByName = new Map((options.declared ?? []).map((spec) => [spec.name, spec]));
   const observed = new Set<string>();
   // Declared synchronous instruments, made on first use (one handle per name).
-  const handles = new Map<string, DeclaredCounter | DeclaredHistogram | DeclaredGauge>();
-  function declared<T extends DeclaredCounter | DeclaredHistogram | DeclaredGauge>(
-    name: string,
-    kinds: readonly string[],
-    make: (spec: InstrumentSpec) => T,
-  ): T {
-    const spec = observableByName.get(name);
+  const handles = new Map<string, Handle>();
+  /** The declared instrument `name` of one of `kinds`; a host's own instruments are its names: no convention renames them. */
+  function declared(name: string, ...kinds: string[]): Handle {
+    const spec = declaredByName.get(name);
     if (spec === undefined || !kinds.includes(spec.kind)) {
       throw new Error(
         `${JSON.stringify(name)}: no ${kinds.join(' or ')} instrument of that name declared in options.instruments`,
       );
     }
-    const have = handles.get(name);
-    if (have !== undefined) return have as T;
-    const made = make(spec);
-    handles.set(name, made);
-    return made;
+    let handle = handles.get(name);
+    if (handle === undefined) handles.set(name, (handle = api(spec)));
+    return handle;
   }
 
   return {
@@ -653,16 +624,17 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     lastSnapshot() {
       return cache?.last;
     },
-    // A host's own instruments are its names: no convention renames them.
-    counter: (name) => declared(name, ['counter', 'upDownCounter'], (spec) => api.counter(spec)),
-    histogram: (name) => declared(name, ['histogram'], (spec) => api.histogram(spec)),
-    gauge: (name) => declared(name, ['gauge'], (spec) => api.gauge(spec)),
+    counter: (name) => declared(name, 'counter', 'upDownCounter'),
+    histogram: (name) => declared(name, 'histogram'),
+    gauge: (name) => declared(name, 'gauge'),
     observe(name, callback) {
-      const spec = observableByName.get(name);
+      const spec = declaredByName.get(name);
       if (spec === undefined)
         throw new Error(
           `observe(${JSON.stringify(name)}): no such instrument declared in options.instruments`,
         );
+      if (!isObserved(spec.kind))
+        throw new Error(`instrument ${JSON.stringify(name)}: kind ${spec.kind} is not observable`);
       if (observed.has(name))
         throw new Error(`observe(${JSON.stringify(name)}): a callback is already registered`);
       observed.add(name);

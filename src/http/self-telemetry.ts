@@ -30,13 +30,16 @@ import { counter, observableCounter, observableGauge } from '../domain/catalog.t
 import { guardMeter } from '../domain/guarded-meter.ts';
 import { SECONDS_BOUNDARIES } from '../domain/host-buckets.ts';
 import {
+  EVENT_LOOP_DELAY,
+  HEAP,
   PROCESS_CPU_TIME,
+  PROCESS_FDS,
   PROCESS_MEMORY_USAGE,
+  PROCESS_START_TIME,
   registerProcessMetrics,
+  sampleEventLoopDelay,
 } from '../domain/process-metrics.ts';
-import { HEAP, PROCESS_FDS, PROCESS_START_TIME } from '../domain/prometheus-client-names.ts';
 import { RecordGuard } from '../domain/record-guard.ts';
-import { EVENT_LOOP_DELAY, sampleEventLoopDelay } from '../domain/runtime-metrics.ts';
 import { StorageRegistry } from '../domain/storage/registry.ts';
 import type { BoundCounter, BoundHistogram } from '../domain/storage/handles.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
@@ -247,7 +250,7 @@ export class SelfTelemetry {
     const meter = guardMeter(
       createNoopMeter(),
       { name: 'jobmeter.telemetry', version: '', schemaUrl: undefined },
-      { guard: new RecordGuard(), capFor: () => undefined, own: this.#meter },
+      { guard: new RecordGuard(), own: this.#meter },
     );
     registerProcessMetrics(meter, PROCESS, () => this.#delay?.read() ?? NO_DELAY);
   }

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 
 import { mergePolicies } from '../../src/domain/merge-rules.ts';
-import { RUNTIME_INSTRUMENTS } from '../../src/domain/runtime-metrics.ts';
+import { RUNTIME_INSTRUMENTS } from '../../src/domain/process-metrics.ts';
 import type { Family, HistogramSeries } from '../../src/exposition/types.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { PROCESS_INSTRUMENTS } from '../../src/index-catalog.ts';

@@ -14,8 +14,7 @@ import {
   mergeRuleOf,
   SENDER_LEVEL_RULE,
 } from '../../src/domain/merge-rules.ts';
-import { PROCESS_INSTRUMENTS } from '../../src/domain/process-metrics.ts';
-import { RUNTIME_INSTRUMENTS } from '../../src/domain/runtime-metrics.ts';
+import { PROCESS_INSTRUMENTS, RUNTIME_INSTRUMENTS } from '../../src/domain/process-metrics.ts';
 import { SHAPE_OF_KIND, type InstrumentSpec } from '../../src/domain/types.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import type { OtlpMetric } from '../../src/otlp/types.ts';
