@@ -5,6 +5,7 @@
  * than a timeout, and serves the last good snapshot when a call fails or hangs.
  */
 import { resolveSection, SNAPSHOT_OPTIONS, type OptionsOf } from '../common/option-table.ts';
+import { withinMillis } from '../common/within-millis.ts';
 import type { Outcome } from './types.ts';
 
 /** One host of crewshipd's fleet, in a {@link HostSnapshot}. */
@@ -137,39 +138,26 @@ export class SnapshotCache {
 
   async #refresh(): Promise<HostSnapshot | undefined> {
     this.calls++;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.#timeout);
-      timer.unref();
-    });
-    const call = Promise.resolve().then(this.#callback);
+    let answered = false;
+    // A late answer is still the freshest snapshot there is: kept whenever it comes.
+    const call = Promise.resolve()
+      .then(this.#callback)
+      .then((got) => {
+        answered = true;
+        this.#last = got;
+        this.#lastAt = this.#now();
+      });
     try {
-      const result = await Promise.race([call, timedOut]);
-      if (result === 'timeout') {
-        this.#onFailure('timeout');
-        this.#hung = true;
-        // A late answer is still the freshest snapshot there is: keep it.
-        call
-          .then(
-            (late) => {
-              this.#last = late;
-              this.#lastAt = this.#now();
-            },
-            () => {},
-          )
-          .finally(() => {
-            this.#hung = false;
-          });
-        return this.#last;
-      }
-      this.#last = result;
-      this.#lastAt = this.#now();
-      return result;
+      await withinMillis(call, this.#timeout, true);
     } catch {
       this.#onFailure('error');
       return this.#last;
-    } finally {
-      clearTimeout(timer);
     }
+    if (!answered) {
+      this.#onFailure('timeout');
+      this.#hung = true;
+      void call.catch(() => {}).finally(() => (this.#hung = false));
+    }
+    return this.#last;
   }
 }

@@ -9,7 +9,9 @@
  * shows as a climbing age rather than as old counts passed off as new. One poll at a time: a
  * hung store holds at most one call.
  */
-import type { Meter, MetricOptions, ObservableResult } from '@opentelemetry/api';
+import type { Counter, Meter, ObservableGauge, ObservableResult } from '@opentelemetry/api';
+import { counter, observableGauge } from '../domain/catalog.ts';
+import { createInstrument } from '../domain/observed-instruments.ts';
 import { StorePoll } from '../common/store-poll.ts';
 
 /** The states served; a library's other states (completed, paused, …) are not depth. */
@@ -18,25 +20,21 @@ export type DepthState = (typeof DEPTH_STATES)[number];
 /** Queue name → state → jobs in it. */
 export type DepthCounts = ReadonlyMap<string, Readonly<Partial<Record<DepthState, number>>>>;
 
-export const QUEUE_DEPTH = {
-  name: 'jobmeter.queue.jobs',
-  unit: '{job}',
-  description: 'Jobs in the queue by state, as the job store last reported them.',
-} as const;
-export const QUEUE_POLL_FAILURES = {
-  name: 'jobmeter.queue.poll.failures',
-  unit: '{poll}',
-  description: 'Queue-depth polls that failed, or were still out when the next was due.',
-} as const;
-export const QUEUE_POLL_AGE = {
-  name: 'jobmeter.queue.poll.age',
-  unit: 's',
-  description:
-    'Age of the queue depth served: seconds since the read that counted it was sent to the job store.',
-} as const;
-
-/** The options an instrument above is made with: its unit and description. */
-const optionsOf = ({ unit, description }: MetricOptions): MetricOptions => ({ unit, description });
+const QUEUE_DEPTH = observableGauge(
+  'jobmeter.queue.jobs',
+  '{job}',
+  'Jobs in the queue by state, as the job store last reported them.',
+);
+const QUEUE_POLL_FAILURES = counter(
+  'jobmeter.queue.poll.failures',
+  '{poll}',
+  'Queue-depth polls that failed, or were still out when the next was due.',
+);
+const QUEUE_POLL_AGE = observableGauge(
+  'jobmeter.queue.poll.age',
+  's',
+  'Age of the queue depth served: seconds since the read that counted it was sent to the job store.',
+);
 
 /** Queues served per poller: the queues a worker or boss was given, never job data. */
 const MAX_QUEUES = 100;
@@ -55,10 +53,10 @@ export class QueueDepthPoll {
   #lastAt: number | undefined;
 
   constructor(meter: Meter, read: () => Promise<DepthCounts>, intervalMillis: number) {
-    this.#age = meter.createObservableGauge(QUEUE_POLL_AGE.name, optionsOf(QUEUE_POLL_AGE));
+    this.#age = createInstrument(meter, QUEUE_POLL_AGE) as ObservableGauge;
     this.#age.addCallback(this.#ageCallback);
-    this.#gauge = meter.createObservableGauge(QUEUE_DEPTH.name, optionsOf(QUEUE_DEPTH));
-    this.#failures = meter.createCounter(QUEUE_POLL_FAILURES.name, optionsOf(QUEUE_POLL_FAILURES));
+    this.#gauge = createInstrument(meter, QUEUE_DEPTH) as ObservableGauge;
+    this.#failures = createInstrument(meter, QUEUE_POLL_FAILURES) as Counter;
     this.#gauge.addCallback(this.#callback);
     // While a read is still out (a hung store) no second is sent: the interval it missed is
     // counted as a timeout, and the depth goes stale.

@@ -48,21 +48,14 @@ export class CollectedLengthLimit {
 
   /** `rm` with every point's attribute values within the limit (`rm` itself when none is past it). */
   apply(rm: ResourceMetrics): ResourceMetrics {
-    let scopeMetrics = rm.scopeMetrics;
-    for (let s = 0; s < scopeMetrics.length; s++) {
-      const sm = scopeMetrics[s]!;
-      let metrics = sm.metrics;
-      for (let m = 0; m < metrics.length; m++) {
-        const limited = this.#metric(metrics[m]!);
-        if (limited === metrics[m]) continue;
-        if (metrics === sm.metrics) metrics = metrics.slice();
-        metrics[m] = limited;
-      }
-      if (metrics === sm.metrics) continue;
-      if (scopeMetrics === rm.scopeMetrics) scopeMetrics = scopeMetrics.slice();
-      scopeMetrics[s] = { scope: sm.scope, metrics };
-    }
-    return scopeMetrics === rm.scopeMetrics ? rm : { resource: rm.resource, scopeMetrics };
+    let changed = false;
+    const scopeMetrics = rm.scopeMetrics.map((sm) => {
+      const metrics = sm.metrics.map((m) => this.#metric(m));
+      if (metrics.every((m, i) => m === sm.metrics[i])) return sm;
+      changed = true;
+      return { scope: sm.scope, metrics };
+    });
+    return changed ? { resource: rm.resource, scopeMetrics } : rm;
   }
 
   /** `producer` with each collection's attribute values within the limit. */
