@@ -1,7 +1,7 @@
 /**
  * The composition root: one MeterProvider with the domain instruments and their views, read by a
  * scrape (scrape-pipeline.ts) and an optional OTLP push, with its parts: the cluster's primary or
- * member (cluster/cluster-part.ts), the pull listener, the ingest (ingest/ingest-part.ts), the
+ * member (cluster/lazy-primary.ts, cluster/member.ts), the pull listener, the ingest (ingest/ingest-part.ts), the
  * global registration. Options are resolved once (resolve-options.ts); parts start in order and
  * stop in reverse (common/parts.ts).
  */
@@ -11,7 +11,7 @@ import cluster from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import type { IMetricReader, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
-import { clusterPrimary, startClusterMember } from './cluster/cluster-part.ts';
+import { clusterPrimary } from './cluster/lazy-primary.ts';
 import { listenToClusterWorkers, listenToPort } from './cluster/transport.ts';
 import { Parts } from './common/parts.ts';
 import type { Log } from './common/log.ts';
@@ -537,7 +537,8 @@ export async function createJobmeter<
   if (role === 'member' && clusterOptions !== false)
     await parts.start(
       async () =>
-        startClusterMember(
+        // The member's code loads in a member only.
+        (await import('./cluster/member.ts')).startClusterMember(
           clusterOptions.reportTo,
           () => meterProvider.collectWithStorages(pull()),
           o.log,

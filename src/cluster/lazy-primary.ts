@@ -10,6 +10,9 @@
  * process's own, as it is with the primary loaded.
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Log } from '../common/log.ts';
+import { messageOf } from '../common/message-of.ts';
+import { mergePolicies } from '../domain/merge-rules.ts';
 import type { Collection } from '../series/collection.ts';
 import type { ClusterPrimary, PrimaryOptions } from './primary.ts';
 import type { PrimarySink } from './transport.ts';
@@ -102,4 +105,26 @@ export class LazyPrimary implements PrimarySink {
       },
     );
   }
+}
+
+/** The primary: its code loads with a member's first message, made with `options` then. */
+export function clusterPrimary(
+  cluster: { readonly timeoutMillis: number; readonly merge: Parameters<typeof mergePolicies>[0] },
+  log: Log,
+  options: () => Omit<PrimaryOptions, 'policyFor' | 'timeoutMillis'>,
+): LazyPrimary {
+  return new LazyPrimary(
+    () => ({
+      ...options(),
+      policyFor: mergePolicies(cluster.merge),
+      timeoutMillis: cluster.timeoutMillis,
+    }),
+    (err) =>
+      log(
+        'warn',
+        "the cluster's aggregate could not load: this process serves its own metrics only, and its members' reports are dropped",
+        { error: messageOf(err) },
+        `the cluster's aggregate could not load (${messageOf(err)}): this process serves its own metrics only, and its members' reports are dropped`,
+      ),
+  );
 }

@@ -6,28 +6,29 @@ import { randomUUID } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { Slice } from '../common/slices.ts';
 import type { Log } from '../common/log.ts';
+import type { MessagePort } from 'node:worker_threads';
 import { ReportEncoder } from './report-encoder.ts';
-import type { MemberChannel } from './transport.ts';
+import { clusterWorkerChannel, portChannel } from './transport.ts';
 import { WIRE_TAG } from './wire.ts';
 
-export interface MemberOptions {
-  readonly channel: MemberChannel;
-  /** The member's own cumulative collection. */
-  readonly collect: () => Promise<ResourceMetrics>;
-  /** Past this with no answer to its hello, one line says that nobody aggregates. */
-  readonly welcomeMillis: number;
-  readonly log: Log;
-  /** What to say when nobody welcomes this member. */
-  readonly alone: string;
-}
+/** How long a member waits for the primary's welcome before saying that nobody aggregates. */
+export const CLUSTER_WELCOME_MILLIS = 5000;
 
 export interface Member {
   /** Sends the last report (`bye`) and stops listening. Idempotent. */
   close(): Promise<void>;
 }
 
-export function startMember(options: MemberOptions): Member {
-  const { channel, collect } = options;
+/**
+ * A member, reporting what `collect` (its own cumulative collection) gives over `reportTo` (a
+ * thread's port) or the `node:cluster` channel.
+ */
+export function startClusterMember(
+  reportTo: MessagePort | undefined,
+  collect: () => Promise<ResourceMetrics>,
+  log: Log,
+): Member {
+  const channel = reportTo !== undefined ? portChannel(reportTo) : clusterWorkerChannel();
   const instance = randomUUID();
   let encoder = new ReportEncoder(instance);
   /** The aggregate this member reports to (its encoder's state is relative to it). */
@@ -75,8 +76,14 @@ export function startMember(options: MemberOptions): Member {
   });
   hello();
   const lonely = setTimeout(() => {
-    if (reportingTo === undefined && !closed) options.log('warn', options.alone);
-  }, options.welcomeMillis);
+    if (reportingTo !== undefined || closed) return;
+    log(
+      'warn',
+      reportTo !== undefined
+        ? 'this thread reports over cluster.reportTo, but no jobmeter answered on the other end: call jm.aggregate(worker) where the thread was started'
+        : "this cluster worker reports to the primary, but no jobmeter answered there: call createJobmeter() in the primary too (it serves the workers' metrics; cluster: false makes each process stand alone)",
+    );
+  }, CLUSTER_WELCOME_MILLIS);
   lonely.unref();
 
   let closing: Promise<void> | undefined;
