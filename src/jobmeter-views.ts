@@ -6,11 +6,13 @@
  *
  * One View per instrument: its attribute allow-list with the folds into `other` (under a legacy
  * profile, only the attributes its rules read: naming/profiles/ `profileSettings`), its buckets (the
- * profile's where it has its own, as rm does), its series ceiling. They are data (build-views.ts
+ * profile's where it has its own, as rm does), its series ceiling. They are data ({@link buildViews}
  * makes them from the instruments' specs and the profile's module); jobmeter's own provider applies
  * the same bounds without them.
  */
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
+import { AggregationType } from './common/otel-sdk.ts';
+import { createBoundedAttributesProcessor, maxAttributeSets } from './domain/bounded-attributes.ts';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { CONVENTION_PROCESS_INSTRUMENTS, PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
 import { conventionCatalog } from './domain/convention.ts';
@@ -24,7 +26,6 @@ import {
   type VIEWS_OPTIONS,
 } from './common/option-table.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
-import { buildViews } from './views/build-views.ts';
 
 /** What {@link jobmeterViews} is given besides the profile: the option table's views rows. */
 export type JobmeterViewsOptions = OptionsOf<
@@ -99,4 +100,23 @@ export function withProfileAttributes(
       ? s
       : { ...s, attributes: s.attributes.filter((a) => keys.includes(a.key)) };
   });
+}
+
+/**
+ * Instrument specs -> SDK views: one view per instrument carrying its allow-list/fold processor,
+ * its histogram buckets and its cardinality limit.
+ */
+export function buildViews(specs: readonly InstrumentSpec[]): ViewOptions[] {
+  return specs.map((spec) => ({
+    instrumentName: spec.name,
+    attributesProcessors: [createBoundedAttributesProcessor(spec.attributes)],
+    // +1: the SDK counts its overflow series inside the limit.
+    aggregationCardinalityLimit: maxAttributeSets(spec.attributes) + 1,
+    ...(spec.kind === 'histogram' && {
+      aggregation: {
+        type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+        options: { boundaries: [...(spec.buckets ?? [])], recordMinMax: false },
+      },
+    }),
+  }));
 }

@@ -26,7 +26,7 @@ import { otelProfile } from '../../src/naming/profiles/otel.ts';
 import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import { newPullReader } from '../../src/readers/pull-reader.ts';
-import { buildViews } from '../../src/views/build-views.ts';
+import { buildViews } from '../../src/jobmeter-views.ts';
 import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
 import { RecordGuard } from '../../src/domain/record-guard.ts';
 

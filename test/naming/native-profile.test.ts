@@ -8,7 +8,7 @@ import type { HistogramSeries, NumberSeries } from '../../src/exposition/types.t
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import { newPullReader } from '../../src/readers/pull-reader.ts';
-import { buildViews } from '../../src/views/build-views.ts';
+import { buildViews } from '../../src/jobmeter-views.ts';
 
 function setup(scopeInfo: boolean) {
   const reader = newPullReader();

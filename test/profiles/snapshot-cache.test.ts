@@ -14,7 +14,7 @@ import {
 import { crewshipdProfile } from '../../src/naming/profiles/crewshipd.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import { newPullReader } from '../../src/readers/pull-reader.ts';
-import { buildViews } from '../../src/views/build-views.ts';
+import { buildViews } from '../../src/jobmeter-views.ts';
 import { countingSource, numberSeries, scrapeByName, testJobmeter, within } from './helpers.ts';
 
 const TTL = 15_000;

@@ -11,10 +11,14 @@ import { SELF_INSTRUMENTS } from '../../src/domain/catalog.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import { createRecorder } from '../../src/host-recorder.ts';
 import { JobmeterReader } from '../../src/jobmeter-reader.ts';
-import { jobmeterViews, profileCatalog, withProfileBuckets } from '../../src/jobmeter-views.ts';
+import {
+  buildViews,
+  jobmeterViews,
+  profileCatalog,
+  withProfileBuckets,
+} from '../../src/jobmeter-views.ts';
 import { PROFILE_NAMES, profileSettings } from '../../src/naming/profiles/index.ts';
 import type { ProfileName } from '../../src/options.ts';
-import { buildViews } from '../../src/views/build-views.ts';
 
 test("rm: jobmeter.run.duration's View keeps kind and outcome, the attributes rm's rule labels", () => {
   const view = jobmeterViews('rm').find((v) => v.instrumentName === 'jobmeter.run.duration')!;
