@@ -218,14 +218,10 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       const points = isMetricData(input);
       const series = points ? (entry.points ??= new MetricColumns()).of(input) : input;
       const upDown = input.dataPointType === DataPointType.SUM && !input.isMonotonic;
-      // Of the ingest's MetricData, its exponential histograms are series of its own (they have
-      // no columns); the rest is made of its series (derived-runs.ts), no source of its own. Of the
-      // producers' points, a host producer's are.
+      // The ingest's MetricData is made of its series (derived-runs.ts), no source of its own. Of
+      // the producers' points, a host producer's are.
       const leaves =
-        sources !== undefined &&
-        (expires
-          ? !points || input.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM
-          : points && sources.isProduced(input));
+        sources !== undefined && (expires ? !points : points && sources.isProduced(input));
       for (const [rule, builder] of served) {
         const column = rule.emit(
           series,

@@ -73,10 +73,7 @@ export interface LabelColumn {
 /** One instrument's series at the collection's instant. */
 export interface CollectedSeries {
   readonly descriptor: MetricDescriptor;
-  /**
-   * SUM, GAUGE or HISTOGRAM, as the MetricData of the same instrument would say; a producer's
-   * points (metric-columns.ts) may be EXPONENTIAL_HISTOGRAM too (see {@link exponentials}).
-   */
+  /** As the MetricData of the same instrument would say (EXPONENTIAL_HISTOGRAM: see {@link exponentials}). */
   readonly dataPointType: DataPointType;
   readonly isMonotonic: boolean;
   readonly aggregationTemporality: AggregationTemporality;
@@ -96,8 +93,8 @@ export interface CollectedSeries {
    */
   readonly seriesBounds?: readonly (readonly number[])[];
   /**
-   * Exponential histograms (a producer's points only: their buckets fit no columns): each series'
-   * figures; {@link sums} and {@link counts} hold their sums and counts too.
+   * Exponential histograms (their buckets fit no columns): each series' figures; {@link sums} and
+   * {@link counts} hold their sums and counts too.
    */
   readonly exponentials?: readonly ExponentialHistogram[];
   /** Histograms: sum and count per series. */
@@ -121,8 +118,8 @@ export interface CollectedScope {
 
 /**
  * One scope of what a writer outside the store gave at the collection's instant (the ingest's):
- * its series sets as columns, in their order, and MetricData only where figures fit no columns (an
- * exponential histogram's) or are no series of a set (made from others, or a count of its own).
+ * its series sets as columns, in their order, and MetricData only where figures are no series of a
+ * set (made from others, or a count of its own).
  */
 export interface IngestedScope {
   readonly scope: InstrumentationScope;
@@ -239,9 +236,9 @@ export function metricDataOf(
 ): MetricData {
   const { n, stride, values, exemplars } = series;
   const histogram = series.dataPointType === DataPointType.HISTOGRAM;
-  const dataPoints = new Array<DataPoint<number | Histogram> & { exemplars?: Exemplar[] }>(n);
+  const dataPoints = new Array<DataPoint<unknown> & { exemplars?: Exemplar[] }>(n);
   for (let i = 0; i < n; i++) {
-    let value: number | Histogram = values[i]!;
+    let value: number | Histogram | ExponentialHistogram = series.exponentials?.[i] ?? values[i]!;
     if (histogram) {
       const boundaries = boundsOf(series, i);
       const count = series.counts[i]!;

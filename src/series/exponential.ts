@@ -2,12 +2,12 @@
  * Exponential histograms as a set of the store (the ingest writes them): identity, removal and
  * per-series starts are the set's (series-set.ts); each series' figures are one summed
  * `ExponentialSum` (common/exponential-histogram.ts), since their scale and offsets change as
- * points arrive and fit no fixed columns. The naming pass cannot read them as columns: a
- * collection gives them as MetricData (`collected` is undefined).
+ * points arrive and fit no fixed columns. A collection gives them as the columns of a producer's
+ * exponential points (collection.ts `CollectedSeries.exponentials`): sums and counts as columns,
+ * each series' buckets as the SDK shapes them.
  */
-import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
+import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
-import type { DataPoint, ExponentialHistogram, MetricData } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries } from './collection.ts';
 import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
@@ -31,33 +31,27 @@ export class ExponentialSet extends SeriesSet {
   }
 
   snapshotLength(): number {
-    return this.heldLength();
+    return this.heldLength() + 2 * this.values.length;
   }
 
+  /** Each series' sums as they are now: a later one replaces them, so the snapshot keeps these. */
   snapshot(arena: SnapshotArena): Snapshot {
-    return this.held({ n: this.values.length, values: NONE, sums: NONE, counts: NONE }, arena);
+    const exponentials = this.values.map((v) => v ?? EMPTY_EXPONENTIAL);
+    const n = exponentials.length;
+    const sums = arena.copyOf(exponentials.map((v) => v.sum));
+    const counts = arena.copyOf(exponentials.map((v) => v.count));
+    return this.held({ n, values: NONE, sums, counts, exponentials }, arena);
   }
 
-  collected(): CollectedSeries | undefined {
-    return undefined;
-  }
-
-  /** The points of the first `snap.n` series, their counts as they are now (read in the turn of the snapshot); undefined when none. */
-  override cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+  collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
     if (snap.n === 0) return undefined;
-    const keys = this.keysOf(snap);
-    const seconds = snap.startSeconds;
-    const dataPoints = new Array<DataPoint<ExponentialHistogram>>(snap.n);
-    for (let i = 0; i < snap.n; i++)
-      dataPoints[i] = {
-        startTime: seconds === undefined ? startTime : [seconds[i]!, snap.startNanos![i]!],
-        endTime,
-        attributes: keys[i]!,
-        value: bucketsOf(this.values[i] ?? EMPTY_EXPONENTIAL),
-      };
-    const { descriptor, dataPointType } = this;
-    const aggregationTemporality = AggregationTemporality.CUMULATIVE;
-    return { descriptor, aggregationTemporality, dataPointType, dataPoints };
+    const { sums, counts } = snap;
+    const columns = { isMonotonic: false, stride: 0, bounds: [], values: NONE, sums, counts };
+    const exponentials = snap.exponentials!.map(bucketsOf);
+    return {
+      ...this.collectedOf(snap, startTime, { ...columns, exemplars: undefined }),
+      exponentials,
+    };
   }
 }
 

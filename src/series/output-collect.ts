@@ -9,12 +9,11 @@
  * scopes in the order of their oldest series, a scope's series in the order they were made --
  * across a histogram's bucket layouts too: as columns, a scope whose series are spread over
  * several sets (or out of order in one) is one view of them in that order ({@link merged}), each
- * series with its own bounds. Exponential histograms have no columns (exponential.ts): they
- * are MetricData from the start.
+ * series with its own bounds.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import type { DataPoint, MetricData, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type { ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import {
   isMetricData,
   metricDataOf,
@@ -25,7 +24,7 @@ import {
   type LabelRender,
 } from './collection.ts';
 import type { OutputSet } from './output-set.ts';
-import { SnapshotArena } from './snapshot.ts';
+import type { SnapshotArena } from './snapshot.ts';
 import type { InstrumentSeries as Instrument, ScopeSeries } from './streams.ts';
 
 /**
@@ -53,36 +52,21 @@ export function collectSeries(
 ): { scopes: IngestedScope[]; arena: SnapshotArena } {
   // Counted and copied in one turn: no set changes in between.
   let figures = 0;
-  for (const instrument of instruments) {
-    if (instrument.shape === 'exponentialHistogram') continue;
+  for (const instrument of instruments)
     for (const held of instrument.scopes.values())
       for (const out of held.sets) figures += out.set.snapshotLength();
-  }
   const into = arena(figures);
-  const scopes = grouped<CollectedSeries | MetricData>(instruments, (instrument, held) =>
-    instrument.shape === 'exponentialHistogram'
-      ? metricOf(held, endTime)
-      : seriesOf(held, into, endTime),
-  ).map(({ scope, entries }) => ({ scope, series: entries }));
-  return { scopes, arena: into };
-}
-
-/** What `read` makes of each instrument's scopes, grouped by scope in the order above. */
-function grouped<T>(
-  instruments: Iterable<Instrument>,
-  read: (instrument: Instrument, held: ScopeSeries) => T | undefined,
-): { scope: InstrumentationScope; entries: T[] }[] {
-  const scopes = new Map<string, { scope: InstrumentationScope; entries: T[] }>();
+  const scopes = new Map<string, { scope: InstrumentationScope; series: CollectedSeries[] }>();
   for (const instrument of instruments) {
     for (const [key, held] of scopesOf(instrument)) {
-      const entry = read(instrument, held);
-      if (entry === undefined) continue;
+      const series = seriesOf(held, into, endTime);
+      if (series === undefined) continue;
       let group = scopes.get(key);
-      if (group === undefined) scopes.set(key, (group = { scope: { ...held.scope }, entries: [] }));
-      group.entries.push(entry);
+      if (group === undefined) scopes.set(key, (group = { scope: { ...held.scope }, series: [] }));
+      group.series.push(series);
     }
   }
-  return [...scopes.values()];
+  return { scopes: [...scopes.values()], arena: into };
 }
 
 /** `instrument`'s scopes (by key) in the order of their oldest series. */
@@ -102,53 +86,24 @@ function oldest(scope: ScopeSeries): number {
 }
 
 /**
- * What `read` gives of the scope's series: of its one set when they are that set's, in its order;
- * else of each set, merged by `merge` in the order the series were made (undefined when no set gives any).
+ * The scope's series as columns: of its one set when they are that set's, in its order; else one
+ * view of each set's, in the order they were made. Every series has its own start (the set keeps
+ * them): the set's start time is not read.
  */
-function ofScope<T>(
-  scope: ScopeSeries,
-  read: (out: OutputSet) => T | undefined,
-  merge: (parts: readonly { out: OutputSet; series: T }[]) => T,
-): T | undefined {
-  const sets = scope.sets;
-  if (sets.length === 1 && !sets[0]!.unordered) return read(sets[0]!);
-  const parts: { out: OutputSet; series: T }[] = [];
-  for (const out of sets) {
-    const series = read(out);
-    if (series !== undefined) parts.push({ out, series });
-  }
-  return parts.length === 0 ? undefined : merge(parts);
-}
-
-/** An exponential histogram's series (no columns) as one MetricData: one set's points, or several sets' merged in the order their series were made. */
-function metricOf(scope: ScopeSeries, endTime: HrTime): MetricData | undefined {
-  return ofScope(scope, (out) => pointsOf(out, endTime), mergedPoints);
-}
-
-function pointsOf(out: OutputSet, endTime: HrTime): MetricData | undefined {
-  const set = out.set;
-  const snap = set.snapshot(new SnapshotArena(new Float64Array(set.snapshotLength())));
-  // Every series has its own start (the set keeps them): the set's start time is not read.
-  return set.cumulative(snap, endTime, endTime);
-}
-
-/** Several sets' points as one MetricData, in the order their series were made. */
-function mergedPoints(parts: readonly { out: OutputSet; series: MetricData }[]): MetricData {
-  const made = parts.flatMap(({ out, series }) =>
-    (series.dataPoints as DataPoint<unknown>[]).map((point, i) => ({ seq: out.seq(i), point })),
-  );
-  made.sort((a, b) => a.seq - b.seq);
-  return { ...parts[0]!.series, dataPoints: made.map((m) => m.point) } as MetricData;
-}
-
-/** The scope's series as columns: one set's, or one view of several sets' in the order their series were made. */
 function seriesOf(
   scope: ScopeSeries,
   arena: SnapshotArena,
   endTime: HrTime,
 ): CollectedSeries | undefined {
-  // Every series has its own start (the set keeps them): the set's start time is not read.
-  return ofScope(scope, (out) => out.set.collected(out.set.snapshot(arena), endTime), merged);
+  const read = (out: OutputSet) => out.set.collected(out.set.snapshot(arena), endTime);
+  const sets = scope.sets;
+  if (sets.length === 1 && !sets[0]!.unordered) return read(sets[0]!);
+  const parts: { out: OutputSet; series: CollectedSeries }[] = [];
+  for (const out of sets) {
+    const series = read(out);
+    if (series !== undefined) parts.push({ out, series });
+  }
+  return parts.length === 0 ? undefined : merged(parts);
 }
 
 /**

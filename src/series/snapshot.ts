@@ -11,6 +11,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { Exemplar } from './collection.ts';
 import type { Column } from './column.ts';
+import type { ExponentialSum } from '../common/exponential-histogram.ts';
 
 export interface Snapshot {
   /** Series held at the instant (the first `n` of the set's series). */
@@ -23,6 +24,8 @@ export interface Snapshot {
   /** Histograms that record them: min and max per series. */
   readonly mins?: Float64Array;
   readonly maxs?: Float64Array;
+  /** Exponential histograms: each series' sums (`sums` and `counts` hold their sums and counts too). */
+  readonly exponentials?: readonly ExponentialSum[];
   /** Sets that keep exemplars: the latest per series (sums) or per bucket (histograms). */
   readonly exemplars?: readonly (Exemplar | undefined)[];
   /** Sets that keep a start per series (series-set.ts `keepStarts`): its two parts. */

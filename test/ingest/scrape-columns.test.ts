@@ -16,6 +16,7 @@ import {
 } from '../../src/series/collection.ts';
 import { GaugeSet } from '../../src/series/gauge.ts';
 import { HistogramSet } from '../../src/series/histogram.ts';
+import { ExponentialSet } from '../../src/series/exponential.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
 import { SumSet } from '../../src/series/sum.ts';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
@@ -462,6 +463,7 @@ describe('createJobmeter with an ingest: the scrape', () => {
       counted(SumSet.prototype, 'cumulative'),
       counted(GaugeSet.prototype, 'cumulative'),
       counted(HistogramSet.prototype, 'cumulative'),
+      counted(ExponentialSet.prototype, 'cumulative'),
     ];
     const metricData = counted(IngestStore.prototype, 'collect');
     counted(IngestStore.prototype, 'collectSeries', (p) => parts.push(p as Promise<IngestedPart>));
@@ -469,7 +471,7 @@ describe('createJobmeter with an ingest: the scrape', () => {
     const families = await fed.scrape();
     assert.deepEqual(
       pointsMade.map((c) => c.calls),
-      [0, 0, 0],
+      [0, 0, 0, 0],
       'no points made of a set',
     );
     assert.equal(metricData.calls, 0, "the ingest's MetricData is not read");
@@ -484,6 +486,7 @@ describe('createJobmeter with an ingest: the scrape', () => {
       'shared.level',
       'jobmeter.run.finished',
       'daemon.latency',
+      'daemon.exp',
       'clash.me',
       'shared.events',
       'daemon.latency',
@@ -492,8 +495,8 @@ describe('createJobmeter with an ingest: the scrape', () => {
     ]);
     assert.deepEqual(
       asMetrics,
-      ['daemon.exp', 'jobmeter.run.history', 'jobmeter.run.last_failure.time'],
-      'MetricData only where no set has columns',
+      ['jobmeter.run.history', 'jobmeter.run.last_failure.time'],
+      'MetricData only where no set holds the series (the runs derived from them)',
     );
     assert.equal(collections.length, 1);
     const pulled = (await collections[0]!).metrics;
