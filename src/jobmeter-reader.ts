@@ -77,9 +77,8 @@ export class JobmeterReader implements IMetricReader {
   readonly scrape: () => Promise<RenderFamily[]>;
   readonly #listen: (() => Promise<MetricsListener>) | undefined;
   readonly #port: number;
-  #settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   /** Settles once a provider has taken the reader and the listener is bound, or cannot be. */
-  readonly #bound: Promise<void>;
+  readonly #bound = Promise.withResolvers<undefined>();
   #taken = false;
   /** What `ready` gives while no provider has the reader: {@link #bound}, within READY_WAIT_MILLIS. */
   #waiting: Promise<void> | undefined;
@@ -132,14 +131,9 @@ export class JobmeterReader implements IMetricReader {
               scrape: this.scrape,
             });
     if (listener !== false) givenListenerPort(this, listener.port);
-    this.#bound =
-      listener === false
-        ? Promise.resolve()
-        : new Promise<void>((resolve, reject) => {
-            this.#settle = { resolve, reject };
-          });
+    if (listener === false) this.#bound.resolve(undefined);
     // Observed through `ready`; without a listener to wait on, an unhandled rejection would end the process.
-    this.#bound.catch(() => {});
+    this.#bound.promise.catch(() => {});
   }
 
   /**
@@ -150,7 +144,7 @@ export class JobmeterReader implements IMetricReader {
    * (read again once one has, it follows that provider's bind). Resolved at once without a listener.
    */
   get ready(): Promise<void> {
-    if (this.#taken || this.#listen === undefined || this.#shut) return this.#bound;
+    if (this.#taken || this.#listen === undefined || this.#shut) return this.#bound.promise;
     this.#waiting ??= this.#waitForProvider();
     return this.#waiting;
   }
@@ -166,7 +160,7 @@ export class JobmeterReader implements IMetricReader {
           ),
         );
       }, READY_WAIT_MILLIS);
-      void this.#bound.then(resolve, reject).finally(() => clearTimeout(timer));
+      void this.#bound.promise.then(resolve, reject).finally(() => clearTimeout(timer));
     });
     waiting.catch(() => {});
     return waiting;
@@ -180,13 +174,13 @@ export class JobmeterReader implements IMetricReader {
   }
 
   #bind(producer: MetricProducer): void {
-    const settle = this.#settle!;
+    const settle = this.#bound;
     if (this.#shut) return;
     const taken = portGivenToAnother(siblingReaders(producer, this), this.#port);
     if (taken !== undefined) return settle.reject(taken);
     this.#binding = this.#listen!().then((l) => {
       this.#listener = l;
-      settle.resolve();
+      settle.resolve(undefined);
     }, settle.reject);
   }
 
@@ -227,7 +221,7 @@ export class JobmeterReader implements IMetricReader {
     this.#shut = true;
     await this.#binding;
     // Not taken by a provider (or refused): nothing listens, and `ready` says so.
-    this.#settle?.reject(new Error('JobmeterReader: shut down before its listener was bound'));
+    this.#bound.reject(new Error('JobmeterReader: shut down before its listener was bound'));
     await this.#listener?.close();
   }
 }
