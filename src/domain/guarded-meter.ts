@@ -104,6 +104,7 @@ export interface GuardOptions {
 }
 
 type Method = 'add' | 'record';
+type Observe = (value: number, attributes?: Attributes) => void;
 type Records<M extends Method> = {
   [K in M]: (value: number, attributes?: Attributes, context?: Context) => void;
 };
@@ -160,25 +161,17 @@ function wrapperOf<C extends object>(
  */
 class GuardedObservable {
   readonly inner: Observable;
-  readonly #name: string;
-  /** An observable counter's values are running totals: never negative. */
-  readonly #nonNegative: boolean;
-  readonly #guard: RecordGuard;
+  /** Observes `value` through `observe` when the guard admits it, its attributes cut to the limit. */
+  readonly pass: (value: number, attributes: Attributes | undefined, observe: Observe) => void;
   readonly #wrappers = new WeakMap<ObservableCallback, ObservableCallback>();
-  /** An observation's attributes as the SDK is given them (the guard's value length limit applied). */
-  readonly attributes: Admit;
 
+  /** `nonNegative`: an observable counter's values are running totals, never negative. */
   constructor(inner: Observable, name: string, nonNegative: boolean, guard: RecordGuard) {
     this.inner = inner;
-    this.#name = name;
-    this.#nonNegative = nonNegative;
-    this.#guard = guard;
-    this.attributes = lengthLimit(name, guard) ?? ((a) => a);
-  }
-
-  /** Whether `value` may be observed; otherwise it is dropped through the guard. */
-  admits(value: number): boolean {
-    return this.#guard.admits(this.#name, value, this.#nonNegative);
+    const cut = lengthLimit(name, guard) ?? ((a) => a);
+    this.pass = (value, attributes, observe) => {
+      if (guard.admits(name, value, nonNegative)) observe(value, cut(attributes));
+    };
   }
 
   readonly #wrap =
@@ -186,7 +179,7 @@ class GuardedObservable {
     (result) =>
       callback({
         observe: (value, attributes) =>
-          this.admits(value) ? result.observe(value, this.attributes(attributes)) : undefined,
+          this.pass(value, attributes, (v, a) => result.observe(v, a)),
       });
 
   addCallback(callback: ObservableCallback): void {
@@ -226,7 +219,7 @@ const wrapBatch =
     callback({
       observe: (o: Observable, value: number, attributes?: Attributes) => {
         if (!(o instanceof GuardedObservable)) return result.observe(o, value, attributes);
-        if (o.admits(value)) result.observe(o.inner, value, o.attributes(attributes));
+        o.pass(value, attributes, (v, a) => result.observe(o.inner, v, a));
       },
     });
 
