@@ -7,7 +7,7 @@
 import type { ResolvedMetrics } from '../config/metrics-section.ts';
 import { messageOf } from '../common/message-of.ts';
 import { POSTURES } from '../common/postures.ts';
-import { TELEMETRY_LISTEN_ENV } from '../config/env-layer.ts';
+import { TELEMETRY_OPTIONS } from '../common/option-table.ts';
 import { DEMO_TICK_MS } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
 import type { IngestListener } from '../ingest/ingest-listener.ts';
@@ -194,7 +194,7 @@ export function telemetryListenFailed(
   const why = code === 'EADDRINUSE' ? 'address already in use' : messageOf(err);
   return (
     `[telemetry] listen ${hostPort(address)}${isDefault ? ' (the default)' : ''}: ${why}; ` +
-    `set [telemetry] listen (or ${TELEMETRY_LISTEN_ENV}) to a free loopback HOST:PORT, ` +
+    `set [telemetry] listen (or ${TELEMETRY_OPTIONS.listen.env}) to a free loopback HOST:PORT, ` +
     "or [telemetry] enabled = false to run without jobmeter's own telemetry"
   );
 }

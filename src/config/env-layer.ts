@@ -6,7 +6,7 @@
  * the OpenTelemetry specification has it for its own.
  */
 import { otlpOptionsFromEnv, resourceFromEnv, rowsFromEnv } from './otel-env.ts';
-import { JOBMETER_OPTIONS, TABLES, TELEMETRY_OPTIONS } from '../common/option-table.ts';
+import { JOBMETER_OPTIONS, TABLES } from '../common/option-table.ts';
 import { definedOnly, type ServiceConfig } from './service-config.ts';
 
 /**
@@ -29,6 +29,3 @@ export function envLayer(env: NodeJS.ProcessEnv): ServiceConfig {
     otlp: otlpOptionsFromEnv(env),
   });
 }
-
-/** `[telemetry] listen`'s variable: below the file, as every variable is. */
-export const TELEMETRY_LISTEN_ENV = TELEMETRY_OPTIONS.listen.env;

@@ -170,7 +170,15 @@ export function unknownKeyIn(
   at: string,
 ): ConfigError {
   const tableName = definition === undefined ? undefined : TABLE_NAMES[definition];
-  if (tableName === undefined) return unknownKey(name, definition ?? '');
+  // The top level and its tables: named as the file spells them, a key of another table hinted.
+  const where = definition ?? '';
+  if (tableName === undefined)
+    return unknownKeyError(
+      where === '' ? name : `${where}.${name}`,
+      where === '' ? 'the top level' : `[${where}]`,
+      knownKeys(where),
+      suggestKey(name, where),
+    );
   const hint = nearest(name, keys);
   return unknownKeyError(`${at}.${name}`, tableName, keys, hint && `${at}.${hint}`);
 }
@@ -208,15 +216,6 @@ function quotedHint(value: unknown): string {
 function knownKeys(where: Table): readonly string[] {
   const keys = keysOf(where);
   return where === '' ? keys.filter((k) => !ORIGINAL_SPELLINGS.includes(k)) : keys;
-}
-
-function unknownKey(key: string, where: Table): ConfigError {
-  return unknownKeyError(
-    where === '' ? key : `${where}.${key}`,
-    where === '' ? 'the top level' : `[${where}]`,
-    knownKeys(where),
-    suggestKey(key, where),
-  );
 }
 
 /** Library (camelCase) spellings whose file spelling is not a mere case change. */

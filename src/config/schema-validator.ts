@@ -9,7 +9,6 @@
  * order) before its values (in the schema's), a definition's `allOf` parts in order. Values are
  * never coerced: `port = "9464"` is an error, not 9464.
  */
-import type { ProfileName } from '../options.ts';
 import { isTable, meetsSchema, type ValueSchema } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
 import { describe, missingKey, unknownKeyIn } from './error-wording.ts';
@@ -94,12 +93,6 @@ function validate(value: unknown, schema: Schema, at: string, definition?: Defin
 
 // ---------------------------------------------------------------------------------------------
 // Single values, for flags and the environment: the schema's definitions, with the key they came from.
-
-/** `profile` / `--profile`. */
-export function parseProfile(value: unknown, key: string): ProfileName {
-  check(value, key, 'profile');
-  return value as ProfileName;
-}
 
 /** `HOST:PORT` (or `[IPV6]:PORT`) on a loopback address. */
 export function parseLoopbackListen(value: unknown, key: string): { host: string; port: number } {

@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import { TABLES } from '../common/option-table.ts';
 import { ConfigError } from '../errors.ts';
 import { parseHostPort } from './json-schema.ts';
-import { parseProfile } from './schema-validator.ts';
+import { check } from './schema-validator.ts';
+import type { ProfileName } from '../options.ts';
 import { host } from '../common/option-rules.ts';
 import { rowFromText } from './otel-env.ts';
 import type { ServiceConfig } from './service-config.ts';
@@ -127,7 +128,10 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
 /** The command-line flags as a config layer. Errors name the flag (`--listen`, `--profile`) as `keys` spells it. */
 export function flagsLayer(flags: ServeFlags, keys: FlagKeys = SERVE_FLAG_KEYS): ServiceConfig {
   const out: ServiceConfig = {};
-  if (flags.profile !== undefined) out.profile = parseProfile(flags.profile, keys.profile);
+  if (flags.profile !== undefined) {
+    check(flags.profile, keys.profile, 'profile');
+    out.profile = flags.profile as ProfileName;
+  }
   if (flags.listen !== undefined) {
     const { host, port } = parseListen(flags.listen, keys.listen);
     // Asking for an address means "serve there", even if the file disabled the listener.
