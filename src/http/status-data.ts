@@ -154,9 +154,10 @@ function rows(family: RenderFamily): [Record<string, string>, number][] {
 }
 
 function familiesOf(served: readonly RenderFamily[]) {
-  const sized = served.map((f) => ({
+  // A family's type is shown as text.
+  const sized = served.map((f): { name: string; type: string; series: number } => ({
     name: cut(f.name),
-    type: f.type as string,
+    type: f.type,
     series: seriesCount(f),
   }));
   return {
