@@ -346,7 +346,13 @@ export class IngestStore
       this.#storage.arena(figures),
     );
     const scopes = this.#served(collected.scopes, endTime);
-    return Promise.resolve({ scopes, endTime, done: this.#storage.lend(collected.arena) });
+    const dormant = this.dormantSeries();
+    return Promise.resolve({
+      scopes,
+      endTime,
+      ...(dormant !== undefined && { dormant }),
+      done: this.#storage.lend(collected.arena),
+    });
   }
 
   /**

@@ -88,12 +88,5 @@ export function preferIngestedIn(c: Collection): Collection {
       series: s.series.filter((set) => !(ingested.has(set.descriptor.name) && shadowed(set))),
     }))
     .filter((s) => s.series.length > 0);
-  return {
-    resource: c.resource,
-    series,
-    metrics,
-    ingested: c.ingested,
-    ...(c.held && { held: true }),
-    done: () => c.done(),
-  };
+  return { ...c, series, metrics, done: () => c.done() };
 }

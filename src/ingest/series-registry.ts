@@ -24,7 +24,9 @@
  * What must stay true: whatever is dropped gives back exactly what it was charged, so the held
  * bytes, the name claims and the maps follow the live series and shrink when they expire.
  */
-import { millisToHrTime } from '../common/otel-sdk.ts';
+import { DataPointType, millisToHrTime } from '../common/otel-sdk.ts';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { DormantSeries as HeldDormant } from '../series/collection.ts';
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { maxAttributeSets } from '../domain/bounded-attributes.ts';
 import { mergeRuleOf, SENDER_LEVEL_RULE } from '../domain/merge-rules.ts';
@@ -304,6 +306,30 @@ export class SeriesRegistry {
       instruments.push({ name, shape, description, unit, series });
     }
     return { instruments, written: at, point: pointMillis(this.#settings.clock) };
+  }
+
+  /** The dormant series, by instrument and scope (none after the expiry that follows a restore). */
+  dormantSeries(): HeldDormant[] | undefined {
+    if (this.#dormant.size === 0) return undefined;
+    const held = new Map<
+      string,
+      { scope: InstrumentationScope; metric: HeldDormant['metric']; attributes: Attributes[] }
+    >();
+    for (const { instrument, saved } of this.#dormant.values()) {
+      const key = `${instrument.name}\0${saved.scopeKey}`;
+      let of = held.get(key);
+      if (of === undefined) {
+        const dataPointType = POINT_TYPE[instrument.shape];
+        const metric = {
+          descriptor: instrument.descriptor,
+          dataPointType,
+          isMonotonic: instrument.shape === 'monotonicSum',
+        };
+        held.set(key, (of = { scope: saved.scope, metric, attributes: [] }));
+      }
+      of.attributes.push(saved.attributes);
+    }
+    return [...held.values()];
   }
 
   /** Series `slot` of `out` (of `instrument`) as a snapshot, its streams' times by `wall` (a dormant one's as of its last point). */
@@ -855,6 +881,15 @@ interface DormantSeries {
   readonly lastPoints: number[];
   readonly bytes: number;
 }
+
+/** The point type of an instrument of `shape` (the naming compiles its rules by it). */
+const POINT_TYPE: Readonly<Record<Shape, DataPointType>> = {
+  monotonicSum: DataPointType.SUM,
+  sum: DataPointType.SUM,
+  gauge: DataPointType.GAUGE,
+  histogram: DataPointType.HISTOGRAM,
+  exponentialHistogram: DataPointType.EXPONENTIAL_HISTOGRAM,
+};
 
 /** A dormant series' key: its instrument's name, its scope's key and its attributes' key. */
 const dormantKey = (instrument: string, scopeKey: string, seriesKey: string): string =>

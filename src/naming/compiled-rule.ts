@@ -40,6 +40,8 @@ export interface CompiledRule {
    * expire, when the rule {@link carries}). Returns the label column it read.
    */
   emit(series: CollectedSeries, out: FamilyBuilder, sources?: RuleSources): LabelColumn;
+  /** The label string a series of `attributes` is served under (as its columns hold it). */
+  readonly labels: (attributes: Attributes) => string;
   /** The labels a series of attributes `key` is rendered with, as attributes (what the push sends). */
   readonly named: (key: Attributes) => Attributes;
   /** The scope the push sends the family's series under (the native profile's scope labels); none: its own. */

@@ -155,6 +155,7 @@ export function compileNative(
       named,
       // The scope labels are the scope again in OTLP.
       ...(profile.scopeInfo && { scope }),
+      labels: (attributes) => cache.labelRender.render(attributes),
       emit: (series, out, sources) => emitSeries(how, cache, series, out, sources),
     },
   ];

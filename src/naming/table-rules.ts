@@ -58,6 +58,7 @@ export function compileTableRule(
     merges,
     carries,
     named,
+    labels: (attributes) => cache.labelRender.render(attributes),
     emit: (series, out, sources) => emitSeries(how, cache, series, out, sources),
   };
 }

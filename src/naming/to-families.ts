@@ -231,6 +231,25 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         builder.feeds.push({ column, n: series.n, named: rule.named, scope: rule.scope, upDown });
       }
     };
+    /** The label strings of the ingest's dormant series, by the family of each rule that carries. */
+    const dormantLabels = (c: Collection): Map<string, Set<string>> | undefined => {
+      if (c.dormant === undefined) return undefined;
+      const held = new Map<string, Set<string>>();
+      for (const { scope, metric, attributes } of c.dormant) {
+        const key = instrumentKey(scope, metric.descriptor.name);
+        let entry = compiled.get(key);
+        if (entry === undefined)
+          compiled.set(key, (entry = { rules: compile(metric, scope), pass: current }));
+        entry.pass = current;
+        for (const rule of entry.rules) {
+          if (!rule.carries) continue;
+          let labels = held.get(rule.family.name);
+          if (labels === undefined) held.set(rule.family.name, (labels = new Set()));
+          for (const a of attributes) labels.add(rule.labels(a));
+        }
+      }
+      return held;
+    };
     /** An instrument's compiled rules, each with the builder of its family (a rule whose family is not served left out). */
     const ruled = (
       metric: MetricHead,
@@ -278,15 +297,19 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         emit(entry, group.scope, 'expires' in group && group.expires);
         yield;
       }
-    // Gone sources stay in the series still served (by other sources, or zero-filled words). A
-    // family fed by one rule alone (a native one's) has no index until a gone source asks.
+    // Gone sources stay in the series still served (by other sources, or zero-filled words), and
+    // kept unserved in those dormant series hold. A family fed by one rule alone (a native one's)
+    // has no index until a gone source asks.
+    const dormant = sources === undefined ? undefined : dormantLabels(c);
     sources?.settle((rs) => {
       const builder = builders.get(rs.family);
+      const held = dormant?.get(rs.family);
       rs.settle(
         (labels) => builder !== undefined && (builder.index ??= indexOf(builder)).has(labels),
         (part) => {
           keepPart(builder!, part);
         },
+        held === undefined ? undefined : (labels) => held.has(labels),
       );
     });
     zeroFill?.fill(builders);

@@ -381,14 +381,21 @@ export class RuleSources {
 
   /**
    * After a pass: each gone source whose label set `served` says is still served is handed to
-   * `keep` (label string, total, start); the others are forgotten.
+   * `keep` (label string, total, start); one whose label set a dormant series holds (restored, no
+   * sender of it known alive yet: served again when one wakes it) is kept unserved; the others
+   * are forgotten.
    */
-  settle(served: (labels: string) => boolean, keep: (part: Readonly<SourceTotal>) => void): void {
+  settle(
+    served: (labels: string) => boolean,
+    keep: (part: Readonly<SourceTotal>) => void,
+    dormant: (labels: string) => boolean = () => false,
+  ): void {
     const pass = this.#owner.pass;
+    const held = (labels: string): boolean => served(labels) || dormant(labels);
     let gone = 0;
     for (const s of this.#byKey.values()) {
       if (s.seen === pass) continue;
-      if (!served(s.labels)) this.#byKey.delete(s.key);
+      if (!held(s.labels)) this.#byKey.delete(s.key);
       else {
         if (!this.#owner.held) this.#leave(s);
         gone++;
@@ -405,9 +412,9 @@ export class RuleSources {
     }
     for (const [labels, f] of this.#folded) {
       if (served(labels)) keep(f);
-      else this.#folded.delete(labels);
+      else if (!dormant(labels)) this.#folded.delete(labels);
     }
-    for (const s of this.#byKey.values()) if (s.seen !== pass) keep(s);
+    for (const s of this.#byKey.values()) if (s.seen !== pass && served(s.labels)) keep(s);
   }
 
   /**

@@ -128,10 +128,22 @@ export interface IngestedScope {
   readonly own?: true;
 }
 
+/**
+ * Series of one instrument of one scope the ingest holds dormant (restored with no sender of them
+ * known alive): not served, by their attributes. A label set one holds is served again when a
+ * sender wakes it, so what gone sources counted in it is kept meanwhile (carry.ts `settle`).
+ */
+export interface DormantSeries {
+  readonly scope: InstrumentationScope;
+  readonly metric: Pick<CollectedSeries, 'descriptor' | 'dataPointType' | 'isMonotonic'>;
+  readonly attributes: readonly Attributes[];
+}
+
 /** The ingest's part of a collection: its scopes, read at `endTime`, and how to say the reader is done (see {@link Collection.done}). */
 export interface IngestedPart {
   readonly scopes: readonly IngestedScope[];
   readonly endTime: HrTime;
+  readonly dormant?: readonly DormantSeries[];
   /** The last checkpoint's copy of the store's series, served while writes fail (ingest/state-keeper.ts). */
   readonly held?: true;
   done(): void;
@@ -161,6 +173,8 @@ export interface Collection {
   readonly metrics: readonly ScopeMetrics[];
   /** What the ingest gave (read last): none of it is in `metrics`. */
   readonly ingested: readonly IngestedScope[];
+  /** The ingest's dormant series ({@link DormantSeries}): none served. */
+  readonly dormant?: readonly DormantSeries[];
   /**
    * The cluster's aggregate (cluster/aggregate.ts): it carries every process's series across their
    * absences itself, the primary's producers' and ingest's among them, so no source of a naming
@@ -215,6 +229,7 @@ export function withIngested(c: Collection, part: IngestedPart): Collection {
     series: c.series,
     metrics: c.metrics,
     ingested: part.scopes,
+    ...(part.dormant !== undefined && { dormant: part.dormant }),
     ...(part.held && { held: true }),
     done() {
       c.done();

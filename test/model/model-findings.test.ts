@@ -141,6 +141,24 @@ const FINDINGS: readonly Finding[] = [
       'push(1, ["a"], 8, 22)',
     ],
   },
+  {
+    title:
+      "after a SIGKILL, what a gone source counted stays while its label set's only other series is dormant, and is served again when that series' sender wakes it (seed 10724: the first pass saw the label set unserved and forgot it; 3 served where 4 were counted)",
+    transports: ['http', 'http'],
+    temporalities: ['cumulative', 'cumulative'],
+    scopes: 'per-sender',
+    steps: [
+      'flood("one")',
+      'silence(0)',
+      'push(1, ["a","b"], 2, 25)',
+      'lateDeltas(0, ["a","b"], 2, 9)',
+      'failDisk("full")',
+      'restartSender(1, false, true, true)',
+      'silence(0)',
+      'restartServe("SIGKILL")',
+      'failDisk("full")',
+    ],
+  },
 ];
 
 for (const { title, transports, temporalities, scopes, steps } of FINDINGS)
