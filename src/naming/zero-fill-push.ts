@@ -23,7 +23,6 @@ import type {
   Histogram,
   MetricData,
   ResourceMetrics,
-  ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { OTHER, SHAPE_OF_KIND, type InstrumentSpec } from '../domain/types.ts';
 import { dropOutsideCheck, vocabularyCheck } from '../domain/vocabulary.ts';
@@ -31,7 +30,6 @@ import type { Shape } from '../series/output-set.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
 import { zeroSeries } from './zero-fill.ts';
 import { compileTableRule } from './table-rules.ts';
-import { HISTOGRAM } from '../series/aggregation.ts';
 import { EMPTY_EXPONENTIAL } from '../series/exponential.ts';
 import { bucketsOf } from '../common/exponential-histogram.ts';
 import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
@@ -143,10 +141,7 @@ function zeroOf(metric: MetricData, bounds: readonly number[]): unknown {
   if (metric.dataPointType === DataPointType.HISTOGRAM) {
     const boundaries = [...(first?.buckets.boundaries ?? bounds)];
     const counts = new Array<number>(boundaries.length + 1).fill(0);
-    return HISTOGRAM.toPoint(
-      { counts, sum: 0, count: 0 },
-      { buckets: { boundaries, counts }, count: 0 },
-    );
+    return { buckets: { boundaries, counts }, sum: 0, count: 0 };
   }
   if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM)
     return bucketsOf({ ...EMPTY_EXPONENTIAL, scale: first?.scale ?? 0 });
@@ -199,60 +194,49 @@ export function createPushZeroFill(
   };
 
   return (rm) => {
-    // Where each instrument is in this collection (the first metric of its name).
-    const found = new Map<string, { scope: number; metric: number }>();
-    rm.scopeMetrics.forEach((sm, i) =>
-      sm.metrics.forEach((m, j) => {
-        if (shapes.has(m.descriptor.name) && !found.has(m.descriptor.name))
-          found.set(m.descriptor.name, { scope: i, metric: j });
-      }),
-    );
+    // Each instrument's metric in this collection (the first of its name), in a copy of the
+    // scopes' lists a metric with zeros takes its place in.
+    const scopeMetrics = rm.scopeMetrics.map((sm) => ({ ...sm, metrics: [...sm.metrics] }));
+    const found = new Map<string, { recorded: MetricData; list: MetricData[]; at: number }>();
+    for (const { metrics } of scopeMetrics)
+      metrics.forEach((m, at) => {
+        const name = m.descriptor.name;
+        if (shapes.has(name) && !found.has(name))
+          found.set(name, { recorded: m, list: metrics, at });
+      });
     const endTime = millisToHrTime(now());
-    const added = new Map<string, DataPoint<unknown>[]>();
-    const fresh = new Map<string, MetricData>();
+    const created: MetricData[] = [];
+    let added = false;
     for (const s of series) {
       if (replaced.has(s.id)) continue;
-      const at = found.get(s.instrument);
-      const recorded =
-        at === undefined ? undefined : rm.scopeMetrics[at.scope]!.metrics[at.metric]!;
-      const points = (recorded?.dataPoints ?? []) as readonly DataPoint<unknown>[];
+      let place = found.get(s.instrument);
+      const points = (place?.recorded.dataPoints ?? []) as readonly DataPoint<unknown>[];
       if (points.some((p) => s.coveredBy(p.attributes))) {
         if (counts(shapes.get(s.instrument)!)) replaced.add(s.id);
         continue;
       }
-      const metric = recorded ?? fresh.get(s.instrument) ?? emptyMetric(s.instrument);
+      const metric = place === undefined ? emptyMetric(s.instrument) : place.list[place.at]!;
       // Under delta a count's zero would be a 0 delta every interval.
       if (
         metric.aggregationTemporality === AggregationTemporality.DELTA &&
         metric.dataPointType !== DataPointType.GAUGE
       )
         continue;
-      if (recorded === undefined) fresh.set(s.instrument, metric);
-      let list = added.get(s.instrument);
-      if (list === undefined) added.set(s.instrument, (list = []));
+      if (place === undefined) {
+        found.set(s.instrument, (place = { recorded: metric, list: created, at: created.length }));
+        created.push(metric);
+      }
+      added = true;
       const value = zeroOf(metric, specs.get(s.instrument)?.buckets ?? []);
-      list.push({ startTime, endTime, attributes: s.attributes, value });
+      const zero = { startTime, endTime, attributes: s.attributes, value };
+      place.list[place.at] = { ...metric, dataPoints: [...metric.dataPoints, zero] } as MetricData;
     }
-    if (added.size === 0) return rm;
-    const withZeros = (m: MetricData): MetricData => {
-      const zeros = added.get(m.descriptor.name);
-      return zeros === undefined
-        ? m
-        : ({ ...m, dataPoints: [...m.dataPoints, ...zeros] } as MetricData);
-    };
-    const scopeMetrics: ScopeMetrics[] = rm.scopeMetrics.map((sm, i) => ({
-      ...sm,
-      metrics: sm.metrics.map((m, j) => {
-        const at = found.get(m.descriptor.name);
-        return at?.scope === i && at.metric === j ? withZeros(m) : m;
-      }),
-    }));
-    const created = [...fresh.values()].filter((m) => added.has(m.descriptor.name)).map(withZeros);
+    if (!added) return rm;
     if (created.length > 0) {
       const own = scopeMetrics.find(
         (sm) => sm.scope.name === scope.name && sm.scope.version === scope.version,
       );
-      if (own !== undefined) own.metrics = [...own.metrics, ...created];
+      if (own !== undefined) own.metrics.push(...created);
       else scopeMetrics.push({ scope, metrics: created });
     }
     return { resource: rm.resource, scopeMetrics };
