@@ -130,8 +130,19 @@ export function cutCount(guard: RecordGuard): (rm: ResourceMetrics) => ResourceM
   };
 }
 
-/** `points` with those of one attribute set added into the first of them. */
+/** Each kind's aggregation (a gauge's: the first series' value, which was recorded last cannot be told). */
+const KIND: Readonly<Partial<Record<DataPointType, Aggregator<unknown, unknown>>>> = {
+  [DataPointType.SUM]: SUM,
+  [DataPointType.HISTOGRAM]: HISTOGRAM,
+  [DataPointType.EXPONENTIAL_HISTOGRAM]: EXPONENTIAL_HISTOGRAM,
+};
+
+/**
+ * `points` with those of one attribute set added into the first of them: what the series would
+ * hold had it recorded both's records (one stream's points share its View's boundaries).
+ */
 function merged(type: DataPointType, points: DataPoint<unknown>[]): DataPoint<unknown>[] {
+  const kind = KIND[type];
   const at = new Map<string, number>();
   const out: DataPoint<unknown>[] = [];
   for (const p of points) {
@@ -140,29 +151,11 @@ function merged(type: DataPointType, points: DataPoint<unknown>[]): DataPoint<un
     if (i === undefined) {
       at.set(key, out.length);
       out.push(p);
-    } else {
-      out[i] = added(type, out[i]!, p);
+    } else if (kind !== undefined) {
+      const a = out[i]!;
+      const startTime = before(p.startTime, a.startTime) ? p.startTime : a.startTime;
+      out[i] = { ...a, startTime, value: mergePoints(kind, a.value, p.value) };
     }
   }
   return out;
-}
-
-/** Each kind's aggregation (a gauge's: the first series' value, which was recorded last cannot be told). */
-const KIND: Readonly<Partial<Record<DataPointType, Aggregator<unknown, unknown>>>> = {
-  [DataPointType.SUM]: SUM,
-  [DataPointType.HISTOGRAM]: HISTOGRAM,
-  [DataPointType.EXPONENTIAL_HISTOGRAM]: EXPONENTIAL_HISTOGRAM,
-};
-
-/** Two points of one series, as one: what the series would hold had it recorded both's records. */
-function added(
-  type: DataPointType,
-  a: DataPoint<unknown>,
-  b: DataPoint<unknown>,
-): DataPoint<unknown> {
-  const kind = KIND[type];
-  if (kind === undefined) return a;
-  const startTime = before(b.startTime, a.startTime) ? b.startTime : a.startTime;
-  // One stream's points share its View's boundaries.
-  return { ...a, startTime, value: mergePoints(kind, a.value, b.value) };
 }
