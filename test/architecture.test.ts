@@ -353,8 +353,8 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ],
   ],
   'naming/zero-fill-push.ts': [
-    "the profile's specs and each instrument's shape (a fixed table); an export's zeros, its own",
-    ['createPushZeroFill › specs', 'createPushZeroFill › shapes', 'added'],
+    "the profile's specs and each instrument's shape (a fixed table)",
+    ['createPushZeroFill › specs', 'createPushZeroFill › shapes'],
   ],
   'naming/zero-fill.ts': [TABLE, ['#filled']],
   'otlp/decode-attribute-memo.ts': [
