@@ -113,6 +113,15 @@ export interface OptionRow {
 
 export type Section = Readonly<Record<string, OptionRow>>;
 
+/** A row the config file has as `file`, its value the schema's `schema` definition, checked by `rule`. */
+function ruled<const F extends string, const S extends string, R extends OptionRow['rule']>(
+  file: F,
+  schema: S,
+  rule: R,
+) {
+  return { file, schema, rule } as const;
+}
+
 /** A duration's row: an integer of milliseconds, the config file's `file`, `by` by default. */
 function duration<const F extends string, const D extends number>(file: F, by: D) {
   return { file, schema: 'millis', default: by, rule: millis } as const;
@@ -147,12 +156,7 @@ export const SERVER_LIMITS = {
    * first; or is closed when every one has a whole request in.
    * @default 256
    */
-  maxConnections: {
-    file: 'max_connections',
-    schema: 'connections',
-    default: 256,
-    rule: connections,
-  },
+  maxConnections: { ...ruled('max_connections', 'connections', connections), default: 256 },
 } as const satisfies Section;
 export const SERVER_LIMIT_KEYS = Object.keys(SERVER_LIMITS) as (keyof typeof SERVER_LIMITS)[];
 /** A listener's timeouts and connection cap, each its row's value (http/server-limits.ts applies them). */
@@ -189,11 +193,9 @@ export const OTLP_OPTIONS = {
   endpoint: { file: 'endpoint', schema: 'endpoint', rule: httpUrl },
   /** The OTLP/HTTP encoding: `http/protobuf` or `http/json`. @default 'http/protobuf' */
   protocol: {
-    file: 'protocol',
-    schema: 'protocol',
+    ...ruled('protocol', 'protocol', oneOfRule(OTLP_PROTOCOLS)),
     env: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
     default: 'http/protobuf',
-    rule: oneOfRule(OTLP_PROTOCOLS),
   },
   /** Export interval in ms. @default 60000 */
   intervalMillis: { ...duration('interval_ms', 60_000), env: 'OTEL_METRIC_EXPORT_INTERVAL' },
@@ -201,19 +203,15 @@ export const OTLP_OPTIONS = {
   timeoutMillis: { ...duration('timeout_ms', 30_000), env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT' },
   /** `cumulative` or `delta`. @default 'cumulative' */
   temporality: {
-    file: 'temporality',
-    schema: 'temporality',
+    ...ruled('temporality', 'temporality', oneOfRule(TEMPORALITIES)),
     default: 'cumulative',
-    rule: oneOfRule(TEMPORALITIES),
   },
   /** Extra request headers (e.g. auth). Never logged. @default {} */
   headers: {
-    file: 'headers',
-    schema: 'headers',
+    ...ruled('headers', 'headers', headers),
     env: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS',
     keys: 'open',
     default: {},
-    rule: headers,
   },
   /**
    * The names pushed. `canonical`: the OpenTelemetry instrument names (`jobmeter.run.finished`).
@@ -240,11 +238,9 @@ export const INGEST_OPTIONS = {
    * @default none (no gRPC listener)
    */
   grpcPort: {
-    file: 'grpc_port',
-    schema: 'port',
+    ...ruled('grpc_port', 'port', port),
     env: 'JOBMETER_INGEST_GRPC_PORT',
     flag: '--ingest-grpc-port',
-    rule: port,
   },
   /** Explicit opt-in to bind a non-loopback address. @default false */
   allowNonLoopback: boolean('allow_non_loopback', false),
@@ -253,12 +249,7 @@ export const INGEST_OPTIONS = {
    * Largest request body, as sent and once decompressed; past it the answer is 413.
    * @default 20971520 (20 MiB)
    */
-  maxBodyBytes: {
-    file: 'max_body_bytes',
-    schema: 'bodyBytes',
-    default: 20 * 1024 * 1024,
-    rule: bodyBytes,
-  },
+  maxBodyBytes: { ...ruled('max_body_bytes', 'bodyBytes', bodyBytes), default: 20 * 1024 * 1024 },
   /**
    * Requests processed at once (a slot is taken once the body is in); one more waits for a slot,
    * its body counted against the bytes in flight ((this + 1) x maxBodyBytes), past which the answer
@@ -266,10 +257,8 @@ export const INGEST_OPTIONS = {
    * @default 8
    */
   maxConcurrentRequests: {
-    file: 'max_concurrent_requests',
-    schema: 'concurrent',
+    ...ruled('max_concurrent_requests', 'concurrent', concurrentRequests),
     default: 8,
-    rule: concurrentRequests,
   },
   // The Collector's Prometheus exporter `metric_expiration` default.
   /**
@@ -291,10 +280,8 @@ export const INGEST_OPTIONS = {
    * @default 134217728 (128 MiB)
    */
   maxMemoryBytes: {
-    file: 'max_memory_bytes',
-    schema: 'memoryBytes',
+    ...ruled('max_memory_bytes', 'memoryBytes', memoryBytes),
     default: 128 * 1024 * 1024,
-    rule: memoryBytes,
   },
   // The library keeps no file unasked; `jobmeter serve` defaults it (config/service-defaults.ts).
   /**
@@ -538,12 +525,7 @@ export const METRICS_OPTIONS = fileOnly({
   /** A request-received line ahead of each access line. */
   verbose: { file: 'verbose', schema: 'boolean', flag: '--verbose', short: 'v', default: false },
   /** Scrapes at once past which a scrape gets 503; 0: no limit. */
-  maxInflightScrapes: {
-    file: 'max_inflight_scrapes',
-    schema: 'inflight',
-    rule: inflightScrapes,
-    default: 0,
-  },
+  maxInflightScrapes: { ...ruled('max_inflight_scrapes', 'inflight', inflightScrapes), default: 0 },
 });
 
 /**
@@ -584,12 +566,7 @@ export const JOBMETER_OPTIONS = {
    * instrumentation entry and `jobmeter serve` map OTEL_SERVICE_NAME here.
    * @default 'jobmeter'
    */
-  serviceName: {
-    file: 'service_name',
-    schema: 'nonEmptyString',
-    default: 'jobmeter',
-    rule: nonEmptyString,
-  },
+  serviceName: { ...ruled('service_name', 'nonEmptyString', nonEmptyString), default: 'jobmeter' },
   /** Record Node process/runtime metrics. @default true */
   processMetrics: boolean('process_metrics', true),
   /**
@@ -627,10 +604,8 @@ export const JOBMETER_OPTIONS = {
    * @default 2000 (OpenTelemetry's default limit)
    */
   cardinalityLimit: {
-    file: 'cardinality_limit',
-    schema: 'cardinalityLimit',
+    ...ruled('cardinality_limit', 'cardinalityLimit', cardinalityLimit),
     default: 2000,
-    rule: cardinalityLimit,
   },
   // jobmeter's own label value length (domain/bounded-attributes.ts MAX_VALUE_LENGTH, the same
   // number: a test holds it): a host's labels bounded as jobmeter's are. OpenTelemetry's default,
@@ -645,11 +620,13 @@ export const JOBMETER_OPTIONS = {
    * @default 256 (the length jobmeter cuts its own attribute values to)
    */
   attributeValueLengthLimit: {
-    file: 'attribute_value_length_limit',
-    schema: 'attributeValueLengthLimit',
+    ...ruled(
+      'attribute_value_length_limit',
+      'attributeValueLengthLimit',
+      attributeValueLengthLimit,
+    ),
     env: 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
     default: 256,
-    rule: attributeValueLengthLimit,
   },
   /**
    * Trace-linked exemplars on host instruments (made on `jm.meter`, `jm.meterProvider` or the
@@ -670,18 +647,14 @@ export const JOBMETER_OPTIONS = {
    * @default 'native'
    */
   hostInstruments: {
-    file: 'host_instruments',
-    schema: 'hostInstruments',
+    ...ruled('host_instruments', 'hostInstruments', oneOfRule(HOST_INSTRUMENTS)),
     default: 'native',
-    rule: oneOfRule(HOST_INSTRUMENTS),
   },
   /** Extra resource attributes (merged over OTEL_RESOURCE_ATTRIBUTES). @default {} */
   resourceAttributes: {
-    file: 'resource_attributes',
-    schema: 'resourceAttributes',
+    ...ruled('resource_attributes', 'resourceAttributes', resourceAttributes),
     keys: 'open',
     default: {},
-    rule: resourceAttributes,
   },
   /**
    * The `otel` profile's naming of OTel instruments, the OTel spec's translation strategies:
@@ -694,11 +667,11 @@ export const JOBMETER_OPTIONS = {
    * one is a ConfigError.
    * @default 'UnderscoreEscapingWithSuffixes'
    */
-  translationStrategy: {
-    file: 'naming.translation_strategy',
-    schema: 'translationStrategy',
-    rule: oneOfRule(TRANSLATION_STRATEGIES),
-  },
+  translationStrategy: ruled(
+    'naming.translation_strategy',
+    'translationStrategy',
+    oneOfRule(TRANSLATION_STRATEGIES),
+  ),
   /**
    * `false`: the `otel` profile's names leave out the unit word (`app_job_latency`, not
    * `app_job_latency_seconds`; `_total` stays on counters): exactly the series names and labels
