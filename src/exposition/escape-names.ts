@@ -15,7 +15,7 @@
  * stage leaves out a family whose name is taken.
  */
 import { diag } from '@opentelemetry/api';
-import { labelNameText, parseLabelPairs, renderLabelPairs } from './escape.ts';
+import { escapeLabelValue, parseLabelPairs } from './escape.ts';
 import { columnsFamily, numberColumns } from './samples.ts';
 import type { RenderFamily } from './render-model.ts';
 
@@ -55,11 +55,10 @@ export function escapeName(name: string, scheme: NameEscaping, label = false): s
 function escapeLabels(labels: string, scheme: NameEscaping, cache: Map<string, string>): string {
   let out = cache.get(labels);
   if (out === undefined) {
-    const pairs = parseLabelPairs(labels);
-    out = renderLabelPairs(
-      pairs.map(([name]) => labelNameText(escapeName(name, scheme, true))),
-      pairs.map(([, value]) => value),
-    );
+    // An escaped name is classic: written bare.
+    out = parseLabelPairs(labels)
+      .map(([name, value]) => escapeName(name, scheme, true) + '="' + escapeLabelValue(value) + '"')
+      .join(',');
     cache.set(labels, out);
   }
   return out;

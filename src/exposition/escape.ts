@@ -2,8 +2,8 @@
  * Escaping for the two text formats.
  *
  * Label values are escaped identically in text 0.0.4 and OpenMetrics 1.0.0 (`\\`, `\"`, `\n`), so
- * the naming layer renders each series' label string once with {@link renderLabelPairs} and both
- * renderers reuse it. HELP differs: text 0.0.4 escapes only `\` and newline, OpenMetrics also `"`.
+ * the naming layer renders each series' label string once (naming/attribute-labels.ts `labelsText`)
+ * and both renderers reuse it. HELP differs: text 0.0.4 escapes only `\` and newline, OpenMetrics also `"`.
  *
  * Both formats require valid UTF-8. A JS string holding a lone surrogate (half of a UTF-16 pair)
  * has no UTF-8 encoding: Node would write U+FFFD for it anyway, but silently and per write; doing
@@ -47,29 +47,11 @@ export function escapeHelpText(s: string): string {
 }
 
 /**
- * Renders label pairs without braces: `a="x",b="y"`, `''` for none. Values are escaped; names are
- * written as given (the naming layer has validated them). Pairs keep the given order.
- */
-export function renderLabelPairs(names: readonly string[], values: readonly string[]): string {
-  if (names.length !== values.length) {
-    throw new RangeError(
-      `renderLabelPairs: ${names.length} label names but ${values.length} values`,
-    );
-  }
-  let out = '';
-  for (let i = 0; i < names.length; i++) {
-    if (i > 0) out += ',';
-    out += names[i] + '="' + escapeLabelValue(values[i]!) + '"';
-  }
-  return out;
-}
-
-/**
- * The pairs of a label string {@link renderLabelPairs} wrote, names and values unescaped:
+ * The pairs of a label string (`a="x",b="y"`, values escaped), names and values unescaped:
  * `a="x",b="y\"z"` -> `[['a', 'x'], ['b', 'y"z']]`; a quoted (UTF-8) name, `"a.b"="x"`, as
  * {@link labelNameText} writes it, -> `['a.b', 'x']`. For renderers that need pairs, not text
  * (protobuf).
- * @throws Error on a string renderLabelPairs cannot have written.
+ * @throws Error on a string that is no label string.
  */
 export function parseLabelPairs(labels: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];

@@ -22,7 +22,6 @@ import { after, before, test } from 'node:test';
 
 import fc from 'fast-check';
 
-import { labelNameText, renderLabelPairs } from '../../src/exposition/escape.ts';
 import type { RenderFamily, RenderHistogramSeries } from '../../src/exposition/render-model.ts';
 import type { ExpositionExemplar, NativeBuckets } from '../../src/exposition/types.ts';
 import {
@@ -31,7 +30,7 @@ import {
   writeAnswer,
   type ScrapeHandler,
 } from '../../src/http/scrape-handler.ts';
-import { allTypes } from '../exposition/fixtures.ts';
+import { allTypes, labelPairs } from '../exposition/fixtures.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 
 /** Fixed seed: the same collections every run, so a failure reproduces. */
@@ -50,7 +49,7 @@ const exemplarOf = (value: number) =>
   fc
     .tuple(fc.stringMatching(/^[0-9a-f]{16}$/), fc.integer({ min: 1, max: 600 }))
     .map(([traceId, ago]): ExpositionExemplar => ({
-      labels: renderLabelPairs(['trace_id'], [traceId]),
+      labels: labelPairs(['trace_id'], [traceId]),
       value,
       timestamp: (NOW - ago * 1000) / 1000,
     }));
@@ -64,7 +63,7 @@ function labelSets(names: readonly string[]): fc.Arbitrary<string[]> {
       maxLength: 4,
       selector: (values) => values.join('\u0001'),
     })
-    .map((sets) => sets.map((values) => renderLabelPairs(names.map(labelNameText), values)));
+    .map((sets) => sets.map((values) => labelPairs(names, values, true)));
 }
 
 const LABEL_NAMES = fc.constantFrom<readonly string[]>([], ['task'], ['task', 'kind']);
@@ -218,7 +217,7 @@ const histogram = (i: number): fc.Arbitrary<RenderFamily> =>
                 const exemplars = marked.map((on, b) =>
                   on
                     ? {
-                        labels: renderLabelPairs(['trace_id'], [`${i}${k}${b}`.padStart(16, 'a')]),
+                        labels: labelPairs(['trace_id'], [`${i}${k}${b}`.padStart(16, 'a')]),
                         value: exemplarValue(bounds, b),
                         timestamp: (NOW - ago * 1000) / 1000,
                       }

@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Family } from '../../src/exposition/types.ts';
-import { escapeHelpText, escapeLabelValue, renderLabelPairs } from '../../src/exposition/escape.ts';
+import { escapeHelpText, escapeLabelValue } from '../../src/exposition/escape.ts';
+import { labelsText } from '../../src/naming/attribute-labels.ts';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import { checkExposition, parseExposition } from '../support/exposition-parser.ts';
@@ -99,7 +100,7 @@ describe('escapeLabelValue', () => {
   test('property: round-trips through both renderers as valid UTF-8', () => {
     fc.assert(
       fc.property(value, value, (a, b) => {
-        const labels = renderLabelPairs(['a', 'b'], [a, b]);
+        const labels = labelsText({ a, b }, false);
         for (const out of [renderPrometheusText(gauge(labels)), renderOpenMetrics(gauge(labels))]) {
           assertUtf8(out);
         }
@@ -121,7 +122,7 @@ describe('escapeLabelValue', () => {
   test('property: long values (up to 100k characters) round-trip', () => {
     fc.assert(
       fc.property(longValue, (v) => {
-        const out = renderOpenMetrics(gauge(renderLabelPairs(['v'], [v])));
+        const out = renderOpenMetrics(gauge(labelsText({ v }, false)));
         assertUtf8(out);
         assert.deepEqual(labelsBack(out, 'openmetrics'), [['v', wellFormed(v)]]);
       }),
@@ -171,13 +172,9 @@ describe('HELP escaping', () => {
   });
 });
 
-describe('renderLabelPairs', () => {
+describe("a series' label string (naming/attribute-labels.ts labelsText)", () => {
   test('joins escaped pairs in order, without braces', () => {
-    assert.equal(renderLabelPairs(['a', 'b'], ['x', 'y"']), 'a="x",b="y\\""');
-    assert.equal(renderLabelPairs([], []), '');
-  });
-
-  test('throws on mismatched lengths', () => {
-    assert.throws(() => renderLabelPairs(['a'], []), RangeError);
+    assert.equal(labelsText({ a: 'x', b: 'y"' }, false), 'a="x",b="y\\""');
+    assert.equal(labelsText({}, false), '');
   });
 });

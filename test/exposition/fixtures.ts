@@ -9,7 +9,11 @@
  * `wellNamed` is a set that Prometheus 2.42's `promtool check metrics` lints clean.
  */
 import type { Family } from '../../src/exposition/types.ts';
-import { renderLabelPairs } from '../../src/exposition/escape.ts';
+import { labelsText } from '../../src/naming/attribute-labels.ts';
+
+/** A label string of these names and values, as the naming stage writes one (`utf8`: a name outside the classic set quoted). */
+export const labelPairs = (names: readonly string[], values: readonly string[], utf8 = false) =>
+  labelsText(Object.fromEntries(names.map((n, i) => [n, values[i]!])), utf8);
 
 const DURATION_BOUNDS: readonly number[] = [0.005, 0.01, 0.1, 1, 10, 100000, 1e6];
 const PAYLOAD_BOUNDS: readonly number[] = [1024, 1048576];
@@ -22,16 +26,13 @@ export function allTypes(): Family[] {
       help: 'Jobs finished, by "task" and kind.\nSecond line with a backslash \\ here.',
       unit: '',
       series: [
-        { labels: renderLabelPairs(['task', 'kind'], ['backup', 'cron']), value: 42 },
+        { labels: labelPairs(['task', 'kind'], ['backup', 'cron']), value: 42 },
         {
-          labels: renderLabelPairs(['task', 'kind'], ['say "hi"\\now\nplease', 'manual']),
+          labels: labelPairs(['task', 'kind'], ['say "hi"\\now\nplease', 'manual']),
           value: 3,
         },
         {
-          labels: renderLabelPairs(
-            ['task', 'kind'],
-            ['caf\u00e9 \u{1F680}', 'lone \uD800 surrogate'],
-          ),
+          labels: labelPairs(['task', 'kind'], ['caf\u00e9 \u{1F680}', 'lone \uD800 surrogate']),
           value: 0,
         },
       ],
@@ -84,9 +85,7 @@ export function allTypes(): Family[] {
       type: 'info',
       help: 'Build information.',
       unit: '',
-      series: [
-        { labels: renderLabelPairs(['version', 'revision'], ['0.1.0', 'abc123']), value: 1 },
-      ],
+      series: [{ labels: labelPairs(['version', 'revision'], ['0.1.0', 'abc123']), value: 1 }],
     },
     {
       name: 'jobmeter_target',

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { Family, HistogramSeries, NumberSeries } from '../../src/exposition/types.ts';
-import { renderLabelPairs } from '../../src/exposition/escape.ts';
+import { labelPairs } from './fixtures.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 
 /** prom-client's layout → ours: drop blank lines, move a leading `le="…"` to the end of the labels. */
@@ -41,7 +41,7 @@ test('prom-client and renderPrometheusText agree on a counter and a histogram', 
   tasks.forEach((task, t) => {
     counter.inc({ task, kind: 'cron' }, t + 1.5);
     counterSeries.push({
-      labels: renderLabelPairs(['task', 'kind'], [task, 'cron']),
+      labels: labelPairs(['task', 'kind'], [task, 'cron']),
       value: t + 1.5,
     });
     const counts = new Array<number>(buckets.length + 1).fill(0);
@@ -53,7 +53,7 @@ test('prom-client and renderPrometheusText agree on a counter and a histogram', 
       sum += x;
     }
     histogramSeries.push({
-      labels: renderLabelPairs(['task'], [task]),
+      labels: labelPairs(['task'], [task]),
       bounds: buckets,
       counts,
       sum,

@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
-import { renderLabelPairs } from '../../src/exposition/escape.ts';
 import type { Family } from '../../src/exposition/types.ts';
-import { allTypes, wellNamed } from './fixtures.ts';
+import { allTypes, labelPairs, wellNamed } from './fixtures.ts';
 
 const PROMTOOL = '/usr/bin/promtool';
 
@@ -35,7 +34,7 @@ test('promtool: a well-named family set is clean (no parse error, no lint findin
     unit: '',
     series: [
       {
-        labels: renderLabelPairs(['task'], ['a\rb\tc\u0000d "\\\n \u00e9\u{1F680} \uD800']),
+        labels: labelPairs(['task'], ['a\rb\tc\u0000d "\\\n \u00e9\u{1F680} \uD800']),
         value: 2,
       },
     ],
