@@ -345,16 +345,11 @@ function withExtras(
   prev: RenderHistogramSeries,
   next: RenderHistogramSeries,
 ): RenderHistogramSeries {
-  const created =
-    prev.created === undefined
-      ? next.created
-      : next.created === undefined
-        ? prev.created
-        : Math.min(prev.created, next.created);
+  const created = Math.min(prev.created ?? Infinity, next.created ?? Infinity);
   return {
     ...merged,
     ...(prev.prefix !== undefined && { prefix: prev.prefix }),
-    ...(created !== undefined && { created }),
+    ...(created !== Infinity && { created }),
   };
 }
 

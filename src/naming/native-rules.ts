@@ -30,16 +30,14 @@ export function mergesScopes(profile: Profile): boolean {
 export function renderTargetInfo(attributes: Attributes, utf8: boolean): RenderFamily {
   const labels = labelsText(labelAttributes(attributes, NO_RESERVED, utf8), utf8);
   const series = labels === '' ? [] : [{ labels, value: 1 }];
-  return utf8
-    ? {
-        name: 'target_info',
-        type: 'info',
-        help: 'Target metadata',
-        unit: '',
-        series,
-        utf8Names: true,
-      }
-    : { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series };
+  const family = {
+    name: 'target_info',
+    type: 'info' as const,
+    help: 'Target metadata',
+    unit: '',
+    series,
+  };
+  return utf8 ? { ...family, utf8Names: true } : family;
 }
 
 /** What a rule compiler reads of an instrument: a producer's MetricData, or a store's series set (series/collection.ts). */
