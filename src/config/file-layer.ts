@@ -47,7 +47,7 @@ import {
 import { ConfigError, REDACTED } from '../errors.ts';
 import type { ProfileName } from '../options.ts';
 import { check, parseLoopbackListen } from './schema-validator.ts';
-import type { IngestConfig, MetricsConfig, ServiceConfig, ValueKey } from './service-config.ts';
+import type { MetricsConfig, ServiceConfig, ValueKey } from './service-config.ts';
 import { viewOptions, type ViewTable } from './views-section.ts';
 import type { ApiKey } from '../http/route-options.ts';
 
@@ -72,7 +72,10 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       continue;
     }
     if (Object.hasOwn(TABLES, key)) {
-      (out as Record<string, unknown>)[key] = renameKeys(value, TABLES[key]!);
+      const table = renameKeys(value, TABLES[key]!);
+      // `[ingest]`'s gate keys are `[metrics]`' own, checked the same way.
+      (out as Record<string, unknown>)[key] =
+        key === 'ingest' ? gateKeys(table, value as Record<string, unknown> | null, key) : table;
       continue;
     }
     switch (key) {
@@ -90,9 +93,6 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         break;
       case 'resource_attributes':
         out.resourceAttributes = { ...resourceAttributes(value, 'resource_attributes') };
-        break;
-      case 'ingest':
-        out.ingest = ingest(value as Record<string, unknown> | null);
         break;
       case 'views':
         out.views = (value as ViewTable[]).map((v, i) => viewOptions(v, `views[${i}]`));
@@ -161,15 +161,15 @@ export const SINGLE_VALUES = [
   ...Object.values(TOP_VALUES),
   ...Object.values(NAMING_VALUES),
 ] as readonly ValueKey[];
-/** The tables of values taken as they are, by file key: their file keys → their fields. */
+/** The tables renamed, by file key: their file keys → their fields. */
 const TABLES: Readonly<Record<string, Names>> = {
   listener: fileNames(LISTENER_OPTIONS),
+  ingest: fileNames(INGEST_OPTIONS),
   otlp: fileNames(OTLP_OPTIONS),
   cluster: fileNames(CLUSTER_OPTIONS),
   telemetry: fileNames(TELEMETRY_OPTIONS),
   build: fileNames(BUILD_OPTIONS),
 };
-const INGEST_KEYS = fileNames(INGEST_OPTIONS);
 
 /** A table's file keys → the fields they set. */
 type Names = Readonly<Record<string, string>>;
@@ -234,11 +234,6 @@ function metrics(table: Record<string, unknown>): MetricsConfig {
   if (out.listen !== undefined) out.listen = parseLoopbackListen(out.listen, 'metrics.listen');
   if (out.trustedProxies !== undefined) out.trustedProxies = trimmed(out.trustedProxies);
   return gateKeys(out, table, 'metrics');
-}
-
-/** `[ingest]`: its gate keys are `[metrics]`' own, checked the same way. */
-function ingest(table: Record<string, unknown> | null): IngestConfig {
-  return gateKeys(renameKeys(table, INGEST_KEYS) as IngestConfig, table, 'ingest');
 }
 
 /** The gate keys `[metrics]` and `[ingest]` share: networks trimmed, API keys once each, a value or its file. */
