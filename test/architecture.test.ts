@@ -254,7 +254,10 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
       'buildRecorder › handles',
     ],
   ],
-  'domain/storage/observed.ts': [NOT_SERIES, ['#registered']],
+  'domain/storage/observed.ts': [
+    "the callbacks, keyed by callback; one run's observations, shared with that run's result",
+    ['#registered', 'run › pending'],
+  ],
   'domain/storage/registry.ts': [
     'per instrument: each storage writes its series into the store',
     ['#specs', '#byName', '#hosts', '#observed'],

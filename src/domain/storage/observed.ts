@@ -19,7 +19,6 @@ import type {
   BatchObservableResult,
   Observable,
   ObservableCallback,
-  ObservableResult,
 } from '@opentelemetry/api';
 import { warn } from '../../common/warn.ts';
 import type { RecordGuard } from '../record-guard.ts';
@@ -138,11 +137,20 @@ export class ObservedCallbacks {
     // A copy: a callback may add or remove callbacks.
     for (const r of this.#registered.slice()) {
       const pending: Pending = [];
+      const guard = this.#guard;
+      // What a callback observes of its own instruments, the guard's checks passed, waits in `pending`.
+      const batch: BatchObservableResult = {
+        observe(o: Observable, value: number, attributes?: Attributes) {
+          if (!(o instanceof ObservedStorage) || !r.instruments.has(o)) return;
+          if (o.admits(value, guard)) pending.push([o, value, attributes]);
+        },
+      };
+      const [only] = r.instruments;
       let returned: unknown;
       try {
         returned = r.batch
-          ? (r.callback as BatchObservableCallback)(this.#batchResult(r.instruments, pending))
-          : (r.callback as ObservableCallback)(this.#result([...r.instruments][0]!, pending));
+          ? (r.callback as BatchObservableCallback)(batch)
+          : (r.callback as ObservableCallback)({ observe: (v, a) => batch.observe(only!, v, a) });
       } catch (err) {
         failed(err);
         continue;
@@ -152,25 +160,6 @@ export class ObservedCallbacks {
       else apply(pending);
     }
     return waits === undefined ? undefined : Promise.all(waits);
-  }
-
-  #result(instrument: ObservedStorage, pending: Pending): ObservableResult {
-    const guard = this.#guard;
-    return {
-      observe(value: number, attributes?: Attributes) {
-        if (instrument.admits(value, guard)) pending.push([instrument, value, attributes]);
-      },
-    };
-  }
-
-  #batchResult(instruments: ReadonlySet<ObservedStorage>, pending: Pending): BatchObservableResult {
-    const guard = this.#guard;
-    return {
-      observe(o: Observable, value: number, attributes?: Attributes) {
-        if (!(o instanceof ObservedStorage) || !instruments.has(o)) return;
-        if (o.admits(value, guard)) pending.push([o, value, attributes]);
-      },
-    };
   }
 }
 
