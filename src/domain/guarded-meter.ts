@@ -273,7 +273,7 @@ export function guardMeter(
     (op: 'add' | 'remove') =>
     (callback: BatchObservableCallback, observables: Observable[]): void => {
       const { store, sdk } = byEngine(observables);
-      if (store.length > 0) own![`${op}BatchCallback`](callback, store);
+      if (store.length > 0) own!.callbacks[op](callback, store, true);
       if (sdk.length > 0 || store.length === 0)
         meter[`${op}BatchObservableCallback`](wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);
     };

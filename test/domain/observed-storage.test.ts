@@ -152,7 +152,7 @@ describe('observed storages', () => {
       r.observe(a, 100);
       r.observe(b, 200);
     };
-    store.addBatchCallback(batch, [b]);
+    store.callbacks.add(batch, [b], true);
     const first = await collect(store);
     assert.equal(calls, 1, 'the same callback added twice runs once');
     assert.deepEqual(
@@ -162,7 +162,7 @@ describe('observed storages', () => {
     );
     assert.deepEqual(points(first.get('b')), [[{}, 200]]);
     a.removeCallback(one);
-    store.removeBatchCallback(batch, [b]);
+    store.callbacks.remove(batch, [b], true);
     await collect(store);
     assert.equal(calls, 1, 'a removed callback is not called');
   });

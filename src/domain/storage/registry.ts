@@ -13,7 +13,7 @@
  * life of the instrument (the SDK counts attribute sets per collection interval, so over many
  * intervals its cumulative state can exceed it); the store's (series-store.ts) for the rest.
  */
-import type { BatchObservableCallback, MetricOptions } from '@opentelemetry/api';
+import type { MetricOptions } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { SDK_DEFAULT_BOUNDARIES } from '../host-buckets.ts';
@@ -78,7 +78,8 @@ export class StorageRegistry {
   readonly #byName = new Map<string, SyncStorage>();
   readonly #hosts = new Map<string, SyncStorage>();
   readonly #observed = new Map<string, ObservedStorage>();
-  readonly #callbacks: ObservedCallbacks;
+  /** The observable instruments' callbacks (batch callbacks over several are added here). */
+  readonly callbacks: ObservedCallbacks;
   readonly #scope: InstrumentationScope;
   readonly #observedLimit: number;
   readonly #guard: RecordGuard;
@@ -90,7 +91,7 @@ export class StorageRegistry {
     this.#observedLimit = options.observedLimit ?? 2000;
     // The observable instruments' callbacks, first among the settlers: what they record (the
     // snapshot's failures) is waited for by those registered after.
-    const callbacks = (this.#callbacks = new ObservedCallbacks(guard));
+    const callbacks = (this.callbacks = new ObservedCallbacks(guard));
     this.series.settleBeforeCollect(() => callbacks.run());
     for (const spec of specs) {
       if (this.#specs.has(spec.name)) continue;
@@ -152,26 +153,11 @@ export class StorageRegistry {
   observed(spec: InstrumentSpec & { kind: ObservedKind }): ObservedStorage {
     let storage = this.#observed.get(spec.name);
     if (storage === undefined) {
-      storage = new ObservedStorage(spec, this.#observedLimit, this.#callbacks);
+      storage = new ObservedStorage(spec, this.#observedLimit, this.callbacks);
       this.#observed.set(spec.name, storage);
       this.series.add(this.#scope, storage.set);
     }
     return storage;
-  }
-
-  /** Registers a batch callback over observed storages (see ObservedCallbacks). */
-  addBatchCallback(
-    callback: BatchObservableCallback,
-    instruments: readonly ObservedStorage[],
-  ): void {
-    this.#callbacks.add(callback, instruments, true);
-  }
-
-  removeBatchCallback(
-    callback: BatchObservableCallback,
-    instruments: readonly ObservedStorage[],
-  ): void {
-    this.#callbacks.remove(callback, instruments, true);
   }
 
   /** The storage of the instrument `name` given as a spec of `kind`, when there is one. */
