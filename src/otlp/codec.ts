@@ -120,29 +120,21 @@ export function encodeExportResponse(
   partial: OtlpPartialSuccess | undefined,
   encoding: OtlpEncoding,
 ): Buffer {
-  const set =
-    partial !== undefined && (partial.rejectedDataPoints > 0 || partial.errorMessage !== '');
-  if (encoding === 'json') {
-    if (!set) return Buffer.from('{}');
-    // protojson writes int64 as a decimal string and omits fields at their default.
-    const partialSuccess: Record<string, string> = {};
-    if (partial.rejectedDataPoints > 0)
-      partialSuccess['rejectedDataPoints'] = String(partial.rejectedDataPoints);
-    if (partial.errorMessage !== '') partialSuccess['errorMessage'] = partial.errorMessage;
-    return Buffer.from(JSON.stringify({ partialSuccess }));
-  }
   const { response } = otlpTypes();
+  // A field at its default is left out, as protojson writes it (int64 as a decimal string).
+  const { rejectedDataPoints = 0, errorMessage = '' } = partial ?? {};
+  const partialSuccess = {
+    ...(rejectedDataPoints > 0 && { rejectedDataPoints }),
+    ...(errorMessage !== '' && { errorMessage }),
+  };
   const message = response.fromObject(
-    set
-      ? {
-          partialSuccess: {
-            rejectedDataPoints: partial.rejectedDataPoints,
-            errorMessage: partial.errorMessage,
-          },
-        }
-      : {},
+    Object.keys(partialSuccess).length > 0 ? { partialSuccess } : {},
   );
-  return Buffer.from(response.encode(message).finish());
+  return Buffer.from(
+    encoding === 'json'
+      ? JSON.stringify(response.toObject(message, { longs: String }))
+      : response.encode(message).finish(),
+  );
 }
 
 /** A `google.rpc.Status` (`code` is a google.rpc.Code, e.g. 3 INVALID_ARGUMENT). */
