@@ -79,8 +79,8 @@ export function replacedBy(convention: Convention): ReadonlySet<string> {
 /**
  * The spec of a convention's instrument: each attribute bounded by the convention's closed set or
  * cap where the table gives one, else as the canonical attribute it is read from (a cap stays a
- * cap, a closed set becomes its words mapped; a constant is a set of one), with the canonical
- * instrument's buckets and exemplars.
+ * cap, a closed set becomes its words mapped; a constant is a set of one). Its buckets and
+ * exemplars are its sources' ({@link mergedSpec}).
  */
 export function conventionSpec(
   entry: ConventionInstrument,
@@ -103,8 +103,6 @@ export function conventionSpec(
     unit: entry.unit,
     description: entry.description,
     attributes,
-    ...(canonical.buckets !== undefined && { buckets: canonical.buckets }),
-    ...(canonical.exemplars === true && { exemplars: true }),
   };
 }
 
@@ -133,9 +131,8 @@ function mergedSpec(
   const buckets = [...new Set(parts.flatMap(({ source }) => source.buckets ?? []))].sort(
     (a, b) => a - b,
   );
-  const { buckets: _, exemplars: __, ...head } = first.spec;
   return {
-    ...head,
+    ...first.spec,
     attributes,
     ...(buckets.length > 0 && { buckets }),
     ...(parts.some(({ source }) => source.exemplars === true) && { exemplars: true }),
