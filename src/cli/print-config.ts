@@ -34,7 +34,6 @@ import {
 import { maskUserinfo, REDACTED } from '../errors.ts';
 import { isTable } from '../common/option-rules.ts';
 import { resolveOptions } from '../resolve-options.ts';
-import type { IngestGateKey, IngestOptions } from '../options.ts';
 import { hostPort } from './serving-lines.ts';
 
 /**
@@ -87,7 +86,7 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
     ingest:
       resolved.ingest === false
         ? off(INGEST_OPTIONS)
-        : { enabled: true, ...resolved.ingest, ...gateKeys(options.ingest) },
+        : { enabled: true, ...options.ingest, ...resolved.ingest },
     cluster:
       resolved.cluster === false ? { enabled: false } : { enabled: true, ...resolved.cluster },
     // `[metrics]` as resolved (the posture's defaults in); `auth` on exactly when there are
@@ -107,13 +106,6 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
     build: options.build,
   });
   return fileTable(JOBMETER_OPTIONS, values);
-}
-
-/** The ingest's gate keys as given (a token, API keys, trusted networks), the rest left out. */
-function gateKeys(ingest: IngestOptions | false | undefined): Pick<IngestOptions, IngestGateKey> {
-  if (ingest === false || ingest === undefined) return {};
-  const { token, apiKeys, trustedCidrs } = ingest;
-  return { token, apiKeys, trustedCidrs };
 }
 
 /**

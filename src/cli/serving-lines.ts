@@ -20,6 +20,11 @@ import type { LogFields } from '../common/log.ts';
 /** A startup record: its constant `msg`, its details as fields, and its sentence (common/log.ts). */
 export type StartupRecord = readonly [msg: string, fields: LogFields, text: string];
 
+/** A record whose sentence is its `msg` and where: `receiving OTLP/HTTP metrics on <url>`. */
+function at(msg: string, fields: LogFields, where: string): StartupRecord {
+  return [msg, fields, `${msg} on ${where}`];
+}
+
 /** The first startup record, written once the configuration is read and before anything starts. */
 export function versionRecord(): StartupRecord {
   const fields = { version: VERSION, commit: buildCommit(), node: process.version };
@@ -90,14 +95,10 @@ export function servingLines(
   }
   if (jm.ingestAddress !== undefined) {
     const url = `${urlOf(jm.ingestAddress)}/v1/metrics`;
-    records.push(['receiving OTLP/HTTP metrics', { url }, `receiving OTLP/HTTP metrics on ${url}`]);
+    records.push(at('receiving OTLP/HTTP metrics', { url }, url));
     if (jm.ingestGrpcAddress !== undefined) {
       const address = hostPort(jm.ingestGrpcAddress);
-      records.push([
-        'receiving OTLP/gRPC metrics',
-        { address },
-        `receiving OTLP/gRPC metrics on ${address}`,
-      ]);
+      records.push(at('receiving OTLP/gRPC metrics', { address }, address));
     }
     if (ingest !== undefined) {
       const gate = ingest.gateDescription();
@@ -159,11 +160,7 @@ export function telemetryRecord(address: {
   readonly port: number;
 }): StartupRecord {
   const url = `${urlOf(address)}/metrics`;
-  return [
-    "serving jobmeter's own telemetry",
-    { url },
-    `serving jobmeter's own telemetry on ${url}`,
-  ];
+  return at("serving jobmeter's own telemetry", { url }, url);
 }
 
 /** Where `POST /-/reload` is answered (`[telemetry] enable_reload`). */
