@@ -321,27 +321,16 @@ function checkLoopbackBinds(
     const on = section === 'listener' ? given?.enabled !== false : given?.enabled === true;
     if (on && given?.host !== undefined && !bindAllowed(given.host, given.allowNonLoopback)) {
       const expected = `${LOOPBACK_EXPECTED}, or ${optIn[section]}`;
-      throw hostError(layers, section, given.host, flags, keys, expected);
+      // The error names the flag or the file key that set the host.
+      const setBy = [...layers].reverse().find((l) => l.config[section]?.host !== undefined);
+      if (setBy?.source === 'flags')
+        throw flags.host !== undefined
+          ? new ConfigError(keys.host, flags.host, expected)
+          : new ConfigError(keys.listen, flags.listen, expected);
+      const err = new ConfigError(`${section}.host`, given.host, expected);
+      throw setBy?.path !== undefined ? inFile(err, setBy.path) : err;
     }
   }
-}
-
-function hostError(
-  layers: readonly Layer[],
-  section: 'listener' | 'ingest',
-  host: string,
-  flags: ServeFlags,
-  keys: FlagKeys,
-  expected: string,
-): ConfigError {
-  const setBy = [...layers].reverse().find((l) => l.config[section]?.host !== undefined);
-  if (setBy?.source === 'flags') {
-    return flags.host !== undefined
-      ? new ConfigError(keys.host, flags.host, expected)
-      : new ConfigError(keys.listen, flags.listen, expected);
-  }
-  const err = new ConfigError(`${section}.host`, host, expected);
-  return setBy?.path !== undefined ? (inFile(err, setBy.path) as ConfigError) : err;
 }
 
 /** `[telemetry] listen`'s default, as the option table has it. */
