@@ -61,14 +61,7 @@ import {
   reservedNativeNames,
 } from './scrape-pipeline.ts';
 import { buildCommit, VERSION } from './version.ts';
-import {
-  checkViews,
-  hostCaps,
-  hostViewed,
-  JOBMETER_METER,
-  viewSelection,
-  viewSelects,
-} from './views/host-views.ts';
+import { checkViews, JOBMETER_METER, viewSelection } from './views/host-views.ts';
 
 /**
  * What {@link createJobmeter} resolves to: the domain API ({@link Recorder}), the provider and
@@ -393,16 +386,13 @@ export async function createJobmeter<
   }
   // Two engines behind one Metrics API: jobmeter's storages for the own synchronous instruments no
   // host View selects, the SDK for the rest; every reader reads both (meter-provider.ts).
-  const selection = viewSelection(o.views);
   const meterProvider = new JobmeterMeterProvider(
     () => ({ resource: resource(), views: [...o.views], readers: [pull(), ...readers] }),
     {
       guard,
       specs: [...effective, ...SELF_INSTRUMENTS],
       scope,
-      viewed: (spec) => viewSelects(selection, spec, scope),
-      capFor: hostCaps({ selection, cardinalityLimit: o.cardinalityLimit }),
-      hostViewed: hostViewed(selection),
+      selection: viewSelection(o.views),
       cardinalityLimit: o.cardinalityLimit,
       hostExemplars: o.hostExemplars,
       // The scrape names the storages' series store itself (a Collection), no MetricData between.

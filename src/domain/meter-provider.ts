@@ -40,7 +40,8 @@ import type {
   MetricProducer,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { ValueType } from '@opentelemetry/api';
+import { ValueType, type Attributes } from '@opentelemetry/api';
+import { AttributeSetCap } from './attribute-set-cap.ts';
 import {
   guardMeter,
   ownSdkFor,
@@ -51,7 +52,16 @@ import {
 } from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
 import { StorageRegistry } from './storage/registry.ts';
-import type { InstrumentSpec } from './types.ts';
+import type { InstrumentKind, InstrumentSpec } from './types.ts';
+
+/** What an instrument is to a View: its name, kind, unit and meter. */
+type ViewedInstrument = Omit<InstrumentIdentity, 'kind'> & { readonly kind: InstrumentKind };
+
+/** The SDK's Views that select an instrument, in the order the host gave them. */
+export type ViewSelection = (instrument: ViewedInstrument) => readonly {
+  readonly attributesProcessor: { process(attributes: Attributes): Attributes };
+  readonly aggregationCardinalityLimit?: number;
+}[];
 
 export interface EngineOptions {
   readonly guard: RecordGuard;
@@ -59,16 +69,14 @@ export interface EngineOptions {
   readonly specs: readonly InstrumentSpec[];
   /** The meter own instruments belong to. */
   readonly scope: { readonly name: string; readonly version: string };
-  /** Whether a host View selects this own instrument: it is then the SDK's. */
-  readonly viewed: (spec: InstrumentSpec) => boolean;
-  /** The series budget of a host instrument the SDK records. */
-  readonly capFor: CapFor;
   /**
-   * Whether a host View selects a host instrument: it is then the SDK's; otherwise a local storage
-   * holding at most {@link cardinalityLimit} series. @default every host instrument is the SDK's
+   * Which host Views select an instrument (views/host-views.ts viewSelection): one a View selects
+   * is the SDK's, which applies the View; a host instrument none selects is a local storage holding
+   * at most {@link cardinalityLimit} series. The first View's processors and limit also bound a host
+   * instrument the SDK records over its life (attribute-set-cap.ts). @default none selects any
    */
-  readonly hostViewed?: (instrument: InstrumentIdentity) => boolean;
-  /** Series per host instrument a storage records, overflow included. @default 2000 */
+  readonly selection?: ViewSelection;
+  /** Series per host instrument, overflow included, when its View sets no limit. @default 2000 */
   readonly cardinalityLimit?: number;
   /** Whether a host instrument's storage keeps trace-linked exemplars (domain/exemplars.ts). @default false */
   readonly hostExemplars?: boolean;
@@ -139,7 +147,8 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
   readonly #meters = new Map<string, Meter>();
   readonly #engine: EngineOptions;
   readonly #ownSdk: OwnSdk;
-  readonly #hostStorage: HostStorageFor | undefined;
+  readonly #hostStorage: HostStorageFor;
+  readonly #capFor: CapFor;
   readonly #cumulative: MetricProducer;
   /** What the SDK's provider is made with, when it is first needed. */
   readonly #sdkOptions: () => MeterProviderOptions;
@@ -156,9 +165,13 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     providerOptions: MeterProviderOptions | (() => MeterProviderOptions),
     engine: EngineOptions,
   ) {
+    const select = engine.selection ?? (() => []);
+    const viewed = (i: ViewedInstrument): boolean => select(i).length > 0;
+    const limit = engine.cardinalityLimit ?? 2000;
+    const meter = { ...engine.scope, schemaUrl: undefined };
     const storages = new StorageRegistry(
-      engine.specs.filter((s) => !engine.viewed(s)),
-      { scope: engine.scope, guard: engine.guard, observedLimit: engine.cardinalityLimit ?? 2000 },
+      engine.specs.filter((s) => !viewed({ ...s, meter })),
+      { scope: engine.scope, guard: engine.guard, observedLimit: limit },
     );
     this.#sdkOptions =
       typeof providerOptions === 'function' ? providerOptions : () => providerOptions;
@@ -167,23 +180,24 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     this.#engine = engine;
     if (typeof providerOptions !== 'function') this.sdk();
     this.#ownSdk = ownSdkFor(engine.specs);
-    const hostViewed = engine.hostViewed;
-    const limit = engine.cardinalityLimit ?? 2000;
+    // A host instrument's series budget: its first View's limit, counting sets as its processors leave them.
+    this.#capFor = (instrument) => {
+      const view = select(instrument)[0];
+      const process = view && ((a: Attributes) => view.attributesProcessor.process(a));
+      return new AttributeSetCap(view?.aggregationCardinalityLimit ?? limit, process);
+    };
     // An integer-valued instrument stays with the SDK, which truncates its values as the API says.
-    this.#hostStorage =
-      hostViewed === undefined
+    this.#hostStorage = (instrument, options) =>
+      viewed(instrument) || options?.valueType === ValueType.INT
         ? undefined
-        : (instrument, options) =>
-            hostViewed(instrument) || options?.valueType === ValueType.INT
-              ? undefined
-              : storages.host(
-                  instrument.meter,
-                  instrument.name,
-                  instrument.kind,
-                  options ?? {},
-                  limit,
-                  engine.hostExemplars,
-                );
+        : storages.host(
+            instrument.meter,
+            instrument.name,
+            instrument.kind,
+            options ?? {},
+            limit,
+            engine.hostExemplars,
+          );
   }
 
   /**
@@ -227,12 +241,11 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     const key = `${name}\0${version}\0${options.schemaUrl ?? ''}`;
     let meter = this.#meters.get(key);
     if (meter === undefined) {
-      const { guard, capFor, scope } = this.#engine;
+      const { guard, scope } = this.#engine;
       const own =
         name === scope.name && version === scope.version && options.schemaUrl === undefined
           ? { own: this.storages, ownSdk: this.#ownSdk }
           : undefined;
-      const hostStorage = this.#hostStorage;
       // Shut down before the SDK was needed, it is not loaded for instruments that record nothing
       // (the SDK's provider, shut down, gives a no-op meter as well).
       const inner = () =>
@@ -244,7 +257,7 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
           this.#sdkInstruments = true;
         }),
         { name, version, schemaUrl: options.schemaUrl },
-        { guard, capFor, ...own, ...(hostStorage && { hostStorage }) },
+        { guard, capFor: this.#capFor, ...own, hostStorage: this.#hostStorage },
       );
       this.#meters.set(key, meter);
     }

@@ -7,38 +7,27 @@
  * instrument a View selects leaves jobmeter's storages for the SDK (domain/meter-provider.ts),
  * which then applies the View; its spec's folds still bound it at the record.
  *
- * The same Views decide the series budget of a host instrument (attribute-set-cap.ts): its limit
- * is the View's `aggregationCardinalityLimit`, else the jobmeter's `cardinalityLimit`, and its
- * attribute sets are counted as the View's processors leave them.
+ * The same Views decide the series budget of a host instrument (domain/meter-provider.ts,
+ * attribute-set-cap.ts): its limit is the View's `aggregationCardinalityLimit`, else the
+ * jobmeter's `cardinalityLimit`, and its attribute sets are counted as the View's processors
+ * leave them.
  */
 import { emptyResource, InstrumentType, sdkMetrics } from '../common/otel-sdk.ts';
-import type { Attributes } from '@opentelemetry/api';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../errors.ts';
-import { AttributeSetCap } from '../domain/attribute-set-cap.ts';
-import type { CapFor, InstrumentIdentity } from '../domain/guarded-meter.ts';
-import { INSTRUMENT_TYPE_OF, type InstrumentSpec } from '../domain/types.ts';
+import type { ViewSelection } from '../domain/meter-provider.ts';
+import { INSTRUMENT_TYPE_OF } from '../domain/types.ts';
 
 /** The meter jobmeter's own instruments are created on. */
 export const JOBMETER_METER = 'jobmeter';
-
-/** An SDK View as its ViewRegistry gives it: what the series budget reads of it. */
-interface SdkView {
-  readonly attributesProcessor: { process(attributes: Attributes): Attributes };
-  readonly aggregationCardinalityLimit?: number;
-}
 
 /** The SDK's ViewRegistry: which of its Views select an instrument of a meter. */
 interface SdkViewRegistry {
   findViews(
     instrument: { readonly name: string; readonly type: InstrumentType; readonly unit: string },
     meter: { readonly name: string; readonly version: string; readonly schemaUrl?: string },
-  ): readonly SdkView[];
+  ): ReturnType<ViewSelection>;
 }
-
-/** The SDK's Views that select an instrument, in the order the host gave them. */
-export type ViewSelection = (i: InstrumentIdentity | SpecIdentity) => readonly SdkView[];
-type SpecIdentity = Omit<InstrumentIdentity, 'kind'> & { readonly kind: InstrumentSpec['kind'] };
 
 /**
  * Which of `views` select an instrument, as the SDK decides it: the SDK's own ViewRegistry, of a
@@ -87,37 +76,4 @@ export function checkViews(views: readonly ViewOptions[]): void {
     if (typeof view !== 'object' || view === null)
       throw new ConfigError(`views[${i}]`, view, 'an OpenTelemetry ViewOptions object');
   });
-}
-
-/** Whether a host View selects the own instrument `spec` (synchronous or observable), on jobmeter's meter `scope`. */
-export function viewSelects(
-  selection: ViewSelection,
-  spec: InstrumentSpec,
-  scope: { readonly name: string; readonly version: string },
-): boolean {
-  return selection({ ...spec, meter: { ...scope, schemaUrl: undefined } }).length > 0;
-}
-
-/** Whether a host View selects `instrument` (then the SDK records it, and the View applies). */
-export function hostViewed(selection: ViewSelection): (instrument: InstrumentIdentity) => boolean {
-  return (instrument) => selection(instrument).length > 0;
-}
-
-/**
- * The series budget of each host instrument, from the host's Views (see the file comment):
- * `cardinalityLimit` series, overflow included, when its View sets no limit.
- */
-export function hostCaps(options: {
-  readonly selection: ViewSelection;
-  readonly cardinalityLimit: number;
-}): CapFor {
-  return (instrument) => {
-    const view = options.selection(instrument)[0];
-    const process =
-      view === undefined ? undefined : (a: Attributes) => view.attributesProcessor.process(a);
-    return new AttributeSetCap(
-      view?.aggregationCardinalityLimit ?? options.cardinalityLimit,
-      process,
-    );
-  };
 }

@@ -30,8 +30,6 @@ function setup(): { recorder: Recorder; collect: () => Promise<Map<string, Metri
       guard,
       specs: [...DOMAIN_INSTRUMENTS, ...SELF_INSTRUMENTS],
       scope: SCOPE,
-      viewed: () => false,
-      capFor: () => undefined,
     },
   );
   const recorder = createRecorder(provider.getMeter(SCOPE.name, SCOPE.version), { guard });

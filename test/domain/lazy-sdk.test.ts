@@ -23,9 +23,6 @@ function lazyProvider(): { provider: JobmeterMeterProvider; made: () => number }
       guard: new RecordGuard(),
       specs: [],
       scope: SCOPE,
-      viewed: () => false,
-      capFor: () => undefined,
-      hostViewed: () => false,
       readsStore: (r) => r === reader,
     },
   );

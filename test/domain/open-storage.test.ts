@@ -17,6 +17,7 @@ import {
 import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
 import { RecordGuard } from '../../src/domain/record-guard.ts';
 import { newPullReader } from '../../src/readers/pull-reader.ts';
+import { viewSelection } from '../../src/views/host-views.ts';
 
 const SCOPE = { name: 'jobmeter', version: 'test' };
 
@@ -27,9 +28,6 @@ function jobmeterProvider(reader: MetricReader, limit = 2000): JobmeterMeterProv
       guard: new RecordGuard(),
       specs: [],
       scope: SCOPE,
-      viewed: () => false,
-      capFor: () => undefined,
-      hostViewed: () => false,
       cardinalityLimit: limit,
     },
   );
@@ -155,15 +153,14 @@ describe('host instruments in local storages', () => {
 
   test('a host View takes the instrument to the SDK (the View applies)', async () => {
     const reader = newPullReader([]);
+    const views = [{ instrumentName: 'jobs', name: 'jobs.renamed' }];
     const provider = new JobmeterMeterProvider(
-      { readers: [reader], views: [{ instrumentName: 'jobs', name: 'jobs.renamed' }] },
+      { readers: [reader], views },
       {
         guard: new RecordGuard(),
         specs: [],
         scope: SCOPE,
-        viewed: () => false,
-        capFor: () => undefined,
-        hostViewed: (i) => i.name === 'jobs',
+        selection: viewSelection(views),
         cardinalityLimit: 2000,
       },
     );

@@ -105,8 +105,6 @@ test('every reader reads the store after the SDK, bound once through its public 
       guard: new RecordGuard(),
       specs: [SPEC],
       scope: SCOPE,
-      viewed: () => false,
-      capFor: () => undefined,
       readsStore: (r) => r === pull,
     },
   );

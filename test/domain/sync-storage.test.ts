@@ -53,8 +53,6 @@ function storagesOrViews(
           guard: new RecordGuard(),
           specs,
           scope: SCOPE,
-          viewed: () => false,
-          capFor: () => undefined,
         },
       )
     : new MeterProvider({ views: buildViews(specs), readers: [reader] });
