@@ -98,21 +98,16 @@ export function escapeFamilies(
         })),
       });
     } else {
-      const columns = numberColumns(f);
+      // Not `keyed`: its strings are the names unescaped.
+      const { keyed: _keyed, ...columns } = numberColumns(f);
       const labels = columns.labels.map((l) => escapeLabels(l, scheme, cache));
-      const escaped = {
-        labels,
-        values: columns.values,
-        ...(columns.created !== undefined && { created: columns.created }),
-        ...(columns.exemplars !== undefined && { exemplars: columns.exemplars }),
-      };
       out.push(
         columnsFamily({
           name,
           type: f.type,
           help: f.help,
           unit: f.unit,
-          columns: escaped,
+          columns: { ...columns, labels },
           // Escaping a name never adds a non-ASCII character.
           ...(f.ascii !== undefined && { ascii: f.ascii }),
         }),

@@ -75,15 +75,7 @@ export function instrumentSeries(
   levelRule: LevelRule,
   setOptions: SetOptions = {},
 ): InstrumentSeries {
-  return {
-    name,
-    shape,
-    descriptor,
-    levelRule,
-    setOptions,
-    scopes: new Map(),
-    streamCount: 0,
-  };
+  return { name, shape, descriptor, levelRule, setOptions, scopes: new Map(), streamCount: 0 };
 }
 
 /**
