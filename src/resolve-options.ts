@@ -120,7 +120,16 @@ export function resolveOptions(o: JobmeterOptions) {
   return {
     ...resolveProfileChoice(o.profile, o.hostInstruments),
     ...section,
-    ...serviceNameOf(o.serviceName, section.resourceAttributes),
+    // `resourceAttributes['service.name']` is the service name, as the config file's and
+    // OTEL_RESOURCE_ATTRIBUTES' are.
+    ...(Object.hasOwn(section.resourceAttributes, 'service.name') && {
+      serviceName: oneServiceName(
+        section.resourceAttributes['service.name'],
+        "resourceAttributes['service.name']",
+        o.serviceName,
+        'serviceName',
+      ),
+    }),
     listener,
     otlp,
     otlpNaming,
@@ -129,22 +138,6 @@ export function resolveOptions(o: JobmeterOptions) {
     views: list(o.views ?? [], 'views', 'OpenTelemetry ViewOptions'),
     log: logTo(section.log ?? stderrLine),
     cluster: resolveCluster(o.cluster),
-  };
-}
-
-/** `resourceAttributes['service.name']` is the service name, as the config file's and OTEL_RESOURCE_ATTRIBUTES' are. */
-function serviceNameOf(
-  serviceName: unknown,
-  attributes: Readonly<Record<string, string>>,
-): { serviceName?: string } {
-  if (!Object.hasOwn(attributes, 'service.name')) return {};
-  return {
-    serviceName: oneServiceName(
-      attributes['service.name'],
-      "resourceAttributes['service.name']",
-      serviceName,
-      'serviceName',
-    ),
   };
 }
 

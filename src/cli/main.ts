@@ -44,7 +44,6 @@ import { earlyLogFormat } from './early-signals.ts';
 import { resolveServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
 import { startLiveDemo } from '../demo/live.ts';
-import type { MainServer } from '../http/main-server.ts';
 import type { MetricsListener } from '../http/metrics-listener.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { resolveSection, SERVER_LIMITS, TELEMETRY_OPTIONS } from '../common/option-table.ts';
@@ -70,7 +69,7 @@ import {
 } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo, type LogIo } from './io.ts';
 import { MIN_NODE_VERSION } from '../common/node-support.ts';
-import { credentialKeys, HangupReloader, rotateCredentials } from './reload.ts';
+import { credentialKeys, HangupReloader, rotateCredentials, type ApplyLive } from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
 import { Parts } from '../common/parts.ts';
 import { messageOf } from '../common/message-of.ts';
@@ -337,10 +336,24 @@ async function served(
     const rotateTelemetry = rotateCredentials('telemetry', (c) => {
       telemetryGate = telemetryGate?.withCredentials(c);
     });
+    // New credentials of the main server's metrics route replace the route when they leave its
+    // gate mode as it is (open, gated or unmounted: a change of mode is a change of what is
+    // exposed, left to a restart); a ConfigError for ones the posture cannot use keeps it.
+    const rotateMetrics: ApplyLive = (running, next, changed) => {
+      const live = credentialKeys('metrics', changed);
+      if (routed === undefined || main === undefined || live.length === 0) return [];
+      const given = {
+        ...running.metrics,
+        token: next.metrics.token,
+        apiKeys: next.metrics.apiKeys,
+      };
+      const route = pluginOptions(jm, given, main, io);
+      if (describeMetricsRoute(route).mode !== routed.metrics?.mode) return [];
+      routed.replaceMetrics(route);
+      return live;
+    };
     hangups.applyLiveWith((running, next, changed) => [
-      ...(routed !== undefined && main !== undefined
-        ? applyCredentials(routed, jm, main, io, running, next, changed)
-        : []),
+      ...rotateMetrics(running, next, changed),
       ...(ingest !== undefined ? rotateIngest(running, next, changed) : []),
       ...(telemetryGate !== undefined ? rotateTelemetry(running, next, changed) : []),
     ]);
@@ -416,34 +429,6 @@ async function printed(command: () => Promise<string>, io: LogIo): Promise<numbe
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
-}
-
-/**
- * SIGHUP's live part (reload.ts): new credentials of the main server's metrics route replace the
- * route, when they leave its gate mode as it is (open, gated or unmounted: a change of mode is a
- * change of what is exposed, left to a restart). Returns the keys applied.
- * @throws ConfigError for credentials the posture cannot use (the running route stays).
- */
-function applyCredentials(
-  server: MainServer,
-  jm: Jobmeter,
-  main: PullListenerOptions,
-  io: LogIo,
-  running: ServeConfig,
-  next: ServeConfig,
-  changed: readonly string[],
-): readonly string[] {
-  const live = credentialKeys('metrics', changed);
-  if (live.length === 0) return [];
-  const options = pluginOptions(
-    jm,
-    { ...running.metrics, token: next.metrics.token, apiKeys: next.metrics.apiKeys },
-    main,
-    io,
-  );
-  if (describeMetricsRoute(options).mode !== server.metrics?.mode) return [];
-  server.replaceMetrics(options);
-  return live;
 }
 
 /** The plugin's options from the resolved `[metrics]` settings. */
