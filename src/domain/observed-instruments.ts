@@ -13,10 +13,9 @@ import type {
 } from '@opentelemetry/api';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { BUILD_INFO, RUN_LAST_FAILURE, SNAPSHOT_INSTRUMENTS } from './catalog.ts';
-import type { BuildInfo } from './types.ts';
 import type { RecordGuard } from './record-guard.ts';
-import type { HostSnapshot, SnapshotCache } from './snapshot.ts';
-import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
+import type { SnapshotCache } from './snapshot.ts';
+import { OUTCOMES, type BuildInfo, type InstrumentSpec, type Outcome } from './types.ts';
 import { dropOutsideCheck } from './vocabulary.ts';
 
 /** Observes `value` of the instrument `name` (one of those given) with `attributes`. */
@@ -123,7 +122,64 @@ export function registerSnapshotInstruments(
 ): void {
   const specs = [RUN_LAST_FAILURE, ...SNAPSHOT_INSTRUMENTS, BUILD_INFO];
   observeFolded(meter, specs, guard, async (observe) => {
-    observeSnapshot(observe, await source()?.get(), live(), build);
+    const s = await source()?.get();
+    const t = live();
+    const lastFailure = s?.lastFailureSeconds ?? t.lastFailureSeconds;
+    if (lastFailure !== undefined) observe(RUN_LAST_FAILURE.name, lastFailure);
+    const runs = s?.runsByOutcome ?? t.outcomes;
+    for (const outcome of OUTCOMES) {
+      const n = runs[outcome];
+      if (n !== undefined) observe('jobmeter.run.history', n, { outcome });
+    }
+    if (build !== undefined) observe(BUILD_INFO.name, 1, buildInfoAttributes(build));
+    if (s === undefined) return;
+
+    const one = (name: string, value: number | undefined, attributes?: Attributes) => {
+      if (value !== undefined) observe(name, value, attributes);
+    };
+    const byKey = (
+      name: string,
+      key: string,
+      values: Readonly<Record<string, number>> | undefined,
+    ) => {
+      if (values === undefined) return;
+      for (const [k, v] of Object.entries(values)) observe(name, v, { [key]: k });
+    };
+    one('jobmeter.session.active', s.sessions?.active);
+    one('jobmeter.session.tracked', s.sessions?.tracked);
+    one('jobmeter.session.disk.usage', s.sessions?.diskBytes);
+    byKey('jobmeter.assignments', 'status', s.assignments);
+    byKey('jobmeter.pipeline_runs', 'status', s.pipelineRuns);
+    one('jobmeter.queue.depth', s.queue?.depth);
+    one('jobmeter.queue.groups', s.queue?.groups);
+    one('jobmeter.queue.depth.max', s.queue?.depthMax);
+    byKey('jobmeter.agent_run.events', 'event', s.agentRunEvents);
+    for (const l of s.llm ?? []) {
+      observe('jobmeter.llm.calls', l.calls, { provider: l.provider });
+      observe('jobmeter.llm.cost', l.costUsd, { provider: l.provider });
+    }
+    one('jobmeter.container.tracked', s.containers?.tracked);
+    one('jobmeter.container.reporting', s.containers?.reporting);
+    one('jobmeter.db.migration.version', s.dbMigrationVersion);
+    one('jobmeter.websocket.connections', s.websocketConnections);
+    const hosts = s.hosts;
+    one('jobmeter.fleet.hosts', s.fleet?.total ?? hosts?.length);
+    one('jobmeter.fleet.hosts.online', s.fleet?.online ?? hosts?.filter((h) => h.online).length);
+    byKey('jobmeter.alert.open', 'severity', s.alerts);
+    for (const h of hosts ?? []) {
+      const a = { 'host.id': h.id, 'host.name': h.name };
+      one('jobmeter.host.agent.online', h.online ? 1 : 0, a);
+      one('jobmeter.host.last_backup.time', h.lastBackup?.timeSeconds, a);
+      one(
+        'jobmeter.host.last_backup.success',
+        h.lastBackup === undefined ? undefined : h.lastBackup.success ? 1 : 0,
+        a,
+      );
+      one('jobmeter.host.repo.size', h.repoSizeBytes, a);
+      one('jobmeter.host.snapshots', h.snapshotCount, a);
+      one('jobmeter.host.alert.open', h.openAlerts, a);
+      one('jobmeter.host.repo.status', 1, { ...a, status: h.repoStatus });
+    }
   });
 }
 
@@ -134,68 +190,4 @@ export function buildInfoAttributes(build: BuildInfo): Readonly<Record<string, s
     commit: build.commit ?? 'unknown',
     'runtime.version': build.runtimeVersion ?? process.version,
   };
-}
-
-function observeSnapshot(
-  observe: ObserveFolded,
-  s: HostSnapshot | undefined,
-  t: LiveCounts,
-  build: BuildInfo | undefined,
-): void {
-  const lastFailure = s?.lastFailureSeconds ?? t.lastFailureSeconds;
-  if (lastFailure !== undefined) observe(RUN_LAST_FAILURE.name, lastFailure);
-  const runs = s?.runsByOutcome ?? t.outcomes;
-  for (const outcome of OUTCOMES) {
-    const n = runs[outcome];
-    if (n !== undefined) observe('jobmeter.run.history', n, { outcome });
-  }
-  if (build !== undefined) observe(BUILD_INFO.name, 1, buildInfoAttributes(build));
-  if (s === undefined) return;
-
-  const one = (name: string, value: number | undefined, attributes?: Attributes) => {
-    if (value !== undefined) observe(name, value, attributes);
-  };
-  const byKey = (
-    name: string,
-    key: string,
-    values: Readonly<Record<string, number>> | undefined,
-  ) => {
-    if (values === undefined) return;
-    for (const [k, v] of Object.entries(values)) observe(name, v, { [key]: k });
-  };
-  one('jobmeter.session.active', s.sessions?.active);
-  one('jobmeter.session.tracked', s.sessions?.tracked);
-  one('jobmeter.session.disk.usage', s.sessions?.diskBytes);
-  byKey('jobmeter.assignments', 'status', s.assignments);
-  byKey('jobmeter.pipeline_runs', 'status', s.pipelineRuns);
-  one('jobmeter.queue.depth', s.queue?.depth);
-  one('jobmeter.queue.groups', s.queue?.groups);
-  one('jobmeter.queue.depth.max', s.queue?.depthMax);
-  byKey('jobmeter.agent_run.events', 'event', s.agentRunEvents);
-  for (const l of s.llm ?? []) {
-    observe('jobmeter.llm.calls', l.calls, { provider: l.provider });
-    observe('jobmeter.llm.cost', l.costUsd, { provider: l.provider });
-  }
-  one('jobmeter.container.tracked', s.containers?.tracked);
-  one('jobmeter.container.reporting', s.containers?.reporting);
-  one('jobmeter.db.migration.version', s.dbMigrationVersion);
-  one('jobmeter.websocket.connections', s.websocketConnections);
-  const hosts = s.hosts;
-  one('jobmeter.fleet.hosts', s.fleet?.total ?? hosts?.length);
-  one('jobmeter.fleet.hosts.online', s.fleet?.online ?? hosts?.filter((h) => h.online).length);
-  byKey('jobmeter.alert.open', 'severity', s.alerts);
-  for (const h of hosts ?? []) {
-    const a = { 'host.id': h.id, 'host.name': h.name };
-    one('jobmeter.host.agent.online', h.online ? 1 : 0, a);
-    one('jobmeter.host.last_backup.time', h.lastBackup?.timeSeconds, a);
-    one(
-      'jobmeter.host.last_backup.success',
-      h.lastBackup === undefined ? undefined : h.lastBackup.success ? 1 : 0,
-      a,
-    );
-    one('jobmeter.host.repo.size', h.repoSizeBytes, a);
-    one('jobmeter.host.snapshots', h.snapshotCount, a);
-    one('jobmeter.host.alert.open', h.openAlerts, a);
-    one('jobmeter.host.repo.status', 1, { ...a, status: h.repoStatus });
-  }
 }
