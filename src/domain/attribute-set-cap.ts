@@ -13,12 +13,9 @@
  * View that drops `job_id` also keeps `job_id` values from using up the budget.
  */
 import type { Attributes } from '@opentelemetry/api';
-import {
-  createBoundedAttributesProcessor,
-  maxAttributeSets,
-  OVERFLOW_ATTRIBUTES,
-} from './bounded-attributes.ts';
+import { createBoundedAttributesProcessor, maxAttributeSets } from './bounded-attributes.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
+import { OVERFLOW_ATTRIBUTES } from '../series/positions.ts';
 import type { AttributeSpec } from './types.ts';
 
 export class AttributeSetCap {

@@ -30,9 +30,6 @@ export const MAX_VALUE_LENGTH = 256;
  */
 export const MAX_SERIES_PER_INSTRUMENT = 10_000;
 
-/** The attributes of the series that absorbs attribute sets past {@link MAX_SERIES_PER_INSTRUMENT}: the store's. */
-export { OVERFLOW_ATTRIBUTES } from '../series/positions.ts';
-
 /** Maps one attribute's (stringified, cut) value to the label value kept. */
 export type Fold = (value: string) => string;
 

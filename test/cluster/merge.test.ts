@@ -18,10 +18,8 @@ import { ClusterAggregate } from '../../src/cluster/aggregate.ts';
 import { CLUSTER_POLICY, mergePolicies } from '../../src/domain/merge-rules.ts';
 import { ReportEncoder } from '../../src/cluster/report-encoder.ts';
 import { REPORT_CHUNK_POINTS, type Report } from '../../src/cluster/wire.ts';
-import {
-  MAX_SERIES_PER_INSTRUMENT,
-  OVERFLOW_ATTRIBUTES,
-} from '../../src/domain/bounded-attributes.ts';
+import { MAX_SERIES_PER_INSTRUMENT } from '../../src/domain/bounded-attributes.ts';
+import { OVERFLOW_ATTRIBUTES } from '../../src/series/positions.ts';
 import { newPullReader } from '../../src/readers/pull-reader.ts';
 
 /** A process of the cluster: its own provider and reader, and the encoder it reports with. */
