@@ -66,14 +66,22 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
  * @throws ConfigError on `key` naming the path and why it cannot be read.
  */
 export async function readTextFile(path: string, key: string): Promise<string> {
+  const unreadable = (why: string): ConfigError =>
+    new ConfigError(key, path, `a readable file (${why})`);
   let handle: FileHandle;
   try {
     handle = await open(path, OPEN_FLAGS);
   } catch (err) {
-    throw openFailure(err, key, path);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw unreadable(
+      (code !== undefined ? OPEN_FAILURES[code] : undefined) ?? code ?? 'open failed',
+    );
   }
   try {
-    checkReadable(await handle.stat(), key, path);
+    // Checked on the open file, so what is checked is what is read.
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw unreadable(notRegular(stats));
+    if (stats.size > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
     const buffer = Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1);
     let total = 0;
     for (let n = 1; n > 0; total += n)
@@ -82,7 +90,8 @@ export async function readTextFile(path: string, key: string): Promise<string> {
     if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
     return buffer.toString('utf8', 0, total);
   } catch (err) {
-    throw readFailure(err, key, path);
+    if (err instanceof ConfigError) throw err;
+    throw unreadable((err as NodeJS.ErrnoException).code ?? 'read failed');
   } finally {
     await handle.close().catch(() => {});
   }
@@ -96,27 +105,6 @@ const OPEN_FAILURES: Readonly<Record<string, string>> = {
   EISDIR: 'it is a directory',
   EACCES: 'permission denied',
 };
-
-function openFailure(err: unknown, key: string, path: string): ConfigError {
-  const code = (err as NodeJS.ErrnoException).code;
-  const why = (code !== undefined ? OPEN_FAILURES[code] : undefined) ?? code ?? 'open failed';
-  return new ConfigError(key, path, `a readable file (${why})`);
-}
-
-/** Checked on the open file, so what is checked is what is read. */
-function checkReadable(stats: Stats, key: string, path: string): void {
-  if (!stats.isFile()) throw new ConfigError(key, path, `a readable file (${notRegular(stats)})`);
-  if (stats.size > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
-}
-
-function readFailure(err: unknown, key: string, path: string): ConfigError {
-  if (err instanceof ConfigError) return err;
-  return new ConfigError(
-    key,
-    path,
-    `a readable file (${(err as NodeJS.ErrnoException).code ?? 'read failed'})`,
-  );
-}
 
 const NOT_REGULAR = [
   ['isFIFO', 'a FIFO'],

@@ -224,8 +224,16 @@ export function mergeServiceConfig(
   for (const key of ['build', 'listener', 'otlp', 'cluster', 'telemetry'] as const)
     if (base[key] !== undefined || over[key] !== undefined)
       set[key] = { ...base[key], ...definedOnly(over[key] ?? {}) };
-  if (base.otlp?.headers !== undefined || over.otlp?.headers !== undefined)
-    out.otlp!.headers = mergeHeaders(base.otlp?.headers ?? {}, over.otlp?.headers ?? {});
+  if (base.otlp?.headers !== undefined || over.otlp?.headers !== undefined) {
+    // Header names are case-insensitive: a name of `over` replaces each spelling of it before.
+    const headers: Record<string, string> = { ...base.otlp?.headers };
+    for (const [name, value] of Object.entries(over.otlp?.headers ?? {})) {
+      for (const k of Object.keys(headers))
+        if (k.toLowerCase() === name.toLowerCase()) delete headers[k];
+      headers[name] = value;
+    }
+    out.otlp!.headers = headers;
+  }
   if (base.cluster?.merge !== undefined || over.cluster?.merge !== undefined)
     out.cluster!.merge = { ...base.cluster?.merge, ...over.cluster?.merge };
   if (base.resourceAttributes !== undefined || over.resourceAttributes !== undefined) {
@@ -235,20 +243,6 @@ export function mergeServiceConfig(
   for (const key of ['ingest', 'metrics'] as const)
     if (base[key] !== undefined || over[key] !== undefined)
       set[key] = mergeGateConfig(base[key] ?? {}, over[key] ?? {});
-  return out;
-}
-
-function mergeHeaders(
-  base: Readonly<Record<string, string>>,
-  over: Readonly<Record<string, string>>,
-): Record<string, string> {
-  const out: Record<string, string> = { ...base };
-  for (const [name, value] of Object.entries(over)) {
-    for (const existing of Object.keys(out)) {
-      if (existing.toLowerCase() === name.toLowerCase()) delete out[existing];
-    }
-    out[name] = value;
-  }
   return out;
 }
 
