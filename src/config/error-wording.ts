@@ -61,14 +61,20 @@ type Describe = (value: unknown) => { shown?: unknown; expected: string };
 const plain =
   (expected: string): Describe =>
   () => ({ expected });
+/**
+ * ConfigError prints strings raw, so `port = "9464"` would read `invalid listener.port=9464` as if
+ * the number were wrong; where a string is the wrong type, say so.
+ */
 const quoted =
   (expected: string): Describe =>
-  (value) => ({ expected: expected + quotedHint(value) });
+  (value) => ({ expected: expected + (typeof value === 'string' ? ' (got a string)' : '') });
+/** One of `allowed`, with the near miss of a string given. */
 const choice =
   (expected: string, allowed: readonly string[]): Describe =>
-  (value) => ({
-    expected: expected + didYouMeanValue(value, allowed),
-  });
+  (value) => {
+    const hit = typeof value === 'string' ? nearest(value, allowed) : undefined;
+    return { expected: expected + (hit === undefined ? '' : ` (did you mean ${hit}?)`) };
+  };
 
 /** A secret's failure: never echoed; only what it `got` is said (by default, its type). */
 const secret =
@@ -133,7 +139,9 @@ function fromSchema(definition: DefinitionName): Describe {
   const types: readonly unknown[] = [schema.type].flat();
   if (types.includes('object')) return plain('a table');
   if (schema.enum !== undefined) return choice(oneOfExpected(schema.enum), schema.enum);
-  const rule = ruleOf(definition);
+  // The rule of the option (the option table's row) whose file definition this is.
+  const rule = ROWS.find((row) => row.schema === definition && row.rule !== undefined)?.rule as
+    Rule<unknown> | undefined;
   if (rule === undefined) throw new Error(`no words for the ${definition} definition`);
   const words = types.includes('string') ? plain(rule.expected) : quoted(rule.expected);
   return (value) => ({ shown: rule.shown(value), ...words(value) });
@@ -141,21 +149,12 @@ function fromSchema(definition: DefinitionName): Describe {
 
 const ROWS = Object.values(SECTIONS).flatMap((section) => Object.values<OptionRow>(section));
 
-/** The rule of an option (the option table's row) whose file definition this is. */
-function ruleOf(definition: DefinitionName): Rule<unknown> | undefined {
-  return ROWS.find((row) => row.schema === definition && row.rule !== undefined)?.rule as
-    Rule<unknown> | undefined;
-}
-
-/** Whether `definition` is a secret row's (option-table.ts `isSecret`): no error shows its value. */
-function secretDefinition(definition: DefinitionName): boolean {
-  return ROWS.some((row) => row.schema === definition && isSecret(row));
-}
-
 /** The ConfigError for `value` (at `key`), which fails `definition`: in its words. */
 export function describe(definition: DefinitionName, value: unknown, key: string): ConfigError {
   const { shown = value, expected } = (DESCRIBE[definition] ?? fromSchema(definition))(value);
-  return new ConfigError(key, secretDefinition(definition) ? REDACTED : shown, expected);
+  // A secret row's definition (option-table.ts `isSecret`): no error shows its value.
+  const secret = ROWS.some((row) => row.schema === definition && isSecret(row));
+  return new ConfigError(key, secret ? REDACTED : shown, expected);
 }
 
 /**
@@ -196,17 +195,6 @@ type Table = DefinitionName | '';
 function keysOf(where: Table): string[] {
   const schema = where === '' ? CONFIG_SCHEMA : CONFIG_SCHEMA.definitions[where];
   return Object.keys((schema as { properties?: object }).properties ?? {});
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hints
-
-/**
- * ConfigError prints strings raw, so `port = "9464"` would read `invalid listener.port=9464` as if
- * the number were wrong; where a string is the wrong type, say so.
- */
-function quotedHint(value: unknown): string {
-  return typeof value === 'string' ? ' (got a string)' : '';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,10 +242,4 @@ function nearest(
   exactOnly = false,
 ): string | undefined {
   return nearestKey(input, candidates, exactOnly, ALIASES);
-}
-
-function didYouMeanValue(value: unknown, allowed: readonly string[]): string {
-  if (typeof value !== 'string') return '';
-  const hit = nearest(value, allowed);
-  return hit === undefined ? '' : ` (did you mean ${hit}?)`;
 }
