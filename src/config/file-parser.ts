@@ -39,16 +39,10 @@ const KEY = '--config';
  * @throws ConfigError for an unknown extension, an unreadable file or a syntax error.
  */
 export async function loadConfigFile(path: string, key: string = KEY): Promise<unknown> {
-  const format = formatOf(path, key);
-  return parseConfigText(await readTextFile(path, key), format, path, key);
-}
-
-function formatOf(path: string, key: string): ConfigFormat {
   const format = FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
-  if (format === undefined) {
+  if (format === undefined)
     throw new ConfigError(key, path, 'a file ending in .toml, .yaml, .yml or .json');
-  }
-  return format;
+  return parseConfigText(await readTextFile(path, key), format, path, key);
 }
 
 /**
@@ -234,7 +228,9 @@ function parseJsonText(text: string, path: string, key: string): unknown {
       line = Number(lc[1]);
       column = Number(lc[2]);
     } else if (at !== null) {
-      ({ line, column } = lineColumnAt(text, Number(at[1])));
+      const before = text.slice(0, Number(at[1]));
+      line = before.split('\n').length;
+      column = before.length - before.lastIndexOf('\n');
     }
     const reason = message
       .replace(/ in JSON at position \d+.*$/, '')
@@ -263,10 +259,4 @@ function syntaxError(
 function firstLine(message: string): string {
   const nl = message.indexOf('\n');
   return (nl === -1 ? message : message.slice(0, nl)).trim();
-}
-
-function lineColumnAt(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return { line, column: offset - before.lastIndexOf('\n') };
 }

@@ -121,7 +121,13 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
   const flags: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(values))
     if (value !== undefined) flags[name === 'print' ? 'printConfig' : camel(name)] = value;
-  if (values['log-format'] !== undefined) flags.logFormat = parseLogFormat(values['log-format']);
+  const format = values['log-format'];
+  if (format !== undefined && !LOG_FORMATS.some((f) => f === format))
+    throw new ConfigError(
+      '--log-format',
+      format,
+      `${LOG_FORMATS.slice(0, -1).join(', ')} or ${LOG_FORMATS.at(-1)}`,
+    );
   return flags;
 }
 
@@ -171,15 +177,4 @@ export function parseListen(value: string, key = '--listen'): { host?: string; p
   const parsed = parseHostPort(value);
   if (parsed === undefined) throw new ConfigError(key, value, LISTEN_EXPECTED);
   return parsed;
-}
-
-function parseLogFormat(value: string): LogFormat {
-  const format = LOG_FORMATS.find((f) => f === value);
-  if (format === undefined)
-    throw new ConfigError(
-      '--log-format',
-      value,
-      `${LOG_FORMATS.slice(0, -1).join(', ')} or ${LOG_FORMATS.at(-1)}`,
-    );
-  return format;
 }
