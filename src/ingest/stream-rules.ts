@@ -44,7 +44,7 @@ import {
   MIN_NATIVE_SCHEMA,
   sumOf,
 } from '../common/exponential-histogram.ts';
-import { MAX_ANY_VALUE_DEPTH } from '../otlp/normalize.ts';
+import { MAX_ANY_VALUE_DEPTH } from '../otlp/decode-protobuf.ts';
 import type {
   OtlpExponentialHistogramPoint,
   OtlpHistogramPoint,

@@ -19,8 +19,7 @@ import protobuf from 'protobufjs/light.js';
 import { DecodeMeter, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits.ts';
 import type { AttributeMemo } from './decode-attribute-memo.ts';
 import { decodeProtobufRequest, type PointSink } from './decode-protobuf.ts';
-import { jsonToProtobuf } from './normalize.ts';
-import OTLP_SCHEMA from './otlp-metrics.json' with { type: 'json' };
+import { jsonToProtobuf, otlpType } from './normalize.ts';
 import {
   OtlpDecodeError,
   type OtlpEncoding,
@@ -46,15 +45,10 @@ let types: Types | undefined;
  * back with the same types (the tests' test/support/otlp-response.ts).
  */
 export function otlpTypes(): Types {
-  if (types === undefined) {
-    const root = protobuf.Root.fromJSON(OTLP_SCHEMA);
-    types = {
-      response: root.lookupType(
-        'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
-      ),
-      status: root.lookupType('google.rpc.Status'),
-    };
-  }
+  types ??= {
+    response: otlpType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
+    status: otlpType('google.rpc.Status'),
+  };
   return types;
 }
 

@@ -21,9 +21,14 @@ import protobuf from 'protobufjs/light.js';
 import OTLP_SCHEMA from './otlp-metrics.json' with { type: 'json' };
 import { OtlpDecodeError } from './types.ts';
 
-export { MAX_ANY_VALUE_DEPTH } from './decode-protobuf.ts';
-
 type Obj = Record<string, unknown>;
+
+let root: protobuf.Namespace | undefined;
+
+/** A message type of the committed descriptor (otlp-metrics.json): one root, built on first use. */
+export function otlpType(name: string): protobuf.Type {
+  return (root ??= protobuf.Root.fromJSON(OTLP_SCHEMA).resolveAll()).lookupType(name);
+}
 
 let request: protobuf.Type | undefined;
 
@@ -35,11 +40,9 @@ let lossy = false;
  * @throws {OtlpDecodeError} when `raw` is not an ExportMetricsServiceRequest in OTLP/JSON.
  */
 export function jsonToProtobuf(raw: unknown, notUtf8 = false): Uint8Array {
-  request ??= protobuf.Root.fromJSON(OTLP_SCHEMA)
-    .resolveAll()
-    .lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
   lossy = notUtf8;
   const w = protobuf.Writer.create();
+  request ??= otlpType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
   message(w, object(raw, '(root)') ?? {}, request, '');
   return w.finish();
 }

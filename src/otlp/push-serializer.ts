@@ -11,8 +11,7 @@
  */
 import type { DataPoint, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
-import protobuf from 'protobufjs/light.js';
-import OTLP_SCHEMA from './otlp-metrics.json' with { type: 'json' };
+import { otlpType } from './normalize.ts';
 import type { Exemplar } from '../domain/exemplars.ts';
 import type { OtlpProtocol } from '../options.ts';
 
@@ -94,19 +93,10 @@ function eachPoint(
 
 const nanos = (millis: number): string => (BigInt(Math.round(millis)) * 1_000_000n).toString();
 
-let requestType: protobuf.Type | undefined;
-
-/** The request message type of the committed descriptor, built on first use. */
-function otlpRequestType(): protobuf.Type {
-  return (requestType ??= protobuf.Root.fromJSON(OTLP_SCHEMA).lookupType(
-    'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
-  ));
-}
-
 /** `body` decoded, each point given its exemplars, and encoded again in `protocol`. */
 function attach(body: Uint8Array, request: ResourceMetrics, protocol: OtlpProtocol): Uint8Array {
   const json = protocol === 'http/json';
-  const type = otlpRequestType();
+  const type = otlpType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
   const wire = (
     json
       ? JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
