@@ -40,14 +40,12 @@ import { withHostBuckets } from './host-buckets.ts';
 import { specOptions } from './observed-instruments.ts';
 import { ObservedStorage } from './storage/observed.ts';
 import type { StorageRegistry } from './storage/registry.ts';
-import { isObserved, type InstrumentSpec } from './types.ts';
-
-export type SyncKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge';
+import { isObserved, type InstrumentKind, type InstrumentSpec } from './types.ts';
 
 /** What identifies an instrument to a View: its name, kind, unit and meter. */
 export interface InstrumentIdentity {
   readonly name: string;
-  readonly kind: SyncKind;
+  readonly kind: InstrumentKind;
   readonly unit: string;
   readonly meter: {
     readonly name: string;
@@ -232,7 +230,7 @@ export function guardMeter(
   const { guard, capFor, own, ownSdk: sdkOf, hostStorage } = options;
   function make<M extends Method, T extends Records<M>>(
     name: string,
-    kind: SyncKind,
+    kind: InstrumentKind,
     o: MetricOptions | undefined,
     method: M,
     nonNegative: boolean,

@@ -52,13 +52,10 @@ import {
 } from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
 import { StorageRegistry } from './storage/registry.ts';
-import type { InstrumentKind, InstrumentSpec } from './types.ts';
-
-/** What an instrument is to a View: its name, kind, unit and meter. */
-type ViewedInstrument = Omit<InstrumentIdentity, 'kind'> & { readonly kind: InstrumentKind };
+import type { InstrumentSpec } from './types.ts';
 
 /** The SDK's Views that select an instrument, in the order the host gave them. */
-export type ViewSelection = (instrument: ViewedInstrument) => readonly {
+export type ViewSelection = (instrument: InstrumentIdentity) => readonly {
   readonly attributesProcessor: { process(attributes: Attributes): Attributes };
   readonly aggregationCardinalityLimit?: number;
 }[];
@@ -166,7 +163,7 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     engine: EngineOptions,
   ) {
     const select = engine.selection ?? (() => []);
-    const viewed = (i: ViewedInstrument): boolean => select(i).length > 0;
+    const viewed = (i: InstrumentIdentity): boolean => select(i).length > 0;
     const limit = engine.cardinalityLimit ?? 2000;
     const meter = { ...engine.scope, schemaUrl: undefined };
     const storages = new StorageRegistry(
