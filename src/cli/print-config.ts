@@ -50,7 +50,14 @@ export function printConfig(
   const ext = configPath === undefined ? '' : extname(configPath).toLowerCase();
   if (ext === '.json') return JSON.stringify(file, null, 2);
   const head = `# jobmeter serve's effective configuration: ${configPath ?? 'no file'}, the environment and the flags over the defaults; secrets ${REDACTED}.`;
-  const notes = leftOut(config).map((line) => `# ${line}`);
+  // What the printed file does not spell out, one line each.
+  const views = config.options.views?.length ?? 0;
+  const profile = config.options.profile;
+  const rules = typeof profile === 'object' ? (profile.rules?.length ?? 0) : 0;
+  const notes = [
+    ...(views > 0 ? [`# [[views]]: ${views} configured, not printed back`] : []),
+    ...(rules > 0 ? [`# [[profile.rules]]: ${rules} configured, not printed back`] : []),
+  ];
   const body = ext === '.yaml' || ext === '.yml' ? yamlText(file).trimEnd() : tomlText(file);
   return [head, ...notes, body].join('\n');
 }
@@ -135,17 +142,6 @@ function fileTable(section: Section, values: object): Record<string, unknown> {
               : REDACTED;
   }
   return out;
-}
-
-/** What the printed file does not spell out, one line each. */
-function leftOut(config: ServeConfig): string[] {
-  const views = config.options.views?.length ?? 0;
-  const profile = config.options.profile;
-  const rules = typeof profile === 'object' ? (profile.rules?.length ?? 0) : 0;
-  return [
-    ...(views > 0 ? [`[[views]]: ${views} configured, not printed back`] : []),
-    ...(rules > 0 ? [`[[profile.rules]]: ${rules} configured, not printed back`] : []),
-  ];
 }
 
 /** `value` with every URL in it masked ({@link maskedUrl}). */

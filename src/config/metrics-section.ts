@@ -16,8 +16,7 @@
  */
 import { checkPostureGates } from '../http/gate.ts';
 import { HEALTH_PATH, READY_PATH } from '../http/health-route.ts';
-import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
-import type { ProfileName } from '../options.ts';
+import type { Posture, PostureName } from '../common/postures.ts';
 import { ConfigError } from '../errors.ts';
 import { cidr, tenant, token } from '../common/option-rules.ts';
 import { METRICS_OPTIONS, type OptionRow } from '../common/option-table.ts';
@@ -113,15 +112,14 @@ export function mergeGateConfig<T extends SecretPairs>(base: Readonly<T>, over: 
 /**
  * Checks the merged settings against the posture and reads the secret files.
  * @param layers every layer in precedence order (lowest first), to name where a value came from.
+ * @param posture the one `[metrics] posture` names, else the profile's original's.
  * @throws ConfigError naming the key (file key, variable or flag) of the value at fault.
  */
 export async function resolveMetrics(
   merged: Readonly<MetricsConfig>,
   layers: readonly MetricsLayer[],
-  profile: ProfileName,
+  posture: Posture,
 ) {
-  const posture =
-    merged.posture === undefined ? postureForProfile(profile) : POSTURES[merged.posture];
   const keyOf = (field: Field): string => {
     const layer = [...layers].reverse().find((l) => l.metrics?.[field] !== undefined);
     const fileKey = `metrics.${ROWS[field].file}`;

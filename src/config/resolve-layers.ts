@@ -122,7 +122,7 @@ export async function resolveServeConfig({ argv, env, keys = SERVE_FLAG_KEYS }: 
   let metrics: MetricsConfig = {};
   for (const layer of withEnv) metrics = mergeGateConfig(metrics, layer.metrics ?? {});
   const resolved = await namingTheFile(layers, 'metrics.', () =>
-    resolveMetrics(metrics, withEnv, profile),
+    resolveMetrics(metrics, withEnv, posture),
   );
   checkSomethingToServe(merged, resolved, layers);
   return {
