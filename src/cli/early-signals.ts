@@ -13,8 +13,11 @@
  * Their lines take `--log-format` as every later line of serve does, read from the command line
  * here since nothing has parsed it yet.
  *
- * Loaded before anything else: its one import, io.ts, loads nothing further.
+ * Loaded before anything else: besides Node's own `node:util`, its one import, io.ts, loads
+ * nothing further.
  */
+import { parseArgs } from 'node:util';
+
 import type { LogFormat } from '../config/serve-flags.ts';
 import { formattedIo } from './io.ts';
 
@@ -27,13 +30,8 @@ const CAUGHT = ['SIGHUP', 'SIGINT', 'SIGTERM'] as const;
  * validate write takes it, a usage error's included (main.ts).
  */
 export function earlyLogFormat(args: readonly string[]): LogFormat {
-  let format: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--') break;
-    if (arg === '--log-format') format = args[++i];
-    else if (arg.startsWith('--log-format=')) format = arg.slice('--log-format='.length);
-  }
+  const options = { 'log-format': { type: 'string' } } as const;
+  const format = parseArgs({ args: [...args], options, strict: false }).values['log-format'];
   return format === 'json' || format === 'logfmt' ? format : 'text';
 }
 
