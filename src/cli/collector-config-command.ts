@@ -59,7 +59,11 @@ A sharded tier, when one Collector cannot hold the fleet (docs/collector-profile
 
 const ADDRESS_EXPECTED = 'HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535';
 
-function address(flag: string, value: string | undefined, fallback: string): string {
+function address<F extends string | undefined>(
+  flag: string,
+  value: string | undefined,
+  fallback: F,
+): string | F {
   if (value === undefined) return fallback;
   const parsed = parseHostPort(value);
   if (parsed?.host === undefined) throw new ConfigError(flag, value, ADDRESS_EXPECTED);
@@ -143,9 +147,7 @@ export async function collectorConfigCommand(args: readonly string[]): Promise<s
   const name = profile.name;
   const otlpStore = storeUrl('--gateway', values.gateway);
   const remoteWrite = storeUrl('--remote-write', values['remote-write']);
-  const grpcStore = values['gateway-grpc'];
-  const otlpGrpc =
-    grpcStore === undefined ? undefined : address('--gateway-grpc', grpcStore, grpcStore);
+  const otlpGrpc = address('--gateway-grpc', values['gateway-grpc'], undefined);
   const gateway = otlpStore !== undefined || remoteWrite !== undefined || otlpGrpc !== undefined;
   if (gateway && values.prometheus !== undefined) {
     throw new ConfigError(
@@ -177,13 +179,8 @@ export async function collectorConfigCommand(args: readonly string[]): Promise<s
     prometheus: address('--prometheus', values.prometheus, COLLECTOR_CONFIG_DEFAULTS.prometheus),
     health: address('--health', values.health, COLLECTOR_CONFIG_DEFAULTS.health),
     telemetry: address('--telemetry', values.telemetry, COLLECTOR_CONFIG_DEFAULTS.telemetry),
-    ...(gateway && {
-      gateway: {
-        ...(otlpStore !== undefined && { otlp: otlpStore }),
-        ...(remoteWrite !== undefined && { remoteWrite }),
-        ...(otlpGrpc !== undefined && { otlpGrpc }),
-      },
-    }),
+    // No store given: no gateway (collector-config.ts isGateway).
+    gateway: { otlp: otlpStore, remoteWrite, otlpGrpc },
     ...(worker && { tier: { worker: true } as const }),
     ...(workers !== undefined && { tier: { front: { workers } } }),
   });

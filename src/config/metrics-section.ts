@@ -22,8 +22,7 @@ import { cidr, tenant, token } from '../common/option-rules.ts';
 import { METRICS_OPTIONS, type OptionRow } from '../common/option-table.ts';
 import { readTextFile } from './file-parser.ts';
 import { readEnv } from './otel-env.ts';
-import { definedOnly } from './service-config.ts';
-import type { LayerSource, MetricsConfig } from './service-config.ts';
+import { definedOnly, type LayerSource, type MetricsConfig } from './service-config.ts';
 import type { ApiKey } from '../http/route-options.ts';
 
 /**
