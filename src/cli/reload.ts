@@ -86,10 +86,7 @@ export function rotateCredentials(gate: Gate, replace: (next: Credentials) => vo
     const after = of(next);
     const live = keys(changed);
     if (live.length === 0 || !gated(of(running)) || !gated(after)) return [];
-    replace({
-      ...(after.token !== undefined && { token: after.token }),
-      ...(after.apiKeys !== undefined && { apiKeys: after.apiKeys }),
-    });
+    replace({ token: after.token, apiKeys: after.apiKeys });
     return live;
   };
 }
