@@ -17,7 +17,6 @@ import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { CIDR_EXPECTED, parseCidr } from './addresses.ts';
 import { isLevelLogger, type LogSink } from './log.ts';
 
-export const POSITIVE_INTEGER = 'a positive integer';
 /** Longest wait a Node timer takes: above 2^31-1 ms it fires after 1 ms with only a warning. */
 export const MAX_MILLIS = 2_147_483_647;
 
@@ -105,7 +104,7 @@ export function rule<T>(
 }
 
 /** An integer >= 1. */
-export const positiveInteger = rule<number>({ type: 'integer', minimum: 1 }, POSITIVE_INTEGER);
+export const positiveInteger = rule<number>({ type: 'integer', minimum: 1 }, 'a positive integer');
 
 /** An integer from `min` to `max`; `unit` says what it counts. */
 function integerRule(min: number, max: number, unit?: string): Rule<number> {
@@ -117,27 +116,20 @@ function integerRule(min: number, max: number, unit?: string): Rule<number> {
 
 /** Upper bounds of counts and sizes: what the config file's schema and the library both accept. */
 export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
-export const MAX_CONCURRENT_REQUESTS = 10_000;
 export const MAX_MEMORY_BYTES = 64 * 1024 * 1024 * 1024;
 export const MAX_CONNECTIONS = 1_000_000;
-export const MAX_CARDINALITY_LIMIT = 1_000_000;
-/** Longest attribute value length limit: finite, so that no label carries an unbounded value. */
-export const MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT = 65_536;
 
 export const bodyBytes = integerRule(1, MAX_BODY_BYTES, 'bytes');
-export const concurrentRequests = integerRule(1, MAX_CONCURRENT_REQUESTS);
+export const concurrentRequests = integerRule(1, 10_000);
 export const memoryBytes = integerRule(1, MAX_MEMORY_BYTES, 'bytes');
 export const connections = integerRule(1, MAX_CONNECTIONS);
 export const cardinalityLimit = integerRule(
   1,
-  MAX_CARDINALITY_LIMIT,
+  1_000_000,
   'series per instrument, overflow included',
 );
-export const attributeValueLengthLimit = integerRule(
-  1,
-  MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT,
-  'characters',
-);
+/** Longest attribute value length limit: finite, so that no label carries an unbounded value. */
+export const attributeValueLengthLimit = integerRule(1, 65_536, 'characters');
 /** Largest in-flight scrape limit accepted. */
 export const MAX_INFLIGHT_SCRAPES = 1_000_000;
 /** Scrapes served at once on the metrics route, past which one gets 503; 0: no limit. */
@@ -381,9 +373,6 @@ export const tenant = rule<string>(
   'a tenant id of 1 to 128 printable ASCII characters without spaces',
 );
 
-/** What a gate's `apiKeys` must be. */
-export const API_KEYS_EXPECTED = 'an array of { key, tenant }';
-
 /**
  * A gate's credentials: a bearer `token` and `apiKeys` (`{ key, tenant }` each, a key once), checked
  * under `prefix` + their keys (`''`, `'ingest.'`; the list as `listKey` spells it). The one check of
@@ -400,7 +389,7 @@ export function gateCredentials(
     given === undefined ? [] : [{ token: token(given, `${prefix}token`) }];
   if (apiKeys === undefined) return out;
   const list = `${prefix}${listKey}`;
-  if (!Array.isArray(apiKeys)) throw new ConfigError(list, REDACTED, API_KEYS_EXPECTED);
+  if (!Array.isArray(apiKeys)) throw new ConfigError(list, REDACTED, 'an array of { key, tenant }');
   apiKeys.forEach((k: unknown, i) => {
     const { key, tenant: owner } = (typeof k === 'object' && k !== null ? k : {}) as {
       key?: unknown;
