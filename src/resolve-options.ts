@@ -39,8 +39,6 @@ import type { ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
  */
 export type ResolvedOptions = ReturnType<typeof resolveOptions>;
 
-const stderrLine = (line: string): void => void process.stderr.write(`jobmeter: ${line}\n`);
-
 /** The pull listener's options with their defaults; the format unset: the profile's original's. */
 export function resolveListener(l: PullListenerOptions | false | undefined) {
   if (l === false) return false as const;
@@ -136,7 +134,7 @@ export function resolveOptions(o: JobmeterOptions) {
     ingest,
     instruments: checkInstrumentSpecs(o.instruments ?? []),
     views: list(o.views ?? [], 'views', 'OpenTelemetry ViewOptions'),
-    log: logTo(section.log ?? stderrLine),
+    log: logTo(section.log ?? ((line) => void process.stderr.write(`jobmeter: ${line}\n`))),
     cluster: resolveCluster(o.cluster),
   };
 }

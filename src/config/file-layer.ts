@@ -118,9 +118,6 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
   return out;
 }
 
-/** The resource attribute `service.name` as the file spells it (a TOML quoted key). */
-const SERVICE_NAME_ATTRIBUTE = 'resource_attributes."service.name"';
-
 /**
  * `[resource_attributes] "service.name"` is the service name, as OTEL_RESOURCE_ATTRIBUTES' is
  * (otel-env.ts): lifted into `serviceName`, so the resource never gets the default over it.
@@ -134,7 +131,8 @@ function liftServiceName(out: ServiceConfig): void {
   out.resourceAttributes = rest;
   out.serviceName = oneServiceName(
     given,
-    SERVICE_NAME_ATTRIBUTE,
+    // The attribute as the file spells it (a TOML quoted key).
+    'resource_attributes."service.name"',
     out.serviceName,
     'service_name =',
   );

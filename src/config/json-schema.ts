@@ -159,16 +159,13 @@ function fileTable(section: Section, name = ''): Readonly<Record<string, { $ref:
 }
 
 /** The definitions rows name whose rule states a schema (port, millis, …): a union of names. */
-type RuleDefinition = {
-  [S in keyof typeof SECTIONS]: {
-    [K in keyof (typeof SECTIONS)[S]]: (typeof SECTIONS)[S][K] extends {
-      readonly schema: infer N extends string;
-      readonly rule: Rule<unknown>;
-    }
-      ? N
-      : never;
-  }[keyof (typeof SECTIONS)[S]];
+type Row = {
+  [S in keyof typeof SECTIONS]: (typeof SECTIONS)[S][keyof (typeof SECTIONS)[S]];
 }[keyof typeof SECTIONS];
+type RuleDefinition = Extract<
+  Row,
+  { readonly schema: string; readonly rule: Rule<unknown> }
+>['schema'];
 
 /**
  * Each definition an option's rule states is the rule's own schema (common/option-rules.ts), so

@@ -41,8 +41,6 @@ export interface EnvMetricsExporters {
 /** Where the specification puts an OTLP/HTTP collector when nothing says otherwise. */
 export const DEFAULT_OTLP_METRICS_ENDPOINT = 'http://localhost:4318/v1/metrics';
 
-const EXPORTERS_EXPECTED = '"none", or a comma-separated list of "otlp" and "prometheus"';
-
 /**
  * OTLP push options from the environment, or undefined when the environment asks for no push.
  * Only the options the environment sets are present, so programmatic defaults still apply.
@@ -120,7 +118,7 @@ export function metricsExportersFromEnv(env: NodeJS.ProcessEnv): EnvMetricsExpor
   // `none` beside another name is refused rather than guessed at.
   const known = names.every((n) => n === 'otlp' || n === 'prometheus' || n === 'none');
   if (!known || (names.includes('none') && names.some((n) => n !== 'none')))
-    throw new ConfigError(key, raw, EXPORTERS_EXPECTED);
+    throw new ConfigError(key, raw, '"none", or a comma-separated list of "otlp" and "prometheus"');
   return { otlp: names.includes('otlp'), prometheus: names.includes('prometheus') };
 }
 
