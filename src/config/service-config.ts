@@ -79,18 +79,9 @@ export type TelemetryConfig = FileRows<
  * table (`service_name`, `process_metrics`, …), and `[naming]`'s, top-level options of the library.
  */
 export type ValueKey = {
-  [K in keyof typeof JOBMETER_OPTIONS]: (typeof JOBMETER_OPTIONS)[K] extends {
-    readonly file: infer F extends string;
-  }
-    ? F extends `naming.${string}`
-      ? K
-      : F extends `${string}.${string}`
-        ? never
-        : (typeof JOBMETER_OPTIONS)[K] extends { readonly rule: unknown }
-          ? K
-          : never
-    : never;
-}[keyof typeof JOBMETER_OPTIONS];
+  [K in keyof Top]: Top[K] extends { readonly file: string; readonly rule: unknown } ? K : never;
+}[keyof Top];
+type Top = typeof JOBMETER_OPTIONS;
 
 /** A validated config layer. */
 export interface ServiceConfig extends Layer<
