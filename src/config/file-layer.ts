@@ -102,13 +102,10 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
   // The tables' own maps copied, `[telemetry] listen` read as the address.
   if (out.otlp?.headers !== undefined)
     out.otlp.headers = { ...headers(out.otlp.headers, 'otlp.headers') };
-  if (out.cluster !== undefined) {
-    const { merge, ...rest } = out.cluster;
-    out.cluster = {
-      ...rest,
-      ...(merge !== undefined && merge !== null && { merge: { ...merge } }),
-    };
-  }
+  // An emptied YAML `merge:` is null: no policies.
+  const merge: object | null | undefined = out.cluster?.merge;
+  if (merge === null) delete out.cluster!.merge;
+  else if (merge !== undefined) out.cluster!.merge = { ...out.cluster!.merge };
   if (out.telemetry?.listen !== undefined)
     out.telemetry.listen = parseLoopbackListen(out.telemetry.listen, 'telemetry.listen');
   if (isTable(raw['telemetry'])) oneOfPair(raw['telemetry'], 'telemetry', 'token', 'token_file');
