@@ -139,15 +139,14 @@ export class HangupReloader {
     else void this.reload('SIGHUP');
   };
 
-  private readonly args: readonly string[];
-  private readonly env: Env;
+  /** The configuration as serve reads it from its arguments and environment, read again. */
+  private readonly read: () => Promise<ServeConfig>;
   private running: ServeConfig | undefined;
   private readonly io: LogIo;
 
   /** `args` and `env` are what serve reads its configuration from. */
   constructor(args: readonly string[], env: Env, io: LogIo) {
-    this.args = args;
-    this.env = env;
+    this.read = () => resolveServeConfig({ argv: args, env });
     this.io = io;
     process.on('SIGHUP', this.onHangup);
   }
@@ -222,7 +221,7 @@ export class HangupReloader {
     const running = this.running!;
     let next: ServeConfig;
     try {
-      next = await resolveServeConfig({ argv: this.args, env: this.env });
+      next = await this.read();
       resolveOptions(next.options);
     } catch (err) {
       return this.failed(trigger, err);

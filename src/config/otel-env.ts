@@ -202,14 +202,12 @@ function rowFromEnv(env: NodeJS.ProcessEnv, row: OptionRow): unknown {
   const keys = [...new Set([row.env, generalOf(row.env)])].filter(
     (k) => readEnv(env, k) !== undefined,
   );
-  const rule = row.rule as
-    (Partial<Rule<unknown>> & ((v: unknown, k: string) => unknown)) | undefined;
   if (row.keys === 'open') {
-    if (keys.length === 0) return undefined;
+    const check = row.rule as (value: unknown, key: string) => object;
     const tables = keys
       .reverse()
-      .map((k) => rule!(parsePairs(k, readEnv(env, k)!, isSecret(row)), k));
-    return Object.assign({}, ...tables) as unknown;
+      .map((k) => check(parsePairs(k, readEnv(env, k)!, isSecret(row)), k));
+    return keys.length === 0 ? undefined : (Object.assign({}, ...tables) as unknown);
   }
   const key = keys[0];
   return key === undefined ? undefined : rowFromText(row, readEnv(env, key)!, key);
