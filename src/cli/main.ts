@@ -330,7 +330,6 @@ async function served(
       const liveDemo = startLiveDemo(jm, jm.profile.name as ProfileName);
       parts.add(() => liveDemo.stop());
     }
-    const routed = server?.metrics !== undefined ? server : undefined;
     const rotateIngest = rotateCredentials('ingest', (c) => ingest?.replaceCredentials(c));
     const rotateTelemetry = rotateCredentials('telemetry', (c) => {
       telemetryGate = telemetryGate?.withCredentials(c);
@@ -340,15 +339,15 @@ async function served(
     // exposed, left to a restart); a ConfigError for ones the posture cannot use keeps it.
     const rotateMetrics: ApplyLive = (running, next, changed) => {
       const live = credentialKeys('metrics', changed);
-      if (routed === undefined || main === undefined || live.length === 0) return [];
+      if (server?.metrics === undefined || main === undefined || live.length === 0) return [];
       const given = {
         ...running.metrics,
         token: next.metrics.token,
         apiKeys: next.metrics.apiKeys,
       };
       const route = pluginOptions(jm, given, main, io);
-      if (describeMetricsRoute(route).mode !== routed.metrics?.mode) return [];
-      routed.replaceMetrics(route);
+      if (describeMetricsRoute(route).mode !== server.metrics.mode) return [];
+      server.replaceMetrics(route);
       return live;
     };
     hangups.applyLiveWith((running, next, changed) => [

@@ -47,11 +47,9 @@ export async function viewsCommand(args: readonly string[]): Promise<string> {
     native === undefined
       ? await commandProfile(values.profile, values.config)
       : { name: native, native: profileCatalog(native).domain };
-  const name = profile.name;
+  const { name } = profile;
   const endpoint = storeUrl('--otlp', values.otlp) ?? DEFAULT_OTLP_URL;
   const header = `# OpenTelemetry configuration file for jobmeter's ${name} profile, from: jobmeter views --profile ${name}${values.config === undefined ? '' : ` --config ${values.config}`}`;
-  return `${header}\n${stringify(viewsConfigFile(profile, endpoint), { lineWidth: 0 })}`.replace(
-    /\n$/,
-    '',
-  );
+  const text = stringify(viewsConfigFile(profile, endpoint), { lineWidth: 0 });
+  return `${header}\n${text}`.replace(/\n$/, '');
 }

@@ -17,11 +17,9 @@ import {
   SNAPSHOT_OPTIONS,
 } from './option-table.ts';
 
-const top = defaultsOf(JOBMETER_OPTIONS, ['startTimestamps']);
-
 /** Deeply frozen: resolution copies from it, never into it. */
 export const OPTION_DEFAULTS = deepFreeze({
-  ...top,
+  ...defaultsOf(JOBMETER_OPTIONS, ['startTimestamps']),
   listener: defaultsOf(LISTENER_OPTIONS, SERVER_LIMIT_KEYS),
   /** The timeouts and connection cap of every listener jobmeter opens (http/server-limits.ts). */
   serverLimits: defaultsOf(SERVER_LIMITS),

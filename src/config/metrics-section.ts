@@ -86,7 +86,11 @@ function commaList(name: string, raw: string): string[] {
 // Merging
 
 /** The secret settings `[metrics]` and `[ingest]` share: each a value or the file holding it. */
-type SecretPairs = Pick<MetricsConfig, 'token' | 'tokenFile' | 'apiKeys' | 'apiKeysFile'>;
+const SECRET_PAIRS = [
+  ['token', 'tokenFile'],
+  ['apiKeys', 'apiKeysFile'],
+] as const;
+type SecretPairs = Pick<MetricsConfig, (typeof SECRET_PAIRS)[number][number]>;
 
 /**
  * `over`'s set fields win; a value and its file are one setting. Inputs are not mutated. For
@@ -94,14 +98,8 @@ type SecretPairs = Pick<MetricsConfig, 'token' | 'tokenFile' | 'apiKeys' | 'apiK
  */
 export function mergeGateConfig<T extends SecretPairs>(base: Readonly<T>, over: Readonly<T>): T {
   const out: T = { ...base };
-  if (over.token !== undefined || over.tokenFile !== undefined) {
-    delete out.token;
-    delete out.tokenFile;
-  }
-  if (over.apiKeys !== undefined || over.apiKeysFile !== undefined) {
-    delete out.apiKeys;
-    delete out.apiKeysFile;
-  }
+  for (const pair of SECRET_PAIRS)
+    if (pair.some((k) => over[k] !== undefined)) for (const k of pair) delete out[k];
   return { ...out, ...definedOnly(over) };
 }
 

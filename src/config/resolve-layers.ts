@@ -119,8 +119,7 @@ export async function resolveServeConfig({ argv, env, keys = SERVE_FLAG_KEYS }: 
     metrics:
       l.source === 'env' ? mergeGateConfig(l.config.metrics ?? {}, postureEnv) : l.config.metrics,
   }));
-  let metrics: MetricsConfig = {};
-  for (const layer of withEnv) metrics = mergeGateConfig(metrics, layer.metrics ?? {});
+  const metrics = withEnv.reduce<MetricsConfig>((m, l) => mergeGateConfig(m, l.metrics ?? {}), {});
   const resolved = await namingTheFile(layers, 'metrics.', () =>
     resolveMetrics(metrics, withEnv, posture),
   );

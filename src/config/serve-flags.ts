@@ -23,14 +23,10 @@ import type { ServiceConfig } from './service-config.ts';
  * How the user spells each setting of the flags layer, so an error names what they actually set:
  * `serve`'s flags, or the preload's JOBMETER_* variables (which it passes as these flags).
  */
-export interface FlagKeys {
-  readonly config: string;
-  readonly profile: string;
-  readonly listen: string;
-  readonly host: string;
+export type FlagKeys = Readonly<Record<'config' | 'profile' | 'listen' | 'host', string>> & {
   /** The opt-in to a non-loopback main server this layer offers; undefined: only the file's key. */
   readonly allowNonLoopback: string | undefined;
-}
+};
 
 export const SERVE_FLAG_KEYS: FlagKeys = {
   config: '--config',
