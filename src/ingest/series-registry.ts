@@ -313,7 +313,11 @@ export class SeriesRegistry {
     if (this.#dormant.size === 0) return undefined;
     const held = new Map<
       string,
-      { scope: InstrumentationScope; metric: HeldDormant['metric']; attributes: Attributes[] }
+      {
+        scope: InstrumentationScope;
+        metric: HeldDormant['metric'];
+        series: HeldDormant['series'][number][];
+      }
     >();
     for (const { instrument, saved } of this.#dormant.values()) {
       const key = `${instrument.name}\0${saved.scopeKey}`;
@@ -325,9 +329,15 @@ export class SeriesRegistry {
           dataPointType,
           isMonotonic: instrument.shape === 'monotonicSum',
         };
-        held.set(key, (of = { scope: saved.scope, metric, attributes: [] }));
+        held.set(key, (of = { scope: saved.scope, metric, series: [] }));
       }
-      of.attributes.push(saved.attributes);
+      const figures = servedFigures(instrument.shape, saved);
+      of.series.push({
+        attributes: saved.attributes,
+        start: saved.startTime[0] * 1000 + saved.startTime[1] / 1e6,
+        ...(figures !== undefined && { figures }),
+        ...(saved.bounds !== undefined && { bounds: saved.bounds }),
+      });
     }
     return [...held.values()];
   }
@@ -880,6 +890,22 @@ interface DormantSeries {
   readonly saved: SeriesSnapshot;
   readonly lastPoints: number[];
   readonly bytes: number;
+}
+
+/**
+ * What a saved series of `shape` serves: its carried figures and each stream's, as a carry's row
+ * (`[value]`, a histogram `[count, sum, ...bucket counts]`); none for a level.
+ */
+function servedFigures(shape: Shape, saved: SeriesSnapshot): Float64Array | undefined {
+  if (shape === 'monotonicSum')
+    return Float64Array.of(saved.streams.reduce((n, t) => n + t.value, saved.base));
+  if (shape !== 'histogram') return undefined;
+  let acc = saved.baseAcc as HistogramAcc | undefined;
+  for (const t of saved.streams)
+    if (t.acc !== undefined)
+      acc =
+        acc === undefined ? (t.acc as HistogramAcc) : HISTOGRAM.merge(acc, t.acc as HistogramAcc);
+  return acc === undefined ? undefined : rowOf(acc);
 }
 
 /** The point type of an instrument of `shape` (the naming compiles its rules by it). */

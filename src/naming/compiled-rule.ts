@@ -10,7 +10,12 @@ import type { FamilyType } from '../exposition/types.ts';
 import { namingLevelMerge } from '../domain/merge-rules.ts';
 import { LEVEL } from '../series/aggregation.ts';
 import type { ReadRow, RuleSources } from '../series/carry.ts';
-import { boundsOf, type CollectedSeries, type LabelColumn } from '../series/collection.ts';
+import {
+  boundsOf,
+  type CollectedSeries,
+  type DormantSeries,
+  type LabelColumn,
+} from '../series/collection.ts';
 import { scaled, seriesExemplar, seriesStartMillis } from './data-points.ts';
 import {
   addHistogram,
@@ -40,8 +45,12 @@ export interface CompiledRule {
    * expire, when the rule {@link carries}). Returns the label column it read.
    */
   emit(series: CollectedSeries, out: FamilyBuilder, sources?: RuleSources): LabelColumn;
-  /** The label string a series of `attributes` is served under (as its columns hold it). */
-  readonly labels: (attributes: Attributes) => string;
+  /**
+   * The label string a dormant series of the ingest's (series/collection.ts `DormantSeries`) would
+   * be served under; with `sources` (the rule {@link carries}), its source is counted there as a
+   * gone one (carry.ts `RuleSources.dormant`).
+   */
+  readonly dormant: (series: DormantSeries['series'][number], sources?: RuleSources) => string;
   /** The labels a series of attributes `key` is rendered with, as attributes (what the push sends). */
   readonly named: (key: Attributes) => Attributes;
   /** The scope the push sends the family's series under (the native profile's scope labels); none: its own. */
@@ -60,6 +69,33 @@ export interface EmitRule {
   readonly starts: boolean;
   /** A number family that takes a set's label column as it is when it can (addKeyed: native rules). */
   readonly keyed: boolean;
+}
+
+/** A series' figures as it left its store (series/carry.ts `Departure`), as `rule` reads them. */
+function readRow({ from, scale }: EmitRule, histogram: boolean): ReadRow {
+  return (row) =>
+    histogram && from === 'value'
+      ? Float64Array.of(row[0]!, scaled(row[1]!, scale), ...row.subarray(2))
+      : Float64Array.of(
+          !histogram ? scaled(row[0]!, scale) : from === 'sum' ? scaled(row[1]!, scale) : row[0]!,
+        );
+}
+
+/** A dormant series' label string under `rule`, its source counted in `sources` (see CompiledRule.dormant). */
+export function dormantSeries(
+  rule: EmitRule,
+  cache: SeriesCache,
+  series: DormantSeries['series'][number],
+  sources: RuleSources | undefined,
+): string {
+  const labels = cache.labelRender.render(series.attributes);
+  const { figures, bounds } = series;
+  if (sources !== undefined && figures !== undefined) {
+    const left = { figures, last: figures, ...(bounds !== undefined && { bounds }) };
+    const read = readRow(rule, figures.length > 1);
+    sources.dormant(series.attributes, labels, left, rule.starts ? series.start : 0, read);
+  }
+  return labels;
 }
 
 /** Appends `series` to `out` as `rule` reads it, its label strings `cache`'s (see CompiledRule.emit). */
@@ -101,13 +137,7 @@ export function emitSeries(
     // A source is carried by its own attributes: a column's keys tell its label strings' series,
     // and two points of a producer's (metric-columns.ts) that render one string share a key.
     const keys = series.attributes;
-    // A series' figures as it left its store (series/carry.ts `Departure`), as this rule reads them.
-    const read: ReadRow = (row) =>
-      histogram && from === 'value'
-        ? Float64Array.of(row[0]!, scaled(row[1]!, scale), ...row.subarray(2))
-        : Float64Array.of(
-            !histogram ? scaled(row[0]!, scale) : from === 'sum' ? scaled(row[1]!, scale) : row[0]!,
-          );
+    const read = readRow(rule, histogram);
     /** Series i's `value` as its part of the served series (carried when sources are). */
     const part = (i: number, value: number, created: number): number =>
       sources === undefined ? value : sources.report(keys[i]!, strings[i]!, value, created, read);

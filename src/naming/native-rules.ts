@@ -9,7 +9,7 @@ import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { isClassicMetricName } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
 import { labelAttributes, labelsText } from './attribute-labels.ts';
-import { emitSeries, type CompiledRule } from './compiled-rule.ts';
+import { dormantSeries, emitSeries, type CompiledRule } from './compiled-rule.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName } from './prometheus-names.ts';
 import { SeriesCache } from './series-cache.ts';
 import type { NativeProfile, Profile } from './types.ts';
@@ -153,7 +153,7 @@ export function compileNative(
       named,
       // The scope labels are the scope again in OTLP.
       ...(profile.scopeInfo && { scope }),
-      labels: (attributes) => cache.labelRender.render(attributes),
+      dormant: (series, sources) => dormantSeries(how, cache, series, sources),
       emit: (series, out, sources) => emitSeries(how, cache, series, out, sources),
     },
   ];

@@ -6,7 +6,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
 import { labelsText } from './attribute-labels.ts';
-import { emitSeries, type CompiledRule } from './compiled-rule.ts';
+import { dormantSeries, emitSeries, type CompiledRule } from './compiled-rule.ts';
 import { SeriesCache } from './series-cache.ts';
 import type { FamilyRule } from './types.ts';
 
@@ -58,7 +58,7 @@ export function compileTableRule(
     merges,
     carries,
     named,
-    labels: (attributes) => cache.labelRender.render(attributes),
+    dormant: (series, sources) => dormantSeries(how, cache, series, sources),
     emit: (series, out, sources) => emitSeries(how, cache, series, out, sources),
   };
 }

@@ -235,7 +235,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     const dormantLabels = (c: Collection): Map<string, Set<string>> | undefined => {
       if (c.dormant === undefined) return undefined;
       const held = new Map<string, Set<string>>();
-      for (const { scope, metric, attributes } of c.dormant) {
+      for (const { scope, metric, series } of c.dormant) {
         const key = instrumentKey(scope, metric.descriptor.name);
         let entry = compiled.get(key);
         if (entry === undefined)
@@ -245,7 +245,8 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
           if (!rule.carries) continue;
           let labels = held.get(rule.family.name);
           if (labels === undefined) held.set(rule.family.name, (labels = new Set()));
-          for (const a of attributes) labels.add(rule.labels(a));
+          const rs = c.held === true ? undefined : sources!.of(key, rule.family.name);
+          for (const d of series) labels.add(rule.dormant(d, rs));
         }
       }
       return held;

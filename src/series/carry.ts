@@ -355,6 +355,32 @@ export class RuleSources {
     s.total = row[0]!;
   }
 
+  /**
+   * A dormant series' source (ingest/series-registry.ts: restored, no sender of it known alive),
+   * counted in its label set as a gone source is: one the rule does not know yet (the checkpoint
+   * was written before a pass saw it) is taken as gone with what its series counted (`left`, read
+   * by `read`), so another scope's series of its label set serves that too; it goes on from there
+   * when a sender wakes it. Not marked seen.
+   */
+  dormant(
+    attributes: Attributes,
+    labels: string,
+    left: Departure,
+    start: number,
+    read: ReadRow,
+  ): void {
+    const key = attributeSetKey(attributes);
+    if (this.#byKey.has(key)) return;
+    const s: SourceTotal = { key, labels, total: 0, last: Number.NaN, start, seen: 0 };
+    if (left.bounds !== undefined && left.figures !== undefined && read(left.figures).length > 1) {
+      s.bounds = left.bounds;
+      s.row = new Float64Array(left.bounds.length + 3);
+    }
+    this.#read = read;
+    this.#apply(s, left);
+    this.#byKey.set(key, s);
+  }
+
   /** The source with `attributes`, found by its key when the object is new to this rule (made if none), marked seen. */
   #source(attributes: Attributes, labels: string, start: number, read: ReadRow): SourceTotal {
     this.#read = read;

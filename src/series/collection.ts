@@ -130,13 +130,21 @@ export interface IngestedScope {
 
 /**
  * Series of one instrument of one scope the ingest holds dormant (restored with no sender of them
- * known alive): not served, by their attributes. A label set one holds is served again when a
- * sender wakes it, so what gone sources counted in it is kept meanwhile (carry.ts `settle`).
+ * known alive): not served. Each is counted in its label set as a gone source is (carry.ts
+ * `RuleSources.dormant`), and a label set one holds is served again when a sender wakes it, so
+ * what gone sources counted in it is kept meanwhile (carry.ts `settle`).
  */
 export interface DormantSeries {
   readonly scope: InstrumentationScope;
   readonly metric: Pick<CollectedSeries, 'descriptor' | 'dataPointType' | 'isMonotonic'>;
-  readonly attributes: readonly Attributes[];
+  readonly series: readonly {
+    readonly attributes: Attributes;
+    /** Its start, Unix ms. */
+    readonly start: number;
+    /** What it counted, as carry.ts `Departure` rows are (none: a level, which no rule carries). */
+    readonly figures?: Float64Array;
+    readonly bounds?: readonly number[];
+  }[];
 }
 
 /** The ingest's part of a collection: its scopes, read at `endTime`, and how to say the reader is done (see {@link Collection.done}). */

@@ -159,6 +159,30 @@ const FINDINGS: readonly Finding[] = [
       'failDisk("full")',
     ],
   },
+  {
+    title:
+      "a dormant series the carry never saw (the checkpoint was written before a pass did) is counted in its label set as a gone source, so another scope's series of it serves what it counted (seed 11024: 3 served where 5 were counted)",
+    transports: ['http', 'http'],
+    temporalities: ['cumulative', 'cumulative'],
+    scopes: 'per-sender',
+    steps: [
+      'push(0, ["a","b"], 2, 20)',
+      'failDisk("read-only")',
+      'staleToken(0)',
+      'restartServe("SIGKILL")',
+      'overlapDelta(1, ["a"], 1)',
+      'lateDeltas(1, ["a"], 6, 4)',
+      'silence(0)',
+      'staleToken(1)',
+      'retryDelta(1)',
+      'restartServe("SIGKILL")',
+      'healDisk()',
+      'staleToken(1)',
+      'retryDelta(0)',
+      'restartServe("SIGKILL")',
+      'push(1, ["a"], 3, 84)',
+    ],
+  },
 ];
 
 for (const { title, transports, temporalities, scopes, steps } of FINDINGS)

@@ -234,7 +234,7 @@ for (const [what, profile] of PROFILES) {
   });
 }
 
-test('a compiled rule, native or from a table, has one emit path, reading columns (and names a series for the push, and tells the label string of a series it holds unserved)', () => {
+test('a compiled rule, native or from a table, has one emit path, reading columns (and names a series for the push, and tells the label set of a dormant series, counting its source)', () => {
   const native = compileNative(
     otelProfile(true),
     {
@@ -250,7 +250,7 @@ test('a compiled rule, native or from a table, has one emit path, reading column
       .filter(([, v]) => typeof v === 'function')
       .map(([k]) => k)
       .sort();
-    assert.deepEqual(functions, ['emit', 'labels', 'named'], `${rule.family.name}: one emit path`);
+    assert.deepEqual(functions, ['dormant', 'emit', 'named'], `${rule.family.name}: one emit path`);
   }
   // The type says so too (tsc checks this file): another function member fails to compile here.
   const only: OnlyFunctions<CompiledRule> = 'emit';
@@ -261,10 +261,10 @@ test('a compiled rule, native or from a table, has one emit path, reading column
 type FunctionKeys<T> = {
   [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never;
 }[keyof T];
-/** `'emit' | 'labels' | 'named'` when those are T's function members, else `never`. */
-type OnlyFunctions<T> = [FunctionKeys<T>] extends ['emit' | 'labels' | 'named']
-  ? ['emit' | 'labels' | 'named'] extends [FunctionKeys<T>]
-    ? 'emit' | 'labels' | 'named'
+/** `'dormant' | 'emit' | 'named'` when those are T's function members, else `never`. */
+type OnlyFunctions<T> = [FunctionKeys<T>] extends ['dormant' | 'emit' | 'named']
+  ? ['dormant' | 'emit' | 'named'] extends [FunctionKeys<T>]
+    ? 'dormant' | 'emit' | 'named'
     : never
   : never;
 
