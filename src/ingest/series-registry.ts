@@ -756,12 +756,13 @@ export class SeriesRegistry {
       if (seq < madeBefore || this.#wokenSeq.has(seq)) return 'served';
     }
     // A naming that carries merges the scopes' series of a label set (series/carry.ts): the series
-    // it serves is held while another scope holds a series of the instrument and attributes (live
-    // serves this one's part in it, dormant or gone, by the carry).
+    // it serves is held while any scope holds a series of the instrument and attributes (live
+    // serves this one's part in it, dormant or gone, by the carry), this scope's made again since
+    // included: the label set stayed served while another held it, and one that went unheld was
+    // dropped here then.
     if (this.#settings.sources?.mergesScopes === true)
       for (const other of instrument.scopes.keys())
-        if (other !== scopeKey && this.store.seriesIn(instrument, other, seriesKey) !== undefined)
-          return 'served';
+        if (this.store.seriesIn(instrument, other, seriesKey) !== undefined) return 'served';
     if (found === undefined && this.#dormant.has(dormantKey(name, scopeKey, seriesKey)))
       return 'dormant';
     return undefined;

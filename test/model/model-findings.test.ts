@@ -183,6 +183,33 @@ const FINDINGS: readonly Finding[] = [
       'push(1, ["a"], 3, 84)',
     ],
   },
+  {
+    title:
+      "while writes fail, the file's series of a label set stays served while a sender's series of it made again since holds it, the label set having stayed served by another scope's in between (seed 12039: served nothing where the file held 2)",
+    transports: ['http', 'http'],
+    temporalities: ['cumulative', 'cumulative'],
+    scopes: 'per-sender',
+    steps: [
+      'overlapDelta(0, ["a","b"], 2)',
+      'failDisk("full")',
+      'push(1, ["a"], 3, 84)',
+      'overlapDelta(1, ["b"], 2)',
+      'flood("many")',
+      'lateDeltas(0, ["a","b"], 0, 7)',
+      'push(0, ["a","b"], 4, 85)',
+      'push(1, ["a","b"], 2, 66)',
+      'failDisk("read-only")',
+      'overlapDelta(1, ["a","b"], 5)',
+      'lateDeltas(1, ["b"], 4, 5)',
+      'silence(0)',
+      'stepClock(-300)',
+      'push(0, ["b"], 2, 22)',
+      'rotateToken("token-B", "SIGHUP")',
+      'staleToken(0)',
+      'flood("one")',
+      'silence(1)',
+    ],
+  },
 ];
 
 for (const { title, transports, temporalities, scopes, steps } of FINDINGS)
