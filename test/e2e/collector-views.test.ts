@@ -29,6 +29,7 @@ import {
   GENERATED_PORTS,
   generatedCollectorConfig,
   startCollector,
+  startPrometheusCollector,
   type CollectorHandle,
 } from '../support/collector.ts';
 import { goDaemonBinary } from '../support/peers.ts';
@@ -221,14 +222,7 @@ describe("jobmeter views --profile otel with the node SDK's declarative configur
   let reexposed = '';
 
   before(async () => {
-    collector = await startCollector({
-      ports: ['otlp', 'prom'],
-      config: (p) => ({
-        receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-        exporters: { prometheus: { endpoint: `127.0.0.1:${p.prom}` } },
-        service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['prometheus'] } } },
-      }),
-    });
+    collector = await startPrometheusCollector();
     const configFile = await temp.file(
       'otel-node-views.yaml',
       await viewsCommand([

@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import type { OtlpProtocol, ProfileName } from '../../src/options.ts';
-import { startCollector } from '../support/collector.ts';
+import { startCollector, startPrometheusCollector } from '../support/collector.ts';
 import { startTracing } from '../support/tracing.ts';
 
 const tracing = startTracing();
@@ -117,14 +117,7 @@ for (const {
 }
 
 test("the Collector's prometheus exporter re-exposes them in OpenMetrics with enable_open_metrics: true (docs/exemplars.md)", async () => {
-  const collector = await startCollector({
-    ports: ['otlp', 'prom'],
-    config: (p) => ({
-      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      exporters: { prometheus: { endpoint: `127.0.0.1:${p.prom}`, enable_open_metrics: true } },
-      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['prometheus'] } } },
-    }),
-  });
+  const collector = await startPrometheusCollector({ enable_open_metrics: true });
   const jm = await createJobmeter({
     listener: false,
     processMetrics: false,

@@ -22,7 +22,7 @@ import {
   PeriodicExportingMetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
-import { startCollector } from '../support/collector.ts';
+import { startPrometheusCollector } from '../support/collector.ts';
 import { freePort } from '../support/free-port.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { ns } from './helpers.ts';
@@ -236,14 +236,7 @@ test(
   'the Collector beside it: its prometheus exporter drops the late window and starts the histogram over',
   { timeout: 120_000 },
   async () => {
-    const collector = await startCollector({
-      ports: ['otlp', 'prom'],
-      config: (p) => ({
-        receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-        exporters: { prometheus: { endpoint: `127.0.0.1:${p.prom}` } },
-        service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['prometheus'] } } },
-      }),
-    });
+    const collector = await startPrometheusCollector();
     const jm = await serve();
     try {
       const bodies = [

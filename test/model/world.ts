@@ -25,7 +25,7 @@ import {
   type Temporality,
 } from './model.ts';
 import { REFUSAL_REASONS } from '../../src/ingest/ingest-report.ts';
-import { startCollector, type CollectorHandle } from '../support/collector.ts';
+import { startPrometheusCollector, type CollectorHandle } from '../support/collector.ts';
 import {
   ANSWER_CODES,
   EXPIRY_MS,
@@ -36,18 +36,6 @@ import {
   TRANSPORTS,
   type Transport,
 } from './system.ts';
-
-/** A Collector as an operator runs one behind serve: OTLP/HTTP in, its prometheus exporter out. */
-function startModelCollector(): Promise<CollectorHandle<'otlp' | 'prom'>> {
-  return startCollector({
-    ports: ['otlp', 'prom'],
-    config: (p) => ({
-      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      exporters: { prometheus: { endpoint: `127.0.0.1:${p.prom}`, metric_expiration: '60m' } },
-      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['prometheus'] } } },
-    }),
-  });
-}
 
 /** A sender that pushed less recently than this pushes again before the next step (keep-alive). */
 const KEEPALIVE_MS = 2000;
@@ -151,7 +139,11 @@ export class World {
       temporalities?: readonly Temporality[];
     } = {},
   ): Promise<World> {
-    const collector = options.push === undefined ? undefined : await startModelCollector();
+    // A Collector as an operator runs one behind serve.
+    const collector =
+      options.push === undefined
+        ? undefined
+        : await startPrometheusCollector({ metric_expiration: '60m' });
     try {
       const serve = await Serve.create({
         token: TOKENS[0],

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { createJobmeter } from '../../src/index.ts';
-import { startCollector } from '../support/collector.ts';
+import { startPrometheusCollector } from '../support/collector.ts';
 
 const BODY = {
   resourceMetrics: [
@@ -58,14 +58,7 @@ async function jobsLabels(url: string): Promise<Map<string, string>> {
   throw new Error(`${url} never served jobs_total`);
 }
 
-const collector = await startCollector({
-  ports: ['otlp', 'prom'],
-  config: (p) => ({
-    receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-    exporters: { prometheus: { endpoint: `127.0.0.1:${p.prom}` } },
-    service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['prometheus'] } } },
-  }),
-});
+const collector = await startPrometheusCollector();
 const jm = await createJobmeter({
   listener: { host: '127.0.0.1', port: 0 },
   ingest: { host: '127.0.0.1', port: 0, stateDir: false },

@@ -287,6 +287,23 @@ function makeHandle<P extends string>(
 }
 
 /**
+ * A Collector as an operator runs one to compare with serve: OTLP/HTTP in, its `prometheus`
+ * exporter out (`exporter`: that exporter's settings beside its endpoint).
+ */
+export function startPrometheusCollector(
+  exporter: Readonly<Record<string, unknown>> = {},
+): Promise<CollectorHandle<'otlp' | 'prom'>> {
+  return startCollector({
+    ports: ['otlp', 'prom'],
+    config: (p) => ({
+      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
+      exporters: { prometheus: { endpoint: `127.0.0.1:${p.prom}`, ...exporter } },
+      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['prometheus'] } } },
+    }),
+  });
+}
+
+/**
  * `name`'s counter at 7 (counterRequest) posted to a real Collector that forwards it with
  * `exporter` (`{ otlp_http: {...} }`, its target and headers), without a queue or retries, so its
  * sender is answered once the export has been delivered or has failed: that answer's status and
