@@ -5,7 +5,8 @@
  * The exposition is rendered in pieces (whole lines, ~64 KiB each) written into the endpoint's
  * storage (body-store.ts), which gives the event loop back between slices and compresses as a
  * stream (zlib runs on libuv's pool), so a large scrape never holds the host's event loop for more
- * than a slice. The body is written to the socket in slices too ({@link bodyStream}).
+ * than a slice. The body is written to the socket in slices too (scrape-handler.ts `writeBody`,
+ * the plugin's {@link bodyStream}).
  */
 import { Readable } from 'node:stream';
 import { inSlices, SLICE_MILLIS } from '../common/slices.ts';
