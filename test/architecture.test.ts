@@ -218,7 +218,6 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     "metric definitions by instrument, members by key (their series ids' streams): each member's series are streams of the store (series/streams.ts)",
     ['#metrics', '#members', '#warned'],
   ],
-  'cluster/lazy-primary.ts': ["members' messages waiting for the primary's code", ['#waiting']],
   'cluster/primary.ts': [NOT_SERIES, ['#links']],
   'cluster/report-encoder.ts': [
     "the wire's ids: per instrument, its series' ids by attribute set and which level series it reports (keys, no values: what was sent is the store's, series/sources.ts LastSent)",

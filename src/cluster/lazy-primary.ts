@@ -5,7 +5,8 @@
  * never get; every process that imports jobmeter would otherwise pay for loading it.
  *
  * What must stay true: messages reach the primary in the order they arrived (each waits on the
- * one load, in order, and once it is loaded they go straight through), and nothing but a
+ * one load, and a promise's reactions run in the order they were added, all of them before the
+ * next event brings a message; once it is loaded they go straight through), and nothing but a
  * member's hello makes the primary active, so until one has said hello every collection is the
  * process's own, as it is with the primary loaded.
  */
@@ -24,10 +25,8 @@ export class LazyPrimary implements PrimarySink {
   readonly #failed: (err: unknown) => void;
   readonly #load: () => Promise<typeof import('./primary.ts')>;
   #primary: ClusterPrimary | undefined;
-  /** What arrived while the code loads, in arrival order; undefined before the first message. */
-  #waiting: Array<(primary: ClusterPrimary) => void> | undefined;
-  /** The code could not load: nothing will aggregate, messages are dropped as they arrive. */
-  #broken = false;
+  /** The one load, from the first message on; its primary undefined: the code could not load. */
+  #loaded: Promise<ClusterPrimary | undefined> | undefined;
 
   /**
    * `options` is read when the primary loads; `failed` hears once why it could not (the messages
@@ -60,13 +59,13 @@ export class LazyPrimary implements PrimarySink {
 
   received(link: string, message: FromMember, reply: (message: ToMember) => void): void {
     if (this.#primary !== undefined) this.#primary.received(link, message, reply);
-    else this.#wait((p) => p.received(link, message, reply));
+    else void (this.#loaded ??= this.#start()).then((p) => p?.received(link, message, reply));
   }
 
   gone(link: string): void {
     if (this.#primary !== undefined) this.#primary.gone(link);
     // A link that leaves before the primary loaded said something first: it waits in line.
-    else if (this.#waiting !== undefined) this.#wait((p) => p.gone(link));
+    else void this.#loaded?.then((p) => p?.gone(link));
   }
 
   /** The aggregate for a push ({@link ClusterPrimary.collect}); only once {@link active}. */
@@ -84,24 +83,13 @@ export class LazyPrimary implements PrimarySink {
     await this.#primary?.settleOwn();
   }
 
-  /** `step` runs once the primary is loaded, after every step that arrived before it. */
-  #wait(step: (primary: ClusterPrimary) => void): void {
-    if (this.#broken) return;
-    if (this.#waiting !== undefined) {
-      this.#waiting.push(step);
-      return;
-    }
-    this.#waiting = [step];
-    this.#load().then(
-      ({ ClusterPrimary }) => {
-        const primary = (this.#primary = new ClusterPrimary({ ...this.#options(), id: this.id }));
-        for (const waiting of this.#waiting!) waiting(primary);
-        this.#waiting = [];
-      },
+  #start(): Promise<ClusterPrimary | undefined> {
+    return this.#load().then(
+      ({ ClusterPrimary }) =>
+        (this.#primary = new ClusterPrimary({ ...this.#options(), id: this.id })),
       (err: unknown) => {
-        this.#broken = true;
-        this.#waiting = [];
         this.#failed(err);
+        return undefined;
       },
     );
   }
