@@ -127,20 +127,19 @@ export function createOtlpPushReader(
         ? AggregationTemporalityPreference.DELTA
         : AggregationTemporalityPreference.CUMULATIVE,
   };
-  const inner = new OtlpMetricExporter(options.protocol, config);
   const log = new StateLog(
-    printableUrl(url),
-    options.intervalMillis,
-    options.temporality,
-    shutdownMillis,
+    {
+      target: printableUrl(url),
+      intervalMillis: options.intervalMillis,
+      temporality: options.temporality,
+      shutdownMillis,
+    },
     hooks.log ?? logTo((line) => void process.stderr.write(`jobmeter: ${line}\n`)),
   );
   const exporter = new ResilientExporter(
-    inner,
-    hooks.transform,
+    new OtlpMetricExporter(options.protocol, config),
     log,
-    options.temporality === 'cumulative',
-    hooks.onExport,
+    hooks,
   );
   return new OtlpPushReader(
     {
@@ -153,42 +152,29 @@ export function createOtlpPushReader(
       }),
     },
     exporter,
-    log,
-    shutdownMillis,
   );
 }
 
 /** The SDK's periodic reader, with a shutdown that bounds its last export, and its push state. */
 export class OtlpPushReader extends PeriodicExportingMetricReader {
   readonly #exporter: ResilientExporter;
-  readonly #log: StateLog;
-  readonly #shutdownMillis: number;
 
   constructor(
     options: ConstructorParameters<typeof PeriodicExportingMetricReader>[0],
     exporter: ResilientExporter,
-    log: StateLog,
-    shutdownMillis: number,
   ) {
     super(options);
     this.#exporter = exporter;
-    this.#log = log;
-    this.#shutdownMillis = shutdownMillis;
   }
 
   /** The push state, for `/ready`, diagnostics and tests. */
   stats(): OtlpPushStats {
-    const exporter = this.#exporter;
-    return {
-      state: this.#log.state,
-      failedExports: this.#log.failed,
-      inFlight: exporter.inFlight,
-      maxInFlight: exporter.maxInFlight,
-    };
+    const { log, inFlight, maxInFlight } = this.#exporter;
+    return { state: log.state, failedExports: log.failed, inFlight, maxInFlight };
   }
 
   protected override async onShutdown(): Promise<void> {
-    this.#exporter.beginShutdown(this.#shutdownMillis);
+    this.#exporter.beginShutdown();
     await super.onShutdown();
   }
 }

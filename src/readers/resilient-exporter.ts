@@ -26,6 +26,9 @@ type ExportAck = ((result: ExportResult) => void) | void;
 /** Called with each collection handed to the exporter (otlp-push.ts `OtlpPushHooks.onExport`). */
 export type OnExport = (resourceMetrics: ResourceMetrics) => ExportAck;
 
+/** What the push does with each collection it exports (otlp-push.ts `OtlpPushHooks`). */
+type ExportHooks = { readonly transform?: PushTransform; readonly onExport?: OnExport };
+
 /** Why an export was given up at shutdown: a later one carries its data, or the budget ran out. */
 type Abandoned = 'superseded' | 'deadline';
 
@@ -35,28 +38,18 @@ type Abandoned = 'superseded' | 'deadline';
  */
 export class ResilientExporter implements PushMetricExporter {
   readonly #inner: PushMetricExporter;
-  readonly #transform: PushTransform | undefined;
-  readonly #log: StateLog;
-  readonly #supersedable: boolean;
-  readonly #onExport: OnExport | undefined;
+  readonly log: StateLog;
+  readonly #hooks: ExportHooks;
   /** Abandon functions of the exports not yet settled. */
   readonly #pending = new Set<(why: Abandoned) => void>();
   #deadline: number | undefined;
   #expired = false;
   maxInFlight = 0;
 
-  constructor(
-    inner: PushMetricExporter,
-    transform: PushTransform | undefined,
-    log: StateLog,
-    supersedable: boolean,
-    onExport?: OnExport,
-  ) {
+  constructor(inner: PushMetricExporter, log: StateLog, hooks: ExportHooks) {
     this.#inner = inner;
-    this.#transform = transform;
-    this.#log = log;
-    this.#supersedable = supersedable;
-    this.#onExport = onExport;
+    this.log = log;
+    this.#hooks = hooks;
   }
 
   get inFlight(): number {
@@ -69,7 +62,7 @@ export class ResilientExporter implements PushMetricExporter {
       if (settled) return;
       settled = true;
       this.#pending.delete(abandon);
-      this.#log.record(result, abandoned);
+      this.log.record(result, abandoned);
       resultCallback(result);
     };
     const fail = (err: unknown, abandoned?: Abandoned): void =>
@@ -92,7 +85,7 @@ export class ResilientExporter implements PushMetricExporter {
       if (settled) return;
       let exported: ExportAck = undefined;
       try {
-        exported = this.#onExport?.(payload);
+        exported = this.#hooks.onExport?.(payload);
       } catch {
         // Debug output never fails an export.
       }
@@ -107,7 +100,7 @@ export class ResilientExporter implements PushMetricExporter {
     };
     let payload: ResourceMetrics | Promise<ResourceMetrics> = metrics;
     try {
-      if (this.#transform !== undefined) payload = this.#transform(metrics);
+      if (this.#hooks.transform !== undefined) payload = this.#hooks.transform(metrics);
     } catch (err) {
       fail(err);
       return;
@@ -116,15 +109,20 @@ export class ResilientExporter implements PushMetricExporter {
     else send(payload);
   }
 
-  /** From now on nothing waits past `budgetMillis`; with cumulative data, in-flight exports are dropped at once. */
-  beginShutdown(budgetMillis: number): void {
+  /**
+   * From now on nothing waits past the log's shutdown budget; with cumulative data (the last export
+   * carries all of it), in-flight exports are dropped at once.
+   */
+  beginShutdown(): void {
     if (this.#deadline !== undefined) return;
-    this.#deadline = performance.now() + budgetMillis;
-    if (this.#supersedable) for (const abandon of [...this.#pending]) abandon('superseded');
+    const { shutdownMillis, temporality } = this.log.settings;
+    this.#deadline = performance.now() + shutdownMillis;
+    if (temporality === 'cumulative')
+      for (const abandon of [...this.#pending]) abandon('superseded');
     setTimeout(() => {
       this.#expired = true;
       for (const abandon of [...this.#pending]) abandon('deadline');
-    }, budgetMillis).unref();
+    }, shutdownMillis).unref();
   }
 
   forceFlush(): Promise<void> {
@@ -148,32 +146,29 @@ export class ResilientExporter implements PushMetricExporter {
   }
 }
 
+/** What the push's log lines say of it: the collector, its interval, temporality and shutdown budget. */
+export interface PushSettings {
+  readonly target: string;
+  readonly intervalMillis: number;
+  readonly temporality: 'cumulative' | 'delta';
+  readonly shutdownMillis: number;
+}
+
 /** The push state and its log lines: one per change, never one per failed export. */
 export class StateLog {
   state: 'unknown' | 'ok' | 'failing' = 'unknown';
   failed = 0;
   #abandonLogged = false;
-  readonly #target: string;
-  readonly #intervalMillis: number;
-  readonly #temporality: 'cumulative' | 'delta';
-  readonly #shutdownMillis: number;
+  readonly settings: PushSettings;
   readonly #write: Log;
 
-  constructor(
-    target: string,
-    intervalMillis: number,
-    temporality: 'cumulative' | 'delta',
-    shutdownMillis: number,
-    write: Log,
-  ) {
-    this.#target = target;
-    this.#intervalMillis = intervalMillis;
-    this.#temporality = temporality;
-    this.#shutdownMillis = shutdownMillis;
+  constructor(settings: PushSettings, write: Log) {
+    this.settings = settings;
     this.#write = write;
   }
 
   record(result: ExportResult, abandoned: Abandoned | undefined): void {
+    const { target, intervalMillis, temporality, shutdownMillis } = this.settings;
     // A superseded export is no failure: the last export carries its data.
     if (abandoned === 'superseded') return;
     if (abandoned === 'deadline') {
@@ -182,8 +177,8 @@ export class StateLog {
         this.#write(
           'warn',
           'OTLP push: the last export did not complete within the shutdown budget; exiting without it',
-          { exporter: this.#target, timeout_ms: this.#shutdownMillis },
-          `OTLP push to ${this.#target}: the last export did not complete within ${formatMillis(this.#shutdownMillis)} of shutdown; exiting without it`,
+          { exporter: target, timeout_ms: shutdownMillis },
+          `OTLP push to ${target}: the last export did not complete within ${formatMillis(shutdownMillis)} of shutdown; exiting without it`,
         );
       }
       return;
@@ -191,14 +186,14 @@ export class StateLog {
     if (result.code === ExportResultCode.SUCCESS) {
       if (this.state === 'failing') {
         const lost =
-          this.#temporality === 'cumulative'
+          temporality === 'cumulative'
             ? 'this export carried the full cumulative totals, no increment was lost'
             : 'the delta points of the failed exports were dropped';
         this.#write(
           'info',
           'OTLP push recovered',
-          { exporter: this.#target, attempts: this.failed, temporality: this.#temporality },
-          `OTLP push to ${this.#target} recovered after ${this.failed} failed export${this.failed === 1 ? '' : 's'}; ${lost}`,
+          { exporter: target, attempts: this.failed, temporality: temporality },
+          `OTLP push to ${target} recovered after ${this.failed} failed export${this.failed === 1 ? '' : 's'}; ${lost}`,
         );
       }
       this.state = 'ok';
@@ -212,9 +207,9 @@ export class StateLog {
       this.#write(
         'warn',
         'OTLP push failing: retrying, nothing is queued, the pull endpoint is unaffected',
-        { exporter: this.#target, error, attempts: this.failed, interval_ms: this.#intervalMillis },
-        `OTLP push to ${this.#target} failing (${error}); ` +
-          `retrying every ${formatMillis(this.#intervalMillis)}, nothing is queued, the pull endpoint is unaffected`,
+        { exporter: target, error, attempts: this.failed, interval_ms: intervalMillis },
+        `OTLP push to ${target} failing (${error}); ` +
+          `retrying every ${formatMillis(intervalMillis)}, nothing is queued, the pull endpoint is unaffected`,
       );
     }
   }
