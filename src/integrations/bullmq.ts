@@ -233,7 +233,6 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
       if (ownQueue) void queue.close().catch(quiet);
     },
     runs,
-    opts,
     { depth, oldest },
   );
 }

@@ -126,7 +126,7 @@ export function instrumentRunner(
   const sql = depthSql(schema);
   const oldestQuery = oldestSql(schema);
   // Without a pool, checkOptions was told depthIntervalMillis: false: neither read is made.
-  return instrumentation(events, unlisten, runs, opts, {
+  return instrumentation(events, unlisten, runs, {
     depth: async (): Promise<DepthCounts> => depthOfRows((await pool!.query(sql)).rows),
     oldest: async () => {
       const { rows } = await pool!.query(oldestQuery);

@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.ts';
 import type { Recorder } from '../domain/recorder.ts';
 import type { HostSnapshot } from '../domain/snapshot.ts';
 import type { OldestWaiting } from '../domain/recorder.ts';
-import type { CheckedOptions, JobRuns } from './job-runs.ts';
+import type { JobRuns } from './job-runs.ts';
 import { QueueDepthPoll, queueAggregates, type DepthCounts } from './queue-depth.ts';
 
 /**
@@ -93,9 +93,9 @@ export function instrumentation(
   target: object,
   remove: () => void,
   runs: JobRuns,
-  opts: CheckedOptions,
   reads: StoreReads = {},
 ): Instrumentation {
+  const opts = runs.options;
   // checkOptions made sure of a meter unless depthIntervalMillis is false.
   const interval = opts.depthIntervalMillis;
   const depth =
@@ -106,7 +106,7 @@ export function instrumentation(
     reads.oldest &&
     interval !== false &&
     opts.recorder.addQueueSource(reads.oldest, { intervalMillis: interval });
-  const objects = instrumentedInto(runs.recorder);
+  const objects = instrumentedInto(opts.recorder);
   objects.add(target);
   let removed = false;
   const stop = (() => {

@@ -105,10 +105,8 @@ const EVENT_OF: Record<Outcome, string> = {
 
 /** The runs of one instrumented worker, by the library's job id. */
 export class JobRuns {
-  /** Where the runs are recorded. */
-  readonly recorder: Recorder;
-  readonly #kind: string;
-  readonly #runner: string;
+  /** The integration's checked options: where the runs are recorded, their kind and runner. */
+  readonly options: CheckedOptions;
   readonly #open = new Map<unknown, RunHandle>();
   /**
    * Set when the integration is removed: a library may still call what it was handed (a handler
@@ -122,9 +120,7 @@ export class JobRuns {
   );
 
   constructor(options: CheckedOptions) {
-    this.recorder = options.recorder;
-    this.#kind = options.kind;
-    this.#runner = options.runner;
+    this.options = options;
   }
 
   /**
@@ -138,10 +134,8 @@ export class JobRuns {
     if (this.#closed) return false;
     const stale = this.#open.get(id);
     stale?.finish('cancelled');
-    this.#open.set(
-      id,
-      this.recorder.startRun({ task, kind: this.#kind, runner: this.#runner }, details),
-    );
+    const { recorder, kind, runner } = this.options;
+    this.#open.set(id, recorder.startRun({ task, kind, runner }, details));
     this.#events['started']!++;
     return stale !== undefined;
   }
@@ -169,10 +163,11 @@ export class JobRuns {
       return;
     }
     this.#events['started']!++;
-    this.recorder.recordRun({
+    const { recorder, kind, runner } = this.options;
+    recorder.recordRun({
       task,
-      kind: this.#kind,
-      runner: this.#runner,
+      kind,
+      runner,
       outcome,
       durationSeconds: seconds ?? 0,
       context,
@@ -181,18 +176,18 @@ export class JobRuns {
   }
 
   reject(reason: string): void {
-    if (!this.#closed) this.recorder.reject(reason);
+    if (!this.#closed) this.options.recorder.reject(reason);
   }
 
   /** A scheduled run of `task` whose time passed without it starting. */
   missed(task: string): void {
-    if (!this.#closed)
-      this.recorder.missedSchedule({ task, kind: this.#kind, runner: this.#runner });
+    const { recorder, kind, runner } = this.options;
+    if (!this.#closed) recorder.missedSchedule({ task, kind, runner });
   }
 
   /** A runner error (the worker's `error` event): `error` is a bounded word, never a message. */
   error(kind: string): void {
-    if (!this.#closed) this.recorder.runnerError(this.#runner, kind);
+    if (!this.#closed) this.options.recorder.runnerError(this.options.runner, kind);
   }
 
   /** Run events since start, in crewshipd's journal words (`HostSnapshot.agentRunEvents`). */

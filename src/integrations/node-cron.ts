@@ -157,6 +157,5 @@ export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): I
       unlisten();
     },
     runs,
-    opts,
   );
 }

@@ -216,7 +216,6 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
       boss.off('error', onError);
     },
     runs,
-    opts,
     {
       depth: async (): Promise<DepthCounts> => {
         if (queues.size === 0) return new Map();
