@@ -154,24 +154,16 @@ const gauge = (
 ) => observableGauge(name, '', help, attributes);
 
 /**
- * The process' CPU time since it started, as client_golang counts it: the Node clients count from
- * their own registration (a smaller figure, the same rate).
+ * The process' CPU time since it started, as client_golang counts it (user, system, both): the
+ * Node clients count from their own registration (a smaller figure, the same rate).
  */
-export const PROCESS_CPU_USER = observableCounter(
-  'process_cpu_user_seconds_total',
-  '',
-  'Total user CPU time spent in seconds.',
-);
-export const PROCESS_CPU_SYSTEM = observableCounter(
-  'process_cpu_system_seconds_total',
-  '',
-  'Total system CPU time spent in seconds.',
-);
-export const PROCESS_CPU_TOTAL = observableCounter(
-  'process_cpu_seconds_total',
-  '',
-  'Total user and system CPU time spent in seconds.',
-);
+export const PROCESS_CPU: readonly InstrumentSpec[] = (
+  [
+    ['process_cpu_user_seconds_total', 'Total user CPU time spent in seconds.'],
+    ['process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.'],
+    ['process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.'],
+  ] as const
+).map(([name, help]) => observableCounter(name, '', help));
 export const PROCESS_START_TIME = gauge(
   'process_start_time_seconds',
   'Start time of the process since unix epoch in seconds.',
@@ -264,9 +256,7 @@ export const GC_DURATION_SECONDS = {
  *   console.log(PROMETHEUS_CLIENT_INSTRUMENTS.map((spec) => spec.name));
  */
 export const PROMETHEUS_CLIENT_INSTRUMENTS: readonly InstrumentSpec[] = [
-  PROCESS_CPU_USER,
-  PROCESS_CPU_SYSTEM,
-  PROCESS_CPU_TOTAL,
+  ...PROCESS_CPU,
   PROCESS_START_TIME,
   ...PROCESS_MEMORY,
   ...PROCESS_FDS,
@@ -542,7 +532,7 @@ export function registerProcessMetrics(
     one(PROCESS_UPTIME, (o) => o(0, (Date.now() - startedAt) / 1000)),
     // Each source is read once for every naming of its figures.
     {
-      specs: [PROCESS_CPU_TIME, PROCESS_CPU_USER, PROCESS_CPU_SYSTEM, PROCESS_CPU_TOTAL],
+      specs: [PROCESS_CPU_TIME, ...PROCESS_CPU],
       read(o) {
         const usage = process.cpuUsage();
         const [user, system] = [usage.user / 1e6, usage.system / 1e6];

@@ -26,7 +26,7 @@
 import { createNoopMeter, type ObservableCallback } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
-import { counter, observableCounter, observableGauge } from '../domain/catalog.ts';
+import { counter, histogram, observableCounter, observableGauge } from '../domain/catalog.ts';
 import { guardMeter } from '../domain/guarded-meter.ts';
 import { SECONDS_BOUNDARIES } from '../domain/host-buckets.ts';
 import {
@@ -82,24 +82,20 @@ const REQUESTS = counter(
 );
 // As the Collector's own http.server.request.duration and http.server.request.body.size (its
 // receivers' HTTP server, otelhttp), over both transports.
-const REQUEST_DURATION: InstrumentSpec = {
-  name: 'jobmeter.ingest.request.duration',
-  kind: 'histogram',
-  unit: 's',
-  description:
-    'OTLP requests the ingest answered, from their arrival (its headers) to the answer, by transport.',
-  attributes: [PROTOCOL],
-  buckets: SECONDS_BOUNDARIES,
-};
-const REQUEST_SIZE: InstrumentSpec = {
-  name: 'jobmeter.ingest.request.body.size',
-  kind: 'histogram',
-  unit: 'By',
-  description:
-    'Bodies of the OTLP requests the ingest answered, as sent (an HTTP body or a gRPC message, before either is inflated), by transport; 0 for one refused before its body was read.',
-  attributes: [PROTOCOL],
-  buckets: [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216],
-};
+const REQUEST_DURATION = histogram(
+  'jobmeter.ingest.request.duration',
+  's',
+  'OTLP requests the ingest answered, from their arrival (its headers) to the answer, by transport.',
+  [PROTOCOL],
+  { buckets: SECONDS_BOUNDARIES },
+);
+const REQUEST_SIZE = histogram(
+  'jobmeter.ingest.request.body.size',
+  'By',
+  'Bodies of the OTLP requests the ingest answered, as sent (an HTTP body or a gRPC message, before either is inflated), by transport; 0 for one refused before its body was read.',
+  [PROTOCOL],
+  { buckets: [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216] },
+);
 const SENT = counter(
   'jobmeter.push.sent_points',
   '{data_point}',
@@ -113,25 +109,22 @@ const FAILED = counter(
 const EXPORTS = counter('jobmeter.push.exports', '{export}', 'OTLP exports by outcome.', [
   { key: 'outcome', values: ['sent', 'failed'] },
 ]);
-const SCRAPES: InstrumentSpec = {
-  name: 'jobmeter.scrape.duration',
-  kind: 'histogram',
-  unit: 's',
-  description: 'Scrapes of the metrics route, from the request to the last byte of the answer.',
-  attributes: [],
-  buckets: DURATION_BUCKETS,
-};
+const SCRAPES = histogram(
+  'jobmeter.scrape.duration',
+  's',
+  'Scrapes of the metrics route, from the request to the last byte of the answer.',
+  [],
+  { buckets: DURATION_BUCKETS },
+);
 // As Prometheus times its own writes (`prometheus_tsdb_compaction_duration_seconds`); it has no
 // checkpoint duration of its own.
-const CHECKPOINTS: InstrumentSpec = {
-  name: 'jobmeter.ingest.checkpoint_duration',
-  kind: 'histogram',
-  unit: 's',
-  description:
-    'Successful writes of the ingest state file, from reading the held state to the file in place.',
-  attributes: [],
-  buckets: DURATION_BUCKETS,
-};
+const CHECKPOINTS = histogram(
+  'jobmeter.ingest.checkpoint_duration',
+  's',
+  'Successful writes of the ingest state file, from reading the held state to the file in place.',
+  [],
+  { buckets: DURATION_BUCKETS },
+);
 
 /** `spec`'s figure under jobmeter's own `name`: its help names the instrument it stands for. */
 const like = (spec: InstrumentSpec, name: string, of = observableGauge): InstrumentSpec =>

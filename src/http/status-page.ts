@@ -69,13 +69,8 @@ export function statusRoute(
   };
 }
 
-/** Text for HTML, in an element or a quoted attribute. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** A text of the page: cut to its length, then escaped. */
-const e = (text: string): string => escapeHtml(cut(text));
+/** A text of the page, in an element or a quoted attribute: cut to its length, then escaped. */
+const e = (text: string): string => cut(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const num = (n: number): string => `<td class="n">${e(String(n))}</td>`;
 const row = (...cells: string[]): string => `<tr>${cells.join('')}</tr>`;
 const th = (...names: string[]): string => row(...names.map((n) => `<th>${e(n)}</th>`));
