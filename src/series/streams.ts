@@ -227,18 +227,12 @@ export class StreamTable<I extends InstrumentSeries = InstrumentSeries> {
     const fields = this as unknown as Record<string, unknown>;
     for (const name of Object.keys(fields)) {
       const column = fields[name];
-      if (!isColumn(column)) continue;
-      const larger = new (column.constructor as new (n: number) => TypedColumn)(capacity);
+      if (!ArrayBuffer.isView(column)) continue;
+      const larger = new (column.constructor as new (n: number) => Float64Array)(capacity);
       larger.set(column as never);
       fields[name] = larger;
     }
   }
-}
-
-type TypedColumn = Float64Array | Int32Array | BigInt64Array;
-
-function isColumn(v: unknown): v is TypedColumn {
-  return v instanceof Float64Array || v instanceof Int32Array || v instanceof BigInt64Array;
 }
 
 /** What a dropped stream gave back: its charge, its series' when the series went with it (else 0), its scope's key when that went too. */
