@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 
 import { parseServiceConfig } from '../config/file-layer.ts';
 import { loadConfigFile } from '../config/file-parser.ts';
-import { parseHostPort } from '../config/json-schema.ts';
+import { readAddress } from '../config/json-schema.ts';
 import { ConfigError } from '../errors.ts';
 import { httpUrl } from '../common/option-rules.ts';
 import { checkFamilyRules } from '../naming/check-rules.ts';
@@ -57,17 +57,14 @@ A sharded tier, when one Collector cannot hold the fleet (docs/collector-profile
   --worker               a worker: OTLP/gRPC in on --otlp (default ${WORKER_OTLP_DEFAULT}), delta_to_cumulative,
                          then --prometheus, --gateway or --remote-write; no --profile needed`;
 
-const ADDRESS_EXPECTED = 'HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535';
-
+/** A flag's `HOST:PORT`, else `fallback`. @throws ConfigError naming the flag. */
 function address<F extends string | undefined>(
   flag: string,
   value: string | undefined,
   fallback: F,
 ): string | F {
-  if (value === undefined) return fallback;
-  const parsed = parseHostPort(value);
-  if (parsed?.host === undefined) throw new ConfigError(flag, value, ADDRESS_EXPECTED);
-  return value;
+  if (value !== undefined) readAddress(value, flag, 'host');
+  return value ?? fallback;
 }
 
 /**

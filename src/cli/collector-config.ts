@@ -31,7 +31,7 @@ import { PROCESS_INSTRUMENTS, RUNTIME_INSTRUMENTS } from '../domain/process-metr
 import { OTHER, SHAPE_OF_KIND, type InstrumentSpec } from '../domain/types.ts';
 import type { Shape } from '../series/output-set.ts';
 import { resourceLabels, type ResourceLabel } from '../naming/resource-labels.ts';
-import { parseHostPort } from '../config/json-schema.ts';
+import { readAddress } from '../config/json-schema.ts';
 import type { FamilyRule, TableProfile } from '../naming/types.ts';
 import { zeroSeries } from '../naming/zero-fill.ts';
 
@@ -323,7 +323,7 @@ const SYSTEM_DETECTION = {
 
 /** `service.telemetry`: the Collector's own metrics, pulled from `address` (HOST:PORT). */
 function telemetryOf(address: string): Record<string, unknown> {
-  const { host, port } = parseHostPort(address)!;
+  const { host, port } = readAddress(address, '--telemetry', 'host');
   return {
     metrics: { level: 'normal', readers: [{ pull: { exporter: { prometheus: { host, port } } } }] },
   };

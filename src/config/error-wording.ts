@@ -14,6 +14,7 @@
  * closed list as "one of …", so neither is worded twice; the tables' keys are the schema's own.
  */
 import {
+  addressExpected,
   CONFIG_SCHEMA,
   ORIGINAL_SPELLINGS,
   VIEW_SELECTOR,
@@ -99,9 +100,7 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
   profileRules: plain('a list of [[profile.rules]] tables'),
   profileRule: plain('a rule table: instrument, name, type, help, \u2026'),
   text: plain('a string'),
-  loopbackListen: plain(
-    'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
-  ),
+  loopbackListen: plain(addressExpected('loopback')),
   token: secret(token.expected, (value) =>
     typeof value === 'string'
       ? value === ''

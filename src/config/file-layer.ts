@@ -46,7 +46,8 @@ import {
 } from '../common/option-table.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 import type { ProfileName } from '../options.ts';
-import { check, parseLoopbackListen } from './schema-validator.ts';
+import { check } from './schema-validator.ts';
+import { readAddress } from './json-schema.ts';
 import type { MetricsConfig, ServiceConfig, ValueKey } from './service-config.ts';
 import { viewOptions, type ViewTable } from './views-section.ts';
 import type { ApiKey } from '../http/route-options.ts';
@@ -107,7 +108,7 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
   if (merge === null) delete out.cluster!.merge;
   else if (merge !== undefined) out.cluster!.merge = { ...out.cluster!.merge };
   if (out.telemetry?.listen !== undefined)
-    out.telemetry.listen = parseLoopbackListen(out.telemetry.listen, 'telemetry.listen');
+    out.telemetry.listen = readAddress(out.telemetry.listen, 'telemetry.listen', 'loopback');
   if (isTable(raw['telemetry'])) oneOfPair(raw['telemetry'], 'telemetry', 'token', 'token_file');
   const metricsTable = spelledMetrics(raw);
   if (metricsTable !== undefined) out.metrics = metrics(metricsTable);
@@ -226,7 +227,7 @@ function renameKeys(
 /** `[metrics]` (its originals' spellings moved in): its values under its fields. */
 function metrics(table: Record<string, unknown>): MetricsConfig {
   const out = renameKeys(table, fileNames(METRICS_OPTIONS)) as MetricsConfig;
-  if (out.listen !== undefined) out.listen = parseLoopbackListen(out.listen, 'metrics.listen');
+  if (out.listen !== undefined) out.listen = readAddress(out.listen, 'metrics.listen', 'loopback');
   if (out.trustedProxies !== undefined) out.trustedProxies = trimmed(out.trustedProxies);
   return gateKeys(out, table, 'metrics');
 }

@@ -21,6 +21,7 @@
 import { isIP } from 'node:net';
 
 import { isLoopbackHost } from '../common/loopback.ts';
+import { ConfigError } from '../errors.ts';
 import { InstrumentType } from '../common/otel-sdk.ts';
 import { MERGE_POLICIES } from '../domain/merge-rules.ts';
 import { POSTURE_NAMES } from '../common/postures.ts';
@@ -44,7 +45,7 @@ import {
 import {
   cidr,
   FORMATS as RULE_FORMATS,
-  host,
+  host as hostRule,
   type Rule,
   type ValueSchema,
 } from '../common/option-rules.ts';
@@ -76,7 +77,7 @@ export const ORIGINAL_SPELLINGS: readonly string[] = Object.values(JOBMETER_OPTI
  * `127.0.0.1:9464`, `localhost:0`, `[::1]:9464` or `:9464` (no host). Undefined when malformed;
  * a bare IPv6 address without brackets is ambiguous and malformed.
  */
-export function parseHostPort(value: string): { host?: string; port: number } | undefined {
+function parseHostPort(value: string): { host?: string; port: number } | undefined {
   const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
   if (match === null) return undefined;
   const [, bracketed, plain, portText] = match;
@@ -87,15 +88,40 @@ export function parseHostPort(value: string): { host?: string; port: number } | 
     return bracketed.includes(':') && isIP(bracketed) === 6 ? { host: bracketed, port } : undefined;
   }
   if (plain === undefined || plain === '') return { port };
-  return host.is(plain) ? { host: plain, port } : undefined;
+  return hostRule.is(plain) ? { host: plain, port } : undefined;
 }
+
+/**
+ * `value` as an address, the one reader of one wherever it is set (a file key, a variable, a
+ * flag): `loopback`, on a loopback host (a listener of serve's own); `port`, or `:PORT` alone
+ * (serve's `--listen`: the host kept from a lower layer).
+ * @throws ConfigError on `key`, in {@link addressExpected}'s words.
+ */
+export function readAddress<N extends 'loopback' | 'host' | 'port'>(
+  value: unknown,
+  key: string,
+  need: N,
+) {
+  const parsed = typeof value === 'string' ? parseHostPort(value) : undefined;
+  const host = parsed?.host;
+  if (
+    parsed === undefined ||
+    (need !== 'port' && host === undefined) ||
+    (need === 'loopback' && !isLoopbackHost(host!))
+  )
+    throw new ConfigError(key, value, addressExpected(need));
+  return parsed as { host: N extends 'port' ? string | undefined : string; port: number };
+}
+
+export const addressExpected = (need: 'loopback' | 'host' | 'port'): string =>
+  `${need === 'loopback' ? 'a loopback ' : ''}HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535${need === 'port' ? ', or :PORT' : ''}`;
 
 /** Custom formats used by {@link CONFIG_SCHEMA}, by name. */
 export const FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
   ...RULE_FORMATS,
   'jobmeter-loopback-host-port': (value) => {
-    const parsed = parseHostPort(value);
-    return parsed?.host !== undefined && isLoopbackHost(parsed.host);
+    const host = parseHostPort(value)?.host;
+    return host !== undefined && isLoopbackHost(host);
   },
 };
 

@@ -18,7 +18,7 @@ import { ConfigError, REDACTED } from '../errors.ts';
 import { definedOnly } from './service-config.ts';
 import { httpUrl, type Rule } from '../common/option-rules.ts';
 import { isSecret, OTLP_OPTIONS, type OptionRow, type Section } from '../common/option-table.ts';
-import { parseLoopbackListen } from './schema-validator.ts';
+import { readAddress } from './json-schema.ts';
 import { OTLP_METRICS_PATH } from '../readers/otlp-endpoint.ts';
 
 /** What the environment says about the resource. */
@@ -232,7 +232,7 @@ export function rowFromText(row: OptionRow, raw: string, key: string): unknown {
     if (!rule!.is!(raw.toLowerCase())) throw new ConfigError(key, raw, rule!.expected!);
     return raw.toLowerCase();
   }
-  if (row.schema === 'loopbackListen') return parseLoopbackListen(raw, key);
+  if (row.schema === 'loopbackListen') return readAddress(raw, key, 'loopback');
   return rule === undefined ? raw : rule(raw, key);
 }
 

@@ -16,9 +16,9 @@
  * (exact key) and `otlp.headers` (case-insensitive, as HTTP header names are), so a file adds to
  * OTEL_RESOURCE_ATTRIBUTES / OTEL_EXPORTER_OTLP_HEADERS and overrides only the keys it names.
  *
- * After merging, the OTLP timeout must not exceed the interval. A timeout nobody set explicitly
- * (the 30 s default) is lowered to the interval instead of failing, so `interval_ms = 10000` alone
- * just works; an explicit timeout above the interval is a ConfigError naming where it came from.
+ * After merging, the OTLP timeout must not exceed the interval: one set above it is a ConfigError
+ * naming where it came from. A timeout nobody set is the library's, which follows a shorter interval
+ * down (resolve-options.ts), so `interval_ms = 10000` alone just works.
  *
  * The `[metrics]` section (metrics-section.ts) takes its environment layer from the chosen posture's own
  * variables (CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY), at the
@@ -61,7 +61,7 @@ import {
   type ServeFlags,
 } from './serve-flags.ts';
 import { parseServiceConfig, SINGLE_VALUES } from './file-layer.ts';
-import { parseLoopbackListen } from './schema-validator.ts';
+import { readAddress } from './json-schema.ts';
 import { toJobmeterOptions } from './to-options.ts';
 
 /** The environment, as `process.env`. */
@@ -155,9 +155,7 @@ async function collectLayers(
 
   let merged: ServiceConfig = {};
   for (const layer of layers) merged = mergeServiceConfig(merged, layer.config);
-  merged = await namingTheFile(layers, 'otlp.timeout_ms', () =>
-    settleOtlpTimeout(merged, layers, env),
-  );
+  await namingTheFile(layers, 'otlp.timeout_ms', () => checkOtlpTimeout(merged, layers, env));
   checkLoopbackBinds(merged, layers, flags, keys);
   // The gates' secret files read, a file's error naming its key.
   for (const table of ['ingest', 'telemetry'] as const) {
@@ -262,18 +260,12 @@ const INTERVAL_KEY: Readonly<Record<LayerSource, string>> = {
   flags: 'otlp.interval_ms',
 };
 
-function settleOtlpTimeout(
-  merged: ServiceConfig,
-  layers: readonly Layer[],
-  env: Env,
-): ServiceConfig {
+/** The library's rule (resolve-options.ts), its error naming the variable or key that set each value. */
+function checkOtlpTimeout(merged: ServiceConfig, layers: readonly Layer[], env: Env): void {
   const interval = merged.otlp?.intervalMillis;
   const timeout = merged.otlp?.timeoutMillis;
-  if (interval === undefined || timeout === undefined || timeout <= interval) return merged;
-  const setBy = [...layers].reverse().find((l) => l.config.otlp?.timeoutMillis !== undefined);
-  if (setBy === undefined || setBy.source === 'defaults') {
-    return { ...merged, otlp: { ...merged.otlp, timeoutMillis: interval } };
-  }
+  if (interval === undefined || timeout === undefined || timeout <= interval) return;
+  const setBy = [...layers].reverse().find((l) => l.config.otlp?.timeoutMillis !== undefined)!;
   const intervalBy = [...layers].reverse().find((l) => l.config.otlp?.intervalMillis !== undefined);
   timeoutWithinInterval(
     timeout,
@@ -283,7 +275,6 @@ function settleOtlpTimeout(
       : 'otlp.timeout_ms',
     intervalBy === undefined ? INTERVAL_KEY.file : INTERVAL_KEY[intervalBy.source],
   );
-  return merged;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,9 +318,10 @@ function checkLoopbackBinds(
 }
 
 /** `[telemetry] listen`'s default, as the option table has it. */
-const DEFAULT_TELEMETRY_LISTEN = parseLoopbackListen(
+const DEFAULT_TELEMETRY_LISTEN = readAddress(
   TELEMETRY_OPTIONS.listen.default,
   'telemetry.listen',
+  'loopback',
 );
 
 /**

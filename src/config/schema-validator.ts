@@ -12,7 +12,7 @@
 import { isTable, meetsSchema, type ValueSchema } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
 import { describe, missingKey, unknownKeyIn } from './error-wording.ts';
-import { CONFIG_SCHEMA, FORMATS, parseHostPort, type DefinitionName } from './json-schema.ts';
+import { CONFIG_SCHEMA, FORMATS, type DefinitionName } from './json-schema.ts';
 
 /** The part of JSON Schema the config file's schema is written in, beyond a value's own keywords. */
 interface Schema extends ValueSchema {
@@ -89,14 +89,4 @@ function validate(value: unknown, schema: Schema, at: string, definition?: Defin
     for (const k of keys) validate(value[k], schema.additionalProperties, `${at}.${k}`, definition);
   for (const [k, part] of Object.entries(properties))
     if (Object.hasOwn(value, k)) validate(value[k], part, at === '' ? k : `${at}.${k}`, definition);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Single values, for flags and the environment: the schema's definitions, with the key they came from.
-
-/** `HOST:PORT` (or `[IPV6]:PORT`) on a loopback address. */
-export function parseLoopbackListen(value: unknown, key: string): { host: string; port: number } {
-  check(value, key, 'loopbackListen');
-  const { host, port } = parseHostPort(value as string)!;
-  return { host: host!, port };
 }

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 
 import { TABLES } from '../common/option-table.ts';
 import { ConfigError } from '../errors.ts';
-import { parseHostPort } from './json-schema.ts';
+import { readAddress } from './json-schema.ts';
 import { check } from './schema-validator.ts';
 import type { ProfileName } from '../options.ts';
 import { host } from '../common/option-rules.ts';
@@ -135,7 +135,7 @@ export function flagsLayer(flags: ServeFlags, keys: FlagKeys = SERVE_FLAG_KEYS):
     out.profile = flags.profile as ProfileName;
   }
   if (flags.listen !== undefined) {
-    const { host, port } = parseListen(flags.listen, keys.listen);
+    const { host, port } = readAddress(flags.listen, keys.listen, 'port');
     // Asking for an address means "serve there", even if the file disabled the listener.
     out.listener = { enabled: true, port };
     if (host !== undefined) out.listener.host = host;
@@ -162,15 +162,3 @@ export function flagsLayer(flags: ServeFlags, keys: FlagKeys = SERVE_FLAG_KEYS):
 
 /** A flag's name as a field (`allow-non-loopback`: allowNonLoopback). */
 const camel = (name: string): string => name.replace(/-(.)/g, (_, c: string) => c.toUpperCase());
-
-const LISTEN_EXPECTED = 'HOST:PORT, [IPV6]:PORT or :PORT with PORT from 0 to 65535';
-
-/**
- * `--listen` value: `127.0.0.1:9464`, `localhost:0`, `[::1]:9464`, or `:9464` (keep the host
- * from lower layers). A bare IPv6 address without brackets is ambiguous and rejected.
- */
-export function parseListen(value: string, key = '--listen'): { host?: string; port: number } {
-  const parsed = parseHostPort(value);
-  if (parsed === undefined) throw new ConfigError(key, value, LISTEN_EXPECTED);
-  return parsed;
-}

@@ -8,7 +8,7 @@
  * - a pull listener on http://127.0.0.1:9464/metrics (loopback only), negotiating
  *   OpenMetrics / text 0.0.4 from `Accept`;
  * - Node process/runtime metrics on, `target_info` / `otel_scope_*` kept;
- * - OTLP push settings ready (http/protobuf, every 60 s, 30 s timeout, cumulative) but no
+ * - OTLP push settings ready (http/protobuf, every 60 s, cumulative; the library's timeout) but no
  *   `endpoint`, so nothing is pushed until one is configured (file, flag or
  *   OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT);
  * - serve's own telemetry on a loopback listener of its own, http://127.0.0.1:9465/metrics, as the
@@ -28,9 +28,11 @@ import { isAbsolute, join } from 'node:path';
 
 import { deepFreeze, OPTION_DEFAULTS as D } from '../common/option-defaults.ts';
 import {
+  defaultsOf,
   fileDefaults,
   INGEST_OPTIONS,
   JOBMETER_OPTIONS,
+  OTLP_OPTIONS,
   SERVER_LIMIT_KEYS,
 } from '../common/option-table.ts';
 import type { JobmeterOptions } from '../options.ts';
@@ -42,8 +44,8 @@ export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
   ...fileDefaults(JOBMETER_OPTIONS, ['unitSuffixes', 'startTimestamps']),
   // No format: the profile's own applies (wasmrun serves text 0.0.4 whatever Accept prefers).
   listener: { enabled: true, ...D.listener },
-  // No endpoint: no push reader.
-  otlp: D.otlp,
+  // No endpoint: no push reader. No timeout: the library's follows a shorter interval down.
+  otlp: defaultsOf(OTLP_OPTIONS, ['timeoutMillis']),
   cluster: { enabled: true, ...D.cluster },
   // Off: a Collector on the same host usually owns its port, and a listener should not appear unasked.
   // The file's keys only; no state_dir: `serve`'s own default applies (defaultStateDir).

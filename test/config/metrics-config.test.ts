@@ -200,15 +200,15 @@ max_inflight_scrapes = 8
     ],
     [
       { metrics: { listen: '0.0.0.0:9478' } },
-      'invalid metrics.listen=0.0.0.0:9478: expected a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
+      'invalid metrics.listen=0.0.0.0:9478: expected a loopback HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535',
     ],
     [
       { metrics: { listen: '9478' } },
-      'invalid metrics.listen=9478: expected a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
+      'invalid metrics.listen=9478: expected a loopback HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535',
     ],
     [
       { daemon: { metrics_listen: '10.0.0.1:9478' } },
-      'invalid daemon.metrics_listen=10.0.0.1:9478: expected a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
+      'invalid daemon.metrics_listen=10.0.0.1:9478: expected a loopback HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535',
     ],
     [
       { daemon: { metrics_enabled: 1 } },

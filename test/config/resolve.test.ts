@@ -5,7 +5,8 @@ import { tempFiles } from '../support/temp-files.ts';
 import { DEFAULT_SERVICE_CONFIG } from '../../src/config/service-defaults.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { mergeServiceConfig, resolveServiceConfig } from '../../src/config/resolve-layers.ts';
-import { flagsLayer, parseListen, parseServeFlags } from '../../src/config/serve-flags.ts';
+import { flagsLayer, parseServeFlags } from '../../src/config/serve-flags.ts';
+import { readAddress } from '../../src/config/json-schema.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
 import {
@@ -42,7 +43,7 @@ const DOCUMENTED_DEFAULTS: JobmeterOptions = {
     headers: {},
     protocol: 'http/protobuf',
     intervalMillis: 60_000,
-    timeoutMillis: 30_000,
+    // The timeout is left to the library's: 30 s, lowered to a shorter interval.
     temporality: 'cumulative',
   },
 };
@@ -124,10 +125,10 @@ describe('precedence: defaults < env < file < flags', () => {
       headers: { authorization: 'Bearer env', 'x-env': '1' },
       protocol: 'http/protobuf',
       intervalMillis: 5000,
-      // The 30 s default timeout nobody set is lowered to the interval.
-      timeoutMillis: 5000,
       temporality: 'delta',
     });
+    // The 30 s default timeout nobody set is lowered to the interval.
+    assert.equal(resolveOptions(options).otlp?.timeoutMillis, 5000);
   });
 
   for (const [ext, text] of [
@@ -162,10 +163,10 @@ describe('precedence: defaults < env < file < flags', () => {
           headers: { 'x-env': '1', authorization: 'Bearer file' },
           protocol: 'http/protobuf',
           intervalMillis: 7000,
-          timeoutMillis: 7000,
           temporality: 'delta',
         },
       });
+      assert.equal(resolveOptions(fromFile).otlp?.timeoutMillis, 7000);
 
       const fromFlags = await resolveServiceConfig({
         argv: [
@@ -255,7 +256,12 @@ describe('precedence: defaults < env < file < flags', () => {
     const path = await file('short.yaml', 'otlp:\n  interval_ms: 1000\n');
     const options = await resolveServiceConfig({ argv: ['--config', path], env: {} });
     assert.equal(options.otlp?.intervalMillis, 1000);
-    assert.equal(options.otlp?.timeoutMillis, 1000);
+    assert.equal(options.otlp?.timeoutMillis, undefined);
+    assert.equal(
+      resolveOptions({ ...options, otlp: { ...options.otlp, endpoint: 'http://c:4318' } }).otlp
+        ?.timeoutMillis,
+      1000,
+    );
   });
 });
 
@@ -287,7 +293,7 @@ describe('errors', () => {
     });
     await assert.rejects(resolveServiceConfig({ argv: ['--listen', '9464'], env: {} }), {
       message:
-        'invalid --listen=9464: expected HOST:PORT, [IPV6]:PORT or :PORT with PORT from 0 to 65535',
+        'invalid --listen=9464: expected HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535, or :PORT',
     });
   });
 
@@ -304,7 +310,7 @@ describe('errors', () => {
   });
 });
 
-describe('parseListen', () => {
+describe("readAddress (--listen's)", () => {
   const good: [string, { host?: string; port: number }][] = [
     ['127.0.0.1:9464', { host: '127.0.0.1', port: 9464 }],
     ['localhost:0', { host: 'localhost', port: 0 }],
@@ -314,7 +320,8 @@ describe('parseListen', () => {
     [':9464', { port: 9464 }],
   ];
   for (const [input, expected] of good) {
-    it(`accepts ${input}`, () => assert.deepEqual(parseListen(input), expected));
+    it(`accepts ${input}`, () =>
+      assert.deepEqual(readAddress(input, '--listen', 'port'), expected));
   }
   for (const input of [
     '9464',
@@ -328,10 +335,10 @@ describe('parseListen', () => {
     '[::1]:x',
   ]) {
     it(`rejects ${input}`, () => {
-      assert.throws(() => parseListen(input), {
+      assert.throws(() => readAddress(input, '--listen', 'port'), {
         name: 'ConfigError',
         key: '--listen',
-        message: `invalid --listen=${input}: expected HOST:PORT, [IPV6]:PORT or :PORT with PORT from 0 to 65535`,
+        message: `invalid --listen=${input}: expected HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535, or :PORT`,
       });
     });
   }
