@@ -44,7 +44,17 @@ export class QueueDepthPoll {
   readonly #failures;
   readonly #gauge;
   readonly #age;
-  readonly #callback = (result: ObservableResult) => this.#observe(result);
+  readonly #callback = (result: ObservableResult): void => {
+    let queues = 0;
+    for (const [queue, counts] of this.#last ?? []) {
+      if (++queues > MAX_QUEUES) break;
+      for (const state of DEPTH_STATES) {
+        const n = counts[state];
+        if (typeof n === 'number' && Number.isFinite(n) && n >= 0)
+          result.observe(n, { queue, state });
+      }
+    }
+  };
   readonly #ageCallback = (result: ObservableResult) => {
     if (this.#lastAt !== undefined) result.observe((performance.now() - this.#lastAt) / 1000);
   };
@@ -65,12 +75,8 @@ export class QueueDepthPoll {
         this.#last = got;
         this.#lastAt = sentAt;
       },
-      fail: () => {
-        this.#fail('error');
-      },
-      busy: () => {
-        this.#fail('timeout');
-      },
+      fail: () => this.#failures.add(1, { reason: 'error' }),
+      busy: () => this.#failures.add(1, { reason: 'timeout' }),
     });
   }
 
@@ -82,22 +88,6 @@ export class QueueDepthPoll {
   /** One read of the store, unless one is still out. Resolves when it settles (tests await it). */
   poll(): Promise<void> {
     return this.#poll.poll();
-  }
-
-  #fail(reason: 'error' | 'timeout'): void {
-    this.#failures.add(1, { reason });
-  }
-
-  #observe(result: ObservableResult): void {
-    let queues = 0;
-    for (const [queue, counts] of this.#last ?? []) {
-      if (++queues > MAX_QUEUES) break;
-      for (const state of DEPTH_STATES) {
-        const n = counts[state];
-        if (typeof n === 'number' && Number.isFinite(n) && n >= 0)
-          result.observe(n, { queue, state });
-      }
-    }
   }
 
   /** The last good poll (for a crewshipd snapshot); undefined before the first. */
@@ -117,12 +107,7 @@ export function depthOfRows(rows: readonly Record<string, unknown>[]): DepthCoun
   return new Map(
     rows.map((r) => [
       String(r['queue']),
-      {
-        waiting: Number(r['waiting']),
-        delayed: Number(r['delayed']),
-        active: Number(r['active']),
-        failed: Number(r['failed']),
-      },
+      Object.fromEntries(DEPTH_STATES.map((s) => [s, Number(r[s])])),
     ]),
   );
 }
