@@ -28,7 +28,7 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { OtlpProtocol } from '../options.ts';
 import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
 import { describeError } from '../readers/resilient-exporter.ts';
-import { countRequest, formatNormal } from './normal-text.ts';
+import { normalText, type RequestCounts } from './normal-text.ts';
 import { decodeWire, serializePush } from './wire.ts';
 import { messageOf } from '../common/message-of.ts';
 
@@ -65,10 +65,8 @@ export function createDebugPrinter(
         block(`received a request that could not be printed: ${messageOf(err)}`, []);
         return;
       }
-      block(
-        `received ${summary(request)} (OTLP/HTTP ${encoding})${refusals(result)}`,
-        formatNormal(request),
-      );
+      const { lines, counts } = normalText(request);
+      block(`received ${summary(counts)} (OTLP/HTTP ${encoding})${refusals(result)}`, lines);
     },
     pushed(resourceMetrics) {
       // Serialized now, as the exporter does: the collection is not kept past this call.
@@ -87,19 +85,18 @@ export function createDebugPrinter(
             : `not delivered (${describeError(result.error)})`;
         if (failure !== undefined)
           block(`pushed an export that could not be printed (${failure}): ${outcome}`, []);
-        else
-          block(
-            `pushed ${summary(request)} (${protocol === 'http/json' ? 'OTLP/HTTP json' : 'OTLP/HTTP protobuf'}): ${outcome}`,
-            formatNormal(request),
-          );
+        else {
+          const { lines, counts } = normalText(request);
+          const wire = protocol === 'http/json' ? 'OTLP/HTTP json' : 'OTLP/HTTP protobuf';
+          block(`pushed ${summary(counts)} (${wire}): ${outcome}`, lines);
+        }
       };
     },
   };
 }
 
 /** The debug exporter's summary fields: `{"resource metrics": 1, "metrics": 4, "data points": 6}`. */
-function summary(request: unknown): string {
-  const c = countRequest(request);
+function summary(c: RequestCounts): string {
   return `{"resource metrics": ${c.resourceMetrics}, "metrics": ${c.metrics}, "data points": ${c.dataPoints}}`;
 }
 

@@ -47,9 +47,14 @@ const DATA_FIELDS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summa
 
 type DataKind = (typeof DATA_FIELDS)[number];
 
-/** The text of `request` (an ExportMetricsServiceRequest in wire shape), one string per line. */
-export function formatNormal(request: unknown): string[] {
+/**
+ * The text of `request` (an ExportMetricsServiceRequest in wire shape), one string per line, and
+ * its counts as the exporter's summary line gives them (a metric without data counted, no line).
+ */
+export function normalText(request: unknown): { lines: string[]; counts: RequestCounts } {
   const lines: string[] = [];
+  let metrics = 0;
+  let dataPoints = 0;
   const resourceMetrics = array(asObj(request)['resourceMetrics']);
   for (let i = 0; i < resourceMetrics.length; i++) {
     const rm = asObj(resourceMetrics[i]);
@@ -64,12 +69,14 @@ export function formatNormal(request: unknown): string[] {
       // `i`, not the scope's own index: see the file comment.
       lines.push(`ScopeMetrics #${i}${details}${attributesString(scope['attributes'])}`);
       for (const rawMetric of array(sm['metrics'])) {
+        metrics++;
         const metric = asObj(rawMetric);
         const name = str(metric['name']);
         const found = dataOf(metric);
         if (found === undefined) continue;
         const [kind, data] = found;
         for (const rawPoint of array(data['dataPoints'])) {
+          dataPoints++;
           const point = asObj(rawPoint);
           lines.push(
             `${name}{${attributeList(point['attributes']).join(',')}} ${pointValue(kind, point)}`,
@@ -78,24 +85,7 @@ export function formatNormal(request: unknown): string[] {
       }
     }
   }
-  return lines;
-}
-
-/** How many resource metrics, metrics and data points `request` holds. */
-export function countRequest(request: unknown): RequestCounts {
-  let metrics = 0;
-  let dataPoints = 0;
-  const resourceMetrics = array(asObj(request)['resourceMetrics']);
-  for (const rm of resourceMetrics) {
-    for (const sm of array(asObj(rm)['scopeMetrics'])) {
-      for (const metric of array(asObj(sm)['metrics'])) {
-        metrics++;
-        const found = dataOf(asObj(metric));
-        if (found !== undefined) dataPoints += array(found[1]['dataPoints']).length;
-      }
-    }
-  }
-  return { resourceMetrics: resourceMetrics.length, metrics, dataPoints };
+  return { lines, counts: { resourceMetrics: resourceMetrics.length, metrics, dataPoints } };
 }
 
 // ---------------------------------------------------------------------------------------------

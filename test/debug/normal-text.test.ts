@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeWire } from '../../src/debug/wire.ts';
-import { countRequest, formatNormal, goFloat, jsonFloat } from '../../src/debug/normal-text.ts';
+import { goFloat, jsonFloat, normalText } from '../../src/debug/normal-text.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
 
 type Json = Record<string, unknown>;
@@ -24,7 +24,7 @@ function bothEncodings(request: Json): Array<[string, unknown]> {
 /** Asserts the text of `request` in both encodings. */
 function assertText(request: Json, expected: string[]): void {
   for (const [encoding, wire] of bothEncodings(request))
-    assert.deepEqual(formatNormal(wire), expected, encoding);
+    assert.deepEqual(normalText(wire).lines, expected, encoding);
 }
 
 const kv = (key: string, value: Json) => ({ key, value });
@@ -286,7 +286,7 @@ describe('lines', () => {
         },
       ],
     };
-    const text = formatNormal(decodeWire(Buffer.from(JSON.stringify(snake)), 'json'));
+    const text = normalText(decodeWire(Buffer.from(JSON.stringify(snake)), 'json')).lines;
     assert.deepEqual(text, [
       'ResourceMetrics #0 [https://r]',
       'ScopeMetrics #0 s',
@@ -306,7 +306,7 @@ describe('lines', () => {
         { scopeMetrics: [{ metrics: [{ name: 'c', histogram: { dataPoints: [{}] } }] }] },
       ],
     };
-    assert.deepEqual(countRequest(request), { resourceMetrics: 2, metrics: 3, dataPoints: 3 });
+    assert.deepEqual(normalText(request).counts, { resourceMetrics: 2, metrics: 3, dataPoints: 3 });
   });
 });
 

@@ -29,7 +29,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { decodeWire } from '../../src/debug/wire.ts';
-import { formatNormal } from '../../src/debug/normal-text.ts';
+import { normalText } from '../../src/debug/normal-text.ts';
 import { startIngestListener, type IngestListener } from '../../src/ingest/ingest-listener.ts';
 import { resolveIngest } from '../../src/resolve-options.ts';
 import type { IngestResult } from '../../src/ingest/ingest-report.ts';
@@ -412,7 +412,7 @@ describe('payloads of the official exporters decode exactly in the ingest', () =
 
         // And as --debug prints it (the Collector debug exporter's normal verbosity).
         const attrs = 's=x,b=true,i=42,d=1.5,ss=["a","b"],bs=[true,false],is=[1,2],ds=[1.5,2.5]';
-        assert.deepEqual(formatNormal(wire), [
+        assert.deepEqual(normalText(wire).lines, [
           'ResourceMetrics #0 service.name=go-daemon service.instance.id=go-daemon-7f3a host.name=ci-7 host.cpu.count=8 process.runtime.tiny=0.5 deployment.canary=false process.command_args=["daemon","--verbose"]',
           'ScopeMetrics #0 daemon@1.4.2 [https://opentelemetry.io/schemas/1.26.0] team=infra shard=3 sampled=true',
           `jobs.done{${attrs}} 5`,
