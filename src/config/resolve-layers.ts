@@ -107,28 +107,31 @@ export type ServeConfig = Awaited<ReturnType<typeof resolveServeConfig>>;
  */
 export async function resolveServeConfig({ argv, env, keys = SERVE_FLAG_KEYS }: ResolveInput) {
   const { layers, merged } = await collectLayers(parseServeFlags(argv), env, keys);
-  const profile = merged.profile ?? OPTION_DEFAULTS.profile;
-  const posture =
-    merged.metrics?.posture === undefined
-      ? postureForProfile(profile)
-      : POSTURES[merged.metrics.posture];
-  // The posture's own variables join at the env layer's place: above defaults, below file and flags.
-  const postureEnv = metricsEnvLayer(env, posture);
-  const withEnv: MetricsLayer[] = layers.map((l) => ({
-    source: l.source,
-    metrics:
-      l.source === 'env' ? mergeGateConfig(l.config.metrics ?? {}, postureEnv) : l.config.metrics,
-  }));
-  const metrics = withEnv.reduce<MetricsConfig>((m, l) => mergeGateConfig(m, l.metrics ?? {}), {});
-  const resolved = await namingTheFile(layers, 'metrics.', () =>
-    resolveMetrics(metrics, withEnv, posture),
-  );
-  checkSomethingToServe(merged, resolved, layers);
-  return {
-    options: toJobmeterOptions(merged),
-    metrics: resolved,
-    telemetry: telemetryOf(merged, layers),
-  };
+  return namingTheFile(layers, async () => {
+    const profile = merged.profile ?? OPTION_DEFAULTS.profile;
+    const posture =
+      merged.metrics?.posture === undefined
+        ? postureForProfile(profile)
+        : POSTURES[merged.metrics.posture];
+    // The posture's own variables join at the env layer's place: above defaults, below file and flags.
+    const postureEnv = metricsEnvLayer(env, posture);
+    const withEnv: MetricsLayer[] = layers.map((l) => ({
+      source: l.source,
+      metrics:
+        l.source === 'env' ? mergeGateConfig(l.config.metrics ?? {}, postureEnv) : l.config.metrics,
+    }));
+    const metrics = withEnv.reduce<MetricsConfig>(
+      (m, l) => mergeGateConfig(m, l.metrics ?? {}),
+      {},
+    );
+    const resolved = await resolveMetrics(metrics, withEnv, posture);
+    checkSomethingToServe(merged, resolved);
+    return {
+      options: toJobmeterOptions(merged),
+      metrics: resolved,
+      telemetry: telemetryOf(merged, layers),
+    };
+  });
 }
 
 async function collectLayers(
@@ -155,39 +158,36 @@ async function collectLayers(
 
   let merged: ServiceConfig = {};
   for (const layer of layers) merged = mergeServiceConfig(merged, layer.config);
-  await namingTheFile(layers, 'otlp.timeout_ms', () => checkOtlpTimeout(merged, layers, env));
-  checkLoopbackBinds(merged, layers, flags, keys);
-  // The gates' secret files read, a file's error naming its key.
-  for (const table of ['ingest', 'telemetry'] as const) {
-    const given = merged[table];
-    if (given !== undefined)
-      merged = {
-        ...merged,
-        [table]: await namingTheFile(layers, `${table}.`, () =>
-          readSecretFiles(
+  return namingTheFile(layers, async () => {
+    checkOtlpTimeout(merged, layers, env);
+    checkLoopbackBinds(merged, layers, flags, keys);
+    // The gates' secret files read, a file's error naming its key.
+    for (const table of ['ingest', 'telemetry'] as const) {
+      const given = merged[table];
+      if (given !== undefined)
+        merged = {
+          ...merged,
+          [table]: await readSecretFiles(
             given,
             (field) => `${table}.${(SECTIONS[table] as Section)[field]!.file}`,
           ),
-        ),
-      };
-  }
-  return { layers, merged };
+        };
+    }
+    return { layers, merged };
+  });
 }
 
 /**
- * `run`'s result. A ConfigError it throws for a key of the file (`prefix`…) names the file, when
- * one was read; variables and flags name themselves.
+ * `run`'s result. A ConfigError it throws on a key as the file spells it (`listener.host`: lower
+ * case, where a variable is upper case and a flag starts with `-`) names the file, when one was
+ * read: the checks across layers name a file key only for a value the file (or no layer) set.
  */
-async function namingTheFile<T>(
-  layers: readonly Layer[],
-  prefix: string,
-  run: () => T | Promise<T>,
-): Promise<T> {
+async function namingTheFile<T>(layers: readonly Layer[], run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
     const path = layers.find((l) => l.source === 'file')?.path;
-    throw path !== undefined && err instanceof ConfigError && err.key.startsWith(prefix)
+    throw path !== undefined && err instanceof ConfigError && /^[a-z]/.test(err.key)
       ? inFile(err, path)
       : err;
   }
@@ -311,8 +311,7 @@ function checkLoopbackBinds(
         throw flags.host !== undefined
           ? new ConfigError(keys.host, flags.host, expected)
           : new ConfigError(keys.listen, flags.listen, expected);
-      const err = new ConfigError(`${section}.host`, given.host, expected);
-      throw setBy?.path !== undefined ? inFile(err, setBy.path) : err;
+      throw new ConfigError(`${section}.host`, given.host, expected);
     }
   }
 }
@@ -343,12 +342,11 @@ function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]) {
     };
   if (!enableReload) return undefined;
   const setBy = [...layers].reverse().find((l) => l.config.telemetry?.enableReload !== undefined);
-  const err = new ConfigError(
+  throw new ConfigError(
     setBy?.source === 'flags' ? TELEMETRY_OPTIONS.enableReload.flag : 'telemetry.enable_reload',
     true,
     'false while [telemetry] enabled = false: POST /-/reload is answered on the telemetry listener',
   );
-  throw setBy?.path !== undefined ? inFile(err, setBy.path) : err;
 }
 
 /**
@@ -356,11 +354,7 @@ function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]) {
  * OTLP push or OTLP ingest. Otherwise it would record metrics nobody can read, so the key that
  * turned the server off is named.
  */
-function checkSomethingToServe(
-  merged: ServiceConfig,
-  metrics: ResolvedMetrics,
-  layers: readonly Layer[],
-): void {
+function checkSomethingToServe(merged: ServiceConfig, metrics: ResolvedMetrics): void {
   if (merged.listener?.enabled !== false) return;
   if (
     (metrics.enabled && metrics.listen !== undefined) ||
@@ -368,11 +362,9 @@ function checkSomethingToServe(
     merged.ingest?.enabled === true
   )
     return;
-  const setBy = [...layers].reverse().find((l) => l.config.listener?.enabled !== undefined);
-  const err = new ConfigError(
+  throw new ConfigError(
     'listener.enabled',
     false,
     'true, or with the main server off an [otlp] endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT), [ingest] enabled = true or [metrics] listen: otherwise nothing is served',
   );
-  throw setBy?.path !== undefined ? inFile(err, setBy.path) : err;
 }
