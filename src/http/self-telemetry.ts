@@ -23,7 +23,7 @@
  * alone waits for one: no state file read or written yet, no time to tell. Recording is an array
  * add (it runs on every scrape and export); the families are named only when collected.
  */
-import { createNoopMeter, type ObservableCallback } from '@opentelemetry/api';
+import { createNoopMeter, type ObservableResult } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
 import { counter, histogram, observableCounter, observableGauge } from '../domain/catalog.ts';
@@ -248,15 +248,21 @@ export class SelfTelemetry {
     registerProcessMetrics(meter, PROCESS, () => this.#delay?.read() ?? NO_DELAY);
   }
 
-  /** An observable instrument of the telemetry's meter, read by `callback` at each collection. */
+  /**
+   * An observable instrument of the telemetry's meter, read by `read` at each collection: the
+   * number it returns is observed (none while it returns none), or it observes through the result.
+   */
   #observe(
     name: string,
     unit: string,
     description: string,
-    callback: ObservableCallback,
+    read: (result: ObservableResult) => unknown,
     kind: 'observableGauge' | 'observableCounter' = 'observableGauge',
   ): void {
-    this.#meter.observed({ name, kind, unit, description, attributes: [] }).addCallback(callback);
+    this.#meter.observed({ name, kind, unit, description, attributes: [] }).addCallback((r) => {
+      const value = read(r);
+      if (typeof value === 'number') r.observe(value);
+    });
   }
 
   /**
@@ -282,14 +288,14 @@ export class SelfTelemetry {
       'jobmeter.ingest.series_expired',
       '{series}',
       'Source series the ingest dropped because no point came for expiry_ms; a series that comes back starts over, its start time telling a scraper where its value counts from.',
-      (r) => r.observe(store.expiredSeries),
+      () => store.expiredSeries,
       'observableCounter',
     );
     this.#observe(
       'jobmeter.ingest.series',
       '{series}',
       "Source series the ingest holds (each sender's streams).",
-      (r) => r.observe(store.seriesCount),
+      () => store.seriesCount,
     );
     // Prometheus counts its targets (`prometheus_sd_discovered_targets`), the Collector nothing of
     // its senders: a name of jobmeter's own.
@@ -297,64 +303,54 @@ export class SelfTelemetry {
       'jobmeter.ingest.senders',
       '{sender}',
       'Senders the ingest holds a record of (by resource identity: service.namespace, service.name, service.instance.id, host.name), as the status page lists them.',
-      (r) => r.observe(store.senders.size),
+      () => store.senders.size,
     );
     this.#observe(
       'jobmeter.ingest.series_limit',
       '{series}',
       'Source series the ingest may hold in all: past it, points of new series are refused (series_cap).',
-      (r) => r.observe(source.maxSeries),
+      () => source.maxSeries,
     );
     this.#observe(
       'jobmeter.ingest.memory_usage',
       'By',
       'Estimated bytes the ingest holds, the figure checked against its memory budget (/ready says 503 from 95% of it).',
-      (r) => r.observe(store.memoryBytes),
+      () => store.memoryBytes,
     );
     this.#observe(
       'jobmeter.ingest.memory_limit',
       'By',
       "The ingest's memory budget (ingest.max_memory_bytes): past it, new series are refused (memory_budget).",
-      (r) => r.observe(source.maxMemoryBytes),
+      () => source.maxMemoryBytes,
     );
     if (checkpoints !== undefined) {
       this.#observe(
         'jobmeter.ingest.checkpoint_failures',
         '{write}',
         'Writes of the ingest state file that failed (the ingested series are then served as of the last one written).',
-        (r) => r.observe(checkpoints().failures),
+        () => checkpoints().failures,
         'observableCounter',
       );
       // Each figure waits for the first write or read: until then there is none to tell.
-      const figure = (
-        name: string,
-        unit: string,
-        description: string,
-        of: (health: CheckpointFigures) => number | undefined,
-      ) =>
-        this.#observe(name, unit, description, (r) => {
-          const value = of(checkpoints());
-          if (value !== undefined) r.observe(value);
-        });
-      figure(
+      this.#observe(
         'jobmeter.ingest.checkpoint_last_success_timestamp',
         's',
         'When the ingest state file last took the held state (its last write, or its read at start), Unix seconds; nothing is written while nothing arrives.',
-        (health) => health.writtenSeconds,
+        () => checkpoints().writtenSeconds,
       );
-      figure(
+      this.#observe(
         'jobmeter.ingest.checkpoint_size',
         'By',
         'Bytes of the ingest state file as it was last written (or read at start).',
-        (health) => health.bytes,
+        () => checkpoints().bytes,
       );
       // As Prometheus' `prometheus_rule_group_last_duration_seconds` beside its histogram: what
       // the last one took, which a histogram cannot tell (the status page shows it).
-      figure(
+      this.#observe(
         'jobmeter.ingest.checkpoint_last_duration',
         's',
         'How long the last successful write of the ingest state file took.',
-        (health) => health.lastWriteSeconds,
+        () => checkpoints().lastWriteSeconds,
       );
     }
     const requests = this.#meter.counter(REQUESTS.name);
@@ -405,13 +401,13 @@ export class SelfTelemetry {
       'jobmeter.config.last_reload_successful',
       '',
       'Whether the last configuration load (at start or on SIGHUP) succeeded: 1, or 0 while the running configuration is kept over a file that does not load.',
-      (r) => r.observe(source().successful ? 1 : 0),
+      () => (source().successful ? 1 : 0),
     );
     this.#observe(
       'jobmeter.config.last_reload_success_timestamp',
       's',
       'When the configuration last loaded successfully, Unix seconds.',
-      (r) => r.observe(source().successSeconds),
+      () => source().successSeconds,
     );
   }
 
@@ -421,7 +417,7 @@ export class SelfTelemetry {
       'jobmeter.ready',
       '',
       'Whether /ready answers 200 (1) or 503 (0): the push, the ingest memory budget, its checkpoints and its refusals for point times, as /ready judges them.',
-      (r) => r.observe(notReadyReasons(pipeline()).length === 0 ? 1 : 0),
+      () => (notReadyReasons(pipeline()).length === 0 ? 1 : 0),
     );
   }
 
