@@ -53,9 +53,17 @@ export function metricsEnvLayer(env: NodeJS.ProcessEnv, posture: Posture): Metri
   for (const [field, name] of Object.entries(posture.env)) {
     const raw = readEnv(env, name);
     const row = ROWS[field as Field];
-    // A list's variable is comma-separated; any other value is held to its row's rule.
+    // A list's variable is comma-separated, each entry held to the rule of one; any other value to
+    // its row's rule.
     if (raw !== undefined)
-      out[field] = row.schema === 'cidrList' ? commaList(name, raw) : row.rule!(raw as never, name);
+      out[field] =
+        row.schema === 'cidrList'
+          ? raw
+              .split(',')
+              .map((e) => e.trim())
+              .filter((e) => e !== '')
+              .map((e) => cidr(e, name))
+          : row.rule!(raw as never, name);
   }
   const names = posture.env;
   if (out.token !== undefined && out.tokenFile !== undefined)
@@ -65,21 +73,6 @@ export function metricsEnvLayer(env: NodeJS.ProcessEnv, posture: Posture): Metri
       `it unset while ${names.token} is set (one or the other)`,
     );
   return out;
-}
-
-function commaList(name: string, raw: string): string[] {
-  const entries = raw
-    .split(',')
-    .map((e) => e.trim())
-    .filter((e) => e !== '');
-  const bad = entries.find((entry): boolean => !cidr.is(entry));
-  if (bad !== undefined)
-    throw new ConfigError(
-      name,
-      raw,
-      `comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.5 (${bad} is not one)`,
-    );
-  return entries;
 }
 
 // ---------------------------------------------------------------------------------------------
