@@ -99,6 +99,7 @@ export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings 
   for (const spec of DOMAIN_INSTRUMENTS)
     if (replaced?.has(spec.name) === true && !specs.has(spec.name)) specs.set(spec.name, spec);
   return {
+    ...options,
     specs,
     expiryMillis: options.expiryMillis ?? defaults.expiryMillis,
     maxSeriesPerInstrument: options.maxSeriesPerInstrument ?? defaults.maxSeriesPerInstrument,
@@ -106,10 +107,5 @@ export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings 
     maxInstruments: options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS,
     maxMemoryBytes: options.maxMemoryBytes ?? defaults.maxMemoryBytes,
     clock: options.clock ?? SYSTEM_CLOCK,
-    exposedNames: options.exposedNames,
-    reservedNames: options.reservedNames,
-    vocabularies: options.vocabularies,
-    convention: options.convention,
-    sources: options.sources,
   };
 }
