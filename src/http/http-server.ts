@@ -82,10 +82,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     close() {
       closing ??= (async () => {
         options.onClosing?.();
-        await closeServer(
-          server,
-          () => new Promise<void>((resolve) => server.close(() => resolve())),
-        );
+        await closeServer(server);
         await options.onClosed?.();
       })();
       return closing;

@@ -114,14 +114,10 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions) {
   const selfMetrics = bool(opts.selfMetrics ?? jm.profile.kind === 'native', 'selfMetrics');
 
   // With auth on, only aggregates: the JSON view's extra members (wasmrun's sessions) are withheld.
+  const { extra, ...withheld } = jm.jsonView;
   const json: JsonView =
-    gate.authenticated &&
-    posture.withholdJsonExtraWhenAuthenticated &&
-    jm.jsonView.extra !== undefined
-      ? {
-          shape: jm.jsonView.shape,
-          ...(jm.jsonView.prefix !== undefined ? { prefix: jm.jsonView.prefix } : {}),
-        }
+    gate.authenticated && posture.withholdJsonExtraWhenAuthenticated && extra !== undefined
+      ? withheld
       : jm.jsonView;
 
   const info: MetricsRouteInfo = {

@@ -63,12 +63,12 @@ export function createLimitedServer(
 }
 
 /**
- * Closes `close()`'s server boundedly: stops accepting, closes idle connections (keep-alive, or a
- * client that never sent a whole request) at once, and after CLOSE_GRACE_MILLIS every connection still
+ * Closes `server` boundedly: stops accepting, closes idle connections (keep-alive, or a client
+ * that never sent a whole request) at once, and after CLOSE_GRACE_MILLIS every connection still
  * open, so a held-open or stalled client cannot keep shutdown waiting.
  */
-export async function closeServer(server: Server, close: () => Promise<void>): Promise<void> {
-  const closing = close();
+export async function closeServer(server: Server): Promise<void> {
+  const closing = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MILLIS);
   timer.unref();

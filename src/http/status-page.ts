@@ -105,9 +105,14 @@ function senderRow(s: StatusSender): string {
   );
 }
 
-function share(held: number, limit: number): string {
-  return limit > 0 ? `${((held / limit) * 100).toFixed(1)}%` : '';
-}
+/** A budget's row: what is held, its limit and the share of it held. */
+const budget = (what: string, held: number, limit: number): string =>
+  row(
+    td(what),
+    num(held),
+    num(limit),
+    td(limit > 0 ? `${((held / limit) * 100).toFixed(1)}%` : ''),
+  );
 
 /** The page: one HTML document, every text from `data` escaped. */
 export function renderStatusPage(data: StatusData): string {
@@ -131,18 +136,8 @@ export function renderStatusPage(data: StatusData): string {
     parts.push(
       '<h2>Budgets</h2>',
       table(th('', 'held', 'limit', 'share'), [
-        row(
-          td('series'),
-          num(ingest.series),
-          num(ingest.seriesLimit),
-          td(share(ingest.series, ingest.seriesLimit)),
-        ),
-        row(
-          td('memory (bytes)'),
-          num(ingest.memoryBytes),
-          num(ingest.memoryLimitBytes),
-          td(share(ingest.memoryBytes, ingest.memoryLimitBytes)),
-        ),
+        budget('series', ingest.series, ingest.seriesLimit),
+        budget('memory (bytes)', ingest.memoryBytes, ingest.memoryLimitBytes),
       ]),
       '<h2>Points</h2>',
       table(th('', 'points'), [
