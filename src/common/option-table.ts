@@ -113,13 +113,21 @@ export interface OptionRow {
 
 export type Section = Readonly<Record<string, OptionRow>>;
 
-/** A row the config file has as `file`, its value the schema's `schema` definition, checked by `rule`. */
-function ruled<const F extends string, const S extends string, R extends OptionRow['rule']>(
-  file: F,
-  schema: S,
-  rule: R,
-) {
-  return { file, schema, rule } as const;
+/**
+ * A row the config file has as `file`, its value the schema's `schema` definition, checked by
+ * `rule`; `more` its other fields (`{}`: none).
+ */
+function ruled<
+  const F extends string,
+  const S extends string,
+  R extends OptionRow['rule'],
+  const M extends OptionRow,
+>(file: F, schema: S, rule: R, more: M) {
+  return { file, schema, rule, ...more } as {
+    readonly file: F;
+    readonly schema: S;
+    readonly rule: R;
+  } & M;
 }
 
 /** A duration's row: an integer of milliseconds, the config file's `file`, `by` by default. */
@@ -156,7 +164,7 @@ export const SERVER_LIMITS = {
    * first; or is closed when every one has a whole request in.
    * @default 256
    */
-  maxConnections: { ...ruled('max_connections', 'connections', connections), default: 256 },
+  maxConnections: ruled('max_connections', 'connections', connections, { default: 256 }),
 } as const satisfies Section;
 export const SERVER_LIMIT_KEYS = Object.keys(SERVER_LIMITS) as (keyof typeof SERVER_LIMITS)[];
 /** A listener's timeouts and connection cap, each its row's value (http/server-limits.ts applies them). */
@@ -192,27 +200,24 @@ export const OTLP_OPTIONS = {
    */
   endpoint: { file: 'endpoint', schema: 'endpoint', rule: httpUrl },
   /** The OTLP/HTTP encoding: `http/protobuf` or `http/json`. @default 'http/protobuf' */
-  protocol: {
-    ...ruled('protocol', 'protocol', oneOfRule(OTLP_PROTOCOLS)),
+  protocol: ruled('protocol', 'protocol', oneOfRule(OTLP_PROTOCOLS), {
     env: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
     default: 'http/protobuf',
-  },
+  }),
   /** Export interval in ms. @default 60000 */
   intervalMillis: { ...duration('interval_ms', 60_000), env: 'OTEL_METRIC_EXPORT_INTERVAL' },
   /** Export timeout in ms; must not exceed the interval. @default 30000 */
   timeoutMillis: { ...duration('timeout_ms', 30_000), env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT' },
   /** `cumulative` or `delta`. @default 'cumulative' */
-  temporality: {
-    ...ruled('temporality', 'temporality', oneOfRule(TEMPORALITIES)),
+  temporality: ruled('temporality', 'temporality', oneOfRule(TEMPORALITIES), {
     default: 'cumulative',
-  },
+  }),
   /** Extra request headers (e.g. auth). Never logged. @default {} */
-  headers: {
-    ...ruled('headers', 'headers', headers),
+  headers: ruled('headers', 'headers', headers, {
     env: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS',
     keys: 'open',
     default: {},
-  },
+  }),
   /**
    * The names pushed. `canonical`: the OpenTelemetry instrument names (`jobmeter.run.finished`).
    * `profile`: the profile's exact series names, labels and values, as on the pull endpoint
@@ -237,11 +242,10 @@ export const INGEST_OPTIONS = {
    * (read it back from `jobmeter.ingestGrpcAddress`).
    * @default none (no gRPC listener)
    */
-  grpcPort: {
-    ...ruled('grpc_port', 'port', port),
+  grpcPort: ruled('grpc_port', 'port', port, {
     env: 'JOBMETER_INGEST_GRPC_PORT',
     flag: '--ingest-grpc-port',
-  },
+  }),
   /** Explicit opt-in to bind a non-loopback address. @default false */
   allowNonLoopback: boolean('allow_non_loopback', false),
   // The Collector's `max_request_body_size` default.
@@ -249,17 +253,16 @@ export const INGEST_OPTIONS = {
    * Largest request body, as sent and once decompressed; past it the answer is 413.
    * @default 20971520 (20 MiB)
    */
-  maxBodyBytes: { ...ruled('max_body_bytes', 'bodyBytes', bodyBytes), default: 20 * 1024 * 1024 },
+  maxBodyBytes: ruled('max_body_bytes', 'bodyBytes', bodyBytes, { default: 20 * 1024 * 1024 }),
   /**
    * Requests processed at once (a slot is taken once the body is in); one more waits for a slot,
    * its body counted against the bytes in flight ((this + 1) x maxBodyBytes), past which the answer
    * is 503 with Retry-After.
    * @default 8
    */
-  maxConcurrentRequests: {
-    ...ruled('max_concurrent_requests', 'concurrent', concurrentRequests),
+  maxConcurrentRequests: ruled('max_concurrent_requests', 'concurrent', concurrentRequests, {
     default: 8,
-  },
+  }),
   // The Collector's Prometheus exporter `metric_expiration` default.
   /**
    * A series not updated for this long disappears (the Collector's `metric_expiration`).
@@ -279,10 +282,9 @@ export const INGEST_OPTIONS = {
    * `partial_success` and counted in `jobmeter.ingest.refused{reason="memory_budget"}`.
    * @default 134217728 (128 MiB)
    */
-  maxMemoryBytes: {
-    ...ruled('max_memory_bytes', 'memoryBytes', memoryBytes),
+  maxMemoryBytes: ruled('max_memory_bytes', 'memoryBytes', memoryBytes, {
     default: 128 * 1024 * 1024,
-  },
+  }),
   // The library keeps no file unasked; `jobmeter serve` defaults it (config/service-defaults.ts).
   /**
    * Directory of the ingest state file (created if missing), so a restart goes on from what was
@@ -525,7 +527,7 @@ export const METRICS_OPTIONS = fileOnly({
   /** A request-received line ahead of each access line. */
   verbose: { file: 'verbose', schema: 'boolean', flag: '--verbose', short: 'v', default: false },
   /** Scrapes at once past which a scrape gets 503; 0: no limit. */
-  maxInflightScrapes: { ...ruled('max_inflight_scrapes', 'inflight', inflightScrapes), default: 0 },
+  maxInflightScrapes: ruled('max_inflight_scrapes', 'inflight', inflightScrapes, { default: 0 }),
 });
 
 /**
@@ -566,7 +568,7 @@ export const JOBMETER_OPTIONS = {
    * instrumentation entry and `jobmeter serve` map OTEL_SERVICE_NAME here.
    * @default 'jobmeter'
    */
-  serviceName: { ...ruled('service_name', 'nonEmptyString', nonEmptyString), default: 'jobmeter' },
+  serviceName: ruled('service_name', 'nonEmptyString', nonEmptyString, { default: 'jobmeter' }),
   /** Record Node process/runtime metrics. @default true */
   processMetrics: boolean('process_metrics', true),
   /**
@@ -603,10 +605,9 @@ export const JOBMETER_OPTIONS = {
    * instruments it selects.
    * @default 2000 (OpenTelemetry's default limit)
    */
-  cardinalityLimit: {
-    ...ruled('cardinality_limit', 'cardinalityLimit', cardinalityLimit),
+  cardinalityLimit: ruled('cardinality_limit', 'cardinalityLimit', cardinalityLimit, {
     default: 2000,
-  },
+  }),
   // jobmeter's own label value length (domain/bounded-attributes.ts MAX_VALUE_LENGTH, the same
   // number: a test holds it): a host's labels bounded as jobmeter's are. OpenTelemetry's default,
   // no limit, is never a label's.
@@ -619,15 +620,12 @@ export const JOBMETER_OPTIONS = {
    * warning per instrument. Always finite, so no label carries an unbounded value.
    * @default 256 (the length jobmeter cuts its own attribute values to)
    */
-  attributeValueLengthLimit: {
-    ...ruled(
-      'attribute_value_length_limit',
-      'attributeValueLengthLimit',
-      attributeValueLengthLimit,
-    ),
-    env: 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
-    default: 256,
-  },
+  attributeValueLengthLimit: ruled(
+    'attribute_value_length_limit',
+    'attributeValueLengthLimit',
+    attributeValueLengthLimit,
+    { env: 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', default: 256 },
+  ),
   /**
    * Trace-linked exemplars on host instruments (made on `jm.meter`, `jm.meterProvider` or the
    * global API) as on jobmeter's own: a counter's or a histogram's record made in a sampled span
@@ -646,16 +644,14 @@ export const JOBMETER_OPTIONS = {
    * name, rules }`) name any instrument exactly as the built-in tables do.
    * @default 'native'
    */
-  hostInstruments: {
-    ...ruled('host_instruments', 'hostInstruments', oneOfRule(HOST_INSTRUMENTS)),
+  hostInstruments: ruled('host_instruments', 'hostInstruments', oneOfRule(HOST_INSTRUMENTS), {
     default: 'native',
-  },
+  }),
   /** Extra resource attributes (merged over OTEL_RESOURCE_ATTRIBUTES). @default {} */
-  resourceAttributes: {
-    ...ruled('resource_attributes', 'resourceAttributes', resourceAttributes),
+  resourceAttributes: ruled('resource_attributes', 'resourceAttributes', resourceAttributes, {
     keys: 'open',
     default: {},
-  },
+  }),
   /**
    * The `otel` profile's naming of OTel instruments, the OTel spec's translation strategies:
    * `UnderscoreEscapingWithSuffixes` (`http_server_duration_seconds`),
@@ -671,6 +667,7 @@ export const JOBMETER_OPTIONS = {
     'naming.translation_strategy',
     'translationStrategy',
     oneOfRule(TRANSLATION_STRATEGIES),
+    {},
   ),
   /**
    * `false`: the `otel` profile's names leave out the unit word (`app_job_latency`, not
