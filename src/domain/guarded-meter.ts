@@ -189,24 +189,6 @@ class GuardedObservable {
   }
 }
 
-/**
- * A batch callback's instruments split by engine: the store's observable ones, and the SDK's
- * (a guarded one's inner instrument, or the instrument itself). A callback over both is
- * registered with both, each running it for its own instruments.
- */
-function byEngine(observables: readonly Observable[]): {
-  store: ObservedStorage[];
-  sdk: Observable[];
-} {
-  const store: ObservedStorage[] = [];
-  const sdk: Observable[] = [];
-  for (const o of observables) {
-    if (o instanceof ObservedStorage) store.push(o);
-    else sdk.push(innerOf(o));
-  }
-  return { store, sdk };
-}
-
 /** The SDK's instrument behind `o` (a guarded one's inner instrument, or `o` itself). */
 const innerOf = (o: Observable): Observable => (o instanceof GuardedObservable ? o.inner : o);
 
@@ -266,11 +248,16 @@ export function guardMeter(
           : (a) => cap.admit(limit(a));
     return guardInstrument(create(o), method, name, nonNegative, guard, admit);
   }
-  /** A batch callback added or removed on each engine its instruments are of. */
+  /**
+   * A batch callback added or removed on each engine its instruments are of: the store's
+   * observables, and the SDK's (a guarded one's inner instrument, or the instrument itself). A
+   * callback over both is registered with both, each running it for its own instruments.
+   */
   const batch =
     (op: 'add' | 'remove') =>
     (callback: BatchObservableCallback, observables: Observable[]): void => {
-      const { store, sdk } = byEngine(observables);
+      const store = observables.filter((o) => o instanceof ObservedStorage);
+      const sdk = observables.filter((o) => !(o instanceof ObservedStorage)).map(innerOf);
       if (store.length > 0) own!.callbacks[op](callback, store, true);
       if (sdk.length > 0 || store.length === 0)
         meter[`${op}BatchObservableCallback`](wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);

@@ -369,12 +369,6 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
   const of = options.recorderOf ?? meter;
   if (RECORDERS.has(of))
     throw new Error('createRecorder: this meter has a recorder already (recorderOn(meter))');
-  const recorder = buildRecorder(meter, options);
-  RECORDERS.set(of, recorder);
-  return recorder;
-}
-
-function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
   // Date.now looked up at each call, not bound once: a clock that replaces it times every run.
   const now = options.now ?? (() => Date.now());
   const guard = options.guard ?? new RecordGuard();
@@ -522,7 +516,7 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     return handle;
   }
 
-  return {
+  const recorder: Recorder = {
     startRun(run, details) {
       if (!stringAttributes(run)) {
         guard.drop(RUN_STARTED.name, 'bad_attribute', run?.task);
@@ -647,4 +641,6 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
       });
     },
   };
+  RECORDERS.set(of, recorder);
+  return recorder;
 }
