@@ -32,12 +32,6 @@ export interface EnvResource {
   resourceAttributes: Record<string, string>;
 }
 
-/** Which metric exporters `OTEL_METRICS_EXPORTER` asks for; `none` gives both false. */
-export interface EnvMetricsExporters {
-  otlp: boolean;
-  prometheus: boolean;
-}
-
 /** Where the specification puts an OTLP/HTTP collector when nothing says otherwise. */
 export const DEFAULT_OTLP_METRICS_ENDPOINT = 'http://localhost:4318/v1/metrics';
 
@@ -65,11 +59,11 @@ export const DEFAULT_OTLP_METRICS_ENDPOINT = 'http://localhost:4318/v1/metrics';
  * @throws {ConfigError} naming the variable, for any value that cannot be honoured.
  */
 export function otlpOptionsFromEnv(env: NodeJS.ProcessEnv): OtlpPushOptions | undefined {
-  const exporters = metricsExportersFromEnv(env);
+  const otlp = otlpExporterFromEnv(env);
   // Push off: nothing else is read, so variables meant for other signals cannot fail the start.
-  if (exporters !== undefined && !exporters.otlp) return undefined;
+  if (otlp === false) return undefined;
   const endpoint = endpointFromEnv(env);
-  if (exporters === undefined && endpoint === undefined) return undefined;
+  if (otlp === undefined && endpoint === undefined) return undefined;
   refuseGrpc(env);
   const rows = rowsFromEnv(env, OTLP_OPTIONS) as OtlpPushOptions | undefined;
   const exportTimeout = rowFromEnv(env, { ...OTLP_OPTIONS.timeoutMillis, env: EXPORT_TIMEOUT });
@@ -104,10 +98,11 @@ export function resourceFromEnv(env: NodeJS.ProcessEnv): EnvResource {
 }
 
 /**
- * `OTEL_METRICS_EXPORTER`, or undefined when unset. `prometheus` alone means pull only; `none`
- * means neither, and is refused alongside other values because the intent is then unclear.
+ * Whether `OTEL_METRICS_EXPORTER` asks for `otlp`; undefined when unset. `prometheus` (pull, which
+ * jobmeter always serves) is accepted; `none` means neither, and is refused alongside other values
+ * because the intent is then unclear.
  */
-export function metricsExportersFromEnv(env: NodeJS.ProcessEnv): EnvMetricsExporters | undefined {
+export function otlpExporterFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
   const key = 'OTEL_METRICS_EXPORTER';
   const raw = readEnv(env, key);
   if (raw === undefined) return undefined;
@@ -119,7 +114,7 @@ export function metricsExportersFromEnv(env: NodeJS.ProcessEnv): EnvMetricsExpor
   const known = names.every((n) => n === 'otlp' || n === 'prometheus' || n === 'none');
   if (!known || (names.includes('none') && names.some((n) => n !== 'none')))
     throw new ConfigError(key, raw, '"none", or a comma-separated list of "otlp" and "prometheus"');
-  return { otlp: names.includes('otlp'), prometheus: names.includes('prometheus') };
+  return names.includes('otlp');
 }
 
 /**

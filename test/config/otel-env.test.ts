@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
 import {
   DEFAULT_OTLP_METRICS_ENDPOINT,
-  metricsExportersFromEnv,
+  otlpExporterFromEnv,
   otlpOptionsFromEnv,
   resourceFromEnv,
   temporalityFromEnv,
@@ -129,20 +129,11 @@ describe('otlpOptionsFromEnv: OTEL_METRICS_EXPORTER', () => {
 
   it('takes a comma list, case- and space-insensitively', () => {
     assert.ok(otlpOptionsFromEnv({ ...BASE, OTEL_METRICS_EXPORTER: 'prometheus, OTLP' }));
-    assert.deepEqual(metricsExportersFromEnv({ OTEL_METRICS_EXPORTER: ' Prometheus ,otlp,' }), {
-      otlp: true,
-      prometheus: true,
-    });
-    assert.deepEqual(metricsExportersFromEnv({ OTEL_METRICS_EXPORTER: 'prometheus' }), {
-      otlp: false,
-      prometheus: true,
-    });
-    assert.deepEqual(metricsExportersFromEnv({ OTEL_METRICS_EXPORTER: 'none' }), {
-      otlp: false,
-      prometheus: false,
-    });
-    assert.equal(metricsExportersFromEnv({ OTEL_METRICS_EXPORTER: '' }), undefined);
-    assert.equal(metricsExportersFromEnv({}), undefined);
+    assert.equal(otlpExporterFromEnv({ OTEL_METRICS_EXPORTER: ' Prometheus ,otlp,' }), true);
+    assert.equal(otlpExporterFromEnv({ OTEL_METRICS_EXPORTER: 'prometheus' }), false);
+    assert.equal(otlpExporterFromEnv({ OTEL_METRICS_EXPORTER: 'none' }), false);
+    assert.equal(otlpExporterFromEnv({ OTEL_METRICS_EXPORTER: '' }), undefined);
+    assert.equal(otlpExporterFromEnv({}), undefined);
   });
 
   it('refuses other exporters, and none mixed with others, even without an endpoint', () => {
