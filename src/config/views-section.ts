@@ -34,49 +34,38 @@ export interface ViewTable {
   };
 }
 
+/** The aggregations that take no settings, by their declarative-configuration name. */
+const PLAIN: Readonly<Record<string, AggregationType>> = {
+  default: AggregationType.DEFAULT,
+  drop: AggregationType.DROP,
+  sum: AggregationType.SUM,
+  last_value: AggregationType.LAST_VALUE,
+};
+
 function aggregation(
   spec: NonNullable<NonNullable<ViewTable['stream']>['aggregation']>,
   key: string,
 ): AggregationOption {
   const [name, raw] = Object.entries(spec)[0]!;
   const options = raw ?? {};
-  switch (name) {
-    case 'drop':
-      return { type: AggregationType.DROP };
-    case 'sum':
-      return { type: AggregationType.SUM };
-    case 'last_value':
-      return { type: AggregationType.LAST_VALUE };
-    case 'explicit_bucket_histogram': {
-      const boundaries = options.boundaries as number[] | undefined;
-      if (boundaries !== undefined && !isBucketBounds(boundaries)) {
-        throw new ConfigError(
-          `${key}.explicit_bucket_histogram.boundaries`,
-          boundaries,
-          BOUNDARIES_EXPECTED,
-        );
-      }
-      // Without boundaries: the instrument's advice, else the SDK's defaults.
-      if (boundaries === undefined) return { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM };
-      return {
-        type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
-        options: {
-          boundaries,
-          recordMinMax: (options.record_min_max as boolean | undefined) ?? true,
-        },
-      };
-    }
-    case 'base2_exponential_bucket_histogram':
-      return {
-        type: AggregationType.EXPONENTIAL_HISTOGRAM,
-        options: {
-          maxSize: (options.max_size as number | undefined) ?? 160,
-          recordMinMax: (options.record_min_max as boolean | undefined) ?? true,
-        },
-      };
-    default:
-      return { type: AggregationType.DEFAULT };
-  }
+  const recordMinMax = (options.record_min_max as boolean | undefined) ?? true;
+  if (name === 'base2_exponential_bucket_histogram')
+    return {
+      type: AggregationType.EXPONENTIAL_HISTOGRAM,
+      options: { maxSize: (options.max_size as number | undefined) ?? 160, recordMinMax },
+    };
+  if (name !== 'explicit_bucket_histogram') return { type: PLAIN[name] } as AggregationOption;
+  const boundaries = options.boundaries as number[] | undefined;
+  if (boundaries !== undefined && !isBucketBounds(boundaries))
+    throw new ConfigError(
+      `${key}.explicit_bucket_histogram.boundaries`,
+      boundaries,
+      BOUNDARIES_EXPECTED,
+    );
+  // Without boundaries: the instrument's advice, else the SDK's defaults.
+  return boundaries === undefined
+    ? { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM }
+    : { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries, recordMinMax } };
 }
 
 /** The `ViewOptions` of one table; `key` is where it sits (`views[0]`), for errors. */
