@@ -59,8 +59,9 @@ export function normalText(request: unknown): { lines: string[]; counts: Request
   for (let i = 0; i < resourceMetrics.length; i++) {
     const rm = asObj(resourceMetrics[i]);
     const resource = asObj(rm['resource']);
+    const schemaUrl = str(rm['schemaUrl']);
     lines.push(
-      `ResourceMetrics #${i}${resourceDetails(str(rm['schemaUrl']))}${attributesString(resource['attributes'])}`,
+      `ResourceMetrics #${i}${schemaUrl === '' ? '' : ` [${schemaUrl}]`}${attributesString(resource['attributes'])}`,
     );
     for (const rawScope of array(rm['scopeMetrics'])) {
       const sm = asObj(rawScope);
@@ -91,10 +92,6 @@ export function normalText(request: unknown): { lines: string[]; counts: Request
 // ---------------------------------------------------------------------------------------------
 // Lines (metrics.go, common.go)
 
-function resourceDetails(schemaUrl: string): string {
-  return schemaUrl === '' ? '' : ` [${schemaUrl}]`;
-}
-
 function scopeDetails(name: string, version: string, schemaUrl: string): string {
   let details = name;
   if (version !== '') details += `@${version}`;
@@ -112,7 +109,7 @@ function attributesString(raw: unknown): string {
 function attributeList(raw: unknown): string[] {
   return array(raw).map((kv) => {
     const o = asObj(kv);
-    return `${str(o['key'])}=${anyValueAsString(o['value'])}`;
+    return `${str(o['key'])}=${anyText(o['value'], false) ?? ''}`;
   });
 }
 
@@ -167,10 +164,6 @@ function sumMinMax(p: Obj): string {
 
 // ---------------------------------------------------------------------------------------------
 // Attribute values: pcommon.Value.AsString
-
-function anyValueAsString(raw: unknown): string {
-  return anyText(raw, false) ?? '';
-}
 
 /** An AnyValue's fields, in the order they are read; int64 as decimal text, bytes as base64. */
 const ANY_FIELDS = [

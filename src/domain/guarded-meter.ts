@@ -189,9 +189,6 @@ class GuardedObservable {
   }
 }
 
-/** The SDK's instrument behind `o` (a guarded one's inner instrument, or `o` itself). */
-const innerOf = (o: Observable): Observable => (o instanceof GuardedObservable ? o.inner : o);
-
 const BATCH_WRAPPERS = new WeakMap<BatchObservableCallback, BatchObservableCallback>();
 const wrapBatch =
   (callback: BatchObservableCallback): BatchObservableCallback =>
@@ -257,7 +254,9 @@ export function guardMeter(
     (op: 'add' | 'remove') =>
     (callback: BatchObservableCallback, observables: Observable[]): void => {
       const store = observables.filter((o) => o instanceof ObservedStorage);
-      const sdk = observables.filter((o) => !(o instanceof ObservedStorage)).map(innerOf);
+      const sdk = observables
+        .filter((o) => !(o instanceof ObservedStorage))
+        .map((o) => (o instanceof GuardedObservable ? o.inner : o));
       if (store.length > 0) own!.callbacks[op](callback, store, true);
       if (sdk.length > 0 || store.length === 0)
         meter[`${op}BatchObservableCallback`](wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);

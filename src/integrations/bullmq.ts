@@ -127,10 +127,6 @@ async function oldestReady(queue: Queue, now: number): Promise<number | undefine
   return ready.length === 0 ? undefined : Math.min(...ready);
 }
 
-function outcomeOf(error: Error | undefined): 'failure' | 'cancelled' {
-  return error?.name === 'AbortError' ? 'cancelled' : 'failure';
-}
-
 /**
  * Records `worker`'s jobs as runs on `options.jobmeter`, from now on: a worker already running
  * is heard from its next event (a job it had taken is recorded when it ends, with BullMQ's times).
@@ -178,7 +174,7 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
     runs.finish(
       idOf(job),
       taskOf(job),
-      outcomeOf(error),
+      error?.name === 'AbortError' ? 'cancelled' : 'failure',
       secondsBetween(job.processedOn, job.finishedOn ?? Date.now()),
       context.active(),
       job.attemptsMade,

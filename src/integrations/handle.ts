@@ -35,12 +35,6 @@ export interface Instrumentation {
 /** Per recorder, the library objects (a worker, a boss, a task, a runner's events) instrumented into it now. */
 const INSTRUMENTED = new WeakMap<Recorder, WeakSet<object>>();
 
-function instrumentedInto(recorder: Recorder): WeakSet<object> {
-  let objects = INSTRUMENTED.get(recorder);
-  if (objects === undefined) INSTRUMENTED.set(recorder, (objects = new WeakSet()));
-  return objects;
-}
-
 /**
  * One instrumentation per library object and recorder: a second into the same recorder would add
  * a second set of listeners (or wrappers) and record every run twice, so it throws, naming the
@@ -106,7 +100,8 @@ export function instrumentation(
     reads.oldest &&
     interval !== false &&
     opts.recorder.addQueueSource(reads.oldest, { intervalMillis: interval });
-  const objects = instrumentedInto(opts.recorder);
+  let objects = INSTRUMENTED.get(opts.recorder);
+  if (objects === undefined) INSTRUMENTED.set(opts.recorder, (objects = new WeakSet()));
   objects.add(target);
   let removed = false;
   const stop = (() => {

@@ -44,10 +44,6 @@ interface Runner {
   onError?: (date: Date, error: Error, execution: Execution) => unknown;
 }
 
-function isTimeout(error: Error | undefined): boolean {
-  return error !== undefined && /timed? ?out/i.test(error.message);
-}
-
 function runnerOf(task: ScheduledTask): Runner | undefined {
   const runner = (task as { runner?: Runner }).runner;
   return typeof runner?.onMatch === 'function' &&
@@ -99,7 +95,7 @@ export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): I
     runs.finish(
       execution?.id ?? '',
       name,
-      isTimeout(error) ? 'timeout' : 'failure',
+      /timed? ?out/i.test(error?.message ?? '') ? 'timeout' : 'failure',
       secondsBetween(time(execution?.startedAt), time(execution?.finishedAt) ?? date.getTime()),
     );
 
