@@ -232,9 +232,12 @@ function parseJsonText(text: string, path: string, key: string): unknown {
       line = before.split('\n').length;
       column = before.length - before.lastIndexOf('\n');
     }
+    // V8's `Unexpected token 'x', ..."<the text around it>"... is not valid JSON` quotes the
+    // document (an unquoted token's first characters): only its first two words are kept.
     const reason = message
       .replace(/ in JSON at position \d+.*$/, '')
-      .replace(/ \(line \d+ column \d+\)$/, '');
+      .replace(/ \(line \d+ column \d+\)$/, '')
+      .replace(/^(Unexpected token)\b.*$/, '$1');
     throw syntaxError(key, path, 'JSON', line, column, reason);
   }
 }

@@ -140,6 +140,31 @@ describe('config errors never print a secret', () => {
   });
 });
 
+describe('a config file that does not parse', () => {
+  // An unquoted value is the likeliest typo in a token, and a parser's reason may quote the text
+  // around where it stopped.
+  const documents: Array<[string, 'toml' | 'yaml' | 'json']> = [
+    [`[metrics]\ntoken = ${SECRET}x\n`, 'toml'],
+    [`metrics:\n  token: '${SECRET}\n`, 'yaml'],
+    [`{\n  "metrics": {\n    "token": ${SECRET}"\n  }\n}\n`, 'json'],
+    [`{"metrics":{"token":${SECRET}"}}`, 'json'],
+    [`{"a":tru,"token":"${SECRET}"}`, 'json'],
+  ];
+  for (const [text, format] of documents)
+    it(`is refused without the text around the error (${format}: ${JSON.stringify(text.slice(0, 24))}…)`, () => {
+      const err = (() => {
+        try {
+          parseConfigText(text, format, `c.${format}`);
+        } catch (caught) {
+          assert.ok(caught instanceof ConfigError);
+          return caught;
+        }
+        assert.fail('expected the file to be refused');
+      })();
+      assert.ok(!err.message.includes(SECRET.slice(0, 4)), err.message);
+    });
+});
+
 describe('any nesting depth is a ConfigError', () => {
   const DEEP = 50_000;
   const documents: Array<[string, 'toml' | 'yaml' | 'json', string]> = [
