@@ -6,20 +6,21 @@
  * out, since labels carry task names and versions an exposed daemon should not leak by accident:
  * judged where its options are resolved, so it binds the host it is given.
  */
-import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import { pathOf, sendText, startHttpServer } from './http-server.ts';
 import { routeRequests, type ListenerOptions } from './main-server.ts';
-import type { JsonView } from './metrics-response.ts';
-import { createScrapeHandler, scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
+import {
+  createScrapeHandler,
+  scrapeRequestOf,
+  writeAnswer,
+  type ScrapeHandlerOptions,
+} from './scrape-handler.ts';
 
-/** Resolved values (resolve-options.ts `resolveListener`, the bind's loopback rule too). */
-export interface MetricsListenerOptions extends ListenerOptions {
-  readonly format: 'negotiate' | ExpositionFormat;
-  /** `?format=json` rendering. @default generic shape */
-  readonly json?: JsonView;
-  /** Produces the families of one scrape. Concurrent calls are expected to coalesce upstream. */
-  readonly scrape: () => Promise<readonly Family[]>;
-}
+/**
+ * Resolved values (resolve-options.ts `resolveListener`, the bind's loopback rule too), and what
+ * its scrapes are answered with.
+ */
+export interface MetricsListenerOptions
+  extends ListenerOptions, Omit<ScrapeHandlerOptions, 'selfMetrics'> {}
 
 export interface MetricsListener {
   /** The bound address (the real port when 0 was asked). */
@@ -34,11 +35,7 @@ export async function startMetricsListener(
   options: MetricsListenerOptions,
 ): Promise<MetricsListener> {
   // Same scrape path as a host's metrics route: shared collection and rendering, 500 on failure.
-  const scrapes = createScrapeHandler({
-    scrape: options.scrape,
-    format: options.format,
-    ...(options.json !== undefined ? { json: options.json } : {}),
-  });
+  const scrapes = createScrapeHandler(options);
   const handler = routeRequests(options, options.pipeline !== undefined, (request, response) => {
     if (pathOf(request.url) !== METRICS_PATH) return false;
     if (request.method === 'GET' || request.method === 'HEAD')
