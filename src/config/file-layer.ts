@@ -228,7 +228,9 @@ function renameKeys(
 function metrics(table: Record<string, unknown>): MetricsConfig {
   const out = renameKeys(table, fileNames(METRICS_OPTIONS)) as MetricsConfig;
   if (out.listen !== undefined) out.listen = readAddress(out.listen, 'metrics.listen', 'loopback');
-  if (out.trustedProxies !== undefined) out.trustedProxies = trimmed(out.trustedProxies);
+  // The schema's cidr allows spaces around an entry (parseCidr does).
+  if (out.trustedProxies !== undefined)
+    out.trustedProxies = out.trustedProxies.map((e) => e.trim());
   return gateKeys(out, table, 'metrics');
 }
 
@@ -238,7 +240,7 @@ function gateKeys<T extends { trustedCidrs?: readonly string[]; apiKeys?: readon
   table: Record<string, unknown> | null,
   key: string,
 ): T {
-  if (out.trustedCidrs !== undefined) out.trustedCidrs = trimmed(out.trustedCidrs);
+  if (out.trustedCidrs !== undefined) out.trustedCidrs = out.trustedCidrs.map((e) => e.trim());
   if (out.apiKeys !== undefined)
     out.apiKeys = gateCredentials(undefined, out.apiKeys, `${key}.`, 'api_keys').map(
       ({ token, tenant }) => ({ tenant: tenant!, key: token }),
@@ -248,11 +250,6 @@ function gateKeys<T extends { trustedCidrs?: readonly string[]; apiKeys?: readon
     oneOfPair(table, key, 'api_keys', 'api_keys_file');
   }
   return out;
-}
-
-/** A validated list of addresses / CIDRs, each trimmed (parseCidr allows surrounding spaces). */
-function trimmed(value: unknown): string[] {
-  return (value as string[]).map((entry) => entry.trim());
 }
 
 /** Two keys of one table that are one setting (a value, or a file holding it): at most one. */
