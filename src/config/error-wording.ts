@@ -73,7 +73,7 @@ const quoted =
 const choice =
   (expected: string, allowed: readonly string[]): Describe =>
   (value) => {
-    const hit = typeof value === 'string' ? nearest(value, allowed) : undefined;
+    const hit = typeof value === 'string' ? nearestKey(value, allowed) : undefined;
     return { expected: expected + (hit === undefined ? '' : ` (did you mean ${hit}?)`) };
   };
 
@@ -177,7 +177,7 @@ export function unknownKeyIn(
       knownKeys(where),
       suggestKey(name, where),
     );
-  const hint = nearest(name, keys);
+  const hint = nearestKey(name, keys, false, ALIASES);
   return unknownKeyError(`${at}.${name}`, tableName, keys, hint && `${at}.${hint}`);
 }
 
@@ -224,21 +224,13 @@ const ALIASES: Readonly<Record<string, string>> = {
  */
 function suggestKey(key: string, where: Table): string | undefined {
   const prefix = (w: string): string => (w === '' ? '' : `${w}.`);
-  const inTable = nearest(key, keysOf(where));
+  const inTable = nearestKey(key, keysOf(where), false, ALIASES);
   if (inTable !== undefined) return prefix(where) + inTable;
   // [metrics] before [ingest]: a stray `token` is more often the metrics route's.
   for (const other of ['', 'listener', 'otlp', 'metrics', 'ingest', 'naming'] as const) {
     if (other === where) continue;
-    const hit = nearest(key, knownKeys(other), true);
+    const hit = nearestKey(key, knownKeys(other), true, ALIASES);
     if (hit !== undefined) return prefix(other) + hit;
   }
   return undefined;
-}
-
-function nearest(
-  input: string,
-  candidates: readonly string[],
-  exactOnly = false,
-): string | undefined {
-  return nearestKey(input, candidates, exactOnly, ALIASES);
 }
