@@ -201,7 +201,9 @@ function parseYamlText(text: string, path: string, key: string): unknown {
   if (problem !== undefined) {
     const pos = problem.linePos?.[0];
     // "Map keys must be unique at line 2, column 1:\n\n<excerpt>" → "Map keys must be unique".
-    const reason = firstLine(problem.message).replace(/ at line \d+, column \d+:?$/, '');
+    const reason = yamlReason(
+      firstLine(problem.message).replace(/ at line \d+, column \d+:?$/, ''),
+    );
     if (/call stack/i.test(reason)) throw tooDeep(key, path, 'yaml');
     throw syntaxError(key, path, 'YAML', pos?.line, pos?.col, reason);
   }
@@ -209,9 +211,15 @@ function parseYamlText(text: string, path: string, key: string): unknown {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     // Alias bombs and the like surface here, not as document errors.
-    throw syntaxError(key, path, 'YAML', undefined, undefined, firstLine((err as Error).message));
+    throw syntaxError(key, path, 'YAML', undefined, undefined, yamlReason((err as Error).message));
   }
 }
+
+/**
+ * A YAML reason without the text it quotes: `Unresolved tag: !x`, `Unresolved alias (…): x`,
+ * `Invalid escape sequence \x` name what stands in the document, an unquoted token's start.
+ */
+const yamlReason = (message: string): string => firstLine(message).replace(/(: | \\).*$/, '');
 
 function parseJsonText(text: string, path: string, key: string): unknown {
   try {

@@ -146,6 +146,9 @@ describe('a config file that does not parse', () => {
   const documents: Array<[string, 'toml' | 'yaml' | 'json']> = [
     [`[metrics]\ntoken = ${SECRET}x\n`, 'toml'],
     [`metrics:\n  token: '${SECRET}\n`, 'yaml'],
+    [`metrics:\n  token: *${SECRET}\n`, 'yaml'],
+    [`metrics:\n  token: !${SECRET} x\n`, 'yaml'],
+    [`metrics:\n  token: "\\${SECRET}"\n`, 'yaml'],
     [`{\n  "metrics": {\n    "token": ${SECRET}"\n  }\n}\n`, 'json'],
     [`{"metrics":{"token":${SECRET}"}}`, 'json'],
     [`{"a":tru,"token":"${SECRET}"}`, 'json'],
