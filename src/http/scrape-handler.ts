@@ -252,9 +252,6 @@ function errorsFamily(errors: Readonly<Record<ScrapeErrorCause, number>>): Numbe
     type: 'counter',
     help: 'Scrapes of this metrics endpoint answered with an error, by cause.',
     unit: '',
-    series: [
-      { labels: 'cause="collection"', value: errors.collection },
-      { labels: 'cause="encoding"', value: errors.encoding },
-    ],
+    series: Object.entries(errors).map(([cause, value]) => ({ labels: `cause="${cause}"`, value })),
   };
 }

@@ -206,17 +206,10 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
   });
 
   const depth = async (): Promise<DepthCounts> => {
+    // A count per state asked (0 when none); the prioritized are waiting too.
     const c = await queue.getJobCounts(...COUNT_TYPES);
     return new Map([
-      [
-        worker.name,
-        {
-          waiting: (c['waiting'] ?? 0) + (c['prioritized'] ?? 0),
-          active: c['active'] ?? 0,
-          delayed: c['delayed'] ?? 0,
-          failed: c['failed'] ?? 0,
-        },
-      ],
+      [worker.name, { ...c, waiting: (c['waiting'] ?? 0) + (c['prioritized'] ?? 0) }],
     ]);
   };
   const oldest = async (): Promise<OldestWaiting> =>
