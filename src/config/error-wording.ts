@@ -83,6 +83,21 @@ const secret =
   (value) => ({ shown: REDACTED, expected: `${expected} (got ${got(value)})` });
 
 /**
+ * A table's failure. A string is not shown: it may be the table's lines run together (YAML's
+ * `metrics: token:<secret>`), a secret among them.
+ */
+const table =
+  (expected: string): Describe =>
+  (value) =>
+    typeof value === 'string' ? secret(expected)(value) : { expected };
+
+/** The ConfigError for a document (from `key`) whose top level is not a table. */
+export function notATable(key: string, value: unknown): ConfigError {
+  const { shown = value, expected } = table('a table of settings at the top level')(value);
+  return new ConfigError(key, shown, expected);
+}
+
+/**
  * How the failure of each definition with words of its own reads. The others read as their schema
  * says ({@link fromSchema}): a table, a closed list, or the words of the option's rule.
  */
@@ -136,7 +151,7 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
 function fromSchema(definition: DefinitionName): Describe {
   const schema = CONFIG_SCHEMA.definitions[definition] as ValueSchema;
   const types: readonly unknown[] = [schema.type].flat();
-  if (types.includes('object')) return plain('a table');
+  if (types.includes('object')) return table('a table');
   if (schema.enum !== undefined) return choice(oneOfExpected(schema.enum), schema.enum);
   // The rule of the option (the option table's row) whose file definition this is.
   const rule = ROWS.find((row) => row.schema === definition && row.rule !== undefined)?.rule as

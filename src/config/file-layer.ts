@@ -47,6 +47,7 @@ import {
 import { ConfigError, REDACTED } from '../errors.ts';
 import type { ProfileName } from '../options.ts';
 import { check } from './schema-validator.ts';
+import { notATable } from './error-wording.ts';
 import { readAddress } from './json-schema.ts';
 import type { MetricsConfig, ServiceConfig, ValueKey } from './service-config.ts';
 import { viewOptions, type ViewTable } from './views-section.ts';
@@ -61,9 +62,7 @@ import type { ApiKey } from '../http/route-options.ts';
  */
 export function parseServiceConfig(raw: unknown, source: string): ServiceConfig {
   if (raw === null || raw === undefined) return {};
-  if (!isTable(raw)) {
-    throw new ConfigError(source, raw, 'a table of settings at the top level');
-  }
+  if (!isTable(raw)) throw notATable(source, raw);
   check(raw, '');
   // The schema pass is done: every value below has its type and range.
   const out: ServiceConfig = {};

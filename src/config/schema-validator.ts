@@ -11,7 +11,7 @@
  */
 import { isTable, meetsSchema, type ValueSchema } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
-import { describe, missingKey, unknownKeyIn } from './error-wording.ts';
+import { describe, missingKey, notATable, unknownKeyIn } from './error-wording.ts';
 import { CONFIG_SCHEMA, FORMATS, type DefinitionName } from './json-schema.ts';
 
 /** The part of JSON Schema the config file's schema is written in, beyond a value's own keywords. */
@@ -55,9 +55,7 @@ function validate(value: unknown, schema: Schema, at: string, definition?: Defin
   }
   const fail = (): never => {
     // Nothing but the shape of the top level is checked outside a definition.
-    throw definition === undefined
-      ? new ConfigError(at, value, 'a table of settings at the top level')
-      : describe(definition, value, at);
+    throw definition === undefined ? notATable(at, value) : describe(definition, value, at);
   };
   if (!meetsSchema(schema, value, FORMATS)) fail();
   if (schema.if !== undefined)

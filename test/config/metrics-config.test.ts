@@ -302,7 +302,7 @@ max_inflight_scrapes = 8
       { daemon: { metrics_enabled: true }, metrics: { enabled: false } },
       'invalid daemon.metrics_enabled=true: expected no metrics.enabled in the same file (they are one setting: give one)',
     ],
-    [{ metrics: 'on' }, 'invalid metrics=on: expected a table'],
+    [{ metrics: 'on' }, 'invalid metrics=<redacted>: expected a table (got a string)'],
   ];
   for (const [raw, message] of bad) {
     it(`rejects ${message.split(':')[0]}`, () => rejects(raw, message));

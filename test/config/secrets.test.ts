@@ -43,6 +43,9 @@ describe('config errors never print a secret', () => {
   // them, unknown keys in every table, and credentials put where they do not belong.
   const cases: Array<[string, unknown]> = [
     ['misspelled token', { metrics: { tokne: SECRET } }],
+    // YAML's `metrics: token:<secret>` (no space after the colon) is a string, not a table.
+    ['a table run together into a string', { metrics: `token:${SECRET}` }],
+    ['a document run together into a string', `token:${SECRET}`],
     ['misspelled headers', { otlp: { header: { authorization: `Bearer ${SECRET}` } } }],
     ['a token at the top level', { token: SECRET }],
     ['an unknown key holding a token', { listener: { x: SECRET } }],
