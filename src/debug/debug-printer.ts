@@ -66,7 +66,9 @@ export function createDebugPrinter(
         return;
       }
       const { lines, counts } = normalText(request);
-      block(`received ${summary(counts)} (OTLP/HTTP ${encoding})${refusals(result)}`, lines);
+      // The `partial_success` message (`1 data point rejected: …`, or a warning), if any.
+      const refused = result.errorMessage === '' ? '' : `; ${result.errorMessage}`;
+      block(`received ${summary(counts)} (OTLP/HTTP ${encoding})${refused}`, lines);
     },
     pushed(resourceMetrics) {
       // Serialized now, as the exporter does: the collection is not kept past this call.
@@ -98,9 +100,4 @@ export function createDebugPrinter(
 /** The debug exporter's summary fields: `{"resource metrics": 1, "metrics": 4, "data points": 6}`. */
 function summary(c: RequestCounts): string {
   return `{"resource metrics": ${c.resourceMetrics}, "metrics": ${c.metrics}, "data points": ${c.dataPoints}}`;
-}
-
-/** The `partial_success` message (`1 data point rejected: …`, or a warning), if any. */
-function refusals(result: OtlpPartialSuccess): string {
-  return result.errorMessage === '' ? '' : `; ${result.errorMessage}`;
 }

@@ -18,7 +18,7 @@
  * a minute), rm's p95 job duration (backup runs every few ticks).
  */
 import { randomBytes } from 'node:crypto';
-import { ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import type { Recorder } from '../domain/recorder.ts';
 import type { HostRecord, HostSnapshot, SessionRecord } from '../domain/snapshot.ts';
 import { OUTCOMES, type Outcome } from '../domain/types.ts';
@@ -115,7 +115,11 @@ export function startLiveDemo(
     const enqueuedAt = startedAt - WAIT_STEP_MS * (1 + (tick % WAIT_STEPS));
     recorder.recordRun({
       ...run,
-      context: demoTraceContext(),
+      context: trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: randomBytes(16).toString('hex'),
+        spanId: randomBytes(8).toString('hex'),
+        traceFlags: TraceFlags.SAMPLED,
+      }),
       startedAt,
       enqueuedAt,
       // The scenario's first task runs on a schedule: due when it was enqueued.
@@ -205,15 +209,6 @@ const GAMMA = (nowSeconds: number): HostRecord => ({
   openAlerts: 1,
   repoStatus: 'ready',
 });
-
-/** A context holding a made-up sampled span (random ids), as a traced run's would. */
-function demoTraceContext(): Context {
-  return trace.setSpanContext(ROOT_CONTEXT, {
-    traceId: randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
-    traceFlags: TraceFlags.SAMPLED,
-  });
-}
 
 /** The demo snapshot `s` seconds later: journals and ledgers grown, queues moving. */
 function grownSnapshot(base: HostSnapshot, s: number): HostSnapshot {

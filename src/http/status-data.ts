@@ -75,6 +75,12 @@ export type StatusData = Awaited<ReturnType<typeof gatherStatus>>;
 export async function gatherStatus(source: StatusSource) {
   const [own, served] = await Promise.all([source.telemetry(), source.scrape()]);
   const now = Date.now();
+  // A family's type is shown as text.
+  const sized = served.map((f): { name: string; type: string; series: number } => ({
+    name: cut(f.name),
+    type: f.type,
+    series: seriesCount(f),
+  }));
   const named = (name: string) => own.find((f) => f.name === name);
   const value = (name: string): number | undefined => {
     const family = named(name);
@@ -139,7 +145,8 @@ export async function gatherStatus(source: StatusSource) {
             ageSeconds: ageOf(reloaded)!,
             changed: source.reloaded?.().changed ?? [],
           },
-    ...familiesOf(served),
+    families: sized.sort((a, b) => b.series - a.series).slice(0, TOP_FAMILIES),
+    totals: { families: sized.length, series: sized.reduce((n, f) => n + f.series, 0) },
   };
 }
 
@@ -151,19 +158,6 @@ function rows(family: RenderFamily): [Record<string, string>, number][] {
   if (family.type === 'histogram') return family.series.map((s) => [labelsOf(s.labels), s.count]);
   const { labels, values } = numberColumns(family);
   return labels.map((l, i) => [labelsOf(l), values[i]!]);
-}
-
-function familiesOf(served: readonly RenderFamily[]) {
-  // A family's type is shown as text.
-  const sized = served.map((f): { name: string; type: string; series: number } => ({
-    name: cut(f.name),
-    type: f.type,
-    series: seriesCount(f),
-  }));
-  return {
-    families: sized.sort((a, b) => b.series - a.series).slice(0, TOP_FAMILIES),
-    totals: { families: sized.length, series: sized.reduce((n, f) => n + f.series, 0) },
-  };
 }
 
 /** `s` cut to {@link MAX_TEXT} characters, the last one `…` (a pair split there is written as U+FFFD). */
