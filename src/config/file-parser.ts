@@ -14,7 +14,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { parseDocument } from 'yaml';
+import { isAlias, isCollection, parseDocument, visit } from 'yaml';
 
 import { ConfigError } from '../errors.ts';
 
@@ -196,7 +196,7 @@ function parseTomlText(text: string, path: string, key: string): unknown {
 function parseYamlText(text: string, path: string, key: string): unknown {
   // parseDocument collects errors instead of throwing and rejects a second document; warnings
   // (e.g. an unknown tag) are treated as errors too, since this is a strict config format.
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem !== undefined) {
     const pos = problem.linePos?.[0];
@@ -207,6 +207,23 @@ function parseYamlText(text: string, path: string, key: string): unknown {
     if (/call stack/i.test(reason)) throw tooDeep(key, path, 'yaml');
     throw syntaxError(key, path, 'YAML', pos?.line, pos?.col, reason);
   }
+  // A key that is a table, a list or an alias would be read as its text (and warned about, the
+  // text quoted): refused, so a secret in one is never a key an error names.
+  visit(doc, {
+    Pair: (_, { key: k }) => {
+      if (!isCollection(k) && !isAlias(k)) return;
+      const before = text.slice(0, k.range?.[0]);
+      const [line, column] = [before.split('\n').length, before.length - before.lastIndexOf('\n')];
+      throw syntaxError(
+        key,
+        path,
+        'YAML',
+        line,
+        column,
+        'a key that is a table, a list or an alias',
+      );
+    },
+  });
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (err) {

@@ -150,6 +150,9 @@ describe('a config file that does not parse', () => {
     [`[metrics]\ntoken = ${SECRET}x\n`, 'toml'],
     [`metrics:\n  token: '${SECRET}\n`, 'yaml'],
     [`metrics:\n  token: *${SECRET}\n`, 'yaml'],
+    // A key that is a table would be read as its text, an error naming it.
+    [`metrics:\n  ? { token: ${SECRET} }\n  : 1\n`, 'yaml'],
+    [`a: &k { token: ${SECRET} }\n*k : 1\n`, 'yaml'],
     [`metrics:\n  token: !${SECRET} x\n`, 'yaml'],
     [`metrics:\n  token: "\\${SECRET}"\n`, 'yaml'],
     [`{\n  "metrics": {\n    "token": ${SECRET}"\n  }\n}\n`, 'json'],
