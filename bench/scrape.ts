@@ -10,7 +10,8 @@
  * returns a V8 rope would otherwise not pay for its concatenation.
  *
  * - jobmeter: `await jm.scrape()` (collect + naming) → `renderBuffers(format, families)`, or
- *   `protobufBuffers(families)` for the protobuf exposition (a sample line there: a counter's
+ *   `protobufBuffers(families)` for the protobuf exposition, each piece copied as the body's
+ *   storage copies it (a sample line there: a counter's
  *   Metric, a histogram's buckets + 3, counted by decoding the body).
  * - @prometheus-io/client and prom-client: `await registry.metrics()`.
  * - otel: `await exporter.collect()` → `new PrometheusSerializer().serialize(resourceMetrics)`.
@@ -144,7 +145,7 @@ export function phasesOf(b: ScrapeBuilt, format: Format): Phased {
         const t1 = performance.now();
         const chunks =
           format === 'protobuf'
-            ? [...protobufBuffers(families)]
+            ? Array.from(protobufBuffers(families), (piece) => Buffer.from(piece))
             : [...renderBuffers(format, families)];
         const t2 = performance.now();
         let bytes = 0;

@@ -262,10 +262,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['#specs', '#byName', '#hosts', '#observed'],
   ],
   'exposition/numbers.ts': [MEMO, ['cachedLayouts › layouts']],
-  'exposition/protobuf.ts': [
-    SCRATCH,
-    ['F64', 'F64_BYTES', 'done', 'owned', 'spare', 'idle', 'idleTransient'],
-  ],
+  'exposition/protobuf.ts': [SCRATCH, ['F64', 'F64_BYTES', 'done', 'owned', 'spare', 'idle']],
   'exposition/render-memo.ts': [
     MEMO,
     ['NO_LENGTHS', 'NO_VALUES', 'NO_KEYS', '#kept', '#match', '#lineEnds', '#keptEnds', '#ends'],

@@ -39,7 +39,7 @@ const LEN = 2;
 const tag = (field: number, wire: number): number => (field << 3) | wire;
 
 const CHUNK = 1 << 16;
-/** Free buffers a transient writer keeps between families. */
+/** Free buffers a writer keeps between families. */
 const MAX_SPARE = 32;
 const F64 = new Float64Array(1);
 /** F64's bytes, little-endian as protobuf wants them (every platform Node 24 runs on is). */
@@ -47,32 +47,24 @@ const F64_BYTES = new Uint8Array(F64.buffer);
 
 /**
  * Bytes in the making: the pieces taken so far and the buffer being written, whose written part
- * becomes a piece at {@link take} and whose rest serves the next family (so one exposition fills
- * 64 KiB buffers one after another, whatever the number of families). A message is written in
+ * becomes a piece at {@link take} and whose rest serves the next piece; each family starts again
+ * in the buffers of the one before ({@link recycle}). A message is written in
  * place with one byte left for its length, moved up when the length needs more (a message of 128
  * bytes or more), so nothing is measured twice.
  */
 class Out {
   done: Buffer[] = [];
   size = 0;
-  buf: Buffer = Buffer.allocUnsafe(CHUNK);
+  buf: Buffer = Buffer.alloc(0);
   pos = 0;
-  /**
-   * Transient output (see {@link protobufBuffers}): the buffers written since the last
-   * {@link recycle}, and those free to write again. Empty otherwise.
-   */
+  /** The buffers written since the last {@link recycle}, and those free to write again. */
   owned: Buffer[] = [];
   spare: Buffer[] = [];
-  transient = false;
 
   /** Room for `n` more bytes in the current buffer. */
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     this.flush();
-    if (!this.transient) {
-      this.buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
-      return;
-    }
     let next = this.spare.pop();
     if (next === undefined || next.length < n) next = Buffer.allocUnsafeSlow(Math.max(CHUNK, n));
     this.owned.push(next);
@@ -80,8 +72,8 @@ class Out {
   }
 
   /**
-   * Transient output only: every piece handed out so far has been consumed, so the buffers
-   * behind them are written again from the start.
+   * Every piece handed out so far has been consumed, so the buffers behind them are written again
+   * from the start.
    */
   recycle(): void {
     this.flush();
@@ -401,26 +393,13 @@ function writeBuckets(
 
 /**
  * Writers outlive an exposition: a renderer that finished gives its writer back for the next one
- * (whose pieces continue in the same 64 KiB buffer, after the bytes handed out). Fresh writers
+ * (which writes again in its buffers). Fresh writers
  * per scrape made V8 drop the encoder's optimised code at each GC ("embedded weak objects
  * cleared"), so most scrapes ran unoptimised. A writer never given back (an abandoned scrape) is
  * merely collected.
  */
 const idle: Out[] = [];
-const idleTransient: Out[] = [];
 const MAX_IDLE = 4;
-function takeOut(transient = false): Out {
-  const out = (transient ? idleTransient : idle).pop();
-  if (out !== undefined) return out;
-  const made = new Out();
-  made.transient = transient;
-  return made;
-}
-function giveBack(out: Out): void {
-  out.take();
-  const pool = out.transient ? idleTransient : idle;
-  if (pool.length < MAX_IDLE) pool.push(out);
-}
 
 /**
  * One family as a length-delimited `MetricFamily`, in pieces: its series are encoded
@@ -474,11 +453,8 @@ function* pieces(family: RenderFamily, out: Out): Generator<Buffer, void, undefi
   const head = out.take();
   out.ensure(10);
   out.varint(head.size + body.size);
-  const prefix = out.take();
-  if (out.transient) {
-    yield* prefix.pieces;
-    yield* head.pieces;
-  } else yield Buffer.concat([...prefix.pieces, ...head.pieces]);
+  yield* out.take().pieces;
+  yield* head.pieces;
   yield* body.pieces;
 }
 
@@ -486,17 +462,14 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * The exposition: each family's pieces (empty ones mark where a caller may yield). Families with no
- * series are left out, as in text.
- *
- * @param transient the caller copies each piece before asking for the next (as a response body's
- *   storage does): the pieces are then written in buffers reused from one family to the next and
- *   from one exposition to the next, and are only valid until the next piece is asked for.
+ * series are left out, as in text. The pieces are transient: the caller copies each before asking
+ * for the next (as a response body's storage does), for they are written in buffers reused from
+ * one family to the next and from one exposition to the next.
  */
 export function* protobufBuffers(
   families: readonly RenderFamily[],
-  transient = false,
 ): Generator<Buffer, void, undefined> {
-  const out = takeOut(transient);
+  const out = idle.pop() ?? new Out();
   try {
     for (const family of families) {
       if (
@@ -505,10 +478,11 @@ export function* protobufBuffers(
           : numberColumns(family).labels.length) === 0
       )
         continue;
-      if (transient) out.recycle();
+      out.recycle();
       yield* pieces(family, out);
     }
   } finally {
-    giveBack(out);
+    out.take();
+    if (idle.length < MAX_IDLE) idle.push(out);
   }
 }

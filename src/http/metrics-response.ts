@@ -197,7 +197,7 @@ export async function buildMetricsResponse(
         : escapeFamilies(families, chosen.escaping === 'values' ? 'values' : 'underscores');
     // The store copies each piece before asking for the next: protobuf may reuse its buffers.
     if (chosen.format === 'protobuf')
-      pieces = (await import('../exposition/protobuf.ts')).protobufBuffers(served, true);
+      pieces = (await import('../exposition/protobuf.ts')).protobufBuffers(served);
     // Rendered whole at each scrape (no memo): only a scraper that names version=2.0.0 gets it.
     else if (chosen.format === 'openmetrics2')
       pieces = (await import('../exposition/openmetrics2.ts')).openMetrics2Pieces(served);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import protobuf from 'protobufjs';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
-import { protobufBuffers } from '../../src/exposition/protobuf.ts';
+import { protobufBytes } from '../support/protobuf-exposition.ts';
 import { clientModelProto } from '../support/peers.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import type { Family } from '../../src/exposition/types.ts';
@@ -84,7 +84,7 @@ test('text 0.0.4 has no exemplars', () => {
 test("protobuf: Counter.exemplar and Bucket.exemplar, decoded with client_model's metrics.proto; a +Inf bucket only to carry its exemplar", async () => {
   const root = await protobuf.load(clientModelProto());
   const type = root.lookupType('io.prometheus.client.MetricFamily');
-  const reader = protobuf.Reader.create(Buffer.concat([...protobufBuffers(FAMILIES)]));
+  const reader = protobuf.Reader.create(protobufBytes(FAMILIES));
   const decoded: Array<{ name: string; metric: Array<Record<string, unknown>> }> = [];
   while (reader.pos < reader.len)
     decoded.push(

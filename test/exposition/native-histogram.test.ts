@@ -17,7 +17,7 @@ import {
   PeriodicExportingMetricReader,
   type ExponentialHistogram,
 } from '@opentelemetry/sdk-metrics';
-import { protobufBuffers } from '../../src/exposition/protobuf.ts';
+import { protobufBytes } from '../support/protobuf-exposition.ts';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import type { Family } from '../../src/exposition/types.ts';
@@ -158,7 +158,7 @@ describe('an exponential histogram', () => {
     for (let i = 0; i < 7; i++) record(0, { route: '/a' });
     const families = await reader.scrape();
     const [sdkA, sdkB] = await sdkData();
-    const decoded = (await decodeAll(Buffer.concat([...protobufBuffers(families)]))).find(
+    const decoded = (await decodeAll(protobufBytes(families))).find(
       (f) => f.name === 'latency_seconds',
     )!;
     assert.equal(decoded.type, 'HISTOGRAM');
@@ -241,9 +241,9 @@ describe('an exponential histogram', () => {
     for (const v of [1.0001, 1.0002, 1.0003]) record(v);
     const [sdk] = await sdkData();
     assert.ok(sdk!.scale > 8, `the SDK kept scale ${sdk!.scale}`);
-    const decoded = (
-      await decodeAll(Buffer.concat([...protobufBuffers(await reader.scrape())]))
-    ).find((f) => f.name === 'latency_seconds')!;
+    const decoded = (await decodeAll(protobufBytes(await reader.scrape()))).find(
+      (f) => f.name === 'latency_seconds',
+    )!;
     const h = decoded.metric[0]!.histogram!;
     assert.equal(h.schema, 8);
     assert.deepEqual(
@@ -298,7 +298,7 @@ describe('an exponential histogram', () => {
         ],
       },
     ];
-    const [d] = await decodeAll(Buffer.concat([...protobufBuffers(families)]));
+    const [d] = await decodeAll(protobufBytes(families));
     const empty = d!.metric[0]!.histogram!;
     assert.deepEqual(empty.positiveSpan, [{ offset: 0, length: 0 }]);
     assert.equal(empty.schema, 3);
@@ -346,7 +346,7 @@ describe('protobuf label strings of every shape', () => {
         { labels: '', value: 5 },
       ],
     };
-    const [d] = await decodeAll(Buffer.concat([...protobufBuffers([family])]));
+    const [d] = await decodeAll(protobufBytes([family]));
     assert.deepEqual(
       d!.metric.map((m) => [m.label ?? [], m.counter!.value]),
       [

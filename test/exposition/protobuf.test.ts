@@ -10,6 +10,7 @@ import protobuf from 'protobufjs';
 import { runDemo } from '../../src/demo/scenarios.ts';
 import { escapeLabelValue } from '../../src/exposition/escape.ts';
 import { protobufBuffers, SERIES_PER_PIECE } from '../../src/exposition/protobuf.ts';
+import { protobufBytes } from '../support/protobuf-exposition.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import type { RenderFamily as Family } from '../../src/exposition/render-model.ts';
 import type { Jobmeter } from '../../src/jobmeter.ts';
@@ -110,7 +111,7 @@ describe('protobuf exposition, decoded with the official metrics.proto', () => {
       runDemo(jm, profile);
       const families: readonly Family[] = await jm.scrape();
       const text = renderPrometheusText(families);
-      const decoded = await decodeAll(Buffer.concat([...protobufBuffers(families)]));
+      const decoded = await decodeAll(protobufBytes(families));
 
       // Metadata: the text families' names, types and help, in order.
       const problems: string[] = [];
@@ -154,7 +155,7 @@ describe('protobuf exposition of a large family', () => {
       unit: '',
       series: Array.from({ length: n }, (_, i) => ({ labels: `host="h${i}"`, value: i })),
     };
-    const pieces = [...protobufBuffers([family])];
+    const pieces = Array.from(protobufBuffers([family]), (piece) => Buffer.from(piece));
     assert.equal(pieces.filter((p) => p.length === 0).length, 3, 'one yield point per batch');
     const [decoded] = await decodeAll(Buffer.concat(pieces));
     assert.equal(decoded!.metric.length, n);
