@@ -79,14 +79,24 @@ export function secretKey(key: string): boolean {
 }
 
 /**
- * A URL with its `user:password@` masked, for echoing a rejected endpoint without its
- * credentials. Works on strings that do not parse as URLs too, since those are the ones rejected.
+ * A URL as an error or the printed configuration shows it: its `user:password@` masked, and its
+ * query's values (a part without `=`, which may be a token itself, whole). Works on strings that
+ * do not parse as URLs too (a scheme mistyped, a stray character), since those are the ones
+ * rejected: what stands between a `/` and an `@` with no `/` between them is taken for userinfo.
  */
-export function maskUserinfo(url: string): string {
-  return url.replace(
-    /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^/?#@\s]*@/,
+export function maskedUrl(url: string): string {
+  const masked = url.replace(
+    /^(.*?\/)?[^@/]*@/,
     (_m, scheme: string | undefined) => `${scheme ?? ''}***@`,
   );
+  const q = masked.indexOf('?');
+  return q === -1
+    ? masked
+    : masked.slice(0, q + 1) +
+        masked
+          .slice(q + 1)
+          .replace(/=[^&#]*/g, `=${REDACTED}`)
+          .replace(/(^|&)[^&#=]+(?=[&#]|$)/g, `$1${REDACTED}`);
 }
 
 // Strings print raw so that environment variables read back the way they were typed

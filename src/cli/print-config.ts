@@ -31,7 +31,7 @@ import {
   TELEMETRY_OPTIONS,
   type Section,
 } from '../common/option-table.ts';
-import { maskUserinfo, REDACTED } from '../errors.ts';
+import { maskedUrl, REDACTED } from '../errors.ts';
 import { isTable } from '../common/option-rules.ts';
 import { resolveOptions } from '../resolve-options.ts';
 import { hostPort } from './serving-lines.ts';
@@ -144,20 +144,11 @@ function fileTable(section: Section, values: object): Record<string, unknown> {
   return out;
 }
 
-/** `value` with every URL in it masked ({@link maskedUrl}). */
+/** `value` with every URL in it masked (errors.ts {@link maskedUrl}). */
 function masked(value: unknown): unknown {
   if (typeof value === 'string') return value.includes('://') ? maskedUrl(value) : value;
   if (Array.isArray(value)) return value.map(masked);
   return isTable(value)
     ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v)]))
     : value;
-}
-
-/** A URL without its `user:password@` and with its query's values masked. */
-function maskedUrl(url: string): string {
-  const masked = maskUserinfo(url);
-  const q = masked.indexOf('?');
-  return q === -1
-    ? masked
-    : masked.slice(0, q + 1) + masked.slice(q + 1).replace(/=[^&#]*/g, `=${REDACTED}`);
 }

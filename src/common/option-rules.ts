@@ -13,7 +13,7 @@
  */
 import { isIP } from 'node:net';
 
-import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
+import { ConfigError, maskedUrl, REDACTED } from '../errors.ts';
 import { CIDR_EXPECTED, parseCidr } from './addresses.ts';
 import { isLevelLogger, type LogSink } from './log.ts';
 
@@ -357,7 +357,7 @@ export function timeoutWithinInterval(
 export const httpUrl = rule<string>(
   { type: 'string', format: 'jobmeter-http-url' },
   'an absolute http:// or https:// URL',
-  { shown: (v) => (typeof v === 'string' ? maskUserinfo(v) : shown(v)) },
+  { shown: (v) => (typeof v === 'string' ? maskedUrl(v) : shown(v)) },
 );
 
 /** A bearer token or API key: an `Authorization` header carries it whole, so no whitespace. */

@@ -46,6 +46,13 @@ describe('config errors never print a secret', () => {
     // YAML's `metrics: token:<secret>` (no space after the colon) is a string, not a table.
     ['a table run together into a string', { metrics: `token:${SECRET}` }],
     ['a document run together into a string', `token:${SECRET}`],
+    // A rejected endpoint shows neither its password, its scheme mistyped, nor its query's values.
+    [
+      'a password in an endpoint whose scheme is mistyped',
+      { otlp: { endpoint: `http}//u:${SECRET}@h` } },
+    ],
+    ['a query value in a rejected endpoint', { otlp: { endpoint: `ftp://h/?key=${SECRET}` } }],
+    ['a query token in a rejected endpoint', { otlp: { endpoint: `ftp://h/?${SECRET}` } }],
     ['misspelled headers', { otlp: { header: { authorization: `Bearer ${SECRET}` } } }],
     ['a token at the top level', { token: SECRET }],
     ['an unknown key holding a token', { listener: { x: SECRET } }],
