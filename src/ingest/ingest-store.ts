@@ -628,7 +628,8 @@ export class IngestStore
         : into.streams?.get(key);
     if (found !== undefined) return follows(table, into, found);
     const sent = into.cumulative ? point.startTimeUnixNano : 0n;
-    const s = this.streamFor(instrument, point, group, key, at, sent, bounds);
+    const windowed = !into.cumulative && instrument.shape !== 'gauge';
+    const s = this.streamFor(instrument, point, group, key, at, sent, windowed, bounds);
     if (s === NO_SLOT) return s;
     // The group may have been made (or made again) for this stream.
     into.streams = this.store.streams.group[s]!.streams;

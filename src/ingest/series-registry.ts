@@ -203,8 +203,8 @@ export class SeriesRegistry {
    * created (with its series) on first sight; {@link NO_SLOT} when refused.
    * `groupKey` is {@link groupKey}`(instrument, at)`, made once for all the points of a metric.
    * `sentStart`: a cumulative point's start time (0 for any other point), where a series it makes
-   * starts ({@link seriesStart}). `bounds`: an explicit-bucket histogram point's, the layout of a
-   * series it makes.
+   * starts ({@link seriesStart}). `windowed`: the point is a delta window. `bounds`: an
+   * explicit-bucket histogram point's, the layout of a series it makes.
    */
   streamFor(
     instrument: Instrument,
@@ -213,6 +213,7 @@ export class SeriesRegistry {
     key: string,
     at: Arrival,
     sentStart: bigint,
+    windowed: boolean,
     bounds?: readonly number[],
   ): number {
     const found = this.store.streamsOf(groupKey)?.get(key);
@@ -265,16 +266,18 @@ export class SeriesRegistry {
         `bucket boundaries differ from the catalog's [${spec.join(', ')}]; the sender's are kept`,
       );
     }
+    const frozen = Object.freeze(bounded);
     const made = store.newSeries(
       instrument,
       seriesKey,
       at.scopeKey,
       at.scope,
-      Object.freeze(bounded),
+      frozen,
       seriesStart(at.stamp, sentStart),
       newSeriesBytes,
       bounds?.slice(),
     );
+    if (windowed) this.#settings.sources?.madeByWindows(frozen);
     return store.newStream(instrument, made.out, made.at, groupKey, key, bytes, at.monotonic);
   }
 

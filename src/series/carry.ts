@@ -392,7 +392,15 @@ export class RuleSources {
       if (s === undefined || s.labels !== labels) {
         s = { key, labels, total: 0, last: Number.NaN, start, seen: 0 };
         this.#byKey.set(key, s);
-      } else if (!held) this.#leave(s);
+      } else if (!held) {
+        this.#leave(s);
+        // A series its sender's delta windows made counts from its first window: its first report
+        // is added whole, whatever the cumulative series it replaces reported last.
+        if (this.#owner.countsFromZero(attributes)) {
+          s.last = Number.NaN;
+          s.lastRow = undefined;
+        }
+      }
       // A copy's series is the live one as the file had it: the source stays known by the live
       // series' object, whose departure is read once live passes serve again.
       if (!held) {
@@ -507,6 +515,8 @@ export class SourceTotals {
   readonly #points = new WeakSet<MetricData>();
   /** What store series left, by their attributes objects ({@link departed}). */
   readonly #departed = new WeakMap<Attributes, Departure>();
+  /** Store series made by a delta stream ({@link madeByWindows}). */
+  readonly #windowed = new WeakSet<Attributes>();
   /** What forgotten series left, by instrument and attribute-set key ({@link departedAs}), until a live pass settles. */
   readonly #departedAs = new Map<string, Departure>();
   #pass = 0;
@@ -563,6 +573,20 @@ export class SourceTotals {
   /** The store series of `attributes` left its store as `left` says (held while the object is). */
   departed(attributes: Attributes, left: Departure): void {
     this.#departed.set(attributes, left);
+  }
+
+  /**
+   * The store series of `attributes` was made by a delta stream: it counts from its first window,
+   * so a gone source it brings back goes on from nothing rather than from its cumulative last
+   * report (docs/collector.md: "A sender that changes temporality").
+   */
+  madeByWindows(attributes: Attributes): void {
+    this.#windowed.add(attributes);
+  }
+
+  /** Whether the store series of `attributes` counts from its first window ({@link madeByWindows}). */
+  countsFromZero(attributes: Attributes): boolean {
+    return this.#windowed.has(attributes);
   }
 
   /**

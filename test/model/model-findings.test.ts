@@ -210,6 +210,19 @@ const FINDINGS: readonly Finding[] = [
       'silence(1)',
     ],
   },
+  {
+    title:
+      'a cumulative sender whose series expired while another scope served its label set comes back with delta windows, and its first window counts whole (seed 15064: the carry read it against its cumulative last; 2 served where 3 were counted)',
+    transports: ['http', 'http'],
+    temporalities: ['cumulative', 'cumulative'],
+    scopes: 'per-sender',
+    steps: [
+      'flood("many")',
+      'restartSender(1, false, true, false)',
+      'silence(1)',
+      'push(1, ["b"], 1, 96)',
+    ],
+  },
 ];
 
 for (const { title, transports, temporalities, scopes, steps } of FINDINGS)
