@@ -66,11 +66,6 @@ function parseQ(raw: string): number {
   return Number.isFinite(q) && raw.trim() !== '' ? Math.min(Math.max(q, 0), 1) : 0;
 }
 
-function unquote(v: string): string {
-  const t = v.trim();
-  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
-}
-
 /**
  * The elements of an `Accept` or `Accept-Encoding` list, in order: each value lowercased, its
  * parameters by their lowercased keys (values as written; the last of a repeated key), its q.
@@ -97,14 +92,18 @@ function parseList(
 
 /** A parameter's value unquoted and lowercased; undefined when absent. */
 function lowered(raw: string | undefined): string | undefined {
-  return raw === undefined ? undefined : unquote(raw).toLowerCase();
+  return raw
+    ?.trim()
+    .replace(/^"(.*)"$/s, '$1')
+    .toLowerCase();
 }
 
-function parseAccept(header: string): MediaRange[] {
+/** The ranges of an `Accept` header that are acceptable (q > 0), most preferred first. */
+function acceptable(header: string): MediaRange[] {
   const ranges: MediaRange[] = [];
   for (const { value: type, params, q, position } of parseList(header)) {
     const slash = type.indexOf('/');
-    if (slash <= 0 || slash === type.length - 1) continue;
+    if (q <= 0 || slash <= 0 || slash === type.length - 1) continue;
     ranges.push({
       type,
       // Lowercased too: every version served is digits and dots.
@@ -146,7 +145,7 @@ const TEXT_004: Negotiated = { format: 'text', version: '0.0.4' };
  * client accepts, text is 0.0.4, as the originals write it.
  */
 export function negotiate(accept: string | undefined, forced?: ExpositionFormat): Negotiated {
-  const ranges = acceptable(accept);
+  const ranges = acceptable(accept ?? '');
   if (forced === 'text') return TEXT_004;
   if (forced === 'openmetrics') {
     const om = ranges.find(
@@ -159,11 +158,6 @@ export function negotiate(accept: string | undefined, forced?: ExpositionFormat)
     };
   }
   return pick(ranges);
-}
-
-/** The ranges of an `Accept` header that are acceptable (q > 0), most preferred first. */
-function acceptable(accept: string | undefined): MediaRange[] {
-  return accept === undefined || accept === '' ? [] : parseAccept(accept).filter((r) => r.q > 0);
 }
 
 /** The first of `ranges` we serve; text 0.0.4 when none. */
@@ -213,16 +207,7 @@ export type ResponseEncoding = 'gzip' | 'zstd';
  * `;q=0` refuses a coding even if `*` is acceptable. Neither acceptable -> undefined (identity).
  */
 export function chooseEncoding(acceptEncoding: string | undefined): ResponseEncoding | undefined {
-  const { gzip, zstd } = preferences(acceptEncoding);
-  if (gzip.q <= 0 && zstd.q <= 0) return undefined;
-  if (zstd.q > gzip.q || (zstd.q === gzip.q && zstd.position < gzip.position)) return 'zstd';
-  return 'gzip';
-}
-
-/** Each served coding's q and first position in the header (`*`'s when it is not named); q -1: not acceptable at all. */
-function preferences(
-  acceptEncoding: string | undefined,
-): Record<ResponseEncoding, { q: number; position: number }> {
+  // Each coding's q and first position in the header; q -1: not named.
   const q: Record<ResponseEncoding | '*', { q: number; position: number }> = {
     gzip: { q: -1, position: Infinity },
     zstd: { q: -1, position: Infinity },
@@ -234,6 +219,10 @@ function preferences(
     if (given > q[coding].q)
       q[coding] = { q: given, position: Math.min(position, q[coding].position) };
   }
-  const effective = (c: ResponseEncoding) => (q[c].q >= 0 ? q[c] : q['*']);
-  return { gzip: effective('gzip'), zstd: effective('zstd') };
+  // A coding not named takes `*`'s q and position.
+  const gzip = q.gzip.q >= 0 ? q.gzip : q['*'];
+  const zstd = q.zstd.q >= 0 ? q.zstd : q['*'];
+  if (gzip.q <= 0 && zstd.q <= 0) return undefined;
+  if (zstd.q > gzip.q || (zstd.q === gzip.q && zstd.position < gzip.position)) return 'zstd';
+  return 'gzip';
 }

@@ -82,10 +82,7 @@ export const DEFAULT_DECODE_LIMITS: DecodeLimits = decodeLimitsFor(
 
 /** A body that would decode to more than its {@link DecodeLimits}: answered 413. */
 export class DecodeLimitExceeded extends OtlpDecodeError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DecodeLimitExceeded';
-  }
+  override name = 'DecodeLimitExceeded';
 }
 
 /** The running count of one request's decoding; one per request, used on one thread. */
@@ -105,16 +102,6 @@ export class DecodeMeter {
     this.#limits = limits;
   }
 
-  /** The body's size: the position to charge at once all of it is read. */
-  get bodyBytes(): number {
-    return this.#bodyBytes;
-  }
-
-  /**
-   * Charges `n` elements of `kind`, about to be made with `at` body bytes read (the whole body
-   * when the decoder cannot tell).
-   * @throws {DecodeLimitExceeded} when the sum passes the limit at `at`.
-   */
   /**
    * The whole body is read: later charges are at its end, whatever position they give (the
    * positions of bytes made from the body, as normalize.ts makes protobuf of OTLP/JSON).
@@ -123,6 +110,11 @@ export class DecodeMeter {
     this.#read = this.#bodyBytes;
   }
 
+  /**
+   * Charges `n` elements of `kind`, about to be made with `position` body bytes read (the whole
+   * body when the decoder cannot tell).
+   * @throws {DecodeLimitExceeded} when the sum passes the limit there.
+   */
   charge(kind: DecodeCostKind, position: number, n = 1): void {
     const at = Math.max(position, this.#read);
     this.#counts[kind] += n;
@@ -151,6 +143,7 @@ export class DecodeMeter {
     let inString = false;
     let depth = 0;
     let end = text.length;
+    let over = -1;
     for (let i = 0; i < text.length; i++) {
       const c = text[i]!;
       if (inString) {
@@ -179,15 +172,14 @@ export class DecodeMeter {
         spent += DECODE_COST.member;
       } else continue;
       if (spent > capBytes || spent > perBodyByte * i + slackBytes) {
-        this.#counts.container += containers;
-        this.#counts.member += members;
-        this.#spent = spent;
-        this.#refuse(i);
+        over = i;
+        break;
       }
     }
     this.#counts.container += containers;
     this.#counts.member += members;
     this.#spent = spent;
+    if (over >= 0) this.#refuse(over);
     return end;
   }
 

@@ -135,8 +135,5 @@ export const RPC_CODE = {
 
 /** A body that does not decode: the listener answers 400 with a google.rpc.Status. */
 export class OtlpDecodeError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'OtlpDecodeError';
-  }
+  override name = 'OtlpDecodeError';
 }
