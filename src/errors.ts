@@ -82,11 +82,12 @@ export function secretKey(key: string): boolean {
  * A URL as an error or the printed configuration shows it: its `user:password@` masked, and its
  * query's values (a part without `=`, which may be a token itself, whole). Works on strings that
  * do not parse as URLs too (a scheme mistyped, a stray character), since those are the ones
- * rejected: what stands between a `/` and an `@` with no `/` between them is taken for userinfo.
+ * rejected: all from the scheme's `//` to the last `@` is taken for userinfo (a `/`, `?` or `#`
+ * mistyped into a password included).
  */
 export function maskedUrl(url: string): string {
   const masked = url.replace(
-    /^(.*?\/)?[^@/]*@/,
+    /^([^/]*\/\/)?.*@/,
     (_m, scheme: string | undefined) => `${scheme ?? ''}***@`,
   );
   const q = masked.indexOf('?');

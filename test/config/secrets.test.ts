@@ -53,6 +53,7 @@ describe('config errors never print a secret', () => {
     ],
     ['a query value in a rejected endpoint', { otlp: { endpoint: `ftp://h/?key=${SECRET}` } }],
     ['a query token in a rejected endpoint', { otlp: { endpoint: `ftp://h/?${SECRET}` } }],
+    ['a password with a slash in it', { otlp: { endpoint: `ftp://u:${SECRET}/x@h` } }],
     ['misspelled headers', { otlp: { header: { authorization: `Bearer ${SECRET}` } } }],
     ['a token at the top level', { token: SECRET }],
     ['an unknown key holding a token', { listener: { x: SECRET } }],
