@@ -346,12 +346,7 @@ export async function createJobmeter<
     } else if (profile.kind === 'table') {
       // Canonical names under a legacy table: the push carries the series the table fills with 0.
       const { createPushZeroFill } = await import('./naming/zero-fill-push.ts');
-      const zeros = createPushZeroFill(profile, {
-        replaced: new Set(),
-        specs: effective,
-        scope,
-        temporality,
-      });
+      const zeros = createPushZeroFill(profile, { specs: effective, scope, temporality });
       named = (rm) => zeros(shadow?.(rm) ?? rm);
     }
     let transform: PushTransform | undefined = named;

@@ -39,9 +39,6 @@ interface Field {
   readonly expected: string;
 }
 
-const ZERO_FILL_EXPECTED =
-  "a table { <the family's one label> = [words\u2026, each once] }, on a counter or gauge with exactly one label";
-
 /** Every field of a FamilyRule, in the order they are checked; another key is a typo (`zerofill`). */
 const FIELDS = {
   instrument: {
@@ -88,7 +85,8 @@ const FIELDS = {
         (words) =>
           Array.isArray(words) && words.every(isString) && new Set(words).size === words.length,
       ),
-    expected: ZERO_FILL_EXPECTED,
+    expected:
+      "a table { <the family's one label> = [words\u2026, each once] }, on a counter or gauge with exactly one label",
   },
   emitZero: { file: 'emit_zero', check: (v) => typeof v === 'boolean', expected: 'true or false' },
 } as const satisfies Record<keyof FamilyRule, Field>;
@@ -169,7 +167,7 @@ export function checkFamilyRules(
     )
       fail('zeroFill');
     const same = families.get(typed.name);
-    if (same !== undefined && (same.type !== typed.type || !sameLabels(same, typed))) {
+    if (same !== undefined && (same.type !== typed.type || labelList(same) !== labelList(typed))) {
       fail(
         'name',
         `a family name not already served with another type or labels (${typed.name} is a ${same.type} with labels [${labelList(same)}])`,
@@ -182,4 +180,3 @@ export function checkFamilyRules(
 
 const labelList = (rule: FamilyRule): string =>
   (rule.labels ?? []).map(([, label]) => label).join(', ');
-const sameLabels = (a: FamilyRule, b: FamilyRule): boolean => labelList(a) === labelList(b);

@@ -51,12 +51,6 @@ export interface PushZeroFillOptions {
   readonly scope: { readonly name: string; readonly version?: string };
   /** The push's temporality preference. @default CUMULATIVE */
   readonly temporality?: AggregationTemporality;
-  /**
-   * The ids of the zero-filled counter and histogram series a recorded series replaced, one set per
-   * push: their 0 is never sent again, since a 0 after a count reads as a reset. Bounded by the
-   * profile's zero series.
-   */
-  readonly replaced: Set<string>;
 }
 
 export type PushZeroFill = (rm: ResourceMetrics) => ResourceMetrics;
@@ -166,7 +160,9 @@ export function createPushZeroFill(
   const { scope } = options;
   const instruments = [...new Set(series.map((s) => s.instrument))];
   const shapes = new Map(instruments.map((i) => [i, shapeOf(i, specs, profile.rules)]));
-  const { replaced } = options;
+  // The ids of the zero-filled counter and histogram series a recorded series replaced: their 0 is
+  // never sent again, since a 0 after a count reads as a reset. Bounded by the profile's zeros.
+  const replaced = new Set<string>();
 
   /** A metric for an instrument nothing recorded, shaped as the sender's SDK would export it. */
   const emptyMetric = (instrument: string): MetricData => {

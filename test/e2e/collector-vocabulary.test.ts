@@ -102,7 +102,6 @@ describe("the real Collector's filter/vocabulary drops a point outside runwisp's
 
   it("with the canonical push's zero fill, the zero stands where the dropped point would have been", async () => {
     const zeros = createPushZeroFill(LEGACY_PROFILES.runwisp, {
-      replaced: new Set<string>(),
       specs: DOMAIN_INSTRUMENTS,
       scope: SCOPE,
     });

@@ -57,7 +57,6 @@ describe('the canonical zero points, named by the profile, are the pull endpoint
   for (const [name, profile] of Object.entries(LEGACY_PROFILES)) {
     it(name, () => {
       const zeros = createPushZeroFill(profile, {
-        replaced: new Set<string>(),
         specs: withProfileBuckets(DOMAIN_INSTRUMENTS, profile.buckets ?? {}),
         scope: SCOPE,
       });
@@ -77,7 +76,6 @@ describe('the canonical zero points, named by the profile, are the pull endpoint
 
 describe('zero points in a collection', () => {
   const zeros = createPushZeroFill(LEGACY_PROFILES.runwisp, {
-    replaced: new Set<string>(),
     specs: DOMAIN_INSTRUMENTS,
     scope: SCOPE,
   });
@@ -98,7 +96,6 @@ describe('zero points in a collection', () => {
 
   it("a point the Collector's vocabulary filter drops replaces no zero (a host's producer may send one)", () => {
     const fresh = createPushZeroFill(LEGACY_PROFILES.runwisp, {
-      replaced: new Set<string>(),
       specs: DOMAIN_INSTRUMENTS,
       scope: SCOPE,
     });
@@ -114,7 +111,6 @@ describe('zero points in a collection', () => {
 
   it('a gauge zero comes back when its word is no longer observed (a level, as the pull serves it)', () => {
     const rm = createPushZeroFill(LEGACY_PROFILES.rm, {
-      replaced: new Set<string>(),
       specs: DOMAIN_INSTRUMENTS,
       scope: SCOPE,
     });
@@ -159,7 +155,6 @@ describe('zero points in a collection', () => {
 
   it("a zero joins the instrument's metric as the collection shapes it (an exponential histogram's zero is one)", () => {
     const wasmrun = createPushZeroFill(LEGACY_PROFILES.wasmrun, {
-      replaced: new Set<string>(),
       specs: DOMAIN_INSTRUMENTS,
       scope: SCOPE,
     });

@@ -24,8 +24,6 @@ import { wasmrunDoc, wasmrunProfile } from './wasmrun.ts';
 export { PROFILE_NAMES };
 export type { AllowedWarning, ProfileDoc } from './profile-doc.ts';
 
-export type { LegacyProfileName };
-
 export const LEGACY_PROFILES: Readonly<Record<LegacyProfileName, TableProfile>> = {
   runwisp: runwispProfile,
   wasmrun: wasmrunProfile,
