@@ -22,15 +22,8 @@ import type { RenderFamily } from './render-model.ts';
 export type NameEscaping = 'underscores' | 'values';
 
 /** A character a classic name may hold at position `i` (`:` only in metric names). */
-function isLegacyRune(c: string, i: number, label: boolean): boolean {
-  return (
-    (c >= 'a' && c <= 'z') ||
-    (c >= 'A' && c <= 'Z') ||
-    c === '_' ||
-    (c === ':' && !label) ||
-    (c >= '0' && c <= '9' && i > 0)
-  );
-}
+const isLegacyRune = (c: string, i: number, label: boolean): boolean =>
+  /^[a-zA-Z_]$/.test(c) || (c === ':' && !label) || (i > 0 && c >= '0' && c <= '9');
 
 /**
  * `model.EscapeName` for the two schemes served; `label` for a label name, which may not hold
