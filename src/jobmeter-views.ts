@@ -80,26 +80,17 @@ export function jobmeterViews(
     ...own.process,
     ...checkInstrumentSpecs(options.instruments ?? []),
   ];
+  // The attributes of an instrument the profile has rules for narrowed to the ones its rules read
+  // (ProfileSettings `attributes`): the SDK then keeps one series per served label set, not one per
+  // task or runner that the profile's series sum over anyway.
+  const read = settings.attributes;
   return buildViews(
-    withProfileAttributes(withProfileBuckets(specs, settings.buckets), settings.attributes),
+    withProfileBuckets(specs, settings.buckets).map((s) =>
+      Object.hasOwn(read, s.name)
+        ? { ...s, attributes: s.attributes.filter((a) => read[s.name]!.includes(a.key)) }
+        : s,
+    ),
   );
-}
-
-/**
- * `specs` with the attributes of those a profile has rules for narrowed to the ones its rules read
- * (ProfileSettings `attributes`): the SDK then keeps one series per served label set, not one per
- * task or runner that the profile's series sum over anyway.
- */
-export function withProfileAttributes(
-  specs: readonly InstrumentSpec[],
-  read: Readonly<Record<string, readonly string[]>>,
-): InstrumentSpec[] {
-  return specs.map((s) => {
-    const keys = Object.hasOwn(read, s.name) ? read[s.name]! : undefined;
-    return keys === undefined
-      ? s
-      : { ...s, attributes: s.attributes.filter((a) => keys.includes(a.key)) };
-  });
 }
 
 /**
