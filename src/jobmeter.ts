@@ -124,24 +124,18 @@ export interface Jobmeter extends Recorder {
 }
 
 /**
- * Whether a MeterProvider is registered globally, read from the OTel API's global registry (the
- * `opentelemetry.js.api.<major>` symbol every copy of API 1.x shares) without registering one.
- */
-function globalMeterProviderTaken(): boolean {
-  const api = (globalThis as Record<symbol, { metrics?: unknown } | undefined>)[
-    Symbol.for('opentelemetry.js.api.1')
-  ];
-  return api?.metrics !== undefined;
-}
-
-/**
  * Registers `provider` as the global MeterProvider unless one is already registered (then one
  * line says what to do). Returns how to undo it: unregisters only if it is still jobmeter's.
  */
 function registerGlobal(provider: MetricsApiProvider, log: Log): () => void {
-  // Checked first: refused, the API would report the duplicate registration through the host's
-  // diag logger, with a stack trace, beside jobmeter's one line.
-  if (globalMeterProviderTaken() || !metrics.setGlobalMeterProvider(provider)) {
+  // Whether one is registered, read from the OTel API's global registry (the
+  // `opentelemetry.js.api.<major>` symbol every copy of API 1.x shares), is checked first: refused,
+  // the API would report the duplicate registration through the host's diag logger, with a stack
+  // trace, beside jobmeter's one line.
+  const api = (globalThis as Record<symbol, { metrics?: unknown } | undefined>)[
+    Symbol.for('opentelemetry.js.api.1')
+  ];
+  if (api?.metrics !== undefined || !metrics.setGlobalMeterProvider(provider)) {
     log(
       'warn',
       'a global MeterProvider is already registered, so instruments made with metrics.getMeter() stay with it and are not served here; ' +
