@@ -60,12 +60,6 @@ interface MediaRange {
   readonly position: number;
 }
 
-/** Parses a q-value; invalid -> 0 (as Go's `strconv.ParseFloat` error value in goautoneg). */
-function parseQ(raw: string): number {
-  const q = Number(raw.trim());
-  return Number.isFinite(q) && raw.trim() !== '' ? Math.min(Math.max(q, 0), 1) : 0;
-}
-
 /**
  * The elements of an `Accept` or `Accept-Encoding` list, in order: each value lowercased, its
  * parameters by their lowercased keys (values as written; the last of a repeated key), its q.
@@ -80,11 +74,13 @@ function parseList(
       const eq = param.indexOf('=');
       if (eq >= 0) params.set(param.slice(0, eq).trim().toLowerCase(), param.slice(eq + 1));
     }
-    const q = params.get('q');
+    // A q-value that does not parse is 0 (as Go's `strconv.ParseFloat` error value in goautoneg).
+    const q = params.get('q')?.trim();
+    const n = Number(q);
     return {
       value: value!.trim().toLowerCase(),
       params,
-      q: q === undefined ? 1 : parseQ(q),
+      q: q === undefined ? 1 : q !== '' && Number.isFinite(n) ? Math.min(Math.max(n, 0), 1) : 0,
       position,
     };
   });
