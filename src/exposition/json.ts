@@ -16,9 +16,7 @@ export type JsonShape = 'flat' | 'generic';
  * A rendered label string (`a="x",b="y\\"z"`, a UTF-8 name quoted: `"a.b"="x"`) as an object of
  * its names and values, unescaped.
  */
-function parseLabels(labels: string): Record<string, string> {
-  return Object.fromEntries(parseLabelPairs(labels));
-}
+const parseLabels = (labels: string) => Object.fromEntries(parseLabelPairs(labels));
 
 function genericSeries(family: Family): unknown[] {
   if (family.type === 'histogram') {

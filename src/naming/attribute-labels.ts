@@ -5,13 +5,13 @@
 import type { AnyValue, Attributes } from '@opentelemetry/api';
 import { escapeLabelValue, labelNameText } from '../exposition/escape.ts';
 import { setAttribute } from '../common/set-attribute.ts';
-import { sanitizeLabelName } from './prometheus-names.ts';
+import { sanitizeName } from './prometheus-names.ts';
 
 const labelNameCache = new Map<string, string>();
 function labelName(key: string): string {
   let name = labelNameCache.get(key);
   if (name === undefined) {
-    name = sanitizeLabelName(key);
+    name = sanitizeName(key, true);
     if (labelNameCache.size < 10_000) labelNameCache.set(key, name);
   }
   return name;

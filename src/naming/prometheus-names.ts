@@ -45,18 +45,16 @@ const PER_UNIT_WORDS: Readonly<Record<string, string>> = {
   y: 'year',
 };
 
-/** Replaces characters outside `[a-zA-Z0-9_:]` with `_`, collapses runs of `_`, fixes a leading digit. */
-export function sanitizeMetricName(name: string): string {
-  let s = name.replace(/[^a-zA-Z0-9_:]+/g, '_').replace(/_{2,}/g, '_');
-  if (/^[0-9]/.test(s)) s = '_' + s;
-  return s;
-}
-
-/** As {@link sanitizeMetricName}, without `:` (reserved for recording rules in label names). */
-export function sanitizeLabelName(name: string): string {
-  let s = name.replace(/[^a-zA-Z0-9_]+/g, '_').replace(/_{2,}/g, '_');
-  if (/^[0-9]/.test(s)) s = 'key_' + s;
-  return s;
+/**
+ * A metric name with the characters outside `[a-zA-Z0-9_:]` replaced by `_`, runs of `_` collapsed,
+ * and `_` before a leading digit; a `label` name has no `:` (reserved for recording rules) and takes
+ * `key_` before a leading digit.
+ */
+export function sanitizeName(name: string, label = false): string {
+  const s = name
+    .replace(label ? /[^a-zA-Z0-9_]+/g : /[^a-zA-Z0-9_:]+/g, '_')
+    .replace(/_{2,}/g, '_');
+  return /^[0-9]/.test(s) ? (label ? 'key_' : '_') + s : s;
 }
 
 /**
@@ -68,12 +66,12 @@ export function unitWord(ucum: string, isGauge: boolean): string {
   if (unit === '') return '';
   if (unit === '1') return isGauge ? 'ratio' : '';
   const slash = unit.indexOf('/');
-  if (slash === -1) return sanitizeLabelName(UNIT_WORDS[unit] ?? unit);
+  if (slash === -1) return sanitizeName(UNIT_WORDS[unit] ?? unit, true);
   const num = unit.slice(0, slash);
   const den = unit.slice(slash + 1);
   const numWord = num === '' || num === '1' ? '' : (UNIT_WORDS[num] ?? num);
   const denWord = PER_UNIT_WORDS[den] ?? UNIT_WORDS[den] ?? den;
-  return sanitizeLabelName(numWord === '' ? `per_${denWord}` : `${numWord}_per_${denWord}`);
+  return sanitizeName(numWord === '' ? `per_${denWord}` : `${numWord}_per_${denWord}`, true);
 }
 
 export const DEFAULT_TRANSLATION_STRATEGY: TranslationStrategy = 'UnderscoreEscapingWithSuffixes';
@@ -97,7 +95,7 @@ export function prometheusName(
   strategy: TranslationStrategy = DEFAULT_TRANSLATION_STRATEGY,
   unitSuffixes = true,
 ): { name: string; unit: string } {
-  let name = escapesNames(strategy) ? sanitizeMetricName(instrument) : instrument;
+  let name = escapesNames(strategy) ? sanitizeName(instrument) : instrument;
   const unit = unitWord(ucum, kind === 'gauge');
   if (!addsSuffixes(strategy)) return { name, unit };
   if (unitSuffixes && unit !== '' && !name.endsWith('_' + unit)) name += '_' + unit;

@@ -21,7 +21,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 
-import { sanitizeLabelName } from '../../src/naming/prometheus-names.ts';
+import { sanitizeName } from '../../src/naming/prometheus-names.ts';
 import { namedMetrics } from '../../src/naming/family-builder.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
@@ -44,7 +44,7 @@ function attributes(prefix: string): Record<string, string> {
 
 /** The label string the otel profile serves for `attributes(prefix)` (labels in key order, then the scope). */
 function expectedLabels(prefix: string, scope: string): string {
-  const labels = KEYS.map((key, i) => [sanitizeLabelName(key), `${prefix}${i}`] as const).sort(
+  const labels = KEYS.map((key, i) => [sanitizeName(key, true), `${prefix}${i}`] as const).sort(
     ([a], [b]) => (a < b ? -1 : 1),
   );
   return [

@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  prometheusName,
-  sanitizeLabelName,
-  sanitizeMetricName,
-  unitWord,
-} from '../../src/naming/prometheus-names.ts';
+import { prometheusName, sanitizeName, unitWord } from '../../src/naming/prometheus-names.ts';
 
 test('OTel compatibility naming: unit words and _total', () => {
   assert.deepEqual(prometheusName('jobmeter.run.duration', 's', 'histogram'), {
@@ -41,8 +36,8 @@ test('unit words for rates and annotations', () => {
 });
 
 test('sanitizing', () => {
-  assert.equal(sanitizeMetricName('a.b-c//d'), 'a_b_c_d');
-  assert.equal(sanitizeMetricName('1abc'), '_1abc');
-  assert.equal(sanitizeLabelName('service.name'), 'service_name');
-  assert.equal(sanitizeLabelName('a:b'), 'a_b');
+  assert.equal(sanitizeName('a.b-c//d'), 'a_b_c_d');
+  assert.equal(sanitizeName('1abc'), '_1abc');
+  assert.equal(sanitizeName('service.name', true), 'service_name');
+  assert.equal(sanitizeName('a:b', true), 'a_b');
 });
