@@ -76,6 +76,11 @@ export function millisToHrTime(epochMillis: number): HrTime {
   return [seconds, Math.round((epochMillis % 1000) * 1_000_000)];
 }
 
+/** A data point's `[seconds, nanoseconds]` as epoch milliseconds, unrounded ({@link millisToHrTime}'s inverse). */
+export function hrTimeMillis(t: HrTime): number {
+  return t[0] * 1000 + t[1] / 1e6;
+}
+
 /**
  * Module `name` as a host's `import` gets it. While the host's own `import()` of it (or of a
  * module it imports) is still loading, Node refuses to `require` it

@@ -193,8 +193,8 @@ export function writeAnswer(
 /**
  * Bytes handed to the socket in one turn of the event loop. On loopback, with the client reading on
  * another core, the kernel takes whatever it is given in one write: a whole body at once would be
- * one block of the event loop as long as its copy. A batch is one `writev` of its pieces (corked), ~1 ms of kernel copy;
- * the next batch is written in a turn of its own.
+ * one block of the event loop as long as its copy. A batch is one `writev` of its pieces (corked),
+ * ~1 ms of kernel copy; the next batch is written in a turn of its own.
  */
 export const WRITE_BATCH_BYTES = 2 * 1024 * 1024;
 

@@ -24,7 +24,7 @@
  * What must stay true: whatever is dropped gives back exactly what it was charged, so the held
  * bytes, the name claims and the maps follow the live series and shrink when they expire.
  */
-import { DataPointType, millisToHrTime } from '../common/otel-sdk.ts';
+import { DataPointType, hrTimeMillis, millisToHrTime } from '../common/otel-sdk.ts';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { DormantSeries as HeldDormant } from '../series/collection.ts';
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
@@ -334,10 +334,14 @@ export class SeriesRegistry {
         };
         held.set(key, (of = { scope: saved.scope, metric, series: [] }));
       }
-      const figures = servedFigures(instrument.shape, saved);
+      // What it serves: its carried figures and each stream's.
+      const figures = streamsRow(instrument.shape, saved.streams, {
+        value: saved.base,
+        acc: saved.baseAcc,
+      });
       of.series.push({
         attributes: saved.attributes,
-        start: saved.startTime[0] * 1000 + saved.startTime[1] / 1e6,
+        start: hrTimeMillis(saved.startTime),
         ...(figures !== undefined && { figures }),
         ...(saved.bounds !== undefined && { bounds: saved.bounds }),
       });
@@ -568,18 +572,11 @@ export class SeriesRegistry {
   #departingDormant({ instrument, saved }: DormantSeries): void {
     const sources = this.#settings.sources;
     if (sources?.carrying !== true) return;
+    if (instrument.shape !== 'monotonicSum' && instrument.shape !== 'histogram') return;
     const cumulative = saved.streams.filter((t) => t.from === 0n);
-    let last: Float64Array | undefined;
-    if (instrument.shape === 'monotonicSum') {
-      if (cumulative.length > 0)
-        last = Float64Array.of(cumulative.reduce((n, t) => n + t.value, 0));
-    } else if (instrument.shape === 'histogram') {
-      const accs = cumulative.flatMap((t) => (t.acc === undefined ? [] : [t.acc as HistogramAcc]));
-      if (accs.length > 0) last = rowOf(accs.reduce((a, b) => HISTOGRAM.merge(a, b)));
-    } else return;
     const key = instrumentKey(saved.scope, instrument.name);
     sources.departedAs(key, saved.attributes, {
-      last,
+      last: streamsRow(instrument.shape, cumulative),
       ...(saved.bounds && { bounds: saved.bounds }),
     });
   }
@@ -897,15 +894,22 @@ interface DormantSeries {
 }
 
 /**
- * What a saved series of `shape` serves: its carried figures and each stream's, as a carry's row
- * (`[value]`, a histogram `[count, sum, ...bucket counts]`); none for a level.
+ * Saved streams' figures added up, from `base` (a series' carried figures), as a carry's row
+ * (`[value]`, a histogram `[count, sum, ...bucket counts]`); none when nothing is added up, and
+ * none for a level.
  */
-function servedFigures(shape: Shape, saved: SeriesSnapshot): Float64Array | undefined {
+function streamsRow(
+  shape: Shape,
+  streams: SeriesSnapshot['streams'],
+  base?: { readonly value: number; readonly acc: unknown },
+): Float64Array | undefined {
   if (shape === 'monotonicSum')
-    return Float64Array.of(saved.streams.reduce((n, t) => n + t.value, saved.base));
+    return base === undefined && streams.length === 0
+      ? undefined
+      : Float64Array.of(streams.reduce((n, t) => n + t.value, base?.value ?? 0));
   if (shape !== 'histogram') return undefined;
-  let acc = saved.baseAcc as HistogramAcc | undefined;
-  for (const t of saved.streams)
+  let acc = base?.acc as HistogramAcc | undefined;
+  for (const t of streams)
     if (t.acc !== undefined)
       acc =
         acc === undefined ? (t.acc as HistogramAcc) : HISTOGRAM.merge(acc, t.acc as HistogramAcc);

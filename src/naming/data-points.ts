@@ -2,6 +2,7 @@
  * What the rule compilers read off a series' columns, in exposition terms: its start time in Unix
  * ms, its exemplars as the renderers write them, a value in the rule's unit.
  */
+import { hrTimeMillis } from '../common/otel-sdk.ts';
 import type { CollectedSeries } from '../series/collection.ts';
 import type { Exemplar } from '../domain/exemplars.ts';
 import type { ExpositionExemplar, FamilyType } from '../exposition/types.ts';
@@ -11,9 +12,9 @@ export function seriesStartMillis(
   series: Pick<CollectedSeries, 'startTime' | 'startSeconds' | 'startNanos'>,
   i: number,
 ): number {
-  const { startTime: t, startSeconds: seconds } = series;
+  const seconds = series.startSeconds;
   return seconds === undefined
-    ? t[0] * 1000 + t[1] / 1e6
+    ? hrTimeMillis(series.startTime)
     : seconds[i]! * 1000 + series.startNanos![i]! / 1e6;
 }
 
