@@ -86,10 +86,11 @@ export function secretKey(key: string): boolean {
  * mistyped into a password included).
  */
 export function maskedUrl(url: string): string {
-  const masked = url.replace(
-    /^([^/]*\/\/)?.*@/,
-    (_m, scheme: string | undefined) => `${scheme ?? ''}***@`,
-  );
+  const masked = url
+    .replace(/^([^/]*\/\/)?.*@/, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`)
+    // An authority with no '@' whose text after its host's ':' is no port is most likely
+    // `user:password` with its '@' lost: what follows the ':' may be the password.
+    .replace(/^([^/]*\/\/(?:\[[^\]/]*\])?[^/?#@:[]*:)(?!\d*(?:[/?#]|$))[^/?#@]*/, `$1***`);
   const q = masked.indexOf('?');
   return q === -1
     ? masked

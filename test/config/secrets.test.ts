@@ -54,6 +54,8 @@ describe('config errors never print a secret', () => {
     ['a query value in a rejected endpoint', { otlp: { endpoint: `ftp://h/?key=${SECRET}` } }],
     ['a query token in a rejected endpoint', { otlp: { endpoint: `ftp://h/?${SECRET}` } }],
     ['a password with a slash in it', { otlp: { endpoint: `ftp://u:${SECRET}/x@h` } }],
+    ['a password whose @ is missing', { otlp: { endpoint: `https://u:${SECRET}h/v1/metrics` } }],
+    ['the same, with an IPv6 host', { otlp: { endpoint: `https://[::1]:${SECRET}/v1/metrics` } }],
     ['misspelled headers', { otlp: { header: { authorization: `Bearer ${SECRET}` } } }],
     ['a token at the top level', { token: SECRET }],
     ['an unknown key holding a token', { listener: { x: SECRET } }],
