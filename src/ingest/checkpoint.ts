@@ -21,8 +21,7 @@
  */
 import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
-import type { ExponentialSum } from '../common/exponential-histogram.ts';
-import type { Acc, CountedWindows, HistogramAcc, Shape } from '../series/output-set.ts';
+import type { Acc, CountedWindows, Shape } from '../series/output-set.ts';
 import {
   counterRefusal,
   exponentialFault,
@@ -151,31 +150,308 @@ export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
 
+/**
+ * A value's form in the file, both ways: `out` is what is written of it, `in` reads it back from
+ * the place `at` (named in its error), checked: one description per kind of value, so that what
+ * is read is what is written. @throws {CheckpointError} from `in`, for anything `out` does not write.
+ */
+interface Codec<T> {
+  out(v: T): unknown;
+  in(v: unknown, at: string): T;
+}
+type Of<C> = { -readonly [K in keyof C]: Read<C[K]> };
+/** What a codec reads. */
+type Read<C> = C extends Codec<infer T> ? T : never;
+type Fields = Record<string, Codec<unknown>>;
+
+function fail(at: string, what: string): never {
+  throw new CheckpointError(`${at}: ${what}`);
+}
+
+/** A value written as it is, read when `ok`. */
+const plain = <T>(ok: (v: unknown) => boolean, what: string): Codec<T> => ({
+  out: (v) => v,
+  in: (v, at) => (ok(v) ? (v as T) : fail(at, what)),
+});
+const string = plain<string>((v) => typeof v === 'string', 'not a string');
+const finite = plain<number>(Number.isFinite, 'not a finite number');
+const integer = plain<number>(Number.isSafeInteger, 'not an integer');
+const shape = plain<Shape>(
+  (v) => typeof v === 'string' && Object.hasOwn(EXPOSED_KIND, v),
+  'not a shape',
+);
+
 // JSON has no NaN, ±Infinity or bigint: numbers that are not finite are written as these strings
 // (a gauge may hold NaN; {@link encodeCheckpoint}'s replacer writes every one so), times as
 // decimal strings.
-const NON_FINITE: Readonly<Record<string, number>> = {
-  NaN: Number.NaN,
-  Infinity: Number.POSITIVE_INFINITY,
-  '-Infinity': Number.NEGATIVE_INFINITY,
+const num: Codec<number> = {
+  out: (v) => v,
+  in: (v, at) =>
+    typeof v === 'number' || (typeof v === 'string' && /^(?:NaN|-?Infinity)$/.test(v))
+      ? Number(v)
+      : fail(at, 'not a number'),
+};
+const time: Codec<bigint> = {
+  out: String,
+  in: (v, at) =>
+    typeof v === 'string' && /^\d{1,20}$/.test(v)
+      ? BigInt(v)
+      : fail(at, 'not a time in nanoseconds'),
 };
 
-// The file's rows, by position: a source series, a source's part (series/carry.ts), a series' gone
-// sources (its base and the last report of each gone source).
-const HIST = nullOr(histIn);
-const EXP = nullOr(expIn);
-const NUMBERS = nullOr(listOf(numIn));
-const STREAM_ROW = [integer, string, timeIn, timeIn, integer, numIn, HIST, EXP, finite] as const;
-const PART_ROW = [string, string, numIn, numIn, finite, NUMBERS, NUMBERS, NUMBERS] as const;
-const GONE_PART = (v: unknown, at: string) =>
-  row(v, at, 'a gone source', [string, numIn, HIST, EXP]);
-const GONE_ROW = [integer, integer, numIn, HIST, EXP, listOf(GONE_PART)] as const;
-const GONE_WINDOWS_ROW = [integer, integer, integer, timeIn] as const;
+function list<T>(c: Codec<T>): Codec<readonly T[]> {
+  return {
+    out: (v) => v.map((x) => c.out(x)),
+    in: (v, at) => array(v, at).map((x, i) => c.in(x, `${at}[${i}]`)),
+  };
+}
+
+/** `c`, or none: written as `none` (null in a row or field, or no field at all). */
+function maybe<T>(c: Codec<T>, none: null | undefined): Codec<T | undefined> {
+  return {
+    out: (v) => (v === undefined ? none : c.out(v)),
+    in: (v, at) => (v === none ? undefined : c.in(v, at)),
+  };
+}
+
+/** A list in a field of its own, written only when it holds something: a reader that does not know the field reads the file as before. */
+const sideList = <T>(c: Codec<T>) =>
+  as(
+    maybe(list(c), undefined),
+    (v?: readonly T[]) => (v?.length === 0 ? undefined : v),
+    (v) => v,
+  );
+
+/** `c` read as a `T`: `from` makes the file's value of a `T`, `to` (which may check it) a `T` of one. */
+function as<F, T>(c: Codec<F>, from: (t: T) => F, to: (f: F, at: string) => T): Codec<T> {
+  return { out: (t) => c.out(from(t)), in: (v, at) => to(c.in(v, at), at) };
+}
+
+/** An object of `fields` (others are ignored); read, the fields that are undefined (null) are left out. */
+function obj<C extends Fields>(fields: C): Codec<Of<C>> {
+  const entries = Object.entries(fields);
+  return {
+    out: (v) => Object.fromEntries(entries.map(([k, c]) => [k, c.out((v as Fields)[k])])),
+    in: (v, at) => {
+      const o = record(v, at);
+      return defined(
+        entries.map(([k, c]) => [k, c.in(o[k], at === '' ? k : `${at}.${k}`)]),
+      ) as Of<C>;
+    },
+  };
+}
+
+/** A list of one value per codec (`what` it is, for the error). */
+function tuple<T extends readonly unknown[]>(
+  what: string,
+  codecs: readonly Codec<unknown>[],
+): Codec<T> {
+  return {
+    out: (v) => codecs.map((c, k) => c.out(v[k])),
+    in: (v, at) => {
+      const items = array(v, at);
+      if (items.length !== codecs.length) fail(at, `not ${what}`);
+      return codecs.map((c, k) => c.in(items[k], `${at}[${k}]`)) as unknown as T;
+    },
+  };
+}
+
+/** An object's `fields` as a list, by position: the file's rows, written by the thousand. */
+function row<C extends Fields>(what: string, fields: C): Codec<Of<C>> {
+  const keys = Object.keys(fields);
+  const t = tuple<unknown[]>(what, Object.values(fields));
+  return {
+    out: (v) => t.out(keys.map((k) => (v as Fields)[k])),
+    in: (v, at) => defined(t.in(v, at).map((x, k) => [keys[k]!, x])) as Of<C>,
+  };
+}
+
+function defined(entries: readonly (readonly [string, unknown])[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of entries) if (x !== undefined) out[k] = x;
+  return out;
+}
+
+const HIST = obj({ counts: list(num), sum: num, count: num });
+const SIDE = obj({ offset: integer, counts: list(num) });
+const EXP = obj({
+  scale: integer,
+  zeroCount: num,
+  zeroThreshold: num,
+  positive: SIDE,
+  negative: SIDE,
+  sum: num,
+  count: num,
+});
+/** An accumulator as the file writes it: in the field of its kind, null in the other. */
+const ACC = { hist: maybe(HIST, null), exp: maybe(EXP, null) };
+type AccFields = Of<typeof ACC>;
+
+function accOut(acc: Acc | undefined): AccFields {
+  const hist = acc !== undefined && 'counts' in acc;
+  return { hist: hist ? acc : undefined, exp: hist ? undefined : acc };
+}
+
+/** The accumulator of an instrument of `shape` of the file's two fields ({@link accOut} undone). */
+function accIn(shape: Shape, { hist, exp }: AccFields): Acc | undefined {
+  return shape === 'histogram' ? hist : shape === 'exponentialHistogram' ? exp : undefined;
+}
+
+/** Attribute values: strings, booleans, numbers (maybe not finite) and arrays of them (maybe with nulls). */
+const ATTRIBUTE: Codec<AnyValue> = {
+  out: (v) => {
+    if (typeof v === 'number') return { n: v };
+    if (!Array.isArray(v)) return v ?? null;
+    return { a: (v as unknown[]).map((x) => (typeof x === 'number' ? { n: x } : (x ?? null))) };
+  },
+  in: (v, at) => {
+    if (typeof v === 'string' || typeof v === 'boolean') return v;
+    const o = record(v, at);
+    if ('n' in o) return num.in(o.n, `${at}.n`);
+    return array(o.a, `${at}.a`).map((x, i) => {
+      if (x === null || typeof x === 'string' || typeof x === 'boolean') return x;
+      return num.in(record(x, `${at}.a[${i}]`).n, `${at}.a[${i}].n`);
+    });
+  },
+};
+
+const ATTRIBUTES = as(
+  list(tuple<[string, AnyValue]>('a [key, value] pair', [string, ATTRIBUTE])),
+  (a: Attributes): [string, AnyValue][] => Object.entries(a),
+  (pairs) => {
+    const attributes: Attributes = {};
+    for (const [key, value] of pairs) setAttribute(attributes, key, value);
+    return attributes;
+  },
+);
+
+// The file's rows, by position: a source series (its origin, a sender's resource and scope shared
+// by all its series, an index into one table), a series' gone sources (its base and the last
+// report of each gone source), a gone delta source's windows' start, a source's part (series/carry.ts).
+const STREAM = row('a source series', {
+  origin: integer,
+  key: string,
+  start: time,
+  time,
+  points: integer,
+  value: num,
+  ...ACC,
+  updatedAt: finite,
+});
+const SERIES = obj({
+  scopeKey: string,
+  scope: obj({ name: string, version: string }),
+  attributes: ATTRIBUTES,
+  startTime: tuple<HrTime>('[seconds, nanoseconds]', [integer, integer]),
+  base: num,
+  baseHist: ACC.hist,
+  baseExp: ACC.exp,
+  bounds: maybe(list(num), null),
+  streams: list(STREAM),
+});
+const INSTRUMENT = obj({
+  name: string,
+  shape,
+  description: string,
+  unit: string,
+  series: list(SERIES),
+});
+const GONE = row("a series' gone sources", {
+  a: integer,
+  b: integer,
+  base: num,
+  ...ACC,
+  parts: list(row('a gone source', { source: string, value: num, ...ACC })),
+});
+const GONE_WINDOWS = row("a gone source's windows", {
+  a: integer,
+  b: integer,
+  k: integer,
+  from: time,
+});
+const F64 = as(
+  maybe(list(num), null),
+  (r?: Float64Array) => r && [...r],
+  (l) => l && Float64Array.from(l),
+);
+const PART = as(
+  row("a source's part", {
+    key: string,
+    labels: string,
+    total: num,
+    last: num,
+    start: finite,
+    bounds: maybe(list(num), null),
+    row: F64,
+    lastRow: F64,
+  }),
+  (p: SourcePart) => p,
+  (p, at) => {
+    // A histogram's part holds its count, sum and a count per bucket; a sum's none of them.
+    const width = p.bounds === undefined ? undefined : p.bounds.length + 3;
+    if (p.row?.length !== width || (p.lastRow !== undefined && p.lastRow.length !== width))
+      fail(at, 'its rows do not fit its bounds');
+    return p;
+  },
+);
+
+/**
+ * A row of three positions (instrument, series, stream or gone source) and times: a time (where
+ * windows begin, or end) and the uncounted spans' pairs, at most `MAX_GAPS` of them.
+ */
+interface Times {
+  readonly at: readonly number[];
+  readonly time: bigint;
+  readonly gaps: readonly bigint[] | undefined;
+}
+const times = (what: string): Codec<Times> => ({
+  out: (t) => [...t.at, ...[t.time, ...(t.gaps ?? [])].map(String)],
+  in: (v, at) => {
+    const items = array(v, at);
+    if (items.length < 4 || items.length % 2 !== 0 || items.length > 4 + 2 * MAX_GAPS)
+      fail(at, `not ${what}`);
+    const ts = items.slice(3).map((t, k) => time.in(t, `${at}[${k + 3}]`));
+    const positions = [0, 1, 2].map((k) => integer.in(items[k], `${at}[${k}]`));
+    return { at: positions, time: ts[0]!, gaps: ts.length > 1 ? ts.slice(1) : undefined };
+  },
+});
+
+/**
+ * The payload. Fields an older reader may ignore are fields of their own, each written only when
+ * it holds something (it restores as it did before the field was written): a delta stream's
+ * windows (`windows`), a series' gone sources (`gone`; without them its `base` is all it carries),
+ * where a gone delta source's windows begin (`goneWindows`) and end (`goneSpans`: the rows above
+ * keep their length, which a reader checks), the instant of the write (`written`), the writer,
+ * the point clock and the carry.
+ */
+const ROOT = obj({
+  origins: list(string),
+  instruments: list(INSTRUMENT),
+  lastFailureSeconds: maybe(finite, null),
+  written: maybe(
+    as(
+      obj({ wall: finite, boot: string, monotonic: finite }),
+      (w: WrittenAt) => ({ wall: w.wall, boot: w.boot!.id, monotonic: w.boot!.monotonicMillis }),
+      ({ wall, boot, monotonic }): WrittenAt => ({
+        wall,
+        boot: { id: boot, monotonicMillis: monotonic },
+      }),
+    ),
+    undefined,
+  ),
+  writer: maybe(string, undefined),
+  windows: sideList(times("a stream's windows")),
+  gone: sideList(GONE),
+  goneWindows: sideList(GONE_WINDOWS),
+  goneSpans: sideList(times("a gone source's windows")),
+  point: maybe(finite, undefined),
+  carry: sideList(obj({ key: string, family: string, sources: list(PART), folded: list(PART) })),
+});
 
 /**
  * `snapshot` as the checkpoint's payload (JSON text). A source series is a list, not an object,
- * and its origin (a sender's resource and scope, shared by all its series) an index into one
- * table: the payload is what a write costs, and a store may hold tens of thousands of them.
+ * and its origin an index into one table: the payload is what a write costs, and a store may hold
+ * tens of thousands of them.
  */
 export function encodeCheckpoint(snapshot: StoreSnapshot): string {
   const origins = new Map<string, number>();
@@ -184,94 +460,58 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
     if (i === undefined) origins.set(origin, (i = origins.size));
     return i;
   };
-  // Delta streams' windows, [instrument, series, stream, from, ...gaps] by position: a field of its
-  // own, so a state with none is written as before and a reader that does not know it ignores it.
-  const windows: (number | string)[][] = [];
-  // Series' gone sources, [instrument, series, base, baseHist, baseExp, [[source, value, hist,
-  // exp], ...]]: a field of its own too, so a reader that does not know it restores the
-  // series' `base` (all it carries) as before.
-  const gone: unknown[][] = [];
-  // Delta gone sources' windows' start, [instrument, series, part, from]: a reader that does not
-  // know it restores them as cumulative, as before.
-  const goneWindows: (number | string)[][] = [];
-  // And where they end, with the spans no window was counted in, [instrument, series, part, time,
-  // ...gaps]: a field of its own (the rows above keep their length, which a reader checks), which a
-  // reader that does not know it ignores: the source's first window back counts as a new stream's.
-  const goneSpans: (number | string)[][] = [];
+  const windows: Times[] = [];
+  const gone: Read<typeof GONE>[] = [];
+  const goneWindows: Read<typeof GONE_WINDOWS>[] = [];
+  const goneSpans: Times[] = [];
   const instruments = snapshot.instruments.map((i, a) => ({
-    name: i.name,
-    shape: i.shape,
-    description: i.description,
-    unit: i.unit,
+    ...i,
     series: i.series.map((s, b) => {
-      if (s.gone !== undefined) gone.push([a, b, ...splitOut(s.gone)]);
+      if (s.gone !== undefined) {
+        const { base, baseAcc, parts } = s.gone;
+        gone.push({
+          a,
+          b,
+          base,
+          ...accOut(baseAcc),
+          parts: parts.map((p) => ({ ...p, ...accOut(p.acc) })),
+        });
+      }
       for (const [k, { windows: w }] of s.gone?.parts.entries() ?? []) {
         if (w === undefined) continue;
-        goneWindows.push([a, b, k, String(w.from)]);
-        if (w.time !== 0n) goneSpans.push([a, b, k, ...[w.time, ...(w.gaps ?? [])].map(String)]);
+        goneWindows.push({ a, b, k, from: w.from });
+        if (w.time !== 0n) goneSpans.push({ at: [a, b, k], time: w.time, gaps: w.gaps });
       }
-      return {
-        scopeKey: s.scopeKey,
-        scope: { name: s.scope.name, version: s.scope.version },
-        attributes: Object.entries(s.attributes).map(([k, v]) => [k, attributeOut(v)]),
-        startTime: [s.startTime[0], s.startTime[1]],
-        base: s.base,
-        baseHist: accOut(s.baseAcc)[0],
-        baseExp: accOut(s.baseAcc)[1],
-        bounds: s.bounds ?? null,
-        // [origin, key, start, time, points, value, hist, exp, updatedAt]
-        streams: s.streams.map((t, c) => {
-          if (t.from !== 0n || t.gaps !== undefined)
-            windows.push([a, b, c, ...[t.from, ...(t.gaps ?? [])].map(String)]);
-          return [
-            originOf(t.origin),
-            t.key,
-            t.start.toString(),
-            t.time.toString(),
-            t.points,
-            t.value,
-            ...accOut(t.acc),
-            t.updatedAt,
-          ];
-        }),
-      };
+      const { hist: baseHist, exp: baseExp } = accOut(s.baseAcc);
+      const streams = s.streams.map((t, c) => {
+        if (t.from !== 0n || t.gaps !== undefined)
+          windows.push({ at: [a, b, c], time: t.from, gaps: t.gaps });
+        return { ...t, origin: originOf(t.origin), ...accOut(t.acc) };
+      });
+      return { ...s, baseHist, baseExp, streams };
     }),
   }));
-  // The carry too is a field of its own, written only when it holds something.
-  const carry = snapshot.carry?.rules.filter((r) => r.sources.length + r.folded.length > 0) ?? [];
-  // The instant of the write, a field of its own too: a reader that does not know it restores
-  // each stream's idle time as before, not counting the time since.
-  const boot = snapshot.written?.boot;
-  const payload = {
-    lastFailureSeconds: snapshot.lastFailureSeconds ?? null,
+  const payload = ROOT.out({
+    lastFailureSeconds: snapshot.lastFailureSeconds,
     origins: [...origins.keys()],
     instruments,
-    ...(boot !== undefined
-      ? {
-          written: { wall: snapshot.written!.wall, boot: boot.id, monotonic: boot.monotonicMillis },
-        }
-      : {}),
-    ...(snapshot.writer !== undefined ? { writer: snapshot.writer } : {}),
-    ...(windows.length > 0 ? { windows } : {}),
-    ...(gone.length > 0 ? { gone } : {}),
-    ...(goneWindows.length > 0 ? { goneWindows } : {}),
-    ...(goneSpans.length > 0 ? { goneSpans } : {}),
-    ...(snapshot.point !== undefined ? { point: snapshot.point } : {}),
-    ...(carry.length > 0
-      ? {
-          carry: carry.map((r) => ({
-            key: r.key,
-            family: r.family,
-            sources: r.sources.map(partOut),
-            folded: r.folded.map(partOut),
-          })),
-        }
-      : {}),
-  };
+    // The instant of the write, with a boot reading only: a reader that does not know it restores
+    // each stream's idle time as before, not counting the time since.
+    written: snapshot.written?.boot === undefined ? undefined : snapshot.written,
+    writer: snapshot.writer,
+    windows,
+    gone,
+    goneWindows,
+    goneSpans,
+    point: snapshot.point,
+    carry: snapshot.carry?.rules.filter((r) => r.sources.length + r.folded.length > 0),
+  });
   return JSON.stringify(payload, (_, v: unknown) =>
     typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
   );
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The snapshot `payload` holds. @throws {CheckpointError} for anything {@link encodeCheckpoint} does not write. */
 export function decodeCheckpoint(payload: string): StoreSnapshot {
@@ -281,44 +521,51 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
   } catch (err) {
     throw new CheckpointError(`not JSON (${messageOf(err)})`);
   }
-  const root = record(raw, 'the checkpoint');
-  const origins = listOf(string)(root.origins, 'origins');
-  const read = listOf((v, at) => instrumentIn(v, at, origins))(root.instruments, 'instruments');
-  for (const [n, w] of optionalList(root.windows, 'windows').entries()) {
-    const [[a, b, c], time, gaps] = timesRow(w, `windows[${n}]`, "a stream's windows");
-    const stream = read[a!]?.series[b!]?.streams[c!] as
-      { from: bigint; gaps: readonly bigint[] | undefined } | undefined;
-    if (stream === undefined) throw new CheckpointError(`windows[${n}]: no such source series`);
-    stream.from = time;
-    stream.gaps = gaps;
+  const root = ROOT.in(record(raw, 'the checkpoint'), '');
+  const read = root.instruments.map((i, a) => ({
+    ...i,
+    series: i.series.map(({ baseHist, baseExp, ...s }, b) => ({
+      ...s,
+      baseAcc: accIn(i.shape, { hist: baseHist, exp: baseExp }),
+      gone: undefined as GoneSplit | undefined,
+      streams: s.streams.map(({ origin, hist, exp, ...t }, c): Mutable<StreamSnapshot> => ({
+        ...t,
+        origin:
+          root.origins[origin] ??
+          fail(`instruments[${a}].series[${b}].streams[${c}][0]`, 'no such origin'),
+        acc: accIn(i.shape, { hist, exp }),
+        // Set from the checkpoint's `windows`, when it has them.
+        from: 0n,
+        gaps: undefined,
+      })),
+    })),
+  }));
+  const series = (a: number, b: number) => read[a]?.series[b];
+  const gonePart = (a: number, b: number, k: number) =>
+    series(a, b)?.gone?.parts[k] as { windows?: CountedWindows } | undefined;
+  for (const [n, w] of root.windows?.entries() ?? []) {
+    const [a, b, c] = w.at as [number, number, number];
+    const stream = series(a, b)?.streams[c] ?? fail(`windows[${n}]`, 'no such source series');
+    stream.from = w.time;
+    stream.gaps = w.gaps;
   }
-  for (const [n, g] of optionalList(root.gone, 'gone').entries()) {
-    const at = `gone[${n}]`;
-    const [a, b, base, hist, exp, parts] = row(g, at, "a series' gone sources", GONE_ROW);
-    const series = read[a]?.series[b] as { gone?: GoneSplit } | undefined;
-    if (series === undefined) throw new CheckpointError(`${at}: no such series`);
-    const acc = accOf(read[a]!.shape);
-    series.gone = {
+  for (const [n, { a, b, base, parts, ...acc }] of root.gone?.entries() ?? []) {
+    const s = series(a, b) ?? fail(`gone[${n}]`, 'no such series');
+    const shape = read[a]!.shape;
+    s.gone = {
       base,
-      baseAcc: acc(hist, exp),
-      parts: parts.map(([source, value, h, e]) => ({ source, value, acc: acc(h, e) })),
+      baseAcc: accIn(shape, acc),
+      parts: parts.map((p) => ({ source: p.source, value: p.value, acc: accIn(shape, p) })),
     };
   }
-  for (const [n, w] of optionalList(root.goneWindows, 'goneWindows').entries()) {
-    const at = `goneWindows[${n}]`;
-    const [a, b, k, from] = row(w, at, "a gone source's windows", GONE_WINDOWS_ROW);
-    const parts = (read[a]?.series[b] as { gone?: GoneSplit } | undefined)?.gone?.parts;
-    const part = parts?.[k] as { windows?: CountedWindows } | undefined;
-    if (part === undefined) throw new CheckpointError(`${at}: no such gone source`);
+  for (const [n, { a, b, k, from }] of root.goneWindows?.entries() ?? []) {
+    const part = gonePart(a, b, k) ?? fail(`goneWindows[${n}]`, 'no such gone source');
     part.windows = { from, time: 0n, gaps: undefined };
   }
-  for (const [n, w] of optionalList(root.goneSpans, 'goneSpans').entries()) {
-    const [[a, b, k], time, gaps] = timesRow(w, `goneSpans[${n}]`, "a gone source's windows");
-    const parts = (read[a!]?.series[b!] as { gone?: GoneSplit } | undefined)?.gone?.parts;
-    const part = parts?.[k!] as { windows?: CountedWindows } | undefined;
-    if (part?.windows === undefined)
-      throw new CheckpointError(`goneSpans[${n}]: no such delta gone source`);
-    part.windows = { from: part.windows.from, time, gaps };
+  for (const [n, { at, time: t, gaps }] of root.goneSpans?.entries() ?? []) {
+    const part = gonePart(at[0]!, at[1]!, at[2]!);
+    if (part?.windows === undefined) fail(`goneSpans[${n}]`, 'no such delta gone source');
+    part.windows = { from: part.windows.from, time: t, gaps };
   }
   // Checked once the windows and gone sources are placed: they name series by position in the file.
   const refused: RefusedValue[] = [];
@@ -326,93 +573,25 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
     ...i,
     series: i.series.flatMap((s) => admitted(i, s, refused)),
   }));
+  // A part whose served total the ingest would refuse (a counter's rule) is left out, in `refused`.
+  const carry = root.carry?.map(({ key, family, ...parts }) => {
+    const [sources, folded] = [parts.sources, parts.folded].map((of) =>
+      of.filter((p) => {
+        const refusal = counterRefusal(p.total);
+        if (refusal !== undefined) refused.push({ name: family, refusal, points: 1 });
+        return refusal === undefined;
+      }),
+    );
+    return { key, family, sources: sources!, folded: folded! };
+  });
   return {
     instruments,
-    lastFailureSeconds: nullOr(finite)(root.lastFailureSeconds, 'lastFailureSeconds'),
-    ...(root.written !== undefined && { written: writtenIn(root.written) }),
-    ...(root.writer !== undefined && { writer: string(root.writer, 'writer') }),
-    ...(root.point !== undefined && { point: finite(root.point, 'point') }),
-    ...(root.carry !== undefined && { carry: carryIn(root.carry, refused) }),
+    lastFailureSeconds: root.lastFailureSeconds,
+    ...(root.written !== undefined && { written: root.written }),
+    ...(root.writer !== undefined && { writer: root.writer }),
+    ...(root.point !== undefined && { point: root.point }),
+    ...(carry !== undefined && { carry: { rules: carry } }),
     ...(refused.length > 0 && { refused }),
-  };
-}
-
-function writtenIn(v: unknown): WrittenAt {
-  const { wall, boot, monotonic } = fields(v, 'written', {
-    wall: finite,
-    boot: string,
-    monotonic: finite,
-  });
-  return { wall, boot: { id: boot, monotonicMillis: monotonic } };
-}
-
-// [key, labels, total, last, start, bounds, row, lastRow]: a histogram's last three, else null.
-function partOut(p: SourcePart): unknown[] {
-  return [
-    p.key,
-    p.labels,
-    p.total,
-    p.last,
-    p.start,
-    p.bounds ?? null,
-    p.row === undefined ? null : [...p.row],
-    p.lastRow === undefined ? null : [...p.lastRow],
-  ];
-}
-
-/** The carry `v`; a part whose served total the ingest would refuse (a counter's rule) is left out, in `refused`. */
-function carryIn(v: unknown, refused: RefusedValue[]): SourcesSnapshot {
-  const rules = listOf((r, at) =>
-    fields(r, at, { family: string, key: string, sources: listOf(partIn), folded: listOf(partIn) }),
-  )(v, 'carry');
-  const kept = (family: string, parts: SourcePart[]): SourcePart[] =>
-    parts.filter((p) => {
-      const refusal = counterRefusal(p.total);
-      if (refusal !== undefined) refused.push({ name: family, refusal, points: 1 });
-      return refusal === undefined;
-    });
-  return {
-    rules: rules.map((r) => ({
-      ...r,
-      sources: kept(r.family, r.sources),
-      folded: kept(r.family, r.folded),
-    })),
-  };
-}
-
-function partIn(v: unknown, at: string): SourcePart {
-  const [key, labels, total, last, start, bounds, figures, lastRow] = row(
-    v,
-    at,
-    "a source's part",
-    PART_ROW,
-  );
-  // A histogram's part holds its count, sum and a count per bucket; a sum's none of them.
-  const width = bounds === undefined ? undefined : bounds.length + 3;
-  if (figures?.length !== width || (lastRow !== undefined && lastRow.length !== width))
-    throw new CheckpointError(`${at}: its rows do not fit its bounds`);
-  return {
-    key,
-    labels,
-    total,
-    last,
-    start,
-    ...(bounds !== undefined && { bounds }),
-    ...(figures !== undefined && { row: Float64Array.from(figures) }),
-    ...(lastRow !== undefined && { lastRow: Float64Array.from(lastRow) }),
-  };
-}
-
-function instrumentIn(v: unknown, at: string, origins: readonly string[]): InstrumentSnapshot {
-  const o = record(v, at);
-  const shape = string(o.shape, `${at}.shape`) as Shape;
-  // Every shape has its exposed kind.
-  if (!Object.hasOwn(EXPOSED_KIND, shape))
-    throw new CheckpointError(`${at}.shape: unknown shape ${JSON.stringify(shape)}`);
-  return {
-    ...fields(o, at, { name: string, description: string, unit: string }),
-    shape,
-    series: listOf((s, where) => seriesIn(s, where, origins, shape))(o.series, `${at}.series`),
   };
 }
 
@@ -473,206 +652,12 @@ function figuresRefusal(
   };
 }
 
-function seriesIn(
-  v: unknown,
-  at: string,
-  origins: readonly string[],
-  shape: Shape,
-): SeriesSnapshot {
-  const s = fields(v, at, {
-    scope: (x, where) => fields(x, where, { name: string, version: string }),
-    scopeKey: string,
-    attributes: listOf((x, where) => row(x, where, 'a [key, value] pair', [string, attributeIn])),
-    startTime: (x, where) => row(x, where, '[seconds, nanoseconds]', [integer, integer]),
-    base: numIn,
-    baseHist: HIST,
-    baseExp: EXP,
-    bounds: nullOr(listOf(numIn)),
-    streams: listOf((x, where) => streamIn(x, where, origins, shape)),
-  });
-  const attributes: Attributes = {};
-  for (const [key, value] of s.attributes) setAttribute(attributes, key, value);
-  const { scopeKey, scope, startTime, base, bounds, streams } = s;
-  const baseAcc = accOf(shape)(s.baseHist, s.baseExp);
-  return { scopeKey, scope, attributes, startTime, base, baseAcc, bounds, streams };
-}
-
-function streamIn(
-  v: unknown,
-  at: string,
-  origins: readonly string[],
-  shape: Shape,
-): StreamSnapshot {
-  const [o, key, start, time, points, value, hist, exp, updatedAt] = row(
-    v,
-    at,
-    'a source series',
-    STREAM_ROW,
-  );
-  const origin = origins[o];
-  if (origin === undefined) throw new CheckpointError(`${at}[0]: no such origin`);
-  const acc = accOf(shape)(hist, exp);
-  // `from` and `gaps` are set from the checkpoint's `windows`, when it has them.
-  return { origin, key, start, time, points, value, acc, updatedAt, from: 0n, gaps: undefined };
-}
-
-function splitOut(g: GoneSplit): unknown[] {
-  return [g.base, ...accOut(g.baseAcc), g.parts.map((p) => [p.source, p.value, ...accOut(p.acc)])];
-}
-
-/** `acc` as the file writes it: [hist, exp], in the field of its kind, null in the other. */
-function accOut(acc: Acc | undefined): [unknown, unknown] {
-  if (acc === undefined) return [null, null];
-  return 'counts' in acc ? [histOut(acc), null] : [null, expOut(acc)];
-}
-
-/** The accumulator of an instrument of `shape` from the file's two fields ({@link accOut} undone). */
-function accOf(
-  shape: Shape,
-): (hist: HistogramAcc | undefined, exp: ExponentialSum | undefined) => Acc | undefined {
-  return (hist, exp) =>
-    shape === 'histogram' ? hist : shape === 'exponentialHistogram' ? exp : undefined;
-}
-
-function histOut(h: HistogramAcc): unknown {
-  return { counts: h.counts, sum: h.sum, count: h.count };
-}
-
-function histIn(v: unknown, at: string): HistogramAcc {
-  return fields(v, at, { counts: listOf(numIn), sum: numIn, count: numIn });
-}
-
-function expOut(e: ExponentialSum): unknown {
-  const { scale, zeroCount, zeroThreshold, positive, negative, sum, count } = e;
-  const sides = [positive, negative].map(({ offset, counts }) => ({ offset, counts }));
-  return { scale, zeroCount, zeroThreshold, positive: sides[0], negative: sides[1], sum, count };
-}
-
-function expIn(v: unknown, at: string): ExponentialSum {
-  const side = (x: unknown, where: string) =>
-    fields(x, where, { offset: integer, counts: listOf(numIn) });
-  const figures = {
-    scale: integer,
-    zeroCount: numIn,
-    zeroThreshold: numIn,
-    sum: numIn,
-    count: numIn,
-  };
-  return fields(v, at, { ...figures, positive: side, negative: side });
-}
-
-function numIn(v: unknown, at: string): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && Object.hasOwn(NON_FINITE, v)) return NON_FINITE[v]!;
-  throw new CheckpointError(`${at}: not a number`);
-}
-
-/** Attribute values: strings, booleans, numbers (maybe not finite) and arrays of them (maybe with nulls). */
-function attributeOut(v: AnyValue): unknown {
-  if (typeof v === 'number') return { n: v };
-  if (Array.isArray(v))
-    return { a: (v as unknown[]).map((x) => (typeof x === 'number' ? { n: x } : (x ?? null))) };
-  return v ?? null;
-}
-
-function attributeIn(v: unknown, at: string): AnyValue {
-  if (typeof v === 'string' || typeof v === 'boolean') return v;
-  const o = record(v, at);
-  if ('n' in o) return numIn(o.n, `${at}.n`);
-  const items = array(o.a, `${at}.a`).map((x, i) => {
-    if (x === null || typeof x === 'string' || typeof x === 'boolean') return x;
-    return numIn(record(x, `${at}.a[${i}]`).n, `${at}.a[${i}].n`);
-  });
-  return items;
-}
-
-/** A check of the value at a place of the file (`at`, named in its error): the value it holds. */
-type Check<T> = (v: unknown, at: string) => T;
-type Checked<C> = { -readonly [K in keyof C]: C[K] extends Check<infer T> ? T : never };
-
-/** The fields of the object `v` that `checks` names, each checked (others are ignored). */
-function fields<C extends Record<string, Check<unknown>>>(
-  v: unknown,
-  at: string,
-  checks: C,
-): Checked<C> {
-  const o = record(v, at);
-  const out: Record<string, unknown> = {};
-  for (const [key, check] of Object.entries(checks)) out[key] = check(o[key], `${at}.${key}`);
-  return out as Checked<C>;
-}
-
-/** The list `v`, one item per check (`what` it is, for the error), each checked. */
-function row<const C extends readonly Check<unknown>[]>(
-  v: unknown,
-  at: string,
-  what: string,
-  checks: C,
-): Checked<C> {
-  const items = array(v, at);
-  if (items.length !== checks.length) throw new CheckpointError(`${at}: not ${what}`);
-  return checks.map((check, k) => check(items[k], `${at}[${k}]`)) as Checked<C>;
-}
-
-/**
- * A row of three positions (instrument, series, stream or gone source) and times: a time (where
- * windows begin, or end) and the uncounted spans' pairs, at most `MAX_GAPS` of them.
- */
-function timesRow(
-  v: unknown,
-  at: string,
-  what: string,
-): [number[], bigint, readonly bigint[] | undefined] {
-  const items = array(v, at);
-  if (items.length < 4 || items.length % 2 !== 0 || items.length > 4 + 2 * MAX_GAPS)
-    throw new CheckpointError(`${at}: not ${what}`);
-  const positions = [0, 1, 2].map((k) => integer(items[k], `${at}[${k}]`));
-  const times = items.slice(3).map((t, k) => timeIn(t, `${at}[${k + 3}]`));
-  return [positions, times[0]!, times.length > 1 ? times.slice(1) : undefined];
-}
-
-/** The list in an optional field: none when the file was written without it. */
-function optionalList(v: unknown, at: string): unknown[] {
-  return v === undefined ? [] : array(v, at);
-}
-
-function listOf<T>(check: Check<T>): Check<T[]> {
-  return (v, at) => array(v, at).map((x, i) => check(x, `${at}[${i}]`));
-}
-
-function nullOr<T>(check: Check<T>): Check<T | undefined> {
-  return (v, at) => (v === null ? undefined : check(v, at));
-}
-
 function record(v: unknown, at: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new CheckpointError(`${at}: not an object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(at, 'not an object');
   return v as Record<string, unknown>;
 }
 
 function array(v: unknown, at: string): unknown[] {
-  if (!Array.isArray(v)) throw new CheckpointError(`${at}: not a list`);
+  if (!Array.isArray(v)) fail(at, 'not a list');
   return v;
-}
-
-function string(v: unknown, at: string): string {
-  if (typeof v !== 'string') throw new CheckpointError(`${at}: not a string`);
-  return v;
-}
-
-function finite(v: unknown, at: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new CheckpointError(`${at}: not a finite number`);
-  return v;
-}
-
-function integer(v: unknown, at: string): number {
-  if (!Number.isSafeInteger(v)) throw new CheckpointError(`${at}: not an integer`);
-  return v as number;
-}
-
-function timeIn(v: unknown, at: string): bigint {
-  if (typeof v !== 'string' || !/^\d{1,20}$/.test(v))
-    throw new CheckpointError(`${at}: not a time in nanoseconds`);
-  return BigInt(v);
 }
