@@ -100,10 +100,15 @@ export class StateKeeper {
   readonly path: string;
   readonly #store: IngestStore;
   readonly #options: StateKeeperOptions;
-  /** The store's `changes` when the file was last written (or read). */
-  #written = -1;
-  /** The store's series made when the last file was written or read (the held copy forgets series made again since). */
-  #madeWritten = 0;
+  /**
+   * What the file took last (the last write, or the read at start): the store's `changes` and its
+   * series made then (the held copy forgets series made again since), when (Unix ms), the file's
+   * size and, a write's, how long it took.
+   */
+  #last: { changes: number; made: number; at?: number; bytes?: number; seconds?: number } = {
+    changes: -1,
+    made: 0,
+  };
   #timer: NodeJS.Timeout | undefined;
   /** The last write queued or running; writes run one after another. */
   #tail: Promise<void> = Promise.resolve();
@@ -112,9 +117,6 @@ export class StateKeeper {
   /** The last write's failure, while it stands: its line (said once per reason) and its code. */
   #failing: { line: string; reason: string; inRow: number } | undefined;
   #failures = 0;
-  #writtenAt: number | undefined;
-  #bytes: number | undefined;
-  #lastWriteSeconds: number | undefined;
   /** Told each successful write's duration (the self-telemetry's histogram). */
   #onWritten: ((seconds: number) => void) | undefined;
   /** While writes fail: the last file written, read into an empty store (served in the store's place). */
@@ -179,9 +181,9 @@ export class StateKeeper {
     return {
       failures: this.#failures,
       failing: failing === undefined ? undefined : { reason: failing.reason, inRow: failing.inRow },
-      writtenSeconds: this.#writtenAt === undefined ? undefined : this.#writtenAt / 1000,
-      bytes: this.#bytes,
-      lastWriteSeconds: this.#lastWriteSeconds,
+      writtenSeconds: this.#last.at === undefined ? undefined : this.#last.at / 1000,
+      bytes: this.#last.bytes,
+      lastWriteSeconds: this.#last.seconds,
     };
   }
 
@@ -193,8 +195,8 @@ export class StateKeeper {
     const part = await this.#store.collectSeries();
     // Read after the collection: what it expired is written with it.
     const changes = this.#store.changes;
-    if (changes !== this.#written) await withinMillis(this.save(), SERVE_WAIT_MILLIS, true);
-    if (this.#written >= changes) return part;
+    if (changes !== this.#last.changes) await withinMillis(this.save(), SERVE_WAIT_MILLIS, true);
+    if (this.#last.changes >= changes) return part;
     part.done();
     return { ...(await this.#heldStore().collectSeries()), held: true };
   }
@@ -211,7 +213,7 @@ export class StateKeeper {
       this.#held = this.#options.emptyStore();
       this.#read(this.#held);
     }
-    this.#held.holdFor(this.#store, this.#madeWritten);
+    this.#held.holdFor(this.#store, this.#last.made);
     return this.#held;
   }
 
@@ -248,10 +250,8 @@ export class StateKeeper {
       this.#moveAside();
     } else {
       const { summary } = read;
-      this.#written = this.#store.changes;
-      this.#madeWritten = this.#store.seriesMade();
-      this.#writtenAt = Date.now();
-      this.#bytes = read.bytes;
+      const [changes, made] = [this.#store.changes, this.#store.seriesMade()];
+      this.#last = { changes, made, at: Date.now(), bytes: read.bytes };
       const skipped =
         summary.skippedStreams === 0
           ? ''
@@ -352,7 +352,7 @@ export class StateKeeper {
 
   async #write(): Promise<void> {
     const changes = this.#store.changes;
-    if (changes === this.#written) return;
+    if (changes === this.#last.changes) return;
     const made = this.#store.seriesMade();
     const began = performance.now();
     let bytes: number;
@@ -375,13 +375,10 @@ export class StateKeeper {
       this.#failed(err);
       return;
     }
-    this.#written = changes;
-    this.#madeWritten = made;
+    const seconds = (performance.now() - began) / 1000;
+    this.#last = { changes, made, at: Date.now(), bytes, seconds };
     this.#store.written(made);
-    this.#writtenAt = Date.now();
-    this.#bytes = bytes;
-    this.#lastWriteSeconds = (performance.now() - began) / 1000;
-    this.#onWritten?.(this.#lastWriteSeconds);
+    this.#onWritten?.(seconds);
     this.#held = undefined;
     if (this.#failing !== undefined) {
       this.#options.log(
@@ -392,7 +389,7 @@ export class StateKeeper {
           result: 'written',
           failed_writes: this.#failing.inRow,
           bytes,
-          duration_ms: Math.round(this.#lastWriteSeconds * 1000),
+          duration_ms: Math.round(seconds * 1000),
         },
         `ingest state written again to ${this.path} after ${this.#failing.inRow} failed writes: the ingested series are served as received again`,
       );
