@@ -84,9 +84,12 @@ export function start(args: readonly string[], env: Record<string, string> = {})
     stderrMatches: (pattern, ms) =>
       withTimeout(
         new Promise<RegExpExecArray>((resolve, reject) => {
+          // Off once matched: a long-lived child (the model's serve) is asked many times.
           const check = (): void => {
             const m = pattern.exec(err);
-            if (m !== null) resolve(m);
+            if (m === null) return;
+            child.stderr.off('data', check);
+            resolve(m);
           };
           child.stderr.on('data', check);
           check();
