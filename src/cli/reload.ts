@@ -208,11 +208,6 @@ export class HangupReloader {
     return answer;
   }
 
-  /** Resolves once the re-reads asked for so far have reported. */
-  settled(): Promise<void> {
-    return this.chain;
-  }
-
   dispose(): void {
     process.off('SIGHUP', this.onHangup);
   }

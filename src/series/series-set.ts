@@ -238,14 +238,10 @@ export abstract class SeriesSet {
   }
 
   /** Moves series `from`'s figures to position `to` (below it), for {@link compact}. */
-  protected moveSeries(_from: number, _to: number): void {
-    throw new Error("this set's series are never removed");
-  }
+  protected abstract moveSeries(from: number, to: number): void;
 
   /** Keeps the first `n` series' figures, for {@link compact}. */
-  protected keepSeries(_n: number): void {
-    throw new Error("this set's series are never removed");
-  }
+  protected abstract keepSeries(n: number): void;
 
   /** Brings `held` (made before the last compactions) to the positions now. */
   #follow(held: Labels, render: LabelRender): void {
