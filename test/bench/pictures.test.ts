@@ -24,9 +24,9 @@ function edited(name: string, from: string | RegExp, to: string): string {
   return README.slice(0, start) + changed + README.slice(end);
 }
 
-test('the scrape table: every contender and format at 1.1k, 11k and 110k series', () => {
+test('the scrape table: every contender and format at 110, 1.1k, 11k and 110k series', () => {
   const t = readScalingTable(README);
-  assert.deepEqual(t.sizes, [1_100, 11_000, 110_000]);
+  assert.deepEqual(t.sizes, [110, 1_100, 11_000, 110_000]);
   for (const c of [
     'jobmeter, text 0.0.4',
     'jobmeter, OpenMetrics',
