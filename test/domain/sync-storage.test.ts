@@ -554,7 +554,7 @@ describe('declared instruments on a jobmeter', () => {
   });
 });
 
-test('bound series keep recording into their storage after it grew (its figures move to a larger column)', async () => {
+test('bound series keep recording into their storage after it grew (its figures move to a larger column): counter, histogram and gauge', async () => {
   const store = new StorageRegistry(
     [
       counterSpec('c', [{ key: 'k', cap: 1000 }]),
@@ -566,20 +566,32 @@ test('bound series keep recording into their storage after it grew (its figures 
         buckets: [1],
         attributes: [{ key: 'k', cap: 1000 }],
       },
+      { ...counterSpec('g', [{ key: 'k', cap: 1000 }]), kind: 'gauge' },
     ],
     { scope: SCOPE },
   );
   const counter = store.counter('c').bind({ k: 'first' });
   const histogram = store.histogram('h').bind({ k: 'first' });
+  const gauge = store.gauge('g').bind({ k: 'first' });
   counter.add(1);
   histogram.record(0.5);
+  gauge.record(1);
   for (let i = 0; i < 500; i++) {
     store.counter('c').add(1, { k: `k${i}` });
     store.histogram('h').record(2, { k: `k${i}` });
+    store.gauge('g').record(2, { k: `k${i}` });
   }
   counter.add(5);
   histogram.record(3);
-  const [c, h] = await metrics(store);
+  gauge.record(7);
+  // A value the gauge refuses leaves its last one.
+  gauge.record(Number.NaN);
+  const [c, h, g] = await metrics(store);
+  assert.equal(g!.dataPoints.length, 501);
+  assert.deepEqual(points(g).slice(0, 2), [
+    [{ k: 'first' }, 7],
+    [{ k: 'k0' }, 2],
+  ]);
   assert.equal(c!.dataPoints.length, 501);
   assert.deepEqual(points(c).slice(0, 2), [
     [{ k: 'first' }, 6],
