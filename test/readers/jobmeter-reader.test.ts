@@ -137,6 +137,16 @@ test('the provider shutdown closes the listener; a bad profile is a ConfigError 
   );
 });
 
+test("the provider's forceFlush resolves (nothing is buffered), and the reader serves what was recorded before and after it", async () => {
+  const reader = new JobmeterReader({ listener: { port: 0 } });
+  const p = provider({ readers: [reader] });
+  const counter = p.getMeter('host').createCounter('app.flushed');
+  counter.add(2);
+  await p.forceFlush();
+  counter.add(3);
+  assert.match(await (await get(reader)).text(), /^app_flushed_total\{[^}]*\} 5$/m);
+});
+
 test('a non-loopback host without its opt-in is a ConfigError at construction, before any provider takes the reader', () => {
   assert.throws(
     () => new JobmeterReader({ listener: { host: '0.0.0.0', port: 0 } }),
