@@ -488,6 +488,9 @@ describe('createJobmeter with an ingest under a legacy profile', () => {
       }
       jm = await open();
       try {
+        // Before b's sender reports again the label set serves both parts from the state file:
+        // the counter does not step back across the restart.
+        assert.equal(await started(jm), 7, "a's 5 and b's 2, right after the restart");
         // b goes on (restored, or made again if it expired meanwhile: its total is the same).
         await send(jm, 'jobmeter.run.started', task('b'), 3);
         assert.equal(await started(jm), 8, "a's 5 and b's 3, after the restart as before it");
