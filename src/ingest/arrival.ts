@@ -5,7 +5,8 @@
  * goes through takes it whole.
  */
 import type { IngestReport, Refusal } from './ingest-report.ts';
-import { compactKey, cut, MAX_SCOPE_LENGTH } from './input-bounds.ts';
+import { cutString } from '../domain/bounded-attributes.ts';
+import { compactKey, MAX_SCOPE_LENGTH } from './input-bounds.ts';
 import type { Scope } from '../series/streams.ts';
 
 /** The point times accepted at one arrival, in Unix nanoseconds, and the words for a refusal (stream-rules.ts `timeWindow`). */
@@ -52,8 +53,8 @@ export function arrival(
     window,
     scopeKey,
     scope: {
-      name: cut(scope.name, MAX_SCOPE_LENGTH),
-      version: cut(scope.version, MAX_SCOPE_LENGTH),
+      name: cutString(scope.name, MAX_SCOPE_LENGTH),
+      version: cutString(scope.version, MAX_SCOPE_LENGTH),
     },
     origin: '\0' + resourceKey + '\0' + scopeKey + '\0',
   };

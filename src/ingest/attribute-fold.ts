@@ -8,6 +8,7 @@
 import type { AnyValue, Attributes } from '@opentelemetry/api';
 import {
   createBoundedAttributesProcessor,
+  cutString,
   MAX_VALUE_LENGTH,
   toLabelString,
 } from '../domain/bounded-attributes.ts';
@@ -15,7 +16,6 @@ import type { InstrumentSpec } from '../domain/types.ts';
 import { dropOutsideCheck, vocabularyCheck, type VocabularyCheck } from '../domain/vocabulary.ts';
 import type { IngestReport } from './ingest-report.ts';
 import {
-  cut,
   limitAttributes,
   MAX_ATTRIBUTE_KEY_LENGTH,
   MAX_ATTRIBUTES,
@@ -71,7 +71,10 @@ export function seriesAttributes(
   if (instrument.spec !== undefined) {
     for (const k of Object.keys(limited)) {
       if (!instrument.spec.attributes.some((a) => a.key === k))
-        report.warn(instrument.name, `attribute "${cut(k, 64)}" is not declared and was dropped`);
+        report.warn(
+          instrument.name,
+          `attribute "${cutString(k, 64)}" is not declared and was dropped`,
+        );
     }
   }
   return instrument.fold(limited);
@@ -88,7 +91,7 @@ function plainFold(attributes: Attributes): Attributes {
       out,
       key,
       typeof v === 'string'
-        ? sharedValue(cut(v, MAX_VALUE_LENGTH))
+        ? sharedValue(cutString(v, MAX_VALUE_LENGTH))
         : Array.isArray(v) && JSON.stringify(v).length > MAX_VALUE_LENGTH
           ? toLabelString(v)
           : v,

@@ -12,7 +12,7 @@ import { StorageRegistry } from '../domain/storage/registry.ts';
 import { SumStorage } from '../domain/storage/sum.ts';
 import type { CollectedSeries } from '../series/collection.ts';
 import { SnapshotArena } from '../series/snapshot.ts';
-import { cut } from './input-bounds.ts';
+import { cutString } from '../domain/bounded-attributes.ts';
 
 /**
  * Every reason data points are refused for: the `reason` attribute of {@link REFUSED_METRIC},
@@ -151,12 +151,12 @@ export class IngestReport {
       time.minOffsetMillis = Math.min(time.minOffsetMillis, offset);
       time.maxOffsetMillis = Math.max(time.maxOffsetMillis, offset);
     }
-    const key = `${cut(metric, 64) || '(unnamed)'}: ${refusal.text}`;
+    const key = `${cutString(metric, 64) || '(unnamed)'}: ${refusal.text}`;
     this.#reasons.set(key, (this.#reasons.get(key) ?? 0) + count);
   }
 
   warn(metric: string, text: string): void {
-    if (this.#warnings.size < MAX_WARNINGS) this.#warnings.add(`${cut(metric, 64)}: ${text}`);
+    if (this.#warnings.size < MAX_WARNINGS) this.#warnings.add(`${cutString(metric, 64)}: ${text}`);
   }
 
   result(): IngestResult {

@@ -29,11 +29,6 @@ export const MAX_ATTRIBUTES = 128;
 /** Longest identity key kept as it is; a longer one is kept as its hash. */
 export const MAX_KEY_LENGTH = 512;
 
-/** `value` cut to `max` characters, the last one `…`. */
-export function cut(value: string, max: number): string {
-  return value.length > max ? value.slice(0, max - 1) + '…' : value;
-}
-
 /** An identity key of bounded length: as it is when short, its SHA-256 otherwise. */
 export function compactKey(key: string): string {
   return key.length <= MAX_KEY_LENGTH

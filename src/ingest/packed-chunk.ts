@@ -15,7 +15,8 @@
  *
  * What must stay true: a request `c` packed (PointPacker `request`, then `chunk`) and read through
  * `packedPoints` is `c` to the store — the same points, values, times, attributes (key order
- * included) — only cheaper to move and to read.
+ * included; a string value past `MAX_VALUE_LENGTH` cut as every fold cuts it) — only cheaper to
+ * move and to read.
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
 import { attributeMemo, type MemoEntry } from '../otlp/decode-attribute-memo.ts';
@@ -29,6 +30,7 @@ import type {
   OtlpUnreadable,
 } from '../otlp/types.ts';
 import { attributesKey } from './input-bounds.ts';
+import { limitLengths, MAX_VALUE_LENGTH, withinLength } from '../domain/bounded-attributes.ts';
 
 /** A metric of a packed chunk: gauges, sums and histograms with their points in the columns. */
 export interface PackedMetric {
@@ -199,9 +201,9 @@ export class PointPacker implements PointSink {
       this.#texts.push([]);
     }
     this.#keys[block]![i & (BLOCK - 1)] = key;
-    const { text, json } = attributeMemo.derived(attributes, key, packing, found);
+    const { text, exact } = attributeMemo.derived(attributes, key, packing, found);
     this.#texts[block]![i & (BLOCK - 1)] = text;
-    if (!json) this.#exact.set(i, attributes);
+    if (exact !== undefined) this.#exact.set(i, exact);
     this.#starts[i] = p.startTimeUnixNano;
     this.#times[i] = p.timeUnixNano;
     this.#flags[i] = (p.noRecordedValue ? NO_RECORDED_VALUE : 0) | unreadableFlags(p.unreadable);
@@ -706,12 +708,22 @@ function attributesOf(packed: PackedChunk, i: number): Attributes {
   return Object.fromEntries(JSON.parse(text === '' ? key : text) as Array<[string, AnyValue]>);
 }
 
-/** How a point's attributes travel besides their key: `text` ('' when the key gives them back), `json` false when JSON would change them. */
+/**
+ * How a point's attributes travel besides their key: `text` ('' when the key gives them back) and,
+ * when JSON would change them, `exact`. Both have each string (and each string of an array)
+ * longer than {@link MAX_VALUE_LENGTH} cut as every fold on the main thread cuts it (a cut value
+ * is cut no further), so a 19 MiB attribute value is not copied to the main thread's heap to be
+ * cut there and left for its next major collection; the key, made of the values as sent, keeps
+ * two values that differ past the cut two streams.
+ */
 function packing(
   attributes: Attributes,
   key: string,
-): { readonly text: string; readonly json: boolean } {
-  return { text: textOf(attributes, key), json: jsonExact(attributes) };
+): { readonly text: string; readonly exact: Attributes | undefined } {
+  const kept = withinLength(attributes, MAX_VALUE_LENGTH)
+    ? attributes
+    : limitLengths(attributes, MAX_VALUE_LENGTH, () => {});
+  return { text: textOf(kept, key), exact: jsonExact(kept) ? undefined : kept };
 }
 
 /** '' when the key's JSON gives `attributes` back in their order, else their JSON in their order. */

@@ -43,7 +43,8 @@ import type {
   StreamSnapshot,
 } from './checkpoint.ts';
 import type { IngestReport, Refusal } from './ingest-report.ts';
-import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
+import { cutString } from '../domain/bounded-attributes.ts';
+import { attributesKey, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
 import {
   boundsBytes,
   instrumentBytes,
@@ -166,9 +167,9 @@ export class SeriesRegistry {
     if (clash !== undefined)
       return {
         code: 'name_clash',
-        text: `its exposed name ${clash.name} is taken by ${cut(clash.owner, 64)}`,
+        text: `its exposed name ${clash.name} is taken by ${cutString(clash.owner, 64)}`,
       };
-    const description = spec?.description ?? cut(sentDescription, MAX_DESCRIPTION_LENGTH);
+    const description = spec?.description ?? cutString(sentDescription, MAX_DESCRIPTION_LENGTH);
     const bytes = instrumentBytes(name, description, unit);
     if (!this.#take(bytes)) return this.#overBudget();
     this.#claims.claim(names, name);
