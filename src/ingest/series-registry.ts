@@ -565,10 +565,11 @@ export class SeriesRegistry {
   }
 
   /**
-   * Tells the carry that the dormant series `d` left, as {@link #departing} does a served one: it
-   * counted nothing since it was served, and its cumulative streams' last reports are its source's
-   * (a delta stream's new series counts from its first window). Known by its key: the carry may
-   * hold its source from a checkpoint, with no series object.
+   * Tells the carry that the dormant series `d` left, as {@link #departing} does a served one: its
+   * figures as the file held them (the carry adds what it has not counted of them: points the file
+   * holds that no pass read before the write, nor since), and its cumulative streams' last reports
+   * are its source's (a delta stream's new series counts from its first window). Known by its key:
+   * the carry may hold its source from a checkpoint, with no series object.
    */
   #departingDormant({ instrument, saved }: DormantSeries): void {
     const sources = this.#settings.sources;
@@ -576,7 +577,12 @@ export class SeriesRegistry {
     if (instrument.shape !== 'monotonicSum' && instrument.shape !== 'histogram') return;
     const cumulative = saved.streams.filter((t) => t.from === 0n);
     const key = instrumentKey(saved.scope, instrument.name);
+    const figures = streamsRow(instrument.shape, saved.streams, {
+      value: saved.base,
+      acc: saved.baseAcc,
+    });
     sources.departedAs(key, saved.attributes, {
+      ...(figures !== undefined && { figures }),
       last: streamsRow(instrument.shape, cumulative),
       ...(saved.bounds && { bounds: saved.bounds }),
     });

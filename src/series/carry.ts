@@ -106,11 +106,11 @@ export type SourcePart = Omit<SourceTotal, 'seen' | 'by'>;
 /**
  * What a store's series held as it left with its last source (ingest/series-registry.ts
  * `dropStream`, or forgotten dormant), as rows (a number's `[value]`, a histogram's `[count, sum,
- * ...bucket counts]` over `bounds`): `figures`, what it served then, counted since the carry's last
- * report too (none: nothing since, a dormant series counts nothing); `last`, its source's own last
- * report, without what its restarted and ended sources left in it (the store's, which a new series
- * of the source will not hold). `last` none: the source was delta, a new series of it counts from
- * its first window.
+ * ...bucket counts]` over `bounds`): `figures`, what it served then (a forgotten dormant one: what
+ * the file held), counted since the carry's last report too (none: nothing since); `last`, its
+ * source's own last report, without what its restarted and ended sources left in it (the store's,
+ * which a new series of the source will not hold). `last` none: the source was delta, a new series
+ * of it counts from its first window.
  */
 export interface Departure {
   readonly figures?: Float64Array;
@@ -359,8 +359,9 @@ export class RuleSources {
    * A dormant series' source (ingest/series-registry.ts: restored, no sender of it known alive),
    * counted in its label set as a gone source is: one the rule does not know yet (the checkpoint
    * was written before a pass saw it) is taken as gone with what its series counted (`left`, read
-   * by `read`), so another scope's series of its label set serves that too; it goes on from there
-   * when a sender wakes it. Not marked seen.
+   * by `read`), so another scope's series of its label set serves that too; one it knows adds what
+   * its series counted since the rule's last report of it (points the file holds that no pass
+   * read). It goes on from there when a sender wakes it. Not marked seen.
    */
   dormant(
     attributes: Attributes,
@@ -370,13 +371,17 @@ export class RuleSources {
     read: ReadRow,
   ): void {
     const key = attributeSetKey(attributes);
-    if (this.#byKey.has(key)) return;
+    this.#read = read;
+    const known = this.#byKey.get(key);
+    if (known !== undefined) {
+      if (known.labels === labels) this.#apply(known, left);
+      return;
+    }
     const s: SourceTotal = { key, labels, total: 0, last: Number.NaN, start, seen: 0 };
     if (left.bounds !== undefined && left.figures !== undefined && read(left.figures).length > 1) {
       s.bounds = left.bounds;
       s.row = new Float64Array(left.bounds.length + 3);
     }
-    this.#read = read;
     this.#apply(s, left);
     this.#byKey.set(key, s);
   }

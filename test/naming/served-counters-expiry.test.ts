@@ -7,7 +7,10 @@
  *   (by other sources or a zero-fill word): no decrease, so no reset read by Prometheus;
  * - a source that comes back going on from where it was (a cumulative sender that kept running)
  *   adds only what it counted since; one that restarted while gone (its total below its last)
- *   adds its new total whole — the rule every carry of the store follows (series/carry.ts).
+ *   adds its new total whole — the rule every carry of the store follows (series/carry.ts);
+ * - across a restart of jobmeter, a series its state file holds dormant (its sender silent past
+ *   the expiry by the start, so not served) keeps what its sender counted in its label set, the
+ *   file's points no scrape read included, whether it wakes or goes unwoken.
  *
  * The oracle is what the senders counted, not our reading of the code.
  */
@@ -22,6 +25,8 @@ import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { freePort } from '../support/free-port.ts';
 import { postMetric } from '../support/otlp-json.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { StateKeeper } from '../../src/ingest/state-keeper.ts';
+import { mergesScopes } from '../../src/naming/native-rules.ts';
 import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import type { ProfileName } from '../../src/common/option-values.ts';
@@ -295,6 +300,20 @@ const CASES: Record<string, Case> = {
   },
 };
 
+/** `source`'s `point` ingested by `store`, accepted whole. */
+function ingestPoint(store: IngestStore, source: Source, [value, start, time]: Point): void {
+  const data =
+    source.histogram === true
+      ? histogram([histogramPoint([0.01], [value, 0], value / 200, source.attributes, start, time)])
+      : sum(
+          [numberPoint(value, source.attributes, start, time)],
+          source.delta === true ? 'delta' : 'cumulative',
+        );
+  const unit = source.histogram === true ? 's' : '';
+  const r = store.ingest(request([metric(source.instrument, data, unit)]));
+  assert.equal(r.rejectedDataPoints, 0, r.errorMessage);
+}
+
 describe('a legacy profile counter across the expiry of the ingested series it merges', () => {
   for (const [name, c] of Object.entries(CASES)) {
     it(name, () => {
@@ -321,27 +340,336 @@ describe('a legacy profile counter across the expiry of the ingested series it m
         for (const step of c.steps) {
           for (const [i, point] of step.sends.entries()) {
             if (point === undefined) continue;
-            const [value, start, time] = point;
-            at(time);
-            const source = c.sources[i]!;
-            const data =
-              source.histogram === true
-                ? histogram([
-                    histogramPoint([0.01], [value, 0], value / 200, source.attributes, start, time),
-                  ])
-                : sum(
-                    [numberPoint(value, source.attributes, start, time)],
-                    source.delta === true ? 'delta' : 'cumulative',
-                  );
-            const unit = source.histogram === true ? 's' : '';
-            const r = store.ingest(request([metric(source.instrument, data, unit)]));
-            assert.equal(r.rejectedDataPoints, 0, r.errorMessage);
+            at(point[2]);
+            ingestPoint(store, c.sources[i]!, point);
           }
           at(step.scrapeAt);
           served.push(await read());
         }
         assert.deepEqual(served, c.served, 'served after each step: what the senders counted');
       })();
+    });
+  }
+});
+
+/**
+ * A step of a jobmeter that restarts on its state file: the senders' points (as a {@link Case}'s),
+ * or its shutdown at `down` (the file written) and its start at `up`, which holds `dormant` of the
+ * file's source series dormant; then, with `scrapeAt`, a scrape.
+ */
+type RestartStep = { readonly scrapeAt?: number } & (
+  | { readonly sends: readonly (Point | undefined)[] }
+  | { readonly down: number; readonly up: number; readonly dormant: number }
+);
+
+interface RestartCase extends Omit<Case, 'steps'> {
+  readonly steps: readonly RestartStep[];
+}
+
+/**
+ * Task a's sender stops after its first report, b's goes on; jobmeter is down for 20 s, by when a
+ * has been silent past the expiry: a's series is dormant at the start, b's served. The file is
+ * written before any scrape, so the carry first hears of a from its dormant series.
+ */
+const DORMANT_NEVER_SEEN: RestartCase['steps'] = [
+  {
+    sends: [
+      [5, 1, 10],
+      [2, 1, 10],
+    ],
+  },
+  { sends: [undefined, [2, 1, 50]] },
+  { down: 55, up: 75, dormant: 1, scrapeAt: 76 },
+  { sends: [[6, 1, 80], undefined], scrapeAt: 82 },
+  { sends: [undefined, [3, 1, 85]], scrapeAt: 87 },
+];
+
+/**
+ * As {@link DORMANT_NEVER_SEEN}, scraped before the shutdown; a's dormant series goes the expiry
+ * after the start (135 s), and a's sender is back later.
+ */
+const DORMANT_NEVER_WAKES: RestartCase['steps'] = [
+  {
+    sends: [
+      [5, 1, 10],
+      [2, 1, 10],
+    ],
+    scrapeAt: 12,
+  },
+  { sends: [undefined, [2, 1, 50]] },
+  { down: 55, up: 75, dormant: 1, scrapeAt: 76 },
+  { sends: [undefined, [3, 1, 130]], scrapeAt: 140 },
+  {
+    sends: [
+      [6, 1, 150],
+      [3, 1, 150],
+    ],
+    scrapeAt: 152,
+  },
+];
+
+/**
+ * Task a's series expires while b's serves the label set (a's 5 carried); jobmeter is down long
+ * enough for b's to be dormant at the start: the label set has no series served until b's sender
+ * wakes it.
+ */
+const ONLY_DORMANT: RestartCase['steps'] = [
+  {
+    sends: [
+      [5, 1, 10],
+      [2, 1, 10],
+    ],
+    scrapeAt: 12,
+  },
+  { sends: [undefined, [2, 1, 50]], scrapeAt: 75 },
+  { down: 76, up: 140, dormant: 1, scrapeAt: 141 },
+  { sends: [undefined, [3, 1, 145]], scrapeAt: 147 },
+  { sends: [[6, 1, 150], undefined], scrapeAt: 152 },
+];
+
+/**
+ * Task a's sender reports once more after the last scrape before the shutdown: the file holds a
+ * total of its series the carry has not counted. Down 35 s: a's series is dormant at the start,
+ * b's served; a's sender wakes it.
+ */
+const DORMANT_AHEAD_OF_CARRY: RestartCase['steps'] = [
+  {
+    sends: [
+      [5, 1, 10],
+      [2, 1, 10],
+    ],
+    scrapeAt: 12,
+  },
+  { sends: [[6, 1, 20], undefined] },
+  { sends: [undefined, [2, 1, 50]] },
+  { down: 55, up: 90, dormant: 1, scrapeAt: 91 },
+  { sends: [[7, 1, 100], undefined], scrapeAt: 102 },
+];
+
+/**
+ * As {@link DORMANT_AHEAD_OF_CARRY}, but no scrape reads a's dormant series: it goes the expiry
+ * after the start (150 s), and a's sender is back later.
+ */
+const DORMANT_AHEAD_GOES_UNREAD: RestartCase['steps'] = [
+  {
+    sends: [
+      [5, 1, 10],
+      [2, 1, 10],
+    ],
+    scrapeAt: 12,
+  },
+  { sends: [[6, 1, 20], undefined] },
+  { sends: [undefined, [2, 1, 50]] },
+  { down: 55, up: 90, dormant: 1 },
+  { sends: [undefined, [3, 1, 140]], scrapeAt: 152 },
+  { sends: [[7, 1, 160], undefined], scrapeAt: 162 },
+];
+
+const STARTED_SERIES = /^solti_runner_tasks_started_total\{runner="wasm"\} (\S+)$/m;
+
+const RESTART_CASES: Record<string, RestartCase> = {
+  "a dormant series the carry never saw keeps its sender's total in the label set another sender serves, and counts its wake once":
+    {
+      profile: 'solti',
+      series: STARTED_SERIES,
+      sources: [TASK_A, TASK_B],
+      steps: DORMANT_NEVER_SEEN,
+      served: [7, 8, 9],
+    },
+  "a merged histogram's dormant series the carry never saw: its count stays, its wake counted once":
+    {
+      profile: 'solti',
+      series: DURATION_SERIES,
+      bucket: DURATION_BUCKET,
+      sources: [DURATION_A, DURATION_B],
+      steps: DORMANT_NEVER_SEEN,
+      served: [7, 8, 9],
+    },
+  "a dormant series that goes unwoken leaves its sender's total in the label set, and its sender back later goes on from it":
+    {
+      profile: 'solti',
+      series: STARTED_SERIES,
+      sources: [TASK_A, TASK_B],
+      steps: DORMANT_NEVER_WAKES,
+      served: [7, 7, 8, 9],
+    },
+  "a merged histogram's dormant series that goes unwoken leaves its count, and its sender back later goes on from it":
+    {
+      profile: 'solti',
+      series: DURATION_SERIES,
+      bucket: DURATION_BUCKET,
+      sources: [DURATION_A, DURATION_B],
+      steps: DORMANT_NEVER_WAKES,
+      served: [7, 7, 8, 9],
+    },
+  "a label set whose one series is dormant keeps an expired sender's total unserved, and serves it again when the dormant series wakes":
+    {
+      profile: 'solti',
+      series: STARTED_SERIES,
+      sources: [TASK_A, TASK_B],
+      steps: ONLY_DORMANT,
+      served: [7, 7, undefined, 8, 9],
+    },
+  "a merged histogram whose one series is dormant keeps an expired sender's count, served again on the wake":
+    {
+      profile: 'solti',
+      series: DURATION_SERIES,
+      bucket: DURATION_BUCKET,
+      sources: [DURATION_A, DURATION_B],
+      steps: ONLY_DORMANT,
+      served: [7, 7, undefined, 8, 9],
+    },
+  'a dormant series whose sender restarted while jobmeter was down: its old total and its new one, each once':
+    {
+      profile: 'solti',
+      series: STARTED_SERIES,
+      sources: [TASK_A, TASK_B],
+      steps: [
+        {
+          sends: [
+            [5, 1, 10],
+            [2, 1, 10],
+          ],
+        },
+        { sends: [undefined, [2, 1, 50]] },
+        { down: 55, up: 75, dormant: 1, scrapeAt: 76 },
+        { sends: [[2, 78, 80], undefined], scrapeAt: 82 },
+        {
+          sends: [
+            [3, 78, 85],
+            [3, 1, 85],
+          ],
+          scrapeAt: 87,
+        },
+      ],
+      served: [7, 9, 11],
+    },
+  'a zero-filled counter whose every series is dormant serves what they counted, and each wake adds what it counted since':
+    {
+      profile: 'runwisp',
+      series: /^runwisp_runs_total\{status="failed"\} (\S+)$/m,
+      sources: [FAILURE, TIMEOUT],
+      steps: [
+        {
+          sends: [
+            [5, 1, 10],
+            [2, 1, 10],
+          ],
+        },
+        { down: 15, up: 80, dormant: 2, scrapeAt: 81 },
+        { sends: [undefined, [3, 1, 85]], scrapeAt: 87 },
+        { sends: [[6, 1, 90], undefined], scrapeAt: 92 },
+      ],
+      served: [7, 8, 9],
+    },
+  'a dormant series whose file holds more than the carry counted serves that too, and counts its wake once':
+    {
+      profile: 'solti',
+      series: STARTED_SERIES,
+      sources: [TASK_A, TASK_B],
+      steps: DORMANT_AHEAD_OF_CARRY,
+      served: [7, 8, 9],
+    },
+  "a merged histogram's dormant series whose file holds more than the carry counted: that too, its wake once":
+    {
+      profile: 'solti',
+      series: DURATION_SERIES,
+      bucket: DURATION_BUCKET,
+      sources: [DURATION_A, DURATION_B],
+      steps: DORMANT_AHEAD_OF_CARRY,
+      served: [7, 8, 9],
+    },
+  'a dormant series whose file holds more than the carry counted, gone unread: that stays, and its sender back goes on from it':
+    {
+      profile: 'solti',
+      series: STARTED_SERIES,
+      sources: [TASK_A, TASK_B],
+      steps: DORMANT_AHEAD_GOES_UNREAD,
+      served: [7, 9, 10],
+    },
+  "a merged histogram's dormant series whose file holds more than the carry counted, gone unread: that stays":
+    {
+      profile: 'solti',
+      series: DURATION_SERIES,
+      bucket: DURATION_BUCKET,
+      sources: [DURATION_A, DURATION_B],
+      steps: DORMANT_AHEAD_GOES_UNREAD,
+      served: [7, 9, 10],
+    },
+};
+
+describe('a legacy profile counter across a restart whose state file holds a series dormant (its sender silent past the expiry by the start)', () => {
+  for (const [name, c] of Object.entries(RESTART_CASES)) {
+    it(name, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'jobmeter-dormant-'));
+      // Restarted in one boot, whose monotonic clock (series/clock.ts `boot`) counts the time
+      // jobmeter was down as its senders' silence.
+      const clock = fakeClock();
+      const booted = Object.assign(clock, {
+        boot: () => ({ id: 'boot-1', monotonicMillis: clock.monotonicMillis() }),
+      });
+      const at = (seconds: number) =>
+        clock.advance(EPOCH_SECONDS * 1000 + seconds * 1000 - clock.wallMillis());
+      const lines: string[] = [];
+      /**
+       * A jobmeter's ingest and naming, one carry for both (as createJobmeter makes them), its
+       * state file loaded.
+       */
+      const start = () => {
+        const sources = new SourceTotals(mergesScopes(resolveProfile(c.profile, false)));
+        const newStore = () => new IngestStore({ clock: booted, expiryMillis: EXPIRY, sources });
+        const store = newStore();
+        const keeper = StateKeeper.open(store, {
+          dir,
+          host: '127.0.0.1',
+          port: 4318,
+          maxBytes: 1e6,
+          log: (_level, msg, _fields, text) => lines.push(text ?? msg),
+          emptyStore: newStore,
+          carry: sources,
+        });
+        const namer = createNamer(resolveProfile(c.profile, false), {
+          hostname: 'h',
+          totals: new ServedTotals(),
+          sources,
+        });
+        return { store, keeper, namer };
+      };
+      let jm = start();
+      const read = async (): Promise<number | undefined> => {
+        const text = renderOpenMetrics(await scrapedFamilies(jm.store, jm.namer));
+        // The profile's labels: a task's series, dormant or not, is served under its runner alone.
+        assert.doesNotMatch(text, /task="/);
+        const m = c.series.exec(text);
+        if (c.bucket !== undefined)
+          assert.equal(c.bucket.exec(text)?.[1], m?.[1], 'the bucket counts carried as the count');
+        return m === null ? undefined : Number(m[1]);
+      };
+      try {
+        const served: (number | undefined)[] = [];
+        for (const step of c.steps) {
+          if ('down' in step) {
+            at(step.down);
+            await jm.keeper.close();
+            at(step.up);
+            jm = start();
+            // The start held the sequence's series dormant: what this test is about.
+            const dormant = `from ${jm.keeper.path}; ${step.dormant} source series dormant`;
+            assert.ok(lines.at(-1)!.includes(dormant), lines.at(-1));
+          } else
+            for (const [i, point] of step.sends.entries()) {
+              if (point === undefined) continue;
+              at(point[2]);
+              ingestPoint(jm.store, c.sources[i]!, point);
+            }
+          if (step.scrapeAt === undefined) continue;
+          at(step.scrapeAt);
+          served.push(await read());
+        }
+        assert.deepEqual(served, c.served, 'served after each scrape: what the senders counted');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   }
 });
