@@ -25,7 +25,6 @@
  * bytes, the name claims and the maps follow the live series and shrink when they expire.
  */
 import { DataPointType, hrTimeMillis, millisToHrTime } from '../common/otel-sdk.ts';
-import type { InstrumentationScope } from '@opentelemetry/core';
 import type { DormantSeries as HeldDormant } from '../series/collection.ts';
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { maxAttributeSets } from '../domain/bounded-attributes.ts';
@@ -315,39 +314,14 @@ export class SeriesRegistry {
   /** The dormant series, by instrument and scope (none after the expiry that follows a restore). */
   dormantSeries(): HeldDormant[] | undefined {
     if (this.#dormant.size === 0) return undefined;
-    const held = new Map<
-      string,
-      {
-        scope: InstrumentationScope;
-        metric: HeldDormant['metric'];
-        series: HeldDormant['series'][number][];
-      }
-    >();
-    for (const { instrument, saved } of this.#dormant.values()) {
-      const key = `${instrument.name}\0${saved.scopeKey}`;
+    const held = new Map<string, { head: DormantHead; series: HeldDormant['series'][number][] }>();
+    for (const d of this.#dormant.values()) {
+      const key = `${d.instrument.name}\0${d.saved.scopeKey}`;
       let of = held.get(key);
-      if (of === undefined) {
-        const dataPointType = POINT_TYPE[instrument.shape];
-        const metric = {
-          descriptor: instrument.descriptor,
-          dataPointType,
-          isMonotonic: instrument.shape === 'monotonicSum',
-        };
-        held.set(key, (of = { scope: saved.scope, metric, series: [] }));
-      }
-      // What it serves: its carried figures and each stream's.
-      const figures = streamsRow(instrument.shape, saved.streams, {
-        value: saved.base,
-        acc: saved.baseAcc,
-      });
-      of.series.push({
-        attributes: saved.attributes,
-        start: hrTimeMillis(saved.startTime),
-        ...(figures !== undefined && { figures }),
-        ...(saved.bounds !== undefined && { bounds: saved.bounds }),
-      });
+      if (of === undefined) held.set(key, (of = { head: dormantHead(d), series: [] }));
+      of.series.push(dormantEntry(d));
     }
-    return [...held.values()];
+    return [...held.values()].map(({ head, series }) => ({ ...head, series }));
   }
 
   /** Series `slot` of `out` (of `instrument`) as a snapshot, its streams' times by `wall` (a dormant one's as of its last point). */
@@ -569,23 +543,29 @@ export class SeriesRegistry {
    * figures as the file held them (the carry adds what it has not counted of them: points the file
    * holds that no pass read before the write, nor since), and its cumulative streams' last reports
    * are its source's (a delta stream's new series counts from its first window). Known by its key:
-   * the carry may hold its source from a checkpoint, with no series object.
+   * the carry may hold its source from a checkpoint, with no series object. Told with the series as
+   * a pass names it, and whether or not a rule carries yet: no pass may have named it (the file
+   * was written before one, and none ran since the start), and the next one counts its source from
+   * this, or its total is lost from its label set.
    */
-  #departingDormant({ instrument, saved }: DormantSeries): void {
+  #departingDormant(d: DormantSeries): void {
     const sources = this.#settings.sources;
-    if (sources?.carrying !== true) return;
+    if (sources === undefined || (!sources.carrying && !sources.mergesScopes)) return;
+    const { instrument, saved } = d;
     if (instrument.shape !== 'monotonicSum' && instrument.shape !== 'histogram') return;
     const cumulative = saved.streams.filter((t) => t.from === 0n);
     const key = instrumentKey(saved.scope, instrument.name);
-    const figures = streamsRow(instrument.shape, saved.streams, {
-      value: saved.base,
-      acc: saved.baseAcc,
-    });
-    sources.departedAs(key, saved.attributes, {
-      ...(figures !== undefined && { figures }),
-      last: streamsRow(instrument.shape, cumulative),
-      ...(saved.bounds && { bounds: saved.bounds }),
-    });
+    const entry = dormantEntry(d);
+    sources.departedAs(
+      key,
+      saved.attributes,
+      {
+        ...(entry.figures !== undefined && { figures: entry.figures }),
+        last: streamsRow(instrument.shape, cumulative),
+        ...(saved.bounds && { bounds: saved.bounds }),
+      },
+      { ...dormantHead(d), series: [entry] },
+    );
   }
 
   #restoreInstrument(saved: InstrumentSnapshot): Instrument | undefined {
@@ -898,6 +878,32 @@ interface DormantSeries {
   readonly saved: SeriesSnapshot;
   readonly lastPoints: number[];
   readonly bytes: number;
+}
+
+type DormantHead = Omit<HeldDormant, 'series'>;
+
+/** The scope and metric a pass names dormant series `d` by (series/collection.ts `DormantSeries`). */
+function dormantHead({ instrument, saved }: DormantSeries): DormantHead {
+  const metric = {
+    descriptor: instrument.descriptor,
+    dataPointType: POINT_TYPE[instrument.shape],
+    isMonotonic: instrument.shape === 'monotonicSum',
+  };
+  return { scope: saved.scope, metric };
+}
+
+/** Dormant series `d` as a pass reads it: what it serves, its carried figures and each stream's. */
+function dormantEntry({ instrument, saved }: DormantSeries): HeldDormant['series'][number] {
+  const figures = streamsRow(instrument.shape, saved.streams, {
+    value: saved.base,
+    acc: saved.baseAcc,
+  });
+  return {
+    attributes: saved.attributes,
+    start: hrTimeMillis(saved.startTime),
+    ...(figures !== undefined && { figures }),
+    ...(saved.bounds !== undefined && { bounds: saved.bounds }),
+  };
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   metricsCollection,
   type CollectedSeries,
   type Collection,
+  type DormantSeries,
 } from '../series/collection.ts';
 import { MetricColumns } from '../series/metric-columns.ts';
 import { Slice, SLICE_MILLIS } from '../common/slices.ts';
@@ -231,11 +232,16 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         builder.feeds.push({ column, n: series.n, named: rule.named, scope: rule.scope, upDown });
       }
     };
-    /** The label strings of the ingest's dormant series, by the family of each rule that carries. */
-    const dormantLabels = (c: Collection): Map<string, Set<string>> | undefined => {
-      if (c.dormant === undefined) return undefined;
-      const held = new Map<string, Set<string>>();
-      for (const { scope, metric, series } of c.dormant) {
+    /**
+     * Counts the ingest's unserved `groups` (dormant series, or forgotten ones: carry.ts
+     * `departedSeries`) in the sources of each rule that carries them (none in a pass of the
+     * copy); with `held`, their label strings go into it, by family.
+     */
+    const countUnserved = (
+      groups: readonly DormantSeries[],
+      held?: Map<string, Set<string>>,
+    ): void => {
+      for (const { scope, metric, series } of groups) {
         const key = instrumentKey(scope, metric.descriptor.name);
         let entry = compiled.get(key);
         if (entry === undefined)
@@ -243,13 +249,16 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         entry.pass = current;
         for (const rule of entry.rules) {
           if (!rule.carries) continue;
-          let labels = held.get(rule.family.name);
-          if (labels === undefined) held.set(rule.family.name, (labels = new Set()));
           const rs = c.held === true ? undefined : sources!.of(key, rule.family.name);
-          for (const d of series) labels.add(rule.dormant(d, rs));
+          for (const d of series) {
+            const labels = rule.dormant(d, rs);
+            if (held === undefined) continue;
+            let of = held.get(rule.family.name);
+            if (of === undefined) held.set(rule.family.name, (of = new Set()));
+            of.add(labels);
+          }
         }
       }
-      return held;
     };
     /** An instrument's compiled rules, each with the builder of its family (a rule whose family is not served left out). */
     const ruled = (
@@ -293,6 +302,12 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       ...c.metrics.map((sm) => ({ scope: sm.scope, series: sm.metrics })),
       ...c.ingested.map((group) => ({ ...group, expires: group.own !== true })),
     ];
+    // A forgotten series no pass may have named (dormant since a restart, gone unwoken) is counted
+    // as a gone source first, so its sender's new series in this pass goes on from its total. Not
+    // in a pass of the copy (it reads no departure), nor of the cluster's aggregate (which carries
+    // what its members reported itself, the ingest's series included).
+    if (sources !== undefined && c.held !== true && c.aggregate !== true)
+      countUnserved(sources.departedSeries());
     for (const group of read)
       for (const entry of group.series) {
         emit(entry, group.scope, 'expires' in group && group.expires);
@@ -301,7 +316,9 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     // Gone sources stay in the series still served (by other sources, or zero-filled words), and
     // kept unserved in those dormant series hold. A family fed by one rule alone (a native one's)
     // has no index until a gone source asks.
-    const dormant = sources === undefined ? undefined : dormantLabels(c);
+    let dormant: Map<string, Set<string>> | undefined;
+    if (sources !== undefined && c.dormant !== undefined)
+      countUnserved(c.dormant, (dormant = new Map()));
     sources?.settle((rs) => {
       const builder = builders.get(rs.family);
       const held = dormant?.get(rs.family);

@@ -35,6 +35,7 @@ import type { MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { AggregationTemporality } from '../common/otel-sdk.ts';
 import { HISTOGRAM, SUM, type HistogramAcc } from './aggregation.ts';
 import { attributeSetKey } from './attribute-key.ts';
+import type { DormantSeries } from './collection.ts';
 
 /** Where a cluster report's histogram row, `[count, sum, min, max, ...bucket counts]` (cluster/wire.ts), has its bucket counts. */
 export const ROW_BUCKETS = 4;
@@ -356,9 +357,10 @@ export class RuleSources {
   }
 
   /**
-   * A dormant series' source (ingest/series-registry.ts: restored, no sender of it known alive),
-   * counted in its label set as a gone source is: one the rule does not know yet (the checkpoint
-   * was written before a pass saw it) is taken as gone with what its series counted (`left`, read
+   * A dormant series' source (ingest/series-registry.ts: restored, no sender of it known alive;
+   * or one gone unwoken, {@link SourceTotals.departedSeries}), counted in its label set as a gone
+   * source is: one the rule does not know yet (the checkpoint was written before a pass saw it) is
+   * taken as gone with what its series counted (`left`, read
    * by `read`), so another scope's series of its label set serves that too; one it knows adds what
    * its series counted since the rule's last report of it (points the file holds that no pass
    * read). It goes on from there when a sender wakes it. Not marked seen.
@@ -522,8 +524,11 @@ export class SourceTotals {
   readonly #departed = new WeakMap<Attributes, Departure>();
   /** Store series made by a delta stream ({@link madeByWindows}). */
   readonly #windowed = new WeakSet<Attributes>();
-  /** What forgotten series left, by instrument and attribute-set key ({@link departedAs}), until a live pass settles. */
-  readonly #departedAs = new Map<string, Departure>();
+  /**
+   * What forgotten series left, by instrument and attribute-set key, until a live pass settles;
+   * each with the series as a pass names it, if told ({@link departedAs}).
+   */
+  readonly #departedAs = new Map<string, { left: Departure; series?: DormantSeries }>();
   #pass = 0;
   #held = false;
   /**
@@ -598,10 +603,33 @@ export class SourceTotals {
    * A store series of `instrument` ({@link instrumentKey}) with `attributes` left as `left` says,
    * known by its key: one no source holds the object of (held dormant across a restart, then
    * forgotten). Read in the next {@link settle} of a pass of the live series, when a rule sees its
-   * source gone (or in a {@link snapshot} before it), then dropped.
+   * source gone (or in a {@link snapshot} before it), then dropped. `series`: the series as a pass
+   * names it ({@link departedSeries}), for a rule that does not know its source yet.
    */
-  departedAs(instrument: string, attributes: Attributes, left: Departure): void {
-    this.#departedAs.set(`${instrument}\0\0${attributeSetKey(attributes)}`, left);
+  departedAs(
+    instrument: string,
+    attributes: Attributes,
+    left: Departure,
+    series?: DormantSeries,
+  ): void {
+    const key = `${instrument}\0\0${attributeSetKey(attributes)}`;
+    this.#departedAs.set(key, series === undefined ? { left } : { left, series });
+  }
+
+  /**
+   * The forgotten series told with how a pass names them ({@link departedAs}), until a live pass
+   * settles. A pass counts each in the rules that carry it as a dormant series' source
+   * (`RuleSources.dormant`), before its own series: one no rule knows (no pass named its series)
+   * is taken as gone with its figures, so its label set keeps its total and its sender back in
+   * that pass or later goes on from it; one a rule knows adds what its series counted beyond the
+   * rule's last report of it, as its departure would. Either way the departure is still read in
+   * that settle (or when its sender's new series reports), adding nothing more, its last report
+   * the series' cumulative one.
+   */
+  departedSeries(): DormantSeries[] {
+    const out: DormantSeries[] = [];
+    for (const { series } of this.#departedAs.values()) if (series !== undefined) out.push(series);
+    return out;
   }
 
   /**
@@ -611,7 +639,7 @@ export class SourceTotals {
   departureOf(by: Attributes | undefined, instrument: string, key: string): Departure | undefined {
     const left = by === undefined ? undefined : this.#departed.get(by);
     if (left !== undefined || this.#departedAs.size === 0) return left;
-    return this.#departedAs.get(`${instrument}\0\0${key}`);
+    return this.#departedAs.get(`${instrument}\0\0${key}`)?.left;
   }
 
   /**

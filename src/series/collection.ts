@@ -132,7 +132,8 @@ export interface IngestedScope {
  * Series of one instrument of one scope the ingest holds dormant (restored with no sender of them
  * known alive): not served. Each is counted in its label set as a gone source is (carry.ts
  * `RuleSources.dormant`), and a label set one holds is served again when a sender wakes it, so
- * what gone sources counted in it is kept meanwhile (carry.ts `settle`).
+ * what gone sources counted in it is kept meanwhile (carry.ts `settle`). One that went unwoken is
+ * handed to the next pass so too, by the carry (carry.ts `SourceTotals.departedSeries`).
  */
 export interface DormantSeries {
   readonly scope: InstrumentationScope;

@@ -409,6 +409,76 @@ const DORMANT_NEVER_WAKES: RestartCase['steps'] = [
 ];
 
 /**
+ * As {@link DORMANT_NEVER_WAKES}, but nothing is scraped before a's dormant series goes (135 s): no
+ * pass named it, neither before the shutdown nor after the start, and the file's carry holds no rule.
+ */
+const DORMANT_GOES_UNNAMED: RestartCase['steps'] = [
+  {
+    sends: [
+      [5, 1, 10],
+      [2, 1, 10],
+    ],
+  },
+  { sends: [undefined, [2, 1, 50]] },
+  { down: 55, up: 75, dormant: 1 },
+  { sends: [undefined, [3, 1, 130]], scrapeAt: 140 },
+  {
+    sends: [
+      [6, 1, 150],
+      [3, 1, 150],
+    ],
+    scrapeAt: 152,
+  },
+];
+
+/**
+ * As {@link DORMANT_GOES_UNNAMED}, but a's sender restarted before the shutdown (5, then 3 from its
+ * new start): back later, it goes on from its new total.
+ */
+const DORMANT_RESTARTED_GOES_UNNAMED: RestartCase['steps'] = [
+  {
+    sends: [
+      [5, 1, 5],
+      [2, 1, 5],
+    ],
+  },
+  {
+    sends: [
+      [3, 8, 10],
+      [2, 1, 10],
+    ],
+  },
+  { sends: [undefined, [2, 1, 50]] },
+  { down: 55, up: 75, dormant: 1 },
+  { sends: [undefined, [3, 1, 130]], scrapeAt: 140 },
+  {
+    sends: [
+      [4, 8, 150],
+      [3, 1, 150],
+    ],
+    scrapeAt: 152,
+  },
+];
+
+/**
+ * As {@link DORMANT_GOES_UNNAMED}, but a's sender is back (going on from 5) after its dormant series
+ * went and before the scrape that first names it; then it goes on.
+ */
+const DORMANT_GOES_UNNAMED_BACK_BEFORE_SCRAPE: RestartCase['steps'] = [
+  {
+    sends: [
+      [5, 1, 10],
+      [2, 1, 10],
+    ],
+  },
+  { sends: [undefined, [2, 1, 50]] },
+  { down: 55, up: 75, dormant: 1 },
+  { sends: [undefined, [3, 1, 130]] },
+  { sends: [[6, 1, 137], undefined], scrapeAt: 140 },
+  { sends: [[7, 1, 145], undefined], scrapeAt: 147 },
+];
+
+/**
  * Task a's series expires while b's serves the label set (a's 5 carried); jobmeter is down long
  * enough for b's to be dormant at the start: the label set has no series served until b's sender
  * wakes it.
@@ -501,6 +571,57 @@ const RESTART_CASES: Record<string, RestartCase> = {
       sources: [DURATION_A, DURATION_B],
       steps: DORMANT_NEVER_WAKES,
       served: [7, 7, 8, 9],
+    },
+  "a dormant series no pass named that goes unwoken leaves its sender's total in the label set, and its sender back later goes on from it":
+    {
+      profile: 'solti',
+      series: STARTED_SERIES,
+      sources: [TASK_A, TASK_B],
+      steps: DORMANT_GOES_UNNAMED,
+      served: [8, 9],
+    },
+  "a merged histogram's dormant series no pass named that goes unwoken leaves its count, and its sender back later goes on from it":
+    {
+      profile: 'solti',
+      series: DURATION_SERIES,
+      bucket: DURATION_BUCKET,
+      sources: [DURATION_A, DURATION_B],
+      steps: DORMANT_GOES_UNNAMED,
+      served: [8, 9],
+    },
+  'a dormant series no pass named, its sender restarted before the shutdown, goes unwoken: both totals stay, and its sender back goes on from its new one':
+    {
+      profile: 'solti',
+      series: STARTED_SERIES,
+      sources: [TASK_A, TASK_B],
+      steps: DORMANT_RESTARTED_GOES_UNNAMED,
+      served: [11, 12],
+    },
+  "a merged histogram's dormant series no pass named, its sender restarted before the shutdown, goes unwoken: both counts stay, its return once":
+    {
+      profile: 'solti',
+      series: DURATION_SERIES,
+      bucket: DURATION_BUCKET,
+      sources: [DURATION_A, DURATION_B],
+      steps: DORMANT_RESTARTED_GOES_UNNAMED,
+      served: [11, 12],
+    },
+  'a dormant series no pass named that goes unwoken, its sender back before the next scrape: its total once':
+    {
+      profile: 'solti',
+      series: STARTED_SERIES,
+      sources: [TASK_A, TASK_B],
+      steps: DORMANT_GOES_UNNAMED_BACK_BEFORE_SCRAPE,
+      served: [9, 10],
+    },
+  "a merged histogram's dormant series no pass named that goes unwoken, its sender back before the next scrape: its count once":
+    {
+      profile: 'solti',
+      series: DURATION_SERIES,
+      bucket: DURATION_BUCKET,
+      sources: [DURATION_A, DURATION_B],
+      steps: DORMANT_GOES_UNNAMED_BACK_BEFORE_SCRAPE,
+      served: [9, 10],
     },
   "a label set whose one series is dormant keeps an expired sender's total unserved, and serves it again when the dormant series wakes":
     {
