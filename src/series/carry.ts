@@ -360,10 +360,10 @@ export class RuleSources {
    * A dormant series' source (ingest/series-registry.ts: restored, no sender of it known alive;
    * or one gone unwoken, {@link SourceTotals.departedSeries}), counted in its label set as a gone
    * source is: one the rule does not know yet (the checkpoint was written before a pass saw it) is
-   * taken as gone with what its series counted (`left`, read
-   * by `read`), so another scope's series of its label set serves that too; one it knows adds what
-   * its series counted since the rule's last report of it (points the file holds that no pass
-   * read). It goes on from there when a sender wakes it. Not marked seen.
+   * taken as gone with what its series counted (`left`, read by `read`), so another scope's series
+   * of its label set serves that too; one it knows adds what its series counted since the rule's
+   * last report of it (points the file holds that no pass read). It goes on from there when a
+   * sender wakes it. Not marked seen.
    */
   dormant(
     attributes: Attributes,
