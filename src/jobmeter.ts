@@ -46,7 +46,7 @@ import type { Profile } from './naming/types.ts';
 import type { JobmeterOptions } from './options.ts';
 import type { PushTransform } from './readers/otlp-push.ts';
 import type { PipelineState } from './http/health-route.ts';
-import { SelfTelemetry } from './http/self-telemetry.ts';
+import type { SelfTelemetry } from './http/self-telemetry.ts';
 import { buildInfoAttributes } from './domain/observed-instruments.ts';
 import { newPullReader } from './readers/pull-reader.ts';
 import { portGivenToAnother } from './readers/reader-ports.ts';
@@ -298,10 +298,12 @@ export async function createJobmeter<
       : undefined;
   // The meter jobmeter's own instruments are made on, as the push names its scope.
   const scope = { name: JOBMETER_METER, version: VERSION };
-  // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
-  const telemetry = new SelfTelemetry(
-    buildInfoAttributes({ version: VERSION, commit: buildCommit() }),
-  );
+  // `jobmeter serve`'s, served by its [telemetry] listener (selfTelemetryOf); a host has none.
+  const telemetry = withTelemetry.has(options)
+    ? new (await import('./http/self-telemetry.ts')).SelfTelemetry(
+        buildInfoAttributes({ version: VERSION, commit: buildCommit() }),
+      )
+    : undefined;
   // Whether the push serialises the pull's families (naming = profile): its reader then reads
   // no ingest, which the scrape's collection reads.
   let profilePush = false;
@@ -353,7 +355,7 @@ export async function createJobmeter<
         return primary.collect(rm).then((agg) => named?.(agg) ?? agg);
       };
     }
-    const exported = telemetry.pushConfigured();
+    const exported = telemetry?.pushConfigured();
     const reader = createOtlpPushReader(o.otlp, {
       // The profile-named push reads the ingest's series sets itself, as the pull does.
       metricProducers: profilePush ? hostProducers : extraProducers,
@@ -362,10 +364,10 @@ export async function createJobmeter<
       log: o.log,
       ...(transform !== undefined && { transform }),
       onExport: (rm) => {
-        const counted = exported(rm);
+        const counted = exported?.(rm);
         const printed = debug?.pushed(rm);
         return (result) => {
-          counted(result);
+          counted?.(result);
           printed?.(result);
         };
       },
@@ -455,7 +457,7 @@ export async function createJobmeter<
     ingest: undefined,
     ...ingest?.state(),
   });
-  telemetry.readinessFrom(pipeline);
+  telemetry?.readinessFrom(pipeline);
 
   // The parts, started in this order and stopped in reverse: each stops before every part above it.
   const parts = new Parts();
@@ -497,7 +499,7 @@ export async function createJobmeter<
         json,
         scrape,
         pipeline,
-        onScrape: (seconds) => telemetry.scraped(seconds),
+        ...(telemetry && { onScrape: (seconds: number) => telemetry.scraped(seconds) }),
       }),
     );
   // The ingest stops first among the listeners, so the last export holds everything received;
@@ -567,15 +569,31 @@ export async function createJobmeter<
 /** What `serve` reads of a jobmeter besides its API, by jobmeter. */
 const serveParts = new WeakMap<
   Jobmeter,
-  { readonly telemetry: SelfTelemetry; readonly ingestListener: IngestListener | undefined }
+  {
+    readonly telemetry: SelfTelemetry | undefined;
+    readonly ingestListener: IngestListener | undefined;
+  }
 >();
+
+/** The options objects {@link withSelfTelemetry} marked. */
+const withTelemetry = new WeakSet<object>();
+
+/**
+ * `options`, marked so that the jobmeter {@link createJobmeter} makes of them counts the
+ * self-telemetry `serve`'s [telemetry] listener serves ({@link selfTelemetryOf}), from its start.
+ * Not a host option: a host has no telemetry listener to serve it.
+ */
+export function withSelfTelemetry<T extends JobmeterOptions>(options: T): T {
+  withTelemetry.add(options);
+  return options;
+}
 
 /** The ingest listener of a jobmeter made by {@link createJobmeter} (`serve` rotates its credentials on SIGHUP). */
 export function ingestListenerOf(jm: Jobmeter): IngestListener | undefined {
   return serveParts.get(jm)?.ingestListener;
 }
 
-/** The self-telemetry of a jobmeter made by {@link createJobmeter} (what `serve`'s [telemetry] listener serves). */
+/** The self-telemetry of a jobmeter made by {@link createJobmeter} of options {@link withSelfTelemetry} marked (what `serve`'s [telemetry] listener serves). */
 export function selfTelemetryOf(jm: Jobmeter): SelfTelemetry | undefined {
   return serveParts.get(jm)?.telemetry;
 }

@@ -249,15 +249,17 @@ async function served(
   try {
     const jm = await parts.start(
       () =>
-        jobmeterModule.createJobmeter({
-          ...options,
-          ...(debug && { debug: io.debug }),
-          log: io.sink,
-          listener:
-            dedicated === undefined
-              ? false
-              : { ...dedicated, allowNonLoopback: false, format: main?.format, ...limits },
-        }),
+        jobmeterModule.createJobmeter(
+          jobmeterModule.withSelfTelemetry({
+            ...options,
+            ...(debug && { debug: io.debug }),
+            log: io.sink,
+            listener:
+              dedicated === undefined
+                ? false
+                : { ...dedicated, allowNonLoopback: false, format: main?.format, ...limits },
+          }),
+        ),
       (started) => started.shutdown(),
     );
     const telemetry =

@@ -70,15 +70,15 @@ export function openIngest(
       checkpoint: keeper === undefined ? undefined : { failing: keeper.health().failing },
       clock: { refusing: clock.refusing() },
     }),
-    /** Starts the checkpoints, then the listener, as `parts`, counted in `telemetry`; `onRequest`: the debug printer's. */
+    /** Starts the checkpoints, then the listener, as `parts`, counted in `telemetry` (serve's); `onRequest`: the debug printer's. */
     start(
       parts: Parts,
-      telemetry: SelfTelemetry,
+      telemetry: SelfTelemetry | undefined,
       pipeline: () => PipelineState,
       onRequest: IngestListenerOptions['onRequest'],
     ) {
       const { maxSeries, maxMemoryBytes } = options;
-      const counts = telemetry.ingestFrom({
+      const counts = telemetry?.ingestFrom({
         store,
         senders: () => store.senders.report(store.seriesByResource()),
         maxSeries,
@@ -91,12 +91,12 @@ export function openIngest(
       });
       // Each request's points counted, and watched for a wrong clock.
       const counted = (result: IngestResult): IngestResult => {
-        counts.accepted.add(result.acceptedDataPoints);
+        counts?.accepted.add(result.acceptedDataPoints);
         clock.record(result);
         return result;
       };
       if (keeper !== undefined) {
-        keeper.start((seconds) => counts.checkpointed?.record(seconds));
+        keeper.start((seconds) => counts?.checkpointed?.record(seconds));
         parts.add(() => keeper.close());
       }
       return parts.start(
@@ -112,9 +112,11 @@ export function openIngest(
               from: (result, address) => store.from(result, address),
             },
             // jobmeter's own count: a profile's rejection series is its original's API's alone.
-            onAnswered: (answer, { protocol, seconds, bytes }) =>
-              counts.answered(protocol, answer, seconds, bytes),
-            onShed: (reason) => counts.shed[reason].add(1),
+            ...(counts && {
+              onAnswered: (answer, { protocol, seconds, bytes }) =>
+                counts.answered(protocol, answer, seconds, bytes),
+              onShed: (reason) => counts.shed[reason].add(1),
+            }),
             health: (request, response) => answerHealth(request, response, pipeline),
             log,
             ...(onRequest && { onRequest }),

@@ -8,19 +8,26 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createJobmeter, selfTelemetryOf, type Jobmeter } from '../../src/jobmeter.ts';
+import {
+  createJobmeter,
+  selfTelemetryOf,
+  withSelfTelemetry,
+  type Jobmeter,
+} from '../../src/jobmeter.ts';
 import { throughCollector } from '../support/collector.ts';
 
 const TOKEN = 'collector-ingest-TOKEN-3b9d';
 
 let jm: Jobmeter;
 before(async () => {
-  jm = await createJobmeter({
-    listener: false,
-    processMetrics: false,
-    global: false,
-    ingest: { port: 0, token: TOKEN },
-  });
+  jm = await createJobmeter(
+    withSelfTelemetry({
+      listener: false,
+      processMetrics: false,
+      global: false,
+      ingest: { port: 0, token: TOKEN },
+    }),
+  );
 });
 after(async () => {
   await jm?.shutdown();

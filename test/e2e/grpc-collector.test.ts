@@ -7,19 +7,26 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createJobmeter, selfTelemetryOf, type Jobmeter } from '../../src/jobmeter.ts';
+import {
+  createJobmeter,
+  selfTelemetryOf,
+  withSelfTelemetry,
+  type Jobmeter,
+} from '../../src/jobmeter.ts';
 import { throughCollector } from '../support/collector.ts';
 
 const TOKEN = 'collector-grpc-TOKEN-8e0a';
 
 let jm: Jobmeter;
 before(async () => {
-  jm = await createJobmeter({
-    listener: false,
-    processMetrics: false,
-    global: false,
-    ingest: { port: 0, grpcPort: 0, token: TOKEN },
-  });
+  jm = await createJobmeter(
+    withSelfTelemetry({
+      listener: false,
+      processMetrics: false,
+      global: false,
+      ingest: { port: 0, grpcPort: 0, token: TOKEN },
+    }),
+  );
 });
 after(async () => {
   await jm?.shutdown();

@@ -1,7 +1,7 @@
 /**
  * What a host loads is what it uses: a process that imports the package root (the built dist/,
  * through the package's own name, as a host does), serves a pull listener and is scraped once loads
- * none of the OpenTelemetry SDK (no instrument of it is the SDK's), the OTLP ingest (its codecs, checksums, decode thread), the OTLP push exporter, the debug
+ * none of the OpenTelemetry SDK (no instrument of it is the SDK's), the OTLP ingest (its codecs, checksums, decode thread), the OTLP push exporter, serve's self-telemetry, the debug
  * printer, the config files' parsers and schema validator, the writers of the formats its scrape
  * did not ask for (protobuf, JSON, OpenMetrics 2.0), or the cluster's aggregate, which no member
  * reported to. Counted in a fresh process, since a module once loaded stays loaded; the resolve
@@ -70,6 +70,8 @@ const UNUSED = [
   '/dist/src/cluster/member.js',
   '/dist/src/series/live.js',
   '/dist/src/series/sources.js',
+  // `jobmeter serve`'s own telemetry: a host has no telemetry listener to serve it.
+  '/dist/src/http/self-telemetry.js',
 ];
 
 /** dist/meta.json: each built file (`dist/src/…js`) → the modules of src/ in it (`dist/src/…js`). */
