@@ -18,7 +18,7 @@
  *   {@link PROM_LIMIT} values only.
  */
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../src/domain/catalog.ts';
-import { renderBuffers } from '../src/exposition/render.ts';
+import { renderBuffers } from '../test/support/render-bytes.ts';
 import { IngestStore } from '../src/ingest/ingest-store.ts';
 import { otelProfile } from '../src/naming/profiles/otel.ts';
 import { createNamer } from '../src/naming/to-families.ts';

@@ -32,7 +32,7 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { protobufBuffers } from '../src/exposition/protobuf.ts';
-import { renderBuffers } from '../src/exposition/render.ts';
+import { renderBuffers } from '../test/support/render-bytes.ts';
 import { PROM_LABEL, SCRAPE_CONTENDERS, type ScrapeContender } from './contenders.ts';
 import {
   bytes,

@@ -6,14 +6,7 @@ import type { RenderFamily } from './render-model.ts';
 import type { ExpositionFormat } from './types.ts';
 import { OPENMETRICS_DIALECT } from './openmetrics.ts';
 import { TEXT_DIALECT } from './text.ts';
-import {
-  checkChunkBytes,
-  familyPieces,
-  pieceBytes,
-  renderWhole,
-  type Dialect,
-  type Piece,
-} from './samples.ts';
+import { checkChunkBytes, familyPieces, renderWhole, type Dialect, type Piece } from './samples.ts';
 
 /** The writer of each format around the shared sample loops (samples.ts). */
 export const DIALECTS: Readonly<Record<ExpositionFormat, Dialect>> = {
@@ -24,22 +17,6 @@ export const DIALECTS: Readonly<Record<ExpositionFormat, Dialect>> = {
 /** Renders `families` in `format` as one string. */
 export function render(format: ExpositionFormat, families: readonly RenderFamily[]): string {
   return renderWhole(families, DIALECTS[format]);
-}
-
-/**
- * The exposition's bytes, in the pieces of {@link renderPieces} (whole lines, roughly
- * `chunkBytes` each): what an HTTP response writes. Same bytes as
- * `Buffer.from(render(format, families))`, without ever holding the whole text as one string;
- * pieces whose families the naming stage marked `ascii` are written as Latin-1 (a plain copy).
- *
- * @throws RangeError when `chunkBytes` is not a positive number (at the call).
- */
-export function renderBuffers(
-  format: ExpositionFormat,
-  families: readonly RenderFamily[],
-  chunkBytes = 65536,
-): Generator<Buffer, void, undefined> {
-  return encode(renderPieces(format, families, chunkBytes));
 }
 
 /**
@@ -61,8 +38,4 @@ export function renderPieces(
 ): Generator<Piece, void, undefined> {
   checkChunkBytes(chunkBytes);
   return familyPieces(families, chunkBytes, DIALECTS[format]);
-}
-
-function* encode(pieces: Iterable<Piece>): Generator<Buffer, void, undefined> {
-  for (const piece of pieces) yield pieceBytes(piece);
 }

@@ -69,15 +69,6 @@ export function isAscii(s: string): boolean {
   return !NON_ASCII.test(s);
 }
 
-/**
- * The bytes of a piece. An all-ASCII piece is written as Latin-1: the same bytes as UTF-8, copied
- * straight from the rope, where UTF-8 first flattens it into a new string (one more copy, and as
- * much young-generation garbage as the body is large).
- */
-export function pieceBytes(piece: Piece): Buffer {
-  return Buffer.from(piece.text, piece.ascii ? 'latin1' : 'utf8');
-}
-
 /** `i + '\n'` and `'} ' + i + '\n'` for the integers below 1024, one string each (counts are often small). */
 const SMALL_LINES: readonly string[] = Array.from({ length: 1024 }, (_, i) => i + '\n');
 const SMALL_CLOSED_LINES: readonly string[] = Array.from(

@@ -1,9 +1,11 @@
-// renderBuffers: the bytes of render(), in pieces (the body store, test/http/body-store.test.ts,
-// gives the event loop back while it writes them). Also the shortcuts the renderers take (a histogram series'
+// renderPieces' pieces, written as the body store writes them (test/support/render-bytes.ts): the
+// bytes of render() (the body store, test/http/body-store.test.ts, gives the event loop back while
+// it writes them), each piece's ASCII mark true to its text. Also the shortcuts the renderers take (a histogram series'
 // prefix, the value-line table) must not change a byte.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { render, renderBuffers } from '../../src/exposition/render.ts';
+import { render, renderPieces } from '../../src/exposition/render.ts';
+import { renderBuffers } from '../support/render-bytes.ts';
 import {
   bucketLinePrefix,
   type RenderFamily as Family,
@@ -65,7 +67,7 @@ describe('renderBuffers', () => {
   });
 
   test('a bad chunk size throws at the call', () => {
-    assert.throws(() => renderBuffers('text', allTypes(), 0), {
+    assert.throws(() => renderPieces('text', allTypes(), 0), {
       name: 'RangeError',
       message: /chunkBytes/,
     });

@@ -12,7 +12,8 @@ import type {
   NumberColumns,
   RenderFamily,
 } from '../../src/exposition/render-model.ts';
-import { pieceBytes, type Piece } from '../../src/exposition/samples.ts';
+import type { Piece } from '../../src/exposition/samples.ts';
+import { pieceBytes } from '../support/render-bytes.ts';
 
 function body(pieces: Iterable<Piece | Uint8Array>): Buffer {
   const out: Buffer[] = [];

@@ -13,7 +13,8 @@ import {
   type RenderFamily,
   type RenderHistogramSeries,
 } from '../../src/exposition/render-model.ts';
-import { pieceBytes, type Piece } from '../../src/exposition/samples.ts';
+import type { Piece } from '../../src/exposition/samples.ts';
+import { pieceBytes } from '../support/render-bytes.ts';
 import type { ExpositionExemplar, FamilyType } from '../../src/exposition/types.ts';
 
 /** The body as the body store writes it: bytes copied as they come, text encoded as its piece says. */
