@@ -21,25 +21,14 @@
  * then its values), then the checks across keys.
  */
 import { checkFamilyRules } from '../naming/check-rules.ts';
+import { gateCredentials, isTable, oneServiceName } from '../common/option-rules.ts';
 import {
-  gateCredentials,
-  headers,
-  isTable,
-  oneServiceName,
-  resourceAttributes,
-} from '../common/option-rules.ts';
-import {
-  BUILD_OPTIONS,
-  CLUSTER_OPTIONS,
   fileNames,
-  INGEST_OPTIONS,
   isSecret,
   JOBMETER_OPTIONS,
-  LISTENER_OPTIONS,
   METRICS_OPTIONS,
-  OTLP_OPTIONS,
   SECTIONS,
-  TELEMETRY_OPTIONS,
+  TABLES,
   type OptionRow,
   type Section,
   type SectionName,
@@ -49,7 +38,7 @@ import type { ProfileName } from '../options.ts';
 import { check } from './schema-validator.ts';
 import { notATable } from './error-wording.ts';
 import { readAddress } from './json-schema.ts';
-import type { MetricsConfig, ServiceConfig, ValueKey } from './service-config.ts';
+import type { ServiceConfig, ValueKey } from './service-config.ts';
 import { viewOptions, type ViewTable } from './views-section.ts';
 import type { ApiKey } from '../http/route-options.ts';
 
@@ -65,52 +54,35 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
   if (!isTable(raw)) throw notATable(source, raw);
   check(raw, '');
   // The schema pass is done: every value below has its type and range.
-  const out: ServiceConfig = {};
+  const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (Object.hasOwn(TOP_VALUES, key)) {
-      (out as Record<string, unknown>)[TOP_VALUES[key]!] = value;
-      continue;
-    }
-    if (Object.hasOwn(TABLES, key)) {
-      const table = renameKeys(value, TABLES[key]!);
-      // `[ingest]`'s gate keys are `[metrics]`' own, checked the same way.
-      (out as Record<string, unknown>)[key] =
-        key === 'ingest' ? gateKeys(table, value as Record<string, unknown> | null, key) : table;
-      continue;
-    }
-    switch (key) {
-      case 'profile':
-        if (typeof value === 'string') out.profile = value as ProfileName;
-        else {
-          const table = (value ?? {}) as { name?: ProfileName; rules?: Record<string, unknown>[] };
-          if (table.name !== undefined) out.profile = table.name;
-          if (table.rules !== undefined)
-            out.profileRules = checkFamilyRules(table.rules, [], false, true);
-        }
-        break;
-      case 'naming':
-        Object.assign(out, renameKeys(value, NAMING_VALUES));
-        break;
-      case 'resource_attributes':
-        out.resourceAttributes = { ...resourceAttributes(value, 'resource_attributes') };
-        break;
-      case 'views':
-        out.views = (value as ViewTable[]).map((v, i) => viewOptions(v, `views[${i}]`));
-        break;
-    }
+    if (Object.hasOwn(TOP_VALUES, key)) out[TOP_VALUES[key]!] = value;
+    else if (Object.hasOwn(FILE_TABLES, key)) out[key] = readTable(value, FILE_TABLES[key]!, key);
+    else if (key === 'profile') {
+      if (typeof value === 'string') out.profile = value;
+      else {
+        const table = (value ?? {}) as { name?: ProfileName; rules?: Record<string, unknown>[] };
+        if (table.name !== undefined) out.profile = table.name;
+        if (table.rules !== undefined)
+          out.profileRules = checkFamilyRules(table.rules, [], false, true);
+      }
+    } else if (key === 'naming') Object.assign(out, readTable(value, JOBMETER_OPTIONS, key, key));
+    else if (key === 'resource_attributes')
+      out.resourceAttributes = fileValue(JOBMETER_OPTIONS.resourceAttributes, value, key);
+    else if (key === 'views')
+      out.views = (value as ViewTable[]).map((v, i) => viewOptions(v, `views[${i}]`));
   }
-  // The tables' own maps copied, `[telemetry] listen` read as the address.
-  if (out.otlp?.headers !== undefined)
-    out.otlp.headers = { ...headers(out.otlp.headers, 'otlp.headers') };
-  // An emptied YAML `merge:` is null: no policies.
-  const merge: object | null | undefined = out.cluster?.merge;
-  if (merge === null) delete out.cluster!.merge;
-  else if (merge !== undefined) out.cluster!.merge = { ...out.cluster!.merge };
-  if (out.telemetry?.listen !== undefined)
-    out.telemetry.listen = readAddress(out.telemetry.listen, 'telemetry.listen', 'loopback');
-  if (isTable(raw['telemetry'])) oneOfPair(raw['telemetry'], 'telemetry', 'token', 'token_file');
+  // The checks across keys, once every value is read: the gates' (`[metrics]` with the originals'
+  // spellings moved in), then the service name.
+  for (const key of ['ingest', 'telemetry'] as const)
+    if (out[key] !== undefined) gateKeys(out[key] as GateTable, raw[key], key);
   const metricsTable = spelledMetrics(raw);
-  if (metricsTable !== undefined) out.metrics = metrics(metricsTable);
+  if (metricsTable !== undefined)
+    out.metrics = gateKeys(
+      readTable(metricsTable, METRICS_OPTIONS, 'metrics'),
+      metricsTable,
+      'metrics',
+    );
   liftServiceName(out);
   return out;
 }
@@ -136,8 +108,7 @@ function liftServiceName(out: ServiceConfig): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ---------------------------------------------------------------------------------------------
-// Tables, already validated: renamed to camelCase, plus the checks across keys.
+// Tables, already validated: read by their rows into camelCase, plus the checks across keys.
 
 /**
  * The top level's single values, taken as they are (the option table's file keys → its keys): the
@@ -156,18 +127,13 @@ export const SINGLE_VALUES = [
   ...Object.values(TOP_VALUES),
   ...Object.values(NAMING_VALUES),
 ] as readonly ValueKey[];
-/** The tables renamed, by file key: their file keys → their fields. */
-const TABLES: Readonly<Record<string, Names>> = {
-  listener: fileNames(LISTENER_OPTIONS),
-  ingest: fileNames(INGEST_OPTIONS),
-  otlp: fileNames(OTLP_OPTIONS),
-  cluster: fileNames(CLUSTER_OPTIONS),
-  telemetry: fileNames(TELEMETRY_OPTIONS),
-  build: fileNames(BUILD_OPTIONS),
-};
-
-/** A table's file keys → the fields they set. */
-type Names = Readonly<Record<string, string>>;
+/**
+ * The tables read by their rows, by file key: the option table's, but `[profile]` (a name or a
+ * table), `[metrics]` (read with the originals' spellings moved in) and runwisp's `[daemon]` (one).
+ */
+const FILE_TABLES: Readonly<Record<string, Section>> = Object.fromEntries(
+  TABLES.filter(([key]) => key !== 'profile' && key !== 'metrics' && key !== 'daemon'),
+);
 
 /**
  * The originals' spellings of `[metrics]`' keys (the option table's `aliasOf` rows): the table each
@@ -213,38 +179,44 @@ function spelledMetrics(raw: Record<string, unknown>): Record<string, unknown> |
   return given ? out : undefined;
 }
 
-/** A validated table (null: empty) with its keys renamed; values as they are. */
-function renameKeys(
-  value: unknown,
-  names: Readonly<Record<string, string>>,
-): Record<string, unknown> {
+/**
+ * A validated value as its row takes it: a loopback `HOST:PORT` parsed, a list of networks trimmed
+ * (the schema's cidr allows spaces around an entry, as parseCidr does), a table of the host's names
+ * copied, held to its row's rule where it has one (an emptied YAML table: as the rule says, else
+ * none).
+ */
+function fileValue(row: OptionRow, value: unknown, key: string): unknown {
+  if (row.schema === 'loopbackListen') return readAddress(value, key, 'loopback');
+  if (row.schema === 'cidrList') return (value as string[]).map((e) => e.trim());
+  if (row.keys !== 'open') return value;
+  const rule = row.rule as ((v: unknown, k: string) => object) | undefined;
+  return rule !== undefined ? { ...rule(value, key) } : value === null ? undefined : { ...value };
+}
+
+/**
+ * A validated table at `at` (null: empty), each value read by its row of `section` ({@link
+ * fileValue}) under the row's key; `table` names the file's table the rows sit in (`''`: the
+ * section's own).
+ */
+function readTable(value: unknown, section: Section, at: string, table = '') {
+  const names = fileNames(section, table);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) out[names[k]!] = v;
+  for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+    const read = fileValue(section[names[k]!]!, v, `${at}.${k}`);
+    if (read !== undefined) out[names[k]!] = read;
+  }
   return out;
 }
 
-/** `[metrics]` (its originals' spellings moved in): its values under its fields. */
-function metrics(table: Record<string, unknown>): MetricsConfig {
-  const out = renameKeys(table, fileNames(METRICS_OPTIONS)) as MetricsConfig;
-  if (out.listen !== undefined) out.listen = readAddress(out.listen, 'metrics.listen', 'loopback');
-  // The schema's cidr allows spaces around an entry (parseCidr does).
-  if (out.trustedProxies !== undefined)
-    out.trustedProxies = out.trustedProxies.map((e) => e.trim());
-  return gateKeys(out, table, 'metrics');
-}
+type GateTable = { apiKeys?: readonly ApiKey[] };
 
-/** The gate keys `[metrics]` and `[ingest]` share: networks trimmed, API keys once each, a value or its file. */
-function gateKeys<T extends { trustedCidrs?: readonly string[]; apiKeys?: readonly ApiKey[] }>(
-  out: T,
-  table: Record<string, unknown> | null,
-  key: string,
-): T {
-  if (out.trustedCidrs !== undefined) out.trustedCidrs = out.trustedCidrs.map((e) => e.trim());
+/** The checks of a gate's table (`[metrics]`, `[ingest]`, `[telemetry]`): API keys once each, a value or its file. */
+function gateKeys<T extends GateTable>(out: T, table: unknown, key: string): T {
   if (out.apiKeys !== undefined)
     out.apiKeys = gateCredentials(undefined, out.apiKeys, `${key}.`, 'api_keys').map(
       ({ token, tenant }) => ({ tenant: tenant!, key: token }),
     );
-  if (table !== null) {
+  if (isTable(table)) {
     oneOfPair(table, key, 'token', 'token_file');
     oneOfPair(table, key, 'api_keys', 'api_keys_file');
   }
