@@ -18,10 +18,10 @@ import { checkPostureGates } from '../http/gate.ts';
 import { HEALTH_PATH, READY_PATH } from '../http/health-route.ts';
 import type { Posture, PostureName } from '../common/postures.ts';
 import { ConfigError } from '../errors.ts';
-import { cidr, tenant, token } from '../common/option-rules.ts';
+import { tenant, token } from '../common/option-rules.ts';
 import { METRICS_OPTIONS, type OptionRow } from '../common/option-table.ts';
 import { readTextFile } from './file-parser.ts';
-import { readEnv } from './otel-env.ts';
+import { readEnv, rowFromText } from './otel-env.ts';
 import { definedOnly, type LayerSource, type MetricsConfig } from './service-config.ts';
 import type { ApiKey } from '../http/route-options.ts';
 
@@ -52,18 +52,7 @@ export function metricsEnvLayer(env: NodeJS.ProcessEnv, posture: Posture): Metri
   const out: Record<string, unknown> = {};
   for (const [field, name] of Object.entries(posture.env)) {
     const raw = readEnv(env, name);
-    const row = ROWS[field as Field];
-    // A list's variable is comma-separated, each entry held to the rule of one; any other value to
-    // its row's rule.
-    if (raw !== undefined)
-      out[field] =
-        row.schema === 'cidrList'
-          ? raw
-              .split(',')
-              .map((e) => e.trim())
-              .filter((e) => e !== '')
-              .map((e) => cidr(e, name))
-          : row.rule!(raw as never, name);
+    if (raw !== undefined) out[field] = rowFromText(ROWS[field as Field], raw, name);
   }
   const names = posture.env;
   if (out.token !== undefined && out.tokenFile !== undefined)

@@ -16,7 +16,7 @@
 import type { OtlpPushOptions } from '../options.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 import { definedOnly } from './service-config.ts';
-import { httpUrl, type Rule } from '../common/option-rules.ts';
+import { cidr, httpUrl, type Rule } from '../common/option-rules.ts';
 import { isSecret, OTLP_OPTIONS, type OptionRow, type Section } from '../common/option-table.ts';
 import { readAddress } from './json-schema.ts';
 import { OTLP_METRICS_PATH } from '../readers/otlp-endpoint.ts';
@@ -212,7 +212,8 @@ function rowFromEnv(env: NodeJS.ProcessEnv, row: OptionRow): unknown {
  * A row's value from text, as a variable or a flag gives it (`key` names which in errors): an
  * integer row's digits only (`Number()` would also take `1e3`, `0x10` and `10.5`, none of which the
  * specification's integers allow), a closed list's word in any case, a loopback `HOST:PORT`
- * parsed, any other string as it is; then held to the row's rule.
+ * parsed, a list of networks comma-separated (each entry held to the rule of one), any other
+ * string as it is; then held to the row's rule.
  */
 export function rowFromText(row: OptionRow, raw: string, key: string): unknown {
   const rule = row.rule as
@@ -228,6 +229,12 @@ export function rowFromText(row: OptionRow, raw: string, key: string): unknown {
     return raw.toLowerCase();
   }
   if (row.schema === 'loopbackListen') return readAddress(raw, key, 'loopback');
+  if (row.schema === 'cidrList')
+    return raw
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== '')
+      .map((e) => cidr(e, key));
   return rule === undefined ? raw : rule(raw, key);
 }
 

@@ -30,6 +30,7 @@ import type { JobmeterOptions } from '../options.ts';
 import { DEFAULT_SERVICE_CONFIG } from './service-defaults.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import {
+  JOBMETER_OPTIONS,
   OTLP_OPTIONS,
   resolveSection,
   SECTIONS,
@@ -37,7 +38,7 @@ import {
   type Section,
 } from '../common/option-table.ts';
 import { bindAllowed } from '../common/loopback.ts';
-import { LOOPBACK_EXPECTED, timeoutWithinInterval } from '../common/option-rules.ts';
+import { isTable, LOOPBACK_EXPECTED, timeoutWithinInterval } from '../common/option-rules.ts';
 import { POSTURES, postureForProfile } from '../common/postures.ts';
 import { ConfigError, inFile } from '../errors.ts';
 import { envLayer } from './env-layer.ts';
@@ -51,7 +52,6 @@ import {
   type MetricsLayer,
   type ResolvedMetrics,
 } from './metrics-section.ts';
-import { definedOnly } from './service-config.ts';
 import type { LayerSource, MetricsConfig, ServiceConfig } from './service-config.ts';
 import {
   flagsLayer,
@@ -60,7 +60,7 @@ import {
   type FlagKeys,
   type ServeFlags,
 } from './serve-flags.ts';
-import { parseServiceConfig, SINGLE_VALUES } from './file-layer.ts';
+import { parseServiceConfig } from './file-layer.ts';
 import { readAddress } from './json-schema.ts';
 import { toJobmeterOptions } from './to-options.ts';
 
@@ -206,40 +206,40 @@ interface Layer {
 // ---------------------------------------------------------------------------------------------
 // Merging
 
-/** `over`'s set fields win; tables merge per field, string maps per key. Inputs are not mutated. */
+type Table = Readonly<Record<string, unknown>>;
+
+/**
+ * `over`'s set fields win, by the option table's rows: a table (`[listener]`, `[otlp]`, …) merged
+ * per field, a table of the host's names per key (header names case-insensitively, as HTTP has
+ * them), so a file adds to OTEL_RESOURCE_ATTRIBUTES and overrides only the keys it names; a gate's
+ * value and its file as one setting (mergeGateConfig); any other value set whole. Inputs are not
+ * mutated.
+ */
 export function mergeServiceConfig(
   base: Readonly<ServiceConfig>,
   over: Readonly<ServiceConfig>,
 ): ServiceConfig {
-  const out: ServiceConfig = { ...base };
-  const set = out as Record<string, unknown>;
-  // Values set whole: the top level's single values (the option table's rows), the profile, its
-  // rules, the views.
-  for (const key of ['profile', 'profileRules', 'views', ...SINGLE_VALUES] as const)
-    if (over[key] !== undefined) set[key] = over[key];
-  // Tables of single values, merged per field; the string maps in them per key.
-  for (const key of ['build', 'listener', 'otlp', 'cluster', 'telemetry'] as const)
-    if (base[key] !== undefined || over[key] !== undefined)
-      set[key] = { ...base[key], ...definedOnly(over[key] ?? {}) };
-  if (base.otlp?.headers !== undefined || over.otlp?.headers !== undefined) {
-    // Header names are case-insensitive: a name of `over` replaces each spelling of it before.
-    const headers: Record<string, string> = { ...base.otlp?.headers };
-    for (const [name, value] of Object.entries(over.otlp?.headers ?? {})) {
-      for (const k of Object.keys(headers))
-        if (k.toLowerCase() === name.toLowerCase()) delete headers[k];
-      headers[name] = value;
+  return mergeRows(JOBMETER_OPTIONS, base, over);
+}
+
+function mergeRows(section: Section, base: Table, over: Table): Record<string, unknown> {
+  const out = mergeGateConfig(base, over);
+  for (const [key, row] of Object.entries(section)) {
+    const [lower, upper] = [base[key], over[key]];
+    if (row.keys === undefined || !isTable(lower) || !isTable(upper)) continue;
+    if (row.keys !== 'open') out[key] = mergeRows(SECTIONS[row.keys], lower, upper);
+    else if (key !== 'headers') out[key] = { ...lower, ...upper };
+    else {
+      // A name of `over` replaces each spelling of it before.
+      const headers = { ...lower };
+      for (const [name, value] of Object.entries(upper)) {
+        for (const k of Object.keys(headers))
+          if (k.toLowerCase() === name.toLowerCase()) delete headers[k];
+        headers[name] = value;
+      }
+      out[key] = headers;
     }
-    out.otlp!.headers = headers;
   }
-  if (base.cluster?.merge !== undefined || over.cluster?.merge !== undefined)
-    out.cluster!.merge = { ...base.cluster?.merge, ...over.cluster?.merge };
-  if (base.resourceAttributes !== undefined || over.resourceAttributes !== undefined) {
-    out.resourceAttributes = { ...base.resourceAttributes, ...over.resourceAttributes };
-  }
-  // The gates' tables: a value and its file are one setting.
-  for (const key of ['ingest', 'metrics'] as const)
-    if (base[key] !== undefined || over[key] !== undefined)
-      set[key] = mergeGateConfig(base[key] ?? {}, over[key] ?? {});
   return out;
 }
 
