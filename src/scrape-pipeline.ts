@@ -148,7 +148,12 @@ export function coalescedScrape(
     const pass = {
       at: version(),
       families: collectNow()
-        .then((c) => namer.toFamiliesSliced(c).finally(() => c.done()))
+        .then((c) =>
+          namer.toFamiliesSliced(c).finally(async () => {
+            c.done();
+            await c.passed?.();
+          }),
+        )
         .finally(() => {
           if (inflight === pass) inflight = undefined;
         }),

@@ -53,7 +53,7 @@ import {
 } from './memory-estimate.ts';
 import { HISTOGRAM, type HistogramAcc } from '../series/aggregation.ts';
 import { NameClaims } from './name-claims.ts';
-import { instrumentKey, rowOf, sameBounds } from '../series/carry.ts';
+import { instrumentKey, rowOf, sameBounds, type Departure } from '../series/carry.ts';
 import { NO_SLOT, type OutputSet, type Shape } from '../series/output-set.ts';
 import { instrumentSeries, seriesInOrder, StreamStore } from '../series/streams.ts';
 import { EXPOSED_KIND } from '../domain/types.ts';
@@ -513,29 +513,43 @@ export class SeriesRegistry {
   /**
    * Tells the carry (`sources`) what the series of stream `s` held, when `s` is its last stream
    * (series/carry.ts `Departure`): the series goes with it, its restarted and ended streams' counts
-   * with it, and the carry may hold it as a source that comes back.
+   * with it, and the carry may hold it as a source that comes back. Told by its object (a rule
+   * that reported the series reads it there) and, as a forgotten dormant series is
+   * ({@link #departingDormant}), by its key with the series as a pass names it, whether or not a
+   * rule carries yet: no pass may have named it (made and expired between two passes), and the
+   * next one counts its source from this, or its total is lost from its label set.
    */
   #departing(s: number): void {
     const sources = this.#settings.sources;
     const st = this.store.streams;
-    if (sources?.carrying !== true || st.points[s] === 0) return;
+    if (sources === undefined || (!sources.carrying && !sources.mergesScopes)) return;
+    // A copy's series (idleAs) goes when live's left, which live tells.
+    if (this.#followsLive || st.points[s] === 0) return;
     if (st.prev[s] !== NO_SLOT || st.next[s] !== NO_SLOT) return;
     const out = st.out[s]!;
     const at = st.series[s]!;
     const attributes = out.set.attributes[at]!;
     const delta = st.windowsOf(s) !== undefined;
+    let left: Departure;
     if (out.shape === 'monotonicSum') {
       const last = st.value[s]!;
       const figures = Float64Array.of(out.carried(at) + last);
-      sources.departed(attributes, { figures, last: delta ? undefined : Float64Array.of(last) });
+      left = { figures, last: delta ? undefined : Float64Array.of(last) };
     } else if (out.shape === 'histogram') {
       const last = st.acc[s] as HistogramAcc | undefined;
       if (last === undefined) return;
       const carried = out.carriedAcc(at) as HistogramAcc | undefined;
       const figures = rowOf(carried === undefined ? last : HISTOGRAM.merge(carried, last));
-      const left = { figures, last: delta ? undefined : rowOf(last), bounds: out.bounds! };
-      sources.departed(attributes, left);
-    }
+      left = { figures, last: delta ? undefined : rowOf(last), bounds: out.bounds! };
+    } else return;
+    sources.departed(attributes, left);
+    const instrument = st.group[s]!.instrument;
+    const saved = this.#seriesSnapshot(instrument, out, at, (t) => t);
+    const d = { instrument, saved, lastPoints: [], bytes: 0 };
+    sources.departedAs(instrumentKey(saved.scope, instrument.name), attributes, left, {
+      ...dormantHead(d),
+      series: [dormantEntry(d)],
+    });
   }
 
   /**

@@ -78,7 +78,7 @@ export interface StateKeeperOptions {
    * with each checkpoint and taken back at start, so a series that merges an expired source serves
    * the same after a restart.
    */
-  readonly carry?: Pick<SourceTotals, 'snapshot' | 'restore'>;
+  readonly carry?: Pick<SourceTotals, 'snapshot' | 'restore' | 'settledDepartures'>;
 }
 
 /** How the checkpoints fare: what `/ready` and the self-telemetry report. */
@@ -105,10 +105,15 @@ export class StateKeeper {
    * series made then (the held copy forgets series made again since), when (Unix ms), the file's
    * size and, a write's, how long it took.
    */
-  #last: { changes: number; made: number; at?: number; bytes?: number; seconds?: number } = {
-    changes: -1,
-    made: 0,
-  };
+  #last: {
+    changes: number;
+    made: number;
+    at?: number;
+    bytes?: number;
+    seconds?: number;
+    /** The carry's settled departures then (carry.ts `settledDepartures`). */
+    settled?: number;
+  } = { changes: -1, made: 0 };
   #timer: NodeJS.Timeout | undefined;
   /** The last write queued or running; writes run one after another. */
   #tail: Promise<void> = Promise.resolve();
@@ -196,7 +201,18 @@ export class StateKeeper {
     // Read after the collection: what it expired is written with it.
     const changes = this.#store.changes;
     if (changes !== this.#last.changes) await withinMillis(this.save(), SERVE_WAIT_MILLIS, true);
-    if (this.#last.changes >= changes) return part;
+    if (this.#last.changes >= changes) {
+      // The pass may settle what series that left since the last one keep (series/carry.ts):
+      // written before its scrape is served, as the store's changes were.
+      const carry = this.#options.carry;
+      if (carry === undefined) return part;
+      const settled = carry.settledDepartures;
+      const passed = async (): Promise<void> => {
+        if (carry.settledDepartures !== settled)
+          await withinMillis(this.save(), SERVE_WAIT_MILLIS, true);
+      };
+      return { ...part, passed };
+    }
     part.done();
     return { ...(await this.#heldStore().collectSeries()), held: true };
   }
@@ -251,7 +267,8 @@ export class StateKeeper {
     } else {
       const { summary } = read;
       const [changes, made] = [this.#store.changes, this.#store.seriesMade()];
-      this.#last = { changes, made, at: Date.now(), bytes: read.bytes };
+      const settled = this.#options.carry?.settledDepartures ?? 0;
+      this.#last = { changes, made, at: Date.now(), bytes: read.bytes, settled };
       const skipped =
         summary.skippedStreams === 0
           ? ''
@@ -352,7 +369,8 @@ export class StateKeeper {
 
   async #write(): Promise<void> {
     const changes = this.#store.changes;
-    if (changes === this.#last.changes) return;
+    const settled = this.#options.carry?.settledDepartures ?? 0;
+    if (changes === this.#last.changes && settled === this.#last.settled) return;
     const made = this.#store.seriesMade();
     const began = performance.now();
     let bytes: number;
@@ -376,7 +394,7 @@ export class StateKeeper {
       return;
     }
     const seconds = (performance.now() - began) / 1000;
-    this.#last = { changes, made, at: Date.now(), bytes, seconds };
+    this.#last = { changes, made, at: Date.now(), bytes, seconds, settled };
     this.#store.written(made);
     this.#onWritten?.(seconds);
     this.#held = undefined;

@@ -531,6 +531,7 @@ export class SourceTotals {
   readonly #departedAs = new Map<string, { left: Departure; series?: DormantSeries }>();
   #pass = 0;
   #held = false;
+  #settled = 0;
   /**
    * Whether the naming merges the series of one instrument and label set across scopes (a
    * profile's, or the native one without scope labels): a served series is a label set then.
@@ -677,7 +678,18 @@ export class SourceTotals {
       }
     // Every source a forgotten series fed saw it gone in this settle, if it is held at all (a pass
     // of the copy reads none).
-    if (!this.#held) this.#departedAs.clear();
+    if (!this.#held && this.#departedAs.size > 0) {
+      this.#departedAs.clear();
+      this.#settled++;
+    }
+  }
+
+  /**
+   * Passes that settled a departure (a series that left, told by {@link departedAs}): each decides
+   * what the departed series' sources keep, which the checkpoint written before it does not hold.
+   */
+  get settledDepartures(): number {
+    return this.#settled;
   }
 
   /** What every rule of the ingest's holds, as plain data (kept in its checkpoint across a restart). */

@@ -156,6 +156,8 @@ export interface IngestedPart {
   /** The last checkpoint's copy of the store's series, served while writes fail (ingest/state-keeper.ts). */
   readonly held?: true;
   done(): void;
+  /** {@link Collection.passed}. */
+  readonly passed?: () => Promise<void>;
 }
 
 /**
@@ -201,6 +203,12 @@ export interface Collection {
    * storage, already mapped (series-store.ts). Later calls do nothing; not calling it is fine.
    */
   done(): void;
+  /**
+   * Says the naming pass is over, before what it named is served: resolves once the ingest's
+   * state file holds what the pass decided of the series that left since the last one (ingest/
+   * state-keeper.ts), so a restart right after the scrape does not serve less than it did.
+   */
+  readonly passed?: () => Promise<void>;
 }
 
 /** Series `i`'s start time: its own when the set keeps one per series, else the set's. */
@@ -244,6 +252,7 @@ export function withIngested(c: Collection, part: IngestedPart): Collection {
       c.done();
       part.done();
     },
+    ...(part.passed !== undefined && { passed: part.passed }),
   };
 }
 

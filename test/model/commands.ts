@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { KEYS, type Temporality } from './model.ts';
-import { TRANSPORTS } from './system.ts';
+import { EXPIRY_MS, TRANSPORTS } from './system.ts';
 import { TOKENS, World } from './world.ts';
 
 export const SENDERS = 2;
@@ -30,7 +30,11 @@ export const sendersFlags = (
 
 /**
  * The serves a sequence drives: the native profile alone, or pushing to a real Collector under a
- * legacy profile's naming, under canonical naming, and from the native profile.
+ * legacy profile's naming, under canonical naming, and from the native profile; each sender under
+ * a scope of its own, merged by the native naming without scope labels, and by a legacy profile's
+ * (solti: its carry, series/carry.ts, adds the senders' series of a label set). Only a serve that
+ * does not push goes a while with no naming pass (a push names every interval): a world without
+ * a Collector, whose steps may leave their scrape out (`unscraped`).
  */
 export const SERVES = [
   {},
@@ -38,6 +42,7 @@ export const SERVES = [
   { profile: 'solti', push: 'canonical' },
   { push: 'canonical' },
   { scopes: 'per-sender' },
+  { profile: 'solti', scopes: 'per-sender' },
 ] as const satisfies readonly {
   profile?: string;
   push?: 'profile' | 'canonical';
@@ -59,6 +64,8 @@ export const STEP_KINDS = [
   'staleToken',
   'silence',
   'flood',
+  'wait',
+  'checkpoint',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
@@ -68,29 +75,58 @@ type Cmd = fc.AsyncCommand<object, World>;
 class Step implements Cmd {
   readonly kind: StepKind;
   private readonly script: string;
+  private readonly args: readonly unknown[];
   private readonly act: (world: World) => Promise<void> | void;
+  /** Whether the step ends with its scrape (the check); an `unscraped` one leaves it to a later. */
+  private readonly scrapes: boolean;
   constructor(
     kind: StepKind,
     args: readonly unknown[],
     act: (world: World) => Promise<void> | void,
+    scrapes = true,
   ) {
     this.kind = kind;
-    this.script = `${kind}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
+    const call = `${kind}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
+    this.script = scrapes ? call : `${call} ${UNSCRAPED}`;
+    this.args = args;
     this.act = act;
+    this.scrapes = scrapes;
   }
   check(): boolean {
     return true;
   }
   async run(_: object, world: World): Promise<void> {
     world.counts.set(this.kind, (world.counts.get(this.kind) ?? 0) + 1);
+    if (!this.scrapes) world.counts.set(UNSCRAPED, (world.counts.get(UNSCRAPED) ?? 0) + 1);
     world.log.push(this.script);
-    await world.keepAlive();
-    await this.act(world);
-    await world.check();
+    await runStep(world, this.scrapes, this.act);
   }
   toString(): string {
     return this.script;
   }
+  /** This step, ending with its scrape. */
+  scraped(): Step {
+    return this.scrapes ? this : new Step(this.kind, this.args, this.act);
+  }
+}
+
+/** A step's script ends so when it leaves its scrape out (no naming pass after it). */
+export const UNSCRAPED = 'unscraped';
+
+/** The keep-alive, the step, then (`scraped`) every served value held to the model. */
+async function runStep(
+  world: World,
+  scraped: boolean,
+  act: (world: World) => Promise<void> | void,
+): Promise<void> {
+  await world.keepAlive();
+  world.unscraped = !scraped;
+  try {
+    await act(world);
+  } finally {
+    world.unscraped = false;
+  }
+  if (scraped) await world.check();
 }
 
 /**
@@ -98,70 +134,198 @@ class Step implements Cmd {
  * the way the test runs it: the keep-alive, the step, then every served value held to the model.
  */
 export async function replayStep(world: World, step: string): Promise<void> {
-  const m = /^(\w+)\((.*)\)$/s.exec(step.trim());
+  const m = new RegExp(`^(\\w+)\\((.*)\\)( ${UNSCRAPED})?$`, 's').exec(step.trim());
   if (m === null) throw new Error(`not a step: ${step}`);
   const act = (world as unknown as Record<string, (...args: unknown[]) => Promise<void> | void>)[
     m[1]!
   ];
   if (!(STEP_KINDS as readonly string[]).includes(m[1]!) || typeof act !== 'function')
     throw new Error(`no step named ${m[1]!}`);
-  await world.keepAlive();
-  await act.apply(world, JSON.parse(`[${m[2]!}]`) as unknown[]);
-  await world.check();
+  await runStep(world, m[3] === undefined, (w) =>
+    act.apply(w, JSON.parse(`[${m[2]!}]`) as unknown[]),
+  );
 }
 
 const slot = fc.integer({ min: 0, max: SENDERS - 1 });
 const keys = fc.subarray([...KEYS], { minLength: 1 });
 const small = fc.integer({ min: 0, max: 9 });
+/**
+ * Whether a step ends with its scrape: one in two of the steps that may leave it out do, so a
+ * world that does not push goes whole stretches with no naming pass (see {@link SERVES}): a
+ * sender's series made, expired or restored dormant and gone before any pass named it, the state
+ * file written (every CHECKPOINT_INTERVAL_MILLIS, and at the scrape that ends the stretch between
+ * its sweep and its naming pass) and then a restart.
+ */
+const scrapedOrNot = fc.boolean();
 
 const level = fc.integer({ min: 0, max: 99 });
-const push = fc
-  .tuple(slot, keys, small, level)
-  .map(([s, k, a, l]) => new Step('push', [s, k, a, l], (w) => w.push(s, k, a, l)));
 
-/** Every step, weighted: pushes most, the slow faults (restarts, silences) least. */
-export const steps: fc.Arbitrary<Cmd>[] = [
-  push,
-  push,
-  push,
-  slot.map((s) => new Step('retryDelta', [s], (w) => w.retryDelta(s))),
-  fc
-    .tuple(slot, keys, small)
-    .map(([s, k, a]) => new Step('overlapDelta', [s, k, a], (w) => w.overlapDelta(s, k, a))),
-  fc
-    .tuple(slot, keys, small, small)
-    .map(([s, k, a, b]) => new Step('lateDeltas', [s, k, a, b], (w) => w.lateDeltas(s, k, a, b))),
-  fc
-    .tuple(slot, fc.boolean(), fc.boolean(), fc.boolean())
-    .map(
-      ([s, n, r, l]) => new Step('restartSender', [s, n, r, l], (w) => w.restartSender(s, n, r, l)),
-    ),
-  // A sender back with the other temporality alone: its series goes on from what it counted (a
-  // new layout is refused while the other sender holds the series).
-  slot.map(
-    (s) =>
-      new Step('restartSender', [s, false, true, false], (w) =>
-        w.restartSender(s, false, true, false),
+/** A stretch as long as the expiry and its margin: a source silent through it has expired. */
+const PAST_EXPIRY_MS = EXPIRY_MS + 3500;
+
+/**
+ * Several steps as one command: each as a step of its own (its script printed, and replayed, as
+ * one), the stretch counted as `stretch`.
+ */
+class Stretch implements Cmd {
+  private readonly steps: readonly Step[];
+  constructor(steps: readonly Step[]) {
+    this.steps = steps;
+  }
+  check(): boolean {
+    return true;
+  }
+  async run(model: object, world: World): Promise<void> {
+    world.counts.set(STRETCH, (world.counts.get(STRETCH) ?? 0) + 1);
+    for (const step of this.steps) await step.run(model, world);
+  }
+  toString(): string {
+    return this.steps.map(String).join(',');
+  }
+}
+
+/** How a run counts its {@link quietStretch}es. */
+export const STRETCH = 'stretch';
+
+/**
+ * Every step, weighted: pushes most, the slow faults (restarts, silences) least. `quiet`: a world
+ * that goes stretches with no naming pass (one that does not push, {@link SERVES}), whose steps may
+ * leave their scrape out, with time passing and the state file written unscraped, and quiet
+ * stretches; a world that pushes names every interval, and scrapes after every step.
+ */
+function stepsOf(quiet: boolean): fc.Arbitrary<Cmd>[] {
+  const scraped = quiet ? scrapedOrNot : fc.constant(true);
+  const push = fc
+    .tuple(slot, keys, small, level, scraped)
+    .map(([s, k, a, l, sc]) => new Step('push', [s, k, a, l], (w) => w.push(s, k, a, l), sc));
+  return [
+    push,
+    push,
+    push,
+    slot.map((s) => new Step('retryDelta', [s], (w) => w.retryDelta(s))),
+    fc
+      .tuple(slot, keys, small)
+      .map(([s, k, a]) => new Step('overlapDelta', [s, k, a], (w) => w.overlapDelta(s, k, a))),
+    fc
+      .tuple(slot, keys, small, small)
+      .map(([s, k, a, b]) => new Step('lateDeltas', [s, k, a, b], (w) => w.lateDeltas(s, k, a, b))),
+    fc
+      .tuple(slot, fc.boolean(), fc.boolean(), fc.boolean(), scraped)
+      .map(
+        ([s, n, r, l, sc]) =>
+          new Step('restartSender', [s, n, r, l], (w) => w.restartSender(s, n, r, l), sc),
       ),
-  ),
-  fc
-    .constantFrom<'SIGTERM' | 'SIGKILL'>('SIGTERM', 'SIGKILL')
-    .map((sig) => new Step('restartServe', [sig], (w) => w.restartServe(sig))),
-  fc
-    .constantFrom<'read-only' | 'full'>('read-only', 'full')
-    .map((how) => new Step('failDisk', [how], (w) => w.failDisk(how))),
-  fc.constant(new Step('healDisk', [], (w) => w.healDisk())),
-  fc
-    .constantFrom(0, 300, -300, -1800, 4000)
-    .map((s) => new Step('stepClock', [s], (w) => w.stepClock(s))),
-  fc
-    .tuple(fc.constantFrom(...TOKENS), fc.constantFrom<'SIGHUP' | 'endpoint'>('SIGHUP', 'endpoint'))
-    .map(([t, via]) => new Step('rotateToken', [t, via], (w) => w.rotateToken(t, via))),
-  slot.map((s) => new Step('staleToken', [s], (w) => w.staleToken(s))),
-  slot.map((s) => new Step('silence', [s], (w) => w.silence(s))),
-  fc
-    .constantFrom<'one' | 'many'>('one', 'many')
-    .map((a) => new Step('flood', [a], (w) => w.flood(a))),
-];
+    // A sender back with the other temporality alone: its series goes on from what it counted (a
+    // new layout is refused while the other sender holds the series).
+    slot.map(
+      (s) =>
+        new Step('restartSender', [s, false, true, false], (w) =>
+          w.restartSender(s, false, true, false),
+        ),
+    ),
+    // Down for a moment, or past the expiry: every source restored dormant, its sender silent since
+    // the file's point as far as serve can know, until its sender pushes again.
+    fc
+      .tuple(
+        fc.constantFrom<'SIGTERM' | 'SIGKILL'>('SIGTERM', 'SIGKILL'),
+        fc.constantFrom(0, 0, EXPIRY_MS),
+        scraped,
+      )
+      .map(
+        ([sig, down, sc]) =>
+          new Step(
+            'restartServe',
+            down === 0 ? [sig] : [sig, down],
+            (w) => w.restartServe(sig, down),
+            sc,
+          ),
+      ),
+    fc
+      .constantFrom<'read-only' | 'full'>('read-only', 'full')
+      .map((how) => new Step('failDisk', [how], (w) => w.failDisk(how))),
+    fc.constant(new Step('healDisk', [], (w) => w.healDisk())),
+    fc
+      .constantFrom(0, 300, -300, -1800, 4000)
+      .map((s) => new Step('stepClock', [s], (w) => w.stepClock(s))),
+    fc
+      .tuple(
+        fc.constantFrom(...TOKENS),
+        fc.constantFrom<'SIGHUP' | 'endpoint'>('SIGHUP', 'endpoint'),
+      )
+      .map(([t, via]) => new Step('rotateToken', [t, via], (w) => w.rotateToken(t, via))),
+    slot.map((s) => new Step('staleToken', [s], (w) => w.staleToken(s))),
+    // Silent past the expiry, or silent from now on while the step goes on a moment or not at all
+    // (its series expire later, or are dormant after a restart that is down past the expiry).
+    fc
+      .tuple(slot, fc.constantFrom(undefined, 0, EXPIRY_MS / 2), scraped)
+      .map(
+        ([s, ms, sc]) =>
+          new Step('silence', ms === undefined ? [s] : [s, ms], (w) => w.silence(s, ms), sc),
+      ),
+    fc
+      .constantFrom<'one' | 'many'>('one', 'many')
+      .map((a) => new Step('flood', [a], (w) => w.flood(a))),
+    ...(quiet
+      ? [
+          // Time passes with no scrape (the senders not silenced keep pushing): a moment, or the
+          // expiry; the state file written by serve's interval.
+          fc
+            .tuple(fc.constantFrom(EXPIRY_MS / 2, PAST_EXPIRY_MS), scraped)
+            .map(([ms, sc]) => new Step('wait', [ms], (w) => w.wait(ms), sc)),
+          scraped.map((sc) => new Step('checkpoint', [], (w) => w.checkpoint(), sc)),
+          quietStretch(),
+          quietStretch(),
+        ]
+      : []),
+  ];
+}
 
-export const sequences = (maxCommands: number) => fc.commands(steps, { maxCommands, size: 'max' });
+/**
+ * A sender goes quiet in a stretch with no naming pass (see {@link scrapedOrNot}): it pushes first
+ * or not (a series of it no pass has named, when its series are new), goes silent, and then, each
+ * or not, serve restarts (down past the expiry: every source restored dormant), the state file is
+ * written by serve's interval, time passes (a moment, or the expiry: its series expire, or its
+ * dormant ones go unwoken, before any pass); the stretch ends with a scrape (whose write falls
+ * between its sweep and its naming pass), and perhaps a restart right after it.
+ */
+const quietStretch = (): fc.Arbitrary<Cmd> =>
+  slot.chain((s) =>
+    fc
+      .tuple(
+        fc.array(fc.tuple(keys, small, level), { maxLength: 2 }),
+        fc.option(
+          fc.tuple(
+            fc.constantFrom<'SIGTERM' | 'SIGKILL'>('SIGTERM', 'SIGKILL'),
+            fc.constantFrom(0, EXPIRY_MS),
+          ),
+        ),
+        fc.boolean(),
+        fc.constantFrom(undefined, EXPIRY_MS / 2, PAST_EXPIRY_MS),
+        fc.option(fc.constantFrom<'SIGTERM' | 'SIGKILL'>('SIGTERM', 'SIGKILL')),
+      )
+      .map(([pushes, restart, checkpoint, ms, after]) => {
+        const quiet: Step[] = [
+          ...pushes.map(
+            ([k, a, l]) => new Step('push', [s, k, a, l], (w) => w.push(s, k, a, l), false),
+          ),
+          new Step('silence', [s, 0], (w) => w.silence(s, 0), false),
+        ];
+        if (restart !== null) {
+          const [sig, down] = restart;
+          const args = down === 0 ? [sig] : [sig, down];
+          quiet.push(new Step('restartServe', args, (w) => w.restartServe(sig, down), false));
+        }
+        if (checkpoint) quiet.push(new Step('checkpoint', [], (w) => w.checkpoint(), false));
+        if (ms !== undefined) quiet.push(new Step('wait', [ms], (w) => w.wait(ms), false));
+        // The stretch's scrape: a wait that ends it scraped (none: the silence's, a moment on).
+        const last = quiet.pop()!;
+        quiet.push(last.scraped());
+        if (after !== null)
+          quiet.push(new Step('restartServe', [after], (w) => w.restartServe(after)));
+        return new Stretch(quiet);
+      }),
+  );
+
+/** The sequences of steps a world drives: `serve` (one of {@link SERVES}) says which, {@link stepsOf}. */
+export const sequences = (maxCommands: number, serve: (typeof SERVES)[number]) =>
+  fc.commands(stepsOf(!('push' in serve)), { maxCommands, size: 'max' });

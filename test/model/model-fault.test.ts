@@ -3,7 +3,9 @@
  * retried windows, levels, histograms), sender restarts with the same and a new
  * `service.instance.id`, serve SIGTERM and SIGKILL restarts, a read-only state disk and back,
  * wall-clock steps both ways, token rotations by SIGHUP and pushes with a stale token, senders
- * silent past `expiry_ms` — against a real `jobmeter serve`. Each sender exports over OTLP/HTTP or
+ * silent past `expiry_ms`, and, where serve does not push, stretches with no scrape (no naming
+ * pass) across the expiry, a restart and the state file's writes — against a real `jobmeter
+ * serve`. Each sender exports over OTLP/HTTP or
  * OTLP/gRPC, its counter and histogram cumulative or delta, drawn per run, and with the other
  * transport and temporality after a reconfigured restart; the model is the same for both. After
  * every step each served ingested series must equal what the model (model.ts) says, no counter may
@@ -24,8 +26,13 @@ import { TEMPORALITY_CHANGES, World } from './world.ts';
 
 after(killChildren);
 
-/** Each seed with the serve it drives (commands.ts {@link SERVES}, in order). */
-const SEEDS = SERVES.map((serve, i) => ({ seed: i + 1, ...serve }));
+/**
+ * Each serve (commands.ts {@link SERVES}, in order) with the seed it is driven by: together they
+ * run every kind of step; those of the worlds that do not push, which wait and go stretches with no
+ * scrape, are chosen short (38: two quiet stretches; 12: one, under solti), so the test takes about
+ * as long as before they were added.
+ */
+const SEEDS = [38, 2, 3, 4, 5, 12].map((seed, i) => ({ seed, ...SERVES[i]! }));
 const COMMANDS = 30;
 /** Sequences per seed. */
 const RUNS = 2;
@@ -41,7 +48,7 @@ for (const { seed, ...options } of SEEDS)
       await fc.assert(
         fc.asyncProperty(
           ...senders,
-          sequences(COMMANDS),
+          sequences(COMMANDS, options),
           async (transports, temporalities, cmds) => {
             const world = await World.create({ ...options, transports, temporalities });
             try {

@@ -35,6 +35,10 @@
  *   the scrape and is forgotten: when a source comes back it starts from what that source sends
  *   (a cumulative total, or a delta window's increments).
  * - Expiry follows each source's silence on the monotonic clock (not the disk, not the wall clock).
+ * - A scrape (or a push) only reads: what is counted is the same whether or not one read a source
+ *   before it expired, went dormant, was restored, or went unwoken, and whenever the state file was
+ *   written in between (a counter never goes back unless its source reset, and nothing is counted
+ *   twice, whether or not anyone saw the value before).
  * - While the state disk refuses writes, what is served is the last state written (frozen), series
  *   by series, for the series held since the write: one whose every source expired since is
  *   forgotten, and one made again after that is another series than the file's.

@@ -6,6 +6,7 @@
  *
  *   npm run soak -- --model --minutes 30 --seed 1000
  *   npm run soak -- --model --seed 1017 --minutes 0     replays seed 1017 once
+ *   npm run soak -- --model --minutes 20 --serve 5       the serve SERVES[5] alone (commands.ts)
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '30' },
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
     commands: { type: 'string', default: '40' },
+    serve: { type: 'string' },
   },
 });
 const deadline = Date.now() + Number(values.minutes) * 60_000;
@@ -31,15 +33,16 @@ let sequencesRun = 0;
 do {
   let log: string[] = [];
   let drawn: Parameters<typeof sendersFlags> = [[], []];
-  // The seeds go round the serves the test drives: a finding's replay flags say which.
-  const serve = SERVES[seed % SERVES.length]!;
+  // The seeds go round the serves the test drives (or keep to the one `--serve` names, by its
+  // index): a finding's replay flags say which.
+  const serve = SERVES[values.serve === undefined ? seed % SERVES.length : Number(values.serve)]!;
   const flags = Object.entries(serve)
     .map(([k, v]) => `--${k} ${v} `)
     .join('');
   const result = await fc.check(
     fc.asyncProperty(
       ...senders,
-      sequences(Number(values.commands)),
+      sequences(Number(values.commands), serve),
       async (transports, temporalities, cmds) => {
         const world = await World.create({ ...serve, transports, temporalities });
         drawn = [transports, temporalities];

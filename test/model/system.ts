@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -225,6 +225,19 @@ export class Serve {
       .split('\n')
       .filter((l) => l.includes('configuration re-read'));
     return lines[n - 1] ?? '';
+  }
+
+  /** When the state file was last written (its mtime, ms; 0: none yet). */
+  stateWritten(): number {
+    const dir = join(this.dir, 'state');
+    let newest = 0;
+    for (const name of existsSync(dir) ? readdirSync(dir) : [])
+      if (name.endsWith('.state'))
+        newest = Math.max(
+          newest,
+          statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0,
+        );
+    return newest;
   }
 
   /** The state disk read-only, or full (a file fills it), or as it was. */

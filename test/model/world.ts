@@ -25,6 +25,7 @@ import {
   type Temporality,
 } from './model.ts';
 import { REFUSAL_REASONS } from '../../src/ingest/ingest-report.ts';
+import { CHECKPOINT_INTERVAL_MILLIS } from '../../src/ingest/state-keeper.ts';
 import { startPrometheusCollector, type CollectorHandle } from '../support/collector.ts';
 import {
   ANSWER_CODES,
@@ -93,6 +94,8 @@ export class World {
   private told: Told = new Map();
   /** What was done, step by step: a failing run prints it. */
   readonly log: string[] = [];
+  /** While a step that leaves its scrape out runs: it scrapes nothing (no naming pass), the restart's neither. */
+  unscraped = false;
   /** How often each kind of step ran. */
   readonly counts = new Map<string, number>();
 
@@ -334,10 +337,12 @@ export class World {
     if (newInstanceId) this.lastPush.delete(sender);
   }
 
-  async restartServe(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  /** serve stops by `signal`, and starts again `downMs` later (the senders wait meanwhile). */
+  async restartServe(signal: 'SIGTERM' | 'SIGKILL', downMs = 0): Promise<void> {
     let killedAt = performance.now();
     const code = await this.serve.restart(signal, async () => {
       if (signal === 'SIGTERM' && !this.diskFailing) await this.checkShutdownPush();
+      await sleep(downMs);
       killedAt = performance.now();
     });
     this.restarted = { killedAt, startedAt: performance.now(), order: this.order };
@@ -390,8 +395,9 @@ export class World {
     // it, for the next restart (the soak's seed 8012).
     if (!this.diskFailing) this.written = this.possible().map(cloneState);
     for (const s of this.senders) s.lastDelta = undefined;
-    // Which state the file held is read off the first scrape, before any sender pushes again.
-    if (this.candidates !== undefined) await this.check();
+    // Which state the file held is read off the first scrape, before any sender pushes again
+    // (unless the step leaves it out: the states stay candidates until a later answer or scrape).
+    if (this.candidates !== undefined && !this.unscraped) await this.check();
   }
 
   /**
@@ -496,16 +502,44 @@ export class World {
     }
   }
 
-  /** A sender goes silent until its series must have expired; the others keep pushing. */
-  async silence(slot: number): Promise<void> {
+  /**
+   * A sender goes silent until its series must have expired; the others keep pushing. With `ms`,
+   * silent from now until its next push, the step going on `ms` (its series expire later, or are
+   * restored dormant by a restart down past the expiry).
+   */
+  async silence(slot: number, ms?: number): Promise<void> {
     const sender = this.senders[slot]!;
     this.silent.add(sender);
+    if (ms !== undefined) return this.wait(ms);
     const since = Math.max(
       ...(this.lastAccepted.get(sender.resource)?.values() ?? [performance.now()]),
     );
     while (performance.now() - since < EXPIRY_MS + EXPIRY_LATE_MS + 500) {
       await this.keepAlive();
       await sleep(500);
+    }
+  }
+
+  /** `ms` pass; the senders not silenced keep pushing. */
+  async wait(ms: number): Promise<void> {
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      await this.keepAlive();
+      await sleep(Math.min(500, Math.max(0, until - performance.now())));
+    }
+  }
+
+  /**
+   * Until serve writes its state file by its own interval (CHECKPOINT_INTERVAL_MILLIS), with no
+   * scrape: at most a little past the interval (nothing changed since the last write: no write).
+   * The senders not silenced keep pushing meanwhile.
+   */
+  async checkpoint(): Promise<void> {
+    const was = this.serve.stateWritten();
+    const until = performance.now() + CHECKPOINT_INTERVAL_MILLIS + 1000;
+    while (performance.now() < until && this.serve.stateWritten() === was) {
+      await this.keepAlive();
+      await sleep(100);
     }
   }
 
