@@ -39,6 +39,7 @@ import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import type { IngestListener } from './ingest/ingest-listener.ts';
 import { mergesScopes } from './naming/native-rules.ts';
+import { messageOf } from './common/message-of.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { resourceAttributesFor } from './naming/resource-labels.ts';
 import { profileCatalog, withProfileBuckets } from './jobmeter-views.ts';
@@ -449,6 +450,20 @@ export async function createJobmeter<
   // then never waits on a scrape's that is bound to fail.
   const scrape = (): Promise<RenderFamily[]> =>
     stopped ? Promise.reject(new Error('jobmeter is shutdown: it collects no more')) : namedPass();
+  // Series that left wait for a pass to be counted in their label sets: with nobody scraping, one
+  // is run when many wait (series/carry.ts MAX_PENDING_DEPARTURES), never inside an ingest.
+  let passAsked = false;
+  sources.whenPending(() => {
+    if (passAsked || stopped) return;
+    passAsked = true;
+    setImmediate(() => {
+      passAsked = false;
+      if (!stopped)
+        scrape().catch((err: unknown) =>
+          o.log('warn', `a naming pass of the series that left failed: ${messageOf(err)}`),
+        );
+    });
+  });
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
   const json = jsonView(profile, () => recorder.lastSnapshot());
   /** What `/ready` reads, on every listener that answers it. */

@@ -504,6 +504,13 @@ export class RuleSources {
 }
 
 /**
+ * Departures told by key ({@link SourceTotals.departedAs}) that may wait for a naming pass before
+ * one is asked for: each holds its series as a pass names it (about 1 KiB), so what waits is
+ * bounded whether or not anyone scrapes.
+ */
+export const MAX_PENDING_DEPARTURES = 4096;
+
+/**
  * The sources of every served series a store's collections feed (ingested series, which expire;
  * a host producer's, which it may stop reporting: {@link producer}), by rule: {@link RuleSources}.
  * One per jobmeter (jobmeter.ts), given to its namer; the ingest's are kept in its checkpoint
@@ -529,6 +536,8 @@ export class SourceTotals {
    * each with the series as a pass names it, if told ({@link departedAs}).
    */
   readonly #departedAs = new Map<string, { left: Departure; series?: DormantSeries }>();
+  /** Asks for a naming pass ({@link whenPending}). */
+  #askPass: (() => void) | undefined;
   #pass = 0;
   #held = false;
   #settled = 0;
@@ -615,6 +624,16 @@ export class SourceTotals {
   ): void {
     const key = `${instrument}\0\0${attributeSetKey(attributes)}`;
     this.#departedAs.set(key, series === undefined ? { left } : { left, series });
+    if (this.#departedAs.size % MAX_PENDING_DEPARTURES === 0) this.#askPass?.();
+  }
+
+  /**
+   * `ask` is called whenever {@link MAX_PENDING_DEPARTURES} more departures wait for a pass: only a
+   * pass counts them in their label sets and lets them go, and none may come (nobody scrapes, no
+   * push), while senders' series keep leaving.
+   */
+  whenPending(ask: () => void): void {
+    this.#askPass = ask;
   }
 
   /**
