@@ -12,9 +12,12 @@
  * {@link GENERATION} sets and {@link GENERATION_BYTES} of their bytes: when the newer is full it
  * becomes the older, the older is dropped, and a set found in the older is moved to the newer. So
  * a set used every export stays while less than a generation of other sets is seen between two
- * of its uses, and the memo holds at most two generations whatever a sender sends (tens of MiB at
- * worst: an entry holds its bytes twice, as its key and as words to compare, and its values are
- * no larger than them).
+ * of its uses, and the memo holds at most two generations whatever a sender sends, on each thread
+ * that decodes (the main one and the decoding worker): an entry holds its bytes twice, as its key
+ * and as words to compare, its values no larger than them, and ~550 bytes of objects beside, so
+ * a generation of one-attribute sets is ~70 MiB of heap (measured), the two ~140 MiB. That is the
+ * price of a fleet's 110k series found export after export (bench/README.md, the ingest rows);
+ * it is not counted in the ingest's `maxMemoryBytes`, which bounds the series kept.
  *
  * A sender writes its sets in the same order export after export, so each entry also remembers the
  * entry found after it last time: a point's bytes are compared with that one first, which finds
