@@ -37,27 +37,20 @@ import { attributeSetKey } from '../series/attribute-key.ts';
 import { ROW_BUCKETS, sameBounds } from '../series/carry.ts';
 import type { Collection } from '../series/collection.ts';
 import { HistogramSet } from '../series/histogram.ts';
-import { NO_SLOT, type OutputSet, type Shape } from '../series/output-set.ts';
+import { NO_SLOT, type OutputSet } from '../series/output-set.ts';
 import { OVERFLOW_ATTRIBUTES } from '../series/positions.ts';
 import { SeriesStore } from '../series/series-store.ts';
 import { instrumentSeries, StreamStore, type InstrumentSeries } from '../series/streams.ts';
 import { DeltaWindows, exportedTotals, metricKey } from '../series/temporality.ts';
-import type { MetricDef, Report, WireKind } from './wire.ts';
+import type { MetricDef, Report } from './wire.ts';
 
 /** How far past a member's known series ids a new one may be. */
 const MAX_ID_GAP = 1 << 16;
 
-const SHAPES: Readonly<Record<WireKind, Shape>> = {
-  c: 'monotonicSum',
-  u: 'sum',
-  g: 'gauge',
-  h: 'histogram',
-};
 const OVERFLOW_KEY = attributeSetKey(OVERFLOW_ATTRIBUTES);
 
 /** One metric of the aggregate: its series in the store, under its one scope. */
 interface AggMetric extends InstrumentSeries {
-  readonly kind: WireKind;
   readonly boundaries: readonly number[];
   readonly scopeKey: string;
   readonly scope: { name: string; version: string };
@@ -278,7 +271,7 @@ export class ClusterAggregate {
     const scopeKey = metricKey({ name: scopeName, version: scopeVersion }, name);
     const known = this.#metrics.get(scopeKey);
     if (known !== undefined) {
-      if (known.kind === kind && sameBounds(known.boundaries, boundaries ?? [])) return known;
+      if (known.shape === kind && sameBounds(known.boundaries, boundaries ?? [])) return known;
       this.#warnOnce(
         name,
         "a member reports it with another kind or other buckets than the first did; that member's points are left out (give every process the same options)",
@@ -293,13 +286,12 @@ export class ClusterAggregate {
     } as MetricDescriptor;
     const policy = this.#policyFor(name);
     const metric: AggMetric = {
-      ...instrumentSeries(name, SHAPES[kind], descriptor, policy, {
+      ...instrumentSeries(name, kind, descriptor, policy, {
         minMax: true,
         idleAbsent: true,
         largest: policy === 'max',
         foldGone: true,
       }),
-      kind,
       boundaries: boundaries ?? [],
       scopeKey,
       scope: { name: scopeName, version: scopeVersion },

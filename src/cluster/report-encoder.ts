@@ -31,11 +31,11 @@ interface SentMetric {
 export function wireKind(metric: MetricData): WireKind | undefined {
   switch (metric.dataPointType) {
     case DataPointType.SUM:
-      return metric.isMonotonic ? 'c' : 'u';
+      return metric.isMonotonic ? 'monotonicSum' : 'sum';
     case DataPointType.GAUGE:
-      return 'g';
+      return 'gauge';
     case DataPointType.HISTOGRAM:
-      return 'h';
+      return 'histogram';
     default:
       return undefined;
   }
@@ -77,7 +77,7 @@ export class ReportEncoder {
         const dataPoints: ReadonlyArray<{ attributes: Attributes; value: unknown }> =
           metric.dataPoints;
         // A histogram is described with its first point's buckets.
-        if (kind === 'h' && dataPoints.length === 0) continue;
+        if (kind === 'histogram' && dataPoints.length === 0) continue;
         const mkey = metricKey(sm.scope, metric.descriptor.name);
         let sent = this.#metrics.get(mkey);
         if (sent === undefined) {
@@ -91,7 +91,7 @@ export class ReportEncoder {
           this.#metrics.set(mkey, sent);
           const d = metric.descriptor;
           const bounds =
-            kind === 'h' ? (dataPoints[0]!.value as Histogram).buckets.boundaries : null;
+            kind === 'histogram' ? (dataPoints[0]!.value as Histogram).buckets.boundaries : null;
           const def: MetricDef = [
             sent.id,
             sm.scope.name,
@@ -112,7 +112,7 @@ export class ReportEncoder {
           );
           continue;
         }
-        const seen = sent.kind === 'u' || sent.kind === 'g' ? new Set<number>() : undefined;
+        const seen = sent.kind === 'sum' || sent.kind === 'gauge' ? new Set<number>() : undefined;
         for (const point of dataPoints) {
           if (full()) {
             yield chunk;
@@ -134,7 +134,7 @@ export class ReportEncoder {
             sent.byObject.set(attributes, sid);
           }
           seen?.add(sid);
-          if (kind === 'h') {
+          if (kind === 'histogram') {
             const h = point.value as Histogram;
             if (!this.#last.histogram(sid, h.count, h.sum ?? 0)) continue;
             const row: Array<number | null> = [

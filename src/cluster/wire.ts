@@ -7,6 +7,7 @@
  * deltas): a report that arrives late, or never, costs freshness, never a count.
  */
 import type { Attributes } from '@opentelemetry/api';
+import type { Shape } from '../series/output-set.ts';
 
 /** Tells jobmeter's messages from the host's own on a shared channel. */
 export const WIRE_TAG = 'jobmeter.cluster.v1';
@@ -14,8 +15,8 @@ export const WIRE_TAG = 'jobmeter.cluster.v1';
 /** Points per report message; a bigger report is several messages, merged as they arrive. */
 export const REPORT_CHUNK_POINTS = 512;
 
-/** How a member's series merge: monotonic sum, non-monotonic sum, gauge, explicit-bucket histogram. */
-export type WireKind = 'c' | 'u' | 'g' | 'h';
+/** How a member's series merge: the store's shape of its metric (no exponential histogram). */
+export type WireKind = Exclude<Shape, 'exponentialHistogram'>;
 
 /** `[metricId, scopeName, scopeVersion, name, description, unit, kind, valueType, boundaries]` */
 export type MetricDef = [

@@ -464,7 +464,7 @@ test("a member's histogram that restarts is added whole; a series id far past th
   agg.apply(
     'a',
     report({
-      m: [[0, 'app', '', 'wait', '', 's', 'h', 1, [1]]],
+      m: [[0, 'app', '', 'wait', '', 's', 'histogram', 1, [1]]],
       s: [
         [0, 0, {}],
         [5_000_000, 0, { far: 'yes' }],
