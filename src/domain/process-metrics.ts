@@ -457,12 +457,8 @@ const one = (spec: InstrumentSpec, read: (observe: Observe) => void): Reading =>
   read,
 });
 
-/** The count of each name in `names` (resource types, or handles' and requests' class names). */
-function byType(names: Iterable<string>): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
-  return counts;
-}
+/** `names` (resource types, or handles' and requests' class names) by name: each name's count is its length. */
+const byType = (names: readonly string[]) => Map.groupBy(names, (name) => name);
 
 /** The class names of libuv's active handles or requests, as the Prometheus clients read them. */
 function classNames(list: (() => unknown[]) | undefined): string[] | undefined {
@@ -489,25 +485,22 @@ export function registerProcessMetrics(
 ): () => void {
   const wanted = new Map(Object.entries(instruments));
   // One observer of V8's collections: their count (GC_COUNT) and durations (GC_DURATION, and
-  // under the clients' name).
+  // under the clients' name), each naming by the attribute it says the kind by.
   let gcCount = 0;
-  const gcDuration = wanted.has(GC_DURATION.name)
-    ? createInstrument(meter, GC_DURATION)
-    : undefined;
-  const gcSeconds = wanted.has(GC_DURATION_SECONDS.name)
-    ? createInstrument(meter, GC_DURATION_SECONDS)
-    : undefined;
+  const gcDurations = [GC_DURATION, GC_DURATION_SECONDS]
+    .filter((spec) => wanted.has(spec.name))
+    .map((spec) => [createInstrument(meter, spec), spec.attributes[0].key] as const);
   const gcObserver = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       gcCount++;
       const kind =
         GC_KINDS[(entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1];
       if (kind === undefined) continue;
-      gcDuration?.record(entry.duration / 1000, { 'v8js.gc.type': kind });
-      gcSeconds?.record(entry.duration / 1000, { kind });
+      for (const [durations, key] of gcDurations)
+        durations.record(entry.duration / 1000, { [key]: kind });
     }
   });
-  if (gcDuration !== undefined || gcSeconds !== undefined || wanted.has(GC_COUNT.name))
+  if (gcDurations.length > 0 || wanted.has(GC_COUNT.name))
     gcObserver.observe({ entryTypes: ['gc'] });
   const sampler =
     delayOf === undefined &&
@@ -547,8 +540,8 @@ export function registerProcessMetrics(
     one(GC_COUNT, (o) => o(0, gcCount)),
     one(ACTIVE_RESOURCES, (o) => o(0, process.getActiveResourcesInfo().length)),
     one(V8JS_RESOURCE_ACTIVE, (o) => {
-      for (const [type, n] of byType(process.getActiveResourcesInfo()))
-        o(0, n, { 'v8js.resource.type': type });
+      for (const [type, all] of byType(process.getActiveResourcesInfo()))
+        o(0, all.length, { 'v8js.resource.type': type });
     }),
     one(SYSTEM_CPU_UTILIZATION, (o) => {
       const cur = cpuTimes();
@@ -612,7 +605,7 @@ export function registerProcessMetrics(
         ];
         lists.forEach((names, i) => {
           if (names === undefined) return;
-          for (const [type, n] of byType(names)) o(2 * i, n, { type });
+          for (const [type, all] of byType(names)) o(2 * i, all.length, { type });
           o(2 * i + 1, names.length);
         });
       },
