@@ -4,11 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { Slice } from '../common/slices.ts';
 import type { Log } from '../common/log.ts';
 import type { MessagePort } from 'node:worker_threads';
 import { ReportEncoder } from './report-encoder.ts';
-import { clusterWorkerChannel, portChannel } from './transport.ts';
+import { memberChannel } from './transport.ts';
 import { WIRE_TAG } from './wire.ts';
 
 /** How long a member waits for the primary's welcome before saying that nobody aggregates. */
@@ -28,7 +27,7 @@ export function startClusterMember(
   collect: () => Promise<ResourceMetrics>,
   log: Log,
 ): Member {
-  const channel = reportTo !== undefined ? portChannel(reportTo) : clusterWorkerChannel();
+  const channel = memberChannel(reportTo);
   const instance = randomUUID();
   let encoder = new ReportEncoder(instance);
   /** The aggregate this member reports to (its encoder's state is relative to it). */
@@ -39,14 +38,8 @@ export function startClusterMember(
   let sending: Promise<void> | undefined;
 
   const hello = (): void => channel.send({ tag: WIRE_TAG, t: 'hello', instance });
-  const report = async (seq: number, bye: boolean): Promise<void> => {
-    const rm = await collect();
-    const slice = new Slice();
-    for (const chunk of encoder.chunks(rm, seq, bye)) {
-      channel.send(chunk);
-      if (slice.due()) await slice.next();
-    }
-  };
+  const report = async (seq: number, bye: boolean): Promise<void> =>
+    encoder.send(await collect(), seq, (chunk) => channel.send(chunk), bye);
   // One report at a time; requests that arrive meanwhile are answered once, by the newest.
   const pump = (): void => {
     if (sending !== undefined || wanted === undefined || closed) return;

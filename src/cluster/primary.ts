@@ -6,7 +6,6 @@
 import { AggregationTemporality } from '../common/otel-sdk.ts';
 import { randomUUID } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { Slice } from '../common/slices.ts';
 import { withinMillis } from '../common/within-millis.ts';
 import type { Collection } from '../series/collection.ts';
 import { ClusterAggregate, type AggregateOptions } from './aggregate.ts';
@@ -159,11 +158,7 @@ export class ClusterPrimary implements PrimarySink {
 
   async #merge(own: ResourceMetrics, seq: number): Promise<void> {
     this.#lastOwn = own;
-    const slice = new Slice();
-    for (const chunk of this.#own.chunks(own, seq)) {
-      this.#aggregate.apply(SELF, chunk);
-      if (slice.due()) await slice.next();
-    }
+    await this.#own.send(own, seq, (chunk) => this.#aggregate.apply(SELF, chunk));
   }
 }
 

@@ -14,6 +14,7 @@ import {
   type SeriesDef,
   type WireKind,
 } from './wire.ts';
+import { Slice } from '../common/slices.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
 import { LastSent } from '../series/sources.ts';
 import { metricKey } from '../series/temporality.ts';
@@ -168,6 +169,15 @@ export class ReportEncoder {
 
     function finiteOrNull(n: number | undefined): number | null {
       return n === undefined || !Number.isFinite(n) ? null : n;
+    }
+  }
+
+  /** Hands each chunk of {@link chunks} to `to` as it is made, giving the event loop back between slices. */
+  async send(rm: ResourceMetrics, seq: number, to: (chunk: Report) => void, bye = false) {
+    const slice = new Slice();
+    for (const chunk of this.chunks(rm, seq, bye)) {
+      to(chunk);
+      if (slice.due()) await slice.next();
     }
   }
 

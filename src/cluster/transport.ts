@@ -24,28 +24,21 @@ export interface PrimarySink {
   gone(link: string): void;
 }
 
-/** In a `node:cluster` worker: the IPC channel to the primary. */
-export function clusterWorkerChannel(): MemberChannel {
-  return channelOn(process, (message) => {
-    // A worker whose primary has gone has nobody to report to.
-    if (process.connected) process.send?.(message, undefined, undefined, () => {});
-  });
-}
+type MessageSource = Record<'on' | 'off', (event: 'message', l: (msg: unknown) => void) => unknown>;
 
-/** In a worker thread: the port to the thread that aggregates (usually `parentPort`). */
-export function portChannel(port: MessagePort): MemberChannel {
-  return channelOn(port, (message) => port.postMessage(message));
-}
-
-interface MessageSource {
-  on(event: 'message', listener: (msg: unknown) => void): unknown;
-  off(event: 'message', listener: (msg: unknown) => void): unknown;
-}
-
-function channelOn(source: MessageSource, send: (message: FromMember) => void): MemberChannel {
+/**
+ * A member's channel: the port to the thread that aggregates (usually `parentPort`), or, with
+ * none, the `node:cluster` IPC channel to the primary.
+ */
+export function memberChannel(port: MessagePort | undefined): MemberChannel {
+  const source: MessageSource = port ?? process;
   let listener: ((msg: unknown) => void) | undefined;
   return {
-    send,
+    send(message) {
+      if (port !== undefined) port.postMessage(message);
+      // A worker whose primary has gone has nobody to report to.
+      else if (process.connected) process.send?.(message, undefined, undefined, () => {});
+    },
     onMessage(handler) {
       listener = (msg) => {
         if (isWire(msg)) handler(msg as ToMember);
