@@ -236,12 +236,13 @@ export class IngestStore
 
   /**
    * Counts what may have changed the held state (each part of a request ingested, a restore, a
-   * source series expired): a checkpoint is due when it moved since the last one. An expiry is
-   * written too, so a restart does not hold again, dormant, a source that expired before it
-   * (series-registry.ts `restore`).
+   * source series expired or put dormant): a checkpoint is due when it moved since the last one. An
+   * expiry is written too, so a restart does not hold again, dormant, a source that expired before
+   * it (series-registry.ts `restore`); and a source gone dormant, so the copy served while writes
+   * fail (state-keeper.ts) holds it dormant as the store did, never serves again what it withdrew.
    */
   get changes(): number {
-    return this.#changes + this.expiredSeries;
+    return this.#changes + this.expiredSeries + this.slept;
   }
 
   /**

@@ -78,6 +78,11 @@ export class SeriesRegistry {
   #lastSweep = Number.NEGATIVE_INFINITY;
   /** Source series dropped by expiry since the registry was made. */
   #expired = 0;
+  /**
+   * Source series a sweep put dormant since the registry was made: no longer served, which the state
+   * file must hold as it holds an expiry (the copy served while writes fail reads it from there).
+   */
+  protected slept = 0;
   /** A copy whose expiry another registry decides ({@link idleAs}): its own sweep expires nothing. */
   #followsLive = false;
   /**
@@ -797,6 +802,7 @@ export class SeriesRegistry {
         st.slept[s] = st.updatedAt[s]!;
         st.updatedAt[s] = this.#restoredAt;
         st.out[s]!.settle(st.series[s]!, st);
+        this.slept++;
         continue;
       }
       this.dropStream(s);

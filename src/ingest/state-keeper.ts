@@ -268,7 +268,10 @@ export class StateKeeper {
       const { summary } = read;
       const [changes, made] = [this.#store.changes, this.#store.seriesMade()];
       const settled = this.#options.carry?.settledDepartures ?? 0;
-      this.#last = { changes, made, at: Date.now(), bytes: read.bytes, settled };
+      // The file holds awake what the restore put dormant: written again (as a sweep's dormancy
+      // is), or the copy served while writes fail would serve what the store no longer does.
+      const taken = summary.dormantStreams === 0 ? changes : -1;
+      this.#last = { changes: taken, made, at: Date.now(), bytes: read.bytes, settled };
       const skipped =
         summary.skippedStreams === 0
           ? ''

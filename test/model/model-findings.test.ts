@@ -249,6 +249,23 @@ const FINDINGS: readonly Finding[] = [
       'push(1, ["a"], 1, 1)',
     ],
   },
+  {
+    title:
+      'while writes fail, a series put dormant before the disk failed (its sender silent past expiry_ms since a restart) is not served again from the last file written, which held it awake (seed 5201: going dormant was no change the file took; the copy served its 0s where serve had stopped serving it)',
+    transports: ['http', 'http'],
+    temporalities: ['cumulative', 'cumulative'],
+    scopes: 'per-sender',
+    profile: 'solti',
+    steps: [
+      'push(1, ["a"], 0, 66) unscraped',
+      'silence(1, 0) unscraped',
+      'restartServe("SIGTERM") unscraped',
+      'wait(3000)',
+      'restartServe("SIGKILL")',
+      'failDisk("full")',
+      'flood("one")',
+    ],
+  },
 ];
 
 for (const { title, transports, temporalities, scopes, profile, steps } of FINDINGS)
