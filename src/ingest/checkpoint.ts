@@ -16,7 +16,7 @@
  * the rest of its request, so the store never holds what an arriving point could not give it.
  * A new meaning of a field, or a field a reader cannot do without, is a new
  * {@link CHECKPOINT_VERSION}; a field an older reader may ignore (it restores as it did before the
- * field was written: `windows`, `gone`, `goneWindows`, `goneSpans`, `carry`, `written`) keeps the version, so a downgrade still restores
+ * field was written: `windows`, `gone`, `goneWindows`, `goneSpans`, `carry`, `departed`, `written`) keeps the version, so a downgrade still restores
  * the file rather than moving it aside.
  */
 import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
@@ -32,6 +32,8 @@ import {
 import type { Refusal } from './ingest-report.ts';
 import { messageOf } from '../common/message-of.ts';
 import type { SourcePart, SourcesSnapshot } from '../series/carry.ts';
+import { DataPointType } from '../common/otel-sdk.ts';
+import { ValueType } from '@opentelemetry/api';
 import type { WrittenAt } from '../series/clock.ts';
 import { EXPOSED_KIND } from '../domain/types.ts';
 
@@ -163,6 +165,7 @@ type Of<C> = { -readonly [K in keyof C]: Read<C[K]> };
 /** What a codec reads. */
 type Read<C> = C extends Codec<infer T> ? T : never;
 type Fields = Record<string, Codec<unknown>>;
+type Departed = NonNullable<SourcesSnapshot['departed']>[number];
 
 function fail(at: string, what: string): never {
   throw new CheckpointError(`${at}: ${what}`);
@@ -372,7 +375,7 @@ const GONE_WINDOWS = row("a gone source's windows", {
 const F64 = as(
   maybe(list(num), null),
   (r?: Float64Array) => r && [...r],
-  (l) => l && Float64Array.from(l),
+  (l): Float64Array | undefined => l && Float64Array.from(l),
 );
 const PART = as(
   row("a source's part", {
@@ -392,6 +395,54 @@ const PART = as(
     if (p.row?.length !== width || (p.lastRow !== undefined && p.lastRow.length !== width))
       fail(at, 'its rows do not fit its bounds');
     return p;
+  },
+);
+
+/**
+ * A series that left, told to the carry by key, that no pass counted yet (series/carry.ts
+ * `SourcesSnapshot.departed`): its instrument (a counter's or a histogram's, the ingest's
+ * descriptor), its attributes and start, its figures and last report as rows (as a part's).
+ */
+const DEPARTED = as(
+  obj({
+    scope: obj({ name: string, version: maybe(string, null) }),
+    name: string,
+    description: string,
+    unit: string,
+    histogram: plain<boolean>((v) => typeof v === 'boolean', 'not a boolean'),
+    attributes: ATTRIBUTES,
+    start: finite,
+    bounds: maybe(list(num), null),
+    figures: F64,
+    last: F64,
+  }),
+  ({ left, series: { scope, metric, series } }: Departed) => ({
+    scope: { name: scope.name, version: scope.version },
+    ...metric.descriptor,
+    histogram: metric.dataPointType === DataPointType.HISTOGRAM,
+    attributes: series[0]!.attributes,
+    start: series[0]!.start,
+    bounds: series[0]!.bounds,
+    figures: left.figures,
+    last: left.last,
+  }),
+  ({ scope, name, description, unit, histogram, attributes, start, ...rows }, at): Departed => {
+    const { bounds, figures, last } = rows;
+    // Rows as a part's: a histogram's a count, a sum and a count per bucket; a sum's its value.
+    const width = histogram ? (bounds ?? []).length + 3 : 1;
+    if ([figures, last].some((r) => r !== undefined && r.length !== width))
+      fail(at, 'its rows do not fit its bounds');
+    const type = histogram ? DataPointType.HISTOGRAM : DataPointType.SUM;
+    const descriptor = { name, description, unit, valueType: ValueType.DOUBLE };
+    const held = { ...(figures && { figures }), ...(bounds && { bounds }) };
+    return {
+      left: { ...held, last },
+      series: {
+        scope,
+        metric: { descriptor, dataPointType: type, isMonotonic: !histogram },
+        series: [{ attributes, start, ...held }],
+      },
+    };
   },
 );
 
@@ -422,7 +473,7 @@ const times = (what: string): Codec<Times> => ({
  * windows (`windows`), a series' gone sources (`gone`; without them its `base` is all it carries),
  * where a gone delta source's windows begin (`goneWindows`) and end (`goneSpans`: the rows above
  * keep their length, which a reader checks), the instant of the write (`written`), the writer,
- * the point clock and the carry.
+ * the point clock, the carry and the departures it holds that no pass counted yet (`departed`).
  */
 const ROOT = obj({
   origins: list(string),
@@ -446,6 +497,7 @@ const ROOT = obj({
   goneSpans: sideList(times("a gone source's windows")),
   point: maybe(finite, undefined),
   carry: sideList(obj({ key: string, family: string, sources: list(PART), folded: list(PART) })),
+  departed: sideList(DEPARTED),
 });
 
 /**
@@ -505,6 +557,7 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
     goneSpans,
     point: snapshot.point,
     carry: snapshot.carry?.rules.filter((r) => r.sources.length + r.folded.length > 0),
+    departed: snapshot.carry?.departed,
   });
   return JSON.stringify(payload, (_, v: unknown) =>
     typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
@@ -584,13 +637,23 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
     );
     return { key, family, sources: sources!, folded: folded! };
   });
+  // So is a departure with a figure no counter or histogram holds.
+  const departed = root.departed?.filter(({ left, series }) => {
+    const figures = [...(left.figures ?? []), ...(left.last ?? [])];
+    const refusal = figures.map(counterRefusal).find((r) => r !== undefined);
+    const name = series.metric.descriptor.name;
+    if (refusal !== undefined) refused.push({ name, refusal, points: 1 });
+    return refusal === undefined;
+  });
   return {
     instruments,
     lastFailureSeconds: root.lastFailureSeconds,
     ...(root.written !== undefined && { written: root.written }),
     ...(root.writer !== undefined && { writer: root.writer }),
     ...(root.point !== undefined && { point: root.point }),
-    ...(carry !== undefined && { carry: { rules: carry } }),
+    ...((carry ?? departed) !== undefined && {
+      carry: { rules: carry ?? [], ...(departed && { departed }) },
+    }),
     ...(refused.length > 0 && { refused }),
   };
 }

@@ -139,7 +139,11 @@ export function instrumentKey(
   return `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}\0${name}`;
 }
 
-/** A {@link SourceTotals} as plain data: per rule, its key and family, its sources and folded parts. */
+/**
+ * A {@link SourceTotals} as plain data: per rule, its key and family, its sources and folded parts;
+ * and the series that left, told by key, that no pass counted yet and no rule knows the source of
+ * (no pass named them), as told ({@link SourceTotals.departedAs}).
+ */
 export interface SourcesSnapshot {
   readonly rules: readonly {
     readonly key: string;
@@ -147,6 +151,7 @@ export interface SourcesSnapshot {
     readonly sources: readonly SourcePart[];
     readonly folded: readonly SourcePart[];
   }[];
+  readonly departed?: readonly { readonly left: Departure; readonly series: DormantSeries }[];
 }
 
 /** `s` as plain data, its rows copied. */
@@ -711,17 +716,37 @@ export class SourceTotals {
     return this.#settled;
   }
 
-  /** What every rule of the ingest's holds, as plain data (kept in its checkpoint across a restart). */
+  /**
+   * What every rule of the ingest's holds, as plain data (kept in its checkpoint across a restart),
+   * and the departures no pass counted yet of sources no rule knows: a rule that knows one has it
+   * in its part already (RuleSources `snapshot`); the others only the next pass can count, which
+   * may come after a restart, so they are written as told.
+   */
   snapshot(): SourcesSnapshot {
-    return {
-      rules: [...this.#rules].map(([key, r]) => ({ key, family: r.family, ...r.snapshot() })),
-    };
+    const rules = [...this.#rules].map(([key, r]) => ({ key, family: r.family, ...r.snapshot() }));
+    if (this.#departedAs.size === 0) return { rules };
+    const known = new Set(
+      rules.flatMap((r) => r.sources.map((p) => `${instrumentOf(r)}\0\0${p.key}`)),
+    );
+    const departed = [...this.#departedAs].flatMap(([key, { left, series }]) =>
+      series === undefined || known.has(key) ? [] : [{ left, series }],
+    );
+    return { rules, departed };
   }
 
   /** Takes a {@link snapshot} back, into rules that hold nothing yet (at start). */
   restore(snapshot: SourcesSnapshot): void {
-    // A rule's key is its instrument's and its family's ({@link of}).
-    for (const r of snapshot.rules)
-      this.of(r.key.slice(0, -r.family.length - 1), r.family).restore(r.sources, r.folded);
+    for (const r of snapshot.rules) this.of(instrumentOf(r), r.family).restore(r.sources, r.folded);
+    for (const { left, series: d } of snapshot.departed ?? [])
+      this.departedAs(
+        instrumentKey(d.scope, d.metric.descriptor.name),
+        d.series[0]!.attributes,
+        left,
+        d,
+      );
   }
 }
+
+/** The instrument of a rule as a snapshot holds it: its key is the instrument's and the family's ({@link SourceTotals.of}). */
+const instrumentOf = (r: { readonly key: string; readonly family: string }): string =>
+  r.key.slice(0, -r.family.length - 1);

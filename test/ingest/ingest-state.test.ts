@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { ValueType } from '@opentelemetry/api';
+import { DataPointType } from '../../src/common/otel-sdk.ts';
 import { ConfigError } from '../../src/errors.ts';
 import {
   CHECKPOINT_VERSION,
@@ -389,6 +391,62 @@ describe('checkpoint: snapshot → restore', () => {
       decodeCheckpoint(encodeCheckpoint({ instruments: [], lastFailureSeconds: undefined })).carry,
       undefined,
       'a state with no carry is written without the field',
+    );
+  });
+
+  it('carries the departures no pass counted yet, sums and histograms, and refuses rows that do not fit or figures no counter holds', () => {
+    const departed = (
+      name: string,
+      figures: number[],
+      last: number[] | undefined,
+      bounds?: number[],
+    ) => {
+      const rows = { figures: Float64Array.from(figures), ...(bounds && { bounds }) };
+      const histogram = bounds !== undefined;
+      return {
+        left: { ...rows, last: last && Float64Array.from(last) },
+        series: {
+          scope: { name: 'daemon', version: '' },
+          metric: {
+            descriptor: { name, description: '', unit: '', valueType: ValueType.DOUBLE },
+            dataPointType: histogram ? DataPointType.HISTOGRAM : DataPointType.SUM,
+            isMonotonic: !histogram,
+          },
+          series: [{ attributes: { task: 'a' }, start: 7, ...rows }],
+        },
+      };
+    };
+    const carry = {
+      rules: [],
+      departed: [
+        departed('jobmeter.run.started', [5], [4]),
+        departed('jobmeter.run.started', [3], undefined),
+        departed('jobmeter.run.duration', [3, 0.5, 3, 0], [2, 0.25, 2, 0], [0.01]),
+      ],
+    };
+    const payload = encodeCheckpoint({ instruments: [], lastFailureSeconds: undefined, carry });
+    assert.deepEqual(decodeCheckpoint(payload).carry, carry);
+    const root = JSON.parse(payload) as { departed: Record<string, unknown>[] };
+    for (const bad of [
+      (d: Record<string, unknown>) => (d.figures = [3, 0.5, 3]),
+      (d: Record<string, unknown>) => (d.last = [2]),
+      (d: Record<string, unknown>) => (d.histogram = 'yes'),
+    ]) {
+      const copy = structuredClone(root);
+      bad(copy.departed[2]!);
+      assert.throws(() => decodeCheckpoint(JSON.stringify(copy)), CheckpointError);
+    }
+    const negative = structuredClone(root);
+    negative.departed[0]!.figures = [-5];
+    const read = decodeCheckpoint(JSON.stringify(negative));
+    assert.deepEqual(
+      read.carry?.departed,
+      carry.departed.slice(1),
+      'a negative figure is left out',
+    );
+    assert.deepEqual(
+      read.refused?.map((r) => [r.name, r.refusal.code]),
+      [['jobmeter.run.started', 'invalid_point']],
     );
   });
 

@@ -283,10 +283,12 @@ function stepsOf(quiet: boolean): fc.Arbitrary<Cmd>[] {
 /**
  * A sender goes quiet in a stretch with no naming pass (see {@link scrapedOrNot}): it pushes first
  * or not (a series of it no pass has named, when its series are new), goes silent, and then, each
- * or not, serve restarts (down past the expiry: every source restored dormant), the state file is
- * written by serve's interval, time passes (a moment, or the expiry: its series expire, or its
- * dormant ones go unwoken, before any pass); the stretch ends with a scrape (whose write falls
- * between its sweep and its naming pass), and perhaps a restart right after it.
+ * or not, serve restarts (down past the expiry: every source restored dormant), and, in either
+ * order, the state file is written by serve's interval and time passes (a moment, or the expiry:
+ * its series expire, or its dormant ones go unwoken, before any pass; written after, what left is
+ * in the file no pass has counted). The stretch ends with a scrape (whose write falls between its
+ * sweep and its naming pass), perhaps a restart right after it; or with a restart before any
+ * scrape, so what the stretch's writes hold is all the restarted serve has.
  */
 const quietStretch = (): fc.Arbitrary<Cmd> =>
   slot.chain((s) =>
@@ -302,8 +304,11 @@ const quietStretch = (): fc.Arbitrary<Cmd> =>
         fc.boolean(),
         fc.constantFrom(undefined, EXPIRY_MS / 2, PAST_EXPIRY_MS),
         fc.option(fc.constantFrom<'SIGTERM' | 'SIGKILL'>('SIGTERM', 'SIGKILL')),
+        // Whether time passes before the write, and the closing restart comes before the scrape.
+        fc.boolean(),
+        fc.boolean(),
       )
-      .map(([pushes, restart, checkpoint, ms, after]) => {
+      .map(([pushes, restart, checkpoint, ms, after, waitFirst, unscrapedRestart]) => {
         const quiet: Step[] = [
           ...pushes.map(
             ([k, a, l]) => new Step('push', [s, k, a, l], (w) => w.push(s, k, a, l), false),
@@ -315,13 +320,18 @@ const quietStretch = (): fc.Arbitrary<Cmd> =>
           const args = down === 0 ? [sig] : [sig, down];
           quiet.push(new Step('restartServe', args, (w) => w.restartServe(sig, down), false));
         }
-        if (checkpoint) quiet.push(new Step('checkpoint', [], (w) => w.checkpoint(), false));
-        if (ms !== undefined) quiet.push(new Step('wait', [ms], (w) => w.wait(ms), false));
-        // The stretch's scrape: a wait that ends it scraped (none: the silence's, a moment on).
+        const written = checkpoint
+          ? [new Step('checkpoint', [], (w) => w.checkpoint(), false)]
+          : [];
+        const waited = ms === undefined ? [] : [new Step('wait', [ms], (w) => w.wait(ms), false)];
+        quiet.push(...(waitFirst ? [...waited, ...written] : [...written, ...waited]));
+        const closing = (scraped: boolean): Step =>
+          new Step('restartServe', [after!], (w) => w.restartServe(after!), scraped);
+        if (after !== null && unscrapedRestart) quiet.push(closing(false));
+        // The stretch's scrape: its last step's (none: the silence's, a moment on).
         const last = quiet.pop()!;
         quiet.push(last.scraped());
-        if (after !== null)
-          quiet.push(new Step('restartServe', [after], (w) => w.restartServe(after)));
+        if (after !== null && !unscrapedRestart) quiet.push(closing(true));
         return new Stretch(quiet);
       }),
   );

@@ -266,6 +266,22 @@ const FINDINGS: readonly Finding[] = [
       'flood("one")',
     ],
   },
+  {
+    title:
+      "a sender's series made and expired before any scrape named it keeps its total in its label set across a SIGKILL whose state file was written after it left, with no scrape in between (the carry held the departure for the next pass, and the file did not; 2 served after the restart where 7 were counted)",
+    transports: ['http', 'http'],
+    temporalities: ['cumulative', 'cumulative'],
+    scopes: 'per-sender',
+    profile: 'solti',
+    steps: [
+      'push(1, ["a"], 2, 1)',
+      'push(0, ["a"], 5, 1) unscraped',
+      'silence(0, 0) unscraped',
+      'wait(9500) unscraped',
+      'checkpoint() unscraped',
+      'restartServe("SIGKILL")',
+    ],
+  },
 ];
 
 for (const { title, transports, temporalities, scopes, profile, steps } of FINDINGS)
