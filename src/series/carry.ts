@@ -627,7 +627,7 @@ export class SourceTotals {
     left: Departure,
     series?: DormantSeries,
   ): void {
-    const key = `${instrument}\0\0${attributeSetKey(attributes)}`;
+    const key = departureKey(instrument, attributeSetKey(attributes));
     this.#departedAs.set(key, series === undefined ? { left } : { left, series });
     if (this.#departedAs.size % MAX_PENDING_DEPARTURES === 0) this.#askPass?.();
   }
@@ -664,7 +664,7 @@ export class SourceTotals {
   departureOf(by: Attributes | undefined, instrument: string, key: string): Departure | undefined {
     const left = by === undefined ? undefined : this.#departed.get(by);
     if (left !== undefined || this.#departedAs.size === 0) return left;
-    return this.#departedAs.get(`${instrument}\0\0${key}`)?.left;
+    return this.#departedAs.get(departureKey(instrument, key))?.left;
   }
 
   /**
@@ -726,7 +726,7 @@ export class SourceTotals {
     const rules = [...this.#rules].map(([key, r]) => ({ key, family: r.family, ...r.snapshot() }));
     if (this.#departedAs.size === 0) return { rules };
     const known = new Set(
-      rules.flatMap((r) => r.sources.map((p) => `${instrumentOf(r)}\0\0${p.key}`)),
+      rules.flatMap((r) => r.sources.map((p) => departureKey(instrumentOf(r), p.key))),
     );
     const departed = [...this.#departedAs].flatMap(([key, { left, series }]) =>
       series === undefined || known.has(key) ? [] : [{ left, series }],
@@ -750,3 +750,7 @@ export class SourceTotals {
 /** The instrument of a rule as a snapshot holds it: its key is the instrument's and the family's ({@link SourceTotals.of}). */
 const instrumentOf = (r: { readonly key: string; readonly family: string }): string =>
   r.key.slice(0, -r.family.length - 1);
+
+/** A departure's key in {@link SourceTotals}: its instrument's key and its attribute set's. */
+const departureKey = (instrument: string, attributes: string): string =>
+  `${instrument}\0\0${attributes}`;
