@@ -212,8 +212,7 @@ function parseYamlText(text: string, path: string, key: string): unknown {
   visit(doc, {
     Pair: (_, { key: k }) => {
       if (!isCollection(k) && !isAlias(k)) return;
-      const before = text.slice(0, k.range?.[0]);
-      const [line, column] = [before.split('\n').length, before.length - before.lastIndexOf('\n')];
+      const { line, column } = lineColumn(text, k.range?.[0]);
       throw syntaxError(
         key,
         path,
@@ -245,18 +244,14 @@ function parseJsonText(text: string, path: string, key: string): unknown {
     if (!(err instanceof SyntaxError)) throw err;
     // V8: "Expected ',' or '}' after property value in JSON at position 14 (line 3 column 5)".
     const message = firstLine(err.message);
-    let line: number | undefined;
-    let column: number | undefined;
     const lc = /\(line (\d+) column (\d+)\)/.exec(message);
     const at = /at position (\d+)/.exec(message);
-    if (lc !== null) {
-      line = Number(lc[1]);
-      column = Number(lc[2]);
-    } else if (at !== null) {
-      const before = text.slice(0, Number(at[1]));
-      line = before.split('\n').length;
-      column = before.length - before.lastIndexOf('\n');
-    }
+    const { line, column } =
+      lc !== null
+        ? { line: Number(lc[1]), column: Number(lc[2]) }
+        : at !== null
+          ? lineColumn(text, Number(at[1]))
+          : { line: undefined, column: undefined };
     // V8's `Unexpected token 'x', ..."<the text around it>"... is not valid JSON` quotes the
     // document (an unquoted token's first characters): only its first two words are kept.
     const reason = message
@@ -284,7 +279,10 @@ function syntaxError(
   return new ConfigError(key, path, `valid ${format} (${where}${reason})`);
 }
 
-function firstLine(message: string): string {
-  const nl = message.indexOf('\n');
-  return (nl === -1 ? message : message.slice(0, nl)).trim();
+const firstLine = (message: string): string => message.split('\n', 1)[0]!.trim();
+
+/** The line and column (from 1) of `text`'s character at `offset` (undefined: its end). */
+function lineColumn(text: string, offset: number | undefined): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  return { line: before.split('\n').length, column: before.length - before.lastIndexOf('\n') };
 }

@@ -165,16 +165,12 @@ export function requestId(): string {
 
 /**
  * Keeps a field one whitespace-free token so a line always splits into its keys: anything outside
- * printable ASCII is percent-encoded (a raw request path is percent-encoded already). Node's parser already refuses most of it;
- * this is the belt to its braces.
+ * printable ASCII is percent-encoded as UTF-8 (a raw request path is percent-encoded already; a
+ * lone surrogate is U+FFFD's bytes). Node's parser already refuses most of it; this is the belt to
+ * its braces.
  */
 function safe(text: string): string {
-  return /^[\x21-\x7e]*$/.test(text) ? text : text.replace(/[^\x21-\x7e]/gu, percentEncode);
-}
-
-function percentEncode(c: string): string {
-  let out = '';
-  for (const byte of Buffer.from(c, 'utf8'))
-    out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  return out;
+  return /^[\x21-\x7e]*$/.test(text)
+    ? text
+    : text.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c.toWellFormed()));
 }
