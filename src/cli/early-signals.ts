@@ -19,7 +19,7 @@
 import { parseArgs } from 'node:util';
 
 import type { LogFormat } from '../config/serve-flags.ts';
-import { formattedIo } from './io.ts';
+import { formattedIo, PROCESS_IO } from './io.ts';
 
 const CAUGHT = ['SIGHUP', 'SIGINT', 'SIGTERM'] as const;
 
@@ -38,13 +38,7 @@ export function earlyLogFormat(args: readonly string[]): LogFormat {
 /** Catches SIGHUP, SIGINT and SIGTERM for the rest of the process (see the top of this file). */
 export function catchSignalsEarly(): void {
   // Its lines go to stderr in the format `--log-format` asks for (`jobmeter serve …`: its flags from argv[3] on).
-  const io = formattedIo(
-    {
-      stdout: (line) => void process.stdout.write(`${line}\n`),
-      stderr: (line) => void process.stderr.write(`${line}\n`),
-    },
-    earlyLogFormat(process.argv.slice(3)),
-  );
+  const io = formattedIo(PROCESS_IO, earlyLogFormat(process.argv.slice(3)));
   for (const signal of CAUGHT) {
     process.on(signal, () => {
       // Another listener is serve's own: it answers.

@@ -1,4 +1,4 @@
-/** Where the CLI writes and how it exits: shared by the command (main.ts) and its shutdown (shutdown.ts). */
+/** Where the CLI writes and how it exits: shared by the command (main.ts), its early signal listeners (early-signals.ts) and its shutdown (shutdown.ts). */
 import type { LogFormat } from '../config/serve-flags.ts';
 import { lineLogger, logTo, type Log, type LogSink } from '../common/log.ts';
 
@@ -14,6 +14,12 @@ export interface CliIo {
   stdout(line: string): void;
   stderr(line: string): void;
 }
+
+/** The process' own stdout and stderr. */
+export const PROCESS_IO: CliIo = {
+  stdout: (line) => void process.stdout.write(`${line}\n`),
+  stderr: (line) => void process.stderr.write(`${line}\n`),
+};
 
 /** `io` with the log call every line serve and validate write goes through, in the asked format. */
 export interface LogIo extends CliIo {

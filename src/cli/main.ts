@@ -38,7 +38,7 @@ import { TELEMETRY_POSTURE } from '../common/postures.ts';
 import type { ResolvedMetrics } from '../config/metrics-section.ts';
 import { compileRequestGate, type IngestGate } from '../http/ingest-gate.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
-import { parseServeFlags } from '../config/serve-flags.ts';
+import { parseServeFlags, type ServeFlags } from '../config/serve-flags.ts';
 import { earlyLogFormat } from './early-signals.ts';
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
@@ -59,14 +59,21 @@ import { VIEWS_HELP, VIEWS_USAGE, viewsCommand } from './views-command.ts';
 import {
   debugScope,
   demoLine,
-  hostPort,
   reloadRecord,
   servingLines,
   telemetryRecord,
   telemetryListenFailed,
   versionRecord,
 } from './serving-lines.ts';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo, type LogIo } from './io.ts';
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  formattedIo,
+  PROCESS_IO,
+  type CliIo,
+  type LogIo,
+} from './io.ts';
 import { MIN_NODE_VERSION } from '../common/node-support.ts';
 import { credentialKeys, HangupReloader, rotateCredentials, type ApplyLive } from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
@@ -74,11 +81,6 @@ import { Parts } from '../common/parts.ts';
 import { messageOf } from '../common/message-of.ts';
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, SHUTDOWN_GRACE_MS, type CliIo } from './io.ts';
-
-const processIo: CliIo = {
-  stdout: (line) => void process.stdout.write(`${line}\n`),
-  stderr: (line) => void process.stderr.write(`${line}\n`),
-};
 
 export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
                       [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
@@ -145,7 +147,7 @@ Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a 
 export async function runCli(
   argv: readonly string[],
   env: Env,
-  io: CliIo = processIo,
+  io: CliIo = PROCESS_IO,
 ): Promise<number> {
   if (argv[0] === 'serve') return serve(argv.slice(1), env, io);
   if (argv[0] === 'validate')
@@ -165,7 +167,7 @@ export async function runCli(
       allowPositionals: true,
     }));
   } catch (err) {
-    return usageError(text, err);
+    return failed(text, err);
   }
   if (values.help === true) {
     io.stdout(USAGE);
@@ -207,12 +209,9 @@ async function served(
   hangups: HangupReloader,
 ): Promise<number> {
   let config: ServeConfig;
-  let demo: boolean;
-  let debug: boolean;
+  let flags: ServeFlags;
   try {
-    const flags = parseServeFlags(args);
-    demo = flags.demo === true;
-    debug = flags.debug === true;
+    flags = parseServeFlags(args);
     if (flags.help === true) {
       io.stdout(USAGE);
       return EXIT_OK;
@@ -220,7 +219,7 @@ async function served(
     config = await resolveServeConfig({ argv: args, env });
     if (flags.printConfig === true) return await validate(args, env, io);
   } catch (err) {
-    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+    return failed(io, err);
   }
   hangups.loaded(config);
   io.log('info', ...versionRecord());
@@ -238,7 +237,7 @@ async function served(
   try {
     jobmeterModule = await import('../jobmeter.ts');
   } catch (err) {
-    return startupError(io, err);
+    return failed(io, err);
   }
   // SIGINT/SIGTERM from here on shut down once started, saving the ingest state loaded next; before
   // here, nothing is loaded and the bin's early listener exits at once (early-signals.ts).
@@ -252,7 +251,7 @@ async function served(
         jobmeterModule.createJobmeter(
           jobmeterModule.withSelfTelemetry({
             ...options,
-            ...(debug && { debug: io.debug }),
+            ...(flags.debug === true && { debug: io.debug }),
             log: io.sink,
             listener:
               dedicated === undefined
@@ -320,15 +319,14 @@ async function served(
           (started) => started.close(),
         )
         .catch((err: unknown) => {
-          if (isUsageError(err)) throw err;
-          const isDefault = hostPort(address) === TELEMETRY_OPTIONS.listen.default;
-          throw new Error(telemetryListenFailed(address, isDefault, err));
+          if (err instanceof ConfigError) throw err;
+          throw new Error(telemetryListenFailed(address, err));
         });
       // The event-loop delay is sampled while its figures are read.
       parts.add(telemetry.sampleEventLoop());
     }
     const ingest = jobmeterModule.ingestListenerOf(jm);
-    if (demo) {
+    if (flags.demo === true) {
       const liveDemo = startLiveDemo(jm, jm.profile.name as ProfileName);
       parts.add(() => liveDemo.stop());
     }
@@ -365,14 +363,14 @@ async function served(
       io.log('info', ...telemetryRecord(telemetryListener.address));
     if (telemetryListener !== undefined && config.telemetry?.enableReload === true)
       io.log('info', ...reloadRecord(telemetryListener.address));
-    if (demo) io.log('info', demoLine(metrics, jm, server));
-    if (debug) io.log('info', `debug: ${debugScope(options, jm)}`);
+    if (flags.demo === true) io.log('info', demoLine(metrics, jm, server));
+    if (flags.debug === true) io.log('info', `debug: ${debugScope(options, jm)}`);
 
     const signal = await signals.next();
     io.log('info', 'shutting down', { signal }, `${signal} received, shutting down`);
     return await shutdownWithin(() => parts.stop(), io, signals);
   } catch (err) {
-    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+    return failed(io, err);
   } finally {
     signals.dispose();
   }
@@ -385,7 +383,7 @@ async function served(
  * functions, so the messages are the same.
  */
 async function validate(args: readonly string[], env: Env, io: LogIo): Promise<number> {
-  let flags: ReturnType<typeof parseServeFlags>;
+  let flags: ServeFlags;
   try {
     flags = parseServeFlags(args);
     if (flags.help === true) {
@@ -415,7 +413,7 @@ async function validate(args: readonly string[], env: Env, io: LogIo): Promise<n
       return EXIT_OK;
     }
   } catch (err) {
-    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+    return failed(io, err);
   }
   io.stdout(`jobmeter: ${flags.config === undefined ? '' : `${flags.config}: `}configuration OK`);
   return EXIT_OK;
@@ -427,61 +425,52 @@ async function printed(command: () => Promise<string>, io: LogIo): Promise<numbe
     io.stdout(await command());
     return EXIT_OK;
   } catch (err) {
-    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+    return failed(io, err);
   }
 }
 
-/** The plugin's options from the resolved `[metrics]` settings. */
+/** The plugin's options from the resolved `[metrics]` settings (the dedicated listener's left out). */
 function pluginOptions(
   jm: Jobmeter,
   metrics: ResolvedMetrics,
   main: PullListenerOptions,
   io: LogIo,
 ): JobmeterMetricsOptions {
+  const { listen: _listen, verbose, trustedProxies, accessLog, ...route } = metrics;
   return {
     jobmeter: jm,
-    posture: metrics.posture,
-    path: metrics.path,
-    ...(metrics.token !== undefined ? { token: metrics.token } : {}),
-    apiKeys: metrics.apiKeys,
-    trustedCidrs: metrics.trustedCidrs,
-    ...(metrics.trustedProxies !== undefined ? { trustProxy: metrics.trustedProxies } : {}),
+    ...route,
+    trustProxy: trustedProxies,
     // Each access line is one stderr line, written through the CLI's own writer: wasmrun's line in
     // text, a record with its fields otherwise.
-    accessLog: metrics.accessLog
+    accessLog: accessLog
       ? {
           stream:
             typeof io.sink === 'function'
               ? { write: (chunk: string) => io.stderr(chunk.replace(/\n$/, '')) }
               : io.sink,
-          verbose: metrics.verbose,
+          verbose,
         }
       : false,
-    maxInflightScrapes: metrics.maxInflightScrapes,
     format: main.format,
   };
 }
 
-/** ConfigError or a `node:util` parseArgs error (unknown flag, missing value, stray argument). */
-function isUsageError(err: unknown): boolean {
-  if (err instanceof ConfigError) return true;
+/**
+ * Writes why `err` ended the command; returns its exit status: a usage error (2) for a ConfigError
+ * or a `node:util` parseArgs error (unknown flag, missing value, stray argument), else a failure (1).
+ */
+function failed(io: LogIo, err: unknown): number {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
-}
-
-function usageError(io: LogIo, err: unknown): number {
-  if (err instanceof ConfigError) {
-    io.log('error', describeConfigError(err));
-  } else {
+  if (err instanceof ConfigError) io.log('error', describeConfigError(err));
+  else if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
     // parseArgs: "Unknown option '--x'. To specify a positional argument starting with a '-', …":
     // keep the first sentence.
     const first = messageOf(err).split(/(?<=\.) /)[0] ?? '';
     io.log('error', `${first.replace(/\.$/, '')} (see jobmeter --help)`);
+  } else {
+    io.log('error', messageOf(err));
+    return EXIT_FAILURE;
   }
   return EXIT_USAGE;
-}
-
-function startupError(io: LogIo, err: unknown): number {
-  io.log('error', messageOf(err));
-  return EXIT_FAILURE;
 }

@@ -184,13 +184,14 @@ export function reloadRecord(address: {
  */
 export function telemetryListenFailed(
   address: { readonly host: string; readonly port: number },
-  isDefault: boolean,
   err: unknown,
 ): string {
   const code = (err as { code?: unknown } | null)?.code;
   const why = code === 'EADDRINUSE' ? 'address already in use' : messageOf(err);
+  const listen = hostPort(address);
+  const isDefault = listen === TELEMETRY_OPTIONS.listen.default;
   return (
-    `[telemetry] listen ${hostPort(address)}${isDefault ? ' (the default)' : ''}: ${why}; ` +
+    `[telemetry] listen ${listen}${isDefault ? ' (the default)' : ''}: ${why}; ` +
     `set [telemetry] listen (or ${TELEMETRY_OPTIONS.listen.env}) to a free loopback HOST:PORT, ` +
     "or [telemetry] enabled = false to run without jobmeter's own telemetry"
   );
