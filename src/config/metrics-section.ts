@@ -100,7 +100,7 @@ export async function resolveMetrics(
   posture: Posture,
 ) {
   const keyOf = (field: Field): string => {
-    const layer = [...layers].reverse().find((l) => l.metrics?.[field] !== undefined);
+    const layer = layers.findLast((l) => l.metrics?.[field] !== undefined);
     const fileKey = `metrics.${ROWS[field].file}`;
     const env: Partial<Record<Field, string>> = posture.env;
     if (layer?.source === 'env') return env[field] ?? fileKey;

@@ -265,8 +265,8 @@ function checkOtlpTimeout(merged: ServiceConfig, layers: readonly Layer[], env: 
   const interval = merged.otlp?.intervalMillis;
   const timeout = merged.otlp?.timeoutMillis;
   if (interval === undefined || timeout === undefined || timeout <= interval) return;
-  const setBy = [...layers].reverse().find((l) => l.config.otlp?.timeoutMillis !== undefined)!;
-  const intervalBy = [...layers].reverse().find((l) => l.config.otlp?.intervalMillis !== undefined);
+  const setBy = layers.findLast((l) => l.config.otlp?.timeoutMillis !== undefined)!;
+  const intervalBy = layers.findLast((l) => l.config.otlp?.intervalMillis !== undefined);
   timeoutWithinInterval(
     timeout,
     interval,
@@ -306,7 +306,7 @@ function checkLoopbackBinds(
     if (on && given?.host !== undefined && !bindAllowed(given.host, given.allowNonLoopback)) {
       const expected = `${LOOPBACK_EXPECTED}, or ${optIn[section]}`;
       // The error names the flag or the file key that set the host.
-      const setBy = [...layers].reverse().find((l) => l.config[section]?.host !== undefined);
+      const setBy = layers.findLast((l) => l.config[section]?.host !== undefined);
       if (setBy?.source === 'flags')
         throw flags.host !== undefined
           ? new ConfigError(keys.host, flags.host, expected)
@@ -341,7 +341,7 @@ function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]) {
       ...(given?.token !== undefined && { token: given.token }),
     };
   if (!enableReload) return undefined;
-  const setBy = [...layers].reverse().find((l) => l.config.telemetry?.enableReload !== undefined);
+  const setBy = layers.findLast((l) => l.config.telemetry?.enableReload !== undefined);
   throw new ConfigError(
     setBy?.source === 'flags' ? TELEMETRY_OPTIONS.enableReload.flag : 'telemetry.enable_reload',
     true,

@@ -29,13 +29,8 @@ import type {
 export type LayerSource = 'defaults' | 'env' | 'file' | 'flags';
 
 /** `obj`'s set fields (not undefined) as a new object: what a layer sets, or options without the unset. */
-export function definedOnly<T extends object>(obj: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  }
-  return out;
-}
+export const definedOnly = <T extends object>(obj: T): Partial<T> =>
+  Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 /** Every field optional and settable: a layer is built up field by field. */
 type Layer<T> = { -readonly [K in keyof T]?: T[K] };
