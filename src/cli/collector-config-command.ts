@@ -16,11 +16,7 @@ import { httpUrl } from '../common/option-rules.ts';
 import { checkFamilyRules } from '../naming/check-rules.ts';
 import { LEGACY_PROFILES } from '../naming/profiles/index.ts';
 import type { TableProfile } from '../naming/types.ts';
-import {
-  COLLECTOR_CONFIG_DEFAULTS,
-  compileCollectorConfig,
-  type CompiledCollectorConfig,
-} from './collector-config.ts';
+import { COLLECTOR_CONFIG_DEFAULTS, compileCollectorConfig } from './collector-config.ts';
 
 const LEGACY_NAMES = Object.keys(LEGACY_PROFILES) as (keyof typeof LEGACY_PROFILES)[];
 
@@ -181,8 +177,21 @@ export async function collectorConfigCommand(args: readonly string[]): Promise<s
     ...(worker && { tier: { worker: true } as const }),
     ...(workers !== undefined && { tier: { front: { workers } } }),
   });
-  if (worker) return workerConfigText(compiled).replace(/\n$/, '');
-  return collectorConfigText(name, compiled, values.config).replace(/\n$/, '');
+  // What the configuration does, as comments above it.
+  const header = worker
+    ? [
+        '# OpenTelemetry Collector configuration for a worker of a sharded tier, from: jobmeter collector-config --worker',
+        "# The front (jobmeter collector-config --front) ran the profile's processors and routes each stream here over OTLP/gRPC; this worker makes delta streams cumulative and exports.",
+      ]
+    : [
+        `# OpenTelemetry Collector configuration for jobmeter's ${name} profile, from: jobmeter collector-config --profile ${name}${values.config === undefined ? '' : ` --config ${values.config}`}`,
+        `# The sender pushes jobmeter's canonical instruments (OTLP/HTTP, cumulative); ${servedBy(compiled.config['exporters'] as object)}.`,
+        `# not reproduced by the Collector: ${compiled.notReproduced.length === 0 ? '(none)' : compiled.notReproduced.join(', ')}`,
+        ...(compiled.zeroFilled.length === 0
+          ? []
+          : [`${ZERO_FILLED_PREFIX} ${compiled.zeroFilled.join(', ')}`]),
+      ];
+  return `${header.join('\n')}\n${stringify(compiled.config, { lineWidth: 0 })}`.replace(/\n$/, '');
 }
 
 /** A worker runs no profile rule: any profile's table compiles to the same worker. */
@@ -211,15 +220,6 @@ function frontWorkers(front: boolean, list: string | undefined): string[] | unde
   return workers;
 }
 
-/** A worker's YAML: what it does, then the configuration. */
-function workerConfigText(compiled: CompiledCollectorConfig): string {
-  const header = [
-    '# OpenTelemetry Collector configuration for a worker of a sharded tier, from: jobmeter collector-config --worker',
-    "# The front (jobmeter collector-config --front) ran the profile's processors and routes each stream here over OTLP/gRPC; this worker makes delta streams cumulative and exports.",
-  ];
-  return `${header.join('\n')}\n${stringify(compiled.config, { lineWidth: 0 })}`;
-}
-
 /** The header line naming the zero-filled families: jobmeter's push carries their zeros, another SDK records them. */
 export const ZERO_FILLED_PREFIX =
   "# zero-filled (jobmeter's canonical push carries the zeros; another SDK records 0 at start-up for them):";
@@ -229,21 +229,4 @@ function servedBy(exporters: object): string {
   if ('load_balancing' in exporters)
     return 'this front renames them and routes each stream to one of its workers (jobmeter collector-config --worker), which export';
   return "the gateway forwards the profile's series to its store";
-}
-
-/** The YAML the command prints: a header of comments, then the configuration. */
-export function collectorConfigText(
-  profileName: string,
-  compiled: CompiledCollectorConfig,
-  configPath?: string,
-): string {
-  const header = [
-    `# OpenTelemetry Collector configuration for jobmeter's ${profileName} profile, from: jobmeter collector-config --profile ${profileName}${configPath === undefined ? '' : ` --config ${configPath}`}`,
-    `# The sender pushes jobmeter's canonical instruments (OTLP/HTTP, cumulative); ${servedBy(compiled.config['exporters'] as object)}.`,
-    `# not reproduced by the Collector: ${compiled.notReproduced.length === 0 ? '(none)' : compiled.notReproduced.join(', ')}`,
-    ...(compiled.zeroFilled.length === 0
-      ? []
-      : [`${ZERO_FILLED_PREFIX} ${compiled.zeroFilled.join(', ')}`]),
-  ];
-  return `${header.join('\n')}\n${stringify(compiled.config, { lineWidth: 0 })}`;
 }
