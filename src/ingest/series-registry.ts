@@ -75,6 +75,13 @@ export class SeriesRegistry {
   protected readonly store = new StreamStore<Instrument>();
   /** Estimated bytes held (memory-estimate.ts). */
   #bytes = 0;
+  /**
+   * What the series that left and wait in the carry for a naming pass still cost (their charge
+   * when they left: series/carry.ts `departedAs`), until a pass settles the departures (`settled`,
+   * the carry's count then). Charged to the budget: while writes fail no pass settles one, and
+   * senders whose series come and go would otherwise grow the heap without bound.
+   */
+  #departures = { bytes: 0, settled: 0 };
   #lastSweep = Number.NEGATIVE_INFINITY;
   /** Source series dropped by expiry since the registry was made. */
   #expired = 0;
@@ -109,7 +116,14 @@ export class SeriesRegistry {
 
   /** Estimated bytes held, the figure checked against `maxMemoryBytes`. */
   get memoryBytes(): number {
-    return this.#bytes;
+    return this.#bytes + this.#waiting();
+  }
+
+  /** The bytes of the departures that wait for a pass ({@link #departures}), `add` more first. */
+  #waiting(add = 0): number {
+    const settled = this.#settings.sources?.settledDepartures ?? 0;
+    if (settled !== this.#departures.settled) this.#departures = { bytes: 0, settled };
+    return (this.#departures.bytes += add);
   }
 
   /**
@@ -555,6 +569,7 @@ export class SeriesRegistry {
       ...dormantHead(d),
       series: [dormantEntry(d)],
     });
+    this.#waiting(out.charge(at));
   }
 
   /**
@@ -585,6 +600,7 @@ export class SeriesRegistry {
       },
       { ...dormantHead(d), series: [entry] },
     );
+    this.#waiting(d.bytes);
   }
 
   #restoreInstrument(saved: InstrumentSnapshot): Instrument | undefined {
@@ -842,7 +858,7 @@ export class SeriesRegistry {
 
   /** Charges `bytes` when they stay within the memory budget: whether it did. */
   #take(bytes: number): boolean {
-    if (this.#bytes + bytes > this.#settings.maxMemoryBytes) return false;
+    if (this.#bytes + this.#waiting() + bytes > this.#settings.maxMemoryBytes) return false;
     this.#bytes += bytes;
     return true;
   }
