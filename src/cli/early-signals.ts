@@ -21,7 +21,10 @@ import { parseArgs } from 'node:util';
 import type { LogFormat } from '../config/serve-flags.ts';
 import { formattedIo, PROCESS_IO } from './io.ts';
 
-const CAUGHT = ['SIGHUP', 'SIGINT', 'SIGTERM'] as const;
+// SIGHUP last: Node catches SIGINT and SIGTERM itself from its start (to restore the terminal, then
+// dies of them), so a caught SIGHUP is what tells from outside (/proc's SigCgt) that all three are
+// this file's: test/cli/serve-early-signals.test.ts sends its signals from that moment.
+const CAUGHT = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * `--log-format`'s value in `args` (`--log-format json` or `--log-format=json`, the last one
