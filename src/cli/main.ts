@@ -59,9 +59,7 @@ import { VIEWS_HELP, VIEWS_USAGE, viewsCommand } from './views-command.ts';
 import {
   debugScope,
   demoLine,
-  reloadRecord,
   servingLines,
-  telemetryRecord,
   telemetryListenFailed,
   versionRecord,
 } from './serving-lines.ts';
@@ -356,13 +354,12 @@ async function served(
       ...(telemetryGate !== undefined ? rotateTelemetry(running, next, changed) : []),
     ]);
     parts.add(() => hangups.stopApplying());
-    for (const record of servingLines(options, metrics, jm, server, ingest))
+    const telemetryAt = telemetryListener && {
+      address: telemetryListener.address,
+      reload: config.telemetry?.enableReload === true,
+    };
+    for (const record of servingLines(options, metrics, jm, server, ingest, stateOff, telemetryAt))
       io.log('info', ...record);
-    if (stateOff !== undefined) io.log('info', stateOff);
-    if (telemetryListener !== undefined)
-      io.log('info', ...telemetryRecord(telemetryListener.address));
-    if (telemetryListener !== undefined && config.telemetry?.enableReload === true)
-      io.log('info', ...reloadRecord(telemetryListener.address));
     if (flags.demo === true) io.log('info', demoLine(metrics, jm, server));
     if (flags.debug === true) io.log('info', `debug: ${debugScope(options, jm)}`);
 

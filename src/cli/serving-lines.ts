@@ -20,6 +20,9 @@ import type { LogFields } from '../common/log.ts';
 /** A startup record: its constant `msg`, its details as fields, and its sentence (common/log.ts). */
 export type StartupRecord = readonly [msg: string, fields: LogFields, text: string];
 
+/** A listener's bound address. */
+type Address = { readonly host: string; readonly port: number };
+
 /** A record whose sentence is its `msg` and where: `receiving OTLP/HTTP metrics on <url>`. */
 function at(msg: string, fields: LogFields, where: string): StartupRecord {
   return [msg, fields, `${msg} on ${where}`];
@@ -32,15 +35,19 @@ export function versionRecord(): StartupRecord {
 }
 
 /**
- * What is served where, and what gates it. Only the profile, posture, gates in words, addresses
- * and paths: never a token, API key or header.
+ * What is served where, and what gates it; then why no ingest state is kept (`stateOff`), and where
+ * serve's own telemetry is served (`[telemetry] listen`) and `POST /-/reload` answered (`[telemetry]
+ * enable_reload`). Only the profile, posture, gates in words, addresses and paths: never a token,
+ * API key or header.
  */
 export function servingLines(
   options: JobmeterOptions,
   metrics: ResolvedMetrics,
   jm: Jobmeter,
   server: MainServer | undefined,
-  ingest?: Pick<IngestListener, 'gateDescription'>,
+  ingest: Pick<IngestListener, 'gateDescription'> | undefined,
+  stateOff?: string,
+  telemetry?: { readonly address: Address; readonly reload: boolean },
 ): StartupRecord[] {
   const profile = jm.profile.name;
   const records: StartupRecord[] = [];
@@ -111,6 +118,19 @@ export function servingLines(
       { profile },
       `recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`,
     ]);
+  if (stateOff !== undefined) records.push([stateOff, {}, stateOff]);
+  if (telemetry !== undefined) {
+    const url = urlOf(telemetry.address);
+    records.push(
+      at("serving jobmeter's own telemetry", { url: `${url}/metrics` }, `${url}/metrics`),
+    );
+    if (telemetry.reload)
+      records.push([
+        'POST /-/reload re-reads the configuration as SIGHUP does',
+        { url: `${url}/-/reload` },
+        `POST ${url}/-/reload re-reads the configuration as SIGHUP does`,
+      ]);
+  }
   return records;
 }
 
@@ -154,38 +174,13 @@ export function debugScope(options: JobmeterOptions, jm: Jobmeter): string {
   return 'nothing to print: [ingest] is off and no [otlp] endpoint is set';
 }
 
-/** Where serve's own telemetry is served (`[telemetry] listen`). */
-export function telemetryRecord(address: {
-  readonly host: string;
-  readonly port: number;
-}): StartupRecord {
-  const url = `${urlOf(address)}/metrics`;
-  return at("serving jobmeter's own telemetry", { url }, url);
-}
-
-/** Where `POST /-/reload` is answered (`[telemetry] enable_reload`). */
-export function reloadRecord(address: {
-  readonly host: string;
-  readonly port: number;
-}): StartupRecord {
-  const url = `${urlOf(address)}/-/reload`;
-  return [
-    'POST /-/reload re-reads the configuration as SIGHUP does',
-    { url },
-    `POST ${url} re-reads the configuration as SIGHUP does`,
-  ];
-}
-
 /**
  * Why the telemetry listener did not start, and the ways out: it is on by default, so a second
  * serve on one host (or another program on its port) meets it before its operator ever set it.
  * serve exits rather than run without the telemetry its alerts read (as Prometheus and the
  * Collector exit on a taken port).
  */
-export function telemetryListenFailed(
-  address: { readonly host: string; readonly port: number },
-  err: unknown,
-): string {
+export function telemetryListenFailed(address: Address, err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   const why = code === 'EADDRINUSE' ? 'address already in use' : messageOf(err);
   const listen = hostPort(address);
@@ -198,10 +193,10 @@ export function telemetryListenFailed(
 }
 
 /** `HOST:PORT`, an IPv6 host in brackets. */
-export function hostPort({ host, port }: { readonly host: string; readonly port: number }): string {
+export function hostPort({ host, port }: Address): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-function urlOf(address: { readonly host: string; readonly port: number }): string {
+function urlOf(address: Address): string {
   return `http://${hostPort(address)}`;
 }
