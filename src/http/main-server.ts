@@ -100,11 +100,6 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
   };
 }
 
-const isHealthPath = (url: string | undefined): boolean => {
-  const path = pathOf(url);
-  return path === HEALTH_PATH || path === READY_PATH;
-};
-
 /**
  * The request handler of jobmeter's own listeners: the gate (with `authorized`), then `metrics`
  * (which answers what it takes and returns whether it took it), the status page (with `status`),
@@ -118,7 +113,9 @@ export function routeRequests(
   const { onScrape, reload, pipeline, status, authorized } = options;
   return (request, response) => {
     const start = performance.now();
-    if (authorized !== undefined && !isHealthPath(request.url) && !authorized(request))
+    const path = pathOf(request.url);
+    const everyone = path === HEALTH_PATH || path === READY_PATH;
+    if (authorized !== undefined && !everyone && !authorized(request))
       sendText(response, 401, 'text/plain; charset=utf-8', 'unauthorized\n', {
         'www-authenticate': 'Bearer',
       });
@@ -129,8 +126,7 @@ export function routeRequests(
       if (response.writableFinished) done();
       else response.once('finish', done);
     } else if (status?.(request, response) === true) return;
-    else if (reload !== undefined && pathOf(request.url) === RELOAD_PATH)
-      answerReload(request, response, reload);
+    else if (reload !== undefined && path === RELOAD_PATH) answerReload(request, response, reload);
     else if (!health || !answerHealth(request, response, pipeline))
       sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
   };
