@@ -78,7 +78,10 @@ export interface StateKeeperOptions {
    * with each checkpoint and taken back at start, so a series that merges an expired source serves
    * the same after a restart.
    */
-  readonly carry?: Pick<SourceTotals, 'snapshot' | 'restore' | 'settledDepartures'>;
+  readonly carry?: Pick<
+    SourceTotals,
+    'snapshot' | 'restore' | 'settledDepartures' | 'askIfWaiting'
+  >;
 }
 
 /** How the checkpoints fare: what `/ready` and the self-telemetry report. */
@@ -414,6 +417,7 @@ export class StateKeeper {
         },
         `ingest state written again to ${this.path} after ${this.#failing.inRow} failed writes: the ingested series are served as received again`,
       );
+      this.#options.carry?.askIfWaiting();
     }
     this.#failing = undefined;
   }

@@ -642,6 +642,15 @@ export class SourceTotals {
   }
 
   /**
+   * Asks for a pass ({@link whenPending}) when departures wait: called when writes succeed again,
+   * after passes of the checkpoint's copy that counted none, so what they hold (charged to the
+   * ingest's memory budget) goes without waiting for a scrape.
+   */
+  askIfWaiting(): void {
+    if (this.#departedAs.size > 0) this.#askPass?.();
+  }
+
+  /**
    * The forgotten series told with how a pass names them ({@link departedAs}), until a live pass
    * settles. A pass counts each in the rules that carry it as a dormant series' source
    * (`RuleSources.dormant`), before its own series: one no rule knows (no pass named its series)
