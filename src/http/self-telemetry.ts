@@ -41,7 +41,7 @@ import {
 } from '../domain/process-metrics.ts';
 import { RecordGuard } from '../domain/record-guard.ts';
 import { StorageRegistry } from '../domain/storage/registry.ts';
-import type { BoundCounter, BoundHistogram } from '../domain/storage/handles.ts';
+import type { BoundCounter } from '../domain/storage/handles.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import type { RenderFamily } from '../exposition/render-model.ts';
 import { otelProfile } from '../naming/profiles/otel.ts';
@@ -211,13 +211,6 @@ export interface CheckpointFigures {
   readonly lastWriteSeconds: number | undefined;
 }
 
-/** One transport's series of the ingest's requests. */
-interface ProtocolSeries {
-  readonly answers: Readonly<Record<string, BoundCounter>>;
-  readonly duration: BoundHistogram;
-  readonly size: BoundHistogram;
-}
-
 /** Where the outcome of the last configuration load is read from (serve's reload.ts). */
 export type ConfigSource = () => { readonly successful: boolean; readonly successSeconds: number };
 
@@ -357,7 +350,7 @@ export class SelfTelemetry {
     const durations = this.#meter.histogram(REQUEST_DURATION.name);
     const sizes = this.#meter.histogram(REQUEST_SIZE.name);
     // Each transport's series, bound once: an answer is an array add.
-    const byProtocol: Partial<Record<string, ProtocolSeries>> = Object.fromEntries(
+    const byProtocol = Object.fromEntries(
       Object.entries(source.answers).map(([protocol, codes]) => [
         protocol,
         {
