@@ -32,9 +32,7 @@ export function clientIp(
   if (direct === undefined || forwardedFor === undefined || trustedProxies === undefined)
     return direct;
   if (!trustedProxies.has(direct)) return direct;
-  const hops = (typeof forwardedFor === 'string' ? forwardedFor : forwardedFor.join(',')).split(
-    ',',
-  );
+  const hops = [forwardedFor].flat().join(',').split(',');
   let client = direct;
   for (let i = hops.length - 1; i >= 0; i--) {
     const text = hops[i]!.trim();

@@ -119,8 +119,5 @@ export function sendText(
 }
 
 /** A request URL's path: what routes match, without the query string. */
-export function pathOf(url: string | undefined): string {
-  if (url === undefined) return '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
+export const pathOf = (url: string | undefined): string =>
+  url === undefined ? '/' : url.split('?', 1)[0]!;
