@@ -37,10 +37,15 @@ import { specAdmit, type AttributeSetCap } from './attribute-set-cap.ts';
 import { withinLength } from './bounded-attributes.ts';
 import { isRecordable, type RecordGuard } from './record-guard.ts';
 import { withHostBuckets } from './host-buckets.ts';
-import { specOptions } from './observed-instruments.ts';
+import { CREATE, specOptions } from './observed-instruments.ts';
 import { ObservedStorage } from './storage/observed.ts';
 import type { StorageRegistry } from './storage/registry.ts';
-import { isObserved, type InstrumentKind, type InstrumentSpec } from './types.ts';
+import {
+  isObserved,
+  type InstrumentKind,
+  type InstrumentSpec,
+  type ObservedKind,
+} from './types.ts';
 
 /** What identifies an instrument to a View: its name, kind, unit and meter. */
 export interface InstrumentIdentity {
@@ -101,26 +106,27 @@ export interface GuardOptions {
   readonly hostStorage?: HostStorageFor;
 }
 
-type Method = 'add' | 'record';
 type Observe = (value: number, attributes?: Attributes) => void;
-type Records<M extends Method> = {
-  [K in M]: (value: number, attributes?: Attributes, context?: Context) => void;
-};
+type SyncKind = Exclude<InstrumentKind, ObservedKind>;
+type Sync = Counter | UpDownCounter | Histogram | Gauge;
+type Recording = (value: number, attributes?: Attributes, context?: Context) => void;
 
 /**
- * `inner` whose `add` / `record` checks the value and, with `admit`, passes the bounded attribute
- * set; its `bind` is a closure over the attributes (the API has no bound handles).
+ * `inner` whose `add` / `record` (a sum's, or any other kind's) checks the value, a counter's or a
+ * histogram's never negative, and, with `admit`, passes the bounded attribute set; its `bind` is a
+ * closure over the attributes (the API has no bound handles).
  */
-function guardInstrument<M extends Method, T extends Records<M>>(
-  inner: T,
-  method: M,
+function guardInstrument(
+  inner: Sync,
+  kind: SyncKind,
   name: string,
-  nonNegative: boolean,
   guard: RecordGuard,
   admit: Admit | undefined,
-): T {
-  const record = inner[method].bind(inner);
-  const check = (value: number, attributes?: Attributes, context?: Context): void => {
+): Sync {
+  const method = kind === 'counter' || kind === 'upDownCounter' ? 'add' : 'record';
+  const nonNegative = kind === 'counter' || kind === 'histogram';
+  const record = (inner as unknown as { [m: string]: Recording })[method]!.bind(inner);
+  const check: Recording = (value, attributes, context) => {
     if (!isRecordable(value, nonNegative) || guard.closed)
       return guard.refuse(name, value, nonNegative);
     record(value, admit === undefined ? attributes : admit(attributes), context);
@@ -128,7 +134,7 @@ function guardInstrument<M extends Method, T extends Records<M>>(
   const bind = (attributes?: Attributes) => ({
     [method]: (value: number) => check(value, attributes),
   });
-  return { [method]: check, bind } as unknown as T;
+  return { [method]: check, bind } as unknown as Sync;
 }
 
 /**
@@ -207,34 +213,20 @@ export function guardMeter(
   options: GuardOptions,
 ): Meter {
   const { guard, capFor, own, ownSdk: sdkOf, hostStorage } = options;
-  function make<M extends Method, T extends Records<M>>(
-    name: string,
-    kind: InstrumentKind,
-    o: MetricOptions | undefined,
-    method: M,
-    nonNegative: boolean,
-    create: (o: MetricOptions | undefined) => T,
-  ): T {
+  /** The instrument `name` of `kind`: a storage, or the SDK's checked (see the file comment). */
+  function make(name: string, kind: SyncKind, o: MetricOptions | undefined): Sync {
     const storage = own?.storage(name, kind);
-    if (storage !== undefined) return storage as unknown as T;
+    if (storage !== undefined) return storage;
+    const create = (x: MetricOptions | undefined): Sync => meter[CREATE[kind]](name, x);
     const ownSdk = sdkOf?.(name);
     if (ownSdk !== undefined)
-      return guardInstrument(
-        create(ownSdk.options),
-        method,
-        name,
-        nonNegative,
-        guard,
-        ownSdk.admit,
-      );
+      return guardInstrument(create(ownSdk.options), kind, name, guard, ownSdk.admit);
     const identity = { name, kind, unit: o?.unit ?? '', meter: scope };
     const limit = lengthLimit(name, guard);
-    const local = hostStorage?.(identity, o) as T | undefined;
+    const local = hostStorage?.(identity, o);
     // The storage checks values itself: wrapped only to cut attribute values first.
     if (local !== undefined)
-      return limit === undefined
-        ? local
-        : guardInstrument(local, method, name, nonNegative, guard, limit);
+      return limit === undefined ? local : guardInstrument(local, kind, name, guard, limit);
     const cap = capFor?.(identity);
     // Cut first: the series budget counts sets as they are recorded.
     const admit: Admit | undefined =
@@ -243,8 +235,19 @@ export function guardMeter(
         : limit === undefined
           ? (a) => cap.admit(a)
           : (a) => cap.admit(limit(a));
-    return guardInstrument(create(o), method, name, nonNegative, guard, admit);
+    return guardInstrument(create(o), kind, name, guard, admit);
   }
+  /** An observable of `kind`: the store's, or the SDK's observing through the guard. */
+  const observable =
+    (kind: ObservedKind) =>
+    (name: string, o?: MetricOptions): Observable =>
+      own?.observedOf(name, kind) ??
+      new GuardedObservable(
+        meter[CREATE[kind]](name, o),
+        name,
+        kind === 'observableCounter',
+        guard,
+      );
   /**
    * A batch callback added or removed on each engine its instruments are of: the store's
    * observables, and the SDK's (a guarded one's inner instrument, or the instrument itself). A
@@ -262,27 +265,13 @@ export function guardMeter(
         meter[`${op}BatchObservableCallback`](wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);
     };
   return {
-    createCounter: (name, o) =>
-      make<'add', Counter>(name, 'counter', o, 'add', true, (x) => meter.createCounter(name, x)),
-    createUpDownCounter: (name, o) =>
-      make<'add', UpDownCounter>(name, 'upDownCounter', o, 'add', false, (x) =>
-        meter.createUpDownCounter(name, x),
-      ),
-    createHistogram: (name, o) =>
-      make<'record', Histogram>(name, 'histogram', withHostBuckets(o), 'record', true, (x) =>
-        meter.createHistogram(name, x),
-      ),
-    createGauge: (name, o) =>
-      make<'record', Gauge>(name, 'gauge', o, 'record', false, (x) => meter.createGauge(name, x)),
-    createObservableGauge: (name, o) =>
-      own?.observedOf(name, 'observableGauge') ??
-      new GuardedObservable(meter.createObservableGauge(name, o), name, false, guard),
-    createObservableCounter: (name, o) =>
-      own?.observedOf(name, 'observableCounter') ??
-      new GuardedObservable(meter.createObservableCounter(name, o), name, true, guard),
-    createObservableUpDownCounter: (name, o) =>
-      own?.observedOf(name, 'observableUpDownCounter') ??
-      new GuardedObservable(meter.createObservableUpDownCounter(name, o), name, false, guard),
+    createCounter: (name, o) => make(name, 'counter', o) as Counter,
+    createUpDownCounter: (name, o) => make(name, 'upDownCounter', o) as UpDownCounter,
+    createHistogram: (name, o) => make(name, 'histogram', withHostBuckets(o)) as Histogram,
+    createGauge: (name, o) => make(name, 'gauge', o) as Gauge,
+    createObservableGauge: observable('observableGauge'),
+    createObservableCounter: observable('observableCounter'),
+    createObservableUpDownCounter: observable('observableUpDownCounter'),
     addBatchObservableCallback: batch('add'),
     removeBatchObservableCallback: batch('remove'),
   };

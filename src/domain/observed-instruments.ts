@@ -79,7 +79,7 @@ export function observeFolded(
 }
 
 /** The Meter method that makes each instrument kind. */
-const CREATE = {
+export const CREATE = {
   counter: 'createCounter',
   upDownCounter: 'createUpDownCounter',
   histogram: 'createHistogram',
