@@ -114,6 +114,11 @@ export async function resolveMetrics(
   // start open. auth = false beside credentials is a contradiction (it would serve open what the
   // credentials were meant to guard): refused, naming both. From here, authOn means credentials exist.
   const hasCredentials = token !== undefined || apiKeys.length > 0;
+  // The key of the credentials in force (a token's file before the token, then the API keys').
+  const credential = keyOf(
+    (['tokenFile', 'token', 'apiKeysFile'] as const).find((f) => merged[f] !== undefined) ??
+      'apiKeys',
+  );
   if (merged.auth === true && !hasCredentials) {
     throw new ConfigError(
       keyOf('auth'),
@@ -122,7 +127,6 @@ export async function resolveMetrics(
     );
   }
   if (merged.auth === false && hasCredentials) {
-    const credential = keyOf(credentialField(merged, token));
     throw new ConfigError(
       keyOf('auth'),
       false,
@@ -135,7 +139,7 @@ export async function resolveMetrics(
   checkPostureGates(
     posture,
     { credentials: authOn, cidrs: trustedCidrs },
-    { credentials: keyOf(credentialField(merged, token)), cidrs: keyOf('trustedCidrs') },
+    { credentials: credential, cidrs: keyOf('trustedCidrs') },
   );
   const enabled = merged.enabled ?? !posture.optIn;
   if (enabled && merged.listen !== undefined && (authOn || trustedCidrs.length > 0)) {
@@ -169,17 +173,6 @@ export async function resolveMetrics(
     verbose: merged.verbose ?? METRICS_OPTIONS.verbose.default,
     maxInflightScrapes: merged.maxInflightScrapes ?? METRICS_OPTIONS.maxInflightScrapes.default,
   };
-}
-
-/** The field the credentials in force came from (for naming it in an error). */
-function credentialField(merged: Readonly<MetricsConfig>, token: string | undefined): Field {
-  return merged.tokenFile !== undefined
-    ? 'tokenFile'
-    : token !== undefined
-      ? 'token'
-      : merged.apiKeysFile !== undefined
-        ? 'apiKeysFile'
-        : 'apiKeys';
 }
 
 /**
