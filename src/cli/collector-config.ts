@@ -273,11 +273,9 @@ function goRuntimeStatements(profile: TableProfile): string[] {
 /** Histogram figures served as plain counters (wasmrun's `…_ms_sum` / `…_ms_count`). */
 function extractions(profile: TableProfile): string[] {
   return profile.rules.flatMap((rule) =>
-    rule.from === 'sum'
-      ? [`extract_sum_metric(true) where metric.name == ${str(rule.instrument)}`]
-      : rule.from === 'count'
-        ? [`extract_count_metric(true) where metric.name == ${str(rule.instrument)}`]
-        : [],
+    rule.from === 'sum' || rule.from === 'count'
+      ? [`extract_${rule.from}_metric(true) where metric.name == ${str(rule.instrument)}`]
+      : [],
   );
 }
 

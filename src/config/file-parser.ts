@@ -27,6 +27,11 @@ const FORMAT_BY_EXTENSION: Readonly<Record<string, ConfigFormat>> = {
   '.json': 'json',
 };
 
+/** Each format's parser: its text, the file's path and key for errors → the document. */
+const PARSERS: Readonly<
+  Record<ConfigFormat, (text: string, path: string, key: string) => unknown>
+> = { toml: parseTomlText, yaml: parseYamlText, json: parseJsonText };
+
 /** The key named in file errors: the serve flag (the preload passes JOBMETER_CONFIG). */
 const KEY = '--config';
 
@@ -132,12 +137,7 @@ export function parseConfigText(
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let value: unknown;
   try {
-    value =
-      format === 'toml'
-        ? parseTomlText(text, path, key)
-        : format === 'yaml'
-          ? parseYamlText(text, path, key)
-          : parseJsonText(text, path, key);
+    value = PARSERS[format](text, path, key);
   } catch (err) {
     // A parser that recurses per level runs out of stack on a deep enough document.
     if (err instanceof RangeError) throw tooDeep(key, path, format);
