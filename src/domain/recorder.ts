@@ -285,13 +285,10 @@ function checkOutcome(outcome: unknown, call: string): asserts outcome is Outcom
 }
 
 /** A run's attributes are strings (kind and runner may be absent). */
-function stringAttributes(run: RunAttributes): boolean {
-  return (
-    typeof run?.task === 'string' &&
-    (run.kind === undefined || typeof run.kind === 'string') &&
-    (run.runner === undefined || typeof run.runner === 'string')
-  );
-}
+const stringAttributes = (run: RunAttributes): boolean =>
+  typeof run?.task === 'string' &&
+  (run.kind === undefined || typeof run.kind === 'string') &&
+  (run.runner === undefined || typeof run.runner === 'string');
 
 /** A handle for a run that was dropped: it still checks its outcome, and records nothing. */
 const DROPPED_RUN: RunHandle = {
@@ -302,10 +299,6 @@ const DROPPED_RUN: RunHandle = {
 
 /** The run's attributes with their defaults (one object shape for every run). A type, not an interface: it is an `Attributes`. */
 type RunLabels = { readonly task: string; readonly kind: string; readonly runner: string };
-
-function runAttributes(run: RunAttributes): RunLabels {
-  return { task: run.task, kind: run.kind ?? 'task', runner: run.runner ?? 'default' };
-}
 
 /** A synchronous instrument as the recorder holds it: a handle of its kind, the kind of its method. */
 type Handle = DeclaredCounter & DeclaredHistogram & DeclaredGauge;
@@ -379,6 +372,18 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
     if (value === undefined) return false;
     guard.drop(instrument, 'vocabulary', value);
     return true;
+  };
+  /**
+   * A run's attributes with their defaults, for a record of `instrument`; undefined when the record
+   * is dropped (warned, counted): an attribute not a string, or a value outside the vocabularies.
+   */
+  const runLabels = (run: RunAttributes, instrument: string): RunLabels | undefined => {
+    if (!stringAttributes(run)) {
+      guard.drop(instrument, 'bad_attribute', run?.task);
+      return undefined;
+    }
+    const attrs = { task: run.task, kind: run.kind ?? 'task', runner: run.runner ?? 'default' };
+    return refused(instrument, attrs) ? undefined : attrs;
   };
   const api: MakeSync = (spec) => createInstrument(meter, spec) as unknown as Handle;
   const sync =
@@ -486,14 +491,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
     const withOutcome = { task: attrs.task, kind: attrs.kind, runner: attrs.runner, outcome };
     finished.add(1, withOutcome, ctx);
     duration.record(seconds, withOutcome, ctx);
-    if (attempt !== undefined)
-      attempts.add(1, {
-        task: attrs.task,
-        kind: attrs.kind,
-        runner: attrs.runner,
-        outcome,
-        attempt,
-      });
+    if (attempt !== undefined) attempts.add(1, { ...withOutcome, attempt });
     outcomes[outcome]++;
     if (details?.outputTruncated) truncated.add(1, attrs);
     if (outcome === 'failure') lastFailureSeconds = now() / 1000;
@@ -518,12 +516,8 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
 
   const recorder: Recorder = {
     startRun(run, details) {
-      if (!stringAttributes(run)) {
-        guard.drop(RUN_STARTED.name, 'bad_attribute', run?.task);
-        return DROPPED_RUN;
-      }
-      const attrs = runAttributes(run);
-      if (refused(RUN_STARTED.name, attrs)) return DROPPED_RUN;
+      const attrs = runLabels(run, RUN_STARTED.name);
+      if (attrs === undefined) return DROPPED_RUN;
       started.add(1, attrs);
       active.add(1, attrs);
       const attempt = recordStart(attrs, details, details?.startedAt);
@@ -557,8 +551,8 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       const bad = invalidValue(run.durationSeconds, true);
       if (bad !== undefined) return guard.drop(RUN_DURATION.name, bad, run.durationSeconds);
       // A run reported after the fact was started too: keep started >= finished.
-      const attrs = runAttributes(run);
-      if (refused(RUN_FINISHED.name, attrs)) return;
+      const attrs = runLabels(run, RUN_FINISHED.name);
+      if (attrs === undefined) return;
       started.add(1, attrs);
       // Timed elsewhere: it started its duration before now, unless its runner says when.
       const startedAt = run.startedAt ?? now() - run.durationSeconds * 1000;
@@ -592,11 +586,8 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       sessions.add(1);
     },
     missedSchedule(run) {
-      if (!stringAttributes(run))
-        return guard.drop(SCHEDULE_MISSED.name, 'bad_attribute', run?.task);
-      const attrs = runAttributes(run);
-      if (refused(SCHEDULE_MISSED.name, attrs)) return;
-      missed.add(1, attrs);
+      const attrs = runLabels(run, SCHEDULE_MISSED.name);
+      if (attrs !== undefined) missed.add(1, attrs);
     },
     addQueueSource(read, sourceOptions = {}) {
       const poll = new QueueAgePoll(read, sourceOptions, guard, now);
