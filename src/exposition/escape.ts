@@ -10,41 +10,28 @@
  * it here keeps the rendered string equal to the bytes on the wire (and testable).
  */
 
-/** `String.prototype.isWellFormed` / `toWellFormed` (ES2024); the project's `lib` is ES2023. */
-interface WellFormedString {
-  isWellFormed(): boolean;
-  toWellFormed(): string;
-}
-
-function wellFormed(s: string): string {
-  const w = s as unknown as WellFormedString;
-  return w.isWellFormed() ? s : w.toWellFormed();
-}
-
-const LABEL_VALUE_SPECIAL = /[\\"\n]/;
-const LABEL_VALUE_SPECIAL_ALL = /[\\"\n]/g;
-const HELP_TEXT_SPECIAL = /[\\\n]/;
-const HELP_TEXT_SPECIAL_ALL = /[\\\n]/g;
+const LABEL_VALUE_SPECIAL = /[\\"\n]/g;
+const HELP_TEXT_SPECIAL = /[\\\n]/g;
 
 function escapeChar(c: string): string {
   // Only the three characters matched by the regexes above reach here.
   return c === '\n' ? '\\n' : c === '"' ? '\\"' : '\\\\';
 }
 
+/** `s` well-formed (lone surrogates U+FFFD) with `special`'s characters escaped; `s` itself when nothing changes. */
+function escaped(s: string, special: RegExp): string {
+  const v = s.isWellFormed() ? s : s.toWellFormed();
+  return v.search(special) === -1 ? v : v.replace(special, escapeChar);
+}
+
 /**
  * Escapes a label value for both text formats: `\` -> `\\`, `"` -> `\"`, newline -> `\n`; lone
  * surrogates become U+FFFD. Returns the input itself when nothing needs changing.
  */
-export function escapeLabelValue(s: string): string {
-  const v = wellFormed(s);
-  return LABEL_VALUE_SPECIAL.test(v) ? v.replace(LABEL_VALUE_SPECIAL_ALL, escapeChar) : v;
-}
+export const escapeLabelValue = (s: string): string => escaped(s, LABEL_VALUE_SPECIAL);
 
 /** Escapes a HELP text for text 0.0.4: `\` -> `\\`, newline -> `\n` (quotes stay as they are). */
-export function escapeHelpText(s: string): string {
-  const v = wellFormed(s);
-  return HELP_TEXT_SPECIAL.test(v) ? v.replace(HELP_TEXT_SPECIAL_ALL, escapeChar) : v;
-}
+export const escapeHelpText = (s: string): string => escaped(s, HELP_TEXT_SPECIAL);
 
 /**
  * The pairs of a label string (`a="x",b="y"`, values escaped), names and values unescaped:
