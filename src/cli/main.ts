@@ -307,11 +307,10 @@ async function served(
               ...(enableReload && { reload: () => hangups.reload('POST /-/reload') }),
               status: (await import('../http/status-page.ts')).statusRoute({
                 profile: jm.profile.name,
-                telemetry: () => telemetry.families(),
+                telemetry,
                 scrape: () => jm.scrape(),
                 pipeline: () => jm.pipeline(),
                 reloaded: () => hangups.lastReload(),
-                senders: () => telemetry.senders(),
               }),
             }),
           (started) => started.close(),

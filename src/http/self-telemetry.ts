@@ -42,13 +42,13 @@ import {
 import { RecordGuard } from '../domain/record-guard.ts';
 import { StorageRegistry } from '../domain/storage/registry.ts';
 import type { BoundCounter } from '../domain/storage/handles.ts';
+import type { SumStorage } from '../domain/storage/sum.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import type { RenderFamily } from '../exposition/render-model.ts';
 import { otelProfile } from '../naming/profiles/otel.ts';
 import { createNamer } from '../naming/to-families.ts';
 import { SHED_REASONS, type ShedReason } from './connection-room.ts';
 import { notReadyReasons, type PipelineState } from './health-route.ts';
-import type { StatusSenders } from './status-data.ts';
 
 /**
  * Upper bounds of the duration histograms, in seconds: the Prometheus clients' defaults, up to the
@@ -175,6 +175,31 @@ const RECORDED = [
   CHECKPOINTS,
 ];
 
+/** One sender to the ingest, by its resource identity (ingest/senders.ts `senderKey`). */
+export interface StatusSender {
+  /** The identifying resource attributes it sent, each value cut where it was recorded (said so). */
+  readonly identity: Readonly<Record<string, string>>;
+  /** Where its last request came from (the peer's IP address); '' when not known. */
+  readonly address: string;
+  /** Its first and last push since start (or since it was last dropped for room), ISO 8601. */
+  readonly firstPush: string;
+  readonly lastPush: string;
+  /** Source series held under its resources. */
+  readonly series: number;
+  readonly acceptedPoints: number;
+  /** Its points refused, by reason (only the reasons it was refused for). */
+  readonly refusedPoints: Readonly<Record<string, number>>;
+  /** The temporalities of its sums and histograms: `cumulative`, `delta`, both or none (gauges only). */
+  readonly temporality: readonly string[];
+}
+
+/** The ingest's senders: the latest push first, at most `limit`, `evicted` dropped for room since start. */
+export interface StatusSenders {
+  readonly senders: readonly StatusSender[];
+  readonly limit: number;
+  readonly evicted: number;
+}
+
 /** Where the ingest's figures are read from (its store and its listener's table of answers). */
 export interface IngestSource {
   /**
@@ -221,10 +246,12 @@ export class SelfTelemetry {
   readonly #namer = createNamer(otelProfile(false));
   readonly #scrapes = this.#meter.histogram(SCRAPES.name).bind();
   #delay: ReturnType<typeof sampleEventLoopDelay> | undefined;
-  #senders: (() => StatusSenders) | undefined;
+  #ingest: (IngestSource & { readonly accepted: () => number }) | undefined;
+  /** The attributes of the running build (`jobmeter.build.info`'s, for jobmeter itself). */
+  readonly build: Readonly<Record<string, string>>;
 
-  /** `build`: the attributes of the running build (`jobmeter.build.info`'s, for jobmeter itself). */
   constructor(build: Readonly<Record<string, string>>) {
+    this.build = build;
     this.#observe(
       'jobmeter.build_info',
       '',
@@ -266,7 +293,11 @@ export class SelfTelemetry {
    */
   ingestFrom(source: IngestSource) {
     const { store, checkpoints } = source;
-    this.#senders = source.senders;
+    // The points kept, as the status page reads them: the counter's one series, which the
+    // collection reads too.
+    const accepted = this.#meter.storage(ACCEPTED.name, 'counter') as SumStorage;
+    const at = accepted.seriesOf(undefined);
+    this.#ingest = { ...source, accepted: () => accepted.values.data[at]! };
     this.#observe(
       'jobmeter.ingest.refused_points',
       '{data_point}',
@@ -367,7 +398,7 @@ export class SelfTelemetry {
     );
     const shed = this.#meter.counter(SHED.name);
     return {
-      accepted: this.#meter.counter(ACCEPTED.name).bind(),
+      accepted: accepted.bind(),
       /** A request answered: its transport, its reason, how long it took (s), its body's bytes. */
       answered(protocol: IngestProtocol, reason: string, seconds: number, bytes: number): void {
         const series = byProtocol[protocol]!;
@@ -383,9 +414,9 @@ export class SelfTelemetry {
     };
   }
 
-  /** The ingest's senders, for the status page; undefined: the ingest is off. */
-  senders(): StatusSenders | undefined {
-    return this.#senders?.();
+  /** Where the status page reads the ingest's figures from; undefined: the ingest is off. */
+  ingest() {
+    return this.#ingest;
   }
 
   /** The configuration is (re)loaded from files: how its last load went is served, read from `source`. */

@@ -1,8 +1,8 @@
 /**
- * What serve's status page shows (status-page.ts), gathered at each request from what serve
- * already reads, so the page says what `/metrics` and `/ready` say: its own telemetry
- * (self-telemetry.ts: the build, the ingest's points, series and bytes against their caps, the
- * checkpoints, the last configuration load), `/ready`'s judgement, the ingest's record of its
+ * What serve's status page shows (status-page.ts), gathered at each request from where serve's
+ * own figures are kept, so the page says what `/metrics` and `/ready` say: what its telemetry
+ * reads (self-telemetry.ts: the build, the ingest's points, series and bytes against their caps,
+ * the checkpoints, the last configuration load), `/ready`'s judgement, the ingest's record of its
  * senders (ingest/senders.ts), and one collection of the profile's series (the largest families).
  *
  * A family's name and a sender's resource attributes come from senders: they are cut (to
@@ -11,49 +11,31 @@
  */
 import { cutString } from '../domain/bounded-attributes.ts';
 import type { RenderFamily } from '../exposition/render-model.ts';
-import { parseLabelPairs } from '../exposition/escape.ts';
-import { numberColumns, seriesCount } from '../exposition/samples.ts';
+import { seriesCount } from '../exposition/samples.ts';
+import { sanitizeName } from '../naming/prometheus-names.ts';
 import { notReadyReasons, type PipelineState } from './health-route.ts';
+import type { ConfigSource, SelfTelemetry } from './self-telemetry.ts';
+
+export type { StatusSender, StatusSenders } from './self-telemetry.ts';
 
 /** Where the figures are read from: serve's own readers, each called once per request. */
 export interface StatusSource {
   /** The profile serve serves under. */
   readonly profile: string;
-  /** jobmeter's own telemetry, as the telemetry listener's `/metrics` collects it. */
-  telemetry(): Promise<readonly RenderFamily[]>;
+  /**
+   * jobmeter's own telemetry: its figures are read where its `/metrics` collection reads them (the
+   * build, the ingest's store, caps and checkpoints, its points-kept counter's series).
+   */
+  readonly telemetry: Pick<SelfTelemetry, 'build' | 'ingest'>;
   /** The profile's families, as a scrape of its metrics route collects them. */
   scrape(): Promise<readonly RenderFamily[]>;
   /** What `/ready` judges. */
   pipeline(): PipelineState;
-  /** The last configuration load's changed keys, names only (cli/reload.ts `lastReload`); none when not loaded from files. */
-  readonly reloaded?: () => { readonly changed: readonly string[] };
-  /** Who pushes to the ingest; undefined: the ingest is off. */
-  readonly senders?: () => StatusSenders | undefined;
-}
-
-/** One sender to the ingest, by its resource identity (ingest/senders.ts `senderKey`). */
-export interface StatusSender {
-  /** The identifying resource attributes it sent, each value cut where it was recorded (said so). */
-  readonly identity: Readonly<Record<string, string>>;
-  /** Where its last request came from (the peer's IP address); '' when not known. */
-  readonly address: string;
-  /** Its first and last push since start (or since it was last dropped for room), ISO 8601. */
-  readonly firstPush: string;
-  readonly lastPush: string;
-  /** Source series held under its resources. */
-  readonly series: number;
-  readonly acceptedPoints: number;
-  /** Its points refused, by reason (only the reasons it was refused for). */
-  readonly refusedPoints: Readonly<Record<string, number>>;
-  /** The temporalities of its sums and histograms: `cumulative`, `delta`, both or none (gauges only). */
-  readonly temporality: readonly string[];
-}
-
-/** The ingest's senders: the latest push first, at most `limit`, `evicted` dropped for room since start. */
-export interface StatusSenders {
-  readonly senders: readonly StatusSender[];
-  readonly limit: number;
-  readonly evicted: number;
+  /**
+   * How the last configuration load went, what the telemetry's `configFrom` reads, and its changed
+   * keys, names only (cli/reload.ts `lastReload`); none when not loaded from files.
+   */
+  readonly reloaded?: () => ReturnType<ConfigSource> & { readonly changed: readonly string[] };
 }
 
 /** Longest string shown of one value a sender chose; the rest is cut with `…`. */
@@ -73,7 +55,7 @@ export const TOP_FAMILIES = 20;
 export type StatusData = Awaited<ReturnType<typeof gatherStatus>>;
 
 export async function gatherStatus(source: StatusSource) {
-  const [own, served] = await Promise.all([source.telemetry(), source.scrape()]);
+  const served = await source.scrape();
   const now = Date.now();
   // A family's type is shown as text.
   const sized = served.map((f): { name: string; type: string; series: number } => ({
@@ -81,83 +63,53 @@ export async function gatherStatus(source: StatusSource) {
     type: f.type,
     series: seriesCount(f),
   }));
-  const named = (name: string) => own.find((f) => f.name === name);
-  const value = (name: string): number | undefined => {
-    const family = named(name);
-    return family === undefined || family.type === 'histogram'
-      ? undefined
-      : numberColumns(family).values[0];
-  };
   const isoOf = (seconds: number | undefined) =>
     seconds === undefined ? undefined : new Date(seconds * 1000).toISOString();
   const ageOf = (seconds: number | undefined) =>
     seconds === undefined ? undefined : Math.max(0, Math.round(now / 1000 - seconds));
 
-  const refused = named('jobmeter_ingest_refused_points_total');
-  const senders = source.senders?.();
-  const ingest =
-    refused === undefined || refused.type === 'histogram' || senders === undefined
-      ? undefined
-      : {
-          acceptedPoints: value('jobmeter_ingest_accepted_points_total') ?? 0,
-          refusedPoints: Object.fromEntries(
-            rows(refused).map(([labels, n]) => [labels['reason'] ?? '', n]),
-          ),
-          series: value('jobmeter_ingest_series') ?? 0,
-          seriesLimit: value('jobmeter_ingest_series_limit') ?? 0,
-          memoryBytes: value('jobmeter_ingest_memory_usage_bytes') ?? 0,
-          memoryLimitBytes: value('jobmeter_ingest_memory_limit_bytes') ?? 0,
-          senders: {
-            held: senders.senders.length,
-            limit: senders.limit,
-            evicted: senders.evicted,
-          },
-        };
-  const failures = value('jobmeter_ingest_checkpoint_failures_total');
-  const written = value('jobmeter_ingest_checkpoint_last_success_timestamp_seconds');
-  const reloaded = value('jobmeter_config_last_reload_success_timestamp_seconds');
+  const { build } = source.telemetry;
+  const ingest = source.telemetry.ingest();
+  const { senders, limit, evicted } = ingest?.senders() ?? { senders: [], limit: 0, evicted: 0 };
+  const checkpoint = ingest?.checkpoints?.();
+  const reload = source.reloaded?.();
   const reasons = notReadyReasons(source.pipeline());
-  const buildInfo = named('jobmeter_build_info');
   return {
     generated: new Date(now).toISOString(),
-    build: buildInfo === undefined ? {} : (rows(buildInfo)[0]?.[0] ?? {}),
+    // Its attributes under the labels `jobmeter_build_info` has.
+    build: Object.fromEntries(Object.entries(build).map(([k, v]) => [sanitizeName(k, true), v])),
     profile: source.profile,
     uptimeSeconds: Math.round(process.uptime()),
     ready: { ready: reasons.length === 0, reasons },
-    ingest,
-    senders: senders?.senders ?? [],
-    checkpoint:
-      failures === undefined
-        ? undefined
-        : {
-            failures,
-            lastSuccess: isoOf(written),
-            ageSeconds: ageOf(written),
-            bytes: value('jobmeter_ingest_checkpoint_size_bytes'),
-            lastWriteSeconds: value('jobmeter_ingest_checkpoint_last_duration_seconds'),
-          },
-    reload:
-      reloaded === undefined
-        ? undefined
-        : {
-            successful: value('jobmeter_config_last_reload_successful') === 1,
-            lastSuccess: isoOf(reloaded)!,
-            ageSeconds: ageOf(reloaded)!,
-            changed: source.reloaded?.().changed ?? [],
-          },
+    ingest: ingest && {
+      acceptedPoints: ingest.accepted(),
+      // In the order of their series on `/metrics`.
+      refusedPoints: Object.fromEntries(
+        [...ingest.store.refusedByReason()].sort(([a], [b]) => (a < b ? -1 : 1)),
+      ),
+      series: ingest.store.seriesCount,
+      seriesLimit: ingest.maxSeries,
+      memoryBytes: ingest.store.memoryBytes,
+      memoryLimitBytes: ingest.maxMemoryBytes,
+      senders: { held: senders.length, limit, evicted },
+    },
+    senders,
+    checkpoint: checkpoint && {
+      failures: checkpoint.failures,
+      lastSuccess: isoOf(checkpoint.writtenSeconds),
+      ageSeconds: ageOf(checkpoint.writtenSeconds),
+      bytes: checkpoint.bytes,
+      lastWriteSeconds: checkpoint.lastWriteSeconds,
+    },
+    reload: reload && {
+      successful: reload.successful,
+      lastSuccess: isoOf(reload.successSeconds)!,
+      ageSeconds: ageOf(reload.successSeconds)!,
+      changed: reload.changed,
+    },
     families: sized.sort((a, b) => b.series - a.series).slice(0, TOP_FAMILIES),
     totals: { families: sized.length, series: sized.reduce((n, f) => n + f.series, 0) },
   };
-}
-
-/** A family's series: each one's labels and its value (a histogram's: its count). */
-const labelsOf = (text: string): Record<string, string> =>
-  Object.fromEntries(parseLabelPairs(text));
-
-function rows(family: RenderFamily): [Record<string, string>, number][] {
-  if (family.type === 'histogram') return family.series.map((s) => [labelsOf(s.labels), s.count]);
-  const { labels, values } = numberColumns(family);
-  return labels.map((l, i) => [labelsOf(l), values[i]!]);
 }
 
 /** `s` cut to {@link MAX_TEXT} characters, the last one `…` (a pair split there is written as U+FFFD). */

@@ -134,7 +134,8 @@ describe('the JS SDK exporting over gRPC', () => {
       for (const jm of [overGrpc, overHttp])
         assert.deepEqual(
           selfTelemetryOf(jm)!
-            .senders()!
+            .ingest()!
+            .senders()
             .senders.map((s) => s.address),
           ['127.0.0.1'],
         );

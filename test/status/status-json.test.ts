@@ -103,6 +103,23 @@ it(
     assert.ok(first!.lastPush <= second!.lastPush);
     const gauge = await (await fetch(`${s.telemetry}/metrics`)).text();
     assert.match(gauge, /^jobmeter_ingest_senders 3$/m);
+
+    // The page reads its figures where /metrics reads them: after the traffic above, the two agree.
+    const own = await statusOf(s.telemetry);
+    const sample = (series: string): number | undefined => {
+      const line = gauge.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    assert.equal(own.ingest?.acceptedPoints, 8);
+    assert.equal(own.ingest.acceptedPoints, sample('jobmeter_ingest_accepted_points_total'));
+    for (const [reason, n] of Object.entries(own.ingest.refusedPoints))
+      assert.equal(n, sample(`jobmeter_ingest_refused_points_total{reason="${reason}"}`), reason);
+    assert.equal(own.ingest.series, sample('jobmeter_ingest_series'));
+    assert.equal(own.ingest.seriesLimit, sample('jobmeter_ingest_series_limit'));
+    assert.equal(own.ingest.memoryLimitBytes, sample('jobmeter_ingest_memory_limit_bytes'));
+    assert.equal(own.checkpoint?.failures, sample('jobmeter_ingest_checkpoint_failures_total'));
+    const build = Object.entries(own.build).map(([k, v]) => `${k}="${v}"`);
+    assert.equal(sample(`jobmeter_build_info{${build.join(',')}}`), 1, gauge);
     await s.stop();
   },
 );

@@ -46,7 +46,7 @@ test("the last reload's changed keys are named, a secret's value never", async (
     const status = async () => {
       const data = await gatherStatus({
         profile: 'otel',
-        telemetry: () => telemetry.families(),
+        telemetry,
         scrape: async () => [],
         pipeline: () => ({ push: undefined, ingest: undefined }),
         reloaded: () => hangups.lastReload(),
