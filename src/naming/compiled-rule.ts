@@ -6,7 +6,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import { DataPointType } from '../common/otel-sdk.ts';
-import type { FamilyType } from '../exposition/types.ts';
 import { namingLevelMerge } from '../domain/merge-rules.ts';
 import { LEVEL } from '../series/aggregation.ts';
 import type { ReadRow, RuleSources } from '../series/carry.ts';
@@ -37,30 +36,10 @@ export interface CompiledRule {
    * series/carry.ts `RuleSources`).
    */
   readonly carries: boolean;
-  /**
-   * Appends one instrument's series to `out`, from its columns (a store's series set, or a
-   * producer's points as columns, series/metric-columns.ts), with the label strings the columns
-   * hold for this rule: nothing per series is made or kept here but a histogram's series object.
-   * `sources`: where each series is carried as a source of its served series (a set whose series
-   * expire, when the rule {@link carries}). Returns the label column it read.
-   */
-  emit(series: CollectedSeries, out: FamilyBuilder, sources?: RuleSources): LabelColumn;
-  /**
-   * The label string a dormant series of the ingest's (series/collection.ts `DormantSeries`) would
-   * be served under; with `sources` (the rule {@link carries}), its source is counted there as a
-   * gone one (carry.ts `RuleSources.dormant`).
-   */
-  readonly dormant: (series: DormantSeries['series'][number], sources?: RuleSources) => string;
   /** The labels a series of attributes `key` is rendered with, as attributes (what the push sends). */
   readonly named: (key: Attributes) => Attributes;
   /** The scope the push sends the family's series under (the native profile's scope labels); none: its own. */
   readonly scope?: InstrumentationScope;
-}
-
-/** How a compiled rule reads an instrument's series. */
-export interface EmitRule {
-  /** The family's type (an `info` family's value is 1). */
-  readonly type: FamilyType;
   /** Which figure of a histogram: its buckets (`value`), or its `sum` or `count` as a number. */
   readonly from: 'value' | 'sum' | 'count';
   /** Multiplier of values and sums (seconds → milliseconds: 1000). */
@@ -69,10 +48,12 @@ export interface EmitRule {
   readonly starts: boolean;
   /** A number family that takes a set's label column as it is when it can (addKeyed: native rules). */
   readonly keyed: boolean;
+  /** Its label strings' maker and what it rendered last time. */
+  readonly cache: SeriesCache;
 }
 
 /** A series' figures as it left its store (series/carry.ts `Departure`), as `rule` reads them. */
-function readRow({ from, scale }: EmitRule, histogram: boolean): ReadRow {
+function readRow({ from, scale }: CompiledRule, histogram: boolean): ReadRow {
   return (row) =>
     histogram && from === 'value'
       ? Float64Array.of(row[0]!, scaled(row[1]!, scale), ...row.subarray(2))
@@ -81,14 +62,17 @@ function readRow({ from, scale }: EmitRule, histogram: boolean): ReadRow {
         );
 }
 
-/** A dormant series' label string under `rule`, its source counted in `sources` (see CompiledRule.dormant). */
+/**
+ * The label string a dormant series of the ingest's (series/collection.ts `DormantSeries`) is served
+ * under by `rule`; with `sources` (the rule {@link CompiledRule.carries}), its source is counted
+ * there as a gone one (carry.ts `RuleSources.dormant`).
+ */
 export function dormantSeries(
-  rule: EmitRule,
-  cache: SeriesCache,
+  rule: CompiledRule,
   series: DormantSeries['series'][number],
   sources: RuleSources | undefined,
 ): string {
-  const labels = cache.labelRender.render(series.attributes);
+  const labels = rule.cache.labelRender.render(series.attributes);
   const { figures, bounds } = series;
   if (sources !== undefined && figures !== undefined) {
     const left = { figures, last: figures, ...(bounds !== undefined && { bounds }) };
@@ -98,15 +82,21 @@ export function dormantSeries(
   return labels;
 }
 
-/** Appends `series` to `out` as `rule` reads it, its label strings `cache`'s (see CompiledRule.emit). */
+/**
+ * Appends one instrument's series to `out` as `rule` reads them, from its columns (a store's series
+ * set, or a producer's points as columns, series/metric-columns.ts), with the label strings the
+ * columns hold for the rule (its cache's): nothing per series is made or kept here but a
+ * histogram's series object. `sources`: where each series is carried as a source of its served
+ * series (a set whose series expire, when the rule carries). Returns the label column it read.
+ */
 export function emitSeries(
-  rule: EmitRule,
-  cache: SeriesCache,
+  rule: CompiledRule,
   series: CollectedSeries,
   out: FamilyBuilder,
   sources: RuleSources | undefined,
 ): LabelColumn {
-  const { type, from, scale, starts } = rule;
+  const { from, scale, starts, cache } = rule;
+  const type = rule.family.type;
   // Two series on one label set: a level's combine by its instrument's rule, an info's 1 stays 1,
   // any other figure (a counter's, a histogram's sum or count) adds up.
   const merge =

@@ -5,11 +5,12 @@
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { isClassicMetricName } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
 import { labelAttributes, labelsText } from './attribute-labels.ts';
-import { dormantSeries, emitSeries, type CompiledRule } from './compiled-rule.ts';
+import type { CompiledRule } from './compiled-rule.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName } from './prometheus-names.ts';
 import { SeriesCache } from './series-cache.ts';
 import type { NativeProfile, Profile } from './types.ts';
@@ -43,13 +44,6 @@ export function renderTargetInfo(attributes: Attributes, utf8: boolean): RenderF
 /** What a rule compiler reads of an instrument: a producer's MetricData, or a store's series set (series/collection.ts). */
 export type MetricHead = Pick<MetricData, 'descriptor' | 'dataPointType'> & {
   readonly isMonotonic?: boolean;
-};
-
-/** What names a scope in its labels (the OTel compatibility spec's `otel_scope_*`). */
-export type ScopeHead = {
-  readonly name: string;
-  readonly version?: string;
-  readonly schemaUrl?: string;
 };
 
 /**
@@ -88,7 +82,7 @@ const FAMILY_TYPE: Partial<Record<DataPointType, 'gauge' | 'histogram'>> = {
 export function compileNative(
   profile: NativeProfile,
   metric: MetricHead,
-  scope: ScopeHead,
+  scope: InstrumentationScope,
 ): CompiledRule[] {
   const type =
     metric.dataPointType === DataPointType.SUM
@@ -124,13 +118,6 @@ export function compileNative(
       ? (labels) => bucketLinePrefix(name, labels)
       : undefined,
   );
-  const how = {
-    type,
-    from: 'value',
-    scale: 1,
-    starts: profile.startTimestamps === true,
-    keyed: true,
-  } as const;
   // Without scope labels the instrument's series of every scope land on one label set and are
   // summed (to-families.ts): a counter's or histogram's sources are carried one by one, as a
   // table's are (table-rules.ts), so the sum does not go back when one scope's series leaves. With
@@ -153,8 +140,11 @@ export function compileNative(
       named,
       // The scope labels are the scope again in OTLP.
       ...(profile.scopeInfo && { scope }),
-      dormant: (series, sources) => dormantSeries(how, cache, series, sources),
-      emit: (series, out, sources) => emitSeries(how, cache, series, out, sources),
+      from: 'value',
+      scale: 1,
+      starts: profile.startTimestamps === true,
+      keyed: true,
+      cache,
     },
   ];
 }

@@ -6,7 +6,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
 import { labelsText } from './attribute-labels.ts';
-import { dormantSeries, emitSeries, type CompiledRule } from './compiled-rule.ts';
+import type { CompiledRule } from './compiled-rule.ts';
 import { SeriesCache } from './series-cache.ts';
 import type { FamilyRule } from './types.ts';
 
@@ -47,7 +47,6 @@ export function compileTableRule(
     render,
     histogramShaped ? (labels) => bucketLinePrefix(rule.name, labels) : undefined,
   );
-  const how = { type: rule.type, from, scale, starts, keyed: false };
   // Dropped attributes or many-to-one value words can make two points share a label set.
   const merges = true;
   // A counter's or histogram's sources are carried one by one when a set's series can leave
@@ -58,7 +57,10 @@ export function compileTableRule(
     merges,
     carries,
     named,
-    dormant: (series, sources) => dormantSeries(how, cache, series, sources),
-    emit: (series, out, sources) => emitSeries(how, cache, series, out, sources),
+    from,
+    scale,
+    starts,
+    keyed: false,
+    cache,
   };
 }

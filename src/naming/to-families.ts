@@ -28,7 +28,7 @@ import {
 import { MetricColumns } from '../series/metric-columns.ts';
 import { Slice, SLICE_MILLIS } from '../common/slices.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
-import type { CompiledRule } from './compiled-rule.ts';
+import { dormantSeries, emitSeries, type CompiledRule } from './compiled-rule.ts';
 import {
   addHistogram,
   addNumber,
@@ -40,12 +40,7 @@ import {
   type NamedFamily,
 } from './family-builder.ts';
 import { claim, newClaims } from './name-claims.ts';
-import {
-  compileNative,
-  renderTargetInfo,
-  type MetricHead,
-  type ScopeHead,
-} from './native-rules.ts';
+import { compileNative, renderTargetInfo, type MetricHead } from './native-rules.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames } from './prometheus-names.ts';
 import { otelProfile } from './profiles/otel.ts';
 import { sortTableFamilies } from './series-order.ts';
@@ -131,7 +126,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   const sources = options.sources;
   const clashes = new Set<string>();
   /** The rules that render one instrument of one scope under this profile. */
-  const compile = (metric: MetricHead, scope: ScopeHead): readonly CompiledRule[] => {
+  const compile = (metric: MetricHead, scope: InstrumentationScope): readonly CompiledRule[] => {
     const named = ruleMap.get(metric.descriptor.name);
     if (named !== undefined) return named.map((r) => compileTableRule(r, constLabels, starts));
     if (profile.kind === 'native')
@@ -224,7 +219,8 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       const leaves =
         sources !== undefined && (expires ? !points : points && sources.isProduced(input));
       for (const [rule, builder] of served) {
-        const column = rule.emit(
+        const column = emitSeries(
+          rule,
           series,
           builder,
           leaves && rule.carries ? sources.of(key, rule.family.name, !expires) : undefined,
@@ -251,7 +247,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
           if (!rule.carries) continue;
           const rs = c.held === true ? undefined : sources!.of(key, rule.family.name);
           for (const d of series) {
-            const labels = rule.dormant(d, rs);
+            const labels = dormantSeries(rule, d, rs);
             if (held === undefined) continue;
             let of = held.get(rule.family.name);
             if (of === undefined) held.set(rule.family.name, (of = new Set()));

@@ -234,7 +234,7 @@ for (const [what, profile] of PROFILES) {
   });
 }
 
-test('a compiled rule, native or from a table, has one emit path, reading columns (and names a series for the push, and tells the label set of a dormant series, counting its source)', () => {
+test('a compiled rule, native or from a table, is data read by one emit path, emitSeries, reading columns (its one function names a series for the push)', () => {
   const native = compileNative(
     otelProfile(true),
     {
@@ -250,21 +250,21 @@ test('a compiled rule, native or from a table, has one emit path, reading column
       .filter(([, v]) => typeof v === 'function')
       .map(([k]) => k)
       .sort();
-    assert.deepEqual(functions, ['dormant', 'emit', 'named'], `${rule.family.name}: one emit path`);
+    assert.deepEqual(functions, ['named'], `${rule.family.name}: one emit path`);
   }
   // The type says so too (tsc checks this file): another function member fails to compile here.
-  const only: OnlyFunctions<CompiledRule> = 'emit';
-  assert.equal(only, 'emit');
+  const only: OnlyFunctions<CompiledRule> = 'named';
+  assert.equal(only, 'named');
 });
 
 /** T's function members. */
 type FunctionKeys<T> = {
   [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never;
 }[keyof T];
-/** `'dormant' | 'emit' | 'named'` when those are T's function members, else `never`. */
-type OnlyFunctions<T> = [FunctionKeys<T>] extends ['dormant' | 'emit' | 'named']
-  ? ['dormant' | 'emit' | 'named'] extends [FunctionKeys<T>]
-    ? 'dormant' | 'emit' | 'named'
+/** `'named'` when that is T's one function member, else `never`. */
+type OnlyFunctions<T> = [FunctionKeys<T>] extends ['named']
+  ? ['named'] extends [FunctionKeys<T>]
+    ? 'named'
     : never
   : never;
 
