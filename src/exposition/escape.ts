@@ -42,46 +42,25 @@ export const escapeHelpText = (s: string): string => escaped(s, HELP_TEXT_SPECIA
  */
 export function parseLabelPairs(labels: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  let i = 0;
-  while (i < labels.length) {
-    let name: string;
-    let j: number;
-    if (labels[i] === '"') {
-      [name, j] = quoted(labels, i + 1);
-      if (labels[j] !== '=') throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
-      j++;
-    } else {
-      const eq = labels.indexOf('="', i);
-      if (eq === -1) throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
-      name = labels.slice(i, eq);
-      j = eq + 1;
-    }
-    if (labels[j] !== '"') throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
-    const [value, end] = quoted(labels, j + 1);
-    out.push([name, value]);
-    // Past the comma.
-    i = end + 1;
+  PAIR.lastIndex = 0;
+  while (PAIR.lastIndex < labels.length) {
+    const m = PAIR.exec(labels);
+    if (m === null) throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
+    out.push([m[1] === undefined ? m[2]! : unescaped(m[1]), unescaped(m[3]!)]);
   }
   return out;
 }
 
-/** The escaped text from `from` to its closing quote, unescaped, and the position past that quote. */
-function quoted(labels: string, from: number): [string, number] {
-  let j = from;
-  let value = '';
-  while (j < labels.length && labels[j] !== '"') {
-    if (labels[j] === '\\' && j + 1 < labels.length) {
-      const next = labels[j + 1]!;
-      value += next === 'n' ? '\n' : next;
-      j += 2;
-    } else {
-      value += labels[j]!;
-      j++;
-    }
-  }
-  if (j >= labels.length) throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
-  return [value, j + 1];
-}
+/**
+ * One pair: a quoted name (escaped as a value) or all up to the first `="`, its quoted value, then
+ * one character (the comma).
+ */
+const PAIR =
+  /(?:"((?:[^"\\]|\\[\s\S])*)"|(?!")((?:(?!=")[\s\S])*))="((?:[^"\\]|\\[\s\S])*)"[\s\S]?/y;
+
+/** A quoted text's escapes undone: `\n` a newline, a backslash and any other character that character. */
+const unescaped = (s: string): string =>
+  s.replace(/\\([\s\S])/g, (_, c: string) => (c === 'n' ? '\n' : c));
 
 /** Prometheus' classic metric and label name character sets (`naming/check-rules.ts` holds a profile rule's names to them). */
 export const CLASSIC_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
