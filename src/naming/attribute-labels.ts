@@ -50,20 +50,15 @@ function mergedLabels(
   reserved: ReadonlySet<string>,
   utf8: boolean,
 ): Attributes {
-  const byName = new Map<string, Array<[string, string]>>();
-  for (const key in attributes) {
+  const pairs = Object.keys(attributes).flatMap((key) => {
     const v = attributes[key];
-    if (v === undefined || v === null) continue;
-    const name = exposedName(key, reserved, utf8);
-    if (name === '') continue;
-    const list = byName.get(name);
-    if (list === undefined) byName.set(name, [[key, labelValue(v)]]);
-    else list.push([key, labelValue(v)]);
-  }
+    const name = v === undefined || v === null ? '' : exposedName(key, reserved, utf8);
+    return name === '' ? [] : [{ key, name, value: labelValue(v) }];
+  });
   const out: Attributes = {};
-  for (const [name, list] of byName) {
-    list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    setAttribute(out, name, list.map(([, value]) => value).join(';'));
+  for (const [name, list] of Map.groupBy(pairs, (p) => p.name)) {
+    list.sort((a, b) => (a.key < b.key ? -1 : 1));
+    setAttribute(out, name, list.map((p) => p.value).join(';'));
   }
   return out;
 }
