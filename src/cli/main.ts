@@ -38,7 +38,7 @@ import { TELEMETRY_POSTURE } from '../common/postures.ts';
 import type { ResolvedMetrics } from '../config/metrics-section.ts';
 import { compileRequestGate, type IngestGate } from '../http/ingest-gate.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
-import { parseServeFlags, type ServeFlags } from '../config/serve-flags.ts';
+import { parseServeFlags, SERVE_FLAG_HELP, type ServeFlags } from '../config/serve-flags.ts';
 import { earlyLogFormat } from './early-signals.ts';
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
@@ -48,7 +48,7 @@ import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { resolveSection, SERVER_LIMITS, TELEMETRY_OPTIONS } from '../common/option-table.ts';
 import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
-import { PROFILE_NAMES, type ProfileName, type PullListenerOptions } from '../options.ts';
+import type { ProfileName, PullListenerOptions } from '../options.ts';
 import { buildLine } from '../version.ts';
 import {
   COLLECTOR_CONFIG_HELP,
@@ -95,32 +95,7 @@ listener serving /metrics, /health and /ready), its own telemetry on a loopback 
 (${TELEMETRY_OPTIONS.listen.default}: [telemetry]) and, when an OTLP endpoint is configured, OTLP/HTTP push.
 
 Options of serve:
-  --config FILE          config file: .toml, .yaml/.yml or .json
-  --profile NAME         naming profile: ${PROFILE_NAMES.join(', ')} (default ${OPTION_DEFAULTS.profile})
-  --listen HOST:PORT     main server address (default ${OPTION_DEFAULTS.listener.host}:${OPTION_DEFAULTS.listener.port}); [::1]:PORT for IPv6,
-                         :PORT keeps the configured host, port 0 picks a free port
-  --host HOST            main server host alone (default ${OPTION_DEFAULTS.listener.host})
-  --allow-non-loopback   allow the main server on a non-loopback address
-  --auth                 require a token or API keys on the metrics route (metrics.auth = true)
-  -v, --verbose          access log: a request-received line before each access line
-  --demo                 feed the profile's built-in scenario (every series of the profile),
-                         advancing on the real clock
-  --debug                print every OTLP request received ([ingest]) and every OTLP export pushed
-                         ([otlp]) to stderr, one line per data point, as the Collector's debug
-                         exporter does at verbosity: normal
-  --log-format FORMAT    stderr lines as text (default: "jobmeter: …"), logfmt
-                         (level=info|warn|error time=… msg="…" key=value…) or json (one
-                         {"level","time","msg",…fields} object a line), as Prometheus'
-                         --log.format
-  --enable-reload        answer POST /-/reload on the [telemetry] listener: a re-read
-                         as SIGHUP's (telemetry.enable_reload = true)
-  --ingest-grpc-port PORT
-                         OTLP/gRPC beside the OTLP/HTTP ingest ([ingest] grpc_port), port 0
-                         picks a free one; the ingest is on where [ingest] enabled = true
-  --print-config         print the effective configuration (file, environment and flags over
-                         the defaults, secrets redacted) in the config file's format (TOML
-                         without one) and exit 0, serving nothing
-  -h, --help             show this help
+${SERVE_FLAG_HELP}
 
 validate checks the configuration serve would run with (file, environment and flags) without
 binding, pushing or receiving: "configuration OK" and exit 0, or serve's own messages and exit 2;

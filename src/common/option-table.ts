@@ -13,8 +13,8 @@
  * - config/file-layer.ts: a file key is renamed to the row's key (`[metrics]` too, whose rows are
  *   the config file's only), an original's spelling to the option it spells (runwisp's `[daemon]`,
  *   restic-manager's `metrics_token`); config/env-layer.ts reads a row's `env`,
- *   config/serve-flags.ts makes a boolean row's `flag` a flag of `jobmeter serve` that sets it
- *   true, and config/metrics-section.ts names it;
+ *   config/serve-flags.ts makes a row's `flag` a flag of `jobmeter serve` (listed, with its help,
+ *   in its `FLAGS`), and config/metrics-section.ts names it;
  * - option-keys.ts: the keys an options object may have (an unknown one is a ConfigError with
  *   the config file's "did you mean");
  * - docs/options.md is generated from it, doc comments read with the TypeScript checker
@@ -82,8 +82,9 @@ export interface OptionRow {
    */
   readonly env?: string;
   /**
-   * The flag of `jobmeter serve` that sets the row, where one does (config/serve-flags.ts): a boolean
-   * row's sets it true, any other's takes the value, read as the row's variable is.
+   * The flag of `jobmeter serve` that sets the row, where one does (config/serve-flags.ts, whose
+   * `FLAGS` lists it with its help): a boolean row's sets it true, any other's takes the value,
+   * read as the row's variable is.
    */
   readonly flag?: `--${string}`;
   /** The flag's one-letter form (`-v`). */

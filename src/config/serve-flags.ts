@@ -2,15 +2,16 @@
  * `jobmeter serve`'s command-line flags (and the preload's JOBMETER_* variables, which it passes
  * as these flags): parsed strictly, then read as the highest config layer.
  *
- * Flags: `--config FILE`, `--profile NAME`, `--listen HOST:PORT` (also `[IPV6]:PORT` and
- * `:PORT`; implies `listener.enabled = true`), `--host HOST` (the host alone, for a `--listen`
+ * The flags are {@link FLAGS}: serve's own (`--listen HOST:PORT` also takes `[IPV6]:PORT` and
+ * `:PORT`, and implies `listener.enabled = true`; `--host HOST` is the host alone, for a `--listen`
  * without one), and the option table's rows with a `flag`: a boolean row's sets it true
- * (`--allow-non-loopback`, `--auth`: `metrics.auth = true`, `-v` / `--verbose`, `--enable-reload`),
- * any other's takes its value, read as the row's variable is (`--ingest-grpc-port PORT`).
+ * (`--auth`: `metrics.auth = true`), any other's takes its value, read as the row's variable is.
  */
 import { parseArgs } from 'node:util';
 
 import { TABLES } from '../common/option-table.ts';
+import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
+import { PROFILE_NAMES } from '../common/option-values.ts';
 import { ConfigError } from '../errors.ts';
 import { readAddress } from './json-schema.ts';
 import { check } from './schema-validator.ts';
@@ -45,36 +46,62 @@ export const PRELOAD_FLAG_KEYS: FlagKeys = {
   allowNonLoopback: undefined,
 };
 
-/** Each row with a flag: the flag's name (`auth`), its short form, the row and where it sits. */
+/** Each row with a flag: the flag's name (`auth`), the row and where it sits. */
 const ROW_FLAGS = TABLES.flatMap(([table, section]) =>
   Object.entries(section)
     .filter(([, row]) => row.flag !== undefined)
-    .map(([field, row]) => ({
-      name: row.flag!.slice(2),
-      short: row.short,
-      type: row.schema === 'boolean' ? ('boolean' as const) : ('string' as const),
-      row,
-      table,
-      field,
-    })),
+    .map(([field, row]) => ({ name: row.flag!.slice(2), row, table, field })),
 );
 
-/** `node:util` parseArgs spec of `jobmeter serve`. `help` is handled by the CLI, ignored here. */
-export const SERVE_FLAGS = {
-  config: { type: 'string' },
-  profile: { type: 'string' },
-  listen: { type: 'string' },
-  host: { type: 'string' },
-  ...(Object.fromEntries(
-    ROW_FLAGS.map(({ name, short, type }) => [name, { type, ...(short && { short }) }]),
-  ) as Record<string, { type: 'boolean' | 'string'; short?: string }>),
-  demo: { type: 'boolean' },
-  debug: { type: 'boolean' },
-  'log-format': { type: 'string' },
-  'print-config': { type: 'boolean' },
-  print: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+/**
+ * `jobmeter serve`'s flags and their help, in the order `--help` lists them, each as its line shows
+ * it (`-h, --help`; `--config FILE`, a string flag's value named); a `\n` in a help starts its next
+ * line. They are serve's own and the option rows' `flag`s (with the row's `short`, and its value
+ * named). The parseArgs spec is read from them, so a row's flag missing here is refused, and one
+ * here that neither serve nor a row reads would do nothing: test/config/resolve.test.ts holds the
+ * rows' flags to these.
+ */
+const FLAGS: Readonly<Record<string, string>> = {
+  '--config FILE': 'config file: .toml, .yaml/.yml or .json',
+  '--profile NAME': `naming profile: ${PROFILE_NAMES.join(', ')} (default ${OPTION_DEFAULTS.profile})`,
+  '--listen HOST:PORT': `main server address (default ${OPTION_DEFAULTS.listener.host}:${OPTION_DEFAULTS.listener.port}); [::1]:PORT for IPv6,\n:PORT keeps the configured host, port 0 picks a free port`,
+  '--host HOST': `main server host alone (default ${OPTION_DEFAULTS.listener.host})`,
+  '--allow-non-loopback': 'allow the main server on a non-loopback address',
+  '--auth': 'require a token or API keys on the metrics route (metrics.auth = true)',
+  '-v, --verbose': 'access log: a request-received line before each access line',
+  '--demo':
+    "feed the profile's built-in scenario (every series of the profile),\nadvancing on the real clock",
+  '--debug':
+    "print every OTLP request received ([ingest]) and every OTLP export pushed\n([otlp]) to stderr, one line per data point, as the Collector's debug\nexporter does at verbosity: normal",
+  '--log-format FORMAT':
+    'stderr lines as text (default: "jobmeter: …"), logfmt\n(level=info|warn|error time=… msg="…" key=value…) or json (one\n{"level","time","msg",…fields} object a line), as Prometheus\'\n--log.format',
+  '--enable-reload':
+    "answer POST /-/reload on the [telemetry] listener: a re-read\nas SIGHUP's (telemetry.enable_reload = true)",
+  '--ingest-grpc-port PORT':
+    'OTLP/gRPC beside the OTLP/HTTP ingest ([ingest] grpc_port), port 0\npicks a free one; the ingest is on where [ingest] enabled = true',
+  '--print-config':
+    "print the effective configuration (file, environment and flags over\nthe defaults, secrets redacted) in the config file's format (TOML\nwithout one) and exit 0, serving nothing",
+  '-h, --help': 'show this help',
+};
+
+const COLUMN = ' '.repeat(25);
+
+/** `jobmeter serve --help`'s lines of its flags: each flag shown, its help from the 26th column on. */
+export const SERVE_FLAG_HELP = Object.entries(FLAGS)
+  .map(([shown, help]) => {
+    const lines = help.replaceAll('\n', `\n${COLUMN}`);
+    return `  ${shown.length < 22 ? shown.padEnd(23) : `${shown}\n${COLUMN}`}${lines}`;
+  })
+  .join('\n');
+
+/** `node:util` parseArgs spec of `jobmeter serve`, and validate's `--print`. `help` is handled by the CLI. */
+const SERVE_FLAGS = Object.fromEntries([
+  ...Object.keys(FLAGS).map((shown) => {
+    const [, short, name, value] = /^(?:-(\w), )?--(\S+)( .+)?$/.exec(shown)!;
+    return [name, { type: value ? 'string' : 'boolean', ...(short && { short }) }] as const;
+  }),
+  ['print', { type: 'boolean' }],
+]) as Record<string, { type: 'boolean' | 'string'; short?: string }>;
 
 export interface ServeFlags {
   config?: string;

@@ -5,7 +5,7 @@ import { tempFiles } from '../support/temp-files.ts';
 import { DEFAULT_SERVICE_CONFIG } from '../../src/config/service-defaults.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { mergeServiceConfig, resolveServiceConfig } from '../../src/config/resolve-layers.ts';
-import { flagsLayer, parseServeFlags } from '../../src/config/serve-flags.ts';
+import { flagsLayer, parseServeFlags, SERVE_FLAG_HELP } from '../../src/config/serve-flags.ts';
 import { readAddress } from '../../src/config/json-schema.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
@@ -398,6 +398,13 @@ describe('an option declared once', () => {
       }
     }
     assert.deepEqual(flagsLayer(parseServeFlags([])), {});
+  });
+
+  it("serve's help lists its own flags and each row's, and no other", () => {
+    const shown = [...SERVE_FLAG_HELP.matchAll(/^ {2}(?:-\w, )?(--\S+)/gm)].map((m) => m[1]);
+    const own = ['--config', '--profile', '--listen', '--host', '--demo', '--debug'];
+    own.push('--log-format', '--print-config', '--help');
+    assert.deepEqual(shown.sort(), [...own, ...flagged.map(([, , row]) => row.flag)].sort());
   });
 
   it("any other row's flag takes its value, read and checked as the row's variable is, over the file", async () => {
