@@ -53,7 +53,7 @@ export type OtlpPushOptions = OptionsOf<typeof OTLP_OPTIONS>;
  */
 export type IngestOptions = OptionsOf<typeof INGEST_OPTIONS>;
 
-/** The ingest gate's options: without defaults, compiled and checked where options are resolved (http/ingest-gate.ts). */
+/** The ingest gate's options: without defaults, compiled and checked where options are resolved (http/gate.ts). */
 export type IngestGateKey = 'token' | 'apiKeys' | 'trustedCidrs';
 
 /** A profile extended with rules of the host's own (the config file's `[profile]` table). */

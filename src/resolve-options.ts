@@ -22,7 +22,8 @@ import { list, oneOf, oneServiceName, timeoutWithinInterval } from './common/opt
 import { assertBindAllowed } from './common/loopback.ts';
 import { logTo } from './common/log.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
-import { compileIngestGate } from './http/ingest-gate.ts';
+import { compileGate } from './http/gate.ts';
+import { INGEST_POSTURE } from './common/postures.ts';
 import {
   type HostInstruments,
   type IngestOptions,
@@ -62,7 +63,7 @@ export function resolveIngest(given: IngestOptions) {
     'ingest.host',
     'ingest.allowNonLoopback (allow_non_loopback = true)',
   );
-  return { ...section, gate: compileIngestGate(given) };
+  return { ...section, gate: compileGate(INGEST_POSTURE, given, 'ingest.') };
 }
 
 /**

@@ -36,7 +36,7 @@ import { parseArgs } from 'node:util';
 
 import { TELEMETRY_POSTURE } from '../common/postures.ts';
 import type { ResolvedMetrics } from '../config/metrics-section.ts';
-import { compileRequestGate, type IngestGate } from '../http/ingest-gate.ts';
+import { compileGate, type Gate } from '../http/gate.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
 import { parseServeFlags, SERVE_FLAG_HELP, type ServeFlags } from '../config/serve-flags.ts';
 import { earlyLogFormat } from './early-signals.ts';
@@ -258,10 +258,10 @@ async function served(
           );
     let telemetryListener: MetricsListener | undefined;
     // The telemetry listener's token, replaced by a SIGHUP that changes it (applyTelemetryToken).
-    let telemetryGate: IngestGate | undefined;
+    let telemetryGate: Gate | undefined;
     if (config.telemetry !== undefined && telemetry !== undefined) {
       const { enableReload, token, ...address } = config.telemetry;
-      const gate = compileRequestGate(TELEMETRY_POSTURE, { token }, 'telemetry.');
+      const gate = compileGate(TELEMETRY_POSTURE, { token }, 'telemetry.');
       telemetryGate = gate;
       // jobmeter's own telemetry (self-telemetry.ts) on a loopback listener of its own, in text or
       // OpenMetrics as asked, under `[listener]`'s limits, with `/health` and `/ready` judged as

@@ -31,16 +31,13 @@ import {
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
 import { resolveOptions } from '../resolve-options.ts';
-import type { IngestGateOptions } from '../http/ingest-gate.ts';
+import type { GateCredentials } from '../http/gate.ts';
 import type { LogIo } from './io.ts';
 import type { LogFields } from '../common/log.ts';
 import { messageOf } from '../common/message-of.ts';
 
 /** Changed keys named in one line at most; past it `…and N more`. */
 const MAX_KEYS_NAMED = 8;
-
-/** A gate's credentials: the metrics route's, the ingest's, the telemetry listener's. */
-type Credentials = Pick<IngestGateOptions, 'token' | 'apiKeys'>;
 
 /**
  * The gates whose credentials a SIGHUP can apply live (main.ts): the keys of each one's credentials
@@ -58,7 +55,7 @@ type Gate = keyof typeof GATES;
 export const credentialKeys = (gate: Gate, changed: readonly string[]): string[] =>
   GATES[gate].keys(changed);
 
-function gate(table: SectionName, of: (c: ServeConfig) => Credentials | false | undefined) {
+function gate(table: SectionName, of: (c: ServeConfig) => GateCredentials | false | undefined) {
   const keys = Object.entries(SECTIONS[table] as Section).flatMap(([k, row]) =>
     isSecret(row) ? `${table}.${k}` : [],
   );
@@ -66,7 +63,7 @@ function gate(table: SectionName, of: (c: ServeConfig) => Credentials | false | 
 }
 
 /** Whether a gate is in force: it has a token or an API key. */
-function gated(gate: Credentials | false | undefined): gate is Credentials {
+function gated(gate: GateCredentials | false | undefined): gate is GateCredentials {
   return (
     gate !== undefined &&
     gate !== false &&
@@ -80,7 +77,7 @@ function gated(gate: Credentials | false | undefined): gate is Credentials {
  * Returns the keys applied.
  * @throws ConfigError from `replace` for a credential that cannot be used (the running gate stays).
  */
-export function rotateCredentials(gate: Gate, replace: (next: Credentials) => void): ApplyLive {
+export function rotateCredentials(gate: Gate, replace: (next: GateCredentials) => void): ApplyLive {
   return (running, next, changed) => {
     const { of, keys } = GATES[gate];
     const after = of(next);

@@ -24,7 +24,7 @@ export const OPTION_DEFAULTS = deepFreeze({
   /** The timeouts and connection cap of every listener jobmeter opens (http/server-limits.ts). */
   serverLimits: defaultsOf(SERVER_LIMITS),
   otlp: defaultsOf(OTLP_OPTIONS),
-  /** The gate keys have no defaults: compiled and checked where options are resolved (http/ingest-gate.ts). */
+  /** The gate keys have no defaults: compiled and checked where options are resolved (http/gate.ts). */
   ingest: defaultsOf(INGEST_OPTIONS, SERVER_LIMIT_KEYS),
   cluster: defaultsOf(CLUSTER_OPTIONS),
   /** The snapshot cache's, where the profile sets none (crewshipd's TTL is its own). */

@@ -132,7 +132,7 @@ export const POSTURES: Readonly<Record<PostureName, Posture>> = deepFreeze({
 });
 
 /**
- * The ingest's posture (http/ingest-gate.ts): token and networks ANDed when both are set, open
+ * The ingest's posture (http/gate.ts): token and networks ANDed when both are set, open
  * when neither is; a refusal 401 while a token is asked for, else 403. The TCP peer is the client
  * (no proxy's `X-Forwarded-For` is believed): OTLP senders connect directly.
  */

@@ -10,6 +10,12 @@
  * `Authorization` header is hashed too, as the empty string.
  *
  * A refusal carries only a status; the reason never leaves this module.
+ *
+ * The ingest and serve's telemetry listener hold a gate of their own (common/postures.ts
+ * `INGEST_POSTURE`, `TELEMETRY_POSTURE`) and ask it {@link Gate.check}: the ingest answers a refusal
+ * before reading the body, with `Connection: close` (an unauthenticated sender cannot make jobmeter
+ * buffer or decode anything), 401 UNAUTHENTICATED with `WWW-Authenticate: Bearer` while a token is
+ * asked for, else 403 PERMISSION_DENIED: both permanent to an OTLP exporter (ingest-errors.ts).
  */
 /** node:crypto, loaded when a gate first hashes or compares (a pull-only host that asks for none never loads it: test/package/pull-host-modules.test.ts). */
 const crypto = () => process.getBuiltinModule('node:crypto');
@@ -31,6 +37,9 @@ export type GateConfig = Pick<
   'token' | 'apiKeys' | 'trustedCidrs' | 'trustProxy'
 >;
 
+/** A gate's credentials, which a SIGHUP may replace (its networks stay). */
+export type GateCredentials = Pick<GateConfig, 'token' | 'apiKeys'>;
+
 /** What the route does before any request: serve everyone, register nothing, or check each request. */
 export type GateMode = 'open' | 'unmounted' | 'gated';
 
@@ -51,6 +60,8 @@ export interface GateRequest {
 export interface Gate {
   readonly posture: Posture;
   readonly mode: GateMode;
+  /** Whether any gate is in force (`mode` is `gated`; else every request is let in). */
+  readonly gated: boolean;
   /** The gates in force, in the posture's order. */
   readonly inForce: readonly GateKind[];
   /** The bearer gate is in force (wasmrun's "auth on"). */
@@ -61,7 +72,22 @@ export interface Gate {
    * bearer gate is named by what was configured: a token, API keys (counted), or either.
    */
   readonly description: string;
-  check(request: GateRequest): GateDecision;
+  /** Whether `request` passes: let in (with the tenant of the API key it presented), or refused with the posture's status. */
+  decide(request: GateRequest): GateDecision;
+  /**
+   * Why a listener of jobmeter's own refuses `request` (its answer: ingest-errors.ts), or undefined
+   * when it may be read: a 401 refusal is `unauthorized`, any other `forbidden`. Reads only its
+   * peer and `authorization` (an HTTP header, or gRPC metadata).
+   */
+  check(request: {
+    readonly socket: { readonly remoteAddress?: string | undefined };
+    readonly headers: { readonly authorization?: string | undefined };
+  }): 'unauthorized' | 'forbidden' | undefined;
+  /**
+   * The gate with these credentials in place of its own, its networks kept (a SIGHUP).
+   * @throws ConfigError as {@link compileGate}.
+   */
+  withCredentials(credentials: GateCredentials): Gate;
 }
 
 const OPEN: GateDecision = Object.freeze({ ok: true, tenant: undefined });
@@ -108,7 +134,7 @@ export function compileGate(posture: Posture, config: GateConfig = {}, prefix = 
   });
   const needsAddress = inForce.includes('loopback') || inForce.includes('cidr');
 
-  function check(request: GateRequest): GateDecision {
+  function decide(request: GateRequest): GateDecision {
     if (mode !== 'gated') return OPEN;
     const ip = needsAddress
       ? clientIp(request.peer, request.headers['x-forwarded-for'], trustedProxies)
@@ -148,7 +174,27 @@ export function compileGate(posture: Posture, config: GateConfig = {}, prefix = 
         ? 'route not registered (no gate configured)'
         : inForce.map((kind) => words[kind]).join(posture.combine === 'all' ? ' and ' : ' or ');
 
-  return { posture, mode, inForce, authenticated, description, check };
+  return {
+    posture,
+    mode,
+    gated: mode === 'gated',
+    inForce,
+    authenticated,
+    description,
+    decide,
+    check(request) {
+      const { authorization } = request.headers;
+      const decision = decide({ peer: request.socket.remoteAddress, headers: { authorization } });
+      if (decision.ok) return undefined;
+      return decision.status === 401 ? 'unauthorized' : 'forbidden';
+    },
+    withCredentials: (credentials) =>
+      compileGate(
+        posture,
+        { trustedCidrs: config.trustedCidrs, trustProxy: config.trustProxy, ...credentials },
+        prefix,
+      ),
+  };
 }
 
 /**

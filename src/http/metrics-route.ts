@@ -79,7 +79,7 @@ export function createMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute {
     options: o,
     mounted: o.enabled && o.gate.mode !== 'unmounted',
     handle(request) {
-      const decision = o.gate.check({
+      const decision = o.gate.decide({
         peer: request.socket.remoteAddress,
         headers: request.headers,
       });

@@ -52,7 +52,7 @@ import { createServer as createNetServer } from 'node:net';
 import protobuf from 'protobufjs/minimal.js';
 
 import { keepRoom, type OnShed } from '../http/connection-room.ts';
-import type { IngestGate } from '../http/ingest-gate.ts';
+import type { Gate as IngestGate } from '../http/gate.ts';
 import { CLOSE_GRACE_MILLIS, type ServerLimits } from '../http/server-limits.ts';
 import { encodeExportResponse, otlpTypes } from '../otlp/codec.ts';
 import { RPC_CODE } from '../otlp/types.ts';

@@ -8,7 +8,7 @@
  * | GET/HEAD `/health`, `/ready` (when `health` is set)            | the main server's answers (http/health-route.ts), not counted as ingest requests |
  * | another path                                                  | 404 `not_found` (Go's ServeMux)                                    |
  * | another method on /v1/metrics                                 | 405 `method_not_allowed`                                           |
- * | refused by the gate (http/ingest-gate.ts), body unread             | 401 `unauthorized` or 403 `forbidden`                              |
+ * | refused by the gate (http/gate.ts), body unread                    | 401 `unauthorized` or 403 `forbidden`                              |
  * | Content-Type neither `application/x-protobuf` nor `application/json` | 415 `unsupported_media_type`                                |
  * | more than `maxConcurrentRequests` being processed             | waits for a slot, its body held (within the bytes in flight below) |
  * | bodies in flight past their bound (below)                     | 503 `unavailable`                                                  |
@@ -40,7 +40,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ShedReason } from '../http/connection-room.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
-import type { IngestGate, IngestGateOptions } from '../http/ingest-gate.ts';
+import type { Gate as IngestGate, GateConfig as IngestGateOptions } from '../http/gate.ts';
 import type { ServerLimits } from '../http/server-limits.ts';
 import { encodingOf } from '../otlp/codec.ts';
 import { BodyAborted, readBodyChunks } from './body-chunks.ts';
@@ -65,7 +65,7 @@ export interface IngestListenerOptions extends ServerLimits, IngestStepOptions {
    * ingest step; 0 picks a free one (read it back from `grpcAddress`). @default none (no gRPC front)
    */
   readonly grpcPort?: number | undefined;
-  /** Who may send, compiled from the gate keys at resolution (http/ingest-gate.ts). */
+  /** Who may send, compiled from the gate keys at resolution (http/gate.ts). */
   readonly gate: IngestGate;
   /**
    * Called with what every connection closed to keep room under `maxConnections` held

@@ -9,7 +9,7 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
 import type { Parts } from '../common/parts.ts';
 import { answerHealth, type PipelineState } from '../http/health-route.ts';
-import type { IngestGate } from '../http/ingest-gate.ts';
+import type { Gate as IngestGate } from '../http/gate.ts';
 import type { SelfTelemetry } from '../http/self-telemetry.ts';
 import type { IngestGateKey, IngestOptions } from '../options.ts';
 import type { SourceTotals } from '../series/carry.ts';

@@ -290,7 +290,7 @@ for (const setup of SETUPS) {
     it(`mode ${setup.mode}`, () => assert.equal(gate.mode, setup.mode));
     for (const [name, peer, headers, status] of setup.rows) {
       it(`${name} → ${status}`, () => {
-        const d = gate.check({ peer, headers });
+        const d = gate.decide({ peer, headers });
         assert.equal(d.ok ? 200 : d.status, status);
       });
     }
@@ -305,11 +305,11 @@ describe('gate details', () => {
         { key: 'k2', tenant: 'globex' },
       ],
     });
-    assert.deepEqual(gate.check({ peer: REMOTE, headers: bearer('k2') }), {
+    assert.deepEqual(gate.decide({ peer: REMOTE, headers: bearer('k2') }), {
       ok: true,
       tenant: 'globex',
     });
-    assert.deepEqual(gate.check({ peer: REMOTE, headers: bearer('k1') }), {
+    assert.deepEqual(gate.decide({ peer: REMOTE, headers: bearer('k1') }), {
       ok: true,
       tenant: 'acme',
     });
@@ -318,7 +318,10 @@ describe('gate details', () => {
 
   it('a decision carries nothing but ok/status/tenant (no reason to leak)', () => {
     const gate = compileGate(POSTURES.rm, { token: TOKEN, trustedCidrs: [NET] });
-    assert.deepEqual(Object.keys(gate.check({ peer: LOOP, headers: {} })).sort(), ['ok', 'status']);
+    assert.deepEqual(Object.keys(gate.decide({ peer: LOOP, headers: {} })).sort(), [
+      'ok',
+      'status',
+    ]);
   });
 
   it('the gates in force follow what is configured', () => {
@@ -460,6 +463,6 @@ describe('postures are data', () => {
       deny: { credential: 401, network: 403 } as const,
     };
     const gate = compileGate(cidrOr403, { trustedCidrs: [NET] });
-    assert.deepEqual(gate.check({ peer: LOOP, headers: {} }), { ok: false, status: 403 });
+    assert.deepEqual(gate.decide({ peer: LOOP, headers: {} }), { ok: false, status: 403 });
   });
 });

@@ -214,7 +214,7 @@ describe('odd messages over gRPC', () => {
 
 describe('trusted networks over gRPC', () => {
   // The HTTP front's 403 is gRPC's PERMISSION_DENIED (the status mapping of the gRPC HTTP/2
-  // protocol); a token asked as well answers UNAUTHENTICATED first, as over HTTP (ingest-gate.ts).
+  // protocol); a token asked as well answers UNAUTHENTICATED first, as over HTTP (http/gate.ts).
   it('a peer outside trusted_cidrs: PERMISSION_DENIED, nothing ingested; inside: accepted', async () => {
     const outside = await receiver({ trustedCidrs: ['10.0.0.0/8'] });
     const inside = await receiver({ trustedCidrs: ['127.0.0.0/8'] });

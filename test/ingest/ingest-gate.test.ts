@@ -16,7 +16,7 @@ import { parseConfigText } from '../../src/config/file-parser.ts';
 import { resolveServeConfig } from '../../src/config/resolve-layers.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
-import type { IngestGateOptions } from '../../src/http/ingest-gate.ts';
+import type { GateConfig } from '../../src/http/gate.ts';
 import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter, selfTelemetryOf, withSelfTelemetry } from '../../src/jobmeter.ts';
@@ -71,7 +71,7 @@ async function post(
 }
 
 /** A listener on a fresh store with `gate`, the names it holds, and the answers it reported. */
-async function gated(gate: IngestGateOptions) {
+async function gated(gate: GateConfig) {
   const store = new IngestStore();
   const answered: string[] = [];
   const listener = await startIngestListener({
@@ -305,7 +305,7 @@ describe('API keys and trusted networks', () => {
 });
 
 describe('bad gate options are refused when the options are resolved, before any listener', () => {
-  const cases: Array<[string, IngestGateOptions, string]> = [
+  const cases: Array<[string, GateConfig, string]> = [
     [
       'a token with a space',
       { token: `${TOKEN} x` },
