@@ -16,7 +16,7 @@ import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/domain/catalog.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
-import { rmProfile } from '../../src/naming/profiles/rm.ts';
+import { profile as rmProfile } from '../../src/naming/profiles/rm.ts';
 import type { ProfileName } from '../../src/options.ts';
 import {
   GENERATED_PORTS,

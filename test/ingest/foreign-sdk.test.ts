@@ -28,7 +28,7 @@ import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/domain/catalog.ts';
 import { startIngestListener, type IngestListener } from '../../src/ingest/ingest-listener.ts';
 import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
-import { soltiProfile } from '../../src/naming/profiles/solti.ts';
+import { profile as soltiProfile } from '../../src/naming/profiles/solti.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import {
   PROMETHEUS_MAJORS,

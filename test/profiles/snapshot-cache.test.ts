@@ -11,7 +11,7 @@ import {
   type HostSnapshot,
   type SnapshotFailure,
 } from '../../src/domain/snapshot.ts';
-import { crewshipdProfile } from '../../src/naming/profiles/crewshipd.ts';
+import { profile as crewshipdProfile } from '../../src/naming/profiles/crewshipd.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import { newPullReader } from '../../src/readers/pull-reader.ts';
 import { buildViews } from '../../src/jobmeter-views.ts';

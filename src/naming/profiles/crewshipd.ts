@@ -1,6 +1,6 @@
 /**
- * The crewshipd profile, one module of data: the naming table the engine reads (crewshipdProfile) and
- * what the docs say of it (crewshipdDoc); docs/profiles.md is generated from both.
+ * The crewshipd profile, one module of data: the naming table the engine reads (profile) and what the
+ * docs say of it (doc); docs/profiles.md is generated from both.
  */
 import {
   AGENT_RUN_EVENTS,
@@ -12,7 +12,7 @@ import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
 import { rule } from './rule.ts';
 
-export const crewshipdProfile: TableProfile = {
+export const profile: TableProfile = {
   kind: 'table',
   name: 'crewshipd',
   prefix: 'crewshipd_',
@@ -94,7 +94,7 @@ export const crewshipdProfile: TableProfile = {
 };
 
 /** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
-export const crewshipdDoc: ProfileDoc = {
+export const doc: ProfileDoc = {
   original: 'crewshipd agent crew orchestrator',
   about: [
     'crewshipd agent crew orchestrator (`crewshipd_`), from its metrics page: text 0.0.4, a',

@@ -12,25 +12,28 @@ import {
 } from '../../common/option-values.ts';
 import type { Convention } from '../../domain/convention.ts';
 import type { FamilyRule, Profile, TableProfile } from '../types.ts';
-import { crewshipdDoc, crewshipdProfile } from './crewshipd.ts';
-import { otelDoc, otelProfile } from './otel.ts';
+import * as crewshipd from './crewshipd.ts';
+import * as otel from './otel.ts';
 import type { ProfileDoc } from './profile-doc.ts';
-import { rmDoc, rmProfile } from './rm.ts';
-import { runwispDoc, runwispProfile } from './runwisp.ts';
-import { semconvConvention, semconvDoc } from './semconv.ts';
-import { soltiDoc, soltiProfile } from './solti.ts';
-import { wasmrunDoc, wasmrunProfile } from './wasmrun.ts';
+import * as rm from './rm.ts';
+import * as runwisp from './runwisp.ts';
+import * as semconv from './semconv.ts';
+import * as solti from './solti.ts';
+import * as wasmrun from './wasmrun.ts';
 
 export { PROFILE_NAMES };
 export type { AllowedWarning, ProfileDoc } from './profile-doc.ts';
 
-export const LEGACY_PROFILES: Readonly<Record<LegacyProfileName, TableProfile>> = {
-  runwisp: runwispProfile,
-  wasmrun: wasmrunProfile,
-  crewshipd: crewshipdProfile,
-  rm: rmProfile,
-  solti: soltiProfile,
-};
+/**
+ * Each profile's module, by name (its type makes a profile left out a compile error): each exports
+ * what the docs say of it (doc), a legacy one its naming table (profile) too.
+ */
+const LEGACY = { runwisp, wasmrun, crewshipd, rm, solti };
+const MODULES: Record<ProfileName, { doc: ProfileDoc }> = { otel, ...LEGACY, semconv };
+
+export const LEGACY_PROFILES = Object.fromEntries(
+  Object.entries(LEGACY).map(([name, m]) => [name, m.profile]),
+) as Readonly<Record<LegacyProfileName, TableProfile>>;
 
 /**
  * The profile `name`, extended with the host's own `rules` (check-rules.ts validates them): after
@@ -43,7 +46,7 @@ export function resolveProfile(
   rules: readonly FamilyRule[] = [],
 ): Profile {
   if (isNativeProfileName(name)) {
-    const native = otelProfile(scopeInfo, name);
+    const native = otel.otelProfile(scopeInfo, name);
     return rules.length === 0 ? native : { ...native, rules };
   }
   const table = LEGACY_PROFILES[name];
@@ -51,15 +54,9 @@ export function resolveProfile(
 }
 
 /** What the docs say of each profile besides its table. */
-export const PROFILE_DOCS: Readonly<Record<ProfileName, ProfileDoc>> = {
-  otel: otelDoc,
-  runwisp: runwispDoc,
-  wasmrun: wasmrunDoc,
-  crewshipd: crewshipdDoc,
-  rm: rmDoc,
-  solti: soltiDoc,
-  semconv: semconvDoc,
-};
+export const PROFILE_DOCS = Object.fromEntries(
+  Object.entries(MODULES).map(([name, m]) => [name, m.doc]),
+) as Readonly<Record<ProfileName, ProfileDoc>>;
 
 /** What a profile sets for jobmeter's own instruments besides their names: empty for the native profile. */
 export interface ProfileSettings {
@@ -89,7 +86,7 @@ export function profileSettings(name: ProfileName): ProfileSettings {
       vocabularies: undefined,
       snapshot: undefined,
       attributes: {},
-      convention: name === 'semconv' ? semconvConvention : undefined,
+      convention: name === 'semconv' ? semconv.semconvConvention : undefined,
     };
   const p = LEGACY_PROFILES[name];
   const attributes: Record<string, string[]> = {};

@@ -17,7 +17,7 @@ export function otelProfile(
 }
 
 /** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
-export const otelDoc: ProfileDoc = {
+export const doc: ProfileDoc = {
   original: 'OpenTelemetry (native)',
   about: [
     'The native profile: OpenTelemetry names rendered by the OTel \u2194 Prometheus compatibility rules.',

@@ -1,6 +1,6 @@
 /**
- * The rm profile, one module of data: the naming table the engine reads (rmProfile) and
- * what the docs say of it (rmDoc); docs/profiles.md is generated from both.
+ * The rm profile, one module of data: the naming table the engine reads (profile) and what the
+ * docs say of it (doc); docs/profiles.md is generated from both.
  */
 import { ALERT_SEVERITIES } from '../../domain/catalog.ts';
 import type { TableProfile } from '../types.ts';
@@ -25,7 +25,7 @@ export const RM_JOB_KINDS = [
   'update',
 ] as const;
 
-export const rmProfile: TableProfile = {
+export const profile: TableProfile = {
   kind: 'table',
   name: 'rm',
   vocabularies: { kind: RM_JOB_KINDS },
@@ -109,7 +109,7 @@ export const rmProfile: TableProfile = {
 };
 
 /** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
-export const rmDoc: ProfileDoc = {
+export const doc: ProfileDoc = {
   original: 'restic-manager',
   about: [
     'restic-manager (`rm_`), from its docs/prometheus.md: server gauges, per-host gauges labelled',

@@ -1,12 +1,12 @@
 /**
- * The runwisp profile, one module of data: the naming table the engine reads (runwispProfile) and
- * what the docs say of it (runwispDoc); docs/profiles.md is generated from both.
+ * The runwisp profile, one module of data: the naming table the engine reads (profile) and what the
+ * docs say of it (doc); docs/profiles.md is generated from both.
  */
 import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
 import { rule } from './rule.ts';
 
-export const runwispProfile: TableProfile = {
+export const profile: TableProfile = {
   kind: 'table',
   name: 'runwisp',
   // The document: "kind is task or service".
@@ -57,7 +57,7 @@ export const runwispProfile: TableProfile = {
 };
 
 /** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
-export const runwispDoc: ProfileDoc = {
+export const doc: ProfileDoc = {
   original: 'RunWisp',
   about: [
     'RunWisp (`runwisp_`), from its metrics page: OpenMetrics 1.0 with `# EOF`, a deliberately small',

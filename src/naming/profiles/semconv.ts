@@ -2,7 +2,7 @@
  * The semconv profile, one module of data: OpenTelemetry's semantic conventions in place of
  * jobmeter's names where a convention defines the measure (its table, semconvConvention), named on
  * the pull endpoint by the native profile's rules (otel.ts otelProfile), and what the docs say of
- * it (semconvDoc); docs/profiles.md is generated from both and that naming.
+ * it (doc); docs/profiles.md is generated from both and that naming.
  *
  * The words are written out here, not imported from `@opentelemetry/semantic-conventions`:
  * test/naming/semconv-conformance.test.ts holds them to that package's constants, so a convention
@@ -114,7 +114,7 @@ export const semconvConvention: Convention = {
 };
 
 /** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
-export const semconvDoc: ProfileDoc = {
+export const doc: ProfileDoc = {
   original: 'OpenTelemetry semantic conventions (CI/CD, runtime)',
   about: [
     "The instruments themselves carry the OpenTelemetry semantic conventions' names, units,",

@@ -1,6 +1,6 @@
 /**
- * The solti profile, one module of data: the naming table the engine reads (soltiProfile) and
- * what the docs say of it (soltiDoc); docs/profiles.md is generated from both.
+ * The solti profile, one module of data: the naming table the engine reads (profile) and what the
+ * docs say of it (doc); docs/profiles.md is generated from both.
  */
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../domain/catalog.ts';
 import type { TableProfile } from '../types.ts';
@@ -10,7 +10,7 @@ import { rule } from './rule.ts';
 /** solti spells it `canceled`; every other canonical outcome is its own word. */
 const OUTCOME_WORDS = { cancelled: 'canceled' };
 
-export const soltiProfile: TableProfile = {
+export const profile: TableProfile = {
   kind: 'table',
   name: 'solti',
   prefix: 'solti_runner_',
@@ -60,7 +60,7 @@ export const soltiProfile: TableProfile = {
 };
 
 /** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
-export const soltiDoc: ProfileDoc = {
+export const doc: ProfileDoc = {
   original: 'solti task supervisor, runner backend',
   about: [
     'solti task supervisor, runner backend (`solti_runner_`), from its `backend.rs`: counters and a',

@@ -1,12 +1,12 @@
 /**
- * The wasmrun profile, one module of data: the naming table the engine reads (wasmrunProfile) and
- * what the docs say of it (wasmrunDoc); docs/profiles.md is generated from both.
+ * The wasmrun profile, one module of data: the naming table the engine reads (profile) and what the
+ * docs say of it (doc); docs/profiles.md is generated from both.
  */
 import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
 import { rule } from './rule.ts';
 
-export const wasmrunProfile: TableProfile = {
+export const profile: TableProfile = {
   kind: 'table',
   name: 'wasmrun',
   prefix: 'wasmrun_agent_',
@@ -65,7 +65,7 @@ export const wasmrunProfile: TableProfile = {
 };
 
 /** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
-export const wasmrunDoc: ProfileDoc = {
+export const doc: ProfileDoc = {
   original: 'wasmrun agent server',
   about: [
     'wasmrun agent server (`wasmrun_agent_`), from its observability page: text 0.0.4 (and JSON),',
