@@ -3,7 +3,7 @@
  * Instrument specs are data; the views and naming stages read them, nothing here reads them back.
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
-import { InstrumentType } from '../common/otel-sdk.ts';
+import { DataPointType, InstrumentType } from '../common/otel-sdk.ts';
 import type {
   ATTRIBUTE_SPEC_OPTIONS,
   BUILD_OPTIONS,
@@ -74,6 +74,15 @@ export const SHAPE_OF_KIND: Readonly<Record<InstrumentKind, Shape>> = {
   gauge: 'gauge',
   observableGauge: 'gauge',
   histogram: 'histogram',
+};
+
+/** The OTel data point type of each series shape: what a MetricData of its series says. */
+export const POINT_TYPE_OF_SHAPE: Readonly<Record<Shape, DataPointType>> = {
+  monotonicSum: DataPointType.SUM,
+  sum: DataPointType.SUM,
+  gauge: DataPointType.GAUGE,
+  histogram: DataPointType.HISTOGRAM,
+  exponentialHistogram: DataPointType.EXPONENTIAL_HISTOGRAM,
 };
 
 /** The instrument kinds the exposition tells apart. */

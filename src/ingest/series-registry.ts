@@ -24,7 +24,7 @@
  * What must stay true: whatever is dropped gives back exactly what it was charged, so the held
  * bytes, the name claims and the maps follow the live series and shrink when they expire.
  */
-import { DataPointType, hrTimeMillis, millisToHrTime } from '../common/otel-sdk.ts';
+import { hrTimeMillis, millisToHrTime } from '../common/otel-sdk.ts';
 import type { DormantSeries as HeldDormant } from '../series/collection.ts';
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { maxAttributeSets } from '../domain/bounded-attributes.ts';
@@ -56,7 +56,7 @@ import { NameClaims } from './name-claims.ts';
 import { instrumentKey, rowOf, sameBounds, type Departure } from '../series/carry.ts';
 import { NO_SLOT, type OutputSet, type Shape } from '../series/output-set.ts';
 import { instrumentSeries, seriesInOrder, StreamStore } from '../series/streams.ts';
-import { EXPOSED_KIND } from '../domain/types.ts';
+import { EXPOSED_KIND, POINT_TYPE_OF_SHAPE } from '../domain/types.ts';
 import type { Instrument } from './instrument.ts';
 import type { StoreSettings } from './store-options.ts';
 import { instrumentKind } from './stream-rules.ts';
@@ -922,7 +922,7 @@ type DormantHead = Omit<HeldDormant, 'series'>;
 function dormantHead({ instrument, saved }: DormantSeries): DormantHead {
   const metric = {
     descriptor: instrument.descriptor,
-    dataPointType: POINT_TYPE[instrument.shape],
+    dataPointType: POINT_TYPE_OF_SHAPE[instrument.shape],
     isMonotonic: instrument.shape === 'monotonicSum',
   };
   return { scope: saved.scope, metric };
@@ -964,15 +964,6 @@ function streamsRow(
         acc === undefined ? (t.acc as HistogramAcc) : HISTOGRAM.merge(acc, t.acc as HistogramAcc);
   return acc === undefined ? undefined : rowOf(acc);
 }
-
-/** The point type of an instrument of `shape` (the naming compiles its rules by it). */
-const POINT_TYPE: Readonly<Record<Shape, DataPointType>> = {
-  monotonicSum: DataPointType.SUM,
-  sum: DataPointType.SUM,
-  gauge: DataPointType.GAUGE,
-  histogram: DataPointType.HISTOGRAM,
-  exponentialHistogram: DataPointType.EXPONENTIAL_HISTOGRAM,
-};
 
 /** A dormant series' key: its instrument's name, its scope's key and its attributes' key. */
 const dormantKey = (instrument: string, scopeKey: string, seriesKey: string): string =>

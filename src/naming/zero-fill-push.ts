@@ -24,7 +24,7 @@ import type {
   MetricData,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { OTHER, SHAPE_OF_KIND, type InstrumentSpec } from '../domain/types.ts';
+import { OTHER, POINT_TYPE_OF_SHAPE, SHAPE_OF_KIND, type InstrumentSpec } from '../domain/types.ts';
 import { dropOutsideCheck, vocabularyCheck } from '../domain/vocabulary.ts';
 import type { Shape } from '../series/output-set.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
@@ -168,12 +168,7 @@ export function createPushZeroFill(
   const emptyMetric = (instrument: string): MetricData => {
     const shape = shapes.get(instrument)!;
     const spec = specs.get(instrument);
-    const dataPointType =
-      shape === 'histogram'
-        ? DataPointType.HISTOGRAM
-        : shape === 'gauge'
-          ? DataPointType.GAUGE
-          : DataPointType.SUM;
+    const dataPointType = POINT_TYPE_OF_SHAPE[shape];
     return {
       descriptor: {
         name: instrument,
