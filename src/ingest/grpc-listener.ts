@@ -52,7 +52,7 @@ import { createServer as createNetServer } from 'node:net';
 import protobuf from 'protobufjs/minimal.js';
 
 import { keepRoom, type OnShed } from '../http/connection-room.ts';
-import type { Gate as IngestGate } from '../http/gate.ts';
+import type { Gate } from '../http/gate.ts';
 import { CLOSE_GRACE_MILLIS, type ServerLimits } from '../http/server-limits.ts';
 import { encodeExportResponse, otlpTypes } from '../otlp/codec.ts';
 import { RPC_CODE } from '../otlp/types.ts';
@@ -78,7 +78,7 @@ export interface GrpcFrontOptions extends ServerLimits {
   readonly port: number;
   readonly step: IngestStep;
   /** The gate in force (it may be rotated between calls). */
-  readonly gate: () => IngestGate;
+  readonly gate: () => Gate;
   /** Largest message, as sent and once inflated; past it RESOURCE_EXHAUSTED. */
   readonly maxBodyBytes: number;
   /** Streams one connection may have open at once. */

@@ -40,7 +40,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ShedReason } from '../http/connection-room.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
-import type { Gate as IngestGate, GateConfig as IngestGateOptions } from '../http/gate.ts';
+import type { Gate, GateConfig } from '../http/gate.ts';
 import type { ServerLimits } from '../http/server-limits.ts';
 import { encodingOf } from '../otlp/codec.ts';
 import { BodyAborted, readBodyChunks } from './body-chunks.ts';
@@ -66,7 +66,7 @@ export interface IngestListenerOptions extends ServerLimits, IngestStepOptions {
    */
   readonly grpcPort?: number | undefined;
   /** Who may send, compiled from the gate keys at resolution (http/gate.ts). */
-  readonly gate: IngestGate;
+  readonly gate: Gate;
   /**
    * Called with what every connection closed to keep room under `maxConnections` held
    * (connection-room.ts; jobmeter counts it). A throw is ignored. @default none
@@ -93,7 +93,7 @@ export interface IngestListener {
    * is checked against them. Returns whether a gate is in force after it.
    * @throws ConfigError for a credential that cannot be used (the running gate stays).
    */
-  replaceCredentials(credentials: Pick<IngestGateOptions, 'token' | 'apiKeys'>): boolean;
+  replaceCredentials(credentials: Pick<GateConfig, 'token' | 'apiKeys'>): boolean;
   /** What the gate in force lets through, in words, without a secret (`open (no gate configured)`). */
   gateDescription(): string;
 }

@@ -9,7 +9,7 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
 import type { Parts } from '../common/parts.ts';
 import { answerHealth, type PipelineState } from '../http/health-route.ts';
-import type { Gate as IngestGate } from '../http/gate.ts';
+import type { Gate } from '../http/gate.ts';
 import type { SelfTelemetry } from '../http/self-telemetry.ts';
 import type { IngestGateKey, IngestOptions } from '../options.ts';
 import type { SourceTotals } from '../series/carry.ts';
@@ -26,7 +26,7 @@ import type { Log } from '../common/log.ts';
 /** `sources`: what a profile's series carry of the ingested sources, kept in its checkpoint. */
 export function openIngest(
   options: Required<Omit<IngestOptions, IngestGateKey | 'grpcPort'>> &
-    Pick<IngestOptions, 'grpcPort'> & { readonly gate: IngestGate },
+    Pick<IngestOptions, 'grpcPort'> & { readonly gate: Gate },
   settings: IngestStoreOptions,
   log: Log,
   sources: SourceTotals,

@@ -15,7 +15,8 @@
  * of its uses, and the memo holds at most two generations whatever a sender sends, on each thread
  * that decodes (the main one and the decoding worker): an entry holds its bytes twice, as its key
  * and as words to compare, its values no larger than them, and ~550 bytes of objects beside, so
- * a generation of one-attribute sets is ~70 MiB of heap (measured), the two ~140 MiB. That is the
+ * a generation of one-attribute sets is ~70 MiB of heap and one of two-attribute sets ~115 MiB
+ * (measured), the two generations ~140 and ~230 MiB. That is the
  * price of a fleet's 110k series found export after export (bench/README.md, the ingest rows);
  * it is not counted in the ingest's `maxMemoryBytes`, which bounds the series kept.
  *
