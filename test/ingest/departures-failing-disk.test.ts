@@ -9,14 +9,10 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
+import { churnBody, heapAfterGc } from '../support/churn.ts';
 import { freePort } from '../support/free-port.ts';
 import { smallDisks } from '../support/small-disk.ts';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 const disks = smallDisks();
 const EXPIRY_MS = 150;
@@ -26,32 +22,6 @@ const BUDGET = 8 * 1024 * 1024;
 
 const started: Jobmeter[] = [];
 after(() => Promise.allSettled(started.map((jm) => jm.shutdown().catch(() => undefined))));
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
-
-/** One OTLP/JSON request: a counter of its own for `round`, a point for each of the same job ids. */
-function body(round: number): string {
-  const now = `${BigInt(Date.now()) * 1_000_000n}`;
-  const dataPoints = [];
-  for (let i = 0; i < PER_ROUND; i++)
-    dataPoints.push({
-      attributes: [{ key: 'job_id', value: { stringValue: `job-${i}` } }],
-      startTimeUnixNano: now,
-      timeUnixNano: now,
-      asInt: '1',
-    });
-  const metric = {
-    name: `churn.jobs.r${round}`,
-    sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints },
-  };
-  const scope = { scope: { name: 'churner' }, metrics: [metric] };
-  const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'churner' } }] };
-  return JSON.stringify({ resourceMetrics: [{ resource, scopeMetrics: [scope] }] });
-}
 
 test(
   'series that come and go while the state file cannot be written cost no more than the memory budget; the refused are counted, and a write that succeeds lets them go',
@@ -73,7 +43,7 @@ test(
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: body(round),
+        body: churnBody(round, PER_ROUND),
       });
       const text = await res.text();
       assert.equal(res.status, 200, text);

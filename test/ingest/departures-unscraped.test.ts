@@ -7,13 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { MAX_PENDING_DEPARTURES } from '../../src/series/carry.ts';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { churnBody, heapAfterGc } from '../support/churn.ts';
 
 const EXPIRY_MS = 150;
 const PER_ROUND = 1_000;
@@ -21,46 +17,6 @@ const ROUNDS = 30;
 
 const started: Jobmeter[] = [];
 after(() => Promise.allSettled(started.map((jm) => jm.shutdown())));
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
-
-/**
- * One OTLP/JSON request: a counter of its own for `round`, with a point for each of the same
- * job ids each round (so what the decoder remembers of attribute sets does not grow with the churn).
- */
-function body(round: number): string {
-  const now = `${BigInt(Date.now()) * 1_000_000n}`;
-  const dataPoints = [];
-  for (let i = 0; i < PER_ROUND; i++)
-    dataPoints.push({
-      attributes: [{ key: 'job_id', value: { stringValue: `job-${i}` } }],
-      startTimeUnixNano: now,
-      timeUnixNano: now,
-      asInt: '1',
-    });
-  return JSON.stringify({
-    resourceMetrics: [
-      {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'churner' } }] },
-        scopeMetrics: [
-          {
-            scope: { name: 'churner' },
-            metrics: [
-              {
-                name: `churn.jobs.r${round}`,
-                sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  });
-}
 
 test(
   'series that come and go while nobody scrapes leave the heap flat: their departures are passed, not kept',
@@ -80,7 +36,7 @@ test(
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: body(round),
+        body: churnBody(round, PER_ROUND),
       });
       assert.equal(res.status, 200, await res.text());
     };
