@@ -73,6 +73,8 @@ interface Kept {
   bytes: Buffer;
   /** The buffer the next rendering writes into (the previous bytes), swapped with `bytes` after. */
   next: Buffer;
+  /** A cut family's previous bytes, held weakly (see {@link Spare}): its next writing's storage if still there. */
+  spare: Spare<Buffer>;
   length: number;
   /** Where the header ends. */
   headerEnd: number;
@@ -132,6 +134,16 @@ export interface Lending {
   };
 }
 
+/**
+ * Storage a later rendering may write into, held weakly: a full GC may take it, as it would have
+ * taken the garbage it replaces, so the memo holds no more than without it. Why: a cut family's
+ * lines are written at every rendering (the body's size, ~12 MiB at 110k series), and storage made
+ * anew each time is that much V8 external memory per scrape, which starts a mark-compact every few
+ * scrapes when they come back to back (`--trace-gc`: external memory 52 -> 98 MB between them);
+ * reused, the next one comes with the heap's own growth (bench/README.md scrape-110k-http).
+ */
+type Spare<T extends object> = WeakRef<T> | undefined;
+
 /** The least storage made for {@link RenderMemo.#out} (small cut families share it). */
 const OUT_BYTES = 64 * 1024;
 
@@ -179,6 +191,12 @@ export class RenderMemo {
    */
   #out: Buffer = NO_BYTES;
   #outUsed = 0;
+  /** The storage {@link #out} took in this rendering: the next one's spares. */
+  #outs: Buffer[] = [];
+  /** The last rendering's {@link #outs}, weakly (see {@link Spare}). */
+  #spareOuts: Spare<Buffer[]>;
+  /** Spares this rendering may write into: the last one's outs when no lease was out at its start. */
+  #spares: Buffer[] = [];
 
   constructor(format: ExpositionFormat) {
     this.#dialect = DIALECTS[format];
@@ -246,6 +264,7 @@ export class RenderMemo {
     this.#ends = new Uint32Array(0);
     this.#gather = NO_BYTES;
     this.#out = NO_BYTES;
+    this.#spareOuts = undefined;
   }
 
   *#render(
@@ -260,6 +279,8 @@ export class RenderMemo {
     }
     this.#busy = true;
     this.#reuse = this.#leases === 0;
+    this.#spares = (this.#reuse && this.#spareOuts?.deref()) || [];
+    this.#spareOuts = undefined;
     if (lease !== undefined && !lease.released) {
       lease.counted = true;
       this.#leases++;
@@ -298,6 +319,9 @@ export class RenderMemo {
         for (const [name, kept] of this.#kept) if (kept.round !== round) this.#kept.delete(name);
     } finally {
       this.#gathered = 0;
+      if (this.#outs.length > 0) this.#spareOuts = new WeakRef(this.#outs);
+      this.#outs = [];
+      this.#spares = [];
       this.#out = NO_BYTES;
       this.#outUsed = 0;
       this.#busy = false;
@@ -456,9 +480,10 @@ export class RenderMemo {
     if (this.#ends.length < n) this.#ends = new Uint32Array(grown(n));
     const ends = this.#ends;
     // A body may reference the spare buffer while a lease is out: new storage then.
+    const spare = cut !== undefined ? (k.spare?.deref() ?? NO_BYTES) : k.next;
     let buf =
-      reuse && fits(k.next, k.length + header.length)
-        ? k.next
+      reuse && fits(spare, k.length + header.length)
+        ? spare
         : Buffer.allocUnsafeSlow(slack(k.length + header.length));
     const made = buf;
     let p = 0;
@@ -565,7 +590,8 @@ export class RenderMemo {
     // Complete: the new bytes are kept, the old buffer is the next rendering's. A spare that would
     // not fit these bytes is replaced now, with room (not after a family's first rendering: most
     // families never change); otherwise the next rendering would, a step in memory at a later scrape.
-    // A cut family keeps no spare: its bytes are a fraction of the body, made anew when they move.
+    // A cut family keeps no spare but a weak one: its bytes are a fraction of the body.
+    k.spare = cut !== undefined && old !== NO_BYTES ? new WeakRef(old) : undefined;
     k.next =
       cut !== undefined
         ? NO_BYTES
@@ -729,7 +755,12 @@ export class RenderMemo {
     const { head, tail } = cut;
     const need = k.length + k.n * (head.length + tail.length);
     if (this.#out.length - this.#outUsed < need) {
-      this.#out = Buffer.allocUnsafeSlow(Math.max(need, OUT_BYTES));
+      const i = this.#spares.findIndex((b) => b.length >= need);
+      this.#out =
+        i >= 0
+          ? this.#spares.splice(i, 1)[0]!
+          : Buffer.allocUnsafeSlow(Math.max(slack(need), OUT_BYTES));
+      this.#outs.push(this.#out);
       this.#outUsed = 0;
     }
     const out = this.#out;
@@ -867,6 +898,7 @@ function fresh(f: RenderFamily, openers: Openers | HistogramOpeners): Kept {
     unit: '',
     bytes: NO_BYTES,
     next: NO_BYTES,
+    spare: undefined,
     length: 0,
     headerEnd: 0,
     n: 0,

@@ -396,29 +396,30 @@ describe('RenderMemo', () => {
     }
   });
 
+  // Counts the typed arrays and off-heap buffers made while `fn` runs (render-memo.ts makes
+  // them through these globals): storage made and dropped at every scrape is external memory
+  // that makes V8 start mark-compacts on the host's event loop.
+  const ARRAYS = ['Float64Array', 'Uint32Array', 'Int32Array'] as const;
+  const made = (fn: () => void): number => {
+    let n = 0;
+    const g = globalThis as unknown as Record<(typeof ARRAYS)[number], object>;
+    const saved = { Float64Array, Uint32Array, Int32Array };
+    const slow = Buffer.allocUnsafeSlow;
+    for (const name of ARRAYS)
+      g[name] = new Proxy(saved[name], {
+        construct: (t, a, nt) => (n++, Reflect.construct(t, a, nt)),
+      });
+    Buffer.allocUnsafeSlow = (size: number) => (n++, slow(size));
+    try {
+      fn();
+    } finally {
+      for (const name of ARRAYS) g[name] = saved[name];
+      Buffer.allocUnsafeSlow = slow;
+    }
+    return n;
+  };
+
   test('families that did not change make no new storage: only a changed family uses its second buffers', () => {
-    // Counts the typed arrays and off-heap buffers made while `fn` runs (render-memo.ts makes
-    // them through these globals): storage made and dropped at every scrape is external memory
-    // that makes V8 start mark-compacts on the host's event loop.
-    const ARRAYS = ['Float64Array', 'Uint32Array', 'Int32Array'] as const;
-    const made = (fn: () => void): number => {
-      let n = 0;
-      const g = globalThis as unknown as Record<(typeof ARRAYS)[number], object>;
-      const saved = { Float64Array, Uint32Array, Int32Array };
-      const slow = Buffer.allocUnsafeSlow;
-      for (const name of ARRAYS)
-        g[name] = new Proxy(saved[name], {
-          construct: (t, a, nt) => (n++, Reflect.construct(t, a, nt)),
-        });
-      Buffer.allocUnsafeSlow = (size: number) => (n++, slow(size));
-      try {
-        fn();
-      } finally {
-        for (const name of ARRAYS) g[name] = saved[name];
-        Buffer.allocUnsafeSlow = slow;
-      }
-      return n;
-    };
     const world = Array.from({ length: 12 }, (_, i) => asciiFamily(`f${i}_total`, 3 * i + 1, 200));
     const memo = new RenderMemo('text');
     /** One rendering, checked; how much storage the memo made for it. */
@@ -492,6 +493,38 @@ describe('RenderMemo', () => {
       memo.bytes <= 1.2 * cut(two) + 1024,
       `${memo.bytes} B kept for a ${two.length} B body, after every line moved`,
     );
+  });
+
+  test('a family kept cut, scraped back to back, writes its lines into the storage of the scrape before once that body is done', () => {
+    // Its served lines are written at every rendering (the cut put back); the storage of the last
+    // rendering is held weakly (a full GC may take it: none runs within this synchronous test).
+    const world = [sharing(3000, SCOPE)];
+    const memo = new RenderMemo('text');
+    /** One scrape as an endpoint makes it (a lent body, released once written); storage made for it. */
+    const scrape = (): number => {
+      const rendered = families(world);
+      const lending = memo.lending(rendered, 4096);
+      let got: Buffer = Buffer.alloc(0);
+      const n = made(() => (got = body(lending.pieces)));
+      assert.ok(got.equals(expected('text', rendered)));
+      lending.lent.release();
+      return n;
+    };
+    assert.ok(scrape() > 0, 'the first scrape makes storage (the count sees it)');
+    // Some lines keep their length (rewritten in place), then some move (a longer value); the
+    // first rounds grow the memo's scratch arrays and a value array (wider values) once.
+    for (let r = 0; r < 6; r++) {
+      apply(world, { kind: 'value', family: 0, at: 10 * r, pick: r });
+      const inPlace = scrape();
+      apply(world, { kind: 'value', family: 0, at: 10 * r + 1, pick: 1000 + r });
+      const moved = scrape();
+      if (r > 1) assert.deepEqual([inPlace, moved], [0, 0], `round ${r}: storage made`);
+    }
+    // While a body still holds the last storage, a rendering makes its own.
+    const held = memo.lending(families(world), 4096);
+    body(held.pieces);
+    assert.ok(scrape() > 0, 'storage a body holds is not written into');
+    held.lent.release();
   });
 
   test('a body lent from a family kept cut stays as it was while later renderings change it', () => {
