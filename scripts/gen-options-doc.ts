@@ -80,6 +80,8 @@ const HEADINGS: Readonly<Record<SectionName, string>> = {
     'The metrics route: `createMetricsHandler`, `createMetricsMiddleware`, the fastify plugin `jobmeterMetrics`',
   accessLog: "The metrics route's `accessLog`",
   telemetry: "`[telemetry]` — `jobmeter serve`'s own telemetry listener",
+  integration:
+    'The job-library integrations: `instrumentWorker`, `instrumentBoss`, `instrumentRunner`, `instrumentTask`',
 };
 
 function defaultOf(row: OptionRow, doc: RowDoc): string {

@@ -37,6 +37,7 @@ import {
   nonEmptyString,
   logSink,
   oneOfRule,
+  pollMillisOrOff,
   port,
   positiveInteger,
   resourceAttributes,
@@ -892,6 +893,30 @@ export const ACCESS_LOG_OPTIONS = {
   now: {},
 } as const satisfies Section;
 
+/**
+ * What every job-library integration takes (`instrumentWorker`, `instrumentBoss`,
+ * `instrumentRunner`, `instrumentTask`; integrations/job-runs.ts checks them): where it records,
+ * how its runs are named, how often it reads the job store.
+ */
+export const INTEGRATION_OPTIONS = {
+  /** `createJobmeter()`'s instance, or a recorder from `createRecorder(meter, { profile })`. */
+  jobmeter: { required: true },
+  /** The meter the queue-depth gauges are made on. @default `jobmeter.meter` (required with `createRecorder`) */
+  meter: {},
+  /** Which name is the run's `task` attribute: the queue's, or the job's own (bounded by the task cap, 500). @default 'queue' */
+  task: { default: 'queue', rule: oneOfRule(['queue', 'name'] as const) },
+  /** The run's `kind`. @default 'task' */
+  kind: { default: 'task', rule: nonEmptyString },
+  /** The run's `runner` (also the runner of `runnerError`). @default the library's name */
+  runner: { rule: nonEmptyString },
+  /**
+   * How often the queue depth and the oldest waiting job are read from the store, in ms; `false`
+   * reads neither.
+   * @default 10000
+   */
+  depthIntervalMillis: { default: 10_000, rule: pollMillisOrOff },
+} as const satisfies Section;
+
 /** Every section, by the name rows' `keys` and `items` use. */
 export const SECTIONS = {
   jobmeter: JOBMETER_OPTIONS,
@@ -913,6 +938,7 @@ export const SECTIONS = {
   route: ROUTE_OPTIONS,
   accessLog: ACCESS_LOG_OPTIONS,
   telemetry: TELEMETRY_OPTIONS,
+  integration: INTEGRATION_OPTIONS,
 } as const satisfies Record<SectionName, Section>;
 export type SectionName =
   | 'jobmeter'
@@ -933,7 +959,8 @@ export type SectionName =
   | 'views'
   | 'route'
   | 'accessLog'
-  | 'telemetry';
+  | 'telemetry'
+  | 'integration';
 
 /**
  * The top level's tables: each row of {@link JOBMETER_OPTIONS} whose value is an object of another

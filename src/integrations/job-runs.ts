@@ -7,38 +7,35 @@
  * without having started it here (a stalled job another process held) is recorded after the fact.
  */
 import type { Context, Meter } from '@opentelemetry/api';
-import { pollMillisOrOff } from '../common/option-rules.ts';
+import {
+  INTEGRATION_OPTIONS,
+  resolveSection,
+  type OptionsOf,
+  type Resolved,
+} from '../common/option-table.ts';
 import { ConfigError } from '../errors.ts';
 import { AGENT_RUN_EVENTS } from '../domain/catalog.ts';
 import type { Recorder, RunHandle, StartDetails } from '../domain/recorder.ts';
 import type { HostSnapshot } from '../domain/snapshot.ts';
 import type { Outcome } from '../domain/types.ts';
 
-/** Where an integration records: `createJobmeter()`'s instance, or `createRecorder(meter)`'s recorder and that meter. */
-export interface IntegrationOptions {
-  /** `createJobmeter()`'s instance, or a recorder from `createRecorder(meter, { profile })`. */
-  readonly jobmeter: Recorder & { readonly meter?: Meter };
-  /** The meter the queue-depth gauges are made on. @default `jobmeter.meter` (required with `createRecorder`) */
-  readonly meter?: Meter;
-  /** Which name is the run's `task` attribute: the queue's, or the job's own (bounded by the task cap, 500). @default 'queue' */
-  readonly task?: 'queue' | 'name';
-  /** The run's `kind`. @default 'task' */
-  readonly kind?: string;
-  /** The run's `runner` (also the runner of `runnerError`). @default the library's name */
-  readonly runner?: string;
-  /**
-   * How often the queue depth and the oldest waiting job are read from the store, in ms; `false`
-   * reads neither. @default 10000
-   */
-  readonly depthIntervalMillis?: number | false;
-}
+/**
+ * Where an integration records, how its runs are named, how often it reads the store: the option
+ * table's integration rows (common/option-table.ts, docs/options.md).
+ */
+export type IntegrationOptions = OptionsOf<
+  typeof INTEGRATION_OPTIONS,
+  { jobmeter: Recorder & { readonly meter?: Meter }; meter: Meter }
+>;
 
-export const DEFAULT_DEPTH_INTERVAL_MILLIS = 10_000;
+export const DEFAULT_DEPTH_INTERVAL_MILLIS = INTEGRATION_OPTIONS.depthIntervalMillis.default;
 
 /** The options after their checks: one place that says what each accepts. */
-export type CheckedOptions = Required<
-  Pick<IntegrationOptions, 'task' | 'kind' | 'runner' | 'depthIntervalMillis'>
-> & { readonly recorder: Recorder; readonly meter: Meter | undefined };
+export type CheckedOptions = Omit<Resolved<typeof INTEGRATION_OPTIONS>, 'runner'> & {
+  readonly runner: string;
+  readonly recorder: Recorder;
+  readonly meter: Meter | undefined;
+};
 
 /** @throws ConfigError naming the option that is not what it should be. */
 export function checkOptions(
@@ -47,43 +44,23 @@ export function checkOptions(
   runner: string,
 ): CheckedOptions {
   const jm = options?.jobmeter;
-  if (
-    jm === null ||
-    typeof jm !== 'object' ||
-    typeof jm.startRun !== 'function' ||
-    typeof jm.recordRun !== 'function'
-  ) {
+  if (typeof jm?.startRun !== 'function' || typeof jm.recordRun !== 'function') {
     throw new ConfigError(
       `${call}.jobmeter`,
       jm,
       'the instance createJobmeter() resolves to, or a recorder from createRecorder(meter)',
     );
   }
-  if (options.task !== undefined && options.task !== 'queue' && options.task !== 'name')
-    throw new ConfigError(`${call}.task`, options.task, "'queue' or 'name'");
-  for (const key of ['kind', 'runner'] as const) {
-    const v = options[key];
-    if (v !== undefined && (typeof v !== 'string' || v === ''))
-      throw new ConfigError(`${call}.${key}`, v, 'a non-empty string');
-  }
-  const interval = options.depthIntervalMillis ?? DEFAULT_DEPTH_INTERVAL_MILLIS;
-  pollMillisOrOff(interval, `${call}.depthIntervalMillis`);
+  const checked = resolveSection(options, INTEGRATION_OPTIONS, call);
   const meter = options.meter ?? jm.meter;
-  if (interval !== false && meter === undefined) {
+  if (checked.depthIntervalMillis !== false && meter === undefined) {
     throw new ConfigError(
       `${call}.meter`,
       undefined,
       'the Meter the recorder was created on (createRecorder(meter) has none of its own), or depthIntervalMillis: false',
     );
   }
-  return {
-    recorder: jm,
-    meter,
-    task: options.task ?? 'queue',
-    kind: options.kind ?? 'task',
-    runner: options.runner ?? runner,
-    depthIntervalMillis: interval,
-  };
+  return { ...checked, recorder: jm, meter, runner: checked.runner ?? runner };
 }
 
 /**

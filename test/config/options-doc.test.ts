@@ -41,6 +41,7 @@ const PUBLIC: readonly [SectionName, string, string][] = [
   ['views', 'jobmeter-views.ts', 'JobmeterViewsOptions'],
   ['route', 'http/route-options.ts', 'JobmeterMetricsOptions'],
   ['accessLog', 'options.ts', 'AccessLogOptions'],
+  ['integration', 'integrations/job-runs.ts', 'IntegrationOptions'],
 ];
 
 /** The "what" cell of each row of docs/options.md, by its heading's section and its option. */
