@@ -66,6 +66,7 @@ import {
   readMessage,
 } from './grpc-unary.ts';
 import type { IngestOutcome, IngestRequest, IngestStep } from './ingest-step.ts';
+import { withinMillis } from '../common/within-millis.ts';
 
 export const EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 
@@ -203,18 +204,11 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
   const close = async (): Promise<void> => {
     listener.close();
     // Calls in flight get the close grace the HTTP front gives, then what is left is cut.
-    const ended = Promise.all(
-      [...sessions].map((session) => {
-        session.close();
-        return new Promise((resolve) => session.once('close', resolve));
-      }),
-    );
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      ended,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MILLIS))),
-    ]);
-    clearTimeout(timer);
+    const ended = [...sessions].map((session) => {
+      session.close();
+      return new Promise((resolve) => session.once('close', resolve));
+    });
+    await withinMillis(Promise.all(ended), CLOSE_GRACE_MILLIS);
     for (const session of sessions) session.destroy();
   };
   return { port, close: () => (closing ??= close()) };

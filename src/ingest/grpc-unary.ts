@@ -25,7 +25,12 @@ import { TooLarge } from './too-large.ts';
  * which grpc-go's snappy writes, is told from the block format by its stream identifier.
  */
 export const MESSAGE_ENCODINGS: readonly string[] = ['gzip', 'deflate', 'zstd', 'snappy'];
-const ACCEPT_ENCODING = ['identity', ...MESSAGE_ENCODINGS].join(',');
+/** The headers every answer starts with (a gRPC answer is HTTP 200 whatever its status). */
+const HEADERS = {
+  ':status': 200,
+  'content-type': 'application/grpc',
+  'grpc-accept-encoding': ['identity', ...MESSAGE_ENCODINGS].join(','),
+};
 
 const PREFIX_BYTES = 5;
 
@@ -119,10 +124,7 @@ const discard = (): void => {};
 /** The call answered OK with `message` (uncompressed). */
 export function answerMessage(stream: ServerHttp2Stream, message: Uint8Array): void {
   if (stream.closed || stream.destroyed) return;
-  stream.respond(
-    { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING },
-    { waitForTrailers: true },
-  );
+  stream.respond(HEADERS, { waitForTrailers: true });
   stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
   const prefix = Buffer.alloc(PREFIX_BYTES);
   prefix.writeUInt32BE(message.length, 1);
@@ -142,9 +144,7 @@ export function answerStatus(
   if (stream.closed || stream.destroyed || stream.headersSent) return;
   stream.respond(
     {
-      ':status': 200,
-      'content-type': 'application/grpc',
-      'grpc-accept-encoding': ACCEPT_ENCODING,
+      ...HEADERS,
       'grpc-status': String(code),
       'grpc-message': percentEncoded(message),
       ...(details !== undefined && {
