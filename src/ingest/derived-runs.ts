@@ -35,6 +35,12 @@ export function derivedRunMetrics(
   if (finished.length === 0) return [];
   const out: MetricData[] = [];
   const template = finished[0]!;
+  const descriptorOf = ({ name, description, unit }: typeof RUN_HISTORY) => ({
+    ...template.descriptor,
+    name,
+    description,
+    unit,
+  });
   const sum = {
     aggregationTemporality: template.aggregationTemporality,
     dataPointType: DataPointType.SUM,
@@ -58,12 +64,7 @@ export function derivedRunMetrics(
       value,
     }));
     out.push({
-      descriptor: {
-        ...template.descriptor,
-        name: RUN_HISTORY.name,
-        description: RUN_HISTORY.description,
-        unit: RUN_HISTORY.unit,
-      },
+      descriptor: descriptorOf(RUN_HISTORY),
       ...sum,
       dataPoints,
     });
@@ -71,12 +72,7 @@ export function derivedRunMetrics(
   if (!names.has(RUN_LAST_FAILURE.name) && lastFailureSeconds !== undefined) {
     const startTime = startOf(template, 0);
     out.push({
-      descriptor: {
-        ...template.descriptor,
-        name: RUN_LAST_FAILURE.name,
-        description: RUN_LAST_FAILURE.description,
-        unit: RUN_LAST_FAILURE.unit,
-      },
+      descriptor: descriptorOf(RUN_LAST_FAILURE),
       dataPointType: DataPointType.GAUGE,
       aggregationTemporality: template.aggregationTemporality,
       dataPoints: [{ startTime, endTime, attributes: {}, value: lastFailureSeconds }],
