@@ -21,10 +21,11 @@ import {
   checkSchema,
   errorKind,
   JobRuns,
+  rowStart,
   type IntegrationOptions,
 } from './job-runs.ts';
 import { instrumentation, listen, refuseSecond, type Instrumentation } from './handle.ts';
-import { depthOfRows, type DepthCounts } from './queue-depth.ts';
+import { depthOfRows, oldestOfRows, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
@@ -62,27 +63,14 @@ from "${schema}".jobs group by task_identifier order by task_identifier limit 10
 }
 
 /**
- * What graphile-worker's row says about an attempt as it is locked: `locked_at` (its start),
- * `attempts` (counting this one), and when it was ready — added (`created_at`), or due (`run_at`:
- * a time asked for, also the run's lateness; after a failed attempt, its failure plus the backoff).
- * A later attempt with no error before it follows one that died and was unlocked
+ * What graphile-worker's row says about an attempt as it is locked (job-runs.ts rowStart): added
+ * (`created_at`), due (`run_at`: the insert's now() unless a time is asked for; after a failed
+ * attempt, its failure plus the backoff), locked (`locked_at`), and `attempts` (counting this
+ * one). A later attempt with no error before it follows one that died and was unlocked
  * (`force_unlock_workers`), which leaves `run_at` before that attempt: it records its attempt only.
  */
 function startDetails(job: Job): StartDetails {
-  const { attempts: attempt, run_at: runAt, created_at: createdAt, locked_at: lockedAt } = job;
-  if (!(runAt instanceof Date && createdAt instanceof Date && lockedAt instanceof Date))
-    return { attempt };
-  if (attempt > 1)
-    return job.last_error == null
-      ? { attempt }
-      : { enqueuedAt: runAt, startedAt: lockedAt, attempt };
-  return {
-    enqueuedAt: createdAt,
-    // add_job sets run_at to the insert's now() unless a time is asked for: only that is a schedule.
-    scheduledAt: runAt.getTime() !== createdAt.getTime() ? runAt : undefined,
-    startedAt: lockedAt,
-    attempt,
-  };
+  return rowStart(job.created_at, job.run_at, job.locked_at, job.attempts, job.last_error != null);
 }
 
 /**
@@ -128,14 +116,6 @@ export function instrumentRunner(
   // Without a pool, checkOptions was told depthIntervalMillis: false: neither read is made.
   return instrumentation(events, unlisten, runs, {
     depth: async (): Promise<DepthCounts> => depthOfRows((await pool!.query(sql)).rows),
-    oldest: async () => {
-      const { rows } = await pool!.query(oldestQuery);
-      return new Map(
-        rows.map((r) => [
-          String(r['queue']),
-          r['ready'] == null ? undefined : new Date(r['ready'] as Date | string),
-        ]),
-      );
-    },
+    oldest: async () => oldestOfRows((await pool!.query(oldestQuery)).rows),
   });
 }

@@ -183,6 +183,28 @@ export class JobRuns {
   }
 }
 
+/**
+ * What a job store's row says about an attempt as it starts (pg-boss's, graphile-worker's):
+ * `startedAt` (its claim), and when the job was ready — added (`createdAt`), or due (`dueAt`: a
+ * time asked for, also the run's lateness; for a later attempt, its failure plus its retry delay,
+ * when it was put back). The store sets the due time to the insert's own unless one was asked
+ * for: only that is a schedule. A later attempt not `putBack` says its attempt only, as does a row
+ * without the three times.
+ */
+export function rowStart(
+  createdAt: unknown,
+  dueAt: unknown,
+  startedAt: unknown,
+  attempt: number | undefined,
+  putBack = true,
+): StartDetails {
+  if (!(createdAt instanceof Date && dueAt instanceof Date && startedAt instanceof Date))
+    return { attempt };
+  if (attempt !== 1) return putBack ? { enqueuedAt: dueAt, startedAt, attempt } : { attempt };
+  const scheduledAt = dueAt.getTime() !== createdAt.getTime() ? dueAt : undefined;
+  return { enqueuedAt: createdAt, scheduledAt, startedAt, attempt };
+}
+
 /** Seconds between two of the library's millisecond timestamps, when both are there. */
 export function secondsBetween(
   fromMillis: number | undefined | null,

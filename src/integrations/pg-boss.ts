@@ -23,11 +23,12 @@ import {
   checkSchema,
   errorKind,
   JobRuns,
+  rowStart,
   type IntegrationOptions,
 } from './job-runs.ts';
 import { ConfigError } from '../errors.ts';
 import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
-import { depthOfRows, type DepthCounts } from './queue-depth.ts';
+import { depthOfRows, oldestOfRows, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
@@ -91,26 +92,16 @@ where name = any($1::text[]) and state in ('created', 'retry') and start_after <
 }
 
 /**
- * What pg-boss's row says about an attempt as it is handed out: `started_on` (the claim), and when
- * the job was ready — sent (`created_on`), or due (`start_after`: a start asked for, also the
- * run's lateness; for a retry, its failure plus its retry delay, when it was put back). The
- * attempt is `retry_count + 1`: pg-boss adds one at every claim after the first, a stalled or
- * expired attempt's included. Without the metadata (a handler that asked for none): the attempt only.
+ * What pg-boss's row says about an attempt as it is handed out (job-runs.ts rowStart): sent
+ * (`created_on`), due (`start_after`: the send time unless a start was asked for; a retry's, when
+ * it was put back), claimed (`started_on`). The attempt is `retry_count + 1`: pg-boss adds one at
+ * every claim after the first, a stalled or expired attempt's included. Without the metadata (a
+ * handler that asked for none): nothing.
  */
 function startDetails(job: Job<unknown>): StartDetails {
   const { createdOn, startAfter, startedOn, retryCount } = job as Partial<JobWithMetadata<unknown>>;
   const attempt = typeof retryCount === 'number' ? retryCount + 1 : undefined;
-  if (!(startedOn instanceof Date && startAfter instanceof Date && createdOn instanceof Date))
-    return { attempt };
-  if (attempt !== 1) return { enqueuedAt: startAfter, startedAt: startedOn, attempt };
-  return {
-    enqueuedAt: createdOn,
-    // pg-boss sets start_after to the send time unless a start was asked for (later, or past):
-    // only an asked-for start is a schedule to be late for.
-    scheduledAt: startAfter.getTime() !== createdOn.getTime() ? startAfter : undefined,
-    startedAt: startedOn,
-    attempt,
-  };
+  return rowStart(createdOn, startAfter, startedOn, attempt);
 }
 
 /**
@@ -222,12 +213,11 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
         return depthOfRows((await boss.getDb().executeSql(sql, [[...queues]])).rows);
       },
       oldest: async () => {
-        const ready = new Map<string, Date | undefined>([...queues].map((q) => [q, undefined]));
-        if (queues.size === 0) return ready;
-        const { rows } = await boss.getDb().executeSql(oldestQuery, [[...queues]]);
-        for (const r of rows as { queue: string; ready: Date | string }[])
-          ready.set(r.queue, new Date(r.ready));
-        return ready;
+        if (queues.size === 0) return new Map();
+        return oldestOfRows(
+          (await boss.getDb().executeSql(oldestQuery, [[...queues]])).rows,
+          queues,
+        );
       },
     },
   );

@@ -13,6 +13,7 @@ import type { Counter, Meter, ObservableGauge, ObservableResult } from '@opentel
 import { counter, observableGauge } from '../domain/catalog.ts';
 import { createInstrument } from '../domain/observed-instruments.ts';
 import { StorePoll } from '../common/store-poll.ts';
+import type { OldestWaiting } from '../domain/recorder.ts';
 
 /** The states served; a library's other states (completed, paused, …) are not depth. */
 export const DEPTH_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -110,6 +111,20 @@ export function depthOfRows(rows: readonly Record<string, unknown>[]): DepthCoun
       Object.fromEntries(DEPTH_STATES.map((s) => [s, Number(r[s])])),
     ]),
   );
+}
+
+/**
+ * When each queue's oldest waiting job became ready, from SQL rows (`queue`, `ready`: a Date, its
+ * text, or null when none waits); each of `queues` without a row has none waiting.
+ */
+export function oldestOfRows(
+  rows: readonly Record<string, unknown>[],
+  queues: Iterable<string> = [],
+): OldestWaiting {
+  const ready = new Map<string, Date | undefined>([...queues].map((q) => [q, undefined]));
+  for (const r of rows)
+    ready.set(String(r['queue']), r['ready'] == null ? undefined : new Date(r['ready'] as string));
+  return ready;
 }
 
 /** crewshipd's queue aggregates from the last poll: waiting + delayed jobs, queues with any, the biggest. */
