@@ -22,20 +22,13 @@
  * host's; values are checked where the host asks: `createRecorder(meter)` and `guardMeter(meter)`
  * (host-guard.ts).
  */
-import type {
-  AggregationOption,
-  AggregationTemporality,
-  CollectionResult,
-  IMetricReader,
-  InstrumentType,
-  MetricProducer,
-  MetricReader,
-} from '@opentelemetry/sdk-metrics';
+import type { IMetricReader, MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 import { ServedTotals, SourceTotals } from './series/carry.ts';
 import { metricsCollection } from './series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
+import { READER_METHODS } from './common/option-rules.ts';
 import { READER_OPTIONS, resolveSection } from './common/option-table.ts';
 import { RecordGuard } from './domain/record-guard.ts';
 import { CollectedLengthLimit, cutCount } from './readers/collected-length-limit.ts';
@@ -65,6 +58,16 @@ export type JobmeterReaderOptions = OptionsOf<typeof READER_OPTIONS, HostTypes>;
  *   await reader.ready;
  */
 export class JobmeterReader implements IMetricReader {
+  // The provider's other calls are the pull reader's own (bound in the constructor).
+  declare readonly selectAggregation: MetricReader['selectAggregation'];
+  declare readonly selectAggregationTemporality: MetricReader['selectAggregationTemporality'];
+  declare readonly selectCardinalityLimit: MetricReader['selectCardinalityLimit'];
+  /** The host provider's collection, with the producers given to this reader after it. */
+  declare readonly collect: MetricReader['collect'];
+  /** Shuts the reader down: the listener closes. */
+  declare readonly shutdown: MetricReader['shutdown'];
+  /** Nothing is buffered: resolves at once (while the reader is not shut down). */
+  declare readonly forceFlush: MetricReader['forceFlush'];
   readonly profile: Profile;
   /**
    * The SDK's MetricReader this one is (the pull reader), held rather than extended: the package
@@ -104,6 +107,9 @@ export class JobmeterReader implements IMetricReader {
       (options.metricProducers ?? []).map((p) => sources.producer(limit.producer(p))),
       { onShutdown: () => this.#onShutdown() },
     );
+    for (const m of READER_METHODS)
+      if (m !== 'setMetricProducer')
+        Object.assign(this, { [m]: this.#reader[m].bind(this.#reader) });
     // No series store here (the host's provider holds the storages): the reader keeps what its
     // zero-filled counters served and the sources of its producers' series.
     const namer = profileNamer(profile, choice.hostInstruments, o.hostname, {
@@ -187,33 +193,6 @@ export class JobmeterReader implements IMetricReader {
   /** Where the listener is bound, once `ready`; undefined before, and when it is disabled. */
   get pullAddress(): { readonly host: string; readonly port: number } | undefined {
     return this.#listener?.address;
-  }
-
-  selectAggregation(instrumentType: InstrumentType): AggregationOption {
-    return this.#reader.selectAggregation(instrumentType);
-  }
-
-  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
-    return this.#reader.selectAggregationTemporality(instrumentType);
-  }
-
-  selectCardinalityLimit(instrumentType: InstrumentType): number {
-    return this.#reader.selectCardinalityLimit(instrumentType);
-  }
-
-  /** The host provider's collection, with the producers given to this reader after it. */
-  collect(options?: Parameters<MetricReader['collect']>[0]): Promise<CollectionResult> {
-    return this.#reader.collect(options);
-  }
-
-  /** Shuts the reader down: the listener closes. */
-  shutdown(options?: Parameters<MetricReader['shutdown']>[0]): Promise<void> {
-    return this.#reader.shutdown(options);
-  }
-
-  /** Nothing is buffered: resolves at once (while the reader is not shut down). */
-  forceFlush(options?: Parameters<MetricReader['forceFlush']>[0]): Promise<void> {
-    return this.#reader.forceFlush(options);
   }
 
   /** The provider's shutdown closes the listener. */

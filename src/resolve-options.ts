@@ -18,7 +18,7 @@ import {
   resolveSection,
 } from './common/option-table.ts';
 import { ConfigError } from './errors.ts';
-import { list, oneOf, oneServiceName, timeoutWithinInterval } from './common/option-rules.ts';
+import { list, oneOfRule, oneServiceName, timeoutWithinInterval } from './common/option-rules.ts';
 import { assertBindAllowed } from './common/loopback.ts';
 import { logTo } from './common/log.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
@@ -145,7 +145,7 @@ function resolveCluster(c: JobmeterOptions['cluster']) {
   const section = resolveSection(c, CLUSTER_OPTIONS, 'cluster');
   const merge = c?.merge ?? {};
   for (const [name, policy] of Object.entries(merge))
-    oneOf(policy, MERGE_POLICIES, `cluster.merge.${name}`);
+    oneOfRule(MERGE_POLICIES)(policy, `cluster.merge.${name}`);
   return { ...section, reportTo: c?.reportTo, merge: merge as Readonly<typeof merge> };
 }
 

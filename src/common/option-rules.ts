@@ -296,7 +296,7 @@ export function list<T>(value: readonly T[], key: string, what: string): readonl
 }
 
 /** What the SDK's MeterProvider calls on a reader (IMetricReader). */
-const READER_METHODS = [
+export const READER_METHODS = [
   'setMetricProducer',
   'selectAggregation',
   'selectAggregationTemporality',
@@ -331,11 +331,6 @@ export function oneOfExpected(allowed: readonly string[]): string {
 /** A rule for one of `allowed`. */
 export function oneOfRule<T extends string>(allowed: readonly T[]): Rule<T> {
   return rule({ type: 'string', enum: [...allowed] }, oneOfExpected(allowed));
-}
-
-/** `value` if it is one of `allowed`. */
-export function oneOf<T extends string>(value: unknown, allowed: readonly T[], key: string): T {
-  return oneOfRule(allowed)(value, key);
 }
 
 /**

@@ -3,7 +3,7 @@
  * and jobmeterViews), checked once where they come in, so a bad one is a ConfigError naming it and
  * the recording path may take every spec as well formed.
  */
-import { list, oneOf, positiveInteger } from '../common/option-rules.ts';
+import { list, oneOfRule, positiveInteger } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
 import { INSTRUMENT_TYPE_OF, type DeclaredInstrumentSpec, type InstrumentSpec } from './types.ts';
 
@@ -37,7 +37,7 @@ export function checkInstrumentSpecs(
       );
     if (typeof spec.name !== 'string' || spec.name.trim() === '')
       throw new ConfigError(`${at}.name`, spec.name, 'a non-empty instrument name');
-    oneOf(spec.kind, Object.keys(INSTRUMENT_TYPE_OF), `${at}.kind`);
+    oneOfRule(Object.keys(INSTRUMENT_TYPE_OF))(spec.kind, `${at}.kind`);
     // The pull endpoint names a family from the unit and writes the description as its HELP: a
     // spec without either would fail every scrape, long after this call.
     if (typeof spec.unit !== 'string')
