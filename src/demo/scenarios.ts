@@ -25,22 +25,11 @@ export interface DemoRun extends RunAttributes {
 
 /** Per-profile runs, because `kind` and `runner` mean what each original means by them. */
 export const DEMO_RUNS: Readonly<Record<ProfileName, readonly DemoRun[]>> = {
+  // kind: the domain's default, task.
   otel: [
-    {
-      task: 'nightly-backup',
-      kind: 'task',
-      runner: 'subprocess',
-      outcome: 'success',
-      durationSeconds: 42,
-    },
-    {
-      task: 'nightly-backup',
-      kind: 'task',
-      runner: 'subprocess',
-      outcome: 'failure',
-      durationSeconds: 3.5,
-    },
-    { task: 'lint', kind: 'task', runner: 'subprocess', outcome: 'timeout', durationSeconds: 30 },
+    { task: 'nightly-backup', runner: 'subprocess', outcome: 'success', durationSeconds: 42 },
+    { task: 'nightly-backup', runner: 'subprocess', outcome: 'failure', durationSeconds: 3.5 },
+    { task: 'lint', runner: 'subprocess', outcome: 'timeout', durationSeconds: 30 },
   ],
   // Every outcome, so each of the convention's results (and `error.type` on both failures) shows.
   semconv: [
@@ -83,7 +72,7 @@ export const DEMO_RUNS: Readonly<Record<ProfileName, readonly DemoRun[]>> = {
 
 /** In flight while the demo serves. */
 const ACTIVE: Readonly<Record<ProfileName, readonly RunAttributes[]>> = {
-  otel: [{ task: 'deploy', kind: 'task', runner: 'subprocess' }],
+  otel: [{ task: 'deploy', runner: 'subprocess' }],
   semconv: [{ task: 'deploy', runner: 'container' }],
   runwisp: [
     { task: 'web', kind: 'service' },

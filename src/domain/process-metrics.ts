@@ -386,41 +386,37 @@ const PROCESS_START_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
 /** Bytes resident in memory (RSS), as `process.memory.usage` counts the process' memory. */
 const residentBytes = (): number => process.memoryUsage.rss();
 
-/** /proc/self/status' VmRSS, VmSize and VmData in bytes (Linux; undefined elsewhere or unreadable). */
-function procStatus(): readonly (number | undefined)[] | undefined {
+/** What `read` gives from /proc/self (Linux); undefined elsewhere, or when it cannot be read. */
+function fromProc<T>(read: () => T): T | undefined {
   try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+/** /proc/self/status' VmRSS, VmSize and VmData in bytes. */
+const procStatus = () =>
+  fromProc(() => {
     const status = readFileSync('/proc/self/status', 'utf8');
     return ['VmRSS', 'VmSize', 'VmData'].map((key) => {
       const kb = new RegExp(`^${key}:\\s*(\\d+) kB`, 'm').exec(status)?.[1];
       return kb === undefined ? undefined : Number(kb) * 1024;
     });
-  } catch {
-    return undefined;
-  }
-}
+  });
 
-/** The open file descriptors, from /proc/self/fd (Linux; undefined elsewhere). */
-function openFds(): number | undefined {
-  try {
-    // Less the descriptor readdir itself holds open, as the clients count.
-    return readdirSync('/proc/self/fd').length - 1;
-  } catch {
-    return undefined;
-  }
-}
+/** The open file descriptors, less the one readdir itself holds open (as the clients count). */
+const openFds = () => fromProc(() => readdirSync('/proc/self/fd').length - 1);
 
-/** The soft limit on open files, from /proc/self/limits (Linux; undefined elsewhere). */
-function maxFds(): number | undefined {
-  try {
+/** The soft limit on open files, from /proc/self/limits. */
+const maxFds = () =>
+  fromProc(() => {
     const line = readFileSync('/proc/self/limits', 'utf8')
       .split('\n')
       .find((l) => l.startsWith('Max open files'));
     const limit = Number(line?.split(/  +/)[1]);
     return Number.isFinite(limit) ? limit : undefined;
-  } catch {
-    return undefined;
-  }
-}
+  });
 
 function cpuTimes(): { busy: number; total: number } {
   let busy = 0;
