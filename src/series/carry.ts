@@ -186,9 +186,15 @@ function rebucketRow(
   from: readonly number[],
   to: readonly number[],
 ): Float64Array {
-  const acc = { counts: Array.from(row.subarray(2)), sum: row[1]!, count: row[0]! };
-  return rowOf(HISTOGRAM.rebucket(acc, from, to));
+  return rowOf(HISTOGRAM.rebucket(accOf(row), from, to));
 }
+
+/** A row's figures, `[count, sum, ...bucket counts]`, as a histogram's. */
+const accOf = (row: Float64Array): HistogramAcc => ({
+  counts: Array.from(row.subarray(2)),
+  sum: row[1]!,
+  count: row[0]!,
+});
 
 /** A histogram's figures as a row, `[count, sum, ...bucket counts]` (a part's, a {@link Departure}'s). */
 export function rowOf(acc: HistogramAcc): Float64Array {
@@ -317,48 +323,25 @@ export class RuleSources {
     sum: number,
     count: number,
   ): void {
-    if (s.bounds === undefined) {
-      s.bounds = bounds;
-      s.row = new Float64Array(bounds.length + 3);
-    } else if (!sameBounds(s.bounds, bounds)) {
-      const kept = HISTOGRAM.keptLayout(s.bounds, bounds);
-      if (kept !== s.bounds) {
-        s.row = rebucketRow(s.row!, s.bounds, kept);
-        if (s.lastRow !== undefined) s.lastRow = rebucketRow(s.lastRow, s.bounds, kept);
-        s.bounds = kept;
-      }
+    let report: HistogramAcc = {
+      counts: Array.from({ length: bounds.length + 1 }, (_, k) => counts[from + k]!),
+      sum,
+      count,
+    };
+    s.bounds ??= bounds;
+    const kept = sameBounds(s.bounds, bounds) ? s.bounds : HISTOGRAM.keptLayout(s.bounds, bounds);
+    if (kept !== s.bounds) {
+      s.row = rebucketRow(s.row!, s.bounds, kept);
+      if (s.lastRow !== undefined) s.lastRow = rebucketRow(s.lastRow, s.bounds, kept);
+      s.bounds = kept;
     }
-    const row = s.row!;
-    const last = s.lastRow;
-    const n = s.bounds.length + 1;
-    let next = counts;
-    let at = from;
-    if (!sameBounds(s.bounds, bounds)) {
-      const report = {
-        counts: Array.from({ length: bounds.length + 1 }, (_, k) => counts[from + k]!),
-        sum,
-        count,
-      };
-      const held =
-        last === undefined
-          ? undefined
-          : { counts: Array.from(last.subarray(2)), sum: last[1]!, count: last[0]! };
-      next = HISTOGRAM.reportIn(held, s.bounds, report, bounds).counts;
-      at = 0;
-    }
-    const whole = last === undefined || SUM.restarted(last[0]!, count);
-    row[0]! += whole ? count : count - last[0]!;
-    row[1]! += whole ? sum : sum - last[1]!;
-    for (let k = 0; k < n; k++) {
-      const c = next[at + k]!;
-      row[2 + k]! += whole ? c : c - last[2 + k]!;
-    }
-    const lastRow = last ?? new Float64Array(n + 2);
-    lastRow[0] = count;
-    lastRow[1] = sum;
-    for (let k = 0; k < n; k++) lastRow[2 + k] = next[at + k]!;
-    s.lastRow = lastRow;
-    s.total = row[0]!;
+    const last = s.lastRow === undefined ? undefined : accOf(s.lastRow);
+    if (!sameBounds(s.bounds, bounds)) report = HISTOGRAM.reportIn(last, s.bounds, report, bounds);
+    const since = HISTOGRAM.since(last, report);
+    const part = s.row === undefined ? since : HISTOGRAM.merge(accOf(s.row), since);
+    s.row = rowOf(part);
+    s.lastRow = rowOf(report);
+    s.total = part.count;
   }
 
   /**
@@ -504,7 +487,7 @@ export class RuleSources {
     if (s.start < f.start) f.start = s.start;
     if (f.row === undefined || s.row === undefined) return;
     const row = sameBounds(f.bounds!, s.bounds!) ? s.row : rebucketRow(s.row, s.bounds!, f.bounds!);
-    for (let k = 0; k < f.row.length; k++) f.row[k]! += row[k]!;
+    f.row = rowOf(HISTOGRAM.merge(accOf(f.row), accOf(row)));
   }
 }
 
