@@ -1,7 +1,7 @@
 /**
  * A set kind of the store for a writer whose series each add up several sources that come and go
  * (the ingest: an output series adds up its senders' streams, streams.ts `StreamTable`). It is a
- * set of one of the plain kinds (sum.ts, gauge.ts, histogram.ts, exponential.ts), keyed by the
+ * set of one of the plain kinds (sum.ts, histogram.ts, exponential.ts), keyed by the
  * writer's attribute-set key (keyed-index.ts), each series with its own start time, and beside
  * each series: its base (what its restarted sources counted, by carry.ts's rule:
  * {@link OutputSet.reported}), its gone sources (each ended source's last report, by the source's
@@ -39,7 +39,6 @@ import {
 } from './aggregation.ts';
 import { MAX_GONE_SOURCES } from './carry.ts';
 import { ExponentialSet } from './exponential.ts';
-import { GaugeSet } from './gauge.ts';
 import { HistogramSet } from './histogram.ts';
 import { KeyedSeriesIndex } from './keyed-index.ts';
 import { SumSet } from './sum.ts';
@@ -180,14 +179,12 @@ export class OutputSet {
           })
         : shape === 'exponentialHistogram'
           ? new ExponentialSet(descriptor, keyed)
-          : shape === 'gauge' && options.idleAbsent !== true
-            ? new GaugeSet(descriptor, keyed)
-            : new SumSet(descriptor, keyed, {
-                monotonic: shape === 'monotonicSum',
-                exemplars: false,
-                gauge: shape === 'gauge',
-                idleAbsent: options.idleAbsent === true && shape !== 'monotonicSum',
-              });
+          : new SumSet(descriptor, keyed, {
+              monotonic: shape === 'monotonicSum',
+              exemplars: false,
+              gauge: shape === 'gauge',
+              idleAbsent: options.idleAbsent === true && shape !== 'monotonicSum',
+            });
     this.index = index!;
     this.set.keepStarts();
   }

@@ -1,7 +1,7 @@
 /**
  * One instrument's series: its index (attribute sets -> positions, with the bounds and the overflow
  * fold: spec-index.ts, open-index.ts), its descriptor, its figures in typed columns (the kinds:
- * sum.ts, gauge.ts, histogram.ts, each with its rules to add and snapshot; deltas of every kind:
+ * sum.ts (a gauge's too), histogram.ts, each with its rules to add and snapshot; deltas of every kind:
  * temporality.ts), and the label strings readers made of its series (checked once, held here once
  * per series for a reader that reads them as an array: {@link labels}).
  *

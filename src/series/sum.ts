@@ -1,7 +1,7 @@
 /**
  * The rules of a sum (a counter or up-down counter): one value per series, added to; the latest
- * exemplar per series when kept. A synchronous gauge's series (gauge.ts) are the same column, the
- * last value recorded written over, read as a gauge.
+ * exemplar per series when kept. A synchronous or observable gauge's series are the same column
+ * (`gauge`), the last value recorded written over, read as a gauge.
  *
  * A level several sources report (the cluster's members: output-set.ts `idleAbsent`) keeps per
  * series how many of them are awake; a series none is awake for is absent from what is read (its

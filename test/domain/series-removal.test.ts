@@ -10,7 +10,6 @@ import { KeyedSeriesIndex } from '../../src/series/keyed-index.ts';
 import { OpenSeriesIndex } from '../../src/series/open-index.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
 import { SumSet } from '../../src/series/sum.ts';
-import { GaugeSet } from '../../src/series/gauge.ts';
 
 const D: MetricDescriptor = { name: 'c', description: '', unit: '', valueType: ValueType.DOUBLE };
 const keyed = (grow: () => void) => new KeyedSeriesIndex(grow);
@@ -118,7 +117,7 @@ test('a reader two compactions behind makes its strings again, right', async () 
 test('histograms and gauges compact every column (buckets by stride, sums, counts, min and max)', async () => {
   const store = new SeriesStore();
   const h = new HistogramSet(D, keyed, { bounds: [1, 2], exemplars: false, minMax: true });
-  const g = new GaugeSet(D, keyed);
+  const g = new SumSet(D, keyed, { monotonic: false, exemplars: false, gauge: true });
   store.add({ name: 's' }, h);
   store.add({ name: 's' }, g);
   for (const [v, host] of [

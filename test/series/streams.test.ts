@@ -9,7 +9,6 @@ import { test } from 'node:test';
 import { ValueType } from '@opentelemetry/api';
 import type { LevelRule } from '../../src/series/aggregation.ts';
 import type { Shape } from '../../src/series/output-set.ts';
-import { GaugeSet } from '../../src/series/gauge.ts';
 import { instrumentSeries, StreamStore } from '../../src/series/streams.ts';
 import { SumSet } from '../../src/series/sum.ts';
 
@@ -46,7 +45,7 @@ function twoStreams(shape: Shape, levelRule: LevelRule = 'sum') {
     st.updatedAt[s] = ++clock;
     out.settle(at, st);
   };
-  const value = (): number => (out.set as SumSet | GaugeSet).values.data[at]!;
+  const value = (): number => (out.set as SumSet).values.data[at]!;
   return { store, instrument, out, a, b, report, value };
 }
 

@@ -1,12 +1,12 @@
-/** A synchronous gauge's storage: records into a gauge's series (series/gauge.ts). */
+/** A synchronous gauge's storage: records into a gauge's series (series/sum.ts, read as a gauge). */
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
-import { GaugeSet } from '../../series/gauge.ts';
 import type { SeriesIndex } from '../../series/positions.ts';
+import { SumSet } from '../../series/sum.ts';
 import type { BoundGauge, DeclaredGauge } from './handles.ts';
 
-export class GaugeStorage extends GaugeSet implements DeclaredGauge {
+export class GaugeStorage extends SumSet implements DeclaredGauge {
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;
 
@@ -15,7 +15,7 @@ export class GaugeStorage extends GaugeSet implements DeclaredGauge {
     guard: RecordGuard,
     index: (grow: () => void) => SeriesIndex,
   ) {
-    super(descriptor, index);
+    super(descriptor, index, { monotonic: false, exemplars: false, gauge: true });
     this.guard = guard;
   }
 

@@ -22,7 +22,6 @@ import type {
 } from '@opentelemetry/api';
 import { warn } from '../../common/warn.ts';
 import type { RecordGuard } from '../record-guard.ts';
-import { GaugeSet } from '../../series/gauge.ts';
 import { OpenSeriesIndex } from '../../series/open-index.ts';
 import { SumSet } from '../../series/sum.ts';
 import type { InstrumentSpec, ObservedKind } from '../types.ts';
@@ -31,7 +30,7 @@ import { descriptorOf } from './sync-storage.ts';
 /** One observable instrument: its series set, and the API face its callbacks are added through. */
 export class ObservedStorage implements Observable {
   /** The set the store reads: a sum (counters, up-down counters) or a gauge. */
-  readonly set: SumSet | GaugeSet;
+  readonly set: SumSet;
   readonly #callbacks: ObservedCallbacks;
   /** An observable counter's values are running totals: never negative. */
   readonly #nonNegative: boolean;
@@ -43,13 +42,11 @@ export class ObservedStorage implements Observable {
   ) {
     const descriptor = descriptorOf(spec.name, spec.kind, spec);
     const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
-    this.set =
-      spec.kind === 'observableGauge'
-        ? new GaugeSet(descriptor, index)
-        : new SumSet(descriptor, index, {
-            monotonic: spec.kind === 'observableCounter',
-            exemplars: false,
-          });
+    this.set = new SumSet(descriptor, index, {
+      monotonic: spec.kind === 'observableCounter',
+      exemplars: false,
+      gauge: spec.kind === 'observableGauge',
+    });
     this.#callbacks = callbacks;
     this.#nonNegative = spec.kind === 'observableCounter';
   }
