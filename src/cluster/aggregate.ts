@@ -205,22 +205,16 @@ export class ClusterAggregate {
     attributes: Attributes,
   ): boolean {
     const streams = member.streams;
-    if (
-      !Number.isInteger(sid) ||
-      (sid as number) < 0 ||
-      (sid as number) > streams.length + MAX_ID_GAP
-    )
-      return false;
-    const id = sid as number;
-    while (streams.length <= id) streams.push(NO_SLOT);
-    if (streams[id] !== NO_SLOT) this.#streams.dropStream(streams[id]!, true);
-    streams[id] = NO_SLOT;
+    if (!isId(sid, streams.length + MAX_ID_GAP + 1)) return false;
+    while (streams.length <= sid) streams.push(NO_SLOT);
+    if (streams[sid] !== NO_SLOT) this.#streams.dropStream(streams[sid]!, true);
+    streams[sid] = NO_SLOT;
     if (metric === undefined) return true;
     const { out, at } = this.#seriesOf(metric, attributes);
     const group = `${member.key}\0${metric.scopeKey}`;
-    streams[id] = this.#streams.newStream(metric, out, at, group, String(id), 0, 0);
+    streams[sid] = this.#streams.newStream(metric, out, at, group, String(sid), 0, 0);
     // Not reported yet: no level of it until it is.
-    this.#streams.streams.slept[streams[id]] = 0;
+    this.#streams.streams.slept[streams[sid]] = 0;
     return true;
   }
 
@@ -310,7 +304,9 @@ export class ClusterAggregate {
 
 /** The stream of `member`'s series id `sid`, or NO_SLOT (not described, left out, or not an id). */
 function slotOf(member: Member, sid: unknown): number {
-  return Number.isInteger(sid) && (sid as number) >= 0 && (sid as number) < member.streams.length
-    ? member.streams[sid as number]!
-    : NO_SLOT;
+  return isId(sid, member.streams.length) ? member.streams[sid]! : NO_SLOT;
 }
+
+/** Whether `sid` is a series id (an integer from 0) below `limit`. */
+const isId = (sid: unknown, limit: number): sid is number =>
+  Number.isInteger(sid) && (sid as number) >= 0 && (sid as number) < limit;
