@@ -148,16 +148,14 @@ export interface DormantSeries {
   }[];
 }
 
-/** The ingest's part of a collection: its scopes, read at `endTime`, and how to say the reader is done (see {@link Collection.done}). */
-export interface IngestedPart {
+/**
+ * The ingest's part of a collection: its scopes, read at `endTime`, and the collection's fields it
+ * gives (`held`: the last checkpoint's copy of the store's series, served while writes fail,
+ * ingest/state-keeper.ts).
+ */
+export interface IngestedPart extends Pick<Collection, 'dormant' | 'held' | 'done' | 'passed'> {
   readonly scopes: readonly IngestedScope[];
   readonly endTime: HrTime;
-  readonly dormant?: readonly DormantSeries[];
-  /** The last checkpoint's copy of the store's series, served while writes fail (ingest/state-keeper.ts). */
-  readonly held?: true;
-  done(): void;
-  /** {@link Collection.passed}. */
-  readonly passed?: () => Promise<void>;
 }
 
 /**
