@@ -103,6 +103,12 @@ interface GoneSource {
   readonly windows?: CountedWindows;
 }
 
+/** How a histogram's counts add, of either kind. */
+const COUNTS_OF: Partial<Record<Shape, Aggregator<Acc, unknown>>> = {
+  histogram: HISTOGRAM,
+  exponentialHistogram: EXPONENTIAL_HISTOGRAM,
+};
+
 /** Where each figure of a series' row is (see `OutputSet.#rows`). */
 const BASE = 0;
 const SEQ = 1;
@@ -156,12 +162,7 @@ export class OutputSet {
     this.levelRule = levelRule;
     this.#largest = options.largest === true && shape === 'monotonicSum';
     this.#foldGone = options.foldGone === true;
-    this.aggregator =
-      shape === 'histogram'
-        ? HISTOGRAM
-        : shape === 'exponentialHistogram'
-          ? EXPONENTIAL_HISTOGRAM
-          : undefined;
+    this.aggregator = COUNTS_OF[shape];
     this.scopeKey = scopeKey;
     this.bounds = bounds;
     let index: KeyedSeriesIndex | undefined;
