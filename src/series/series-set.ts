@@ -29,7 +29,7 @@ import {
   type LabelColumn,
   type LabelRender,
 } from './collection.ts';
-import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
+import type { Snapshot, SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
 /** What a set holds of one reader's label strings (see {@link SeriesSet.labels}). */
@@ -118,9 +118,6 @@ function detachedLabels(keys: readonly Attributes[], render: LabelRender, n: num
 holdShape(
   new StoreLabels([], { render: () => '', isAscii: () => true }, new Labels(), 0, 0, undefined),
 );
-
-/** A number series' bucket bounds: none. */
-const NO_BOUNDS: readonly number[] = [];
 
 export abstract class SeriesSet {
   readonly descriptor: MetricDescriptor;
@@ -340,24 +337,6 @@ export abstract class SeriesSet {
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
     const collected = this.collected(snap, startTime);
     return collected && metricDataOf(collected, endTime, snap);
-  }
-
-  /** {@link collectedOf} for one value per series: a sum's, a gauge's. */
-  protected collectedNumbers(
-    snap: Snapshot,
-    startTime: HrTime,
-    isMonotonic: boolean,
-    exemplars: CollectedSeries['exemplars'],
-  ): CollectedSeries {
-    return this.collectedOf(snap, startTime, {
-      isMonotonic,
-      stride: 1,
-      bounds: NO_BOUNDS,
-      values: snap.values,
-      sums: NONE,
-      counts: NONE,
-      exemplars,
-    });
   }
 
   /** The fields every collected set shares; `columns` gives the kind's figures. */

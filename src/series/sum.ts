@@ -17,6 +17,9 @@ import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
+/** A number series' bucket bounds: none. */
+const NO_BOUNDS: readonly number[] = [];
+
 export class SumSet extends SeriesSet {
   readonly dataPointType: typeof DataPointType.SUM | typeof DataPointType.GAUGE;
   readonly monotonic: boolean;
@@ -74,7 +77,15 @@ export class SumSet extends SeriesSet {
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
     if (snap.n === 0) return undefined;
-    const all = this.collectedNumbers(snap, startTime, this.monotonic, snap.exemplars);
+    const all = this.collectedOf(snap, startTime, {
+      isMonotonic: this.monotonic,
+      stride: 1,
+      bounds: NO_BOUNDS,
+      values: snap.values,
+      sums: NONE,
+      counts: NONE,
+      exemplars: snap.exemplars,
+    });
     if (this.awake === undefined) return all;
     let read = 0;
     for (let i = 0; i < snap.n; i++) if (snap.counts[i]! > 0) read++;
