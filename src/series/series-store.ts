@@ -81,13 +81,6 @@ export class SeriesStore {
     group.sets.push(set);
   }
 
-  /** Series held across all sets (for tests and diagnostics). */
-  get seriesCount(): number {
-    let n = 0;
-    for (const g of this.#scopes) for (const s of g.sets) n += s.size;
-    return n;
-  }
-
   /**
    * Registers work a collection should wait for before reading the sets: records made while the
    * SDK's side of the same collection runs (the snapshot source's failure counter, counted while
