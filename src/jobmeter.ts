@@ -8,6 +8,7 @@
 import { AggregationTemporality, millisToHrTime, sdkResources } from './common/otel-sdk.ts';
 import { metrics, type Meter, type MeterProvider as MetricsApiProvider } from '@opentelemetry/api';
 import cluster from 'node:cluster';
+import { hostname } from 'node:os';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import type { IMetricReader, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
@@ -56,7 +57,6 @@ import {
   buildProfile,
   coalescedScrape,
   dropLine,
-  hostNameOf,
   jsonView,
   profileNamer,
   reservedNativeNames,
@@ -226,7 +226,7 @@ export async function createJobmeter<
           sources,
         );
   const shadow = ingest?.shadow;
-  const hostName = hostNameOf(o.hostname);
+  const hostName = o.hostname ?? hostname();
   if (profile.kind === 'table' && o.hostInstruments === 'drop')
     o.log('info', dropLine(profile, o.instruments));
   // The debug printer decodes with protobufjs: loaded only when asked for.

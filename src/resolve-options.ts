@@ -72,13 +72,13 @@ export function resolveIngest(given: IngestOptions) {
  */
 function resolveOtlp(given: OtlpPushOptions, endpoint: string): ResolvedOtlpPushOptions {
   // The naming is resolveOptions', endpoint or not.
-  const rest = resolveSection(given, OTLP_OPTIONS, 'otlp', ['timeoutMillis', 'naming']);
+  const rest = resolveSection(given, OTLP_OPTIONS, 'otlp', ['naming']);
   const timeoutMillis =
     given.timeoutMillis === undefined
       ? // A timeout nobody set follows a shorter interval down; one that was set is held to it.
-        Math.min(OPTION_DEFAULTS.otlp.timeoutMillis, rest.intervalMillis)
+        Math.min(rest.timeoutMillis, rest.intervalMillis)
       : timeoutWithinInterval(
-          resolveOption(OTLP_OPTIONS, 'timeoutMillis', given.timeoutMillis, 'otlp'),
+          rest.timeoutMillis,
           rest.intervalMillis,
           'otlp.timeoutMillis',
           'otlp.intervalMillis',

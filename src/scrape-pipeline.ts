@@ -94,11 +94,6 @@ export function dropLine(profile: TableProfile, declared: readonly InstrumentSpe
   );
 }
 
-/** The value of a profile's hostname label: the `hostname` option (its row's rule checked it), or the machine's name. */
-export function hostNameOf(option: string | undefined): string {
-  return option ?? hostname();
-}
-
 /**
  * The namer of a profile: jobmeter's own instruments a legacy profile has no rule for are left
  * out (its original has no such series); the host's are served under native names unless it
@@ -112,7 +107,8 @@ export function profileNamer(
   carry: { readonly served: ServedTotals; readonly sources?: SourceTotals },
 ): Namer {
   return createNamer(profile, {
-    hostname: hostNameOf(hostName),
+    // The `hostname` option (its row's rule checked it), or the machine's name.
+    hostname: hostName ?? hostname(),
     totals: carry.served,
     ...(carry.sources !== undefined && { sources: carry.sources }),
     hostInstruments,
