@@ -18,7 +18,8 @@
  * every line) keeps its lines cut (see {@link Cut}): without their opener and that shared end,
  * which it keeps once. Kept whole, those would be most of the memo (about 55 of a 109-byte line);
  * the price is that such a family's lines are written out of the cut ones at every rendering, into
- * new storage a body references, instead of being handed out as kept.
+ * storage a body references (the last rendering's, held weakly, once no body holds it: {@link
+ * Spare}), instead of being handed out as kept.
  *
  * What must stay true:
  * - the bytes are those of render.ts `renderPieces`, encoded (test/exposition/render-memo);
@@ -185,9 +186,10 @@ export class RenderMemo {
   #gather: Buffer = NO_BYTES;
   #gathered = 0;
   /**
-   * The lines of cut families as served, written at each rendering (see {@link Cut}); new storage
-   * for each rendering, never written over once a piece of it is out, and let go when the
-   * rendering ends (the bodies that reference it hold it until they are done).
+   * The lines of cut families as served, written at each rendering (see {@link Cut}) into the last
+   * rendering's storage when no body holds it ({@link #spares}), else new; never written over in
+   * the rendering once a piece of it is out, and held weakly when it ends (the bodies that
+   * reference it hold it until they are done).
    */
   #out: Buffer = NO_BYTES;
   #outUsed = 0;
