@@ -38,7 +38,6 @@ import type { JsonView } from './http/metrics-response.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
-import type { IngestListener } from './ingest/ingest-listener.ts';
 import { mergesScopes } from './naming/native-rules.ts';
 import { messageOf } from './common/message-of.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
@@ -48,7 +47,6 @@ import type { Profile } from './naming/types.ts';
 import type { JobmeterOptions } from './options.ts';
 import type { PushTransform } from './readers/otlp-push.ts';
 import type { PipelineState } from './http/health-route.ts';
-import type { SelfTelemetry } from './http/self-telemetry.ts';
 import { buildInfoAttributes } from './domain/observed-instruments.ts';
 import { newPullReader } from './readers/pull-reader.ts';
 import { portGivenToAnother } from './readers/reader-ports.ts';
@@ -165,6 +163,20 @@ function registerGlobal(provider: MetricsApiProvider, log: Log): () => void {
 export async function createJobmeter<
   const I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[],
 >(options: JobmeterOptions<I> = {}): Promise<Declared<Jobmeter, I[number]>> {
+  return (await composeJobmeter(options, false)).jm;
+}
+
+/**
+ * `serve`'s jobmeter, as {@link createJobmeter} makes it, with the self-telemetry its [telemetry]
+ * listener serves, counted from the start (a host has none), and its ingest listener (whose
+ * credentials `serve` rotates on SIGHUP).
+ */
+export function serveJobmeter(options: JobmeterOptions): ReturnType<typeof composeJobmeter> {
+  return composeJobmeter(options, true);
+}
+
+/** A jobmeter, and what `serve` reads of it besides its API. */
+async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean) {
   const resolved = resolveOptions(options);
   const role = roleOf(resolved);
   const o: ResolvedOptions =
@@ -299,8 +311,8 @@ export async function createJobmeter<
       : undefined;
   // The meter jobmeter's own instruments are made on, as the push names its scope.
   const scope = { name: JOBMETER_METER, version: VERSION };
-  // `jobmeter serve`'s, served by its [telemetry] listener (selfTelemetryOf); a host has none.
-  const telemetry = withTelemetry.has(options)
+  // `jobmeter serve`'s, served by its [telemetry] listener (serveJobmeter); a host has none.
+  const telemetry = selfTelemetry
     ? new (await import('./http/self-telemetry.ts')).SelfTelemetry(
         buildInfoAttributes({ version: VERSION, commit: buildCommit() }),
       )
@@ -577,38 +589,5 @@ export async function createJobmeter<
     },
     shutdown: () => parts.stop(),
   };
-  serveParts.set(jm, { telemetry, ingestListener });
-  return jm;
-}
-
-/** What `serve` reads of a jobmeter besides its API, by jobmeter. */
-const serveParts = new WeakMap<
-  Jobmeter,
-  {
-    readonly telemetry: SelfTelemetry | undefined;
-    readonly ingestListener: IngestListener | undefined;
-  }
->();
-
-/** The options objects {@link withSelfTelemetry} marked. */
-const withTelemetry = new WeakSet<object>();
-
-/**
- * `options`, marked so that the jobmeter {@link createJobmeter} makes of them counts the
- * self-telemetry `serve`'s [telemetry] listener serves ({@link selfTelemetryOf}), from its start.
- * Not a host option: a host has no telemetry listener to serve it.
- */
-export function withSelfTelemetry<T extends JobmeterOptions>(options: T): T {
-  withTelemetry.add(options);
-  return options;
-}
-
-/** The ingest listener of a jobmeter made by {@link createJobmeter} (`serve` rotates its credentials on SIGHUP). */
-export function ingestListenerOf(jm: Jobmeter): IngestListener | undefined {
-  return serveParts.get(jm)?.ingestListener;
-}
-
-/** The self-telemetry of a jobmeter made by {@link createJobmeter} of options {@link withSelfTelemetry} marked (what `serve`'s [telemetry] listener serves). */
-export function selfTelemetryOf(jm: Jobmeter): SelfTelemetry | undefined {
-  return serveParts.get(jm)?.telemetry;
+  return { jm, telemetry, ingestListener };
 }

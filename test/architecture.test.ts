@@ -348,7 +348,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['#open'],
   ],
   'integrations/pg-boss.ts': [NOT_SERIES, ['instrumentBoss › queues']],
-  'jobmeter.ts': [NOT_SERIES, ['createJobmeter › stopThreads', 'serveParts', 'withTelemetry']],
+  'jobmeter.ts': [NOT_SERIES, ['composeJobmeter › stopThreads']],
   'naming/attribute-labels.ts': [MEMO, ['labelNameCache']],
   'naming/native-rules.ts': [TABLE, ['NO_RESERVED', 'LABEL_NAMING', 'labelNaming › reserved']],
   'naming/series-cache.ts': [MEMO, ['#histograms', '#natives']],

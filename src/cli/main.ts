@@ -219,23 +219,21 @@ async function served(
   // main server before jobmeter, so no scrape starts on a jobmeter that is shutting down).
   const parts = new Parts();
   try {
-    const jm = await parts.start(
+    const served = await parts.start(
       () =>
-        jobmeterModule.createJobmeter(
-          jobmeterModule.withSelfTelemetry({
-            ...options,
-            ...(flags.debug === true && { debug: io.debug }),
-            log: io.sink,
-            listener:
-              dedicated === undefined
-                ? false
-                : { ...dedicated, allowNonLoopback: false, format: main?.format, ...limits },
-          }),
-        ),
-      (started) => started.shutdown(),
+        jobmeterModule.serveJobmeter({
+          ...options,
+          ...(flags.debug === true && { debug: io.debug }),
+          log: io.sink,
+          listener:
+            dedicated === undefined
+              ? false
+              : { ...dedicated, allowNonLoopback: false, format: main?.format, ...limits },
+        }),
+      (started) => started.jm.shutdown(),
     );
-    const telemetry =
-      config.telemetry === undefined ? undefined : jobmeterModule.selfTelemetryOf(jm);
+    const { jm, ingestListener: ingest } = served;
+    const telemetry = config.telemetry === undefined ? undefined : served.telemetry;
     telemetry?.configFrom(() => hangups.lastReload());
     const server =
       main === undefined
@@ -297,7 +295,6 @@ async function served(
       // The event-loop delay is sampled while its figures are read.
       parts.add(telemetry.sampleEventLoop());
     }
-    const ingest = jobmeterModule.ingestListenerOf(jm);
     if (flags.demo === true) {
       const liveDemo = startLiveDemo(jm, jm.profile.name as ProfileName);
       parts.add(() => liveDemo.stop());

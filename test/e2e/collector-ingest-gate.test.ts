@@ -8,26 +8,20 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  createJobmeter,
-  selfTelemetryOf,
-  withSelfTelemetry,
-  type Jobmeter,
-} from '../../src/jobmeter.ts';
+import type { Jobmeter } from '../../src/jobmeter.ts';
+import { selfTelemetryOf, servedJobmeter } from '../support/served-jobmeter.ts';
 import { throughCollector } from '../support/collector.ts';
 
 const TOKEN = 'collector-ingest-TOKEN-3b9d';
 
 let jm: Jobmeter;
 before(async () => {
-  jm = await createJobmeter(
-    withSelfTelemetry({
-      listener: false,
-      processMetrics: false,
-      global: false,
-      ingest: { port: 0, token: TOKEN },
-    }),
-  );
+  jm = await servedJobmeter({
+    listener: false,
+    processMetrics: false,
+    global: false,
+    ingest: { port: 0, token: TOKEN },
+  });
 });
 after(async () => {
   await jm?.shutdown();

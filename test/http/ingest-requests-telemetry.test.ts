@@ -8,18 +8,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { INGEST_ANSWERS } from '../../src/ingest/ingest-errors.ts';
-import { createJobmeter, selfTelemetryOf, withSelfTelemetry } from '../../src/jobmeter.ts';
+import { selfTelemetryOf, servedJobmeter } from '../support/served-jobmeter.ts';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 test('each request is counted under the status it was answered with, every row served from the start', async () => {
-  const jm = await createJobmeter(
-    withSelfTelemetry({
-      listener: false,
-      global: false,
-      ingest: { port: 0, maxBodyBytes: 1024 },
-    }),
-  );
+  const jm = await servedJobmeter({
+    listener: false,
+    global: false,
+    ingest: { port: 0, maxBodyBytes: 1024 },
+  });
   try {
     const requests = async (): Promise<Map<string, number>> =>
       new Map(

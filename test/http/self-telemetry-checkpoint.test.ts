@@ -9,7 +9,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { createJobmeter, selfTelemetryOf, withSelfTelemetry } from '../../src/jobmeter.ts';
+import { selfTelemetryOf, servedJobmeter } from '../support/served-jobmeter.ts';
 import { pushAs } from '../status/serve-status.ts';
 import { freePort } from '../support/free-port.ts';
 import { tempFiles } from '../support/temp-files.ts';
@@ -17,14 +17,12 @@ import { tempFiles } from '../support/temp-files.ts';
 const files = tempFiles('jobmeter-checkpoint-telemetry-');
 
 test('each checkpoint is timed and the state file sized, from the first write on', async () => {
-  const jm = await createJobmeter(
-    withSelfTelemetry({
-      listener: false,
-      global: false,
-      log: () => {},
-      ingest: { port: await freePort(), stateDir: files.dir },
-    }),
-  );
+  const jm = await servedJobmeter({
+    listener: false,
+    global: false,
+    log: () => {},
+    ingest: { port: await freePort(), stateDir: files.dir },
+  });
   try {
     const telemetry = selfTelemetryOf(jm)!;
     const checkpointFamilies = async () =>

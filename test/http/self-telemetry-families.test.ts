@@ -8,26 +8,24 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { createJobmeter, selfTelemetryOf, withSelfTelemetry } from '../../src/jobmeter.ts';
+import { selfTelemetryOf, servedJobmeter } from '../support/served-jobmeter.ts';
 import { buildCommit, VERSION } from '../../src/version.ts';
 
 const MOVING = /^(jobmeter_)?(process|nodejs)_/;
 
 test('every family of the self-telemetry, from the first collection', async () => {
-  const jm = await createJobmeter(
-    withSelfTelemetry({
-      listener: false,
-      global: false,
-      log: () => {},
-      ingest: { port: 0 },
-      // Port 1 refuses at once: the last export fails fast at shutdown.
-      otlp: {
-        endpoint: 'http://127.0.0.1:1/v1/metrics',
-        intervalMillis: 600_000,
-        timeoutMillis: 200,
-      },
-    }),
-  );
+  const jm = await servedJobmeter({
+    listener: false,
+    global: false,
+    log: () => {},
+    ingest: { port: 0 },
+    // Port 1 refuses at once: the last export fails fast at shutdown.
+    otlp: {
+      endpoint: 'http://127.0.0.1:1/v1/metrics',
+      intervalMillis: 600_000,
+      timeoutMillis: 200,
+    },
+  });
   try {
     const telemetry = selfTelemetryOf(jm)!;
     telemetry.configFrom(() => ({ successful: true, successSeconds: 1_700_000_000 }));

@@ -20,12 +20,8 @@ import {
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
 import { EXPORT_PATH } from '../../src/ingest/grpc-listener.ts';
-import {
-  createJobmeter,
-  selfTelemetryOf,
-  withSelfTelemetry,
-  type Jobmeter,
-} from '../../src/jobmeter.ts';
+import type { Jobmeter } from '../../src/jobmeter.ts';
+import { selfTelemetryOf, servedJobmeter } from '../support/served-jobmeter.ts';
 import { throughCollector } from '../support/collector.ts';
 import { counterRequest } from '../support/otlp-counter.ts';
 import { unaryCall } from '../support/grpc-call.ts';
@@ -37,14 +33,12 @@ const TOKEN = 'grpc-ingest-TOKEN-51c2';
 
 /** A jobmeter receiving on both transports. */
 function receiver(ingest: Record<string, unknown> = {}): Promise<Jobmeter> {
-  return createJobmeter(
-    withSelfTelemetry({
-      listener: false,
-      processMetrics: false,
-      global: false,
-      ingest: { port: 0, grpcPort: 0, ...ingest },
-    }),
-  );
+  return servedJobmeter({
+    listener: false,
+    processMetrics: false,
+    global: false,
+    ingest: { port: 0, grpcPort: 0, ...ingest },
+  });
 }
 
 /** One recording, every instrument kind, exported once through each exporter. */

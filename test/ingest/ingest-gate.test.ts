@@ -19,7 +19,7 @@ import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
 import type { GateConfig } from '../../src/http/gate.ts';
 import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
-import { createJobmeter, selfTelemetryOf, withSelfTelemetry } from '../../src/jobmeter.ts';
+import { selfTelemetryOf, servedJobmeter } from '../support/served-jobmeter.ts';
 import { decodeStatus } from '../support/otlp-response.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
 import { heldNames } from './helpers.ts';
@@ -341,14 +341,12 @@ describe('bad gate options are refused when the options are resolved, before any
 
 describe('createJobmeter({ ingest: { token } })', () => {
   it("refuses without the token, counts the refusal as jobmeter's own ingest request, not in jobmeter.request.rejected, ingests with it", async () => {
-    const jm = await createJobmeter(
-      withSelfTelemetry({
-        listener: false,
-        processMetrics: false,
-        global: false,
-        ingest: { port: 0, token: TOKEN },
-      }),
-    );
+    const jm = await servedJobmeter({
+      listener: false,
+      processMetrics: false,
+      global: false,
+      ingest: { port: 0, token: TOKEN },
+    });
     try {
       const url = `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`;
       assert.equal(
