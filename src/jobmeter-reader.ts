@@ -32,7 +32,7 @@ import { READER_METHODS } from './common/option-rules.ts';
 import { READER_OPTIONS, resolveSection } from './common/option-table.ts';
 import { RecordGuard } from './domain/record-guard.ts';
 import { CollectedLengthLimit, cutCount } from './readers/collected-length-limit.ts';
-import { resolveListener, resolveProfileChoice, type ResolvedOptions } from './resolve-options.ts';
+import { resolveListener, resolveProfileChoice } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer } from './scrape-pipeline.ts';
 import type { Profile } from './naming/types.ts';
 import type { HostTypes, OptionsOf } from './options.ts';
@@ -78,8 +78,8 @@ export class JobmeterReader implements IMetricReader {
   readonly #reader: MetricReader;
   /** One scrape's families (concurrent calls share a collection and a naming pass). */
   readonly scrape: () => Promise<RenderFamily[]>;
-  readonly #listen: (() => Promise<MetricsListener>) | undefined;
-  readonly #port: number;
+  /** What the listener is started with, once a provider takes the reader; undefined: no listener. */
+  readonly #listen: Parameters<typeof startMetricsListener>[0] | undefined;
   /** Settles once a provider has taken the reader and the listener is bound, or cannot be. */
   readonly #bound = Promise.withResolvers<undefined>();
   #taken = false;
@@ -124,20 +124,13 @@ export class JobmeterReader implements IMetricReader {
           .then((r) => metricsCollection(counted(limit.apply(r.resourceMetrics)))),
       namer,
     );
-    const listener: ResolvedOptions['listener'] = resolveListener(options.listener);
-    this.#port = listener === false ? 0 : listener.port;
-    this.#listen =
-      listener === false
-        ? undefined
-        : () =>
-            startMetricsListener({
-              ...listener,
-              format: listener.format ?? profile.format,
-              json: jsonView(profile),
-              scrape: this.scrape,
-            });
-    if (listener !== false) givenListenerPort(this, listener.port);
+    const listener = resolveListener(options.listener);
     if (listener === false) this.#bound.resolve(undefined);
+    else {
+      givenListenerPort(this, listener.port);
+      const format = listener.format ?? profile.format;
+      this.#listen = { ...listener, format, json: jsonView(profile), scrape: this.scrape };
+    }
     // Observed through `ready`; without a listener to wait on, an unhandled rejection would end the process.
     this.#bound.promise.catch(() => {});
   }
@@ -182,9 +175,9 @@ export class JobmeterReader implements IMetricReader {
   #bind(producer: MetricProducer): void {
     const settle = this.#bound;
     if (this.#shut) return;
-    const taken = portGivenToAnother(siblingReaders(producer, this), this.#port);
+    const taken = portGivenToAnother(siblingReaders(producer, this), this.#listen!.port);
     if (taken !== undefined) return settle.reject(taken);
-    this.#binding = this.#listen!().then((l) => {
+    this.#binding = startMetricsListener(this.#listen!).then((l) => {
       this.#listener = l;
       settle.resolve(undefined);
     }, settle.reject);
