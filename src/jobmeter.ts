@@ -363,10 +363,8 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
     if (primary !== undefined && !profilePush) {
       // Once members report, the export is the aggregate (the primary's own metrics included),
       // once for the whole cluster, in the push's temporality (the aggregate's store differences it).
-      transform = (rm) => {
-        if (!primary.active) return named?.(rm) ?? rm;
-        return primary.collect(rm).then((agg) => named?.(agg) ?? agg);
-      };
+      transform = (rm) =>
+        primary.active?.collect(rm).then((agg) => named?.(agg) ?? agg) ?? named?.(rm) ?? rm;
     }
     const exported = telemetry?.pushConfigured();
     const reader = createOtlpPushReader(o.otlp, {
@@ -444,13 +442,10 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
   /** What the pull renders, the store's part from `store` (the pull reader's, or the push's). */
   const collectWith = (store: () => Promise<Collection>): Promise<Collection> => {
     const c =
-      primary?.active === true
-        ? primary.scrape()
-        : ingest === undefined
-          ? store()
-          : store().then((c) =>
-              ingest.series.collectSeries().then((part) => withIngested(c, part)),
-            );
+      primary?.active?.scrape() ??
+      (ingest === undefined
+        ? store()
+        : store().then((c) => ingest.series.collectSeries().then((part) => withIngested(c, part))));
     return ingest === undefined ? c : c.then(ingest.preferIngestedIn);
   };
   const namedPass = coalescedScrape(
@@ -515,7 +510,8 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
       (unregister) => unregister(),
     );
   // The last push reads the aggregate once the primary's own collection has settled.
-  if (primary !== undefined) parts.add(() => primary.settleOwn());
+  // (Nothing to settle before a member has reported.)
+  if (primary !== undefined) parts.add(async () => primary.active?.settleOwn());
   // `/health` and `/ready` on every listener serve has, the pull listener too (serve's
   // `[metrics] listen`): an operator probes the listener Prometheus scrapes.
   if (pullOptions !== false)

@@ -10,11 +10,9 @@
  * member's hello makes the primary active, so until one has said hello every collection is the
  * process's own, as it is with the primary loaded.
  */
-import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Log } from '../common/log.ts';
 import { messageOf } from '../common/message-of.ts';
 import { mergePolicies } from '../domain/merge-rules.ts';
-import type { Collection } from '../series/collection.ts';
 import type { ClusterPrimary, PrimaryOptions } from './primary.ts';
 import type { PrimarySink } from './transport.ts';
 import type { FromMember, ToMember } from './wire.ts';
@@ -52,9 +50,12 @@ export class LazyPrimary implements PrimarySink {
     return (this.#id ??= process.getBuiltinModule('node:crypto').randomUUID());
   }
 
-  /** True once a member has said hello (the primary is loaded by then). */
-  get active(): boolean {
-    return this.#primary?.active === true;
+  /**
+   * The primary once a member has said hello (loaded by then): its aggregate is what a push
+   * (ClusterPrimary `collect`) and a scrape (`scrape`) read; undefined before.
+   */
+  get active(): ClusterPrimary | undefined {
+    return this.#primary?.active === true ? this.#primary : undefined;
   }
 
   received(link: string, message: FromMember, reply: (message: ToMember) => void): void {
@@ -66,21 +67,6 @@ export class LazyPrimary implements PrimarySink {
     if (this.#primary !== undefined) this.#primary.gone(link);
     // A link that leaves before the primary loaded said something first: it waits in line.
     else void this.#loaded?.then((p) => p?.gone(link));
-  }
-
-  /** The aggregate for a push ({@link ClusterPrimary.collect}); only once {@link active}. */
-  collect(pushed: ResourceMetrics): Promise<ResourceMetrics> {
-    return this.#primary!.collect(pushed);
-  }
-
-  /** The aggregate for a scrape ({@link ClusterPrimary.scrape}); only once {@link active}. */
-  scrape(): Promise<Collection> {
-    return this.#primary!.scrape();
-  }
-
-  /** {@link ClusterPrimary.settleOwn}: nothing to settle before a member has reported. */
-  async settleOwn(): Promise<void> {
-    await this.#primary?.settleOwn();
   }
 
   #start(): Promise<ClusterPrimary | undefined> {
