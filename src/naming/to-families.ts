@@ -13,6 +13,7 @@ import { DataPointType } from '../common/otel-sdk.ts';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import {
+  accOf,
   instrumentKey,
   ServedTotals,
   type SourceTotal,
@@ -371,9 +372,7 @@ function keepPart(builder: FamilyBuilder, part: Readonly<SourceTotal>): void {
   addHistogram(builder, {
     labels: part.labels,
     bounds: part.bounds!,
-    counts: Array.from(part.row.subarray(2)),
-    sum: part.row[1]!,
-    count: part.row[0]!,
+    ...accOf(part.row),
     prefix: bucketLinePrefix(builder.name, part.labels),
     ...(created !== undefined && { created }),
   });

@@ -190,7 +190,7 @@ function rebucketRow(
 }
 
 /** A row's figures, `[count, sum, ...bucket counts]`, as a histogram's. */
-const accOf = (row: Float64Array): HistogramAcc => ({
+export const accOf = (row: Float64Array): HistogramAcc => ({
   counts: Array.from(row.subarray(2)),
   sum: row[1]!,
   count: row[0]!,
