@@ -37,10 +37,7 @@ export type JobmeterViewsOptions = OptionsOf<
  * jobmeter's own instruments as `profile` records them: the domain's (a semantic convention's in
  * place of those it names, under semconv) and the process metrics'.
  */
-export function profileCatalog(profile: ProfileName): {
-  readonly domain: readonly InstrumentSpec[];
-  readonly process: readonly InstrumentSpec[];
-} {
+export function profileCatalog(profile: ProfileName) {
   const { convention } = profileSettings(profile);
   return convention === undefined
     ? { domain: DOMAIN_INSTRUMENTS, process: PROCESS_INSTRUMENTS }

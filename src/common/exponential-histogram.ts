@@ -154,14 +154,7 @@ export function sumOf(h: ExponentialBuckets, zeroThreshold = 0): ExponentialSum 
 }
 
 /** A sum as the SDK shapes a histogram (the zero threshold is not carried), its counts copied. */
-export function bucketsOf(s: ExponentialSum): {
-  count: number;
-  sum: number;
-  scale: number;
-  zeroCount: number;
-  positive: { offset: number; bucketCounts: number[] };
-  negative: { offset: number; bucketCounts: number[] };
-} {
+export function bucketsOf(s: ExponentialSum) {
   return {
     count: s.count,
     sum: s.sum,

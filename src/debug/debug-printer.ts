@@ -28,21 +28,11 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { OtlpProtocol } from '../options.ts';
 import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
 import { describeError } from '../readers/resilient-exporter.ts';
-import { normalText, type RequestCounts } from './normal-text.ts';
+import { normalText } from './normal-text.ts';
 import { decodeWire, serializePush } from './wire.ts';
 import { messageOf } from '../common/message-of.ts';
 
 export const DEBUG_PREFIX = 'jobmeter: debug: ';
-
-export interface DebugPrinter {
-  /** The ingest listener's `onRequest`: a decoded request body and what the store made of it. */
-  readonly received: (body: Uint8Array, encoding: OtlpEncoding, result: OtlpPartialSuccess) => void;
-  /**
-   * The push reader's `onExport`: the collection about to be sent; the returned function prints
-   * it once the export has settled.
-   */
-  pushed(resourceMetrics: ResourceMetrics): (result: ExportResult) => void;
-}
 
 /**
  * @param write one call per line, without a trailing newline (the CLI: a line on stderr)
@@ -51,13 +41,14 @@ export interface DebugPrinter {
 export function createDebugPrinter(
   write: (line: string) => void,
   protocol: OtlpProtocol = 'http/protobuf',
-): DebugPrinter {
+) {
   const block = (header: string, lines: readonly string[]): void => {
     write(`${DEBUG_PREFIX}${header}`);
     for (const line of lines) write(line);
   };
   return {
-    received(body, encoding, result) {
+    /** The ingest listener's `onRequest`: a decoded request body and what the store made of it. */
+    received(body: Uint8Array, encoding: OtlpEncoding, result: OtlpPartialSuccess): void {
       let request: unknown;
       try {
         request = decodeWire(body, encoding);
@@ -70,7 +61,11 @@ export function createDebugPrinter(
       const refused = result.errorMessage === '' ? '' : `; ${result.errorMessage}`;
       block(`received ${summary(counts)} (OTLP/HTTP ${encoding})${refused}`, lines);
     },
-    pushed(resourceMetrics) {
+    /**
+     * The push reader's `onExport`: the collection about to be sent; the returned function prints
+     * it once the export has settled.
+     */
+    pushed(resourceMetrics: ResourceMetrics): (result: ExportResult) => void {
       // Serialized now, as the exporter does: the collection is not kept past this call.
       let request: unknown;
       let failure: string | undefined;
@@ -98,6 +93,6 @@ export function createDebugPrinter(
 }
 
 /** The debug exporter's summary fields: `{"resource metrics": 1, "metrics": 4, "data points": 6}`. */
-function summary(c: RequestCounts): string {
+function summary(c: ReturnType<typeof normalText>['counts']): string {
   return `{"resource metrics": ${c.resourceMetrics}, "metrics": ${c.metrics}, "data points": ${c.dataPoints}}`;
 }

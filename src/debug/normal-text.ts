@@ -36,13 +36,6 @@ import { formatGoFloat } from '../exposition/numbers.ts';
 
 type Obj = Readonly<Record<string, unknown>>;
 
-/** Counts, as the debug exporter's one-line summary gives them (`"resource metrics": 1, …`). */
-export interface RequestCounts {
-  readonly resourceMetrics: number;
-  readonly metrics: number;
-  readonly dataPoints: number;
-}
-
 const DATA_FIELDS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
 
 type DataKind = (typeof DATA_FIELDS)[number];
@@ -51,7 +44,7 @@ type DataKind = (typeof DATA_FIELDS)[number];
  * The text of `request` (an ExportMetricsServiceRequest in wire shape), one string per line, and
  * its counts as the exporter's summary line gives them (a metric without data counted, no line).
  */
-export function normalText(request: unknown): { lines: string[]; counts: RequestCounts } {
+export function normalText(request: unknown) {
   const lines: string[] = [];
   let metrics = 0;
   let dataPoints = 0;

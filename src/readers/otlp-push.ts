@@ -79,17 +79,6 @@ export interface OtlpPushHooks {
   onExport?: OnExport;
 }
 
-/** The push state, for diagnostics and tests. */
-export interface OtlpPushStats {
-  readonly state: 'unknown' | 'ok' | 'failing';
-  /** Failed exports since the last success. */
-  readonly failedExports: number;
-  /** Exports handed to the exporter and not yet settled. */
-  readonly inFlight: number;
-  /** The most exports ever in flight at once. */
-  readonly maxInFlight: number;
-}
-
 /**
  * A reader that exports every `intervalMillis`, on `forceFlush()`, and once more on shutdown, so
  * the last measurements before exit reach the collector.
@@ -167,8 +156,11 @@ export class OtlpPushReader extends PeriodicExportingMetricReader {
     this.#exporter = exporter;
   }
 
-  /** The push state, for `/ready`, diagnostics and tests. */
-  stats(): OtlpPushStats {
+  /**
+   * The push state, for `/ready`, diagnostics and tests: `failedExports` since the last success,
+   * exports handed to the exporter and not yet settled (`inFlight`), the most ever at once.
+   */
+  stats() {
     const { log, inFlight, maxInFlight } = this.#exporter;
     return { state: log.state, failedExports: log.failed, inFlight, maxInFlight };
   }
