@@ -35,3 +35,24 @@ test('a depth interval a timer cannot hold is refused (Node would fire it every 
     100,
   );
 });
+
+test("task, kind and runner are held to their rows' rules (common/option-table.ts INTEGRATION_OPTIONS), with the defaults", () => {
+  assert.throws(
+    () => checkOptions('instrumentWorker', { jobmeter: jm, task: 'job' as 'name' }, 'bullmq'),
+    /invalid instrumentWorker\.task=job: expected one of queue, name/,
+  );
+  for (const key of ['kind', 'runner'] as const)
+    assert.throws(
+      () => checkOptions('instrumentWorker', { jobmeter: jm, [key]: ' ' }, 'bullmq'),
+      new RegExp(`invalid instrumentWorker\\.${key}= : expected a non-empty string`),
+    );
+  assert.throws(
+    () => checkOptions('instrumentWorker', { jobmeter: {} as typeof jm }, 'bullmq'),
+    /invalid instrumentWorker\.jobmeter=.*: expected the instance createJobmeter\(\) resolves to/,
+  );
+  const checked = checkOptions('instrumentWorker', { jobmeter: jm }, 'bullmq');
+  assert.deepEqual(
+    [checked.task, checked.kind, checked.runner, checked.depthIntervalMillis],
+    ['queue', 'task', 'bullmq', 10_000],
+  );
+});
