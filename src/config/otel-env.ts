@@ -21,17 +21,6 @@ import { isSecret, OTLP_OPTIONS, type OptionRow, type Section } from '../common/
 import { readAddress } from './json-schema.ts';
 import { OTLP_METRICS_PATH } from '../readers/otlp-endpoint.ts';
 
-/** What the environment says about the resource. */
-export interface EnvResource {
-  /**
-   * `OTEL_SERVICE_NAME`, else `service.name` from `OTEL_RESOURCE_ATTRIBUTES`, else undefined. Lifted
-   * out of the attributes so callers have a single place to apply their own default.
-   */
-  serviceName?: string;
-  /** `OTEL_RESOURCE_ATTRIBUTES`, percent-decoded, without `service.name`. */
-  resourceAttributes: Record<string, string>;
-}
-
 /** Where the specification puts an OTLP/HTTP collector when nothing says otherwise. */
 export const DEFAULT_OTLP_METRICS_ENDPOINT = 'http://localhost:4318/v1/metrics';
 
@@ -81,12 +70,14 @@ export const EXPORT_TIMEOUT = 'OTEL_METRIC_EXPORT_TIMEOUT';
 
 /**
  * `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` (`k=v,k2=v2`, percent-decoded, whitespace
- * around keys and values trimmed). `OTEL_SERVICE_NAME` wins over a `service.name` attribute.
+ * around keys and values trimmed). `OTEL_SERVICE_NAME` wins over a `service.name` attribute; the
+ * service name is lifted out of the attributes (undefined when neither sets it), so callers have a
+ * single place to apply their own default.
  *
  * @throws {ConfigError} for an entry without `=`, an empty key, or a bad percent-escape (the
  *   specification says to discard the whole variable then; refusing says why).
  */
-export function resourceFromEnv(env: NodeJS.ProcessEnv): EnvResource {
+export function resourceFromEnv(env: NodeJS.ProcessEnv) {
   const raw = readEnv(env, 'OTEL_RESOURCE_ATTRIBUTES');
   const resourceAttributes =
     raw === undefined ? {} : parsePairs('OTEL_RESOURCE_ATTRIBUTES', raw, false);

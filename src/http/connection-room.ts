@@ -99,16 +99,8 @@ const PICKED: readonly Line[] = [STALLED, IDLE, ARRIVING];
 /** Body bytes that make a body arriving: many times what a stalled one sends, a fraction of a real large export. */
 const ARRIVING_BYTES = 64 * 1024;
 
-/** What a room tells of its own work, for tests and benches. */
-export interface RoomWork {
-  /** Connections looked at while choosing whom to close, over the room's life. */
-  readonly examined: number;
-  /** Picks made (a connection past the cap), over the room's life. */
-  readonly picks: number;
-}
-
 /** Keeps at most `maxConnections` of `server`'s connections open, closing those holding room unused. */
-export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed): RoomWork {
+export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed) {
   const held = new Map<Socket, Held>();
   /**
    * Each line least recently active first: a connection moves to the end of a line when it is seen
@@ -121,6 +113,8 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     Map<Socket, Held>,
     Map<Socket, Held>,
   ] = [new Map(), new Map(), new Map(), new Map()];
+  // What the room tells of its own work, for tests and benches: connections looked at while
+  // choosing whom to close, and picks made (a connection past the cap), over its life.
   const work = { examined: 0, picks: 0 };
   let lastShedAt = -Infinity;
 
