@@ -1,7 +1,7 @@
 /**
  * One metrics route's request flow, whatever server mounts it (the fastify plugin, the node:http
  * handler, the Express middleware): the gate, then the closing and in-flight checks, then the
- * shared scrape: {@link MetricsRoute.handle}. The adapters only match the path and write the answer.
+ * shared scrape: its `handle`. The adapters only match the path and write the answer.
  *
  * Refusals reveal nothing beyond the status: 401 (`WWW-Authenticate: Bearer`, a fixed body), 403
  * (a fixed body), or no answer at all for a 404, so the host's own not-found answers,
@@ -12,35 +12,13 @@ import type { IncomingMessage } from 'node:http';
 
 import type { DenyStatus } from '../common/postures.ts';
 import { setAccessLogTenant } from './access-log.ts';
-import {
-  resolveRouteOptions,
-  type JobmeterMetricsOptions,
-  type ResolvedRoute,
-} from './route-options.ts';
+import { resolveRouteOptions, type JobmeterMetricsOptions } from './route-options.ts';
 import {
   createScrapeHandler,
   fixedAnswer,
   scrapeRequestOf,
   type ScrapeAnswer,
 } from './scrape-handler.ts';
-
-export interface MetricsRoute {
-  /** The options as resolved (path, gate, access log…). */
-  readonly options: ResolvedRoute;
-  /** Whether the route exists at all: enabled, and a gate in force or an open posture. */
-  readonly mounted: boolean;
-  /**
-   * The answer to a request of the route's path: the gate's refusal (counted), 503 once closing
-   * or past `maxInflightScrapes`, else the scrape's; undefined when the host's own 404 answers.
-   * The tenant a request authenticated as goes to the access log. Never rejects.
-   */
-  handle(request: IncomingMessage): Promise<ScrapeAnswer> | undefined;
-  /**
-   * From now on scrapes get 503 instead of starting a collection on a jobmeter that may be
-   * shutting down; the route's body storage is dropped (bodies being written go when done).
-   */
-  close(): void;
-}
 
 /** A refusal's answer by its status: 404 is none, the host's own not-found answers. */
 const REFUSALS: Readonly<Record<DenyStatus, ScrapeAnswer | undefined>> = {
@@ -52,7 +30,7 @@ const SHUTTING_DOWN = fixedAnswer(503, 'shutting down\n', { 'retry-after': '1' }
 const BUSY = fixedAnswer(503, 'too many concurrent scrapes\n', { 'retry-after': '1' });
 
 /** @throws ConfigError naming a bad option (see {@link resolveRouteOptions}). */
-export function createMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute {
+export function createMetricsRoute(opts: JobmeterMetricsOptions) {
   const o = resolveRouteOptions(opts);
   const { jobmeter } = opts;
   const { posture } = o.gate;
@@ -76,9 +54,16 @@ export function createMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute {
   };
 
   return {
+    /** The options as resolved (path, gate, access log…). */
     options: o,
+    /** Whether the route exists at all: enabled, and a gate in force or an open posture. */
     mounted: o.enabled && o.gate.mode !== 'unmounted',
-    handle(request) {
+    /**
+     * The answer to a request of the route's path: the gate's refusal (counted), 503 once closing
+     * or past `maxInflightScrapes`, else the scrape's; undefined when the host's own 404 answers.
+     * The tenant a request authenticated as goes to the access log. Never rejects.
+     */
+    handle(request: IncomingMessage): Promise<ScrapeAnswer> | undefined {
       const decision = o.gate.decide({
         peer: request.socket.remoteAddress,
         headers: request.headers,
@@ -91,7 +76,11 @@ export function createMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute {
       if (decision.tenant !== undefined) setAccessLogTenant(request, decision.tenant);
       return answer(request);
     },
-    close() {
+    /**
+     * From now on scrapes get 503 instead of starting a collection on a jobmeter that may be
+     * shutting down; the route's body storage is dropped (bodies being written go when done).
+     */
+    close(): void {
       closing = true;
       handler.close();
     },
