@@ -45,9 +45,6 @@ export type JobmeterMetricsOptions = OptionsOf<
   }
 >;
 
-/** Resolved once when the route is made; every default applied here. */
-export type ResolvedRoute = ReturnType<typeof resolveRouteOptions>;
-
 /** What mounting a metrics route with these options does, for startup lines and tests. */
 export interface MetricsRouteInfo {
   /** The route's path (the posture's when not given). */

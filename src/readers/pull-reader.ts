@@ -14,11 +14,7 @@ export interface PullReaderOptions {
   readonly onShutdown?: () => Promise<void>;
 }
 
-type PullReaderClass = new (
-  metricProducers: MetricProducer[],
-  options: PullReaderOptions,
-) => MetricReader;
-let pullReaderClass: PullReaderClass | undefined;
+let pullReaderClass: (new (p: MetricProducer[], o: PullReaderOptions) => MetricReader) | undefined;
 
 /**
  * A pull reader.
