@@ -39,9 +39,7 @@ const WHAT: Partial<Record<SectionName, string>> = {
  * to JobmeterReader by a host switching from it (docs/host-apps.md, "Coming from
  * @opentelemetry/exporter-prometheus"). Such a key is refused naming what to use.
  */
-const FOREIGN_KEYS: Partial<
-  Record<SectionName, { of: string; use: Readonly<Record<string, string>> }>
-> = {
+const FOREIGN_KEYS: Partial<Record<SectionName, { of: string; use: Record<string, string> }>> = {
   reader: {
     of: 'PrometheusExporter',
     use: {

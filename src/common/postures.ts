@@ -49,10 +49,7 @@ export interface Posture {
   readonly trustedProxies: readonly string[];
   /** The original's environment variables (read by `jobmeter serve` under this posture only). */
   readonly env: {
-    readonly token?: string;
-    readonly tokenFile?: string;
-    readonly trustedCidrs?: string;
-    readonly trustedProxies?: string;
+    readonly [K in 'token' | 'tokenFile' | 'trustedCidrs' | 'trustedProxies']?: string;
   };
 }
 

@@ -28,9 +28,7 @@ const FORMAT_BY_EXTENSION: Readonly<Record<string, ConfigFormat>> = {
 };
 
 /** Each format's parser: its text, the file's path and key for errors → the document. */
-const PARSERS: Readonly<
-  Record<ConfigFormat, (text: string, path: string, key: string) => unknown>
-> = { toml: parseTomlText, yaml: parseYamlText, json: parseJsonText };
+const PARSERS = { toml: parseTomlText, yaml: parseYamlText, json: parseJsonText };
 
 /** The key named in file errors: the serve flag (the preload passes JOBMETER_CONFIG). */
 const KEY = '--config';

@@ -60,10 +60,7 @@ export function listen(
   emitter: object,
   listeners: Readonly<Record<string, (...args: never[]) => unknown>>,
 ): () => void {
-  const e = emitter as {
-    on(event: string, f: unknown): void;
-    off(event: string, f: unknown): void;
-  };
+  const e = emitter as Record<'on' | 'off', (event: string, f: unknown) => void>;
   for (const [event, f] of Object.entries(listeners)) e.on(event, f);
   return () => {
     for (const [event, f] of Object.entries(listeners)) e.off(event, f);
