@@ -118,24 +118,22 @@ function pointValue(kind: DataKind, p: Obj): string {
   switch (kind) {
     case 'gauge':
     case 'sum': {
-      const asInt = p['asInt'];
-      if (asInt !== undefined && asInt !== null) return intText(asInt);
-      const asDouble = p['asDouble'];
-      return asDouble !== undefined && asDouble !== null ? goFloat(Number(asDouble)) : '';
+      if (p['asInt'] != null) return String(p['asInt']);
+      return p['asDouble'] != null ? goFloat(Number(p['asDouble'])) : '';
     }
     case 'histogram': {
-      let value = `count=${intText(p['count'] ?? 0)}${sumMinMax(p)}`;
+      let value = `count=${String(p['count'] ?? 0)}${sumMinMax(p)}`;
       const bounds = array(p['explicitBounds']);
       const counts = array(p['bucketCounts']);
       for (let b = 0; b < counts.length; b++) {
-        value += ` ${b < bounds.length ? `le${goFloat(Number(bounds[b]))}=` : ''}${intText(counts[b])}`;
+        value += ` ${b < bounds.length ? `le${goFloat(Number(bounds[b]))}=` : ''}${String(counts[b])}`;
       }
       return value;
     }
     case 'exponentialHistogram':
-      return `count=${intText(p['count'] ?? 0)}${sumMinMax(p)}`;
+      return `count=${String(p['count'] ?? 0)}${sumMinMax(p)}`;
     case 'summary': {
-      let value = `count=${intText(p['count'] ?? 0)} sum=${goFixed6(Number(p['sum'] ?? 0))}`;
+      let value = `count=${String(p['count'] ?? 0)} sum=${goFixed6(Number(p['sum'] ?? 0))}`;
       for (const q of array(p['quantileValues'])) {
         const o = asObj(q);
         value += ` q${goFloat(Number(o['quantile'] ?? 0))}=${goFloat(Number(o['value'] ?? 0))}`;
@@ -186,7 +184,7 @@ function anyText(raw: unknown, json: boolean): string | undefined {
     case 'boolValue':
       return v === true ? 'true' : 'false';
     case 'intValue':
-      return intText(v);
+      return String(v);
     case 'doubleValue': {
       const d = Number(v);
       if (Number.isFinite(d)) return jsonFloat(d);
@@ -248,9 +246,6 @@ function goFixed6(f: number): string {
   if (Math.abs(f) >= 1e21) return `${BigInt(f).toString()}.000000`;
   return f.toFixed(6);
 }
-
-/** An int64/uint64 as decimal text, exactly: decodeWire gives each as a string (Long's). */
-const intText = (raw: unknown): string => String(raw);
 
 // ---------------------------------------------------------------------------------------------
 // Reading the wire shape. Only requests that decoded are printed, so this is lenient: a missing
