@@ -73,18 +73,6 @@ export const COLLECTOR_CONFIG_DEFAULTS: CollectorEndpoints = {
   telemetry: '127.0.0.1:8888',
 };
 
-export interface CompiledCollectorConfig {
-  /** The configuration, as the Collector reads it (YAML or JSON of this object). */
-  readonly config: Record<string, unknown>;
-  /** Families the Collector cannot reproduce (the `# not reproduced by the Collector:` line). */
-  readonly notReproduced: readonly string[];
-  /**
-   * Families with series the profile fills in with 0. jobmeter's canonical push carries those
-   * zeros (naming/zero-fill-push.ts); another SDK's push has them once it records them (0 at start-up).
-   */
-  readonly zeroFilled: readonly string[];
-}
-
 const CATALOG: ReadonlyMap<string, InstrumentSpec> = new Map(
   [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...RUNTIME_INSTRUMENTS].map((spec) => [
     spec.name,
@@ -444,10 +432,17 @@ function collectorOf(
   };
 }
 
+/**
+ * `profile` as a Collector configuration: `config` as the Collector reads it (YAML or JSON of
+ * it); `notReproduced`, the families the Collector cannot reproduce (the `# not reproduced by the
+ * Collector:` line); `zeroFilled`, the families with series the profile fills in with 0 (jobmeter's
+ * canonical push carries those zeros, naming/zero-fill-push.ts; another SDK's push has them once it
+ * records them, 0 at start-up).
+ */
 export function compileCollectorConfig(
   profile: TableProfile,
   endpoints: CollectorEndpoints = COLLECTOR_CONFIG_DEFAULTS,
-): CompiledCollectorConfig {
+) {
   checkCompilable(profile);
   const zeroFilled = [...new Set(zeroSeries(profile.rules).map((s) => s.rule.name))];
   if (endpoints.tier !== undefined && 'worker' in endpoints.tier)
