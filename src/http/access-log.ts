@@ -44,17 +44,7 @@ export interface AccessEntry {
   tenant: string | undefined;
 }
 
-export interface AccessLog {
-  /** Starts an entry (and writes the verbose line). */
-  begin(method: string, url: string, remote?: string): AccessEntry;
-  /**
-   * Writes the access line. `durationMs` is truncated to whole milliseconds, as Go's
-   * `Milliseconds()`; `bytes`, what was sent, goes to a level logger only.
-   */
-  end(entry: AccessEntry, status: number, durationMs: number, bytes?: number): void;
-}
-
-export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
+export function createAccessLog(options: AccessLogOptions = {}) {
   const stream = options.stream ?? process.stderr;
   const verbose = options.verbose ?? false;
   const now = options.now ?? Date.now;
@@ -63,7 +53,8 @@ export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
   const write = isLevelLogger(stream) ? undefined : (line: string) => stream.write(line);
   const field = logger === undefined ? safe : (text: string) => text;
   return {
-    begin(method, url, remote) {
+    /** Starts an entry (and writes the verbose line). */
+    begin(method: string, url: string, remote?: string): AccessEntry {
       const entry: AccessEntry = {
         id: requestId(),
         method: field(method),
@@ -77,7 +68,11 @@ export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
       else logger?.debug({ request_id, method: m, path }, 'request received');
       return entry;
     },
-    end(entry, status, durationMs, bytes) {
+    /**
+     * Writes the access line. `durationMs` is truncated to whole milliseconds, as Go's
+     * `Milliseconds()`; `bytes`, what was sent, goes to a level logger only.
+     */
+    end(entry: AccessEntry, status: number, durationMs: number, bytes?: number): void {
       const { id: request_id, method, path, remote, tenant } = entry;
       const ms = Math.max(0, Math.trunc(durationMs));
       if (write === undefined) {
@@ -103,7 +98,7 @@ const entries = new WeakMap<IncomingMessage, AccessEntry>();
  * @param url the path to log (Express's `originalUrl` under a mount point); @default request.url
  */
 export function logExchange(
-  log: AccessLog,
+  log: ReturnType<typeof createAccessLog>,
   request: IncomingMessage,
   response: ServerResponse,
   url = request.url ?? '/',
