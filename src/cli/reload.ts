@@ -98,20 +98,6 @@ export type ApplyLive = (
   changed: readonly string[],
 ) => readonly string[];
 
-/** How the last load of the configuration went (Prometheus' `…_config_last_reload_successful`). */
-export interface ReloadOutcome {
-  /** The last load, at start or on a SIGHUP, was read and applied (unchanged counts). */
-  readonly successful: boolean;
-  /** When the last successful one was, Unix seconds. */
-  readonly successSeconds: number;
-  /**
-   * The keys that one found changed in the file against the configuration in force (applied now
-   * or at restart, as its line says), as the file spells them: never a value; none at start. What
-   * the status page says the last reload changed.
-   */
-  readonly changed: readonly string[];
-}
-
 /** What asked for a re-read: its line starts with it. */
 export type ReloadTrigger = 'SIGHUP' | 'POST /-/reload';
 
@@ -130,7 +116,14 @@ export class HangupReloader {
   private apply: ApplyLive | undefined;
   /** A SIGHUP came before the configuration serve started with was loaded. */
   private missed = false;
-  private outcome: ReloadOutcome = { successful: false, successSeconds: 0, changed: [] };
+  /**
+   * How the last load of the configuration went (Prometheus' `…_config_last_reload_successful`):
+   * whether the last load, at start or on a SIGHUP, was read and applied (unchanged counts); when
+   * the last successful one was, Unix seconds; the keys that one found changed in the file against
+   * the configuration in force (applied now or at restart, as its line says), as the file spells
+   * them: never a value; none at start (what the status page says the last reload changed).
+   */
+  private outcome = { successful: false, successSeconds: 0, changed: [] as readonly string[] };
   private readonly onHangup = (): void => {
     if (this.running === undefined) this.missed = true;
     else void this.reload('SIGHUP');
@@ -166,7 +159,7 @@ export class HangupReloader {
   }
 
   /** How the last load went: read by serve's self-telemetry. */
-  lastReload(): ReloadOutcome {
+  lastReload(): Readonly<typeof this.outcome> {
     return this.outcome;
   }
 
