@@ -33,18 +33,11 @@ export interface HttpServerOptions {
   readonly onShed?: OnShed;
 }
 
-export interface HttpServer {
-  /** The bound port (the real one when 0 was asked). */
-  readonly port: number;
-  /** Stops accepting and closes every connection within the grace (server-limits.ts). Idempotent. */
-  close(): Promise<void>;
-}
-
 const CLOSING_BODY =
   '{"error":"Service Unavailable","message":"Service Unavailable","statusCode":503}';
 
 /** @throws the listen error (address in use, permission) after releasing what was made. */
-export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+export async function startHttpServer(options: HttpServerOptions) {
   let closing: Promise<void> | undefined;
   const server = createLimitedServer(
     options.limits,
@@ -78,8 +71,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   }
   const bound = server.address();
   return {
+    /** The bound port (the real one when 0 was asked). */
     port: typeof bound === 'object' && bound !== null ? bound.port : options.port,
-    close() {
+    /** Stops accepting and closes every connection within the grace (server-limits.ts). Idempotent. */
+    close(): Promise<void> {
       closing ??= (async () => {
         options.onClosing?.();
         await closeServer(server);
