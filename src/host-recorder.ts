@@ -13,7 +13,7 @@
  * instrument and reason, and counted in `jobmeter.records.dropped` on the same meter (the same
  * account as `guardMeter(meter)`'s, host-guard.ts, for the host's other instruments).
  */
-import { inspect, isDeepStrictEqual } from 'node:util';
+const { inspect, isDeepStrictEqual } = process.getBuiltinModule('node:util');
 import type { Meter } from '@opentelemetry/api';
 import { checkOptionKeys } from './common/option-keys.ts';
 import type { OptionsOf, RECORDER_OPTIONS } from './common/option-table.ts';

@@ -7,13 +7,12 @@
  */
 import { AggregationTemporality, millisToHrTime, sdkResources } from './common/otel-sdk.ts';
 import { metrics, type Meter, type MeterProvider as MetricsApiProvider } from '@opentelemetry/api';
-import cluster from 'node:cluster';
-import { hostname } from 'node:os';
+const { hostname } = process.getBuiltinModule('node:os');
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import type { IMetricReader, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import { clusterPrimary } from './cluster/lazy-primary.ts';
-import { listenToClusterWorkers, listenToPort } from './cluster/transport.ts';
+import { cluster, listenToClusterWorkers, listenToPort } from './cluster/transport.ts';
 import { Parts } from './common/parts.ts';
 import type { Log } from './common/log.ts';
 import { ConfigError } from './errors.ts';

@@ -3,7 +3,7 @@
  * (common/option-table.ts) where it has them, the rest here; a bad value is a ConfigError naming
  * it, an unknown key too (common/option-keys.ts).
  */
-import cluster from 'node:cluster';
+import { cluster } from './cluster/transport.ts';
 import { MERGE_POLICIES } from './domain/merge-rules.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { checkOptionKeys } from './common/option-keys.ts';

@@ -3,7 +3,7 @@
  * names jobmeter reserves under the native profile, the JSON view, and the one place concurrent
  * scrapes coalesce (a collection and its naming pass).
  */
-import { hostname } from 'node:os';
+const { hostname } = process.getBuiltinModule('node:os');
 import { DOMAIN_INSTRUMENTS, REFUSED_METRIC, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
 import type { ServedTotals, SourceTotals } from './series/carry.ts';

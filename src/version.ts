@@ -8,8 +8,7 @@
  * it; the sources run from a checkout ask git; anything else is `unknown`. Never an error: the
  * commit only labels what runs.
  */
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+const { fileURLToPath } = process.getBuiltinModule('node:url');
 
 /**
  * jobmeter's version.
@@ -34,12 +33,15 @@ export function buildCommit(): string {
 /** The commit checked out at `dir`, or undefined when `dir` is in no git work tree or git is missing. */
 export function gitCommit(dir: string): string | undefined {
   try {
-    const out = execFileSync('git', ['rev-parse', 'HEAD'], {
-      cwd: dir,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 5000,
-    }).trim();
+    const out = process
+      .getBuiltinModule('node:child_process')
+      .execFileSync('git', ['rev-parse', 'HEAD'], {
+        cwd: dir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 5000,
+      })
+      .trim();
     return /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(out) ? out : undefined;
   } catch {
     return undefined;

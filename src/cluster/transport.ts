@@ -4,7 +4,10 @@
  * the lifecycle code knows no transport. Messages are tagged: the host's own messages on the same
  * channel pass by untouched (and the host's handlers see jobmeter's, which carry `tag`).
  */
-import cluster, { type Worker as ClusterWorker } from 'node:cluster';
+import type { Cluster, Worker as ClusterWorker } from 'node:cluster';
+
+/** node:cluster as Node gives it (module.exports is the cluster; @types/node types the ES namespace). */
+export const cluster = process.getBuiltinModule('node:cluster') as unknown as Cluster;
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { isWire, WIRE_TAG, type FromMember, type ToMember } from './wire.ts';
 

@@ -4,7 +4,7 @@
  * HTTP gates (http/gate.ts, http/client-ip.ts) and the config validators, so both read an address
  * the same way.
  */
-import { BlockList, isIP } from 'node:net';
+const { BlockList, isIP } = process.getBuiltinModule('node:net');
 
 export const CIDR_EXPECTED = 'an IP address or CIDR, e.g. 10.0.0.0/8 or ::1';
 

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+const { isIP } = process.getBuiltinModule('node:net');
 
 import { ConfigError } from '../errors.ts';
 import { LOOPBACK } from './addresses.ts';

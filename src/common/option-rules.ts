@@ -11,7 +11,7 @@
  * Not for internal invariants (a plain Error) or bad network input (a 4xx): only for values an
  * operator or a host's code chose.
  */
-import { isIP } from 'node:net';
+const { isIP } = process.getBuiltinModule('node:net');
 
 import { ConfigError, maskedUrl, REDACTED } from '../errors.ts';
 import { CIDR_EXPECTED, parseCidr } from './addresses.ts';

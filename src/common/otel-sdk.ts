@@ -22,8 +22,8 @@
  *   as (esbuild bundles the package there); in Node's ES modules `require` is not defined, so
  *   Node takes {@link esm} (test/package/bundlers.test.ts).
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+const { createRequire } = process.getBuiltinModule('node:module');
+const { fileURLToPath } = process.getBuiltinModule('node:url');
 import type { HrTime } from '@opentelemetry/api';
 import type * as Resources from '@opentelemetry/resources';
 import type * as SdkMetrics from '@opentelemetry/sdk-metrics';

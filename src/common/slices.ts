@@ -4,7 +4,7 @@
  * held it for the budget, so the host's timers and I/O run between slices instead of waiting for
  * the whole loop.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
+const { setImmediate: nextTurn } = process.getBuiltinModule('node:timers/promises');
 import { holdShape } from './held-shapes.ts';
 
 /** Longest a slice holds the event loop, in ms: every sliced loop's default. */

@@ -23,17 +23,12 @@
  * the same).
  */
 import type { Attributes, Meter, Observable } from '@opentelemetry/api';
-import { readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import {
-  constants,
-  monitorEventLoopDelay,
-  PerformanceObserver,
-  performance,
-  type Histogram,
-  type PerformanceEntry,
-} from 'node:perf_hooks';
-import { getHeapSpaceStatistics } from 'node:v8';
+import type { Histogram, PerformanceEntry } from 'node:perf_hooks';
+const { readdirSync, readFileSync } = process.getBuiltinModule('node:fs');
+const os = process.getBuiltinModule('node:os');
+const { constants, monitorEventLoopDelay, PerformanceObserver, performance } =
+  process.getBuiltinModule('node:perf_hooks');
+const { getHeapSpaceStatistics } = process.getBuiltinModule('node:v8');
 
 import { observableGauge, observableCounter, observableUpDownCounter } from './catalog.ts';
 import { SECONDS_BOUNDARIES } from './host-buckets.ts';

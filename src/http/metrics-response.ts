@@ -8,7 +8,7 @@
  * than a slice. The body is written to the socket in slices too (scrape-handler.ts `writeBody`,
  * the plugin's {@link bodyStream}).
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { inSlices, SLICE_MILLIS } from '../common/slices.ts';
 import {
   chooseEncoding,
@@ -59,7 +59,9 @@ export function bodyStream(body: readonly Buffer[], sliceMillis = SLICE_MILLIS):
   // The body is complete when the last rendering slice ends, and that slice may have used its
   // whole budget: writing starts in a turn of its own (inSlices). The clock runs through the
   // pipe's turn: the generator resumes when the response wants the next piece.
-  return Readable.from(inSlices(body, sliceMillis), { objectMode: false });
+  return process
+    .getBuiltinModule('node:stream')
+    .Readable.from(inSlices(body, sliceMillis), { objectMode: false });
 }
 
 export interface ScrapeRequest {

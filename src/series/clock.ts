@@ -21,7 +21,7 @@
  * a step of the wall clock either way expires nothing and resets nothing.
  */
 import type { HrTime } from '@opentelemetry/api';
-import { readFileSync, readlinkSync } from 'node:fs';
+const { readFileSync, readlinkSync } = process.getBuiltinModule('node:fs');
 
 export interface Clock {
   wallMillis(): number;
