@@ -48,7 +48,7 @@ export function createDebugPrinter(
   };
   return {
     /** The ingest listener's `onRequest`: a decoded request body and what the store made of it. */
-    received(body: Uint8Array, encoding: OtlpEncoding, result: OtlpPartialSuccess): void {
+    received: (body: Uint8Array, encoding: OtlpEncoding, result: OtlpPartialSuccess): void => {
       let request: unknown;
       try {
         request = decodeWire(body, encoding);
