@@ -204,7 +204,7 @@ export interface StatusSenders {
 export interface IngestSource {
   /**
    * Points refused by reason (every reason, 0 until its first refusal: ingest-report.ts
-   * `RefusedCounts`), source series expired since start, series and bytes held.
+   * `refusedCounter`), source series expired since start, series and bytes held.
    */
   readonly store: {
     refusedByReason(): ReadonlyMap<string, number>;

@@ -5,13 +5,11 @@
  * the store the refusals are also counted by reason and served as the self-metric
  * `jobmeter.ingest.refused{reason}` (a name no sender may use).
  */
-import type { HrTime } from '@opentelemetry/api';
 import type { OtlpPartialSuccess } from '../otlp/types.ts';
 import { counter, REFUSED_METRIC } from '../domain/catalog.ts';
 import { StorageRegistry } from '../domain/storage/registry.ts';
-import { SumStorage } from '../domain/storage/sum.ts';
-import type { CollectedSeries } from '../series/collection.ts';
-import { SnapshotArena } from '../series/snapshot.ts';
+import type { SumStorage } from '../domain/storage/sum.ts';
+import type { DeclaredCounter } from '../domain/storage/handles.ts';
 import { cutString } from '../domain/bounded-attributes.ts';
 
 /**
@@ -80,47 +78,18 @@ const REFUSED = counter(
 );
 
 /**
- * Data points refused since the store was made, by reason: the self-metric, recorded on a meter of
- * its own (as http/self-telemetry.ts records jobmeter's), its series held by the storage.
+ * {@link REFUSED}'s storage, read as a sum's series set (its columns, its values): the store's
+ * count of the points it refused since it was made, served on a meter of its own.
  *
  * Every reason is a series from the start, at 0 (as `jobmeter.records.dropped`'s, record-guard.ts
  * `dropCounter`): a series that first appears at its first refusal hides that refusal from
  * Prometheus' `increase()`, which counts from a series' first sample.
  */
-export class RefusedCounts {
-  readonly #counter = refusedCounter();
-  readonly #start: HrTime;
-
-  /** `start`: when counting began, the self-metric's start time. */
-  constructor(start: HrTime) {
-    this.#start = start;
-    for (const reason of REFUSAL_REASONS) this.#counter.add(0, { reason });
-  }
-
-  add(code: RefusalReason, count: number): void {
-    this.#counter.add(count, { reason: code });
-  }
-
-  /** The running counts by reason (serve's self-telemetry reads them). */
-  counts(): ReadonlyMap<RefusalReason, number> {
-    const { attributes, values } = this.#counter;
-    return new Map(attributes.map((a, i) => [a['reason'] as RefusalReason, values.data[i]!]));
-  }
-
-  /** {@link REFUSED_METRIC} as columns (of a copy). */
-  series(): CollectedSeries | undefined {
-    const arena = new SnapshotArena(new Float64Array(this.#counter.snapshotLength()));
-    return this.#counter.collected(this.#counter.snapshot(arena), this.#start);
-  }
-}
-
-/** {@link REFUSED}'s storage, read as a sum's series set (its columns, its values). */
-function refusedCounter(): SumStorage {
-  const storage = new StorageRegistry([REFUSED], { scope: { name: 'jobmeter' } }).counter(
-    REFUSED_METRIC,
-  );
-  if (storage instanceof SumStorage) return storage;
-  throw new Error(`${REFUSED_METRIC} is a counter's sum`);
+export function refusedCounter(): SumStorage {
+  const registry = new StorageRegistry([REFUSED], { scope: { name: 'jobmeter' } });
+  const storage = registry.storage(REFUSED_METRIC, 'counter') as SumStorage;
+  for (const reason of REFUSAL_REASONS) storage.add(0, { reason });
+  return storage;
 }
 
 /** Accepted/refused counts and reasons of one request. */
@@ -129,20 +98,20 @@ export class IngestReport {
   rejected = 0;
   readonly #reasons = new Map<string, number>();
   readonly #warnings = new Set<string>();
-  readonly #refused: RefusedCounts;
+  readonly #refused: DeclaredCounter<{ reason: RefusalReason }>;
   /** The sender of the resource being ingested, its refusals counted on it too (senders.ts). */
   sender: { refuse(code: RefusalReason, count: number): void } | undefined;
   #time: { points: number; minOffsetMillis: number; maxOffsetMillis: number } | undefined;
 
-  /** `refused`: the store's running counts, added to as points are refused. */
-  constructor(refused: RefusedCounts) {
+  /** `refused`: the store's {@link refusedCounter}, added to as points are refused. */
+  constructor(refused: DeclaredCounter<{ reason: RefusalReason }>) {
     this.#refused = refused;
   }
 
   refuse(metric: string, count: number, refusal: Refusal): void {
     if (count <= 0) return;
     this.rejected += count;
-    this.#refused.add(refusal.code, count);
+    this.#refused.add(count, { reason: refusal.code });
     this.sender?.refuse(refusal.code, count);
     const offset = refusal.offsetMillis;
     if (offset !== undefined) {

@@ -25,7 +25,7 @@ import type { CollectionResult, MetricProducer, ScopeMetrics } from '@openteleme
 import type { IngestedPart, IngestedScope } from '../series/collection.ts';
 import { pointFloor, pointMillis, type Clock } from '../series/clock.ts';
 import { collectSeries, ingestedMetrics } from '../series/output-collect.ts';
-import { SnapshotStorage } from '../series/snapshot.ts';
+import { SnapshotArena, SnapshotStorage } from '../series/snapshot.ts';
 import type {
   OtlpExponentialHistogramPoint,
   OtlpExportRequest,
@@ -41,12 +41,13 @@ import {
   type Convention,
   type ConventionRecord,
 } from '../domain/convention.ts';
+import type { SumStorage } from '../domain/storage/sum.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import { arrival, type Arrival } from './arrival.ts';
 import { derivedRunMetrics, LastFailure } from './derived-runs.ts';
 import {
   IngestReport,
-  RefusedCounts,
+  refusedCounter,
   type IngestResult,
   type Refusal,
   type RefusalReason,
@@ -196,8 +197,8 @@ export class IngestStore
   readonly #clock: Clock;
   /** How far behind jobmeter's clock a point's time may be (`time_too_old` past it): the longer of an hour and the expiry (stream-rules.ts). */
   readonly maxAgeMillis: number;
-  /** The points refused, served as `jobmeter.ingest.refused`: this store's count, or a held copy's live store's ({@link holdFor}). */
-  #refused: RefusedCounts;
+  /** The points refused, served as `jobmeter.ingest.refused` from `start` (when the store was made): this store's count, or a held copy's live store's ({@link holdFor}). */
+  #refused: { readonly counter: SumStorage; readonly start: HrTime };
   readonly #lastFailure = new LastFailure();
   /** Under a convention: the instruments it derives from each canonical one (by its name). */
   readonly #derivations: ReadonlyMap<string, readonly ConventionRecord<InstrumentSpec>[]>;
@@ -218,7 +219,7 @@ export class IngestStore
     super(settings);
     this.#clock = settings.clock;
     this.maxAgeMillis = Math.max(MIN_MAX_AGE_MILLIS, settings.expiryMillis);
-    this.#refused = new RefusedCounts(millisToHrTime(pointMillis(this.#clock)));
+    this.#refused = { counter: refusedCounter(), start: millisToHrTime(pointMillis(this.#clock)) };
     this.#derivations = derivations(settings.convention);
     this.#replaced =
       settings.convention === undefined ? new Set() : replacedBy(settings.convention);
@@ -231,7 +232,8 @@ export class IngestStore
 
   /** Data points refused since the store was made, by reason: what `jobmeter.ingest.refused` reports. */
   refusedByReason(): ReadonlyMap<RefusalReason, number> {
-    return this.#refused.counts();
+    const { attributes, values } = this.#refused.counter;
+    return new Map(attributes.map((a, i) => [a['reason'] as RefusalReason, values.data[i]!]));
   }
 
   /**
@@ -268,7 +270,7 @@ export class IngestStore
    * `restore`).
    */
   override restore(snapshot: StoreSnapshot, asWritten = false): StoreRestore {
-    const report = new IngestReport(this.#refused);
+    const report = new IngestReport(this.#refused.counter);
     for (const r of snapshot.refused ?? []) report.refuse(r.name, r.points, r.refusal);
     const summary = super.restore(snapshot, asWritten);
     // Points go on after the writer's, though this process's wall clock be behind it.
@@ -299,7 +301,7 @@ export class IngestStore
   }
 
   begin(): IngestBatch {
-    const report = new IngestReport(this.#refused);
+    const report = new IngestReport(this.#refused.counter);
     const senders = this.senders.request();
     return {
       add: (part) => this.#ingestInto(part, report, senders),
@@ -372,7 +374,9 @@ export class IngestStore
             return kept.length === 0 ? [] : [{ scope, series: kept }];
           });
     if (derived.length > 0) served.push({ scope: JOBMETER_SCOPE, series: derived, own: true });
-    const refused = this.#refused.series();
+    const { counter, start } = this.#refused;
+    const arena = new SnapshotArena(new Float64Array(counter.snapshotLength()));
+    const refused = counter.collected(counter.snapshot(arena), start);
     if (refused !== undefined) served.push({ scope: JOBMETER_SCOPE, series: [refused], own: true });
     return served;
   }
@@ -487,7 +491,7 @@ export class IngestStore
     if (targets === undefined) return undefined;
     const derivedAt: Arrival = {
       ...at,
-      report: new IngestReport(this.#refused),
+      report: new IngestReport(this.#refused.counter),
       origin: at.origin + metric.name + '\0',
     };
     const out: DerivedInto[] = [];
