@@ -107,6 +107,15 @@ export class HistogramSet extends SeriesSet {
     if (max > this.maxs!.data[at]!) this.maxs!.data[at] = max;
   }
 
+  /** Series `at`'s counts and count made `point`'s (a bucket `point` lacks counts 0), its sum `sum`; its min and max kept. */
+  put(at: number, point: HistogramAcc, sum: number): void {
+    const buckets = this.buckets.data;
+    for (let k = 0, from = at * this.stride; k < this.stride; k++)
+      buckets[from + k] = point.counts[k] ?? 0;
+    this.sums.data[at] = sum;
+    this.counts.data[at] = point.count;
+  }
+
   snapshotLength(): number {
     // Read in the same turn as snapshot(): the series count cannot change in between.
     return (

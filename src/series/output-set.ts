@@ -384,31 +384,17 @@ export class OutputSet {
   settle(at: number, streams: StreamLinks): void {
     const first = this.first(at);
     const set = this.set;
-    const gone = this.#gone[at];
-    if (set instanceof HistogramSet) {
-      const stride = set.stride;
-      const buckets = set.buckets.data;
-      const from = at * stride;
-      buckets.fill(0, from, from + stride);
-      const served = set.sums.data[at]!;
-      set.sums.data[at] = 0;
-      set.counts.data[at] = 0;
-      const base = this.baseAcc[at] as HistogramAcc | undefined;
-      if (base !== undefined) set.add(at, base);
-      if (gone !== undefined)
-        for (const g of gone.values()) if (g.acc !== undefined) set.add(at, g.acc as HistogramAcc);
+    if (!(set instanceof SumSet)) {
+      let acc = this.carriedAcc(at);
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!) {
-        const acc = streams.acc[s] as HistogramAcc | undefined;
-        if (acc !== undefined) set.add(at, acc);
+        const a = streams.acc[s];
+        if (a !== undefined) acc = mergeInto(this.aggregator!, acc, a);
       }
-      set.sums.data[at] = notRoundedDown(served, set.sums.data[at]);
-    } else if (set instanceof ExponentialSet) {
-      let acc = this.carriedAcc(at) as ExponentialSum | undefined;
-      for (let s = first; s !== NO_SLOT; s = streams.next[s]!) {
-        const e = streams.acc[s] as ExponentialSum | undefined;
-        if (e !== undefined) acc = mergeInto(EXPONENTIAL_HISTOGRAM, acc, e);
+      if (set instanceof ExponentialSet) set.values[at] = acc as ExponentialSum | undefined;
+      else {
+        const point = (acc ?? NOTHING) as HistogramAcc;
+        set.put(at, point, notRoundedDown(set.sums.data[at]!, point.sum));
       }
-      set.values[at] = acc;
     } else if (this.#largest) set.values.data[at] = this.base(at);
     else if (this.shape === 'monotonicSum') {
       let v = this.carried(at);
