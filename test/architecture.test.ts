@@ -351,7 +351,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'jobmeter.ts': [NOT_SERIES, ['composeJobmeter › stopThreads']],
   'naming/attribute-labels.ts': [MEMO, ['labelNameCache']],
   'naming/native-rules.ts': [TABLE, ['NO_RESERVED', 'LABEL_NAMING', 'labelNaming › reserved']],
-  'naming/series-cache.ts': [MEMO, ['#histograms', '#natives']],
+  'naming/series-cache.ts': [MEMO, ['#histograms', '#natives', 'NO_ATTRIBUTES']],
   'naming/to-families.ts': [
     "the table's rules and the compiled rules per instrument, the name clashes warned of; a pass's families, its own",
     [

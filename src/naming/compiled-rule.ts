@@ -9,12 +9,7 @@ import { DataPointType } from '../common/otel-sdk.ts';
 import { namingLevelMerge } from '../domain/merge-rules.ts';
 import { LEVEL } from '../series/aggregation.ts';
 import type { ReadRow, RuleSources } from '../series/carry.ts';
-import {
-  boundsOf,
-  type CollectedSeries,
-  type DormantSeries,
-  type LabelColumn,
-} from '../series/collection.ts';
+import { boundsOf, type CollectedSeries, type DormantSeries } from '../series/collection.ts';
 import { scaled, seriesExemplar, seriesStartMillis } from './data-points.ts';
 import {
   addHistogram,
@@ -23,7 +18,7 @@ import {
   type FamilyBuilder,
   type FamilyHead,
 } from './family-builder.ts';
-import type { SeriesCache } from './series-cache.ts';
+import type { LabelColumn, SeriesCache } from './series-cache.ts';
 import { classicBuckets, nativeOf } from './exponential.ts';
 
 export interface CompiledRule {
@@ -72,7 +67,7 @@ export function dormantSeries(
   series: DormantSeries['series'][number],
   sources: RuleSources | undefined,
 ): string {
-  const labels = rule.cache.labelRender.render(series.attributes);
+  const labels = rule.cache.labels.render(series.attributes);
   const { figures, bounds } = series;
   if (sources !== undefined && figures !== undefined) {
     const left = { figures, last: figures, ...(bounds !== undefined && { bounds }) };
@@ -84,8 +79,8 @@ export function dormantSeries(
 
 /**
  * Appends one instrument's series to `out` as `rule` reads them, from its columns (a store's series
- * set, or a producer's points as columns, series/metric-columns.ts), with the label strings the
- * columns hold for the rule (its cache's): nothing per series is made or kept here but a
+ * set, or a producer's points as columns, series/metric-columns.ts), with the label strings its
+ * cache holds (series-cache.ts `LabelMemo`): nothing per series is made or kept here but a
  * histogram's series object. `sources`: where each series is carried as a source of its served
  * series (a set whose series expire, when the rule carries). Returns the label column it read.
  */
@@ -106,7 +101,7 @@ export function emitSeries(
         ? LEVEL.max
         : LEVEL.sum;
   const n = series.n;
-  const labels = series.labels(cache.labelRender);
+  const labels = cache.labels.column(series);
   cache.trim(n);
   const kind = series.dataPointType;
   const histogram =
@@ -121,7 +116,7 @@ export function emitSeries(
     // The label column as it is (no string read for a renderer that keeps its rendering), and one array of values.
     addKeyed(out, labels, n, series.values, merge);
   } else {
-    // Read here only: the strings of every series are made (and kept by the set) when first read,
+    // Read here only: the strings of every series are made (and kept by the cache) when first read,
     // which the keyed path above must not pay for.
     const strings = labels.strings;
     // A source is carried by its own attributes: a column's keys tell its label strings' series,

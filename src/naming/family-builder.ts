@@ -25,7 +25,7 @@ import type {
 import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import { bucketsOf } from '../common/exponential-histogram.ts';
 import { replaces, type NamedExemplar } from './data-points.ts';
-import type { LabelColumn } from '../series/collection.ts';
+import type { LabelColumn } from './series-cache.ts';
 import { holdShape } from '../common/held-shapes.ts';
 import { columnsFamily } from '../exposition/samples.ts';
 import { HISTOGRAM, LEVEL } from '../series/aggregation.ts';

@@ -1,28 +1,242 @@
 /**
- * The naming stage's memory across collections: per compiled rule, the series object of each
- * histogram series it rendered (and its bucket-line prefix, and an exponential one's native
- * buckets), so a steady-state scrape only compares figures. Label strings are the columns'
- * (series/series-set.ts `labels` for a store's sets, series/metric-columns.ts for a producer's
- * points), made by this cache's {@link SeriesCache.labelRender}.
+ * The naming stage's memory across collections, per compiled rule: the label string of each series
+ * it read, by position ({@link SeriesCache.labels}: the one memo of label strings, whatever the
+ * columns are of: a store's set, a producer's points, several sets as one view), and the series
+ * object of each histogram series it rendered (and its bucket-line prefix, and an exponential one's
+ * native buckets), so a steady-state scrape only compares figures.
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
-import { boundsOf, type CollectedSeries, type LabelRender } from '../series/collection.ts';
+import { boundsOf, type CollectedSeries } from '../series/collection.ts';
 import { sameBounds } from '../series/carry.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { RenderHistogramSeries } from '../exposition/render-model.ts';
 import type { NativeBuckets } from '../exposition/types.ts';
+import { holdShape } from '../common/held-shapes.ts';
 import { bucketExemplars } from './data-points.ts';
 import { MIN_NATIVE_SCHEMA } from '../common/exponential-histogram.ts';
 import { classicBuckets, nativeOf } from './exponential.ts';
 
 /**
+ * The label strings of one collection's series as a rule renders them. A reader that keeps what it
+ * wrote (exposition/render-memo.ts) asks for one string at a time, only for series it has not
+ * written yet, and nothing is kept for it; one that reads {@link strings} has them kept.
+ */
+export interface LabelColumn {
+  /**
+   * One per series, in series order, made when first read and kept by the rule from then on. The
+   * same array from one collection to the next while no series is added; never changed once
+   * handed out.
+   */
+  readonly strings: readonly string[];
+  /** Series i's label string: the kept one, or made now (and not kept). */
+  at(i: number): string;
+  /**
+   * Each position's identity (render-model.ts `KeyedLabels`): the attributes object its string was
+   * made of, at least `n` long. Of a store's set, its attributes array (a removed series'
+   * successors move down, series-set.ts `compact`: a new array). Two points of a producer's that
+   * render one string share a key, so a source is told by its own attributes
+   * (`CollectedSeries.attributes`), as the carry does (compiled-rule.ts).
+   */
+  readonly keys: readonly Attributes[];
+  /** What makes the strings (the rule's cache): two columns' keys tell the same strings only with the same maker. */
+  readonly maker: object;
+  /** Strings that are not all ASCII (usually none). */
+  readonly nonAscii: number;
+}
+
+const NO_ATTRIBUTES: readonly Attributes[] = [];
+
+/**
+ * A rule's label strings by position, across collections: the one memo of them, whatever the
+ * columns are of. A position holds the same series while it holds the same attributes object;
+ * its string is made once, to count the strings not all ASCII, and kept only once a reader reads
+ * the strings as an array (the render memo needs none kept: it asks {@link LabelColumn.at} for the
+ * series new to it), or once the objects at the positions change (an observable instrument's
+ * points get new ones at every collection: a new object that renders the string already there is
+ * the same series, with the same key). An attributes array is never changed once read but by
+ * growing (a store's set: series-set.ts; a producer's points get a new one at every collection:
+ * metric-columns.ts), so the same array as last time holds the same objects at the positions
+ * checked; a set's array after a compaction is the one before without the removed series, in
+ * order (`CollectedSeries.compactedFrom`). Nothing kept here is changed once handed out: a column
+ * reads what it was made with.
+ */
+class LabelMemo {
+  readonly render: (attributes: Attributes) => string;
+  /** The attributes array last read: its first {@link checked} positions' strings were made. */
+  read: readonly Attributes[] = NO_ATTRIBUTES;
+  checked = 0;
+  nonAscii = 0;
+  /** Each position's key: {@link read} itself while each is the object its string was made of. */
+  keys: readonly Attributes[] = NO_ATTRIBUTES;
+  /** {@link keys} is this memo's own array (it grows with new positions). */
+  ownKeys = false;
+  /** The strings kept, by position. */
+  strings: readonly string[] | undefined;
+
+  constructor(render: (attributes: Attributes) => string) {
+    this.render = render;
+  }
+
+  /** The label strings of the `n` series of `series`. */
+  column(series: Pick<CollectedSeries, 'attributes' | 'n' | 'compactedFrom'>): LabelColumn {
+    const { attributes, n, compactedFrom } = series;
+    if (attributes !== this.read) {
+      if (compactedFrom === undefined && this.checked > 0) this.#realign(attributes, n);
+      else {
+        if (compactedFrom !== undefined && compactedFrom === this.read) this.#follow(attributes);
+        else {
+          // Further behind than one compaction: the strings are made again.
+          this.checked = this.nonAscii = 0;
+          this.strings = undefined;
+        }
+        this.keys = attributes;
+        this.ownKeys = false;
+      }
+      this.read = attributes;
+    }
+    const from = this.checked;
+    let fresh: string[] | undefined;
+    if (from < n) {
+      if (this.keys !== attributes && !this.ownKeys) {
+        this.keys = this.keys.slice(0, from);
+        this.ownKeys = true;
+      }
+      const keys = this.keys === attributes ? undefined : (this.keys as Attributes[]);
+      fresh = new Array<string>(n - from);
+      for (let i = from; i < n; i++) {
+        const s = (fresh[i - from] = this.render(attributes[i]!));
+        if (!isAscii(s)) this.nonAscii++;
+        keys?.push(attributes[i]!);
+      }
+      this.checked = n;
+    }
+    return new Column(this, attributes, n, from, fresh);
+  }
+
+  /** `attributes`, the array read last time without the removed series: the kept strings go along. */
+  #follow(attributes: readonly Attributes[]): void {
+    const old = this.read;
+    const strings = this.strings;
+    const kept: string[] = [];
+    let at = 0;
+    for (let i = 0; i < this.checked; i++) {
+      if (attributes[at] === old[i]) {
+        if (strings !== undefined && i < strings.length) kept.push(strings[i]!);
+        at++;
+      } else if (!isAscii(strings?.[i] ?? this.render(old[i]!))) this.nonAscii--;
+    }
+    this.checked = at;
+    if (strings !== undefined) this.strings = kept;
+  }
+
+  /** `attributes`, another array than the last, compared with it position by position. */
+  #realign(attributes: readonly Attributes[], n: number): void {
+    const old = this.read;
+    const checked = this.checked;
+    let strings = this.strings as string[] | undefined;
+    // Made in this call (else a column may read them: copied before a change).
+    let made = false;
+    let keys: Attributes[] | undefined;
+    for (let i = 0; i < checked; i++) {
+      if (i < n && attributes[i] === old[i]) continue;
+      if (strings === undefined || strings.length < checked) {
+        // Kept from now on: the objects at these positions change.
+        const kept = strings ?? [];
+        strings = old
+          .slice(0, checked)
+          .map((a, j) => (j < kept.length ? kept[j]! : this.render(a)));
+        made = true;
+      }
+      const was = strings[i]!;
+      const s = i < n ? this.render(attributes[i]!) : undefined;
+      if (s === was) continue;
+      if (!made) strings = strings.slice();
+      made = true;
+      if (keys === undefined) {
+        this.keys = keys = this.keys.slice(0, Math.min(n, checked));
+        this.ownKeys = true;
+      }
+      if (!isAscii(was)) this.nonAscii--;
+      if (s === undefined) continue;
+      if (!isAscii(s)) this.nonAscii++;
+      strings[i] = s;
+      keys[i] = attributes[i]!;
+    }
+    if (strings !== undefined && n < checked) strings.length = this.checked = n;
+    this.strings = strings;
+  }
+}
+
+/** One collection's label column (see {@link LabelMemo.column}). */
+class Column implements LabelColumn {
+  readonly keys: readonly Attributes[];
+  readonly maker: LabelMemo;
+  readonly nonAscii: number;
+  readonly #read: readonly Attributes[];
+  readonly #n: number;
+  /** The strings kept when made. */
+  readonly #kept: readonly string[] | undefined;
+  /** The strings made to check the series new at this collection, from `#from` on; dropped with this object. */
+  readonly #fresh: readonly string[] | undefined;
+  readonly #from: number;
+  #strings: readonly string[] | undefined;
+
+  constructor(
+    memo: LabelMemo,
+    read: readonly Attributes[],
+    n: number,
+    from: number,
+    fresh: readonly string[] | undefined,
+  ) {
+    this.maker = memo;
+    this.keys = memo.keys;
+    this.nonAscii = memo.nonAscii;
+    this.#read = read;
+    this.#n = n;
+    this.#kept = memo.strings;
+    this.#from = from;
+    this.#fresh = fresh;
+  }
+
+  at(i: number): string {
+    const kept = this.#strings ?? this.#kept;
+    if (kept !== undefined && i < kept.length) return kept[i]!;
+    const fresh = this.#fresh;
+    if (fresh !== undefined && i >= this.#from) return fresh[i - this.#from]!;
+    return this.maker.render(this.keys[i]!);
+  }
+
+  get strings(): readonly string[] {
+    if (this.#strings !== undefined) return this.#strings;
+    const memo = this.maker;
+    const n = this.#n;
+    // While the memo reads this column's array still, its strings are those of this array's series.
+    const current = memo.read === this.#read;
+    let kept = (current ? memo.strings : this.#kept) ?? [];
+    if (kept.length < n) {
+      // A new array of exactly `n` (a handed-out one never changes; `push` would keep spare room).
+      const grown = new Array<string>(n);
+      for (let i = 0; i < n; i++) grown[i] = i < kept.length ? kept[i]! : this.at(i);
+      kept = grown;
+      if (current) memo.strings = grown;
+    }
+    // A collection older than the strings made since (a reader's earlier instant) reads a prefix.
+    return (this.#strings = kept.length === n ? kept : kept.slice(0, n));
+  }
+}
+
+// Made at every collection and dropped after it: its hidden class is held (common/held-shapes.ts).
+holdShape(new Column(new LabelMemo(() => ''), NO_ATTRIBUTES, 0, 0, undefined));
+
+/**
  * What one compiled rule keeps of its histogram series from one collection to the next, by
- * position. A series object is served again while its figures have not changed: series objects
- * are never changed once made, so families handed out earlier stay as they were, and unchanged
- * ones are old-generation objects the young-generation GC does not copy while a scrape is
- * rendered. Number series keep nothing here: their label strings go into the family's columns with
- * the values (`RenderNumberFamily.columns`). The arrays are cut to the last collection's size.
+ * position, and its label strings ({@link LabelMemo}). A series object is served again while its
+ * figures have not changed: series objects are never changed once made, so families handed out
+ * earlier stay as they were, and unchanged ones are old-generation objects the young-generation GC
+ * does not copy while a scrape is rendered. Number series keep nothing here but their label
+ * strings: those go into the family's columns with the values (`RenderNumberFamily.columns`). The
+ * arrays are cut to the last collection's size.
  */
 export class SeriesCache {
   /** The series object made at each position. */
@@ -31,12 +245,12 @@ export class SeriesCache {
   readonly #natives: Array<NativeBuckets | undefined> = [];
   /** Histogram rules: the bucket line prefix of a label string. */
   readonly #prefix: ((labels: string) => string) | undefined;
-  /** What the columns render this rule's label strings with (the same object for the rule's life). */
-  readonly labelRender: LabelRender;
+  /** The rule's label strings. */
+  readonly labels: LabelMemo;
 
   constructor(render: (attributes: Attributes) => string, prefix?: (labels: string) => string) {
     this.#prefix = prefix;
-    this.labelRender = { render, isAscii };
+    this.labels = new LabelMemo(render);
   }
 
   /**

@@ -31,45 +31,6 @@ export interface Exemplar {
   readonly spanId: string;
 }
 
-/**
- * How a reader turns a series' attributes into its label string, and tells a string that is not
- * all ASCII. The store checks each series' string once per such object, and keeps the strings
- * when the reader asks for them as an array (series-set.ts `labels`): the same object at every
- * collection, not a new one.
- */
-export interface LabelRender {
-  render(attributes: Attributes): string;
-  isAscii(labels: string): boolean;
-}
-
-/**
- * The label strings of a set's series as one render makes them. A reader that keeps what it wrote
- * (exposition/render-memo.ts) asks for one string at a time, only for series it has not written
- * yet, and nothing is kept for it; one that reads {@link strings} has them kept by the store.
- */
-export interface LabelColumn {
-  /**
-   * One per series, in series order, made when first read and kept by the store from then on. The
-   * same array from one collection to the next while no series is added; never changed once
-   * handed out (an added series copies it first).
-   */
-  readonly strings: readonly string[];
-  /** Series i's label string: the kept one, or made now (and not kept). */
-  at(i: number): string;
-  /**
-   * Each series' identity (its attributes object, stable while the series is held; a removed
-   * series' successors move down, series-set.ts `compact`, so identify a row by this object, not
-   * its position); at least `n` long. Of a producer's points (metric-columns.ts) it is the identity
-   * of a label string: two points that render one string share it, so a source is told by its own
-   * attributes (`CollectedSeries.attributes`), as the carry does (naming/compiled-rule.ts).
-   */
-  readonly keys: readonly Attributes[];
-  /** What makes the strings (the render): two columns' keys tell the same strings only with the same maker. */
-  readonly maker: object;
-  /** Strings that are not all ASCII (usually none). */
-  readonly nonAscii: number;
-}
-
 /** One instrument's series at the collection's instant. */
 export interface CollectedSeries {
   readonly descriptor: MetricDescriptor;
@@ -107,8 +68,12 @@ export interface CollectedSeries {
   /** Sets that keep a start per series (series-set.ts `keepStarts`): its two parts, by series. */
   readonly startSeconds?: Float64Array;
   readonly startNanos?: Float64Array;
-  /** The label strings of the `n` series as `render` makes them: each checked once, kept by the store once read as an array. */
-  labels(render: LabelRender): LabelColumn;
+  /**
+   * A set whose series were removed (series-set.ts `compact`): the attributes array before its last
+   * compaction, of which {@link attributes} is the series left, in order, and those made since.
+   * What a reader keeps by position follows (naming/series-cache.ts `LabelMemo`).
+   */
+  readonly compactedFrom: readonly Attributes[] | undefined;
 }
 
 export interface CollectedScope {

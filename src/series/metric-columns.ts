@@ -3,14 +3,12 @@
  * histograms and derived counts) as the columns of a series set (collection.ts `CollectedSeries`):
  * the one way data points enter the naming pass, so a naming rule reads one shape.
  *
- * What it keeps across collections, per instrument: for each reader's render, the label string at
- * each point position (a memo, as a set keeps its own: series-set.ts `labels`), and the bucket
- * bounds last seen. Producers keep their points in a stable order (jobmeter's storages and the
- * SDK's cumulative storages append new series at the end and keep one attributes object per
- * series), so position i nearly always holds the attributes object it held at the last
- * collection: an identity check, no hashing. A new object (an observable instrument makes new ones
- * at every collection) is rendered again; when it renders the string already there, it is the same
- * series, with the same key.
+ * What it keeps across collections, per instrument: the bucket bounds last seen, and storage for
+ * the figures. Producers keep their points in a stable order (jobmeter's storages and the SDK's
+ * cumulative storages append new series at the end and keep one attributes object per series), so
+ * position i nearly always holds the attributes object it held at the last collection: what a
+ * reader keeps by position is kept by an identity check, no hashing (naming/series-cache.ts
+ * `LabelMemo`). The attributes array is a new one at every collection.
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
@@ -21,71 +19,12 @@ import type {
   MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { sameBounds } from './carry.ts';
-import type { CollectedSeries, Exemplar, LabelColumn, LabelRender } from './collection.ts';
+import type { CollectedSeries, Exemplar } from './collection.ts';
 import { bucketOf } from './histogram.ts';
 
 const NO_BOUNDS: readonly number[] = [];
 const NONE: Float64Array = new Float64Array(0);
 const NO_START: HrTime = [0, 0];
-
-/** One render's label strings of the points, by position (collection.ts `LabelColumn`). */
-class PointLabels {
-  /** The attributes object last seen at each position. */
-  readonly #seen: Attributes[] = [];
-  /**
-   * Each position's identity: the attributes object its current string was first made from. A
-   * handed-out key array only grows (the render memo reads it by prefix); it is replaced, never
-   * changed, when a position's string changes or positions go.
-   */
-  #keys: Attributes[] = [];
-  /** Replaced, never changed, once handed out. */
-  #strings: string[] = [];
-  #published = false;
-  #nonAscii = 0;
-
-  column(attributes: readonly Attributes[], render: LabelRender): LabelColumn {
-    const n = attributes.length;
-    const seen = this.#seen;
-    if (this.#strings.length > n) {
-      for (let i = n; i < this.#strings.length; i++)
-        if (!render.isAscii(this.#strings[i]!)) this.#nonAscii--;
-      this.#strings = this.#strings.slice(0, n);
-      this.#keys = this.#keys.slice(0, n);
-      this.#published = false;
-      seen.length = n;
-    }
-    let keysOwn = false;
-    for (let i = 0; i < n; i++) {
-      const a = attributes[i]!;
-      if (seen[i] === a) continue;
-      seen[i] = a;
-      const s = render.render(a);
-      const old = this.#strings[i];
-      if (old === s) continue;
-      if (this.#published) {
-        this.#strings = this.#strings.slice();
-        this.#published = false;
-      }
-      if (old !== undefined) {
-        if (!render.isAscii(old)) this.#nonAscii--;
-        if (!keysOwn) this.#keys = this.#keys.slice();
-        keysOwn = true;
-      }
-      if (!render.isAscii(s)) this.#nonAscii++;
-      this.#strings[i] = s;
-      this.#keys[i] = a;
-    }
-    this.#published = true;
-    const strings = this.#strings;
-    return {
-      strings,
-      at: (i) => strings[i]!,
-      keys: this.#keys,
-      maker: render,
-      nonAscii: this.#nonAscii,
-    };
-  }
-}
 
 /** The trace-linked exemplars of a point (domain/exemplars.ts), when it has any. */
 function pointExemplars(dp: DataPoint<unknown>): readonly Exemplar[] | undefined {
@@ -95,7 +34,6 @@ function pointExemplars(dp: DataPoint<unknown>): readonly Exemplar[] | undefined
 
 /** One instrument's MetricData as columns, collection after collection (see the file comment). */
 export class MetricColumns {
-  readonly #labels = new Map<LabelRender, PointLabels>();
   /** The bounds last seen: the same array while they do not change (renderers cache `le` strings by identity). */
   #bounds: readonly number[] = NO_BOUNDS;
   /**
@@ -208,11 +146,6 @@ export class MetricColumns {
           (exemplars ??= new Array<Exemplar | undefined>(n))[i] = e[e.length - 1];
       }
     }
-    const labels = (render: LabelRender): LabelColumn => {
-      let held = this.#labels.get(render);
-      if (held === undefined) this.#labels.set(render, (held = new PointLabels()));
-      return held.column(attributes, render);
-    };
     // Written out in series-set.ts collectedOf's order: the rules then see one hidden class.
     const series: CollectedSeries = {
       descriptor: metric.descriptor,
@@ -221,7 +154,7 @@ export class MetricColumns {
       n,
       attributes,
       startTime,
-      labels,
+      compactedFrom: undefined,
       isMonotonic: metric.dataPointType === DataPointType.SUM && metric.isMonotonic,
       stride,
       bounds,

@@ -20,8 +20,6 @@ import {
   type CollectedSeries,
   type IngestedPart,
   type IngestedScope,
-  type LabelColumn,
-  type LabelRender,
 } from './collection.ts';
 import type { OutputSet } from './output-set.ts';
 import type { SnapshotArena } from './snapshot.ts';
@@ -109,7 +107,7 @@ function seriesOf(
 /**
  * Several sets' series (a histogram's bucket layouts, or one set whose series moved in from
  * another layout) as one view in the order they were made, each with its own bounds: copies of
- * their figures, the label strings read from each set's own column.
+ * their figures (a new attributes array at every collection).
  */
 function merged(parts: readonly { out: OutputSet; series: CollectedSeries }[]): CollectedSeries {
   const order: { part: number; at: number; seq: number }[] = [];
@@ -140,12 +138,6 @@ function merged(parts: readonly { out: OutputSet; series: CollectedSeries }[]): 
     seriesBounds[i] = s.bounds;
   }
   const head = parts[0]!.series;
-  const labels = (render: LabelRender): LabelColumn => {
-    const columns = parts.map((p) => p.series.labels(render));
-    const strings = order.map(({ part, at }) => columns[part]!.strings[at]!);
-    const nonAscii = columns.reduce((sum, c) => sum + c.nonAscii, 0);
-    return { strings, at: (i) => strings[i]!, keys: attributes, maker: render, nonAscii };
-  };
   return {
     descriptor: head.descriptor,
     dataPointType: head.dataPointType,
@@ -153,7 +145,7 @@ function merged(parts: readonly { out: OutputSet; series: CollectedSeries }[]): 
     n,
     attributes,
     startTime: head.startTime,
-    labels,
+    compactedFrom: undefined,
     isMonotonic: head.isMonotonic,
     stride,
     bounds: head.bounds,

@@ -2,8 +2,7 @@
  * One instrument's series: its index (attribute sets -> positions, with the bounds and the overflow
  * fold: spec-index.ts, open-index.ts), its descriptor, its figures in typed columns (the kinds:
  * sum.ts (a gauge's too), histogram.ts, each with its rules to add and snapshot; deltas of every kind:
- * temporality.ts), and the label strings readers made of its series (checked once, held here once
- * per series for a reader that reads them as an array: {@link labels}).
+ * temporality.ts).
  *
  * A writer (jobmeter's synchronous storages, domain/storage/) records into a set; the store
  * (series-store.ts) reads every set at one instant into a {@link Collection}, or into OpenTelemetry
@@ -15,117 +14,22 @@
  * each went. Chosen over moving the last series into a hole, which would reorder what a
  * collection serves (a series' place is the order it was made in, as it was when the ingest kept
  * them in maps), and over a free list with holes a collection skips, which would make every reader
- * skip holes. Label strings held by position follow the same moves (`Labels`, synced at the next
- * `labels` call); a compaction makes new arrays (attributes, strings), never changes one handed
- * out, so a snapshot read over several turns stays right.
+ * skip holes. A compaction makes a new attributes array, never changes one handed out, so a
+ * snapshot read over several turns stays right; a collection says which array it follows
+ * (`CollectedSeries.compactedFrom`), so what a reader keeps by position follows the moves.
  */
 import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import { holdShape } from '../common/held-shapes.ts';
-import {
-  metricDataOf,
-  type CollectedSeries,
-  type LabelColumn,
-  type LabelRender,
-} from './collection.ts';
+import { metricDataOf, type CollectedSeries } from './collection.ts';
 import type { Snapshot, SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
-
-/** What a set holds of one reader's label strings (see {@link SeriesSet.labels}). */
-class Labels {
-  /** Series whose string was made and checked for ASCII. */
-  checked = 0;
-  nonAscii = 0;
-  /** The strings, once the reader asked for them as an array. */
-  strings: readonly string[] | undefined;
-  /** The set's compactions these positions follow (see {@link SeriesSet.compact}). */
-  compactions = 0;
-}
-
-/** What the last compaction moved: series `i` went to `moves[i]`, the removed (-1) had `removed` (by old position). */
-interface Compaction {
-  readonly moves: Int32Array;
-  readonly removed: readonly (readonly [number, Attributes])[];
-}
-
-/** A set's label strings at one collection (collection.ts `LabelColumn`). */
-class StoreLabels implements LabelColumn {
-  readonly keys: readonly Attributes[];
-  readonly maker: LabelRender;
-  readonly nonAscii: number;
-  readonly #held: Labels;
-  readonly #n: number;
-  /** The strings made to check the series new at this collection, from `#from` on; dropped with this object. */
-  readonly #fresh: readonly string[] | undefined;
-  readonly #from: number;
-  #strings: readonly string[] | undefined;
-
-  constructor(
-    keys: readonly Attributes[],
-    render: LabelRender,
-    held: Labels,
-    n: number,
-    from: number,
-    fresh: readonly string[] | undefined,
-  ) {
-    this.keys = keys;
-    this.maker = render;
-    this.nonAscii = held.nonAscii;
-    this.#held = held;
-    this.#n = n;
-    this.#from = from;
-    this.#fresh = fresh;
-  }
-
-  at(i: number): string {
-    const kept = this.#held.strings;
-    if (kept !== undefined && i < kept.length) return kept[i]!;
-    const fresh = this.#fresh;
-    if (fresh !== undefined && i >= this.#from) return fresh[i - this.#from]!;
-    return this.maker.render(this.keys[i]!);
-  }
-
-  get strings(): readonly string[] {
-    if (this.#strings !== undefined) return this.#strings;
-    const held = this.#held;
-    const n = this.#n;
-    let kept = held.strings ?? [];
-    if (kept.length < n) {
-      // A new array of exactly `n` (a handed-out one never changes; `push` would keep spare room).
-      const grown = new Array<string>(n);
-      for (let i = 0; i < kept.length; i++) grown[i] = kept[i]!;
-      for (let i = kept.length; i < n; i++) grown[i] = this.at(i);
-      kept = held.strings = grown;
-    }
-    // A collection older than the strings made since (a reader's earlier instant) reads a prefix.
-    return (this.#strings = kept.length === n ? kept : kept.slice(0, n));
-  }
-}
-
-/** The label strings of the first `n` of `keys`, made for one reader and kept by nobody (a snapshot's series whose set moved them since). */
-function detachedLabels(keys: readonly Attributes[], render: LabelRender, n: number): LabelColumn {
-  const strings = new Array<string>(n);
-  let nonAscii = 0;
-  for (let i = 0; i < n; i++) {
-    const s = (strings[i] = render.render(keys[i]!));
-    if (!render.isAscii(s)) nonAscii++;
-  }
-  return { strings, at: (i) => strings[i]!, keys, maker: render, nonAscii };
-}
-
-// Made at every collection and dropped after it: its hidden class is held (common/held-shapes.ts).
-holdShape(
-  new StoreLabels([], { render: () => '', isAscii: () => true }, new Labels(), 0, 0, undefined),
-);
 
 export abstract class SeriesSet {
   readonly descriptor: MetricDescriptor;
   /** The position of the series `attributes` records into (created on first sight). */
   readonly seriesOf: (attributes: Attributes | undefined) => number;
   abstract readonly dataPointType: DataPointType;
-  /** Label strings by the reader's render (dropped with it); made when first read (a writer's many small sets may never be). */
-  #labels: WeakMap<LabelRender, Labels> | undefined;
   readonly #index: SeriesIndex;
   /**
    * Each series' start, when the writer keeps one ({@link keepStarts}): an HrTime's two parts, so
@@ -136,8 +40,8 @@ export abstract class SeriesSet {
   #starts: { seconds: number[]; nanos: number[] } | undefined;
   /** Removed series not yet compacted away. */
   #removed: number[] = [];
-  #compactions = 0;
-  #last: Compaction | undefined;
+  /** The attributes array before the last compaction (`CollectedSeries.compactedFrom`). */
+  #compactedFrom: Attributes[] | undefined;
 
   /** @param index makes the set's index, given how to add storage for a new series. */
   constructor(descriptor: MetricDescriptor, index: (grow: () => void) => SeriesIndex) {
@@ -209,13 +113,9 @@ export abstract class SeriesSet {
     const moves = new Int32Array(attributes.length);
     for (const at of this.#removed) moves[at] = -1;
     this.#removed = [];
-    const removed: [number, Attributes][] = [];
     let n = 0;
     for (let i = 0; i < moves.length; i++) {
-      if (moves[i] === -1) {
-        removed.push([i, attributes[i]!]);
-        continue;
-      }
+      if (moves[i] === -1) continue;
       moves[i] = n;
       if (i !== n) {
         this.moveSeries(i, n);
@@ -229,8 +129,7 @@ export abstract class SeriesSet {
     this.keepSeries(n);
     if (this.#starts !== undefined) this.#starts.seconds.length = this.#starts.nanos.length = n;
     this.#index.compacted!(moves, n);
-    this.#compactions++;
-    this.#last = { moves, removed };
+    this.#compactedFrom = attributes;
     return moves;
   }
 
@@ -239,66 +138,6 @@ export abstract class SeriesSet {
 
   /** Keeps the first `n` series' figures, for {@link compact}. */
   protected abstract keepSeries(n: number): void;
-
-  /** Brings `held` (made before the last compactions) to the positions now. */
-  #follow(held: Labels, render: LabelRender): void {
-    const last = this.#last;
-    if (last === undefined || held.compactions !== this.#compactions - 1) {
-      // Further behind than one compaction: the strings are made again.
-      held.checked = held.nonAscii = 0;
-      held.strings = undefined;
-    } else {
-      const { moves, removed } = last;
-      const strings = held.strings;
-      let gone = 0;
-      for (const [at, attributes] of removed) {
-        if (at >= held.checked) break;
-        gone++;
-        if (
-          !render.isAscii(
-            strings !== undefined && at < strings.length ? strings[at]! : render.render(attributes),
-          )
-        )
-          held.nonAscii--;
-      }
-      held.checked -= gone;
-      if (strings !== undefined) {
-        const kept: string[] = [];
-        for (let i = 0; i < strings.length; i++) if (moves[i]! >= 0) kept.push(strings[i]!);
-        held.strings = kept;
-      }
-    }
-    held.compactions = this.#compactions;
-  }
-
-  /**
-   * The label strings of the first `n` series as `render` makes them. Each series' string is made
-   * once when it is first collected, to count those not all ASCII, and dropped after this
-   * collection unless the reader reads the column's `strings`: those the set keeps for as long as
-   * `render` lives (a series' attributes never change, so its string never does). A reader that
-   * keeps its own rendering (the render memo) asks only for the strings of series new to it.
-   */
-  labels(render: LabelRender, n: number): LabelColumn {
-    const all = (this.#labels ??= new WeakMap());
-    let held = all.get(render);
-    if (held === undefined) {
-      all.set(render, (held = new Labels()));
-      held.compactions = this.#compactions;
-    }
-    if (held.compactions !== this.#compactions) this.#follow(held, render);
-    const from = held.checked;
-    let fresh: string[] | undefined;
-    if (from < n) {
-      fresh = new Array<string>(n - from);
-      for (let i = from; i < n; i++) {
-        const s = render.render(this.attributes[i]!);
-        if (!render.isAscii(s)) held.nonAscii++;
-        fresh[i - from] = s;
-      }
-      held.checked = n;
-    }
-    return new StoreLabels(this.attributes, render, held, n, from, fresh);
-  }
 
   /** Adds the storage of one more series. */
   protected abstract grow(): void;
@@ -349,12 +188,6 @@ export abstract class SeriesSet {
     >,
   ): CollectedSeries {
     const attributes = this.keysOf(snap);
-    // A compaction since the snapshot (a writer's series removed while the collection is read over
-    // several turns) moved the positions the held strings follow: the snapshot's are made apart.
-    const labels = (render: LabelRender) =>
-      attributes === this.attributes
-        ? this.labels(render, snap.n)
-        : detachedLabels(attributes, render, snap.n);
     // Every field written out, in one order: an object spread into would get a hidden class of its
     // own that a full GC drops (objects made per scrape), and with it the naming pass's optimized code.
     return {
@@ -364,7 +197,9 @@ export abstract class SeriesSet {
       n: snap.n,
       attributes,
       startTime,
-      labels,
+      // A compaction since the snapshot (a writer's series removed while the collection is read
+      // over several turns) is none this array follows.
+      compactedFrom: attributes === this.attributes ? this.#compactedFrom : undefined,
       isMonotonic: columns.isMonotonic,
       stride: columns.stride,
       bounds: columns.bounds,

@@ -21,6 +21,7 @@ import { REPORT_CHUNK_POINTS, type Report } from '../../src/cluster/wire.ts';
 import { MAX_SERIES_PER_INSTRUMENT } from '../../src/domain/bounded-attributes.ts';
 import { OVERFLOW_ATTRIBUTES } from '../../src/series/positions.ts';
 import { newPullReader } from '../../src/readers/pull-reader.ts';
+import { SeriesCache } from '../../src/naming/series-cache.ts';
 
 /** A process of the cluster: its own provider and reader, and the encoder it reports with. */
 function member(name: string) {
@@ -425,13 +426,10 @@ test("the scrape reads the aggregate as the series store's columns: the MetricDa
   const c = await agg.collect();
   assert.deepEqual(c.metrics, [], 'no MetricData: columns only');
   const scraped: Record<string, unknown> = {};
-  const render = {
-    render: (at: Record<string, unknown>) => JSON.stringify(at),
-    isAscii: () => true,
-  };
+  const render = (at: Record<string, unknown>) => JSON.stringify(at);
   for (const g of c.series) {
     for (const s of g.series) {
-      assert.equal(s.labels(render).strings.length, s.n);
+      assert.equal(new SeriesCache(render).labels.column(s).strings.length, s.n);
       for (let i = 0; i < s.n; i++)
         scraped[`${s.descriptor.name}${JSON.stringify(s.attributes[i])}`] =
           s.dataPointType === DataPointType.HISTOGRAM

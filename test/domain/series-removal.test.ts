@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ValueType } from '@opentelemetry/api';
 import type { MetricDescriptor, DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
-import { countingRender } from '../support/counting-render.ts';
 import { HistogramSet } from '../../src/series/histogram.ts';
 import { KeyedSeriesIndex } from '../../src/series/keyed-index.ts';
 import { OpenSeriesIndex } from '../../src/series/open-index.ts';
@@ -13,8 +12,6 @@ import { SumSet } from '../../src/series/sum.ts';
 
 const D: MetricDescriptor = { name: 'c', description: '', unit: '', valueType: ValueType.DOUBLE };
 const keyed = (grow: () => void) => new KeyedSeriesIndex(grow);
-
-const render = () => countingRender('h');
 
 function sums(hosts: string[]) {
   const store = new SeriesStore({ clock: { wallMillis: () => 1000, monotonicMillis: () => 0 } });
@@ -65,53 +62,6 @@ test('a compaction makes a new attributes array: a snapshot taken before reads t
       [{ h: 'c' }, 3],
     ],
   );
-});
-
-test("label strings held by position follow a compaction: none made again, the removed ones' non-ASCII count given back", async () => {
-  const { store, set } = sums(['a', 'caf\u00e9', 'c']);
-  const r = render();
-  const first = (await store.collect()).series[0]!.series[0]!.labels(r);
-  assert.deepEqual(first.strings, ['h="a"', 'h="café"', 'h="c"']);
-  assert.equal(first.nonAscii, 1);
-  assert.equal(r.calls, 3);
-  set.remove(1);
-  set.compact();
-  set.values.data[set.seriesOf({ h: 'd' })] = 9;
-  const second = (await store.collect()).series[0]!.series[0]!.labels(r);
-  assert.deepEqual(second.strings, ['h="a"', 'h="c"', 'h="d"']);
-  assert.equal(second.nonAscii, 0);
-  assert.equal(r.calls, 4, "only the new series' string is made");
-  assert.deepEqual(
-    first.strings,
-    ['h="a"', 'h="café"', 'h="c"'],
-    'the array handed out before is unchanged',
-  );
-  // A reader that never read the strings as an array: its checked count follows too.
-  const other = render();
-  set.labels(other, set.size);
-  set.remove(0);
-  set.compact();
-  const third = (await store.collect()).series[0]!.series[0]!.labels(other);
-  assert.equal(third.at(0), 'h="c"');
-  assert.equal(third.nonAscii, 0);
-  assert.equal(
-    other.calls,
-    3 + 1 + 1,
-    "the removed series' string made once to give its count back, one string read",
-  );
-});
-
-test('a reader two compactions behind makes its strings again, right', async () => {
-  const { store, set } = sums(['a', 'b', 'c', 'd']);
-  const r = render();
-  // The reader's strings are made once here, before the compactions.
-  assert.equal((await store.collect()).series[0]!.series[0]!.labels(r).strings.length, 4);
-  set.remove(0);
-  set.compact();
-  set.remove(0);
-  set.compact();
-  const col = (await store.collect()).series[0]!.series[0]!.labels(r);
-  assert.deepEqual(col.strings, ['h="c"', 'h="d"']);
 });
 
 test('histograms and gauges compact every column (buckets by stride, sums, counts, min and max)', async () => {
