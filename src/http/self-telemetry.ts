@@ -73,6 +73,17 @@ const SHED = counter(
 /** The ingest's transports: OTLP/HTTP and OTLP/gRPC (ingest/ingest-listener.ts, grpc-listener.ts). */
 export const INGEST_PROTOCOLS = ['http', 'grpc'] as const;
 export type IngestProtocol = (typeof INGEST_PROTOCOLS)[number];
+/**
+ * A request the ingest answered: its reason (ingest/ingest-errors.ts `INGEST_ANSWERS`), its
+ * transport, the seconds from its arrival to its answer, its body's bytes read (0 when refused
+ * before its body).
+ */
+export type Answered = (
+  reason: string,
+  protocol: IngestProtocol,
+  seconds: number,
+  bytes: number,
+) => void;
 const PROTOCOL = { key: 'protocol', values: INGEST_PROTOCOLS };
 const REQUESTS = counter(
   'jobmeter.ingest.requests',
@@ -399,13 +410,12 @@ export class SelfTelemetry {
     const shed = this.#meter.counter(SHED.name);
     return {
       accepted: accepted.bind(),
-      /** A request answered: its transport, its reason, how long it took (s), its body's bytes. */
-      answered(protocol: IngestProtocol, reason: string, seconds: number, bytes: number): void {
+      answered: ((reason, protocol, seconds, bytes) => {
         const series = byProtocol[protocol]!;
         series.answers[reason]!.add(1);
         series.duration.record(seconds);
         series.size.record(bytes);
-      },
+      }) satisfies Answered,
       shed: Object.fromEntries(
         SHED_REASONS.map((reason) => [reason, shed.bind({ reason })]),
       ) as Record<ShedReason, BoundCounter>,

@@ -113,8 +113,7 @@ export function openIngest(
             },
             // jobmeter's own count: a profile's rejection series is its original's API's alone.
             ...(counts && {
-              onAnswered: (answer, { protocol, seconds, bytes }) =>
-                counts.answered(protocol, answer, seconds, bytes),
+              onAnswered: counts.answered,
               onShed: (reason) => counts.shed[reason].add(1),
             }),
             health: (request, response) => answerHealth(request, response, pipeline),

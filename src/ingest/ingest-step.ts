@@ -15,7 +15,7 @@
  * decompressed, so many fast senders, or many small bombs, cannot fill memory. A request's bytes
  * and slot (or its place in the line) are given back when it is answered or its sender is gone.
  */
-import type { IngestProtocol } from '../http/self-telemetry.ts';
+import type { Answered, IngestProtocol } from '../http/self-telemetry.ts';
 import { decodeExportRequest } from '../otlp/codec.ts';
 import { decodeLimitsFor, type DecodeLimits } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
@@ -63,7 +63,7 @@ export interface IngestStepOptions {
    * Called once with what every request a front answered was answered (its reason: ingest-errors.ts
    * `INGEST_ANSWERS`), as the answer is written; jobmeter counts it. A throw is ignored. @default none
    */
-  readonly onAnswered?: (answer: IngestAnswer, request: AnsweredRequest) => void;
+  readonly onAnswered?: Answered;
 }
 
 /** One request as a front hands it over: its body still to read. */
@@ -90,15 +90,6 @@ export interface IngestOutcome {
   /** Whether it was refused while its body was still arriving (the rest of it left unread). */
   readonly bodyLeft: boolean;
   /** The bytes of its body read, as `read` gave them. */
-  readonly bytes: number;
-}
-
-/** What a front reports of each request it answered, beside the answer (jobmeter's telemetry). */
-export interface AnsweredRequest {
-  readonly protocol: IngestProtocol;
-  /** From its arrival to its answer. */
-  readonly seconds: number;
-  /** Its body's bytes read (0 when refused before its body). */
   readonly bytes: number;
 }
 
@@ -248,11 +239,7 @@ export function ingestStep(options: IngestStepOptions): IngestStep {
 
   const answered: IngestStep['answered'] = (answer, protocol, started, bytes) => {
     try {
-      options.onAnswered?.(answer, {
-        protocol,
-        seconds: (performance.now() - started) / 1000,
-        bytes,
-      });
+      options.onAnswered?.(answer, protocol, (performance.now() - started) / 1000, bytes);
     } catch {
       // Counting never changes the answer.
     }
