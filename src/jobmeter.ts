@@ -286,16 +286,18 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
   let resourceObject: Resource | undefined;
   const resource = (): Resource =>
     (resourceObject ??= sdkResources().resourceFromAttributes(resourceAttributes));
-  // The push's temporality, which the cluster's aggregate is read in too.
+  // The push's temporality preference; the cluster's aggregate is read in its reader's, type by type.
   const temporality =
     o.otlp?.temporality === 'delta'
       ? AggregationTemporality.DELTA
       : AggregationTemporality.CUMULATIVE;
+  let pushReader: MetricReader | undefined;
   const primary =
     role === 'primary' && o.cluster !== false
       ? clusterPrimary(o.cluster, o.log, () => ({
           resource: resource(),
-          temporality,
+          temporality: (type) =>
+            pushReader?.selectAggregationTemporality(type) ?? AggregationTemporality.CUMULATIVE,
           // The primary's own collection, as the push reads it: the ingest's after the pull reader's.
           collectOwn: async () => {
             const own = await meterProvider.collectWithStorages(pull());
@@ -383,7 +385,7 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
       },
     });
     pushFailures = () => reader.stats().failedExports;
-    readers.push(reader);
+    readers.push((pushReader = reader));
   }
   // Two engines behind one Metrics API: jobmeter's storages for the own synchronous instruments no
   // host View selects, the SDK for the rest; every reader reads both (meter-provider.ts).

@@ -25,7 +25,7 @@
 import { diag, ValueType, type Attributes } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type {
-  AggregationTemporality,
+  AggregationTemporalitySelector,
   MetricDescriptor,
   MetricProducer,
   ResourceMetrics,
@@ -68,8 +68,8 @@ interface Member {
 export interface AggregateOptions {
   readonly resource: Resource;
   readonly policyFor: (instrument: string) => MergePolicy;
-  /** Of {@link ClusterAggregate.resourceMetrics}: delta for a delta push (each read the change since the previous). @default CUMULATIVE */
-  readonly temporality?: AggregationTemporality;
+  /** Of {@link ClusterAggregate.resourceMetrics}, by instrument type: the push reader's (a delta read is the change since the previous). @default CUMULATIVE for every type */
+  readonly temporality?: AggregationTemporalitySelector;
 }
 
 export class ClusterAggregate {

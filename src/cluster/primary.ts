@@ -3,7 +3,7 @@
  * (a scrape, an OTLP export), merge what arrives within the timeout, and retire a member when its
  * worker or thread leaves. A member that does not answer in time counts with its last report.
  */
-import { AggregationTemporality } from '../common/otel-sdk.ts';
+import { AggregationTemporality, InstrumentType } from '../common/otel-sdk.ts';
 import { randomUUID } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { withinMillis } from '../common/within-millis.ts';
@@ -101,7 +101,7 @@ export class ClusterPrimary implements PrimarySink {
    * what it has: temporality.ts).
    */
   async collect(pushed: ResourceMetrics): Promise<ResourceMetrics> {
-    if (this.#options.temporality !== AggregationTemporality.DELTA) await this.#gathered(pushed);
+    if (!this.#delta) await this.#gathered(pushed);
     else if (!this.#handedOver) {
       // The primary's own totals collected after `pushed` (at shutdown: settled before it, once
       // records are refused), never before a record in `pushed`: a record between the two is
@@ -118,6 +118,14 @@ export class ClusterPrimary implements PrimarySink {
   async scrape(): Promise<Collection> {
     await this.#gathered(undefined);
     return this.#aggregate.collect();
+  }
+
+  /** Whether the push reads any instrument type in delta (asked when it collects: it is made after this primary's options). */
+  get #delta(): boolean {
+    const { temporality } = this.#options;
+    return Object.values(InstrumentType).some(
+      (t) => temporality?.(t) === AggregationTemporality.DELTA,
+    );
   }
 
   /** Resolves to the primary's own collection the aggregate holds (undefined: none yet). */
@@ -150,7 +158,7 @@ export class ClusterPrimary implements PrimarySink {
    * (a cumulative push brings its own).
    */
   async settleOwn(): Promise<void> {
-    if (!this.#active || this.#options.temporality !== AggregationTemporality.DELTA) return;
+    if (!this.#active || !this.#delta) return;
     await this.#inflight;
     const own = await this.#options.collectOwn().catch(() => undefined);
     if (own !== undefined) await this.#merge(own, ++this.#seq);

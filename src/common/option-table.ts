@@ -210,7 +210,10 @@ export const OTLP_OPTIONS = {
   intervalMillis: { ...duration('interval_ms', 60_000), env: 'OTEL_METRIC_EXPORT_INTERVAL' },
   /** Export timeout in ms; must not exceed the interval. @default 30000 */
   timeoutMillis: { ...duration('timeout_ms', 30_000), env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT' },
-  /** `cumulative` or `delta`. @default 'cumulative' */
+  /**
+   * `cumulative` or `delta`: OTel's delta preference (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE),
+   * counters, histograms and gauges delta, up-down counters cumulative. @default 'cumulative'
+   */
   temporality: ruled('temporality', 'temporality', oneOfRule(TEMPORALITIES), {
     default: 'cumulative',
   }),

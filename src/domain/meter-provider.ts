@@ -25,7 +25,7 @@
  *
  * Meters are guarded (guarded-meter.ts): values checked, host instruments bounded over their life.
  */
-import { InstrumentType, sdkMetrics } from '../common/otel-sdk.ts';
+import { sdkMetrics } from '../common/otel-sdk.ts';
 import {
   createNoopMeter,
   type Meter,
@@ -40,7 +40,7 @@ import type {
   MetricProducer,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { ValueType, type Attributes } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { AttributeSetCap } from './attribute-set-cap.ts';
 import {
   guardMeter,
@@ -183,9 +183,8 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
       const process = view && ((a: Attributes) => view.attributesProcessor.process(a));
       return new AttributeSetCap(view?.aggregationCardinalityLimit ?? limit, process);
     };
-    // An integer-valued instrument stays with the SDK, which truncates its values as the API says.
     this.#hostStorage = (instrument, options) =>
-      viewed(instrument) || options?.valueType === ValueType.INT
+      viewed(instrument)
         ? undefined
         : storages.host(
             instrument.meter,
@@ -207,8 +206,8 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     const options = this.#sdkOptions();
     const readers = (options.readers ?? []).map((reader) => {
       if (this.#engine.readsStore?.(reader) === true) return reader;
-      const store = this.storages.series.producer(
-        reader.selectAggregationTemporality(InstrumentType.COUNTER),
+      const store = this.storages.series.producer((type) =>
+        reader.selectAggregationTemporality(type),
       );
       return boundThrough(reader, (sdk) => withLeading(sdk, store));
     });

@@ -15,6 +15,7 @@ import { AggregationTemporality, emptyResource, millisToHrTime } from '../common
 import type { HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type {
+  AggregationTemporalitySelector,
   CollectionResult,
   MetricData,
   MetricProducer,
@@ -32,7 +33,7 @@ import type {
 } from './collection.ts';
 import type { SeriesSet } from './series-set.ts';
 import { EMPTY_SNAPSHOT, SnapshotStorage, type Snapshot, type SnapshotArena } from './snapshot.ts';
-import { DeltaWindows } from './temporality.ts';
+import { DeltaWindows, instrumentTypeOf } from './temporality.ts';
 
 interface SeriesStoreOptions {
   /** Its point clock stamps the points (clock.ts); nothing here is decided by time. @default SYSTEM_CLOCK */
@@ -118,26 +119,26 @@ export class SeriesStore {
   }
 
   /**
-   * A producer of MetricData for one reader. Cumulative: every series, from the store's start.
-   * Delta: what changed since this producer's previous collection (each reader needs a producer
-   * of its own; `windows`: its delta state, when its owner seeds it). The points are made from one
-   * instant, set by set, in slices (common/slices.ts).
+   * A producer of MetricData for one reader, in the temporality its selector gives each set's
+   * instrument type (as the SDK asks a reader: an up-down counter stays cumulative for OTel's delta
+   * preference). Cumulative: every series, from the store's start. Delta: what changed since this
+   * producer's previous collection (each reader needs a producer of its own; `windows`: its delta
+   * state, when its owner seeds it). The points are made from one instant, set by set, in slices
+   * (common/slices.ts).
    */
   producer(
-    temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE,
+    temporality: AggregationTemporalitySelector = () => AggregationTemporality.CUMULATIVE,
     windows = new DeltaWindows(this.start),
   ): MetricProducer {
-    if (temporality === AggregationTemporality.CUMULATIVE) {
-      return {
-        collect: () => this.#metrics((set, snap, end) => set.cumulative(snap, this.start, end)),
-      };
-    }
     return {
       collect: () =>
         this.#metrics(
           (set, snap, end) => {
             const metric = set.cumulative(snap, this.start, end);
-            return metric && windows.change(metric);
+            return metric !== undefined &&
+              temporality(instrumentTypeOf(metric)) === AggregationTemporality.DELTA
+              ? windows.change(metric)
+              : metric;
           },
           (end) => windows.close(end),
         ),

@@ -19,7 +19,7 @@
  *   no increment is exported twice, and a series the other reader never exported is exported in
  *   full once.
  */
-import { AggregationTemporality, DataPointType } from '../common/otel-sdk.ts';
+import { AggregationTemporality, DataPointType, InstrumentType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type {
   DataPoint,
@@ -100,6 +100,20 @@ export class DeltaWindows {
           dataPoints,
         } as MetricData);
   }
+}
+
+/**
+ * The instrument type a reader's temporality selector is asked for `metric`: its descriptor's (the
+ * SDK and the storages write it there), else what its points say (the cluster aggregate's).
+ */
+export function instrumentTypeOf(metric: MetricData): InstrumentType {
+  const { type } = metric.descriptor as { type?: InstrumentType };
+  if (type !== undefined) return type;
+  if (metric.dataPointType === DataPointType.SUM)
+    return metric.isMonotonic ? InstrumentType.COUNTER : InstrumentType.UP_DOWN_COUNTER;
+  return metric.dataPointType === DataPointType.GAUGE
+    ? InstrumentType.GAUGE
+    : InstrumentType.HISTOGRAM;
 }
 
 /** A series' cumulative value as a reader holds it: a sum's, a histogram's point. */

@@ -117,12 +117,12 @@ test('the cluster aggregate serves what its members reported: counters kept over
         const cumulative = new ClusterAggregate({
           resource: emptyResource(),
           policyFor: policy,
-          temporality: AggregationTemporality.CUMULATIVE,
+          temporality: () => AggregationTemporality.CUMULATIVE,
         });
         const delta = new ClusterAggregate({
           resource: emptyResource(),
           policyFor: policy,
-          temporality: AggregationTemporality.DELTA,
+          temporality: () => AggregationTemporality.DELTA,
         });
         const deltaSums = new Map<string, number>();
         let before = new Map<string, number>();

@@ -25,7 +25,7 @@ function lazyPrimary(
     () => ({
       resource: emptyResource(),
       policyFor: mergePolicies(),
-      temporality: AggregationTemporality.CUMULATIVE,
+      temporality: () => AggregationTemporality.CUMULATIVE,
       // A collection waits this long for a member that does not answer (this test's never does).
       timeoutMillis: 10,
       collectOwn: () => Promise.resolve(EMPTY),

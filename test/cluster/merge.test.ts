@@ -65,7 +65,11 @@ function values(rm: ResourceMetrics, name: string): Record<string, number> {
 }
 
 const aggregate = (merge = {}, temporality = AggregationTemporality.CUMULATIVE) =>
-  new ClusterAggregate({ resource: emptyResource(), policyFor: mergePolicies(merge), temporality });
+  new ClusterAggregate({
+    resource: emptyResource(),
+    policyFor: mergePolicies(merge),
+    temporality: () => temporality,
+  });
 
 test('counters are summed and never decrease when a member exits, restarts or its source resets', async () => {
   const agg = aggregate();

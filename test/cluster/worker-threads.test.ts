@@ -188,7 +188,7 @@ test("an aggregating jobmeter started again gets each member's full totals, not 
   }
 });
 
-/** Each series' exported deltas added up over `requests`: `${metric} ${outcome}/${task}` → value (sums) or count and sum (histograms). */
+/** Each series' exported deltas added up over `requests` (a cumulative series: its last value): `${metric} ${outcome}/${task}` → value (sums) or count and sum (histograms). */
 function deltaTotals(requests: readonly DecodedExport[]): Map<string, number> {
   const totals = new Map<string, number>();
   const add = (key: string, v: number) => totals.set(key, (totals.get(key) ?? 0) + v);
@@ -200,13 +200,16 @@ function deltaTotals(requests: readonly DecodedExport[]): Map<string, number> {
         m.name !== 'jobmeter.run.active'
       )
         continue;
-      assert.equal(m.temporality, 'delta', m.name);
+      // OTel's delta preference: an up-down counter (runs in flight) stays cumulative.
+      const level = m.name === 'jobmeter.run.active';
+      assert.equal(m.temporality, level ? 'cumulative' : 'delta', m.name);
       for (const p of m.points) {
         const key = `${m.name} ${String(p.attributes['outcome'])}/${String(p.attributes['task'])}`;
         if (m.kind === 'histogram') {
           add(`${key} count`, p.count!);
           add(`${key} sum`, p.sum!);
-        } else add(key, p.value!);
+        } else if (level) totals.set(key, p.value!);
+        else add(key, p.value!);
       }
     }
   }

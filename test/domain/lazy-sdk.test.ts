@@ -34,9 +34,14 @@ test("storages and the store's collection need no SDK; the first instrument the 
   const meter = provider.getMeter('host', '1.0.0');
   meter.createCounter('jobs').add(2, { queue: 'a' });
   meter.createHistogram('duration', { unit: 's' }).record(0.5);
+  meter.createCounter('retries', { valueType: ValueType.INT }).add(1.5);
   const collection = await provider.storages.series.collect();
-  assert.equal(collection.series.flatMap((s) => s.series).length, 2);
-  assert.equal(made(), 0, 'a host counter and histogram no View selects are storages');
+  assert.equal(collection.series.flatMap((s) => s.series).length, 3);
+  assert.equal(
+    made(),
+    0,
+    'host counters (an integer-valued one too) and histograms no View selects are storages',
+  );
   assert.equal(provider.sdkInstruments, false);
 
   meter.createObservableGauge('pool.size').addCallback((r) => r.observe(4));
@@ -53,7 +58,7 @@ test('shut down before the SDK was needed: instruments made afterwards record no
   await provider.shutdown();
   const gauge = provider.getMeter('host').createObservableGauge('late');
   gauge.addCallback((r) => r.observe(1));
-  // An integer-valued counter is the SDK's too.
+  // An integer-valued counter is a storage, as any counter no View selects.
   provider.getMeter('host').createCounter('late.total', { valueType: ValueType.INT }).add(1);
   await provider.forceFlush();
   assert.equal(made(), 0);

@@ -31,7 +31,7 @@ const spec = (name: string, kind: ObservedKind): InstrumentSpec & { kind: Observ
 async function collect(
   store: StorageRegistry,
   temporality = AggregationTemporality.CUMULATIVE,
-  producer = store.series.producer(temporality),
+  producer = store.series.producer(() => temporality),
 ): Promise<Map<string, MetricData>> {
   const { resourceMetrics } = await producer.collect();
   return new Map(
@@ -97,7 +97,7 @@ describe('observed storages', () => {
     const store = new StorageRegistry([], { scope: SCOPE });
     let total = 4;
     store.observed(spec('c', 'observableCounter')).addCallback((r) => r.observe(total));
-    const delta = store.series.producer(AggregationTemporality.DELTA);
+    const delta = store.series.producer(() => AggregationTemporality.DELTA);
     assert.deepEqual(points((await collect(store, AggregationTemporality.DELTA, delta)).get('c')), [
       [{}, 4],
     ]);

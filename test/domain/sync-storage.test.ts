@@ -62,7 +62,7 @@ async function metrics(
   store: StorageRegistry,
   temporality = AggregationTemporality.CUMULATIVE,
 ): Promise<MetricData[]> {
-  const { resourceMetrics } = await store.series.producer(temporality).collect();
+  const { resourceMetrics } = await store.series.producer(() => temporality).collect();
   return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
 }
 
@@ -269,7 +269,7 @@ describe("jobmeter's synchronous storages", () => {
       scope: SCOPE,
       clock: { wallMillis: () => now, monotonicMillis: () => now },
     });
-    const producer = store.series.producer(AggregationTemporality.DELTA);
+    const producer = store.series.producer(() => AggregationTemporality.DELTA);
     const collect = async () =>
       (await producer.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
     store.counter('c').add(5, { a: 'x' });
@@ -619,7 +619,7 @@ test('a storage empty at one collection is read in full at the next: its first s
     { ...counterSpec('g', [{ key: 'k', cap: 10 }]), kind: 'gauge' },
   ];
   const store = new StorageRegistry(specs, { scope: SCOPE });
-  const delta = store.series.producer(AggregationTemporality.DELTA);
+  const delta = store.series.producer(() => AggregationTemporality.DELTA);
   const deltaMetrics = async () =>
     (await delta.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
   assert.deepEqual(await metrics(store), [], 'nothing recorded: no metric');

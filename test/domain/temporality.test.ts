@@ -5,14 +5,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ValueType } from '@opentelemetry/api';
+import { DeltaTemporalitySelector } from '@opentelemetry/exporter-metrics-otlp-http';
 import {
   AggregationTemporality,
   DataPointType,
+  MetricReader,
   type DataPoint,
   type Histogram,
   type MetricDescriptor,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
+import { createJobmeter } from '../../src/jobmeter.ts';
 import { HistogramSet } from '../../src/series/histogram.ts';
 import { OpenSeriesIndex } from '../../src/series/open-index.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
@@ -33,7 +36,7 @@ test("a histogram's delta point carries min and max only when its window is the 
   const store = new SeriesStore();
   const h = new HistogramSet(D('wait'), open, { bounds: [1], exemplars: false, minMax: true });
   store.add(SCOPE, h);
-  const delta = store.producer(AggregationTemporality.DELTA);
+  const delta = store.producer(() => AggregationTemporality.DELTA);
   h.observe(h.seriesOf({}), 0.25);
   const [first] = await metrics(delta);
   assert.deepEqual((first!.dataPoints[0] as DataPoint<Histogram>).value, {
@@ -89,7 +92,7 @@ test('the delta points of every export add up to the cumulative totals, whatever
       const u = new SumSet(D('u'), open, { monotonic: false, exemplars: false });
       for (const set of [c, h, u]) store.add(SCOPE, set);
       const slot = u.seriesOf({});
-      const delta = store.producer(AggregationTemporality.DELTA);
+      const delta = store.producer(() => AggregationTemporality.DELTA);
       const added = new Map<string, number>();
       const add = (key: string, n: number) => added.set(key, (added.get(key) ?? 0) + n);
       const exportOnce = async () => {
@@ -137,4 +140,56 @@ test('the delta points of every export add up to the cumulative totals, whatever
     }),
     { numRuns: 200 },
   );
+});
+
+test("a reader's temporality is per instrument type: OTel's delta preference reads a host's up-down counter cumulative, its counters and histograms delta", async () => {
+  const reader = new (class extends MetricReader {
+    protected override async onShutdown(): Promise<void> {}
+    protected override async onForceFlush(): Promise<void> {}
+  })({ aggregationTemporalitySelector: DeltaTemporalitySelector });
+  const jm = await createJobmeter({ listener: false, global: false, readers: [reader] });
+  try {
+    const meter = jm.meterProvider.getMeter('host');
+    const active = meter.createUpDownCounter('active');
+    const jobs = meter.createCounter('jobs');
+    const retries = meter.createCounter('retries', { valueType: ValueType.INT });
+    const wait = meter.createHistogram('wait');
+    const read = async () => {
+      const { resourceMetrics } = await reader.collect();
+      const host = resourceMetrics.scopeMetrics.find((s) => s.scope.name === 'host')!.metrics;
+      return Object.fromEntries(
+        host.map((m) => [
+          m.descriptor.name,
+          [
+            m.aggregationTemporality,
+            m.descriptor.valueType,
+            ...m.dataPoints.map((p) => {
+              const v = p.value as number | Histogram;
+              return typeof v === 'number' ? v : v.count;
+            }),
+          ],
+        ]),
+      );
+    };
+    active.add(5);
+    jobs.add(5);
+    retries.add(1.7);
+    wait.record(3);
+    wait.record(9);
+    await read();
+    active.add(1);
+    jobs.add(1);
+    retries.add(1.7);
+    wait.record(4);
+    const { DELTA, CUMULATIVE } = AggregationTemporality;
+    assert.deepEqual(await read(), {
+      active: [CUMULATIVE, ValueType.DOUBLE, 6],
+      jobs: [DELTA, ValueType.DOUBLE, 1],
+      // An integer-valued counter records each value's integer part, as the SDK does.
+      retries: [DELTA, ValueType.INT, 1],
+      wait: [DELTA, ValueType.DOUBLE, 1],
+    });
+  } finally {
+    await jm.shutdown();
+  }
 });

@@ -18,7 +18,6 @@ import {
   type Histogram,
 } from '@opentelemetry/api';
 import {
-  AggregationTemporality,
   DataPointType,
   MeterProvider,
   MetricReader,
@@ -129,7 +128,7 @@ async function collect(store: StorageRegistry): Promise<Collection> {
 }
 
 async function points(store: StorageRegistry): Promise<ResourceMetrics> {
-  return (await store.series.producer(AggregationTemporality.CUMULATIVE).collect()).resourceMetrics;
+  return (await store.series.producer().collect()).resourceMetrics;
 }
 
 class CollectingReader extends MetricReader {

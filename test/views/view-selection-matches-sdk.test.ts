@@ -5,13 +5,23 @@
  * attributes the View's processors keep. The plain SDK is the oracle; jobmeter records an
  * instrument no View selects in storages of its own, so a selection that differs from the SDK's
  * shows as an attribute the View should have dropped, a rename or an aggregation not applied.
+ * Each case is read twice by a reader whose temporality selector is the OTLP exporter's for one
+ * preference (delta: an up-down counter stays cumulative), with an integer-valued instrument now
+ * and then (its values truncated, its descriptor INT): the store's temporality and value type
+ * show there.
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import fc from 'fast-check';
-import { metrics, type Attributes } from '@opentelemetry/api';
+import { metrics, ValueType, type Attributes } from '@opentelemetry/api';
+import {
+  CumulativeTemporalitySelector,
+  DeltaTemporalitySelector,
+  LowMemoryTemporalitySelector,
+} from '@opentelemetry/exporter-metrics-otlp-http';
 import {
   AggregationType,
+  type AggregationTemporalitySelector,
   createAllowListAttributesProcessor,
   DataPointType,
   InstrumentType,
@@ -25,6 +35,9 @@ import { withHostBuckets } from '../../src/domain/host-buckets.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
 
 class CollectingReader extends MetricReader {
+  constructor(temporality: AggregationTemporalitySelector) {
+    super({ aggregationTemporalitySelector: temporality });
+  }
   protected override async onShutdown(): Promise<void> {}
   protected override async onForceFlush(): Promise<void> {}
 }
@@ -38,6 +51,7 @@ interface Instrument {
   readonly kind: Kind;
   readonly unit: string | undefined;
   readonly description: string | undefined;
+  readonly valueType: ValueType | undefined;
 }
 
 interface Scope {
@@ -50,20 +64,24 @@ interface Case {
   readonly instrument: Instrument;
   readonly scope: Scope;
   readonly views: readonly ViewOptions[];
+  readonly temporality: AggregationTemporalitySelector;
 }
 
 const RECORDED: Attributes = { a: 'x', b: 'y' };
+/** Not an integer: an INT instrument records 3. */
+const VALUE = 3.5;
 
 /**
- * One value with attributes {a, b} on `instrument` of `scope`, through `provider`'s meter. `plain`:
- * the plain SDK's, given the seconds buckets jobmeter advises a histogram in `s` that has none
+ * `instrument` of `scope`, made on `provider`'s meter: what records one value with attributes
+ * {a, b} on it (an observable's callback observes it at every collection). `plain`: the plain
+ * SDK's, given the seconds buckets jobmeter advises a histogram in `s` that has none
  * (domain/host-buckets.ts: advice, which a View's aggregation replaces in both).
  */
-function record(
+function instrumentOf(
   provider: { getMeter: MeterProvider['getMeter'] },
   { instrument, scope }: Case,
   plain = false,
-): void {
+): () => void {
   const meter = provider.getMeter(
     scope.name,
     scope.version,
@@ -72,23 +90,41 @@ function record(
   const options = {
     ...(instrument.unit !== undefined && { unit: instrument.unit }),
     ...(instrument.description !== undefined && { description: instrument.description }),
+    ...(instrument.valueType !== undefined && { valueType: instrument.valueType }),
   };
   switch (instrument.kind) {
-    case 'counter':
-      return meter.createCounter(instrument.name, options).add(3, RECORDED);
-    case 'upDownCounter':
-      return meter.createUpDownCounter(instrument.name, options).add(3, RECORDED);
-    case 'histogram':
-      return meter
-        .createHistogram(instrument.name, plain ? withHostBuckets(options) : options)
-        .record(3, RECORDED);
-    case 'gauge':
-      return meter.createGauge(instrument.name, options).record(3, RECORDED);
+    case 'counter': {
+      const c = meter.createCounter(instrument.name, options);
+      return () => c.add(VALUE, RECORDED);
+    }
+    case 'upDownCounter': {
+      const c = meter.createUpDownCounter(instrument.name, options);
+      return () => c.add(VALUE, RECORDED);
+    }
+    case 'histogram': {
+      const h = meter.createHistogram(instrument.name, plain ? withHostBuckets(options) : options);
+      return () => h.record(VALUE, RECORDED);
+    }
+    case 'gauge': {
+      const g = meter.createGauge(instrument.name, options);
+      return () => g.record(VALUE, RECORDED);
+    }
     case 'observableGauge':
       meter
         .createObservableGauge(instrument.name, options)
-        .addCallback((result) => result.observe(3, RECORDED));
+        .addCallback((result) => result.observe(VALUE, RECORDED));
+      return () => {};
   }
+}
+
+/** Two collections of `reader`, `instrument` recorded once before each. */
+async function twice(reader: MetricReader, record: () => void): Promise<ResourceMetrics[]> {
+  const collections: ResourceMetrics[] = [];
+  for (let i = 0; i < 2; i++) {
+    record();
+    collections.push((await reader.collect()).resourceMetrics);
+  }
+  return collections;
 }
 
 /** A stream as compared: what a View decides about it, and the one point's attributes and value. */
@@ -97,7 +133,9 @@ function streams(rm: ResourceMetrics, scope: Scope): unknown[] {
     name: m.descriptor.name,
     description: m.descriptor.description,
     unit: m.descriptor.unit,
+    valueType: m.descriptor.valueType,
     type: m.dataPointType,
+    temporality: m.aggregationTemporality,
     ...(m.dataPointType === DataPointType.SUM && { monotonic: m.isMonotonic }),
     points: m.dataPoints.map((p) => {
       const v = p.value as
@@ -128,15 +166,15 @@ function streams(rm: ResourceMetrics, scope: Scope): unknown[] {
 /** What the plain SDK serves for `c`, or the error its provider throws for `c.views`. */
 async function sdkStreams(c: Case): Promise<unknown[] | Error> {
   let provider: MeterProvider;
-  const reader = new CollectingReader();
+  const reader = new CollectingReader(c.temporality);
   try {
     provider = new MeterProvider({ views: [...c.views], readers: [reader] });
   } catch (err) {
     return err as Error;
   }
   try {
-    record(provider, c, true);
-    return streams((await reader.collect()).resourceMetrics, c.scope);
+    const collections = await twice(reader, instrumentOf(provider, c, true));
+    return collections.map((rm) => streams(rm, c.scope));
   } finally {
     await provider.shutdown();
   }
@@ -144,7 +182,7 @@ async function sdkStreams(c: Case): Promise<unknown[] | Error> {
 
 /** What jobmeter serves for `c` to a reader of the host's, or the error it starts with. */
 async function jobmeterStreams(c: Case): Promise<unknown[] | Error> {
-  const reader = new CollectingReader();
+  const reader = new CollectingReader(c.temporality);
   let jm: Awaited<ReturnType<typeof createJobmeter>>;
   try {
     jm = await createJobmeter({
@@ -159,8 +197,8 @@ async function jobmeterStreams(c: Case): Promise<unknown[] | Error> {
     return err as Error;
   }
   try {
-    record(jm.meterProvider, c);
-    return streams((await reader.collect()).resourceMetrics, c.scope);
+    const collections = await twice(reader, instrumentOf(jm.meterProvider, c));
+    return collections.map((rm) => streams(rm, c.scope));
   } finally {
     await jm.shutdown();
   }
@@ -179,8 +217,15 @@ async function assertSame(c: Case): Promise<void> {
 
 test("the issue's case: 'app.*s*' selects counter app.count, as in the SDK, and keeps {a}", async () => {
   const c: Case = {
-    instrument: { name: 'app.count', kind: 'counter', unit: undefined, description: undefined },
+    instrument: {
+      name: 'app.count',
+      kind: 'counter',
+      unit: undefined,
+      description: undefined,
+      valueType: undefined,
+    },
     scope: { name: 'app', version: undefined, schemaUrl: undefined },
+    temporality: CumulativeTemporalitySelector,
     views: [
       {
         instrumentName: 'app.*s*',
@@ -190,7 +235,7 @@ test("the issue's case: 'app.*s*' selects counter app.count, as in the SDK, and 
   };
   const expected = await sdkStreams(c);
   assert.deepEqual(
-    (expected as { points: { attributes: unknown }[] }[]).map((m) => m.points[0]!.attributes),
+    (expected as { points: { attributes: unknown }[] }[][])[0]!.map((m) => m.points[0]!.attributes),
     [{ a: 'x' }],
     'the oracle keeps {a}',
   );
@@ -199,8 +244,15 @@ test("the issue's case: 'app.*s*' selects counter app.count, as in the SDK, and 
 
 test('a View with meterSchemaUrl selects an instrument of a meter that has no schema URL, as in the SDK', async () => {
   await assertSame({
-    instrument: { name: 'app.runs', kind: 'counter', unit: undefined, description: undefined },
+    instrument: {
+      name: 'app.runs',
+      kind: 'counter',
+      unit: undefined,
+      description: undefined,
+      valueType: undefined,
+    },
     scope: { name: 'app', version: '1.0', schemaUrl: undefined },
+    temporality: CumulativeTemporalitySelector,
     views: [
       {
         meterSchemaUrl: 'https://opentelemetry.io/schemas/1.24.0',
@@ -326,17 +378,23 @@ const cases: fc.Arbitrary<Case> = fc
       kind: fc.constantFrom(...KINDS),
       unit: optional(fc.constantFrom(...UNITS)),
       description: optional(fc.constant('Counted by the host.')),
+      valueType: optional(fc.constantFrom(ValueType.INT, ValueType.DOUBLE)),
     }),
     scope: fc.record({
       name: fc.constantFrom(...METERS),
       version: optional(fc.constantFrom(...VERSIONS)),
       schemaUrl: optional(fc.constantFrom(...SCHEMAS)),
     }),
+    temporality: fc.constantFrom(
+      CumulativeTemporalitySelector,
+      DeltaTemporalitySelector,
+      LowMemoryTemporalitySelector,
+    ),
   })
-  .chain(({ instrument, scope }) =>
+  .chain(({ instrument, scope, temporality }) =>
     fc
       .array(view(instrument, scope), { minLength: 1, maxLength: 2 })
-      .map((views) => ({ instrument, scope, views })),
+      .map((views) => ({ instrument, scope, views, temporality })),
   );
 
 test('generated instruments and Views: jobmeter selects and serves as the SDK does', async () => {
@@ -346,11 +404,34 @@ test('generated instruments and Views: jobmeter selects and serves as the SDK do
     examples: [
       [
         {
-          instrument: { name: 'App.Count', kind: 'counter', unit: 's', description: undefined },
+          instrument: {
+            name: 'App.Count',
+            kind: 'counter',
+            unit: 's',
+            description: undefined,
+            valueType: undefined,
+          },
           scope: { name: 'app', version: '1.0', schemaUrl: undefined },
           views: [{ instrumentName: 'app.count', name: 'renamed' }, { instrumentName: 'App.*' }],
+          temporality: CumulativeTemporalitySelector,
         },
       ],
+      // Instruments no View selects, in jobmeter's storages: OTel's delta preference keeps an
+      // up-down counter cumulative; an INT instrument's values are truncated.
+      ...(['upDownCounter', 'counter', 'histogram'] as const).map((kind): [Case] => [
+        {
+          instrument: {
+            name: 'app.count',
+            kind,
+            unit: undefined,
+            description: undefined,
+            valueType: kind === 'upDownCounter' ? undefined : ValueType.INT,
+          },
+          scope: { name: 'app', version: undefined, schemaUrl: undefined },
+          views: [{ instrumentName: 'other' }],
+          temporality: DeltaTemporalitySelector,
+        },
+      ]),
     ],
   });
 });

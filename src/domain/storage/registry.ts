@@ -13,7 +13,7 @@
  * life of the instrument (the SDK counts attribute sets per collection interval, so over many
  * intervals its cumulative state can exceed it); the store's (series-store.ts) for the rest.
  */
-import type { MetricOptions } from '@opentelemetry/api';
+import { ValueType, type MetricOptions } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { SDK_DEFAULT_BOUNDARIES } from '../host-buckets.ts';
@@ -33,7 +33,7 @@ import type { DeclaredCounter, DeclaredGauge, DeclaredHistogram } from './handle
 import { HistogramStorage } from './histogram.ts';
 import { ObservedCallbacks, ObservedStorage } from './observed.ts';
 import { SumStorage } from './sum.ts';
-import { descriptorOf, type SyncStorage } from './sync-storage.ts';
+import { descriptorOf, integral, type SyncStorage } from './sync-storage.ts';
 import type { SeriesIndex } from '../../series/positions.ts';
 
 export interface StorageRegistryOptions {
@@ -115,7 +115,7 @@ export class StorageRegistry {
   /**
    * The storage of a host instrument `name` of `kind` on the meter `scope` (made on first call, the
    * same one after), holding at most `limit` series, the overflow series included; keeping
-   * trace-linked exemplars when `exemplars`.
+   * trace-linked exemplars when `exemplars`; recording integer parts when its `valueType` is INT.
    */
   host(
     scope: InstrumentationScope,
@@ -124,7 +124,7 @@ export class StorageRegistry {
     options: MetricOptions,
     limit: number,
     exemplars = false,
-  ): SyncStorage {
+  ): SyncStorage | ReturnType<typeof integral> {
     const scopeKey = `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}`;
     const key = `${scopeKey}\0${name}\0${kind}`;
     let storage = this.#hosts.get(key);
@@ -143,7 +143,7 @@ export class StorageRegistry {
       this.#hosts.set(key, storage);
       this.series.add(scope, storage);
     }
-    return storage;
+    return options.valueType === ValueType.INT ? integral(storage) : storage;
   }
 
   /**
