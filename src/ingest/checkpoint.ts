@@ -31,7 +31,8 @@ import {
 } from './stream-rules.ts';
 import type { Refusal } from './ingest-report.ts';
 import { messageOf } from '../common/message-of.ts';
-import type { SourcePart, SourcesSnapshot } from '../series/carry.ts';
+import type { Figures, SourcePart, SourcesSnapshot } from '../series/carry.ts';
+import type { HistogramAcc } from '../series/aggregation.ts';
 import { DataPointType } from '../common/otel-sdk.ts';
 import { ValueType } from '@opentelemetry/api';
 import type { WrittenAt } from '../series/clock.ts';
@@ -372,11 +373,23 @@ const GONE_WINDOWS = row("a gone source's windows", {
   k: integer,
   from: time,
 });
-const F64 = as(
-  maybe(list(num), null),
-  (r?: Float64Array) => r && [...r],
-  (l): Float64Array | undefined => l && Float64Array.from(l),
-);
+/** Figures as the file's row: a number's `[value]`, a histogram's `[count, sum, ...bucket counts]`. */
+const rowOut = (f?: Figures): number[] | undefined =>
+  f === undefined ? undefined : typeof f === 'number' ? [f] : [f.count, f.sum, ...f.counts];
+const ROW = maybe(list(num), null);
+
+/** A row read back ({@link rowOut} undone): a histogram's over `bounds` (undefined: a number's). */
+function rowIn(
+  row: readonly number[] | undefined,
+  bounds: readonly number[] | undefined,
+  at: string,
+): Figures | undefined {
+  if (row === undefined) return undefined;
+  if (row.length !== (bounds === undefined ? 1 : bounds.length + 3))
+    fail(at, 'its rows do not fit its bounds');
+  return bounds === undefined ? row[0]! : { count: row[0]!, sum: row[1]!, counts: row.slice(2) };
+}
+
 const PART = as(
   row("a source's part", {
     key: string,
@@ -385,16 +398,22 @@ const PART = as(
     last: num,
     start: finite,
     bounds: maybe(list(num), null),
-    row: F64,
-    lastRow: F64,
+    row: ROW,
+    lastRow: ROW,
   }),
-  (p: SourcePart) => p,
-  (p, at) => {
-    // A histogram's part holds its count, sum and a count per bucket; a sum's none of them.
-    const width = p.bounds === undefined ? undefined : p.bounds.length + 3;
-    if (p.row?.length !== width || (p.lastRow !== undefined && p.lastRow.length !== width))
+  ({ acc, lastAcc, bounds, ...p }: SourcePart) => ({
+    ...p,
+    bounds,
+    row: rowOut(acc),
+    lastRow: rowOut(lastAcc),
+  }),
+  ({ row, lastRow, ...p }, at): SourcePart => {
+    // A histogram's part holds its counts over its bounds; a sum's none.
+    if (p.bounds === undefined ? (row ?? lastRow) !== undefined : row === undefined)
       fail(at, 'its rows do not fit its bounds');
-    return p;
+    const acc = rowIn(row, p.bounds, at) as HistogramAcc | undefined;
+    const lastAcc = rowIn(lastRow, p.bounds, at) as HistogramAcc | undefined;
+    return { ...p, ...(acc && { acc }), ...(lastAcc && { lastAcc }) };
   },
 );
 
@@ -413,8 +432,8 @@ const DEPARTED = as(
     attributes: ATTRIBUTES,
     start: finite,
     bounds: maybe(list(num), null),
-    figures: F64,
-    last: F64,
+    figures: ROW,
+    last: ROW,
   }),
   ({ left, series: { scope, metric, series } }: Departed) => ({
     scope: { name: scope.name, version: scope.version },
@@ -423,18 +442,17 @@ const DEPARTED = as(
     attributes: series[0]!.attributes,
     start: series[0]!.start,
     bounds: series[0]!.bounds,
-    figures: left.figures,
-    last: left.last,
+    figures: rowOut(left.figures),
+    last: rowOut(left.last),
   }),
   ({ scope, name, description, unit, histogram, attributes, start, ...rows }, at): Departed => {
-    const { bounds, figures, last } = rows;
-    // Rows as a part's: a histogram's a count, a sum and a count per bucket; a sum's its value.
-    const width = histogram ? (bounds ?? []).length + 3 : 1;
-    if ([figures, last].some((r) => r !== undefined && r.length !== width))
-      fail(at, 'its rows do not fit its bounds');
+    const bounds = rows.bounds;
+    const [figures, last] = [rows.figures, rows.last].map((r) =>
+      rowIn(r, histogram ? (bounds ?? []) : undefined, at),
+    );
     const type = histogram ? DataPointType.HISTOGRAM : DataPointType.SUM;
     const descriptor = { name, description, unit, valueType: ValueType.DOUBLE };
-    const held = { ...(figures && { figures }), ...(bounds && { bounds }) };
+    const held = { ...(figures !== undefined && { figures }), ...(bounds && { bounds }) };
     return {
       left: { ...held, last },
       series: {
@@ -639,7 +657,7 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
   });
   // So is a departure with a figure no counter or histogram holds.
   const departed = root.departed?.filter(({ left, series }) => {
-    const figures = [...(left.figures ?? []), ...(left.last ?? [])];
+    const figures = [...(rowOut(left.figures) ?? []), ...(rowOut(left.last) ?? [])];
     const refusal = figures.map(counterRefusal).find((r) => r !== undefined);
     const name = series.metric.descriptor.name;
     if (refusal !== undefined) refused.push({ name, refusal, points: 1 });
@@ -699,7 +717,7 @@ function figuresRefusal(
   bounds: readonly number[] | undefined,
 ): (value: number, acc: Acc | undefined) => Refusal | undefined {
   if (shape === 'monotonicSum') return (value) => counterRefusal(value);
-  // Levels (an up-down sum, a gauge) take any number, NaN too, and hold no counts (accOf).
+  // Levels (an up-down sum, a gauge) take any number, NaN too, and hold no counts.
   return (_, acc) => {
     if (acc === undefined) return undefined;
     if ('counts' in acc) {

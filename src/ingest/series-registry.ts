@@ -51,9 +51,9 @@ import {
   seriesBytes,
   streamBytes,
 } from './memory-estimate.ts';
-import { HISTOGRAM, type HistogramAcc } from '../series/aggregation.ts';
+import { HISTOGRAM, mergeInto, type HistogramAcc } from '../series/aggregation.ts';
 import { NameClaims } from './name-claims.ts';
-import { instrumentKey, rowOf, sameBounds, type Departure } from '../series/carry.ts';
+import { instrumentKey, sameBounds, type Departure, type Figures } from '../series/carry.ts';
 import { NO_SLOT, type OutputSet, type Shape } from '../series/output-set.ts';
 import { instrumentSeries, seriesInOrder, StreamStore } from '../series/streams.ts';
 import { EXPOSED_KIND, POINT_TYPE_OF_SHAPE } from '../domain/types.ts';
@@ -552,14 +552,13 @@ export class SeriesRegistry {
     let left: Departure;
     if (out.shape === 'monotonicSum') {
       const last = st.value[s]!;
-      const figures = Float64Array.of(out.carried(at) + last);
-      left = { figures, last: delta ? undefined : Float64Array.of(last) };
+      left = { figures: out.carried(at) + last, last: delta ? undefined : last };
     } else if (out.shape === 'histogram') {
       const last = st.acc[s] as HistogramAcc | undefined;
       if (last === undefined) return;
       const carried = out.carriedAcc(at) as HistogramAcc | undefined;
-      const figures = rowOf(carried === undefined ? last : HISTOGRAM.merge(carried, last));
-      left = { figures, last: delta ? undefined : rowOf(last), bounds: out.bounds! };
+      const figures = mergeInto(HISTOGRAM, carried, last);
+      left = { figures, last: delta ? undefined : last, bounds: out.bounds! };
     } else return;
     sources.departed(attributes, left);
     const instrument = st.group[s]!.instrument;
@@ -943,26 +942,23 @@ function dormantEntry({ instrument, saved }: DormantSeries): HeldDormant['series
 }
 
 /**
- * Saved streams' figures added up, from `base` (a series' carried figures), as a carry's row
- * (`[value]`, a histogram `[count, sum, ...bucket counts]`); none when nothing is added up, and
- * none for a level.
+ * Saved streams' figures added up, from `base` (a series' carried figures); none when nothing is
+ * added up, and none for a level.
  */
 function streamsRow(
   shape: Shape,
   streams: SeriesSnapshot['streams'],
   base?: { readonly value: number; readonly acc: unknown },
-): Float64Array | undefined {
+): Figures | undefined {
   if (shape === 'monotonicSum')
     return base === undefined && streams.length === 0
       ? undefined
-      : Float64Array.of(streams.reduce((n, t) => n + t.value, base?.value ?? 0));
+      : streams.reduce((n, t) => n + t.value, base?.value ?? 0);
   if (shape !== 'histogram') return undefined;
   let acc = base?.acc as HistogramAcc | undefined;
   for (const t of streams)
-    if (t.acc !== undefined)
-      acc =
-        acc === undefined ? (t.acc as HistogramAcc) : HISTOGRAM.merge(acc, t.acc as HistogramAcc);
-  return acc === undefined ? undefined : rowOf(acc);
+    if (t.acc !== undefined) acc = mergeInto(HISTOGRAM, acc, t.acc as HistogramAcc);
+  return acc;
 }
 
 /** A dormant series' key: its instrument's name, its scope's key and its attributes' key. */

@@ -8,7 +8,7 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import { DataPointType } from '../common/otel-sdk.ts';
 import { namingLevelMerge } from '../domain/merge-rules.ts';
 import { LEVEL } from '../series/aggregation.ts';
-import type { ReadRow, RuleSources } from '../series/carry.ts';
+import type { ReadFigures, RuleSources } from '../series/carry.ts';
 import { boundsOf, type CollectedSeries, type DormantSeries } from '../series/collection.ts';
 import { scaled, seriesExemplar, seriesStartMillis } from './data-points.ts';
 import {
@@ -48,13 +48,15 @@ export interface CompiledRule {
 }
 
 /** A series' figures as it left its store (series/carry.ts `Departure`), as `rule` reads them. */
-function readRow({ from, scale }: CompiledRule, histogram: boolean): ReadRow {
-  return (row) =>
-    histogram && from === 'value'
-      ? Float64Array.of(row[0]!, scaled(row[1]!, scale), ...row.subarray(2))
-      : Float64Array.of(
-          !histogram ? scaled(row[0]!, scale) : from === 'sum' ? scaled(row[1]!, scale) : row[0]!,
-        );
+function readFigures({ from, scale }: CompiledRule): ReadFigures {
+  return (f) =>
+    typeof f === 'number'
+      ? scaled(f, scale)
+      : from === 'value'
+        ? { ...f, sum: scaled(f.sum, scale) }
+        : from === 'sum'
+          ? scaled(f.sum, scale)
+          : f.count;
 }
 
 /**
@@ -71,8 +73,8 @@ export function dormantSeries(
   const { figures, bounds } = series;
   if (sources !== undefined && figures !== undefined) {
     const left = { figures, last: figures, ...(bounds !== undefined && { bounds }) };
-    const read = readRow(rule, figures.length > 1);
-    sources.dormant(series.attributes, labels, left, rule.starts ? series.start : 0, read);
+    const start = rule.starts ? series.start : 0;
+    sources.dormant(series.attributes, labels, left, start, readFigures(rule));
   }
   return labels;
 }
@@ -122,7 +124,7 @@ export function emitSeries(
     // A source is carried by its own attributes: a column's keys tell its label strings' series,
     // and two points of a producer's (metric-columns.ts) that render one string share a key.
     const keys = series.attributes;
-    const read = readRow(rule, histogram);
+    const read = readFigures(rule);
     /** Series i's `value` as its part of the served series (carried when sources are). */
     const part = (i: number, value: number, created: number): number =>
       sources === undefined ? value : sources.report(keys[i]!, strings[i]!, value, created, read);
@@ -180,7 +182,7 @@ export function emitSeries(
             strings[i]!,
             scale,
             starts ? created : undefined,
-            part?.row,
+            part?.acc,
             part?.bounds,
           ),
         );

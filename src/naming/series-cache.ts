@@ -9,6 +9,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
 import { boundsOf, type CollectedSeries } from '../series/collection.ts';
 import { sameBounds } from '../series/carry.ts';
+import type { HistogramAcc } from '../series/aggregation.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { RenderHistogramSeries } from '../exposition/render-model.ts';
 import type { NativeBuckets } from '../exposition/types.ts';
@@ -257,8 +258,8 @@ export class SeriesCache {
    * The histogram series `i` of `series`, `labels` the string its columns hold for it: the same
    * string at a position is the same series, so the last one when nothing changed. Its
    * bounds are the set's, or its own in a view of several bucket layouts (collection.ts
-   * `boundsOf`). Its figures are the set's, or `row`'s where given: a source's carried part
-   * `[count, sum, ...bucket counts]` over those bounds (series/carry.ts), its sum already scaled,
+   * `boundsOf`). Its figures are the set's, or `part`'s where given: a source's carried part
+   * over those bounds (series/carry.ts), its sum already scaled,
    * or over `bounds` where the source has a layout of its own (one it was counted in beside the
    * set's, or an exponential one's classic buckets); its exemplars the set's, the latest per
    * bucket.
@@ -269,16 +270,16 @@ export class SeriesCache {
     labels: string,
     scale: number,
     created: number | undefined,
-    row: Float64Array | undefined,
+    part: HistogramAcc | undefined,
     bounds = boundsOf(series, i),
   ): RenderHistogramSeries {
     const prev = this.#at(i, labels);
-    const own = row === undefined;
-    const counts = own ? series.values : row;
-    const from = own ? i * series.stride : 2;
+    const own = part === undefined;
+    const counts = own ? series.values : part.counts;
+    const from = own ? i * series.stride : 0;
     const n = bounds.length + 1;
-    const sum = own ? series.sums[i]! * scale : row[1]!;
-    const count = own ? series.counts[i]! : row[0]!;
+    const sum = own ? series.sums[i]! * scale : part.sum;
+    const count = own ? series.counts[i]! : part.count;
     // Exemplars change only with a record, which changes the counts too.
     if (
       prev?.count === count &&

@@ -13,7 +13,6 @@ import { DataPointType } from '../common/otel-sdk.ts';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import {
-  accOf,
   instrumentKey,
   ServedTotals,
   type SourceTotal,
@@ -368,11 +367,11 @@ function keepPart(builder: FamilyBuilder, part: Readonly<SourceTotal>): void {
     addNumber(builder, part.labels, part.total, created);
     return;
   }
-  if (part.row === undefined) return;
+  if (part.acc === undefined) return;
   addHistogram(builder, {
     labels: part.labels,
     bounds: part.bounds!,
-    ...accOf(part.row),
+    ...part.acc,
     prefix: bucketLinePrefix(builder.name, part.labels),
     ...(created !== undefined && { created }),
   });

@@ -33,7 +33,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { AggregationTemporality } from '../common/otel-sdk.ts';
-import { HISTOGRAM, SUM, type HistogramAcc } from './aggregation.ts';
+import { HISTOGRAM, mergeInto, SUM, type HistogramAcc } from './aggregation.ts';
 import { attributeSetKey } from './attribute-key.ts';
 import type { DormantSeries } from './collection.ts';
 
@@ -92,9 +92,9 @@ export interface SourceTotal {
   start: number;
   /** The pass that last saw it. */
   seen: number;
-  /** A histogram's: its part as a row `[count, sum, ...bucket counts]`, and the last report's. */
-  row?: Float64Array;
-  lastRow?: Float64Array;
+  /** A histogram's: its part (over {@link bounds}), and its last report. */
+  acc?: HistogramAcc;
+  lastAcc?: HistogramAcc;
   /** A histogram's bucket bounds. */
   bounds?: readonly number[];
   /** The attributes object of the series that reported it last (none: restored from a checkpoint). */
@@ -106,26 +106,28 @@ export type SourcePart = Omit<SourceTotal, 'seen' | 'by'>;
 
 /**
  * What a store's series held as it left with its last source (ingest/series-registry.ts
- * `dropStream`, or forgotten dormant), as rows (a number's `[value]`, a histogram's `[count, sum,
- * ...bucket counts]` over `bounds`): `figures`, what it served then (a forgotten dormant one: what
+ * `dropStream`, or forgotten dormant), as {@link Figures} (a histogram's over `bounds`): `figures`, what it served then (a forgotten dormant one: what
  * the file held), counted since the carry's last report too (none: nothing since); `last`, its
  * source's own last report, without what its restarted and ended sources left in it (the store's,
  * which a new series of the source will not hold). `last` none: the source was delta, a new series
  * of it counts from its first window.
  */
 export interface Departure {
-  readonly figures?: Float64Array;
-  readonly last: Float64Array | undefined;
+  readonly figures?: Figures;
+  readonly last: Figures | undefined;
   readonly bounds?: readonly number[];
 }
 
-/**
- * A {@link Departure}'s row as a rule reports the series (naming/compiled-rule.ts): a number (its
- * value, a histogram's count or scaled sum) as `[value]`, a histogram as `[count, sum, ...]`.
- */
-export type ReadRow = (row: Float64Array) => Float64Array;
+/** What a source counted: a number's value, or a histogram's counts. */
+export type Figures = number | HistogramAcc;
 
-const AS_IS: ReadRow = (row) => row;
+/**
+ * A {@link Departure}'s figures as a rule reports the series (naming/compiled-rule.ts): a number
+ * (its value, a histogram's count or scaled sum), or a histogram.
+ */
+export type ReadFigures = (figures: Figures) => Figures;
+
+const AS_IS: ReadFigures = (figures) => figures;
 
 /**
  * The key of an instrument of a scope, as the naming tells a rule's sources apart
@@ -154,18 +156,9 @@ export interface SourcesSnapshot {
   readonly departed?: readonly { readonly left: Departure; readonly series: DormantSeries }[];
 }
 
-/** `s` as plain data, its rows copied. */
-function partOf(s: SourcePart): SourcePart {
-  return {
-    key: s.key,
-    labels: s.labels,
-    total: s.total,
-    last: s.last,
-    start: s.start,
-    ...(s.row !== undefined && { row: s.row.slice() }),
-    ...(s.lastRow !== undefined && { lastRow: s.lastRow.slice() }),
-    ...(s.bounds !== undefined && { bounds: s.bounds }),
-  };
+/** `s` as plain data (its histograms, never changed in place, shared). */
+function partOf({ seen: _, by: __, ...part }: SourcePart & Partial<SourceTotal>): SourcePart {
+  return part;
 }
 
 /** Whether two bucket layouts are the same. */
@@ -174,31 +167,6 @@ export function sameBounds(a: readonly number[], b: readonly number[]): boolean 
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/**
- * A histogram source's row, `[count, sum, ...bucket counts]` over the layout `from`, in the layout
- * `to`: count and sum kept, each bucket's count in the first bucket of `to` at or above its bound
- * (aggregation.ts `HISTOGRAM.rebucket`, the rule the ingest's series follow when their layout changes).
- */
-function rebucketRow(
-  row: Float64Array,
-  from: readonly number[],
-  to: readonly number[],
-): Float64Array {
-  return rowOf(HISTOGRAM.rebucket(accOf(row), from, to));
-}
-
-/** A row's figures, `[count, sum, ...bucket counts]`, as a histogram's. */
-export const accOf = (row: Float64Array): HistogramAcc => ({
-  counts: Array.from(row.subarray(2)),
-  sum: row[1]!,
-  count: row[0]!,
-});
-
-/** A histogram's figures as a row, `[count, sum, ...bucket counts]` (a part's, a {@link Departure}'s). */
-export function rowOf(acc: HistogramAcc): Float64Array {
-  return Float64Array.of(acc.count, acc.sum, ...acc.counts);
 }
 
 /**
@@ -228,8 +196,8 @@ export class RuleSources {
   readonly #byKey = new Map<string, SourceTotal>();
   /** Folded gone sources' parts by label string, served while the label set is. */
   readonly #folded = new Map<string, SourceTotal>();
-  /** How the rule read its series last ({@link ReadRow}): a gone source's departure is read so. */
-  #read: ReadRow = AS_IS;
+  /** How the rule read its series last ({@link ReadFigures}): a gone source's departure is read so. */
+  #read: ReadFigures = AS_IS;
   #foldedCount = 0;
 
   constructor(instrument: string, family: string, owner: SourceTotals) {
@@ -280,7 +248,7 @@ export class RuleSources {
     labels: string,
     value: number,
     start: number,
-    read: ReadRow = AS_IS,
+    read: ReadFigures = AS_IS,
   ): number {
     const s = this.#source(attributes, labels, start, read);
     s.total += SUM.since(s.last, value);
@@ -290,11 +258,11 @@ export class RuleSources {
 
   /**
    * A histogram source's part, as {@link report}: its report is `n` bucket counts of `counts` from
-   * `from`, over `bounds`, with `sum` and `count`. The source returned holds its part as `row`,
-   * `[count, sum, ...bucket counts]` over its `bounds`, its own until its next report. A report in
+   * `from`, over `bounds`, with `sum` and `count`. The source returned holds its part as `acc`
+   * over its `bounds`. A report in
    * a layout without a bound the source was counted in leaves that bound in its part: the part is
    * held in a layout with every bound of both (aggregation.ts `HISTOGRAM.keptLayout`, the ingest's
-   * series' rule), its part and last report re-bucketed into it ({@link rebucketRow}), and the
+   * series' rule), its part and last report re-bucketed into it (`HISTOGRAM.rebucket`), and the
    * report counts into it (`HISTOGRAM.reportIn`), so no `le` series it feeds goes back; a report
    * goes on from the last, or is a restart, as in one layout.
    */
@@ -307,41 +275,28 @@ export class RuleSources {
     sum: number,
     count: number,
     start: number,
-    read: ReadRow = AS_IS,
+    read: ReadFigures = AS_IS,
   ): Readonly<SourceTotal> {
     const s = this.#source(attributes, labels, start, read);
-    this.#addHistogram(s, bounds, counts, from, sum, count);
+    const report = Array.from({ length: bounds.length + 1 }, (_, k) => counts[from + k]!);
+    this.#addHistogram(s, bounds, { counts: report, sum, count });
     return s;
   }
 
-  /** Adds to `s`'s part what its histogram report holds beyond its last ({@link reportHistogram}). */
-  #addHistogram(
-    s: SourcePart,
-    bounds: readonly number[],
-    counts: ArrayLike<number>,
-    from: number,
-    sum: number,
-    count: number,
-  ): void {
-    let report: HistogramAcc = {
-      counts: Array.from({ length: bounds.length + 1 }, (_, k) => counts[from + k]!),
-      sum,
-      count,
-    };
+  /** Adds to `s`'s part what its histogram `report` over `bounds` holds beyond its last ({@link reportHistogram}). */
+  #addHistogram(s: SourcePart, bounds: readonly number[], report: HistogramAcc): void {
     s.bounds ??= bounds;
     const kept = sameBounds(s.bounds, bounds) ? s.bounds : HISTOGRAM.keptLayout(s.bounds, bounds);
     if (kept !== s.bounds) {
-      s.row = rebucketRow(s.row!, s.bounds, kept);
-      if (s.lastRow !== undefined) s.lastRow = rebucketRow(s.lastRow, s.bounds, kept);
+      s.acc = HISTOGRAM.rebucket(s.acc!, s.bounds, kept);
+      if (s.lastAcc !== undefined) s.lastAcc = HISTOGRAM.rebucket(s.lastAcc, s.bounds, kept);
       s.bounds = kept;
     }
-    const last = s.lastRow === undefined ? undefined : accOf(s.lastRow);
-    if (!sameBounds(s.bounds, bounds)) report = HISTOGRAM.reportIn(last, s.bounds, report, bounds);
-    const since = HISTOGRAM.since(last, report);
-    const part = s.row === undefined ? since : HISTOGRAM.merge(accOf(s.row), since);
-    s.row = rowOf(part);
-    s.lastRow = rowOf(report);
-    s.total = part.count;
+    if (!sameBounds(s.bounds, bounds))
+      report = HISTOGRAM.reportIn(s.lastAcc, s.bounds, report, bounds);
+    s.acc = mergeInto(HISTOGRAM, s.acc, HISTOGRAM.since(s.lastAcc, report));
+    s.lastAcc = report;
+    s.total = s.acc.count;
   }
 
   /**
@@ -358,7 +313,7 @@ export class RuleSources {
     labels: string,
     left: Departure,
     start: number,
-    read: ReadRow,
+    read: ReadFigures,
   ): void {
     const key = attributeSetKey(attributes);
     this.#read = read;
@@ -368,16 +323,20 @@ export class RuleSources {
       return;
     }
     const s: SourceTotal = { key, labels, total: 0, last: Number.NaN, start, seen: 0 };
-    if (left.bounds !== undefined && left.figures !== undefined && read(left.figures).length > 1) {
+    if (
+      left.bounds !== undefined &&
+      left.figures !== undefined &&
+      typeof read(left.figures) === 'object'
+    ) {
       s.bounds = left.bounds;
-      s.row = new Float64Array(left.bounds.length + 3);
+      s.acc = { counts: new Array<number>(left.bounds.length + 1).fill(0), sum: 0, count: 0 };
     }
     this.#apply(s, left);
     this.#byKey.set(key, s);
   }
 
   /** The source with `attributes`, found by its key when the object is new to this rule (made if none), marked seen. */
-  #source(attributes: Attributes, labels: string, start: number, read: ReadRow): SourceTotal {
+  #source(attributes: Attributes, labels: string, start: number, read: ReadFigures): SourceTotal {
     this.#read = read;
     let s = this.#byAttributes.get(attributes);
     if (s === undefined) {
@@ -393,7 +352,7 @@ export class RuleSources {
         // is added whole, whatever the cumulative series it replaces reported last.
         if (this.#owner.countsFromZero(attributes)) {
           s.last = Number.NaN;
-          s.lastRow = undefined;
+          s.lastAcc = undefined;
         }
       }
       // A copy's series is the live one as the file had it: the source stays known by the live
@@ -458,22 +417,21 @@ export class RuleSources {
     this.#apply(s, left);
   }
 
-  /** What `s` counted, as its series `left` it ({@link #leave}). */
+  /** What `s` counted, as its series `left` it ({@link #leave}): a number's as such, if `s` has no histogram. */
   #apply(s: SourcePart, left: Departure): void {
     const figures = left.figures === undefined ? undefined : this.#read(left.figures);
     const last = left.last === undefined ? undefined : this.#read(left.last);
-    if (s.row === undefined) {
-      if (figures !== undefined) s.total += SUM.since(s.last, figures[0]!);
-      s.last = last === undefined ? Number.NaN : last[0]!;
+    if (s.acc === undefined) {
+      if (figures !== undefined) s.total += SUM.since(s.last, figures as number);
+      s.last = last === undefined ? Number.NaN : (last as number);
       return;
     }
     const bounds = left.bounds ?? s.bounds!;
-    if (figures !== undefined)
-      this.#addHistogram(s, bounds, figures.subarray(2), 0, figures[1]!, figures[0]!);
-    s.lastRow =
+    if (figures !== undefined) this.#addHistogram(s, bounds, figures as HistogramAcc);
+    s.lastAcc =
       last === undefined || sameBounds(bounds, s.bounds!)
-        ? last
-        : rebucketRow(last, bounds, s.bounds!);
+        ? (last as HistogramAcc | undefined)
+        : HISTOGRAM.rebucket(last as HistogramAcc, bounds, s.bounds!);
   }
 
   /** Adds gone source `s` into its label set's folded part (a histogram's re-bucketed into the part's layout). */
@@ -485,9 +443,11 @@ export class RuleSources {
     }
     f.total += s.total;
     if (s.start < f.start) f.start = s.start;
-    if (f.row === undefined || s.row === undefined) return;
-    const row = sameBounds(f.bounds!, s.bounds!) ? s.row : rebucketRow(s.row, s.bounds!, f.bounds!);
-    f.row = rowOf(HISTOGRAM.merge(accOf(f.row), accOf(row)));
+    if (f.acc === undefined || s.acc === undefined) return;
+    const acc = sameBounds(f.bounds!, s.bounds!)
+      ? s.acc
+      : HISTOGRAM.rebucket(s.acc, s.bounds!, f.bounds!);
+    f.acc = HISTOGRAM.merge(f.acc, acc);
   }
 }
 

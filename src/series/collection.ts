@@ -18,6 +18,7 @@ import type {
   ResourceMetrics,
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
+import type { HistogramAcc } from './aggregation.ts';
 
 /** A trace-linked exemplar (domain/exemplars.ts): the latest record made in a sampled span. */
 export interface Exemplar {
@@ -107,8 +108,8 @@ export interface DormantSeries {
     readonly attributes: Attributes;
     /** Its start, Unix ms. */
     readonly start: number;
-    /** What it counted, as carry.ts `Departure` rows are (none: a level, which no rule carries). */
-    readonly figures?: Float64Array;
+    /** What it counted, as carry.ts `Departure` figures are (none: a level, which no rule carries). */
+    readonly figures?: number | HistogramAcc;
     readonly bounds?: readonly number[];
   }[];
 }

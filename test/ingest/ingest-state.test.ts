@@ -366,8 +366,8 @@ describe('checkpoint: snapshot → restore', () => {
               last: Number.NaN,
               start: 7,
               bounds: [0.01],
-              row: Float64Array.from([3, 0.5, 3, 0]),
-              lastRow: Float64Array.from([2, 0.25, 2, 0]),
+              acc: { count: 3, sum: 0.5, counts: [3, 0] },
+              lastAcc: { count: 2, sum: 0.25, counts: [2, 0] },
             },
           ],
           folded: [],
@@ -377,6 +377,15 @@ describe('checkpoint: snapshot → restore', () => {
     const payload = encodeCheckpoint({ instruments: [], lastFailureSeconds: undefined, carry });
     assert.deepEqual(decodeCheckpoint(payload).carry, carry);
     const root = JSON.parse(payload) as { carry: { sources: unknown[][] }[] };
+    // The file's shape, which a jobmeter restarting on another build reads: a part is a row, its
+    // histograms rows `[count, sum, ...bucket counts]`.
+    assert.deepEqual(root.carry[1]!.sources[0], [
+      ...['[["task","b"]]', 'runner="wasm"', 3, 'NaN', 7, [0.01]],
+      ...[
+        [3, 0.5, 3, 0],
+        [2, 0.25, 2, 0],
+      ],
+    ]);
     for (const bad of [
       (r: unknown[]) => r.splice(6, 1),
       (r: unknown[]) => (r[6] = [3, 0.5, 3]),
@@ -401,10 +410,12 @@ describe('checkpoint: snapshot → restore', () => {
       last: number[] | undefined,
       bounds?: number[],
     ) => {
-      const rows = { figures: Float64Array.from(figures), ...(bounds && { bounds }) };
+      const of = (r: number[]) =>
+        bounds === undefined ? r[0]! : { count: r[0]!, sum: r[1]!, counts: r.slice(2) };
+      const rows = { figures: of(figures), ...(bounds && { bounds }) };
       const histogram = bounds !== undefined;
       return {
-        left: { ...rows, last: last && Float64Array.from(last) },
+        left: { ...rows, last: last && of(last) },
         series: {
           scope: { name: 'daemon', version: '' },
           metric: {
@@ -427,6 +438,18 @@ describe('checkpoint: snapshot → restore', () => {
     const payload = encodeCheckpoint({ instruments: [], lastFailureSeconds: undefined, carry });
     assert.deepEqual(decodeCheckpoint(payload).carry, carry);
     const root = JSON.parse(payload) as { departed: Record<string, unknown>[] };
+    // The file's shape: figures as rows, a number's `[value]`, a histogram's `[count, sum, ...]`.
+    assert.deepEqual(
+      root.departed.map((d) => [d.figures, d.last]),
+      [
+        [[5], [4]],
+        [[3], null],
+        [
+          [3, 0.5, 3, 0],
+          [2, 0.25, 2, 0],
+        ],
+      ],
+    );
     for (const bad of [
       (d: Record<string, unknown>) => (d.figures = [3, 0.5, 3]),
       (d: Record<string, unknown>) => (d.last = [2]),
