@@ -44,7 +44,7 @@ export interface NumberColumns {
   readonly keyed?: KeyedLabels;
 }
 
-/** Series identities, and their label strings one at a time (a store's series set: series/). */
+/** Series identities, and their label strings one at a time (the naming stage's label column: naming/series-cache.ts). */
 export interface KeyedLabels {
   /**
    * Series i's identity, `keys[i]`: at a later rendering, the same key in a `keys` array that is

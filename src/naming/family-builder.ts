@@ -162,7 +162,7 @@ export function toFamily(b: FamilyBuilder): NamedFamily {
 
 /**
  * Columns whose label strings are made only when read (the render memo reads `keyed` instead),
- * then kept by the store. `keyed` is not enumerable: how the store tells its series apart is no
+ * then kept by the rule's cache. `keyed` is not enumerable: how a rule tells its series apart is no
  * part of what the family says, so two families of the same series compare equal. Its getter is
  * shared, as exposition/samples.ts columnsFamily's (why there).
  */

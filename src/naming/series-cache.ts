@@ -11,7 +11,7 @@ import { boundsOf, type CollectedSeries } from '../series/collection.ts';
 import { sameBounds } from '../series/carry.ts';
 import type { HistogramAcc } from '../series/aggregation.ts';
 import { isAscii } from '../exposition/samples.ts';
-import type { RenderHistogramSeries } from '../exposition/render-model.ts';
+import type { KeyedLabels, RenderHistogramSeries } from '../exposition/render-model.ts';
 import type { NativeBuckets } from '../exposition/types.ts';
 import { holdShape } from '../common/held-shapes.ts';
 import { bucketExemplars } from './data-points.ts';
@@ -19,29 +19,25 @@ import { MIN_NATIVE_SCHEMA } from '../common/exponential-histogram.ts';
 import { classicBuckets, nativeOf } from './exponential.ts';
 
 /**
- * The label strings of one collection's series as a rule renders them. A reader that keeps what it
- * wrote (exposition/render-memo.ts) asks for one string at a time, only for series it has not
- * written yet, and nothing is kept for it; one that reads {@link strings} has them kept.
+ * The label strings of one collection's series as a rule renders them, keyed as the render model
+ * takes them (render-model.ts `KeyedLabels`: a renderer that keeps what it wrote asks {@link at}
+ * for the series new to it, and nothing is kept for it); one that reads {@link strings} has them
+ * kept.
  */
-export interface LabelColumn {
+export interface LabelColumn extends KeyedLabels {
   /**
    * One per series, in series order, made when first read and kept by the rule from then on. The
    * same array from one collection to the next while no series is added; never changed once
    * handed out.
    */
   readonly strings: readonly string[];
-  /** Series i's label string: the kept one, or made now (and not kept). */
-  at(i: number): string;
   /**
-   * Each position's identity (render-model.ts `KeyedLabels`): the attributes object its string was
-   * made of, at least `n` long. Of a store's set, its attributes array (a removed series'
-   * successors move down, series-set.ts `compact`: a new array). Two points of a producer's that
-   * render one string share a key, so a source is told by its own attributes
-   * (`CollectedSeries.attributes`), as the carry does (compiled-rule.ts).
+   * The attributes object each position's string was made of, at least `n` long. Of a store's set,
+   * its attributes array (a removed series' successors move down, series-set.ts `compact`: a new
+   * array). Two points of a producer's that render one string share a key, so a source is told by
+   * its own attributes (`CollectedSeries.attributes`), as the carry does (compiled-rule.ts).
    */
   readonly keys: readonly Attributes[];
-  /** What makes the strings (the rule's cache): two columns' keys tell the same strings only with the same maker. */
-  readonly maker: object;
   /** Strings that are not all ASCII (usually none). */
   readonly nonAscii: number;
 }

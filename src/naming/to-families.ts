@@ -191,11 +191,11 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     }
     /**
-     * One instrument: a series set of a store, read as columns (its label strings the store's), or
-     * a producer's MetricData, made columns first (series/metric-columns.ts). Each compiled rule
-     * emits into the builder of its family. `expires`: the set's series can leave (the ingest's),
-     * so a rule that carries takes them as sources; so are a host producer's points, which it may
-     * stop reporting (series/carry.ts `SourceTotals.producer`), and no other producer's.
+     * One instrument: a series set of a store, read as columns, or a producer's MetricData, made
+     * columns first (series/metric-columns.ts). Each compiled rule emits into the builder of its
+     * family. `expires`: the set's series can leave (the ingest's), so a rule that carries takes
+     * them as sources; so are a host producer's points, which it may stop reporting (series/
+     * carry.ts `SourceTotals.producer`), and no other producer's.
      */
     const emit = (
       input: CollectedSeries | MetricData,

@@ -1,4 +1,4 @@
-// RenderMemo (src/exposition/render-memo.ts) over keyed columns, as a store's series set gives
+// RenderMemo (src/exposition/render-memo.ts) over keyed columns, as the naming stage gives
 // them (render-model.ts `KeyedLabels`: series told apart by key, their label strings asked for one
 // at a time): every rendering is byte for byte the ordinary one, and a label string is asked for
 // only for a series the memo has not written yet, never for one it kept, changed value or not.
