@@ -43,8 +43,8 @@ export interface FamilyHead {
 }
 
 /**
- * Series a pass put into a family: the first `n` of a label column (its strings, and the
- * attributes each was made from), how their maker (a compiled rule, the zero fill) names such
+ * Series a pass put into a family: a label column (its strings, and the attributes each was made
+ * from), how their maker (a compiled rule, the zero fill) names such
  * attributes as the labels it renders (label name → value, unescaped), and the scope they go under
  * in OTLP (the native profile's `otel_scope_*` labels; none: the push's own). Kept by reference
  * only: the push makes the attributes when it asks (named-metrics.ts), so a pull's pass pays
@@ -52,7 +52,6 @@ export interface FamilyHead {
  */
 export interface Feed {
   readonly column: Pick<LabelColumn, 'strings' | 'keys'>;
-  readonly n: number;
   readonly named: (key: Attributes) => Attributes;
   readonly scope?: InstrumentationScope | undefined;
   /** The instrument is a non-monotonic sum (an up-down counter): pushed as one, not as a gauge. */
@@ -379,9 +378,8 @@ export function namedMetrics(
     // A series' first feed names it (merged series share their labels).
     const fed = new Map<string, { feed: Feed; key: Attributes }>();
     for (const feed of family.feeds)
-      for (let i = 0; i < feed.n; i++)
-        if (!fed.has(feed.column.strings[i]!))
-          fed.set(feed.column.strings[i]!, { feed, key: feed.column.keys[i]! });
+      for (const [i, labels] of feed.column.strings.entries())
+        if (!fed.has(labels)) fed.set(labels, { feed, key: feed.column.keys[i]! });
     const histogram = family.type === 'histogram';
     const exponential =
       histogram && family.series.length > 0 && family.series.every((h) => h.native !== undefined);

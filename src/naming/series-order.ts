@@ -27,9 +27,8 @@ export function compareNames(a: string, b: string): number {
 /** The label values of each series of `b` by its label string: the labels its rule (or the zero fill) named it with. */
 function labelValues(b: FamilyBuilder): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const { column, n, named } of b.feeds)
-    for (let i = 0; i < n; i++) {
-      const labels = column.strings[i]!;
+  for (const { column, named } of b.feeds)
+    for (const [i, labels] of column.strings.entries()) {
       if (!out.has(labels)) out.set(labels, Object.values(named(column.keys[i]!)).map(String));
     }
   return out;

@@ -225,7 +225,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
           builder,
           leaves && rule.carries ? sources.of(key, rule.family.name, !expires) : undefined,
         );
-        builder.feeds.push({ column, n: series.n, named: rule.named, scope: rule.scope, upDown });
+        builder.feeds.push({ column, named: rule.named, scope: rule.scope, upDown });
       }
     };
     /**

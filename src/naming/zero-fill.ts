@@ -54,7 +54,7 @@ export class ZeroFill {
    */
   readonly #filled = new Map<
     string,
-    { column: { strings: string[]; keys: Attributes[] }; n: number } & Feed
+    { column: { strings: string[]; keys: Attributes[] } } & Feed
   >();
 
   /**
@@ -68,14 +68,13 @@ export class ZeroFill {
       if (feed === undefined)
         this.#filled.set(
           rule.name,
-          (feed = { column: { strings: [], keys: [] }, n: 0, named: (a: Attributes) => a }),
+          (feed = { column: { strings: [], keys: [] }, named: (a: Attributes) => a }),
         );
       const key = label === undefined ? constLabels : { [label.name]: label.word, ...constLabels };
       const labels = labelsText(key, false);
       if (feed.column.strings.includes(labels)) continue;
       feed.column.strings.push(labels);
       feed.column.keys.push(key);
-      feed.n++;
     }
   }
 
