@@ -20,14 +20,6 @@
  * size, but always maps one past 32 MiB itself. Not for smaller bodies: V8 counts the whole length
  * as external memory, and would collect garbage on the main thread every few such requests.
  *
- * Such a buffer, once the decoding thread has read its body, comes back ({@link keepSpare}) and
- * receives the next body: a fresh mapping's pages are faulted in as the body is copied in, and in
- * a virtual machine a fault costs far more than the copy (an 8 MiB body: 28–30 ms, against 1.3 ms
- * into a buffer already faulted in; bench/README.md, the shared-body ingest rows, whose senders'
- * bodies were a quarter of the main thread's time). Only a steady stream keeps them: at most
- * {@link MAX_SPARES}, all freed once none was taken or given back for {@link SPARE_MILLIS}, so a
- * storm's pages still go back within a second of its end.
- *
  * It stops reading at the first refusal: a declared Content-Length or a body past `limit` is
  * {@link TooLarge} (before any byte is read for the first), and whatever `onChunk` throws (the
  * listener's budget across requests) is passed on as it is. A request that ends early (the client
@@ -47,13 +39,6 @@ const MAPPED_BYTES = 32 * 1024 * 1024 + 4096;
 const MAPPED_FROM_BYTES = 4 * 1024 * 1024;
 /** The ArrayBuffers bodies were received into: each holds one body only, at its start. */
 const wholeBodies = new WeakSet<ArrayBufferLike>();
-/** Buffers bodies were received into, read and given back, for the next ones (see above). */
-const spares: ArrayBuffer[] = [];
-/** As many as bodies a steady stream holds at once: those queued for the decoding thread and the one it decodes. */
-const MAX_SPARES = 8;
-const SPARE_MILLIS = 1_000;
-/** Frees the spares once none was taken or given back for {@link SPARE_MILLIS}. */
-let spareTimer: NodeJS.Timeout | undefined;
 
 /** The request ended before its body did (the client closed or reset the connection). */
 export class BodyAborted extends Error {}
@@ -225,35 +210,9 @@ export function ownsItsMemory(bytes: Uint8Array): boolean {
 }
 
 function wholeBody(length: number): Buffer {
-  const size = length >= MAPPED_FROM_BYTES ? Math.max(length, MAPPED_BYTES) : length;
-  // The smallest spare it fits in, else a new one.
-  let at = -1;
-  for (let i = 0; i < spares.length; i++)
-    if (
-      spares[i]!.byteLength >= length &&
-      (at < 0 || spares[i]!.byteLength < spares[at]!.byteLength)
-    )
-      at = i;
-  if (at >= 0) spareTimer?.refresh();
-  const buffer = at >= 0 ? Buffer.from(spares.splice(at, 1)[0]!) : Buffer.allocUnsafeSlow(size);
+  const buffer = Buffer.allocUnsafeSlow(
+    length >= MAPPED_FROM_BYTES ? Math.max(length, MAPPED_BYTES) : length,
+  );
   wholeBodies.add(buffer.buffer);
   return buffer.subarray(0, length);
-}
-
-/**
- * A buffer a body was received into (its ArrayBuffer, moved back from the decoding thread), read
- * and done with, kept for the next body (see above); freed at once past {@link MAX_SPARES}.
- */
-export function keepSpare(buffer: ArrayBuffer): void {
-  if (spares.length >= MAX_SPARES) {
-    buffer.transfer(0);
-    return;
-  }
-  spares.push(buffer);
-  if (spareTimer === undefined) {
-    spareTimer = setTimeout(() => {
-      for (const b of spares.splice(0)) b.transfer(0);
-    }, SPARE_MILLIS);
-    spareTimer.unref();
-  } else spareTimer.refresh();
 }

@@ -42,7 +42,7 @@ import {
 } from 'node:worker_threads';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import type { OtlpEncoding } from '../otlp/types.ts';
-import { keepSpare, ownsItsMemory } from './body-chunks.ts';
+import { ownsItsMemory } from './body-chunks.ts';
 import { Refused } from './ingest-errors.ts';
 import type {
   ChunkMessage,
@@ -51,7 +51,6 @@ import type {
   DecodeWorkerData,
   Release,
   Released,
-  Spare,
   Taken,
 } from './decode-worker.ts';
 import { KeyTable, type PackedChunk } from './packed-chunk.ts';
@@ -277,9 +276,8 @@ export class DecoderPool {
       },
     });
     worker.unref();
-    worker.on('message', (message: DecodeMessage | Released | Spare) => {
+    worker.on('message', (message: DecodeMessage | Released) => {
       if ('released' in message) this.#released(worker, message);
-      else if ('spare' in message) keepSpare(message.spare);
       else this.#onMessage(message, port1, keys);
     });
     const failed = (why: string): void => {

@@ -2,15 +2,11 @@
  * ArrivingBody (src/ingest/body-chunks.ts): a body of a known length kept as its chunks until
  * 64 KiB of it are in, then as one buffer of its own that can move to the decoding thread whole;
  * HTTP/1's reads (copies of their own) are freed once copied in, HTTP/2's slices of shared reads
- * are left as they are. Once decoded, a buffer of its own comes back for the next body until a
- * quiet second frees it.
+ * are left as they are.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ArrivingBody, ownsItsMemory, RECEIVE_WHOLE_BYTES } from '../../src/ingest/body-chunks.ts';
-import { DecoderPool } from '../../src/ingest/decoder-pool.ts';
-import { lengthDelimited } from '../support/otlp-protobuf-writer.ts';
 
 const KiB = 1024;
 
@@ -70,69 +66,3 @@ test('drop frees the buffer a refused body was going into', () => {
   body.drop();
   assert.equal(whole!.buffer.byteLength, 0, 'dropped: its memory is freed');
 });
-
-/** A protobuf request of `bytes` of an unknown field (skipped by the decoder) and one gauge point. */
-function paddedRequest(bytes: number): Buffer {
-  const point = Buffer.alloc(9);
-  point[0] = (4 << 3) | 1; // as_double
-  const metric = lengthDelimited(2, [
-    lengthDelimited(1, [Buffer.from('g')]),
-    lengthDelimited(5, [lengthDelimited(1, [point])]),
-  ]);
-  return Buffer.concat([
-    lengthDelimited(15, [Buffer.alloc(bytes, 0xab)]),
-    lengthDelimited(1, [lengthDelimited(2, [metric])]),
-  ]);
-}
-
-/**
- * `request` received as HTTP/1 reads (64 KiB copies of their own), then decoded on the decoding
- * thread, moved there: the size of the buffer it was received into, and a copy of its bytes from
- * `from` to `to` (past the body) as they were when it was received.
- */
-async function receiveAndDecode(
-  pool: DecoderPool,
-  request: Buffer,
-  [from, to]: readonly [number, number],
-): Promise<{ size: number; past: Buffer }> {
-  const body = new ArrivingBody(request.length, true);
-  for (let at = 0; at < request.length; at += 64 * KiB)
-    body.add(Buffer.from(request.subarray(at, at + 64 * KiB)));
-  const [whole] = body.chunks();
-  const size = whole!.buffer.byteLength;
-  const past = Buffer.from(Buffer.from(whole!.buffer).subarray(from, to));
-  await pool.decode([whole!], 'protobuf', () => {}, true);
-  assert.equal(whole!.buffer.byteLength, 0, 'moved to the decoding thread');
-  return { size, past };
-}
-
-test(
-  'a large body’s buffer comes back from the decoding thread for the next body; a second of quiet frees it',
-  { timeout: 30_000 },
-  async () => {
-    const pool = new DecoderPool();
-    try {
-      const first = paddedRequest(6 * 1024 * KiB);
-      const next = paddedRequest(5 * 1024 * KiB);
-      const window = [next.length, first.length] as const;
-      // A fresh buffer of this size is mapped afresh: all zeros past what was written.
-      const fresh = await receiveAndDecode(pool, first, [first.length, first.length + KiB]);
-      assert.ok(fresh.past.every((b) => b === 0));
-      const reused = await receiveAndDecode(pool, next, window);
-      assert.equal(reused.size, fresh.size);
-      assert.deepEqual(
-        reused.past,
-        first.subarray(next.length),
-        'the next body went into the first one’s buffer',
-      );
-      await sleep(1_500);
-      const after = await receiveAndDecode(pool, next, window);
-      assert.ok(
-        after.past.every((b) => b === 0),
-        'after a quiet second the buffer was freed: the next body gets a fresh one',
-      );
-    } finally {
-      await pool.close();
-    }
-  },
-);
