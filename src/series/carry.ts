@@ -170,11 +170,58 @@ export function sameBounds(a: readonly number[], b: readonly number[]): boolean 
 }
 
 /**
- * Gone sources a rule keeps apart, so each can be told when it comes back; past this, the oldest
- * are folded into their label set's part (what they counted stays served, and one that comes back
- * then counts whole: {@link RuleSources.folded} says how many were folded).
+ * Gone sources kept apart: past this, the oldest fold into what keeps them (an output series'
+ * base, a rule's label set's part: what they counted stays counted, and one that comes back then
+ * counts whole).
  */
 export const MAX_GONE_SOURCES = 10_000;
+
+/**
+ * Sources that ended while what they fed stays, each with its part (`P`: its last report, or what
+ * it counted) by its identity, oldest first, so that one that comes back under the same identity
+ * takes its part back ({@link take}) and carry's rule judges its next report against it: never
+ * its kept part and its total whole both. The one keeper of gone sources: an output series' ended
+ * streams (output-set.ts) and a rule's sources whose series left ({@link RuleSources}).
+ *
+ * Bounded: past {@link MAX_GONE_SOURCES} across every keeper that shares one `count`, the oldest
+ * of the keeper that grew is handed to `fold`. Written by {@link keep} and {@link take} only,
+ * which count.
+ */
+export class GoneSources<P> extends Map<string, P> {
+  readonly #count: { n: number };
+
+  constructor(count: { n: number } = { n: 0 }) {
+    super();
+    this.#count = count;
+  }
+
+  /** Source `id` ended with `part`; `fold` takes a part that cannot stay apart (an earlier one of `id`'s, or the oldest past the bound). */
+  keep(id: string, part: P, fold: (part: P) => void): void {
+    const held = this.take(id);
+    if (held !== undefined) fold(held);
+    this.set(id, part);
+    if (++this.#count.n <= MAX_GONE_SOURCES) return;
+    // Map order is insertion order: the oldest folds.
+    const oldest = this.keys().next().value!;
+    fold(this.take(oldest)!);
+  }
+
+  /** Source `id` is back: its part, no longer kept (undefined: none kept). */
+  take(id: string): P | undefined {
+    const part = this.get(id);
+    if (part !== undefined && this.delete(id)) this.#count.n--;
+    return part;
+  }
+
+  /** Forgets every part (what they fed is gone too). */
+  override clear(): void {
+    this.#count.n -= this.size;
+    super.clear();
+  }
+}
+
+/** A source's `seen` while it is gone ({@link RuleSources}). */
+const GONE = -1;
 
 /**
  * The sources of one rule's served series (a profile family fed by one instrument of one scope),
@@ -193,7 +240,10 @@ export class RuleSources {
   readonly #instrument: string;
   readonly #owner: SourceTotals;
   readonly #byAttributes = new WeakMap<Attributes, SourceTotal>();
+  /** The sources reported since the last settle, or not gone since (restored, dormant). */
   readonly #byKey = new Map<string, SourceTotal>();
+  /** The gone ones, whose `seen` is {@link GONE}. */
+  readonly #gone = new GoneSources<SourceTotal>();
   /** Folded gone sources' parts by label string, served while the label set is. */
   readonly #folded = new Map<string, SourceTotal>();
   /** How the rule read its series last ({@link ReadFigures}): a gone source's departure is read so. */
@@ -208,7 +258,7 @@ export class RuleSources {
 
   /** Whether it holds no source and no folded part. */
   get empty(): boolean {
-    return this.#byKey.size === 0 && this.#folded.size === 0;
+    return this.#byKey.size + this.#gone.size + this.#folded.size === 0;
   }
 
   /** Gone sources folded past {@link MAX_GONE_SOURCES}. */
@@ -223,7 +273,7 @@ export class RuleSources {
    */
   snapshot(): { sources: SourcePart[]; folded: SourcePart[] } {
     return {
-      sources: [...this.#byKey.values()].map((s) => {
+      sources: [...this.#byKey.values(), ...this.#gone.values()].map((s) => {
         const part = partOf(s);
         const left = this.#owner.departureOf(s.by, this.#instrument, s.key);
         if (left !== undefined) this.#apply(part, left);
@@ -317,7 +367,7 @@ export class RuleSources {
   ): void {
     const key = attributeSetKey(attributes);
     this.#read = read;
-    const known = this.#byKey.get(key);
+    const known = this.#byKey.get(key) ?? this.#gone.get(key);
     if (known !== undefined) {
       if (known.labels === labels) this.#apply(known, left);
       return;
@@ -341,12 +391,11 @@ export class RuleSources {
     let s = this.#byAttributes.get(attributes);
     if (s === undefined) {
       const key = attributeSetKey(attributes);
-      s = this.#byKey.get(key);
+      s = this.#byKey.get(key) ?? this.#gone.take(key);
       const held = this.#owner.held;
-      if (s === undefined || s.labels !== labels) {
+      if (s === undefined || s.labels !== labels)
         s = { key, labels, total: 0, last: Number.NaN, start, seen: 0 };
-        this.#byKey.set(key, s);
-      } else if (!held) {
+      else if (!held) {
         this.#leave(s);
         // A series its sender's delta windows made counts from its first window: its first report
         // is added whole, whatever the cumulative series it replaces reported last.
@@ -361,7 +410,8 @@ export class RuleSources {
         s.by = attributes;
         this.#byAttributes.set(attributes, s);
       }
-    }
+      this.#byKey.set(key, s);
+    } else if (s.seen === GONE && this.#gone.take(s.key) === s) this.#byKey.set(s.key, s);
     if (start < s.start) s.start = start;
     s.seen = this.#owner.pass;
     return s;
@@ -380,29 +430,23 @@ export class RuleSources {
   ): void {
     const pass = this.#owner.pass;
     const held = (labels: string): boolean => served(labels) || dormant(labels);
-    let gone = 0;
-    for (const s of this.#byKey.values()) {
-      if (s.seen === pass) continue;
-      if (!held(s.labels)) this.#byKey.delete(s.key);
-      else {
-        if (!this.#owner.held) this.#leave(s);
-        gone++;
-      }
+    for (const s of this.#gone.values()) {
+      if (!held(s.labels)) this.#gone.take(s.key);
+      else if (!this.#owner.held) this.#leave(s);
     }
-    // Map order is insertion order: the sources made first fold first.
     for (const s of this.#byKey.values()) {
-      if (gone <= MAX_GONE_SOURCES) break;
       if (s.seen === pass) continue;
       this.#byKey.delete(s.key);
-      this.#fold(s);
-      this.#foldedCount++;
-      gone--;
+      if (!held(s.labels)) continue;
+      if (!this.#owner.held) this.#leave(s);
+      s.seen = GONE;
+      this.#gone.keep(s.key, s, (oldest) => this.#fold(oldest));
     }
     for (const [labels, f] of this.#folded) {
       if (served(labels)) keep(f);
       else if (!dormant(labels)) this.#folded.delete(labels);
     }
-    for (const s of this.#byKey.values()) if (s.seen !== pass && served(s.labels)) keep(s);
+    for (const s of this.#gone.values()) if (served(s.labels)) keep(s);
   }
 
   /**
@@ -436,6 +480,7 @@ export class RuleSources {
 
   /** Adds gone source `s` into its label set's folded part (a histogram's re-bucketed into the part's layout). */
   #fold(s: SourceTotal): void {
+    this.#foldedCount++;
     const f = this.#folded.get(s.labels);
     if (f === undefined) {
       this.#folded.set(s.labels, { ...partOf(s), key: '', seen: s.seen });

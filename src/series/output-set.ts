@@ -37,7 +37,7 @@ import {
   type HistogramAcc,
   type LevelRule,
 } from './aggregation.ts';
-import { MAX_GONE_SOURCES } from './carry.ts';
+import { GoneSources } from './carry.ts';
 import { ExponentialSet } from './exponential.ts';
 import { HistogramSet } from './histogram.ts';
 import { KeyedSeriesIndex } from './keyed-index.ts';
@@ -137,11 +137,11 @@ export class OutputSet {
   readonly baseAcc: (Acc | undefined)[] = [];
   /**
    * Per series, its gone sources by identity (undefined: none), oldest first; at most
-   * {@link MAX_GONE_SOURCES} across the set, past which the oldest of a series fold into its base
+   * carry.ts `MAX_GONE_SOURCES` across the set, past which the oldest of a series fold into its base
    * (still counted; one of them that comes back then counts whole).
    */
-  readonly #gone: (Map<string, GoneSource> | undefined)[] = [];
-  #goneCount = 0;
+  readonly #gone: (GoneSources<GoneSource> | undefined)[] = [];
+  readonly #goneCount = { n: 0 };
   /** Histograms of either kind: how their counts add (undefined for the other shapes). */
   readonly aggregator: Aggregator<Acc, unknown> | undefined;
   /** Counters: the largest report ever, not a sum (see {@link SetOptions}). */
@@ -210,7 +210,7 @@ export class OutputSet {
   }
 
   /** Series `at`'s gone sources by identity, oldest first (undefined: none). */
-  goneOf(at: number): ReadonlyMap<string, GoneSource> | undefined {
+  goneOf(at: number): GoneSources<GoneSource> | undefined {
     return this.#gone[at];
   }
 
@@ -301,22 +301,8 @@ export class OutputSet {
       this.fold(at, { value, acc });
       return;
     }
-    let gone = this.#gone[at];
-    if (gone === undefined) this.#gone[at] = gone = new Map();
-    const held = gone.get(id);
-    if (held !== undefined) {
-      // Not expected (a source comes back through resume), but what it left must stay counted.
-      gone.delete(id);
-      this.#goneCount--;
-      this.fold(at, held);
-    }
-    gone.set(id, windows === undefined ? { value, acc } : { value, acc, windows });
-    if (++this.#goneCount <= MAX_GONE_SOURCES) return;
-    // Map order is insertion order: the series' oldest gone source folds.
-    const [oldest, part] = gone.entries().next().value!;
-    gone.delete(oldest);
-    this.#goneCount--;
-    this.fold(at, part);
+    const part = windows === undefined ? { value, acc } : { value, acc, windows };
+    (this.#gone[at] ??= new GoneSources(this.#goneCount)).keep(id, part, (p) => this.fold(at, p));
   }
 
   /**
@@ -325,12 +311,8 @@ export class OutputSet {
    * it (it never ended here, or it folded into the base).
    */
   resume(at: number, id: string): GoneSource | undefined {
-    const gone = this.#gone[at];
-    const part = gone?.get(id);
-    if (part === undefined) return undefined;
-    gone!.delete(id);
-    this.#goneCount--;
-    if (gone!.size === 0) this.#gone[at] = undefined;
+    const part = this.#gone[at]?.take(id);
+    if (this.#gone[at]?.size === 0) this.#gone[at] = undefined;
     return part;
   }
 
@@ -351,7 +333,7 @@ export class OutputSet {
   remove(at: number): void {
     this.set.remove(at);
     if (this.aggregator !== undefined) this.baseAcc[at] = undefined;
-    this.#goneCount -= this.#gone[at]?.size ?? 0;
+    this.#gone[at]?.clear();
     this.#gone[at] = undefined;
   }
 
