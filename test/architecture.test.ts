@@ -291,7 +291,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['createScrapeHandler › rendering'],
   ],
   'ingest/attribute-fold.ts': [MEMO, ['shared']],
-  'ingest/body-chunks.ts': [SCRATCH, ['wholeBodies', '#chunks']],
+  'ingest/body-chunks.ts': [SCRATCH, ['wholeBodies', 'spares', 'residentOf', '#chunks']],
   'ingest/checkpoint.ts': [ONE_CALL, ['encodeCheckpoint › origins']],
   'ingest/clock-refusals.ts': [
     "the last five minutes' refusal counts by half-minute slot, for /ready: no series",

@@ -20,6 +20,16 @@
  * size, but always maps one past 32 MiB itself. Not for smaller bodies: V8 counts the whole length
  * as external memory, and would collect garbage on the main thread every few such requests.
  *
+ * Such a buffer, once the decoding thread has read its body, comes back ({@link keepSpare}) and
+ * receives the next body: a fresh mapping's pages are faulted in as the body is copied in, and in
+ * a virtual machine a fault costs far more than the copy (an 8 MiB body: 28–30 ms, against 1.3 ms
+ * into a buffer already faulted in; bench/README.md, the shared-body ingest rows, whose senders'
+ * bodies were a quarter of the main thread's time). Only a steady stream keeps them: at most
+ * {@link MAX_SPARES}, all freed once none was taken or given back for {@link SPARE_MILLIS}, so a
+ * storm's pages still go back within a second of its end. What a spare has resident counts: a body
+ * that takes one holds it at once ({@link ArrivingBody.add}), and spares are kept within what the
+ * ingest's bytes in flight leave ({@link trimSpares}).
+ *
  * It stops reading at the first refusal: a declared Content-Length or a body past `limit` is
  * {@link TooLarge} (before any byte is read for the first), and whatever `onChunk` throws (the
  * listener's budget across requests) is passed on as it is. A request that ends early (the client
@@ -39,6 +49,18 @@ const MAPPED_BYTES = 32 * 1024 * 1024 + 4096;
 const MAPPED_FROM_BYTES = 4 * 1024 * 1024;
 /** The ArrayBuffers bodies were received into: each holds one body only, at its start. */
 const wholeBodies = new WeakSet<ArrayBufferLike>();
+/**
+ * Buffers bodies were received into, read and given back, for the next ones (see above), each
+ * with its resident bytes: the longest body it held, whose pages stay faulted in.
+ */
+const spares: { readonly buffer: ArrayBuffer; readonly resident: number }[] = [];
+/** The resident bytes of each buffer a body was received into, as it was handed out. */
+const residentOf = new WeakMap<ArrayBufferLike, number>();
+/** As many as bodies a steady stream holds at once: those queued for the decoding thread and the one it decodes. */
+const MAX_SPARES = 8;
+const SPARE_MILLIS = 1_000;
+/** Frees the spares once none was taken or given back for {@link SPARE_MILLIS}. */
+let spareTimer: NodeJS.Timeout | undefined;
 
 /** The request ended before its body did (the client closed or reset the connection). */
 export class BodyAborted extends Error {}
@@ -49,7 +71,7 @@ const ABORTED = new BodyAborted('request body not complete: the connection close
 export class BodyUnreadable extends Error {}
 
 /**
- * @param onChunk told the size of every chunk as it arrives, before it is kept; a throw refuses the body
+ * @param onChunk told the bytes each chunk makes the body hold ({@link ArrivingBody.add}), before it is kept; a throw refuses the body
  * @rejects {TooLarge} past `limit`; {BodyAborted}; {BodyUnreadable}; what `onChunk` threw
  */
 export function readBodyChunks(
@@ -82,12 +104,11 @@ export function readBodyChunks(
         return;
       }
       try {
-        onChunk(chunk.length);
+        body.add(chunk, onChunk);
       } catch (err) {
         stop(err);
         return;
       }
-      body.add(chunk);
     }
     function onEnd(): void {
       stop(undefined);
@@ -117,6 +138,8 @@ export class ArrivingBody {
   readonly #chunks: Buffer[] = [];
   #whole: Buffer | undefined;
   #received = 0;
+  /** The bytes held so far: those received, or a spare's resident ones when more. */
+  #held = 0;
 
   constructor(length: number, ownCopies: boolean) {
     this.length = length;
@@ -128,8 +151,22 @@ export class ArrivingBody {
     return this.#received;
   }
 
-  add(chunk: Buffer): void {
+  /**
+   * Keeps `chunk`, once `hold` was told the bytes it makes the body hold: its length, or, when it
+   * is the one the body takes a spare for, what that spare has resident (its pages, faulted in by
+   * a longer body, are the body's memory at once). A throw keeps nothing.
+   */
+  add(chunk: Buffer, hold: (bytes: number) => void): void {
     const at = this.#received;
+    const takes =
+      this.#whole === undefined &&
+      at + chunk.length >= RECEIVE_WHOLE_BYTES &&
+      this.length >= RECEIVE_WHOLE_BYTES &&
+      at + chunk.length <= this.length;
+    const spare = takes ? spareFor(this.length) : -1;
+    const holds = Math.max(at + chunk.length, spare >= 0 ? spares[spare]!.resident : 0);
+    if (holds > this.#held) hold(holds - this.#held);
+    this.#held = Math.max(this.#held, holds);
     this.#received += chunk.length;
     const whole = this.#whole;
     if (whole !== undefined && this.#received <= whole.length) {
@@ -138,13 +175,8 @@ export class ArrivingBody {
       return;
     }
     this.#chunks.push(chunk);
-    if (
-      whole === undefined &&
-      this.#received >= RECEIVE_WHOLE_BYTES &&
-      this.length >= RECEIVE_WHOLE_BYTES &&
-      this.#received <= this.length
-    ) {
-      const into = (this.#whole = wholeBody(this.length));
+    if (takes) {
+      const into = (this.#whole = wholeBody(this.length, spare));
       let to = 0;
       for (const c of this.#chunks) {
         to += c.copy(into, to);
@@ -209,10 +241,64 @@ export function ownsItsMemory(bytes: Uint8Array): boolean {
   );
 }
 
-function wholeBody(length: number): Buffer {
-  const buffer = Buffer.allocUnsafeSlow(
-    length >= MAPPED_FROM_BYTES ? Math.max(length, MAPPED_BYTES) : length,
-  );
+/** Where the smallest spare a body of `length` fits in is, or -1. */
+function spareFor(length: number): number {
+  let at = -1;
+  for (let i = 0; i < spares.length; i++) {
+    const size = spares[i]!.buffer.byteLength;
+    if (size >= length && (at < 0 || size < spares[at]!.buffer.byteLength)) at = i;
+  }
+  return at;
+}
+
+/** A buffer for a body of `length`: the spare at `spare` ({@link spareFor}), else a new one. */
+function wholeBody(length: number, spare: number): Buffer {
+  const taken = spare >= 0 ? spares.splice(spare, 1)[0] : undefined;
+  if (taken !== undefined) spareTimer?.refresh();
+  const buffer =
+    taken !== undefined
+      ? Buffer.from(taken.buffer)
+      : Buffer.allocUnsafeSlow(
+          length >= MAPPED_FROM_BYTES ? Math.max(length, MAPPED_BYTES) : length,
+        );
   wholeBodies.add(buffer.buffer);
+  residentOf.set(buffer.buffer, Math.max(length, taken?.resident ?? 0));
   return buffer.subarray(0, length);
+}
+
+/**
+ * Frees spares, largest first, until they have at most `room` bytes resident: the ingest keeps
+ * what bodies hold and what spares hold within its bytes in flight (ingest-step.ts), so a storm
+ * peaks where it did without them.
+ */
+export function trimSpares(room: number): void {
+  let resident = 0;
+  for (const s of spares) resident += s.resident;
+  if (resident <= room) return;
+  spares.sort((a, b) => a.resident - b.resident);
+  while (resident > room) {
+    const s = spares.pop()!;
+    resident -= s.resident;
+    s.buffer.transfer(0);
+  }
+}
+
+/**
+ * A buffer a body was received into, read and done with (`buffer`: its ArrayBuffer moved back from
+ * the decoding thread; `was`: the one that moved there), kept for the next body (see above); freed
+ * at once past {@link MAX_SPARES}, or when it was not a body's.
+ */
+export function keepSpare(buffer: ArrayBuffer, was: ArrayBufferLike | undefined): void {
+  const resident = was === undefined ? undefined : residentOf.get(was);
+  if (resident === undefined || spares.length >= MAX_SPARES) {
+    buffer.transfer(0);
+    return;
+  }
+  spares.push({ buffer, resident });
+  if (spareTimer === undefined) {
+    spareTimer = setTimeout(() => {
+      for (const b of spares.splice(0)) b.buffer.transfer(0);
+    }, SPARE_MILLIS);
+    spareTimer.unref();
+  } else spareTimer.refresh();
 }

@@ -27,7 +27,8 @@
  * (see {@link Release}). Out, on the chunk port: `{ id, chunk }`… (a chunk's number and histogram
  * points in columns, packed-chunk.ts); on the parent port: `{ id, posted, bytes }` (chunks posted
  * so far), then `{ id, done: true, bytes, chunks }`, or instead `{ id, error: { reason, message }, bytes }`
- * (the refusal it is answered with, ingest-errors.ts `refusalOf`; no chunk was posted).
+ * (the refusal it is answered with, ingest-errors.ts `refusalOf`; no chunk was posted); before
+ * either, `{ spare }` (the body's buffer, {@link giveBack}).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -35,6 +36,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { decodeExportRequest } from '../otlp/codec.ts';
 import { decodeLimitsFor } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding, OtlpExportRequest } from '../otlp/types.ts';
+import { RECEIVE_WHOLE_BYTES } from './body-chunks.ts';
 import { decodeBodySync } from './content-encoding.ts';
 import { refusalOf, type RefusedReason } from './ingest-errors.ts';
 import {
@@ -77,6 +79,12 @@ export interface Release {
 export interface Released {
   readonly released: true;
   readonly stop: boolean;
+}
+
+/** A decoded job's body's buffer, moved back to the main thread. */
+export interface Spare {
+  readonly id: number;
+  readonly spare: ArrayBuffer;
 }
 
 /** A chunk packed (packed-chunk.ts), on the chunk port: its columns are moved, not copied; its keys named by id. */
@@ -170,6 +178,7 @@ function startNext(): void {
     try {
       request = packer.request(decodeJob(job, size, packer));
     } catch (err) {
+      giveBack(job);
       packers.giveBack(packer);
       const { reason, message } = refusalOf(err);
       parentPort!.postMessage({
@@ -179,6 +188,7 @@ function startNext(): void {
       } satisfies DecodeMessage);
       continue;
     }
+    giveBack(job);
     current = {
       id: job.id,
       packer,
@@ -191,6 +201,22 @@ function startNext(): void {
     };
     postMore();
   }
+}
+
+/**
+ * The job's body, a buffer of its own, moved back to the main thread once decoded, to receive
+ * the next body there (body-chunks.ts `keepSpare`): nothing decoded from it refers to its bytes.
+ */
+function giveBack(job: DecodeJob): void {
+  const parts: readonly Uint8Array[] = Array.isArray(job.body) ? job.body : [job.body];
+  const body = parts.length === 1 ? parts[0] : undefined;
+  if (
+    body instanceof Uint8Array &&
+    body.buffer instanceof ArrayBuffer &&
+    body.byteOffset === 0 &&
+    body.length >= RECEIVE_WHOLE_BYTES
+  )
+    parentPort!.postMessage({ id: job.id, spare: body.buffer } satisfies Spare, [body.buffer]);
 }
 
 /** Posts the current job's chunks up to what it is allowed; when none is left, says done and starts the next job. */

@@ -42,7 +42,7 @@ import {
 } from 'node:worker_threads';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import type { OtlpEncoding } from '../otlp/types.ts';
-import { ownsItsMemory } from './body-chunks.ts';
+import { keepSpare, ownsItsMemory } from './body-chunks.ts';
 import { Refused } from './ingest-errors.ts';
 import type {
   ChunkMessage,
@@ -51,6 +51,7 @@ import type {
   DecodeWorkerData,
   Release,
   Released,
+  Spare,
   Taken,
 } from './decode-worker.ts';
 import { KeyTable, type PackedChunk } from './packed-chunk.ts';
@@ -276,8 +277,9 @@ export class DecoderPool {
       },
     });
     worker.unref();
-    worker.on('message', (message: DecodeMessage | Released) => {
+    worker.on('message', (message: DecodeMessage | Released | Spare) => {
       if ('released' in message) this.#released(worker, message);
+      else if ('spare' in message) this.#spare(message);
       else this.#onMessage(message, port1, keys);
     });
     const failed = (why: string): void => {
@@ -305,6 +307,12 @@ export class DecoderPool {
     this.#worker = worker;
     this.#chunks = port1;
     return worker;
+  }
+
+  /** The worker gave a job's body back: kept for the next body, as the buffer it was moved from. */
+  #spare({ id, spare }: Spare): void {
+    const body = this.#sent.find((p) => p.job.id === id)?.job.body;
+    keepSpare(spare, (body instanceof Uint8Array ? body : body?.[0])?.buffer);
   }
 
   /** The worker posted chunks of a request (they wait on `port`), all of them, or could not decode it. */

@@ -83,8 +83,7 @@ export function readMessage(
             continue;
           }
           const part = data.subarray(at, at + body.length - body.received);
-          hold(part.length);
-          body.add(part);
+          body.add(part, hold);
           at += part.length;
         }
       } catch (err) {

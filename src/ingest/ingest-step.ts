@@ -19,7 +19,13 @@ import type { Answered, IngestProtocol } from '../http/self-telemetry.ts';
 import { decodeExportRequest } from '../otlp/codec.ts';
 import { decodeLimitsFor, type DecodeLimits } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
-import { BodyAborted, chunksLength, joinChunks, type BodyChunks } from './body-chunks.ts';
+import {
+  BodyAborted,
+  chunksLength,
+  joinChunks,
+  trimSpares,
+  type BodyChunks,
+} from './body-chunks.ts';
 import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
 import { DecoderPool } from './decoder-pool.ts';
 import { Refused, refusalOf, type IngestAnswer } from './ingest-errors.ts';
@@ -197,6 +203,7 @@ export function ingestStep(options: IngestStepOptions): IngestStep {
           'unavailable',
           `jobmeter is busy (request bodies past ${bodyBudget} bytes in flight); retry after ${retryAfter} s`,
         );
+      trimSpares(bodyBudget - bodyBytes);
     };
     const takeSlot = async (): Promise<void> => {
       if (inFlight < maxConcurrent) {
