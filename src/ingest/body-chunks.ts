@@ -286,10 +286,11 @@ export function trimSpares(room: number): void {
 /**
  * A buffer a body was received into, read and done with (`buffer`: its ArrayBuffer moved back from
  * the decoding thread; `was`: the one that moved there), kept for the next body (see above); freed
- * at once past {@link MAX_SPARES}, or when it was not a body's.
+ * at once past {@link MAX_SPARES}, or when it was not a body's moved there: a body the caller kept
+ * went as a copy of its whole ArrayBuffer, every page of it written, more than its resident count.
  */
 export function keepSpare(buffer: ArrayBuffer, was: ArrayBufferLike | undefined): void {
-  const resident = was === undefined ? undefined : residentOf.get(was);
+  const resident = was?.byteLength === 0 ? residentOf.get(was) : undefined;
   if (resident === undefined || spares.length >= MAX_SPARES) {
     buffer.transfer(0);
     return;

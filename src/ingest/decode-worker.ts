@@ -28,7 +28,7 @@
  * points in columns, packed-chunk.ts); on the parent port: `{ id, posted, bytes }` (chunks posted
  * so far), then `{ id, done: true, bytes, chunks }`, or instead `{ id, error: { reason, message }, bytes }`
  * (the refusal it is answered with, ingest-errors.ts `refusalOf`; no chunk was posted); before
- * either, `{ spare }` (the body's buffer, {@link giveBack}).
+ * either, `{ id, spare }` (the body's buffer, {@link giveBack}).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
