@@ -123,12 +123,11 @@ async function scrapeThroughCollector(profile: ProfileName, protocol: Protocol):
     }),
   });
   started.push(collector);
-  // The demo's values do not move: any complete scrape is the one to compare.
-  const debug = await collector.waitForOutput(
-    'debug.txt',
-    (t) => t.includes('-> Name: up\n'),
-    30_000,
-  );
+  // The demo's values do not move: any complete scrape is the one to compare. The exporter writes
+  // a scrape's block while the file is read, so the first block is whole once a second one begins.
+  const debug = firstBlock(
+    await collector.waitForOutput('debug.txt', (t) => firstBlock(t) !== undefined, 30_000),
+  )!;
   const reexposed = await getExposition(
     `http://127.0.0.1:${collector.ports.prom}/metrics`,
     TEXT_004,
@@ -150,6 +149,13 @@ async function scrapeThroughCollector(profile: ProfileName, protocol: Protocol):
       dropFamilies: RECEIVER_FAMILIES,
     }),
   };
+}
+
+/** The debug output's first block (`Metrics\t{…}` and what follows), once the next one has begun. */
+function firstBlock(debug: string): string | undefined {
+  const first = debug.indexOf('Metrics\t');
+  const next = first < 0 ? -1 : debug.indexOf('\nMetrics\t', first);
+  return next < 0 ? undefined : debug.slice(0, next + 1);
 }
 
 /** The debug exporter's `-> Name`/`-> Unit`/`-> DataType` per metric. */

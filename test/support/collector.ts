@@ -63,7 +63,7 @@ export interface CollectorHandle<P extends string> {
   stdout(): string;
   /** A file under its temp dir, e.g. a debug exporter output path; '' while it does not exist. */
   readOutput(name: string): Promise<string>;
-  /** Polls `readOutput(name)` until `predicate` holds; throws with the logs on timeout. */
+  /** Polls `readOutput(name)` until `predicate` holds on a text read the same twice (no block cut mid-write); throws with the logs on timeout. */
   waitForOutput(
     name: string,
     predicate: (text: string) => boolean,
@@ -244,9 +244,13 @@ function makeHandle<P extends string>(
   ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let text = '';
-    for (let i = 0; i < Math.ceil(timeoutMs / POLL_MS) + 1 && Date.now() < deadline; i++) {
+    let before: string | undefined;
+    for (let i = 0; i < Math.ceil(timeoutMs / POLL_MS) + 2 && Date.now() < deadline; i++) {
       text = await readOutput(name);
-      if (predicate(text)) return text;
+      // The exporter may be writing a block as it is read: a text is taken once it read the same
+      // twice, so no block is judged cut.
+      if (text === before && predicate(text)) return text;
+      before = text;
       if (proc.child.exitCode !== null) break;
       await sleep(POLL_MS);
     }
