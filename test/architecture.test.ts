@@ -363,7 +363,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ],
   ],
   'naming/zero-fill-push.ts': [
-    "the profile's specs and each instrument's shape (a fixed table); which of the table's zero series were replaced (ids of the table's, no value)",
+    "the profile's specs and each instrument's shape (a fixed table); which of the table's zero points were replaced (its own points, no value)",
     ['createPushZeroFill › specs', 'createPushZeroFill › shapes', 'createPushZeroFill › replaced'],
   ],
   'naming/zero-fill.ts': [TABLE, ['#filled']],

@@ -36,7 +36,6 @@ import { pointMillis, SYSTEM_CLOCK } from '../series/clock.ts';
 
 /** One zero-filled profile series, as a canonical point. */
 interface ZeroPoint {
-  readonly id: string;
   readonly instrument: string;
   /** `{}` for a label-less family (`emitZero`), else the one attribute whose value is the word. */
   readonly attributes: Attributes;
@@ -53,25 +52,10 @@ export interface PushZeroFillOptions {
   readonly temporality?: AggregationTemporality;
 }
 
-export type PushZeroFill = (rm: ResourceMetrics) => ResourceMetrics;
-
 /** A counter's or histogram's points count (a sum that only goes up, in the push's temporality preference). */
 const counts = (shape: Shape): boolean => shape === 'monotonicSum' || shape === 'histogram';
 
 const NONE: Attributes = Object.freeze({});
-
-/**
- * Whether the Collector's `filter/vocabulary` keeps a point: the profile's vocabularies and the
- * spec's `outside: 'drop'` sets, checked as a record is (domain/vocabulary.ts). A point it drops
- * replaces no zero: a host's producer may send one that jobmeter's own bounds would have refused.
- */
-function survivor(
-  profile: TableProfile,
-  spec: InstrumentSpec | undefined,
-): (attributes: Attributes) => boolean {
-  const checks = [vocabularyCheck(profile.vocabularies), dropOutsideCheck(spec?.attributes ?? [])];
-  return (attributes) => checks.every((check) => check?.(attributes) === undefined);
-}
 
 /**
  * The table's zero series (zero-fill.ts) as canonical points, one per instrument and attribute
@@ -85,12 +69,17 @@ function canonicalZeros(
   specs: ReadonlyMap<string, InstrumentSpec>,
 ): ZeroPoint[] {
   const out = new Map<string, ZeroPoint>();
+  const vocabulary = vocabularyCheck(profile.vocabularies);
   for (const { rule, label } of zeroSeries(profile.rules)) {
     const { instrument } = rule;
     const spec = specs.get(instrument);
-    const survives = survivor(profile, spec);
+    // Whether the Collector's `filter/vocabulary` keeps a point: the profile's vocabularies and the
+    // spec's `outside: 'drop'` sets, checked as a record is (domain/vocabulary.ts). A point it
+    // drops replaces no zero: a host's producer may send one jobmeter's own bounds would refuse.
+    const checks = [vocabulary, dropOutsideCheck(spec?.attributes ?? [])];
+    const survives = (a: Attributes) => checks.every((check) => check?.(a) === undefined);
     if (label === undefined) {
-      out.set(instrument, { id: instrument, instrument, attributes: NONE, coveredBy: survives });
+      out.set(instrument, { instrument, attributes: NONE, coveredBy: survives });
       continue;
     }
     const key = rule.labels?.find(([, l]) => l === label.name)?.[0];
@@ -105,9 +94,7 @@ function canonicalZeros(
       value !== undefined && named({ [key]: fold(String(value)) })[label.name] === label.word;
     const value = [label.word, ...Object.keys(rule.values?.[key] ?? {})].find(gives);
     if (value === undefined) continue;
-    const id = `${instrument}\0${key}\0${value}`;
-    out.set(id, {
-      id,
+    out.set(`${instrument}\0${key}\0${value}`, {
       instrument,
       attributes: Object.freeze({ [key]: value }),
       coveredBy: (attributes) => survives(attributes) && gives(attributes[key]),
@@ -149,7 +136,7 @@ function zeroOf(metric: MetricData, bounds: readonly number[]): unknown {
 export function createPushZeroFill(
   profile: TableProfile,
   options: PushZeroFillOptions,
-): PushZeroFill {
+): (rm: ResourceMetrics) => ResourceMetrics {
   const specs = new Map(options.specs.map((s) => [s.name, s]));
   const series = canonicalZeros(profile, specs);
   if (series.length === 0) return (rm) => rm;
@@ -160,9 +147,9 @@ export function createPushZeroFill(
   const { scope } = options;
   const instruments = [...new Set(series.map((s) => s.instrument))];
   const shapes = new Map(instruments.map((i) => [i, shapeOf(i, specs, profile.rules)]));
-  // The ids of the zero-filled counter and histogram series a recorded series replaced: their 0 is
-  // never sent again, since a 0 after a count reads as a reset. Bounded by the profile's zeros.
-  const replaced = new Set<string>();
+  // The zero-filled counter and histogram series a recorded series replaced: their 0 is never sent
+  // again, since a 0 after a count reads as a reset. Bounded by the profile's zeros.
+  const replaced = new Set<ZeroPoint>();
 
   /** A metric for an instrument nothing recorded, shaped as the sender's SDK would export it. */
   const emptyMetric = (instrument: string): MetricData => {
@@ -199,11 +186,11 @@ export function createPushZeroFill(
     const created: MetricData[] = [];
     let added = false;
     for (const s of series) {
-      if (replaced.has(s.id)) continue;
+      if (replaced.has(s)) continue;
       let place = found.get(s.instrument);
       const points = (place?.recorded.dataPoints ?? []) as readonly DataPoint<unknown>[];
       if (points.some((p) => s.coveredBy(p.attributes))) {
-        if (counts(shapes.get(s.instrument)!)) replaced.add(s.id);
+        if (counts(shapes.get(s.instrument)!)) replaced.add(s);
         continue;
       }
       const metric = place === undefined ? emptyMetric(s.instrument) : place.list[place.at]!;
