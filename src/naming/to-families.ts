@@ -320,9 +320,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       const held = dormant?.get(rs.family);
       rs.settle(
         (labels) => builder !== undefined && (builder.index ??= indexOf(builder)).has(labels),
-        (part) => {
-          keepPart(builder!, part);
-        },
+        (part) => keepPart(builder!, part),
         held === undefined ? undefined : (labels) => held.has(labels),
       );
     });
@@ -363,16 +361,13 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
 /** A gone source's part of a served series, added to it (a histogram's as a series of its own layout). */
 function keepPart(builder: FamilyBuilder, part: Readonly<SourceTotal>): void {
   const created = builder.created === undefined ? undefined : part.start;
-  if (builder.type !== 'histogram') {
-    addNumber(builder, part.labels, part.total, created);
-    return;
-  }
-  if (part.acc === undefined) return;
-  addHistogram(builder, {
-    labels: part.labels,
-    bounds: part.bounds!,
-    ...part.acc,
-    prefix: bucketLinePrefix(builder.name, part.labels),
-    ...(created !== undefined && { created }),
-  });
+  if (builder.type !== 'histogram') addNumber(builder, part.labels, part.total, created);
+  else if (part.acc !== undefined)
+    addHistogram(builder, {
+      labels: part.labels,
+      bounds: part.bounds!,
+      ...part.acc,
+      prefix: bucketLinePrefix(builder.name, part.labels),
+      ...(created !== undefined && { created }),
+    });
 }

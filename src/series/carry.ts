@@ -301,8 +301,7 @@ export class RuleSources {
     read: ReadFigures = AS_IS,
   ): number {
     const s = this.#source(attributes, labels, start, read);
-    s.total += SUM.since(s.last, value);
-    s.last = value;
+    this.#add(s, value);
     return s.total;
   }
 
@@ -329,12 +328,21 @@ export class RuleSources {
   ): Readonly<SourceTotal> {
     const s = this.#source(attributes, labels, start, read);
     const report = Array.from({ length: bounds.length + 1 }, (_, k) => counts[from + k]!);
-    this.#addHistogram(s, bounds, { counts: report, sum, count });
+    this.#add(s, { counts: report, sum, count }, bounds);
     return s;
   }
 
-  /** Adds to `s`'s part what its histogram `report` over `bounds` holds beyond its last ({@link reportHistogram}). */
-  #addHistogram(s: SourcePart, bounds: readonly number[], report: HistogramAcc): void {
+  /**
+   * Adds to `s`'s part what its cumulative `report` holds beyond its last, by its kind's
+   * aggregation (aggregation.ts `since`), and takes `report` as its last: a number's, or a
+   * histogram's over `bounds` ({@link reportHistogram}).
+   */
+  #add(s: SourcePart, report: Figures, bounds = s.bounds!): void {
+    if (typeof report === 'number') {
+      s.total += SUM.since(s.last, report);
+      s.last = report;
+      return;
+    }
     s.bounds ??= bounds;
     const kept = sameBounds(s.bounds, bounds) ? s.bounds : HISTOGRAM.keptLayout(s.bounds, bounds);
     if (kept !== s.bounds) {
@@ -373,14 +381,6 @@ export class RuleSources {
       return;
     }
     const s: SourceTotal = { key, labels, total: 0, last: Number.NaN, start, seen: 0 };
-    if (
-      left.bounds !== undefined &&
-      left.figures !== undefined &&
-      typeof read(left.figures) === 'object'
-    ) {
-      s.bounds = left.bounds;
-      s.acc = { counts: new Array<number>(left.bounds.length + 1).fill(0), sum: 0, count: 0 };
-    }
     this.#apply(s, left);
     this.#byKey.set(key, s);
   }
@@ -461,21 +461,18 @@ export class RuleSources {
     this.#apply(s, left);
   }
 
-  /** What `s` counted, as its series `left` it ({@link #leave}): a number's as such, if `s` has no histogram. */
+  /** What `s` counted, as its series `left` it ({@link #leave}), and its series' own last report. */
   #apply(s: SourcePart, left: Departure): void {
     const figures = left.figures === undefined ? undefined : this.#read(left.figures);
     const last = left.last === undefined ? undefined : this.#read(left.last);
-    if (s.acc === undefined) {
-      if (figures !== undefined) s.total += SUM.since(s.last, figures as number);
-      s.last = last === undefined ? Number.NaN : (last as number);
-      return;
-    }
-    const bounds = left.bounds ?? s.bounds!;
-    if (figures !== undefined) this.#addHistogram(s, bounds, figures as HistogramAcc);
-    s.lastAcc =
-      last === undefined || sameBounds(bounds, s.bounds!)
-        ? (last as HistogramAcc | undefined)
-        : HISTOGRAM.rebucket(last as HistogramAcc, bounds, s.bounds!);
+    const bounds = left.bounds ?? s.bounds;
+    if (figures !== undefined) this.#add(s, figures, bounds);
+    if (s.acc === undefined) s.last = last === undefined ? Number.NaN : (last as number);
+    else
+      s.lastAcc =
+        last === undefined || sameBounds(bounds!, s.bounds!)
+          ? (last as HistogramAcc | undefined)
+          : HISTOGRAM.rebucket(last as HistogramAcc, bounds!, s.bounds!);
   }
 
   /** Adds gone source `s` into its label set's folded part (a histogram's re-bucketed into the part's layout). */
