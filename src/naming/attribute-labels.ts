@@ -7,6 +7,12 @@ import { escapeLabelValue, labelNameText } from '../exposition/escape.ts';
 import { setAttribute } from '../common/set-attribute.ts';
 import { sanitizeName } from './prometheus-names.ts';
 
+/**
+ * Label names by attribute key. A pass names each key of every series new to it (a first scrape,
+ * label churn, a producer's points with new attribute objects), where the sanitizing regexes cost
+ * about as much as the rest of the label string's making together. Past 10,000 keys, each is
+ * sanitized every time.
+ */
 const labelNameCache = new Map<string, string>();
 function labelName(key: string): string {
   let name = labelNameCache.get(key);
