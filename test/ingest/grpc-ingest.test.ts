@@ -312,12 +312,18 @@ describe('the connection', () => {
     await jm?.shutdown();
   });
 
-  it('holds maxConcurrentRequests streams at once (SETTINGS_MAX_CONCURRENT_STREAMS)', async () => {
+  it('holds maxConcurrentRequests streams at once (SETTINGS_MAX_CONCURRENT_STREAMS), each with a 1 MiB window, the connection 2 MiB', async () => {
     session = connect(`http://127.0.0.1:${jm.ingestGrpcAddress!.port}`);
-    const settings = await new Promise<{ maxConcurrentStreams?: number }>((resolve) =>
-      session.once('remoteSettings', resolve),
-    );
+    const settings = await new Promise<{
+      maxConcurrentStreams?: number;
+      initialWindowSize?: number;
+    }>((resolve) => session.once('remoteSettings', resolve));
     assert.equal(settings.maxConcurrentStreams, 3);
+    // A large message goes through without waiting on HTTP/2's default 64 KiB windows.
+    assert.equal(settings.initialWindowSize, 1 << 20);
+    for (let i = 0; i < 50 && session.state.remoteWindowSize !== 2 << 20; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(session.state.remoteWindowSize, 2 << 20);
   });
 
   it('is closed (GOAWAY) after idleTimeoutMillis with no call', async () => {
