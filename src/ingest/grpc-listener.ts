@@ -74,11 +74,11 @@ export const EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsSer
 const PING_TIMEOUT_MILLIS = 20_000;
 /**
  * HTTP/2 flow-control windows, a stream's and the connection's. At HTTP/2's 64 KiB a sender of an
- * 8 MiB message waits for a WINDOW_UPDATE 128 times, each a turn of both processes: 1 MiB lets
- * four senders of a 110k-series body through 12–40% faster (bench/README.md, ingest-grpc-points),
- * as grpc-go's window, grown to fit the link, lets the Collector's. What a connection may send
- * unread stays bounded: the call's reader takes every chunk as it comes and counts it against the
- * bytes in flight (grpc-unary.ts), so at most the connection's window waits in Node's buffers.
+ * 8 MiB message waits for a WINDOW_UPDATE 128 times, each a turn of both processes; the
+ * ingest-grpc-points rows of bench/README.md (4 senders of one 110k-series body) measure what the
+ * larger windows give. What a connection may send unread stays bounded: the call's reader takes
+ * every chunk as it comes and counts it against the bytes in flight (grpc-unary.ts), so at most
+ * the connection's window waits in Node's buffers.
  */
 const STREAM_WINDOW_BYTES = 1 << 20;
 const CONNECTION_WINDOW_BYTES = 2 << 20;
