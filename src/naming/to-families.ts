@@ -94,8 +94,15 @@ export interface NamerOptions {
 /** How a legacy profile renders a host instrument it has no rule for. */
 const HOST_NATIVE = otelProfile(false);
 
+/**
+ * The compiled rules' key of the instrument `key` (scope and name) as `metric` describes it: two
+ * instruments of one name but another unit or kind (the SDK reports both) are named apart.
+ */
+const rulesKey = (key: string, metric: MetricHead): string =>
+  `${key}\0${metric.descriptor.unit}\0${metric.dataPointType}\0${metric.isMonotonic === true}`;
+
 export function createNamer(profile: Profile, options: NamerOptions = {}): Namer {
-  // Compiled rules by scope + instrument, with the pass that last used them. An entry not used by
+  // Compiled rules by scope + instrument ({@link rulesKey}), with the pass that last used them. An entry not used by
   // the last two passes is dropped (with its label strings), so the cache follows the live
   // instruments rather than every scope and instrument name ever seen (ingested ones expire).
   // Two passes, not one: a pull scrape and a profile-named push are both passes.
@@ -203,10 +210,11 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       expires: boolean,
     ): void => {
       const key = instrumentKey(scope, input.descriptor.name);
-      let entry = compiled.get(key);
+      const ruleKey = rulesKey(key, input);
+      let entry = compiled.get(ruleKey);
       if (entry === undefined) {
         entry = { rules: compile(input, scope), pass: current };
-        compiled.set(key, entry);
+        compiled.set(ruleKey, entry);
       }
       entry.pass = current;
       const served = ruled(input, entry.rules);
@@ -239,9 +247,10 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     ): void => {
       for (const { scope, metric, series } of groups) {
         const key = instrumentKey(scope, metric.descriptor.name);
-        let entry = compiled.get(key);
+        const ruleKey = rulesKey(key, metric);
+        let entry = compiled.get(ruleKey);
         if (entry === undefined)
-          compiled.set(key, (entry = { rules: compile(metric, scope), pass: current }));
+          compiled.set(ruleKey, (entry = { rules: compile(metric, scope), pass: current }));
         entry.pass = current;
         for (const rule of entry.rules) {
           if (!rule.carries) continue;

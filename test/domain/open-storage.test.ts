@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { Attributes } from '@opentelemetry/api';
+import {
+  diag,
+  DiagLogLevel,
+  ValueType,
+  type Attributes,
+  type DiagLogger,
+} from '@opentelemetry/api';
 import {
   DataPointType,
   MeterProvider,
@@ -15,11 +21,19 @@ import {
   type MetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
+import { createJobmeter } from '../../src/index.ts';
 import { RecordGuard } from '../../src/domain/record-guard.ts';
 import { newPullReader } from '../../src/readers/pull-reader.ts';
 import { viewSelection } from '../../src/views/host-views.ts';
 
 const SCOPE = { name: 'jobmeter', version: 'test' };
+const NO_LOG: DiagLogger = {
+  error: () => {},
+  warn: () => {},
+  info: () => {},
+  debug: () => {},
+  verbose: () => {},
+};
 
 function jobmeterProvider(reader: MetricReader, limit = 2000): JobmeterMeterProvider {
   return new JobmeterMeterProvider(
@@ -136,6 +150,65 @@ describe('host instruments in local storages', () => {
     assert.deepEqual(pick(await collect(ours)), pick(await collect(sdk)));
   });
 
+  test('an instrument made again with another unit, value type or name case is another, as in the SDK: values of two units never add up, and jobmeter warns as the SDK does', async () => {
+    const made = fc.record({
+      kind: fc.constantFrom('counter', 'upDownCounter', 'gauge', 'histogram'),
+      name: fc.constantFrom('work.time', 'Work.Time', 'queue.depth'),
+      unit: fc.constantFrom('', 's', 'ms'),
+      valueType: fc.constantFrom(ValueType.DOUBLE, ValueType.INT),
+      value: fc.integer({ min: 0, max: 1000 }),
+    });
+    const warned: string[] = [];
+    diag.setLogger(
+      { ...NO_LOG, warn: (...args: unknown[]) => warned.push(args.map(String).join('')) },
+      DiagLogLevel.WARN,
+    );
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(made, { maxLength: 30 }), async (ops) => {
+          const ours = newPullReader([]);
+          const sdk = newPullReader([]);
+          const providers = [jobmeterProvider(ours), new MeterProvider({ readers: [sdk] })];
+          const warnings: number[] = [];
+          for (const provider of providers) {
+            warned.length = 0;
+            const meter = provider.getMeter('host-app', '1.0.0');
+            for (const { kind, name, unit, valueType, value } of ops) {
+              const options = { unit, valueType };
+              if (kind === 'counter') meter.createCounter(name, options).add(value);
+              else if (kind === 'upDownCounter')
+                meter.createUpDownCounter(name, options).add(value);
+              else if (kind === 'gauge') meter.createGauge(name, options).record(value);
+              // Bounds given: a host histogram in seconds otherwise takes seconds bounds (seconds-buckets.test.ts).
+              else
+                meter
+                  .createHistogram(name, {
+                    ...options,
+                    advice: { explicitBucketBoundaries: [1, 10, 100] },
+                  })
+                  .record(value);
+            }
+            warnings.push(warned.filter((w) => w.includes('already')).length);
+          }
+          const byIdentity = (ms: MetricData[]) =>
+            Object.fromEntries(
+              ms.map((m) => [
+                `${m.descriptor.name}/${m.dataPointType}/${'isMonotonic' in m ? String(m.isMonotonic) : ''}/${m.descriptor.unit}/${m.descriptor.valueType}`,
+                table([m]),
+              ]),
+            );
+          assert.deepEqual(byIdentity(await collect(ours)), byIdentity(await collect(sdk)));
+          // Warned when, and only when, the SDK warns of an incompatible instrument.
+          assert.equal(warnings[0]! > 0, warnings[1]! > 0);
+          await Promise.all(providers.map((p) => p.shutdown()));
+        }),
+        { numRuns: 150 },
+      );
+    } finally {
+      diag.disable();
+    }
+  });
+
   test('a lifetime budget: past the limit, new sets record into one overflow series; memory stays flat under churn', async () => {
     const reader = newPullReader([]);
     const provider = jobmeterProvider(reader, 100);
@@ -185,4 +258,27 @@ test('an attribute whose value is undefined or null is left out: the set is the 
     (m!.dataPoints as DataPoint<number>[]).map((p) => [p.attributes, p.value]),
     [[{ queue: 'a' }, 7]],
   );
+});
+
+test('served apart on the pull endpoint: two counters of one name in seconds and milliseconds are two families, neither adding into the other', async () => {
+  const jm = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false });
+  try {
+    diag.setLogger(NO_LOG, DiagLogLevel.WARN);
+    jm.meter.createCounter('work.time', { unit: 's' }).add(1);
+    jm.meter.createCounter('work.time', { unit: 'ms' }).add(500);
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const served = Object.fromEntries(
+        (await jm.scrape())
+          .filter((f) => f.name.startsWith('work_time'))
+          .map((f) => [f.name, f.series.map((s) => ('value' in s ? s.value : undefined))]),
+      );
+      assert.deepEqual(served, {
+        work_time_seconds_total: [1],
+        work_time_milliseconds_total: [500],
+      });
+    }
+  } finally {
+    diag.disable();
+    await jm.shutdown();
+  }
 });

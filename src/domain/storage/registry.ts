@@ -11,11 +11,13 @@
  *
  * Differences from the SDK's synchronous instruments: the series ceiling counts series for the
  * life of the instrument (the SDK counts attribute sets per collection interval, so over many
- * intervals its cumulative state can exceed it); the store's (series-store.ts) for the rest.
+ * intervals its cumulative state can exceed it); an instrument made again with another
+ * description keeps the first (the SDK takes the longer); the store's (series-store.ts) for the rest.
  */
 import { ValueType, type MetricOptions } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { warn } from '../../common/warn.ts';
 import { SDK_DEFAULT_BOUNDARIES } from '../host-buckets.ts';
 import { RecordGuard } from '../record-guard.ts';
 import { OpenSeriesIndex } from '../../series/open-index.ts';
@@ -113,8 +115,9 @@ export class StorageRegistry {
   }
 
   /**
-   * The storage of a host instrument `name` of `kind` on the meter `scope` (made on first call, the
-   * same one after), holding at most `limit` series, the overflow series included; keeping
+   * The storage of a host instrument `name` of `kind`, unit and value type on the meter `scope`
+   * (made on first call, the same one after: the SDK's identity, so values of two units or types
+   * never add up in one storage), holding at most `limit` series, the overflow series included; keeping
    * trace-linked exemplars when `exemplars`; recording integer parts when its `valueType` is INT.
    */
   host(
@@ -126,9 +129,13 @@ export class StorageRegistry {
     exemplars = false,
   ): SyncStorage | ReturnType<typeof integral> {
     const scopeKey = `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}`;
-    const key = `${scopeKey}\0${name}\0${kind}`;
+    const unit = options.unit ?? '';
+    const valueType = options.valueType ?? ValueType.DOUBLE;
+    // The SDK's identity of an instrument: another kind, unit or value type is another one.
+    const key = `${scopeKey}\0${name}\0${kind}\0${unit}\0${valueType}`;
     let storage = this.#hosts.get(key);
     if (storage === undefined) {
+      this.#warnIncompatible(scopeKey, name, kind, unit, valueType);
       // What the SDK would make of it with no View, its series open up to `limit`.
       const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
       const bounds = options.advice?.explicitBucketBoundaries ?? SDK_DEFAULT_BOUNDARIES;
@@ -143,7 +150,33 @@ export class StorageRegistry {
       this.#hosts.set(key, storage);
       this.series.add(scope, storage);
     }
-    return options.valueType === ValueType.INT ? integral(storage) : storage;
+    return valueType === ValueType.INT ? integral(storage) : storage;
+  }
+
+  /**
+   * Warns, as the SDK does, when the meter `scopeKey` already has an instrument of this name that
+   * is another: both record and are reported, each under its own descriptor.
+   */
+  #warnIncompatible(
+    scopeKey: string,
+    name: string,
+    kind: InstrumentKind,
+    unit: string,
+    valueType: ValueType,
+  ): void {
+    const prefix = `${scopeKey}\0${name}\0`;
+    for (const key of this.#hosts.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const [otherKind, otherUnit, otherType] = key.slice(prefix.length).split('\0');
+      const what = (k: string, u: string, t: number) =>
+        `${k}, unit ${JSON.stringify(u)}, ${ValueType[t]}`;
+      warn(
+        `An instrument ${JSON.stringify(name)} (${what(kind, unit, valueType)}) was made on meter ` +
+          `${JSON.stringify(scopeKey.split('\0')[0])}, which has one of that name already ` +
+          `(${what(otherKind!, otherUnit!, Number(otherType))}): both are reported, as the SDK reports them.`,
+      );
+      return;
+    }
   }
 
   /**
