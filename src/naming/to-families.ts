@@ -8,7 +8,7 @@
  * here. Each family keeps what fed it (family-builder.ts `Feed`), from which the profile-named push
  * sends the same series as OTLP (family-builder.ts `namedMetrics`).
  */
-import { diag, type Attributes } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -27,6 +27,7 @@ import {
 } from '../series/collection.ts';
 import { MetricColumns } from '../series/metric-columns.ts';
 import { Slice, SLICE_MILLIS } from '../common/slices.ts';
+import { warn } from '../common/warn.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
 import { dormantSeries, emitSeries, type CompiledRule } from './compiled-rule.ts';
 import {
@@ -94,6 +95,9 @@ export interface NamerOptions {
 /** How a legacy profile renders a host instrument it has no rule for. */
 const HOST_NATIVE = otelProfile(false);
 
+/** Instruments a namer says it does not serve, at most (each said once). */
+const MAX_CLASHES = 1000;
+
 /**
  * The compiled rules' key of the instrument `key` (scope and name) as `metric` describes it: two
  * instruments of one name but another unit or kind (the SDK reports both) are named apart.
@@ -131,7 +135,14 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   const starts = profile.startTimestamps === true;
   const own = options.ownInstruments ?? new Set<string>();
   const sources = options.sources;
+  /** The instruments and families said not to be served (once each, at most MAX_CLASHES: names come from senders). */
   const clashes = new Set<string>();
+  const notServed = (metric: MetricHead, family: string, why: string): void => {
+    const clash = `${metric.descriptor.name}\0${family}`;
+    if (clashes.has(clash) || clashes.size >= MAX_CLASHES) return;
+    clashes.add(clash);
+    warn(`jobmeter: ${metric.descriptor.name} is not served: its family ${family} ${why}`);
+  };
   /** The rules that render one instrument of one scope under this profile. */
   const compile = (metric: MetricHead, scope: InstrumentationScope): readonly CompiledRule[] => {
     const named = ruleMap.get(metric.descriptor.name);
@@ -277,7 +288,14 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
           // Native names come from whatever a sender or host chose: a family that would take a
           // name another family (or jobmeter's self-metric) already has is dropped, first come
           // first served (target_info, jobmeter's own, then ingested ones).
-          if (claims !== undefined && !claim(claims, rule.family)) continue;
+          if (claims !== undefined && !claim(claims, rule.family)) {
+            notServed(
+              metric,
+              rule.family.name,
+              'takes a name another family served before it already has',
+            );
+            continue;
+          }
           builder = newBuilder(rule.family, rule.merges, starts);
           builders.set(rule.family.name, builder);
           order.push(builder);
@@ -285,13 +303,11 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
           // A second instrument feeding the same family: a type clash is dropped (it would
           // make the family unparseable), with one warning; otherwise merge from now on.
           if (builder.type !== rule.family.type) {
-            const clash = `${metric.descriptor.name}\0${rule.family.name}`;
-            if (!clashes.has(clash)) {
-              clashes.add(clash);
-              diag.warn(
-                `jobmeter: ${metric.descriptor.name} is not served: its family ${rule.family.name} would be a ${rule.family.type}, and the ${builder.type} of that name is already served`,
-              );
-            }
+            notServed(
+              metric,
+              rule.family.name,
+              `would be a ${rule.family.type}, and the ${builder.type} of that name is already served`,
+            );
             continue;
           }
           if (builder.index === undefined) builder.index = indexOf(builder);

@@ -282,3 +282,29 @@ test('served apart on the pull endpoint: two counters of one name in seconds and
     await jm.shutdown();
   }
 });
+
+test('a family the native names cannot serve is said, once: a counter named as a histogram of the same unit is left out of the pull with a warning naming it', async () => {
+  const jm = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false });
+  const warned: string[] = [];
+  diag.setLogger(
+    { ...NO_LOG, warn: (...args: unknown[]) => warned.push(args.map(String).join('')) },
+    DiagLogLevel.WARN,
+  );
+  try {
+    jm.meter.createHistogram('work.h', { unit: 's' }).record(1);
+    jm.meter.createCounter('work.h', { unit: 's' }).add(3);
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const names = (await jm.scrape()).map((f) => f.name).filter((n) => n.startsWith('work_h'));
+      assert.deepEqual(names, ['work_h_seconds']);
+    }
+    assert.deepEqual(
+      warned.filter((w) => w.includes('not served')),
+      [
+        'jobmeter: work.h is not served: its family work_h_seconds_total takes a name another family served before it already has',
+      ],
+    );
+  } finally {
+    diag.disable();
+    await jm.shutdown();
+  }
+});
