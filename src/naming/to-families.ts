@@ -106,10 +106,10 @@ const rulesKey = (key: string, metric: MetricHead): string =>
   `${key}\0${metric.descriptor.unit}\0${metric.dataPointType}\0${metric.isMonotonic === true}`;
 
 export function createNamer(profile: Profile, options: NamerOptions = {}): Namer {
-  // Compiled rules by scope + instrument ({@link rulesKey}), with the pass that last used them. An entry not used by
-  // the last two passes is dropped (with its label strings), so the cache follows the live
-  // instruments rather than every scope and instrument name ever seen (ingested ones expire).
-  // Two passes, not one: a pull scrape and a profile-named push are both passes.
+  // Compiled rules by instrument (scope, name, unit and kind: rulesKey), with the pass that last
+  // used them. An entry not used by the last two passes is dropped (with its label strings), so the
+  // cache follows the live instruments rather than every instrument ever seen (ingested ones
+  // expire). Two passes, not one: a pull scrape and a profile-named push are both passes.
   // A producer's instrument keeps its points' columns there too (series/metric-columns.ts).
   const compiled = new Map<
     string,
@@ -135,7 +135,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   const starts = profile.startTimestamps === true;
   const own = options.ownInstruments ?? new Set<string>();
   const sources = options.sources;
-  /** The instruments and families said not to be served (once each, at most MAX_CLASHES: names come from senders). */
+  /** Instruments and families said not served: each once, at most MAX_CLASHES (senders name them). */
   const clashes = new Set<string>();
   const notServed = (metric: MetricHead, family: string, why: string): void => {
     const clash = `${metric.descriptor.name}\0${family}`;

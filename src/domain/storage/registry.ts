@@ -12,7 +12,8 @@
  * Differences from the SDK's synchronous instruments: the series ceiling counts series for the
  * life of the instrument (the SDK counts attribute sets per collection interval, so over many
  * intervals its cumulative state can exceed it); an instrument made again with another
- * description keeps the first (the SDK takes the longer); the store's (series-store.ts) for the rest.
+ * description keeps the first (the SDK takes the longer); the store's (series-store.ts) for the
+ * rest.
  */
 import { ValueType, type MetricOptions } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
@@ -117,8 +118,9 @@ export class StorageRegistry {
   /**
    * The storage of a host instrument `name` of `kind`, unit and value type on the meter `scope`
    * (made on first call, the same one after: the SDK's identity, so values of two units or types
-   * never add up in one storage), holding at most `limit` series, the overflow series included; keeping
-   * trace-linked exemplars when `exemplars`; recording integer parts when its `valueType` is INT.
+   * never add up in one storage), holding at most `limit` series, the overflow series included;
+   * keeping trace-linked exemplars when `exemplars`; recording integer parts when its `valueType`
+   * is INT.
    */
   host(
     scope: InstrumentationScope,
