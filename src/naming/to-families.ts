@@ -135,7 +135,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   const starts = profile.startTimestamps === true;
   const own = options.ownInstruments ?? new Set<string>();
   const sources = options.sources;
-  /** Instruments and families said not served: each once, at most MAX_CLASHES (senders name them). */
+  /** Instruments and families said not served: each once, at most MAX_CLASHES (senders' names). */
   const clashes = new Set<string>();
   const notServed = (metric: MetricHead, family: string, why: string): void => {
     const clash = `${metric.descriptor.name}\0${family}`;
@@ -208,6 +208,15 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         claim(claims!, info);
       }
     }
+    /** The compiled rules of instrument `key` as `metric` describes it, made on first sight. */
+    const compiledFor = (key: string, metric: MetricHead, scope: InstrumentationScope) => {
+      const ruleKey = rulesKey(key, metric);
+      let entry = compiled.get(ruleKey);
+      if (entry === undefined)
+        compiled.set(ruleKey, (entry = { rules: compile(metric, scope), pass: current }));
+      entry.pass = current;
+      return entry;
+    };
     /**
      * One instrument: a series set of a store, read as columns, or a producer's MetricData, made
      * columns first (series/metric-columns.ts). Each compiled rule emits into the builder of its
@@ -221,13 +230,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       expires: boolean,
     ): void => {
       const key = instrumentKey(scope, input.descriptor.name);
-      const ruleKey = rulesKey(key, input);
-      let entry = compiled.get(ruleKey);
-      if (entry === undefined) {
-        entry = { rules: compile(input, scope), pass: current };
-        compiled.set(ruleKey, entry);
-      }
-      entry.pass = current;
+      const entry = compiledFor(key, input, scope);
       const served = ruled(input, entry.rules);
       if (served.length === 0) return;
       const points = isMetricData(input);
@@ -258,12 +261,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     ): void => {
       for (const { scope, metric, series } of groups) {
         const key = instrumentKey(scope, metric.descriptor.name);
-        const ruleKey = rulesKey(key, metric);
-        let entry = compiled.get(ruleKey);
-        if (entry === undefined)
-          compiled.set(ruleKey, (entry = { rules: compile(metric, scope), pass: current }));
-        entry.pass = current;
-        for (const rule of entry.rules) {
+        for (const rule of compiledFor(key, metric, scope).rules) {
           if (!rule.carries) continue;
           const rs = c.held === true ? undefined : sources!.of(key, rule.family.name);
           for (const d of series) {

@@ -137,7 +137,7 @@ export class StorageRegistry {
     const key = `${scopeKey}\0${name}\0${kind}\0${unit}\0${valueType}`;
     let storage = this.#hosts.get(key);
     if (storage === undefined) {
-      this.#warnIncompatible(scopeKey, name, kind, unit, valueType);
+      this.#warnIncompatible(scope.name, scopeKey, name, kind, unit, valueType);
       // What the SDK would make of it with no View, its series open up to `limit`.
       const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
       const bounds = options.advice?.explicitBucketBoundaries ?? SDK_DEFAULT_BOUNDARIES;
@@ -156,10 +156,11 @@ export class StorageRegistry {
   }
 
   /**
-   * Warns, as the SDK does, when the meter `scopeKey` already has an instrument of this name that
-   * is another: both record and are reported, each under its own descriptor.
+   * Warns, as the SDK does, when the meter `scopeKey` (named `meter`) already has an instrument of
+   * this name that is another: both record and are reported, each under its own descriptor.
    */
   #warnIncompatible(
+    meter: string,
     scopeKey: string,
     name: string,
     kind: InstrumentKind,
@@ -174,7 +175,7 @@ export class StorageRegistry {
         `${k}, unit ${JSON.stringify(u)}, ${ValueType[t]}`;
       warn(
         `An instrument ${JSON.stringify(name)} (${what(kind, unit, valueType)}) was made on meter ` +
-          `${JSON.stringify(scopeKey.split('\0')[0])}, which has one of that name already ` +
+          `${JSON.stringify(meter)}, which has one of that name already ` +
           `(${what(otherKind!, otherUnit!, Number(otherType))}): both are reported, as the SDK reports them.`,
       );
       return;
