@@ -223,8 +223,8 @@ export function withIngested(c: Collection, part: IngestedPart): Collection {
 /**
  * `series` as OpenTelemetry MetricData at `endTime`, the one way out of columns (the push's, a
  * standard reader's, the cluster report's): each series a point with its own start, bounds and
- * exemplars, its figures copied. A histogram's life's min and max are the set's snapshot's
- * (`minMax`: columns carry none), where it keeps them.
+ * exemplars, its figures copied. A histogram's min and max are the set's snapshot's (`minMax`:
+ * columns carry none), where it keeps them: the life's, or a delta reader's window's.
  */
 export function metricDataOf(
   series: CollectedSeries,
@@ -245,9 +245,9 @@ export function metricDataOf(
         sum: series.sums[i]!,
         count,
       };
-      // The life's min and max (a delta point carries them only when its window is the life:
-      // temporality.ts). A writer that carries other sources' points (a cluster member's:
-      // output-set.ts `widen`) may know no min or max: none is given.
+      // The life's or a delta reader's window's min and max (temporality.ts). A writer that
+      // carries other sources' points (a cluster member's: output-set.ts `widen`) may know no min
+      // or max: none is given.
       const { mins, maxs } = minMax ?? {};
       if (mins !== undefined && count > 0) {
         if (Number.isFinite(mins[i]!)) value.min = mins[i]!;

@@ -40,6 +40,14 @@ export class Column {
     this.length = length;
   }
 
+  /** Another column holding the same figures. */
+  copy(): Column {
+    const to = new Column(this.data.length);
+    to.data.set(this.data);
+    to.length = this.length;
+    return to;
+  }
+
   /** The figures held, as a view (valid until the column grows). */
   view(): Float64Array {
     return this.data.subarray(0, this.length);

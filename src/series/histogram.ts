@@ -1,7 +1,12 @@
 /**
  * The rules of a histogram: per series its bucket counts (the first bound >= value, le semantics),
  * sum and count; min and max when the instrument records them (the SDK's default for a host's
- * histogram); the latest exemplar per bucket when kept.
+ * histogram), for its life and for each delta reader's window; the latest exemplar per bucket when
+ * kept.
+ *
+ * A window's min and max are those since its reader's previous collection (its first: the life's,
+ * as the SDK's first delta point has them). What must stay true: every record widens the life's
+ * and every window's alike, and only the window's own reader resets it, in the snapshot it reads.
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
@@ -23,31 +28,53 @@ export class HistogramSet extends SeriesSet {
   readonly buckets = new Column();
   readonly sums = new Column();
   readonly counts = new Column();
-  /** Min and max per series; undefined when the instrument records none. */
-  readonly mins: Column | undefined;
-  readonly maxs: Column | undefined;
   /** The latest exemplar per bucket, `stride` per series; undefined when the set keeps none. */
   readonly exemplars: (Exemplar | undefined)[] | undefined;
+  /**
+   * Min and max per series, when the instrument records them (else none): the life's, then each
+   * delta reader's window's ({@link openWindow}, in the store's order).
+   */
+  readonly #extremes: Extremes[];
+  /** Whether a delta reader's window is kept: only where the extremes are records' (not sources' life extremes). */
+  readonly #windowed: boolean;
 
   constructor(
     descriptor: MetricDescriptor,
     index: (grow: () => void) => SeriesIndex,
-    options: { bounds: readonly number[]; exemplars: boolean; minMax: boolean },
+    options: {
+      bounds: readonly number[];
+      exemplars: boolean;
+      minMax: boolean;
+      /** The min and max are of values recorded here (a storage's): each delta reader gets its window's. @default false */
+      windows?: boolean;
+    },
   ) {
     super(descriptor, index);
+    this.#windowed = options.minMax && options.windows === true;
+    this.#extremes = options.minMax ? [{ mins: new Column(), maxs: new Column() }] : [];
     this.bounds = [...options.bounds];
     this.stride = this.bounds.length + 1;
     this.exemplars = options.exemplars ? [] : undefined;
-    this.mins = options.minMax ? new Column() : undefined;
-    this.maxs = options.minMax ? new Column() : undefined;
   }
 
   protected grow(): void {
     for (let k = 0; k < this.stride; k++) this.buckets.push(0);
     this.sums.push(0);
     this.counts.push(0);
-    this.mins?.push(Infinity);
-    this.maxs?.push(-Infinity);
+    for (const e of this.#extremes) {
+      e.mins.push(Infinity);
+      e.maxs.push(-Infinity);
+    }
+  }
+
+  /**
+   * Opens the next delta reader's window, from the life's min and max. A set of sources' extremes
+   * (a cluster member's report is its life's) keeps none: its delta points carry them only first.
+   */
+  override openWindow(): void {
+    if (!this.#windowed) return;
+    const life = this.#extremes[0]!;
+    this.#extremes.push({ mins: life.mins.copy(), maxs: life.maxs.copy() });
   }
 
   protected override moveSeries(from: number, to: number): void {
@@ -55,8 +82,10 @@ export class HistogramSet extends SeriesSet {
     this.buckets.move(from * stride, to * stride, stride);
     this.sums.move(from, to);
     this.counts.move(from, to);
-    this.mins?.move(from, to);
-    this.maxs?.move(from, to);
+    for (const e of this.#extremes) {
+      e.mins.move(from, to);
+      e.maxs.move(from, to);
+    }
     if (this.exemplars !== undefined)
       for (let k = 0; k < stride; k++)
         this.exemplars[to * stride + k] = this.exemplars[from * stride + k];
@@ -66,8 +95,10 @@ export class HistogramSet extends SeriesSet {
     this.buckets.truncate(n * this.stride);
     this.sums.truncate(n);
     this.counts.truncate(n);
-    this.mins?.truncate(n);
-    this.maxs?.truncate(n);
+    for (const e of this.#extremes) {
+      e.mins.truncate(n);
+      e.maxs.truncate(n);
+    }
     if (this.exemplars !== undefined && this.exemplars.length > n * this.stride)
       this.exemplars.length = n * this.stride;
   }
@@ -81,13 +112,18 @@ export class HistogramSet extends SeriesSet {
     this.buckets.data[bucket]!++;
     this.sums.data[at]! += value;
     this.counts.data[at]!++;
-    if (this.mins !== undefined) {
-      const mins = this.mins.data;
-      const maxs = this.maxs!.data;
-      if (value < mins[at]!) mins[at] = value;
-      if (value > maxs[at]!) maxs[at] = value;
-    }
+    this.#widen(at, value, value);
     return bucket;
+  }
+
+  /** Widens series `at`'s min and max, the life's and every window's, to `min` and `max` (`NaN`: unknown, never wins). */
+  #widen(at: number, min: number, max: number): void {
+    const extremes = this.#extremes;
+    for (let k = 0; k < extremes.length; k++) {
+      const e = extremes[k]!;
+      if (min < e.mins.data[at]!) e.mins.data[at] = min;
+      if (max > e.maxs.data[at]!) e.maxs.data[at] = max;
+    }
   }
 
   /**
@@ -101,10 +137,7 @@ export class HistogramSet extends SeriesSet {
       buckets[from + k]! += counts[k] ?? 0;
     this.sums.data[at]! += point.sum;
     this.counts.data[at]! += point.count;
-    if (this.mins === undefined) return;
-    // NaN (unknown) never wins either comparison.
-    if (min < this.mins.data[at]!) this.mins.data[at] = min;
-    if (max > this.maxs!.data[at]!) this.maxs!.data[at] = max;
+    this.#widen(at, min, max);
   }
 
   /** Series `at`'s counts and count made `point`'s (a bucket `point` lacks counts 0), its sum `sum`; its min and max kept. */
@@ -120,26 +153,30 @@ export class HistogramSet extends SeriesSet {
     // Read in the same turn as snapshot(): the series count cannot change in between.
     return (
       this.buckets.length +
-      this.counts.length * (this.mins === undefined ? 2 : 4) +
+      this.counts.length * (this.#extremes.length === 0 ? 2 : 4) +
       this.heldLength()
     );
   }
 
-  snapshot(arena: SnapshotArena): Snapshot {
+  /**
+   * The figures now; with `window` (a delta reader's, {@link openWindow}), its min and max in place
+   * of the life's, and the window closed: the next starts empty.
+   */
+  override snapshot(arena: SnapshotArena, window?: number): Snapshot {
     const snap: Snapshot = {
       n: this.counts.length,
       values: arena.copy(this.buckets),
       sums: arena.copy(this.sums),
       counts: arena.copy(this.counts),
     };
-    if (this.mins === undefined && this.exemplars === undefined) return this.held(snap, arena);
+    const w = window === undefined ? undefined : this.#extremes[window + 1];
+    const e = w ?? this.#extremes[0];
+    if (e === undefined && this.exemplars === undefined) return this.held(snap, arena);
     return this.held(
       {
         ...snap,
-        ...(this.mins !== undefined && {
-          mins: arena.copy(this.mins),
-          maxs: arena.copy(this.maxs!),
-        }),
+        ...(e !== undefined && { mins: arena.copy(e.mins), maxs: arena.copy(e.maxs) }),
+        ...(w !== undefined && { windowed: closeWindow(w) }),
         ...(this.exemplars !== undefined && {
           exemplars: this.exemplars.slice(0, snap.n * this.stride),
         }),
@@ -160,6 +197,19 @@ export class HistogramSet extends SeriesSet {
       exemplars: snap.exemplars,
     });
   }
+}
+
+/** One kind of a set's extremes: min and max per series. */
+interface Extremes {
+  readonly mins: Column;
+  readonly maxs: Column;
+}
+
+/** Empties window `w` (its figures already copied): the next window starts from no record. */
+function closeWindow(w: Extremes): true {
+  w.mins.view().fill(Infinity);
+  w.maxs.view().fill(-Infinity);
+  return true;
 }
 
 /** The bucket `value` counts in among `bounds` (the +Inf one is `bounds.length`): the first bound >= value, le semantics. */

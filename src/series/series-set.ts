@@ -168,8 +168,13 @@ export abstract class SeriesSet {
   }
   /** How many figures {@link snapshot} copies into the arena now. */
   abstract snapshotLength(): number;
-  /** The figures now, copied into `arena`. */
-  abstract snapshot(arena: SnapshotArena): Snapshot;
+  /**
+   * The figures now, copied into `arena`; `window`: a delta reader's ({@link openWindow}), whose
+   * extremes it reads and closes (a histogram's min and max; no other kind keeps any).
+   */
+  abstract snapshot(arena: SnapshotArena, window?: number): Snapshot;
+  /** Opens the next delta reader's window (series-store.ts `producer`): a kind with extremes keeps one. */
+  openWindow(): void {}
   /** The snapshot as the naming pass reads it (undefined when it holds no series). */
   abstract collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined;
   /** The snapshot as MetricData, or undefined when it holds no series: its columns' points, made now. */

@@ -9,9 +9,15 @@
  *   valid OTLP start times: nothing was counted before either);
  * - with delta temporality (temporality.ts) a series is exported when its value changed since the
  *   last export (the SDK exports every set recorded in the interval, even if the records added up
- *   to 0), and a histogram's min and max only on its first export (they are its life's).
+ *   to 0); a histogram's min and max are its window's, as the SDK's (histogram.ts keeps a window
+ *   per delta producer).
  */
-import { AggregationTemporality, emptyResource, millisToHrTime } from '../common/otel-sdk.ts';
+import {
+  AggregationTemporality,
+  emptyResource,
+  InstrumentType,
+  millisToHrTime,
+} from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type {
@@ -69,6 +75,8 @@ export class SeriesStore {
    * scrape merges into them: the ingest's, the cluster's), so they never go down (carry.ts).
    */
   readonly served = new ServedTotals();
+  /** Delta producers' windows opened: every set has as many, in this order (series-set.ts `openWindow`). */
+  #windows = 0;
 
   constructor(options: SeriesStoreOptions = {}) {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
@@ -80,6 +88,7 @@ export class SeriesStore {
     let group = this.#scopes.find((g) => sameScope(g.scope, scope));
     if (group === undefined) this.#scopes.push((group = { scope, sets: [] }));
     group.sets.push(set);
+    for (let k = 0; k < this.#windows; k++) set.openWindow();
   }
 
   /**
@@ -123,13 +132,18 @@ export class SeriesStore {
    * instrument type (as the SDK asks a reader: an up-down counter stays cumulative for OTel's delta
    * preference). Cumulative: every series, from the store's start. Delta: what changed since this
    * producer's previous collection (each reader needs a producer of its own; `windows`: its delta
-   * state, when its owner seeds it). The points are made from one instant, set by set, in slices
-   * (common/slices.ts).
+   * state, when its owner seeds it), a histogram's min and max those of its own window. The points
+   * are made from one instant, set by set, in slices (common/slices.ts).
    */
   producer(
     temporality: AggregationTemporalitySelector = () => AggregationTemporality.CUMULATIVE,
     windows = new DeltaWindows(this.start),
   ): MetricProducer {
+    let window: number | undefined;
+    if (temporality(InstrumentType.HISTOGRAM) === AggregationTemporality.DELTA) {
+      window = this.#windows++;
+      for (const g of this.#scopes) for (const set of g.sets) set.openWindow();
+    }
     return {
       collect: () =>
         this.#metrics(
@@ -137,16 +151,17 @@ export class SeriesStore {
             const metric = set.cumulative(snap, this.start, end);
             return metric !== undefined &&
               temporality(instrumentTypeOf(metric)) === AggregationTemporality.DELTA
-              ? windows.change(metric)
+              ? windows.change(metric, snap.windowed === true)
               : metric;
           },
           (end) => windows.close(end),
+          window,
         ),
     };
   }
 
-  /** Waits for the settlers, then copies every set's figures at one instant. */
-  async #instant(): Promise<{
+  /** Waits for the settlers, then copies every set's figures at one instant (`window`: a delta producer's, read and closed). */
+  async #instant(window?: number): Promise<{
     end: HrTime;
     groups: ScopeSets[];
     snaps: Snapshot[][];
@@ -164,7 +179,7 @@ export class SeriesStore {
     for (const g of groups) for (const s of g.sets) figures += s.snapshotLength();
     const arena = this.#storage.arena(figures);
     const snaps = groups.map((g) =>
-      g.sets.map((s) => (s.snapshotLength() === 0 ? EMPTY_SNAPSHOT : s.snapshot(arena))),
+      g.sets.map((s) => (s.snapshotLength() === 0 ? EMPTY_SNAPSHOT : s.snapshot(arena, window))),
     );
     return { end, groups, snaps, arena };
   }
@@ -172,8 +187,9 @@ export class SeriesStore {
   async #metrics(
     read: (set: SeriesSet, snap: Snapshot, endTime: HrTime) => MetricData | undefined,
     onInstant?: (endTime: HrTime) => void,
+    window?: number,
   ): Promise<CollectionResult> {
-    const { end, groups, snaps, arena } = await this.#instant();
+    const { end, groups, snaps, arena } = await this.#instant(window);
     onInstant?.(end);
     const scopeMetrics: ScopeMetrics[] = [];
     const slice = new Slice();

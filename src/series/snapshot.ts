@@ -21,9 +21,11 @@ export interface Snapshot {
   /** Histograms only: sums and counts per series. */
   readonly sums: Float64Array;
   readonly counts: Float64Array;
-  /** Histograms that record them: min and max per series. */
+  /** Histograms that record them: min and max per series (the life's, or a delta reader's window's). */
   readonly mins?: Float64Array;
   readonly maxs?: Float64Array;
+  /** `mins` and `maxs` are a delta reader's window's (histogram.ts `snapshot`). */
+  readonly windowed?: true;
   /** Exponential histograms: each series' sums (`sums` and `counts` hold their sums and counts too). */
   readonly exponentials?: readonly ExponentialSum[];
   /** Sets that keep exemplars: the latest per series (sums) or per bucket (histograms). */

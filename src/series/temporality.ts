@@ -7,8 +7,9 @@
  * - A series is exported when it changed since the last export (the SDK exports every set recorded
  *   in the interval, even if the records added up to 0). A sum that went down (an up-down counter)
  *   exports its negative change; a gauge is a level, exported whole every time.
- * - A histogram's min and max are its life's: a delta point carries them only when its window is
- *   the series' whole life (its first export), since then they are the window's too.
+ * - A histogram's min and max are its window's: a windowed metric's points bring them (a storage's,
+ *   series/histogram.ts); a life's (a cluster member's report) only when the window is the series'
+ *   whole life (its first export), since then they are the window's too.
  * - The previous totals are found by identity (the producer keeps one descriptor per instrument and
  *   one attributes object per series, as the naming pass expects of every producer), held weakly:
  *   a series that is gone takes its state with it.
@@ -70,8 +71,11 @@ export class DeltaWindows {
       last.set(attributes, mergePoints(kindOf(total), before, total));
   }
 
-  /** The change of `metric` (cumulative) since the previous export; undefined when nothing changed. */
-  change(metric: MetricData): MetricData | undefined {
+  /**
+   * The change of `metric` (cumulative) since the previous export; undefined when nothing changed.
+   * `windowed`: its histogram points' min and max are this window's (else the life's).
+   */
+  change(metric: MetricData, windowed = false): MetricData | undefined {
     const from = this.#from;
     if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) return undefined;
     if (metric.dataPointType === DataPointType.GAUGE) {
@@ -90,7 +94,9 @@ export class DeltaWindows {
       // A sum changed when its value did, a histogram when its count did.
       if (countOf(p.value) === (before === undefined ? 0 : countOf(before))) continue;
       last.set(p.attributes, p.value);
-      dataPoints.push({ ...p, startTime: from, value: deltaOf(p.value, before) });
+      const value = deltaOf(p.value, before);
+      if (windowed && before !== undefined) withExtremesOf(value as Histogram, p.value as Histogram);
+      dataPoints.push({ ...p, startTime: from, value });
     }
     return dataPoints.length === 0
       ? undefined
@@ -131,6 +137,12 @@ const kindOf = (v: Total) => (typeof v === 'number' ? SUM : HISTOGRAM) as Cumula
  */
 function deltaOf(v: Total, before: Total | undefined): Total {
   return before === undefined ? v : diffPoints(kindOf(v), before, v);
+}
+
+/** `to` given `from`'s min and max, where it has them. */
+function withExtremesOf(to: Histogram, from: Histogram): void {
+  if (from.min !== undefined) to.min = from.min;
+  if (from.max !== undefined) to.max = from.max;
 }
 
 /** One series' total that a reader has exported. */

@@ -13,12 +13,13 @@ import {
   type DiagLogger,
 } from '@opentelemetry/api';
 import {
+  AggregationTemporality,
   DataPointType,
   MeterProvider,
+  MetricReader,
   type DataPoint,
   type Histogram,
   type MetricData,
-  type MetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
 import { createJobmeter } from '../../src/index.ts';
@@ -207,6 +208,44 @@ describe('host instruments in local storages', () => {
     } finally {
       diag.disable();
     }
+  });
+
+  test("a delta reader's histogram points carry each window's min and max, as the SDK's do, across series made before and after the reader's first collection", async () => {
+    /** A reader that asks delta of every instrument, as an OTLP push with the delta preference asks of histograms. */
+    class DeltaReader extends MetricReader {
+      constructor() {
+        super({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA });
+      }
+      protected override async onForceFlush(): Promise<void> {}
+      protected override async onShutdown(): Promise<void> {}
+    }
+    const step = fc.oneof(
+      fc.record({
+        name: fc.constantFrom('h1', 'h2'),
+        // Eighths, whose sums are exact: a delta's sum here is a difference of totals, the SDK's a
+        // window's own sum, and (x + y) - x is y only where no rounding happened.
+        value: fc.integer({ min: 0, max: 160_000 }).map((n) => n / 8),
+        attributes: fc.constantFrom({}, { queue: 'a' }, { queue: 'b' }),
+      }),
+      fc.constant('collect' as const),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
+        const ours = new DeltaReader();
+        const sdk = new DeltaReader();
+        const providers = [jobmeterProvider(ours), new MeterProvider({ readers: [sdk] })] as const;
+        const meters = providers.map((p) => p.getMeter('host-app', '1.0.0'));
+        for (const s of [...steps, 'collect' as const]) {
+          if (s === 'collect') {
+            assert.deepEqual(table(await collect(ours)), table(await collect(sdk)));
+            continue;
+          }
+          for (const meter of meters) meter.createHistogram(s.name).record(s.value, s.attributes);
+        }
+        await Promise.all(providers.map((p) => p.shutdown()));
+      }),
+      { numRuns: 150 },
+    );
   });
 
   test('a lifetime budget: past the limit, new sets record into one overflow series; memory stays flat under churn', async () => {

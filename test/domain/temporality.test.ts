@@ -32,7 +32,50 @@ async function metrics(producer: {
   return (await producer.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
 }
 
-test("a histogram's delta point carries min and max only when its window is the series' whole life", async () => {
+test("a delta point of recorded values carries its window's min and max; a delta reader made after the records starts from the life's; the cumulative reader keeps the life's", async () => {
+  const store = new SeriesStore();
+  const h = new HistogramSet(D('wait'), open, {
+    bounds: [1],
+    exemplars: false,
+    minMax: true,
+    windows: true,
+  });
+  store.add(SCOPE, h);
+  h.observe(h.seriesOf({}), 7);
+  const delta = store.producer(() => AggregationTemporality.DELTA);
+  h.observe(h.seriesOf({}), 0.25);
+  h.observe(h.seriesOf({ queue: 'b' }), 2);
+  const extremes = (ms: MetricData[]) =>
+    ms.flatMap((m) =>
+      (m.dataPoints as DataPoint<Histogram>[]).map((p) => [p.value.count, p.value.min, p.value.max]),
+    );
+  // The first window is the series' life: 7 was recorded before the reader was made.
+  assert.deepEqual(extremes(await metrics(delta)), [
+    [2, 0.25, 7],
+    [1, 2, 2],
+  ]);
+  h.observe(h.seriesOf({}), 3);
+  h.observe(h.seriesOf({}), 1);
+  assert.deepEqual(extremes(await metrics(delta)), [[2, 1, 3]]);
+  // A window with no record exports nothing; the next has its own extremes again.
+  assert.deepEqual(extremes(await metrics(delta)), []);
+  h.observe(h.seriesOf({ queue: 'b' }), 5);
+  assert.deepEqual(extremes(await metrics(delta)), [[1, 5, 5]]);
+  // Two delta readers keep a window each; the cumulative reader gets the life's.
+  const other = store.producer(() => AggregationTemporality.DELTA);
+  h.observe(h.seriesOf({}), 0.5);
+  assert.deepEqual(extremes(await metrics(other)), [
+    [5, 0.25, 7],
+    [2, 2, 5],
+  ]);
+  assert.deepEqual(extremes(await metrics(delta)), [[1, 0.5, 0.5]]);
+  assert.deepEqual(extremes(await metrics(store.producer())), [
+    [5, 0.25, 7],
+    [2, 2, 5],
+  ]);
+});
+
+test("a delta point of sources' extremes (a cluster member's report is its life's) carries min and max only when its window is the series' whole life", async () => {
   const store = new SeriesStore();
   const h = new HistogramSet(D('wait'), open, { bounds: [1], exemplars: false, minMax: true });
   store.add(SCOPE, h);

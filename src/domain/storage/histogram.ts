@@ -17,7 +17,8 @@ export class HistogramStorage extends HistogramSet implements DeclaredHistogram 
     index: (grow: () => void) => SeriesIndex,
     options: { bounds: readonly number[]; exemplars: boolean; minMax: boolean },
   ) {
-    super(descriptor, index, options);
+    // Its min and max are of the values recorded here: a delta reader's window has its own.
+    super(descriptor, index, { ...options, windows: true });
     this.guard = guard;
   }
 
