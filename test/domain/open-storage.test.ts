@@ -210,7 +210,7 @@ describe('host instruments in local storages', () => {
     }
   });
 
-  test("a delta reader's histogram points carry each window's min and max, as the SDK's do, across series made before and after the reader's first collection", async () => {
+  test("delta readers get what the SDK's delta readers get: counters, up-down counters and histograms (min and max each window's), two readers collecting apart, series made before and after a reader's first collection", async () => {
     /** A reader that asks delta of every instrument, as an OTLP push with the delta preference asks of histograms. */
     class DeltaReader extends MetricReader {
       constructor() {
@@ -219,32 +219,47 @@ describe('host instruments in local storages', () => {
       protected override async onForceFlush(): Promise<void> {}
       protected override async onShutdown(): Promise<void> {}
     }
+    // Left out, as temporality.ts says: a window whose records add up to nothing (a counter's
+    // add(0), an up-down counter's +1 and -1) is exported by the SDK, not here; a gauge is exported
+    // whole at every collection here, by the SDK only in a window it was recorded in.
     const step = fc.oneof(
       fc.record({
-        name: fc.constantFrom('h1', 'h2'),
+        kind: fc.constantFrom('counter', 'upDownCounter', 'histogram'),
+        name: fc.constantFrom('m1', 'm2'),
         // Eighths, whose sums are exact: a delta's sum here is a difference of totals, the SDK's a
         // window's own sum, and (x + y) - x is y only where no rounding happened.
-        value: fc.integer({ min: 0, max: 160_000 }).map((n) => n / 8),
+        value: fc.integer({ min: 1, max: 160_000 }).map((n) => n / 8),
         attributes: fc.constantFrom({}, { queue: 'a' }, { queue: 'b' }),
       }),
-      fc.constant('collect' as const),
+      fc.constantFrom(0, 1),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
-        const ours = new DeltaReader();
-        const sdk = new DeltaReader();
-        const providers = [jobmeterProvider(ours), new MeterProvider({ readers: [sdk] })] as const;
+      fc.asyncProperty(fc.array(step, { maxLength: 50 }), async (steps) => {
+        const ours = [new DeltaReader(), new DeltaReader()];
+        const sdk = [new DeltaReader(), new DeltaReader()];
+        const providers = [
+          new JobmeterMeterProvider(
+            { readers: ours },
+            { guard: new RecordGuard(), specs: [], scope: SCOPE, cardinalityLimit: 2000 },
+          ),
+          new MeterProvider({ readers: sdk }),
+        ] as const;
         const meters = providers.map((p) => p.getMeter('host-app', '1.0.0'));
-        for (const s of [...steps, 'collect' as const]) {
-          if (s === 'collect') {
-            assert.deepEqual(table(await collect(ours)), table(await collect(sdk)));
+        for (const s of [...steps, 0, 1] as const) {
+          if (typeof s === 'number') {
+            assert.deepEqual(table(await collect(ours[s]!)), table(await collect(sdk[s]!)));
             continue;
           }
-          for (const meter of meters) meter.createHistogram(s.name).record(s.value, s.attributes);
+          const name = `${s.name}.${s.kind}`;
+          for (const meter of meters)
+            if (s.kind === 'counter') meter.createCounter(name).add(s.value, s.attributes);
+            else if (s.kind === 'upDownCounter')
+              meter.createUpDownCounter(name).add(s.value, s.attributes);
+            else meter.createHistogram(name).record(s.value, s.attributes);
         }
         await Promise.all(providers.map((p) => p.shutdown()));
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
