@@ -95,7 +95,8 @@ export class DeltaWindows {
       if (countOf(p.value) === (before === undefined ? 0 : countOf(before))) continue;
       last.set(p.attributes, p.value);
       const value = deltaOf(p.value, before);
-      if (windowed && before !== undefined) withExtremesOf(value as Histogram, p.value as Histogram);
+      if (windowed && before !== undefined)
+        withExtremesOf(value as Histogram, p.value as Histogram);
       dataPoints.push({ ...p, startTime: from, value });
     }
     return dataPoints.length === 0

@@ -47,7 +47,11 @@ test("a delta point of recorded values carries its window's min and max; a delta
   h.observe(h.seriesOf({ queue: 'b' }), 2);
   const extremes = (ms: MetricData[]) =>
     ms.flatMap((m) =>
-      (m.dataPoints as DataPoint<Histogram>[]).map((p) => [p.value.count, p.value.min, p.value.max]),
+      (m.dataPoints as DataPoint<Histogram>[]).map((p) => [
+        p.value.count,
+        p.value.min,
+        p.value.max,
+      ]),
     );
   // The first window is the series' life: 7 was recorded before the reader was made.
   assert.deepEqual(extremes(await metrics(delta)), [
