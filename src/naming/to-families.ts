@@ -113,7 +113,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   // A producer's instrument keeps its points' columns there too (series/metric-columns.ts).
   const compiled = new Map<
     string,
-    { rules: readonly CompiledRule[]; pass: number; points?: MetricColumns }
+    { rules: readonly CompiledRule[]; pass: number; description: string; points?: MetricColumns }
   >();
   let passes = 0;
   const constLabels: Attributes =
@@ -208,12 +208,19 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         claim(claims!, info);
       }
     }
-    /** The compiled rules of instrument `key` as `metric` describes it, made on first sight. */
+    /**
+     * The compiled rules of instrument `key` as `metric` describes it, made on first sight and
+     * again when its description changed (an instrument made again with a longer one: its help).
+     */
     const compiledFor = (key: string, metric: MetricHead, scope: InstrumentationScope) => {
       const ruleKey = rulesKey(key, metric);
+      const description = metric.descriptor.description;
       let entry = compiled.get(ruleKey);
-      if (entry === undefined)
-        compiled.set(ruleKey, (entry = { rules: compile(metric, scope), pass: current }));
+      if (entry === undefined || entry.description !== description)
+        compiled.set(
+          ruleKey,
+          (entry = { rules: compile(metric, scope), pass: current, description }),
+        );
       entry.pass = current;
       return entry;
     };

@@ -151,12 +151,13 @@ describe('host instruments in local storages', () => {
     assert.deepEqual(pick(await collect(ours)), pick(await collect(sdk)));
   });
 
-  test('an instrument made again with another unit, value type or name case is another, as in the SDK: values of two units never add up, and jobmeter warns as the SDK does', async () => {
+  test('an instrument made again with another unit, value type or name case is another, as in the SDK: values of two units never add up; made again with another description it keeps the longer; jobmeter warns as the SDK does', async () => {
     const made = fc.record({
       kind: fc.constantFrom('counter', 'upDownCounter', 'gauge', 'histogram'),
       name: fc.constantFrom('work.time', 'Work.Time', 'queue.depth'),
       unit: fc.constantFrom('', 's', 'ms'),
       valueType: fc.constantFrom(ValueType.DOUBLE, ValueType.INT),
+      description: fc.constantFrom('', 'Work.', 'Work done here.'),
       value: fc.integer({ min: 0, max: 1000 }),
     });
     const warned: string[] = [];
@@ -174,8 +175,8 @@ describe('host instruments in local storages', () => {
           for (const provider of providers) {
             warned.length = 0;
             const meter = provider.getMeter('host-app', '1.0.0');
-            for (const { kind, name, unit, valueType, value } of ops) {
-              const options = { unit, valueType };
+            for (const { kind, name, unit, valueType, description, value } of ops) {
+              const options = { unit, valueType, description };
               if (kind === 'counter') meter.createCounter(name, options).add(value);
               else if (kind === 'upDownCounter')
                 meter.createUpDownCounter(name, options).add(value);
@@ -195,7 +196,7 @@ describe('host instruments in local storages', () => {
             Object.fromEntries(
               ms.map((m) => [
                 `${m.descriptor.name}/${m.dataPointType}/${'isMonotonic' in m ? String(m.isMonotonic) : ''}/${m.descriptor.unit}/${m.descriptor.valueType}`,
-                table([m]),
+                [m.descriptor.description, table([m])],
               ]),
             );
           assert.deepEqual(byIdentity(await collect(ours)), byIdentity(await collect(sdk)));
@@ -331,6 +332,32 @@ test('served apart on the pull endpoint: two counters of one name in seconds and
         work_time_milliseconds_total: [500],
       });
     }
+  } finally {
+    diag.disable();
+    await jm.shutdown();
+  }
+});
+
+test("made again with a longer description, an instrument's family is served with it from the next scrape on, its total going on (the SDK's longer description)", async () => {
+  const jm = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false });
+  const warned: string[] = [];
+  diag.setLogger(
+    { ...NO_LOG, warn: (...args: unknown[]) => warned.push(args.map(String).join('')) },
+    DiagLogLevel.WARN,
+  );
+  try {
+    const family = async () => {
+      const f = (await jm.scrape()).find((f) => f.name === 'work_done_total')!;
+      return { help: f.help, values: f.series.map((s) => ('value' in s ? s.value : undefined)) };
+    };
+    jm.meter.createCounter('work.done', { description: 'Work.' }).add(1);
+    assert.deepEqual(await family(), { help: 'Work.', values: [1] });
+    jm.meter.createCounter('work.done', { description: 'Work done here.' }).add(2);
+    assert.deepEqual(await family(), { help: 'Work done here.', values: [3] });
+    // A shorter one is warned of and changes nothing.
+    jm.meter.createCounter('work.done', { description: 'W.' }).add(4);
+    assert.deepEqual(await family(), { help: 'Work done here.', values: [7] });
+    assert.equal(warned.filter((w) => w.includes('work.done')).length, 2);
   } finally {
     diag.disable();
     await jm.shutdown();

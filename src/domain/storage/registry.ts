@@ -11,9 +11,7 @@
  *
  * Differences from the SDK's synchronous instruments: the series ceiling counts series for the
  * life of the instrument (the SDK counts attribute sets per collection interval, so over many
- * intervals its cumulative state can exceed it); an instrument made again with another
- * description keeps the first (the SDK takes the longer); the store's (series-store.ts) for the
- * rest.
+ * intervals its cumulative state can exceed it); the store's (series-store.ts) for the rest.
  */
 import { ValueType, type MetricOptions } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
@@ -66,6 +64,22 @@ function syncStorage(
     return new HistogramStorage(descriptor, guard, index, { ...histogram, exemplars });
   if (kind === 'gauge') return new GaugeStorage(descriptor, guard, index);
   return new SumStorage(descriptor, guard, index, { monotonic: kind === 'counter', exemplars });
+}
+
+/**
+ * The instrument `descriptor` describes made again with `description`: the longer of the two is
+ * kept, with the SDK's warning when they differ. In place: the delta state and the naming pass
+ * know an instrument by its descriptor object (series/temporality.ts), and the pass names it anew
+ * when its description changes (naming/to-families.ts).
+ */
+function takeLongerDescription(descriptor: MetricDescriptor, description: string): void {
+  if (description === descriptor.description) return;
+  warn(
+    `An instrument ${JSON.stringify(descriptor.name)} was made again with another description ` +
+      `than the one it already has: the longer is kept, as the SDK keeps it.`,
+  );
+  if (description.length > descriptor.description.length)
+    (descriptor as { description: string }).description = description;
 }
 
 /**
@@ -136,7 +150,8 @@ export class StorageRegistry {
     // The SDK's identity of an instrument: another kind, unit or value type is another one.
     const key = `${scopeKey}\0${name}\0${kind}\0${unit}\0${valueType}`;
     let storage = this.#hosts.get(key);
-    if (storage === undefined) {
+    if (storage !== undefined) takeLongerDescription(storage.descriptor, options.description ?? '');
+    else {
       this.#warnIncompatible(scope.name, scopeKey, name, kind, unit, valueType);
       // What the SDK would make of it with no View, its series open up to `limit`.
       const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
