@@ -338,13 +338,22 @@ test('served apart on the pull endpoint: two counters of one name in seconds and
   }
 });
 
-test("made again with a longer description, an instrument's family is served with it from the next scrape on, its total going on (the SDK's longer description)", async () => {
+/** A jobmeter without listener or process metrics, and the diag warnings given from now on (`diag.disable()` after). */
+async function jobmeterWarning(): Promise<{
+  jm: Awaited<ReturnType<typeof createJobmeter>>;
+  warned: string[];
+}> {
   const jm = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false });
   const warned: string[] = [];
   diag.setLogger(
     { ...NO_LOG, warn: (...args: unknown[]) => warned.push(args.map(String).join('')) },
     DiagLogLevel.WARN,
   );
+  return { jm, warned };
+}
+
+test("made again with a longer description, an instrument's family is served with it from the next scrape on, its total going on (the SDK's longer description)", async () => {
+  const { jm, warned } = await jobmeterWarning();
   try {
     const family = async () => {
       const f = (await jm.scrape()).find((f) => f.name === 'work_done_total')!;
@@ -365,12 +374,7 @@ test("made again with a longer description, an instrument's family is served wit
 });
 
 test('a family the native names cannot serve is said, once: a counter named as a histogram of the same unit is left out of the pull with a warning naming it', async () => {
-  const jm = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false });
-  const warned: string[] = [];
-  diag.setLogger(
-    { ...NO_LOG, warn: (...args: unknown[]) => warned.push(args.map(String).join('')) },
-    DiagLogLevel.WARN,
-  );
+  const { jm, warned } = await jobmeterWarning();
   try {
     jm.meter.createHistogram('work.h', { unit: 's' }).record(1);
     jm.meter.createCounter('work.h', { unit: 's' }).add(3);
