@@ -10,7 +10,6 @@
  *   `received` block equals the Collector's output.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -19,7 +18,7 @@ import { DEBUG_PREFIX } from '../../src/debug/debug-printer.ts';
 import { runDemo } from '../../src/demo/scenarios.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { OtlpPushOptions, ProfileName } from '../../src/options.ts';
-import { startCollector, type CollectorHandle } from '../support/collector.ts';
+import { startDebugCollector, type CollectorHandle } from '../support/collector.ts';
 
 const PROFILES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
 
@@ -50,26 +49,9 @@ function collectorBlocks(text: string): Array<{ counts: string; lines: string[] 
   return out;
 }
 
-async function normalCollector(): Promise<CollectorHandle<'otlp'>> {
-  return startCollector({
-    ports: ['otlp'],
-    config: (p, dir) => ({
-      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      exporters: {
-        debug: {
-          verbosity: 'normal',
-          use_internal_logger: false,
-          output_paths: [join(dir, 'debug.txt')],
-        },
-      },
-      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
-    }),
-  });
-}
-
 let collector: CollectorHandle<'otlp'>;
 before(async () => {
-  collector = await normalCollector();
+  collector = await startDebugCollector('normal');
 });
 after(async () => {
   await collector?.stop();

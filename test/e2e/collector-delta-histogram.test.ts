@@ -6,7 +6,6 @@
  * and max. The SDK's delta point has the window's min and max, not the life's.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import {
   AggregationTemporalityPreference,
@@ -15,7 +14,7 @@ import {
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
-import { startCollector, type CollectorHandle } from '../support/collector.ts';
+import { startDebugCollector, type CollectorHandle } from '../support/collector.ts';
 
 const HOUR = 3_600_000;
 const NAME = 'job.wait';
@@ -56,20 +55,7 @@ function pointsByService(text: string): Map<string, string[][]> {
 
 let collector: CollectorHandle<'otlp'>;
 before(async () => {
-  collector = await startCollector({
-    ports: ['otlp'],
-    config: (p, dir) => ({
-      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      exporters: {
-        debug: {
-          verbosity: 'detailed',
-          use_internal_logger: false,
-          output_paths: [join(dir, 'debug.txt')],
-        },
-      },
-      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
-    }),
-  });
+  collector = await startDebugCollector('detailed');
 });
 after(async () => {
   await collector?.stop();

@@ -7,7 +7,6 @@
  * jobmeter serves on its pull endpoint.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import {
@@ -17,24 +16,11 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import type { HistogramFamily } from '../../src/exposition/types.ts';
-import { startCollector, type CollectorHandle } from '../support/collector.ts';
+import { startDebugCollector, type CollectorHandle } from '../support/collector.ts';
 
 let collector: CollectorHandle<'otlp'>;
 before(async () => {
-  collector = await startCollector({
-    ports: ['otlp'],
-    config: (p, dir) => ({
-      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      exporters: {
-        debug: {
-          verbosity: 'detailed',
-          use_internal_logger: false,
-          output_paths: [join(dir, 'debug.txt')],
-        },
-      },
-      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
-    }),
-  });
+  collector = await startDebugCollector('detailed');
 });
 after(async () => {
   await collector?.stop();

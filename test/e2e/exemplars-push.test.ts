@@ -4,12 +4,11 @@
 // protocols, under canonical and profile naming; a request without exemplars is the official
 // serializer's bytes unchanged.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import type { OtlpProtocol, ProfileName } from '../../src/options.ts';
-import { startCollector, startPrometheusCollector } from '../support/collector.ts';
+import { startDebugCollector, startPrometheusCollector } from '../support/collector.ts';
 import { startTracing } from '../support/tracing.ts';
 
 const tracing = startTracing();
@@ -57,20 +56,7 @@ for (const {
   started: startedName,
 } of CASES) {
   test(`${profile}, ${protocol}: the Collector's debug exporter shows the run's trace and span ids on both instruments`, async () => {
-    const collector = await startCollector({
-      ports: ['otlp'],
-      config: (p, dir) => ({
-        receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-        exporters: {
-          debug: {
-            verbosity: 'detailed',
-            use_internal_logger: false,
-            output_paths: [join(dir, 'debug.txt')],
-          },
-        },
-        service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
-      }),
-    });
+    const collector = await startDebugCollector('detailed');
     const jm = await createJobmeter({
       profile,
       listener: false,

@@ -5,14 +5,13 @@
 // on one of its meters — every instrument kind of the Metrics API.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { AggregationType, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
-import { startCollector } from '../support/collector.ts';
+import { startDebugCollector } from '../support/collector.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -58,20 +57,7 @@ const EXPECTED = [
 ];
 
 test("a PeriodicExportingMetricReader with the official OTLP exporter, on jobmeter's provider, pushes every instrument to the real Collector", async () => {
-  const collector = await startCollector({
-    ports: ['otlp'],
-    config: (p, dir) => ({
-      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      exporters: {
-        debug: {
-          verbosity: 'normal',
-          use_internal_logger: false,
-          output_paths: [join(dir, 'debug.txt')],
-        },
-      },
-      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
-    }),
-  });
+  const collector = await startDebugCollector('normal');
   cleanup.push(() => collector.stop());
   const reader = new PeriodicExportingMetricReader({
     exporter: new OTLPMetricExporter({

@@ -173,6 +173,25 @@ export async function startCollector<P extends string>(
   throw lastError ?? new Error('startCollector: failed to start');
 }
 
+/**
+ * A Collector whose one pipeline is the `otlp` receiver (OTLP/HTTP on loopback) into the `debug`
+ * exporter at `verbosity`, written to `debug.txt` in its directory (`waitForOutput('debug.txt', …)`).
+ */
+export function startDebugCollector(
+  verbosity: 'normal' | 'detailed',
+): Promise<CollectorHandle<'otlp'>> {
+  return startCollector({
+    ports: ['otlp'],
+    config: (p, dir) => ({
+      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
+      exporters: {
+        debug: { verbosity, use_internal_logger: false, output_paths: [join(dir, 'debug.txt')] },
+      },
+      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
+    }),
+  });
+}
+
 interface Proc {
   child: ChildProcess;
   dir: string;
