@@ -5,7 +5,7 @@
  * header that names what the Collector cannot reproduce. Usage errors are ConfigErrors naming the
  * flag, as serve's are.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import { stringify } from 'yaml';
 
 import { parseServiceConfig } from '../config/file-layer.ts';
@@ -101,27 +101,37 @@ export function legacyProfile(name: string | undefined): TableProfile {
 export const storeUrl = (flag: string, value: string | undefined): string | undefined =>
   value === undefined ? undefined : httpUrl(value, flag);
 
+/**
+ * The flags of a command that compiles a profile (this one, `jobmeter views`): `--profile`,
+ * `--config`, `--otlp`, `-h, --help` and the command's `more`, parsed strictly.
+ * @throws parseArgs' errors.
+ */
+export function profileCommandFlags<const O extends Record<string, ParseArgsOptionDescriptor>>(
+  args: readonly string[],
+  more: O,
+) {
+  const options = {
+    profile: { type: 'string' },
+    config: { type: 'string' },
+    otlp: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+    ...more,
+  } as const;
+  return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+}
+
 /** The command's arguments → the text it prints (without a final newline). @throws ConfigError, or parseArgs' errors. */
 export async function collectorConfigCommand(args: readonly string[]): Promise<string> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      profile: { type: 'string' },
-      config: { type: 'string' },
-      otlp: { type: 'string' },
-      prometheus: { type: 'string' },
-      gateway: { type: 'string' },
-      'remote-write': { type: 'string' },
-      'gateway-grpc': { type: 'string' },
-      health: { type: 'string' },
-      telemetry: { type: 'string' },
-      front: { type: 'boolean' },
-      workers: { type: 'string' },
-      worker: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = profileCommandFlags(args, {
+    prometheus: { type: 'string' },
+    gateway: { type: 'string' },
+    'remote-write': { type: 'string' },
+    'gateway-grpc': { type: 'string' },
+    health: { type: 'string' },
+    telemetry: { type: 'string' },
+    front: { type: 'boolean' },
+    workers: { type: 'string' },
+    worker: { type: 'boolean' },
   });
   if (values.help === true)
     return `Usage: ${COLLECTOR_CONFIG_USAGE.trimStart()}\n\n${COLLECTOR_CONFIG_HELP}`;

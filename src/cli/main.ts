@@ -185,12 +185,9 @@ async function served(
   let flags: ServeFlags;
   try {
     flags = parseServeFlags(args);
-    if (flags.help === true) {
-      io.stdout(USAGE);
-      return EXIT_OK;
-    }
+    // --help and --print-config serve nothing: validate answers both, in the same words.
+    if (flags.help === true || flags.printConfig === true) return await validate(args, env, io);
     config = await resolveServeConfig({ argv: args, env });
-    if (flags.printConfig === true) return await validate(args, env, io);
   } catch (err) {
     return failed(io, err);
   }

@@ -4,10 +4,9 @@
  * instruments with the profile's buckets and attribute allow-lists, pushing to `--otlp` (the
  * Collector that runs `jobmeter collector-config --profile P`).
  */
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 
-import { commandProfile, storeUrl } from './collector-config-command.ts';
+import { commandProfile, profileCommandFlags, storeUrl } from './collector-config-command.ts';
 import { viewsConfigFile } from './profile-views.ts';
 import { profileCatalog } from '../jobmeter-views.ts';
 
@@ -25,17 +24,7 @@ for a Go, Rust, Java or Node SDK recording jobmeter's canonical instruments:
 
 /** The command's arguments → the text it prints (without a final newline). @throws ConfigError, or parseArgs' errors. */
 export async function viewsCommand(args: readonly string[]): Promise<string> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      profile: { type: 'string' },
-      config: { type: 'string' },
-      otlp: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+  const values = profileCommandFlags(args, {});
   if (values.help === true) return `Usage: ${VIEWS_USAGE.trimStart()}\n\n${VIEWS_HELP}`;
   // The native names need no compiling, but a sender still needs the catalog's buckets (semconv's:
   // the conventions' instruments it records in place of the canonical ones they name).
