@@ -200,6 +200,11 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
   boss.on('error', onError);
 
   const oldestQuery = oldestSql(schema);
+  // Each read asks only of the queues worked or named here; with none yet, nothing is asked.
+  const rows = async (query: string) =>
+    queues.size === 0
+      ? []
+      : ((await boss.getDb().executeSql(query, [[...queues]])).rows as Record<string, unknown>[]);
   return instrumentation(
     boss,
     () => {
@@ -208,17 +213,8 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
     },
     runs,
     {
-      depth: async (): Promise<DepthCounts> => {
-        if (queues.size === 0) return new Map();
-        return depthOfRows((await boss.getDb().executeSql(sql, [[...queues]])).rows);
-      },
-      oldest: async () => {
-        if (queues.size === 0) return new Map();
-        return oldestOfRows(
-          (await boss.getDb().executeSql(oldestQuery, [[...queues]])).rows,
-          queues,
-        );
-      },
+      depth: async (): Promise<DepthCounts> => depthOfRows(await rows(sql)),
+      oldest: async () => oldestOfRows(await rows(oldestQuery), queues),
     },
   );
 }
