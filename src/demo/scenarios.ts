@@ -23,19 +23,19 @@ export interface DemoRun extends RunAttributes {
   readonly outputTruncated?: boolean;
 }
 
+/** The native profiles' runs; kind: the domain's default, task. */
+const NATIVE_RUNS: readonly DemoRun[] = [
+  { task: 'nightly-backup', runner: 'subprocess', outcome: 'success', durationSeconds: 42 },
+  { task: 'nightly-backup', runner: 'subprocess', outcome: 'failure', durationSeconds: 3.5 },
+  { task: 'lint', runner: 'subprocess', outcome: 'timeout', durationSeconds: 30 },
+];
+
 /** Per-profile runs, because `kind` and `runner` mean what each original means by them. */
 export const DEMO_RUNS: Readonly<Record<ProfileName, readonly DemoRun[]>> = {
-  // kind: the domain's default, task.
-  otel: [
-    { task: 'nightly-backup', runner: 'subprocess', outcome: 'success', durationSeconds: 42 },
-    { task: 'nightly-backup', runner: 'subprocess', outcome: 'failure', durationSeconds: 3.5 },
-    { task: 'lint', runner: 'subprocess', outcome: 'timeout', durationSeconds: 30 },
-  ],
+  otel: NATIVE_RUNS,
   // Every outcome, so each of the convention's results (and `error.type` on both failures) shows.
   semconv: [
-    { task: 'nightly-backup', runner: 'subprocess', outcome: 'success', durationSeconds: 42 },
-    { task: 'nightly-backup', runner: 'subprocess', outcome: 'failure', durationSeconds: 3.5 },
-    { task: 'lint', runner: 'subprocess', outcome: 'timeout', durationSeconds: 30 },
+    ...NATIVE_RUNS,
     { task: 'deploy', runner: 'container', outcome: 'cancelled', durationSeconds: 12 },
   ],
   runwisp: [
