@@ -19,6 +19,7 @@
 import { context } from '@opentelemetry/api';
 import { Queue, type Job, type RedisClient, type Worker } from 'bullmq';
 import type { OldestWaiting, StartDetails } from '../domain/recorder.ts';
+import type { Outcome } from '../domain/types.ts';
 import {
   checkOptions,
   errorKind,
@@ -158,27 +159,23 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
     if (runs.start(idOf(job), taskOf(job), startDetails(job))) runs.reject('rate_limit');
   };
   // BullMQ emits `completed` and `failed` inside its `process` span (with bullmq-otel): the run's
-  // exemplar is that span's trace, not the context `active` was emitted in.
-  const onCompleted = (job: Job): void =>
+  // exemplar is that span's trace, not the context `active` was emitted in. The attempt is
+  // `attemptsMade`, counted by BullMQ as it finished.
+  const ended = (job: Job, outcome: Outcome, finishedOn: number | undefined): void =>
     runs.finish(
       idOf(job),
       taskOf(job),
-      'success',
-      secondsBetween(job.processedOn, job.finishedOn),
-      context.active(),
-      job.attemptsMade, // counted by BullMQ as it finished
-    );
-  const onFailed = (job: Job | undefined, error: Error): void => {
-    if (job === undefined) return runs.error(errorKind(error));
-    if (error?.message === RATE_LIMIT_ERROR) return;
-    runs.finish(
-      idOf(job),
-      taskOf(job),
-      error?.name === 'AbortError' ? 'cancelled' : 'failure',
-      secondsBetween(job.processedOn, job.finishedOn ?? Date.now()),
+      outcome,
+      secondsBetween(job.processedOn, finishedOn),
       context.active(),
       job.attemptsMade,
     );
+  const onCompleted = (job: Job): void => ended(job, 'success', job.finishedOn);
+  const onFailed = (job: Job | undefined, error: Error): void => {
+    if (job === undefined) return runs.error(errorKind(error));
+    if (error?.message === RATE_LIMIT_ERROR) return;
+    const outcome = error?.name === 'AbortError' ? 'cancelled' : 'failure';
+    ended(job, outcome, job.finishedOn ?? Date.now());
   };
   const onStalled = (jobId: string): void => {
     // The stalled job ran in another worker (or this one, hung): its name and start are in Redis.
