@@ -56,8 +56,7 @@ import type { Gate } from '../http/gate.ts';
 import { CLOSE_GRACE_MILLIS, type ServerLimits } from '../http/server-limits.ts';
 import { encodeExportResponse, otlpTypes } from '../otlp/codec.ts';
 import { RPC_CODE } from '../otlp/types.ts';
-import { BodyAborted } from './body-chunks.ts';
-import { answerReason, GRPC_CODES, INGEST_ANSWERS, Refused, refusalOf } from './ingest-errors.ts';
+import { GRPC_CODES, INGEST_ANSWERS, Refused } from './ingest-errors.ts';
 import {
   answerMessage,
   answerStatus,
@@ -65,7 +64,7 @@ import {
   MESSAGE_ENCODINGS,
   readMessage,
 } from './grpc-unary.ts';
-import type { IngestOutcome, IngestRequest, IngestStep } from './ingest-step.ts';
+import type { IngestRequest, IngestStep } from './ingest-step.ts';
 import { withinMillis } from '../common/within-millis.ts';
 
 export const EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
@@ -113,52 +112,42 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
     },
   });
 
-  /** The call's outcome, and the bytes of its message taken (none when refused before). */
-  const exportCall = async (
-    stream: ServerHttp2Stream,
-    headers: IncomingHttpHeaders,
-    messageEncoding: string,
-  ): Promise<Omit<IngestOutcome, 'bodyLeft'>> => {
-    const peer = stream.session?.socket?.remoteAddress;
-    const denied = options.gate().check({
-      socket: { remoteAddress: peer },
-      headers: { authorization: headers.authorization },
-    });
-    if (denied !== undefined) return { outcome: new Refused(denied), bytes: 0 };
-    const identity = messageEncoding === 'identity';
-    const request: { -readonly [K in keyof IngestRequest]: IngestRequest[K] } = {
-      encoding: 'protobuf',
-      // Known once the message's flag is read; the step reads it after `read`.
-      contentEncoding: undefined,
-      read: async (hold) => {
-        const { chunks, compressed } = await readMessage(
-          stream,
-          options.maxBodyBytes,
-          identity,
-          hold,
-        );
-        if (compressed) request.contentEncoding = messageEncoding;
-        return chunks;
-      },
-      onGone: (release) => stream.once('close', release),
-      gone: () => stream.closed || stream.destroyed,
-      peer,
-    };
-    return step.run(request);
-  };
-
+  /** An Export call, through the gate and the ingest step, answered as its outcome's gRPC status. */
   const onExport = (
     stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
     messageEncoding: string,
   ): void => {
-    const started = performance.now();
-    exportCall(stream, headers, messageEncoding)
-      .catch((err: unknown) => ({ outcome: refusalOf(err), bytes: 0 }))
-      .then(({ outcome, bytes }) => {
-        // Nobody to answer: nothing sent, nothing counted.
-        if (stream.closed || stream.destroyed || outcome instanceof BodyAborted) return;
-        step.answered(answerReason(outcome), 'grpc', started, bytes);
+    const gone = (): boolean => stream.closed || stream.destroyed;
+    const prepare = (): IngestRequest => {
+      const peer = stream.session?.socket?.remoteAddress;
+      const denied = options.gate().check({
+        socket: { remoteAddress: peer },
+        headers: { authorization: headers.authorization },
+      });
+      if (denied !== undefined) throw new Refused(denied);
+      const request: { -readonly [K in keyof IngestRequest]: IngestRequest[K] } = {
+        encoding: 'protobuf',
+        // Known once the message's flag is read; the step reads it after `read`.
+        contentEncoding: undefined,
+        read: async (hold) => {
+          const { chunks, compressed } = await readMessage(
+            stream,
+            options.maxBodyBytes,
+            messageEncoding === 'identity',
+            hold,
+          );
+          if (compressed) request.contentEncoding = messageEncoding;
+          return chunks;
+        },
+        onGone: (release) => stream.once('close', release),
+        gone,
+        peer,
+      };
+      return request;
+    };
+    step
+      .serve('grpc', gone, prepare, (outcome) => {
         if (outcome instanceof Refused) answerRefused(stream, outcome, step.retryAfterSeconds);
         else answerMessage(stream, encodeExportResponse(outcome, 'protobuf'));
       })

@@ -129,7 +129,7 @@ export function answerReason(outcome: OtlpPartialSuccess | Refused): IngestAnswe
   return outcome.rejectedDataPoints > 0 ? 'partial' : 'accepted';
 }
 
-/** What `outcome` is answered: its reason, and its row's status, Content-Type, body and headers. */
+/** What `outcome` is answered over OTLP/HTTP: its reason's row's status, Content-Type, body and headers. */
 export function answerOf(
   outcome: OtlpPartialSuccess | Refused,
   encoding: OtlpEncoding | undefined,
@@ -137,15 +137,13 @@ export function answerOf(
   bodyLeft: boolean,
 ) {
   if (!(outcome instanceof Refused)) {
-    const answer = answerReason(outcome);
     // Accepted only once its Content-Type named an encoding.
     const body = encodeExportResponse(outcome, encoding!);
-    const { status } = INGEST_ANSWERS[answer];
-    return { answer, status, contentType: CONTENT_TYPE[encoding!], body, headers: {} };
+    const { status } = INGEST_ANSWERS[answerReason(outcome)];
+    return { status, contentType: CONTENT_TYPE[encoding!], body, headers: {} };
   }
   const row = INGEST_ANSWERS[outcome.reason];
   const said = {
-    answer: outcome.reason,
     status: row.status,
     headers: {
       ...row.headers,

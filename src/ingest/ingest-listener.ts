@@ -43,9 +43,9 @@ import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
 import type { Gate, GateConfig } from '../http/gate.ts';
 import type { ServerLimits } from '../http/server-limits.ts';
 import { encodingOf } from '../otlp/codec.ts';
-import { BodyAborted, readBodyChunks } from './body-chunks.ts';
-import { answerOf, Refused, refusalOf } from './ingest-errors.ts';
-import { ingestStep, type IngestOutcome, type IngestStepOptions } from './ingest-step.ts';
+import { readBodyChunks } from './body-chunks.ts';
+import { answerOf, Refused } from './ingest-errors.ts';
+import { ingestStep, type IngestRequest, type IngestStepOptions } from './ingest-step.ts';
 import type { Log } from '../common/log.ts';
 
 const METRICS_PATH = '/v1/metrics';
@@ -110,35 +110,30 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
    * (ingest-errors.ts).
    */
   const handler = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const started = performance.now();
     const onPath = pathOf(request.url) === METRICS_PATH;
     if (!onPath && options.health?.(request, response) === true) return;
     const encoding = encodingOf(request.headers['content-type']);
-    let result: IngestOutcome;
-    try {
+    const gone = (): boolean => response.destroyed;
+    const prepare = (): IngestRequest => {
       if (!onPath) throw new Refused('not_found');
       if (request.method !== 'POST') throw new Refused('method_not_allowed');
       // The gate before anything about the body, its type included.
       const denied = gate.check(request);
       if (denied !== undefined) throw new Refused(denied);
       if (encoding === undefined) throw new Refused('unsupported_media_type');
-      result = await step.run({
+      return {
         encoding,
         contentEncoding: request.headers['content-encoding'],
         read: (hold) => readBodyChunks(request, maxBodyBytes, hold),
         onGone: (release) => response.once('close', release),
-        gone: () => response.destroyed,
+        gone,
         peer: request.socket.remoteAddress,
-      });
-    } catch (err) {
-      result = { outcome: refusalOf(err), bodyLeft: false, bytes: 0 };
-    }
-    const { outcome, bodyLeft, bytes } = result;
-    // Nobody to answer: nothing written, nothing counted.
-    if (response.destroyed || outcome instanceof BodyAborted) return;
-    const said = answerOf(outcome, encoding, step.retryAfterSeconds, bodyLeft);
-    step.answered(said.answer, 'http', started, bytes);
-    sendText(response, said.status, said.contentType, said.body, said.headers);
+      };
+    };
+    await step.serve('http', gone, prepare, (outcome, bodyLeft) => {
+      const said = answerOf(outcome, encoding, step.retryAfterSeconds, bodyLeft);
+      sendText(response, said.status, said.contentType, said.body, said.headers);
+    });
   };
 
   // One line per episode, not per connection: a flood closes thousands a second.

@@ -28,7 +28,7 @@ import {
 } from './body-chunks.ts';
 import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
 import { DecoderPool } from './decoder-pool.ts';
-import { Refused, refusalOf, type IngestAnswer } from './ingest-errors.ts';
+import { answerReason, Refused, refusalOf } from './ingest-errors.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { SparePacker } from './packed-chunk.ts';
 
@@ -100,12 +100,20 @@ export interface IngestOutcome {
 }
 
 export interface IngestStep {
-  /** budget → read → slot → decode and store: each step returns or throws, what it threw the outcome. */
-  run(request: IngestRequest): Promise<IngestOutcome>;
+  /**
+   * One request of a front, from its arrival to its answer: `prepare` (the front's own checks,
+   * each throwing its refusal, then the request) → budget → read → slot → decode and store, each
+   * step returning or throwing; what it came to (what it threw: ingest-errors.ts `refusalOf`)
+   * told to `onAnswered` and handed to `answer`, unless its sender is `gone` or went first.
+   */
+  serve(
+    protocol: IngestProtocol,
+    gone: () => boolean,
+    prepare: () => IngestRequest,
+    answer: (outcome: OtlpPartialSuccess | Refused, bodyLeft: boolean) => void,
+  ): Promise<void>;
   /** The retry delay a shed request is told, in whole seconds. */
   readonly retryAfterSeconds: number;
-  /** Tells `onAnswered` what a request was answered, `started` its arrival (`performance.now()`). */
-  answered(answer: IngestAnswer, protocol: IngestProtocol, started: number, bytes: number): void;
   /** Stops the decoding thread (once every front is closed). */
   close(): Promise<void>;
 }
@@ -244,15 +252,23 @@ export function ingestStep(options: IngestStepOptions): IngestStep {
     return { outcome, bodyLeft: reading, bytes: read };
   };
 
-  const answered: IngestStep['answered'] = (answer, protocol, started, bytes) => {
+  const serve: IngestStep['serve'] = async (protocol, gone, prepare, answer) => {
+    const started = performance.now();
+    const { outcome, bodyLeft, bytes } = await Promise.resolve()
+      .then(() => run(prepare()))
+      .catch((err: unknown) => ({ outcome: refusalOf(err), bodyLeft: false, bytes: 0 }));
+    // Nobody to answer: nothing written, nothing counted.
+    if (gone() || outcome instanceof BodyAborted) return;
     try {
-      options.onAnswered?.(answer, protocol, (performance.now() - started) / 1000, bytes);
+      const seconds = (performance.now() - started) / 1000;
+      options.onAnswered?.(answerReason(outcome), protocol, seconds, bytes);
     } catch {
       // Counting never changes the answer.
     }
+    answer(outcome, bodyLeft);
   };
 
-  return { run, retryAfterSeconds: retryAfter, answered, close: async () => pool?.close() };
+  return { serve, retryAfterSeconds: retryAfter, close: async () => pool?.close() };
 }
 
 /**
