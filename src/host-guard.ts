@@ -16,7 +16,7 @@
  */
 import type { Counter, Meter } from '@opentelemetry/api';
 import { RECORDS_DROPPED } from './domain/catalog.ts';
-import { guardMeter as guardInstruments } from './domain/guarded-meter.ts';
+import { guardMeter as guardInstruments, HOST_METER } from './domain/guarded-meter.ts';
 import { createInstrument } from './domain/observed-instruments.ts';
 import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 
@@ -49,11 +49,7 @@ export function guardOf(meter: Meter): RecordGuard {
 export function guardMeter(meter: Meter): Meter {
   let guarded = GUARDED.get(meter);
   if (guarded === undefined) {
-    guarded = guardInstruments(
-      meter,
-      { name: '', version: '', schemaUrl: undefined },
-      { guard: guardOf(meter) },
-    );
+    guarded = guardInstruments(meter, HOST_METER, { guard: guardOf(meter) });
     GUARDED.set(meter, guarded);
   }
   return guarded;

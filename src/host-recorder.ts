@@ -28,7 +28,7 @@ import {
 import { ConfigError } from './errors.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
-import { guardMeter as guardInstruments, ownSdkFor } from './domain/guarded-meter.ts';
+import { guardMeter as guardInstruments, HOST_METER, ownSdkFor } from './domain/guarded-meter.ts';
 import { guardOf } from './host-guard.ts';
 import { profileCatalog, withProfileBuckets } from './jobmeter-views.ts';
 import { resolveProfileChoice } from './resolve-options.ts';
@@ -96,11 +96,7 @@ export function createRecorder<
   // records; the snapshot's and observe()'s observables checked as the instruments are.
   const guard = guardOf(meter);
   const specs = withProfileBuckets([...profileCatalog(name).domain, ...declared], profile.buckets);
-  const recorderMeter = guardInstruments(
-    meter,
-    { name: '', version: '', schemaUrl: undefined },
-    { guard, ownSdk: ownSdkFor(specs) },
-  );
+  const recorderMeter = guardInstruments(meter, HOST_METER, { guard, ownSdk: ownSdkFor(specs) });
   const recorder = createDomainRecorder(recorderMeter, {
     recorderOf: meter,
     guard,

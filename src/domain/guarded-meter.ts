@@ -59,6 +59,12 @@ export interface InstrumentIdentity {
   };
 }
 
+/**
+ * The meter a host's own Meter is guarded as (host-guard.ts, host-recorder.ts): nothing reads its
+ * identity there, since no View selection and no host storage is given.
+ */
+export const HOST_METER = { name: '', version: '', schemaUrl: undefined };
+
 /** The series budget of a host instrument (from the host's Views). */
 export type CapFor = (instrument: InstrumentIdentity) => AttributeSetCap | undefined;
 
