@@ -442,6 +442,10 @@ interface Reading {
   readonly read: (observe: Observe) => void;
 }
 
+/** Observes `figures` as the instruments of a reading, in order; one unknown (undefined) is left out. */
+const inOrder = (o: Observe, figures: readonly (number | undefined)[] | undefined): void =>
+  figures?.forEach((value, i) => value !== undefined && o(i, value));
+
 /** A reading of one instrument. */
 const one = (spec: InstrumentSpec, read: (observe: Observe) => void): Reading => ({
   specs: [spec],
@@ -565,19 +569,10 @@ export function registerProcessMetrics(
     },
     // One read of the delay for its seven figures: a read starts the next interval (the clients'
     // names read it in the same collection: the same figures).
-    { specs: EVENT_LOOP_DELAY, read: (o) => delay()?.forEach((s, i) => o(i, s)) },
+    { specs: EVENT_LOOP_DELAY, read: (o) => inOrder(o, delay()) },
     one(PROCESS_START_TIME, (o) => o(0, PROCESS_START_SECONDS)),
-    {
-      specs: PROCESS_MEMORY,
-      read(o) {
-        const figures = procStatus() ?? [residentBytes()];
-        figures.forEach((bytes, i) => bytes !== undefined && o(i, bytes));
-      },
-    },
-    {
-      specs: PROCESS_FDS,
-      read: (o) => [openFds(), maxFds()].forEach((n, i) => n !== undefined && o(i, n)),
-    },
+    { specs: PROCESS_MEMORY, read: (o) => inOrder(o, procStatus() ?? [residentBytes()]) },
+    { specs: PROCESS_FDS, read: (o) => inOrder(o, [openFds(), maxFds()]) },
     one(EVENTLOOP_LAG, (o) => {
       o(0, lag);
       const start = process.hrtime.bigint();
@@ -585,7 +580,7 @@ export function registerProcessMetrics(
         lag = Number(process.hrtime.bigint() - start) / 1e9;
       });
     }),
-    { specs: EVENTLOOP_LAG_FIGURES, read: (o) => delay()?.forEach((s, i) => o(i, s)) },
+    { specs: EVENTLOOP_LAG_FIGURES, read: (o) => inOrder(o, delay()) },
     {
       specs: ACTIVE,
       read(o) {
@@ -605,9 +600,7 @@ export function registerProcessMetrics(
       specs: HEAP,
       read(o) {
         const { heapTotal, heapUsed, external } = process.memoryUsage();
-        o(0, heapTotal);
-        o(1, heapUsed);
-        o(2, external);
+        inOrder(o, [heapTotal, heapUsed, external]);
       },
     },
     one(VERSION_INFO, (o) => o(0, 1, version)),
