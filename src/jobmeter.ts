@@ -255,10 +255,6 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
   const hostProducers = (options.metricProducers ?? []).map((p) =>
     sources.producer(producerLimit.producer(p)),
   );
-  const extraProducers = [
-    ...hostProducers,
-    ...(ingestProducer === undefined ? [] : [ingestProducer]),
-  ];
   // The pull reader is the SDK's MetricReader: made with the SDK's provider, when that is first
   // needed (a scrape of the store alone reads neither: collectStore below).
   let pullReader: MetricReader | undefined;
@@ -286,11 +282,6 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
   let resourceObject: Resource | undefined;
   const resource = (): Resource =>
     (resourceObject ??= sdkResources().resourceFromAttributes(resourceAttributes));
-  // The push's temporality preference; the cluster's aggregate is read in its reader's, type by type.
-  const temporality =
-    o.otlp?.temporality === 'delta'
-      ? AggregationTemporality.DELTA
-      : AggregationTemporality.CUMULATIVE;
   let pushReader: MetricReader | undefined;
   const primary =
     role === 'primary' && o.cluster !== false
@@ -356,6 +347,10 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
     } else if (profile.kind === 'table') {
       // Canonical names under a legacy table: the push carries the series the table fills with 0.
       const { createPushZeroFill } = await import('./naming/zero-fill-push.ts');
+      // In the push's temporality preference (a count's zero is none under delta).
+      const temporality = cumulative
+        ? AggregationTemporality.CUMULATIVE
+        : AggregationTemporality.DELTA;
       const zeros = createPushZeroFill(profile, { specs: effective, scope, temporality });
       named = (rm) => zeros(shadow?.(rm) ?? rm);
     }
@@ -370,7 +365,10 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
     const exported = telemetry?.pushConfigured();
     const reader = createOtlpPushReader(o.otlp, {
       // The profile-named push reads the ingest's series sets itself, as the pull does.
-      metricProducers: profilePush ? hostProducers : extraProducers,
+      metricProducers:
+        profilePush || ingestProducer === undefined
+          ? hostProducers
+          : [...hostProducers, ingestProducer],
       cardinalityLimit: o.cardinalityLimit,
       // Serve's writer: the push's lines take its --log-format like every other line.
       log: o.log,
