@@ -393,7 +393,11 @@ function makesContainer(e: ts.Expression | undefined): boolean {
     return ts.isIdentifier(e.expression) && CONTAINER.test(e.expression.text);
   if (ts.isArrayLiteralExpression(e)) return e.elements.length === 0;
   if (ts.isObjectLiteralExpression(e)) return e.properties.length === 0;
-  return ts.isCallExpression(e) && e.expression.getText() === 'Object.create';
+  // The built-ins that return a new container: a grouping is a map or an object of lists.
+  return (
+    ts.isCallExpression(e) &&
+    ['Object.create', 'Map.groupBy', 'Object.groupBy'].includes(e.expression.getText())
+  );
 }
 
 function isFunction(n: ts.Node): n is ts.FunctionLikeDeclaration {
@@ -515,8 +519,15 @@ test('the keeper scan sees class fields, module-level and closure containers, no
     '  const h = new Array<number>();',
     '  return { add: (v: number) => h.push(v) };',
     '};',
+    'export function groupI(list: readonly string[]) {',
+    '  const i = Map.groupBy(list, (x) => x[0]);',
+    '  return (k: string) => i.get(k);',
+    '}',
   ].join('\n');
-  assert.deepEqual([...keptIn(text)], ['a', 'b', 'c', '#d', 'e', '#f', 'createG › g', 'makeH › h']);
+  assert.deepEqual(
+    [...keptIn(text)],
+    ['a', 'b', 'c', '#d', 'e', '#f', 'createG › g', 'makeH › h', 'groupI › i'],
+  );
 });
 
 test('only the series store keeps per-series values across collections (every other keeper is listed, name by name, with why)', () => {

@@ -123,8 +123,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   // The families of a legacy table, or the host's own rules on the native profile: emitted in
   // their order (zero-filled where they say so) ahead of anything else.
   const seeded: readonly FamilyRule[] = profile.rules ?? [];
-  const ruleMap = new Map<string, FamilyRule[]>();
-  for (const r of seeded) ruleMap.set(r.instrument, [...(ruleMap.get(r.instrument) ?? []), r]);
+  const ruleMap = Map.groupBy(seeded, (r) => r.instrument);
   const zeroFill =
     seeded.length > 0
       ? new ZeroFill(seeded, constLabels, options.totals ?? new ServedTotals())
