@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { pathOf, sendText } from './http-server.ts';
+import { pathOf, PLAIN_TEXT, sendText } from './http-server.ts';
 
 export const HEALTH_PATH = '/health';
 export const READY_PATH = '/ready';
@@ -107,18 +107,14 @@ export function answerHealth(
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
   const path = pathOf(request.url);
   if (path === HEALTH_PATH) {
-    sendText(response, 200, 'text/plain; charset=utf-8', 'ok\n');
+    sendText(response, 200, PLAIN_TEXT, 'ok\n');
   } else if (path === READY_PATH) {
     const reasons = pipeline === undefined ? [] : notReadyReasons(pipeline());
-    if (reasons.length === 0) sendText(response, 200, 'text/plain; charset=utf-8', 'ready\n');
+    if (reasons.length === 0) sendText(response, 200, PLAIN_TEXT, 'ready\n');
     else
-      sendText(
-        response,
-        503,
-        'text/plain; charset=utf-8',
-        reasons.map((r) => `not ready: ${r}\n`).join(''),
-        { 'cache-control': 'no-store' },
-      );
+      sendText(response, 503, PLAIN_TEXT, reasons.map((r) => `not ready: ${r}\n`).join(''), {
+        'cache-control': 'no-store',
+      });
   } else {
     return false;
   }

@@ -33,6 +33,9 @@ export interface HttpServerOptions {
   readonly onShed?: OnShed;
 }
 
+/** The Content-Type of every short text answer of jobmeter's own listeners. */
+export const PLAIN_TEXT = 'text/plain; charset=utf-8';
+
 const CLOSING_BODY =
   '{"error":"Service Unavailable","message":"Service Unavailable","statusCode":503}';
 
@@ -91,7 +94,7 @@ function failed(response: ServerResponse): void {
     response.destroy();
     return;
   }
-  sendText(response, 500, 'text/plain; charset=utf-8', 'internal error\n', { connection: 'close' });
+  sendText(response, 500, PLAIN_TEXT, 'internal error\n', { connection: 'close' });
 }
 
 /** Answers with a short fixed body, its length up front; `HEAD` gets the headers only. */

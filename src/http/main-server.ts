@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { answerHealth, HEALTH_PATH, READY_PATH, type PipelineState } from './health-route.ts';
-import { pathOf, sendText, startHttpServer } from './http-server.ts';
+import { pathOf, PLAIN_TEXT, sendText, startHttpServer } from './http-server.ts';
 import { answerReload, RELOAD_PATH, type Reload } from './reload-guard.ts';
 import { createMetricsHandler } from './node-handler.ts';
 import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
@@ -116,9 +116,7 @@ export function routeRequests(
     const path = pathOf(request.url);
     const everyone = path === HEALTH_PATH || path === READY_PATH;
     if (authorized !== undefined && !everyone && !authorized(request))
-      sendText(response, 401, 'text/plain; charset=utf-8', 'unauthorized\n', {
-        'www-authenticate': 'Bearer',
-      });
+      sendText(response, 401, PLAIN_TEXT, 'unauthorized\n', { 'www-authenticate': 'Bearer' });
     else if (metrics(request, response)) {
       // Timed to its last byte handed to the socket; nothing when the client left first.
       if (onScrape === undefined || (request.method !== 'GET' && request.method !== 'HEAD')) return;
@@ -128,6 +126,6 @@ export function routeRequests(
     } else if (status?.(request, response) === true) return;
     else if (reload !== undefined && path === RELOAD_PATH) answerReload(request, response, reload);
     else if (!health || !answerHealth(request, response, pipeline))
-      sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+      sendText(response, 404, PLAIN_TEXT, 'not found\n');
   };
 }

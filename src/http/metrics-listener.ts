@@ -6,7 +6,7 @@
  * out, since labels carry task names and versions an exposed daemon should not leak by accident:
  * judged where its options are resolved, so it binds the host it is given.
  */
-import { pathOf, sendText, startHttpServer } from './http-server.ts';
+import { pathOf, PLAIN_TEXT, sendText, startHttpServer } from './http-server.ts';
 import { routeRequests, type ListenerOptions } from './main-server.ts';
 import {
   createScrapeHandler,
@@ -43,9 +43,7 @@ export async function startMetricsListener(
         .answer(scrapeRequestOf(request))
         .then((answer) => writeAnswer(request, response, answer));
     else if (OTHER_METHODS.has(request.method ?? ''))
-      sendText(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n', {
-        allow: 'GET, HEAD',
-      });
+      sendText(response, 405, PLAIN_TEXT, 'method not allowed\n', { allow: 'GET, HEAD' });
     else return false;
     return true;
   });

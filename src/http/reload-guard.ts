@@ -21,14 +21,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { isLoopbackHost } from '../common/loopback.ts';
-import { sendText } from './http-server.ts';
+import { PLAIN_TEXT, sendText } from './http-server.ts';
 
 export const RELOAD_PATH = '/-/reload';
 
 /** Re-reads the configuration (serve's reload.ts): its line, and whether the new one runs. */
 export type Reload = () => Promise<{ readonly ok: boolean; readonly said: string }>;
 
-const TEXT = 'text/plain; charset=utf-8';
 const NO_STORE = { 'cache-control': 'no-store' };
 
 /**
@@ -42,7 +41,7 @@ export function answerReload(
   reload: Reload,
 ): void {
   if (request.method !== 'POST') {
-    sendText(response, 405, TEXT, 'method not allowed: POST reloads the configuration\n', {
+    sendText(response, 405, PLAIN_TEXT, 'method not allowed: POST reloads the configuration\n', {
       allow: 'POST',
     });
     return;
@@ -51,12 +50,12 @@ export function answerReload(
   request.resume();
   const refusal = browserReloadRefusal(request);
   if (refusal !== undefined) {
-    sendText(response, 403, TEXT, `configuration not reloaded: ${refusal}\n`, NO_STORE);
+    sendText(response, 403, PLAIN_TEXT, `configuration not reloaded: ${refusal}\n`, NO_STORE);
     return;
   }
   void reload().then(
-    ({ ok, said }) => sendText(response, ok ? 200 : 500, TEXT, `${said}\n`, NO_STORE),
-    () => sendText(response, 500, TEXT, 'configuration not reloaded\n'),
+    ({ ok, said }) => sendText(response, ok ? 200 : 500, PLAIN_TEXT, `${said}\n`, NO_STORE),
+    () => sendText(response, 500, PLAIN_TEXT, 'configuration not reloaded\n'),
   );
 }
 

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { pathOf, sendText } from './http-server.ts';
+import { pathOf, PLAIN_TEXT, sendText } from './http-server.ts';
 import {
   cut,
   gatherStatus,
@@ -48,9 +48,7 @@ export function statusRoute(
     const path = pathOf(request.url);
     if (path !== STATUS_PATH && path !== STATUS_JSON_PATH) return false;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      sendText(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n', {
-        allow: 'GET, HEAD',
-      });
+      sendText(response, 405, PLAIN_TEXT, 'method not allowed\n', { allow: 'GET, HEAD' });
       return true;
     }
     gatherStatus(source).then(
@@ -61,8 +59,7 @@ export function statusRoute(
       },
       () => {
         // The cause stays server-side, as every listener's 500.
-        if (!response.headersSent)
-          sendText(response, 500, 'text/plain; charset=utf-8', 'internal error\n', HEADERS);
+        if (!response.headersSent) sendText(response, 500, PLAIN_TEXT, 'internal error\n', HEADERS);
       },
     );
     return true;
