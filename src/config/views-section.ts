@@ -34,14 +34,6 @@ export interface ViewTable {
   };
 }
 
-/** The aggregations that take no settings, by their declarative-configuration name. */
-const PLAIN: Readonly<Record<string, AggregationType>> = {
-  default: AggregationType.DEFAULT,
-  drop: AggregationType.DROP,
-  sum: AggregationType.SUM,
-  last_value: AggregationType.LAST_VALUE,
-};
-
 function aggregation(
   spec: NonNullable<NonNullable<ViewTable['stream']>['aggregation']>,
   key: string,
@@ -54,18 +46,18 @@ function aggregation(
       type: AggregationType.EXPONENTIAL_HISTOGRAM,
       options: { maxSize: (options.max_size as number | undefined) ?? 160, recordMinMax },
     };
-  if (name !== 'explicit_bucket_histogram') return { type: PLAIN[name] } as AggregationOption;
   const boundaries = options.boundaries as number[] | undefined;
-  if (boundaries !== undefined && !isBucketBounds(boundaries))
+  // Without settings of its own, an aggregation is the SDK's of its name in upper case (a histogram
+  // without boundaries: the instrument's advice, else the SDK's defaults).
+  if (name !== 'explicit_bucket_histogram' || boundaries === undefined)
+    return { type: AggregationType[name.toUpperCase() as keyof typeof AggregationType] };
+  if (!isBucketBounds(boundaries))
     throw new ConfigError(
       `${key}.explicit_bucket_histogram.boundaries`,
       boundaries,
       BOUNDARIES_EXPECTED,
     );
-  // Without boundaries: the instrument's advice, else the SDK's defaults.
-  return boundaries === undefined
-    ? { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM }
-    : { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries, recordMinMax } };
+  return { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries, recordMinMax } };
 }
 
 /** The `ViewOptions` of one table; `key` is where it sits (`views[0]`), for errors. */

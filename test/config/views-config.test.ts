@@ -65,6 +65,21 @@ describe('[[views]]', () => {
       );
   });
 
+  it("reads each aggregation without settings as the SDK's aggregation of that name", () => {
+    const sdk: Readonly<Record<string, AggregationType>> = {
+      default: AggregationType.DEFAULT,
+      drop: AggregationType.DROP,
+      sum: AggregationType.SUM,
+      last_value: AggregationType.LAST_VALUE,
+      explicit_bucket_histogram: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+    };
+    for (const [name, type] of Object.entries(sdk)) {
+      const stream = { aggregation: { [name]: {} } };
+      const view = parse({ views: [{ selector: { instrument_name: 'a' }, stream }] }).views![0]!;
+      assert.deepEqual(view.aggregation, { type }, name);
+    }
+  });
+
   it('maps each table onto OTel ViewOptions', () => {
     const views = parse(parseConfigText(TOML, 'toml', 'jobmeter.toml')).views!;
     assert.equal(views.length, 4);
