@@ -23,8 +23,6 @@ import {
   inflateSync,
   zstdDecompress,
   zstdDecompressSync,
-  type ZlibOptions,
-  type ZstdOptions,
 } from 'node:zlib';
 import CRC32C from 'crc-32/crc32c.js';
 import { OtlpDecodeError } from '../otlp/types.ts';
@@ -44,18 +42,23 @@ export const SUPPORTED_ENCODINGS = [
   'x-snappy-framed',
 ] as const;
 
-const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
-const inflateAsync = promisify<Buffer, ZlibOptions, Buffer>(inflate);
-const zstdAsync = promisify<Buffer, ZstdOptions, Buffer>(zstdDecompress);
+/** zlib's decoders of one format: on libuv's threads, and on the calling thread. */
+type Decoders = readonly [
+  (raw: Buffer, options: Bounded) => Promise<Buffer>,
+  (raw: Buffer, options: Bounded) => Buffer,
+];
+type Bounded = { maxOutputLength: number; chunkSize: number };
+const GZIP: Decoders = [promisify(gunzip), gunzipSync];
+const INFLATE: Decoders = [promisify(inflate), inflateSync];
 
-/** zlib's formats by encoding name: their decoder on libuv's threads, and on the calling thread. */
-const ZLIB: Readonly<Record<string, readonly [ZlibAsync, ZlibSync]>> = {
-  gzip: [gunzipAsync, gunzipSync],
-  'x-gzip': [gunzipAsync, gunzipSync],
-  deflate: [inflateAsync, inflateSync],
-  zlib: [inflateAsync, inflateSync],
-  zstd: [zstdAsync, zstdDecompressSync],
-};
+/** zlib's formats by encoding name. */
+const ZLIB = new Map<string, Decoders>([
+  ['gzip', GZIP],
+  ['x-gzip', GZIP],
+  ['deflate', INFLATE],
+  ['zlib', INFLATE],
+  ['zstd', [promisify(zstdDecompress), zstdDecompressSync]],
+]);
 
 /** The formats decoded in JavaScript, by encoding name: wherever called (the listener sends them to the decoding thread). */
 const IN_JS: Readonly<Record<string, (raw: Buffer, maxBytes: number) => Buffer>> = {
@@ -64,10 +67,6 @@ const IN_JS: Readonly<Record<string, (raw: Buffer, maxBytes: number) => Buffer>>
   'x-snappy-framed': snappyFramed,
   lz4: (raw, maxBytes) => bufferOf(decodeLz4Frames(raw, maxBytes)),
 };
-
-function zlibOf(encoding: string): readonly [ZlibAsync, ZlibSync] | undefined {
-  return Object.hasOwn(ZLIB, encoding) ? ZLIB[encoding] : undefined;
-}
 
 /** Whether a `Content-Encoding` header says the body is not compressed. */
 export function isIdentity(contentEncoding: string | undefined): boolean {
@@ -128,7 +127,7 @@ export async function decodeBody(
   maxBytes: number,
 ): Promise<Buffer> {
   const encoding = encodingName(contentEncoding);
-  const zlib = zlibOf(encoding);
+  const zlib = ZLIB.get(encoding);
   if (zlib === undefined) return decodeBodySync(raw, contentEncoding, maxBytes);
   try {
     return await zlib[0](raw, { maxOutputLength: maxBytes, chunkSize: ZLIB_CHUNK_BYTES });
@@ -146,7 +145,7 @@ export function decodeBodySync(
   if (isIdentity(contentEncoding)) return raw;
   const encoding = encodingName(contentEncoding);
   try {
-    const zlib = zlibOf(encoding);
+    const zlib = ZLIB.get(encoding);
     if (zlib !== undefined)
       return zlib[1](raw, { maxOutputLength: maxBytes, chunkSize: ZLIB_CHUNK_BYTES });
     if (Object.hasOwn(IN_JS, encoding)) return IN_JS[encoding]!(raw, maxBytes);
@@ -178,12 +177,6 @@ function tooLarge(maxBytes: number): TooLarge {
  * 1 MiB each is mapped and unmapped whole.
  */
 const ZLIB_CHUNK_BYTES = 1024 * 1024;
-
-type ZlibAsync = (
-  raw: Buffer,
-  options: { maxOutputLength: number; chunkSize: number },
-) => Promise<Buffer>;
-type ZlibSync = (raw: Buffer, options: { maxOutputLength: number; chunkSize: number }) => Buffer;
 
 // The snappy framing format (google/snappy framing_format.txt). No maintained npm package reads
 // it without a native build, so it is read here: chunks of type (1 byte) + length (3 bytes, LE);
