@@ -8,6 +8,7 @@
  * than starting work on something shutting down. A handler that throws or rejects answers 500 when
  * nothing was written yet; the cause stays server-side.
  */
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { OnShed } from './connection-room.ts';
@@ -61,13 +62,8 @@ export async function startHttpServer(options: HttpServerOptions) {
     options.onShed,
   );
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: options.host, port: options.port }, () => {
-        server.removeListener('error', reject);
-        resolve();
-      });
-    });
+    // Rejects with the server's 'error' (address in use, permission) if it comes first.
+    await once(server.listen({ host: options.host, port: options.port }), 'listening');
   } catch (err) {
     await options.onClosed?.();
     throw err;
