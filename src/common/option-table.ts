@@ -1068,16 +1068,6 @@ export function defaultsOf<S extends Section, X extends keyof S = never>(
   return out as Omit<Defaults<S>, X>;
 }
 
-/** {@link defaultsOf} for the rows the config file has (a file key), `except`'s left out. */
-export function fileDefaults<S extends Section, X extends keyof S = never>(
-  section: S,
-  except: readonly X[] = [],
-): Partial<Omit<Defaults<S>, X>> {
-  const out: Record<string, unknown> = defaultsOf(section, except);
-  for (const k of Object.keys(out)) if (section[k]!.file === undefined) delete out[k];
-  return out as Partial<Omit<Defaults<S>, X>>;
-}
-
 function pick<S extends Section, const K extends keyof S>(
   section: S,
   keys: readonly K[],

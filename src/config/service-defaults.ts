@@ -29,7 +29,6 @@ import { isAbsolute, join } from 'node:path';
 import { deepFreeze, OPTION_DEFAULTS as D } from '../common/option-defaults.ts';
 import {
   defaultsOf,
-  fileDefaults,
   INGEST_OPTIONS,
   JOBMETER_OPTIONS,
   OTLP_OPTIONS,
@@ -38,18 +37,28 @@ import {
 import type { JobmeterOptions } from '../options.ts';
 import type { ServiceConfig } from './service-config.ts';
 
+/**
+ * `[ingest]`'s rows the layer leaves unset: the listeners' limits (the library's), the series caps
+ * (no file key), and `state_dir` (`serve`'s own default applies: defaultStateDir).
+ */
+const INGEST_LEFT_OUT = [
+  ...SERVER_LIMIT_KEYS,
+  'stateDir',
+  'maxSeriesPerInstrument',
+  'maxSeries',
+] as const;
+
 /** The embedded defaults: the library's own (common/option-defaults.ts), as a config layer. */
 export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
   // The top level's values; `[naming]`'s are left to the profile (the legacy ones refuse them).
-  ...fileDefaults(JOBMETER_OPTIONS, ['unitSuffixes', 'startTimestamps']),
+  ...defaultsOf(JOBMETER_OPTIONS, ['unitSuffixes', 'startTimestamps']),
   // No format: the profile's own applies (wasmrun serves text 0.0.4 whatever Accept prefers).
   listener: { enabled: true, ...D.listener },
   // No endpoint: no push reader. No timeout: the library's follows a shorter interval down.
   otlp: defaultsOf(OTLP_OPTIONS, ['timeoutMillis']),
   cluster: { enabled: true, ...D.cluster },
   // Off: a Collector on the same host usually owns its port, and a listener should not appear unasked.
-  // The file's keys only; no state_dir: `serve`'s own default applies (defaultStateDir).
-  ingest: { enabled: false, ...fileDefaults(INGEST_OPTIONS, [...SERVER_LIMIT_KEYS, 'stateDir']) },
+  ingest: { enabled: false, ...defaultsOf(INGEST_OPTIONS, INGEST_LEFT_OUT) },
 } satisfies ServiceConfig);
 
 /**
