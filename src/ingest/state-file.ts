@@ -36,6 +36,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { messageOf } from '../common/message-of.ts';
 
 const MAGIC = 'jobmeter-state';
+/** What the file holds, after {@link MAGIC}: the ingest store's state (its only kind). */
+const KIND = 'ingest';
 /** The header line is short; a file whose first line is longer is not a state file. */
 const MAX_HEADER_BYTES = 200;
 /** Between a state file's name and the random part of a write's temporary file's. */
@@ -125,17 +127,12 @@ export function moveAside(path: string): string {
 }
 
 /**
- * Reads the state file `path` of `kind`, accepting versions up to `maxVersion` and files up to
+ * Reads the state file `path`, accepting versions up to `maxVersion` and files up to
  * `maxBytes`. Only a regular file is read: it is opened without blocking (a FIFO in its place would
  * wait for a writer) and checked once open (a link to /dev/zero never ends), and no more than
  * `maxBytes` are read whatever its size says.
  */
-export function readStateFile(
-  path: string,
-  kind: string,
-  maxVersion: number,
-  maxBytes: number,
-): StateFileRead {
+export function readStateFile(path: string, maxVersion: number, maxBytes: number): StateFileRead {
   const unusable = (reason: string): StateFileRead => ({ status: 'unusable', reason });
   let bytes: Buffer;
   let fd: number | undefined;
@@ -169,8 +166,8 @@ export function readStateFile(
       ? []
       : bytes.subarray(0, newline).toString('latin1').split(' ');
   if (header[0] !== MAGIC) return unusable('not a jobmeter state file (no header line)');
-  if (header.length !== 5 || header[1] !== kind)
-    return unusable(`not a jobmeter ${kind} state file`);
+  if (header.length !== 5 || header[1] !== KIND)
+    return unusable(`not a jobmeter ${KIND} state file`);
   const version = /^v(\d{1,9})$/.exec(header[2]!)?.[1];
   const digest = /^sha256:([0-9a-f]{64})$/.exec(header[3]!)?.[1];
   const length = /^\d{1,15}$/.test(header[4]!) ? Number(header[4]) : undefined;
@@ -202,14 +199,13 @@ export function readStateFile(
  */
 export async function writeStateFile(
   path: string,
-  kind: string,
   version: number,
   payload: string,
   maxBytes: number,
 ): Promise<number> {
   const body = Buffer.from(payload, 'utf8');
   const header = Buffer.from(
-    `${MAGIC} ${kind} v${version} sha256:${createHash('sha256').update(body).digest('hex')} ${body.length}\n`,
+    `${MAGIC} ${KIND} v${version} sha256:${createHash('sha256').update(body).digest('hex')} ${body.length}\n`,
     'latin1',
   );
   const size = header.length + body.length;

@@ -59,7 +59,6 @@ const writer = (): string => `${VERSION} (commit ${buildCommit()})`;
 export const CHECKPOINT_INTERVAL_MILLIS = 5_000;
 /** How long a collection waits for its write before it is served anyway (a stalled disk must not stall scrapes). */
 const SERVE_WAIT_MILLIS = 2_000;
-const KIND = 'ingest';
 
 export interface StateKeeperOptions {
   /** The directory of the state file (created if missing). */
@@ -323,7 +322,7 @@ export class StateKeeper {
   ):
     | Exclude<StateFileRead, { status: 'ok' }>
     | { status: 'restored'; summary: StoreRestore; writer: string | undefined; bytes: number } {
-    const read = readStateFile(this.path, KIND, CHECKPOINT_VERSION, this.#options.maxBytes);
+    const read = readStateFile(this.path, CHECKPOINT_VERSION, this.#options.maxBytes);
     if (read.status !== 'ok') return read;
     let snapshot;
     try {
@@ -388,13 +387,7 @@ export class StateKeeper {
         ...(carry !== undefined && { carry }),
         writer: writer(),
       });
-      bytes = await writeStateFile(
-        this.path,
-        KIND,
-        CHECKPOINT_VERSION,
-        payload,
-        this.#options.maxBytes,
-      );
+      bytes = await writeStateFile(this.path, CHECKPOINT_VERSION, payload, this.#options.maxBytes);
     } catch (err) {
       this.#failed(err);
       return;

@@ -164,7 +164,7 @@ describe('a leftover at the temporary file of a checkpoint', () => {
         assert.equal(await telemetry(first, 'jobmeter_ingest_checkpoint_failures_total'), 0);
         await stop(first);
         assert.doesNotMatch(first.running.stderr(), /not written/);
-        assert.equal(readStateFile(path, 'ingest', CHECKPOINT_VERSION, MAX_BYTES).status, 'ok');
+        assert.equal(readStateFile(path, CHECKPOINT_VERSION, MAX_BYTES).status, 'ok');
         if (what.startsWith('a link'))
           assert.equal(readFileSync(join(dir, 'victim'), 'utf8'), 'not yours\n');
 
@@ -195,12 +195,12 @@ type Payload = {
  * back with the project's writer: a header and checksum that match.
  */
 async function spoilState(path: string, spoil: (p: Payload) => void): Promise<void> {
-  const read = readStateFile(path, 'ingest', CHECKPOINT_VERSION, MAX_BYTES);
+  const read = readStateFile(path, CHECKPOINT_VERSION, MAX_BYTES);
   assert.equal(read.status, 'ok');
   const payload = JSON.parse((read as { payload: string }).payload) as Payload;
   spoil(payload);
-  await writeStateFile(path, 'ingest', CHECKPOINT_VERSION, JSON.stringify(payload), MAX_BYTES);
-  assert.equal(readStateFile(path, 'ingest', CHECKPOINT_VERSION, MAX_BYTES).status, 'ok');
+  await writeStateFile(path, CHECKPOINT_VERSION, JSON.stringify(payload), MAX_BYTES);
+  assert.equal(readStateFile(path, CHECKPOINT_VERSION, MAX_BYTES).status, 'ok');
 }
 
 /** The saved source series of `instrument` whose `case` attribute is `c`: [origin, key, start, time, points, value, hist, exp, updatedAt]. */

@@ -490,10 +490,10 @@ describe('state file', () => {
 
   it('reads back what it wrote, each telling its size; a missing file is a first start', async () => {
     const path = join(freshDir(), 'ingest.state');
-    assert.deepEqual(readStateFile(path, 'ingest', 1, 1e6), { status: 'missing' });
-    const bytes = await writeStateFile(path, 'ingest', 1, payload, 1e6);
+    assert.deepEqual(readStateFile(path, 1, 1e6), { status: 'missing' });
+    const bytes = await writeStateFile(path, 1, payload, 1e6);
     assert.equal(bytes, statSync(path).size);
-    assert.deepEqual(readStateFile(path, 'ingest', 1, 1e6), {
+    assert.deepEqual(readStateFile(path, 1, 1e6), {
       status: 'ok',
       version: 1,
       payload,
@@ -504,7 +504,7 @@ describe('state file', () => {
 
   it('finds a truncated, corrupt, foreign, other-kind, too-new or too-large file unusable, and says why', async () => {
     const path = join(freshDir(), 'ingest.state');
-    await writeStateFile(path, 'ingest', 1, payload, 1e6);
+    await writeStateFile(path, 1, payload, 1e6);
     const good = readFileSync(path);
     const cases: [string, Buffer, RegExp][] = [
       ['truncated', good.subarray(0, good.length - 3), /truncated/],
@@ -524,13 +524,13 @@ describe('state file', () => {
     ];
     for (const [what, bytes, reason] of cases) {
       writeFileSync(path, bytes);
-      const read = readStateFile(path, 'ingest', 1, 1e6);
+      const read = readStateFile(path, 1, 1e6);
       assert.equal(read.status, 'unusable', what);
       assert.match((read as { reason: string }).reason, reason, what);
     }
     writeFileSync(path, good);
     assert.match(
-      (readStateFile(path, 'ingest', 1, 10) as { reason: string }).reason,
+      (readStateFile(path, 1, 10) as { reason: string }).reason,
       /more than the 10 allowed/,
     );
   });
@@ -538,18 +538,18 @@ describe('state file', () => {
   it('leaves the old file when a write fails or would pass the cap', async () => {
     const dir = disks.mount();
     const path = join(dir, 'ingest.state');
-    await writeStateFile(path, 'ingest', 1, payload, 1e6);
+    await writeStateFile(path, 1, payload, 1e6);
     const before = readFileSync(path);
     // The temporary file cannot be made: a real file system, read-only (a small tmpfs: root only).
     disks.remount(dir, 'ro');
     await assert.rejects(
-      writeStateFile(path, 'ingest', 1, '{"instruments":[{}]}', 1e6),
+      writeStateFile(path, 1, '{"instruments":[{}]}', 1e6),
       (err: unknown) => err instanceof StateFileError && err.code === 'EROFS',
     );
     disks.remount(dir, 'rw');
     assert.deepEqual(readFileSync(path), before);
     await assert.rejects(
-      writeStateFile(`${path}2`, 'ingest', 1, 'x'.repeat(100), 50),
+      writeStateFile(`${path}2`, 1, 'x'.repeat(100), 50),
       /more than the 50 allowed/,
     );
     assert.throws(() => statSync(`${path}2`), /ENOENT/);
@@ -636,14 +636,13 @@ describe('state keeper', () => {
       [undefined, 'written by a jobmeter that did not record its version'],
     ] as const) {
       const payload = encodeCheckpoint({ ...snapshot, ...(writer !== undefined && { writer }) });
-      await writeStateFile(path, 'ingest', CHECKPOINT_VERSION, payload, 1e6);
+      await writeStateFile(path, CHECKPOINT_VERSION, payload, 1e6);
       StateKeeper.open(new IngestStore(), options(dir, lines));
       assert.ok(lines.at(-1)!.endsWith(`; ${said} (this is ${self})`), lines.at(-1));
     }
     // Its own files name it.
     await writeStateFile(
       path,
-      'ingest',
       CHECKPOINT_VERSION,
       encodeCheckpoint({ ...snapshot, writer: self }),
       1e6,
@@ -659,7 +658,7 @@ describe('state keeper', () => {
     const keeper = StateKeeper.open(store, options(dir, []));
     store.ingest(request([metric('daemon.sent', sum([numberPoint(5, {}, 100, 110)], 'delta'))]));
     await ingestProducer(keeper.series()).collect();
-    const read = readStateFile(keeper.path, 'ingest', CHECKPOINT_VERSION, 1e6);
+    const read = readStateFile(keeper.path, CHECKPOINT_VERSION, 1e6);
     assert.equal(read.status, 'ok');
     const held = new IngestStore({ clock });
     held.restore(decodeCheckpoint((read as { payload: string }).payload));
@@ -681,12 +680,12 @@ describe('state keeper', () => {
     assert.equal(store.seriesCount, 0);
     // A payload with a good checksum that is not a checkpoint: the same.
     const other = join(freshDir(), ingestStateFileName('127.0.0.1', 4318));
-    await writeStateFile(other, 'ingest', 1, '{"origins":[],"instruments":7}', 1e6);
+    await writeStateFile(other, 1, '{"origins":[],"instruments":7}', 1e6);
     const lines2: string[] = [];
     StateKeeper.open(new IngestStore(), { ...options(join(other, '..'), lines2) });
     assert.match(lines2[0]!, /unusable: unreadable \(instruments: not a list\)/);
     await keeper.close();
-    assert.equal(readStateFile(path, 'ingest', 1, 1e6).status, 'ok');
+    assert.equal(readStateFile(path, 1, 1e6).status, 'ok');
   });
 
   it('refuses a directory it cannot make, naming it (a configuration error)', () => {
@@ -832,11 +831,7 @@ describe('jobmeter serve', () => {
     );
     serve.child.kill('SIGTERM');
     assert.equal(await serve.exited(EXIT_MS), 0);
-    assert.equal(
-      readStateFile(path, 'ingest', CHECKPOINT_VERSION, 1e6).status,
-      'ok',
-      'written at shutdown',
-    );
+    assert.equal(readStateFile(path, CHECKPOINT_VERSION, 1e6).status, 'ok', 'written at shutdown');
 
     const off = await files.file(
       'off.toml',

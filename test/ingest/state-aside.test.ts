@@ -40,19 +40,12 @@ async function unusableFiles(): Promise<Record<string, Buffer>> {
   const scratch = join(files.dir, 'scratch.state');
   await writeStateFile(
     scratch,
-    'ingest',
     CHECKPOINT_VERSION,
     encodeCheckpoint({ instruments: [], lastFailureSeconds: undefined }),
     1e6,
   );
   const good = readFileSync(scratch);
-  await writeStateFile(
-    scratch,
-    'ingest',
-    CHECKPOINT_VERSION,
-    '{"origins":[],"instruments":7}',
-    1e6,
-  );
+  await writeStateFile(scratch, CHECKPOINT_VERSION, '{"origins":[],"instruments":7}', 1e6);
   return {
     corrupt: Buffer.concat([good.subarray(0, good.length - 2), Buffer.from('X}')]),
     foreign: Buffer.from('{"instruments":[]}\n'),
@@ -90,11 +83,7 @@ describe('an unusable state file', () => {
       assert.equal(store.seriesCount, 0);
       store.ingest(request([metric('daemon.jobs', sum([numberPoint(1, {}, 100, 110)]))]));
       await keeper.close();
-      assert.equal(
-        readStateFile(keeper.path, 'ingest', CHECKPOINT_VERSION, 1e6).status,
-        'ok',
-        what,
-      );
+      assert.equal(readStateFile(keeper.path, CHECKPOINT_VERSION, 1e6).status, 'ok', what);
     }
   });
 
@@ -127,6 +116,6 @@ describe('an unusable state file', () => {
     );
     assert.match(lines.at(-1)!, /^ingest state written again/);
     await keeper.close();
-    assert.equal(readStateFile(keeper.path, 'ingest', CHECKPOINT_VERSION, 1e6).status, 'ok');
+    assert.equal(readStateFile(keeper.path, CHECKPOINT_VERSION, 1e6).status, 'ok');
   });
 });

@@ -195,7 +195,7 @@ describe('restored values', () => {
     const path = join(dir, ingestStateFileName('127.0.0.1', 4318));
     const p = payload();
     series(p, 'daemon.jobs').streams[0]![5] = -5;
-    await writeStateFile(path, 'ingest', CHECKPOINT_VERSION, JSON.stringify(p), 1e6);
+    await writeStateFile(path, CHECKPOINT_VERSION, JSON.stringify(p), 1e6);
     const lines: string[] = [];
     const store = new IngestStore();
     StateKeeper.open(store, {
@@ -242,11 +242,11 @@ describe('a checkpoint write', () => {
     const victim = join(freshDir(), 'victim');
     writeFileSync(victim, 'not yours\n');
     symlinkSync(victim, `${path}.tmp`);
-    await writeStateFile(path, 'ingest', 1, '{}', 1e6);
+    await writeStateFile(path, 1, '{}', 1e6);
     assert.equal(readFileSync(victim, 'utf8'), 'not yours\n');
     assert.ok(lstatSync(path).isFile(), 'the state file is a file of its own, not the link');
     assert.equal(lstatSync(path).mode & 0o777, 0o600);
-    assert.equal(readStateFile(path, 'ingest', 1, 1e6).status, 'ok');
+    assert.equal(readStateFile(path, 1, 1e6).status, 'ok');
   });
 
   it('is in no way stopped by what is left where a temporary file went', async () => {
@@ -254,8 +254,8 @@ describe('a checkpoint write', () => {
     const path = join(dir, 'ingest.state');
     mkdirSync(`${path}.tmp`);
     writeFileSync(join(`${path}.tmp`, 'inside'), 'x');
-    await writeStateFile(path, 'ingest', 1, '{}', 1e6);
-    assert.equal(readStateFile(path, 'ingest', 1, 1e6).status, 'ok');
+    await writeStateFile(path, 1, '{}', 1e6);
+    assert.equal(readStateFile(path, 1, 1e6).status, 'ok');
     assert.deepEqual(readdirSync(dir).sort(), ['ingest.state', 'ingest.state.tmp']);
   });
 
