@@ -37,18 +37,11 @@ export type AttributeSpec = OptionsOf<
   { key: string; values: readonly string[]; outside: 'other' | 'drop'; cap: number }
 >;
 
-/** The OpenTelemetry instrument kinds an {@link InstrumentSpec} declares. */
-export type InstrumentKind =
-  | 'counter'
-  | 'upDownCounter'
-  | 'histogram'
-  | 'gauge'
-  | 'observableCounter'
-  | 'observableGauge'
-  | 'observableUpDownCounter';
-
-/** The SDK's instrument type of each kind (a View's `instrumentType`, a descriptor's `type`). */
-export const INSTRUMENT_TYPE_OF: Readonly<Record<InstrumentKind, InstrumentType>> = {
+/**
+ * The SDK's instrument type of each OpenTelemetry instrument kind an {@link InstrumentSpec}
+ * declares (a View's `instrumentType`, a descriptor's `type`).
+ */
+export const INSTRUMENT_TYPE_OF = {
   counter: InstrumentType.COUNTER,
   upDownCounter: InstrumentType.UP_DOWN_COUNTER,
   histogram: InstrumentType.HISTOGRAM,
@@ -56,10 +49,13 @@ export const INSTRUMENT_TYPE_OF: Readonly<Record<InstrumentKind, InstrumentType>
   observableCounter: InstrumentType.OBSERVABLE_COUNTER,
   observableGauge: InstrumentType.OBSERVABLE_GAUGE,
   observableUpDownCounter: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
-};
+} as const satisfies Record<string, InstrumentType>;
+
+/** The OpenTelemetry instrument kinds an {@link InstrumentSpec} declares, one per SDK instrument type. */
+export type InstrumentKind = keyof typeof INSTRUMENT_TYPE_OF;
 
 /** The observable kinds: observed by callbacks at each collection. */
-export type ObservedKind = 'observableCounter' | 'observableUpDownCounter' | 'observableGauge';
+export type ObservedKind = Extract<InstrumentKind, `observable${string}`>;
 
 /** Whether `kind` is observable; the others are synchronous, recorded as they happen. */
 export const isObserved = (kind: InstrumentKind): kind is ObservedKind =>
