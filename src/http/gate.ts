@@ -207,20 +207,14 @@ export function checkPostureGates(
   given: { readonly credentials: boolean; readonly cidrs: readonly string[] },
   keys: { readonly credentials: string; readonly cidrs: string },
 ): void {
-  if (given.credentials && !posture.gates.includes('bearer')) {
-    throw new ConfigError(
-      keys.credentials,
-      REDACTED,
-      `nothing under the ${posture.name} posture, which checks no token (${describeGates(posture)})`,
-    );
-  }
-  if (given.cidrs.length > 0 && !posture.gates.includes('cidr')) {
-    throw new ConfigError(
-      keys.cidrs,
-      given.cidrs,
-      `nothing under the ${posture.name} posture, which checks no client network (${describeGates(posture)})`,
-    );
-  }
+  const refuse = (key: string, value: unknown, what: string): never => {
+    const checks = `which checks no ${what} (${describeGates(posture)})`;
+    throw new ConfigError(key, value, `nothing under the ${posture.name} posture, ${checks}`);
+  };
+  if (given.credentials && !posture.gates.includes('bearer'))
+    refuse(keys.credentials, REDACTED, 'token');
+  if (given.cidrs.length > 0 && !posture.gates.includes('cidr'))
+    refuse(keys.cidrs, given.cidrs, 'client network');
 }
 
 /** A short description of a posture's gates for messages: `loopback, bearer token`. */
