@@ -15,7 +15,6 @@
  * from it the bytes follow the .proto files' field numbers and types by construction.
  */
 import { isUtf8 } from 'node:buffer';
-import protobuf from 'protobufjs/light.js';
 import { DecodeMeter, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits.ts';
 import type { AttributeMemo } from './decode-attribute-memo.ts';
 import { decodeProtobufRequest, type PointSink } from './decode-protobuf.ts';
@@ -33,24 +32,15 @@ export const CONTENT_TYPE: Readonly<Record<OtlpEncoding, string>> = {
   json: 'application/json',
 };
 
-export interface Types {
-  readonly response: protobuf.Type;
-  readonly status: protobuf.Type;
-}
-
-let types: Types | undefined;
-
 /**
- * The message types written, built from the descriptor on first use; a client reads the answers
- * back with the same types (the tests' test/support/otlp-response.ts).
+ * The message types written, from the descriptor's one root (normalize.ts `otlpType`, whose
+ * lookups protobufjs caches); a client reads the answers back with the same types (the tests'
+ * test/support/otlp-response.ts).
  */
-export function otlpTypes(): Types {
-  types ??= {
-    response: otlpType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
-    status: otlpType('google.rpc.Status'),
-  };
-  return types;
-}
+export const otlpTypes = () => ({
+  response: otlpType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
+  status: otlpType('google.rpc.Status'),
+});
 
 /** The media type without parameters when it is one of the two OTLP encodings. */
 export function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
