@@ -46,27 +46,11 @@ export interface Negotiated {
   readonly escaping?: Escaping;
 }
 
-interface MediaRange {
-  readonly type: string;
-  readonly version: string | undefined;
-  /** The `escaping` parameter as written, lowercased; undefined when absent. */
-  readonly escaping: string | undefined;
-  /** Protobuf's `proto` and `encoding` parameters, lowercased. */
-  readonly proto: string | undefined;
-  readonly encoding: string | undefined;
-  readonly q: number;
-  /** 0 for `*`/`*`, 1 for `type/*`, 2 for `type/subtype`. */
-  readonly specificity: number;
-  readonly position: number;
-}
-
 /**
  * The elements of an `Accept` or `Accept-Encoding` list, in order: each value lowercased, its
  * parameters by their lowercased keys (values as written; the last of a repeated key), its q.
  */
-function parseList(
-  header: string,
-): { value: string; params: Map<string, string>; q: number; position: number }[] {
+function parseList(header: string) {
   return header.split(',').map((part, position) => {
     const [value, ...rest] = part.split(';');
     const params = new Map<string, string>();
@@ -95,27 +79,24 @@ function lowered(raw: string | undefined): string | undefined {
 }
 
 /** The ranges of an `Accept` header that are acceptable (q > 0), most preferred first. */
-function acceptable(header: string): MediaRange[] {
-  const ranges: MediaRange[] = [];
-  for (const { value: type, params, q, position } of parseList(header)) {
-    const slash = type.indexOf('/');
-    if (q <= 0 || slash <= 0 || slash === type.length - 1) continue;
-    ranges.push({
-      type,
-      // Lowercased too: every version served is digits and dots.
-      version: lowered(params.get('version')),
-      escaping: lowered(params.get('escaping')),
-      proto: lowered(params.get('proto')),
-      encoding: lowered(params.get('encoding')),
-      q,
-      specificity: type === '*/*' ? 0 : type.endsWith('/*') ? 1 : 2,
-      position,
-    });
-  }
-  return ranges.sort(
-    (a, b) => b.q - a.q || b.specificity - a.specificity || a.position - b.position,
-  );
+function acceptable(header: string) {
+  return parseList(header)
+    .flatMap(({ value: type, params, q, position }) => {
+      const slash = type.indexOf('/');
+      if (q <= 0 || slash <= 0 || slash === type.length - 1) return [];
+      // The parameters lowercased too: every version served is digits and dots.
+      const [version, escaping, proto, encoding] = ['version', 'escaping', 'proto', 'encoding'].map(
+        (key) => lowered(params.get(key)),
+      );
+      // Specificity: 0 for `*`/`*`, 1 for `type/*`, 2 for `type/subtype`.
+      const specificity = type === '*/*' ? 0 : type.endsWith('/*') ? 1 : 2;
+      return [{ type, version, escaping, proto, encoding, q, specificity, position }];
+    })
+    .sort((a, b) => b.q - a.q || b.specificity - a.specificity || a.position - b.position);
 }
+
+/** A range of an `Accept` header: its parameters as written, lowercased (undefined when absent). */
+type MediaRange = ReturnType<typeof acceptable>[number];
 
 /** A range's `escaping` as served: absent -> the default; one we do not write -> undefined. */
 function escapingOf(r: MediaRange): Escaping | undefined {
