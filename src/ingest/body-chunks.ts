@@ -201,12 +201,6 @@ export class ArrivingBody {
   }
 }
 
-export function chunksLength(chunks: BodyChunks): number {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  return n;
-}
-
 /**
  * The chunks as one Buffer of its own (never a view of a read buffer): the one chunk when it is
  * that already, else a copy, and then the chunks are {@link release}d: they are the reader's, used up.

@@ -19,13 +19,7 @@ import type { Answered, IngestProtocol } from '../http/self-telemetry.ts';
 import { decodeExportRequest } from '../otlp/codec.ts';
 import { decodeLimitsFor, type DecodeLimits } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
-import {
-  BodyAborted,
-  chunksLength,
-  joinChunks,
-  trimSpares,
-  type BodyChunks,
-} from './body-chunks.ts';
+import { BodyAborted, joinChunks, trimSpares, type BodyChunks } from './body-chunks.ts';
 import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
 import { DecoderPool } from './decoder-pool.ts';
 import { answerReason, Refused, refusalOf } from './ingest-errors.ts';
@@ -165,7 +159,8 @@ export function ingestStep(options: IngestStepOptions): IngestStep {
   ): Promise<OtlpPartialSuccess> => {
     // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread; a
     // snappy or LZ4 one, or one that says it inflates to a big one, compressed, inflated there.
-    if (handOver && isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES)
+    const length = chunks.reduce((n, c) => n + c.length, 0);
+    if (handOver && isIdentity(contentEncoding) && length >= OFF_THREAD_BYTES)
       return ingestOffThread(chunks, encoding);
     const raw = joinChunks(chunks);
     if (handOver && decodesOffThread(contentEncoding, raw, OFF_THREAD_BYTES))

@@ -30,8 +30,6 @@ export function otlpType(name: string): protobuf.Type {
   return (root ??= protobuf.Root.fromJSON(OTLP_SCHEMA).resolveAll()).lookupType(name);
 }
 
-let request: protobuf.Type | undefined;
-
 let lossy = false;
 
 /**
@@ -42,7 +40,7 @@ let lossy = false;
 export function jsonToProtobuf(raw: unknown, notUtf8 = false): Uint8Array {
   lossy = notUtf8;
   const w = protobuf.Writer.create();
-  request ??= otlpType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
+  const request = otlpType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
   message(w, object(raw, '(root)') ?? {}, request, '');
   return w.finish();
 }
