@@ -22,7 +22,7 @@ import { tenant, token } from '../common/option-rules.ts';
 import { METRICS_OPTIONS, type OptionRow } from '../common/option-table.ts';
 import { readTextFile } from './file-parser.ts';
 import { readEnv, rowFromText } from './otel-env.ts';
-import { definedOnly, type LayerSource, type MetricsConfig } from './service-config.ts';
+import { definedOnly, setBy, type ConfigLayer, type MetricsConfig } from './service-config.ts';
 import type { ApiKey } from '../http/route-options.ts';
 
 /**
@@ -35,11 +35,6 @@ export type ResolvedMetrics = Readonly<Awaited<ReturnType<typeof resolveMetrics>
 
 type Field = keyof MetricsConfig;
 const ROWS: Readonly<Record<Field, OptionRow>> = METRICS_OPTIONS;
-
-export interface MetricsLayer {
-  readonly source: LayerSource;
-  readonly metrics: Readonly<MetricsConfig> | undefined;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Environment
@@ -89,24 +84,19 @@ export function mergeGateConfig<T extends SecretPairs>(base: Readonly<T>, over: 
 // Final settings
 
 /**
- * Checks the merged settings against the posture and reads the secret files.
- * @param layers every layer in precedence order (lowest first), to name where a value came from.
+ * The layers' `[metrics]` merged, checked against the posture, its secret files read.
+ * @param layers every layer in precedence order (lowest first), the posture's variables in the
+ *   env layer's, to name where a value came from.
  * @param posture the one `[metrics] posture` names, else the profile's original's.
  * @throws ConfigError naming the key (file key, variable or flag) of the value at fault.
  */
-export async function resolveMetrics(
-  merged: Readonly<MetricsConfig>,
-  layers: readonly MetricsLayer[],
-  posture: Posture,
-) {
-  const keyOf = (field: Field): string => {
-    const layer = layers.findLast((l) => l.metrics?.[field] !== undefined);
-    const fileKey = `metrics.${ROWS[field].file}`;
-    const env: Partial<Record<Field, string>> = posture.env;
-    if (layer?.source === 'env') return env[field] ?? fileKey;
-    if (layer?.source === 'flags') return ROWS[field].flag ?? fileKey;
-    return fileKey;
-  };
+export async function resolveMetrics(layers: readonly ConfigLayer[], posture: Posture) {
+  const merged = layers.reduce<MetricsConfig>(
+    (m, l) => mergeGateConfig(m, l.config.metrics ?? {}),
+    {},
+  );
+  const env: Partial<Record<Field, string>> = posture.env;
+  const keyOf = (field: Field): string => setBy(layers, 'metrics', field, env[field]);
 
   const { token, apiKeys = [] } = await readSecretFiles(merged, keyOf);
 

@@ -49,10 +49,9 @@ import {
   metricsEnvLayer,
   readSecretFiles,
   resolveMetrics,
-  type MetricsLayer,
   type ResolvedMetrics,
 } from './metrics-section.ts';
-import type { LayerSource, MetricsConfig, ServiceConfig } from './service-config.ts';
+import { setBy, type ConfigLayer, type ServiceConfig } from './service-config.ts';
 import {
   flagsLayer,
   parseServeFlags,
@@ -115,16 +114,15 @@ export async function resolveServeConfig({ argv, env, keys = SERVE_FLAG_KEYS }: 
         : POSTURES[merged.metrics.posture];
     // The posture's own variables join at the env layer's place: above defaults, below file and flags.
     const postureEnv = metricsEnvLayer(env, posture);
-    const withEnv: MetricsLayer[] = layers.map((l) => ({
-      source: l.source,
-      metrics:
-        l.source === 'env' ? mergeGateConfig(l.config.metrics ?? {}, postureEnv) : l.config.metrics,
-    }));
-    const metrics = withEnv.reduce<MetricsConfig>(
-      (m, l) => mergeGateConfig(m, l.metrics ?? {}),
-      {},
+    const withEnv = layers.map((l) =>
+      l.source !== 'env'
+        ? l
+        : {
+            ...l,
+            config: { ...l.config, metrics: mergeGateConfig(l.config.metrics ?? {}, postureEnv) },
+          },
     );
-    const resolved = await resolveMetrics(metrics, withEnv, posture);
+    const resolved = await resolveMetrics(withEnv, posture);
     checkSomethingToServe(merged, resolved);
     return {
       options: toJobmeterOptions(merged),
@@ -138,8 +136,8 @@ async function collectLayers(
   flags: ServeFlags,
   env: Env,
   keys: FlagKeys,
-): Promise<{ layers: Layer[]; merged: ServiceConfig }> {
-  const layers: Layer[] = [
+): Promise<{ layers: ConfigLayer[]; merged: ServiceConfig }> {
+  const layers: ConfigLayer[] = [
     { source: 'defaults', config: DEFAULT_SERVICE_CONFIG },
     { source: 'env', config: envLayer(env) },
   ];
@@ -167,10 +165,7 @@ async function collectLayers(
       if (given !== undefined)
         merged = {
           ...merged,
-          [table]: await readSecretFiles(
-            given,
-            (field) => `${table}.${(SECTIONS[table] as Section)[field]!.file}`,
-          ),
+          [table]: await readSecretFiles(given, (field) => setBy(layers, table, field)),
         };
     }
     return { layers, merged };
@@ -182,7 +177,7 @@ async function collectLayers(
  * case, where a variable is upper case and a flag starts with `-`) names the file, when one was
  * read: the checks across layers name a file key only for a value the file (or no layer) set.
  */
-async function namingTheFile<T>(layers: readonly Layer[], run: () => Promise<T>): Promise<T> {
+async function namingTheFile<T>(layers: readonly ConfigLayer[], run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
@@ -191,16 +186,6 @@ async function namingTheFile<T>(layers: readonly Layer[], run: () => Promise<T>)
       ? inFile(err, path)
       : err;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Layers
-
-interface Layer {
-  readonly source: LayerSource;
-  readonly config: Readonly<ServiceConfig>;
-  /** The file a `file` layer was read from. */
-  readonly path?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,27 +238,18 @@ const ENV_TIMEOUT_KEYS = [
   generalOf(OTLP_OPTIONS.timeoutMillis.env),
 ] as const;
 
-const INTERVAL_KEY: Readonly<Record<LayerSource, string>> = {
-  defaults: 'the default otlp.interval_ms',
-  env: OTLP_OPTIONS.intervalMillis.env,
-  file: 'otlp.interval_ms',
-  flags: 'otlp.interval_ms',
-};
-
 /** The library's rule (resolve-options.ts), its error naming the variable or key that set each value. */
-function checkOtlpTimeout(merged: ServiceConfig, layers: readonly Layer[], env: Env): void {
+function checkOtlpTimeout(merged: ServiceConfig, layers: readonly ConfigLayer[], env: Env): void {
   const interval = merged.otlp?.intervalMillis;
   const timeout = merged.otlp?.timeoutMillis;
   if (interval === undefined || timeout === undefined || timeout <= interval) return;
-  const setBy = layers.findLast((l) => l.config.otlp?.timeoutMillis !== undefined)!;
-  const intervalBy = layers.findLast((l) => l.config.otlp?.intervalMillis !== undefined);
+  const timeoutVariable =
+    ENV_TIMEOUT_KEYS.find((k) => env[k]?.trim() === String(timeout)) ?? ENV_TIMEOUT_KEYS[0];
   timeoutWithinInterval(
     timeout,
     interval,
-    setBy.source === 'env'
-      ? (ENV_TIMEOUT_KEYS.find((k) => env[k]?.trim() === String(timeout)) ?? ENV_TIMEOUT_KEYS[0])
-      : 'otlp.timeout_ms',
-    intervalBy === undefined ? INTERVAL_KEY.file : INTERVAL_KEY[intervalBy.source],
+    setBy(layers, 'otlp', 'timeoutMillis', timeoutVariable),
+    setBy(layers, 'otlp', 'intervalMillis'),
   );
 }
 
@@ -288,7 +264,7 @@ function checkOtlpTimeout(merged: ServiceConfig, layers: readonly Layer[], env: 
  */
 function checkLoopbackBinds(
   merged: ServiceConfig,
-  layers: readonly Layer[],
+  layers: readonly ConfigLayer[],
   flags: ServeFlags,
   keys: FlagKeys,
 ): void {
@@ -329,7 +305,7 @@ const DEFAULT_TELEMETRY_LISTEN = readAddress(
  * (each checked by its row's rule).
  * @throws ConfigError for `enable_reload` with the listener off, naming who set it.
  */
-function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]) {
+function telemetryOf(merged: ServiceConfig, layers: readonly ConfigLayer[]) {
   const given = merged.telemetry;
   const { enabled, enableReload } = resolveSection(given, TELEMETRY_OPTIONS, 'telemetry', [
     'listen',
@@ -341,9 +317,8 @@ function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]) {
       ...(given?.token !== undefined && { token: given.token }),
     };
   if (!enableReload) return undefined;
-  const setBy = layers.findLast((l) => l.config.telemetry?.enableReload !== undefined);
   throw new ConfigError(
-    setBy?.source === 'flags' ? TELEMETRY_OPTIONS.enableReload.flag : 'telemetry.enable_reload',
+    setBy(layers, 'telemetry', 'enableReload'),
     true,
     'false while [telemetry] enabled = false: POST /-/reload is answered on the telemetry listener',
   );

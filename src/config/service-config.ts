@@ -7,12 +7,14 @@
  */
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 
-import type {
-  INGEST_OPTIONS,
-  JOBMETER_OPTIONS,
-  METRICS_OPTIONS,
-  RowValue,
-  TELEMETRY_OPTIONS,
+import {
+  SECTIONS,
+  type INGEST_OPTIONS,
+  type JOBMETER_OPTIONS,
+  type METRICS_OPTIONS,
+  type OptionRow,
+  type RowValue,
+  type TELEMETRY_OPTIONS,
 } from '../common/option-table.ts';
 import type { PostureName } from '../common/postures.ts';
 import type { BuildInfo } from '../domain/recorder.ts';
@@ -27,6 +29,35 @@ import type {
 
 /** Where a layer comes from, lowest precedence first (resolve-layers.ts). */
 export type LayerSource = 'defaults' | 'env' | 'file' | 'flags';
+
+/** A config layer and where it comes from (`path`: the file a `file` layer was read from). */
+export interface ConfigLayer {
+  readonly source: LayerSource;
+  readonly config: Readonly<ServiceConfig>;
+  readonly path?: string;
+}
+
+/**
+ * The key that set `[table] field`, as its user spelled it, from the last of `layers` that set it:
+ * its variable (`env`, else the row's own) or flag where the environment or the flags did and
+ * the row has one; else its config file key, `the default` one where only the defaults set it.
+ */
+export function setBy(
+  layers: readonly ConfigLayer[],
+  table: 'otlp' | 'ingest' | 'metrics' | 'telemetry',
+  field: string,
+  env?: string,
+): string {
+  const row: OptionRow = SECTIONS[table][field as never];
+  const source = layers.findLast(
+    (l) => (l.config[table] as Record<string, unknown> | undefined)?.[field] !== undefined,
+  )?.source;
+  const fileKey = `${table}.${row.file!}`;
+  if (source === 'defaults') return `the default ${fileKey}`;
+  return (
+    (source === 'env' ? (env ?? row.env) : source === 'flags' ? row.flag : undefined) ?? fileKey
+  );
+}
 
 /** `obj`'s set fields (not undefined) as a new object: what a layer sets, or options without the unset. */
 export const definedOnly = <T extends object>(obj: T): Partial<T> =>

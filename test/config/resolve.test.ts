@@ -252,6 +252,17 @@ describe('precedence: defaults < env < file < flags', () => {
     );
   });
 
+  it('an env timeout above the default interval names the default', async () => {
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+      OTEL_METRIC_EXPORT_TIMEOUT: '70000',
+    };
+    await assert.rejects(resolveServiceConfig({ argv: [], env }), {
+      message:
+        'invalid OTEL_METRIC_EXPORT_TIMEOUT=70000: expected at most the default otlp.interval_ms (60000)',
+    });
+  });
+
   it('an interval below the default timeout alone just works', async () => {
     const path = await file('short.yaml', 'otlp:\n  interval_ms: 1000\n');
     const options = await resolveServiceConfig({ argv: ['--config', path], env: {} });
