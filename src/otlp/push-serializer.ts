@@ -26,25 +26,16 @@ const SERIALIZER: Readonly<Record<OtlpProtocol, MetricsSerializer>> = {
   'http/json': JsonMetricsSerializer,
 };
 
-const serializers = new Map<OtlpProtocol, MetricsSerializer>();
-
-/** The push serializer for `protocol` (see the file comment). */
+/** The push serializer for `protocol` (see the file comment): the official one's wrapper, cheap to make. */
 export function pushSerializer(protocol: OtlpProtocol): MetricsSerializer {
-  let serializer = serializers.get(protocol);
-  if (serializer === undefined) {
-    const official = SERIALIZER[protocol];
-    serializer = {
-      serializeRequest(request) {
-        const body = official.serializeRequest(request);
-        return body === undefined || !hasExemplars(request)
-          ? body
-          : attach(body, request, protocol);
-      },
-      deserializeResponse: (data) => official.deserializeResponse(data),
-    };
-    serializers.set(protocol, serializer);
-  }
-  return serializer;
+  const official = SERIALIZER[protocol];
+  return {
+    serializeRequest(request) {
+      const body = official.serializeRequest(request);
+      return body === undefined || !hasExemplars(request) ? body : attach(body, request, protocol);
+    },
+    deserializeResponse: (data) => official.deserializeResponse(data),
+  };
 }
 
 type Points = readonly (DataPoint<unknown> & { readonly exemplars?: readonly Exemplar[] })[];
@@ -70,27 +61,6 @@ interface WireRequest {
   resourceMetrics?: { scopeMetrics?: { metrics?: WireMetric[] }[] }[];
 }
 
-/** Walks `request`'s points beside `wire`'s and gives each point with exemplars its wire point. */
-function eachPoint(
-  wire: WireRequest,
-  request: ResourceMetrics,
-  visit: (exemplars: readonly Exemplar[], point: { exemplars?: unknown[] }) => void,
-): void {
-  const scopes = wire.resourceMetrics?.[0]?.scopeMetrics ?? [];
-  request.scopeMetrics.forEach((scope, i) => {
-    const metrics = scopes[i]?.metrics ?? [];
-    scope.metrics.forEach((metric, j) => {
-      const w = metrics[j];
-      if (w === undefined || w.name !== metric.descriptor.name) return;
-      const points = (w.sum ?? w.gauge ?? w.histogram ?? w.exponentialHistogram)?.dataPoints ?? [];
-      pointsOf(metric).forEach((p, k) => {
-        if (p.exemplars !== undefined && p.exemplars.length > 0 && points[k] !== undefined)
-          visit(p.exemplars, points[k]);
-      });
-    });
-  });
-}
-
 const nanos = (millis: number): string => (BigInt(Math.round(millis)) * 1_000_000n).toString();
 
 /** `body` decoded, each point given its exemplars, and encoded again in `protocol`. */
@@ -104,13 +74,25 @@ function attach(body: Uint8Array, request: ResourceMetrics, protocol: OtlpProtoc
   ) as WireRequest;
   // OTLP/JSON: ids as hex strings, 64-bit integers as decimal strings.
   const id = (hex: string) => (json ? hex : Buffer.from(hex, 'hex'));
-  eachPoint(wire, request, (exemplars, point) => {
-    point.exemplars = exemplars.map((e) => ({
-      timeUnixNano: nanos(e.timeMillis),
-      asDouble: e.value,
-      spanId: id(e.spanId),
-      traceId: id(e.traceId),
-    }));
+  // Each point with exemplars given them in its wire point, found by position.
+  const scopes = wire.resourceMetrics?.[0]?.scopeMetrics ?? [];
+  request.scopeMetrics.forEach((scope, i) => {
+    const metrics = scopes[i]?.metrics ?? [];
+    scope.metrics.forEach((metric, j) => {
+      const w = metrics[j];
+      if (w === undefined || w.name !== metric.descriptor.name) return;
+      const points = (w.sum ?? w.gauge ?? w.histogram ?? w.exponentialHistogram)?.dataPoints ?? [];
+      pointsOf(metric).forEach(({ exemplars }, k) => {
+        const point = points[k];
+        if (exemplars === undefined || exemplars.length === 0 || point === undefined) return;
+        point.exemplars = exemplars.map((e) => ({
+          timeUnixNano: nanos(e.timeMillis),
+          asDouble: e.value,
+          spanId: id(e.spanId),
+          traceId: id(e.traceId),
+        }));
+      });
+    });
   });
   return json ? new TextEncoder().encode(JSON.stringify(wire)) : type.encode(wire).finish();
 }
