@@ -297,6 +297,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     "the last five minutes' refusal counts by half-minute slot, for /ready: no series",
     ['#slots'],
   ],
+  'ingest/content-encoding.ts': [TABLE, ['ZLIB']],
   'ingest/decode-worker.ts': [SCRATCH, ['waiting']],
   'ingest/decoder-pool.ts': [SCRATCH, ['#sent', '#queue']],
   'ingest/derived-runs.ts': [MEMO, ['OUTCOME_ATTRIBUTES']],
