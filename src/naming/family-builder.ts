@@ -29,6 +29,7 @@ import type { LabelColumn } from './series-cache.ts';
 import { holdShape } from '../common/held-shapes.ts';
 import { columnsFamily } from '../exposition/samples.ts';
 import { HISTOGRAM, LEVEL } from '../series/aggregation.ts';
+import { scopeKey } from '../series/attribute-key.ts';
 import { sameBounds } from '../series/carry.ts';
 import { addNative, classicBuckets, otelOf } from './exponential.ts';
 
@@ -446,11 +447,9 @@ export function namedMetrics(
 }
 
 /** The export's metrics of `scope`, made on first use (a version or schema URL only when there is one, as the scope labels have them). */
-function scopeMetricsOf(
-  scopes: Map<string, ScopeMetrics>,
-  { name, version, schemaUrl }: InstrumentationScope,
-): ScopeMetrics {
-  const key = name + '\0' + (version ?? '') + '\0' + (schemaUrl ?? '');
+function scopeMetricsOf(scopes: Map<string, ScopeMetrics>, of: InstrumentationScope): ScopeMetrics {
+  const key = scopeKey(of);
+  const { name, version, schemaUrl } = of;
   let sm = scopes.get(key);
   if (sm === undefined) {
     const scope = { name, ...(version && { version }), ...(schemaUrl && { schemaUrl }) };

@@ -10,6 +10,7 @@
  * (ingest/checkpoint.ts): changing it means versioning that file.
  */
 import type { Attributes } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
 
 export function attributeSetKey(attributes: Attributes): string {
   const keys = Object.keys(attributes);
@@ -21,4 +22,12 @@ export function attributeSetKey(attributes: Attributes): string {
     if (v !== undefined && v !== null) pairs.push([k, v]);
   }
   return pairs.length === 0 ? '' : JSON.stringify(pairs);
+}
+
+/**
+ * The one identity of an instrumentation scope, as the SDK tells meters apart: its name, version
+ * and schema URL, an absent one the same as an empty one.
+ */
+export function scopeKey(scope: InstrumentationScope): string {
+  return `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}`;
 }

@@ -31,10 +31,11 @@
  * apart, has {@link ServedTotals}: there a decrease is a part going away, not a restart.
  */
 import type { Attributes } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { AggregationTemporality } from '../common/otel-sdk.ts';
 import { HISTOGRAM, mergeInto, SUM, type HistogramAcc } from './aggregation.ts';
-import { attributeSetKey } from './attribute-key.ts';
+import { attributeSetKey, scopeKey } from './attribute-key.ts';
 import type { DormantSeries } from './collection.ts';
 
 /** Where a cluster report's histogram row, `[count, sum, min, max, ...bucket counts]` (cluster/wire.ts), has its bucket counts. */
@@ -134,11 +135,8 @@ const AS_IS: ReadFigures = (figures) => figures;
  * ({@link SourceTotals.of}) and a store tells which of them a forgotten series fed
  * ({@link SourceTotals.departedAs}).
  */
-export function instrumentKey(
-  scope: { readonly name: string; readonly version?: string; readonly schemaUrl?: string },
-  name: string,
-): string {
-  return `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}\0${name}`;
+export function instrumentKey(scope: InstrumentationScope, name: string): string {
+  return `${scopeKey(scope)}\0${name}`;
 }
 
 /**

@@ -28,6 +28,7 @@ import type {
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { Slice } from '../common/slices.ts';
+import { scopeKey } from './attribute-key.ts';
 import { ServedTotals } from './carry.ts';
 import { pointMillis, SYSTEM_CLOCK, type Clock } from './clock.ts';
 import type {
@@ -38,7 +39,7 @@ import type {
   CollectionResource,
 } from './collection.ts';
 import type { SeriesSet } from './series-set.ts';
-import { EMPTY_SNAPSHOT, SnapshotStorage, type Snapshot, type SnapshotArena } from './snapshot.ts';
+import { EMPTY_SNAPSHOT, SnapshotStorage, type Snapshot } from './snapshot.ts';
 import { DeltaWindows, instrumentTypeOf } from './temporality.ts';
 
 interface SeriesStoreOptions {
@@ -52,14 +53,6 @@ const RESOURCE: CollectionResource = { attributes: {} };
 interface ScopeSets {
   readonly scope: InstrumentationScope;
   readonly sets: SeriesSet[];
-}
-
-function sameScope(a: InstrumentationScope, b: InstrumentationScope): boolean {
-  return (
-    a.name === b.name &&
-    (a.version ?? '') === (b.version ?? '') &&
-    (a.schemaUrl ?? '') === (b.schemaUrl ?? '')
-  );
 }
 
 export class SeriesStore {
@@ -85,7 +78,8 @@ export class SeriesStore {
 
   /** Adds `set` to `scope`'s sets (the scope made on first use, after those already held). */
   add(scope: InstrumentationScope, set: SeriesSet): void {
-    let group = this.#scopes.find((g) => sameScope(g.scope, scope));
+    const key = scopeKey(scope);
+    let group = this.#scopes.find((g) => scopeKey(g.scope) === key);
     if (group === undefined) this.#scopes.push((group = { scope, sets: [] }));
     group.sets.push(set);
     for (let k = 0; k < this.#windows; k++) set.openWindow();
@@ -161,12 +155,7 @@ export class SeriesStore {
   }
 
   /** Waits for the settlers, then copies every set's figures at one instant (`window`: a delta producer's, read and closed). */
-  async #instant(window?: number): Promise<{
-    end: HrTime;
-    groups: ScopeSets[];
-    snaps: Snapshot[][];
-    arena: SnapshotArena;
-  }> {
+  async #instant(window?: number) {
     let waits: PromiseLike<unknown>[] | undefined;
     for (const settler of this.#settlers) {
       const p = settler();

@@ -19,6 +19,7 @@ import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { warn } from '../../common/warn.ts';
 import { SDK_DEFAULT_BOUNDARIES } from '../host-buckets.ts';
 import { RecordGuard } from '../record-guard.ts';
+import { scopeKey } from '../../series/attribute-key.ts';
 import { OpenSeriesIndex } from '../../series/open-index.ts';
 import type { Clock } from '../../series/clock.ts';
 import { SeriesStore } from '../../series/series-store.ts';
@@ -144,15 +145,15 @@ export class StorageRegistry {
     limit: number,
     exemplars = false,
   ): SyncStorage | ReturnType<typeof integral> {
-    const scopeKey = `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}`;
+    const meterKey = scopeKey(scope);
     const unit = options.unit ?? '';
     const valueType = options.valueType ?? ValueType.DOUBLE;
     // The SDK's identity of an instrument: another kind, unit or value type is another one.
-    const key = `${scopeKey}\0${name}\0${kind}\0${unit}\0${valueType}`;
+    const key = `${meterKey}\0${name}\0${kind}\0${unit}\0${valueType}`;
     let storage = this.#hosts.get(key);
     if (storage !== undefined) takeLongerDescription(storage.descriptor, options.description ?? '');
     else {
-      this.#warnIncompatible(scope.name, scopeKey, name, kind, unit, valueType);
+      this.#warnIncompatible(scope.name, meterKey, name, kind, unit, valueType);
       // What the SDK would make of it with no View, its series open up to `limit`.
       const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
       const bounds = options.advice?.explicitBucketBoundaries ?? SDK_DEFAULT_BOUNDARIES;
@@ -171,18 +172,18 @@ export class StorageRegistry {
   }
 
   /**
-   * Warns, as the SDK does, when the meter `scopeKey` (named `meter`) already has an instrument of
+   * Warns, as the SDK does, when the meter `meterKey` (named `meter`) already has an instrument of
    * this name that is another: both record and are reported, each under its own descriptor.
    */
   #warnIncompatible(
     meter: string,
-    scopeKey: string,
+    meterKey: string,
     name: string,
     kind: InstrumentKind,
     unit: string,
     valueType: ValueType,
   ): void {
-    const prefix = `${scopeKey}\0${name}\0`;
+    const prefix = `${meterKey}\0${name}\0`;
     for (const key of this.#hosts.keys()) {
       if (!key.startsWith(prefix)) continue;
       const [otherKind, otherUnit, otherType] = key.slice(prefix.length).split('\0');
