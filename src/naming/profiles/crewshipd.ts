@@ -10,7 +10,7 @@ import {
 import { OTHER } from '../../domain/types.ts';
 import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
-import { rule } from './rule.ts';
+import { asLabels, rule } from './rule.ts';
 
 export const profile: TableProfile = {
   kind: 'table',
@@ -44,7 +44,7 @@ export const profile: TableProfile = {
     }),
     rule('gauge', 'jobmeter.assignments', 'crewshipd_assignments', {
       help: 'Assignments currently in each status',
-      labels: [['status', 'status']],
+      labels: asLabels('status'),
       zeroFill: { status: [...ASSIGNMENT_STATUSES, OTHER] },
     }),
     rule('gauge', 'jobmeter.queue.depth', 'crewshipd_assignment_queue_depth', {
@@ -61,22 +61,22 @@ export const profile: TableProfile = {
     }),
     rule('gauge', 'jobmeter.pipeline_runs', 'crewshipd_pipeline_runs', {
       help: 'Pipeline runs by status',
-      labels: [['status', 'status']],
+      labels: asLabels('status'),
       zeroFill: { status: [...PIPELINE_RUN_STATUSES, OTHER] },
     }),
     rule('counter', 'jobmeter.agent_run.events', 'crewshipd_agent_run_events_total', {
       help: 'Agent run lifecycle events from the unified journal (live + archived rows)',
-      labels: [['event', 'event']],
+      labels: asLabels('event'),
       // The canonical instrument's closed set, in its order.
       zeroFill: { event: [...AGENT_RUN_EVENTS.attributes[0].values] },
     }),
     rule('counter', 'jobmeter.llm.calls', 'crewshipd_llm_calls_total', {
       help: 'LLM invocations recorded in the paymaster cost ledger',
-      labels: [['provider', 'provider']],
+      labels: asLabels('provider'),
     }),
     rule('counter', 'jobmeter.llm.cost', 'crewshipd_llm_cost_usd_total', {
       help: 'Cumulative LLM spend in USD',
-      labels: [['provider', 'provider']],
+      labels: asLabels('provider'),
     }),
     rule('gauge', 'jobmeter.container.tracked', 'crewshipd_containers_tracked', {
       help: 'Crew containers registered with the stats collector',

@@ -5,7 +5,7 @@
 import { ALERT_SEVERITIES } from '../../domain/catalog.ts';
 import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
-import { rule } from './rule.ts';
+import { asLabels, rule } from './rule.ts';
 
 const HOST_LABELS = [
   ['host.id', 'host_id'],
@@ -46,7 +46,7 @@ export const profile: TableProfile = {
     }),
     rule('gauge', 'jobmeter.alert.open', 'rm_active_alerts', {
       help: 'Open alerts by severity.',
-      labels: [['severity', 'severity']],
+      labels: asLabels('severity'),
       zeroFill: { severity: [...ALERT_SEVERITIES] },
     }),
     rule('gauge', 'jobmeter.build.info', 'rm_build_info', {

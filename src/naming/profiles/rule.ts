@@ -11,3 +11,7 @@ export const rule = (
   name: string,
   rest: Omit<FamilyRule, 'type' | 'instrument' | 'name'>,
 ): FamilyRule => ({ instrument, name, type, ...rest });
+
+/** Label pairs that serve each attribute under its own name (`asLabels('runner')`: `[['runner', 'runner']]`). */
+export const asLabels = (...attributes: string[]): [string, string][] =>
+  attributes.map((a) => [a, a]);

@@ -4,7 +4,7 @@
  */
 import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
-import { rule } from './rule.ts';
+import { asLabels, rule } from './rule.ts';
 
 export const profile: TableProfile = {
   kind: 'table',
@@ -28,10 +28,7 @@ export const profile: TableProfile = {
     }),
     rule('gauge', 'jobmeter.run.active', 'runwisp_task_active_runs', {
       help: 'In-flight runs per task; kind is task or service',
-      labels: [
-        ['task', 'task'],
-        ['kind', 'kind'],
-      ],
+      labels: asLabels('task', 'kind'),
     }),
     rule('gauge', 'system.cpu.utilization', 'runwisp_daemon_cpu_percent', {
       help: 'Host CPU usage as seen by the daemon (0\u2013100)',
@@ -51,7 +48,7 @@ export const profile: TableProfile = {
     }),
     rule('gauge', 'jobmeter.build.info', 'runwisp_build_info', {
       help: "Always 1; the label carries the running daemon's version string",
-      labels: [['version', 'version']],
+      labels: asLabels('version'),
     }),
   ],
 };

@@ -5,7 +5,7 @@
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../domain/catalog.ts';
 import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
-import { rule } from './rule.ts';
+import { asLabels, rule } from './rule.ts';
 
 /** solti spells it `canceled`; every other canonical outcome is its own word. */
 const OUTCOME_WORDS = { cancelled: 'canceled' };
@@ -30,31 +30,22 @@ export const profile: TableProfile = {
   rules: [
     rule('counter', 'jobmeter.run.started', 'solti_runner_tasks_started_total', {
       help: 'Total number of tasks started',
-      labels: [['runner', 'runner']],
+      labels: asLabels('runner'),
     }),
     rule('counter', 'jobmeter.run.finished', 'solti_runner_tasks_completed_total', {
       help: 'Total number of tasks completed',
-      labels: [
-        ['outcome', 'outcome'],
-        ['runner', 'runner'],
-      ],
+      labels: asLabels('outcome', 'runner'),
       values: { outcome: OUTCOME_WORDS },
     }),
     rule('histogram', 'jobmeter.run.duration', 'solti_runner_task_duration_seconds', {
       help: 'Task execution duration in seconds',
       unit: 'seconds',
-      labels: [
-        ['outcome', 'outcome'],
-        ['runner', 'runner'],
-      ],
+      labels: asLabels('outcome', 'runner'),
       values: { outcome: OUTCOME_WORDS },
     }),
     rule('counter', 'jobmeter.runner.error', 'solti_runner_errors_total', {
       help: 'Total runner-level errors',
-      labels: [
-        ['error', 'error'],
-        ['runner', 'runner'],
-      ],
+      labels: asLabels('error', 'runner'),
     }),
   ],
 };

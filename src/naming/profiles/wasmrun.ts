@@ -4,7 +4,7 @@
  */
 import type { TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
-import { rule } from './rule.ts';
+import { asLabels, rule } from './rule.ts';
 
 export const profile: TableProfile = {
   kind: 'table',
@@ -41,7 +41,7 @@ export const profile: TableProfile = {
     }),
     rule('counter', 'jobmeter.request.rejected', 'wasmrun_agent_exec_rejected_total', {
       help: 'Requests rejected before doing work, by reason: concurrency (429), payload (413), unauthorized (401).',
-      labels: [['reason', 'reason']],
+      labels: asLabels('reason'),
       zeroFill: { reason: ['concurrency', 'payload', 'unauthorized'] },
     }),
     rule('gauge', 'jobmeter.session.active', 'wasmrun_agent_sessions_active', {
