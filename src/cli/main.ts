@@ -348,13 +348,9 @@ async function served(
  * functions, so the messages are the same.
  */
 async function validate(args: readonly string[], env: Env, io: LogIo): Promise<number> {
-  let flags: ServeFlags;
-  try {
-    flags = parseServeFlags(args);
-    if (flags.help === true) {
-      io.stdout(USAGE);
-      return EXIT_OK;
-    }
+  return printed(async () => {
+    const flags = parseServeFlags(args);
+    if (flags.help === true) return USAGE;
     const config = await resolveServeConfig({ argv: args, env });
     const { options } = config;
     const { resolveOptions } = await import('../resolve-options.ts');
@@ -372,19 +368,16 @@ async function validate(args: readonly string[], env: Env, io: LogIo): Promise<n
       global: false,
     });
     await dry.shutdown();
-    if (flags.printConfig === true) {
-      const { printConfig } = await import('./print-config.ts');
-      io.stdout(printConfig(config, env, flags.config));
-      return EXIT_OK;
-    }
-  } catch (err) {
-    return failed(io, err);
-  }
-  io.stdout(`jobmeter: ${flags.config === undefined ? '' : `${flags.config}: `}configuration OK`);
-  return EXIT_OK;
+    if (flags.printConfig === true)
+      return (await import('./print-config.ts')).printConfig(config, env, flags.config);
+    return `jobmeter: ${flags.config === undefined ? '' : `${flags.config}: `}configuration OK`;
+  }, io);
 }
 
-/** `jobmeter collector-config` / `views`: a configuration compiled from a profile, on stdout. */
+/**
+ * A command whose answer is one text on stdout (`validate`, `collector-config`, `views`): exit 0,
+ * or why it failed and its status ({@link failed}).
+ */
 async function printed(command: () => Promise<string>, io: LogIo): Promise<number> {
   try {
     io.stdout(await command());
