@@ -72,9 +72,12 @@ export class ObservedStorage implements Observable {
   }
 }
 
-/** A registered callback: one instrument's, or a batch callback over several. */
+/** A callback: one instrument's, or a batch callback over several. */
+type Callback = ObservableCallback | BatchObservableCallback;
+
+/** A registered callback and the instruments it observes. */
 interface Registered {
-  readonly callback: ObservableCallback | BatchObservableCallback;
+  readonly callback: Callback;
   readonly instruments: ReadonlySet<ObservedStorage>;
   readonly batch: boolean;
 }
@@ -96,29 +99,17 @@ export class ObservedCallbacks {
   }
 
   /** Registers `callback` for `instruments` (one, or a batch callback's); the same one again is ignored. */
-  add(
-    callback: Registered['callback'],
-    instruments: readonly ObservedStorage[],
-    batch: boolean,
-  ): void {
+  add(callback: Callback, instruments: readonly ObservedStorage[], batch: boolean): void {
     if (this.#find(callback, instruments, batch) >= 0) return;
     this.#registered.push({ callback, instruments: new Set(instruments), batch });
   }
 
-  remove(
-    callback: Registered['callback'],
-    instruments: readonly ObservedStorage[],
-    batch: boolean,
-  ): void {
+  remove(callback: Callback, instruments: readonly ObservedStorage[], batch: boolean): void {
     const at = this.#find(callback, instruments, batch);
     if (at >= 0) this.#registered.splice(at, 1);
   }
 
-  #find(
-    callback: Registered['callback'],
-    instruments: readonly ObservedStorage[],
-    batch: boolean,
-  ): number {
+  #find(callback: Callback, instruments: readonly ObservedStorage[], batch: boolean): number {
     return this.#registered.findIndex(
       (r) => r.callback === callback && r.batch === batch && sameSet(r.instruments, instruments),
     );
