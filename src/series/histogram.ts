@@ -17,7 +17,7 @@ import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';
 import type { Snapshot, SnapshotArena } from './snapshot.ts';
-import type { SeriesIndex } from './positions.ts';
+import type { MakeIndex } from './positions.ts';
 
 export class HistogramSet extends SeriesSet {
   readonly dataPointType = DataPointType.HISTOGRAM;
@@ -40,7 +40,7 @@ export class HistogramSet extends SeriesSet {
 
   constructor(
     descriptor: MetricDescriptor,
-    index: (grow: () => void) => SeriesIndex,
+    index: MakeIndex,
     options: {
       bounds: readonly number[];
       exemplars: boolean;

@@ -24,6 +24,9 @@ export interface SeriesIndex {
   forget?(at: number): void;
 }
 
+/** Makes a set's index, which calls `grow` whenever it adds a series (the set's storage for it). */
+export type MakeIndex = (grow: () => void) => SeriesIndex;
+
 export const EMPTY: Attributes = Object.freeze({});
 
 export class Positions {

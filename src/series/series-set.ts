@@ -23,7 +23,7 @@ import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { MetricData, MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { metricDataOf, type CollectedSeries } from './collection.ts';
 import type { Snapshot, SnapshotArena } from './snapshot.ts';
-import type { SeriesIndex } from './positions.ts';
+import type { MakeIndex, SeriesIndex } from './positions.ts';
 
 export abstract class SeriesSet {
   readonly descriptor: MetricDescriptor;
@@ -44,7 +44,7 @@ export abstract class SeriesSet {
   #compactedFrom: Attributes[] | undefined;
 
   /** @param index makes the set's index, given how to add storage for a new series. */
-  constructor(descriptor: MetricDescriptor, index: (grow: () => void) => SeriesIndex) {
+  constructor(descriptor: MetricDescriptor, index: MakeIndex) {
     this.descriptor = descriptor;
     const made = index(() => {
       this.grow();

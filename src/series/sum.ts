@@ -15,7 +15,7 @@ import { Column } from './column.ts';
 import { MetricColumns } from './metric-columns.ts';
 import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
-import type { SeriesIndex } from './positions.ts';
+import type { MakeIndex } from './positions.ts';
 
 /** A number series' bucket bounds: none. */
 const NO_BOUNDS: readonly number[] = [];
@@ -31,7 +31,7 @@ export class SumSet extends SeriesSet {
 
   constructor(
     descriptor: MetricDescriptor,
-    index: (grow: () => void) => SeriesIndex,
+    index: MakeIndex,
     options: { monotonic: boolean; exemplars: boolean; gauge?: boolean; idleAbsent?: boolean },
   ) {
     super(descriptor, index);

@@ -2,7 +2,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
-import type { SeriesIndex } from '../../series/positions.ts';
+import type { MakeIndex } from '../../series/positions.ts';
 import { SumSet } from '../../series/sum.ts';
 import type { BoundGauge, DeclaredGauge } from './handles.ts';
 
@@ -10,11 +10,7 @@ export class GaugeStorage extends SumSet implements DeclaredGauge {
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;
 
-  constructor(
-    descriptor: MetricDescriptor,
-    guard: RecordGuard,
-    index: (grow: () => void) => SeriesIndex,
-  ) {
+  constructor(descriptor: MetricDescriptor, guard: RecordGuard, index: MakeIndex) {
     super(descriptor, index, { monotonic: false, exemplars: false, gauge: true });
     this.guard = guard;
   }

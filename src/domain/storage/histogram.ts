@@ -4,7 +4,7 @@ import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { exemplarOf } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import { HistogramSet } from '../../series/histogram.ts';
-import type { SeriesIndex } from '../../series/positions.ts';
+import type { MakeIndex } from '../../series/positions.ts';
 import type { BoundHistogram, DeclaredHistogram } from './handles.ts';
 
 export class HistogramStorage extends HistogramSet implements DeclaredHistogram {
@@ -14,7 +14,7 @@ export class HistogramStorage extends HistogramSet implements DeclaredHistogram 
   constructor(
     descriptor: MetricDescriptor,
     guard: RecordGuard,
-    index: (grow: () => void) => SeriesIndex,
+    index: MakeIndex,
     options: { bounds: readonly number[]; exemplars: boolean; minMax: boolean },
   ) {
     // Its min and max are of the values recorded here: a delta reader's window has its own.

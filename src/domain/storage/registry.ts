@@ -36,7 +36,7 @@ import { HistogramStorage } from './histogram.ts';
 import { ObservedCallbacks, ObservedStorage } from './observed.ts';
 import { SumStorage } from './sum.ts';
 import { descriptorOf, integral, type SyncStorage } from './sync-storage.ts';
-import type { SeriesIndex } from '../../series/positions.ts';
+import type { MakeIndex } from '../../series/positions.ts';
 
 export interface StorageRegistryOptions {
   /** The instrumentation scope the storages are reported under (the domain meter's). */
@@ -57,7 +57,7 @@ function syncStorage(
   descriptor: MetricDescriptor,
   kind: InstrumentKind,
   guard: RecordGuard,
-  index: (grow: () => void) => SeriesIndex,
+  index: MakeIndex,
   histogram: { readonly bounds: readonly number[]; readonly minMax: boolean },
   exemplars: boolean,
 ): SyncStorage {

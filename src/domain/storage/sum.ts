@@ -3,7 +3,7 @@ import type { Attributes, Context } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { exemplarOf } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
-import type { SeriesIndex } from '../../series/positions.ts';
+import type { MakeIndex } from '../../series/positions.ts';
 import { SumSet } from '../../series/sum.ts';
 import type { BoundCounter, DeclaredCounter } from './handles.ts';
 
@@ -14,7 +14,7 @@ export class SumStorage extends SumSet implements DeclaredCounter {
   constructor(
     descriptor: MetricDescriptor,
     guard: RecordGuard,
-    index: (grow: () => void) => SeriesIndex,
+    index: MakeIndex,
     options: { monotonic: boolean; exemplars: boolean },
   ) {
     super(descriptor, index, options);
