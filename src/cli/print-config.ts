@@ -34,7 +34,7 @@ import {
 import { maskedUrl, REDACTED } from '../errors.ts';
 import { isTable } from '../common/option-rules.ts';
 import { resolveOptions } from '../resolve-options.ts';
-import { hostPort } from './serving-lines.ts';
+import { hostPort } from '../config/json-schema.ts';
 
 /**
  * The effective configuration as the text of a config file named like `configPath` (TOML when

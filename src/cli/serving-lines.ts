@@ -4,6 +4,7 @@
  * add when no route serves it), what `--debug` will print. Only profiles, postures, gates in words,
  * addresses and paths: never a token, API key or header, nor an OTLP endpoint's userinfo or query.
  */
+import { hostPort } from '../config/json-schema.ts';
 import type { ResolvedMetrics } from '../config/metrics-section.ts';
 import { messageOf } from '../common/message-of.ts';
 import { POSTURES } from '../common/postures.ts';
@@ -190,11 +191,6 @@ export function telemetryListenFailed(address: Address, err: unknown): string {
     `set [telemetry] listen (or ${TELEMETRY_OPTIONS.listen.env}) to a free loopback HOST:PORT, ` +
     "or [telemetry] enabled = false to run without jobmeter's own telemetry"
   );
-}
-
-/** `HOST:PORT`, an IPv6 host in brackets. */
-export function hostPort({ host, port }: Address): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function urlOf(address: Address): string {

@@ -113,6 +113,11 @@ export function readAddress<N extends 'loopback' | 'host' | 'port'>(
   return parsed as { host: N extends 'port' ? string | undefined : string; port: number };
 }
 
+/** `HOST:PORT`, an IPv6 host in brackets: an address as {@link readAddress} reads one. */
+export function hostPort({ host, port }: { readonly host: string; readonly port: number }): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export const addressExpected = (need: 'loopback' | 'host' | 'port'): string =>
   `${need === 'loopback' ? 'a loopback ' : ''}HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535${need === 'port' ? ', or :PORT' : ''}`;
 

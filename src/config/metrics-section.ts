@@ -21,6 +21,7 @@ import { ConfigError } from '../errors.ts';
 import { tenant, token } from '../common/option-rules.ts';
 import { METRICS_OPTIONS, type OptionRow } from '../common/option-table.ts';
 import { readTextFile } from './file-parser.ts';
+import { hostPort } from './json-schema.ts';
 import { readEnv, rowFromText } from './otel-env.ts';
 import { definedOnly, setBy, type ConfigLayer, type MetricsConfig } from './service-config.ts';
 import type { ApiKey } from '../http/route-options.ts';
@@ -133,10 +134,9 @@ export async function resolveMetrics(layers: readonly ConfigLayer[], posture: Po
   );
   const enabled = merged.enabled ?? !posture.optIn;
   if (enabled && merged.listen !== undefined && (authOn || trustedCidrs.length > 0)) {
-    const { host, port } = merged.listen;
     throw new ConfigError(
       keyOf('listen'),
-      `${host.includes(':') ? `[${host}]` : host}:${port}`,
+      hostPort(merged.listen),
       'no token, API keys or trusted CIDRs as well (the dedicated listener is unauthenticated, loopback only)',
     );
   }

@@ -282,8 +282,8 @@ function checkLoopbackBinds(
     if (on && given?.host !== undefined && !bindAllowed(given.host, given.allowNonLoopback)) {
       const expected = `${LOOPBACK_EXPECTED}, or ${optIn[section]}`;
       // The error names the flag or the file key that set the host.
-      const setBy = layers.findLast((l) => l.config[section]?.host !== undefined);
-      if (setBy?.source === 'flags')
+      const hostBy = layers.findLast((l) => l.config[section]?.host !== undefined);
+      if (hostBy?.source === 'flags')
         throw flags.host !== undefined
           ? new ConfigError(keys.host, flags.host, expected)
           : new ConfigError(keys.listen, flags.listen, expected);
