@@ -373,7 +373,6 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['#freeIds'],
   ],
   'otlp/decode-protobuf.ts': [TABLE, ['HALVES', 'LAST_LO', 'LAST_HI']],
-  'otlp/push-serializer.ts': [NOT_SERIES, ['serializers']],
   'readers/collected-length-limit.ts': [MEMO, ['#cut']],
   'readers/reader-ports.ts': [NOT_SERIES, ['listenerPorts']],
   'readers/resilient-exporter.ts': [NOT_SERIES, ['#pending']],
