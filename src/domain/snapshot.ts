@@ -97,8 +97,6 @@ export class SnapshotCache {
   #inflight: Promise<HostSnapshot | undefined> | undefined;
   /** A call that outlived its timeout and has not settled: no new call until it does. */
   #hung = false;
-  /** How many times the host callback has been called (for tests and self-metrics). */
-  calls = 0;
 
   constructor(
     callback: SnapshotCallback,
@@ -137,7 +135,6 @@ export class SnapshotCache {
   }
 
   async #refresh(): Promise<HostSnapshot | undefined> {
-    this.calls++;
     let answered = false;
     // A late answer is still the freshest snapshot there is: kept whenever it comes.
     const call = Promise.resolve()
