@@ -532,11 +532,9 @@ export class SeriesRegistry {
   /**
    * Tells the carry (`sources`) what the series of stream `s` held, when `s` is its last stream
    * (series/carry.ts `Departure`): the series goes with it, its restarted and ended streams' counts
-   * with it, and the carry may hold it as a source that comes back. Told by its object (a rule
-   * that reported the series reads it there) and, as a forgotten dormant series is
-   * ({@link #departingDormant}), by its key with the series as a pass names it, whether or not a
-   * rule carries yet: no pass may have named it (made and expired between two passes), and the
-   * next one counts its source from this, or its total is lost from its label set.
+   * with it, and the carry may hold it as a source that comes back. Told as a dormant series that
+   * leaves is ({@link #departingDormant}: its figures, its base and its stream's, are what it
+   * served), and by its object too (a rule that reported the series reads it there).
    */
   #departing(s: number): void {
     const sources = this.#settings.sources;
@@ -547,58 +545,38 @@ export class SeriesRegistry {
     if (st.prev[s] !== NO_SLOT || st.next[s] !== NO_SLOT) return;
     const out = st.out[s]!;
     const at = st.series[s]!;
-    const attributes = out.set.attributes[at]!;
-    const delta = st.windowsOf(s) !== undefined;
-    let left: Departure;
-    if (out.shape === 'monotonicSum') {
-      const last = st.value[s]!;
-      left = { figures: out.carried(at) + last, last: delta ? undefined : last };
-    } else if (out.shape === 'histogram') {
-      const last = st.acc[s] as HistogramAcc | undefined;
-      if (last === undefined) return;
-      const carried = out.carriedAcc(at) as HistogramAcc | undefined;
-      const figures = mergeInto(HISTOGRAM, carried, last);
-      left = { figures, last: delta ? undefined : last, bounds: out.bounds! };
-    } else return;
-    sources.departed(attributes, left);
+    // A histogram's stream that holds no counts leaves none.
+    if (out.shape === 'histogram' && st.acc[s] === undefined) return;
     const instrument = st.group[s]!.instrument;
     const saved = this.#seriesSnapshot(instrument, out, at, (t) => t);
-    const d = { instrument, saved, lastPoints: [], bytes: 0 };
-    sources.departedAs(instrumentKey(saved.scope, instrument.name), attributes, left, {
-      ...dormantHead(d),
-      series: [dormantEntry(d)],
-    });
-    this.#waiting(out.charge(at));
+    this.#departingDormant({ instrument, saved, lastPoints: [], bytes: out.charge(at) }, true);
   }
 
   /**
-   * Tells the carry that the dormant series `d` left, as {@link #departing} does a served one: its
-   * figures as the file held them (the carry adds what it has not counted of them: points the file
-   * holds that no pass read before the write, nor since), and its cumulative streams' last reports
-   * are its source's (a delta stream's new series counts from its first window). Known by its key:
-   * the carry may hold its source from a checkpoint, with no series object. Told with the series as
-   * a pass names it, and whether or not a rule carries yet: no pass may have named it (the file
-   * was written before one, and none ran since the start), and the next one counts its source from
-   * this, or its total is lost from its label set.
+   * Tells the carry that the dormant series `d` left (`served`: a served series, {@link #departing}):
+   * its figures as the file held them (the carry adds what it has not counted of them: points the
+   * file holds that no pass read before the write, nor since), and its cumulative streams' last
+   * reports are its source's (a delta stream's new series counts from its first window). Known by
+   * its key: the carry may hold its source from a checkpoint, with no series object. Told with the
+   * series as a pass names it, and whether or not a rule carries yet: no pass may have named it
+   * (made and expired between two passes, or the file written before one and none run since the
+   * start), and the next one counts its source from this, or its total is lost from its label set.
    */
-  #departingDormant(d: DormantSeries): void {
+  #departingDormant(d: DormantSeries, served = false): void {
     const sources = this.#settings.sources;
     if (sources === undefined || (!sources.carrying && !sources.mergesScopes)) return;
     const { instrument, saved } = d;
     if (instrument.shape !== 'monotonicSum' && instrument.shape !== 'histogram') return;
     const cumulative = saved.streams.filter((t) => t.from === 0n);
-    const key = instrumentKey(saved.scope, instrument.name);
     const entry = dormantEntry(d);
-    sources.departedAs(
-      key,
-      saved.attributes,
-      {
-        ...(entry.figures !== undefined && { figures: entry.figures }),
-        last: streamsRow(instrument.shape, cumulative),
-        ...(saved.bounds && { bounds: saved.bounds }),
-      },
-      { ...dormantHead(d), series: [entry] },
-    );
+    const left: Departure = {
+      ...(entry.figures !== undefined && { figures: entry.figures }),
+      last: streamsRow(instrument.shape, cumulative),
+      ...(saved.bounds && { bounds: saved.bounds }),
+    };
+    if (served) sources.departed(saved.attributes, left);
+    const key = instrumentKey(saved.scope, instrument.name);
+    sources.departedAs(key, saved.attributes, left, { ...dormantHead(d), series: [entry] });
     this.#waiting(d.bytes);
   }
 
