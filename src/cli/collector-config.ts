@@ -451,12 +451,11 @@ export function compileCollectorConfig(
     endpoints.tier !== undefined && 'front' in endpoints.tier ? endpoints.tier.front : undefined;
   const fromResource = resourceLabels(profile);
   const drops = vocabularyDrops(profile);
-  const extract = extractions(profile);
-  const goRuntimeRenames = goRuntimeStatements(profile);
   const gateway = front !== undefined || isGateway(endpoints.gateway);
+  // A group without statements is left out (the filter below).
   const metricStatementGroups = [
-    ...(goRuntimeRenames.length > 0 ? [{ context: 'metric', statements: goRuntimeRenames }] : []),
-    ...(extract.length > 0 ? [{ context: 'metric', statements: extract }] : []),
+    { context: 'metric', statements: goRuntimeStatements(profile) },
+    { context: 'metric', statements: extractions(profile) },
     {
       context: 'datapoint',
       statements: profile.rules.flatMap((r) => datapointStatements(r, fromResource)),
