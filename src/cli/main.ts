@@ -252,7 +252,7 @@ async function served(
             (started) => started.close(),
           );
     let telemetryListener: MetricsListener | undefined;
-    // The telemetry listener's token, replaced by a SIGHUP that changes it (applyTelemetryToken).
+    // The telemetry listener's token, replaced by a SIGHUP that changes it (rotateTelemetry).
     let telemetryGate: Gate | undefined;
     if (config.telemetry !== undefined && telemetry !== undefined) {
       const { enableReload, token, ...address } = config.telemetry;
