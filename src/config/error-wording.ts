@@ -135,11 +135,13 @@ const DESCRIBE: Readonly<Partial<Record<DefinitionName, Describe>>> = {
   ),
   emptyTable: plain('an empty table, e.g. drop = {}'),
   explicitBuckets: plain('a table: boundaries = [numbers], and optionally record_min_max'),
-  exponentialBuckets: plain('a table: max_size (2-16384), max_scale (-10-20), record_min_max'),
+  exponentialBuckets: plain('a table: max_size (2-16384), max_scale (20), record_min_max'),
   attributeKeys: plain('a table: included and/or excluded lists of attribute keys'),
   boundaries: plain(BOUNDARIES_EXPECTED),
   exponentialSize: quoted('an integer from 2 to 16384 (buckets)'),
-  exponentialScale: quoted('an integer from -10 to 20'),
+  exponentialScale: quoted(
+    '20, the scale the OpenTelemetry JS SDK starts every exponential histogram at (it has no max_scale setting)',
+  ),
   keyList: plain('a list of attribute keys, e.g. ["queue"]'),
 };
 

@@ -300,7 +300,9 @@ export const CONFIG_SCHEMA = {
     instrumentType: oneOfStrings(INSTRUMENT_TYPES),
     boundaries: { type: 'array', items: { type: 'number' } },
     exponentialSize: integer(2, 16384),
-    exponentialScale: integer(-10, 20),
+    // The SDK starts every exponential histogram at scale 20 and takes no max_scale: another
+    // value would be accepted and not applied.
+    exponentialScale: integer(20, 20),
     keyList: { type: 'array', items: { type: 'string', pattern: '\\S' } },
     text: { type: 'string' },
     posture: oneOfStrings(POSTURE_NAMES),

@@ -35,7 +35,7 @@ stream = { aggregation = { drop = {} } }
 
 [[views]]
 selector = { instrument_name = "app.latency" }
-stream = { aggregation = { base2_exponential_bucket_histogram = { max_size = 80 } }, attribute_keys = { excluded = ["job_id"] } }
+stream = { aggregation = { base2_exponential_bucket_histogram = { max_size = 80, max_scale = 20 } }, attribute_keys = { excluded = ["job_id"] } }
 `;
 
 const parse = (raw: unknown) => toJobmeterOptions(parseServiceConfig(raw, 'jobmeter.toml'));
@@ -201,6 +201,17 @@ describe('[[views]]', () => {
         ],
       },
       'invalid views[0].stream.aggregation.base2_exponential_bucket_histogram.max_size=1: expected an integer from 2 to 16384 (buckets)',
+    ],
+    [
+      {
+        views: [
+          {
+            selector: { instrument_name: 'a' },
+            stream: { aggregation: { base2_exponential_bucket_histogram: { max_scale: 10 } } },
+          },
+        ],
+      },
+      'invalid views[0].stream.aggregation.base2_exponential_bucket_histogram.max_scale=10: expected 20, the scale the OpenTelemetry JS SDK starts every exponential histogram at (it has no max_scale setting)',
     ],
   ] as const) {
     it(`rejects ${JSON.stringify(raw)}`, () => {
