@@ -308,21 +308,17 @@ export class SeriesRegistry {
     this.store.compact();
     const instruments: InstrumentSnapshot[] = [];
     const { at, times: wall } = writtenTimes(this.#settings.clock);
-    const dormant = new Map<Instrument, SeriesSnapshot[]>();
-    // A dormant series is written as the file had it, its sources' silence going on.
-    for (const d of this.#dormant.values()) {
-      let of = dormant.get(d.instrument);
-      if (of === undefined) dormant.set(d.instrument, (of = []));
-      of.push({
-        ...d.saved,
-        streams: d.saved.streams.map((t, i) => ({ ...t, updatedAt: wall(d.lastPoints[i]!) })),
-      });
-    }
+    const dormant = Map.groupBy(this.#dormant.values(), (d) => d.instrument);
     for (const instrument of this.#instruments.values()) {
       const series = seriesInOrder(instrument).map(([out, at]) =>
         this.#seriesSnapshot(instrument, out, at, wall),
       );
-      series.push(...(dormant.get(instrument) ?? []));
+      // A dormant series is written as the file had it, its sources' silence going on.
+      for (const { saved, lastPoints } of dormant.get(instrument) ?? [])
+        series.push({
+          ...saved,
+          streams: saved.streams.map((t, i) => ({ ...t, updatedAt: wall(lastPoints[i]!) })),
+        });
       const { name, shape, descriptor } = instrument;
       const { description, unit } = descriptor;
       instruments.push({ name, shape, description, unit, series });
@@ -333,14 +329,14 @@ export class SeriesRegistry {
   /** The dormant series, by instrument and scope (none after the expiry that follows a restore). */
   dormantSeries(): HeldDormant[] | undefined {
     if (this.#dormant.size === 0) return undefined;
-    const held = new Map<string, { head: DormantHead; series: HeldDormant['series'][number][] }>();
-    for (const d of this.#dormant.values()) {
-      const key = `${d.instrument.name}\0${d.saved.scopeKey}`;
-      let of = held.get(key);
-      if (of === undefined) held.set(key, (of = { head: dormantHead(d), series: [] }));
-      of.series.push(dormantEntry(d));
-    }
-    return [...held.values()].map(({ head, series }) => ({ ...head, series }));
+    const held = Map.groupBy(
+      this.#dormant.values(),
+      (d) => `${d.instrument.name}\0${d.saved.scopeKey}`,
+    );
+    return [...held.values()].map((of) => ({
+      ...dormantHead(of[0]!),
+      series: of.map(dormantEntry),
+    }));
   }
 
   /** Series `slot` of `out` (of `instrument`) as a snapshot, its streams' times by `wall` (a dormant one's as of its last point). */
