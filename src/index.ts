@@ -32,14 +32,8 @@ export type {
   ProfileOptions,
 } from './options.ts';
 export type {
-  BoundCounter,
-  BoundGauge,
-  BoundHistogram,
   BuildInfo,
   Declared,
-  DeclaredCounter,
-  DeclaredGauge,
-  DeclaredHistogram,
   DeclaredInstruments,
   FinishDetails,
   FinishedRun,
@@ -53,6 +47,14 @@ export type {
   StartDetails,
 } from './domain/recorder.ts';
 export type { TimeValue } from './domain/run-timing.ts';
+export type {
+  BoundCounter,
+  BoundGauge,
+  BoundHistogram,
+  DeclaredCounter,
+  DeclaredGauge,
+  DeclaredHistogram,
+} from './domain/storage/handles.ts';
 export type {
   AttributeSpec,
   DeclaredInstrumentSpec,

@@ -42,14 +42,7 @@ import {
   type SnapshotCallback,
   type SnapshotSourceOptions,
 } from './snapshot.ts';
-import {
-  type BoundCounter,
-  type BoundGauge,
-  type BoundHistogram,
-  type DeclaredCounter,
-  type DeclaredGauge,
-  type DeclaredHistogram,
-} from './storage/handles.ts';
+import type { DeclaredCounter, DeclaredGauge, DeclaredHistogram } from './storage/handles.ts';
 import {
   isObserved,
   OUTCOMES,
@@ -66,14 +59,6 @@ import { vocabularyCheck } from './vocabulary.ts';
 import { attemptValue, epochMillis, secondsBetween, type StartDetails } from './run-timing.ts';
 
 export type { OldestWaiting, QueueSourceOptions, StartDetails };
-export type {
-  BoundCounter,
-  BoundGauge,
-  BoundHistogram,
-  DeclaredCounter,
-  DeclaredGauge,
-  DeclaredHistogram,
-};
 
 /** What identifies a run's series: task, kind and runner (each bounded by its spec's cap). */
 export interface RunAttributes {
