@@ -647,11 +647,7 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
   // A part whose served total the ingest would refuse (a counter's rule) is left out, in `refused`.
   const carry = root.carry?.map(({ key, family, ...parts }) => {
     const [sources, folded] = [parts.sources, parts.folded].map((of) =>
-      of.filter((p) => {
-        const refusal = counterRefusal(p.total);
-        if (refusal !== undefined) refused.push({ name: family, refusal, points: 1 });
-        return refusal === undefined;
-      }),
+      of.filter((p) => passes(refused, family, counterRefusal(p.total))),
     );
     return { key, family, sources: sources!, folded: folded! };
   });
@@ -659,9 +655,7 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
   const departed = root.departed?.filter(({ left, series }) => {
     const figures = [...(rowOut(left.figures) ?? []), ...(rowOut(left.last) ?? [])];
     const refusal = figures.map(counterRefusal).find((r) => r !== undefined);
-    const name = series.metric.descriptor.name;
-    if (refusal !== undefined) refused.push({ name, refusal, points: 1 });
-    return refusal === undefined;
+    return passes(refused, series.metric.descriptor.name, refusal);
   });
   return {
     instruments,
@@ -694,11 +688,7 @@ function admitted(
     refused.push({ name: i.name, refusal: base, points: Math.max(1, s.streams.length) });
     return [];
   }
-  const streams = s.streams.filter((t) => {
-    const fault = refusal(t.value, t.acc);
-    if (fault !== undefined) refused.push({ name: i.name, refusal: fault, points: 1 });
-    return fault === undefined;
-  });
+  const streams = s.streams.filter((t) => passes(refused, i.name, refusal(t.value, t.acc)));
   // A split with a figure the ingest refuses is not used: the series restores its whole base, as
   // from a file without the split (the base itself passed above).
   const g = s.gone;
@@ -709,6 +699,12 @@ function admitted(
       ? g
       : undefined;
   return [streams.length === s.streams.length && split === g ? s : { ...s, streams, gone: split }];
+}
+
+/** Whether a value is held: `refusal` is undefined; else it is listed in `refused`, a point of `name`. */
+function passes(refused: RefusedValue[], name: string, refusal: Refusal | undefined): boolean {
+  if (refusal !== undefined) refused.push({ name, refusal, points: 1 });
+  return refusal === undefined;
 }
 
 /** How the ingest refuses the figures of a point of `shape` (a series' `bounds`): what it holds of one. */
