@@ -3,6 +3,7 @@
  * check a domain record passes before it is recorded. A record with a value outside is dropped
  * (record-guard.ts, reason `vocabulary`), so the original's closed sets stay closed.
  */
+import type { AttributeSpec } from './types.ts';
 
 /** The value of `attributes` outside its attribute's vocabulary, or undefined when there is none. */
 export type VocabularyCheck = (attributes: Readonly<Record<string, unknown>>) => unknown;
@@ -30,14 +31,8 @@ export function vocabularyCheck(
  * in its spec), as an observation is checked before it is folded.
  */
 export function dropOutsideCheck(
-  attributes: readonly {
-    readonly key: string;
-    readonly values?: readonly string[];
-    readonly outside?: 'other' | 'drop';
-  }[],
+  attributes: readonly AttributeSpec[],
 ): VocabularyCheck | undefined {
   const closed = attributes.filter((a) => a.outside === 'drop' && a.values !== undefined);
-  return vocabularyCheck(
-    closed.length === 0 ? undefined : Object.fromEntries(closed.map((a) => [a.key, a.values!])),
-  );
+  return vocabularyCheck(Object.fromEntries(closed.map((a) => [a.key, a.values!])));
 }
