@@ -32,23 +32,13 @@ export const PROMETHEUS_SCRAPE_SERIES: ReadonlyMap<string, string> = new Map(
 );
 
 export class NameClaims {
-  readonly #exposedNames: ExposedNames | undefined;
   /** Names served by jobmeter or Prometheus, each with its owner: an instrument name or a description. */
   readonly #reserved: ReadonlyMap<string, string>;
   /** Exposed names held, by the instrument holding them. */
   readonly #claims = new Map<string, string>();
 
-  constructor(
-    exposedNames: ExposedNames | undefined,
-    reservedNames: ReadonlyMap<string, string> | undefined,
-  ) {
-    this.#exposedNames = exposedNames;
+  constructor(reservedNames: ReadonlyMap<string, string> | undefined) {
     this.#reserved = new Map([...PROMETHEUS_SCRAPE_SERIES, ...(reservedNames ?? [])]);
-  }
-
-  /** The names an instrument `name` of this unit and kind would take; none when names are not checked. */
-  namesOf(name: string, unit: string, kind: ExposedKind): readonly string[] {
-    return this.#exposedNames?.(name, unit, kind) ?? [];
   }
 
   /** The first of `names` held by someone other than `name`, with its holder; undefined when all are free. */

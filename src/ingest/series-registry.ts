@@ -111,7 +111,7 @@ export class SeriesRegistry {
 
   constructor(settings: StoreSettings) {
     this.#settings = settings;
-    this.#claims = new NameClaims(settings.exposedNames, settings.reservedNames);
+    this.#claims = new NameClaims(settings.reservedNames);
   }
 
   /** Estimated bytes held, the figure checked against `maxMemoryBytes`. */
@@ -180,7 +180,8 @@ export class SeriesRegistry {
     const { maxInstruments, maxSeriesPerInstrument } = this.#settings;
     if (this.#instruments.size >= maxInstruments)
       return { code: 'instrument_cap', text: `over the cap of ${maxInstruments} instruments` };
-    const names = this.#claims.namesOf(name, unit, EXPOSED_KIND[shape]);
+    // None when names are not checked.
+    const names = this.#settings.exposedNames?.(name, unit, EXPOSED_KIND[shape]) ?? [];
     const clash = this.#claims.clash(name, names);
     if (clash !== undefined)
       return {
