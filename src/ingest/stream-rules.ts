@@ -108,7 +108,10 @@ export function instrumentKind(
         ? incoming
         : SHAPE_OF_KIND[spec.kind];
   const shape = existing?.shape ?? specShape ?? incoming;
-  if (!compatible(shape, incoming, spec !== undefined)) {
+  // A canonical level (up-down counter or gauge) accepts either, since both render the same;
+  // everything else must match.
+  const level = (s: Shape): boolean => s === 'sum' || s === 'gauge';
+  if (shape !== incoming && !(spec !== undefined && level(shape) && level(incoming))) {
     return {
       code: 'type_conflict',
       text: `type conflict: received ${SHAPE_WORDS[incoming]}, but it is ${SHAPE_WORDS[shape]}`,
@@ -123,19 +126,6 @@ export function instrumentKind(
     };
   }
   return { shape, unit };
-}
-
-/**
- * Whether an incoming shape may feed an instrument of `shape`. A canonical level (up-down counter
- * or gauge) accepts either, since both render the same; everything else must match.
- */
-function compatible(shape: Shape, incoming: Shape, canonical: boolean): boolean {
-  if (shape === incoming) return true;
-  return (
-    canonical &&
-    (shape === 'sum' || shape === 'gauge') &&
-    (incoming === 'sum' || incoming === 'gauge')
-  );
 }
 
 /**
