@@ -148,8 +148,16 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
     };
     step
       .serve('grpc', gone, prepare, (outcome) => {
-        if (outcome instanceof Refused) answerRefused(stream, outcome, step.retryAfterSeconds);
-        else answerMessage(stream, encodeExportResponse(outcome, 'protobuf'));
+        if (!(outcome instanceof Refused))
+          return answerMessage(stream, encodeExportResponse(outcome, 'protobuf'));
+        // Its row's google.rpc code, RESOURCE_EXHAUSTED for a message too large; a shed one carries
+        // `google.rpc.RetryInfo` in `grpc-status-details-bin`, which the Collector's and Go's
+        // exporters wait for before retrying.
+        const code = GRPC_CODES[outcome.reason]!;
+        const { message, reason } = outcome;
+        const retry = INGEST_ANSWERS[reason].retryAfter;
+        const details = retry && retryStatus(code, message, step.retryAfterSeconds);
+        answerStatus(stream, code, message, details);
       })
       .catch(() => stream.destroy());
   };
@@ -252,23 +260,6 @@ function keepAlive(session: ServerHttp2Session, idleMillis: number): void {
     clearTimeout(idle);
   });
   waitIdle();
-}
-
-/**
- * A refusal answered as its gRPC status: its row's google.rpc code, RESOURCE_EXHAUSTED for a
- * message too large; a shed one carries `google.rpc.RetryInfo` in `grpc-status-details-bin`,
- * which the Collector's and Go's exporters wait for before retrying.
- */
-function answerRefused(
-  stream: ServerHttp2Stream,
-  refused: Refused,
-  retryAfterSeconds: number,
-): void {
-  const code = GRPC_CODES[refused.reason]!;
-  const details = INGEST_ANSWERS[refused.reason].retryAfter
-    ? retryStatus(code, refused.message, retryAfterSeconds)
-    : undefined;
-  answerStatus(stream, code, refused.message, details);
 }
 
 /** A google.rpc.Status with one `google.rpc.RetryInfo` detail (its `retry_delay`, in seconds). */
