@@ -336,8 +336,8 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['#instruments', '#dormant', '#woken', '#wokenSeq'],
   ],
   'ingest/senders.ts': [
-    "the ingest's senders by resource identity (bounded), each one's counts and resource keys, and each request's senders until its front names their address: no series",
-    ['refused', 'resources', '#senders', '#requests', 'request › met'],
+    "the ingest's senders by resource identity (bounded), each one's counts and resource keys: no series",
+    ['refused', 'resources', '#senders'],
   ],
   'integrations/bullmq.ts': [
     'the Redis clients the oldest-job script is defined on: connections, not series',

@@ -104,12 +104,11 @@ export function openIngest(
           startIngestListener({
             ...options,
             sink: {
-              ingest: (request) => counted(store.ingest(request)),
-              begin: () => {
-                const batch = store.begin();
+              ingest: (request, peer) => counted(store.ingest(request, peer)),
+              begin: (peer) => {
+                const batch = store.begin(peer);
                 return { add: (part) => batch.add(part), result: () => counted(batch.result()) };
               },
-              from: (result, address) => store.from(result, address),
             },
             // jobmeter's own count: a profile's rejection series is its original's API's alone.
             ...(counts && {

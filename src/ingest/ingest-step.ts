@@ -80,7 +80,7 @@ export interface IngestRequest {
   onGone(release: () => void): void;
   /** Whether the sender is gone. */
   gone(): boolean;
-  /** The sender's address (its TCP peer), which the sink is told with the result (senders.ts). */
+  /** The sender's address (its TCP peer), which the sink is told with the request (senders.ts). */
   readonly peer: string | undefined;
 }
 
@@ -139,38 +139,38 @@ export function ingestStep(options: IngestStepOptions): IngestStep {
   /** Decodes off the main thread and ingests a chunk per turn (decoder-pool.ts). */
   const ingestOffThread = async (
     body: Buffer | BodyChunks,
-    encoding: OtlpEncoding,
+    { encoding, peer }: IngestRequest,
     contentEncoding?: string,
   ): Promise<OtlpPartialSuccess> => {
-    const batch = options.sink.begin!();
+    const batch = options.sink.begin!(peer);
     await pool!.decode(body, encoding, (chunk) => batch.add(chunk), handOver, contentEncoding);
     return batch.result();
   };
 
   /**
-   * Decodes and ingests a whole body: what the sink made of it. `hold` counts a body decompressed
-   * here against the bytes in flight (it throws the refusal past them).
+   * Decodes and ingests `request`'s whole body, `chunks`: what the sink made of it. `hold` counts a
+   * body decompressed here against the bytes in flight (it throws the refusal past them).
    */
   const ingest = async (
     chunks: BodyChunks,
-    encoding: OtlpEncoding,
-    contentEncoding: string | undefined,
+    request: IngestRequest,
     hold: (bytes: number) => void,
   ): Promise<OtlpPartialSuccess> => {
+    const { encoding, contentEncoding } = request;
     // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread; a
     // snappy or LZ4 one, or one that says it inflates to a big one, compressed, inflated there.
     const length = chunks.reduce((n, c) => n + c.length, 0);
     if (handOver && isIdentity(contentEncoding) && length >= OFF_THREAD_BYTES)
-      return ingestOffThread(chunks, encoding);
+      return ingestOffThread(chunks, request);
     const raw = joinChunks(chunks);
     if (handOver && decodesOffThread(contentEncoding, raw, OFF_THREAD_BYTES))
-      return ingestOffThread(raw, encoding, contentEncoding);
+      return ingestOffThread(raw, request, contentEncoding);
     const body = await decodeBody(raw, contentEncoding, maxBodyBytes);
     if (!isIdentity(contentEncoding)) hold(body.length);
     const result =
       pool !== undefined && body.length >= OFF_THREAD_BYTES
-        ? await ingestOffThread(body, encoding)
-        : ingestHere(options.sink, body, encoding, decodeLimits);
+        ? await ingestOffThread(body, request)
+        : ingestHere(options.sink, body, request, decodeLimits);
     try {
       options.onRequest?.(body, encoding, result);
     } catch {
@@ -238,12 +238,11 @@ export function ingestStep(options: IngestStepOptions): IngestStep {
       });
       reading = false;
       await takeSlot();
-      outcome = await ingest(chunks, request.encoding, request.contentEncoding, hold);
+      outcome = await ingest(chunks, request, hold);
     } catch (err) {
       outcome = err instanceof BodyAborted ? err : refusalOf(err);
     }
     release();
-    if (!(outcome instanceof BodyAborted)) options.sink.from?.(outcome, request.peer);
     return { outcome, bodyLeft: reading, bytes: read };
   };
 
@@ -274,15 +273,15 @@ export function ingestStep(options: IngestStepOptions): IngestStep {
 function ingestHere(
   sink: IngestSink,
   body: Buffer,
-  encoding: OtlpEncoding,
+  { encoding, peer }: IngestRequest,
   limits: DecodeLimits,
 ): OtlpPartialSuccess {
   if (encoding !== 'protobuf' || sink.begin === undefined)
-    return sink.ingest(decodeExportRequest(body, encoding, limits));
+    return sink.ingest(decodeExportRequest(body, encoding, limits), peer);
   const packer = packers.take();
   try {
     const request = packer.request(decodeExportRequest(body, encoding, limits, undefined, packer));
-    const batch = sink.begin();
+    const batch = sink.begin(peer);
     batch.add(packer.chunk(request).packed);
     return batch.result();
   } finally {

@@ -83,17 +83,13 @@ export interface StoreRestore extends RestoreSummary {
 
 /** What the listener needs of a store. */
 export interface IngestSink {
-  ingest(request: OtlpExportRequest): IngestResult;
+  /** `peer`: where the request came from, the front's peer address (senders.ts). @default not told */
+  ingest(request: OtlpExportRequest, peer?: string): IngestResult;
   /**
    * One request ingested in parts (the listener decodes off the main thread and hands a request
    * over in chunks). Without it the listener decodes on the main thread and calls `ingest`.
    */
-  begin?(): IngestBatch;
-  /**
-   * Where the request answered `result` (what `ingest` or a batch's `result` gave) came from: the
-   * front's peer address (senders.ts). @default not told
-   */
-  from?(result: object, address: string | undefined): void;
+  begin?(peer?: string): IngestBatch;
 }
 
 /** What a scrape reads of the ingest: the store itself, or its state keeper (state-keeper.ts `series`), which writes first. */
@@ -294,23 +290,19 @@ export class IngestStore
     this.#refused = live.#refused;
   }
 
-  ingest(request: OtlpExportRequest): IngestResult {
-    const batch = this.begin();
+  ingest(request: OtlpExportRequest, peer?: string): IngestResult {
+    const batch = this.begin(peer);
     batch.add(request);
     return batch.result();
   }
 
-  begin(): IngestBatch {
+  begin(peer?: string): IngestBatch {
     const report = new IngestReport(this.#refused.counter);
-    const senders = this.senders.request();
+    const senders = this.senders.request(peer);
     return {
       add: (part) => this.#ingestInto(part, report, senders),
-      result: () => senders.told(report.result()),
+      result: () => report.result(),
     };
-  }
-
-  from(result: object, address: string | undefined): void {
-    this.senders.from(result, address);
   }
 
   /** Source series held now, by the key of the resource they were sent under (for {@link senders}). */

@@ -9,7 +9,7 @@
  * The ingest store feeds it as it ingests each resource of a request (ingest-store.ts), whether
  * the request was decoded on the main thread or on the decoding thread, so its counts are the
  * store's own. A sender's address is known to the front that received the request alone: the
- * front gives it for the request's result ({@link SenderRecord.from}).
+ * front gives it with the request ({@link SenderRecord.request}).
  *
  * Bounded whatever the senders do: at most `limit` senders, the one whose last push is oldest
  * dropped for a new one (counted); each identifying value cut as it is recorded, at most
@@ -132,8 +132,6 @@ export interface RequestSenders {
     resourceKey: string,
     wallMillis: number,
   ): SenderTally;
-  /** `result`, the request's, remembered with its senders for {@link SenderRecord.from}. */
-  told<R extends object>(result: R): R;
 }
 
 export class SenderRecord {
@@ -141,8 +139,6 @@ export class SenderRecord {
   readonly #senders = new Map<string, Sender>();
   readonly #limit: number;
   #evicted = 0;
-  /** The senders of each request's result, until its front says where the request came from. */
-  readonly #requests = new WeakMap<object, readonly Sender[]>();
 
   constructor(limit = MAX_SENDERS) {
     this.#limit = limit;
@@ -158,29 +154,18 @@ export class SenderRecord {
     return this.#evicted;
   }
 
-  /** A request's senders: each resource it brings is met with `arrive`, its result `told`. */
-  request(): RequestSenders {
-    const met = new Set<Sender>();
+  /**
+   * A request's senders: each resource it brings is met with `arrive`. `address`: where the request
+   * came from (the front's peer address), its senders' address from then on; undefined: not told.
+   */
+  request(address?: string): RequestSenders {
     return {
       arrive: (rm, resourceKey, wallMillis) => {
         const sender = this.#meet(rm.resource, resourceKey, wallMillis);
-        met.add(sender);
+        if (address !== undefined) sender.address = address;
         return sender;
       },
-      told: (result) => {
-        if (met.size > 0) this.#requests.set(result, [...met]);
-        return result;
-      },
     };
-  }
-
-  /**
-   * Where the request whose answer is `result` came from (the front's peer address): its senders'
-   * address from now on. Nothing for a result that ingested nothing, or a refusal.
-   */
-  from(result: object, address: string | undefined): void {
-    if (address === undefined) return;
-    for (const sender of this.#requests.get(result) ?? []) sender.address = address;
   }
 
   #meet(resource: Attributes, resourceKey: string, wallMillis: number): Sender {

@@ -35,8 +35,9 @@ function metric(name: string, temporality: 0 | 1 | 2, value: number, sets = 1): 
 }
 
 /** One request of `resources`, each its attributes and its metrics. */
+/** `resources` pushed to `store`, from `peer` when one is given (the front's address). */
 function push(
-  store: IngestStore,
+  store: IngestStore | { store: IngestStore; peer: string },
   ...resources: [Record<string, string>, unknown[]][]
 ): ReturnType<IngestStore['ingest']> {
   const body = JSON.stringify({
@@ -50,7 +51,8 @@ function push(
       scopeMetrics: [{ scope: { name: 's' }, metrics }],
     })),
   });
-  return store.ingest(decodeExportRequest(Buffer.from(body), 'json'));
+  const request = decodeExportRequest(Buffer.from(body), 'json');
+  return 'peer' in store ? store.store.ingest(request, store.peer) : store.ingest(request);
 }
 
 const report = (store: IngestStore) => store.senders.report(store.seriesByResource());
@@ -100,8 +102,7 @@ it('counts each resource of a request on its own sender: points by outcome, temp
   );
 
   // The front tells where the request came from: its senders' address from then on.
-  const from = push(store, [{ 'service.name': 'b' }, [metric('sent', 1, 1)]]);
-  store.from(from, '192.0.2.7');
+  push({ store, peer: '192.0.2.7' }, [{ 'service.name': 'b' }, [metric('sent', 1, 1)]]);
   assert.equal(byName(store, 'b')!.address, '192.0.2.7');
   assert.equal(byName(store, 'a')!.address, '');
 });
