@@ -191,11 +191,8 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
   ];
   const specs = [...own.domain, ...processSpecs, ...o.instruments];
   const effective = withProfileBuckets(specs, buckets);
-  // What the recorder's records and a sender's points are both named by.
-  const conventions = {
-    ...(vocabularies !== undefined && { vocabularies }),
-    ...(convention !== undefined && { convention }),
-  };
+  // What the recorder's records and a sender's points are both named by (none: undefined).
+  const conventions = { vocabularies, convention };
   // Host Views apply to every instrument, jobmeter's own too (an own one a View selects is the
   // SDK's, not jobmeter's storage: meter-provider.ts); jobmeter's bounds are its specs', applied at
   // the record.
