@@ -262,9 +262,7 @@ function decodeJob(
   size: { bytes: number },
   packer: PointPacker,
 ): OtlpExportRequest {
-  const parts: readonly Uint8Array[] = Array.isArray(job.body)
-    ? job.body
-    : [job.body as Uint8Array];
+  const parts: readonly Uint8Array[] = Array.isArray(job.body) ? job.body : [job.body];
   const sent =
     parts.length === 1
       ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength)

@@ -120,9 +120,8 @@ function messageLength(prefix: Buffer, maxBytes: number, identity: boolean): num
 
 const discard = (): void => {};
 
-/** The call answered OK with `message` (uncompressed). */
+/** The call, still open (ingest-step.ts `serve` answers no caller gone), answered OK with `message` (uncompressed). */
 export function answerMessage(stream: ServerHttp2Stream, message: Uint8Array): void {
-  if (stream.closed || stream.destroyed) return;
   stream.respond(HEADERS, { waitForTrailers: true });
   stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
   const prefix = Buffer.alloc(PREFIX_BYTES);
