@@ -99,15 +99,12 @@ export function readBodyChunks(
       reject(err instanceof Error ? err : new Error(String(err)));
     };
     function onData(chunk: Buffer): void {
-      if (body.received + chunk.length > limit) {
-        stop(new TooLarge(`request body larger than ${limit} bytes`));
-        return;
-      }
       try {
+        if (body.received + chunk.length > limit)
+          throw new TooLarge(`request body larger than ${limit} bytes`);
         body.add(chunk, onChunk);
       } catch (err) {
         stop(err);
-        return;
       }
     }
     function onEnd(): void {
