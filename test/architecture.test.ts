@@ -337,7 +337,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   ],
   'ingest/senders.ts': [
     "the ingest's senders by resource identity (bounded), each one's counts and resource keys: no series",
-    ['refused', 'resources', '#senders'],
+    ['refused', 'resources', 'temporality', '#senders'],
   ],
   'integrations/bullmq.ts': [
     'the Redis clients the oldest-job script is defined on: connections, not series',

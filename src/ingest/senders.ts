@@ -63,9 +63,6 @@ function shown(value: unknown): string {
     : text;
 }
 
-const CUMULATIVE = 1;
-const DELTA = 2;
-
 /** What the store counts of the resource it is ingesting on its sender (ingest-report.ts `sender`). */
 export interface SenderTally {
   accept(points: number): void;
@@ -81,8 +78,8 @@ class Sender implements SenderTally {
   address: string | undefined;
   accepted = 0;
   readonly refused = new Map<RefusalReason, number>();
-  /** The temporalities sent, as {@link CUMULATIVE} and {@link DELTA} bits. */
-  temporality = 0;
+  /** The temporalities sent. */
+  readonly temporality = new Set<'cumulative' | 'delta'>();
   /** Resource keys, the latest last. */
   readonly resources: string[] = [];
 
@@ -102,9 +99,8 @@ class Sender implements SenderTally {
   }
 
   sent(data: OtlpMetricData): void {
-    if ('temporality' in data)
-      this.temporality |=
-        data.temporality === 'cumulative' ? CUMULATIVE : data.temporality === 'delta' ? DELTA : 0;
+    if ('temporality' in data && data.temporality !== 'unspecified')
+      this.temporality.add(data.temporality);
   }
 
   row(series: number): StatusSender {
@@ -116,10 +112,7 @@ class Sender implements SenderTally {
       series,
       acceptedPoints: this.accepted,
       refusedPoints: Object.fromEntries([...this.refused].sort(([a], [b]) => a.localeCompare(b))),
-      temporality: [
-        ...(this.temporality & CUMULATIVE ? ['cumulative'] : []),
-        ...(this.temporality & DELTA ? ['delta'] : []),
-      ],
+      temporality: (['cumulative', 'delta'] as const).filter((t) => this.temporality.has(t)),
     };
   }
 }
