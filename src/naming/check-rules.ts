@@ -11,15 +11,13 @@
  * has the same type and label names, so two instruments can feed one family and nothing else.
  */
 import { nearestKey } from '../common/did-you-mean.ts';
-import { ConfigError, REDACTED } from '../errors.ts';
+import { unknownKeyError } from '../common/option-keys.ts';
+import { bool, isTable, oneOfRule } from '../common/option-rules.ts';
+import { ConfigError } from '../errors.ts';
 import { CLASSIC_LABEL_NAME, CLASSIC_METRIC_NAME } from '../exposition/escape.ts';
 import type { FamilyRule } from './types.ts';
 
 export const RULE_TYPES: readonly FamilyRule['type'][] = ['counter', 'gauge', 'histogram', 'info'];
-const FROM: readonly unknown[] = ['value', 'sum', 'count'] satisfies FamilyRule['from'][];
-
-const isTable = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 
 const isLabelPair = (pair: unknown): pair is readonly [string, string] =>
@@ -31,11 +29,14 @@ const isLabelPair = (pair: unknown): pair is readonly [string, string] =>
   CLASSIC_LABEL_NAME.test(pair[1]) &&
   !pair[1].startsWith('__');
 
-/** One field of a rule: the config file's spelling where it differs, and what its value must be. */
+/**
+ * One field of a rule: the config file's spelling where it differs, and what its value must be:
+ * an option rule's check and words (option-rules.ts) where one says it, else its own.
+ */
 interface Field {
   readonly file?: string;
   readonly required?: true;
-  readonly check: (value: unknown) => boolean;
+  readonly is: (value: unknown) => boolean;
   readonly expected: string;
 }
 
@@ -43,28 +44,24 @@ interface Field {
 const FIELDS = {
   instrument: {
     required: true,
-    check: (v) => isString(v) && v.trim() !== '',
+    is: (v) => isString(v) && v.trim() !== '',
     expected: 'the name of the instrument the family is rendered from',
   },
   name: {
     required: true,
-    check: (v) => isString(v) && CLASSIC_METRIC_NAME.test(v),
+    is: (v) => isString(v) && CLASSIC_METRIC_NAME.test(v),
     expected: 'a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)',
   },
-  type: {
-    required: true,
-    check: (v) => RULE_TYPES.includes(v as FamilyRule['type']),
-    expected: `one of ${RULE_TYPES.join(', ')}`,
-  },
-  help: { required: true, check: isString, expected: 'a string (the # HELP text)' },
-  unit: { check: isString, expected: 'a string' },
-  from: { check: (v) => FROM.includes(v), expected: `one of ${FROM.join(', ')}` },
+  type: { required: true, ...oneOfRule(RULE_TYPES) },
+  help: { required: true, is: isString, expected: 'a string (the # HELP text)' },
+  unit: { is: isString, expected: 'a string' },
+  from: oneOfRule<NonNullable<FamilyRule['from']>>(['value', 'sum', 'count']),
   scale: {
-    check: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
+    is: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
     expected: 'a positive number',
   },
   labels: {
-    check: (v) =>
+    is: (v) =>
       Array.isArray(v) &&
       v.every(isLabelPair) &&
       new Set(v.map(([, label]) => label)).size === v.length,
@@ -72,13 +69,13 @@ const FIELDS = {
       'a list of [attribute, label] pairs, label names [a-zA-Z_][a-zA-Z0-9_]* not starting with __, each once',
   },
   values: {
-    check: (v) =>
+    is: (v) =>
       isTable(v) && Object.values(v).every((m) => isTable(m) && Object.values(m).every(isString)),
     expected: "a table: attribute \u2192 { canonical value \u2192 the original's word }",
   },
   zeroFill: {
     file: 'zero_fill',
-    check: (v) =>
+    is: (v) =>
       isTable(v) &&
       Object.values(v).every(
         // A word twice would serve its series twice (OpenMetrics: a family's label sets are unique).
@@ -88,7 +85,7 @@ const FIELDS = {
     expected:
       "a table { <the family's one label> = [words\u2026, each once] }, on a counter or gauge with exactly one label",
   },
-  emitZero: { file: 'emit_zero', check: (v) => typeof v === 'boolean', expected: 'true or false' },
+  emitZero: { file: 'emit_zero', ...bool },
 } as const satisfies Record<keyof FamilyRule, Field>;
 
 type FieldName = keyof typeof FIELDS;
@@ -128,11 +125,7 @@ export function checkFamilyRules(
     for (const k of Object.keys(given)) {
       if (known.includes(k)) continue;
       const hint = nearestKey(k, known);
-      throw new ConfigError(
-        `${at}.${k}`,
-        REDACTED,
-        `a key of a rule: ${known.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`,
-      );
+      throw unknownKeyError(`${at}.${k}`, 'a rule', known, hint && `${at}.${hint}`);
     }
     const named = isString(given['name']) ? ` (rule ${given['name']})` : '';
     const fail = (field: FieldName, expected: string = FIELDS[field].expected): never => {
@@ -148,7 +141,7 @@ export function checkFamilyRules(
     for (const k of names) {
       const value = given[spelling(k, file)];
       if (value === undefined && !('required' in FIELDS[k])) continue;
-      if (!FIELDS[k].check(value)) fail(k);
+      if (!FIELDS[k].is(value)) fail(k);
       rule[k] = value;
     }
     const typed = rule as unknown as FamilyRule;

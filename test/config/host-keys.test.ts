@@ -108,6 +108,35 @@ describe('global, cardinality_limit, host_exemplars, host_instruments, [profile]
       'invalid profile.rules[0].zero_fill={"state":["idle","idle"]}: expected a table { <the family\'s one label> = [words…, each once] }, on a counter or gauge with exactly one label (rule b)',
     ],
     [
+      {
+        profile: {
+          rules: [{ instrument: 'a', name: 'b', type: 'gauge', help: '', from: 'total' }],
+        },
+      },
+      'invalid profile.rules[0].from=total: expected one of value, sum, count (rule b)',
+    ],
+    [
+      {
+        profile: { rules: [{ instrument: 'a', name: 'b', type: 'gauge', help: '', emit_zero: 1 }] },
+      },
+      'invalid profile.rules[0].emit_zero=1: expected true or false (rule b)',
+    ],
+    [
+      {
+        profile: { rules: [{ instrument: 'a', name: 'b', type: 'gauge', help: '', zerofill: {} }] },
+      },
+      'invalid profile.rules[0].zerofill=<redacted>: expected a key of a rule: instrument, name, type, help, unit, from, scale, labels, values, zero_fill, emit_zero (did you mean profile.rules[0].zero_fill?)',
+    ],
+    // A table is a plain object (option-rules.ts isTable): a Date is no vocabulary, never an empty one.
+    [
+      {
+        profile: {
+          rules: [{ instrument: 'a', name: 'b', type: 'gauge', help: '', values: new Date(0) }],
+        },
+      },
+      'invalid profile.rules[0].values="1970-01-01T00:00:00.000Z": expected a table: attribute \u2192 { canonical value \u2192 the original\'s word } (rule b)',
+    ],
+    [
       { profile: { nme: 'solti' } },
       'invalid profile.nme=<redacted>: expected a key of [profile]: name, rules (did you mean profile.name?)',
     ],
