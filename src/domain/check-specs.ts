@@ -25,10 +25,9 @@ export function isBucketBounds(bounds: unknown): bounds is readonly number[] {
  */
 export function checkInstrumentSpecs(
   specs: readonly DeclaredInstrumentSpec[],
-  key = 'instruments',
 ): readonly InstrumentSpec[] {
-  return list(specs, key, 'instrument specs').map((spec, i) => {
-    const at = `${key}[${i}]`;
+  return list(specs, 'instruments', 'instrument specs').map((spec, i) => {
+    const at = `instruments[${i}]`;
     if (typeof spec !== 'object' || spec === null)
       throw new ConfigError(
         at,
