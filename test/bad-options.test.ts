@@ -424,6 +424,20 @@ const AT_RESOLUTION: readonly [string, JobmeterOptions, string][] = [
     { listener: false, ingest: { port: 0, apiKeys: [{ key: 'k3y', tenant: '' }] } },
     'invalid ingest.apiKeys[0].tenant=',
   ],
+  // An entry that is no object has no key: refused for that, not with a TypeError.
+  [
+    'ingest.apiKeys[0].key',
+    { listener: false, ingest: { port: 0, apiKeys: [null as never] } },
+    'invalid ingest.apiKeys[0].key=<redacted>: expected a non-empty token without whitespace',
+  ],
+  [
+    'ingest.apiKeys[1].key',
+    {
+      listener: false,
+      ingest: { port: 0, apiKeys: [{ key: 'k3y', tenant: 't' }, 'k3y' as never] },
+    },
+    'invalid ingest.apiKeys[1].key=<redacted>: expected a non-empty token without whitespace',
+  ],
   [
     'ingest.trustedCidrs[0]',
     { listener: false, ingest: { port: 0, trustedCidrs: ['10.0.0.0/33'] } },

@@ -386,10 +386,7 @@ export function gateCredentials(
   const list = `${prefix}${listKey}`;
   if (!Array.isArray(apiKeys)) throw new ConfigError(list, REDACTED, 'an array of { key, tenant }');
   apiKeys.forEach((k: unknown, i) => {
-    const { key, tenant: owner } = (typeof k === 'object' && k !== null ? k : {}) as {
-      key?: unknown;
-      tenant?: unknown;
-    };
+    const { key, tenant: owner } = (k ?? {}) as { key?: unknown; tenant?: unknown };
     const checked = token(key, `${list}[${i}].key`);
     if (!tenant.is(owner))
       throw new ConfigError(`${list}[${i}].tenant`, shown(owner), tenant.expected);
