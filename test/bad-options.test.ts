@@ -184,6 +184,32 @@ const CASES: readonly [string, unknown, string][] = [
     'invalid instruments[0].attributes[0].cap=0: expected a positive integer',
   ],
   [
+    'instruments[0].attributes[0].outside',
+    {
+      listener: false,
+      instruments: [
+        {
+          name: 'app.jobs',
+          kind: 'counter',
+          unit: '1',
+          description: '',
+          attributes: [{ key: 'queue', values: ['a'], outside: 'Drop' }],
+        },
+      ],
+    },
+    'invalid instruments[0].attributes[0].outside=Drop: expected one of other, drop',
+  ],
+  [
+    'instruments[0].exemplars',
+    {
+      listener: false,
+      instruments: [
+        { name: 'app.jobs', kind: 'counter', unit: '1', description: '', exemplars: 'yes' },
+      ],
+    },
+    'invalid instruments[0].exemplars=yes: expected true or false',
+  ],
+  [
     'views',
     { listener: false, views: {} },
     'invalid views={}: expected a list of OpenTelemetry ViewOptions',

@@ -3,7 +3,7 @@
  * and jobmeterViews), checked once where they come in, so a bad one is a ConfigError naming it and
  * the recording path may take every spec as well formed.
  */
-import { list, oneOfRule, positiveInteger } from '../common/option-rules.ts';
+import { bool, list, oneOfRule, positiveInteger } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
 import { INSTRUMENT_TYPE_OF, type DeclaredInstrumentSpec, type InstrumentSpec } from './types.ts';
 
@@ -49,12 +49,14 @@ export function checkInstrumentSpecs(
         spec.buckets,
         'finite bucket bounds in strictly increasing order (e.g. [0.1, 0.5, 1, 5])',
       );
+    if (spec.exemplars !== undefined) bool(spec.exemplars, `${at}.exemplars`);
     if (spec.attributes === undefined) return { ...spec, attributes: [] };
     list(spec.attributes, `${at}.attributes`, 'attribute specs { key, values or cap }').forEach(
       (a, j) => {
         const attr = `${at}.attributes[${j}]`;
         if (typeof a?.key !== 'string' || a.key === '')
           throw new ConfigError(`${attr}.key`, a?.key, 'a non-empty attribute key');
+        if (a.outside !== undefined) oneOfRule(['other', 'drop'])(a.outside, `${attr}.outside`);
         if (a.values !== undefined)
           list(a.values, `${attr}.values`, 'strings (the closed vocabulary)');
         else if (a.cap !== undefined) positiveInteger(a.cap, `${attr}.cap`);
