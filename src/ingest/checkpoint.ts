@@ -21,7 +21,7 @@
  */
 import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
-import type { Acc, CountedWindows, Shape } from '../series/output-set.ts';
+import type { Acc, CountedWindows, GoneSource, Shape } from '../series/output-set.ts';
 import {
   counterRefusal,
   exponentialFault,
@@ -116,17 +116,12 @@ export interface GoneSplit {
   readonly parts: readonly GonePart[];
 }
 
-/** A gone source's last report, by its identity in its instrument (series/streams.ts `identity`, less the instrument's name). */
-export interface GonePart {
-  readonly source: string;
-  readonly value: number;
-  readonly acc: Acc | undefined;
-  /**
-   * A delta source's counted windows (output-set.ts `CountedWindows`; the checkpoint's
-   * `goneWindows`, their start, and `goneSpans`, their end and gaps); none: cumulative.
-   */
-  readonly windows?: CountedWindows;
-}
+/**
+ * A gone source's last report (its `windows`, a delta source's: the checkpoint's `goneWindows`,
+ * their start, and `goneSpans`, their end and gaps), by its identity in its instrument
+ * (series/streams.ts `identity`, less the instrument's name).
+ */
+export type GonePart = GoneSource & { readonly source: string };
 
 export interface StreamSnapshot {
   /** The resource and scope part of its group's key (arrival.ts `origin`). */

@@ -96,7 +96,7 @@ export interface CountedWindows {
 }
 
 /** A source that ended while its series stayed: its last report (a histogram's: `acc`). */
-interface GoneSource {
+export interface GoneSource {
   readonly value: number;
   readonly acc: Acc | undefined;
   /** A delta source's; none: its points were cumulative. */
