@@ -68,11 +68,14 @@ export interface Convention {
   readonly omitted: readonly OmittedInstrument[];
 }
 
-/** The canonical instruments a convention records under its own instruments only, or not at all. */
-export function replacedBy(convention: Convention): ReadonlySet<string> {
+/**
+ * The canonical instruments a convention records under its own instruments only, or not at all;
+ * none without a convention.
+ */
+export function replacedBy(convention: Convention | undefined): ReadonlySet<string> {
   return new Set([
-    ...convention.instruments.filter((i) => i.alongside !== true).map((i) => i.instrument),
-    ...convention.omitted.map((o) => o.instrument),
+    ...(convention?.instruments ?? []).filter((i) => i.alongside !== true).map((i) => i.instrument),
+    ...(convention?.omitted ?? []).map((o) => o.instrument),
   ]);
 }
 

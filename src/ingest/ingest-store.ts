@@ -217,8 +217,7 @@ export class IngestStore
     this.maxAgeMillis = Math.max(MIN_MAX_AGE_MILLIS, settings.expiryMillis);
     this.#refused = { counter: refusedCounter(), start: millisToHrTime(pointMillis(this.#clock)) };
     this.#derivations = derivations(settings.convention);
-    this.#replaced =
-      settings.convention === undefined ? new Set() : replacedBy(settings.convention);
+    this.#replaced = replacedBy(settings.convention);
   }
 
   /** Source series held now (for tests and diagnostics). */

@@ -95,9 +95,9 @@ export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings 
   );
   // The canonical instruments a convention replaces stay canonical here: their points are checked
   // and bounded by their own specs, as an embedded host's records are before it derives.
-  const replaced = options.convention === undefined ? undefined : replacedBy(options.convention);
+  const replaced = replacedBy(options.convention);
   for (const spec of DOMAIN_INSTRUMENTS)
-    if (replaced?.has(spec.name) === true && !specs.has(spec.name)) specs.set(spec.name, spec);
+    if (replaced.has(spec.name) && !specs.has(spec.name)) specs.set(spec.name, spec);
   return {
     ...options,
     specs,
