@@ -40,6 +40,7 @@
  * own `maxConnections` would close the newcomer instead, and a few hundred stalled connections
  * would lock every sender out until their idle timeout.
  */
+import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import {
   createServer,
@@ -202,13 +203,8 @@ export async function startGrpcFront(options: GrpcFrontOptions): Promise<GrpcFro
   // http.Server does; with no 'request' event here, every connection is ranked by progress alone.
   // (Not on the HTTP/2 server: a 'request' listener there turns on its compatibility API.)
   keepRoom(listener as unknown as HttpServer, options.maxConnections, options.onShed);
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(options.port, options.host, () => {
-      listener.off('error', reject);
-      resolve();
-    });
-  });
+  // Rejects with the listener's 'error' (address in use, permission) if it comes first.
+  await once(listener.listen(options.port, options.host), 'listening');
   const { port } = listener.address() as { port: number };
 
   let closing: Promise<void> | undefined;
