@@ -239,11 +239,15 @@ export interface IngestSource {
   readonly checkpoints: (() => CheckpointFigures) | undefined;
 }
 
-/** What is served of the checkpoints (state-keeper.ts `CheckpointHealth`). */
+/** What is served of the checkpoints (ingest/state-keeper.ts `CheckpointHealth`). */
 export interface CheckpointFigures {
+  /** Writes that failed since the start. */
   readonly failures: number;
+  /** When the file last took the store's state (the last write, or the read at start), Unix seconds. */
   readonly writtenSeconds: number | undefined;
+  /** The file's size then, header included. */
   readonly bytes: number | undefined;
+  /** How long the last successful write took, from reading the store to the file in place; undefined before one. */
   readonly lastWriteSeconds: number | undefined;
 }
 

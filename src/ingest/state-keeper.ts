@@ -27,6 +27,7 @@
  * cannot be made is a configuration error, as `validate` finds it too ({@link openStateDir}).
  */
 import { join } from 'node:path';
+import type { CheckpointFigures } from '../http/self-telemetry.ts';
 import {
   CHECKPOINT_VERSION,
   CheckpointError,
@@ -83,18 +84,10 @@ export interface StateKeeperOptions {
   >;
 }
 
-/** How the checkpoints fare: what `/ready` and the self-telemetry report. */
-export interface CheckpointHealth {
-  /** Writes that failed since the start. */
-  readonly failures: number;
+/** How the checkpoints fare: what `/ready` and the self-telemetry (its figures) report. */
+export interface CheckpointHealth extends CheckpointFigures {
   /** While the last write failed: its reason in a word that names no path (state-file.ts `StateFileError.code`), and the writes failed in a row. */
   readonly failing: { readonly reason: string; readonly inRow: number } | undefined;
-  /** When the file last took the store's state (the last write, or the read at start), Unix seconds. */
-  readonly writtenSeconds: number | undefined;
-  /** The file's size then, header included. */
-  readonly bytes: number | undefined;
-  /** How long the last successful write took, from reading the store to the file in place; undefined before one. */
-  readonly lastWriteSeconds: number | undefined;
 }
 
 export class StateKeeper {
