@@ -28,6 +28,7 @@ import { metricsCollection } from './series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
+import { withinMillis } from './common/within-millis.ts';
 import { READER_METHODS } from './common/option-rules.ts';
 import { READER_OPTIONS, resolveSection } from './common/option-table.ts';
 import { RecordGuard } from './domain/record-guard.ts';
@@ -149,17 +150,12 @@ export class JobmeterReader implements IMetricReader {
   }
 
   #waitForProvider(): Promise<void> {
-    const waiting = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting = undefined;
-        reject(
-          new Error(
-            `JobmeterReader: no MeterProvider took this reader within ${READY_WAIT_MILLIS} ms of awaiting ready; ` +
-              "give it to one first (new MeterProvider({ readers: [reader] }), or NodeSDK's metricReaders and sdk.start()), then await ready",
-          ),
-        );
-      }, READY_WAIT_MILLIS);
-      void this.#bound.promise.then(resolve, reject).finally(() => clearTimeout(timer));
+    const waiting = withinMillis(this.#bound.promise, READY_WAIT_MILLIS, false, () => {
+      this.#waiting = undefined;
+      return new Error(
+        `JobmeterReader: no MeterProvider took this reader within ${READY_WAIT_MILLIS} ms of awaiting ready; ` +
+          "give it to one first (new MeterProvider({ readers: [reader] }), or NodeSDK's metricReaders and sdk.start()), then await ready",
+      );
     });
     waiting.catch(() => {});
     return waiting;

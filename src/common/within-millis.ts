@@ -5,16 +5,18 @@
 
 /**
  * Resolves when `work` does, or after `millis` if it has not; rejects if `work` rejects first.
- * `unref`: the timer does not keep the process up.
+ * `unref`: the timer does not keep the process up. `lateError`: the deadline rejects, with what it
+ * returns, rather than resolves (a wait that is an error when it runs out).
  */
 export async function withinMillis(
   work: Promise<unknown>,
   millis: number,
   unref = false,
+  lateError?: () => Error,
 ): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, millis);
+  const late = new Promise<void>((resolve, reject) => {
+    timer = setTimeout(() => (lateError === undefined ? resolve() : reject(lateError())), millis);
     if (unref) timer.unref();
   });
   try {
