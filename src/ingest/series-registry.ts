@@ -373,10 +373,8 @@ export class SeriesRegistry {
           base: out.base(slot),
           baseAcc: out.baseAcc[slot],
           parts: [...gone].map(([id, part]) => ({
+            ...part,
             source: id.slice(instrument.name.length),
-            value: part.value,
-            acc: part.acc,
-            ...(part.windows !== undefined && { windows: part.windows }),
           })),
         },
       }),
