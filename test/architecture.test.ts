@@ -235,7 +235,7 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
     ['closedVocabulary › allowed', 'cappedVocabulary › seen'],
   ],
   'domain/guarded-meter.ts': [NOT_SERIES, ['#wrappers', 'BATCH_WRAPPERS', 'ownSdkFor › made']],
-  'domain/meter-provider.ts': [NOT_SERIES, ['#meters']],
+  'domain/meter-provider.ts': [NOT_SERIES, ['#meters', '#readerKinds']],
   'domain/queue-ages.ts': [
     "the host's last job-store read (each queue's oldest waiting job's enqueue time), replaced whole by the next read; the gauge's values are the SDK's storages'",
     ['#last'],

@@ -5,18 +5,21 @@
  *
  * - jobmeter's own synchronous instruments (the catalog's, the self-metrics, those a host declares
  *   in `options.instruments`) record into jobmeter's synchronous storages (storage/, writing into
- *   the series store of series/) unless a View of the host's
- *   selects them: `getMeter('jobmeter', VERSION).createCounter(name)` hands out the storage itself,
+ *   the series store of series/) unless the SDK records them (below):
+ *   `getMeter('jobmeter', VERSION).createCounter(name)` hands out the storage itself,
  *   so the domain API records through OpenTelemetry API instruments at the storages' cost.
  * - A host's synchronous instrument that no View selects records into a local storage too, its
  *   attribute sets open up to the cardinality limit (series/open-index.ts): what the SDK would
  *   make of it with no View, at the storages' cost.
  * - jobmeter's own observable instruments no host View selects are series sets of the same store,
  *   written by their callbacks at the store's instant (storage/observed.ts).
- * - Every other instrument is the SDK's -- a host's observable ones, and any a host View selects,
- *   own or not: Views then apply exactly as OpenTelemetry says (buckets, base-2 exponential, drop,
- *   allow-lists, renames, limits). An own one keeps its spec's folds and unit, description and
- *   buckets (as advice).
+ * - Every other instrument is the SDK's -- a host's observable ones, any a host View selects, own
+ *   or not, and any of a kind a reader aggregates otherwise than by default (its
+ *   `aggregationSelector`: an exporter's `aggregationPreference`, e.g. base-2 exponential
+ *   histograms). Views and readers' aggregations then apply exactly as OpenTelemetry says (buckets,
+ *   base-2 exponential, drop, allow-lists, renames, limits; a reader's aggregation to what no View
+ *   selects, for that reader alone): the storages aggregate by default only. An own one keeps its
+ *   spec's folds and unit, description and buckets (as advice).
  * - Every reader given to the provider -- jobmeter's own or a standard one (a periodic OTLP
  *   exporter, `PrometheusExporter`) -- reads both engines: the provider binds it to one producer,
  *   the SDK's collection (its callbacks run first), then the storages' series store as MetricData,
@@ -25,7 +28,7 @@
  *
  * Meters are guarded (guarded-meter.ts): values checked, host instruments bounded over their life.
  */
-import { sdkMetrics } from '../common/otel-sdk.ts';
+import { AggregationType, sdkMetrics } from '../common/otel-sdk.ts';
 import {
   createNoopMeter,
   type Meter,
@@ -52,7 +55,7 @@ import {
 } from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
 import { StorageRegistry } from './storage/registry.ts';
-import type { InstrumentSpec } from './types.ts';
+import { INSTRUMENT_TYPE_OF, type InstrumentKind, type InstrumentSpec } from './types.ts';
 
 /** The SDK's Views that select an instrument, in the order the host gave them. */
 export type ViewSelection = (instrument: InstrumentIdentity) => readonly {
@@ -149,6 +152,8 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
   readonly #cumulative: MetricProducer;
   /** What the SDK's provider is made with, when it is first needed. */
   readonly #sdkOptions: () => MeterProviderOptions;
+  /** The instrument kinds a reader aggregates otherwise than by default: found as the SDK's provider is made. */
+  readonly #readerKinds = new Set<InstrumentKind>();
   #sdk: MeterProvider | undefined;
   #sdkInstruments = false;
   #shutdown = false;
@@ -157,19 +162,25 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
    * @param providerOptions the SDK provider's options: given as they are, the SDK's provider is
    *   made at once (its readers bound now); as a function, when first needed -- an instrument the
    *   SDK records, {@link sdk} -- so a host that needs none never loads the SDK (common/otel-sdk.ts).
+   *   A reader that aggregates a kind otherwise than by default decides which engine records an
+   *   instrument, so its provider is made before the first meter is asked for.
    */
   constructor(
     providerOptions: MeterProviderOptions | (() => MeterProviderOptions),
     engine: EngineOptions,
   ) {
     const select = engine.selection ?? (() => []);
-    const viewed = (i: InstrumentIdentity): boolean => select(i).length > 0;
+    // The SDK records an instrument a View selects, or of a kind a reader aggregates otherwise.
+    const sdkRecords = (i: InstrumentIdentity): boolean =>
+      select(i).length > 0 || this.#readerKinds.has(i.kind);
     const limit = engine.cardinalityLimit ?? 2000;
     const meter = { ...engine.scope, schemaUrl: undefined };
-    const storages = new StorageRegistry(
-      engine.specs.filter((s) => !viewed({ ...s, meter })),
-      { scope: engine.scope, guard: engine.guard, observedLimit: limit },
-    );
+    const storages = new StorageRegistry(engine.specs, {
+      scope: engine.scope,
+      guard: engine.guard,
+      observedLimit: limit,
+      sdkRecords: (s) => sdkRecords({ ...s, meter }),
+    });
     this.#sdkOptions =
       typeof providerOptions === 'function' ? providerOptions : () => providerOptions;
     this.storages = storages;
@@ -184,7 +195,7 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
       return new AttributeSetCap(view?.aggregationCardinalityLimit ?? limit, process);
     };
     this.#hostStorage = (instrument, options) =>
-      viewed(instrument)
+      sdkRecords(instrument)
         ? undefined
         : storages.host(
             instrument.meter,
@@ -204,6 +215,14 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
   sdk(): MeterProvider {
     if (this.#sdk !== undefined) return this.#sdk;
     const options = this.#sdkOptions();
+    for (const reader of options.readers ?? [])
+      for (const [kind, type] of Object.entries(INSTRUMENT_TYPE_OF))
+        if (reader.selectAggregation(type).type !== AggregationType.DEFAULT)
+          this.#readerKinds.add(kind as InstrumentKind);
+    if (this.#readerKinds.size > 0 && this.#meters.size > 0)
+      throw new Error(
+        'jobmeter: a reader that aggregates an instrument kind otherwise than by default is given before the first meter (domain/meter-provider.ts)',
+      );
     const readers = (options.readers ?? []).map((reader) => {
       if (this.#engine.readsStore?.(reader) === true) return reader;
       const store = this.storages.series.producer((type) =>

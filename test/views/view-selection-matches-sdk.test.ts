@@ -21,6 +21,8 @@ import {
 } from '@opentelemetry/exporter-metrics-otlp-http';
 import {
   AggregationType,
+  type AggregationOption,
+  type AggregationSelector,
   type AggregationTemporalitySelector,
   createAllowListAttributesProcessor,
   DataPointType,
@@ -35,8 +37,11 @@ import { withHostBuckets } from '../../src/domain/host-buckets.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
 
 class CollectingReader extends MetricReader {
-  constructor(temporality: AggregationTemporalitySelector) {
-    super({ aggregationTemporalitySelector: temporality });
+  constructor(temporality: AggregationTemporalitySelector, aggregation?: AggregationSelector) {
+    super({
+      aggregationTemporalitySelector: temporality,
+      ...(aggregation !== undefined && { aggregationSelector: aggregation }),
+    });
   }
   protected override async onShutdown(): Promise<void> {}
   protected override async onForceFlush(): Promise<void> {}
@@ -65,6 +70,8 @@ interface Case {
   readonly scope: Scope;
   readonly views: readonly ViewOptions[];
   readonly temporality: AggregationTemporalitySelector;
+  /** The reader's own aggregation (an exporter's `aggregationPreference`), for instruments no View selects. @default the SDK's */
+  readonly aggregation?: AggregationSelector;
 }
 
 const RECORDED: Attributes = { a: 'x', b: 'y' };
@@ -139,7 +146,14 @@ function streams(rm: ResourceMetrics, scope: Scope): unknown[] {
     ...(m.dataPointType === DataPointType.SUM && { monotonic: m.isMonotonic }),
     points: m.dataPoints.map((p) => {
       const v = p.value as
-        number | { count: number; sum?: number; buckets?: { boundaries?: number[] } };
+        | number
+        | {
+            count: number;
+            sum?: number;
+            buckets?: { boundaries?: number[] };
+            scale?: number;
+            positive?: unknown;
+          };
       return {
         attributes: Object.fromEntries(
           Object.entries(p.attributes).sort(([x], [y]) => (x < y ? -1 : 1)),
@@ -147,7 +161,13 @@ function streams(rm: ResourceMetrics, scope: Scope): unknown[] {
         value:
           typeof v === 'number'
             ? v
-            : { count: v.count, sum: v.sum, boundaries: v.buckets?.boundaries },
+            : {
+                count: v.count,
+                sum: v.sum,
+                boundaries: v.buckets?.boundaries,
+                scale: v.scale,
+                positive: v.positive,
+              },
       };
     }),
   });
@@ -166,7 +186,7 @@ function streams(rm: ResourceMetrics, scope: Scope): unknown[] {
 /** What the plain SDK serves for `c`, or the error its provider throws for `c.views`. */
 async function sdkStreams(c: Case): Promise<unknown[] | Error> {
   let provider: MeterProvider;
-  const reader = new CollectingReader(c.temporality);
+  const reader = new CollectingReader(c.temporality, c.aggregation);
   try {
     provider = new MeterProvider({ views: [...c.views], readers: [reader] });
   } catch (err) {
@@ -182,7 +202,7 @@ async function sdkStreams(c: Case): Promise<unknown[] | Error> {
 
 /** What jobmeter serves for `c` to a reader of the host's, or the error it starts with. */
 async function jobmeterStreams(c: Case): Promise<unknown[] | Error> {
-  const reader = new CollectingReader(c.temporality);
+  const reader = new CollectingReader(c.temporality, c.aggregation);
   let jm: Awaited<ReturnType<typeof createJobmeter>>;
   try {
     jm = await createJobmeter({
@@ -371,6 +391,24 @@ const view = (instrument: Instrument, scope: Scope): fc.Arbitrary<ViewOptions> =
       }),
     }));
 
+/** Per instrument type, `option`; every other type the SDK's default. */
+const only =
+  (type: InstrumentType, option: AggregationOption): AggregationSelector =>
+  (t) =>
+    t === type ? option : { type: AggregationType.DEFAULT };
+
+/**
+ * Readers' own aggregations: sdk-node's `default_histogram_aggregation` choices (base-2
+ * exponential, explicit with the SDK's boundaries), and others a selector may give.
+ */
+const READER_AGGREGATIONS: readonly AggregationSelector[] = [
+  only(InstrumentType.HISTOGRAM, { type: AggregationType.EXPONENTIAL_HISTOGRAM }),
+  only(InstrumentType.HISTOGRAM, { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM }),
+  only(InstrumentType.COUNTER, { type: AggregationType.DROP }),
+  only(InstrumentType.GAUGE, { type: AggregationType.SUM }),
+  () => ({ type: AggregationType.LAST_VALUE }),
+];
+
 const cases: fc.Arbitrary<Case> = fc
   .record({
     instrument: fc.record({
@@ -390,11 +428,16 @@ const cases: fc.Arbitrary<Case> = fc
       DeltaTemporalitySelector,
       LowMemoryTemporalitySelector,
     ),
+    aggregation: sometimes(30, fc.constantFrom(...READER_AGGREGATIONS)),
   })
-  .chain(({ instrument, scope, temporality }) =>
-    fc
-      .array(view(instrument, scope), { minLength: 1, maxLength: 2 })
-      .map((views) => ({ instrument, scope, views, temporality })),
+  .chain(({ instrument, scope, temporality, aggregation }) =>
+    fc.array(view(instrument, scope), { minLength: 1, maxLength: 2 }).map((views) => ({
+      instrument,
+      scope,
+      views,
+      temporality,
+      ...(aggregation !== undefined && { aggregation }),
+    })),
   );
 
 test('generated instruments and Views: jobmeter selects and serves as the SDK does', async () => {
@@ -432,6 +475,22 @@ test('generated instruments and Views: jobmeter selects and serves as the SDK do
           temporality: DeltaTemporalitySelector,
         },
       ]),
+      // A histogram no View selects, read by a reader that aggregates histograms exponentially.
+      [
+        {
+          instrument: {
+            name: 'app.wait',
+            kind: 'histogram',
+            unit: 's',
+            description: undefined,
+            valueType: undefined,
+          },
+          scope: { name: 'app', version: undefined, schemaUrl: undefined },
+          views: [{ instrumentName: 'other' }],
+          temporality: CumulativeTemporalitySelector,
+          aggregation: READER_AGGREGATIONS[0]!,
+        },
+      ],
     ],
   });
 });

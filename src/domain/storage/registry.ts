@@ -47,6 +47,11 @@ export interface StorageRegistryOptions {
   readonly guard?: RecordGuard;
   /** Series per observable instrument, overflow included (the SDK's limit for it). @default 2000 */
   readonly observedLimit?: number;
+  /**
+   * Whether the SDK records the instrument of `spec` instead (domain/meter-provider.ts), asked as
+   * the registry is made and again as the instrument is: it then gets no storage. @default never
+   */
+  readonly sdkRecords?: (spec: InstrumentSpec) => boolean;
 }
 
 /**
@@ -101,12 +106,14 @@ export class StorageRegistry {
   readonly #scope: InstrumentationScope;
   readonly #observedLimit: number;
   readonly #guard: RecordGuard;
+  readonly #sdkRecords: (spec: InstrumentSpec) => boolean;
 
   constructor(specs: readonly InstrumentSpec[], options: StorageRegistryOptions) {
     this.series = new SeriesStore(options.clock === undefined ? {} : { clock: options.clock });
     const guard = (this.#guard = options.guard ?? new RecordGuard());
     this.#scope = options.scope;
     this.#observedLimit = options.observedLimit ?? 2000;
+    const sdkRecords = (this.#sdkRecords = options.sdkRecords ?? (() => false));
     // The observable instruments' callbacks, first among the settlers: what they record (the
     // snapshot's failures) is waited for by those registered after.
     const callbacks = (this.callbacks = new ObservedCallbacks(guard));
@@ -114,7 +121,7 @@ export class StorageRegistry {
     for (const spec of specs) {
       if (this.#specs.has(spec.name)) continue;
       this.#specs.set(spec.name, spec);
-      if (isObserved(spec.kind)) continue;
+      if (isObserved(spec.kind) || sdkRecords(spec)) continue;
       const index = (grow: () => void) => new SpecSeriesIndex(spec, grow);
       const histogram = { bounds: spec.buckets ?? [], minMax: false };
       const storage = syncStorage(
@@ -214,13 +221,20 @@ export class StorageRegistry {
 
   /** The storage of the instrument `name` given as a spec of `kind`, when there is one. */
   storage(name: string, kind: InstrumentKind): SyncStorage | undefined {
-    return this.#specs.get(name)?.kind === kind ? this.#byName.get(name) : undefined;
+    return this.#stored(name, kind) ? this.#byName.get(name) : undefined;
   }
 
   /** The observable instrument `name` given as a spec of `kind` ({@link observed}), when there is one. */
   observedOf(name: string, kind: ObservedKind): ObservedStorage | undefined {
+    return this.#stored(name, kind)
+      ? this.observed({ ...this.#specs.get(name)!, kind })
+      : undefined;
+  }
+
+  /** Whether the instrument `name` is given as a spec of `kind` that the SDK does not record. */
+  #stored(name: string, kind: InstrumentKind): boolean {
     const spec = this.#specs.get(name);
-    return spec?.kind === kind ? this.observed({ ...spec, kind }) : undefined;
+    return spec?.kind === kind && !this.#sdkRecords(spec);
   }
 
   /** The counter or up-down counter `name`. @throws Error when there is none. */
