@@ -90,6 +90,12 @@ export interface NamerOptions {
    * reads leaves)
    */
   readonly sources?: SourceTotals;
+  /**
+   * Counts the instruments a pass leaves out because their family's name is another family's (one
+   * served before it has the name, or has it with another type): 1 for each, at every pass that
+   * leaves it out, where the warning is said once. @default none
+   */
+  readonly unserved?: { add(value: number): void };
 }
 
 /** How a legacy profile renders a host instrument it has no rule for. */
@@ -137,6 +143,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   /** Instruments and families said not served: each once, at most MAX_CLASHES (senders' names). */
   const clashes = new Set<string>();
   const notServed = (metric: MetricHead, family: string, why: string): void => {
+    options.unserved?.add(1);
     const clash = `${metric.descriptor.name}\0${family}`;
     if (clashes.has(clash) || clashes.size >= MAX_CLASHES) return;
     clashes.add(clash);
