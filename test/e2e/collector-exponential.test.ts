@@ -11,10 +11,12 @@ import { after, before, describe, it } from 'node:test';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import {
   AggregationType,
+  InstrumentType,
   MeterProvider,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { createJobmeter } from '../../src/jobmeter.ts';
+import { VERSION } from '../../src/version.ts';
 import type { HistogramFamily } from '../../src/exposition/types.ts';
 import { startDebugCollector, type CollectorHandle } from '../support/collector.ts';
 
@@ -26,19 +28,27 @@ after(async () => {
   await collector?.stop();
 });
 
-/** The debug exporter's block for metric `name`: from its `-> Name:` line to the next metric's. */
-function metricBlock(text: string, name: string): string[] {
+/** The debug exporter's blocks for metric `name`, in print order: each from its `-> Name:` line to the next metric's. */
+function metricBlocks(text: string, name: string): string[][] {
   const lines = text.split('\n');
-  const at = lines.findLastIndex((l) => l === `     -> Name: ${name}`);
-  assert.ok(at >= 0, `the Collector printed no metric ${name}:\n${text.slice(-3000)}`);
-  const end = lines.findIndex(
-    (l, i) =>
-      i > at &&
-      (/^Metric #\d+$/.test(l) ||
-        /^ScopeMetrics #\d+$/.test(l) ||
-        /^ResourceMetrics #\d+$/.test(l)),
-  );
-  return lines.slice(at, end === -1 ? undefined : end);
+  return lines.flatMap((line, at) => {
+    if (line !== `     -> Name: ${name}`) return [];
+    const end = lines.findIndex(
+      (l, i) =>
+        i > at &&
+        (/^Metric #\d+$/.test(l) ||
+          /^ScopeMetrics #\d+$/.test(l) ||
+          /^ResourceMetrics #\d+$/.test(l)),
+    );
+    return [lines.slice(at, end === -1 ? undefined : end)];
+  });
+}
+
+/** The debug exporter's last block for metric `name`. */
+function metricBlock(text: string, name: string): string[] {
+  const block = metricBlocks(text, name).at(-1);
+  assert.ok(block !== undefined, `the Collector printed no metric ${name}:\n${text.slice(-3000)}`);
+  return block;
 }
 
 describe('an exponential host histogram pushed to the Collector', () => {
@@ -137,6 +147,67 @@ describe('an exponential host histogram pushed to the Collector', () => {
       served,
       300,
     );
+  });
+});
+
+describe("a reader's own exponential aggregation, pushed to the Collector", () => {
+  it("a declared histogram reaches it as the SDK's, an ExponentialHistogram, from a reader of the host's whose exporter prefers them", async () => {
+    const spec = {
+      name: 'app.queue.wait',
+      kind: 'histogram',
+      unit: 's',
+      description: 'Time a job waited in its queue.',
+      attributes: [{ key: 'queue', cap: 20 }],
+      buckets: [0.1, 1, 10],
+    } as const;
+    const values = Array.from({ length: 200 }, (_, i) => 10 ** (-3 + (4 * i) / 199));
+    // What sdk-node's `default_histogram_aggregation: base2_exponential_bucket_histogram` gives it.
+    const reader = () =>
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({
+          url: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`,
+          aggregationPreference: (type) =>
+            type === InstrumentType.HISTOGRAM
+              ? { type: AggregationType.EXPONENTIAL_HISTOGRAM }
+              : { type: AggregationType.DEFAULT },
+        }),
+        exportIntervalMillis: 3_600_000,
+      });
+    const jm = await createJobmeter({
+      serviceName: 'reader-daemon',
+      listener: false,
+      processMetrics: false,
+      global: false,
+      instruments: [spec],
+      readers: [reader()],
+    });
+    try {
+      // Exported once, as the reader shuts down.
+      for (const v of values) jm.histogram(spec.name).record(v, { queue: 'emails' });
+    } finally {
+      await jm.shutdown();
+    }
+    const plain = new MeterProvider({ readers: [reader()] });
+    const h = plain.getMeter('jobmeter', VERSION).createHistogram(spec.name, {
+      unit: spec.unit,
+      description: spec.description,
+      advice: { explicitBucketBoundaries: [...spec.buckets] },
+    });
+    for (const v of values) h.record(v, { queue: 'emails' });
+    await plain.shutdown();
+    const text = await collector.waitForOutput(
+      'debug.txt',
+      (t) => t.split(`-> Name: ${spec.name}`).length === 3,
+    );
+    // Each push's block up to the blank line that ends it, its times aside: the first
+    // jobmeter's, the second the SDK's.
+    const blocks = metricBlocks(text, spec.name);
+    assert.equal(blocks.length, 2);
+    const [ours, theirs] = blocks.map((block) =>
+      block.slice(0, block.indexOf('')).filter((l) => !l.includes('Timestamp')),
+    );
+    assert.ok(theirs!.includes('     -> DataType: ExponentialHistogram'), theirs!.join('\n'));
+    assert.deepEqual(ours, theirs);
   });
 });
 
