@@ -3,11 +3,11 @@
  * (a scrape, an OTLP export), merge what arrives within the timeout, and retire a member when its
  * worker or thread leaves. A member that does not answer in time counts with its last report.
  */
-import { AggregationTemporality, InstrumentType } from '../common/otel-sdk.ts';
 import { randomUUID } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { withinMillis } from '../common/within-millis.ts';
 import type { Collection } from '../series/collection.ts';
+import { readsDelta } from '../series/temporality.ts';
 import { ClusterAggregate, type AggregateOptions } from './aggregate.ts';
 import { ReportEncoder } from './report-encoder.ts';
 import type { PrimarySink } from './transport.ts';
@@ -123,9 +123,7 @@ export class ClusterPrimary implements PrimarySink {
   /** Whether the push reads any instrument type in delta (asked when it collects: it is made after this primary's options). */
   get #delta(): boolean {
     const { temporality } = this.#options;
-    return Object.values(InstrumentType).some(
-      (t) => temporality?.(t) === AggregationTemporality.DELTA,
-    );
+    return temporality !== undefined && readsDelta(temporality);
   }
 
   /** Resolves to the primary's own collection the aggregate holds (undefined: none yet). */

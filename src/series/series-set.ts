@@ -175,6 +175,8 @@ export abstract class SeriesSet {
   abstract snapshot(arena: SnapshotArena, window?: number): Snapshot;
   /** Opens the next delta reader's window (series-store.ts `producer`): a kind with extremes keeps one. */
   openWindow(): void {}
+  /** A delta reader reads the set (series-store.ts `producer`): a kind that counts its records starts (sum.ts). */
+  countRecords(): void {}
   /** The snapshot as the naming pass reads it (undefined when it holds no series). */
   abstract collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined;
   /** The snapshot as MetricData, or undefined when it holds no series: its columns' points, made now. */

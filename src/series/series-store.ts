@@ -7,10 +7,10 @@
  * Differences from the SDK's synchronous instruments, all at the edges:
  * - cumulative points start at the store's creation, not at the series' first record (both are
  *   valid OTLP start times: nothing was counted before either);
- * - with delta temporality (temporality.ts) a series is exported when its value changed since the
- *   last export (the SDK exports every set recorded in the interval, even if the records added up
- *   to 0); a histogram's min and max are its window's, as the SDK's (histogram.ts keeps a window
- *   per delta producer).
+ * - with delta temporality (temporality.ts) a series is exported when it was recorded since the
+ *   last export, as the SDK's (sum.ts counts a storage's records once a delta reader reads it); a
+ *   histogram's min and max are its window's, as the SDK's (histogram.ts keeps a window per delta
+ *   producer).
  */
 import {
   AggregationTemporality,
@@ -40,7 +40,7 @@ import type {
 } from './collection.ts';
 import type { SeriesSet } from './series-set.ts';
 import { EMPTY_SNAPSHOT, SnapshotStorage, type Snapshot } from './snapshot.ts';
-import { DeltaWindows, instrumentTypeOf } from './temporality.ts';
+import { DeltaWindows, instrumentTypeOf, readsDelta } from './temporality.ts';
 
 interface SeriesStoreOptions {
   /** Its point clock stamps the points (clock.ts); nothing here is decided by time. @default SYSTEM_CLOCK */
@@ -70,6 +70,8 @@ export class SeriesStore {
   readonly served = new ServedTotals();
   /** Delta producers' windows opened: every set has as many, in this order (series-set.ts `openWindow`). */
   #windows = 0;
+  /** Whether a delta producer was made: every set counts records (series-set.ts `countRecords`). */
+  #counting = false;
 
   constructor(options: SeriesStoreOptions = {}) {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
@@ -83,6 +85,7 @@ export class SeriesStore {
     if (group === undefined) this.#scopes.push((group = { scope, sets: [] }));
     group.sets.push(set);
     for (let k = 0; k < this.#windows; k++) set.openWindow();
+    if (this.#counting) set.countRecords();
   }
 
   /**
@@ -134,6 +137,10 @@ export class SeriesStore {
     windows = new DeltaWindows(this.start),
   ): MetricProducer {
     let window: number | undefined;
+    if (readsDelta(temporality) && !this.#counting) {
+      this.#counting = true;
+      for (const g of this.#scopes) for (const set of g.sets) set.countRecords();
+    }
     if (temporality(InstrumentType.HISTOGRAM) === AggregationTemporality.DELTA) {
       window = this.#windows++;
       for (const g of this.#scopes) for (const set of g.sets) set.openWindow();
@@ -145,7 +152,7 @@ export class SeriesStore {
             const metric = set.cumulative(snap, this.start, end);
             return metric !== undefined &&
               temporality(instrumentTypeOf(metric)) === AggregationTemporality.DELTA
-              ? windows.change(metric, snap.windowed === true)
+              ? windows.change(metric, snap)
               : metric;
           },
           (end) => windows.close(end),

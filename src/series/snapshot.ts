@@ -26,6 +26,8 @@ export interface Snapshot {
   readonly maxs?: Float64Array;
   /** `mins` and `maxs` are a delta reader's window's (histogram.ts `snapshot`). */
   readonly windowed?: true;
+  /** Sums and gauges whose writer counts records (sum.ts `records`): each series' count. */
+  readonly records?: Float64Array;
   /** Exponential histograms: each series' sums (`sums` and `counts` hold their sums and counts too). */
   readonly exponentials?: readonly ExponentialSum[];
   /** Sets that keep exemplars: the latest per series (sums) or per bucket (histograms). */

@@ -6,6 +6,10 @@
  * A level several sources report (the cluster's members: output-set.ts `idleAbsent`) keeps per
  * series how many of them are awake; a series none is awake for is absent from what is read (its
  * position stays: series never move).
+ *
+ * A set whose values are recorded here (a storage's: `recorded`) counts each series' records once a
+ * delta reader reads it ({@link SumSet.records}): a delta reader exports the series recorded in its
+ * window, as the SDK does, even when they add up to no change (temporality.ts).
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
@@ -28,47 +32,79 @@ export class SumSet extends SeriesSet {
   readonly exemplars: (Exemplar | undefined)[] | undefined;
   /** Per series, the sources awake for it (0: absent from reads); undefined when every series is read. */
   readonly awake: Column | undefined;
+  /**
+   * Per series, the records (observations) it took since a delta reader first read the set, which
+   * its writer counts; undefined until then, and in a set whose values are not recorded here.
+   */
+  records: Column | undefined;
+  readonly #recorded: boolean;
 
   constructor(
     descriptor: MetricDescriptor,
     index: MakeIndex,
-    options: { monotonic: boolean; exemplars: boolean; gauge?: boolean; idleAbsent?: boolean },
+    options: {
+      monotonic: boolean;
+      exemplars: boolean;
+      gauge?: boolean;
+      idleAbsent?: boolean;
+      /** Its values are recorded here (a storage's): its writer counts records for delta readers. @default false */
+      recorded?: boolean;
+    },
   ) {
     super(descriptor, index);
     this.dataPointType = options.gauge === true ? DataPointType.GAUGE : DataPointType.SUM;
     this.monotonic = options.monotonic;
     this.exemplars = options.exemplars ? [] : undefined;
     this.awake = options.idleAbsent === true ? new Column() : undefined;
+    this.#recorded = options.recorded === true;
   }
 
   protected grow(): void {
     this.values.push(0);
     this.awake?.push(0);
+    this.records?.push(0);
+  }
+
+  /**
+   * Records are counted from the first delta reader on. A series made before counts as recorded
+   * once, as a reader's first window is its life, unless it is a sum that holds 0 (made by a bound
+   * handle, never recorded: the SDK would export nothing of it).
+   */
+  override countRecords(): void {
+    if (!this.#recorded || this.records !== undefined) return;
+    const records = (this.records = new Column(this.values.data.length));
+    const gauge = this.dataPointType === DataPointType.GAUGE;
+    for (let i = 0; i < this.values.length; i++)
+      records.push(gauge || this.values.data[i] !== 0 ? 1 : 0);
   }
 
   protected override moveSeries(from: number, to: number): void {
     this.values.move(from, to);
     this.awake?.move(from, to);
+    this.records?.move(from, to);
     if (this.exemplars !== undefined) this.exemplars[to] = this.exemplars[from];
   }
 
   protected override keepSeries(n: number): void {
     this.values.truncate(n);
     this.awake?.truncate(n);
+    this.records?.truncate(n);
     if (this.exemplars !== undefined && this.exemplars.length > n) this.exemplars.length = n;
   }
 
   snapshotLength(): number {
-    return this.values.length * (this.awake === undefined ? 1 : 2) + this.heldLength();
+    const columns = 1 + (this.awake === undefined ? 0 : 1) + (this.records === undefined ? 0 : 1);
+    return this.values.length * columns + this.heldLength();
   }
 
   snapshot(arena: SnapshotArena): Snapshot {
-    const snap = {
+    let snap: Snapshot = {
       n: this.values.length,
       values: arena.copy(this.values),
       sums: NONE,
       counts: this.awake === undefined ? NONE : arena.copy(this.awake),
     };
+    if (this.records !== undefined) snap = { ...snap, records: arena.copy(this.records) };
     return this.held(
       this.exemplars === undefined ? snap : { ...snap, exemplars: this.exemplars.slice(0, snap.n) },
       arena,

@@ -4,9 +4,12 @@
  * previous export, over the window from that export's instant to this one.
  *
  * What must stay true:
- * - A series is exported when it changed since the last export (the SDK exports every set recorded
- *   in the interval, even if the records added up to 0). A sum that went down (an up-down counter)
- *   exports its negative change; a gauge is a level, exported whole every time.
+ * - A series is exported when it was recorded since the last export, as the SDK exports every set
+ *   recorded in the interval, even if the records added up to 0: a histogram when its count
+ *   changed; a sum or gauge whose writer counts its records (a storage's, sum.ts `records`) when
+ *   that count did. A sum of sources' totals (the cluster's) is exported when its value changed, a
+ *   level of sources (the cluster's gauge) whole every time, as an observable gauge. A sum that went
+ *   down (an up-down counter) exports its negative change; a gauge its value.
  * - A histogram's min and max are its window's: a windowed metric's points bring them (a storage's,
  *   series/histogram.ts); a life's (a cluster member's report) only when the window is the series'
  *   whole life (its first export), since then they are the window's too.
@@ -23,6 +26,7 @@
 import { AggregationTemporality, DataPointType, InstrumentType } from '../common/otel-sdk.ts';
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type {
+  AggregationTemporalitySelector,
   DataPoint,
   Histogram,
   MetricData,
@@ -33,9 +37,12 @@ import type {
 import { diffPoints, HISTOGRAM, mergePoints, SUM, type Cumulative } from './aggregation.ts';
 import { attributeSetKey } from './attribute-key.ts';
 import { before } from './clock.ts';
+import type { Snapshot } from './snapshot.ts';
 
 export class DeltaWindows {
   readonly #last = new WeakMap<MetricDescriptor, WeakMap<Attributes, Total>>();
+  /** Of series whose writer counts records: their count at their last export. */
+  readonly #records = new WeakMap<MetricDescriptor, WeakMap<Attributes, number>>();
   /** The current window's start (the previous export's instant) and the latest export's instant. */
   #from: HrTime;
   #end: HrTime;
@@ -63,8 +70,7 @@ export class DeltaWindows {
    * Before this producer's first export only.
    */
   exported(descriptor: MetricDescriptor, attributes: Attributes, total: Total): void {
-    let last = this.#last.get(descriptor);
-    if (last === undefined) this.#last.set(descriptor, (last = new WeakMap()));
+    const last = inner(this.#last, descriptor);
     const before = last.get(attributes);
     if (before === undefined) last.set(attributes, total);
     else if (typeof before === typeof total)
@@ -73,29 +79,39 @@ export class DeltaWindows {
 
   /**
    * The change of `metric` (cumulative) since the previous export; undefined when nothing changed.
-   * `windowed`: its histogram points' min and max are this window's (else the life's).
+   * `snap`: the figures it was read from: `windowed`, its histogram points' min and max are this
+   * window's (else the life's); `records`, each point's series' record count (sum.ts `records`).
    */
-  change(metric: MetricData, windowed = false): MetricData | undefined {
+  change(
+    metric: MetricData,
+    snap: Pick<Snapshot, 'windowed' | 'records'> = {},
+  ): MetricData | undefined {
     const from = this.#from;
     if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) return undefined;
-    if (metric.dataPointType === DataPointType.GAUGE) {
-      if (metric.dataPoints.length === 0) return undefined;
-      return {
-        ...metric,
-        aggregationTemporality: AggregationTemporality.DELTA,
-        dataPoints: metric.dataPoints.map((p) => ({ ...p, startTime: from })),
-      };
-    }
-    let last = this.#last.get(metric.descriptor);
-    if (last === undefined) this.#last.set(metric.descriptor, (last = new WeakMap()));
+    const { records } = snap;
+    const seen = records && inner(this.#records, metric.descriptor);
+    const gauge = metric.dataPointType === DataPointType.GAUGE;
+    const last = gauge ? undefined : inner(this.#last, metric.descriptor);
     const dataPoints: DataPoint<Total>[] = [];
-    for (const p of metric.dataPoints as DataPoint<Total>[]) {
+    const points = metric.dataPoints as DataPoint<Total>[];
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]!;
+      if (seen !== undefined) {
+        // Recorded in the window: its record count moved, whatever the records added up to.
+        if (records![i] === (seen.get(p.attributes) ?? 0)) continue;
+        seen.set(p.attributes, records![i]!);
+      }
+      if (last === undefined) {
+        dataPoints.push({ ...p, startTime: from });
+        continue;
+      }
       const before = last.get(p.attributes);
-      // A sum changed when its value did, a histogram when its count did.
-      if (countOf(p.value) === (before === undefined ? 0 : countOf(before))) continue;
+      // Else a sum changed when its value did, a histogram when its count did.
+      if (seen === undefined && countOf(p.value) === (before === undefined ? 0 : countOf(before)))
+        continue;
       last.set(p.attributes, p.value);
       const value = deltaOf(p.value, before);
-      if (windowed && before !== undefined)
+      if (snap.windowed === true && before !== undefined)
         withExtremesOf(value as Histogram, p.value as Histogram);
       dataPoints.push({ ...p, startTime: from, value });
     }
@@ -107,6 +123,21 @@ export class DeltaWindows {
           dataPoints,
         } as MetricData);
   }
+}
+
+/** `outer`'s map of `descriptor` (made on first use). */
+function inner<V>(
+  outer: WeakMap<MetricDescriptor, WeakMap<Attributes, V>>,
+  descriptor: MetricDescriptor,
+): WeakMap<Attributes, V> {
+  let map = outer.get(descriptor);
+  if (map === undefined) outer.set(descriptor, (map = new WeakMap()));
+  return map;
+}
+
+/** Whether a reader of `temporality` reads any instrument type in delta (it has windows of its own). */
+export function readsDelta(temporality: AggregationTemporalitySelector): boolean {
+  return Object.values(InstrumentType).some((t) => temporality(t) === AggregationTemporality.DELTA);
 }
 
 /**

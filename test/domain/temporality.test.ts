@@ -9,6 +9,7 @@ import { DeltaTemporalitySelector } from '@opentelemetry/exporter-metrics-otlp-h
 import {
   AggregationTemporality,
   DataPointType,
+  MeterProvider,
   MetricReader,
   type DataPoint,
   type Histogram,
@@ -184,6 +185,93 @@ test('the delta points of every export add up to the cumulative totals, whatever
         }
       }
       assert.deepEqual(new Map([...added].filter(([, n]) => n !== 0)), totals);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+/** A delta push reader's collections, without the push. */
+class DeltaReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA });
+  }
+  protected override async onShutdown(): Promise<void> {}
+  protected override async onForceFlush(): Promise<void> {}
+}
+
+/** Each metric's points of one export, by name and attributes. */
+function pointsOf(ms: MetricData[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of ms)
+    for (const p of m.dataPoints)
+      out[`${m.descriptor.name}${JSON.stringify(p.attributes)}`] = p.value as number;
+  return out;
+}
+
+test("a storage's sums and gauges under delta are exported as the SDK exports them: each series recorded in the window, even when its records add up to no change, and no other", async () => {
+  const step = fc.oneof(
+    fc.record({
+      op: fc.constantFrom('counter' as const, 'upDown' as const, 'gauge' as const),
+      key: fc.integer({ min: 0, max: 2 }),
+      n: fc.integer({ min: -2, max: 2 }),
+    }),
+    fc.constant({ op: 'export' as const }),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { maxLength: 30 }), async (steps) => {
+      // The SDK's synchronous instruments, the reference.
+      const reader = new DeltaReader();
+      const meter = new MeterProvider({ readers: [reader] }).getMeter('test');
+      const sdk = {
+        counter: meter.createCounter('counter'),
+        upDown: meter.createUpDownCounter('upDown'),
+        gauge: meter.createGauge('gauge'),
+      };
+      // The same records into sets of the store, as a storage writes them (domain/storage/).
+      const store = new SeriesStore();
+      const sets = {
+        counter: new SumSet(D('counter'), open, {
+          monotonic: true,
+          exemplars: false,
+          recorded: true,
+        }),
+        upDown: new SumSet(D('upDown'), open, {
+          monotonic: false,
+          exemplars: false,
+          recorded: true,
+        }),
+        gauge: new SumSet(D('gauge'), open, {
+          monotonic: false,
+          exemplars: false,
+          gauge: true,
+          recorded: true,
+        }),
+      };
+      for (const set of Object.values(sets)) store.add(SCOPE, set);
+      const delta = store.producer(() => AggregationTemporality.DELTA);
+      const exports = async () => [
+        pointsOf((await reader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics)),
+        pointsOf(await metrics(delta)),
+      ];
+      for (const s of [...steps, { op: 'export' as const }]) {
+        if (s.op === 'export') {
+          const [want, got] = await exports();
+          assert.deepEqual(got, want);
+          continue;
+        }
+        const n = s.op === 'counter' ? Math.abs(s.n) : s.n;
+        const attributes = { k: s.key };
+        const set = sets[s.op];
+        const at = set.seriesOf(attributes);
+        if (s.op === 'gauge') {
+          sdk.gauge.record(n, attributes);
+          set.values.data[at] = n;
+        } else {
+          sdk[s.op].add(n, attributes);
+          set.values.data[at]! += n;
+        }
+        set.records!.data[at]!++;
+      }
     }),
     { numRuns: 200 },
   );
