@@ -18,7 +18,9 @@
  *   naming stage expects of every producer; past the series cap new attribute sets fold into the
  *   overflow series (series/open-index.ts), so the aggregate's memory stays bounded.
  * - Read by a delta push, the aggregate's first export continues from what the primary's own reader
- *   exported before ({@link ClusterAggregate.handOver}): no increment goes out twice.
+ *   exported before ({@link ClusterAggregate.handOver}): no increment goes out twice. A delta
+ *   histogram point's min and max are those of the records it counts, or none where a report did
+ *   not tell them (wire.ts `w`), never older ones.
  * - A member's series are streams by the ids its encoder hands out densely from 0
  *   (report-encoder.ts): an id far past the member's known ones is refused, not allocated for.
  */
@@ -32,7 +34,7 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import { MAX_SERIES_PER_INSTRUMENT } from '../domain/bounded-attributes.ts';
 import type { MergePolicy } from '../domain/merge-rules.ts';
-import type { HistogramAcc } from '../series/aggregation.ts';
+import { HISTOGRAM, type HistogramAcc } from '../series/aggregation.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
 import { ROW_BUCKETS, sameBounds } from '../series/carry.ts';
 import type { Collection } from '../series/collection.ts';
@@ -136,11 +138,15 @@ export class ClusterAggregate {
         sum: h[from + 1] ?? 0,
         count: h[from] ?? 0,
       };
-      out!.reportedCounts(at, st.acc[s], acc);
+      const held = st.acc[s] as HistogramAcc | undefined;
+      out!.reportedCounts(at, held, acc);
       this.#took(s);
       st.acc[s] = acc;
       out!.settle(at, st);
-      out!.widen(at, h[from + 2] ?? NaN, h[from + 3] ?? NaN);
+      // Its min and max are of what it adds when the member says so, or when all of it is new (a
+      // first report, a restart); else they may be older than a delta window.
+      const whole = held === undefined || HISTOGRAM.restarted(held, acc);
+      out!.widen(at, h[from + 2] ?? NaN, h[from + 3] ?? NaN, whole || report.w === true);
     }
     for (const sid of report.x ?? []) {
       const s = slotOf(state, sid);
@@ -190,6 +196,8 @@ export class ClusterAggregate {
       if (m === undefined || (m.shape === 'histogram') !== (typeof total !== 'number')) continue;
       const { out, at: series } = this.#seriesOf(m, attributes);
       this.#windows.exported(out.set.descriptor, out.set.attributes[series]!, total);
+      // Its first window here starts at that reader's last export: its report's min and max may be older.
+      if (out.set instanceof HistogramSet) out.set.unknownInWindows(series);
     }
   }
 

@@ -20,16 +20,18 @@ export interface Member {
 
 /**
  * A member, reporting what `collect` (its own cumulative collection) gives over `reportTo` (a
- * thread's port) or the `node:cluster` channel.
+ * thread's port) or the `node:cluster` channel. `addedExtremes`: its histogram min and max are of
+ * the values recorded since its previous call (report-encoder.ts `ExtremesOf`).
  */
 export function startClusterMember(
   reportTo: MessagePort | undefined,
   collect: () => Promise<ResourceMetrics>,
   log: Log,
+  addedExtremes = false,
 ): Member {
   const channel = memberChannel(reportTo);
   const instance = randomUUID();
-  let encoder = new ReportEncoder(instance);
+  let encoder = new ReportEncoder(instance, { added: addedExtremes });
   /** The aggregate this member reports to (its encoder's state is relative to it). */
   let reportingTo: string | undefined;
   let closed = false;
@@ -59,7 +61,8 @@ export function startClusterMember(
       // Another aggregate (the primary's jobmeter started, or started again) knows nothing of this
       // member: the next report describes everything again, with its full values. The one it
       // reports to already has them (a second description would count them twice).
-      if (reportingTo !== undefined) encoder = new ReportEncoder(instance);
+      if (reportingTo !== undefined)
+        encoder = new ReportEncoder(instance, { added: addedExtremes, late: true });
       reportingTo = undefined;
       hello();
     } else if (msg.t === 'collect' && msg.seq !== undefined) {

@@ -19,6 +19,8 @@ const SELF = 'self';
 export interface PrimaryOptions extends AggregateOptions {
   /** The primary's own cumulative collection. */
   readonly collectOwn: () => Promise<ResourceMetrics>;
+  /** `collectOwn`'s histogram min and max are of the values recorded since its previous call (report-encoder.ts `ExtremesOf`). @default false */
+  readonly addedExtremes?: boolean;
   /** How long a collection waits for members' reports. */
   readonly timeoutMillis: number;
   /** What members know this aggregate by (lazy-primary.ts tells them before this loads). @default a new UUID */
@@ -36,7 +38,8 @@ export class ClusterPrimary implements PrimarySink {
   readonly id: string;
   readonly #aggregate: ClusterAggregate;
   readonly #options: PrimaryOptions;
-  readonly #own = new ReportEncoder(SELF);
+  /** Reports the primary's own collections (a cumulative push's `pushed` has the life's min and max: no delta window reads them). */
+  readonly #own: ReportEncoder;
   readonly #links = new Map<string, Link>();
   #seq = 0;
   #active = false;
@@ -50,6 +53,7 @@ export class ClusterPrimary implements PrimarySink {
     this.id = options.id ?? randomUUID();
     this.#options = options;
     this.#aggregate = new ClusterAggregate(options);
+    this.#own = new ReportEncoder(SELF, { added: options.addedExtremes });
   }
 
   /** True once a member has said hello: from then on every collection is the aggregate. */

@@ -42,6 +42,17 @@ export function wireKind(metric: MetricData): WireKind | undefined {
   }
 }
 
+/**
+ * What the histogram min and max of the collections an encoder reports are: the life's (none
+ * given), or with `added` those of the values recorded since the previous collection (the member's
+ * first: its life's). `late`: an earlier encoder reported the member's collections before (to
+ * another aggregate), so the first report's would be of less than it adds: it sends none.
+ */
+export interface ExtremesOf {
+  readonly added?: boolean;
+  readonly late?: boolean;
+}
+
 export class ReportEncoder {
   readonly #instance: string;
   readonly #metrics = new Map<string, SentMetric>();
@@ -50,9 +61,15 @@ export class ReportEncoder {
   readonly #warned = new Set<string>();
   #nextMetric = 0;
   #nextSeries = 0;
+  /** Whether the histogram min and max it sends are of what each report adds ({@link ExtremesOf}). */
+  readonly #added: boolean;
+  /** Whether they are not known for the next report: none is sent. */
+  #unknown: boolean;
 
-  constructor(instance: string) {
+  constructor(instance: string, extremes: ExtremesOf = {}) {
     this.#instance = instance;
+    this.#added = extremes.added === true;
+    this.#unknown = extremes.added === true && extremes.late === true;
   }
 
   /**
@@ -141,8 +158,8 @@ export class ReportEncoder {
             const row: Array<number | null> = [
               h.count,
               h.sum ?? 0,
-              finiteOrNull(h.min),
-              finiteOrNull(h.max),
+              this.#unknown ? null : finiteOrNull(h.min),
+              this.#unknown ? null : finiteOrNull(h.max),
               ...h.buckets.counts,
             ];
             (chunk.h ??= []).push(sid, row.length, ...row);
@@ -165,6 +182,7 @@ export class ReportEncoder {
         }
       }
     }
+    this.#unknown = false;
     yield { ...chunk, end: true, ...(bye && { bye: true }) };
 
     function finiteOrNull(n: number | undefined): number | null {
@@ -182,7 +200,14 @@ export class ReportEncoder {
   }
 
   #empty(seq: number): { -readonly [K in keyof Report]: Report[K] } {
-    return { tag: WIRE_TAG, t: 'report', instance: this.#instance, seq, end: false };
+    return {
+      tag: WIRE_TAG,
+      t: 'report',
+      instance: this.#instance,
+      seq,
+      end: false,
+      ...(this.#added && { w: true }),
+    };
   }
 
   #warnOnce(name: string, why: string): void {

@@ -61,9 +61,12 @@ export interface Report {
   readonly v?: number[];
   /**
    * Histogram series: `seriesId, n, count, sum, min, max, bucketCounts...` (n: the row's length from
-   * `count` on), flat; min/max null when unknown.
+   * `count` on), flat; min/max null when unknown, else the series' life's, or with `w` those of the
+   * values recorded since the member's previous report to this aggregate.
    */
   readonly h?: Array<number | null>;
+  /** The histogram rows' min and max are of what each adds (its values since the previous report). */
+  readonly w?: true;
   /** Up-down counter and gauge series no longer observed by the member. */
   readonly x?: number[];
 }

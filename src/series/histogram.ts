@@ -6,7 +6,9 @@
  *
  * A window's min and max are those since its reader's previous collection (its first: the life's,
  * as the SDK's first delta point has them). What must stay true: every record widens the life's
- * and every window's alike, and only the window's own reader resets it, in the snapshot it reads.
+ * and every window's alike, and only the window's own reader resets it, in the snapshot it reads;
+ * records whose min and max are not known (a source's that reports its life's) leave every open
+ * window with none ({@link HistogramSet.unknownInWindows}) until it is read, never a false one.
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import type { HrTime } from '@opentelemetry/api';
@@ -45,7 +47,10 @@ export class HistogramSet extends SeriesSet {
       bounds: readonly number[];
       exemplars: boolean;
       minMax: boolean;
-      /** The min and max are of values recorded here (a storage's): each delta reader gets its window's. @default false */
+      /**
+       * The min and max are of values recorded here (a storage's), or a source tells them of what
+       * it adds (a cluster member's reports): each delta reader gets its window's. @default false
+       */
       windows?: boolean;
     },
   ) {
@@ -68,8 +73,8 @@ export class HistogramSet extends SeriesSet {
   }
 
   /**
-   * Opens the next delta reader's window, from the life's min and max. A set of sources' extremes
-   * (a cluster member's report is its life's) keeps none: its delta points carry them only first.
+   * Opens the next delta reader's window, from the life's min and max. A set of sources' life
+   * extremes (the ingest's senders' have none) keeps none: its delta points carry them only first.
    */
   override openWindow(): void {
     if (!this.#windowed) return;
@@ -114,6 +119,17 @@ export class HistogramSet extends SeriesSet {
     this.counts.data[at]!++;
     this.#widen(at, value, value);
     return bucket;
+  }
+
+  /**
+   * Series `at` took records of unknown min and max (a source's life's, not what it added): each
+   * open window has none for it (`NaN`, which no widening replaces) until its reader reads it.
+   */
+  unknownInWindows(at: number): void {
+    for (let k = 1; k < this.#extremes.length; k++) {
+      this.#extremes[k]!.mins.data[at] = NaN;
+      this.#extremes[k]!.maxs.data[at] = NaN;
+    }
   }
 
   /** Widens series `at`'s min and max, the life's and every window's, to `min` and `max` (`NaN`: unknown, never wins). */

@@ -53,7 +53,7 @@ export type Acc = HistogramAcc | ExponentialSum;
 
 /**
  * What a writer's sets keep beyond the ingest's defaults (the cluster aggregate's: its members
- * report min and max, a level no live member reports is absent, a `max` counter is no sum).
+ * report min and max, each delta reader's window its own, a level no live member reports is absent, a `max` counter is no sum).
  */
 export interface SetOptions {
   /** Histograms: each series' min and max, widened by the writer ({@link OutputSet.widen}). */
@@ -177,6 +177,7 @@ export class OutputSet {
             bounds: bounds ?? [],
             exemplars: false,
             minMax: options.minMax === true,
+            windows: options.minMax === true,
           })
         : shape === 'exponentialHistogram'
           ? new ExponentialSet(descriptor, keyed)
@@ -388,9 +389,15 @@ export class OutputSet {
     }
   }
 
-  /** A histogram source of series `at` reported `min` and `max` (`NaN`: unknown): the series' widen, when it keeps them. */
-  widen(at: number, min: number, max: number): void {
-    (this.set as HistogramSet).add(at, NOTHING, min, max);
+  /**
+   * A histogram source of series `at` reported `min` and `max` (`NaN`: unknown): the series' widen,
+   * when it keeps them. `added`: they are of what the report adds, else of more (its life's), and a
+   * delta reader's window has none for the series (histogram.ts `unknownInWindows`).
+   */
+  widen(at: number, min: number, max: number, added: boolean): void {
+    const set = this.set as HistogramSet;
+    set.add(at, NOTHING, min, max);
+    if (!added || min !== min || max !== max) set.unknownInWindows(at);
   }
 }
 

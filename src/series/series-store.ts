@@ -68,7 +68,7 @@ export class SeriesStore {
    * scrape merges into them: the ingest's, the cluster's), so they never go down (carry.ts).
    */
   readonly served = new ServedTotals();
-  /** Delta producers' windows opened: every set has as many, in this order (series-set.ts `openWindow`). */
+  /** Windows opened (delta producers', and those of `addedExtremes`): every set has as many, in this order (series-set.ts `openWindow`). */
   #windows = 0;
   /** Whether a delta producer was made: every set counts records (series-set.ts `countRecords`). */
   #counting = false;
@@ -129,19 +129,21 @@ export class SeriesStore {
    * instrument type (as the SDK asks a reader: an up-down counter stays cumulative for OTel's delta
    * preference). Cumulative: every series, from the store's start. Delta: what changed since this
    * producer's previous collection (each reader needs a producer of its own; `windows`: its delta
-   * state, when its owner seeds it), a histogram's min and max those of its own window. The points
-   * are made from one instant, set by set, in slices (common/slices.ts).
+   * state, when its owner seeds it), a histogram's min and max those of its own window; so too a
+   * cumulative histogram's with `addedExtremes` (a cluster member's reports: cluster/wire.ts `w`).
+   * The points are made from one instant, set by set, in slices (common/slices.ts).
    */
   producer(
     temporality: AggregationTemporalitySelector = () => AggregationTemporality.CUMULATIVE,
     windows = new DeltaWindows(this.start),
+    addedExtremes = false,
   ): MetricProducer {
     let window: number | undefined;
     if (readsDelta(temporality) && !this.#counting) {
       this.#counting = true;
       for (const g of this.#scopes) for (const set of g.sets) set.countRecords();
     }
-    if (temporality(InstrumentType.HISTOGRAM) === AggregationTemporality.DELTA) {
+    if (addedExtremes || temporality(InstrumentType.HISTOGRAM) === AggregationTemporality.DELTA) {
       window = this.#windows++;
       for (const g of this.#scopes) for (const set of g.sets) set.openWindow();
     }

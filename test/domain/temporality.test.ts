@@ -80,7 +80,7 @@ test("a delta point of recorded values carries its window's min and max; a delta
   ]);
 });
 
-test("a delta point of sources' extremes (a cluster member's report is its life's) carries min and max only when its window is the series' whole life", async () => {
+test("a delta point of a set that keeps no window (its extremes sources' lives') carries min and max only when its window is the series' whole life", async () => {
   const store = new SeriesStore();
   const h = new HistogramSet(D('wait'), open, { bounds: [1], exemplars: false, minMax: true });
   store.add(SCOPE, h);
