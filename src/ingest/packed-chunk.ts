@@ -19,7 +19,7 @@
  * move and to read.
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
-import { attributeMemo, type MemoEntry } from '../otlp/decode-attribute-memo.ts';
+import { attributeMemo, type AttributeMemo } from '../otlp/decode-attribute-memo.ts';
 import type { PointSink } from '../otlp/decode-protobuf.ts';
 import type {
   OtlpExportRequest,
@@ -155,16 +155,16 @@ export class PointPacker implements PointSink {
     return this;
   }
 
-  number(p: OtlpNumberPoint, entry: MemoEntry | undefined): void {
-    const i = this.#take(p, entry);
+  number(p: OtlpNumberPoint, set: number, memo: AttributeMemo | false = attributeMemo): void {
+    const i = this.#take(p, set, memo);
     if (p.value !== undefined) {
       this.#values[i] = p.value;
       this.#flags[i]! |= HAS_VALUE;
     }
   }
 
-  histogram(p: OtlpHistogramPoint, entry: MemoEntry | undefined): void {
-    const i = this.#take(p, entry);
+  histogram(p: OtlpHistogramPoint, set: number, memo: AttributeMemo | false = attributeMemo): void {
+    const i = this.#take(p, set, memo);
     this.#values[i] = p.count;
     if (p.sum !== undefined) {
       this.#sums[i] = p.sum;
@@ -189,25 +189,27 @@ export class PointPacker implements PointSink {
   }
 
   /** The point's index, its key, attributes, times and flags set. */
-  #take(p: OtlpNumberPoint | OtlpHistogramPoint, entry: MemoEntry | undefined): number {
+  #take(p: OtlpNumberPoint | OtlpHistogramPoint, set: number, from: AttributeMemo | false): number {
     const i = this.points++;
     if (i === this.#flags.length) this.#grow();
     const attributes = p.attributes;
-    const found = entry ?? attributeMemo.entryOf(attributes);
-    const key = attributeMemo.keyOf(attributes, attributesKey, found);
+    // Points decoded without a memo may still hold this thread's sets (a request decoded whole).
+    const memo = from === false ? attributeMemo : from;
+    const found = set !== 0 ? set : memo.idOf(attributes);
+    const key = memo.keyOf(attributes, attributesKey, found);
     const block = i >> BLOCK_BITS;
     if (block === this.#keys.length) {
       this.#keys.push([]);
       this.#texts.push([]);
     }
     this.#keys[block]![i & (BLOCK - 1)] = key;
-    const { text, exact } = attributeMemo.derived(attributes, key, packing, found);
+    const { text, exact } = memo.derived(attributes, key, packing, found);
     this.#texts[block]![i & (BLOCK - 1)] = text;
     if (exact !== undefined) this.#exact.set(i, exact);
     this.#starts[i] = p.startTimeUnixNano;
     this.#times[i] = p.timeUnixNano;
     this.#flags[i] = (p.noRecordedValue ? NO_RECORDED_VALUE : 0) | unreadableFlags(p.unreadable);
-    this.#ids[i] = found?.id ?? 0;
+    this.#ids[i] = found;
     // A reused packer's columns hold the request before's.
     this.#values[i] = this.#sums[i] = 0;
     return i;
@@ -240,9 +242,8 @@ export class PointPacker implements PointSink {
           let range = this.#ranges.get(data);
           if (range === undefined) {
             const first = this.points;
-            if (data.type === 'histogram')
-              for (const p of data.points) this.histogram(p, undefined);
-            else for (const p of data.points) this.number(p, undefined);
+            if (data.type === 'histogram') for (const p of data.points) this.histogram(p, 0);
+            else for (const p of data.points) this.number(p, 0);
             range = { first, count: data.points.length };
           }
           return {
@@ -714,7 +715,9 @@ function attributesOf(packed: PackedChunk, i: number): Attributes {
  * longer than {@link MAX_VALUE_LENGTH} cut as every fold on the main thread cuts it (a cut value
  * is cut no further), so a 19 MiB attribute value is not copied to the main thread's heap to be
  * cut there and left for its next major collection; the key, made of the values as sent, keeps
- * two values that differ past the cut two streams.
+ * two values that differ past the cut two streams. Most sets travel as {@link PLAIN}, one object:
+ * the packer reads it for every point, and one object stays in the cache where an object per set
+ * would be a cache miss per point (bench/collector.ts, a body shared by every sender).
  */
 function packing(
   attributes: Attributes,
@@ -723,8 +726,12 @@ function packing(
   const kept = withinLength(attributes, MAX_VALUE_LENGTH)
     ? attributes
     : limitLengths(attributes, MAX_VALUE_LENGTH, () => {});
-  return { text: textOf(kept, key), exact: jsonExact(kept) ? undefined : kept };
+  const text = textOf(kept, key);
+  const exact = jsonExact(kept) ? undefined : kept;
+  return text === '' && exact === undefined ? PLAIN : { text, exact };
 }
+
+const PLAIN = Object.freeze({ text: '', exact: undefined });
 
 /** '' when the key's JSON gives `attributes` back in their order, else their JSON in their order. */
 function textOf(attributes: Attributes, key: string): string {

@@ -36,7 +36,7 @@
  * object per point held in the request until the whole body is read.
  */
 import protobuf from 'protobufjs/light.js';
-import { attributeMemo, type AttributeMemo, type MemoEntry } from './decode-attribute-memo.ts';
+import { attributeMemo, type AttributeMemo } from './decode-attribute-memo.ts';
 import { DecodeMeter, type DecodeLimits } from './decode-limits.ts';
 import { setAttribute } from '../common/set-attribute.ts';
 import {
@@ -85,8 +85,8 @@ let meter: DecodeMeter;
 let memo: AttributeMemo | false;
 /** Where the request being decoded hands its number and histogram points, as `meter`; undefined: into the request. */
 let sink: PointSink | undefined;
-/** The memo entry the attributes of the point just read are (decode-attribute-memo.ts), or undefined. */
-let pointEntry: MemoEntry | undefined;
+/** The id of the memo's set the attributes of the point just read are (decode-attribute-memo.ts), or 0. */
+let pointSet = 0;
 /** Attribute values (top level) read so far that were not UTF-8: a point compares it before and after. */
 let invalidValues = 0;
 /** Strings of any kind read so far that were not UTF-8. */
@@ -103,9 +103,9 @@ let tooDeep = 0;
 export interface PointSink {
   /** Points taken so far: the number the next one gets. */
   readonly points: number;
-  /** `entry`: the memo's entry `point.attributes` are (shared, never written to), or undefined. */
-  number(point: OtlpNumberPoint, entry: MemoEntry | undefined): void;
-  histogram(point: OtlpHistogramPoint, entry: MemoEntry | undefined): void;
+  /** `set`: the id in `memo` of the set `point.attributes` are (shared, never written to), or 0. */
+  number(point: OtlpNumberPoint, set: number, memo: AttributeMemo | false): void;
+  histogram(point: OtlpHistogramPoint, set: number, memo: AttributeMemo | false): void;
   /** `data`'s points are the ones numbered `[first, first + count)`. */
   data(data: OtlpMetricData, first: number, count: number): void;
 }
@@ -281,11 +281,11 @@ function readData(r: Reader, stop: number, field: number): OtlpMetricData {
       if (field === 5 || field === 7) {
         const point = readNumberPoint(r, pointEnd);
         if (sink === undefined) numbers.push(point);
-        else sink.number(point, pointEntry);
+        else sink.number(point, pointSet, memo);
       } else if (field === 9) {
         const point = readHistogramPoint(r, pointEnd);
         if (sink === undefined) histograms.push(point);
-        else sink.histogram(point, pointEntry);
+        else sink.histogram(point, pointSet, memo);
       } else if (field === 10) exponentials.push(readExponentialPoint(r, pointEnd));
       else {
         summaryPoints++;
@@ -335,8 +335,8 @@ function temporalityOf(value: number): OtlpTemporality {
 /** The fields every kind of point has, read by {@link readCommon}. */
 interface Common {
   attributes: Attributes;
-  /** The memo's entry `attributes` is (then never written to), or undefined when the point's own. */
-  shared: MemoEntry | undefined;
+  /** The id of the memo's set `attributes` is (then never written to), or 0 when the point's own. */
+  shared: number;
   /** Whether an attribute field was read already (one after other fields goes to a copy of its own). */
   read: boolean;
   start: bigint;
@@ -351,7 +351,7 @@ interface Common {
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
 const COMMON: Common = {
   attributes: NO_ATTRIBUTES,
-  shared: undefined,
+  shared: 0,
   read: false,
   start: 0n,
   time: 0n,
@@ -363,7 +363,7 @@ const COMMON: Common = {
 /** The one Common, cleared for the next point: points are read one at a time, and what one keeps is taken out of it ({@link attributesOf}). */
 function common(): Common {
   COMMON.attributes = NO_ATTRIBUTES;
-  COMMON.shared = undefined;
+  COMMON.shared = 0;
   COMMON.read = false;
   COMMON.start = 0n;
   COMMON.time = 0n;
@@ -409,8 +409,8 @@ function readAttributes(r: Reader, c: Common, tag: number): void {
   // Field numbers of point attributes are below 16: the tag is one byte.
   const from = r.pos - 1;
   if (c.read) {
-    if (c.shared !== undefined) c.attributes = { ...c.attributes };
-    c.shared = undefined;
+    if (c.shared !== 0) c.attributes = { ...c.attributes };
+    c.shared = 0;
     readKeyValue(r, end(r), c.attributes);
     return;
   }
@@ -422,9 +422,10 @@ function readAttributes(r: Reader, c: Common, tag: number): void {
     return;
   }
   const seen = memo.get(r.buf, from, stop);
-  if (seen !== undefined) {
-    for (const at of seen.starts) meter.charge('attribute', from + at);
-    c.attributes = seen.attributes;
+  if (seen !== 0) {
+    for (let k = 0, n = memo.fieldsOf(seen); k < n; k++)
+      meter.charge('attribute', from + memo.fieldStart(seen, k));
+    c.attributes = memo.attributesOf(seen);
     c.shared = seen;
     r.pos = stop;
     return;
@@ -467,7 +468,7 @@ function readNumberPoint(r: Reader, stop: number): OtlpNumberPoint {
     else if (tag === ((5 << 3) | LEN)) check(r, end(r), EXEMPLAR_SHAPE, 0);
     else skip(r, tag, NUMBER_POINT_FIELDS);
   }
-  pointEntry = c.shared;
+  pointSet = c.shared;
   const unreadable = unreadableOf(c);
   if (sink !== undefined) {
     scratch.attributes = attributesOf(c);
@@ -520,7 +521,7 @@ function readHistogramPoint(r: Reader, stop: number): OtlpHistogramPoint {
         skip(r, tag, HISTOGRAM_POINT_FIELDS);
     }
   }
-  pointEntry = c.shared;
+  pointSet = c.shared;
   return { ...base(c), count, sum, bucketCounts, explicitBounds };
 }
 

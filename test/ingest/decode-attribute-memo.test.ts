@@ -188,14 +188,14 @@ it('a set is numbered while it is held: no two held sets share a number, and num
   let most = 0;
   for (let i = 0; i < 20 * sets; i++) {
     const s = `set-${i}`;
-    const entry = memo.remember(bytes(s), 0, s.length, [0], { s })!;
-    most = Math.max(most, entry.id);
-    held.push({ id: entry.id, s });
+    const id = memo.remember(bytes(s), 0, s.length, [0], { s });
+    most = Math.max(most, id);
+    held.push({ id, s });
   }
   // The last generation's worth are held whatever turned over before them.
   const last = held.slice(-sets);
   assert.equal(new Set(last.map((h) => h.id)).size, sets, 'held sets have distinct numbers');
-  for (const h of last) assert.equal(memo.get(bytes(h.s), 0, h.s.length)?.id, h.id);
+  for (const h of last) assert.equal(memo.get(bytes(h.s), 0, h.s.length), h.id);
   assert.ok(most <= 2 * sets + 1, `numbers given again once dropped: the highest was ${most}`);
 });
 
@@ -207,7 +207,7 @@ describe('the set after the set before', () => {
 
   it('a sequence seen before is found in order; bytes one off the guess get their own set', () => {
     const memo = new AttributeMemo();
-    const sets = ['route=/r/1', 'route=/r/2', 'route=/r/3'].map((s) => remember(memo, s)!);
+    const sets = ['route=/r/1', 'route=/r/2', 'route=/r/3'].map((s) => remember(memo, s));
     for (let round = 0; round < 3; round++)
       for (const [k, s] of ['route=/r/1', 'route=/r/2', 'route=/r/3'].entries())
         assert.equal(get(memo, s), sets[k], `${round}: ${s}`);
@@ -215,17 +215,17 @@ describe('the set after the set before', () => {
     assert.equal(get(memo, 'route=/r/1'), sets[0]);
     assert.equal(get(memo, 'route=/r/3'), sets[2]);
     assert.equal(get(memo, 'route=/r/1'), sets[0]);
-    assert.equal(get(memo, 'route=/r/9'), undefined, 'bytes never remembered are not the guess');
-    assert.equal(get(memo, 'route=/r/2x'), undefined);
+    assert.equal(get(memo, 'route=/r/9'), 0, 'bytes never remembered are not the guess');
+    assert.equal(get(memo, 'route=/r/2x'), 0);
   });
 
   it('bytes off the guess anywhere, in its first four-byte words or after them, are not the guess, wherever they sit in the body', () => {
     const memo = new AttributeMemo();
-    const a = remember(memo, 'k=aaaaaaa1')!;
-    const b = remember(memo, 'k=aaaaaaa2')!; // b is the guess after a
+    const a = remember(memo, 'k=aaaaaaa1');
+    const b = remember(memo, 'k=aaaaaaa2'); // b is the guess after a
     for (const off of ['k=Xaaaaaa2', 'k=aaaaXaa2', 'k=aaaaaaa3']) {
       assert.equal(get(memo, 'k=aaaaaaa1'), a);
-      assert.equal(get(memo, off), undefined, off);
+      assert.equal(get(memo, off), 0, off);
     }
     // The guess's bytes at an odd offset of a body that is itself a view into a larger buffer.
     const whole = Buffer.from('..........zzzk=aaaaaaa2zz', 'latin1');
@@ -234,17 +234,31 @@ describe('the set after the set before', () => {
     assert.equal(memo.get(body, 6, 16), b);
   });
 
+  it('a set whose move from the older generation turns the generations over keeps its number, given to no later set', () => {
+    const memo = new AttributeMemo(2);
+    const a = remember(memo, 'a');
+    remember(memo, 'b');
+    remember(memo, 'c'); // a and b are now the older generation
+    remember(memo, 'd'); // the newer (c, d) is full
+    assert.equal(get(memo, 'a'), a, 'moved: the generation it was in is dropped as it moves');
+    const later = ['e', 'f', 'g'].map((s) => remember(memo, s));
+    assert.ok(!later.includes(a), `a's number ${a} given again: ${later.join(', ')}`);
+    assert.equal(get(memo, 'a'), a);
+    assert.deepEqual(memo.attributesOf(a), { s: 'a' });
+  });
+
   it('a set found as the guess from the older generation moves to the newer, like one found by its bytes', () => {
     const memo = new AttributeMemo(2);
-    const a = remember(memo, 'a')!;
-    const b = remember(memo, 'b')!; // a, then b: b is the guess after a
+    const a = remember(memo, 'a');
+    const b = remember(memo, 'b'); // a, then b: b is the guess after a
+    const [aSet, bSet] = [memo.attributesOf(a), memo.attributesOf(b)];
     remember(memo, 'c'); // a and b are now the older generation
     assert.equal(get(memo, 'a'), a);
     assert.equal(get(memo, 'b'), b, 'found as the guess after a');
     remember(memo, 'd');
     remember(memo, 'e'); // the generation a and c were in is dropped
-    assert.equal(memo.entryOf(b.attributes), b, 'b was moved when found');
-    assert.equal(memo.entryOf(a.attributes), undefined, 'a was not used since: dropped');
-    assert.equal(get(memo, 'a'), undefined);
+    assert.equal(memo.idOf(bSet), b, 'b was moved when found');
+    assert.equal(memo.idOf(aSet), 0, 'a was not used since: dropped');
+    assert.equal(get(memo, 'a'), 0);
   });
 });

@@ -261,7 +261,7 @@ test('a packer taken again packs the next request as a fresh one does; one grown
   assert.notEqual(spare.take(), first, 'taken once: the next taker gets another');
   assert.deepEqual(again.chunk(again.request(later)).packed, packChunk(later).packed);
   const big = new PointPacker();
-  for (let i = 0; i <= SPARE_POINTS; i++) big.number(numberPoint(i), undefined);
+  for (let i = 0; i <= SPARE_POINTS; i++) big.number(numberPoint(i), 0);
   spare.giveBack(big);
   assert.notEqual(spare.take(), big);
 });
