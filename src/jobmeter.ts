@@ -17,7 +17,12 @@ import { Parts } from './common/parts.ts';
 import type { Log } from './common/log.ts';
 import { ConfigError } from './errors.ts';
 import { list, metricReader } from './common/option-rules.ts';
-import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
+import {
+  ATTRIBUTE_VALUES_TRUNCATED,
+  INSTRUMENTS_UNSERVED,
+  RECORDS_DROPPED,
+  SELF_INSTRUMENTS,
+} from './domain/catalog.ts';
 import {
   PROMETHEUS_CLIENT_INSTRUMENTS,
   registerProcessMetrics,
@@ -403,9 +408,13 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
   const meter = meterProvider.getMeter(scope.name, scope.version);
   // One namer for the scrape and the profile-named push: what its counters served, and the
   // ingested sources they merge, are the storages' store's.
+  // What the naming leaves out, counted from the first scrape (at 0).
+  const unserved = meter.createCounter(INSTRUMENTS_UNSERVED.name);
+  unserved.add(0);
   const namer = profileNamer(profile, o.hostInstruments, hostName, {
     served: meterProvider.storages.series.served,
     sources,
+    unserved,
   });
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
   guard.countCutsInto(cutCounter(meter.createCounter(ATTRIBUTE_VALUES_TRUNCATED.name)));

@@ -17,7 +17,7 @@ import { withExpositionOptions, type ProfileExpositionOptions } from './naming/p
 import { SCRAPE_ERRORS_FAMILY } from './naming/name-claims.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import { claimedNames, nativeClaimedNames } from './naming/prometheus-names.ts';
-import { createNamer, type Namer } from './naming/to-families.ts';
+import { createNamer, type Namer, type NamerOptions } from './naming/to-families.ts';
 import type { Profile, TableProfile } from './naming/types.ts';
 import type { HostInstruments } from './options.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
@@ -104,13 +104,18 @@ export function profileNamer(
   profile: Profile,
   hostInstruments: HostInstruments,
   hostName: string | undefined,
-  carry: { readonly served: ServedTotals; readonly sources?: SourceTotals },
+  carry: {
+    readonly served: ServedTotals;
+    readonly sources?: SourceTotals;
+    readonly unserved?: NamerOptions['unserved'];
+  },
 ): Namer {
   return createNamer(profile, {
     // The `hostname` option (its row's rule checked it), or the machine's name.
     hostname: hostName ?? hostname(),
     totals: carry.served,
     ...(carry.sources !== undefined && { sources: carry.sources }),
+    ...(carry.unserved !== undefined && { unserved: carry.unserved }),
     hostInstruments,
     // The ingest's self-metric too: a legacy profile serves no self-metric (its original has none).
     ownInstruments: new Set(

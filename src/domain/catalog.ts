@@ -389,10 +389,21 @@ export const ATTRIBUTE_VALUES_TRUNCATED = counter(
   'Host attribute values cut to the attribute value length limit.',
 );
 
+/**
+ * jobmeter's own health too: instruments a scrape's naming pass left out because their family's
+ * name is another family's (naming/to-families.ts `unserved`), at every pass that leaves one out.
+ */
+export const INSTRUMENTS_UNSERVED = counter(
+  'jobmeter.instruments.unserved',
+  '{instrument}',
+  'Instruments a scrape left out because their family takes a name another family served before it has, or has with another type; each scrape counts each one it leaves out.',
+);
+
 /** The ingest's self-metric counting refused data points by reason (ingest/ingest-report.ts); a sender may not use the name. */
 export const REFUSED_METRIC = 'jobmeter.ingest.refused';
 
 export const SELF_INSTRUMENTS: readonly InstrumentSpec[] = [
   RECORDS_DROPPED,
   ATTRIBUTE_VALUES_TRUNCATED,
+  INSTRUMENTS_UNSERVED,
 ];

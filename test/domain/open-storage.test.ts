@@ -373,15 +373,23 @@ test("made again with a longer description, an instrument's family is served wit
   }
 });
 
-test('a family the native names cannot serve is said, once: a counter named as a histogram of the same unit is left out of the pull with a warning naming it', async () => {
+test('a family the native names cannot serve is said, once, and counted at every scrape: a counter named as a histogram of the same unit is left out of the pull with a warning naming it', async () => {
   const { jm, warned } = await jobmeterWarning();
   try {
+    const unserved = async () => {
+      const families = await jm.scrape();
+      const count = families.find((f) => f.name === 'jobmeter_instruments_unserved_total');
+      return {
+        names: families.map((f) => f.name).filter((n) => n.startsWith('work_h')),
+        // Recorded as the scrape's pass names the collection: served from the next scrape on.
+        counted: count?.series.map((s) => ('value' in s ? s.value : undefined)),
+      };
+    };
+    assert.deepEqual((await unserved()).counted, [0], 'served from the first scrape');
     jm.meter.createHistogram('work.h', { unit: 's' }).record(1);
     jm.meter.createCounter('work.h', { unit: 's' }).add(3);
-    for (let scrape = 0; scrape < 2; scrape++) {
-      const names = (await jm.scrape()).map((f) => f.name).filter((n) => n.startsWith('work_h'));
-      assert.deepEqual(names, ['work_h_seconds']);
-    }
+    for (let scrape = 0; scrape < 3; scrape++)
+      assert.deepEqual(await unserved(), { names: ['work_h_seconds'], counted: [scrape] });
     assert.deepEqual(
       warned.filter((w) => w.includes('not served')),
       [

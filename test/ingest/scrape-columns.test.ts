@@ -529,6 +529,7 @@ describe('createJobmeter with an ingest: the scrape', () => {
           'target_info',
           'jobmeter_records_dropped_total',
           'jobmeter_attribute_values_truncated_total',
+          'jobmeter_instruments_unserved_total',
           'jobmeter_run_history_total',
           'jobmeter_build_info',
           'shared_events_total',
