@@ -11,7 +11,7 @@ export class GaugeStorage extends SumSet implements DeclaredGauge {
   readonly guard: RecordGuard;
 
   constructor(descriptor: MetricDescriptor, guard: RecordGuard, index: MakeIndex) {
-    super(descriptor, index, { monotonic: false, exemplars: false, gauge: true });
+    super(descriptor, index, { monotonic: false, exemplars: false, gauge: true, recorded: true });
     this.guard = guard;
   }
 
@@ -21,6 +21,7 @@ export class GaugeStorage extends SumSet implements DeclaredGauge {
     // The series first: a new one may move the figures to larger storage.
     const at = this.seriesOf(attributes);
     this.values.data[at] = value;
+    if (this.records !== undefined) this.records.data[at]!++;
   }
 
   bind(attributes?: Attributes): BoundGauge {
@@ -32,6 +33,7 @@ export class GaugeStorage extends SumSet implements DeclaredGauge {
       record: (value: number): void => {
         if (!isRecordable(value, false) || guard.closed) return guard.refuse(name, value, false);
         values.data[at] = value;
+        if (this.records !== undefined) this.records.data[at]!++;
       },
     };
   }

@@ -46,6 +46,7 @@ export class ObservedStorage implements Observable {
       monotonic: spec.kind === 'observableCounter',
       exemplars: false,
       gauge: spec.kind === 'observableGauge',
+      recorded: true,
     });
     this.#callbacks = callbacks;
     this.#nonNegative = spec.kind === 'observableCounter';
@@ -61,6 +62,7 @@ export class ObservedStorage implements Observable {
     // The series first: a new one may move the figures to larger storage.
     const at = this.set.seriesOf(attributes);
     this.set.values.data[at] = value;
+    if (this.set.records !== undefined) this.set.records.data[at]!++;
   }
 
   addCallback(callback: ObservableCallback): void {

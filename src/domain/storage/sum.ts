@@ -17,7 +17,8 @@ export class SumStorage extends SumSet implements DeclaredCounter {
     index: MakeIndex,
     options: { monotonic: boolean; exemplars: boolean },
   ) {
-    super(descriptor, index, options);
+    // Its values are recorded here: a delta reader exports the series recorded in its window.
+    super(descriptor, index, { ...options, recorded: true });
     this.guard = guard;
   }
 
@@ -27,6 +28,7 @@ export class SumStorage extends SumSet implements DeclaredCounter {
     // The series first: a new one may move the figures to larger storage.
     const at = this.seriesOf(attributes);
     this.values.data[at]! += value;
+    if (this.records !== undefined) this.records.data[at]!++;
     if (this.exemplars === undefined) return;
     const e = exemplarOf(value, context);
     if (e !== undefined) this.exemplars[at] = e;
@@ -44,6 +46,7 @@ export class SumStorage extends SumSet implements DeclaredCounter {
         if (!isRecordable(value, monotonic) || guard.closed)
           return guard.refuse(name, value, monotonic);
         values.data[at]! += value;
+        if (this.records !== undefined) this.records.data[at]!++;
         if (exemplars === undefined) return;
         const e = exemplarOf(value, undefined);
         if (e !== undefined) exemplars[at] = e;
