@@ -292,6 +292,7 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
           temporality: (type) =>
             pushReader?.selectAggregationTemporality(type) ?? AggregationTemporality.CUMULATIVE,
           // The primary's own collection, as the push reads it: the ingest's after the pull reader's.
+          addedExtremes: true,
           collectOwn: async () => {
             const own = await meterProvider.collectWithStorages(pull());
             if (ingestProducer === undefined) return own;
@@ -551,6 +552,7 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
           clusterOptions.reportTo,
           () => meterProvider.collectWithStorages(pull()),
           o.log,
+          true,
         ),
       (member) => member.close(),
     );

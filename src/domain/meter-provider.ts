@@ -28,7 +28,7 @@
  *
  * Meters are guarded (guarded-meter.ts): values checked, host instruments bounded over their life.
  */
-import { AggregationType, sdkMetrics } from '../common/otel-sdk.ts';
+import { AggregationType, DataPointType, sdkMetrics } from '../common/otel-sdk.ts';
 import {
   createNoopMeter,
   type Meter,
@@ -85,6 +85,24 @@ export interface EngineOptions {
    * `collect`): bound to the SDK's collection alone. @default none
    */
   readonly readsStore?: (reader: IMetricReader) => boolean;
+}
+
+/** `rm`'s metrics, their histogram points without min and max. */
+function withoutExtremes(rm: ResourceMetrics): ResourceMetrics['scopeMetrics'] {
+  return rm.scopeMetrics.map((sm) => ({
+    ...sm,
+    metrics: sm.metrics.map((m) =>
+      m.dataPointType === DataPointType.HISTOGRAM
+        ? {
+            ...m,
+            dataPoints: m.dataPoints.map((p) => ({
+              ...p,
+              value: { ...p.value, min: undefined, max: undefined },
+            })),
+          }
+        : m,
+    ),
+  }));
 }
 
 /** The collection `sdk` makes, with `leading`'s metrics put first (read after the SDK's callbacks). */
@@ -184,7 +202,7 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     this.#sdkOptions =
       typeof providerOptions === 'function' ? providerOptions : () => providerOptions;
     this.storages = storages;
-    this.#cumulative = storages.series.producer();
+    this.#cumulative = storages.series.producer(undefined, undefined, true);
     this.#engine = engine;
     if (typeof providerOptions !== 'function') this.sdk();
     this.#ownSdk = ownSdkFor(engine.specs);
@@ -237,11 +255,20 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
   /**
    * What `reader` (one that reads the store itself, {@link EngineOptions.readsStore}) collects,
    * with the storages' series as cumulative MetricData ahead of it: for a consumer outside the
-   * scrape (the cluster's report). The SDK's provider is made first, binding the reader.
+   * scrape (the cluster's report). The storages' histograms' min and max are those of the values
+   * recorded since the previous call (cluster/wire.ts `w`); the reader's, its life's, are left out.
+   * The SDK's provider is made first, binding the reader.
    */
   async collectWithStorages(reader: IMetricReader): Promise<ResourceMetrics> {
     this.sdk();
-    return (await withLeading(reader, this.#cumulative).collect()).resourceMetrics;
+    const sdk: MetricProducer = {
+      collect: (options) =>
+        reader.collect(options).then(({ resourceMetrics, errors }) => ({
+          resourceMetrics: { ...resourceMetrics, scopeMetrics: withoutExtremes(resourceMetrics) },
+          errors,
+        })),
+    };
+    return (await withLeading(sdk, this.#cumulative).collect()).resourceMetrics;
   }
 
   /**

@@ -14,6 +14,9 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { ClusterAggregate } from '../../src/cluster/aggregate.ts';
+import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
+import { RecordGuard } from '../../src/domain/record-guard.ts';
+import { viewSelection } from '../../src/views/host-views.ts';
 import { mergePolicies } from '../../src/domain/merge-rules.ts';
 import { ReportEncoder, type ExtremesOf } from '../../src/cluster/report-encoder.ts';
 import { newPullReader } from '../../src/readers/pull-reader.ts';
@@ -154,4 +157,70 @@ test("a member's first report to another aggregate, whose min and max would be o
   await a.reportTo(agg);
   assert.deepEqual(await read(), [1, 3, 3, 3]);
   await a.shutdown();
+});
+
+test("members whose storages report what each report adds (meter-provider.ts collectWithStorages): each delta point's min and max are its window's, as the SDK's; a View's histogram, read by the SDK, tells none", async () => {
+  const agg = deltaAggregate();
+  const reference = new DeltaReader();
+  const ref = new MeterProvider({ readers: [reference] })
+    .getMeter('app')
+    .createHistogram('wait', { advice: { explicitBucketBoundaries: BOUNDS } });
+  const members = ['a', 'b'].map((name) => {
+    const pull = newPullReader([], { cardinalityLimit: 1000 });
+    const views = [{ instrumentName: 'viewed', name: 'viewed' }];
+    const provider = new JobmeterMeterProvider(
+      { readers: [pull], views },
+      {
+        guard: new RecordGuard(),
+        specs: [],
+        scope: { name: 'jobmeter', version: 'test' },
+        cardinalityLimit: 1000,
+        readsStore: (r) => r === pull,
+        selection: viewSelection(views),
+      },
+    );
+    const meter = provider.getMeter('app');
+    const encoder = new ReportEncoder(name, { added: true });
+    let seq = 0;
+    return {
+      wait: meter.createHistogram('wait', { advice: { explicitBucketBoundaries: BOUNDS } }),
+      viewed: meter.createHistogram('viewed', { advice: { explicitBucketBoundaries: BOUNDS } }),
+      async reportTo(): Promise<void> {
+        const rm = await provider.collectWithStorages(pull);
+        for (const chunk of encoder.chunks(rm, ++seq)) agg.apply(name, chunk);
+      },
+      shutdown: () => provider.shutdown(),
+    };
+  });
+  const windows = [[0.5, 9], [3, 4], [], [0.25, 12]];
+  for (const values of windows) {
+    values.forEach((v, i) => {
+      members[i % 2]!.wait.record(v);
+      members[i % 2]!.viewed.record(v);
+      ref.record(v);
+    });
+    for (const m of members) await m.reportTo();
+    const rm = await agg.resourceMetrics();
+    const [wait, viewed] = ['wait', 'viewed'].map((name) =>
+      rm.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name),
+    );
+    assert.deepEqual(
+      figures(
+        points({
+          ...rm,
+          scopeMetrics: [{ scope: { name: 'app' }, metrics: [wait!].filter(Boolean) }],
+        }),
+      ),
+      figures(points((await reference.collect()).resourceMetrics)),
+    );
+    for (const p of viewed?.dataPoints ?? []) {
+      assert.equal(
+        (p.value as Histogram).min,
+        undefined,
+        "a View's histogram: its life's min left out",
+      );
+      assert.equal((p.value as Histogram).max, undefined);
+    }
+  }
+  await Promise.all(members.map((m) => m.shutdown()));
 });
