@@ -370,7 +370,17 @@ const KEEPS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   'naming/zero-fill.ts': [TABLE, ['#filled']],
   'otlp/decode-attribute-memo.ts': [
     'attribute sets decoded before, by number (bounded by the generations that hold them), and the numbers of dropped sets, given again: no series',
-    ['#freeIds', '#generationOf', '#at', '#next', '#attributes', '#bytesOf', '#keys', '#derived'],
+    [
+      '#freeIds',
+      '#generationOf',
+      '#at',
+      '#next',
+      '#attributes',
+      '#bytesOf',
+      '#keys',
+      '#texts',
+      '#exacts',
+    ],
   ],
   'otlp/decode-protobuf.ts': [TABLE, ['HALVES', 'LAST_LO', 'LAST_HI']],
   'readers/collected-length-limit.ts': [MEMO, ['#cut']],

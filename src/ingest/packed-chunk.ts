@@ -19,7 +19,7 @@
  * move and to read.
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
-import { attributeMemo, type AttributeMemo } from '../otlp/decode-attribute-memo.ts';
+import { attributeMemo, type AttributeMemo, type Packing } from '../otlp/decode-attribute-memo.ts';
 import type { PointSink } from '../otlp/decode-protobuf.ts';
 import type {
   OtlpExportRequest,
@@ -203,7 +203,13 @@ export class PointPacker implements PointSink {
       this.#texts.push([]);
     }
     this.#keys[block]![i & (BLOCK - 1)] = key;
-    const { text, exact } = memo.derived(attributes, key, packing, found);
+    let text: string;
+    let exact: Attributes | undefined;
+    if (found === 0) ({ text, exact } = packing(attributes, key));
+    else {
+      text = memo.packedText(found, attributes, key, packing);
+      exact = memo.exactOf(found);
+    }
     this.#texts[block]![i & (BLOCK - 1)] = text;
     if (exact !== undefined) this.#exact.set(i, exact);
     this.#starts[i] = p.startTimeUnixNano;
@@ -355,8 +361,8 @@ export class PointPacker implements PointSink {
     // An SDK stamps an export with one start and one time: then a chunk carries them once
     // (TimeColumn), and a chunk of number points no histogram columns -- a third of the bytes.
     const times1 = uniform ? Math.min(points, 1) : points;
-    const keys: string[] = [];
-    const texts: string[] = [];
+    const keys = new Array<string>(points);
+    const texts = new Array<string>(points);
     const exact: Record<number, Attributes> = {};
     const starts = new BigUint64Array(times1);
     const times = new BigUint64Array(times1);
@@ -391,8 +397,8 @@ export class PointPacker implements PointSink {
           const histogram = m.metric.data.type === 'histogram';
           const inexact = this.#exact.size > 0;
           for (let j = from; j < to; j++, i++) {
-            keys.push(this.#keys[j >> BLOCK_BITS]![j & (BLOCK - 1)]!);
-            texts.push(this.#texts[j >> BLOCK_BITS]![j & (BLOCK - 1)]!);
+            keys[i] = this.#keys[j >> BLOCK_BITS]![j & (BLOCK - 1)]!;
+            texts[i] = this.#texts[j >> BLOCK_BITS]![j & (BLOCK - 1)]!;
             if (inexact) {
               const attributes = this.#exact.get(j);
               if (attributes !== undefined) exact[i] = attributes;
@@ -715,23 +721,14 @@ function attributesOf(packed: PackedChunk, i: number): Attributes {
  * longer than {@link MAX_VALUE_LENGTH} cut as every fold on the main thread cuts it (a cut value
  * is cut no further), so a 19 MiB attribute value is not copied to the main thread's heap to be
  * cut there and left for its next major collection; the key, made of the values as sent, keeps
- * two values that differ past the cut two streams. Most sets travel as {@link PLAIN}, one object:
- * the packer reads it for every point, and one object stays in the cache where an object per set
- * would be a cache miss per point (bench/collector.ts, a body shared by every sender).
+ * two values that differ past the cut two streams.
  */
-function packing(
-  attributes: Attributes,
-  key: string,
-): { readonly text: string; readonly exact: Attributes | undefined } {
+function packing(attributes: Attributes, key: string): ReturnType<Packing> {
   const kept = withinLength(attributes, MAX_VALUE_LENGTH)
     ? attributes
     : limitLengths(attributes, MAX_VALUE_LENGTH, () => {});
-  const text = textOf(kept, key);
-  const exact = jsonExact(kept) ? undefined : kept;
-  return text === '' && exact === undefined ? PLAIN : { text, exact };
+  return { text: textOf(kept, key), exact: jsonExact(kept) ? undefined : kept };
 }
-
-const PLAIN = Object.freeze({ text: '', exact: undefined });
 
 /** '' when the key's JSON gives `attributes` back in their order, else their JSON in their order. */
 function textOf(attributes: Attributes, key: string): string {

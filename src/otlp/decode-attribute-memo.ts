@@ -4,7 +4,7 @@
  * bytes of a point's attribute fields name the set they decode to. A point whose bytes were seen
  * before gets the object decoded then — shared, so never written to — and whoever keys sets (the
  * ingest's `attributesKey`) keeps its key with the set ({@link AttributeMemo.keyOf}), as the
- * decoding thread keeps how it packs the set ({@link AttributeMemo.derived}), instead of making
+ * decoding thread keeps how it packs the set ({@link AttributeMemo.packedText}), instead of making
  * them again for every point.
  *
  * Bounded: sets of plain values only (strings, booleans, numbers: what decoding them charges is
@@ -36,6 +36,12 @@ export const MAX_RUN_BYTES = 512;
 export const GENERATION = 131_072;
 /** Their fields' bytes per generation (a fleet's typical set is 50–100 bytes). */
 export const GENERATION_BYTES = 8 * 1024 * 1024;
+
+/** How the decoding thread packs a set (packed-chunk.ts): its text, and its attributes when the text does not give them back exactly. */
+export type Packing = (
+  attributes: Attributes,
+  key: string,
+) => { readonly text: string; readonly exact: Attributes | undefined };
 
 /**
  * A generation: the sets it holds by their bytes and by their objects (each to its id), and the
@@ -88,14 +94,16 @@ export class AttributeMemo {
   #nextId = 1;
   // By id: the generation that holds the set last, where its probe starts there, the set found
   // after it last time (cleared when its generation is dropped), its attributes, its bytes (its key
-  // in the generations' maps), and what keyOf and derived made of it.
+  // in the generations' maps), its key, and how the packer packs it: its text and, for a few, its
+  // exact attributes (keyOf, packedText).
   #generationOf = new Int32Array(1024);
   #at = new Int32Array(1024);
   #next = new Int32Array(1024);
   readonly #attributes: (Attributes | undefined)[] = [];
   readonly #bytesOf: (string | undefined)[] = [];
   readonly #keys: (string | undefined)[] = [];
-  readonly #derived: unknown[] = [];
+  readonly #texts: (string | undefined)[] = [];
+  readonly #exacts: (Attributes | undefined)[] = [];
 
   /** @param sets, bytes: per generation */
   constructor(sets = GENERATION, bytes = GENERATION_BYTES) {
@@ -190,7 +198,7 @@ export class AttributeMemo {
     this.#attributes[id] = attributes;
     this.#bytesOf[id] = bytes;
     this.#keys[id] = undefined;
-    this.#derived[id] = undefined;
+    this.#texts[id] = this.#exacts[id] = undefined;
     this.#generationOf[id] = -1;
     this.#next[id] = 0;
     // Taken by the newer generation (which may turn over first), then its probe written there.
@@ -244,15 +252,24 @@ export class AttributeMemo {
     return (this.#keys[id] ??= make(attributes));
   }
 
-  /** What `make` makes of `attributes` with their key, made once per remembered set (one `make` per thread). */
-  derived<T>(
-    attributes: Attributes,
-    key: string,
-    make: (attributes: Attributes, key: string) => T,
-    id = this.idOf(attributes),
-  ): T {
-    if (id === 0) return make(attributes, key);
-    return (this.#derived[id] ??= make(attributes, key)) as T;
+  /**
+   * The text of the set `id` (a held one) as `make` packs its attributes with their key, made once
+   * per set (one `make` per thread); {@link exactOf} what else it made. Both are read by id, from
+   * arrays: for every point, not an object of the set's.
+   */
+  packedText(id: number, attributes: Attributes, key: string, make: Packing): string {
+    let text = this.#texts[id];
+    if (text === undefined) {
+      const packed = make(attributes, key);
+      this.#exacts[id] = packed.exact;
+      this.#texts[id] = text = packed.text;
+    }
+    return text;
+  }
+
+  /** The exact attributes `make` gave the set `id` with its text ({@link packedText}), if any. */
+  exactOf(id: number): Attributes | undefined {
+    return this.#exacts[id];
   }
 
   /** The set `id` was found right after `last` (a dropped `last` is left holding nothing). */
@@ -274,7 +291,7 @@ export class AttributeMemo {
           this.#next[dropped] = 0;
           this.#generationOf[dropped] = -1;
           this.#attributes[dropped] = this.#bytesOf[dropped] = this.#keys[dropped] = undefined;
-          this.#derived[dropped] = undefined;
+          this.#texts[dropped] = this.#exacts[dropped] = undefined;
           this.#freeIds.push(dropped);
         }
       this.#older = this.#newer;
