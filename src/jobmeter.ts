@@ -36,7 +36,7 @@ import { metricsCollection, withIngested, type Collection } from './series/colle
 import { pointMillis, SYSTEM_CLOCK } from './series/clock.ts';
 import { createRecorder, type Declared, type Recorder } from './domain/recorder.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
-import { cutCounter, dropCounter, RecordGuard } from './domain/record-guard.ts';
+import { countFromZero, dropCounter, RecordGuard } from './domain/record-guard.ts';
 import { CollectedLengthLimit } from './readers/collected-length-limit.ts';
 import type { JsonView } from './http/metrics-response.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
@@ -408,17 +408,14 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
   if (o.views.length > 0 || readers.length > 0 || hostProducers.length > 0) meterProvider.sdk();
   const meter = meterProvider.getMeter(scope.name, scope.version);
   // One namer for the scrape and the profile-named push: what its counters served, and the
-  // ingested sources they merge, are the storages' store's.
-  // What the naming leaves out, counted from the first scrape (at 0).
-  const unserved = meter.createCounter(INSTRUMENTS_UNSERVED.name);
-  unserved.add(0);
+  // ingested sources they merge, are the storages' store's; what it leaves out counted.
   const namer = profileNamer(profile, o.hostInstruments, hostName, {
     served: meterProvider.storages.series.served,
     sources,
-    unserved,
+    unserved: countFromZero(meter.createCounter(INSTRUMENTS_UNSERVED.name)),
   });
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
-  guard.countCutsInto(cutCounter(meter.createCounter(ATTRIBUTE_VALUES_TRUNCATED.name)));
+  guard.countCutsInto(countFromZero(meter.createCounter(ATTRIBUTE_VALUES_TRUNCATED.name)));
   const recorder = createRecorder(meter, {
     settleBeforeCollect: (pending) => meterProvider.storages.series.settleBeforeCollect(pending),
     guard,

@@ -157,8 +157,8 @@ export function dropCounter(counter: {
   return (reason) => counter.add(1, byReason.get(reason)!);
 }
 
-/** Counts cut values into a counter, its series made at once (served from the start, at 0). */
-export function cutCounter(counter: { add(value: number): void }): () => void {
+/** Counts one at a time into a counter, its series made at once (served from the start, at 0). */
+export function countFromZero(counter: { add(value: number): void }): () => void {
   counter.add(0);
   return () => counter.add(1);
 }

@@ -91,11 +91,11 @@ export interface NamerOptions {
    */
   readonly sources?: SourceTotals;
   /**
-   * Counts the instruments a pass leaves out because their family's name is another family's (one
-   * served before it has the name, or has it with another type): 1 for each, at every pass that
+   * Counts one instrument a pass leaves out because its family's name is another family's (one
+   * served before it has the name, or has it with another type), called for each at every pass that
    * leaves it out, where the warning is said once. @default none
    */
-  readonly unserved?: { add(value: number): void };
+  readonly unserved?: () => void;
 }
 
 /** How a legacy profile renders a host instrument it has no rule for. */
@@ -143,7 +143,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   /** Instruments and families said not served: each once, at most MAX_CLASHES (senders' names). */
   const clashes = new Set<string>();
   const notServed = (metric: MetricHead, family: string, why: string): void => {
-    options.unserved?.add(1);
+    options.unserved?.();
     const clash = `${metric.descriptor.name}\0${family}`;
     if (clashes.has(clash) || clashes.size >= MAX_CLASHES) return;
     clashes.add(clash);
