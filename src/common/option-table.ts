@@ -607,7 +607,8 @@ export const JOBMETER_OPTIONS = {
    * the instrument's life (not per collection, as the SDK counts), so attribute churn (a `job_id`)
    * cannot grow memory: past it, new attribute sets record into one series with
    * `otel.metric.overflow="true"`. A View's `aggregationCardinalityLimit` overrides it for the
-   * instruments it selects.
+   * instruments it selects; a reader's own lower limit (its `cardinalitySelector`) applies to
+   * what that reader reads, as the SDK applies it.
    * @default 2000 (OpenTelemetry's default limit)
    */
   cardinalityLimit: ruled('cardinality_limit', 'cardinalityLimit', cardinalityLimit, {

@@ -170,8 +170,12 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
   readonly #cumulative: MetricProducer;
   /** What the SDK's provider is made with, when it is first needed. */
   readonly #sdkOptions: () => MeterProviderOptions;
-  /** The instrument kinds a reader aggregates otherwise than by default: found as the SDK's provider is made. */
+  /**
+   * The instrument kinds a reader aggregates otherwise than by default, or keeps fewer series of
+   * than the storages' limit: found as the SDK's provider is made.
+   */
   readonly #readerKinds = new Set<InstrumentKind>();
+  readonly #limit: number;
   #sdk: MeterProvider | undefined;
   #sdkInstruments = false;
   #shutdown = false;
@@ -188,10 +192,10 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
     engine: EngineOptions,
   ) {
     const select = engine.selection ?? (() => []);
-    // The SDK records an instrument a View selects, or of a kind a reader aggregates otherwise.
+    // The SDK records an instrument a View selects, or of a kind a reader aggregates or limits otherwise.
     const sdkRecords = (i: InstrumentIdentity): boolean =>
       select(i).length > 0 || this.#readerKinds.has(i.kind);
-    const limit = engine.cardinalityLimit ?? 2000;
+    const limit = (this.#limit = engine.cardinalityLimit ?? 2000);
     const meter = { ...engine.scope, schemaUrl: undefined };
     const storages = new StorageRegistry(engine.specs, {
       scope: engine.scope,
@@ -233,13 +237,18 @@ export class JobmeterMeterProvider implements ApiMeterProvider {
   sdk(): MeterProvider {
     if (this.#sdk !== undefined) return this.#sdk;
     const options = this.#sdkOptions();
+    // As the SDK applies a reader's aggregation and cardinality limit to the instruments it reads,
+    // which the storages (one aggregation, one limit for every reader) cannot.
     for (const reader of options.readers ?? [])
       for (const [kind, type] of Object.entries(INSTRUMENT_TYPE_OF))
-        if (reader.selectAggregation(type).type !== AggregationType.DEFAULT)
+        if (
+          reader.selectAggregation(type).type !== AggregationType.DEFAULT ||
+          reader.selectCardinalityLimit(type) < this.#limit
+        )
           this.#readerKinds.add(kind as InstrumentKind);
     if (this.#readerKinds.size > 0 && this.#meters.size > 0)
       throw new Error(
-        'jobmeter: a reader that aggregates an instrument kind otherwise than by default is given before the first meter (domain/meter-provider.ts)',
+        'jobmeter: a reader that aggregates an instrument kind otherwise than by default, or keeps fewer series of it than cardinalityLimit, is given before the first meter (domain/meter-provider.ts)',
       );
     const readers = (options.readers ?? []).map((reader) => {
       if (this.#engine.readsStore?.(reader) === true) return reader;

@@ -2,12 +2,12 @@
  * A reader's own aggregation (its `aggregationSelector`: an OTLP exporter's `aggregationPreference`,
  * most often base-2 exponential histograms) applies to every instrument no View selects, as the SDK
  * applies it: jobmeter's own and declared instruments too, which are then the SDK's
- * (domain/meter-provider.ts). The plain SDK given the same instrument and reader is the oracle; a
+ * (domain/meter-provider.ts); so does a reader's cardinality limit below jobmeter's. The plain SDK given the same instrument and reader is the oracle; a
  * reader that aggregates by default, and the pull scrape, still get the spec's buckets.
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { metrics } from '@opentelemetry/api';
+import { metrics, type Meter } from '@opentelemetry/api';
 import {
   AggregationType,
   DataPointType,
@@ -24,8 +24,11 @@ import { createJobmeter } from '../../src/jobmeter.ts';
 import { VERSION } from '../../src/version.ts';
 
 class CollectingReader extends MetricReader {
-  constructor(aggregation?: AggregationSelector) {
-    super(aggregation === undefined ? {} : { aggregationSelector: aggregation });
+  constructor(aggregation?: AggregationSelector, cardinalityLimit?: number) {
+    super({
+      ...(aggregation !== undefined && { aggregationSelector: aggregation }),
+      ...(cardinalityLimit !== undefined && { cardinalitySelector: () => cardinalityLimit }),
+    });
   }
   protected override async onShutdown(): Promise<void> {}
   protected override async onForceFlush(): Promise<void> {}
@@ -124,4 +127,36 @@ test('a reader that aggregates a kind otherwise, given after a meter was asked f
   const meter = provider.getMeter('app');
   meter.createHistogram('app.wait').record(1);
   assert.throws(() => provider.sdk(), /given before the first meter/);
+});
+
+test("a reader's cardinality limit below jobmeter's applies to a host counter as the SDK applies it; the scrape keeps jobmeter's", async () => {
+  const SETS = ['a', 'b', 'c', 'd', 'e'].map((job) => ({ job }));
+  const record = (provider: { getMeter(name: string): Meter }) => {
+    const c = provider.getMeter('app').createCounter('app.jobs');
+    for (const [i, set] of SETS.entries()) c.add(i + 1, set);
+  };
+  const sdkReader = new CollectingReader(undefined, 3);
+  const plain = new MeterProvider({ readers: [sdkReader] });
+  record(plain);
+  const expected = points(await metric(sdkReader, 'app.jobs'));
+  assert.equal(expected.length, 3, 'the oracle: two sets and the overflow series');
+  await plain.shutdown();
+
+  const limited = new CollectingReader(undefined, 3);
+  const jm = await createJobmeter({
+    listener: false,
+    processMetrics: false,
+    global: false,
+    otelScopeInfo: false,
+    readers: [limited],
+  });
+  try {
+    record(jm.meterProvider);
+    assert.deepEqual(points(await metric(limited, 'app.jobs')), expected);
+    const text = renderPrometheusText(await jm.scrape());
+    for (const { job } of SETS)
+      assert.match(text, new RegExp(`^app_jobs_total\\{job="${job}"`, 'm'));
+  } finally {
+    await jm.shutdown();
+  }
 });
