@@ -11,7 +11,9 @@
  * - A point is left out while a recorded point lands in the same profile series (the same word
  *   after the catalog's `other` fold and the rule's words, inside the closed sets the Collector
  *   filters on): the recorded series replaces it. A counter's or
- *   histogram's zero, once replaced, is never sent again (a 0 after a count reads as a reset).
+ *   histogram's zero, once replaced, is never sent again (a 0 after a count reads as a reset); nor,
+ *   under delta, a synchronous instrument's: a window without its records says nothing of its
+ *   level (the SDK exports no point), where a 0 would replace it.
  * - Cumulative only: under delta a sum or histogram zero would be a 0 delta every interval, so
  *   those get none; gauges and up-down sums (cumulative whatever the preference) keep theirs.
  */
@@ -24,7 +26,13 @@ import type {
   MetricData,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { OTHER, POINT_TYPE_OF_SHAPE, SHAPE_OF_KIND, type InstrumentSpec } from '../domain/types.ts';
+import {
+  isObserved,
+  OTHER,
+  POINT_TYPE_OF_SHAPE,
+  SHAPE_OF_KIND,
+  type InstrumentSpec,
+} from '../domain/types.ts';
 import { dropOutsideCheck, vocabularyCheck } from '../domain/vocabulary.ts';
 import type { Shape } from '../series/output-set.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
@@ -147,8 +155,14 @@ export function createPushZeroFill(
   const { scope } = options;
   const instruments = [...new Set(series.map((s) => s.instrument))];
   const shapes = new Map(instruments.map((i) => [i, shapeOf(i, specs, profile.rules)]));
-  // The zero-filled counter and histogram series a recorded series replaced: their 0 is never sent
-  // again, since a 0 after a count reads as a reset. Bounded by the profile's zeros.
+  // The zero-filled series a recorded series replaced for good (see the file comment): a count's,
+  // and under delta a synchronous instrument's (a host's rule's instrument, of no spec, is taken
+  // as one). Bounded by the profile's zeros.
+  const delta = temporality === AggregationTemporality.DELTA;
+  const holds = (instrument: string): boolean => {
+    const kind = specs.get(instrument)?.kind;
+    return counts(shapes.get(instrument)!) || (delta && (kind === undefined || !isObserved(kind)));
+  };
   const replaced = new Set<ZeroPoint>();
 
   /** A metric for an instrument nothing recorded, shaped as the sender's SDK would export it. */
@@ -190,7 +204,7 @@ export function createPushZeroFill(
       let place = found.get(s.instrument);
       const points = (place?.recorded.dataPoints ?? []) as readonly DataPoint<unknown>[];
       if (points.some((p) => s.coveredBy(p.attributes))) {
-        if (counts(shapes.get(s.instrument)!)) replaced.add(s);
+        if (holds(s.instrument)) replaced.add(s);
         continue;
       }
       const metric = place === undefined ? emptyMetric(s.instrument) : place.list[place.at]!;

@@ -358,6 +358,36 @@ describe("jobmeter's push", () => {
     }
   });
 
+  it("delta: a synchronous gauge's level is no 0 in a window it was not recorded in (the SDK exports none, the level holds)", async () => {
+    const jm = await pusher({
+      profile: {
+        name: 'solti',
+        rules: [
+          {
+            instrument: 'workers',
+            name: 'solti_workers',
+            type: 'gauge',
+            help: 'Workers by state',
+            labels: [['state', 'state']],
+            zeroFill: { state: ['idle', 'busy'] },
+          },
+        ],
+      },
+      otlp: { endpoint: receiver.url, temporality: 'delta' },
+    });
+    const workers = jm.meter.createGauge('workers');
+    workers.record(3, { state: 'busy' });
+    assert.deepEqual(
+      points(await push(jm), 'workers'),
+      new Map([
+        ['{"state":"busy"}', 3],
+        ['{"state":"idle"}', 0],
+      ]),
+    );
+    // Nothing recorded in this window: busy is still 3, so the push says nothing of it, as the SDK.
+    assert.deepEqual(points(await push(jm), 'workers'), new Map([['{"state":"idle"}', 0]]));
+  });
+
   it('only with canonical names under a legacy profile: not under otel, not in the profile-named push', async () => {
     const otel = await pusher({ profile: 'otel' });
     const native = await push(otel);
