@@ -17,7 +17,7 @@ import { ValueType, type MetricOptions } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { warn } from '../../common/warn.ts';
-import { SDK_DEFAULT_BOUNDARIES } from '../host-buckets.ts';
+import { adviceBounds } from '../host-buckets.ts';
 import { RecordGuard } from '../record-guard.ts';
 import { scopeKey } from '../../series/attribute-key.ts';
 import { OpenSeriesIndex } from '../../series/open-index.ts';
@@ -163,7 +163,7 @@ export class StorageRegistry {
       this.#warnIncompatible(scope.name, meterKey, name, kind, unit, valueType);
       // What the SDK would make of it with no View, its series open up to `limit`.
       const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
-      const bounds = options.advice?.explicitBucketBoundaries ?? SDK_DEFAULT_BOUNDARIES;
+      const bounds = adviceBounds(options.advice?.explicitBucketBoundaries);
       storage = syncStorage(
         descriptorOf(name, kind, options),
         kind,
