@@ -2,8 +2,9 @@
  * jobmeter's provider gives a host's readers what a plain `@opentelemetry/sdk-metrics`
  * MeterProvider gives them (docs/host-apps.md, "How it records"), whichever engine records an
  * instrument. A script of operations -- meters asked for, instruments made on them (every kind,
- * names that differ in case, units, kinds and value types, descriptions, advice buckets), records
- * and observations with small attribute sets, collections of each reader in turn -- runs on the
+ * names that differ in case, units, kinds and value types, descriptions, advice buckets; before
+ * the first step or at their first record, their handles made again now and then), records and
+ * observations with small attribute sets, collections of each reader in turn -- runs on the
  * plain SDK (the oracle) and on `createJobmeter`'s provider, each with the same readers (cumulative
  * and delta temporality selectors), and every collection must be the same: scopes, descriptors,
  * point types, temporality, monotonicity, which series exist, attributes and values (histogram
@@ -14,7 +15,9 @@
  * jobmeter refuses (NaN, ±Infinity, negative where the instrument forbids it) is counted and never
  * recorded, so the oracle does not see it either; a histogram in `s` that chose no buckets gets
  * the seconds buckets (host-buckets.ts). No attribute is undefined or null, no value is longer than
- * the attribute value length limit, and no instrument reaches its cardinality limit.
+ * the attribute value length limit. An instrument reaches its cardinality limit only where a
+ * reader collects once (the SDK counts a limit's sets per collection, jobmeter over the
+ * instrument's life: docs/options.md `cardinalityLimit`).
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
@@ -37,8 +40,11 @@ import { createJobmeter } from '../../src/jobmeter.ts';
 import { VERSION } from '../../src/version.ts';
 
 class CollectingReader extends MetricReader {
-  constructor(temporality: AggregationTemporalitySelector) {
-    super({ aggregationTemporalitySelector: temporality });
+  constructor(temporality: AggregationTemporalitySelector, cardinalityLimit?: number) {
+    super({
+      aggregationTemporalitySelector: temporality,
+      ...(cardinalityLimit !== undefined && { cardinalitySelector: () => cardinalityLimit }),
+    });
   }
   protected override async onShutdown(): Promise<void> {}
   protected override async onForceFlush(): Promise<void> {}
@@ -79,6 +85,8 @@ interface InstrumentSpec {
   readonly description: string | undefined;
   readonly valueType: ValueType | undefined;
   readonly buckets: readonly number[] | undefined;
+  /** Made at its first record (after collections, maybe) rather than before the first step. */
+  readonly lazy: boolean;
 }
 
 type Step =
@@ -87,10 +95,14 @@ type Step =
       readonly instrument: number;
       readonly value: number;
       readonly attributes: Attributes | undefined;
+      /** Through a handle made again (the same instrument, for a synchronous one). */
+      readonly again: boolean;
     }
   | { readonly op: 'collect'; readonly reader: number };
 
 interface Script {
+  /** Series per instrument, the overflow series included: the oracle's readers' limit, jobmeter's `cardinalityLimit`. @default 2000 */
+  readonly limit?: number;
   readonly meters: readonly MeterSpec[];
   readonly instruments: readonly InstrumentSpec[];
   readonly readers: readonly string[];
@@ -108,15 +120,14 @@ interface Provider {
 }
 
 /**
- * Runs `script` on `provider`, whose readers are `readers`: each collection's ResourceMetrics, in
- * order. `oracle`: the plain SDK's, given the documented differences (see the file comment).
+ * Runs `script` on `provider`, whose readers are `readers`: each collection as compared, in order. `oracle`: the plain SDK's, given the documented differences (see the file comment).
  */
 async function run(
   provider: Provider,
   readers: readonly MetricReader[],
   script: Script,
   oracle: boolean,
-): Promise<ResourceMetrics[]> {
+): Promise<unknown[]> {
   const meters = script.meters.map((m) =>
     provider.getMeter(
       m.name,
@@ -126,7 +137,9 @@ async function run(
   );
   /** What each observable observes at the next collection (then forgotten). */
   const pending = script.instruments.map((): [number, Attributes | undefined][] => []);
-  const record = script.instruments.map((spec, i) => {
+  /** Makes instrument `i` (again): what records or observes on it. */
+  const make = (i: number): ((v: number, a: Attributes | undefined) => void) => {
+    const spec = script.instruments[i]!;
     const meter = meters[spec.meter]!;
     const options = {
       ...(spec.unit !== undefined && { unit: spec.unit }),
@@ -169,16 +182,23 @@ async function run(
       case 'observableGauge':
         return observe(meter.createObservableGauge(spec.name, options));
     }
-  });
-  const collections: ResourceMetrics[] = [];
+  };
+  const record = script.instruments.map((spec, i) => (spec.lazy ? undefined : make(i)));
+  const collections: unknown[] = [];
   for (const step of script.steps) {
     if (step.op === 'collect') {
-      collections.push((await readers[step.reader]!.collect()).resourceMetrics);
+      // As the reader has it now: jobmeter's MetricData share their instrument's descriptor, which
+      // takes a longer description made later in place (storage/registry.ts).
+      collections.push(normalised((await readers[step.reader]!.collect()).resourceMetrics));
       continue;
     }
-    const kind = script.instruments[step.instrument]!.kind;
+    const i = step.instrument;
+    const kind = script.instruments[i]!.kind;
+    // An observable made again would observe twice: its first handle stays.
+    if (record[i] === undefined || (step.again && !kind.startsWith('observable')))
+      record[i] = make(i);
     if (oracle && refused(kind, step.value)) continue;
-    record[step.instrument]!(step.value, step.attributes);
+    record[i](step.value, step.attributes);
   }
   return collections;
 }
@@ -247,10 +267,10 @@ function metric(m: MetricData): unknown {
 }
 
 async function oracleOf(script: Script): Promise<unknown[]> {
-  const readers = script.readers.map((t) => new CollectingReader(TEMPORALITIES[t]!));
+  const readers = script.readers.map((t) => new CollectingReader(TEMPORALITIES[t]!, script.limit));
   const provider = new MeterProvider({ readers });
   try {
-    return (await run(provider, readers, script, true)).map(normalised);
+    return await run(provider, readers, script, true);
   } finally {
     await provider.shutdown();
   }
@@ -263,10 +283,11 @@ async function jobmeterOf(script: Script): Promise<unknown[]> {
     processMetrics: false,
     global: false,
     otelScopeInfo: false,
+    ...(script.limit !== undefined && { cardinalityLimit: script.limit }),
     readers,
   });
   try {
-    return (await run(jm.meterProvider, readers, script, false)).map(normalised);
+    return await run(jm.meterProvider, readers, script, false);
   } finally {
     await jm.shutdown();
   }
@@ -315,7 +336,12 @@ const value = fc.oneof(
 
 const scriptOf = (
   kinds: readonly Kind[],
-  options: { meters: number; readers: readonly string[] },
+  options: {
+    meters: number;
+    readers: readonly string[];
+    /** See {@link Script.limit}; then every reader collects once, at the end. */
+    limit?: number;
+  },
 ) =>
   fc
     .record({
@@ -335,6 +361,7 @@ const scriptOf = (
           unit: fc.constantFrom(undefined, '', 's', 'By'),
           description: fc.constantFrom(undefined, 'Jobs.', 'Jobs done here.'),
           valueType: fc.constantFrom(undefined, ValueType.INT),
+          lazy: fc.boolean(),
           buckets: fc.constantFrom(
             undefined,
             [1, 2, 5],
@@ -349,38 +376,35 @@ const scriptOf = (
         { minLength: 1, maxLength: 6 },
       ),
     })
-    .chain(({ meters, readers, instruments }) =>
-      fc.record({
+    .chain(({ meters, readers, instruments }) => {
+      const record = fc.record({
+        op: fc.constant('record' as const),
+        instrument: fc.nat({ max: instruments.length - 1 }),
+        value,
+        attributes,
+        again: fc.boolean(),
+      });
+      const collect = fc.record({
+        op: fc.constant('collect' as const),
+        reader: fc.nat({ max: readers.length - 1 }),
+      });
+      return fc.record({
         meters: fc.constant(meters),
         readers: fc.constant(readers),
         instruments: fc.constant(
           instruments.map((i) => ({ ...i, meter: i.meter % meters.length })),
         ),
-        steps: fc.array(
-          fc.oneof(
-            {
-              arbitrary: fc.record({
-                op: fc.constant('record' as const),
-                instrument: fc.nat({ max: instruments.length - 1 }),
-                value,
-                attributes,
-              }),
-              weight: 4,
-            },
-            {
-              arbitrary: fc.record({
-                op: fc.constant('collect' as const),
-                reader: fc.nat({ max: readers.length - 1 }),
-              }),
-              weight: 1,
-            },
-          ),
+        steps: fc.array<Step>(
+          options.limit === undefined
+            ? fc.oneof({ arbitrary: record, weight: 4 }, { arbitrary: collect, weight: 1 })
+            : record,
           { maxLength: 40 },
         ),
-      }),
-    )
+      });
+    })
     .map((s) => ({
       ...s,
+      ...(options.limit !== undefined && { limit: options.limit }),
       // Every reader collects last.
       steps: [...s.steps, ...s.readers.map((_, reader) => ({ op: 'collect' as const, reader }))],
     }));
@@ -422,5 +446,16 @@ test('every kind, several meters, cumulative and delta readers: what the plain S
       { meters: METERS.length, readers: Object.keys(TEMPORALITIES) },
     ),
     600,
+  );
+});
+
+test("a host instrument's cardinality limit: its first sets and one overflow series, as the SDK's reader limit gives a cumulative reader's one collection", async () => {
+  await check(
+    scriptOf(['counter', 'upDownCounter', 'histogram', 'gauge'], {
+      meters: 2,
+      readers: ['cumulative'],
+      limit: 3,
+    }),
+    300,
   );
 });
