@@ -4,18 +4,18 @@
  * same values on the same instruments, export for export. Through the real Collector (the release
  * pinned in test/peers/versions.env: its `otlp` receiver, its `otlp_http` exporter forwarding each
  * request to a receiver that decodes it), random record scripts under each temporality and both
- * protocols, the last export at shutdown right after records, and the temporality preference read
- * from the environment; straight to a loopback receiver (the Collector is not
- * needed to answer 503), an endpoint down at the start and 503 or 429 with `Retry-After`.
+ * protocols, the last export at shutdown right after records, declared observable instruments
+ * whose series come and go, and the temporality preference read from the environment; straight to
+ * a loopback receiver (the Collector is not needed to answer 503), an endpoint down at the start
+ * and 503 or 429 with `Retry-After`.
  *
  * Each export's host scopes (name, version, schema URL), metrics (name, description, unit, type,
  * temporality, monotonicity) and points (attributes, values, buckets, min, max, no exemplars) are
  * the SDK's; its times follow the rules (every point at the export's time, later than the
  * previous export's; a cumulative series' start never moves; a delta point's start is the previous
- * export's time). The documented differences are left out of the comparison: jobmeter's own
- * `jobmeter` scope (its self-metrics, docs/host-apps.md), and a cumulative series' start, which is
- * when jobmeter's storages started where the SDK's is the series' first record (both at or before
- * anything the point counts).
+ * export's time). The documented differences are left out of the comparison: jobmeter's
+ * self-metrics (`jobmeter.*`), and a cumulative series' start, which is when jobmeter's storages
+ * started where the SDK's is the series' first record (docs/host-apps.md, "How it records").
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -33,6 +33,8 @@ import fc from 'fast-check';
 import { temporalityFromEnv } from '../../src/config/otel-env.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import type { OtlpProtocol } from '../../src/options.ts';
+import { VERSION } from '../../src/version.ts';
+import { JOBMETER_METER } from '../../src/views/host-views.ts';
 import { startCollector, type CollectorHandle } from '../support/collector.ts';
 import {
   otlpMetricsSchema,
@@ -45,6 +47,7 @@ const HOUR = 3_600_000;
 const SCHEMA_URL = 'https://opentelemetry.io/schemas/1.30.0';
 const BOUNDARIES = [0.5, 1, 5];
 type Temporality = 'cumulative' | 'delta';
+const PREFERENCE = { cumulative: 'CUMULATIVE', delta: 'DELTA' } as const;
 
 /** One record: an instrument, its `q` attribute (none: no attributes), a value. */
 type Record_ = readonly ['c' | 'u' | 'h' | 'g' | 'plain', string | undefined, number];
@@ -92,7 +95,6 @@ async function sides(
     protocol = 'http/protobuf',
   }: { timeoutMillis?: number; protocol?: OtlpProtocol } = {},
 ): Promise<Sides> {
-  const preference = { cumulative: 'CUMULATIVE', delta: 'DELTA' } as const;
   const sdk = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': `sdk-${run}` }),
     readers: [
@@ -101,7 +103,7 @@ async function sides(
           url: urls.sdk,
           timeoutMillis,
           ...(temporality !== undefined && {
-            temporalityPreference: AggregationTemporalityPreference[preference[temporality]],
+            temporalityPreference: AggregationTemporalityPreference[PREFERENCE[temporality]],
           }),
         }),
         exportIntervalMillis: HOUR,
@@ -165,18 +167,22 @@ interface Export {
   readonly times: Map<string, [bigint, bigint, number | undefined]>;
 }
 
-/** `body` as compared (see the file comment): the `jobmeter` scope left out, times apart. */
+/** `body` as compared (see the file comment): jobmeter's self-metrics left out, times apart. */
 function exportOf(body: OtlpJsonRequest): Export {
   const times = new Map<string, [bigint, bigint, number | undefined]>();
   const [rm] = body.resourceMetrics ?? [];
   const { 'service.name': _, ...resource } = attributesOf(rm?.resource?.attributes);
   const scopes = (rm?.scopeMetrics ?? [])
-    .filter((sm) => sm.scope?.name !== 'jobmeter')
+    .map((sm) => ({
+      ...sm,
+      metrics: (sm.metrics ?? []).filter((m) => m.name?.startsWith('jobmeter.') !== true),
+    }))
+    .filter((sm) => sm.metrics.length > 0)
     .map((sm) => ({
       name: sm.scope?.name,
       version: sm.scope?.version ?? '',
       schemaUrl: (sm as { schemaUrl?: string }).schemaUrl ?? '',
-      metrics: (sm.metrics ?? []).map((m) => {
+      metrics: sm.metrics.map((m) => {
         const [kind, data] = Object.entries(m).find(([k]) =>
           ['sum', 'gauge', 'histogram', 'exponentialHistogram'].includes(k),
         ) as [string, Json & { dataPoints?: Json[] }];
@@ -326,6 +332,30 @@ describe("through the real Collector: jobmeter's push is the SDK's, export for e
         );
       });
 
+  for (const temporality of ['cumulative', 'delta'] as const)
+    it(`${temporality}: declared observable instruments, series observed, not observed, back`, async () => {
+      const run = String(runs++);
+      const windows: Record<string, number>[] = [
+        { a: 5 },
+        { a: 5, b: 2 },
+        { b: 3 },
+        {},
+        { a: 9, b: 3 },
+      ];
+      await observedSides(
+        `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`,
+        run,
+        temporality,
+        windows,
+      );
+      const of = (service: string) =>
+        receiver.requests
+          .filter((r) => r.resource['service.name'] === service)
+          .map((r) => exportOf(r.body));
+      assert.equal(of(`jm-${run}`).length, windows.length);
+      assertSameExports(of(`jm-${run}`), of(`sdk-${run}`), temporality);
+    });
+
   // lowmemory is delta for jobmeter (config/otel-env.ts): synchronous gauges, which the SDK keeps
   // cumulative under it, are left out of this script.
   for (const preference of ['cumulative', 'delta', 'lowmemory']) {
@@ -357,6 +387,68 @@ describe("through the real Collector: jobmeter's push is the SDK's, export for e
     });
   }
 });
+
+/** The observable kinds a host declares (`instruments`, observed with `jm.observe`). */
+const OBSERVED = ['observableCounter', 'observableUpDownCounter', 'observableGauge'] as const;
+const CREATE = {
+  observableCounter: 'createObservableCounter',
+  observableUpDownCounter: 'createObservableUpDownCounter',
+  observableGauge: 'createObservableGauge',
+} as const;
+
+/**
+ * jobmeter's declared observable instruments (read from its storages) and the SDK's, on the meter
+ * jobmeter names its own, observing `windows[i]` (`q` → value) at export `i`.
+ */
+async function observedSides(
+  url: string,
+  run: string,
+  temporality: Temporality,
+  windows: readonly Readonly<Record<string, number>>[],
+): Promise<void> {
+  let at = 0;
+  const observations = () =>
+    Object.entries(windows[at] ?? {}).map(([q, value]) => ({ value, attributes: { q } }));
+  const sdk = new MeterProvider({
+    resource: resourceFromAttributes({ 'service.name': `sdk-${run}` }),
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new ProtobufExporter({
+          url,
+          temporalityPreference: AggregationTemporalityPreference[PREFERENCE[temporality]],
+        }),
+        exportIntervalMillis: HOUR,
+      }),
+    ],
+  });
+  const jm = await createJobmeter({
+    serviceName: `jm-${run}`,
+    listener: false,
+    processMetrics: false,
+    global: false,
+    instruments: OBSERVED.map((kind) => ({
+      name: `stored.${kind}`,
+      kind,
+      unit: '{job}',
+      description: `A host's ${kind}.`,
+      attributes: [{ key: 'q', cap: 10 }],
+    })),
+    otlp: { endpoint: url, intervalMillis: HOUR, temporality },
+  });
+  const meter = sdk.getMeter(JOBMETER_METER, VERSION);
+  for (const kind of OBSERVED) {
+    jm.observe(`stored.${kind}`, observations);
+    meter[CREATE[kind]](`stored.${kind}`, {
+      unit: '{job}',
+      description: `A host's ${kind}.`,
+    }).addCallback((result) =>
+      observations().forEach((o) => result.observe(o.value, o.attributes)),
+    );
+  }
+  for (at = 0; at < windows.length - 1; at++)
+    await Promise.all([jm.forceFlush(), sdk.forceFlush()]);
+  await Promise.all([jm.shutdown(), sdk.shutdown()]);
+}
 
 /**
  * A loopback OTLP/HTTP receiver answering each request as `answer` says (200 unless told), down
