@@ -6,7 +6,8 @@
  * the first step or at their first record, their handles made again now and then), records and
  * observations with small attribute sets, collections of each reader in turn -- runs on the
  * plain SDK (the oracle) and on `createJobmeter`'s provider, each with the same readers (cumulative
- * and delta temporality selectors), and every collection must be the same: scopes, descriptors,
+ * and delta temporality selectors; base-2 exponential histograms, which make every histogram the
+ * SDK's), and every collection must be the same: scopes, descriptors,
  * point types, temporality, monotonicity, which series exist, attributes and values (histogram
  * buckets, count, sum, min and max); times aside, and a scope's metrics taken as one list (jobmeter
  * gives a meter whose instruments both engines record two ScopeMetrics, the storages' first).
@@ -29,8 +30,10 @@ import {
   InstrumentType,
   MeterProvider,
   MetricReader,
+  AggregationType,
+  type AggregationOption,
+  type AggregationSelector,
   type AggregationTemporalitySelector,
-  type Histogram,
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
@@ -40,9 +43,11 @@ import { createJobmeter } from '../../src/jobmeter.ts';
 import { VERSION } from '../../src/version.ts';
 
 class CollectingReader extends MetricReader {
-  constructor(temporality: AggregationTemporalitySelector, cardinalityLimit?: number) {
+  constructor(kind: string, cardinalityLimit?: number) {
+    const { temporality, aggregation } = READERS[kind]!;
     super({
       aggregationTemporalitySelector: temporality,
+      ...(aggregation !== undefined && { aggregationSelector: aggregation }),
       ...(cardinalityLimit !== undefined && { cardinalitySelector: () => cardinalityLimit }),
     });
   }
@@ -52,14 +57,28 @@ class CollectingReader extends MetricReader {
 
 afterEach(() => metrics.disable());
 
-const TEMPORALITIES: Readonly<Record<string, AggregationTemporalitySelector>> = {
-  cumulative: () => AggregationTemporality.CUMULATIVE,
-  delta: () => AggregationTemporality.DELTA,
+/** sdk-node's base2_exponential_bucket_histogram: jobmeter's histograms are then the SDK's. */
+function exponential(t: InstrumentType): AggregationOption {
+  return t === InstrumentType.HISTOGRAM
+    ? { type: AggregationType.EXPONENTIAL_HISTOGRAM }
+    : { type: AggregationType.DEFAULT };
+}
+
+/** Readers as exporters ask: a temporality preference, and for some an aggregation of their own. */
+const READERS: Readonly<
+  Record<string, { temporality: AggregationTemporalitySelector; aggregation?: AggregationSelector }>
+> = {
+  cumulative: { temporality: () => AggregationTemporality.CUMULATIVE },
+  delta: { temporality: () => AggregationTemporality.DELTA },
   // The OTLP exporter's delta preference: up-down counters stay cumulative.
-  deltaPreference: (t) =>
-    t === InstrumentType.UP_DOWN_COUNTER || t === InstrumentType.OBSERVABLE_UP_DOWN_COUNTER
-      ? AggregationTemporality.CUMULATIVE
-      : AggregationTemporality.DELTA,
+  deltaPreference: {
+    temporality: (t) =>
+      t === InstrumentType.UP_DOWN_COUNTER || t === InstrumentType.OBSERVABLE_UP_DOWN_COUNTER
+        ? AggregationTemporality.CUMULATIVE
+        : AggregationTemporality.DELTA,
+  },
+  exponential: { temporality: () => AggregationTemporality.CUMULATIVE, aggregation: exponential },
+  exponentialDelta: { temporality: () => AggregationTemporality.DELTA, aggregation: exponential },
 };
 
 type Kind =
@@ -246,20 +265,10 @@ function metric(m: MetricData): unknown {
     monotonic: m.dataPointType === DataPointType.SUM ? m.isMonotonic : undefined,
     points: m.dataPoints
       .map((p) => {
-        const v = p.value as number | Histogram;
+        const v = p.value;
         return {
           attributes: sortedEntries(p.attributes),
-          value:
-            typeof v === 'number'
-              ? v
-              : {
-                  boundaries: v.buckets.boundaries,
-                  counts: v.buckets.counts,
-                  count: v.count,
-                  sum: v.sum,
-                  min: signless(v.min),
-                  max: signless(v.max),
-                },
+          value: typeof v === 'number' ? v : { ...v, min: signless(v.min), max: signless(v.max) },
         };
       })
       .sort(byJson),
@@ -267,7 +276,7 @@ function metric(m: MetricData): unknown {
 }
 
 async function oracleOf(script: Script): Promise<unknown[]> {
-  const readers = script.readers.map((t) => new CollectingReader(TEMPORALITIES[t]!, script.limit));
+  const readers = script.readers.map((t) => new CollectingReader(t, script.limit));
   const provider = new MeterProvider({ readers });
   try {
     return await run(provider, readers, script, true);
@@ -277,7 +286,7 @@ async function oracleOf(script: Script): Promise<unknown[]> {
 }
 
 async function jobmeterOf(script: Script): Promise<unknown[]> {
-  const readers = script.readers.map((t) => new CollectingReader(TEMPORALITIES[t]!));
+  const readers = script.readers.map((t) => new CollectingReader(t));
   const jm = await createJobmeter({
     listener: false,
     processMetrics: false,
@@ -431,7 +440,7 @@ test('counters and histograms on one meter, one cumulative reader: what the plai
   await check(scriptOf(['counter', 'histogram'], { meters: 1, readers: ['cumulative'] }), 300);
 });
 
-test('every kind, several meters, cumulative and delta readers: what the plain SDK gives', async () => {
+test('every kind, several meters, readers cumulative, delta and of exponential histograms: what the plain SDK gives', async () => {
   await check(
     scriptOf(
       [
@@ -443,7 +452,7 @@ test('every kind, several meters, cumulative and delta readers: what the plain S
         'observableUpDownCounter',
         'observableGauge',
       ],
-      { meters: METERS.length, readers: Object.keys(TEMPORALITIES) },
+      { meters: METERS.length, readers: Object.keys(READERS) },
     ),
     600,
   );
