@@ -15,7 +15,9 @@
  * the same set in another key order shares its series (the SDK's identity: keys sorted, values
  * compared, attribute-key.ts); its own path is then remembered too, up to a budget (twice the
  * limit). Sets holding arrays are known by their key (attribute-key.ts), never by a path: a map
- * would key an array by identity.
+ * would key an array by identity. So is a set whose path another set's leaf holds (its values are
+ * the other's, or begin them: `{a: 'x'}` and `{a: 'x', b: 'u'}`), which the trie cannot remember:
+ * each of its records takes the slow path, but finds its one series.
  */
 import type { Attributes } from '@opentelemetry/api';
 import { attributesTemplate, setAttribute } from '../common/set-attribute.ts';
@@ -53,7 +55,10 @@ export class OpenSeriesIndex implements SeriesIndex {
   readonly #trie: ValueTrie;
   /** The key orders series were made in, by their joined names, each with its attributes' template. */
   readonly #shapes = new Map<string, { keys: readonly string[]; template: Attributes }>();
-  /** Sets holding arrays, by their key. */
+  /**
+   * Sets no path finds, by their key: those holding arrays, and those whose path is another set's
+   * (the trie keeps one leaf per path: `{a: 'x'}` after `{b: 'x'}`).
+   */
   readonly #byKey = new Map<string, number>();
   #paths = 0;
   #empty = -1;
@@ -108,6 +113,7 @@ export class OpenSeriesIndex implements SeriesIndex {
     }
     if (!rememberable) return this.#byArrays(a, keys);
     let index = this.#inShapes(a, keys);
+    if (index === undefined && this.#byKey.size > 0) index = this.#byKey.get(attributeSetKey(a));
     if (index === undefined) {
       if (this.#admitted >= this.#max) {
         index = this.#positions.overflowSeries();
@@ -118,9 +124,11 @@ export class OpenSeriesIndex implements SeriesIndex {
       let shape = this.#shapes.get(names);
       if (shape === undefined && this.#shapes.size < MAX_SHAPES)
         this.#shapes.set(names, (shape = { keys, template: attributesTemplate(keys) }));
-      index = this.#positions.add(copyOf(a, keys, shape?.template));
+      const copy = copyOf(a, keys, shape?.template);
+      index = this.#positions.add(copy);
       this.#admitted++;
       if (this.#trie.insert(values, index)) this.#paths++;
+      else this.#byKey.set(attributeSetKey(copy), index);
       return index;
     }
     this.#remember(values, { attributes: this.attributes[index]!, path: values, index });
