@@ -44,6 +44,7 @@ import type {
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { Attributes } from '@opentelemetry/api';
+import { scopeKey } from '../series/attribute-key.ts';
 import { AttributeSetCap } from './attribute-set-cap.ts';
 import {
   guardMeter,
@@ -105,17 +106,24 @@ function withoutExtremes(rm: ResourceMetrics): ResourceMetrics['scopeMetrics'] {
   }));
 }
 
-/** The collection `sdk` makes, with `leading`'s metrics put first (read after the SDK's callbacks). */
+/**
+ * The collection `sdk` makes, with `leading`'s metrics put first (read after the SDK's callbacks):
+ * one ScopeMetrics per scope, as the SDK gives, a scope of both holding `leading`'s metrics first.
+ */
 function withLeading(sdk: MetricProducer, leading: MetricProducer): MetricProducer {
   return {
     async collect(options): Promise<CollectionResult> {
       const own = await sdk.collect(options);
       const lead = await leading.collect(options);
+      const scopeMetrics = [...lead.resourceMetrics.scopeMetrics];
+      const at = new Map(scopeMetrics.map((sm, i) => [scopeKey(sm.scope), i]));
+      for (const sm of own.resourceMetrics.scopeMetrics) {
+        const i = at.get(scopeKey(sm.scope));
+        if (i === undefined) scopeMetrics.push(sm);
+        else scopeMetrics[i] = { ...sm, metrics: [...scopeMetrics[i]!.metrics, ...sm.metrics] };
+      }
       return {
-        resourceMetrics: {
-          resource: own.resourceMetrics.resource,
-          scopeMetrics: [...lead.resourceMetrics.scopeMetrics, ...own.resourceMetrics.scopeMetrics],
-        },
+        resourceMetrics: { resource: own.resourceMetrics.resource, scopeMetrics },
         errors: [...lead.errors, ...own.errors],
       };
     },

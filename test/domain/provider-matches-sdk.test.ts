@@ -9,8 +9,7 @@
  * and delta temporality selectors; base-2 exponential histograms, which make every histogram the
  * SDK's), and every collection must be the same: scopes, descriptors,
  * point types, temporality, monotonicity, which series exist, attributes and values (histogram
- * buckets, count, sum, min and max); times aside, and a scope's metrics taken as one list (jobmeter
- * gives a meter whose instruments both engines record two ScopeMetrics, the storages' first).
+ * buckets, count, sum, min and max); times aside, and the order of scopes.
  *
  * The documented differences are applied to the oracle's script, not to what is compared: a value
  * jobmeter refuses (NaN, ±Infinity, negative where the instrument forbids it) is counted and never
@@ -227,18 +226,16 @@ const sortedEntries = (a: Attributes) =>
 
 /** One collection as compared: the script's instruments (jobmeter's own left out), times aside, in a stable order. */
 function normalised(rm: ResourceMetrics): unknown {
-  const scopes = new Map<string, unknown[]>();
-  for (const sm of rm.scopeMetrics) {
-    const key = JSON.stringify([sm.scope.name, sm.scope.version ?? '', sm.scope.schemaUrl ?? null]);
-    const list = scopes.get(key) ?? [];
-    scopes.set(key, list);
-    for (const m of sm.metrics)
-      if (!m.descriptor.name.startsWith('jobmeter.')) list.push(metric(m));
-  }
-  return [...scopes]
+  return rm.scopeMetrics
+    .map((sm): [string, unknown[]] => [
+      JSON.stringify([sm.scope.name, sm.scope.version ?? '', sm.scope.schemaUrl ?? null]),
+      sm.metrics
+        .filter((m) => !m.descriptor.name.startsWith('jobmeter.'))
+        .map(metric)
+        .sort(byJson),
+    ])
     .filter(([, ms]) => ms.length > 0)
-    .map(([scope, ms]) => [scope, ms.sort(byJson)] as const)
-    .sort(([x], [y]) => (x < y ? -1 : 1));
+    .sort(byJson);
 }
 
 const byJson = (x: unknown, y: unknown) => {
