@@ -3,13 +3,14 @@
  * MeterProvider gives them (docs/host-apps.md, "How it records"), whichever engine records an
  * instrument. A script of operations -- meters asked for, instruments made on them (every kind,
  * names that differ in case, units, kinds and value types, descriptions, advice buckets; before
- * the first step or at their first record, their handles made again now and then), records and
- * observations with small attribute sets, collections of each reader in turn -- runs on the
- * plain SDK (the oracle) and on `createJobmeter`'s provider, each with the same readers (cumulative
- * and delta temporality selectors; base-2 exponential histograms, which make every histogram the
- * SDK's), and every collection must be the same: scopes, descriptors,
- * point types, temporality, monotonicity, which series exist, attributes and values (histogram
- * buckets, count, sum, min and max); times aside, and the order of scopes.
+ * the first step or at their first record, their handles made again now and then; an observable's
+ * callback its own or a batch callback), records and observations with small attribute sets,
+ * collections of each reader in turn -- runs on the plain SDK (the oracle) and on
+ * `createJobmeter`'s provider, each with the same readers (cumulative and delta temporality
+ * selectors; base-2 exponential histograms, which make every histogram the SDK's), and every
+ * collection must be the same: scopes, descriptors, point types, temporality, monotonicity, which
+ * series exist, attributes and values (histogram buckets, count, sum, min and max); times aside,
+ * and the order of scopes.
  *
  * The documented differences are applied to the oracle's script, not to what is compared: a value
  * jobmeter refuses (NaN, ±Infinity, negative where the instrument forbids it) is counted and never
@@ -22,7 +23,14 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import fc from 'fast-check';
-import { diag, DiagLogLevel, metrics, ValueType, type Attributes } from '@opentelemetry/api';
+import {
+  diag,
+  DiagLogLevel,
+  metrics,
+  ValueType,
+  type Attributes,
+  type Observable,
+} from '@opentelemetry/api';
 import {
   AggregationTemporality,
   DataPointType,
@@ -105,6 +113,8 @@ interface InstrumentSpec {
   readonly buckets: readonly number[] | undefined;
   /** Made at its first record (after collections, maybe) rather than before the first step. */
   readonly lazy: boolean;
+  /** An observable's callback is a batch callback of its meter. */
+  readonly batch: boolean;
 }
 
 type Step =
@@ -167,13 +177,20 @@ async function run(
         advice: { explicitBucketBoundaries: [...spec.buckets] },
       }),
     };
-    const observe = (o: {
-      addCallback: (cb: (r: { observe: (v: number, a?: Attributes) => void }) => void) => void;
-    }) => {
-      o.addCallback((result) => {
-        for (const [v, a] of pending[i]!) result.observe(v, a);
-        pending[i]!.length = 0;
-      });
+    const observe = (o: Observable) => {
+      if (spec.batch)
+        meter.addBatchObservableCallback(
+          (result) => {
+            for (const [v, a] of pending[i]!) result.observe(o, v, a);
+            pending[i]!.length = 0;
+          },
+          [o],
+        );
+      else
+        o.addCallback((result) => {
+          for (const [v, a] of pending[i]!) result.observe(v, a);
+          pending[i]!.length = 0;
+        });
       return (v: number, a: Attributes | undefined) => pending[i]!.push([v, a]);
     };
     switch (spec.kind) {
@@ -366,6 +383,7 @@ const scriptOf = (
           description: fc.constantFrom(undefined, 'Jobs.', 'Jobs done here.'),
           valueType: fc.constantFrom(undefined, ValueType.INT),
           lazy: fc.boolean(),
+          batch: fc.boolean(),
           buckets: fc.constantFrom(
             undefined,
             [1, 2, 5],
