@@ -110,7 +110,7 @@ export function resolveOptions(o: JobmeterOptions) {
     throw new ConfigError(
       'otlp.naming',
       otlpNaming,
-      'canonical when otlp.temporality is delta (profile series are cumulative)',
+      `canonical when otlp.temporality is ${otlp.temporality} (profile series are cumulative)`,
     );
   }
   const ingest =

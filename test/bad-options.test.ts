@@ -112,8 +112,8 @@ const CASES: readonly [string, unknown, string][] = [
   ],
   [
     'otlp.temporality',
-    { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', temporality: 'lowmemory' } },
-    'invalid otlp.temporality=lowmemory: expected one of cumulative, delta',
+    { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', temporality: 'low_memory' } },
+    'invalid otlp.temporality=low_memory: expected one of cumulative, delta, lowmemory',
   ],
   [
     'cluster.timeoutMillis',

@@ -211,8 +211,10 @@ export const OTLP_OPTIONS = {
   /** Export timeout in ms; must not exceed the interval. @default 30000 */
   timeoutMillis: { ...duration('timeout_ms', 30_000), env: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT' },
   /**
-   * `cumulative` or `delta`: OTel's delta preference (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE),
-   * counters, histograms and gauges delta, up-down counters cumulative. @default 'cumulative'
+   * OTel's temporality preference (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE), as its OTLP
+   * exporters apply it: `cumulative`; `delta`, counters, histograms and gauges delta, up-down
+   * counters cumulative; `lowmemory`, synchronous counters and histograms delta, every other kind
+   * cumulative. @default 'cumulative'
    */
   temporality: ruled('temporality', 'temporality', oneOfRule(TEMPORALITIES), {
     default: 'cumulative',

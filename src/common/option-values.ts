@@ -47,7 +47,9 @@ export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
 /** The OTLP/HTTP encoding of the push (`otlp.protocol`, `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`). */
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
-export const TEMPORALITIES = ['cumulative', 'delta'] as const;
+/** The push's temporality preference (`otlp.temporality`): OTel's three, as its OTLP exporters take them. */
+export const TEMPORALITIES = ['cumulative', 'delta', 'lowmemory'] as const;
+export type Temporality = (typeof TEMPORALITIES)[number];
 
 /** The names an OTLP push carries (OtlpPushOptions `naming`). */
 export const OTLP_NAMINGS = ['canonical', 'profile'] as const;

@@ -19,6 +19,7 @@ import { definedOnly } from './service-config.ts';
 import { cidr, httpUrl, type Rule } from '../common/option-rules.ts';
 import { isSecret, OTLP_OPTIONS, type OptionRow, type Section } from '../common/option-table.ts';
 import { readAddress } from './json-schema.ts';
+import { TEMPORALITIES, type Temporality } from '../common/option-values.ts';
 import { OTLP_METRICS_PATH } from '../readers/otlp-endpoint.ts';
 
 /** Where the specification puts an OTLP/HTTP collector when nothing says otherwise. */
@@ -39,7 +40,6 @@ export const DEFAULT_OTLP_METRICS_ENDPOINT = 'http://localhost:4318/v1/metrics';
  * - Timeout: the smaller of `OTEL_METRIC_EXPORT_TIMEOUT` (the reader's budget for one export) and
  *   the row's `OTEL_EXPORTER_OTLP_[METRICS_]TIMEOUT` (the exporter's budget for one request with
  *   its retries): one export is bounded by both, and jobmeter has a single option for it.
- * - Temporality: `lowmemory` maps to `delta`, see {@link temporalityFromEnv}.
  *
  * Variables set to the empty string count as unset, as the specification requires. Variables the
  * OTLP exporter reads from `process.env` by itself (`…_COMPRESSION`, `…_CERTIFICATE`,
@@ -108,21 +108,13 @@ export function otlpExporterFromEnv(env: NodeJS.ProcessEnv): boolean | undefined
   return names.includes('otlp');
 }
 
-/**
- * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` (case-insensitive).
- *
- * `lowmemory` asks for delta on synchronous counters and histograms and cumulative elsewhere; its
- * point is that a backend which accepts it accepts delta sums. jobmeter's option has two values,
- * so `lowmemory` becomes `delta`: what the backend receives stays acceptable to it, at the cost of
- * the SDK keeping the last observation of asynchronous counters to compute their deltas.
- */
-export function temporalityFromEnv(env: NodeJS.ProcessEnv): 'cumulative' | 'delta' | undefined {
+/** `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` (case-insensitive). */
+export function temporalityFromEnv(env: NodeJS.ProcessEnv): Temporality | undefined {
   const key = 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE';
   const raw = readEnv(env, key);
   if (raw === undefined) return undefined;
   const value = raw.toLowerCase();
-  if (value === 'cumulative') return value;
-  if (value === 'delta' || value === 'lowmemory') return 'delta';
+  if ((TEMPORALITIES as readonly string[]).includes(value)) return value as Temporality;
   throw new ConfigError(key, raw, 'cumulative, delta or lowmemory');
 }
 

@@ -23,6 +23,7 @@
 import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PeriodicExportingMetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { OtlpPushOptions } from '../options.ts';
+import type { Temporality } from '../common/option-values.ts';
 import { millis } from '../common/option-rules.ts';
 import { otlpMetricsUrl, printableUrl } from './otlp-endpoint.ts';
 import { OtlpMetricExporter } from './otlp-exporter.ts';
@@ -42,6 +43,13 @@ export type { PushTransform };
  * root turns it into a {@link OtlpPushHooks.transform}.
  */
 export type ResolvedOtlpPushOptions = Required<Omit<OtlpPushOptions, 'naming'>>;
+
+/** Each `temporality` as the OTLP exporter takes it: the exporter's selector decides per instrument kind. */
+const PREFERENCE: Record<Temporality, AggregationTemporalityPreference> = {
+  cumulative: AggregationTemporalityPreference.CUMULATIVE,
+  delta: AggregationTemporalityPreference.DELTA,
+  lowmemory: AggregationTemporalityPreference.LOWMEMORY,
+};
 
 /** Longest the last export at shutdown may take, unless `timeoutMillis` is shorter. */
 export const DEFAULT_SHUTDOWN_EXPORT_MILLIS = 5_000;
@@ -111,10 +119,7 @@ export function createOtlpPushReader(
     // Passed explicitly so the exporter does not fall back to reading
     // OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE itself: config/otel-env.ts has already
     // folded that into `temporality`.
-    temporalityPreference:
-      options.temporality === 'delta'
-        ? AggregationTemporalityPreference.DELTA
-        : AggregationTemporalityPreference.CUMULATIVE,
+    temporalityPreference: PREFERENCE[options.temporality],
   };
   const log = new StateLog(
     {

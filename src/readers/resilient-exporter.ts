@@ -14,6 +14,7 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import { withinMillis } from '../common/within-millis.ts';
 import type { Log } from '../common/log.ts';
+import type { Temporality } from '../common/option-values.ts';
 
 /** Rewrites each collection before it is encoded (otlp-push.ts `OtlpPushHooks.transform`). */
 export type PushTransform = (
@@ -150,7 +151,7 @@ export class ResilientExporter implements PushMetricExporter {
 export interface PushSettings {
   readonly target: string;
   readonly intervalMillis: number;
-  readonly temporality: 'cumulative' | 'delta';
+  readonly temporality: Temporality;
   readonly shutdownMillis: number;
 }
 

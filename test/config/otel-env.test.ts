@@ -342,11 +342,11 @@ describe('otlpOptionsFromEnv: interval and timeouts', () => {
 });
 
 describe('otlpOptionsFromEnv: temporality preference', () => {
-  it('maps cumulative and delta, case-insensitively, and lowmemory to delta', () => {
+  it('takes cumulative, delta and lowmemory, case-insensitively', () => {
     const key = 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE';
     assert.equal(otlpOptionsFromEnv({ ...BASE, [key]: 'cumulative' })?.temporality, 'cumulative');
     assert.equal(otlpOptionsFromEnv({ ...BASE, [key]: 'Delta' })?.temporality, 'delta');
-    assert.equal(otlpOptionsFromEnv({ ...BASE, [key]: 'LowMemory' })?.temporality, 'delta');
+    assert.equal(otlpOptionsFromEnv({ ...BASE, [key]: 'LowMemory' })?.temporality, 'lowmemory');
     assert.equal(temporalityFromEnv({}), undefined);
     assert.equal('temporality' in otlpOptionsFromEnv(BASE)!, false);
   });

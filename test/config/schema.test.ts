@@ -165,12 +165,12 @@ describe('parseServiceConfig: every key, good and bad', () => {
     [
       'otlp.temporality',
       'Delta',
-      'invalid otlp.temporality=Delta: expected one of cumulative, delta (did you mean delta?)',
+      'invalid otlp.temporality=Delta: expected one of cumulative, delta, lowmemory (did you mean delta?)',
     ],
     [
       'otlp.temporality',
-      'lowmemory',
-      'invalid otlp.temporality=lowmemory: expected one of cumulative, delta',
+      'sometimes',
+      'invalid otlp.temporality=sometimes: expected one of cumulative, delta, lowmemory',
     ],
     ['otlp.headers', ['a'], 'invalid otlp.headers=<redacted>: expected a table of string values'],
   ];
