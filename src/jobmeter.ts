@@ -319,7 +319,7 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
   let pushFailures: (() => number) | undefined;
   if (o.otlp !== undefined) {
     // The push's exporter and encoders: loaded only when a push is configured.
-    const { createOtlpPushReader } = await import('./readers/otlp-push.ts');
+    const { createOtlpPushReader, TEMPORALITY_SELECTOR } = await import('./readers/otlp-push.ts');
     // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
     const cumulative = o.otlp.temporality === 'cumulative';
     // An explicit `profile` with delta is refused by resolveOptions; the default follows suit.
@@ -350,10 +350,8 @@ async function composeJobmeter(options: JobmeterOptions, selfTelemetry: boolean)
     } else if (profile.kind === 'table') {
       // Canonical names under a legacy table: the push carries the series the table fills with 0.
       const { createPushZeroFill } = await import('./naming/zero-fill-push.ts');
-      // In the push's temporality preference (a count's zero is none under delta).
-      const temporality = cumulative
-        ? AggregationTemporality.CUMULATIVE
-        : AggregationTemporality.DELTA;
+      // In the push's temporality (a count's zero is none under delta).
+      const temporality = TEMPORALITY_SELECTOR[o.otlp.temporality];
       const zeros = createPushZeroFill(profile, { specs: effective, scope, temporality });
       named = (rm) => zeros(shadow?.(rm) ?? rm);
     }

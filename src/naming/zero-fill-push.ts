@@ -11,15 +11,17 @@
  * - A point is left out while a recorded point lands in the same profile series (the same word
  *   after the catalog's `other` fold and the rule's words, inside the closed sets the Collector
  *   filters on): the recorded series replaces it. A counter's or
- *   histogram's zero, once replaced, is never sent again (a 0 after a count reads as a reset); nor,
- *   under delta, a synchronous instrument's: a window without its records says nothing of its
+ *   histogram's zero, once replaced, is never sent again (a 0 after a count reads as a reset); nor
+ *   a synchronous instrument's exported as delta: a window without its records says nothing of its
  *   level (the SDK exports no point), where a 0 would replace it.
- * - Cumulative only: under delta a sum or histogram zero would be a 0 delta every interval, so
- *   those get none; gauges and up-down sums (cumulative whatever the preference) keep theirs.
+ * - Each instrument in the temporality the push's exporter gives its type (its selector): a sum or
+ *   histogram exported as delta gets no zero (a 0 delta every interval); gauges and up-down sums
+ *   keep theirs.
  */
 import { AggregationTemporality, DataPointType, millisToHrTime } from '../common/otel-sdk.ts';
 import { ValueType, type Attributes } from '@opentelemetry/api';
 import type {
+  AggregationTemporalitySelector,
   DataPoint,
   ExponentialHistogram,
   Histogram,
@@ -27,10 +29,12 @@ import type {
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import {
+  INSTRUMENT_TYPE_OF,
   isObserved,
   OTHER,
   POINT_TYPE_OF_SHAPE,
   SHAPE_OF_KIND,
+  type InstrumentKind,
   type InstrumentSpec,
 } from '../domain/types.ts';
 import { dropOutsideCheck, vocabularyCheck } from '../domain/vocabulary.ts';
@@ -56,9 +60,18 @@ export interface PushZeroFillOptions {
   readonly specs: readonly InstrumentSpec[];
   /** Where an instrument nothing recorded goes. */
   readonly scope: { readonly name: string; readonly version?: string };
-  /** The push's temporality preference. @default CUMULATIVE */
-  readonly temporality?: AggregationTemporality;
+  /** The push's temporality, per instrument type (its exporter's selector). @default cumulative */
+  readonly temporality?: AggregationTemporalitySelector;
 }
+
+/** The instrument kind a shape is recorded by when no spec says (a host rule's instrument). */
+const KIND_OF_SHAPE: Readonly<Record<Shape, InstrumentKind>> = {
+  monotonicSum: 'counter',
+  sum: 'upDownCounter',
+  gauge: 'gauge',
+  histogram: 'histogram',
+  exponentialHistogram: 'histogram',
+};
 
 /** A counter's or histogram's points count (a sum that only goes up, in the push's temporality preference). */
 const counts = (shape: Shape): boolean => shape === 'monotonicSum' || shape === 'histogram';
@@ -151,18 +164,18 @@ export function createPushZeroFill(
   // The point clock (series/clock.ts), as every point of the canonical push: never back in time.
   const now = () => pointMillis(SYSTEM_CLOCK);
   const startTime = millisToHrTime(now());
-  const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
+  const selector = options.temporality ?? (() => AggregationTemporality.CUMULATIVE);
   const { scope } = options;
   const instruments = [...new Set(series.map((s) => s.instrument))];
   const shapes = new Map(instruments.map((i) => [i, shapeOf(i, specs, profile.rules)]));
+  // A host rule's instrument, of no spec, is taken as the synchronous kind of its shape.
+  const kindOf = (i: string): InstrumentKind => specs.get(i)?.kind ?? KIND_OF_SHAPE[shapes.get(i)!];
+  const temporality = (i: string) => selector(INSTRUMENT_TYPE_OF[kindOf(i)]);
   // The zero-filled series a recorded series replaced for good (see the file comment): a count's,
-  // and under delta a synchronous instrument's (a host's rule's instrument, of no spec, is taken
-  // as one). Bounded by the profile's zeros.
-  const delta = temporality === AggregationTemporality.DELTA;
-  const holds = (instrument: string): boolean => {
-    const kind = specs.get(instrument)?.kind;
-    return counts(shapes.get(instrument)!) || (delta && (kind === undefined || !isObserved(kind)));
-  };
+  // and a synchronous instrument's exported as delta. Bounded by the profile's zeros.
+  const holds = (i: string): boolean =>
+    counts(shapes.get(i)!) ||
+    (temporality(i) === AggregationTemporality.DELTA && !isObserved(kindOf(i)));
   const replaced = new Set<ZeroPoint>();
 
   /** A metric for an instrument nothing recorded, shaped as the sender's SDK would export it. */
@@ -177,8 +190,8 @@ export function createPushZeroFill(
         unit: spec?.unit ?? '',
         valueType: shape === 'histogram' ? ValueType.DOUBLE : ValueType.INT,
       },
-      // Sums that go up and down are cumulative whatever the preference, as the SDK's.
-      aggregationTemporality: counts(shape) ? temporality : AggregationTemporality.CUMULATIVE,
+      // As the exporter's selector has it: sums that go up and down cumulative whatever the preference.
+      aggregationTemporality: temporality(instrument),
       dataPointType,
       dataPoints: [],
       ...(dataPointType === DataPointType.SUM && { isMonotonic: shape === 'monotonicSum' }),

@@ -20,8 +20,17 @@
  *   export still retrying when shutdown starts is abandoned at once (the last export supersedes
  *   it); with delta it may finish within the same budget.
  */
-import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
-import { PeriodicExportingMetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporalityPreference,
+  CumulativeTemporalitySelector,
+  DeltaTemporalitySelector,
+  LowMemoryTemporalitySelector,
+} from '@opentelemetry/exporter-metrics-otlp-http';
+import {
+  PeriodicExportingMetricReader,
+  type AggregationTemporalitySelector,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
 import type { OtlpPushOptions } from '../options.ts';
 import type { Temporality } from '../common/option-values.ts';
 import { millis } from '../common/option-rules.ts';
@@ -49,6 +58,13 @@ const PREFERENCE: Record<Temporality, AggregationTemporalityPreference> = {
   cumulative: AggregationTemporalityPreference.CUMULATIVE,
   delta: AggregationTemporalityPreference.DELTA,
   lowmemory: AggregationTemporalityPreference.LOWMEMORY,
+};
+
+/** The temporality the push's exporter gives each instrument type under `temporality`. */
+export const TEMPORALITY_SELECTOR: Record<Temporality, AggregationTemporalitySelector> = {
+  cumulative: CumulativeTemporalitySelector,
+  delta: DeltaTemporalitySelector,
+  lowmemory: LowMemoryTemporalitySelector,
 };
 
 /** Longest the last export at shutdown may take, unless `timeoutMillis` is shorter. */
