@@ -25,6 +25,7 @@ import {
   type PrometheusHandle,
   type PrometheusMajor,
 } from '../support/prometheus.ts';
+import { storedByJob } from './exporter-stores.ts';
 
 /** Each kind of instrument, with and without a unit, and attributes to turn into labels. */
 function record(meter: Meter): void {
@@ -78,28 +79,13 @@ after(async () => {
   await Promise.all(shutdowns.splice(0).map((s) => s()));
 });
 
-/** A stored series' labels but `job` and `instance`, as one key; and its value. */
-async function stored(prom: PrometheusHandle, job: string): Promise<Map<string, string>> {
-  const samples = await prom.query(`{job="${job}", __name__!~"up|scrape_.*"}`);
-  return new Map(
-    samples.map((s) => {
-      const { job: _job, instance: _instance, ...labels } = s.metric;
-      const key = Object.entries(labels)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-        .join(',');
-      return [key, s.value[1]];
-    }),
-  );
-}
-
 describe('switching from @opentelemetry/exporter-prometheus', () => {
   for (const major of [2, 3] as const)
     it(`Prometheus ${major} stores every series of the exporter from JobmeterReader({ unitSuffixes: false, listener: { format: 'text' } }), labels, bounds and values alike`, async () => {
       const prom = proms.get(major)!;
       // Both scraped at least once after the recordings: every series is in.
-      const exporter = await stored(prom, 'exporter');
-      const jobmeter = await stored(prom, 'jobmeter');
+      const exporter = await storedByJob(prom, 'exporter');
+      const jobmeter = await storedByJob(prom, 'jobmeter');
       assert.ok(exporter.size >= 40, `the exporter's series stored: ${exporter.size}`);
       assert.ok(
         [...exporter.keys()].some((k) => k.includes('le="5')),
