@@ -609,8 +609,10 @@ export const JOBMETER_OPTIONS = {
    * the instrument's life (not per collection, as the SDK counts), so attribute churn (a `job_id`)
    * cannot grow memory: past it, new attribute sets record into one series with
    * `otel.metric.overflow="true"`. A View's `aggregationCardinalityLimit` overrides it for the
-   * instruments it selects; a reader's own lower limit (its `cardinalitySelector`) applies to
-   * what that reader reads, as the SDK applies it.
+   * instruments it selects. The SDK applies a limit per reader: an instrument it records (a host's
+   * observable one, one a View selects, any of a kind a standard reader in `readers` aggregates
+   * otherwise or limits lower) is bounded by this on jobmeter's pull and push, and by each standard
+   * reader's own limit (its `cardinalitySelector`) on that reader.
    * @default 2000 (OpenTelemetry's default limit)
    */
   cardinalityLimit: ruled('cardinality_limit', 'cardinalityLimit', cardinalityLimit, {
