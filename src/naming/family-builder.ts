@@ -63,7 +63,9 @@ export interface Feed {
  * One family under construction. Series are appended (a number family's as two columns, see
  * `RenderNumberFamily.columns`); `index` (label string -> position) exists only when merging is needed.
  */
-export interface FamilyBuilder extends Omit<FamilyHead, 'utf8'> {
+export interface FamilyBuilder extends Omit<FamilyHead, 'utf8' | 'help'> {
+  /** The first description of the instruments that feed it ({@link FamilyHead.help}). */
+  help: string;
   /**
    * Number families. While `shared`, `labels` is a label column's strings ({@link settle}), never
    * changed: whatever changes a family's series takes it as its own first ({@link ownValues}).

@@ -322,6 +322,9 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
             continue;
           }
           if (builder.index === undefined) builder.index = indexOf(builder);
+          // The first description there is, as the exporter-prometheus family's help: an
+          // instrument made without one on another meter leaves it to the next.
+          if (builder.help === '') builder.help = rule.family.help;
         }
         out.push([rule, builder]);
       }

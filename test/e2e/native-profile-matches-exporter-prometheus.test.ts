@@ -11,7 +11,8 @@
  * The scripts hold: names with dots, dashes, slashes, UTF-8, upper case and `_total`; every unit;
  * descriptions with quotes, newlines and backslashes; attribute keys with dots and odd characters;
  * values with quotes, newlines, backslashes, lone surrogates, long strings, numbers, booleans and
- * arrays; several meters (versions, schema URLs), an instrument made on two of them. Left out are
+ * arrays; several meters (versions, schema URLs), an instrument made on two of them, with its
+ * description on one, both or neither (the family's help is the first there is). Left out are
  * what docs/host-apps.md gives as jobmeter's differences, each held by its own test: the unit word
  * (`unitSuffixes` default), second-scale buckets for a histogram in `s` without advice, the
  * attribute value length limit (set past the longest value here), NaN and infinite records dropped
@@ -47,6 +48,8 @@ interface Instrument {
   readonly bounds: readonly number[];
   /** Indexes into the script's meters: the instrument is made, and recorded alike, on each. */
   readonly meters: readonly number[];
+  /** Whether the instrument is made with its description on each of its meters, in order. */
+  readonly described: readonly boolean[];
   readonly records: ReadonlyArray<{ readonly value: number; readonly attributes: Attributes }>;
 }
 
@@ -131,6 +134,7 @@ function instrumentOf(index: number, meterCount: number): fc.Arbitrary<Instrumen
         .uniqueArray(fc.constantFrom(0, 0.001, 0.5, 1, 2.5, 10, 100), { maxLength: 4 })
         .map((b) => [...b].sort((x, y) => x - y)),
       meters: fc.uniqueArray(fc.nat({ max: meterCount - 1 }), { minLength: 1, maxLength: 2 }),
+      described: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
       records: fc.array(fc.record({ value, attributes }), { minLength: 1, maxLength: 4 }),
     });
   });
@@ -166,11 +170,12 @@ function play(provider: { getMeter: MeterProvider['getMeter'] }, s: Script): voi
     ),
   );
   for (const i of s.instruments) {
-    const options = {
-      ...(i.unit !== undefined && { unit: i.unit }),
-      ...(i.description !== undefined && { description: i.description }),
-    };
-    for (const meter of i.meters.map((m) => meters[m]!)) {
+    for (const [j, meter] of i.meters.map((m) => meters[m]!).entries()) {
+      const options = {
+        ...(i.unit !== undefined && { unit: i.unit }),
+        ...(i.description !== undefined &&
+          i.described[j] === true && { description: i.description }),
+      };
       const sync = {
         counter: () => meter.createCounter(i.name, options),
         upDownCounter: () => meter.createUpDownCounter(i.name, options),

@@ -10,12 +10,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import type { Meter } from '@opentelemetry/api';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../../src/errors.ts';
-import { createJobmeter } from '../../src/jobmeter.ts';
+import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { JobmeterReader, type JobmeterReaderOptions } from '../../src/jobmeter-reader.ts';
-import { parseExposition, type Sample } from '../support/exposition-parser.ts';
+import { parseExposition, type Meta, type Sample } from '../support/exposition-parser.ts';
 
 type Kind = 'counter' | 'updown' | 'gauge' | 'histogram' | 'observable';
 /** Each unit, its tag in the instrument name, and its Prometheus word (for a gauge-typed family: `1` is `ratio`). */
@@ -134,6 +134,26 @@ async function jobmeterShapes(
 
 const sorted = (s: Set<string>): string[] => [...s].sort();
 
+/** A jobmeter whose host names leave out the unit word, listening on a free port. */
+async function unsuffixedJobmeter(): Promise<Jobmeter> {
+  const jm = await createJobmeter({
+    unitSuffixes: false,
+    global: false,
+    processMetrics: false,
+    listener: { port: 0 },
+  });
+  closers.push(() => jm.shutdown());
+  return jm;
+}
+
+/** `jm`'s pull endpoint in text 0.0.4. */
+async function textOf(jm: Jobmeter): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
+    headers: { accept: 'text/plain;version=0.0.4' },
+  });
+  return res.text();
+}
+
 describe('series names against @opentelemetry/exporter-prometheus', () => {
   it('the official exporter adds `_total` to counters and no unit word', async () => {
     assert.deepEqual(sorted(await officialShapes()), sorted(expected(false)));
@@ -167,24 +187,40 @@ describe('series names against @opentelemetry/exporter-prometheus', () => {
   });
 
   it("unitSuffixes: false keeps jobmeter's own names, which its dashboards read, and drops the host's unit words", async () => {
-    const jm = await createJobmeter({
-      unitSuffixes: false,
-      global: false,
-      processMetrics: false,
-      listener: { port: 0 },
-    });
-    closers.push(() => jm.shutdown());
+    const jm = await unsuffixedJobmeter();
     jm.recordRun({ task: 't', outcome: 'success', durationSeconds: 1 });
     jm.meter.createHistogram('app.job.latency', { unit: 's' }).record(0.25);
-    const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
-      headers: { accept: 'text/plain;version=0.0.4' },
-    });
-    const names = new Set([...shapes(await res.text(), 'text')].map((s) => s.split('{')[0]));
+    const names = new Set([...shapes(await textOf(jm), 'text')].map((s) => s.split('{')[0]));
     assert.ok(names.has('jobmeter_run_duration_seconds_count'));
     assert.ok(names.has('jobmeter_run_finished_total'));
     assert.ok(!names.has('jobmeter_run_duration_count'));
     assert.ok(names.has('app_job_latency_count'));
     assert.ok(!names.has('app_job_latency_seconds_count'));
+  });
+
+  it("a family of an instrument made on two meters takes the first description there is as its help, as the exporter's does", async () => {
+    const make = (provider: { getMeter: MeterProvider['getMeter'] }): void => {
+      provider.getMeter('app.plain').createCounter('app.jobs').add(1);
+      provider
+        .getMeter('app.described')
+        .createCounter('app.jobs', { description: 'Jobs done' })
+        .add(2);
+    };
+    const exporter = new PrometheusExporter({ preventServerStart: true });
+    const provider = new MeterProvider({ readers: [exporter] });
+    closers.push(() => provider.shutdown());
+    make(provider);
+    const jm = await unsuffixedJobmeter();
+    make(jm.meterProvider);
+    const helpOf = (body: string): string | undefined =>
+      parseExposition(body, 'text').find(
+        (l): l is Meta => l.kind === 'HELP' && l.name === 'app_jobs_total',
+      )?.text;
+    const official = new PrometheusSerializer().serialize(
+      (await exporter.collect()).resourceMetrics,
+    );
+    assert.equal(helpOf(official), 'Jobs done');
+    assert.equal(helpOf(await textOf(jm)), 'Jobs done');
   });
 
   it('a legacy profile, whose names never change, refuses unitSuffixes', () => {
