@@ -1,0 +1,215 @@
+// The cluster aggregate against one process doing the same: random scripts of records on declared
+// instruments (jm.counter, histogram, gauge) and host ones (jm.meter's counters, an integer one,
+// up-down counters, histograms with advice buckets, gauges, observable counters and gauges), with
+// attribute values of every type, sets that share values, and values negative, NaN, infinite and
+// large, each record applied by one of the processes of a real cluster (two worker threads with
+// `cluster.reportTo`, and the primary itself) while members exit and start again; then the
+// primary's scrape is what one jobmeter serves that recorded the whole script. The documented
+// differences (docs/host-apps.md "node:cluster") are applied to that one process's script: an
+// up-down counter counts only the records of processes still live, and a gauge is the sum of the
+// last value each live process set (a series no live process holds is absent); counters,
+// histograms and observable counters keep what exited processes counted.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after, before, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import fc from 'fast-check';
+import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { renderPrometheusText } from '../../src/index-exposition.ts';
+import { attributeSetKey } from '../../src/series/attribute-key.ts';
+import { OPTIONS, ScriptRecorder, type Rec } from './fixtures/script-instruments.ts';
+
+const MEMBER = new URL('./fixtures/script-member.ts', import.meta.url);
+
+/** One process of the script: what the oracle needs of it. */
+interface Process {
+  live: boolean;
+  /** Gauges' last valid values, by instrument and attribute key. */
+  readonly levels: Map<string, Rec>;
+  /** Up-down counter records: the oracle's only while the process lives. */
+  readonly moves: Rec[];
+  /** Observable counters' totals. */
+  readonly totals: Map<string, Rec>;
+}
+
+const newProcess = (): Process => ({ live: true, levels: new Map(), moves: [], totals: new Map() });
+
+interface Member {
+  worker: Worker;
+  process: Process;
+}
+
+let primary: Jobmeter;
+let primaryRecorder: ScriptRecorder;
+let oracle: Jobmeter;
+let oracleRecorder: ScriptRecorder;
+const members: Member[] = [];
+const primaryProcess = newProcess();
+
+async function next(w: Worker, key: string): Promise<void> {
+  for (;;) {
+    const [msg] = (await once(w, 'message')) as [Record<string, unknown>];
+    if (key in msg) return;
+  }
+}
+
+async function startMember(): Promise<Member> {
+  const worker = new Worker(MEMBER);
+  primary.aggregate(worker);
+  await next(worker, 'started');
+  return { worker, process: newProcess() };
+}
+
+before(async () => {
+  primary = await createJobmeter({ ...OPTIONS, cluster: { timeoutMillis: 20_000 } });
+  primaryRecorder = new ScriptRecorder(primary);
+  oracle = await createJobmeter({ ...OPTIONS, cluster: false });
+  oracleRecorder = new ScriptRecorder(oracle);
+  members.push(await startMember(), await startMember());
+});
+
+after(async () => {
+  for (const m of members) await m.worker.terminate();
+  await primary.shutdown();
+  await oracle.shutdown();
+});
+
+type Step = { who: 0 | 1 | 2; rec: Omit<Rec, 'scope'> } | { who: 0 | 1; restart: true };
+
+const attributeValue = fc.oneof(
+  fc.constantFrom('', 'x', 'y', '1'),
+  fc.integer({ min: -1, max: 2 }),
+  fc.constantFrom(0.5, true, false),
+  fc.constantFrom(['x'], [1, 2], [] as string[], [true]),
+);
+const hostAttributes = fc.dictionary(fc.constantFrom('a', 'b'), attributeValue, { maxKeys: 2 });
+const value = fc.oneof(
+  fc.integer({ min: -3, max: 12 }),
+  fc.constantFrom(0.25, -0.5, 2.75, 1e15, 2 ** 53, 1e300, NaN, Infinity, -Infinity),
+);
+const rec: fc.Arbitrary<Omit<Rec, 'scope'>> = fc.oneof(
+  fc.record({
+    i: fc.constantFrom('c', 'ci', 'u', 'h', 'g' as const),
+    attributes: hostAttributes,
+    value,
+  }),
+  fc.record({
+    i: fc.constantFrom('oc', 'og' as const),
+    attributes: hostAttributes,
+    value: fc.integer({ min: 0, max: 9 }),
+  }),
+  fc.record({
+    i: fc.constantFrom('app.done', 'app.wait', 'app.depth' as const),
+    attributes: fc.record({ k: fc.constantFrom('', 'x', 'y') }),
+    value,
+  }),
+);
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 12, arbitrary: fc.record({ who: fc.constantFrom(0, 1, 2 as const), rec }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      who: fc.constantFrom(0, 1 as const),
+      restart: fc.constant(true as const),
+    }),
+  },
+);
+
+/**
+ * A scrape's samples of script `run` (its scope, its `run` label) and the records refused:
+ * `name{labels}` -> value. An earlier script's levels left with the processes that exited since.
+ */
+function samples(body: string, run: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of body.split('\n')) {
+    if (
+      line.startsWith('#') ||
+      !(
+        line.includes(`otel_scope_name="s${run}"`) ||
+        line.includes(`run="${run}"`) ||
+        line.startsWith('jobmeter_records_dropped_total')
+      )
+    )
+      continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+const close = (a: number, b: number): boolean =>
+  Object.is(a, b) || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+
+let run = 0;
+
+async function play(steps: readonly Step[]): Promise<void> {
+  const scope = `s${++run}`;
+  const processes: Process[] = [primaryProcess, ...members.map((m) => m.process)];
+  for (const s of steps) {
+    if ('restart' in s) {
+      const m = members[s.who]!;
+      m.worker.postMessage({ stop: true });
+      await next(m.worker, 'stopped');
+      await m.worker.terminate();
+      m.process.live = false;
+      members[s.who] = await startMember();
+      processes.push(members[s.who]!.process);
+      continue;
+    }
+    const p = s.who === 2 ? primaryProcess : members[s.who]!.process;
+    let r: Rec = { ...s.rec, scope };
+    if (r.i === 'app.done' || r.i === 'app.wait' || r.i === 'app.depth')
+      r = { ...r, attributes: { ...r.attributes, run: String(run) } };
+    const key = `${r.i} ${attributeSetKey(r.attributes)}`;
+    if (r.i === 'oc') {
+      r = { ...r, value: (p.totals.get(key)?.value ?? 0) + r.value };
+      p.totals.set(key, r);
+    }
+    if (r.i === 'u') p.moves.push(r);
+    else if (r.i === 'g' || r.i === 'app.depth' || r.i === 'og') {
+      if (Number.isFinite(r.value)) p.levels.set(key, r);
+      // Refused, and counted, in any process.
+      else oracleRecorder.apply(r);
+    } else if (r.i !== 'oc') oracleRecorder.apply(r);
+    if (s.who === 2) primaryRecorder.apply(r);
+    else {
+      const m = members[s.who]!;
+      m.worker.postMessage({ recs: [r] });
+      await next(m.worker, 'applied');
+    }
+  }
+  // The documented differences, applied to the one process's script.
+  const sums = new Map<string, Rec>();
+  const add = (key: string, r: Rec): void => {
+    sums.set(key, { ...r, value: (sums.get(key)?.value ?? 0) + r.value });
+  };
+  for (const p of processes) {
+    for (const r of p.moves) if (p.live || !Number.isFinite(r.value)) oracleRecorder.apply(r);
+    for (const [key, r] of p.totals) add(key, r);
+    if (p.live) for (const [key, r] of p.levels) add(key, r);
+    p.moves.length = 0;
+    p.totals.clear();
+    p.levels.clear();
+  }
+  for (const r of sums.values())
+    if (r.i === 'oc' || r.i === 'og') oracleRecorder.observe(scope, r.i, r.attributes, r.value);
+    else oracleRecorder.apply(r);
+  const got = samples(renderPrometheusText(await primary.scrape()), run);
+  const want = samples(renderPrometheusText(await oracle.scrape()), run);
+  const diff: string[] = [];
+  for (const [series, v] of want)
+    if (!got.has(series) || !close(got.get(series)!, v))
+      diff.push(`${series}: served ${got.get(series)}, one process ${v}`);
+  for (const [series, v] of got)
+    if (!want.has(series)) diff.push(`${series}: served ${v}, one process none`);
+  assert.deepEqual(diff, [], JSON.stringify(steps));
+}
+
+test('the primary serves what one process recording every member’s records serves, the documented merges applied', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), async (steps) => {
+      await play(steps);
+    }),
+    { numRuns: Number(process.env['RUNS'] ?? 40) },
+  );
+});
