@@ -148,11 +148,11 @@ export function createBoundedAttributesProcessor(
 
 /**
  * Series an instrument of these attributes holds before its overflow series: the distinct
- * attribute sets the specs allow (each vocabulary plus `other`), at most
- * {@link MAX_SERIES_PER_INSTRUMENT}.
+ * attribute sets the specs allow (each attribute one of its vocabulary, `other`, or left out, a set
+ * of its own for the SDK as for the storages), at most {@link MAX_SERIES_PER_INSTRUMENT}.
  */
 export function maxAttributeSets(specs: readonly AttributeSpec[]): number {
   let n = 1;
-  for (const s of specs) n *= (s.values !== undefined ? s.values.length : (s.cap ?? 0)) + 1;
+  for (const s of specs) n *= (s.values !== undefined ? s.values.length : (s.cap ?? 0)) + 2;
   return Math.min(n, MAX_SERIES_PER_INSTRUMENT);
 }

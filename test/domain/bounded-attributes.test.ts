@@ -39,13 +39,13 @@ test('non-string values become strings; huge values are cut', () => {
   assert.ok(String(out.b).endsWith('…'));
 });
 
-test('maxAttributeSets multiplies vocabularies, each with its other', () => {
+test('maxAttributeSets multiplies vocabularies, each with its other and the attribute left out', () => {
   assert.equal(
     maxAttributeSets([
       { key: 'a', values: ['x', 'y'] },
       { key: 'b', cap: 4 },
     ]),
-    3 * 5,
+    4 * 6,
   );
   assert.equal(maxAttributeSets([]), 1);
 });

@@ -179,6 +179,21 @@ describe("jobmeter's synchronous storages", () => {
     assert.equal(p[0]![1], 2);
   });
 
+  test('a set that leaves a declared attribute out is a series of its own, not the overflow, while the vocabularies bound the sets', async () => {
+    const store = new StorageRegistry([counterSpec('c', [{ key: 'a', cap: 2 }])], {
+      scope: SCOPE,
+    });
+    const c = store.counter('c');
+    for (const a of [{ a: 'x' }, { a: 'y' }, { a: 'z' }, {}]) c.add(1, a);
+    const p = points((await metrics(store))[0]);
+    assert.deepEqual(p, [
+      [{ a: 'x' }, 1],
+      [{ a: 'y' }, 1],
+      [{ a: 'other' }, 1],
+      [{}, 1],
+    ]);
+  });
+
   test('a histogram: le buckets (a value equal to a bound lands in its bucket), sum, count; NaN, infinities and negatives are dropped', async () => {
     const spec: InstrumentSpec = {
       name: 'h',
