@@ -12,6 +12,7 @@
 import type { AnyValue, Attributes } from '@opentelemetry/api';
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import { attributesTemplate } from '../common/set-attribute.ts';
+import { OVERFLOW_ATTRIBUTES } from '../series/positions.ts';
 import { OTHER, type AttributeSpec } from './types.ts';
 
 /**
@@ -126,6 +127,10 @@ export function createBoundedAttributesProcessor(
   const template = attributesTemplate(keys);
   return {
     process(incoming: Attributes): Attributes {
+      // The overflow set a record was given past its spec's ceiling (attribute-set-cap.ts
+      // `specAdmit`, createRecorder's bound) stays one: with its key dropped it would add to the set
+      // of no attributes.
+      if (incoming === OVERFLOW_ATTRIBUTES) return incoming;
       let all = true;
       for (let i = 0; i < keys.length; i++) {
         const raw = incoming[keys[i]!];

@@ -22,6 +22,7 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { MAX_SERIES_PER_INSTRUMENT } from '../../src/domain/bounded-attributes.ts';
 import type { AttributeSpec, InstrumentSpec } from '../../src/domain/types.ts';
 import { invalidValue } from '../../src/domain/record-guard.ts';
 import { createRecorder } from '../../src/host-recorder.ts';
@@ -314,4 +315,39 @@ test("a declared instrument's records: the same data points from jobmeter's stor
   } finally {
     diag.disable();
   }
+});
+
+test("past an instrument's series ceiling: the overflow series on both paths, its records in none other", async () => {
+  const [a, b] = [200, 100];
+  const steps: Step[] = [];
+  for (let i = 0; i < MAX_SERIES_PER_INSTRUMENT + 20; i++) {
+    // A collection before the ceiling is reached: the SDK counts its limit per collection.
+    if (i === MAX_SERIES_PER_INSTRUMENT - 1) steps.push({ op: 'collect', reader: 0 });
+    steps.push({
+      op: 'record',
+      instrument: 0,
+      value: 1,
+      attributes: { k: `k${i % a}`, m: `m${Math.floor(i / a) % b}` },
+      meter: false,
+    });
+  }
+  const script: Script = {
+    specs: [
+      {
+        name: 'app.a',
+        kind: 'counter',
+        unit: '1',
+        description: 'app.a.',
+        attributes: [
+          { key: 'k', cap: a },
+          { key: 'm', cap: b },
+        ],
+      },
+    ],
+    readers: ['cumulative'],
+    steps: [...steps, { op: 'collect', reader: 0 }],
+  };
+  await assertSame(script);
+  const [, collected] = (await viewsOf(script)) as { points: { attributes: Attributes }[] }[][];
+  assert.deepEqual(collected![0]!.points.at(-1)!.attributes, { 'otel.metric.overflow': true });
 });
