@@ -25,6 +25,7 @@
  *   (report-encoder.ts): an id far past the member's known ones is refused, not allocated for.
  */
 import { diag, ValueType, type Attributes } from '@opentelemetry/api';
+import type { ExponentialSum } from '../common/exponential-histogram.ts';
 import type { Resource } from '@opentelemetry/resources';
 import type {
   AggregationTemporalitySelector,
@@ -38,8 +39,9 @@ import { HISTOGRAM, type HistogramAcc } from '../series/aggregation.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
 import { ROW_BUCKETS, sameBounds } from '../series/carry.ts';
 import type { Collection } from '../series/collection.ts';
+import { ExponentialSet } from '../series/exponential.ts';
 import { HistogramSet } from '../series/histogram.ts';
-import { NO_SLOT, type OutputSet } from '../series/output-set.ts';
+import { NO_SLOT, type Acc, type OutputSet } from '../series/output-set.ts';
 import { OVERFLOW_ATTRIBUTES } from '../series/positions.ts';
 import { SeriesStore } from '../series/series-store.ts';
 import { instrumentSeries, StreamStore, type InstrumentSeries } from '../series/streams.ts';
@@ -122,31 +124,30 @@ export class ClusterAggregate {
       out.settle(at, st);
     }
     const h = report.h ?? [];
-    for (let i = 0; i + 1 < h.length;) {
-      const s = slotOf(state, h[i]);
-      const n = h[i + 1]!;
-      const from = i + 2;
-      i = from + n;
+    for (const [sid, from, to] of rows(h)) {
+      const s = slotOf(state, sid);
       const out = s === NO_SLOT ? undefined : st.out[s]!;
       const set = out?.set;
-      if (!(set instanceof HistogramSet) || n !== ROW_BUCKETS + set.stride || i > h.length)
-        continue;
+      if (!(set instanceof HistogramSet) || to - from !== ROW_BUCKETS + set.stride) continue;
       const at = st.series[s]!;
       // JSON's null: an unknown min or max; otherwise a figure never recorded, counted as 0.
       const acc: HistogramAcc = {
-        counts: h.slice(from + ROW_BUCKETS, i).map((c) => c ?? 0),
+        counts: h.slice(from + ROW_BUCKETS, to).map((c) => c ?? 0),
         sum: h[from + 1] ?? 0,
         count: h[from] ?? 0,
       };
       const held = st.acc[s] as HistogramAcc | undefined;
-      out!.reportedCounts(at, held, acc);
-      this.#took(s);
-      st.acc[s] = acc;
-      out!.settle(at, st);
+      this.#counted(s, acc);
       // Its min and max are of what it adds when the member says so, or when all of it is new (a
       // first report, a restart); else they may be older than a delta window.
       const whole = held === undefined || HISTOGRAM.restarted(held, acc);
       out!.widen(at, h[from + 2] ?? NaN, h[from + 3] ?? NaN, whole || report.w === true);
+    }
+    const e = report.e ?? [];
+    for (const [sid, from, to] of rows(e)) {
+      const s = slotOf(state, sid);
+      if (s !== NO_SLOT && st.out[s]!.set instanceof ExponentialSet && to - from >= 7)
+        this.#counted(s, exponentialOf(e.slice(from, to)));
     }
     for (const sid of report.x ?? []) {
       const s = slotOf(state, sid);
@@ -260,6 +261,17 @@ export class ClusterAggregate {
     return made;
   }
 
+  /** Stream `s` reported the counts `acc` (a histogram's of either kind): its series adds them. */
+  #counted(s: number, acc: Acc): void {
+    const st = this.#streams.streams;
+    const out = st.out[s]!;
+    const at = st.series[s]!;
+    out.reportedCounts(at, st.acc[s], acc);
+    this.#took(s);
+    st.acc[s] = acc;
+    out.settle(at, st);
+  }
+
   /** Stream `s` took a report: counted, and awake. */
   #took(s: number): void {
     const st = this.#streams.streams;
@@ -313,6 +325,30 @@ export class ClusterAggregate {
 /** The stream of `member`'s series id `sid`, or NO_SLOT (not described, left out, or not an id). */
 function slotOf(member: Member, sid: unknown): number {
   return isId(sid, member.streams.length) ? member.streams[sid]! : NO_SLOT;
+}
+
+/** The rows of a report's flat array of rows (wire.ts `h`, `e`): each one's series id and where its figures are. */
+function* rows<T>(flat: readonly T[]): Generator<[sid: T, from: number, to: number]> {
+  for (let i = 0; i + 1 < flat.length;) {
+    const from = i + 2;
+    i = from + (flat[i + 1] as number);
+    if (i <= flat.length) yield [flat[from - 2]!, from, i];
+  }
+}
+
+/** An exponential histogram row of a report (wire.ts `e`), from its count on. */
+function exponentialOf(row: readonly number[]): ExponentialSum {
+  const [count, sum, scale, zeroCount, positiveOffset, positiveLength, negativeOffset] = row;
+  const counts = row.slice(7);
+  return {
+    scale: scale!,
+    zeroCount: zeroCount!,
+    zeroThreshold: 0,
+    positive: { offset: positiveOffset!, counts: counts.slice(0, positiveLength) },
+    negative: { offset: negativeOffset!, counts: counts.slice(positiveLength) },
+    sum: sum!,
+    count: count!,
+  };
 }
 
 /** Whether `sid` is a series id (an integer from 0) below `limit`. */

@@ -5,7 +5,12 @@
  */
 import { DataPointType } from '../common/otel-sdk.ts';
 import { diag, type Attributes } from '@opentelemetry/api';
-import type { Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type {
+  ExponentialHistogram,
+  Histogram,
+  MetricData,
+  ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import {
   REPORT_CHUNK_POINTS,
   WIRE_TAG,
@@ -29,7 +34,7 @@ interface SentMetric {
   readonly observed: Set<number>;
 }
 
-export function wireKind(metric: MetricData): WireKind | undefined {
+export function wireKind(metric: MetricData): WireKind {
   switch (metric.dataPointType) {
     case DataPointType.SUM:
       return metric.isMonotonic ? 'monotonicSum' : 'sum';
@@ -37,8 +42,8 @@ export function wireKind(metric: MetricData): WireKind | undefined {
       return 'gauge';
     case DataPointType.HISTOGRAM:
       return 'histogram';
-    default:
-      return undefined;
+    case DataPointType.EXPONENTIAL_HISTOGRAM:
+      return 'exponentialHistogram';
   }
 }
 
@@ -84,13 +89,6 @@ export class ReportEncoder {
     for (const sm of rm.scopeMetrics) {
       for (const metric of sm.metrics) {
         const kind = wireKind(metric);
-        if (kind === undefined) {
-          this.#warnOnce(
-            metric.descriptor.name,
-            'exponential histograms are not aggregated across cluster members; use explicit buckets',
-          );
-          continue;
-        }
         // Read once: a producer may make the points when they are read.
         const dataPoints: ReadonlyArray<{ attributes: Attributes; value: unknown }> =
           metric.dataPoints;
@@ -163,6 +161,22 @@ export class ReportEncoder {
               ...h.buckets.counts,
             ];
             (chunk.h ??= []).push(sid, row.length, ...row);
+          } else if (kind === 'exponentialHistogram') {
+            const x = point.value as ExponentialHistogram;
+            if (!this.#last.histogram(sid, x.count, x.sum ?? 0)) continue;
+            const { positive, negative } = x;
+            const row = [
+              x.count,
+              x.sum ?? 0,
+              x.scale,
+              x.zeroCount,
+              positive.offset,
+              positive.bucketCounts.length,
+              negative.offset,
+              ...positive.bucketCounts,
+              ...negative.bucketCounts,
+            ];
+            (chunk.e ??= []).push(sid, row.length, ...row);
           } else {
             const value = point.value as number;
             if (!this.#last.number(sid, value)) continue;

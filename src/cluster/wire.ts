@@ -15,8 +15,8 @@ export const WIRE_TAG = 'jobmeter.cluster.v1';
 /** Points per report message; a bigger report is several messages, merged as they arrive. */
 export const REPORT_CHUNK_POINTS = 512;
 
-/** How a member's series merge: the store's shape of its metric (no exponential histogram). */
-export type WireKind = Exclude<Shape, 'exponentialHistogram'>;
+/** How a member's series merge: the store's shape of its metric. */
+export type WireKind = Shape;
 
 /** `[metricId, scopeName, scopeVersion, name, description, unit, kind, valueType, boundaries]` */
 export type MetricDef = [
@@ -65,6 +65,12 @@ export interface Report {
    * values recorded since the member's previous report to this aggregate.
    */
   readonly h?: Array<number | null>;
+  /**
+   * Exponential histogram series: `seriesId, n, count, sum, scale, zeroCount, positiveOffset,
+   * positiveLength, negativeOffset, positiveCounts..., negativeCounts...` (n: the row's length from
+   * `count` on), flat.
+   */
+  readonly e?: number[];
   /** The histogram rows' min and max are of what each adds (its values since the previous report). */
   readonly w?: true;
   /** Up-down counter and gauge series no longer observed by the member. */

@@ -89,7 +89,7 @@ const value = fc.oneof(
 );
 const rec: fc.Arbitrary<Omit<Rec, 'scope'>> = fc.oneof(
   fc.record({
-    i: fc.constantFrom('c', 'ci', 'u', 'h', 'g' as const),
+    i: fc.constantFrom('c', 'ci', 'u', 'h', 'e', 'g' as const),
     attributes: hostAttributes,
     value,
   }),
@@ -210,6 +210,19 @@ test('the primary serves what one process recording every member’s records ser
     fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), async (steps) => {
       await play(steps);
     }),
-    { numRuns: Number(process.env['RUNS'] ?? 40) },
+    {
+      numRuns: Number(process.env['RUNS'] ?? 40),
+      examples: [
+        // Exponential histograms of two members and the primary's own, at other scales.
+        [
+          [
+            { who: 0, rec: { i: 'e', attributes: {}, value: 0.25 } },
+            { who: 1, rec: { i: 'e', attributes: {}, value: 1000 } },
+            { who: 2, rec: { i: 'e', attributes: {}, value: 3 } },
+            { who: 2, rec: { i: 'e', attributes: { a: 'x' }, value: 0 } },
+          ],
+        ],
+      ],
+    },
   );
 });
