@@ -1,14 +1,23 @@
 /**
  * A declared instrument is bounded by its spec alike on both of jobmeter's paths (docs/host-apps.md,
  * "jobmeter as a reader in the host's own pipeline"): recorded by `createJobmeter({ instruments })`
- * in its own storages, and recorded on a plain `@opentelemetry/sdk-metrics` MeterProvider given
- * `jobmeterViews(profile, { instruments })`, through `createRecorder(meter, { instruments })`'s
- * handles. A random script of specs (kinds, attributes with closed vocabularies folding or dropping
- * what is outside, capped ones, buckets, exemplars) and of records (sets with keys left out and
- * keys not declared, values inside and outside the vocabularies, numbers, booleans, values past
- * 256 characters, more distinct values than a cap; values negative, NaN, infinite) and collections
- * by cumulative and delta readers runs on both, and every collection must be the same: descriptors,
- * point types, temporality, which series exist, attributes and values; times aside.
+ * in its own storages (through `jm.counter(name)` and the like, and through `jm.meter`'s
+ * instruments of those names), and recorded on a plain `@opentelemetry/sdk-metrics` MeterProvider
+ * given `jobmeterViews(profile, { instruments })`, through `createRecorder(meter, { instruments })`'s
+ * handles or the meter's own instruments of those names. A random script of specs (every kind;
+ * attributes with closed vocabularies folding or dropping what is outside, capped ones; buckets;
+ * exemplars) and of records and observations (sets with keys left out and keys not declared, values
+ * inside and outside the vocabularies, numbers, booleans, values past 256 characters, more distinct
+ * values than a cap; values negative, NaN, infinite) and collections by cumulative and delta
+ * readers runs on both, and every collection must be the same: descriptors, point types,
+ * temporality, which series exist, attributes and values; times and scopes aside.
+ *
+ * The documented differences are applied to the host's side of the script: a value jobmeter
+ * refuses is not recorded through the host's own instrument there (the SDK's, unguarded); each
+ * instrument is recorded one way there (see `run`). An observable counter observes running
+ * totals that never go down: a total that does is a reset, whose delta the SDK takes as the new
+ * total and the storages' delta push as the negative change, and whose cumulative value the SDK
+ * keeps for one reader but adds on for a second reader that collected in between.
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
@@ -43,6 +52,7 @@ class CollectingReader extends MetricReader {
 afterEach(() => metrics.disable());
 
 type SyncKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge';
+type Kind = SyncKind | 'observableCounter' | 'observableUpDownCounter' | 'observableGauge';
 
 type Step =
   | {
@@ -56,7 +66,7 @@ type Step =
   | { readonly op: 'collect'; readonly reader: number };
 
 interface Script {
-  readonly specs: readonly (InstrumentSpec & { kind: SyncKind })[];
+  readonly specs: readonly (InstrumentSpec & { kind: Kind })[];
   readonly readers: readonly ('cumulative' | 'delta')[];
   readonly steps: readonly Step[];
 }
@@ -70,12 +80,33 @@ function recorderOf(
     counter(n: string): { add: Record };
     histogram(n: string): { record: Record };
     gauge(n: string): { record: Record };
+    observe(n: string, callback: () => { value: number; attributes?: Attributes }[]): void;
   },
   meter: ReturnType<MeterProvider['getMeter']>,
   viaMeter: boolean,
 ): Record {
   const options = { unit: spec.unit, description: spec.description };
   switch (spec.kind) {
+    case 'observableCounter':
+    case 'observableUpDownCounter':
+    case 'observableGauge': {
+      // Each set given is observed at every collection after, as a callback reads its source's
+      // state: a counter's running total of what it was given (never lower: see the file comment),
+      // else the last value given.
+      const observed = new Map<string, { value: number; attributes?: Attributes }>();
+      declared.observe(spec.name, () => [...observed.values()]);
+      return (value, attributes) => {
+        const key = JSON.stringify(attributes ?? null);
+        const total = observed.get(key)?.value ?? 0;
+        const next =
+          spec.kind !== 'observableCounter'
+            ? value
+            : Number.isFinite(value)
+              ? total + Math.abs(value)
+              : total;
+        observed.set(key, attributes === undefined ? { value: next } : { value: next, attributes });
+      };
+    }
     case 'counter':
     case 'upDownCounter': {
       const c = viaMeter
@@ -162,7 +193,10 @@ async function run(
     // recorder's handle folds by its spec before the View folds again, each fold remembering the
     // values of its own caps, so a capped value the View took from the meter's instrument is not
     // one the handle took (listed in docs/host-apps.md).
-    const viaMeter = oracle ? (routes[step.instrument] ??= step.meter) : step.meter;
+    // An observable is fed by its declared callback only (observe()).
+    const viaMeter =
+      !spec.kind.startsWith('observable') &&
+      (oracle ? (routes[step.instrument] ??= step.meter) : step.meter);
     if (oracle && viaMeter && invalidValue(step.value, NON_NEGATIVE.has(spec.kind))) continue;
     const key = `${step.instrument}/${viaMeter}`;
     let record = handles.get(key);
@@ -173,7 +207,7 @@ async function run(
   return collections;
 }
 
-const NON_NEGATIVE: ReadonlySet<SyncKind> = new Set(['counter', 'histogram']);
+const NON_NEGATIVE: ReadonlySet<Kind> = new Set(['counter', 'histogram']);
 
 async function viewsOf(script: Script): Promise<unknown[]> {
   const readers = script.readers.map((t) => new CollectingReader(t));
@@ -230,7 +264,15 @@ const attributeSpec = (key: string): fc.Arbitrary<AttributeSpec> =>
 const spec = (name: string): fc.Arbitrary<Script['specs'][number]> =>
   fc
     .record({
-      kind: fc.constantFrom<SyncKind>('counter', 'upDownCounter', 'histogram', 'gauge'),
+      kind: fc.constantFrom<Kind>(
+        'counter',
+        'upDownCounter',
+        'histogram',
+        'gauge',
+        'observableCounter',
+        'observableUpDownCounter',
+        'observableGauge',
+      ),
       keys: fc.subarray(['k', 'm'], { minLength: 0 }),
       buckets: fc.constantFrom(undefined, [1, 5], [0]),
       exemplars: fc.boolean(),
