@@ -34,9 +34,11 @@ import {
 import { MAX_SERIES_PER_INSTRUMENT } from '../../src/domain/bounded-attributes.ts';
 import type { AttributeSpec, InstrumentSpec } from '../../src/domain/types.ts';
 import { invalidValue } from '../../src/domain/record-guard.ts';
+import type { Recorder } from '../../src/domain/recorder.ts';
 import { createRecorder } from '../../src/host-recorder.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import { jobmeterViews } from '../../src/jobmeter-views.ts';
+import { PROFILE_NAMES, type ProfileName } from '../../src/options.ts';
 
 class CollectingReader extends MetricReader {
   constructor(temporality: 'cumulative' | 'delta') {
@@ -63,12 +65,22 @@ type Step =
       /** Through the API instrument of the name (`jm.meter`'s on jobmeter's side) rather than the declared handle. */
       readonly meter: boolean;
     }
-  | { readonly op: 'collect'; readonly reader: number };
+  | { readonly op: 'collect'; readonly reader: number }
+  /** A run of the domain API, into jobmeter's catalog instruments. */
+  | {
+      readonly op: 'run';
+      readonly task: string;
+      readonly runner: string | undefined;
+      readonly outcome: 'success' | 'failure';
+      readonly seconds: number;
+    };
 
 interface Script {
   readonly specs: readonly (InstrumentSpec & { kind: Kind })[];
   readonly readers: readonly ('cumulative' | 'delta')[];
   readonly steps: readonly Step[];
+  /** The profile of both sides. @default 'otel' */
+  readonly profile?: ProfileName;
 }
 
 type Record = (value: number, attributes: Attributes | undefined) => void;
@@ -137,11 +149,22 @@ const byJson = (x: unknown, y: unknown) => {
   return a < b ? -1 : a > b ? 1 : 0;
 };
 
-/** One collection as compared: the script's instruments (jobmeter's own left out), times and scopes aside. */
-function normalised(rm: ResourceMetrics): unknown {
+/**
+ * One collection as compared: the script's instruments and the runs' (the catalog's under the
+ * otel profile; a legacy profile's Views keep only the attributes its rules read, jobmeter-views.ts),
+ * times and scopes aside.
+ */
+function normalised(rm: ResourceMetrics, profile: ProfileName): unknown {
   return rm.scopeMetrics
     .flatMap((sm) => sm.metrics)
-    .filter((m) => m.descriptor.name.startsWith('app.'))
+    .filter(
+      (m) =>
+        m.descriptor.name.startsWith('app.') ||
+        // The last failure's time is each side's own clock's.
+        (profile === 'otel' &&
+          m.descriptor.name.startsWith('jobmeter.run.') &&
+          m.descriptor.name !== 'jobmeter.run.last_failure.time'),
+    )
     .map(metric)
     .sort(byJson);
 }
@@ -176,13 +199,28 @@ async function run(
   declared: Parameters<typeof recorderOf>[1],
   meter: ReturnType<MeterProvider['getMeter']>,
   oracle: boolean,
+  domain: Pick<Recorder, 'recordRun'>,
 ): Promise<unknown[]> {
   const handles = new Map<string, Record>();
   const routes: (boolean | undefined)[] = [];
   const collections: unknown[] = [];
   for (const step of script.steps) {
     if (step.op === 'collect') {
-      collections.push(normalised((await readers[step.reader]!.collect()).resourceMetrics));
+      collections.push(
+        normalised(
+          (await readers[step.reader]!.collect()).resourceMetrics,
+          script.profile ?? 'otel',
+        ),
+      );
+      continue;
+    }
+    if (step.op === 'run') {
+      domain.recordRun({
+        task: step.task,
+        ...(step.runner !== undefined && { runner: step.runner }),
+        outcome: step.outcome,
+        durationSeconds: step.seconds,
+      });
       continue;
     }
     const spec = script.specs[step.instrument]!;
@@ -213,12 +251,15 @@ async function viewsOf(script: Script): Promise<unknown[]> {
   const readers = script.readers.map((t) => new CollectingReader(t));
   const provider = new MeterProvider({
     readers,
-    views: jobmeterViews('otel', { instruments: script.specs }),
+    views: jobmeterViews(script.profile ?? 'otel', { instruments: script.specs }),
   });
   const meter = provider.getMeter('jobmeter');
   try {
-    const recorder = createRecorder(meter, { instruments: script.specs });
-    return await run(script, readers, recorder, meter, true);
+    const recorder = createRecorder(meter, {
+      instruments: script.specs,
+      profile: script.profile ?? 'otel',
+    });
+    return await run(script, readers, recorder, meter, true, recorder);
   } finally {
     await provider.shutdown();
   }
@@ -232,10 +273,11 @@ async function jobmeterOf(script: Script): Promise<unknown[]> {
     global: false,
     otelScopeInfo: false,
     instruments: script.specs,
+    profile: script.profile ?? 'otel',
     readers,
   });
   try {
-    return await run(script, readers, jm, jm.meter, false);
+    return await run(script, readers, jm, jm.meter, false, jm);
   } finally {
     await jm.shutdown();
   }
@@ -313,8 +355,9 @@ const scripts: fc.Arbitrary<Script> = fc
       minLength: 1,
       maxLength: 2,
     }),
+    profile: fc.constantFrom(...PROFILE_NAMES),
   })
-  .chain(({ specs, readers }) =>
+  .chain(({ specs, readers, profile }) =>
     fc
       .array<Step>(
         fc.oneof(
@@ -330,6 +373,16 @@ const scripts: fc.Arbitrary<Script> = fc
           },
           {
             arbitrary: fc.record({
+              op: fc.constant('run' as const),
+              task: fc.constantFrom('build', 'test', 'lint', 'docs', '', LONG),
+              runner: fc.constantFrom(undefined, 'wasm', 'vm'),
+              outcome: fc.constantFrom('success' as const, 'failure' as const),
+              seconds: fc.constantFrom(0.25, 2, 90, -1, NaN),
+            }),
+            weight: 1,
+          },
+          {
+            arbitrary: fc.record({
               op: fc.constant('collect' as const),
               reader: fc.nat({ max: readers.length - 1 }),
             }),
@@ -341,6 +394,7 @@ const scripts: fc.Arbitrary<Script> = fc
       .map((steps) => ({
         specs,
         readers,
+        profile,
         steps: [...steps, ...readers.map((_, reader) => ({ op: 'collect' as const, reader }))],
       })),
   );
