@@ -26,6 +26,7 @@
  */
 import { diag, ValueType, type Attributes } from '@opentelemetry/api';
 import type { ExponentialSum } from '../common/exponential-histogram.ts';
+import { AggregationTemporality, InstrumentType } from '../common/otel-sdk.ts';
 import type { Resource } from '@opentelemetry/resources';
 import type {
   AggregationTemporalitySelector,
@@ -79,6 +80,7 @@ export interface AggregateOptions {
 export class ClusterAggregate {
   readonly #resource: Resource;
   readonly #policyFor: (instrument: string) => MergePolicy;
+  readonly #temporality: AggregationTemporalitySelector | undefined;
   readonly #store = new SeriesStore();
   readonly #producer: MetricProducer;
   readonly #windows: DeltaWindows;
@@ -92,6 +94,7 @@ export class ClusterAggregate {
   constructor(options: AggregateOptions) {
     this.#resource = options.resource;
     this.#policyFor = options.policyFor;
+    this.#temporality = options.temporality;
     this.#windows = new DeltaWindows(this.#store.start);
     this.#producer = this.#store.producer(options.temporality, this.#windows);
   }
@@ -178,6 +181,14 @@ export class ClusterAggregate {
   /** The aggregate as one OpenTelemetry collection (an OTLP push, a test) of its temporality, built in slices. */
   async resourceMetrics(): Promise<ResourceMetrics> {
     const { resourceMetrics } = await this.#producer.collect();
+    // The store's delta windows difference no exponential histogram (series/temporality.ts).
+    if (this.#temporality?.(InstrumentType.HISTOGRAM) === AggregationTemporality.DELTA)
+      for (const m of this.#metrics.values())
+        if (m.shape === 'exponentialHistogram')
+          this.#warnOnce(
+            m.name,
+            "a delta push leaves the cluster's exponential histograms out (the scrape and a cumulative push have them)",
+          );
     return { resource: this.#resource, scopeMetrics: resourceMetrics.scopeMetrics };
   }
 

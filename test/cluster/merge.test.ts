@@ -4,11 +4,13 @@
 // sum, up-down counters and gauges follow the merge policy over live members.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ValueType } from '@opentelemetry/api';
+import { diag, DiagLogLevel, ValueType } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
+  AggregationType,
   DataPointType,
+  type ExponentialHistogram,
   MeterProvider,
   MetricReader,
   type MetricData,
@@ -312,6 +314,68 @@ test('a member reporting a metric with other buckets than the first is left out 
   assert.equal(m?.dataPointType, DataPointType.HISTOGRAM);
   assert.deepEqual(m.dataPoints[0]!.value.buckets.counts, [1, 0]);
   await Promise.all([a.shutdown(), b.shutdown()]);
+});
+
+test("exponential histograms add up over members as one process's would, exited ones kept; a delta push leaves them out and says so once", async () => {
+  const exponential = (name: string) => {
+    const reader = newPullReader([], { cardinalityLimit: 100_000 });
+    const provider = new MeterProvider({
+      readers: [reader],
+      views: [
+        { instrumentName: 'lat', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } },
+      ],
+    });
+    const encoder = new ReportEncoder(name);
+    let seq = 0;
+    return {
+      name,
+      lat: provider.getMeter('app', '1.0.0').createHistogram('lat'),
+      collect: async () => (await reader.collect()).resourceMetrics,
+      report: async () => [...encoder.chunks((await reader.collect()).resourceMetrics, ++seq)],
+      shutdown: () => provider.shutdown(),
+    };
+  };
+  const warnings: string[] = [];
+  diag.setLogger(
+    { error() {}, warn: (m: string) => void warnings.push(m), info() {}, debug() {}, verbose() {} },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  const cumulative = aggregate();
+  const delta = aggregate({}, AggregationTemporality.DELTA);
+  const [a, b, one] = [exponential('a'), exponential('b'), exponential('one')];
+  try {
+    for (const [m, v] of [
+      [a, 0.003],
+      [b, 250],
+      [a, 7],
+      [b, 0],
+    ] as const) {
+      m.lat.record(v, { k: 'x' });
+      one.lat.record(v, { k: 'x' });
+    }
+    for (const m of [a, b])
+      for (const c of await m.report()) {
+        cumulative.apply(m.name, c);
+        delta.apply(m.name, c);
+      }
+    cumulative.retire('a');
+    const got = metric(await cumulative.resourceMetrics(), 'lat')!;
+    const want = metric(await one.collect(), 'lat')!;
+    assert.equal(got.dataPointType, DataPointType.EXPONENTIAL_HISTOGRAM);
+    const { min: _, max: __, ...figures } = want.dataPoints[0]!.value as ExponentialHistogram;
+    assert.deepEqual(got.dataPoints[0]!.value, figures, "one process's, but min and max");
+    assert.equal(metric(await delta.resourceMetrics(), 'lat'), undefined);
+    await delta.resourceMetrics();
+    assert.deepEqual(
+      warnings.filter((w) => w.includes('lat')),
+      [
+        "jobmeter cluster: lat: a delta push leaves the cluster's exponential histograms out (the scrape and a cumulative push have them)",
+      ],
+    );
+  } finally {
+    diag.disable();
+    await Promise.all([a, b, one].map((m) => m.shutdown()));
+  }
 });
 
 test('delta exports of the aggregate carry the change since the previous export, and nothing for an unchanged series', async () => {
