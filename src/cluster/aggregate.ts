@@ -47,7 +47,7 @@ import { OVERFLOW_ATTRIBUTES } from '../series/positions.ts';
 import { SeriesStore } from '../series/series-store.ts';
 import { instrumentSeries, StreamStore, type InstrumentSeries } from '../series/streams.ts';
 import { DeltaWindows, exportedTotals, metricKey } from '../series/temporality.ts';
-import type { MetricDef, Report } from './wire.ts';
+import type { MetricDef, Report, WireNumber } from './wire.ts';
 
 /** How far past a member's known series ids a new one may be. */
 const MAX_ID_GAP = 1 << 16;
@@ -115,9 +115,9 @@ export class ClusterAggregate {
     const v = report.v ?? [];
     for (let i = 0; i + 1 < v.length; i += 2) {
       const s = slotOf(state, v[i]);
-      const value = v[i + 1];
-      // JSON turns a non-finite number into null: such a value was never recorded.
-      if (s === NO_SLOT || typeof value !== 'number' || !Number.isFinite(value)) continue;
+      const value = numberOf(v[i + 1]);
+      // JSON turns NaN into null: such a value was never recorded.
+      if (s === NO_SLOT || value !== value) continue;
       const out = st.out[s]!;
       if (out.set instanceof HistogramSet) continue;
       const at = st.series[s]!;
@@ -135,16 +135,16 @@ export class ClusterAggregate {
       const at = st.series[s]!;
       // JSON's null: an unknown min or max; otherwise a figure never recorded, counted as 0.
       const acc: HistogramAcc = {
-        counts: h.slice(from + ROW_BUCKETS, to).map((c) => c ?? 0),
-        sum: h[from + 1] ?? 0,
-        count: h[from] ?? 0,
+        counts: h.slice(from + ROW_BUCKETS, to).map((c) => numberOf(c ?? 0)),
+        sum: numberOf(h[from + 1] ?? 0),
+        count: numberOf(h[from] ?? 0),
       };
       const held = st.acc[s] as HistogramAcc | undefined;
       this.#counted(s, acc);
       // Its min and max are of what it adds when the member says so, or when all of it is new (a
       // first report, a restart); else they may be older than a delta window.
       const whole = held === undefined || HISTOGRAM.restarted(held, acc);
-      out!.widen(at, h[from + 2] ?? NaN, h[from + 3] ?? NaN, whole || report.w === true);
+      out!.widen(at, numberOf(h[from + 2]), numberOf(h[from + 3]), whole || report.w === true);
     }
     const e = report.e ?? [];
     for (const [sid, from, to] of rows(e)) {
@@ -338,6 +338,10 @@ function slotOf(member: Member, sid: unknown): number {
   return isId(sid, member.streams.length) ? member.streams[sid]! : NO_SLOT;
 }
 
+/** A figure of a report (wire.ts `WireNumber`), NaN when it is none. */
+const numberOf = (x: unknown): number =>
+  typeof x === 'number' ? x : typeof x === 'string' ? Number(x) : NaN;
+
 /** The rows of a report's flat array of rows (wire.ts `h`, `e`): each one's series id and where its figures are. */
 function* rows<T>(flat: readonly T[]): Generator<[sid: T, from: number, to: number]> {
   for (let i = 0; i + 1 < flat.length;) {
@@ -348,9 +352,10 @@ function* rows<T>(flat: readonly T[]): Generator<[sid: T, from: number, to: numb
 }
 
 /** An exponential histogram row of a report (wire.ts `e`), from its count on. */
-function exponentialOf(row: readonly number[]): ExponentialSum {
-  const [count, sum, scale, zeroCount, positiveOffset, positiveLength, negativeOffset] = row;
-  const counts = row.slice(7);
+function exponentialOf(row: readonly WireNumber[]): ExponentialSum {
+  const [count, sum, scale, zeroCount, positiveOffset, positiveLength, negativeOffset] =
+    row.map(numberOf);
+  const counts = row.slice(7).map(numberOf);
   return {
     scale: scale!,
     zeroCount: zeroCount!,

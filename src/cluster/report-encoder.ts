@@ -18,6 +18,8 @@ import {
   type Report,
   type SeriesDef,
   type WireKind,
+  type WireNumber,
+  wireNumber,
 } from './wire.ts';
 import { Slice } from '../common/slices.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
@@ -153,9 +155,9 @@ export class ReportEncoder {
           if (kind === 'histogram') {
             const h = point.value as Histogram;
             if (!this.#last.histogram(sid, h.count, h.sum ?? 0)) continue;
-            const row: Array<number | null> = [
+            const row: Array<WireNumber | null> = [
               h.count,
-              h.sum ?? 0,
+              wireNumber(h.sum ?? 0),
               this.#unknown ? null : finiteOrNull(h.min),
               this.#unknown ? null : finiteOrNull(h.max),
               ...h.buckets.counts,
@@ -167,7 +169,7 @@ export class ReportEncoder {
             const { positive, negative } = x;
             const row = [
               x.count,
-              x.sum ?? 0,
+              wireNumber(x.sum ?? 0),
               x.scale,
               x.zeroCount,
               positive.offset,
@@ -180,7 +182,7 @@ export class ReportEncoder {
           } else {
             const value = point.value as number;
             if (!this.#last.number(sid, value)) continue;
-            (chunk.v ??= []).push(sid, value);
+            (chunk.v ??= []).push(sid, wireNumber(value));
             if (seen !== undefined) sent.observed.add(sid);
           }
           points++;

@@ -31,6 +31,13 @@ export type MetricDef = [
   number[] | null,
 ];
 
+/** A figure as it travels: JSON (the node:cluster channel's default serialization) has no infinity, so it goes as text. */
+export type WireNumber = number | 'Infinity' | '-Infinity';
+
+/** `n` as it travels ({@link WireNumber}). */
+export const wireNumber = (n: number): WireNumber =>
+  n === Infinity ? 'Infinity' : n === -Infinity ? '-Infinity' : n;
+
 /** `[seriesId, metricId, attributes]` */
 export type SeriesDef = [number, number, Attributes];
 
@@ -57,20 +64,23 @@ export interface Report {
   readonly m?: MetricDef[];
   /** Series described for the first time. */
   readonly s?: SeriesDef[];
-  /** Number series: `seriesId, value` pairs, flat. */
-  readonly v?: number[];
+  /**
+   * Number series: `seriesId, value` pairs, flat. A sum past the largest double is the text
+   * `Infinity` or `-Infinity` here and as a histogram's sum ({@link WireNumber}).
+   */
+  readonly v?: WireNumber[];
   /**
    * Histogram series: `seriesId, n, count, sum, min, max, bucketCounts...` (n: the row's length from
    * `count` on), flat; min/max null when unknown, else the series' life's, or with `w` those of the
    * values recorded since the member's previous report to this aggregate.
    */
-  readonly h?: Array<number | null>;
+  readonly h?: Array<WireNumber | null>;
   /**
    * Exponential histogram series: `seriesId, n, count, sum, scale, zeroCount, positiveOffset,
    * positiveLength, negativeOffset, positiveCounts..., negativeCounts...` (n: the row's length from
    * `count` on), flat.
    */
-  readonly e?: number[];
+  readonly e?: WireNumber[];
   /** The histogram rows' min and max are of what each adds (its values since the previous report). */
   readonly w?: true;
   /** Up-down counter and gauge series no longer observed by the member. */
