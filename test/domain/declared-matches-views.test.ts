@@ -64,6 +64,8 @@ type Step =
       readonly attributes: Attributes | undefined;
       /** Through the API instrument of the name (`jm.meter`'s on jobmeter's side) rather than the declared handle. */
       readonly meter: boolean;
+      /** Through the declared handle's `bind` (when not through the meter's instrument). */
+      readonly bound?: boolean;
     }
   | { readonly op: 'collect'; readonly reader: number }
   /** A run of the domain API, into jobmeter's catalog instruments. */
@@ -83,15 +85,19 @@ interface Script {
   readonly profile?: ProfileName;
 }
 
-type Record = (value: number, attributes: Attributes | undefined) => void;
+/** Records `value` with `attributes`; through a handle bound to them first when `bound` (a declared handle's `bind`). */
+type Record = (value: number, attributes: Attributes | undefined, bound?: boolean) => void;
+type Handle<M extends string> = { [m in M]: (value: number, attributes?: Attributes) => void } & {
+  bind(attributes?: Attributes): { [m in M]: (value: number) => void };
+};
 
 /** The declared handle, or the meter's instrument of that name, of `spec`. */
 function recorderOf(
   spec: Script['specs'][number],
   declared: {
-    counter(n: string): { add: Record };
-    histogram(n: string): { record: Record };
-    gauge(n: string): { record: Record };
+    counter(n: string): Handle<'add'>;
+    histogram(n: string): Handle<'record'>;
+    gauge(n: string): Handle<'record'>;
     observe(n: string, callback: () => { value: number; attributes?: Attributes }[]): void;
   },
   meter: ReturnType<MeterProvider['getMeter']>,
@@ -121,22 +127,27 @@ function recorderOf(
     }
     case 'counter':
     case 'upDownCounter': {
-      const c = viaMeter
-        ? spec.kind === 'counter'
+      if (!viaMeter) {
+        const c = declared.counter(spec.name);
+        return (v, a, bound) => (bound === true ? c.bind(a).add(v) : c.add(v, a));
+      }
+      const c =
+        spec.kind === 'counter'
           ? meter.createCounter(spec.name, options)
-          : meter.createUpDownCounter(spec.name, options)
-        : declared.counter(spec.name);
+          : meter.createUpDownCounter(spec.name, options);
       return (v, a) => c.add(v, a);
     }
-    case 'histogram': {
-      const h = viaMeter
-        ? meter.createHistogram(spec.name, options)
-        : declared.histogram(spec.name);
-      return (v, a) => h.record(v, a);
-    }
+    case 'histogram':
     case 'gauge': {
-      const g = viaMeter ? meter.createGauge(spec.name, options) : declared.gauge(spec.name);
-      return (v, a) => g.record(v, a);
+      if (!viaMeter) {
+        const h = spec.kind === 'gauge' ? declared.gauge(spec.name) : declared.histogram(spec.name);
+        return (v, a, bound) => (bound === true ? h.bind(a).record(v) : h.record(v, a));
+      }
+      const h =
+        spec.kind === 'gauge'
+          ? meter.createGauge(spec.name, options)
+          : meter.createHistogram(spec.name, options);
+      return (v, a) => h.record(v, a);
     }
   }
 }
@@ -240,7 +251,13 @@ async function run(
     let record = handles.get(key);
     if (record === undefined)
       handles.set(key, (record = recorderOf(spec, declared, meter, viaMeter)));
-    record(step.value, step.attributes);
+    // A bound handle makes its series at once (a Prometheus client's child of `labels()`), served
+    // at 0 before a record where the SDK has none (docs/host-apps.md): bound only to record.
+    record(
+      step.value,
+      step.attributes,
+      step.bound === true && invalidValue(step.value, NON_NEGATIVE.has(spec.kind)) === undefined,
+    );
   }
   return collections;
 }
@@ -368,6 +385,7 @@ const scripts: fc.Arbitrary<Script> = fc
               value,
               attributes,
               meter: fc.boolean(),
+              bound: fc.boolean(),
             }),
             weight: 5,
           },
