@@ -4,14 +4,15 @@
  * in its own storages (through `jm.counter(name)` and the like, and through `jm.meter`'s
  * instruments of those names), and recorded on a plain `@opentelemetry/sdk-metrics` MeterProvider
  * given `jobmeterViews(profile, { instruments })`, through `createRecorder(meter, { instruments })`'s
- * handles or the meter's own instruments of those names. A random script of specs (every kind;
- * attributes with closed vocabularies folding or dropping what is outside, capped ones; buckets;
- * exemplars) and of records and observations (sets with keys left out and keys not declared, values
- * inside and outside the vocabularies, numbers, booleans, arrays, undefined and null, values past
- * 256 characters, more distinct
- * values than a cap; values negative, NaN, infinite) and collections by cumulative and delta
- * readers runs on both, and every collection must be the same: descriptors, point types,
- * temporality, which series exist, attributes and values; times and scopes aside.
+ * handles or the meter's own instruments of those names, under every profile. A random script of
+ * specs (every kind; attributes with closed vocabularies folding or dropping what is outside, capped
+ * ones; buckets; exemplars), of records and observations (through the handles, their `bind` and the
+ * meter's instruments; sets with keys left out and keys not declared, values inside and outside the
+ * vocabularies, numbers, booleans, arrays, undefined and null, values past 256 characters, more
+ * distinct values than a cap; values negative, NaN, infinite), of runs of the domain API into the
+ * catalog's instruments, and of collections by cumulative and delta readers runs on both, and every
+ * collection must be the same: descriptors, point types, temporality, which series exist,
+ * attributes and values; times and scopes aside.
  *
  * The documented differences are applied to the host's side of the script: a value jobmeter
  * refuses is not recorded through the host's own instrument there (the SDK's, unguarded); each
