@@ -110,7 +110,14 @@ export class DeltaWindows {
       if (seen === undefined && countOf(p.value) === (before === undefined ? 0 : countOf(before)))
         continue;
       last.set(p.attributes, p.value);
-      const value = deltaOf(p.value, before);
+      // A monotonic sum that restarted (an observable counter's source did) changed by its new
+      // total, as the SDK's Sum aggregator has it, never by a negative count.
+      const restarted =
+        metric.dataPointType === DataPointType.SUM &&
+        metric.isMonotonic &&
+        before !== undefined &&
+        SUM.restarted(before as number, p.value as number);
+      const value = restarted ? p.value : deltaOf(p.value, before);
       if (snap.windowed === true && before !== undefined)
         withExtremesOf(value as Histogram, p.value as Histogram);
       dataPoints.push({ ...p, startTime: from, value });

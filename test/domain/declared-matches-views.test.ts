@@ -17,9 +17,9 @@
  * The documented differences are applied to the host's side of the script: a value jobmeter
  * refuses is not recorded through the host's own instrument there (the SDK's, unguarded); each
  * instrument is recorded one way there (see `run`). An observable counter observes running
- * totals that never go down: a total that does is a reset, whose delta the SDK takes as the new
- * total and the storages' delta push as the negative change, and whose cumulative value the SDK
- * keeps for one reader but adds on for a second reader that collected in between.
+ * totals that never go down in the scripts: a total that does is a reset, whose cumulative value
+ * the SDK keeps for one reader but adds on for a second reader that collected in between (its
+ * delta, the new total on both: the test of a reset below).
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
@@ -468,4 +468,46 @@ test("past an instrument's series ceiling: the overflow series on both paths, it
   await assertSame(script);
   const [, collected] = (await viewsOf(script)) as { points: { attributes: Attributes }[] }[][];
   assert.deepEqual(collected![0]!.points.at(-1)!.attributes, { 'otel.metric.overflow': true });
+});
+
+test('an observable counter observed lower than before (a reset): a delta reader gets the new total, as from the SDK, never a negative count', async () => {
+  const specs = [
+    { name: 'app.a', kind: 'observableCounter', unit: '1', description: 'app.a.', attributes: [] },
+  ] as const;
+  const totals = [0.75, 0.25, 0.5];
+  /** The deltas `reader` gets of the counter observing `totals`, one collection each. */
+  const deltas = async (
+    reader: MetricReader,
+    observe: (name: string, callback: () => number) => void,
+  ): Promise<unknown[]> => {
+    let at = 0;
+    observe('app.a', () => totals[at]!);
+    const got = [];
+    for (; at < totals.length; at++)
+      got.push(normalised((await reader.collect()).resourceMetrics, 'otel'));
+    return got;
+  };
+  const sdkReader = new CollectingReader('delta');
+  const provider = new MeterProvider({
+    readers: [sdkReader],
+    views: jobmeterViews('otel', { instruments: specs }),
+  });
+  const recorder = createRecorder(provider.getMeter('jobmeter'), { instruments: specs });
+  const expected = await deltas(sdkReader, (n, cb) => recorder.observe(n as 'app.a', cb));
+  await provider.shutdown();
+  const reader = new CollectingReader('delta');
+  const jm = await createJobmeter({
+    listener: false,
+    processMetrics: false,
+    global: false,
+    instruments: specs,
+    readers: [reader],
+  });
+  const actual = await deltas(reader, (n, cb) => jm.observe(n as 'app.a', cb));
+  await jm.shutdown();
+  assert.deepEqual(actual, expected);
+  assert.deepEqual(
+    (expected as { points: { value: number }[] }[][]).map((c) => c[0]!.points[0]!.value),
+    [0.75, 0.25, 0.25],
+  );
 });
