@@ -200,6 +200,22 @@ const CASES: readonly [string, unknown, string][] = [
     'invalid instruments[0].attributes[0].outside=Drop: expected one of other, drop',
   ],
   [
+    'instruments[0].attributes[0].outside',
+    {
+      listener: false,
+      instruments: [
+        {
+          name: 'app.jobs',
+          kind: 'counter',
+          unit: '1',
+          description: '',
+          attributes: [{ key: 'queue', values: ['a'], outside: 'drop' }],
+        },
+      ],
+    },
+    "invalid instruments[0].attributes[0].outside=drop: expected other on a counter (drop leaves out an observation: an observable instrument's)",
+  ],
+  [
     'instruments[0].exemplars',
     {
       listener: false,

@@ -430,7 +430,7 @@ export const ATTRIBUTE_SPEC_OPTIONS = {
   /**
    * What a value outside the closed vocabulary does: fold into `other`, or `drop` the observation,
    * counted in `jobmeter.records.dropped{reason="vocabulary"}` -- for a set the original's document
-   * closes without an `other`.
+   * closes without an `other`. `drop` is an observable instrument's: a record of another kind folds.
    * @default `other`
    */
   outside: {},

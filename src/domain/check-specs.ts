@@ -5,7 +5,12 @@
  */
 import { bool, list, oneOfRule, positiveInteger } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
-import { INSTRUMENT_TYPE_OF, type DeclaredInstrumentSpec, type InstrumentSpec } from './types.ts';
+import {
+  INSTRUMENT_TYPE_OF,
+  isObserved,
+  type DeclaredInstrumentSpec,
+  type InstrumentSpec,
+} from './types.ts';
 
 /**
  * Whether `bounds` are histogram bucket bounds: finite and strictly increasing. Out of order, a
@@ -57,6 +62,13 @@ export function checkInstrumentSpecs(
         if (typeof a?.key !== 'string' || a.key === '')
           throw new ConfigError(`${attr}.key`, a?.key, 'a non-empty attribute key');
         if (a.outside !== undefined) oneOfRule(['other', 'drop'])(a.outside, `${attr}.outside`);
+        // Only an observation is left out (observed-instruments.ts): a record folds into `other`.
+        if (a.outside === 'drop' && !isObserved(spec.kind))
+          throw new ConfigError(
+            `${attr}.outside`,
+            a.outside,
+            `other on a ${spec.kind} (drop leaves out an observation: an observable instrument's)`,
+          );
         if (a.values !== undefined)
           list(a.values, `${attr}.values`, 'strings (the closed vocabulary)');
         else if (a.cap !== undefined) positiveInteger(a.cap, `${attr}.cap`);

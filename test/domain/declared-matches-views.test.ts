@@ -310,13 +310,18 @@ async function assertSame(script: Script): Promise<void> {
 }
 
 const LONG = 'v'.repeat(300);
-const attributeSpec = (key: string): fc.Arbitrary<AttributeSpec> =>
+// `drop` is an observable instrument's (a record of another kind folds: check-specs.ts refuses it).
+const attributeSpec = (key: string, observed: boolean): fc.Arbitrary<AttributeSpec> =>
   fc
     .oneof(
       fc.record({
         key: fc.constant(key),
         values: fc.subarray(['x', 'y', 'other', LONG.slice(0, 255) + '\u2026'], { minLength: 1 }),
-        outside: fc.constantFrom(undefined, 'other' as const, 'drop' as const),
+        outside: fc.constantFrom(
+          undefined,
+          'other' as const,
+          ...(observed ? ['drop' as const] : []),
+        ),
       }),
       fc.record({ key: fc.constant(key), cap: fc.integer({ min: 1, max: 3 }) }),
     )
@@ -339,15 +344,17 @@ const spec = (name: string): fc.Arbitrary<Script['specs'][number]> =>
       exemplars: fc.boolean(),
     })
     .chain(({ kind, keys, buckets, exemplars }) =>
-      fc.tuple(...keys.map(attributeSpec)).map((attributes) => ({
-        name,
-        kind,
-        unit: '1',
-        description: `${name}.`,
-        attributes,
-        exemplars,
-        ...(kind === 'histogram' && buckets !== undefined && { buckets }),
-      })),
+      fc
+        .tuple(...keys.map((k) => attributeSpec(k, kind.startsWith('observable'))))
+        .map((attributes) => ({
+          name,
+          kind,
+          unit: '1',
+          description: `${name}.`,
+          attributes,
+          exemplars,
+          ...(kind === 'histogram' && buckets !== undefined && { buckets }),
+        })),
     );
 
 const attributeValue = fc.oneof(
