@@ -15,6 +15,7 @@ import {
   addHistogram,
   addKeyed,
   addNumber,
+  indexOf,
   type FamilyBuilder,
   type FamilyHead,
 } from './family-builder.ts';
@@ -108,7 +109,12 @@ export function emitSeries(
   const kind = series.dataPointType;
   const histogram =
     kind === DataPointType.HISTOGRAM || kind === DataPointType.EXPONENTIAL_HISTOGRAM;
+  // Sets that render one label set are one series of the exposition: served under the first's
+  // string and merged into it, as the family merges what several instruments feed.
+  const served = labels.collides === true ? servedLabels(labels, rule.named, n) : undefined;
+  if (served !== undefined) out.index ??= indexOf(out);
   if (
+    served === undefined &&
     !histogram &&
     rule.keyed &&
     sources === undefined &&
@@ -120,7 +126,7 @@ export function emitSeries(
   } else {
     // Read here only: the strings of every series are made (and kept by the cache) when first read,
     // which the keyed path above must not pay for.
-    const strings = labels.strings;
+    const strings = served ?? labels.strings;
     // A source is carried by its own attributes: a column's keys tell its label strings' series,
     // and two points of a producer's (metric-columns.ts) that render one string share a key.
     const keys = series.attributes;
@@ -191,4 +197,27 @@ export function emitSeries(
   }
   if (labels.nonAscii > 0) out.ascii = false;
   return labels;
+}
+
+/**
+ * Each of the first `n` series' label string as served: the string of the first series whose
+ * labels are the same set (names and values, in any order) as its own.
+ */
+function servedLabels(
+  column: LabelColumn,
+  named: (key: Attributes) => Attributes,
+  n: number,
+): string[] {
+  const { strings, keys } = column;
+  const first = new Map<string, string>();
+  const served = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const set = JSON.stringify(
+      Object.entries(named(keys[i]!)).sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
+    let s = first.get(set);
+    if (s === undefined) first.set(set, (s = strings[i]!));
+    served[i] = s;
+  }
+  return served;
 }

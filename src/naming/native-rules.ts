@@ -117,6 +117,7 @@ export function compileNative(
     type === 'histogram' && isClassicMetricName(name)
       ? (labels) => bucketLinePrefix(name, labels)
       : undefined,
+    named,
   );
   // Without scope labels the instrument's series of every scope land on one label set and are
   // summed (to-families.ts): a counter's or histogram's sources are carried one by one, as a

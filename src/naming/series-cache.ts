@@ -40,9 +40,17 @@ export interface LabelColumn extends KeyedLabels {
   readonly keys: readonly Attributes[];
   /** Strings that are not all ASCII (usually none). */
   readonly nonAscii: number;
+  /**
+   * Two of the rule's attribute sets may render one label set (a key with a string and another
+   * value, two keys of one label name, a key that names no label: {@link LabelMemo.collides}).
+   */
+  readonly collides?: boolean;
 }
 
 const NO_ATTRIBUTES: readonly Attributes[] = [];
+
+/** Attribute keys a rule tells collisions by ({@link LabelMemo.collides}); past them it takes any. */
+const MAX_KEYS = 1000;
 
 /**
  * A rule's label strings by position, across collections: the one memo of them, whatever the
@@ -70,9 +78,48 @@ class LabelMemo {
   ownKeys = false;
   /** The strings kept, by position. */
   strings: readonly string[] | undefined;
+  /** How the rule names attributes as labels (label name → value); none: no set is told apart here. */
+  readonly named: ((attributes: Attributes) => Attributes) | undefined;
+  /**
+   * Whether two attribute sets seen may render one label set, which a Prometheus exposition serves
+   * as one series. While every key has values of one kind (strings, or others: `1` and `'1'` are
+   * one label value) and a label name of its own, two sets that differ render two label sets, so
+   * nothing is kept per series to tell: only each key's kind and name ({@link #kinds}).
+   */
+  collides = false;
+  /** Attribute key → the kind of its values (1: strings, 2: others), until {@link collides}. */
+  #kinds: Map<string, number> | undefined;
+  /** The label names the keys of {@link #kinds} take. */
+  #names: Set<string> | undefined;
 
-  constructor(render: (attributes: Attributes) => string) {
+  constructor(
+    render: (attributes: Attributes) => string,
+    named?: (attributes: Attributes) => Attributes,
+  ) {
     this.render = render;
+    this.named = named;
+    if (named !== undefined) [this.#kinds, this.#names] = [new Map(), new Set()];
+  }
+
+  /** Takes the keys and value kinds of a set whose string is made, until two sets may collide. */
+  #see(attributes: Attributes): void {
+    const kinds = this.#kinds;
+    if (kinds === undefined) return;
+    for (const key in attributes) {
+      const v = attributes[key];
+      if (v === undefined || v === null) continue;
+      const kind = typeof v === 'string' ? 1 : 2;
+      const was = kinds.get(key);
+      if (was === kind) continue;
+      const name = was === undefined ? Object.keys(this.named!({ [key]: '' }))[0] : undefined;
+      if (name === undefined || this.#names!.has(name) || kinds.size >= MAX_KEYS) {
+        this.collides = true;
+        this.#kinds = this.#names = undefined;
+        return;
+      }
+      kinds.set(key, kind);
+      this.#names!.add(name);
+    }
   }
 
   /** The label strings of the `n` series of `series`. */
@@ -103,6 +150,7 @@ class LabelMemo {
       fresh = new Array<string>(n - from);
       for (let i = from; i < n; i++) {
         const s = (fresh[i - from] = this.render(attributes[i]!));
+        this.#see(attributes[i]!);
         if (!isAscii(s)) this.nonAscii++;
         keys?.push(attributes[i]!);
       }
@@ -147,6 +195,8 @@ class LabelMemo {
       }
       const was = strings[i]!;
       const s = i < n ? this.render(attributes[i]!) : undefined;
+      // One string of another object may hold another kind of value (`1` where `'1'` was).
+      if (s !== undefined) this.#see(attributes[i]!);
       if (s === was) continue;
       if (!made) strings = strings.slice();
       made = true;
@@ -170,6 +220,7 @@ class Column implements LabelColumn {
   readonly keys: readonly Attributes[];
   readonly maker: LabelMemo;
   readonly nonAscii: number;
+  readonly collides: boolean;
   readonly #read: readonly Attributes[];
   readonly #n: number;
   /** The strings kept when made. */
@@ -189,6 +240,7 @@ class Column implements LabelColumn {
     this.maker = memo;
     this.keys = memo.keys;
     this.nonAscii = memo.nonAscii;
+    this.collides = memo.collides;
     this.#read = read;
     this.#n = n;
     this.#kept = memo.strings;
@@ -245,9 +297,14 @@ export class SeriesCache {
   /** The rule's label strings. */
   readonly labels: LabelMemo;
 
-  constructor(render: (attributes: Attributes) => string, prefix?: (labels: string) => string) {
+  /** `named`: how the rule names attributes as labels, to tell sets that render one label set. */
+  constructor(
+    render: (attributes: Attributes) => string,
+    prefix?: (labels: string) => string,
+    named?: (attributes: Attributes) => Attributes,
+  ) {
     this.#prefix = prefix;
-    this.labels = new LabelMemo(render);
+    this.labels = new LabelMemo(render, named);
   }
 
   /**
