@@ -27,10 +27,8 @@ import fc from 'fast-check';
 import { diag, DiagLogLevel, metrics, type Attributes } from '@opentelemetry/api';
 import {
   AggregationTemporality,
-  DataPointType,
   MeterProvider,
   MetricReader,
-  type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { MAX_SERIES_PER_INSTRUMENT } from '../../src/domain/bounded-attributes.ts';
@@ -41,6 +39,7 @@ import { createRecorder } from '../../src/host-recorder.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import { jobmeterViews } from '../../src/jobmeter-views.ts';
 import { PROFILE_NAMES, type ProfileName } from '../../src/options.ts';
+import { byJson, comparableMetric } from '../support/comparable-metric.ts';
 
 class CollectingReader extends MetricReader {
   constructor(temporality: 'cumulative' | 'delta') {
@@ -154,14 +153,6 @@ function recorderOf(
   }
 }
 
-const sortedEntries = (a: Attributes) =>
-  Object.fromEntries(Object.entries(a).sort(([x], [y]) => (x < y ? -1 : 1)));
-
-const byJson = (x: unknown, y: unknown) => {
-  const [a, b] = [JSON.stringify(x), JSON.stringify(y)];
-  return a < b ? -1 : a > b ? 1 : 0;
-};
-
 /**
  * One collection as compared: the script's instruments and the runs' (the catalog's under the
  * otel profile; a legacy profile's Views keep only the attributes its rules read, jobmeter-views.ts),
@@ -178,32 +169,8 @@ function normalised(rm: ResourceMetrics, profile: ProfileName): unknown {
           m.descriptor.name.startsWith('jobmeter.run.') &&
           m.descriptor.name !== 'jobmeter.run.last_failure.time'),
     )
-    .map(metric)
+    .map(comparableMetric)
     .sort(byJson);
-}
-
-function metric(m: MetricData): unknown {
-  const d = m.descriptor as MetricData['descriptor'] & { type?: string };
-  return {
-    name: d.name,
-    description: d.description,
-    unit: d.unit,
-    valueType: d.valueType,
-    instrumentType: d.type,
-    pointType: m.dataPointType,
-    temporality: m.aggregationTemporality,
-    monotonic: m.dataPointType === DataPointType.SUM ? m.isMonotonic : undefined,
-    points: m.dataPoints
-      // A histogram's min and max left out or undefined are one thing to an exporter.
-      .map((p) => ({
-        attributes: sortedEntries(p.attributes),
-        value:
-          typeof p.value === 'number'
-            ? p.value
-            : Object.fromEntries(Object.entries(p.value).filter(([, v]) => v !== undefined)),
-      }))
-      .sort(byJson),
-  };
 }
 
 async function run(

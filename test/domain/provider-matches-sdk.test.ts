@@ -33,7 +33,6 @@ import {
 } from '@opentelemetry/api';
 import {
   AggregationTemporality,
-  DataPointType,
   InstrumentType,
   MeterProvider,
   MetricReader,
@@ -41,13 +40,13 @@ import {
   type AggregationOption,
   type AggregationSelector,
   type AggregationTemporalitySelector,
-  type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { withHostBuckets } from '../../src/domain/host-buckets.ts';
 import { invalidValue } from '../../src/domain/record-guard.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import { VERSION } from '../../src/version.ts';
+import { byJson, comparableMetric } from '../support/comparable-metric.ts';
 
 class CollectingReader extends MetricReader {
   constructor(kind: string, cardinalityLimit?: number) {
@@ -238,9 +237,6 @@ async function run(
   return collections;
 }
 
-const sortedEntries = (a: Attributes) =>
-  Object.fromEntries(Object.entries(a).sort(([x], [y]) => (x < y ? -1 : 1)));
-
 /** One collection as compared: the script's instruments (jobmeter's own left out), times aside, in a stable order. */
 function normalised(rm: ResourceMetrics): unknown {
   return rm.scopeMetrics
@@ -248,45 +244,11 @@ function normalised(rm: ResourceMetrics): unknown {
       JSON.stringify([sm.scope.name, sm.scope.version ?? '', sm.scope.schemaUrl ?? null]),
       sm.metrics
         .filter((m) => !m.descriptor.name.startsWith('jobmeter.'))
-        .map(metric)
+        .map(comparableMetric)
         .sort(byJson),
     ])
     .filter(([, ms]) => ms.length > 0)
     .sort(byJson);
-}
-
-const byJson = (x: unknown, y: unknown) => {
-  const [a, b] = [JSON.stringify(x), JSON.stringify(y)];
-  return a < b ? -1 : a > b ? 1 : 0;
-};
-
-/**
- * 0 for -0: of a 0 and a -0 recorded, the storages keep the first as min or max (`<`), the SDK the
- * one `Math.min` and `Math.max` pick; the two are one number.
- */
-const signless = (x: number | undefined) => (x === 0 ? 0 : x);
-
-function metric(m: MetricData): unknown {
-  const d = m.descriptor as MetricData['descriptor'] & { type?: string };
-  return {
-    name: d.name,
-    description: d.description,
-    unit: d.unit,
-    valueType: d.valueType,
-    instrumentType: d.type,
-    pointType: m.dataPointType,
-    temporality: m.aggregationTemporality,
-    monotonic: m.dataPointType === DataPointType.SUM ? m.isMonotonic : undefined,
-    points: m.dataPoints
-      .map((p) => {
-        const v = p.value;
-        return {
-          attributes: sortedEntries(p.attributes),
-          value: typeof v === 'number' ? v : { ...v, min: signless(v.min), max: signless(v.max) },
-        };
-      })
-      .sort(byJson),
-  };
 }
 
 async function oracleOf(script: Script): Promise<unknown[]> {
