@@ -3,15 +3,18 @@
 // up-down counters, histograms with advice buckets, gauges, observable counters and gauges), with
 // attribute values of every type, sets that share values, and values negative, NaN, infinite and
 // large, each record applied by one of the processes of a real cluster (two worker threads with
-// `cluster.reportTo`, and the primary itself) while members exit and start again; then the
-// primary's scrape is what one jobmeter serves that recorded the whole script. The documented
+// `cluster.reportTo`, or two node:cluster workers reporting over the cluster's JSON channel, and
+// the primary itself) while members exit and start again; then the primary's scrape and its OTLP
+// push are what one jobmeter serves and pushes that recorded the whole script. The documented
 // differences (docs/host-apps.md "node:cluster") are applied to that one process's script: an
 // up-down counter counts only the records of processes still live, and a gauge is the sum of the
 // last value each live process set (a series no live process holds is absent); counters,
 // histograms and observable counters keep what exited processes counted.
 import assert from 'node:assert/strict';
+import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
@@ -39,57 +42,131 @@ interface Process {
 
 const newProcess = (): Process => ({ live: true, levels: new Map(), moves: [], totals: new Map() });
 
-interface Member {
-  worker: Worker;
-  process: Process;
+/** A real cluster the script plays on: two members (0, 1) and the primary (2). */
+interface Cluster {
+  apply(who: 0 | 1 | 2, rec: Rec): Promise<void>;
+  /** Member `who` shuts its jobmeter down (its last report) and exits; a new one takes its place. */
+  restart(who: 0 | 1): Promise<void>;
+  /** The primary's scrape, as text. */
+  scrape(): Promise<string>;
+  /** The primary's push, now. */
+  push(): Promise<DecodedExport>;
+  stop(): Promise<void>;
 }
 
-let primary: Jobmeter;
-let primaryRecorder: ScriptRecorder;
+let cluster: Cluster;
+/** The processes the script's records go to now: the members', then the primary's. */
+let models: [Process, Process, Process];
 let oracle: Jobmeter;
 let oracleRecorder: ScriptRecorder;
-let members: Member[];
-let primaryProcess: Process;
 /** Where the primary and the one process push. */
 let pushed: { primary: OtlpReceiver; oracle: OtlpReceiver };
 
-async function next(w: Worker, key: string): Promise<void> {
-  for (;;) {
-    const [msg] = (await once(w, 'message')) as [Record<string, unknown>];
-    if (key in msg) return;
-  }
+/**
+ * The next message of `w` that has `key`. One listener throughout: a channel can emit several
+ * messages in one turn, and a listener added again after each would miss the ones between.
+ */
+function next(w: Worker | ChildProcess, key: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const on = (msg: Record<string, unknown>): void => {
+      if (!(key in msg)) return;
+      w.off('message', on);
+      resolve(msg);
+    };
+    w.on('message', on);
+  });
 }
 
-async function startMember(): Promise<Member> {
-  const worker = new Worker(MEMBER);
-  primary.aggregate(worker);
-  await next(worker, 'started');
-  return { worker, process: newProcess() };
+/** Worker threads with `cluster.reportTo`, aggregated by a primary in this process. */
+async function threads(otlp: object): Promise<Cluster> {
+  const primary = await createJobmeter({ ...OPTIONS, otlp, cluster: { timeoutMillis: 20_000 } });
+  const self = new ScriptRecorder(primary);
+  const start = async (): Promise<Worker> => {
+    const worker = new Worker(MEMBER);
+    primary.aggregate(worker);
+    await next(worker, 'started');
+    return worker;
+  };
+  const workers = [await start(), await start()];
+  return {
+    async apply(who, rec) {
+      if (who === 2) self.apply(rec);
+      else {
+        workers[who]!.postMessage({ recs: [rec] });
+        await next(workers[who]!, 'applied');
+      }
+    },
+    async restart(who) {
+      workers[who]!.postMessage({ stop: true });
+      await next(workers[who]!, 'stopped');
+      await workers[who]!.terminate();
+      workers[who] = await start();
+    },
+    scrape: async () => renderPrometheusText(await primary.scrape()),
+    async push() {
+      await primary.forceFlush();
+      return pushed.primary.requests.at(-1)!;
+    },
+    async stop() {
+      for (const w of workers) await w.terminate();
+      await primary.shutdown();
+    },
+  };
 }
 
-/** A primary pushing in `temporality` with two members, and the one process, pushing alike. */
-async function startCluster(temporality: 'cumulative' | 'delta'): Promise<void> {
+/** A node:cluster primary process and its two workers (fixtures/script-cluster.ts), driven over its channel. */
+async function nodeCluster(temporality: string): Promise<Cluster> {
+  const child = fork(fileURLToPath(new URL('./fixtures/script-cluster.ts', import.meta.url)), {
+    env: { ...process.env, OTLP_URL: pushed.primary.url, TEMPORALITY: temporality },
+  });
+  await next(child, 'ready');
+  let id = 0;
+  const ask = async (what: object): Promise<Record<string, unknown>> => {
+    const at = ++id;
+    child.send({ ...what, id: at });
+    for (;;) {
+      const answer = await next(child, 'id');
+      if (answer['id'] === at) return answer;
+    }
+  };
+  return {
+    async apply(who, rec) {
+      await ask({ apply: { who, rec: { ...rec, value: String(rec.value) } } });
+    },
+    async restart(who) {
+      await ask({ restart: who });
+    },
+    scrape: async () => (await ask({ scrape: true }))['body'] as string,
+    async push() {
+      await ask({ flush: true });
+      return pushed.primary.requests.at(-1)!;
+    },
+    async stop() {
+      child.kill();
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** The cluster `make` gives, pushing in `temporality`, and the one process, pushing alike. */
+async function startCluster(
+  temporality: 'cumulative' | 'delta',
+  make: (otlp: object) => Promise<Cluster>,
+): Promise<void> {
   pushed = { primary: await startOtlpReceiver(), oracle: await startOtlpReceiver() };
   const otlp = (receiver: OtlpReceiver) => ({
     endpoint: receiver.url,
     intervalMillis: 600_000,
     temporality,
   });
-  primary = await createJobmeter({
-    ...OPTIONS,
-    otlp: otlp(pushed.primary),
-    cluster: { timeoutMillis: 20_000 },
-  });
-  primaryRecorder = new ScriptRecorder(primary);
-  primaryProcess = newProcess();
+  cluster = await make(otlp(pushed.primary));
+  models = [newProcess(), newProcess(), newProcess()];
   oracle = await createJobmeter({ ...OPTIONS, otlp: otlp(pushed.oracle), cluster: false });
   oracleRecorder = new ScriptRecorder(oracle);
-  members = [await startMember(), await startMember()];
 }
 
 async function stopCluster(): Promise<void> {
-  for (const m of members) await m.worker.terminate();
-  await primary.shutdown();
+  await cluster.stop();
   await oracle.shutdown();
   await pushed.primary.close();
   await pushed.oracle.close();
@@ -208,19 +285,15 @@ let run = 0;
 
 async function play(steps: readonly Step[]): Promise<void> {
   const scope = `s${++run}`;
-  const processes: Process[] = [primaryProcess, ...members.map((m) => m.process)];
+  const processes: Process[] = [...models];
   for (const s of steps) {
     if ('restart' in s) {
-      const m = members[s.who]!;
-      m.worker.postMessage({ stop: true });
-      await next(m.worker, 'stopped');
-      await m.worker.terminate();
-      m.process.live = false;
-      members[s.who] = await startMember();
-      processes.push(members[s.who]!.process);
+      await cluster.restart(s.who);
+      models[s.who].live = false;
+      processes.push((models[s.who] = newProcess()));
       continue;
     }
-    const p = s.who === 2 ? primaryProcess : members[s.who]!.process;
+    const p = models[s.who];
     let r: Rec = { ...s.rec, scope };
     if (r.i === 'app.done' || r.i === 'app.wait' || r.i === 'app.depth')
       r = { ...r, attributes: { ...r.attributes, run: String(run) } };
@@ -235,12 +308,7 @@ async function play(steps: readonly Step[]): Promise<void> {
       // Refused, and counted, in any process.
       else oracleRecorder.apply(r);
     } else if (r.i !== 'oc') oracleRecorder.apply(r);
-    if (s.who === 2) primaryRecorder.apply(r);
-    else {
-      const m = members[s.who]!;
-      m.worker.postMessage({ recs: [r] });
-      await next(m.worker, 'applied');
-    }
+    await cluster.apply(s.who, r);
   }
   // The documented differences, applied to the one process's script.
   const sums = new Map<string, Rec>();
@@ -258,26 +326,36 @@ async function play(steps: readonly Step[]): Promise<void> {
   for (const r of sums.values())
     if (r.i === 'oc' || r.i === 'og') oracleRecorder.observe(scope, r.i, r.attributes, r.value);
     else oracleRecorder.apply(r);
-  const scraped = samples(renderPrometheusText(await primary.scrape()), run);
+  const scraped = samples(await cluster.scrape(), run);
   const scrapedOnce = samples(renderPrometheusText(await oracle.scrape()), run);
   assert.deepEqual(differences(scraped, scrapedOnce), [], `scrape: ${JSON.stringify(steps)}`);
-  await primary.forceFlush();
+  const push = figures(await cluster.push(), run);
   await oracle.forceFlush();
-  const push = figures(pushed.primary.requests.at(-1)!, run);
   const pushOnce = figures(pushed.oracle.requests.at(-1)!, run);
   assert.deepEqual(differences(push, pushOnce), [], `push: ${JSON.stringify(steps)}`);
 }
 
-for (const temporality of ['cumulative', 'delta'] as const)
-  test(`the primary serves and pushes (${temporality}) what one process recording every member’s records does, the documented merges applied`, async () => {
-    await startCluster(temporality);
+const CASES = [
+  { temporality: 'cumulative', members: 'worker threads', make: threads, runs: 25 },
+  { temporality: 'delta', members: 'worker threads', make: threads, runs: 25 },
+  {
+    temporality: 'cumulative',
+    members: 'node:cluster workers',
+    make: (otlp: object) => nodeCluster((otlp as { temporality: string }).temporality),
+    runs: 8,
+  },
+] as const;
+
+for (const { temporality, members, make, runs } of CASES)
+  test(`the primary of ${members} serves and pushes (${temporality}) what one process recording every member’s records does, the documented merges applied`, async () => {
+    await startCluster(temporality, make);
     try {
       await fc.assert(
         fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), async (steps) => {
           await play(steps);
         }),
         {
-          numRuns: Number(process.env['RUNS'] ?? 25),
+          numRuns: Number(process.env['RUNS'] ?? runs),
           examples: [
             // A member's total past the largest double: +Inf, as one process's.
             [
