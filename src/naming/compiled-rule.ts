@@ -16,9 +16,11 @@ import {
   addKeyed,
   addNumber,
   indexOf,
+  type Feed,
   type FamilyBuilder,
   type FamilyHead,
 } from './family-builder.ts';
+import { scopeKey } from '../series/attribute-key.ts';
 import type { LabelColumn, SeriesCache } from './series-cache.ts';
 import { classicBuckets, nativeOf } from './exponential.ts';
 
@@ -110,8 +112,12 @@ export function emitSeries(
   const histogram =
     kind === DataPointType.HISTOGRAM || kind === DataPointType.EXPONENTIAL_HISTOGRAM;
   // Sets that render one label set are one series of the exposition: served under the first's
-  // string and merged into it, as the family merges what several instruments feed.
-  const served = labels.collides === true ? servedLabels(labels, rule.named, n) : undefined;
+  // string and merged into it, as the family merges what several instruments feed. Several rules'
+  // series (an instrument's of several scopes) may have one label set in another key order.
+  const served =
+    rule.keyed && (labels.collides === true || out.feeds.length > 0)
+      ? servedLabels(labels, rule, n, out)
+      : undefined;
   if (served !== undefined) out.index ??= indexOf(out);
   if (
     served === undefined &&
@@ -200,24 +206,35 @@ export function emitSeries(
 }
 
 /**
- * Each of the first `n` series' label string as served: the string of the first series whose
- * labels are the same set (names and values, in any order) as its own.
+ * Each of the first `n` series' label string as served: the string of the family's first series
+ * whose labels are the same set as its own, in any order (the family's `sets`, made from what fed
+ * it before).
  */
 function servedLabels(
   column: LabelColumn,
-  named: (key: Attributes) => Attributes,
+  rule: CompiledRule,
   n: number,
+  out: FamilyBuilder,
 ): string[] {
+  const sets = (out.sets ??= new Map<string, string>());
+  const serve = (of: Pick<Feed, 'named' | 'scope'>, key: Attributes, labels: string): string => {
+    const set = labelSet(of, key);
+    const s = sets.get(set);
+    if (s !== undefined) return s;
+    sets.set(set, labels);
+    return labels;
+  };
+  if (sets.size === 0)
+    for (const feed of out.feeds)
+      feed.column.strings.forEach((s, i) => serve(feed, feed.column.keys[i]!, s));
   const { strings, keys } = column;
-  const first = new Map<string, string>();
   const served = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const set = JSON.stringify(
-      Object.entries(named(keys[i]!)).sort(([a], [b]) => (a < b ? -1 : 1)),
-    );
-    let s = first.get(set);
-    if (s === undefined) first.set(set, (s = strings[i]!));
-    served[i] = s;
-  }
+  for (let i = 0; i < n; i++) served[i] = serve(rule, keys[i]!, strings[i]!);
   return served;
+}
+
+/** The label set `key` is served with by a rule (its scope's, names and values in name order). */
+function labelSet(of: Pick<Feed, 'named' | 'scope'>, key: Attributes): string {
+  const labels = Object.entries(of.named(key)).sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify([of.scope === undefined ? '' : scopeKey(of.scope), labels]);
 }

@@ -86,6 +86,12 @@ export interface FamilyBuilder extends Omit<FamilyHead, 'utf8' | 'help'> {
   /** Number families: counters' exemplars by series position, once one has any. */
   exemplars: (ExpositionExemplar | undefined)[] | undefined;
   index: Map<string, number> | undefined;
+  /**
+   * Label set (scope, names and values in name order) → the label string it is served under: made
+   * when two attribute sets of its series may render one label set in any key order (one rule's
+   * that collide, or several rules' of a family).
+   */
+  sets: Map<string, string> | undefined;
   /** Every label string added so far is ASCII (the render model's `ascii`). */
   ascii: boolean;
   /** Names may be UTF-8 (the render model's `utf8Names`). */
@@ -110,6 +116,7 @@ export function newBuilder(family: FamilyHead, merges: boolean, starts: boolean)
     series: [],
     exemplars: undefined,
     index: merges ? new Map() : undefined,
+    sets: undefined,
     ascii: true,
     utf8: family.utf8 === true,
     feeds: [],

@@ -182,3 +182,35 @@ test("an observable instrument's points that come to render one label set after 
     await jm.shutdown();
   }
 });
+
+for (const otelScopeInfo of [false, true])
+  test(`an instrument of two meters with one label set in another key order is ${otelScopeInfo ? 'two series, one per scope label' : 'one series without scope labels'}, as promtool check metrics reads it`, async () => {
+    const jm = await createJobmeter({
+      listener: false,
+      processMetrics: false,
+      otelScopeInfo,
+      global: false,
+    });
+    try {
+      const counter = (meter: string) =>
+        jm.meterProvider.getMeter(meter).createCounter('app.jobs', { description: 'd' });
+      counter('a').add(1, { a: '1', b: '2' });
+      counter('b').add(2, { b: '2', a: '1' });
+      const text = render('text', await jm.scrape());
+      const got = samplesBySeries(text, 'text');
+      if (otelScopeInfo) {
+        assert.equal(
+          got.get(series('app_jobs_total', { a: '1', b: '2', otel_scope_name: 'a' })),
+          1,
+        );
+        assert.equal(
+          got.get(series('app_jobs_total', { a: '1', b: '2', otel_scope_name: 'b' })),
+          2,
+        );
+      } else assert.equal(got.get(series('app_jobs_total', { a: '1', b: '2' })), 3);
+      const { code, output } = await checkMetrics(text);
+      assert.equal(code, 0, output);
+    } finally {
+      await jm.shutdown();
+    }
+  });
