@@ -11,7 +11,7 @@
 // last value each live process set (a series no live process holds is absent); counters,
 // histograms and observable counters keep what exited processes counted.
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,7 @@ import {
   type DecodedExport,
   type OtlpReceiver,
 } from '../support/otlp-receiver.ts';
-import { OPTIONS, ScriptRecorder, type Rec } from './fixtures/script-instruments.ts';
+import { next, OPTIONS, ScriptRecorder, type Rec } from './fixtures/script-instruments.ts';
 
 const MEMBER = new URL('./fixtures/script-member.ts', import.meta.url);
 
@@ -61,21 +61,6 @@ let oracle: Jobmeter;
 let oracleRecorder: ScriptRecorder;
 /** Where the primary and the one process push. */
 let pushed: { primary: OtlpReceiver; oracle: OtlpReceiver };
-
-/**
- * The next message of `w` that has `key`. One listener throughout: a channel can emit several
- * messages in one turn, and a listener added again after each would miss the ones between.
- */
-function next(w: Worker | ChildProcess, key: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve) => {
-    const on = (msg: Record<string, unknown>): void => {
-      if (!(key in msg)) return;
-      w.off('message', on);
-      resolve(msg);
-    };
-    w.on('message', on);
-  });
-}
 
 /** Worker threads with `cluster.reportTo`, aggregated by a primary in this process. */
 async function threads(otlp: object): Promise<Cluster> {
