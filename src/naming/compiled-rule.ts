@@ -113,9 +113,12 @@ export function emitSeries(
     kind === DataPointType.HISTOGRAM || kind === DataPointType.EXPONENTIAL_HISTOGRAM;
   // Sets that render one label set are one series of the exposition: served under the first's
   // string and merged into it, as the family merges what several instruments feed. Several rules'
-  // series (an instrument's of several scopes) may have one label set in another key order.
+  // series (an instrument's of several scopes, served without scope labels) may have one label
+  // set in another key order; series of another scope's labels never share one.
+  const shared = (f: Feed) =>
+    f.scope === undefined || rule.scope === undefined || scopeKey(f.scope) === scopeKey(rule.scope);
   const served =
-    rule.keyed && (labels.collides === true || out.feeds.length > 0)
+    rule.keyed && (labels.collides === true || out.sets !== undefined || out.feeds.some(shared))
       ? servedLabels(labels, rule, n, out)
       : undefined;
   if (served !== undefined) out.index ??= indexOf(out);
