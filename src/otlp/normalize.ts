@@ -6,10 +6,10 @@
  * Protobuf Encoding"), walked over the descriptor (otlp-metrics.json):
  * keys in lowerCamelCase, the protobuf JSON mapping's snake_case names accepted too, as the
  * Collector's decoder does; enums as integers or their names; 64-bit integers as decimal strings
- * or numbers; doubles as numbers, numeric strings or `"NaN"`/`"Infinity"`/`"-Infinity"`; bytes as
- * base64, but an exemplar's `traceId`/`spanId` as hex. Unknown keys are ignored and `null` is
- * absent, as the Collector does. Of a oneof (a metric's data, a point's value, an AnyValue) the
- * first member set in declaration order is written.
+ * or numbers (a `+` only where signed); doubles as numbers, or strings as Go's `strconv.ParseFloat`
+ * reads them (decimal; `NaN`, `Infinity`, `inf` in any case); bytes as base64, but an exemplar's
+ * `traceId`/`spanId` as hex. Unknown keys are ignored and `null` is absent, as the Collector does. Of a oneof (a metric's data, a point's value, an AnyValue) the
+ * member set last in the object is written, as the Collector's decoder overwrites the one before.
  * A value of the wrong type is an {@link OtlpDecodeError} naming its path, and so is what the
  * Collector's JSON reader refuses: a number out of a double's range (`1e400`), bytes that are not
  * base64, a `traceId` or `spanId` that is not its length in hex.
@@ -45,19 +45,31 @@ export function jsonToProtobuf(raw: unknown, notUtf8 = false): Uint8Array {
   return w.finish();
 }
 
+const snakeCase = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 function message(w: protobuf.Writer, o: Obj, type: protobuf.Type, at: string): void {
   const written = new Set<protobuf.OneOf>();
-  // In declaration order: of a oneof the first member set is written (gauge before sum, asDouble before asInt).
-  for (const field of type.fieldsArray) {
-    const name = field.name;
-    let raw = o[name];
-    if (raw === undefined) raw = o[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)];
+  for (let field of type.fieldsArray) {
+    let raw = o[field.name];
+    if (raw === undefined) raw = o[snakeCase(field.name)];
     if (raw === undefined || raw === null) continue;
-    const path = at === '' ? name : `${at}.${name}`;
-    if (field.partOf !== null) {
-      if (written.has(field.partOf)) continue;
-      written.add(field.partOf);
+    const oneof = field.partOf;
+    if (oneof !== null) {
+      if (written.has(oneof)) continue;
+      written.add(oneof);
+      // Of a oneof the member last in the object is written: the Collector's decoder sets each in
+      // turn. A key in snake_case has a `_` unless it is its field's name.
+      for (const key of Object.keys(o).reverse()) {
+        const member = oneof.fieldsArray.find(
+          (f) => key === f.name || (key.includes('_') && key === snakeCase(f.name)),
+        );
+        if (member === undefined || o[key] === null) continue;
+        [field, raw] = [member, o[key]];
+        break;
+      }
     }
+    const name = field.name;
+    const path = at === '' ? name : `${at}.${name}`;
     if (!field.repeated) value(w, field, raw, path);
     else if (field.resolvedType instanceof protobuf.Type || field.type === 'string')
       array(raw, path).forEach((v, i) => value(w, field, v, `${path}[${i}]`));
@@ -110,7 +122,7 @@ function scalar(w: protobuf.Writer, field: protobuf.Field, raw: unknown, at: str
     }
     case 'uint64':
     case 'fixed64': {
-      const v = int64(raw, at);
+      const v = int64(raw, at, false);
       if (v < 0n) throw new OtlpDecodeError(`${at}: expected an unsigned integer`);
       if (v >= 2n ** 64n) throw new OtlpDecodeError(`${at}: out of range`);
       w[field.type](String(v));
@@ -118,7 +130,7 @@ function scalar(w: protobuf.Writer, field: protobuf.Field, raw: unknown, at: str
     }
     default:
       // int32, sint32, uint32
-      w[field.type as 'int32'](Number(int64(raw, at)));
+      w[field.type as 'int32'](Number(int64(raw, at, field.type !== 'uint32')));
   }
 }
 
@@ -166,11 +178,9 @@ function string(raw: unknown, at: string): string {
   return raw;
 }
 
-const SPECIAL_DOUBLES: Readonly<Record<string, number>> = {
-  NaN: Number.NaN,
-  Infinity: Infinity,
-  '-Infinity': -Infinity,
-};
+/** A double as a string, as Go's `strconv.ParseFloat` reads it (the Collector's decoder). */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const SPECIAL_DOUBLE = /^(?:[+-]?inf(?:inity)?|nan)$/i;
 
 function double(raw: unknown, at: string): number {
   if (typeof raw === 'number') {
@@ -179,19 +189,21 @@ function double(raw: unknown, at: string): number {
     return raw;
   }
   if (typeof raw === 'string') {
-    const special = SPECIAL_DOUBLES[raw];
-    if (special !== undefined) return special;
+    if (SPECIAL_DOUBLE.test(raw))
+      return /n$/i.test(raw) ? Number.NaN : raw.startsWith('-') ? -Infinity : Infinity;
     // The protobuf JSON mapping also accepts a number written as a string.
-    if (raw.trim() !== '' && Number.isFinite(Number(raw))) return Number(raw);
+    if (DECIMAL.test(raw) && Number.isFinite(Number(raw))) return Number(raw);
   }
   throw new OtlpDecodeError(`${at}: expected a number`);
 }
 
-const INT64 = /^-?\d{1,20}$/;
+/** An integer as a string, as Go's `strconv.ParseInt` and `ParseUint` read it: `+` only where signed. */
+const SIGNED = /^[+-]?\d{1,20}$/;
+const UNSIGNED = /^-?\d{1,20}$/;
 
-function int64(raw: unknown, at: string): bigint {
+function int64(raw: unknown, at: string, signed = true): bigint {
   if (typeof raw === 'number' && Number.isInteger(raw)) return BigInt(raw);
-  if (typeof raw === 'string' && INT64.test(raw)) return BigInt(raw);
+  if (typeof raw === 'string' && (signed ? SIGNED : UNSIGNED).test(raw)) return BigInt(raw);
   throw new OtlpDecodeError(`${at}: expected an integer (a number or a decimal string)`);
 }
 

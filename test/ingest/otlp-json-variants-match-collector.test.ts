@@ -1,0 +1,393 @@
+/**
+ * Valid OTLP/JSON bodies in the forms the OTLP specification and the Collector's JSON decoder
+ * allow — snake_case keys, enums by name or number, 64-bit integers as strings or numbers,
+ * doubles as numeric strings, exemplars' hex IDs, `null` and missing optional messages, unknown
+ * keys, attribute values of every AnyValue kind, two members of one oneof (the last set is read),
+ * doubles and integers in every string form Go's strconv reads — sent to the real Collector (its
+ * `otlp` receiver feeding its `prometheus` exporter) and to jobmeter's ingest listener: each is
+ * answered with the same status, jobmeter refuses none of the points of a request both accept,
+ * and each serves the same values. test/e2e/bad-requests.ts holds more bodies either refuses.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
+import { startPrometheusCollector } from '../support/collector.ts';
+
+type Json = Record<string, unknown>;
+
+const T = String(BigInt(Date.now()) * 1_000_000n);
+const START = String(BigInt(Date.now() - 60_000) * 1_000_000n);
+
+/** A request of `metrics` under one resource and scope, in lowerCamelCase. */
+const request = (metrics: readonly Json[]): Json => ({
+  resourceMetrics: [
+    {
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'variants' } }] },
+      scopeMetrics: [{ scope: { name: 'variants' }, metrics }],
+    },
+  ],
+});
+
+/** A variant: its body (the metrics named by `name`), and the values either serves for `name`. */
+interface Variant {
+  what: string;
+  body: (name: string) => Json;
+  /** The values served for `name`, in increasing order (a histogram's: its count). */
+  values: readonly number[];
+  /** Both refuse the request: 400. */
+  refused?: true;
+}
+
+const gauge = (name: string, point: Json): Json => ({ name, gauge: { dataPoints: [point] } });
+const counter = (name: string, point: Json, temporality: unknown = 2): Json => ({
+  name,
+  sum: { aggregationTemporality: temporality, isMonotonic: true, dataPoints: [point] },
+});
+
+const VARIANTS: readonly Variant[] = [
+  {
+    what: 'lowerCamelCase, asDouble as a number',
+    body: (n) => request([gauge(n, { timeUnixNano: T, asDouble: 1.5 })]),
+    values: [1.5],
+  },
+  {
+    what: 'snake_case keys throughout',
+    body: (n) => ({
+      resource_metrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { string_value: 'variants' } }] },
+          scope_metrics: [
+            {
+              scope: { name: 'variants' },
+              metrics: [
+                {
+                  name: n,
+                  sum: {
+                    aggregation_temporality: 2,
+                    is_monotonic: true,
+                    data_points: [{ start_time_unix_nano: START, time_unix_nano: T, as_int: '7' }],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+    values: [7],
+  },
+  {
+    what: 'temporality by name',
+    body: (n) =>
+      request([
+        counter(
+          n,
+          { startTimeUnixNano: START, timeUnixNano: T, asInt: 3 },
+          'AGGREGATION_TEMPORALITY_CUMULATIVE',
+        ),
+      ]),
+    values: [3],
+  },
+  {
+    what: 'times and asInt as JSON numbers',
+    body: (n) =>
+      request([
+        counter(n, { startTimeUnixNano: Number(START), timeUnixNano: Number(T), asInt: 4 }),
+      ]),
+    values: [4],
+  },
+  {
+    what: 'asDouble as a numeric string',
+    body: (n) => request([gauge(n, { timeUnixNano: T, asDouble: '2.25' })]),
+    values: [2.25],
+  },
+  {
+    what: 'asDouble as "Infinity"',
+    body: (n) => request([gauge(n, { timeUnixNano: T, asDouble: 'Infinity' })]),
+    values: [Infinity],
+  },
+  {
+    what: 'an exemplar with hex trace and span IDs',
+    body: (n) =>
+      request([
+        gauge(n, {
+          timeUnixNano: T,
+          asDouble: 5,
+          exemplars: [
+            {
+              timeUnixNano: T,
+              asDouble: 5,
+              traceId: '5b8efff798038103d269b633813fc60c',
+              spanId: 'eee19b7ec3c1b174',
+            },
+          ],
+        }),
+      ]),
+    values: [5],
+  },
+  {
+    what: 'unknown keys at every level',
+    body: (n) => ({
+      unknownTop: { a: [1, { b: null }] },
+      resourceMetrics: [
+        {
+          x: 1,
+          resource: { attributes: [], y: 'z' },
+          scopeMetrics: [
+            {
+              scope: { name: 'variants', q: [] },
+              metrics: [
+                {
+                  name: n,
+                  extra: true,
+                  gauge: { dataPoints: [{ timeUnixNano: T, asDouble: 6, w: {} }], v: 0 },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+    values: [6],
+  },
+  {
+    what: 'no resource, no scope, null optional fields',
+    body: (n) => ({
+      resourceMetrics: [
+        {
+          resource: null,
+          schemaUrl: null,
+          scopeMetrics: [
+            {
+              scope: null,
+              metrics: [
+                {
+                  name: n,
+                  description: null,
+                  unit: null,
+                  gauge: { dataPoints: [{ timeUnixNano: T, asDouble: 8, attributes: null }] },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+    values: [8],
+  },
+  {
+    what: 'attribute values of every AnyValue kind',
+    body: (n) =>
+      request([
+        gauge(n, {
+          timeUnixNano: T,
+          asDouble: 9,
+          attributes: [
+            { key: 's', value: { stringValue: 'x' } },
+            { key: 'b', value: { boolValue: true } },
+            { key: 'i', value: { intValue: '12' } },
+            { key: 'd', value: { doubleValue: 1.5 } },
+            { key: 'by', value: { bytesValue: 'AQI=' } },
+            {
+              key: 'arr',
+              value: { arrayValue: { values: [{ stringValue: 'a' }, { intValue: 1 }] } },
+            },
+            {
+              key: 'kv',
+              value: { kvlistValue: { values: [{ key: 'k', value: { stringValue: 'v' } }] } },
+            },
+            { key: 'emptyArr', value: { arrayValue: {} } },
+          ],
+        }),
+      ]),
+    values: [9],
+  },
+  {
+    what: 'a histogram, its counts as strings and numbers',
+    body: (n) =>
+      request([
+        {
+          name: n,
+          histogram: {
+            aggregationTemporality: 'AGGREGATION_TEMPORALITY_CUMULATIVE',
+            dataPoints: [
+              {
+                startTimeUnixNano: START,
+                timeUnixNano: T,
+                count: '6',
+                sum: 12,
+                bucketCounts: ['1', 2, '3'],
+                explicitBounds: [1, '2'],
+              },
+            ],
+          },
+        },
+      ]),
+    values: [6],
+  },
+  {
+    what: 'two points of two attribute sets',
+    body: (n) =>
+      request([
+        {
+          name: n,
+          gauge: {
+            dataPoints: [
+              {
+                timeUnixNano: T,
+                asDouble: 1,
+                attributes: [{ key: 'k', value: { stringValue: 'a' } }],
+              },
+              {
+                timeUnixNano: T,
+                asInt: '2',
+                attributes: [{ key: 'k', value: { stringValue: 'b' } }],
+              },
+            ],
+          },
+        },
+      ]),
+    values: [1, 2],
+  },
+  {
+    what: 'two members of a oneof: the value set last is served (asDouble, then asInt)',
+    body: (n) => request([gauge(n, { timeUnixNano: T, asDouble: 2, asInt: '1' })]),
+    values: [1],
+  },
+  {
+    what: 'two members of a oneof: the data set last is served (gauge, then sum)',
+    body: (n) =>
+      request([
+        {
+          ...gauge(n, { timeUnixNano: T, asInt: 4 }),
+          ...counter(n, { timeUnixNano: T, asInt: 3 }),
+        },
+      ]),
+    values: [3],
+  },
+  {
+    what: 'two members of a oneof in snake_case: the value set last is served',
+    body: (n) => request([gauge(n, { timeUnixNano: T, as_int: 1, as_double: 2.5 })]),
+    values: [2.5],
+  },
+  {
+    what: 'asDouble as "inf", "-Infinity", "NAN" and "+1.5e0" (any case, as Go reads a float)',
+    body: (n) =>
+      request([
+        {
+          name: n,
+          gauge: {
+            dataPoints: ['inf', '-Infinity', 'NAN', '+1.5e0'].map((asDouble, k) => ({
+              timeUnixNano: T,
+              asDouble,
+              attributes: [{ key: 'k', value: { intValue: k } }],
+            })),
+          },
+        },
+      ]),
+    values: [-Infinity, 1.5, Infinity, Number.NaN],
+  },
+  {
+    what: 'asInt as "+5", a signed integer with its sign',
+    body: (n) => request([gauge(n, { timeUnixNano: T, asInt: '+5' })]),
+    values: [5],
+  },
+  {
+    what: 'asDouble as " 1" or "0x10", no float to Go: the request is refused',
+    body: (n) =>
+      request([
+        gauge(n, { timeUnixNano: T, asDouble: ' 1' }),
+        gauge(`${n}_b`, { timeUnixNano: T, asDouble: '0x10' }),
+      ]),
+    values: [],
+    refused: true,
+  },
+  {
+    what: 'timeUnixNano as "+5", an unsigned integer with a sign: the request is refused',
+    body: (n) => request([gauge(n, { timeUnixNano: '+5', asInt: 1 })]),
+    values: [],
+    refused: true,
+  },
+];
+
+/** NaN last, as no order holds it. */
+const ascending = (a: number, b: number): number =>
+  Number.isNaN(a) ? 1 : Number.isNaN(b) ? -1 : a - b;
+
+/** The values the Collector's prometheus exporter serves for `name` (a histogram's `_count`). */
+function collectorValues(scrape: string, name: string): number[] {
+  return scrape
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .filter((l) => {
+      const metric = l.slice(0, l.search(/[{ ]/));
+      return metric === name || metric === `${name}_total` || metric === `${name}_count`;
+    })
+    .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1).replace(/Inf$/, 'Infinity')))
+    .toSorted(ascending);
+}
+
+/** The values jobmeter's store serves for `name` (a histogram's count). */
+async function jobmeterValues(store: IngestStore, name: string): Promise<number[]> {
+  const { resourceMetrics } = await store.collect();
+  return resourceMetrics.scopeMetrics
+    .flatMap((sm) => sm.metrics)
+    .filter((m) => m.descriptor.name === name)
+    .flatMap((m) =>
+      (m.dataPoints as readonly { value: number | { count: number } }[]).map((p) =>
+        typeof p.value === 'number' ? p.value : p.value.count,
+      ),
+    )
+    .toSorted(ascending);
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+async function post(port: number, body: Json): Promise<Answer> {
+  const res = await fetch(`http://127.0.0.1:${port}/v1/metrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(20_000),
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+describe('valid OTLP/JSON in every form the Collector reads is read by jobmeter as the Collector reads it', () => {
+  let collector: Awaited<ReturnType<typeof startPrometheusCollector>>;
+  let ingest: Awaited<ReturnType<typeof startIngestListener>>;
+  const store = new IngestStore();
+  before(async () => {
+    collector = await startPrometheusCollector();
+    ingest = await startIngestListener({ sink: store, ...resolveIngest({ port: 0 }) });
+  });
+  after(async () => {
+    await ingest?.close();
+    await collector?.stop();
+  });
+
+  VARIANTS.forEach((variant, i) => {
+    it(variant.what, async () => {
+      const name = `variant_${i}`;
+      const body = variant.body(name);
+      const theirs = await post(collector.ports.otlp, body);
+      const ours = await post(ingest.address.port, body);
+      assert.equal(theirs.status, variant.refused ? 400 : 200, theirs.body);
+      assert.equal(ours.status, theirs.status, ours.body);
+      // The Collector never fills partial_success; jobmeter fills it only for what it refused.
+      if (!variant.refused) assert.deepEqual(JSON.parse(ours.body), {});
+      const scrape = await (
+        await fetch(`http://127.0.0.1:${collector.ports.prom}/metrics`, {
+          signal: AbortSignal.timeout(20_000),
+        })
+      ).text();
+      assert.deepEqual(collectorValues(scrape, name), variant.values);
+      assert.deepEqual(await jobmeterValues(store, name), variant.values);
+    });
+  });
+});
