@@ -6,7 +6,9 @@
  * doubles and integers in every string form Go's strconv reads — sent to the real Collector (its
  * `otlp` receiver feeding its `prometheus` exporter) and to jobmeter's ingest listener: each is
  * answered with the same status, jobmeter refuses none of the points of a request both accept,
- * and each serves the same values. test/e2e/bad-requests.ts holds more bodies either refuses.
+ * and each serves the same values. So do OTLP/protobuf bodies of every wire form: repeated numbers
+ * packed or not, fields out of order, unknown fields of every wire type, a oneof or a message
+ * written twice. test/e2e/bad-requests.ts holds more bodies either refuses.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +16,8 @@ import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
 import { resolveIngest } from '../../src/resolve-options.ts';
 import { startPrometheusCollector } from '../support/collector.ts';
+import * as pb from '../support/otlp-protobuf-writer.ts';
+import { decodeExportResponse } from '../support/otlp-response.ts';
 
 type Json = Record<string, unknown>;
 
@@ -33,7 +37,8 @@ const request = (metrics: readonly Json[]): Json => ({
 /** A variant: its body (the metrics named by `name`), and the values either serves for `name`. */
 interface Variant {
   what: string;
-  body: (name: string) => Json;
+  /** OTLP/JSON as an object, OTLP/protobuf as bytes. */
+  body: (name: string) => Json | Buffer;
   /** The values served for `name`, in increasing order (a histogram's: its count). */
   values: readonly number[];
   /** Both refuse the request: 400. */
@@ -310,7 +315,102 @@ const VARIANTS: readonly Variant[] = [
     values: [],
     refused: true,
   },
+  {
+    what: 'protobuf: a histogram, its repeated numbers packed',
+    body: (n) => pb.request([histogram(n, true)]),
+    values: [6],
+  },
+  {
+    what: 'protobuf: a histogram, its repeated numbers not packed',
+    body: (n) => pb.request([histogram(n, false)]),
+    values: [6],
+  },
+  {
+    what: 'protobuf: fields out of order (a point value before its time, a metric data before its name)',
+    body: (n) =>
+      pb.request([
+        pb.msg(
+          pb.len(
+            5,
+            pb.len(
+              1,
+              pb.msg(pb.f64(4, 3), pb.len(7, pb.kv('k', pb.str('v'))), pb.u64(3, pb.nowNanos())),
+            ),
+          ),
+          pb.len(1, n),
+        ),
+      ]),
+    values: [3],
+  },
+  {
+    what: 'protobuf: unknown fields of every wire type at every level',
+    body: (n) => {
+      const unknown = [
+        pb.vint(100, 7),
+        pb.len(101, 'x'),
+        pb.u64(102, 1n),
+        Buffer.from([0xbd, 0x06, 1, 2, 3, 4]),
+      ];
+      const point = pb.msg(...unknown, pb.u64(3, pb.nowNanos()), pb.f64(4, 4));
+      const metric = pb.msg(
+        pb.len(1, n),
+        ...unknown,
+        pb.len(5, pb.msg(pb.len(1, point), ...unknown)),
+      );
+      return Buffer.concat([pb.request([metric]), ...unknown]);
+    },
+    values: [4],
+  },
+  {
+    what: 'protobuf: a point value written twice, as_double then as_int: the last is read',
+    body: (n) =>
+      pb.request([pb.gauge(n, [pb.msg(pb.u64(3, pb.nowNanos()), pb.f64(4, 2), pb.u64(6, 5n))])]),
+    values: [5],
+  },
+  {
+    what: 'protobuf: the gauge of a metric written twice: the last is read',
+    body: (n) => {
+      const point = (v: number, k: string) => pb.len(1, pb.gaugePoint(v, [pb.kv('k', pb.str(k))]));
+      return pb.request([pb.msg(pb.len(1, n), pb.len(5, point(1, 'a')), pb.len(5, point(2, 'b')))]);
+    },
+    values: [2],
+  },
+  {
+    what: 'protobuf: attribute values empty, bytes, kvlist and an empty array',
+    body: (n) =>
+      pb.request([
+        pb.gauge(n, [
+          pb.gaugePoint(7, [
+            pb.kv('empty', Buffer.alloc(0)),
+            pb.kv('bytes', pb.len(7, Buffer.from([1, 2]))),
+            pb.kv('kv', pb.len(6, pb.len(1, pb.kv('k', pb.str('v'))))),
+            pb.kv('arr', pb.len(5, Buffer.alloc(0))),
+          ]),
+        ]),
+      ]),
+    values: [7],
+  },
 ];
+
+/** Histogram{point{count 6, sum 12, buckets 1 2 3, bounds 1 2}, cumulative}, `packed` or not. */
+function histogram(name: string, packed: boolean): Buffer {
+  const counts = [1n, 2n, 3n];
+  const bounds = [1, 2];
+  const repeated = packed
+    ? [
+        pb.len(6, pb.msg(...counts.map((c) => pb.u64(0, c).subarray(1)))),
+        pb.len(7, pb.msg(...bounds.map((b) => pb.f64(0, b).subarray(1)))),
+      ]
+    : [...counts.map((c) => pb.u64(6, c)), ...bounds.map((b) => pb.f64(7, b))];
+  const point = pb.msg(
+    pb.u64(2, pb.nowNanos() - 60_000_000_000n),
+    pb.u64(3, pb.nowNanos()),
+    pb.u64(4, 6n),
+    pb.f64(5, 12),
+    ...repeated,
+  );
+  return pb.msg(pb.len(1, name), pb.len(9, pb.msg(pb.len(1, point), pb.vint(2, 2))));
+}
 
 /** NaN last, as no order holds it. */
 const ascending = (a: number, b: number): number =>
@@ -348,17 +448,25 @@ interface Answer {
   body: string;
 }
 
-async function post(port: number, body: Json): Promise<Answer> {
+async function post(port: number, body: Json | Buffer): Promise<Answer> {
+  const protobuf = Buffer.isBuffer(body);
   const res = await fetch(`http://127.0.0.1:${port}/v1/metrics`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    headers: { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' },
+    body: protobuf ? body : JSON.stringify(body),
     signal: AbortSignal.timeout(20_000),
   });
-  return { status: res.status, body: await res.text() };
+  const answer = Buffer.from(await res.arrayBuffer());
+  return {
+    status: res.status,
+    body:
+      res.status === 200
+        ? JSON.stringify(decodeExportResponse(answer, protobuf ? 'protobuf' : 'json') ?? {})
+        : String(answer),
+  };
 }
 
-describe('valid OTLP/JSON in every form the Collector reads is read by jobmeter as the Collector reads it', () => {
+describe('valid OTLP in every form the Collector reads is read by jobmeter as the Collector reads it', () => {
   let collector: Awaited<ReturnType<typeof startPrometheusCollector>>;
   let ingest: Awaited<ReturnType<typeof startIngestListener>>;
   const store = new IngestStore();
@@ -386,8 +494,8 @@ describe('valid OTLP/JSON in every form the Collector reads is read by jobmeter 
           signal: AbortSignal.timeout(20_000),
         })
       ).text();
-      assert.deepEqual(collectorValues(scrape, name), variant.values);
-      assert.deepEqual(await jobmeterValues(store, name), variant.values);
+      assert.deepEqual(collectorValues(scrape, name), variant.values, 'the Collector');
+      assert.deepEqual(await jobmeterValues(store, name), variant.values, 'jobmeter');
     });
   });
 });
