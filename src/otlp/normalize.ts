@@ -198,8 +198,8 @@ function double(raw: unknown, at: string): number {
 }
 
 /** An integer as a string, as Go's `strconv.ParseInt` and `ParseUint` read it: `+` only where signed. */
-const SIGNED = /^[+-]?\d{1,20}$/;
-const UNSIGNED = /^-?\d{1,20}$/;
+const SIGNED = /^[+-]?0*\d{1,20}$/;
+const UNSIGNED = /^-?0*\d{1,20}$/;
 
 function int64(raw: unknown, at: string, signed = true): bigint {
   if (typeof raw === 'number' && Number.isInteger(raw)) return BigInt(raw);

@@ -43,6 +43,8 @@ interface Variant {
   values: readonly number[];
   /** Both refuse the request: 400. */
   refused?: true;
+  /** jobmeter does not yet read it as the Collector does: the owner and what it does. */
+  todo?: string;
 }
 
 const gauge = (name: string, point: Json): Json => ({ name, gauge: { dataPoints: [point] } });
@@ -300,6 +302,17 @@ const VARIANTS: readonly Variant[] = [
     values: [5],
   },
   {
+    what: 'asInt as 5 after 21 zeros, a decimal string longer than 20 digits',
+    body: (n) => request([gauge(n, { timeUnixNano: T, asInt: `${'0'.repeat(21)}5` })]),
+    values: [5],
+  },
+  {
+    what: 'asDouble as the hexadecimal "0x1p4", which Go reads',
+    body: (n) => request([gauge(n, { timeUnixNano: T, asDouble: '0x1p4' })]),
+    values: [16],
+    todo: 'src/otlp/normalize.ts double(): a hexadecimal float string is refused, 400',
+  },
+  {
     what: 'asDouble as " 1" or "0x10", no float to Go: the request is refused',
     body: (n) =>
       request([
@@ -480,7 +493,7 @@ describe('valid OTLP in every form the Collector reads is read by jobmeter as th
   });
 
   VARIANTS.forEach((variant, i) => {
-    it(variant.what, async () => {
+    it(variant.what, { todo: variant.todo }, async () => {
       const name = `variant_${i}`;
       const body = variant.body(name);
       const theirs = await post(collector.ports.otlp, body);
