@@ -8,8 +8,10 @@
  * Collector's decoder does; enums as integers or their names; 64-bit integers as decimal strings
  * or numbers (a `+` only where signed); doubles as numbers, or strings as Go's `strconv.ParseFloat`
  * reads them (decimal; `NaN`, `Infinity`, `inf` in any case); bytes as base64, but an exemplar's
- * `traceId`/`spanId` as hex. Unknown keys are ignored and `null` is absent, as the Collector does. Of a oneof (a metric's data, a point's value, an AnyValue) the
- * member set last in the object is written, as the Collector's decoder overwrites the one before.
+ * `traceId`/`spanId` as hex. Unknown keys are ignored. `null` is absent, as the Collector reads a
+ * null message, string or array (a null number or bool it refuses). Of a oneof (a metric's data, a
+ * point's value, an AnyValue) the member set last in the object is written, as the Collector's
+ * decoder overwrites the one before.
  * A value of the wrong type is an {@link OtlpDecodeError} naming its path, and so is what the
  * Collector's JSON reader refuses: a number out of a double's range (`1e400`), bytes that are not
  * base64, a `traceId` or `spanId` that is not its length in hex.

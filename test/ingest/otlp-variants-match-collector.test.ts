@@ -12,6 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
 import { resolveIngest } from '../../src/resolve-options.ts';
@@ -492,23 +493,119 @@ describe('valid OTLP in every form the Collector reads is read by jobmeter as th
     await collector?.stop();
   });
 
+  /** `body` posted to both: their statuses, and the values each serves for `name`. */
+  async function both(name: string, body: Json | Buffer, refused = false) {
+    const theirs = await post(collector.ports.otlp, body);
+    const ours = await post(ingest.address.port, body);
+    assert.equal(theirs.status, refused ? 400 : 200, theirs.body);
+    assert.equal(ours.status, theirs.status, `${ours.body} for ${JSON.stringify(body)}`);
+    // The Collector never fills partial_success; jobmeter fills it only for what it refused.
+    if (!refused) assert.deepEqual(JSON.parse(ours.body), {});
+    const scrape = await (
+      await fetch(`http://127.0.0.1:${collector.ports.prom}/metrics`, {
+        signal: AbortSignal.timeout(20_000),
+      })
+    ).text();
+    return {
+      collector: collectorValues(scrape, name),
+      jobmeter: await jobmeterValues(store, name),
+    };
+  }
+
   VARIANTS.forEach((variant, i) => {
     it(variant.what, { todo: variant.todo }, async () => {
       const name = `variant_${i}`;
-      const body = variant.body(name);
-      const theirs = await post(collector.ports.otlp, body);
-      const ours = await post(ingest.address.port, body);
-      assert.equal(theirs.status, variant.refused ? 400 : 200, theirs.body);
-      assert.equal(ours.status, theirs.status, ours.body);
-      // The Collector never fills partial_success; jobmeter fills it only for what it refused.
-      if (!variant.refused) assert.deepEqual(JSON.parse(ours.body), {});
-      const scrape = await (
-        await fetch(`http://127.0.0.1:${collector.ports.prom}/metrics`, {
-          signal: AbortSignal.timeout(20_000),
-        })
-      ).text();
-      assert.deepEqual(collectorValues(scrape, name), variant.values, 'the Collector');
-      assert.deepEqual(await jobmeterValues(store, name), variant.values, 'jobmeter');
+      const served = await both(name, variant.body(name), variant.refused);
+      assert.deepEqual(served.collector, variant.values, 'the Collector');
+      assert.deepEqual(served.jobmeter, variant.values, 'jobmeter');
     });
   });
+
+  it('a request with each key, integer, double and enum in either of its forms, at random', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 200, maxLength: 200 }), async (bits) => {
+        const name = `mixed_${run++}`;
+        let next = 0;
+        const flip = (): boolean => bits[next++ % bits.length]!;
+        const body = eitherForm(MIXED(name), flip) as Json;
+        for (const [metric, values] of [
+          [name, [1.5]],
+          [`${name}_c`, [2, 3]],
+          [`${name}_h`, [6]],
+        ] as const) {
+          const served = await both(metric, body);
+          assert.deepEqual(served.collector, values, `the Collector, ${JSON.stringify(body)}`);
+          assert.deepEqual(served.jobmeter, values, `jobmeter, ${JSON.stringify(body)}`);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
 });
+
+/** A gauge, a counter and a histogram: `name` at 1.5, `name`_c at 2 and 3, `name`_h of count 6. */
+const MIXED = (name: string): Json =>
+  request([
+    gauge(name, {
+      timeUnixNano: T,
+      asDouble: 1.5,
+      attributes: [{ key: 'k', value: { intValue: '3' } }],
+    }),
+    {
+      name: `${name}_c`,
+      sum: {
+        aggregationTemporality: 2,
+        isMonotonic: true,
+        dataPoints: [
+          { startTimeUnixNano: START, timeUnixNano: T, asInt: '2' },
+          {
+            startTimeUnixNano: START,
+            timeUnixNano: T,
+            asDouble: 3,
+            attributes: [{ key: 'k', value: { doubleValue: 1.25 } }],
+          },
+        ],
+      },
+    },
+    {
+      name: `${name}_h`,
+      histogram: {
+        aggregationTemporality: 2,
+        dataPoints: [
+          {
+            startTimeUnixNano: START,
+            timeUnixNano: T,
+            count: '6',
+            sum: 12,
+            bucketCounts: ['1', '2', '3'],
+            explicitBounds: [1, 2],
+          },
+        ],
+      },
+    },
+  ]);
+
+/**
+ * `value` with, where `flip` says, each key in snake_case, each integer string a number (where a
+ * double holds it exactly), each double a string and each temporality its name.
+ */
+function eitherForm(value: unknown, flip: () => boolean, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => eitherForm(v, flip, key));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        flip() ? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : k,
+        eitherForm(v, flip, k),
+      ]),
+    );
+  if (key === 'aggregationTemporality' && flip()) return 'AGGREGATION_TEMPORALITY_CUMULATIVE';
+  if (typeof value === 'string' && /^\d+$/.test(value) && Number.isSafeInteger(Number(value)))
+    return flip() ? Number(value) : value;
+  if (
+    typeof value === 'number' &&
+    ['asDouble', 'doubleValue', 'sum', 'explicitBounds'].includes(key)
+  )
+    return flip() ? String(value) : value;
+  return value;
+}
